@@ -1,0 +1,41 @@
+import Foundation
+
+/// The one conversation between a user and the admin, with its trigger-maintained counters.
+public struct Conversation: Sendable, Equatable, Codable {
+    public var id: UUID
+    public var userId: UUID
+    public var createdAt: Timestamp
+    public var updatedAt: Timestamp
+    public var lastMessageAt: Timestamp?
+    /// Messages from the admin the user has not read.
+    public var unreadCountUser: Int
+    /// Messages from the user the admin has not read.
+    public var unreadCountAdmin: Int
+    public var archivedByAdmin: Bool
+    public var archivedAt: Timestamp?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case userId = "user_id"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case lastMessageAt = "last_message_at"
+        case unreadCountUser = "unread_count_user"
+        case unreadCountAdmin = "unread_count_admin"
+        case archivedByAdmin = "archived_by_admin"
+        case archivedAt = "archived_at"
+    }
+
+    /// The unread count as `viewer` sees it: the admin's counter for an admin, the user's for the user.
+    public func unreadCount(forAdmin isAdmin: Bool) -> Int {
+        isAdmin ? unreadCountAdmin : unreadCountUser
+    }
+}
+
+/// A conversation as lists show it: with its user and a preview of the newest visible message.
+public struct ConversationListing: Sendable, Equatable {
+    public var conversation: Conversation
+    public var user: User
+    /// The first 100 characters of the newest non-deleted message, if any.
+    public var lastMessagePreview: String?
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// A message in a conversation. Deleted messages keep their row (`deletedAt` set) but are hidden.
+public struct Message: Sendable, Equatable, Codable {
+    public var id: UUID
+    public var conversationId: UUID
+    public var senderId: UUID
+    public var content: String
+    public var createdAt: Timestamp
+    public var readAt: Timestamp?
+    public var editedAt: Timestamp?
+    public var deletedAt: Timestamp?
+
+    enum CodingKeys: String, CodingKey {
+        case id, content
+        case conversationId = "conversation_id"
+        case senderId = "sender_id"
+        case createdAt = "created_at"
+        case readAt = "read_at"
+        case editedAt = "edited_at"
+        case deletedAt = "deleted_at"
+    }
+
+    /// The most characters a message may hold, counted as PostgreSQL's `char_length` counts them.
+    public static let maximumLength = 10_000
+
+    /// True when `content` has 1 to 10,000 characters as PostgreSQL counts them (Unicode scalars).
+    public static func isValidContent(_ content: String) -> Bool {
+        let count = content.unicodeScalars.count
+        return count >= 1 && count <= maximumLength
+    }
+}
+
+/// A message with its sender, as message lists show it.
+public struct MessageWithSender: Sendable, Equatable {
+    public var message: Message
+    public var sender: User
+}
+
+/// One search hit.
+public struct MessageSearchHit: Sendable, Equatable {
+    public var message: Message
+    public var rank: Double
+    public var user: User
+    /// The matching passage, HTML-escaped, with matches inside `<mark>...</mark>`.
+    public var snippet: String
+}

@@ -1,0 +1,18 @@
+/// Everything msgrelay needs to run, with documented defaults.
+public struct RelayConfiguration: Sendable {
+    /// Address to listen on (default 127.0.0.1).
+    public var host: String
+    /// Port to listen on (default 8080; 0 picks a free one).
+    public var port: Int
+    /// The HS256 secret that signs bearer tokens. Required.
+    public var jwtSecret: String
+    /// How to reach PostgreSQL.
+    public var database: DatabaseConfiguration
+
+    public init(host: String = "127.0.0.1", port: Int = 8080, jwtSecret: String, database: DatabaseConfiguration) {
+        self.host = host
+        self.port = port
+        self.jwtSecret = jwtSecret
+        self.database = database
+    }
+}

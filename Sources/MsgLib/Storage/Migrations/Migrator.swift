@@ -1,0 +1,81 @@
+/// Applies ``Migration``s in order and records them in `schema_migrations`.
+///
+/// `migrate` holds a PostgreSQL advisory lock for its whole run, so several processes migrating one
+/// database at once take turns: the first applies, the others find nothing left to do.
+public struct Migrator: Sendable {
+    /// A migration and whether (and when) it was applied.
+    public struct Status: Sendable, Equatable {
+        public var id: Int
+        public var name: String
+        public var appliedAt: Timestamp?
+        public var isApplied: Bool { appliedAt != nil }
+    }
+
+    /// The advisory lock key that serialises migrations ("msgrelay" in ASCII).
+    static let lockKey: Int64 = 0x6d73_6772_656c_6179
+
+    public let migrations: [Migration]
+
+    public init(migrations: [Migration] = Migration.all) {
+        self.migrations = migrations.sorted { $0.id < $1.id }
+    }
+
+    /// Every known migration with its state, in order.
+    public func status(_ db: PostgresConnection) throws -> [Status] {
+        let applied = try appliedVersions(db)
+        return migrations.map { Status(id: $0.id, name: $0.name, appliedAt: applied[$0.id]) }
+    }
+
+    /// The migrations not yet applied.
+    public func pending(_ db: PostgresConnection) throws -> [Migration] {
+        let applied = try appliedVersions(db)
+        return migrations.filter { applied[$0.id] == nil }
+    }
+
+    /// Applies every pending migration, each in its own transaction with its record.
+    /// - Returns: the migrations this call applied (empty when the schema was already current).
+    @discardableResult
+    public func migrate(_ db: PostgresConnection) throws -> [Migration] {
+        try db.query("SELECT pg_advisory_lock($1::bigint)", [Self.lockKey])
+        defer { _ = try? db.query("SELECT pg_advisory_unlock($1::bigint)", [Self.lockKey]) }
+        try db.execute(
+            """
+            SET client_min_messages = warning;
+            CREATE TABLE IF NOT EXISTS schema_migrations (
+                version INTEGER PRIMARY KEY,
+                name TEXT NOT NULL,
+                applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+            );
+            RESET client_min_messages;
+            """)
+        let applied = try appliedVersions(db)
+        var done: [Migration] = []
+        for migration in migrations where applied[migration.id] == nil {
+            let record = {
+                try db.query(
+                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.id, migration.name])
+            }
+            if migration.transactional {
+                try db.transaction {
+                    try db.execute(migration.sql)
+                    try record()
+                }
+            } else {
+                try db.execute(migration.sql)
+                try record()
+            }
+            done.append(migration)
+        }
+        return done
+    }
+
+    private func appliedVersions(_ db: PostgresConnection) throws -> [Int: Timestamp] {
+        let exists = try db.query("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        guard try exists.first?.decode(0, as: Bool.self) == true else { return [:] }
+        var out: [Int: Timestamp] = [:]
+        for row in try db.query("SELECT version, applied_at FROM schema_migrations") {
+            out[try row.decode(0)] = try row.decode(1, as: Timestamp.self)
+        }
+        return out
+    }
+}

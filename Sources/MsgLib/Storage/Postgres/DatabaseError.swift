@@ -1,0 +1,83 @@
+/// An error from the database layer, with the server's SQLSTATE, message and detail.
+///
+/// `description` is safe to show a user (no SQL, no row data); `debugDescription` has everything.
+public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// What kind of failure this is, derived from the SQLSTATE.
+    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+        private enum Base: String { case unavailable, conflict, validation, reference, decoding, query }
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        /// The server cannot be reached, or the connection was lost (SQLSTATE class 08, 57P0x, 53300).
+        public static let unavailable = Kind(.unavailable)
+        /// A unique constraint was violated (23505).
+        public static let conflict = Kind(.conflict)
+        /// A check or not-null constraint failed, or a value was malformed (23514, 23502, class 22).
+        public static let validation = Kind(.validation)
+        /// A foreign key points nowhere (23503).
+        public static let reference = Kind(.reference)
+        /// A result could not be decoded into the Swift type asked for.
+        public static let decoding = Kind(.decoding)
+        /// Any other failure of a statement.
+        public static let query = Kind(.query)
+
+        public var description: String { base.rawValue }
+    }
+
+    public let kind: Kind
+    /// The five-character SQLSTATE, when the server sent one.
+    public let sqlState: String?
+    /// The server's primary message (or libpq's).
+    public let message: String
+    /// The server's detail line, which may hold row values: never shown to end users.
+    public let detail: String?
+    /// The name of the violated constraint, when there is one.
+    public let constraint: String?
+    /// The failing statement, for debugging.
+    public let statement: String?
+
+    public init(_ kind: Kind, message: String, statement: String? = nil) {
+        self.kind = kind
+        self.sqlState = nil
+        self.message = message
+        self.detail = nil
+        self.constraint = nil
+        self.statement = statement
+    }
+
+    init(sqlState: String?, message: String, detail: String?, constraint: String?, statement: String?) {
+        self.kind = Self.kind(for: sqlState)
+        self.sqlState = sqlState
+        self.message = message
+        self.detail = detail
+        self.constraint = constraint
+        self.statement = statement
+    }
+
+    /// Maps a SQLSTATE to a ``Kind``.
+    public static func kind(for sqlState: String?) -> Kind {
+        guard let state = sqlState else { return .unavailable }
+        switch state {
+        case "23505": return .conflict
+        case "23514", "23502": return .validation
+        case "23503": return .reference
+        case "53300", "57P01", "57P02", "57P03": return .unavailable
+        default:
+            if state.hasPrefix("08") { return .unavailable }
+            if state.hasPrefix("22") { return .validation }
+            return .query
+        }
+    }
+
+    public var description: String {
+        kind == .unavailable ? "database unavailable: \(message)" : "database error (\(kind)): \(message)"
+    }
+
+    public var debugDescription: String {
+        var parts = ["\(kind)", sqlState.map { "SQLSTATE \($0)" } ?? "no SQLSTATE", message]
+        if let detail { parts.append("detail: \(detail)") }
+        if let constraint { parts.append("constraint: \(constraint)") }
+        if let statement { parts.append("statement: \(statement)") }
+        return parts.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,268 @@
+import CLibPQ
+import Foundation
+
+/// One PostgreSQL connection, owning one libpq `PGconn`.
+///
+/// Every call blocks the calling thread: use it from a thread of its own (``DatabasePool`` runs
+/// it on a `NIOThreadPool`), never from an event loop or Swift's cooperative pool.
+/// A connection must never be used by two threads at once; the pool lends it to one caller at a time,
+/// which is why it is `@unchecked Sendable`.
+///
+/// Values are only ever passed as parameters (`PQexecParams`/`PQexecPrepared`), never spliced into SQL.
+/// Results are requested in binary format and copied into Swift-owned ``PostgresRows``.
+public final class PostgresConnection: @unchecked Sendable {
+    /// The connection string given to libpq: a `postgresql://` URI, `key=value` pairs, or "" for libpq's
+    /// own defaults (PG* variables, `.pgpass`, service files).
+    public let conninfo: String
+    private let applicationName: String
+    private var handle: OpaquePointer?
+    /// Prepared statement names by SQL text, valid for the current session only.
+    private var prepared: [String: String] = [:]
+
+    /// Creates a connection object; nothing is opened until ``connect()`` or the first query.
+    public init(conninfo: String, applicationName: String = "msglib") {
+        self.conninfo = conninfo
+        self.applicationName = applicationName
+    }
+
+    deinit {
+        if let handle { PQfinish(handle) }
+    }
+
+    /// Opens the connection (closing a previous one). Sets `client_encoding` to UTF8.
+    /// - Throws: ``DatabaseError`` of kind `.unavailable` when the server cannot be reached or refuses us.
+    public func connect() throws(DatabaseError) {
+        close()
+        let keywords = ["dbname", "client_encoding", "fallback_application_name"]
+        let values = [conninfo, "UTF8", applicationName]
+        let conn = withCStrings(keywords) { kw in
+            withCStrings(values) { vals in
+                PQconnectdbParams(kw, vals, 1)
+            }
+        }
+        guard let conn else { throw DatabaseError(.unavailable, message: "out of memory opening a connection") }
+        if PQstatus(conn) != CONNECTION_OK {
+            let message = Self.firstLine(PQerrorMessage(conn))
+            PQfinish(conn)
+            throw DatabaseError(.unavailable, message: message.isEmpty ? "cannot connect to the database" : message)
+        }
+        // Server notices ("... already exists, skipping") are not errors: keep them off stderr.
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+        handle = conn
+        prepared = [:]
+    }
+
+    /// Closes the connection, if open. The object can be connected again.
+    public func close() {
+        if let handle { PQfinish(handle) }
+        handle = nil
+        prepared = [:]
+    }
+
+    /// True when the connection is open and the server has not closed it.
+    ///
+    /// Reads whatever the server has sent without blocking, so a connection the server dropped
+    /// (restart, `pg_terminate_backend`) is noticed before it is used.
+    public var isAlive: Bool {
+        guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
+        guard PQtransactionStatus(handle) == PQTRANS_IDLE else { return true }
+        if PQconsumeInput(handle) == 0 { return false }
+        return PQstatus(handle) == CONNECTION_OK
+    }
+
+    /// True unless a transaction is open or failed on this connection.
+    public var isIdle: Bool {
+        guard let handle else { return true }
+        let status = PQtransactionStatus(handle)
+        return status == PQTRANS_IDLE || status == PQTRANS_UNKNOWN
+    }
+
+    /// Connects when the connection is closed or was dropped by the server.
+    public func ensureConnected() throws(DatabaseError) {
+        if !isAlive { try connect() }
+    }
+
+    /// The libpq socket descriptor, for readiness polling (LISTEN), or nil when closed.
+    public var socketDescriptor: Int32? {
+        guard let handle else { return nil }
+        let fd = PQsocket(handle)
+        return fd >= 0 ? fd : nil
+    }
+
+    /// Runs one statement with parameters and returns its rows (empty for commands).
+    ///
+    /// The statement is prepared once per session and reused; parameters are sent as text and
+    /// their types are inferred by the server (cast in SQL where needed, e.g. `$1::uuid[]`).
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(DatabaseError) -> PostgresRows {
+        let texts = parameters.map { $0?.postgresText }
+        do {
+            return try runPrepared(sql, texts)
+        } catch let error where error.sqlState == "0A000" || error.sqlState == "26000" {
+            // "cached plan must not change result type" after DDL, or a statement lost on the server.
+            if let handle, PQtransactionStatus(handle) == PQTRANS_INERROR { throw error }
+            prepared[sql] = nil
+            return try runPrepared(sql, texts)
+        }
+    }
+
+    /// Runs SQL text without parameters, possibly several statements (migrations, `BEGIN`, `COMMIT`).
+    public func execute(_ sql: String) throws(DatabaseError) {
+        let conn = try openHandle()
+        let result = PQexec(conn, sql)
+        defer { PQclear(result) }
+        try check(result, conn: conn, statement: sql)
+    }
+
+    /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            if isAlive { try? execute("ROLLBACK") }
+            throw error
+        }
+    }
+
+    /// Takes the notifications received so far (after `LISTEN`), reading the socket without blocking.
+    public func takeNotifications() throws(DatabaseError) -> [PostgresNotification] {
+        let conn = try openHandle()
+        if PQconsumeInput(conn) == 0 {
+            throw DatabaseError(.unavailable, message: Self.firstLine(PQerrorMessage(conn)))
+        }
+        var out: [PostgresNotification] = []
+        while let note = PQnotifies(conn) {
+            out.append(
+                PostgresNotification(
+                    channel: String(cString: note.pointee.relname),
+                    payload: String(cString: note.pointee.extra),
+                    processID: note.pointee.be_pid))
+            PQfreemem(note)
+        }
+        return out
+    }
+
+    // MARK: - Private
+
+    private func openHandle() throws(DatabaseError) -> OpaquePointer {
+        if handle == nil { try connect() }
+        guard let handle else { throw DatabaseError(.unavailable, message: "connection is closed") }
+        return handle
+    }
+
+    private func runPrepared(_ sql: String, _ texts: [String?]) throws(DatabaseError) -> PostgresRows {
+        let conn = try openHandle()
+        let name: String
+        if let existing = prepared[sql] {
+            name = existing
+        } else {
+            name = "s\(prepared.count + 1)"
+            let result = PQprepare(conn, name, sql, Int32(texts.count), nil)
+            defer { PQclear(result) }
+            try check(result, conn: conn, statement: sql)
+            prepared[sql] = name
+        }
+        let result: OpaquePointer? = withOptionalCStrings(texts) { values in
+            PQexecPrepared(conn, name, Int32(texts.count), values, nil, nil, 1)
+        }
+        defer { PQclear(result) }
+        try check(result, conn: conn, statement: sql)
+        return Self.copyRows(result!)
+    }
+
+    private func check(_ result: OpaquePointer?, conn: OpaquePointer, statement: String) throws(DatabaseError) {
+        guard let result else {
+            throw DatabaseError(.unavailable, message: Self.firstLine(PQerrorMessage(conn)), statement: statement)
+        }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_TUPLES_OK, PGRES_EMPTY_QUERY, PGRES_COPY_OUT, PGRES_COPY_IN:
+            return
+        default:
+            let field = { (code: Character) -> String? in
+                guard let p = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+                return String(cString: p)
+            }
+            let sqlState = field("C")
+            let message = field("M") ?? Self.firstLine(PQresultErrorMessage(result))
+            let lost = PQstatus(conn) != CONNECTION_OK
+            throw DatabaseError(
+                sqlState: lost && sqlState == nil ? "08006" : sqlState,
+                message: message.isEmpty ? Self.firstLine(PQerrorMessage(conn)) : message,
+                detail: field("D"),
+                constraint: field("n"),
+                statement: statement)
+        }
+    }
+
+    private static func copyRows(_ result: OpaquePointer) -> PostgresRows {
+        let rowCount = Int(PQntuples(result))
+        let columnCount = Int(PQnfields(result))
+        var columns: [PostgresColumn] = []
+        columns.reserveCapacity(columnCount)
+        for c in 0..<columnCount {
+            columns.append(PostgresColumn(name: String(cString: PQfname(result, Int32(c))), type: PQftype(result, Int32(c))))
+        }
+        var bytes: [UInt8] = []
+        var cells: [PostgresRows.Cell] = []
+        cells.reserveCapacity(rowCount * columnCount)
+        for r in 0..<Int32(rowCount) {
+            for c in 0..<Int32(columnCount) {
+                if PQgetisnull(result, r, c) == 1 {
+                    cells.append(.init(start: 0, count: -1))
+                    continue
+                }
+                let length = Int(PQgetlength(result, r, c))
+                let start = bytes.count
+                if length > 0, let value = PQgetvalue(result, r, c) {
+                    value.withMemoryRebound(to: UInt8.self, capacity: length) { p in
+                        bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: length))
+                    }
+                }
+                cells.append(.init(start: Int32(start), count: Int32(length)))
+            }
+        }
+        let affected = String(cString: PQcmdTuples(result))
+        return PostgresRows(columns: columns, bytes: bytes, cells: cells, affectedRows: Int(affected) ?? rowCount)
+    }
+
+    private static func firstLine(_ message: UnsafePointer<CChar>?) -> String {
+        guard let message else { return "" }
+        let text = String(cString: message)
+        return text.split(separator: "\n", omittingEmptySubsequences: true).first.map {
+            $0.trimmingCharacters(in: .whitespaces)
+        } ?? ""
+    }
+}
+
+/// A notification received on a `LISTEN` channel.
+public struct PostgresNotification: Sendable, Equatable {
+    public var channel: String
+    public var payload: String
+    public var processID: Int32
+}
+
+// MARK: - C string arrays, kept alive for the duration of a call
+
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    withOptionalCStrings(strings.map { Optional($0) }) { pointers in
+        body(pointers + [nil])
+    }
+}
+
+private func withOptionalCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    let duplicates: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+    defer { duplicates.forEach { free($0) } }
+    return body(duplicates.map { $0.map { UnsafePointer($0) } })
+}
+
+extension PostgresConnection {
+    /// Rolls back a transaction left open (or failed) so the connection can be lent again;
+    /// closes the connection when even that fails.
+    func abandonTransaction() {
+        guard !isIdle else { return }
+        do { try execute("ROLLBACK") } catch { close() }
+    }
+}

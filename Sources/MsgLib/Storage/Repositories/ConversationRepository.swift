@@ -1,0 +1,83 @@
+import Foundation
+
+/// Conversations: one per user, with counters kept by the message triggers.
+public enum ConversationRepository {
+    static let columns =
+        "id, user_id, created_at, updated_at, last_message_at, unread_count_user, unread_count_admin, archived_by_admin, archived_at"
+
+    /// Which conversations a list shows.
+    public struct Filter: Sendable {
+        /// Only archived (true) or only active (false) ones; nil for both.
+        public var archived: Bool?
+        /// Only the conversation of this user.
+        public var userId: UUID?
+        /// Only conversations with messages the admin has not read.
+        public var unreadByAdmin: Bool
+        public var page: Int
+        public var limit: Int
+
+        public init(archived: Bool? = false, userId: UUID? = nil, unreadByAdmin: Bool = false, page: Int = 1, limit: Int = 20) {
+            self.archived = archived
+            self.userId = userId
+            self.unreadByAdmin = unreadByAdmin
+            self.page = page
+            self.limit = limit
+        }
+    }
+
+    /// Creates the conversation of `userId`. - Throws: `.conflict` when it already exists.
+    public static func insert(_ db: PostgresConnection, userId: UUID) throws -> Conversation {
+        try Conversation(row: db.query("INSERT INTO conversations (user_id) VALUES ($1) RETURNING \(columns)", [userId])[0])
+    }
+
+    public static func find(_ db: PostgresConnection, id: UUID) throws -> Conversation? {
+        try db.query("SELECT \(columns) FROM conversations WHERE id = $1", [id]).first.map { try Conversation(row: $0) }
+    }
+
+    public static func find(_ db: PostgresConnection, userId: UUID) throws -> Conversation? {
+        try db.query("SELECT \(columns) FROM conversations WHERE user_id = $1", [userId]).first.map { try Conversation(row: $0) }
+    }
+
+    /// The conversations matching `filter`, most recent activity first, with the total count.
+    public static func list(_ db: PostgresConnection, filter: Filter) throws -> (listings: [ConversationListing], total: Int) {
+        let conditions = """
+            ($1::boolean IS NULL OR c.archived_by_admin = $1)
+            AND ($2::uuid IS NULL OR c.user_id = $2)
+            AND (NOT $3::boolean OR c.unread_count_admin > 0)
+            """
+        let parameters: [(any PostgresBindable)?] = [filter.archived, filter.userId, filter.unreadByAdmin]
+        let total = try db.query("SELECT count(*) FROM conversations c WHERE \(conditions)", parameters)[0].decode(0, as: Int.self)
+        let rows = try db.query(
+            """
+            SELECT c.id, c.user_id, c.created_at, c.updated_at, c.last_message_at, c.unread_count_user,
+                   c.unread_count_admin, c.archived_by_admin, c.archived_at, \(User.columns("u", prefix: "u_")),
+                   (SELECT left(m.content, 100) FROM messages m
+                     WHERE m.conversation_id = c.id AND m.deleted_at IS NULL
+                     ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS preview
+            FROM conversations c JOIN users u ON u.id = c.user_id
+            WHERE \(conditions)
+            ORDER BY c.last_message_at DESC NULLS LAST, c.id DESC
+            LIMIT $4 OFFSET $5
+            """,
+            parameters + [filter.limit, (max(filter.page, 1) - 1) * filter.limit])
+        let listings = try rows.map { row in
+            ConversationListing(
+                conversation: try Conversation(row: row), user: try User(row: row, prefix: "u_"),
+                lastMessagePreview: try row.decode("preview"))
+        }
+        return (listings, total)
+    }
+
+    /// Archives or unarchives; returns the updated conversation, or nil when there is none.
+    public static func setArchived(_ db: PostgresConnection, id: UUID, archived: Bool) throws -> Conversation? {
+        try db.query(
+            """
+            UPDATE conversations
+            SET archived_by_admin = $2,
+                archived_at = CASE WHEN $2 THEN coalesce(archived_at, now()) ELSE NULL END,
+                updated_at = now()
+            WHERE id = $1 RETURNING \(columns)
+            """, [id, archived]
+        ).first.map { try Conversation(row: $0) }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+
+/// Messages. Soft-deleted rows stay in the table but no read here returns them unless asked.
+public enum MessageRepository {
+    static let columns = "id, conversation_id, sender_id, content, created_at, read_at, edited_at, deleted_at"
+
+    /// Which messages of a conversation a page shows.
+    public struct Page: Sendable {
+        public var page: Int
+        public var limit: Int
+        /// Only messages created strictly before this time.
+        public var before: Timestamp?
+        /// Only messages created strictly after this time.
+        public var after: Timestamp?
+
+        public init(page: Int = 1, limit: Int = 50, before: Timestamp? = nil, after: Timestamp? = nil) {
+            self.page = page
+            self.limit = limit
+            self.before = before
+            self.after = after
+        }
+    }
+
+    /// Which messages a search considers.
+    public struct SearchFilter: Sendable {
+        public var conversationId: UUID?
+        /// Only messages of this user's conversation (a user searching); nil for all (the admin).
+        public var ownerUserId: UUID?
+        public var before: Timestamp?
+        public var after: Timestamp?
+        public var limit: Int
+
+        public init(conversationId: UUID? = nil, ownerUserId: UUID? = nil, before: Timestamp? = nil, after: Timestamp? = nil, limit: Int = 20) {
+            self.conversationId = conversationId
+            self.ownerUserId = ownerUserId
+            self.before = before
+            self.after = after
+            self.limit = limit
+        }
+    }
+
+    /// Inserts a message; the insert trigger updates the conversation's counters.
+    /// - Throws: `.validation` when the content breaks the length check, `.reference` for an unknown conversation.
+    public static func insert(_ db: PostgresConnection, conversationId: UUID, senderId: UUID, content: String) throws -> Message {
+        try Message(
+            row: db.query(
+                "INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, $3) RETURNING \(columns)",
+                [conversationId, senderId, content])[0])
+    }
+
+    /// The message with `id`, deleted or not.
+    public static func find(_ db: PostgresConnection, id: UUID) throws -> Message? {
+        try db.query("SELECT \(columns) FROM messages WHERE id = $1", [id]).first.map { try Message(row: $0) }
+    }
+
+    /// Visible messages of a conversation, newest first, with their senders and the total matching count.
+    public static func list(_ db: PostgresConnection, conversationId: UUID, page: Page) throws -> (messages: [MessageWithSender], total: Int) {
+        let conditions = """
+            m.conversation_id = $1 AND m.deleted_at IS NULL
+            AND ($2::timestamptz IS NULL OR m.created_at < $2)
+            AND ($3::timestamptz IS NULL OR m.created_at > $3)
+            """
+        let parameters: [(any PostgresBindable)?] = [conversationId, page.before, page.after]
+        let total = try db.query("SELECT count(*) FROM messages m WHERE \(conditions)", parameters)[0].decode(0, as: Int.self)
+        let rows = try db.query(
+            """
+            SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
+                   \(User.columns("u", prefix: "u_"))
+            FROM messages m JOIN users u ON u.id = m.sender_id
+            WHERE \(conditions)
+            ORDER BY m.created_at DESC, m.id DESC
+            LIMIT $4 OFFSET $5
+            """, parameters + [page.limit, (max(page.page, 1) - 1) * page.limit])
+        return (try rows.map { MessageWithSender(message: try Message(row: $0), sender: try User(row: $0, prefix: "u_")) }, total)
+    }
+
+    /// Sets `read_at` on one unread, visible message; returns it, or nil when it was already read or is gone.
+    public static func markRead(_ db: PostgresConnection, id: UUID) throws -> Message? {
+        try db.query(
+            "UPDATE messages SET read_at = now() WHERE id = $1 AND read_at IS NULL AND deleted_at IS NULL RETURNING \(columns)",
+            [id]
+        ).first.map { try Message(row: $0) }
+    }
+
+    /// Marks read the unread, visible messages of a conversation that were sent by the other side of `readerIsAdmin`,
+    /// all of them or only `ids`. Returns the messages it changed.
+    public static func markRead(
+        _ db: PostgresConnection, conversationId: UUID, readerIsAdmin: Bool, ids: [UUID]? = nil
+    ) throws -> [Message] {
+        try db.query(
+            """
+            UPDATE messages m SET read_at = now()
+            FROM users s
+            WHERE s.id = m.sender_id AND s.is_admin <> $2
+              AND m.conversation_id = $1 AND m.read_at IS NULL AND m.deleted_at IS NULL
+              AND ($3::uuid[] IS NULL OR m.id = ANY ($3::uuid[]))
+            RETURNING m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at
+            """, [conversationId, readerIsAdmin, ids]
+        ).map { try Message(row: $0) }
+    }
+
+    /// Replaces the content of a visible message and sets `edited_at`; nil when there is no such message.
+    public static func edit(_ db: PostgresConnection, id: UUID, content: String) throws -> Message? {
+        try db.query(
+            "UPDATE messages SET content = $2, edited_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING \(columns)",
+            [id, content]
+        ).first.map { try Message(row: $0) }
+    }
+
+    /// Soft-deletes one message; returns it as it was before, or nil when it was already deleted or absent.
+    public static func softDelete(_ db: PostgresConnection, id: UUID) throws -> Message? {
+        try db.query(
+            """
+            UPDATE messages m SET deleted_at = now() FROM messages old
+            WHERE m.id = $1 AND old.id = m.id AND m.deleted_at IS NULL
+            RETURNING old.id, old.conversation_id, old.sender_id, old.content, old.created_at, old.read_at,
+                      old.edited_at, old.deleted_at
+            """, [id]
+        ).first.map { try Message(row: $0) }
+    }
+
+    /// Soft-deletes every visible message of a conversation; returns how many.
+    public static func softDeleteAll(_ db: PostgresConnection, conversationId: UUID) throws -> Int {
+        try db.query(
+            "UPDATE messages SET deleted_at = now() WHERE conversation_id = $1 AND deleted_at IS NULL", [conversationId]
+        ).affectedRows
+    }
+
+    /// Full-text search (`websearch_to_tsquery`, English) over visible messages, best rank first, ties newest
+    /// first, with the exact number of matches.
+    public static func search(_ db: PostgresConnection, query: String, filter: SearchFilter) throws -> (hits: [MessageSearchHit], total: Int) {
+        let rows = try db.query(
+            """
+            WITH q AS (SELECT websearch_to_tsquery('english', $1) AS query),
+            hits AS (
+                SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at,
+                       m.deleted_at, c.user_id, ts_rank(to_tsvector('english', m.content), q.query) AS rank,
+                       count(*) OVER () AS total
+                FROM messages m JOIN conversations c ON c.id = m.conversation_id, q
+                WHERE to_tsvector('english', m.content) @@ q.query AND m.deleted_at IS NULL
+                  AND ($2::uuid IS NULL OR m.conversation_id = $2)
+                  AND ($3::uuid IS NULL OR c.user_id = $3)
+                  AND ($4::timestamptz IS NULL OR m.created_at < $4)
+                  AND ($5::timestamptz IS NULL OR m.created_at > $5)
+                ORDER BY rank DESC, m.created_at DESC, m.id DESC
+                LIMIT $6
+            )
+            SELECT h.*, \(User.columns("u", prefix: "u_")),
+                   ts_headline('english', translate(h.content, E'\\x01\\x02', ''), q.query,
+                               'StartSel=' || E'\\x01' || ', StopSel=' || E'\\x02' || ', MaxFragments=2, MaxWords=24, MinWords=8')
+                       AS snippet
+            FROM hits h JOIN users u ON u.id = h.user_id, q
+            ORDER BY h.rank DESC, h.created_at DESC, h.id DESC
+            """,
+            [query, filter.conversationId, filter.ownerUserId, filter.before, filter.after, filter.limit])
+        var total = 0
+        let hits = try rows.map { row in
+            total = try row.decode("total", as: Int.self)
+            return MessageSearchHit(
+                message: try Message(row: row), rank: try row.decode("rank"), user: try User(row: row, prefix: "u_"),
+                snippet: highlightedSnippet(try row.decode("snippet")))
+        }
+        if hits.isEmpty && filter.limit > 0 { total = 0 }
+        return (hits, total)
+    }
+
+    /// HTML-escapes every character of `raw` and turns the \u{01}/\u{02} markers into `<mark>`/`</mark>`.
+    static func highlightedSnippet(_ raw: String) -> String {
+        var out = ""
+        out.reserveCapacity(raw.utf8.count + 16)
+        for scalar in raw.unicodeScalars {
+            switch scalar {
+            case "\u{01}": out += "<mark>"
+            case "\u{02}": out += "</mark>"
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,63 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// Process exit codes of msgctl and msgrelay (sysexits.h values where one fits).
+public enum ExitStatus: Int32, Sendable {
+    case success = 0
+    /// Anything not listed below.
+    case failure = 1
+    /// Bad command line: unknown option, missing argument.
+    case usage = 2
+    /// Input that breaks a rule: a message too long, a username taken, a malformed id.
+    case dataError = 65
+    /// An input file cannot be read.
+    case noInput = 66
+    /// The user or conversation named does not exist.
+    case noUser = 67
+    /// The database (or relay) cannot be reached.
+    case unavailable = 69
+    /// A bug: an error that should not happen.
+    case software = 70
+    /// An output file cannot be created or written.
+    case cantCreate = 73
+    /// Try again later: another run holds the lock.
+    case tempFail = 75
+    /// Configuration missing or wrong: JWT_SECRET unset, schema not migrated, a bad environment value.
+    case config = 78
+
+    /// The status that best describes `error`.
+    public static func forError(_ error: any Error) -> ExitStatus {
+        switch error {
+        case let error as DatabaseError:
+            switch error.kind {
+            case .unavailable: return .unavailable
+            case .conflict, .validation, .reference: return .dataError
+            default: return .software
+            }
+        case is ConfigurationError: return .config
+        case let error as UserFacingError: return error.exitStatus
+        default: return .failure
+        }
+    }
+}
+
+/// An error whose message is meant for the person at the terminal, with the exit status that goes with it.
+public struct UserFacingError: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public let exitStatus: ExitStatus
+
+    public init(_ message: String, exitStatus: ExitStatus = .failure) {
+        self.message = message
+        self.exitStatus = exitStatus
+    }
+
+    public var description: String { message }
+}
+
+/// Prints `program: message` as one line on stderr and exits with the status that fits `error`.
+public func exitWithError(_ program: String, _ error: any Error) -> Never {
+    let text = "\(error)".split(separator: "\n").first.map(String.init) ?? "unknown error"
+    fputs("\(program): \(text)\n", stderr)
+    exit(ExitStatus.forError(error).rawValue)
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import MsgLib
+
+struct DbCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db", abstract: "Manage the database schema.", subcommands: [Migrate.self, Status.self])
+
+    struct Migrate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Apply every pending migration (idempotent; safe to run from several processes at once).")
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let applied = try await connection.withDatabase { db in try Migrator().migrate(db).map { ($0.id, $0.name) } }
+            if output.json {
+                try JSONOutput.print(["applied": applied.map { ["version": "\($0.0)", "name": $0.1] }])
+                return
+            }
+            if applied.isEmpty {
+                FileOutput.standardOutput.write("schema is up to date\n")
+            }
+            for (id, name) in applied {
+                FileOutput.standardOutput.write("applied \(id) \(name)\n")
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the migrations, applied and pending.")
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let status = try await connection.withDatabase { db in try Migrator().status(db) }
+            if output.json {
+                struct Row: Encodable {
+                    var version: Int
+                    var name: String
+                    var applied: Bool
+                    var applied_at: Timestamp?
+                }
+                try JSONOutput.print(status.map { Row(version: $0.id, name: $0.name, applied: $0.isApplied, applied_at: $0.appliedAt) })
+                return
+            }
+            var table = TextTable("VERSION", "NAME", "STATE", "APPLIED AT")
+            for item in status {
+                table.append([String(item.id), item.name, item.isApplied ? "applied" : "pending", item.appliedAt?.rfc3339 ?? "-"])
+            }
+            let pending = status.filter { !$0.isApplied }.count
+            FileOutput.standardOutput.write(table.render() + "\(status.count - pending) applied, \(pending) pending\n")
+        }
+    }
+}

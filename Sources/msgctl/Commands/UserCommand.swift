@@ -1,0 +1,63 @@
+import ArgumentParser
+import MsgLib
+
+struct UserCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "user", abstract: "Add and list users.", subcommands: [Add.self, List.self])
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a user and print its id.")
+
+        @OptionGroup var connection: ConnectionOptions
+        @Option(help: "Unique login name.") var username: String
+        @Option(help: "Name shown to others.") var displayName: String
+        @Option(help: "URL slug (default: derived from the username).") var slug: String?
+        @Flag(help: "Make the user an admin.") var admin = false
+        @Flag(help: "Print the id of the existing user instead of failing when the username is taken.")
+        var ifNotExists = false
+
+        func validate() throws {
+            if username.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--username must not be empty") }
+            if displayName.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--display-name must not be empty") }
+        }
+
+        func run() async throws {
+            let (username, displayName, slug, admin, ifNotExists) = (username, displayName, slug, admin, ifNotExists)
+            let id = try await connection.withDatabase { db -> String in
+                if ifNotExists, let existing = try UserRepository.find(db, username: username) {
+                    return existing.id.uuidString.lowercased()
+                }
+                do {
+                    let user = try UserRepository.insert(db, username: username, displayName: displayName, slug: slug, isAdmin: admin)
+                    return user.id.uuidString.lowercased()
+                } catch let error as DatabaseError where error.kind == .conflict {
+                    let what = error.constraint?.contains("slug") == true ? "slug" : "username"
+                    throw UserFacingError("a user with that \(what) already exists", exitStatus: .dataError)
+                }
+            }
+            FileOutput.standardOutput.write(id + "\n")
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List users, admins first.")
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() async throws {
+            let users = try await connection.withDatabase { db in try UserRepository.list(db) }
+            if output.json {
+                try JSONOutput.print(users)
+                return
+            }
+            var table = TextTable("ID", "USERNAME", "DISPLAY NAME", "ADMIN", "CREATED")
+            for user in users {
+                table.append([
+                    user.id.uuidString.lowercased(), user.username, user.displayName, user.isAdmin ? "yes" : "no", user.createdAt.rfc3339,
+                ])
+            }
+            FileOutput.standardOutput.write(table.render())
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import ArgumentParser
+import MsgLib
+
+@main
+struct Msgctl: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "msgctl",
+        abstract: "Administer msgrelay messaging: users, tokens, the database schema.",
+        discussion: """
+            msgctl works on the database directly: DATABASE_URL (libpq URI or key=value), or libpq's PG* variables,
+            ~/.pgpass and service files when it is unset; --database-url overrides both. See msgctl(1).
+            """,
+        version: "msgctl \(MsgLibInfo.version)",
+        subcommands: [DbCommand.self, UserCommand.self, TokenCommand.self])
+
+    /// Runs the command line; every error ends as one line on stderr and a documented exit status.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as DatabaseError {
+            exitWithError("msgctl", error)
+        } catch let error as ConfigurationError {
+            exitWithError("msgctl", error)
+        } catch let error as UserFacingError {
+            exitWithError("msgctl", error)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .validationFailure {
+                FileOutput.standardError.write(fullMessage(for: error) + "\n")
+                Msgctl.exit(withError: ExitCode(ExitStatus.usage.rawValue))
+            }
+            exit(withError: error)
+        }
+    }
+}

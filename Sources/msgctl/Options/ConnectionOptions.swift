@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import MsgLib
+
+/// Where the database is; shared by every command that reads or writes it.
+struct ConnectionOptions: ParsableArguments {
+    @Option(
+        name: .customLong("database-url"),
+        help: ArgumentHelp("libpq connection string or URI (default: DATABASE_URL, then PG* variables).", valueName: "url"))
+    var databaseURL: String?
+
+    /// Runs `body` on one database connection (on a thread of its own), then closes it.
+    func withDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        var configuration = try DatabaseConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, applicationName: "msgctl")
+        if let databaseURL { configuration.conninfo = databaseURL }
+        configuration.poolSize = 1
+        let pool = DatabasePool(configuration: configuration)
+        do {
+            let value = try await pool.withConnection(body)
+            await pool.shutdown()
+            return value
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+    }
+}
+
+/// Output format switches shared by commands that print data.
+struct OutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON (stable field names, the same as the REST API).")
+    var json = false
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import Logging
+import MsgLib
+
+@main
+struct MsgrelayCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "msgrelay",
+        abstract: "Serve the messaging REST API and WebSocket protocol over PostgreSQL.",
+        discussion: """
+            Environment: DATABASE_URL (libpq URI or key=value; PG* variables when unset), DATABASE_POOL_SIZE (8),
+            JWT_SECRET (required), MSGRELAY_HOST (127.0.0.1), MSGRELAY_PORT (8080), LOG_LEVEL (info).
+            Stops gracefully on SIGTERM or SIGINT. See msgrelay(8).
+            """)
+
+    @Option(help: "Address to listen on (default: MSGRELAY_HOST or 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port to listen on, 0 for any free port (default: MSGRELAY_PORT or 8080).")
+    var port: Int?
+
+    @Flag(help: "Apply pending database migrations before serving.")
+    var migrate = false
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let configuration: RelayConfiguration
+        do {
+            configuration = try RelayConfiguration.fromEnvironment(environment, host: host, port: port)
+        } catch {
+            exitWithError("msgrelay", error)
+        }
+        let logger = {
+            var logger = Logger(label: "msgrelay")
+            logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+            return logger
+        }()
+
+        let pool = DatabasePool(configuration: configuration.database)
+        let migrate = self.migrate
+        do {
+            let pending = try await pool.withConnection { db in
+                let migrator = Migrator()
+                if migrate { try migrator.migrate(db) }
+                return try migrator.pending(db).count
+            }
+            if pending > 0 {
+                throw ConfigurationError(
+                    "the database schema is not up to date (\(pending) migrations pending): run `msgctl db migrate` or start with --migrate")
+            }
+        } catch {
+            exitWithError("msgrelay", error)
+        }
+        let app = buildRelayApplication(configuration: configuration, pool: pool, logger: logger) { channel in
+            if let address = channel.localAddress {
+                logger.info("msgrelay listening", metadata: ["address": "\(address)"])
+            }
+        }
+        try await app.runService()
+    }
+}

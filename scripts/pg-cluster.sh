@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# A private PostgreSQL cluster in a folder of its own, never the system one.
+#
+#   pg-cluster.sh start DIR [--fast]   initialise DIR (if new) and start; prints a libpq conninfo on stdout
+#   pg-cluster.sh stop DIR             stop (fast shutdown)
+#   pg-cluster.sh restart DIR          stop and start again on the same port
+#   pg-cluster.sh conninfo DIR         print the conninfo of a started cluster
+#
+# As root the server runs as the `postgres` OS user (initdb refuses root). It listens on 127.0.0.1 at a
+# free port (kept in DIR/port) and on a Unix socket in DIR. --fast turns fsync off: tests only.
+set -euo pipefail
+cmd=${1:?usage: pg-cluster.sh start|stop|restart|conninfo DIR}
+dir=${2:?usage: pg-cluster.sh start|stop|restart|conninfo DIR}
+fast=${3:-}
+bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+
+as_owner() {
+    if [ "$(id -u)" -eq 0 ]; then (cd "$dir" && runuser -u postgres -- "$@"); else (cd "$dir" && "$@"); fi
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+conninfo() {
+    echo "host=127.0.0.1 port=$(cat "$dir/port") user=postgres dbname=postgres"
+}
+
+start() {
+    mkdir -p "$dir"
+    dir=$(cd "$dir" && pwd)
+    [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
+    if [ ! -f "$dir/data/PG_VERSION" ]; then
+        as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
+            { cat "$dir/initdb.log" >&2; exit 1; }
+    fi
+    if [ "$fast" = "--fast" ]; then echo "--fast" >"$dir/fast"; fi
+    local extra=""
+    [ -f "$dir/fast" ] && extra="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    local attempt
+    for attempt in 1 2 3; do
+        [ -f "$dir/port" ] || free_port >"$dir/port"
+        if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+            -o "-c listen_addresses=127.0.0.1 -p $(cat "$dir/port") -k $dir -c max_connections=200 $extra" start >/dev/null; then
+            conninfo
+            return 0
+        fi
+        rm -f "$dir/port" # the port may have been taken meanwhile: pick another
+    done
+    tail -20 "$dir/server.log" >&2
+    exit 1
+}
+
+stop() {
+    [ -f "$dir/data/postmaster.pid" ] || return 0
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w -t 60 stop >/dev/null
+}
+
+case "$cmd" in
+start) start ;;
+stop) stop ;;
+restart)
+    stop
+    start
+    ;;
+conninfo) conninfo ;;
+*) echo "usage: pg-cluster.sh start|stop|restart|conninfo DIR" >&2; exit 2 ;;
+esac
