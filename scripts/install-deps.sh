@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages msgrelay needs to build, run and test, when any is missing.
 set -euo pipefail
-packages=(libpq-dev libssl-dev libcurl4-openssl-dev libedit-dev pkg-config postgresql python3)
+packages=(libpq-dev libssl-dev libcurl4-openssl-dev libedit-dev pkg-config postgresql)
+command -v python3 >/dev/null || packages+=(python3)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

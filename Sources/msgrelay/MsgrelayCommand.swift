@@ -12,7 +12,8 @@ struct MsgrelayCommand: AsyncParsableCommand {
             Environment: DATABASE_URL (libpq URI or key=value; PG* variables when unset), DATABASE_POOL_SIZE (8),
             JWT_SECRET (required), MSGRELAY_HOST (127.0.0.1), MSGRELAY_PORT (8080), LOG_LEVEL (info).
             Stops gracefully on SIGTERM or SIGINT. See msgrelay(8).
-            """)
+            """,
+        version: "msgrelay \(MsgLibInfo.version)")
 
     @Option(help: "Address to listen on (default: MSGRELAY_HOST or 127.0.0.1).")
     var host: String?

@@ -66,7 +66,12 @@ public final class PostgresConnection: @unchecked Sendable {
     public var isAlive: Bool {
         guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
         guard PQtransactionStatus(handle) == PQTRANS_IDLE else { return true }
-        if PQconsumeInput(handle) == 0 { return false }
+        // Drain what the server sent while we were idle: a shutdown notice, then end-of-file.
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        for _ in 0..<8 {
+            guard poll(&descriptor, 1, 0) > 0 else { break }
+            if PQconsumeInput(handle) == 0 { return false }
+        }
         return PQstatus(handle) == CONNECTION_OK
     }
 

@@ -146,7 +146,9 @@ public enum MessageRepository {
                 LIMIT $6
             )
             SELECT h.*, \(User.columns("u", prefix: "u_")),
-                   ts_headline('english', translate(h.content, E'\\x01\\x02', ''), q.query,
+                   ts_headline('english',
+                               translate(translate(h.content, E'\\x01\\x02\\uE000\\uE001\\uE002', ''), '<>&', E'\\uE000\\uE001\\uE002'),
+                               q.query,
                                'StartSel=' || E'\\x01' || ', StopSel=' || E'\\x02' || ', MaxFragments=2, MaxWords=24, MinWords=8')
                        AS snippet
             FROM hits h JOIN users u ON u.id = h.user_id, q
@@ -165,6 +167,9 @@ public enum MessageRepository {
     }
 
     /// HTML-escapes every character of `raw` and turns the \u{01}/\u{02} markers into `<mark>`/`</mark>`.
+    ///
+    /// `ts_headline` drops anything that looks like an HTML tag, so the query hands it the content with `<`, `>`
+    /// and `&` stood in for by U+E000...U+E002 (and those three, with the markers, removed from the content).
     static func highlightedSnippet(_ raw: String) -> String {
         var out = ""
         out.reserveCapacity(raw.utf8.count + 16)
@@ -172,9 +177,9 @@ public enum MessageRepository {
             switch scalar {
             case "\u{01}": out += "<mark>"
             case "\u{02}": out += "</mark>"
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
+            case "&", "\u{E002}": out += "&amp;"
+            case "<", "\u{E000}": out += "&lt;"
+            case ">", "\u{E001}": out += "&gt;"
             case "\"": out += "&quot;"
             case "'": out += "&#39;"
             default: out.unicodeScalars.append(scalar)

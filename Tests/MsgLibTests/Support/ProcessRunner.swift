@@ -1,0 +1,41 @@
+import Foundation
+
+/// What a finished program printed, and how it ended.
+struct ProcessResult: Sendable {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum ProcessRunner {
+    /// Runs `executable` with `arguments` to completion, adding `environment` to ours (nil values remove a variable).
+    static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, timeout: TimeInterval = 60
+    ) throws -> ProcessResult {
+        let child = try ChildProcess(executable, arguments, environment: environment, input: input)
+        let status = try child.waitUntilExit(timeout: timeout)
+        return ProcessResult(status: status, stdout: child.stdout, stderr: child.stderr)
+    }
+
+    /// Runs one of our binaries (msgctl, msgrelay).
+    static func ours(
+        _ name: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, timeout: TimeInterval = 60
+    ) throws -> ProcessResult {
+        try run(TestEnvironment.binDirectory.appendingPathComponent(name).path, arguments, environment: environment, input: input, timeout: timeout)
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func waitFor(_ what: @autoclosure () -> String, timeout: TimeInterval = 20, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if (try? await condition()) == true { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestFailure("timed out after \(timeout) s waiting for \(what())")
+}

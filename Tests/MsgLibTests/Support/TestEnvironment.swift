@@ -1,0 +1,36 @@
+import Foundation
+import MsgLib
+
+/// Settings that scripts/test.sh exports for the tests.
+enum TestEnvironment {
+    static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// libpq conninfo of the throwaway cluster's `postgres` database.
+    static var serverConninfo: String {
+        guard let value = environment["MSGTEST_DATABASE_URL"] else {
+            fatalError("MSGTEST_DATABASE_URL is not set: run the tests with scripts/test.sh")
+        }
+        return value
+    }
+
+    /// The folder holding the built msgctl and msgrelay.
+    static var binDirectory: URL {
+        if let dir = environment["MSG_BIN_DIR"] { return URL(fileURLWithPath: dir) }
+        return packageRoot.appendingPathComponent(".build/debug")
+    }
+
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    /// scripts/pg-cluster.sh, to start clusters of a test's own.
+    static var clusterScript: String {
+        environment["MSGTEST_CLUSTER_SCRIPT"] ?? packageRoot.appendingPathComponent("scripts/pg-cluster.sh").path
+    }
+
+    /// A scratch folder that scripts/test.sh removes afterwards.
+    static var workDirectory: URL {
+        URL(fileURLWithPath: environment["MSGTEST_WORK_DIR"] ?? NSTemporaryDirectory())
+    }
+}

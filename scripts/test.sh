@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the whole test suite against a throwaway PostgreSQL cluster, and leaves no process behind.
+# Extra arguments go to `swift test` (e.g. --filter MigrationTests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+work=$(mktemp -d /tmp/msgrelay-test.XXXXXX)
+chmod 755 "$work"
+bin_dir=""
+cleanup() {
+    status=$?
+    [ -n "$bin_dir" ] && pkill -f "^$bin_dir/msg(relay|ctl)" 2>/dev/null || true
+    for cluster in "$work"/*/; do
+        [ -f "$cluster/data/PG_VERSION" ] && scripts/pg-cluster.sh stop "$cluster" 2>/dev/null || true
+    done
+    rm -rf "$work"
+    exit $status
+}
+trap cleanup EXIT INT TERM
+
+swift build --build-tests
+bin_dir=$(swift build --show-bin-path)
+MSGTEST_DATABASE_URL=$(scripts/pg-cluster.sh start "$work/pg" --fast)
+export MSGTEST_DATABASE_URL
+export MSGTEST_WORK_DIR="$work"
+export MSGTEST_CLUSTER_SCRIPT="$PWD/scripts/pg-cluster.sh"
+export MSG_BIN_DIR="$bin_dir"
+swift test --skip-build "$@"
