@@ -13,6 +13,8 @@ cmd=${1:?usage: pg-cluster.sh start|stop|restart|conninfo DIR}
 dir=${2:?usage: pg-cluster.sh start|stop|restart|conninfo DIR}
 fast=${3:-}
 bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+mkdir -p "$dir"
+dir=$(cd "$dir" && pwd)
 
 as_owner() {
     if [ "$(id -u)" -eq 0 ]; then (cd "$dir" && runuser -u postgres -- "$@"); else (cd "$dir" && "$@"); fi
@@ -27,8 +29,6 @@ conninfo() {
 }
 
 start() {
-    mkdir -p "$dir"
-    dir=$(cd "$dir" && pwd)
     [ "$(id -u)" -eq 0 ] && chown postgres: "$dir"
     if [ ! -f "$dir/data/PG_VERSION" ]; then
         as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||

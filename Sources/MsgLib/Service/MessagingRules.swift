@@ -1,0 +1,37 @@
+/// The limits the service enforces, with the design document's defaults.
+public struct MessagingRules: Sendable, Equatable {
+    /// Messages one (non-admin) sender may send in any sliding minute, hour and day; 0 means no limit.
+    public var perMinute: Int
+    public var perHour: Int
+    public var perDay: Int
+    /// How long after sending a message its sender may still edit it, in seconds.
+    public var editWindow: Int64
+
+    public init(perMinute: Int = 10, perHour: Int = 100, perDay: Int = 500, editWindow: Int64 = 15 * 60) {
+        self.perMinute = perMinute
+        self.perHour = perHour
+        self.perDay = perDay
+        self.editWindow = editWindow
+    }
+
+    /// Reads `MESSAGE_RATE_LIMIT_PER_MINUTE`, `MESSAGE_RATE_LIMIT_PER_HOUR` and `MESSAGE_RATE_LIMIT_PER_DAY`
+    /// (defaults 10, 100, 500; 0 turns a window off).
+    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> MessagingRules {
+        func read(_ key: String, _ fallback: Int) throws(ConfigurationError) -> Int {
+            guard let text = environment[key] else { return fallback }
+            guard let value = Int(text), value >= 0 else {
+                throw ConfigurationError("\(key) must be a whole number of messages (0 for no limit), not \"\(text)\"")
+            }
+            return value
+        }
+        return MessagingRules(
+            perMinute: try read("MESSAGE_RATE_LIMIT_PER_MINUTE", 10),
+            perHour: try read("MESSAGE_RATE_LIMIT_PER_HOUR", 100),
+            perDay: try read("MESSAGE_RATE_LIMIT_PER_DAY", 500))
+    }
+
+    /// The windows in force: (seconds, limit, name).
+    var windows: [(seconds: Int, limit: Int, name: String)] {
+        [(60, perMinute, "minute"), (3600, perHour, "hour"), (86400, perDay, "day")].filter { $0.1 > 0 }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+
+extension MessagingService {
+    /// A page of a conversation's visible messages, in chronological order.
+    ///
+    /// Page 1 holds the newest `limit` messages (older pages follow) unless only `after` is given: then page 1
+    /// holds the first `limit` messages after that time, which is what a client catching up wants.
+    public func listMessages(viewer: User, conversationId: UUID, page: MessageRepository.Page)
+        async throws -> (messages: [MessageWithSender], total: Int)
+    {
+        try await pool.withConnection { db in
+            _ = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
+            return try MessageRepository.list(db, conversationId: conversationId, page: page)
+        }
+    }
+
+    /// Sends a message. Without a conversation id, a user's message goes to their own conversation, which is
+    /// created when it does not exist yet; an admin must name the conversation.
+    /// - Throws: `.invalid` (content, missing id), `.notFound`, `.forbidden`, `.rateLimited`.
+    public func sendMessage(viewer: User, conversationId: UUID?, content: String) async throws -> Message {
+        try Self.validateContent(content)
+        if viewer.isAdmin, conversationId == nil {
+            throw ServiceError(.invalid, "conversation_id is required when an admin sends a message")
+        }
+        let rules = self.rules
+        return try await pool.withTransaction { db in
+            let conversation: Conversation
+            if let conversationId {
+                guard let found = try ConversationRepository.find(db, id: conversationId) else { throw ServiceError.conversationNotFound }
+                guard viewer.isAdmin || found.userId == viewer.id else {
+                    throw ServiceError(.forbidden, "Not authorized to send message in this conversation")
+                }
+                conversation = found
+            } else {
+                try db.query("INSERT INTO conversations (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", [viewer.id])
+                conversation = try ConversationRepository.find(db, userId: viewer.id)!
+            }
+            return try Self.insertMessage(db, conversation: conversation, sender: viewer, content: content, rules: rules)
+        }
+    }
+
+    /// Inserts a message after the rate limit check; runs inside the caller's transaction.
+    static func insertMessage(_ db: PostgresConnection, conversation: Conversation, sender: User, content: String, rules: MessagingRules) throws
+        -> Message
+    {
+        if !sender.isAdmin { try RateLimiter.check(db, sender: sender.id, rules: rules) }
+        do {
+            return try MessageRepository.insert(db, conversationId: conversation.id, senderId: sender.id, content: content)
+        } catch let error as DatabaseError where error.constraint == "messages_content_length" {
+            throw ServiceError.invalidContent
+        }
+    }
+
+    /// Marks one message read by its recipient; a message already read keeps its first `read_at`.
+    /// - Throws: `.notFound`, `.forbidden` for the sender's own message or someone else's conversation.
+    public func markRead(viewer: User, messageId: UUID) async throws -> Message {
+        try await pool.withTransaction { db in
+            guard let message = try MessageRepository.find(db, id: messageId), message.deletedAt == nil else {
+                throw ServiceError.messageNotFound
+            }
+            _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
+            let sender = try UserRepository.find(db, id: message.senderId)
+            guard message.senderId != viewer.id, sender?.isAdmin != viewer.isAdmin else {
+                throw ServiceError(.forbidden, "Cannot mark own message as read")
+            }
+            return try MessageRepository.markRead(db, id: messageId) ?? message
+        }
+    }
+
+    /// Marks read every unread message the viewer received in a conversation, or only `messageIds`.
+    /// Returns the messages that changed.
+    public func bulkRead(viewer: User, conversationId: UUID, messageIds: [UUID]?) async throws -> [Message] {
+        try await pool.withTransaction { db in
+            _ = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
+            return try MessageRepository.markRead(db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: messageIds)
+        }
+    }
+
+    /// Replaces a message's content: its sender only, within the edit window.
+    public func editMessage(viewer: User, messageId: UUID, content: String) async throws -> Message {
+        try Self.validateContent(content)
+        let window = rules.editWindow
+        return try await pool.withTransaction { db in
+            guard let message = try MessageRepository.find(db, id: messageId), message.deletedAt == nil else {
+                throw ServiceError.messageNotFound
+            }
+            guard message.senderId == viewer.id else {
+                _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
+                throw ServiceError(.forbidden, "Not authorized to edit this message")
+            }
+            let now = try db.scalarTimestamp("SELECT now()")
+            guard now.microsecondsSinceEpoch - message.createdAt.microsecondsSinceEpoch <= window * 1_000_000 else {
+                throw ServiceError(.forbidden, "Cannot edit message after 15 minutes")
+            }
+            guard let edited = try MessageRepository.edit(db, id: messageId, content: content) else { throw ServiceError.messageNotFound }
+            return edited
+        }
+    }
+
+    /// Soft-deletes a message: its sender or an admin.
+    public func deleteMessage(viewer: User, messageId: UUID) async throws {
+        try await pool.withTransaction { db in
+            guard let message = try MessageRepository.find(db, id: messageId), message.deletedAt == nil else {
+                throw ServiceError.messageNotFound
+            }
+            guard viewer.isAdmin || message.senderId == viewer.id else {
+                _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
+                throw ServiceError(.forbidden, "Not authorized to delete this message")
+            }
+            guard try MessageRepository.softDelete(db, id: messageId) != nil else { throw ServiceError.messageNotFound }
+        }
+    }
+
+    /// Full-text search: an admin searches every conversation, a user only their own.
+    public func search(viewer: User, query: String, filter: MessageRepository.SearchFilter) async throws -> (hits: [MessageSearchHit], total: Int) {
+        guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ServiceError(.invalid, "Search query required") }
+        var filter = filter
+        if !viewer.isAdmin { filter.ownerUserId = viewer.id }
+        let scoped = filter
+        return try await pool.withConnection { db in
+            if let id = scoped.conversationId { _ = try Self.accessibleConversation(db, id: id, viewer: viewer) }
+            return try MessageRepository.search(db, query: query, filter: scoped)
+        }
+    }
+}
+
+extension PostgresConnection {
+    func scalarTimestamp(_ sql: String) throws -> Timestamp {
+        try query(sql)[0].decode(0, as: Timestamp.self)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+
+/// The rules of messaging, in one place: who may see, send, read, edit and delete what.
+///
+/// REST handlers, WebSocket frames and msgctl commands all call this service; none of them repeats a rule.
+/// Every method runs its database work on the pool's threads, in one transaction where it writes.
+public struct MessagingService: Sendable {
+    public let pool: DatabasePool
+    public let rules: MessagingRules
+    let tokens: JWTSigner?
+
+    /// - Parameters:
+    ///   - pool: the database.
+    ///   - rules: rate limits and the edit window.
+    ///   - jwtSecret: the secret that verifies bearer tokens; nil where nothing authenticates (msgctl).
+    public init(pool: DatabasePool, rules: MessagingRules = MessagingRules(), jwtSecret: String? = nil) {
+        self.pool = pool
+        self.rules = rules
+        self.tokens = jwtSecret.map(JWTSigner.init(secret:))
+    }
+
+    /// The user a bearer token names.
+    /// - Throws: ``AuthError`` for a missing, malformed, badly signed or expired token, or an unknown user.
+    public func authenticate(token: String?) async throws -> User {
+        guard let token, !token.isEmpty else { throw AuthError.missingToken }
+        guard let tokens else { throw AuthError.badSignature }
+        let claims = try tokens.verify(token)
+        guard let id = UUID(uuidString: claims.sub) else { throw AuthError.malformedToken }
+        guard let user = try await pool.withConnection({ db in try UserRepository.find(db, id: id) }) else {
+            throw AuthError.unknownUser
+        }
+        return user
+    }
+
+    // MARK: - Access rules
+
+    /// The conversation `id` if `viewer` may see it: admins see all, a user only their own.
+    static func accessibleConversation(_ db: PostgresConnection, id: UUID, viewer: User) throws -> Conversation {
+        guard let conversation = try ConversationRepository.find(db, id: id) else { throw ServiceError.conversationNotFound }
+        guard viewer.isAdmin || conversation.userId == viewer.id else { throw ServiceError.conversationForbidden }
+        return conversation
+    }
+
+    static func requireAdmin(_ viewer: User) throws {
+        guard viewer.isAdmin else { throw ServiceError.adminRequired }
+    }
+
+    static func validateContent(_ content: String) throws {
+        guard Message.isValidContent(content) else { throw ServiceError.invalidContent }
+    }
+}

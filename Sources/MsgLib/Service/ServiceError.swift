@@ -1,0 +1,38 @@
+/// A request the rules refuse, with a message meant for the client (the design document's error strings).
+///
+/// REST maps ``Kind`` to an HTTP status, the WebSocket to an `error` frame code, msgctl to an exit status.
+public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// Malformed or rule-breaking input (HTTP 400).
+        case invalid = "invalid_request"
+        /// No valid identity (HTTP 401).
+        case unauthorized
+        /// The caller may not do this (HTTP 403).
+        case forbidden
+        /// The thing named does not exist, or is deleted (HTTP 404).
+        case notFound = "not_found"
+        /// It already exists (HTTP 409).
+        case conflict
+        /// Too many messages; try again after ``ServiceError/retryAfter`` seconds (HTTP 429).
+        case rateLimited = "rate_limited"
+    }
+
+    public let kind: Kind
+    public let message: String
+    /// Seconds until a rate-limited caller may try again.
+    public let retryAfter: Int?
+
+    public init(_ kind: Kind, _ message: String, retryAfter: Int? = nil) {
+        self.kind = kind
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    public var description: String { message }
+
+    static let conversationNotFound = ServiceError(.notFound, "Conversation not found")
+    static let conversationForbidden = ServiceError(.forbidden, "Not authorized to access this conversation")
+    static let messageNotFound = ServiceError(.notFound, "Message not found")
+    static let adminRequired = ServiceError(.forbidden, "Admin access required")
+    static let invalidContent = ServiceError(.invalid, "Content must be between 1 and 10000 characters")
+}
