@@ -1,7 +1,7 @@
 import Foundation
 
 /// The one conversation between a user and the admin, with its trigger-maintained counters.
-public struct Conversation: Sendable, Equatable, Codable {
+public struct Conversation: Sendable, Equatable {
     public var id: UUID
     public var userId: UUID
     public var createdAt: Timestamp
@@ -14,17 +14,6 @@ public struct Conversation: Sendable, Equatable, Codable {
     public var archivedByAdmin: Bool
     public var archivedAt: Timestamp?
 
-    enum CodingKeys: String, CodingKey {
-        case id
-        case userId = "user_id"
-        case createdAt = "created_at"
-        case updatedAt = "updated_at"
-        case lastMessageAt = "last_message_at"
-        case unreadCountUser = "unread_count_user"
-        case unreadCountAdmin = "unread_count_admin"
-        case archivedByAdmin = "archived_by_admin"
-        case archivedAt = "archived_at"
-    }
 
     /// The unread count as `viewer` sees it: the admin's counter for an admin, the user's for the user.
     public func unreadCount(forAdmin isAdmin: Bool) -> Int {

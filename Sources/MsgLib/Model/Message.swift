@@ -1,7 +1,7 @@
 import Foundation
 
 /// A message in a conversation. Deleted messages keep their row (`deletedAt` set) but are hidden.
-public struct Message: Sendable, Equatable, Codable {
+public struct Message: Sendable, Equatable {
     public var id: UUID
     public var conversationId: UUID
     public var senderId: UUID
@@ -11,15 +11,6 @@ public struct Message: Sendable, Equatable, Codable {
     public var editedAt: Timestamp?
     public var deletedAt: Timestamp?
 
-    enum CodingKeys: String, CodingKey {
-        case id, content
-        case conversationId = "conversation_id"
-        case senderId = "sender_id"
-        case createdAt = "created_at"
-        case readAt = "read_at"
-        case editedAt = "edited_at"
-        case deletedAt = "deleted_at"
-    }
 
     /// The most characters a message may hold, counted as PostgreSQL's `char_length` counts them.
     public static let maximumLength = 10_000

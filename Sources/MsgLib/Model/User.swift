@@ -1,7 +1,7 @@
 import Foundation
 
 /// A signed-in user of the site, or the admin (`isAdmin`).
-public struct User: Sendable, Equatable, Codable {
+public struct User: Sendable, Equatable {
     public var id: UUID
     public var username: String
     public var displayName: String
@@ -9,12 +9,6 @@ public struct User: Sendable, Equatable, Codable {
     public var isAdmin: Bool
     public var createdAt: Timestamp
 
-    enum CodingKeys: String, CodingKey {
-        case id, username, slug
-        case displayName = "display_name"
-        case isAdmin = "is_admin"
-        case createdAt = "created_at"
-    }
 
     public init(id: UUID, username: String, displayName: String, slug: String, isAdmin: Bool, createdAt: Timestamp) {
         self.id = id

@@ -3,6 +3,7 @@ extension RelayConfiguration {
     ///
     /// - `MSGRELAY_HOST` (default 127.0.0.1), `MSGRELAY_PORT` (default 8080)
     /// - `JWT_SECRET`: required, not empty
+    /// - `MESSAGE_RATE_LIMIT_PER_MINUTE` / `_PER_HOUR` / `_PER_DAY`: see ``MessagingRules/fromEnvironment(_:)``
     /// - `DATABASE_URL`, `DATABASE_POOL_SIZE`: see ``DatabaseConfiguration/fromEnvironment(_:applicationName:)``
     public static func fromEnvironment(_ environment: [String: String], host: String? = nil, port: Int? = nil) throws(ConfigurationError)
         -> RelayConfiguration
@@ -23,6 +24,7 @@ extension RelayConfiguration {
             host: host ?? environment["MSGRELAY_HOST"] ?? "127.0.0.1",
             port: resolvedPort,
             jwtSecret: secret,
-            database: try .fromEnvironment(environment, applicationName: "msgrelay"))
+            database: try .fromEnvironment(environment, applicationName: "msgrelay"),
+            rules: try .fromEnvironment(environment))
     }
 }

@@ -8,11 +8,16 @@ public struct RelayConfiguration: Sendable {
     public var jwtSecret: String
     /// How to reach PostgreSQL.
     public var database: DatabaseConfiguration
+    /// Rate limits and the edit window.
+    public var rules: MessagingRules
 
-    public init(host: String = "127.0.0.1", port: Int = 8080, jwtSecret: String, database: DatabaseConfiguration) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, jwtSecret: String, database: DatabaseConfiguration, rules: MessagingRules = .init()
+    ) {
         self.host = host
         self.port = port
         self.jwtSecret = jwtSecret
         self.database = database
+        self.rules = rules
     }
 }

@@ -48,7 +48,7 @@ struct UserCommand: AsyncParsableCommand {
         func run() async throws {
             let users = try await connection.withDatabase { db in try UserRepository.list(db) }
             if output.json {
-                try JSONOutput.print(users)
+                try JSONOutput.print(users.map(UserRecord.init))
                 return
             }
             var table = TextTable("ID", "USERNAME", "DISPLAY NAME", "ADMIN", "CREATED")

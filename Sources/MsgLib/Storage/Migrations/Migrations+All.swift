@@ -9,6 +9,8 @@ extension Migration {
         admins,
         conversationTrigger,
         readTrigger,
+        deleteTrigger,
+        senderTimeIndex,
     ]
 
     /// `uuid_generate_v7()` (RFC 9562 layout) when the server has none.
@@ -213,5 +215,47 @@ extension Migration {
             AFTER UPDATE ON messages
             FOR EACH ROW
             EXECUTE FUNCTION update_conversation_on_message_read();
+            """)
+
+    /// Soft-deleting an unread message lowers the counter that counted it, so deleted messages vanish from
+    /// unread counts as they do from lists (the design's triggers only handle insert and read).
+    static let deleteTrigger = Migration(
+        id: 9, name: "trigger_update_conversation_on_message_delete",
+        sql: """
+            CREATE OR REPLACE FUNCTION update_conversation_on_message_delete()
+            RETURNS TRIGGER AS $$
+            DECLARE
+                is_sender_admin BOOLEAN;
+            BEGIN
+                IF OLD.deleted_at IS NULL AND NEW.deleted_at IS NOT NULL AND NEW.read_at IS NULL THEN
+                    SELECT is_admin INTO is_sender_admin FROM users WHERE id = NEW.sender_id;
+                    UPDATE conversations
+                    SET
+                        unread_count_user = CASE
+                            WHEN is_sender_admin THEN GREATEST(0, unread_count_user - 1)
+                            ELSE unread_count_user
+                        END,
+                        unread_count_admin = CASE
+                            WHEN is_sender_admin THEN unread_count_admin
+                            ELSE GREATEST(0, unread_count_admin - 1)
+                        END,
+                        updated_at = NOW()
+                    WHERE id = NEW.conversation_id;
+                END IF;
+                RETURN NEW;
+            END;
+            $$ LANGUAGE plpgsql;
+
+            CREATE TRIGGER trigger_update_conversation_on_message_delete
+            AFTER UPDATE OF deleted_at ON messages
+            FOR EACH ROW
+            EXECUTE FUNCTION update_conversation_on_message_delete();
+            """)
+
+    /// Rate limits count one sender's recent messages; this index makes that a short range scan.
+    static let senderTimeIndex = Migration(
+        id: 10, name: "idx_messages_sender_created",
+        sql: """
+            CREATE INDEX idx_messages_sender_created ON messages(sender_id, created_at DESC);
             """)
 }

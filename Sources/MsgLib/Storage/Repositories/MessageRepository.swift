@@ -53,7 +53,10 @@ public enum MessageRepository {
         try db.query("SELECT \(columns) FROM messages WHERE id = $1", [id]).first.map { try Message(row: $0) }
     }
 
-    /// Visible messages of a conversation, newest first, with their senders and the total matching count.
+    /// Visible messages of a conversation with their senders, in chronological order, and the total matching count.
+    ///
+    /// Page 1 is the newest `limit` messages, page 2 the ones before them, and so on; when only `after` is
+    /// given, page 1 is instead the oldest `limit` messages after that time (catching up from a point).
     public static func list(_ db: PostgresConnection, conversationId: UUID, page: Page) throws -> (messages: [MessageWithSender], total: Int) {
         let conditions = """
             m.conversation_id = $1 AND m.deleted_at IS NULL
@@ -61,6 +64,8 @@ public enum MessageRepository {
             AND ($3::timestamptz IS NULL OR m.created_at > $3)
             """
         let parameters: [(any PostgresBindable)?] = [conversationId, page.before, page.after]
+        let oldestFirst = page.after != nil && page.before == nil
+        let direction = oldestFirst ? "ASC" : "DESC"
         let total = try db.query("SELECT count(*) FROM messages m WHERE \(conditions)", parameters)[0].decode(0, as: Int.self)
         let rows = try db.query(
             """
@@ -68,10 +73,11 @@ public enum MessageRepository {
                    \(User.columns("u", prefix: "u_"))
             FROM messages m JOIN users u ON u.id = m.sender_id
             WHERE \(conditions)
-            ORDER BY m.created_at DESC, m.id DESC
+            ORDER BY m.created_at \(direction), m.id \(direction)
             LIMIT $4 OFFSET $5
             """, parameters + [page.limit, (max(page.page, 1) - 1) * page.limit])
-        return (try rows.map { MessageWithSender(message: try Message(row: $0), sender: try User(row: $0, prefix: "u_")) }, total)
+        let messages = try rows.map { MessageWithSender(message: try Message(row: $0), sender: try User(row: $0, prefix: "u_")) }
+        return (oldestFirst ? messages : messages.reversed(), total)
     }
 
     /// Sets `read_at` on one unread, visible message; returns it, or nil when it was already read or is gone.

@@ -4,7 +4,7 @@ import Hummingbird
 struct HealthController {
     let pool: DatabasePool
 
-    func addRoutes(to router: Router<some RequestContext>) {
+    func addRoutes(to router: Router<RelayRequestContext>) {
         router.get("/healthz") { _, _ -> Response in
             do {
                 _ = try await pool.withConnection { db in try db.query("SELECT 1") }

@@ -1,0 +1,200 @@
+/// A message in a list, with its sender. Nullable fields are always present.
+public struct MessageRepresentation: Encodable, Sendable, Equatable {
+    public var id: String
+    public var conversationId: String
+    public var senderId: String
+    public var sender: SenderRepresentation
+    public var content: String
+    public var createdAt: Timestamp
+    public var readAt: Timestamp?
+    public var editedAt: Timestamp?
+
+    enum CodingKeys: String, CodingKey {
+        case id, sender, content
+        case conversationId = "conversation_id"
+        case senderId = "sender_id"
+        case createdAt = "created_at"
+        case readAt = "read_at"
+        case editedAt = "edited_at"
+    }
+
+    public init(_ message: Message, sender: User) {
+        id = message.id.lowercasedString
+        conversationId = message.conversationId.lowercasedString
+        senderId = message.senderId.lowercasedString
+        self.sender = SenderRepresentation(sender)
+        content = message.content
+        createdAt = message.createdAt
+        readAt = message.readAt
+        editedAt = message.editedAt
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(conversationId, forKey: .conversationId)
+        try c.encode(senderId, forKey: .senderId)
+        try c.encode(sender, forKey: .sender)
+        try c.encode(content, forKey: .content)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(readAt, forKey: .readAt)
+        try c.encode(editedAt, forKey: .editedAt)
+    }
+}
+
+/// `GET /api/conversations/:id/messages`.
+public struct MessageListResponse: Encodable, Sendable {
+    public struct Pagination: Encodable, Sendable, Equatable {
+        public var page: Int
+        public var limit: Int
+        public var total: Int
+        public var hasMore: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case page, limit, total
+            case hasMore = "has_more"
+        }
+    }
+
+    public var messages: [MessageRepresentation]
+    public var pagination: Pagination
+
+    public init(messages: [MessageWithSender], total: Int, page: Int, limit: Int) {
+        self.messages = messages.map { MessageRepresentation($0.message, sender: $0.sender) }
+        pagination = Pagination(page: page, limit: limit, total: total, hasMore: page * limit < total)
+    }
+}
+
+/// `POST /api/messages` (201).
+public struct MessageCreatedResponse: Encodable, Sendable {
+    public var message: Message
+
+    public init(_ message: Message) { self.message = message }
+
+    enum CodingKeys: String, CodingKey {
+        case id, content
+        case conversationId = "conversation_id"
+        case senderId = "sender_id"
+        case createdAt = "created_at"
+        case readAt = "read_at"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(message.id.lowercasedString, forKey: .id)
+        try c.encode(message.conversationId.lowercasedString, forKey: .conversationId)
+        try c.encode(message.senderId.lowercasedString, forKey: .senderId)
+        try c.encode(message.content, forKey: .content)
+        try c.encode(message.createdAt, forKey: .createdAt)
+        try c.encode(message.readAt, forKey: .readAt)
+    }
+}
+
+/// `PATCH /api/messages/:id/read`.
+public struct ReadResponse: Encodable, Sendable {
+    public var id: String
+    public var readAt: Timestamp?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case readAt = "read_at"
+    }
+
+    public init(_ message: Message) {
+        id = message.id.lowercasedString
+        readAt = message.readAt
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(readAt, forKey: .readAt)
+    }
+}
+
+/// `PATCH /api/messages/bulk-read`.
+public struct BulkReadResponse: Encodable, Sendable {
+    public var updatedCount: Int
+
+    enum CodingKeys: String, CodingKey {
+        case updatedCount = "updated_count"
+    }
+
+    public init(updatedCount: Int) { self.updatedCount = updatedCount }
+}
+
+/// `PATCH /api/messages/:id`.
+public struct EditResponse: Encodable, Sendable {
+    public var id: String
+    public var content: String
+    public var editedAt: Timestamp?
+
+    enum CodingKeys: String, CodingKey {
+        case id, content
+        case editedAt = "edited_at"
+    }
+
+    public init(_ message: Message) {
+        id = message.id.lowercasedString
+        content = message.content
+        editedAt = message.editedAt
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(content, forKey: .content)
+        try c.encode(editedAt, forKey: .editedAt)
+    }
+}
+
+/// `GET /api/messages/search`.
+public struct SearchResponse: Encodable, Sendable {
+    public struct Result: Encodable, Sendable {
+        public struct MessagePart: Encodable, Sendable {
+            public var id: String
+            public var conversationId: String
+            public var senderId: String
+            public var content: String
+            public var createdAt: Timestamp
+            public var rank: Double
+
+            enum CodingKeys: String, CodingKey {
+                case id, content, rank
+                case conversationId = "conversation_id"
+                case senderId = "sender_id"
+                case createdAt = "created_at"
+            }
+        }
+
+        public struct ConversationPart: Encodable, Sendable {
+            public var id: String
+            public var user: UserSummary
+        }
+
+        public var message: MessagePart
+        public var conversation: ConversationPart
+        public var matchSnippet: String
+
+        enum CodingKeys: String, CodingKey {
+            case message, conversation
+            case matchSnippet = "match_snippet"
+        }
+    }
+
+    public var results: [Result]
+    public var total: Int
+
+    public init(hits: [MessageSearchHit], total: Int) {
+        results = hits.map { hit in
+            Result(
+                message: .init(
+                    id: hit.message.id.lowercasedString, conversationId: hit.message.conversationId.lowercasedString,
+                    senderId: hit.message.senderId.lowercasedString, content: hit.message.content, createdAt: hit.message.createdAt,
+                    rank: hit.rank),
+                conversation: .init(id: hit.message.conversationId.lowercasedString, user: UserSummary(hit.user, includeSlug: false)),
+                matchSnippet: hit.snippet)
+        }
+        self.total = total
+    }
+}

@@ -1,0 +1,24 @@
+import Hummingbird
+
+/// Authenticates `Authorization: Bearer <jwt>` through the service and stores the user in the context.
+/// Every failure is a 401 (the error middleware renders it).
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = RelayRequestContext
+    let service: MessagingService
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.user = try await service.authenticate(token: request.bearerToken)
+        return try await next(request, context)
+    }
+}
+
+extension Request {
+    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), if any.
+    var bearerToken: String? {
+        guard let header = headers[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return parts[1].trimmingCharacters(in: .whitespaces)
+    }
+}

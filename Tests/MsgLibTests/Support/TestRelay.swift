@@ -1,0 +1,91 @@
+import Foundation
+import MsgLib
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A msgrelay process on its own port, serving one test database.
+final class TestRelay: Sendable {
+    static let secret = "relay-test-secret"
+    let process: RunningProcess
+    let port: Int
+    let database: TestDatabase
+
+    /// Starts msgrelay on a free port; `environment` adds or overrides variables (rate limits...).
+    init(database: TestDatabase, environment: [String: String?] = [:]) async throws {
+        var env: [String: String?] = ["DATABASE_URL": database.conninfo, "JWT_SECRET": Self.secret, "LOG_LEVEL": "info"]
+        for (key, value) in environment { env[key] = value }
+        let process = try RunningProcess("msgrelay", ["--port", "0"], environment: env)
+        let port = try await process.waitForOutput(#"listening on 127\.0\.0\.1:(\d+)"#)
+        self.process = process
+        self.port = Int(port)!
+        self.database = database
+    }
+
+    var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
+
+    /// A token for `user`, signed with the relay's secret.
+    func token(_ user: User, ttl: Int64 = 600) -> String {
+        JWTSigner(secret: Self.secret).token(for: user.id, ttl: ttl)
+    }
+
+    /// Sends a request and returns status, headers and body.
+    func request(
+        _ method: String, _ path: String, token: String? = nil, json: Any? = nil, body: Data? = nil, headers: [String: String] = [:]
+    ) async throws -> HTTPResult {
+        var request = URLRequest(url: URL(string: path, relativeTo: baseURL)!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json, options: [.fragmentsAllowed])
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        } else if let body {
+            request.httpBody = body
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        for (key, value) in headers { request.setValue(value, forHTTPHeaderField: key) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (key, value) in http.allHeaderFields {
+            if let key = key as? String, let value = value as? String { fields[key.lowercased()] = value }
+        }
+        return HTTPResult(status: http.statusCode, headers: fields, body: data)
+    }
+
+    func stop() async throws {
+        try await process.stop()
+    }
+}
+
+/// A response as tests see it.
+struct HTTPResult: Sendable {
+    var status: Int
+    var headers: [String: String]
+    var body: Data
+
+    /// The body as a JSON object (empty when it is not one).
+    var object: [String: Any] { ((try? JSONSerialization.jsonObject(with: body)) as? [String: Any]) ?? [:] }
+    /// The `error` string of an error body.
+    var error: String? { object["error"] as? String }
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
+
+extension Dictionary where Key == String, Value == Any {
+    subscript(path path: String) -> Any? {
+        var current: Any? = self
+        for part in path.split(separator: ".") {
+            if let index = Int(part), let array = current as? [Any] {
+                current = index < array.count ? array[index] : nil
+            } else {
+                current = (current as? [String: Any])?[String(part)]
+            }
+        }
+        return current
+    }
+
+    func string(_ path: String) -> String? { self[path: path] as? String }
+    func int(_ path: String) -> Int? { self[path: path] as? Int }
+    func array(_ path: String) -> [[String: Any]] { (self[path: path] as? [[String: Any]]) ?? [] }
+}
