@@ -19,6 +19,14 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# schemathesis (PyPI) checks the running relay against its OpenAPI document.
+venv=.build/venv
+if [ ! -x "$venv/bin/schemathesis" ]; then
+    python3 -m venv "$venv" 2>/dev/null || { apt-get install -y -qq python3-venv >/dev/null && python3 -m venv "$venv"; }
+    "$venv/bin/pip" install -q --disable-pip-version-check schemathesis
+fi
+export MSGTEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
+
 swift build --build-tests
 bin_dir=$(swift build --show-bin-path)
 MSGTEST_DATABASE_URL=$(scripts/pg-cluster.sh start "$work/pg" --fast)

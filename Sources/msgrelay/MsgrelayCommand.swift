@@ -24,6 +24,25 @@ struct MsgrelayCommand: AsyncParsableCommand {
     @Flag(help: "Apply pending database migrations before serving.")
     var migrate = false
 
+    /// Parses the command line (usage errors exit 2, as msgctl's do) and runs; errors end as one line on stderr.
+    static func main() async {
+        let command: MsgrelayCommand
+        do {
+            command = try parse()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ExitStatus.usage.rawValue)
+            }
+            exit(withError: error)
+        }
+        do {
+            try await command.run()
+        } catch {
+            exitWithError("msgrelay", error)
+        }
+    }
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let configuration: RelayConfiguration

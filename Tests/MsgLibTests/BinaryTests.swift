@@ -15,6 +15,9 @@ import FoundationNetworking
         let relay = try ProcessRunner.ours("msgrelay", ["--help"])
         #expect(relay.status == 0)
         #expect(relay.stdout.contains("--port") && relay.stdout.contains("JWT_SECRET"))
+        let usage = try ProcessRunner.ours("msgrelay", ["--port", "many"])
+        #expect(usage.status == ExitStatus.usage.rawValue)
+        #expect(usage.stderr.contains("--port"))
     }
 
     @Test func unreachableDatabaseIsOneLineAndNonZero() throws {

@@ -135,3 +135,23 @@ import Testing
         try await relay.stop()
     }
 }
+
+extension RelayAuthTests {
+    @Test func hugePageNumbersAreRefusedNotFatal() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database)
+        let sent = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "x"])
+        let conversation = try #require(sent.object.string("conversation_id"))
+        for path in ["/api/conversations?page=9223372036854775807", "/api/conversations/\(conversation)/messages?page=9223372036854775807&limit=200",
+                     "/api/conversations?page=99999999999999999999"] {
+            let response = try await relay.request("GET", path, token: relay.token(f.admin))
+            #expect(response.status == 400, "\(path)")
+        }
+        let deep = try await relay.request("GET", "/api/conversations/\(conversation)/messages?page=1000000&limit=200", token: relay.token(f.admin))
+        #expect(deep.status == 200 && deep.object.array("messages").isEmpty)
+        #expect(deep.object[path: "pagination.has_more"] as? Bool == false)
+        #expect(relay.process.isRunning)
+        try await relay.stop()
+    }
+}

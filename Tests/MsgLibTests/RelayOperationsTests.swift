@@ -69,3 +69,57 @@ import Testing
         try await relay.stop()
     }
 }
+
+@Suite struct RelayLifecycleTests {
+    @Test func sigtermFinishesInFlightRequestsThenExits() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database)
+        // Hold a lock so a request stays in flight while the relay is told to stop.
+        let blocker = try database.connect()
+        try blocker.execute("BEGIN; LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE")
+        let token = relay.token(f.alice)
+        let inFlight = Task { try await relay.request("GET", "/api/conversations", token: token) }
+        let watcher = try database.connect()
+        try await waitFor("the request to wait on the lock") {
+            try watcher.scalar("SELECT count(*) FROM pg_locks WHERE NOT granted", as: Int.self) > 0
+        }
+        relay.process.signal(SIGTERM)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(relay.process.isRunning)
+        try blocker.execute("COMMIT")
+        let response = try await inFlight.value
+        #expect(response.status == 200)
+        try await waitFor("msgrelay to exit") { !relay.process.isRunning }
+        #expect(relay.process.exitStatus == 0)
+    }
+}
+
+@Suite struct SchemathesisTests {
+    /// schemathesis generates requests from the OpenAPI document: no 5xx, and every response matches the schema.
+    @Test(arguments: ["admin", "alice"])
+    func responsesConformToTheDocument(as who: String) async throws {
+        let st = try #require(TestEnvironment.environment["MSGTEST_SCHEMATHESIS"], "scripts/test.sh provides schemathesis")
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "an invoice question")
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.admin.id, content: "an answer")
+        let relay = try await TestRelay(
+            database: database,
+            environment: ["MESSAGE_RATE_LIMIT_PER_MINUTE": "0", "MESSAGE_RATE_LIMIT_PER_HOUR": "0", "MESSAGE_RATE_LIMIT_PER_DAY": "0"])
+        let token = relay.token(who == "admin" ? f.admin : f.alice)
+        let result = try ProcessRunner.run(
+            st,
+            [
+                "run", relay.baseURL.absoluteString + "/api/openapi.json", "--url", relay.baseURL.absoluteString,
+                "-H", "Authorization: Bearer \(token)",
+                "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+                "--max-examples", "25", "--workers", "1",
+            ], timeout: 300)
+        #expect(result.status == 0, "schemathesis failed:\n\(result.stdout.suffix(4000))")
+        #expect(result.stdout.contains("passed"))
+        try await relay.stop()
+    }
+}

@@ -72,7 +72,7 @@ public struct ConversationListResponse: Encodable, Sendable {
         conversations = listings.map {
             ConversationRepresentation($0.conversation, user: $0.user, viewer: viewer, preview: .some($0.lastMessagePreview))
         }
-        pagination = Pagination(page: page, limit: limit, total: total, totalPages: (total + limit - 1) / limit)
+        pagination = Pagination(page: page, limit: limit, total: total, totalPages: limit > 0 ? (total + limit - 1) / limit : 0)
     }
 }
 

@@ -61,7 +61,7 @@ public struct MessageListResponse: Encodable, Sendable {
 
     public init(messages: [MessageWithSender], total: Int, page: Int, limit: Int) {
         self.messages = messages.map { MessageRepresentation($0.message, sender: $0.sender) }
-        pagination = Pagination(page: page, limit: limit, total: total, hasMore: page * limit < total)
+        pagination = Pagination(page: page, limit: limit, total: total, hasMore: pageOffset(page: page, limit: limit) + limit < total)
     }
 }
 

@@ -3,12 +3,12 @@ import Hummingbird
 
 /// Reading and validating query parameters, path parameters and JSON bodies, with 400s that say what is wrong.
 extension Request {
-    /// A whole-number query parameter: `fallback` when absent, at least `minimum`, at most `maximum` (larger
-    /// values are lowered to it).
-    func queryInt(_ name: String, default fallback: Int, minimum: Int = 1, maximum: Int? = nil) throws -> Int {
+    /// A whole-number query parameter: `fallback` when absent, at least `minimum`; values above `maximum` are
+    /// lowered to it, values above `limit` refused.
+    func queryInt(_ name: String, default fallback: Int, minimum: Int = 1, maximum: Int? = nil, limit: Int = 1_000_000) throws -> Int {
         guard let text = uri.queryParameters[Substring(name)].map(String.init) else { return fallback }
-        guard let value = Int(text), value >= minimum else {
-            throw APIError(.badRequest, "\(name) must be a whole number of at least \(minimum)")
+        guard let value = Int(text), value >= minimum, value <= limit || maximum != nil else {
+            throw APIError(.badRequest, "\(name) must be a whole number from \(minimum) to \(limit)")
         }
         if let maximum { return min(value, maximum) }
         return value
@@ -95,9 +95,9 @@ func parseUUID(_ text: String, name: String) throws -> UUID {
 }
 
 extension RelayRequestContext {
-    /// A path parameter that must be a UUID.
-    func uuidParameter(_ name: String) throws -> UUID {
-        try parseUUID(parameters.get(name) ?? "", name: name)
+    /// A path parameter that must be a UUID; errors call it `label` (default: its name).
+    func uuidParameter(_ name: String, label: String? = nil) throws -> UUID {
+        try parseUUID(parameters.get(name) ?? "", name: label ?? name)
     }
 }
 

@@ -60,8 +60,9 @@ extension MessagingService {
             }
             _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
             let sender = try UserRepository.find(db, id: message.senderId)
-            guard message.senderId != viewer.id, sender?.isAdmin != viewer.isAdmin else {
-                throw ServiceError(.forbidden, "Cannot mark own message as read")
+            guard message.senderId != viewer.id else { throw ServiceError(.forbidden, "Cannot mark own message as read") }
+            guard sender?.isAdmin != viewer.isAdmin else {
+                throw ServiceError(.forbidden, "Only the recipient can mark a message as read")
             }
             return try MessageRepository.markRead(db, id: messageId) ?? message
         }
@@ -90,7 +91,7 @@ extension MessagingService {
             }
             let now = try db.scalarTimestamp("SELECT now()")
             guard now.microsecondsSinceEpoch - message.createdAt.microsecondsSinceEpoch <= window * 1_000_000 else {
-                throw ServiceError(.forbidden, "Cannot edit message after 15 minutes")
+                throw ServiceError(.forbidden, "Cannot edit message after \(window / 60) minutes")
             }
             guard let edited = try MessageRepository.edit(db, id: messageId, content: content) else { throw ServiceError.messageNotFound }
             return edited

@@ -11,9 +11,8 @@ struct ConnectionOptions: ParsableArguments {
 
     /// Runs `body` on one database connection (on a thread of its own), then closes it.
     func withDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        var configuration = try DatabaseConfiguration.fromEnvironment(ProcessInfo.processInfo.environment, applicationName: "msgctl")
-        if let databaseURL { configuration.conninfo = databaseURL }
-        configuration.poolSize = 1
+        let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+        let configuration = DatabaseConfiguration(conninfo: conninfo, poolSize: 1, applicationName: "msgctl")
         let pool = DatabasePool(configuration: configuration)
         do {
             let value = try await pool.withConnection(body)

@@ -34,7 +34,11 @@ struct TestFailure: Error, CustomStringConvertible {
 func waitFor(_ what: @autoclosure () -> String, timeout: TimeInterval = 20, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
     while Date() < deadline {
-        if (try? await condition()) == true { return }
+        do {
+            if try await condition() { return }
+        } catch let failure as TestFailure {
+            throw failure
+        } catch {}
         try await Task.sleep(for: .milliseconds(50))
     }
     throw TestFailure("timed out after \(timeout) s waiting for \(what())")

@@ -22,12 +22,18 @@ final class RunningProcess: Sendable {
         var found: String?
         try await waitFor("output matching \(pattern); got: \(text)", timeout: timeout) {
             let current = text
+            if !child.isRunning { throw TestFailure("process exited: \(current)") }
             guard let match = regex.firstMatch(in: current, range: NSRange(current.startIndex..., in: current)) else { return false }
             let group = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
             found = Range(group, in: current).map { String(current[$0]) }
             return true
         }
         return found ?? ""
+    }
+
+    /// Sends `signal` without waiting.
+    func signal(_ signal: Int32) {
+        child.signal(signal)
     }
 
     /// Sends `signal` and waits for the process to exit.

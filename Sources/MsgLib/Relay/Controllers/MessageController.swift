@@ -16,7 +16,7 @@ struct MessageController {
 
     @Sendable func list(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let viewer = try context.requireUser()
-        let id = try context.uuidParameter("id")
+        let id = try context.uuidParameter("id", label: "conversation id")
         let page = MessageRepository.Page(
             page: try request.queryInt("page", default: 1), limit: try request.queryInt("limit", default: 50, maximum: 200),
             before: try request.queryTimestamp("before"), after: try request.queryTimestamp("after"))

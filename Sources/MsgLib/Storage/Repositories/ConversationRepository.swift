@@ -59,7 +59,7 @@ public enum ConversationRepository {
             ORDER BY c.last_message_at DESC NULLS LAST, c.id DESC
             LIMIT $4 OFFSET $5
             """,
-            parameters + [filter.limit, (max(filter.page, 1) - 1) * filter.limit])
+            parameters + [filter.limit, pageOffset(page: filter.page, limit: filter.limit)])
         let listings = try rows.map { row in
             ConversationListing(
                 conversation: try Conversation(row: row), user: try User(row: row, prefix: "u_"),

@@ -75,7 +75,7 @@ public enum MessageRepository {
             WHERE \(conditions)
             ORDER BY m.created_at \(direction), m.id \(direction)
             LIMIT $4 OFFSET $5
-            """, parameters + [page.limit, (max(page.page, 1) - 1) * page.limit])
+            """, parameters + [page.limit, pageOffset(page: page.page, limit: page.limit)])
         let messages = try rows.map { MessageWithSender(message: try Message(row: $0), sender: try User(row: $0, prefix: "u_")) }
         return (oldestFirst ? messages : messages.reversed(), total)
     }
