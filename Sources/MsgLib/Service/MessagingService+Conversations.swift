@@ -35,7 +35,8 @@ extension MessagingService {
                 throw ServiceError(.conflict, "Conversation already exists")
             }
             guard let initialMessage else { return (conversation, nil) }
-            let message = try Self.insertMessage(db, conversation: conversation, sender: viewer, content: initialMessage, rules: rules)
+            try RateLimiter.check(db, sender: viewer.id, rules: rules)
+            let message = try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: initialMessage)
             return (try ConversationRepository.find(db, id: conversation.id) ?? conversation, message)
         }
     }

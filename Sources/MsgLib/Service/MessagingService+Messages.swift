@@ -23,32 +23,39 @@ extension MessagingService {
             throw ServiceError(.invalid, "conversation_id is required when an admin sends a message")
         }
         let rules = self.rules
+        if let conversationId, viewer.isAdmin || rules.windows.isEmpty {
+            // Nothing to count first: one statement, committed on its own.
+            return try await pool.withConnection { db in
+                try Self.insertMessage(db, conversationId: conversationId, sender: viewer, content: content)
+            }
+        }
         return try await pool.withTransaction { db in
             let conversation: Conversation
             if let conversationId {
                 guard let found = try ConversationRepository.find(db, id: conversationId) else { throw ServiceError.conversationNotFound }
-                guard viewer.isAdmin || found.userId == viewer.id else {
-                    throw ServiceError(.forbidden, "Not authorized to send message in this conversation")
-                }
+                guard viewer.isAdmin || found.userId == viewer.id else { throw ServiceError.sendForbidden }
                 conversation = found
             } else {
                 try db.query("INSERT INTO conversations (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", [viewer.id])
                 conversation = try ConversationRepository.find(db, userId: viewer.id)!
             }
-            return try Self.insertMessage(db, conversation: conversation, sender: viewer, content: content, rules: rules)
+            if !viewer.isAdmin { try RateLimiter.check(db, sender: viewer.id, rules: rules) }
+            return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content)
         }
     }
 
-    /// Inserts a message after the rate limit check; runs inside the caller's transaction.
-    static func insertMessage(_ db: PostgresConnection, conversation: Conversation, sender: User, content: String, rules: MessagingRules) throws
-        -> Message
-    {
-        if !sender.isAdmin { try RateLimiter.check(db, sender: sender.id, rules: rules) }
+    /// Inserts a message where `sender` may write (their own conversation, or any for an admin).
+    /// - Throws: `.notFound` / `.forbidden` when the conversation is missing or not theirs, `.invalid` for content.
+    static func insertMessage(_ db: PostgresConnection, conversationId: UUID, sender: User, content: String) throws -> Message {
+        let inserted: Message?
         do {
-            return try MessageRepository.insert(db, conversationId: conversation.id, senderId: sender.id, content: content)
+            inserted = try MessageRepository.insert(db, conversationId: conversationId, sender: sender, content: content)
         } catch let error as DatabaseError where error.constraint == "messages_content_length" {
             throw ServiceError.invalidContent
         }
+        if let inserted { return inserted }
+        guard try ConversationRepository.find(db, id: conversationId) != nil else { throw ServiceError.conversationNotFound }
+        throw ServiceError.sendForbidden
     }
 
     /// Marks one message read by its recipient; a message already read keeps its first `read_at`.

@@ -8,6 +8,7 @@ public struct MessagingService: Sendable {
     public let pool: DatabasePool
     public let rules: MessagingRules
     let tokens: JWTSigner?
+    let users = UserCache()
 
     /// - Parameters:
     ///   - pool: the database.
@@ -26,7 +27,8 @@ public struct MessagingService: Sendable {
         guard let tokens else { throw AuthError.badSignature }
         let claims = try tokens.verify(token)
         guard let id = UUID(uuidString: claims.sub) else { throw AuthError.malformedToken }
-        guard let user = try await pool.withConnection({ db in try UserRepository.find(db, id: id) }) else {
+        let pool = self.pool
+        guard let user = try await users.user(id, load: { try await pool.withConnection { db in try UserRepository.find(db, id: id) } }) else {
             throw AuthError.unknownUser
         }
         return user

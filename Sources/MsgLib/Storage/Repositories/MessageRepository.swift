@@ -48,6 +48,19 @@ public enum MessageRepository {
                 [conversationId, senderId, content])[0])
     }
 
+    /// Inserts a message into `conversationId` if `sender` may write there (the conversation's user, or an admin),
+    /// in one statement. The conversation row is locked before the id is generated, so within a conversation ids
+    /// follow commit order. Returns nil when the conversation is missing or not the sender's.
+    public static func insert(_ db: PostgresConnection, conversationId: UUID, sender: User, content: String) throws -> Message? {
+        try db.query(
+            """
+            WITH c AS (SELECT id FROM conversations WHERE id = $1 AND ($4 OR user_id = $2) FOR UPDATE)
+            INSERT INTO messages (conversation_id, sender_id, content) SELECT c.id, $2, $3 FROM c
+            RETURNING \(columns)
+            """, [conversationId, sender.id, content, sender.isAdmin]
+        ).first.map { try Message(row: $0) }
+    }
+
     /// The message with `id`, deleted or not.
     public static func find(_ db: PostgresConnection, id: UUID) throws -> Message? {
         try db.query("SELECT \(columns) FROM messages WHERE id = $1", [id]).first.map { try Message(row: $0) }

@@ -1,0 +1,76 @@
+import Foundation
+
+/// A frame a client sends, parsed and checked. A failure carries the `error` frame's code and message.
+enum ClientFrame: Sendable, Equatable {
+    case sendMessage(conversationId: UUID?, content: String)
+    case markRead(messageIds: [UUID])
+    case typing(conversationId: UUID, isTyping: Bool)
+    case ping
+    case resume(lastMessageId: UUID)
+
+    struct Invalid: Error, Equatable {
+        var code: String
+        var message: String
+    }
+
+    private struct Head: Decodable { var type: String }
+    private struct Body<T: Decodable>: Decodable { var data: T }
+    private struct SendData: Decodable {
+        var conversation_id: UUIDField?
+        var content: String
+    }
+    private struct ReadData: Decodable { var message_ids: [UUIDField] }
+    private struct TypingData: Decodable {
+        var conversation_id: UUIDField
+        var is_typing: Bool
+    }
+    private struct ResumeData: Decodable { var last_message_id: UUIDField }
+
+    static func parse(_ text: String) -> Result<ClientFrame, Invalid> {
+        let bytes = Data(text.utf8)
+        let decoder = JSONDecoder()
+        guard (try? JSONSerialization.jsonObject(with: bytes)) is [String: Any] else {
+            return .failure(Invalid(code: "invalid_json", message: "Frames must be JSON objects"))
+        }
+        do {
+            let head = try decoder.decode(Head.self, from: bytes)
+            switch head.type {
+            case "send_message":
+                let data = try decoder.decode(Body<SendData>.self, from: bytes).data
+                return .success(.sendMessage(conversationId: data.conversation_id?.value, content: data.content))
+            case "mark_read":
+                let ids = try decoder.decode(Body<ReadData>.self, from: bytes).data.message_ids.map(\.value)
+                guard !ids.isEmpty, ids.count <= 1000 else {
+                    return .failure(Invalid(code: "invalid_request", message: "data.message_ids must hold 1 to 1000 message ids"))
+                }
+                return .success(.markRead(messageIds: ids))
+            case "typing":
+                let data = try decoder.decode(Body<TypingData>.self, from: bytes).data
+                return .success(.typing(conversationId: data.conversation_id.value, isTyping: data.is_typing))
+            case "ping":
+                return .success(.ping)
+            case "resume":
+                return .success(.resume(lastMessageId: try decoder.decode(Body<ResumeData>.self, from: bytes).data.last_message_id.value))
+            default:
+                return .failure(Invalid(code: "unknown_type", message: "Unknown frame type \"\(head.type)\""))
+            }
+        } catch let error as DecodingError {
+            return .failure(Invalid(code: "invalid_request", message: describe(error)))
+        } catch {
+            return .failure(Invalid(code: "invalid_request", message: "Invalid frame"))
+        }
+    }
+
+    private static func describe(_ error: DecodingError) -> String {
+        func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
+            (codingPath + (key.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath, key)) is required"
+        case .typeMismatch(_, let context): return "\(path(context.codingPath)) has the wrong type"
+        case .valueNotFound(_, let context): return "\(path(context.codingPath)) must not be null"
+        case .dataCorrupted(let context): return "\(path(context.codingPath)) \(context.debugDescription)"
+        @unknown default: return "Invalid frame"
+        }
+    }
+}

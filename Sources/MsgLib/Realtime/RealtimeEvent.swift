@@ -1,0 +1,58 @@
+import Foundation
+
+/// What travels between relays on the `msgrelay_events` channel: ids, never content (payloads stay far below
+/// PostgreSQL's 8000-byte limit). Each relay reads the rows back and delivers them to its own sockets.
+public enum RealtimeEvent: Sendable, Equatable {
+    /// A message was created (sent by the insert trigger, whoever inserted it).
+    case message(id: UUID, conversationId: UUID)
+    /// A message was read by `readBy`.
+    case read(messageId: UUID, conversationId: UUID, readAt: Timestamp, readBy: UUID?)
+    /// `userId` started or stopped typing in a conversation.
+    case typing(conversationId: UUID, userId: UUID, isTyping: Bool, fromAdmin: Bool)
+
+    /// The NOTIFY channel.
+    public static let channel = "msgrelay_events"
+
+    private struct Wire: Codable {
+        var k: String
+        var id: String?
+        var c: String
+        var at: String?
+        var by: String?
+        var u: String?
+        var on: Bool?
+        var admin: Bool?
+    }
+
+    /// The JSON payload for `pg_notify`.
+    public var payload: String {
+        let wire: Wire
+        switch self {
+        case .message(let id, let conversationId):
+            wire = Wire(k: "m", id: id.lowercasedString, c: conversationId.lowercasedString)
+        case .read(let messageId, let conversationId, let readAt, let readBy):
+            wire = Wire(k: "r", id: messageId.lowercasedString, c: conversationId.lowercasedString, at: readAt.rfc3339, by: readBy?.lowercasedString)
+        case .typing(let conversationId, let userId, let isTyping, let fromAdmin):
+            wire = Wire(k: "t", c: conversationId.lowercasedString, u: userId.lowercasedString, on: isTyping, admin: fromAdmin)
+        }
+        return String(decoding: (try? JSONEncoder().encode(wire)) ?? Data(), as: UTF8.self)
+    }
+
+    /// Parses a payload; nil for anything not ours.
+    public init?(payload: String) {
+        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(payload.utf8)), let c = UUID(uuidString: wire.c) else { return nil }
+        switch wire.k {
+        case "m":
+            guard let id = wire.id.flatMap(UUID.init(uuidString:)) else { return nil }
+            self = .message(id: id, conversationId: c)
+        case "r":
+            guard let id = wire.id.flatMap(UUID.init(uuidString:)), let at = wire.at.flatMap(Timestamp.init(rfc3339:)) else { return nil }
+            self = .read(messageId: id, conversationId: c, readAt: at, readBy: wire.by.flatMap(UUID.init(uuidString:)))
+        case "t":
+            guard let u = wire.u.flatMap(UUID.init(uuidString:)), let on = wire.on else { return nil }
+            self = .typing(conversationId: c, userId: u, isTyping: on, fromAdmin: wire.admin ?? false)
+        default:
+            return nil
+        }
+    }
+}

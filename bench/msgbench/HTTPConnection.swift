@@ -1,0 +1,76 @@
+import Foundation
+
+/// A blocking HTTP/1.1 keep-alive connection to 127.0.0.1, for load generation from a thread of its own.
+final class HTTPConnection {
+    private let fd: Int32
+    private var buffer = [UInt8]()
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw BenchError("cannot connect to 127.0.0.1:\(port)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    /// Sends one request and returns the response status (reads the whole body).
+    func send(_ request: [UInt8]) throws -> Int {
+        var sent = 0
+        while sent < request.count {
+            let n = request.withUnsafeBytes { write(fd, $0.baseAddress! + sent, request.count - sent) }
+            guard n > 0 else { throw BenchError("write failed") }
+            sent += n
+        }
+        return try readResponse()
+    }
+
+    private func readResponse() throws -> Int {
+        var headerEnd: Int?
+        while headerEnd == nil {
+            try fill()
+            headerEnd = find([13, 10, 13, 10])
+        }
+        let head = String(decoding: buffer[0..<headerEnd!], as: UTF8.self)
+        let lines = head.split(separator: "\r\n")
+        let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+        var length = 0
+        for line in lines.dropFirst() where line.lowercased().hasPrefix("content-length:") {
+            length = Int(line.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) ?? 0
+        }
+        let total = headerEnd! + 4 + length
+        while buffer.count < total { try fill() }
+        buffer.removeFirst(total)
+        return status
+    }
+
+    private func fill() throws {
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        let n = read(fd, &chunk, chunk.count)
+        guard n > 0 else { throw BenchError("connection closed") }
+        buffer.append(contentsOf: chunk[0..<n])
+    }
+
+    private func find(_ pattern: [UInt8]) -> Int? {
+        guard buffer.count >= pattern.count else { return nil }
+        for i in 0...(buffer.count - pattern.count) where buffer[i] == pattern[0] {
+            if Array(buffer[i..<i + pattern.count]) == pattern { return i }
+        }
+        return nil
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
