@@ -10,7 +10,9 @@ struct MsgrelayCommand: AsyncParsableCommand {
         abstract: "Serve the messaging REST API and WebSocket protocol over PostgreSQL.",
         discussion: """
             Environment: DATABASE_URL (libpq URI or key=value; PG* variables when unset), DATABASE_POOL_SIZE (8),
-            JWT_SECRET (required), MSGRELAY_HOST (127.0.0.1), MSGRELAY_PORT (8080), LOG_LEVEL (info).
+            JWT_SECRET (required), MSGRELAY_HOST (127.0.0.1), MSGRELAY_PORT (8080), LOG_LEVEL (info),
+            MESSAGE_RATE_LIMIT_PER_MINUTE/HOUR/DAY (10/100/500), ALLOWED_ORIGINS, WS_IDLE_TIMEOUT_SECONDS (60),
+            WS_TYPING_TIMEOUT_SECONDS (10), WS_SEND_QUEUE_FRAMES (256).
             Stops gracefully on SIGTERM or SIGINT. See msgrelay(8).
             """,
         version: "msgrelay \(MsgLibInfo.version)")
@@ -72,11 +74,10 @@ struct MsgrelayCommand: AsyncParsableCommand {
         } catch {
             exitWithError("msgrelay", error)
         }
-        let app = buildRelayApplication(configuration: configuration, pool: pool, logger: logger) { channel in
+        try await Relay(configuration: configuration, pool: pool, logger: logger).run { channel in
             if let address = channel.localAddress {
                 logger.info("msgrelay listening", metadata: ["address": "\(address)"])
             }
         }
-        try await app.runService()
     }
 }

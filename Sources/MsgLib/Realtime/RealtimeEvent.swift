@@ -5,10 +5,10 @@ import Foundation
 public enum RealtimeEvent: Sendable, Equatable {
     /// A message was created (sent by the insert trigger, whoever inserted it).
     case message(id: UUID, conversationId: UUID)
-    /// A message was read by `readBy`.
-    case read(messageId: UUID, conversationId: UUID, readAt: Timestamp, readBy: UUID?)
-    /// `userId` started or stopped typing in a conversation.
-    case typing(conversationId: UUID, userId: UUID, isTyping: Bool, fromAdmin: Bool)
+    /// A message of the conversation of `conversationUserId` was read by `readBy`.
+    case read(messageId: UUID, conversationId: UUID, conversationUserId: UUID, readAt: Timestamp, readBy: UUID?)
+    /// `userId` started or stopped typing in the conversation of `conversationUserId`.
+    case typing(conversationId: UUID, conversationUserId: UUID, userId: UUID, isTyping: Bool, fromAdmin: Bool)
 
     /// The NOTIFY channel.
     public static let channel = "msgrelay_events"
@@ -22,6 +22,7 @@ public enum RealtimeEvent: Sendable, Equatable {
         var u: String?
         var on: Bool?
         var admin: Bool?
+        var cu: String?
     }
 
     /// The JSON payload for `pg_notify`.
@@ -30,10 +31,14 @@ public enum RealtimeEvent: Sendable, Equatable {
         switch self {
         case .message(let id, let conversationId):
             wire = Wire(k: "m", id: id.lowercasedString, c: conversationId.lowercasedString)
-        case .read(let messageId, let conversationId, let readAt, let readBy):
-            wire = Wire(k: "r", id: messageId.lowercasedString, c: conversationId.lowercasedString, at: readAt.rfc3339, by: readBy?.lowercasedString)
-        case .typing(let conversationId, let userId, let isTyping, let fromAdmin):
-            wire = Wire(k: "t", c: conversationId.lowercasedString, u: userId.lowercasedString, on: isTyping, admin: fromAdmin)
+        case .read(let messageId, let conversationId, let conversationUserId, let readAt, let readBy):
+            wire = Wire(
+                k: "r", id: messageId.lowercasedString, c: conversationId.lowercasedString, at: readAt.rfc3339, by: readBy?.lowercasedString,
+                cu: conversationUserId.lowercasedString)
+        case .typing(let conversationId, let conversationUserId, let userId, let isTyping, let fromAdmin):
+            wire = Wire(
+                k: "t", c: conversationId.lowercasedString, u: userId.lowercasedString, on: isTyping, admin: fromAdmin,
+                cu: conversationUserId.lowercasedString)
         }
         return String(decoding: (try? JSONEncoder().encode(wire)) ?? Data(), as: UTF8.self)
     }
@@ -46,11 +51,15 @@ public enum RealtimeEvent: Sendable, Equatable {
             guard let id = wire.id.flatMap(UUID.init(uuidString:)) else { return nil }
             self = .message(id: id, conversationId: c)
         case "r":
-            guard let id = wire.id.flatMap(UUID.init(uuidString:)), let at = wire.at.flatMap(Timestamp.init(rfc3339:)) else { return nil }
-            self = .read(messageId: id, conversationId: c, readAt: at, readBy: wire.by.flatMap(UUID.init(uuidString:)))
+            guard let id = wire.id.flatMap(UUID.init(uuidString:)), let at = wire.at.flatMap(Timestamp.init(rfc3339:)),
+                let cu = wire.cu.flatMap(UUID.init(uuidString:))
+            else { return nil }
+            self = .read(messageId: id, conversationId: c, conversationUserId: cu, readAt: at, readBy: wire.by.flatMap(UUID.init(uuidString:)))
         case "t":
-            guard let u = wire.u.flatMap(UUID.init(uuidString:)), let on = wire.on else { return nil }
-            self = .typing(conversationId: c, userId: u, isTyping: on, fromAdmin: wire.admin ?? false)
+            guard let u = wire.u.flatMap(UUID.init(uuidString:)), let on = wire.on, let cu = wire.cu.flatMap(UUID.init(uuidString:)) else {
+                return nil
+            }
+            self = .typing(conversationId: c, conversationUserId: cu, userId: u, isTyping: on, fromAdmin: wire.admin ?? false)
         default:
             return nil
         }

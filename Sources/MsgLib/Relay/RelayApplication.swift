@@ -1,41 +1,62 @@
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// Builds the msgrelay router: every route of the REST API with its middleware.
-public func buildRelayRouter(service: MessagingService, metrics: RelayMetrics) -> Router<RelayRequestContext> {
+/// Builds the msgrelay router: every route of the REST API and the WebSocket endpoint, with their middleware.
+public func buildRelayRouter(
+    service: MessagingService, metrics: RelayMetrics, hub: Hub = Hub(), realtime: RealtimeConfiguration = .init()
+) -> Router<RelayRequestContext> {
     let router = Router(context: RelayRequestContext.self)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     HealthController(pool: service.pool).addRoutes(to: router)
     OperationsController(metrics: metrics).addRoutes(to: router)
+    WebSocketController(service: service, hub: hub, configuration: realtime).addRoutes(to: router)
     let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
     ConversationController(service: service).addRoutes(to: api)
     MessageController(service: service).addRoutes(to: api)
     return router
 }
 
-/// Builds the msgrelay HTTP application: routes, middleware, and the services it owns.
+/// msgrelay as a whole: the HTTP and WebSocket server, the database pool, the NOTIFY listener, and the hub of
+/// sockets, run as one service group that stops gracefully on SIGTERM/SIGINT.
 ///
-/// - Parameters:
-///   - configuration: where to listen, secrets and limits.
-///   - pool: the database pool; the application shuts it down after the server stops.
-///   - onServerRunning: called once the server listens (tests read the bound port here).
-public func buildRelayApplication(
-    configuration: RelayConfiguration,
-    pool: DatabasePool,
-    logger: Logger,
-    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-) -> some ApplicationProtocol {
-    let service = MessagingService(pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret)
-    let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool))
-    return Application(
-        router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
-        services: [DatabasePoolService(pool: pool)],
-        onServerRunning: onServerRunning,
-        logger: logger)
+/// Shutdown order: sockets are closed first (each flushes its queue, then sends close code 1001 so clients
+/// reconnect elsewhere), then the server stops accepting and finishes in-flight requests, then the listener
+/// and the pool close.
+public struct Relay: Sendable {
+    public let configuration: RelayConfiguration
+    public let pool: DatabasePool
+    public let hub = Hub()
+    let logger: Logger
+
+    public init(configuration: RelayConfiguration, pool: DatabasePool, logger: Logger) {
+        self.configuration = configuration
+        self.pool = pool
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT. `onServerRunning` is called once the server listens.
+    public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
+        let service = MessagingService(pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret)
+        let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub), hub: hub, realtime: configuration.realtime)
+        let listener = EventListener(conninfo: configuration.database.conninfo, service: service, hub: hub, logger: logger)
+        let app = Application(
+            router: router,
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: router,
+                configuration: .init(
+                    ws: .init(maxFrameSize: configuration.realtime.maxFrameSize, autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(3)))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
+            services: [DatabasePoolService(pool: pool), listener],
+            onServerRunning: onServerRunning,
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [app, SocketShutdownService(hub: hub)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
 }
 
 /// Closes the database pool when the service group shuts down (after the HTTP server has stopped).
@@ -45,5 +66,19 @@ struct DatabasePoolService: Service {
     func run() async throws {
         try? await gracefulShutdown()
         await pool.shutdown()
+    }
+}
+
+/// On shutdown, closes every socket with 1001 after flushing it, and waits (at most 5 s) for them to go.
+struct SocketShutdownService: Service {
+    let hub: Hub
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        hub.closeAll(.goingAway)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while hub.connectionCount > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
     }
 }

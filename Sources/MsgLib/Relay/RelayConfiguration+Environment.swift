@@ -4,6 +4,7 @@ extension RelayConfiguration {
     /// - `MSGRELAY_HOST` (default 127.0.0.1), `MSGRELAY_PORT` (default 8080)
     /// - `JWT_SECRET`: required, not empty
     /// - `MESSAGE_RATE_LIMIT_PER_MINUTE` / `_PER_HOUR` / `_PER_DAY`: see ``MessagingRules/fromEnvironment(_:)``
+    /// - `ALLOWED_ORIGINS`, `WS_*`: see ``RealtimeConfiguration/fromEnvironment(_:)``
     /// - `DATABASE_URL`, `DATABASE_POOL_SIZE`: see ``DatabaseConfiguration/fromEnvironment(_:applicationName:)``
     public static func fromEnvironment(_ environment: [String: String], host: String? = nil, port: Int? = nil) throws(ConfigurationError)
         -> RelayConfiguration
@@ -25,6 +26,7 @@ extension RelayConfiguration {
             port: resolvedPort,
             jwtSecret: secret,
             database: try .fromEnvironment(environment, applicationName: "msgrelay"),
-            rules: try .fromEnvironment(environment))
+            rules: try .fromEnvironment(environment),
+            realtime: try .fromEnvironment(environment))
     }
 }

@@ -10,14 +10,18 @@ public struct RelayConfiguration: Sendable {
     public var database: DatabaseConfiguration
     /// Rate limits and the edit window.
     public var rules: MessagingRules
+    /// The WebSocket side: timeouts, queue size, allowed origins.
+    public var realtime: RealtimeConfiguration
 
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, jwtSecret: String, database: DatabaseConfiguration, rules: MessagingRules = .init()
+        host: String = "127.0.0.1", port: Int = 8080, jwtSecret: String, database: DatabaseConfiguration, rules: MessagingRules = .init(),
+        realtime: RealtimeConfiguration = .init()
     ) {
         self.host = host
         self.port = port
         self.jwtSecret = jwtSecret
         self.database = database
         self.rules = rules
+        self.realtime = realtime
     }
 }

@@ -5,6 +5,8 @@ import Prometheus
 public final class RelayMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     private let pool: DatabasePool
+    private let hub: Hub?
+    private let sockets: Gauge
     private let poolSize: Gauge
     private let poolOpen: Gauge
     private let poolInUse: Gauge
@@ -15,8 +17,10 @@ public final class RelayMetrics: Sendable {
         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
     ]
 
-    public init(pool: DatabasePool) {
+    public init(pool: DatabasePool, hub: Hub? = nil) {
         self.pool = pool
+        self.hub = hub
+        sockets = registry.makeGauge(name: "msgrelay_websocket_connections", help: "WebSocket connections open on this relay")
         poolSize = registry.makeGauge(name: "msgrelay_db_pool_size", help: "Connections the database pool may open")
         poolOpen = registry.makeGauge(name: "msgrelay_db_pool_open", help: "Connections the database pool has open")
         poolInUse = registry.makeGauge(name: "msgrelay_db_pool_in_use", help: "Connections lent out right now")
@@ -42,6 +46,7 @@ public final class RelayMetrics: Sendable {
         poolOpen.set(Double(statistics.open))
         poolInUse.set(Double(statistics.inUse))
         poolWaiting.set(Double(statistics.waiting))
+        sockets.set(Double(hub?.connectionCount ?? 0))
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return String(decoding: buffer, as: UTF8.self)

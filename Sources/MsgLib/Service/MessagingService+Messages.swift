@@ -65,13 +65,15 @@ extension MessagingService {
             guard let message = try MessageRepository.find(db, id: messageId), message.deletedAt == nil else {
                 throw ServiceError.messageNotFound
             }
-            _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
+            let conversation = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
             let sender = try UserRepository.find(db, id: message.senderId)
             guard message.senderId != viewer.id else { throw ServiceError(.forbidden, "Cannot mark own message as read") }
             guard sender?.isAdmin != viewer.isAdmin else {
                 throw ServiceError(.forbidden, "Only the recipient can mark a message as read")
             }
-            return try MessageRepository.markRead(db, id: messageId) ?? message
+            guard let read = try MessageRepository.markRead(db, id: messageId) else { return message }
+            try DeliveryRepository.notify(db, [Self.readEvent(read, conversation: conversation, reader: viewer)])
+            return read
         }
     }
 
@@ -79,9 +81,17 @@ extension MessagingService {
     /// Returns the messages that changed.
     public func bulkRead(viewer: User, conversationId: UUID, messageIds: [UUID]?) async throws -> [Message] {
         try await pool.withTransaction { db in
-            _ = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
-            return try MessageRepository.markRead(db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: messageIds)
+            let conversation = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
+            let read = try MessageRepository.markRead(db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: messageIds)
+            try DeliveryRepository.notify(db, read.map { Self.readEvent($0, conversation: conversation, reader: viewer) })
+            return read
         }
+    }
+
+    static func readEvent(_ message: Message, conversation: Conversation, reader: User) -> RealtimeEvent {
+        .read(
+            messageId: message.id, conversationId: conversation.id, conversationUserId: conversation.userId,
+            readAt: message.readAt ?? .now(), readBy: reader.id)
     }
 
     /// Replaces a message's content: its sender only, within the edit window.

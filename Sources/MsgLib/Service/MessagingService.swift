@@ -9,6 +9,7 @@ public struct MessagingService: Sendable {
     public let rules: MessagingRules
     let tokens: JWTSigner?
     let users = UserCache()
+    let verifiedTokens = VerifiedTokenCache()
 
     /// - Parameters:
     ///   - pool: the database.
@@ -25,7 +26,7 @@ public struct MessagingService: Sendable {
     public func authenticate(token: String?) async throws -> User {
         guard let token, !token.isEmpty else { throw AuthError.missingToken }
         guard let tokens else { throw AuthError.badSignature }
-        let claims = try tokens.verify(token)
+        let claims = try verifiedTokens.claims(token) { (token) throws(AuthError) in try tokens.verify(token) }
         guard let id = UUID(uuidString: claims.sub) else { throw AuthError.malformedToken }
         let pool = self.pool
         guard let user = try await users.user(id, load: { try await pool.withConnection { db in try UserRepository.find(db, id: id) } }) else {

@@ -89,3 +89,22 @@ extension Dictionary where Key == String, Value == Any {
     func int(_ path: String) -> Int? { self[path: path] as? Int }
     func array(_ path: String) -> [[String: Any]] { (self[path: path] as? [[String: Any]]) ?? [] }
 }
+
+extension TestRelay {
+    /// Opens a socket to `/ws/messages` as `user` (token in the query unless `useHeader`).
+    func socket(
+        _ user: User, query: String = "", headers: [String: String] = [:], useHeader: Bool = false, readBuffer: Int32? = nil,
+        startReading: Bool = true
+    ) throws -> TestSocket {
+        let token = self.token(user)
+        var path = "/ws/messages"
+        var allHeaders = headers
+        if useHeader {
+            allHeaders["Authorization"] = "Bearer \(token)"
+            path += query.isEmpty ? "" : "?\(query)"
+        } else {
+            path += "?token=\(token)" + (query.isEmpty ? "" : "&\(query)")
+        }
+        return try TestSocket(port: port, path: path, headers: allHeaders, readBuffer: readBuffer, startReading: startReading)
+    }
+}

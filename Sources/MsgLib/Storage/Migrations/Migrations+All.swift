@@ -11,6 +11,7 @@ extension Migration {
         readTrigger,
         deleteTrigger,
         senderTimeIndex,
+        messageNotifyTrigger,
     ]
 
     /// `uuid_generate_v7()` (RFC 9562 layout) when the server has none.
@@ -257,5 +258,24 @@ extension Migration {
         id: 10, name: "idx_messages_sender_created",
         sql: """
             CREATE INDEX idx_messages_sender_created ON messages(sender_id, created_at DESC);
+            """)
+
+    /// Every new message, whoever inserts it (relay, msgctl, SQL), announces its id on `msgrelay_events`; each
+    /// relay listens and delivers the row to its sockets. NOTIFY is sent at commit, in commit order.
+    static let messageNotifyTrigger = Migration(
+        id: 11, name: "trigger_notify_message_created",
+        sql: """
+            CREATE OR REPLACE FUNCTION notify_message_created()
+            RETURNS TRIGGER AS $$
+            BEGIN
+                PERFORM pg_notify('msgrelay_events', json_build_object('k', 'm', 'id', NEW.id, 'c', NEW.conversation_id)::text);
+                RETURN NEW;
+            END;
+            $$ LANGUAGE plpgsql;
+
+            CREATE TRIGGER trigger_notify_message_created
+            AFTER INSERT ON messages
+            FOR EACH ROW
+            EXECUTE FUNCTION notify_message_created();
             """)
 }

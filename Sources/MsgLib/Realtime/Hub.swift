@@ -1,0 +1,74 @@
+import Foundation
+import Synchronization
+
+/// The sockets connected to this relay, by user, and who gets which event.
+///
+/// - A message goes to every socket of the conversation's user and of every admin (the sender's other tabs too).
+/// - A read receipt goes to the same sockets (the sender learns it was read; the reader's other tabs sync).
+/// - A typing indicator goes to the other party only: the admins when the user types, the user when an admin does.
+public final class Hub: Sendable {
+    private struct State {
+        var byUser: [UUID: [UUID: ClientConnection]] = [:]
+        var admins: [UUID: ClientConnection] = [:]
+        var total = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    /// Sockets connected now.
+    public var connectionCount: Int { state.withLock { $0.total } }
+
+    func register(_ connection: ClientConnection) {
+        state.withLock { state in
+            state.byUser[connection.user.id, default: [:]][connection.id] = connection
+            if connection.user.isAdmin { state.admins[connection.id] = connection }
+            state.total += 1
+        }
+    }
+
+    func unregister(_ connection: ClientConnection) {
+        state.withLock { state in
+            guard state.byUser[connection.user.id]?.removeValue(forKey: connection.id) != nil else { return }
+            if state.byUser[connection.user.id]?.isEmpty == true { state.byUser[connection.user.id] = nil }
+            state.admins[connection.id] = nil
+            state.total -= 1
+        }
+    }
+
+    /// Delivers a new message to its conversation's participants.
+    func deliver(_ item: DeliverableMessage) {
+        let frame = OutgoingFrame(.message(item.message, sender: item.sender))
+        for connection in participants(of: item.conversationUserId) { connection.send(frame) }
+    }
+
+    /// Delivers a read receipt.
+    func deliverRead(messageId: UUID, conversationUserId: UUID, readAt: Timestamp, readBy: UUID?) {
+        let frame = OutgoingFrame(.messageRead(messageId: messageId, readAt: readAt, readBy: readBy))
+        for connection in participants(of: conversationUserId) { connection.send(frame) }
+    }
+
+    /// Delivers a typing indicator to the other party.
+    func deliverTyping(conversationId: UUID, conversationUserId: UUID, userId: UUID, isTyping: Bool, fromAdmin: Bool) {
+        let frame = OutgoingFrame(.typing(conversationId: conversationId, userId: userId, isTyping: isTyping))
+        let targets: [ClientConnection] = state.withLock { state in
+            fromAdmin ? Array((state.byUser[conversationUserId] ?? [:]).values) : Array(state.admins.values)
+        }
+        for connection in targets where connection.user.id != userId { connection.send(frame) }
+    }
+
+    /// Closes every socket (each flushes its queue first).
+    func closeAll(_ reason: ClientConnection.CloseReason) {
+        let all = state.withLock { state in state.byUser.values.flatMap(\.values) }
+        for connection in all { connection.close(reason) }
+    }
+
+    private func participants(of conversationUserId: UUID) -> [ClientConnection] {
+        state.withLock { state in
+            var out = Array((state.byUser[conversationUserId] ?? [:]).values)
+            out.append(contentsOf: state.admins.values.filter { $0.user.id != conversationUserId })
+            return out
+        }
+    }
+}

@@ -1,0 +1,63 @@
+import Foundation
+
+/// A message with what real-time delivery needs: its sender and whose conversation it is in.
+public struct DeliverableMessage: Sendable, Equatable {
+    public var message: Message
+    public var sender: User
+    /// The user whose conversation holds the message (the admin side is every admin).
+    public var conversationUserId: UUID
+}
+
+/// Reads for real-time delivery: rows named by notifications, replays on connect and resume, catch-up.
+public enum DeliveryRepository {
+    static let select = """
+        SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
+               c.user_id AS conversation_user_id, \(User.columns("u", prefix: "u_"))
+        FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN users u ON u.id = m.sender_id
+        """
+
+    static func rows(_ rows: PostgresRows) throws -> [DeliverableMessage] {
+        try rows.map { row in
+            DeliverableMessage(
+                message: try Message(row: row), sender: try User(row: row, prefix: "u_"), conversationUserId: try row.decode("conversation_user_id"))
+        }
+    }
+
+    /// The visible messages among `ids`, in id order.
+    public static func messages(_ db: PostgresConnection, ids: [UUID]) throws -> [DeliverableMessage] {
+        try rows(db.query(select + " WHERE m.id = ANY($1::uuid[]) AND m.deleted_at IS NULL ORDER BY m.id", [ids]))
+    }
+
+    /// Visible messages after `lastId` in the conversations `viewer` sees, in id order, at most `limit`.
+    public static func messages(_ db: PostgresConnection, after lastId: UUID, viewer: User, limit: Int) throws -> [DeliverableMessage] {
+        try rows(
+            db.query(
+                select + """
+                     WHERE m.id > $1 AND m.deleted_at IS NULL AND ($2 OR c.user_id = $3)
+                    ORDER BY m.id LIMIT $4
+                    """, [lastId, viewer.isAdmin, viewer.id, limit]))
+    }
+
+    /// Unread messages addressed to `viewer` (sent by the other side), oldest first, at most `limit`.
+    public static func unread(_ db: PostgresConnection, viewer: User, limit: Int) throws -> [DeliverableMessage] {
+        try rows(
+            db.query(
+                select + """
+                     WHERE m.read_at IS NULL AND m.deleted_at IS NULL AND u.is_admin <> $1 AND ($1 OR c.user_id = $2)
+                    ORDER BY m.id LIMIT $3
+                    """, [viewer.isAdmin, viewer.id, limit]))
+    }
+
+    /// Messages created, and messages read, since `time` (for a listener catching up after a lost connection).
+    public static func changes(_ db: PostgresConnection, since time: Timestamp) throws -> (created: [DeliverableMessage], read: [DeliverableMessage]) {
+        let created = try rows(db.query(select + " WHERE m.created_at >= $1 AND m.deleted_at IS NULL ORDER BY m.id", [time]))
+        let read = try rows(db.query(select + " WHERE m.read_at >= $1 AND m.deleted_at IS NULL ORDER BY m.read_at, m.id", [time]))
+        return (created, read)
+    }
+
+    /// Sends events on the real-time channel, within the caller's transaction (delivered at commit).
+    public static func notify(_ db: PostgresConnection, _ events: [RealtimeEvent]) throws {
+        guard !events.isEmpty else { return }
+        try db.query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload", [RealtimeEvent.channel, events.map(\.payload)])
+    }
+}
