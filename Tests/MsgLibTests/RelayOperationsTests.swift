@@ -116,7 +116,7 @@ import Testing
                 "run", relay.baseURL.absoluteString + "/api/openapi.json", "--url", relay.baseURL.absoluteString,
                 "-H", "Authorization: Bearer \(token)",
                 "--checks", "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
-                "--max-examples", "25", "--workers", "1",
+                "--max-examples", "25", "--workers", "1", "--exclude-path", "/ws/messages",
             ], timeout: 300)
         #expect(result.status == 0, "schemathesis failed:\n\(result.stdout.suffix(4000))")
         #expect(result.stdout.contains("passed"))

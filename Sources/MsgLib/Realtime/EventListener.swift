@@ -49,7 +49,8 @@ public final class EventListener: Service, Sendable {
     }
 
     private func loop(_ continuation: AsyncStream<Signal>.Continuation) {
-        var gapStart: Timestamp?
+        // The first LISTEN catches up too: sockets may connect, and messages arrive, before it is in place.
+        var gapStart: Timestamp? = .now()
         var lastHealthy = Timestamp.now()
         var backoff = 0.1
         while !stopping.load(ordering: .relaxed) {
@@ -59,7 +60,7 @@ public final class EventListener: Service, Sendable {
                 try connection.execute("LISTEN \(RealtimeEvent.channel)")
                 listening.store(true, ordering: .relaxed)
                 if let since = gapStart {
-                    logger.info("listener reconnected; catching up")
+                    logger.info("listener connected; catching up")
                     continuation.yield(.reconnected(since: since.adding(seconds: -Self.catchUpMargin)))
                 }
                 gapStart = nil

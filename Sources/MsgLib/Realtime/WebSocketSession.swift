@@ -11,6 +11,8 @@ struct WebSocketSession {
     let configuration: RealtimeConfiguration
     let user: User
     let logger: Logger
+    /// Closes the TCP connection at once, for a client that stopped reading (a close frame could not get through).
+    let cutOff: @Sendable () -> Void
 
     private enum Ended { case reader, writer, other }
 
@@ -46,6 +48,8 @@ struct WebSocketSession {
             }
             group.addTask {
                 for await reason in connection.closed where reason == .slowConsumer {
+                    logger.notice("disconnecting a client that stopped reading", metadata: ["user": "\(user.id)"])
+                    cutOff()
                     throw SlowConsumer()
                 }
                 return .other

@@ -1,5 +1,6 @@
 import Hummingbird
 import HummingbirdWebSocket
+import NIOCore
 
 /// The per-request context of msgrelay: Hummingbird's core storage, the WebSocket handler slot, and the
 /// signed-in user once ``AuthenticationMiddleware`` has checked the bearer token.
@@ -10,9 +11,12 @@ public struct RelayRequestContext: RequestContext, WebSocketRequestContext {
     public var user: User?
     /// Why a WebSocket upgrade is refused: the socket is opened, told why in an `error` frame, and closed.
     var socketRefusal: SocketRefusal?
+    /// The connection's channel, to cut off a WebSocket client that stopped reading.
+    let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
+        channel = source.channel
         webSocket = .init()
         user = nil
         socketRefusal = nil

@@ -30,7 +30,10 @@ struct WebSocketController {
                         resume = UUID(uuidString: text)
                         if resume == nil { resumeError = .error(code: "invalid_request", message: "last_message_id must be a UUID", retryAfter: nil) }
                     }
-                    let session = WebSocketSession(service: service, hub: hub, configuration: configuration, user: user, logger: context.logger)
+                    let channel = context.requestContext.channel
+                    let session = WebSocketSession(
+                        service: service, hub: hub, configuration: configuration, user: user, logger: context.logger,
+                        cutOff: { channel.close(promise: nil) })
                     try await session.run(inbound: inbound, outbound: outbound, resumeFrom: resume, greeting: resumeError)
                 })
     }
