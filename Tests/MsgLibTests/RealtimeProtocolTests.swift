@@ -116,7 +116,7 @@ import Testing
         _ = try await alice.next(type: "pong")
         // A frame over 64 KiB is refused: the server closes with 1009 (message too big).
         try alice.sendText(String(repeating: "x", count: 70_000))
-        let close = try await alice.next { $0.opcode == 8 }
+        let close = try await alice.next { $0.isClose }
         #expect(close.closeCode == 1009)
         try await relay.stop()
     }
@@ -127,7 +127,7 @@ import Testing
         let open = try await TestRelay(database: database)
         func refusal(_ socket: TestSocket) async throws -> (code: String?, message: String?, close: Int?) {
             let error = try await socket.next(type: "error")
-            let close = try await socket.next { $0.opcode == 8 }
+            let close = try await socket.next { $0.isClose }
             #expect(socket.all(type: "connected").isEmpty)
             return (error.data["code"] as? String, error.data["message"] as? String, close.closeCode)
         }
@@ -169,12 +169,12 @@ import Testing
             try chatty.send(["type": "ping"])
             try await Task.sleep(for: .milliseconds(250))
         }
-        let close = try await silent.next(timeout: 5) { $0.opcode == 8 }
+        let close = try await silent.next(timeout: 5) { $0.isClose }
         #expect(close.closeCode == 1000)
         #expect(Date().timeIntervalSince(started) >= 0.9)
         try await waitFor("the silent socket to be closed") { silent.isClosed }
         #expect(!chatty.isClosed)
-        #expect(chatty.received.filter { $0.opcode == 8 }.isEmpty)
+        #expect(chatty.received.filter { $0.isClose }.isEmpty)
         try await relay.stop()
     }
 
@@ -185,7 +185,7 @@ import Testing
         let socket = try relay.socket(f.alice)
         _ = try await socket.next(type: "connected")
         relay.process.signal(SIGTERM)
-        let close = try await socket.next { $0.opcode == 8 }
+        let close = try await socket.next { $0.isClose }
         #expect(close.closeCode == 1001)
         try await waitFor("msgrelay to exit") { !relay.process.isRunning }
         #expect(relay.process.exitStatus == 0)

@@ -9,6 +9,11 @@ public enum Base64URL {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// Standard base64 with padding (RFC 4648 §4), as HTTP headers such as `Sec-WebSocket-Key` use it.
+    public static func standard(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString()
+    }
+
     /// Decodes base64url, with or without padding; nil when `text` is not base64url.
     public static func decode(_ text: String) -> [UInt8]? {
         guard text.utf8.allSatisfy({ $0.isBase64URLCharacter }) else { return nil }

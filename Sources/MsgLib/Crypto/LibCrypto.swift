@@ -22,6 +22,17 @@ public enum LibCrypto {
         return Array(out.prefix(Int(length)))
     }
 
+    /// SHA-1 of `data` (20 bytes), for the WebSocket handshake's `Sec-WebSocket-Accept` only.
+    public static func sha1(_ data: [UInt8]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let ok = data.withUnsafeBufferPointer { d in
+            out.withUnsafeMutableBufferPointer { o in EVP_Digest(d.baseAddress, d.count, o.baseAddress, &length, EVP_sha1(), nil) }
+        }
+        precondition(ok == 1, "SHA-1 failed")
+        return Array(out.prefix(Int(length)))
+    }
+
     /// Compares two byte strings in time that depends only on their length.
     public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
