@@ -1,0 +1,121 @@
+import ArgumentParser
+import Foundation
+import Histogram
+import MsgLib
+import Synchronization
+
+/// Users send over their sockets; one admin socket receives. Latency is from the send to the admin's socket.
+/// With `--rate`, sends are paced (open loop, from each message's intended time); without, each user socket
+/// sends its next message as soon as its own echo comes back (closed loop: the maximum sustained rate).
+struct SocketLatencyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ws-latency", abstract: "Delivery latency user -> admin socket, and throughput.")
+
+    @Option(help: "Relay port on 127.0.0.1.") var port = 8080
+    @Option(help: "User sockets sending.") var senders = 16
+    @Option(help: "Seconds to run.") var duration = 10.0
+    @Option(help: "Messages per second in total; 0 for as fast as delivered.") var rate = 0.0
+    @Option(help: "JWT_SECRET of the relay (default: JWT_SECRET).") var secret: String?
+    @Option(help: "libpq connection string (default: DATABASE_URL).") var databaseURL: String?
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() async throws {
+        raiseFileLimit()
+        let environment = ProcessInfo.processInfo.environment
+        let signer = JWTSigner(secret: secret ?? environment["JWT_SECRET"] ?? "")
+        let conninfo = databaseURL ?? environment["DATABASE_URL"] ?? ""
+        let targets = try BenchTarget.load(conninfo)
+        guard targets.count >= senders else { throw BenchError("need \(senders) bench users: run msgbench setup --users \(senders)") }
+        let admin = try PostgresConnection.benchAdmin(conninfo)
+        let adminSocket = try RelaySocket(port: port, path: "/ws/messages?token=\(signer.token(for: admin, ttl: 3600))")
+        let sockets = try targets.prefix(senders).map { try RelaySocket(port: port, path: "/ws/messages?token=\(signer.token(for: $0.userId, ttl: 3600))") }
+
+        let sentAt = Mutex<[String: UInt64]>([:])
+        let received = Mutex((histogram: Report.histogram(), count: 0))
+        let start = nowNanoseconds()
+        let end = start + UInt64(duration * 1e9)
+        let stop = Atomic<Bool>(false)
+
+        // The admin's socket: every message frame is a delivery.
+        let adminDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            while !stop.load(ordering: .relaxed) {
+                guard let frame = try? adminSocket.readFrame() else { break }
+                let now = nowNanoseconds()
+                guard let tag = Self.tag(frame) else { continue }
+                if let sent = sentAt.withLock({ $0.removeValue(forKey: tag) }) {
+                    received.withLock {
+                        _ = $0.histogram.record(now - sent)
+                        $0.count += 1
+                    }
+                }
+            }
+            adminDone.signal()
+        }
+
+        let group = DispatchGroup()
+        let interval = rate > 0 ? UInt64(1e9 / (rate / Double(senders))) : 0
+        for (index, socket) in sockets.enumerated() {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                var sequence = 0
+                var intended = start + UInt64(index) * (interval / UInt64(max(senders, 1)))
+                while true {
+                    let now = nowNanoseconds()
+                    if interval > 0, intended > now { usleep(UInt32((intended - now) / 1000)) }
+                    if interval == 0 { intended = nowNanoseconds() }
+                    if intended >= end { break }
+                    let tag = "b\(index)-\(sequence)"
+                    sequence += 1
+                    sentAt.withLock { $0[tag] = intended }
+                    do {
+                        try socket.send(#"{"type":"send_message","data":{"content":"\#(tag) benchmark message body"}}"#)
+                        // Wait for the echo on this socket (its own message frame).
+                        repeat {
+                            let frame = try socket.readFrame()
+                            if Self.tag(frame) == tag { break }
+                        } while true
+                    } catch {
+                        FileHandle.standardError.write(Data("sender \(index): \(error)\n".utf8))
+                        return
+                    }
+                    if interval > 0 { intended += interval }
+                }
+            }
+        }
+        group.wait()
+        // Let the last deliveries arrive.
+        let deadline = nowNanoseconds() + 2_000_000_000
+        while sentAt.withLock({ !$0.isEmpty }), nowNanoseconds() < deadline { usleep(10_000) }
+        let elapsed = Double(nowNanoseconds() - start) / 1e9 - 0
+        stop.store(true, ordering: .relaxed)
+        try? adminSocket.sendClose()
+        let (histogram, count) = received.withLock { ($0.histogram, $0.count) }
+        let lost = sentAt.withLock { $0.count }
+        var figures = Report.latency(histogram)
+        figures["delivered"] = Double(count)
+        figures["lost"] = Double(lost)
+        figures["messages_per_second"] = Double(count) / min(elapsed, duration)
+        figures["target_rate"] = rate
+        figures["senders"] = Double(senders)
+        Report.print(figures, json: json)
+    }
+
+    /// The benchmark tag at the start of a `message` frame's content.
+    static func tag(_ frame: RelaySocket.Frame) -> String? {
+        guard frame.isText, let object = try? JSONSerialization.jsonObject(with: Data(frame.payload)) as? [String: Any],
+            object["type"] as? String == "message", let content = (object["data"] as? [String: Any])?["content"] as? String
+        else { return nil }
+        return content.split(separator: " ").first.map(String.init)
+    }
+}
+
+extension PostgresConnection {
+    /// The bench admin's id.
+    static func benchAdmin(_ conninfo: String) throws -> UUID {
+        let db = PostgresConnection(conninfo: conninfo)
+        try db.connect()
+        guard let admin = try UserRepository.find(db, username: "benchadmin") else { throw BenchError("run msgbench setup first") }
+        return admin.id
+    }
+}
