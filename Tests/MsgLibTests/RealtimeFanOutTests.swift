@@ -86,6 +86,27 @@ import Testing
         try await relay.stop()
     }
 
+    @Test func aReplayLongerThanTheSendQueueIsPacedNotCutOff() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        var sent: [String] = []
+        for i in 0..<60 {
+            sent.append(try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "unread \(i)").id.lowercasedString)
+        }
+        var env = Self.unlimited
+        env["WS_SEND_QUEUE_FRAMES"] = "8"
+        let relay = try await TestRelay(database: database, environment: env)
+        let admin = try relay.socket(f.admin)
+        try await waitFor("60 unread messages") { Self.messageIds(admin).count == 60 }
+        #expect(Self.messageIds(admin) == sent)
+        #expect(!admin.isClosed)
+        try relay.socket(f.alice).send(["type": "send_message", "data": ["content": "live"]])
+        _ = try await admin.next { $0.type == "message" && $0.data["content"] as? String == "live" }
+        try await relay.stop()
+    }
+
     @Test func killedRelayThenResumeElsewhereDeliversEveryMessageExactlyOnce() async throws {
         let database = try TestDatabase.create()
         let db = try database.connect()

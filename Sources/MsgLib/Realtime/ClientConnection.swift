@@ -29,8 +29,7 @@ final class ClientConnection: Sendable {
     let capacity: Int
     private let state = Mutex(State())
     /// Encoded frames, in order, for the writer task. Finishes when the connection closes.
-    let outgoing: AsyncStream<String>
-    private let continuation: AsyncStream<String>.Continuation
+    let outgoing: FrameQueue
     /// Yields once, when the server decides to close the connection.
     let closed: AsyncStream<CloseReason>
     private let closedContinuation: AsyncStream<CloseReason>.Continuation
@@ -38,7 +37,7 @@ final class ClientConnection: Sendable {
     init(user: User, capacity: Int) {
         self.user = user
         self.capacity = capacity
-        (outgoing, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(capacity))
+        outgoing = FrameQueue(capacity: capacity)
         (closed, closedContinuation) = AsyncStream.makeStream(of: CloseReason.self, bufferingPolicy: .bufferingNewest(1))
     }
 
@@ -63,17 +62,22 @@ final class ClientConnection: Sendable {
         state.withLock { $0.replaying = true }
     }
 
-    /// Queues the replayed frames, then the live frames held meanwhile, each message at most once.
-    func finishReplay(_ frames: [OutgoingFrame]) {
-        let overflow: Bool = state.withLock { state in
-            guard state.closeReason == nil else { return false }
-            let held = state.held
-            state.held = []
-            state.replaying = false
-            for frame in frames + held where !enqueue(frame, &state) { return true }
-            return false
+    /// Queues the replayed frames, then the live frames held meanwhile, each message at most once. Waits for
+    /// room in the queue, so a long replay goes at the socket's pace.
+    func finishReplay(_ frames: [OutgoingFrame]) async {
+        var pending = frames
+        while true {
+            for frame in pending where state.withLock({ $0.closeReason == nil && Self.isNew(frame, &$0) }) {
+                await outgoing.push(frame.json)
+            }
+            pending = state.withLock { state in
+                let held = state.held
+                state.held = []
+                if held.isEmpty { state.replaying = false }
+                return held
+            }
+            if pending.isEmpty { return }
         }
-        if overflow { close(.slowConsumer) }
     }
 
     /// Ends the connection: the writer flushes what is queued, then the socket closes.
@@ -84,22 +88,27 @@ final class ClientConnection: Sendable {
             return true
         }
         guard first else { return }
-        continuation.finish()
+        outgoing.finish()
         closedContinuation.yield(reason)
         closedContinuation.finish()
     }
 
     /// Ends the outgoing stream after the client went away by itself.
     func finish() {
-        continuation.finish()
+        outgoing.finish()
         closedContinuation.finish()
     }
 
     /// False when the queue is full.
     private func enqueue(_ frame: OutgoingFrame, _ state: inout State) -> Bool {
-        if let id = frame.messageId, !state.recent.insert(id) { return true }
-        if case .dropped = continuation.yield(frame.json) { return false }
-        return true
+        guard Self.isNew(frame, &state) else { return true }
+        return outgoing.offer(frame.json)
+    }
+
+    /// False for a message this socket already got.
+    private static func isNew(_ frame: OutgoingFrame, _ state: inout State) -> Bool {
+        guard let id = frame.messageId else { return true }
+        return state.recent.insert(id)
     }
 }
 

@@ -36,7 +36,7 @@ struct WebSocketSession {
         }
         try await withThrowingTaskGroup(of: Ended.self) { group in
             group.addTask {
-                for await text in connection.outgoing {
+                while let text = await connection.outgoing.next() {
                     try await outbound.writeTextMessage(text)
                 }
                 switch connection.closeReason {
@@ -91,9 +91,9 @@ struct WebSocketSession {
             let (messages, truncated) = try await service.replay(viewer: user, after: lastMessageId, limit: configuration.replayLimit)
             var frames = messages.map { OutgoingFrame(.message($0.message, sender: $0.sender)) }
             if lastMessageId != nil { frames.append(OutgoingFrame(.replayed(count: messages.count, truncated: truncated))) }
-            connection.finishReplay(frames)
+            await connection.finishReplay(frames)
         } catch {
-            connection.finishReplay([OutgoingFrame(Self.errorFrame(for: error, logger: logger))])
+            await connection.finishReplay([OutgoingFrame(Self.errorFrame(for: error, logger: logger))])
         }
     }
 
