@@ -191,3 +191,20 @@ import Testing
         #expect(relay.process.exitStatus == 0)
     }
 }
+
+extension RealtimeProtocolTests {
+    @Test func socketsThatCloseAreForgotten() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database)
+        var sockets: [TestSocket] = []
+        for _ in 0..<5 { sockets.append(try relay.socket(f.alice)) }
+        for socket in sockets { _ = try await socket.next(type: "connected") }
+        try await waitFor("5 sockets counted") { (try await relay.request("GET", "/metrics")).text.contains("msgrelay_websocket_connections 5.0") }
+        for socket in sockets { try socket.sendClose() }
+        try await waitFor("closed sockets to leave the hub") {
+            (try await relay.request("GET", "/metrics")).text.contains("msgrelay_websocket_connections 0.0")
+        }
+        try await relay.stop()
+    }
+}

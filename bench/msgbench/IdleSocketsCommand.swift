@@ -26,7 +26,11 @@ struct IdleSocketsCommand: AsyncParsableCommand {
         var open: [RelaySocket] = []
         open.reserveCapacity(sockets)
         for i in 0..<sockets {
-            open.append(try RelaySocket(port: port, path: "/ws/messages?token=\(tokens[i % tokens.count])"))
+            do {
+                open.append(try RelaySocket(port: port, path: "/ws/messages?token=\(tokens[i % tokens.count])"))
+            } catch {
+                throw BenchError("socket \(i + 1) of \(sockets): \(error)")
+            }
         }
         // Read every `connected` frame, so the relay has finished each handshake.
         for socket in open { _ = try socket.readFrame() }

@@ -6,7 +6,8 @@ import Synchronization
 
 /// Users send over their sockets; one admin socket receives. Latency is from the send to the admin's socket.
 /// With `--rate`, sends are paced (open loop, from each message's intended time); without, each user socket
-/// sends its next message as soon as its own echo comes back (closed loop: the maximum sustained rate).
+/// sends its next message as soon as the admin has received its previous one (closed loop end to end: the
+/// maximum sustained rate of delivery).
 struct SocketLatencyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ws-latency", abstract: "Delivery latency user -> admin socket, and throughput.")
 
@@ -30,6 +31,7 @@ struct SocketLatencyCommand: AsyncParsableCommand {
         let sockets = try targets.prefix(senders).map { try RelaySocket(port: port, path: "/ws/messages?token=\(signer.token(for: $0.userId, ttl: 3600))") }
 
         let sentAt = Mutex<[String: UInt64]>([:])
+        let deliveredTo = (0..<senders).map { _ in DispatchSemaphore(value: 0) }
         let received = Mutex((histogram: Report.histogram(), count: 0))
         let start = nowNanoseconds()
         let end = start + UInt64(duration * 1e9)
@@ -47,6 +49,7 @@ struct SocketLatencyCommand: AsyncParsableCommand {
                         _ = $0.histogram.record(now - sent)
                         $0.count += 1
                     }
+                    if let sender = Int(tag.dropFirst().split(separator: "-").first ?? "") { deliveredTo[sender].signal() }
                 }
             }
             adminDone.signal()
@@ -70,11 +73,13 @@ struct SocketLatencyCommand: AsyncParsableCommand {
                     sentAt.withLock { $0[tag] = intended }
                     do {
                         try socket.send(#"{"type":"send_message","data":{"content":"\#(tag) benchmark message body"}}"#)
-                        // Wait for the echo on this socket (its own message frame).
+                        // Drain the echo on this socket (its own message frame).
                         repeat {
                             let frame = try socket.readFrame()
                             if Self.tag(frame) == tag { break }
                         } while true
+                        // Closed loop: the next message leaves once the admin has this one.
+                        if interval == 0, deliveredTo[index].wait(timeout: .now() + 10) == .timedOut { throw BenchError("not delivered in 10 s") }
                     } catch {
                         FileHandle.standardError.write(Data("sender \(index): \(error)\n".utf8))
                         return

@@ -30,16 +30,23 @@ final class ClientConnection: Sendable {
     private let state = Mutex(State())
     /// Encoded frames, in order, for the writer task. Finishes when the connection closes.
     let outgoing: FrameQueue
-    /// Yields once, when the server decides to close the connection.
-    let closed: AsyncStream<CloseReason>
-    private let closedContinuation: AsyncStream<CloseReason>.Continuation
+    /// Closes the TCP connection at once (for a client that stopped reading, whose queue cannot drain).
+    private let cutOff: @Sendable () -> Void
+    /// When the client last sent a frame.
+    private let lastActivity = Mutex(ContinuousClock.now)
 
-    init(user: User, capacity: Int) {
+    init(user: User, capacity: Int, cutOff: @escaping @Sendable () -> Void = {}) {
         self.user = user
         self.capacity = capacity
+        self.cutOff = cutOff
         outgoing = FrameQueue(capacity: capacity)
-        (closed, closedContinuation) = AsyncStream.makeStream(of: CloseReason.self, bufferingPolicy: .bufferingNewest(1))
     }
+
+    /// Records that the client sent a frame.
+    func touch() { lastActivity.withLock { $0 = .now } }
+
+    /// How long the client has sent nothing.
+    var idleFor: Duration { ContinuousClock.now - lastActivity.withLock { $0 } }
 
     /// The reason the server closed this connection, if it did.
     var closeReason: CloseReason? { state.withLock { $0.closeReason } }
@@ -89,14 +96,12 @@ final class ClientConnection: Sendable {
         }
         guard first else { return }
         outgoing.finish()
-        closedContinuation.yield(reason)
-        closedContinuation.finish()
+        if reason == .slowConsumer { cutOff() }
     }
 
     /// Ends the outgoing stream after the client went away by itself.
     func finish() {
         outgoing.finish()
-        closedContinuation.finish()
     }
 
     /// False when the queue is full.

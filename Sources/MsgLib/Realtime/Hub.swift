@@ -58,6 +58,12 @@ public final class Hub: Sendable {
         for connection in targets where connection.user.id != userId { connection.send(frame) }
     }
 
+    /// Closes the sockets whose clients sent nothing for `timeout` (one sweep; ``IdleSweeper`` repeats it).
+    func closeIdle(after timeout: Duration) {
+        let all = state.withLock { state in state.byUser.values.flatMap(\.values) }
+        for connection in all where connection.idleFor >= timeout { connection.close(.idle) }
+    }
+
     /// Closes every socket (each flushes its queue first).
     func closeAll(_ reason: ClientConnection.CloseReason) {
         let all = state.withLock { state in state.byUser.values.flatMap(\.values) }

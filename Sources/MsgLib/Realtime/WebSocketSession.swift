@@ -20,13 +20,12 @@ struct WebSocketSession {
 
     /// Serves the socket until either side closes it. `greeting` is an extra frame sent right after `connected`.
     func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, resumeFrom: UUID?, greeting: ServerFrame? = nil) async throws {
-        let connection = ClientConnection(user: user, capacity: configuration.sendQueueCapacity)
+        let connection = ClientConnection(user: user, capacity: configuration.sendQueueCapacity, cutOff: cutOff)
         connection.send(OutgoingFrame(.connected(userId: user.id, connectionId: connection.id, timestamp: .now())))
         if let greeting { connection.send(OutgoingFrame(greeting)) }
         connection.beginReplay()
         hub.register(connection)
         let typing = TypingTimers()
-        let activity = Activity()
         defer {
             hub.unregister(connection)
             connection.finish()
@@ -42,36 +41,20 @@ struct WebSocketSession {
                 switch connection.closeReason {
                 case .goingAway: try await outbound.close(.goingAway, reason: "server shutting down")
                 case .idle: try await outbound.close(.normalClosure, reason: "idle timeout")
-                case .slowConsumer, nil: break
+                case .slowConsumer:
+                    logger.notice("disconnected a client that stopped reading", metadata: ["user": "\(user.id)"])
+                    throw SlowConsumer()
+                case nil: break
                 }
                 return .writer
-            }
-            group.addTask {
-                for await reason in connection.closed where reason == .slowConsumer {
-                    logger.notice("disconnecting a client that stopped reading", metadata: ["user": "\(user.id)"])
-                    cutOff()
-                    throw SlowConsumer()
-                }
-                return .other
             }
             group.addTask {
                 await replay(connection, after: resumeFrom)
                 return .other
             }
             group.addTask {
-                while !Task.isCancelled {
-                    let idle = activity.idleFor
-                    if idle >= configuration.idleTimeout {
-                        connection.close(.idle)
-                        return .other
-                    }
-                    try await Task.sleep(for: configuration.idleTimeout - idle)
-                }
-                return .other
-            }
-            group.addTask {
                 for try await message in inbound.messages(maxSize: configuration.maxFrameSize) {
-                    activity.touch()
+                    connection.touch()
                     switch message {
                     case .text(let text): await handle(text, connection: connection, typing: typing)
                     case .binary: connection.send(OutgoingFrame(.error(code: "unsupported", message: "Binary frames are not supported", retryAfter: nil)))
@@ -82,6 +65,8 @@ struct WebSocketSession {
             while let ended = try await group.next() {
                 if ended != .other { break }
             }
+            // The writer waits on the queue, which does not watch for cancellation: end the queue too.
+            connection.finish()
             group.cancelAll()
         }
     }
@@ -140,18 +125,13 @@ struct WebSocketSession {
             return .error(code: "unauthorized", message: error.description, retryAfter: nil)
         case let error as DatabaseError where error.kind == .unavailable:
             return .error(code: "unavailable", message: "Database unavailable", retryAfter: nil)
+        case is CancellationError:
+            return .error(code: "unavailable", message: "The connection is closing", retryAfter: nil)
         default:
             logger.error("socket request failed", metadata: ["error": "\(String(reflecting: error))"])
             return .error(code: "internal", message: "Internal server error", retryAfter: nil)
         }
     }
-}
-
-/// When the client last sent a frame.
-final class Activity: Sendable {
-    private let last = Mutex(ContinuousClock.now)
-    func touch() { last.withLock { $0 = .now } }
-    var idleFor: Duration { ContinuousClock.now - last.withLock { $0 } }
 }
 
 /// Typing indicators this socket turned on, each switched off by the server if the client does not.

@@ -50,7 +50,7 @@ public struct Relay: Sendable {
                 configuration: .init(
                     ws: .init(maxFrameSize: configuration.realtime.maxFrameSize, autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(3)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
-            services: [DatabasePoolService(pool: pool), listener],
+            services: [DatabasePoolService(pool: pool), listener, IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout)],
             onServerRunning: onServerRunning,
             logger: logger)
         let group = ServiceGroup(

@@ -29,23 +29,36 @@ public enum DeliveryRepository {
     }
 
     /// Visible messages after `lastId` in the conversations `viewer` sees, in id order, at most `limit`.
+    ///
+    /// An admin's range is a scan of the primary key; a user's stays inside their conversation's index.
     public static func messages(_ db: PostgresConnection, after lastId: UUID, viewer: User, limit: Int) throws -> [DeliverableMessage] {
-        try rows(
+        if viewer.isAdmin {
+            return try rows(db.query(select + " WHERE m.id > $1 AND m.deleted_at IS NULL ORDER BY m.id LIMIT $2", [lastId, limit]))
+        }
+        return try rows(
             db.query(
                 select + """
-                     WHERE m.id > $1 AND m.deleted_at IS NULL AND ($2 OR c.user_id = $3)
-                    ORDER BY m.id LIMIT $4
-                    """, [lastId, viewer.isAdmin, viewer.id, limit]))
+                     WHERE m.conversation_id = (SELECT id FROM conversations WHERE user_id = $2)
+                      AND m.created_at >= coalesce((SELECT created_at FROM messages WHERE id = $1), '-infinity')
+                      AND m.id > $1 AND m.deleted_at IS NULL
+                    ORDER BY m.id LIMIT $3
+                    """, [lastId, viewer.id, limit]))
     }
 
     /// Unread messages addressed to `viewer` (sent by the other side), oldest first, at most `limit`.
     public static func unread(_ db: PostgresConnection, viewer: User, limit: Int) throws -> [DeliverableMessage] {
-        try rows(
+        if viewer.isAdmin {
+            return try rows(
+                db.query(
+                    select + " WHERE m.read_at IS NULL AND m.deleted_at IS NULL AND NOT u.is_admin ORDER BY m.id LIMIT $1", [limit]))
+        }
+        return try rows(
             db.query(
                 select + """
-                     WHERE m.read_at IS NULL AND m.deleted_at IS NULL AND u.is_admin <> $1 AND ($1 OR c.user_id = $2)
-                    ORDER BY m.id LIMIT $3
-                    """, [viewer.isAdmin, viewer.id, limit]))
+                     WHERE m.conversation_id = (SELECT id FROM conversations WHERE user_id = $1)
+                      AND m.read_at IS NULL AND m.deleted_at IS NULL AND u.is_admin
+                    ORDER BY m.id LIMIT $2
+                    """, [viewer.id, limit]))
     }
 
     /// Messages created, and messages read, since `time` (for a listener catching up after a lost connection).

@@ -1,0 +1,16 @@
+import ServiceLifecycle
+
+/// Closes sockets whose clients sent nothing for the idle timeout: one timer for the whole relay, checked
+/// every tenth of the timeout, rather than one per socket.
+struct IdleSweeper: Service {
+    let hub: Hub
+    let timeout: Duration
+
+    func run() async throws {
+        let period = max(timeout / 10, .milliseconds(50))
+        while !Task.isShuttingDownGracefully {
+            try? await Task.sleep(for: period)
+            hub.closeIdle(after: timeout)
+        }
+    }
+}
