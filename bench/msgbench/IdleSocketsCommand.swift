@@ -7,27 +7,23 @@ import MsgLib
 struct IdleSocketsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ws-idle", abstract: "RSS per socket and CPU of idle sockets with heartbeats.")
 
-    @Option(help: "Relay port on 127.0.0.1.") var port = 8080
+    @OptionGroup var options: BenchOptions
     @Option(help: "The relay's process id (to read its memory and CPU from /proc).") var relayPid: Int32
     @Option(help: "Sockets to open.") var sockets = 10_000
     @Option(help: "Seconds to idle once all are open.") var duration = 60.0
     @Option(help: "Seconds between a socket's pings.") var pingInterval = 30.0
-    @Option(help: "JWT_SECRET of the relay (default: JWT_SECRET).") var secret: String?
-    @Option(help: "libpq connection string (default: DATABASE_URL).") var databaseURL: String?
-    @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
         raiseFileLimit()
-        let environment = ProcessInfo.processInfo.environment
-        let signer = JWTSigner(secret: secret ?? environment["JWT_SECRET"] ?? "")
-        let targets = try BenchTarget.load(databaseURL ?? environment["DATABASE_URL"] ?? "")
+        let signer = options.signer
+        let targets = try BenchTarget.load(options.conninfo)
         let tokens = targets.map { signer.token(for: $0.userId, ttl: 7200) }
         let rssBefore = try Self.rssKiB(relayPid)
         var open: [RelaySocket] = []
         open.reserveCapacity(sockets)
         for i in 0..<sockets {
             do {
-                open.append(try RelaySocket(port: port, path: "/ws/messages?token=\(tokens[i % tokens.count])"))
+                open.append(try RelaySocket(port: options.port, path: "/ws/messages?token=\(tokens[i % tokens.count])"))
             } catch {
                 throw BenchError("socket \(i + 1) of \(sockets): \(error)")
             }
@@ -76,7 +72,7 @@ struct IdleSocketsCommand: AsyncParsableCommand {
             "rss_per_socket_kib": Double(rssOpen - rssBefore) / Double(sockets), "cpu_percent_of_one_core": cpuSeconds / elapsed * 100,
             "seconds": elapsed, "pings": Double(pings), "pongs": Double(pongs), "closed_by_relay": Double(closed),
         ]
-        Report.print(figures, json: json)
+        Report.print(figures, json: options.json)
     }
 
     static func rssKiB(_ pid: Int32) throws -> Int {

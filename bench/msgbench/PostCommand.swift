@@ -9,18 +9,14 @@ import Synchronization
 struct PostCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "post", abstract: "Post messages and report rate and latency.")
 
-    @Option(help: "Relay port on 127.0.0.1.") var port = 8080
+    @OptionGroup var options: BenchOptions
     @Option(help: "Concurrent connections (each a thread, each cycling through its own users).") var concurrency = 16
     @Option(help: "Seconds to run.") var duration = 10.0
     @Option(help: "Total requests per second; 0 for as fast as the relay answers.") var rate = 0.0
-    @Option(help: "JWT_SECRET of the relay (default: JWT_SECRET).") var secret: String?
-    @Option(help: "libpq connection string (default: DATABASE_URL).") var databaseURL: String?
-    @Flag(help: "Print one JSON object instead of text.") var json = false
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let signer = JWTSigner(secret: secret ?? environment["JWT_SECRET"] ?? "")
-        let targets = try BenchTarget.load(databaseURL ?? environment["DATABASE_URL"] ?? "")
+        let signer = options.signer
+        let targets = try BenchTarget.load(options.conninfo)
         guard !targets.isEmpty else { throw BenchError("no bench users: run msgbench setup first") }
         let requests: [[UInt8]] = targets.map { target in
             let body = #"{"conversation_id":"\#(target.conversationId.lowercasedString)","content":"benchmark message body"}"#
@@ -29,18 +25,18 @@ struct PostCommand: AsyncParsableCommand {
                 + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
             return Array((head + body).utf8)
         }
-        let result = Mutex((histogram: Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three), ok: 0, failed: 0))
+        let result = Mutex((histogram: Report.histogram(), ok: 0, failed: 0))
         let start = DispatchTime.now().uptimeNanoseconds
         let end = start + UInt64(duration * 1e9)
         let interval = rate > 0 ? UInt64(1e9 / (rate / Double(concurrency))) : 0
         let group = DispatchGroup()
         for worker in 0..<concurrency {
             group.enter()
-            let port = self.port
+            let port = options.port
             let concurrency = self.concurrency
             Thread.detachNewThread {
                 defer { group.leave() }
-                var histogram = Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+                var histogram = Report.histogram()
                 var ok = 0
                 var failed = 0
                 do {
@@ -76,20 +72,13 @@ struct PostCommand: AsyncParsableCommand {
         group.wait()
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         let (histogram, ok, failed) = result.withLock { ($0.histogram, $0.ok, $0.failed) }
-        let ms = { (p: Double) in Double(histogram.valueAtPercentile(p)) / 1e6 }
-        let report: [String: Double] = [
-            "requests_per_second": Double(ok) / elapsed, "ok": Double(ok), "failed": Double(failed),
-            "p50_ms": ms(50), "p90_ms": ms(90), "p99_ms": ms(99), "p999_ms": ms(99.9), "max_ms": Double(histogram.max) / 1e6,
-            "concurrency": Double(concurrency), "target_rate": rate, "seconds": elapsed,
-        ]
-        if json {
-            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-        } else {
-            print(
-                String(
-                    format: "%d ok, %d failed in %.1f s: %.0f msg/s; latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, p99.9 %.2f ms, max %.2f ms",
-                    ok, failed, elapsed, Double(ok) / elapsed, ms(50), ms(90), ms(99), ms(99.9), Double(histogram.max) / 1e6))
-        }
+        var figures = Report.latency(histogram)
+        figures["requests_per_second"] = Double(ok) / elapsed
+        figures["ok"] = Double(ok)
+        figures["failed"] = Double(failed)
+        figures["concurrency"] = Double(concurrency)
+        figures["target_rate"] = rate
+        figures["seconds"] = elapsed
+        Report.print(figures, json: options.json)
     }
 }

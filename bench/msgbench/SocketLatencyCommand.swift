@@ -11,24 +11,20 @@ import Synchronization
 struct SocketLatencyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ws-latency", abstract: "Delivery latency user -> admin socket, and throughput.")
 
-    @Option(help: "Relay port on 127.0.0.1.") var port = 8080
+    @OptionGroup var options: BenchOptions
     @Option(help: "User sockets sending.") var senders = 16
     @Option(help: "Seconds to run.") var duration = 10.0
     @Option(help: "Messages per second in total; 0 for as fast as delivered.") var rate = 0.0
-    @Option(help: "JWT_SECRET of the relay (default: JWT_SECRET).") var secret: String?
-    @Option(help: "libpq connection string (default: DATABASE_URL).") var databaseURL: String?
-    @Flag(help: "Print one JSON object.") var json = false
 
     func run() async throws {
         raiseFileLimit()
-        let environment = ProcessInfo.processInfo.environment
-        let signer = JWTSigner(secret: secret ?? environment["JWT_SECRET"] ?? "")
-        let conninfo = databaseURL ?? environment["DATABASE_URL"] ?? ""
+        let signer = options.signer
+        let conninfo = options.conninfo
         let targets = try BenchTarget.load(conninfo)
         guard targets.count >= senders else { throw BenchError("need \(senders) bench users: run msgbench setup --users \(senders)") }
         let admin = try PostgresConnection.benchAdmin(conninfo)
-        let adminSocket = try RelaySocket(port: port, path: "/ws/messages?token=\(signer.token(for: admin, ttl: 3600))")
-        let sockets = try targets.prefix(senders).map { try RelaySocket(port: port, path: "/ws/messages?token=\(signer.token(for: $0.userId, ttl: 3600))") }
+        let adminSocket = try RelaySocket(port: options.port, path: "/ws/messages?token=\(signer.token(for: admin, ttl: 3600))")
+        let sockets = try targets.prefix(senders).map { try RelaySocket(port: options.port, path: "/ws/messages?token=\(signer.token(for: $0.userId, ttl: 3600))") }
 
         let sentAt = Mutex<[String: UInt64]>([:])
         let deliveredTo = (0..<senders).map { _ in DispatchSemaphore(value: 0) }
@@ -103,7 +99,7 @@ struct SocketLatencyCommand: AsyncParsableCommand {
         figures["messages_per_second"] = Double(count) / min(elapsed, duration)
         figures["target_rate"] = rate
         figures["senders"] = Double(senders)
-        Report.print(figures, json: json)
+        Report.print(figures, json: options.json)
     }
 
     /// The benchmark tag at the start of a `message` frame's content.

@@ -26,7 +26,7 @@ public enum ServerFrame: Sendable {
             data = try? encoder.encode(
                 Envelope(type: "connected", data: ["user_id": userId.lowercasedString, "connection_id": connectionId.lowercasedString, "timestamp": timestamp.rfc3339]))
         case .message(let message, let sender):
-            data = try? encoder.encode(Envelope(type: "message", data: MessageData(message, sender: sender)))
+            data = try? encoder.encode(Envelope(type: "message", data: MessageRepresentation(message, sender: sender)))
         case .messageRead(let messageId, let readAt, let readBy):
             data = try? encoder.encode(Envelope(type: "message_read", data: ReadData(message_id: messageId.lowercasedString, read_at: readAt, read_by: readBy?.lowercasedString)))
         case .typing(let conversationId, let userId, let isTyping):
@@ -44,36 +44,6 @@ public enum ServerFrame: Sendable {
     private struct Envelope<D: Encodable>: Encodable {
         var type: String
         var data: D
-    }
-
-    private struct MessageData: Encodable {
-        var id, conversation_id, sender_id: String
-        var sender: SenderRepresentation
-        var content: String
-        var created_at: Timestamp
-        var edited_at: Timestamp?
-
-        init(_ message: Message, sender: User) {
-            id = message.id.lowercasedString
-            conversation_id = message.conversationId.lowercasedString
-            sender_id = message.senderId.lowercasedString
-            self.sender = SenderRepresentation(sender)
-            content = message.content
-            created_at = message.createdAt
-            edited_at = message.editedAt
-        }
-
-        func encode(to encoder: any Encoder) throws {
-            enum Keys: String, CodingKey { case id, conversation_id, sender_id, sender, content, created_at, edited_at }
-            var c = encoder.container(keyedBy: Keys.self)
-            try c.encode(id, forKey: .id)
-            try c.encode(conversation_id, forKey: .conversation_id)
-            try c.encode(sender_id, forKey: .sender_id)
-            try c.encode(sender, forKey: .sender)
-            try c.encode(content, forKey: .content)
-            try c.encode(created_at, forKey: .created_at)
-            try c.encode(edited_at, forKey: .edited_at)
-        }
     }
 
     private struct ReadData: Encodable {
