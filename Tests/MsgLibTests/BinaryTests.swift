@@ -86,3 +86,28 @@ import FoundationNetworking
         #expect(usage.status == ExitStatus.usage.rawValue)
     }
 }
+
+extension BinaryTests {
+    /// DATABASE_URL as a URI, and libpq's own PG* variables when it is unset.
+    @Test func connectionSettingsFollowLibpq() throws {
+        let database = try TestDatabase.create()
+        // "host=127.0.0.1 port=N user=postgres dbname=postgres dbname=X" -> its parts.
+        var parts: [String: String] = [:]
+        for pair in database.conninfo.split(separator: " ") {
+            let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+            parts[kv[0]] = kv[1]
+        }
+        let uri = "postgresql://\(parts["user"]!)@\(parts["host"]!):\(parts["port"]!)/\(database.name)"
+        let viaURI = try ProcessRunner.ours("msgctl", ["db", "status"], environment: ["DATABASE_URL": uri])
+        #expect(viaURI.status == 0, "\(viaURI.stderr)")
+        #expect(viaURI.stdout.contains("\(Migration.all.count) applied, 0 pending"))
+        let viaPG = try ProcessRunner.ours(
+            "msgctl", ["db", "status"],
+            environment: ["DATABASE_URL": nil, "PGHOST": parts["host"], "PGPORT": parts["port"], "PGUSER": parts["user"], "PGDATABASE": database.name])
+        #expect(viaPG.status == 0, "\(viaPG.stderr)")
+        #expect(viaPG.stdout.contains("\(Migration.all.count) applied, 0 pending"))
+        let wrongDatabase = try ProcessRunner.ours(
+            "msgctl", ["db", "status"], environment: ["DATABASE_URL": nil, "PGHOST": parts["host"], "PGPORT": parts["port"], "PGDATABASE": "nope"])
+        #expect(wrongDatabase.status == ExitStatus.unavailable.rawValue)
+    }
+}

@@ -110,7 +110,7 @@ import Testing
             database: database,
             environment: ["MESSAGE_RATE_LIMIT_PER_MINUTE": "0", "MESSAGE_RATE_LIMIT_PER_HOUR": "0", "MESSAGE_RATE_LIMIT_PER_DAY": "0"])
         let token = relay.token(who == "admin" ? f.admin : f.alice)
-        let result = try ProcessRunner.run(
+        let result = try await ProcessRunner.runDetached(
             st,
             [
                 "run", relay.baseURL.absoluteString + "/api/openapi.json", "--url", relay.baseURL.absoluteString,

@@ -8,9 +8,12 @@ struct IdleSweeper: Service {
 
     func run() async throws {
         let period = max(timeout / 10, .milliseconds(50))
-        while !Task.isShuttingDownGracefully {
-            try? await Task.sleep(for: period)
-            hub.closeIdle(after: timeout)
+        // Ends at once on shutdown (or cancellation), not at the next tick.
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: period)
+                hub.closeIdle(after: timeout)
+            }
         }
     }
 }

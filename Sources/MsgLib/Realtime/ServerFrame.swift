@@ -32,7 +32,7 @@ public enum ServerFrame: Sendable {
         case .typing(let conversationId, let userId, let isTyping):
             data = try? encoder.encode(Envelope(type: "typing", data: TypingData(conversation_id: conversationId.lowercasedString, user_id: userId.lowercasedString, is_typing: isTyping)))
         case .pong(let timestamp):
-            data = try? encoder.encode(Envelope(type: "pong", data: ["timestamp": timestamp.rfc3339]))
+            return #"{"type":"pong","data":{"timestamp":"\#(timestamp.rfc3339)"}}"#
         case .error(let code, let message, let retryAfter):
             data = try? encoder.encode(Envelope(type: "error", data: ErrorData(code: code, message: message, retry_after: retryAfter)))
         case .replayed(let count, let truncated):

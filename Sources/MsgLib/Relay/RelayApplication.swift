@@ -48,7 +48,7 @@ public struct Relay: Sendable {
             server: .http1WebSocketUpgrade(
                 webSocketRouter: router,
                 configuration: .init(
-                    ws: .init(maxFrameSize: configuration.realtime.maxFrameSize, autoPing: .enabled(timePeriod: .seconds(30)), closeTimeout: .seconds(3)))),
+                    ws: .init(maxFrameSize: configuration.realtime.maxFrameSize, autoPing: .disabled, closeTimeout: .seconds(3)))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
             services: [DatabasePoolService(pool: pool), listener, IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout)],
             onServerRunning: onServerRunning,
@@ -78,7 +78,7 @@ struct SocketShutdownService: Service {
         hub.closeAll(.goingAway)
         let deadline = ContinuousClock.now + .seconds(5)
         while hub.connectionCount > 0, ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
         }
     }
 }

@@ -17,6 +17,18 @@ enum ProcessRunner {
         return ProcessResult(status: status, stdout: child.stdout, stderr: child.stderr)
     }
 
+    /// Runs a long program from async code on a thread of its own, so Swift's few cooperative threads stay free
+    /// for the tests running beside it.
+    static func runDetached(
+        _ executable: String, _ arguments: [String], environment: [String: String?] = [:], timeout: TimeInterval = 60
+    ) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(executable, arguments, environment: environment, timeout: timeout) })
+            }
+        }
+    }
+
     /// Runs one of our binaries (msgctl, msgrelay).
     static func ours(
         _ name: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, timeout: TimeInterval = 60
