@@ -140,6 +140,8 @@ struct RecentIDs: Sendable {
         self.capacity = capacity
     }
 
+    func contains(_ id: UUID) -> Bool { members.contains(id) }
+
     /// Adds `id`; false when it was already there.
     mutating func insert(_ id: UUID) -> Bool {
         guard !members.contains(id) else { return false }

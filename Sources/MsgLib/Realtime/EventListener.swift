@@ -111,7 +111,7 @@ public final class EventListener: Service, Sendable {
     /// Delivers events in the order they were committed; message rows are read back in one query per batch.
     private func deliver(_ events: [RealtimeEvent]) async throws {
         let ids = events.compactMap { event -> UUID? in
-            if case .message(let id, _) = event { return id }
+            if case .message(let id, _) = event, !hub.wasDeliveredLocally(id) { return id }
             return nil
         }
         var rows: [UUID: DeliverableMessage] = [:]

@@ -11,6 +11,8 @@ public final class Hub: Sendable {
         var byUser: [UUID: [UUID: ClientConnection]] = [:]
         var admins: [UUID: ClientConnection] = [:]
         var total = 0
+        /// Messages this relay created and delivered itself; their NOTIFY needs no work here.
+        var deliveredLocally = RecentIDs(capacity: 16384)
     }
 
     private let state = Mutex(State())
@@ -35,6 +37,17 @@ public final class Hub: Sendable {
             state.admins[connection.id] = nil
             state.total -= 1
         }
+    }
+
+    /// Delivers a message this relay just created, without waiting for its NOTIFY to come back.
+    public func deliverLocal(_ item: DeliverableMessage) {
+        _ = state.withLock { $0.deliveredLocally.insert(item.message.id) }
+        deliver(item)
+    }
+
+    /// True for a message ``deliverLocal(_:)`` already handled.
+    func wasDeliveredLocally(_ id: UUID) -> Bool {
+        state.withLock { $0.deliveredLocally.contains(id) }
     }
 
     /// Delivers a new message to its conversation's participants.

@@ -92,6 +92,7 @@ struct WebSocketSession {
                 case .ping:
                     connection.send(OutgoingFrame(.pong(.now())))
                 case .sendMessage(let conversationId, let content):
+                    // The hub delivers it (this socket included) as soon as it is committed.
                     let message = try await service.sendMessage(viewer: user, conversationId: conversationId, content: content)
                     connection.send(OutgoingFrame(.message(message, sender: user)))
                 case .markRead(let ids):

@@ -40,7 +40,9 @@ public struct Relay: Sendable {
 
     /// Runs until SIGTERM or SIGINT. `onServerRunning` is called once the server listens.
     public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
-        let service = MessagingService(pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret)
+        let hub = self.hub
+        let service = MessagingService(
+            pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, localDelivery: { hub.deliverLocal($0) })
         let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub), hub: hub, realtime: configuration.realtime)
         let listener = EventListener(conninfo: configuration.database.conninfo, service: service, hub: hub, logger: logger)
         let app = Application(

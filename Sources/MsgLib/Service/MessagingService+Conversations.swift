@@ -27,7 +27,7 @@ extension MessagingService {
         guard !viewer.isAdmin else { throw ServiceError(.forbidden, "Admins reply in users' conversations and cannot start one") }
         if let initialMessage { try Self.validateContent(initialMessage) }
         let rules = self.rules
-        return try await pool.withTransaction { db in
+        let result: (Conversation, DeliverableMessage?) = try await pool.withTransaction { db in
             let conversation: Conversation
             do {
                 conversation = try ConversationRepository.insert(db, userId: viewer.id)
@@ -39,6 +39,8 @@ extension MessagingService {
             let message = try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: initialMessage)
             return (try ConversationRepository.find(db, id: conversation.id) ?? conversation, message)
         }
+        if let message = result.1 { localDelivery?(message) }
+        return (result.0, result.1?.message)
     }
 
     /// Archives or unarchives a conversation (admins only).

@@ -23,13 +23,14 @@ extension MessagingService {
             throw ServiceError(.invalid, "conversation_id is required when an admin sends a message")
         }
         let rules = self.rules
+        let created: DeliverableMessage
         if let conversationId, viewer.isAdmin || rules.windows.isEmpty {
             // Nothing to count first: one statement, committed on its own.
-            return try await pool.withConnection { db in
+            created = try await pool.withConnection { db in
                 try Self.insertMessage(db, conversationId: conversationId, sender: viewer, content: content)
             }
-        }
-        return try await pool.withTransaction { db in
+        } else {
+            created = try await pool.withTransaction { db in
             let conversation: Conversation
             if let conversationId {
                 guard let found = try ConversationRepository.find(db, id: conversationId) else { throw ServiceError.conversationNotFound }
@@ -39,15 +40,18 @@ extension MessagingService {
                 try db.query("INSERT INTO conversations (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", [viewer.id])
                 conversation = try ConversationRepository.find(db, userId: viewer.id)!
             }
-            if !viewer.isAdmin { try RateLimiter.check(db, sender: viewer.id, rules: rules) }
-            return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content)
+                if !viewer.isAdmin { try RateLimiter.check(db, sender: viewer.id, rules: rules) }
+                return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content)
+            }
         }
+        localDelivery?(created)
+        return created.message
     }
 
     /// Inserts a message where `sender` may write (their own conversation, or any for an admin).
     /// - Throws: `.notFound` / `.forbidden` when the conversation is missing or not theirs, `.invalid` for content.
-    static func insertMessage(_ db: PostgresConnection, conversationId: UUID, sender: User, content: String) throws -> Message {
-        let inserted: Message?
+    static func insertMessage(_ db: PostgresConnection, conversationId: UUID, sender: User, content: String) throws -> DeliverableMessage {
+        let inserted: DeliverableMessage?
         do {
             inserted = try MessageRepository.insert(db, conversationId: conversationId, sender: sender, content: content)
         } catch let error as DatabaseError where error.constraint == "messages_content_length" {

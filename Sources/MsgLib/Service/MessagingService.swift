@@ -8,6 +8,9 @@ public struct MessagingService: Sendable {
     public let pool: DatabasePool
     public let rules: MessagingRules
     let tokens: JWTSigner?
+    /// Called after a message this process created is committed, to deliver it to local sockets at once
+    /// (the NOTIFY that reaches every relay follows; sockets drop what they already have).
+    let localDelivery: (@Sendable (DeliverableMessage) -> Void)?
     let users = UserCache()
     let verifiedTokens = VerifiedTokenCache()
 
@@ -15,10 +18,15 @@ public struct MessagingService: Sendable {
     ///   - pool: the database.
     ///   - rules: rate limits and the edit window.
     ///   - jwtSecret: the secret that verifies bearer tokens; nil where nothing authenticates (msgctl).
-    public init(pool: DatabasePool, rules: MessagingRules = MessagingRules(), jwtSecret: String? = nil) {
+    ///   - localDelivery: called with each message this process creates, once committed.
+    public init(
+        pool: DatabasePool, rules: MessagingRules = MessagingRules(), jwtSecret: String? = nil,
+        localDelivery: (@Sendable (DeliverableMessage) -> Void)? = nil
+    ) {
         self.pool = pool
         self.rules = rules
         self.tokens = jwtSecret.map(JWTSigner.init(secret:))
+        self.localDelivery = localDelivery
     }
 
     /// The user a bearer token names.

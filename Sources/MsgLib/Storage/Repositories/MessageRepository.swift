@@ -51,14 +51,14 @@ public enum MessageRepository {
     /// Inserts a message into `conversationId` if `sender` may write there (the conversation's user, or an admin),
     /// in one statement. The conversation row is locked before the id is generated, so within a conversation ids
     /// follow commit order. Returns nil when the conversation is missing or not the sender's.
-    public static func insert(_ db: PostgresConnection, conversationId: UUID, sender: User, content: String) throws -> Message? {
+    public static func insert(_ db: PostgresConnection, conversationId: UUID, sender: User, content: String) throws -> DeliverableMessage? {
         try db.query(
             """
-            WITH c AS (SELECT id FROM conversations WHERE id = $1 AND ($4 OR user_id = $2) FOR UPDATE)
-            INSERT INTO messages (conversation_id, sender_id, content) SELECT c.id, $2, $3 FROM c
-            RETURNING \(columns)
+            WITH c AS (SELECT id, user_id FROM conversations WHERE id = $1 AND ($4 OR user_id = $2) FOR UPDATE),
+            m AS (INSERT INTO messages (conversation_id, sender_id, content) SELECT c.id, $2, $3 FROM c RETURNING \(columns))
+            SELECT m.*, c.user_id AS conversation_user_id FROM m, c
             """, [conversationId, sender.id, content, sender.isAdmin]
-        ).first.map { try Message(row: $0) }
+        ).first.map { DeliverableMessage(message: try Message(row: $0), sender: sender, conversationUserId: try $0.decode("conversation_user_id")) }
     }
 
     /// The message with `id`, deleted or not.
