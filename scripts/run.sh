@@ -53,7 +53,7 @@ Try:
   curl -s -H "Authorization: Bearer $user_token" -H 'Content-Type: application/json' \\
        -d '{"content":"Hello from Alice"}' $base/api/messages
   curl -s -H "Authorization: Bearer $admin_token" $base/api/conversations
-  websocat "ws://$host:$port/ws/messages?token=$user_token"
+  websocat "ws://$host:$port/ws/messages?token=$user_token"     # any WebSocket client
   DATABASE_URL='$DATABASE_URL' $bin/msgctl user list
 
 msgrelay on $base (Ctrl-C stops it and the database it started)
