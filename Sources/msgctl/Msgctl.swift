@@ -5,13 +5,13 @@ import MsgLib
 struct Msgctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "msgctl",
-        abstract: "Administer msgrelay messaging: users, tokens, the database schema.",
+        abstract: "Administer msgrelay messaging: conversations, replies, users, tokens, the database schema.",
         discussion: """
             msgctl works on the database directly: DATABASE_URL (libpq URI or key=value), or libpq's PG* variables,
             ~/.pgpass and service files when it is unset; --database-url overrides both. See msgctl(1).
             """,
         version: "msgctl \(MsgLibInfo.version)",
-        subcommands: [DbCommand.self, UserCommand.self, TokenCommand.self])
+        subcommands: [ListCommand.self, ShowCommand.self, ReplyCommand.self, DbCommand.self, UserCommand.self, TokenCommand.self])
 
     /// Runs the command line; every error ends as one line on stderr and a documented exit status.
     static func main() async {
@@ -27,6 +27,8 @@ struct Msgctl: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             exitWithError("msgctl", error)
         } catch let error as UserFacingError {
+            exitWithError("msgctl", error)
+        } catch let error as ServiceError {
             exitWithError("msgctl", error)
         } catch {
             let code = exitCode(for: error)

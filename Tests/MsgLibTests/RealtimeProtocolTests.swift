@@ -161,20 +161,26 @@ import Testing
     @Test func silentSocketsAreClosedAndPingsKeepThemOpen() async throws {
         let database = try TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
-        let relay = try await TestRelay(database: database, environment: ["WS_IDLE_TIMEOUT_SECONDS": "1"])
+        let relay = try await TestRelay(database: database, environment: ["WS_IDLE_TIMEOUT_SECONDS": "1.5"])
         let silent = try relay.socket(f.alice)
         let chatty = try relay.socket(f.bob)
         let started = Date()
-        for _ in 0..<8 {
-            try chatty.send(["type": "ping"])
-            try await Task.sleep(for: .milliseconds(250))
+        // Pings from a thread of its own, so a busy test run cannot delay them past the timeout.
+        let pinger = Thread {
+            for _ in 0..<16 {
+                try? chatty.send(["type": "ping"])
+                usleep(200_000)
+            }
         }
-        let close = try await silent.next(timeout: 5) { $0.isClose }
+        pinger.start()
+        let close = try await silent.next(timeout: 10) { $0.isClose }
         #expect(close.closeCode == 1000)
-        #expect(Date().timeIntervalSince(started) >= 0.9)
+        #expect(Date().timeIntervalSince(started) >= 1.4)
         try await waitFor("the silent socket to be closed") { silent.isClosed }
+        try await waitFor("the pings to finish", timeout: 10) { Date().timeIntervalSince(started) > 3.3 }
         #expect(!chatty.isClosed)
         #expect(chatty.received.filter { $0.isClose }.isEmpty)
+        #expect(chatty.all(type: "pong").count >= 10)
         try await relay.stop()
     }
 

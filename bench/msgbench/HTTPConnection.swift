@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// A blocking HTTP/1.1 keep-alive connection to 127.0.0.1, for load generation from a thread of its own.
 final class HTTPConnection {
@@ -28,7 +29,7 @@ final class HTTPConnection {
     func send(_ request: [UInt8]) throws -> Int {
         var sent = 0
         while sent < request.count {
-            let n = request.withUnsafeBytes { write(fd, $0.baseAddress! + sent, request.count - sent) }
+            let n = request.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + sent, request.count - sent, Int32(MSG_NOSIGNAL)) }
             guard n > 0 else { throw BenchError("write failed") }
             sent += n
         }

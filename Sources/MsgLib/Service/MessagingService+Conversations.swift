@@ -3,11 +3,12 @@ import Foundation
 extension MessagingService {
     /// Conversations `viewer` may see, newest activity first: all of them (filtered by `archived`) for an admin,
     /// their own for a user (for whom `archived` does not apply).
-    public func listConversations(viewer: User, page: Int, limit: Int, archived: Bool = false, unreadOnly: Bool = false)
-        async throws -> (listings: [ConversationListing], total: Int)
-    {
+    /// An admin may narrow the list to one user's conversation with `userId` (archived or not).
+    public func listConversations(
+        viewer: User, page: Int, limit: Int, archived: Bool = false, unreadOnly: Bool = false, userId: UUID? = nil
+    ) async throws -> (listings: [ConversationListing], total: Int) {
         let filter = ConversationRepository.Filter(
-            archived: viewer.isAdmin ? archived : nil, userId: viewer.isAdmin ? nil : viewer.id,
+            archived: viewer.isAdmin && userId == nil ? archived : nil, userId: viewer.isAdmin ? userId : viewer.id,
             unreadByAdmin: viewer.isAdmin && unreadOnly, page: page, limit: limit)
         return try await pool.withConnection { db in try ConversationRepository.list(db, filter: filter) }
     }

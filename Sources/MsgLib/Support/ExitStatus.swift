@@ -21,8 +21,10 @@ public enum ExitStatus: Int32, Sendable {
     case software = 70
     /// An output file cannot be created or written.
     case cantCreate = 73
-    /// Try again later: another run holds the lock.
+    /// Try again later: another run holds the lock, or a rate limit.
     case tempFail = 75
+    /// Not allowed.
+    case noPermission = 77
     /// Configuration missing or wrong: JWT_SECRET unset, schema not migrated, a bad environment value.
     case config = 78
 
@@ -36,6 +38,13 @@ public enum ExitStatus: Int32, Sendable {
             default: return .software
             }
         case is ConfigurationError: return .config
+        case let error as ServiceError:
+            switch error.kind {
+            case .invalid, .conflict: return .dataError
+            case .notFound: return .noUser
+            case .forbidden, .unauthorized: return .noPermission
+            case .rateLimited: return .tempFail
+            }
         case let error as UserFacingError: return error.exitStatus
         default: return .failure
         }

@@ -9,11 +9,15 @@ struct ConnectionOptions: ParsableArguments {
         help: ArgumentHelp("libpq connection string or URI (default: DATABASE_URL, then PG* variables).", valueName: "url"))
     var databaseURL: String?
 
+    /// A one-connection pool on the database these options name.
+    func makePool() throws -> DatabasePool {
+        let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+        return DatabasePool(configuration: DatabaseConfiguration(conninfo: conninfo, poolSize: 1, applicationName: "msgctl"))
+    }
+
     /// Runs `body` on one database connection (on a thread of its own), then closes it.
     func withDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
-        let configuration = DatabaseConfiguration(conninfo: conninfo, poolSize: 1, applicationName: "msgctl")
-        let pool = DatabasePool(configuration: configuration)
+        let pool = try makePool()
         do {
             let value = try await pool.withConnection(body)
             await pool.shutdown()

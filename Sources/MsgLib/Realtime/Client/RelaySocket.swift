@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A small blocking WebSocket client for msgrelay (ws:// only): the handshake, masked text frames out, frames in.
 ///
@@ -146,7 +149,8 @@ public final class RelaySocket: @unchecked Sendable {
     private func writeAll(_ bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fileDescriptor, $0.baseAddress! + sent, bytes.count - sent) }
+            // send with MSG_NOSIGNAL: a peer that closed first is an error here, not a SIGPIPE for the process.
+            let n = bytes.withUnsafeBytes { Glibc.send(fileDescriptor, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
             if n < 0, errno == EINTR { continue }
             guard n > 0 else { throw Failure("the connection closed while sending") }
             sent += n

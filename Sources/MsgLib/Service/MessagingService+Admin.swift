@@ -1,0 +1,48 @@
+import Foundation
+
+extension MessagingService {
+    /// The admin a command acts as: the one named (username or id), or the only admin there is.
+    /// - Throws: `.notFound` when there is no such admin, `.invalid` when several exist and none is named.
+    public func admin(named name: String?) async throws -> User {
+        try await pool.withConnection { db in
+            if let name {
+                guard let user = try UserRepository.find(db, idOrUsername: name) else { throw ServiceError(.notFound, "no user \"\(name)\"") }
+                guard user.isAdmin else { throw ServiceError(.forbidden, "\(user.username) is not an admin") }
+                return user
+            }
+            let admins = try UserRepository.admins(db)
+            guard let first = admins.first else { throw ServiceError(.notFound, "there is no admin yet: msgctl user add --admin ...") }
+            guard admins.count == 1 else {
+                throw ServiceError(.invalid, "there are \(admins.count) admins: say which with --as (\(admins.map(\.username).joined(separator: ", ")))")
+            }
+            return first
+        }
+    }
+
+    /// The conversation an admin names on a command line: its id, an unambiguous prefix of it (4 or more
+    /// hex digits), or its user's username.
+    public func resolveConversation(_ text: String) async throws -> (conversation: Conversation, user: User) {
+        try await pool.withConnection { db in
+            let lowered = text.lowercased()
+            if let id = UUID(uuidString: lowered), let conversation = try ConversationRepository.find(db, id: id) {
+                return (conversation, try UserRepository.find(db, id: conversation.userId)!)
+            }
+            if lowered.count >= 4, lowered.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+                let matches = try db.query(
+                    "SELECT id FROM conversations WHERE id::text LIKE $1 || '%' ORDER BY id LIMIT 2", [lowered]
+                ).map { try $0.decode(0, as: UUID.self) }
+                if matches.count > 1 { throw ServiceError(.invalid, "\"\(text)\" matches several conversations: give more of the id") }
+                if let id = matches.first, let conversation = try ConversationRepository.find(db, id: id) {
+                    return (conversation, try UserRepository.find(db, id: conversation.userId)!)
+                }
+            }
+            guard let user = try UserRepository.find(db, username: text) else {
+                throw ServiceError(.notFound, "no conversation or user \"\(text)\"")
+            }
+            guard let conversation = try ConversationRepository.find(db, userId: user.id) else {
+                throw ServiceError(.notFound, "\(user.username) has no conversation yet")
+            }
+            return (conversation, user)
+        }
+    }
+}

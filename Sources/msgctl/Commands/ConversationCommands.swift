@@ -1,0 +1,107 @@
+import ArgumentParser
+import Foundation
+import MsgLib
+
+struct ListCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List conversations, most recent activity first.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var admin: AdminOptions
+    @OptionGroup var output: OutputOptions
+    @Flag(help: "Only conversations with messages you have not read.") var unread = false
+    @Flag(help: "Archived conversations instead of active ones.") var archived = false
+    @Option(help: "Only this user's conversation (username or id).") var user: String?
+    @Option(help: "Conversations per page (1-100).") var limit = 20
+    @Option(help: "Page, from 1.") var page = 1
+
+    func validate() throws {
+        guard (1...100).contains(limit) else { throw ValidationError("--limit must be from 1 to 100") }
+        guard page >= 1 else { throw ValidationError("--page must be 1 or more") }
+    }
+
+    func run() async throws {
+        let response = try await connection.withService { service in
+            let viewer = try await service.admin(named: admin.admin)
+            var userId: UUID?
+            if let user { userId = try await service.resolveConversation(user).user.id }
+            let (listings, total) = try await service.listConversations(
+                viewer: viewer, page: page, limit: limit, archived: archived, unreadOnly: unread, userId: userId)
+            return ConversationListResponse(listings: listings, total: total, page: page, limit: limit, viewer: viewer)
+        }
+        if output.json {
+            try JSONOutput.print(response)
+            return
+        }
+        var table = TextTable("ID", "USER", "UNREAD", "LAST MESSAGE", "PREVIEW")
+        for item in response.conversations {
+            let preview = (item.lastMessagePreview ?? nil).map { String($0.replacingOccurrences(of: "\n", with: " ").prefix(40)) } ?? ""
+            table.append([String(item.id.prefix(8)), item.user.username, String(item.unreadCount), HumanTime.format(item.lastMessageAt), preview])
+        }
+        FileOutput.standardOutput.write(
+            table.render() + "page \(response.pagination.page) of \(max(response.pagination.totalPages, 1)), \(response.pagination.total) conversations\n")
+    }
+}
+
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "show", abstract: "Print a conversation's transcript.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var admin: AdminOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "The conversation: its id, an id prefix, or the user's username.") var conversation: String
+    @Option(help: "The newest messages to show (1-200).") var limit = 50
+
+    func validate() throws {
+        guard (1...200).contains(limit) else { throw ValidationError("--limit must be from 1 to 200") }
+    }
+
+    func run() async throws {
+        let (user, response) = try await connection.withService { service in
+            let viewer = try await service.admin(named: admin.admin)
+            let (found, user) = try await service.resolveConversation(conversation)
+            let (messages, total) = try await service.listMessages(viewer: viewer, conversationId: found.id, page: .init(limit: limit))
+            return (user, MessageListResponse(messages: messages, total: total, page: 1, limit: limit))
+        }
+        if output.json {
+            try JSONOutput.print(response)
+            return
+        }
+        var text = "conversation with \(user.displayName) (\(user.username)), \(response.pagination.total) messages\n"
+        for message in response.messages {
+            let who = message.sender.isAdmin ? "\(message.sender.username) (admin)" : message.sender.username
+            text += "\n[\(HumanTime.format(message.createdAt))] \(who)\(message.editedAt == nil ? "" : " (edited)"):\n\(message.content)\n"
+        }
+        FileOutput.standardOutput.write(text)
+    }
+}
+
+struct ReplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reply", abstract: "Reply in a conversation, as an admin; the text comes from the argument or stdin.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var admin: AdminOptions
+    @OptionGroup var output: OutputOptions
+    @Argument(help: "The conversation: its id, an id prefix, or the user's username.") var conversation: String
+    @Argument(help: "The reply (default: read from stdin).") var text: String?
+
+    func run() async throws {
+        let content: String
+        if let text {
+            content = text
+        } else {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            content = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
+        }
+        let message = try await connection.withService { service in
+            let viewer = try await service.admin(named: admin.admin)
+            let (found, _) = try await service.resolveConversation(conversation)
+            return try await service.sendMessage(viewer: viewer, conversationId: found.id, content: content)
+        }
+        if output.json {
+            try JSONOutput.print(MessageCreatedResponse(message))
+        } else {
+            FileOutput.standardOutput.write(message.id.lowercasedString + "\n")
+        }
+    }
+}

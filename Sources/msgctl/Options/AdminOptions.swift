@@ -1,0 +1,23 @@
+import ArgumentParser
+import MsgLib
+
+/// Who a command acts as.
+struct AdminOptions: ParsableArguments {
+    @Option(name: .customLong("as"), help: ArgumentHelp("The admin to act as (default: the only admin).", valueName: "admin"))
+    var admin: String?
+}
+
+extension ConnectionOptions {
+    /// Runs `body` with the messaging service over one connection, then closes it.
+    func withService<T: Sendable>(_ body: (MessagingService) async throws -> T) async throws -> T {
+        let pool = try makePool()
+        do {
+            let value = try await body(MessagingService(pool: pool))
+            await pool.shutdown()
+            return value
+        } catch {
+            await pool.shutdown()
+            throw error
+        }
+    }
+}
