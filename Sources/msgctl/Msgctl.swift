@@ -11,7 +11,10 @@ struct Msgctl: AsyncParsableCommand {
             ~/.pgpass and service files when it is unset; --database-url overrides both. See msgctl(1).
             """,
         version: "msgctl \(MsgLibInfo.version)",
-        subcommands: [ListCommand.self, ShowCommand.self, ReplyCommand.self, DbCommand.self, UserCommand.self, TokenCommand.self])
+        subcommands: [
+            ListCommand.self, ShowCommand.self, SearchCommand.self, ReplyCommand.self, EditCommand.self, ReadCommand.self, ArchiveCommand.self,
+            UnarchiveCommand.self, DeleteCommand.self, DbCommand.self, UserCommand.self, TokenCommand.self,
+        ])
 
     /// Runs the command line; every error ends as one line on stderr and a documented exit status.
     static func main() async {

@@ -85,3 +85,58 @@ import Testing
         #expect(try ProcessRunner.ours("msgctl", ["list", "--as", "second"], environment: env).status == 0)
     }
 }
+
+extension CtlConversationTests {
+    @Test func archiveReadEditDeleteAndSearch() throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let asked = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Where is my <b>invoice</b>?")
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Hello? \u{1B}[31mred\u{1B}[0m invoice")
+        let env: [String: String?] = ["DATABASE_URL": database.conninfo]
+        func ctl(_ arguments: [String], input: String? = nil) throws -> ProcessResult {
+            try ProcessRunner.ours("msgctl", arguments, environment: env, input: input)
+        }
+
+        // Search: matches marked, HTML decoded for the terminal, escape sequences from messages neutralised.
+        let search = try ctl(["search", "invoice"])
+        #expect(search.status == 0, "\(search.stderr)")
+        #expect(search.stdout.contains("*invoice*"))
+        #expect(search.stdout.contains("<b>"))
+        #expect(!search.stdout.contains("\u{1B}"))
+        #expect(search.stdout.contains("2 of 2 matches"))
+        let json = try ctl(["search", "invoice", "--conversation", "alice", "--limit", "1", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["total"] as? Int == 2)
+        #expect((object?["results"] as? [Any])?.count == 1)
+        #expect(try ctl(["search", "invoice", "--after", "soon"]).status == ExitStatus.usage.rawValue)
+
+        // Archive and back.
+        #expect(try ctl(["archive", "alice"]).stdout == "archived \(conversation.id.lowercasedString)\n")
+        #expect(try ConversationRepository.find(db, id: conversation.id)?.archivedByAdmin == true)
+        #expect(try ctl(["list", "--archived", "--json"]).stdout.contains(conversation.id.lowercasedString))
+        #expect(try ctl(["unarchive", "alice"]).status == 0)
+        #expect(try ConversationRepository.find(db, id: conversation.id)?.archivedByAdmin == false)
+
+        // Read everything.
+        #expect(try ctl(["read", "--all"]).stdout == "marked 2 messages read\n")
+        #expect(try ConversationRepository.find(db, id: conversation.id)?.unreadCountAdmin == 0)
+        #expect(try ctl(["read"]).status == ExitStatus.usage.rawValue)
+
+        // Edit: only the admin's own message.
+        let reply = try ctl(["reply", "alice", "Sent yesterday"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try ctl(["edit", reply, "Sent this morning"]).status == 0)
+        #expect(try MessageRepository.find(db, id: UUID(uuidString: reply)!)?.content == "Sent this morning")
+        let notMine = try ctl(["edit", asked.id.lowercasedString, "x"])
+        #expect(notMine.status == ExitStatus.noPermission.rawValue)
+
+        // Delete: refuses without a terminal unless --yes; soft.
+        let refused = try ctl(["delete", "--message", asked.id.lowercasedString])
+        #expect(refused.status == ExitStatus.usage.rawValue && refused.stderr.contains("--yes"))
+        #expect(try ctl(["delete", "--message", asked.id.lowercasedString, "--yes"]).stdout == "deleted 1 message\n")
+        #expect(try ctl(["delete", "alice", "--yes"]).stdout == "deleted 2 messages\n")
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE deleted_at IS NULL", as: Int.self) == 0)
+        #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 3)
+    }
+}
