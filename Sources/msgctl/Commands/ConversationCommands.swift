@@ -86,13 +86,7 @@ struct ReplyCommand: AsyncParsableCommand {
     @Argument(help: "The reply (default: read from stdin).") var text: String?
 
     func run() async throws {
-        let content: String
-        if let text {
-            content = text
-        } else {
-            let data = FileHandle.standardInput.readDataToEndOfFile()
-            content = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .newlines)
-        }
+        let content = textArgumentOrStandardInput(text)
         let message = try await connection.withService { service in
             let viewer = try await service.admin(named: admin.admin)
             let (found, _) = try await service.resolveConversation(conversation)

@@ -63,7 +63,7 @@ struct ReadCommand: AsyncParsableCommand {
             for id in ids { count += try await service.bulkRead(viewer: viewer, conversationId: id, messageIds: nil).count }
             return count
         }
-        FileOutput.standardOutput.write("marked \(count) message\(count == 1 ? "" : "s") read\n")
+        FileOutput.standardOutput.write("marked \(messages(count)) read\n")
     }
 }
 
@@ -103,7 +103,7 @@ struct DeleteCommand: AsyncParsableCommand {
             let found = try await service.resolveConversation(conversation!).conversation
             return try await service.deleteConversation(viewer: viewer, id: found.id)
         }
-        FileOutput.standardOutput.write("deleted \(count) message\(count == 1 ? "" : "s")\n")
+        FileOutput.standardOutput.write("deleted \(messages(count))\n")
     }
 }
 
@@ -121,7 +121,7 @@ struct EditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let content = text ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self).trimmingCharacters(in: .newlines)
+        let content = textArgumentOrStandardInput(text)
         let id = UUID(uuidString: message)!
         let edited = try await connection.withService { service in
             try await service.editMessage(viewer: try await service.admin(named: admin.admin), messageId: id, content: content)
