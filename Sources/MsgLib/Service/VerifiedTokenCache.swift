@@ -1,0 +1,27 @@
+import Synchronization
+
+/// Tokens already verified, with their claims, so a browser's repeated token is checked by one dictionary
+/// look-up instead of base64, JSON and HMAC. Expiry is still checked on every use.
+final class VerifiedTokenCache: Sendable {
+    private let entries = Mutex<[String: JWTClaims]>([:])
+    let capacity: Int
+
+    init(capacity: Int = 10_000) {
+        self.capacity = capacity
+    }
+
+    func claims(_ token: String, now: Timestamp = .now(), verify: (String) throws(AuthError) -> JWTClaims) throws(AuthError) -> JWTClaims {
+        let seconds = now.secondsSinceEpoch
+        if let cached = entries.withLock({ $0[token] }) {
+            guard cached.exp > seconds else { throw .expiredToken }
+            if let nbf = cached.nbf, nbf > seconds { throw .tokenNotYetValid }
+            return cached
+        }
+        let claims = try verify(token)
+        entries.withLock { entries in
+            if entries.count >= capacity { entries = entries.filter { $0.value.exp > seconds } }
+            if entries.count < capacity { entries[token] = claims }
+        }
+        return claims
+    }
+}
