@@ -214,3 +214,28 @@ extension RealtimeProtocolTests {
         try await relay.stop()
     }
 }
+
+extension RealtimeProtocolTests {
+    @Test func markReadTakesManyIdsAndReportsTheOnesRefused() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let fromAlice = try (0..<2).map { try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "q\($0)").id }
+        let fromAdmin = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.admin.id, content: "a").id
+        let relay = try await TestRelay(database: database)
+        let alice = try relay.socket(f.alice)
+        let admin = try relay.socket(f.admin)
+        _ = try await alice.next(type: "connected")
+        _ = try await admin.next(type: "connected")
+        try admin.send(["type": "mark_read", "data": ["message_ids": (fromAlice + [fromAdmin]).map(\.lowercasedString)]])
+        let error = try await admin.next(type: "error")
+        #expect(error.data["code"] as? String == "forbidden")
+        #expect(error.data["message"] as? String == "Cannot mark own message as read")
+        try await waitFor("two read receipts") { alice.all(type: "message_read").count == 2 }
+        #expect(Set(alice.all(type: "message_read").compactMap { $0.data["message_id"] as? String }) == Set(fromAlice.map(\.lowercasedString)))
+        #expect(try ConversationRepository.find(db, id: conversation.id)?.unreadCountAdmin == 0)
+        #expect(try MessageRepository.find(db, id: fromAdmin)?.readAt == nil)
+        try await relay.stop()
+    }
+}

@@ -1,21 +1,33 @@
 import Foundation
 
 extension MessagingService {
-    /// Marks read, as `viewer`, each of `messageIds` they received (the WebSocket `mark_read` frame).
-    /// - Returns: the messages that changed. - Throws: the first refusal (not found, forbidden), after marking the rest.
+    /// Marks read, as `viewer`, each of `messageIds` they received (the WebSocket `mark_read` frame), in one
+    /// transaction with one update per conversation.
+    /// - Returns: the messages that changed. - Throws: a refusal (not found, forbidden) after marking the rest.
     public func markRead(viewer: User, messageIds: [UUID]) async throws -> [Message] {
-        var changed: [Message] = []
-        var firstError: (any Error)?
-        for id in messageIds {
-            do {
-                let before = try await pool.withConnection { db in try MessageRepository.find(db, id: id) }
-                let after = try await markRead(viewer: viewer, messageId: id)
-                if before?.readAt == nil { changed.append(after) }
-            } catch {
-                if firstError == nil { firstError = error }
+        let (changed, refusal): ([Message], ServiceError?) = try await pool.withTransaction { db in
+            let found = try DeliveryRepository.messages(db, ids: messageIds)
+            var refusal: ServiceError? = found.count < Set(messageIds).count ? .messageNotFound : nil
+            var changed: [Message] = []
+            for (conversationId, items) in Dictionary(grouping: found, by: \.message.conversationId) {
+                let conversation: Conversation
+                do {
+                    conversation = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
+                } catch let error as ServiceError {
+                    refusal = refusal ?? error
+                    continue
+                }
+                let readable = items.filter { $0.message.senderId != viewer.id && $0.sender.isAdmin != viewer.isAdmin }
+                if readable.count < items.count { refusal = refusal ?? ServiceError(.forbidden, "Cannot mark own message as read") }
+                guard !readable.isEmpty else { continue }
+                let read = try MessageRepository.markRead(
+                    db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: readable.map(\.message.id))
+                try DeliveryRepository.notify(db, read.map { Self.readEvent($0, conversation: conversation, reader: viewer) })
+                changed += read
             }
+            return (changed, refusal)
         }
-        if let firstError { throw firstError }
+        if let refusal { throw refusal }
         return changed
     }
 
