@@ -55,26 +55,10 @@ enum ClientFrame: Sendable, Equatable {
                 return .failure(Invalid(code: "unknown_type", message: "Unknown frame type \"\(head.type)\""))
             }
         } catch let error as DecodingError {
-            switch error {
-            case .dataCorrupted(let context) where context.codingPath.isEmpty: return .failure(notAnObject)
-            case .typeMismatch(_, let context) where context.codingPath.isEmpty: return .failure(notAnObject)
-            default: return .failure(Invalid(code: "invalid_request", message: describe(error)))
-            }
+            if error.isTopLevel { return .failure(notAnObject) }
+            return .failure(Invalid(code: "invalid_request", message: error.fieldProblem ?? "Invalid frame"))
         } catch {
             return .failure(Invalid(code: "invalid_request", message: "Invalid frame"))
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
-            (codingPath + (key.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "\(path(context.codingPath, key)) is required"
-        case .typeMismatch(_, let context): return "\(path(context.codingPath)) has the wrong type"
-        case .valueNotFound(_, let context): return "\(path(context.codingPath)) must not be null"
-        case .dataCorrupted(let context): return "\(path(context.codingPath)) \(context.debugDescription)"
-        @unknown default: return "Invalid frame"
         }
     }
 }

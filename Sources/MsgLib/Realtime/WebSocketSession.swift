@@ -92,9 +92,8 @@ struct WebSocketSession {
                 case .ping:
                     connection.send(OutgoingFrame(.pong(.now())))
                 case .sendMessage(let conversationId, let content):
-                    // The hub delivers it (this socket included) as soon as it is committed.
-                    let message = try await service.sendMessage(viewer: user, conversationId: conversationId, content: content)
-                    connection.send(OutgoingFrame(.message(message, sender: user)))
+                    // The service's local delivery hands it to the hub at commit, this socket included.
+                    _ = try await service.sendMessage(viewer: user, conversationId: conversationId, content: content)
                 case .markRead(let ids):
                     _ = try await service.markRead(viewer: user, messageIds: ids)
                 case .typing(let conversationId, let isTyping):

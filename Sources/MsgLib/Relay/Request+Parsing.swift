@@ -60,30 +60,13 @@ extension Request {
         do {
             return try JSONDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
-            throw APIError(.badRequest, Self.describe(error))
+            if let problem = error.fieldProblem { throw APIError(.badRequest, "Invalid JSON body: \(problem)") }
+            if case .typeMismatch = error { throw APIError(.badRequest, "Invalid JSON body: expected an object") }
+            throw APIError(.badRequest, "Invalid JSON body")
         } catch let error as APIError {
             throw error
         } catch {
             throw APIError(.badRequest, "Invalid JSON body")
-        }
-    }
-
-    private static func describe(_ error: DecodingError) -> String {
-        func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
-            (codingPath + (key.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-        }
-        switch error {
-        case .keyNotFound(let key, let context):
-            return "Invalid JSON body: \(path(context.codingPath, key)) is required"
-        case .typeMismatch(_, let context):
-            return context.codingPath.isEmpty ? "Invalid JSON body: expected an object" : "Invalid JSON body: \(path(context.codingPath)) has the wrong type"
-        case .valueNotFound(_, let context):
-            return "Invalid JSON body: \(path(context.codingPath)) must not be null"
-        case .dataCorrupted(let context):
-            if context.codingPath.isEmpty { return "Invalid JSON body" }
-            return "Invalid JSON body: \(path(context.codingPath)) \(context.debugDescription)"
-        @unknown default:
-            return "Invalid JSON body"
         }
     }
 }

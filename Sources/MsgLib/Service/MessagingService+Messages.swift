@@ -31,15 +31,15 @@ extension MessagingService {
             }
         } else {
             created = try await pool.withTransaction { db in
-            let conversation: Conversation
-            if let conversationId {
-                guard let found = try ConversationRepository.find(db, id: conversationId) else { throw ServiceError.conversationNotFound }
-                guard viewer.isAdmin || found.userId == viewer.id else { throw ServiceError.sendForbidden }
-                conversation = found
-            } else {
-                try db.query("INSERT INTO conversations (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", [viewer.id])
-                conversation = try ConversationRepository.find(db, userId: viewer.id)!
-            }
+                let conversation: Conversation
+                if let conversationId {
+                    guard let found = try ConversationRepository.find(db, id: conversationId) else { throw ServiceError.conversationNotFound }
+                    guard viewer.isAdmin || found.userId == viewer.id else { throw ServiceError.sendForbidden }
+                    conversation = found
+                } else {
+                    try db.query("INSERT INTO conversations (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", [viewer.id])
+                    conversation = try ConversationRepository.find(db, userId: viewer.id)!
+                }
                 if !viewer.isAdmin { try RateLimiter.check(db, sender: viewer.id, rules: rules) }
                 return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content)
             }
