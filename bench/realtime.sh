@@ -5,15 +5,23 @@
 # pgbench on the same INSERT at the same concurrency); 10,000 idle sockets with heartbeats (RSS and CPU).
 #
 #   bench/realtime.sh        SENDERS=16 DURATION=20 SOCKETS=10000 IDLE_SECONDS=60 by default
+#   PARTS="idle" bench/realtime.sh    only some of: latency max idle
 senders=${SENDERS:-16}
 duration=${DURATION:-20}
 sockets=${SOCKETS:-10000}
 idle_seconds=${IDLE_SECONDS:-60}
+parts=" ${PARTS:-latency max idle} "
 source "$(dirname "$0")/lib.sh"
 
 echo "machine: $(nproc) cores; $senders senders; $duration s per run"
-echo "reference INSERT at 100/s, 1 client:  $(pgbench_run 1 -R 100)"
-echo "sockets at 100 msg/s:                 $("$bin/msgbench" ws-latency --port "$port" --senders "$senders" --duration "$duration" --rate 100 --json)"
-echo "reference INSERT max, $senders clients:   $(pgbench_run "$senders")"
-echo "sockets at maximum (closed loop):     $("$bin/msgbench" ws-latency --port "$port" --senders "$senders" --duration "$duration" --json)"
-echo "idle sockets:                         $("$bin/msgbench" ws-idle --port "$port" --relay-pid "$relay_pid" --sockets "$sockets" --duration "$idle_seconds" --json)"
+if [[ $parts == *" latency "* ]]; then
+    echo "reference INSERT at 100/s, 1 client:  $(pgbench_run 1 -R 100)"
+    echo "sockets at 100 msg/s:                 $("$bin/msgbench" ws-latency --port "$port" --senders "$senders" --duration "$duration" --rate 100 --json)"
+fi
+if [[ $parts == *" max "* ]]; then
+    echo "reference INSERT max, $senders clients:   $(pgbench_run "$senders")"
+    echo "sockets at maximum (closed loop):     $("$bin/msgbench" ws-latency --port "$port" --senders "$senders" --duration "$duration" --json)"
+fi
+if [[ $parts == *" idle "* ]]; then
+    echo "idle sockets:                         $("$bin/msgbench" ws-idle --port "$port" --relay-pid "$relay_pid" --sockets "$sockets" --duration "$idle_seconds" --json)"
+fi

@@ -1,19 +1,17 @@
 import Hummingbird
-import HummingbirdWebSocket
 import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// Builds the msgrelay router: every route of the REST API and the WebSocket endpoint, with their middleware.
-public func buildRelayRouter(
-    service: MessagingService, metrics: RelayMetrics, hub: Hub = Hub(), realtime: RealtimeConfiguration = .init()
-) -> Router<RelayRequestContext> {
+/// Builds the msgrelay router: every route of the REST API, with their middleware. (WebSocket upgrades are
+/// served before the router, by ``RelayChildChannel``.)
+public func buildRelayRouter(service: MessagingService, metrics: RelayMetrics) -> Router<RelayRequestContext> {
     let router = Router(context: RelayRequestContext.self)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     HealthController(pool: service.pool).addRoutes(to: router)
     OperationsController(metrics: metrics).addRoutes(to: router)
-    WebSocketController(service: service, hub: hub, configuration: realtime).addRoutes(to: router)
+    WebSocketController().addRoutes(to: router)
     let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
     ConversationController(service: service).addRoutes(to: api)
     MessageController(service: service).addRoutes(to: api)
@@ -43,14 +41,11 @@ public struct Relay: Sendable {
         let hub = self.hub
         let service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, localDelivery: { hub.deliverLocal($0) })
-        let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub), hub: hub, realtime: configuration.realtime)
+        let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub))
         let listener = EventListener(conninfo: configuration.database.conninfo, service: service, hub: hub, logger: logger)
         let app = Application(
             router: router,
-            server: .http1WebSocketUpgrade(
-                webSocketRouter: router,
-                configuration: .init(
-                    ws: .init(maxFrameSize: configuration.realtime.maxFrameSize, autoPing: .disabled, closeTimeout: .seconds(3)))),
+            server: .relay(service: service, hub: hub, configuration: configuration.realtime),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
             services: [DatabasePoolService(pool: pool), listener, IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout)],
             onServerRunning: onServerRunning,

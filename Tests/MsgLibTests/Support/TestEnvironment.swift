@@ -1,5 +1,6 @@
 import Foundation
 import MsgLib
+import Synchronization
 
 /// Settings that scripts/test.sh exports for the tests.
 enum TestEnvironment {
@@ -33,4 +34,15 @@ enum TestEnvironment {
     static var workDirectory: URL {
         URL(fileURLWithPath: environment["MSGTEST_WORK_DIR"] ?? NSTemporaryDirectory())
     }
+}
+
+/// A flag one thread sets and another reads (a `Mutex` cannot be captured by an escaping closure).
+final class Flag: Sendable {
+    private let value: Mutex<Bool>
+
+    init(_ value: Bool) { self.value = Mutex(value) }
+
+    var isSet: Bool { value.withLock { $0 } }
+
+    func set(_ newValue: Bool) { value.withLock { $0 = newValue } }
 }

@@ -15,10 +15,5 @@ struct AuthenticationMiddleware: RouterMiddleware {
 
 extension Request {
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive), if any.
-    var bearerToken: String? {
-        guard let header = headers[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        return parts[1].trimmingCharacters(in: .whitespaces)
-    }
+    var bearerToken: String? { BearerToken.parse(headers[.authorization]) }
 }

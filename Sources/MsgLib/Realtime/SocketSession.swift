@@ -1,88 +1,125 @@
 import Foundation
-import HummingbirdWebSocket
 import Logging
 import Synchronization
 
-/// One client socket from upgrade to close: the `connected` frame, the replay, the client's frames, the idle
-/// timeout, typing expiry, and a writer that drains the socket's queue.
-struct WebSocketSession {
+/// What one client socket does with its frames, from the `connected` frame to the end: the replay, the
+/// client's requests through the service layer, typing expiry.
+///
+/// Frames are handled one after another, in the order the client sent them, by a task that exists only
+/// while there is work: an idle socket costs no task.
+final class SocketSession: Sendable {
     let service: MessagingService
     let hub: Hub
     let configuration: RealtimeConfiguration
     let user: User
+    let connection: ClientConnection
     let logger: Logger
-    /// Closes the TCP connection at once, for a client that stopped reading (a close frame could not get through).
-    let cutOff: @Sendable () -> Void
+    private let typing = TypingTimers()
 
-    private enum Ended { case reader, writer, other }
+    private typealias Job = @Sendable (SocketSession) async -> Void
 
-    struct SlowConsumer: Error {}
+    private struct Work {
+        var jobs: [Job] = []
+        var running = false
+        var ended = false
+    }
 
-    /// Serves the socket until either side closes it. `greeting` is an extra frame sent right after `connected`.
-    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, resumeFrom: UUID?, greeting: ServerFrame? = nil) async throws {
-        let connection = ClientConnection(user: user, capacity: configuration.sendQueueCapacity, cutOff: cutOff)
+    private let work = Mutex(Work())
+    /// Frames waiting to be handled before the socket stops reading from its client.
+    static let backlogLimit = 64
+
+    init(service: MessagingService, hub: Hub, configuration: RealtimeConfiguration, user: User, connection: ClientConnection, logger: Logger) {
+        self.service = service
+        self.hub = hub
+        self.configuration = configuration
+        self.user = user
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Greets the client, registers the socket with the hub and starts the replay (unread messages, or
+    /// everything after `resumeFrom`). `greeting` is an extra frame sent right after `connected`.
+    func start(resumeFrom: UUID?, greeting: ServerFrame?) {
         connection.send(OutgoingFrame(.connected(userId: user.id, connectionId: connection.id, timestamp: .now())))
         if let greeting { connection.send(OutgoingFrame(greeting)) }
         connection.beginReplay()
         hub.register(connection)
-        let typing = TypingTimers()
-        defer {
-            hub.unregister(connection)
-            connection.finish()
-            typing.stopAll { conversationId in
-                try? await service.typing(viewer: user, conversationId: conversationId, isTyping: false)
-            }
+        enqueue { session in await session.replay(after: resumeFrom) }
+    }
+
+    /// Handles a text frame from the client (in order, after the frames before it).
+    func receive(_ text: String) {
+        let isPing = text == #"{"type":"ping"}"# || text == #"{"type": "ping"}"#
+        // The heartbeat is most of the traffic: answered at once when nothing is waiting before it.
+        if isPing, work.withLock({ !$0.running }) {
+            connection.send(OutgoingFrame(.pong(.now())))
+            return
         }
-        try await withThrowingTaskGroup(of: Ended.self) { group in
-            group.addTask {
-                while let text = await connection.outgoing.next() {
-                    try await outbound.writeTextMessage(text)
-                }
-                switch connection.closeReason {
-                case .goingAway: try await outbound.close(.goingAway, reason: "server shutting down")
-                case .idle: try await outbound.close(.normalClosure, reason: "idle timeout")
-                case .slowConsumer:
-                    logger.notice("disconnected a client that stopped reading", metadata: ["user": "\(user.id)"])
-                    throw SlowConsumer()
-                case nil: break
-                }
-                return .writer
-            }
-            group.addTask {
-                await replay(connection, after: resumeFrom)
-                return .other
-            }
-            group.addTask {
-                for try await message in inbound.messages(maxSize: configuration.maxFrameSize) {
-                    connection.touch()
-                    switch message {
-                    case .text(let text): await handle(text, connection: connection, typing: typing)
-                    case .binary: connection.send(OutgoingFrame(.error(code: "unsupported", message: "Binary frames are not supported", retryAfter: nil)))
-                    }
-                }
-                return .reader
-            }
-            while let ended = try await group.next() {
-                if ended != .other { break }
-            }
-            // The writer waits on the queue, which does not watch for cancellation: end the queue too.
-            connection.finish()
-            group.cancelAll()
+        enqueue { session in await session.handle(text) }
+    }
+
+    /// A binary frame: refused with an `error` frame.
+    func receiveBinary() {
+        connection.send(OutgoingFrame(.error(code: "unsupported", message: "Binary frames are not supported", retryAfter: nil)))
+    }
+
+    /// The socket closed: unregisters it and turns off the typing indicators it left on.
+    func end() {
+        work.withLock {
+            $0.ended = true
+            $0.jobs = []
+        }
+        hub.unregister(connection)
+        connection.finish()
+        let (service, user) = (self.service, self.user)
+        typing.stopAll { conversationId in
+            try? await service.typing(viewer: user, conversationId: conversationId, isTyping: false)
         }
     }
 
-    private func replay(_ connection: ClientConnection, after lastMessageId: UUID?) async {
+    private func enqueue(_ job: @escaping Job) {
+        let (start, pause): (Bool, Bool) = work.withLock { work in
+            guard !work.ended else { return (false, false) }
+            work.jobs.append(job)
+            let pause = work.jobs.count == Self.backlogLimit
+            if work.running { return (false, pause) }
+            work.running = true
+            return (true, pause)
+        }
+        // A client that sends faster than its frames are handled is not read from until the backlog clears.
+        if pause { connection.setReading(false) }
+        if start { Task { await self.drain() } }
+    }
+
+    /// Runs queued jobs until none is left, then lets the task end.
+    private func drain() async {
+        while true {
+            let (next, resume): (Job?, Bool) = work.withLock { work in
+                guard !work.ended, !work.jobs.isEmpty else {
+                    work.running = false
+                    return (nil, false)
+                }
+                let resume = work.jobs.count == Self.backlogLimit
+                return (work.jobs.removeFirst(), resume)
+            }
+            if resume { connection.setReading(true) }
+            guard let next else { return }
+            await next(self)
+        }
+    }
+
+    private func replay(after lastMessageId: UUID?) async {
         do {
             let (messages, truncated) = try await service.replay(viewer: user, after: lastMessageId, limit: configuration.replayLimit)
             var frames = messages.map { OutgoingFrame(.message($0.message, sender: $0.sender)) }
             if lastMessageId != nil { frames.append(OutgoingFrame(.replayed(count: messages.count, truncated: truncated))) }
-            await connection.finishReplay(frames)
+            connection.finishReplay(frames)
         } catch {
-            await connection.finishReplay([OutgoingFrame(Self.errorFrame(for: error, logger: logger))])
+            connection.finishReplay([OutgoingFrame(Self.errorFrame(for: error, logger: logger))])
         }
     }
 
-    private func handle(_ text: String, connection: ClientConnection, typing: TypingTimers) async {
+    private func handle(_ text: String) async {
         switch ClientFrame.parse(text) {
         case .failure(let invalid):
             connection.send(OutgoingFrame(.error(code: invalid.code, message: invalid.message, retryAfter: nil)))
@@ -108,7 +145,7 @@ struct WebSocketSession {
                     }
                 case .resume(let lastMessageId):
                     connection.beginReplay()
-                    await replay(connection, after: lastMessageId)
+                    await replay(after: lastMessageId)
                 }
             } catch {
                 connection.send(OutgoingFrame(Self.errorFrame(for: error, logger: logger)))
