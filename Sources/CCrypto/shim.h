@@ -16,4 +16,9 @@
 
 /// OPENSSL_free is a macro.
 static inline void ccrypto_free(void *p) { OPENSSL_free(p); }
+
+/// EVP_PKEY_PUBLIC_KEY and EVP_PKEY_KEYPAIR (EVP_PKEY_fromdata selections) are macros built from other macros,
+/// which Swift does not import.
+static inline int ccrypto_selection_public_key(void) { return EVP_PKEY_PUBLIC_KEY; }
+static inline int ccrypto_selection_keypair(void) { return EVP_PKEY_KEYPAIR; }
 #endif

@@ -1,0 +1,346 @@
+import Foundation
+import Testing
+
+@testable import MsgLib
+
+/// RFC 8291 message encryption and RFC 8292 VAPID, against the RFC's worked example and a receiver written here.
+@Suite struct WebPushTests {
+    // MARK: Encryption
+
+    @Test func rfc8291WorkedExampleByteForByte() throws {
+        let keys = try PushSubscriptionKeys(p256dh: RFC8291.uaPublic, auth: RFC8291.auth)
+        let sender = try LibCrypto.P256PrivateKey(rawScalar: b64url(RFC8291.asPrivate))
+        let body = try WebPushEncryption.encrypt(Array(RFC8291.plaintext.utf8), for: keys, senderKey: sender, salt: b64url(RFC8291.salt))
+        #expect(Base64URL.encode(body) == RFC8291.body)
+        #expect(body == b64url(RFC8291.body))
+        // The header: salt, record size 4096, key id length 65, the sender's public key; then 41 + 1 + 16 bytes of record.
+        #expect(Array(body[0..<16]) == b64url(RFC8291.salt))
+        #expect(Array(body[16..<20]) == [0x00, 0x00, 0x10, 0x00])
+        #expect(body[20] == 65)
+        #expect(Array(body[21..<86]) == b64url(RFC8291.asPublic))
+        #expect(body.count == 86 + 41 + 1 + 16)
+        // The RFC's user agent opens it.
+        let receiver = try LibCrypto.P256PrivateKey(rawScalar: b64url(RFC8291.uaPrivate))
+        #expect(try PushReceiver.decrypt(body, with: receiver, auth: b64url(RFC8291.auth)) == Array(RFC8291.plaintext.utf8))
+    }
+
+    @Test func rfc8291IntermediateValues() throws {
+        let derived = try WebPushEncryption.contentKeys(
+            ecdhSecret: b64url(RFC8291.ecdhSecret), auth: b64url(RFC8291.auth), uaPublic: b64url(RFC8291.uaPublic),
+            asPublic: b64url(RFC8291.asPublic), salt: b64url(RFC8291.salt))
+        #expect(Base64URL.encode(derived.ikm) == RFC8291.ikm)
+        #expect(Base64URL.encode(derived.prk) == RFC8291.prk)
+        #expect(Base64URL.encode(derived.contentEncryptionKey) == RFC8291.cek)
+        #expect(Base64URL.encode(derived.nonce) == RFC8291.nonce)
+    }
+
+    @Test(arguments: [0, 1, 100])
+    func roundTripWithFreshKeys(padding: Int) throws {
+        let receiver = LibCrypto.P256PrivateKey.generate()
+        let auth = LibCrypto.randomBytes(16)
+        let keys = try PushSubscriptionKeys(p256dh: receiver.publicKey, auth: auth)
+        for message in ["", "x", #"{"conversation":"a1","from":"zoë","text":"Привет 👋"}"#, String(repeating: "m", count: 3000)] {
+            let plaintext = Array(message.utf8)
+            let body = try WebPushEncryption.encrypt(plaintext, for: keys, padding: padding)
+            #expect(body.count == 86 + plaintext.count + 1 + padding + 16)
+            #expect(try PushReceiver.decrypt(body, with: receiver, auth: auth) == plaintext)
+        }
+        // Every message has its own salt and sender key.
+        let first = try WebPushEncryption.encrypt([1, 2, 3], for: keys)
+        let second = try WebPushEncryption.encrypt([1, 2, 3], for: keys)
+        #expect(first[0..<16] != second[0..<16])
+        #expect(first[21..<86] != second[21..<86])
+    }
+
+    @Test func tamperedOrMisaddressedBodiesDoNotDecrypt() throws {
+        let receiver = LibCrypto.P256PrivateKey.generate()
+        let auth = LibCrypto.randomBytes(16)
+        let body = try WebPushEncryption.encrypt(Array("secret".utf8), for: PushSubscriptionKeys(p256dh: receiver.publicKey, auth: auth))
+        for index in [0, 15, 30, 86, body.count - 17, body.count - 1] {
+            var tampered = body
+            tampered[index] ^= 0x01
+            #expect(throws: (any Error).self) { try PushReceiver.decrypt(tampered, with: receiver, auth: auth) }
+        }
+        #expect(throws: CryptoError.self) { try PushReceiver.decrypt(body, with: receiver, auth: LibCrypto.randomBytes(16)) }
+        #expect(throws: CryptoError.self) { try PushReceiver.decrypt(body, with: .generate(), auth: auth) }
+    }
+
+    @Test func payloadMustFitOneMessage() throws {
+        let keys = try PushSubscriptionKeys(p256dh: LibCrypto.P256PrivateKey.generate().publicKey, auth: LibCrypto.randomBytes(16))
+        #expect(WebPushEncryption.maximumPlaintextLength == 3993)
+        let largest = try WebPushEncryption.encrypt([UInt8](repeating: 7, count: 3993), for: keys)
+        #expect(largest.count == 4096)
+        #expect(try WebPushEncryption.encrypt([UInt8](repeating: 7, count: 3000), for: keys, padding: 993).count == 4096)
+        for (size, padding) in [(3994, 0), (3000, 994), (100_000, 0), (10, -1)] {
+            let error = #expect(throws: WebPushError.self) {
+                try WebPushEncryption.encrypt([UInt8](repeating: 7, count: size), for: keys, padding: padding)
+            }
+            #expect(error?.kind == .payloadTooLarge && error?.message.contains("3993") == true)
+        }
+    }
+
+    @Test func subscriptionKeysAreValidated() throws {
+        let valid = try PushSubscriptionKeys.validate(p256dh: RFC8291.uaPublic, auth: RFC8291.auth)
+        #expect(valid.p256dhBase64URL == RFC8291.uaPublic && valid.authBase64URL == RFC8291.auth)
+        #expect(try PushSubscriptionKeys(p256dh: RFC8291.uaPublic + "=", auth: RFC8291.auth + "==") == valid)
+        var offCurve = b64url(RFC8291.uaPublic)
+        offCurve[64] ^= 0x01
+        let point = b64url(RFC8291.uaPublic)
+        let compressed = [0x02 | (point[64] & 1)] + Array(point[1..<33])
+        let p256dhMessage = "keys.p256dh is not a base64url P-256 public key (65-byte uncompressed point)"
+        for bad in [
+            "", "not base64!", "BCVxsr7N+eNg", Base64URL.encode(offCurve), Base64URL.encode(compressed), String(RFC8291.uaPublic.dropLast(2)),
+        ] {
+            #expect(throws: PushKeyError(.invalidP256dh, p256dhMessage)) { try PushSubscriptionKeys.validate(p256dh: bad, auth: RFC8291.auth) }
+        }
+        #expect(throws: PushKeyError(.invalidAuth, "keys.auth is not base64url")) {
+            try PushSubscriptionKeys.validate(p256dh: RFC8291.uaPublic, auth: "a/b")
+        }
+        for (bad, count) in [("", 0), ("BTBZMqHH6r4Tts7J_aSI", 15), (Base64URL.encode([UInt8](repeating: 1, count: 17)), 17)] {
+            #expect(throws: PushKeyError(.invalidAuth, "keys.auth must be a base64url 16-byte authentication secret, not \(count) bytes")) {
+                try PushSubscriptionKeys.validate(p256dh: RFC8291.uaPublic, auth: bad)
+            }
+        }
+    }
+
+    // MARK: VAPID keys
+
+    @Test func vapidKeysPrintAndReload() throws {
+        let keys = VAPIDKeys.generate()
+        #expect(keys.publicKeyBase64URL.count == 87 && keys.privateKeyBase64URL.count == 43)
+        #expect(!keys.publicKeyBase64URL.contains("=") && !keys.privateKeyBase64URL.contains("="))
+        let reloaded = try VAPIDKeys(publicKey: keys.publicKeyBase64URL, privateKey: keys.privateKeyBase64URL)
+        #expect(reloaded.publicKeyBase64URL == keys.publicKeyBase64URL && reloaded.privateKeyBase64URL == keys.privateKeyBase64URL)
+        // As an environment file might hold them.
+        let padded = try VAPIDKeys(publicKey: keys.publicKeyBase64URL + "=\n", privateKey: " " + keys.privateKeyBase64URL + "=\n")
+        #expect(padded.publicKeyBase64URL == keys.publicKeyBase64URL)
+        #expect(!"\(keys)".contains(keys.privateKeyBase64URL))
+        // RFC 8291's application server key pair is a valid pair too.
+        #expect((try? VAPIDKeys(publicKey: RFC8291.asPublic, privateKey: RFC8291.asPrivate)) != nil)
+    }
+
+    @Test func vapidKeysRejectBadValuesWithClearMessages() throws {
+        let keys = VAPIDKeys.generate()
+        let other = VAPIDKeys.generate()
+        let privateMessage = "VAPID_PRIVATE_KEY is not a base64url P-256 private key (32 bytes)"
+        func failure(_ publicKey: String, _ privateKey: String) -> VAPIDError? {
+            do {
+                _ = try VAPIDKeys(publicKey: publicKey, privateKey: privateKey)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        let notBase64 = failure(keys.publicKeyBase64URL, "****")
+        #expect(notBase64?.kind == .invalidPrivateKey && notBase64?.message.hasPrefix(privateMessage) == true)
+        let short = failure(keys.publicKeyBase64URL, String(keys.privateKeyBase64URL.dropLast(3)))
+        #expect(short?.kind == .invalidPrivateKey && short?.message == privateMessage + ": it decodes to 30 bytes")
+        let zero = failure(keys.publicKeyBase64URL, Base64URL.encode([UInt8](repeating: 0, count: 32)))
+        #expect(zero?.kind == .invalidPrivateKey && zero?.message.contains("VAPID_PRIVATE_KEY") == true)
+        // The public key given as the private key, and the other way round.
+        #expect(failure(keys.privateKeyBase64URL, keys.publicKeyBase64URL)?.kind == .invalidPrivateKey)
+        let publicShort = failure(keys.privateKeyBase64URL, keys.privateKeyBase64URL)
+        #expect(
+            publicShort?.kind == .invalidPublicKey && publicShort?.message.hasPrefix("VAPID_PUBLIC_KEY is not a base64url P-256 public key") == true)
+        #expect(failure("", keys.privateKeyBase64URL)?.kind == .invalidPublicKey)
+        var offCurve = keys.privateKey.publicKey.uncompressedPoint
+        offCurve[64] ^= 0x01
+        let off = failure(Base64URL.encode(offCurve), keys.privateKeyBase64URL)
+        #expect(off?.kind == .invalidPublicKey && off?.message == "VAPID_PUBLIC_KEY is not a P-256 public key: the point is not on the curve")
+        let mismatch = failure(other.publicKeyBase64URL, keys.privateKeyBase64URL)
+        #expect(mismatch?.kind == .keyMismatch)
+        #expect(mismatch?.message == "VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY, whose public key is \(keys.publicKeyBase64URL)")
+    }
+
+    // MARK: VAPID tokens
+
+    @Test func vapidTokenClaimsAndSignature() throws {
+        let keys = VAPIDKeys.generate()
+        let signer = try VAPIDSigner(keys: keys, subject: "mailto:ops@example.com")
+        let now = Timestamp(microsecondsSinceEpoch: 1_750_000_000_123_456)
+        let token = try signer.token(for: "https://updates.push.services.mozilla.com/wpush/v2/gAAAAABo?x=1#f", now: now)
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        #expect(parts.count == 3)
+        #expect(String(decoding: b64url(parts[0]), as: UTF8.self) == #"{"typ":"JWT","alg":"ES256"}"#)
+        let claims = try JSONDecoder().decode(VAPIDClaims.self, from: Data(b64url(parts[1])))
+        #expect(
+            claims == VAPIDClaims(aud: "https://updates.push.services.mozilla.com", exp: 1_750_000_000 + 12 * 3600, sub: "mailto:ops@example.com"))
+        let signature = b64url(parts[2])
+        #expect(signature.count == 64)
+        #expect(keys.privateKey.publicKey.isValidES256Signature(signature, for: Array("\(parts[0]).\(parts[1])".utf8)))
+        #expect(!keys.privateKey.publicKey.isValidES256Signature(signature, for: Array("\(parts[0]).\(parts[1])x".utf8)))
+
+        let header = try signer.authorization(for: "https://fcm.googleapis.com/fcm/send/abc", now: now)
+        #expect(header.hasPrefix("vapid t=") && header.hasSuffix(", k=\(keys.publicKeyBase64URL)"))
+        let headerToken = String(header.dropFirst("vapid t=".count).prefix { $0 != "," })
+        let headerClaims = try JSONDecoder().decode(VAPIDClaims.self, from: Data(b64url(String(headerToken.split(separator: ".")[1]))))
+        #expect(headerClaims.aud == "https://fcm.googleapis.com")
+
+        let daily = try VAPIDSigner(keys: keys, subject: "https://example.com/contact", lifetime: VAPIDSigner.maximumLifetime)
+        let dailyToken = try daily.token(for: "https://push.example.net/x", now: now)
+        let dailyClaims = try JSONDecoder().decode(VAPIDClaims.self, from: Data(b64url(String(dailyToken.split(separator: ".")[1]))))
+        #expect(dailyClaims.exp == 1_750_000_000 + 86_400 && dailyClaims.sub == "https://example.com/contact")
+    }
+
+    @Test(arguments: [
+        ("https://fcm.googleapis.com/fcm/send/abc:def", "https://fcm.googleapis.com"),
+        ("https://Push.Example.NET:8443/a/b?c=d", "https://push.example.net:8443"),
+        ("https://push.example.net:443/a", "https://push.example.net"),
+        ("http://localhost:8080/push/1", "http://localhost:8080"),
+        ("http://127.0.0.1:80/push", "http://127.0.0.1"),
+        ("https://user:pw@web.push.apple.com/QO", "https://web.push.apple.com"),
+        ("https://[::1]:9000/p", "https://[::1]:9000"),
+    ])
+    func vapidAudienceIsTheEndpointOrigin(endpoint: String, audience: String) throws {
+        #expect(try VAPIDSigner.audience(for: endpoint) == audience)
+    }
+
+    @Test func vapidSignerRejectsBadSettings() throws {
+        let keys = VAPIDKeys.generate()
+        for subject in [
+            "", "ops@example.com", "mailto:", "mailto:ops", "mailto:@example.com", "mailto:ops@", "http://example.com", "https://",
+            "mailto: ops@example.com",
+        ] {
+            let error = #expect(throws: VAPIDError.self) { try VAPIDSigner(keys: keys, subject: subject) }
+            #expect(error?.kind == .invalidSubject)
+        }
+        do {
+            _ = try VAPIDSigner(keys: keys, subject: "ops@example.com")
+            Issue.record("a subject without mailto: was accepted")
+        } catch {
+            #expect(error.kind == .invalidSubject && error.message.contains("VAPID_SUBJECT"))
+        }
+        for lifetime: Int64 in [0, -1, 86_401] {
+            let error = #expect(throws: VAPIDError.self) { try VAPIDSigner(keys: keys, subject: "mailto:a@b.c", lifetime: lifetime) }
+            #expect(error?.kind == .invalidLifetime)
+        }
+        let signer = try VAPIDSigner(keys: keys, subject: "MAILTO:ops@example.com")
+        for endpoint in ["", "fcm.googleapis.com/fcm/send/abc", "/relative", "ftp://push.example.net/x", "https:///nohost", "not a url"] {
+            let error = #expect(throws: VAPIDError.self) { try signer.token(for: endpoint) }
+            #expect(error?.kind == .invalidEndpoint)
+        }
+    }
+}
+
+/// The claims of a VAPID token, as a push service reads them.
+struct VAPIDClaims: Decodable, Equatable {
+    var aud: String
+    var exp: Int64
+    var sub: String
+}
+
+/// The user agent's side of RFC 8291, for the tests: parses the `aes128gcm` header, derives the keys with plain
+/// HMAC-SHA256 (not `LibCrypto.hkdf*`, so the two check each other), opens the single record and removes padding.
+enum PushReceiver {
+    static func decrypt(_ body: [UInt8], with key: LibCrypto.P256PrivateKey, auth: [UInt8]) throws -> [UInt8] {
+        guard body.count >= 86 + 17 else { throw TestFailure("body of \(body.count) bytes is shorter than header and tag") }
+        let salt = Array(body[0..<16])
+        let recordSize = body[16..<20].reduce(0) { $0 << 8 | Int($1) }
+        guard body[20] == 65 else { throw TestFailure("key id length \(body[20]), expected 65") }
+        let senderKey = try LibCrypto.P256PublicKey(uncompressedPoint: Array(body[21..<86]))
+        let record = Array(body[86...])
+        guard recordSize >= 18, record.count <= recordSize else { throw TestFailure("record of \(record.count) bytes exceeds rs \(recordSize)") }
+
+        func extract(salt: [UInt8], ikm: [UInt8]) -> [UInt8] { LibCrypto.hmacSHA256(key: salt, data: ikm) }
+        func expand(_ prk: [UInt8], _ info: String, _ length: Int) -> [UInt8] {
+            Array(LibCrypto.hmacSHA256(key: prk, data: Array(info.utf8) + [0x01]).prefix(length))
+        }
+        let ecdhSecret = try key.sharedSecret(with: senderKey)
+        let keyInfo = Array("WebPush: info\0".utf8) + key.publicKey.uncompressedPoint + senderKey.uncompressedPoint
+        let ikm = Array(LibCrypto.hmacSHA256(key: extract(salt: auth, ikm: ecdhSecret), data: keyInfo + [0x01]).prefix(32))
+        let prk = extract(salt: salt, ikm: ikm)
+        let padded = try LibCrypto.aes128GCMOpen(
+            record, key: expand(prk, "Content-Encoding: aes128gcm\0", 16), nonce: expand(prk, "Content-Encoding: nonce\0", 12))
+        guard let delimiter = padded.lastIndex(where: { $0 != 0 }), padded[delimiter] == 0x02 else {
+            throw TestFailure("the last record does not end with the 0x02 delimiter")
+        }
+        return Array(padded[..<delimiter])
+    }
+}
+
+/// Our output checked by independent implementations from PyPI (http_ece, PyJWT, py_vapid), through
+/// Support/push_interop.py run by the Python in `MSGTEST_PYTHON` (scripts/test.sh points it at its venv).
+@Suite struct WebPushInteropTests {
+    @Test func httpEceDecryptsOurBodies() async throws {
+        let receiver = LibCrypto.P256PrivateKey.generate()
+        let auth = LibCrypto.randomBytes(16)
+        let keys = try PushSubscriptionKeys(p256dh: receiver.publicKey, auth: auth)
+        for (message, padding) in [("When I grow up, I want to be a watermelon", 0), ("zoë: Привет 👋", 32), (String(repeating: "z", count: 3993), 0)]
+        {
+            let body = try WebPushEncryption.encrypt(Array(message.utf8), for: keys, padding: padding)
+            struct Output: Decodable { var plaintext: String }
+            let input = ["body": Base64URL.encode(body), "ua_private": Base64URL.encode(receiver.rawScalar), "auth": Base64URL.encode(auth)]
+            guard let output = try await Self.python("decrypt", input, as: Output.self) else { return }
+            #expect(b64url(output.plaintext) == Array(message.utf8))
+        }
+    }
+
+    @Test func pyJWTVerifiesOurVAPIDToken() async throws {
+        let keys = VAPIDKeys.generate()
+        let signer = try VAPIDSigner(keys: keys, subject: "mailto:ops@example.com")
+        let now = Timestamp.now()
+        let token = try signer.token(for: "https://fcm.googleapis.com/fcm/send/abc?x=1", now: now)
+        struct Output: Decodable {
+            struct Header: Decodable { var typ: String, alg: String }
+            var header: Header
+            var claims: VAPIDClaims
+        }
+        let input = ["token": token, "public_key": keys.publicKeyBase64URL, "audience": "https://fcm.googleapis.com"]
+        guard let output = try await Self.python("verify-jwt", input, as: Output.self) else { return }
+        #expect(output.header.typ == "JWT" && output.header.alg == "ES256")
+        #expect(output.claims == VAPIDClaims(aud: "https://fcm.googleapis.com", exp: now.secondsSinceEpoch + 43_200, sub: "mailto:ops@example.com"))
+    }
+
+    @Test func pyVapidDerivesOurPublicKey() async throws {
+        for _ in 0..<3 {
+            let keys = VAPIDKeys.generate()
+            struct Output: Decodable {
+                var publicKey: String
+                enum CodingKeys: String, CodingKey { case publicKey = "public_key" }
+            }
+            guard let output = try await Self.python("vapid-public", ["private_key": keys.privateKeyBase64URL], as: Output.self) else { return }
+            #expect(output.publicKey == keys.publicKeyBase64URL)
+        }
+    }
+
+    @Test func pyVapidTokensVerifyWithOurCode() async throws {
+        let keys = VAPIDKeys.generate()
+        struct Output: Decodable { var authorization: String }
+        let input = ["private_key": keys.privateKeyBase64URL, "audience": "https://push.example.net", "subject": "mailto:ops@example.com"]
+        guard let output = try await Self.python("vapid-sign", input, as: Output.self) else { return }
+        // py_vapid writes `vapid t=<jwt>,k=<key>`.
+        var parameters: [String: String] = [:]
+        for item in output.authorization.dropFirst("vapid ".count).split(separator: ",") {
+            let pair = item.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1).map(String.init)
+            if pair.count == 2 { parameters[pair[0]] = pair[1] }
+        }
+        #expect(output.authorization.hasPrefix("vapid "))
+        #expect(parameters["k"] == keys.publicKeyBase64URL)
+        let parts = (parameters["t"] ?? "").split(separator: ".").map(String.init)
+        try #require(parts.count == 3)
+        #expect(keys.privateKey.publicKey.isValidES256Signature(b64url(parts[2]), for: Array("\(parts[0]).\(parts[1])".utf8)))
+        let claims = try JSONDecoder().decode(VAPIDClaims.self, from: Data(b64url(parts[1])))
+        #expect(claims.aud == "https://push.example.net" && claims.sub == "mailto:ops@example.com")
+    }
+
+    /// Runs `push_interop.py command input` with `MSGTEST_PYTHON` on a thread of its own and decodes what it prints.
+    /// Records an issue and returns nil when `MSGTEST_PYTHON` is not set.
+    static func python<Output: Decodable>(_ command: String, _ input: [String: String], as _: Output.Type) async throws -> Output? {
+        guard let python = ProcessInfo.processInfo.environment["MSGTEST_PYTHON"], !python.isEmpty else {
+            Issue.record(
+                """
+                MSGTEST_PYTHON is not set: run the tests through scripts/test.sh, or set it to a Python that has http-ece, pyjwt, \
+                cryptography and py-vapid (python3 -m venv .build/venv && .build/venv/bin/pip install http-ece pyjwt cryptography \
+                py-vapid; MSGTEST_PYTHON=$PWD/.build/venv/bin/python)
+                """)
+            return nil
+        }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Support/push_interop.py").path
+        let arguments = String(decoding: try JSONEncoder().encode(input), as: UTF8.self)
+        let result = try await ProcessRunner.runDetached(python, [script, command, arguments], timeout: 60)
+        guard result.status == 0 else {
+            throw TestFailure("push_interop.py \(command) exited with \(result.status): \(result.stderr)")
+        }
+        return try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8))
+    }
+}
