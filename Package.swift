@@ -79,6 +79,7 @@ let package = Package(
                 "MsgLib",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
+            exclude: ["Support/push_interop.py"],
             swiftSettings: swiftSettings
         ),
     ]

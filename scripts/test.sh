@@ -26,6 +26,10 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
     "$venv/bin/pip" install -q --disable-pip-version-check schemathesis
 fi
 export MSGTEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
+# Independent implementations that check our Web Push encryption and VAPID tokens (PyPI).
+"$venv/bin/python" -c "import http_ece, jwt, cryptography, py_vapid" 2>/dev/null ||
+    "$venv/bin/pip" install -q --disable-pip-version-check http-ece pyjwt cryptography py-vapid
+export MSGTEST_PYTHON="$PWD/$venv/bin/python"
 
 swift build --build-tests
 bin_dir=$(swift build --show-bin-path)

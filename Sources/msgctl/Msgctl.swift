@@ -13,7 +13,8 @@ struct Msgctl: AsyncParsableCommand {
         version: "msgctl \(MsgLibInfo.version)",
         subcommands: [
             ListCommand.self, ShowCommand.self, SearchCommand.self, ReplyCommand.self, EditCommand.self, ReadCommand.self, ArchiveCommand.self,
-            UnarchiveCommand.self, DeleteCommand.self, DbCommand.self, UserCommand.self, TokenCommand.self,
+            UnarchiveCommand.self, DeleteCommand.self, DbCommand.self, UserCommand.self, TokenCommand.self, VapidCommand.self,
+            PushCommand.self, SlackCommand.self,
         ])
 
     /// Runs the command line; every error ends as one line on stderr and a documented exit status.

@@ -25,6 +25,11 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         Timestamp(microsecondsSinceEpoch: microsecondsSinceEpoch + Int64((seconds * 1_000_000).rounded()))
     }
 
+    /// Seconds from `earlier` to this time (negative when `earlier` is later).
+    public func seconds(since earlier: Timestamp) -> Double {
+        Double(microsecondsSinceEpoch - earlier.microsecondsSinceEpoch) / 1_000_000
+    }
+
     /// Seconds since the Unix epoch, truncated.
     public var secondsSinceEpoch: Int64 {
         microsecondsSinceEpoch >= 0 ? microsecondsSinceEpoch / 1_000_000 : (microsecondsSinceEpoch - 999_999) / 1_000_000

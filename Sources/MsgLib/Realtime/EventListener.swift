@@ -19,13 +19,16 @@ public final class EventListener: Service, Sendable {
     let service: MessagingService
     let hub: Hub
     let logger: Logger
+    /// Called when messages were created (by anyone), after they are handed to the hub.
+    let onMessage: @Sendable () -> Void
     private let stopping = Atomic<Bool>(false)
     private let listening = Atomic<Bool>(false)
     /// How far before the loss a catch-up starts, to cover transactions that committed late.
     static let catchUpMargin = 5.0
 
-    public init(conninfo: String, service: MessagingService, hub: Hub, logger: Logger) {
+    public init(conninfo: String, service: MessagingService, hub: Hub, logger: Logger, onMessage: @escaping @Sendable () -> Void = {}) {
         self.conninfo = conninfo
+        self.onMessage = onMessage
         self.service = service
         self.hub = hub
         self.logger = logger
@@ -114,6 +117,7 @@ public final class EventListener: Service, Sendable {
             if case .message(let id, _) = event, !hub.wasDeliveredLocally(id) { return id }
             return nil
         }
+        if events.contains(where: { if case .message = $0 { true } else { false } }) { onMessage() }
         var rows: [UUID: DeliverableMessage] = [:]
         if !ids.isEmpty {
             for item in try await service.pool.withConnection({ db in try DeliveryRepository.messages(db, ids: ids) }) {

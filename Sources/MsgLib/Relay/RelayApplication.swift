@@ -15,6 +15,7 @@ public func buildRelayRouter(service: MessagingService, metrics: RelayMetrics) -
     let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
     ConversationController(service: service).addRoutes(to: api)
     MessageController(service: service).addRoutes(to: api)
+    PushController(service: service).addRoutes(to: api)
     return router
 }
 
@@ -39,15 +40,25 @@ public struct Relay: Sendable {
     /// Runs until SIGTERM or SIGINT. `onServerRunning` is called once the server listens.
     public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
         let hub = self.hub
+        let outbox = OutboxWorker(
+            conninfo: configuration.database.conninfo, notifier: Notifier(configuration: configuration.notifications), logger: logger)
         let service = MessagingService(
-            pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, localDelivery: { hub.deliverLocal($0) })
+            pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
+            localDelivery: {
+                hub.deliverLocal($0)
+                outbox.wake()
+            })
         let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub))
-        let listener = EventListener(conninfo: configuration.database.conninfo, service: service, hub: hub, logger: logger)
+        // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
+        let listener = EventListener(
+            conninfo: configuration.database.conninfo, service: service, hub: hub, logger: logger, onMessage: { outbox.wake() })
         let app = Application(
             router: router,
             server: .relay(service: service, hub: hub, configuration: configuration.realtime),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
-            services: [DatabasePoolService(pool: pool), listener, IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout)],
+            services: [
+                DatabasePoolService(pool: pool), listener, outbox, IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout),
+            ],
             onServerRunning: onServerRunning,
             logger: logger)
         let group = ServiceGroup(

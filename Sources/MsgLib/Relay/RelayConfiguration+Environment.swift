@@ -5,6 +5,8 @@ extension RelayConfiguration {
     /// - `JWT_SECRET`: required, not empty
     /// - `MESSAGE_RATE_LIMIT_PER_MINUTE` / `_PER_HOUR` / `_PER_DAY`: see ``MessagingRules/fromEnvironment(_:)``
     /// - `ALLOWED_ORIGINS`, `WS_*`: see ``RealtimeConfiguration/fromEnvironment(_:)``
+    /// - `VAPID_*`, `SLACK_WEBHOOK_URL`, `ADMIN_URL_BASE`, `PUSH_*`, `OUTBOX_*`: see
+    ///   ``NotificationConfiguration/fromEnvironment(_:)``
     /// - `DATABASE_URL`, `DATABASE_POOL_SIZE`: see ``DatabaseConfiguration/fromEnvironment(_:applicationName:)``
     public static func fromEnvironment(_ environment: [String: String], host: String? = nil, port: Int? = nil) throws(ConfigurationError)
         -> RelayConfiguration
@@ -27,6 +29,7 @@ extension RelayConfiguration {
             jwtSecret: secret,
             database: try .fromEnvironment(environment, applicationName: "msgrelay"),
             rules: try .fromEnvironment(environment),
-            realtime: try .fromEnvironment(environment))
+            realtime: try .fromEnvironment(environment),
+            notifications: try .fromEnvironment(environment))
     }
 }

@@ -12,10 +12,12 @@ public struct RelayConfiguration: Sendable {
     public var rules: MessagingRules
     /// The WebSocket side: timeouts, queue size, allowed origins.
     public var realtime: RealtimeConfiguration
+    /// Web Push, Slack and the outbox's retries.
+    public var notifications: NotificationConfiguration
 
     public init(
         host: String = "127.0.0.1", port: Int = 8080, jwtSecret: String, database: DatabaseConfiguration, rules: MessagingRules = .init(),
-        realtime: RealtimeConfiguration = .init()
+        realtime: RealtimeConfiguration = .init(), notifications: NotificationConfiguration = .init()
     ) {
         self.host = host
         self.port = port
@@ -23,5 +25,6 @@ public struct RelayConfiguration: Sendable {
         self.database = database
         self.rules = rules
         self.realtime = realtime
+        self.notifications = notifications
     }
 }

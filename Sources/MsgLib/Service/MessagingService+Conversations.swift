@@ -28,6 +28,7 @@ extension MessagingService {
         guard !viewer.isAdmin else { throw ServiceError(.forbidden, "Admins reply in users' conversations and cannot start one") }
         if let initialMessage { try Self.validateContent(initialMessage) }
         let rules = self.rules
+        let notifySlack = notifications.slackWebhookURL != nil
         let result: (Conversation, DeliverableMessage?) = try await pool.withTransaction { db in
             let conversation: Conversation
             do {
@@ -37,7 +38,7 @@ extension MessagingService {
             }
             guard let initialMessage else { return (conversation, nil) }
             try RateLimiter.check(db, sender: viewer.id, rules: rules)
-            let message = try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: initialMessage)
+            let message = try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: initialMessage, notifySlack: notifySlack)
             return (try ConversationRepository.find(db, id: conversation.id) ?? conversation, message)
         }
         if let message = result.1 { localDelivery?(message) }

@@ -23,11 +23,12 @@ extension MessagingService {
             throw ServiceError(.invalid, "conversation_id is required when an admin sends a message")
         }
         let rules = self.rules
+        let notifySlack = notifications.slackWebhookURL != nil
         let created: DeliverableMessage
         if let conversationId, viewer.isAdmin || rules.windows.isEmpty {
             // Nothing to count first: one statement, committed on its own.
             created = try await pool.withConnection { db in
-                try Self.insertMessage(db, conversationId: conversationId, sender: viewer, content: content)
+                try Self.insertMessage(db, conversationId: conversationId, sender: viewer, content: content, notifySlack: notifySlack)
             }
         } else {
             created = try await pool.withTransaction { db in
@@ -41,7 +42,7 @@ extension MessagingService {
                     conversation = try ConversationRepository.find(db, userId: viewer.id)!
                 }
                 if !viewer.isAdmin { try RateLimiter.check(db, sender: viewer.id, rules: rules) }
-                return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content)
+                return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content, notifySlack: notifySlack)
             }
         }
         localDelivery?(created)
@@ -50,10 +51,12 @@ extension MessagingService {
 
     /// Inserts a message where `sender` may write (their own conversation, or any for an admin).
     /// - Throws: `.notFound` / `.forbidden` when the conversation is missing or not theirs, `.invalid` for content.
-    static func insertMessage(_ db: PostgresConnection, conversationId: UUID, sender: User, content: String) throws -> DeliverableMessage {
+    static func insertMessage(
+        _ db: PostgresConnection, conversationId: UUID, sender: User, content: String, notifySlack: Bool
+    ) throws -> DeliverableMessage {
         let inserted: DeliverableMessage?
         do {
-            inserted = try MessageRepository.insert(db, conversationId: conversationId, sender: sender, content: content)
+            inserted = try MessageRepository.insert(db, conversationId: conversationId, sender: sender, content: content, notifySlack: notifySlack)
         } catch let error as DatabaseError where error.constraint == "messages_content_length" {
             throw ServiceError.invalidContent
         }

@@ -11,6 +11,10 @@ public struct MessagingService: Sendable {
     /// Called after a message this process created is committed, to deliver it to local sockets at once
     /// (the NOTIFY that reaches every relay follows; sockets drop what they already have).
     let localDelivery: (@Sendable (DeliverableMessage) -> Void)?
+    /// Push and Slack settings: which notifications are queued with a message, and how tests are sent.
+    public let notifications: NotificationConfiguration
+    /// Sends push tests at once (queued notifications leave through the ``OutboxWorker``).
+    let notifier: Notifier
     let users = UserCache()
     let verifiedTokens = VerifiedTokenCache()
 
@@ -19,13 +23,18 @@ public struct MessagingService: Sendable {
     ///   - rules: rate limits and the edit window.
     ///   - jwtSecret: the secret that verifies bearer tokens; nil where nothing authenticates (msgctl).
     ///   - localDelivery: called with each message this process creates, once committed.
+    ///   - notifications: push and Slack settings (a Slack notice is queued with a user's message only when a
+    ///     webhook is configured).
     public init(
         pool: DatabasePool, rules: MessagingRules = MessagingRules(), jwtSecret: String? = nil,
+        notifications: NotificationConfiguration = NotificationConfiguration(),
         localDelivery: (@Sendable (DeliverableMessage) -> Void)? = nil
     ) {
         self.pool = pool
         self.rules = rules
         self.tokens = jwtSecret.map(JWTSigner.init(secret:))
+        self.notifications = notifications
+        self.notifier = Notifier(configuration: notifications)
         self.localDelivery = localDelivery
     }
 

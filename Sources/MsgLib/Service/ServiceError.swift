@@ -15,6 +15,8 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         case conflict
         /// Too many messages; try again after ``ServiceError/retryAfter`` seconds (HTTP 429).
         case rateLimited = "rate_limited"
+        /// A part of the service is not configured or not reachable (HTTP 503).
+        case unavailable
     }
 
     public let kind: Kind

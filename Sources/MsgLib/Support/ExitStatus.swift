@@ -44,6 +44,7 @@ public enum ExitStatus: Int32, Sendable {
             case .notFound: return .noUser
             case .forbidden, .unauthorized: return .noPermission
             case .rateLimited: return .tempFail
+            case .unavailable: return .unavailable
             }
         case let error as UserFacingError: return error.exitStatus
         default: return .failure

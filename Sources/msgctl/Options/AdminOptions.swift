@@ -8,11 +8,14 @@ struct AdminOptions: ParsableArguments {
 }
 
 extension ConnectionOptions {
-    /// Runs `body` with the messaging service over one connection, then closes it.
-    func withService<T: Sendable>(_ body: (MessagingService) async throws -> T) async throws -> T {
+    /// Runs `body` with the messaging service over one connection, then closes it. `notifications` matter only
+    /// to commands that send notifications themselves (a reply only queues them for the relay).
+    func withService<T: Sendable>(
+        notifications: NotificationConfiguration = NotificationConfiguration(), _ body: (MessagingService) async throws -> T
+    ) async throws -> T {
         let pool = try makePool()
         do {
-            let value = try await body(MessagingService(pool: pool))
+            let value = try await body(MessagingService(pool: pool, notifications: notifications))
             await pool.shutdown()
             return value
         } catch {

@@ -45,6 +45,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         case .notFound: .notFound
         case .conflict: .conflict
         case .rateLimited: .tooManyRequests
+        case .unavailable: .serviceUnavailable
         }
     }
 }

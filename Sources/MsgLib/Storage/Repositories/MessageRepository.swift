@@ -49,15 +49,27 @@ public enum MessageRepository {
     }
 
     /// Inserts a message into `conversationId` if `sender` may write there (the conversation's user, or an admin),
-    /// in one statement. The conversation row is locked before the id is generated, so within a conversation ids
-    /// follow commit order. Returns nil when the conversation is missing or not the sender's.
-    public static func insert(_ db: PostgresConnection, conversationId: UUID, sender: User, content: String) throws -> DeliverableMessage? {
+    /// with its notification jobs, in one statement. The conversation row is locked before the id is generated, so
+    /// within a conversation ids follow commit order. Returns nil when the conversation is missing or not the sender's.
+    ///
+    /// Jobs: a push to each subscription of the recipients (the conversation's user for an admin's message, every
+    /// admin for a user's), and a Slack notice for a user's message when `notifySlack`.
+    public static func insert(
+        _ db: PostgresConnection, conversationId: UUID, sender: User, content: String, notifySlack: Bool = false
+    ) throws -> DeliverableMessage? {
         try db.query(
             """
             WITH c AS (SELECT id, user_id FROM conversations WHERE id = $1 AND ($4 OR user_id = $2) FOR UPDATE),
-            m AS (INSERT INTO messages (conversation_id, sender_id, content) SELECT c.id, $2, $3 FROM c RETURNING \(columns))
+            m AS (INSERT INTO messages (conversation_id, sender_id, content) SELECT c.id, $2, $3 FROM c RETURNING \(columns)),
+            jobs AS (
+                INSERT INTO notification_outbox (kind, message_id, subscription_id)
+                SELECT 'push', m.id, p.id FROM m, c, push_subscriptions p
+                WHERE CASE WHEN $4 THEN p.user_id = c.user_id ELSE p.user_id IN (SELECT id FROM users WHERE is_admin) END
+                UNION ALL
+                SELECT 'slack', m.id, NULL FROM m WHERE $5 AND NOT $4
+            )
             SELECT m.*, c.user_id AS conversation_user_id FROM m, c
-            """, [conversationId, sender.id, content, sender.isAdmin]
+            """, [conversationId, sender.id, content, sender.isAdmin, notifySlack]
         ).first.map { DeliverableMessage(message: try Message(row: $0), sender: sender, conversationUserId: try $0.decode("conversation_user_id")) }
     }
 

@@ -51,14 +51,14 @@ extension Message {
 }
 
 extension PushSubscription {
-    init(row: PostgresRow) throws(DatabaseError) {
+    init(row: PostgresRow, prefix: String = "") throws(DatabaseError) {
         self.init(
-            id: try row.decode("id"),
-            userId: try row.decode("user_id"),
-            endpoint: try row.decode("endpoint"),
-            p256dhKey: try row.decode("p256dh_key"),
-            authKey: try row.decode("auth_key"),
-            createdAt: try row.decode("created_at"),
-            lastUsedAt: try row.decode("last_used_at"))
+            id: try row.decode(prefix + "id"),
+            userId: try row.decode(prefix + "user_id"),
+            endpoint: try row.decode(prefix + "endpoint"),
+            p256dhKey: try row.decode(prefix + "p256dh_key"),
+            authKey: try row.decode(prefix + "auth_key"),
+            createdAt: try row.decode(prefix + "created_at"),
+            lastUsedAt: try row.decode(prefix + "last_used_at"))
     }
 }

@@ -1,0 +1,95 @@
+import Foundation
+
+/// How msgrelay sends notifications: Web Push keys, the Slack webhook, and the outbox's retry policy.
+public struct NotificationConfiguration: Sendable {
+    /// Signs push requests (VAPID); nil when VAPID keys are not configured (push jobs then wait in the outbox).
+    public var vapid: VAPIDSigner?
+    /// The Slack incoming webhook; nil means no Slack notices are queued or sent.
+    public var slackWebhookURL: String?
+    /// Where the admin pages live: Slack's "View Conversation" button opens `<base>/admin/messages/<id>`.
+    public var adminURLBase: String?
+    /// Which push endpoints may be reached (https and public addresses unless insecure endpoints are allowed).
+    public var endpoints: EndpointPolicy
+    /// How long a push service keeps an undelivered notification (the `TTL` header).
+    public var pushTTL: Int
+    /// The first retry waits about this long; each further one twice as long, up to ``maxRetryDelay``.
+    public var retryBase: Duration
+    /// The longest wait between two attempts.
+    public var maxRetryDelay: Duration
+    /// A notification not delivered this long after its message is given up, with the reason recorded.
+    public var maxAge: Duration
+    /// Jobs claimed and sent together by one worker.
+    public var batchSize: Int
+
+    public init(
+        vapid: VAPIDSigner? = nil, slackWebhookURL: String? = nil, adminURLBase: String? = nil,
+        endpoints: EndpointPolicy = EndpointPolicy(allowInsecure: false), pushTTL: Int = 86_400, retryBase: Duration = .seconds(5),
+        maxRetryDelay: Duration = .seconds(3600), maxAge: Duration = .seconds(86_400), batchSize: Int = 32
+    ) {
+        self.vapid = vapid
+        self.slackWebhookURL = slackWebhookURL
+        self.adminURLBase = adminURLBase
+        self.endpoints = endpoints
+        self.pushTTL = pushTTL
+        self.retryBase = retryBase
+        self.maxRetryDelay = maxRetryDelay
+        self.maxAge = maxAge
+        self.batchSize = batchSize
+    }
+
+    /// The outbox job kinds this configuration can send.
+    public var sendableKinds: [OutboxJob.Kind] {
+        (vapid == nil ? [] : [.push]) + (slackWebhookURL == nil ? [] : [.slack])
+    }
+
+    /// Reads `VAPID_PUBLIC_KEY`, `VAPID_PRIVATE_KEY`, `VAPID_SUBJECT` (all three or none), `SLACK_WEBHOOK_URL`,
+    /// `ADMIN_URL_BASE` (required with Slack), `PUSH_ALLOW_INSECURE_ENDPOINTS`, `PUSH_TTL_SECONDS` (86400),
+    /// `OUTBOX_RETRY_BASE_SECONDS` (5), `OUTBOX_MAX_RETRY_DELAY_SECONDS` (3600), `OUTBOX_MAX_AGE_SECONDS` (86400).
+    public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> NotificationConfiguration {
+        var configuration = NotificationConfiguration(endpoints: EndpointPolicy.fromEnvironment(environment))
+        func value(_ key: String) -> String? {
+            guard let text = environment[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
+            return text
+        }
+        func seconds(_ key: String) throws(ConfigurationError) -> Duration? {
+            guard let text = value(key) else { return nil }
+            guard let number = Double(text), number > 0 else { throw ConfigurationError("\(key) must be a positive number of seconds, not \"\(text)\"") }
+            return .milliseconds(Int64(number * 1000))
+        }
+        let vapidKeys = [value("VAPID_PUBLIC_KEY"), value("VAPID_PRIVATE_KEY"), value("VAPID_SUBJECT")]
+        switch vapidKeys.compactMap({ $0 }).count {
+        case 0: break
+        case 3:
+            do {
+                let keys = try VAPIDKeys(publicKey: vapidKeys[0]!, privateKey: vapidKeys[1]!)
+                configuration.vapid = try VAPIDSigner(keys: keys, subject: vapidKeys[2]!)
+            } catch {
+                throw ConfigurationError(error.message)
+            }
+        default:
+            throw ConfigurationError(
+                "VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT go together: set all three (msgctl vapid generate) or none")
+        }
+        if let webhook = value("SLACK_WEBHOOK_URL") {
+            guard let url = URL(string: webhook), url.scheme == "https" || url.scheme == "http", url.host != nil else {
+                throw ConfigurationError("SLACK_WEBHOOK_URL must be an https URL, not \"\(webhook)\"")
+            }
+            guard let base = value("ADMIN_URL_BASE") else {
+                throw ConfigurationError("ADMIN_URL_BASE must be set with SLACK_WEBHOOK_URL: Slack's button links to ADMIN_URL_BASE/admin/messages/<id>")
+            }
+            configuration.slackWebhookURL = webhook
+            configuration.adminURLBase = base
+        }
+        if let base = value("ADMIN_URL_BASE") {
+            guard let url = URL(string: base), url.scheme == "https" || url.scheme == "http", url.host != nil else {
+                throw ConfigurationError("ADMIN_URL_BASE must be an absolute http(s) URL such as https://example.org, not \"\(base)\"")
+            }
+            configuration.adminURLBase = base.hasSuffix("/") ? String(base.dropLast()) : base
+        }
+        if let ttl = try seconds("PUSH_TTL_SECONDS") { configuration.pushTTL = Int(ttl.components.seconds) }
+        if let base = try seconds("OUTBOX_RETRY_BASE_SECONDS") { configuration.retryBase = base }
+        if let limit = try seconds("OUTBOX_MAX_RETRY_DELAY_SECONDS") { configuration.maxRetryDelay = limit }
+        if let age = try seconds("OUTBOX_MAX_AGE_SECONDS") { configuration.maxAge = age }
+        return configuration
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+
+/// Sends notifications: builds each one's request (encrypted and signed for Web Push, Block Kit for Slack),
+/// sends them together, and says what became of each. It never touches the database; the outbox worker
+/// (and `POST /api/push/test`, `msgctl push test`, `msgctl slack test`) decide what to do with the outcomes.
+public struct Notifier: Sendable {
+    public let configuration: NotificationConfiguration
+    /// Reaches push services: https only unless insecure endpoints are allowed (tests).
+    let pushClient: HTTPClient
+    /// Reaches the webhook the admin configured, whatever its scheme.
+    let slackClient: HTTPClient
+
+    public init(configuration: NotificationConfiguration) {
+        self.configuration = configuration
+        pushClient = HTTPClient(policy: configuration.endpoints)
+        slackClient = HTTPClient(configuration: .init(allowInsecure: true))
+    }
+
+    /// Delivers outbox jobs, concurrently; one outcome per job, in order. Blocks until all are answered.
+    public func send(_ jobs: [OutboxJob]) -> [DeliveryOutcome] {
+        var outcomes = [DeliveryOutcome?](repeating: nil, count: jobs.count)
+        var push = Batch()
+        var slack = Batch()
+        for (index, job) in jobs.enumerated() {
+            if job.message.deletedAt != nil {
+                outcomes[index] = .moot("the message was deleted before its notification left")
+                continue
+            }
+            switch job.kind {
+            case .push:
+                guard let subscription = job.subscription else {
+                    outcomes[index] = .moot("the subscription is gone")
+                    continue
+                }
+                push.add(pushRequest(PushNotification(message: job.message), to: subscription), index: index, outcomes: &outcomes)
+            case .slack:
+                let notice = SlackNotice(
+                    displayName: job.conversationUser.displayName, content: job.message.content, conversationId: job.message.conversationId,
+                    adminURLBase: configuration.adminURLBase ?? "")
+                slack.add(slackRequest(notice), index: index, outcomes: &outcomes)
+            }
+        }
+        for (result, index) in zip(pushClient.send(push.requests), push.indices) { outcomes[index] = .push(result) }
+        for (result, index) in zip(slackClient.send(slack.requests), slack.indices) { outcomes[index] = .slack(result) }
+        return outcomes.map { $0 ?? .failed("not sent") }
+    }
+
+    /// Requests to send together, and the position of each one's job.
+    private struct Batch {
+        var requests: [HTTPClient.Request] = []
+        var indices: [Int] = []
+
+        mutating func add(_ prepared: Prepared, index: Int, outcomes: inout [DeliveryOutcome?]) {
+            switch prepared {
+            case .send(let request):
+                requests.append(request)
+                indices.append(index)
+            case .settled(let outcome):
+                outcomes[index] = outcome
+            }
+        }
+    }
+
+    /// A request ready to go, or an outcome known without sending anything.
+    private enum Prepared {
+        case send(HTTPClient.Request)
+        case settled(DeliveryOutcome)
+    }
+
+    /// Sends `notification` to each subscription now (outside the outbox); one outcome per subscription.
+    public func sendPush(_ notification: PushNotification, to subscriptions: [PushSubscription]) -> [DeliveryOutcome] {
+        var outcomes = [DeliveryOutcome?](repeating: nil, count: subscriptions.count)
+        var push = Batch()
+        for (index, subscription) in subscriptions.enumerated() {
+            push.add(pushRequest(notification, to: subscription), index: index, outcomes: &outcomes)
+        }
+        for (result, index) in zip(pushClient.send(push.requests), push.indices) { outcomes[index] = .push(result) }
+        return outcomes.map { $0 ?? .failed("not sent") }
+    }
+
+    /// Sends a Slack notice now (outside the outbox).
+    public func sendSlack(_ notice: SlackNotice) -> DeliveryOutcome {
+        switch slackRequest(notice) {
+        case .send(let request): .slack(slackClient.send([request])[0])
+        case .settled(let outcome): outcome
+        }
+    }
+
+    private func pushRequest(_ notification: PushNotification, to subscription: PushSubscription) -> Prepared {
+        guard let signer = configuration.vapid else {
+            return .settled(.failed("Web Push is not configured: set VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT"))
+        }
+        let address: ResolvedAddress
+        do {
+            address = try configuration.endpoints.resolve(url: subscription.endpoint)
+        } catch {
+            // A name that does not resolve now may resolve later; an address that is not allowed never will be.
+            if error.kind == .unresolvable { return .settled(.retry(error.message, retryAfter: nil)) }
+            return .settled(.failed(error.message))
+        }
+        do {
+            return .send(try notification.request(to: subscription, signer: signer, ttl: configuration.pushTTL, address: address))
+        } catch {
+            return .settled(.failed("cannot encrypt for this subscription: \(error)"))
+        }
+    }
+
+    private func slackRequest(_ notice: SlackNotice) -> Prepared {
+        guard let url = configuration.slackWebhookURL else {
+            return .settled(.failed("Slack is not configured: set SLACK_WEBHOOK_URL and ADMIN_URL_BASE"))
+        }
+        return .send(notice.request(to: url))
+    }
+}

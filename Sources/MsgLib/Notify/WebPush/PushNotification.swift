@@ -1,0 +1,82 @@
+import Foundation
+
+/// A Web Push notification: the design's JSON payload, encrypted (RFC 8291) for one subscription and signed
+/// (VAPID, RFC 8292) for its push service.
+public struct PushNotification: Sendable, Equatable {
+    public var title: String
+    /// The text shown, at most ``bodyLimit`` characters.
+    public var body: String
+    public var conversationId: UUID?
+    public var messageId: UUID?
+
+    /// Characters of a message shown in a notification.
+    public static let bodyLimit = 100
+
+    public init(title: String, body: String, conversationId: UUID?, messageId: UUID?) {
+        self.title = title
+        self.body = Self.cut(body)
+        self.conversationId = conversationId
+        self.messageId = messageId
+    }
+
+    /// The notification of a new message.
+    public init(message: Message) {
+        self.init(title: "New message", body: message.content, conversationId: message.conversationId, messageId: message.id)
+    }
+
+    /// The notification `POST /api/push/test` and `msgctl push test` send.
+    public static let test = PushNotification(
+        title: "Test notification", body: "Push notifications reach this browser.", conversationId: nil, messageId: nil)
+
+    /// `text` cut to ``bodyLimit`` characters, on a character boundary (never inside a grapheme cluster).
+    static func cut(_ text: String) -> String {
+        text.count <= bodyLimit ? text : String(text.prefix(bodyLimit))
+    }
+
+    private struct Payload: Encodable {
+        struct Data: Encodable {
+            var conversation_id: String?
+            var message_id: String?
+            func encode(to encoder: any Encoder) throws {
+                var container = encoder.container(keyedBy: CodingKeys.self)
+                try container.encode(conversation_id, forKey: .conversation_id)
+                try container.encode(message_id, forKey: .message_id)
+            }
+            enum CodingKeys: String, CodingKey { case conversation_id, message_id }
+        }
+        var title: String
+        var body: String
+        var data: Data
+    }
+
+    /// `{"title": ..., "body": ..., "data": {"conversation_id": ..., "message_id": ...}}` in UTF-8.
+    public var payload: [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        let value = Payload(
+            title: title, body: body,
+            data: .init(conversation_id: conversationId?.lowercasedString, message_id: messageId?.lowercasedString))
+        return Array((try? encoder.encode(value)) ?? Data())
+    }
+
+    /// The HTTP request that delivers this notification to `subscription`.
+    /// - Parameters:
+    ///   - ttl: seconds the push service keeps it while the browser is offline (`TTL`).
+    ///   - address: the checked address of the push service to connect to (see ``EndpointPolicy``).
+    /// - Throws: ``PushKeyError`` for stored keys that are not valid, ``WebPushError``, ``VAPIDError``.
+    public func request(to subscription: PushSubscription, signer: VAPIDSigner, ttl: Int, address: ResolvedAddress?) throws -> HTTPClient.Request {
+        let keys = try PushSubscriptionKeys(p256dh: subscription.p256dhKey, auth: subscription.authKey)
+        let body = try WebPushEncryption.encrypt(payload, for: keys)
+        return HTTPClient.Request(
+            url: subscription.endpoint,
+            headers: [
+                ("Authorization", try signer.authorization(for: subscription.endpoint)),
+                ("TTL", String(ttl)),
+                ("Urgency", "normal"),
+                ("Content-Encoding", "aes128gcm"),
+                ("Content-Type", "application/octet-stream"),
+            ],
+            body: body,
+            pinnedAddress: address)
+    }
+}

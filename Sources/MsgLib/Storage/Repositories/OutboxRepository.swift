@@ -1,0 +1,127 @@
+import Foundation
+
+/// One notification waiting in the outbox, with what it takes to send it.
+public struct OutboxJob: Sendable, Equatable {
+    /// What the notification is.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// A Web Push message to one subscription.
+        case push
+        /// A Slack incoming-webhook notice.
+        case slack
+    }
+
+    public var id: Int64
+    public var kind: Kind
+    public var attempts: Int
+    public var createdAt: Timestamp
+    public var lastError: String?
+    /// The message announced; its content is read when the job is sent, so an edit is reflected.
+    public var message: Message
+    /// The conversation's user (the one who wrote, for a Slack notice).
+    public var conversationUser: User
+    /// The subscription a push job goes to.
+    public var subscription: PushSubscription?
+}
+
+/// A job given up, for `msgctl` and the tests.
+public struct FailedOutboxJob: Sendable, Equatable {
+    public var id: Int64
+    public var kind: OutboxJob.Kind
+    public var messageId: UUID
+    public var attempts: Int
+    public var failedAt: Timestamp
+    public var lastError: String
+}
+
+/// The `notification_outbox` table. Jobs are written with their message (``MessageRepository/insert(_:conversationId:sender:content:notifySlack:)``),
+/// claimed by workers with `FOR UPDATE SKIP LOCKED`, and deleted once delivered.
+public enum OutboxRepository {
+    /// Locks and returns up to `limit` due jobs of `kinds`, oldest first, skipping jobs another worker holds.
+    /// The locks last until the caller's transaction ends.
+    public static func claimDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind], limit: Int) throws -> [OutboxJob] {
+        try db.query(
+            """
+            SELECT o.id AS job_id, o.kind, o.attempts, o.created_at AS job_created_at, o.last_error,
+                   m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
+                   \(User.columns("u", prefix: "u_")),
+                   p.id AS p_id, p.user_id AS p_user_id, p.endpoint AS p_endpoint, p.p256dh_key AS p_p256dh_key,
+                   p.auth_key AS p_auth_key, p.created_at AS p_created_at, p.last_used_at AS p_last_used_at
+            FROM notification_outbox o
+            JOIN messages m ON m.id = o.message_id
+            JOIN conversations c ON c.id = m.conversation_id
+            JOIN users u ON u.id = c.user_id
+            LEFT JOIN push_subscriptions p ON p.id = o.subscription_id
+            WHERE o.failed_at IS NULL AND o.available_at <= now() AND o.kind = ANY($1::text[])
+            ORDER BY o.available_at, o.id
+            LIMIT $2
+            FOR UPDATE OF o SKIP LOCKED
+            """, [kinds.map(\.rawValue), limit]
+        ).map { row throws(DatabaseError) in
+            let subscriptionId: UUID? = try row.decode("p_id")
+            return OutboxJob(
+                id: try row.decode("job_id"),
+                kind: OutboxJob.Kind(rawValue: try row.decode("kind")) ?? .push,
+                attempts: try row.decode("attempts"),
+                createdAt: try row.decode("job_created_at"),
+                lastError: try row.decode("last_error"),
+                message: try Message(row: row),
+                conversationUser: try User(row: row, prefix: "u_"),
+                subscription: try subscriptionId.map { _ throws(DatabaseError) in try PushSubscription(row: row, prefix: "p_") })
+        }
+    }
+
+    /// Removes delivered (or moot) jobs.
+    public static func delete(_ db: PostgresConnection, ids: [Int64]) throws {
+        guard !ids.isEmpty else { return }
+        try db.query("DELETE FROM notification_outbox WHERE id = ANY($1::bigint[])", [ids])
+    }
+
+    /// Counts a failed attempt and makes the job due again in `delay` seconds.
+    public static func retry(_ db: PostgresConnection, id: Int64, in delay: Double, error: String) throws {
+        try db.query(
+            """
+            UPDATE notification_outbox
+            SET attempts = attempts + 1, available_at = clock_timestamp() + make_interval(secs => $2), last_error = $3
+            WHERE id = $1
+            """, [id, delay, error])
+    }
+
+    /// Gives a job up for good, recording why.
+    public static func fail(_ db: PostgresConnection, id: Int64, error: String) throws {
+        try db.query(
+            "UPDATE notification_outbox SET attempts = attempts + 1, failed_at = now(), last_error = $2 WHERE id = $1", [id, error])
+    }
+
+    /// Seconds until the next job of `kinds` is due (0 or less when one is due now), nil when none is waiting.
+    public static func secondsUntilNextDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind]) throws -> Double? {
+        try db.query(
+            """
+            SELECT extract(epoch FROM min(available_at) - now())::float8 FROM notification_outbox
+            WHERE failed_at IS NULL AND kind = ANY($1::text[])
+            """, [kinds.map(\.rawValue)]
+        )[0].decode(0)
+    }
+
+    /// Jobs waiting to be sent, by kind.
+    public static func pendingCounts(_ db: PostgresConnection) throws -> [OutboxJob.Kind: Int] {
+        var counts: [OutboxJob.Kind: Int] = [:]
+        for row in try db.query("SELECT kind, count(*) FROM notification_outbox WHERE failed_at IS NULL GROUP BY kind") {
+            if let kind = OutboxJob.Kind(rawValue: try row.decode(0)) { counts[kind] = try row.decode(1) }
+        }
+        return counts
+    }
+
+    /// Jobs given up, newest first.
+    public static func failed(_ db: PostgresConnection, limit: Int = 100) throws -> [FailedOutboxJob] {
+        try db.query(
+            """
+            SELECT id, kind, message_id, attempts, failed_at, last_error FROM notification_outbox
+            WHERE failed_at IS NOT NULL ORDER BY failed_at DESC, id DESC LIMIT $1
+            """, [limit]
+        ).map { row throws(DatabaseError) in
+            FailedOutboxJob(
+                id: try row.decode("id"), kind: OutboxJob.Kind(rawValue: try row.decode("kind")) ?? .push, messageId: try row.decode("message_id"),
+                attempts: try row.decode("attempts"), failedAt: try row.decode("failed_at"), lastError: try row.decode("last_error") ?? "")
+        }
+    }
+}

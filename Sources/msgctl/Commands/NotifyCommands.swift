@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import MsgLib
+
+struct VapidCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vapid", abstract: "Web Push (VAPID) keys.", subcommands: [Generate.self])
+
+    struct Generate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "generate",
+            abstract: "Print a new VAPID key pair as VAPID_PUBLIC_KEY= and VAPID_PRIVATE_KEY= lines (base64url, as web-push prints).")
+
+        @OptionGroup var output: OutputOptions
+
+        struct Keys: Encodable {
+            var public_key: String
+            var private_key: String
+        }
+
+        func run() async throws {
+            let keys = VAPIDKeys.generate()
+            if output.json {
+                try JSONOutput.print(Keys(public_key: keys.publicKeyBase64URL, private_key: keys.privateKeyBase64URL))
+            } else {
+                FileOutput.standardOutput.write("VAPID_PUBLIC_KEY=\(keys.publicKeyBase64URL)\nVAPID_PRIVATE_KEY=\(keys.privateKeyBase64URL)\n")
+            }
+        }
+    }
+}
+
+struct PushCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "push", abstract: "Web Push notifications.", subcommands: [Test.self])
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "test",
+            abstract: "Send a test notification to every push subscription of a user now, and say what happened to each.",
+            discussion: "Reads VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT like msgrelay. Subscriptions the push service "
+                + "reports as gone (404, 410) are deleted. Exits 0 when every notification was accepted, 75 otherwise.")
+
+        @OptionGroup var connection: ConnectionOptions
+        @OptionGroup var output: OutputOptions
+        @Option(help: "The user, by username or id.") var user: String
+
+        struct Row: Encodable {
+            var subscription_id: String
+            var endpoint_origin: String
+            var sent: Bool
+            var error: String?
+        }
+
+        func run() async throws {
+            let notifications = try NotificationConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+            let name = user
+            let results = try await connection.withService(notifications: notifications) { service in
+                let found = try await service.pool.withConnection { db in try UserRepository.find(db, idOrUsername: name) }
+                guard let found else { throw UserFacingError("no user \"\(name)\"", exitStatus: .noUser) }
+                return try await service.testPush(user: found)
+            }
+            let rows = results.map {
+                Row(
+                    subscription_id: $0.subscription.id.lowercasedString, endpoint_origin: (try? VAPIDSigner.audience(for: $0.subscription.endpoint)) ?? "?",
+                    sent: $0.outcome.isDelivered, error: $0.outcome.reason)
+            }
+            if output.json {
+                try JSONOutput.print(rows)
+            } else if rows.isEmpty {
+                FileOutput.standardOutput.write("\(name) has no push subscriptions\n")
+            } else {
+                var table = TextTable("SUBSCRIPTION", "PUSH SERVICE", "RESULT")
+                for row in rows { table.append([row.subscription_id, row.endpoint_origin, row.sent ? "sent" : "failed: \(row.error ?? "")"]) }
+                FileOutput.standardOutput.write(table.render())
+                let sent = rows.filter(\.sent).count
+                FileOutput.standardOutput.write("\(sent) sent, \(rows.count - sent) failed\n")
+            }
+            if rows.contains(where: { !$0.sent }) { throw ExitCode(ExitStatus.tempFail.rawValue) }
+        }
+    }
+}
+
+struct SlackCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "slack", abstract: "Slack notifications.", subcommands: [Test.self])
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "test", abstract: "Send a test notice to SLACK_WEBHOOK_URL now.",
+            discussion: "Reads SLACK_WEBHOOK_URL and ADMIN_URL_BASE like msgrelay. Exits 0 when Slack accepted the notice, 75 otherwise.")
+
+        @OptionGroup var connection: ConnectionOptions
+
+        func run() async throws {
+            let notifications = try NotificationConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+            let outcome = try await connection.withService(notifications: notifications) { service in try await service.testSlack() }
+            if let reason = outcome.reason {
+                throw UserFacingError("Slack did not take the test notice: \(reason)", exitStatus: .tempFail)
+            }
+            FileOutput.standardOutput.write("Slack accepted the test notice\n")
+        }
+    }
+}
