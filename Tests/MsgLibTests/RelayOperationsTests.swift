@@ -108,7 +108,11 @@ import Testing
         _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.admin.id, content: "an answer")
         let relay = try await TestRelay(
             database: database,
-            environment: ["MESSAGE_RATE_LIMIT_PER_MINUTE": "0", "MESSAGE_RATE_LIMIT_PER_HOUR": "0", "MESSAGE_RATE_LIMIT_PER_DAY": "0"])
+            environment: [
+                "MESSAGE_RATE_LIMIT_PER_MINUTE": "0", "MESSAGE_RATE_LIMIT_PER_HOUR": "0", "MESSAGE_RATE_LIMIT_PER_DAY": "0",
+                "VAPID_PUBLIC_KEY": PushEnvironment.keys.publicKeyBase64URL, "VAPID_PRIVATE_KEY": PushEnvironment.keys.privateKeyBase64URL,
+                "VAPID_SUBJECT": "mailto:ops@example.org",
+            ])
         let token = relay.token(who == "admin" ? f.admin : f.alice)
         let result = try await ProcessRunner.runDetached(
             st,
