@@ -4,6 +4,8 @@ import Testing
 
 /// `/api/push/...` and the msgctl commands for keys and tests.
 @Suite struct PushEndpointTests {
+    let msgctl = TestEnvironment.binDirectory.appendingPathComponent("msgctl").path
+
     @Test func subscribeChecksEndpointAndKeysThenUpserts() async throws {
         let database = try TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
@@ -80,17 +82,16 @@ import Testing
 
         // msgctl push test: what was sent, what failed and why; 75 when anything failed.
         let env = PushEnvironment.variables.merging(["DATABASE_URL": database.conninfo]) { $1 }
-        let cli = try await ProcessRunner.runDetached(
-            TestEnvironment.binDirectory.appendingPathComponent("msgctl").path, ["push", "test", "--user", "bob"], environment: env)
+        let cli = try await ProcessRunner.runDetached(msgctl, ["push", "test", "--user", "bob"], environment: env)
         #expect(cli.status == 75, "\(cli.stderr)")
         #expect(cli.stdout.contains("sent"))
         #expect(cli.stdout.contains("failed: push service answered 500"))
         #expect(cli.stdout.contains("1 sent, 1 failed"))
-        let json = try ProcessRunner.ours("msgctl", ["push", "test", "--user", "bob", "--json"], environment: env)
+        let json = try await ProcessRunner.runDetached(msgctl, ["push", "test", "--user", "bob", "--json"], environment: env)
         let rows = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(rows.count == 2)
         #expect(Set(rows.compactMap { $0["sent"] as? Bool }) == [true, false])
-        let unknown = try ProcessRunner.ours("msgctl", ["push", "test", "--user", "nobody"], environment: env)
+        let unknown = try await ProcessRunner.runDetached(msgctl, ["push", "test", "--user", "nobody"], environment: env)
         #expect(unknown.status == 67)
         #expect(unknown.stderr.hasPrefix("msgctl: no user"))
         try await relay.stop()
@@ -98,7 +99,7 @@ import Testing
     }
 
     @Test func vapidGenerateAndSlackTest() async throws {
-        let generated = try ProcessRunner.ours("msgctl", ["vapid", "generate"])
+        let generated = try await ProcessRunner.runDetached(msgctl, ["vapid", "generate"])
         #expect(generated.status == 0)
         let lines = generated.stdout.split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
@@ -106,7 +107,7 @@ import Testing
         #expect(lines[1].hasPrefix("VAPID_PRIVATE_KEY="))
         let keys = try VAPIDKeys(publicKey: String(lines[0].dropFirst(17)), privateKey: String(lines[1].dropFirst(18)))
         #expect(Base64URL.decode(keys.publicKeyBase64URL)?.count == 65)
-        let json = try ProcessRunner.ours("msgctl", ["vapid", "generate", "--json"])
+        let json = try await ProcessRunner.runDetached(msgctl, ["vapid", "generate", "--json"])
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         _ = try VAPIDKeys(publicKey: try #require(object["public_key"] as? String), privateKey: try #require(object["private_key"] as? String))
 
@@ -114,15 +115,15 @@ import Testing
         let slack = try RecordingHTTPServer()
         slack.respond { _ in .init(status: 200, text: "ok") }
         let env: [String: String?] = ["DATABASE_URL": database.conninfo, "SLACK_WEBHOOK_URL": slack.url("/hook"), "ADMIN_URL_BASE": "https://a.example"]
-        let sent = try await ProcessRunner.runDetached(TestEnvironment.binDirectory.appendingPathComponent("msgctl").path, ["slack", "test"], environment: env)
+        let sent = try await ProcessRunner.runDetached(msgctl, ["slack", "test"], environment: env)
         #expect(sent.status == 0, "\(sent.stderr)")
         #expect(slack.requests.count == 1)
         #expect(slack.requests[0].bodyText.contains("https://a.example/admin/messages"))
-        let unconfigured = try ProcessRunner.ours("msgctl", ["slack", "test"], environment: ["DATABASE_URL": database.conninfo, "SLACK_WEBHOOK_URL": nil])
+        let unconfigured = try await ProcessRunner.runDetached(msgctl, ["slack", "test"], environment: ["DATABASE_URL": database.conninfo, "SLACK_WEBHOOK_URL": nil])
         #expect(unconfigured.status == 69)
         #expect(unconfigured.stderr.contains("SLACK_WEBHOOK_URL"))
-        let badKey = try ProcessRunner.ours(
-            "msgctl", ["push", "test", "--user", "x"],
+        let badKey = try await ProcessRunner.runDetached(
+            msgctl, ["push", "test", "--user", "x"],
             environment: ["DATABASE_URL": database.conninfo, "VAPID_PUBLIC_KEY": "abc", "VAPID_PRIVATE_KEY": "def", "VAPID_SUBJECT": "mailto:a@b.c"])
         #expect(badKey.status == 78)
         #expect(badKey.stderr.hasPrefix("msgctl: VAPID_"))
