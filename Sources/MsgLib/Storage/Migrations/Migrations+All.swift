@@ -12,6 +12,7 @@ extension Migration {
         deleteTrigger,
         senderTimeIndex,
         messageNotifyTrigger,
+        searchVector,
     ]
 
     /// `uuid_generate_v7()` (RFC 9562 layout) when the server has none.
