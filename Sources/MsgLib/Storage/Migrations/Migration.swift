@@ -9,11 +9,25 @@ public struct Migration: Sendable, Identifiable {
     /// Runs inside a transaction (with its record) unless false, for statements such as
     /// `CREATE INDEX CONCURRENTLY` that refuse one.
     public let transactional: Bool
+    /// What a non-transactional migration runs, one script after another, each committing on its own (a script of
+    /// several statements is still one implicit transaction). Each must be safe to run again after an interruption.
+    /// For a transactional migration, `[sql]`.
+    public let steps: [String]
 
     public init(id: Int, name: String, transactional: Bool = true, sql: String) {
         self.id = id
         self.name = name
         self.sql = sql
         self.transactional = transactional
+        self.steps = [sql]
+    }
+
+    /// A non-transactional migration made of `steps` run in order.
+    public init(id: Int, name: String, steps: [String]) {
+        self.id = id
+        self.name = name
+        self.sql = steps.joined(separator: "\n")
+        self.transactional = false
+        self.steps = steps
     }
 }

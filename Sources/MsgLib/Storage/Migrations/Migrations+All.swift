@@ -12,6 +12,7 @@ extension Migration {
         deleteTrigger,
         senderTimeIndex,
         messageNotifyTrigger,
+        searchVector,
         notificationOutbox,
     ]
 

@@ -1,7 +1,12 @@
+import Foundation
+
 /// Applies ``Migration``s in order and records them in `schema_migrations`.
 ///
 /// `migrate` holds a PostgreSQL advisory lock for its whole run, so several processes migrating one
-/// database at once take turns: the first applies, the others find nothing left to do.
+/// database at once take turns: the first applies, the others find nothing left to do. A process waiting for
+/// the lock polls for it between short statements instead of blocking inside one: a statement blocked on the
+/// lock keeps a snapshot open, and `CREATE INDEX CONCURRENTLY` in the lock holder waits for every such snapshot
+/// to end, which PostgreSQL would report as a deadlock.
 public struct Migrator: Sendable {
     /// A migration and whether (and when) it was applied.
     public struct Status: Sendable, Equatable {
@@ -32,11 +37,14 @@ public struct Migrator: Sendable {
         return migrations.filter { applied[$0.id] == nil }
     }
 
-    /// Applies every pending migration, each in its own transaction with its record.
+    /// Applies every pending migration, each in its own transaction with its record (non-transactional ones step
+    /// by step, recorded after their last step).
     /// - Returns: the migrations this call applied (empty when the schema was already current).
     @discardableResult
     public func migrate(_ db: PostgresConnection) throws -> [Migration] {
-        try db.query("SELECT pg_advisory_lock($1::bigint)", [Self.lockKey])
+        while try !db.query("SELECT pg_try_advisory_lock($1::bigint)", [Self.lockKey])[0].decode(0, as: Bool.self) {
+            usleep(50_000)
+        }
         defer { _ = try? db.query("SELECT pg_advisory_unlock($1::bigint)", [Self.lockKey]) }
         try db.execute(
             """
@@ -61,7 +69,7 @@ public struct Migrator: Sendable {
                     try record()
                 }
             } else {
-                try db.execute(migration.sql)
+                for step in migration.steps { try db.execute(step) }
                 try record()
             }
             done.append(migration)

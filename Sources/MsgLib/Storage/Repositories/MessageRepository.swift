@@ -159,42 +159,76 @@ public enum MessageRepository {
 
     /// Full-text search (`websearch_to_tsquery`, English) over visible messages, best rank first, ties newest
     /// first, with the exact number of matches.
+    ///
+    /// The ranking is `ts_rank(to_tsvector('english', content), query)`, computed on the stored copy of that vector
+    /// (`search_vector`, migration 12) so no text is parsed again; `ts_headline` runs only for the returned page.
+    /// The query text is parsed first on its own, then passed to the search as a `tsquery` value, so even a generic
+    /// plan of the prepared statement never parses it once per row. See docs/search.md for the plans.
     public static func search(_ db: PostgresConnection, query: String, filter: SearchFilter) throws -> (hits: [MessageSearchHit], total: Int) {
-        let rows = try db.query(
-            """
-            WITH q AS (SELECT websearch_to_tsquery('english', $1) AS query),
-            hits AS (
-                SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at,
-                       m.deleted_at, c.user_id, ts_rank(to_tsvector('english', m.content), q.query) AS rank,
-                       count(*) OVER () AS total
-                FROM messages m JOIN conversations c ON c.id = m.conversation_id, q
-                WHERE to_tsvector('english', m.content) @@ q.query AND m.deleted_at IS NULL
-                  AND ($2::uuid IS NULL OR m.conversation_id = $2)
-                  AND ($3::uuid IS NULL OR c.user_id = $3)
-                  AND ($4::timestamptz IS NULL OR m.created_at < $4)
-                  AND ($5::timestamptz IS NULL OR m.created_at > $5)
-                ORDER BY rank DESC, m.created_at DESC, m.id DESC
-                LIMIT $6
-            )
-            SELECT h.*, \(User.columns("u", prefix: "u_")),
-                   ts_headline('english',
-                               translate(translate(h.content, E'\\x01\\x02\\uE000\\uE001\\uE002', ''), '<>&', E'\\uE000\\uE001\\uE002'),
-                               q.query,
-                               'StartSel=' || E'\\x01' || ', StopSel=' || E'\\x02' || ', MaxFragments=2, MaxWords=24, MinWords=8')
-                       AS snippet
-            FROM hits h JOIN users u ON u.id = h.user_id, q
-            ORDER BY h.rank DESC, h.created_at DESC, h.id DESC
-            """,
-            [query, filter.conversationId, filter.ownerUserId, filter.before, filter.after, filter.limit])
+        let tsquery = try db.query("SELECT websearch_to_tsquery('english', $1)::text", [query])[0].decode(0, as: String.self)
+        // Only stop words or punctuation: nothing can match (PostgreSQL would scan for nothing and say so in a notice).
+        if tsquery.isEmpty { return ([], 0) }
+        let (sql, parameters) = searchStatement(tsquery: tsquery, filter: filter)
+        let rows = try db.query(sql, parameters)
         var total = 0
-        let hits = try rows.map { row in
+        var hits: [MessageSearchHit] = []
+        for row in rows {
             total = try row.decode("total", as: Int.self)
-            return MessageSearchHit(
-                message: try Message(row: row), rank: try row.decode("rank"), user: try User(row: row, prefix: "u_"),
-                snippet: highlightedSnippet(try row.decode("snippet")))
+            guard try row.decode("id", as: UUID?.self) != nil else { continue }
+            hits.append(
+                MessageSearchHit(
+                    message: try Message(row: row), rank: try row.decode("rank"), user: try User(row: row, prefix: "u_"),
+                    snippet: highlightedSnippet(try row.decode("snippet"))))
         }
-        if hits.isEmpty && filter.limit > 0 { total = 0 }
         return (hits, total)
+    }
+
+    /// The search statement for a parsed query (`$1`, a `tsquery` in text form) and the filter's conditions; only the
+    /// conditions in use are written, so each combination is a statement of its own with a plan of its own.
+    ///
+    /// `matches` visits every match once (bitmap scan of `idx_messages_search_vector`, one heap fetch per match) and
+    /// keeps only id, time and rank; both the exact count and the page's top-N sort read it.
+    static func searchStatement(tsquery: String, filter: SearchFilter) -> (sql: String, parameters: [(any PostgresBindable)?]) {
+        var parameters: [(any PostgresBindable)?] = [tsquery]
+        func bind(_ value: any PostgresBindable) -> String {
+            parameters.append(value)
+            return "$\(parameters.count)"
+        }
+        var conditions = ["m.search_vector @@ $1::tsquery", "m.deleted_at IS NULL"]
+        if let id = filter.conversationId { conditions.append("m.conversation_id = \(bind(id))") }
+        if let owner = filter.ownerUserId {
+            conditions.append("m.conversation_id IN (SELECT id FROM conversations WHERE user_id = \(bind(owner)))")
+        }
+        if let before = filter.before { conditions.append("m.created_at < \(bind(before))") }
+        if let after = filter.after { conditions.append("m.created_at > \(bind(after))") }
+        let limit = bind(max(0, filter.limit))
+        let sql = """
+            WITH matches AS MATERIALIZED (
+                SELECT m.id, m.created_at, ts_rank(m.search_vector, $1::tsquery) AS rank
+                FROM messages m
+                WHERE \(conditions.joined(separator: "\n      AND "))
+            ),
+            page AS (
+                SELECT id, rank FROM matches ORDER BY rank DESC, created_at DESC, id DESC LIMIT \(limit)
+            )
+            SELECT n.total, h.*
+            FROM (SELECT count(*) AS total FROM matches) n
+            LEFT JOIN LATERAL (
+                SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
+                       p.rank, \(User.columns("u", prefix: "u_")),
+                       ts_headline('english',
+                                   translate(translate(m.content, E'\\x01\\x02\\uE000\\uE001\\uE002', ''), '<>&', E'\\uE000\\uE001\\uE002'),
+                                   $1::tsquery,
+                                   'StartSel=' || E'\\x01' || ', StopSel=' || E'\\x02' || ', MaxFragments=2, MaxWords=24, MinWords=8')
+                           AS snippet
+                FROM page p
+                JOIN messages m ON m.id = p.id
+                JOIN conversations c ON c.id = m.conversation_id
+                JOIN users u ON u.id = c.user_id
+            ) h ON true
+            ORDER BY h.rank DESC, h.created_at DESC, h.id DESC
+            """
+        return (sql, parameters)
     }
 
     /// HTML-escapes every character of `raw` and turns the \u{01}/\u{02} markers into `<mark>`/`</mark>`.
