@@ -185,7 +185,7 @@ import Testing
         try db.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'idx_messages_search_vector'::regclass")
         _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "written during the migration")
 
-        #expect(try Migrator().migrate(db).map(\.id) == [12])
+        #expect(try Migrator(migrations: Migration.all.filter { $0.id <= 12 }).migrate(db).map(\.id) == [12])
         #expect(try db.scalar("SELECT count(*) FROM messages WHERE search_vector IS DISTINCT FROM to_tsvector('english', content)", as: Int.self) == 0)
         #expect(try db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_messages_search_vector'::regclass", as: Bool.self))
         #expect(try MessageRepository.search(db, query: "invoice", filter: .init()).total == 12000)
