@@ -7,7 +7,7 @@ struct ListCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var admin: AdminOptions
-    @OptionGroup var output: OutputOptions
+    @OptionGroup var output: TableOutputOptions
     @Flag(help: "Only conversations with messages you have not read.") var unread = false
     @Flag(help: "Archived conversations instead of active ones.") var archived = false
     @Option(help: "Only this user's conversation (username or id).") var user: String?
@@ -35,10 +35,13 @@ struct ListCommand: AsyncParsableCommand {
         var table = TextTable("ID", "USER", "UNREAD", "LAST MESSAGE", "PREVIEW")
         for item in response.conversations {
             let preview = (item.lastMessagePreview ?? nil).map { String($0.replacingOccurrences(of: "\n", with: " ").prefix(40)) } ?? ""
-            table.append([String(item.id.prefix(8)), item.user.username, String(item.unreadCount), HumanTime.format(item.lastMessageAt), preview])
+            table.append([
+                TableCell(human: String(item.id.prefix(8)), machine: item.id), TableCell(item.user.username),
+                .count(item.unreadCount, emphasiseNonZero: true), .time(item.lastMessageAt), TableCell(human: preview, machine: (item.lastMessagePreview ?? nil) ?? ""),
+            ])
         }
-        FileOutput.standardOutput.write(
-            table.render() + "page \(response.pagination.page) of \(max(response.pagination.totalPages, 1)), \(response.pagination.total) conversations\n")
+        output.print(
+            table, footer: "page \(response.pagination.page) of \(max(response.pagination.totalPages, 1)), \(response.pagination.total) conversations\n")
     }
 }
 

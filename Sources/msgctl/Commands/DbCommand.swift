@@ -31,7 +31,7 @@ struct DbCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the migrations, applied and pending.")
 
         @OptionGroup var connection: ConnectionOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var output: TableOutputOptions
 
         func run() async throws {
             let status = try await connection.withDatabase { db in try Migrator().status(db) }
@@ -47,10 +47,14 @@ struct DbCommand: AsyncParsableCommand {
             }
             var table = TextTable("VERSION", "NAME", "STATE", "APPLIED AT")
             for item in status {
-                table.append([String(item.id), item.name, item.isApplied ? "applied" : "pending", item.appliedAt?.rfc3339 ?? "-"])
+                table.append([
+                    TableCell(String(item.id)), TableCell(item.name),
+                    TableCell(human: item.isApplied ? "applied" : "pending", machine: item.isApplied ? "applied" : "pending", emphasised: !item.isApplied),
+                    .time(item.appliedAt),
+                ])
             }
             let pending = status.filter { !$0.isApplied }.count
-            FileOutput.standardOutput.write(table.render() + "\(status.count - pending) applied, \(pending) pending\n")
+            output.print(table, footer: "\(status.count - pending) applied, \(pending) pending\n")
         }
     }
 }

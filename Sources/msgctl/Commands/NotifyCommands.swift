@@ -41,7 +41,7 @@ struct PushCommand: AsyncParsableCommand {
                 + "reports as gone (404, 410) are deleted. Exits 0 when every notification was accepted, 75 otherwise.")
 
         @OptionGroup var connection: ConnectionOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var output: TableOutputOptions
         @Option(help: "The user, by username or id.") var user: String
 
         struct Row: Encodable {
@@ -66,14 +66,18 @@ struct PushCommand: AsyncParsableCommand {
             }
             if output.json {
                 try JSONOutput.print(rows)
-            } else if rows.isEmpty {
+            } else if rows.isEmpty, !output.csv {
                 FileOutput.standardOutput.write("\(name) has no push subscriptions\n")
             } else {
                 var table = TextTable("SUBSCRIPTION", "PUSH SERVICE", "RESULT")
-                for row in rows { table.append([row.subscription_id, row.endpoint_origin, row.sent ? "sent" : "failed: \(row.error ?? "")"]) }
-                FileOutput.standardOutput.write(table.render())
+                for row in rows {
+                    table.append([
+                        TableCell(row.subscription_id), TableCell(row.endpoint_origin),
+                        TableCell(human: row.sent ? "sent" : "failed: \(row.error ?? "")", machine: row.sent ? "sent" : row.error ?? "failed", emphasised: !row.sent),
+                    ])
+                }
                 let sent = rows.filter(\.sent).count
-                FileOutput.standardOutput.write("\(sent) sent, \(rows.count - sent) failed\n")
+                output.print(table, footer: "\(sent) sent, \(rows.count - sent) failed\n")
             }
             if rows.contains(where: { !$0.sent }) { throw ExitCode(ExitStatus.tempFail.rawValue) }
         }

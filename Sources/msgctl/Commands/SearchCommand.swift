@@ -8,7 +8,7 @@ struct SearchCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var admin: AdminOptions
-    @OptionGroup var output: OutputOptions
+    @OptionGroup var output: TableOutputOptions
     @Argument(help: "The query.") var query: String
     @Option(help: "Only this conversation (id, id prefix or username).") var conversation: String?
     @Option(help: "Only messages before this time (RFC 3339).") var before: String?
@@ -37,7 +37,19 @@ struct SearchCommand: AsyncParsableCommand {
             try JSONOutput.print(response)
             return
         }
-        let color = FileOutput.standardOutput.isTerminal && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        if output.csv {
+            var table = TextTable("MESSAGE ID", "CONVERSATION ID", "USER", "CREATED AT", "RANK", "SNIPPET", "CONTENT")
+            for result in response.results {
+                table.append([
+                    TableCell(result.message.id), TableCell(result.conversation.id), TableCell(result.conversation.user.username),
+                    .time(result.message.createdAt), TableCell(String(result.message.rank)),
+                    TableCell(Self.terminalSnippet(result.matchSnippet, color: false, marker: "")), TableCell(result.message.content),
+                ])
+            }
+            output.print(table)
+            return
+        }
+        let color = Terminal.standardOutputHasColor
         var text = ""
         for result in response.results {
             text += "[\(HumanTime.format(result.message.createdAt))] \(result.conversation.user.username)  \(result.message.id.prefix(8))\n"
@@ -48,14 +60,14 @@ struct SearchCommand: AsyncParsableCommand {
     }
 
     /// The HTML snippet for a terminal: entities decoded, control characters (escape sequences typed into a
-    /// message) blanked, then matches in bold (or between `*` when not a colour terminal).
-    static func terminalSnippet(_ html: String, color: Bool) -> String {
+    /// message) blanked, then matches in bold (or between `marker`s when not a colour terminal).
+    static func terminalSnippet(_ html: String, color: Bool, marker: String = "*") -> String {
         var text = html.replacingOccurrences(of: "<mark>", with: "\u{E010}").replacingOccurrences(of: "</mark>", with: "\u{E011}")
         for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
             text = text.replacingOccurrences(of: entity, with: character)
         }
         text = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
-        return text.replacingOccurrences(of: "\u{E010}", with: color ? "\u{1B}[1m" : "*")
-            .replacingOccurrences(of: "\u{E011}", with: color ? "\u{1B}[0m" : "*")
+        return text.replacingOccurrences(of: "\u{E010}", with: color ? "\u{1B}[1m" : marker)
+            .replacingOccurrences(of: "\u{E011}", with: color ? "\u{1B}[0m" : marker)
     }
 }

@@ -43,7 +43,7 @@ struct UserCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List users, admins first.")
 
         @OptionGroup var connection: ConnectionOptions
-        @OptionGroup var output: OutputOptions
+        @OptionGroup var output: TableOutputOptions
 
         func run() async throws {
             let users = try await connection.withDatabase { db in try UserRepository.list(db) }
@@ -54,10 +54,11 @@ struct UserCommand: AsyncParsableCommand {
             var table = TextTable("ID", "USERNAME", "DISPLAY NAME", "ADMIN", "CREATED")
             for user in users {
                 table.append([
-                    user.id.uuidString.lowercased(), user.username, user.displayName, user.isAdmin ? "yes" : "no", user.createdAt.rfc3339,
+                    TableCell(user.id.lowercasedString), TableCell(user.username), TableCell(user.displayName),
+                    TableCell(human: user.isAdmin ? "yes" : "no", machine: user.isAdmin ? "true" : "false"), .time(user.createdAt),
                 ])
             }
-            FileOutput.standardOutput.write(table.render())
+            output.print(table)
         }
     }
 }

@@ -34,3 +34,20 @@ struct OutputOptions: ParsableArguments {
     @Flag(help: "Print JSON (stable field names, the same as the REST API).")
     var json = false
 }
+
+/// Output format switches of commands that print a table.
+struct TableOutputOptions: ParsableArguments {
+    @Flag(help: "Print JSON (stable field names, the same as the REST API).")
+    var json = false
+    @Flag(help: "Print the table as CSV (RFC 4180, times in RFC 3339 UTC).")
+    var csv = false
+
+    func validate() throws {
+        if json && csv { throw ValidationError("--json and --csv cannot be used together") }
+    }
+
+    /// Prints `table` aligned for people, or as CSV with --csv.
+    func print(_ table: TextTable, footer: String = "") {
+        FileOutput.standardOutput.write(csv ? table.csv() : table.render() + footer)
+    }
+}

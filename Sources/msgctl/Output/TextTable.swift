@@ -1,35 +1,78 @@
-/// An aligned plain-text table: a header row, then one row per item, columns separated by two spaces.
+import MsgLib
+
+/// One value of a table: how a person reads it and how a program reads it.
+struct TableCell: ExpressibleByStringLiteral {
+    /// Shown in the aligned table (local times, "-" for nothing).
+    var human: String
+    /// Written to CSV (RFC 3339 UTC times, empty for nothing).
+    var machine: String
+    /// Drawn in bold on a colour terminal.
+    var emphasised = false
+
+    init(_ text: String) {
+        human = text
+        machine = text
+    }
+
+    init(stringLiteral text: String) { self.init(text) }
+
+    init(human: String, machine: String, emphasised: Bool = false) {
+        self.human = human
+        self.machine = machine
+        self.emphasised = emphasised
+    }
+
+    /// A time: local and to the minute for people, RFC 3339 UTC for programs.
+    static func time(_ timestamp: Timestamp?) -> TableCell {
+        TableCell(human: HumanTime.format(timestamp), machine: timestamp?.rfc3339 ?? "")
+    }
+
+    /// A count, in bold when it is not zero and `emphasiseNonZero`.
+    static func count(_ value: Int, emphasiseNonZero: Bool = false) -> TableCell {
+        TableCell(human: String(value), machine: String(value), emphasised: emphasiseNonZero && value != 0)
+    }
+}
+
+/// A table of rows under a header, printed aligned for people (bold header and emphasis only on a colour
+/// terminal, see ``Terminal``) or as CSV (RFC 4180) for programs.
 struct TextTable {
     var headers: [String]
-    var rows: [[String]] = []
+    var rows: [[TableCell]] = []
 
     init(_ headers: String...) {
         self.headers = headers
     }
 
-    mutating func append(_ row: [String]) {
+    mutating func append(_ row: [TableCell]) {
         rows.append(row)
     }
 
-    /// The table as lines, each ending in a newline; the last column is not padded.
-    func render() -> String {
+    /// The aligned table, each line ending in a newline; the last column is not padded.
+    func render(color: Bool = Terminal.standardOutputHasColor) -> String {
         var widths = headers.map(\.count)
         for row in rows {
             for (i, cell) in row.enumerated() where i < widths.count {
-                widths[i] = max(widths[i], cell.count)
+                widths[i] = max(widths[i], cell.human.count)
             }
         }
-        func line(_ cells: [String]) -> String {
+        func line(_ cells: [(text: String, bold: Bool)]) -> String {
             var out = ""
             for (i, cell) in cells.enumerated() {
-                if i == cells.count - 1 {
-                    out += cell
-                } else {
-                    out += cell + String(repeating: " ", count: widths[i] - cell.count + 2)
-                }
+                let text = cell.bold && color ? Terminal.bold(cell.text) : cell.text
+                out += i == cells.count - 1 ? text : text + String(repeating: " ", count: widths[i] - cell.text.count + 2)
             }
             return out + "\n"
         }
-        return line(headers) + rows.map(line).joined()
+        return line(headers.map { ($0, true) }) + rows.map { line($0.map { ($0.human, $0.emphasised) }) }.joined()
+    }
+
+    /// RFC 4180 CSV: a header row, then the machine form of every cell; fields quoted when they need it.
+    func csv() -> String {
+        ([headers] + rows.map { $0.map(\.machine) }).map { $0.map(Self.csvField).joined(separator: ",") + "\r\n" }.joined()
+    }
+
+    static func csvField(_ text: String) -> String {
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else { return text }
+        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }
