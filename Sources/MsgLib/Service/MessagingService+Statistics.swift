@@ -1,0 +1,15 @@
+extension MessagingService {
+    /// The success metrics for messages created in `since ..< until`, days counted in `timezone` (admins only).
+    /// - Throws: `.invalid` for an empty window, longer than 10 years, or an unknown time zone.
+    public func statistics(viewer: User, since: Timestamp, until: Timestamp, timezone: String) async throws -> Statistics {
+        try Self.requireAdmin(viewer)
+        guard since < until else { throw ServiceError(.invalid, "--since must be before --until") }
+        guard until.seconds(since: since) <= 3653 * 86_400 else { throw ServiceError(.invalid, "the window must be at most 10 years") }
+        return try await pool.withConnection { db in
+            guard try db.query("SELECT 1 FROM pg_timezone_names WHERE name = $1", [timezone]).count == 1 else {
+                throw ServiceError(.invalid, "PostgreSQL does not know the time zone \(timezone); set TZ to an IANA name such as Europe/Paris")
+            }
+            return try StatisticsRepository.statistics(db, since: since, until: until, timezone: timezone)
+        }
+    }
+}
