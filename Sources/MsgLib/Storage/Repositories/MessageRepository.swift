@@ -188,7 +188,8 @@ public enum MessageRepository {
     ///
     /// `matches` visits every match once (bitmap scan of `idx_messages_search_vector`, one heap fetch per match) and
     /// keeps only id, time and rank; both the exact count and the page's top-N sort read it.
-    static func searchStatement(tsquery: String, filter: SearchFilter) -> (sql: String, parameters: [(any PostgresBindable)?]) {
+    /// Public so that benchmarks can show its plans (`msgbench search explain`).
+    public static func searchStatement(tsquery: String, filter: SearchFilter) -> (sql: String, parameters: [(any PostgresBindable)?]) {
         var parameters: [(any PostgresBindable)?] = [tsquery]
         func bind(_ value: any PostgresBindable) -> String {
             parameters.append(value)

@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import MsgLib
+import Synchronization
+
+/// Applies migration 12 to a corpus loaded at schema 11 (`msgbench search load --schema 11`) while another
+/// connection keeps inserting messages, and reports how long the migration took and how long inserts waited.
+///
+/// `--variant generated` applies instead the alternative that migration 12 decided against: a stored generated
+/// column (`ALTER TABLE ... GENERATED ALWAYS AS (...) STORED`, which rewrites the table under an ACCESS EXCLUSIVE
+/// lock) and the same index, so the two can be compared on the same data.
+struct SearchMigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Time the search migration on a loaded table while measuring concurrent inserts.")
+
+    @Option(help: "libpq connection string (default: DATABASE_URL).") var databaseURL: String?
+    @Option(help: "migration (migration 12, step by step, then through the migrator) or generated (the alternative).")
+    var variant = "migration"
+    @Option(help: "Milliseconds between two probe inserts.") var interval = 10.0
+
+    static let generatedColumnSQL = [
+        "ALTER TABLE messages ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (to_tsvector('english', content)) STORED",
+        "CREATE INDEX CONCURRENTLY idx_messages_search_vector ON messages USING gin (search_vector) WHERE deleted_at IS NULL",
+        "ANALYZE messages",
+    ]
+
+    func run() async throws {
+        guard variant == "migration" || variant == "generated" else { throw ValidationError("--variant: migration or generated") }
+        let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
+        let probe = PostgresConnection(conninfo: conninfo)
+        try probe.connect()
+        let row = try probe.query("SELECT id, user_id FROM conversations ORDER BY id LIMIT 1")
+        guard let first = row.first else { throw BenchError("no conversation: run msgbench search load first") }
+        let conversationId: UUID = try first.decode(0)
+        let userId: UUID = try first.decode(1)
+        let stop = Atomic<Bool>(false)
+        let latencies = Mutex<[Double]>([])
+        let group = DispatchGroup()
+        group.enter()
+        let pause = UInt32(interval * 1000)
+        Thread.detachNewThread {
+            defer { group.leave() }
+            while !stop.load(ordering: .relaxed) {
+                let start = nowNanoseconds()
+                do {
+                    _ = try MessageRepository.insert(probe, conversationId: conversationId, senderId: userId, content: "probe message during the migration")
+                } catch {
+                    FileHandle.standardError.write(Data("probe insert failed: \(error)\n".utf8))
+                }
+                let ms = Double(nowNanoseconds() - start) / 1e6
+                latencies.withLock { $0.append(ms) }
+                usleep(pause)
+            }
+        }
+        usleep(500_000)
+        let db = PostgresConnection(conninfo: conninfo)
+        try db.connect()
+        let started = nowNanoseconds()
+        var stepSeconds: [Double] = []
+        // Migration 12's steps are run and timed one by one, then the migrator runs them all again (each finds its
+        // work done) and records the migration: the second pass shows what an interrupted run costs to resume.
+        let upTo12 = Migrator(migrations: Migration.all.filter { $0.id <= 12 })
+        guard try upTo12.pending(db).map(\.id) == [12] else { throw BenchError("load the corpus with --schema 11 first") }
+        let steps = variant == "generated" ? Self.generatedColumnSQL : Migration.all.first { $0.id == 12 }!.steps
+        for sql in steps {
+            let t = nowNanoseconds()
+            try db.execute(sql)
+            stepSeconds.append(Double(nowNanoseconds() - t) / 1e9)
+        }
+        let seconds = Double(nowNanoseconds() - started) / 1e9
+        let rerun = nowNanoseconds()
+        if variant == "migration" { try upTo12.migrate(db) }
+        let rerunSeconds = Double(nowNanoseconds() - rerun) / 1e9
+        usleep(500_000)
+        stop.store(true, ordering: .relaxed)
+        group.wait()
+        let sorted = latencies.withLock { $0 }.sorted()
+        let pct = { (p: Double) in sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p / 100))] }
+        let nulls = try db.query("SELECT count(*) FROM messages WHERE search_vector IS NULL")[0].decode(0, as: Int.self)
+        let size = try db.query("SELECT pg_relation_size('messages')")[0].decode(0, as: Int.self)
+        var figures: [String: Double] = [
+            "migration_seconds": seconds, "probe_inserts": Double(sorted.count), "insert_p50_ms": pct(50), "insert_p99_ms": pct(99),
+            "insert_max_ms": sorted.last ?? 0, "rerun_seconds": rerunSeconds, "rows_without_vector": Double(nulls), "messages_heap_mib": Double(size) / 1_048_576,
+        ]
+        for (i, s) in stepSeconds.enumerated() { figures["step\(i + 1)_seconds"] = s }
+        Report.print(figures, json: false)
+    }
+}
