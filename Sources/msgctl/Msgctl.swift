@@ -1,5 +1,6 @@
 import ArgumentParser
 import MsgLib
+import Glibc
 
 @main
 struct Msgctl: AsyncParsableCommand {
@@ -14,13 +15,15 @@ struct Msgctl: AsyncParsableCommand {
         subcommands: [
             ListCommand.self, ShowCommand.self, SearchCommand.self, ReplyCommand.self, EditCommand.self, ReadCommand.self, ArchiveCommand.self,
             UnarchiveCommand.self, DeleteCommand.self, DbCommand.self, UserCommand.self, TokenCommand.self, VapidCommand.self,
-            PushCommand.self, SlackCommand.self, StatsCommand.self,
+            PushCommand.self, SlackCommand.self, StatsCommand.self, ReplCommand.self,
         ])
 
     /// Runs the command line; every error ends as one line on stderr and a documented exit status.
     static func main() async {
         do {
-            var command = try parseAsRoot()
+            // `msgctl` alone on a terminal opens the REPL; elsewhere it prints the usage.
+            let arguments = Array(CommandLine.arguments.dropFirst())
+            var command = try parseAsRoot(arguments.isEmpty && isatty(0) == 1 && isatty(1) == 1 ? ["repl"] : arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

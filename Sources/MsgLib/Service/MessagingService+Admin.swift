@@ -45,4 +45,11 @@ extension MessagingService {
             return (conversation, user)
         }
     }
+
+    /// The id of the newest message (deleted or not), where a live view starts from.
+    public func newestMessageId() async throws -> UUID? {
+        try await pool.withConnection { db in
+            try db.query("SELECT id FROM messages ORDER BY id DESC LIMIT 1").first.map { row throws(DatabaseError) in try row.decode(0, as: UUID.self) }
+        }
+    }
 }

@@ -11,10 +11,16 @@ final class ChildProcess: Sendable {
     private let stderrBuffer = OutputBuffer()
     private let readersDone = DispatchGroup()
     private let status = Mutex<Int32?>(nil)
+    /// The write end of the child's stdin while it stays open (`keepInputOpen`), or -1.
+    private let inputDescriptor: Int32
 
     /// Starts `executable` with `arguments`; `environment` is added to ours (nil values remove a variable).
-    /// With `mergeOutput`, stderr goes to the stdout buffer too.
-    init(_ executable: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, mergeOutput: Bool = false) throws {
+    /// With `mergeOutput`, stderr goes to the stdout buffer too; with `keepInputOpen`, ``send(_:)`` writes to its
+    /// stdin until ``closeInput()``.
+    init(
+        _ executable: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, mergeOutput: Bool = false,
+        keepInputOpen: Bool = false
+    ) throws {
         // A child that exits before reading its input must not kill the test process with SIGPIPE.
         Glibc.signal(SIGPIPE, SIG_IGN)
         var env = ProcessInfo.processInfo.environment
@@ -46,7 +52,12 @@ final class ChildProcess: Sendable {
         }
         pid = child
         if let input { _ = input.withCString { write(inPipe[1], $0, strlen($0)) } }
-        close(inPipe[1])
+        if keepInputOpen {
+            inputDescriptor = inPipe[1]
+        } else {
+            close(inPipe[1])
+            inputDescriptor = -1
+        }
         for (fd, buffer) in [(outPipe[0], stdoutBuffer), (errPipe[0], stderrBuffer)] {
             readersDone.enter()
             Thread.detachNewThread { [readersDone] in
@@ -65,6 +76,21 @@ final class ChildProcess: Sendable {
                 readersDone.leave()
             }
         }
+    }
+
+    /// Writes `text` to the child's stdin (started with `keepInputOpen`).
+    func send(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty, inputDescriptor >= 0 {
+            let written = bytes.withUnsafeBytes { write(inputDescriptor, $0.baseAddress, $0.count) }
+            guard written > 0 else { return }
+            bytes = bytes.dropFirst(written)
+        }
+    }
+
+    /// Closes the child's stdin.
+    func closeInput() {
+        if inputDescriptor >= 0 { close(inputDescriptor) }
     }
 
     var stdout: String { stdoutBuffer.text }

@@ -12,11 +12,11 @@ final class TestRelay: Sendable {
     let port: Int
     let database: TestDatabase
 
-    /// Starts msgrelay on a free port; `environment` adds or overrides variables (rate limits...).
-    init(database: TestDatabase, environment: [String: String?] = [:]) async throws {
+    /// Starts msgrelay on a free port (or `port`); `environment` adds or overrides variables (rate limits...).
+    init(database: TestDatabase, environment: [String: String?] = [:], port requestedPort: Int = 0) async throws {
         var env: [String: String?] = ["DATABASE_URL": database.conninfo, "JWT_SECRET": Self.secret, "LOG_LEVEL": "info"]
         for (key, value) in environment { env[key] = value }
-        let process = try RunningProcess("msgrelay", ["--port", "0"], environment: env)
+        let process = try RunningProcess("msgrelay", ["--port", String(requestedPort)], environment: env)
         let port = try await process.waitForOutput(#"listening on 127\.0\.0\.1:(\d+)"#)
         self.process = process
         self.port = Int(port)!

@@ -1,0 +1,441 @@
+import Foundation
+import MsgLib
+@preconcurrency import Glibc
+
+/// The interactive admin console: one thread polls the terminal, the live connection and signals; commands in
+/// the style of psql's backslash commands act through the messaging service; plain text replies in the open
+/// conversation. Unchecked Sendable: after it is handed to its thread, only that thread touches it.
+final class ReplSession: @unchecked Sendable {
+    let service: MessagingService
+    let admin: User
+    let live: LiveConnection?
+    private let editor: LineEditor
+    private let signals: SignalPipe
+
+    private var open: (conversation: Conversation, user: User)?
+    private var connected = false
+    private var quit = false
+    /// Lines of a multi-line reply (`\m` ... `.`), nil when not composing one.
+    private var composing: [String]?
+    /// Replies sent from here, to recognise them when the relay echoes them and when they are read.
+    private var sent: [UUID: String] = [:]
+    private var typingSince: Date?
+    private var usernames: [String] = []
+    private var conversationIds: [String] = []
+
+    static let commands: [(name: String, usage: String, help: String)] = [
+        ("\\l", "\\l [unread|archived]", "list conversations"),
+        ("\\o", "\\o USER|ID", "open a conversation (shows its newest messages and marks them read)"),
+        ("\\n", "\\n", "open the next conversation with unread messages"),
+        ("\\h", "\\h [N]", "show the open conversation's newest N messages (20)"),
+        ("\\s", "\\s QUERY", "search every conversation"),
+        ("\\r", "\\r", "mark the open conversation read"),
+        ("\\a", "\\a", "archive the open conversation and close it"),
+        ("\\u", "\\u", "unarchive the open conversation"),
+        ("\\e", "\\e FILE", "export the open conversation to FILE (Markdown)"),
+        ("\\m", "\\m", "write a long reply over several lines; a line with a single . sends it"),
+        ("\\c", "\\c", "close the open conversation"),
+        ("\\?", "\\?", "this help"),
+        ("\\q", "\\q", "quit (Ctrl-D too)"),
+    ]
+
+    init(service: MessagingService, admin: User, live: LiveConnection?, historyFile: String?) throws {
+        self.service = service
+        self.admin = admin
+        self.live = live
+        signals = try SignalPipe([SIGINT, SIGTERM, SIGHUP, SIGWINCH])
+        var complete: (String, String) -> [String] = { _, _ in [] }
+        editor = LineEditor(prompt: "msg> ", historyFile: historyFile) { line, word in complete(line, word) }
+        complete = { [unowned self] line, word in self.completions(line: line, word: word) }
+        editor.setCompletion(complete)
+    }
+
+    /// Runs until `\q`, Ctrl-D, SIGTERM or SIGHUP; the terminal is restored whatever happens.
+    func run() {
+        defer {
+            editor.saveHistory()
+            editor.finish()
+            live?.stop()
+        }
+        refreshNames()
+        if live == nil {
+            editor.printAbove("No relay token (--token, or JWT_SECRET to sign one): working on the database alone, without live updates.")
+        } else {
+            live?.start()
+        }
+        printUnreadSummary()
+        updatePrompt()
+        editor.start()
+        while !quit {
+            var descriptors = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
+            if let live { descriptors.append(pollfd(fd: live.wakeDescriptor, events: Int16(POLLIN), revents: 0)) }
+            let ready = poll(&descriptors, nfds_t(descriptors.count), 1000)
+            if ready < 0, errno != EINTR { break }
+            if descriptors[1].revents != 0 { handleSignals() }
+            if descriptors.count > 2, descriptors[2].revents != 0 { handleLiveEvents() }
+            if descriptors[0].revents & Int16(POLLIN | POLLHUP) != 0 {
+                switch editor.feed() {
+                case .pending: break
+                case .endOfInput:
+                    quit = true
+                case .line(let line):
+                    stopTyping()
+                    handle(line)
+                }
+            }
+            updateTyping()
+        }
+    }
+
+    // MARK: - Input
+
+    private func handle(_ line: String) {
+        if var lines = composing {
+            if line == "." {
+                composing = nil
+                updatePrompt()
+                send(lines.joined(separator: "\n"))
+            } else if line == "\\c" {
+                composing = nil
+                editor.printAbove("(reply abandoned)")
+                updatePrompt()
+            } else {
+                lines.append(line)
+                composing = lines
+            }
+            return
+        }
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return }
+        editor.addHistory(line)
+        guard trimmed.hasPrefix("\\") else {
+            send(line)
+            return
+        }
+        let parts = trimmed.split(separator: " ", maxSplits: 1).map(String.init)
+        let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        do {
+            switch parts[0] {
+            case "\\q": quit = true
+            case "\\?": showHelp()
+            case "\\l": try listConversations(argument)
+            case "\\o":
+                guard !argument.isEmpty else { return say("usage: \\o USER|ID") }
+                try openConversation(argument)
+            case "\\n": try openNextUnread()
+            case "\\h": try showMessages(limit: Int(argument) ?? 20)
+            case "\\s":
+                guard !argument.isEmpty else { return say("usage: \\s QUERY") }
+                try search(argument)
+            case "\\r": try markRead()
+            case "\\a": try setArchived(true)
+            case "\\u": try setArchived(false)
+            case "\\e":
+                guard !argument.isEmpty else { return say("usage: \\e FILE") }
+                try export(to: argument)
+            case "\\m":
+                guard open != nil else { return say("open a conversation first: \\o USER") }
+                composing = []
+                say("writing a long reply: end it with a line holding a single . (\\c abandons it)")
+                updatePrompt()
+            case "\\c":
+                open = nil
+                updatePrompt()
+            default: say("unknown command \(parts[0]); \\? lists the commands")
+            }
+        } catch {
+            say("error: \(Self.describe(error))")
+        }
+    }
+
+    private func send(_ text: String) {
+        guard let open else { return say("open a conversation first: \\o USER (\\l lists them)") }
+        do {
+            let message = try blocking { [service, admin] in
+                try await service.sendMessage(viewer: admin, conversationId: open.conversation.id, content: text)
+            }
+            sent[message.id] = text
+            live?.saw(messageId: message.id.lowercasedString)
+            say("\(Self.time(message.createdAt)) you: \(Self.clean(text))")
+        } catch {
+            say("not sent: \(Self.describe(error))")
+        }
+    }
+
+    // MARK: - Commands
+
+    private func listConversations(_ argument: String) throws {
+        let (listings, total) = try blocking { [service, admin] in
+            try await service.listConversations(
+                viewer: admin, page: 1, limit: 50, archived: argument == "archived", unreadOnly: argument == "unread")
+        }
+        guard !listings.isEmpty else { return say("no conversations") }
+        var table = TextTable("USER", "UNREAD", "LAST MESSAGE", "PREVIEW")
+        for item in listings {
+            let preview = String((item.lastMessagePreview ?? "").replacingOccurrences(of: "\n", with: " ").prefix(50))
+            table.append([
+                TableCell(item.user.username), .count(item.conversation.unreadCountAdmin, emphasiseNonZero: true), .time(item.conversation.lastMessageAt),
+                TableCell(Self.clean(preview)),
+            ])
+        }
+        say(table.render() + "\(listings.count) of \(total) conversations")
+        refreshNames(listings)
+    }
+
+    private func openConversation(_ name: String) throws {
+        let found = try blocking { [service] in try await service.resolveConversation(name) }
+        open = found
+        updatePrompt()
+        try showMessages(limit: 20)
+        try markRead(quietly: true)
+    }
+
+    private func openNextUnread() throws {
+        let (listings, _) = try blocking { [service, admin] in
+            try await service.listConversations(viewer: admin, page: 1, limit: 100, unreadOnly: true)
+        }
+        guard let next = listings.min(by: { ($0.conversation.lastMessageAt ?? .now()) < ($1.conversation.lastMessageAt ?? .now()) }) else {
+            return say("nothing unread")
+        }
+        try openConversation(next.conversation.id.lowercasedString)
+    }
+
+    private func showMessages(limit: Int) throws {
+        guard let open else { return say("open a conversation first: \\o USER") }
+        let (messages, total) = try blocking { [service, admin] in
+            try await service.listMessages(viewer: admin, conversationId: open.conversation.id, page: .init(limit: max(1, min(limit, 200))))
+        }
+        var text = "conversation with \(Self.clean(open.user.displayName)) (\(open.user.username)), \(total) messages"
+        for item in messages {
+            text += "\n" + Self.line(time: item.message.createdAt, who: item.sender.isAdmin ? (item.sender.id == admin.id ? "you" : item.sender.username) : item.sender.username, content: item.message.content)
+            live?.saw(messageId: item.message.id.lowercasedString)
+        }
+        say(text)
+    }
+
+    private func search(_ query: String) throws {
+        let (hits, total) = try blocking { [service, admin] in
+            try await service.search(viewer: admin, query: query, filter: .init(limit: 20))
+        }
+        let color = Terminal.standardOutputHasColor
+        var text = "\(hits.count) of \(total) matches"
+        for hit in hits {
+            text += "\n\(Self.time(hit.message.createdAt)) \(hit.user.username): "
+            text += SearchCommand.terminalSnippet(hit.snippet, color: color)
+        }
+        say(text)
+    }
+
+    private func markRead(quietly: Bool = false) throws {
+        guard let open else { return say("open a conversation first: \\o USER") }
+        let read = try blocking { [service, admin] in try await service.bulkRead(viewer: admin, conversationId: open.conversation.id, messageIds: nil) }
+        if !quietly || !read.isEmpty { say("marked \(read.count) message\(read.count == 1 ? "" : "s") read") }
+    }
+
+    private func setArchived(_ archived: Bool) throws {
+        guard let current = open else { return say("open a conversation first: \\o USER") }
+        _ = try blocking { [service, admin] in try await service.setArchived(viewer: admin, id: current.conversation.id, archived: archived) }
+        say("\(archived ? "archived" : "unarchived") the conversation with \(current.user.username)")
+        if archived {
+            open = nil
+            updatePrompt()
+        }
+    }
+
+    private func export(to path: String) throws {
+        guard let open else { return say("open a conversation first: \\o USER") }
+        var all: [MessageWithSender] = []
+        var page = 1
+        while true {
+            let (messages, total) = try blocking { [service, admin, page] in
+                try await service.listMessages(viewer: admin, conversationId: open.conversation.id, page: .init(page: page, limit: 200))
+            }
+            all = messages + all
+            if all.count >= total || messages.isEmpty { break }
+            page += 1
+        }
+        var text = "# Conversation with \(open.user.displayName) (\(open.user.username))\n"
+        for item in all {
+            text += "\n**\(item.sender.displayName)** — \(item.message.createdAt.rfc3339)\n\n\(item.message.content)\n"
+        }
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        say("wrote \(all.count) messages to \(path)")
+    }
+
+    private func showHelp() {
+        var text = "commands:"
+        for command in Self.commands { text += "\n  " + command.usage.padding(toLength: 22, withPad: " ", startingAt: 0) + command.help }
+        text += "\nany other line is a reply in the open conversation. Tab completes commands, usernames and ids."
+        say(text)
+    }
+
+    private func printUnreadSummary() {
+        guard let (listings, total) = try? blocking({ [service, admin] in
+            try await service.listConversations(viewer: admin, page: 1, limit: 100, unreadOnly: true)
+        }) else { return say("the database is not reachable: \\l and the other commands will retry") }
+        let messages = listings.reduce(0) { $0 + $1.conversation.unreadCountAdmin }
+        say(
+            total == 0
+                ? "nothing unread. \\? lists the commands."
+                : "\(Self.count(messages, "unread message")) in \(Self.count(total, "conversation")): \\n opens the next. \\? lists the commands.")
+    }
+
+    // MARK: - Live events
+
+    private func handleLiveEvents() {
+        guard let live else { return }
+        for event in live.takeEvents() {
+            switch event {
+            case .connected:
+                if !connected { say("connected to the relay") }
+                connected = true
+            case .disconnected(let reason, let retryIn):
+                if connected || retryIn == 1 { say("relay unreachable (\(reason)); retrying in \(retryIn) s, the database still works") }
+                connected = false
+            case .frame(let frame):
+                show(frame)
+            }
+            updatePrompt()
+        }
+    }
+
+    private func show(_ frame: LiveFrame) {
+        switch frame {
+        case .message(let message):
+            if let id = UUID(uuidString: message.id), sent[id] != nil { return }
+            let inOpen = open?.conversation.id.lowercasedString == message.conversationId
+            let who = message.senderIsAdmin ? "\(message.username) (admin)" : message.username
+            say(Self.line(time: message.createdAt, who: inOpen ? who : "\(who) [not open]", content: message.content))
+            if inOpen, !message.senderIsAdmin, let id = UUID(uuidString: message.id) {
+                _ = try? blocking { [service, admin] in try await service.markRead(viewer: admin, messageIds: [id]) }
+            }
+            if !usernames.contains(message.username) { usernames.append(message.username) }
+            if !conversationIds.contains(message.conversationId) { conversationIds.append(message.conversationId) }
+        case .read(let messageId):
+            if let id = UUID(uuidString: messageId), let text = sent[id] {
+                say("✓ read: \(Self.clean(String(text.prefix(40))))")
+            }
+        case .typing(let conversationId, _, let isTyping):
+            if isTyping, let open, open.conversation.id.lowercasedString == conversationId {
+                say("\(open.user.username) is typing…")
+            }
+        case .replayed(let count, let truncated):
+            if count > 0 { say("caught up: \(count) message\(count == 1 ? "" : "s") while offline\(truncated ? " (more in \\h)" : "")") }
+        case .error(let code, let message):
+            say("relay: \(message) (\(code))")
+        case .other:
+            break
+        }
+    }
+
+    // MARK: - Typing
+
+    /// Announces typing while a reply is being written in the open conversation (at most every 3 s).
+    private func updateTyping() {
+        guard let open, composing == nil else { return }
+        let line = editor.currentLine
+        if line.isEmpty || line.hasPrefix("\\") {
+            stopTyping()
+        } else if typingSince.map({ Date().timeIntervalSince($0) >= 3 }) ?? true {
+            typingSince = Date()
+            let conversationId = open.conversation.id
+            Task { [service, admin] in try? await service.typing(viewer: admin, conversationId: conversationId, isTyping: true) }
+        }
+    }
+
+    private func stopTyping() {
+        guard typingSince != nil, let open else { return }
+        typingSince = nil
+        let conversationId = open.conversation.id
+        Task { [service, admin] in try? await service.typing(viewer: admin, conversationId: conversationId, isTyping: false) }
+    }
+
+    // MARK: - Signals, prompt, completion
+
+    private func handleSignals() {
+        for signal in signals.take() {
+            switch signal {
+            case SIGINT:
+                if composing != nil {
+                    composing = nil
+                    updatePrompt()
+                }
+                stopTyping()
+                editor.clearLine()
+            case SIGWINCH:
+                editor.resize()
+            default:
+                quit = true
+            }
+        }
+    }
+
+    private func updatePrompt() {
+        let name = open.map { "[\($0.user.username)]" } ?? ""
+        let state = live == nil ? " (db only)" : connected ? "" : " (offline)"
+        editor.setPrompt(composing != nil ? "msg\(name) ... " : "msg\(name)\(state)> ")
+    }
+
+    private func completions(line: String, word: String) -> [String] {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        if trimmed.isEmpty { return Self.commands.map(\.name) }
+        if trimmed == "\\o" || trimmed == "\\l" {
+            return trimmed == "\\l" ? ["unread", "archived"] : usernames + conversationIds
+        }
+        return []
+    }
+
+    private func refreshNames(_ listings: [ConversationListing]? = nil) {
+        let found = listings ?? (try? blocking { [service, admin] in try await service.listConversations(viewer: admin, page: 1, limit: 100).listings }) ?? []
+        for item in found {
+            if !usernames.contains(item.user.username) { usernames.append(item.user.username) }
+            if !conversationIds.contains(item.conversation.id.lowercasedString) { conversationIds.append(item.conversation.id.lowercasedString) }
+        }
+    }
+
+    // MARK: - Output helpers
+
+    private func say(_ text: String) {
+        editor.printAbove(text)
+    }
+
+    static func line(time: Timestamp?, who: String, content: String) -> String {
+        "\(Self.time(time)) \(clean(who)): " + clean(content).replacingOccurrences(of: "\n", with: "\n    ")
+    }
+
+    /// `1 message`, `2 messages`.
+    static func count(_ value: Int, _ noun: String) -> String { "\(value) \(noun)\(value == 1 ? "" : "s")" }
+
+    static func time(_ timestamp: Timestamp?) -> String {
+        String(HumanTime.format(timestamp).suffix(5))
+    }
+
+    /// Text from users with control characters (terminal escape sequences) blanked, newlines kept.
+    static func clean(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\n" || $0.properties.generalCategory != .control ? $0 : " " }))
+    }
+
+    static func describe(_ error: any Error) -> String {
+        switch error {
+        case let error as ServiceError: error.message
+        case let error as DatabaseError: error.kind == .unavailable ? "the database is not reachable" : error.message
+        default: "\(error)"
+        }
+    }
+}
+
+/// Runs async service work from the REPL's own thread (never one of Swift's task threads), waiting for it.
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let semaphore = DispatchSemaphore(value: 0)
+    let result = ResultBox<T>()
+    Task {
+        do { result.value = .success(try await body()) } catch { result.value = .failure(error) }
+        semaphore.signal()
+    }
+    semaphore.wait()
+    return try result.value!.get()
+}
+
+private final class ResultBox<T>: @unchecked Sendable {
+    var value: Result<T, any Error>?
+}
