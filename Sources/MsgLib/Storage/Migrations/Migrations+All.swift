@@ -14,6 +14,7 @@ extension Migration {
         messageNotifyTrigger,
         searchVector,
         notificationOutbox,
+        conversationActivityIndex,
     ]
 
     /// `uuid_generate_v7()` (RFC 9562 layout) when the server has none.

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `msgctl list` on a database of 10,000 conversations (one message each, 100,000 messages in all), beside psql
+# running the same two statements (count and first page) as the reference, in the same run.
+#
+#   bench/msgctl-list.sh        CONVERSATIONS=10000 RUNS=30 by default
+set -euo pipefail
+cd "$(dirname "$0")/.."
+conversations=${CONVERSATIONS:-10000}
+runs=${RUNS:-30}
+scripts/install-deps.sh
+swift build -c release --product msgctl >/dev/null
+bin=$(swift build -c release --show-bin-path)
+work=$(mktemp -d /tmp/msgctl-list.XXXXXX)
+chmod 755 "$work"
+trap 'scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+DATABASE_URL=$(scripts/pg-cluster.sh start "$work/pg")
+export DATABASE_URL
+psql=/usr/bin/psql
+"$bin/msgctl" db migrate >/dev/null
+"$bin/msgctl" user add --username admin --display-name Admin --admin >/dev/null
+"$psql" -q "$DATABASE_URL" <<SQL
+INSERT INTO users (username, display_name, slug)
+SELECT 'user' || g, 'User ' || g, 'user' || g FROM generate_series(1, $conversations) g;
+INSERT INTO conversations (user_id) SELECT id FROM users WHERE NOT is_admin;
+INSERT INTO messages (conversation_id, sender_id, content, created_at)
+SELECT c.id, c.user_id, 'message ' || g || ' from ' || u.username, now() - (g || ' minutes')::interval
+FROM conversations c JOIN users u ON u.id = c.user_id, generate_series(1, 10) g;
+VACUUM ANALYZE;
+SQL
+
+cat >"$work/list.sql" <<'SQL'
+SELECT count(*) FROM conversations c WHERE c.archived_by_admin = false;
+SELECT c.id, c.user_id, c.created_at, c.updated_at, c.last_message_at, c.unread_count_user, c.unread_count_admin,
+       c.archived_by_admin, c.archived_at, u.id, u.username, u.display_name, u.slug, u.is_admin, u.created_at,
+       (SELECT left(m.content, 100) FROM messages m WHERE m.conversation_id = c.id AND m.deleted_at IS NULL
+         ORDER BY m.created_at DESC, m.id DESC LIMIT 1) AS preview
+FROM conversations c JOIN users u ON u.id = c.user_id WHERE c.archived_by_admin = false
+ORDER BY c.last_message_at DESC NULLS LAST, c.id DESC LIMIT 20;
+SQL
+
+# time_runs COMMAND...: median and p90 wall time in milliseconds over $runs runs (after one warm-up run).
+time_runs() {
+    "$@" >/dev/null
+    for _ in $(seq "$runs"); do
+        local start end
+        start=$(date +%s%N)
+        "$@" >/dev/null
+        end=$(date +%s%N)
+        echo $(((end - start) / 1000))
+    done | sort -n | awk '{ a[NR] = $1 } END { printf "{\"median_ms\": %.1f, \"p90_ms\": %.1f}\n", a[int(NR / 2) + 1] / 1000, a[int(NR * 0.9)] / 1000 }'
+}
+
+echo "machine: $(nproc) cores; $conversations conversations; $runs runs each"
+echo "reference, psql -f list.sql: $(time_runs "$psql" -X -q "$DATABASE_URL" -f "$work/list.sql")"
+echo "msgctl list:                 $(time_runs "$bin/msgctl" list)"
+echo "msgctl list --json:          $(time_runs "$bin/msgctl" list --json)"
