@@ -119,6 +119,9 @@ import Testing
         try Self.expectSame(s, "invoice -parcel", .init(), minimumTotal: 100)
         try Self.expectSame(s, "quokka or marzipan", .init(), minimumTotal: 5)
         try Self.expectSame(s, "order invoice", .init(), minimumTotal: 20)
+        // Quotes, backslashes and operator characters survive the parsed query's trip through its text form.
+        try Self.expectSame(s, "order -\"tracking number\" -refund", .init(), minimumTotal: 50)
+        try Self.expectSame(s, "A&B or \"it's\" or O'Brien\\x", .init(), minimumTotal: 1)
         // Filters: before, after, both.
         try Self.expectSame(s, "order", .init(before: middle), minimumTotal: 100)
         try Self.expectSame(s, "\"tracking number\"", .init(after: middle), minimumTotal: 20)

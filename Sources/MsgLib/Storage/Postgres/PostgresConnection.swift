@@ -271,3 +271,90 @@ extension PostgresConnection {
         do { try execute("ROLLBACK") } catch { close() }
     }
 }
+
+// MARK: - COPY TO STDOUT: streaming a result of any size
+
+extension PostgresConnection {
+    /// Runs `sql`, a `COPY ... TO STDOUT` statement, and hands its data to `consume` as it arrives.
+    ///
+    /// The server streams the rows while `consume` works on the previous ones, and memory stays flat whatever the
+    /// size of the result: libpq holds one row at a time (`PQgetCopyData` returns whole rows only), and `consume`
+    /// gets them gathered into one reused buffer of about `chunkSize` bytes. A buffer always holds whole rows (for
+    /// `FORMAT binary`, the first one starts with the file header and the last one ends with the trailer); it is
+    /// emptied after each call.
+    ///
+    /// COPY takes no parameters: pass values through settings the statement reads with `current_setting(...)`,
+    /// set beforehand with `set_config($1, $2, true)` in the same transaction.
+    ///
+    /// When `consume` throws, the transfer is abandoned and the connection closed (it cannot be used while the
+    /// server is still sending); the pool opens a new one when it is next lent.
+    /// - Throws: ``DatabaseError`` when the statement fails or the connection is lost midway (`.unavailable`), or
+    ///   what `consume` throws.
+    public func copyOut(_ sql: String, chunkSize: Int = 1 << 16, _ consume: (inout [UInt8]) throws -> Void) throws {
+        let conn = try openHandle()
+        try startCopyOut(conn, sql)
+        var buffer: [UInt8] = []
+        buffer.reserveCapacity(chunkSize + (1 << 16))
+        var failure: (any Error)?
+        while true {
+            let length = Self.appendCopyData(conn, to: &buffer)
+            if length == -1 { break }
+            if length < -1 {
+                failure = DatabaseError(sqlState: "08006", message: Self.firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
+                break
+            }
+            if buffer.count >= chunkSize {
+                do { try consume(&buffer) } catch {
+                    failure = error
+                    break
+                }
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        if failure == nil && !buffer.isEmpty {
+            do { try consume(&buffer) } catch { failure = error }
+        }
+        if let failure {
+            close()
+            throw failure
+        }
+        try finishCopyOut(conn, sql)
+    }
+
+    /// Sends the COPY and checks that the server went into COPY OUT mode.
+    private func startCopyOut(_ conn: OpaquePointer, _ sql: String) throws(DatabaseError) {
+        let result = PQexec(conn, sql)
+        let copying = PQresultStatus(result) == PGRES_COPY_OUT
+        if !copying {
+            do { try check(result, conn: conn, statement: sql) } catch {
+                PQclear(result)
+                throw error
+            }
+        }
+        PQclear(result)
+        if !copying { throw DatabaseError(.query, message: "the statement is not a COPY TO STDOUT", statement: sql) }
+    }
+
+    /// Appends one row of COPY data to `buffer`; returns its length, -1 at the end, -2 on a lost connection.
+    private static func appendCopyData(_ conn: OpaquePointer, to buffer: inout [UInt8]) -> Int32 {
+        var data: UnsafeMutablePointer<CChar>?
+        let length = PQgetCopyData(conn, &data, 0)
+        if let data {
+            if length > 0 { buffer.append(contentsOf: UnsafeRawBufferPointer(start: data, count: Int(length))) }
+            PQfreemem(data)
+        }
+        return length
+    }
+
+    /// Reads the COPY's own result (an error when the server failed midway) and the end of the query.
+    private func finishCopyOut(_ conn: OpaquePointer, _ sql: String) throws(DatabaseError) {
+        var failure: DatabaseError?
+        while let result = PQgetResult(conn) {
+            if failure == nil {
+                do { try check(result, conn: conn, statement: sql) } catch { failure = error }
+            }
+            PQclear(result)
+        }
+        if let failure { throw failure }
+    }
+}

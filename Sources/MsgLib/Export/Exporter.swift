@@ -1,0 +1,211 @@
+import Foundation
+
+/// What `msgctl export` was asked for.
+public struct ExportRequest: Sendable {
+    public var format: ExportFormat
+    /// Only this conversation (already resolved from an id, prefix or username).
+    public var conversationId: UUID?
+    /// Only messages this user sent.
+    public var senderId: UUID?
+    /// `--since` / `--until` as typed (``TimeWindow/parse(_:now:)`` forms), resolved against the database clock.
+    public var since: String?
+    public var until: String?
+    public var includeDeleted: Bool
+    /// The output file, written atomically; nil for standard output.
+    public var outputPath: String?
+    /// The incremental state file; nil for a full export.
+    public var statePath: String?
+    /// Wait for another run holding the state file's lock instead of failing with `tempFail`.
+    public var waitForLock: Bool
+    /// How long a run waits for writers that were running when it started (``ExportHorizon``), in seconds.
+    public var settleTimeout: Double
+
+    public init(
+        format: ExportFormat = .jsonl, conversationId: UUID? = nil, senderId: UUID? = nil, since: String? = nil, until: String? = nil,
+        includeDeleted: Bool = false, outputPath: String? = nil, statePath: String? = nil, waitForLock: Bool = false, settleTimeout: Double = 1
+    ) {
+        self.format = format
+        self.conversationId = conversationId
+        self.senderId = senderId
+        self.since = since
+        self.until = until
+        self.includeDeleted = includeDeleted
+        self.outputPath = outputPath
+        self.statePath = statePath
+        self.waitForLock = waitForLock
+        self.settleTimeout = settleTimeout
+    }
+}
+
+/// What a run did.
+public struct ExportSummary: Sendable, Equatable {
+    /// Messages written.
+    public var messages: Int
+    /// Bytes written.
+    public var bytes: Int
+    /// With a state file: the new horizon (nil while unknown), and the writers it waits for.
+    public var horizon: Timestamp?
+    public var waitingFor: Int
+}
+
+/// Streams messages out of the database into one of the ``ExportFormat``s: the `msgctl export` command.
+///
+/// One `COPY (SELECT ...) TO STDOUT (FORMAT binary)` in a read-only REPEATABLE READ transaction (one snapshot),
+/// decoded and formatted as the rows arrive: memory stays at a few hundred KiB whatever the size of the history.
+/// See docs/export.md.
+public enum Exporter {
+    /// Runs an export on `db` (a blocking call: run it on a thread of its own, as ``DatabasePool`` does).
+    /// - Throws: ``UserFacingError`` (bad option values, output or state file problems, another run holding the
+    ///   state), ``DatabaseError``. Nothing is published and the state is unchanged when it throws.
+    public static func run(_ request: ExportRequest, on db: PostgresConnection) throws -> ExportSummary {
+        var lock: ExportLock?
+        if let statePath = request.statePath { lock = try ExportLock(statePath: statePath, wait: request.waitForLock) }
+        defer { lock?.release() }
+        let database = try db.query("SELECT current_database()")[0].decode(0, as: String.self)
+        let selection = ExportState.Selection(
+            conversationId: request.conversationId?.lowercasedString, senderId: request.senderId?.lowercasedString,
+            includeDeleted: request.includeDeleted)
+        var state: ExportState?
+        if let statePath = request.statePath {
+            state = try loadState(statePath, database: database, selection: selection)
+        }
+
+        var file: AtomicFile?
+        if let outputPath = request.outputPath { file = try AtomicFile(path: outputPath) }
+        defer { file?.abandon() }
+        let destination =
+            file.map { ExportDestination(descriptor: $0.descriptor, name: $0.path) } ?? ExportDestination(descriptor: 1, name: "standard output")
+
+        var query = ExportQuery(conversationId: request.conversationId, senderId: request.senderId, includeDeleted: request.includeDeleted)
+        var observation: WriterObservation?
+        var horizon: Timestamp?
+        var waitingFor = 0
+        if let state {
+            let (observed, start) = try ExportHorizon.settle(db, after: state.cursor.observation, timeout: request.settleTimeout)
+            observation = observed
+            waitingFor = observed.writers.filter { $0.since.map { $0 < start } ?? true }.count
+            horizon = [state.cursor.horizon, observed.horizon].compactMap { $0 }.max()
+            query.idFrom = state.cursor.horizon.map(ExportHorizon.idFloor)
+            query.idBelow = horizon.map(ExportHorizon.idFloor) ?? ExportHorizon.noId
+        }
+
+        var output = ExportOutput(destination)
+        let messages = try exportSnapshot(request, &query, db, &output)
+
+        let summary = ExportSummary(messages: messages, bytes: output.written, horizon: horizon, waitingFor: waitingFor)
+        guard var state, let statePath = request.statePath, let observation else {
+            try file?.publish()
+            return summary
+        }
+        let next = ExportState.Cursor(
+            horizon: horizon, observation: observation, runs: state.cursor.runs + 1, messages: state.cursor.messages + messages,
+            lastRun: .init(finishedAt: .now(), messages: messages, format: request.format.rawValue, output: request.outputPath))
+        guard let file else {
+            state.cursor = next
+            try state.save(statePath)
+            return summary
+        }
+        try file.sync()
+        state.pending = .init(temporaryFile: file.temporaryPath, output: file.path, next: next)
+        try state.save(statePath)
+        file.excludeFromSignalCleanup()
+        do {
+            try file.publish()
+        } catch {
+            // Not published: take the pending run back; if even that fails, the next run sees the temporary file
+            // and rolls back, so leave the file for it.
+            state.pending = nil
+            do { try state.save(statePath) } catch { file.keep() }
+            throw error
+        }
+        state.cursor = next
+        state.pending = nil
+        try state.save(statePath)
+        return summary
+    }
+
+    /// Removes the temporary output file when SIGINT, SIGTERM or SIGHUP ends the process. Call once at start-up.
+    public static func installSignalCleanup() {
+        AtomicFile.installSignalCleanup()
+    }
+
+    private static func loadState(_ path: String, database: String, selection: ExportState.Selection) throws -> ExportState {
+        guard var state = try ExportState.load(path) else {
+            return ExportState(
+                version: ExportState.currentVersion, database: database, selection: selection,
+                cursor: .init(horizon: nil, observation: nil, runs: 0, messages: 0, lastRun: nil), pending: nil)
+        }
+        if state.recoverPending() { try state.save(path) }
+        guard state.database == database else {
+            throw UserFacingError("the state file \(path) belongs to database \"\(state.database)\", not \"\(database)\"", exitStatus: .usage)
+        }
+        guard state.selection == selection else {
+            throw UserFacingError(
+                "the state file \(path) was made with other filters (\(describe(state.selection))): give the same ones, or another state file",
+                exitStatus: .usage)
+        }
+        return state
+    }
+
+    private static func describe(_ selection: ExportState.Selection) -> String {
+        var parts: [String] = []
+        if let conversation = selection.conversationId { parts.append("conversation \(conversation)") }
+        if let sender = selection.senderId { parts.append("user \(sender)") }
+        if selection.includeDeleted { parts.append("--include-deleted") }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
+
+    /// The export transaction: one snapshot, times resolved against its clock, then the COPY.
+    private static func exportSnapshot(_ request: ExportRequest, _ query: inout ExportQuery, _ db: PostgresConnection, _ output: inout ExportOutput) throws
+        -> Int
+    {
+        try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        do {
+            let now = try db.query("SELECT now()")[0].decode(0, as: Timestamp.self)
+            for (text, name) in [(request.since, "--since"), (request.until, "--until")] {
+                guard let text else { continue }
+                guard let time = TimeWindow.parse(text, now: now) else {
+                    throw UserFacingError("\(name) \"\(text)\" is not a time: use \(TimeWindow.expected)", exitStatus: .usage)
+                }
+                if name == "--since" { query.since = time } else { query.until = time }
+            }
+            try query.setSettings(db)
+            let count: Int
+            switch request.format {
+            case .jsonl:
+                var formatter = JSONLinesFormatter()
+                count = try stream(&formatter, query, db, &output)
+            case .csv:
+                var formatter = CSVFormatter()
+                count = try stream(&formatter, query, db, &output)
+            case .mbox:
+                var formatter = MboxFormatter()
+                count = try stream(&formatter, query, db, &output)
+            case .markdown:
+                var formatter = MarkdownFormatter()
+                count = try stream(&formatter, query, db, &output)
+            }
+            try db.execute("COMMIT")
+            return count
+        } catch {
+            db.abandonTransaction()
+            throw error
+        }
+    }
+
+    /// Streams the query's rows through `formatter` into `output`; returns the number of rows.
+    static func stream<F: ExportFormatter>(_ formatter: inout F, _ query: ExportQuery, _ db: PostgresConnection, _ output: inout ExportOutput) throws
+        -> Int
+    {
+        formatter.begin(&output)
+        var parser = BinaryCopyParser()
+        try db.copyOut(query.copyStatement) { chunk in
+            try parser.parse(chunk) { row, bytes in formatter.write(row, bytes, &output) }
+            try output.flushIfFull()
+        }
+        guard parser.sawTrailer else { throw BinaryCopyParser.malformed("the data ended before the trailer") }
+        formatter.finish(&output)
+        try output.flush()
+        return parser.rows
+    }
+}
