@@ -89,6 +89,12 @@ import Testing
         at = try await first.waitFor("msg[alice]> ", after: at)
         first.type("\\h 1\r")
         at = try await first.waitFor("conversation with Alice (alice), 1 messages", after: at)
+        // \e exports the open conversation with msgctl export's Markdown.
+        first.type("\\e \(home)/alice.md\r")
+        at = try await first.waitFor("wrote 1 message to \(home)/alice.md", after: at)
+        let exported = try String(contentsOfFile: home + "/alice.md", encoding: .utf8)
+        #expect(exported.contains("Hello"))
+        #expect(exported.hasPrefix("#"))
         first.type("\\q\r")
         try await waitFor("the first REPL to exit") { !first.isRunning }
         let history = try String(contentsOfFile: home + "/msgctl/history", encoding: .utf8)
@@ -99,7 +105,7 @@ import Testing
         defer { second.stop() }
         at = try await second.waitFor("connected to the relay")
         second.type("\u{1B}[A\u{1B}[A")
-        at = try await second.waitFor("\\h 1", after: at)
+        at = try await second.waitFor("\\e \(home)/alice.md", after: at)
         second.type("\u{03}\\q\r")
         try await waitFor("the second REPL to exit") { !second.isRunning }
         try await relay.stop()

@@ -242,24 +242,13 @@ final class ReplSession: @unchecked Sendable {
         }
     }
 
+    /// Exports the open conversation as Markdown through the same exporter as `msgctl export` (streamed,
+    /// written atomically).
     private func export(to path: String) throws {
         guard let open else { return say("open a conversation first: \\o USER") }
-        var all: [MessageWithSender] = []
-        var page = 1
-        while true {
-            let (messages, total) = try blocking { [service, admin, page] in
-                try await service.listMessages(viewer: admin, conversationId: open.conversation.id, page: .init(page: page, limit: 200))
-            }
-            all = messages + all
-            if all.count >= total || messages.isEmpty { break }
-            page += 1
-        }
-        var text = "# Conversation with \(open.user.displayName) (\(open.user.username))\n"
-        for item in all {
-            text += "\n**\(item.sender.displayName)** — \(item.message.createdAt.rfc3339)\n\n\(item.message.content)\n"
-        }
-        try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        say("wrote \(all.count) messages to \(path)")
+        let request = ExportRequest(format: .markdown, conversationId: open.conversation.id, outputPath: path)
+        let summary = try blocking { [service] in try await service.pool.withConnection { db in try Exporter.run(request, on: db) } }
+        say("wrote \(Self.count(summary.messages, "message")) to \(path)")
     }
 
     private func showHelp() {
