@@ -9,11 +9,16 @@ struct MsgrelayCommand: AsyncParsableCommand {
         commandName: "msgrelay",
         abstract: "Serve the messaging REST API and WebSocket protocol over PostgreSQL.",
         discussion: """
-            Environment: DATABASE_URL (libpq URI or key=value; PG* variables when unset), DATABASE_POOL_SIZE (8),
-            JWT_SECRET (required), MSGRELAY_HOST (127.0.0.1), MSGRELAY_PORT (8080), LOG_LEVEL (info),
-            MESSAGE_RATE_LIMIT_PER_MINUTE/HOUR/DAY (10/100/500), ALLOWED_ORIGINS, WS_IDLE_TIMEOUT_SECONDS (60),
+            Environment: DATABASE_URL (libpq URI or key=value; PG* variables when unset), DATABASE_POOL_SIZE (8), \
+            JWT_SECRET (required), MSGRELAY_HOST (127.0.0.1), MSGRELAY_PORT (8080), LOG_LEVEL (info), \
+            MESSAGE_RATE_LIMIT_PER_MINUTE/HOUR/DAY (10/100/500), ALLOWED_ORIGINS, WS_IDLE_TIMEOUT_SECONDS (60), \
             WS_TYPING_TIMEOUT_SECONDS (10), WS_SEND_QUEUE_FRAMES (256).
-            Stops gracefully on SIGTERM or SIGINT. See msgrelay(8).
+
+            Notifications: VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT (all three or none), SLACK_WEBHOOK_URL \
+            with ADMIN_URL_BASE, PUSH_TTL_SECONDS (86400), PUSH_ALLOW_INSECURE_ENDPOINTS (tests only), \
+            OUTBOX_RETRY_BASE_SECONDS (5), OUTBOX_MAX_RETRY_DELAY_SECONDS (3600), OUTBOX_MAX_AGE_SECONDS (86400).
+
+            Stops gracefully on SIGTERM or SIGINT. Every variable, signal and exit status: msgrelay(8).
             """,
         version: "msgrelay \(MsgLibInfo.version)")
 
