@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages msgrelay needs to build, run and test, when any is missing.
 set -euo pipefail
-packages=(libpq-dev libssl-dev libcurl4-openssl-dev libedit-dev pkg-config postgresql)
+packages=(libpq-dev libssl-dev libcurl4-openssl-dev libedit-dev pkg-config postgresql groff-base)
 command -v python3 >/dev/null || packages+=(python3)
 missing=()
 for p in "${packages[@]}"; do
