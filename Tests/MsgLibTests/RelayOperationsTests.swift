@@ -81,8 +81,10 @@ import Testing
         let token = relay.token(f.alice)
         let inFlight = Task { try await relay.request("GET", "/api/conversations", token: token) }
         let watcher = try database.connect()
+        // The request itself (not the relay's start-up catch-up, which may also touch the table) waits on the lock.
         try await waitFor("the request to wait on the lock") {
-            try watcher.scalar("SELECT count(*) FROM pg_locks WHERE NOT granted", as: Int.self) > 0
+            try watcher.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM conversations c%'", as: Int.self) > 0
         }
         relay.process.signal(SIGTERM)
         try await Task.sleep(for: .milliseconds(300))

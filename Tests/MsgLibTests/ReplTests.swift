@@ -106,7 +106,9 @@ import Testing
         at = try await second.waitFor("connected to the relay")
         second.type("\u{1B}[A\u{1B}[A")
         at = try await second.waitFor("\\e \(home)/alice.md", after: at)
-        second.type("\u{03}\\q\r")
+        second.type("\u{03}")
+        at = try await second.waitFor("^C", after: at)
+        second.type("\\q\r")
         try await waitFor("the second REPL to exit") { !second.isRunning }
         try await relay.stop()
     }
