@@ -474,29 +474,44 @@ extension ExportTests {
         _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "one")
         #expect(try await Self.export(["--state", state, "--output", folder.appendingPathComponent("0.jsonl").path], database).status == 0)
 
-        // A writer held open makes the next run wait for it (about a second) before it exports.
+        // While something holds the state's lock, a run exits with 75 at once and writes nothing...
+        let holder = open(state + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)  // not inherited by the runs started below
+        #expect(holder >= 0 && flock(holder, LOCK_EX) == 0)
+        let refused = try await Self.export(["--state", state, "--output", folder.appendingPathComponent("refused.jsonl").path], database)
+        #expect(refused.status == ExitStatus.tempFail.rawValue, "\(refused.stderr)")
+        #expect(refused.stderr == "msgctl: another msgctl export is running with the state file \(state); try again later, or pass --wait\n")
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("refused.jsonl").path))
+        // ... and with --wait it waits, then runs.
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "two")
+        let waiting = try ChildProcess(
+            Self.msgctlPath, ["export", "--state", state, "--wait", "--output", folder.appendingPathComponent("1.jsonl").path],
+            environment: ["DATABASE_URL": database.conninfo])
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(waiting.isRunning)
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("1.jsonl").path))
+        close(holder)
+        #expect(try waiting.waitUntilExit(timeout: 60) == 0, "\(waiting.stderr)")
+
+        // Two runs started together, while a writer held open makes each one wait for it (a second) before it
+        // exports: one runs, the other exits with 75.
         let writer = try database.connect()
         try writer.execute("BEGIN")
-        _ = try MessageRepository.insert(writer, conversationId: conversation.id, senderId: f.alice.id, content: "two")
-        let first = try ChildProcess(
-            Self.msgctlPath, ["export", "--state", state, "--output", folder.appendingPathComponent("1.jsonl").path],
-            environment: ["DATABASE_URL": database.conninfo])
-        try await waitFor("the first run to hold the lock") {
-            guard first.isRunning else { throw TestFailure("the first run ended: \(first.stderr)") }
-            return try ProcessRunner.run("/usr/bin/flock", ["-n", state + ".lock", "true"]).status != 0
+        _ = try MessageRepository.insert(writer, conversationId: conversation.id, senderId: f.alice.id, content: "three")
+        let runs = try ["2", "3"].map { name in
+            try ChildProcess(
+                Self.msgctlPath, ["export", "--state", state, "--output", folder.appendingPathComponent("\(name).jsonl").path],
+                environment: ["DATABASE_URL": database.conninfo])
         }
-        let second = try await Self.export(["--state", state, "--output", folder.appendingPathComponent("2.jsonl").path], database)
-        #expect(second.status == ExitStatus.tempFail.rawValue, "\(second.stderr)")
-        #expect(second.stderr.contains("another msgctl export is running") && second.stderr.split(separator: "\n").count == 1)
-        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("2.jsonl").path))
-        let waiting = try await Self.export(["--state", state, "--wait", "--output", folder.appendingPathComponent("3.jsonl").path], database)
-        #expect(waiting.status == 0, "\(waiting.stderr)")
-        #expect(try first.waitUntilExit(timeout: 60) == 0, "\(first.stderr)")
+        let statuses = try runs.map { try $0.waitUntilExit(timeout: 60) }
+        #expect(statuses.sorted() == [0, ExitStatus.tempFail.rawValue], "\(runs.map(\.stderr))")
         try writer.execute("COMMIT")
-        let last = try await Self.export(["--state", state, "--output", folder.appendingPathComponent("4.jsonl").path], database)
-        #expect(last.status == 0)
-        let contents = try ["0", "1", "3", "4"].map { try Self.jsonLines(try Self.read(folder.appendingPathComponent("\($0).jsonl"))).map { $0["content"] as? String } }
-        #expect(contents.flatMap { $0 } == ["one", "two"], "\(contents)")
+        #expect(try await Self.export(["--state", state, "--output", folder.appendingPathComponent("4.jsonl").path], database).status == 0)
+        let contents = try ["0", "1", "2", "3", "4"].map { name -> [String?] in
+            let url = folder.appendingPathComponent("\(name).jsonl")
+            guard FileManager.default.fileExists(atPath: url.path) else { return [] }
+            return try Self.jsonLines(try Self.read(url)).map { $0["content"] as? String }
+        }
+        #expect(contents.flatMap { $0 } == ["one", "two", "three"], "\(contents)")
     }
 }
 

@@ -53,7 +53,8 @@ struct ExportOutput {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
-    mutating func append(_ text: String) {
+    /// A `String`'s UTF-8 (not an overload of `append`, so that literals stay `StaticString`s).
+    mutating func appendString(_ text: String) {
         bytes.append(contentsOf: text.utf8)
     }
 

@@ -2,31 +2,43 @@
 ///
 /// They append UTF-8 to a byte array without going through `String`, which keeps a million-row export cheap.
 enum ExportText {
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-    private static let weekdays: [StaticString] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-    private static let months: [StaticString] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-
     static func append(_ text: StaticString, to out: inout [UInt8]) {
         text.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
-    /// `0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b`.
-    static func appendUUID(_ uuid: RawUUID, to out: inout [UInt8]) {
-        appendHex(uuid.high >> 32, digits: 8, to: &out)
-        out.append(0x2D)
-        appendHex(uuid.high >> 16, digits: 4, to: &out)
-        out.append(0x2D)
-        appendHex(uuid.high, digits: 4, to: &out)
-        out.append(0x2D)
-        appendHex(uuid.low >> 48, digits: 4, to: &out)
-        out.append(0x2D)
-        appendHex(uuid.low, digits: 12, to: &out)
+    /// The lowercase hex digit of the low four bits of `value`.
+    @inline(__always) private static func hex(_ value: UInt64) -> UInt8 {
+        let digit = UInt8(truncatingIfNeeded: value & 0xF)
+        return digit < 10 ? digit &+ 0x30 : digit &+ 0x57
     }
 
-    /// The low `digits` hex digits of `value`, most significant first.
-    private static func appendHex(_ value: UInt64, digits: Int, to out: inout [UInt8]) {
-        for shift in stride(from: 4 * (digits - 1), through: 0, by: -4) {
-            out.append(hexDigits[Int(truncatingIfNeeded: (value >> UInt64(shift)) & 0xF)])
+    /// `0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b`, composed on the stack and appended at once.
+    static func appendUUID(_ uuid: RawUUID, to out: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 36) { text in
+            var index = 0
+            var shift: UInt64 = 60
+            for digit in 0..<16 {
+                if digit == 8 || digit == 12 {
+                    text[index] = 0x2D
+                    index += 1
+                }
+                text[index] = hex(uuid.high >> shift)
+                index += 1
+                shift &-= 4
+            }
+            text[index] = 0x2D
+            index += 1
+            shift = 60
+            for digit in 0..<16 {
+                if digit == 4 {
+                    text[index] = 0x2D
+                    index += 1
+                }
+                text[index] = hex(uuid.low >> shift)
+                index += 1
+                shift &-= 4
+            }
+            out.append(contentsOf: UnsafeBufferPointer(text))
         }
     }
 
@@ -50,75 +62,134 @@ enum ExportText {
         }
     }
 
-    /// RFC 3339 in UTC with microseconds, as the REST API writes times: `2026-11-25T22:57:52.123456Z`.
-    /// `infinity` and `-infinity` for PostgreSQL's infinite times.
-    static func appendRFC3339(_ postgresMicroseconds: Int64, to out: inout [UInt8]) {
+    /// Writes `value` as exactly `digits` decimal digits at `offset` (the low digits when it has more).
+    @inline(__always) private static func put(_ value: Int, digits: Int, at offset: Int, in buffer: UnsafeMutableBufferPointer<UInt8>) {
+        var rest = value
+        var index = offset + digits - 1
+        while index >= offset {
+            buffer[index] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
+            rest /= 10
+            index -= 1
+        }
+    }
+
+    /// Copies `text` (ASCII) to `offset`.
+    @inline(__always) private static func put(_ text: StaticString, at offset: Int, in buffer: UnsafeMutableBufferPointer<UInt8>) {
+        text.withUTF8Buffer { source in
+            for index in 0..<source.count { buffer[offset + index] = source[index] }
+        }
+    }
+
+    /// The three-letter English name number `index` of `names` (three letters each), to `offset`.
+    @inline(__always) private static func putName(_ names: StaticString, _ index: Int, at offset: Int, in buffer: UnsafeMutableBufferPointer<UInt8>) {
+        names.withUTF8Buffer { source in
+            for letter in 0..<3 { buffer[offset + letter] = source[3 * index + letter] }
+        }
+    }
+
+    private static let weekdayNames: StaticString = "SunMonTueWedThuFriSat"
+    private static let monthNames: StaticString = "JanFebMarAprMayJunJulAugSepOctNovDec"
+
+    /// `YYYY-MM-DD?HH:MM:SS` (19 bytes) at the start of `buffer`.
+    @inline(__always) private static func putDate(_ time: CivilTime, separator: UInt8, in buffer: UnsafeMutableBufferPointer<UInt8>) {
+        put(time.year, digits: 4, at: 0, in: buffer)
+        buffer[4] = 0x2D
+        put(time.month, digits: 2, at: 5, in: buffer)
+        buffer[7] = 0x2D
+        put(time.day, digits: 2, at: 8, in: buffer)
+        buffer[10] = separator
+        putClock(time, at: 11, in: buffer)
+    }
+
+    /// `HH:MM:SS` (8 bytes) at `offset`.
+    @inline(__always) private static func putClock(_ time: CivilTime, at offset: Int, in buffer: UnsafeMutableBufferPointer<UInt8>) {
+        put(time.hour, digits: 2, at: offset, in: buffer)
+        buffer[offset + 2] = 0x3A
+        put(time.minute, digits: 2, at: offset + 3, in: buffer)
+        buffer[offset + 5] = 0x3A
+        put(time.second, digits: 2, at: offset + 6, in: buffer)
+    }
+
+    /// The broken-down time when its year has four digits (the fixed layouts below); nil for infinity, or a year
+    /// outside 0...9999, written by ``appendUnusualTime(_:to:)`` instead.
+    @inline(__always) private static func ordinaryTime(_ postgresMicroseconds: Int64) -> CivilTime? {
+        guard let time = CivilTime(postgresMicroseconds: postgresMicroseconds), (0...9999).contains(time.year) else { return nil }
+        return time
+    }
+
+    /// `infinity`, `-infinity`, or an RFC 3339-like text with the year as it is.
+    private static func appendUnusualTime(_ postgresMicroseconds: Int64, to out: inout [UInt8]) {
         guard let time = CivilTime(postgresMicroseconds: postgresMicroseconds) else {
             append(postgresMicroseconds > 0 ? "infinity" : "-infinity", to: &out)
             return
         }
-        appendDate(time, separator: 0x54, to: &out)
+        appendDecimal(time.year, width: 4, to: &out)
+        for (separator, value) in [(0x2D, time.month), (0x2D, time.day), (0x54, time.hour), (0x3A, time.minute), (0x3A, time.second)] {
+            out.append(UInt8(separator))
+            appendDecimal(value, width: 2, to: &out)
+        }
         out.append(0x2E)
         appendDecimal(time.microsecond, width: 6, to: &out)
         out.append(0x5A)
     }
 
-    /// `2026-11-25 22:57:52 UTC`, for people (Markdown).
-    static func appendReadableUTC(_ postgresMicroseconds: Int64, to out: inout [UInt8]) {
-        guard let time = CivilTime(postgresMicroseconds: postgresMicroseconds) else {
-            append(postgresMicroseconds > 0 ? "infinity" : "-infinity", to: &out)
-            return
+    /// RFC 3339 in UTC with microseconds, as the REST API writes times: `2026-11-25T22:57:52.123456Z`.
+    /// `infinity` and `-infinity` for PostgreSQL's infinite times.
+    static func appendRFC3339(_ postgresMicroseconds: Int64, to out: inout [UInt8]) {
+        guard let time = ordinaryTime(postgresMicroseconds) else { return appendUnusualTime(postgresMicroseconds, to: &out) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { buffer in
+            putDate(time, separator: 0x54, in: buffer)
+            buffer[19] = 0x2E
+            put(time.microsecond, digits: 6, at: 20, in: buffer)
+            buffer[26] = 0x5A
+            out.append(contentsOf: UnsafeBufferPointer(buffer))
         }
-        appendDate(time, separator: 0x20, to: &out)
-        append(" UTC", to: &out)
     }
 
-    /// RFC 5322 `date-time` in UTC: `Tue, 25 Nov 2026 22:57:52 +0000`.
+    /// `2026-11-25 22:57:52 UTC`, for people (Markdown).
+    static func appendReadableUTC(_ postgresMicroseconds: Int64, to out: inout [UInt8]) {
+        guard let time = ordinaryTime(postgresMicroseconds) else { return appendUnusualTime(postgresMicroseconds, to: &out) }
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 23) { buffer in
+            putDate(time, separator: 0x20, in: buffer)
+            put(" UTC", at: 19, in: buffer)
+            out.append(contentsOf: UnsafeBufferPointer(buffer))
+        }
+    }
+
+    /// RFC 5322 `date-time` in UTC: `Tue, 25 Nov 2026 22:57:52 +0000` (the epoch for a time it cannot express).
     static func appendRFC5322(_ postgresMicroseconds: Int64, to out: inout [UInt8]) {
-        let time = CivilTime(postgresMicroseconds: postgresMicroseconds) ?? CivilTime(postgresMicroseconds: 0)!
-        append(weekdays[time.weekday], to: &out)
-        append(", ", to: &out)
-        appendDecimal(time.day, width: 2, to: &out)
-        out.append(0x20)
-        append(months[time.month - 1], to: &out)
-        out.append(0x20)
-        appendDecimal(time.year, width: 4, to: &out)
-        out.append(0x20)
-        appendClock(time, to: &out)
-        append(" +0000", to: &out)
+        let time = ordinaryTime(postgresMicroseconds) ?? CivilTime(postgresMicroseconds: 0)!
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 31) { buffer in
+            putName(weekdayNames, time.weekday, at: 0, in: buffer)
+            put(", ", at: 3, in: buffer)
+            put(time.day, digits: 2, at: 5, in: buffer)
+            buffer[7] = 0x20
+            putName(monthNames, time.month - 1, at: 8, in: buffer)
+            buffer[11] = 0x20
+            put(time.year, digits: 4, at: 12, in: buffer)
+            buffer[16] = 0x20
+            putClock(time, at: 17, in: buffer)
+            put(" +0000", at: 25, in: buffer)
+            out.append(contentsOf: UnsafeBufferPointer(buffer))
+        }
     }
 
     /// The date of an mbox `From_` line, C's asctime() layout in UTC: `Tue Nov  5 22:57:52 2026`.
     static func appendAsctime(_ postgresMicroseconds: Int64, to out: inout [UInt8]) {
-        let time = CivilTime(postgresMicroseconds: postgresMicroseconds) ?? CivilTime(postgresMicroseconds: 0)!
-        append(weekdays[time.weekday], to: &out)
-        out.append(0x20)
-        append(months[time.month - 1], to: &out)
-        out.append(0x20)
-        if time.day < 10 { out.append(0x20) }
-        appendDecimal(time.day, to: &out)
-        out.append(0x20)
-        appendClock(time, to: &out)
-        out.append(0x20)
-        appendDecimal(time.year, width: 4, to: &out)
-    }
-
-    private static func appendDate(_ time: CivilTime, separator: UInt8, to out: inout [UInt8]) {
-        appendDecimal(time.year, width: 4, to: &out)
-        out.append(0x2D)
-        appendDecimal(time.month, width: 2, to: &out)
-        out.append(0x2D)
-        appendDecimal(time.day, width: 2, to: &out)
-        out.append(separator)
-        appendClock(time, to: &out)
-    }
-
-    private static func appendClock(_ time: CivilTime, to out: inout [UInt8]) {
-        appendDecimal(time.hour, width: 2, to: &out)
-        out.append(0x3A)
-        appendDecimal(time.minute, width: 2, to: &out)
-        out.append(0x3A)
-        appendDecimal(time.second, width: 2, to: &out)
+        let time = ordinaryTime(postgresMicroseconds) ?? CivilTime(postgresMicroseconds: 0)!
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 24) { buffer in
+            putName(weekdayNames, time.weekday, at: 0, in: buffer)
+            buffer[3] = 0x20
+            putName(monthNames, time.month - 1, at: 4, in: buffer)
+            buffer[7] = 0x20
+            put(time.day, digits: 2, at: 8, in: buffer)
+            if time.day < 10 { buffer[8] = 0x20 }
+            buffer[10] = 0x20
+            putClock(time, at: 11, in: buffer)
+            buffer[19] = 0x20
+            put(time.year, digits: 4, at: 20, in: buffer)
+            out.append(contentsOf: UnsafeBufferPointer(buffer))
+        }
     }
 
     /// A JSON string (RFC 8259): quotes, backslashes and control characters escaped, the rest (valid UTF-8 from
@@ -141,8 +212,8 @@ enum ExportText {
             case 0x0C: append("\\f", to: &out)
             default:
                 append("\\u00", to: &out)
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0xF)])
+                out.append(hex(UInt64(byte >> 4)))
+                out.append(hex(UInt64(byte)))
             }
         }
         if runStart < range.upperBound { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<range.upperBound])) }

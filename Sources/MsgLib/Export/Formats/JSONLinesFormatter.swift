@@ -4,15 +4,20 @@
 /// `{"id":…,"conversation_id":…,"sender_id":…,"sender":{"id":…,"username":…,"display_name":…,"is_admin":false},`
 /// `"content":…,"created_at":…,"read_at":null,"edited_at":null,"deleted_at":null}`
 struct JSONLinesFormatter: ExportFormatter {
+    /// The sender's id as text, written twice per row but formatted once.
+    private var senderText: [UInt8] = []
+
     mutating func write(_ row: ExportRow, _ bytes: UnsafeBufferPointer<UInt8>, _ out: inout ExportOutput) {
+        senderText.removeAll(keepingCapacity: true)
+        ExportText.appendUUID(row.senderId, to: &senderText)
         out.append("{\"id\":\"")
         ExportText.appendUUID(row.id, to: &out.bytes)
         out.append("\",\"conversation_id\":\"")
         ExportText.appendUUID(row.conversationId, to: &out.bytes)
         out.append("\",\"sender_id\":\"")
-        ExportText.appendUUID(row.senderId, to: &out.bytes)
+        out.bytes.append(contentsOf: senderText)
         out.append("\",\"sender\":{\"id\":\"")
-        ExportText.appendUUID(row.senderId, to: &out.bytes)
+        out.bytes.append(contentsOf: senderText)
         out.append("\",\"username\":")
         ExportText.appendJSONString(bytes, row.senderUsername, to: &out.bytes)
         out.append(",\"display_name\":")

@@ -19,12 +19,23 @@ import Foundation
 /// a reader removes exactly one). A blank line ends each mail.
 struct MboxFormatter: ExportFormatter {
     static let domain: StaticString = "msgrelay.invalid"
-    private var previous: (conversation: RawUUID, message: RawUUID)?
     private var line: [UInt8] = []
+    /// The current conversation, and its id and the previous message's id as text (each UUID is formatted once).
+    private var conversation: RawUUID?
+    private var conversationText: [UInt8] = []
+    private var idText: [UInt8] = []
+    private var previousIdText: [UInt8] = []
 
     mutating func write(_ row: ExportRow, _ bytes: UnsafeBufferPointer<UInt8>, _ out: inout ExportOutput) {
-        let inReplyTo = previous.flatMap { $0.conversation == row.conversationId ? $0.message : nil }
-        previous = (row.conversationId, row.id)
+        let replying = conversation == row.conversationId
+        if !replying {
+            conversation = row.conversationId
+            conversationText.removeAll(keepingCapacity: true)
+            ExportText.appendUUID(row.conversationId, to: &conversationText)
+        }
+        swap(&idText, &previousIdText)
+        idText.removeAll(keepingCapacity: true)
+        ExportText.appendUUID(row.id, to: &idText)
         let fromUser = row.senderId == row.conversationUserId
 
         out.append("From ")
@@ -49,19 +60,19 @@ struct MboxFormatter: ExportFormatter {
         out.append("\nSubject: ")
         appendSubject(bytes, row, &out)
         out.append("\nMessage-ID: ")
-        appendMessageID(row.id, &out)
-        if let inReplyTo {
+        appendMessageID(idText, &out)
+        if replying {
             out.append("\nIn-Reply-To: ")
-            appendMessageID(inReplyTo, &out)
+            appendMessageID(previousIdText, &out)
         }
         out.append("\nReferences: ")
-        appendMessageID(row.conversationId, &out)
-        if let inReplyTo {
+        appendMessageID(conversationText, &out)
+        if replying {
             out.append(0x20)
-            appendMessageID(inReplyTo, &out)
+            appendMessageID(previousIdText, &out)
         }
         out.append("\nX-Msgrelay-Conversation-Id: ")
-        ExportText.appendUUID(row.conversationId, to: &out.bytes)
+        out.bytes.append(contentsOf: conversationText)
         out.append("\nX-Msgrelay-Sender-Id: ")
         ExportText.appendUUID(row.senderId, to: &out.bytes)
         if let readAt = row.readAt {
@@ -95,8 +106,11 @@ struct MboxFormatter: ExportFormatter {
     static func appendBodyLine(_ line: UnsafeBufferPointer<UInt8>, _ out: inout ExportOutput) {
         var index = 0
         while index < line.count, line[index] == 0x3E { index += 1 }
-        let from: [UInt8] = [0x46, 0x72, 0x6F, 0x6D, 0x20]  // "From "
-        if line.count - index >= 5, line[index] == 0x46, Array(line[index..<index + 5]) == from { out.append(0x3E) }
+        if line.count - index >= 5, line[index] == 0x46, line[index + 1] == 0x72, line[index + 2] == 0x6F, line[index + 3] == 0x6D,
+            line[index + 4] == 0x20
+        {
+            out.append(0x3E)  // "From " after any number of ">"
+        }
         out.append(line)
         out.append(0x0A)
     }
@@ -129,9 +143,10 @@ struct MboxFormatter: ExportFormatter {
         line.withUnsafeBufferPointer(emit)
     }
 
-    private func appendMessageID(_ id: RawUUID, _ out: inout ExportOutput) {
+    /// `<id@msgrelay.invalid>` from the id's text.
+    private func appendMessageID(_ id: [UInt8], _ out: inout ExportOutput) {
         out.append(0x3C)
-        ExportText.appendUUID(id, to: &out.bytes)
+        out.bytes.append(contentsOf: id)
         out.append(0x40)
         out.append(Self.domain)
         out.append(0x3E)
@@ -181,15 +196,21 @@ struct MboxFormatter: ExportFormatter {
 
     /// `Conversation with NAME (username)`, as encoded-words unless printable ASCII.
     private func appendSubject(_ bytes: UnsafeBufferPointer<UInt8>, _ row: ExportRow, _ out: inout ExportOutput) {
-        var subject: [UInt8] = Array("Conversation with ".utf8)
-        subject.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[row.conversationDisplayName]))
-        subject.append(contentsOf: Array(" (".utf8))
-        subject.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[row.conversationUsername]))
-        subject.append(UInt8(ascii: ")"))
-        let plain = subject.withUnsafeBufferPointer { ExportText.isPrintableASCII($0, 0..<subject.count) }
-        if plain && subject.count <= 900 {
-            out.bytes.append(contentsOf: subject)
+        let name = UnsafeBufferPointer(rebasing: bytes[row.conversationDisplayName])
+        let username = UnsafeBufferPointer(rebasing: bytes[row.conversationUsername])
+        let plain = ExportText.isPrintableASCII(bytes, row.conversationDisplayName) && ExportText.isPrintableASCII(bytes, row.conversationUsername)
+        if plain && name.count + username.count <= 800 {
+            out.append("Conversation with ")
+            out.append(name)
+            out.append(" (")
+            out.append(username)
+            out.append(0x29)
         } else {
+            var subject: [UInt8] = Array("Conversation with ".utf8)
+            subject.append(contentsOf: name)
+            subject.append(contentsOf: Array(" (".utf8))
+            subject.append(contentsOf: username)
+            subject.append(UInt8(ascii: ")"))
             Self.appendEncodedWords(subject, &out)
         }
     }
@@ -203,7 +224,7 @@ struct MboxFormatter: ExportFormatter {
             while end < text.count, end > start + 1, text[end] & 0xC0 == 0x80 { end -= 1 }
             if start > 0 { out.append("\n ") }
             out.append("=?utf-8?b?")
-            out.append(Data(text[start..<end]).base64EncodedString())
+            out.appendString(Data(text[start..<end]).base64EncodedString())
             out.append("?=")
             start = end
         }
