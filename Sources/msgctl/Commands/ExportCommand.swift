@@ -9,10 +9,10 @@ struct ExportCommand: AsyncParsableCommand {
         commandName: "export",
         abstract: "Export messages as JSON lines, CSV, mbox or Markdown; incrementally with --state (for cron).",
         discussion: """
-            Messages come ordered by conversation, then time, streamed from one snapshot of the database. With --output
-            the file appears complete or not at all (temporary file, fsync, rename). With --state FILE each run exports
-            exactly the messages added since the last successful run with that file, even while others write; a second
-            run with the same state file exits with status 75 (or waits, with --wait). Messages edited or deleted
+            Messages come ordered by conversation, then time, streamed from one snapshot of the database. With --output \
+            the file appears complete or not at all (temporary file, fsync, rename). With --state FILE each run exports \
+            exactly the messages added since the last successful run with that file, even while others write; a second \
+            run with the same state file exits with status 75 (or waits, with --wait). Messages edited or deleted \
             after they were exported are not exported again: a full export gives the current state. See docs/export.md.
             """)
 
