@@ -397,6 +397,24 @@ extension ExportTests {
         #expect(saved?["pending"] == nil || saved?["pending"] is NSNull)
     }
 
+    /// Without --output, the state advances once standard output took everything.
+    @Test func anIncrementalExportToStandardOutput() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let state = try Self.folder().appendingPathComponent("state").path
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "first")
+        var outputs: [[String]] = []
+        for step in 0..<3 {
+            if step == 2 { _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.admin.id, content: "second") }
+            let result = try await Self.export(["--state", state, "--format", "csv"], database)
+            #expect(result.status == 0, "\(result.stderr)")
+            outputs.append(try ExportParsing.csv(result.stdout).dropFirst().map { $0[6] })
+        }
+        #expect(outputs == [["first"], [], ["second"]])
+    }
+
     /// Writers on threads of their own insert with transactions held open for random times while exports run
     /// back to back: every committed message ends up in exactly one output, none of the rolled-back ones in any.
     @Test func concurrentWritersAreExportedExactlyOnce() async throws {

@@ -21,6 +21,8 @@ final class AtomicFile {
     private(set) var descriptor: Int32
     private var slot: Int?
     private var published = false
+    /// True once the temporary file has been renamed over the target.
+    var isPublished: Bool { published }
     private var kept = false
 
     /// Creates the temporary file.

@@ -101,21 +101,27 @@ public enum Exporter {
             horizon: horizon, observation: observation, runs: state.cursor.runs + 1, messages: state.cursor.messages + messages,
             lastRun: .init(finishedAt: .now(), messages: messages, format: request.format.rawValue, output: request.outputPath))
         guard let file else {
+            _ = fsync(destination.descriptor)  // a redirected file reaches the disk before the state moves (a pipe: EINVAL)
             state.cursor = next
             try state.save(statePath)
             return summary
         }
         try file.sync()
+        // From here the temporary file is the pending run's evidence: a signal must not remove it (a stray file at
+        // worst, should the process die before the pending state is written).
+        file.excludeFromSignalCleanup()
         state.pending = .init(temporaryFile: file.temporaryPath, output: file.path, next: next)
         try state.save(statePath)
-        file.excludeFromSignalCleanup()
         do {
             try file.publish()
         } catch {
-            // Not published: take the pending run back; if even that fails, the next run sees the temporary file
-            // and rolls back, so leave the file for it.
-            state.pending = nil
-            do { try state.save(statePath) } catch { file.keep() }
+            // Renamed but not flushed: the pending state already says what the next run must do (adopt it). Not
+            // renamed: take the pending run back; if even that fails, the next run sees the temporary file and rolls
+            // back, so leave the file for it.
+            if !file.isPublished {
+                state.pending = nil
+                do { try state.save(statePath) } catch { file.keep() }
+            }
             throw error
         }
         state.cursor = next
