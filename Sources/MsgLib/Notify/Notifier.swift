@@ -88,7 +88,7 @@ public struct Notifier: Sendable {
 
     private func pushRequest(_ notification: PushNotification, to subscription: PushSubscription) -> Prepared {
         guard let signer = configuration.vapid else {
-            return .settled(.failed("Web Push is not configured: set VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT"))
+            return .settled(.failed(ServiceError.pushNotConfigured.message))
         }
         let address: ResolvedAddress
         do {
@@ -107,7 +107,7 @@ public struct Notifier: Sendable {
 
     private func slackRequest(_ notice: SlackNotice) -> Prepared {
         guard let url = configuration.slackWebhookURL else {
-            return .settled(.failed("Slack is not configured: set SLACK_WEBHOOK_URL and ADMIN_URL_BASE"))
+            return .settled(.failed(ServiceError.slackNotConfigured.message))
         }
         return .send(notice.request(to: url))
     }

@@ -33,9 +33,7 @@ extension MessagingService {
     /// service says are gone are deleted.
     /// - Throws: `.unavailable` when VAPID keys are not configured.
     public func testPush(user: User) async throws -> [PushTestResult] {
-        guard notifications.vapid != nil else {
-            throw ServiceError(.unavailable, "Web Push is not configured on this server (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT)")
-        }
+        guard notifications.vapid != nil else { throw ServiceError.pushNotConfigured }
         let subscriptions = try await pool.withConnection { db in try PushSubscriptionRepository.list(db, userId: user.id) }
         let notifier = self.notifier
         let outcomes = try await NIOThreadPool.singleton.runIfActive { notifier.sendPush(.test, to: subscriptions) }
@@ -52,11 +50,18 @@ extension MessagingService {
         return results
     }
 
+    /// The VAPID public key browsers subscribe with (`applicationServerKey`), base64url.
+    /// - Throws: `.unavailable` when VAPID keys are not configured.
+    public func vapidPublicKey() throws -> String {
+        guard let signer = notifications.vapid else { throw ServiceError.pushNotConfigured }
+        return signer.keys.publicKeyBase64URL
+    }
+
     /// Sends a test notice to the Slack webhook now.
     /// - Throws: `.unavailable` when no webhook is configured.
     public func testSlack() async throws -> DeliveryOutcome {
         guard notifications.slackWebhookURL != nil, let base = notifications.adminURLBase else {
-            throw ServiceError(.unavailable, "Slack is not configured (SLACK_WEBHOOK_URL, ADMIN_URL_BASE)")
+            throw ServiceError.slackNotConfigured
         }
         let notifier = self.notifier
         return try await NIOThreadPool.singleton.runIfActive { notifier.sendSlack(.test(adminURLBase: base)) }

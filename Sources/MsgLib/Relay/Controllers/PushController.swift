@@ -66,9 +66,6 @@ struct PushController {
 
     @Sendable func publicKey(_ request: Request, context: RelayRequestContext) async throws -> Response {
         _ = try context.requireUser()
-        guard let signer = service.notifications.vapid else {
-            throw ServiceError(.unavailable, "Web Push is not configured on this server (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT)")
-        }
-        return .json(PublicKeyResponse(public_key: signer.keys.publicKeyBase64URL))
+        return .json(PublicKeyResponse(public_key: try service.vapidPublicKey()))
     }
 }
