@@ -66,7 +66,7 @@ struct SearchCommand: AsyncParsableCommand {
         for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
             text = text.replacingOccurrences(of: entity, with: character)
         }
-        text = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
+        text = Terminal.sanitized(text)
         return text.replacingOccurrences(of: "\u{E010}", with: color ? "\u{1B}[1m" : marker)
             .replacingOccurrences(of: "\u{E011}", with: color ? "\u{1B}[0m" : marker)
     }

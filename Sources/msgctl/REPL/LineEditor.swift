@@ -1,4 +1,5 @@
 @preconcurrency import CEdit
+import Foundation
 @preconcurrency import Glibc
 
 /// libedit's readline-compatible callback interface, with the only libedit pointers of msgctl.
@@ -126,8 +127,10 @@ final class LineEditor {
     /// Writes the history file (creating its folder).
     func saveHistory() {
         guard let historyFile else { return }
-        let folder = String(historyFile[..<(historyFile.lastIndex(of: "/") ?? historyFile.endIndex)])
-        if !folder.isEmpty { Self.makeFolders(folder) }
+        let folder = (historyFile as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
         _ = write_history(historyFile)
     }
 
@@ -178,12 +181,4 @@ final class LineEditor {
     }
 
     nonisolated(unsafe) private static var matchIndex = 0
-
-    private static func makeFolders(_ path: String) {
-        var current = path.hasPrefix("/") ? "" : "."
-        for part in path.split(separator: "/") {
-            current += "/" + part
-            mkdir(current, 0o700)
-        }
-    }
 }

@@ -30,13 +30,13 @@ final class LiveConnection: Sendable {
     /// - Parameter relay: `http://host:port` (the relay's base URL).
     init(relay: URL, token: String) throws {
         guard let host = relay.host, ["http", "ws"].contains(relay.scheme ?? "") else {
-            throw ValidationErrorMessage("--relay must be an http:// URL such as http://127.0.0.1:8080, not \(relay.absoluteString)")
+            throw UserFacingError("--relay must be an http:// URL such as http://127.0.0.1:8080, not \(relay.absoluteString)")
         }
         self.host = host
         port = relay.port ?? 80
         self.token = token
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw ValidationErrorMessage("cannot create a pipe") }
+        guard pipe(&fds) == 0 else { throw UserFacingError("cannot create a pipe", exitStatus: .software) }
         _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
         wakePipe = (fds[0], fds[1])
     }
@@ -134,13 +134,13 @@ final class LiveConnection: Sendable {
             }
             guard socket.hasBufferedFrame || descriptor.revents != 0 else { continue }
             let frame = try socket.readFrame()
-            if frame.isClose { throw ValidationErrorMessage("the relay closed the connection (code \(frame.closeCode ?? 0))") }
+            if frame.isClose { throw UserFacingError("the relay closed the connection (code \(frame.closeCode ?? 0))") }
             guard let parsed = LiveFrame(json: frame.payload) else { continue }
             if case .message(let message) = parsed { saw(messageId: message.id) }
             post(.frame(parsed))
         }
         state.withLock { $0.socket = nil }
-        throw ValidationErrorMessage("stopped")
+        throw UserFacingError("stopped")
     }
 }
 
@@ -189,10 +189,4 @@ enum LiveFrame: Sendable {
             self = .other
         }
     }
-}
-
-/// A message for a user, for errors found outside argument parsing.
-struct ValidationErrorMessage: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

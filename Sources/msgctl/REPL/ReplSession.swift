@@ -400,9 +400,7 @@ final class ReplSession: @unchecked Sendable {
     }
 
     /// Text from users with control characters (terminal escape sequences) blanked, newlines kept.
-    static func clean(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\n" || $0.properties.generalCategory != .control ? $0 : " " }))
-    }
+    static func clean(_ text: String) -> String { Terminal.sanitized(text, keepingNewlines: true) }
 
     static func describe(_ error: any Error) -> String {
         switch error {

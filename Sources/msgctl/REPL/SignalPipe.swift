@@ -1,4 +1,5 @@
 @preconcurrency import Glibc
+import MsgLib
 
 /// Signals turned into bytes on a pipe, so the REPL's poll loop handles them like any other input (a signal
 /// handler may do almost nothing else safely).
@@ -8,7 +9,7 @@ final class SignalPipe {
 
     init(_ signals: [Int32]) throws {
         var fds: [Int32] = [0, 0]
-        guard pipe(&fds) == 0 else { throw ValidationErrorMessage("cannot create a pipe") }
+        guard pipe(&fds) == 0 else { throw UserFacingError("cannot create a pipe", exitStatus: .software) }
         for fd in fds { _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) }
         descriptor = fds[0]
         Self.writeEnd = fds[1]
