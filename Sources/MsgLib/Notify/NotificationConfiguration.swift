@@ -51,11 +51,7 @@ public struct NotificationConfiguration: Sendable {
             guard let text = environment[key]?.trimmingCharacters(in: .whitespacesAndNewlines), !text.isEmpty else { return nil }
             return text
         }
-        func seconds(_ key: String) throws(ConfigurationError) -> Duration? {
-            guard let text = value(key) else { return nil }
-            guard let number = Double(text), number > 0 else { throw ConfigurationError("\(key) must be a positive number of seconds, not \"\(text)\"") }
-            return .milliseconds(Int64(number * 1000))
-        }
+        func seconds(_ key: String) throws(ConfigurationError) -> Duration? { try ConfigurationError.seconds(key, value(key)) }
         let vapidKeys = [value("VAPID_PUBLIC_KEY"), value("VAPID_PRIVATE_KEY"), value("VAPID_SUBJECT")]
         switch vapidKeys.compactMap({ $0 }).count {
         case 0: break

@@ -31,11 +31,7 @@ public struct RealtimeConfiguration: Sendable {
     /// `WS_SEND_QUEUE_FRAMES` (256).
     public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> RealtimeConfiguration {
         var configuration = RealtimeConfiguration()
-        func seconds(_ key: String) throws(ConfigurationError) -> Duration? {
-            guard let text = environment[key] else { return nil }
-            guard let value = Double(text), value > 0 else { throw ConfigurationError("\(key) must be a positive number of seconds, not \"\(text)\"") }
-            return .milliseconds(Int64(value * 1000))
-        }
+        func seconds(_ key: String) throws(ConfigurationError) -> Duration? { try ConfigurationError.seconds(key, environment[key]) }
         if let value = try seconds("WS_IDLE_TIMEOUT_SECONDS") { configuration.idleTimeout = value }
         if let value = try seconds("WS_TYPING_TIMEOUT_SECONDS") { configuration.typingTimeout = value }
         if let text = environment["WS_SEND_QUEUE_FRAMES"] {
