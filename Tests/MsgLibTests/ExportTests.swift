@@ -15,9 +15,7 @@ import Testing
 
     /// A fresh folder for a test's files.
     static func folder() throws -> URL {
-        let url = TestEnvironment.workDirectory.appendingPathComponent("export-" + UUID().uuidString.lowercased())
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try TestEnvironment.scratchFolder("export")
     }
 
     static func read(_ url: URL) throws -> String {

@@ -34,6 +34,13 @@ enum TestEnvironment {
     static var workDirectory: URL {
         URL(fileURLWithPath: environment["MSGTEST_WORK_DIR"] ?? NSTemporaryDirectory())
     }
+
+    /// A new empty folder for one test's files, inside ``workDirectory``.
+    static func scratchFolder(_ prefix: String) throws -> URL {
+        let url = workDirectory.appendingPathComponent(prefix + "-" + UUID().uuidString.lowercased())
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
 }
 
 /// A flag one thread sets and another reads (a `Mutex` cannot be captured by an escaping closure).
