@@ -5,10 +5,13 @@ import Foundation
 final class TerminalSession: Sendable {
     private let child: ChildProcess
 
-    /// Runs `shellCommand` (sh syntax) on a new pseudo-terminal with `environment` added to ours.
+    /// Runs `shellCommand` (bash syntax) on a new pseudo-terminal with `environment` added to ours.
     init(_ shellCommand: String, environment: [String: String?]) throws {
         var env = environment
         env["TERM"] = env["TERM"] ?? "xterm"
+        // script(1) runs $SHELL. bash, like an interactive shell, lets a foreground program that handles Ctrl-C
+        // keep running and goes on after it; dash would die of the SIGINT meant for the program.
+        env["SHELL"] = "/bin/bash"
         child = try ChildProcess("/usr/bin/script", ["-qfec", shellCommand, "/dev/null"], environment: env, mergeOutput: true, keepInputOpen: true)
     }
 
