@@ -182,6 +182,32 @@ import Testing
         #expect(dailyClaims.exp == 1_750_000_000 + 86_400 && dailyClaims.sub == "https://example.com/contact")
     }
 
+    @Test func vapidTokensAreReusedPerPushServiceForHalfTheirLifetime() throws {
+        let signer = try VAPIDSigner(keys: .generate(), subject: "mailto:ops@example.com")
+        let start = Timestamp(microsecondsSinceEpoch: 1_750_000_000_000_000)
+        func later(_ seconds: Int64) -> Timestamp { Timestamp(microsecondsSinceEpoch: start.microsecondsSinceEpoch + seconds * 1_000_000) }
+        func claims(_ header: String) throws -> VAPIDClaims {
+            let token = header.dropFirst("vapid t=".count).prefix { $0 != "," }
+            return try JSONDecoder().decode(VAPIDClaims.self, from: Data(b64url(String(token.split(separator: ".")[1]))))
+        }
+        let first = try signer.authorization(for: "https://fcm.googleapis.com/fcm/send/a", now: start)
+        // Another subscription at the same push service, later: the same token, which still has over half its life.
+        let sameService = try signer.authorization(for: "https://FCM.googleapis.com:443/fcm/send/b", now: later(6 * 3600 - 1))
+        #expect(sameService == first)
+        #expect(try claims(sameService).exp - later(6 * 3600 - 1).secondsSinceEpoch > 6 * 3600)
+        // Another push service gets its own token.
+        let otherService = try signer.authorization(for: "https://updates.push.services.mozilla.com/wpush/v2/x", now: later(10))
+        #expect(try claims(otherService).aud == "https://updates.push.services.mozilla.com")
+        #expect(try claims(otherService).exp == later(10).secondsSinceEpoch + 12 * 3600)
+        // Half the lifetime on, a new token is signed.
+        let renewed = try signer.authorization(for: "https://fcm.googleapis.com/fcm/send/a", now: later(6 * 3600))
+        #expect(renewed != first)
+        #expect(try claims(renewed).exp == later(6 * 3600).secondsSinceEpoch + 12 * 3600)
+        // A clock set back never gets a token signed in its future.
+        let earlier = try signer.authorization(for: "https://fcm.googleapis.com/fcm/send/a", now: later(-60))
+        #expect(try claims(earlier).exp == later(-60).secondsSinceEpoch + 12 * 3600)
+    }
+
     @Test(arguments: [
         ("https://fcm.googleapis.com/fcm/send/abc:def", "https://fcm.googleapis.com"),
         ("https://Push.Example.NET:8443/a/b?c=d", "https://push.example.net:8443"),

@@ -55,6 +55,7 @@ struct PushEncryptCommand: ParsableCommand {
         try time("gcm_seal") { _ = try LibCrypto.aes128GCMSeal(record, key: cek, nonce: nonce) }
         // The VAPID header, and the bare ES256 signature inside it.
         try time("vapid") { _ = try signer.authorization(for: endpoint) }
+        try time("vapid_token_signed") { _ = try signer.token(for: endpoint) }
         try time("es256_sign") { _ = try signer.keys.privateKey.signES256(signingInput) }
         // The rest of what a push costs before libcurl sends it.
         time("payload_json") { _ = notification.payload }

@@ -93,7 +93,10 @@ extension LibCrypto {
             defer { EVP_PKEY_CTX_free(context) }
             var secret = [UInt8](repeating: 0, count: 32)
             var length = secret.count
-            guard EVP_PKEY_derive_init(context) == 1, EVP_PKEY_derive_set_peer(context, peerKey) == 1,
+            // The peer is a P256PublicKey, already checked to be a point on the curve other than infinity; with
+            // P-256's cofactor of 1 that is the whole validation, so OpenSSL is not asked to repeat it (which costs
+            // about as much as the ECDH itself).
+            guard EVP_PKEY_derive_init(context) == 1, EVP_PKEY_derive_set_peer_ex(context, peerKey, 0) == 1,
                 secret.withUnsafeMutableBufferPointer({ EVP_PKEY_derive(context, $0.baseAddress, &length) }) == 1, length == 32
             else { throw .library("ECDH") }
             return secret
@@ -125,11 +128,17 @@ extension LibCrypto {
 
 // MARK: - Pointer work
 
+/// The P-256 group, built once for the process (building it costs about as much as decoding a point) and never
+/// freed. The functions it is passed to take it as `const` and only read it, so threads share it.
+private struct SharedGroup: @unchecked Sendable {
+    let pointer: OpaquePointer?
+}
+private let p256Group = SharedGroup(pointer: EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1))
+
 extension LibCrypto {
-    /// Calls `body` with the P-256 group, freed afterwards.
+    /// Calls `body` with the P-256 group.
     private static func withP256Group<R>(_ body: (OpaquePointer) -> R) throws(CryptoError) -> R {
-        guard let group = EC_GROUP_new_by_curve_name(NID_X9_62_prime256v1) else { throw .library("EC_GROUP_new_by_curve_name(P-256)") }
-        defer { EC_GROUP_free(group) }
+        guard let group = p256Group.pointer else { throw .library("EC_GROUP_new_by_curve_name(P-256)") }
         return body(group)
     }
 

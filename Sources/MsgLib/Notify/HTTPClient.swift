@@ -212,11 +212,14 @@ private let curlReady: Bool = curl_global_init(ccurl_global_all()) == CURLE_OK
 private final class CurlSession: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private var spare: [Transfer] = []
+    /// Connections the cache keeps open: at least as many as the largest batch sent so far, so a batch to one
+    /// push service finds its connections again in the next round instead of opening new ones.
+    private var maxConnections = 16
 
     init?() {
         guard let multi = curl_multi_init() else { return nil }
         self.multi = multi
-        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, 16)
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
     }
 
     deinit {
@@ -227,6 +230,10 @@ private final class CurlSession: @unchecked Sendable {
     func perform(_ requests: [HTTPClient.Request], _ configuration: HTTPClient.Configuration) -> [Result<HTTPClient.Response, HTTPClientError>] {
         var results = [Result<HTTPClient.Response, HTTPClientError>?](repeating: nil, count: requests.count)
         var active: [UnsafeMutableRawPointer: (index: Int, transfer: Transfer)] = [:]
+        if requests.count > maxConnections {
+            maxConnections = requests.count
+            _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+        }
 
         for (index, request) in requests.enumerated() {
             guard let transfer = spare.popLast() ?? Transfer() else {

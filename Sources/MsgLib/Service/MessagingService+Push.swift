@@ -40,12 +40,10 @@ extension MessagingService {
         let results = zip(subscriptions, outcomes).map { PushTestResult(subscription: $0, outcome: $1) }
         try await pool.withConnection { db in
             for result in results {
-                switch result.outcome {
-                case .gone: _ = try PushSubscriptionRepository.delete(db, id: result.subscription.id)
-                case .delivered: try PushSubscriptionRepository.touch(db, id: result.subscription.id)
-                default: break
-                }
+                if case .gone = result.outcome { _ = try PushSubscriptionRepository.delete(db, id: result.subscription.id) }
             }
+            let delivered = results.filter { if case .delivered = $0.outcome { true } else { false } }
+            try PushSubscriptionRepository.touch(db, ids: delivered.map(\.subscription.id))
         }
         return results
     }

@@ -94,11 +94,12 @@ public final class OutboxWorker: Service, Sendable {
             guard !jobs.isEmpty else { return 0 }
             let outcomes = notifier.send(jobs)
             var done: [Int64] = []
+            var used: [UUID] = []
             for (job, outcome) in zip(jobs, outcomes) {
                 switch outcome {
                 case .delivered:
                     done.append(job.id)
-                    if let subscription = job.subscription { try PushSubscriptionRepository.touch(db, id: subscription.id) }
+                    if let subscription = job.subscription { used.append(subscription.id) }
                 case .moot:
                     done.append(job.id)
                 case .gone(let reason):
@@ -126,6 +127,7 @@ public final class OutboxWorker: Service, Sendable {
                 }
             }
             try OutboxRepository.delete(db, ids: done)
+            try PushSubscriptionRepository.touch(db, ids: used)
             return jobs.count
         }
     }

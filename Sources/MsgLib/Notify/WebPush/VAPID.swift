@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The application server's VAPID key pair (RFC 8292), in the base64url forms `web-push generate-vapid-keys` and
 /// py-vapid print: the public key as its 65-byte uncompressed point, the private key as its 32-byte scalar.
@@ -72,6 +73,8 @@ public struct VAPIDSigner: Sendable {
     public let subject: String
     /// Seconds from signing to `exp`.
     public let lifetime: Int64
+    /// Tokens already signed, by audience, for ``authorization(for:now:)``.
+    private let cache = VAPIDTokenCache()
 
     /// - Parameters:
     ///   - keys: The application server's key pair.
@@ -122,9 +125,20 @@ public struct VAPIDSigner: Sendable {
     }
 
     /// The `Authorization` header value for a push to `endpoint`: `vapid t=<token>, k=<public key>` (RFC 8292 §3).
+    ///
+    /// A token is reused for every push to the same push service (RFC 8292 §2 allows it) during the first half of
+    /// its lifetime, so it always has at least half its lifetime left when sent; a new one is signed after that.
     /// - Throws: as ``token(for:now:)``.
     public func authorization(for endpoint: String, now: Timestamp = .now()) throws(VAPIDError) -> String {
-        "vapid t=\(try token(for: endpoint, now: now)), k=\(keys.publicKeyBase64URL)"
+        let audience = try Self.audience(for: endpoint)
+        let token: String
+        if let cached = cache.token(for: audience, at: now.secondsSinceEpoch, reuseFor: lifetime / 2) {
+            token = cached
+        } else {
+            token = try self.token(for: endpoint, now: now)
+            cache.store(token, for: audience, signedAt: now.secondsSinceEpoch)
+        }
+        return "vapid t=\(token), k=\(keys.publicKeyBase64URL)"
     }
 
     private static func checkSubject(_ subject: String) throws(VAPIDError) {
@@ -141,6 +155,28 @@ public struct VAPIDSigner: Sendable {
             guard let host = URLComponents(string: subject)?.host, !host.isEmpty else { throw invalid }
         } else {
             throw invalid
+        }
+    }
+}
+
+/// VAPID tokens signed recently, by audience, shared by the copies of one ``VAPIDSigner``.
+final class VAPIDTokenCache: Sendable {
+    /// More audiences than push services exist; past it the cache starts again, so odd endpoints cannot grow it.
+    static let capacity = 64
+    private let entries = Mutex<[String: (token: String, signedAt: Int64)]>([:])
+
+    /// The token signed for `audience` at most `reuseFor` seconds before `now` (and not after it).
+    func token(for audience: String, at now: Int64, reuseFor: Int64) -> String? {
+        entries.withLock { entries in
+            guard let entry = entries[audience], entry.signedAt <= now, now - entry.signedAt < reuseFor else { return nil }
+            return entry.token
+        }
+    }
+
+    func store(_ token: String, for audience: String, signedAt: Int64) {
+        entries.withLock { entries in
+            if entries.count >= Self.capacity, entries[audience] == nil { entries.removeAll(keepingCapacity: true) }
+            entries[audience] = (token, signedAt)
         }
     }
 }

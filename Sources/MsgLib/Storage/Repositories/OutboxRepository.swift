@@ -38,23 +38,32 @@ public struct FailedOutboxJob: Sendable, Equatable {
 public enum OutboxRepository {
     /// Locks and returns up to `limit` due jobs of `kinds`, oldest first, skipping jobs another worker holds.
     /// The locks last until the caller's transaction ends.
+    ///
+    /// The jobs are chosen and locked first, from the outbox alone (its due index, in order, stopping at `limit`),
+    /// and only those are joined to their message, user and subscription: joining first would join and sort the
+    /// whole due backlog in every round (docs/BENCHMARKS.md, Web Push).
     public static func claimDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind], limit: Int) throws -> [OutboxJob] {
         try db.query(
             """
+            WITH claimed AS MATERIALIZED (
+                SELECT id FROM notification_outbox
+                WHERE failed_at IS NULL AND available_at <= now() AND kind = ANY($1::text[])
+                ORDER BY available_at, id
+                LIMIT $2
+                FOR UPDATE SKIP LOCKED
+            )
             SELECT o.id AS job_id, o.kind, o.attempts, o.created_at AS job_created_at, o.last_error,
                    m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
                    \(User.columns("u", prefix: "u_")),
                    p.id AS p_id, p.user_id AS p_user_id, p.endpoint AS p_endpoint, p.p256dh_key AS p_p256dh_key,
                    p.auth_key AS p_auth_key, p.created_at AS p_created_at, p.last_used_at AS p_last_used_at
-            FROM notification_outbox o
+            FROM claimed
+            JOIN notification_outbox o ON o.id = claimed.id
             JOIN messages m ON m.id = o.message_id
             JOIN conversations c ON c.id = m.conversation_id
             JOIN users u ON u.id = c.user_id
             LEFT JOIN push_subscriptions p ON p.id = o.subscription_id
-            WHERE o.failed_at IS NULL AND o.available_at <= now() AND o.kind = ANY($1::text[])
             ORDER BY o.available_at, o.id
-            LIMIT $2
-            FOR UPDATE OF o SKIP LOCKED
             """, [kinds.map(\.rawValue), limit]
         ).map { row throws(DatabaseError) in
             let subscriptionId: UUID? = try row.decode("p_id")

@@ -42,8 +42,9 @@ public enum PushSubscriptionRepository {
         ).map { try PushSubscription(row: $0) }
     }
 
-    /// Records a successful delivery.
-    public static func touch(_ db: PostgresConnection, id: UUID) throws {
-        try db.query("UPDATE push_subscriptions SET last_used_at = now() WHERE id = $1", [id])
+    /// Records a successful delivery to each of `ids`, in one statement.
+    public static func touch(_ db: PostgresConnection, ids: [UUID]) throws {
+        guard !ids.isEmpty else { return }
+        try db.query("UPDATE push_subscriptions SET last_used_at = now() WHERE id = ANY($1::uuid[])", [ids])
     }
 }
