@@ -161,4 +161,37 @@ import Testing
         #expect(try PushSubscriptionRepository.delete(db, id: s2.id))
         #expect(try PushSubscriptionRepository.listForAdmins(db).isEmpty)
     }
+
+    @Test func outboxClaimsTheOldestDueJobsOfItsKindsAndSkipsLockedOnes() throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let other = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let subscription = try PushSubscriptionRepository.upsert(db, userId: f.admin.id, endpoint: "https://push.example/a", p256dh: "k", auth: "a")
+        var sent: [UUID] = []
+        for n in 1...6 {
+            let stored = try #require(try MessageRepository.insert(db, conversationId: conversation.id, sender: f.alice, content: "m\(n)", notifySlack: true))
+            sent.append(stored.message.id)
+        }
+        // Jobs of later messages made due earlier come first; jobs not due yet and jobs given up are not claimed.
+        let all = try db.transaction { try OutboxRepository.claimDue(db, kinds: [.push], limit: 10) }
+        #expect(all.map(\.message.id) == sent)
+        try OutboxRepository.retry(db, id: all[0].id, in: 3600, error: "later")
+        try OutboxRepository.fail(db, id: all[1].id, error: "given up")
+        try db.query("UPDATE notification_outbox SET available_at = now() - interval '1 hour' WHERE id = $1", [all[5].id])
+
+        try db.transaction {
+            let first = try OutboxRepository.claimDue(db, kinds: [.push], limit: 2)
+            #expect(first.map(\.message.id) == [sent[5], sent[2]])
+            #expect(first.allSatisfy { $0.kind == .push && $0.subscription?.id == subscription.id && $0.conversationUser.id == f.alice.id })
+            #expect(first.first?.message.content == "m6")
+            // Another worker meanwhile gets the next due jobs, never the locked ones.
+            let second = try other.transaction { try OutboxRepository.claimDue(other, kinds: [.push], limit: 10) }
+            #expect(second.map(\.message.id) == [sent[3], sent[4]])
+            let slack = try other.transaction { try OutboxRepository.claimDue(other, kinds: [.slack], limit: 3) }
+            #expect(slack.map(\.message.id) == Array(sent.prefix(3)))
+            #expect(slack.allSatisfy { $0.kind == .slack && $0.subscription == nil })
+        }
+    }
 }
