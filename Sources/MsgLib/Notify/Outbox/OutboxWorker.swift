@@ -134,13 +134,15 @@ public final class OutboxWorker: Service, Sendable {
 }
 
 /// A latch one thread waits on and others set: a `signal` before the `wait` is not lost.
-final class WakeSignal: Sendable {
+///
+/// `pending` is only read and written with `condition` locked; hence `@unchecked`.
+final class WakeSignal: @unchecked Sendable {
     private let condition = NSCondition()
-    private let pending = Mutex(false)
+    private var pending = false
 
     func signal() {
         condition.lock()
-        pending.withLock { $0 = true }
+        pending = true
         condition.signal()
         condition.unlock()
     }
@@ -150,9 +152,9 @@ final class WakeSignal: Sendable {
         condition.lock()
         defer { condition.unlock() }
         let deadline = Date(timeIntervalSinceNow: max(0, seconds))
-        while !pending.withLock({ $0 }) {
+        while !pending {
             if !condition.wait(until: deadline) { break }
         }
-        pending.withLock { $0 = false }
+        pending = false
     }
 }

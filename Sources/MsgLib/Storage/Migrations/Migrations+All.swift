@@ -15,6 +15,7 @@ extension Migration {
         searchVector,
         notificationOutbox,
         conversationActivityIndex,
+        outboxClaimOrder,
     ]
 
     /// `uuid_generate_v7()` (RFC 9562 layout) when the server has none.

@@ -26,4 +26,14 @@ extension Migration {
             CREATE INDEX idx_notification_outbox_due ON notification_outbox(available_at) WHERE failed_at IS NULL;
             CREATE INDEX idx_notification_outbox_message ON notification_outbox(message_id);
             """)
+
+    /// The outbox's due index in the order workers claim jobs (oldest due first, then by id), so a claim reads the
+    /// first 32 entries instead of sorting every due job. The outbox holds only jobs not yet delivered, so building
+    /// it in the migration's transaction blocks new jobs for a moment only.
+    static let outboxClaimOrder = Migration(
+        id: 15, name: "idx_notification_outbox_due (available_at, id)",
+        sql: """
+            DROP INDEX idx_notification_outbox_due;
+            CREATE INDEX idx_notification_outbox_due ON notification_outbox(available_at, id) WHERE failed_at IS NULL;
+            """)
 }
