@@ -162,6 +162,21 @@ import Testing
         #expect(try PushSubscriptionRepository.listForAdmins(db).isEmpty)
     }
 
+    @Test func insertWithoutAConversationIdGoesToTheSendersOwnConversation() throws {
+        let db = try TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        #expect(try MessageRepository.insert(db, conversationId: nil, sender: f.alice, content: "before") == nil)
+        let alices = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try ConversationRepository.insert(db, userId: f.bob.id)
+        let stored = try #require(try MessageRepository.insert(db, conversationId: nil, sender: f.alice, content: "mine"))
+        #expect(stored.message.conversationId == alices.id && stored.conversationUserId == f.alice.id)
+        // An admin has no conversation of their own; a user may not write into someone else's.
+        #expect(try MessageRepository.insert(db, conversationId: nil, sender: f.admin, content: "x") == nil)
+        #expect(try MessageRepository.insert(db, conversationId: alices.id, sender: f.bob, content: "x") == nil)
+        #expect(try MessageRepository.insert(db, conversationId: alices.id, sender: f.admin, content: "reply")?.conversationUserId == f.alice.id)
+        #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 2)
+    }
+
     @Test func outboxClaimsTheOldestDueJobsOfItsKindsAndSkipsLockedOnes() throws {
         let database = try TestDatabase.create()
         let db = try database.connect()

@@ -25,12 +25,16 @@ extension MessagingService {
         let rules = self.rules
         let notifySlack = notifications.slackWebhookURL != nil
         let created: DeliverableMessage
-        if let conversationId, viewer.isAdmin || rules.windows.isEmpty {
+        if viewer.isAdmin || rules.windows.isEmpty,
+            let inserted = try await pool.withConnection({ db in
+                try Self.insertIfAllowed(db, conversationId: conversationId, sender: viewer, content: content, notifySlack: notifySlack)
+            })
+        {
             // Nothing to count first: one statement, committed on its own.
-            created = try await pool.withConnection { db in
-                try Self.insertMessage(db, conversationId: conversationId, sender: viewer, content: content, notifySlack: notifySlack)
-            }
+            created = inserted
         } else {
+            // Counting the sender's recent messages first, or telling why the statement above inserted nothing (the
+            // conversation is missing or not theirs), or creating the user's conversation with its first message.
             created = try await pool.withTransaction { db in
                 let conversation: Conversation
                 if let conversationId {
@@ -54,15 +58,24 @@ extension MessagingService {
     static func insertMessage(
         _ db: PostgresConnection, conversationId: UUID, sender: User, content: String, notifySlack: Bool
     ) throws -> DeliverableMessage {
-        let inserted: DeliverableMessage?
+        if let inserted = try insertIfAllowed(db, conversationId: conversationId, sender: sender, content: content, notifySlack: notifySlack) {
+            return inserted
+        }
+        guard try ConversationRepository.find(db, id: conversationId) != nil else { throw ServiceError.conversationNotFound }
+        throw ServiceError.sendForbidden
+    }
+
+    /// Inserts a message into `conversationId`, or without one into the sender's own conversation, in one statement;
+    /// nil when that conversation is missing or the sender may not write there.
+    /// - Throws: `.invalid` for content.
+    static func insertIfAllowed(
+        _ db: PostgresConnection, conversationId: UUID?, sender: User, content: String, notifySlack: Bool
+    ) throws -> DeliverableMessage? {
         do {
-            inserted = try MessageRepository.insert(db, conversationId: conversationId, sender: sender, content: content, notifySlack: notifySlack)
+            return try MessageRepository.insert(db, conversationId: conversationId, sender: sender, content: content, notifySlack: notifySlack)
         } catch let error as DatabaseError where error.constraint == "messages_content_length" {
             throw ServiceError.invalidContent
         }
-        if let inserted { return inserted }
-        guard try ConversationRepository.find(db, id: conversationId) != nil else { throw ServiceError.conversationNotFound }
-        throw ServiceError.sendForbidden
     }
 
     /// Marks one message read by its recipient; a message already read keeps its first `read_at`.

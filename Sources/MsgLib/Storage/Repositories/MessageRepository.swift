@@ -49,27 +49,37 @@ public enum MessageRepository {
     }
 
     /// Inserts a message into `conversationId` if `sender` may write there (the conversation's user, or an admin),
-    /// with its notification jobs, in one statement. The conversation row is locked before the id is generated, so
-    /// within a conversation ids follow commit order. Returns nil when the conversation is missing or not the sender's.
+    /// or, without a conversation id, into the sender's own conversation, with its notification jobs, in one
+    /// statement. The conversation row is locked before the id is generated, so within a conversation ids follow
+    /// commit order. Returns nil when the conversation is missing or not the sender's.
     ///
     /// Jobs: a push to each subscription of the recipients (the conversation's user for an admin's message, every
     /// admin for a user's), and a Slack notice for a user's message when `notifySlack`.
     public static func insert(
-        _ db: PostgresConnection, conversationId: UUID, sender: User, content: String, notifySlack: Bool = false
+        _ db: PostgresConnection, conversationId: UUID?, sender: User, content: String, notifySlack: Bool = false
     ) throws -> DeliverableMessage? {
-        try db.query(
+        // $1 sender, $2 content, $3 whether the sender is an admin, $4 notify Slack, $5 the conversation named.
+        var parameters: [(any PostgresBindable)?] = [sender.id, content, sender.isAdmin, notifySlack]
+        let conversation: String
+        if let conversationId {
+            conversation = "SELECT id, user_id FROM conversations WHERE id = $5 AND ($3 OR user_id = $1) FOR UPDATE"
+            parameters.append(conversationId)
+        } else {
+            conversation = "SELECT id, user_id FROM conversations WHERE user_id = $1 FOR UPDATE"
+        }
+        return try db.query(
             """
-            WITH c AS (SELECT id, user_id FROM conversations WHERE id = $1 AND ($4 OR user_id = $2) FOR UPDATE),
-            m AS (INSERT INTO messages (conversation_id, sender_id, content) SELECT c.id, $2, $3 FROM c RETURNING \(columns)),
+            WITH c AS (\(conversation)),
+            m AS (INSERT INTO messages (conversation_id, sender_id, content) SELECT c.id, $1, $2 FROM c RETURNING \(columns)),
             jobs AS (
                 INSERT INTO notification_outbox (kind, message_id, subscription_id)
                 SELECT 'push', m.id, p.id FROM m, c, push_subscriptions p
-                WHERE CASE WHEN $4 THEN p.user_id = c.user_id ELSE p.user_id IN (SELECT id FROM users WHERE is_admin) END
+                WHERE CASE WHEN $3 THEN p.user_id = c.user_id ELSE p.user_id IN (SELECT id FROM users WHERE is_admin) END
                 UNION ALL
-                SELECT 'slack', m.id, NULL FROM m WHERE $5 AND NOT $4
+                SELECT 'slack', m.id, NULL FROM m WHERE $4 AND NOT $3
             )
             SELECT m.*, c.user_id AS conversation_user_id FROM m, c
-            """, [conversationId, sender.id, content, sender.isAdmin, notifySlack]
+            """, parameters
         ).first.map { DeliverableMessage(message: try Message(row: $0), sender: sender, conversationUserId: try $0.decode("conversation_user_id")) }
     }
 
