@@ -200,9 +200,13 @@ import Testing
             let metrics = try await relay.request("GET", "/metrics")
             return metrics.text.contains("msgrelay_websocket_connections 1.0")
         }
+        // Were the slow reader holding the others up, the fast client would wait seconds at a time, until the slow
+        // one is cut off. The bounds leave room for the rest of the suite running on the same two cores.
         latencies.sort()
+        let p50 = latencies[latencies.count / 2]
         let p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
-        #expect(p99 < 0.5, "the fast client's delivery p99 was \(p99) s")
+        #expect(p50 < 0.1, "the fast client's delivery p50 was \(p50) s")
+        #expect(p99 < 1.5, "the fast client's delivery p99 was \(p99) s")
         // The fast client still works.
         try fast.send(["type": "ping"])
         _ = try await fast.next(type: "pong")

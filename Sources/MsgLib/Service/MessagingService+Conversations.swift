@@ -29,7 +29,8 @@ extension MessagingService {
         if let initialMessage { try Self.validateContent(initialMessage) }
         let rules = self.rules
         let notifySlack = notifications.slackWebhookURL != nil
-        let result: (Conversation, DeliverableMessage?) = try await pool.withTransaction { db in
+        let localDelivery = self.localDelivery
+        let result: (Conversation, DeliverableMessage?) = try await pool.withCommittedTransaction(then: { if let message = $0.1 { localDelivery?(message) } }) { db in
             let conversation: Conversation
             do {
                 conversation = try ConversationRepository.insert(db, userId: viewer.id)
@@ -41,7 +42,6 @@ extension MessagingService {
             let message = try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: initialMessage, notifySlack: notifySlack)
             return (try ConversationRepository.find(db, id: conversation.id) ?? conversation, message)
         }
-        if let message = result.1 { localDelivery?(message) }
         return (result.0, result.1?.message)
     }
 

@@ -24,10 +24,14 @@ extension MessagingService {
         }
         let rules = self.rules
         let notifySlack = notifications.slackWebhookURL != nil
+        // Committed messages are handed to local delivery on the database thread, as soon as they are committed.
+        let localDelivery = self.localDelivery
         let created: DeliverableMessage
         if viewer.isAdmin || rules.windows.isEmpty,
             let inserted = try await pool.withConnection({ db in
-                try Self.insertIfAllowed(db, conversationId: conversationId, sender: viewer, content: content, notifySlack: notifySlack)
+                let inserted = try Self.insertIfAllowed(db, conversationId: conversationId, sender: viewer, content: content, notifySlack: notifySlack)
+                if let inserted { localDelivery?(inserted) }
+                return inserted
             })
         {
             // Nothing to count first: one statement, committed on its own.
@@ -35,7 +39,7 @@ extension MessagingService {
         } else {
             // Counting the sender's recent messages first, or telling why the statement above inserted nothing (the
             // conversation is missing or not theirs), or creating the user's conversation with its first message.
-            created = try await pool.withTransaction { db in
+            created = try await pool.withCommittedTransaction(then: { localDelivery?($0) }) { db in
                 let conversation: Conversation
                 if let conversationId {
                     guard let found = try ConversationRepository.find(db, id: conversationId) else { throw ServiceError.conversationNotFound }
@@ -49,7 +53,6 @@ extension MessagingService {
                 return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content, notifySlack: notifySlack)
             }
         }
-        localDelivery?(created)
         return created.message
     }
 

@@ -62,6 +62,18 @@ public final class DatabasePool: Sendable {
         }
     }
 
+    /// Runs `body` in a transaction on a pooled connection, then `committed` with its result on the same thread
+    /// right after the commit, before the caller resumes.
+    public func withCommittedTransaction<T: Sendable>(
+        then committed: @escaping @Sendable (T) -> Void, _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        try await withConnection { connection in
+            let value = try connection.transaction { try body(connection) }
+            committed(value)
+            return value
+        }
+    }
+
     /// Current counts.
     public var statistics: Statistics {
         state.withLock { s in
