@@ -307,14 +307,18 @@ import Testing
         for ending in ["backend terminated", "SIGTERM", "SIGKILL"] {
             try "previous export\n".write(to: existing, atomically: true, encoding: .utf8)
             let child = try ChildProcess(Self.msgctlPath, ["export", "--output", existing.path], environment: ["DATABASE_URL": database.conninfo])
-            // Wait until rows are in the temporary file, then stop msgctl there.
+            // Run msgctl in slices of a few milliseconds, stopped between them, until rows are in its temporary file:
+            // stopped while the file is looked at, it cannot finish the export between the look and the stop (a whole
+            // export of these rows takes well under a second).
             try await waitFor("a temporary file with data", timeout: 60) {
                 guard child.isRunning else { throw TestFailure("msgctl ended first: \(child.stderr)") }
+                child.signal(SIGCONT)
+                try await Task.sleep(for: .milliseconds(3))
+                child.signal(SIGSTOP)
                 return try Self.temporaryFiles(folder).contains { name in
                     ((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)[.size] as? Int) ?? 0) > 0
                 }
             }
-            child.signal(SIGSTOP)
             switch ending {
             case "backend terminated":
                 let killer = try database.connect()
