@@ -25,7 +25,9 @@ import Testing
     /// The objects of a JSON Lines text.
     static func jsonLines(_ text: String) throws -> [[String: Any]] {
         try text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map { line in
-            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { throw TestFailure("not an object: \(line)") }
+            guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                throw TestFailure("not an object: \(line)")
+            }
             return object
         }
     }
@@ -68,7 +70,8 @@ import Testing
         let objects = try Self.jsonLines(try Self.read(folder.appendingPathComponent("all.jsonl")))
         #expect(objects.map { $0["id"] as? String } == stored.map { $0.id.lowercasedString })
         for (object, message) in zip(objects, stored) {
-            #expect(Set(object.keys) == ["id", "conversation_id", "sender_id", "sender", "content", "created_at", "read_at", "edited_at", "deleted_at"])
+            #expect(
+                Set(object.keys) == ["id", "conversation_id", "sender_id", "sender", "content", "created_at", "read_at", "edited_at", "deleted_at"])
             #expect(object["conversation_id"] as? String == message.conversationId.lowercasedString)
             #expect(object["sender_id"] as? String == message.senderId.lowercasedString)
             #expect(object["content"] as? String == message.content)
@@ -113,7 +116,8 @@ import Testing
         let mails = try ExportParsing.mbox(mboxText)
         #expect(mails.count == 5)
         #expect(mails.map { $0.header("Message-ID") } == stored.map { "<\($0.id.lowercasedString)@msgrelay.invalid>" })
-        let fromLine = try NSRegularExpression(pattern: #"^From \S+@msgrelay\.invalid (Sun|Mon|Tue|Wed|Thu|Fri|Sat) [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}$"#)
+        let fromLine = try NSRegularExpression(
+            pattern: #"^From \S+@msgrelay\.invalid (Sun|Mon|Tue|Wed|Thu|Fri|Sat) [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \d{4}$"#)
         let date = try NSRegularExpression(pattern: #"^(Sun|Mon|Tue|Wed|Thu|Fri|Sat), \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d \+0000$"#)
         for (mail, message) in zip(mails, stored) {
             #expect(fromLine.firstMatch(in: mail.fromLine, range: NSRange(mail.fromLine.startIndex..., in: mail.fromLine)) != nil, "\(mail.fromLine)")
@@ -322,7 +326,8 @@ import Testing
             switch ending {
             case "backend terminated":
                 let killer = try database.connect()
-                try killer.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'msgctl'", [database.name])
+                try killer.query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND application_name = 'msgctl'", [database.name])
                 killer.close()
                 child.signal(SIGCONT)
                 let status = try child.waitUntilExit(timeout: 60)
@@ -443,7 +448,9 @@ extension ExportTests {
                             let conversation = conversations[Int.random(in: 0..<2)]
                             let sender = conversation.userId
                             ids.append(
-                                try MessageRepository.insert(connection, conversationId: conversation.id, senderId: sender, content: "w\(worker) n\(n)").id
+                                try MessageRepository.insert(
+                                    connection, conversationId: conversation.id, senderId: sender, content: "w\(worker) n\(n)"
+                                ).id
                                     .lowercasedString)
                             usleep(UInt32.random(in: 0...150_000))
                         }
@@ -581,7 +588,9 @@ extension ExportTests {
         // The database orders them the same way.
         #expect(try db.scalar("SELECT $1::uuid < $2::uuid", [ExportHorizon.idFloor(before), id], as: Bool.self))
         #expect(try db.scalar("SELECT $1::uuid < $2::uuid", [id, ExportHorizon.idFloor(after)], as: Bool.self))
-        #expect(ExportHorizon.idFloor(Timestamp(microsecondsSinceEpoch: 1_700_000_000_123_999)).lowercasedString == "018bcfe5-687b-0000-0000-000000000000")
+        #expect(
+            ExportHorizon.idFloor(Timestamp(microsecondsSinceEpoch: 1_700_000_000_123_999)).lowercasedString == "018bcfe5-687b-0000-0000-000000000000"
+        )
     }
 
     @Test func textWritersMatchTheModelTypes() {

@@ -36,7 +36,9 @@ import Testing
         let pool = database.pool(size: 1)
         let service = MessagingService(pool: pool)
         let direct = try await service.sendMessage(viewer: f.admin, conversationId: UUID(uuidString: conversation)!, content: "from msgctl")
-        #expect((try await alice.next { $0.type == "message" && $0.data["content"] as? String == "from msgctl" }).data["id"] as? String == direct.id.lowercasedString)
+        #expect(
+            (try await alice.next { $0.type == "message" && $0.data["content"] as? String == "from msgctl" }).data["id"] as? String
+                == direct.id.lowercasedString)
         _ = try await admin.next { $0.type == "message" && $0.data["content"] as? String == "from msgctl" }
         // Read receipts cross relays too.
         try alice.send(["type": "mark_read", "data": ["message_ids": [direct.id.lowercasedString]]])
@@ -69,7 +71,8 @@ import Testing
         // Missed while away: both directions.
         var missed: [Message] = []
         for i in 0..<4 {
-            missed.append(try await service.sendMessage(viewer: i % 2 == 0 ? f.admin : f.alice, conversationId: conversation.id, content: "missed \(i)"))
+            missed.append(
+                try await service.sendMessage(viewer: i % 2 == 0 ? f.admin : f.alice, conversationId: conversation.id, content: "missed \(i)"))
         }
         let resumed = try relay.socket(f.alice, query: "last_message_id=\(lastSeen)")
         _ = try await resumed.next(type: "connected")
@@ -93,7 +96,8 @@ import Testing
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
         var sent: [String] = []
         for i in 0..<60 {
-            sent.append(try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "unread \(i)").id.lowercasedString)
+            sent.append(
+                try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "unread \(i)").id.lowercasedString)
         }
         var env = Self.unlimited
         env["WS_SEND_QUEUE_FRAMES"] = "8"
@@ -122,7 +126,8 @@ import Testing
             var ids: [String] = []
             for i in 0..<60 {
                 let response = try await survivor.request(
-                    "POST", "/api/messages", token: survivor.token(f.alice), json: ["conversation_id": conversation.id.lowercasedString, "content": "n\(i)"])
+                    "POST", "/api/messages", token: survivor.token(f.alice),
+                    json: ["conversation_id": conversation.id.lowercasedString, "content": "n\(i)"])
                 if let id = response.object.string("id") { ids.append(id) }
                 try await Task.sleep(for: .milliseconds(10))
             }
@@ -154,7 +159,9 @@ import Testing
         _ = try await admin.next(type: "connected")
         let writer = PostgresConnection(conninfo: cluster.conninfo)
         var sent: [UUID] = []
-        for i in 0..<5 { sent.append(try MessageRepository.insert(writer, conversationId: conversation.id, senderId: f.alice.id, content: "before \(i)").id) }
+        for i in 0..<5 {
+            sent.append(try MessageRepository.insert(writer, conversationId: conversation.id, senderId: f.alice.id, content: "before \(i)").id)
+        }
         try await waitFor("messages before the restart") { Self.messageIds(admin).count == 5 }
 
         try cluster.restart()

@@ -111,7 +111,8 @@ import Testing
         let f = try Fixtures.make(db)
         let a = try ConversationRepository.insert(db, userId: f.alice.id)
         let b = try ConversationRepository.insert(db, userId: f.bob.id)
-        let m1 = try MessageRepository.insert(db, conversationId: a.id, senderId: f.alice.id, content: "My invoice <script>alert(1)</script> is wrong")
+        let m1 = try MessageRepository.insert(
+            db, conversationId: a.id, senderId: f.alice.id, content: "My invoice <script>alert(1)</script> is wrong")
         let m2 = try MessageRepository.insert(db, conversationId: b.id, senderId: f.bob.id, content: "invoice invoice invoice please")
         _ = try MessageRepository.insert(db, conversationId: b.id, senderId: f.bob.id, content: "nothing to see")
 
@@ -186,7 +187,8 @@ import Testing
         let subscription = try PushSubscriptionRepository.upsert(db, userId: f.admin.id, endpoint: "https://push.example/a", p256dh: "k", auth: "a")
         var sent: [UUID] = []
         for n in 1...6 {
-            let stored = try #require(try MessageRepository.insert(db, conversationId: conversation.id, sender: f.alice, content: "m\(n)", notifySlack: true))
+            let stored = try #require(
+                try MessageRepository.insert(db, conversationId: conversation.id, sender: f.alice, content: "m\(n)", notifySlack: true))
             sent.append(stored.message.id)
         }
         // Jobs of later messages made due earlier come first; jobs not due yet and jobs given up are not claimed.

@@ -30,7 +30,8 @@ extension MessagingService {
         let rules = self.rules
         let notifySlack = notifications.slackWebhookURL != nil
         let localDelivery = self.localDelivery
-        let result: (Conversation, DeliverableMessage?) = try await pool.withCommittedTransaction(then: { if let message = $0.1 { localDelivery?(message) } }) { db in
+        let deliver: @Sendable ((Conversation, DeliverableMessage?)) -> Void = { if let message = $0.1 { localDelivery?(message) } }
+        let result = try await pool.withCommittedTransaction(then: deliver) { db -> (Conversation, DeliverableMessage?) in
             let conversation: Conversation
             do {
                 conversation = try ConversationRepository.insert(db, userId: viewer.id)
@@ -39,7 +40,8 @@ extension MessagingService {
             }
             guard let initialMessage else { return (conversation, nil) }
             try RateLimiter.check(db, sender: viewer.id, rules: rules)
-            let message = try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: initialMessage, notifySlack: notifySlack)
+            let message = try Self.insertMessage(
+                db, conversationId: conversation.id, sender: viewer, content: initialMessage, notifySlack: notifySlack)
             return (try ConversationRepository.find(db, id: conversation.id) ?? conversation, message)
         }
         return (result.0, result.1?.message)

@@ -29,7 +29,8 @@ extension MessagingService {
         let created: DeliverableMessage
         if viewer.isAdmin || rules.windows.isEmpty,
             let inserted = try await pool.withConnection({ db in
-                let inserted = try Self.insertIfAllowed(db, conversationId: conversationId, sender: viewer, content: content, notifySlack: notifySlack)
+                let inserted = try Self.insertIfAllowed(
+                    db, conversationId: conversationId, sender: viewer, content: content, notifySlack: notifySlack)
                 if let inserted { localDelivery?(inserted) }
                 return inserted
             })

@@ -85,7 +85,10 @@ public final class DatabasePool: Sendable {
     public func shutdown() async {
         let (idle, waiters) = state.withLock { s in
             s.closed = true
-            defer { s.idle = []; s.waiters = [] }
+            defer {
+                s.idle = []
+                s.waiters = []
+            }
             return (s.idle, s.waiters)
         }
         for waiter in waiters { waiter.resume(throwing: DatabaseError(.unavailable, message: "the connection pool is shut down")) }

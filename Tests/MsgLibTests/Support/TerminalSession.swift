@@ -35,7 +35,9 @@ final class TerminalSession: Sendable {
     @discardableResult
     func waitFor(_ expected: String, after line: Int = 0, timeout: TimeInterval = 20) async throws -> Int {
         var found: Int?
-        try await MsgLibTests.waitFor("\"\(expected)\" on the terminal; it shows:\n\(text.suffix(1500))\nraw: \(raw.suffix(600).debugDescription)", timeout: timeout) {
+        try await MsgLibTests.waitFor(
+            "\"\(expected)\" on the terminal; it shows:\n\(text.suffix(1500))\nraw: \(raw.suffix(600).debugDescription)", timeout: timeout
+        ) {
             let lines = self.text.split(separator: "\n", omittingEmptySubsequences: false)
             guard line < lines.count, let index = lines[line...].firstIndex(where: { $0.contains(expected) }) else { return false }
             found = index

@@ -65,7 +65,9 @@ public final class OutboxWorker: Service, Sendable {
         while !stopping.load(ordering: .relaxed) {
             do {
                 let db: PostgresConnection
-                if let connection { db = connection } else {
+                if let connection {
+                    db = connection
+                } else {
                     db = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-outbox")
                     try db.connect()
                     connection = db
@@ -119,7 +121,9 @@ public final class OutboxWorker: Service, Sendable {
                         try OutboxRepository.retry(db, id: job.id, in: delay, error: reason)
                         logger.info(
                             "notification will be retried",
-                            metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "in_seconds": "\(Int(delay.rounded(.up)))", "reason": "\(reason)"])
+                            metadata: [
+                                "job": "\(job.id)", "kind": "\(job.kind.rawValue)", "in_seconds": "\(Int(delay.rounded(.up)))", "reason": "\(reason)",
+                            ])
                     }
                 case .failed(let reason):
                     try OutboxRepository.fail(db, id: job.id, error: reason)
