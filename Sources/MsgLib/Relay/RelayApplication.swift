@@ -40,10 +40,11 @@ public struct Relay: Sendable {
     /// Runs until SIGTERM or SIGINT. `onServerRunning` is called once the server listens.
     public func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
         let hub = self.hub
-        let outbox = OutboxWorker(
-            conninfo: configuration.database.conninfo, notifier: Notifier(configuration: configuration.notifications), logger: logger)
+        let notifier = Notifier(configuration: configuration.notifications)
+        let outbox = OutboxWorker(conninfo: configuration.database.conninfo, notifier: notifier, logger: logger)
         let service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
+            notifier: notifier,
             localDelivery: {
                 hub.deliverLocal($0)
                 outbox.wake()

@@ -25,16 +25,18 @@ public struct MessagingService: Sendable {
     ///   - localDelivery: called with each message this process creates, once committed.
     ///   - notifications: push and Slack settings (a Slack notice is queued with a user's message only when a
     ///     webhook is configured).
+    ///   - notifier: what sends test notifications; by default one made from `notifications`. A relay passes the
+    ///     one its outbox worker uses, so that both share HTTP connections.
     public init(
         pool: DatabasePool, rules: MessagingRules = MessagingRules(), jwtSecret: String? = nil,
-        notifications: NotificationConfiguration = NotificationConfiguration(),
+        notifications: NotificationConfiguration = NotificationConfiguration(), notifier: Notifier? = nil,
         localDelivery: (@Sendable (DeliverableMessage) -> Void)? = nil
     ) {
         self.pool = pool
         self.rules = rules
         self.tokens = jwtSecret.map(JWTSigner.init(secret:))
         self.notifications = notifications
-        self.notifier = Notifier(configuration: notifications)
+        self.notifier = notifier ?? Notifier(configuration: notifications)
         self.localDelivery = localDelivery
     }
 
