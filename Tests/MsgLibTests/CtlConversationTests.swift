@@ -16,7 +16,7 @@ import Testing
         let env: [String: String?] = ["DATABASE_URL": database.conninfo]
 
         let reply = try await ProcessRunner.runDetached(
-            TestEnvironment.binDirectory.appendingPathComponent("msgctl").path, ["reply", "alice", "Yes, it left today."], environment: env)
+            TestEnvironment.binary("msgctl"), ["reply", "alice", "Yes, it left today."], environment: env)
         #expect(reply.status == 0, "\(reply.stderr)")
         let id = reply.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let delivered = try await socket.next(type: "message")

@@ -4,7 +4,7 @@ import Testing
 
 /// msgctl's output forms (tables, CSV, JSON, colour) and `msgctl stats`, as processes against a real database.
 @Suite struct CtlOutputTests {
-    let msgctl = TestEnvironment.binDirectory.appendingPathComponent("msgctl").path
+    let msgctl = TestEnvironment.binary("msgctl")
 
     func run(_ arguments: [String], _ environment: [String: String?]) async throws -> ProcessResult {
         try await ProcessRunner.runDetached(msgctl, arguments, environment: environment)

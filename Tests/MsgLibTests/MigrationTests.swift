@@ -77,7 +77,7 @@ import Testing
 
     @Test func twoConcurrentMigrateProcessesBothSucceed() throws {
         let database = try TestDatabase.create(migrated: false)
-        let msgctl = TestEnvironment.binDirectory.appendingPathComponent("msgctl").path
+        let msgctl = TestEnvironment.binary("msgctl")
         let children = try [0, 1].map { _ in try ChildProcess(msgctl, ["db", "migrate", "--database-url", database.conninfo]) }
         let results = try children.map { (try $0.waitUntilExit(timeout: 60), $0.stderr) }
         for (status, stderr) in results {

@@ -168,7 +168,7 @@ import Testing
         try await waitFor("the relay to die") { !first.process.isRunning }
         // While no relay runs, the admin replies from the command line: queued too.
         let reply = try await ProcessRunner.runDetached(
-            TestEnvironment.binDirectory.appendingPathComponent("msgctl").path, ["reply", "alice", "Seen them all"],
+            TestEnvironment.binary("msgctl"), ["reply", "alice", "Seen them all"],
             environment: ["DATABASE_URL": database.conninfo])
         #expect(reply.status == 0, "\(reply.stderr)")
         let replyId = reply.stdout.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -4,7 +4,7 @@ import Testing
 
 /// `/api/push/...` and the msgctl commands for keys and tests.
 @Suite struct PushEndpointTests {
-    let msgctl = TestEnvironment.binDirectory.appendingPathComponent("msgctl").path
+    let msgctl = TestEnvironment.binary("msgctl")
 
     @Test func subscribeChecksEndpointAndKeysThenUpserts() async throws {
         let database = try TestDatabase.create()

@@ -4,7 +4,7 @@ import Testing
 
 /// The REPL driven through a pseudo-terminal, against a real relay and database.
 @Suite struct ReplTests {
-    let msgctl = TestEnvironment.binDirectory.appendingPathComponent("msgctl").path
+    let msgctl = TestEnvironment.binary("msgctl")
 
     /// A REPL signed in through JWT_SECRET, with its history under `home`.
     func repl(_ relay: TestRelay, home: String, extra: String = "") throws -> TerminalSession {

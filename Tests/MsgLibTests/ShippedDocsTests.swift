@@ -109,7 +109,7 @@ import Testing
     static func output(of program: String, _ arguments: [String]) throws -> Data {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("shipped-docs-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
-        let binary = TestEnvironment.binDirectory.appendingPathComponent(program).path
+        let binary = TestEnvironment.binary(program)
         let result = try ProcessRunner.run("/bin/sh", ["-c", #"f=$1; shift; exec "$@" > "$f""#, "sh", file.path, binary] + arguments)
         guard result.status == 0 else { throw TestFailure("\(program) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)") }
         return try Data(contentsOf: file)

@@ -33,7 +33,7 @@ enum ProcessRunner {
     static func ours(
         _ name: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, timeout: TimeInterval = 60
     ) throws -> ProcessResult {
-        try run(TestEnvironment.binDirectory.appendingPathComponent(name).path, arguments, environment: environment, input: input, timeout: timeout)
+        try run(TestEnvironment.binary(name), arguments, environment: environment, input: input, timeout: timeout)
     }
 }
 

@@ -7,7 +7,7 @@ final class RunningProcess: Sendable {
     /// Starts `name` from our build folder with `arguments` and extra `environment` (nil removes a variable).
     init(_ name: String, _ arguments: [String], environment: [String: String?] = [:]) throws {
         child = try ChildProcess(
-            TestEnvironment.binDirectory.appendingPathComponent(name).path, arguments, environment: environment, mergeOutput: true)
+            TestEnvironment.binary(name), arguments, environment: environment, mergeOutput: true)
     }
 
     /// Everything printed so far.

@@ -20,6 +20,11 @@ enum TestEnvironment {
         return packageRoot.appendingPathComponent(".build/debug")
     }
 
+    /// The path of one of our built programs (msgctl, msgrelay).
+    static func binary(_ name: String) -> String {
+        binDirectory.appendingPathComponent(name).path
+    }
+
     static var packageRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
