@@ -7,32 +7,14 @@
 #
 #   bench/export.sh      MESSAGES=1000000 CONVERSATIONS=1000 ROUNDS=3 SHARED_BUFFERS=1GB
 #                        SWIFT_SCRATCH=.build-x builds in that scratch folder instead of .build.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/install-deps.sh
 messages=${MESSAGES:-1000000}
 conversations=${CONVERSATIONS:-1000}
 rounds=${ROUNDS:-3}
-scratch=()
-[ -n "${SWIFT_SCRATCH:-}" ] && scratch=(--scratch-path "$SWIFT_SCRATCH")
-swift build -c release "${scratch[@]}" --product msgctl >/dev/null
-swift build -c release "${scratch[@]}" --product msgbench >/dev/null
-bin=$(swift build -c release "${scratch[@]}" --show-bin-path)
-pgbin=/usr/lib/postgresql/15/bin
+bench_products=(msgctl msgbench)
+source "$(dirname "$0")/lib.sh"
 
-work=$(mktemp -d /tmp/msgbench-export.XXXXXX)
-chmod 755 "$work"
-cleanup() {
-    scripts/pg-cluster.sh stop "$work/pg" || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
-
-DATABASE_URL=$(scripts/pg-cluster.sh start "$work/pg")
 # The 1,000,000 messages with their indexes (about 650 MB) fit in 1 GB of shared buffers: both sides read from memory.
-"$pgbin/psql" -X -q -d "$DATABASE_URL" -c "ALTER SYSTEM SET shared_buffers = '${SHARED_BUFFERS:-1GB}'"
-scripts/pg-cluster.sh restart "$work/pg" >/dev/null
-export DATABASE_URL
+start_cluster "${SHARED_BUFFERS:-1GB}"
 echo "machine: $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), $(free -g | awk '/Mem:/ {print $2}') GiB;" \
     "PostgreSQL $("$pgbin/postgres" --version | awk '{print $3}'), shared_buffers ${SHARED_BUFFERS:-1GB}; $(swift --version 2>&1 | head -1)"
 echo "load: $messages messages in $conversations conversations (msgbench search load: COPY, seed 42)"

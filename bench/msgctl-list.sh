@@ -3,18 +3,11 @@
 # running the same two statements (count and first page) as the reference, in the same run.
 #
 #   bench/msgctl-list.sh        CONVERSATIONS=10000 RUNS=30 by default
-set -euo pipefail
-cd "$(dirname "$0")/.."
 conversations=${CONVERSATIONS:-10000}
 runs=${RUNS:-30}
-scripts/install-deps.sh
-swift build -c release --product msgctl >/dev/null
-bin=$(swift build -c release --show-bin-path)
-work=$(mktemp -d /tmp/msgctl-list.XXXXXX)
-chmod 755 "$work"
-trap 'scripts/pg-cluster.sh stop "$work/pg" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-DATABASE_URL=$(scripts/pg-cluster.sh start "$work/pg")
-export DATABASE_URL
+bench_products=(msgctl)
+source "$(dirname "$0")/lib.sh"
+start_cluster
 psql=/usr/bin/psql
 "$bin/msgctl" db migrate >/dev/null
 "$bin/msgctl" user add --username admin --display-name Admin --admin >/dev/null

@@ -6,6 +6,7 @@
 concurrency=${CONCURRENCY:-16}
 duration=${DURATION:-20}
 source "$(dirname "$0")/lib.sh"
+start_message_bench
 
 echo "machine: $(nproc) cores; concurrency $concurrency; $duration s per run; ${USERS:-200} users"
 reference=$(pgbench_run "$concurrency")

@@ -11,9 +11,6 @@
 #                      (a paced run for latency; LATENCY_RATE=0 skips it) ITERATIONS=3000 OPENSSL_SECONDS=3 USERS=200
 #                      POOL_SIZE=16 (the relay's database pool)
 #                      SWIFT_SCRATCH=.build-x builds in that scratch folder instead of .build.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-scripts/install-deps.sh
 runs=${RUNS:-1:5000 10:1000}
 senders=${SENDERS:-8}
 duration=${DURATION:-20}
@@ -21,21 +18,7 @@ latency_rate=${LATENCY_RATE:-100}
 latency_seconds=${LATENCY_SECONDS:-10}
 iterations=${ITERATIONS:-3000}
 openssl_seconds=${OPENSSL_SECONDS:-3}
-scratch=()
-[ -n "${SWIFT_SCRATCH:-}" ] && scratch=(--scratch-path "$SWIFT_SCRATCH")
-swift build -c release "${scratch[@]}" >/dev/null
-bin=$(swift build -c release "${scratch[@]}" --show-bin-path)
-ulimit -n "$(ulimit -Hn)"
-
-work=$(mktemp -d /tmp/msgbench-push.XXXXXX)
-chmod 755 "$work"
-relay_pid=""
-cleanup() {
-    [ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null && wait "$relay_pid" 2>/dev/null || true
-    scripts/pg-cluster.sh stop "$work/pg" || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/lib.sh"
 
 # line NAME JSON: the object with "run": NAME first.
 line() { echo "{\"run\":\"$1\",${2#\{}"; }
@@ -79,21 +62,15 @@ print(json.dumps({"run": "ratios",
 PY
 
 # End to end: a private cluster, bench users, VAPID keys, a relay that may send to http://127.0.0.1.
-DATABASE_URL=$(scripts/pg-cluster.sh start "$work/pg")
-export DATABASE_URL JWT_SECRET=bench-secret
+start_cluster
+export JWT_SECRET=bench-secret
 "$bin/msgctl" db migrate >/dev/null
 "$bin/msgbench" setup --users "${USERS:-200}" >/dev/null
 eval "$("$bin/msgctl" vapid generate)"
-postgres_pid=$(head -1 "$work/pg/data/postmaster.pid")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-VAPID_PUBLIC_KEY=$VAPID_PUBLIC_KEY VAPID_PRIVATE_KEY=$VAPID_PRIVATE_KEY VAPID_SUBJECT=mailto:bench@example.com \
-    PUSH_ALLOW_INSECURE_ENDPOINTS=1 MESSAGE_RATE_LIMIT_PER_MINUTE=0 MESSAGE_RATE_LIMIT_PER_HOUR=0 MESSAGE_RATE_LIMIT_PER_DAY=0 \
-    LOG_LEVEL=warning DATABASE_POOL_SIZE=${POOL_SIZE:-16} "$bin/msgrelay" --port "$port" &
-relay_pid=$!
-for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || { echo "msgrelay did not start" >&2; exit 1; }
+start_relay VAPID_PUBLIC_KEY="$VAPID_PUBLIC_KEY" VAPID_PRIVATE_KEY="$VAPID_PRIVATE_KEY" VAPID_SUBJECT=mailto:bench@example.com \
+    PUSH_ALLOW_INSECURE_ENDPOINTS=1 MESSAGE_RATE_LIMIT_PER_MINUTE=0 MESSAGE_RATE_LIMIT_PER_HOUR=0 MESSAGE_RATE_LIMIT_PER_DAY=0
 
-e2e=("$bin/msgbench" push-e2e --senders "$senders" --relay-pid "$relay_pid" --postgres-pid "$postgres_pid" --json)
+e2e=("$bin/msgbench" push-e2e --senders "$senders" --relay-pid "$relay_pid" --postgres-pid "$(postgres_pid)" --json)
 for run in $runs; do
     line "e2e_max_s${run%%:*}" "$("${e2e[@]}" --subscriptions "${run%%:*}" --messages "${run##*:}" --duration "$duration")"
 done

@@ -12,6 +12,7 @@ sockets=${SOCKETS:-10000}
 idle_seconds=${IDLE_SECONDS:-60}
 parts=" ${PARTS:-latency max idle} "
 source "$(dirname "$0")/lib.sh"
+start_message_bench
 
 echo "machine: $(nproc) cores; $senders senders; $duration s per run"
 if [[ $parts == *" latency "* ]]; then
