@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import MsgLib
+import RelayKit
 
 @main
 struct MsgrelayCommand: AsyncParsableCommand {

@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import MsgLib
+@testable import MsgctlKit
 
 /// `msgctl export` as a process against a real database: the four formats, filters, atomic output, and the
 /// incremental state with writers holding transactions open across runs.

@@ -1,5 +1,6 @@
 import Foundation
 import MsgLib
+@testable import RelayKit
 import Testing
 
 @Suite struct RelayOperationsTests {

@@ -1,9 +1,9 @@
 import Foundation
 
 /// The `Authorization: Bearer <token>` scheme (RFC 6750), shared by REST and WebSocket upgrades.
-enum BearerToken {
+package enum BearerToken {
     /// The token of an `Authorization` header value (scheme case-insensitive), if it is a bearer token.
-    static func parse(_ header: String?) -> String? {
+    package static func parse(_ header: String?) -> String? {
         guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }

@@ -36,7 +36,7 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
     static let conversationForbidden = ServiceError(.forbidden, "Not authorized to access this conversation")
     static let messageNotFound = ServiceError(.notFound, "Message not found")
     static let sendForbidden = ServiceError(.forbidden, "Not authorized to send message in this conversation")
-    static let adminRequired = ServiceError(.forbidden, "Admin access required")
+    package static let adminRequired = ServiceError(.forbidden, "Admin access required")
     static let invalidContent = ServiceError(.invalid, "Content must be between 1 and 10000 characters")
     static let pushNotConfigured = ServiceError(
         .unavailable, "Web Push is not configured on this server (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT)")

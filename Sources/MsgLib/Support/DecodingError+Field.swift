@@ -1,7 +1,7 @@
 extension DecodingError {
     /// What is wrong with which field, for a client ("data.content has the wrong type"); nil when the input as a
     /// whole is not JSON or not an object (the caller says that in its own words).
-    var fieldProblem: String? {
+    package var fieldProblem: String? {
         func path(_ codingPath: [any CodingKey], _ key: (any CodingKey)? = nil) -> String {
             (codingPath + (key.map { [$0] } ?? [])).map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
         }
@@ -20,7 +20,7 @@ extension DecodingError {
     }
 
     /// True when the error is about the input as a whole rather than one field.
-    var isTopLevel: Bool {
+    package var isTopLevel: Bool {
         switch self {
         case .typeMismatch(_, let context), .dataCorrupted(let context): context.codingPath.isEmpty
         default: false

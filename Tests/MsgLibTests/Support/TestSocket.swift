@@ -1,5 +1,6 @@
 import Foundation
 import MsgLib
+import RelayClient
 import Synchronization
 
 /// A WebSocket client for tests: MsgLib's ``RelaySocket`` with a reader thread that collects frames. It can

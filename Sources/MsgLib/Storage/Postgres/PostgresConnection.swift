@@ -266,7 +266,7 @@ private func withOptionalCStrings<R>(_ strings: [String?], _ body: ([UnsafePoint
 extension PostgresConnection {
     /// Rolls back a transaction left open (or failed) so the connection can be lent again;
     /// closes the connection when even that fails.
-    func abandonTransaction() {
+    package func abandonTransaction() {
         guard !isIdle else { return }
         do { try execute("ROLLBACK") } catch { close() }
     }

@@ -1,0 +1,39 @@
+import MsgLib
+
+/// RFC 4180 CSV: a header row, CRLF line ends, a field quoted (quotes doubled) only when it holds a comma, quote,
+/// CR or LF. Columns: `id, conversation_id, sender_id, sender_username, sender_display_name, sender_is_admin,
+/// content, created_at, read_at, edited_at, deleted_at`; booleans `true`/`false`, NULL an empty field, times
+/// RFC 3339 UTC. Message text is written as it is (a spreadsheet may treat a leading `=` as a formula).
+struct CSVFormatter: ExportFormatter {
+    static let header: StaticString =
+        "id,conversation_id,sender_id,sender_username,sender_display_name,sender_is_admin,content,created_at,read_at,edited_at,deleted_at\r\n"
+
+    mutating func begin(_ out: inout ExportOutput) {
+        out.append(Self.header)
+    }
+
+    mutating func write(_ row: ExportRow, _ bytes: UnsafeBufferPointer<UInt8>, _ out: inout ExportOutput) {
+        ExportText.appendUUID(row.id, to: &out.bytes)
+        out.append(0x2C)
+        ExportText.appendUUID(row.conversationId, to: &out.bytes)
+        out.append(0x2C)
+        ExportText.appendUUID(row.senderId, to: &out.bytes)
+        out.append(0x2C)
+        ExportText.appendCSVField(bytes, row.senderUsername, to: &out.bytes)
+        out.append(0x2C)
+        ExportText.appendCSVField(bytes, row.senderDisplayName, to: &out.bytes)
+        out.append(row.senderIsAdmin ? ",true," : ",false,")
+        ExportText.appendCSVField(bytes, row.content, to: &out.bytes)
+        out.append(0x2C)
+        ExportText.appendRFC3339(row.createdAt, to: &out.bytes)
+        optionalTime(row.readAt, &out)
+        optionalTime(row.editedAt, &out)
+        optionalTime(row.deletedAt, &out)
+        out.append("\r\n")
+    }
+
+    private func optionalTime(_ value: Int64?, _ out: inout ExportOutput) {
+        out.append(0x2C)
+        if let value { ExportText.appendRFC3339(value, to: &out.bytes) }
+    }
+}

@@ -1,0 +1,86 @@
+import MsgLib
+
+/// A Markdown (CommonMark) transcript, for people.
+///
+/// ```
+/// # Conversation with Alice (alice)
+///
+/// Conversation `0193…`, user `0193…`.
+///
+/// **Alice** (alice) · 2026-11-25 22:57:52 UTC
+///
+/// > Is my order shipped?
+///
+/// **Admin** (admin, admin) · 2026-11-25 22:59:01 UTC · edited 2026-11-25 23:01:12 UTC
+///
+/// > Yes, it left today.
+/// ```
+///
+/// One level-1 heading per conversation, its messages in order below it. Names are backslash-escaped; each message
+/// is a block quote (every line starts with `> `, so nothing in a message can start a heading or leave the quote),
+/// with `&`, `<` and `>` written as entities so that no HTML reaches a renderer. Times are UTC.
+struct MarkdownFormatter: ExportFormatter {
+    private var conversation: RawUUID?
+
+    mutating func write(_ row: ExportRow, _ bytes: UnsafeBufferPointer<UInt8>, _ out: inout ExportOutput) {
+        if conversation != row.conversationId {
+            if conversation != nil { out.append(0x0A) }
+            conversation = row.conversationId
+            out.append("# Conversation with ")
+            Self.appendInline(bytes, row.conversationDisplayName, &out)
+            out.append(" (")
+            Self.appendInline(bytes, row.conversationUsername, &out)
+            out.append(")\n\nConversation `")
+            ExportText.appendUUID(row.conversationId, to: &out.bytes)
+            out.append("`, user `")
+            ExportText.appendUUID(row.conversationUserId, to: &out.bytes)
+            out.append("`.\n")
+        }
+        out.append("\n**")
+        Self.appendInline(bytes, row.senderDisplayName, &out)
+        out.append("** (")
+        Self.appendInline(bytes, row.senderUsername, &out)
+        out.append(row.senderIsAdmin ? ", admin) · " : ") · ")
+        ExportText.appendReadableUTC(row.createdAt, to: &out.bytes)
+        if let editedAt = row.editedAt {
+            out.append(" · edited ")
+            ExportText.appendReadableUTC(editedAt, to: &out.bytes)
+        }
+        if let deletedAt = row.deletedAt {
+            out.append(" · deleted ")
+            ExportText.appendReadableUTC(deletedAt, to: &out.bytes)
+        }
+        out.append("\n\n")
+        ExportText.forEachLine(bytes, row.content) { line in
+            out.append(line.isEmpty ? ">" : "> ")
+            var start = line.lowerBound
+            for index in line {
+                let entity: StaticString
+                switch bytes[index] {
+                case 0x26: entity = "&amp;"
+                case 0x3C: entity = "&lt;"
+                case 0x3E: entity = "&gt;"
+                default: continue
+                }
+                out.append(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                out.append(entity)
+                start = index + 1
+            }
+            out.append(UnsafeBufferPointer(rebasing: bytes[start..<line.upperBound]))
+            out.append(0x0A)
+        }
+    }
+
+    /// Inline text (a name): ASCII punctuation backslash-escaped, line breaks and other control characters as spaces.
+    static func appendInline(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ out: inout ExportOutput) {
+        for index in range {
+            let byte = bytes[index]
+            if byte < 0x20 || byte == 0x7F {
+                out.append(0x20)
+            } else {
+                if byte < 0x7F && byte > 0x20 && !ExportText.isAlphanumeric(byte) { out.append(0x5C) }
+                out.append(byte)
+            }
+        }
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import MsgLib
+import RelayClient
+import Synchronization
+
+/// The REPL's WebSocket to the relay, on a thread of its own: connects as the admin, hands every frame to the
+/// REPL through ``events`` (and wakes its poll loop through ``wakeDescriptor``), pings every 30 s, and when
+/// the connection is lost reconnects after 1, 2, 4 ... 30 s, resuming after the last message it saw so that
+/// nothing is lost.
+final class LiveConnection: Sendable {
+    /// What the REPL hears from the relay.
+    enum Event: Sendable {
+        case connected
+        case disconnected(reason: String, retryIn: Int)
+        case frame(LiveFrame)
+    }
+
+    let host: String
+    let port: Int
+    let token: String
+    private let state = Mutex(State())
+    private let wakePipe: (read: Int32, write: Int32)
+
+    private struct State {
+        var events: [Event] = []
+        var socket: RelaySocket?
+        var lastMessageId: String?
+        var stopping = false
+    }
+
+    /// - Parameter relay: `http://host:port` (the relay's base URL).
+    init(relay: URL, token: String) throws {
+        guard let host = relay.host, ["http", "ws"].contains(relay.scheme ?? "") else {
+            throw UserFacingError("--relay must be an http:// URL such as http://127.0.0.1:8080, not \(relay.absoluteString)")
+        }
+        self.host = host
+        port = relay.port ?? 80
+        self.token = token
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else { throw UserFacingError("cannot create a pipe", exitStatus: .software) }
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        wakePipe = (fds[0], fds[1])
+    }
+
+    /// Readable when events are waiting: the REPL polls it beside the terminal.
+    var wakeDescriptor: Int32 { wakePipe.read }
+
+    /// Starts the connection thread.
+    func start() {
+        let thread = Thread { self.run() }
+        thread.name = "msgctl-live"
+        thread.start()
+    }
+
+    /// Takes the events received so far.
+    func takeEvents() -> [Event] {
+        var drain = [UInt8](repeating: 0, count: 256)
+        while read(wakePipe.read, &drain, drain.count) > 0 {}
+        return state.withLock { state in
+            defer { state.events = [] }
+            return state.events
+        }
+    }
+
+    /// Sends a frame if connected; false when offline.
+    @discardableResult
+    func send(_ object: [String: Any]) -> Bool {
+        guard let socket = state.withLock({ $0.socket }),
+            let data = try? JSONSerialization.data(withJSONObject: object)
+        else { return false }
+        do {
+            try socket.send(String(decoding: data, as: UTF8.self))
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// Remembers the newest message seen (also from the database), so a reconnect resumes after it.
+    func saw(messageId: String) {
+        state.withLock { state in
+            if state.lastMessageId.map({ messageId > $0 }) ?? true { state.lastMessageId = messageId }
+        }
+    }
+
+    /// Closes the connection and ends the thread.
+    func stop() {
+        let socket: RelaySocket? = state.withLock { state in
+            state.stopping = true
+            return state.socket
+        }
+        try? socket?.sendClose()
+        if let socket { shutdown(socket.fileDescriptor, Int32(SHUT_RDWR)) }
+    }
+
+    private func post(_ event: Event) {
+        state.withLock { $0.events.append(event) }
+        var byte: UInt8 = 1
+        _ = write(wakePipe.write, &byte, 1)
+    }
+
+    private var stopping: Bool { state.withLock { $0.stopping } }
+
+    private func run() {
+        var delay = 1
+        while !stopping {
+            var path = "/ws/messages?token=\(token)"
+            if let last = state.withLock({ $0.lastMessageId }) { path += "&last_message_id=\(last)" }
+            do {
+                let socket = try RelaySocket(host: host, port: port, path: path, timeout: 5)
+                state.withLock { $0.socket = socket }
+                delay = 1
+                post(.connected)
+                try receive(socket)
+            } catch {
+                state.withLock { $0.socket = nil }
+                if stopping { break }
+                post(.disconnected(reason: "\(error)", retryIn: delay))
+                let deadline = Date().addingTimeInterval(Double(delay))
+                while Date() < deadline, !stopping { usleep(100_000) }
+                delay = min(delay * 2, 30)
+            }
+        }
+    }
+
+    /// Reads frames until the connection ends, pinging every 30 s.
+    private func receive(_ socket: RelaySocket) throws {
+        var lastPing = Date()
+        while !stopping {
+            var descriptor = pollfd(fd: socket.fileDescriptor, events: Int16(POLLIN), revents: 0)
+            if !socket.hasBufferedFrame { _ = poll(&descriptor, 1, 1000) }
+            if Date().timeIntervalSince(lastPing) >= 30 {
+                try socket.send(#"{"type":"ping"}"#)
+                lastPing = Date()
+            }
+            guard socket.hasBufferedFrame || descriptor.revents != 0 else { continue }
+            let frame = try socket.readFrame()
+            if frame.isClose { throw UserFacingError("the relay closed the connection (code \(frame.closeCode ?? 0))") }
+            guard let parsed = LiveFrame(json: frame.payload) else { continue }
+            if case .message(let message) = parsed { saw(messageId: message.id) }
+            post(.frame(parsed))
+        }
+        state.withLock { $0.socket = nil }
+        throw UserFacingError("stopped")
+    }
+}
+
+/// A frame from the relay, as the REPL shows it.
+enum LiveFrame: Sendable {
+    struct Message: Sendable {
+        var id: String
+        var conversationId: String
+        var username: String
+        var displayName: String
+        var senderIsAdmin: Bool
+        var content: String
+        var createdAt: Timestamp?
+    }
+
+    case message(Message)
+    case read(messageId: String)
+    case typing(conversationId: String, userId: String, isTyping: Bool)
+    case replayed(count: Int, truncated: Bool)
+    case error(code: String, message: String)
+    case other
+
+    init?(json: [UInt8]) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any], let type = object["type"] as? String else { return nil }
+        let data = object["data"] as? [String: Any] ?? [:]
+        switch type {
+        case "message":
+            let sender = data["sender"] as? [String: Any] ?? [:]
+            guard let id = data["id"] as? String, let conversationId = data["conversation_id"] as? String else { return nil }
+            self = .message(
+                Message(
+                    id: id, conversationId: conversationId, username: sender["username"] as? String ?? "?",
+                    displayName: sender["display_name"] as? String ?? "?", senderIsAdmin: sender["is_admin"] as? Bool ?? false,
+                    content: data["content"] as? String ?? "", createdAt: (data["created_at"] as? String).flatMap(Timestamp.init(rfc3339:))))
+        case "message_read":
+            self = .read(messageId: data["message_id"] as? String ?? "")
+        case "typing":
+            self = .typing(
+                conversationId: data["conversation_id"] as? String ?? "", userId: data["user_id"] as? String ?? "",
+                isTyping: data["is_typing"] as? Bool ?? false)
+        case "replayed":
+            self = .replayed(count: data["count"] as? Int ?? 0, truncated: data["truncated"] as? Bool ?? false)
+        case "error":
+            self = .error(code: data["code"] as? String ?? "", message: data["message"] as? String ?? "")
+        default:
+            self = .other
+        }
+    }
+}

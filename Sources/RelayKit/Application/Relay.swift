@@ -1,0 +1,94 @@
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import MsgLib
+
+/// Builds the msgrelay router: every route of the REST API, with their middleware. (WebSocket upgrades are
+/// served before the router, by ``RelayChildChannel``.)
+package func buildRelayRouter(service: MessagingService, metrics: RelayMetrics) -> Router<RelayRequestContext> {
+    let router = Router(context: RelayRequestContext.self)
+    router.add(middleware: ObservabilityMiddleware(metrics: metrics))
+    router.add(middleware: ErrorMiddleware())
+    HealthController(pool: service.pool).addRoutes(to: router)
+    OperationsController(metrics: metrics).addRoutes(to: router)
+    WebSocketController().addRoutes(to: router)
+    let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
+    ConversationController(service: service).addRoutes(to: api)
+    MessageController(service: service).addRoutes(to: api)
+    PushController(service: service).addRoutes(to: api)
+    return router
+}
+
+/// msgrelay as a whole: the HTTP and WebSocket server, the database pool, the NOTIFY listener, and the hub of
+/// sockets, run as one service group that stops gracefully on SIGTERM/SIGINT.
+///
+/// Shutdown order: sockets are closed first (each flushes its queue, then sends close code 1001 so clients
+/// reconnect elsewhere), then the server stops accepting and finishes in-flight requests, then the listener
+/// and the pool close.
+package struct Relay: Sendable {
+    package let configuration: RelayConfiguration
+    package let pool: DatabasePool
+    package let hub = Hub()
+    let logger: Logger
+
+    package init(configuration: RelayConfiguration, pool: DatabasePool, logger: Logger) {
+        self.configuration = configuration
+        self.pool = pool
+        self.logger = logger
+    }
+
+    /// Runs until SIGTERM or SIGINT. `onServerRunning` is called once the server listens.
+    package func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
+        let hub = self.hub
+        let notifier = Notifier(configuration: configuration.notifications)
+        let outbox = OutboxWorker(conninfo: configuration.database.conninfo, notifier: notifier, logger: logger)
+        let service = MessagingService(
+            pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
+            notifier: notifier,
+            localDelivery: {
+                hub.deliverLocal($0)
+                outbox.wake()
+            })
+        let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub))
+        // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
+        let listener = EventListener(
+            conninfo: configuration.database.conninfo, service: service, hub: hub, logger: logger, onMessage: { outbox.wake() })
+        let app = Application(
+            router: router,
+            server: .relay(service: service, hub: hub, configuration: configuration.realtime),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
+            services: [
+                DatabasePoolService(pool: pool), listener, outbox, IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout),
+            ],
+            onServerRunning: onServerRunning,
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(services: [app, SocketShutdownService(hub: hub)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}
+
+/// Closes the database pool when the service group shuts down (after the HTTP server has stopped).
+struct DatabasePoolService: Service {
+    let pool: DatabasePool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await pool.shutdown()
+    }
+}
+
+/// On shutdown, closes every socket with 1001 after flushing it, and waits (at most 5 s) for them to go.
+struct SocketShutdownService: Service {
+    let hub: Hub
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        hub.closeAll(.goingAway)
+        let deadline = ContinuousClock.now + .seconds(5)
+        while hub.connectionCount > 0, ContinuousClock.now < deadline {
+            do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
+        }
+    }
+}

@@ -1,0 +1,106 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
+import NIOWebSocket
+import MsgLib
+
+/// The connections msgrelay accepts: HTTP/1.1 for the REST API, upgraded to a WebSocket on `/ws/messages`.
+///
+/// An upgraded socket is served by channel handlers on its event loop (``SocketHandler``), with no task of
+/// its own while it is idle: ten thousand waiting browsers cost little more than their sockets. HTTP
+/// connections go to Hummingbird's router as usual.
+struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
+    enum Negotiated: Sendable {
+        case http(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case webSocket
+    }
+
+    struct Value: ServerChildChannelValue {
+        let negotiated: EventLoopFuture<Negotiated>
+        let channel: any Channel
+    }
+
+    let responder: HTTPChannelHandler.Responder
+    let service: MessagingService
+    let hub: Hub
+    let configuration: RealtimeConfiguration
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let admission = NIOLoopBoundBox<SocketAdmission?>(nil, eventLoop: channel.eventLoop)
+            let (service, hub, configuration) = (self.service, self.hub, self.configuration)
+            let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
+                maxFrameSize: configuration.maxFrameSize,
+                shouldUpgrade: { channel, head in
+                    guard head.uri.split(separator: "?", maxSplits: 1).first == Substring(SocketAdmission.path) else {
+                        return channel.eventLoop.makeSucceededFuture(nil)
+                    }
+                    let decided = channel.eventLoop.makePromise(of: SocketAdmission.self)
+                    decided.completeWithTask {
+                        await SocketAdmission.decide(head, service: service, allowedOrigins: configuration.allowedOrigins)
+                    }
+                    return decided.futureResult.map { decision in
+                        admission.value = decision
+                        return HTTPHeaders()
+                    }
+                },
+                upgradePipelineHandler: { channel, _ in
+                    channel.eventLoop.makeCompletedFuture {
+                        guard let decision = admission.value else { throw ChannelError.inappropriateOperationForState }
+                        var socketLogger = logger
+                        socketLogger[metadataKey: "socket"] = "\(ObjectIdentifier(channel).hashValue)"
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOWebSocketFrameAggregator(
+                                minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: configuration.maxFrameSize))
+                        try channel.pipeline.syncOperations.addHandler(
+                            SocketHandler(admission: decision, queueCapacity: configuration.sendQueueCapacity) { user, connection in
+                                SocketSession(
+                                    service: service, hub: hub, configuration: configuration, user: user, connection: connection,
+                                    logger: socketLogger)
+                            })
+                        return Negotiated.webSocket
+                    }
+                })
+            let upgrade = NIOTypedHTTPServerUpgradeConfiguration<Negotiated>(
+                upgraders: [upgrader],
+                notUpgradingCompletionHandler: { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+                        try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                        return Negotiated.http(
+                            try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true)))
+                    }
+                })
+            var pipeline = NIOUpgradableHTTPServerPipelineConfiguration(upgradeConfiguration: upgrade)
+            pipeline.enablePipelining = false  // requests are taken one at a time by the async channel
+            pipeline.enableErrorHandling = false  // Hummingbird answers parse errors
+            pipeline.enableResponseHeaderValidation = false  // HTTP types validate them already
+            let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            return Value(negotiated: negotiated, channel: channel)
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        do {
+            switch try await value.negotiated.get() {
+            case .http(let channel): await handleHTTP(asyncChannel: channel, logger: logger)
+            case .webSocket: return  // served by its channel handlers from now on
+            }
+        } catch {
+            logger.trace("connection ended before its first request", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+extension HTTPServerBuilder {
+    /// HTTP/1.1 with msgrelay's own WebSocket endpoint (see ``RelayChildChannel``).
+    static func relay(service: MessagingService, hub: Hub, configuration: RealtimeConfiguration) -> HTTPServerBuilder {
+        HTTPServerBuilder { responder in
+            RelayChildChannel(responder: responder, service: service, hub: hub, configuration: configuration)
+        }
+    }
+}

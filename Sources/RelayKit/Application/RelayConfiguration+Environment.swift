@@ -1,0 +1,37 @@
+import MsgLib
+
+extension RelayConfiguration {
+    /// Reads the configuration from the environment; `host` and `port` given here (from flags) win.
+    ///
+    /// - `MSGRELAY_HOST` (default 127.0.0.1), `MSGRELAY_PORT` (default 8080)
+    /// - `JWT_SECRET`: required, not empty
+    /// - `MESSAGE_RATE_LIMIT_PER_MINUTE` / `_PER_HOUR` / `_PER_DAY`: see ``MessagingRules/fromEnvironment(_:)``
+    /// - `ALLOWED_ORIGINS`, `WS_*`: see ``RealtimeConfiguration/fromEnvironment(_:)``
+    /// - `VAPID_*`, `SLACK_WEBHOOK_URL`, `ADMIN_URL_BASE`, `PUSH_*`, `OUTBOX_*`: see
+    ///   ``NotificationConfiguration/fromEnvironment(_:)``
+    /// - `DATABASE_URL`, `DATABASE_POOL_SIZE`: see ``DatabaseConfiguration/fromEnvironment(_:applicationName:)``
+    package static func fromEnvironment(_ environment: [String: String], host: String? = nil, port: Int? = nil) throws(ConfigurationError)
+        -> RelayConfiguration
+    {
+        guard let secret = environment["JWT_SECRET"], !secret.isEmpty else {
+            throw ConfigurationError(
+                "JWT_SECRET is not set: msgrelay needs the secret that signs your site's tokens (export JWT_SECRET=...)")
+        }
+        var resolvedPort = 8080
+        if let port {
+            resolvedPort = port
+        } else if let text = environment["MSGRELAY_PORT"] {
+            guard let value = Int(text) else { throw ConfigurationError("MSGRELAY_PORT must be a port number, not \"\(text)\"") }
+            resolvedPort = value
+        }
+        guard (0...65535).contains(resolvedPort) else { throw ConfigurationError("port \(resolvedPort) is out of range 0...65535") }
+        return RelayConfiguration(
+            host: host ?? environment["MSGRELAY_HOST"] ?? "127.0.0.1",
+            port: resolvedPort,
+            jwtSecret: secret,
+            database: try .fromEnvironment(environment, applicationName: "msgrelay"),
+            rules: try .fromEnvironment(environment),
+            realtime: try .fromEnvironment(environment),
+            notifications: try .fromEnvironment(environment))
+    }
+}

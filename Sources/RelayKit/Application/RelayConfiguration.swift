@@ -1,0 +1,32 @@
+import MsgLib
+
+/// Everything msgrelay needs to run, with documented defaults.
+package struct RelayConfiguration: Sendable {
+    /// Address to listen on (default 127.0.0.1).
+    package var host: String
+    /// Port to listen on (default 8080; 0 picks a free one).
+    package var port: Int
+    /// The HS256 secret that signs bearer tokens. Required.
+    package var jwtSecret: String
+    /// How to reach PostgreSQL.
+    package var database: DatabaseConfiguration
+    /// Rate limits and the edit window.
+    package var rules: MessagingRules
+    /// The WebSocket side: timeouts, queue size, allowed origins.
+    package var realtime: RealtimeConfiguration
+    /// Web Push, Slack and the outbox's retries.
+    package var notifications: NotificationConfiguration
+
+    package init(
+        host: String = "127.0.0.1", port: Int = 8080, jwtSecret: String, database: DatabaseConfiguration, rules: MessagingRules = .init(),
+        realtime: RealtimeConfiguration = .init(), notifications: NotificationConfiguration = .init()
+    ) {
+        self.host = host
+        self.port = port
+        self.jwtSecret = jwtSecret
+        self.database = database
+        self.rules = rules
+        self.realtime = realtime
+        self.notifications = notifications
+    }
+}

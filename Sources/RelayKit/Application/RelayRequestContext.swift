@@ -1,0 +1,25 @@
+import Hummingbird
+import NIOCore
+import MsgLib
+
+/// The per-request context of msgrelay: Hummingbird's core storage and the
+/// signed-in user once ``AuthenticationMiddleware`` has checked the bearer token.
+package struct RelayRequestContext: RequestContext {
+    package var coreContext: CoreRequestContextStorage
+    /// The authenticated user, set for every route under `/api` (except the OpenAPI document).
+    package var user: User?
+
+    package init(source: Source) {
+        coreContext = .init(source: source)
+        user = nil
+    }
+
+    /// Bodies larger than this are refused with 413: a 10,000-character message fits many times over.
+    package var maxUploadSize: Int { 256 * 1024 }
+
+    /// The signed-in user. - Throws: ``AuthError/missingToken`` when no middleware set one.
+    package func requireUser() throws -> User {
+        guard let user else { throw AuthError.missingToken }
+        return user
+    }
+}

@@ -1,0 +1,62 @@
+import Prometheus
+import MsgLib
+
+/// The relay's Prometheus metrics: requests by route, method and status, a latency histogram by route,
+/// and the database pool's use (read when scraped).
+package final class RelayMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private let pool: DatabasePool
+    private let hub: Hub?
+    private let sockets: Gauge
+    private let poolSize: Gauge
+    private let poolOpen: Gauge
+    private let poolInUse: Gauge
+    private let poolWaiting: Gauge
+
+    static let latencyBuckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
+        .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+    ]
+
+    package init(pool: DatabasePool, hub: Hub? = nil) {
+        self.pool = pool
+        self.hub = hub
+        sockets = registry.makeGauge(name: "msgrelay_websocket_connections", help: "WebSocket connections open on this relay")
+        poolSize = registry.makeGauge(name: "msgrelay_db_pool_size", help: "Connections the database pool may open")
+        poolOpen = registry.makeGauge(name: "msgrelay_db_pool_open", help: "Connections the database pool has open")
+        poolInUse = registry.makeGauge(name: "msgrelay_db_pool_in_use", help: "Connections lent out right now")
+        poolWaiting = registry.makeGauge(name: "msgrelay_db_pool_waiting", help: "Callers waiting for a connection")
+    }
+
+    /// Records one finished request. `route` is the matched route pattern (never the raw path).
+    func record(route: String, method: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            name: "msgrelay_http_requests_total", labels: [("route", route), ("method", method), ("status", String(status))],
+            help: "HTTP requests by route, method and status"
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "msgrelay_http_request_duration_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
+            help: "HTTP request latency by route"
+        ).recordNanoseconds(duration.nanoseconds)
+    }
+
+    /// The metrics in Prometheus text format.
+    package func render() -> String {
+        let statistics = pool.statistics
+        poolSize.set(Double(statistics.size))
+        poolOpen.set(Double(statistics.open))
+        poolInUse.set(Double(statistics.inUse))
+        poolWaiting.set(Double(statistics.waiting))
+        sockets.set(Double(hub?.connectionCount ?? 0))
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}
+
+extension Duration {
+    var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

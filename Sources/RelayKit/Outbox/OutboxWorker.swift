@@ -1,0 +1,165 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import MsgLib
+
+/// Sends the notifications waiting in the outbox, off the request path, on a thread and a database connection
+/// of its own.
+///
+/// Each round claims up to a batch of due jobs with `FOR UPDATE SKIP LOCKED` (several relays share the work and
+/// never hold one job at once), sends them concurrently, records each outcome, and commits. The row locks last
+/// while the requests are in flight, so a relay that dies mid-round releases its jobs at once for another relay
+/// (or itself, restarted) to send. Failed attempts are retried with exponential backoff and jitter, never
+/// sooner than a `Retry-After`, until ``NotificationConfiguration/maxAge`` has passed; then the job is given
+/// up with the reason. The worker sleeps until the next job is due or ``wake()`` is called.
+package final class OutboxWorker: Service, Sendable {
+    let conninfo: String
+    let notifier: Notifier
+    let logger: Logger
+    let kinds: [OutboxJob.Kind]
+    let retryPolicy: RetryPolicy
+    /// Longest sleep between two looks at the outbox when nothing wakes the worker.
+    let idleWait: Double
+    private let stopping = Atomic<Bool>(false)
+    private let signal = WakeSignal()
+
+    /// - Parameters:
+    ///   - conninfo: the database (the worker opens a connection of its own).
+    ///   - notifier: sends; its configuration says which kinds of job this relay can deliver.
+    package init(conninfo: String, notifier: Notifier, logger: Logger, idleWait: Double = 5) {
+        self.conninfo = conninfo
+        self.notifier = notifier
+        self.logger = logger
+        self.kinds = notifier.configuration.sendableKinds
+        self.retryPolicy = RetryPolicy(base: notifier.configuration.retryBase, maximum: notifier.configuration.maxRetryDelay)
+        self.idleWait = idleWait
+    }
+
+    /// Looks at the outbox now (a message was just committed).
+    package func wake() { signal.signal() }
+
+    package func run() async throws {
+        guard !kinds.isEmpty else {
+            logger.info("notifications off: neither VAPID keys nor a Slack webhook are configured")
+            try? await gracefulShutdown()
+            return
+        }
+        await withGracefulShutdownHandler {
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                let thread = Thread { [self] in
+                    self.loop()
+                    done.resume()
+                }
+                thread.name = "msgrelay-outbox"
+                thread.start()
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+            self.signal.signal()
+        }
+    }
+
+    private func loop() {
+        var connection: PostgresConnection?
+        var backoff = 0.1
+        while !stopping.load(ordering: .relaxed) {
+            do {
+                let db: PostgresConnection
+                if let connection {
+                    db = connection
+                } else {
+                    db = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-outbox")
+                    try db.connect()
+                    connection = db
+                }
+                let claimed = try round(db)
+                backoff = 0.1
+                if claimed >= notifier.configuration.batchSize { continue }
+                let due = try OutboxRepository.secondsUntilNextDue(db, kinds: kinds)
+                if let due, due <= 0 { continue }
+                signal.wait(seconds: min(due ?? idleWait, idleWait))
+            } catch {
+                logger.warning("outbox worker lost its database connection; retrying", metadata: ["error": "\(error)"])
+                connection?.close()
+                connection = nil
+                signal.wait(seconds: backoff)
+                backoff = min(backoff * 2, 5)
+            }
+        }
+        connection?.close()
+    }
+
+    /// One round: claim, send, record. Returns the number of jobs claimed.
+    func round(_ db: PostgresConnection) throws -> Int {
+        try db.transaction {
+            let jobs = try OutboxRepository.claimDue(db, kinds: kinds, limit: notifier.configuration.batchSize)
+            guard !jobs.isEmpty else { return 0 }
+            let outcomes = notifier.send(jobs)
+            var done: [Int64] = []
+            var used: [UUID] = []
+            for (job, outcome) in zip(jobs, outcomes) {
+                switch outcome {
+                case .delivered:
+                    done.append(job.id)
+                    if let subscription = job.subscription { used.append(subscription.id) }
+                case .moot:
+                    done.append(job.id)
+                case .gone(let reason):
+                    if let subscription = job.subscription {
+                        _ = try PushSubscriptionRepository.delete(db, id: subscription.id)
+                        logger.info("push subscription removed", metadata: ["subscription": "\(subscription.id)", "reason": "\(reason)"])
+                    }
+                    done.append(job.id)
+                case .retry(let reason, let retryAfter):
+                    let age = Timestamp.now().seconds(since: job.createdAt)
+                    if age >= RetryPolicy.seconds(notifier.configuration.maxAge) {
+                        let why = "gave up after \(job.attempts + 1) attempts over \(Int(age)) s; last: \(reason)"
+                        try OutboxRepository.fail(db, id: job.id, error: why)
+                        logger.warning("notification given up", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "reason": "\(why)"])
+                    } else {
+                        let delay = retryPolicy.delay(afterAttempt: job.attempts + 1, retryAfter: retryAfter)
+                        try OutboxRepository.retry(db, id: job.id, in: delay, error: reason)
+                        logger.info(
+                            "notification will be retried",
+                            metadata: [
+                                "job": "\(job.id)", "kind": "\(job.kind.rawValue)", "in_seconds": "\(Int(delay.rounded(.up)))", "reason": "\(reason)",
+                            ])
+                    }
+                case .failed(let reason):
+                    try OutboxRepository.fail(db, id: job.id, error: reason)
+                    logger.error("notification failed", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "reason": "\(reason)"])
+                }
+            }
+            try OutboxRepository.delete(db, ids: done)
+            try PushSubscriptionRepository.touch(db, ids: used)
+            return jobs.count
+        }
+    }
+}
+
+/// A latch one thread waits on and others set: a `signal` before the `wait` is not lost.
+///
+/// `pending` is only read and written with `condition` locked; hence `@unchecked`.
+final class WakeSignal: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var pending = false
+
+    func signal() {
+        condition.lock()
+        pending = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Returns when signalled (or at once if a signal came since the last wait), or after `seconds`.
+    func wait(seconds: Double) {
+        condition.lock()
+        defer { condition.unlock() }
+        let deadline = Date(timeIntervalSinceNow: max(0, seconds))
+        while !pending {
+            if !condition.wait(until: deadline) { break }
+        }
+        pending = false
+    }
+}

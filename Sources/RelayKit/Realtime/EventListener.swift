@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+import MsgLib
+
+/// LISTENs on `msgrelay_events` over a connection of its own and hands what arrives to the ``Hub``.
+///
+/// The blocking libpq loop runs on a thread of its own (poll on the socket, then read notifications). When the
+/// connection is lost (PostgreSQL restarted, network), it reconnects with backoff, LISTENs again, and then
+/// catches up: every message created or read since a few seconds before the loss is delivered again, and each
+/// socket drops messages it already has, so nothing is lost and nothing is shown twice.
+package final class EventListener: Service, Sendable {
+    enum Signal: Sendable {
+        case events([RealtimeEvent])
+        case reconnected(since: Timestamp)
+    }
+
+    let conninfo: String
+    let service: MessagingService
+    let hub: Hub
+    let logger: Logger
+    /// Called when messages were created (by anyone), after they are handed to the hub.
+    let onMessage: @Sendable () -> Void
+    private let stopping = Atomic<Bool>(false)
+    private let listening = Atomic<Bool>(false)
+    /// How far before the loss a catch-up starts, to cover transactions that committed late.
+    static let catchUpMargin = 5.0
+
+    package init(conninfo: String, service: MessagingService, hub: Hub, logger: Logger, onMessage: @escaping @Sendable () -> Void = {}) {
+        self.conninfo = conninfo
+        self.onMessage = onMessage
+        self.service = service
+        self.hub = hub
+        self.logger = logger
+    }
+
+    /// True while the LISTEN connection is up.
+    package var isListening: Bool { listening.load(ordering: .relaxed) }
+
+    package func run() async throws {
+        let (signals, continuation) = AsyncStream.makeStream(of: Signal.self)
+        let thread = Thread { [self] in self.loop(continuation) }
+        thread.name = "msgrelay-listener"
+        thread.start()
+        await withGracefulShutdownHandler {
+            for await signal in signals {
+                await self.handle(signal)
+            }
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+        }
+    }
+
+    private func loop(_ continuation: AsyncStream<Signal>.Continuation) {
+        // The first LISTEN catches up too: sockets may connect, and messages arrive, before it is in place.
+        var gapStart: Timestamp? = .now()
+        var lastHealthy = Timestamp.now()
+        var backoff = 0.1
+        while !stopping.load(ordering: .relaxed) {
+            let connection = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-listener")
+            do {
+                try connection.connect()
+                try connection.execute("LISTEN \(RealtimeEvent.channel)")
+                listening.store(true, ordering: .relaxed)
+                if let since = gapStart {
+                    logger.info("listener connected; catching up")
+                    continuation.yield(.reconnected(since: since.adding(seconds: -Self.catchUpMargin)))
+                }
+                gapStart = nil
+                backoff = 0.1
+                while !stopping.load(ordering: .relaxed) {
+                    guard let fd = connection.socketDescriptor else { throw DatabaseError(.unavailable, message: "listener socket closed") }
+                    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                    _ = poll(&descriptor, 1, 200)
+                    let notes = try connection.takeNotifications()
+                    lastHealthy = .now()
+                    let events = notes.compactMap { RealtimeEvent(payload: $0.payload) }
+                    if !events.isEmpty { continuation.yield(.events(events)) }
+                }
+            } catch {
+                listening.store(false, ordering: .relaxed)
+                if gapStart == nil {
+                    gapStart = lastHealthy
+                    logger.warning("listener lost its database connection; reconnecting", metadata: ["error": "\(error)"])
+                }
+                Thread.sleep(forTimeInterval: backoff)
+                backoff = min(backoff * 2, 5)
+            }
+            connection.close()
+        }
+        listening.store(false, ordering: .relaxed)
+        continuation.finish()
+    }
+
+    private func handle(_ signal: Signal) async {
+        do {
+            switch signal {
+            case .events(let events):
+                try await deliver(events)
+            case .reconnected(let since):
+                let (created, read) = try await service.pool.withConnection { db in try DeliveryRepository.changes(db, since: since) }
+                for item in created { hub.deliver(item) }
+                for item in read {
+                    hub.deliverRead(
+                        messageId: item.message.id, conversationUserId: item.conversationUserId, readAt: item.message.readAt ?? .now(),
+                        readBy: nil)
+                }
+            }
+        } catch {
+            logger.error("real-time delivery failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Delivers events in the order they were committed; message rows are read back in one query per batch.
+    private func deliver(_ events: [RealtimeEvent]) async throws {
+        let ids = events.compactMap { event -> UUID? in
+            if case .message(let id, _) = event, !hub.wasDeliveredLocally(id) { return id }
+            return nil
+        }
+        if events.contains(where: { if case .message = $0 { true } else { false } }) { onMessage() }
+        var rows: [UUID: DeliverableMessage] = [:]
+        if !ids.isEmpty {
+            for item in try await service.pool.withConnection({ db in try DeliveryRepository.messages(db, ids: ids) }) {
+                rows[item.message.id] = item
+            }
+        }
+        for event in events {
+            switch event {
+            case .message(let id, _):
+                if let item = rows[id] { hub.deliver(item) }
+            case .read(let messageId, _, let conversationUserId, let readAt, let readBy):
+                hub.deliverRead(messageId: messageId, conversationUserId: conversationUserId, readAt: readAt, readBy: readBy)
+            case .typing(let conversationId, let conversationUserId, let userId, let isTyping, let fromAdmin):
+                hub.deliverTyping(
+                    conversationId: conversationId, conversationUserId: conversationUserId, userId: userId, isTyping: isTyping, fromAdmin: fromAdmin)
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import ServiceLifecycle
+import MsgLib
+
+/// Closes sockets whose clients sent nothing for the idle timeout: one timer for the whole relay, checked
+/// every tenth of the timeout, rather than one per socket.
+struct IdleSweeper: Service {
+    let hub: Hub
+    let timeout: Duration
+
+    func run() async throws {
+        let period = max(timeout / 10, .milliseconds(50))
+        // Ends at once on shutdown (or cancellation), not at the next tick.
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: period)
+                hub.closeIdle(after: timeout)
+            }
+        }
+    }
+}

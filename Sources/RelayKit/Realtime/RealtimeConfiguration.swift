@@ -1,0 +1,48 @@
+import Foundation
+import MsgLib
+
+/// Settings of the WebSocket side of msgrelay, with their defaults.
+package struct RealtimeConfiguration: Sendable {
+    /// A socket that sends no frame for this long is closed (the design's 60 s; clients ping every 30 s).
+    package var idleTimeout: Duration
+    /// A typing indicator not turned off by its sender is turned off by the server after this long.
+    package var typingTimeout: Duration
+    /// Frames waiting to be written to one socket before its client counts as not reading and is disconnected.
+    package var sendQueueCapacity: Int
+    /// The largest frame a client may send.
+    package var maxFrameSize: Int
+    /// Origins allowed to open a socket; nil means requests without `Origin`, or with one naming this host.
+    package var allowedOrigins: Set<String>?
+    /// Most messages replayed on connect (unread) or on resume; the client pages through REST for more.
+    package var replayLimit: Int
+
+    package init(
+        idleTimeout: Duration = .seconds(60), typingTimeout: Duration = .seconds(10), sendQueueCapacity: Int = 256,
+        maxFrameSize: Int = 64 * 1024, allowedOrigins: Set<String>? = nil, replayLimit: Int = 1000
+    ) {
+        self.idleTimeout = idleTimeout
+        self.typingTimeout = typingTimeout
+        self.sendQueueCapacity = sendQueueCapacity
+        self.maxFrameSize = maxFrameSize
+        self.allowedOrigins = allowedOrigins
+        self.replayLimit = replayLimit
+    }
+
+    /// Reads `ALLOWED_ORIGINS` (comma list), `WS_IDLE_TIMEOUT_SECONDS` (60), `WS_TYPING_TIMEOUT_SECONDS` (10) and
+    /// `WS_SEND_QUEUE_FRAMES` (256).
+    package static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> RealtimeConfiguration {
+        var configuration = RealtimeConfiguration()
+        func seconds(_ key: String) throws(ConfigurationError) -> Duration? { try ConfigurationError.seconds(key, environment[key]) }
+        if let value = try seconds("WS_IDLE_TIMEOUT_SECONDS") { configuration.idleTimeout = value }
+        if let value = try seconds("WS_TYPING_TIMEOUT_SECONDS") { configuration.typingTimeout = value }
+        if let text = environment["WS_SEND_QUEUE_FRAMES"] {
+            guard let value = Int(text), value > 0 else { throw ConfigurationError("WS_SEND_QUEUE_FRAMES must be a positive whole number, not \"\(text)\"") }
+            configuration.sendQueueCapacity = value
+        }
+        if let text = environment["ALLOWED_ORIGINS"] {
+            let origins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            configuration.allowedOrigins = Set(origins.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 })
+        }
+        return configuration
+    }
+}

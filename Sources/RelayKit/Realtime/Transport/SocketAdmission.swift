@@ -1,0 +1,52 @@
+import Foundation
+import NIOHTTP1
+import MsgLib
+
+/// The decision on a WebSocket upgrade request to `/ws/messages`: the Origin is checked against
+/// ALLOWED_ORIGINS (or this host), then the token from `?token=` or `Authorization: Bearer` is verified.
+///
+/// A refused client still gets its socket, to read an `error` frame saying why before the close frame (4401
+/// bad or missing token, 4403 Origin not allowed, 1011 database unavailable): browsers cannot see the HTTP
+/// status of a refused upgrade.
+enum SocketAdmission: Sendable {
+    /// The socket serves `user`, resuming after `resumeFrom`; `greeting` follows the `connected` frame.
+    case accepted(User, resumeFrom: UUID?, greeting: ServerFrame?)
+    /// The socket only says why it is refused.
+    case refused(ClientConnection.CloseReason, code: String, message: String)
+
+    /// The path of the real-time endpoint.
+    static let path = "/ws/messages"
+
+    /// Decides on the upgrade request `head`.
+    static func decide(_ head: HTTPRequestHead, service: MessagingService, allowedOrigins: Set<String>?) async -> SocketAdmission {
+        guard originAllowed(head.headers.first(name: "origin"), host: head.headers.first(name: "host"), allowed: allowedOrigins) else {
+            return .refused(.refused(4403, "Origin not allowed"), code: "forbidden", message: "Origin not allowed")
+        }
+        let query = URLComponents(string: head.uri)?.queryItems ?? []
+        func parameter(_ name: String) -> String? { query.first { $0.name == name }?.value }
+        let user: User
+        do {
+            user = try await service.authenticate(token: BearerToken.parse(head.headers.first(name: "authorization")) ?? parameter("token"))
+        } catch let error as AuthError {
+            return .refused(.refused(4401, error.description), code: "unauthorized", message: error.description)
+        } catch {
+            return .refused(.refused(1011, "Database unavailable"), code: "unavailable", message: "Database unavailable")
+        }
+        var resume: UUID?
+        var greeting: ServerFrame?
+        if let text = parameter("last_message_id") {
+            resume = UUID(uuidString: text)
+            if resume == nil { greeting = .error(code: "invalid_request", message: "last_message_id must be a UUID", retryAfter: nil) }
+        }
+        return .accepted(user, resumeFrom: resume, greeting: greeting)
+    }
+
+    /// No Origin (not a browser): allowed. With ALLOWED_ORIGINS: only those. Without: only this host.
+    static func originAllowed(_ origin: String?, host: String?, allowed: Set<String>?) -> Bool {
+        guard let origin else { return true }
+        if let allowed { return allowed.contains(origin) }
+        guard let host, let components = URLComponents(string: origin), let originHost = components.host else { return false }
+        let originAuthority = components.port.map { "\(originHost):\($0)" } ?? originHost
+        return originAuthority.lowercased() == host.lowercased()
+    }
+}

@@ -1,0 +1,114 @@
+import Logging
+import NIOCore
+import NIOWebSocket
+import MsgLib
+
+/// The channel handler of one upgraded socket, on its event loop: hands text frames to the ``SocketSession``,
+/// answers protocol pings, completes the closing handshake, and flushes the connection's queue whenever the
+/// channel becomes writable again.
+final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = WebSocketFrame
+    typealias OutboundOut = WebSocketFrame
+
+    private let admission: SocketAdmission
+    private let makeSession: (User, ClientConnection) -> SocketSession
+    private let queueCapacity: Int
+    private var connection: ClientConnection?
+    private var session: SocketSession?
+
+    /// - Parameters:
+    ///   - admission: the decision taken on the upgrade request.
+    ///   - queueCapacity: frames queued for the client before it counts as not reading.
+    ///   - makeSession: builds the session of an accepted socket.
+    init(admission: SocketAdmission, queueCapacity: Int, makeSession: @escaping (User, ClientConnection) -> SocketSession) {
+        self.admission = admission
+        self.queueCapacity = queueCapacity
+        self.makeSession = makeSession
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        switch admission {
+        case .accepted(let user, let resumeFrom, let greeting):
+            let connection = ClientConnection(user: user, capacity: queueCapacity, channel: context.channel)
+            let session = makeSession(user, connection)
+            self.connection = connection
+            self.session = session
+            session.start(resumeFrom: resumeFrom, greeting: greeting)
+        case .refused(let reason, let code, let message):
+            let text = ServerFrame.error(code: code, message: message, retryAfter: nil).json
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: context.channel.allocator.buffer(string: text))), promise: nil)
+            ClientConnection.writeClose(reason, to: context.channel)
+            context.flush()
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        guard let connection else {
+            // A refused socket waits only for the client's close frame.
+            if frame.opcode == .connectionClose { context.close(promise: nil) }
+            return
+        }
+        switch frame.opcode {
+        case .text:
+            connection.touch()
+            guard let session else { return }
+            var data = frame.unmaskedData
+            session.receive(data.readString(length: data.readableBytes) ?? "")
+        case .binary:
+            connection.touch()
+            session?.receiveBinary()
+        case .ping:
+            connection.touch()
+            var data = frame.unmaskedData
+            let pong = WebSocketFrame(fin: true, opcode: .pong, data: data.readSlice(length: min(data.readableBytes, 125)) ?? ByteBuffer())
+            context.writeAndFlush(wrapOutboundOut(pong), promise: nil)
+        case .pong:
+            connection.touch()
+        case .connectionClose:
+            if connection.closeFrameSent {
+                context.close(promise: nil)
+            } else {
+                // Echo the client's close code, then end the connection once the echo is written.
+                var data = frame.unmaskedData
+                let code = data.readWebSocketErrorCode() ?? .normalClosure
+                var reply = context.channel.allocator.buffer(capacity: 2)
+                reply.write(webSocketErrorCode: code)
+                connection.finish()
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
+                    .whenComplete { [channel = context.channel] _ in channel.close(promise: nil) }
+            }
+        default:
+            connection.closeNow(.refused(1002, "unexpected opcode"))
+        }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { connection?.flush() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        switch error {
+        case NIOWebSocketFrameAggregator.Error.accumulatedFrameSizeIsTooLarge:
+            connection?.closeNow(.refused(1009, "frame too large"))
+        case is NIOWebSocketFrameAggregator.Error:
+            connection?.closeNow(.refused(1002, "invalid fragmentation"))
+        default:
+            context.close(promise: nil)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The server is shutting down: flush, then close with 1001.
+        if event is ChannelShouldQuiesceEvent { connection?.close(.goingAway) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        session?.end()
+        connection?.finish()
+        session = nil
+        context.fireChannelInactive()
+    }
+}
