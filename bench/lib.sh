@@ -4,6 +4,8 @@
 # and removes the folder. The functions below start what a script needs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# Package.swift declares msgbench only when this is set.
+export MSG_BENCHMARKS=1
 scripts/install-deps.sh
 scratch=()
 [ -n "${SWIFT_SCRATCH:-}" ] && scratch=(--scratch-path "$SWIFT_SCRATCH")
