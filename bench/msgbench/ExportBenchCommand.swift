@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MsgLib
+import MsgctlKit
 
 /// `msgbench export`: helpers for bench/export.sh (the corpus itself comes from `msgbench search load`).
 struct ExportBenchCommand: AsyncParsableCommand {

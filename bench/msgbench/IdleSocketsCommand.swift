@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MsgLib
+import RelayClient
 
 /// Holds many authenticated, idle sockets open, each pinging every 30 s as the design's clients do, and reports
 /// the relay's resident memory per socket and its CPU use while they idle.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Histogram
 import MsgLib
+import RelayClient
 import Synchronization
 
 /// Users send over their sockets; one admin socket receives. Latency is from the send to the admin's socket.

@@ -6,7 +6,11 @@ import Synchronization
 /// Every libpq call runs on a thread of the pool's own `NIOThreadPool` (one thread per connection), so a
 /// slow query never blocks an event loop or Swift's cooperative threads. Connections open lazily; one the
 /// server dropped (restart, failover) is noticed when it is next lent and opened again, so the pool recovers
-/// by itself once the server is back. Callers beyond the pool's size wait their turn, first come first served.
+/// by itself once the server is back. Callers beyond the pool's size wait their turn, first come first served;
+/// a caller whose task is cancelled while it waits stops waiting at once and gets a `CancellationError`.
+///
+/// The decisions are ``PoolStateMachine``'s; this class keeps it behind a lock and carries out its actions
+/// (resuming callers, opening and closing connections) after the lock is released.
 public final class DatabasePool: Sendable {
     /// Counts for monitoring.
     public struct Statistics: Sendable, Equatable {
@@ -16,29 +20,28 @@ public final class DatabasePool: Sendable {
         public var waiting: Int
     }
 
-    private struct State {
-        var idle: [PostgresConnection] = []
-        var created = 0
-        var inUse = 0
-        var waiters: [CheckedContinuation<PostgresConnection, any Error>] = []
-        var closed = false
-    }
+    typealias Waiter = CheckedContinuation<PostgresConnection, any Error>
+    typealias Machine = PoolStateMachine<PostgresConnection, Waiter>
 
     public let configuration: DatabaseConfiguration
     private let threads: NIOThreadPool
-    private let state = Mutex(State())
+    private let state: Mutex<Machine>
+    /// The id of the last acquire, so that a cancellation finds its own waiter.
+    private let lastWaiterID = Atomic<UInt64>(0)
 
     /// Creates a pool; no connection is opened until one is needed.
     public init(configuration: DatabaseConfiguration) {
         self.configuration = configuration
         self.threads = NIOThreadPool(numberOfThreads: max(1, configuration.poolSize))
+        self.state = Mutex(Machine(size: configuration.poolSize))
         threads.start()
     }
 
     /// Lends a connection to `body`, which runs on a pool thread and may block.
     ///
     /// A transaction left open by `body` is rolled back before the connection goes back to the pool.
-    /// - Throws: what `body` throws, or ``DatabaseError`` `.unavailable` when no connection can be opened.
+    /// - Throws: what `body` throws, ``DatabaseError`` `.unavailable` when no connection can be opened or the pool is
+    ///   shut down, or `CancellationError` when the task is cancelled while it waits for a connection.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let connection = try await acquire()
         do {
@@ -76,57 +79,67 @@ public final class DatabasePool: Sendable {
 
     /// Current counts.
     public var statistics: Statistics {
-        state.withLock { s in
-            Statistics(size: configuration.poolSize, open: s.created, inUse: s.inUse, waiting: s.waiters.count)
-        }
+        let counts = state.withLock { $0.statistics }
+        return Statistics(size: counts.size, open: counts.open, inUse: counts.inUse, waiting: counts.waiting)
     }
 
-    /// Closes every idle connection and stops the threads. Calls after this fail with `.unavailable`.
+    /// Closes every idle connection and stops the threads. Calls after this fail with `.unavailable`; connections
+    /// still lent are closed when they come back.
     public func shutdown() async {
-        let (idle, waiters) = state.withLock { s in
-            s.closed = true
-            defer {
-                s.idle = []
-                s.waiters = []
-            }
-            return (s.idle, s.waiters)
-        }
-        for waiter in waiters { waiter.resume(throwing: DatabaseError(.unavailable, message: "the connection pool is shut down")) }
-        for connection in idle { connection.close() }
+        let action = state.withLock { $0.shutdown() }
+        for waiter in action.fail { waiter.resume(throwing: Self.error(.shutDown)) }
+        for connection in action.close { connection.close() }
         try? await threads.shutdownGracefully()
     }
 
+    /// Takes a connection: an idle one, a new one, or the next one returned after the callers already waiting.
+    ///
+    /// Cancellation: `onCancel` removes exactly this acquire's waiter from the queue and fails it. When it runs before
+    /// the waiter is enqueued, it finds nothing, but then the task is already marked cancelled (that happens before
+    /// cancellation handlers run), and `acquire` reads `Task.isCancelled` under the same lock, so the caller fails
+    /// instead of waiting. A waiter is removed from the queue under the lock by exactly one of release, cancel and
+    /// shutdown, and resumed once by whoever removed it; a connection handed over just before a cancellation is
+    /// used by the caller and comes back through ``release(_:)`` as usual.
     private func acquire() async throws -> PostgresConnection {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<PostgresConnection, any Error>) in
-            let result: Result<PostgresConnection, DatabaseError>? = state.withLock { s in
-                if s.closed { return .failure(DatabaseError(.unavailable, message: "the connection pool is shut down")) }
-                if let connection = s.idle.popLast() {
-                    s.inUse += 1
-                    return .success(connection)
+        let id = Machine.WaiterID(lastWaiterID.wrappingAdd(1, ordering: .relaxed).newValue)
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: Waiter) in
+                let action = state.withLock { $0.acquire(id, continuation, isCancelled: Task.isCancelled) }
+                switch action {
+                case .lend(let connection):
+                    continuation.resume(returning: connection)
+                case .create:
+                    let connection = PostgresConnection(conninfo: configuration.conninfo, applicationName: configuration.applicationName)
+                    continuation.resume(returning: connection)
+                case .enqueued:
+                    break
+                case .fail(let failure):
+                    continuation.resume(throwing: Self.error(failure))
                 }
-                if s.created < configuration.poolSize {
-                    s.created += 1
-                    s.inUse += 1
-                    return .success(PostgresConnection(conninfo: configuration.conninfo, applicationName: configuration.applicationName))
-                }
-                s.waiters.append(continuation)
-                return nil
             }
-            if let result { continuation.resume(with: result) }
+        } onCancel: {
+            let action = state.withLock { $0.cancelWaiter(id) }
+            if case .fail(let waiter) = action { waiter.resume(throwing: CancellationError()) }
         }
     }
 
+    /// Gives a connection back: to the first waiter, to the idle list, or closed when the pool is shut down.
     private func release(_ connection: PostgresConnection) {
-        let waiter: CheckedContinuation<PostgresConnection, any Error>? = state.withLock { s in
-            if !s.waiters.isEmpty { return s.waiters.removeFirst() }
-            s.inUse -= 1
-            if s.closed {
-                connection.close()
-            } else {
-                s.idle.append(connection)
-            }
-            return nil
+        let action = state.withLock { $0.release(connection) }
+        switch action {
+        case .handOver(let connection, let waiter):
+            waiter.resume(returning: connection)
+        case .park:
+            break
+        case .close(let connection):
+            connection.close()
         }
-        waiter?.resume(returning: connection)
+    }
+
+    private static func error(_ failure: Machine.Failure) -> any Error {
+        switch failure {
+        case .shutDown: DatabaseError(.unavailable, message: "the connection pool is shut down")
+        case .cancelled: CancellationError()
+        }
     }
 }

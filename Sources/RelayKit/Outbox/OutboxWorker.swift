@@ -1,11 +1,10 @@
 import Foundation
 import Logging
-import ServiceLifecycle
-import Synchronization
 import MsgLib
+import ServiceLifecycle
 
 /// Sends the notifications waiting in the outbox, off the request path, on a thread and a database connection
-/// of its own.
+/// of its own (kept by a ``ReconnectingLoop``).
 ///
 /// Each round claims up to a batch of due jobs with `FOR UPDATE SKIP LOCKED` (several relays share the work and
 /// never hold one job at once), sends them concurrently, records each outcome, and commits. The row locks last
@@ -21,8 +20,7 @@ package final class OutboxWorker: Service, Sendable {
     let retryPolicy: RetryPolicy
     /// Longest sleep between two looks at the outbox when nothing wakes the worker.
     let idleWait: Double
-    private let stopping = Atomic<Bool>(false)
-    private let signal = WakeSignal()
+    private let worker = ReconnectingLoop(name: "msgrelay-outbox")
 
     /// - Parameters:
     ///   - conninfo: the database (the worker opens a connection of its own).
@@ -37,7 +35,7 @@ package final class OutboxWorker: Service, Sendable {
     }
 
     /// Looks at the outbox now (a message was just committed).
-    package func wake() { signal.signal() }
+    package func wake() { worker.wake() }
 
     package func run() async throws {
         guard !kinds.isEmpty else {
@@ -47,47 +45,35 @@ package final class OutboxWorker: Service, Sendable {
         }
         await withGracefulShutdownHandler {
             await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
-                let thread = Thread { [self] in
+                worker.start { [self] in
                     self.loop()
                     done.resume()
                 }
-                thread.name = "msgrelay-outbox"
-                thread.start()
             }
         } onGracefulShutdown: {
-            self.stopping.store(true, ordering: .relaxed)
-            self.signal.signal()
+            self.worker.stop()
         }
     }
 
+    /// The worker thread: rounds until stopped; sleeps until the next job is due, ``wake()`` or stop.
     private func loop() {
-        var connection: PostgresConnection?
-        var backoff = 0.1
-        while !stopping.load(ordering: .relaxed) {
-            do {
-                let db: PostgresConnection
-                if let connection {
-                    db = connection
-                } else {
-                    db = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-outbox")
-                    try db.connect()
-                    connection = db
-                }
-                let claimed = try round(db)
-                backoff = 0.1
-                if claimed >= notifier.configuration.batchSize { continue }
-                let due = try OutboxRepository.secondsUntilNextDue(db, kinds: kinds)
-                if let due, due <= 0 { continue }
-                signal.wait(seconds: min(due ?? idleWait, idleWait))
-            } catch {
+        worker.run(
+            connect: { () throws -> PostgresConnection in
+                let db = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-outbox")
+                try db.connect()
+                return db
+            },
+            close: { db in db.close() },
+            onFailure: { error in
                 logger.warning("outbox worker lost its database connection; retrying", metadata: ["error": "\(error)"])
-                connection?.close()
-                connection = nil
-                signal.wait(seconds: backoff)
-                backoff = min(backoff * 2, 5)
-            }
-        }
-        connection?.close()
+            },
+            body: { db in
+                let claimed = try round(db)
+                if claimed >= notifier.configuration.batchSize { return }
+                let due = try OutboxRepository.secondsUntilNextDue(db, kinds: kinds)
+                if let due, due <= 0 { return }
+                worker.wait(seconds: min(due ?? idleWait, idleWait))
+            })
     }
 
     /// One round: claim, send, record. Returns the number of jobs claimed.
@@ -135,31 +121,5 @@ package final class OutboxWorker: Service, Sendable {
             try PushSubscriptionRepository.touch(db, ids: used)
             return jobs.count
         }
-    }
-}
-
-/// A latch one thread waits on and others set: a `signal` before the `wait` is not lost.
-///
-/// `pending` is only read and written with `condition` locked; hence `@unchecked`.
-final class WakeSignal: @unchecked Sendable {
-    private let condition = NSCondition()
-    private var pending = false
-
-    func signal() {
-        condition.lock()
-        pending = true
-        condition.signal()
-        condition.unlock()
-    }
-
-    /// Returns when signalled (or at once if a signal came since the last wait), or after `seconds`.
-    func wait(seconds: Double) {
-        condition.lock()
-        defer { condition.unlock() }
-        let deadline = Date(timeIntervalSinceNow: max(0, seconds))
-        while !pending {
-            if !condition.wait(until: deadline) { break }
-        }
-        pending = false
     }
 }

@@ -1,15 +1,15 @@
 import Foundation
 import Logging
+import MsgLib
 import ServiceLifecycle
 import Synchronization
-import MsgLib
 
 /// LISTENs on `msgrelay_events` over a connection of its own and hands what arrives to the ``Hub``.
 ///
-/// The blocking libpq loop runs on a thread of its own (poll on the socket, then read notifications). When the
-/// connection is lost (PostgreSQL restarted, network), it reconnects with backoff, LISTENs again, and then
-/// catches up: every message created or read since a few seconds before the loss is delivered again, and each
-/// socket drops messages it already has, so nothing is lost and nothing is shown twice.
+/// The blocking libpq loop runs on a thread of its own (poll on the socket, then read notifications), kept by a
+/// ``ReconnectingLoop``. When the connection is lost (PostgreSQL restarted, network), it reconnects with backoff,
+/// LISTENs again, and then catches up: every message created or read since a few seconds before the loss is
+/// delivered again, and each socket drops messages it already has, so nothing is lost and nothing is shown twice.
 package final class EventListener: Service, Sendable {
     enum Signal: Sendable {
         case events([RealtimeEvent])
@@ -22,7 +22,7 @@ package final class EventListener: Service, Sendable {
     let logger: Logger
     /// Called when messages were created (by anyone), after they are handed to the hub.
     let onMessage: @Sendable () -> Void
-    private let stopping = Atomic<Bool>(false)
+    private let worker = ReconnectingLoop(name: "msgrelay-listener")
     private let listening = Atomic<Bool>(false)
     /// How far before the loss a catch-up starts, to cover transactions that committed late.
     static let catchUpMargin = 5.0
@@ -40,55 +40,56 @@ package final class EventListener: Service, Sendable {
 
     package func run() async throws {
         let (signals, continuation) = AsyncStream.makeStream(of: Signal.self)
-        let thread = Thread { [self] in self.loop(continuation) }
-        thread.name = "msgrelay-listener"
-        thread.start()
+        worker.start { [self] in self.loop(continuation) }
         await withGracefulShutdownHandler {
             for await signal in signals {
                 await self.handle(signal)
             }
         } onGracefulShutdown: {
-            self.stopping.store(true, ordering: .relaxed)
+            self.worker.stop()
         }
     }
 
+    /// The listener thread: LISTEN, then poll and read notifications until stopped, reconnecting after failures.
     private func loop(_ continuation: AsyncStream<Signal>.Continuation) {
         // The first LISTEN catches up too: sockets may connect, and messages arrive, before it is in place.
         var gapStart: Timestamp? = .now()
         var lastHealthy = Timestamp.now()
-        var backoff = 0.1
-        while !stopping.load(ordering: .relaxed) {
-            let connection = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-listener")
-            do {
-                try connection.connect()
-                try connection.execute("LISTEN \(RealtimeEvent.channel)")
+        worker.run(
+            connect: { () throws -> PostgresConnection in
+                let connection = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-listener")
+                do {
+                    try connection.connect()
+                    try connection.execute("LISTEN \(RealtimeEvent.channel)")
+                } catch {
+                    connection.close()
+                    throw error
+                }
                 listening.store(true, ordering: .relaxed)
                 if let since = gapStart {
                     logger.info("listener connected; catching up")
                     continuation.yield(.reconnected(since: since.adding(seconds: -Self.catchUpMargin)))
                 }
                 gapStart = nil
-                backoff = 0.1
-                while !stopping.load(ordering: .relaxed) {
-                    guard let fd = connection.socketDescriptor else { throw DatabaseError(.unavailable, message: "listener socket closed") }
-                    var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                    _ = poll(&descriptor, 1, 200)
-                    let notes = try connection.takeNotifications()
-                    lastHealthy = .now()
-                    let events = notes.compactMap { RealtimeEvent(payload: $0.payload) }
-                    if !events.isEmpty { continuation.yield(.events(events)) }
-                }
-            } catch {
+                return connection
+            },
+            close: { connection in connection.close() },
+            onFailure: { error in
                 listening.store(false, ordering: .relaxed)
                 if gapStart == nil {
                     gapStart = lastHealthy
                     logger.warning("listener lost its database connection; reconnecting", metadata: ["error": "\(error)"])
                 }
-                Thread.sleep(forTimeInterval: backoff)
-                backoff = min(backoff * 2, 5)
-            }
-            connection.close()
-        }
+            },
+            body: { connection in
+                guard let fd = connection.socketDescriptor else { throw DatabaseError(.unavailable, message: "listener socket closed") }
+                var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                _ = poll(&descriptor, 1, 200)
+                let notes = try connection.takeNotifications()
+                lastHealthy = .now()
+                let events = notes.compactMap { RealtimeEvent(payload: $0.payload) }
+                if !events.isEmpty { continuation.yield(.events(events)) }
+            })
         listening.store(false, ordering: .relaxed)
         continuation.finish()
     }
