@@ -49,7 +49,7 @@ import Testing
         #expect(missing.isEmpty, "undocumented routes: \(missing)")
         #expect(router.routes.count >= 15)
         // The committed file is the one served.
-        let committed = try Data(contentsOf: TestEnvironment.packageRoot.appendingPathComponent("Sources/MsgLib/Relay/openapi.json"))
+        let committed = try Data(contentsOf: TestEnvironment.packageRoot.appendingPathComponent("Sources/RelayKit/Application/openapi.json"))
         #expect(served.body == committed)
         try await relay.stop()
     }

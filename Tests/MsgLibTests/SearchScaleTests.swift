@@ -48,7 +48,7 @@ import Testing
         let filler = (0..<300).map { "w\(String($0, radix: 36))x" }
         let stop = ["the", "a", "to", "is", "my", "and", "it", "for", "again"]
         let rare = ["zanzibar", "quokka", "fjord", "marzipan"]
-        var rng = SeededGenerator(seed: 8)
+        var rng = SplitMix64(seed: 8)
         let start = Timestamp(rfc3339: "2025-03-01T00:00:00Z")!
         var conversationIds: [UUID] = []
         var senderIds: [UUID] = []
@@ -196,18 +196,5 @@ import Testing
         // Running every step again changes nothing.
         for step in search.steps { try db.execute(step) }
         #expect(try db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_messages_search_vector'", as: Int.self) == 1)
-    }
-}
-
-/// SplitMix64, so the seeded rows are the same on every run.
-struct SeededGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,13 +1,13 @@
 import Foundation
+import MsgLib
 import Logging
 import Synchronization
-import MsgLib
 
 /// What one client socket does with its frames, from the `connected` frame to the end: the replay, the
 /// client's requests through the service layer, typing expiry.
 ///
 /// Frames are handled one after another, in the order the client sent them, by a task that exists only
-/// while there is work: an idle socket costs no task.
+/// while there is work: an idle socket costs no task. The bookkeeping is ``SessionWorkQueue``'s.
 final class SocketSession: Sendable {
     let service: MessagingService
     let hub: Hub
@@ -19,15 +19,9 @@ final class SocketSession: Sendable {
 
     private typealias Job = @Sendable (SocketSession) async -> Void
 
-    private struct Work {
-        var jobs: [Job] = []
-        var running = false
-        var ended = false
-    }
-
-    private let work = Mutex(Work())
     /// Frames waiting to be handled before the socket stops reading from its client.
     static let backlogLimit = 64
+    private let work = Mutex(SessionWorkQueue<Job>(backlogLimit: SocketSession.backlogLimit))
 
     init(service: MessagingService, hub: Hub, configuration: RealtimeConfiguration, user: User, connection: ClientConnection, logger: Logger) {
         self.service = service
@@ -52,7 +46,7 @@ final class SocketSession: Sendable {
     func receive(_ text: String) {
         let isPing = text == #"{"type":"ping"}"# || text == #"{"type": "ping"}"#
         // The heartbeat is most of the traffic: answered at once when nothing is waiting before it.
-        if isPing, work.withLock({ !$0.running }) {
+        if isPing, work.withLock({ $0.canAnswerPingDirectly }) {
             connection.send(OutgoingFrame(.pong(.now())))
             return
         }
@@ -66,10 +60,7 @@ final class SocketSession: Sendable {
 
     /// The socket closed: unregisters it and turns off the typing indicators it left on.
     func end() {
-        work.withLock {
-            $0.ended = true
-            $0.jobs = []
-        }
+        work.withLock { $0.end() }
         hub.unregister(connection)
         connection.finish()
         let (service, user) = (self.service, self.user)
@@ -79,14 +70,7 @@ final class SocketSession: Sendable {
     }
 
     private func enqueue(_ job: @escaping Job) {
-        let (start, pause): (Bool, Bool) = work.withLock { work in
-            guard !work.ended else { return (false, false) }
-            work.jobs.append(job)
-            let pause = work.jobs.count == Self.backlogLimit
-            if work.running { return (false, pause) }
-            work.running = true
-            return (true, pause)
-        }
+        let (start, pause) = work.withLock { $0.enqueue(job) }
         // A client that sends faster than its frames are handled is not read from until the backlog clears.
         if pause { connection.setReading(false) }
         if start { Task { await self.drain() } }
@@ -95,14 +79,7 @@ final class SocketSession: Sendable {
     /// Runs queued jobs until none is left, then lets the task end.
     private func drain() async {
         while true {
-            let (next, resume): (Job?, Bool) = work.withLock { work in
-                guard !work.ended, !work.jobs.isEmpty else {
-                    work.running = false
-                    return (nil, false)
-                }
-                let resume = work.jobs.count == Self.backlogLimit
-                return (work.jobs.removeFirst(), resume)
-            }
+            let (next, resume) = work.withLock { $0.next() }
             if resume { connection.setReading(true) }
             guard let next else { return }
             await next(self)

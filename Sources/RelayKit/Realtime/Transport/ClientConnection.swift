@@ -1,8 +1,8 @@
 import Foundation
+import MsgLib
 import NIOCore
 import NIOWebSocket
 import Synchronization
-import MsgLib
 
 /// The outgoing side of one client socket: a bounded queue of encoded frames, written to the channel on its
 /// event loop whenever the channel can take them.
@@ -11,60 +11,17 @@ import MsgLib
 /// up (it stopped reading) is cut off, so it cannot slow anybody else. While a replay is being read from the
 /// database, live frames are held back and sent after it, and a message is never sent twice on one socket.
 /// An idle socket owns no task and no buffer: only this object and its channel.
+///
+/// The decisions are ``ConnectionStateMachine``'s; this shell performs its actions on the channel.
 final class ClientConnection: Sendable {
     /// Why the server ends a connection.
-    enum CloseReason: Sendable, Equatable {
-        /// The relay is shutting down (close code 1001 after the queue is flushed).
-        case goingAway
-        /// The client sent nothing for the idle timeout.
-        case idle
-        /// The client stopped reading and its queue filled up.
-        case slowConsumer
-        /// The server refused the socket (close code 4401, 4403 or 1011 after the error frame).
-        case refused(UInt16, String)
-
-        var closeCode: WebSocketErrorCode {
-            switch self {
-            case .goingAway: .goingAway
-            case .idle: .normalClosure
-            case .slowConsumer: .policyViolation
-            case .refused(let code, _): .init(codeNumber: Int(code))
-            }
-        }
-
-        var reason: String {
-            switch self {
-            case .goingAway: "server shutting down"
-            case .idle: "idle timeout"
-            case .slowConsumer: "not reading"
-            case .refused(_, let message): message
-            }
-        }
-    }
-
-    private struct Queued {
-        var text: String
-        /// Replayed frames do not count against the live capacity: the replay is bounded by its own limit.
-        var isLive: Bool
-    }
-
-    private struct State {
-        var queue = CircularBuffer<Queued>(initialCapacity: 1)
-        var liveQueued = 0
-        var flushScheduled = false
-        var replaying = false
-        var held: [OutgoingFrame] = []
-        var recent = RecentIDs(capacity: 4096)
-        var closeReason: CloseReason?
-        var closeFrameSent = false
-        var finished = false
-    }
+    typealias CloseReason = ConnectionStateMachine.CloseReason
 
     let id = UUID()
     let user: User
     let capacity: Int
     private let channel: any Channel
-    private let state = Mutex(State())
+    private let state: Mutex<ConnectionStateMachine>
     /// When the client last sent a frame, in nanoseconds of the monotonic clock.
     private let lastActivity = Atomic<Int64>(ClientConnection.monotonicNow())
 
@@ -72,6 +29,7 @@ final class ClientConnection: Sendable {
         self.user = user
         self.capacity = capacity
         self.channel = channel
+        self.state = Mutex(ConnectionStateMachine(capacity: capacity))
     }
 
     /// Records that the client sent a frame.
@@ -85,68 +43,28 @@ final class ClientConnection: Sendable {
 
     /// Queues a frame (held back during a replay). Never waits.
     func send(_ frame: OutgoingFrame) {
-        enum Outcome { case queued(schedule: Bool), overflow }
-        let outcome: Outcome = state.withLock { state in
-            guard state.closeReason == nil, !state.finished else { return .queued(schedule: false) }
-            if state.replaying {
-                state.held.append(frame)
-                return state.held.count > capacity * 4 ? .overflow : .queued(schedule: false)
-            }
-            guard Self.isNew(frame, &state) else { return .queued(schedule: false) }
-            guard state.liveQueued < capacity else { return .overflow }
-            state.queue.append(Queued(text: frame.json, isLive: true))
-            state.liveQueued += 1
-            return .queued(schedule: Self.claimFlush(&state))
-        }
-        switch outcome {
-        case .overflow: close(.slowConsumer)
-        case .queued(let schedule): if schedule { scheduleFlush() }
-        }
+        perform(state.withLock { $0.send(frame) })
     }
 
     /// Holds live frames back until ``finishReplay(_:)``.
     func beginReplay() {
-        state.withLock { $0.replaying = true }
+        state.withLock { $0.beginReplay() }
     }
 
     /// Queues the replayed frames, then the live frames held meanwhile, each message at most once.
     func finishReplay(_ frames: [OutgoingFrame]) {
-        let schedule: Bool = state.withLock { state in
-            guard state.closeReason == nil, !state.finished else { return false }
-            for frame in frames + state.held where Self.isNew(frame, &state) {
-                state.queue.append(Queued(text: frame.json, isLive: false))
-            }
-            state.held = []
-            state.replaying = false
-            return Self.claimFlush(&state)
-        }
-        if schedule { scheduleFlush() }
+        perform(state.withLock { $0.finishReplay(frames) })
     }
 
     /// Ends the connection: queued frames are flushed, then a close frame is sent. A client that stopped
     /// reading is disconnected at once instead (a close frame could not get through).
     func close(_ reason: CloseReason) {
-        let (first, schedule): (Bool, Bool) = state.withLock { state in
-            guard state.closeReason == nil, !state.finished else { return (false, false) }
-            state.closeReason = reason
-            return (true, reason != .slowConsumer && Self.claimFlush(&state))
-        }
-        guard first else { return }
-        if reason == .slowConsumer {
-            channel.close(promise: nil)
-        } else if schedule {
-            scheduleFlush()
-        }
+        perform(state.withLock { $0.close(reason) })
     }
 
     /// The channel closed: drop whatever is queued.
     func finish() {
-        state.withLock { state in
-            state.finished = true
-            state.queue.removeAll()
-            state.held = []
-            state.liveQueued = 0
-        }
+        state.withLock { $0.finish() }
     }
 
     /// Writes queued frames while the channel accepts them, then the close frame once a closing connection's
@@ -154,26 +72,20 @@ final class ClientConnection: Sendable {
     func flush() {
         channel.eventLoop.preconditionInEventLoop()
         var wrote = false
-        while channel.isWritable {
-            let next: Queued? = state.withLock { state in
-                guard let item = state.queue.popFirst() else {
-                    state.flushScheduled = false
-                    return nil
-                }
-                if item.isLive { state.liveQueued -= 1 }
-                return item
+        steps: while true {
+            let isWritable = channel.isWritable
+            switch state.withLock({ $0.flushStep(isWritable: isWritable) }) {
+            case .write(let text):
+                channel.write(WebSocketFrame(fin: true, opcode: .text, data: channel.allocator.buffer(string: text)), promise: nil)
+                wrote = true
+            case .writeCloseFrame(let reason, let deadline):
+                Self.writeClose(reason, to: channel, closeChannelAfter: deadline)
+                wrote = true
+                break steps
+            case .stop:
+                break steps
             }
-            guard let next else { break }
-            channel.write(WebSocketFrame(fin: true, opcode: .text, data: channel.allocator.buffer(string: next.text)), promise: nil)
-            wrote = true
         }
-        let closing: CloseReason? = state.withLock { state in
-            if !channel.isWritable { state.flushScheduled = false }
-            guard state.queue.isEmpty, let reason = state.closeReason, !state.closeFrameSent, !state.finished else { return nil }
-            state.closeFrameSent = true
-            return reason
-        }
-        if let closing { writeClose(closing); wrote = true }
         if wrote { channel.flush() }
     }
 
@@ -189,50 +101,35 @@ final class ClientConnection: Sendable {
     /// Sends the close frame for `reason` now, skipping whatever is still queued (protocol errors).
     func closeNow(_ reason: CloseReason) {
         channel.eventLoop.preconditionInEventLoop()
-        let first: Bool = state.withLock { state in
-            guard !state.closeFrameSent, !state.finished else { return false }
-            state.closeReason = reason
-            state.closeFrameSent = true
-            state.queue.removeAll()
-            state.liveQueued = 0
-            return true
-        }
-        if first {
-            writeClose(reason)
+        switch state.withLock({ $0.closeNow(reason) }) {
+        case .none:
+            break
+        case .writeCloseFrame(let reason, let deadline):
+            Self.writeClose(reason, to: channel, closeChannelAfter: deadline)
             channel.flush()
         }
     }
 
-    private func writeClose(_ reason: CloseReason) {
-        Self.writeClose(reason, to: channel)
-    }
-
-    /// Writes (without flushing) the close frame for `reason`, and closes the channel 3 s later if the client
-    /// has not answered with its own close frame by then.
-    static func writeClose(_ reason: CloseReason, to channel: any Channel) {
+    /// Writes (without flushing) the close frame for `reason`, and closes the channel `deadline` later (3 s unless
+    /// told) if the client has not answered with its own close frame by then.
+    static func writeClose(
+        _ reason: CloseReason, to channel: any Channel, closeChannelAfter deadline: Duration = ConnectionStateMachine.closeDeadline
+    ) {
         var data = channel.allocator.buffer(capacity: 2 + reason.reason.utf8.count)
         data.write(webSocketErrorCode: reason.closeCode)
         data.writeString(reason.reason)
         channel.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data), promise: nil)
         // The client answers with its own close frame; if it does not, the connection ends anyway.
-        channel.eventLoop.scheduleTask(in: .seconds(3)) { [channel] in channel.close(promise: nil) }
+        channel.eventLoop.scheduleTask(in: TimeAmount(deadline)) { [channel] in channel.close(promise: nil) }
     }
 
-    private func scheduleFlush() {
-        channel.eventLoop.execute { self.flush() }
-    }
-
-    /// Marks a flush as scheduled; true when the caller must schedule it.
-    private static func claimFlush(_ state: inout State) -> Bool {
-        guard !state.flushScheduled else { return false }
-        state.flushScheduled = true
-        return true
-    }
-
-    /// False for a message this socket already got.
-    private static func isNew(_ frame: OutgoingFrame, _ state: inout State) -> Bool {
-        guard let id = frame.messageId else { return true }
-        return state.recent.insert(id)
+    /// Performs an action of the state machine.
+    private func perform(_ action: ConnectionStateMachine.Action) {
+        switch action {
+        case .none: break
+        case .scheduleFlush: channel.eventLoop.execute { self.flush() }
+        case .closeChannel: channel.close(promise: nil)
+        }
     }
 
     private static func monotonicNow() -> Int64 {
@@ -242,42 +139,7 @@ final class ClientConnection: Sendable {
     }
 }
 
-/// A frame encoded once, for every socket it goes to.
-struct OutgoingFrame: Sendable {
-    let json: String
-    /// Set on `message` frames, so a socket gets each message once.
-    let messageId: UUID?
-
-    init(_ frame: ServerFrame) {
-        json = frame.json
-        messageId = frame.messageId
-    }
-}
-
-/// The most recent ids seen, in a fixed-size window.
-struct RecentIDs: Sendable {
-    private var order: [UUID] = []
-    private var members: Set<UUID> = []
-    private var next = 0
-    let capacity: Int
-
-    init(capacity: Int) {
-        self.capacity = capacity
-    }
-
-    func contains(_ id: UUID) -> Bool { members.contains(id) }
-
-    /// Adds `id`; false when it was already there.
-    mutating func insert(_ id: UUID) -> Bool {
-        guard !members.contains(id) else { return false }
-        if order.count < capacity {
-            order.append(id)
-        } else {
-            members.remove(order[next])
-            order[next] = id
-            next = (next + 1) % capacity
-        }
-        members.insert(id)
-        return true
-    }
+extension ConnectionStateMachine.CloseReason {
+    /// The close code as NIO spells it.
+    var closeCode: WebSocketErrorCode { WebSocketErrorCode(codeNumber: Int(code)) }
 }

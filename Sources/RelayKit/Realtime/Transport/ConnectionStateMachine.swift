@@ -1,0 +1,235 @@
+import Foundation
+
+/// The outgoing side of one client socket, without I/O: events in, actions out; ``ClientConnection`` performs
+/// the actions on the channel.
+///
+/// A bounded queue of encoded frames, live frames held back during a replay, each message sent at most once,
+/// a client that stops reading cut off, and the closing handshake (flush the queue, then one close frame,
+/// then close the channel after ``closeDeadline`` unless the client answers first).
+struct ConnectionStateMachine: Sendable {
+    /// Why the server ends a connection.
+    enum CloseReason: Sendable, Equatable {
+        /// The relay is shutting down (close code 1001 after the queue is flushed).
+        case goingAway
+        /// The client sent nothing for the idle timeout.
+        case idle
+        /// The client stopped reading and its queue filled up.
+        case slowConsumer
+        /// The server refused the socket (close code 4401, 4403 or 1011 after the error frame).
+        case refused(UInt16, String)
+
+        /// The WebSocket close code.
+        var code: UInt16 {
+            switch self {
+            case .goingAway: 1001
+            case .idle: 1000
+            case .slowConsumer: 1008
+            case .refused(let code, _): code
+            }
+        }
+
+        var reason: String {
+            switch self {
+            case .goingAway: "server shutting down"
+            case .idle: "idle timeout"
+            case .slowConsumer: "not reading"
+            case .refused(_, let message): message
+            }
+        }
+    }
+
+    /// What the shell does after ``send(_:)``, ``finishReplay(_:)`` or ``close(_:)``.
+    enum Action: Sendable, Equatable {
+        case none
+        /// Run a flush on the event loop: ``flushStep(isWritable:)`` until it stops. The flush is claimed until then.
+        case scheduleFlush
+        /// Close the channel now, without a close frame (the client stopped reading, a close frame could not get through).
+        case closeChannel
+    }
+
+    /// One step of a flush, on the event loop.
+    enum FlushAction: Sendable, Equatable {
+        /// Write this text frame, then take the next step.
+        case write(String)
+        /// Write the close frame for the reason and close the channel after the delay (unless the client's close
+        /// frame ends it first); the flush is over.
+        case writeCloseFrame(CloseReason, closeChannelAfter: Duration)
+        /// The flush is over.
+        case stop
+    }
+
+    /// What the shell does after ``closeNow(_:)``.
+    enum CloseNowAction: Sendable, Equatable {
+        case none
+        /// Write the close frame for the reason, flush the channel, and close it after the delay.
+        case writeCloseFrame(CloseReason, closeChannelAfter: Duration)
+    }
+
+    /// How long a close frame waits for the client's close frame before the channel is closed anyway.
+    static let closeDeadline: Duration = .seconds(3)
+
+    /// Live frames queued before the client counts as not reading.
+    let capacity: Int
+    /// Live frames held back during a replay before the client counts as not reading.
+    var holdLimit: Int { capacity * 4 }
+
+    private var queue = FrameQueue()
+    /// Queued frames that count against ``capacity`` (replayed frames do not).
+    private(set) var liveQueued = 0
+    /// True from the ``Action/scheduleFlush`` until the flush stops on an empty queue or an unwritable channel.
+    private(set) var isFlushScheduled = false
+    private(set) var isReplaying = false
+    private var held: [OutgoingFrame] = []
+    private var recent: RecentIDs
+    /// The reason the server closed this connection, if it did.
+    private(set) var closeReason: CloseReason?
+    /// True once this side wrote its close frame.
+    private(set) var closeFrameSent = false
+    /// True once the channel closed.
+    private(set) var isFinished = false
+
+    /// - Parameters:
+    ///   - capacity: live frames queued before the client counts as not reading.
+    ///   - recentMessages: message ids remembered for de-duplication.
+    init(capacity: Int, recentMessages: Int = 4096) {
+        self.capacity = capacity
+        self.recent = RecentIDs(capacity: recentMessages)
+    }
+
+    /// Frames waiting to be written.
+    var queuedCount: Int { queue.count }
+    /// Live frames held back by the replay in progress.
+    var heldCount: Int { held.count }
+
+    /// Queues a frame, or holds it back during a replay. A message this socket already got is dropped; one frame
+    /// too many closes the connection as a slow consumer.
+    mutating func send(_ frame: OutgoingFrame) -> Action {
+        guard closeReason == nil, !isFinished else { return .none }
+        if isReplaying {
+            held.append(frame)
+            return held.count > holdLimit ? overflow() : .none
+        }
+        guard isNew(frame) else { return .none }
+        guard liveQueued < capacity else { return overflow() }
+        queue.append(Queued(text: frame.json, isLive: true))
+        liveQueued += 1
+        return claimFlush()
+    }
+
+    /// Holds live frames back until ``finishReplay(_:)``.
+    mutating func beginReplay() {
+        isReplaying = true
+    }
+
+    /// Queues the replayed frames, then the live frames held meanwhile, each message at most once. Ignored once
+    /// the connection is closing or closed (the replay then stays unfinished).
+    mutating func finishReplay(_ frames: [OutgoingFrame]) -> Action {
+        guard closeReason == nil, !isFinished else { return .none }
+        for frame in frames + held where isNew(frame) {
+            queue.append(Queued(text: frame.json, isLive: false))
+        }
+        held = []
+        isReplaying = false
+        return claimFlush()
+    }
+
+    /// Ends the connection: queued frames are flushed, then a close frame is sent. A slow consumer is disconnected
+    /// at once instead. Only the first close counts.
+    mutating func close(_ reason: CloseReason) -> Action {
+        guard closeReason == nil, !isFinished else { return .none }
+        closeReason = reason
+        if reason == .slowConsumer { return .closeChannel }
+        return claimFlush()
+    }
+
+    /// The channel closed: drops whatever is queued or held; every later event is ignored.
+    mutating func finish() {
+        isFinished = true
+        queue.removeAll()
+        held = []
+        liveQueued = 0
+    }
+
+    /// The next step of a flush: the next queued frame while the channel is writable, then the close frame once a
+    /// closing connection's queue is empty. Releases the flush claim when the queue is empty or the channel is not
+    /// writable.
+    mutating func flushStep(isWritable: Bool) -> FlushAction {
+        if isWritable, let item = queue.popFirst() {
+            if item.isLive { liveQueued -= 1 }
+            return .write(item.text)
+        }
+        isFlushScheduled = false
+        guard queue.isEmpty, let reason = closeReason, !closeFrameSent, !isFinished else { return .stop }
+        closeFrameSent = true
+        return .writeCloseFrame(reason, closeChannelAfter: Self.closeDeadline)
+    }
+
+    /// Sends the close frame for `reason` now, dropping whatever is still queued (protocol errors). Overrides a
+    /// close still flushing; ignored once a close frame was sent or the channel closed.
+    mutating func closeNow(_ reason: CloseReason) -> CloseNowAction {
+        guard !closeFrameSent, !isFinished else { return .none }
+        closeReason = reason
+        closeFrameSent = true
+        queue.removeAll()
+        liveQueued = 0
+        return .writeCloseFrame(reason, closeChannelAfter: Self.closeDeadline)
+    }
+
+    private mutating func overflow() -> Action {
+        closeReason = .slowConsumer
+        return .closeChannel
+    }
+
+    /// Claims the flush; ``Action/scheduleFlush`` when the caller must schedule it.
+    private mutating func claimFlush() -> Action {
+        guard !isFlushScheduled else { return .none }
+        isFlushScheduled = true
+        return .scheduleFlush
+    }
+
+    /// False for a message this socket already got.
+    private mutating func isNew(_ frame: OutgoingFrame) -> Bool {
+        guard let id = frame.messageId else { return true }
+        return recent.insert(id)
+    }
+}
+
+/// A frame waiting to be written.
+private struct Queued: Sendable {
+    var text: String
+    /// Replayed frames do not count against the live capacity: the replay is bounded by its own limit.
+    var isLive: Bool
+}
+
+/// A first-in first-out queue of frames: an array read from a moving head, compacted as it is consumed, so
+/// both ends cost O(1) amortised. Keeps its storage when drained by reading, frees it on ``removeAll()``.
+private struct FrameQueue: Sendable {
+    private var items: [Queued] = []
+    private var head = 0
+
+    var count: Int { items.count - head }
+    var isEmpty: Bool { head == items.count }
+
+    mutating func append(_ item: Queued) {
+        items.append(item)
+    }
+
+    mutating func popFirst() -> Queued? {
+        guard head < items.count else { return nil }
+        let item = items[head]
+        head += 1
+        if head == items.count {
+            items.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 64, head * 2 >= items.count {
+            items.removeFirst(head)
+            head = 0
+        }
+        return item
+    }
+
+    mutating func removeAll() {
+        items = []
+        head = 0
+    }
+}
