@@ -73,10 +73,28 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     .executableTarget(name: "msgctl", dependencies: ["MsgctlKit"], swiftSettings: swiftSettings),
+    // Tests in three tiers: UnitTests need nothing; IntegrationTests need PostgreSQL; SystemTests run our programs
+    // (and pseudo-terminals, Python peers) against it. scripts/test.sh runs all three.
+    .target(
+        name: "TestSupport",
+        dependencies: ["MsgLib", "RelayClient"],
+        path: "Tests/TestSupport",
+        swiftSettings: swiftSettings
+    ),
     .testTarget(
-        name: "MsgLibTests",
-        dependencies: ["MsgLib", "RelayKit", "RelayClient", "MsgctlKit"],
-        exclude: ["Support/push_interop.py"],
+        name: "UnitTests",
+        dependencies: ["MsgLib", "RelayKit", "MsgctlKit", "TestSupport"],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "IntegrationTests",
+        dependencies: ["MsgLib", "MsgctlKit", "TestSupport"],
+        swiftSettings: swiftSettings
+    ),
+    .testTarget(
+        name: "SystemTests",
+        dependencies: ["MsgLib", "RelayKit", "RelayClient", "MsgctlKit", "TestSupport"],
+        exclude: ["Interop/push_interop.py"],
         swiftSettings: swiftSettings
     ),
 ]

@@ -1,0 +1,83 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+@Suite(.needsDatabase) struct DatabaseErrorTests {
+    @Test func sqlStatesMapToKinds() throws {
+        let db = try TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        let reference = #expect(throws: DatabaseError.self) {
+            try MessageRepository.insert(db, conversationId: UUID(), senderId: f.alice.id, content: "x")
+        }
+        #expect(reference?.kind == .reference)
+        #expect(reference?.sqlState == "23503")
+        let malformed = #expect(throws: DatabaseError.self) { try db.query("SELECT $1::uuid", ["not-a-uuid"]) }
+        #expect(malformed?.kind == .validation)
+        #expect(malformed?.sqlState == "22P02")
+        let notNull = #expect(throws: DatabaseError.self) {
+            try db.query("INSERT INTO users (username, display_name, slug) VALUES ($1, NULL, $2)", ["x", "x"])
+        }
+        #expect(notNull?.kind == .validation)
+        let syntax = #expect(throws: DatabaseError.self) { try db.query("SELEC 1") }
+        #expect(syntax?.kind == .query)
+        #expect(syntax?.sqlState == "42601")
+        // The description names no data; the debug description has the detail.
+        let conflict = #expect(throws: DatabaseError.self) {
+            try UserRepository.insert(db, username: "alice", displayName: "Again")
+        }
+        #expect(conflict?.kind == .conflict)
+        #expect(conflict?.description.contains("(alice)") == false)
+        #expect(conflict?.debugDescription.contains("(alice)") == true)
+        // The connection stays usable after errors.
+        #expect(try db.scalar("SELECT 41 + 1", as: Int.self) == 42)
+    }
+
+    @Test func connectionLossIsUnavailable() throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let pid = try db.scalar("SELECT pg_backend_pid()", as: Int.self)
+        let other = try database.connect()
+        try other.query("SELECT pg_terminate_backend($1)", [pid])
+        let lost = #expect(throws: DatabaseError.self) { try db.query("SELECT 1") }
+        #expect(lost?.kind == .unavailable)
+        #expect(!db.isAlive)
+        try db.ensureConnected()
+        #expect(try db.scalar("SELECT 1", as: Int.self) == 1)
+    }
+
+    @Test func unreachableServerIsUnavailable() {
+        let db = PostgresConnection(conninfo: "host=127.0.0.1 port=1 connect_timeout=2")
+        let error = #expect(throws: DatabaseError.self) { try db.connect() }
+        #expect(error?.kind == .unavailable)
+        #expect(error?.description.hasPrefix("database unavailable:") == true)
+    }
+
+    @Test func decodingChecksTypes() throws {
+        let db = try TestDatabase.create().connect()
+        let rows = try db.query(
+            "SELECT 1::int2 AS a, 2::int4 AS b, 3::int8 AS c, true AS d, 1.5::float8 AS e, 0.25::float4 AS f, NULL::text AS g, 'é'::text AS h, '2026-01-02T03:04:05.123456Z'::timestamptz AS t"
+        )
+        let row = rows[0]
+        #expect(try row.decode("a", as: Int.self) == 1)
+        #expect(try row.decode("b", as: Int32.self) == 2)
+        #expect(try row.decode("c", as: Int64.self) == 3)
+        #expect(try row.decode("d", as: Bool.self))
+        #expect(try row.decode("e", as: Double.self) == 1.5)
+        #expect(try row.decode("f", as: Double.self) == 0.25)
+        #expect(try row.decode("g", as: String?.self) == nil)
+        #expect(try row.decode("h", as: String.self) == "é")
+        #expect(try row.decode("t", as: Timestamp.self).rfc3339 == "2026-01-02T03:04:05.123456Z")
+        let null = #expect(throws: DatabaseError.self) { try row.decode("g", as: String.self) }
+        #expect(null?.kind == .decoding)
+        #expect(throws: DatabaseError.self) { try row.decode("h", as: Int.self) }
+        #expect(throws: DatabaseError.self) { try row.decode("missing", as: Int.self) }
+        // Parameters round-trip, including NULL, arrays and text that looks like SQL.
+        let tricky = "'; DROP TABLE users; --"
+        #expect(try db.scalar("SELECT $1::text", [tricky], as: String.self) == tricky)
+        #expect(try db.scalar("SELECT $1::text IS NULL", [String?.none], as: Bool.self))
+        let ids = [UUID(), UUID()]
+        #expect(try db.scalar("SELECT cardinality($1::uuid[])", [ids], as: Int.self) == 2)
+        #expect(try db.scalar("SELECT ($1::text[])[2]", [["a\"b", "c\\d"]], as: String.self) == "c\\d")
+    }
+}

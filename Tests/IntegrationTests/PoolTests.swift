@@ -1,0 +1,67 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+@Suite(.needsDatabase) struct PoolTests {
+    @Test func concurrentCallersShareABoundedPool() async throws {
+        let pool = try TestDatabase.create().pool(size: 3)
+        let pids = try await withThrowingTaskGroup(of: Int.self) { group in
+            for _ in 0..<24 {
+                group.addTask {
+                    try await pool.withConnection { db in
+                        try db.scalar("SELECT pg_backend_pid() FROM pg_sleep(0.02)", as: Int.self)
+                    }
+                }
+            }
+            return try await group.reduce(into: Set<Int>()) { $0.insert($1) }
+        }
+        #expect(pids.count <= 3)
+        #expect(pool.statistics.open <= 3)
+        #expect(pool.statistics.inUse == 0)
+        await pool.shutdown()
+        await #expect(throws: DatabaseError.self) { try await pool.withConnection { _ in 1 } }
+    }
+
+    @Test func transactionsCommitOrRollBack() async throws {
+        let database = try TestDatabase.create()
+        let pool = database.pool(size: 1)
+        try await pool.withConnection { db in try db.execute("CREATE TABLE t (n int)") }
+        try await pool.withTransaction { db in try db.query("INSERT INTO t VALUES (1)") }
+        await #expect(throws: DatabaseError.self) {
+            try await pool.withTransaction { db in
+                try db.query("INSERT INTO t VALUES (2)")
+                try db.query("SELECT 1/0")
+            }
+        }
+        // A transaction left open by a caller is rolled back before the connection is lent again.
+        try await pool.withConnection { db in
+            try db.execute("BEGIN")
+            try db.query("INSERT INTO t VALUES (3)")
+        }
+        let values = try await pool.withConnection { db in try db.query("SELECT n FROM t ORDER BY n").map { try $0.decode(0, as: Int.self) } }
+        #expect(values == [1])
+        await pool.shutdown()
+    }
+
+    @Test func poolRecoversAfterServerRestart() async throws {
+        let cluster = try PrivateCluster.start()
+        defer { try? cluster.stop() }
+        let pool = DatabasePool(configuration: .init(conninfo: cluster.conninfo, poolSize: 2))
+        let first = try await pool.withConnection { db in try db.scalar("SELECT pg_backend_pid()", as: Int.self) }
+        try cluster.stop()
+        await #expect(throws: DatabaseError.self) { try await pool.withConnection { db in try db.query("SELECT 1") } }
+        try cluster.start()
+        var second = 0
+        try await waitFor("the pool to reconnect") {
+            second = try await pool.withConnection { db in try db.scalar("SELECT pg_backend_pid()", as: Int.self) }
+            return true
+        }
+        #expect(second != first)
+        // A restart while connections sit idle is noticed before they are lent.
+        try cluster.restart()
+        let value = try await pool.withConnection { db in try db.scalar("SELECT 7", as: Int.self) }
+        #expect(value == 7)
+        await pool.shutdown()
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+@Suite(.needsDatabase) struct RepositoryTests {
+    @Test func users() throws {
+        let db = try TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        #expect(try UserRepository.find(db, id: f.alice.id) == f.alice)
+        #expect(try UserRepository.find(db, username: "bob") == f.bob)
+        #expect(try UserRepository.find(db, idOrUsername: f.bob.id.uuidString.lowercased()) == f.bob)
+        #expect(try UserRepository.find(db, idOrUsername: "alice") == f.alice)
+        #expect(try UserRepository.find(db, username: "nobody") == nil)
+        #expect(try UserRepository.list(db).map(\.username) == ["admin", "alice", "bob"])
+        #expect(try UserRepository.admins(db) == [f.admin])
+        #expect(f.alice.slug == "alice")
+        let odd = try UserRepository.insert(db, username: "Zoë O'Brien", displayName: "Zoë")
+        #expect(odd.slug == "zo-o-brien")
+        let taken = #expect(throws: DatabaseError.self) { try UserRepository.insert(db, username: "alice", displayName: "Other") }
+        #expect(taken?.kind == .conflict)
+    }
+
+    @Test func conversations() throws {
+        let db = try TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        let a = try ConversationRepository.insert(db, userId: f.alice.id)
+        let b = try ConversationRepository.insert(db, userId: f.bob.id)
+        #expect(try ConversationRepository.find(db, id: a.id) == a)
+        #expect(try ConversationRepository.find(db, userId: f.bob.id) == b)
+        #expect(try ConversationRepository.find(db, id: UUID()) == nil)
+        _ = try MessageRepository.insert(db, conversationId: a.id, senderId: f.alice.id, content: String(repeating: "x", count: 150))
+        let latest = try MessageRepository.insert(db, conversationId: b.id, senderId: f.bob.id, content: "from bob")
+
+        var (listings, total) = try ConversationRepository.list(db, filter: .init())
+        #expect(total == 2)
+        #expect(listings.map(\.conversation.id) == [b.id, a.id])
+        #expect(listings[0].user == f.bob)
+        #expect(listings[0].lastMessagePreview == "from bob")
+        #expect(listings[1].lastMessagePreview == String(repeating: "x", count: 100))
+
+        // Deleted messages vanish from previews.
+        #expect(try MessageRepository.softDelete(db, id: latest.id)?.deletedAt == nil)
+        (listings, _) = try ConversationRepository.list(db, filter: .init(userId: f.bob.id))
+        #expect(listings.count == 1)
+        #expect(listings[0].lastMessagePreview == nil)
+
+        let archived = try #require(try ConversationRepository.setArchived(db, id: a.id, archived: true))
+        #expect(archived.archivedByAdmin)
+        #expect(archived.archivedAt != nil)
+        (listings, total) = try ConversationRepository.list(db, filter: .init(archived: true))
+        #expect(total == 1 && listings[0].conversation.id == a.id)
+        (listings, total) = try ConversationRepository.list(db, filter: .init(archived: false))
+        #expect(total == 1 && listings[0].conversation.id == b.id)
+        // Bob's only message was deleted, which took it out of the admin's unread count.
+        (listings, total) = try ConversationRepository.list(db, filter: .init(archived: nil, unreadByAdmin: true))
+        #expect(total == 1 && listings[0].conversation.id == a.id)
+        (listings, total) = try ConversationRepository.list(db, filter: .init(archived: nil, page: 2, limit: 1))
+        #expect(total == 2 && listings.map(\.conversation.id) == [a.id])
+        let unarchived = try #require(try ConversationRepository.setArchived(db, id: a.id, archived: false))
+        #expect(!unarchived.archivedByAdmin && unarchived.archivedAt == nil)
+        #expect(try ConversationRepository.setArchived(db, id: UUID(), archived: true) == nil)
+    }
+
+    @Test func messages() throws {
+        let db = try TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        let c = try ConversationRepository.insert(db, userId: f.alice.id)
+        var sent: [Message] = []
+        for i in 1...5 {
+            let sender = i % 2 == 0 ? f.admin.id : f.alice.id
+            sent.append(try MessageRepository.insert(db, conversationId: c.id, senderId: sender, content: "message \(i)"))
+        }
+        #expect(try MessageRepository.find(db, id: sent[0].id) == sent[0])
+        var page = try MessageRepository.list(db, conversationId: c.id, page: .init(page: 1, limit: 2))
+        #expect(page.total == 5)
+        #expect(page.messages.map(\.message.id) == [sent[3].id, sent[4].id])
+        #expect(page.messages[0].sender == f.admin)
+        page = try MessageRepository.list(db, conversationId: c.id, page: .init(page: 3, limit: 2))
+        #expect(page.messages.map(\.message.id) == [sent[0].id])
+        page = try MessageRepository.list(db, conversationId: c.id, page: .init(before: sent[2].createdAt, after: sent[0].createdAt))
+        #expect(page.messages.map(\.message.id) == [sent[1].id])
+        #expect(page.total == 1)
+        page = try MessageRepository.list(db, conversationId: c.id, page: .init(page: 1, limit: 2, after: sent[0].createdAt))
+        #expect(page.messages.map(\.message.id) == [sent[1].id, sent[2].id])
+        #expect(page.total == 4)
+
+        // Alice reads the admin's messages: only those change.
+        let read = try MessageRepository.markRead(db, conversationId: c.id, readerIsAdmin: false)
+        #expect(Set(read.map(\.id)) == [sent[1].id, sent[3].id])
+        #expect(read.allSatisfy { $0.readAt != nil })
+        // The admin reads one listed message.
+        let one = try MessageRepository.markRead(db, conversationId: c.id, readerIsAdmin: true, ids: [sent[0].id, sent[1].id])
+        #expect(one.map(\.id) == [sent[0].id])
+        let conversation = try #require(try ConversationRepository.find(db, id: c.id))
+        #expect(conversation.unreadCountUser == 0 && conversation.unreadCountAdmin == 2)
+
+        let edited = try #require(try MessageRepository.edit(db, id: sent[4].id, content: "changed"))
+        #expect(edited.content == "changed" && edited.editedAt != nil)
+        #expect(try MessageRepository.softDelete(db, id: sent[4].id) != nil)
+        #expect(try MessageRepository.softDelete(db, id: sent[4].id) == nil)
+        #expect(try MessageRepository.edit(db, id: sent[4].id, content: "again") == nil)
+        #expect(try MessageRepository.find(db, id: sent[4].id)?.deletedAt != nil)
+        #expect(try MessageRepository.list(db, conversationId: c.id, page: .init()).total == 4)
+        #expect(try MessageRepository.softDeleteAll(db, conversationId: c.id) == 4)
+        #expect(try MessageRepository.list(db, conversationId: c.id, page: .init()).total == 0)
+        #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 5)
+    }
+
+    @Test func search() throws {
+        let db = try TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        let a = try ConversationRepository.insert(db, userId: f.alice.id)
+        let b = try ConversationRepository.insert(db, userId: f.bob.id)
+        let m1 = try MessageRepository.insert(
+            db, conversationId: a.id, senderId: f.alice.id, content: "My invoice <script>alert(1)</script> is wrong")
+        let m2 = try MessageRepository.insert(db, conversationId: b.id, senderId: f.bob.id, content: "invoice invoice invoice please")
+        _ = try MessageRepository.insert(db, conversationId: b.id, senderId: f.bob.id, content: "nothing to see")
+
+        var result = try MessageRepository.search(db, query: "invoice", filter: .init())
+        #expect(result.total == 2)
+        #expect(result.hits.map(\.message.id) == [m2.id, m1.id])
+        #expect(result.hits[0].rank > result.hits[1].rank)
+        let snippet = result.hits[1].snippet
+        #expect(snippet.contains("<mark>invoice</mark>"))
+        #expect(snippet.contains("&lt;script&gt;"))
+        #expect(!snippet.contains("<script>"))
+        #expect(result.hits[1].user == f.alice)
+
+        result = try MessageRepository.search(db, query: "invoice", filter: .init(ownerUserId: f.alice.id))
+        #expect(result.hits.map(\.message.id) == [m1.id] && result.total == 1)
+        result = try MessageRepository.search(db, query: "invoice", filter: .init(conversationId: b.id))
+        #expect(result.hits.map(\.message.id) == [m2.id])
+        result = try MessageRepository.search(db, query: "invoice", filter: .init(limit: 1))
+        #expect(result.hits.count == 1 && result.total == 2)
+        result = try MessageRepository.search(db, query: "invoice", filter: .init(before: m2.createdAt))
+        #expect(result.hits.map(\.message.id) == [m1.id])
+        _ = try MessageRepository.softDelete(db, id: m2.id)
+        result = try MessageRepository.search(db, query: "invoice", filter: .init())
+        #expect(result.hits.map(\.message.id) == [m1.id])
+        // Control characters in content cannot forge highlight markers.
+        _ = try MessageRepository.insert(db, conversationId: a.id, senderId: f.alice.id, content: "\u{01}fake\u{02} receipt")
+        result = try MessageRepository.search(db, query: "receipt", filter: .init())
+        #expect(result.hits.first?.snippet == "fake <mark>receipt</mark>")
+    }
+
+    @Test func pushSubscriptions() throws {
+        let db = try TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        let s1 = try PushSubscriptionRepository.upsert(db, userId: f.alice.id, endpoint: "https://push.example/1", p256dh: "k1", auth: "a1")
+        let s2 = try PushSubscriptionRepository.upsert(db, userId: f.admin.id, endpoint: "https://push.example/2", p256dh: "k2", auth: "a2")
+        #expect(try PushSubscriptionRepository.list(db, userId: f.alice.id) == [s1])
+        #expect(try PushSubscriptionRepository.listForAdmins(db) == [s2])
+        // The same endpoint again updates in place.
+        let moved = try PushSubscriptionRepository.upsert(db, userId: f.bob.id, endpoint: "https://push.example/1", p256dh: "k3", auth: "a3")
+        #expect(moved.id == s1.id && moved.userId == f.bob.id && moved.p256dhKey == "k3")
+        #expect(try PushSubscriptionRepository.list(db, userId: f.alice.id).isEmpty)
+        try PushSubscriptionRepository.touch(db, ids: [s2.id])
+        #expect(try PushSubscriptionRepository.list(db, userId: f.admin.id).first?.lastUsedAt != nil)
+        #expect(try PushSubscriptionRepository.list(db, userId: f.bob.id).first?.lastUsedAt == nil)
+        #expect(try PushSubscriptionRepository.delete(db, userId: f.bob.id, endpoint: "https://push.example/1"))
+        #expect(try !PushSubscriptionRepository.delete(db, userId: f.bob.id, endpoint: "https://push.example/1"))
+        #expect(try PushSubscriptionRepository.delete(db, id: s2.id))
+        #expect(try PushSubscriptionRepository.listForAdmins(db).isEmpty)
+    }
+
+    @Test func insertWithoutAConversationIdGoesToTheSendersOwnConversation() throws {
+        let db = try TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        #expect(try MessageRepository.insert(db, conversationId: nil, sender: f.alice, content: "before") == nil)
+        let alices = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try ConversationRepository.insert(db, userId: f.bob.id)
+        let stored = try #require(try MessageRepository.insert(db, conversationId: nil, sender: f.alice, content: "mine"))
+        #expect(stored.message.conversationId == alices.id && stored.conversationUserId == f.alice.id)
+        // An admin has no conversation of their own; a user may not write into someone else's.
+        #expect(try MessageRepository.insert(db, conversationId: nil, sender: f.admin, content: "x") == nil)
+        #expect(try MessageRepository.insert(db, conversationId: alices.id, sender: f.bob, content: "x") == nil)
+        #expect(try MessageRepository.insert(db, conversationId: alices.id, sender: f.admin, content: "reply")?.conversationUserId == f.alice.id)
+        #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 2)
+    }
+
+    @Test func outboxClaimsTheOldestDueJobsOfItsKindsAndSkipsLockedOnes() throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let other = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let subscription = try PushSubscriptionRepository.upsert(db, userId: f.admin.id, endpoint: "https://push.example/a", p256dh: "k", auth: "a")
+        var sent: [UUID] = []
+        for n in 1...6 {
+            let stored = try #require(
+                try MessageRepository.insert(db, conversationId: conversation.id, sender: f.alice, content: "m\(n)", notifySlack: true))
+            sent.append(stored.message.id)
+        }
+        // Jobs of later messages made due earlier come first; jobs not due yet and jobs given up are not claimed.
+        let all = try db.transaction { try OutboxRepository.claimDue(db, kinds: [.push], limit: 10) }
+        #expect(all.map(\.message.id) == sent)
+        try OutboxRepository.retry(db, id: all[0].id, in: 3600, error: "later")
+        try OutboxRepository.fail(db, id: all[1].id, error: "given up")
+        try db.query("UPDATE notification_outbox SET available_at = now() - interval '1 hour' WHERE id = $1", [all[5].id])
+
+        try db.transaction {
+            let first = try OutboxRepository.claimDue(db, kinds: [.push], limit: 2)
+            #expect(first.map(\.message.id) == [sent[5], sent[2]])
+            #expect(first.allSatisfy { $0.kind == .push && $0.subscription?.id == subscription.id && $0.conversationUser.id == f.alice.id })
+            #expect(first.first?.message.content == "m6")
+            // Another worker meanwhile gets the next due jobs, never the locked ones.
+            let second = try other.transaction { try OutboxRepository.claimDue(other, kinds: [.push], limit: 10) }
+            #expect(second.map(\.message.id) == [sent[3], sent[4]])
+            let slack = try other.transaction { try OutboxRepository.claimDue(other, kinds: [.slack], limit: 3) }
+            #expect(slack.map(\.message.id) == Array(sent.prefix(3)))
+            #expect(slack.allSatisfy { $0.kind == .slack && $0.subscription == nil })
+        }
+    }
+}

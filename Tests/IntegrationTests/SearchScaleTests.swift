@@ -1,0 +1,201 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import MsgLib
+
+/// Search over the stored `search_vector` (migration 12) returns what the straightforward query returns:
+/// `to_tsvector('english', content) @@ websearch_to_tsquery(...)`, `ts_rank` over every match, ties newest first.
+@Suite(.needsDatabase) struct SearchScaleTests {
+    /// The search as it was before migration 12, parsing every message again: the reference.
+    static let straightforward = """
+        WITH q AS (SELECT websearch_to_tsquery('english', $1) AS query)
+        SELECT m.id, ts_rank(to_tsvector('english', m.content), q.query) AS rank, count(*) OVER () AS total,
+               ts_headline('english',
+                           translate(translate(m.content, E'\\x01\\x02\\uE000\\uE001\\uE002', ''), '<>&', E'\\uE000\\uE001\\uE002'),
+                           q.query,
+                           'StartSel=' || E'\\x01' || ', StopSel=' || E'\\x02' || ', MaxFragments=2, MaxWords=24, MinWords=8') AS snippet
+        FROM messages m JOIN conversations c ON c.id = m.conversation_id, q
+        WHERE to_tsvector('english', m.content) @@ q.query AND m.deleted_at IS NULL
+          AND ($2::uuid IS NULL OR m.conversation_id = $2)
+          AND ($3::uuid IS NULL OR c.user_id = $3)
+          AND ($4::timestamptz IS NULL OR m.created_at < $4)
+          AND ($5::timestamptz IS NULL OR m.created_at > $5)
+        ORDER BY rank DESC, m.created_at DESC, m.id DESC
+        LIMIT $6
+        """
+
+    struct Seeded {
+        let db: PostgresConnection
+        let users: [User]
+        let conversations: [UUID]
+        let start: Timestamp
+    }
+
+    /// 3,000 messages in 8 conversations over 60 days, from a fixed seed: a few common words (in a
+    /// quarter of the messages or more, often repeated, so ranks tie), rare ones, a frequent phrase, stop words,
+    /// HTML-special characters, timestamps shared by several messages, some messages deleted and some edited.
+    static func seed() throws -> Seeded {
+        let db = try TestDatabase.create().connect()
+        let admin = try UserRepository.insert(db, username: "admin", displayName: "Admin", isAdmin: true)
+        var users: [User] = []
+        var conversations: [UUID] = []
+        for n in 1...8 {
+            let user = try UserRepository.insert(db, username: "user\(n)", displayName: "User \(n)")
+            users.append(user)
+            conversations.append(try ConversationRepository.insert(db, userId: user.id).id)
+        }
+        let common = ["order", "invoice", "delivery", "refund", "parcel"]
+        let filler = (0..<300).map { "w\(String($0, radix: 36))x" }
+        let stop = ["the", "a", "to", "is", "my", "and", "it", "for", "again"]
+        let rare = ["zanzibar", "quokka", "fjord", "marzipan"]
+        var rng = SplitMix64(seed: 8)
+        let start = Timestamp(rfc3339: "2025-03-01T00:00:00Z")!
+        var conversationIds: [UUID] = []
+        var senderIds: [UUID] = []
+        var contents: [String] = []
+        var times: [Timestamp] = []
+        for i in 0..<3000 {
+            let c = Int(rng.next() % 8)
+            var words: [String] = []
+            for _ in 0..<(3 + Int(rng.next() % 14)) {
+                switch rng.next() % 20 {
+                case 0...3: words.append(common[Int(rng.next() % UInt64(common.count))])
+                case 4...8: words.append(stop[Int(rng.next() % UInt64(stop.count))])
+                case 9: words.append(rng.next() % 3 == 0 ? "tracking number" : "number")
+                case 10 where rng.next() % 8 == 0: words.append(rare[Int(rng.next() % UInt64(rare.count))])
+                case 11 where rng.next() % 10 == 0: words.append(["<b>bold</b>", "A&B", "\"quoted\"", "it's"][Int(rng.next() % 4)])
+                default: words.append(filler[Int(rng.next() % UInt64(filler.count))])
+                }
+            }
+            conversationIds.append(conversations[c])
+            senderIds.append(rng.next() % 3 == 0 ? admin.id : users[c].id)
+            contents.append(words.joined(separator: rng.next() % 5 == 0 ? ", " : " "))
+            // Groups of three messages share a timestamp, so ties in rank and time fall back to the id.
+            times.append(start.adding(seconds: Double(i / 3) * 5184))
+        }
+        try db.query(
+            """
+            INSERT INTO messages (conversation_id, sender_id, content, created_at)
+            SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[])
+            """, [conversationIds, senderIds, contents, times])
+        // Some deleted, some edited (the trigger recomputes the vector on edits).
+        try db.query("UPDATE messages SET deleted_at = created_at + interval '1 minute' WHERE id IN (SELECT id FROM messages ORDER BY id OFFSET 5 LIMIT 120)")
+        for row in try db.query("SELECT id FROM messages ORDER BY id DESC OFFSET 3 LIMIT 40") {
+            _ = try MessageRepository.edit(db, id: try row.decode(0), content: "edited: zanzibar order order delivery of the parcel")
+        }
+        try db.execute("ANALYZE messages")
+        return Seeded(db: db, users: users, conversations: conversations, start: start)
+    }
+
+    /// Runs both searches and expects the same page, ranks, total and snippets.
+    static func expectSame(_ s: Seeded, _ query: String, _ filter: MessageRepository.SearchFilter, minimumTotal: Int = 0,
+                           sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let ours = try MessageRepository.search(s.db, query: query, filter: filter)
+        let reference = try s.db.query(
+            straightforward, [query, filter.conversationId, filter.ownerUserId, filter.before, filter.after, filter.limit])
+        let ids: [UUID] = try reference.map { try $0.decode("id") }
+        let ranks: [Double] = try reference.map { try $0.decode("rank") }
+        let snippets: [String] = try reference.map { MessageRepository.highlightedSnippet(try $0.decode("snippet")) }
+        let total = try reference.first?.decode("total", as: Int.self) ?? 0
+        #expect(ours.hits.map(\.message.id) == ids, "page of \(query)", sourceLocation: sourceLocation)
+        #expect(ours.hits.map(\.rank) == ranks, "ranks of \(query)", sourceLocation: sourceLocation)
+        #expect(ours.hits.map(\.snippet) == snippets, "snippets of \(query)", sourceLocation: sourceLocation)
+        #expect(ours.total == total, "total of \(query)", sourceLocation: sourceLocation)
+        #expect(total >= minimumTotal, "too few matches for \(query) to prove anything", sourceLocation: sourceLocation)
+    }
+
+    @Test func firstPageEqualsTheStraightforwardQuery() throws {
+        let s = try Self.seed()
+        let middle = s.start.adding(seconds: 30 * 86400)
+        // Common words: hundreds of matches, many with equal rank.
+        try Self.expectSame(s, "order", .init(), minimumTotal: 500)
+        try Self.expectSame(s, "Delivery", .init(limit: 100), minimumTotal: 500)
+        try Self.expectSame(s, "refund", .init(limit: 1), minimumTotal: 500)
+        // Rare words, edited messages included.
+        try Self.expectSame(s, "zanzibar", .init(), minimumTotal: 40)
+        try Self.expectSame(s, "fjord", .init(), minimumTotal: 3)
+        // Two-word phrase, and the other operators.
+        try Self.expectSame(s, "\"tracking number\"", .init(), minimumTotal: 100)
+        try Self.expectSame(s, "invoice -parcel", .init(), minimumTotal: 100)
+        try Self.expectSame(s, "quokka or marzipan", .init(), minimumTotal: 5)
+        try Self.expectSame(s, "order invoice", .init(), minimumTotal: 20)
+        // Quotes, backslashes and operator characters survive the parsed query's trip through its text form.
+        try Self.expectSame(s, "order -\"tracking number\" -refund", .init(), minimumTotal: 50)
+        try Self.expectSame(s, "A&B or \"it's\" or O'Brien\\x", .init(), minimumTotal: 1)
+        // Filters: before, after, both.
+        try Self.expectSame(s, "order", .init(before: middle), minimumTotal: 100)
+        try Self.expectSame(s, "\"tracking number\"", .init(after: middle), minimumTotal: 20)
+        try Self.expectSame(s, "invoice", .init(before: middle, after: s.start.adding(seconds: 10 * 86400)), minimumTotal: 50)
+        // A user's scope, and one conversation.
+        try Self.expectSame(s, "parcel", .init(ownerUserId: s.users[2].id), minimumTotal: 30)
+        try Self.expectSame(s, "zanzibar", .init(ownerUserId: s.users[5].id, after: middle))
+        try Self.expectSame(s, "delivery", .init(conversationId: s.conversations[7], limit: 50), minimumTotal: 30)
+        // Nothing, and only stop words.
+        try Self.expectSame(s, "xylophone", .init())
+        try Self.expectSame(s, "the again", .init())
+    }
+
+    @Test func totalIsExactWhenNoRowIsAsked() throws {
+        let s = try Self.seed()
+        let counted = try s.db.scalar(
+            "SELECT count(*) FROM messages WHERE to_tsvector('english', content) @@ websearch_to_tsquery('english', 'order') AND deleted_at IS NULL",
+            as: Int.self)
+        let result = try MessageRepository.search(s.db, query: "order", filter: .init(limit: 0))
+        #expect(result.hits.isEmpty && result.total == counted && counted > 0)
+    }
+
+    @Test func storedVectorFollowsInsertsAndEditsAndSearchUsesItsIndex() throws {
+        let s = try Self.seed()
+        // Every visible or deleted row carries exactly the vector the straightforward query would compute.
+        #expect(try s.db.scalar("SELECT count(*) FROM messages WHERE search_vector IS DISTINCT FROM to_tsvector('english', content)", as: Int.self) == 0)
+        let message = try MessageRepository.insert(s.db, conversationId: s.conversations[0], senderId: s.users[0].id, content: "A wombat arrived")
+        #expect(try MessageRepository.search(s.db, query: "wombat", filter: .init()).hits.map(\.message.id) == [message.id])
+        _ = try MessageRepository.edit(s.db, id: message.id, content: "A platypus arrived")
+        #expect(try MessageRepository.search(s.db, query: "wombat", filter: .init()).total == 0)
+        #expect(try MessageRepository.search(s.db, query: "platypus", filter: .init()).hits.map(\.message.id) == [message.id])
+        _ = try MessageRepository.softDelete(s.db, id: message.id)
+        #expect(try MessageRepository.search(s.db, query: "platypus", filter: .init()).total == 0)
+
+        // No plan parses text again; over all conversations a rare word is found through the GIN index of the stored
+        // vector (with a scope or a time range the planner may as well read those rows through their own index).
+        try s.db.execute("SET enable_seqscan = off")
+        defer { try? s.db.execute("RESET enable_seqscan") }
+        let filters: [(MessageRepository.SearchFilter, Bool)] = [
+            (.init(), true), (.init(before: s.start.adding(seconds: 86400 * 20), after: s.start), false),
+            (.init(ownerUserId: s.users[1].id), false), (.init(conversationId: s.conversations[3]), false),
+        ]
+        for (filter, gin) in filters {
+            let (sql, parameters) = MessageRepository.searchStatement(tsquery: "'zanzibar'", filter: filter)
+            let plan = try s.db.query("EXPLAIN " + sql, parameters).map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
+            #expect(!gin || plan.contains("idx_messages_search_vector"), "\(plan)")
+            #expect(!plan.contains("to_tsvector"), "\(plan)")
+        }
+    }
+
+    @Test func migrationFillsExistingRowsAndResumesAfterAnInterruption() throws {
+        let database = try TestDatabase.create(migrated: false)
+        let db = try database.connect()
+        try Migrator(migrations: Migration.all.filter { $0.id < 12 }).migrate(db)
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        try db.query(
+            "INSERT INTO messages (conversation_id, sender_id, content) SELECT $1, $2, 'message number ' || g || ' about the invoice' FROM generate_series(1, 12000) g",
+            [conversation.id, f.alice.id])
+        let search = try #require(Migration.all.first { $0.id == 12 })
+        // Interrupted after the column and trigger, with an invalid index left by a failed concurrent build.
+        try db.execute(search.steps[0])
+        try db.execute("CREATE INDEX idx_messages_search_vector ON messages USING gin (search_vector) WHERE deleted_at IS NULL")
+        try db.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'idx_messages_search_vector'::regclass")
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "written during the migration")
+
+        #expect(try Migrator(migrations: Migration.all.filter { $0.id <= 12 }).migrate(db).map(\.id) == [12])
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE search_vector IS DISTINCT FROM to_tsvector('english', content)", as: Int.self) == 0)
+        #expect(try db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_messages_search_vector'::regclass", as: Bool.self))
+        #expect(try MessageRepository.search(db, query: "invoice", filter: .init()).total == 12000)
+        #expect(try MessageRepository.search(db, query: "written", filter: .init()).total == 1)
+        // Running every step again changes nothing.
+        for step in search.steps { try db.execute(step) }
+        #expect(try db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_messages_search_vector'", as: Int.self) == 1)
+    }
+}

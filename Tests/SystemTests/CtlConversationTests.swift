@@ -1,0 +1,143 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+/// msgctl list, show and reply as processes, against a database and a live relay.
+@Suite(.needsProcesses) struct CtlConversationTests {
+    @Test func replyReachesTheUsersSocketAndListShowSeeIt() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Is my order shipped?")
+        let relay = try await TestRelay(database: database)
+        let socket = try relay.socket(f.alice)
+        _ = try await socket.next(type: "connected")
+        let env: [String: String?] = ["DATABASE_URL": database.conninfo]
+
+        let reply = try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), ["reply", "alice", "Yes, it left today."], environment: env)
+        #expect(reply.status == 0, "\(reply.stderr)")
+        let id = reply.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let delivered = try await socket.next(type: "message")
+        #expect(delivered.data["id"] as? String == id)
+        #expect(delivered.data["content"] as? String == "Yes, it left today.")
+        #expect((delivered.data["sender"] as? [String: Any])?["username"] as? String == "admin")
+
+        // From stdin, naming the conversation by an id prefix.
+        let prefix = String(conversation.id.lowercasedString.prefix(13))
+        let piped = try ProcessRunner.ours("msgctl", ["reply", prefix], environment: env, input: "Tracking number follows.\n")
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect((try await socket.next(type: "message")).data["content"] as? String == "Tracking number follows.")
+
+        let list = try ProcessRunner.ours("msgctl", ["list", "--json"], environment: env)
+        let object = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any]
+        let items = object?["conversations"] as? [[String: Any]] ?? []
+        #expect(items.count == 1)
+        #expect(items.first?["unread_count"] as? Int == 1)
+        #expect(items.first?["last_message_preview"] as? String == "Tracking number follows.")
+        let human = try ProcessRunner.ours("msgctl", ["list"], environment: env)
+        #expect(human.stdout.contains("alice") && human.stdout.contains("1 conversations"))
+        let unread = try ProcessRunner.ours("msgctl", ["list", "--unread", "--json"], environment: env)
+        #expect(unread.stdout.contains(conversation.id.lowercasedString))
+
+        let show = try ProcessRunner.ours("msgctl", ["show", "alice"], environment: env)
+        #expect(show.status == 0)
+        #expect(show.stdout.contains("Is my order shipped?") && show.stdout.contains("Yes, it left today.") && show.stdout.contains("admin (admin)"))
+        let json = try ProcessRunner.ours("msgctl", ["show", conversation.id.lowercasedString, "--json"], environment: env)
+        #expect((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["messages"] as? [Any] != nil)
+        try await relay.stop()
+    }
+
+    @Test func badInputIsOneLineAndTheRightStatus() throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        _ = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try ConversationRepository.insert(db, userId: f.bob.id)
+        let env: [String: String?] = ["DATABASE_URL": database.conninfo]
+        let cases: [([String], Int32, String)] = [
+            (["reply", "nobody", "hi"], ExitStatus.noUser.rawValue, "no conversation or user \"nobody\""),
+            (["reply", "alice", ""], ExitStatus.dataError.rawValue, "Content must be between 1 and 10000 characters"),
+            (["reply", "alice", String(repeating: "x", count: 10_001)], ExitStatus.dataError.rawValue, "Content must be between 1 and 10000 characters"),
+            (["reply", "01a", "hi"], ExitStatus.noUser.rawValue, "no conversation or user"),
+            (["show", "alice", "--as", "bob"], ExitStatus.noPermission.rawValue, "bob is not an admin"),
+            (["list", "--limit", "0"], ExitStatus.usage.rawValue, "--limit"),
+        ]
+        for (arguments, status, message) in cases {
+            let result = try ProcessRunner.ours("msgctl", arguments, environment: env)
+            #expect(result.status == status, "\(arguments.prefix(2)): \(result.stderr)")
+            #expect(result.stderr.contains(message), "\(arguments.prefix(2)): \(result.stderr)")
+        }
+        // Both conversations' ids start alike (uuidv7 time prefix): a short prefix is ambiguous.
+        let both = try db.query("SELECT id::text FROM conversations ORDER BY id").map { try $0.decode(0, as: String.self) }
+        let common = String(zip(both[0], both[1]).prefix { $0 == $1 }.map(\.0))
+        if common.count >= 4 {
+            let ambiguous = try ProcessRunner.ours("msgctl", ["show", common], environment: env)
+            #expect(ambiguous.status == ExitStatus.dataError.rawValue)
+            #expect(ambiguous.stderr.contains("matches several conversations"))
+        }
+        #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 0)
+        // Two admins: msgctl must be told which.
+        _ = try UserRepository.insert(db, username: "second", displayName: "Second", isAdmin: true)
+        let which = try ProcessRunner.ours("msgctl", ["list"], environment: env)
+        #expect(which.status == ExitStatus.dataError.rawValue && which.stderr.contains("--as"))
+        #expect(try ProcessRunner.ours("msgctl", ["list", "--as", "second"], environment: env).status == 0)
+    }
+}
+
+extension CtlConversationTests {
+    @Test func archiveReadEditDeleteAndSearch() throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let asked = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Where is my <b>invoice</b>?")
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Hello? \u{1B}[31mred\u{1B}[0m invoice")
+        let env: [String: String?] = ["DATABASE_URL": database.conninfo]
+        func ctl(_ arguments: [String], input: String? = nil) throws -> ProcessResult {
+            try ProcessRunner.ours("msgctl", arguments, environment: env, input: input)
+        }
+
+        // Search: matches marked, HTML decoded for the terminal, escape sequences from messages neutralised.
+        let search = try ctl(["search", "invoice"])
+        #expect(search.status == 0, "\(search.stderr)")
+        #expect(search.stdout.contains("*invoice*"))
+        #expect(search.stdout.contains("<b>"))
+        #expect(!search.stdout.contains("\u{1B}"))
+        #expect(search.stdout.contains("2 of 2 matches"))
+        let json = try ctl(["search", "invoice", "--conversation", "alice", "--limit", "1", "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect(object?["total"] as? Int == 2)
+        #expect((object?["results"] as? [Any])?.count == 1)
+        #expect(try ctl(["search", "invoice", "--after", "soon"]).status == ExitStatus.usage.rawValue)
+
+        // Archive and back.
+        #expect(try ctl(["archive", "alice"]).stdout == "archived \(conversation.id.lowercasedString)\n")
+        #expect(try ConversationRepository.find(db, id: conversation.id)?.archivedByAdmin == true)
+        #expect(try ctl(["list", "--archived", "--json"]).stdout.contains(conversation.id.lowercasedString))
+        #expect(try ctl(["unarchive", "alice"]).status == 0)
+        #expect(try ConversationRepository.find(db, id: conversation.id)?.archivedByAdmin == false)
+
+        // Read everything.
+        #expect(try ctl(["read", "--all"]).stdout == "marked 2 messages read\n")
+        #expect(try ConversationRepository.find(db, id: conversation.id)?.unreadCountAdmin == 0)
+        #expect(try ctl(["read"]).status == ExitStatus.usage.rawValue)
+
+        // Edit: only the admin's own message.
+        let reply = try ctl(["reply", "alice", "Sent yesterday"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try ctl(["edit", reply, "Sent this morning"]).status == 0)
+        #expect(try MessageRepository.find(db, id: UUID(uuidString: reply)!)?.content == "Sent this morning")
+        let notMine = try ctl(["edit", asked.id.lowercasedString, "x"])
+        #expect(notMine.status == ExitStatus.noPermission.rawValue)
+
+        // Delete: refuses without a terminal unless --yes; soft.
+        let refused = try ctl(["delete", "--message", asked.id.lowercasedString])
+        #expect(refused.status == ExitStatus.usage.rawValue && refused.stderr.contains("--yes"))
+        #expect(try ctl(["delete", "--message", asked.id.lowercasedString, "--yes"]).stdout == "deleted 1 message\n")
+        #expect(try ctl(["delete", "alice", "--yes"]).stdout == "deleted 2 messages\n")
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE deleted_at IS NULL", as: Int.self) == 0)
+        #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 3)
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+@Suite(.needsProcesses) struct MigrationTests {
+    /// The schema as the catalogs describe it: tables with columns, indexes, constraints, triggers, functions.
+    static func schemaFingerprint(_ db: PostgresConnection) throws -> [String] {
+        let queries = [
+            """
+            SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' || coalesce(column_default, '')
+            FROM information_schema.columns WHERE table_schema = 'public' ORDER BY 1
+            """,
+            "SELECT indexname || ': ' || indexdef FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1",
+            "SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = 'public'::regnamespace ORDER BY 1",
+            "SELECT tgname || ' on ' || tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1",
+            "SELECT proname FROM pg_proc WHERE pronamespace = 'public'::regnamespace ORDER BY 1",
+            "SELECT version::text || ' ' || name FROM schema_migrations ORDER BY version",
+        ]
+        return try queries.flatMap { sql in try db.query(sql).map { try $0.decode(0, as: String.self) } }
+    }
+
+    @Test func freshDatabaseReachesTheFullSchema() throws {
+        let database = try TestDatabase.create(migrated: false)
+        let db = try database.connect()
+        #expect(try Migrator().pending(db).count == Migration.all.count)
+        let applied = try Migrator().migrate(db)
+        #expect(applied.map(\.id) == Migration.all.map(\.id))
+        let schema = try Self.schemaFingerprint(db)
+        for expected in [
+            "idx_conversations_user_id", "idx_conversations_last_message_at", "idx_conversations_archived",
+            "idx_messages_conversation_id", "idx_messages_sender_id", "idx_messages_unread", "idx_messages_content_search",
+            "idx_push_subscriptions_user_id", "idx_users_is_admin", "conversations_user_id_unique", "messages_content_length",
+            "push_subscriptions_endpoint_unique", "trigger_update_conversation_on_message on messages",
+            "trigger_update_conversation_on_message_read on messages", "uuid_generate_v7",
+            "update_conversation_on_message", "update_conversation_on_message_read",
+        ] {
+            #expect(schema.contains { $0.hasPrefix(expected) }, "missing \(expected)")
+        }
+        for column in ["users.is_admin boolean NO false", "messages.deleted_at timestamp with time zone YES", "conversations.unread_count_admin integer NO 0"] {
+            #expect(schema.contains { $0.hasPrefix(column) }, "missing column \(column)")
+        }
+        #expect(schema.contains("idx_messages_content_search: CREATE INDEX idx_messages_content_search ON public.messages USING gin (to_tsvector('english'::regconfig, content))"))
+        #expect(try Migrator().status(db).allSatisfy(\.isApplied))
+    }
+
+    @Test func migratingTwiceChangesNothing() throws {
+        let database = try TestDatabase.create(migrated: false)
+        let db = try database.connect()
+        try Migrator().migrate(db)
+        let before = try Self.schemaFingerprint(db)
+        #expect(try Migrator().migrate(db).isEmpty)
+        #expect(try Self.schemaFingerprint(db) == before)
+    }
+
+    @Test func existingUsersTableIsKept() throws {
+        let database = try TestDatabase.create(migrated: false)
+        let db = try database.connect()
+        try db.execute(
+            """
+            CREATE EXTENSION IF NOT EXISTS pgcrypto;
+            CREATE TABLE users (id UUID PRIMARY KEY DEFAULT gen_random_uuid(), username TEXT UNIQUE NOT NULL,
+                display_name TEXT NOT NULL, slug TEXT UNIQUE NOT NULL, email TEXT);
+            INSERT INTO users (username, display_name, slug, email) VALUES ('site', 'Site User', 'site', 'a@example.org');
+            """)
+        try Migrator().migrate(db)
+        #expect(try db.scalar("SELECT email FROM users WHERE username = 'site'", as: String.self) == "a@example.org")
+        #expect(try db.scalar("SELECT is_admin FROM users WHERE username = 'site'", as: Bool.self) == false)
+    }
+
+    @Test func serverFunctionIsKeptWhenPresent() throws {
+        let database = try TestDatabase.create(migrated: false)
+        let db = try database.connect()
+        try db.execute("CREATE FUNCTION uuid_generate_v7() RETURNS uuid LANGUAGE sql AS $$ SELECT '00000000-0000-7000-8000-000000000001'::uuid $$")
+        try Migrator().migrate(db)
+        #expect(try db.scalar("SELECT uuid_generate_v7()::text", as: String.self) == "00000000-0000-7000-8000-000000000001")
+    }
+
+    @Test func twoConcurrentMigrateProcessesBothSucceed() throws {
+        let database = try TestDatabase.create(migrated: false)
+        let msgctl = TestEnvironment.binary("msgctl")
+        let children = try [0, 1].map { _ in try ChildProcess(msgctl, ["db", "migrate", "--database-url", database.conninfo]) }
+        let results = try children.map { (try $0.waitUntilExit(timeout: 60), $0.stderr) }
+        for (status, stderr) in results {
+            #expect(status == 0, "msgctl db migrate failed: \(stderr)")
+        }
+        let db = try database.connect()
+        #expect(try db.scalar("SELECT count(*) FROM schema_migrations", as: Int.self) == Migration.all.count)
+    }
+
+    @Test func dbStatusListsAppliedAndPending() throws {
+        let database = try TestDatabase.create(migrated: false)
+        let before = try ProcessRunner.ours("msgctl", ["db", "status", "--database-url", database.conninfo])
+        #expect(before.status == 0)
+        #expect(before.stdout.contains("0 applied, \(Migration.all.count) pending"))
+        let migrate = try ProcessRunner.ours("msgctl", ["db", "migrate", "--database-url", database.conninfo])
+        #expect(migrate.stdout.contains("applied 1 uuid_generate_v7"))
+        let again = try ProcessRunner.ours("msgctl", ["db", "migrate", "--database-url", database.conninfo])
+        #expect(again.stdout == "schema is up to date\n")
+        let after = try ProcessRunner.ours("msgctl", ["db", "status", "--json", "--database-url", database.conninfo])
+        let rows = try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [[String: Any]]
+        #expect(rows?.count == Migration.all.count)
+        #expect(rows?.allSatisfy { $0["applied"] as? Bool == true } == true)
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import TestSupport
+import Testing
+@testable import MsgLib
+
+/// Web Push and Slack from the outbox, end to end: real relays, real PostgreSQL, and loopback HTTP servers
+/// standing in for the push service and Slack.
+@Suite(.needsProcesses) struct NotificationDeliveryTests {
+    /// Waits until the outbox holds no job left to send.
+    func waitForEmptyOutbox(_ db: PostgresConnection, timeout: TimeInterval = 20) async throws {
+        try await waitFor("the outbox to empty", timeout: timeout) {
+            try db.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL", as: Int.self) == 0
+        }
+    }
+
+    @Test func messagesArePushedBothWaysWithVAPIDAndEncryption() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let push = try RecordingHTTPServer()
+        let log = ResponseLog()
+        push.respond { log.answer($0, 201) }
+        let relay = try await TestRelay(database: database, environment: PushEnvironment.variables)
+        let aliceBrowser = PushBrowser(endpoint: push.url("/push/alice"))
+        let adminBrowser = PushBrowser(endpoint: push.url("/push/admin"))
+        #expect(try await relay.request("POST", "/api/push/subscribe", token: relay.token(f.alice), json: aliceBrowser.subscribeBody).status == 201)
+        #expect(try await relay.request("POST", "/api/push/subscribe", token: relay.token(f.admin), json: adminBrowser.subscribeBody).status == 201)
+        // Alice has a live socket too: the push still goes (the service worker decides whether to show it).
+        let socket = try relay.socket(f.alice)
+        _ = try await socket.next(type: "connected")
+
+        let long = String(repeating: "🙂", count: 150)
+        let sent = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": long])
+        #expect(sent.status == 201)
+        let messageId = try #require(sent.object.string("id"))
+        let conversationId = try #require(sent.object.string("conversation_id"))
+        let toAdmin = try await push.waitForRequests(count: 1)[0]
+        #expect(toAdmin.path == "/push/admin")
+        #expect(toAdmin.header("Content-Encoding") == "aes128gcm")
+        #expect(toAdmin.header("TTL") == "86400")
+        #expect(toAdmin.header("Urgency") == "normal")
+        let authorization = try #require(toAdmin.header("Authorization"))
+        #expect(authorization.hasPrefix("vapid t="))
+        #expect(authorization.hasSuffix(", k=\(PushEnvironment.keys.publicKeyBase64URL)"))
+        // The token is signed by our key for the push service's origin.
+        let token = String(authorization.dropFirst("vapid t=".count).prefix { $0 != "," })
+        let parts = token.split(separator: ".").map(String.init)
+        #expect(parts.count == 3)
+        let claims = try JSONSerialization.jsonObject(with: Data(Base64URL.decode(parts[1]) ?? [])) as? [String: Any]
+        #expect(claims?["aud"] as? String == "http://127.0.0.1:\(push.port)")
+        #expect(claims?["sub"] as? String == "mailto:ops@example.org")
+        let signed = Array("\(parts[0]).\(parts[1])".utf8)
+        #expect(PushEnvironment.keys.privateKey.publicKey.isValidES256Signature(Base64URL.decode(parts[2]) ?? [], for: signed))
+        let payload = try adminBrowser.payload(of: toAdmin)
+        #expect(payload["title"] as? String == "New message")
+        #expect(payload["body"] as? String == String(repeating: "🙂", count: 100))
+        #expect((payload["data"] as? [String: Any])?["message_id"] as? String == messageId)
+        #expect((payload["data"] as? [String: Any])?["conversation_id"] as? String == conversationId)
+
+        let reply = try await relay.request(
+            "POST", "/api/messages", token: relay.token(f.admin), json: ["conversation_id": conversationId, "content": "Hello Alice"])
+        #expect(reply.status == 201)
+        let toAlice = try await push.waitForRequests(count: 2)[1]
+        #expect(toAlice.path == "/push/alice")
+        #expect(try aliceBrowser.payload(of: toAlice)["body"] as? String == "Hello Alice")
+        try await waitForEmptyOutbox(db)
+        #expect(try db.scalar("SELECT count(*) FROM push_subscriptions WHERE last_used_at IS NOT NULL", as: Int.self) == 2)
+        #expect(log.accepted.count == 2)
+        try await relay.stop()
+        push.stop()
+    }
+
+    @Test func goneSubscriptionsAreDeletedAndRetriesHonourRetryAfter() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let push = try RecordingHTTPServer()
+        let log = ResponseLog()
+        push.respond { request in
+            if request.path == "/push/old" { return log.answer(request, 410) }
+            switch log.all.filter({ $0.path == request.path }).count {
+            case 0: return log.answer(request, 429, headers: [("Retry-After", "1")])
+            case 1: return log.answer(request, 500)
+            default: return log.answer(request, 201)
+            }
+        }
+        let relay = try await TestRelay(database: database, environment: PushEnvironment.variables)
+        for endpoint in ["/push/old", "/push/current"] {
+            let status = try await relay.request(
+                "POST", "/api/push/subscribe", token: relay.token(f.admin), json: PushBrowser(endpoint: push.url(endpoint)).subscribeBody
+            ).status
+            #expect(status == 201)
+        }
+        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Hi"]).status == 201)
+        try await waitForEmptyOutbox(db)
+        #expect(try db.scalar("SELECT count(*) FROM push_subscriptions", as: Int.self) == 1)
+        #expect(try db.scalar("SELECT endpoint FROM push_subscriptions", as: String.self) == push.url("/push/current"))
+        let current = log.all.filter { $0.path == "/push/current" }
+        #expect(current.map(\.status) == [429, 500, 201])
+        // Retry-After: 1 was honoured; the 500 was retried after the (short, test-sized) backoff.
+        #expect(current[1].time.timeIntervalSince(current[0].time) >= 0.95)
+        #expect(log.all.filter { $0.path == "/push/old" }.count == 1)
+        try await relay.stop()
+        push.stop()
+    }
+
+    @Test func slackDownForAWhileThenBackGetsEscapedNoticeOnce() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let slack = try RecordingHTTPServer()
+        let log = ResponseLog()
+        slack.respond { request in log.answer(request, log.all.count < 3 ? 503 : 200) }
+        let relay = try await TestRelay(
+            database: database,
+            environment: ["SLACK_WEBHOOK_URL": slack.url("/hook"), "ADMIN_URL_BASE": "https://admin.example.org/", "OUTBOX_RETRY_BASE_SECONDS": "0.2"])
+        let text = "<!channel> urgent & <https://evil.example|click here>"
+        let sent = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": text])
+        #expect(sent.status == 201)
+        let conversationId = try #require(sent.object.string("conversation_id"))
+        // The admin's reply is not announced on Slack.
+        #expect(
+            try await relay.request(
+                "POST", "/api/messages", token: relay.token(f.admin), json: ["conversation_id": conversationId, "content": "On it"]
+            ).status == 201)
+        try await waitForEmptyOutbox(db)
+        #expect(log.all.map(\.status) == [503, 503, 503, 200])
+        let notice = try #require(try JSONSerialization.jsonObject(with: Data(log.accepted[0].body)) as? [String: Any])
+        #expect(notice.string("text") == "New message from Alice")
+        #expect(notice.string("blocks.0.text.type") == "mrkdwn")
+        #expect(notice.string("blocks.0.text.text") == "*Alice*\n&lt;!channel&gt; urgent &amp; &lt;https://evil.example|click here&gt;")
+        #expect(notice.string("blocks.1.elements.0.url") == "https://admin.example.org/admin/messages/\(conversationId)")
+        #expect(notice.string("blocks.1.elements.0.text.text") == "View Conversation")
+        #expect(slack.requests[0].header("Content-Type")?.hasPrefix("application/json") == true)
+        try await relay.stop()
+        slack.stop()
+    }
+
+    @Test func withoutAWebhookNoSlackJobIsQueued() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database)
+        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Anyone?"]).status == 201)
+        #expect(try db.scalar("SELECT count(*) FROM notification_outbox", as: Int.self) == 0)
+        try await relay.stop()
+    }
+
+    @Test func aKilledRelayLeavesPendingJobsThatARestartDeliversOnce() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let push = try RecordingHTTPServer()
+        let log = ResponseLog()
+        let up = Flag(false)
+        push.respond { request in log.answer(request, up.isSet ? 201 : 503) }
+        let first = try await TestRelay(database: database, environment: PushEnvironment.variables)
+        let admin = PushBrowser(endpoint: push.url("/push/admin"))
+        let alice = PushBrowser(endpoint: push.url("/push/alice"))
+        #expect(try await first.request("POST", "/api/push/subscribe", token: first.token(f.admin), json: admin.subscribeBody).status == 201)
+        #expect(try await first.request("POST", "/api/push/subscribe", token: first.token(f.alice), json: alice.subscribeBody).status == 201)
+        var sentIds: Set<String> = []
+        for index in 0..<5 {
+            let sent = try await first.request("POST", "/api/messages", token: first.token(f.alice), json: ["content": "message \(index)"])
+            sentIds.insert(try #require(sent.object.string("id")))
+        }
+        try await push.waitForRequests(count: 5)
+        kill(first.process.pid, SIGKILL)
+        try await waitFor("the relay to die") { !first.process.isRunning }
+        // While no relay runs, the admin replies from the command line: queued too.
+        let reply = try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), ["reply", "alice", "Seen them all"],
+            environment: ["DATABASE_URL": database.conninfo])
+        #expect(reply.status == 0, "\(reply.stderr)")
+        let replyId = reply.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try db.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL", as: Int.self) == 6)
+
+        up.set(true)
+        let second = try await TestRelay(database: database, environment: PushEnvironment.variables)
+        try await waitForEmptyOutbox(db)
+        let delivered = log.accepted
+        let toAdmin = try delivered.filter { $0.path == "/push/admin" }.map { try admin.payload($0.body) }
+        let adminIds = toAdmin.compactMap { ($0["data"] as? [String: Any])?["message_id"] as? String }
+        #expect(adminIds.count == 5)
+        #expect(Set(adminIds) == sentIds)
+        let toAlice = delivered.filter { $0.path == "/push/alice" }
+        #expect(toAlice.count == 1)
+        let alicePayload = try alice.payload(toAlice[0].body)
+        #expect((alicePayload["data"] as? [String: Any])?["message_id"] as? String == replyId)
+        try await second.stop()
+        push.stop()
+    }
+}

@@ -1,0 +1,245 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+/// The WebSocket protocol over real sockets against a msgrelay process.
+@Suite(.needsProcesses) struct RealtimeProtocolTests {
+    @Test func everyFrameTypeBothWays() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database, environment: ["WS_TYPING_TIMEOUT_SECONDS": "1"])
+        let alice = try relay.socket(f.alice)
+        let aliceTab = try relay.socket(f.alice, useHeader: true)
+        let admin = try relay.socket(f.admin)
+        let bob = try relay.socket(f.bob)
+
+        let connected = try await alice.next(type: "connected")
+        #expect(connected.data["user_id"] as? String == f.alice.id.lowercasedString)
+        #expect(UUID(uuidString: connected.data["connection_id"] as? String ?? "") != nil)
+        #expect(Timestamp(rfc3339: connected.data["timestamp"] as? String ?? "") != nil)
+        for socket in [aliceTab, admin, bob] { _ = try await socket.next(type: "connected") }
+
+        // send_message: the sender's sockets and the admin get the message; Bob does not.
+        try alice.send(["type": "send_message", "data": ["content": "Hello <admin>"]])
+        let echoed = try await alice.next(type: "message")
+        let delivered = try await admin.next(type: "message")
+        let otherTab = try await aliceTab.next(type: "message")
+        #expect(delivered.data["id"] as? String == echoed.data["id"] as? String)
+        #expect(otherTab.data["id"] as? String == echoed.data["id"] as? String)
+        #expect(delivered.data["content"] as? String == "Hello <admin>")
+        #expect((delivered.data["sender"] as? [String: Any])?["username"] as? String == "alice")
+        #expect(delivered.data["sender_id"] as? String == f.alice.id.lowercasedString)
+        let conversationId = try #require(delivered.data["conversation_id"] as? String)
+        let messageId = try #require(delivered.data["id"] as? String)
+
+        // The admin replies into the conversation: both of Alice's tabs get it.
+        try admin.send(["type": "send_message", "data": ["conversation_id": conversationId, "content": "Hi Alice"]])
+        let reply = try await alice.next(type: "message")
+        #expect(reply.data["content"] as? String == "Hi Alice")
+        #expect((reply.data["sender"] as? [String: Any])?["is_admin"] as? Bool == true)
+        _ = try await aliceTab.next(type: "message")
+
+        // mark_read: the sender learns it was read, by whom.
+        try admin.send(["type": "mark_read", "data": ["message_ids": [messageId]]])
+        let read = try await alice.next(type: "message_read")
+        #expect(read.data["message_id"] as? String == messageId)
+        #expect(read.data["read_by"] as? String == f.admin.id.lowercasedString)
+        #expect(Timestamp(rfc3339: read.data["read_at"] as? String ?? "") != nil)
+
+        // typing: to the other party only, and switched off by the server when the sender goes quiet.
+        try alice.send(["type": "typing", "data": ["conversation_id": conversationId, "is_typing": true]])
+        let typing = try await admin.next(type: "typing")
+        #expect(typing.data["is_typing"] as? Bool == true)
+        #expect(typing.data["user_id"] as? String == f.alice.id.lowercasedString)
+        #expect(typing.data["conversation_id"] as? String == conversationId)
+        let expired = try await admin.next(type: "typing", timeout: 5)
+        #expect(expired.data["is_typing"] as? Bool == false)
+        try admin.send(["type": "typing", "data": ["conversation_id": conversationId, "is_typing": true]])
+        #expect((try await alice.next(type: "typing")).data["user_id"] as? String == f.admin.id.lowercasedString)
+        try admin.send(["type": "typing", "data": ["conversation_id": conversationId, "is_typing": false]])
+        #expect((try await alice.next(type: "typing")).data["is_typing"] as? Bool == false)
+
+        // ping / pong.
+        try bob.send(["type": "ping"])
+        let pong = try await bob.next(type: "pong")
+        #expect(Timestamp(rfc3339: pong.data["timestamp"] as? String ?? "") != nil)
+
+        // Bob saw nothing of Alice's conversation, and Alice saw no typing of her own.
+        #expect(bob.all(type: "message").isEmpty && bob.all(type: "typing").isEmpty && bob.all(type: "message_read").isEmpty)
+        #expect(alice.all(type: "typing").isEmpty)
+        // Each socket got each message once.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(alice.all(type: "message").isEmpty && admin.all(type: "message").filter { $0.data["id"] as? String == messageId }.isEmpty)
+        try await relay.stop()
+    }
+
+    @Test func errorFramesLeaveTheSocketUsable() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let bobsConversation = try ConversationRepository.insert(db, userId: f.bob.id)
+        let relay = try await TestRelay(database: database, environment: ["MESSAGE_RATE_LIMIT_PER_MINUTE": "2"])
+        let alice = try relay.socket(f.alice)
+        _ = try await alice.next(type: "connected")
+        let cases: [(String, String)] = [
+            ("not json", "invalid_json"),
+            (#"[1,2]"#, "invalid_json"),
+            (#"{"data":{}}"#, "invalid_request"),
+            (#"{"type":"dance"}"#, "unknown_type"),
+            (#"{"type":"send_message","data":{}}"#, "invalid_request"),
+            (#"{"type":"send_message","data":{"content":5}}"#, "invalid_request"),
+            (#"{"type":"send_message","data":{"content":"x","conversation_id":"nope"}}"#, "invalid_request"),
+            (#"{"type":"send_message","data":{"content":""}}"#, "invalid_request"),
+            (#"{"type":"send_message","data":{"content":"hi","conversation_id":"\#(bobsConversation.id.lowercasedString)"}}"#, "forbidden"),
+            (#"{"type":"send_message","data":{"content":"hi","conversation_id":"\#(UUID().lowercasedString)"}}"#, "not_found"),
+            (#"{"type":"mark_read","data":{"message_ids":[]}}"#, "invalid_request"),
+            (#"{"type":"mark_read","data":{"message_ids":["\#(UUID().lowercasedString)"]}}"#, "not_found"),
+            (#"{"type":"typing","data":{"conversation_id":"\#(bobsConversation.id.lowercasedString)","is_typing":true}}"#, "forbidden"),
+            (#"{"type":"typing","data":{"conversation_id":"\#(bobsConversation.id.lowercasedString)","is_typing":"yes"}}"#, "invalid_request"),
+        ]
+        for (text, code) in cases {
+            try alice.sendText(text)
+            let error = try await alice.next(type: "error")
+            #expect(error.data["code"] as? String == code, "\(text): \(error.text)")
+            #expect((error.data["message"] as? String)?.isEmpty == false)
+        }
+        try alice.sendText(#"{"type":"send_message","data":{"content":""}}"#)
+        #expect((try await alice.next(type: "error")).data["message"] as? String == "Content must be between 1 and 10000 characters")
+        // Rate limits apply to sockets too, with the wait in the frame.
+        for i in 0..<3 { try alice.send(["type": "send_message", "data": ["content": "m\(i)"]]) }
+        let limited = try await alice.next(type: "error")
+        #expect(limited.data["code"] as? String == "rate_limited")
+        #expect((limited.data["retry_after"] as? Int ?? 0) >= 1)
+        #expect(alice.all(type: "message").count == 2)
+        // Still usable.
+        try alice.send(["type": "ping"])
+        _ = try await alice.next(type: "pong")
+        // A frame over 64 KiB is refused: the server closes with 1009 (message too big).
+        try alice.sendText(String(repeating: "x", count: 70_000))
+        let close = try await alice.next { $0.isClose }
+        #expect(close.closeCode == 1009)
+        try await relay.stop()
+    }
+
+    @Test func refusedSocketsAreToldWhyAndClosed() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let open = try await TestRelay(database: database)
+        func refusal(_ socket: TestSocket) async throws -> (code: String?, message: String?, close: Int?) {
+            let error = try await socket.next(type: "error")
+            let close = try await socket.next { $0.isClose }
+            #expect(socket.all(type: "connected").isEmpty)
+            return (error.data["code"] as? String, error.data["message"] as? String, close.closeCode)
+        }
+        var result = try await refusal(try TestSocket(port: open.port, path: "/ws/messages"))
+        #expect(result.code == "unauthorized" && result.message == "Missing bearer token" && result.close == 4401)
+        result = try await refusal(try TestSocket(port: open.port, path: "/ws/messages?token=abc.def.ghi"))
+        #expect(result.message == "Invalid token" && result.close == 4401)
+        let expired = JWTSigner(secret: TestRelay.secret).token(for: f.alice.id, ttl: -10)
+        result = try await refusal(try TestSocket(port: open.port, path: "/ws/messages?token=\(expired)"))
+        #expect(result.message == "Token expired")
+        // Without ALLOWED_ORIGINS: no Origin, or this host, only.
+        _ = try await open.socket(f.alice).next(type: "connected")
+        _ = try await open.socket(f.alice, headers: ["Origin": "http://127.0.0.1:\(open.port)"]).next(type: "connected")
+        result = try await refusal(try open.socket(f.alice, headers: ["Origin": "https://evil.example"]))
+        #expect(result.code == "forbidden" && result.message == "Origin not allowed" && result.close == 4403)
+        // A malformed resume id is reported; the socket is still served.
+        let badResume = try open.socket(f.alice, query: "last_message_id=nope")
+        _ = try await badResume.next(type: "connected")
+        #expect((try await badResume.next(type: "error")).data["message"] as? String == "last_message_id must be a UUID")
+        try open.socket(f.alice).send(["type": "ping"])
+        try await open.stop()
+
+        let strict = try await TestRelay(database: database, environment: ["ALLOWED_ORIGINS": "https://site.example, https://admin.site.example"])
+        _ = try await strict.socket(f.alice, headers: ["Origin": "https://site.example"]).next(type: "connected")
+        _ = try await strict.socket(f.alice, headers: ["Origin": "https://admin.site.example"]).next(type: "connected")
+        #expect(try await refusal(try strict.socket(f.alice, headers: ["Origin": "http://127.0.0.1:\(strict.port)"])).close == 4403)
+        #expect(try await refusal(try strict.socket(f.alice, headers: ["Origin": "https://site.example.evil"])).close == 4403)
+        try await strict.stop()
+    }
+
+    @Test func silentSocketsAreClosedAndPingsKeepThemOpen() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database, environment: ["WS_IDLE_TIMEOUT_SECONDS": "1.5"])
+        let silent = try relay.socket(f.alice)
+        let chatty = try relay.socket(f.bob)
+        let started = Date()
+        // Pings from a thread of its own, so a busy test run cannot delay them past the timeout.
+        let pinging = Flag(true)
+        let pinger = Thread {
+            while pinging.isSet {
+                try? chatty.send(["type": "ping"])
+                usleep(200_000)
+            }
+        }
+        pinger.start()
+        defer { pinging.set(false) }
+        let close = try await silent.next(timeout: 10) { $0.isClose }
+        #expect(close.closeCode == 1000)
+        #expect(Date().timeIntervalSince(started) >= 1.4)
+        try await waitFor("the silent socket to be closed") { silent.isClosed }
+        // Twice the timeout with pings going on: still open.
+        try await waitFor("3.3 s to pass", timeout: 10) { Date().timeIntervalSince(started) > 3.3 }
+        #expect(!chatty.isClosed)
+        #expect(chatty.received.filter { $0.isClose }.isEmpty)
+        #expect(chatty.all(type: "pong").count >= 10)
+        try await relay.stop()
+    }
+
+    @Test func sigtermClosesSocketsWithGoingAway() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database)
+        let socket = try relay.socket(f.alice)
+        _ = try await socket.next(type: "connected")
+        relay.process.signal(SIGTERM)
+        let close = try await socket.next { $0.isClose }
+        #expect(close.closeCode == 1001)
+        try await waitFor("msgrelay to exit") { !relay.process.isRunning }
+        #expect(relay.process.exitStatus == 0)
+    }
+}
+
+extension RealtimeProtocolTests {
+    @Test func socketsThatCloseAreForgotten() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database)
+        var sockets: [TestSocket] = []
+        for _ in 0..<5 { sockets.append(try relay.socket(f.alice)) }
+        for socket in sockets { _ = try await socket.next(type: "connected") }
+        try await waitFor("5 sockets counted") { (try await relay.request("GET", "/metrics")).text.contains("msgrelay_websocket_connections 5.0") }
+        for socket in sockets { try socket.sendClose() }
+        try await waitFor("closed sockets to leave the hub") {
+            (try await relay.request("GET", "/metrics")).text.contains("msgrelay_websocket_connections 0.0")
+        }
+        try await relay.stop()
+    }
+}
+
+extension RealtimeProtocolTests {
+    @Test func markReadTakesManyIdsAndReportsTheOnesRefused() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let fromAlice = try (0..<2).map { try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "q\($0)").id }
+        let fromAdmin = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.admin.id, content: "a").id
+        let relay = try await TestRelay(database: database)
+        let alice = try relay.socket(f.alice)
+        let admin = try relay.socket(f.admin)
+        _ = try await alice.next(type: "connected")
+        _ = try await admin.next(type: "connected")
+        try admin.send(["type": "mark_read", "data": ["message_ids": (fromAlice + [fromAdmin]).map(\.lowercasedString)]])
+        let error = try await admin.next(type: "error")
+        #expect(error.data["code"] as? String == "forbidden")
+        #expect(error.data["message"] as? String == "Cannot mark own message as read")
+        try await waitFor("two read receipts") { alice.all(type: "message_read").count == 2 }
+        #expect(Set(alice.all(type: "message_read").compactMap { $0.data["message_id"] as? String }) == Set(fromAlice.map(\.lowercasedString)))
+        #expect(try ConversationRepository.find(db, id: conversation.id)?.unreadCountAdmin == 0)
+        #expect(try MessageRepository.find(db, id: fromAdmin)?.readAt == nil)
+        try await relay.stop()
+    }
+}

@@ -1,0 +1,156 @@
+import Foundation
+import TestSupport
+import Testing
+@testable import MsgLib
+
+/// The REPL driven through a pseudo-terminal, against a real relay and database.
+@Suite(.needsProcesses) struct ReplTests {
+    let msgctl = TestEnvironment.binary("msgctl")
+
+    /// A REPL signed in through JWT_SECRET, with its history under `home`.
+    func repl(_ relay: TestRelay, home: String, extra: String = "") throws -> TerminalSession {
+        try TerminalSession(
+            "stty -g; \(msgctl) \(extra); echo; stty -g",
+            environment: [
+                "DATABASE_URL": relay.database.conninfo, "JWT_SECRET": TestRelay.secret, "MSGRELAY_URL": "http://127.0.0.1:\(relay.port)",
+                "XDG_DATA_HOME": home, "HOME": home, "NO_COLOR": "1",
+            ])
+    }
+
+    func temporaryHome() throws -> String {
+        let path = NSTemporaryDirectory() + "msgctl-home-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    @Test func aLiveMessageLeavesTheHalfTypedLineIntact() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Is my order shipped?")
+        let relay = try await TestRelay(database: database)
+        let alice = try relay.socket(f.alice)
+        _ = try await alice.next(type: "connected")
+        let terminal = try repl(relay, home: try temporaryHome())
+        defer { terminal.stop() }
+        var at = try await terminal.waitFor("1 unread message in 1 conversation")
+        at = try await terminal.waitFor("connected to the relay", after: at)
+        terminal.type("\\n\r")
+        at = try await terminal.waitFor("alice: Is my order shipped?", after: at)
+        at = try await terminal.waitFor("msg[alice]> ", after: at)
+        // Opening the conversation marked it read: Alice's sockets hear of it.
+        let receipt = try await alice.next(type: "message_read")
+        #expect(receipt.data["read_by"] as? String == f.admin.id.lowercasedString)
+
+        terminal.type("Yes, it left")
+        // Composing announces typing to the user.
+        let typing = try await alice.next(type: "typing")
+        #expect(typing.data["is_typing"] as? Bool == true)
+        #expect(typing.data["user_id"] as? String == f.admin.id.lowercasedString)
+        try alice.send(["type": "send_message", "data": ["content": "Any news?"]])
+        at = try await terminal.waitFor("alice: Any news?", after: at)
+        // The half line is drawn again under the message, and finishing it sends it whole.
+        at = try await terminal.waitFor("msg[alice]> Yes, it left", after: at)
+        terminal.type(" today.\r")
+        let reply = try await alice.next(timeout: 10) { $0.type == "message" && $0.data["content"] as? String == "Yes, it left today." }
+        #expect((reply.data["sender"] as? [String: Any])?["username"] as? String == "admin")
+        at = try await terminal.waitFor("you: Yes, it left today.", after: at)
+
+        // Ctrl-C abandons a line; Ctrl-D leaves, and the terminal settings are as before.
+        terminal.type("never sent\u{03}")
+        at = try await terminal.waitFor("^C", after: at)
+        terminal.type("\u{04}")
+        try await waitFor("the REPL to exit") { !terminal.isRunning }
+        #expect(terminal.exitStatus == 0, "\(terminal.text.suffix(500))")
+        let settings = terminal.text.split(separator: "\n").filter { line in
+            line.filter { $0 == ":" }.count >= 10 && line.allSatisfy { $0 == ":" || $0.isHexDigit }
+        }
+        #expect(settings.count == 2, "\(terminal.text.suffix(400))")
+        #expect(Set(settings).count == 1, "stty before and after: \(settings)")
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE content LIKE 'never sent%'", as: Int.self) == 0)
+        try await relay.stop()
+    }
+
+    @Test func completionAndHistoryAcrossRestarts() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Hello")
+        let relay = try await TestRelay(database: database)
+        let home = try temporaryHome()
+        let first = try repl(relay, home: home)
+        defer { first.stop() }
+        var at = try await first.waitFor("connected to the relay")
+        // Tab completes a command argument from the usernames.
+        first.type("\\o al\t")
+        at = try await first.waitFor("\\o alice", after: at)
+        first.type("\r")
+        at = try await first.waitFor("msg[alice]> ", after: at)
+        first.type("\\h 1\r")
+        at = try await first.waitFor("conversation with Alice (alice), 1 messages", after: at)
+        // \e exports the open conversation with msgctl export's Markdown.
+        first.type("\\e \(home)/alice.md\r")
+        at = try await first.waitFor("wrote 1 message to \(home)/alice.md", after: at)
+        let exported = try String(contentsOfFile: home + "/alice.md", encoding: .utf8)
+        #expect(exported.contains("Hello"))
+        #expect(exported.hasPrefix("#"))
+        first.type("\\q\r")
+        try await waitFor("the first REPL to exit") { !first.isRunning }
+        let history = try String(contentsOfFile: home + "/msgctl/history", encoding: .utf8)
+        #expect(history.contains("\\134o\\040alice"))
+
+        // A new session recalls the previous one's lines with the up arrow.
+        let second = try repl(relay, home: home)
+        defer { second.stop() }
+        at = try await second.waitFor("connected to the relay")
+        second.type("\u{1B}[A\u{1B}[A")
+        at = try await second.waitFor("\\e \(home)/alice.md", after: at)
+        second.type("\u{03}")
+        at = try await second.waitFor("^C", after: at)
+        second.type("\\q\r")
+        try await waitFor("the second REPL to exit") { !second.isRunning }
+        try await relay.stop()
+    }
+
+    @Test func reconnectsAfterTheRelayRestartsAndCatchesUp() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "First")
+        var relay = try await TestRelay(database: database)
+        let port = relay.port
+        let terminal = try repl(relay, home: try temporaryHome())
+        defer { terminal.stop() }
+        var at = try await terminal.waitFor("connected to the relay")
+        terminal.type("\\o alice\r")
+        at = try await terminal.waitFor("msg[alice]> ", after: at)
+        try await relay.stop()
+        at = try await terminal.waitFor("relay unreachable", after: at)
+        at = try await terminal.waitFor("msg[alice] (offline)> ", after: at)
+        // While the relay is down the database still answers, and a message arrives that nobody delivers live.
+        terminal.type("\\h 5\r")
+        at = try await terminal.waitFor("conversation with Alice (alice), 1 messages", after: at)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Sent while you were away")
+        relay = try await TestRelay(database: database, port: port)
+        at = try await terminal.waitFor("alice: Sent while you were away", after: at, timeout: 30)
+        at = try await terminal.waitFor("msg[alice]> ", after: at)
+        terminal.type("Back now\r")
+        try await waitFor("the reply to be stored") {
+            try db.scalar("SELECT count(*) FROM messages WHERE content = 'Back now'", as: Int.self) == 1
+        }
+        terminal.type("\\q\r")
+        try await waitFor("the REPL to exit") { !terminal.isRunning }
+        try await relay.stop()
+    }
+
+    @Test func withoutATerminalTheREPLRefusesAndMsgctlAlonePrintsUsage() async throws {
+        let repl = try await ProcessRunner.runDetached(msgctl, ["repl"])
+        #expect(repl.status == 2)
+        #expect(repl.stderr.contains("needs a terminal"))
+        let bare = try await ProcessRunner.runDetached(msgctl, [])
+        #expect(bare.stdout.contains("USAGE: msgctl"))
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+import MsgLib
+
+/// Users and conversations for tests, created through the repositories.
+package struct Fixtures {
+    package let admin: User
+    package let alice: User
+    package let bob: User
+
+    package static func make(_ db: PostgresConnection) throws -> Fixtures {
+        Fixtures(
+            admin: try UserRepository.insert(db, username: "admin", displayName: "Admin", isAdmin: true),
+            alice: try UserRepository.insert(db, username: "alice", displayName: "Alice"),
+            bob: try UserRepository.insert(db, username: "bob", displayName: "Bob"))
+    }
+}
+
+extension PostgresConnection {
+    /// The single value of a one-row, one-column query.
+    package func scalar<T: PostgresDecodable>(_ sql: String, _ parameters: [(any PostgresBindable)?] = [], as type: T.Type = T.self) throws -> T {
+        try query(sql, parameters)[0].decode(0, as: T.self)
+    }
+}

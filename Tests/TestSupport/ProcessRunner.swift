@@ -1,0 +1,57 @@
+import Foundation
+
+/// What a finished program printed, and how it ended.
+package struct ProcessResult: Sendable {
+    package var status: Int32
+    package var stdout: String
+    package var stderr: String
+}
+
+package enum ProcessRunner {
+    /// Runs `executable` with `arguments` to completion, adding `environment` to ours (nil values remove a variable).
+    package static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, timeout: TimeInterval = 60
+    ) throws -> ProcessResult {
+        let child = try ChildProcess(executable, arguments, environment: environment, input: input)
+        let status = try child.waitUntilExit(timeout: timeout)
+        return ProcessResult(status: status, stdout: child.stdout, stderr: child.stderr)
+    }
+
+    /// Runs a long program from async code on a thread of its own, so Swift's few cooperative threads stay free
+    /// for the tests running beside it.
+    package static func runDetached(
+        _ executable: String, _ arguments: [String], environment: [String: String?] = [:], timeout: TimeInterval = 60
+    ) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(executable, arguments, environment: environment, timeout: timeout) })
+            }
+        }
+    }
+
+    /// Runs one of our binaries (msgctl, msgrelay).
+    package static func ours(
+        _ name: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, timeout: TimeInterval = 60
+    ) throws -> ProcessResult {
+        try run(TestEnvironment.binary(name), arguments, environment: environment, input: input, timeout: timeout)
+    }
+}
+
+package struct TestFailure: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+package func waitFor(_ what: @autoclosure () -> String, timeout: TimeInterval = 20, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        do {
+            if try await condition() { return }
+        } catch let failure as TestFailure {
+            throw failure
+        } catch {}
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw TestFailure("timed out after \(timeout) s waiting for \(what())")
+}

@@ -1,0 +1,71 @@
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+@testable import MsgLib
+@testable import MsgctlKit
+
+/// Export's pieces, without processes or a database: the state file and the text writers.
+@Suite struct ExportPiecesTests {
+    static func folder() throws -> URL {
+        try TestEnvironment.scratchFolder("export")
+    }
+
+    @Test func aPendingRunIsCompletedOrRolledBack() throws {
+        let folder = try Self.folder()
+        let temporary = folder.appendingPathComponent(".out.msgctl-abc.tmp").path
+        let next = ExportState.Cursor(horizon: Timestamp(microsecondsSinceEpoch: 2_000_000), observation: nil, runs: 2, messages: 5, lastRun: nil)
+        let before = ExportState.Cursor(horizon: Timestamp(microsecondsSinceEpoch: 1_000_000), observation: nil, runs: 1, messages: 3, lastRun: nil)
+        let selection = ExportState.Selection(conversationId: nil, senderId: nil, includeDeleted: false)
+        var state = ExportState(
+            version: 1, database: "d", selection: selection, cursor: before,
+            pending: .init(temporaryFile: temporary, output: folder.appendingPathComponent("out").path, next: next))
+
+        // The temporary file is still there: the rename never happened.
+        try "partial".write(toFile: temporary, atomically: false, encoding: .utf8)
+        var rolledBack = state
+        let changed = rolledBack.recoverPending()
+        #expect(changed)
+        #expect(rolledBack.cursor == before && rolledBack.pending == nil)
+        #expect(!FileManager.default.fileExists(atPath: temporary))
+
+        // It is gone: the output was published.
+        let adopted = state.recoverPending()
+        #expect(adopted)
+        #expect(state.cursor == next && state.pending == nil)
+
+        // Saved and loaded back unchanged.
+        let path = folder.appendingPathComponent("state.json").path
+        try state.save(path)
+        #expect(try ExportState.load(path) == state)
+        #expect(try ExportState.load(folder.appendingPathComponent("none").path) == nil)
+    }
+
+    @Test func textWritersMatchTheModelTypes() {
+        var out: [UInt8] = []
+        let uuid = UUID()
+        ExportText.appendUUID(RawUUID(uuid), to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == uuid.lowercasedString)
+        for micros: Int64 in [0, 1, 999_999, 1_764_115_072_123_456, -1, -86_400_000_001, 253_402_300_799_999_999] {
+            out = []
+            ExportText.appendRFC3339(micros - Timestamp.postgresEpochOffset, to: &out)
+            #expect(String(decoding: out, as: UTF8.self) == Timestamp(microsecondsSinceEpoch: micros).rfc3339)
+        }
+        out = []
+        ExportText.appendRFC5322(1_764_115_072_123_456 - Timestamp.postgresEpochOffset, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "Tue, 25 Nov 2025 23:57:52 +0000")
+        out = []
+        ExportText.appendAsctime(1_762_390_800_000_000 - Timestamp.postgresEpochOffset, to: &out)
+        #expect(String(decoding: out, as: UTF8.self) == "Thu Nov  6 01:00:00 2025")
+        let text = Array("a,\"b\"\n\u{1}é".utf8)
+        out = []
+        text.withUnsafeBufferPointer { ExportText.appendJSONString($0, 0..<text.count, to: &out) }
+        #expect(String(decoding: out, as: UTF8.self) == "\"a,\\\"b\\\"\\n\\u0001é\"")
+        out = []
+        text.withUnsafeBufferPointer { ExportText.appendCSVField($0, 0..<text.count, to: &out) }
+        #expect(String(decoding: out, as: UTF8.self) == "\"a,\"\"b\"\"\n\u{1}é\"")
+        out = []
+        text.withUnsafeBufferPointer { ExportText.appendCSVField($0, 6..<text.count, to: &out) }
+        #expect(String(decoding: out, as: UTF8.self) == "\u{1}é")
+    }
+}
