@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Export at scale (issue 6): a private cluster (durable settings) loaded with the seeded search corpus through COPY
+# Export at scale: a private cluster (durable settings) loaded with the seeded search corpus through COPY
 # (`msgbench search load`, 1,000,000 messages), then `msgctl export --format F --output FILE` for each format,
 # each run beside psql's `\copy (the same SELECT) to FILE` measured just before it, wall time and maximum RSS from
 # /usr/bin/time -v. Also the bare transports (COPY binary vs a cursor fetched in batches) and one incremental run

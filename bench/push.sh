@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Web Push (issue 5), beside references measured in the same run: `openssl speed` for ECDH P-256, ECDSA P-256
+# Web Push, beside references measured in the same run: `openssl speed` for ECDH P-256, ECDSA P-256
 # (what a VAPID signature costs) and AES-128-GCM; then microseconds per push encryption and per VAPID header
 # (`msgbench push-encrypt`), and push notifications/s end to end (`msgbench push-e2e`): messages created through the
 # service layer on a private cluster (durable settings), a release msgrelay with VAPID keys whose outbox worker

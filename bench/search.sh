@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Search at scale (issue 8): a private cluster (durable settings) loaded with a seeded corpus through COPY, a
+# Search at scale: a private cluster (durable settings) loaded with a seeded corpus through COPY, a
 # release msgrelay, then GET /api/messages/search per query class beside the straightforward query through psql.
 # Leaves no process behind.
 #

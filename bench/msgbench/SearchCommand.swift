@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// The search benchmark (issue 8): a seeded corpus loaded with COPY, then ranked searches through the relay
+/// The search benchmark: a seeded corpus loaded with COPY, then ranked searches through the relay
 /// beside the straightforward query through psql.
 struct SearchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -39,15 +39,12 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     /// RFC 3339 in UTC with microseconds.
     public var rfc3339: String {
-        let seconds = secondsSinceEpoch
-        let micros = Int(microsecondsSinceEpoch - seconds * 1_000_000)
-        let (y, m, d) = Self.civil(fromDays: Int(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400))
-        let secOfDay = Int(seconds - Int64(seconds >= 0 ? seconds / 86400 : (seconds - 86399) / 86400) * 86400)
+        let t = CivilTime(microsecondsSinceEpoch: microsecondsSinceEpoch)
         func pad(_ v: Int, _ width: Int) -> String {
             let s = String(v)
             return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s
         }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(secOfDay / 3600, 2)):\(pad(secOfDay / 60 % 60, 2)):\(pad(secOfDay % 60, 2)).\(pad(micros, 6))Z"
+        return "\(pad(t.year, 4))-\(pad(t.month, 2))-\(pad(t.day, 2))T\(pad(t.hour, 2)):\(pad(t.minute, 2)):\(pad(t.second, 2)).\(pad(t.microsecond, 6))Z"
     }
 
     public var description: String { rfc3339 }
@@ -68,7 +65,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             b[10] == 84 || b[10] == 116 || b[10] == 32, let h = num(11..<13), b[13] == 58, let mi = num(14..<16),
             b[16] == 58, let s = num(17..<19)
         else { return nil }
-        guard (1...12).contains(mo), d >= 1, d <= Self.daysInMonth(y, mo), h < 24, mi < 60, s < 60 else { return nil }
+        guard (1...12).contains(mo), d >= 1, d <= CivilTime.daysInMonth(y, mo), h < 24, mi < 60, s < 60 else { return nil }
         var i = 19
         var micros = 0
         if b[i] == 46 {
@@ -95,7 +92,7 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
             return nil
         }
         guard i == b.count else { return nil }
-        let days = Int64(Self.days(fromCivil: y, mo, d))
+        let days = Int64(CivilTime.days(fromCivil: y, mo, d))
         let secs = days * 86400 + Int64(h * 3600 + mi * 60 + s) - Int64(offset)
         self.microsecondsSinceEpoch = secs * 1_000_000 + Int64(micros)
     }
@@ -111,35 +108,5 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rfc3339)
-    }
-
-    // Howard Hinnant's civil-date algorithms (proleptic Gregorian calendar).
-    static func days(fromCivil year: Int, _ month: Int, _ day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    package static func civil(fromDays days: Int) -> (Int, Int, Int) {
-        let z = days + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
-    }
-
-    static func daysInMonth(_ year: Int, _ month: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
     }
 }

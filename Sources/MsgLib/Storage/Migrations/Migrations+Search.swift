@@ -1,6 +1,6 @@
 extension Migration {
     /// A stored `tsvector` of each message with a GIN index of its own, so search ranks without parsing text again
-    /// (issue 8, docs/search.md).
+    /// (docs/search.md).
     ///
     /// Built without holding writers back for long on a full table: the column is added empty (no table rewrite)
     /// with a trigger that fills it for new and edited messages, existing rows are filled in committed batches of

@@ -1,23 +1,5 @@
+/// Migrations 1 to 11: the messaging schema (users, conversations, messages, push subscriptions) and its triggers.
 extension Migration {
-    /// Every migration, in order.
-    public static let all: [Migration] = [
-        uuidV7Function,
-        users,
-        conversations,
-        messages,
-        pushSubscriptions,
-        admins,
-        conversationTrigger,
-        readTrigger,
-        deleteTrigger,
-        senderTimeIndex,
-        messageNotifyTrigger,
-        searchVector,
-        notificationOutbox,
-        conversationActivityIndex,
-        outboxClaimOrder,
-    ]
-
     /// `uuid_generate_v7()` (RFC 9562 layout) when the server has none.
     ///
     /// 48 bits of Unix milliseconds, then 12 bits of sub-millisecond fraction (RFC 9562 method 3), then 62

@@ -1,0 +1,20 @@
+extension Migration {
+    /// Every migration, in order.
+    public static let all: [Migration] = [
+        uuidV7Function,
+        users,
+        conversations,
+        messages,
+        pushSubscriptions,
+        admins,
+        conversationTrigger,
+        readTrigger,
+        deleteTrigger,
+        senderTimeIndex,
+        messageNotifyTrigger,
+        searchVector,
+        notificationOutbox,
+        conversationActivityIndex,
+        outboxClaimOrder,
+    ]
+}
