@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
 import Glibc
-#endif
 import MsgLib
 
 /// A small blocking WebSocket client for msgrelay (ws:// only): the handshake, masked text frames out, frames in.

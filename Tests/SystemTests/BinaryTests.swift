@@ -3,9 +3,7 @@ import MsgLib
 import TestSupport
 import Testing
 
-#if canImport(FoundationNetworking)
 import FoundationNetworking
-#endif
 
 /// msgctl and msgrelay run as real processes.
 @Suite(.needsProcesses) struct BinaryTests {

@@ -1,9 +1,7 @@
 import Foundation
 import MsgLib
 
-#if canImport(FoundationNetworking)
 import FoundationNetworking
-#endif
 
 /// A msgrelay process on its own port, serving one test database.
 package final class TestRelay: Sendable {

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#endif
 
 /// A point in time with microsecond precision, as PostgreSQL stores `timestamptz`.
 ///

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 @preconcurrency import Glibc
-#endif
 import MsgLib
 
 /// A file that appears complete or not at all.

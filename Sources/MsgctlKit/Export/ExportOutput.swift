@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 @preconcurrency import Glibc
-#endif
 import MsgLib
 
 /// Where exported bytes go: an open file descriptor (standard output, or the temporary file of an ``AtomicFile``).

@@ -4,22 +4,6 @@ import NIOCore
 import ServiceLifecycle
 import MsgLib
 
-/// Builds the msgrelay router: every route of the REST API, with their middleware. (WebSocket upgrades are
-/// served before the router, by ``RelayChildChannel``.)
-package func buildRelayRouter(service: MessagingService, metrics: RelayMetrics) -> Router<RelayRequestContext> {
-    let router = Router(context: RelayRequestContext.self)
-    router.add(middleware: ObservabilityMiddleware(metrics: metrics))
-    router.add(middleware: ErrorMiddleware())
-    HealthController(pool: service.pool).addRoutes(to: router)
-    OperationsController(metrics: metrics).addRoutes(to: router)
-    WebSocketController().addRoutes(to: router)
-    let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
-    ConversationController(service: service).addRoutes(to: api)
-    MessageController(service: service).addRoutes(to: api)
-    PushController(service: service).addRoutes(to: api)
-    return router
-}
-
 /// msgrelay as a whole: the HTTP and WebSocket server, the database pool, the NOTIFY listener, and the hub of
 /// sockets, run as one service group that stops gracefully on SIGTERM/SIGINT.
 ///
@@ -66,29 +50,5 @@ package struct Relay: Sendable {
         let group = ServiceGroup(
             configuration: .init(services: [app, SocketShutdownService(hub: hub)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-    }
-}
-
-/// Closes the database pool when the service group shuts down (after the HTTP server has stopped).
-struct DatabasePoolService: Service {
-    let pool: DatabasePool
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        await pool.shutdown()
-    }
-}
-
-/// On shutdown, closes every socket with 1001 after flushing it, and waits (at most 5 s) for them to go.
-struct SocketShutdownService: Service {
-    let hub: Hub
-
-    func run() async throws {
-        try? await gracefulShutdown()
-        hub.closeAll(.goingAway)
-        let deadline = ContinuousClock.now + .seconds(5)
-        while hub.connectionCount > 0, ContinuousClock.now < deadline {
-            do { try await Task.sleep(for: .milliseconds(20)) } catch { return }
-        }
     }
 }
