@@ -50,7 +50,7 @@ final class SocketSession: Sendable {
 
     /// Handles a text frame from the client (in order, after the frames before it).
     func receive(_ text: String) {
-        let isPing = text == #"{"type":"ping"}"# || text == #"{"type": "ping"}"#
+        let isPing = ClientFrame.isPing(text)
         // The heartbeat is most of the traffic: answered at once when nothing is waiting before it.
         if isPing, work.withLock({ !$0.running }) {
             connection.send(OutgoingFrame(.pong(.now())))
