@@ -75,7 +75,11 @@ var targets: [Target] = [
     .executableTarget(name: "msgctl", dependencies: ["MsgctlKit"], swiftSettings: swiftSettings),
     .testTarget(
         name: "MsgLibTests",
-        dependencies: ["MsgLib", "RelayKit", "RelayClient", "MsgctlKit"],
+        dependencies: [
+            "MsgLib", "RelayKit", "RelayClient", "MsgctlKit",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
         exclude: ["Support/push_interop.py"],
         swiftSettings: swiftSettings
     ),
