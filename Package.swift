@@ -83,7 +83,11 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "UnitTests",
-        dependencies: ["MsgLib", "RelayKit", "MsgctlKit", "TestSupport"],
+        dependencies: [
+            "MsgLib", "RelayKit", "MsgctlKit", "TestSupport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ],
         swiftSettings: swiftSettings
     ),
     .testTarget(

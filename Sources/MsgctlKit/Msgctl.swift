@@ -32,13 +32,7 @@ package struct Msgctl: AsyncParsableCommand {
             } else {
                 try command.run()
             }
-        } catch let error as DatabaseError {
-            exitWithError("msgctl", error)
-        } catch let error as ConfigurationError {
-            exitWithError("msgctl", error)
-        } catch let error as UserFacingError {
-            exitWithError("msgctl", error)
-        } catch let error as ServiceError {
+        } catch let error as any ClassifiedError {
             exitWithError("msgctl", error)
         } catch {
             let code = exitCode(for: error)

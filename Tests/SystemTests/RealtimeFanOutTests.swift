@@ -107,7 +107,7 @@ import Testing
         try await waitFor("60 unread messages") { Self.messageIds(admin).count == 60 }
         #expect(Self.messageIds(admin) == sent)
         #expect(!admin.isClosed)
-        try relay.socket(f.alice).send(["type": "send_message", "data": ["content": "live"]])
+        try relay.socket(f.alice).send(.sendMessage(conversationId: nil, content: "live"))
         _ = try await admin.next { $0.type == "message" && $0.data["content"] as? String == "live" }
         try await relay.stop()
     }
@@ -216,7 +216,7 @@ import Testing
         #expect(p50 < 0.1, "the fast client's delivery p50 was \(p50) s")
         #expect(p99 < 1.5, "the fast client's delivery p99 was \(p99) s")
         // The fast client still works.
-        try fast.send(["type": "ping"])
+        try fast.send(.ping)
         _ = try await fast.next(type: "pong")
         try await relay.stop()
     }

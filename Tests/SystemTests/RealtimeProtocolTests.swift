@@ -21,7 +21,7 @@ import Testing
         for socket in [aliceTab, admin, bob] { _ = try await socket.next(type: "connected") }
 
         // send_message: the sender's sockets and the admin get the message; Bob does not.
-        try alice.send(["type": "send_message", "data": ["content": "Hello <admin>"]])
+        try alice.send(.sendMessage(conversationId: nil, content: "Hello <admin>"))
         let echoed = try await alice.next(type: "message")
         let delivered = try await admin.next(type: "message")
         let otherTab = try await aliceTab.next(type: "message")
@@ -61,7 +61,7 @@ import Testing
         #expect((try await alice.next(type: "typing")).data["is_typing"] as? Bool == false)
 
         // ping / pong.
-        try bob.send(["type": "ping"])
+        try bob.send(.ping)
         let pong = try await bob.next(type: "pong")
         #expect(Timestamp(rfc3339: pong.data["timestamp"] as? String ?? "") != nil)
 
@@ -113,7 +113,7 @@ import Testing
         #expect((limited.data["retry_after"] as? Int ?? 0) >= 1)
         #expect(alice.all(type: "message").count == 2)
         // Still usable.
-        try alice.send(["type": "ping"])
+        try alice.send(.ping)
         _ = try await alice.next(type: "pong")
         // A frame over 64 KiB is refused: the server closes with 1009 (message too big).
         try alice.sendText(String(repeating: "x", count: 70_000))
@@ -148,7 +148,7 @@ import Testing
         let badResume = try open.socket(f.alice, query: "last_message_id=nope")
         _ = try await badResume.next(type: "connected")
         #expect((try await badResume.next(type: "error")).data["message"] as? String == "last_message_id must be a UUID")
-        try open.socket(f.alice).send(["type": "ping"])
+        try open.socket(f.alice).send(.ping)
         try await open.stop()
 
         let strict = try await TestRelay(database: database, environment: ["ALLOWED_ORIGINS": "https://site.example, https://admin.site.example"])
@@ -170,7 +170,7 @@ import Testing
         let pinging = Flag(true)
         let pinger = Thread {
             while pinging.isSet {
-                try? chatty.send(["type": "ping"])
+                try? chatty.send(.ping)
                 usleep(200_000)
             }
         }

@@ -48,7 +48,7 @@ import Testing
         let typing = try await alice.next(type: "typing")
         #expect(typing.data["is_typing"] as? Bool == true)
         #expect(typing.data["user_id"] as? String == f.admin.id.lowercasedString)
-        try alice.send(["type": "send_message", "data": ["content": "Any news?"]])
+        try alice.send(.sendMessage(conversationId: nil, content: "Any news?"))
         at = try await terminal.waitFor("alice: Any news?", after: at)
         // The half line is drawn again under the message, and finishing it sends it whole.
         at = try await terminal.waitFor("msg[alice]> Yes, it left", after: at)

@@ -25,6 +25,9 @@ package final class TestSocket: Sendable {
         try socket.send(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self))
     }
 
+    /// Sends `frame` as the protocol's JSON.
+    package func send(_ frame: ClientFrame) throws { try socket.send(frame.json) }
+
     package func sendText(_ text: String) throws { try socket.send(text) }
     package func sendClose(_ code: UInt16 = 1000) throws { try socket.sendClose(code: code) }
 

@@ -41,10 +41,11 @@ struct IdleSocketsCommand: AsyncParsableCommand {
         var pongs = 0
         var closed = 0
         let end = start + UInt64(duration * 1e9)
+        let ping = ClientFrame.ping.json
         while nowNanoseconds() < end {
             let now = nowNanoseconds()
             for i in 0..<sockets where nextPing[i] <= now && descriptors[i].fd >= 0 {
-                try? open[i].send(#"{"type":"ping"}"#)
+                try? open[i].send(ping)
                 pings += 1
                 nextPing[i] = now + UInt64(pingInterval * 1e9)
             }

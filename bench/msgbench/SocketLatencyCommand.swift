@@ -25,7 +25,9 @@ struct SocketLatencyCommand: AsyncParsableCommand {
         guard targets.count >= senders else { throw BenchError("need \(senders) bench users: run msgbench setup --users \(senders)") }
         let admin = try PostgresConnection.benchAdmin(conninfo)
         let adminSocket = try RelaySocket(port: options.port, path: "/ws/messages?token=\(signer.token(for: admin, ttl: 3600))")
-        let sockets = try targets.prefix(senders).map { try RelaySocket(port: options.port, path: "/ws/messages?token=\(signer.token(for: $0.userId, ttl: 3600))") }
+        let sockets = try targets.prefix(senders).map {
+            try RelaySocket(port: options.port, path: "/ws/messages?token=\(signer.token(for: $0.userId, ttl: 3600))")
+        }
 
         let sentAt = Mutex<[String: UInt64]>([:])
         let deliveredTo = (0..<senders).map { _ in DispatchSemaphore(value: 0) }
@@ -69,7 +71,7 @@ struct SocketLatencyCommand: AsyncParsableCommand {
                     sequence += 1
                     sentAt.withLock { $0[tag] = intended }
                     do {
-                        try socket.send(#"{"type":"send_message","data":{"content":"\#(tag) benchmark message body"}}"#)
+                        try socket.send(ClientFrame.sendMessage(conversationId: nil, content: "\(tag) benchmark message body").json)
                         // Drain the echo on this socket (its own message frame).
                         repeat {
                             let frame = try socket.readFrame()
@@ -105,10 +107,8 @@ struct SocketLatencyCommand: AsyncParsableCommand {
 
     /// The benchmark tag at the start of a `message` frame's content.
     static func tag(_ frame: RelaySocket.Frame) -> String? {
-        guard frame.isText, let object = try? JSONSerialization.jsonObject(with: Data(frame.payload)) as? [String: Any],
-            object["type"] as? String == "message", let content = (object["data"] as? [String: Any])?["content"] as? String
-        else { return nil }
-        return content.split(separator: " ").first.map(String.init)
+        guard frame.isText, case .message(let message) = try? ServerFrame(json: frame.payload) else { return nil }
+        return message.content.split(separator: " ").first.map(String.init)
     }
 }
 

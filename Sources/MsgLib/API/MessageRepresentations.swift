@@ -1,5 +1,5 @@
-/// A message in a list, with its sender. Nullable fields are always present.
-public struct MessageRepresentation: Encodable, Sendable, Equatable {
+/// A message in a list or a `message` frame, with its sender. Nullable fields are always present.
+public struct MessageRepresentation: Codable, Sendable, Equatable {
     public var id: String
     public var conversationId: String
     public var senderId: String

@@ -20,7 +20,7 @@ public struct UserSummary: Encodable, Sendable, Equatable {
 }
 
 /// A message's sender.
-public struct SenderRepresentation: Encodable, Sendable, Equatable {
+public struct SenderRepresentation: Codable, Sendable, Equatable {
     public var id: String
     public var username: String
     public var displayName: String

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
 @preconcurrency import Glibc
-#endif
 
 /// Process exit codes of msgctl and msgrelay (sysexits.h values where one fits).
 public enum ExitStatus: Int32, Sendable {
@@ -27,42 +25,6 @@ public enum ExitStatus: Int32, Sendable {
     case noPermission = 77
     /// Configuration missing or wrong: JWT_SECRET unset, schema not migrated, a bad environment value.
     case config = 78
-
-    /// The status that best describes `error`.
-    public static func forError(_ error: any Error) -> ExitStatus {
-        switch error {
-        case let error as DatabaseError:
-            switch error.kind {
-            case .unavailable: return .unavailable
-            case .conflict, .validation, .reference: return .dataError
-            default: return .software
-            }
-        case is ConfigurationError: return .config
-        case let error as ServiceError:
-            switch error.kind {
-            case .invalid, .conflict: return .dataError
-            case .notFound: return .noUser
-            case .forbidden, .unauthorized: return .noPermission
-            case .rateLimited: return .tempFail
-            case .unavailable: return .unavailable
-            }
-        case let error as UserFacingError: return error.exitStatus
-        default: return .failure
-        }
-    }
-}
-
-/// An error whose message is meant for the person at the terminal, with the exit status that goes with it.
-public struct UserFacingError: Error, Sendable, CustomStringConvertible {
-    public let message: String
-    public let exitStatus: ExitStatus
-
-    public init(_ message: String, exitStatus: ExitStatus = .failure) {
-        self.message = message
-        self.exitStatus = exitStatus
-    }
-
-    public var description: String { message }
 }
 
 /// Prints `program: message` as one line on stderr and exits with the status that fits `error`.

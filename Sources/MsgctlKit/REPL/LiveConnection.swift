@@ -64,12 +64,10 @@ final class LiveConnection: Sendable {
 
     /// Sends a frame if connected; false when offline.
     @discardableResult
-    func send(_ object: [String: Any]) -> Bool {
-        guard let socket = state.withLock({ $0.socket }),
-            let data = try? JSONSerialization.data(withJSONObject: object)
-        else { return false }
+    func send(_ frame: ClientFrame) -> Bool {
+        guard let socket = state.withLock({ $0.socket }) else { return false }
         do {
-            try socket.send(String(decoding: data, as: UTF8.self))
+            try socket.send(frame.json)
             return true
         } catch {
             return false
@@ -130,7 +128,7 @@ final class LiveConnection: Sendable {
             var descriptor = pollfd(fd: socket.fileDescriptor, events: Int16(POLLIN), revents: 0)
             if !socket.hasBufferedFrame { _ = poll(&descriptor, 1, 1000) }
             if Date().timeIntervalSince(lastPing) >= 30 {
-                try socket.send(#"{"type":"ping"}"#)
+                try socket.send(ClientFrame.ping.json)
                 lastPing = Date()
             }
             guard socket.hasBufferedFrame || descriptor.revents != 0 else { continue }
@@ -164,29 +162,29 @@ enum LiveFrame: Sendable {
     case error(code: String, message: String)
     case other
 
+    /// Decodes a frame's JSON text; nil when it is not a frame.
     init?(json: [UInt8]) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json)) as? [String: Any], let type = object["type"] as? String else { return nil }
-        let data = object["data"] as? [String: Any] ?? [:]
-        switch type {
-        case "message":
-            let sender = data["sender"] as? [String: Any] ?? [:]
-            guard let id = data["id"] as? String, let conversationId = data["conversation_id"] as? String else { return nil }
+        guard let frame = try? ServerFrame(json: json) else { return nil }
+        self.init(frame)
+    }
+
+    init(_ frame: ServerFrame) {
+        switch frame {
+        case .message(let message):
             self = .message(
                 Message(
-                    id: id, conversationId: conversationId, username: sender["username"] as? String ?? "?",
-                    displayName: sender["display_name"] as? String ?? "?", senderIsAdmin: sender["is_admin"] as? Bool ?? false,
-                    content: data["content"] as? String ?? "", createdAt: (data["created_at"] as? String).flatMap(Timestamp.init(rfc3339:))))
-        case "message_read":
-            self = .read(messageId: data["message_id"] as? String ?? "")
-        case "typing":
-            self = .typing(
-                conversationId: data["conversation_id"] as? String ?? "", userId: data["user_id"] as? String ?? "",
-                isTyping: data["is_typing"] as? Bool ?? false)
-        case "replayed":
-            self = .replayed(count: data["count"] as? Int ?? 0, truncated: data["truncated"] as? Bool ?? false)
-        case "error":
-            self = .error(code: data["code"] as? String ?? "", message: data["message"] as? String ?? "")
-        default:
+                    id: message.id, conversationId: message.conversationId, username: message.sender.username,
+                    displayName: message.sender.displayName, senderIsAdmin: message.sender.isAdmin, content: message.content,
+                    createdAt: message.createdAt))
+        case .messageRead(let messageId, _, _):
+            self = .read(messageId: messageId.lowercasedString)
+        case .typing(let conversationId, let userId, let isTyping):
+            self = .typing(conversationId: conversationId.lowercasedString, userId: userId.lowercasedString, isTyping: isTyping)
+        case .replayed(let count, let truncated):
+            self = .replayed(count: count, truncated: truncated)
+        case .error(let code, let message, _):
+            self = .error(code: code, message: message)
+        case .connected, .pong, .unknown:
             self = .other
         }
     }

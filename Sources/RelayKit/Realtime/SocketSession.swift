@@ -44,7 +44,7 @@ final class SocketSession: Sendable {
 
     /// Handles a text frame from the client (in order, after the frames before it).
     func receive(_ text: String) {
-        let isPing = text == #"{"type":"ping"}"# || text == #"{"type": "ping"}"#
+        let isPing = ClientFrame.isPing(text)
         // The heartbeat is most of the traffic: answered at once when nothing is waiting before it.
         if isPing, work.withLock({ $0.canAnswerPingDirectly }) {
             connection.send(OutgoingFrame(.pong(.now())))
@@ -131,22 +131,8 @@ final class SocketSession: Sendable {
         }
     }
 
-    /// The `error` frame for a failure: the service's refusals keep their message; the code names the kind.
-    static func errorFrame(for error: any Error, logger: Logger) -> ServerFrame {
-        switch error {
-        case let error as ServiceError:
-            return .error(code: error.kind.rawValue, message: error.message, retryAfter: error.retryAfter)
-        case let error as AuthError:
-            return .error(code: "unauthorized", message: error.description, retryAfter: nil)
-        case let error as DatabaseError where error.kind == .unavailable:
-            return .error(code: "unavailable", message: "Database unavailable", retryAfter: nil)
-        case is CancellationError:
-            return .error(code: "unavailable", message: "The connection is closing", retryAfter: nil)
-        default:
-            logger.error("socket request failed", metadata: ["error": "\(String(reflecting: error))"])
-            return .error(code: "internal", message: "Internal server error", retryAfter: nil)
-        }
-    }
+    /// The `error` frame for a failure (see ``ServerFrame/error(for:logger:)``).
+    static func errorFrame(for error: any Error, logger: Logger) -> ServerFrame { .error(for: error, logger: logger) }
 }
 
 /// Typing indicators this socket turned on, each switched off by the server if the client does not.

@@ -1,0 +1,66 @@
+import Foundation
+
+extension ClientFrame: Codable {
+    private enum Keys: String, CodingKey { case type, data }
+
+    /// Decodes and checks a frame; throws ``Invalid`` for an unknown type or too many ids, `DecodingError` for
+    /// the rest (``parse(_:)`` turns both into `error` frames).
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        let type = try c.decode(String.self, forKey: .type)
+        switch type {
+        case "send_message":
+            let data = try c.decode(SendData.self, forKey: .data)
+            self = .sendMessage(conversationId: data.conversation_id?.value, content: data.content)
+        case "mark_read":
+            let ids = try c.decode(ReadData.self, forKey: .data).message_ids.map(\.value)
+            guard !ids.isEmpty, ids.count <= Self.markReadLimit else {
+                throw Invalid(code: "invalid_request", message: "data.message_ids must hold 1 to \(Self.markReadLimit) message ids")
+            }
+            self = .markRead(messageIds: ids)
+        case "typing":
+            let data = try c.decode(TypingData.self, forKey: .data)
+            self = .typing(conversationId: data.conversation_id.value, isTyping: data.is_typing)
+        case "ping":
+            self = .ping
+        case "resume":
+            self = .resume(lastMessageId: try c.decode(ResumeData.self, forKey: .data).last_message_id.value)
+        default:
+            throw Invalid(code: "unknown_type", message: "Unknown frame type \"\(type)\"")
+        }
+    }
+
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        switch self {
+        case .sendMessage(let conversationId, let content):
+            try c.encode("send_message", forKey: .type)
+            try c.encode(SendData(conversation_id: conversationId.map(UUIDField.init), content: content), forKey: .data)
+        case .markRead(let messageIds):
+            try c.encode("mark_read", forKey: .type)
+            try c.encode(ReadData(message_ids: messageIds.map(UUIDField.init)), forKey: .data)
+        case .typing(let conversationId, let isTyping):
+            try c.encode("typing", forKey: .type)
+            try c.encode(TypingData(conversation_id: UUIDField(conversationId), is_typing: isTyping), forKey: .data)
+        case .ping:
+            try c.encode("ping", forKey: .type)
+        case .resume(let lastMessageId):
+            try c.encode("resume", forKey: .type)
+            try c.encode(ResumeData(last_message_id: UUIDField(lastMessageId)), forKey: .data)
+        }
+    }
+
+    private struct SendData: Codable {
+        var conversation_id: UUIDField?
+        var content: String
+    }
+
+    private struct ReadData: Codable { var message_ids: [UUIDField] }
+
+    private struct TypingData: Codable {
+        var conversation_id: UUIDField
+        var is_typing: Bool
+    }
+
+    private struct ResumeData: Codable { var last_message_id: UUIDField }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+extension ServerFrame: Codable {
+    private enum Keys: String, CodingKey { case type, data }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        let type = try c.decode(String.self, forKey: .type)
+        switch type {
+        case "connected":
+            let data = try c.decode(ConnectedData.self, forKey: .data)
+            self = .connected(userId: data.user_id.value, connectionId: data.connection_id.value, timestamp: data.timestamp)
+        case "message":
+            self = .message(try c.decode(MessageRepresentation.self, forKey: .data))
+        case "message_read":
+            let data = try c.decode(ReadData.self, forKey: .data)
+            self = .messageRead(messageId: data.message_id.value, readAt: data.read_at, readBy: data.read_by?.value)
+        case "typing":
+            let data = try c.decode(TypingData.self, forKey: .data)
+            self = .typing(conversationId: data.conversation_id.value, userId: data.user_id.value, isTyping: data.is_typing)
+        case "pong":
+            self = .pong(try c.decode(PongData.self, forKey: .data).timestamp)
+        case "error":
+            let data = try c.decode(ErrorData.self, forKey: .data)
+            self = .error(code: data.code, message: data.message, retryAfter: data.retry_after)
+        case "replayed":
+            let data = try c.decode(ReplayData.self, forKey: .data)
+            self = .replayed(count: data.count, truncated: data.truncated)
+        default:
+            self = .unknown(type: type)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(type, forKey: .type)
+        switch self {
+        case .connected(let userId, let connectionId, let timestamp):
+            try c.encode(ConnectedData(user_id: UUIDField(userId), connection_id: UUIDField(connectionId), timestamp: timestamp), forKey: .data)
+        case .message(let message):
+            try c.encode(message, forKey: .data)
+        case .messageRead(let messageId, let readAt, let readBy):
+            try c.encode(ReadData(message_id: UUIDField(messageId), read_at: readAt, read_by: readBy.map(UUIDField.init)), forKey: .data)
+        case .typing(let conversationId, let userId, let isTyping):
+            try c.encode(TypingData(conversation_id: UUIDField(conversationId), user_id: UUIDField(userId), is_typing: isTyping), forKey: .data)
+        case .pong(let timestamp):
+            try c.encode(PongData(timestamp: timestamp), forKey: .data)
+        case .error(let code, let message, let retryAfter):
+            try c.encode(ErrorData(code: code, message: message, retry_after: retryAfter), forKey: .data)
+        case .replayed(let count, let truncated):
+            try c.encode(ReplayData(count: count, truncated: truncated), forKey: .data)
+        case .unknown:
+            try c.encode([String: String](), forKey: .data)
+        }
+    }
+
+    private struct ConnectedData: Codable {
+        var user_id, connection_id: UUIDField
+        var timestamp: Timestamp
+    }
+
+    private struct ReadData: Codable {
+        var message_id: UUIDField
+        var read_at: Timestamp
+        var read_by: UUIDField?
+
+        init(message_id: UUIDField, read_at: Timestamp, read_by: UUIDField?) {
+            self.message_id = message_id
+            self.read_at = read_at
+            self.read_by = read_by
+        }
+
+        /// `read_by` is always present: null when an admin read it.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(message_id, forKey: .message_id)
+            try c.encode(read_at, forKey: .read_at)
+            try c.encode(read_by, forKey: .read_by)
+        }
+    }
+
+    private struct TypingData: Codable {
+        var conversation_id, user_id: UUIDField
+        var is_typing: Bool
+    }
+
+    private struct PongData: Codable { var timestamp: Timestamp }
+
+    private struct ErrorData: Codable {
+        var code, message: String
+        var retry_after: Int?
+    }
+
+    private struct ReplayData: Codable {
+        var count: Int
+        var truncated: Bool
+    }
+}

@@ -1,0 +1,12 @@
+extension DatabaseError: ClassifiedError {
+    /// Only an unreachable database is told to clients (without the server's message); the rest stays in the log,
+    /// since it may hold SQL or row data.
+    public var failure: Failure {
+        switch kind {
+        case .unavailable: Failure(.unavailable, publicMessage: "Database unavailable", isLogged: true)
+        case .conflict: Failure(.conflict)
+        case .validation, .reference: Failure(.invalid)
+        default: Failure(.internal)
+        }
+    }
+}
