@@ -1,8 +1,8 @@
 import Hummingbird
 import Logging
+import MsgLib
 import NIOCore
 import ServiceLifecycle
-import MsgLib
 
 /// Builds the msgrelay router: every route of the REST API, with their middleware. (WebSocket upgrades are
 /// served before the router, by ``RelayChildChannel``.)
@@ -10,7 +10,7 @@ package func buildRelayRouter(service: MessagingService, metrics: RelayMetrics) 
     let router = Router(context: RelayRequestContext.self)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
-    HealthController(pool: service.pool).addRoutes(to: router)
+    HealthController(service: service).addRoutes(to: router)
     OperationsController(metrics: metrics).addRoutes(to: router)
     WebSocketController().addRoutes(to: router)
     let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
