@@ -121,7 +121,7 @@ import Testing
         #expect(result.total == 2)
         #expect(result.hits.map(\.message.id) == [m2.id, m1.id])
         #expect(result.hits[0].rank > result.hits[1].rank)
-        let snippet = result.hits[1].snippet
+        let snippet = result.hits[1].snippet.html
         #expect(snippet.contains("<mark>invoice</mark>"))
         #expect(snippet.contains("&lt;script&gt;"))
         #expect(!snippet.contains("<script>"))
@@ -141,7 +141,7 @@ import Testing
         // Control characters in content cannot forge highlight markers.
         _ = try MessageRepository.insert(db, conversationId: a.id, senderId: f.alice.id, content: "\u{01}fake\u{02} receipt")
         result = try MessageRepository.search(db, query: "receipt", filter: .init())
-        #expect(result.hits.first?.snippet == "fake <mark>receipt</mark>")
+        #expect(result.hits.first?.snippet.html == "fake <mark>receipt</mark>")
     }
 
     @Test func pushSubscriptions() throws {

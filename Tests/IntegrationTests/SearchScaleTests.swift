@@ -80,7 +80,8 @@ import Testing
             SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[])
             """, [conversationIds, senderIds, contents, times])
         // Some deleted, some edited (the trigger recomputes the vector on edits).
-        try db.query("UPDATE messages SET deleted_at = created_at + interval '1 minute' WHERE id IN (SELECT id FROM messages ORDER BY id OFFSET 5 LIMIT 120)")
+        try db.query(
+            "UPDATE messages SET deleted_at = created_at + interval '1 minute' WHERE id IN (SELECT id FROM messages ORDER BY id OFFSET 5 LIMIT 120)")
         for row in try db.query("SELECT id FROM messages ORDER BY id DESC OFFSET 3 LIMIT 40") {
             _ = try MessageRepository.edit(db, id: try row.decode(0), content: "edited: zanzibar order order delivery of the parcel")
         }
@@ -89,14 +90,16 @@ import Testing
     }
 
     /// Runs both searches and expects the same page, ranks, total and snippets.
-    static func expectSame(_ s: Seeded, _ query: String, _ filter: MessageRepository.SearchFilter, minimumTotal: Int = 0,
-                           sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func expectSame(
+        _ s: Seeded, _ query: String, _ filter: MessageRepository.SearchFilter, minimumTotal: Int = 0,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) throws {
         let ours = try MessageRepository.search(s.db, query: query, filter: filter)
         let reference = try s.db.query(
             straightforward, [query, filter.conversationId, filter.ownerUserId, filter.before, filter.after, filter.limit])
         let ids: [UUID] = try reference.map { try $0.decode("id") }
         let ranks: [Double] = try reference.map { try $0.decode("rank") }
-        let snippets: [String] = try reference.map { MessageRepository.highlightedSnippet(try $0.decode("snippet")) }
+        let snippets: [Snippet] = try reference.map { Snippet(headline: try $0.decode("snippet")) }
         let total = try reference.first?.decode("total", as: Int.self) ?? 0
         #expect(ours.hits.map(\.message.id) == ids, "page of \(query)", sourceLocation: sourceLocation)
         #expect(ours.hits.map(\.rank) == ranks, "ranks of \(query)", sourceLocation: sourceLocation)
@@ -148,7 +151,8 @@ import Testing
     @Test func storedVectorFollowsInsertsAndEditsAndSearchUsesItsIndex() throws {
         let s = try Self.seed()
         // Every visible or deleted row carries exactly the vector the straightforward query would compute.
-        #expect(try s.db.scalar("SELECT count(*) FROM messages WHERE search_vector IS DISTINCT FROM to_tsvector('english', content)", as: Int.self) == 0)
+        #expect(
+            try s.db.scalar("SELECT count(*) FROM messages WHERE search_vector IS DISTINCT FROM to_tsvector('english', content)", as: Int.self) == 0)
         let message = try MessageRepository.insert(s.db, conversationId: s.conversations[0], senderId: s.users[0].id, content: "A wombat arrived")
         #expect(try MessageRepository.search(s.db, query: "wombat", filter: .init()).hits.map(\.message.id) == [message.id])
         _ = try MessageRepository.edit(s.db, id: message.id, content: "A platypus arrived")
@@ -190,7 +194,8 @@ import Testing
         _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "written during the migration")
 
         #expect(try Migrator(migrations: Migration.all.filter { $0.id <= 12 }).migrate(db).map(\.id) == [12])
-        #expect(try db.scalar("SELECT count(*) FROM messages WHERE search_vector IS DISTINCT FROM to_tsvector('english', content)", as: Int.self) == 0)
+        #expect(
+            try db.scalar("SELECT count(*) FROM messages WHERE search_vector IS DISTINCT FROM to_tsvector('english', content)", as: Int.self) == 0)
         #expect(try db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_messages_search_vector'::regclass", as: Bool.self))
         #expect(try MessageRepository.search(db, query: "invoice", filter: .init()).total == 12000)
         #expect(try MessageRepository.search(db, query: "written", filter: .init()).total == 1)

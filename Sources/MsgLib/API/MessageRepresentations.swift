@@ -193,7 +193,7 @@ public struct SearchResponse: Encodable, Sendable {
                     senderId: hit.message.senderId.lowercasedString, content: hit.message.content, createdAt: hit.message.createdAt,
                     rank: hit.rank),
                 conversation: .init(id: hit.message.conversationId.lowercasedString, user: UserSummary(hit.user, includeSlug: false)),
-                matchSnippet: hit.snippet)
+                matchSnippet: hit.snippet.html)
         }
         self.total = total
     }

@@ -11,7 +11,6 @@ public struct Message: Sendable, Equatable {
     public var editedAt: Timestamp?
     public var deletedAt: Timestamp?
 
-
     /// The most characters a message may hold, counted as PostgreSQL's `char_length` counts them.
     public static let maximumLength = 10_000
 
@@ -33,6 +32,6 @@ public struct MessageSearchHit: Sendable, Equatable {
     public var message: Message
     public var rank: Double
     public var user: User
-    /// The matching passage, HTML-escaped, with matches inside `<mark>...</mark>`.
-    public var snippet: String
+    /// The matching passage, its matches highlighted.
+    public var snippet: Snippet
 }

@@ -13,7 +13,8 @@ extension MessagingService {
             let admins = try UserRepository.admins(db)
             guard let first = admins.first else { throw ServiceError(.notFound, "there is no admin yet: msgctl user add --admin ...") }
             guard admins.count == 1 else {
-                throw ServiceError(.invalid, "there are \(admins.count) admins: say which with --as (\(admins.map(\.username).joined(separator: ", ")))")
+                throw ServiceError(
+                    .invalid, "there are \(admins.count) admins: say which with --as (\(admins.map(\.username).joined(separator: ", ")))")
             }
             return first
         }
@@ -28,9 +29,7 @@ extension MessagingService {
                 return (conversation, try UserRepository.find(db, id: conversation.userId)!)
             }
             if lowered.count >= 4, lowered.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
-                let matches = try db.query(
-                    "SELECT id FROM conversations WHERE id::text LIKE $1 || '%' ORDER BY id LIMIT 2", [lowered]
-                ).map { try $0.decode(0, as: UUID.self) }
+                let matches = try ConversationRepository.ids(db, prefix: lowered, limit: 2)
                 if matches.count > 1 { throw ServiceError(.invalid, "\"\(text)\" matches several conversations: give more of the id") }
                 if let id = matches.first, let conversation = try ConversationRepository.find(db, id: id) {
                     return (conversation, try UserRepository.find(db, id: conversation.userId)!)
@@ -48,8 +47,6 @@ extension MessagingService {
 
     /// The id of the newest message (deleted or not), where a live view starts from.
     public func newestMessageId() async throws -> UUID? {
-        try await pool.withConnection { db in
-            try db.query("SELECT id FROM messages ORDER BY id DESC LIMIT 1").first.map { row throws(DatabaseError) in try row.decode(0, as: UUID.self) }
-        }
+        try await pool.withConnection { db in try MessageRepository.newestId(db) }
     }
 }

@@ -5,10 +5,9 @@ extension MessagingService {
     ///
     /// Page 1 holds the newest `limit` messages (older pages follow) unless only `after` is given: then page 1
     /// holds the first `limit` messages after that time, which is what a client catching up wants.
-    public func listMessages(viewer: User, conversationId: UUID, page: MessageRepository.Page)
-        async throws -> (messages: [MessageWithSender], total: Int)
-    {
-        try await pool.withConnection { db in
+    public func listMessages(viewer: User, conversationId: UUID, page: PageRequest) async throws -> (messages: [MessageWithSender], total: Int) {
+        let page = page.storagePage
+        return try await pool.withConnection { db in
             _ = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
             return try MessageRepository.list(db, conversationId: conversationId, page: page)
         }
@@ -47,8 +46,7 @@ extension MessagingService {
                     guard viewer.isAdmin || found.userId == viewer.id else { throw ServiceError.sendForbidden }
                     conversation = found
                 } else {
-                    try db.query("INSERT INTO conversations (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", [viewer.id])
-                    conversation = try ConversationRepository.find(db, userId: viewer.id)!
+                    conversation = try ConversationRepository.insertIfMissing(db, userId: viewer.id)
                 }
                 if !viewer.isAdmin { try RateLimiter.check(db, sender: viewer.id, rules: rules) }
                 return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content, notifySlack: notifySlack)
@@ -130,7 +128,7 @@ extension MessagingService {
                 _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
                 throw ServiceError(.forbidden, "Not authorized to edit this message")
             }
-            let now = try db.scalarTimestamp("SELECT now()")
+            let now = try MessageRepository.transactionTime(db)
             guard now.microsecondsSinceEpoch - message.createdAt.microsecondsSinceEpoch <= window * 1_000_000 else {
                 throw ServiceError(.forbidden, "Cannot edit message after \(window / 60) minutes")
             }
@@ -154,20 +152,12 @@ extension MessagingService {
     }
 
     /// Full-text search: an admin searches every conversation, a user only their own.
-    public func search(viewer: User, query: String, filter: MessageRepository.SearchFilter) async throws -> (hits: [MessageSearchHit], total: Int) {
+    public func search(viewer: User, query: String, options: SearchOptions) async throws -> (hits: [MessageSearchHit], total: Int) {
         guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ServiceError(.invalid, "Search query required") }
-        var filter = filter
-        if !viewer.isAdmin { filter.ownerUserId = viewer.id }
-        let scoped = filter
+        let scoped = options.storageFilter(viewer: viewer)
         return try await pool.withConnection { db in
             if let id = scoped.conversationId { _ = try Self.accessibleConversation(db, id: id, viewer: viewer) }
             return try MessageRepository.search(db, query: query, filter: scoped)
         }
-    }
-}
-
-extension PostgresConnection {
-    func scalarTimestamp(_ sql: String) throws -> Timestamp {
-        try query(sql)[0].decode(0, as: Timestamp.self)
     }
 }

@@ -6,7 +6,7 @@ extension MessagingService {
         guard since < until else { throw ServiceError(.invalid, "--since must be before --until") }
         guard until.seconds(since: since) <= 3653 * 86_400 else { throw ServiceError(.invalid, "the window must be at most 10 years") }
         return try await pool.withConnection { db in
-            guard try db.query("SELECT 1 FROM pg_timezone_names WHERE name = $1", [timezone]).count == 1 else {
+            guard try StatisticsRepository.knowsTimeZone(db, timezone) else {
                 throw ServiceError(.invalid, "PostgreSQL does not know the time zone \(timezone); set TZ to an IANA name such as Europe/Paris")
             }
             return try StatisticsRepository.statistics(db, since: since, until: until, timezone: timezone)

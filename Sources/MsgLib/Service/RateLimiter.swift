@@ -10,25 +10,12 @@ enum RateLimiter {
     static func check(_ db: PostgresConnection, sender: UUID, rules: MessagingRules) throws {
         let windows = rules.windows
         guard !windows.isEmpty else { return }
-        try db.query("SELECT pg_advisory_xact_lock(28019, hashtext($1::text))", [sender])
-        // For each window: the creation time of the limit-th newest message inside it. If one exists, the
-        // window is full until that message leaves it.
-        let columns = windows.indices.map { i in
-            """
-            (SELECT extract(epoch FROM created_at + make_interval(secs => $\(2 * i + 2)) - now())::float8 FROM messages
-              WHERE sender_id = $1 AND created_at > now() - make_interval(secs => $\(2 * i + 2))
-              ORDER BY created_at DESC OFFSET $\(2 * i + 3) - 1 LIMIT 1)
-            """
-        }
-        var parameters: [(any PostgresBindable)?] = [sender]
-        for window in windows {
-            parameters.append(window.seconds)
-            parameters.append(window.limit)
-        }
-        let row = try db.query("SELECT " + columns.joined(separator: ", "), parameters)[0]
+        try RateLimitRepository.lockSender(db, sender)
+        // For each window: how long until the limit-th newest message inside it leaves it, if there is one.
+        let waits = try RateLimitRepository.waits(db, sender: sender, windows: windows.map { ($0.seconds, $0.limit) })
         var exceeded: (wait: Double, window: (seconds: Int, limit: Int, name: String))?
-        for (i, window) in windows.enumerated() {
-            if let wait = try row.decode(i, as: Double?.self), wait > (exceeded?.wait ?? -1) {
+        for (wait, window) in zip(waits, windows) {
+            if let wait, wait > (exceeded?.wait ?? -1) {
                 exceeded = (wait, window)
             }
         }

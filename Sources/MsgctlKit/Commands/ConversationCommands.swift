@@ -37,11 +37,13 @@ struct ListCommand: AsyncParsableCommand {
             let preview = (item.lastMessagePreview ?? nil).map { String($0.replacingOccurrences(of: "\n", with: " ").prefix(40)) } ?? ""
             table.append([
                 TableCell(human: String(item.id.prefix(8)), machine: item.id), TableCell(item.user.username),
-                .count(item.unreadCount, emphasiseNonZero: true), .time(item.lastMessageAt), TableCell(human: preview, machine: (item.lastMessagePreview ?? nil) ?? ""),
+                .count(item.unreadCount, emphasiseNonZero: true), .time(item.lastMessageAt),
+                TableCell(human: preview, machine: (item.lastMessagePreview ?? nil) ?? ""),
             ])
         }
         output.print(
-            table, footer: "page \(response.pagination.page) of \(max(response.pagination.totalPages, 1)), \(response.pagination.total) conversations\n")
+            table,
+            footer: "page \(response.pagination.page) of \(max(response.pagination.totalPages, 1)), \(response.pagination.total) conversations\n")
     }
 }
 
@@ -69,10 +71,10 @@ struct ShowCommand: AsyncParsableCommand {
             try JSONOutput.print(response)
             return
         }
-        var text = "conversation with \(user.displayName) (\(user.username)), \(response.pagination.total) messages\n"
+        var text = Transcript.heading(displayName: user.displayName, username: user.username, total: response.pagination.total) + "\n"
         for message in response.messages {
             let who = message.sender.isAdmin ? "\(message.sender.username) (admin)" : message.sender.username
-            text += "\n[\(HumanTime.format(message.createdAt))] \(who)\(message.editedAt == nil ? "" : " (edited)"):\n\(message.content)\n"
+            text += "\n" + Transcript.entry(time: message.createdAt, who: who, edited: message.editedAt != nil, content: message.content) + "\n"
         }
         FileOutput.standardOutput.write(text)
     }

@@ -58,13 +58,12 @@ struct ExportCommand: AsyncParsableCommand {
             if let conversation { request.conversationId = try await service.resolveConversation(conversation).conversation.id }
             if let user {
                 let name = user
-                guard let found = try await service.pool.withConnection({ db in try UserRepository.find(db, idOrUsername: name) }) else {
+                guard let found = try await service.user(named: name) else {
                     throw ServiceError(.notFound, "no user \"\(name)\"")
                 }
                 request.senderId = found.id
             }
-            let finished = request
-            return try await service.pool.withConnection { db in try Exporter.run(finished, on: db) }
+            return try await Exporter.run(request, service: service)
         }
         if FileOutput.standardError.isTerminal {
             var line = "exported \(messages(summary.messages))" + (output.map { " to \($0)" } ?? "")

@@ -55,13 +55,14 @@ struct PushCommand: AsyncParsableCommand {
             let notifications = try NotificationConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
             let name = user
             let results = try await connection.withService(notifications: notifications) { service in
-                let found = try await service.pool.withConnection { db in try UserRepository.find(db, idOrUsername: name) }
+                let found = try await service.user(named: name)
                 guard let found else { throw UserFacingError("no user \"\(name)\"", exitStatus: .noUser) }
                 return try await service.testPush(user: found)
             }
             let rows = results.map {
                 Row(
-                    subscription_id: $0.subscription.id.lowercasedString, endpoint_origin: (try? VAPIDSigner.audience(for: $0.subscription.endpoint)) ?? "?",
+                    subscription_id: $0.subscription.id.lowercasedString,
+                    endpoint_origin: (try? VAPIDSigner.audience(for: $0.subscription.endpoint)) ?? "?",
                     sent: $0.outcome.isDelivered, error: $0.outcome.reason)
             }
             if output.json {
@@ -73,7 +74,9 @@ struct PushCommand: AsyncParsableCommand {
                 for row in rows {
                     table.append([
                         TableCell(row.subscription_id), TableCell(row.endpoint_origin),
-                        TableCell(human: row.sent ? "sent" : "failed: \(row.error ?? "")", machine: row.sent ? "sent" : row.error ?? "failed", emphasised: !row.sent),
+                        TableCell(
+                            human: row.sent ? "sent" : "failed: \(row.error ?? "")", machine: row.sent ? "sent" : row.error ?? "failed",
+                            emphasised: !row.sent),
                     ])
                 }
                 let sent = rows.filter(\.sent).count

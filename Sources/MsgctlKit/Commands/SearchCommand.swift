@@ -23,27 +23,26 @@ struct SearchCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let response = try await connection.withService { service in
+        let (hits, total) = try await connection.withService { service in
             let viewer = try await service.admin(named: admin.admin)
             var conversationId: UUID?
             if let conversation { conversationId = try await service.resolveConversation(conversation).conversation.id }
-            let filter = MessageRepository.SearchFilter(
+            let search = MessagingService.SearchOptions(
                 conversationId: conversationId, before: before.flatMap(Timestamp.init(rfc3339:)), after: after.flatMap(Timestamp.init(rfc3339:)),
                 limit: limit)
-            let (hits, total) = try await service.search(viewer: viewer, query: query, filter: filter)
-            return SearchResponse(hits: hits, total: total)
+            return try await service.search(viewer: viewer, query: query, options: search)
         }
         if output.json {
-            try JSONOutput.print(response)
+            try JSONOutput.print(SearchResponse(hits: hits, total: total))
             return
         }
         if output.csv {
             var table = TextTable("MESSAGE ID", "CONVERSATION ID", "USER", "CREATED AT", "RANK", "SNIPPET", "CONTENT")
-            for result in response.results {
+            for hit in hits {
                 table.append([
-                    TableCell(result.message.id), TableCell(result.conversation.id), TableCell(result.conversation.user.username),
-                    .time(result.message.createdAt), TableCell(String(result.message.rank)),
-                    TableCell(Self.terminalSnippet(result.matchSnippet, color: false, marker: "")), TableCell(result.message.content),
+                    TableCell(hit.message.id.lowercasedString), TableCell(hit.message.conversationId.lowercasedString), TableCell(hit.user.username),
+                    .time(hit.message.createdAt), TableCell(String(hit.rank)), TableCell(hit.snippet.terminalText(color: false, marker: "")),
+                    TableCell(hit.message.content),
                 ])
             }
             output.print(table)
@@ -51,23 +50,11 @@ struct SearchCommand: AsyncParsableCommand {
         }
         let color = Terminal.standardOutputHasColor
         var text = ""
-        for result in response.results {
-            text += "[\(HumanTime.format(result.message.createdAt))] \(result.conversation.user.username)  \(result.message.id.prefix(8))\n"
-            text += "  " + Self.terminalSnippet(result.matchSnippet, color: color) + "\n"
+        for hit in hits {
+            text += "[\(HumanTime.format(hit.message.createdAt))] \(hit.user.username)  \(hit.message.id.lowercasedString.prefix(8))\n"
+            text += "  " + hit.snippet.terminalText(color: color) + "\n"
         }
-        text += "\(response.results.count) of \(response.total) matches\n"
+        text += "\(hits.count) of \(total) matches\n"
         FileOutput.standardOutput.write(text)
-    }
-
-    /// The HTML snippet for a terminal: entities decoded, control characters (escape sequences typed into a
-    /// message) blanked, then matches in bold (or between `marker`s when not a colour terminal).
-    static func terminalSnippet(_ html: String, color: Bool, marker: String = "*") -> String {
-        var text = html.replacingOccurrences(of: "<mark>", with: "\u{E010}").replacingOccurrences(of: "</mark>", with: "\u{E011}")
-        for (entity, character) in [("&lt;", "<"), ("&gt;", ">"), ("&quot;", "\""), ("&#39;", "'"), ("&amp;", "&")] {
-            text = text.replacingOccurrences(of: entity, with: character)
-        }
-        text = Terminal.sanitized(text)
-        return text.replacingOccurrences(of: "\u{E010}", with: color ? "\u{1B}[1m" : marker)
-            .replacingOccurrences(of: "\u{E011}", with: color ? "\u{1B}[0m" : marker)
     }
 }

@@ -19,7 +19,7 @@ struct TokenCommand: AsyncParsableCommand {
             throw ConfigurationError("JWT_SECRET is not set: export the relay's secret to sign tokens")
         }
         let name = user
-        let found = try await connection.withDatabase { db in try UserRepository.find(db, idOrUsername: name) }
+        let found = try await connection.withService { service in try await service.user(named: name) }
         guard let found else { throw UserFacingError("no user \"\(name)\"", exitStatus: .noUser) }
         FileOutput.standardOutput.write(JWTSigner(secret: secret).token(for: found.id, ttl: ttl) + "\n")
     }

@@ -23,19 +23,15 @@ struct UserCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (username, displayName, slug, admin, ifNotExists) = (username, displayName, slug, admin, ifNotExists)
-            let id = try await connection.withDatabase { db -> String in
-                if ifNotExists, let existing = try UserRepository.find(db, username: username) {
-                    return existing.id.uuidString.lowercased()
-                }
+            let user = try await connection.withService { service in
                 do {
-                    let user = try UserRepository.insert(db, username: username, displayName: displayName, slug: slug, isAdmin: admin)
-                    return user.id.uuidString.lowercased()
-                } catch let error as DatabaseError where error.kind == .conflict {
-                    let what = error.constraint?.contains("slug") == true ? "slug" : "username"
-                    throw UserFacingError("a user with that \(what) already exists", exitStatus: .dataError)
+                    return try await service.addUser(
+                        username: username, displayName: displayName, slug: slug, isAdmin: admin, ifNotExists: ifNotExists)
+                } catch let error as ServiceError where error.kind == .conflict {
+                    throw UserFacingError(error.message, exitStatus: .dataError)
                 }
             }
-            FileOutput.standardOutput.write(id + "\n")
+            FileOutput.standardOutput.write(user.id.uuidString.lowercased() + "\n")
         }
     }
 
@@ -46,7 +42,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var output: TableOutputOptions
 
         func run() async throws {
-            let users = try await connection.withDatabase { db in try UserRepository.list(db) }
+            let users = try await connection.withService { service in try await service.users() }
             if output.json {
                 try JSONOutput.print(users.map(UserRecord.init))
                 return

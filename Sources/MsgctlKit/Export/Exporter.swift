@@ -58,6 +58,12 @@ package enum Exporter {
     /// Runs an export on `db` (a blocking call: run it on a thread of its own, as ``DatabasePool`` does).
     /// - Throws: ``UserFacingError`` (bad option values, output or state file problems, another run holding the
     ///   state), ``DatabaseError``. Nothing is published and the state is unchanged when it throws.
+    /// Runs an export on one of the service's database connections (the export streams its rows with its own
+    /// queries, see ``ExportQuery``).
+    package static func run(_ request: ExportRequest, service: MessagingService) async throws -> ExportSummary {
+        try await service.pool.withConnection { db in try run(request, on: db) }
+    }
+
     package static func run(_ request: ExportRequest, on db: PostgresConnection) throws -> ExportSummary {
         var lock: ExportLock?
         if let statePath = request.statePath { lock = try ExportLock(statePath: statePath, wait: request.waitForLock) }
@@ -163,7 +169,8 @@ package enum Exporter {
     }
 
     /// The export transaction: one snapshot, times resolved against its clock, then the COPY.
-    private static func exportSnapshot(_ request: ExportRequest, _ query: inout ExportQuery, _ db: PostgresConnection, _ output: inout ExportOutput) throws
+    private static func exportSnapshot(_ request: ExportRequest, _ query: inout ExportQuery, _ db: PostgresConnection, _ output: inout ExportOutput)
+        throws
         -> Int
     {
         try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")

@@ -1,6 +1,6 @@
 import Foundation
-import MsgLib
 @preconcurrency import Glibc
+import MsgLib
 
 /// The interactive admin console: one thread polls the terminal, the live connection and signals; commands in
 /// the style of psql's backslash commands act through the messaging service; plain text replies in the open
@@ -22,22 +22,6 @@ final class ReplSession: @unchecked Sendable {
     private var typingSince: Date?
     private var usernames: [String] = []
     private var conversationIds: [String] = []
-
-    static let commands: [(name: String, usage: String, help: String)] = [
-        ("\\l", "\\l [unread|archived]", "list conversations"),
-        ("\\o", "\\o USER|ID", "open a conversation (shows its newest messages and marks them read)"),
-        ("\\n", "\\n", "open the next conversation with unread messages"),
-        ("\\h", "\\h [N]", "show the open conversation's newest N messages (20)"),
-        ("\\s", "\\s QUERY", "search every conversation"),
-        ("\\r", "\\r", "mark the open conversation read"),
-        ("\\a", "\\a", "archive the open conversation and close it"),
-        ("\\u", "\\u", "unarchive the open conversation"),
-        ("\\e", "\\e FILE", "export the open conversation to FILE (Markdown)"),
-        ("\\m", "\\m", "write a long reply over several lines; a line with a single . sends it"),
-        ("\\c", "\\c", "close the open conversation"),
-        ("\\?", "\\?", "this help"),
-        ("\\q", "\\q", "quit (Ctrl-D too)"),
-    ]
 
     init(service: MessagingService, admin: User, live: LiveConnection?, historyFile: String?) throws {
         self.service = service
@@ -67,7 +51,9 @@ final class ReplSession: @unchecked Sendable {
         updatePrompt()
         editor.start()
         while !quit {
-            var descriptors = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0)]
+            var descriptors = [
+                pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0), pollfd(fd: signals.descriptor, events: Int16(POLLIN), revents: 0),
+            ]
             if let live { descriptors.append(pollfd(fd: live.wakeDescriptor, events: Int16(POLLIN), revents: 0)) }
             let ready = poll(&descriptors, nfds_t(descriptors.count), 1000)
             if ready < 0, errno != EINTR { break }
@@ -114,35 +100,10 @@ final class ReplSession: @unchecked Sendable {
         }
         let parts = trimmed.split(separator: " ", maxSplits: 1).map(String.init)
         let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+        guard let command = ReplCommandTable.command(named: parts[0]) else { return say("unknown command \(parts[0]); \\? lists the commands") }
+        if command.requiresArgument, argument.isEmpty { return say("usage: \(command.usage)") }
         do {
-            switch parts[0] {
-            case "\\q": quit = true
-            case "\\?": showHelp()
-            case "\\l": try listConversations(argument)
-            case "\\o":
-                guard !argument.isEmpty else { return say("usage: \\o USER|ID") }
-                try openConversation(argument)
-            case "\\n": try openNextUnread()
-            case "\\h": try showMessages(limit: Int(argument) ?? 20)
-            case "\\s":
-                guard !argument.isEmpty else { return say("usage: \\s QUERY") }
-                try search(argument)
-            case "\\r": try markRead()
-            case "\\a": try setArchived(true)
-            case "\\u": try setArchived(false)
-            case "\\e":
-                guard !argument.isEmpty else { return say("usage: \\e FILE") }
-                try export(to: argument)
-            case "\\m":
-                guard open != nil else { return say("open a conversation first: \\o USER") }
-                composing = []
-                say("writing a long reply: end it with a line holding a single . (\\c abandons it)")
-                updatePrompt()
-            case "\\c":
-                open = nil
-                updatePrompt()
-            default: say("unknown command \(parts[0]); \\? lists the commands")
-            }
+            try command.run(self, argument)
         } catch {
             say("error: \(Self.describe(error))")
         }
@@ -162,9 +123,25 @@ final class ReplSession: @unchecked Sendable {
         }
     }
 
-    // MARK: - Commands
+    // MARK: - Commands (see ReplCommandTable)
 
-    private func listConversations(_ argument: String) throws {
+    func requestQuit() {
+        quit = true
+    }
+
+    func startComposing() {
+        guard open != nil else { return say("open a conversation first: \\o USER") }
+        composing = []
+        say("writing a long reply: end it with a line holding a single . (\\c abandons it)")
+        updatePrompt()
+    }
+
+    func close() {
+        open = nil
+        updatePrompt()
+    }
+
+    func listConversations(_ argument: String) throws {
         let (listings, total) = try blocking { [service, admin] in
             try await service.listConversations(
                 viewer: admin, page: 1, limit: 50, archived: argument == "archived", unreadOnly: argument == "unread")
@@ -174,7 +151,8 @@ final class ReplSession: @unchecked Sendable {
         for item in listings {
             let preview = String((item.lastMessagePreview ?? "").replacingOccurrences(of: "\n", with: " ").prefix(50))
             table.append([
-                TableCell(item.user.username), .count(item.conversation.unreadCountAdmin, emphasiseNonZero: true), .time(item.conversation.lastMessageAt),
+                TableCell(item.user.username), .count(item.conversation.unreadCountAdmin, emphasiseNonZero: true),
+                .time(item.conversation.lastMessageAt),
                 TableCell(Self.clean(preview)),
             ])
         }
@@ -182,7 +160,7 @@ final class ReplSession: @unchecked Sendable {
         refreshNames(listings)
     }
 
-    private func openConversation(_ name: String) throws {
+    func openConversation(_ name: String) throws {
         let found = try blocking { [service] in try await service.resolveConversation(name) }
         open = found
         updatePrompt()
@@ -190,7 +168,7 @@ final class ReplSession: @unchecked Sendable {
         try markRead(quietly: true)
     }
 
-    private func openNextUnread() throws {
+    func openNextUnread() throws {
         let (listings, _) = try blocking { [service, admin] in
             try await service.listConversations(viewer: admin, page: 1, limit: 100, unreadOnly: true)
         }
@@ -200,39 +178,46 @@ final class ReplSession: @unchecked Sendable {
         try openConversation(next.conversation.id.lowercasedString)
     }
 
-    private func showMessages(limit: Int) throws {
+    func showMessages(limit: Int) throws {
         guard let open else { return say("open a conversation first: \\o USER") }
         let (messages, total) = try blocking { [service, admin] in
             try await service.listMessages(viewer: admin, conversationId: open.conversation.id, page: .init(limit: max(1, min(limit, 200))))
         }
-        var text = "conversation with \(Self.clean(open.user.displayName)) (\(open.user.username)), \(total) messages"
+        var text = Transcript.heading(displayName: Self.clean(open.user.displayName), username: open.user.username, total: total)
         for item in messages {
-            text += "\n" + Self.line(time: item.message.createdAt, who: item.sender.isAdmin ? (item.sender.id == admin.id ? "you" : item.sender.username) : item.sender.username, content: item.message.content)
+            text +=
+                "\n"
+                + Self.line(
+                    time: item.message.createdAt,
+                    who: item.sender.isAdmin ? (item.sender.id == admin.id ? "you" : item.sender.username) : item.sender.username,
+                    content: item.message.content)
             live?.saw(messageId: item.message.id.lowercasedString)
         }
         say(text)
     }
 
-    private func search(_ query: String) throws {
+    func search(_ query: String) throws {
         let (hits, total) = try blocking { [service, admin] in
-            try await service.search(viewer: admin, query: query, filter: .init(limit: 20))
+            try await service.search(viewer: admin, query: query, options: .init(limit: 20))
         }
         let color = Terminal.standardOutputHasColor
         var text = "\(hits.count) of \(total) matches"
         for hit in hits {
             text += "\n\(Self.time(hit.message.createdAt)) \(hit.user.username): "
-            text += SearchCommand.terminalSnippet(hit.snippet, color: color)
+            text += hit.snippet.terminalText(color: color)
         }
         say(text)
     }
 
-    private func markRead(quietly: Bool = false) throws {
+    func markRead(quietly: Bool = false) throws {
         guard let open else { return say("open a conversation first: \\o USER") }
-        let read = try blocking { [service, admin] in try await service.bulkRead(viewer: admin, conversationId: open.conversation.id, messageIds: nil) }
+        let read = try blocking { [service, admin] in
+            try await service.bulkRead(viewer: admin, conversationId: open.conversation.id, messageIds: nil)
+        }
         if !quietly || !read.isEmpty { say("marked \(read.count) message\(read.count == 1 ? "" : "s") read") }
     }
 
-    private func setArchived(_ archived: Bool) throws {
+    func setArchived(_ archived: Bool) throws {
         guard let current = open else { return say("open a conversation first: \\o USER") }
         _ = try blocking { [service, admin] in try await service.setArchived(viewer: admin, id: current.conversation.id, archived: archived) }
         say("\(archived ? "archived" : "unarchived") the conversation with \(current.user.username)")
@@ -244,24 +229,23 @@ final class ReplSession: @unchecked Sendable {
 
     /// Exports the open conversation as Markdown through the same exporter as `msgctl export` (streamed,
     /// written atomically).
-    private func export(to path: String) throws {
+    func export(to path: String) throws {
         guard let open else { return say("open a conversation first: \\o USER") }
         let request = ExportRequest(format: .markdown, conversationId: open.conversation.id, outputPath: path)
-        let summary = try blocking { [service] in try await service.pool.withConnection { db in try Exporter.run(request, on: db) } }
+        let summary = try blocking { [service] in try await Exporter.run(request, service: service) }
         say("wrote \(Self.count(summary.messages, "message")) to \(path)")
     }
 
-    private func showHelp() {
-        var text = "commands:"
-        for command in Self.commands { text += "\n  " + command.usage.padding(toLength: 22, withPad: " ", startingAt: 0) + command.help }
-        text += "\nany other line is a reply in the open conversation. Tab completes commands, usernames and ids."
-        say(text)
+    func showHelp() {
+        say(ReplCommandTable.helpText)
     }
 
     private func printUnreadSummary() {
-        guard let (listings, total) = try? blocking({ [service, admin] in
-            try await service.listConversations(viewer: admin, page: 1, limit: 100, unreadOnly: true)
-        }) else { return say("the database is not reachable: \\l and the other commands will retry") }
+        guard
+            let (listings, total) = try? blocking({ [service, admin] in
+                try await service.listConversations(viewer: admin, page: 1, limit: 100, unreadOnly: true)
+            })
+        else { return say("the database is not reachable: \\l and the other commands will retry") }
         let messages = listings.reduce(0) { $0 + $1.conversation.unreadCountAdmin }
         say(
             total == 0
@@ -366,16 +350,12 @@ final class ReplSession: @unchecked Sendable {
     }
 
     private func completions(line: String, word: String) -> [String] {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        if trimmed.isEmpty { return Self.commands.map(\.name) }
-        if trimmed == "\\o" || trimmed == "\\l" {
-            return trimmed == "\\l" ? ["unread", "archived"] : usernames + conversationIds
-        }
-        return []
+        ReplCommandTable.completions(line: line, usernames: usernames, conversationIds: conversationIds)
     }
 
     private func refreshNames(_ listings: [ConversationListing]? = nil) {
-        let found = listings ?? (try? blocking { [service, admin] in try await service.listConversations(viewer: admin, page: 1, limit: 100).listings }) ?? []
+        let found =
+            listings ?? (try? blocking { [service, admin] in try await service.listConversations(viewer: admin, page: 1, limit: 100).listings }) ?? []
         for item in found {
             if !usernames.contains(item.user.username) { usernames.append(item.user.username) }
             if !conversationIds.contains(item.conversation.id.lowercasedString) { conversationIds.append(item.conversation.id.lowercasedString) }
@@ -389,14 +369,14 @@ final class ReplSession: @unchecked Sendable {
     }
 
     static func line(time: Timestamp?, who: String, content: String) -> String {
-        "\(Self.time(time)) \(clean(who)): " + clean(content).replacingOccurrences(of: "\n", with: "\n    ")
+        Transcript.line(time: time, who: who, content: content)
     }
 
     /// `1 message`, `2 messages`.
     static func count(_ value: Int, _ noun: String) -> String { "\(value) \(noun)\(value == 1 ? "" : "s")" }
 
     static func time(_ timestamp: Timestamp?) -> String {
-        String(HumanTime.format(timestamp).suffix(5))
+        Transcript.shortTime(timestamp)
     }
 
     /// Text from users with control characters (terminal escape sequences) blanked, newlines kept.

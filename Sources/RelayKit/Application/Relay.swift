@@ -1,8 +1,8 @@
 import Hummingbird
 import Logging
+import MsgLib
 import NIOCore
 import ServiceLifecycle
-import MsgLib
 
 /// msgrelay as a whole: the HTTP and WebSocket server, the database pool, the NOTIFY listener, and the hub of
 /// sockets, run as one service group that stops gracefully on SIGTERM/SIGINT.

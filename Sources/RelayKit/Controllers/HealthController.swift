@@ -3,12 +3,12 @@ import MsgLib
 
 /// `GET /healthz`: 200 `{"status":"ok"}` when the database answers, 503 otherwise.
 struct HealthController {
-    let pool: DatabasePool
+    let service: MessagingService
 
     func addRoutes(to router: Router<RelayRequestContext>) {
         router.get("/healthz") { _, _ -> Response in
             do {
-                _ = try await pool.withConnection { db in try db.query("SELECT 1") }
+                try await service.checkDatabase()
             } catch {
                 throw APIError(.serviceUnavailable, "Database unavailable")
             }

@@ -18,7 +18,7 @@ struct MessageController {
     @Sendable func list(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let viewer = try context.requireUser()
         let id = try context.uuidParameter("id", label: "conversation id")
-        let page = MessageRepository.Page(
+        let page = MessagingService.PageRequest(
             page: try request.queryInt("page", default: 1), limit: try request.queryInt("limit", default: 50, maximum: 200),
             before: try request.queryTimestamp("before"), after: try request.queryTimestamp("after"))
         let (messages, total) = try await service.listMessages(viewer: viewer, conversationId: id, page: page)
@@ -74,10 +74,10 @@ struct MessageController {
 
     @Sendable func search(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let viewer = try context.requireUser()
-        let filter = MessageRepository.SearchFilter(
+        let options = MessagingService.SearchOptions(
             conversationId: try request.queryUUID("conversation_id"), before: try request.queryTimestamp("before"),
             after: try request.queryTimestamp("after"), limit: try request.queryInt("limit", default: 20, maximum: 100))
-        let (hits, total) = try await service.search(viewer: viewer, query: request.queryString("q") ?? "", filter: filter)
+        let (hits, total) = try await service.search(viewer: viewer, query: request.queryString("q") ?? "", options: options)
         return .json(SearchResponse(hits: hits, total: total))
     }
 }

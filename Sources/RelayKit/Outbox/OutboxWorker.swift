@@ -17,6 +17,7 @@ package final class OutboxWorker: Service, Sendable {
     let notifier: Notifier
     let logger: Logger
     let kinds: [OutboxJob.Kind]
+    let outbox: NotificationOutbox
     let retryPolicy: RetryPolicy
     /// Longest sleep between two looks at the outbox when nothing wakes the worker.
     let idleWait: Double
@@ -30,6 +31,7 @@ package final class OutboxWorker: Service, Sendable {
         self.notifier = notifier
         self.logger = logger
         self.kinds = notifier.configuration.sendableKinds
+        self.outbox = NotificationOutbox(kinds: kinds)
         self.retryPolicy = RetryPolicy(base: notifier.configuration.retryBase, maximum: notifier.configuration.maxRetryDelay)
         self.idleWait = idleWait
     }
@@ -70,7 +72,7 @@ package final class OutboxWorker: Service, Sendable {
             body: { db in
                 let claimed = try round(db)
                 if claimed >= notifier.configuration.batchSize { return }
-                let due = try OutboxRepository.secondsUntilNextDue(db, kinds: kinds)
+                let due = try outbox.secondsUntilNextDue(db)
                 if let due, due <= 0 { return }
                 worker.wait(seconds: min(due ?? idleWait, idleWait))
             })
@@ -79,7 +81,7 @@ package final class OutboxWorker: Service, Sendable {
     /// One round: claim, send, record. Returns the number of jobs claimed.
     func round(_ db: PostgresConnection) throws -> Int {
         try db.transaction {
-            let jobs = try OutboxRepository.claimDue(db, kinds: kinds, limit: notifier.configuration.batchSize)
+            let jobs = try outbox.claimDue(db, limit: notifier.configuration.batchSize)
             guard !jobs.isEmpty else { return 0 }
             let outcomes = notifier.send(jobs)
             var done: [Int64] = []
@@ -93,7 +95,7 @@ package final class OutboxWorker: Service, Sendable {
                     done.append(job.id)
                 case .gone(let reason):
                     if let subscription = job.subscription {
-                        _ = try PushSubscriptionRepository.delete(db, id: subscription.id)
+                        try outbox.removeSubscription(db, id: subscription.id)
                         logger.info("push subscription removed", metadata: ["subscription": "\(subscription.id)", "reason": "\(reason)"])
                     }
                     done.append(job.id)
@@ -101,11 +103,11 @@ package final class OutboxWorker: Service, Sendable {
                     let age = Timestamp.now().seconds(since: job.createdAt)
                     if age >= RetryPolicy.seconds(notifier.configuration.maxAge) {
                         let why = "gave up after \(job.attempts + 1) attempts over \(Int(age)) s; last: \(reason)"
-                        try OutboxRepository.fail(db, id: job.id, error: why)
+                        try outbox.fail(db, job: job.id, error: why)
                         logger.warning("notification given up", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "reason": "\(why)"])
                     } else {
                         let delay = retryPolicy.delay(afterAttempt: job.attempts + 1, retryAfter: retryAfter)
-                        try OutboxRepository.retry(db, id: job.id, in: delay, error: reason)
+                        try outbox.retry(db, job: job.id, in: delay, error: reason)
                         logger.info(
                             "notification will be retried",
                             metadata: [
@@ -113,12 +115,11 @@ package final class OutboxWorker: Service, Sendable {
                             ])
                     }
                 case .failed(let reason):
-                    try OutboxRepository.fail(db, id: job.id, error: reason)
+                    try outbox.fail(db, job: job.id, error: reason)
                     logger.error("notification failed", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "reason": "\(reason)"])
                 }
             }
-            try OutboxRepository.delete(db, ids: done)
-            try PushSubscriptionRepository.touch(db, ids: used)
+            try outbox.finish(db, done: done, used: used)
             return jobs.count
         }
     }

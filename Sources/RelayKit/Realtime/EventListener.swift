@@ -100,7 +100,7 @@ package final class EventListener: Service, Sendable {
             case .events(let events):
                 try await deliver(events)
             case .reconnected(let since):
-                let (created, read) = try await service.pool.withConnection { db in try DeliveryRepository.changes(db, since: since) }
+                let (created, read) = try await service.deliveryChanges(since: since)
                 for item in created { hub.deliver(item) }
                 for item in read {
                     hub.deliverRead(
@@ -122,7 +122,7 @@ package final class EventListener: Service, Sendable {
         if events.contains(where: { if case .message = $0 { true } else { false } }) { onMessage() }
         var rows: [UUID: DeliverableMessage] = [:]
         if !ids.isEmpty {
-            for item in try await service.pool.withConnection({ db in try DeliveryRepository.messages(db, ids: ids) }) {
+            for item in try await service.deliverableMessages(ids: ids) {
                 rows[item.message.id] = item
             }
         }

@@ -30,6 +30,18 @@ public enum ConversationRepository {
         try Conversation(row: db.query("INSERT INTO conversations (user_id) VALUES ($1) RETURNING \(columns)", [userId])[0])
     }
 
+    /// Creates the conversation of `userId` unless it exists; returns it either way.
+    static func insertIfMissing(_ db: PostgresConnection, userId: UUID) throws -> Conversation {
+        try db.query("INSERT INTO conversations (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", [userId])
+        return try find(db, userId: userId)!
+    }
+
+    /// The ids of conversations whose id (lowercase text) starts with `prefix`, in order, at most `limit`.
+    static func ids(_ db: PostgresConnection, prefix: String, limit: Int) throws -> [UUID] {
+        try db.query("SELECT id FROM conversations WHERE id::text LIKE $1 || '%' ORDER BY id LIMIT $2", [prefix, limit])
+            .map { try $0.decode(0, as: UUID.self) }
+    }
+
     public static func find(_ db: PostgresConnection, id: UUID) throws -> Conversation? {
         try db.query("SELECT \(columns) FROM conversations WHERE id = $1", [id]).first.map { try Conversation(row: $0) }
     }

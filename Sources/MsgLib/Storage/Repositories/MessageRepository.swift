@@ -83,6 +83,16 @@ public enum MessageRepository {
         ).first.map { DeliverableMessage(message: try Message(row: $0), sender: sender, conversationUserId: try $0.decode("conversation_user_id")) }
     }
 
+    /// The id of the newest message, deleted or not.
+    static func newestId(_ db: PostgresConnection) throws -> UUID? {
+        try db.query("SELECT id FROM messages ORDER BY id DESC LIMIT 1").first.map { try $0.decode(0, as: UUID.self) }
+    }
+
+    /// The database's `now()`: the start of the current transaction.
+    static func transactionTime(_ db: PostgresConnection) throws -> Timestamp {
+        try db.query("SELECT now()")[0].decode(0, as: Timestamp.self)
+    }
+
     /// The message with `id`, deleted or not.
     public static func find(_ db: PostgresConnection, id: UUID) throws -> Message? {
         try db.query("SELECT \(columns) FROM messages WHERE id = $1", [id]).first.map { try Message(row: $0) }
@@ -188,7 +198,7 @@ public enum MessageRepository {
             hits.append(
                 MessageSearchHit(
                     message: try Message(row: row), rank: try row.decode("rank"), user: try User(row: row, prefix: "u_"),
-                    snippet: highlightedSnippet(try row.decode("snippet"))))
+                    snippet: Snippet(headline: try row.decode("snippet"))))
         }
         return (hits, total)
     }
@@ -240,27 +250,5 @@ public enum MessageRepository {
             ORDER BY h.rank DESC, h.created_at DESC, h.id DESC
             """
         return (sql, parameters)
-    }
-
-    /// HTML-escapes every character of `raw` and turns the \u{01}/\u{02} markers into `<mark>`/`</mark>`.
-    ///
-    /// `ts_headline` drops anything that looks like an HTML tag, so the query hands it the content with `<`, `>`
-    /// and `&` stood in for by U+E000...U+E002 (and those three, with the markers, removed from the content).
-    static func highlightedSnippet(_ raw: String) -> String {
-        var out = ""
-        out.reserveCapacity(raw.utf8.count + 16)
-        for scalar in raw.unicodeScalars {
-            switch scalar {
-            case "\u{01}": out += "<mark>"
-            case "\u{02}": out += "</mark>"
-            case "&", "\u{E002}": out += "&amp;"
-            case "<", "\u{E000}": out += "&lt;"
-            case ">", "\u{E001}": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

@@ -1,0 +1,13 @@
+import Foundation
+
+extension MessagingService {
+    /// The visible messages among `ids`, in id order, ready to deliver to sockets.
+    public func deliverableMessages(ids: [UUID]) async throws -> [DeliverableMessage] {
+        try await pool.withConnection { db in try DeliveryRepository.messages(db, ids: ids) }
+    }
+
+    /// Messages created, and messages read, since `time`: what a listener missed while its connection was down.
+    public func deliveryChanges(since time: Timestamp) async throws -> (created: [DeliverableMessage], read: [DeliverableMessage]) {
+        try await pool.withConnection { db in try DeliveryRepository.changes(db, since: time) }
+    }
+}

@@ -1,0 +1,45 @@
+import Foundation
+
+/// The notification outbox as the worker that empties it sees it: due jobs to claim, and what became of each.
+///
+/// Every call runs on the worker's own connection; those that change jobs belong inside the transaction in which
+/// the jobs were claimed, so that the claim's row locks hold until the outcomes are recorded.
+package struct NotificationOutbox: Sendable {
+    /// The kinds of job this worker can send.
+    package let kinds: [OutboxJob.Kind]
+
+    package init(kinds: [OutboxJob.Kind]) {
+        self.kinds = kinds
+    }
+
+    /// Locks and returns up to `limit` due jobs, oldest first, skipping those another worker holds.
+    package func claimDue(_ db: PostgresConnection, limit: Int) throws -> [OutboxJob] {
+        try OutboxRepository.claimDue(db, kinds: kinds, limit: limit)
+    }
+
+    /// Seconds until the next job is due (0 or less when one is due now), nil when none is waiting.
+    package func secondsUntilNextDue(_ db: PostgresConnection) throws -> Double? {
+        try OutboxRepository.secondsUntilNextDue(db, kinds: kinds)
+    }
+
+    /// Removes the jobs that are done and records a successful delivery to each subscription in `used`.
+    package func finish(_ db: PostgresConnection, done: [Int64], used: [UUID]) throws {
+        try OutboxRepository.delete(db, ids: done)
+        try PushSubscriptionRepository.touch(db, ids: used)
+    }
+
+    /// Deletes a subscription the push service says is gone.
+    package func removeSubscription(_ db: PostgresConnection, id: UUID) throws {
+        _ = try PushSubscriptionRepository.delete(db, id: id)
+    }
+
+    /// Counts a failed attempt and makes the job due again in `delay` seconds.
+    package func retry(_ db: PostgresConnection, job: Int64, in delay: Double, error: String) throws {
+        try OutboxRepository.retry(db, id: job, in: delay, error: error)
+    }
+
+    /// Gives a job up for good, recording why.
+    package func fail(_ db: PostgresConnection, job: Int64, error: String) throws {
+        try OutboxRepository.fail(db, id: job, error: error)
+    }
+}

@@ -1,0 +1,26 @@
+import MsgLib
+
+/// A conversation's messages as text, for `msgctl show` and the console.
+enum Transcript {
+    /// The first line: `conversation with Alice (alice), 3 messages`.
+    static func heading(displayName: String, username: String, total: Int) -> String {
+        "conversation with \(displayName) (\(username)), \(total) messages"
+    }
+
+    /// `msgctl show`'s form of one message: the local time and sender on a line of their own, then the text as written.
+    static func entry(time: Timestamp?, who: String, edited: Bool, content: String) -> String {
+        "[\(HumanTime.format(time))] \(who)\(edited ? " (edited)" : ""):\n\(content)"
+    }
+
+    /// The console's form of one message: time of day, sender and text on one line (further lines indented),
+    /// control characters blanked.
+    static func line(time: Timestamp?, who: String, content: String) -> String {
+        "\(shortTime(time)) \(Terminal.sanitized(who, keepingNewlines: true)): "
+            + Terminal.sanitized(content, keepingNewlines: true).replacingOccurrences(of: "\n", with: "\n    ")
+    }
+
+    /// The time of day, `HH:mm`.
+    static func shortTime(_ timestamp: Timestamp?) -> String {
+        String(HumanTime.format(timestamp).suffix(5))
+    }
+}
