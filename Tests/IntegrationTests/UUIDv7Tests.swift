@@ -38,6 +38,6 @@ import Testing
             ids.append(try db.scalar("SELECT uuid_generate_v7()", as: UUID.self))
             usleep(2_000)
         }
-        #expect(ids.map { $0.uuidString.lowercased() } == ids.map { $0.uuidString.lowercased() }.sorted())
+        #expect(ids.map { $0.lowercasedString } == ids.map { $0.lowercasedString }.sorted())
     }
 }

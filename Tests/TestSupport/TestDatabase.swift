@@ -18,7 +18,7 @@ package struct TestDatabase: Sendable {
     package static func create(migrated: Bool = true) throws -> TestDatabase {
         let admin = PostgresConnection(conninfo: try TestEnvironment.serverConninfo)
         defer { admin.close() }
-        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let name = "t_" + UUID().lowercasedString.replacingOccurrences(of: "-", with: "")
         let source = migrated ? try migratedTemplate(admin) : "template0"
         // Identifiers cannot be parameters; both names are generated here from hex digits only.
         try createDatabase(admin, name: name, template: source)

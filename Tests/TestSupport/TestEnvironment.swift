@@ -55,7 +55,7 @@ package enum TestEnvironment {
 
     /// A new empty folder for one test's files, inside ``workDirectory``.
     package static func scratchFolder(_ prefix: String) throws -> URL {
-        let url = workDirectory.appendingPathComponent(prefix + "-" + UUID().uuidString.lowercased())
+        let url = workDirectory.appendingPathComponent(prefix + "-" + UUID().lowercasedString)
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }

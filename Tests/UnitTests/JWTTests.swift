@@ -15,7 +15,7 @@ import Testing
     @Test func roundTrip() throws {
         let now = Timestamp.now()
         let claims = try signer.verify(signer.token(for: user, ttl: 60, now: now))
-        #expect(claims.sub == user.uuidString.lowercased())
+        #expect(claims.sub == user.lowercasedString)
         #expect(claims.exp == now.secondsSinceEpoch + 60)
     }
 

@@ -44,7 +44,7 @@ public struct JWTSigner: Sendable {
     /// A token for `userId` valid for `ttl` seconds from `now`.
     public func token(for userId: UUID, ttl: Int64, now: Timestamp = .now()) -> String {
         let issued = now.secondsSinceEpoch
-        return sign(JWTClaims(sub: userId.uuidString.lowercased(), exp: issued + ttl, iat: issued))
+        return sign(JWTClaims(sub: userId.lowercasedString, exp: issued + ttl, iat: issued))
     }
 
     /// Verifies `token` and returns its claims.

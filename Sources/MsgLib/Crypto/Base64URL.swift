@@ -1,8 +1,8 @@
 import Foundation
 
 /// Base64url without padding (RFC 4648 §5), as JWTs and Web Push use it.
-public enum Base64URL {
-    public static func encode(_ bytes: [UInt8]) -> String {
+package enum Base64URL {
+    package static func encode(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
             .replacingOccurrences(of: "/", with: "_")
@@ -10,12 +10,12 @@ public enum Base64URL {
     }
 
     /// Standard base64 with padding (RFC 4648 §4), as HTTP headers such as `Sec-WebSocket-Key` use it.
-    public static func standard(_ bytes: [UInt8]) -> String {
+    package static func standard(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString()
     }
 
     /// Decodes base64url, with or without padding; nil when `text` is not base64url.
-    public static func decode(_ text: String) -> [UInt8]? {
+    package static func decode(_ text: String) -> [UInt8]? {
         guard text.utf8.allSatisfy({ $0.isBase64URLCharacter }) else { return nil }
         var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         base64 = base64.replacingOccurrences(of: "=", with: "")

@@ -4,18 +4,18 @@ import CCrypto
 // Sendable values; each operation builds the EVP_PKEY it needs and frees it before returning.
 
 extension LibCrypto {
-    /// A P-256 public key, known to be a point on the curve.
-    public struct P256PublicKey: Sendable, Hashable, CustomStringConvertible {
+    /// A P-256 package key, known to be a point on the curve.
+    package struct P256PublicKey: Sendable, Hashable, CustomStringConvertible {
         /// The 65-byte uncompressed SEC1 point `0x04 || X || Y`.
-        public let uncompressedPoint: [UInt8]
+        package let uncompressedPoint: [UInt8]
 
-        /// Loads a public key from its 65-byte uncompressed SEC1 point.
+        /// Loads a package key from its 65-byte uncompressed SEC1 point.
         /// - Throws: ``CryptoError/Kind/invalidKey`` when the bytes are not 65 long, not in uncompressed form, or not a
         ///   point on P-256.
-        public init(uncompressedPoint: [UInt8]) throws(CryptoError) {
+        package init(uncompressedPoint: [UInt8]) throws(CryptoError) {
             guard uncompressedPoint.count == 65, uncompressedPoint[0] == 0x04 else {
                 throw CryptoError(
-                    .invalidKey, "a P-256 public key is a 65-byte uncompressed point starting with 0x04, not \(uncompressedPoint.count) bytes")
+                    .invalidKey, "a P-256 package key is a 65-byte uncompressed point starting with 0x04, not \(uncompressedPoint.count) bytes")
             }
             guard try LibCrypto.isOnP256(uncompressedPoint) else { throw CryptoError(.invalidKey, "the bytes are not a point on P-256") }
             self.uncompressedPoint = uncompressedPoint
@@ -28,7 +28,7 @@ extension LibCrypto {
 
         /// Checks an ES256 signature (ECDSA P-256 with SHA-256) of `message` in the 64-byte JOSE form `r || s`
         /// (RFC 7518 §3.4). False for any signature that does not verify, including one of the wrong length.
-        public func isValidES256Signature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
+        package func isValidES256Signature(_ signature: [UInt8], for message: [UInt8]) -> Bool {
             defer { ERR_clear_error() }
             guard signature.count == 64, let der = LibCrypto.derSignature(fromRaw: signature) else { return false }
             guard let key = try? LibCrypto.makeKey(publicPoint: uncompressedPoint, scalar: nil) else { return false }
@@ -44,21 +44,21 @@ extension LibCrypto {
         }
 
         /// The point in base64url without padding.
-        public var description: String { Base64URL.encode(uncompressedPoint) }
+        package var description: String { Base64URL.encode(uncompressedPoint) }
     }
 
-    /// A P-256 private key: its scalar and the public key that goes with it.
+    /// A P-256 private key: its scalar and the package key that goes with it.
     ///
-    /// `description` shows only the public key, so the key can be logged or interpolated without leaking.
-    public struct P256PrivateKey: Sendable, CustomStringConvertible {
+    /// `description` shows only the package key, so the key can be logged or interpolated without leaking.
+    package struct P256PrivateKey: Sendable, CustomStringConvertible {
         /// The 32-byte big-endian private scalar.
-        public let rawScalar: [UInt8]
-        /// The matching public key.
-        public let publicKey: P256PublicKey
+        package let rawScalar: [UInt8]
+        /// The matching package key.
+        package let publicKey: P256PublicKey
 
         /// A new random key pair from OpenSSL's key generator. Stops the program if OpenSSL cannot make one, as
         /// ``LibCrypto/randomBytes(_:)`` does when its generator fails.
-        public static func generate() -> P256PrivateKey {
+        package static func generate() -> P256PrivateKey {
             do {
                 return try LibCrypto.generateP256()
             } catch {
@@ -66,10 +66,10 @@ extension LibCrypto {
             }
         }
 
-        /// Loads a private key from its raw 32-byte big-endian scalar and derives its public key.
+        /// Loads a private key from its raw 32-byte big-endian scalar and derives its package key.
         /// - Throws: ``CryptoError/Kind/invalidKey`` when the scalar is not 32 bytes, or is zero or not below the
         ///   curve order.
-        public init(rawScalar: [UInt8]) throws(CryptoError) {
+        package init(rawScalar: [UInt8]) throws(CryptoError) {
             guard rawScalar.count == 32 else {
                 throw CryptoError(.invalidKey, "a P-256 private key is a 32-byte scalar, not \(rawScalar.count) bytes")
             }
@@ -84,7 +84,7 @@ extension LibCrypto {
 
         /// The ECDH shared secret with `peer`: the 32-byte X coordinate of the shared point, unhashed (SEC1 §3.3.1).
         /// - Throws: ``CryptoError/Kind/library`` when OpenSSL fails.
-        public func sharedSecret(with peer: P256PublicKey) throws(CryptoError) -> [UInt8] {
+        package func sharedSecret(with peer: P256PublicKey) throws(CryptoError) -> [UInt8] {
             let key = try LibCrypto.makeKey(publicPoint: publicKey.uncompressedPoint, scalar: rawScalar)
             defer { EVP_PKEY_free(key) }
             let peerKey = try LibCrypto.makeKey(publicPoint: peer.uncompressedPoint, scalar: nil)
@@ -105,7 +105,7 @@ extension LibCrypto {
         /// Signs `message` with ES256 (ECDSA P-256 with SHA-256) and returns the 64-byte JOSE form `r || s`
         /// (RFC 7518 §3.4), not DER.
         /// - Throws: ``CryptoError/Kind/library`` when OpenSSL fails.
-        public func signES256(_ message: [UInt8]) throws(CryptoError) -> [UInt8] {
+        package func signES256(_ message: [UInt8]) throws(CryptoError) -> [UInt8] {
             let key = try LibCrypto.makeKey(publicPoint: publicKey.uncompressedPoint, scalar: rawScalar)
             defer { EVP_PKEY_free(key) }
             guard let context = EVP_MD_CTX_new() else { throw .library("EVP_MD_CTX_new") }
@@ -122,7 +122,7 @@ extension LibCrypto {
             return raw
         }
 
-        public var description: String { "P256PrivateKey(public: \(publicKey))" }
+        package var description: String { "P256PrivateKey(public: \(publicKey))" }
     }
 }
 
@@ -154,7 +154,7 @@ extension LibCrypto {
         return valid
     }
 
-    /// The uncompressed public point `scalar × G`.
+    /// The uncompressed package point `scalar × G`.
     /// - Throws: ``CryptoError/Kind/invalidKey`` when the scalar is zero or not below the group order.
     fileprivate static func p256PublicPoint(forScalar scalar: [UInt8]) throws(CryptoError) -> [UInt8] {
         enum Outcome {
@@ -179,7 +179,7 @@ extension LibCrypto {
         switch outcome {
         case .point(let point): return point
         case .outOfRange: throw CryptoError(.invalidKey, "the P-256 private scalar is zero or not below the curve order")
-        case .failed: throw .library("P-256 public key derivation")
+        case .failed: throw .library("P-256 package key derivation")
         }
     }
 
@@ -211,7 +211,7 @@ extension LibCrypto {
         return P256PrivateKey(trustedScalar: scalar, publicPoint: point)
     }
 
-    /// An EVP_PKEY for a P-256 public point, with its private scalar when one is given. The caller frees it with
+    /// An EVP_PKEY for a P-256 package point, with its private scalar when one is given. The caller frees it with
     /// `EVP_PKEY_free`. The bytes must already be valid (the key types check them).
     fileprivate static func makeKey(publicPoint: [UInt8], scalar: [UInt8]?) throws(CryptoError) -> OpaquePointer {
         guard let builder = OSSL_PARAM_BLD_new() else { throw .library("OSSL_PARAM_BLD_new") }

@@ -5,9 +5,9 @@ import CCrypto
 ///
 /// These two files hold all of MsgLib's libcrypto pointer code. Every function is safe to call from any thread: each
 /// call makes and frees its own OpenSSL contexts, and OpenSSL's error queue is per thread.
-public enum LibCrypto {
+package enum LibCrypto {
     /// HMAC-SHA256 of `data` under `key` (RFC 2104), 32 bytes.
-    public static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
+    package static func hmacSHA256(key: [UInt8], data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let capacity = out.count
@@ -26,7 +26,7 @@ public enum LibCrypto {
     }
 
     /// SHA-1 of `data` (20 bytes), for the WebSocket handshake's `Sec-WebSocket-Accept` only.
-    public static func sha1(_ data: [UInt8]) -> [UInt8] {
+    package static func sha1(_ data: [UInt8]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let ok = data.withUnsafeBufferPointer { d in
@@ -37,14 +37,14 @@ public enum LibCrypto {
     }
 
     /// Compares two byte strings in time that depends only on their length.
-    public static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+    package static func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
         guard a.count == b.count else { return false }
         if a.isEmpty { return true }
         return a.withUnsafeBytes { pa in b.withUnsafeBytes { pb in CRYPTO_memcmp(pa.baseAddress, pb.baseAddress, a.count) == 0 } }
     }
 
     /// `count` bytes from OpenSSL's CSPRNG.
-    public static func randomBytes(_ count: Int) -> [UInt8] {
+    package static func randomBytes(_ count: Int) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: count)
         let ok = out.withUnsafeMutableBufferPointer { RAND_bytes($0.baseAddress, Int32(count)) }
         precondition(ok == 1, "RAND_bytes failed")
@@ -56,14 +56,14 @@ public enum LibCrypto {
 
 extension LibCrypto {
     /// The most HKDF-SHA256 can expand to: 255 blocks of 32 bytes.
-    public static let hkdfSHA256MaximumLength = 255 * 32
+    package static let hkdfSHA256MaximumLength = 255 * 32
 
     /// HKDF-Extract with SHA-256 (RFC 5869 §2.2): a 32-byte pseudorandom key from input keying material.
     /// - Parameters:
     ///   - salt: The salt; empty means 32 zero bytes, as the RFC says.
     ///   - ikm: The input keying material.
     /// - Throws: ``CryptoError/Kind/library`` only when OpenSSL itself fails.
-    public static func hkdfExtract(salt: [UInt8], ikm: [UInt8]) throws(CryptoError) -> [UInt8] {
+    package static func hkdfExtract(salt: [UInt8], ikm: [UInt8]) throws(CryptoError) -> [UInt8] {
         try hkdf(mode: CName.extractOnly, key: ikm, salt: salt.isEmpty ? [UInt8](repeating: 0, count: 32) : salt, info: nil, length: 32)
     }
 
@@ -73,7 +73,7 @@ extension LibCrypto {
     ///   - info: Context and application specific information; may be empty.
     ///   - length: 1 to ``hkdfSHA256MaximumLength`` bytes.
     /// - Throws: ``CryptoError/Kind/invalidInput`` for a length out of range; ``CryptoError/Kind/library`` when OpenSSL fails.
-    public static func hkdfExpand(prk: [UInt8], info: [UInt8], length: Int) throws(CryptoError) -> [UInt8] {
+    package static func hkdfExpand(prk: [UInt8], info: [UInt8], length: Int) throws(CryptoError) -> [UInt8] {
         guard (1...hkdfSHA256MaximumLength).contains(length) else {
             throw CryptoError(.invalidInput, "HKDF-SHA256 can expand to 1 to \(hkdfSHA256MaximumLength) bytes, not \(length)")
         }
@@ -82,7 +82,7 @@ extension LibCrypto {
 
     /// HKDF-SHA256, extract then expand (RFC 5869 §2).
     /// - Throws: as ``hkdfExpand(prk:info:length:)``.
-    public static func hkdf(ikm: [UInt8], salt: [UInt8], info: [UInt8], length: Int) throws(CryptoError) -> [UInt8] {
+    package static func hkdf(ikm: [UInt8], salt: [UInt8], info: [UInt8], length: Int) throws(CryptoError) -> [UInt8] {
         try hkdfExpand(prk: hkdfExtract(salt: salt, ikm: ikm), info: info, length: length)
     }
 
@@ -117,7 +117,7 @@ extension LibCrypto {
 
 extension LibCrypto {
     /// The length of an AES-GCM authentication tag, appended to the ciphertext.
-    public static let aesGCMTagLength = 16
+    package static let aesGCMTagLength = 16
 
     /// Encrypts `plaintext` with AES-128-GCM and returns ciphertext followed by the 16-byte tag.
     /// - Parameters:
@@ -126,7 +126,7 @@ extension LibCrypto {
     ///   - aad: Additional data authenticated but not encrypted; may be empty.
     /// - Throws: ``CryptoError/Kind/invalidInput`` for a key or nonce of the wrong size; ``CryptoError/Kind/library``
     ///   when OpenSSL fails.
-    public static func aes128GCMSeal(_ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], aad: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+    package static func aes128GCMSeal(_ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], aad: [UInt8] = []) throws(CryptoError) -> [UInt8] {
         try checkGCMParameters(key: key, nonce: nonce, textCount: plaintext.count)
         guard let context = EVP_CIPHER_CTX_new() else { throw .library("EVP_CIPHER_CTX_new") }
         defer { EVP_CIPHER_CTX_free(context) }
@@ -162,7 +162,7 @@ extension LibCrypto {
     /// Decrypts ciphertext-and-tag made by ``aes128GCMSeal(_:key:nonce:aad:)`` and checks its tag.
     /// - Throws: ``CryptoError/Kind/authenticationFailed`` when the ciphertext, tag, key, nonce or AAD differ from what
     ///   was sealed; ``CryptoError/Kind/invalidInput`` for a key or nonce of the wrong size.
-    public static func aes128GCMOpen(_ sealed: [UInt8], key: [UInt8], nonce: [UInt8], aad: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+    package static func aes128GCMOpen(_ sealed: [UInt8], key: [UInt8], nonce: [UInt8], aad: [UInt8] = []) throws(CryptoError) -> [UInt8] {
         try checkGCMParameters(key: key, nonce: nonce, textCount: sealed.count)
         guard sealed.count >= aesGCMTagLength else {
             throw CryptoError(.authenticationFailed, "AES-GCM input of \(sealed.count) bytes is shorter than its 16-byte tag")
@@ -216,9 +216,9 @@ extension LibCrypto {
 // MARK: - Errors and helpers
 
 /// A libcrypto operation refused its input or failed; `description` says which and why.
-public struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong.
-    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+    package struct Kind: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String {
             case invalidKey = "invalid key"
             case invalidInput = "invalid input"
@@ -229,29 +229,29 @@ public struct CryptoError: Error, Sendable, Equatable, CustomStringConvertible {
         private init(_ base: Base) { self.base = base }
 
         /// The bytes are not a key of the kind expected (wrong length, not on the curve, scalar out of range).
-        public static let invalidKey = Kind(.invalidKey)
+        package static let invalidKey = Kind(.invalidKey)
         /// A parameter has the wrong size.
-        public static let invalidInput = Kind(.invalidInput)
+        package static let invalidInput = Kind(.invalidInput)
         /// AES-GCM's tag does not match: the message was altered, or the key, nonce or AAD differ.
-        public static let authenticationFailed = Kind(.authenticationFailed)
+        package static let authenticationFailed = Kind(.authenticationFailed)
         /// OpenSSL failed for a reason of its own; the message carries OpenSSL's error queue.
-        public static let library = Kind(.library)
+        package static let library = Kind(.library)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
     /// What went wrong, for code that reacts to it.
-    public let kind: Kind
+    package let kind: Kind
     /// What went wrong and why, for people.
-    public let message: String
+    package let message: String
 
     /// An error of `kind` described by `message`.
-    public init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
     /// `operation` failed inside OpenSSL; drains this thread's OpenSSL error queue into the message.
     static func library(_ operation: String) -> CryptoError {

@@ -14,7 +14,7 @@ public enum DeliveryOutcome: Sendable, Equatable {
     case failed(String)
 
     /// The outcome of an HTTP exchange with a push service (RFC 8030 §5, RFC 8292).
-    public static func push(_ result: Result<HTTPClient.Response, HTTPClientError>) -> DeliveryOutcome {
+    package static func push(_ result: Result<HTTPClient.Response, HTTPClientError>) -> DeliveryOutcome {
         switch result {
         case .failure(let error): return .retry(error.message, retryAfter: nil)
         case .success(let response):
@@ -30,7 +30,7 @@ public enum DeliveryOutcome: Sendable, Equatable {
     }
 
     /// The outcome of an HTTP exchange with a Slack incoming webhook.
-    public static func slack(_ result: Result<HTTPClient.Response, HTTPClientError>) -> DeliveryOutcome {
+    package static func slack(_ result: Result<HTTPClient.Response, HTTPClientError>) -> DeliveryOutcome {
         switch result {
         case .failure(let error): return .retry(error.message, retryAfter: nil)
         case .success(let response):
@@ -62,11 +62,11 @@ public enum DeliveryOutcome: Sendable, Equatable {
 }
 
 /// When to try a notification again: exponential backoff with jitter, never sooner than `Retry-After`.
-public struct RetryPolicy: Sendable {
-    public var base: Duration
-    public var maximum: Duration
+package struct RetryPolicy: Sendable {
+    package var base: Duration
+    package var maximum: Duration
 
-    public init(base: Duration, maximum: Duration) {
+    package init(base: Duration, maximum: Duration) {
         self.base = base
         self.maximum = maximum
     }
@@ -74,7 +74,7 @@ public struct RetryPolicy: Sendable {
     /// Seconds to wait after failed attempt number `attempt` (1 for the first failure): `base · 2^(attempt−1)`,
     /// capped at `maximum`, then a random value between half and all of it (so retries from many jobs spread out),
     /// and at least `retryAfter`.
-    public func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
+    package func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
         let baseSeconds = Self.seconds(base)
         let ceiling = min(Self.seconds(maximum), baseSeconds * pow(2, Double(max(0, min(attempt - 1, 30)))))
         let jittered = ceiling / 2 + Double.random(in: 0...(ceiling / 2))
@@ -82,7 +82,7 @@ public struct RetryPolicy: Sendable {
     }
 
     /// A `Retry-After` value in seconds: delta-seconds or an HTTP-date (RFC 9110 §10.2.3); nil when absent or unreadable.
-    public static func retryAfter(_ value: String?, now: Date = Date()) -> Double? {
+    package static func retryAfter(_ value: String?, now: Date = Date()) -> Double? {
         guard let value = value?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
         if let seconds = Int(value) { return Double(max(0, seconds)) }
         let formatter = DateFormatter()

@@ -12,19 +12,19 @@ import Glibc
 ///
 /// With `allowInsecure` (PUSH_ALLOW_INSECURE_ENDPOINTS=1, for tests) `http` URLs and every address are
 /// accepted; the other syntactic rules still hold.
-public struct EndpointPolicy: Sendable {
-    /// Whether `http` URLs and private, loopback or otherwise non-public addresses are let through.
-    public var allowInsecure: Bool
+package struct EndpointPolicy: Sendable {
+    /// Whether `http` URLs and private, loopback or otherwise non-package addresses are let through.
+    package var allowInsecure: Bool
     /// The name of the checked value in error messages, e.g. "subscription.endpoint".
-    public var field: String
+    package var field: String
 
     /// URLs longer than this many bytes are refused.
-    public static let maximumLength = 2048
+    package static let maximumLength = 2048
 
     /// - Parameters:
-    ///   - allowInsecure: let `http` and non-public addresses through (tests only).
+    ///   - allowInsecure: let `http` and non-package addresses through (tests only).
     ///   - field: how error messages name the URL (they are meant for an HTTP 400 body).
-    public init(allowInsecure: Bool = false, field: String = "subscription.endpoint") {
+    package init(allowInsecure: Bool = false, field: String = "subscription.endpoint") {
         self.allowInsecure = allowInsecure
         self.field = field
     }
@@ -32,9 +32,9 @@ public struct EndpointPolicy: Sendable {
     /// A policy configured from the environment.
     ///
     /// Keys:
-    /// - `PUSH_ALLOW_INSECURE_ENDPOINTS`: "1" or "true" (any case) allows `http` and non-public addresses;
+    /// - `PUSH_ALLOW_INSECURE_ENDPOINTS`: "1" or "true" (any case) allows `http` and non-package addresses;
     ///   anything else, or unset, does not.
-    public static func fromEnvironment(
+    package static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment, field: String = "subscription.endpoint"
     ) -> EndpointPolicy {
         let value = environment["PUSH_ALLOW_INSECURE_ENDPOINTS"]?.trimmingCharacters(in: .whitespaces).lowercased()
@@ -44,7 +44,7 @@ public struct EndpointPolicy: Sendable {
     /// Checks `url` without touching the network.
     /// - Returns: the URL's scheme, host and port.
     /// - Throws: ``EndpointError`` whose description says what is wrong, naming ``field``.
-    public func check(url: String) throws(EndpointError) -> EndpointURL {
+    package func check(url: String) throws(EndpointError) -> EndpointURL {
         let bytes = Array(url.utf8)
         guard bytes.count <= Self.maximumLength else {
             throw EndpointError(.invalid, "\(field) is longer than \(Self.maximumLength) characters")
@@ -110,12 +110,12 @@ public struct EndpointPolicy: Sendable {
     /// Blocking (`getaddrinfo`): call it from a thread of your own, never from Swift's cooperative pool.
     /// - Returns: the address to connect to (pass it as ``HTTPClient/Request/pinnedAddress``).
     /// - Throws: ``EndpointError``: the URL is refused, or its host cannot be resolved (`.unresolvable`).
-    public func resolve(url: String) throws(EndpointError) -> ResolvedAddress {
+    package func resolve(url: String) throws(EndpointError) -> ResolvedAddress {
         try resolve(check(url: url))
     }
 
     /// Resolves an endpoint that ``check(url:)`` accepted. Blocking, like ``resolve(url:)``.
-    public func resolve(_ endpoint: EndpointURL) throws(EndpointError) -> ResolvedAddress {
+    package func resolve(_ endpoint: EndpointURL) throws(EndpointError) -> ResolvedAddress {
         let addresses: [IPAddress]
         if let literal = endpoint.address {
             addresses = [literal]
@@ -127,7 +127,7 @@ public struct EndpointPolicy: Sendable {
 
     // MARK: Internals
 
-    /// Refuses `addresses` when one of them is not public (unless insecure); otherwise pins the first one,
+    /// Refuses `addresses` when one of them is not package (unless insecure); otherwise pins the first one,
     /// which is getaddrinfo's preferred address (RFC 6724 order).
     func vet(_ addresses: [IPAddress], of endpoint: EndpointURL) throws(EndpointError) -> ResolvedAddress {
         guard let first = addresses.first else {
@@ -208,78 +208,78 @@ public struct EndpointPolicy: Sendable {
 }
 
 /// An absolute URL that ``EndpointPolicy/check(url:)`` accepted.
-public struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
+package struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
     /// The URL as given.
-    public let string: String
+    package let string: String
     /// "https" (or "http" under an insecure policy), lowercased.
-    public let scheme: String
+    package let scheme: String
     /// The host, lowercased; an IPv6 address without brackets, an IPv4 address in dotted-quad form.
-    public let host: String
+    package let host: String
     /// The port, or the scheme's default.
-    public let port: Int
+    package let port: Int
     /// The host as an address, when it is a literal one.
     let address: IPAddress?
 
     /// Whether the host is a literal IP address rather than a name.
-    public var hostIsAddress: Bool { address != nil }
+    package var hostIsAddress: Bool { address != nil }
 
     /// "scheme://host:port": what may be logged (the path of a push endpoint is a secret of its subscriber).
-    public var origin: String {
+    package var origin: String {
         "\(scheme)://\(address?.isIPv6 == true ? "[\(host)]" : host):\(port)"
     }
 
-    public var description: String { origin }
+    package var description: String { origin }
 }
 
 /// A checked address for a URL's host: ``HTTPClient`` connects to `address` whatever DNS says by then.
-public struct ResolvedAddress: Sendable, Hashable, CustomStringConvertible {
+package struct ResolvedAddress: Sendable, Hashable, CustomStringConvertible {
     /// The URL's host, as ``EndpointURL/host``.
-    public let host: String
+    package let host: String
     /// The URL's port.
-    public let port: Int
+    package let port: Int
     /// The numeric address to connect to ("93.184.216.34", "2606:4700::1111").
-    public let address: String
+    package let address: String
 
     /// A pin made by hand. ``EndpointPolicy/resolve(url:)`` is the way to get one that was checked.
-    public init(host: String, port: Int, address: String) {
+    package init(host: String, port: Int, address: String) {
         self.host = host
         self.port = port
         self.address = address
     }
 
-    public var description: String { "\(host.contains(":") ? "[\(host)]" : host):\(port) at \(address)" }
+    package var description: String { "\(host.contains(":") ? "[\(host)]" : host):\(port) at \(address)" }
 }
 
 /// Why an endpoint URL is refused. `description` is meant for an HTTP 400 body.
-public struct EndpointError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct EndpointError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of refusal this is.
-    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+    package struct Kind: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String { case invalid, insecure, refusedAddress, unresolvable }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
         /// Not an absolute URL we can use: too long, user information, no host, bad port or characters.
-        public static let invalid = Kind(.invalid)
+        package static let invalid = Kind(.invalid)
         /// A scheme other than https (http only under an insecure policy).
-        public static let insecure = Kind(.insecure)
-        /// The host is, or resolves to, a loopback, private, link-local or otherwise non-public address.
-        public static let refusedAddress = Kind(.refusedAddress)
+        package static let insecure = Kind(.insecure)
+        /// The host is, or resolves to, a loopback, private, link-local or otherwise non-package address.
+        package static let refusedAddress = Kind(.refusedAddress)
         /// The host name could not be resolved (may be temporary).
-        public static let unresolvable = Kind(.unresolvable)
+        package static let unresolvable = Kind(.unresolvable)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
-    public let kind: Kind
+    package let kind: Kind
     /// A sentence naming the field, e.g. "subscription.endpoint must be an https URL".
-    public let message: String
+    package let message: String
 
     init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// An IPv4 or IPv6 address as its bytes (4 or 16), with the classification the policy needs.
@@ -330,7 +330,7 @@ struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// nil for a public unicast address; otherwise what it is, as "a private address".
+    /// nil for a package unicast address; otherwise what it is, as "a private address".
     var nonPublicReason: String? {
         isIPv6 ? Self.ipv6Reason(bytes) : Self.ipv4Reason(UInt32(bytes[0]) << 24 | UInt32(bytes[1]) << 16 | UInt32(bytes[2]) << 8 | UInt32(bytes[3]))
     }

@@ -17,9 +17,9 @@ import Synchronization
 ///
 /// The synchronous `send` methods block the calling thread: never call them from Swift's cooperative pool
 /// (it has only 2 threads here) or an event loop. The `async` ones run them on a small thread pool of their own.
-public final class HTTPClient: Sendable {
+package final class HTTPClient: Sendable {
     /// The request methods the client sends.
-    public enum Method: String, Sendable {
+    package enum Method: String, Sendable {
         case get = "GET"
         case head = "HEAD"
         case post = "POST"
@@ -29,20 +29,20 @@ public final class HTTPClient: Sendable {
     }
 
     /// One request.
-    public struct Request: Sendable {
+    package struct Request: Sendable {
         /// An absolute `https` URL (or `http` under ``Configuration/allowInsecure``).
-        public var url: String
-        public var method: Method
+        package var url: String
+        package var method: Method
         /// Sent in this order. Without a `Content-Type`, none is sent (libcurl's form default is removed).
-        public var headers: [(name: String, value: String)]
-        public var body: [UInt8]
+        package var headers: [(name: String, value: String)]
+        package var body: [UInt8]
         /// The whole exchange, from connecting to the last byte of the response; at least 1 ms.
-        public var timeout: Duration
+        package var timeout: Duration
         /// Where to connect, whatever DNS says: the address ``EndpointPolicy/resolve(url:)`` checked. It must be
         /// for this URL's host and port, or the request is refused.
-        public var pinnedAddress: ResolvedAddress?
+        package var pinnedAddress: ResolvedAddress?
 
-        public init(
+        package init(
             url: String, method: Method = .post, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
             timeout: Duration = .seconds(10), pinnedAddress: ResolvedAddress? = nil
         ) {
@@ -56,16 +56,16 @@ public final class HTTPClient: Sendable {
     }
 
     /// A response, whatever its status (a 302 or a 500 is a response, not an error).
-    public struct Response: Sendable {
-        public var status: Int
+    package struct Response: Sendable {
+        package var status: Int
         /// The response's header fields in the order received.
-        public var headers: [(name: String, value: String)]
+        package var headers: [(name: String, value: String)]
         /// At most ``Configuration/maxResponseBodyBytes`` bytes of the body.
-        public var body: [UInt8]
+        package var body: [UInt8]
         /// Whether the body was longer than what ``body`` holds.
-        public var bodyTruncated: Bool
+        package var bodyTruncated: Bool
 
-        public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [], bodyTruncated: Bool = false) {
+        package init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = [], bodyTruncated: Bool = false) {
             self.status = status
             self.headers = headers
             self.body = body
@@ -73,27 +73,27 @@ public final class HTTPClient: Sendable {
         }
 
         /// The value of the first header field called `name`, compared case-insensitively.
-        public func header(_ name: String) -> String? {
+        package func header(_ name: String) -> String? {
             let wanted = name.lowercased()
             return headers.first { $0.name.lowercased() == wanted }?.value
         }
 
         /// The body as UTF-8 text (invalid bytes replaced).
-        public var bodyText: String { String(decoding: body, as: UTF8.self) }
+        package var bodyText: String { String(decoding: body, as: UTF8.self) }
     }
 
     /// How the client behaves; the defaults suit production.
-    public struct Configuration: Sendable {
+    package struct Configuration: Sendable {
         /// Allow `http` URLs besides `https` (PUSH_ALLOW_INSECURE_ENDPOINTS, tests only). Default false.
-        public var allowInsecure: Bool
+        package var allowInsecure: Bool
         /// Default "msgrelay".
-        public var userAgent: String
+        package var userAgent: String
         /// Response bodies are cut to this many bytes. Default 64 KiB.
-        public var maxResponseBodyBytes: Int
+        package var maxResponseBodyBytes: Int
         /// Idle sessions (each with its own connection cache) kept for later calls. Default 4.
-        public var maxIdleSessions: Int
+        package var maxIdleSessions: Int
 
-        public init(allowInsecure: Bool = false, userAgent: String = "msgrelay", maxResponseBodyBytes: Int = 64 * 1024, maxIdleSessions: Int = 4) {
+        package init(allowInsecure: Bool = false, userAgent: String = "msgrelay", maxResponseBodyBytes: Int = 64 * 1024, maxIdleSessions: Int = 4) {
             self.allowInsecure = allowInsecure
             self.userAgent = userAgent
             self.maxResponseBodyBytes = maxResponseBodyBytes
@@ -101,28 +101,28 @@ public final class HTTPClient: Sendable {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let idleSessions = Mutex<[CurlSession]>([])
 
-    public init(configuration: Configuration = Configuration()) {
+    package init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
     }
 
     /// A client that allows `http` exactly when `policy` does.
-    public convenience init(policy: EndpointPolicy) {
+    package convenience init(policy: EndpointPolicy) {
         self.init(configuration: Configuration(allowInsecure: policy.allowInsecure))
     }
 
     /// Performs one request, blocking the calling thread until it is done or has timed out.
     /// - Throws: ``HTTPClientError`` when no response arrived; any HTTP status is a response.
-    public func send(_ request: Request) throws(HTTPClientError) -> Response {
+    package func send(_ request: Request) throws(HTTPClientError) -> Response {
         try send([request])[0].get()
     }
 
     /// Performs `requests` concurrently on the calling thread (libcurl's multi interface), blocking until all
     /// are done or have timed out.
     /// - Returns: one result per request, in the order of `requests`.
-    public func send(_ requests: [Request]) -> [Result<Response, HTTPClientError>] {
+    package func send(_ requests: [Request]) -> [Result<Response, HTTPClientError>] {
         guard !requests.isEmpty else { return [] }
         guard curlReady, let session = idleSessions.withLock({ $0.popLast() }) ?? CurlSession() else {
             return requests.map { _ in .failure(HTTPClientError(.other, "libcurl could not be initialised")) }
@@ -140,7 +140,7 @@ public final class HTTPClient: Sendable {
     /// The blocking batch `send` on a thread of the client's pool, so the caller's thread is not blocked.
     ///
     /// Not cancellable: the requests' timeouts bound how long it takes.
-    public func send(_ requests: [Request]) async -> [Result<Response, HTTPClientError>] {
+    package func send(_ requests: [Request]) async -> [Result<Response, HTTPClientError>] {
         guard !requests.isEmpty else { return [] }
         do {
             return try await Self.blockingThreads.runIfActive { self.send(requests) }
@@ -150,7 +150,7 @@ public final class HTTPClient: Sendable {
     }
 
     /// One request without blocking the caller's thread.
-    public func send(_ request: Request) async throws(HTTPClientError) -> Response {
+    package func send(_ request: Request) async throws(HTTPClientError) -> Response {
         try await send([request])[0].get()
     }
 
@@ -164,33 +164,33 @@ public final class HTTPClient: Sendable {
 
 /// Why a request got no response. `description` says what happened, without the URL's path or query (a push
 /// endpoint's path is a secret of its subscriber).
-public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure this is.
-    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+    package struct Kind: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String { case invalidURL, invalidRequest, refusedDestination, timeout, connection, other }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
         /// The URL cannot be parsed.
-        public static let invalidURL = Kind(.invalidURL)
+        package static let invalidURL = Kind(.invalidURL)
         /// A header name or value cannot be sent (a line break, a colon in a name...).
-        public static let invalidRequest = Kind(.invalidRequest)
+        package static let invalidRequest = Kind(.invalidRequest)
         /// The scheme is not allowed, or the pinned address is for another host.
-        public static let refusedDestination = Kind(.refusedDestination)
+        package static let refusedDestination = Kind(.refusedDestination)
         /// No complete response within the request's timeout.
-        public static let timeout = Kind(.timeout)
+        package static let timeout = Kind(.timeout)
         /// The host could not be resolved or reached, TLS failed, or the connection broke.
-        public static let connection = Kind(.connection)
+        package static let connection = Kind(.connection)
         /// Anything else.
-        public static let other = Kind(.other)
+        package static let other = Kind(.other)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
-    public let kind: Kind
-    public let message: String
+    package let kind: Kind
+    package let message: String
     /// libcurl's `CURLcode`, when the failure came from a transfer.
-    public let curlCode: Int?
+    package let curlCode: Int?
 
     init(_ kind: Kind, _ message: String, curlCode: Int? = nil) {
         self.kind = kind
@@ -198,7 +198,7 @@ public struct HTTPClientError: Error, Sendable, Equatable, CustomStringConvertib
         self.curlCode = curlCode
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 // MARK: - libcurl

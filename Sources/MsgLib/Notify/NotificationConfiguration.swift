@@ -3,13 +3,13 @@ import Foundation
 /// How msgrelay sends notifications: Web Push keys, the Slack webhook, and the outbox's retry policy.
 public struct NotificationConfiguration: Sendable {
     /// Signs push requests (VAPID); nil when VAPID keys are not configured (push jobs then wait in the outbox).
-    public var vapid: VAPIDSigner?
+    package var vapid: VAPIDSigner?
     /// The Slack incoming webhook; nil means no Slack notices are queued or sent.
     public var slackWebhookURL: String?
     /// Where the admin pages live: Slack's "View Conversation" button opens `<base>/admin/messages/<id>`.
     public var adminURLBase: String?
     /// Which push endpoints may be reached (https and public addresses unless insecure endpoints are allowed).
-    public var endpoints: EndpointPolicy
+    package var endpoints: EndpointPolicy
     /// How long a push service keeps an undelivered notification (the `TTL` header).
     public var pushTTL: Int
     /// The first retry waits about this long; each further one twice as long, up to ``maxRetryDelay``.
@@ -21,7 +21,10 @@ public struct NotificationConfiguration: Sendable {
     /// Jobs claimed and sent together by one worker.
     public var batchSize: Int
 
-    public init(
+    /// No Web Push, no Slack, the default retry policy.
+    public init() { self.init(vapid: nil) }
+
+    package init(
         vapid: VAPIDSigner? = nil, slackWebhookURL: String? = nil, adminURLBase: String? = nil,
         endpoints: EndpointPolicy = EndpointPolicy(allowInsecure: false), pushTTL: Int = 86_400, retryBase: Duration = .seconds(5),
         maxRetryDelay: Duration = .seconds(3600), maxAge: Duration = .seconds(86_400), batchSize: Int = 32
@@ -38,7 +41,7 @@ public struct NotificationConfiguration: Sendable {
     }
 
     /// The outbox job kinds this configuration can send.
-    public var sendableKinds: [OutboxJob.Kind] {
+    package var sendableKinds: [OutboxJob.Kind] {
         (vapid == nil ? [] : [.push]) + (slackWebhookURL == nil ? [] : [.slack])
     }
 

@@ -17,7 +17,7 @@ public struct Notifier: Sendable {
     }
 
     /// Delivers outbox jobs, concurrently; one outcome per job, in order. Blocks until all are answered.
-    public func send(_ jobs: [OutboxJob]) -> [DeliveryOutcome] {
+    package func send(_ jobs: [OutboxJob]) -> [DeliveryOutcome] {
         var outcomes = [DeliveryOutcome?](repeating: nil, count: jobs.count)
         var push = Batch()
         var slack = Batch()
@@ -68,7 +68,7 @@ public struct Notifier: Sendable {
     }
 
     /// Sends `notification` to each subscription now (outside the outbox); one outcome per subscription.
-    public func sendPush(_ notification: PushNotification, to subscriptions: [PushSubscription]) -> [DeliveryOutcome] {
+    package func sendPush(_ notification: PushNotification, to subscriptions: [PushSubscription]) -> [DeliveryOutcome] {
         var outcomes = [DeliveryOutcome?](repeating: nil, count: subscriptions.count)
         var push = Batch()
         for (index, subscription) in subscriptions.enumerated() {
@@ -79,7 +79,7 @@ public struct Notifier: Sendable {
     }
 
     /// Sends a Slack notice now (outside the outbox).
-    public func sendSlack(_ notice: SlackNotice) -> DeliveryOutcome {
+    package func sendSlack(_ notice: SlackNotice) -> DeliveryOutcome {
         switch slackRequest(notice) {
         case .send(let request): .slack(slackClient.send([request])[0])
         case .settled(let outcome): outcome

@@ -2,7 +2,7 @@ import Foundation
 
 /// What travels between relays on the `msgrelay_events` channel: ids, never content (payloads stay far below
 /// PostgreSQL's 8000-byte limit). Each relay reads the rows back and delivers them to its own sockets.
-public enum RealtimeEvent: Sendable, Equatable {
+package enum RealtimeEvent: Sendable, Equatable {
     /// A message was created (sent by the insert trigger, whoever inserted it).
     case message(id: UUID, conversationId: UUID)
     /// A message of the conversation of `conversationUserId` was read by `readBy`.
@@ -11,7 +11,7 @@ public enum RealtimeEvent: Sendable, Equatable {
     case typing(conversationId: UUID, conversationUserId: UUID, userId: UUID, isTyping: Bool, fromAdmin: Bool)
 
     /// The NOTIFY channel.
-    public static let channel = "msgrelay_events"
+    package static let channel = "msgrelay_events"
 
     private struct Wire: Codable {
         var k: String
@@ -26,7 +26,7 @@ public enum RealtimeEvent: Sendable, Equatable {
     }
 
     /// The JSON payload for `pg_notify`.
-    public var payload: String {
+    package var payload: String {
         let wire: Wire
         switch self {
         case .message(let id, let conversationId):
@@ -44,7 +44,7 @@ public enum RealtimeEvent: Sendable, Equatable {
     }
 
     /// Parses a payload; nil for anything not ours.
-    public init?(payload: String) {
+    package init?(payload: String) {
         guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(payload.utf8)), let c = UUID(uuidString: wire.c) else { return nil }
         switch wire.k {
         case "m":

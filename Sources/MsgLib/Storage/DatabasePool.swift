@@ -42,7 +42,7 @@ public final class DatabasePool: Sendable {
     /// A transaction left open by `body` is rolled back before the connection goes back to the pool.
     /// - Throws: what `body` throws, ``DatabaseError`` `.unavailable` when no connection can be opened or the pool is
     ///   shut down, or `CancellationError` when the task is cancelled while it waits for a connection.
-    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+    package func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let connection = try await acquire()
         do {
             let value = try await threads.runIfActive {
@@ -59,7 +59,7 @@ public final class DatabasePool: Sendable {
     }
 
     /// Runs `body` in a transaction on a pooled connection.
-    public func withTransaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+    package func withTransaction<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         try await withConnection { connection in
             try connection.transaction { try body(connection) }
         }
@@ -67,7 +67,7 @@ public final class DatabasePool: Sendable {
 
     /// Runs `body` in a transaction on a pooled connection, then `committed` with its result on the same thread
     /// right after the commit, before the caller resumes.
-    public func withCommittedTransaction<T: Sendable>(
+    package func withCommittedTransaction<T: Sendable>(
         then committed: @escaping @Sendable (T) -> Void, _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         try await withConnection { connection in

@@ -1,11 +1,11 @@
 extension ExitStatus {
     /// The status that best describes `error`: its kind's, or ``failure`` for an error that is not classified.
-    public static func forError(_ error: any Error) -> ExitStatus {
+    package static func forError(_ error: any Error) -> ExitStatus {
         (error as? any ClassifiedError).map { ExitStatus($0.failure.kind) } ?? .failure
     }
 
     /// The status for a kind of failure.
-    public init(_ kind: Failure.Kind) {
+    package init(_ kind: Failure.Kind) {
         self =
             switch kind {
             case .invalid, .conflict: .dataError

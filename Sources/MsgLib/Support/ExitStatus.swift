@@ -1,7 +1,7 @@
 @preconcurrency import Glibc
 
 /// Process exit codes of msgctl and msgrelay (sysexits.h values where one fits).
-public enum ExitStatus: Int32, Sendable {
+package enum ExitStatus: Int32, Sendable {
     case success = 0
     /// Anything not listed below.
     case failure = 1
@@ -28,7 +28,7 @@ public enum ExitStatus: Int32, Sendable {
 }
 
 /// Prints `program: message` as one line on stderr and exits with the status that fits `error`.
-public func exitWithError(_ program: String, _ error: any Error) -> Never {
+package func exitWithError(_ program: String, _ error: any Error) -> Never {
     let text = "\(error)".split(separator: "\n").first.map(String.init) ?? "unknown error"
     fputs("\(program): \(text)\n", stderr)
     exit(ExitStatus.forError(error).rawValue)

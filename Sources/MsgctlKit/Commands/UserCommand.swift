@@ -31,7 +31,7 @@ struct UserCommand: AsyncParsableCommand {
                     throw UserFacingError(error.message, exitStatus: .dataError)
                 }
             }
-            FileOutput.standardOutput.write(user.id.uuidString.lowercased() + "\n")
+            FileOutput.standardOutput.write(user.id.lowercasedString + "\n")
         }
     }
 

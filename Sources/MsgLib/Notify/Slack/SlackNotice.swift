@@ -2,13 +2,13 @@ import Foundation
 
 /// The Slack incoming-webhook notice of a user's message: the design document's Block Kit payload, with the
 /// user's text escaped for Slack's mrkdwn so that nobody can mention `<!channel>` or forge a link.
-public struct SlackNotice: Sendable, Equatable {
-    public var displayName: String
-    public var content: String
-    public var conversationId: UUID?
-    public var adminURLBase: String
+package struct SlackNotice: Sendable, Equatable {
+    package var displayName: String
+    package var content: String
+    package var conversationId: UUID?
+    package var adminURLBase: String
 
-    public init(displayName: String, content: String, conversationId: UUID?, adminURLBase: String) {
+    package init(displayName: String, content: String, conversationId: UUID?, adminURLBase: String) {
         self.displayName = displayName
         self.content = content
         self.conversationId = conversationId
@@ -16,12 +16,12 @@ public struct SlackNotice: Sendable, Equatable {
     }
 
     /// The `msgctl slack test` notice.
-    public static func test(adminURLBase: String) -> SlackNotice {
+    package static func test(adminURLBase: String) -> SlackNotice {
         SlackNotice(displayName: "msgctl", content: "Test notice: Slack notifications work.", conversationId: nil, adminURLBase: adminURLBase)
     }
 
     /// Escapes the three characters Slack's mrkdwn treats as control characters (`&`, `<`, `>`).
-    public static func escape(_ text: String) -> String {
+    package static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for character in text {
@@ -36,7 +36,7 @@ public struct SlackNotice: Sendable, Equatable {
     }
 
     /// The admin page of the conversation (the admin inbox for a test notice).
-    public var link: String {
+    package var link: String {
         adminURLBase + "/admin/messages" + (conversationId.map { "/\($0.lowercasedString)" } ?? "")
     }
 
@@ -60,7 +60,7 @@ public struct SlackNotice: Sendable, Equatable {
     }
 
     /// The webhook's JSON body.
-    public var payload: [UInt8] {
+    package var payload: [UInt8] {
         let name = Self.escape(displayName)
         let value = Payload(
             text: "New message from \(name)",
@@ -74,7 +74,7 @@ public struct SlackNotice: Sendable, Equatable {
     }
 
     /// The request to the webhook at `url`.
-    public func request(to url: String) -> HTTPClient.Request {
+    package func request(to url: String) -> HTTPClient.Request {
         HTTPClient.Request(url: url, headers: [("Content-Type", "application/json; charset=utf-8")], body: payload)
     }
 }

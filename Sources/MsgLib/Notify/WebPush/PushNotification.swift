@@ -2,17 +2,17 @@ import Foundation
 
 /// A Web Push notification: the design's JSON payload, encrypted (RFC 8291) for one subscription and signed
 /// (VAPID, RFC 8292) for its push service.
-public struct PushNotification: Sendable, Equatable {
-    public var title: String
+package struct PushNotification: Sendable, Equatable {
+    package var title: String
     /// The text shown, at most ``bodyLimit`` characters.
-    public var body: String
-    public var conversationId: UUID?
-    public var messageId: UUID?
+    package var body: String
+    package var conversationId: UUID?
+    package var messageId: UUID?
 
     /// Characters of a message shown in a notification.
-    public static let bodyLimit = 100
+    package static let bodyLimit = 100
 
-    public init(title: String, body: String, conversationId: UUID?, messageId: UUID?) {
+    package init(title: String, body: String, conversationId: UUID?, messageId: UUID?) {
         self.title = title
         self.body = Self.cut(body)
         self.conversationId = conversationId
@@ -20,12 +20,12 @@ public struct PushNotification: Sendable, Equatable {
     }
 
     /// The notification of a new message.
-    public init(message: Message) {
+    package init(message: Message) {
         self.init(title: "New message", body: message.content, conversationId: message.conversationId, messageId: message.id)
     }
 
     /// The notification `POST /api/push/test` and `msgctl push test` send.
-    public static let test = PushNotification(
+    package static let test = PushNotification(
         title: "Test notification", body: "Push notifications reach this browser.", conversationId: nil, messageId: nil)
 
     /// `text` cut to ``bodyLimit`` characters, on a character boundary (never inside a grapheme cluster).
@@ -50,7 +50,7 @@ public struct PushNotification: Sendable, Equatable {
     }
 
     /// `{"title": ..., "body": ..., "data": {"conversation_id": ..., "message_id": ...}}` in UTF-8.
-    public var payload: [UInt8] {
+    package var payload: [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         let value = Payload(
@@ -64,7 +64,7 @@ public struct PushNotification: Sendable, Equatable {
     ///   - ttl: seconds the push service keeps it while the browser is offline (`TTL`).
     ///   - address: the checked address of the push service to connect to (see ``EndpointPolicy``).
     /// - Throws: ``PushKeyError`` for stored keys that are not valid, ``WebPushError``, ``VAPIDError``.
-    public func request(to subscription: PushSubscription, signer: VAPIDSigner, ttl: Int, address: ResolvedAddress?) throws -> HTTPClient.Request {
+    package func request(to subscription: PushSubscription, signer: VAPIDSigner, ttl: Int, address: ResolvedAddress?) throws -> HTTPClient.Request {
         let keys = try PushSubscriptionKeys(p256dh: subscription.p256dhKey, auth: subscription.authKey)
         let body = try WebPushEncryption.encrypt(payload, for: keys)
         return HTTPClient.Request(

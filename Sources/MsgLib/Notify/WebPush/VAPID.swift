@@ -2,24 +2,24 @@ import Foundation
 import Synchronization
 
 /// The application server's VAPID key pair (RFC 8292), in the base64url forms `web-push generate-vapid-keys` and
-/// py-vapid print: the public key as its 65-byte uncompressed point, the private key as its 32-byte scalar.
-public struct VAPIDKeys: Sendable, CustomStringConvertible {
+/// py-vapid print: the package key as its 65-byte uncompressed point, the private key as its 32-byte scalar.
+package struct VAPIDKeys: Sendable, CustomStringConvertible {
     /// The P-256 key pair that signs VAPID tokens.
-    public let privateKey: LibCrypto.P256PrivateKey
+    package let privateKey: LibCrypto.P256PrivateKey
 
     /// Wraps a key pair.
-    public init(privateKey: LibCrypto.P256PrivateKey) {
+    package init(privateKey: LibCrypto.P256PrivateKey) {
         self.privateKey = privateKey
     }
 
     /// A new random key pair.
-    public static func generate() -> VAPIDKeys {
+    package static func generate() -> VAPIDKeys {
         VAPIDKeys(privateKey: .generate())
     }
 
     /// Loads `VAPID_PUBLIC_KEY` and `VAPID_PRIVATE_KEY`. Surrounding whitespace is ignored; `=` padding is accepted.
     /// - Throws: ``VAPIDError`` saying which of the two is malformed, or that they are not one pair.
-    public init(publicKey: String, privateKey: String) throws(VAPIDError) {
+    package init(publicKey: String, privateKey: String) throws(VAPIDError) {
         let privateText = privateKey.trimmingCharacters(in: .whitespacesAndNewlines)
         let publicText = publicKey.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let scalar = Base64URL.decode(privateText) else {
@@ -32,47 +32,47 @@ public struct VAPIDKeys: Sendable, CustomStringConvertible {
             throw .invalidPrivateKey("VAPID_PRIVATE_KEY is not a valid P-256 private key: the scalar is zero or not below the curve order")
         }
         guard let point = Base64URL.decode(publicText) else {
-            throw .invalidPublicKey("VAPID_PUBLIC_KEY is not a base64url P-256 public key (65-byte uncompressed point): it is not base64url")
+            throw .invalidPublicKey("VAPID_PUBLIC_KEY is not a base64url P-256 package key (65-byte uncompressed point): it is not base64url")
         }
         guard point.count == 65, point[0] == 0x04 else {
             throw .invalidPublicKey(
-                "VAPID_PUBLIC_KEY is not a base64url P-256 public key (65-byte uncompressed point starting with 0x04): it decodes to "
+                "VAPID_PUBLIC_KEY is not a base64url P-256 package key (65-byte uncompressed point starting with 0x04): it decodes to "
                     + "\(point.count) bytes")
         }
         guard let given = try? LibCrypto.P256PublicKey(uncompressedPoint: point) else {
-            throw .invalidPublicKey("VAPID_PUBLIC_KEY is not a P-256 public key: the point is not on the curve")
+            throw .invalidPublicKey("VAPID_PUBLIC_KEY is not a P-256 package key: the point is not on the curve")
         }
         guard given == key.publicKey else {
-            throw .keyMismatch("VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY, whose public key is \(key.publicKey)")
+            throw .keyMismatch("VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY, whose package key is \(key.publicKey)")
         }
         self.privateKey = key
     }
 
-    /// The public key in base64url without padding: the value of `VAPID_PUBLIC_KEY`, of the `k` parameter, and the
+    /// The package key in base64url without padding: the value of `VAPID_PUBLIC_KEY`, of the `k` parameter, and the
     /// `applicationServerKey` a browser subscribes with.
-    public var publicKeyBase64URL: String { Base64URL.encode(privateKey.publicKey.uncompressedPoint) }
+    package var publicKeyBase64URL: String { Base64URL.encode(privateKey.publicKey.uncompressedPoint) }
 
     /// The private scalar in base64url without padding: the value of `VAPID_PRIVATE_KEY`. Keep it secret.
-    public var privateKeyBase64URL: String { Base64URL.encode(privateKey.rawScalar) }
+    package var privateKeyBase64URL: String { Base64URL.encode(privateKey.rawScalar) }
 
-    /// Shows the public key only.
-    public var description: String { "VAPIDKeys(public: \(publicKeyBase64URL))" }
+    /// Shows the package key only.
+    package var description: String { "VAPIDKeys(public: \(publicKeyBase64URL))" }
 }
 
 /// Makes VAPID `Authorization` headers (RFC 8292): an ES256 JWT naming the push service's origin, an expiry and a
 /// contact, signed with the application server's key.
-public struct VAPIDSigner: Sendable {
+package struct VAPIDSigner: Sendable {
     /// The longest a token may live: push services refuse an `exp` more than 24 hours ahead (RFC 8292 §2).
-    public static let maximumLifetime: Int64 = 24 * 3600
+    package static let maximumLifetime: Int64 = 24 * 3600
     /// How long tokens live unless told otherwise: 12 hours.
-    public static let defaultLifetime: Int64 = 12 * 3600
+    package static let defaultLifetime: Int64 = 12 * 3600
 
     /// The key pair that signs the tokens.
-    public let keys: VAPIDKeys
+    package let keys: VAPIDKeys
     /// The `sub` claim: a `mailto:` or `https:` URI where the push service can reach the operator.
-    public let subject: String
+    package let subject: String
     /// Seconds from signing to `exp`.
-    public let lifetime: Int64
+    package let lifetime: Int64
     /// Tokens already signed, by audience, for ``authorization(for:now:)``.
     private let cache = VAPIDTokenCache()
 
@@ -81,7 +81,7 @@ public struct VAPIDSigner: Sendable {
     ///   - subject: `VAPID_SUBJECT`, a `mailto:` address or an `https:` URL.
     ///   - lifetime: Seconds a token stays valid, 1 to ``maximumLifetime``; default ``defaultLifetime``.
     /// - Throws: ``VAPIDError/Kind/invalidSubject`` or ``VAPIDError/Kind/invalidLifetime``.
-    public init(keys: VAPIDKeys, subject: String, lifetime: Int64 = defaultLifetime) throws(VAPIDError) {
+    package init(keys: VAPIDKeys, subject: String, lifetime: Int64 = defaultLifetime) throws(VAPIDError) {
         try Self.checkSubject(subject)
         guard (1...Self.maximumLifetime).contains(lifetime) else {
             throw .invalidLifetime("VAPID token lifetime must be 1 to \(Self.maximumLifetime) seconds (24 h), not \(lifetime)")
@@ -94,7 +94,7 @@ public struct VAPIDSigner: Sendable {
     /// The `aud` claim for a push endpoint: its origin `scheme://host[:port]`, lowercased, without path, query or
     /// default port.
     /// - Throws: ``VAPIDError/Kind/invalidEndpoint`` unless `endpoint` is an absolute `https:` (or `http:`) URL with a host.
-    public static func audience(for endpoint: String) throws(VAPIDError) -> String {
+    package static func audience(for endpoint: String) throws(VAPIDError) -> String {
         guard let components = URLComponents(string: endpoint), let scheme = components.scheme?.lowercased(),
             scheme == "https" || scheme == "http", var host = components.host?.lowercased(), !host.isEmpty
         else { throw .invalidEndpoint("push endpoint is not an absolute https URL with a host") }
@@ -106,7 +106,7 @@ public struct VAPIDSigner: Sendable {
 
     /// A signed VAPID token (compact JWT) for `endpoint`, expiring ``lifetime`` seconds after `now`.
     /// - Throws: ``VAPIDError/Kind/invalidEndpoint``; ``VAPIDError/Kind/signingFailed`` when OpenSSL fails.
-    public func token(for endpoint: String, now: Timestamp = .now()) throws(VAPIDError) -> String {
+    package func token(for endpoint: String, now: Timestamp = .now()) throws(VAPIDError) -> String {
         struct Claims: Encodable {
             var aud: String
             var exp: Int64
@@ -124,12 +124,12 @@ public struct VAPIDSigner: Sendable {
         }
     }
 
-    /// The `Authorization` header value for a push to `endpoint`: `vapid t=<token>, k=<public key>` (RFC 8292 §3).
+    /// The `Authorization` header value for a push to `endpoint`: `vapid t=<token>, k=<package key>` (RFC 8292 §3).
     ///
     /// A token is reused for every push to the same push service (RFC 8292 §2 allows it) during the first half of
     /// its lifetime, so it always has at least half its lifetime left when sent; a new one is signed after that.
     /// - Throws: as ``token(for:now:)``.
-    public func authorization(for endpoint: String, now: Timestamp = .now()) throws(VAPIDError) -> String {
+    package func authorization(for endpoint: String, now: Timestamp = .now()) throws(VAPIDError) -> String {
         let audience = try Self.audience(for: endpoint)
         let token: String
         if let cached = cache.token(for: audience, at: now.secondsSinceEpoch, reuseFor: lifetime / 2) {
@@ -182,9 +182,9 @@ final class VAPIDTokenCache: Sendable {
 }
 
 /// Why VAPID keys, a subject or a token could not be made; `description` is a message for the operator.
-public struct VAPIDError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct VAPIDError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong.
-    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+    package struct Kind: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String {
             case invalidPublicKey, invalidPrivateKey, keyMismatch, invalidSubject, invalidLifetime, invalidEndpoint, signingFailed
         }
@@ -192,35 +192,35 @@ public struct VAPIDError: Error, Sendable, Equatable, CustomStringConvertible {
         private init(_ base: Base) { self.base = base }
 
         /// `VAPID_PUBLIC_KEY` is not a base64url uncompressed P-256 point.
-        public static let invalidPublicKey = Kind(.invalidPublicKey)
+        package static let invalidPublicKey = Kind(.invalidPublicKey)
         /// `VAPID_PRIVATE_KEY` is not a base64url 32-byte P-256 scalar.
-        public static let invalidPrivateKey = Kind(.invalidPrivateKey)
+        package static let invalidPrivateKey = Kind(.invalidPrivateKey)
         /// The two keys are valid but not one pair.
-        public static let keyMismatch = Kind(.keyMismatch)
+        package static let keyMismatch = Kind(.keyMismatch)
         /// The subject is neither a `mailto:` address nor an `https:` URL.
-        public static let invalidSubject = Kind(.invalidSubject)
+        package static let invalidSubject = Kind(.invalidSubject)
         /// The token lifetime is not 1 second to 24 hours.
-        public static let invalidLifetime = Kind(.invalidLifetime)
+        package static let invalidLifetime = Kind(.invalidLifetime)
         /// The push endpoint is not an http(s) URL with a host.
-        public static let invalidEndpoint = Kind(.invalidEndpoint)
+        package static let invalidEndpoint = Kind(.invalidEndpoint)
         /// OpenSSL could not sign.
-        public static let signingFailed = Kind(.signingFailed)
+        package static let signingFailed = Kind(.signingFailed)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
     /// What went wrong, for code that reacts to it.
-    public let kind: Kind
+    package let kind: Kind
     /// What went wrong and why, for people.
-    public let message: String
+    package let message: String
 
     /// An error of `kind` described by `message`.
-    public init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 
     static func invalidPublicKey(_ message: String) -> VAPIDError { VAPIDError(.invalidPublicKey, message) }
     static func invalidPrivateKey(_ message: String) -> VAPIDError { VAPIDError(.invalidPrivateKey, message) }

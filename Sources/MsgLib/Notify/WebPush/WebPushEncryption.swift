@@ -1,15 +1,15 @@
 /// The keys of a browser's push subscription (`keys.p256dh` and `keys.auth` of `PushSubscription.toJSON()`), checked.
-public struct PushSubscriptionKeys: Sendable, Hashable {
-    /// The user agent's P-256 public key (`ua_public` in RFC 8291).
-    public let p256dh: LibCrypto.P256PublicKey
+package struct PushSubscriptionKeys: Sendable, Hashable {
+    /// The user agent's P-256 package key (`ua_public` in RFC 8291).
+    package let p256dh: LibCrypto.P256PublicKey
     /// The 16-byte authentication secret.
-    public let auth: [UInt8]
+    package let auth: [UInt8]
 
     /// Decodes and checks the two base64url strings a browser sends (padding accepted).
     /// - Throws: ``PushKeyError`` whose message names the bad field, fit for an HTTP 400 body.
-    public init(p256dh: String, auth: String) throws(PushKeyError) {
+    package init(p256dh: String, auth: String) throws(PushKeyError) {
         guard let point = Base64URL.decode(p256dh), let key = try? LibCrypto.P256PublicKey(uncompressedPoint: point) else {
-            throw PushKeyError(.invalidP256dh, "keys.p256dh is not a base64url P-256 public key (65-byte uncompressed point)")
+            throw PushKeyError(.invalidP256dh, "keys.p256dh is not a base64url P-256 package key (65-byte uncompressed point)")
         }
         guard let secret = Base64URL.decode(auth) else { throw PushKeyError(.invalidAuth, "keys.auth is not base64url") }
         try self.init(p256dh: key, auth: secret)
@@ -17,7 +17,7 @@ public struct PushSubscriptionKeys: Sendable, Hashable {
 
     /// Keys already decoded.
     /// - Throws: ``PushKeyError/Kind/invalidAuth`` unless `auth` is 16 bytes.
-    public init(p256dh: LibCrypto.P256PublicKey, auth: [UInt8]) throws(PushKeyError) {
+    package init(p256dh: LibCrypto.P256PublicKey, auth: [UInt8]) throws(PushKeyError) {
         guard auth.count == 16 else {
             throw PushKeyError(.invalidAuth, "keys.auth must be a base64url 16-byte authentication secret, not \(auth.count) bytes")
         }
@@ -28,30 +28,30 @@ public struct PushSubscriptionKeys: Sendable, Hashable {
     /// Checks a subscription's keys as the subscribe endpoint receives them, before they are stored.
     /// - Throws: ``PushKeyError``, whose `description` is the message for the HTTP 400 response.
     @discardableResult
-    public static func validate(p256dh: String, auth: String) throws(PushKeyError) -> PushSubscriptionKeys {
+    package static func validate(p256dh: String, auth: String) throws(PushKeyError) -> PushSubscriptionKeys {
         try PushSubscriptionKeys(p256dh: p256dh, auth: auth)
     }
 
     /// `keys.p256dh` in base64url without padding.
-    public var p256dhBase64URL: String { Base64URL.encode(p256dh.uncompressedPoint) }
+    package var p256dhBase64URL: String { Base64URL.encode(p256dh.uncompressedPoint) }
     /// `keys.auth` in base64url without padding.
-    public var authBase64URL: String { Base64URL.encode(auth) }
+    package var authBase64URL: String { Base64URL.encode(auth) }
 }
 
 /// Web Push message encryption: RFC 8291 keys with the `aes128gcm` content coding of RFC 8188, one record.
 ///
-/// The body is the header `salt (16) | rs (uint32 BE, 4096) | idlen (65) | sender public key (65)` followed by one
+/// The body is the header `salt (16) | rs (uint32 BE, 4096) | idlen (65) | sender package key (65)` followed by one
 /// record: AES-128-GCM of `plaintext || 0x02 || zero padding`, with its 16-byte tag. Send it with
 /// `Content-Encoding: aes128gcm`.
-public enum WebPushEncryption {
+package enum WebPushEncryption {
     /// The record size written in the header.
-    public static let recordSize = 4096
+    package static let recordSize = 4096
     /// The length of the `aes128gcm` header with a P-256 key id.
-    public static let headerLength = 86
+    package static let headerLength = 86
     /// The largest body push services accept.
-    public static let maximumBodyLength = 4096
+    package static let maximumBodyLength = 4096
     /// The largest plaintext (plus padding) that fits: 4096 − 86 header − 16 tag − 1 delimiter = 3993 bytes.
-    public static let maximumPlaintextLength = maximumBodyLength - headerLength - LibCrypto.aesGCMTagLength - 1
+    package static let maximumPlaintextLength = maximumBodyLength - headerLength - LibCrypto.aesGCMTagLength - 1
 
     /// Encrypts `plaintext` for one subscription with a fresh sender key pair and salt.
     /// - Parameters:
@@ -60,7 +60,7 @@ public enum WebPushEncryption {
     ///   - padding: Zero bytes added after the delimiter to hide the message's length; default none.
     /// - Returns: The request body.
     /// - Throws: ``WebPushError/Kind/payloadTooLarge``; ``WebPushError/Kind/encryptionFailed`` when OpenSSL fails.
-    public static func encrypt(_ plaintext: [UInt8], for keys: PushSubscriptionKeys, padding: Int = 0) throws(WebPushError) -> [UInt8] {
+    package static func encrypt(_ plaintext: [UInt8], for keys: PushSubscriptionKeys, padding: Int = 0) throws(WebPushError) -> [UInt8] {
         try encrypt(plaintext, for: keys, padding: padding, senderKey: .generate(), salt: LibCrypto.randomBytes(16))
     }
 
@@ -103,7 +103,7 @@ public enum WebPushEncryption {
         var nonce: [UInt8]
     }
 
-    /// Derives the content encryption key and nonce from the ECDH secret, the auth secret, both public keys and the
+    /// Derives the content encryption key and nonce from the ECDH secret, the auth secret, both package keys and the
     /// salt (RFC 8291 §3.3 and §3.4).
     static func contentKeys(ecdhSecret: [UInt8], auth: [UInt8], uaPublic: [UInt8], asPublic: [UInt8], salt: [UInt8]) throws(CryptoError)
         -> ContentKeys
@@ -119,9 +119,9 @@ public enum WebPushEncryption {
 }
 
 /// A push subscription's keys are malformed. `description` names the field and is meant for an HTTP 400 body.
-public struct PushKeyError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct PushKeyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Which key is wrong.
-    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+    package struct Kind: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String {
             case invalidP256dh = "keys.p256dh"
             case invalidAuth = "keys.auth"
@@ -130,54 +130,54 @@ public struct PushKeyError: Error, Sendable, Equatable, CustomStringConvertible 
         private init(_ base: Base) { self.base = base }
 
         /// `keys.p256dh` is not base64url, not 65 bytes, not uncompressed, or not a point on P-256.
-        public static let invalidP256dh = Kind(.invalidP256dh)
+        package static let invalidP256dh = Kind(.invalidP256dh)
         /// `keys.auth` is not base64url or not 16 bytes.
-        public static let invalidAuth = Kind(.invalidAuth)
+        package static let invalidAuth = Kind(.invalidAuth)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
     /// What went wrong, for code that reacts to it.
-    public let kind: Kind
+    package let kind: Kind
     /// What went wrong and why, for people.
-    public let message: String
+    package let message: String
 
     /// An error of `kind` described by `message`.
-    public init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// A push message could not be encrypted.
-public struct WebPushError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct WebPushError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong.
-    public struct Kind: Sendable, Hashable, CustomStringConvertible {
+    package struct Kind: Sendable, Hashable, CustomStringConvertible {
         private enum Base: String { case payloadTooLarge, encryptionFailed }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
         /// The plaintext (with padding) is over ``WebPushEncryption/maximumPlaintextLength`` bytes: send less, e.g. an
         /// id the service worker fetches the rest with.
-        public static let payloadTooLarge = Kind(.payloadTooLarge)
+        package static let payloadTooLarge = Kind(.payloadTooLarge)
         /// OpenSSL failed; the message carries its error.
-        public static let encryptionFailed = Kind(.encryptionFailed)
+        package static let encryptionFailed = Kind(.encryptionFailed)
 
-        public var description: String { base.rawValue }
+        package var description: String { base.rawValue }
     }
 
     /// What went wrong, for code that reacts to it.
-    public let kind: Kind
+    package let kind: Kind
     /// What went wrong and why, for people.
-    public let message: String
+    package let message: String
 
     /// An error of `kind` described by `message`.
-    public init(_ kind: Kind, _ message: String) {
+    package init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
-    public var description: String { message }
+    package var description: String { message }
 }

@@ -1,6 +1,6 @@
 extension Migration {
     /// Every migration, in order.
-    public static let all: [Migration] = [
+    package static let all: [Migration] = [
         uuidV7Function,
         users,
         conversations,

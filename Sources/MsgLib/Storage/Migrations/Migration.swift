@@ -1,20 +1,20 @@
 /// One versioned schema change, embedded in the binaries.
-public struct Migration: Sendable, Identifiable {
+package struct Migration: Sendable, Identifiable {
     /// Applied in increasing order; recorded in `schema_migrations.version`.
-    public let id: Int
+    package let id: Int
     /// A short name, for `msgctl db status`.
-    public let name: String
+    package let name: String
     /// SQL run as one script. Holds no values from outside: migrations are fixed text.
-    public let sql: String
+    package let sql: String
     /// Runs inside a transaction (with its record) unless false, for statements such as
     /// `CREATE INDEX CONCURRENTLY` that refuse one.
-    public let transactional: Bool
+    package let transactional: Bool
     /// What a non-transactional migration runs, one script after another, each committing on its own (a script of
     /// several statements is still one implicit transaction). Each must be safe to run again after an interruption.
     /// For a transactional migration, `[sql]`.
-    public let steps: [String]
+    package let steps: [String]
 
-    public init(id: Int, name: String, transactional: Bool = true, sql: String) {
+    package init(id: Int, name: String, transactional: Bool = true, sql: String) {
         self.id = id
         self.name = name
         self.sql = sql
@@ -23,7 +23,7 @@ public struct Migration: Sendable, Identifiable {
     }
 
     /// A non-transactional migration made of `steps` run in order.
-    public init(id: Int, name: String, steps: [String]) {
+    package init(id: Int, name: String, steps: [String]) {
         self.id = id
         self.name = name
         self.sql = steps.joined(separator: "\n")

@@ -7,32 +7,32 @@ import Foundation
 /// the lock polls for it between short statements instead of blocking inside one: a statement blocked on the
 /// lock keeps a snapshot open, and `CREATE INDEX CONCURRENTLY` in the lock holder waits for every such snapshot
 /// to end, which PostgreSQL would report as a deadlock.
-public struct Migrator: Sendable {
+package struct Migrator: Sendable {
     /// A migration and whether (and when) it was applied.
-    public struct Status: Sendable, Equatable {
-        public var id: Int
-        public var name: String
-        public var appliedAt: Timestamp?
-        public var isApplied: Bool { appliedAt != nil }
+    package struct Status: Sendable, Equatable {
+        package var id: Int
+        package var name: String
+        package var appliedAt: Timestamp?
+        package var isApplied: Bool { appliedAt != nil }
     }
 
     /// The advisory lock key that serialises migrations ("msgrelay" in ASCII).
     static let lockKey: Int64 = 0x6d73_6772_656c_6179
 
-    public let migrations: [Migration]
+    package let migrations: [Migration]
 
-    public init(migrations: [Migration] = Migration.all) {
+    package init(migrations: [Migration] = Migration.all) {
         self.migrations = migrations.sorted { $0.id < $1.id }
     }
 
     /// Every known migration with its state, in order.
-    public func status(_ db: PostgresConnection) throws -> [Status] {
+    package func status(_ db: PostgresConnection) throws -> [Status] {
         let applied = try appliedVersions(db)
         return migrations.map { Status(id: $0.id, name: $0.name, appliedAt: applied[$0.id]) }
     }
 
     /// The migrations not yet applied.
-    public func pending(_ db: PostgresConnection) throws -> [Migration] {
+    package func pending(_ db: PostgresConnection) throws -> [Migration] {
         let applied = try appliedVersions(db)
         return migrations.filter { applied[$0.id] == nil }
     }
@@ -41,7 +41,7 @@ public struct Migrator: Sendable {
     /// by step, recorded after their last step).
     /// - Returns: the migrations this call applied (empty when the schema was already current).
     @discardableResult
-    public func migrate(_ db: PostgresConnection) throws -> [Migration] {
+    package func migrate(_ db: PostgresConnection) throws -> [Migration] {
         while try !db.query("SELECT pg_try_advisory_lock($1::bigint)", [Self.lockKey])[0].decode(0, as: Bool.self) {
             usleep(50_000)
         }

@@ -3,50 +3,50 @@ import Foundation
 /// A Swift value that can be sent as a query parameter, in PostgreSQL's text format.
 ///
 /// Parameters travel apart from the SQL text (`$1`, `$2`...): nothing here is ever spliced into a statement.
-public protocol PostgresBindable: Sendable {
+package protocol PostgresBindable: Sendable {
     /// The value in PostgreSQL's text input format.
     var postgresText: String { get }
 }
 
 extension String: PostgresBindable {
-    public var postgresText: String { self }
+    package var postgresText: String { self }
 }
 
 extension Substring: PostgresBindable {
-    public var postgresText: String { String(self) }
+    package var postgresText: String { String(self) }
 }
 
 extension Int: PostgresBindable {
-    public var postgresText: String { String(self) }
+    package var postgresText: String { String(self) }
 }
 
 extension Int32: PostgresBindable {
-    public var postgresText: String { String(self) }
+    package var postgresText: String { String(self) }
 }
 
 extension Int64: PostgresBindable {
-    public var postgresText: String { String(self) }
+    package var postgresText: String { String(self) }
 }
 
 extension Bool: PostgresBindable {
-    public var postgresText: String { self ? "t" : "f" }
+    package var postgresText: String { self ? "t" : "f" }
 }
 
 extension Double: PostgresBindable {
-    public var postgresText: String { "\(self)" }
+    package var postgresText: String { "\(self)" }
 }
 
 extension UUID: PostgresBindable {
-    public var postgresText: String { uuidString.lowercased() }
+    package var postgresText: String { lowercasedString }
 }
 
 extension Timestamp: PostgresBindable {
-    public var postgresText: String { rfc3339 }
+    package var postgresText: String { rfc3339 }
 }
 
 extension Array: PostgresBindable where Element: PostgresBindable {
     /// An array literal (`{"a","b"}`); cast it in SQL, e.g. `$1::uuid[]`.
-    public var postgresText: String {
+    package var postgresText: String {
         let items = map { element -> String in
             let text = element.postgresText
             var quoted = "\""

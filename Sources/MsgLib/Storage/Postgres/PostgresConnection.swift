@@ -10,17 +10,17 @@ import Foundation
 ///
 /// Values are only ever passed as parameters (`PQexecParams`/`PQexecPrepared`), never spliced into SQL.
 /// Results are requested in binary format and copied into Swift-owned ``PostgresRows``.
-public final class PostgresConnection: @unchecked Sendable {
+package final class PostgresConnection: @unchecked Sendable {
     /// The connection string given to libpq: a `postgresql://` URI, `key=value` pairs, or "" for libpq's
     /// own defaults (PG* variables, `.pgpass`, service files).
-    public let conninfo: String
+    package let conninfo: String
     private let applicationName: String
     private var handle: OpaquePointer?
     /// Prepared statement names by SQL text, valid for the current session only.
     private var prepared: [String: String] = [:]
 
     /// Creates a connection object; nothing is opened until ``connect()`` or the first query.
-    public init(conninfo: String, applicationName: String = "msglib") {
+    package init(conninfo: String, applicationName: String = "msglib") {
         self.conninfo = conninfo
         self.applicationName = applicationName
     }
@@ -31,7 +31,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// Opens the connection (closing a previous one). Sets `client_encoding` to UTF8.
     /// - Throws: ``DatabaseError`` of kind `.unavailable` when the server cannot be reached or refuses us.
-    public func connect() throws(DatabaseError) {
+    package func connect() throws(DatabaseError) {
         close()
         let keywords = ["dbname", "client_encoding", "fallback_application_name"]
         let values = [conninfo, "UTF8", applicationName]
@@ -53,7 +53,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Closes the connection, if open. The object can be connected again.
-    public func close() {
+    package func close() {
         if let handle { PQfinish(handle) }
         handle = nil
         prepared = [:]
@@ -63,7 +63,7 @@ public final class PostgresConnection: @unchecked Sendable {
     ///
     /// Reads whatever the server has sent without blocking, so a connection the server dropped
     /// (restart, `pg_terminate_backend`) is noticed before it is used.
-    public var isAlive: Bool {
+    package var isAlive: Bool {
         guard let handle, PQstatus(handle) == CONNECTION_OK else { return false }
         guard PQtransactionStatus(handle) == PQTRANS_IDLE else { return true }
         // Drain what the server sent while we were idle: a shutdown notice, then end-of-file.
@@ -76,19 +76,19 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// True unless a transaction is open or failed on this connection.
-    public var isIdle: Bool {
+    package var isIdle: Bool {
         guard let handle else { return true }
         let status = PQtransactionStatus(handle)
         return status == PQTRANS_IDLE || status == PQTRANS_UNKNOWN
     }
 
     /// Connects when the connection is closed or was dropped by the server.
-    public func ensureConnected() throws(DatabaseError) {
+    package func ensureConnected() throws(DatabaseError) {
         if !isAlive { try connect() }
     }
 
     /// The libpq socket descriptor, for readiness polling (LISTEN), or nil when closed.
-    public var socketDescriptor: Int32? {
+    package var socketDescriptor: Int32? {
         guard let handle else { return nil }
         let fd = PQsocket(handle)
         return fd >= 0 ? fd : nil
@@ -99,7 +99,7 @@ public final class PostgresConnection: @unchecked Sendable {
     /// The statement is prepared once per session and reused; parameters are sent as text and
     /// their types are inferred by the server (cast in SQL where needed, e.g. `$1::uuid[]`).
     @discardableResult
-    public func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(DatabaseError) -> PostgresRows {
+    package func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(DatabaseError) -> PostgresRows {
         let texts = parameters.map { $0?.postgresText }
         do {
             return try runPrepared(sql, texts)
@@ -112,7 +112,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs SQL text without parameters, possibly several statements (migrations, `BEGIN`, `COMMIT`).
-    public func execute(_ sql: String) throws(DatabaseError) {
+    package func execute(_ sql: String) throws(DatabaseError) {
         let conn = try openHandle()
         let result = PQexec(conn, sql)
         defer { PQclear(result) }
@@ -120,7 +120,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.
-    public func transaction<T>(_ body: () throws -> T) throws -> T {
+    package func transaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN")
         do {
             let value = try body()
@@ -133,7 +133,7 @@ public final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Takes the notifications received so far (after `LISTEN`), reading the socket without blocking.
-    public func takeNotifications() throws(DatabaseError) -> [PostgresNotification] {
+    package func takeNotifications() throws(DatabaseError) -> [PostgresNotification] {
         let conn = try openHandle()
         if PQconsumeInput(conn) == 0 {
             throw DatabaseError(.unavailable, message: Self.firstLine(PQerrorMessage(conn)))
@@ -243,10 +243,10 @@ public final class PostgresConnection: @unchecked Sendable {
 }
 
 /// A notification received on a `LISTEN` channel.
-public struct PostgresNotification: Sendable, Equatable {
-    public var channel: String
-    public var payload: String
-    public var processID: Int32
+package struct PostgresNotification: Sendable, Equatable {
+    package var channel: String
+    package var payload: String
+    package var processID: Int32
 }
 
 // MARK: - C string arrays, kept alive for the duration of a call
@@ -290,7 +290,7 @@ extension PostgresConnection {
     /// server is still sending); the pool opens a new one when it is next lent.
     /// - Throws: ``DatabaseError`` when the statement fails or the connection is lost midway (`.unavailable`), or
     ///   what `consume` throws.
-    public func copyOut(_ sql: String, chunkSize: Int = 1 << 16, _ consume: (inout [UInt8]) throws -> Void) throws {
+    package func copyOut(_ sql: String, chunkSize: Int = 1 << 16, _ consume: (inout [UInt8]) throws -> Void) throws {
         let conn = try openHandle()
         try startCopyOut(conn, sql)
         var buffer: [UInt8] = []

@@ -1,34 +1,34 @@
 import Foundation
 
 /// PostgreSQL type OIDs that ``PostgresDecodable`` types understand (binary format).
-public enum PostgresType {
-    public static let bool: UInt32 = 16
-    public static let bytea: UInt32 = 17
-    public static let name: UInt32 = 19
-    public static let int8: UInt32 = 20
-    public static let int2: UInt32 = 21
-    public static let int4: UInt32 = 23
-    public static let text: UInt32 = 25
-    public static let oid: UInt32 = 26
-    public static let json: UInt32 = 114
-    public static let float4: UInt32 = 700
-    public static let float8: UInt32 = 701
-    public static let bpchar: UInt32 = 1042
-    public static let varchar: UInt32 = 1043
-    public static let timestamp: UInt32 = 1114
-    public static let timestamptz: UInt32 = 1184
-    public static let uuid: UInt32 = 2950
-    public static let jsonb: UInt32 = 3802
+package enum PostgresType {
+    package static let bool: UInt32 = 16
+    package static let bytea: UInt32 = 17
+    package static let name: UInt32 = 19
+    package static let int8: UInt32 = 20
+    package static let int2: UInt32 = 21
+    package static let int4: UInt32 = 23
+    package static let text: UInt32 = 25
+    package static let oid: UInt32 = 26
+    package static let json: UInt32 = 114
+    package static let float4: UInt32 = 700
+    package static let float8: UInt32 = 701
+    package static let bpchar: UInt32 = 1042
+    package static let varchar: UInt32 = 1043
+    package static let timestamp: UInt32 = 1114
+    package static let timestamptz: UInt32 = 1184
+    package static let uuid: UInt32 = 2950
+    package static let jsonb: UInt32 = 3802
 }
 
 /// Why a value could not be decoded.
-public struct PostgresDecodingError: Error, Sendable {
-    public var reason: String
+package struct PostgresDecodingError: Error, Sendable {
+    package var reason: String
     init(_ reason: String) { self.reason = reason }
 }
 
 /// A Swift type that can be read from a binary-format PostgreSQL value.
-public protocol PostgresDecodable: Sendable {
+package protocol PostgresDecodable: Sendable {
     /// Decodes a non-NULL value of the column type `type`.
     static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Self
     /// The value for SQL NULL; throws unless the type is Optional.
@@ -36,16 +36,16 @@ public protocol PostgresDecodable: Sendable {
 }
 
 extension PostgresDecodable {
-    public static func decodeNull() throws(PostgresDecodingError) -> Self {
+    package static func decodeNull() throws(PostgresDecodingError) -> Self {
         throw PostgresDecodingError("unexpected NULL for \(Self.self)")
     }
 }
 
 extension Optional: PostgresDecodable where Wrapped: PostgresDecodable {
-    public static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Self {
+    package static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Self {
         try Wrapped.decode(bytes, type: type)
     }
-    public static func decodeNull() throws(PostgresDecodingError) -> Self { nil }
+    package static func decodeNull() throws(PostgresDecodingError) -> Self { nil }
 }
 
 private func readBigEndian(_ bytes: ArraySlice<UInt8>) -> UInt64 {
@@ -57,14 +57,14 @@ private func mismatch<T>(_ type: UInt32, _ swiftType: T.Type) -> PostgresDecodin
 }
 
 extension String: PostgresDecodable {
-    public static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> String {
+    package static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> String {
         switch type {
         case PostgresType.text, PostgresType.varchar, PostgresType.name, PostgresType.bpchar, PostgresType.json:
             return String(decoding: bytes, as: UTF8.self)
         case PostgresType.jsonb:
             return String(decoding: bytes.dropFirst(), as: UTF8.self)
         case PostgresType.uuid:
-            return try UUID.decode(bytes, type: type).uuidString.lowercased()
+            return try UUID.decode(bytes, type: type).lowercasedString
         default:
             throw mismatch(type, String.self)
         }
@@ -72,7 +72,7 @@ extension String: PostgresDecodable {
 }
 
 extension Int64: PostgresDecodable {
-    public static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Int64 {
+    package static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Int64 {
         switch (type, bytes.count) {
         case (PostgresType.int8, 8): return Int64(bitPattern: readBigEndian(bytes))
         case (PostgresType.int4, 4), (PostgresType.oid, 4):
@@ -85,13 +85,13 @@ extension Int64: PostgresDecodable {
 }
 
 extension Int: PostgresDecodable {
-    public static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Int {
+    package static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Int {
         Int(try Int64.decode(bytes, type: type))
     }
 }
 
 extension Int32: PostgresDecodable {
-    public static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Int32 {
+    package static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Int32 {
         let wide = try Int64.decode(bytes, type: type)
         guard let value = Int32(exactly: wide) else { throw PostgresDecodingError("\(wide) does not fit in Int32") }
         return value
@@ -99,14 +99,14 @@ extension Int32: PostgresDecodable {
 }
 
 extension Bool: PostgresDecodable {
-    public static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Bool {
+    package static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Bool {
         guard type == PostgresType.bool, bytes.count == 1 else { throw mismatch(type, Bool.self) }
         return bytes.first! != 0
     }
 }
 
 extension Double: PostgresDecodable {
-    public static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Double {
+    package static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Double {
         switch (type, bytes.count) {
         case (PostgresType.float8, 8): return Double(bitPattern: readBigEndian(bytes))
         case (PostgresType.float4, 4): return Double(Float(bitPattern: UInt32(truncatingIfNeeded: readBigEndian(bytes))))
@@ -118,7 +118,7 @@ extension Double: PostgresDecodable {
 }
 
 extension UUID: PostgresDecodable {
-    public static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> UUID {
+    package static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> UUID {
         guard type == PostgresType.uuid, bytes.count == 16 else { throw mismatch(type, UUID.self) }
         let b = Array(bytes)
         return UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]))
@@ -129,7 +129,7 @@ extension Timestamp: PostgresDecodable {
     /// Microseconds between 1970-01-01 and PostgreSQL's epoch, 2000-01-01.
     static let postgresEpochOffset: Int64 = 946_684_800_000_000
 
-    public static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Timestamp {
+    package static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> Timestamp {
         guard type == PostgresType.timestamptz || type == PostgresType.timestamp, bytes.count == 8 else {
             throw mismatch(type, Timestamp.self)
         }
@@ -140,7 +140,7 @@ extension Timestamp: PostgresDecodable {
 }
 
 extension Array: PostgresDecodable where Element == UInt8 {
-    public static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> [UInt8] {
+    package static func decode(_ bytes: ArraySlice<UInt8>, type: UInt32) throws(PostgresDecodingError) -> [UInt8] {
         guard type == PostgresType.bytea else { throw mismatch(type, [UInt8].self) }
         return Array(bytes)
     }

@@ -1,22 +1,22 @@
 /// A column of a result: its name and PostgreSQL type OID.
-public struct PostgresColumn: Sendable, Equatable {
-    public var name: String
-    public var type: UInt32
+package struct PostgresColumn: Sendable, Equatable {
+    package var name: String
+    package var type: UInt32
 }
 
 /// The rows of one result, copied out of libpq into one Swift-owned buffer (binary format).
-public struct PostgresRows: Sendable, RandomAccessCollection {
+package struct PostgresRows: Sendable, RandomAccessCollection {
     struct Cell: Sendable {
         var start: Int32
         /// -1 for NULL.
         var count: Int32
     }
 
-    public let columns: [PostgresColumn]
+    package let columns: [PostgresColumn]
     let bytes: [UInt8]
     let cells: [Cell]
     /// Rows returned, or rows affected by INSERT/UPDATE/DELETE.
-    public let affectedRows: Int
+    package let affectedRows: Int
 
     init(columns: [PostgresColumn], bytes: [UInt8], cells: [Cell], affectedRows: Int) {
         self.columns = columns
@@ -25,23 +25,23 @@ public struct PostgresRows: Sendable, RandomAccessCollection {
         self.affectedRows = affectedRows
     }
 
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { columns.isEmpty ? 0 : cells.count / columns.count }
-    public subscript(position: Int) -> PostgresRow { PostgresRow(rows: self, index: position) }
+    package var startIndex: Int { 0 }
+    package var endIndex: Int { columns.isEmpty ? 0 : cells.count / columns.count }
+    package subscript(position: Int) -> PostgresRow { PostgresRow(rows: self, index: position) }
 
     /// The index of the column named `name`, if any.
-    public func columnIndex(_ name: String) -> Int? {
+    package func columnIndex(_ name: String) -> Int? {
         columns.firstIndex { $0.name == name }
     }
 }
 
 /// One row of ``PostgresRows``; decode its columns by position or by name.
-public struct PostgresRow: Sendable {
+package struct PostgresRow: Sendable {
     let rows: PostgresRows
     let index: Int
 
     /// Decodes column `column` as `T` (use an Optional type for nullable columns).
-    public func decode<T: PostgresDecodable>(_ column: Int, as type: T.Type = T.self) throws(DatabaseError) -> T {
+    package func decode<T: PostgresDecodable>(_ column: Int, as type: T.Type = T.self) throws(DatabaseError) -> T {
         guard column >= 0, column < rows.columns.count else {
             throw DatabaseError(.decoding, message: "no column \(column) in the result")
         }
@@ -57,7 +57,7 @@ public struct PostgresRow: Sendable {
     }
 
     /// Decodes the column named `name` as `T`.
-    public func decode<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws(DatabaseError) -> T {
+    package func decode<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws(DatabaseError) -> T {
         guard let column = rows.columnIndex(name) else {
             throw DatabaseError(.decoding, message: "no column \"\(name)\" in the result")
         }

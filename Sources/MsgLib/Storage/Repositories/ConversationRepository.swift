@@ -1,22 +1,22 @@
 import Foundation
 
 /// Conversations: one per user, with counters kept by the message triggers.
-public enum ConversationRepository {
+package enum ConversationRepository {
     static let columns =
         "id, user_id, created_at, updated_at, last_message_at, unread_count_user, unread_count_admin, archived_by_admin, archived_at"
 
     /// Which conversations a list shows.
-    public struct Filter: Sendable {
+    package struct Filter: Sendable {
         /// Only archived (true) or only active (false) ones; nil for both.
-        public var archived: Bool?
+        package var archived: Bool?
         /// Only the conversation of this user.
-        public var userId: UUID?
+        package var userId: UUID?
         /// Only conversations with messages the admin has not read.
-        public var unreadByAdmin: Bool
-        public var page: Int
-        public var limit: Int
+        package var unreadByAdmin: Bool
+        package var page: Int
+        package var limit: Int
 
-        public init(archived: Bool? = false, userId: UUID? = nil, unreadByAdmin: Bool = false, page: Int = 1, limit: Int = 20) {
+        package init(archived: Bool? = false, userId: UUID? = nil, unreadByAdmin: Bool = false, page: Int = 1, limit: Int = 20) {
             self.archived = archived
             self.userId = userId
             self.unreadByAdmin = unreadByAdmin
@@ -26,7 +26,7 @@ public enum ConversationRepository {
     }
 
     /// Creates the conversation of `userId`. - Throws: `.conflict` when it already exists.
-    public static func insert(_ db: PostgresConnection, userId: UUID) throws -> Conversation {
+    package static func insert(_ db: PostgresConnection, userId: UUID) throws -> Conversation {
         try Conversation(row: db.query("INSERT INTO conversations (user_id) VALUES ($1) RETURNING \(columns)", [userId])[0])
     }
 
@@ -42,16 +42,16 @@ public enum ConversationRepository {
             .map { try $0.decode(0, as: UUID.self) }
     }
 
-    public static func find(_ db: PostgresConnection, id: UUID) throws -> Conversation? {
+    package static func find(_ db: PostgresConnection, id: UUID) throws -> Conversation? {
         try db.query("SELECT \(columns) FROM conversations WHERE id = $1", [id]).first.map { try Conversation(row: $0) }
     }
 
-    public static func find(_ db: PostgresConnection, userId: UUID) throws -> Conversation? {
+    package static func find(_ db: PostgresConnection, userId: UUID) throws -> Conversation? {
         try db.query("SELECT \(columns) FROM conversations WHERE user_id = $1", [userId]).first.map { try Conversation(row: $0) }
     }
 
     /// The conversations matching `filter`, most recent activity first, with the total count.
-    public static func list(_ db: PostgresConnection, filter: Filter) throws -> (listings: [ConversationListing], total: Int) {
+    package static func list(_ db: PostgresConnection, filter: Filter) throws -> (listings: [ConversationListing], total: Int) {
         let conditions = """
             ($1::boolean IS NULL OR c.archived_by_admin = $1)
             AND ($2::uuid IS NULL OR c.user_id = $2)
@@ -81,7 +81,7 @@ public enum ConversationRepository {
     }
 
     /// Archives or unarchives; returns the updated conversation, or nil when there is none.
-    public static func setArchived(_ db: PostgresConnection, id: UUID, archived: Bool) throws -> Conversation? {
+    package static func setArchived(_ db: PostgresConnection, id: UUID, archived: Bool) throws -> Conversation? {
         try db.query(
             """
             UPDATE conversations

@@ -1,15 +1,7 @@
 import Foundation
 
-/// A message with what real-time delivery needs: its sender and whose conversation it is in.
-public struct DeliverableMessage: Sendable, Equatable {
-    public var message: Message
-    public var sender: User
-    /// The user whose conversation holds the message (the admin side is every admin).
-    public var conversationUserId: UUID
-}
-
 /// Reads for real-time delivery: rows named by notifications, replays on connect and resume, catch-up.
-public enum DeliveryRepository {
+package enum DeliveryRepository {
     static let select = """
         SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
                c.user_id AS conversation_user_id, \(User.columns("u", prefix: "u_"))
@@ -24,14 +16,14 @@ public enum DeliveryRepository {
     }
 
     /// The visible messages among `ids`, in id order.
-    public static func messages(_ db: PostgresConnection, ids: [UUID]) throws -> [DeliverableMessage] {
+    package static func messages(_ db: PostgresConnection, ids: [UUID]) throws -> [DeliverableMessage] {
         try rows(db.query(select + " WHERE m.id = ANY($1::uuid[]) AND m.deleted_at IS NULL ORDER BY m.id", [ids]))
     }
 
     /// Visible messages after `lastId` in the conversations `viewer` sees, in id order, at most `limit`.
     ///
     /// An admin's range is a scan of the primary key; a user's stays inside their conversation's index.
-    public static func messages(_ db: PostgresConnection, after lastId: UUID, viewer: User, limit: Int) throws -> [DeliverableMessage] {
+    package static func messages(_ db: PostgresConnection, after lastId: UUID, viewer: User, limit: Int) throws -> [DeliverableMessage] {
         if viewer.isAdmin {
             return try rows(db.query(select + " WHERE m.id > $1 AND m.deleted_at IS NULL ORDER BY m.id LIMIT $2", [lastId, limit]))
         }
@@ -46,7 +38,7 @@ public enum DeliveryRepository {
     }
 
     /// Unread messages addressed to `viewer` (sent by the other side), oldest first, at most `limit`.
-    public static func unread(_ db: PostgresConnection, viewer: User, limit: Int) throws -> [DeliverableMessage] {
+    package static func unread(_ db: PostgresConnection, viewer: User, limit: Int) throws -> [DeliverableMessage] {
         if viewer.isAdmin {
             return try rows(
                 db.query(
@@ -62,14 +54,14 @@ public enum DeliveryRepository {
     }
 
     /// Messages created, and messages read, since `time` (for a listener catching up after a lost connection).
-    public static func changes(_ db: PostgresConnection, since time: Timestamp) throws -> (created: [DeliverableMessage], read: [DeliverableMessage]) {
+    package static func changes(_ db: PostgresConnection, since time: Timestamp) throws -> (created: [DeliverableMessage], read: [DeliverableMessage]) {
         let created = try rows(db.query(select + " WHERE m.created_at >= $1 AND m.deleted_at IS NULL ORDER BY m.id", [time]))
         let read = try rows(db.query(select + " WHERE m.read_at >= $1 AND m.deleted_at IS NULL ORDER BY m.read_at, m.id", [time]))
         return (created, read)
     }
 
     /// Sends events on the real-time channel, within the caller's transaction (delivered at commit).
-    public static func notify(_ db: PostgresConnection, _ events: [RealtimeEvent]) throws {
+    package static func notify(_ db: PostgresConnection, _ events: [RealtimeEvent]) throws {
         guard !events.isEmpty else { return }
         try db.query("SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload", [RealtimeEvent.channel, events.map(\.payload)])
     }

@@ -1,19 +1,19 @@
 import Foundation
 
 /// Messages. Soft-deleted rows stay in the table but no read here returns them unless asked.
-public enum MessageRepository {
+package enum MessageRepository {
     static let columns = "id, conversation_id, sender_id, content, created_at, read_at, edited_at, deleted_at"
 
     /// Which messages of a conversation a page shows.
-    public struct Page: Sendable {
-        public var page: Int
-        public var limit: Int
+    package struct Page: Sendable {
+        package var page: Int
+        package var limit: Int
         /// Only messages created strictly before this time.
-        public var before: Timestamp?
+        package var before: Timestamp?
         /// Only messages created strictly after this time.
-        public var after: Timestamp?
+        package var after: Timestamp?
 
-        public init(page: Int = 1, limit: Int = 50, before: Timestamp? = nil, after: Timestamp? = nil) {
+        package init(page: Int = 1, limit: Int = 50, before: Timestamp? = nil, after: Timestamp? = nil) {
             self.page = page
             self.limit = limit
             self.before = before
@@ -22,15 +22,15 @@ public enum MessageRepository {
     }
 
     /// Which messages a search considers.
-    public struct SearchFilter: Sendable {
-        public var conversationId: UUID?
+    package struct SearchFilter: Sendable {
+        package var conversationId: UUID?
         /// Only messages of this user's conversation (a user searching); nil for all (the admin).
-        public var ownerUserId: UUID?
-        public var before: Timestamp?
-        public var after: Timestamp?
-        public var limit: Int
+        package var ownerUserId: UUID?
+        package var before: Timestamp?
+        package var after: Timestamp?
+        package var limit: Int
 
-        public init(conversationId: UUID? = nil, ownerUserId: UUID? = nil, before: Timestamp? = nil, after: Timestamp? = nil, limit: Int = 20) {
+        package init(conversationId: UUID? = nil, ownerUserId: UUID? = nil, before: Timestamp? = nil, after: Timestamp? = nil, limit: Int = 20) {
             self.conversationId = conversationId
             self.ownerUserId = ownerUserId
             self.before = before
@@ -41,7 +41,7 @@ public enum MessageRepository {
 
     /// Inserts a message; the insert trigger updates the conversation's counters.
     /// - Throws: `.validation` when the content breaks the length check, `.reference` for an unknown conversation.
-    public static func insert(_ db: PostgresConnection, conversationId: UUID, senderId: UUID, content: String) throws -> Message {
+    package static func insert(_ db: PostgresConnection, conversationId: UUID, senderId: UUID, content: String) throws -> Message {
         try Message(
             row: db.query(
                 "INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, $3) RETURNING \(columns)",
@@ -55,7 +55,7 @@ public enum MessageRepository {
     ///
     /// Jobs: a push to each subscription of the recipients (the conversation's user for an admin's message, every
     /// admin for a user's), and a Slack notice for a user's message when `notifySlack`.
-    public static func insert(
+    package static func insert(
         _ db: PostgresConnection, conversationId: UUID?, sender: User, content: String, notifySlack: Bool = false
     ) throws -> DeliverableMessage? {
         // $1 sender, $2 content, $3 whether the sender is an admin, $4 notify Slack, $5 the conversation named.
@@ -94,7 +94,7 @@ public enum MessageRepository {
     }
 
     /// The message with `id`, deleted or not.
-    public static func find(_ db: PostgresConnection, id: UUID) throws -> Message? {
+    package static func find(_ db: PostgresConnection, id: UUID) throws -> Message? {
         try db.query("SELECT \(columns) FROM messages WHERE id = $1", [id]).first.map { try Message(row: $0) }
     }
 
@@ -102,7 +102,7 @@ public enum MessageRepository {
     ///
     /// Page 1 is the newest `limit` messages, page 2 the ones before them, and so on; when only `after` is
     /// given, page 1 is instead the oldest `limit` messages after that time (catching up from a point).
-    public static func list(_ db: PostgresConnection, conversationId: UUID, page: Page) throws -> (messages: [MessageWithSender], total: Int) {
+    package static func list(_ db: PostgresConnection, conversationId: UUID, page: Page) throws -> (messages: [MessageWithSender], total: Int) {
         let conditions = """
             m.conversation_id = $1 AND m.deleted_at IS NULL
             AND ($2::timestamptz IS NULL OR m.created_at < $2)
@@ -126,7 +126,7 @@ public enum MessageRepository {
     }
 
     /// Sets `read_at` on one unread, visible message; returns it, or nil when it was already read or is gone.
-    public static func markRead(_ db: PostgresConnection, id: UUID) throws -> Message? {
+    package static func markRead(_ db: PostgresConnection, id: UUID) throws -> Message? {
         try db.query(
             "UPDATE messages SET read_at = now() WHERE id = $1 AND read_at IS NULL AND deleted_at IS NULL RETURNING \(columns)",
             [id]
@@ -135,7 +135,7 @@ public enum MessageRepository {
 
     /// Marks read the unread, visible messages of a conversation that were sent by the other side of `readerIsAdmin`,
     /// all of them or only `ids`. Returns the messages it changed.
-    public static func markRead(
+    package static func markRead(
         _ db: PostgresConnection, conversationId: UUID, readerIsAdmin: Bool, ids: [UUID]? = nil
     ) throws -> [Message] {
         try db.query(
@@ -151,7 +151,7 @@ public enum MessageRepository {
     }
 
     /// Replaces the content of a visible message and sets `edited_at`; nil when there is no such message.
-    public static func edit(_ db: PostgresConnection, id: UUID, content: String) throws -> Message? {
+    package static func edit(_ db: PostgresConnection, id: UUID, content: String) throws -> Message? {
         try db.query(
             "UPDATE messages SET content = $2, edited_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING \(columns)",
             [id, content]
@@ -159,7 +159,7 @@ public enum MessageRepository {
     }
 
     /// Soft-deletes one message; returns it as it was before, or nil when it was already deleted or absent.
-    public static func softDelete(_ db: PostgresConnection, id: UUID) throws -> Message? {
+    package static func softDelete(_ db: PostgresConnection, id: UUID) throws -> Message? {
         try db.query(
             """
             UPDATE messages m SET deleted_at = now() FROM messages old
@@ -171,7 +171,7 @@ public enum MessageRepository {
     }
 
     /// Soft-deletes every visible message of a conversation; returns how many.
-    public static func softDeleteAll(_ db: PostgresConnection, conversationId: UUID) throws -> Int {
+    package static func softDeleteAll(_ db: PostgresConnection, conversationId: UUID) throws -> Int {
         try db.query(
             "UPDATE messages SET deleted_at = now() WHERE conversation_id = $1 AND deleted_at IS NULL", [conversationId]
         ).affectedRows
@@ -184,7 +184,7 @@ public enum MessageRepository {
     /// (`search_vector`, migration 12) so no text is parsed again; `ts_headline` runs only for the returned page.
     /// The query text is parsed first on its own, then passed to the search as a `tsquery` value, so even a generic
     /// plan of the prepared statement never parses it once per row. See docs/search.md for the plans.
-    public static func search(_ db: PostgresConnection, query: String, filter: SearchFilter) throws -> (hits: [MessageSearchHit], total: Int) {
+    package static func search(_ db: PostgresConnection, query: String, filter: SearchFilter) throws -> (hits: [MessageSearchHit], total: Int) {
         let tsquery = try db.query("SELECT websearch_to_tsquery('english', $1)::text", [query])[0].decode(0, as: String.self)
         // Only stop words or punctuation: nothing can match (PostgreSQL would scan for nothing and say so in a notice).
         if tsquery.isEmpty { return ([], 0) }
@@ -209,7 +209,7 @@ public enum MessageRepository {
     /// `matches` visits every match once (bitmap scan of `idx_messages_search_vector`, one heap fetch per match) and
     /// keeps only id, time and rank; both the exact count and the page's top-N sort read it.
     /// Public so that benchmarks can show its plans (`msgbench search explain`).
-    public static func searchStatement(tsquery: String, filter: SearchFilter) -> (sql: String, parameters: [(any PostgresBindable)?]) {
+    package static func searchStatement(tsquery: String, filter: SearchFilter) -> (sql: String, parameters: [(any PostgresBindable)?]) {
         var parameters: [(any PostgresBindable)?] = [tsquery]
         func bind(_ value: any PostgresBindable) -> String {
             parameters.append(value)

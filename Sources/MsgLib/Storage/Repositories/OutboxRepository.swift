@@ -1,48 +1,48 @@
 import Foundation
 
 /// One notification waiting in the outbox, with what it takes to send it.
-public struct OutboxJob: Sendable, Equatable {
+package struct OutboxJob: Sendable, Equatable {
     /// What the notification is.
-    public enum Kind: String, Sendable, CaseIterable {
+    package enum Kind: String, Sendable, CaseIterable {
         /// A Web Push message to one subscription.
         case push
         /// A Slack incoming-webhook notice.
         case slack
     }
 
-    public var id: Int64
-    public var kind: Kind
-    public var attempts: Int
-    public var createdAt: Timestamp
-    public var lastError: String?
+    package var id: Int64
+    package var kind: Kind
+    package var attempts: Int
+    package var createdAt: Timestamp
+    package var lastError: String?
     /// The message announced; its content is read when the job is sent, so an edit is reflected.
-    public var message: Message
+    package var message: Message
     /// The conversation's user (the one who wrote, for a Slack notice).
-    public var conversationUser: User
+    package var conversationUser: User
     /// The subscription a push job goes to.
-    public var subscription: PushSubscription?
+    package var subscription: PushSubscription?
 }
 
 /// A job given up, for `msgctl` and the tests.
-public struct FailedOutboxJob: Sendable, Equatable {
-    public var id: Int64
-    public var kind: OutboxJob.Kind
-    public var messageId: UUID
-    public var attempts: Int
-    public var failedAt: Timestamp
-    public var lastError: String
+package struct FailedOutboxJob: Sendable, Equatable {
+    package var id: Int64
+    package var kind: OutboxJob.Kind
+    package var messageId: UUID
+    package var attempts: Int
+    package var failedAt: Timestamp
+    package var lastError: String
 }
 
 /// The `notification_outbox` table. Jobs are written with their message (``MessageRepository/insert(_:conversationId:sender:content:notifySlack:)``),
 /// claimed by workers with `FOR UPDATE SKIP LOCKED`, and deleted once delivered.
-public enum OutboxRepository {
+package enum OutboxRepository {
     /// Locks and returns up to `limit` due jobs of `kinds`, oldest first, skipping jobs another worker holds.
     /// The locks last until the caller's transaction ends.
     ///
     /// The jobs are chosen and locked first, from the outbox alone (its due index, in order, stopping at `limit`),
     /// and only those are joined to their message, user and subscription: joining first would join and sort the
     /// whole due backlog in every round (docs/BENCHMARKS.md, Web Push).
-    public static func claimDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind], limit: Int) throws -> [OutboxJob] {
+    package static func claimDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind], limit: Int) throws -> [OutboxJob] {
         try db.query(
             """
             WITH claimed AS MATERIALIZED (
@@ -80,13 +80,13 @@ public enum OutboxRepository {
     }
 
     /// Removes delivered (or moot) jobs.
-    public static func delete(_ db: PostgresConnection, ids: [Int64]) throws {
+    package static func delete(_ db: PostgresConnection, ids: [Int64]) throws {
         guard !ids.isEmpty else { return }
         try db.query("DELETE FROM notification_outbox WHERE id = ANY($1::bigint[])", [ids])
     }
 
     /// Counts a failed attempt and makes the job due again in `delay` seconds.
-    public static func retry(_ db: PostgresConnection, id: Int64, in delay: Double, error: String) throws {
+    package static func retry(_ db: PostgresConnection, id: Int64, in delay: Double, error: String) throws {
         try db.query(
             """
             UPDATE notification_outbox
@@ -96,13 +96,13 @@ public enum OutboxRepository {
     }
 
     /// Gives a job up for good, recording why.
-    public static func fail(_ db: PostgresConnection, id: Int64, error: String) throws {
+    package static func fail(_ db: PostgresConnection, id: Int64, error: String) throws {
         try db.query(
             "UPDATE notification_outbox SET attempts = attempts + 1, failed_at = now(), last_error = $2 WHERE id = $1", [id, error])
     }
 
     /// Seconds until the next job of `kinds` is due (0 or less when one is due now), nil when none is waiting.
-    public static func secondsUntilNextDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind]) throws -> Double? {
+    package static func secondsUntilNextDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind]) throws -> Double? {
         try db.query(
             """
             SELECT extract(epoch FROM min(available_at) - now())::float8 FROM notification_outbox
@@ -112,7 +112,7 @@ public enum OutboxRepository {
     }
 
     /// Jobs waiting to be sent, by kind.
-    public static func pendingCounts(_ db: PostgresConnection) throws -> [OutboxJob.Kind: Int] {
+    package static func pendingCounts(_ db: PostgresConnection) throws -> [OutboxJob.Kind: Int] {
         var counts: [OutboxJob.Kind: Int] = [:]
         for row in try db.query("SELECT kind, count(*) FROM notification_outbox WHERE failed_at IS NULL GROUP BY kind") {
             if let kind = OutboxJob.Kind(rawValue: try row.decode(0)) { counts[kind] = try row.decode(1) }
@@ -121,7 +121,7 @@ public enum OutboxRepository {
     }
 
     /// Jobs given up, newest first.
-    public static func failed(_ db: PostgresConnection, limit: Int = 100) throws -> [FailedOutboxJob] {
+    package static func failed(_ db: PostgresConnection, limit: Int = 100) throws -> [FailedOutboxJob] {
         try db.query(
             """
             SELECT id, kind, message_id, attempts, failed_at, last_error FROM notification_outbox

@@ -1,11 +1,11 @@
 import Foundation
 
 /// Web Push subscriptions, unique by endpoint.
-public enum PushSubscriptionRepository {
+package enum PushSubscriptionRepository {
     static let columns = "id, user_id, endpoint, p256dh_key, auth_key, created_at, last_used_at"
 
     /// Saves a subscription; an endpoint already known is moved to `userId` with the new keys.
-    public static func upsert(_ db: PostgresConnection, userId: UUID, endpoint: String, p256dh: String, auth: String) throws -> PushSubscription {
+    package static func upsert(_ db: PostgresConnection, userId: UUID, endpoint: String, p256dh: String, auth: String) throws -> PushSubscription {
         try PushSubscription(
             row: db.query(
                 """
@@ -17,23 +17,23 @@ public enum PushSubscriptionRepository {
     }
 
     /// Deletes the subscription of `userId` at `endpoint`; false when there was none.
-    public static func delete(_ db: PostgresConnection, userId: UUID, endpoint: String) throws -> Bool {
+    package static func delete(_ db: PostgresConnection, userId: UUID, endpoint: String) throws -> Bool {
         try db.query("DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2", [userId, endpoint]).affectedRows > 0
     }
 
     /// Deletes a subscription by id (the push service said it is gone).
-    public static func delete(_ db: PostgresConnection, id: UUID) throws -> Bool {
+    package static func delete(_ db: PostgresConnection, id: UUID) throws -> Bool {
         try db.query("DELETE FROM push_subscriptions WHERE id = $1", [id]).affectedRows > 0
     }
 
     /// The subscriptions of one user, oldest first.
-    public static func list(_ db: PostgresConnection, userId: UUID) throws -> [PushSubscription] {
+    package static func list(_ db: PostgresConnection, userId: UUID) throws -> [PushSubscription] {
         try db.query("SELECT \(columns) FROM push_subscriptions WHERE user_id = $1 ORDER BY created_at, id", [userId])
             .map { try PushSubscription(row: $0) }
     }
 
     /// The subscriptions of every admin.
-    public static func listForAdmins(_ db: PostgresConnection) throws -> [PushSubscription] {
+    package static func listForAdmins(_ db: PostgresConnection) throws -> [PushSubscription] {
         try db.query(
             """
             SELECT p.id, p.user_id, p.endpoint, p.p256dh_key, p.auth_key, p.created_at, p.last_used_at
@@ -43,7 +43,7 @@ public enum PushSubscriptionRepository {
     }
 
     /// Records a successful delivery to each of `ids`, in one statement.
-    public static func touch(_ db: PostgresConnection, ids: [UUID]) throws {
+    package static func touch(_ db: PostgresConnection, ids: [UUID]) throws {
         guard !ids.isEmpty else { return }
         try db.query("UPDATE push_subscriptions SET last_used_at = now() WHERE id = ANY($1::uuid[])", [ids])
     }

@@ -1,12 +1,12 @@
 /// The queries behind ``Statistics``. Deleted messages do not count.
-public enum StatisticsRepository {
+package enum StatisticsRepository {
     /// True when PostgreSQL knows the time zone `name`.
     static func knowsTimeZone(_ db: PostgresConnection, _ name: String) throws -> Bool {
         try db.query("SELECT 1 FROM pg_timezone_names WHERE name = $1", [name]).count == 1
     }
 
     /// The metrics for messages created in `since ..< until`, with days in `timezone` (an IANA name).
-    public static func statistics(_ db: PostgresConnection, since: Timestamp, until: Timestamp, timezone: String) throws -> Statistics {
+    package static func statistics(_ db: PostgresConnection, since: Timestamp, until: Timestamp, timezone: String) throws -> Statistics {
         let window: [(any PostgresBindable)?] = [since, until]
         let days = try db.query(
             """

@@ -1,11 +1,11 @@
 import Foundation
 
 /// Users: the site's accounts, of which `is_admin` ones are the admin.
-public enum UserRepository {
+package enum UserRepository {
     static let columns = "id, username, display_name, slug, is_admin, created_at"
 
     /// Inserts a user. - Throws: ``DatabaseError`` `.conflict` when the username or slug is taken.
-    public static func insert(
+    package static func insert(
         _ db: PostgresConnection, username: String, displayName: String, slug: String? = nil, isAdmin: Bool = false
     ) throws -> User {
         let rows = try db.query(
@@ -14,27 +14,27 @@ public enum UserRepository {
         return try User(row: rows[0])
     }
 
-    public static func find(_ db: PostgresConnection, id: UUID) throws -> User? {
+    package static func find(_ db: PostgresConnection, id: UUID) throws -> User? {
         try db.query("SELECT \(columns) FROM users WHERE id = $1", [id]).first.map { try User(row: $0) }
     }
 
-    public static func find(_ db: PostgresConnection, username: String) throws -> User? {
+    package static func find(_ db: PostgresConnection, username: String) throws -> User? {
         try db.query("SELECT \(columns) FROM users WHERE username = $1", [username]).first.map { try User(row: $0) }
     }
 
     /// Finds a user by UUID or, failing that, by username.
-    public static func find(_ db: PostgresConnection, idOrUsername text: String) throws -> User? {
+    package static func find(_ db: PostgresConnection, idOrUsername text: String) throws -> User? {
         if let id = UUID(uuidString: text), let user = try find(db, id: id) { return user }
         return try find(db, username: text)
     }
 
     /// Every user, admins first, then by username.
-    public static func list(_ db: PostgresConnection) throws -> [User] {
+    package static func list(_ db: PostgresConnection) throws -> [User] {
         try db.query("SELECT \(columns) FROM users ORDER BY is_admin DESC, username").map { try User(row: $0) }
     }
 
     /// The admins, by username.
-    public static func admins(_ db: PostgresConnection) throws -> [User] {
+    package static func admins(_ db: PostgresConnection) throws -> [User] {
         try db.query("SELECT \(columns) FROM users WHERE is_admin ORDER BY username").map { try User(row: $0) }
     }
 }
