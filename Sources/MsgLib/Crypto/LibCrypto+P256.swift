@@ -4,18 +4,18 @@ import CCrypto
 // Sendable values; each operation builds the EVP_PKEY it needs and frees it before returning.
 
 extension LibCrypto {
-    /// A P-256 package key, known to be a point on the curve.
+    /// A P-256 public key, known to be a point on the curve.
     package struct P256PublicKey: Sendable, Hashable, CustomStringConvertible {
         /// The 65-byte uncompressed SEC1 point `0x04 || X || Y`.
         package let uncompressedPoint: [UInt8]
 
-        /// Loads a package key from its 65-byte uncompressed SEC1 point.
+        /// Loads a public key from its 65-byte uncompressed SEC1 point.
         /// - Throws: ``CryptoError/Kind/invalidKey`` when the bytes are not 65 long, not in uncompressed form, or not a
         ///   point on P-256.
         package init(uncompressedPoint: [UInt8]) throws(CryptoError) {
             guard uncompressedPoint.count == 65, uncompressedPoint[0] == 0x04 else {
                 throw CryptoError(
-                    .invalidKey, "a P-256 package key is a 65-byte uncompressed point starting with 0x04, not \(uncompressedPoint.count) bytes")
+                    .invalidKey, "a P-256 public key is a 65-byte uncompressed point starting with 0x04, not \(uncompressedPoint.count) bytes")
             }
             guard try LibCrypto.isOnP256(uncompressedPoint) else { throw CryptoError(.invalidKey, "the bytes are not a point on P-256") }
             self.uncompressedPoint = uncompressedPoint
@@ -47,13 +47,13 @@ extension LibCrypto {
         package var description: String { Base64URL.encode(uncompressedPoint) }
     }
 
-    /// A P-256 private key: its scalar and the package key that goes with it.
+    /// A P-256 private key: its scalar and the public key that goes with it.
     ///
-    /// `description` shows only the package key, so the key can be logged or interpolated without leaking.
+    /// `description` shows only the public key, so the key can be logged or interpolated without leaking.
     package struct P256PrivateKey: Sendable, CustomStringConvertible {
         /// The 32-byte big-endian private scalar.
         package let rawScalar: [UInt8]
-        /// The matching package key.
+        /// The matching public key.
         package let publicKey: P256PublicKey
 
         /// A new random key pair from OpenSSL's key generator. Stops the program if OpenSSL cannot make one, as
@@ -66,7 +66,7 @@ extension LibCrypto {
             }
         }
 
-        /// Loads a private key from its raw 32-byte big-endian scalar and derives its package key.
+        /// Loads a private key from its raw 32-byte big-endian scalar and derives its public key.
         /// - Throws: ``CryptoError/Kind/invalidKey`` when the scalar is not 32 bytes, or is zero or not below the
         ///   curve order.
         package init(rawScalar: [UInt8]) throws(CryptoError) {
@@ -154,7 +154,7 @@ extension LibCrypto {
         return valid
     }
 
-    /// The uncompressed package point `scalar × G`.
+    /// The uncompressed public point `scalar × G`.
     /// - Throws: ``CryptoError/Kind/invalidKey`` when the scalar is zero or not below the group order.
     fileprivate static func p256PublicPoint(forScalar scalar: [UInt8]) throws(CryptoError) -> [UInt8] {
         enum Outcome {
@@ -179,7 +179,7 @@ extension LibCrypto {
         switch outcome {
         case .point(let point): return point
         case .outOfRange: throw CryptoError(.invalidKey, "the P-256 private scalar is zero or not below the curve order")
-        case .failed: throw .library("P-256 package key derivation")
+        case .failed: throw .library("P-256 public key derivation")
         }
     }
 
@@ -211,7 +211,7 @@ extension LibCrypto {
         return P256PrivateKey(trustedScalar: scalar, publicPoint: point)
     }
 
-    /// An EVP_PKEY for a P-256 package point, with its private scalar when one is given. The caller frees it with
+    /// An EVP_PKEY for a P-256 public point, with its private scalar when one is given. The caller frees it with
     /// `EVP_PKEY_free`. The bytes must already be valid (the key types check them).
     fileprivate static func makeKey(publicPoint: [UInt8], scalar: [UInt8]?) throws(CryptoError) -> OpaquePointer {
         guard let builder = OSSL_PARAM_BLD_new() else { throw .library("OSSL_PARAM_BLD_new") }

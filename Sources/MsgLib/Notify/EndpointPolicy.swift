@@ -13,7 +13,7 @@ import Glibc
 /// With `allowInsecure` (PUSH_ALLOW_INSECURE_ENDPOINTS=1, for tests) `http` URLs and every address are
 /// accepted; the other syntactic rules still hold.
 package struct EndpointPolicy: Sendable {
-    /// Whether `http` URLs and private, loopback or otherwise non-package addresses are let through.
+    /// Whether `http` URLs and private, loopback or otherwise non-public addresses are let through.
     package var allowInsecure: Bool
     /// The name of the checked value in error messages, e.g. "subscription.endpoint".
     package var field: String
@@ -22,7 +22,7 @@ package struct EndpointPolicy: Sendable {
     package static let maximumLength = 2048
 
     /// - Parameters:
-    ///   - allowInsecure: let `http` and non-package addresses through (tests only).
+    ///   - allowInsecure: let `http` and non-public addresses through (tests only).
     ///   - field: how error messages name the URL (they are meant for an HTTP 400 body).
     package init(allowInsecure: Bool = false, field: String = "subscription.endpoint") {
         self.allowInsecure = allowInsecure
@@ -32,7 +32,7 @@ package struct EndpointPolicy: Sendable {
     /// A policy configured from the environment.
     ///
     /// Keys:
-    /// - `PUSH_ALLOW_INSECURE_ENDPOINTS`: "1" or "true" (any case) allows `http` and non-package addresses;
+    /// - `PUSH_ALLOW_INSECURE_ENDPOINTS`: "1" or "true" (any case) allows `http` and non-public addresses;
     ///   anything else, or unset, does not.
     package static func fromEnvironment(
         _ environment: [String: String] = ProcessInfo.processInfo.environment, field: String = "subscription.endpoint"
@@ -127,7 +127,7 @@ package struct EndpointPolicy: Sendable {
 
     // MARK: Internals
 
-    /// Refuses `addresses` when one of them is not package (unless insecure); otherwise pins the first one,
+    /// Refuses `addresses` when one of them is not public (unless insecure); otherwise pins the first one,
     /// which is getaddrinfo's preferred address (RFC 6724 order).
     func vet(_ addresses: [IPAddress], of endpoint: EndpointURL) throws(EndpointError) -> ResolvedAddress {
         guard let first = addresses.first else {
@@ -262,7 +262,7 @@ package struct EndpointError: Error, Sendable, Equatable, CustomStringConvertibl
         package static let invalid = Kind(.invalid)
         /// A scheme other than https (http only under an insecure policy).
         package static let insecure = Kind(.insecure)
-        /// The host is, or resolves to, a loopback, private, link-local or otherwise non-package address.
+        /// The host is, or resolves to, a loopback, private, link-local or otherwise non-public address.
         package static let refusedAddress = Kind(.refusedAddress)
         /// The host name could not be resolved (may be temporary).
         package static let unresolvable = Kind(.unresolvable)
@@ -330,7 +330,7 @@ struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// nil for a package unicast address; otherwise what it is, as "a private address".
+    /// nil for a public unicast address; otherwise what it is, as "a private address".
     var nonPublicReason: String? {
         isIPv6 ? Self.ipv6Reason(bytes) : Self.ipv4Reason(UInt32(bytes[0]) << 24 | UInt32(bytes[1]) << 16 | UInt32(bytes[2]) << 8 | UInt32(bytes[3]))
     }

@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 
 /// The application server's VAPID key pair (RFC 8292), in the base64url forms `web-push generate-vapid-keys` and
-/// py-vapid print: the package key as its 65-byte uncompressed point, the private key as its 32-byte scalar.
+/// py-vapid print: the public key as its 65-byte uncompressed point, the private key as its 32-byte scalar.
 package struct VAPIDKeys: Sendable, CustomStringConvertible {
     /// The P-256 key pair that signs VAPID tokens.
     package let privateKey: LibCrypto.P256PrivateKey
@@ -32,30 +32,30 @@ package struct VAPIDKeys: Sendable, CustomStringConvertible {
             throw .invalidPrivateKey("VAPID_PRIVATE_KEY is not a valid P-256 private key: the scalar is zero or not below the curve order")
         }
         guard let point = Base64URL.decode(publicText) else {
-            throw .invalidPublicKey("VAPID_PUBLIC_KEY is not a base64url P-256 package key (65-byte uncompressed point): it is not base64url")
+            throw .invalidPublicKey("VAPID_PUBLIC_KEY is not a base64url P-256 public key (65-byte uncompressed point): it is not base64url")
         }
         guard point.count == 65, point[0] == 0x04 else {
             throw .invalidPublicKey(
-                "VAPID_PUBLIC_KEY is not a base64url P-256 package key (65-byte uncompressed point starting with 0x04): it decodes to "
+                "VAPID_PUBLIC_KEY is not a base64url P-256 public key (65-byte uncompressed point starting with 0x04): it decodes to "
                     + "\(point.count) bytes")
         }
         guard let given = try? LibCrypto.P256PublicKey(uncompressedPoint: point) else {
-            throw .invalidPublicKey("VAPID_PUBLIC_KEY is not a P-256 package key: the point is not on the curve")
+            throw .invalidPublicKey("VAPID_PUBLIC_KEY is not a P-256 public key: the point is not on the curve")
         }
         guard given == key.publicKey else {
-            throw .keyMismatch("VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY, whose package key is \(key.publicKey)")
+            throw .keyMismatch("VAPID_PUBLIC_KEY does not belong to VAPID_PRIVATE_KEY, whose public key is \(key.publicKey)")
         }
         self.privateKey = key
     }
 
-    /// The package key in base64url without padding: the value of `VAPID_PUBLIC_KEY`, of the `k` parameter, and the
+    /// The public key in base64url without padding: the value of `VAPID_PUBLIC_KEY`, of the `k` parameter, and the
     /// `applicationServerKey` a browser subscribes with.
     package var publicKeyBase64URL: String { Base64URL.encode(privateKey.publicKey.uncompressedPoint) }
 
     /// The private scalar in base64url without padding: the value of `VAPID_PRIVATE_KEY`. Keep it secret.
     package var privateKeyBase64URL: String { Base64URL.encode(privateKey.rawScalar) }
 
-    /// Shows the package key only.
+    /// Shows the public key only.
     package var description: String { "VAPIDKeys(public: \(publicKeyBase64URL))" }
 }
 
@@ -124,7 +124,7 @@ package struct VAPIDSigner: Sendable {
         }
     }
 
-    /// The `Authorization` header value for a push to `endpoint`: `vapid t=<token>, k=<package key>` (RFC 8292 §3).
+    /// The `Authorization` header value for a push to `endpoint`: `vapid t=<token>, k=<public key>` (RFC 8292 §3).
     ///
     /// A token is reused for every push to the same push service (RFC 8292 §2 allows it) during the first half of
     /// its lifetime, so it always has at least half its lifetime left when sent; a new one is signed after that.

@@ -1,6 +1,6 @@
 /// The keys of a browser's push subscription (`keys.p256dh` and `keys.auth` of `PushSubscription.toJSON()`), checked.
 package struct PushSubscriptionKeys: Sendable, Hashable {
-    /// The user agent's P-256 package key (`ua_public` in RFC 8291).
+    /// The user agent's P-256 public key (`ua_public` in RFC 8291).
     package let p256dh: LibCrypto.P256PublicKey
     /// The 16-byte authentication secret.
     package let auth: [UInt8]
@@ -9,7 +9,7 @@ package struct PushSubscriptionKeys: Sendable, Hashable {
     /// - Throws: ``PushKeyError`` whose message names the bad field, fit for an HTTP 400 body.
     package init(p256dh: String, auth: String) throws(PushKeyError) {
         guard let point = Base64URL.decode(p256dh), let key = try? LibCrypto.P256PublicKey(uncompressedPoint: point) else {
-            throw PushKeyError(.invalidP256dh, "keys.p256dh is not a base64url P-256 package key (65-byte uncompressed point)")
+            throw PushKeyError(.invalidP256dh, "keys.p256dh is not a base64url P-256 public key (65-byte uncompressed point)")
         }
         guard let secret = Base64URL.decode(auth) else { throw PushKeyError(.invalidAuth, "keys.auth is not base64url") }
         try self.init(p256dh: key, auth: secret)
@@ -40,7 +40,7 @@ package struct PushSubscriptionKeys: Sendable, Hashable {
 
 /// Web Push message encryption: RFC 8291 keys with the `aes128gcm` content coding of RFC 8188, one record.
 ///
-/// The body is the header `salt (16) | rs (uint32 BE, 4096) | idlen (65) | sender package key (65)` followed by one
+/// The body is the header `salt (16) | rs (uint32 BE, 4096) | idlen (65) | sender public key (65)` followed by one
 /// record: AES-128-GCM of `plaintext || 0x02 || zero padding`, with its 16-byte tag. Send it with
 /// `Content-Encoding: aes128gcm`.
 package enum WebPushEncryption {
@@ -103,7 +103,7 @@ package enum WebPushEncryption {
         var nonce: [UInt8]
     }
 
-    /// Derives the content encryption key and nonce from the ECDH secret, the auth secret, both package keys and the
+    /// Derives the content encryption key and nonce from the ECDH secret, the auth secret, both public keys and the
     /// salt (RFC 8291 §3.3 and §3.4).
     static func contentKeys(ecdhSecret: [UInt8], auth: [UInt8], uaPublic: [UInt8], asPublic: [UInt8], salt: [UInt8]) throws(CryptoError)
         -> ContentKeys
