@@ -97,7 +97,7 @@ var targets: [Target] = [
     ),
     .testTarget(
         name: "SystemTests",
-        dependencies: ["MsgLib", "RelayKit", "RelayClient", "MsgctlKit", "TestSupport"],
+        dependencies: ["MsgLib", "RelayKit", "MsgctlKit", "TestSupport"],
         exclude: ["Interop/push_interop.py"],
         swiftSettings: swiftSettings
     ),

@@ -64,4 +64,31 @@ import Testing
         #expect(value == 7)
         await pool.shutdown()
     }
+
+    /// A caller waiting for a connection whose task is cancelled stops waiting at once, while the connection is still
+    /// lent; the caller behind it keeps its place and is served next.
+    @Test func aCancelledWaiterLeavesTheQueueAtOnce() async throws {
+        let pool = try TestDatabase.create().pool(size: 1)
+        let release = DispatchSemaphore(value: 0)
+        let holding = Task {
+            try await pool.withConnection { _ in
+                release.wait()
+                return 0
+            }
+        }
+        try await waitFor("the connection to be lent") { pool.statistics.inUse == 1 }
+        let waiter = Task { try await pool.withConnection { _ in 1 } }
+        try await waitFor("the first waiter") { pool.statistics.waiting == 1 }
+        let next = Task { try await pool.withConnection { _ in 2 } }
+        try await waitFor("the second waiter") { pool.statistics.waiting == 2 }
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        #expect(pool.statistics.waiting == 1)
+        #expect(pool.statistics.inUse == 1)
+        release.signal()
+        #expect(try await next.value == 2)
+        #expect(try await holding.value == 0)
+        #expect(pool.statistics.inUse == 0 && pool.statistics.waiting == 0)
+        await pool.shutdown()
+    }
 }

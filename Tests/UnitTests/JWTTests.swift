@@ -1,6 +1,5 @@
 import Foundation
 import MsgLib
-import TestSupport
 import Testing
 
 @Suite struct JWTTests {

@@ -1,5 +1,4 @@
 import MsgLib
-import TestSupport
 import Testing
 
 @Suite struct TimestampTests {

@@ -11,3 +11,11 @@ extension MessagingService {
         try await pool.withConnection { db in try DeliveryRepository.changes(db, since: time) }
     }
 }
+
+extension MessagingService {
+    /// Subscribes a listener's own connection to the events of every relay (`LISTEN`); its notifications are then
+    /// read with `takeNotifications()` and parsed as ``RealtimeEvent``s.
+    package static func listenForEvents(on db: PostgresConnection) throws {
+        try DeliveryRepository.listen(db)
+    }
+}

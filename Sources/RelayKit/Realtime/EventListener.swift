@@ -60,7 +60,7 @@ package final class EventListener: Service, Sendable {
                 let connection = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-listener")
                 do {
                     try connection.connect()
-                    try connection.execute("LISTEN \(RealtimeEvent.channel)")
+                    try MessagingService.listenForEvents(on: connection)
                 } catch {
                     connection.close()
                     throw error

@@ -60,6 +60,11 @@ package enum DeliveryRepository {
         return (created, read)
     }
 
+    /// Subscribes `db` to the events every relay delivers (``RealtimeEvent/channel``).
+    package static func listen(_ db: PostgresConnection) throws {
+        try db.execute("LISTEN \(RealtimeEvent.channel)")
+    }
+
     /// Sends events on the real-time channel, within the caller's transaction (delivered at commit).
     package static func notify(_ db: PostgresConnection, _ events: [RealtimeEvent]) throws {
         guard !events.isEmpty else { return }
