@@ -36,7 +36,9 @@ package final class RelaySocket: @unchecked Sendable {
     /// - Parameters:
     ///   - receiveBuffer: a small SO_RCVBUF, to play a client that reads slowly.
     ///   - timeout: for connecting and the handshake.
-    package init(host: String = "127.0.0.1", port: Int, path: String, headers: [String: String] = [:], receiveBuffer: Int32? = nil, timeout: TimeInterval = 10)
+    package init(
+        host: String = "127.0.0.1", port: Int, path: String, headers: [String: String] = [:], receiveBuffer: Int32? = nil, timeout: TimeInterval = 10
+    )
         throws
     {
         var hints = addrinfo()

@@ -1,9 +1,8 @@
 import Foundation
+import FoundationNetworking
 import MsgLib
 import TestSupport
 import Testing
-
-import FoundationNetworking
 
 /// msgctl and msgrelay run as real processes.
 @Suite(.needsProcesses) struct BinaryTests {
@@ -102,7 +101,9 @@ extension BinaryTests {
         #expect(viaURI.stdout.contains("\(Migration.all.count) applied, 0 pending"))
         let viaPG = try ProcessRunner.ours(
             "msgctl", ["db", "status"],
-            environment: ["DATABASE_URL": nil, "PGHOST": parts["host"], "PGPORT": parts["port"], "PGUSER": parts["user"], "PGDATABASE": database.name])
+            environment: [
+                "DATABASE_URL": nil, "PGHOST": parts["host"], "PGPORT": parts["port"], "PGUSER": parts["user"], "PGDATABASE": database.name,
+            ])
         #expect(viaPG.status == 0, "\(viaPG.stderr)")
         #expect(viaPG.stdout.contains("\(Migration.all.count) applied, 0 pending"))
         let wrongDatabase = try ProcessRunner.ours(

@@ -60,7 +60,10 @@ import Testing
         let cases: [([String], Int32, String)] = [
             (["reply", "nobody", "hi"], ExitStatus.noUser.rawValue, "no conversation or user \"nobody\""),
             (["reply", "alice", ""], ExitStatus.dataError.rawValue, "Content must be between 1 and 10000 characters"),
-            (["reply", "alice", String(repeating: "x", count: 10_001)], ExitStatus.dataError.rawValue, "Content must be between 1 and 10000 characters"),
+            (
+                ["reply", "alice", String(repeating: "x", count: 10_001)], ExitStatus.dataError.rawValue,
+                "Content must be between 1 and 10000 characters"
+            ),
             (["reply", "01a", "hi"], ExitStatus.noUser.rawValue, "no conversation or user"),
             (["show", "alice", "--as", "bob"], ExitStatus.noPermission.rawValue, "bob is not an admin"),
             (["list", "--limit", "0"], ExitStatus.usage.rawValue, "--limit"),

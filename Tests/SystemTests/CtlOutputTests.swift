@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import MsgLib
 
 /// msgctl's output forms (tables, CSV, JSON, colour) and `msgctl stats`, as processes against a real database.
@@ -90,7 +91,8 @@ import Testing
         #expect(!plain.stdout.contains("\u{1B}["))
         // On a terminal (script(1) gives it one): a bold header, unless NO_COLOR is set.
         let command = "\(msgctl) list"
-        let colour = try await ProcessRunner.runDetached("/usr/bin/script", ["-qec", command, "/dev/null"], environment: env.merging(["TERM": "xterm"]) { $1 })
+        let colour = try await ProcessRunner.runDetached(
+            "/usr/bin/script", ["-qec", command, "/dev/null"], environment: env.merging(["TERM": "xterm"]) { $1 })
         #expect(colour.status == 0, "\(colour.stdout)")
         #expect(colour.stdout.contains("\u{1B}[1mID\u{1B}[0m"))
         let noColour = try await ProcessRunner.runDetached(

@@ -37,10 +37,15 @@ import Testing
         ] {
             #expect(schema.contains { $0.hasPrefix(expected) }, "missing \(expected)")
         }
-        for column in ["users.is_admin boolean NO false", "messages.deleted_at timestamp with time zone YES", "conversations.unread_count_admin integer NO 0"] {
+        for column in [
+            "users.is_admin boolean NO false", "messages.deleted_at timestamp with time zone YES", "conversations.unread_count_admin integer NO 0",
+        ] {
             #expect(schema.contains { $0.hasPrefix(column) }, "missing column \(column)")
         }
-        #expect(schema.contains("idx_messages_content_search: CREATE INDEX idx_messages_content_search ON public.messages USING gin (to_tsvector('english'::regconfig, content))"))
+        #expect(
+            schema.contains(
+                "idx_messages_content_search: CREATE INDEX idx_messages_content_search ON public.messages USING gin (to_tsvector('english'::regconfig, content))"
+            ))
         #expect(try Migrator().status(db).allSatisfy(\.isApplied))
     }
 

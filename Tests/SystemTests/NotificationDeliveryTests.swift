@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import MsgLib
 
 /// Web Push and Slack from the outbox, end to end: real relays, real PostgreSQL, and loopback HTTP servers
@@ -113,7 +114,9 @@ import Testing
         slack.respond { request in log.answer(request, log.all.count < 3 ? 503 : 200) }
         let relay = try await TestRelay(
             database: database,
-            environment: ["SLACK_WEBHOOK_URL": slack.url("/hook"), "ADMIN_URL_BASE": "https://admin.example.org/", "OUTBOX_RETRY_BASE_SECONDS": "0.2"])
+            environment: [
+                "SLACK_WEBHOOK_URL": slack.url("/hook"), "ADMIN_URL_BASE": "https://admin.example.org/", "OUTBOX_RETRY_BASE_SECONDS": "0.2",
+            ])
         let text = "<!channel> urgent & <https://evil.example|click here>"
         let sent = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": text])
         #expect(sent.status == 201)

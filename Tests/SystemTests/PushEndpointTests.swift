@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import MsgLib
 
 /// `/api/push/...` and the msgctl commands for keys and tests.
@@ -45,7 +46,9 @@ import Testing
 
         let delete = try await relay.request("DELETE", "/api/push/subscribe", token: token, json: ["endpoint": "https://push.example.net/send/abc"])
         #expect(delete.status == 204)
-        #expect(try await relay.request("DELETE", "/api/push/subscribe", token: token, json: ["endpoint": "https://push.example.net/send/abc"]).status == 204)
+        #expect(
+            try await relay.request("DELETE", "/api/push/subscribe", token: token, json: ["endpoint": "https://push.example.net/send/abc"]).status
+                == 204)
         #expect(try database.connect().scalar("SELECT count(*) FROM push_subscriptions", as: Int.self) == 0)
         // Without VAPID keys there is no key to give out and no test to send.
         #expect(try await relay.request("GET", "/api/push/vapid-public-key", token: token).status == 503)
@@ -69,7 +72,9 @@ import Testing
         let relay = try await TestRelay(database: database, environment: PushEnvironment.variables)
         let token = relay.token(f.bob)
         for path in ["/ok", "/gone", "/broken"] {
-            #expect(try await relay.request("POST", "/api/push/subscribe", token: token, json: PushBrowser(endpoint: push.url(path)).subscribeBody).status == 201)
+            #expect(
+                try await relay.request("POST", "/api/push/subscribe", token: token, json: PushBrowser(endpoint: push.url(path)).subscribeBody).status
+                    == 201)
         }
         let key = try await relay.request("GET", "/api/push/vapid-public-key", token: token)
         #expect(key.object.string("public_key") == PushEnvironment.keys.publicKeyBase64URL)
@@ -115,12 +120,15 @@ import Testing
         let database = try TestDatabase.create()
         let slack = try RecordingHTTPServer()
         slack.respond { _ in .init(status: 200, text: "ok") }
-        let env: [String: String?] = ["DATABASE_URL": database.conninfo, "SLACK_WEBHOOK_URL": slack.url("/hook"), "ADMIN_URL_BASE": "https://a.example"]
+        let env: [String: String?] = [
+            "DATABASE_URL": database.conninfo, "SLACK_WEBHOOK_URL": slack.url("/hook"), "ADMIN_URL_BASE": "https://a.example",
+        ]
         let sent = try await ProcessRunner.runDetached(msgctl, ["slack", "test"], environment: env)
         #expect(sent.status == 0, "\(sent.stderr)")
         #expect(slack.requests.count == 1)
         #expect(slack.requests[0].bodyText.contains("https://a.example/admin/messages"))
-        let unconfigured = try await ProcessRunner.runDetached(msgctl, ["slack", "test"], environment: ["DATABASE_URL": database.conninfo, "SLACK_WEBHOOK_URL": nil])
+        let unconfigured = try await ProcessRunner.runDetached(
+            msgctl, ["slack", "test"], environment: ["DATABASE_URL": database.conninfo, "SLACK_WEBHOOK_URL": nil])
         #expect(unconfigured.status == 69)
         #expect(unconfigured.stderr.contains("SLACK_WEBHOOK_URL"))
         let badKey = try await ProcessRunner.runDetached(

@@ -225,7 +225,9 @@ extension RealtimeProtocolTests {
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
-        let fromAlice = try (0..<2).map { try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "q\($0)").id }
+        let fromAlice = try (0..<2).map {
+            try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "q\($0)").id
+        }
         let fromAdmin = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.admin.id, content: "a").id
         let relay = try await TestRelay(database: database)
         let alice = try relay.socket(f.alice)

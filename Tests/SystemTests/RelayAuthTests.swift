@@ -18,7 +18,10 @@ import Testing
         let badTokens: [(String?, String)] = [
             (nil, "Missing bearer token"),
             ("not.a.jwt", "Invalid token"),
-            (Self.token(header: #"{"alg":"HS256"}"#, payload: #"{"sub":"\#(f.alice.id)","exp":\#(exp)}"#, secret: "wrong"), "Invalid token signature"),
+            (
+                Self.token(header: #"{"alg":"HS256"}"#, payload: #"{"sub":"\#(f.alice.id)","exp":\#(exp)}"#, secret: "wrong"),
+                "Invalid token signature"
+            ),
             (Self.token(header: #"{"alg":"none"}"#, payload: #"{"sub":"\#(f.alice.id)","exp":\#(exp)}"#), "Invalid token algorithm"),
             (Self.token(header: #"{"alg":"HS384"}"#, payload: #"{"sub":"\#(f.alice.id)","exp":\#(exp)}"#), "Invalid token algorithm"),
             (Self.token(header: #"{"alg":"HS256"}"#, payload: #"{"sub":"\#(f.alice.id)","exp":\#(exp - 1200)}"#), "Token expired"),
@@ -64,28 +67,39 @@ import Testing
             var expected: [String: Int]
         }
         let cases: [Case] = [
-            Case(name: "show", method: "GET", path: { c, _, _ in "/api/conversations/\(c)" }, body: { _, _ in nil },
-                 expected: ["alice": 200, "bob": 403, "admin": 200]),
-            Case(name: "messages", method: "GET", path: { c, _, _ in "/api/conversations/\(c)/messages" }, body: { _, _ in nil },
-                 expected: ["alice": 200, "bob": 403, "admin": 200]),
-            Case(name: "send", method: "POST", path: { _, _, _ in "/api/messages" }, body: { c, _ in ["conversation_id": c, "content": "hi"] },
-                 expected: ["alice": 201, "bob": 403, "admin": 201]),
-            Case(name: "archive", method: "PATCH", path: { c, _, _ in "/api/conversations/\(c)/archive" }, body: { _, _ in ["archived": false] },
-                 expected: ["alice": 403, "bob": 403, "admin": 200]),
-            Case(name: "bulk read", method: "PATCH", path: { _, _, _ in "/api/messages/bulk-read" }, body: { c, _ in ["conversation_id": c] },
-                 expected: ["alice": 200, "bob": 403, "admin": 200]),
-            Case(name: "read alice's", method: "PATCH", path: { _, m, _ in "/api/messages/\(m)/read" }, body: { _, _ in nil },
-                 expected: ["alice": 403, "bob": 403, "admin": 200]),
-            Case(name: "read admin's", method: "PATCH", path: { _, _, m in "/api/messages/\(m)/read" }, body: { _, _ in nil },
-                 expected: ["alice": 200, "bob": 403, "admin": 403]),
-            Case(name: "edit alice's", method: "PATCH", path: { _, m, _ in "/api/messages/\(m)" }, body: { _, _ in ["content": "new"] },
-                 expected: ["alice": 200, "bob": 403, "admin": 403]),
-            Case(name: "search in alice's", method: "GET", path: { c, _, _ in "/api/messages/search?q=hello&conversation_id=\(c)" },
-                 body: { _, _ in nil }, expected: ["alice": 200, "bob": 403, "admin": 200]),
-            Case(name: "delete alice's", method: "DELETE", path: { _, m, _ in "/api/messages/\(m)" }, body: { _, _ in nil },
-                 expected: ["bob": 403, "alice": 204, "admin": 204]),
-            Case(name: "delete conversation", method: "DELETE", path: { c, _, _ in "/api/conversations/\(c)" }, body: { _, _ in nil },
-                 expected: ["alice": 403, "bob": 403, "admin": 204]),
+            Case(
+                name: "show", method: "GET", path: { c, _, _ in "/api/conversations/\(c)" }, body: { _, _ in nil },
+                expected: ["alice": 200, "bob": 403, "admin": 200]),
+            Case(
+                name: "messages", method: "GET", path: { c, _, _ in "/api/conversations/\(c)/messages" }, body: { _, _ in nil },
+                expected: ["alice": 200, "bob": 403, "admin": 200]),
+            Case(
+                name: "send", method: "POST", path: { _, _, _ in "/api/messages" }, body: { c, _ in ["conversation_id": c, "content": "hi"] },
+                expected: ["alice": 201, "bob": 403, "admin": 201]),
+            Case(
+                name: "archive", method: "PATCH", path: { c, _, _ in "/api/conversations/\(c)/archive" }, body: { _, _ in ["archived": false] },
+                expected: ["alice": 403, "bob": 403, "admin": 200]),
+            Case(
+                name: "bulk read", method: "PATCH", path: { _, _, _ in "/api/messages/bulk-read" }, body: { c, _ in ["conversation_id": c] },
+                expected: ["alice": 200, "bob": 403, "admin": 200]),
+            Case(
+                name: "read alice's", method: "PATCH", path: { _, m, _ in "/api/messages/\(m)/read" }, body: { _, _ in nil },
+                expected: ["alice": 403, "bob": 403, "admin": 200]),
+            Case(
+                name: "read admin's", method: "PATCH", path: { _, _, m in "/api/messages/\(m)/read" }, body: { _, _ in nil },
+                expected: ["alice": 200, "bob": 403, "admin": 403]),
+            Case(
+                name: "edit alice's", method: "PATCH", path: { _, m, _ in "/api/messages/\(m)" }, body: { _, _ in ["content": "new"] },
+                expected: ["alice": 200, "bob": 403, "admin": 403]),
+            Case(
+                name: "search in alice's", method: "GET", path: { c, _, _ in "/api/messages/search?q=hello&conversation_id=\(c)" },
+                body: { _, _ in nil }, expected: ["alice": 200, "bob": 403, "admin": 200]),
+            Case(
+                name: "delete alice's", method: "DELETE", path: { _, m, _ in "/api/messages/\(m)" }, body: { _, _ in nil },
+                expected: ["bob": 403, "alice": 204, "admin": 204]),
+            Case(
+                name: "delete conversation", method: "DELETE", path: { c, _, _ in "/api/conversations/\(c)" }, body: { _, _ in nil },
+                expected: ["alice": 403, "bob": 403, "admin": 204]),
         ]
         for testCase in cases {
             for who in ["bob", "alice", "admin"] {
@@ -95,7 +109,8 @@ import Testing
                 let fromAdmin = try await relay.request(
                     "POST", "/api/messages", token: tokens["admin"], json: ["conversation_id": conversation, "content": "hello from admin"])
                 let path = testCase.path(conversation, fromAlice.object.string("id")!, fromAdmin.object.string("id")!)
-                let response = try await relay.request(testCase.method, path, token: tokens[who], json: testCase.body(conversation, fromAlice.object.string("id")!))
+                let response = try await relay.request(
+                    testCase.method, path, token: tokens[who], json: testCase.body(conversation, fromAlice.object.string("id")!))
                 #expect(response.status == testCase.expected[who], "\(testCase.name) as \(who): \(response.text)")
             }
         }
@@ -144,8 +159,10 @@ extension RelayAuthTests {
         let relay = try await TestRelay(database: database)
         let sent = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "x"])
         let conversation = try #require(sent.object.string("conversation_id"))
-        for path in ["/api/conversations?page=9223372036854775807", "/api/conversations/\(conversation)/messages?page=9223372036854775807&limit=200",
-                     "/api/conversations?page=99999999999999999999"] {
+        for path in [
+            "/api/conversations?page=9223372036854775807", "/api/conversations/\(conversation)/messages?page=9223372036854775807&limit=200",
+            "/api/conversations?page=99999999999999999999",
+        ] {
             let response = try await relay.request("GET", path, token: relay.token(f.admin))
             #expect(response.status == 400, "\(path)")
         }

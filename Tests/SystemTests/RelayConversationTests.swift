@@ -26,7 +26,9 @@ import Testing
         #expect(empty.status == 201)
         let adminCreate = try await relay.request("POST", "/api/conversations", token: admin, json: [:])
         #expect(adminCreate.status == 403)
-        let tooLong = try await relay.request("POST", "/api/conversations", token: relay.token(try UserRepository.insert(database.connect(), username: "carl", displayName: "Carl")), json: ["initial_message": ""])
+        let tooLong = try await relay.request(
+            "POST", "/api/conversations", token: relay.token(try UserRepository.insert(database.connect(), username: "carl", displayName: "Carl")),
+            json: ["initial_message": ""])
         #expect(tooLong.status == 400)
         #expect(tooLong.error == "Content must be between 1 and 10000 characters")
 

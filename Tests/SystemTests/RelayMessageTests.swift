@@ -26,7 +26,8 @@ import Testing
         // Who may send where.
         let intruder = try await relay.request("POST", "/api/messages", token: bob, json: ["conversation_id": conversation, "content": "x"])
         #expect(intruder.status == 403 && intruder.error == "Not authorized to send message in this conversation")
-        let nowhere = try await relay.request("POST", "/api/messages", token: admin, json: ["conversation_id": UUID().lowercasedString, "content": "x"])
+        let nowhere = try await relay.request(
+            "POST", "/api/messages", token: admin, json: ["conversation_id": UUID().lowercasedString, "content": "x"])
         #expect(nowhere.status == 404 && nowhere.error == "Conversation not found")
         #expect((try await relay.request("POST", "/api/messages", token: admin, json: ["content": "x"])).status == 400)
 
@@ -36,7 +37,8 @@ import Testing
             #expect(response.status == 400)
             #expect(response.error == "Content must be between 1 and 10000 characters")
         }
-        #expect((try await relay.request("POST", "/api/messages", token: alice, json: ["content": String(repeating: "é", count: 10_000)])).status == 201)
+        #expect(
+            (try await relay.request("POST", "/api/messages", token: alice, json: ["content": String(repeating: "é", count: 10_000)])).status == 201)
 
         // Listing: newest page, chronological inside, senders attached, nullable fields present.
         var list = try await relay.request("GET", "/api/conversations/\(conversation)/messages?limit=2", token: alice)
@@ -73,7 +75,8 @@ import Testing
 
         // Bulk read: the admin reads one listed message, then the rest.
         let firstId = try #require(first.object.string("id"))
-        var bulk = try await relay.request("PATCH", "/api/messages/bulk-read", token: admin, json: ["conversation_id": conversation, "message_ids": [firstId]])
+        var bulk = try await relay.request(
+            "PATCH", "/api/messages/bulk-read", token: admin, json: ["conversation_id": conversation, "message_ids": [firstId]])
         #expect(bulk.status == 200 && bulk.object.int("updated_count") == 1)
         #expect((try await relay.request("GET", "/api/conversations/\(conversation)", token: admin)).object.int("unread_count") == 2)
         bulk = try await relay.request("PATCH", "/api/messages/bulk-read", token: admin, json: ["conversation_id": conversation])
@@ -81,7 +84,9 @@ import Testing
         #expect((try await relay.request("GET", "/api/conversations/\(conversation)", token: admin)).object.int("unread_count") == 0)
         #expect((try await relay.request("PATCH", "/api/messages/bulk-read", token: bob, json: ["conversation_id": conversation])).status == 403)
         #expect((try await relay.request("PATCH", "/api/messages/bulk-read", token: admin, json: ["message_ids": [firstId]])).status == 400)
-        #expect((try await relay.request("PATCH", "/api/messages/bulk-read", token: admin, json: ["conversation_id": conversation, "message_ids": ["nope"]])).status == 400)
+        #expect(
+            (try await relay.request(
+                "PATCH", "/api/messages/bulk-read", token: admin, json: ["conversation_id": conversation, "message_ids": ["nope"]])).status == 400)
 
         // Editing: the sender, within 15 minutes.
         let edited = try await relay.request("PATCH", "/api/messages/\(firstId)", token: alice, json: ["content": "first (edited)"])

@@ -1,8 +1,9 @@
 import Foundation
 import MsgLib
-@testable import RelayKit
 import TestSupport
 import Testing
+
+@testable import RelayKit
 
 @Suite(.needsProcesses) struct RelayOperationsTests {
     @Test func metricsCountRequestsByRouteAndShowThePool() async throws {

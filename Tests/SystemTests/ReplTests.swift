@@ -1,6 +1,7 @@
 import Foundation
 import TestSupport
 import Testing
+
 @testable import MsgLib
 
 /// The REPL driven through a pseudo-terminal, against a real relay and database.

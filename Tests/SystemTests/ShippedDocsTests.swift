@@ -112,7 +112,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: file) }
         let binary = TestEnvironment.binary(program)
         let result = try ProcessRunner.run("/bin/sh", ["-c", #"f=$1; shift; exec "$@" > "$f""#, "sh", file.path, binary] + arguments)
-        guard result.status == 0 else { throw TestFailure("\(program) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)") }
+        guard result.status == 0 else {
+            throw TestFailure("\(program) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
+        }
         return try Data(contentsOf: file)
     }
 
@@ -249,7 +251,9 @@ private struct ManPage {
     /// common character names written as what they print.
     static func plain(_ line: String) -> String {
         var text = line.replacing(/\\f(\[[A-Z]*\]|\(..|[A-Z])/, with: "")
-        for (escape, character) in [("\\-", "-"), ("\\&", ""), ("\\%", ""), ("\\(dq", "\""), ("\\(rs", "\\"), ("\\e", "\\"), ("\\(ti", "~"), ("\\~", " ")] {
+        for (escape, character) in [
+            ("\\-", "-"), ("\\&", ""), ("\\%", ""), ("\\(dq", "\""), ("\\(rs", "\\"), ("\\e", "\\"), ("\\(ti", "~"), ("\\~", " "),
+        ] {
             text = text.replacingOccurrences(of: escape, with: character)
         }
         return text

@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+
 @testable import MsgLib
 
 /// A browser's side of Web Push for tests: its subscription keys, and decryption of what a push service got.
@@ -13,7 +14,11 @@ package struct PushBrowser {
 
     /// The body of `POST /api/push/subscribe`.
     package var subscribeBody: [String: Any] {
-        ["subscription": ["endpoint": endpoint, "keys": ["p256dh": Base64URL.encode(key.publicKey.uncompressedPoint), "auth": Base64URL.encode(auth)]]]
+        [
+            "subscription": [
+                "endpoint": endpoint, "keys": ["p256dh": Base64URL.encode(key.publicKey.uncompressedPoint), "auth": Base64URL.encode(auth)],
+            ]
+        ]
     }
 
     /// The JSON payload of a push request the relay sent to this browser's endpoint.
@@ -54,7 +59,9 @@ package final class ResponseLog: Sendable {
     package init() {}
 
     /// Answers `status` (with `headers`) and records it.
-    package func answer(_ request: RecordingHTTPServer.Request, _ status: Int, headers: [(name: String, value: String)] = []) -> RecordingHTTPServer.Response {
+    package func answer(_ request: RecordingHTTPServer.Request, _ status: Int, headers: [(name: String, value: String)] = [])
+        -> RecordingHTTPServer.Response
+    {
         entries.withLock { $0.append(Entry(time: Date(), path: request.path, status: status, body: request.body)) }
         return RecordingHTTPServer.Response(status: status, headers: headers)
     }

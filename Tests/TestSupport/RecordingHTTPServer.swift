@@ -58,7 +58,9 @@ package final class RecordingHTTPServer: Sendable {
             self.closeConnection = closeConnection
         }
 
-        package init(status: Int = 200, headers: [(name: String, value: String)] = [], text: String, delay: Duration = .zero, closeConnection: Bool = false) {
+        package init(
+            status: Int = 200, headers: [(name: String, value: String)] = [], text: String, delay: Duration = .zero, closeConnection: Bool = false
+        ) {
             self.init(status: status, headers: headers, body: Array(text.utf8), delay: delay, closeConnection: closeConnection)
         }
     }

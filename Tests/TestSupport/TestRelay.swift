@@ -1,7 +1,6 @@
 import Foundation
-import MsgLib
-
 import FoundationNetworking
+import MsgLib
 
 /// A msgrelay process on its own port, serving one test database.
 package final class TestRelay: Sendable {

@@ -18,7 +18,8 @@ import Testing
         let postgres = CivilTime(postgresMicroseconds: 3_723_000_004)
         #expect(unix == postgres)
         #expect(unix == CivilTime(unixDays: 10_957, microsecondOfDay: 3_723_000_004))
-        #expect([unix.year, unix.month, unix.day, unix.hour, unix.minute, unix.second, unix.microsecond, unix.weekday] == [2000, 1, 1, 1, 2, 3, 4, 6])
+        #expect(
+            [unix.year, unix.month, unix.day, unix.hour, unix.minute, unix.second, unix.microsecond, unix.weekday] == [2000, 1, 1, 1, 2, 3, 4, 6])
         #expect(CivilTime(postgresMicroseconds: .max) == nil && CivilTime(postgresMicroseconds: .min) == nil)
     }
 

@@ -60,8 +60,9 @@ import Testing
             hex(LibCrypto.hmacSHA256(key: Array("Jefe".utf8), data: Array("what do ya want for nothing?".utf8)))
                 == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         #expect(
-            hex(LibCrypto.hmacSHA256(
-                key: [UInt8](repeating: 0xaa, count: 131), data: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)))
+            hex(
+                LibCrypto.hmacSHA256(
+                    key: [UInt8](repeating: 0xaa, count: 131), data: Array("Test Using Larger Than Block-Size Key - Hash Key First".utf8)))
                 == "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54")
         #expect(LibCrypto.constantTimeEquals([1, 2, 3], [1, 2, 3]))
         #expect(!LibCrypto.constantTimeEquals([1, 2, 3], [1, 2, 4]))

@@ -1,16 +1,20 @@
 import Foundation
 import Testing
+
 @testable import MsgLib
 
 /// Payloads, escaping, retry timing and configuration of notifications, without a database.
 @Suite struct NotificationRulesTests {
     @Test func pushBodiesAreCutOnCharacterBoundaries() {
         let family = "👨‍👩‍👧‍👦"
-        let notification = PushNotification(title: "t", body: String(repeating: "a", count: 99) + family + "tail", conversationId: nil, messageId: nil)
+        let notification = PushNotification(
+            title: "t", body: String(repeating: "a", count: 99) + family + "tail", conversationId: nil, messageId: nil)
         #expect(notification.body == String(repeating: "a", count: 99) + family)
         #expect(PushNotification(title: "t", body: "short", conversationId: nil, messageId: nil).body == "short")
         let id = UUID()
-        let payload = try? JSONSerialization.jsonObject(with: Data(PushNotification(title: "New message", body: "x", conversationId: id, messageId: nil).payload)) as? [String: Any]
+        let payload =
+            try? JSONSerialization.jsonObject(
+                with: Data(PushNotification(title: "New message", body: "x", conversationId: id, messageId: nil).payload)) as? [String: Any]
         #expect(payload?["title"] as? String == "New message")
         #expect((payload?["data"] as? [String: Any])?["conversation_id"] as? String == id.lowercasedString)
         #expect((payload?["data"] as? [String: Any])?["message_id"] is NSNull)
@@ -73,7 +77,9 @@ import Testing
                 .contains("VAPID_PUBLIC_KEY") == true)
         #expect(problem(["SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x"])?.contains("ADMIN_URL_BASE") == true)
         #expect(problem(["OUTBOX_MAX_AGE_SECONDS": "-1"])?.contains("OUTBOX_MAX_AGE_SECONDS") == true)
-        let slack = try NotificationConfiguration.fromEnvironment(["SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x", "ADMIN_URL_BASE": "https://a.example/"])
+        let slack = try NotificationConfiguration.fromEnvironment([
+            "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T/B/x", "ADMIN_URL_BASE": "https://a.example/",
+        ])
         #expect(slack.sendableKinds == [.slack])
         #expect(slack.adminURLBase == "https://a.example")
     }

@@ -20,7 +20,10 @@ import Testing
         #expect(Timestamp(rfc3339: text)?.microsecondsSinceEpoch == micros)
     }
 
-    @Test(arguments: ["", "2026-01-02", "2026-13-02T00:00:00Z", "2026-02-30T00:00:00Z", "2026-01-02T24:00:00Z", "2026-01-02T03:04:05", "2026-01-02T03:04:05.Z", "2026-01-02T03:04:05Zjunk", "yesterday"])
+    @Test(arguments: [
+        "", "2026-01-02", "2026-13-02T00:00:00Z", "2026-02-30T00:00:00Z", "2026-01-02T24:00:00Z", "2026-01-02T03:04:05", "2026-01-02T03:04:05.Z",
+        "2026-01-02T03:04:05Zjunk", "yesterday",
+    ])
     func rejects(text: String) {
         #expect(Timestamp(rfc3339: text) == nil)
     }

@@ -74,7 +74,8 @@ public struct NotificationConfiguration: Sendable {
                 throw ConfigurationError("SLACK_WEBHOOK_URL must be an https URL, not \"\(webhook)\"")
             }
             guard let base = value("ADMIN_URL_BASE") else {
-                throw ConfigurationError("ADMIN_URL_BASE must be set with SLACK_WEBHOOK_URL: Slack's button links to ADMIN_URL_BASE/admin/messages/<id>")
+                throw ConfigurationError(
+                    "ADMIN_URL_BASE must be set with SLACK_WEBHOOK_URL: Slack's button links to ADMIN_URL_BASE/admin/messages/<id>")
             }
             configuration.slackWebhookURL = webhook
             configuration.adminURLBase = base

@@ -49,7 +49,8 @@ struct DbCommand: AsyncParsableCommand {
             for item in status {
                 table.append([
                     TableCell(String(item.id)), TableCell(item.name),
-                    TableCell(human: item.isApplied ? "applied" : "pending", machine: item.isApplied ? "applied" : "pending", emphasised: !item.isApplied),
+                    TableCell(
+                        human: item.isApplied ? "applied" : "pending", machine: item.isApplied ? "applied" : "pending", emphasised: !item.isApplied),
                     .time(item.appliedAt),
                 ])
             }

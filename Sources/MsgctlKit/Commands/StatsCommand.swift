@@ -42,7 +42,8 @@ struct StatsCommand: AsyncParsableCommand {
         func label(_ text: String) -> String { (color ? Terminal.bold(text) : text) + String(repeating: " ", count: max(1, 22 - text.count)) }
         let fromUsers = s.days.map(\.fromUsers)
         let fromAdmins = s.days.map(\.fromAdmins)
-        let first = s.days.first?.date ?? "", last = s.days.last?.date ?? ""
+        let first = s.days.first?.date ?? ""
+        let last = s.days.last?.date ?? ""
         var text = "\(first) to \(last), \(s.days.count) days (\(s.timezone))\n"
         text += label("messages") + "\(s.messages)\n"
         text += label("  from users") + pad(fromUsers.reduce(0, +)) + Sparkline.render(fromUsers) + "  max \(fromUsers.max() ?? 0)/day\n"

@@ -39,7 +39,8 @@ final class AtomicFile {
         }
         // Renaming over a device or a pipe (/dev/null, as root) would replace it with a plain file.
         if exists, (existing.st_mode & S_IFMT) != S_IFREG {
-            throw UserFacingError("cannot write \(path): not a regular file (leave out --output to write to standard output)", exitStatus: .cantCreate)
+            throw UserFacingError(
+                "cannot write \(path): not a regular file (leave out --output to write to standard output)", exitStatus: .cantCreate)
         }
         let suffix = ".tmp"
         var template = Array("\(directory)/.\(parts.name).msgctl-XXXXXX\(suffix)".utf8CString)

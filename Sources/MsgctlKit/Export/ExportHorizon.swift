@@ -86,7 +86,8 @@ enum ExportHorizon {
 
     /// Observes until every writer appeared during this call, or `timeout` seconds pass (see the type's
     /// documentation); returns the last observation and the time of the first.
-    static func settle(_ db: PostgresConnection, after previous: WriterObservation?, timeout: Double) throws -> (WriterObservation, start: Timestamp) {
+    static func settle(_ db: PostgresConnection, after previous: WriterObservation?, timeout: Double) throws -> (WriterObservation, start: Timestamp)
+    {
         var observation = try observe(db, after: previous)
         let start = observation.time
         let deadline = Date().addingTimeInterval(timeout)

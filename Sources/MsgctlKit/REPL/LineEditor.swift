@@ -119,7 +119,8 @@ final class LineEditor {
     /// Adds a line to the history (not blank lines, not a repeat of the last one).
     func addHistory(_ line: String) {
         guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return }
-        if history_length > 0, let last = history_get(history_base + history_length - 1), let text = last.pointee.line, String(cString: text) == line {
+        if history_length > 0, let last = history_get(history_base + history_length - 1), let text = last.pointee.line, String(cString: text) == line
+        {
             return
         }
         add_history(line)

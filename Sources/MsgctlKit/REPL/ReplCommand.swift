@@ -36,7 +36,9 @@ struct ReplCommand: AsyncParsableCommand {
         let service = MessagingService(pool: pool)
         let viewer = try await service.admin(named: admin.admin)
         var live: LiveConnection?
-        if let bearer = token ?? environment["JWT_SECRET"].flatMap({ $0.isEmpty ? nil : JWTSigner(secret: $0).token(for: viewer.id, ttl: 7 * 86_400) }) {
+        if let bearer = token
+            ?? environment["JWT_SECRET"].flatMap({ $0.isEmpty ? nil : JWTSigner(secret: $0).token(for: viewer.id, ttl: 7 * 86_400) })
+        {
             live = try LiveConnection(relay: relayURL, token: bearer)
             if let newest = try? await service.newestMessageId() { live?.saw(messageId: newest.lowercasedString) }
         }

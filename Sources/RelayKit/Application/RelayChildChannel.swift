@@ -1,12 +1,12 @@
 import Hummingbird
 import HummingbirdCore
 import Logging
+import MsgLib
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import NIOWebSocket
-import MsgLib
 
 /// The connections msgrelay accepts: HTTP/1.1 for the REST API, upgraded to a WebSocket on `/ws/messages`.
 ///

@@ -1,6 +1,6 @@
 import Hummingbird
-import NIOCore
 import MsgLib
+import NIOCore
 
 /// The per-request context of msgrelay: Hummingbird's core storage and the
 /// signed-in user once ``AuthenticationMiddleware`` has checked the bearer token.

@@ -1,5 +1,5 @@
-import Prometheus
 import MsgLib
+import Prometheus
 
 /// The relay's Prometheus metrics: requests by route, method and status, a latency histogram by route,
 /// and the database pool's use (read when scraped).

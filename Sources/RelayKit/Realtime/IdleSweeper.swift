@@ -1,5 +1,5 @@
-import ServiceLifecycle
 import MsgLib
+import ServiceLifecycle
 
 /// Closes sockets whose clients sent nothing for the idle timeout: one timer for the whole relay, checked
 /// every tenth of the timeout, rather than one per socket.

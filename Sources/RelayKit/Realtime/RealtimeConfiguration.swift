@@ -36,7 +36,9 @@ package struct RealtimeConfiguration: Sendable {
         if let value = try seconds("WS_IDLE_TIMEOUT_SECONDS") { configuration.idleTimeout = value }
         if let value = try seconds("WS_TYPING_TIMEOUT_SECONDS") { configuration.typingTimeout = value }
         if let text = environment["WS_SEND_QUEUE_FRAMES"] {
-            guard let value = Int(text), value > 0 else { throw ConfigurationError("WS_SEND_QUEUE_FRAMES must be a positive whole number, not \"\(text)\"") }
+            guard let value = Int(text), value > 0 else {
+                throw ConfigurationError("WS_SEND_QUEUE_FRAMES must be a positive whole number, not \"\(text)\"")
+            }
             configuration.sendQueueCapacity = value
         }
         if let text = environment["ALLOWED_ORIGINS"] {

@@ -1,6 +1,6 @@
 import Foundation
-import MsgLib
 import Logging
+import MsgLib
 import Synchronization
 
 /// What one client socket does with its frames, from the `connected` frame to the end: the replay, the

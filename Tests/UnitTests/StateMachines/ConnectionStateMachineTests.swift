@@ -1,7 +1,8 @@
-@testable import RelayKit
 import Foundation
 import TestSupport
 import Testing
+
+@testable import RelayKit
 
 private typealias Reason = ConnectionStateMachine.CloseReason
 
@@ -299,10 +300,11 @@ extension ConnectionStateMachine {
         #expect(machine.close(.goingAway) == .scheduleFlush)
     }
 
-    @Test(arguments: [
-        (Reason.goingAway, 1001, "server shutting down"), (.idle, 1000, "idle timeout"), (.slowConsumer, 1008, "not reading"),
-        (.refused(4401, "Invalid token"), 4401, "Invalid token"), (.refused(1002, "unexpected opcode"), 1002, "unexpected opcode"),
-    ] as [(ConnectionStateMachine.CloseReason, UInt16, String)])
+    @Test(
+        arguments: [
+            (Reason.goingAway, 1001, "server shutting down"), (.idle, 1000, "idle timeout"), (.slowConsumer, 1008, "not reading"),
+            (.refused(4401, "Invalid token"), 4401, "Invalid token"), (.refused(1002, "unexpected opcode"), 1002, "unexpected opcode"),
+        ] as [(ConnectionStateMachine.CloseReason, UInt16, String)])
     func closeCodesAndReasons(expected: (reason: ConnectionStateMachine.CloseReason, code: UInt16, text: String)) {
         #expect(expected.reason.code == expected.code)
         #expect(expected.reason.reason == expected.text)
@@ -318,7 +320,10 @@ extension ConnectionStateMachine {
         var sent = 0
         var written: [String] = []
         for round in 0..<20 {
-            for _ in 0..<batch + round { _ = machine.send(plain("\(sent)")); sent += 1 }
+            for _ in 0..<batch + round {
+                _ = machine.send(plain("\(sent)"))
+                sent += 1
+            }
             for _ in 0..<(batch + round) * 2 / 3 {
                 guard case .write(let text) = machine.flushStep(isWritable: true) else { break }
                 written.append(text)
@@ -403,7 +408,10 @@ private enum RandomEvent: CustomStringConvertible {
     /// Mostly sends and flushes; message ids from a small pool, so that duplicates are common.
     static func make(_ random: inout SplitMix64, texts: inout Int) -> RandomEvent {
         func frame() -> OutgoingFrame {
-            if random.next() % 3 == 0 { texts += 1; return plain("t\(texts)") }
+            if random.next() % 3 == 0 {
+                texts += 1
+                return plain("t\(texts)")
+            }
             return messagePool[Int(random.next() % UInt64(messagePool.count))]
         }
         switch random.next() % 100 {
@@ -421,15 +429,33 @@ private enum RandomEvent: CustomStringConvertible {
 
     func apply(to old: LegacyConnection, _ new: ShellConnection) {
         switch self {
-        case .send(let frame): old.send(frame); new.send(frame)
-        case .beginReplay: old.beginReplay(); new.beginReplay()
-        case .finishReplay(let frames): old.finishReplay(frames); new.finishReplay(frames)
-        case .close(let reason): old.close(reason); new.close(reason)
-        case .closeNow(let reason): old.closeNow(reason); new.closeNow(reason)
-        case .finish: old.finish(); new.finish()
-        case .runScheduledFlush: old.channel.runTask(old.flush); new.channel.runTask(new.flush)
-        case .clientReads: old.channel.clientReads(old.flush); new.channel.clientReads(new.flush)
-        case .spuriousFlush: old.flush(); new.flush()
+        case .send(let frame):
+            old.send(frame)
+            new.send(frame)
+        case .beginReplay:
+            old.beginReplay()
+            new.beginReplay()
+        case .finishReplay(let frames):
+            old.finishReplay(frames)
+            new.finishReplay(frames)
+        case .close(let reason):
+            old.close(reason)
+            new.close(reason)
+        case .closeNow(let reason):
+            old.closeNow(reason)
+            new.closeNow(reason)
+        case .finish:
+            old.finish()
+            new.finish()
+        case .runScheduledFlush:
+            old.channel.runTask(old.flush)
+            new.channel.runTask(new.flush)
+        case .clientReads:
+            old.channel.clientReads(old.flush)
+            new.channel.clientReads(new.flush)
+        case .spuriousFlush:
+            old.flush()
+            new.flush()
         }
     }
 
@@ -482,7 +508,10 @@ private final class FakeChannel {
 
     var isWritable: Bool { unread < highWater }
 
-    func write(_ text: String) { ops.append(.write(text)); unread += 1 }
+    func write(_ text: String) {
+        ops.append(.write(text))
+        unread += 1
+    }
 
     func writeClose(code: UInt16, reason: String, closeAfter: Duration) {
         ops.append(.writeClose(code: code, reason: reason))
@@ -492,7 +521,10 @@ private final class FakeChannel {
 
     func flush() { ops.append(.flush) }
     func close() { ops.append(.close) }
-    func execute() { ops.append(.scheduleFlush); tasks += 1 }
+    func execute() {
+        ops.append(.scheduleFlush)
+        tasks += 1
+    }
 
     /// Runs one scheduled flush, if any.
     func runTask(_ flush: () -> Void) {
@@ -558,7 +590,10 @@ private final class LegacyConnection {
     }
 
     func send(_ frame: OutgoingFrame) {
-        enum Outcome { case queued(schedule: Bool), overflow }
+        enum Outcome {
+            case queued(schedule: Bool)
+            case overflow
+        }
         let outcome: Outcome = {
             guard state.closeReason == nil, !state.finished else { return .queued(schedule: false) }
             if state.replaying {
@@ -635,7 +670,10 @@ private final class LegacyConnection {
             state.closeFrameSent = true
             return reason
         }()
-        if let closing { writeClose(closing); wrote = true }
+        if let closing {
+            writeClose(closing)
+            wrote = true
+        }
         if wrote { channel.flush() }
     }
 

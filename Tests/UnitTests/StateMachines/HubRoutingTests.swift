@@ -1,7 +1,8 @@
-@testable import RelayKit
 import Foundation
 import TestSupport
 import Testing
+
+@testable import RelayKit
 
 /// A socket as the hub sees it: ids and a role, nothing to send on.
 private struct FakeSocket: HubMember, Hashable {

@@ -1,6 +1,7 @@
-@testable import MsgLib
 import TestSupport
 import Testing
+
+@testable import MsgLib
 
 /// Connections are Ints, waiters are their ids' values: what the pool resumes can be checked without any I/O.
 private typealias Machine = PoolStateMachine<Int, UInt64>

@@ -1,6 +1,7 @@
-@testable import RelayKit
 import TestSupport
 import Testing
+
+@testable import RelayKit
 
 @Suite struct SessionWorkQueueTests {
     @Test func theFirstJobStartsTheDrainAndTheOthersJoinIt() {

@@ -300,7 +300,8 @@ extension PostgresConnection {
             let length = Self.appendCopyData(conn, to: &buffer)
             if length == -1 { break }
             if length < -1 {
-                failure = DatabaseError(sqlState: "08006", message: Self.firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
+                failure = DatabaseError(
+                    sqlState: "08006", message: Self.firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
                 break
             }
             if buffer.count >= chunkSize {

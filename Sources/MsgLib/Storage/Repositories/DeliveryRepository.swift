@@ -54,7 +54,8 @@ package enum DeliveryRepository {
     }
 
     /// Messages created, and messages read, since `time` (for a listener catching up after a lost connection).
-    package static func changes(_ db: PostgresConnection, since time: Timestamp) throws -> (created: [DeliverableMessage], read: [DeliverableMessage]) {
+    package static func changes(_ db: PostgresConnection, since time: Timestamp) throws -> (created: [DeliverableMessage], read: [DeliverableMessage])
+    {
         let created = try rows(db.query(select + " WHERE m.created_at >= $1 AND m.deleted_at IS NULL ORDER BY m.id", [time]))
         let read = try rows(db.query(select + " WHERE m.read_at >= $1 AND m.deleted_at IS NULL ORDER BY m.read_at, m.id", [time]))
         return (created, read)

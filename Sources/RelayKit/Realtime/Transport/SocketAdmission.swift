@@ -1,6 +1,6 @@
 import Foundation
-import NIOHTTP1
 import MsgLib
+import NIOHTTP1
 
 /// The decision on a WebSocket upgrade request to `/ws/messages`: the Origin is checked against
 /// ALLOWED_ORIGINS (or this host), then the token from `?token=` or `Authorization: Bearer` is verified.

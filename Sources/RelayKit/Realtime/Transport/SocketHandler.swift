@@ -1,7 +1,7 @@
 import Logging
+import MsgLib
 import NIOCore
 import NIOWebSocket
-import MsgLib
 
 /// The channel handler of one upgraded socket, on its event loop: hands text frames to the ``SocketSession``,
 /// answers protocol pings, completes the closing handshake, and flushes the connection's queue whenever the
@@ -36,7 +36,8 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             session.start(resumeFrom: resumeFrom, greeting: greeting)
         case .refused(let reason, let code, let message):
             let text = ServerFrame.error(code: code, message: message, retryAfter: nil).json
-            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: context.channel.allocator.buffer(string: text))), promise: nil)
+            context.write(
+                wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: context.channel.allocator.buffer(string: text))), promise: nil)
             ClientConnection.writeClose(reason, to: context.channel)
             context.flush()
         }
