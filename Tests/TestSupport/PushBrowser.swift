@@ -2,7 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import MsgLib
+import MsgLib
 
 /// A browser's side of Web Push for tests: its subscription keys, and decryption of what a push service got.
 package struct PushBrowser {
