@@ -18,6 +18,11 @@ package final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer?
     /// Prepared statement names by SQL text, valid for the current session only.
     private var prepared: [String: String] = [:]
+    /// The number in the next statement name: it only grows, so a name never stands for two SQL texts, even
+    /// after entries were forgotten.
+    private var nextStatement = 1
+    /// Statements replaced after DDL changed their result type, to be deallocated.
+    private var stale: [String] = []
 
     /// Creates a connection object; nothing is opened until ``connect()`` or the first query.
     package init(conninfo: String, applicationName: String = "msglib") {
@@ -50,6 +55,7 @@ package final class PostgresConnection: @unchecked Sendable {
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
         handle = conn
         prepared = [:]
+        stale = []
     }
 
     /// Closes the connection, if open. The object can be connected again.
@@ -57,6 +63,7 @@ package final class PostgresConnection: @unchecked Sendable {
         if let handle { PQfinish(handle) }
         handle = nil
         prepared = [:]
+        stale = []
     }
 
     /// True when the connection is open and the server has not closed it.
@@ -104,10 +111,21 @@ package final class PostgresConnection: @unchecked Sendable {
         do {
             return try runPrepared(sql, texts)
         } catch let error where error.sqlState == "0A000" || error.sqlState == "26000" {
-            // "cached plan must not change result type" after DDL, or a statement lost on the server.
+            if error.sqlState == "26000" {
+                // A statement lost on the server (`DISCARD ALL`, a pooler between us): the others may be gone too.
+                prepared = [:]
+            } else if let name = prepared.removeValue(forKey: sql) {
+                // "cached plan must not change result type" after DDL: this statement is prepared anew under a new
+                // name; the old one is dropped once the session can run commands.
+                stale.append(name)
+            }
             if let handle, PQtransactionStatus(handle) == PQTRANS_INERROR { throw error }
-            prepared[sql] = nil
             return try runPrepared(sql, texts)
+        } catch let error where error.sqlState == "42P05" {
+            // A name we believed free is taken: what the server holds is not what we think. Start a new session.
+            close()
+            throw DatabaseError(
+                .unavailable, message: "prepared statements out of step with the server; reconnecting", statement: sql)
         }
     }
 
@@ -160,11 +178,16 @@ package final class PostgresConnection: @unchecked Sendable {
 
     private func runPrepared(_ sql: String, _ texts: [String?]) throws(DatabaseError) -> PostgresRows {
         let conn = try openHandle()
+        if !stale.isEmpty, PQtransactionStatus(conn) == PQTRANS_IDLE {
+            for name in stale { PQclear(PQexec(conn, "DEALLOCATE \(name)")) }
+            stale = []
+        }
         let name: String
         if let existing = prepared[sql] {
             name = existing
         } else {
-            name = "s\(prepared.count + 1)"
+            name = "s\(nextStatement)"
+            nextStatement += 1
             let result = PQprepare(conn, name, sql, Int32(texts.count), nil)
             defer { PQclear(result) }
             try check(result, conn: conn, statement: sql)
