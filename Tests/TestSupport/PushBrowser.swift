@@ -1,8 +1,7 @@
 import Foundation
+import MsgLib
 import Synchronization
 import Testing
-
-import MsgLib
 
 /// A browser's side of Web Push for tests: its subscription keys, and decryption of what a push service got.
 package struct PushBrowser {
