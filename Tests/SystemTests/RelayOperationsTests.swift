@@ -71,6 +71,25 @@ import Testing
         try await waitFor("health to recover") { (try await relay.request("GET", "/healthz")).status == 200 }
         try await relay.stop()
     }
+
+    /// `/readyz` is 200 while the relay's database takes writes, and 503 on a database that does not (here one whose
+    /// sessions are read-only, as on a standby), while `/healthz` stays 200 there.
+    @Test func readinessFollowsWhetherTheDatabaseTakesWrites() async throws {
+        let relay = try await TestRelay(database: try TestDatabase.create())
+        let ready = try await relay.request("GET", "/readyz")
+        #expect(ready.status == 200 && ready.object["status"] as? String == "ok", "\(ready.status) \(ready.text)")
+
+        let readOnly = try TestDatabase.create()
+        let admin = try readOnly.connect()
+        try admin.execute("ALTER DATABASE \(readOnly.name) SET default_transaction_read_only = on")
+        admin.close()
+        let standbyLike = try await TestRelay(database: readOnly)
+        let notReady = try await standbyLike.request("GET", "/readyz")
+        #expect(notReady.status == 503 && notReady.error == "Database is read-only (a standby or a read-only session)")
+        #expect((try await standbyLike.request("GET", "/healthz")).status == 200)
+        try await standbyLike.stop()
+        try await relay.stop()
+    }
 }
 
 @Suite(.needsProcesses) struct RelayLifecycleTests {

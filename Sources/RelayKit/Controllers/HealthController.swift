@@ -1,7 +1,9 @@
 import Hummingbird
 import MsgLib
 
-/// `GET /healthz`: 200 `{"status":"ok"}` when the database answers, 503 otherwise.
+/// The probes: `GET /healthz` (liveness: 200 `{"status":"ok"}` when the database answers, 503 otherwise) and
+/// `GET /readyz` (readiness: 200 only while the database takes writes, so a load balancer stops routing to a relay
+/// that reaches only a standby or no database at all).
 struct HealthController {
     let service: MessagingService
 
@@ -12,6 +14,16 @@ struct HealthController {
             } catch {
                 throw APIError(.serviceUnavailable, "Database unavailable")
             }
+            return .json(["status": "ok"])
+        }
+        router.get("/readyz") { _, _ -> Response in
+            let writable: Bool
+            do {
+                writable = try await service.checkWritable()
+            } catch {
+                throw APIError(.serviceUnavailable, "Database unavailable")
+            }
+            guard writable else { throw APIError(.serviceUnavailable, "Database is read-only (a standby or a read-only session)") }
             return .json(["status": "ok"])
         }
     }
