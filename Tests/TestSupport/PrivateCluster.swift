@@ -5,10 +5,34 @@ package struct PrivateCluster {
     package let directory: URL
     package let conninfo: String
 
-    package static func start() throws -> PrivateCluster {
-        let dir = TestEnvironment.workDirectory.appendingPathComponent("cluster-" + UUID().uuidString.prefix(8))
-        let result = try script(["start", dir.path, "--fast"])
+    /// Starts a new cluster; `durable` keeps fsync and synchronous commit on (for a synchronous standby).
+    package static func start(durable: Bool = false) throws -> PrivateCluster {
+        let dir = newDirectory()
+        let result = try script(["start", dir.path] + (durable ? [] : ["--fast"]))
         return PrivateCluster(directory: dir, conninfo: result.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// A synchronous streaming standby of this (durable, started) cluster: every commit on this one waits for it.
+    package func startStandby() throws -> PrivateCluster {
+        let dir = Self.newDirectory()
+        let result = try Self.script(["standby", dir.path, directory.path])
+        return PrivateCluster(directory: dir, conninfo: result.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The server's port.
+    package var port: Int {
+        Int(
+            (try? String(contentsOf: directory.appendingPathComponent("port"), encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+                ?? "") ?? 0
+    }
+
+    /// Stops the server at once, as a crash would.
+    package func crash() throws { _ = try Self.script(["crash", directory.path]) }
+    /// Promotes a standby to a primary.
+    package func promote() throws { _ = try Self.script(["promote", directory.path]) }
+
+    private static func newDirectory() -> URL {
+        TestEnvironment.workDirectory.appendingPathComponent("cluster-" + UUID().uuidString.prefix(8))
     }
 
     package func stop() throws { _ = try Self.script(["stop", directory.path]) }
