@@ -27,9 +27,11 @@ enum SocketAdmission: Sendable {
         let user: User
         do {
             user = try await service.authenticate(token: BearerToken.parse(head.headers.first(name: "authorization")) ?? parameter("token"))
-        } catch let error as AuthError {
-            return .refused(.refused(4401, error.description), code: "unauthorized", message: error.description)
         } catch {
+            // Refused credentials close with 4401, saying what was wrong with them; anything else (the database) with 1011.
+            if let failure = (error as? any ClassifiedError)?.failure, failure.kind == .unauthenticated, let message = failure.publicMessage {
+                return .refused(.refused(4401, message), code: "unauthorized", message: message)
+            }
             return .refused(.refused(1011, "Database unavailable"), code: "unavailable", message: "Database unavailable")
         }
         var resume: UUID?
