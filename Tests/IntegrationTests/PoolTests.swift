@@ -76,11 +76,12 @@ import Testing
                 return 0
             }
         }
-        try await waitFor("the connection to be lent") { pool.statistics.inUse == 1 }
+        // Generous waits: on a busy machine the tasks below may start late; what is tested is what follows.
+        try await waitFor("the connection to be lent", timeout: 60) { pool.statistics.inUse == 1 }
         let waiter = Task { try await pool.withConnection { _ in 1 } }
-        try await waitFor("the first waiter") { pool.statistics.waiting == 1 }
+        try await waitFor("the first waiter", timeout: 60) { pool.statistics.waiting == 1 }
         let next = Task { try await pool.withConnection { _ in 2 } }
-        try await waitFor("the second waiter") { pool.statistics.waiting == 2 }
+        try await waitFor("the second waiter", timeout: 60) { pool.statistics.waiting == 2 }
         waiter.cancel()
         await #expect(throws: CancellationError.self) { try await waiter.value }
         #expect(pool.statistics.waiting == 1)
