@@ -11,6 +11,7 @@ struct MsgrelayCommand: AsyncParsableCommand {
         abstract: "Serve the messaging REST API and WebSocket protocol over PostgreSQL.",
         discussion: """
             Environment: DATABASE_URL (libpq URI or key=value; PG* variables when unset), DATABASE_POOL_SIZE (8), \
+            DATABASE_POOL_TIMEOUT_SECONDS (10), DATABASE_STATEMENT_TIMEOUT_SECONDS (30; 0 turns it off), \
             JWT_SECRET (required), MSGRELAY_HOST (127.0.0.1), MSGRELAY_PORT (8080), LOG_LEVEL (info), \
             MESSAGE_RATE_LIMIT_PER_MINUTE/HOUR/DAY (10/100/500), ALLOWED_ORIGINS, WS_IDLE_TIMEOUT_SECONDS (60), \
             WS_TYPING_TIMEOUT_SECONDS (10), WS_SEND_QUEUE_FRAMES (256).
@@ -70,7 +71,12 @@ struct MsgrelayCommand: AsyncParsableCommand {
         do {
             let pending = try await pool.withConnection { db in
                 let migrator = Migrator()
-                if migrate { try migrator.migrate(db) }
+                if migrate {
+                    // Migrations may run longer than a request's statement timeout.
+                    try db.execute("SET statement_timeout = 0")
+                    try migrator.migrate(db)
+                    try db.execute("RESET statement_timeout")
+                }
                 return try migrator.pending(db).count
             }
             if pending > 0 {

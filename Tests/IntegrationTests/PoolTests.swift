@@ -92,4 +92,77 @@ import Testing
         #expect(pool.statistics.inUse == 0 && pool.statistics.waiting == 0)
         await pool.shutdown()
     }
+
+    /// A caller that waits longer than the pool timeout fails with `.unavailable` (and a retry-after) in about that time,
+    /// while the connection is still lent; once it comes back the pool serves as before.
+    @Test func aWaiterFailsAfterThePoolTimeout() async throws {
+        let database = try TestDatabase.create()
+        let pool = DatabasePool(configuration: DatabaseConfiguration(conninfo: database.conninfo, poolSize: 1, poolTimeout: .seconds(1)))
+        let release = DispatchSemaphore(value: 0)
+        let holding = Task {
+            try await pool.withConnection { _ in
+                release.wait()
+                return 0
+            }
+        }
+        try await waitFor("the connection to be lent") { pool.statistics.inUse == 1 }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let error = await #expect(throws: DatabaseError.self) { try await pool.withConnection { _ in 1 } }
+        let waited = clock.now - start
+        #expect(error?.kind == .unavailable)
+        #expect(error?.retryAfter == 1)
+        #expect(error?.message == "no database connection free within 1 s")
+        // The holder never lets go before this fails: only the deadline ends the wait. The upper bound allows for a
+        // machine busy running the whole suite.
+        #expect(waited >= .milliseconds(900) && waited < .seconds(30), "waited \(waited)")
+        #expect(pool.statistics.waiting == 0 && pool.statistics.inUse == 1)
+        release.signal()
+        #expect(try await holding.value == 0)
+        #expect(try await pool.withConnection { db in try db.scalar("SELECT 3", as: Int.self) } == 3)
+        #expect(pool.statistics.inUse == 0 && pool.statistics.waiting == 0)
+        await pool.shutdown()
+    }
+
+    /// A waiter served before its deadline keeps its connection; the deadline passing later changes nothing.
+    @Test func aServedWaiterOutlivesItsDeadline() async throws {
+        let database = try TestDatabase.create()
+        let pool = DatabasePool(configuration: DatabaseConfiguration(conninfo: database.conninfo, poolSize: 1, poolTimeout: .seconds(5)))
+        let release = DispatchSemaphore(value: 0)
+        let holding = Task {
+            try await pool.withConnection { _ in
+                release.wait()
+                return 0
+            }
+        }
+        try await waitFor("the connection to be lent") { pool.statistics.inUse == 1 }
+        let waiter = Task { try await pool.withConnection { db in try db.scalar("SELECT 1", as: Int.self) } }
+        try await waitFor("the waiter") { pool.statistics.waiting == 1 }
+        release.signal()
+        #expect(try await holding.value == 0)
+        #expect(try await waiter.value == 1)
+        try await Task.sleep(for: .milliseconds(5500))
+        #expect(try await pool.withConnection { db in try db.scalar("SELECT 2", as: Int.self) } == 2)
+        #expect(pool.statistics.inUse == 0 && pool.statistics.waiting == 0)
+        await pool.shutdown()
+    }
+
+    /// Pool connections run with the configured `statement_timeout`; a statement that runs longer fails with
+    /// `.unavailable` and the connection stays usable.
+    @Test func poolConnectionsHaveTheStatementTimeout() async throws {
+        let database = try TestDatabase.create()
+        let pool = DatabasePool(
+            configuration: DatabaseConfiguration(conninfo: database.conninfo, poolSize: 1, statementTimeout: .milliseconds(300)))
+        #expect(try await pool.withConnection { db in try db.scalar("SHOW statement_timeout", as: String.self) } == "300ms")
+        let error = await #expect(throws: DatabaseError.self) { try await pool.withConnection { db in try db.query("SELECT pg_sleep(5)") } }
+        #expect(error?.sqlState == "57014")
+        #expect(error?.kind == .unavailable)
+        #expect(error?.retryAfter == 5)
+        #expect(try await pool.withConnection { db in try db.scalar("SELECT 2", as: Int.self) } == 2)
+        // Without a timeout (msgctl), the server's setting stays.
+        let plain = database.pool(size: 1)
+        #expect(try await plain.withConnection { db in try db.scalar("SHOW statement_timeout", as: String.self) } == "0")
+        await pool.shutdown()
+        await plain.shutdown()
+    }
 }

@@ -4,6 +4,8 @@ extension DatabaseConfiguration {
     /// - `DATABASE_URL`: libpq URI or `key=value` string; when unset, libpq's PG* variables,
     ///   `.pgpass` and service files apply.
     /// - `DATABASE_POOL_SIZE`: connections per process (default 8, 1...200).
+    /// - `DATABASE_POOL_TIMEOUT_SECONDS`: how long a request waits for a free connection (default 10).
+    /// - `DATABASE_STATEMENT_TIMEOUT_SECONDS`: the connections' `statement_timeout` (default 30, 0 turns it off).
     public static func fromEnvironment(_ environment: [String: String], applicationName: String) throws(ConfigurationError)
         -> DatabaseConfiguration
     {
@@ -13,6 +15,14 @@ extension DatabaseConfiguration {
                 throw ConfigurationError("DATABASE_POOL_SIZE must be a whole number from 1 to 200, not \"\(text)\"")
             }
             configuration.poolSize = size
+        }
+        if let timeout = try ConfigurationError.seconds("DATABASE_POOL_TIMEOUT_SECONDS", environment["DATABASE_POOL_TIMEOUT_SECONDS"]) {
+            configuration.poolTimeout = timeout
+        }
+        configuration.statementTimeout = .seconds(30)
+        if let text = environment["DATABASE_STATEMENT_TIMEOUT_SECONDS"] {
+            configuration.statementTimeout =
+                Double(text) == 0 ? nil : try ConfigurationError.seconds("DATABASE_STATEMENT_TIMEOUT_SECONDS", text)
         }
         return configuration
     }

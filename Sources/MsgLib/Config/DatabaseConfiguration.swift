@@ -7,10 +7,19 @@ public struct DatabaseConfiguration: Sendable {
     public var poolSize: Int
     /// Reported to the server as `application_name` unless the connection string sets one.
     public var applicationName: String
+    /// How long a caller waits for a free connection before failing with `.unavailable` (nil: as long as it takes).
+    public var poolTimeout: Duration?
+    /// The `statement_timeout` of the pool's connections (nil: the server's setting; msgctl leaves it so).
+    public var statementTimeout: Duration?
 
-    public init(conninfo: String = "", poolSize: Int = 8, applicationName: String = "msglib") {
+    public init(
+        conninfo: String = "", poolSize: Int = 8, applicationName: String = "msglib", poolTimeout: Duration? = .seconds(10),
+        statementTimeout: Duration? = nil
+    ) {
         self.conninfo = conninfo
         self.poolSize = poolSize
         self.applicationName = applicationName
+        self.poolTimeout = poolTimeout
+        self.statementTimeout = statementTimeout
     }
 }

@@ -7,7 +7,8 @@ import Synchronization
 /// slow query never blocks an event loop or Swift's cooperative threads. Connections open lazily; one the
 /// server dropped (restart, failover) is noticed when it is next lent and opened again, so the pool recovers
 /// by itself once the server is back. Callers beyond the pool's size wait their turn, first come first served;
-/// a caller whose task is cancelled while it waits stops waiting at once and gets a `CancellationError`.
+/// a caller whose task is cancelled while it waits stops waiting at once and gets a `CancellationError`, and one that
+/// waited ``DatabaseConfiguration/poolTimeout`` gets a ``DatabaseError`` `.unavailable` with a `retryAfter`.
 ///
 /// The decisions are ``PoolStateMachine``'s; this class keeps it behind a lock and carries out its actions
 /// (resuming callers, opening and closing connections) after the lock is released.
@@ -40,8 +41,9 @@ public final class DatabasePool: Sendable {
     /// Lends a connection to `body`, which runs on a pool thread and may block.
     ///
     /// A transaction left open by `body` is rolled back before the connection goes back to the pool.
-    /// - Throws: what `body` throws, ``DatabaseError`` `.unavailable` when no connection can be opened or the pool is
-    ///   shut down, or `CancellationError` when the task is cancelled while it waits for a connection.
+    /// - Throws: what `body` throws, ``DatabaseError`` `.unavailable` when no connection can be opened, none came free
+    ///   within the pool timeout, or the pool is shut down, or `CancellationError` when the task is cancelled while it
+    ///   waits for a connection.
     package func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
         let connection = try await acquire()
         do {
@@ -97,11 +99,17 @@ public final class DatabasePool: Sendable {
     /// Cancellation: `onCancel` removes exactly this acquire's waiter from the queue and fails it. When it runs before
     /// the waiter is enqueued, it finds nothing, but then the task is already marked cancelled (that happens before
     /// cancellation handlers run), and `acquire` reads `Task.isCancelled` under the same lock, so the caller fails
-    /// instead of waiting. A waiter is removed from the queue under the lock by exactly one of release, cancel and
-    /// shutdown, and resumed once by whoever removed it; a connection handed over just before a cancellation is
+    /// instead of waiting. A waiter is removed from the queue under the lock by exactly one of release, cancel, timeout
+    /// and shutdown, and resumed once by whoever removed it; a connection handed over just before a cancellation is
     /// used by the caller and comes back through ``release(_:)`` as usual.
+    ///
+    /// Deadline: an enqueued caller gets a timer task that, after ``DatabaseConfiguration/poolTimeout``, removes its
+    /// waiter the same way (under the lock, so it is either served or timed out, never both); the timer is cancelled
+    /// as soon as the acquire ends.
     private func acquire() async throws -> PostgresConnection {
         let id = Machine.WaiterID(lastWaiterID.wrappingAdd(1, ordering: .relaxed).newValue)
+        var timer: Task<Void, Never>?
+        defer { timer?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: Waiter) in
                 let action = state.withLock { $0.acquire(id, continuation, isCancelled: Task.isCancelled) }
@@ -109,10 +117,17 @@ public final class DatabasePool: Sendable {
                 case .lend(let connection):
                     continuation.resume(returning: connection)
                 case .create:
-                    let connection = PostgresConnection(conninfo: configuration.conninfo, applicationName: configuration.applicationName)
+                    let connection = PostgresConnection(
+                        conninfo: configuration.conninfo, applicationName: configuration.applicationName,
+                        statementTimeout: configuration.statementTimeout)
                     continuation.resume(returning: connection)
                 case .enqueued:
-                    break
+                    if let timeout = configuration.poolTimeout {
+                        timer = Task { [self] in
+                            try? await Task.sleep(for: timeout)
+                            if !Task.isCancelled { timeOut(id, after: timeout) }
+                        }
+                    }
                 case .fail(let failure):
                     continuation.resume(throwing: Self.error(failure))
                 }
@@ -121,6 +136,21 @@ public final class DatabasePool: Sendable {
             let action = state.withLock { $0.cancelWaiter(id) }
             if case .fail(let waiter) = action { waiter.resume(throwing: CancellationError()) }
         }
+    }
+
+    /// Fails acquire `id` if it is still waiting.
+    private func timeOut(_ id: Machine.WaiterID, after timeout: Duration) {
+        let action = state.withLock { $0.timeOutWaiter(id) }
+        if case .fail(let waiter) = action {
+            let message = "no database connection free within \(Self.seconds(timeout))"
+            waiter.resume(throwing: DatabaseError(.unavailable, message: message, retryAfter: 1))
+        }
+    }
+
+    /// "10 s", "0.5 s".
+    private static func seconds(_ duration: Duration) -> String {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
     }
 
     /// Gives a connection back: to the first waiter, to the idle list, or closed when the pool is shut down.

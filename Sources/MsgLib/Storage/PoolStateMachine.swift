@@ -7,7 +7,8 @@
 /// - Connections open lazily, up to `size`; `open` counts the live ones (lent or idle).
 /// - An idle connection is lent before a new one is opened; the most recently returned one first (LIFO).
 /// - Callers beyond the pool's size wait, and are served first come, first served (FIFO).
-/// - A waiter that is cancelled leaves the queue at once and is failed with ``Failure/cancelled``.
+/// - A waiter that is cancelled leaves the queue at once and is failed with ``Failure/cancelled``; one whose deadline
+///   passed leaves it the same way (``timeOutWaiter(_:)``), and the pool fails it with a timeout.
 /// - After ``shutdown()`` every acquire fails and every returned connection is closed.
 struct PoolStateMachine<Connection, Waiter> {
     /// Names one acquire, so that its cancellation can find it in the queue; unique among pending acquires.
@@ -33,7 +34,8 @@ struct PoolStateMachine<Connection, Waiter> {
         case lend(Connection)
         /// Open a new connection and hand it to the caller (it already counts toward the size).
         case create
-        /// The caller now waits in the queue under this id; a ``release(_:)``, ``cancelWaiter(_:)`` or ``shutdown()`` resumes it.
+        /// The caller now waits in the queue under this id; a ``release(_:)``, ``cancelWaiter(_:)``, ``timeOutWaiter(_:)`` or
+        /// ``shutdown()`` resumes it.
         case enqueued(WaiterID)
         /// Fail the caller.
         case fail(Failure)
@@ -49,9 +51,9 @@ struct PoolStateMachine<Connection, Waiter> {
         case close(Connection)
     }
 
-    /// What to do with a cancelled acquire.
+    /// What to do with a cancelled or timed-out acquire.
     enum CancelAction {
-        /// Resume this waiter with ``Failure/cancelled``: it has left the queue.
+        /// Resume this waiter with ``Failure/cancelled`` (or a timeout): it has left the queue.
         case fail(Waiter)
         /// Nothing: the acquire was not waiting (served already, failed already, or not enqueued yet).
         case none
@@ -140,6 +142,11 @@ struct PoolStateMachine<Connection, Waiter> {
     mutating func cancelWaiter(_ id: WaiterID) -> CancelAction {
         guard let index = waiters.firstIndex(where: { $0.id == id }) else { return .none }
         return .fail(waiters.remove(at: index).waiter)
+    }
+
+    /// Acquire `id` waited as long as it may: it leaves the queue, unless it was served or failed already.
+    mutating func timeOutWaiter(_ id: WaiterID) -> CancelAction {
+        cancelWaiter(id)
     }
 
     /// The pool shuts down: idle connections are to be closed and waiters failed; connections still lent are closed

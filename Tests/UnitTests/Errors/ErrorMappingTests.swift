@@ -66,6 +66,16 @@ import Testing
             Expected(
                 error: DatabaseError(.unavailable, message: "connection refused"), status: .serviceUnavailable, message: "Database unavailable",
                 frame: .error(code: "unavailable", message: "Database unavailable", retryAfter: nil), exit: .unavailable),
+            Expected(
+                error: DatabaseError(.unavailable, message: "no database connection free within 10 s", retryAfter: 1),
+                status: .serviceUnavailable, message: "Database unavailable", headers: ["retry-after": "1"],
+                frame: .error(code: "unavailable", message: "Database unavailable", retryAfter: 1), exit: .unavailable),
+            Expected(
+                error: DatabaseError(
+                    sqlState: "57014", message: "canceling statement due to statement timeout", detail: nil, constraint: nil,
+                    statement: "SELECT ..."),
+                status: .serviceUnavailable, message: "Database unavailable", headers: ["retry-after": "5"],
+                frame: .error(code: "unavailable", message: "Database unavailable", retryAfter: 5), exit: .unavailable),
             database(.conflict, .dataError),
             database(.validation, .dataError),
             database(.reference, .dataError),

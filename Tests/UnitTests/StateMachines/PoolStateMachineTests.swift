@@ -173,6 +173,110 @@ private func acquire(_ machine: inout Machine, _ value: UInt64, cancelled: Bool 
         }
     }
 
+    @Test func aTimedOutWaiterLeavesTheQueueAndNeverGetsAConnection() {
+        var machine = Machine(size: 1)
+        _ = acquire(&machine, 0)
+        for n in 1...3 { _ = acquire(&machine, UInt64(n)) }
+        guard case .fail(let waiter) = machine.timeOutWaiter(id(2)) else {
+            Issue.record("the waiter should be failed")
+            return
+        }
+        #expect(waiter == 2)
+        #expect(machine.waitingIDs == [id(1), id(3)])
+        // Its deadline passing again, or its task being cancelled afterwards, does nothing.
+        guard case .none = machine.timeOutWaiter(id(2)), case .none = machine.cancelWaiter(id(2)) else {
+            Issue.record("a waiter is failed once")
+            return
+        }
+        guard case .handOver(_, 1) = machine.release(5) else {
+            Issue.record("waiter 1 should be served")
+            return
+        }
+        // The deadline of a waiter served just before it passed finds nothing: the caller keeps the connection.
+        guard case .none = machine.timeOutWaiter(id(1)) else {
+            Issue.record("a served waiter cannot time out")
+            return
+        }
+        guard case .handOver(_, 3) = machine.release(5) else {
+            Issue.record("waiter 3 should be served, not the timed-out 2")
+            return
+        }
+        #expect(machine.statistics == .init(size: 1, open: 1, inUse: 1, waiting: 0))
+    }
+
+    @Test func aWaiterCancelledOrFailedByShutdownCannotTimeOut() {
+        var machine = Machine(size: 1)
+        for n in 0...3 { _ = acquire(&machine, UInt64(n)) }
+        _ = machine.cancelWaiter(id(1))
+        guard case .none = machine.timeOutWaiter(id(1)) else {
+            Issue.record("a cancelled waiter cannot also time out")
+            return
+        }
+        let action = machine.shutdown()
+        #expect(action.fail == [2, 3])
+        guard case .none = machine.timeOutWaiter(id(3)) else {
+            Issue.record("a waiter failed by shutdown cannot time out")
+            return
+        }
+        // An acquire that never waited (served at once) has no deadline to miss.
+        guard case .none = machine.timeOutWaiter(id(0)) else {
+            Issue.record("nothing to time out")
+            return
+        }
+    }
+
+    /// Random events, with deadlines passing for random acquires, against a record of who was resumed: every acquire
+    /// is resumed exactly once, a timed-out waiter never gets a connection, and no connection is lent twice.
+    @Test(arguments: 0..<100)
+    func randomTimeoutsResumeEveryAcquireOnce(seed: Int) {
+        var random = SplitMix64(seed: UInt64(seed) &+ 10_000)
+        let size = 1 + Int(random.next() % 3)
+        var machine = Machine(size: size)
+        var next: UInt64 = 0
+        var resumed: [UInt64: Int] = [:]
+        var timedOut: Set<UInt64> = []
+        var lent: [Int] = []
+        var opened = 0
+        var problems: [String] = []
+        for _ in 0..<200 {
+            switch random.next() % 10 {
+            case 0..<4:
+                next += 1
+                switch acquire(&machine, next) {
+                case .lend(let connection):
+                    lent.append(connection)
+                    resumed[next, default: 0] += 1
+                case .create:
+                    opened += 1
+                    lent.append(opened)
+                    resumed[next, default: 0] += 1
+                case .enqueued: break
+                case .fail: resumed[next, default: 0] += 1
+                }
+            case 4..<7:
+                guard !lent.isEmpty else { continue }
+                let connection = lent.remove(at: Int(random.next() % UInt64(lent.count)))
+                if case .handOver(let handed, let waiter) = machine.release(connection) {
+                    if timedOut.contains(waiter) { problems.append("timed-out waiter \(waiter) got a connection") }
+                    if lent.contains(handed) { problems.append("connection \(handed) lent twice") }
+                    lent.append(handed)
+                    resumed[waiter, default: 0] += 1
+                }
+            default:
+                let target = random.next() % (next + 1)
+                if case .fail(let waiter) = machine.timeOutWaiter(id(target)) {
+                    if waiter != target { problems.append("timed out \(waiter) for \(target)") }
+                    timedOut.insert(waiter)
+                    resumed[waiter, default: 0] += 1
+                }
+            }
+        }
+        for waiter in machine.shutdown().fail { resumed[waiter, default: 0] += 1 }
+        #expect(problems.isEmpty, "seed \(seed): \(problems.prefix(5))")
+        #expect(resumed.count == Int(next) && resumed.values.allSatisfy { $0 == 1 }, "seed \(seed): an acquire was resumed twice or never")
+        #expect(machine.statistics.inUse == lent.count)
+    }
+
     /// Random events against a model of the pool; the invariants hold after every step.
     @Test(arguments: 0..<300)
     func randomEventsKeepTheInvariants(seed: Int) {

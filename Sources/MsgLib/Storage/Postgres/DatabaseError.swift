@@ -8,7 +8,8 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
-        /// The server cannot be reached, or the connection was lost (SQLSTATE class 08, 57P0x, 53300).
+        /// The server cannot be reached, the connection was lost, no pooled connection came free in time, or a statement
+        /// ran out of time (SQLSTATE class 08, 57P0x, 53300, 57014).
         public static let unavailable = Kind(.unavailable)
         /// A unique constraint was violated (23505).
         public static let conflict = Kind(.conflict)
@@ -35,14 +36,17 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
     public let constraint: String?
     /// The failing statement, for debugging.
     public let statement: String?
+    /// Seconds a client may wait before trying again, when the failure is likely to pass (a busy pool, a timeout).
+    public let retryAfter: Int?
 
-    public init(_ kind: Kind, message: String, statement: String? = nil) {
+    public init(_ kind: Kind, message: String, statement: String? = nil, retryAfter: Int? = nil) {
         self.kind = kind
         self.sqlState = nil
         self.message = message
         self.detail = nil
         self.constraint = nil
         self.statement = statement
+        self.retryAfter = retryAfter
     }
 
     init(sqlState: String?, message: String, detail: String?, constraint: String?, statement: String?) {
@@ -52,7 +56,13 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         self.detail = detail
         self.constraint = constraint
         self.statement = statement
+        self.retryAfter = sqlState == Self.queryCanceled ? Self.statementTimeoutRetryAfter : nil
     }
+
+    /// SQLSTATE 57014: the statement was cancelled, by `statement_timeout` (or `pg_cancel_backend`).
+    static let queryCanceled = "57014"
+    /// Seconds a client is asked to wait after a statement ran out of time: the database is struggling, so not at once.
+    static let statementTimeoutRetryAfter = 5
 
     /// Maps a SQLSTATE to a ``Kind``.
     public static func kind(for sqlState: String?) -> Kind {
@@ -61,7 +71,7 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         case "23505": return .conflict
         case "23514", "23502": return .validation
         case "23503": return .reference
-        case "53300", "57P01", "57P02", "57P03": return .unavailable
+        case "53300", "57P01", "57P02", "57P03", queryCanceled: return .unavailable
         default:
             if state.hasPrefix("08") { return .unavailable }
             if state.hasPrefix("22") { return .validation }

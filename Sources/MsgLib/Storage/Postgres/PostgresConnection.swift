@@ -15,6 +15,8 @@ package final class PostgresConnection: @unchecked Sendable {
     /// own defaults (PG* variables, `.pgpass`, service files).
     package let conninfo: String
     private let applicationName: String
+    /// Sent as `statement_timeout` at connect (nil: the server's own setting).
+    private let statementTimeout: Duration?
     private var handle: OpaquePointer?
     /// Prepared statement names by SQL text, valid for the current session only.
     private var prepared: [String: String] = [:]
@@ -24,10 +26,24 @@ package final class PostgresConnection: @unchecked Sendable {
     /// Statements replaced after DDL changed their result type, to be deallocated.
     private var stale: [String] = []
 
+    /// TCP settings used unless the connection string sets them, so a peer that vanished without a FIN is noticed within
+    /// about 30 s instead of the kernel's 15 minutes of retransmissions: keepalive probes after 10 s of silence, every
+    /// 5 s, 3 unanswered ones drop the link; data unacknowledged for 30 s drops it too. libpq ignores them on Unix-domain
+    /// sockets. (Being given, they also win over a `service` file's values.)
+    package static let tcpDefaults: KeyValuePairs<String, String> = [
+        "keepalives": "1", "keepalives_idle": "10", "keepalives_interval": "5", "keepalives_count": "3", "tcp_user_timeout": "30000",
+    ]
+
     /// Creates a connection object; nothing is opened until ``connect()`` or the first query.
-    package init(conninfo: String, applicationName: String = "msglib") {
+    ///
+    /// `statementTimeout` (whole milliseconds, at least 1) becomes the session's `statement_timeout`, sent with the
+    /// startup packet as `options=-c statement_timeout=...` ahead of the options the connection string or `PGOPTIONS`
+    /// gives, so that a `statement_timeout` set there wins and `RESET ALL` comes back to it. (A `service` file's `options`
+    /// are not read, and give way to it.)
+    package init(conninfo: String, applicationName: String = "msglib", statementTimeout: Duration? = nil) {
         self.conninfo = conninfo
         self.applicationName = applicationName
+        self.statementTimeout = statementTimeout
     }
 
     deinit {
@@ -38,8 +54,13 @@ package final class PostgresConnection: @unchecked Sendable {
     /// - Throws: ``DatabaseError`` of kind `.unavailable` when the server cannot be reached or refuses us.
     package func connect() throws(DatabaseError) {
         close()
-        let keywords = ["dbname", "client_encoding", "fallback_application_name"]
-        let values = [conninfo, "UTF8", applicationName]
+        // Keywords before `dbname` are defaults the connection string overrides; those after it override the string.
+        var keywords = Self.tcpDefaults.map(\.key) + ["dbname", "client_encoding", "fallback_application_name"]
+        var values = Self.tcpDefaults.map(\.value) + [conninfo, "UTF8", applicationName]
+        if let options = startupOptions() {
+            keywords.append("options")
+            values.append(options)
+        }
         let conn = withCStrings(keywords) { kw in
             withCStrings(values) { vals in
                 PQconnectdbParams(kw, vals, 1)
@@ -56,6 +77,38 @@ package final class PostgresConnection: @unchecked Sendable {
         handle = conn
         prepared = [:]
         stale = []
+    }
+
+    /// The value libpq uses for a connection keyword (`keepalives_idle`, `options`, ...), or nil when closed or unset.
+    package func effectiveSetting(_ keyword: String) -> String? {
+        guard let handle, let options = PQconninfo(handle) else { return nil }
+        defer { PQconninfoFree(options) }
+        return Self.value(of: keyword, in: options)
+    }
+
+    /// The `options` to send: the statement timeout first, then what the connection string or `PGOPTIONS` says.
+    private func startupOptions() -> String? {
+        guard let statementTimeout else { return nil }
+        let milliseconds = max(1, statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000)
+        let own = Self.options(in: conninfo) ?? ProcessInfo.processInfo.environment["PGOPTIONS"] ?? ""
+        return "-c statement_timeout=\(milliseconds)" + (own.isEmpty ? "" : " " + own)
+    }
+
+    /// The `options` a connection string sets, or nil (also for a string libpq cannot parse: connecting reports that).
+    private static func options(in conninfo: String) -> String? {
+        guard !conninfo.isEmpty, let parsed = PQconninfoParse(conninfo, nil) else { return nil }
+        defer { PQconninfoFree(parsed) }
+        return value(of: "options", in: parsed)
+    }
+
+    /// The value of `keyword` in a libpq option array (ended by a nil keyword).
+    private static func value(of keyword: String, in options: UnsafeMutablePointer<PQconninfoOption>) -> String? {
+        var option = options
+        while let name = option.pointee.keyword {
+            if String(cString: name) == keyword { return option.pointee.val.map { String(cString: $0) } }
+            option += 1
+        }
+        return nil
     }
 
     /// Closes the connection, if open. The object can be connected again.

@@ -1,0 +1,39 @@
+import MsgLib
+import TestSupport
+import Testing
+
+/// What a connection is opened with: TCP keepalive and user timeout unless the connection string says otherwise, and
+/// the statement timeout a pool asks for, merged with the string's own `options`.
+@Suite(.needsDatabase) struct ConnectionSettingsTests {
+    @Test func tcpDefaultsApplyUnlessTheConnectionStringSetsThem() throws {
+        let database = try TestDatabase.create(migrated: false)
+        let plain = PostgresConnection(conninfo: database.conninfo)
+        try plain.connect()
+        for (keyword, value) in PostgresConnection.tcpDefaults {
+            #expect(plain.effectiveSetting(keyword) == value, "\(keyword)")
+        }
+        let custom = PostgresConnection(conninfo: database.conninfo + " keepalives_idle=99 tcp_user_timeout=0")
+        try custom.connect()
+        #expect(custom.effectiveSetting("keepalives_idle") == "99")
+        #expect(custom.effectiveSetting("tcp_user_timeout") == "0")
+        #expect(custom.effectiveSetting("keepalives_interval") == "5")
+        #expect(try custom.scalar("SELECT 1", as: Int.self) == 1)
+        #expect(PostgresConnection(conninfo: database.conninfo).effectiveSetting("keepalives") == nil, "not connected")
+    }
+
+    @Test func theStatementTimeoutKeepsTheConnectionStringsOptions() throws {
+        let database = try TestDatabase.create(migrated: false)
+        let merged = PostgresConnection(
+            conninfo: database.conninfo + " options='-c search_path=pg_catalog'", statementTimeout: .seconds(2))
+        try merged.connect()
+        #expect(try merged.scalar("SHOW statement_timeout", as: String.self) == "2s")
+        #expect(try merged.scalar("SHOW search_path", as: String.self) == "pg_catalog")
+        // RESET ALL (a pooler's DISCARD ALL) comes back to it.
+        try merged.execute("SET statement_timeout = 0; RESET ALL")
+        #expect(try merged.scalar("SHOW statement_timeout", as: String.self) == "2s")
+        // A statement_timeout in the connection string wins.
+        let own = PostgresConnection(conninfo: database.conninfo + " options='-c statement_timeout=7s'", statementTimeout: .seconds(2))
+        try own.connect()
+        #expect(try own.scalar("SHOW statement_timeout", as: String.self) == "7s")
+    }
+}
