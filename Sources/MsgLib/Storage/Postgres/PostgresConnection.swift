@@ -15,6 +15,8 @@ package final class PostgresConnection: @unchecked Sendable {
     /// own defaults (PG* variables, `.pgpass`, service files).
     package let conninfo: String
     private let applicationName: String
+    /// Seconds opening the connection may take (libpq's `connect_timeout`), unless the conninfo says otherwise.
+    private let connectTimeout: Int?
     private var handle: OpaquePointer?
     /// Prepared statement names by SQL text, valid for the current session only.
     private var prepared: [String: String] = [:]
@@ -25,9 +27,10 @@ package final class PostgresConnection: @unchecked Sendable {
     private var stale: [String] = []
 
     /// Creates a connection object; nothing is opened until ``connect()`` or the first query.
-    package init(conninfo: String, applicationName: String = "msglib") {
+    package init(conninfo: String, applicationName: String = "msglib", connectTimeout: Int? = nil) {
         self.conninfo = conninfo
         self.applicationName = applicationName
+        self.connectTimeout = connectTimeout
     }
 
     deinit {
@@ -38,8 +41,10 @@ package final class PostgresConnection: @unchecked Sendable {
     /// - Throws: ``DatabaseError`` of kind `.unavailable` when the server cannot be reached or refuses us.
     package func connect() throws(DatabaseError) {
         close()
-        let keywords = ["dbname", "client_encoding", "fallback_application_name"]
-        let values = [conninfo, "UTF8", applicationName]
+        // Keywords before `dbname` are defaults the conninfo (expanded in its place) may override.
+        let timeout = connectTimeout.map { (["connect_timeout"], [String($0)]) } ?? ([], [])
+        let keywords = timeout.0 + ["dbname", "client_encoding", "fallback_application_name"]
+        let values = timeout.1 + [conninfo, "UTF8", applicationName]
         let conn = withCStrings(keywords) { kw in
             withCStrings(values) { vals in
                 PQconnectdbParams(kw, vals, 1)
@@ -166,6 +171,73 @@ package final class PostgresConnection: @unchecked Sendable {
             PQfreemem(note)
         }
         return out
+    }
+
+    /// Runs `sql` (one statement, no parameters) and returns its rows, giving up after `timeout` seconds.
+    ///
+    /// Unlike ``query(_:_:)``, this never blocks longer than `timeout`: the query is sent with libpq's asynchronous
+    /// calls and the answer awaited with `poll`, so a link whose peer vanished without closing it (failover, a NAT
+    /// that forgot us, a partition) is noticed in seconds rather than after TCP keepalive. When no answer arrives in
+    /// time the connection is closed, as it can no longer be trusted. For probing a connection kept open, e.g. a LISTEN.
+    /// - Throws: ``DatabaseError`` of kind `.unavailable` on a timeout or a lost connection, or the statement's error.
+    package func queryWithDeadline(_ sql: String, timeout: Double) throws(DatabaseError) -> PostgresRows {
+        let conn = try openHandle()
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        let lost = { (conn: OpaquePointer) -> DatabaseError in
+            DatabaseError(sqlState: "08006", message: Self.firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
+        }
+        PQsetnonblocking(conn, 1)
+        defer { if handle == conn { PQsetnonblocking(conn, 0) } }
+        guard PQsendQueryParams(conn, sql, 0, nil, nil, nil, nil, 1) == 1 else {
+            let error = lost(conn)
+            close()
+            throw error
+        }
+        // Flush what is sent, then read until each result is complete, every wait bounded by the deadline.
+        func awaitResult() throws(DatabaseError) {
+            while true {
+                let flush = PQflush(conn)
+                if flush < 0 {
+                    let error = lost(conn)
+                    close()
+                    throw error
+                }
+                if flush == 0 && PQisBusy(conn) == 0 { return }
+                let remaining = deadline.timeIntervalSinceNow
+                guard remaining > 0 else {
+                    close()
+                    throw DatabaseError(.unavailable, message: "no answer from the server within \(timeout) s", statement: sql)
+                }
+                let events = Int16(POLLIN) | (flush == 1 ? Int16(POLLOUT) : 0)
+                var descriptor = pollfd(fd: PQsocket(conn), events: events, revents: 0)
+                let ready = poll(&descriptor, 1, Int32(min(remaining * 1000, Double(Int32.max)).rounded(.up)))
+                if ready < 0 && errno != EINTR {
+                    close()
+                    throw DatabaseError(.unavailable, message: "poll failed on the connection's socket", statement: sql)
+                }
+                if ready > 0, PQconsumeInput(conn) == 0 {
+                    let error = lost(conn)
+                    close()
+                    throw error
+                }
+            }
+        }
+        var rows: PostgresRows?
+        var failure: DatabaseError?
+        while true {
+            try awaitResult()
+            guard let result = PQgetResult(conn) else { break }
+            if failure == nil {
+                do {
+                    try check(result, conn: conn, statement: sql)
+                    if rows == nil { rows = Self.copyRows(result) }
+                } catch { failure = error }
+            }
+            PQclear(result)
+        }
+        if let failure { throw failure }
+        guard let rows else { throw lost(conn) }
+        return rows
     }
 
     // MARK: - Private
