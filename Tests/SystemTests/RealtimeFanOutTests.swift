@@ -182,6 +182,62 @@ import Testing
         try await relay.stop()
     }
 
+    @Test func aBlackholedListenerIsNoticedAndCatchesUpWithEveryMessage() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        // Relay A reaches PostgreSQL through a proxy that can go silent; relay B directly.
+        let proxy = try BlackholeProxy(conninfo: database.conninfo)
+        defer { proxy.stop() }
+        var throughProxy = Self.unlimited
+        throughProxy["DATABASE_URL"] = proxy.conninfo(through: database.conninfo)
+        let a = try await TestRelay(database: database, environment: throughProxy)
+        let b = try await TestRelay(database: database, environment: Self.unlimited)
+        let admin = try a.socket(f.admin)
+        _ = try await admin.next(type: "connected")
+        var sent: [String] = []
+        func send(_ content: String) async throws {
+            let response = try await b.request(
+                "POST", "/api/messages", token: b.token(f.alice), json: ["conversation_id": conversation.id.lowercasedString, "content": content])
+            sent.append(try #require(response.object.string("id")))
+        }
+        try await send("before")
+        try await waitFor("the first message on relay A") { Self.messageIds(admin) == sent }
+
+        // The link goes silent for 25 s (five times the probe's deadline): no FIN, no error, nothing.
+        let silence = 25.0
+        proxy.blackhole()
+        let start = Date()
+        let noticed = Task {
+            _ = try await a.process.waitForOutput("listener lost its database connection", timeout: 15)
+            return Date().timeIntervalSince(start)
+        }
+        for i in 0..<20 {
+            try await send("during \(i)")
+            try await Task.sleep(for: .milliseconds(1000))
+        }
+        let noticedAfter = try await noticed.value
+        #expect(noticedAfter < 15, "the dead link was noticed after \(noticedAfter) s")
+        try await Task.sleep(for: .seconds(max(0, silence - Date().timeIntervalSince(start))))
+        #expect(Self.messageIds(admin) == Array(sent.prefix(1)), "nothing can arrive through a silent link")
+        proxy.restore()
+
+        let restored = Date()
+        try await waitFor("every message on relay A after the link returned", timeout: 30) { Self.messageIds(admin).count >= sent.count }
+        let caughtUpAfter = Date().timeIntervalSince(restored)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(Self.messageIds(admin) == sent, "each message exactly once and in order")
+        #expect(caughtUpAfter < 20, "caught up \(caughtUpAfter) s after the link returned")
+        // Live delivery works again.
+        try await send("after")
+        try await waitFor("a live message on relay A") { Self.messageIds(admin).count > sent.count - 1 }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(Self.messageIds(admin) == sent)
+        try await a.stop()
+        try await b.stop()
+    }
+
     @Test func aSlowReaderIsCutOffWhileOthersKeepUp() async throws {
         let database = try TestDatabase.create()
         let db = try database.connect()

@@ -18,4 +18,10 @@ extension MessagingService {
     package static func listenForEvents(on db: PostgresConnection) throws {
         try DeliveryRepository.listen(db)
     }
+
+    /// Proves a listener's connection alive by a round trip that must end within `timeout` seconds (the connection is
+    /// closed when it does not); returns the server's clock at the answer.
+    package static func probeListener(on db: PostgresConnection, timeout: Double) throws -> Timestamp {
+        try DeliveryRepository.probe(db, timeout: timeout)
+    }
 }

@@ -7,9 +7,11 @@ import Synchronization
 /// LISTENs on `msgrelay_events` over a connection of its own and hands what arrives to the ``Hub``.
 ///
 /// The blocking libpq loop runs on a thread of its own (poll on the socket, then read notifications), kept by a
-/// ``ReconnectingLoop``. When the connection is lost (PostgreSQL restarted, network), it reconnects with backoff,
-/// LISTENs again, and then catches up: every message created or read since a few seconds before the loss is
-/// delivered again, and each socket drops messages it already has, so nothing is lost and nothing is shown twice.
+/// ``ReconnectingLoop``. A round trip every few seconds, with a deadline, proves the connection alive, so a link whose
+/// peer vanished without closing it is noticed in seconds. When the connection is lost (PostgreSQL restarted, network),
+/// it reconnects with backoff, LISTENs again, and then catches up: every message created or read since a few seconds
+/// before the last proven round trip is delivered again (retried until it succeeds), and each socket drops messages it
+/// already has, so nothing is lost and nothing is shown twice.
 package final class EventListener: Service, Sendable {
     enum Signal: Sendable {
         case events([RealtimeEvent])
@@ -26,9 +28,18 @@ package final class EventListener: Service, Sendable {
     private let listening = Atomic<Bool>(false)
     /// How far before the loss a catch-up starts, to cover transactions that committed late.
     static let catchUpMargin = 5.0
+    /// Seconds between round trips that prove the LISTEN connection alive.
+    let probeInterval: Double
+    /// Seconds a round trip may take before the connection counts as dead and is closed.
+    let probeTimeout: Double
 
-    package init(conninfo: String, service: MessagingService, hub: Hub, logger: Logger, onMessage: @escaping @Sendable () -> Void = {}) {
+    package init(
+        conninfo: String, service: MessagingService, hub: Hub, logger: Logger, probeInterval: Double = 5, probeTimeout: Double = 5,
+        onMessage: @escaping @Sendable () -> Void = {}
+    ) {
         self.conninfo = conninfo
+        self.probeInterval = probeInterval
+        self.probeTimeout = probeTimeout
         self.onMessage = onMessage
         self.service = service
         self.hub = hub
@@ -51,13 +62,16 @@ package final class EventListener: Service, Sendable {
     }
 
     /// The listener thread: LISTEN, then poll and read notifications until stopped, reconnecting after failures.
+    ///
+    /// Every ``probeInterval`` a round trip on the connection proves it alive (see ``ListenerLiveness``); one that
+    /// gets no answer within ``probeTimeout`` closes the connection, and the loop reconnects and catches up.
     private func loop(_ continuation: AsyncStream<Signal>.Continuation) {
         // The first LISTEN catches up too: sockets may connect, and messages arrive, before it is in place.
-        var gapStart: Timestamp? = .now()
-        var lastHealthy = Timestamp.now()
+        var liveness = ListenerLiveness(start: .now(), interval: probeInterval, deadline: probeTimeout, margin: Self.catchUpMargin)
         worker.run(
             connect: { () throws -> PostgresConnection in
-                let connection = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-listener")
+                let connection = PostgresConnection(
+                    conninfo: conninfo, applicationName: "msgrelay-listener", connectTimeout: Int(probeTimeout.rounded(.up)) * 2)
                 do {
                     try connection.connect()
                     try MessagingService.listenForEvents(on: connection)
@@ -66,40 +80,61 @@ package final class EventListener: Service, Sendable {
                     throw error
                 }
                 listening.store(true, ordering: .relaxed)
-                if let since = gapStart {
-                    logger.info("listener connected; catching up")
-                    continuation.yield(.reconnected(since: since.adding(seconds: -Self.catchUpMargin)))
+                if let since = liveness.connected(at: Self.uptime()) {
+                    logger.info("listener connected; catching up", metadata: ["since": "\(since)"])
+                    continuation.yield(.reconnected(since: since))
                 }
-                gapStart = nil
                 return connection
             },
             close: { connection in connection.close() },
             onFailure: { error in
                 listening.store(false, ordering: .relaxed)
-                if gapStart == nil {
-                    gapStart = lastHealthy
+                if liveness.lost() {
                     logger.warning("listener lost its database connection; reconnecting", metadata: ["error": "\(error)"])
                 }
             },
             body: { connection in
                 guard let fd = connection.socketDescriptor else { throw DatabaseError(.unavailable, message: "listener socket closed") }
+                let now = Self.uptime()
+                if liveness.isOverdue(at: now) {
+                    throw DatabaseError(.unavailable, message: "no round trip on the listener's connection for \(probeInterval + probeTimeout) s")
+                }
+                // The server's clock at the answer; it counts once the notifications received before it are handed on.
+                var proven: Timestamp?
+                if liveness.probeDue(at: now) {
+                    proven = try MessagingService.probeListener(on: connection, timeout: probeTimeout)
+                }
                 var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 _ = poll(&descriptor, 1, 200)
                 let notes = try connection.takeNotifications()
-                lastHealthy = .now()
                 let events = notes.compactMap { RealtimeEvent(payload: $0.payload) }
                 if !events.isEmpty { continuation.yield(.events(events)) }
+                if let proven { liveness.probed(serverTime: proven, at: now) }
             })
         listening.store(false, ordering: .relaxed)
         continuation.finish()
     }
 
+    /// Monotonic seconds, for probe timing.
+    private static func uptime() -> Double { ProcessInfo.processInfo.systemUptime }
+
     private func handle(_ signal: Signal) async {
-        do {
-            switch signal {
-            case .events(let events):
-                try await deliver(events)
-            case .reconnected(let since):
+        switch signal {
+        case .events(let events):
+            do { try await deliver(events) } catch {
+                logger.error("real-time delivery failed", metadata: ["error": "\(error)"])
+            }
+        case .reconnected(let since):
+            await catchUp(since: since)
+        }
+    }
+
+    /// Delivers every message created or read since `since`, retrying with backoff until it succeeds (or the listener
+    /// stops). Events that arrive meanwhile wait: they come after the catch-up, which includes them, so order holds.
+    private func catchUp(since: Timestamp) async {
+        var backoff = Backoff()
+        while true {
+            do {
                 let (created, read) = try await service.deliveryChanges(since: since)
                 for item in created { hub.deliver(item) }
                 for item in read {
@@ -107,9 +142,13 @@ package final class EventListener: Service, Sendable {
                         messageId: item.message.id, conversationUserId: item.conversationUserId, readAt: item.message.readAt ?? .now(),
                         readBy: nil)
                 }
+                return
+            } catch {
+                if worker.isStopping { return }
+                let delay = backoff.next()
+                logger.warning("listener catch-up failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                try? await Task.sleep(for: .seconds(delay))
             }
-        } catch {
-            logger.error("real-time delivery failed", metadata: ["error": "\(error)"])
         }
     }
 

@@ -17,6 +17,8 @@ package final class PostgresConnection: @unchecked Sendable {
     private let applicationName: String
     /// Sent as `statement_timeout` at connect (nil: the server's own setting).
     private let statementTimeout: Duration?
+    /// Seconds opening the connection may take (libpq's `connect_timeout`), unless the conninfo says otherwise.
+    private let connectTimeout: Int?
     private var handle: OpaquePointer?
     /// Prepared statement names by SQL text, valid for the current session only.
     private var prepared: [String: String] = [:]
@@ -39,11 +41,12 @@ package final class PostgresConnection: @unchecked Sendable {
     /// `statementTimeout` (whole milliseconds, at least 1) becomes the session's `statement_timeout`, sent with the
     /// startup packet as `options=-c statement_timeout=...` ahead of the options the connection string or `PGOPTIONS`
     /// gives, so that a `statement_timeout` set there wins and `RESET ALL` comes back to it. (A `service` file's `options`
-    /// are not read, and give way to it.)
-    package init(conninfo: String, applicationName: String = "msglib", statementTimeout: Duration? = nil) {
+    /// are not read, and give way to it.) `connectTimeout` is libpq's `connect_timeout` unless the conninfo sets one.
+    package init(conninfo: String, applicationName: String = "msglib", statementTimeout: Duration? = nil, connectTimeout: Int? = nil) {
         self.conninfo = conninfo
         self.applicationName = applicationName
         self.statementTimeout = statementTimeout
+        self.connectTimeout = connectTimeout
     }
 
     deinit {
@@ -55,8 +58,9 @@ package final class PostgresConnection: @unchecked Sendable {
     package func connect() throws(DatabaseError) {
         close()
         // Keywords before `dbname` are defaults the connection string overrides; those after it override the string.
-        var keywords = Self.tcpDefaults.map(\.key) + ["dbname", "client_encoding", "fallback_application_name"]
-        var values = Self.tcpDefaults.map(\.value) + [conninfo, "UTF8", applicationName]
+        let timeout = connectTimeout.map { (["connect_timeout"], [String($0)]) } ?? ([], [])
+        var keywords = timeout.0 + Self.tcpDefaults.map(\.key) + ["dbname", "client_encoding", "fallback_application_name"]
+        var values = timeout.1 + Self.tcpDefaults.map(\.value) + [conninfo, "UTF8", applicationName]
         if let options = startupOptions() {
             keywords.append("options")
             values.append(options)
@@ -219,6 +223,73 @@ package final class PostgresConnection: @unchecked Sendable {
             PQfreemem(note)
         }
         return out
+    }
+
+    /// Runs `sql` (one statement, no parameters) and returns its rows, giving up after `timeout` seconds.
+    ///
+    /// Unlike ``query(_:_:)``, this never blocks longer than `timeout`: the query is sent with libpq's asynchronous
+    /// calls and the answer awaited with `poll`, so a link whose peer vanished without closing it (failover, a NAT
+    /// that forgot us, a partition) is noticed in seconds rather than after TCP keepalive. When no answer arrives in
+    /// time the connection is closed, as it can no longer be trusted. For probing a connection kept open, e.g. a LISTEN.
+    /// - Throws: ``DatabaseError`` of kind `.unavailable` on a timeout or a lost connection, or the statement's error.
+    package func queryWithDeadline(_ sql: String, timeout: Double) throws(DatabaseError) -> PostgresRows {
+        let conn = try openHandle()
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        let lost = { (conn: OpaquePointer) -> DatabaseError in
+            DatabaseError(sqlState: "08006", message: Self.firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
+        }
+        PQsetnonblocking(conn, 1)
+        defer { if handle == conn { PQsetnonblocking(conn, 0) } }
+        guard PQsendQueryParams(conn, sql, 0, nil, nil, nil, nil, 1) == 1 else {
+            let error = lost(conn)
+            close()
+            throw error
+        }
+        // Flush what is sent, then read until each result is complete, every wait bounded by the deadline.
+        func awaitResult() throws(DatabaseError) {
+            while true {
+                let flush = PQflush(conn)
+                if flush < 0 {
+                    let error = lost(conn)
+                    close()
+                    throw error
+                }
+                if flush == 0 && PQisBusy(conn) == 0 { return }
+                let remaining = deadline.timeIntervalSinceNow
+                guard remaining > 0 else {
+                    close()
+                    throw DatabaseError(.unavailable, message: "no answer from the server within \(timeout) s", statement: sql)
+                }
+                let events = Int16(POLLIN) | (flush == 1 ? Int16(POLLOUT) : 0)
+                var descriptor = pollfd(fd: PQsocket(conn), events: events, revents: 0)
+                let ready = poll(&descriptor, 1, Int32(min(remaining * 1000, Double(Int32.max)).rounded(.up)))
+                if ready < 0 && errno != EINTR {
+                    close()
+                    throw DatabaseError(.unavailable, message: "poll failed on the connection's socket", statement: sql)
+                }
+                if ready > 0, PQconsumeInput(conn) == 0 {
+                    let error = lost(conn)
+                    close()
+                    throw error
+                }
+            }
+        }
+        var rows: PostgresRows?
+        var failure: DatabaseError?
+        while true {
+            try awaitResult()
+            guard let result = PQgetResult(conn) else { break }
+            if failure == nil {
+                do {
+                    try check(result, conn: conn, statement: sql)
+                    if rows == nil { rows = Self.copyRows(result) }
+                } catch { failure = error }
+            }
+            PQclear(result)
+        }
+        if let failure { throw failure }
+        guard let rows else { throw lost(conn) }
+        return rows
     }
 
     // MARK: - Private

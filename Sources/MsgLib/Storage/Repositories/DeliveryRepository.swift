@@ -66,6 +66,13 @@ package enum DeliveryRepository {
         try db.execute("LISTEN \(RealtimeEvent.channel)")
     }
 
+    /// A round trip on a listener's connection that gives up after `timeout` seconds; returns the server's clock.
+    package static func probe(_ db: PostgresConnection, timeout: Double) throws -> Timestamp {
+        let rows = try db.queryWithDeadline("SELECT clock_timestamp() AS now", timeout: timeout)
+        guard let row = rows.first else { throw DatabaseError(.unavailable, message: "the probe returned no row") }
+        return try row.decode("now")
+    }
+
     /// Sends events on the real-time channel, within the caller's transaction (delivered at commit).
     package static func notify(_ db: PostgresConnection, _ events: [RealtimeEvent]) throws {
         guard !events.isEmpty else { return }
