@@ -45,12 +45,16 @@ package struct TestFailure: Error, CustomStringConvertible {
 /// Polls `condition` until it holds or `timeout` passes.
 package func waitFor(_ what: @autoclosure () -> String, timeout: TimeInterval = 20, _ condition: () async throws -> Bool) async throws {
     let deadline = Date().addingTimeInterval(timeout)
-    while Date() < deadline {
+    while true {
+        // The condition is looked at once more after the deadline: on a busy machine this task may not have run
+        // for a while, and what it waits for may have happened meanwhile.
+        let late = Date() >= deadline
         do {
             if try await condition() { return }
         } catch let failure as TestFailure {
             throw failure
         } catch {}
+        if late { break }
         try await Task.sleep(for: .milliseconds(50))
     }
     throw TestFailure("timed out after \(timeout) s waiting for \(what())")
