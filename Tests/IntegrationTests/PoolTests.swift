@@ -69,15 +69,7 @@ import Testing
     /// lent; the caller behind it keeps its place and is served next.
     @Test func aCancelledWaiterLeavesTheQueueAtOnce() async throws {
         let pool = try TestDatabase.create().pool(size: 1)
-        let release = DispatchSemaphore(value: 0)
-        let holding = Task {
-            try await pool.withConnection { _ in
-                release.wait()
-                return 0
-            }
-        }
-        // Generous waits: on a busy machine the tasks below may start late; what is tested is what follows.
-        try await waitFor("the connection to be lent", timeout: 60) { pool.statistics.inUse == 1 }
+        let (release, holding) = try await Self.holdTheOnlyConnection(of: pool)
         let waiter = Task { try await pool.withConnection { _ in 1 } }
         try await waitFor("the first waiter", timeout: 60) { pool.statistics.waiting == 1 }
         let next = Task { try await pool.withConnection { _ in 2 } }
@@ -98,14 +90,7 @@ import Testing
     @Test func aWaiterFailsAfterThePoolTimeout() async throws {
         let database = try TestDatabase.create()
         let pool = DatabasePool(configuration: DatabaseConfiguration(conninfo: database.conninfo, poolSize: 1, poolTimeout: .seconds(1)))
-        let release = DispatchSemaphore(value: 0)
-        let holding = Task {
-            try await pool.withConnection { _ in
-                release.wait()
-                return 0
-            }
-        }
-        try await waitFor("the connection to be lent") { pool.statistics.inUse == 1 }
+        let (release, holding) = try await Self.holdTheOnlyConnection(of: pool)
         let clock = ContinuousClock()
         let start = clock.now
         let error = await #expect(throws: DatabaseError.self) { try await pool.withConnection { _ in 1 } }
@@ -128,14 +113,7 @@ import Testing
     @Test func aServedWaiterOutlivesItsDeadline() async throws {
         let database = try TestDatabase.create()
         let pool = DatabasePool(configuration: DatabaseConfiguration(conninfo: database.conninfo, poolSize: 1, poolTimeout: .seconds(5)))
-        let release = DispatchSemaphore(value: 0)
-        let holding = Task {
-            try await pool.withConnection { _ in
-                release.wait()
-                return 0
-            }
-        }
-        try await waitFor("the connection to be lent") { pool.statistics.inUse == 1 }
+        let (release, holding) = try await Self.holdTheOnlyConnection(of: pool)
         let waiter = Task { try await pool.withConnection { db in try db.scalar("SELECT 1", as: Int.self) } }
         try await waitFor("the waiter") { pool.statistics.waiting == 1 }
         release.signal()
@@ -164,5 +142,19 @@ import Testing
         #expect(try await plain.withConnection { db in try db.scalar("SHOW statement_timeout", as: String.self) } == "0")
         await pool.shutdown()
         await plain.shutdown()
+    }
+
+    /// Lends `pool`'s only connection to a task that keeps it until `release` is signalled; returns once it is lent.
+    private static func holdTheOnlyConnection(of pool: DatabasePool) async throws -> (release: DispatchSemaphore, holder: Task<Int, any Error>) {
+        let release = DispatchSemaphore(value: 0)
+        let holder = Task {
+            try await pool.withConnection { _ in
+                release.wait()
+                return 0
+            }
+        }
+        // Generous: on a busy machine the task may start late; what is tested is what follows.
+        try await waitFor("the connection to be lent", timeout: 60) { pool.statistics.inUse == 1 }
+        return (release, holder)
     }
 }
