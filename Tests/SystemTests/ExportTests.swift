@@ -318,8 +318,10 @@ import Testing
             // export of these rows takes well under a second).
             try await waitFor("a temporary file with data", timeout: 60) {
                 guard child.isRunning else { throw TestFailure("msgctl ended first: \(child.stderr)") }
+                // The slice is timed on this thread (usleep), not by a task sleep that a busy test run may resume
+                // much later while msgctl runs on.
                 child.signal(SIGCONT)
-                try await Task.sleep(for: .milliseconds(3))
+                usleep(3_000)
                 child.signal(SIGSTOP)
                 return try Self.temporaryFiles(folder).contains { name in
                     ((try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(name).path)[.size] as? Int) ?? 0) > 0
