@@ -2,7 +2,8 @@ import Testing
 
 @testable import MsgLib
 
-/// msgrelay's database settings from the environment; msgctl builds its configuration itself and has no statement timeout.
+/// msgrelay's database settings from the environment; msgctl builds its configuration itself and has no statement timeout
+/// and no deadline for a pool connection.
 @Suite struct DatabaseConfigurationTests {
     @Test func defaultsForTheRelay() throws {
         let configuration = try DatabaseConfiguration.fromEnvironment([:], applicationName: "msgrelay")
@@ -10,6 +11,7 @@ import Testing
         #expect(configuration.poolTimeout == .seconds(10))
         #expect(configuration.statementTimeout == .seconds(30))
         #expect(DatabaseConfiguration(conninfo: "").statementTimeout == nil)
+        #expect(DatabaseConfiguration(conninfo: "").poolTimeout == nil)
     }
 
     @Test func timeoutsAreRead() throws {

@@ -16,9 +16,8 @@ extension DatabaseConfiguration {
             }
             configuration.poolSize = size
         }
-        if let timeout = try ConfigurationError.seconds("DATABASE_POOL_TIMEOUT_SECONDS", environment["DATABASE_POOL_TIMEOUT_SECONDS"]) {
-            configuration.poolTimeout = timeout
-        }
+        configuration.poolTimeout =
+            try ConfigurationError.seconds("DATABASE_POOL_TIMEOUT_SECONDS", environment["DATABASE_POOL_TIMEOUT_SECONDS"]) ?? .seconds(10)
         configuration.statementTimeout = .seconds(30)
         if let text = environment["DATABASE_STATEMENT_TIMEOUT_SECONDS"] {
             configuration.statementTimeout =
