@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 
 /// The outgoing side of one client socket, without I/O: events in, actions out; ``ClientConnection`` performs
 /// the actions on the channel.
@@ -73,7 +74,7 @@ struct ConnectionStateMachine: Sendable {
     /// Live frames held back during a replay before the client counts as not reading.
     var holdLimit: Int { capacity * 4 }
 
-    private var queue = FrameQueue()
+    private var queue = CircularBuffer<Queued>(initialCapacity: 1)
     /// Queued frames that count against ``capacity`` (replayed frames do not).
     private(set) var liveQueued = 0
     /// True from the ``Action/scheduleFlush`` until the flush stops on an empty queue or an unwritable channel.
@@ -199,37 +200,4 @@ private struct Queued: Sendable {
     var text: String
     /// Replayed frames do not count against the live capacity: the replay is bounded by its own limit.
     var isLive: Bool
-}
-
-/// A first-in first-out queue of frames: an array read from a moving head, compacted as it is consumed, so
-/// both ends cost O(1) amortised. Keeps its storage when drained by reading, frees it on ``removeAll()``.
-private struct FrameQueue: Sendable {
-    private var items: [Queued] = []
-    private var head = 0
-
-    var count: Int { items.count - head }
-    var isEmpty: Bool { head == items.count }
-
-    mutating func append(_ item: Queued) {
-        items.append(item)
-    }
-
-    mutating func popFirst() -> Queued? {
-        guard head < items.count else { return nil }
-        let item = items[head]
-        head += 1
-        if head == items.count {
-            items.removeAll(keepingCapacity: true)
-            head = 0
-        } else if head >= 64, head * 2 >= items.count {
-            items.removeFirst(head)
-            head = 0
-        }
-        return item
-    }
-
-    mutating func removeAll() {
-        items = []
-        head = 0
-    }
 }
