@@ -8,9 +8,11 @@ public struct MessageRepresentation: Codable, Sendable, Equatable {
     public var createdAt: Timestamp
     public var readAt: Timestamp?
     public var editedAt: Timestamp?
+    /// In a `message` frame: where a client that processed it resumes (``ResumeCursor``). Absent in REST answers.
+    public var cursor: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, sender, content
+        case id, sender, content, cursor
         case conversationId = "conversation_id"
         case senderId = "sender_id"
         case createdAt = "created_at"
@@ -39,6 +41,7 @@ public struct MessageRepresentation: Codable, Sendable, Equatable {
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(readAt, forKey: .readAt)
         try c.encode(editedAt, forKey: .editedAt)
+        try c.encodeIfPresent(cursor, forKey: .cursor)
     }
 }
 

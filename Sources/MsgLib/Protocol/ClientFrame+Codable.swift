@@ -24,7 +24,15 @@ extension ClientFrame: Codable {
         case "ping":
             self = .ping
         case "resume":
-            self = .resume(lastMessageId: try c.decode(ResumeData.self, forKey: .data).last_message_id.value)
+            let data = try c.decode(ResumeData.self, forKey: .data)
+            do {
+                guard let point = try ResumePoint.parse(cursor: data.cursor, lastMessageId: data.last_message_id) else {
+                    throw Invalid(code: "invalid_request", message: "data.cursor or data.last_message_id is required")
+                }
+                self = .resume(point)
+            } catch let error as ResumePointError {
+                throw Invalid(code: "invalid_request", message: error.message)
+            }
         default:
             throw Invalid(code: "unknown_type", message: "Unknown frame type \"\(type)\"")
         }
@@ -44,9 +52,12 @@ extension ClientFrame: Codable {
             try c.encode(TypingData(conversation_id: UUIDField(conversationId), is_typing: isTyping), forKey: .data)
         case .ping:
             try c.encode("ping", forKey: .type)
-        case .resume(let lastMessageId):
+        case .resume(.cursor(let cursor)):
             try c.encode("resume", forKey: .type)
-            try c.encode(ResumeData(last_message_id: UUIDField(lastMessageId)), forKey: .data)
+            try c.encode(ResumeData(cursor: cursor.token), forKey: .data)
+        case .resume(.messageId(let lastMessageId)):
+            try c.encode("resume", forKey: .type)
+            try c.encode(ResumeData(last_message_id: lastMessageId.lowercasedString), forKey: .data)
         }
     }
 
@@ -62,5 +73,8 @@ extension ClientFrame: Codable {
         var is_typing: Bool
     }
 
-    private struct ResumeData: Codable { var last_message_id: UUIDField }
+    private struct ResumeData: Codable {
+        var cursor: String?
+        var last_message_id: String?
+    }
 }

@@ -6,7 +6,7 @@ package enum ClientFrame: Sendable, Equatable {
     case markRead(messageIds: [UUID])
     case typing(conversationId: UUID, isTyping: Bool)
     case ping
-    case resume(lastMessageId: UUID)
+    case resume(ResumePoint)
 
     /// Why a frame was refused: the `error` frame's code and message.
     package struct Invalid: Error, Equatable {

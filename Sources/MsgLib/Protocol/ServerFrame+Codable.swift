@@ -25,7 +25,7 @@ extension ServerFrame: Codable {
             self = .error(code: data.code, message: data.message, retryAfter: data.retry_after)
         case "replayed":
             let data = try c.decode(ReplayData.self, forKey: .data)
-            self = .replayed(count: data.count, truncated: data.truncated)
+            self = .replayed(count: data.count, truncated: data.truncated, cursor: data.cursor)
         default:
             self = .unknown(type: type)
         }
@@ -47,8 +47,8 @@ extension ServerFrame: Codable {
             try c.encode(PongData(timestamp: timestamp), forKey: .data)
         case .error(let code, let message, let retryAfter):
             try c.encode(ErrorData(code: code, message: message, retry_after: retryAfter), forKey: .data)
-        case .replayed(let count, let truncated):
-            try c.encode(ReplayData(count: count, truncated: truncated), forKey: .data)
+        case .replayed(let count, let truncated, let cursor):
+            try c.encode(ReplayData(count: count, truncated: truncated, cursor: cursor), forKey: .data)
         case .unknown:
             try c.encode([String: String](), forKey: .data)
         }
@@ -94,5 +94,6 @@ extension ServerFrame: Codable {
     private struct ReplayData: Codable {
         var count: Int
         var truncated: Bool
+        var cursor: String?
     }
 }

@@ -8,20 +8,32 @@ public enum ServerFrame: Sendable, Equatable {
     case typing(conversationId: UUID, userId: UUID, isTyping: Bool)
     case pong(Timestamp)
     case error(code: String, message: String, retryAfter: Int?)
-    /// Sent after a replay (unread messages on connect, or a resume): how many were replayed.
-    case replayed(count: Int, truncated: Bool)
+    /// Sent after a resume's replay: how many were replayed, and the cursor the client is at now (nil when the replay
+    /// was truncated, or resumed from a message id).
+    case replayed(count: Int, truncated: Bool, cursor: String?)
     /// A frame of a type this build does not know (a newer relay's): clients skip it.
     case unknown(type: String)
 
     /// A `message` frame for `message`, sent by `sender`.
-    public static func message(_ message: Message, sender: User) -> ServerFrame {
-        .message(MessageRepresentation(message, sender: sender))
+    public static func message(_ message: Message, sender: User, cursor: ResumeCursor? = nil) -> ServerFrame {
+        var representation = MessageRepresentation(message, sender: sender)
+        representation.cursor = cursor?.token
+        return .message(representation)
     }
 
     /// The message id of a `message` frame, for de-duplication.
     package var messageId: UUID? {
         if case .message(let message) = self { return UUID(uuidString: message.id) }
         return nil
+    }
+
+    /// The resume cursor a `message` or `replayed` frame carries, if any: where a client that processed it resumes.
+    public var cursor: String? {
+        switch self {
+        case .message(let message): message.cursor
+        case .replayed(_, _, let cursor): cursor
+        default: nil
+        }
     }
 
     /// The frame's `type`.

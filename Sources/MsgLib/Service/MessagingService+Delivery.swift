@@ -6,9 +6,20 @@ extension MessagingService {
         try await pool.withConnection { db in try DeliveryRepository.messages(db, ids: ids) }
     }
 
-    /// Messages created, and messages read, since `time`: what a listener missed while its connection was down.
-    public func deliveryChanges(since time: Timestamp) async throws -> (created: [DeliverableMessage], read: [DeliverableMessage]) {
-        try await pool.withConnection { db in try DeliveryRepository.changes(db, since: time) }
+    /// The database's current snapshot: where a relay starts following commits.
+    public func currentSnapshot() async throws -> CommitSnapshot {
+        try await pool.withConnection { db in try DeliveryRepository.currentSnapshot(db) }
+    }
+
+    /// A snapshot taken now and the visible messages committed since `frontier` (in it, not in `frontier`), in id
+    /// order, each with its transaction: a relay's next batch.
+    public func committedMessages(since frontier: CommitSnapshot) async throws -> (snapshot: CommitSnapshot, messages: [DeliverableMessage]) {
+        try await pool.withConnection { db in try DeliveryRepository.committed(db, since: frontier) }
+    }
+
+    /// Messages read since `time`, in the order they were read: receipts a listener missed while its connection was down.
+    public func readReceipts(since time: Timestamp) async throws -> [DeliverableMessage] {
+        try await pool.withConnection { db in try DeliveryRepository.reads(db, since: time) }
     }
 }
 

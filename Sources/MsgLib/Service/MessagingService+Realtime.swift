@@ -45,14 +45,23 @@ extension MessagingService {
         }
     }
 
-    /// Messages to replay to a socket of `viewer`: everything after `lastMessageId` when the client resumes,
-    /// otherwise the unread messages addressed to them. `truncated` when there were more than `limit`.
-    public func replay(viewer: User, after lastMessageId: UUID?, limit: Int) async throws -> (messages: [DeliverableMessage], truncated: Bool) {
+    /// Messages to replay to a socket of `viewer` that joined the live stream at snapshot `joinedAt` (later messages
+    /// reach it live): what a client at `start` lacks up to `joinedAt`, or, without a start, the unread messages
+    /// addressed to them.
+    /// `truncated` when there were more than `limit`.
+    public func replay(
+        viewer: User, from start: ResumePoint?, joinedAt: CommitSnapshot?, limit: Int
+    ) async throws -> (messages: [DeliverableMessage], truncated: Bool) {
         let messages = try await pool.withConnection { db in
-            if let lastMessageId {
+            switch start {
+            case .cursor(let cursor):
+                let upTo = try joinedAt ?? DeliveryRepository.currentSnapshot(db)
+                return try DeliveryRepository.messages(db, after: cursor, upTo: upTo, viewer: viewer, limit: limit + 1)
+            case .messageId(let lastMessageId):
                 return try DeliveryRepository.messages(db, after: lastMessageId, viewer: viewer, limit: limit + 1)
+            case nil:
+                return try DeliveryRepository.unread(db, viewer: viewer, limit: limit + 1, upTo: joinedAt)
             }
-            return try DeliveryRepository.unread(db, viewer: viewer, limit: limit + 1)
         }
         return (Array(messages.prefix(limit)), messages.count > limit)
     }

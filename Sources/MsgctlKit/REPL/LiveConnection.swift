@@ -5,8 +5,8 @@ import Synchronization
 
 /// The REPL's WebSocket to the relay, on a thread of its own: connects as the admin, hands every frame to the
 /// REPL through ``events`` (and wakes its poll loop through ``wakeDescriptor``), pings every 30 s, and when
-/// the connection is lost reconnects after 1, 2, 4 ... 30 s, resuming after the last message it saw so that
-/// nothing is lost.
+/// the connection is lost reconnects after 1, 2, 4 ... 30 s, resuming from the cursor of the last frame it got
+/// (or after the last message it saw, before it has one) so that nothing is lost or shown twice.
 final class LiveConnection: Sendable {
     /// What the REPL hears from the relay.
     enum Event: Sendable {
@@ -25,6 +25,8 @@ final class LiveConnection: Sendable {
         var events: [Event] = []
         var socket: RelaySocket?
         var lastMessageId: String?
+        /// The cursor of the latest `message` or `replayed` frame that carried one.
+        var cursor: String?
         var stopping = false
     }
 
@@ -103,7 +105,12 @@ final class LiveConnection: Sendable {
         var delay = 1
         while !stopping {
             var path = "/ws/messages?token=\(token)"
-            if let last = state.withLock({ $0.lastMessageId }) { path += "&last_message_id=\(last)" }
+            let (cursor, last) = state.withLock { ($0.cursor, $0.lastMessageId) }
+            if let cursor {
+                path += "&cursor=\(cursor)"
+            } else if let last {
+                path += "&last_message_id=\(last)"
+            }
             do {
                 let socket = try RelaySocket(host: host, port: port, path: path, timeout: 5)
                 state.withLock { $0.socket = socket }
@@ -134,8 +141,10 @@ final class LiveConnection: Sendable {
             guard socket.hasBufferedFrame || descriptor.revents != 0 else { continue }
             let frame = try socket.readFrame()
             if frame.isClose { throw UserFacingError("the relay closed the connection (code \(frame.closeCode ?? 0))") }
-            guard let parsed = LiveFrame(json: frame.payload) else { continue }
+            guard let serverFrame = try? ServerFrame(json: frame.payload) else { continue }
+            let parsed = LiveFrame(serverFrame)
             if case .message(let message) = parsed { saw(messageId: message.id) }
+            if let cursor = serverFrame.cursor { state.withLock { $0.cursor = cursor } }
             post(.frame(parsed))
         }
         state.withLock { $0.socket = nil }
@@ -180,7 +189,7 @@ enum LiveFrame: Sendable {
             self = .read(messageId: messageId.lowercasedString)
         case .typing(let conversationId, let userId, let isTyping):
             self = .typing(conversationId: conversationId.lowercasedString, userId: userId.lowercasedString, isTyping: isTyping)
-        case .replayed(let count, let truncated):
+        case .replayed(let count, let truncated, _):
             self = .replayed(count: count, truncated: truncated)
         case .error(let code, let message, _):
             self = .error(code: code, message: message)

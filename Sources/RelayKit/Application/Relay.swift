@@ -25,25 +25,27 @@ package struct Relay: Sendable {
     /// Runs until SIGTERM or SIGINT. `onServerRunning` is called once the server listens.
     package func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
         let hub = self.hub
+        let wakeups = CommitFeed.Wakeups()
         let notifier = Notifier(configuration: configuration.notifications)
         let outbox = OutboxWorker(conninfo: configuration.database.conninfo, notifier: notifier, logger: logger)
         let service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
             notifier: notifier,
-            localDelivery: {
-                hub.deliverLocal($0)
+            localDelivery: { _ in
+                wakeups.wake()
                 outbox.wake()
             })
+        let feed = CommitFeed(service: service, hub: hub, wakeups: wakeups, logger: logger)
         let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub))
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(
-            conninfo: configuration.database.conninfo, service: service, hub: hub, logger: logger, onMessage: { outbox.wake() })
+            conninfo: configuration.database.conninfo, service: service, hub: hub, feed: feed, logger: logger, onMessage: { outbox.wake() })
         let app = Application(
             router: router,
-            server: .relay(service: service, hub: hub, configuration: configuration.realtime),
+            server: .relay(service: service, hub: hub, feed: feed, configuration: configuration.realtime),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
             services: [
-                DatabasePoolService(pool: pool), listener, outbox, IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout),
+                DatabasePoolService(pool: pool), feed, listener, outbox, IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout),
             ],
             onServerRunning: onServerRunning,
             logger: logger)

@@ -27,12 +27,13 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
     let responder: HTTPChannelHandler.Responder
     let service: MessagingService
     let hub: Hub
+    let feed: CommitFeed
     let configuration: RealtimeConfiguration
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let admission = NIOLoopBoundBox<SocketAdmission?>(nil, eventLoop: channel.eventLoop)
-            let (service, hub, configuration) = (self.service, self.hub, self.configuration)
+            let (service, hub, feed, configuration) = (self.service, self.hub, self.feed, self.configuration)
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: configuration.maxFrameSize,
                 shouldUpgrade: { channel, head in
@@ -59,7 +60,7 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
                         try channel.pipeline.syncOperations.addHandler(
                             SocketHandler(admission: decision, queueCapacity: configuration.sendQueueCapacity) { user, connection in
                                 SocketSession(
-                                    service: service, hub: hub, configuration: configuration, user: user, connection: connection,
+                                    service: service, hub: hub, feed: feed, configuration: configuration, user: user, connection: connection,
                                     logger: socketLogger)
                             })
                         return Negotiated.webSocket
@@ -98,9 +99,9 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with msgrelay's own WebSocket endpoint (see ``RelayChildChannel``).
-    static func relay(service: MessagingService, hub: Hub, configuration: RealtimeConfiguration) -> HTTPServerBuilder {
+    static func relay(service: MessagingService, hub: Hub, feed: CommitFeed, configuration: RealtimeConfiguration) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            RelayChildChannel(responder: responder, service: service, hub: hub, configuration: configuration)
+            RelayChildChannel(responder: responder, service: service, hub: hub, feed: feed, configuration: configuration)
         }
     }
 }

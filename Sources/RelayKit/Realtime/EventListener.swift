@@ -4,14 +4,15 @@ import MsgLib
 import ServiceLifecycle
 import Synchronization
 
-/// LISTENs on `msgrelay_events` over a connection of its own and hands what arrives to the ``Hub``.
+/// LISTENs on `msgrelay_events` over a connection of its own: a new message wakes the ``CommitFeed`` (which reads it
+/// in commit order), read receipts and typing indicators go to the ``Hub``.
 ///
 /// The blocking libpq loop runs on a thread of its own (poll on the socket, then read notifications), kept by a
 /// ``ReconnectingLoop``. A round trip every few seconds, with a deadline, proves the connection alive, so a link whose
 /// peer vanished without closing it is noticed in seconds. When the connection is lost (PostgreSQL restarted, network),
-/// it reconnects with backoff, LISTENs again, and then catches up: every message created or read since a few seconds
-/// before the last proven round trip is delivered again (retried until it succeeds), and each socket drops messages it
-/// already has, so nothing is lost and nothing is shown twice.
+/// it reconnects with backoff, LISTENs again, and then catches up: the feed sweeps (messages need nothing more: the
+/// feed follows snapshots, not notifications), and every message read since a few seconds before the last proven
+/// round trip has its receipt delivered again (retried until it succeeds).
 package final class EventListener: Service, Sendable {
     enum Signal: Sendable {
         case events([RealtimeEvent])
@@ -21,6 +22,7 @@ package final class EventListener: Service, Sendable {
     let conninfo: String
     let service: MessagingService
     let hub: Hub
+    let feed: CommitFeed
     let logger: Logger
     /// Called when messages were created (by anyone), after they are handed to the hub.
     let onMessage: @Sendable () -> Void
@@ -34,7 +36,7 @@ package final class EventListener: Service, Sendable {
     let probeTimeout: Double
 
     package init(
-        conninfo: String, service: MessagingService, hub: Hub, logger: Logger, probeInterval: Double = 5, probeTimeout: Double = 5,
+        conninfo: String, service: MessagingService, hub: Hub, feed: CommitFeed, logger: Logger, probeInterval: Double = 5, probeTimeout: Double = 5,
         onMessage: @escaping @Sendable () -> Void = {}
     ) {
         self.conninfo = conninfo
@@ -43,6 +45,7 @@ package final class EventListener: Service, Sendable {
         self.onMessage = onMessage
         self.service = service
         self.hub = hub
+        self.feed = feed
         self.logger = logger
     }
 
@@ -129,14 +132,15 @@ package final class EventListener: Service, Sendable {
         }
     }
 
-    /// Delivers every message created or read since `since`, retrying with backoff until it succeeds (or the listener
-    /// stops). Events that arrive meanwhile wait: they come after the catch-up, which includes them, so order holds.
+    /// Sweeps for messages and delivers every receipt of a message read since `since`, retrying with backoff until it
+    /// succeeds (or the listener stops). Events that arrive meanwhile wait: they come after the catch-up, so order holds.
     private func catchUp(since: Timestamp) async {
+        feed.wake()
         var backoff = Backoff()
         while true {
             do {
-                let (created, read) = try await service.deliveryChanges(since: since)
-                for item in created { hub.deliver(item) }
+                let read = try await service.readReceipts(since: since)
+                await feed.sweep()
                 for item in read {
                     hub.deliverRead(
                         messageId: item.message.id, conversationUserId: item.conversationUserId, readAt: item.message.readAt ?? .now(),
@@ -152,23 +156,20 @@ package final class EventListener: Service, Sendable {
         }
     }
 
-    /// Delivers events in the order they were committed; message rows are read back in one query per batch.
+    /// Hands events on in the order they were committed: new messages wake the feed, and receipts wait for its sweep,
+    /// so a socket gets a message before its receipt.
     private func deliver(_ events: [RealtimeEvent]) async throws {
-        let ids = events.compactMap { event -> UUID? in
-            if case .message(let id, _) = event, !hub.wasDeliveredLocally(id) { return id }
-            return nil
+        let hasMessages = events.contains { if case .message = $0 { true } else { false } }
+        let hasReceipts = events.contains { if case .read = $0 { true } else { false } }
+        if hasMessages {
+            onMessage()
+            feed.wake()
         }
-        if events.contains(where: { if case .message = $0 { true } else { false } }) { onMessage() }
-        var rows: [UUID: DeliverableMessage] = [:]
-        if !ids.isEmpty {
-            for item in try await service.deliverableMessages(ids: ids) {
-                rows[item.message.id] = item
-            }
-        }
+        if hasReceipts { await feed.sweep() }
         for event in events {
             switch event {
-            case .message(let id, _):
-                if let item = rows[id] { hub.deliver(item) }
+            case .message:
+                break
             case .read(let messageId, _, let conversationUserId, let readAt, let readBy):
                 hub.deliverRead(messageId: messageId, conversationUserId: conversationUserId, readAt: readAt, readBy: readBy)
             case .typing(let conversationId, let conversationUserId, let userId, let isTyping, let fromAdmin):

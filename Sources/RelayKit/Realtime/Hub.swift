@@ -12,8 +12,9 @@ import Synchronization
 package final class Hub: Sendable {
     private struct State {
         var registry = HubRegistry<ClientConnection>()
-        /// Messages this relay created and delivered itself; their NOTIFY needs no work here.
-        var deliveredLocally = RecentIDs(capacity: 16384)
+        /// The snapshot of the last batch published: every message it shows has gone to the sockets registered
+        /// then. Nil until ``CommitFeed`` starts.
+        var frontier: CommitSnapshot?
     }
 
     private let state = Mutex(State())
@@ -23,30 +24,45 @@ package final class Hub: Sendable {
     /// Sockets connected now.
     package var connectionCount: Int { state.withLock { $0.registry.total } }
 
-    func register(_ connection: ClientConnection) {
-        state.withLock { $0.registry.register(connection) }
+    /// The snapshot of the last batch published (nil before the feed started).
+    package var frontier: CommitSnapshot? { state.withLock { $0.frontier } }
+
+    /// Registers a socket; it gets every batch published from now on. Returns the frontier it joined at: its replay
+    /// covers what that snapshot shows, the batches everything after.
+    @discardableResult
+    func register(_ connection: ClientConnection) -> CommitSnapshot? {
+        state.withLock { state in
+            state.registry.register(connection)
+            return state.frontier
+        }
+    }
+
+    /// Where the relay starts following commits (the first snapshot); ignored once started.
+    func start(at snapshot: CommitSnapshot) {
+        state.withLock { state in
+            if state.frontier == nil { state.frontier = snapshot }
+        }
+    }
+
+    /// Delivers a batch: the messages in `end` and not in `base` (the frontier until now), in id order. Each `message`
+    /// frame carries the cursor (base, end, its id). Called by ``CommitFeed`` only, one batch after another.
+    func publish(_ messages: [DeliverableMessage], from base: CommitSnapshot, to end: CommitSnapshot) {
+        let frames = messages.map { item in
+            OutgoingFrame(.message(item.message, sender: item.sender, cursor: ResumeCursor(base: base, end: end, lastId: item.message.id)))
+        }
+        let deliveries = state.withLock { state in
+            state.frontier = end
+            return zip(messages, frames).map { item, frame in
+                (frame, HubRouting.messageRecipients(conversationUserID: item.conversationUserId, in: state.registry))
+            }
+        }
+        for (frame, targets) in deliveries {
+            for connection in targets { connection.send(frame) }
+        }
     }
 
     func unregister(_ connection: ClientConnection) {
         state.withLock { _ = $0.registry.unregister(connection) }
-    }
-
-    /// Delivers a message this relay just created, without waiting for its NOTIFY to come back.
-    package func deliverLocal(_ item: DeliverableMessage) {
-        _ = state.withLock { $0.deliveredLocally.insert(item.message.id) }
-        deliver(item)
-    }
-
-    /// True for a message ``deliverLocal(_:)`` already handled.
-    func wasDeliveredLocally(_ id: UUID) -> Bool {
-        state.withLock { $0.deliveredLocally.contains(id) }
-    }
-
-    /// Delivers a new message to its conversation's participants.
-    func deliver(_ item: DeliverableMessage) {
-        let frame = OutgoingFrame(.message(item.message, sender: item.sender))
-        let targets = state.withLock { HubRouting.messageRecipients(conversationUserID: item.conversationUserId, in: $0.registry) }
-        for connection in targets { connection.send(frame) }
     }
 
     /// Delivers a read receipt.

@@ -11,6 +11,7 @@ import Synchronization
 final class SocketSession: Sendable {
     let service: MessagingService
     let hub: Hub
+    let feed: CommitFeed
     let configuration: RealtimeConfiguration
     let user: User
     let connection: ClientConnection
@@ -23,23 +24,26 @@ final class SocketSession: Sendable {
     static let backlogLimit = 64
     private let work = Mutex(SessionWorkQueue<Job>(backlogLimit: SocketSession.backlogLimit))
 
-    init(service: MessagingService, hub: Hub, configuration: RealtimeConfiguration, user: User, connection: ClientConnection, logger: Logger) {
+    init(
+        service: MessagingService, hub: Hub, feed: CommitFeed, configuration: RealtimeConfiguration, user: User, connection: ClientConnection,
+        logger: Logger
+    ) {
         self.service = service
         self.hub = hub
+        self.feed = feed
         self.configuration = configuration
         self.user = user
         self.connection = connection
         self.logger = logger
     }
 
-    /// Greets the client, registers the socket with the hub and starts the replay (unread messages, or
-    /// everything after `resumeFrom`). `greeting` is an extra frame sent right after `connected`.
-    func start(resumeFrom: UUID?, greeting: ServerFrame?) {
+    /// Greets the client, then registers the socket with the hub and replays (unread messages, or what a client at
+    /// `resumeFrom` lacks). `greeting` is an extra frame sent right after `connected`.
+    func start(resumeFrom: ResumePoint?, greeting: ServerFrame?) {
         connection.send(OutgoingFrame(.connected(userId: user.id, connectionId: connection.id, timestamp: .now())))
         if let greeting { connection.send(OutgoingFrame(greeting)) }
         connection.beginReplay()
-        hub.register(connection)
-        enqueue { session in await session.replay(after: resumeFrom) }
+        enqueue { session in await session.replay(from: resumeFrom, registering: true) }
     }
 
     /// Handles a text frame from the client (in order, after the frames before it).
@@ -86,16 +90,46 @@ final class SocketSession: Sendable {
         }
     }
 
-    private func replay(after lastMessageId: UUID?) async {
+    /// Replays what the client lacks, then lets the live frames held meanwhile through.
+    ///
+    /// The socket joins the hub's batches at the hub's frontier (registering it, on connect, or where it stands, on a
+    /// `resume` frame); the replay covers what that snapshot shows and the client lacks, the batches the rest. A
+    /// cursor from a relay that is ahead is waited for first, so the batches bring nothing the client has.
+    private func replay(from start: ResumePoint?, registering: Bool) async {
+        if case .cursor(let cursor) = start, await feed.waitUntilStarted(timeout: Self.feedWait) {
+            await feed.waitUntilCovers(cursor.end, timeout: Self.feedWait)
+        }
+        let joinedAt = registering ? hub.register(connection) : hub.frontier
         do {
-            let (messages, truncated) = try await service.replay(viewer: user, after: lastMessageId, limit: configuration.replayLimit)
-            var frames = messages.map { OutgoingFrame(.message($0.message, sender: $0.sender)) }
-            if lastMessageId != nil { frames.append(OutgoingFrame(.replayed(count: messages.count, truncated: truncated))) }
+            let (messages, truncated) = try await service.replay(viewer: user, from: start, joinedAt: joinedAt, limit: configuration.replayLimit)
+            var frames: [OutgoingFrame] = []
+            var position: ResumeCursor?
+            for item in messages {
+                if case .cursor(let cursor) = start, let joinedAt {
+                    // The rest of the cursor's batch first, then what joinedAt adds (see DeliveryRepository.messages).
+                    let inEnd = cursor.end.shows(txid: item.txid, id: item.message.id)
+                    position =
+                        inEnd
+                        ? ResumeCursor(base: cursor.base, end: cursor.end, lastId: item.message.id)
+                        : ResumeCursor(base: cursor.end, end: joinedAt, lastId: item.message.id)
+                }
+                frames.append(OutgoingFrame(.message(item.message, sender: item.sender, cursor: position)))
+            }
+            if let start {
+                var cursor: String?
+                if case .cursor(let from) = start, let joinedAt, !truncated {
+                    cursor = joinedAt.covers(from.end) ? ResumeCursor(complete: joinedAt).token : (position ?? from).token
+                }
+                frames.append(OutgoingFrame(.replayed(count: messages.count, truncated: truncated, cursor: cursor)))
+            }
             connection.finishReplay(frames)
         } catch {
             connection.finishReplay([OutgoingFrame(Self.errorFrame(for: error, logger: logger))])
         }
     }
+
+    /// How long a socket waits for the feed to start, or to catch up with a client's cursor, before replaying anyway.
+    static let feedWait: Duration = .seconds(5)
 
     private func handle(_ text: String) async {
         switch ClientFrame.parse(text) {
@@ -121,9 +155,9 @@ final class SocketSession: Sendable {
                     } else {
                         typing.cancel(conversationId)
                     }
-                case .resume(let lastMessageId):
+                case .resume(let point):
                     connection.beginReplay()
-                    await replay(after: lastMessageId)
+                    await replay(from: point, registering: false)
                 }
             } catch {
                 connection.send(OutgoingFrame(Self.errorFrame(for: error, logger: logger)))

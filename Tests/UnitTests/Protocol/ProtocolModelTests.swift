@@ -26,7 +26,9 @@ import Testing
         .pong(at),
         .error(code: "rate_limited", message: "Too many messages", retryAfter: 12),
         .error(code: "not_found", message: "Conversation not found", retryAfter: nil),
-        .replayed(count: 3, truncated: true),
+        .replayed(count: 3, truncated: true, cursor: nil),
+        .replayed(count: 0, truncated: false, cursor: ResumeCursor(complete: CommitSnapshot(xmin: 7, xmax: 9, xip: [8], takenAtMillis: 1)).token),
+        .message(message, sender: sender, cursor: ResumeCursor(base: snapshot, end: snapshot, lastId: messageId)),
         .unknown(type: "presence"),
     ]
 
@@ -38,8 +40,11 @@ import Testing
         .typing(conversationId: conversationId, isTyping: true),
         .typing(conversationId: conversationId, isTyping: false),
         .ping,
-        .resume(lastMessageId: messageId),
+        .resume(.messageId(messageId)),
+        .resume(.cursor(ResumeCursor(base: snapshot, end: CommitSnapshot(xmin: 900, xmax: 1000, xip: [900, 999], takenAtMillis: 5), lastId: nil))),
     ]
+
+    static let snapshot = CommitSnapshot(xmin: 812_345, xmax: 812_350, xip: [812_346, 812_348], takenAtMillis: 1_764_884_000_123)
 
     @Test(arguments: serverFrames)
     func serverFrameRoundTrips(_ frame: ServerFrame) throws {
@@ -75,7 +80,7 @@ import Testing
             Self.object(ServerFrame.typing(conversationId: Self.conversationId, userId: Self.userId, isTyping: true).json)
                 == Self.object(#"{"type":"typing","data":{"conversation_id":"\#(conversation)","user_id":"\#(user)","is_typing":true}}"#))
         #expect(
-            Self.object(ServerFrame.replayed(count: 2, truncated: false).json)
+            Self.object(ServerFrame.replayed(count: 2, truncated: false, cursor: nil).json)
                 == Self.object(#"{"type":"replayed","data":{"count":2,"truncated":false}}"#))
         #expect(
             Self.object(ServerFrame.message(Self.message, sender: Self.sender).json)
@@ -93,7 +98,7 @@ import Testing
         #expect(try ServerFrame(json: Data(#"{"type":"presence","data":{"who":1}}"#.utf8)) == .unknown(type: "presence"))
         #expect(try ServerFrame(json: Data(#"{"type":"hello"}"#.utf8)) == .unknown(type: "hello"))
         #expect(
-            try ServerFrame(json: Data(#"{"data":{"count":1,"truncated":false},"type":"replayed"}"#.utf8)) == .replayed(count: 1, truncated: false))
+            try ServerFrame(json: Data(#"{"data":{"count":1,"truncated":false},"type":"replayed"}"#.utf8)) == .replayed(count: 1, truncated: false, cursor: nil))
         #expect(ServerFrame.message(Self.message, sender: Self.sender).messageId == Self.messageId)
         for malformed in ["", "[]", #"{"data":{}}"#, #"{"type":"pong"}"#, #"{"type":"typing","data":{"conversation_id":"x"}}"#] {
             #expect(throws: DecodingError.self, "\(malformed)") { try ServerFrame(json: Data(malformed.utf8)) }
@@ -111,7 +116,7 @@ import Testing
             Self.object(ClientFrame.typing(conversationId: Self.conversationId, isTyping: true).json)
                 == Self.object(#"{"type":"typing","data":{"conversation_id":"\#(conversation)","is_typing":true}}"#))
         #expect(
-            Self.object(ClientFrame.resume(lastMessageId: Self.messageId).json)
+            Self.object(ClientFrame.resume(.messageId(Self.messageId)).json)
                 == Self.object(#"{"type":"resume","data":{"last_message_id":"\#(Self.messageId.lowercasedString)"}}"#))
         #expect(ClientFrame.parse(ClientFrame.markRead(messageIds: Array(repeating: Self.messageId, count: 1000)).json).isSuccess)
     }
@@ -148,7 +153,8 @@ import Testing
         (#"{"type":"mark_read","data":{"message_ids":["x"]}}"#, "invalid_request", "data.message_ids.[0] must be a UUID"),
         (#"{"type":"mark_read","data":{"message_ids":[1]}}"#, "invalid_request", "data.message_ids.[0] has the wrong type"),
         (#"{"type":"typing","data":{"conversation_id":"\#(typingId)","is_typing":"yes"}}"#, "invalid_request", "data.is_typing has the wrong type"),
-        (#"{"type":"resume","data":{"last_message_id":null}}"#, "invalid_request", "data.last_message_id must not be null"),
+        (#"{"type":"resume","data":{"last_message_id":null}}"#, "invalid_request", "data.cursor or data.last_message_id is required"),
+        (#"{"type":"resume","data":{"cursor":"1.0..0~"}}"#, "invalid_request", "cursor is not a cursor this server issued"),
         (#"{"type":"resume"}"#, "invalid_request", "data is required"),
     ]
 

@@ -16,5 +16,6 @@ extension Migration {
         notificationOutbox,
         conversationActivityIndex,
         outboxClaimOrder,
+        commitOrder,
     ]
 }

@@ -2,17 +2,100 @@ import Foundation
 
 /// Reads for real-time delivery: rows named by notifications, replays on connect and resume, catch-up.
 package enum DeliveryRepository {
-    static let select = """
+    static let select = selectColumns("")
+
+    /// The columns ``rows(_:)`` reads, `extra` ones after them, from messages `m`, conversations `c`, users `u`.
+    static func selectColumns(_ extra: String) -> String {
+        """
         SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
-               c.user_id AS conversation_user_id, \(User.columns("u", prefix: "u_"))
+               c.user_id AS conversation_user_id, \(User.columns("u", prefix: "u_"))\(extra)
         FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN users u ON u.id = m.sender_id
         """
+    }
 
     static func rows(_ rows: PostgresRows) throws -> [DeliverableMessage] {
-        try rows.map { row in
+        let hasTxid = rows.columnIndex("txid") != nil
+        return try rows.map { row in
             DeliverableMessage(
-                message: try Message(row: row), sender: try User(row: row, prefix: "u_"), conversationUserId: try row.decode("conversation_user_id"))
+                message: try Message(row: row), sender: try User(row: row, prefix: "u_"), conversationUserId: try row.decode("conversation_user_id"),
+                txid: hasTxid ? try row.decode("txid", as: Int64?.self).map { UInt64($0) } : nil)
         }
+    }
+
+    /// `select` with the inserting transaction, as `txid`.
+    static let selectWithTxid = selectColumns(", m.txid::text::int8 AS txid")
+
+    /// SQL true when the message `m` is not in the snapshot `$s` whose id bound is `$b` (see ``CommitSnapshot``).
+    /// The three branches are index ranges: transactions started after the snapshot, transactions running then,
+    /// ids newer than its clock.
+    static func notIn(_ s: Int, bound b: Int) -> String {
+        "(m.txid >= pg_snapshot_xmax($\(s)::text::pg_snapshot) OR m.txid = ANY(ARRAY(SELECT pg_snapshot_xip($\(s)::text::pg_snapshot)))"
+            + " OR (m.txid IS NOT NULL AND m.id > $\(b)::uuid))"
+    }
+
+    /// SQL true when the message `m` is in the snapshot `$s` whose id bound is `$b`.
+    static func isIn(_ s: Int, bound b: Int) -> String {
+        "(m.txid IS NULL OR (pg_visible_in_snapshot(m.txid, $\(s)::text::pg_snapshot) AND m.id <= $\(b)::uuid))"
+    }
+
+    /// The snapshot the statement runs in, with the server's clock, as columns `snap` and `taken_ms`.
+    static let snapshotColumns = "pg_current_snapshot()::text AS snap, (extract(epoch FROM clock_timestamp()) * 1000)::int8 AS taken_ms"
+
+    static func snapshot(_ row: PostgresRow) throws -> CommitSnapshot {
+        let text: String = try row.decode("snap")
+        guard let snapshot = CommitSnapshot(postgres: text, takenAtMillis: try row.decode("taken_ms")) else {
+            throw DatabaseError(.query, message: "unreadable snapshot \(text)")
+        }
+        return snapshot
+    }
+
+    /// The current snapshot: where a relay starts following commits.
+    package static func currentSnapshot(_ db: PostgresConnection) throws -> CommitSnapshot {
+        try snapshot(db.query("SELECT " + snapshotColumns)[0])
+    }
+
+    /// A snapshot taken now and the visible messages it shows that `frontier` does not (committed since), in id
+    /// order: the next batch a relay delivers. Read in one statement, so the rows are exactly that difference.
+    package static func committed(_ db: PostgresConnection, since frontier: CommitSnapshot) throws -> (
+        snapshot: CommitSnapshot, messages: [DeliverableMessage]
+    ) {
+        let result = try db.query(
+            """
+            WITH s AS MATERIALIZED (SELECT \(snapshotColumns))
+            SELECT s.snap, s.taken_ms, r.* FROM s LEFT JOIN LATERAL (
+                \(selectWithTxid) WHERE \(notIn(1, bound: 2)) AND m.deleted_at IS NULL
+            ) r ON true
+            ORDER BY r.id
+            """, [frontier.postgresText, frontier.idBound])
+        guard let first = result.first else { throw DatabaseError(.query, message: "no snapshot row") }
+        let snapshot = try snapshot(first)
+        let messages = try first.decode("id", as: UUID?.self) == nil ? [] : try rows(result)
+        return (snapshot, messages)
+    }
+
+    /// What a client at `cursor` lacks, up to the snapshot `upTo`, in the conversations `viewer` sees: first the
+    /// rest of the cursor's batch (in `cursor.end`, not in `cursor.base`, id after `cursor.lastId`), then the
+    /// messages in `upTo` but not in `cursor.end`; each part in id order; at most `limit`.
+    package static func messages(
+        _ db: PostgresConnection, after cursor: ResumeCursor, upTo: CommitSnapshot, viewer: User, limit: Int
+    ) throws -> [DeliverableMessage] {
+        // $1/$2 base, $3/$4 end, $5 last id, $6/$7 upTo, $8 viewer, $9 limit.
+        let scope = viewer.isAdmin ? "$8::uuid IS NOT NULL" : "m.conversation_id = (SELECT id FROM conversations WHERE user_id = $8::uuid)"
+        return try rows(
+            db.query(
+                """
+                SELECT * FROM (
+                    \(selectColumns(", m.txid::text::int8 AS txid, 1 AS phase")) WHERE \(scope) AND m.deleted_at IS NULL
+                      AND \(notIn(1, bound: 2)) AND \(isIn(3, bound: 4)) AND ($5::uuid IS NULL OR m.id > $5::uuid)
+                    UNION ALL
+                    \(selectColumns(", m.txid::text::int8 AS txid, 2 AS phase")) WHERE \(scope) AND m.deleted_at IS NULL
+                      AND \(notIn(3, bound: 4)) AND \(isIn(6, bound: 7))
+                ) x ORDER BY phase, id LIMIT $9
+                """,
+                [
+                    cursor.base.postgresText, cursor.base.idBound, cursor.end.postgresText, cursor.end.idBound, cursor.lastId,
+                    upTo.postgresText, upTo.idBound, viewer.id, limit,
+                ]))
     }
 
     /// The visible messages among `ids`, in id order.
@@ -37,28 +120,28 @@ package enum DeliveryRepository {
                     """, [lastId, viewer.id, limit]))
     }
 
-    /// Unread messages addressed to `viewer` (sent by the other side), oldest first, at most `limit`.
-    package static func unread(_ db: PostgresConnection, viewer: User, limit: Int) throws -> [DeliverableMessage] {
+    /// Unread messages addressed to `viewer` (sent by the other side), oldest first, at most `limit`; only those in
+    /// the snapshot `upTo` when given (later ones reach the socket live).
+    package static func unread(_ db: PostgresConnection, viewer: User, limit: Int, upTo: CommitSnapshot? = nil) throws -> [DeliverableMessage] {
+        let visible = upTo == nil ? "" : " AND " + isIn(3, bound: 4)
+        let parameters: [(any PostgresBindable)?] = [viewer.id, limit, upTo?.postgresText, upTo?.idBound]
         if viewer.isAdmin {
             return try rows(
                 db.query(
-                    select + " WHERE m.read_at IS NULL AND m.deleted_at IS NULL AND NOT u.is_admin ORDER BY m.id LIMIT $1", [limit]))
+                    selectWithTxid + " WHERE $1::uuid IS NOT NULL AND m.read_at IS NULL AND m.deleted_at IS NULL AND NOT u.is_admin"
+                        + (upTo == nil ? " AND $3::text IS NULL AND $4::uuid IS NULL" : visible) + " ORDER BY m.id LIMIT $2", parameters))
         }
         return try rows(
             db.query(
-                select + """
+                selectWithTxid + """
                      WHERE m.conversation_id = (SELECT id FROM conversations WHERE user_id = $1)
                       AND m.read_at IS NULL AND m.deleted_at IS NULL AND u.is_admin
-                    ORDER BY m.id LIMIT $2
-                    """, [viewer.id, limit]))
+                    """ + (upTo == nil ? " AND $3::text IS NULL AND $4::uuid IS NULL" : visible) + " ORDER BY m.id LIMIT $2", parameters))
     }
 
-    /// Messages created, and messages read, since `time` (for a listener catching up after a lost connection).
-    package static func changes(_ db: PostgresConnection, since time: Timestamp) throws -> (created: [DeliverableMessage], read: [DeliverableMessage])
-    {
-        let created = try rows(db.query(select + " WHERE m.created_at >= $1 AND m.deleted_at IS NULL ORDER BY m.id", [time]))
-        let read = try rows(db.query(select + " WHERE m.read_at >= $1 AND m.deleted_at IS NULL ORDER BY m.read_at, m.id", [time]))
-        return (created, read)
+    /// Messages read since `time`, in the order they were read (for a listener catching up after a lost connection).
+    package static func reads(_ db: PostgresConnection, since time: Timestamp) throws -> [DeliverableMessage] {
+        try rows(db.query(select + " WHERE m.read_at >= $1 AND m.deleted_at IS NULL ORDER BY m.read_at, m.id", [time]))
     }
 
     /// Subscribes `db` to the events every relay delivers (``RealtimeEvent/channel``).

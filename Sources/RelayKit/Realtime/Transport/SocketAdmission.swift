@@ -10,7 +10,7 @@ import NIOHTTP1
 /// status of a refused upgrade.
 enum SocketAdmission: Sendable {
     /// The socket serves `user`, resuming after `resumeFrom`; `greeting` follows the `connected` frame.
-    case accepted(User, resumeFrom: UUID?, greeting: ServerFrame?)
+    case accepted(User, resumeFrom: ResumePoint?, greeting: ServerFrame?)
     /// The socket only says why it is refused.
     case refused(ClientConnection.CloseReason, code: String, message: String)
 
@@ -34,11 +34,12 @@ enum SocketAdmission: Sendable {
             }
             return .refused(.refused(1011, "Database unavailable"), code: "unavailable", message: "Database unavailable")
         }
-        var resume: UUID?
+        var resume: ResumePoint?
         var greeting: ServerFrame?
-        if let text = parameter("last_message_id") {
-            resume = UUID(uuidString: text)
-            if resume == nil { greeting = .error(code: "invalid_request", message: "last_message_id must be a UUID", retryAfter: nil) }
+        do {
+            resume = try ResumePoint.parse(cursor: parameter("cursor"), lastMessageId: parameter("last_message_id"))
+        } catch {
+            greeting = .error(code: "invalid_request", message: error.message, retryAfter: nil)
         }
         return .accepted(user, resumeFrom: resume, greeting: greeting)
     }

@@ -1,0 +1,119 @@
+import Foundation
+
+/// Which committed transactions a PostgreSQL snapshot (`pg_current_snapshot()`) shows, with the server's clock
+/// when it was taken: the unit in which messages are delivered and resumed.
+///
+/// Every message stores the id of the transaction that inserted it (`messages.txid`). A message is *in* a
+/// snapshot when that transaction is visible in it: below `xmax` and not in `xip` (the transactions still running
+/// when the snapshot was taken). Snapshots taken one after another on the same server only ever show more, so
+/// "visible in S" is a prefix of the commit order, whatever order the ids were made in.
+///
+/// The clock guards against a failover that reuses transaction ids: a message whose id (UUIDv7, made by the server's
+/// clock before its commit) is more than ``clockMargin`` newer than the snapshot is never taken as shown by it.
+public struct CommitSnapshot: Sendable, Hashable {
+    /// Every transaction below this one had ended when the snapshot was taken.
+    public var xmin: UInt64
+    /// The first transaction id not yet assigned.
+    public var xmax: UInt64
+    /// Transactions in progress, sorted; each in `xmin..<xmax`.
+    public var xip: [UInt64]
+    /// The server's clock right after the snapshot, milliseconds since 1970.
+    public var takenAtMillis: Int64
+
+    /// How much newer than ``takenAtMillis`` a message id may be and still count as shown (clock ticks).
+    public static let clockMargin: Int64 = 1000
+
+    public init(xmin: UInt64, xmax: UInt64, xip: [UInt64], takenAtMillis: Int64) {
+        self.xmin = xmin
+        self.xmax = xmax
+        self.xip = xip.sorted()
+        self.takenAtMillis = takenAtMillis
+    }
+
+    /// Parses PostgreSQL's text form, `xmin:xmax:xip,xip,...`.
+    public init?(postgres text: some StringProtocol, takenAtMillis: Int64) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 3, let xmin = UInt64(parts[0]), let xmax = UInt64(parts[1]), xmin <= xmax else { return nil }
+        var xip: [UInt64] = []
+        for item in parts[2].split(separator: ",") {
+            guard let x = UInt64(item), x >= xmin, x < xmax else { return nil }
+            xip.append(x)
+        }
+        self.init(xmin: xmin, xmax: xmax, xip: xip, takenAtMillis: takenAtMillis)
+    }
+
+    /// PostgreSQL's text form (a `pg_snapshot` literal).
+    public var postgresText: String {
+        "\(xmin):\(xmax):" + xip.map(String.init).joined(separator: ",")
+    }
+
+    /// True when the message stored by transaction `txid` (nil: stored before transactions were recorded) with
+    /// `id` is visible in this snapshot.
+    public func shows(txid: UInt64?, id: UUID) -> Bool {
+        guard let txid else { return true }
+        return txid < xmax && !isInProgress(txid) && id.v7Millis <= takenAtMillis + Self.clockMargin
+    }
+
+    /// The largest id a message shown by this snapshot can have (see ``clockMargin``).
+    public var idBound: UUID { UUID(v7Millis: takenAtMillis + Self.clockMargin, fill: 0xFF) }
+
+    /// True when every transaction visible in `other` is visible in this one: this snapshot was taken later on the
+    /// same server (or is the same).
+    public func covers(_ other: CommitSnapshot) -> Bool {
+        guard xmax >= other.xmax else { return false }
+        for x in xip where x < other.xmax && !other.isInProgress(x) { return false }
+        return true
+    }
+
+    private func isInProgress(_ txid: UInt64) -> Bool {
+        var low = 0
+        var high = xip.count
+        while low < high {
+            let mid = (low + high) / 2
+            if xip[mid] < txid { low = mid + 1 } else { high = mid }
+        }
+        return low < xip.count && xip[low] == txid
+    }
+}
+
+extension CommitSnapshot {
+    /// A compact, URL-safe text form: `xmin.(xmax-xmin).offsets-of-xip.millis`, offsets from `xmin` joined by `-`.
+    public var token: String {
+        "\(xmin).\(xmax - xmin).\(xip.map { String($0 - xmin) }.joined(separator: "-")).\(takenAtMillis)"
+    }
+
+    /// Parses ``token``.
+    public init?(token: some StringProtocol) {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, let xmin = UInt64(parts[0]), let span = UInt64(parts[1]), let millis = Int64(parts[3]) else { return nil }
+        let (xmax, overflow) = xmin.addingReportingOverflow(span)
+        guard !overflow, parts[2].count <= 200_000 else { return nil }
+        var xip: [UInt64] = []
+        for item in parts[2].split(separator: "-") {
+            guard let offset = UInt64(item), offset < span else { return nil }
+            xip.append(xmin + offset)
+        }
+        self.init(xmin: xmin, xmax: xmax, xip: xip, takenAtMillis: millis)
+    }
+}
+
+extension UUID {
+    /// The milliseconds since 1970 in a UUIDv7's first 48 bits.
+    public var v7Millis: Int64 {
+        let b = uuid
+        return [b.0, b.1, b.2, b.3, b.4, b.5].reduce(Int64(0)) { $0 << 8 | Int64($1) }
+    }
+
+    /// A UUID whose first 48 bits are `millis` and whose other bytes are all `fill` (a bound for range queries).
+    init(v7Millis millis: Int64, fill: UInt8) {
+        let m = UInt64(clamping: max(0, millis))
+        func byte(_ shift: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: m >> shift) }
+        self.init(
+            uuid: (byte(40), byte(32), byte(24), byte(16), byte(8), byte(0), fill, fill, fill, fill, fill, fill, fill, fill, fill, fill))
+    }
+
+    /// Orders UUIDs as PostgreSQL does: byte by byte.
+    public static func precedes(_ a: UUID, _ b: UUID) -> Bool {
+        withUnsafeBytes(of: a.uuid) { x in withUnsafeBytes(of: b.uuid) { y in x.lexicographicallyPrecedes(y) } }
+    }
+}

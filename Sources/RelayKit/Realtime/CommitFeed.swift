@@ -1,0 +1,160 @@
+import Foundation
+import Logging
+import MsgLib
+import ServiceLifecycle
+import Synchronization
+
+/// Follows the messages table in commit order and hands the hub one batch per snapshot: the messages visible in
+/// the new snapshot and not in the last one (``CommitSnapshot``). Whatever order ids were made and transactions
+/// committed in, each committed message is in exactly one batch.
+///
+/// A sweep runs when woken (this relay committed a message, a NOTIFY arrived from another writer) and at least every
+/// ``interval`` (writers that announce nothing, a lost notification). A failed sweep is retried with backoff from the
+/// same snapshot, so an outage delays messages but loses none.
+package final class CommitFeed: Service, Sendable {
+    let service: MessagingService
+    let hub: Hub
+    let logger: Logger
+    /// The longest time between sweeps.
+    let interval: Duration
+
+    private struct State {
+        /// Sweeps begun and sweeps finished (successfully), counted from 1.
+        var begun = 0
+        var finished = 0
+        var waiters: [(ticket: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var stopped = false
+    }
+
+    /// Requests for a sweep; made before the feed, so the service that commits messages can wake it.
+    package struct Wakeups: Sendable {
+        let stream: AsyncStream<Void>
+        let continuation: AsyncStream<Void>.Continuation
+
+        package init() {
+            (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        }
+
+        /// Asks for a sweep soon (requests while one runs coalesce into one more).
+        package func wake() { continuation.yield() }
+    }
+
+    private let state = Mutex(State())
+    private let wakeups: Wakeups
+
+    package init(service: MessagingService, hub: Hub, wakeups: Wakeups = Wakeups(), logger: Logger, interval: Duration = .seconds(1)) {
+        self.service = service
+        self.hub = hub
+        self.wakeups = wakeups
+        self.logger = logger
+        self.interval = interval
+    }
+
+    /// Asks for a sweep soon (requests while one runs coalesce into one more).
+    package func wake() {
+        wakeups.wake()
+    }
+
+    /// Returns once a sweep that began after this call has finished (or the feed stopped): every message committed
+    /// before the call has then been handed to the hub.
+    package func sweep() async {
+        await withCheckedContinuation { continuation in
+            let resumeNow = state.withLock { state -> Bool in
+                if state.stopped { return true }
+                state.waiters.append((state.begun + 1, continuation))
+                return false
+            }
+            if resumeNow { continuation.resume() } else { wake() }
+        }
+    }
+
+    /// Waits until the hub follows commits, at most `timeout`; false when it does not (the database is unreachable).
+    package func waitUntilStarted(timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while hub.frontier == nil {
+            if ContinuousClock.now >= deadline || state.withLock({ $0.stopped }) { return false }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return true
+    }
+
+    /// Waits until the hub's frontier shows everything `snapshot` shows (a client's cursor from another relay, which
+    /// may be ahead of this one), at most `timeout`: after a failover that reused transaction ids it never will.
+    package func waitUntilCovers(_ snapshot: CommitSnapshot, timeout: Duration) async {
+        let deadline = ContinuousClock.now + timeout
+        while let frontier = hub.frontier, !frontier.covers(snapshot), ContinuousClock.now < deadline {
+            await sweep()
+            if state.withLock({ $0.stopped }) { return }
+        }
+    }
+
+    package func run() async throws {
+        let ticker = Task { [wakeups, interval] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                wakeups.wake()
+            }
+        }
+        defer {
+            ticker.cancel()
+            let waiters = state.withLock { state in
+                state.stopped = true
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in waiters { waiter.continuation.resume() }
+        }
+        try? await cancelWhenGracefulShutdown {
+            try await self.start()
+            var backoff = Backoff()
+            for await _ in self.wakeups.stream {
+                let ticket = self.state.withLock { state in
+                    state.begun += 1
+                    return state.begun
+                }
+                do {
+                    try await self.sweepOnce()
+                    backoff.reset()
+                    self.finished(ticket)
+                } catch {
+                    if Task.isCancelled { return }
+                    let delay = backoff.next()
+                    self.logger.warning("reading committed messages failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                    try await Task.sleep(for: .seconds(delay))
+                    self.wake()
+                }
+            }
+        }
+    }
+
+    /// Takes the first snapshot, retrying until the database answers: the relay delivers what commits after it.
+    private func start() async throws {
+        var backoff = Backoff()
+        while true {
+            do {
+                hub.start(at: try await service.currentSnapshot())
+                return
+            } catch {
+                let delay = backoff.next()
+                logger.warning("cannot read the database's snapshot; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                try await Task.sleep(for: .seconds(delay))
+            }
+        }
+    }
+
+    private func sweepOnce() async throws {
+        guard let frontier = hub.frontier else { return }
+        let (snapshot, messages) = try await service.committedMessages(since: frontier)
+        hub.publish(messages, from: frontier, to: snapshot)
+    }
+
+    private func finished(_ ticket: Int) {
+        let ready = state.withLock { state in
+            state.finished = ticket
+            let ready = state.waiters.filter { $0.ticket <= ticket }
+            state.waiters.removeAll { $0.ticket <= ticket }
+            return ready
+        }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+}

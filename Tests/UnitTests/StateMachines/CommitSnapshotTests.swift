@@ -1,0 +1,119 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+/// Snapshots and cursors decide which messages a batch or a resume holds: checked here against a model of
+/// transactions committing in an order other than their ids.
+@Suite struct CommitSnapshotTests {
+    static let now: Int64 = 1_764_884_000_000
+
+    static func id(millis: Int64, _ n: UInt8) -> UUID {
+        let m = UInt64(millis)
+        func b(_ s: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: m >> s) }
+        return UUID(uuid: (b(40), b(32), b(24), b(16), b(8), b(0), 0x70, n, 0x80, 0, 0, 0, 0, 0, 0, n))
+    }
+
+    @Test func parsesPostgresText() throws {
+        let s = try #require(CommitSnapshot(postgres: "100:105:101,103", takenAtMillis: Self.now))
+        #expect(s.xmin == 100 && s.xmax == 105 && s.xip == [101, 103])
+        #expect(s.postgresText == "100:105:101,103")
+        #expect(CommitSnapshot(postgres: "100:100:", takenAtMillis: 0)?.xip == [])
+        for bad in ["", "1:2", "5:4:", "1:5:7", "1:5:0", "a:b:", "1:5:2,x"] {
+            #expect(CommitSnapshot(postgres: bad, takenAtMillis: 0) == nil, "\(bad)")
+        }
+    }
+
+    @Test func visibility() {
+        let s = CommitSnapshot(xmin: 100, xmax: 105, xip: [101, 103], takenAtMillis: Self.now)
+        let old = Self.id(millis: Self.now - 10, 1)
+        #expect(s.shows(txid: 99, id: old))
+        #expect(s.shows(txid: 100, id: old))
+        #expect(!s.shows(txid: 101, id: old))
+        #expect(s.shows(txid: 102, id: old))
+        #expect(!s.shows(txid: 103, id: old))
+        #expect(s.shows(txid: 104, id: old))
+        #expect(!s.shows(txid: 105, id: old))
+        #expect(s.shows(txid: nil, id: old))
+        // An id from well after the snapshot (a transaction id reused after a failover) is never shown.
+        #expect(!s.shows(txid: 100, id: Self.id(millis: Self.now + CommitSnapshot.clockMargin + 5, 1)))
+        #expect(s.shows(txid: 100, id: Self.id(millis: Self.now + CommitSnapshot.clockMargin, 1)))
+        #expect(!UUID.precedes(s.idBound, Self.id(millis: Self.now + CommitSnapshot.clockMargin, 255)))
+    }
+
+    @Test func coversLaterSnapshotsOnly() {
+        let early = CommitSnapshot(xmin: 100, xmax: 105, xip: [101, 103], takenAtMillis: Self.now)
+        let later = CommitSnapshot(xmin: 101, xmax: 108, xip: [101, 106], takenAtMillis: Self.now + 5)
+        #expect(later.covers(early))
+        #expect(!early.covers(later))
+        #expect(early.covers(early))
+        // 103 committed in `later` but ran in `early`; the reverse would mean `later` lost a commit.
+        let inconsistent = CommitSnapshot(xmin: 100, xmax: 108, xip: [102], takenAtMillis: Self.now + 5)
+        #expect(!inconsistent.covers(early))
+    }
+
+    @Test func tokensRoundTripAndRejectJunk() throws {
+        let s = CommitSnapshot(xmin: 812_345, xmax: 812_350, xip: [812_346, 812_348], takenAtMillis: Self.now)
+        #expect(s.token == "812345.5.1-3.\(Self.now)")
+        #expect(CommitSnapshot(token: s.token) == s)
+        let cursor = ResumeCursor(
+            base: s, end: CommitSnapshot(xmin: 812_346, xmax: 812_360, xip: [812_346], takenAtMillis: Self.now + 9),
+            lastId: Self.id(millis: Self.now, 7))
+        #expect(ResumeCursor(token: cursor.token) == cursor)
+        #expect(cursor.token.allSatisfy { $0.isLetter || $0.isNumber || "~.-".contains($0) })
+        let complete = ResumeCursor(complete: s)
+        #expect(ResumeCursor(token: complete.token) == complete)
+        for bad in [
+            "", "~~", "1.2.3~1.2.3~", "1.0..5~1.0..5~xyz", "1.5.7.0~1.5..0~", "1.0..0~1.0..0~" + String(repeating: "g", count: 32),
+            "18446744073709551615.5..0~1.0..0~", "1.0..0~1.0..0", "1.0..0~1.0..0~~",
+        ] {
+            #expect(ResumeCursor(token: bad) == nil, "\(bad)")
+        }
+        #expect(throws: ResumePointError.self) { try ResumePoint.parse(cursor: "nope", lastMessageId: nil) }
+        #expect(throws: ResumePointError.self) { try ResumePoint.parse(cursor: nil, lastMessageId: "nope") }
+        #expect(try ResumePoint.parse(cursor: nil, lastMessageId: nil) == nil)
+        #expect(try ResumePoint.parse(cursor: complete.token, lastMessageId: "nope") == .cursor(complete))
+    }
+
+    /// Transactions take ids in one order and commit in another; a relay takes snapshots between commits and
+    /// delivers each batch in id order; a client stops after any frame and resumes from its cursor. Whatever the
+    /// interleaving, the client ends with every message exactly once.
+    @Test(arguments: 0..<200)
+    func resumeFromAnyFrameIsExactlyOnce(seed: Int) {
+        var generator = SplitMix64(seed: UInt64(seed) &+ 1)
+        let count = 12
+        // Message i: transaction 100 + i, id made at time order[i] (ids and transactions disagree).
+        let idOrder = (0..<count).shuffled(using: &generator)
+        let commitOrder = (0..<count).shuffled(using: &generator)
+        let ids = (0..<count).map { Self.id(millis: Self.now, UInt8(idOrder[$0] + 1)) }
+        let txids = (0..<count).map { UInt64(100 + $0) }
+        var committed = Set<Int>()
+        var snapshots: [CommitSnapshot] = []
+        func snapshot() -> CommitSnapshot {
+            let running = (0..<count).filter { !committed.contains($0) }.map { txids[$0] }
+            return CommitSnapshot(xmin: running.min() ?? 100 + UInt64(count), xmax: 100 + UInt64(count), xip: running, takenAtMillis: Self.now)
+        }
+        snapshots.append(snapshot())
+        for i in commitOrder {
+            committed.insert(i)
+            if Bool.random(using: &generator) { snapshots.append(snapshot()) }
+        }
+        snapshots.append(snapshot())
+        // The frames a relay sends: per batch, the new messages in id order, each with (previous, this, id).
+        var frames: [(message: Int, cursor: ResumeCursor)] = []
+        for (base, end) in zip(snapshots, snapshots.dropFirst()) {
+            let batch = (0..<count).filter { !base.shows(txid: txids[$0], id: ids[$0]) && end.shows(txid: txids[$0], id: ids[$0]) }
+                .sorted { UUID.precedes(ids[$0], ids[$1]) }
+            frames += batch.map { ($0, ResumeCursor(base: base, end: end, lastId: ids[$0])) }
+        }
+        #expect(frames.count == count)
+        let final = snapshots.last!
+        for stop in frames.indices {
+            let received = frames[...stop].map(\.message)
+            let cursor = frames[stop].cursor
+            // What a resume replays: the messages the cursor does not have, visible in the final snapshot.
+            let replayed = (0..<count).filter { !cursor.has(txid: txids[$0], id: ids[$0]) && final.shows(txid: txids[$0], id: ids[$0]) }
+            #expect((received + replayed).sorted() == Array(0..<count), "stop \(stop)")
+        }
+    }
+}
