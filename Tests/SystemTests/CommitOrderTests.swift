@@ -1,0 +1,205 @@
+import Foundation
+import MsgLib
+import RelayClient
+import TestSupport
+import Testing
+
+/// Messages whose ids and commits disagree: a transaction that inserted X is held open while Y (a later id) is sent
+/// and delivered; the client disconnects; X commits; the client resumes from Y's cursor and gets X, once.
+@Suite(.needsProcesses) struct CommitOrderTests {
+    static let unlimited: [String: String?] = [
+        "MESSAGE_RATE_LIMIT_PER_MINUTE": "0", "MESSAGE_RATE_LIMIT_PER_HOUR": "0", "MESSAGE_RATE_LIMIT_PER_DAY": "0",
+    ]
+
+    /// A message inserted by a transaction the test holds open (as a slow writer would): `commit()` ends it.
+    struct HeldInsert {
+        let db: PostgresConnection
+        let id: String
+
+        init(_ database: TestDatabase, conversation: UUID, sender: UUID, content: String) throws {
+            db = try database.connect()
+            try db.execute("BEGIN")
+            id = try db.query(
+                "INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, $3) RETURNING id::text", [conversation, sender, content]
+            )[0].decode(0, as: String.self)
+        }
+
+        func commit() throws {
+            try db.execute("COMMIT")
+            db.close()
+        }
+    }
+
+    /// Resumes from `cursor`, then sends a message through `barrier` (returning its id) and waits for it: every
+    /// message committed before it has then arrived, so the ids before it are all the resume brought.
+    /// Returns those ids and the cursor of the last frame that carried one (the barrier's).
+    static func resume(
+        _ relay: TestRelay, _ user: User, cursor: String, barrier: () async throws -> String
+    ) async throws -> (ids: [String], cursor: String?) {
+        let socket = try relay.socket(user, query: "cursor=\(cursor)")
+        let replayed = try await socket.next(type: "replayed")
+        let barrierId = try await barrier()
+        let barrierFrame = try await socket.next { $0.type == "message" && $0.data["id"] as? String == barrierId }
+        try socket.sendClose()
+        // Taken frames (`replayed`, the barrier) are no longer in `received`: what is left came between them.
+        var ids: [String] = []
+        var last = replayed.data["cursor"] as? String
+        for frame in socket.received where frame.type == "message" {
+            ids.append(frame.data["id"] as? String ?? "?")
+            last = frame.data["cursor"] as? String ?? last
+        }
+        return (ids, barrierFrame.data["cursor"] as? String ?? last)
+    }
+
+    /// Sends `content` as `user` over REST and returns the message's id.
+    static func send(_ relay: TestRelay, _ user: User, _ content: String) async throws -> String {
+        let response = try await relay.request("POST", "/api/messages", token: relay.token(user), json: ["content": content])
+        return try #require(response.object.string("id"))
+    }
+
+    @Test func anAdminResumingAcrossConversationsGetsTheLateCommitOnce() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: Self.unlimited)
+        let alices = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try ConversationRepository.insert(db, userId: f.bob.id)
+        let admin = try relay.socket(f.admin)
+        _ = try await admin.next(type: "connected")
+
+        let x = try HeldInsert(database, conversation: alices.id, sender: f.alice.id, content: "X, committed late")
+        let y = try await relay.request("POST", "/api/messages", token: relay.token(f.bob), json: ["content": "Y"])
+        let yId = try #require(y.object.string("id"))
+        #expect(x.id < yId, "X's id comes first")
+        let yFrame = try await admin.next { $0.type == "message" && $0.data["id"] as? String == yId }
+        let cursor = try #require(yFrame.data["cursor"] as? String)
+        try admin.sendClose()
+        try x.commit()
+
+        let resumed = try await Self.resume(relay, f.admin, cursor: cursor) { try await Self.send(relay, f.bob, "barrier") }
+        #expect(resumed.ids == [x.id])
+        // The id-based resume misses X: the race really happened.
+        let legacy = try relay.socket(f.admin, query: "last_message_id=\(yId)")
+        _ = try await legacy.next(type: "replayed")
+        #expect(!legacy.all(type: "message").contains { $0.data["id"] as? String == x.id })
+        // Resuming from the last cursor gives nothing again; a new message comes live, with a cursor.
+        let again = try await Self.resume(relay, f.admin, cursor: try #require(resumed.cursor)) { try await Self.send(relay, f.alice, "Z") }
+        #expect(again.ids == [])
+        #expect(again.cursor != nil)
+        try await relay.stop()
+    }
+
+    @Test func aUserResumingGetsAMessageWhoseTransactionStartedFirstButCommittedLast() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: Self.unlimited)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let alice = try relay.socket(f.alice)
+        _ = try await alice.next(type: "connected")
+
+        // The admin's transaction starts (and would stamp its start time), then waits before inserting.
+        let slow = try database.connect()
+        try slow.execute("BEGIN")
+        _ = try slow.query("SELECT now()")
+        let y = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Y"])
+        let yFrame = try await alice.next { $0.type == "message" && $0.data["id"] as? String == y.object.string("id") }
+        let cursor = try #require(yFrame.data["cursor"] as? String)
+        try alice.sendClose()
+        let xId = try slow.query(
+            "INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, 'X') RETURNING id::text", [conversation.id, f.admin.id]
+        )[0].decode(0, as: String.self)
+        try slow.execute("COMMIT")
+
+        let resumed = try await Self.resume(relay, f.alice, cursor: cursor) { try await Self.send(relay, f.alice, "barrier") }
+        #expect(resumed.ids == [xId])
+        // REST paging from Y's time finds X as well: created_at is taken at the insert, under the conversation's lock.
+        let createdAt = try #require(y.object.string("created_at"))
+        let page = try await relay.request(
+            "GET", "/api/conversations/\(conversation.id.lowercasedString)/messages?after=\(createdAt)", token: relay.token(f.alice))
+        let paged = page.object.array("messages").compactMap { $0["id"] as? String }
+        let yId = try #require(y.object.string("id"))
+        #expect(paged.first == xId && !paged.contains(yId))
+        try await relay.stop()
+    }
+
+    @Test func aCursorFromOneRelayResumesOnAnother() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let one = try await TestRelay(database: database, environment: Self.unlimited)
+        let two = try await TestRelay(database: database, environment: Self.unlimited)
+        let alices = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try ConversationRepository.insert(db, userId: f.bob.id)
+        let admin = try two.socket(f.admin)
+        _ = try await admin.next(type: "connected")
+
+        let x = try HeldInsert(database, conversation: alices.id, sender: f.alice.id, content: "X")
+        let y = try await one.request("POST", "/api/messages", token: one.token(f.bob), json: ["content": "Y through relay one"])
+        let yFrame = try await admin.next { $0.type == "message" && $0.data["id"] as? String == y.object.string("id") }
+        let cursor = try #require(yFrame.data["cursor"] as? String)
+        try admin.sendClose()
+        try x.commit()
+        // More traffic after X, through relay one: the resume gets it too, each once, X first (commit order).
+        let w = try await Self.send(one, f.bob, "W")
+
+        let resumed = try await Self.resume(one, f.admin, cursor: cursor) { try await Self.send(two, f.alice, "barrier") }
+        #expect(resumed.ids == [x.id, w])
+        try await one.stop()
+        try await two.stop()
+    }
+
+    @Test func msgctlAsTheWriterWithALateCommitElsewhere() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: Self.unlimited)
+        let alices = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try ConversationRepository.insert(db, userId: f.bob.id)
+        let admin = try relay.socket(f.admin)
+        _ = try await admin.next(type: "connected")
+
+        let x = try HeldInsert(database, conversation: alices.id, sender: f.alice.id, content: "X")
+        let reply = try ProcessRunner.ours("msgctl", ["reply", "bob", "Y from msgctl"], environment: ["DATABASE_URL": database.conninfo])
+        #expect(reply.status == 0, "\(reply.stderr)")
+        let yId = reply.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let yFrame = try await admin.next { $0.type == "message" && $0.data["id"] as? String == yId }
+        let cursor = try #require(yFrame.data["cursor"] as? String)
+        try admin.sendClose()
+        try x.commit()
+
+        let resumed = try await Self.resume(relay, f.admin, cursor: cursor) { try await Self.send(relay, f.bob, "barrier") }
+        #expect(resumed.ids == [x.id])
+        try await relay.stop()
+    }
+
+    /// A batch interrupted in the middle: the client processed only the first of two messages committed together.
+    @Test func resumingFromTheMiddleOfABatchReplaysTheRestOfIt() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: Self.unlimited)
+        let alices = try ConversationRepository.insert(db, userId: f.alice.id)
+        let bobs = try ConversationRepository.insert(db, userId: f.bob.id)
+        let admin = try relay.socket(f.admin)
+        _ = try await admin.next(type: "connected")
+        // One transaction, two conversations: the same batch.
+        let writer = try database.connect()
+        try writer.execute("BEGIN")
+        let ids = try [(alices.id, f.alice.id), (bobs.id, f.bob.id)].map { conversation, sender in
+            try writer.query(
+                "INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, 'pair') RETURNING id::text", [conversation, sender]
+            )[0].decode(0, as: String.self)
+        }
+        try writer.execute("COMMIT")
+        try await waitFor("both messages") { admin.all(type: "message").count == 2 }
+        let frames = admin.all(type: "message")
+        #expect(frames.compactMap { $0.data["id"] as? String } == ids.sorted())
+        let first = try #require(frames[0].data["cursor"] as? String)
+        try admin.sendClose()
+
+        let resumed = try await Self.resume(relay, f.admin, cursor: first) { try await Self.send(relay, f.alice, "barrier") }
+        #expect(resumed.ids == [ids.sorted()[1]])
+        try await relay.stop()
+    }
+}
