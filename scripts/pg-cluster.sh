@@ -40,7 +40,8 @@ start() {
     fi
     if [ "$fast" = "--fast" ]; then echo "--fast" >"$dir/fast"; fi
     local extra=""
-    [ -f "$dir/fast" ] && extra="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    # The test suite runs many relays at once (each: a pool, a listener, an outbox worker).
+    [ -f "$dir/fast" ] && extra="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=600"
     local attempt
     for attempt in 1 2 3; do
         [ -f "$dir/port" ] || free_port >"$dir/port"

@@ -110,6 +110,7 @@ import Testing
             "INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, 'X') RETURNING id::text", [conversation.id, f.admin.id]
         )[0].decode(0, as: String.self)
         try slow.execute("COMMIT")
+        slow.close()
 
         let resumed = try await Self.resume(relay, f.alice, cursor: cursor) { try await Self.send(relay, f.alice, "barrier") }
         #expect(resumed.ids == [xId])
@@ -192,6 +193,7 @@ import Testing
             )[0].decode(0, as: String.self)
         }
         try writer.execute("COMMIT")
+        writer.close()
         try await waitFor("both messages") { admin.all(type: "message").count == 2 }
         let frames = admin.all(type: "message")
         #expect(frames.compactMap { $0.data["id"] as? String } == ids.sorted())

@@ -1,6 +1,7 @@
 /// The limits the service enforces, with the design document's defaults.
 public struct MessagingRules: Sendable, Equatable {
-    /// Messages one (non-admin) sender may send in any sliding minute, hour and day; 0 means no limit.
+    /// Messages one (non-admin) sender may send per minute, hour and day; 0 means no limit. Each is a bucket of that
+    /// many messages refilled evenly over its window (``RateLimitRepository``).
     public var perMinute: Int
     public var perHour: Int
     public var perDay: Int

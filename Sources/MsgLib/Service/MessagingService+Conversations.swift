@@ -29,8 +29,10 @@ extension MessagingService {
         if let initialMessage { try Self.validateContent(initialMessage) }
         let rules = self.rules
         let notifySlack = notifications.slackWebhookURL != nil
-        let localDelivery = self.localDelivery
-        let deliver: @Sendable ((Conversation, DeliverableMessage?)) -> Void = { if let message = $0.1 { localDelivery?(message) } }
+        let afterCommit = self.afterCommit
+        let deliver: @Sendable ((Conversation, DeliverableMessage?), PostgresConnection) -> Void = { result, db in
+            if let message = result.1 { afterCommit(message, db) }
+        }
         let result = try await pool.withCommittedTransaction(then: deliver) { db -> (Conversation, DeliverableMessage?) in
             let conversation: Conversation
             do {
@@ -39,7 +41,7 @@ extension MessagingService {
                 throw ServiceError(.conflict, "Conversation already exists")
             }
             guard let initialMessage else { return (conversation, nil) }
-            try RateLimiter.check(db, sender: viewer.id, rules: rules)
+            try RateLimiter.take(db, sender: viewer.id, rules: rules)
             let message = try Self.insertMessage(
                 db, conversationId: conversation.id, sender: viewer, content: initialMessage, notifySlack: notifySlack)
             return (try ConversationRepository.find(db, id: conversation.id) ?? conversation, message)

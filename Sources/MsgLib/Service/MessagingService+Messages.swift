@@ -21,34 +21,35 @@ extension MessagingService {
         if viewer.isAdmin, conversationId == nil {
             throw ServiceError(.invalid, "conversation_id is required when an admin sends a message")
         }
+        let limits = viewer.isAdmin ? [] : RateLimitRepository.windows(rules)
         let rules = self.rules
         let notifySlack = notifications.slackWebhookURL != nil
         // Committed messages are handed to local delivery on the database thread, as soon as they are committed.
-        let localDelivery = self.localDelivery
+        let afterCommit = self.afterCommit
         let created: DeliverableMessage
-        if viewer.isAdmin || rules.windows.isEmpty,
-            let inserted = try await pool.withConnection({ db in
-                let inserted = try Self.insertIfAllowed(
-                    db, conversationId: conversationId, sender: viewer, content: content, notifySlack: notifySlack)
-                if let inserted { localDelivery?(inserted) }
-                return inserted
-            })
-        {
-            // Nothing to count first: one statement, committed on its own.
+        if let inserted = try await pool.withConnection({ db in
+            let inserted = try Self.insertIfAllowed(
+                db, conversationId: conversationId, sender: viewer, content: content, notifySlack: notifySlack, limits: limits)
+            if let inserted { afterCommit(inserted, db) }
+            return inserted
+        }) {
+            // The usual case: one statement (rate limits included), committed on its own.
             created = inserted
         } else {
-            // Counting the sender's recent messages first, or telling why the statement above inserted nothing (the
-            // conversation is missing or not theirs), or creating the user's conversation with its first message.
-            created = try await pool.withCommittedTransaction(then: { localDelivery?($0) }) { db in
+            // Telling why the statement above inserted nothing (the conversation is missing or not theirs, a rate limit),
+            // or creating the user's conversation with its first message.
+            created = try await pool.withCommittedTransaction(then: afterCommit) { db in
                 let conversation: Conversation
                 if let conversationId {
-                    guard let found = try ConversationRepository.find(db, id: conversationId) else { throw ServiceError.conversationNotFound }
+                    guard let found = try ConversationRepository.find(db, id: conversationId, lock: true) else {
+                        throw ServiceError.conversationNotFound
+                    }
                     guard viewer.isAdmin || found.userId == viewer.id else { throw ServiceError.sendForbidden }
                     conversation = found
                 } else {
                     conversation = try ConversationRepository.insertIfMissing(db, userId: viewer.id)
                 }
-                if !viewer.isAdmin { try RateLimiter.check(db, sender: viewer.id, rules: rules) }
+                if !viewer.isAdmin { try RateLimiter.take(db, sender: viewer.id, rules: rules) }
                 return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content, notifySlack: notifySlack)
             }
         }
@@ -68,13 +69,15 @@ extension MessagingService {
     }
 
     /// Inserts a message into `conversationId`, or without one into the sender's own conversation, in one statement;
-    /// nil when that conversation is missing or the sender may not write there.
+    /// nil when that conversation is missing, the sender may not write there, or (with `limits`) a rate limit is full.
     /// - Throws: `.invalid` for content.
     static func insertIfAllowed(
-        _ db: PostgresConnection, conversationId: UUID?, sender: User, content: String, notifySlack: Bool
+        _ db: PostgresConnection, conversationId: UUID?, sender: User, content: String, notifySlack: Bool,
+        limits: [RateLimitRepository.Window] = []
     ) throws -> DeliverableMessage? {
         do {
-            return try MessageRepository.insert(db, conversationId: conversationId, sender: sender, content: content, notifySlack: notifySlack)
+            return try MessageRepository.insert(
+                db, conversationId: conversationId, sender: sender, content: content, notifySlack: notifySlack, limits: limits)
         } catch let error as DatabaseError where error.constraint == "messages_content_length" {
             throw ServiceError.invalidContent
         }

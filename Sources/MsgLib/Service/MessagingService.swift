@@ -8,8 +8,8 @@ public struct MessagingService: Sendable {
     public let pool: DatabasePool
     public let rules: MessagingRules
     let tokens: JWTSigner?
-    /// Called after a message this process created is committed, to deliver it to local sockets at once
-    /// (the NOTIFY that reaches every relay follows; sockets drop what they already have).
+    /// Called after a message this process created is committed (a relay wakes its delivery and announces the message
+    /// to the other relays). Without it, the service announces each message itself (see ``afterCommit``).
     let localDelivery: (@Sendable (DeliverableMessage) -> Void)?
     /// Push and Slack settings: which notifications are queued with a message, and how tests are sent.
     public let notifications: NotificationConfiguration
@@ -22,7 +22,8 @@ public struct MessagingService: Sendable {
     ///   - pool: the database.
     ///   - rules: rate limits and the edit window.
     ///   - jwtSecret: the secret that verifies bearer tokens; nil where nothing authenticates (msgctl).
-    ///   - localDelivery: called with each message this process creates, once committed.
+    ///   - localDelivery: called with each message this process creates, once committed; it then announces the message
+    ///     to the relays itself.
     ///   - notifications: push and Slack settings (a Slack notice is queued with a user's message only when a
     ///     webhook is configured).
     ///   - notifier: what sends test notifications; by default one made from `notifications`. A relay passes the
@@ -38,6 +39,15 @@ public struct MessagingService: Sendable {
         self.notifications = notifications
         self.notifier = notifier ?? Notifier(configuration: notifications)
         self.localDelivery = localDelivery
+    }
+
+    /// What follows the commit of a message this process created, on the connection that committed it: the relay's
+    /// `localDelivery`, or else a NOTIFY that wakes every relay (msgctl). Announcing after the commit, rather than in
+    /// the inserting transaction, keeps PostgreSQL's notification lock out of the commit; an announcement that fails
+    /// costs at most the relays' periodic sweep (a second), never the message.
+    var afterCommit: @Sendable (DeliverableMessage, PostgresConnection) -> Void {
+        if let localDelivery { return { item, _ in localDelivery(item) } }
+        return { item, db in try? DeliveryRepository.announce(db, item) }
     }
 
     /// The user a bearer token names.

@@ -1,29 +1,34 @@
 import Foundation
 
-/// Sliding-window limits on how many messages one sender may create, counted from the `messages` table itself
-/// so that every relay process (and msgctl) sharing the database sees the same counts.
+/// Limits on how many messages one sender may create, per minute, hour and day, kept in the database so that every
+/// relay process (and msgctl) sharing it applies the same limits (``RateLimitRepository``).
 enum RateLimiter {
-    /// Throws ``ServiceError`` `.rateLimited` when `sender` has used up a window; call inside the send's transaction.
-    ///
-    /// A transaction-scoped advisory lock per sender serialises that sender's concurrent sends, so two relays
-    /// cannot both admit the message that crosses the limit. Deleted messages still count.
-    static func check(_ db: PostgresConnection, sender: UUID, rules: MessagingRules) throws {
-        let windows = rules.windows
-        guard !windows.isEmpty else { return }
-        try RateLimitRepository.lockSender(db, sender)
-        // For each window: how long until the limit-th newest message inside it leaves it, if there is one.
-        let waits = try RateLimitRepository.waits(db, sender: sender, windows: windows.map { ($0.seconds, $0.limit) })
-        var exceeded: (wait: Double, window: (seconds: Int, limit: Int, name: String))?
+    /// Takes one message from `sender`'s windows, inside the send's transaction (after the conversation row is
+    /// locked, the order every send takes its locks in).
+    /// - Throws: ``ServiceError`` `.rateLimited`, with the seconds until the fullest window has room, when one is full.
+    static func take(_ db: PostgresConnection, sender: UUID, rules: MessagingRules) throws {
+        let windows = RateLimitRepository.windows(rules)
+        var waits: [Double?] = []
+        // A window that was full when the message was refused and has room when the wait is read: take again.
+        for _ in 0..<3 {
+            guard let refused = try RateLimitRepository.take(db, sender: sender, windows: windows) else { return }
+            waits = refused
+            if waits.contains(where: { $0 != nil }) { break }
+        }
+        try refuse(waits: waits, windows: windows)
+    }
+
+    /// Throws the 429 for the window that keeps the sender waiting longest.
+    static func refuse(waits: [Double?], windows: [RateLimitRepository.Window]) throws {
+        var exceeded: (wait: Double, window: RateLimitRepository.Window)?
         for (wait, window) in zip(waits, windows) {
-            if let wait, wait > (exceeded?.wait ?? -1) {
-                exceeded = (wait, window)
-            }
+            if let wait, wait > (exceeded?.wait ?? -1) { exceeded = (wait, window) }
         }
-        if let exceeded {
-            let plural = exceeded.window.limit == 1 ? "message" : "messages"
-            throw ServiceError(
-                .rateLimited, "Rate limit exceeded: at most \(exceeded.window.limit) \(plural) per \(exceeded.window.name)",
-                retryAfter: max(1, Int(exceeded.wait.rounded(.up))))
-        }
+        // Full a moment ago and free again now: a retry will pass.
+        let (wait, window) = exceeded ?? (0, windows[0])
+        let plural = window.limit == 1 ? "message" : "messages"
+        throw ServiceError(
+            .rateLimited, "Rate limit exceeded: at most \(window.limit) \(plural) per \(window.name)",
+            retryAfter: max(1, Int(wait.rounded(.up))))
     }
 }

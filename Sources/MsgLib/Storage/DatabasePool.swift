@@ -67,14 +67,14 @@ public final class DatabasePool: Sendable {
         }
     }
 
-    /// Runs `body` in a transaction on a pooled connection, then `committed` with its result on the same thread
-    /// right after the commit, before the caller resumes.
+    /// Runs `body` in a transaction on a pooled connection, then `committed` with its result and the connection on
+    /// the same thread right after the commit, before the caller resumes.
     package func withCommittedTransaction<T: Sendable>(
-        then committed: @escaping @Sendable (T) -> Void, _ body: @escaping @Sendable (PostgresConnection) throws -> T
+        then committed: @escaping @Sendable (T, PostgresConnection) -> Void, _ body: @escaping @Sendable (PostgresConnection) throws -> T
     ) async throws -> T {
         try await withConnection { connection in
             let value = try connection.transaction { try body(connection) }
-            committed(value)
+            committed(value, connection)
             return value
         }
     }

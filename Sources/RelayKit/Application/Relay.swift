@@ -26,16 +26,24 @@ package struct Relay: Sendable {
     package func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
         let hub = self.hub
         let wakeups = CommitFeed.Wakeups()
+        // Following commits and announcing them use connections of their own, so that requests waiting for the pool
+        // never hold up delivery, nor delivery requests.
+        var deliveryDatabase = configuration.database
+        deliveryDatabase.poolSize = 2
+        deliveryDatabase.applicationName = "msgrelay-delivery"
+        let deliveryPool = DatabasePool(configuration: deliveryDatabase)
+        let announcer = CommitAnnouncer(pool: deliveryPool, logger: logger)
         let notifier = Notifier(configuration: configuration.notifications)
         let outbox = OutboxWorker(conninfo: configuration.database.conninfo, notifier: notifier, logger: logger)
         let service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
             notifier: notifier,
-            localDelivery: { _ in
+            localDelivery: { item in
                 wakeups.wake()
+                announcer.announce(item)
                 outbox.wake()
             })
-        let feed = CommitFeed(service: service, hub: hub, wakeups: wakeups, logger: logger)
+        let feed = CommitFeed(service: MessagingService(pool: deliveryPool), hub: hub, wakeups: wakeups, logger: logger)
         let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub))
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(
@@ -45,7 +53,8 @@ package struct Relay: Sendable {
             server: .relay(service: service, hub: hub, feed: feed, configuration: configuration.realtime),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
             services: [
-                DatabasePoolService(pool: pool), feed, listener, outbox, IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout),
+                DatabasePoolService(pool: pool), DatabasePoolService(pool: deliveryPool), feed, announcer, listener, outbox,
+                IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout),
             ],
             onServerRunning: onServerRunning,
             logger: logger)

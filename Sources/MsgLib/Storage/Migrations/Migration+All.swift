@@ -17,5 +17,7 @@ extension Migration {
         conversationActivityIndex,
         outboxClaimOrder,
         commitOrder,
+        senderRateLimits,
+        announceAfterCommit,
     ]
 }

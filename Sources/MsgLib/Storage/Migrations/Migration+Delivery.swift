@@ -14,3 +14,15 @@ extension Migration {
             CREATE INDEX idx_messages_txid ON messages(txid) WHERE txid IS NOT NULL;
             """)
 }
+
+extension Migration {
+    /// New messages are no longer announced by an insert trigger: a NOTIFY in the inserting transaction holds
+    /// PostgreSQL's notification lock through the commit's disk flush, so every send would wait for the others'.
+    /// Relays and msgctl announce after the commit; relays also sweep every second, which covers plain SQL inserts.
+    static let announceAfterCommit = Migration(
+        id: 18, name: "messages: no NOTIFY inside the insert",
+        sql: """
+            DROP TRIGGER IF EXISTS trigger_notify_message_created ON messages;
+            DROP FUNCTION IF EXISTS notify_message_created();
+            """)
+}

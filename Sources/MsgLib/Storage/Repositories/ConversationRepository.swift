@@ -42,8 +42,11 @@ package enum ConversationRepository {
             .map { try $0.decode(0, as: UUID.self) }
     }
 
-    package static func find(_ db: PostgresConnection, id: UUID) throws -> Conversation? {
-        try db.query("SELECT \(columns) FROM conversations WHERE id = $1", [id]).first.map { try Conversation(row: $0) }
+    /// The conversation `id`; with `lock`, its row is locked until the transaction ends (as a send locks it).
+    package static func find(_ db: PostgresConnection, id: UUID, lock: Bool = false) throws -> Conversation? {
+        try db.query("SELECT \(columns) FROM conversations WHERE id = $1" + (lock ? " FOR UPDATE" : ""), [id]).first.map {
+            try Conversation(row: $0)
+        }
     }
 
     package static func find(_ db: PostgresConnection, userId: UUID) throws -> Conversation? {

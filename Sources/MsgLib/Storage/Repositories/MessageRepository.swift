@@ -55,8 +55,12 @@ package enum MessageRepository {
     ///
     /// Jobs: a push to each subscription of the recipients (the conversation's user for an admin's message, every
     /// admin for a user's), and a Slack notice for a user's message when `notifySlack`.
+    ///
+    /// With `limits`, the same statement takes the message from the sender's rate-limit windows (after the conversation
+    /// row is locked) and inserts nothing when one is full: nil then as well.
     package static func insert(
-        _ db: PostgresConnection, conversationId: UUID?, sender: User, content: String, notifySlack: Bool = false
+        _ db: PostgresConnection, conversationId: UUID?, sender: User, content: String, notifySlack: Bool = false,
+        limits: [RateLimitRepository.Window] = []
     ) throws -> DeliverableMessage? {
         // $1 sender, $2 content, $3 whether the sender is an admin, $4 notify Slack, $5 the conversation named.
         var parameters: [(any PostgresBindable)?] = [sender.id, content, sender.isAdmin, notifySlack]
@@ -65,12 +69,21 @@ package enum MessageRepository {
             conversation = "SELECT id, user_id FROM conversations WHERE id = $5 AND ($3 OR user_id = $1) FOR UPDATE"
             parameters.append(conversationId)
         } else {
-            conversation = "SELECT id, user_id FROM conversations WHERE user_id = $1 FOR UPDATE"
+            conversation = "SELECT id, user_id FROM conversations WHERE user_id = $1 AND $5::uuid IS NULL FOR UPDATE"
+            parameters.append(nil as UUID?)
+        }
+        var limited = ""
+        var allowed = ""
+        if !limits.isEmpty {
+            let take = RateLimitRepository.take(limits, source: "FROM c", first: 6)
+            limited = "lim AS (\(take.sql)),"
+            allowed = " WHERE EXISTS (SELECT 1 FROM lim)"
+            parameters += take.parameters
         }
         return try db.query(
             """
-            WITH c AS (\(conversation)),
-            m AS (INSERT INTO messages (conversation_id, sender_id, content) SELECT c.id, $1, $2 FROM c RETURNING \(columns)),
+            WITH c AS (\(conversation)), \(limited)
+            m AS (INSERT INTO messages (conversation_id, sender_id, content) SELECT c.id, $1, $2 FROM c\(allowed) RETURNING \(columns)),
             jobs AS (
                 INSERT INTO notification_outbox (kind, message_id, subscription_id)
                 SELECT 'push', m.id, p.id FROM m, c, push_subscriptions p

@@ -1,30 +1,83 @@
 import Foundation
 
-/// The queries behind the sending rate limits: counts of a sender's recent messages, taken from `messages` itself so
-/// that every process sharing the database sees the same counts.
-enum RateLimitRepository {
-    /// Takes the transaction-scoped advisory lock of `sender`, which serialises that sender's concurrent sends.
-    static func lockSender(_ db: PostgresConnection, _ sender: UUID) throws {
-        try db.query("SELECT pg_advisory_xact_lock(28019, hashtext($1::text))", [sender])
+/// The state behind the sending rate limits: per sender and window, the GCRA "theoretical arrival time" (TAT) in
+/// `sender_rate_limits`, shared by every process that uses the database.
+///
+/// A window of `limit` messages per `seconds` lets a message through when, after it, the TAT is at most `seconds`
+/// ahead of now; the message moves the TAT `seconds / limit` on (from now, when it lies in the past). That admits a
+/// burst of `limit`, then one message every `seconds / limit`. The check and the update are one `INSERT ... ON
+/// CONFLICT DO UPDATE ... WHERE`: the sender's row is locked while it is decided, so concurrent sends through several
+/// relays take turns, and the cost does not depend on how many messages the sender ever sent.
+package enum RateLimitRepository {
+    /// One window in force: its column in `sender_rate_limits`, its length and its limit.
+    package struct Window: Sendable, Equatable {
+        var column: String
+        var seconds: Int
+        var limit: Int
+        var name: String
+
+        /// Seconds one message moves the TAT on.
+        var emission: Double { Double(seconds) / Double(limit) }
     }
 
-    /// For each window (seconds, limit): nil while the sender has sent fewer than `limit` messages in the last
-    /// `seconds`, otherwise the seconds until the limit-th newest of them leaves the window. Deleted messages count.
-    static func waits(_ db: PostgresConnection, sender: UUID, windows: [(seconds: Int, limit: Int)]) throws -> [Double?] {
-        guard !windows.isEmpty else { return [] }
-        let columns = windows.indices.map { i in
+    /// The windows of `rules`, with their columns.
+    static func windows(_ rules: MessagingRules) -> [Window] {
+        rules.windows.map { Window(column: "\($0.name)_tat", seconds: $0.seconds, limit: $0.limit, name: $0.name) }
+    }
+
+    /// The statement that takes one message from each window of `sender`, or changes nothing when a window is full;
+    /// it returns a row only when it took the message. `source` is what the row is selected from (`FROM c` to make it
+    /// depend on a CTE), `first` the number of the first parameter it may use after `$1`, the sender.
+    /// - Returns: the SQL and its parameters (after the sender's).
+    static func take(_ windows: [Window], source: String = "", first: Int) -> (sql: String, parameters: [(any PostgresBindable)?]) {
+        var parameters: [(any PostgresBindable)?] = []
+        var columns: [String] = []
+        var initial: [String] = []
+        var updates: [String] = []
+        var conditions: [String] = []
+        for window in windows {
+            let emission = "make_interval(secs => $\(first + parameters.count)::float8)"
+            let length = "make_interval(secs => $\(first + parameters.count + 1)::float8)"
+            parameters += [window.emission, Double(window.seconds)]
+            columns.append(window.column)
+            initial.append("now() + \(emission)")
+            updates.append("\(window.column) = greatest(r.\(window.column), now()) + \(emission)")
+            conditions.append("greatest(r.\(window.column), now()) + \(emission) <= now() + \(length)")
+        }
+        let sql = """
+            INSERT INTO sender_rate_limits AS r (sender_id, \(columns.joined(separator: ", ")))
+            SELECT $1, \(initial.joined(separator: ", ")) \(source)
+            ON CONFLICT (sender_id) DO UPDATE SET \(updates.joined(separator: ", "))
+            WHERE \(conditions.joined(separator: " AND "))
+            RETURNING 1
             """
-            (SELECT extract(epoch FROM created_at + make_interval(secs => $\(2 * i + 2)) - now())::float8 FROM messages
-              WHERE sender_id = $1 AND created_at > now() - make_interval(secs => $\(2 * i + 2))
-              ORDER BY created_at DESC OFFSET $\(2 * i + 3) - 1 LIMIT 1)
+        return (sql, parameters)
+    }
+
+    /// Takes one message from each window of `sender`. Returns nil when it did; otherwise, for each window, nil when
+    /// it has room, or the seconds until it has.
+    static func take(_ db: PostgresConnection, sender: UUID, windows: [Window]) throws -> [Double?]? {
+        guard !windows.isEmpty else { return nil }
+        let statement = take(windows, first: 2)
+        if try !db.query(statement.sql, [sender] + statement.parameters).isEmpty { return nil }
+        return try waits(db, sender: sender, windows: windows)
+    }
+
+    /// For each window: nil when `sender` may send one more message now, otherwise the seconds until they may.
+    static func waits(_ db: PostgresConnection, sender: UUID, windows: [Window]) throws -> [Double?] {
+        let columns = windows.enumerated().map { i, window in
+            """
+            extract(epoch FROM greatest(\(window.column), now()) + make_interval(secs => $\(2 * i + 2)::float8)
+              - make_interval(secs => $\(2 * i + 3)::float8) - now())::float8
             """
         }
         var parameters: [(any PostgresBindable)?] = [sender]
-        for window in windows {
-            parameters.append(window.seconds)
-            parameters.append(window.limit)
+        for window in windows { parameters += [window.emission, Double(window.seconds)] }
+        guard let row = try db.query("SELECT \(columns.joined(separator: ", ")) FROM sender_rate_limits WHERE sender_id = $1", parameters).first
+        else { return windows.map { _ in nil } }
+        return try windows.indices.map { i in
+            let wait = try row.decode(i, as: Double?.self)
+            return wait.flatMap { $0 > 0 ? $0 : nil }
         }
-        let row = try db.query("SELECT " + columns.joined(separator: ", "), parameters)[0]
-        return try windows.indices.map { i in try row.decode(i, as: Double?.self) }
     }
 }

@@ -1,0 +1,40 @@
+import Logging
+import MsgLib
+import ServiceLifecycle
+
+/// Tells the other relays that this one committed messages: one NOTIFY at a time, after the commits, however many
+/// messages committed meanwhile (each announcement wakes the other relays' sweeps, which read them all).
+///
+/// The insert itself sends no NOTIFY: PostgreSQL holds a database-wide lock from a notifying transaction's commit
+/// until its end, which would make every send wait for the others' disk flushes.
+package final class CommitAnnouncer: Service, Sendable {
+    let pool: DatabasePool
+    let logger: Logger
+    private let pending: AsyncStream<DeliverableMessage>
+    private let continuation: AsyncStream<DeliverableMessage>.Continuation
+
+    package init(pool: DatabasePool, logger: Logger) {
+        self.pool = pool
+        self.logger = logger
+        // Only the newest message waits: one announcement covers every commit before it.
+        (pending, continuation) = AsyncStream.makeStream(of: DeliverableMessage.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks for an announcement of `item` (and of everything committed before it).
+    package func announce(_ item: DeliverableMessage) {
+        continuation.yield(item)
+    }
+
+    package func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await item in self.pending {
+                do {
+                    try await MessagingService.announce(item, pool: self.pool)
+                } catch {
+                    // The other relays' periodic sweep brings the message anyway, a second later at most.
+                    self.logger.debug("announcing a message failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}
