@@ -1,0 +1,86 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+/// The sending limits: buckets per sender kept in the database, taken in the statement that inserts the message.
+@Suite(.needsDatabase) struct RateLimitTests {
+    static func rateLimited(_ error: any Error) -> ServiceError? {
+        guard let error = error as? ServiceError, error.kind == .rateLimited else { return nil }
+        return error
+    }
+
+    @Test func concurrentSendsGetExactlyTheBurstThenOneMessagePerInterval() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let pool = database.pool(size: 8)
+        // 120 per minute: a burst of 120, then one every half second.
+        let service = MessagingService(pool: pool, rules: MessagingRules(perMinute: 120, perHour: 0, perDay: 0))
+        let other = MessagingService(pool: database.pool(size: 4), rules: MessagingRules(perMinute: 120, perHour: 0, perDay: 0))
+        _ = try await service.createConversation(viewer: f.alice, initialMessage: nil)
+        // 150 sends at once, through two services (two processes' worth of pools).
+        let outcomes = await withTaskGroup(of: Int?.self) { group in
+            for i in 0..<150 {
+                group.addTask {
+                    do {
+                        _ = try await (i % 2 == 0 ? service : other).sendMessage(viewer: f.alice, conversationId: nil, content: "m\(i)")
+                        return 0
+                    } catch {
+                        return Self.rateLimited(error)?.retryAfter
+                    }
+                }
+            }
+            return await group.reduce(into: [Int?]()) { $0.append($1) }
+        }
+        #expect(outcomes.filter { $0 == 0 }.count == 120)
+        #expect(outcomes.filter { $0 == 1 }.count == 30, "every refusal is a 429 with Retry-After 1: \(outcomes)")
+        let stored = try database.connect().scalar("SELECT count(*) FROM messages WHERE sender_id = $1", [f.alice.id], as: Int.self)
+        #expect(stored == 120)
+        // A refused message took nothing: refused again at once, then admitted after one interval, then refused.
+        await #expect(throws: ServiceError.self) { try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "x") }
+        try await Task.sleep(for: .milliseconds(600))
+        _ = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "after the interval")
+        do {
+            _ = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "too soon")
+            Issue.record("a second message within the interval was admitted")
+        } catch {
+            let refusal = try #require(Self.rateLimited(error))
+            #expect(refusal.message == "Rate limit exceeded: at most 120 messages per minute")
+            #expect(refusal.retryAfter == 1)
+        }
+        // Others are not held back, admins never.
+        _ = try await service.sendMessage(viewer: f.bob, conversationId: nil, content: "bob")
+        let conversation = try #require(try ConversationRepository.find(try database.connect(), userId: f.alice.id))
+        for i in 0..<200 { _ = try await service.sendMessage(viewer: f.admin, conversationId: conversation.id, content: "reply \(i)") }
+        await pool.shutdown()
+    }
+
+    @Test func retryAfterNamesTheWindowThatWaitsLongest() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        // 3 per minute (20 s apart) and 4 per day (6 h apart): after 3, the minute says 20 s; after 4, the day says hours.
+        let service = MessagingService(pool: database.pool(size: 2), rules: MessagingRules(perMinute: 3, perHour: 0, perDay: 4))
+        for i in 0..<3 { _ = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "m\(i)") }
+        do {
+            _ = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "fourth")
+            Issue.record("the fourth message in a minute was admitted")
+        } catch {
+            let refusal = try #require(Self.rateLimited(error))
+            #expect(refusal.message == "Rate limit exceeded: at most 3 messages per minute")
+            #expect((19...20).contains(refusal.retryAfter ?? 0))
+        }
+        // Move the minute bucket back in time as if 20 s had passed; the day bucket has one message left.
+        let db = try database.connect()
+        try db.query("UPDATE sender_rate_limits SET minute_tat = minute_tat - interval '20 seconds' WHERE sender_id = $1", [f.alice.id])
+        _ = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "fourth, later")
+        try db.query("UPDATE sender_rate_limits SET minute_tat = now() - interval '1 hour' WHERE sender_id = $1", [f.alice.id])
+        do {
+            _ = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "fifth")
+            Issue.record("the fifth message in a day was admitted")
+        } catch {
+            let refusal = try #require(Self.rateLimited(error))
+            #expect(refusal.message == "Rate limit exceeded: at most 4 messages per day")
+            #expect((6 * 3600 - 60...6 * 3600).contains(refusal.retryAfter ?? 0))
+        }
+    }
+}
