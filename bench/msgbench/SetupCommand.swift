@@ -7,6 +7,7 @@ struct SetupCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "setup", abstract: "Create bench users, conversations and bench_targets.")
 
     @Option(help: "Users to create.") var users = 200
+    @Option(help: "Messages of history to give each user, spread over the past year.") var history = 0
     @Option(help: "libpq connection string (default: DATABASE_URL).") var databaseURL: String?
 
     func run() async throws {
@@ -25,10 +26,22 @@ struct SetupCommand: AsyncParsableCommand {
                 try db.query("INSERT INTO bench_targets VALUES ($1, $2, $3)", [n, user.id, conversation.id])
             }
         }
+        if history > 0 {
+            // Straight into the table, in one statement per user: as if each had written that much over the past year.
+            for n in 1...users {
+                try db.query(
+                    """
+                    INSERT INTO messages (conversation_id, sender_id, content, created_at)
+                    SELECT conversation_id, user_id, 'history message ' || i, now() - interval '365 days' * (1 - i::float8 / $2)
+                    FROM bench_targets, generate_series(1, $2) AS i WHERE n = $1
+                    """, [n, history])
+            }
+            try db.execute("ANALYZE messages")
+        }
         if try UserRepository.find(db, username: "benchadmin") == nil {
             _ = try UserRepository.insert(db, username: "benchadmin", displayName: "Bench Admin", isAdmin: true)
         }
-        print("created \(users) bench users")
+        print("created \(users) bench users" + (history > 0 ? " with \(history) messages each" : ""))
     }
 }
 

@@ -16,18 +16,23 @@ struct SocketLatencyCommand: AsyncParsableCommand {
     @Option(help: "User sockets sending.") var senders = 16
     @Option(help: "Seconds to run.") var duration = 10.0
     @Option(help: "Messages per second in total; 0 for as fast as delivered.") var rate = 0.0
+    @Option(help: "Sockets (users) each sender takes turns on, so that no user exceeds a rate limit.") var socketsPerSender = 1
+    @Option(help: "Port of the relay the admin socket connects to (default: --port, the senders' relay).") var adminPort: Int?
 
     func run() async throws {
         raiseFileLimit()
         let signer = options.signer
         let conninfo = options.conninfo
         let targets = try BenchTarget.load(conninfo)
-        guard targets.count >= senders else { throw BenchError("need \(senders) bench users: run msgbench setup --users \(senders)") }
+        let users = senders * socketsPerSender
+        guard targets.count >= users else { throw BenchError("need \(users) bench users: run msgbench setup --users \(users)") }
         let admin = try PostgresConnection.benchAdmin(conninfo)
-        let adminSocket = try RelaySocket(port: options.port, path: "/ws/messages?token=\(signer.token(for: admin, ttl: 3600))")
-        let sockets = try targets.prefix(senders).map {
+        let adminSocket = try RelaySocket(port: adminPort ?? options.port, path: "/ws/messages?token=\(signer.token(for: admin, ttl: 3600))")
+        let userSockets = try targets.prefix(users).map {
             try RelaySocket(port: options.port, path: "/ws/messages?token=\(signer.token(for: $0.userId, ttl: 3600))")
         }
+        // Sender i takes turns on sockets i, i + senders, i + 2 * senders, ...
+        let sockets = (0..<senders).map { i in stride(from: i, to: users, by: senders).map { userSockets[$0] } }
 
         let sentAt = Mutex<[String: UInt64]>([:])
         let deliveredTo = (0..<senders).map { _ in DispatchSemaphore(value: 0) }
@@ -56,7 +61,7 @@ struct SocketLatencyCommand: AsyncParsableCommand {
 
         let group = DispatchGroup()
         let interval = rate > 0 ? UInt64(1e9 / (rate / Double(senders))) : 0
-        for (index, socket) in sockets.enumerated() {
+        for (index, turns) in sockets.enumerated() {
             group.enter()
             Thread.detachNewThread {
                 defer { group.leave() }
@@ -68,6 +73,7 @@ struct SocketLatencyCommand: AsyncParsableCommand {
                     if interval == 0 { intended = nowNanoseconds() }
                     if intended >= end { break }
                     let tag = "b\(index)-\(sequence)"
+                    let socket = turns[sequence % turns.count]
                     sequence += 1
                     sentAt.withLock { $0[tag] = intended }
                     do {
@@ -76,6 +82,9 @@ struct SocketLatencyCommand: AsyncParsableCommand {
                         repeat {
                             let frame = try socket.readFrame()
                             if Self.tag(frame) == tag { break }
+                            if frame.isText, case .error(let code, let message, _) = try? ServerFrame(json: frame.payload) {
+                                throw BenchError("\(code): \(message)")
+                            }
                         } while true
                         // Closed loop: the next message leaves once the admin has this one.
                         if interval == 0, deliveredTo[index].wait(timeout: .now() + 10) == .timedOut { throw BenchError("not delivered in 10 s") }
