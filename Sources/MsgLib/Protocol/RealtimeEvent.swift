@@ -3,8 +3,8 @@ import Foundation
 /// What travels between relays on the `msgrelay_events` channel: ids, never content (payloads stay far below
 /// PostgreSQL's 8000-byte limit). Each relay reads the rows back and delivers them to its own sockets.
 package enum RealtimeEvent: Sendable, Equatable {
-    /// A message was created (sent by the insert trigger, whoever inserted it).
-    case message(id: UUID, conversationId: UUID)
+    /// Messages were committed, up to this one; `origin` names the process that announced them (a relay skips its own).
+    case message(id: UUID, conversationId: UUID, origin: UUID? = nil)
     /// A message of the conversation of `conversationUserId` was read by `readBy`.
     case read(messageId: UUID, conversationId: UUID, conversationUserId: UUID, readAt: Timestamp, readBy: UUID?)
     /// `userId` started or stopped typing in the conversation of `conversationUserId`.
@@ -23,14 +23,15 @@ package enum RealtimeEvent: Sendable, Equatable {
         var on: Bool?
         var admin: Bool?
         var cu: String?
+        var o: String?
     }
 
     /// The JSON payload for `pg_notify`.
     package var payload: String {
         let wire: Wire
         switch self {
-        case .message(let id, let conversationId):
-            wire = Wire(k: "m", id: id.lowercasedString, c: conversationId.lowercasedString)
+        case .message(let id, let conversationId, let origin):
+            wire = Wire(k: "m", id: id.lowercasedString, c: conversationId.lowercasedString, o: origin?.lowercasedString)
         case .read(let messageId, let conversationId, let conversationUserId, let readAt, let readBy):
             wire = Wire(
                 k: "r", id: messageId.lowercasedString, c: conversationId.lowercasedString, at: readAt.rfc3339, by: readBy?.lowercasedString,
@@ -49,7 +50,7 @@ package enum RealtimeEvent: Sendable, Equatable {
         switch wire.k {
         case "m":
             guard let id = wire.id.flatMap(UUID.init(uuidString:)) else { return nil }
-            self = .message(id: id, conversationId: c)
+            self = .message(id: id, conversationId: c, origin: wire.o.flatMap(UUID.init(uuidString:)))
         case "r":
             guard let id = wire.id.flatMap(UUID.init(uuidString:)), let at = wire.at.flatMap(Timestamp.init(rfc3339:)),
                 let cu = wire.cu.flatMap(UUID.init(uuidString:))

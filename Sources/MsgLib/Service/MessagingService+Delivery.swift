@@ -40,7 +40,7 @@ extension MessagingService {
 extension MessagingService {
     /// Announces a committed message (and every one before it) to the relays, in a transaction of its own on a
     /// connection of `pool` (static: a relay builds its announcer before its service).
-    public static func announce(_ item: DeliverableMessage, pool: DatabasePool) async throws {
-        try await pool.withConnection { db in try DeliveryRepository.announce(db, item) }
+    public static func announce(_ item: DeliverableMessage, origin: UUID, pool: DatabasePool) async throws {
+        try await pool.withConnection { db in try DeliveryRepository.announce(db, item, origin: origin) }
     }
 }

@@ -47,7 +47,8 @@ package struct Relay: Sendable {
         let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub))
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(
-            conninfo: configuration.database.conninfo, service: service, hub: hub, feed: feed, logger: logger, onMessage: { outbox.wake() })
+            conninfo: configuration.database.conninfo, service: service, hub: hub, feed: feed, origin: announcer.origin, logger: logger,
+            onMessage: { outbox.wake() })
         let app = Application(
             router: router,
             server: .relay(service: service, hub: hub, feed: feed, configuration: configuration.realtime),

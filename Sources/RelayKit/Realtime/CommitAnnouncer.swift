@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MsgLib
 import ServiceLifecycle
@@ -10,6 +11,8 @@ import ServiceLifecycle
 package final class CommitAnnouncer: Service, Sendable {
     let pool: DatabasePool
     let logger: Logger
+    /// Sent with each announcement, so that this relay's listener can skip its own (its feed is woken directly).
+    package let origin = UUID()
     private let pending: AsyncStream<DeliverableMessage>
     private let continuation: AsyncStream<DeliverableMessage>.Continuation
 
@@ -29,7 +32,7 @@ package final class CommitAnnouncer: Service, Sendable {
         await cancelWhenGracefulShutdown {
             for await item in self.pending {
                 do {
-                    try await MessagingService.announce(item, pool: self.pool)
+                    try await MessagingService.announce(item, origin: self.origin, pool: self.pool)
                 } catch {
                     // The other relays' periodic sweep brings the message anyway, a second later at most.
                     self.logger.debug("announcing a message failed", metadata: ["error": "\(error)"])

@@ -24,8 +24,10 @@ package final class EventListener: Service, Sendable {
     let hub: Hub
     let feed: CommitFeed
     let logger: Logger
-    /// Called when messages were created (by anyone), after they are handed to the hub.
+    /// Called when another process announced messages.
     let onMessage: @Sendable () -> Void
+    /// This relay's announcements carry it; they need no sweep (the feed was woken at the commit).
+    let origin: UUID?
     private let worker = ReconnectingLoop(name: "msgrelay-listener")
     private let listening = Atomic<Bool>(false)
     /// How far before the loss a catch-up starts, to cover transactions that committed late.
@@ -36,7 +38,7 @@ package final class EventListener: Service, Sendable {
     let probeTimeout: Double
 
     package init(
-        conninfo: String, service: MessagingService, hub: Hub, feed: CommitFeed, logger: Logger, probeInterval: Double = 5, probeTimeout: Double = 5,
+        conninfo: String, service: MessagingService, hub: Hub, feed: CommitFeed, origin: UUID? = nil, logger: Logger, probeInterval: Double = 5, probeTimeout: Double = 5,
         onMessage: @escaping @Sendable () -> Void = {}
     ) {
         self.conninfo = conninfo
@@ -46,6 +48,7 @@ package final class EventListener: Service, Sendable {
         self.service = service
         self.hub = hub
         self.feed = feed
+        self.origin = origin
         self.logger = logger
     }
 
@@ -159,7 +162,9 @@ package final class EventListener: Service, Sendable {
     /// Hands events on in the order they were committed: new messages wake the feed, and receipts wait for its sweep,
     /// so a socket gets a message before its receipt.
     private func deliver(_ events: [RealtimeEvent]) async throws {
-        let hasMessages = events.contains { if case .message = $0 { true } else { false } }
+        let hasMessages = events.contains { event in
+            if case .message(_, _, let from) = event { from == nil || from != origin } else { false }
+        }
         let hasReceipts = events.contains { if case .read = $0 { true } else { false } }
         if hasMessages {
             onMessage()

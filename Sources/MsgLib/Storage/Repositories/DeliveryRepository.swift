@@ -158,10 +158,9 @@ package enum DeliveryRepository {
 
     /// Announces a committed message on the real-time channel in a transaction of its own, which need not wait for the
     /// disk (the announcement only wakes the relays' sweeps; a lost one is made up by the next periodic sweep).
-    package static func announce(_ db: PostgresConnection, _ item: DeliverableMessage) throws {
-        try db.query(
-            "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)",
-            [RealtimeEvent.channel, RealtimeEvent.message(id: item.message.id, conversationId: item.message.conversationId).payload])
+    package static func announce(_ db: PostgresConnection, _ item: DeliverableMessage, origin: UUID? = nil) throws {
+        let event = RealtimeEvent.message(id: item.message.id, conversationId: item.message.conversationId, origin: origin)
+        try db.query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)", [RealtimeEvent.channel, event.payload])
     }
 
     /// Sends events on the real-time channel, within the caller's transaction (delivered at commit).
