@@ -5,5 +5,8 @@ struct MsgBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "msgbench",
         abstract: "Load generator for msgrelay: bench users, HTTP message posting at a fixed or maximum rate.",
-        subcommands: [SetupCommand.self, PostCommand.self, SocketLatencyCommand.self, IdleSocketsCommand.self, SearchCommand.self, PushEncryptCommand.self, PushEndToEndCommand.self, ExportBenchCommand.self])
+        subcommands: [
+            SetupCommand.self, PostCommand.self, SocketLatencyCommand.self, IdleSocketsCommand.self, SearchCommand.self, PushEncryptCommand.self,
+            PushEndToEndCommand.self, ExportBenchCommand.self,
+        ])
 }

@@ -162,8 +162,10 @@ struct SearchCorpus: Sendable {
             bytes[8] = 0x80 | UInt8((random >> 16) & 0x3F)
             for k in 9..<16 { bytes[k] = UInt8((random2 >> (8 * (k - 9))) & 0xFF) }
             let id = UUID(
-                uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10],
-                    bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+                uuid: (
+                    bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8], bytes[9], bytes[10],
+                    bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+                ))
             try body(
                 Row(
                     id: id, conversation: conversation, fromAdmin: fromAdmin, content: content, createdAt: createdAt,
@@ -187,7 +189,9 @@ struct SearchCorpus: Sendable {
             words.append(Self.word(rank: Self.pick(cumulative, rng.unit()) + 1))
         }
         if rng.unit() < 0.03 { words.insert("#\(100_000 + rng.next() % 900_000)", at: Int(rng.next() % UInt64(words.count))) }
-        if rng.unit() < 0.01 { words.insert(["<b>", "&", "A&B", "<3", "\"quoted\""][Int(rng.next() % 5)], at: Int(rng.next() % UInt64(words.count))) }
+        if rng.unit() < 0.01 {
+            words.insert(["<b>", "&", "A&B", "<3", "\"quoted\""][Int(rng.next() % 5)], at: Int(rng.next() % UInt64(words.count)))
+        }
         var text = ""
         var capitalize = true
         for (k, word) in words.enumerated() {

@@ -32,7 +32,8 @@ struct SearchLoadCommand: AsyncParsableCommand {
         var conversationRows = ""
         for n in 0...conversations {
             let name = SearchCorpus.username(n)
-            users += "\(SearchCorpus.userId(n).lowercasedString)\t\(name)\t\(n == 0 ? "Search Admin" : "Searcher \(n)")\t\(name)\t\(n == 0 ? "t" : "f")\n"
+            users +=
+                "\(SearchCorpus.userId(n).lowercasedString)\t\(name)\t\(n == 0 ? "Search Admin" : "Searcher \(n)")\t\(name)\t\(n == 0 ? "t" : "f")\n"
             if n > 0 {
                 conversationRows += "\(SearchCorpus.conversationId(n).lowercasedString)\t\(SearchCorpus.userId(n).lowercasedString)\n"
             }

@@ -43,7 +43,8 @@ struct SearchMigrateCommand: AsyncParsableCommand {
             while !stop.load(ordering: .relaxed) {
                 let start = nowNanoseconds()
                 do {
-                    _ = try MessageRepository.insert(probe, conversationId: conversationId, senderId: userId, content: "probe message during the migration")
+                    _ = try MessageRepository.insert(
+                        probe, conversationId: conversationId, senderId: userId, content: "probe message during the migration")
                 } catch {
                     FileHandle.standardError.write(Data("probe insert failed: \(error)\n".utf8))
                 }
@@ -80,7 +81,8 @@ struct SearchMigrateCommand: AsyncParsableCommand {
         let size = try db.query("SELECT pg_relation_size('messages')")[0].decode(0, as: Int.self)
         var figures: [String: Double] = [
             "migration_seconds": seconds, "probe_inserts": Double(sorted.count), "insert_p50_ms": pct(50), "insert_p99_ms": pct(99),
-            "insert_max_ms": sorted.last ?? 0, "rerun_seconds": rerunSeconds, "rows_without_vector": Double(nulls), "messages_heap_mib": Double(size) / 1_048_576,
+            "insert_max_ms": sorted.last ?? 0, "rerun_seconds": rerunSeconds, "rows_without_vector": Double(nulls),
+            "messages_heap_mib": Double(size) / 1_048_576,
         ]
         for (i, s) in stepSeconds.enumerated() { figures["step\(i + 1)_seconds"] = s }
         Report.print(figures, json: false)

@@ -292,7 +292,8 @@ struct SearchRunCommand: AsyncParsableCommand {
             line += String(format: "%.3f (p95 %.3f)", Self.ms(all, 50) / Self.ms(referenceAll, 50), Self.ms(all, 95) / Self.ms(referenceAll, 95))
         }
         print(line)
-        print("requests: \(all.totalCount), failed: \(failed), concurrency: \(concurrency); matches over all conversations (min/median/max): "
-            + matches.keys.sorted().map { "\($0) \(matches[$0]!.map(String.init).joined(separator: "/"))" }.joined(separator: ", "))
+        print(
+            "requests: \(all.totalCount), failed: \(failed), concurrency: \(concurrency); matches over all conversations (min/median/max): "
+                + matches.keys.sorted().map { "\($0) \(matches[$0]!.map(String.init).joined(separator: "/"))" }.joined(separator: ", "))
     }
 }

@@ -38,7 +38,8 @@ package final class EventListener: Service, Sendable {
     let probeTimeout: Double
 
     package init(
-        conninfo: String, service: MessagingService, hub: Hub, feed: CommitFeed, origin: UUID? = nil, logger: Logger, probeInterval: Double = 5, probeTimeout: Double = 5,
+        conninfo: String, service: MessagingService, hub: Hub, feed: CommitFeed, origin: UUID? = nil, logger: Logger, probeInterval: Double = 5,
+        probeTimeout: Double = 5,
         onMessage: @escaping @Sendable () -> Void = {}
     ) {
         self.conninfo = conninfo

@@ -25,17 +25,38 @@ package enum DeliveryRepository {
     /// `select` with the inserting transaction, as `txid`.
     static let selectWithTxid = selectColumns(", m.txid::text::int8 AS txid")
 
-    /// SQL true when the message `m` is not in the snapshot `$s` whose id bound is `$b` (see ``CommitSnapshot``).
-    /// The three branches are index ranges: transactions started after the snapshot, transactions running then,
-    /// ids newer than its clock.
-    static func notIn(_ s: Int, bound b: Int) -> String {
-        "(m.txid >= pg_snapshot_xmax($\(s)::text::pg_snapshot) OR m.txid = ANY(ARRAY(SELECT pg_snapshot_xip($\(s)::text::pg_snapshot)))"
-            + " OR (m.txid IS NOT NULL AND m.id > $\(b)::uuid))"
-    }
+    /// Builds the conditions of a query on snapshots, numbering its parameters.
+    struct Conditions {
+        var parameters: [(any PostgresBindable)?]
 
-    /// SQL true when the message `m` is in the snapshot `$s` whose id bound is `$b`.
-    static func isIn(_ s: Int, bound b: Int) -> String {
-        "(m.txid IS NULL OR (pg_visible_in_snapshot(m.txid, $\(s)::text::pg_snapshot) AND m.id <= $\(b)::uuid))"
+        init(_ parameters: [(any PostgresBindable)?] = []) { self.parameters = parameters }
+
+        mutating func bind(_ value: (any PostgresBindable)?) -> String {
+            parameters.append(value)
+            return "$\(parameters.count)"
+        }
+
+        /// True when the message `m` is not in `snapshot`: started after it, running then, or newer than its clock
+        /// (``CommitSnapshot``). Three index ranges; each has two bounds so that a generic plan (prepared statements)
+        /// estimates it as narrow and scans the index.
+        mutating func notIn(_ snapshot: CommitSnapshot) -> String {
+            let xmax = bind(Int64(clamping: snapshot.xmax))
+            let beyond = bind(Int64.max)
+            let xip = bind(snapshot.xip.map { Int64(clamping: $0) })
+            let xmin = bind(Int64(clamping: snapshot.xmin))
+            let bound = bind(snapshot.idBound)
+            let top = bind(UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255)))
+            return
+                "((m.txid >= \(xmax)::xid8 AND m.txid <= \(beyond)::xid8) OR (m.txid = ANY(\(xip)::xid8[]) AND m.txid >= \(xmin)::xid8 AND m.txid < \(xmax)::xid8)"
+                + " OR (m.txid IS NOT NULL AND m.id > \(bound)::uuid AND m.id <= \(top)::uuid))"
+        }
+
+        /// True when the message `m` is in `snapshot`.
+        mutating func isIn(_ snapshot: CommitSnapshot) -> String {
+            let text = bind(snapshot.postgresText)
+            let bound = bind(snapshot.idBound)
+            return "(m.txid IS NULL OR (pg_visible_in_snapshot(m.txid, \(text)::pg_snapshot) AND m.id <= \(bound)::uuid))"
+        }
     }
 
     /// The snapshot the statement runs in, with the server's clock, as columns `snap` and `taken_ms`.
@@ -59,14 +80,16 @@ package enum DeliveryRepository {
     package static func committed(_ db: PostgresConnection, since frontier: CommitSnapshot) throws -> (
         snapshot: CommitSnapshot, messages: [DeliverableMessage]
     ) {
+        var conditions = Conditions()
+        let notIn = conditions.notIn(frontier)
         let result = try db.query(
             """
             WITH s AS MATERIALIZED (SELECT \(snapshotColumns))
             SELECT s.snap, s.taken_ms, r.* FROM s LEFT JOIN LATERAL (
-                \(selectWithTxid) WHERE \(notIn(1, bound: 2)) AND m.deleted_at IS NULL
+                \(selectWithTxid) WHERE \(notIn) AND m.deleted_at IS NULL
             ) r ON true
             ORDER BY r.id
-            """, [frontier.postgresText, frontier.idBound])
+            """, conditions.parameters)
         guard let first = result.first else { throw DatabaseError(.query, message: "no snapshot row") }
         let snapshot = try snapshot(first)
         let messages = try first.decode("id", as: UUID?.self) == nil ? [] : try rows(result)
@@ -79,23 +102,24 @@ package enum DeliveryRepository {
     package static func messages(
         _ db: PostgresConnection, after cursor: ResumeCursor, upTo: CommitSnapshot, viewer: User, limit: Int
     ) throws -> [DeliverableMessage] {
-        // $1/$2 base, $3/$4 end, $5 last id, $6/$7 upTo, $8 viewer, $9 limit.
-        let scope = viewer.isAdmin ? "$8::uuid IS NOT NULL" : "m.conversation_id = (SELECT id FROM conversations WHERE user_id = $8::uuid)"
+        var conditions = Conditions()
+        let viewerId = conditions.bind(viewer.id)
+        let scope =
+            viewer.isAdmin ? "\(viewerId)::uuid IS NOT NULL" : "m.conversation_id = (SELECT id FROM conversations WHERE user_id = \(viewerId)::uuid)"
+        let lastId = conditions.bind(cursor.lastId)
+        let restOfBatch =
+            "\(conditions.notIn(cursor.base)) AND \(conditions.isIn(cursor.end)) AND (\(lastId)::uuid IS NULL OR m.id > \(lastId)::uuid)"
+        let since = "\(conditions.notIn(cursor.end)) AND \(conditions.isIn(upTo))"
+        let count = conditions.bind(limit)
         return try rows(
             db.query(
                 """
                 SELECT * FROM (
-                    \(selectColumns(", m.txid::text::int8 AS txid, 1 AS phase")) WHERE \(scope) AND m.deleted_at IS NULL
-                      AND \(notIn(1, bound: 2)) AND \(isIn(3, bound: 4)) AND ($5::uuid IS NULL OR m.id > $5::uuid)
+                    \(selectColumns(", m.txid::text::int8 AS txid, 1 AS phase")) WHERE \(scope) AND m.deleted_at IS NULL AND \(restOfBatch)
                     UNION ALL
-                    \(selectColumns(", m.txid::text::int8 AS txid, 2 AS phase")) WHERE \(scope) AND m.deleted_at IS NULL
-                      AND \(notIn(3, bound: 4)) AND \(isIn(6, bound: 7))
-                ) x ORDER BY phase, id LIMIT $9
-                """,
-                [
-                    cursor.base.postgresText, cursor.base.idBound, cursor.end.postgresText, cursor.end.idBound, cursor.lastId,
-                    upTo.postgresText, upTo.idBound, viewer.id, limit,
-                ]))
+                    \(selectColumns(", m.txid::text::int8 AS txid, 2 AS phase")) WHERE \(scope) AND m.deleted_at IS NULL AND \(since)
+                ) x ORDER BY phase, id LIMIT \(count)
+                """, conditions.parameters))
     }
 
     /// The visible messages among `ids`, in id order.
@@ -123,20 +147,18 @@ package enum DeliveryRepository {
     /// Unread messages addressed to `viewer` (sent by the other side), oldest first, at most `limit`; only those in
     /// the snapshot `upTo` when given (later ones reach the socket live).
     package static func unread(_ db: PostgresConnection, viewer: User, limit: Int, upTo: CommitSnapshot? = nil) throws -> [DeliverableMessage] {
-        let visible = upTo == nil ? "" : " AND " + isIn(3, bound: 4)
-        let parameters: [(any PostgresBindable)?] = [viewer.id, limit, upTo?.postgresText, upTo?.idBound]
-        if viewer.isAdmin {
-            return try rows(
-                db.query(
-                    selectWithTxid + " WHERE $1::uuid IS NOT NULL AND m.read_at IS NULL AND m.deleted_at IS NULL AND NOT u.is_admin"
-                        + (upTo == nil ? " AND $3::text IS NULL AND $4::uuid IS NULL" : visible) + " ORDER BY m.id LIMIT $2", parameters))
-        }
+        var conditions = Conditions()
+        let viewerId = conditions.bind(viewer.id)
+        let count = conditions.bind(limit)
+        let visible = upTo.map { " AND " + conditions.isIn($0) } ?? ""
+        let scope =
+            viewer.isAdmin
+            ? "\(viewerId)::uuid IS NOT NULL AND NOT u.is_admin"
+            : "m.conversation_id = (SELECT id FROM conversations WHERE user_id = \(viewerId)::uuid) AND u.is_admin"
         return try rows(
             db.query(
-                selectWithTxid + """
-                     WHERE m.conversation_id = (SELECT id FROM conversations WHERE user_id = $1)
-                      AND m.read_at IS NULL AND m.deleted_at IS NULL AND u.is_admin
-                    """ + (upTo == nil ? " AND $3::text IS NULL AND $4::uuid IS NULL" : visible) + " ORDER BY m.id LIMIT $2", parameters))
+                selectWithTxid + " WHERE \(scope) AND m.read_at IS NULL AND m.deleted_at IS NULL\(visible) ORDER BY m.id LIMIT \(count)",
+                conditions.parameters))
     }
 
     /// Messages read since `time`, in the order they were read (for a listener catching up after a lost connection).
