@@ -5,6 +5,8 @@ import Glibc
 final class HTTPConnection {
     private let fd: Int32
     private var buffer = [UInt8]()
+    /// The body of the last response.
+    private(set) var lastBody = [UInt8]()
 
     init(port: Int) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -21,6 +23,9 @@ final class HTTPConnection {
             close(fd)
             throw BenchError("cannot connect to 127.0.0.1:\(port)")
         }
+        // A relay that stopped answering (SIGKILL mid-request) must not hang a load thread for ever.
+        var tv = timeval(tv_sec: 15, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
     deinit { close(fd) }
@@ -51,6 +56,7 @@ final class HTTPConnection {
         }
         let total = headerEnd! + 4 + length
         while buffer.count < total { try fill() }
+        lastBody = Array(buffer[(headerEnd! + 4)..<total])
         buffer.removeFirst(total)
         return status
     }

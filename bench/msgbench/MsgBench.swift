@@ -6,6 +6,7 @@ struct MsgBench: AsyncParsableCommand {
         commandName: "msgbench",
         abstract: "Load generator for msgrelay: bench users, HTTP message posting at a fixed or maximum rate.",
         subcommands: [
+            ChaosCommand.self,
             SetupCommand.self, PostCommand.self, SocketLatencyCommand.self, IdleSocketsCommand.self, SearchCommand.self, PushEncryptCommand.self,
             PushEndToEndCommand.self, ExportBenchCommand.self,
         ])
