@@ -39,7 +39,7 @@ proxy_pid=$!
 hosts="host=127.0.0.1,127.0.0.1 user=postgres dbname=postgres target_session_attrs=read-write connect_timeout=3"
 urls=("$hosts port=$primary_port,$standby_port" "$hosts port=$standby_port,$primary_port" "$hosts port=$proxy_port,$standby_port")
 ports=("$(free_port)" "$(free_port)" "$(free_port)")
-counts=(kill=0 term=0 pg_restart=0 blackhole=0 failover=0)
+declare -A counts=([kill]=0 [term]=0 [pg_restart]=0 [blackhole]=0 [failover]=0)
 
 # relay N: (re)starts relay N on its port.
 relay() {
@@ -50,7 +50,7 @@ relay() {
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:${ports[$n]}/healthz" >/dev/null && return 0; sleep 0.1; done
 }
 for n in 0 1 2; do relay "$n"; done
-bump() { local i; for i in "${!counts[@]}"; do [[ ${counts[$i]} == "$1="* ]] && counts[$i]="$1=$((${counts[$i]#*=} + 1))"; done; }
+bump() { counts[$1]=$((counts[$1] + 1)); }
 
 "$bin/msgbench" chaos --database-url "${urls[0]}" --ports "$(IFS=,; echo "${ports[*]}")" --users "$users" --rate "$rate" --duration "$duration" --settle 90 \
     >"$work/result.json" 2>"$work/chaos.log" &
@@ -69,7 +69,7 @@ while [ $(($(date +%s) - start)) -lt $((duration - 20)) ]; do
         current="$work/standby"
         failed_over=yes
         bump failover
-        echo "$elapsed s: failover to the standby"
+        echo "$elapsed s: failover to the standby ($(date -u +%H:%M:%S.%N))"
         continue
     fi
     n=$((step % 3))
@@ -89,6 +89,10 @@ while [ $(($(date +%s) - start)) -lt $((duration - 20)) ]; do
     step=$((step + 1))
 done
 wait "$chaos_pid" || true
-echo "faults: ${counts[*]}"
+echo "faults: SIGKILL ${counts[kill]}, SIGTERM ${counts[term]}, PostgreSQL restarts ${counts[pg_restart]}, blackholes ${counts[blackhole]}, failovers ${counts[failover]}"
 cat "$work/chaos.log" >&2
 echo "result: $(cat "$work/result.json")"
+# Where the lost ones came from, if any: their transaction and time, beside the failover's.
+for id in $(grep '^lost: ' "$work/chaos.log" | awk '{print $2}' | sort -u); do
+    "$pgbin/psql" -X -At -d "${urls[0]}" -c "SELECT 'lost message', id, txid, created_at FROM messages WHERE id = '$id'"
+done

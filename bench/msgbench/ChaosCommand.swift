@@ -31,6 +31,9 @@ struct ChaosCommand: AsyncParsableCommand {
         let name: String
         let token: String
         let state = Mutex((cursor: String?.none, received: [String: Int](), reconnects: 0, replays: 0, socket: RelaySocket?.none))
+        /// What happened on this client's sockets, printed when one of its messages is missing.
+        let trace = Mutex([String]())
+        func note(_ line: String) { trace.withLock { $0.append("\(Date().timeIntervalSince1970) \(line)") } }
         init(name: String, token: String) {
             self.name = name
             self.token = token
@@ -152,11 +155,22 @@ struct ChaosCommand: AsyncParsableCommand {
         let ackedIds = acked.withLock { $0 }
         var lost = 0
         var duplicated = 0
+        var traced = Set<String>()
         for item in stored {
             for client in [clients[item.userIndex], admin] {
                 let count = client.state.withLock { $0.received[item.id] ?? 0 }
-                if count == 0 { lost += 1 }
-                if count > 1 { duplicated += count - 1 }
+                if count == 0 {
+                    lost += 1
+                    FileHandle.standardError.write(Data("lost: \(item.id) at \(client.name)\n".utf8))
+                    if traced.insert(client.name).inserted {
+                        let lines = client.trace.withLock { $0 }
+                        FileHandle.standardError.write(Data(lines.map { "trace \(client.name): \($0)\n" }.joined().utf8))
+                    }
+                }
+                if count > 1 {
+                    duplicated += count - 1
+                    FileHandle.standardError.write(Data("duplicated \(count) times: \(item.id) at \(client.name)\n".utf8))
+                }
             }
         }
         let figures: [String: Any] = [
@@ -187,6 +201,7 @@ struct ChaosCommand: AsyncParsableCommand {
             var path = "/ws/messages?token=\(client.token)"
             if let cursor { path += "&cursor=\(cursor)" }
             do {
+                client.note("connect \(port) cursor \(cursor ?? "-")")
                 let socket = try RelaySocket(port: port, path: path, timeout: 5)
                 client.state.withLock { $0.socket = socket }
                 var lastPing = Date.distantPast
@@ -200,21 +215,28 @@ struct ChaosCommand: AsyncParsableCommand {
                     guard frame.isText, let parsed = try? ServerFrame(json: frame.payload) else { continue }
                     switch parsed {
                     case .message(let message):
+                        client.note("message \(message.id) cursor \(message.cursor ?? "-")")
                         client.state.withLock { state in
                             state.received[message.id, default: 0] += 1
                             if let next = message.cursor { state.cursor = next }
                         }
-                    case .replayed(_, _, let next):
+                    case .replayed(let count, let truncated, let next):
+                        client.note("replayed \(count) truncated \(truncated) cursor \(next ?? "-")")
                         client.state.withLock { state in
                             if let next { state.cursor = next }
                             state.replays += 1
                         }
+                    case .error(let code, let message, _):
+                        client.note("error \(code) \(message)")
                     default:
                         break
                     }
                 }
                 try? socket.sendClose()
-            } catch {}
+                client.note("closed by the relay")
+            } catch {
+                client.note("failed: \(error)")
+            }
             client.state.withLock {
                 $0.socket = nil
                 $0.reconnects += 1

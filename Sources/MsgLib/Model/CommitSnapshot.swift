@@ -8,8 +8,11 @@ import Foundation
 /// when the snapshot was taken). Snapshots taken one after another on the same server only ever show more, so
 /// "visible in S" is a prefix of the commit order, whatever order the ids were made in.
 ///
-/// The clock guards against a failover that reuses transaction ids: a message whose id (UUIDv7, made by the server's
-/// clock before its commit) is more than ``clockMargin`` newer than the snapshot is never taken as shown by it.
+/// The clock guards against a failover that reuses transaction ids (a promoted standby starts numbering after the last
+/// id it replayed, and transactions that committed without waiting for it, as announcements do, leave ids it never
+/// saw): a message whose id (UUIDv7, made by the server's clock before its commit) is more than ``clockMargin`` newer
+/// than the snapshot is never taken as shown by it. Every message a snapshot shows committed before it was taken, so
+/// its id is older than the snapshot's clock; a failover takes longer than the margin.
 public struct CommitSnapshot: Sendable, Hashable {
     /// Every transaction below this one had ended when the snapshot was taken.
     public var xmin: UInt64
@@ -20,8 +23,9 @@ public struct CommitSnapshot: Sendable, Hashable {
     /// The server's clock right after the snapshot, milliseconds since 1970.
     public var takenAtMillis: Int64
 
-    /// How much newer than ``takenAtMillis`` a message id may be and still count as shown (clock ticks).
-    public static let clockMargin: Int64 = 1000
+    /// How much newer than ``takenAtMillis`` a message id may be and still count as shown: room for the clock's
+    /// millisecond rounding and for ids made faster than the clock ticks, far less than a failover lasts.
+    public static let clockMargin: Int64 = 50
 
     public init(xmin: UInt64, xmax: UInt64, xip: [UInt64], takenAtMillis: Int64) {
         self.xmin = xmin

@@ -96,9 +96,13 @@ final class SocketSession: Sendable {
     /// `resume` frame); the replay covers what that snapshot shows and the client lacks, the batches the rest. A
     /// cursor from a relay that is ahead is waited for first, so the batches bring nothing the client has.
     private func replay(from start: ResumePoint?, registering: Bool) async {
-        if case .cursor(let cursor) = start, await feed.waitUntilStarted(timeout: Self.feedWait) {
-            await feed.waitUntilCovers(cursor.end, timeout: Self.feedWait)
+        // Until the relay follows commits, it cannot say where live delivery starts: the client comes back later.
+        guard await feed.waitUntilStarted(timeout: Self.feedWait) else {
+            let frame = ServerFrame.error(code: "unavailable", message: "Database unavailable", retryAfter: nil)
+            connection.failReplay([OutgoingFrame(frame)], close: Self.replayFailed)
+            return
         }
+        if case .cursor(let cursor) = start { await feed.waitUntilCovers(cursor.end, timeout: Self.feedWait) }
         let joinedAt = registering ? hub.register(connection) : hub.frontier
         do {
             let (messages, truncated) = try await service.replay(viewer: user, from: start, joinedAt: joinedAt, limit: configuration.replayLimit)
@@ -124,9 +128,13 @@ final class SocketSession: Sendable {
             }
             connection.finishReplay(frames)
         } catch {
-            connection.finishReplay([OutgoingFrame(Self.errorFrame(for: error, logger: logger))])
+            // Live frames would carry cursors past what the client lacks: it is told why, and reconnects to resume.
+            connection.failReplay([OutgoingFrame(Self.errorFrame(for: error, logger: logger))], close: Self.replayFailed)
         }
     }
+
+    /// How a socket whose replay failed (the database is unreachable) is closed: 1013, try again later.
+    static let replayFailed = ClientConnection.CloseReason.refused(1013, "Replay failed; reconnect and resume")
 
     /// How long a socket waits for the feed to start, or to catch up with a client's cursor, before replaying anyway.
     static let feedWait: Duration = .seconds(5)

@@ -98,7 +98,8 @@ import Testing
         #expect(try ServerFrame(json: Data(#"{"type":"presence","data":{"who":1}}"#.utf8)) == .unknown(type: "presence"))
         #expect(try ServerFrame(json: Data(#"{"type":"hello"}"#.utf8)) == .unknown(type: "hello"))
         #expect(
-            try ServerFrame(json: Data(#"{"data":{"count":1,"truncated":false},"type":"replayed"}"#.utf8)) == .replayed(count: 1, truncated: false, cursor: nil))
+            try ServerFrame(json: Data(#"{"data":{"count":1,"truncated":false},"type":"replayed"}"#.utf8))
+                == .replayed(count: 1, truncated: false, cursor: nil))
         #expect(ServerFrame.message(Self.message, sender: Self.sender).messageId == Self.messageId)
         for malformed in ["", "[]", #"{"data":{}}"#, #"{"type":"pong"}"#, #"{"type":"typing","data":{"conversation_id":"x"}}"#] {
             #expect(throws: DecodingError.self, "\(malformed)") { try ServerFrame(json: Data(malformed.utf8)) }
@@ -169,5 +170,32 @@ extension Result {
     var isSuccess: Bool {
         if case .success = self { return true }
         return false
+    }
+}
+
+/// The payloads relays exchange on the NOTIFY channel.
+@Suite struct RealtimeEventTests {
+    static let a = UUID(uuidString: "0192f1c4-0000-7000-8000-000000000001")!
+    static let b = UUID(uuidString: "0192f1c4-0000-7000-8000-000000000002")!
+
+    @Test(arguments: [
+        RealtimeEvent.message(id: a, conversationId: b), .message(id: a, conversationId: b, origin: b),
+        .read(messageId: a, conversationId: b, conversationUserId: a, readAt: Timestamp(microsecondsSinceEpoch: 1_764_884_000_123_456), readBy: b),
+        .read(messageId: a, conversationId: b, conversationUserId: a, readAt: Timestamp(microsecondsSinceEpoch: 1), readBy: nil),
+        .typing(conversationId: a, conversationUserId: b, userId: a, isTyping: true, fromAdmin: false),
+    ])
+    func payloadsRoundTrip(_ event: RealtimeEvent) {
+        #expect(event.payload.utf8.count < 8000)
+        #expect(RealtimeEvent(payload: event.payload) == event)
+    }
+
+    @Test func foreignPayloadsAreIgnored() {
+        for payload in ["", "{}", #"{"k":"m","c":"x"}"#, #"{"k":"z","c":"0192f1c4-0000-7000-8000-000000000001"}"#, "not json"] {
+            #expect(RealtimeEvent(payload: payload) == nil, "\(payload)")
+        }
+        // The documented manual announcement of a plain SQL insert.
+        #expect(
+            RealtimeEvent(payload: #"{"k":"m","id":"\#(Self.a.lowercasedString)","c":"\#(Self.b.lowercasedString)"}"#)
+                == .message(id: Self.a, conversationId: Self.b))
     }
 }

@@ -382,6 +382,23 @@ extension ConnectionStateMachine {
         #expect(new.closeChannelCount <= 1)
         if new.closeChannelCount == 1 { #expect(new.machine.closeReason == .slowConsumer || new.machine.closeFrameSent) }
     }
+
+    /// A replay that failed drops the live frames held meanwhile (their cursors assume the replay) and closes after
+    /// the error frame, so the client resumes later from where it was.
+    @Test func aFailedReplayDropsTheHeldFramesAndCloses() {
+        var machine = ConnectionStateMachine(capacity: 8)
+        machine.beginReplay()
+        #expect(machine.send(message(1)) == .none)
+        #expect(machine.send(plain("typing")) == .none)
+        #expect(machine.heldCount == 2)
+        #expect(machine.failReplay([plain("error")], close: .refused(1013, "Replay failed")) == .scheduleFlush)
+        #expect(machine.heldCount == 0)
+        #expect(machine.drain() == [.write("error"), .writeCloseFrame(.refused(1013, "Replay failed"), closeChannelAfter: deadline)])
+        // Nothing more goes out, and a late replay is ignored.
+        #expect(machine.send(message(2)) == .none)
+        #expect(machine.finishReplay([message(3)]) == .none)
+        #expect(machine.queuedCount == 0)
+    }
 }
 
 private let closeReasons: [Reason] = [.goingAway, .idle, .slowConsumer, .refused(4401, "no")]
@@ -770,4 +787,5 @@ private final class ShellConnection {
             channel.close()
         }
     }
+
 }

@@ -56,6 +56,11 @@ final class ClientConnection: Sendable {
         perform(state.withLock { $0.finishReplay(frames) })
     }
 
+    /// Queues `frames` instead of a replay that failed, drops the held live frames, and closes with `reason`.
+    func failReplay(_ frames: [OutgoingFrame], close reason: CloseReason) {
+        perform(state.withLock { $0.failReplay(frames, close: reason) })
+    }
+
     /// Ends the connection: queued frames are flushed, then a close frame is sent. A client that stopped
     /// reading is disconnected at once instead (a close frame could not get through).
     func close(_ reason: CloseReason) {

@@ -134,6 +134,18 @@ struct ConnectionStateMachine: Sendable {
         return claimFlush()
     }
 
+    /// A replay that could not be made: queues `frames` (the error), drops the live frames held meanwhile, and closes
+    /// with `reason` once they are flushed. The client resumes later from where it was; the held frames, whose cursors
+    /// assume the replay, must not reach it.
+    mutating func failReplay(_ frames: [OutgoingFrame], close reason: CloseReason) -> Action {
+        guard closeReason == nil, !isFinished else { return .none }
+        held = []
+        isReplaying = false
+        for frame in frames { queue.append(Queued(text: frame.json, isLive: false)) }
+        closeReason = reason
+        return claimFlush()
+    }
+
     /// Ends the connection: queued frames are flushed, then a close frame is sent. A slow consumer is disconnected
     /// at once instead. Only the first close counts.
     mutating func close(_ reason: CloseReason) -> Action {
