@@ -30,6 +30,40 @@ import Testing
         }
     }
 
+    /// Two users with a conversation each, `relays` relays, and the admin's socket on the last one.
+    struct Setup {
+        let database: TestDatabase
+        let f: Fixtures
+        let relays: [TestRelay]
+        let alices: Conversation
+        let admin: TestSocket
+
+        init(relays count: Int) async throws {
+            database = try TestDatabase.create()
+            let db = try database.connect()
+            f = try Fixtures.make(db)
+            var relays: [TestRelay] = []
+            for _ in 0..<count { relays.append(try await TestRelay(database: database, environment: CommitOrderTests.unlimited)) }
+            self.relays = relays
+            alices = try ConversationRepository.insert(db, userId: f.alice.id)
+            _ = try ConversationRepository.insert(db, userId: f.bob.id)
+            db.close()
+            admin = try relays[count - 1].socket(f.admin)
+            _ = try await admin.next(type: "connected")
+        }
+
+        /// Waits for message `id` on the admin's socket, closes it, and returns the frame's cursor.
+        func adminCursor(after id: String?) async throws -> String {
+            let frame = try await admin.next { $0.type == "message" && $0.data["id"] as? String == id }
+            try admin.sendClose()
+            return try #require(frame.data["cursor"] as? String)
+        }
+
+        func stop() async throws {
+            for relay in relays { try await relay.stop() }
+        }
+    }
+
     /// Resumes from `cursor`, then sends a message through `barrier` (returning its id) and waits for it: every
     /// message committed before it has then arrived, so the ids before it are all the resume brought.
     /// Returns those ids and the cursor of the last frame that carried one (the barrier's).
@@ -58,22 +92,12 @@ import Testing
     }
 
     @Test func anAdminResumingAcrossConversationsGetsTheLateCommitOnce() async throws {
-        let database = try TestDatabase.create()
-        let db = try database.connect()
-        let f = try Fixtures.make(db)
-        let relay = try await TestRelay(database: database, environment: Self.unlimited)
-        let alices = try ConversationRepository.insert(db, userId: f.alice.id)
-        _ = try ConversationRepository.insert(db, userId: f.bob.id)
-        let admin = try relay.socket(f.admin)
-        _ = try await admin.next(type: "connected")
-
-        let x = try HeldInsert(database, conversation: alices.id, sender: f.alice.id, content: "X, committed late")
-        let y = try await relay.request("POST", "/api/messages", token: relay.token(f.bob), json: ["content": "Y"])
-        let yId = try #require(y.object.string("id"))
+        let setup = try await Setup(relays: 1)
+        let (f, relay) = (setup.f, setup.relays[0])
+        let x = try HeldInsert(setup.database, conversation: setup.alices.id, sender: f.alice.id, content: "X, committed late")
+        let yId = try await Self.send(relay, f.bob, "Y")
         #expect(x.id < yId, "X's id comes first")
-        let yFrame = try await admin.next { $0.type == "message" && $0.data["id"] as? String == yId }
-        let cursor = try #require(yFrame.data["cursor"] as? String)
-        try admin.sendClose()
+        let cursor = try await setup.adminCursor(after: yId)
         try x.commit()
 
         let resumed = try await Self.resume(relay, f.admin, cursor: cursor) { try await Self.send(relay, f.bob, "barrier") }
@@ -86,7 +110,7 @@ import Testing
         let again = try await Self.resume(relay, f.admin, cursor: try #require(resumed.cursor)) { try await Self.send(relay, f.alice, "Z") }
         #expect(again.ids == [])
         #expect(again.cursor != nil)
-        try await relay.stop()
+        try await setup.stop()
     }
 
     @Test func aUserResumingGetsAMessageWhoseTransactionStartedFirstButCommittedLast() async throws {
@@ -125,53 +149,31 @@ import Testing
     }
 
     @Test func aCursorFromOneRelayResumesOnAnother() async throws {
-        let database = try TestDatabase.create()
-        let db = try database.connect()
-        let f = try Fixtures.make(db)
-        let one = try await TestRelay(database: database, environment: Self.unlimited)
-        let two = try await TestRelay(database: database, environment: Self.unlimited)
-        let alices = try ConversationRepository.insert(db, userId: f.alice.id)
-        _ = try ConversationRepository.insert(db, userId: f.bob.id)
-        let admin = try two.socket(f.admin)
-        _ = try await admin.next(type: "connected")
-
-        let x = try HeldInsert(database, conversation: alices.id, sender: f.alice.id, content: "X")
-        let y = try await one.request("POST", "/api/messages", token: one.token(f.bob), json: ["content": "Y through relay one"])
-        let yFrame = try await admin.next { $0.type == "message" && $0.data["id"] as? String == y.object.string("id") }
-        let cursor = try #require(yFrame.data["cursor"] as? String)
-        try admin.sendClose()
+        let setup = try await Setup(relays: 2)
+        let (f, one, two) = (setup.f, setup.relays[0], setup.relays[1])
+        let x = try HeldInsert(setup.database, conversation: setup.alices.id, sender: f.alice.id, content: "X")
+        let cursor = try await setup.adminCursor(after: try await Self.send(one, f.bob, "Y through relay one"))
         try x.commit()
         // More traffic after X, through relay one: the resume gets it too, each once, X first (commit order).
         let w = try await Self.send(one, f.bob, "W")
 
         let resumed = try await Self.resume(one, f.admin, cursor: cursor) { try await Self.send(two, f.alice, "barrier") }
         #expect(resumed.ids == [x.id, w])
-        try await one.stop()
-        try await two.stop()
+        try await setup.stop()
     }
 
     @Test func msgctlAsTheWriterWithALateCommitElsewhere() async throws {
-        let database = try TestDatabase.create()
-        let db = try database.connect()
-        let f = try Fixtures.make(db)
-        let relay = try await TestRelay(database: database, environment: Self.unlimited)
-        let alices = try ConversationRepository.insert(db, userId: f.alice.id)
-        _ = try ConversationRepository.insert(db, userId: f.bob.id)
-        let admin = try relay.socket(f.admin)
-        _ = try await admin.next(type: "connected")
-
-        let x = try HeldInsert(database, conversation: alices.id, sender: f.alice.id, content: "X")
-        let reply = try ProcessRunner.ours("msgctl", ["reply", "bob", "Y from msgctl"], environment: ["DATABASE_URL": database.conninfo])
+        let setup = try await Setup(relays: 1)
+        let (f, relay) = (setup.f, setup.relays[0])
+        let x = try HeldInsert(setup.database, conversation: setup.alices.id, sender: f.alice.id, content: "X")
+        let reply = try ProcessRunner.ours("msgctl", ["reply", "bob", "Y from msgctl"], environment: ["DATABASE_URL": setup.database.conninfo])
         #expect(reply.status == 0, "\(reply.stderr)")
-        let yId = reply.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let yFrame = try await admin.next { $0.type == "message" && $0.data["id"] as? String == yId }
-        let cursor = try #require(yFrame.data["cursor"] as? String)
-        try admin.sendClose()
+        let cursor = try await setup.adminCursor(after: reply.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         try x.commit()
 
         let resumed = try await Self.resume(relay, f.admin, cursor: cursor) { try await Self.send(relay, f.bob, "barrier") }
         #expect(resumed.ids == [x.id])
-        try await relay.stop()
+        try await setup.stop()
     }
 
     /// A batch interrupted in the middle: the client processed only the first of two messages committed together.
