@@ -49,8 +49,6 @@ struct ChaosCommand: AsyncParsableCommand {
         let adminId = try PostgresConnection.benchAdmin(options.conninfo)
         let database = PostgresConnection(conninfo: options.conninfo)
         try database.connect()
-        let startedAt: Timestamp = try database.query("SELECT now()")[0].decode(0)
-        database.close()
 
         let clients = targets.enumerated().map { Client(name: "user\($0.offset)", token: signer.token(for: $0.element.userId, ttl: 7200)) }
         let admin = Client(name: "admin", token: signer.token(for: adminId, ttl: 7200))
@@ -69,6 +67,23 @@ struct ChaosCommand: AsyncParsableCommand {
                 Self.listen(client, ports: portList, until: finished)
             }
         }
+        // Every client first needs a cursor: a client without one gets only the unread messages when it connects (as
+        // the protocol says), not its own earlier ones. Each user says hello, and the run counts what comes after.
+        for (index, target) in targets.enumerated() {
+            let body = #"{"conversation_id":"\#(target.conversationId.lowercasedString)","content":"hello"}"#
+            let request = Array(
+                ("POST /api/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(clients[index].token)\r\n"
+                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
+            guard try HTTPConnection(port: portList[0]).send(request) == 201 else { throw BenchError("hello from user \(index) refused") }
+        }
+        let warmUp = Date().addingTimeInterval(30)
+        while everyone.contains(where: { client in client.state.withLock { $0.cursor == nil } }) {
+            guard Date() < warmUp else { throw BenchError("clients without a cursor after 30 s") }
+            usleep(50_000)
+        }
+        let startedAt: Timestamp = try database.query("SELECT clock_timestamp()")[0].decode(0)
+        database.close()
+
         // Senders: each user posts to their conversation, the admin replies to users in turn, through any relay.
         let senders = DispatchGroup()
         let start = Date()
