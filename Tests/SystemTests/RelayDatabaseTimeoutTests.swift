@@ -19,9 +19,13 @@ import Testing
         let locker = try database.connect()
         try locker.execute("BEGIN; LOCK TABLE users, conversations IN ACCESS EXCLUSIVE MODE")
         let slow = Task { try await relay.request("GET", "/api/conversations", token: token) }
+        // The request's connection (the relay's delivery connections, named apart, may wait on the lock too).
         try await waitFor("the request to wait on the lock") {
             try setup.scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'", as: Int.self) > 0
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND application_name = 'msgrelay'
+                """, as: Int.self) > 0
         }
         let queued = try await relay.request("GET", "/api/conversations", token: token)
         #expect(queued.status == 503)

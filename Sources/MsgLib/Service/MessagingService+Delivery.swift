@@ -17,6 +17,13 @@ extension MessagingService {
         try await pool.withConnection { db in try DeliveryRepository.committed(db, since: frontier) }
     }
 
+    /// ``committedMessages(since:)`` on a connection the caller holds (a relay's, right after its commit).
+    package static func committedMessages(on db: PostgresConnection, since frontier: CommitSnapshot) throws -> (
+        snapshot: CommitSnapshot, messages: [DeliverableMessage]
+    ) {
+        try DeliveryRepository.committed(db, since: frontier)
+    }
+
     /// Messages read since `time`, in the order they were read: receipts a listener missed while its connection was down.
     public func readReceipts(since time: Timestamp) async throws -> [DeliverableMessage] {
         try await pool.withConnection { db in try DeliveryRepository.reads(db, since: time) }

@@ -10,7 +10,7 @@ public struct MessagingService: Sendable {
     let tokens: JWTSigner?
     /// Called after a message this process created is committed (a relay wakes its delivery and announces the message
     /// to the other relays). Without it, the service announces each message itself (see ``afterCommit``).
-    let localDelivery: (@Sendable (DeliverableMessage) -> Void)?
+    let localDelivery: (@Sendable (DeliverableMessage, PostgresConnection) -> Void)?
     /// Push and Slack settings: which notifications are queued with a message, and how tests are sent.
     public let notifications: NotificationConfiguration
     /// Sends push tests at once (queued notifications leave through the ``OutboxWorker``).
@@ -22,16 +22,16 @@ public struct MessagingService: Sendable {
     ///   - pool: the database.
     ///   - rules: rate limits and the edit window.
     ///   - jwtSecret: the secret that verifies bearer tokens; nil where nothing authenticates (msgctl).
-    ///   - localDelivery: called with each message this process creates, once committed; it then announces the message
-    ///     to the relays itself.
+    ///   - localDelivery: called with each message this process creates, once committed, with the connection that
+    ///     committed it (still lent to the caller); it then announces the message to the relays itself.
     ///   - notifications: push and Slack settings (a Slack notice is queued with a user's message only when a
     ///     webhook is configured).
     ///   - notifier: what sends test notifications; by default one made from `notifications`. A relay passes the
     ///     one its outbox worker uses, so that both share HTTP connections.
-    public init(
+    package init(
         pool: DatabasePool, rules: MessagingRules = MessagingRules(), jwtSecret: String? = nil,
         notifications: NotificationConfiguration = NotificationConfiguration(), notifier: Notifier? = nil,
-        localDelivery: (@Sendable (DeliverableMessage) -> Void)? = nil
+        localDelivery: (@Sendable (DeliverableMessage, PostgresConnection) -> Void)?
     ) {
         self.pool = pool
         self.rules = rules
@@ -41,12 +41,21 @@ public struct MessagingService: Sendable {
         self.localDelivery = localDelivery
     }
 
+    /// A service for a process that delivers nothing itself (msgctl, tools): each message it creates is announced to
+    /// the relays after its commit. The parameters are those of the initializer above.
+    public init(
+        pool: DatabasePool, rules: MessagingRules = MessagingRules(), jwtSecret: String? = nil,
+        notifications: NotificationConfiguration = NotificationConfiguration(), notifier: Notifier? = nil
+    ) {
+        self.init(pool: pool, rules: rules, jwtSecret: jwtSecret, notifications: notifications, notifier: notifier, localDelivery: nil)
+    }
+
     /// What follows the commit of a message this process created, on the connection that committed it: the relay's
     /// `localDelivery`, or else a NOTIFY that wakes every relay (msgctl). Announcing after the commit, rather than in
     /// the inserting transaction, keeps PostgreSQL's notification lock out of the commit; an announcement that fails
     /// costs at most the relays' periodic sweep (a second), never the message.
     var afterCommit: @Sendable (DeliverableMessage, PostgresConnection) -> Void {
-        if let localDelivery { return { item, _ in localDelivery(item) } }
+        if let localDelivery { return localDelivery }
         return { item, db in try? DeliveryRepository.announce(db, item) }
     }
 

@@ -33,17 +33,18 @@ package struct Relay: Sendable {
         deliveryDatabase.applicationName = "msgrelay-delivery"
         let deliveryPool = DatabasePool(configuration: deliveryDatabase)
         let announcer = CommitAnnouncer(pool: deliveryPool, logger: logger)
+        let feed = CommitFeed(service: MessagingService(pool: deliveryPool), hub: hub, wakeups: wakeups, logger: logger)
         let notifier = Notifier(configuration: configuration.notifications)
         let outbox = OutboxWorker(conninfo: configuration.database.conninfo, notifier: notifier, logger: logger)
         let service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
             notifier: notifier,
-            localDelivery: { item in
-                wakeups.wake()
+            localDelivery: { item, db in
+                // The committing connection reads the batch at once (or has the running sweep go round again).
+                feed.sweepInline(on: db)
                 announcer.announce(item)
                 outbox.wake()
             })
-        let feed = CommitFeed(service: MessagingService(pool: deliveryPool), hub: hub, wakeups: wakeups, logger: logger)
         let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub))
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(

@@ -24,6 +24,35 @@ package final class CommitFeed: Service, Sendable {
         var finished = 0
         var waiters: [(ticket: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var stopped = false
+        /// A sweep is running (on the feed's task or on a committing connection); `again`: one more was asked for.
+        var busy = false
+        var again = false
+
+        /// Takes the right to sweep; when someone holds it, asks them to sweep once more instead.
+        mutating func claim() -> Bool {
+            if busy {
+                again = true
+                return false
+            }
+            busy = true
+            again = false
+            return true
+        }
+
+        /// Gives the right back, unless another sweep was asked for meanwhile (then the holder sweeps again).
+        mutating func release() -> Bool {
+            if again {
+                again = false
+                return true
+            }
+            busy = false
+            return false
+        }
+
+        mutating func begin() -> Int {
+            begun += 1
+            return begun
+        }
     }
 
     /// Requests for a sweep; made before the feed, so the service that commits messages can wake it.
@@ -108,18 +137,26 @@ package final class CommitFeed: Service, Sendable {
             try await self.start()
             var backoff = Backoff()
             for await _ in self.wakeups.stream {
-                let ticket = self.state.withLock { state in
-                    state.begun += 1
-                    return state.begun
-                }
-                do {
-                    try await self.sweepOnce()
-                    backoff.reset()
-                    self.finished(ticket)
-                } catch {
+                guard self.state.withLock({ $0.claim() }) else { continue }
+                var failure: (any Error)?
+                repeat {
+                    let ticket = self.state.withLock { $0.begin() }
+                    do {
+                        try await self.sweepOnce()
+                        backoff.reset()
+                        self.finished(ticket)
+                    } catch {
+                        failure = error
+                    }
+                } while failure == nil && self.state.withLock({ $0.release() })
+                if let failure {
+                    _ = self.state.withLock { state in
+                        state.again = false
+                        return state.release()
+                    }
                     if Task.isCancelled { return }
                     let delay = backoff.next()
-                    self.logger.warning("reading committed messages failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
+                    self.logger.warning("reading committed messages failed; retrying", metadata: ["error": "\(failure)", "retry_in": "\(delay)"])
                     try await Task.sleep(for: .seconds(delay))
                     self.wake()
                 }
@@ -140,6 +177,36 @@ package final class CommitFeed: Service, Sendable {
                 try await Task.sleep(for: .seconds(delay))
             }
         }
+    }
+
+    /// Sweeps on `db`, the connection that just committed a message, right away: no task or thread to wake, so the
+    /// message leaves sooner. When a sweep is running already, it goes round once more instead. A failure leaves the
+    /// sweep to the feed's task (woken), which retries.
+    package func sweepInline(on db: PostgresConnection) {
+        guard state.withLock({ $0.claim() }) else { return }
+        repeat {
+            let ticket = state.withLock { $0.begin() }
+            guard let frontier = hub.frontier else {
+                // Not started yet: the feed's first snapshot comes after this commit, so there is nothing to read.
+                state.withLock { state in
+                    state.again = false
+                    _ = state.release()
+                }
+                return
+            }
+            do {
+                let (snapshot, messages) = try MessagingService.committedMessages(on: db, since: frontier)
+                hub.publish(messages, from: frontier, to: snapshot)
+                finished(ticket)
+            } catch {
+                state.withLock { state in
+                    state.again = false
+                    _ = state.release()
+                }
+                wake()
+                return
+            }
+        } while state.withLock({ $0.release() })
     }
 
     private func sweepOnce() async throws {
