@@ -36,6 +36,7 @@ import Testing
         let f: Fixtures
         let relays: [TestRelay]
         let alices: Conversation
+        let bobs: Conversation
         let admin: TestSocket
 
         init(relays count: Int) async throws {
@@ -46,7 +47,7 @@ import Testing
             for _ in 0..<count { relays.append(try await TestRelay(database: database, environment: CommitOrderTests.unlimited)) }
             self.relays = relays
             alices = try ConversationRepository.insert(db, userId: f.alice.id)
-            _ = try ConversationRepository.insert(db, userId: f.bob.id)
+            bobs = try ConversationRepository.insert(db, userId: f.bob.id)
             db.close()
             admin = try relays[count - 1].socket(f.admin)
             _ = try await admin.next(type: "connected")
@@ -178,18 +179,12 @@ import Testing
 
     /// A batch interrupted in the middle: the client processed only the first of two messages committed together.
     @Test func resumingFromTheMiddleOfABatchReplaysTheRestOfIt() async throws {
-        let database = try TestDatabase.create()
-        let db = try database.connect()
-        let f = try Fixtures.make(db)
-        let relay = try await TestRelay(database: database, environment: Self.unlimited)
-        let alices = try ConversationRepository.insert(db, userId: f.alice.id)
-        let bobs = try ConversationRepository.insert(db, userId: f.bob.id)
-        let admin = try relay.socket(f.admin)
-        _ = try await admin.next(type: "connected")
+        let setup = try await Setup(relays: 1)
+        let (f, relay, admin) = (setup.f, setup.relays[0], setup.admin)
         // One transaction, two conversations: the same batch.
-        let writer = try database.connect()
+        let writer = try setup.database.connect()
         try writer.execute("BEGIN")
-        let ids = try [(alices.id, f.alice.id), (bobs.id, f.bob.id)].map { conversation, sender in
+        let ids = try [(setup.alices.id, f.alice.id), (setup.bobs.id, f.bob.id)].map { conversation, sender in
             try writer.query(
                 "INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, 'pair') RETURNING id::text", [conversation, sender]
             )[0].decode(0, as: String.self)
@@ -204,6 +199,6 @@ import Testing
 
         let resumed = try await Self.resume(relay, f.admin, cursor: first) { try await Self.send(relay, f.alice, "barrier") }
         #expect(resumed.ids == [ids.sorted()[1]])
-        try await relay.stop()
+        try await setup.stop()
     }
 }

@@ -70,10 +70,7 @@ struct ChaosCommand: AsyncParsableCommand {
         // Every client first needs a cursor: a client without one gets only the unread messages when it connects (as
         // the protocol says), not its own earlier ones. Each user says hello, and the run counts what comes after.
         for (index, target) in targets.enumerated() {
-            let body = #"{"conversation_id":"\#(target.conversationId.lowercasedString)","content":"hello"}"#
-            let request = Array(
-                ("POST /api/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(clients[index].token)\r\n"
-                    + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
+            let request = HTTPConnection.postMessage(token: clients[index].token, conversation: target.conversationId, content: "hello")
             guard try HTTPConnection(port: portList[0]).send(request) == 201 else { throw BenchError("hello from user \(index) refused") }
         }
         let warmUp = Date().addingTimeInterval(30)
@@ -101,10 +98,7 @@ struct ChaosCommand: AsyncParsableCommand {
                     if due > Date() { usleep(UInt32(due.timeIntervalSinceNow * 1e6)) }
                     if Date().timeIntervalSince(start) >= duration { break }
                     let conversation = isAdmin ? targets[sequence % targets.count].conversationId : target.conversationId
-                    let body = #"{"conversation_id":"\#(conversation.lowercasedString)","content":"chaos \#(index)-\#(sequence)"}"#
-                    let request = Array(
-                        ("POST /api/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
-                            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
+                    let request = HTTPConnection.postMessage(token: token, conversation: conversation, content: "chaos \(index)-\(sequence)")
                     sequence += 1
                     do {
                         if connection == nil { connection = try HTTPConnection(port: portList.randomElement()!) }

@@ -30,6 +30,15 @@ final class HTTPConnection {
 
     deinit { close(fd) }
 
+    /// The bytes of `POST /api/messages` sending `content` to `conversation` with `token`.
+    static func postMessage(token: String, conversation: UUID, content: String) -> [UInt8] {
+        let body = #"{"conversation_id":"\#(conversation.lowercasedString)","content":"\#(content)"}"#
+        let head =
+            "POST /api/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+        return Array((head + body).utf8)
+    }
+
     /// Sends one request and returns the response status (reads the whole body).
     func send(_ request: [UInt8]) throws -> Int {
         var sent = 0

@@ -19,11 +19,8 @@ struct PostCommand: AsyncParsableCommand {
         let targets = try BenchTarget.load(options.conninfo)
         guard !targets.isEmpty else { throw BenchError("no bench users: run msgbench setup first") }
         let requests: [[UInt8]] = targets.map { target in
-            let body = #"{"conversation_id":"\#(target.conversationId.lowercasedString)","content":"benchmark message body"}"#
-            let head =
-                "POST /api/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(signer.token(for: target.userId, ttl: 3600))\r\n"
-                + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
-            return Array((head + body).utf8)
+            HTTPConnection.postMessage(
+                token: signer.token(for: target.userId, ttl: 3600), conversation: target.conversationId, content: "benchmark message body")
         }
         let result = Mutex((histogram: Report.histogram(), ok: 0, failed: 0))
         let start = DispatchTime.now().uptimeNanoseconds

@@ -1,11 +1,6 @@
 import Foundation
 
 extension MessagingService {
-    /// The visible messages among `ids`, in id order, ready to deliver to sockets.
-    public func deliverableMessages(ids: [UUID]) async throws -> [DeliverableMessage] {
-        try await pool.withConnection { db in try DeliveryRepository.messages(db, ids: ids) }
-    }
-
     /// The database's current snapshot: where a relay starts following commits.
     public func currentSnapshot() async throws -> CommitSnapshot {
         try await pool.withConnection { db in try DeliveryRepository.currentSnapshot(db) }

@@ -21,8 +21,8 @@ extension MessagingService {
         if viewer.isAdmin, conversationId == nil {
             throw ServiceError(.invalid, "conversation_id is required when an admin sends a message")
         }
-        let limits = viewer.isAdmin ? [] : RateLimitRepository.windows(rules)
         let rules = self.rules
+        let limits = viewer.isAdmin ? [] : RateLimitRepository.windows(rules)
         let notifySlack = notifications.slackWebhookURL != nil
         // Committed messages are handed to local delivery on the database thread, as soon as they are committed.
         let afterCommit = self.afterCommit

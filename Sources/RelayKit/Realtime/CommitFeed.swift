@@ -19,9 +19,8 @@ package final class CommitFeed: Service, Sendable {
     let interval: Duration
 
     private struct State {
-        /// Sweeps begun and sweeps finished (successfully), counted from 1.
+        /// Sweeps begun, counted from 1; a waiter's ticket is the first sweep to begin after it asked.
         var begun = 0
-        var finished = 0
         var waiters: [(ticket: Int, continuation: CheckedContinuation<Void, Never>)] = []
         var stopped = false
         /// A sweep is running (on the feed's task or on a committing connection); `again`: one more was asked for.
@@ -47,6 +46,12 @@ package final class CommitFeed: Service, Sendable {
             }
             busy = false
             return false
+        }
+
+        /// Gives the right back after a failure: whoever asked for another sweep is served by the retry.
+        mutating func abandon() {
+            busy = false
+            again = false
         }
 
         mutating func begin() -> Int {
@@ -150,10 +155,7 @@ package final class CommitFeed: Service, Sendable {
                     }
                 } while failure == nil && self.state.withLock({ $0.release() })
                 if let failure {
-                    _ = self.state.withLock { state in
-                        state.again = false
-                        return state.release()
-                    }
+                    self.state.withLock { $0.abandon() }
                     if Task.isCancelled { return }
                     let delay = backoff.next()
                     self.logger.warning("reading committed messages failed; retrying", metadata: ["error": "\(failure)", "retry_in": "\(delay)"])
@@ -188,10 +190,7 @@ package final class CommitFeed: Service, Sendable {
             let ticket = state.withLock { $0.begin() }
             guard let frontier = hub.frontier else {
                 // Not started yet: the feed's first snapshot comes after this commit, so there is nothing to read.
-                state.withLock { state in
-                    state.again = false
-                    _ = state.release()
-                }
+                state.withLock { $0.abandon() }
                 return
             }
             do {
@@ -199,10 +198,7 @@ package final class CommitFeed: Service, Sendable {
                 hub.publish(messages, from: frontier, to: snapshot)
                 finished(ticket)
             } catch {
-                state.withLock { state in
-                    state.again = false
-                    _ = state.release()
-                }
+                state.withLock { $0.abandon() }
                 wake()
                 return
             }
@@ -217,7 +213,6 @@ package final class CommitFeed: Service, Sendable {
 
     private func finished(_ ticket: Int) {
         let ready = state.withLock { state in
-            state.finished = ticket
             let ready = state.waiters.filter { $0.ticket <= ticket }
             state.waiters.removeAll { $0.ticket <= ticket }
             return ready

@@ -22,14 +22,15 @@ package enum DeliveryRepository {
         }
     }
 
-    /// `select` with the inserting transaction, as `txid`.
-    static let selectWithTxid = selectColumns(", m.txid::text::int8 AS txid")
+    /// The inserting transaction, as column `txid` (``rows(_:)`` reads it when present).
+    static let txidColumn = ", m.txid::text::int8 AS txid"
+
+    /// `select` with the inserting transaction.
+    static let selectWithTxid = selectColumns(txidColumn)
 
     /// Builds the conditions of a query on snapshots, numbering its parameters.
     struct Conditions {
-        var parameters: [(any PostgresBindable)?]
-
-        init(_ parameters: [(any PostgresBindable)?] = []) { self.parameters = parameters }
+        var parameters: [(any PostgresBindable)?] = []
 
         mutating func bind(_ value: (any PostgresBindable)?) -> String {
             parameters.append(value)
@@ -115,9 +116,9 @@ package enum DeliveryRepository {
             db.query(
                 """
                 SELECT * FROM (
-                    \(selectColumns(", m.txid::text::int8 AS txid, 1 AS phase")) WHERE \(scope) AND m.deleted_at IS NULL AND \(restOfBatch)
+                    \(selectColumns(txidColumn + ", 1 AS phase")) WHERE \(scope) AND m.deleted_at IS NULL AND \(restOfBatch)
                     UNION ALL
-                    \(selectColumns(", m.txid::text::int8 AS txid, 2 AS phase")) WHERE \(scope) AND m.deleted_at IS NULL AND \(since)
+                    \(selectColumns(txidColumn + ", 2 AS phase")) WHERE \(scope) AND m.deleted_at IS NULL AND \(since)
                 ) x ORDER BY phase, id LIMIT \(count)
                 """, conditions.parameters))
     }
