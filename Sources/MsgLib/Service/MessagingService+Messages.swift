@@ -22,18 +22,12 @@ extension MessagingService {
             throw ServiceError(.invalid, "conversation_id is required when an admin sends a message")
         }
         let rules = self.rules
-        let limits = viewer.isAdmin ? [] : RateLimitRepository.windows(rules)
         let notifySlack = notifications.slackWebhookURL != nil
-        // Committed messages are handed to local delivery on the database thread, as soon as they are committed.
         let afterCommit = self.afterCommit
         let created: DeliverableMessage
-        if let inserted = try await pool.withConnection({ db in
-            let inserted = try Self.insertIfAllowed(
-                db, conversationId: conversationId, sender: viewer, content: content, notifySlack: notifySlack, limits: limits)
-            if let inserted { afterCommit(inserted, db) }
-            return inserted
-        }) {
-            // The usual case: one statement (rate limits included), committed on its own.
+        let send = MessageSend(sender: viewer, conversationId: conversationId, content: content)
+        if let inserted = try await Self.mapContentError({ try await sends.send(send) }) {
+            // The usual case: one statement (rate limits included), committed on its own or with other senders' messages.
             created = inserted
         } else {
             // Telling why the statement above inserted nothing (the conversation is missing or not theirs, a rate limit),
@@ -66,6 +60,15 @@ extension MessagingService {
         }
         guard try ConversationRepository.find(db, id: conversationId) != nil else { throw ServiceError.conversationNotFound }
         throw ServiceError.sendForbidden
+    }
+
+    /// `body`, with a message too long or too short for the database reported as invalid content.
+    static func mapContentError<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as DatabaseError where error.constraint == "messages_content_length" {
+            throw ServiceError.invalidContent
+        }
     }
 
     /// Inserts a message into `conversationId`, or without one into the sender's own conversation, in one statement;

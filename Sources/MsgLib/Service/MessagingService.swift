@@ -8,9 +8,13 @@ public struct MessagingService: Sendable {
     public let pool: DatabasePool
     public let rules: MessagingRules
     let tokens: JWTSigner?
-    /// Called after a message this process created is committed (a relay wakes its delivery and announces the message
-    /// to the other relays). Without it, the service announces each message itself (see ``afterCommit``).
-    let localDelivery: (@Sendable (DeliverableMessage, PostgresConnection) -> Void)?
+    /// What follows the commit of messages this process created, on the connection that committed them, called with
+    /// the last of them: the relay's `localDelivery`, or else a NOTIFY that wakes every relay (msgctl). Announcing after
+    /// the commit, rather than in the inserting transaction, keeps PostgreSQL's notification lock out of the commit; an
+    /// announcement that fails costs at most the relays' periodic sweep (a second), never the message.
+    let afterCommit: @Sendable (DeliverableMessage, PostgresConnection) -> Void
+    /// Writes concurrent sends together (one statement, one commit).
+    package let sends: SendBatcher
     /// Push and Slack settings: which notifications are queued with a message, and how tests are sent.
     public let notifications: NotificationConfiguration
     /// Sends push tests at once (queued notifications leave through the ``OutboxWorker``).
@@ -22,8 +26,8 @@ public struct MessagingService: Sendable {
     ///   - pool: the database.
     ///   - rules: rate limits and the edit window.
     ///   - jwtSecret: the secret that verifies bearer tokens; nil where nothing authenticates (msgctl).
-    ///   - localDelivery: called with each message this process creates, once committed, with the connection that
-    ///     committed it (still lent to the caller); it then announces the message to the relays itself.
+    ///   - localDelivery: called once the messages this process creates are committed, with the last of them and the
+    ///     connection that committed them (still lent to the caller); it then announces them to the relays itself.
     ///   - notifications: push and Slack settings (a Slack notice is queued with a user's message only when a
     ///     webhook is configured).
     ///   - notifier: what sends test notifications; by default one made from `notifications`. A relay passes the
@@ -38,7 +42,17 @@ public struct MessagingService: Sendable {
         self.tokens = jwtSecret.map(JWTSigner.init(secret:))
         self.notifications = notifications
         self.notifier = notifier ?? Notifier(configuration: notifications)
-        self.localDelivery = localDelivery
+        let afterCommit = localDelivery ?? { item, db in try? DeliveryRepository.announce(db, item) }
+        self.afterCommit = afterCommit
+        let windows = RateLimitRepository.windows(rules)
+        let notifySlack = notifications.slackWebhookURL != nil
+        self.sends = SendBatcher(maxInFlight: max(1, pool.configuration.poolSize / 4)) { sends in
+            try await pool.withConnection { db in
+                let messages = try MessageRepository.insert(db, sends, notifySlack: notifySlack, limits: windows)
+                if let last = messages.last(where: { $0 != nil }) ?? nil { afterCommit(last, db) }
+                return messages
+            }
+        }
     }
 
     /// A service for a process that delivers nothing itself (msgctl, tools): each message it creates is announced to
@@ -48,15 +62,6 @@ public struct MessagingService: Sendable {
         notifications: NotificationConfiguration = NotificationConfiguration(), notifier: Notifier? = nil
     ) {
         self.init(pool: pool, rules: rules, jwtSecret: jwtSecret, notifications: notifications, notifier: notifier, localDelivery: nil)
-    }
-
-    /// What follows the commit of a message this process created, on the connection that committed it: the relay's
-    /// `localDelivery`, or else a NOTIFY that wakes every relay (msgctl). Announcing after the commit, rather than in
-    /// the inserting transaction, keeps PostgreSQL's notification lock out of the commit; an announcement that fails
-    /// costs at most the relays' periodic sweep (a second), never the message.
-    var afterCommit: @Sendable (DeliverableMessage, PostgresConnection) -> Void {
-        if let localDelivery { return localDelivery }
-        return { item, db in try? DeliveryRepository.announce(db, item) }
     }
 
     /// The user a bearer token names.
@@ -88,5 +93,7 @@ public struct MessagingService: Sendable {
 
     static func validateContent(_ content: String) throws {
         guard Message.isValidContent(content) else { throw ServiceError.invalidContent }
+        // PostgreSQL's text cannot hold U+0000.
+        guard !content.unicodeScalars.contains("\0") else { throw ServiceError.nulInContent }
     }
 }

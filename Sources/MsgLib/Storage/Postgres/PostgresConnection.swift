@@ -165,6 +165,10 @@ package final class PostgresConnection: @unchecked Sendable {
     @discardableResult
     package func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(DatabaseError) -> PostgresRows {
         let texts = parameters.map { $0?.postgresText }
+        // libpq sends C strings: a NUL would silently cut the value short.
+        if texts.contains(where: { $0?.utf8.contains(0) == true }) {
+            throw DatabaseError(.validation, message: "a value holds a NUL character, which PostgreSQL text cannot store", statement: sql)
+        }
         do {
             return try runPrepared(sql, texts)
         } catch let error where error.sqlState == "0A000" || error.sqlState == "26000" {

@@ -62,38 +62,7 @@ package enum MessageRepository {
         _ db: PostgresConnection, conversationId: UUID?, sender: User, content: String, notifySlack: Bool = false,
         limits: [RateLimitRepository.Window] = []
     ) throws -> DeliverableMessage? {
-        // $1 sender, $2 content, $3 whether the sender is an admin, $4 notify Slack, $5 the conversation named.
-        var parameters: [(any PostgresBindable)?] = [sender.id, content, sender.isAdmin, notifySlack]
-        let conversation: String
-        if let conversationId {
-            conversation = "SELECT id, user_id FROM conversations WHERE id = $5 AND ($3 OR user_id = $1) FOR UPDATE"
-            parameters.append(conversationId)
-        } else {
-            conversation = "SELECT id, user_id FROM conversations WHERE user_id = $1 AND $5::uuid IS NULL FOR UPDATE"
-            parameters.append(nil as UUID?)
-        }
-        var limited = ""
-        var allowed = ""
-        if !limits.isEmpty {
-            let take = RateLimitRepository.take(limits, source: "FROM c", first: 6)
-            limited = "lim AS (\(take.sql)),"
-            allowed = " WHERE EXISTS (SELECT 1 FROM lim)"
-            parameters += take.parameters
-        }
-        return try db.query(
-            """
-            WITH c AS (\(conversation)), \(limited)
-            m AS (INSERT INTO messages (conversation_id, sender_id, content) SELECT c.id, $1, $2 FROM c\(allowed) RETURNING \(columns)),
-            jobs AS (
-                INSERT INTO notification_outbox (kind, message_id, subscription_id)
-                SELECT 'push', m.id, p.id FROM m, c, push_subscriptions p
-                WHERE CASE WHEN $3 THEN p.user_id = c.user_id ELSE p.user_id IN (SELECT id FROM users WHERE is_admin) END
-                UNION ALL
-                SELECT 'slack', m.id, NULL FROM m WHERE $4 AND NOT $3
-            )
-            SELECT m.*, c.user_id AS conversation_user_id FROM m, c
-            """, parameters
-        ).first.map { DeliverableMessage(message: try Message(row: $0), sender: sender, conversationUserId: try $0.decode("conversation_user_id")) }
+        try insert(db, [MessageSend(sender: sender, conversationId: conversationId, content: content)], notifySlack: notifySlack, limits: limits)[0]
     }
 
     /// The id of the newest message, deleted or not.

@@ -26,10 +26,13 @@ package enum RateLimitRepository {
     }
 
     /// The statement that takes one message from each window of `sender`, or changes nothing when a window is full;
-    /// it returns a row only when it took the message. `source` is what the row is selected from (`FROM c` to make it
-    /// depend on a CTE), `first` the number of the first parameter it may use after `$1`, the sender.
-    /// - Returns: the SQL and its parameters (after the sender's).
-    static func take(_ windows: [Window], source: String = "", first: Int) -> (sql: String, parameters: [(any PostgresBindable)?]) {
+    /// it returns the sender's id only when it took the message. `sender` is the SQL of the sender's id, `source` what the
+    /// rows are selected from (`FROM c` to take one message for each row of a CTE), `first` the number of the first
+    /// parameter it may use.
+    /// - Returns: the SQL and its parameters.
+    static func take(
+        _ windows: [Window], sender: String = "$1", source: String = "", first: Int
+    ) -> (sql: String, parameters: [(any PostgresBindable)?]) {
         var parameters: [(any PostgresBindable)?] = []
         var columns: [String] = []
         var initial: [String] = []
@@ -46,10 +49,10 @@ package enum RateLimitRepository {
         }
         let sql = """
             INSERT INTO sender_rate_limits AS r (sender_id, \(columns.joined(separator: ", ")))
-            SELECT $1, \(initial.joined(separator: ", ")) \(source)
+            SELECT \(sender), \(initial.joined(separator: ", ")) \(source)
             ON CONFLICT (sender_id) DO UPDATE SET \(updates.joined(separator: ", "))
             WHERE \(conditions.joined(separator: " AND "))
-            RETURNING 1
+            RETURNING r.sender_id
             """
         return (sql, parameters)
     }

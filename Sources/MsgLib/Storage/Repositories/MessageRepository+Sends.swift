@@ -1,0 +1,87 @@
+import Foundation
+
+/// One message to send: who sends it, what, and where (nil: the sender's own conversation).
+package struct MessageSend: Sendable, Equatable {
+    package var sender: User
+    package var conversationId: UUID?
+    package var content: String
+
+    package init(sender: User, conversationId: UUID?, content: String) {
+        self.sender = sender
+        self.conversationId = conversationId
+        self.content = content
+    }
+}
+
+extension MessageRepository {
+    /// Inserts several messages of different senders in one statement (one round trip, one commit when run on its
+    /// own), each only where its sender may write: into the conversation named (the conversation's user, or any for an
+    /// admin) or, without one, into the sender's own conversation. Each with its notification jobs, as the single
+    /// ``insert(_:conversationId:sender:content:notifySlack:limits:)`` describes.
+    ///
+    /// The conversation rows are locked in id order before any id is generated, so within a conversation ids follow
+    /// commit order, and two such statements never wait for each other in a cycle. With `limits`, each user's message
+    /// is taken from their rate-limit windows after their conversation is locked (admins count nothing); a full window
+    /// inserts nothing for that sender.
+    ///
+    /// - Precondition: no two sends share a sender or a conversation (a row is changed at most once per statement).
+    /// - Returns: for each send, in order, its message, or nil when its conversation is missing or not the sender's, or
+    ///   a window is full (the caller finds out which).
+    package static func insert(
+        _ db: PostgresConnection, _ sends: [MessageSend], notifySlack: Bool = false, limits: [RateLimitRepository.Window] = []
+    ) throws -> [DeliverableMessage?] {
+        guard !sends.isEmpty else { return [] }
+        var parameters: [(any PostgresBindable)?] = [
+            sends.map(\.sender.id), sends.map(\.content), sends.map(\.sender.isAdmin),
+            sends.map { $0.conversationId?.lowercasedString ?? "" }, notifySlack,
+        ]
+        var limited = ""
+        var allowed = "TRUE"
+        if !limits.isEmpty {
+            let take = RateLimitRepository.take(limits, sender: "c.sender", source: "FROM c WHERE NOT c.admin", first: parameters.count + 1)
+            limited = "lim AS (\(take.sql)),"
+            allowed = "(c.admin OR c.sender IN (SELECT sender_id FROM lim))"
+            parameters += take.parameters
+        }
+        let rows = try db.query(
+            """
+            WITH r AS (
+                SELECT r.sender, r.content, r.admin,
+                       coalesce(nullif(r.named, '')::uuid, (SELECT id FROM conversations WHERE user_id = r.sender)) AS conversation
+                FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[]) AS r(sender, content, admin, named)
+            ),
+            c AS (
+                SELECT r.sender, r.content, r.admin, v.id, v.user_id
+                FROM r JOIN conversations v ON v.id = r.conversation
+                WHERE r.admin OR v.user_id = r.sender
+                ORDER BY v.id
+                FOR UPDATE OF v
+            ), \(limited)
+            m AS (
+                INSERT INTO messages (conversation_id, sender_id, content)
+                SELECT c.id, c.sender, c.content FROM c WHERE \(allowed) ORDER BY c.id
+                RETURNING \(columns)
+            ),
+            jobs AS (
+                INSERT INTO notification_outbox (kind, message_id, subscription_id)
+                SELECT 'push', m.id, p.id FROM m JOIN c ON c.sender = m.sender_id JOIN push_subscriptions p ON p.user_id = c.user_id
+                WHERE c.admin
+                UNION ALL
+                SELECT 'push', m.id, p.id FROM m JOIN c ON c.sender = m.sender_id
+                JOIN push_subscriptions p ON p.user_id IN (SELECT id FROM users WHERE is_admin)
+                WHERE NOT c.admin
+                UNION ALL
+                SELECT 'slack', m.id, NULL FROM m JOIN c ON c.sender = m.sender_id WHERE $5 AND NOT c.admin
+            )
+            SELECT m.*, c.user_id AS conversation_user_id FROM m JOIN c ON c.sender = m.sender_id
+            """, parameters)
+        var inserted: [UUID: DeliverableMessage] = [:]
+        for row in rows {
+            let message = try Message(row: row)
+            guard let send = sends.first(where: { $0.sender.id == message.senderId }) else { continue }
+            inserted[message.senderId] = DeliverableMessage(
+                message: message, sender: send.sender, conversationUserId: try row.decode("conversation_user_id"))
+        }
+        return sends.map { inserted[$0.sender.id] }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Synchronization
+import TestSupport
+import Testing
+
+@testable import MsgLib
+
+/// The batcher with a writer that records its batches and can be held: which sends are written together, and what
+/// each caller gets when a batch fails, without a database.
+@Suite struct SendBatcherTests {
+    /// A writer: records each batch; while `held`, waits until released; fails batches as `fail` says.
+    final class Writer: Sendable {
+        let batches = Mutex<[[String]]>([])
+        let gate = Mutex<(held: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+        let fail: @Sendable ([MessageSend]) -> (any Error)?
+
+        init(fail: @escaping @Sendable ([MessageSend]) -> (any Error)? = { _ in nil }) { self.fail = fail }
+
+        func hold() { gate.withLock { $0.held = true } }
+
+        func release() {
+            let waiters = gate.withLock { gate in
+                gate.held = false
+                defer { gate.waiters = [] }
+                return gate.waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+
+        func write(_ sends: [MessageSend]) async throws -> [DeliverableMessage?] {
+            batches.withLock { $0.append(sends.map(\.content)) }
+            await withCheckedContinuation { continuation in
+                let wait = gate.withLock { gate in
+                    if gate.held { gate.waiters.append(continuation) }
+                    return gate.held
+                }
+                if !wait { continuation.resume() }
+            }
+            if let error = fail(sends) { throw error }
+            return sends.map { send in
+                send.content.hasPrefix("refused") ? nil : SendBatcherTests.message(send)
+            }
+        }
+    }
+
+    static func user(_ name: String) -> User {
+        User(id: UUID(), username: name, displayName: name, slug: name, isAdmin: false, createdAt: .now())
+    }
+
+    static func message(_ send: MessageSend) -> DeliverableMessage {
+        DeliverableMessage(
+            message: Message(
+                id: UUID(), conversationId: UUID(), senderId: send.sender.id, content: send.content, createdAt: .now()),
+            sender: send.sender, conversationUserId: send.sender.id)
+    }
+
+    /// Starts the first send, and once it is being written the others (distinct senders); returns their tasks, in order,
+    /// once every other one waits.
+    static func sendWhileTheFirstIsWritten(
+        _ batcher: SendBatcher, _ writer: Writer, contents: [String]
+    ) async throws -> [Task<DeliverableMessage?, any Error>] {
+        writer.hold()
+        func start(_ content: String) -> Task<DeliverableMessage?, any Error> {
+            Task { try await batcher.send(MessageSend(sender: user(content), conversationId: nil, content: content)) }
+        }
+        let first = start(contents[0])
+        try await waitUntil { writer.batches.withLock { $0.count } == 1 }
+        let others = contents.dropFirst().map(start)
+        try await waitUntil { batcher.waitingCount == others.count }
+        return [first] + others
+    }
+
+    static func waitUntil(_ condition: () -> Bool) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !condition() {
+            try #require(ContinuousClock.now < deadline, "condition not reached within 10 s")
+            try await Task.sleep(for: .milliseconds(2))
+        }
+    }
+
+    @Test func sendsThatArriveDuringAWriteAreWrittenTogetherAndEachGetsItsOwnMessage() async throws {
+        let writer = Writer()
+        let batcher = SendBatcher(maxInFlight: 1, write: writer.write)
+        let contents = (0..<6).map { "m\($0)" } + ["refused"]
+        let tasks = try await Self.sendWhileTheFirstIsWritten(batcher, writer, contents: contents)
+        writer.release()
+        for (task, content) in zip(tasks, contents) {
+            let message = try await task.value
+            #expect(message?.message.content == (content == "refused" ? nil : content))
+        }
+        let batches = writer.batches.withLock { $0 }
+        #expect(batches.count == 2, "\(batches)")
+        #expect(batches.first == ["m0"])
+        #expect(batches.last?.count == 6, "the six waiting sends went together: \(batches)")
+    }
+
+    @Test func aBatchTheServerRefusedIsWrittenAgainSendBySend() async throws {
+        // The server refuses any batch that holds "bad" (as a constraint would): the others still get their messages.
+        let refused = DatabaseError(sqlState: "23514", message: "check", detail: nil, constraint: "messages_content_length", statement: nil)
+        let writer = Writer(fail: { sends in sends.contains { $0.content == "bad" } ? refused : nil })
+        let batcher = SendBatcher(maxInFlight: 1, write: writer.write)
+        let contents = ["first", "a", "bad", "b"]
+        let tasks = try await Self.sendWhileTheFirstIsWritten(batcher, writer, contents: contents)
+        writer.release()
+        for (task, content) in zip(tasks, contents) {
+            if content == "bad" {
+                await #expect(throws: DatabaseError.self) { try await task.value }
+            } else {
+                #expect(try await task.value?.message.content == content)
+            }
+        }
+        // first alone; a, bad, b together (refused); then each of them alone.
+        #expect(writer.batches.withLock { $0 }.count == 5)
+    }
+
+    @Test func aBatchWhoseOutcomeIsUnknownIsNeverWrittenTwice() async throws {
+        let lost = DatabaseError(.unavailable, message: "server closed the connection unexpectedly")
+        let writer = Writer(fail: { sends in sends.count > 1 ? lost : nil })
+        let batcher = SendBatcher(maxInFlight: 1, write: writer.write)
+        let contents = ["first", "a", "b", "c"]
+        let tasks = try await Self.sendWhileTheFirstIsWritten(batcher, writer, contents: contents)
+        writer.release()
+        #expect(try await tasks[0].value?.message.content == "first")
+        for task in tasks.dropFirst() {
+            await #expect(throws: DatabaseError.self) { try await task.value }
+        }
+        #expect(writer.batches.withLock { $0 }.count == 2, "no send of the failed batch was written again")
+    }
+}
