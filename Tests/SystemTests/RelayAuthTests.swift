@@ -140,6 +140,11 @@ import Testing
             #expect(response.status == status, "\(method) \(path) \(String(decoding: body.prefix(40), as: UTF8.self)): \(response.text.prefix(200))")
             #expect(response.error != nil)
         }
+        // NUL cannot be stored by PostgreSQL: refused by name, never cut short at the NUL.
+        let nul = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "before\u{0}after"])
+        #expect(nul.status == 400 && nul.error == "Content must not contain NUL characters")
+        let search = try await relay.request("GET", "/api/messages/search?q=a%00b", token: alice)
+        #expect(search.status == 400 && search.error == "The search query must not contain NUL characters")
         for path in ["/api/conversations/%00", "/api/messages/'%20OR%201=1/read", "/api/conversations/\(UUID())x/messages"] {
             let response = try await relay.request("GET", path, token: alice)
             #expect(response.status >= 400 && response.status < 500, "\(path) gave \(response.status)")

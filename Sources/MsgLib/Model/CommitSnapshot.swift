@@ -58,6 +58,27 @@ public struct CommitSnapshot: Sendable, Hashable {
         return txid < xmax && !isInProgress(txid) && id.v7Millis <= takenAtMillis + Self.clockMargin
     }
 
+    /// True when transaction `txid` is visible in this snapshot (it committed before the snapshot was taken).
+    public func shows(transaction txid: UInt64) -> Bool {
+        txid < xmax && !isInProgress(txid)
+    }
+
+    /// This snapshot and transaction `txid`, known to have committed, whose messages' ids are at most `newestMillis`
+    /// old: what a snapshot taken right after that commit shows at least, without asking the server. Transactions the
+    /// server numbered between this snapshot and `txid` count as in progress (a later snapshot settles them), so the
+    /// result shows nothing that has not committed, and every snapshot taken after the commit covers it.
+    /// - Returns: nil when more than `maxInProgress` transactions would count as in progress (take a snapshot instead).
+    public func adding(committed txid: UInt64, newestMillis: Int64, maxInProgress: Int) -> CommitSnapshot? {
+        var xip = self.xip.filter { $0 != txid }
+        if txid >= xmax {
+            guard txid - xmax <= UInt64(maxInProgress) else { return nil }
+            xip += Array(xmax..<txid)
+        }
+        guard xip.count <= maxInProgress else { return nil }
+        let xmax = max(self.xmax, txid + 1)
+        return CommitSnapshot(xmin: xip.first ?? xmax, xmax: xmax, xip: xip, takenAtMillis: max(takenAtMillis, newestMillis))
+    }
+
     /// The largest id a message shown by this snapshot can have (see ``clockMargin``).
     public var idBound: UUID { UUID(v7Millis: takenAtMillis + Self.clockMargin, fill: 0xFF) }
 

@@ -8,4 +8,8 @@ public struct DeliverableMessage: Sendable, Equatable {
     public var conversationUserId: UUID
     /// The transaction that inserted it (`messages.txid`), where the read asked for it.
     public var txid: UInt64? = nil
+    /// The transaction that changed the message's conversation last before this message's (every message insert
+    /// does), where the insert asked for it: whatever it wrote is delivered before this message, so that a
+    /// conversation's messages go out in commit order.
+    public var after: UInt64? = nil
 }

@@ -31,7 +31,7 @@ extension MessagingService {
         let notifySlack = notifications.slackWebhookURL != nil
         let afterCommit = self.afterCommit
         let deliver: @Sendable ((Conversation, DeliverableMessage?), PostgresConnection) -> Void = { result, db in
-            if let message = result.1 { afterCommit(message, db) }
+            if let message = result.1 { afterCommit([message], db) }
         }
         let result = try await pool.withCommittedTransaction(then: deliver) { db -> (Conversation, DeliverableMessage?) in
             let conversation: Conversation

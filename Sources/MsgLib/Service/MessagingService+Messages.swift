@@ -32,7 +32,7 @@ extension MessagingService {
         } else {
             // Telling why the statement above inserted nothing (the conversation is missing or not theirs, a rate limit),
             // or creating the user's conversation with its first message.
-            created = try await pool.withCommittedTransaction(then: afterCommit) { db in
+            created = try await pool.withCommittedTransaction(then: { item, db in afterCommit([item], db) }) { db in
                 let conversation: Conversation
                 if let conversationId {
                     guard let found = try ConversationRepository.find(db, id: conversationId, lock: true) else {
@@ -160,6 +160,7 @@ extension MessagingService {
     /// Full-text search: an admin searches every conversation, a user only their own.
     public func search(viewer: User, query: String, options: SearchOptions) async throws -> (hits: [MessageSearchHit], total: Int) {
         guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ServiceError(.invalid, "Search query required") }
+        try Self.requireNoNul(query, "The search query")
         let scoped = options.storageFilter(viewer: viewer)
         return try await pool.withConnection { db in
             if let id = scoped.conversationId { _ = try Self.accessibleConversation(db, id: id, viewer: viewer) }

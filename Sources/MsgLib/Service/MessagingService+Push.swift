@@ -11,6 +11,7 @@ extension MessagingService {
     /// Saves `viewer`'s browser subscription (an endpoint already known is moved to `viewer` with the new keys).
     /// - Throws: `.invalid` for an endpoint that is not an allowed https URL or keys that are not valid.
     public func subscribePush(viewer: User, endpoint: String, p256dh: String, auth: String) async throws -> PushSubscription {
+        try Self.requireNoNul(endpoint, "The endpoint")
         do {
             _ = try notifications.endpoints.check(url: endpoint)
             try PushSubscriptionKeys.validate(p256dh: p256dh, auth: auth)
@@ -26,7 +27,8 @@ extension MessagingService {
 
     /// Removes `viewer`'s subscription at `endpoint`; false when they had none there.
     public func unsubscribePush(viewer: User, endpoint: String) async throws -> Bool {
-        try await pool.withConnection { db in try PushSubscriptionRepository.delete(db, userId: viewer.id, endpoint: endpoint) }
+        try Self.requireNoNul(endpoint, "The endpoint")
+        return try await pool.withConnection { db in try PushSubscriptionRepository.delete(db, userId: viewer.id, endpoint: endpoint) }
     }
 
     /// Sends a test notification to every subscription of `user` now, outside the outbox. Subscriptions the push

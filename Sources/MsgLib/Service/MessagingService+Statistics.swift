@@ -3,6 +3,7 @@ extension MessagingService {
     /// - Throws: `.invalid` for an empty window, longer than 10 years, or an unknown time zone.
     public func statistics(viewer: User, since: Timestamp, until: Timestamp, timezone: String) async throws -> Statistics {
         try Self.requireAdmin(viewer)
+        try Self.requireNoNul(timezone, "The time zone")
         guard since < until else { throw ServiceError(.invalid, "--since must be before --until") }
         guard until.seconds(since: since) <= 3653 * 86_400 else { throw ServiceError(.invalid, "the window must be at most 10 years") }
         return try await pool.withConnection { db in

@@ -4,7 +4,10 @@ extension MessagingService {
     /// Adds a user; with `ifNotExists`, returns the user who already has `username` instead.
     /// - Throws: `.conflict` when the username or slug is taken (the message says which).
     public func addUser(username: String, displayName: String, slug: String?, isAdmin: Bool, ifNotExists: Bool = false) async throws -> User {
-        try await pool.withConnection { db in
+        for (text, what) in [(username, "The username"), (displayName, "The display name"), (slug ?? "", "The slug")] {
+            try Self.requireNoNul(text, what)
+        }
+        return try await pool.withConnection { db in
             if ifNotExists, let existing = try UserRepository.find(db, username: username) { return existing }
             do {
                 return try UserRepository.insert(db, username: username, displayName: displayName, slug: slug, isAdmin: isAdmin)

@@ -9,10 +9,10 @@ public struct MessagingService: Sendable {
     public let rules: MessagingRules
     let tokens: JWTSigner?
     /// What follows the commit of messages this process created, on the connection that committed them, called with
-    /// the last of them: the relay's `localDelivery`, or else a NOTIFY that wakes every relay (msgctl). Announcing after
+    /// every message of the transaction: the relay's `localDelivery`, or else a NOTIFY that wakes every relay (msgctl). Announcing after
     /// the commit, rather than in the inserting transaction, keeps PostgreSQL's notification lock out of the commit; an
     /// announcement that fails costs at most the relays' periodic sweep (a second), never the message.
-    let afterCommit: @Sendable (DeliverableMessage, PostgresConnection) -> Void
+    let afterCommit: @Sendable ([DeliverableMessage], PostgresConnection) -> Void
     /// Writes concurrent sends together (one statement, one commit).
     package let sends: SendBatcher
     /// Push and Slack settings: which notifications are queued with a message, and how tests are sent.
@@ -26,8 +26,9 @@ public struct MessagingService: Sendable {
     ///   - pool: the database.
     ///   - rules: rate limits and the edit window.
     ///   - jwtSecret: the secret that verifies bearer tokens; nil where nothing authenticates (msgctl).
-    ///   - localDelivery: called once the messages this process creates are committed, with the last of them and the
-    ///     connection that committed them (still lent to the caller); it then announces them to the relays itself.
+    ///   - localDelivery: called once the messages this process creates are committed, with every message of the
+    ///     transaction and the connection that committed it (still lent to the caller); it then announces them to the
+    ///     relays itself.
     ///   - notifications: push and Slack settings (a Slack notice is queued with a user's message only when a
     ///     webhook is configured).
     ///   - notifier: what sends test notifications; by default one made from `notifications`. A relay passes the
@@ -35,21 +36,25 @@ public struct MessagingService: Sendable {
     package init(
         pool: DatabasePool, rules: MessagingRules = MessagingRules(), jwtSecret: String? = nil,
         notifications: NotificationConfiguration = NotificationConfiguration(), notifier: Notifier? = nil,
-        localDelivery: (@Sendable (DeliverableMessage, PostgresConnection) -> Void)?
+        localDelivery: (@Sendable ([DeliverableMessage], PostgresConnection) -> Void)?
     ) {
         self.pool = pool
         self.rules = rules
         self.tokens = jwtSecret.map(JWTSigner.init(secret:))
         self.notifications = notifications
         self.notifier = notifier ?? Notifier(configuration: notifications)
-        let afterCommit = localDelivery ?? { item, db in try? DeliveryRepository.announce(db, item) }
+        let afterCommit =
+            localDelivery ?? { items, db in
+                if let last = items.last { try? DeliveryRepository.announce(db, last) }
+            }
         self.afterCommit = afterCommit
         let windows = RateLimitRepository.windows(rules)
         let notifySlack = notifications.slackWebhookURL != nil
         self.sends = SendBatcher(maxInFlight: max(1, pool.configuration.poolSize / 4)) { sends in
             try await pool.withConnection { db in
                 let messages = try MessageRepository.insert(db, sends, notifySlack: notifySlack, limits: windows)
-                if let last = messages.last(where: { $0 != nil }) ?? nil { afterCommit(last, db) }
+                let committed = messages.compactMap { $0 }
+                if !committed.isEmpty { afterCommit(committed, db) }
                 return messages
             }
         }
@@ -93,7 +98,11 @@ public struct MessagingService: Sendable {
 
     static func validateContent(_ content: String) throws {
         guard Message.isValidContent(content) else { throw ServiceError.invalidContent }
-        // PostgreSQL's text cannot hold U+0000.
-        guard !content.unicodeScalars.contains("\0") else { throw ServiceError.nulInContent }
+        try requireNoNul(content, "Content")
+    }
+
+    /// Refuses text PostgreSQL cannot store (`text` cannot hold U+0000), naming it as `what`.
+    static func requireNoNul(_ text: String, _ what: String) throws {
+        guard !text.utf8.contains(0) else { throw ServiceError(.invalid, "\(what) must not contain NUL characters") }
     }
 }

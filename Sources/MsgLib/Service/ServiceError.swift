@@ -38,7 +38,6 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
     static let sendForbidden = ServiceError(.forbidden, "Not authorized to send message in this conversation")
     package static let adminRequired = ServiceError(.forbidden, "Admin access required")
     static let invalidContent = ServiceError(.invalid, "Content must be between 1 and 10000 characters")
-    static let nulInContent = ServiceError(.invalid, "Content must not contain NUL characters")
     static let pushNotConfigured = ServiceError(
         .unavailable, "Web Push is not configured on this server (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT)")
     static let slackNotConfigured = ServiceError(.unavailable, "Slack is not configured (SLACK_WEBHOOK_URL, ADMIN_URL_BASE)")

@@ -39,10 +39,10 @@ package struct Relay: Sendable {
         let service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
             notifier: notifier,
-            localDelivery: { item, db in
-                // The committing connection reads the batch at once (or has the running sweep go round again).
-                feed.sweepInline(on: db)
-                announcer.announce(item)
+            localDelivery: { items, db in
+                // The committing connection delivers them at once (or has the running sweep go round again).
+                feed.deliverCommitted(items, on: db)
+                if let last = items.last { announcer.announce(last) }
                 outbox.wake()
             })
         let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub))

@@ -18,48 +18,6 @@ package final class CommitFeed: Service, Sendable {
     /// The longest time between sweeps.
     let interval: Duration
 
-    private struct State {
-        /// Sweeps begun, counted from 1; a waiter's ticket is the first sweep to begin after it asked.
-        var begun = 0
-        var waiters: [(ticket: Int, continuation: CheckedContinuation<Void, Never>)] = []
-        var stopped = false
-        /// A sweep is running (on the feed's task or on a committing connection); `again`: one more was asked for.
-        var busy = false
-        var again = false
-
-        /// Takes the right to sweep; when someone holds it, asks them to sweep once more instead.
-        mutating func claim() -> Bool {
-            if busy {
-                again = true
-                return false
-            }
-            busy = true
-            again = false
-            return true
-        }
-
-        /// Gives the right back, unless another sweep was asked for meanwhile (then the holder sweeps again).
-        mutating func release() -> Bool {
-            if again {
-                again = false
-                return true
-            }
-            busy = false
-            return false
-        }
-
-        /// Gives the right back after a failure: whoever asked for another sweep is served by the retry.
-        mutating func abandon() {
-            busy = false
-            again = false
-        }
-
-        mutating func begin() -> Int {
-            begun += 1
-            return begun
-        }
-    }
-
     /// Requests for a sweep; made before the feed, so the service that commits messages can wake it.
     package struct Wakeups: Sendable {
         let stream: AsyncStream<Void>
@@ -73,7 +31,7 @@ package final class CommitFeed: Service, Sendable {
         package func wake() { continuation.yield() }
     }
 
-    private let state = Mutex(State())
+    private let state = Mutex(CommitFeedState<CheckedContinuation<Void, Never>>())
     private let wakeups: Wakeups
 
     package init(service: MessagingService, hub: Hub, wakeups: Wakeups = Wakeups(), logger: Logger, interval: Duration = .seconds(1)) {
@@ -136,29 +94,23 @@ package final class CommitFeed: Service, Sendable {
                 defer { state.waiters = [] }
                 return state.waiters
             }
-            for waiter in waiters { waiter.continuation.resume() }
+            for (_, waiter) in waiters { waiter.resume() }
         }
         try? await cancelWhenGracefulShutdown {
             try await self.start()
             var backoff = Backoff()
             for await _ in self.wakeups.stream {
-                guard self.state.withLock({ $0.claim() }) else { continue }
-                var failure: (any Error)?
-                repeat {
-                    let ticket = self.state.withLock { $0.begin() }
-                    do {
-                        try await self.sweepOnce()
-                        backoff.reset()
-                        self.finished(ticket)
-                    } catch {
-                        failure = error
+                do {
+                    // The right to deliver is taken with a connection in hand, so that it is always given back; when
+                    // someone holds it, they sweep before they let go.
+                    try await self.service.pool.withConnection { db in
+                        if self.state.withLock({ $0.requestSweep() }) { try self.deliver(on: db, maxSweeps: .max) }
                     }
-                } while failure == nil && self.state.withLock({ $0.release() })
-                if let failure {
-                    self.state.withLock { $0.abandon() }
+                    backoff.reset()
+                } catch {
                     if Task.isCancelled { return }
                     let delay = backoff.next()
-                    self.logger.warning("reading committed messages failed; retrying", metadata: ["error": "\(failure)", "retry_in": "\(delay)"])
+                    self.logger.warning("reading committed messages failed; retrying", metadata: ["error": "\(error)", "retry_in": "\(delay)"])
                     try await Task.sleep(for: .seconds(delay))
                     self.wake()
                 }
@@ -181,42 +133,73 @@ package final class CommitFeed: Service, Sendable {
         }
     }
 
-    /// Sweeps on `db`, the connection that just committed a message, right away: no task or thread to wake, so the
-    /// message leaves sooner. When a sweep is running already, it goes round once more instead. A failure leaves the
-    /// sweep to the feed's task (woken), which retries.
-    package func sweepInline(on db: PostgresConnection) {
-        guard state.withLock({ $0.claim() }) else { return }
-        repeat {
-            let ticket = state.withLock { $0.begin() }
-            guard let frontier = hub.frontier else {
-                // Not started yet: the feed's first snapshot comes after this commit, so there is nothing to read.
-                state.withLock { $0.abandon() }
+    /// Transactions that may count as in progress in a frontier moved on without a snapshot (see
+    /// ``deliverCommitted(_:on:)``); beyond that, a snapshot is read.
+    static let maxUnsettled = 16
+
+    /// Delivers `messages`, every message of one transaction this relay just committed, right away on `db`, the
+    /// connection that committed it: no task or thread to wake. When another delivery is under way, its holder delivers
+    /// them before it lets go. A failure leaves the sweep to the feed's task (woken), which retries.
+    package func deliverCommitted(_ messages: [DeliverableMessage], on db: PostgresConnection) {
+        guard let txid = messages.first?.txid else { return wake() }
+        guard state.withLock({ $0.add(.init(txid: txid, messages: messages)) }) else { return }
+        do {
+            try deliver(on: db, maxSweeps: 1)
+        } catch {
+            wake()
+        }
+    }
+
+    /// Delivers what was left for the holder until nothing is; the caller holds the right to deliver, and gives it back
+    /// here. A transaction this relay committed moves the frontier on by itself, without a query, when few other
+    /// transactions began since (``CommitSnapshot/adding(committed:newestMillis:maxInProgress:)``: the next snapshot
+    /// settles them); otherwise, and when a sweep was asked for, a snapshot is read on `db`. After `maxSweeps`
+    /// snapshots, the rest is handed to the feed's task.
+    private func deliver(on db: PostgresConnection, maxSweeps: Int) throws {
+        var sweeps = 0
+        while case .deliver(let committed, var sweep) = state.withLock({ $0.next() }) {
+            guard var frontier = hub.frontier else {
+                // Not started yet: the feed's first snapshot comes after these commits, so there is nothing to deliver.
+                state.withLock { $0.letGo(sweepWanted: false) }
                 return
             }
-            do {
-                let (snapshot, messages) = try MessagingService.committedMessages(on: db, since: frontier)
-                hub.publish(messages, from: frontier, to: snapshot)
-                finished(ticket)
-            } catch {
-                state.withLock { $0.abandon() }
+            if !sweep {
+                // Each transaction at most once: a snapshot that shows it delivered it.
+                for transaction in committed.sorted(by: { $0.txid < $1.txid }) where !frontier.shows(transaction: transaction.txid) {
+                    let newest = transaction.messages.map(\.message.id.v7Millis).max() ?? 0
+                    // A conversation's earlier commits go first: when one is not delivered yet, the snapshot brings both.
+                    let ordered = transaction.messages.allSatisfy { $0.after.map(frontier.shows(transaction:)) ?? true }
+                    guard ordered, let next = frontier.adding(committed: transaction.txid, newestMillis: newest, maxInProgress: Self.maxUnsettled)
+                    else {
+                        // The snapshot read below shows this transaction and the rest (all committed before it is taken).
+                        sweep = true
+                        break
+                    }
+                    hub.publish(transaction.messages.sorted { UUID.precedes($0.message.id, $1.message.id) }, from: frontier, to: next)
+                    frontier = next
+                }
+            }
+            guard sweep else { continue }
+            if sweeps == maxSweeps {
+                state.withLock { $0.letGo(sweepWanted: true) }
                 wake()
                 return
             }
-        } while state.withLock({ $0.release() })
-    }
-
-    private func sweepOnce() async throws {
-        guard let frontier = hub.frontier else { return }
-        let (snapshot, messages) = try await service.committedMessages(since: frontier)
-        hub.publish(messages, from: frontier, to: snapshot)
+            sweeps += 1
+            let ticket = state.withLock { $0.begin() }
+            do {
+                let (snapshot, messages) = try MessagingService.committedMessages(on: db, since: frontier)
+                hub.publish(messages, from: frontier, to: snapshot)
+            } catch {
+                state.withLock { $0.letGo(sweepWanted: true) }
+                throw error
+            }
+            finished(ticket)
+        }
     }
 
     private func finished(_ ticket: Int) {
-        let ready = state.withLock { state in
-            let ready = state.waiters.filter { $0.ticket <= ticket }
-            state.waiters.removeAll { $0.ticket <= ticket }
-            return ready
-        }
-        for waiter in ready { waiter.continuation.resume() }
+        let ready = state.withLock { $0.finished(ticket) }
+        for (_, waiter) in ready { waiter.resume() }
     }
 }

@@ -116,4 +116,70 @@ import Testing
             #expect((received + replayed).sorted() == Array(0..<count), "stop \(stop)")
         }
     }
+
+    /// A relay moves its frontier past each transaction it committed itself without asking the server
+    /// (``CommitSnapshot/adding(committed:newestMillis:maxInProgress:)``), between real snapshots: every message is still
+    /// in exactly one batch, each frontier covers the one before, every later real snapshot covers them, and a resume
+    /// from any frame is exactly once.
+    @Test(arguments: 0..<200)
+    func frontiersMovedWithoutASnapshotStayExactlyOnce(seed: Int) throws {
+        var generator = SplitMix64(seed: UInt64(seed) &+ 1_000)
+        let count = 12
+        let idOrder = (0..<count).shuffled(using: &generator)
+        let commitOrder = (0..<count).shuffled(using: &generator)
+        let local = (0..<count).map { _ in Bool.random(using: &generator) }
+        let ids = (0..<count).map { Self.id(millis: Self.now, UInt8(idOrder[$0] + 1)) }
+        let txids = (0..<count).map { UInt64(100 + $0) }
+        var committed = Set<Int>()
+        func snapshot() -> CommitSnapshot {
+            let running = (0..<count).filter { !committed.contains($0) }.map { txids[$0] }
+            return CommitSnapshot(xmin: running.min() ?? 100 + UInt64(count), xmax: 100 + UInt64(count), xip: running, takenAtMillis: Self.now)
+        }
+        // The first snapshot may be taken before later transactions had ids.
+        var frontiers = [CommitSnapshot(xmin: 100, xmax: 100 + UInt64.random(in: 0...4, using: &generator), xip: [], takenAtMillis: Self.now)]
+        frontiers[0].xip = Array(frontiers[0].xmin..<frontiers[0].xmax)
+        var real: [CommitSnapshot] = []
+        for i in commitOrder {
+            committed.insert(i)
+            let frontier = frontiers.last!
+            if local[i], Bool.random(using: &generator), !frontier.shows(transaction: txids[i]) {
+                let next = try #require(frontier.adding(committed: txids[i], newestMillis: Self.now, maxInProgress: count))
+                #expect(next.shows(transaction: txids[i]) && next.covers(frontier))
+                frontiers.append(next)
+            } else if Bool.random(using: &generator) {
+                real.append(snapshot())
+                frontiers.append(real.last!)
+            }
+        }
+        frontiers.append(snapshot())
+        for (earlier, later) in zip(frontiers, frontiers.dropFirst()) { #expect(later.covers(earlier)) }
+        // Nothing shown that had not committed: the last snapshot covers every frontier.
+        for frontier in frontiers { #expect(frontiers.last!.covers(frontier)) }
+        var frames: [(message: Int, cursor: ResumeCursor)] = []
+        for (base, end) in zip(frontiers, frontiers.dropFirst()) {
+            let batch = (0..<count).filter { !base.shows(txid: txids[$0], id: ids[$0]) && end.shows(txid: txids[$0], id: ids[$0]) }
+                .sorted { UUID.precedes(ids[$0], ids[$1]) }
+            frames += batch.map { ($0, ResumeCursor(base: base, end: end, lastId: ids[$0])) }
+        }
+        #expect(frames.map(\.message).sorted() == Array(0..<count))
+        let final = frontiers.last!
+        for stop in frames.indices {
+            let received = frames[...stop].map(\.message)
+            let cursor = frames[stop].cursor
+            let replayed = (0..<count).filter { !cursor.has(txid: txids[$0], id: ids[$0]) && final.shows(txid: txids[$0], id: ids[$0]) }
+            #expect((received + replayed).sorted() == Array(0..<count), "stop \(stop)")
+        }
+    }
+
+    @Test func aFrontierMovedWithoutASnapshotIsBounded() throws {
+        let s = CommitSnapshot(xmin: 100, xmax: 105, xip: [101, 103], takenAtMillis: Self.now)
+        // 103 was in progress: now shown, nothing else changes but the clock.
+        let a = try #require(s.adding(committed: 103, newestMillis: Self.now + 7, maxInProgress: 4))
+        #expect(a.xmin == 101 && a.xmax == 105 && a.xip == [101] && a.takenAtMillis == Self.now + 7)
+        // 108 is new: 105 to 107 count as in progress.
+        let b = try #require(s.adding(committed: 108, newestMillis: Self.now - 7, maxInProgress: 5))
+        #expect(b.xmin == 101 && b.xmax == 109 && b.xip == [101, 103, 105, 106, 107] && b.takenAtMillis == Self.now)
+        #expect(s.adding(committed: 108, newestMillis: Self.now, maxInProgress: 4) == nil)
+        #expect(s.adding(committed: 10_000_000, newestMillis: Self.now, maxInProgress: 16) == nil)
+    }
 }

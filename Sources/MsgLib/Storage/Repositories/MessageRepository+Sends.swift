@@ -51,7 +51,7 @@ extension MessageRepository {
                 FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[]) AS r(sender, content, admin, named)
             ),
             c AS (
-                SELECT r.sender, r.content, r.admin, v.id, v.user_id
+                SELECT r.sender, r.content, r.admin, v.id, v.user_id, v.xmin::text::int8 AS changed_by
                 FROM r JOIN conversations v ON v.id = r.conversation
                 WHERE r.admin OR v.user_id = r.sender
                 ORDER BY v.id
@@ -60,7 +60,7 @@ extension MessageRepository {
             m AS (
                 INSERT INTO messages (conversation_id, sender_id, content)
                 SELECT c.id, c.sender, c.content FROM c WHERE \(allowed) ORDER BY c.id
-                RETURNING \(columns)
+                RETURNING \(columns), txid
             ),
             jobs AS (
                 INSERT INTO notification_outbox (kind, message_id, subscription_id)
@@ -73,15 +73,26 @@ extension MessageRepository {
                 UNION ALL
                 SELECT 'slack', m.id, NULL FROM m JOIN c ON c.sender = m.sender_id WHERE $5 AND NOT c.admin
             )
-            SELECT m.*, c.user_id AS conversation_user_id FROM m JOIN c ON c.sender = m.sender_id
+            SELECT \(columns.split(separator: ", ").map { "m.\($0)" }.joined(separator: ", ")), m.txid::text::int8 AS txid, c.changed_by,
+                   c.user_id AS conversation_user_id FROM m JOIN c ON c.sender = m.sender_id
             """, parameters)
         var inserted: [UUID: DeliverableMessage] = [:]
         for row in rows {
             let message = try Message(row: row)
+            let txid = UInt64(try row.decode("txid", as: Int64.self))
             guard let send = sends.first(where: { $0.sender.id == message.senderId }) else { continue }
             inserted[message.senderId] = DeliverableMessage(
-                message: message, sender: send.sender, conversationUserId: try row.decode("conversation_user_id"))
+                message: message, sender: send.sender, conversationUserId: try row.decode("conversation_user_id"),
+                txid: txid, after: previousTransaction(changedBy: try row.decode("changed_by"), inserter: txid))
         }
         return sends.map { inserted[$0.sender.id] }
+    }
+
+    /// The full id of the transaction that last changed a conversation row (`xmin`, 32 bits, which wrap), given the
+    /// transaction `inserter` that locked the row after it: the last transaction before `inserter` whose id ends so;
+    /// nil when `inserter` itself made the row.
+    static func previousTransaction(changedBy xmin: Int64, inserter: UInt64) -> UInt64? {
+        let distance = UInt32(truncatingIfNeeded: inserter) &- UInt32(truncatingIfNeeded: xmin)
+        return distance == 0 ? nil : inserter &- UInt64(distance)
     }
 }
