@@ -36,4 +36,26 @@ import Testing
         try own.connect()
         #expect(try own.scalar("SHOW statement_timeout", as: String.self) == "7s")
     }
+
+    @Test func theWritersConnectionKeepsOneGenericPlanBesideTheStringsOptions() throws {
+        let database = try TestDatabase.create(migrated: false)
+        var configuration = DatabaseConfiguration(
+            conninfo: database.conninfo + " options='-c search_path=pg_catalog'", poolSize: 16, applicationName: "msgrelay",
+            statementTimeout: .seconds(3))
+        configuration = configuration.writer
+        #expect(configuration.poolSize == 1 && configuration.applicationName == "msgrelay-writer")
+        let writer = PostgresConnection(
+            conninfo: configuration.conninfo, applicationName: configuration.applicationName,
+            statementTimeout: configuration.statementTimeout, settings: configuration.settings)
+        try writer.connect()
+        #expect(try writer.scalar("SHOW plan_cache_mode", as: String.self) == "force_generic_plan")
+        #expect(try writer.scalar("SHOW statement_timeout", as: String.self) == "3s")
+        #expect(try writer.scalar("SHOW search_path", as: String.self) == "pg_catalog")
+        #expect(try writer.scalar("SELECT current_setting('application_name')", as: String.self) == "msgrelay-writer")
+        // Only the writer: other connections plan as the server says.
+        let other = PostgresConnection(conninfo: database.conninfo)
+        try other.connect()
+        #expect(try other.scalar("SHOW plan_cache_mode", as: String.self) == "auto")
+    }
 }
+

@@ -3,14 +3,14 @@ import MsgLib
 import TestSupport
 import Testing
 
-/// Concurrent sends written together: a batch is forced by holding the first send's conversation locked while the
-/// others arrive; every send still gets exactly its own answer.
+/// Concurrent sends written together: a batch is forced by holding the first send's user row locked (its insert waits
+/// in the foreign-key check) while the others arrive; every send still gets exactly its own answer.
 @Suite(.needsDatabase) struct SendBatchTests {
     @Test func sendsWaitingForAWriteGoInOneTransactionAndEachGetsItsOwnAnswer() async throws {
         let database = try TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
-        // A pool of 4 writes one batch at a time; one message per hour per user.
+        // One message per hour per user.
         let service = MessagingService(pool: database.pool(size: 4), rules: MessagingRules(perMinute: 0, perHour: 1, perDay: 0))
         let alices = try await service.createConversation(viewer: f.alice, initialMessage: nil).conversation
         var users: [User] = []
@@ -23,10 +23,10 @@ import Testing
         let limited = try UserRepository.insert(db, username: "limited", displayName: "Limited")
         _ = try await service.sendMessage(viewer: limited, conversationId: nil, content: "the hour's one message")
 
-        // Alice's conversation is held locked: her send is written and waits for the lock.
+        // Alice's user row is held locked: her send is written and waits for the lock.
         let holder = try database.connect()
         try holder.execute("BEGIN")
-        try holder.query("SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE", [alices.id])
+        try holder.query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", [f.alice.id])
         let first = Task { try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "alice") }
         try await waitUntil {
             try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) == 1
@@ -34,8 +34,9 @@ import Testing
         typealias Outcome = Result<Message, ServiceError>
         func send(_ viewer: User, to conversation: UUID?, _ content: String) -> Task<Outcome, Never> {
             Task {
-                do { return .success(try await service.sendMessage(viewer: viewer, conversationId: conversation, content: content)) }
-                catch { return .failure(error as? ServiceError ?? ServiceError(.unavailable, "\(error)")) }
+                do { return .success(try await service.sendMessage(viewer: viewer, conversationId: conversation, content: content)) } catch {
+                    return .failure(error as? ServiceError ?? ServiceError(.unavailable, "\(error)"))
+                }
             }
         }
         let batch = users.map { send($0, to: nil, "from \($0.username)") }
@@ -55,7 +56,11 @@ import Testing
         }
         let replied = try await reply.value.get()
         #expect(replied.conversationId == alices.id && replied.senderId == f.admin.id)
-        if case .failure(let error) = await intruder.value { #expect(error.kind == .forbidden) } else { Issue.record("bob wrote into alice's conversation") }
+        if case .failure(let error) = await intruder.value {
+            #expect(error.kind == .forbidden)
+        } else {
+            Issue.record("bob wrote into alice's conversation")
+        }
         let welcomed = try await firstOfNewcomer.value.get()
         #expect(try ConversationRepository.find(db, userId: newcomer.id)?.id == welcomed.conversationId)
         guard case .failure(let refusal) = await overLimit.value else {
@@ -79,5 +84,27 @@ import Testing
             try #require(ContinuousClock.now < deadline, "condition not reached within 20 s")
             try await Task.sleep(for: .milliseconds(5))
         }
+    }
+
+    /// A conversation another transaction holds does not hold up the others: its send waits on its own connection.
+    @Test func aConversationHeldElsewhereDoesNotHoldUpOtherSenders() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let service = MessagingService(pool: database.pool(size: 4))
+        let alices = try await service.createConversation(viewer: f.alice, initialMessage: nil).conversation
+        _ = try await service.createConversation(viewer: f.bob, initialMessage: nil)
+        let holder = try database.connect()
+        try holder.execute("BEGIN")
+        try holder.query("SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE", [alices.id])
+        let alice = Task { try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "waits") }
+        try await waitUntil {
+            try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) == 1
+        }
+        // Alice's send waits for her conversation; Bob's goes through meanwhile, in a batch of its own.
+        for n in 0..<3 { _ = try await service.sendMessage(viewer: f.bob, conversationId: nil, content: "bob \(n)") }
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE sender_id = $1", [f.bob.id], as: Int.self) == 3)
+        try holder.execute("COMMIT")
+        #expect(try await alice.value.content == "waits")
     }
 }

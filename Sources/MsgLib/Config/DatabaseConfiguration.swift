@@ -12,6 +12,9 @@ public struct DatabaseConfiguration: Sendable {
     public var poolTimeout: Duration?
     /// The `statement_timeout` of the pool's connections (nil: the server's setting; msgctl leaves it so).
     public var statementTimeout: Duration?
+    /// Session settings of the pool's connections (`name: value`, sent at connection start; the connection string's
+    /// own `options` win).
+    public var settings: [String: String] = [:]
 
     public init(
         conninfo: String = "", poolSize: Int = 8, applicationName: String = "msglib", poolTimeout: Duration? = nil,
@@ -22,5 +25,18 @@ public struct DatabaseConfiguration: Sendable {
         self.applicationName = applicationName
         self.poolTimeout = poolTimeout
         self.statementTimeout = statementTimeout
+    }
+}
+
+extension DatabaseConfiguration {
+    /// A configuration for the connection that writes batches of sends: one connection (batches are written one at a
+    /// time), named `<applicationName>-writer`, whose prepared statements keep one generic plan. The send statement takes
+    /// arrays of any length, so PostgreSQL would otherwise plan it anew for each batch, which costs as much as running it.
+    public var writer: DatabaseConfiguration {
+        var writer = self
+        writer.poolSize = 1
+        writer.applicationName = applicationName + "-writer"
+        writer.settings["plan_cache_mode"] = "force_generic_plan"
+        return writer
     }
 }

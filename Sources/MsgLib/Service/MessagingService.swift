@@ -33,9 +33,11 @@ public struct MessagingService: Sendable {
     ///     webhook is configured).
     ///   - notifier: what sends test notifications; by default one made from `notifications`. A relay passes the
     ///     one its outbox worker uses, so that both share HTTP connections.
+    ///   - writer: where batches of sends are written (by default `pool`); a relay passes a pool of one connection
+    ///     that uses generic plans (see ``DatabaseConfiguration/writer``).
     package init(
         pool: DatabasePool, rules: MessagingRules = MessagingRules(), jwtSecret: String? = nil,
-        notifications: NotificationConfiguration = NotificationConfiguration(), notifier: Notifier? = nil,
+        notifications: NotificationConfiguration = NotificationConfiguration(), notifier: Notifier? = nil, writer: DatabasePool? = nil,
         localDelivery: (@Sendable ([DeliverableMessage], PostgresConnection) -> Void)?
     ) {
         self.pool = pool
@@ -50,9 +52,10 @@ public struct MessagingService: Sendable {
         self.afterCommit = afterCommit
         let windows = RateLimitRepository.windows(rules)
         let notifySlack = notifications.slackWebhookURL != nil
-        self.sends = SendBatcher(maxInFlight: max(1, pool.configuration.poolSize / 4)) { sends in
-            try await pool.withConnection { db in
-                let messages = try MessageRepository.insert(db, sends, notifySlack: notifySlack, limits: windows)
+        // One batch at a time: the sends that arrive meanwhile make the next one (measured faster than several at once).
+        self.sends = SendBatcher(maxInFlight: writer?.configuration.poolSize ?? 1) { [writer = writer ?? pool] sends in
+            try await writer.withConnection { db in
+                let messages = try MessageRepository.insert(db, sends, notifySlack: notifySlack, limits: windows, skipLocked: true)
                 let committed = messages.compactMap { $0 }
                 if !committed.isEmpty { afterCommit(committed, db) }
                 return messages

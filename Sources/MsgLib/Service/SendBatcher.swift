@@ -46,7 +46,7 @@ package final class SendBatcher: Sendable {
     /// ``MessageRepository/insert(_:_:notifySlack:limits:)``).
     package func send(_ send: MessageSend) async throws -> DeliverableMessage? {
         let turn = await withCheckedContinuation { (turn: CheckedContinuation<Turn, Never>) in
-            let batch = queue.withLock { $0.submit(Entry(send: send, turn: turn), sender: send.sender.id) }
+            let batch = queue.withLock { $0.submit(Entry(send: send, turn: turn), sender: send.sender.id)?.items }
             if let batch { batch[0].turn.resume(returning: .lead(batch)) }
         }
         switch turn {
@@ -65,7 +65,7 @@ package final class SendBatcher: Sendable {
         } catch {
             result = .failure(error)
         }
-        let next = queue.withLock { $0.finish() }
+        let next = queue.withLock { $0.finish(batch.map { AnyHashable($0.send.sender.id) })?.items }
         let others = batch.dropFirst()
         switch result {
         case .success(let messages):

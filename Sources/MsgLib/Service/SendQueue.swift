@@ -2,15 +2,17 @@
 ///
 /// At most `maxInFlight` batches are written at once. A send that arrives while a slot is free starts a batch at once
 /// (no waiting when the database keeps up); otherwise it waits, and when a batch is written the next one takes the
-/// sends waiting, oldest first, at most `maxBatch` and at most one per sender (one statement changes a sender's
-/// rate-limit row once). Whoever starts or finishes a batch gets the next batch to write, so a slot is never idle
-/// while sends wait.
+/// sends waiting, oldest first, at most `maxBatch`, at most one per sender, and none whose sender has a send being
+/// written (a sender's rows are changed by one statement at a time, in the order the sends came). Whoever starts or
+/// finishes a batch gets the next batch to write, so a slot is never idle while a send it could take waits.
 package struct SendQueue<Item> {
     package let maxInFlight: Int
     package let maxBatch: Int
     /// Batches being written.
     package private(set) var inFlight = 0
     private var waiting: [(sender: AnyHashable, item: Item)] = []
+    /// Senders of the batches being written.
+    private var writing = Set<AnyHashable>()
 
     package init(maxInFlight: Int, maxBatch: Int) {
         precondition(maxInFlight > 0 && maxBatch > 0)
@@ -22,35 +24,38 @@ package struct SendQueue<Item> {
     package var waitingCount: Int { waiting.count }
 
     /// Adds a send; returns the batch to write now when a slot is free (it holds this send or older ones).
-    package mutating func submit(_ item: Item, sender: AnyHashable) -> [Item]? {
+    package mutating func submit(_ item: Item, sender: AnyHashable) -> (items: [Item], senders: [AnyHashable])? {
         waiting.append((sender, item))
-        guard inFlight < maxInFlight else { return nil }
+        guard inFlight < maxInFlight, let batch = takeBatch() else { return nil }
         inFlight += 1
-        return takeBatch()
+        return batch
     }
 
-    /// A batch was written: returns the next one to write in its slot, or nil (the slot is free again).
-    package mutating func finish() -> [Item]? {
+    /// The batch of `senders` was written: returns the next one to write in its slot, or nil (the slot is free again).
+    package mutating func finish(_ senders: [AnyHashable]) -> (items: [Item], senders: [AnyHashable])? {
         precondition(inFlight > 0, "finish without a batch in flight")
-        guard !waiting.isEmpty else {
+        writing.subtract(senders)
+        guard let batch = takeBatch() else {
             inFlight -= 1
             return nil
         }
-        return takeBatch()
+        return batch
     }
 
-    private mutating func takeBatch() -> [Item] {
-        var senders = Set<AnyHashable>()
+    private mutating func takeBatch() -> (items: [Item], senders: [AnyHashable])? {
+        var senders: [AnyHashable] = []
         var batch: [Item] = []
         var rest: [(sender: AnyHashable, item: Item)] = []
         for entry in waiting {
-            if batch.count < maxBatch, senders.insert(entry.sender).inserted {
+            if batch.count < maxBatch, !writing.contains(entry.sender) {
+                writing.insert(entry.sender)
+                senders.append(entry.sender)
                 batch.append(entry.item)
             } else {
                 rest.append(entry)
             }
         }
         waiting = rest
-        return batch
+        return batch.isEmpty ? nil : (batch, senders)
     }
 }

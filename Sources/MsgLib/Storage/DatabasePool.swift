@@ -119,7 +119,7 @@ public final class DatabasePool: Sendable {
                 case .create:
                     let connection = PostgresConnection(
                         conninfo: configuration.conninfo, applicationName: configuration.applicationName,
-                        statementTimeout: configuration.statementTimeout)
+                        statementTimeout: configuration.statementTimeout, settings: configuration.settings)
                     continuation.resume(returning: connection)
                 case .enqueued:
                     if let timeout = configuration.poolTimeout {

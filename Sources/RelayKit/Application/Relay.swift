@@ -36,9 +36,10 @@ package struct Relay: Sendable {
         let feed = CommitFeed(service: MessagingService(pool: deliveryPool), hub: hub, wakeups: wakeups, logger: logger)
         let notifier = Notifier(configuration: configuration.notifications)
         let outbox = OutboxWorker(conninfo: configuration.database.conninfo, notifier: notifier, logger: logger)
+        let writer = DatabasePool(configuration: configuration.database.writer)
         let service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
-            notifier: notifier,
+            notifier: notifier, writer: writer,
             localDelivery: { items, db in
                 // The committing connection delivers them at once (or has the running sweep go round again).
                 feed.deliverCommitted(items, on: db)
@@ -55,7 +56,8 @@ package struct Relay: Sendable {
             server: .relay(service: service, hub: hub, feed: feed, configuration: configuration.realtime),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
             services: [
-                DatabasePoolService(pool: pool), DatabasePoolService(pool: deliveryPool), feed, announcer, listener, outbox,
+                DatabasePoolService(pool: pool), DatabasePoolService(pool: writer), DatabasePoolService(pool: deliveryPool), feed, announcer,
+                listener, outbox,
                 IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout),
             ],
             onServerRunning: onServerRunning,

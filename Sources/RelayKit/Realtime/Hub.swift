@@ -47,16 +47,14 @@ package final class Hub: Sendable {
     /// Delivers a batch: the messages in `end` and not in `base` (the frontier until now), in id order. Each `message`
     /// frame carries the cursor (base, end, its id). Called by ``CommitFeed`` only, one batch after another.
     func publish(_ messages: [DeliverableMessage], from base: CommitSnapshot, to end: CommitSnapshot) {
-        let frames = messages.map { item in
-            OutgoingFrame(.message(item.message, sender: item.sender, cursor: ResumeCursor(base: base, end: end, lastId: item.message.id)))
-        }
         let deliveries = state.withLock { state in
             state.frontier = end
-            return zip(messages, frames).map { item, frame in
-                (frame, HubRouting.messageRecipients(conversationUserID: item.conversationUserId, in: state.registry))
-            }
+            return messages.map { item in (item, HubRouting.messageRecipients(conversationUserID: item.conversationUserId, in: state.registry)) }
         }
-        for (frame, targets) in deliveries {
+        // Encoded only for messages someone here receives.
+        for (item, targets) in deliveries where !targets.isEmpty {
+            let cursor = ResumeCursor(base: base, end: end, lastId: item.message.id)
+            let frame = OutgoingFrame(.message(item.message, sender: item.sender, cursor: cursor))
             for connection in targets { connection.send(frame) }
         }
     }

@@ -17,6 +17,7 @@ package final class PostgresConnection: @unchecked Sendable {
     private let applicationName: String
     /// Sent as `statement_timeout` at connect (nil: the server's own setting).
     private let statementTimeout: Duration?
+    private let settings: [String: String]
     /// Seconds opening the connection may take (libpq's `connect_timeout`), unless the conninfo says otherwise.
     private let connectTimeout: Int?
     private var handle: OpaquePointer?
@@ -41,11 +42,16 @@ package final class PostgresConnection: @unchecked Sendable {
     /// `statementTimeout` (whole milliseconds, at least 1) becomes the session's `statement_timeout`, sent with the
     /// startup packet as `options=-c statement_timeout=...` ahead of the options the connection string or `PGOPTIONS`
     /// gives, so that a `statement_timeout` set there wins and `RESET ALL` comes back to it. (A `service` file's `options`
-    /// are not read, and give way to it.) `connectTimeout` is libpq's `connect_timeout` unless the conninfo sets one.
-    package init(conninfo: String, applicationName: String = "msglib", statementTimeout: Duration? = nil, connectTimeout: Int? = nil) {
+    /// are not read, and give way to it.) `settings` are sent the same way (`-c name=value`; names and values without
+    /// spaces). `connectTimeout` is libpq's `connect_timeout` unless the conninfo sets one.
+    package init(
+        conninfo: String, applicationName: String = "msglib", statementTimeout: Duration? = nil, settings: [String: String] = [:],
+        connectTimeout: Int? = nil
+    ) {
         self.conninfo = conninfo
         self.applicationName = applicationName
         self.statementTimeout = statementTimeout
+        self.settings = settings
         self.connectTimeout = connectTimeout
     }
 
@@ -90,12 +96,18 @@ package final class PostgresConnection: @unchecked Sendable {
         return Self.value(of: keyword, in: options)
     }
 
-    /// The `options` to send: the statement timeout first, then what the connection string or `PGOPTIONS` says.
+    /// The `options` to send: the statement timeout and settings first, then what the connection string or `PGOPTIONS`
+    /// says.
     private func startupOptions() -> String? {
-        guard let statementTimeout else { return nil }
-        let milliseconds = max(1, statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000)
+        var parts: [String] = []
+        if let statementTimeout {
+            let milliseconds = max(1, statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000)
+            parts.append("-c statement_timeout=\(milliseconds)")
+        }
+        parts += settings.sorted { $0.key < $1.key }.map { "-c \($0.key)=\($0.value)" }
+        guard !parts.isEmpty else { return nil }
         let own = Self.options(in: conninfo) ?? ProcessInfo.processInfo.environment["PGOPTIONS"] ?? ""
-        return "-c statement_timeout=\(milliseconds)" + (own.isEmpty ? "" : " " + own)
+        return (parts + (own.isEmpty ? [] : [own])).joined(separator: " ")
     }
 
     /// The `options` a connection string sets, or nil (also for a string libpq cannot parse: connecting reports that).

@@ -30,10 +30,11 @@ package enum ConversationRepository {
         try Conversation(row: db.query("INSERT INTO conversations (user_id) VALUES ($1) RETURNING \(columns)", [userId])[0])
     }
 
-    /// Creates the conversation of `userId` unless it exists; returns it either way.
+    /// Creates the conversation of `userId` unless it exists; returns it either way, its row locked until the
+    /// transaction ends (as a send locks it, before anything else).
     static func insertIfMissing(_ db: PostgresConnection, userId: UUID) throws -> Conversation {
         try db.query("INSERT INTO conversations (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", [userId])
-        return try find(db, userId: userId)!
+        return try find(db, userId: userId, lock: true)!
     }
 
     /// The ids of conversations whose id (lowercase text) starts with `prefix`, in order, at most `limit`.
@@ -49,8 +50,11 @@ package enum ConversationRepository {
         }
     }
 
-    package static func find(_ db: PostgresConnection, userId: UUID) throws -> Conversation? {
-        try db.query("SELECT \(columns) FROM conversations WHERE user_id = $1", [userId]).first.map { try Conversation(row: $0) }
+    /// The conversation of `userId`; with `lock`, as ``find(_:id:lock:)``.
+    package static func find(_ db: PostgresConnection, userId: UUID, lock: Bool = false) throws -> Conversation? {
+        try db.query("SELECT \(columns) FROM conversations WHERE user_id = $1" + (lock ? " FOR UPDATE" : ""), [userId]).first.map {
+            try Conversation(row: $0)
+        }
     }
 
     /// The conversations matching `filter`, most recent activity first, with the total count.

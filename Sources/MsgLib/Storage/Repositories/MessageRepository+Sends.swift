@@ -19,16 +19,18 @@ extension MessageRepository {
     /// admin) or, without one, into the sender's own conversation. Each with its notification jobs, as the single
     /// ``insert(_:conversationId:sender:content:notifySlack:limits:)`` describes.
     ///
-    /// The conversation rows are locked in id order before any id is generated, so within a conversation ids follow
-    /// commit order, and two such statements never wait for each other in a cycle. With `limits`, each user's message
+    /// The conversation rows are locked (in id order, one index lookup each: the plan is the same for every batch)
+    /// before any id is generated, so within a conversation ids follow commit order. With `skipLocked`, a conversation another transaction holds is skipped (nil), never waited for:
+    /// one slow writer does not hold up everyone else's messages (the caller sends that one on its own). With `limits`, each user's message
     /// is taken from their rate-limit windows after their conversation is locked (admins count nothing); a full window
     /// inserts nothing for that sender.
     ///
     /// - Precondition: no two sends share a sender or a conversation (a row is changed at most once per statement).
-    /// - Returns: for each send, in order, its message, or nil when its conversation is missing or not the sender's, or
-    ///   a window is full (the caller finds out which).
+    /// - Returns: for each send, in order, its message, or nil when its conversation is missing, not the sender's, or
+    ///   held by another transaction, or a window is full (the caller finds out which, or sends it on its own).
     package static func insert(
-        _ db: PostgresConnection, _ sends: [MessageSend], notifySlack: Bool = false, limits: [RateLimitRepository.Window] = []
+        _ db: PostgresConnection, _ sends: [MessageSend], notifySlack: Bool = false, limits: [RateLimitRepository.Window] = [],
+        skipLocked: Bool = false
     ) throws -> [DeliverableMessage?] {
         guard !sends.isEmpty else { return [] }
         var parameters: [(any PostgresBindable)?] = [
@@ -49,13 +51,15 @@ extension MessageRepository {
                 SELECT r.sender, r.content, r.admin,
                        coalesce(nullif(r.named, '')::uuid, (SELECT id FROM conversations WHERE user_id = r.sender)) AS conversation
                 FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[]) AS r(sender, content, admin, named)
+                ORDER BY conversation
             ),
             c AS (
-                SELECT r.sender, r.content, r.admin, v.id, v.user_id, v.xmin::text::int8 AS changed_by
-                FROM r JOIN conversations v ON v.id = r.conversation
-                WHERE r.admin OR v.user_id = r.sender
-                ORDER BY v.id
-                FOR UPDATE OF v
+                SELECT r.sender, r.content, r.admin, v.id, v.user_id, v.changed_by
+                FROM r CROSS JOIN LATERAL (
+                    SELECT id, user_id, xmin::text::int8 AS changed_by FROM conversations
+                    WHERE id = r.conversation AND (r.admin OR user_id = r.sender)
+                    FOR UPDATE\(skipLocked ? " SKIP LOCKED" : "")
+                ) v
             ), \(limited)
             m AS (
                 INSERT INTO messages (conversation_id, sender_id, content)
@@ -64,7 +68,8 @@ extension MessageRepository {
             ),
             jobs AS (
                 INSERT INTO notification_outbox (kind, message_id, subscription_id)
-                SELECT 'push', m.id, p.id FROM m JOIN c ON c.sender = m.sender_id JOIN push_subscriptions p ON p.user_id = c.user_id
+                SELECT 'push', m.id, p.id FROM m JOIN c ON c.sender = m.sender_id
+                CROSS JOIN LATERAL (SELECT id FROM push_subscriptions WHERE user_id = c.user_id OFFSET 0) p
                 WHERE c.admin
                 UNION ALL
                 SELECT 'push', m.id, p.id FROM m JOIN c ON c.sender = m.sender_id
