@@ -65,8 +65,11 @@ import Testing
         }
     }
 
-    /// Resumes from `cursor`, then sends a message through `barrier` (returning its id) and waits for it: every
-    /// message committed before it has then arrived, so the ids before it are all the resume brought.
+    /// Resumes from `cursor`, then sends a message through `barrier` (returning its id) and waits for it. The barrier
+    /// comes from another writer (``sendElsewhere(_:_:_:)``, or another relay), which announces its commit: the relay
+    /// delivers it with a sweep, with every message committed before it, so the ids before it are all the resume
+    /// brought. (A message the relay commits itself goes out at once, possibly before another writer's earlier commit
+    /// in another conversation.)
     /// Returns those ids and the cursor of the last frame that carried one (the barrier's).
     static func resume(
         _ relay: TestRelay, _ user: User, cursor: String, barrier: () async throws -> String
@@ -86,6 +89,14 @@ import Testing
         return (ids, barrierFrame.data["cursor"] as? String ?? last)
     }
 
+    /// Sends `content` as `user` the way msgctl does (outside any relay, announced after its commit); returns its id.
+    static func sendElsewhere(_ database: TestDatabase, _ user: User, _ content: String) async throws -> String {
+        let pool = database.pool(size: 1)
+        let message = try await MessagingService(pool: pool).sendMessage(viewer: user, conversationId: nil, content: content)
+        await pool.shutdown()
+        return message.id.lowercasedString
+    }
+
     /// Sends `content` as `user` over REST and returns the message's id.
     static func send(_ relay: TestRelay, _ user: User, _ content: String) async throws -> String {
         let response = try await relay.request("POST", "/api/messages", token: relay.token(user), json: ["content": content])
@@ -101,14 +112,16 @@ import Testing
         let cursor = try await setup.adminCursor(after: yId)
         try x.commit()
 
-        let resumed = try await Self.resume(relay, f.admin, cursor: cursor) { try await Self.send(relay, f.bob, "barrier") }
+        let resumed = try await Self.resume(relay, f.admin, cursor: cursor) { try await Self.sendElsewhere(setup.database, f.bob, "barrier") }
         #expect(resumed.ids == [x.id])
         // The id-based resume misses X: the race really happened.
         let legacy = try relay.socket(f.admin, query: "last_message_id=\(yId)")
         _ = try await legacy.next(type: "replayed")
         #expect(!legacy.all(type: "message").contains { $0.data["id"] as? String == x.id })
         // Resuming from the last cursor gives nothing again; a new message comes live, with a cursor.
-        let again = try await Self.resume(relay, f.admin, cursor: try #require(resumed.cursor)) { try await Self.send(relay, f.alice, "Z") }
+        let again = try await Self.resume(relay, f.admin, cursor: try #require(resumed.cursor)) {
+            try await Self.sendElsewhere(setup.database, f.alice, "Z")
+        }
         #expect(again.ids == [])
         #expect(again.cursor != nil)
         try await setup.stop()
@@ -137,7 +150,7 @@ import Testing
         try slow.execute("COMMIT")
         slow.close()
 
-        let resumed = try await Self.resume(relay, f.alice, cursor: cursor) { try await Self.send(relay, f.alice, "barrier") }
+        let resumed = try await Self.resume(relay, f.alice, cursor: cursor) { try await Self.sendElsewhere(database, f.alice, "barrier") }
         #expect(resumed.ids == [xId])
         // REST paging from Y's time finds X as well: created_at is taken at the insert, under the conversation's lock.
         let createdAt = try #require(y.object.string("created_at"))
@@ -197,7 +210,7 @@ import Testing
         let cursor = try await setup.adminCursor(after: reply.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         try x.commit()
 
-        let resumed = try await Self.resume(relay, f.admin, cursor: cursor) { try await Self.send(relay, f.bob, "barrier") }
+        let resumed = try await Self.resume(relay, f.admin, cursor: cursor) { try await Self.sendElsewhere(setup.database, f.bob, "barrier") }
         #expect(resumed.ids == [x.id])
         try await setup.stop()
     }
@@ -222,7 +235,7 @@ import Testing
         let first = try #require(frames[0].data["cursor"] as? String)
         try admin.sendClose()
 
-        let resumed = try await Self.resume(relay, f.admin, cursor: first) { try await Self.send(relay, f.alice, "barrier") }
+        let resumed = try await Self.resume(relay, f.admin, cursor: first) { try await Self.sendElsewhere(setup.database, f.alice, "barrier") }
         #expect(resumed.ids == [ids.sorted()[1]])
         try await setup.stop()
     }

@@ -33,6 +33,9 @@ struct SocketLatencyCommand: AsyncParsableCommand {
         }
         // Sender i takes turns on sockets i, i + senders, i + 2 * senders, ...
         let sockets = (0..<senders).map { i in stride(from: i, to: users, by: senders).map { userSockets[$0] } }
+        // Steady state only: every socket has replayed what it had unread when its pong comes (frames are answered in
+        // order, after the replay).
+        for socket in [adminSocket] + userSockets { try Self.waitForPong(socket) }
 
         let sentAt = Mutex<[String: UInt64]>([:])
         let deliveredTo = (0..<senders).map { _ in DispatchSemaphore(value: 0) }
@@ -112,6 +115,15 @@ struct SocketLatencyCommand: AsyncParsableCommand {
         figures["target_rate"] = rate
         figures["senders"] = Double(senders)
         Report.print(figures, json: options.json)
+    }
+
+    /// Sends a ping and reads frames until its pong.
+    static func waitForPong(_ socket: RelaySocket) throws {
+        try socket.send(ClientFrame.ping.json)
+        while true {
+            let frame = try socket.readFrame()
+            if frame.isText, case .pong = try? ServerFrame(json: frame.payload) { return }
+        }
     }
 
     /// The benchmark tag at the start of a `message` frame's content.

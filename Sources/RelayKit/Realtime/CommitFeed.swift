@@ -164,12 +164,18 @@ package final class CommitFeed: Service, Sendable {
                 return
             }
             if !sweep {
-                // Each transaction at most once: a snapshot that shows it delivered it.
-                for transaction in committed.sorted(by: { $0.txid < $1.txid }) where !frontier.shows(transaction: transaction.txid) {
+                for transaction in committed.sorted(by: { $0.txid < $1.txid }) {
+                    // Each transaction at most once: a snapshot that shows its messages delivered them.
+                    let shown = transaction.messages.map { frontier.shows(txid: transaction.txid, id: $0.message.id) }
+                    if !shown.contains(false) { continue }
                     let newest = transaction.messages.map(\.message.id.v7Millis).max() ?? 0
                     // A conversation's earlier commits go first: when one is not delivered yet, the snapshot brings both.
                     let ordered = transaction.messages.allSatisfy { $0.after.map(frontier.shows(transaction:)) ?? true }
-                    guard ordered, let next = frontier.adding(committed: transaction.txid, newestMillis: newest, maxInProgress: Self.maxUnsettled)
+                    // A transaction id the frontier counts as committed, with messages it does not show, was given out
+                    // again after a failover: the snapshot's clock tells (see CommitSnapshot).
+                    let reused = frontier.shows(transaction: transaction.txid)
+                    guard ordered, !reused,
+                        let next = frontier.adding(committed: transaction.txid, newestMillis: newest, maxInProgress: Self.maxUnsettled)
                     else {
                         // The snapshot read below shows this transaction and the rest (all committed before it is taken).
                         sweep = true

@@ -147,7 +147,15 @@ package enum DeliveryRepository {
 
     /// Unread messages addressed to `viewer` (sent by the other side), oldest first, at most `limit`; only those in
     /// the snapshot `upTo` when given (later ones reach the socket live).
+    ///
+    /// A user whose conversation counts no unread message from the admins (`unread_count_user`, kept by the insert and
+    /// read triggers) is answered without reading the messages: their own unread messages, however many, are not
+    /// looked at one by one.
     package static func unread(_ db: PostgresConnection, viewer: User, limit: Int, upTo: CommitSnapshot? = nil) throws -> [DeliverableMessage] {
+        if !viewer.isAdmin {
+            let unread = try db.query("SELECT unread_count_user FROM conversations WHERE user_id = $1", [viewer.id]).first
+            guard let unread, try unread.decode(0, as: Int.self) > 0 else { return [] }
+        }
         var conditions = Conditions()
         let viewerId = conditions.bind(viewer.id)
         let count = conditions.bind(limit)
