@@ -8,9 +8,11 @@ import Synchronization
 /// the new snapshot and not in the last one (``CommitSnapshot``). Whatever order ids were made and transactions
 /// committed in, each committed message is in exactly one batch.
 ///
-/// A sweep runs when woken (this relay committed a message, a NOTIFY arrived from another writer) and at least every
-/// ``interval`` (writers that announce nothing, a lost notification). A failed sweep is retried with backoff from the
-/// same snapshot, so an outage delays messages but loses none.
+/// The messages this relay commits itself are handed over right after their commit, usually without a query
+/// (``deliverCommitted(_:on:)``). A sweep runs when woken (a NOTIFY arrived from another writer, a resume waits for a
+/// cursor) and at least every ``interval`` (writers that announce nothing, a lost notification). A failed sweep is
+/// retried with backoff from the same snapshot, so an outage delays messages but loses none. One delivery runs at a
+/// time (``CommitFeedState``).
 package final class CommitFeed: Service, Sendable {
     let service: MessagingService
     let hub: Hub
