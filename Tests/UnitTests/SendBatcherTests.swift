@@ -8,38 +8,44 @@ import Testing
 /// The batcher with a writer that records its batches and can be held: which sends are written together, and what
 /// each caller gets when a batch fails, without a database.
 @Suite struct SendBatcherTests {
-    /// A writer: records each batch; while `held`, waits until released; fails batches as `fail` says.
+    /// A writer: records each batch; while `held`, blocks its thread until released; fails batches as `fail` says.
     final class Writer: Sendable {
         let batches = Mutex<[[String]]>([])
-        let gate = Mutex<(held: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+        let gate = NSCondition()
+        let held = Mutex(false)
         let fail: @Sendable ([MessageSend]) -> (any Error)?
 
         init(fail: @escaping @Sendable ([MessageSend]) -> (any Error)? = { _ in nil }) { self.fail = fail }
 
-        func hold() { gate.withLock { $0.held = true } }
+        func hold() { held.withLock { $0 = true } }
 
         func release() {
-            let waiters = gate.withLock { gate in
-                gate.held = false
-                defer { gate.waiters = [] }
-                return gate.waiters
-            }
-            for waiter in waiters { waiter.resume() }
+            gate.lock()
+            held.withLock { $0 = false }
+            gate.broadcast()
+            gate.unlock()
         }
 
-        func write(_ sends: [MessageSend]) async throws -> [DeliverableMessage?] {
+        func write(_ db: PostgresConnection, _ sends: [MessageSend]) throws -> [DeliverableMessage?] {
             batches.withLock { $0.append(sends.map(\.content)) }
-            await withCheckedContinuation { continuation in
-                let wait = gate.withLock { gate in
-                    if gate.held { gate.waiters.append(continuation) }
-                    return gate.held
-                }
-                if !wait { continuation.resume() }
-            }
+            gate.lock()
+            while held.withLock({ $0 }) { gate.wait() }
+            gate.unlock()
             if let error = fail(sends) { throw error }
             return sends.map { send in
                 send.content.hasPrefix("refused") ? nil : SendBatcherTests.message(send)
             }
+        }
+
+        /// Connections that run their body on a thread of its own (the body blocks while the writer is held).
+        static let connections = SendBatcher.WriterConnections { body in
+            try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
+                Thread.detachNewThread { done.resume(with: Result { try body(PostgresConnection(conninfo: "")) }) }
+            }
+        }
+
+        func batcher() -> SendBatcher {
+            SendBatcher(maxInFlight: 1, writer: Self.connections, others: Self.connections, write: write)
         }
     }
 
@@ -71,16 +77,16 @@ import Testing
     }
 
     static func waitUntil(_ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+        let deadline = ContinuousClock.now + .seconds(60)
         while !condition() {
-            try #require(ContinuousClock.now < deadline, "condition not reached within 10 s")
+            try #require(ContinuousClock.now < deadline, "condition not reached within 60 s")
             try await Task.sleep(for: .milliseconds(2))
         }
     }
 
     @Test func sendsThatArriveDuringAWriteAreWrittenTogetherAndEachGetsItsOwnMessage() async throws {
         let writer = Writer()
-        let batcher = SendBatcher(maxInFlight: 1, write: writer.write)
+        let batcher = writer.batcher()
         let contents = (0..<6).map { "m\($0)" } + ["refused"]
         let tasks = try await Self.sendWhileTheFirstIsWritten(batcher, writer, contents: contents)
         writer.release()
@@ -98,7 +104,7 @@ import Testing
         // The server refuses any batch that holds "bad" (as a constraint would): the others still get their messages.
         let refused = DatabaseError(sqlState: "23514", message: "check", detail: nil, constraint: "messages_content_length", statement: nil)
         let writer = Writer(fail: { sends in sends.contains { $0.content == "bad" } ? refused : nil })
-        let batcher = SendBatcher(maxInFlight: 1, write: writer.write)
+        let batcher = writer.batcher()
         let contents = ["first", "a", "bad", "b"]
         let tasks = try await Self.sendWhileTheFirstIsWritten(batcher, writer, contents: contents)
         writer.release()
@@ -116,7 +122,7 @@ import Testing
     @Test func aBatchWhoseOutcomeIsUnknownIsNeverWrittenTwice() async throws {
         let lost = DatabaseError(.unavailable, message: "server closed the connection unexpectedly")
         let writer = Writer(fail: { sends in sends.count > 1 ? lost : nil })
-        let batcher = SendBatcher(maxInFlight: 1, write: writer.write)
+        let batcher = writer.batcher()
         let contents = ["first", "a", "b", "c"]
         let tasks = try await Self.sendWhileTheFirstIsWritten(batcher, writer, contents: contents)
         writer.release()

@@ -53,13 +53,13 @@ public struct MessagingService: Sendable {
         let windows = RateLimitRepository.windows(rules)
         let notifySlack = notifications.slackWebhookURL != nil
         // One batch at a time: the sends that arrive meanwhile make the next one (measured faster than several at once).
-        self.sends = SendBatcher(maxInFlight: writer?.configuration.poolSize ?? 1) { [writer = writer ?? pool] sends in
-            try await writer.withConnection { db in
-                let messages = try MessageRepository.insert(db, sends, notifySlack: notifySlack, limits: windows, skipLocked: true)
-                let committed = messages.compactMap { $0 }
-                if !committed.isEmpty { afterCommit(committed, db) }
-                return messages
-            }
+        self.sends = SendBatcher(
+            maxInFlight: writer?.configuration.poolSize ?? 1, writer: .pool(writer ?? pool), others: .pool(pool)
+        ) { db, sends in
+            let messages = try MessageRepository.insert(db, sends, notifySlack: notifySlack, limits: windows, skipLocked: true)
+            let committed = messages.compactMap { $0 }
+            if !committed.isEmpty { afterCommit(committed, db) }
+            return messages
         }
     }
 

@@ -1,21 +1,20 @@
 import Synchronization
 
 /// Writes concurrent sends together: one statement and one commit for the sends that arrive while others are being
-/// written (``SendQueue`` decides which). A send that finds the database idle is written at once, alone.
+/// written (``SendQueue`` decides which). A send that finds the writer idle is written at once, alone.
 ///
-/// The send that starts a batch writes it on its own task and hands each other send its message; the first send of
-/// the next batch is then woken to write that one. When a batch fails with an error the server reported (its statement
-/// was rolled back, nothing is written), each of its sends is written again alone, so that each gets its own answer;
-/// any other failure (the connection was lost, the outcome is unknown) is every send's answer, never a second try that
-/// could write a message twice.
+/// A batch is written by a loop that holds a writer connection and, on its thread, takes the next batch as soon as
+/// one is written: no task or thread to wake between two batches. Each send waits for its answer. When a batch fails
+/// with an error the server reported (its statement was rolled back, nothing is written), each of its sends is written
+/// again alone on another connection, so that each gets its own answer; any other failure (the connection was lost,
+/// the outcome is unknown) is every send's answer, never a second try that could write a message twice.
 package final class SendBatcher: Sendable {
-    /// Writes one batch; for each send, in order, its message or nil (see ``MessageRepository/insert(_:_:notifySlack:limits:)``).
-    package typealias Write = @Sendable ([MessageSend]) async throws -> [DeliverableMessage?]
+    /// Writes one batch on a connection; for each send, in order, its message or nil (see
+    /// ``MessageRepository/insert(_:_:notifySlack:limits:skipLocked:)``).
+    package typealias Write = @Sendable (PostgresConnection, [MessageSend]) throws -> [DeliverableMessage?]
 
     private enum Turn: Sendable {
-        /// Write this batch (it starts with the send woken).
-        case lead([Entry])
-        /// Written in another send's batch.
+        /// Written in a batch.
         case done(DeliverableMessage?)
         /// That batch failed; write it alone.
         case alone
@@ -30,57 +29,97 @@ package final class SendBatcher: Sendable {
 
     private let queue: Mutex<SendQueue<Entry>>
     private let write: Write
+    private let writer: WriterConnections
+    private let others: WriterConnections
+
+    /// The connections of a loop, and of the sends written again alone.
+    package struct WriterConnections: Sendable {
+        let run: @Sendable (_ body: @escaping @Sendable (PostgresConnection) throws -> Void) async throws -> Void
+
+        package init(run: @escaping @Sendable (_ body: @escaping @Sendable (PostgresConnection) throws -> Void) async throws -> Void) {
+            self.run = run
+        }
+
+        /// A pool's connections.
+        package static func pool(_ pool: DatabasePool) -> WriterConnections {
+            WriterConnections { body in try await pool.withConnection(body) }
+        }
+    }
 
     /// - Parameters:
-    ///   - maxInFlight: batches written at once (each holds one database connection).
+    ///   - maxInFlight: batches written at once (each loop holds one `writer` connection).
     ///   - maxBatch: sends in one batch at most.
-    package init(maxInFlight: Int, maxBatch: Int = 64, write: @escaping Write) {
+    ///   - writer: where batches are written; `others`: where a send of a refused batch is written again alone.
+    package init(maxInFlight: Int, maxBatch: Int = 64, writer: WriterConnections, others: WriterConnections, write: @escaping Write) {
         self.queue = Mutex(SendQueue(maxInFlight: maxInFlight, maxBatch: maxBatch))
         self.write = write
+        self.writer = writer
+        self.others = others
     }
 
     /// Sends waiting for a batch.
     package var waitingCount: Int { queue.withLock { $0.waitingCount } }
 
     /// Writes `send`, with whatever other sends are waiting; its message, or nil when it was not written (see
-    /// ``MessageRepository/insert(_:_:notifySlack:limits:)``).
+    /// ``MessageRepository/insert(_:_:notifySlack:limits:skipLocked:)``).
     package func send(_ send: MessageSend) async throws -> DeliverableMessage? {
         let turn = await withCheckedContinuation { (turn: CheckedContinuation<Turn, Never>) in
-            let batch = queue.withLock { $0.submit(Entry(send: send, turn: turn), sender: send.sender.id)?.items }
-            if let batch { batch[0].turn.resume(returning: .lead(batch)) }
+            if let batch = queue.withLock({ $0.submit(Entry(send: send, turn: turn), sender: send.sender.id)?.items }) {
+                Task { await self.run(batch) }
+            }
         }
         switch turn {
         case .done(let message): return message
-        case .alone: return try await write([send])[0]
         case .failed(let error): throw error
-        case .lead(let batch): return try await lead(batch)
+        case .alone:
+            let write = self.write
+            let result = Mutex<DeliverableMessage?>(nil)
+            try await others.run { db in
+                let message = try write(db, [send])[0]
+                result.withLock { $0 = message }
+            }
+            return result.withLock { $0 }
         }
     }
 
-    /// Writes `batch` (whose first send is the caller's), answers the others, wakes the next batch's first send.
-    private func lead(_ batch: [Entry]) async throws -> DeliverableMessage? {
-        let result: Result<[DeliverableMessage?], any Error>
-        do {
-            result = .success(try await write(batch.map(\.send)))
-        } catch {
-            result = .failure(error)
+    /// Writes `first`, then every batch its slot is given, until none is left.
+    private func run(_ first: [Entry]) async {
+        var batch: [Entry]? = first
+        while let current = batch {
+            let left = Mutex<[Entry]?>(nil)
+            do {
+                try await writer.run { db in left.withLock { $0 = self.loop(db, from: current) } }
+                batch = left.withLock { $0 }
+            } catch {
+                // No connection: nothing of this batch was written.
+                batch = finish(current, with: .failure(error))
+            }
         }
+    }
+
+    /// Writes batches on `db` until none is left (nil), or until the connection is lost: then the next batch to write
+    /// (on a connection opened again).
+    private func loop(_ db: PostgresConnection, from first: [Entry]) -> [Entry]? {
+        var batch = first
+        while true {
+            let result = Result { try write(db, batch.map(\.send)) }
+            guard let next = finish(batch, with: result) else { return nil }
+            if case .failure(let error as DatabaseError) = result, error.kind == .unavailable { return next }
+            batch = next
+        }
+    }
+
+    /// Answers every send of `batch`, and gives its slot the next batch (nil: the slot is free).
+    private func finish(_ batch: [Entry], with result: Result<[DeliverableMessage?], any Error>) -> [Entry]? {
         let next = queue.withLock { $0.finish(batch.map { AnyHashable($0.send.sender.id) })?.items }
-        let others = batch.dropFirst()
         switch result {
         case .success(let messages):
-            for (entry, message) in zip(others, messages.dropFirst()) { entry.turn.resume(returning: .done(message)) }
+            for (entry, message) in zip(batch, messages) { entry.turn.resume(returning: .done(message)) }
         case .failure(let error):
-            let turn: Turn = Self.wroteNothing(error) ? .alone : .failed(error)
-            for entry in others { entry.turn.resume(returning: turn) }
+            let turn: Turn = batch.count > 1 && Self.wroteNothing(error) ? .alone : .failed(error)
+            for entry in batch { entry.turn.resume(returning: turn) }
         }
-        if let next { next[0].turn.resume(returning: .lead(next)) }
-        switch result {
-        case .success(let messages): return messages[0]
-        case .failure(let error):
-            guard batch.count > 1, Self.wroteNothing(error) else { throw error }
-            return try await write([batch[0].send])[0]
-        }
+        return next
     }
 
     /// Whether a failed write certainly wrote nothing and may be tried again: the server reported an error for the
