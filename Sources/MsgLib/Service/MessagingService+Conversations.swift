@@ -33,18 +33,20 @@ extension MessagingService {
         let deliver: @Sendable ((Conversation, DeliverableMessage?), PostgresConnection) -> Void = { result, db in
             if let message = result.1 { afterCommit([message], db) }
         }
-        let result = try await pool.withCommittedTransaction(then: deliver) { db -> (Conversation, DeliverableMessage?) in
-            let conversation: Conversation
-            do {
-                conversation = try ConversationRepository.insert(db, userId: viewer.id)
-            } catch let error as DatabaseError where error.kind == .conflict {
-                throw ServiceError(.conflict, "Conversation already exists")
+        let result = try await Self.mapContentError {
+            try await pool.withCommittedTransaction(then: deliver) { db -> (Conversation, DeliverableMessage?) in
+                let conversation: Conversation
+                do {
+                    conversation = try ConversationRepository.insert(db, userId: viewer.id)
+                } catch let error as DatabaseError where error.kind == .conflict {
+                    throw ServiceError(.conflict, "Conversation already exists")
+                }
+                guard let initialMessage else { return (conversation, nil) }
+                try RateLimiter.take(db, sender: viewer.id, rules: rules)
+                let message = try Self.insertMessage(
+                    db, conversationId: conversation.id, sender: viewer, content: initialMessage, notifySlack: notifySlack)
+                return (try ConversationRepository.find(db, id: conversation.id) ?? conversation, message)
             }
-            guard let initialMessage else { return (conversation, nil) }
-            try RateLimiter.take(db, sender: viewer.id, rules: rules)
-            let message = try Self.insertMessage(
-                db, conversationId: conversation.id, sender: viewer, content: initialMessage, notifySlack: notifySlack)
-            return (try ConversationRepository.find(db, id: conversation.id) ?? conversation, message)
         }
         return (result.0, result.1?.message)
     }

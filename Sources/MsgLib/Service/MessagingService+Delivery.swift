@@ -6,13 +6,8 @@ extension MessagingService {
         try await pool.withConnection { db in try DeliveryRepository.currentSnapshot(db) }
     }
 
-    /// A snapshot taken now and the visible messages committed since `frontier` (in it, not in `frontier`), in id
-    /// order, each with its transaction: a relay's next batch.
-    public func committedMessages(since frontier: CommitSnapshot) async throws -> (snapshot: CommitSnapshot, messages: [DeliverableMessage]) {
-        try await pool.withConnection { db in try DeliveryRepository.committed(db, since: frontier) }
-    }
-
-    /// ``committedMessages(since:)`` on a connection the caller holds (a relay's, right after its commit).
+    /// A snapshot taken now on `db` and the visible messages committed since `frontier` (in it, not in `frontier`), in
+    /// id order, each with its transaction: a relay's next batch.
     package static func committedMessages(on db: PostgresConnection, since frontier: CommitSnapshot) throws -> (
         snapshot: CommitSnapshot, messages: [DeliverableMessage]
     ) {

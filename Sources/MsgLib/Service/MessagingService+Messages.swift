@@ -24,15 +24,13 @@ extension MessagingService {
         let rules = self.rules
         let notifySlack = notifications.slackWebhookURL != nil
         let afterCommit = self.afterCommit
-        let created: DeliverableMessage
         let send = MessageSend(sender: viewer, conversationId: conversationId, content: content)
-        if let inserted = try await Self.mapContentError({ try await sends.send(send) }) {
+        return try await Self.mapContentError {
             // The usual case: one statement (rate limits included), committed on its own or with other senders' messages.
-            created = inserted
-        } else {
-            // Telling why the statement above inserted nothing (the conversation is missing or not theirs, a rate limit),
-            // or creating the user's conversation with its first message.
-            created = try await pool.withCommittedTransaction(then: { item, db in afterCommit([item], db) }) { db in
+            if let inserted = try await sends.send(send) { return inserted.message }
+            // Telling why the statement above inserted nothing (the conversation is missing, not theirs, or held by
+            // another transaction; a rate limit), or creating the user's conversation with its first message.
+            return try await pool.withCommittedTransaction(then: { item, db in afterCommit([item], db) }) { db in
                 let conversation: Conversation
                 if let conversationId {
                     guard let found = try ConversationRepository.find(db, id: conversationId, lock: true) else {
@@ -45,17 +43,17 @@ extension MessagingService {
                 }
                 if !viewer.isAdmin { try RateLimiter.take(db, sender: viewer.id, rules: rules) }
                 return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content, notifySlack: notifySlack)
-            }
+            }.message
         }
-        return created.message
     }
 
     /// Inserts a message where `sender` may write (their own conversation, or any for an admin).
-    /// - Throws: `.notFound` / `.forbidden` when the conversation is missing or not theirs, `.invalid` for content.
+    /// - Throws: `.notFound` / `.forbidden` when the conversation is missing or not theirs.
     static func insertMessage(
         _ db: PostgresConnection, conversationId: UUID, sender: User, content: String, notifySlack: Bool
     ) throws -> DeliverableMessage {
-        if let inserted = try insertIfAllowed(db, conversationId: conversationId, sender: sender, content: content, notifySlack: notifySlack) {
+        if let inserted = try MessageRepository.insert(db, conversationId: conversationId, sender: sender, content: content, notifySlack: notifySlack)
+        {
             return inserted
         }
         guard try ConversationRepository.find(db, id: conversationId) != nil else { throw ServiceError.conversationNotFound }
@@ -66,21 +64,6 @@ extension MessagingService {
     static func mapContentError<T>(_ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch let error as DatabaseError where error.constraint == "messages_content_length" {
-            throw ServiceError.invalidContent
-        }
-    }
-
-    /// Inserts a message into `conversationId`, or without one into the sender's own conversation, in one statement;
-    /// nil when that conversation is missing, the sender may not write there, or (with `limits`) a rate limit is full.
-    /// - Throws: `.invalid` for content.
-    static func insertIfAllowed(
-        _ db: PostgresConnection, conversationId: UUID?, sender: User, content: String, notifySlack: Bool,
-        limits: [RateLimitRepository.Window] = []
-    ) throws -> DeliverableMessage? {
-        do {
-            return try MessageRepository.insert(
-                db, conversationId: conversationId, sender: sender, content: content, notifySlack: notifySlack, limits: limits)
         } catch let error as DatabaseError where error.constraint == "messages_content_length" {
             throw ServiceError.invalidContent
         }

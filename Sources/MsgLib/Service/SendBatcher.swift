@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// Writes concurrent sends together: one statement and one commit for the sends that arrive while others are being
@@ -27,7 +28,9 @@ package final class SendBatcher: Sendable {
         let turn: CheckedContinuation<Turn, Never>
     }
 
-    private let queue: Mutex<SendQueue<Entry>>
+    private typealias Batch = SendQueue<Entry, UUID>.Batch
+
+    private let queue: Mutex<SendQueue<Entry, UUID>>
     private let write: Write
     private let writer: WriterConnections
     private let others: WriterConnections
@@ -64,7 +67,7 @@ package final class SendBatcher: Sendable {
     /// ``MessageRepository/insert(_:_:notifySlack:limits:skipLocked:)``).
     package func send(_ send: MessageSend) async throws -> DeliverableMessage? {
         let turn = await withCheckedContinuation { (turn: CheckedContinuation<Turn, Never>) in
-            if let batch = queue.withLock({ $0.submit(Entry(send: send, turn: turn), sender: send.sender.id)?.items }) {
+            if let batch = queue.withLock({ $0.submit(Entry(send: send, turn: turn), sender: send.sender.id) }) {
                 Task { await self.run(batch) }
             }
         }
@@ -83,10 +86,10 @@ package final class SendBatcher: Sendable {
     }
 
     /// Writes `first`, then every batch its slot is given, until none is left.
-    private func run(_ first: [Entry]) async {
-        var batch: [Entry]? = first
+    private func run(_ first: Batch) async {
+        var batch: Batch? = first
         while let current = batch {
-            let left = Mutex<[Entry]?>(nil)
+            let left = Mutex<Batch?>(nil)
             do {
                 try await writer.run { db in left.withLock { $0 = self.loop(db, from: current) } }
                 batch = left.withLock { $0 }
@@ -99,10 +102,10 @@ package final class SendBatcher: Sendable {
 
     /// Writes batches on `db` until none is left (nil), or until the connection is lost: then the next batch to write
     /// (on a connection opened again).
-    private func loop(_ db: PostgresConnection, from first: [Entry]) -> [Entry]? {
+    private func loop(_ db: PostgresConnection, from first: Batch) -> Batch? {
         var batch = first
         while true {
-            let result = Result { try write(db, batch.map(\.send)) }
+            let result = Result { try write(db, batch.items.map(\.send)) }
             guard let next = finish(batch, with: result) else { return nil }
             if case .failure(let error as DatabaseError) = result, error.kind == .unavailable { return next }
             batch = next
@@ -110,14 +113,14 @@ package final class SendBatcher: Sendable {
     }
 
     /// Answers every send of `batch`, and gives its slot the next batch (nil: the slot is free).
-    private func finish(_ batch: [Entry], with result: Result<[DeliverableMessage?], any Error>) -> [Entry]? {
-        let next = queue.withLock { $0.finish(batch.map { AnyHashable($0.send.sender.id) })?.items }
+    private func finish(_ batch: Batch, with result: Result<[DeliverableMessage?], any Error>) -> Batch? {
+        let next = queue.withLock { $0.finish(batch) }
         switch result {
         case .success(let messages):
-            for (entry, message) in zip(batch, messages) { entry.turn.resume(returning: .done(message)) }
+            for (entry, message) in zip(batch.items, messages) { entry.turn.resume(returning: .done(message)) }
         case .failure(let error):
-            let turn: Turn = batch.count > 1 && Self.wroteNothing(error) ? .alone : .failed(error)
-            for entry in batch { entry.turn.resume(returning: turn) }
+            let turn: Turn = batch.items.count > 1 && Self.wroteNothing(error) ? .alone : .failed(error)
+            for entry in batch.items { entry.turn.resume(returning: turn) }
         }
         return next
     }

@@ -99,21 +99,33 @@ import Testing
             if Bool.random(using: &generator) { snapshots.append(snapshot()) }
         }
         snapshots.append(snapshot())
-        // The frames a relay sends: per batch, the new messages in id order, each with (previous, this, id).
+        let frames = Self.frames(between: snapshots, txids: txids, ids: ids)
+        #expect(frames.count == count)
+        Self.expectEveryResumeExactlyOnce(frames, final: snapshots.last!, txids: txids, ids: ids)
+    }
+
+    /// The frames a relay sends for these batches: per batch, the new messages in id order, each with (previous, this,
+    /// id). Message i has transaction `txids[i]` and id `ids[i]`.
+    static func frames(between snapshots: [CommitSnapshot], txids: [UInt64], ids: [UUID]) -> [(message: Int, cursor: ResumeCursor)] {
         var frames: [(message: Int, cursor: ResumeCursor)] = []
         for (base, end) in zip(snapshots, snapshots.dropFirst()) {
-            let batch = (0..<count).filter { !base.shows(txid: txids[$0], id: ids[$0]) && end.shows(txid: txids[$0], id: ids[$0]) }
+            let batch = ids.indices.filter { !base.shows(txid: txids[$0], id: ids[$0]) && end.shows(txid: txids[$0], id: ids[$0]) }
                 .sorted { UUID.precedes(ids[$0], ids[$1]) }
             frames += batch.map { ($0, ResumeCursor(base: base, end: end, lastId: ids[$0])) }
         }
-        #expect(frames.count == count)
-        let final = snapshots.last!
+        return frames
+    }
+
+    /// A client that stops after any of `frames` and resumes from its cursor ends with every message once: what it
+    /// received, and what a resume replays (the messages the cursor does not have, visible in `final`).
+    static func expectEveryResumeExactlyOnce(
+        _ frames: [(message: Int, cursor: ResumeCursor)], final: CommitSnapshot, txids: [UInt64], ids: [UUID]
+    ) {
         for stop in frames.indices {
             let received = frames[...stop].map(\.message)
             let cursor = frames[stop].cursor
-            // What a resume replays: the messages the cursor does not have, visible in the final snapshot.
-            let replayed = (0..<count).filter { !cursor.has(txid: txids[$0], id: ids[$0]) && final.shows(txid: txids[$0], id: ids[$0]) }
-            #expect((received + replayed).sorted() == Array(0..<count), "stop \(stop)")
+            let replayed = ids.indices.filter { !cursor.has(txid: txids[$0], id: ids[$0]) && final.shows(txid: txids[$0], id: ids[$0]) }
+            #expect((received + replayed).sorted() == Array(ids.indices), "stop \(stop)")
         }
     }
 
@@ -155,20 +167,9 @@ import Testing
         for (earlier, later) in zip(frontiers, frontiers.dropFirst()) { #expect(later.covers(earlier)) }
         // Nothing shown that had not committed: the last snapshot covers every frontier.
         for frontier in frontiers { #expect(frontiers.last!.covers(frontier)) }
-        var frames: [(message: Int, cursor: ResumeCursor)] = []
-        for (base, end) in zip(frontiers, frontiers.dropFirst()) {
-            let batch = (0..<count).filter { !base.shows(txid: txids[$0], id: ids[$0]) && end.shows(txid: txids[$0], id: ids[$0]) }
-                .sorted { UUID.precedes(ids[$0], ids[$1]) }
-            frames += batch.map { ($0, ResumeCursor(base: base, end: end, lastId: ids[$0])) }
-        }
+        let frames = Self.frames(between: frontiers, txids: txids, ids: ids)
         #expect(frames.map(\.message).sorted() == Array(0..<count))
-        let final = frontiers.last!
-        for stop in frames.indices {
-            let received = frames[...stop].map(\.message)
-            let cursor = frames[stop].cursor
-            let replayed = (0..<count).filter { !cursor.has(txid: txids[$0], id: ids[$0]) && final.shows(txid: txids[$0], id: ids[$0]) }
-            #expect((received + replayed).sorted() == Array(0..<count), "stop \(stop)")
-        }
+        Self.expectEveryResumeExactlyOnce(frames, final: frontiers.last!, txids: txids, ids: ids)
     }
 
     @Test func aFrontierMovedWithoutASnapshotIsBounded() throws {

@@ -4,11 +4,13 @@ import Testing
 @testable import MsgLib
 
 /// Items are numbers, senders strings or numbers: what goes into which batch can be checked without any I/O.
-private typealias Queue = SendQueue<Int>
+private typealias Queue = SendQueue<Int, String>
 
 extension Queue {
-    fileprivate mutating func add(_ item: Int, _ sender: AnyHashable) -> [Int]? { submit(item, sender: sender)?.items }
-    fileprivate mutating func done(_ senders: [AnyHashable]) -> [Int]? { finish(senders)?.items }
+    fileprivate mutating func add(_ item: Int, _ sender: String) -> [Int]? { submit(item, sender: sender)?.items }
+    fileprivate mutating func done(_ senders: [String]) -> [Int]? {
+        finish(Batch(items: [], senders: senders))?.items
+    }
 }
 
 @Suite struct SendQueueTests {
@@ -84,10 +86,10 @@ extension Queue {
         var writing: [[Int]] = []
         var written: [Int] = []
         var next = 0
-        func check(_ batch: (items: [Int], senders: [AnyHashable])?) {
+        func check(_ batch: Queue.Batch?) {
             guard let batch else { return }
             #expect(!batch.items.isEmpty && batch.items.count <= maxBatch)
-            #expect(batch.senders == batch.items.map { AnyHashable($0 % 5) })
+            #expect(batch.senders == batch.items.map { "\($0 % 5)" })
             #expect(Set(batch.items.map { $0 % 5 }).count == batch.items.count, "one send per sender: \(batch)")
             let busy = Set(writing.joined().map { $0 % 5 })
             #expect(busy.isDisjoint(with: batch.items.map { $0 % 5 }), "a sender in two batches at once")
@@ -95,12 +97,12 @@ extension Queue {
         }
         while next < 60 || !writing.isEmpty {
             if next < 60, writing.isEmpty || Bool.random(using: &random) {
-                check(queue.submit(next, sender: next % 5))
+                check(queue.submit(next, sender: "\(next % 5)"))
                 next += 1
             } else if !writing.isEmpty {
                 let done = writing.remove(at: Int.random(in: 0..<writing.count, using: &random))
                 written += done
-                check(queue.finish(done.map { AnyHashable($0 % 5) }))
+                check(queue.finish(Queue.Batch(items: done, senders: done.map { "\($0 % 5)" })))
             }
             #expect(writing.count == queue.inFlight && queue.inFlight <= maxInFlight)
             if queue.inFlight < maxInFlight {

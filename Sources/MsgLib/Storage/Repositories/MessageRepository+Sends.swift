@@ -20,12 +20,14 @@ extension MessageRepository {
     /// ``insert(_:conversationId:sender:content:notifySlack:limits:)`` describes.
     ///
     /// The conversation rows are locked (in id order, one index lookup each: the plan is the same for every batch)
-    /// before any id is generated, so within a conversation ids follow commit order. With `skipLocked`, a conversation another transaction holds is skipped (nil), never waited for:
-    /// one slow writer does not hold up everyone else's messages (the caller sends that one on its own). With `limits`, each user's message
-    /// is taken from their rate-limit windows after their conversation is locked (admins count nothing); a full window
-    /// inserts nothing for that sender.
+    /// before any id is generated, so within a conversation ids follow commit order. With `skipLocked`, a conversation
+    /// another transaction holds is skipped (nil), never waited for: one slow writer does not hold up everyone else's
+    /// messages (the caller sends that one on its own). With `limits`, each user's message is taken from their
+    /// rate-limit windows after their conversation is locked (admins count nothing); a full window inserts nothing for
+    /// that sender.
     ///
-    /// - Precondition: no two sends share a sender or a conversation (a row is changed at most once per statement).
+    /// - Precondition: no two sends share a sender (a sender's rate-limit row is changed at most once per statement,
+    ///   and the rows returned are matched to the sends by sender).
     /// - Returns: for each send, in order, its message, or nil when its conversation is missing, not the sender's, or
     ///   held by another transaction, or a window is full (the caller finds out which, or sends it on its own).
     package static func insert(
@@ -81,13 +83,14 @@ extension MessageRepository {
             SELECT \(columns.split(separator: ", ").map { "m.\($0)" }.joined(separator: ", ")), m.txid::text::int8 AS txid, c.changed_by,
                    c.user_id AS conversation_user_id FROM m JOIN c ON c.sender = m.sender_id
             """, parameters)
+        let senders = Dictionary(sends.map { ($0.sender.id, $0.sender) }, uniquingKeysWith: { first, _ in first })
         var inserted: [UUID: DeliverableMessage] = [:]
         for row in rows {
             let message = try Message(row: row)
             let txid = UInt64(try row.decode("txid", as: Int64.self))
-            guard let send = sends.first(where: { $0.sender.id == message.senderId }) else { continue }
+            guard let sender = senders[message.senderId] else { continue }
             inserted[message.senderId] = DeliverableMessage(
-                message: message, sender: send.sender, conversationUserId: try row.decode("conversation_user_id"),
+                message: message, sender: sender, conversationUserId: try row.decode("conversation_user_id"),
                 txid: txid, after: previousTransaction(changedBy: try row.decode("changed_by"), inserter: txid))
         }
         return sends.map { inserted[$0.sender.id] }
