@@ -37,7 +37,8 @@ extension MessagingService {
 extension MessagingService {
     /// Announces a committed message (and every one before it) to the relays, in a transaction of its own on a
     /// connection of `pool` (static: a relay builds its announcer before its service).
-    public static func announce(_ item: DeliverableMessage, origin: UUID, pool: DatabasePool) async throws {
+    /// - Returns: the id of the announcing transaction, which inserted no message.
+    public static func announce(_ item: DeliverableMessage, origin: UUID, pool: DatabasePool) async throws -> UInt64 {
         try await pool.withConnection { db in try DeliveryRepository.announce(db, item, origin: origin) }
     }
 }

@@ -31,22 +31,27 @@ package struct Relay: Sendable {
         var deliveryDatabase = configuration.database
         deliveryDatabase.poolSize = 2
         deliveryDatabase.applicationName = "msgrelay-delivery"
+        // A sweep's plan is made for its bounds and the table's size now: a plan cached while the table was small
+        // would scan all of it until the next ANALYZE.
+        deliveryDatabase.settings["plan_cache_mode"] = "force_custom_plan"
         let deliveryPool = DatabasePool(configuration: deliveryDatabase)
-        let announcer = CommitAnnouncer(pool: deliveryPool, logger: logger)
-        let feed = CommitFeed(service: MessagingService(pool: deliveryPool), hub: hub, wakeups: wakeups, logger: logger)
+        let metrics = RelayMetrics(pool: pool, hub: hub)
+        let feed = CommitFeed(
+            service: MessagingService(pool: deliveryPool), hub: hub, wakeups: wakeups, logger: logger, onSnapshot: { metrics.recordSnapshotRead() })
+        let announcer = CommitAnnouncer(pool: deliveryPool, logger: logger, announced: { feed.committedWithoutMessages($0) })
         let notifier = Notifier(configuration: configuration.notifications)
         let outbox = OutboxWorker(conninfo: configuration.database.conninfo, notifier: notifier, logger: logger)
         let writer = DatabasePool(configuration: configuration.database.writer)
         let service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
             notifier: notifier, writer: writer,
-            localDelivery: { items, db in
-                // The committing connection delivers them at once (or has the running sweep go round again).
-                feed.deliverCommitted(items, on: db)
+            localDelivery: { items, _ in
+                // Delivered at once on the committing thread (or by the running delivery, or the feed's next sweep).
+                feed.deliverCommitted(items)
                 if let last = items.last { announcer.announce(last) }
                 outbox.wake()
             })
-        let router = buildRelayRouter(service: service, metrics: RelayMetrics(pool: pool, hub: hub))
+        let router = buildRelayRouter(service: service, metrics: metrics)
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(
             conninfo: configuration.database.conninfo, service: service, hub: hub, feed: feed, origin: announcer.origin, logger: logger,

@@ -12,6 +12,7 @@ package final class RelayMetrics: Sendable {
     private let poolOpen: Gauge
     private let poolInUse: Gauge
     private let poolWaiting: Gauge
+    private let snapshotReads: Counter
 
     static let latencyBuckets: [Duration] = [
         .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
@@ -26,6 +27,14 @@ package final class RelayMetrics: Sendable {
         poolOpen = registry.makeGauge(name: "msgrelay_db_pool_open", help: "Connections the database pool has open")
         poolInUse = registry.makeGauge(name: "msgrelay_db_pool_in_use", help: "Connections lent out right now")
         poolWaiting = registry.makeGauge(name: "msgrelay_db_pool_waiting", help: "Callers waiting for a connection")
+        snapshotReads = registry.makeCounter(
+            name: "msgrelay_commit_snapshots_total",
+            help: "Snapshots read to find newly committed messages (the messages this relay commits usually need none)")
+    }
+
+    /// Counts one snapshot read by the commit feed.
+    func recordSnapshotRead() {
+        snapshotReads.increment()
     }
 
     /// Records one finished request. `route` is the matched route pattern (never the raw path).

@@ -8,17 +8,22 @@ import ServiceLifecycle
 ///
 /// The insert itself sends no NOTIFY: PostgreSQL holds a database-wide lock from a notifying transaction's commit
 /// until its end, which would make every send wait for the others' disk flushes.
+///
+/// Each announcement is a transaction of its own; `announced` is given its id once it committed, so that this relay's
+/// feed counts it as ended without reading a snapshot (it inserted no message).
 package final class CommitAnnouncer: Service, Sendable {
     let pool: DatabasePool
     let logger: Logger
+    let announced: @Sendable (UInt64) -> Void
     /// Sent with each announcement, so that this relay's listener can skip its own (its feed is woken directly).
     package let origin = UUID()
     private let pending: AsyncStream<DeliverableMessage>
     private let continuation: AsyncStream<DeliverableMessage>.Continuation
 
-    package init(pool: DatabasePool, logger: Logger) {
+    package init(pool: DatabasePool, logger: Logger, announced: @escaping @Sendable (UInt64) -> Void = { _ in }) {
         self.pool = pool
         self.logger = logger
+        self.announced = announced
         // Only the newest message waits: one announcement covers every commit before it.
         (pending, continuation) = AsyncStream.makeStream(of: DeliverableMessage.self, bufferingPolicy: .bufferingNewest(1))
     }
@@ -32,7 +37,7 @@ package final class CommitAnnouncer: Service, Sendable {
         await cancelWhenGracefulShutdown {
             for await item in self.pending {
                 do {
-                    try await MessagingService.announce(item, origin: self.origin, pool: self.pool)
+                    self.announced(try await MessagingService.announce(item, origin: self.origin, pool: self.pool))
                 } catch {
                     // The other relays' periodic sweep brings the message anyway, a second later at most.
                     self.logger.debug("announcing a message failed", metadata: ["error": "\(error)"])

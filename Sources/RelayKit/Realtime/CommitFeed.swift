@@ -19,6 +19,8 @@ package final class CommitFeed: Service, Sendable {
     let logger: Logger
     /// The longest time between sweeps.
     let interval: Duration
+    /// Called for each snapshot read.
+    let onSnapshot: @Sendable () -> Void
 
     /// Requests for a sweep; made before the feed, so the service that commits messages can wake it.
     package struct Wakeups: Sendable {
@@ -36,7 +38,11 @@ package final class CommitFeed: Service, Sendable {
     private let state = Mutex(CommitFeedState<CheckedContinuation<Void, Never>>())
     private let wakeups: Wakeups
 
-    package init(service: MessagingService, hub: Hub, wakeups: Wakeups = Wakeups(), logger: Logger, interval: Duration = .seconds(1)) {
+    package init(
+        service: MessagingService, hub: Hub, wakeups: Wakeups = Wakeups(), logger: Logger, interval: Duration = .seconds(1),
+        onSnapshot: @escaping @Sendable () -> Void = {}
+    ) {
+        self.onSnapshot = onSnapshot
         self.service = service
         self.hub = hub
         self.wakeups = wakeups
@@ -139,25 +145,29 @@ package final class CommitFeed: Service, Sendable {
     /// ``deliverCommitted(_:on:)``); beyond that, a snapshot is read.
     static let maxUnsettled = 16
 
-    /// Delivers `messages`, every message of one transaction this relay just committed, right away on `db`, the
-    /// connection that committed it: no task or thread to wake. When another delivery is under way, its holder delivers
-    /// them before it lets go. A failure leaves the sweep to the feed's task (woken), which retries.
-    package func deliverCommitted(_ messages: [DeliverableMessage], on db: PostgresConnection) {
+    /// Delivers `messages`, every message of one transaction this relay just committed, right away on the caller's
+    /// thread: no task or thread to wake, no query. When another delivery is under way, its holder delivers them before
+    /// it lets go; when a snapshot must be read, the feed's task reads it (on its own connection: the committing one
+    /// goes on writing).
+    package func deliverCommitted(_ messages: [DeliverableMessage]) {
         guard let txid = messages.first?.txid else { return wake() }
         guard state.withLock({ $0.add(.init(txid: txid, messages: messages)) }) else { return }
-        do {
-            try deliver(on: db, maxSweeps: 1)
-        } catch {
-            wake()
-        }
+        try? deliver(on: nil, maxSweeps: 0)
+    }
+
+    /// Counts transaction `txid`, which this relay committed and which inserted no message (an announcement), as ended,
+    /// so that the frontier moves past it without a snapshot.
+    package func committedWithoutMessages(_ txid: UInt64) {
+        guard state.withLock({ $0.add(.init(txid: txid, messages: [])) }) else { return }
+        try? deliver(on: nil, maxSweeps: 0)
     }
 
     /// Delivers what was left for the holder until nothing is; the caller holds the right to deliver, and gives it back
     /// here. A transaction this relay committed moves the frontier on by itself, without a query, when few other
     /// transactions began since (``CommitSnapshot/adding(committed:newestMillis:maxInProgress:)``: the next snapshot
     /// settles them); otherwise, and when a sweep was asked for, a snapshot is read on `db`. After `maxSweeps`
-    /// snapshots, the rest is handed to the feed's task.
-    private func deliver(on db: PostgresConnection, maxSweeps: Int) throws {
+    /// snapshots (none without `db`), the rest is handed to the feed's task.
+    private func deliver(on db: PostgresConnection?, maxSweeps: Int) throws {
         var sweeps = 0
         while case .deliver(let committed, var sweep) = state.withLock({ $0.next() }) {
             guard var frontier = hub.frontier else {
@@ -169,7 +179,7 @@ package final class CommitFeed: Service, Sendable {
                 for transaction in committed.sorted(by: { $0.txid < $1.txid }) {
                     // Each transaction at most once: a snapshot that shows its messages delivered them.
                     let shown = transaction.messages.map { frontier.shows(txid: transaction.txid, id: $0.message.id) }
-                    if !shown.contains(false) { continue }
+                    if transaction.messages.isEmpty ? frontier.shows(transaction: transaction.txid) : !shown.contains(false) { continue }
                     let newest = transaction.messages.map(\.message.id.v7Millis).max() ?? 0
                     // A conversation's earlier commits go first: when one is not delivered yet, the snapshot brings both.
                     let ordered = transaction.messages.allSatisfy { $0.after.map(frontier.shows(transaction:)) ?? true }
@@ -188,12 +198,13 @@ package final class CommitFeed: Service, Sendable {
                 }
             }
             guard sweep else { continue }
-            if sweeps == maxSweeps {
+            guard let db, sweeps < maxSweeps else {
                 state.withLock { $0.letGo(sweepWanted: true) }
                 wake()
                 return
             }
             sweeps += 1
+            onSnapshot()
             let ticket = state.withLock { $0.begin() }
             do {
                 let (snapshot, messages) = try MessagingService.committedMessages(on: db, since: frontier)

@@ -189,9 +189,14 @@ package enum DeliveryRepository {
 
     /// Announces a committed message on the real-time channel in a transaction of its own, which need not wait for the
     /// disk (the announcement only wakes the relays' sweeps; a lost one is made up by the next periodic sweep).
-    package static func announce(_ db: PostgresConnection, _ item: DeliverableMessage, origin: UUID? = nil) throws {
+    /// - Returns: the id of the transaction that announced (it inserts nothing).
+    @discardableResult
+    package static func announce(_ db: PostgresConnection, _ item: DeliverableMessage, origin: UUID? = nil) throws -> UInt64 {
         let event = RealtimeEvent.message(id: item.message.id, conversationId: item.message.conversationId, origin: origin)
-        try db.query("SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)", [RealtimeEvent.channel, event.payload])
+        let rows = try db.query(
+            "SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2), pg_current_xact_id()::text::int8 AS txid",
+            [RealtimeEvent.channel, event.payload])
+        return UInt64(try rows[0].decode("txid", as: Int64.self))
     }
 
     /// Sends events on the real-time channel, within the caller's transaction (delivered at commit).
