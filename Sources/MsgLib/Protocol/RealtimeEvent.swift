@@ -9,6 +9,8 @@ package enum RealtimeEvent: Sendable, Equatable {
     case read(messageId: UUID, conversationId: UUID, conversationUserId: UUID, readAt: Timestamp, readBy: UUID?)
     /// `userId` started or stopped typing in the conversation of `conversationUserId`.
     case typing(conversationId: UUID, conversationUserId: UUID, userId: UUID, isTyping: Bool, fromAdmin: Bool)
+    /// User `userId` changed: now an admin or not (`isAdmin`), or deleted (nil). Sent by a trigger on `users`.
+    case user(userId: UUID, isAdmin: Bool?)
 
     /// The NOTIFY channel.
     package static let channel = "msgrelay_events"
@@ -16,7 +18,7 @@ package enum RealtimeEvent: Sendable, Equatable {
     private struct Wire: Codable {
         var k: String
         var id: String?
-        var c: String
+        var c: String?
         var at: String?
         var by: String?
         var u: String?
@@ -40,13 +42,21 @@ package enum RealtimeEvent: Sendable, Equatable {
             wire = Wire(
                 k: "t", c: conversationId.lowercasedString, u: userId.lowercasedString, on: isTyping, admin: fromAdmin,
                 cu: conversationUserId.lowercasedString)
+        case .user(let userId, let isAdmin):
+            wire = Wire(k: "u", u: userId.lowercasedString, admin: isAdmin)
         }
         return String(decoding: (try? JSONEncoder().encode(wire)) ?? Data(), as: UTF8.self)
     }
 
     /// Parses a payload; nil for anything not ours.
     package init?(payload: String) {
-        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(payload.utf8)), let c = UUID(uuidString: wire.c) else { return nil }
+        guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(payload.utf8)) else { return nil }
+        if wire.k == "u" {
+            guard let u = wire.u.flatMap(UUID.init(uuidString:)) else { return nil }
+            self = .user(userId: u, isAdmin: wire.admin)
+            return
+        }
+        guard let c = wire.c.flatMap(UUID.init(uuidString:)) else { return nil }
         switch wire.k {
         case "m":
             guard let id = wire.id.flatMap(UUID.init(uuidString:)) else { return nil }

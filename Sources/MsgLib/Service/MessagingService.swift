@@ -75,15 +75,35 @@ public struct MessagingService: Sendable {
     /// The user a bearer token names.
     /// - Throws: ``AuthError`` for a missing, malformed, badly signed or expired token, or an unknown user.
     public func authenticate(token: String?) async throws -> User {
+        try await authenticateUntil(token: token).user
+    }
+
+    /// The user a bearer token names, and when the token expires (seconds since the epoch).
+    /// - Throws: ``AuthError`` as ``authenticate(token:)``.
+    package func authenticateUntil(token: String?) async throws -> (user: User, expires: Int64) {
         guard let token, !token.isEmpty else { throw AuthError.missingToken }
         guard let tokens else { throw AuthError.badSignature }
         let claims = try verifiedTokens.claims(token) { (token) throws(AuthError) in try tokens.verify(token) }
         guard let id = UUID(uuidString: claims.sub) else { throw AuthError.malformedToken }
+        guard let user = try await currentUser(id) else { throw AuthError.unknownUser }
+        return (user, claims.exp)
+    }
+
+    /// User `id` as stored now (a change reaches the cache as soon as the relay hears of it), nil when deleted.
+    package func currentUser(_ id: UUID) async throws -> User? {
         let pool = self.pool
-        guard let user = try await users.user(id, load: { try await pool.withConnection { db in try UserRepository.find(db, id: id) } }) else {
-            throw AuthError.unknownUser
-        }
-        return user
+        return try await users.user(id, load: { try await pool.withConnection { db in try UserRepository.find(db, id: id) } })
+    }
+
+    /// The users among `ids` as stored now, read from the database (for re-checking sockets after missed changes).
+    package func currentUsers(_ ids: [UUID]) async throws -> [UUID: User] {
+        let users = try await pool.withConnection { db in try UserRepository.find(db, ids: ids) }
+        return Dictionary(users.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Forgets what is cached of user `id` (it changed), or of every user (changes may have been missed).
+    package func forgetUser(_ id: UUID?) {
+        if let id { users.forget(id) } else { users.forgetAll() }
     }
 
     // MARK: - Access rules

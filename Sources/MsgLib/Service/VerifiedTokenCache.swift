@@ -19,8 +19,8 @@ final class VerifiedTokenCache: Sendable {
         }
         let claims = try verify(token)
         entries.withLock { entries in
-            if entries.count >= capacity { entries = entries.filter { $0.value.exp > seconds } }
-            if entries.count < capacity { entries[token] = claims }
+            if entries.count >= capacity { entries.makeRoom(capacity: capacity) { $0.exp > seconds } }
+            entries[token] = claims
         }
         return claims
     }

@@ -140,9 +140,14 @@ package final class EventListener: Service, Sendable {
     /// succeeds (or the listener stops). Events that arrive meanwhile wait: they come after the catch-up, so order holds.
     private func catchUp(since: Timestamp) async {
         feed.wake()
+        // Changes to users may have been missed too: forget them all, and re-check every socket's user.
+        service.forgetUser(nil)
         var backoff = Backoff()
         while true {
             do {
+                let ids = hub.connectedUsers
+                let users = try await service.currentUsers(ids)
+                for id in ids { hub.userChanged(id, isAdmin: users[id]?.isAdmin) }
                 let read = try await service.readReceipts(since: since)
                 await feed.sweep()
                 for item in read {
@@ -181,6 +186,9 @@ package final class EventListener: Service, Sendable {
             case .typing(let conversationId, let conversationUserId, let userId, let isTyping, let fromAdmin):
                 hub.deliverTyping(
                     conversationId: conversationId, conversationUserId: conversationUserId, userId: userId, isTyping: isTyping, fromAdmin: fromAdmin)
+            case .user(let userId, let isAdmin):
+                service.forgetUser(userId)
+                hub.userChanged(userId, isAdmin: isAdmin)
             }
         }
     }

@@ -85,6 +85,28 @@ package final class Hub: Sendable {
         for connection in all where connection.idleFor >= timeout { connection.close(.idle) }
     }
 
+    /// Closes the sockets whose token expired by `now` (seconds since the epoch) with 4401.
+    func closeExpired(now: Int64) {
+        let all = state.withLock { $0.registry.all }
+        for connection in all where connection.expires <= now { connection.close(Self.tokenExpired) }
+    }
+
+    /// User `userId` changed: their sockets that no longer match their rights (`isAdmin`, nil when the user was deleted)
+    /// are closed with 4401; a client that reconnects gets the rights it has now.
+    func userChanged(_ userId: UUID, isAdmin: Bool?) {
+        let sockets = state.withLock { $0.registry.sockets(of: userId) }
+        for connection in sockets where connection.user.isAdmin != isAdmin {
+            connection.close(isAdmin == nil ? Self.userDeleted : Self.rightsChanged)
+        }
+    }
+
+    /// The users with sockets here, to re-check after changes may have been missed (see ``userChanged(_:isAdmin:)``).
+    var connectedUsers: [UUID] { state.withLock { Array($0.registry.byUser.keys) } }
+
+    static let tokenExpired = ClientConnection.CloseReason.refused(4401, "Token expired")
+    static let userDeleted = ClientConnection.CloseReason.refused(4401, "Unknown user")
+    static let rightsChanged = ClientConnection.CloseReason.refused(4401, "Account changed; reconnect")
+
     /// Closes every socket (each flushes its queue first).
     func closeAll(_ reason: ClientConnection.CloseReason) {
         let all = state.withLock { $0.registry.all }

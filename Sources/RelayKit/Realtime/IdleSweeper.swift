@@ -1,19 +1,20 @@
 import MsgLib
 import ServiceLifecycle
 
-/// Closes sockets whose clients sent nothing for the idle timeout: one timer for the whole relay, checked
-/// every tenth of the timeout, rather than one per socket.
+/// Closes sockets whose clients sent nothing for the idle timeout, and sockets whose token expired: one timer for
+/// the whole relay, checked every tenth of the timeout (at least every second), rather than one per socket.
 struct IdleSweeper: Service {
     let hub: Hub
     let timeout: Duration
 
     func run() async throws {
-        let period = max(timeout / 10, .milliseconds(50))
+        let period = min(max(timeout / 10, .milliseconds(50)), .seconds(1))
         // Ends at once on shutdown (or cancellation), not at the next tick.
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: period)
                 hub.closeIdle(after: timeout)
+                hub.closeExpired(now: Timestamp.now().secondsSinceEpoch)
             }
         }
     }

@@ -149,12 +149,15 @@ final class SocketSession: Sendable {
                 case .ping:
                     connection.send(OutgoingFrame(.pong(.now())))
                 case .sendMessage(let conversationId, let content):
+                    guard let viewer = try await currentViewer() else { return }
                     // The service's local delivery hands it to the hub at commit, this socket included.
-                    _ = try await service.sendMessage(viewer: user, conversationId: conversationId, content: content)
+                    _ = try await service.sendMessage(viewer: viewer, conversationId: conversationId, content: content)
                 case .markRead(let ids):
-                    _ = try await service.markRead(viewer: user, messageIds: ids)
+                    guard let viewer = try await currentViewer() else { return }
+                    _ = try await service.markRead(viewer: viewer, messageIds: ids)
                 case .typing(let conversationId, let isTyping):
-                    try await service.typing(viewer: user, conversationId: conversationId, isTyping: isTyping)
+                    guard let viewer = try await currentViewer() else { return }
+                    try await service.typing(viewer: viewer, conversationId: conversationId, isTyping: isTyping)
                     if isTyping {
                         let (service, user) = (self.service, self.user)
                         typing.start(conversationId, after: configuration.typingTimeout) {
@@ -164,6 +167,7 @@ final class SocketSession: Sendable {
                         typing.cancel(conversationId)
                     }
                 case .resume(let point):
+                    guard try await currentViewer() != nil else { return }
                     connection.beginReplay()
                     await replay(from: point, registering: false)
                 }
@@ -171,6 +175,17 @@ final class SocketSession: Sendable {
                 connection.send(OutgoingFrame(Self.errorFrame(for: error, logger: logger)))
             }
         }
+    }
+
+    /// The socket's user as stored now, with the rights the socket was registered with; otherwise (deleted, made admin
+    /// or no longer admin) the socket is closed with 4401 and nil is returned: a frame never acts on old rights.
+    private func currentViewer() async throws -> User? {
+        let current = try await service.currentUser(user.id)
+        guard let current, current.isAdmin == user.isAdmin else {
+            connection.close(current == nil ? Hub.userDeleted : Hub.rightsChanged)
+            return nil
+        }
+        return current
     }
 
     /// The `error` frame for a failure (see ``ServerFrame/error(for:logger:)``).

@@ -183,6 +183,7 @@ extension Result {
         .read(messageId: a, conversationId: b, conversationUserId: a, readAt: Timestamp(microsecondsSinceEpoch: 1_764_884_000_123_456), readBy: b),
         .read(messageId: a, conversationId: b, conversationUserId: a, readAt: Timestamp(microsecondsSinceEpoch: 1), readBy: nil),
         .typing(conversationId: a, conversationUserId: b, userId: a, isTyping: true, fromAdmin: false),
+        .user(userId: a, isAdmin: true), .user(userId: b, isAdmin: false), .user(userId: a, isAdmin: nil),
     ])
     func payloadsRoundTrip(_ event: RealtimeEvent) {
         #expect(event.payload.utf8.count < 8000)
@@ -190,12 +191,18 @@ extension Result {
     }
 
     @Test func foreignPayloadsAreIgnored() {
-        for payload in ["", "{}", #"{"k":"m","c":"x"}"#, #"{"k":"z","c":"0192f1c4-0000-7000-8000-000000000001"}"#, "not json"] {
+        for payload in [
+            "", "{}", #"{"k":"m","c":"x"}"#, #"{"k":"u"}"#, #"{"k":"u","u":"x","admin":true}"#,
+            #"{"k":"z","c":"0192f1c4-0000-7000-8000-000000000001"}"#, "not json",
+        ] {
             #expect(RealtimeEvent(payload: payload) == nil, "\(payload)")
         }
         // The documented manual announcement of a plain SQL insert.
         #expect(
             RealtimeEvent(payload: #"{"k":"m","id":"\#(Self.a.lowercasedString)","c":"\#(Self.b.lowercasedString)"}"#)
                 == .message(id: Self.a, conversationId: Self.b))
+        // What the trigger on users sends (json_build_object spaces its keys).
+        #expect(
+            RealtimeEvent(payload: #"{"k" : "u", "u" : "\#(Self.a.lowercasedString)", "admin" : false}"#) == .user(userId: Self.a, isAdmin: false))
     }
 }

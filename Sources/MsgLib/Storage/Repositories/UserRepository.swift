@@ -18,6 +18,11 @@ package enum UserRepository {
         try db.query("SELECT \(columns) FROM users WHERE id = $1", [id]).first.map { try User(row: $0) }
     }
 
+    /// The users among `ids` that exist.
+    package static func find(_ db: PostgresConnection, ids: [UUID]) throws -> [User] {
+        try db.query("SELECT \(columns) FROM users WHERE id = ANY($1::uuid[])", [ids]).map { try User(row: $0) }
+    }
+
     package static func find(_ db: PostgresConnection, username: String) throws -> User? {
         try db.query("SELECT \(columns) FROM users WHERE username = $1", [username]).first.map { try User(row: $0) }
     }

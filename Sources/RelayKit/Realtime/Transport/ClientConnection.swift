@@ -19,14 +19,17 @@ final class ClientConnection: Sendable {
 
     let id = UUID()
     let user: User
+    /// When the client's token expires, seconds since the epoch: the socket is closed then (4401).
+    let expires: Int64
     let capacity: Int
     private let channel: any Channel
     private let state: Mutex<ConnectionStateMachine>
     /// When the client last sent a frame, in nanoseconds of the monotonic clock.
     private let lastActivity = Atomic<Int64>(ClientConnection.monotonicNow())
 
-    init(user: User, capacity: Int, channel: any Channel) {
+    init(user: User, expires: Int64 = .max, capacity: Int, channel: any Channel) {
         self.user = user
+        self.expires = expires
         self.capacity = capacity
         self.channel = channel
         self.state = Mutex(ConnectionStateMachine(capacity: capacity))

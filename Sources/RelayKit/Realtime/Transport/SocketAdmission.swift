@@ -9,8 +9,9 @@ import NIOHTTP1
 /// bad or missing token, 4403 Origin not allowed, 1011 database unavailable): browsers cannot see the HTTP
 /// status of a refused upgrade.
 enum SocketAdmission: Sendable {
-    /// The socket serves `user`, resuming after `resumeFrom`; `greeting` follows the `connected` frame.
-    case accepted(User, resumeFrom: ResumePoint?, greeting: ServerFrame?)
+    /// The socket serves `user` until `expires` (the token's expiry, seconds since the epoch), resuming after
+    /// `resumeFrom`; `greeting` follows the `connected` frame.
+    case accepted(User, expires: Int64, resumeFrom: ResumePoint?, greeting: ServerFrame?)
     /// The socket only says why it is refused.
     case refused(ClientConnection.CloseReason, code: String, message: String)
 
@@ -25,8 +26,10 @@ enum SocketAdmission: Sendable {
         let query = URLComponents(string: head.uri)?.queryItems ?? []
         func parameter(_ name: String) -> String? { query.first { $0.name == name }?.value }
         let user: User
+        let expires: Int64
         do {
-            user = try await service.authenticate(token: BearerToken.parse(head.headers.first(name: "authorization")) ?? parameter("token"))
+            (user, expires) = try await service.authenticateUntil(
+                token: BearerToken.parse(head.headers.first(name: "authorization")) ?? parameter("token"))
         } catch {
             // Refused credentials close with 4401, saying what was wrong with them; anything else (the database) with 1011.
             if let failure = (error as? any ClassifiedError)?.failure, failure.kind == .unauthenticated, let message = failure.publicMessage {
@@ -41,7 +44,7 @@ enum SocketAdmission: Sendable {
         } catch {
             greeting = .error(code: "invalid_request", message: error.message, retryAfter: nil)
         }
-        return .accepted(user, resumeFrom: resume, greeting: greeting)
+        return .accepted(user, expires: expires, resumeFrom: resume, greeting: greeting)
     }
 
     /// No Origin (not a browser): allowed. With ALLOWED_ORIGINS: only those. Without: only this host.

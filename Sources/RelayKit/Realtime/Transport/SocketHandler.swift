@@ -28,8 +28,8 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         switch admission {
-        case .accepted(let user, let resumeFrom, let greeting):
-            let connection = ClientConnection(user: user, capacity: queueCapacity, channel: context.channel)
+        case .accepted(let user, let expires, let resumeFrom, let greeting):
+            let connection = ClientConnection(user: user, expires: expires, capacity: queueCapacity, channel: context.channel)
             let session = makeSession(user, connection)
             self.connection = connection
             self.session = session

@@ -1,0 +1,74 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+/// A socket follows its credentials: it is closed (4401) when its token expires, and on every relay when its user is
+/// deleted or gains or loses the admin flag; requests and frames act with the user's rights as stored now.
+@Suite(.needsProcesses) struct SocketCredentialsTests {
+    @Test func aSocketIsClosedWhenItsTokenExpires() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database)
+        let token = relay.token(f.alice, ttl: 2)
+        let alice = try TestSocket(port: relay.port, path: "/ws/messages?token=\(token)")
+        _ = try await alice.next(type: "connected")
+        let admin = try relay.socket(f.admin)
+        _ = try await admin.next(type: "connected")
+
+        let close = try await alice.next(timeout: 6) { $0.isClose }
+        #expect(close.closeCode == 4401)
+        #expect(String(decoding: close.payload.dropFirst(2), as: UTF8.self) == "Token expired")
+        // The admin's token is still good: their socket stays.
+        try admin.send(.ping)
+        _ = try await admin.next(type: "pong")
+        #expect(!admin.isClosed)
+        try await relay.stop()
+    }
+
+    @Test func userChangesCloseTheirSocketsOnEveryRelay() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let carl = try UserRepository.insert(db, username: "carl", displayName: "Carl")
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let relays = [
+            try await TestRelay(database: database, environment: CommitOrderTests.unlimited),
+            try await TestRelay(database: database, environment: CommitOrderTests.unlimited),
+        ]
+        func connected(_ relay: TestRelay, _ user: User) async throws -> TestSocket {
+            let socket = try relay.socket(user)
+            _ = try await socket.next(type: "connected")
+            return socket
+        }
+        let admins = [try await connected(relays[0], f.admin), try await connected(relays[1], f.admin)]
+        let alice = try await connected(relays[1], f.alice)
+        let bob = try await connected(relays[0], f.bob)
+        let carls = try await connected(relays[1], carl)
+        let adminToken = relays[0].token(f.admin)
+        let path = "/api/conversations/\(conversation.id.lowercasedString)"
+        #expect(try await relays[0].request("GET", path, token: adminToken).status == 200)
+
+        try db.execute("UPDATE users SET display_name = 'Alice L.' WHERE id = '\(f.alice.id.lowercasedString)'")
+        // Made admin: the user's socket was registered as a user's; it is closed, the others stay.
+        try db.execute("UPDATE users SET is_admin = true WHERE id = '\(f.bob.id.lowercasedString)'")
+        #expect(try await bob.next(timeout: 5) { $0.isClose }.closeCode == 4401)
+        // Deleted: closed with the reason a refused token gets.
+        try db.execute("DELETE FROM users WHERE id = '\(carl.id.lowercasedString)'")
+        let carlClosed = try await carls.next(timeout: 5) { $0.isClose }
+        #expect(carlClosed.closeCode == 4401 && String(decoding: carlClosed.payload.dropFirst(2), as: UTF8.self) == "Unknown user")
+        // No longer admin: every socket of theirs, on both relays, and their requests are refused from then on.
+        try db.execute("UPDATE users SET is_admin = false WHERE id = '\(f.admin.id.lowercasedString)'")
+        for socket in admins { #expect(try await socket.next(timeout: 5) { $0.isClose }.closeCode == 4401) }
+        try await waitFor("the former admin refused", timeout: 5) {
+            try await relays[0].request("GET", path, token: adminToken).status == 403
+        }
+        #expect(try await relays[1].request("GET", path, token: relays[1].token(f.admin)).status == 403)
+        // The name change, announced before the changes above, altered no right: nobody was closed.
+        try alice.send(.ping)
+        _ = try await alice.next(type: "pong")
+        #expect(!alice.isClosed)
+        db.close()
+        for relay in relays { try await relay.stop() }
+    }
+}
