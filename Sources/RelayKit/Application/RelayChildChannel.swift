@@ -42,7 +42,7 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
                     }
                     let decided = channel.eventLoop.makePromise(of: SocketAdmission.self)
                     decided.completeWithTask {
-                        await SocketAdmission.decide(head, service: service, allowedOrigins: configuration.allowedOrigins)
+                        await SocketAdmission.decide(head, service: service, hub: hub, configuration: configuration)
                     }
                     return decided.futureResult.map { decision in
                         admission.value = decision

@@ -27,14 +27,25 @@ package final class Hub: Sendable {
     /// The snapshot of the last batch published (nil before the feed started).
     package var frontier: CommitSnapshot? { state.withLock { $0.frontier } }
 
-    /// Registers a socket; it gets every batch published from now on. Returns the frontier it joined at: its replay
-    /// covers what that snapshot shows, the batches everything after.
-    @discardableResult
-    func register(_ connection: ClientConnection) -> CommitSnapshot? {
+    /// Registers a socket unless its user has `maxPerUser` already; it gets every batch published from now on. Returns
+    /// the frontier it joined at (its replay covers what that snapshot shows, the batches everything after), or
+    /// `.full`.
+    func register(_ connection: ClientConnection, maxPerUser: Int = .max) -> Registration {
         state.withLock { state in
+            guard state.registry.sockets(of: connection.userID).count < maxPerUser else { return .full }
             state.registry.register(connection)
-            return state.frontier
+            return .joined(at: state.frontier)
         }
+    }
+
+    enum Registration {
+        case joined(at: CommitSnapshot?)
+        case full
+    }
+
+    /// The sockets `userId` has registered here.
+    func socketCount(of userId: UUID) -> Int {
+        state.withLock { $0.registry.sockets(of: userId).count }
     }
 
     /// Where the relay starts following commits (the first snapshot); ignored once started.

@@ -15,6 +15,15 @@ package struct RealtimeConfiguration: Sendable {
     package var allowedOrigins: Set<String>?
     /// Most messages replayed on connect (unread) or on resume; the client pages through REST for more.
     package var replayLimit: Int
+    /// Sockets one user may have open on this relay; the next is refused (4429).
+    package var maxSocketsPerUser: Int = 20
+    /// Frames other than pings one socket may send per second on average, and in a burst (token bucket).
+    package var frameRate: Double = 20
+    package var frameBurst: Double = 40
+    /// Bytes queued for one socket (replay included) before its client counts as not reading and is disconnected.
+    package var maxQueuedBytes: Int = 4 * 1024 * 1024
+    /// A socket whose queued frames could not be written for this long is disconnected as not reading.
+    package var writeTimeout: Duration = .seconds(10)
 
     package init(
         idleTimeout: Duration = .seconds(60), typingTimeout: Duration = .seconds(10), sendQueueCapacity: Int = 256,
@@ -28,19 +37,25 @@ package struct RealtimeConfiguration: Sendable {
         self.replayLimit = replayLimit
     }
 
-    /// Reads `ALLOWED_ORIGINS` (comma list), `WS_IDLE_TIMEOUT_SECONDS` (60), `WS_TYPING_TIMEOUT_SECONDS` (10) and
-    /// `WS_SEND_QUEUE_FRAMES` (256).
+    /// Reads `ALLOWED_ORIGINS` (comma list), `WS_IDLE_TIMEOUT_SECONDS` (60), `WS_TYPING_TIMEOUT_SECONDS` (10),
+    /// `WS_SEND_QUEUE_FRAMES` (256), `WS_MAX_SOCKETS_PER_USER` (20), `WS_FRAMES_PER_SECOND` (20), `WS_FRAME_BURST` (40),
+    /// `WS_MAX_QUEUED_BYTES` (4194304) and `WS_WRITE_TIMEOUT_SECONDS` (10).
     package static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> RealtimeConfiguration {
         var configuration = RealtimeConfiguration()
         func seconds(_ key: String) throws(ConfigurationError) -> Duration? { try ConfigurationError.seconds(key, environment[key]) }
         if let value = try seconds("WS_IDLE_TIMEOUT_SECONDS") { configuration.idleTimeout = value }
         if let value = try seconds("WS_TYPING_TIMEOUT_SECONDS") { configuration.typingTimeout = value }
-        if let text = environment["WS_SEND_QUEUE_FRAMES"] {
-            guard let value = Int(text), value > 0 else {
-                throw ConfigurationError("WS_SEND_QUEUE_FRAMES must be a positive whole number, not \"\(text)\"")
-            }
-            configuration.sendQueueCapacity = value
+        func positive(_ key: String) throws(ConfigurationError) -> Int? {
+            guard let text = environment[key] else { return nil }
+            guard let value = Int(text), value > 0 else { throw ConfigurationError("\(key) must be a positive whole number, not \"\(text)\"") }
+            return value
         }
+        if let value = try positive("WS_SEND_QUEUE_FRAMES") { configuration.sendQueueCapacity = value }
+        if let value = try positive("WS_MAX_SOCKETS_PER_USER") { configuration.maxSocketsPerUser = value }
+        if let value = try positive("WS_FRAMES_PER_SECOND") { configuration.frameRate = Double(value) }
+        if let value = try positive("WS_FRAME_BURST") { configuration.frameBurst = Double(value) }
+        if let value = try positive("WS_MAX_QUEUED_BYTES") { configuration.maxQueuedBytes = value }
+        if let value = try seconds("WS_WRITE_TIMEOUT_SECONDS") { configuration.writeTimeout = value }
         if let text = environment["ALLOWED_ORIGINS"] {
             let origins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             configuration.allowedOrigins = Set(origins.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 })

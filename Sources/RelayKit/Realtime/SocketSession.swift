@@ -17,6 +17,7 @@ final class SocketSession: Sendable {
     let connection: ClientConnection
     let logger: Logger
     private let typing = TypingTimers()
+    private let limits: Mutex<(frames: FrameLimiter, typing: TypingGate)>
 
     private typealias Job = @Sendable (SocketSession) async -> Void
 
@@ -35,7 +36,15 @@ final class SocketSession: Sendable {
         self.user = user
         self.connection = connection
         self.logger = logger
+        let now = ProcessInfo.processInfo.systemUptime
+        self.limits = Mutex(
+            (FrameLimiter(rate: configuration.frameRate, burst: configuration.frameBurst, now: now), TypingGate(interval: Self.typingInterval)))
     }
+
+    /// "Started typing" goes out at most this often per conversation, in seconds.
+    static let typingInterval = 2.0
+    /// How a socket that kept sending past its frame limit is closed.
+    static let tooManyFrames = ClientConnection.CloseReason.refused(1008, "Too many frames")
 
     /// Greets the client, then registers the socket with the hub and replays (unread messages, or what a client at
     /// `resumeFrom` lacks). `greeting` is an extra frame sent right after `connected`.
@@ -53,6 +62,20 @@ final class SocketSession: Sendable {
         if isPing, work.withLock({ $0.canAnswerPingDirectly }) {
             connection.send(OutgoingFrame(.pong(.now())))
             return
+        }
+        if !isPing {
+            switch limits.withLock({ $0.frames.take(now: ProcessInfo.processInfo.systemUptime) }) {
+            case .allowed:
+                break
+            case .refused(let retryAfter):
+                let frame = ServerFrame.error(
+                    code: "too_many_frames", message: "Too many frames; slow down", retryAfter: Int(retryAfter.rounded(.up)))
+                connection.send(OutgoingFrame(frame))
+                return
+            case .disconnect:
+                connection.close(Self.tooManyFrames)
+                return
+            }
         }
         enqueue { session in await session.handle(text) }
     }
@@ -103,7 +126,16 @@ final class SocketSession: Sendable {
             return
         }
         if case .cursor(let cursor) = start { await feed.waitUntilCovers(cursor.end, timeout: Self.feedWait) }
-        let joinedAt = registering ? hub.register(connection) : hub.frontier
+        var joinedAt = hub.frontier
+        if registering {
+            // Two sockets admitted at once may both have found room: the registration decides.
+            guard case .joined(let frontier) = hub.register(connection, maxPerUser: configuration.maxSocketsPerUser) else {
+                guard case .refused(let reason, let code, let message) = SocketAdmission.tooManySockets else { return }
+                connection.failReplay([OutgoingFrame(.error(code: code, message: message, retryAfter: nil))], close: reason)
+                return
+            }
+            joinedAt = frontier
+        }
         do {
             let (messages, truncated) = try await service.replay(viewer: user, from: start, joinedAt: joinedAt, limit: configuration.replayLimit)
             var frames: [OutgoingFrame] = []
@@ -156,6 +188,8 @@ final class SocketSession: Sendable {
                     guard let viewer = try await currentViewer() else { return }
                     _ = try await service.markRead(viewer: viewer, messageIds: ids)
                 case .typing(let conversationId, let isTyping):
+                    let now = ProcessInfo.processInfo.systemUptime
+                    guard limits.withLock({ $0.typing.allow(conversationId, isTyping: isTyping, now: now) }) else { return }
                     guard let viewer = try await currentViewer() else { return }
                     try await service.typing(viewer: viewer, conversationId: conversationId, isTyping: isTyping)
                     if isTyping {

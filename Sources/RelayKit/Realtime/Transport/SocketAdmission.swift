@@ -19,7 +19,8 @@ enum SocketAdmission: Sendable {
     static let path = "/ws/messages"
 
     /// Decides on the upgrade request `head`.
-    static func decide(_ head: HTTPRequestHead, service: MessagingService, allowedOrigins: Set<String>?) async -> SocketAdmission {
+    static func decide(_ head: HTTPRequestHead, service: MessagingService, hub: Hub, configuration: RealtimeConfiguration) async -> SocketAdmission {
+        let allowedOrigins = configuration.allowedOrigins
         guard originAllowed(head.headers.first(name: "origin"), host: head.headers.first(name: "host"), allowed: allowedOrigins) else {
             return .refused(.refused(4403, "Origin not allowed"), code: "forbidden", message: "Origin not allowed")
         }
@@ -37,6 +38,7 @@ enum SocketAdmission: Sendable {
             }
             return .refused(.refused(1011, "Database unavailable"), code: "unavailable", message: "Database unavailable")
         }
+        if hub.socketCount(of: user.id) >= configuration.maxSocketsPerUser { return Self.tooManySockets }
         var resume: ResumePoint?
         var greeting: ServerFrame?
         do {
@@ -46,6 +48,10 @@ enum SocketAdmission: Sendable {
         }
         return .accepted(user, expires: expires, resumeFrom: resume, greeting: greeting)
     }
+
+    /// The refusal of a socket beyond the user's limit (close 4429).
+    static let tooManySockets = SocketAdmission.refused(
+        .refused(4429, "Too many open sockets"), code: "too_many_sockets", message: "Too many open sockets for this user")
 
     /// No Origin (not a browser): allowed. With ALLOWED_ORIGINS: only those. Without: only this host.
     static func originAllowed(_ origin: String?, host: String?, allowed: Set<String>?) -> Bool {

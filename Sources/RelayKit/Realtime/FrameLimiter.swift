@@ -1,0 +1,65 @@
+import Foundation
+
+/// How many frames a socket may send, without I/O: a token bucket of `burst` frames refilled at `rate` per second, for
+/// every frame but pings. A frame beyond it is refused (the client is told when to try again); a client that goes on
+/// sending while refused, `burst` frames more, is disconnected.
+struct FrameLimiter: Sendable {
+    enum Decision: Equatable {
+        case allowed
+        /// Dropped; a token comes back after this many seconds.
+        case refused(retryAfter: Double)
+        /// Dropped, and the client ignored the refusals: close the socket.
+        case disconnect
+    }
+
+    let rate: Double
+    let burst: Double
+    private var tokens: Double
+    private var last: Double
+    /// Frames refused since the last one allowed.
+    private(set) var refusedInARow = 0
+
+    /// - Parameter now: seconds on a monotonic clock.
+    init(rate: Double, burst: Double, now: Double) {
+        precondition(rate > 0 && burst >= 1)
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.last = now
+    }
+
+    mutating func take(now: Double) -> Decision {
+        tokens = min(burst, tokens + max(0, now - last) * rate)
+        last = max(last, now)
+        if tokens >= 1 {
+            tokens -= 1
+            refusedInARow = 0
+            return .allowed
+        }
+        refusedInARow += 1
+        if Double(refusedInARow) > burst { return .disconnect }
+        return .refused(retryAfter: (1 - tokens) / rate)
+    }
+}
+
+/// Typing indicators of one socket, without I/O: "started typing" goes out at most once per `interval` per
+/// conversation (a client that sends it at every keystroke costs one event); "stopped" goes out when a "started" did.
+struct TypingGate: Sendable {
+    let interval: Double
+    /// When "started" last went out, by conversation (removed when "stopped" goes out).
+    private var started: [UUID: Double] = [:]
+
+    init(interval: Double) {
+        self.interval = interval
+    }
+
+    /// Whether this indicator goes out. - Parameter now: seconds on a monotonic clock.
+    mutating func allow(_ conversationId: UUID, isTyping: Bool, now: Double) -> Bool {
+        if isTyping {
+            if let at = started[conversationId], now - at < interval { return false }
+            started[conversationId] = now
+            return true
+        }
+        return started.removeValue(forKey: conversationId) != nil
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+@testable import RelayKit
+
+@Suite struct FrameLimiterTests {
+    /// `count` frames at `now`: their decisions.
+    static func take(_ limiter: inout FrameLimiter, _ count: Int = 1, at now: Double) -> [FrameLimiter.Decision] {
+        (0..<count).map { _ in limiter.take(now: now) }
+    }
+
+    @Test func aBurstThenTheRate() {
+        var limiter = FrameLimiter(rate: 10, burst: 5, now: 0)
+        var decisions = Self.take(&limiter, 6, at: 0)
+        #expect(decisions == Array(repeating: .allowed, count: 5) + [.refused(retryAfter: 0.1)])
+        // A tenth of a second gives one frame back, no more.
+        decisions = Self.take(&limiter, 2, at: 0.1)
+        #expect(decisions[0] == .allowed && decisions[1] != .allowed)
+        // A long pause refills the burst, never beyond it.
+        decisions = Self.take(&limiter, 6, at: 100)
+        #expect(decisions.prefix(5).allSatisfy { $0 == .allowed } && decisions[5] != .allowed)
+    }
+
+    @Test func aClientThatIgnoresRefusalsIsDisconnected() {
+        var limiter = FrameLimiter(rate: 1, burst: 3, now: 0)
+        let decisions = Self.take(&limiter, 7, at: 0)
+        #expect(decisions.prefix(3).allSatisfy { $0 == .allowed })
+        #expect(decisions[3..<6].allSatisfy { if case .refused = $0 { true } else { false } })
+        #expect(decisions[6] == .disconnect)
+        // One allowed frame (the client slowed down) starts the count again.
+        var patient = FrameLimiter(rate: 1, burst: 3, now: 0)
+        _ = Self.take(&patient, 6, at: 0)
+        let later = Self.take(&patient, at: 1)
+        #expect(later == [.allowed] && patient.refusedInARow == 0)
+    }
+
+    @Test func aClockThatGoesBackGivesNothing() {
+        var limiter = FrameLimiter(rate: 10, burst: 1, now: 5)
+        let decisions = Self.take(&limiter, at: 5) + Self.take(&limiter, at: 1) + Self.take(&limiter, at: 5.05) + Self.take(&limiter, at: 5.2)
+        #expect(decisions.map { $0 == .allowed } == [true, false, false, true])
+    }
+
+    @Test func typingGoesOutOncePerIntervalPerConversation() {
+        let (a, b) = (UUID(), UUID())
+        var gate = TypingGate(interval: 2)
+        let steps: [(UUID, Bool, Double)] = [
+            (a, true, 0), (a, true, 1.9), (b, true, 1.9), (a, true, 2.0), (a, false, 2.1),
+            // "Stopped" without "started", or twice: nothing to say.
+            (a, false, 2.2), (a, true, 2.3),
+        ]
+        let allowed = steps.map { gate.allow($0.0, isTyping: $0.1, now: $0.2) }
+        #expect(allowed == [true, false, true, true, true, false, true])
+    }
+}
