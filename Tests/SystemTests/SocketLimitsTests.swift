@@ -77,3 +77,48 @@ import Testing
         try await relay.stop()
     }
 }
+
+extension SocketLimitsTests {
+    /// Sockets that resume over a long history and then read nothing while long messages keep coming hold at most their
+    /// byte budget each (beyond what the kernel buffers), and are cut off as slow consumers (1008).
+    @Test func nonReadingSocketsAreCutOffWithBoundedMemory() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let long = String(repeating: "long message body ", count: 500)  // 9,000 characters
+        for i in 0..<100 { _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "\(i) \(long)") }
+        let relay = try await TestRelay(
+            database: database, environment: ["WS_MAX_QUEUED_BYTES": "262144", "WS_MAX_SOCKETS_PER_USER": "100"])
+        let fromZero = "last_message_id=00000000-0000-0000-0000-000000000000"
+        // A reading client gets the replay cut to half the budget, and the way to go on.
+        let reader = try relay.socket(f.admin, query: fromZero)
+        let replayed = try await reader.next(type: "replayed")
+        #expect(replayed.data["truncated"] as? Bool == true)
+        let count = try #require(replayed.data["count"] as? Int)
+        #expect(count > 0 && count < 20, "\(count) messages of about 9 KB in 128 KiB")
+        try reader.sendClose()
+        try await waitFor("the reader gone") { try await relay.socketCount() == 0 }
+        let before = relay.residentKiB
+
+        let stalled = try (0..<40).map { _ in try relay.socket(f.admin, query: fromZero, readBuffer: 4096, startReading: false) }
+        try await waitFor("the sockets registered") { try await relay.socketCount() == 40 }
+        // Live messages keep coming: each socket's queue grows until it is over its budget.
+        for i in 0..<400 { _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "live \(i) \(long)") }
+        let started = ContinuousClock.now
+        var peak = before
+        try await waitFor("every non-reading socket cut off", timeout: 30) {
+            peak = max(peak, relay.residentKiB)
+            return try await relay.socketCount() == 0
+        }
+        #expect(ContinuousClock.now - started < .seconds(8))
+        let growth = peak - before
+        // Unbounded, each socket would hold 400 live frames of 9 KB: 3.6 MB, 144 MB for 40.
+        #expect(growth < 48_000, "resident memory grew by \(growth) KiB")
+        for socket in stalled { socket.startReading() }
+        try await waitFor("the clients see their connections end") { stalled.allSatisfy(\.isClosed) }
+        #expect(stalled.allSatisfy { $0.all(type: "message").count < 500 })
+        db.close()
+        try await relay.stop()
+    }
+}

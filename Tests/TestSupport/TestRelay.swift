@@ -22,6 +22,20 @@ package final class TestRelay: Sendable {
 
     package var baseURL: URL { URL(string: "http://127.0.0.1:\(port)")! }
 
+    /// The relay process's resident memory, in KiB (`VmRSS` of /proc).
+    package var residentKiB: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+    }
+
+    /// The relay's `msgrelay_websocket_connections` gauge.
+    package func socketCount() async throws -> Int {
+        let text = try await request("GET", "/metrics").text
+        let line = text.split(separator: "\n").first { $0.hasPrefix("msgrelay_websocket_connections ") } ?? ""
+        return Int(Double(line.split(separator: " ").last ?? "") ?? -1)
+    }
+
     /// A token for `user`, signed with the relay's secret.
     package func token(_ user: User, ttl: Int64 = 600) -> String {
         JWTSigner(secret: Self.secret).token(for: user.id, ttl: ttl)

@@ -31,6 +31,9 @@ package final class TestSocket: Sendable {
     package func sendText(_ text: String) throws { try socket.send(text) }
     package func sendClose(_ code: UInt16 = 1000) throws { try socket.sendClose(code: code) }
 
+    /// Starts (or resumes) reading from the relay.
+    package func startReading() { paused.store(false, ordering: .relaxed) }
+
     /// Frames received so far and not yet taken.
     package var received: [Frame] { frames.withLock { $0 } }
     /// True once the connection ended.

@@ -63,7 +63,7 @@ package struct Relay: Sendable {
             services: [
                 DatabasePoolService(pool: pool), DatabasePoolService(pool: writer), DatabasePoolService(pool: deliveryPool), feed, announcer,
                 listener, outbox,
-                IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout),
+                IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout, writeTimeout: configuration.realtime.writeTimeout),
             ],
             onServerRunning: onServerRunning,
             logger: logger)

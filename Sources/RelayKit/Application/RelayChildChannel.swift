@@ -58,7 +58,9 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
                             NIOWebSocketFrameAggregator(
                                 minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: configuration.maxFrameSize))
                         try channel.pipeline.syncOperations.addHandler(
-                            SocketHandler(admission: decision, queueCapacity: configuration.sendQueueCapacity) { user, connection in
+                            SocketHandler(
+                                admission: decision, queueCapacity: configuration.sendQueueCapacity, maxQueuedBytes: configuration.maxQueuedBytes
+                            ) { user, connection in
                                 SocketSession(
                                     service: service, hub: hub, feed: feed, configuration: configuration, user: user, connection: connection,
                                     logger: socketLogger)

@@ -96,6 +96,12 @@ package final class Hub: Sendable {
         for connection in all where connection.idleFor >= timeout { connection.close(.idle) }
     }
 
+    /// Disconnects the sockets whose queued frames waited `timeout` for a client that reads nothing.
+    func closeStalled(after timeout: Duration) {
+        let all = state.withLock { $0.registry.all }
+        for connection in all where connection.stalledFor >= timeout { connection.close(.slowConsumer) }
+    }
+
     /// Closes the sockets whose token expired by `now` (seconds since the epoch) with 4401.
     func closeExpired(now: Int64) {
         let all = state.withLock { $0.registry.all }

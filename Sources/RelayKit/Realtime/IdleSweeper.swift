@@ -6,6 +6,8 @@ import ServiceLifecycle
 struct IdleSweeper: Service {
     let hub: Hub
     let timeout: Duration
+    /// Sockets whose queued frames wait this long for a client that reads nothing are disconnected.
+    var writeTimeout: Duration = .seconds(10)
 
     func run() async throws {
         let period = min(max(timeout / 10, .milliseconds(50)), .seconds(1))
@@ -14,6 +16,7 @@ struct IdleSweeper: Service {
             while true {
                 try await Task.sleep(for: period)
                 hub.closeIdle(after: timeout)
+                hub.closeStalled(after: writeTimeout)
                 hub.closeExpired(now: Timestamp.now().secondsSinceEpoch)
             }
         }

@@ -137,10 +137,12 @@ final class SocketSession: Sendable {
             joinedAt = frontier
         }
         do {
-            let (messages, truncated) = try await service.replay(viewer: user, from: start, joinedAt: joinedAt, limit: configuration.replayLimit)
+            var (messages, truncated) = try await service.replay(viewer: user, from: start, joinedAt: joinedAt, limit: configuration.replayLimit)
             var frames: [OutgoingFrame] = []
             var position: ResumeCursor?
-            for item in messages {
+            // The replay takes at most half the socket's byte budget; the client resumes from its last message for more.
+            var bytes = 0
+            for (index, item) in messages.enumerated() {
                 if case .cursor(let cursor) = start, let joinedAt {
                     // The rest of the cursor's batch first, then what joinedAt adds (see DeliveryRepository.messages).
                     let inEnd = cursor.end.shows(txid: item.txid, id: item.message.id)
@@ -149,7 +151,14 @@ final class SocketSession: Sendable {
                         ? ResumeCursor(base: cursor.base, end: cursor.end, lastId: item.message.id)
                         : ResumeCursor(base: cursor.end, end: joinedAt, lastId: item.message.id)
                 }
-                frames.append(OutgoingFrame(.message(item.message, sender: item.sender, cursor: position)))
+                let frame = OutgoingFrame(.message(item.message, sender: item.sender, cursor: position))
+                bytes += frame.json.utf8.count
+                if bytes > configuration.maxQueuedBytes / 2, !frames.isEmpty {
+                    messages = Array(messages.prefix(index))
+                    truncated = true
+                    break
+                }
+                frames.append(frame)
             }
             if let start {
                 var cursor: String?

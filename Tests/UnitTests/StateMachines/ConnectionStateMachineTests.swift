@@ -789,3 +789,37 @@ private final class ShellConnection {
     }
 
 }
+
+@Suite struct ConnectionByteBudgetTests {
+    @Test func liveFramesBeyondTheByteBudgetCutTheClientOff() {
+        var machine = ConnectionStateMachine(capacity: 100, maxBytes: 10)
+        let first = machine.send(plain("aaaa"))
+        let second = machine.send(plain("bbbb"))
+        #expect(first == .scheduleFlush && second == .none && machine.queuedBytes == 8)
+        // Written frames give their bytes back.
+        let steps = machine.drain()
+        #expect(steps.count == 3 && machine.queuedBytes == 0)
+        _ = machine.send(plain("cccccc"))
+        let over = machine.send(plain("ddddd"))
+        #expect(over == .closeChannel && machine.closeReason == .slowConsumer)
+    }
+
+    @Test func aReplayCountsAndSoDoFramesHeldDuringIt() {
+        var machine = ConnectionStateMachine(capacity: 100, maxBytes: 10)
+        machine.beginReplay()
+        let held = machine.send(plain("held"))
+        #expect(held == .none && machine.queuedBytes == 4)
+        let finished = machine.finishReplay([message(1), message(2)])
+        // "m1", "m2", then the held frame: 8 bytes.
+        #expect(finished == .scheduleFlush && machine.queuedBytes == 8 && machine.queuedCount == 3)
+        var big = ConnectionStateMachine(capacity: 100, maxBytes: 10)
+        big.beginReplay()
+        let overflow = big.finishReplay((1...6).map(message))
+        #expect(overflow == .closeChannel && big.closeReason == .slowConsumer)
+        var holding = ConnectionStateMachine(capacity: 100, maxBytes: 10)
+        holding.beginReplay()
+        _ = holding.send(plain("123456"))
+        let tooMuch = holding.send(plain("78901"))
+        #expect(tooMuch == .closeChannel)
+    }
+}

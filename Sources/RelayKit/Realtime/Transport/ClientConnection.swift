@@ -27,12 +27,21 @@ final class ClientConnection: Sendable {
     /// When the client last sent a frame, in nanoseconds of the monotonic clock.
     private let lastActivity = Atomic<Int64>(ClientConnection.monotonicNow())
 
-    init(user: User, expires: Int64 = .max, capacity: Int, channel: any Channel) {
+    /// Since when queued frames wait for a channel that takes nothing (monotonic nanoseconds; 0: not stalled).
+    private let stalledSince = Atomic<Int64>(0)
+
+    init(user: User, expires: Int64 = .max, capacity: Int, maxBytes: Int = .max, channel: any Channel) {
         self.user = user
         self.expires = expires
         self.capacity = capacity
         self.channel = channel
-        self.state = Mutex(ConnectionStateMachine(capacity: capacity))
+        self.state = Mutex(ConnectionStateMachine(capacity: capacity, maxBytes: maxBytes))
+    }
+
+    /// How long queued frames have waited for a channel that takes nothing (zero when the client reads).
+    var stalledFor: Duration {
+        let since = stalledSince.load(ordering: .relaxed)
+        return since == 0 ? .zero : .nanoseconds(Self.monotonicNow() - since)
     }
 
     /// Records that the client sent a frame.
@@ -68,6 +77,10 @@ final class ClientConnection: Sendable {
     /// reading is disconnected at once instead (a close frame could not get through).
     func close(_ reason: CloseReason) {
         perform(state.withLock { $0.close(reason) })
+        // A close waits for the queue to be flushed; a client that reads nothing more is cut off all the same.
+        channel.eventLoop.scheduleTask(in: .seconds(2 * ConnectionStateMachine.closeDeadline.components.seconds)) { [channel] in
+            channel.close(promise: nil)
+        }
     }
 
     /// The channel closed: drop whatever is queued.
@@ -95,6 +108,12 @@ final class ClientConnection: Sendable {
             }
         }
         if wrote { channel.flush() }
+        let waiting = state.withLock { $0.queuedCount } > 0
+        if !waiting {
+            stalledSince.store(0, ordering: .relaxed)
+        } else if wrote || stalledSince.load(ordering: .relaxed) == 0 {
+            stalledSince.store(Self.monotonicNow(), ordering: .relaxed)
+        }
     }
 
     /// Stops or resumes reading from the client (back-pressure while its frames wait to be handled).

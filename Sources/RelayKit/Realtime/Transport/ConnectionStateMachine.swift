@@ -71,6 +71,10 @@ struct ConnectionStateMachine: Sendable {
 
     /// Live frames queued before the client counts as not reading.
     let capacity: Int
+    /// Bytes queued or held (replayed frames included) before the client counts as not reading.
+    let maxBytes: Int
+    /// Bytes of the frames queued and held now.
+    private(set) var queuedBytes = 0
     /// Live frames held back during a replay before the client counts as not reading.
     var holdLimit: Int { capacity * 4 }
 
@@ -92,8 +96,10 @@ struct ConnectionStateMachine: Sendable {
     /// - Parameters:
     ///   - capacity: live frames queued before the client counts as not reading.
     ///   - recentMessages: message ids remembered for de-duplication.
-    init(capacity: Int, recentMessages: Int = 4096) {
+    ///   - maxBytes: bytes queued or held before the client counts as not reading.
+    init(capacity: Int, maxBytes: Int = .max, recentMessages: Int = 4096) {
         self.capacity = capacity
+        self.maxBytes = maxBytes
         self.recent = RecentIDs(capacity: recentMessages)
     }
 
@@ -108,11 +114,12 @@ struct ConnectionStateMachine: Sendable {
         guard closeReason == nil, !isFinished else { return .none }
         if isReplaying {
             held.append(frame)
-            return held.count > holdLimit ? overflow() : .none
+            queuedBytes += frame.json.utf8.count
+            return held.count > holdLimit || queuedBytes > maxBytes ? overflow() : .none
         }
         guard isNew(frame) else { return .none }
-        guard liveQueued < capacity else { return overflow() }
-        queue.append(Queued(text: frame.json, isLive: true))
+        guard liveQueued < capacity, queuedBytes + frame.json.utf8.count <= maxBytes else { return overflow() }
+        append(frame, isLive: true)
         liveQueued += 1
         return claimFlush()
     }
@@ -126,12 +133,11 @@ struct ConnectionStateMachine: Sendable {
     /// the connection is closing or closed (the replay then stays unfinished).
     mutating func finishReplay(_ frames: [OutgoingFrame]) -> Action {
         guard closeReason == nil, !isFinished else { return .none }
-        for frame in frames + held where isNew(frame) {
-            queue.append(Queued(text: frame.json, isLive: false))
-        }
+        dropHeld()
+        for frame in frames + held where isNew(frame) { append(frame, isLive: false) }
         held = []
         isReplaying = false
-        return claimFlush()
+        return queuedBytes > maxBytes ? overflow() : claimFlush()
     }
 
     /// A replay that could not be made: queues `frames` (the error), drops the live frames held meanwhile, and closes
@@ -139,9 +145,10 @@ struct ConnectionStateMachine: Sendable {
     /// assume the replay, must not reach it.
     mutating func failReplay(_ frames: [OutgoingFrame], close reason: CloseReason) -> Action {
         guard closeReason == nil, !isFinished else { return .none }
+        dropHeld()
         held = []
         isReplaying = false
-        for frame in frames { queue.append(Queued(text: frame.json, isLive: false)) }
+        for frame in frames { append(frame, isLive: false) }
         closeReason = reason
         return claimFlush()
     }
@@ -161,6 +168,7 @@ struct ConnectionStateMachine: Sendable {
         queue.removeAll()
         held = []
         liveQueued = 0
+        queuedBytes = 0
     }
 
     /// The next step of a flush: the next queued frame while the channel is writable, then the close frame once a
@@ -169,6 +177,7 @@ struct ConnectionStateMachine: Sendable {
     mutating func flushStep(isWritable: Bool) -> FlushAction {
         if isWritable, let item = queue.popFirst() {
             if item.isLive { liveQueued -= 1 }
+            queuedBytes -= item.text.utf8.count
             return .write(item.text)
         }
         isFlushScheduled = false
@@ -185,7 +194,19 @@ struct ConnectionStateMachine: Sendable {
         closeFrameSent = true
         queue.removeAll()
         liveQueued = 0
+        queuedBytes = held.reduce(0) { $0 + $1.json.utf8.count }
         return .writeCloseFrame(reason, closeChannelAfter: Self.closeDeadline)
+    }
+
+    private mutating func append(_ frame: OutgoingFrame, isLive: Bool) {
+        let text = frame.json
+        queue.append(Queued(text: text, isLive: isLive))
+        queuedBytes += text.utf8.count
+    }
+
+    /// Stops counting the held frames' bytes (they are queued again, or dropped).
+    private mutating func dropHeld() {
+        for frame in held { queuedBytes -= frame.json.utf8.count }
     }
 
     private mutating func overflow() -> Action {

@@ -13,23 +13,30 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let admission: SocketAdmission
     private let makeSession: (User, ClientConnection) -> SocketSession
     private let queueCapacity: Int
+    private let maxQueuedBytes: Int
     private var connection: ClientConnection?
     private var session: SocketSession?
 
     /// - Parameters:
     ///   - admission: the decision taken on the upgrade request.
     ///   - queueCapacity: frames queued for the client before it counts as not reading.
+    ///   - maxQueuedBytes: bytes queued for the client (replay included) before it counts as not reading.
     ///   - makeSession: builds the session of an accepted socket.
-    init(admission: SocketAdmission, queueCapacity: Int, makeSession: @escaping (User, ClientConnection) -> SocketSession) {
+    init(
+        admission: SocketAdmission, queueCapacity: Int, maxQueuedBytes: Int = .max,
+        makeSession: @escaping (User, ClientConnection) -> SocketSession
+    ) {
         self.admission = admission
         self.queueCapacity = queueCapacity
+        self.maxQueuedBytes = maxQueuedBytes
         self.makeSession = makeSession
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         switch admission {
         case .accepted(let user, let expires, let resumeFrom, let greeting):
-            let connection = ClientConnection(user: user, expires: expires, capacity: queueCapacity, channel: context.channel)
+            let connection = ClientConnection(
+                user: user, expires: expires, capacity: queueCapacity, maxBytes: maxQueuedBytes, channel: context.channel)
             let session = makeSession(user, connection)
             self.connection = connection
             self.session = session
