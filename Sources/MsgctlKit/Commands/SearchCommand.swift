@@ -51,7 +51,8 @@ struct SearchCommand: AsyncParsableCommand {
         let color = Terminal.standardOutputHasColor
         var text = ""
         for hit in hits {
-            text += "[\(HumanTime.format(hit.message.createdAt))] \(TerminalText.escaped(hit.user.username))  \(hit.message.id.lowercasedString.prefix(8))\n"
+            text +=
+                "[\(HumanTime.format(hit.message.createdAt))] \(TerminalText.escaped(hit.user.username))  \(hit.message.id.lowercasedString.prefix(8))\n"
             text += "  " + hit.snippet.terminalText(color: color) + "\n"
         }
         text += "\(hits.count) of \(total) matches\n"

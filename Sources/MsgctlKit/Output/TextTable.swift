@@ -71,7 +71,9 @@ struct TextTable {
     /// RFC 4180 CSV: a header row, then the machine form of every cell; fields quoted when they need it, and
     /// guarded against spreadsheet formulas (``CSVField``) unless `formulaEscape` is false.
     func csv(formulaEscape: Bool = true) -> String {
-        ([headers] + rows.map { $0.map(\.machine) }).map { $0.map { CSVField.encode($0, formulaEscape: formulaEscape) }.joined(separator: ",") + "\r\n" }
-            .joined()
+        ([headers] + rows.map { $0.map(\.machine) }).map {
+            $0.map { CSVField.encode($0, formulaEscape: formulaEscape) }.joined(separator: ",") + "\r\n"
+        }
+        .joined()
     }
 }

@@ -101,7 +101,9 @@ final class ReplSession: @unchecked Sendable {
         }
         let parts = trimmed.split(separator: " ", maxSplits: 1).map(String.init)
         let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
-        guard let command = ReplCommandTable.command(named: parts[0]) else { return say("unknown command \(TerminalText.escaped(parts[0])); \\? lists the commands") }
+        guard let command = ReplCommandTable.command(named: parts[0]) else {
+            return say("unknown command \(TerminalText.escaped(parts[0])); \\? lists the commands")
+        }
         if command.requiresArgument, argument.isEmpty { return say("usage: \(command.usage)") }
         do {
             try command.run(self, argument)
@@ -279,7 +281,9 @@ final class ReplSession: @unchecked Sendable {
                 if !connected { say("connected to the relay") }
                 connected = true
             case .disconnected(let reason, let retryIn):
-                if connected || retryIn == 1 { say("relay unreachable (\(TerminalText.escaped(reason))); retrying in \(retryIn) s, the database still works") }
+                if connected || retryIn == 1 {
+                    say("relay unreachable (\(TerminalText.escaped(reason))); retrying in \(retryIn) s, the database still works")
+                }
                 connected = false
             case .frame(let frame):
                 show(frame)

@@ -16,11 +16,11 @@ struct CSVFormatter: ExportFormatter {
     }
 
     mutating func write(_ row: ExportRow, _ bytes: UnsafeBufferPointer<UInt8>, _ out: inout ExportOutput) {
-        ExportText.appendUUID(row.id, formulaEscape: formulaEscape, to: &out.bytes)
+        ExportText.appendUUID(row.id, to: &out.bytes)
         out.append(0x2C)
-        ExportText.appendUUID(row.conversationId, formulaEscape: formulaEscape, to: &out.bytes)
+        ExportText.appendUUID(row.conversationId, to: &out.bytes)
         out.append(0x2C)
-        ExportText.appendUUID(row.senderId, formulaEscape: formulaEscape, to: &out.bytes)
+        ExportText.appendUUID(row.senderId, to: &out.bytes)
         out.append(0x2C)
         ExportText.appendCSVField(bytes, row.senderUsername, formulaEscape: formulaEscape, to: &out.bytes)
         out.append(0x2C)
@@ -28,7 +28,7 @@ struct CSVFormatter: ExportFormatter {
         out.append(row.senderIsAdmin ? ",true," : ",false,")
         ExportText.appendCSVField(bytes, row.content, formulaEscape: formulaEscape, to: &out.bytes)
         out.append(0x2C)
-        ExportText.appendRFC3339(row.createdAt, formulaEscape: formulaEscape, to: &out.bytes)
+        ExportText.appendRFC3339(row.createdAt, to: &out.bytes)
         optionalTime(row.readAt, &out)
         optionalTime(row.editedAt, &out)
         optionalTime(row.deletedAt, &out)
@@ -37,6 +37,6 @@ struct CSVFormatter: ExportFormatter {
 
     private func optionalTime(_ value: Int64?, _ out: inout ExportOutput) {
         out.append(0x2C)
-        if let value { ExportText.appendRFC3339(value, formulaEscape: formulaEscape, to: &out.bytes) }
+        if let value { ExportText.appendRFC3339(value, to: &out.bytes) }
     }
 }
