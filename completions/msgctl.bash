@@ -186,7 +186,7 @@ _msgctl() {
 
 _msgctl_list() {
     repeating_flags=()
-    non_repeating_flags=(--json --csv --unread --archived --version -h --help)
+    non_repeating_flags=(--json --csv --no-formula-escape --unread --archived --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url --as --user --limit --page)
     __msgctl_offer_flags_options 0
@@ -234,7 +234,7 @@ _msgctl_show() {
 
 _msgctl_search() {
     repeating_flags=()
-    non_repeating_flags=(--json --csv --version -h --help)
+    non_repeating_flags=(--json --csv --no-formula-escape --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url --as --conversation --before --after --limit)
     __msgctl_offer_flags_options 1
@@ -413,7 +413,7 @@ _msgctl_db_migrate() {
 
 _msgctl_db_status() {
     repeating_flags=()
-    non_repeating_flags=(--json --csv --version -h --help)
+    non_repeating_flags=(--json --csv --no-formula-escape --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url)
     __msgctl_offer_flags_options 0
@@ -475,7 +475,7 @@ _msgctl_user_add() {
 
 _msgctl_user_list() {
     repeating_flags=()
-    non_repeating_flags=(--json --csv --version -h --help)
+    non_repeating_flags=(--json --csv --no-formula-escape --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url)
     __msgctl_offer_flags_options 0
@@ -565,7 +565,7 @@ _msgctl_push() {
 
 _msgctl_push_test() {
     repeating_flags=()
-    non_repeating_flags=(--json --csv --version -h --help)
+    non_repeating_flags=(--json --csv --no-formula-escape --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url --user)
     __msgctl_offer_flags_options 0
@@ -669,7 +669,7 @@ _msgctl_repl() {
 
 _msgctl_export() {
     repeating_flags=()
-    non_repeating_flags=(--include-deleted --wait --version -h --help)
+    non_repeating_flags=(--include-deleted --wait --no-formula-escape --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url --format --conversation --user --since --until --output --state)
     __msgctl_offer_flags_options 0

@@ -37,7 +37,7 @@ package struct Msgctl: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                FileOutput.standardError.write(fullMessage(for: error) + "\n")
+                FileOutput.standardError.write(TerminalText.escaped(fullMessage(for: error), multiline: true) + "\n")
                 Msgctl.exit(withError: ExitCode(ExitStatus.usage.rawValue))
             }
             exit(withError: error)

@@ -32,7 +32,8 @@ package final class RelaySocket: @unchecked Sendable {
     package let fileDescriptor: Int32
     private var buffer: [UInt8] = []
 
-    /// Connects to `host:port` and upgrades `path` (which may carry `?token=`).
+    /// Connects to `host:port` and upgrades `path` (which may carry `?token=`), sending `headers` with the request
+    /// (`Authorization: Bearer` keeps a token out of the URL, which proxies log).
     /// - Parameters:
     ///   - receiveBuffer: a small SO_RCVBUF, to play a client that reads slowly.
     ///   - timeout: for connecting and the handshake.
@@ -41,6 +42,10 @@ package final class RelaySocket: @unchecked Sendable {
     )
         throws
     {
+        func breaksLine(_ text: String) -> Bool { text.unicodeScalars.contains { $0 == "\r" || $0 == "\n" } }
+        guard !breaksLine(path), !headers.contains(where: { breaksLine($0.key) || breaksLine($0.value) }) else {
+            throw Failure("a line break in the request's path or headers")
+        }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)

@@ -147,6 +147,98 @@ import Testing
         try await relay.stop()
     }
 
+    @Test func hostileNamesAndMessagesCannotDriveTheTerminal() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        _ = try Fixtures.make(db)
+        let clipboard = "\u{1B}]52;c;cm0gLXJmIH4=\u{07}"
+        let eve = try UserRepository.insert(db, username: "eve\u{1B}[8m\u{202E}", displayName: "Eve\u{1B}]0;owned\u{07}", slug: "eve")
+        let conversation = try ConversationRepository.insert(db, userId: eve.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: eve.id, content: "stored \(clipboard) paid\rUNPAID")
+        let relay = try await TestRelay(database: database)
+        let socket = try relay.socket(eve)
+        _ = try await socket.next(type: "connected")
+        let terminal = try repl(relay, home: try temporaryHome())
+        defer { terminal.stop() }
+        let shownName = "eve\\u{1B}[8m\\u{202E}"
+        var at = try await terminal.waitFor("connected to the relay")
+        terminal.type("\\l\r")
+        at = try await terminal.waitFor("\(shownName)  1", after: at)
+        terminal.type("\\o \(conversation.id.lowercasedString)\r")
+        at = try await terminal.waitFor("conversation with Eve\\u{1B}]0;owned\\u{7} (\(shownName)), 1 messages", after: at)
+        at = try await terminal.waitFor("\(shownName): stored \\u{1B}]52;c;cm0gLXJmIH4=\\u{7} paid\\u{D}UNPAID", after: at)
+        at = try await terminal.waitFor("msg[\(shownName)]> ", after: at)
+        // Live: a message and a typing indicator.
+        try socket.send(.sendMessage(conversationId: nil, content: "live \(clipboard)\r\u{1B}[2K\u{1B}[1Aforged\n\u{2067}second line"))
+        at = try await terminal.waitFor("\(shownName): live \\u{1B}]52;c;cm0gLXJmIH4=\\u{7}\\u{D}\\u{1B}[2K\\u{1B}[1Aforged", after: at)
+        at = try await terminal.waitFor("    \\u{2067}second line", after: at)
+        try socket.send(.typing(conversationId: conversation.id, isTyping: true))
+        at = try await terminal.waitFor("\(shownName) is typing", after: at)
+        terminal.type("\\s stored\r")
+        at = try await terminal.waitFor("\(shownName): ", after: at)
+        terminal.type("\\q\r")
+        try await waitFor("the REPL to exit") { !terminal.isRunning }
+        // None of it reached the terminal as it was sent.
+        for sequence in ["\u{1B}]52", "\u{1B}]0;", "\u{1B}[8m", "\u{1B}[2K\u{1B}[1A", "\u{202E}", "\u{2067}", "\rUNPAID", "\u{07}"] {
+            #expect(!terminal.raw.contains(sequence), "the terminal got \(sequence.debugDescription)")
+        }
+        try await relay.stop()
+    }
+
+    @Test func theHistoryFileIsPrivateAndKeepsRepliesOutUnlessAsked() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Hello")
+        let relay = try await TestRelay(database: database)
+        let home = try temporaryHome()
+        let history = home + "/msgctl/history"
+        func mode() throws -> Int {
+            (try FileManager.default.attributesOfItem(atPath: history)[.posixPermissions] as? Int ?? -1) & 0o777
+        }
+        // A history an older version left readable by everyone, with a reply in it.
+        try FileManager.default.createDirectory(atPath: home + "/msgctl", withIntermediateDirectories: true)
+        try "_HiStOrY_V2_\nold\\040secret\\040reply\n\\134l\n".write(toFile: history, atomically: false, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: history)
+
+        let first = try repl(relay, home: home)
+        defer { first.stop() }
+        var at = try await first.waitFor("connected to the relay")
+        #expect(try mode() == 0o600, "narrowed when the REPL starts")
+        first.type("\\o alice\r")
+        at = try await first.waitFor("msg[alice]> ", after: at)
+        first.type("card 4111 reply\r")
+        at = try await first.waitFor("you: card 4111 reply", after: at)
+        first.type("\\q\r")
+        try await waitFor("the first REPL to exit") { !first.isRunning }
+        var saved = try String(contentsOfFile: history, encoding: .utf8)
+        #expect(try mode() == 0o600)
+        #expect(saved.contains("\\134o\\040alice") && saved.contains("\\134l"), "\(saved)")
+        #expect(!saved.contains("4111") && !saved.contains("secret"), "\(saved)")
+
+        // \set history all records replies too, and the file stays private.
+        let second = try repl(relay, home: home)
+        defer { second.stop() }
+        at = try await second.waitFor("connected to the relay")
+        second.type("\\set history all\r")
+        at = try await second.waitFor("history all: replies are recorded too", after: at)
+        second.type("\\o alice\r")
+        at = try await second.waitFor("msg[alice]> ", after: at)
+        second.type("kept 2222 reply\r")
+        at = try await second.waitFor("you: kept 2222 reply", after: at)
+        second.type("\\set history\r")
+        at = try await second.waitFor("history all", after: at)
+        second.type("\\set history everything\r")
+        at = try await second.waitFor("usage: \\set [history commands|all]", after: at)
+        second.type("\\q\r")
+        try await waitFor("the second REPL to exit") { !second.isRunning }
+        saved = try String(contentsOfFile: history, encoding: .utf8)
+        #expect(saved.contains("2222"), "\(saved)")
+        #expect(try mode() == 0o600)
+        try await relay.stop()
+    }
+
     @Test func withoutATerminalTheREPLRefusesAndMsgctlAlonePrintsUsage() async throws {
         let repl = try await ProcessRunner.runDetached(msgctl, ["repl"])
         #expect(repl.status == 2)

@@ -63,10 +63,10 @@ import Testing
         text.withUnsafeBufferPointer { ExportText.appendJSONString($0, 0..<text.count, to: &out) }
         #expect(String(decoding: out, as: UTF8.self) == "\"a,\\\"b\\\"\\n\\u0001é\"")
         out = []
-        text.withUnsafeBufferPointer { ExportText.appendCSVField($0, 0..<text.count, to: &out) }
+        text.withUnsafeBufferPointer { ExportText.appendCSVField($0, 0..<text.count, formulaEscape: true, to: &out) }
         #expect(String(decoding: out, as: UTF8.self) == "\"a,\"\"b\"\"\n\u{1}é\"")
         out = []
-        text.withUnsafeBufferPointer { ExportText.appendCSVField($0, 6..<text.count, to: &out) }
+        text.withUnsafeBufferPointer { ExportText.appendCSVField($0, 6..<text.count, formulaEscape: true, to: &out) }
         #expect(String(decoding: out, as: UTF8.self) == "\u{1}é")
     }
 }

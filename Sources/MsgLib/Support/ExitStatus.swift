@@ -27,9 +27,10 @@ package enum ExitStatus: Int32, Sendable {
     case config = 78
 }
 
-/// Prints `program: message` as one line on stderr and exits with the status that fits `error`.
+/// Prints `program: message` as one line on stderr (its first line, names and values in it through
+/// ``TerminalText``) and exits with the status that fits `error`.
 package func exitWithError(_ program: String, _ error: any Error) -> Never {
-    let text = "\(error)".split(separator: "\n").first.map(String.init) ?? "unknown error"
+    let text = "\(error)".split(separator: "\n").first.map { TerminalText.escaped(String($0)) } ?? "unknown error"
     fputs("\(program): \(text)\n", stderr)
     exit(ExitStatus.forError(error).rawValue)
 }

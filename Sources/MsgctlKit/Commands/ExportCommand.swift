@@ -30,6 +30,8 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Export only what is new since the last run with this state file.", valueName: "file")) var state: String?
     @Flag(help: "With --state: wait for a run using the same state file to finish instead of exiting with status 75.")
     var wait = false
+    @Flag(help: "With --format csv: write fields exactly, without the ' that keeps a spreadsheet from reading =, +, -, @ as a formula.")
+    var noFormulaEscape = false
 
     func validate() throws {
         if conversation != nil && user != nil {
@@ -45,6 +47,7 @@ struct ExportCommand: AsyncParsableCommand {
             throw ValidationError("--until cannot be used with --state: an incremental export always runs up to now")
         }
         if wait && state == nil { throw ValidationError("--wait only applies with --state") }
+        if noFormulaEscape && format != .csv { throw ValidationError("--no-formula-escape only applies with --format csv") }
         if output?.isEmpty == true { throw ValidationError("--output needs a file name") }
         if state?.isEmpty == true { throw ValidationError("--state needs a file name") }
     }
@@ -54,7 +57,7 @@ struct ExportCommand: AsyncParsableCommand {
         let summary = try await connection.withService { service in
             var request = ExportRequest(
                 format: format, since: since, until: until, includeDeleted: includeDeleted, outputPath: output, statePath: state,
-                waitForLock: wait)
+                waitForLock: wait, formulaEscape: !noFormulaEscape)
             if let conversation { request.conversationId = try await service.resolveConversation(conversation).conversation.id }
             if let user {
                 let name = user
@@ -66,7 +69,7 @@ struct ExportCommand: AsyncParsableCommand {
             return try await Exporter.run(request, service: service)
         }
         if FileOutput.standardError.isTerminal {
-            var line = "exported \(messages(summary.messages))" + (output.map { " to \($0)" } ?? "")
+            var line = "exported \(messages(summary.messages))" + (output.map { " to \(TerminalText.escaped($0))" } ?? "")
             if state != nil {
                 line += summary.horizon.map { ", up to \($0.rfc3339)" } ?? ", nothing final yet"
                 if summary.waitingFor > 0 { line += " (\(summary.waitingFor) open transaction(s) hold the rest back)" }

@@ -88,7 +88,7 @@ struct DeleteCommand: AsyncParsableCommand {
             guard FileOutput.standardError.isTerminal, isatty(0) == 1 else {
                 throw UserFacingError("refusing to delete \(what) without --yes (not a terminal)", exitStatus: .usage)
             }
-            FileOutput.standardError.write("delete \(what)? [y/N] ")
+            FileOutput.standardError.write("delete \(TerminalText.escaped(what))? [y/N] ")
             guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
                 throw UserFacingError("nothing deleted", exitStatus: .failure)
             }

@@ -68,7 +68,7 @@ struct PushCommand: AsyncParsableCommand {
             if output.json {
                 try JSONOutput.print(rows)
             } else if rows.isEmpty, !output.csv {
-                FileOutput.standardOutput.write("\(name) has no push subscriptions\n")
+                FileOutput.standardOutput.write("\(TerminalText.escaped(name)) has no push subscriptions\n")
             } else {
                 var table = TextTable("SUBSCRIPTION", "PUSH SERVICE", "RESULT")
                 for row in rows {

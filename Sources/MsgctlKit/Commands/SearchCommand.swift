@@ -41,7 +41,7 @@ struct SearchCommand: AsyncParsableCommand {
             for hit in hits {
                 table.append([
                     TableCell(hit.message.id.lowercasedString), TableCell(hit.message.conversationId.lowercasedString), TableCell(hit.user.username),
-                    .time(hit.message.createdAt), TableCell(String(hit.rank)), TableCell(hit.snippet.terminalText(color: false, marker: "")),
+                    .time(hit.message.createdAt), TableCell(String(hit.rank)), TableCell(hit.snippet.plainText),
                     TableCell(hit.message.content),
                 ])
             }
@@ -51,7 +51,8 @@ struct SearchCommand: AsyncParsableCommand {
         let color = Terminal.standardOutputHasColor
         var text = ""
         for hit in hits {
-            text += "[\(HumanTime.format(hit.message.createdAt))] \(hit.user.username)  \(hit.message.id.lowercasedString.prefix(8))\n"
+            text +=
+                "[\(HumanTime.format(hit.message.createdAt))] \(TerminalText.escaped(hit.user.username))  \(hit.message.id.lowercasedString.prefix(8))\n"
             text += "  " + hit.snippet.terminalText(color: color) + "\n"
         }
         text += "\(hits.count) of \(total) matches\n"

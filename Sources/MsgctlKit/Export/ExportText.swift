@@ -222,14 +222,18 @@ enum ExportText {
         out.append(0x22)
     }
 
-    /// A CSV field (RFC 4180): quoted, with quotes doubled, when it holds a comma, quote, CR or LF; else as is.
-    static func appendCSVField(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: inout [UInt8]) {
+    /// A CSV field (``CSVField``): a `'` first when it would start a formula and `formulaEscape`; quoted, with
+    /// quotes doubled, when it holds a comma, quote, CR or LF; else as is.
+    static func appendCSVField(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, formulaEscape: Bool, to out: inout [UInt8]) {
         let slice = UnsafeBufferPointer(rebasing: bytes[range])
-        guard slice.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0A || $0 == 0x0D }) else {
+        let guarded = formulaEscape && slice.first.map(CSVField.startsFormula) == true
+        guard slice.contains(where: CSVField.needsQuotes) else {
+            if guarded { out.append(0x27) }
             out.append(contentsOf: slice)
             return
         }
         out.append(0x22)
+        if guarded { out.append(0x27) }
         var runStart = 0
         for index in 0..<slice.count where slice[index] == 0x22 {
             out.append(contentsOf: UnsafeBufferPointer(rebasing: slice[runStart...index]))

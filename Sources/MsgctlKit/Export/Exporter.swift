@@ -20,10 +20,13 @@ package struct ExportRequest: Sendable {
     package var waitForLock: Bool
     /// How long a run waits for writers that were running when it started (``ExportHorizon``), in seconds.
     package var settleTimeout: Double
+    /// CSV only: guard fields that start like a spreadsheet formula (``CSVField``); false for `--no-formula-escape`.
+    package var formulaEscape: Bool
 
     package init(
         format: ExportFormat = .jsonl, conversationId: UUID? = nil, senderId: UUID? = nil, since: String? = nil, until: String? = nil,
-        includeDeleted: Bool = false, outputPath: String? = nil, statePath: String? = nil, waitForLock: Bool = false, settleTimeout: Double = 1
+        includeDeleted: Bool = false, outputPath: String? = nil, statePath: String? = nil, waitForLock: Bool = false, settleTimeout: Double = 1,
+        formulaEscape: Bool = true
     ) {
         self.format = format
         self.conversationId = conversationId
@@ -35,6 +38,7 @@ package struct ExportRequest: Sendable {
         self.statePath = statePath
         self.waitForLock = waitForLock
         self.settleTimeout = settleTimeout
+        self.formulaEscape = formulaEscape
     }
 }
 
@@ -190,7 +194,7 @@ package enum Exporter {
                 var formatter = JSONLinesFormatter()
                 count = try stream(&formatter, query, db, &output)
             case .csv:
-                var formatter = CSVFormatter()
+                var formatter = CSVFormatter(formulaEscape: request.formulaEscape)
                 count = try stream(&formatter, query, db, &output)
             case .mbox:
                 var formatter = MboxFormatter()

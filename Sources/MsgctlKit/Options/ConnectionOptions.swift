@@ -39,15 +39,18 @@ struct OutputOptions: ParsableArguments {
 struct TableOutputOptions: ParsableArguments {
     @Flag(help: "Print JSON (stable field names, the same as the REST API).")
     var json = false
-    @Flag(help: "Print the table as CSV (RFC 4180, times in RFC 3339 UTC).")
+    @Flag(help: "Print the table as CSV (RFC 4180, times in RFC 3339 UTC, a ' before fields that start like a formula).")
     var csv = false
+    @Flag(help: "With --csv: write fields exactly, without the ' that keeps a spreadsheet from reading =, +, -, @ as a formula.")
+    var noFormulaEscape = false
 
     func validate() throws {
         if json && csv { throw ValidationError("--json and --csv cannot be used together") }
+        if noFormulaEscape && !csv { throw ValidationError("--no-formula-escape only applies with --csv") }
     }
 
     /// Prints `table` aligned for people, or as CSV with --csv.
     func print(_ table: TextTable, footer: String = "") {
-        FileOutput.standardOutput.write(csv ? table.csv() : table.render() + footer)
+        FileOutput.standardOutput.write(csv ? table.csv(formulaEscape: !noFormulaEscape) : table.render() + footer)
     }
 }

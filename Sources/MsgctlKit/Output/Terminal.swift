@@ -13,12 +13,4 @@ enum Terminal {
     }
 
     static func bold(_ text: String) -> String { "\u{1B}[1m" + text + "\u{1B}[0m" }
-
-    /// Text from users made safe to print: control characters (escape sequences typed into a message) become
-    /// spaces; newlines stay when `keepingNewlines`.
-    static func sanitized(_ text: String, keepingNewlines: Bool = false) -> String {
-        String(
-            String.UnicodeScalarView(
-                text.unicodeScalars.map { $0.properties.generalCategory != .control || (keepingNewlines && $0 == "\n") ? $0 : " " }))
-    }
 }

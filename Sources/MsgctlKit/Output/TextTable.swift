@@ -47,12 +47,14 @@ struct TextTable {
         rows.append(row)
     }
 
-    /// The aligned table, each line ending in a newline; the last column is not padded.
+    /// The aligned table, each line ending in a newline; the last column is not padded. Cells are shown through
+    /// ``TerminalText`` (one line each: what users wrote cannot drive the terminal or break the layout).
     func render(color: Bool = Terminal.standardOutputHasColor) -> String {
+        let shown = rows.map { $0.map { (text: TerminalText.escaped($0.human), bold: $0.emphasised) } }
         var widths = headers.map(\.count)
-        for row in rows {
+        for row in shown {
             for (i, cell) in row.enumerated() where i < widths.count {
-                widths[i] = max(widths[i], cell.human.count)
+                widths[i] = max(widths[i], cell.text.count)
             }
         }
         func line(_ cells: [(text: String, bold: Bool)]) -> String {
@@ -63,16 +65,15 @@ struct TextTable {
             }
             return out + "\n"
         }
-        return line(headers.map { ($0, true) }) + rows.map { line($0.map { ($0.human, $0.emphasised) }) }.joined()
+        return line(headers.map { ($0, true) }) + shown.map(line).joined()
     }
 
-    /// RFC 4180 CSV: a header row, then the machine form of every cell; fields quoted when they need it.
-    func csv() -> String {
-        ([headers] + rows.map { $0.map(\.machine) }).map { $0.map(Self.csvField).joined(separator: ",") + "\r\n" }.joined()
-    }
-
-    static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }) else { return text }
-        return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    /// RFC 4180 CSV: a header row, then the machine form of every cell; fields quoted when they need it, and
+    /// guarded against spreadsheet formulas (``CSVField``) unless `formulaEscape` is false.
+    func csv(formulaEscape: Bool = true) -> String {
+        ([headers] + rows.map { $0.map(\.machine) }).map {
+            $0.map { CSVField.encode($0, formulaEscape: formulaEscape) }.joined(separator: ",") + "\r\n"
+        }
+        .joined()
     }
 }

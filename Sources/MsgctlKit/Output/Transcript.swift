@@ -1,22 +1,22 @@
 import MsgLib
 
-/// A conversation's messages as text, for `msgctl show` and the console.
+/// A conversation's messages as text, for `msgctl show` and the console; every name and text from users goes
+/// through ``TerminalText``.
 enum Transcript {
     /// The first line: `conversation with Alice (alice), 3 messages`.
     static func heading(displayName: String, username: String, total: Int) -> String {
-        "conversation with \(displayName) (\(username)), \(total) messages"
+        "conversation with \(TerminalText.escaped(displayName)) (\(TerminalText.escaped(username))), \(total) messages"
     }
 
     /// `msgctl show`'s form of one message: the local time and sender on a line of their own, then the text as written.
     static func entry(time: Timestamp?, who: String, edited: Bool, content: String) -> String {
-        "[\(HumanTime.format(time))] \(who)\(edited ? " (edited)" : ""):\n\(content)"
+        "[\(HumanTime.format(time))] \(TerminalText.escaped(who))\(edited ? " (edited)" : ""):\n\(TerminalText.escaped(content, multiline: true))"
     }
 
-    /// The console's form of one message: time of day, sender and text on one line (further lines indented),
-    /// control characters blanked.
+    /// The console's form of one message: time of day, sender and text on one line (further lines indented).
     static func line(time: Timestamp?, who: String, content: String) -> String {
-        "\(shortTime(time)) \(Terminal.sanitized(who, keepingNewlines: true)): "
-            + Terminal.sanitized(content, keepingNewlines: true).replacingOccurrences(of: "\n", with: "\n    ")
+        "\(shortTime(time)) \(TerminalText.escaped(who)): "
+            + TerminalText.escaped(content, multiline: true).replacingOccurrences(of: "\n", with: "\n    ")
     }
 
     /// The time of day, `HH:mm`.

@@ -33,7 +33,8 @@ final class LineEditor {
     private let name = strdup("msgctl")
 
     /// - Parameters:
-    ///   - historyFile: read now and written by ``saveHistory()``; its folder is created when missing.
+    ///   - historyFile: read now (its mode narrowed to 0600 first) and written by ``saveHistory(keeping:)``; its
+    ///     folder is created when missing.
     ///   - complete: completion candidates for the word being typed, given the whole line.
     init(prompt: String, historyFile: String?, complete: @escaping (_ line: String, _ word: String) -> [String]) {
         self.prompt = prompt
@@ -44,7 +45,10 @@ final class LineEditor {
         rl_initialize()  // reads ~/.editrc (emacs or vi bindings)
         using_history()
         stifle_history(2000)
-        if let historyFile { _ = read_history(historyFile) }
+        if let historyFile {
+            Self.restrictToOwner(historyFile)
+            _ = read_history(historyFile)
+        }
         rl_attempted_completion_function = { text, start, _ in
             LineEditor.complete(text, start: Int(start))
         }
@@ -126,14 +130,38 @@ final class LineEditor {
         add_history(line)
     }
 
-    /// Writes the history file (creating its folder).
-    func saveHistory() {
+    /// Writes the history file with the lines `keep` accepts (others leave the history too), replacing it
+    /// atomically with a file of mode 0600, whatever the old one's (its folder is created with 0700).
+    func saveHistory(keeping keep: (String) -> Bool) {
         guard let historyFile else { return }
+        let lines = (0..<Int(history_length)).compactMap { offset in
+            history_get(history_base + Int32(offset))?.pointee.line.map { String(cString: $0) }
+        }
+        let kept = lines.filter(keep)
+        if kept.count != lines.count {
+            clear_history()
+            for line in kept { add_history(line) }
+        }
         let folder = (historyFile as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        _ = write_history(historyFile)
+        do {
+            let file = try AtomicFile(path: historyFile)
+            defer { file.abandon() }
+            guard write_history(file.temporaryPath) == 0, chmod(file.temporaryPath, 0o600) == 0 else { return }
+            try file.publish()
+        } catch {
+            return  // no history is better than no clean exit
+        }
+    }
+
+    /// Takes the group's and others' permissions off `path` when it is a regular file that has any (a history file
+    /// written before); a link (to /dev/null, say) is left alone.
+    private static func restrictToOwner(_ path: String) {
+        var status = stat()
+        guard lstat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG, status.st_mode & 0o077 != 0 else { return }
+        _ = chmod(path, status.st_mode & 0o700)
     }
 
     /// Stops reading and gives the terminal back as it was.

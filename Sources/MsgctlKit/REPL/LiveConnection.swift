@@ -104,15 +104,16 @@ final class LiveConnection: Sendable {
     private func run() {
         var delay = 1
         while !stopping {
-            var path = "/ws/messages?token=\(token)"
+            // The token goes in a header, never in the URL, which proxies write to their logs.
+            var path = "/ws/messages"
             let (cursor, last) = state.withLock { ($0.cursor, $0.lastMessageId) }
             if let cursor {
-                path += "&cursor=\(cursor)"
+                path += "?cursor=\(cursor)"
             } else if let last {
-                path += "&last_message_id=\(last)"
+                path += "?last_message_id=\(last)"
             }
             do {
-                let socket = try RelaySocket(host: host, port: port, path: path, timeout: 5)
+                let socket = try RelaySocket(host: host, port: port, path: path, headers: ["Authorization": "Bearer \(token)"], timeout: 5)
                 state.withLock { $0.socket = socket }
                 delay = 1
                 post(.connected)

@@ -8,10 +8,11 @@ struct ReplCommand: AsyncParsableCommand {
         abstract: "Chat live in the terminal: see conversations, open one, read, reply, and watch messages arrive (default on a terminal).",
         discussion: """
             Commands in the style of psql: \\l list, \\o USER open, \\n next unread, \\h history, \\s QUERY search, \\r read, \\a archive, \
-            \\u unarchive, \\e FILE export, \\m multi-line reply (end with a lone .), \\c close, \\? help, \\q quit. Any other line replies \
+            \\u unarchive, \\e FILE export, \\m multi-line reply (end with a lone .), \\c close, \\set history all|commands, \\? help, \\q quit. Any other line replies \
             in the open conversation. Live updates come from the relay's WebSocket, signed in as the admin with --token or with a token \
             made from JWT_SECRET; without either, or while the relay is unreachable, the commands work on the database alone. \
-            History: $XDG_DATA_HOME/msgctl/history (~/.local/share/msgctl/history); key bindings from ~/.editrc.
+            History (backslash commands only, unless \\set history all; mode 0600): $XDG_DATA_HOME/msgctl/history \
+            (~/.local/share/msgctl/history); key bindings from ~/.editrc.
             """)
 
     @OptionGroup var connection: ConnectionOptions

@@ -60,6 +60,10 @@ enum ReplCommandTable {
             session.startComposing()
         },
         ReplCommandSpec("\\c", "\\c", "close the open conversation") { session, _ in session.close() },
+        ReplCommandSpec(
+            "\\set", "\\set [NAME VALUE]", "show the settings or change one: history commands (the default: no replies) or all",
+            completion: .words(["history"])
+        ) { $0.set($1) },
         ReplCommandSpec("\\?", "\\?", "this help") { session, _ in session.showHelp() },
         ReplCommandSpec("\\q", "\\q", "quit (Ctrl-D too)") { session, _ in session.requestQuit() },
     ]

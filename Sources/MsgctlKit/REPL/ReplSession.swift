@@ -20,6 +20,7 @@ final class ReplSession: @unchecked Sendable {
     /// Replies sent from here, to recognise them when the relay echoes them and when they are read.
     private var sent: [UUID: String] = [:]
     private var typingSince: Date?
+    private var historyMode = HistoryMode.commands
     private var usernames: [String] = []
     private var conversationIds: [String] = []
 
@@ -37,7 +38,7 @@ final class ReplSession: @unchecked Sendable {
     /// Runs until `\q`, Ctrl-D, SIGTERM or SIGHUP; the terminal is restored whatever happens.
     func run() {
         defer {
-            editor.saveHistory()
+            editor.saveHistory(keeping: historyMode.records)
             editor.finish()
             live?.stop()
         }
@@ -93,14 +94,16 @@ final class ReplSession: @unchecked Sendable {
         }
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty else { return }
-        editor.addHistory(line)
+        if historyMode.records(line) { editor.addHistory(line) }
         guard trimmed.hasPrefix("\\") else {
             send(line)
             return
         }
         let parts = trimmed.split(separator: " ", maxSplits: 1).map(String.init)
         let argument = parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
-        guard let command = ReplCommandTable.command(named: parts[0]) else { return say("unknown command \(parts[0]); \\? lists the commands") }
+        guard let command = ReplCommandTable.command(named: parts[0]) else {
+            return say("unknown command \(TerminalText.escaped(parts[0])); \\? lists the commands")
+        }
         if command.requiresArgument, argument.isEmpty { return say("usage: \(command.usage)") }
         do {
             try command.run(self, argument)
@@ -117,7 +120,7 @@ final class ReplSession: @unchecked Sendable {
             }
             sent[message.id] = text
             live?.saw(messageId: message.id.lowercasedString)
-            say("\(Self.time(message.createdAt)) you: \(Self.clean(text))")
+            say(Self.line(time: message.createdAt, who: "you", content: text))
         } catch {
             say("not sent: \(Self.describe(error))")
         }
@@ -153,7 +156,7 @@ final class ReplSession: @unchecked Sendable {
             table.append([
                 TableCell(item.user.username), .count(item.conversation.unreadCountAdmin, emphasiseNonZero: true),
                 .time(item.conversation.lastMessageAt),
-                TableCell(Self.clean(preview)),
+                TableCell(preview),
             ])
         }
         say(table.render() + "\(listings.count) of \(total) conversations")
@@ -183,7 +186,7 @@ final class ReplSession: @unchecked Sendable {
         let (messages, total) = try blocking { [service, admin] in
             try await service.listMessages(viewer: admin, conversationId: open.conversation.id, page: .init(limit: max(1, min(limit, 200))))
         }
-        var text = Transcript.heading(displayName: Self.clean(open.user.displayName), username: open.user.username, total: total)
+        var text = Transcript.heading(displayName: open.user.displayName, username: open.user.username, total: total)
         for item in messages {
             text +=
                 "\n"
@@ -203,7 +206,7 @@ final class ReplSession: @unchecked Sendable {
         let color = Terminal.standardOutputHasColor
         var text = "\(hits.count) of \(total) matches"
         for hit in hits {
-            text += "\n\(Self.time(hit.message.createdAt)) \(hit.user.username): "
+            text += "\n\(Self.time(hit.message.createdAt)) \(TerminalText.escaped(hit.user.username)): "
             text += hit.snippet.terminalText(color: color)
         }
         say(text)
@@ -220,7 +223,7 @@ final class ReplSession: @unchecked Sendable {
     func setArchived(_ archived: Bool) throws {
         guard let current = open else { return say("open a conversation first: \\o USER") }
         _ = try blocking { [service, admin] in try await service.setArchived(viewer: admin, id: current.conversation.id, archived: archived) }
-        say("\(archived ? "archived" : "unarchived") the conversation with \(current.user.username)")
+        say("\(archived ? "archived" : "unarchived") the conversation with \(TerminalText.escaped(current.user.username))")
         if archived {
             open = nil
             updatePrompt()
@@ -233,7 +236,22 @@ final class ReplSession: @unchecked Sendable {
         guard let open else { return say("open a conversation first: \\o USER") }
         let request = ExportRequest(format: .markdown, conversationId: open.conversation.id, outputPath: path)
         let summary = try blocking { [service] in try await Exporter.run(request, service: service) }
-        say("wrote \(Self.count(summary.messages, "message")) to \(path)")
+        say("wrote \(Self.count(summary.messages, "message")) to \(TerminalText.escaped(path))")
+    }
+
+    /// `\set`: shows the settings, or changes one (`history all|commands`).
+    func set(_ argument: String) {
+        let words = argument.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let usage = "usage: \\set [history \(HistoryMode.allCases.map(\.rawValue).joined(separator: "|"))]"
+        switch words.count {
+        case 0: say("history \(historyMode.rawValue)")
+        case 1 where words[0] == "history": say("history \(historyMode.rawValue)")
+        case 2 where words[0] == "history":
+            guard let mode = HistoryMode(rawValue: words[1]) else { return say(usage) }
+            historyMode = mode
+            say(mode == .all ? "history all: replies are recorded too" : "history commands: replies are kept out of the history")
+        default: say(usage)
+        }
     }
 
     func showHelp() {
@@ -263,7 +281,9 @@ final class ReplSession: @unchecked Sendable {
                 if !connected { say("connected to the relay") }
                 connected = true
             case .disconnected(let reason, let retryIn):
-                if connected || retryIn == 1 { say("relay unreachable (\(reason)); retrying in \(retryIn) s, the database still works") }
+                if connected || retryIn == 1 {
+                    say("relay unreachable (\(TerminalText.escaped(reason))); retrying in \(retryIn) s, the database still works")
+                }
                 connected = false
             case .frame(let frame):
                 show(frame)
@@ -282,20 +302,20 @@ final class ReplSession: @unchecked Sendable {
             if inOpen, !message.senderIsAdmin, let id = UUID(uuidString: message.id) {
                 _ = try? blocking { [service, admin] in try await service.markRead(viewer: admin, messageIds: [id]) }
             }
-            if !usernames.contains(message.username) { usernames.append(message.username) }
+            remember(username: message.username)
             if !conversationIds.contains(message.conversationId) { conversationIds.append(message.conversationId) }
         case .read(let messageId):
             if let id = UUID(uuidString: messageId), let text = sent[id] {
-                say("✓ read: \(Self.clean(String(text.prefix(40))))")
+                say("✓ read: \(TerminalText.escaped(String(text.prefix(40))))")
             }
         case .typing(let conversationId, _, let isTyping):
             if isTyping, let open, open.conversation.id.lowercasedString == conversationId {
-                say("\(open.user.username) is typing…")
+                say("\(TerminalText.escaped(open.user.username)) is typing…")
             }
         case .replayed(let count, let truncated):
             if count > 0 { say("caught up: \(count) message\(count == 1 ? "" : "s") while offline\(truncated ? " (more in \\h)" : "")") }
         case .error(let code, let message):
-            say("relay: \(message) (\(code))")
+            say("relay: \(TerminalText.escaped(message)) (\(TerminalText.escaped(code)))")
         case .other:
             break
         }
@@ -344,7 +364,7 @@ final class ReplSession: @unchecked Sendable {
     }
 
     private func updatePrompt() {
-        let name = open.map { "[\($0.user.username)]" } ?? ""
+        let name = open.map { "[\(TerminalText.escaped($0.user.username))]" } ?? ""
         let state = live == nil ? " (db only)" : connected ? "" : " (offline)"
         editor.setPrompt(composing != nil ? "msg\(name) ... " : "msg\(name)\(state)> ")
     }
@@ -357,9 +377,15 @@ final class ReplSession: @unchecked Sendable {
         let found =
             listings ?? (try? blocking { [service, admin] in try await service.listConversations(viewer: admin, page: 1, limit: 100).listings }) ?? []
         for item in found {
-            if !usernames.contains(item.user.username) { usernames.append(item.user.username) }
+            remember(username: item.user.username)
             if !conversationIds.contains(item.conversation.id.lowercasedString) { conversationIds.append(item.conversation.id.lowercasedString) }
         }
+    }
+
+    /// Offers `name` for completion, unless it holds characters a terminal would act on (libedit lists matches as
+    /// they are): such a user's conversation is still opened by its id.
+    private func remember(username name: String) {
+        if !usernames.contains(name), TerminalText.escaped(name) == name { usernames.append(name) }
     }
 
     // MARK: - Output helpers
@@ -379,15 +405,15 @@ final class ReplSession: @unchecked Sendable {
         Transcript.shortTime(timestamp)
     }
 
-    /// Text from users with control characters (terminal escape sequences) blanked, newlines kept.
-    static func clean(_ text: String) -> String { Terminal.sanitized(text, keepingNewlines: true) }
-
+    /// What went wrong, for the console: names in it (from users, or as typed) through ``TerminalText``.
     static func describe(_ error: any Error) -> String {
-        switch error {
-        case let error as ServiceError: error.message
-        case let error as DatabaseError: error.kind == .unavailable ? "the database is not reachable" : error.message
-        default: "\(error)"
-        }
+        let text =
+            switch error {
+            case let error as ServiceError: error.message
+            case let error as DatabaseError: error.kind == .unavailable ? "the database is not reachable" : error.message
+            default: "\(error)"
+            }
+        return TerminalText.escaped(text)
     }
 }
 

@@ -6,10 +6,10 @@ import Testing
 @Suite struct ReplCommandTableTests {
     @Test func everyCommandHasANameUsageAndHelp() {
         let commands = ReplCommandTable.commands
-        #expect(commands.map(\.name) == ["\\l", "\\o", "\\n", "\\h", "\\s", "\\r", "\\a", "\\u", "\\e", "\\m", "\\c", "\\?", "\\q"])
+        #expect(commands.map(\.name) == ["\\l", "\\o", "\\n", "\\h", "\\s", "\\r", "\\a", "\\u", "\\e", "\\m", "\\c", "\\set", "\\?", "\\q"])
         #expect(Set(commands.map(\.name)).count == commands.count, "names are unique")
         for command in commands {
-            #expect(command.name.hasPrefix("\\") && command.name.count == 2, "\(command.name)")
+            #expect(command.name.hasPrefix("\\") && command.name.count >= 2 && !command.name.contains(" "), "\(command.name)")
             #expect(command.usage.hasPrefix(command.name), "\(command.name)")
             #expect(!command.help.isEmpty, "\(command.name)")
             #expect(command.requiresArgument == ["\\o", "\\s", "\\e"].contains(command.name), "\(command.name)")
@@ -19,7 +19,7 @@ import Testing
     @Test func lookupIsByExactName() {
         #expect(ReplCommandTable.command(named: "\\o")?.usage == "\\o USER|ID")
         #expect(ReplCommandTable.command(named: "\\?")?.help == "this help")
-        for name in ["\\", "\\x", "\\oo", "\\O", "o", "", "\\open"] {
+        for name in ["\\", "\\x", "\\oo", "\\O", "o", "", "\\open", "\\se", "\\settings"] {
             #expect(ReplCommandTable.command(named: name) == nil, "\(name)")
         }
     }
@@ -39,6 +39,7 @@ import Testing
                   \\e FILE               export the open conversation to FILE (Markdown)
                   \\m                    write a long reply over several lines; a line with a single . sends it
                   \\c                    close the open conversation
+                  \\set [NAME VALUE]     show the settings or change one: history commands (the default: no replies) or all
                   \\?                    this help
                   \\q                    quit (Ctrl-D too)
                 any other line is a reply in the open conversation. Tab completes commands, usernames and ids.
@@ -53,6 +54,7 @@ import Testing
         #expect(complete("  ") == ReplCommandTable.commands.map(\.name))
         #expect(complete("\\o ") == names + ids)
         #expect(complete("\\l ") == ["unread", "archived"])
+        #expect(complete("\\set ") == ["history"])
         for line in ["\\s ", "\\e ", "\\h ", "hello ", "\\x "] { #expect(complete(line).isEmpty, "\(line)") }
     }
 }

@@ -18,12 +18,14 @@ import Testing
         #expect(Snippet().html == "")
     }
 
-    @Test func terminalTextBlanksControlCharactersAndDecodesNothing() {
-        #expect(hostile.terminalText(color: false) == "<script>alert('x')</script> &amp; \"q\" *invoice*  [31mred  end")
-        #expect(hostile.terminalText(color: false, marker: "") == "<script>alert('x')</script> &amp; \"q\" invoice  [31mred  end")
-        #expect(hostile.terminalText(color: true) == "<script>alert('x')</script> &amp; \"q\" \u{1B}[1minvoice\u{1B}[0m  [31mred  end")
-        // A highlighted segment cannot smuggle an escape sequence either.
-        #expect(Snippet([.init("\u{1B}]0;title\u{07}", highlighted: true)]).terminalText(color: true) == "\u{1B}[1m ]0;title \u{1B}[0m")
+    @Test func terminalTextShowsControlCharactersVisiblyAndDecodesNothing() {
+        #expect(hostile.terminalText(color: false) == "<script>alert('x')</script> &amp; \"q\" *invoice* \\u{1B}[31mred\\u{7}\\u{9}end")
+        #expect(hostile.terminalText(color: false, marker: "") == "<script>alert('x')</script> &amp; \"q\" invoice \\u{1B}[31mred\\u{7}\\u{9}end")
+        #expect(
+            hostile.terminalText(color: true) == "<script>alert('x')</script> &amp; \"q\" \u{1B}[1minvoice\u{1B}[0m \\u{1B}[31mred\\u{7}\\u{9}end")
+        // A highlighted segment cannot smuggle an escape sequence or a bidi override either.
+        #expect(Snippet([.init("\u{1B}]0;title\u{07}", highlighted: true)]).terminalText(color: true) == "\u{1B}[1m\\u{1B}]0;title\\u{7}\u{1B}[0m")
+        #expect(Snippet([.init("\u{202E}gnp.exe", highlighted: true)]).terminalText(color: false) == "*\\u{202E}gnp.exe*")
     }
 
     @Test func headlineOutputIsParsedIntoSegments() {

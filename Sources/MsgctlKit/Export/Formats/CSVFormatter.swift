@@ -3,8 +3,11 @@ import MsgLib
 /// RFC 4180 CSV: a header row, CRLF line ends, a field quoted (quotes doubled) only when it holds a comma, quote,
 /// CR or LF. Columns: `id, conversation_id, sender_id, sender_username, sender_display_name, sender_is_admin,
 /// content, created_at, read_at, edited_at, deleted_at`; booleans `true`/`false`, NULL an empty field, times
-/// RFC 3339 UTC. Message text is written as it is (a spreadsheet may treat a leading `=` as a formula).
+/// RFC 3339 UTC. Text fields are written as they are, except that one starting like a spreadsheet formula gets a
+/// leading `'` (``CSVField``) unless `formulaEscape` is false (`--no-formula-escape`).
 struct CSVFormatter: ExportFormatter {
+    var formulaEscape = true
+
     static let header: StaticString =
         "id,conversation_id,sender_id,sender_username,sender_display_name,sender_is_admin,content,created_at,read_at,edited_at,deleted_at\r\n"
 
@@ -19,11 +22,11 @@ struct CSVFormatter: ExportFormatter {
         out.append(0x2C)
         ExportText.appendUUID(row.senderId, to: &out.bytes)
         out.append(0x2C)
-        ExportText.appendCSVField(bytes, row.senderUsername, to: &out.bytes)
+        ExportText.appendCSVField(bytes, row.senderUsername, formulaEscape: formulaEscape, to: &out.bytes)
         out.append(0x2C)
-        ExportText.appendCSVField(bytes, row.senderDisplayName, to: &out.bytes)
+        ExportText.appendCSVField(bytes, row.senderDisplayName, formulaEscape: formulaEscape, to: &out.bytes)
         out.append(row.senderIsAdmin ? ",true," : ",false,")
-        ExportText.appendCSVField(bytes, row.content, to: &out.bytes)
+        ExportText.appendCSVField(bytes, row.content, formulaEscape: formulaEscape, to: &out.bytes)
         out.append(0x2C)
         ExportText.appendRFC3339(row.createdAt, to: &out.bytes)
         optionalTime(row.readAt, &out)
