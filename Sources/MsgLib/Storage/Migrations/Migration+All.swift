@@ -19,5 +19,6 @@ extension Migration {
         commitOrder,
         senderRateLimits,
         announceAfterCommit,
+        pushRateLimits,
     ]
 }
