@@ -19,6 +19,7 @@ struct MsgrelayCommand: AsyncParsableCommand {
 
             Notifications: VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY and VAPID_SUBJECT (all three or none), SLACK_WEBHOOK_URL \
             with ADMIN_URL_BASE, PUSH_TTL_SECONDS (86400), PUSH_ALLOW_INSECURE_ENDPOINTS (tests only), \
+            PUSH_MAX_SUBSCRIPTIONS_PER_USER (10), PUSH_SUBSCRIBE_RATE_LIMIT_PER_HOUR (60), PUSH_TEST_RATE_LIMIT_PER_HOUR (10), \
             OUTBOX_RETRY_BASE_SECONDS (5), OUTBOX_MAX_RETRY_DELAY_SECONDS (3600), OUTBOX_MAX_AGE_SECONDS (86400).
 
             Stops gracefully on SIGTERM or SIGINT. Every variable, signal and exit status: msgrelay(8).

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -158,6 +159,46 @@ import Testing
         }
         #expect(elapsed < .seconds(3))
         #expect(server.requests.count == 20)
+    }
+
+    /// A batch larger than the caps never has more requests in flight (HTTP/1.1: one per connection) than they
+    /// allow, to one host or in all; the requests beyond wait for a free connection and all are answered.
+    @Test func connectionsAreCappedPerHostAndInAll() async throws {
+        let first = try RecordingHTTPServer()
+        let second = try RecordingHTTPServer()
+        defer {
+            first.stop()
+            second.stop()
+        }
+        let inFlight = Mutex<(now: [Int: Int], peak: [Int: Int], peakTotal: Int)>(([:], [:], 0))
+        for (index, server) in [first, second].enumerated() {
+            server.respond { _ in
+                inFlight.withLock { state in
+                    state.now[index, default: 0] += 1
+                    state.peak[index] = max(state.peak[index] ?? 0, state.now[index]!)
+                    state.peakTotal = max(state.peakTotal, state.now.values.reduce(0, +))
+                }
+                Thread.sleep(forTimeInterval: 0.15)
+                inFlight.withLock { $0.now[index]! -= 1 }
+                return .init(status: 201)
+            }
+        }
+        let capped = HTTPClient(
+            configuration: .init(allowInsecure: true, maxIdleSessions: 1, maxConnections: 6, maxConnectionsPerHost: 4, connectionCacheSize: 6))
+        let oneHost = (0..<20).map { HTTPClient.Request(url: first.url("/a/\($0)")) }
+        let (results, elapsed) = await timedOnThread { capped.send(oneHost) }
+        #expect(results.allSatisfy { (try? $0.get().status) == 201 })
+        #expect(inFlight.withLock { $0.peak[0] } == 4)
+        #expect(first.connectionCount <= 4, "\(first.connectionCount) connections to one host")
+        // 20 requests, 4 at a time, 150 ms each: at least 5 waves.
+        #expect(elapsed >= .milliseconds(700))
+
+        let twoHosts = (0..<30).map { HTTPClient.Request(url: ($0 % 2 == 0 ? first : second).url("/b/\($0)")) }
+        let mixed = await timedOnThread { capped.send(twoHosts) }.0
+        #expect(mixed.allSatisfy { (try? $0.get().status) == 201 })
+        let peaks = inFlight.withLock { $0 }
+        #expect(peaks.peak[0]! <= 4 && peaks.peak[1]! <= 4, "\(peaks.peak)")
+        #expect(peaks.peakTotal <= 6, "\(peaks.peakTotal) requests in flight at once")
     }
 
     /// One bad request in a batch fails alone.

@@ -147,21 +147,78 @@ import Testing
     @Test func pushSubscriptions() throws {
         let db = try TestDatabase.create().connect()
         let f = try Fixtures.make(db)
-        let s1 = try PushSubscriptionRepository.upsert(db, userId: f.alice.id, endpoint: "https://push.example/1", p256dh: "k1", auth: "a1")
-        let s2 = try PushSubscriptionRepository.upsert(db, userId: f.admin.id, endpoint: "https://push.example/2", p256dh: "k2", auth: "a2")
+        let s1 = try #require(
+            try PushSubscriptionRepository.upsert(db, userId: f.alice.id, endpoint: "https://push.example/1", p256dh: "k1", auth: "a1"))
+        let s2 = try #require(
+            try PushSubscriptionRepository.upsert(db, userId: f.admin.id, endpoint: "https://push.example/2", p256dh: "k2", auth: "a2"))
         #expect(try PushSubscriptionRepository.list(db, userId: f.alice.id) == [s1])
         #expect(try PushSubscriptionRepository.listForAdmins(db) == [s2])
-        // The same endpoint again updates in place.
-        let moved = try PushSubscriptionRepository.upsert(db, userId: f.bob.id, endpoint: "https://push.example/1", p256dh: "k3", auth: "a3")
-        #expect(moved.id == s1.id && moved.userId == f.bob.id && moved.p256dhKey == "k3")
-        #expect(try PushSubscriptionRepository.list(db, userId: f.alice.id).isEmpty)
+        // The same endpoint again, by its owner, updates in place.
+        let renewed = try PushSubscriptionRepository.upsert(db, userId: f.alice.id, endpoint: "https://push.example/1", p256dh: "k3", auth: "a3")
+        #expect(renewed?.id == s1.id && renewed?.userId == f.alice.id && renewed?.p256dhKey == "k3")
+        // Another user cannot take it over: nothing changes.
+        #expect(try PushSubscriptionRepository.upsert(db, userId: f.bob.id, endpoint: "https://push.example/1", p256dh: "k4", auth: "a4") == nil)
+        #expect(try PushSubscriptionRepository.list(db, userId: f.alice.id).map(\.p256dhKey) == ["k3"])
+        #expect(try PushSubscriptionRepository.list(db, userId: f.bob.id).isEmpty)
         try PushSubscriptionRepository.touch(db, ids: [s2.id])
         #expect(try PushSubscriptionRepository.list(db, userId: f.admin.id).first?.lastUsedAt != nil)
-        #expect(try PushSubscriptionRepository.list(db, userId: f.bob.id).first?.lastUsedAt == nil)
-        #expect(try PushSubscriptionRepository.delete(db, userId: f.bob.id, endpoint: "https://push.example/1"))
+        #expect(try PushSubscriptionRepository.list(db, userId: f.alice.id).first?.lastUsedAt == nil)
         #expect(try !PushSubscriptionRepository.delete(db, userId: f.bob.id, endpoint: "https://push.example/1"))
+        #expect(try PushSubscriptionRepository.delete(db, userId: f.alice.id, endpoint: "https://push.example/1"))
+        #expect(try !PushSubscriptionRepository.delete(db, userId: f.alice.id, endpoint: "https://push.example/1"))
         #expect(try PushSubscriptionRepository.delete(db, id: s2.id))
         #expect(try PushSubscriptionRepository.listForAdmins(db).isEmpty)
+    }
+
+    /// At most `limit` subscriptions per user: a new one evicts the least recently used (last delivery, else
+    /// creation) with its pending jobs; renewing one of them evicts nothing; other users are not touched. Two
+    /// connections subscribing for one user at once still end at the limit.
+    @Test func subscriptionsPerUserAreCappedLeastRecentlyUsedFirst() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        func subscribe(_ user: UUID, _ n: Int) throws -> PushSubscription? {
+            try db.transaction {
+                try PushSubscriptionRepository.upsert(db, userId: user, endpoint: "https://push.example/\(n)", p256dh: "k", auth: "a", limit: 3)
+            }
+        }
+        let first = try #require(try subscribe(f.admin.id, 1))
+        let second = try #require(try subscribe(f.admin.id, 2))
+        let third = try #require(try subscribe(f.admin.id, 3))
+        _ = try subscribe(f.alice.id, 100)
+        // The first was used since: the second is now the least recently used.
+        try db.query("UPDATE push_subscriptions SET created_at = now() - interval '1 hour' WHERE user_id = $1", [f.admin.id])
+        try PushSubscriptionRepository.touch(db, ids: [first.id])
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, sender: f.alice, content: "hi")
+        #expect(try db.scalar("SELECT count(*) FROM notification_outbox WHERE subscription_id = $1", [second.id], as: Int.self) == 1)
+        _ = try #require(try subscribe(f.admin.id, 4))
+        var ids = Set(try PushSubscriptionRepository.list(db, userId: f.admin.id).map(\.id))
+        #expect(ids.count == 3 && ids.contains(first.id) && ids.contains(third.id) && !ids.contains(second.id))
+        #expect(try db.scalar("SELECT count(*) FROM notification_outbox WHERE subscription_id = $1", [second.id], as: Int.self) == 0)
+        // Renewing a subscription the user has keeps all three.
+        #expect(try subscribe(f.admin.id, 3)?.id == third.id)
+        ids = Set(try PushSubscriptionRepository.list(db, userId: f.admin.id).map(\.id))
+        #expect(ids.count == 3)
+        #expect(try PushSubscriptionRepository.list(db, userId: f.alice.id).count == 1)
+
+        // Many at once through several connections: the lock per user keeps the count exact.
+        let connections = try (0..<4).map { _ in try database.connect() }
+        let bob = f.bob.id
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, connection) in connections.enumerated() {
+                group.addTask {
+                    for n in 0..<5 {
+                        _ = try connection.transaction {
+                            try PushSubscriptionRepository.upsert(
+                                connection, userId: bob, endpoint: "https://push.example/\(1000 + index * 10 + n)", p256dh: "k", auth: "a", limit: 3)
+                        }
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        #expect(try PushSubscriptionRepository.list(db, userId: f.bob.id).count == 3)
     }
 
     @Test func insertWithoutAConversationIdGoesToTheSendersOwnConversation() throws {
@@ -185,7 +242,8 @@ import Testing
         let other = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
-        let subscription = try PushSubscriptionRepository.upsert(db, userId: f.admin.id, endpoint: "https://push.example/a", p256dh: "k", auth: "a")
+        let subscription = try #require(
+            try PushSubscriptionRepository.upsert(db, userId: f.admin.id, endpoint: "https://push.example/a", p256dh: "k", auth: "a"))
         var sent: [UUID] = []
         for n in 1...6 {
             let stored = try #require(

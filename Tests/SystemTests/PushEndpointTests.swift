@@ -28,7 +28,8 @@ import Testing
 
         for (endpoint, problem) in [
             ("http://push.example.net/x", "https"), ("https://10.0.0.7/x", "private"), ("https://127.0.0.1/x", "address"), ("not a url", "URL"),
-            ("https://user:pw@push.example.net/x", "user"),
+            ("https://user:pw@push.example.net/x", "user"), ("https://push.example.net:8443/x", "port 443"),
+            ("https://push.example.net:25/x", "port 443"),
         ] {
             let refused = try await subscribe(PushBrowser(endpoint: endpoint).subscribeBody)
             #expect(refused.status == 400, "\(endpoint)")
@@ -55,6 +56,103 @@ import Testing
         #expect(try await relay.request("POST", "/api/push/test", token: token).status == 503)
         #expect(try await relay.request("POST", "/api/push/test").status == 401)
         try await relay.stop()
+    }
+
+    /// An endpoint is its first subscriber's: another user who presents it gets a 409 and changes nothing (their
+    /// notifications would otherwise replace the owner's, and the owner's would stop).
+    @Test func anEndpointOfAnotherUserIsNotTakenOver() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: ["VAPID_PUBLIC_KEY": nil])
+        let endpoint = "https://push.example.net/send/shared"
+        let alice = PushBrowser(endpoint: endpoint)
+        let created = try await relay.request("POST", "/api/push/subscribe", token: relay.token(f.alice), json: alice.subscribeBody)
+        #expect(created.status == 201)
+        let taken = try await relay.request(
+            "POST", "/api/push/subscribe", token: relay.token(f.bob), json: PushBrowser(endpoint: endpoint).subscribeBody)
+        #expect(taken.status == 409)
+        #expect(taken.error?.contains("registered to another account") == true, "\(taken.text)")
+        #expect(try db.scalar("SELECT user_id FROM push_subscriptions WHERE endpoint = $1", [endpoint], as: UUID.self) == f.alice.id)
+        #expect(
+            try db.scalar("SELECT p256dh_key FROM push_subscriptions WHERE endpoint = $1", [endpoint], as: String.self)
+                == (alice.subscribeBody[path: "subscription.keys.p256dh"] as? String))
+        // Bob's DELETE of it does nothing either; Alice's own subscribe again keeps the same row.
+        #expect(try await relay.request("DELETE", "/api/push/subscribe", token: relay.token(f.bob), json: ["endpoint": endpoint]).status == 204)
+        let again = try await relay.request("POST", "/api/push/subscribe", token: relay.token(f.alice), json: alice.subscribeBody)
+        #expect(again.status == 201 && again.object.string("id") == created.object.string("id"))
+        try await relay.stop()
+    }
+
+    /// A user keeps PUSH_MAX_SUBSCRIPTIONS_PER_USER subscriptions: a new one replaces the least recently used.
+    @Test func aNewSubscriptionBeyondTheLimitReplacesTheLeastRecentlyUsed() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: ["VAPID_PUBLIC_KEY": nil, "PUSH_MAX_SUBSCRIPTIONS_PER_USER": "2"])
+        let token = relay.token(f.alice)
+        var ids: [String] = []
+        for n in 1...2 {
+            let created = try await relay.request(
+                "POST", "/api/push/subscribe", token: token, json: PushBrowser(endpoint: "https://push.example.net/\(n)").subscribeBody)
+            ids.append(try #require(created.object.string("id")))
+        }
+        // The first delivered lately; the second never did.
+        try db.query("UPDATE push_subscriptions SET last_used_at = now() WHERE id = $1::uuid", [ids[0]])
+        let third = try await relay.request(
+            "POST", "/api/push/subscribe", token: token, json: PushBrowser(endpoint: "https://push.example.net/3").subscribeBody)
+        #expect(third.status == 201)
+        let left = try db.query("SELECT endpoint FROM push_subscriptions WHERE user_id = $1 ORDER BY endpoint", [f.alice.id])
+            .map { try $0.decode(0, as: String.self) }
+        #expect(left == ["https://push.example.net/1", "https://push.example.net/3"])
+        // Nobody else's subscriptions count.
+        #expect(
+            try await relay.request(
+                "POST", "/api/push/subscribe", token: relay.token(f.bob), json: PushBrowser(endpoint: "https://push.example.net/b").subscribeBody
+            ).status == 201)
+        #expect(try db.scalar("SELECT count(*) FROM push_subscriptions WHERE user_id = $1", [f.alice.id], as: Int.self) == 2)
+        try await relay.stop()
+    }
+
+    /// Subscribing and test pushes are limited per user and per hour, the same for every relay (the state is in
+    /// PostgreSQL): the call beyond gets a 429 with the seconds until the next one may pass; other users are not
+    /// affected.
+    @Test func subscribeAndTestAreRateLimitedAcrossRelays() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let push = try RecordingHTTPServer()
+        push.respond { _ in .init(status: 201) }
+        let environment = PushEnvironment.variables.merging(["PUSH_SUBSCRIBE_RATE_LIMIT_PER_HOUR": "3", "PUSH_TEST_RATE_LIMIT_PER_HOUR": "2"]) { $1 }
+        let first = try await TestRelay(database: database, environment: environment)
+        let second = try await TestRelay(database: database, environment: environment)
+        let token = first.token(f.alice)
+        func subscribe(_ relay: TestRelay, _ n: Int, token: String) async throws -> HTTPResult {
+            try await relay.request("POST", "/api/push/subscribe", token: token, json: PushBrowser(endpoint: push.url("/p/\(n)")).subscribeBody)
+        }
+        for (n, relay) in [first, second, first].enumerated() { #expect(try await subscribe(relay, n, token: token).status == 201) }
+        let refused = try await subscribe(second, 9, token: token)
+        #expect(refused.status == 429)
+        #expect(refused.error == "Rate limit exceeded: at most 3 subscriptions per hour")
+        // Three an hour: one every 1200 s once the burst is spent.
+        let wait = try #require(refused.headers["retry-after"].flatMap { Int($0) })
+        #expect((1190...1200).contains(wait), "\(wait)")
+        #expect(try await subscribe(first, 10, token: token).status == 429)
+        #expect(try db.scalar("SELECT count(*) FROM push_subscriptions WHERE user_id = $1", [f.alice.id], as: Int.self) == 3)
+        #expect(try await subscribe(second, 20, token: first.token(f.bob)).status == 201)
+
+        for relay in [second, first] {
+            let tested = try await relay.request("POST", "/api/push/test", token: token)
+            #expect(tested.status == 200 && tested.object.int("sent") == 3)
+        }
+        let tooMany = try await second.request("POST", "/api/push/test", token: token)
+        #expect(tooMany.status == 429)
+        #expect(tooMany.error == "Rate limit exceeded: at most 2 test notifications per hour")
+        #expect(tooMany.headers["retry-after"].flatMap { Int($0) }.map { (1790...1800).contains($0) } == true, "\(tooMany.headers)")
+        #expect(push.requests.count == 6)
+        try await first.stop()
+        try await second.stop()
+        push.stop()
     }
 
     @Test func testPushReportsSentAndFailedAndPrunesGoneSubscriptions() async throws {

@@ -26,11 +26,11 @@ import Testing
         #expect(fcm.origin == "https://fcm.googleapis.com:443")
         let mozilla = try policy.check(url: "HTTPS://Updates.Push.Services.Mozilla.COM./wpush/v2/gAAAAABk")
         #expect(mozilla.scheme == "https" && mozilla.host == "updates.push.services.mozilla.com.")
-        let port = try policy.check(url: "https://web.push.apple.com:8443")
-        #expect(port.port == 8443 && port.host == "web.push.apple.com")
-        let v6 = try policy.check(url: "https://[2606:4700:0::1111]:444/x")
-        #expect(v6.host == "2606:4700::1111" && v6.port == 444 && v6.hostIsAddress)
-        #expect(v6.origin == "https://[2606:4700::1111]:444")
+        let port = try policy.check(url: "https://web.push.apple.com:443")
+        #expect(port.port == 443 && port.host == "web.push.apple.com")
+        let v6 = try policy.check(url: "https://[2606:4700:0::1111]:443/x")
+        #expect(v6.host == "2606:4700::1111" && v6.port == 443 && v6.hostIsAddress)
+        #expect(v6.origin == "https://[2606:4700::1111]:443")
         #expect(try policy.check(url: "https://push_1.example-2.com/").host == "push_1.example-2.com")
     }
 
@@ -85,6 +85,25 @@ import Testing
         let longest = "https://push.example.com/" + String(repeating: "p", count: 2048 - 25)
         #expect(longest.utf8.count == 2048)
         #expect(refusal(longest) == nil)
+    }
+
+    /// Another port would let a subscriber aim pushes at any service of a public host (SMTP, SSH, an admin page).
+    @Test func onlyPort443() {
+        for url in [
+            "https://push.example.com:8443/x", "https://push.example.com:80/x", "https://push.example.com:22/x", "https://93.184.216.34:444/",
+            "https://[2606:4700::1111]:8443/x", "https://push.example.com:65535/x",
+        ] {
+            let error = refusal(url)
+            #expect(error?.kind == .refusedPort, "\(url): \(String(describing: error))")
+            #expect(error?.description.hasPrefix("subscription.endpoint must use port 443") == true, "\(url)")
+            #expect(throws: EndpointError.self) { try policy.resolve(url: url) }
+        }
+        #expect(refusal("https://push.example.com:8443/x")?.description.hasSuffix("not 8443") == true)
+        #expect(refusal("https://push.example.com:443/x") == nil)
+        #expect(refusal("https://push.example.com/x") == nil)
+        // The insecure switch (tests) lets any port through.
+        #expect(refusal("https://push.example.com:8443/x", by: EndpointPolicy(allowInsecure: true)) == nil)
+        #expect(refusal("http://127.0.0.1:8080/x", by: EndpointPolicy(allowInsecure: true)) == nil)
     }
 
     @Test func fieldNameIsConfigurable() {
@@ -180,9 +199,9 @@ import Testing
     @Test func resolvesPublicLiteralsOffline() throws {
         let v4 = try policy.resolve(url: "https://93.184.216.34/push/1")
         #expect(v4 == ResolvedAddress(host: "93.184.216.34", port: 443, address: "93.184.216.34"))
-        let v6 = try policy.resolve(url: "https://[2606:4700::1111]:8443/push/1")
-        #expect(v6 == ResolvedAddress(host: "2606:4700::1111", port: 8443, address: "2606:4700::1111"))
-        #expect(v6.description == "[2606:4700::1111]:8443 at 2606:4700::1111")
+        let v6 = try policy.resolve(url: "https://[2606:4700::1111]/push/1")
+        #expect(v6 == ResolvedAddress(host: "2606:4700::1111", port: 443, address: "2606:4700::1111"))
+        #expect(v6.description == "[2606:4700::1111]:443 at 2606:4700::1111")
     }
 
     @Test func localhostIsRefused() {

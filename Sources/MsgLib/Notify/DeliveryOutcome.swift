@@ -54,46 +54,13 @@ public enum DeliveryOutcome: Sendable, Equatable {
         }
     }
 
-    /// The start of a response body, for the record (push services and Slack explain errors in it).
+    /// The start of a response body, for the record (push services and Slack explain errors in it), on one line:
+    /// control characters (a NUL, which PostgreSQL text cannot store, line breaks) become spaces.
     private static func excerpt(_ body: [UInt8]) -> String {
-        let text = String(decoding: body.prefix(200), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "" : ": \(text)"
-    }
-}
-
-/// When to try a notification again: exponential backoff with jitter, never sooner than `Retry-After`.
-package struct RetryPolicy: Sendable {
-    package var base: Duration
-    package var maximum: Duration
-
-    package init(base: Duration, maximum: Duration) {
-        self.base = base
-        self.maximum = maximum
-    }
-
-    /// Seconds to wait after failed attempt number `attempt` (1 for the first failure): `base · 2^(attempt−1)`,
-    /// capped at `maximum`, then a random value between half and all of it (so retries from many jobs spread out),
-    /// and at least `retryAfter`.
-    package func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
-        let baseSeconds = Self.seconds(base)
-        let ceiling = min(Self.seconds(maximum), baseSeconds * pow(2, Double(max(0, min(attempt - 1, 30)))))
-        let jittered = ceiling / 2 + Double.random(in: 0...(ceiling / 2))
-        return max(jittered, retryAfter ?? 0)
-    }
-
-    /// A `Retry-After` value in seconds: delta-seconds or an HTTP-date (RFC 9110 §10.2.3); nil when absent or unreadable.
-    package static func retryAfter(_ value: String?, now: Date = Date()) -> Double? {
-        guard let value = value?.trimmingCharacters(in: .whitespacesAndNewlines), !value.isEmpty else { return nil }
-        if let seconds = Int(value) { return Double(max(0, seconds)) }
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        guard let date = formatter.date(from: value) else { return nil }
-        return max(0, date.timeIntervalSince(now))
-    }
-
-    package static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let text = String(decoding: body.prefix(200), as: UTF8.self)
+        var line = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars { line.append(scalar.properties.generalCategory == .control ? " " : scalar) }
+        let trimmed = String(line).trimmingCharacters(in: .whitespaces)
+        return trimmed.isEmpty ? "" : ": \(trimmed)"
     }
 }

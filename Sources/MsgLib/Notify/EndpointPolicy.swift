@@ -5,21 +5,25 @@ import Glibc
 /// subscription endpoints (and any other URL a client or an operator hands us).
 ///
 /// Two steps. ``check(url:)`` is syntactic and cheap, for the moment a subscription arrives: an absolute
-/// `https` URL without user information, at most 2048 characters, whose host, when it is a literal address,
-/// is public. ``resolve(url:)`` looks the host up (blocking `getaddrinfo`), refuses it when *any* of its
+/// `https` URL on port 443 without user information, at most 2048 characters, whose host, when it is a literal
+/// address, is public (every push service listens on 443; another port would let a subscriber aim the relay at
+/// any service of a public host). ``resolve(url:)`` looks the host up (blocking `getaddrinfo`), refuses it when *any* of its
 /// addresses is not public, and returns one checked address for ``HTTPClient`` to connect to, so a DNS answer
 /// that changes between the check and the connection (DNS rebinding) cannot send us elsewhere.
 ///
-/// With `allowInsecure` (PUSH_ALLOW_INSECURE_ENDPOINTS=1, for tests) `http` URLs and every address are
-/// accepted; the other syntactic rules still hold.
+/// With `allowInsecure` (PUSH_ALLOW_INSECURE_ENDPOINTS=1, for tests) `http` URLs, every port and every address
+/// are accepted; the other syntactic rules still hold.
 package struct EndpointPolicy: Sendable {
-    /// Whether `http` URLs and private, loopback or otherwise non-public addresses are let through.
+    /// Whether `http` URLs, ports other than 443 and private, loopback or otherwise non-public addresses are let
+    /// through.
     package var allowInsecure: Bool
     /// The name of the checked value in error messages, e.g. "subscription.endpoint".
     package var field: String
 
     /// URLs longer than this many bytes are refused.
     package static let maximumLength = 2048
+    /// The only port allowed (unless insecure).
+    package static let port = 443
 
     /// - Parameters:
     ///   - allowInsecure: let `http` and non-public addresses through (tests only).
@@ -157,6 +161,9 @@ package struct EndpointPolicy: Sendable {
             else { throw EndpointError(.invalid, "\(field) has an invalid port") }
             port = value
         }
+        if !allowInsecure && port != Self.port {
+            throw EndpointError(.refusedPort, "\(field) must use port \(Self.port) (the https port push services listen on), not \(port)")
+        }
         if let address, !allowInsecure, let reason = address.nonPublicReason {
             throw EndpointError(.refusedAddress, "\(field) points to \(reason) \(address)")
         }
@@ -254,7 +261,7 @@ package struct ResolvedAddress: Sendable, Hashable, CustomStringConvertible {
 package struct EndpointError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of refusal this is.
     package struct Kind: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String { case invalid, insecure, refusedAddress, unresolvable }
+        private enum Base: String { case invalid, insecure, refusedPort, refusedAddress, unresolvable }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
@@ -262,6 +269,8 @@ package struct EndpointError: Error, Sendable, Equatable, CustomStringConvertibl
         package static let invalid = Kind(.invalid)
         /// A scheme other than https (http only under an insecure policy).
         package static let insecure = Kind(.insecure)
+        /// A port other than 443.
+        package static let refusedPort = Kind(.refusedPort)
         /// The host is, or resolves to, a loopback, private, link-local or otherwise non-public address.
         package static let refusedAddress = Kind(.refusedAddress)
         /// The host name could not be resolved (may be temporary).

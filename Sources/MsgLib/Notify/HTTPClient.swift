@@ -92,12 +92,27 @@ package final class HTTPClient: Sendable {
         package var maxResponseBodyBytes: Int
         /// Idle sessions (each with its own connection cache) kept for later calls. Default 4.
         package var maxIdleSessions: Int
+        /// Connections one call (one session) has open at once, to all hosts (`CURLMOPT_MAX_TOTAL_CONNECTIONS`);
+        /// further requests wait for one to be free, within their timeout. Default 32, a round of the outbox.
+        package var maxConnections: Int
+        /// Connections one call has open at once to one host (`CURLMOPT_MAX_HOST_CONNECTIONS`): a batch of
+        /// subscriptions on one push service cannot open more (HTTP/2 services multiplex over them). Default 16.
+        package var maxConnectionsPerHost: Int
+        /// Idle connections a session keeps for later calls (`CURLMOPT_MAXCONNECTS`), whatever the batch sizes.
+        /// Default 32.
+        package var connectionCacheSize: Int
 
-        package init(allowInsecure: Bool = false, userAgent: String = "msgrelay", maxResponseBodyBytes: Int = 64 * 1024, maxIdleSessions: Int = 4) {
+        package init(
+            allowInsecure: Bool = false, userAgent: String = "msgrelay", maxResponseBodyBytes: Int = 64 * 1024, maxIdleSessions: Int = 4,
+            maxConnections: Int = 32, maxConnectionsPerHost: Int = 16, connectionCacheSize: Int = 32
+        ) {
             self.allowInsecure = allowInsecure
             self.userAgent = userAgent
             self.maxResponseBodyBytes = maxResponseBodyBytes
             self.maxIdleSessions = maxIdleSessions
+            self.maxConnections = maxConnections
+            self.maxConnectionsPerHost = maxConnectionsPerHost
+            self.connectionCacheSize = connectionCacheSize
         }
     }
 
@@ -124,7 +139,7 @@ package final class HTTPClient: Sendable {
     /// - Returns: one result per request, in the order of `requests`.
     package func send(_ requests: [Request]) -> [Result<Response, HTTPClientError>] {
         guard !requests.isEmpty else { return [] }
-        guard curlReady, let session = idleSessions.withLock({ $0.popLast() }) ?? CurlSession() else {
+        guard curlReady, let session = idleSessions.withLock({ $0.popLast() }) ?? CurlSession(configuration) else {
             return requests.map { _ in .failure(HTTPClientError(.other, "libcurl could not be initialised")) }
         }
         let results = session.perform(requests, configuration)
@@ -208,18 +223,21 @@ private let curlReady: Bool = curl_global_init(ccurl_global_all()) == CURLE_OK
 
 /// A curl multi handle (whose connection cache outlives its transfers) and spare easy handles.
 ///
+/// Its connections are capped, in all and per host, and its cache has a fixed size (``HTTPClient/Configuration``):
+/// a batch to one push service finds its connections again in the next round instead of opening new ones, and
+/// no batch, however large, opens more.
+///
 /// Used by one thread at a time: ``HTTPClient`` lends it to one call and takes it back; hence `@unchecked`.
 private final class CurlSession: @unchecked Sendable {
     private let multi: UnsafeMutableRawPointer
     private var spare: [Transfer] = []
-    /// Connections the cache keeps open: at least as many as the largest batch sent so far, so a batch to one
-    /// push service finds its connections again in the next round instead of opening new ones.
-    private var maxConnections = 16
 
-    init?() {
+    init?(_ configuration: HTTPClient.Configuration) {
         guard let multi = curl_multi_init() else { return nil }
         self.multi = multi
-        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, max(1, configuration.connectionCacheSize))
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, max(1, configuration.maxConnections))
+        _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAX_HOST_CONNECTIONS, max(1, configuration.maxConnectionsPerHost))
     }
 
     deinit {
@@ -230,10 +248,6 @@ private final class CurlSession: @unchecked Sendable {
     func perform(_ requests: [HTTPClient.Request], _ configuration: HTTPClient.Configuration) -> [Result<HTTPClient.Response, HTTPClientError>] {
         var results = [Result<HTTPClient.Response, HTTPClientError>?](repeating: nil, count: requests.count)
         var active: [UnsafeMutableRawPointer: (index: Int, transfer: Transfer)] = [:]
-        if requests.count > maxConnections {
-            maxConnections = requests.count
-            _ = ccurl_multi_setopt_long(multi, CURLMOPT_MAXCONNECTS, maxConnections)
-        }
 
         for (index, request) in requests.enumerated() {
             guard let transfer = spare.popLast() ?? Transfer() else {

@@ -20,6 +20,14 @@ public struct NotificationConfiguration: Sendable {
     public var maxAge: Duration
     /// Jobs claimed and sent together by one worker.
     public var batchSize: Int
+    /// How long a batch of sends waits for its endpoints' host names to resolve.
+    public var resolveTimeout: Duration
+    /// Push subscriptions one user may have; a new one beyond replaces their least recently used.
+    public var maxSubscriptionsPerUser: Int
+    /// `POST /api/push/subscribe` calls one user may make per hour (a burst of that many, then evenly); 0: no limit.
+    public var subscribeRateLimitPerHour: Int
+    /// `POST /api/push/test` calls one user may make per hour; 0: no limit.
+    public var testRateLimitPerHour: Int
 
     /// No Web Push, no Slack, the default retry policy.
     public init() { self.init(vapid: nil) }
@@ -27,7 +35,9 @@ public struct NotificationConfiguration: Sendable {
     package init(
         vapid: VAPIDSigner? = nil, slackWebhookURL: String? = nil, adminURLBase: String? = nil,
         endpoints: EndpointPolicy = EndpointPolicy(allowInsecure: false), pushTTL: Int = 86_400, retryBase: Duration = .seconds(5),
-        maxRetryDelay: Duration = .seconds(3600), maxAge: Duration = .seconds(86_400), batchSize: Int = 32
+        maxRetryDelay: Duration = .seconds(3600), maxAge: Duration = .seconds(86_400), batchSize: Int = 32,
+        resolveTimeout: Duration = .seconds(5), maxSubscriptionsPerUser: Int = 10, subscribeRateLimitPerHour: Int = 60,
+        testRateLimitPerHour: Int = 10
     ) {
         self.vapid = vapid
         self.slackWebhookURL = slackWebhookURL
@@ -38,6 +48,10 @@ public struct NotificationConfiguration: Sendable {
         self.maxRetryDelay = maxRetryDelay
         self.maxAge = maxAge
         self.batchSize = batchSize
+        self.resolveTimeout = resolveTimeout
+        self.maxSubscriptionsPerUser = maxSubscriptionsPerUser
+        self.subscribeRateLimitPerHour = subscribeRateLimitPerHour
+        self.testRateLimitPerHour = testRateLimitPerHour
     }
 
     /// The outbox job kinds this configuration can send.
@@ -47,7 +61,9 @@ public struct NotificationConfiguration: Sendable {
 
     /// Reads `VAPID_PUBLIC_KEY`, `VAPID_PRIVATE_KEY`, `VAPID_SUBJECT` (all three or none), `SLACK_WEBHOOK_URL`,
     /// `ADMIN_URL_BASE` (required with Slack), `PUSH_ALLOW_INSECURE_ENDPOINTS`, `PUSH_TTL_SECONDS` (86400),
-    /// `OUTBOX_RETRY_BASE_SECONDS` (5), `OUTBOX_MAX_RETRY_DELAY_SECONDS` (3600), `OUTBOX_MAX_AGE_SECONDS` (86400).
+    /// `OUTBOX_RETRY_BASE_SECONDS` (5), `OUTBOX_MAX_RETRY_DELAY_SECONDS` (3600, also the cap on a `Retry-After`),
+    /// `OUTBOX_MAX_AGE_SECONDS` (86400), `PUSH_MAX_SUBSCRIPTIONS_PER_USER` (10), `PUSH_SUBSCRIBE_RATE_LIMIT_PER_HOUR`
+    /// (60) and `PUSH_TEST_RATE_LIMIT_PER_HOUR` (10; 0 turns a limit off).
     public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> NotificationConfiguration {
         var configuration = NotificationConfiguration(endpoints: EndpointPolicy.fromEnvironment(environment))
         func value(_ key: String) -> String? {
@@ -55,6 +71,13 @@ public struct NotificationConfiguration: Sendable {
             return text
         }
         func seconds(_ key: String) throws(ConfigurationError) -> Duration? { try ConfigurationError.seconds(key, value(key)) }
+        func count(_ key: String, minimum: Int, _ what: String) throws(ConfigurationError) -> Int? {
+            guard let text = value(key) else { return nil }
+            guard let number = Int(text), number >= minimum, number <= 1_000_000 else {
+                throw ConfigurationError("\(key) must be a whole number of \(what) from \(minimum) to 1000000, not \"\(text)\"")
+            }
+            return number
+        }
         let vapidKeys = [value("VAPID_PUBLIC_KEY"), value("VAPID_PRIVATE_KEY"), value("VAPID_SUBJECT")]
         switch vapidKeys.compactMap({ $0 }).count {
         case 0: break
@@ -90,6 +113,15 @@ public struct NotificationConfiguration: Sendable {
         if let base = try seconds("OUTBOX_RETRY_BASE_SECONDS") { configuration.retryBase = base }
         if let limit = try seconds("OUTBOX_MAX_RETRY_DELAY_SECONDS") { configuration.maxRetryDelay = limit }
         if let age = try seconds("OUTBOX_MAX_AGE_SECONDS") { configuration.maxAge = age }
+        if let limit = try count("PUSH_MAX_SUBSCRIPTIONS_PER_USER", minimum: 1, "subscriptions") {
+            configuration.maxSubscriptionsPerUser = limit
+        }
+        if let limit = try count("PUSH_SUBSCRIBE_RATE_LIMIT_PER_HOUR", minimum: 0, "calls (0 for no limit)") {
+            configuration.subscribeRateLimitPerHour = limit
+        }
+        if let limit = try count("PUSH_TEST_RATE_LIMIT_PER_HOUR", minimum: 0, "calls (0 for no limit)") {
+            configuration.testRateLimitPerHour = limit
+        }
         return configuration
     }
 }

@@ -9,11 +9,14 @@ public struct Notifier: Sendable {
     let pushClient: HTTPClient
     /// Reaches the webhook the admin configured, whatever its scheme.
     let slackClient: HTTPClient
+    /// Checks and resolves push endpoints, a batch at once with a deadline.
+    let resolver: EndpointResolver
 
     public init(configuration: NotificationConfiguration) {
         self.configuration = configuration
         pushClient = HTTPClient(policy: configuration.endpoints)
         slackClient = HTTPClient(configuration: .init(allowInsecure: true))
+        resolver = EndpointResolver(policy: configuration.endpoints, timeout: configuration.resolveTimeout)
     }
 
     /// Delivers outbox jobs, concurrently; one outcome per job, in order. Blocks until all are answered.
@@ -21,6 +24,7 @@ public struct Notifier: Sendable {
         var outcomes = [DeliveryOutcome?](repeating: nil, count: jobs.count)
         var push = Batch()
         var slack = Batch()
+        let addresses = resolve(jobs.map { $0.kind == .push && $0.message.deletedAt == nil ? $0.subscription : nil })
         for (index, job) in jobs.enumerated() {
             if job.message.deletedAt != nil {
                 outcomes[index] = .moot("the message was deleted before its notification left")
@@ -32,7 +36,8 @@ public struct Notifier: Sendable {
                     outcomes[index] = .moot("the subscription is gone")
                     continue
                 }
-                push.add(pushRequest(PushNotification(message: job.message), to: subscription), index: index, outcomes: &outcomes)
+                push.add(
+                    pushRequest(PushNotification(message: job.message), to: subscription, at: addresses[index]), index: index, outcomes: &outcomes)
             case .slack:
                 let notice = SlackNotice(
                     displayName: job.conversationUser.displayName, content: job.message.content, conversationId: job.message.conversationId,
@@ -71,8 +76,9 @@ public struct Notifier: Sendable {
     package func sendPush(_ notification: PushNotification, to subscriptions: [PushSubscription]) -> [DeliveryOutcome] {
         var outcomes = [DeliveryOutcome?](repeating: nil, count: subscriptions.count)
         var push = Batch()
+        let addresses = resolve(subscriptions)
         for (index, subscription) in subscriptions.enumerated() {
-            push.add(pushRequest(notification, to: subscription), index: index, outcomes: &outcomes)
+            push.add(pushRequest(notification, to: subscription, at: addresses[index]), index: index, outcomes: &outcomes)
         }
         for (result, index) in zip(pushClient.send(push.requests), push.indices) { outcomes[index] = .push(result) }
         return outcomes.map { $0 ?? .failed("not sent") }
@@ -86,13 +92,25 @@ public struct Notifier: Sendable {
         }
     }
 
-    private func pushRequest(_ notification: PushNotification, to subscription: PushSubscription) -> Prepared {
-        guard let signer = configuration.vapid else {
+    /// The checked address of each subscription's endpoint (nil where there is none to send to), all
+    /// resolved at once.
+    private func resolve(_ subscriptions: [PushSubscription?]) -> [Result<ResolvedAddress, EndpointError>?] {
+        let wanted = subscriptions.enumerated().compactMap { index, subscription in subscription.map { (index, $0.endpoint) } }
+        var addresses = [Result<ResolvedAddress, EndpointError>?](repeating: nil, count: subscriptions.count)
+        guard configuration.vapid != nil, !wanted.isEmpty else { return addresses }
+        for ((index, _), address) in zip(wanted, resolver.resolve(wanted.map(\.1))) { addresses[index] = address }
+        return addresses
+    }
+
+    private func pushRequest(
+        _ notification: PushNotification, to subscription: PushSubscription, at resolved: Result<ResolvedAddress, EndpointError>?
+    ) -> Prepared {
+        guard let signer = configuration.vapid, let resolved else {
             return .settled(.failed(ServiceError.pushNotConfigured.message))
         }
         let address: ResolvedAddress
         do {
-            address = try configuration.endpoints.resolve(url: subscription.endpoint)
+            address = try resolved.get()
         } catch {
             // A name that does not resolve now may resolve later; an address that is not allowed never will be.
             if error.kind == .unresolvable { return .settled(.retry(error.message, retryAfter: nil)) }

@@ -8,8 +8,12 @@ public struct PushTestResult: Sendable, Equatable {
 }
 
 extension MessagingService {
-    /// Saves `viewer`'s browser subscription (an endpoint already known is moved to `viewer` with the new keys).
-    /// - Throws: `.invalid` for an endpoint that is not an allowed https URL or keys that are not valid.
+    /// Saves `viewer`'s browser subscription (an endpoint of theirs already known gets the new keys). A user keeps
+    /// at most ``NotificationConfiguration/maxSubscriptionsPerUser``: a new one beyond replaces their least recently
+    /// used.
+    /// - Throws: `.invalid` for an endpoint that is not an allowed https URL or keys that are not valid; `.conflict`
+    ///   for an endpoint another user registered; `.rateLimited` beyond
+    ///   ``NotificationConfiguration/subscribeRateLimitPerHour`` calls an hour (refused calls count too).
     public func subscribePush(viewer: User, endpoint: String, p256dh: String, auth: String) async throws -> PushSubscription {
         try Self.requireNoNul(endpoint, "The endpoint")
         do {
@@ -20,8 +24,19 @@ extension MessagingService {
         } catch let error as PushKeyError {
             throw ServiceError(.invalid, error.message)
         }
+        let limits = notifications
         return try await pool.withConnection { db in
-            try PushSubscriptionRepository.upsert(db, userId: viewer.id, endpoint: endpoint, p256dh: p256dh, auth: auth)
+            if limits.subscribeRateLimitPerHour > 0 {
+                try RateLimiter.take(
+                    db, user: viewer.id, window: .pushSubscribe(perHour: limits.subscribeRateLimitPerHour),
+                    counting: ("subscription", "subscriptions"))
+            }
+            let saved = try db.transaction {
+                try PushSubscriptionRepository.upsert(
+                    db, userId: viewer.id, endpoint: endpoint, p256dh: p256dh, auth: auth, limit: limits.maxSubscriptionsPerUser)
+            }
+            guard let saved else { throw ServiceError.endpointTaken }
+            return saved
         }
     }
 
@@ -33,10 +48,18 @@ extension MessagingService {
 
     /// Sends a test notification to every subscription of `user` now, outside the outbox. Subscriptions the push
     /// service says are gone are deleted.
-    /// - Throws: `.unavailable` when VAPID keys are not configured.
-    public func testPush(user: User) async throws -> [PushTestResult] {
+    /// - Parameter rateLimited: whether the call counts against ``NotificationConfiguration/testRateLimitPerHour``
+    ///   (`POST /api/push/test`; not `msgctl push test`).
+    /// - Throws: `.unavailable` when VAPID keys are not configured; `.rateLimited` beyond the limit.
+    public func testPush(user: User, rateLimited: Bool = false) async throws -> [PushTestResult] {
         guard notifications.vapid != nil else { throw ServiceError.pushNotConfigured }
-        let subscriptions = try await pool.withConnection { db in try PushSubscriptionRepository.list(db, userId: user.id) }
+        let limit = rateLimited ? notifications.testRateLimitPerHour : 0
+        let subscriptions = try await pool.withConnection { db in
+            if limit > 0 {
+                try RateLimiter.take(db, user: user.id, window: .pushTest(perHour: limit), counting: ("test notification", "test notifications"))
+            }
+            return try PushSubscriptionRepository.list(db, userId: user.id)
+        }
         let notifier = self.notifier
         let outcomes = try await NIOThreadPool.singleton.runIfActive { notifier.sendPush(.test, to: subscriptions) }
         let results = zip(subscriptions, outcomes).map { PushTestResult(subscription: $0, outcome: $1) }

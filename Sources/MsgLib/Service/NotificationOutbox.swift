@@ -33,13 +33,22 @@ package struct NotificationOutbox: Sendable {
         _ = try PushSubscriptionRepository.delete(db, id: id)
     }
 
-    /// Counts a failed attempt and makes the job due again in `delay` seconds.
+    /// Counts a failed attempt and makes the job due again in `delay` seconds (within 0 and
+    /// ``RetryPolicy/longestDelay``, whatever is asked: a value PostgreSQL cannot add to a timestamp would fail
+    /// the round's transaction).
     package func retry(_ db: PostgresConnection, job: Int64, in delay: Double, error: String) throws {
-        try OutboxRepository.retry(db, id: job, in: delay, error: error)
+        try OutboxRepository.retry(db, id: job, in: RetryPolicy.bounded(delay, upTo: RetryPolicy.longestDelay), error: Self.storable(error))
     }
 
     /// Gives a job up for good, recording why.
     package func fail(_ db: PostgresConnection, job: Int64, error: String) throws {
-        try OutboxRepository.fail(db, id: job, error: error)
+        try OutboxRepository.fail(db, id: job, error: Self.storable(error))
+    }
+
+    /// A reason as `last_error` can hold it, whatever a push service or Slack put in it: no NUL (PostgreSQL text
+    /// cannot store one), at most 1,000 characters.
+    static func storable(_ reason: String) -> String {
+        let cleaned = reason.contains("\u{0}") ? reason.replacingOccurrences(of: "\u{0}", with: " ") : reason
+        return cleaned.count <= 1000 ? cleaned : String(cleaned.prefix(999)) + "…"
     }
 }

@@ -40,5 +40,9 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
     static let invalidContent = ServiceError(.invalid, "Content must be between 1 and 10000 characters")
     static let pushNotConfigured = ServiceError(
         .unavailable, "Web Push is not configured on this server (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT)")
+    static let endpointTaken = ServiceError(
+        .conflict,
+        "This push endpoint is registered to another account: unsubscribe it in the browser (PushSubscription.unsubscribe) and subscribe again for a new one"
+    )
     static let slackNotConfigured = ServiceError(.unavailable, "Slack is not configured (SLACK_WEBHOOK_URL, ADMIN_URL_BASE)")
 }

@@ -56,7 +56,7 @@ struct PushController {
 
     @Sendable func test(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let viewer = try context.requireUser()
-        let results = try await service.testPush(user: viewer)
+        let results = try await service.testPush(user: viewer, rateLimited: true)
         let sent = results.filter { $0.outcome.isDelivered }.count
         return .json(TestResponse(sent: sent, failed: results.count - sent))
     }

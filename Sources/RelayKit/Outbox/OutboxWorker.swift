@@ -79,48 +79,81 @@ package final class OutboxWorker: Service, Sendable {
     }
 
     /// One round: claim, send, record. Returns the number of jobs claimed.
+    ///
+    /// One job's outcome never undoes the others': when the database refuses to record one, the round goes back
+    /// to before the outcomes and records them one by one, each in a savepoint, and a job whose outcome still
+    /// cannot be recorded waits the longest retry delay (otherwise every notification of the round would be sent
+    /// again, round after round).
     func round(_ db: PostgresConnection) throws -> Int {
         try db.transaction {
             let jobs = try outbox.claimDue(db, limit: notifier.configuration.batchSize)
             guard !jobs.isEmpty else { return 0 }
-            let outcomes = notifier.send(jobs)
-            var done: [Int64] = []
-            var used: [UUID] = []
-            for (job, outcome) in zip(jobs, outcomes) {
-                switch outcome {
-                case .delivered:
-                    done.append(job.id)
-                    if let subscription = job.subscription { used.append(subscription.id) }
-                case .moot:
-                    done.append(job.id)
-                case .gone(let reason):
-                    if let subscription = job.subscription {
-                        try outbox.removeSubscription(db, id: subscription.id)
-                        logger.info("push subscription removed", metadata: ["subscription": "\(subscription.id)", "reason": "\(reason)"])
-                    }
-                    done.append(job.id)
-                case .retry(let reason, let retryAfter):
-                    let age = Timestamp.now().seconds(since: job.createdAt)
-                    if age >= RetryPolicy.seconds(notifier.configuration.maxAge) {
-                        let why = "gave up after \(job.attempts + 1) attempts over \(Int(age)) s; last: \(reason)"
-                        try outbox.fail(db, job: job.id, error: why)
-                        logger.warning("notification given up", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "reason": "\(why)"])
-                    } else {
-                        let delay = retryPolicy.delay(afterAttempt: job.attempts + 1, retryAfter: retryAfter)
-                        try outbox.retry(db, job: job.id, in: delay, error: reason)
-                        logger.info(
-                            "notification will be retried",
-                            metadata: [
-                                "job": "\(job.id)", "kind": "\(job.kind.rawValue)", "in_seconds": "\(Int(delay.rounded(.up)))", "reason": "\(reason)",
-                            ])
-                    }
-                case .failed(let reason):
-                    try outbox.fail(db, job: job.id, error: reason)
-                    logger.error("notification failed", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "reason": "\(reason)"])
-                }
+            let results = Array(zip(jobs, notifier.send(jobs)))
+            try db.execute("SAVEPOINT outcomes")
+            do {
+                try record(results, db)
+            } catch let error as DatabaseError where db.isAlive {
+                logger.warning("an outcome could not be recorded; recording them one by one", metadata: ["error": "\(error)"])
+                try db.execute("ROLLBACK TO SAVEPOINT outcomes")
+                for result in results { try recordAlone(result, db) }
             }
-            try outbox.finish(db, done: done, used: used)
             return jobs.count
         }
+    }
+
+    /// Records one job's outcome in a savepoint of its own; when the database refuses it, the job waits the
+    /// longest retry delay, with a reason that says so.
+    private func recordAlone(_ result: (OutboxJob, DeliveryOutcome), _ db: PostgresConnection) throws {
+        try db.execute("SAVEPOINT outcome")
+        do {
+            try record([result], db)
+            try db.execute("RELEASE SAVEPOINT outcome")
+        } catch let error as DatabaseError where db.isAlive {
+            try db.execute("ROLLBACK TO SAVEPOINT outcome")
+            let job = result.0
+            let delay = RetryPolicy.seconds(notifier.configuration.maxRetryDelay)
+            try outbox.retry(db, job: job.id, in: delay, error: "its outcome could not be recorded (\(error.kind)); retried later")
+            logger.error("notification outcome not recorded", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Records what became of each job.
+    private func record(_ results: [(OutboxJob, DeliveryOutcome)], _ db: PostgresConnection) throws {
+        var done: [Int64] = []
+        var used: [UUID] = []
+        for (job, outcome) in results {
+            switch outcome {
+            case .delivered:
+                done.append(job.id)
+                if let subscription = job.subscription { used.append(subscription.id) }
+            case .moot:
+                done.append(job.id)
+            case .gone(let reason):
+                if let subscription = job.subscription {
+                    try outbox.removeSubscription(db, id: subscription.id)
+                    logger.info("push subscription removed", metadata: ["subscription": "\(subscription.id)", "reason": "\(reason)"])
+                }
+                done.append(job.id)
+            case .retry(let reason, let retryAfter):
+                let age = Timestamp.now().seconds(since: job.createdAt)
+                if age >= RetryPolicy.seconds(notifier.configuration.maxAge) {
+                    let why = "gave up after \(job.attempts + 1) attempts over \(Int(age)) s; last: \(reason)"
+                    try outbox.fail(db, job: job.id, error: why)
+                    logger.warning("notification given up", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "reason": "\(why)"])
+                } else {
+                    let delay = retryPolicy.delay(afterAttempt: job.attempts + 1, retryAfter: retryAfter)
+                    try outbox.retry(db, job: job.id, in: delay, error: reason)
+                    logger.info(
+                        "notification will be retried",
+                        metadata: [
+                            "job": "\(job.id)", "kind": "\(job.kind.rawValue)", "in_seconds": "\(Int(delay.rounded(.up)))", "reason": "\(reason)",
+                        ])
+                }
+            case .failed(let reason):
+                try outbox.fail(db, job: job.id, error: reason)
+                logger.error("notification failed", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "reason": "\(reason)"])
+            }
+        }
+        try outbox.finish(db, done: done, used: used)
     }
 }

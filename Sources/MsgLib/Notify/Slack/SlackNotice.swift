@@ -1,7 +1,8 @@
 import Foundation
 
 /// The Slack incoming-webhook notice of a user's message: the design document's Block Kit payload, with the
-/// user's text escaped for Slack's mrkdwn so that nobody can mention `<!channel>` or forge a link.
+/// user's text escaped for Slack's mrkdwn so that nobody can mention `<!channel>` or forge a link, and cut to
+/// the 3,000 characters Slack takes in a section.
 package struct SlackNotice: Sendable, Equatable {
     package var displayName: String
     package var content: String
@@ -20,19 +21,51 @@ package struct SlackNotice: Sendable, Equatable {
         SlackNotice(displayName: "msgctl", content: "Test notice: Slack notifications work.", conversationId: nil, adminURLBase: adminURLBase)
     }
 
-    /// Escapes the three characters Slack's mrkdwn treats as control characters (`&`, `<`, `>`).
+    /// Escapes the three characters Slack's mrkdwn treats as control characters (`&`, `<`, `>`), wherever they
+    /// stand (also under a combining mark, which makes them part of a longer character).
     package static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            default: out.append(character)
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": out.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": out.append(contentsOf: "&gt;".unicodeScalars)
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
+    }
+
+    /// The most characters Slack takes in a section's text (it answers 400 `invalid_blocks` beyond).
+    package static let sectionLimit = 3000
+    /// The most characters of the escaped display name.
+    static let nameLimit = 200
+    /// What ends a text that was cut.
+    package static let ellipsis = "..."
+
+    /// `text` escaped, cut to at most `limit` UTF-16 code units (what Slack may count; never fewer than the
+    /// characters) with ``ellipsis`` when it does not fit. The cut falls between two characters, so an escape
+    /// (`&amp;`) or an emoji is never split.
+    static func escape(_ text: String, limit: Int) -> String {
+        let escaped = escape(text)
+        guard escaped.utf16.count > limit else { return escaped }
+        let budget = limit - ellipsis.utf16.count
+        var out = ""
+        var used = 0
+        for character in text {
+            let piece = escape(String(character))
+            let size = piece.utf16.count
+            guard used + size <= budget else { break }
+            out += piece
+            used += size
+        }
+        return out + ellipsis
+    }
+
+    /// The section's mrkdwn: the name in bold, then the message, cut to fit ``sectionLimit``.
+    package var sectionText: String {
+        let head = "*\(Self.escape(displayName, limit: Self.nameLimit))*\n"
+        return head + Self.escape(content, limit: Self.sectionLimit - head.utf16.count)
     }
 
     /// The admin page of the conversation (the admin inbox for a test notice).
@@ -61,11 +94,10 @@ package struct SlackNotice: Sendable, Equatable {
 
     /// The webhook's JSON body.
     package var payload: [UInt8] {
-        let name = Self.escape(displayName)
         let value = Payload(
-            text: "New message from \(name)",
+            text: "New message from \(Self.escape(displayName, limit: Self.nameLimit))",
             blocks: [
-                Block(type: "section", text: Text(type: "mrkdwn", text: "*\(name)*\n\(Self.escape(content))")),
+                Block(type: "section", text: Text(type: "mrkdwn", text: sectionText)),
                 Block(type: "actions", elements: [Element(text: Text(type: "plain_text", text: "View Conversation"), url: link)]),
             ])
         let encoder = JSONEncoder()

@@ -19,6 +19,7 @@ extension Migration {
         commitOrder,
         senderRateLimits,
         announceAfterCommit,
+        pushRateLimits,
         userChanges,
     ]
 }

@@ -3,7 +3,7 @@ extension Migration {
     /// every relay forgets the user it cached and closes the sockets that no longer match the user's rights. Users change
     /// rarely, so the NOTIFY inside the changing transaction costs nothing that matters.
     static let userChanges = Migration(
-        id: 19, name: "users: announce changes",
+        id: 20, name: "users: announce changes",
         sql: """
             CREATE FUNCTION notify_user_changed() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN

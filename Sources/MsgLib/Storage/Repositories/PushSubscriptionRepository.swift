@@ -1,19 +1,42 @@
 import Foundation
 
-/// Web Push subscriptions, unique by endpoint.
+/// Web Push subscriptions, unique by endpoint: an endpoint belongs to the user who registered it first.
 package enum PushSubscriptionRepository {
     static let columns = "id, user_id, endpoint, p256dh_key, auth_key, created_at, last_used_at"
 
-    /// Saves a subscription; an endpoint already known is moved to `userId` with the new keys.
-    package static func upsert(_ db: PostgresConnection, userId: UUID, endpoint: String, p256dh: String, auth: String) throws -> PushSubscription {
-        try PushSubscription(
-            row: db.query(
+    /// Saves `userId`'s subscription: an endpoint of theirs already known gets the new keys (same id); an endpoint
+    /// another user registered is left alone. With a `limit`, the user keeps at most that many subscriptions: those
+    /// beyond it, least recently used first (last delivery, else creation), are deleted with their pending jobs.
+    ///
+    /// Run it in a transaction: it takes a lock per user until the end of it, so that concurrent calls for one user
+    /// (through several relays) count each other's subscriptions.
+    /// - Returns: the subscription, or nil when the endpoint belongs to another user.
+    package static func upsert(
+        _ db: PostgresConnection, userId: UUID, endpoint: String, p256dh: String, auth: String, limit: Int? = nil
+    ) throws -> PushSubscription? {
+        if limit != nil {
+            try db.query("SELECT pg_advisory_xact_lock(hashtextextended('push_subscriptions ' || $1::text, 0))", [userId])
+        }
+        guard
+            let row = try db.query(
                 """
                 INSERT INTO push_subscriptions (user_id, endpoint, p256dh_key, auth_key) VALUES ($1, $2, $3, $4)
-                ON CONFLICT (endpoint) DO UPDATE
-                SET user_id = EXCLUDED.user_id, p256dh_key = EXCLUDED.p256dh_key, auth_key = EXCLUDED.auth_key
+                ON CONFLICT (endpoint) DO UPDATE SET p256dh_key = EXCLUDED.p256dh_key, auth_key = EXCLUDED.auth_key
+                WHERE push_subscriptions.user_id = EXCLUDED.user_id
                 RETURNING \(columns)
-                """, [userId, endpoint, p256dh, auth])[0])
+                """, [userId, endpoint, p256dh, auth]
+            ).first
+        else { return nil }
+        let saved = try PushSubscription(row: row)
+        if let limit {
+            try db.query(
+                """
+                DELETE FROM push_subscriptions WHERE id IN (
+                    SELECT id FROM push_subscriptions WHERE user_id = $1 AND id <> $2
+                    ORDER BY coalesce(last_used_at, created_at) DESC, id DESC OFFSET $3)
+                """, [userId, saved.id, max(0, limit - 1)])
+        }
+        return saved
     }
 
     /// Deletes the subscription of `userId` at `endpoint`; false when there was none.

@@ -18,6 +18,16 @@ package enum RateLimitRepository {
 
         /// Seconds one message moves the TAT on.
         var emission: Double { Double(seconds) / Double(limit) }
+
+        /// `POST /api/push/subscribe` calls per hour (migration 19).
+        static func pushSubscribe(perHour limit: Int) -> Window {
+            Window(column: "push_subscribe_tat", seconds: 3600, limit: limit, name: "hour")
+        }
+
+        /// `POST /api/push/test` calls per hour (migration 19).
+        static func pushTest(perHour limit: Int) -> Window {
+            Window(column: "push_test_tat", seconds: 3600, limit: limit, name: "hour")
+        }
     }
 
     /// The windows of `rules`, with their columns.

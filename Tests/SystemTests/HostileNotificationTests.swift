@@ -1,0 +1,154 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import MsgLib
+
+/// A push service that answers with hostile values must not hurt anyone else's notifications: whatever it puts in
+/// `Retry-After` or its body, the outbox records its jobs' outcomes and the round commits, so the others'
+/// notifications are delivered once each and on time (a failed round would send all of them again, round after
+/// round).
+@Suite(.needsProcesses) struct HostileNotificationTests {
+    /// What the hostile push service answers, by path.
+    static let answers: [String: (status: Int, headers: [(name: String, value: String)], body: String)] = [
+        "/evil/huge": (429, [("Retry-After", "10000000000000")], ""),
+        "/evil/enormous": (503, [("Retry-After", "99999999999999999999999999999999999999")], ""),
+        "/evil/date": (503, [("Retry-After", "Fri, 31 Dec 9999 23:59:59 GMT")], ""),
+        "/evil/negative": (429, [("Retry-After", "-99999999999999999999")], ""),
+        "/evil/garbage": (503, [("Retry-After", "soon, maybe; 1e999")], ""),
+        "/evil/nul": (400, [], "bad\u{0}request"),
+    ]
+    /// The paths whose `Retry-After` asks for more than the cap: one attempt, then the cap (3600 s).
+    static let capped = ["/evil/huge", "/evil/enormous", "/evil/date"]
+
+    @Test func aHostilePushServiceDelaysNobodyElse() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let hostile = try RecordingHTTPServer()
+        hostile.respond { request in
+            let answer = Self.answers[request.path] ?? (500, [], "")
+            return .init(status: answer.status, headers: answer.headers, text: answer.body)
+        }
+        let good = try RecordingHTTPServer()
+        good.respond { _ in .init(status: 201) }
+        let relay = try await TestRelay(database: database, environment: PushEnvironment.variables)
+        // Alice's browsers all sit on the hostile service; Bob's and the admin's on a good one.
+        for path in Self.answers.keys.sorted() {
+            let status = try await relay.request(
+                "POST", "/api/push/subscribe", token: relay.token(f.alice), json: PushBrowser(endpoint: hostile.url(path)).subscribeBody
+            ).status
+            #expect(status == 201)
+        }
+        for (user, path) in [(f.bob, "/bob"), (f.admin, "/admin")] {
+            let status = try await relay.request(
+                "POST", "/api/push/subscribe", token: relay.token(user), json: PushBrowser(endpoint: good.url(path)).subscribeBody
+            ).status
+            #expect(status == 201)
+        }
+
+        var conversations: [String] = []
+        for user in [f.alice, f.bob] {
+            let sent = try await relay.request("POST", "/api/messages", token: relay.token(user), json: ["content": "hello from \(user.username)"])
+            conversations.append(try #require(sent.object.string("conversation_id")))
+        }
+        // Replies to both, close together: Alice's hostile jobs and Bob's share rounds.
+        let start = Date()
+        for round in 0..<3 {
+            for conversation in conversations {
+                let reply = try await relay.request(
+                    "POST", "/api/messages", token: relay.token(f.admin), json: ["conversation_id": conversation, "content": "reply \(round)"])
+                #expect(reply.status == 201)
+            }
+        }
+        // Delivered and committed: the good subscriptions have no job left.
+        try await waitFor("the good notifications to be delivered", timeout: 15) {
+            try db.scalar(
+                """
+                SELECT count(*) FROM notification_outbox o JOIN push_subscriptions p ON p.id = o.subscription_id
+                WHERE p.endpoint LIKE $1 || '%'
+                """, [good.url("/")], as: Int.self) == 0
+        }
+        // Once each: 2 messages to the admin, 3 replies to Bob, and on time.
+        let delivered = good.requests
+        #expect(delivered.filter { $0.path == "/admin" }.count == 2)
+        #expect(delivered.filter { $0.path == "/bob" }.count == 3)
+        #expect(Date().timeIntervalSince(start) < 10)
+
+        // The hostile asks were capped at OUTBOX_MAX_RETRY_DELAY_SECONDS: one attempt each, the next in an hour.
+        for path in Self.capped {
+            let rows = try db.query(
+                """
+                SELECT o.attempts, extract(epoch FROM o.available_at - now())::float8, o.failed_at IS NULL
+                FROM notification_outbox o JOIN push_subscriptions p ON p.id = o.subscription_id WHERE p.endpoint = $1
+                """, [hostile.url(path)])
+            #expect(rows.count == 3, "\(path)")
+            for row in rows {
+                #expect(try row.decode(0, as: Int.self) == 1, "\(path)")
+                let wait = try row.decode(1, as: Double.self)
+                #expect(wait > 3500 && wait <= 3600, "\(path): \(wait)")
+                #expect(try row.decode(2, as: Bool.self), "\(path)")
+            }
+            #expect(hostile.requests.filter { $0.path == path }.count == 3, "\(path)")
+        }
+        // The 400 with a NUL in its body: given up, its reason stored without the NUL.
+        let reasons = try db.query(
+            """
+            SELECT o.last_error FROM notification_outbox o JOIN push_subscriptions p ON p.id = o.subscription_id
+            WHERE p.endpoint = $1 AND o.failed_at IS NOT NULL
+            """, [hostile.url("/evil/nul")]
+        ).map { try $0.decode(0, as: String.self) }
+        #expect(reasons.count == 3)
+        #expect(reasons.allSatisfy { $0 == "push service answered 400: bad request" }, "\(reasons)")
+        try await relay.stop()
+        hostile.stop()
+        good.stop()
+    }
+
+    /// Even an outcome the database refuses (here a trigger stands in for any such refusal) undoes nothing else:
+    /// the round records the others, and that job waits the longest retry delay.
+    @Test func anOutcomeTheDatabaseRefusesUndoesNoOther() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        try db.execute(
+            """
+            CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.last_error LIKE '%poison%' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER refuse_poison BEFORE UPDATE ON notification_outbox FOR EACH ROW EXECUTE FUNCTION refuse_poison();
+            """)
+        let push = try RecordingHTTPServer()
+        push.respond { request in request.path == "/poison" ? .init(status: 400, text: "poison") : .init(status: 201) }
+        let relay = try await TestRelay(database: database, environment: PushEnvironment.variables)
+        for path in ["/poison", "/a", "/b"] {
+            let status = try await relay.request(
+                "POST", "/api/push/subscribe", token: relay.token(f.admin), json: PushBrowser(endpoint: push.url(path)).subscribeBody
+            ).status
+            #expect(status == 201)
+        }
+        for n in 0..<3 {
+            #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "m\(n)"]).status == 201)
+        }
+        try await waitFor("the good notifications to be delivered", timeout: 15) {
+            try db.scalar(
+                "SELECT count(*) FROM notification_outbox o JOIN push_subscriptions p ON p.id = o.subscription_id WHERE p.endpoint <> $1",
+                [push.url("/poison")], as: Int.self) == 0
+        }
+        #expect(push.requests.filter { $0.path == "/a" }.count == 3)
+        #expect(push.requests.filter { $0.path == "/b" }.count == 3)
+        let poisoned = try db.query(
+            "SELECT last_error, extract(epoch FROM available_at - now())::float8, failed_at IS NULL FROM notification_outbox")
+        #expect(poisoned.count == 3)
+        for row in poisoned {
+            #expect(try row.decode(0, as: String?.self)?.contains("could not be recorded") == true)
+            #expect(try row.decode(1, as: Double.self) > 3500)
+            #expect(try row.decode(2, as: Bool.self))
+        }
+        #expect(push.requests.filter { $0.path == "/poison" }.count == 3)
+        try await relay.stop()
+        push.stop()
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import MsgLib
+
+/// Resolving a batch of push endpoints: each host once, all at the same time, within a deadline. The name
+/// server is a closure here (slow, silent or hostile at will); nothing leaves the machine.
+@Suite struct EndpointResolverTests {
+    static let publicAddress = IPAddress(ipv4: "93.184.216.34")!
+
+    /// Ten slow hosts take one lookup's time, not ten; a host named twice is looked up once.
+    @Test func hostsAreLookedUpOnceAndAtTheSameTime() {
+        let calls = Mutex<[String]>([])
+        let resolver = EndpointResolver(policy: EndpointPolicy(), timeout: .seconds(5)) { host, _ throws(EndpointError) in
+            calls.withLock { $0.append(host) }
+            Thread.sleep(forTimeInterval: 0.5)
+            return [Self.publicAddress]
+        }
+        let urls = (0..<10).map { "https://push\($0).example.com/s/\($0)" } + ["https://push0.example.com/s/again"]
+        let start = ContinuousClock.now
+        let results = resolver.resolve(urls)
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .seconds(2), "\(elapsed)")
+        #expect(results.count == 11)
+        for result in results { #expect((try? result.get())?.address == "93.184.216.34") }
+        #expect(calls.withLock { $0.count } == 10)
+    }
+
+    /// A name server that never answers holds the batch up for the deadline, not longer; the others are sent.
+    @Test func aSilentNameServerCostsTheDeadlineAtMost() throws {
+        let resolver = EndpointResolver(policy: EndpointPolicy(), timeout: .milliseconds(300)) { host, _ throws(EndpointError) in
+            if host.hasPrefix("silent") { Thread.sleep(forTimeInterval: 3) }
+            return [Self.publicAddress]
+        }
+        let urls = (0..<8).map { "https://silent\($0).example.com/x" } + ["https://fcm.googleapis.com/fcm/send/a", "https://8.8.8.8/p"]
+        let start = ContinuousClock.now
+        let results = resolver.resolve(urls)
+        #expect(ContinuousClock.now - start < .milliseconds(1500))
+        for result in results.prefix(8) {
+            let error = try #require(throws: EndpointError.self) { try result.get() }
+            #expect(error.kind == .unresolvable)
+            #expect(error.message.contains("did not resolve within 0.3 s"), "\(error.message)")
+        }
+        #expect(try results[8].get().address == "93.184.216.34")
+        #expect(try results[9].get().address == "8.8.8.8")
+    }
+
+    /// What the resolver returns is still vetted: a name resolving to a private address is refused, a refused
+    /// URL is not looked up at all.
+    @Test func answersAreVettedAndRefusedURLsNotLookedUp() throws {
+        let calls = Mutex(0)
+        let resolver = EndpointResolver(policy: EndpointPolicy(), timeout: .seconds(2)) { host, _ throws(EndpointError) in
+            calls.withLock { $0 += 1 }
+            if host == "gone.example.com" { throw EndpointError(.unresolvable, "no such host") }
+            return host == "inside.example.com" ? [IPAddress(ipv4: "10.0.0.5")!] : [Self.publicAddress]
+        }
+        let results = resolver.resolve([
+            "https://inside.example.com/x", "https://push.example.com:8443/x", "http://push.example.com/x", "https://gone.example.com/x",
+        ])
+        #expect(throws: EndpointError.self) { try results[0].get() }
+        #expect((try? results[0].get()) == nil)
+        let kinds = results.map { result -> EndpointError.Kind? in
+            if case .failure(let error) = result { error.kind } else { nil }
+        }
+        #expect(kinds == [.refusedAddress, .refusedPort, .insecure, .unresolvable])
+        #expect(calls.withLock { $0 } == 2)
+    }
+}
