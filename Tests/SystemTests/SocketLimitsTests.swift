@@ -122,3 +122,52 @@ extension SocketLimitsTests {
         try await relay.stop()
     }
 }
+
+extension SocketLimitsTests {
+    /// A socket (the admin's, reading nothing) whose queue holds long live messages beyond what the kernel buffers.
+    static func stalledSocket(_ relay: TestRelay, _ admin: User, token: String? = nil, flooding db: PostgresConnection, as sender: User)
+        async throws -> TestSocket
+    {
+        let path = "/ws/messages?token=\(token ?? relay.token(admin))"
+        let socket = try TestSocket(port: relay.port, path: path, readBuffer: 4096, startReading: false)
+        try await waitFor("the socket registered") { try await relay.socketCount() == 1 }
+        let conversation = try ConversationRepository.find(db, userId: sender.id) ?? ConversationRepository.insert(db, userId: sender.id)
+        let long = String(repeating: "long message body ", count: 500)
+        // 7 MB: more than the kernel buffers for one connection (up to 4 MB of send buffer).
+        for i in 0..<800 { _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: sender.id, content: "\(i) \(long)") }
+        return socket
+    }
+
+    @Test func framesThatCannotBeWrittenForTheWriteTimeoutCutTheClientOff() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(
+            database: database, environment: ["WS_MAX_QUEUED_BYTES": "100000000", "WS_SEND_QUEUE_FRAMES": "100000", "WS_WRITE_TIMEOUT_SECONDS": "2"])
+        let started = ContinuousClock.now
+        _ = try await Self.stalledSocket(relay, f.admin, flooding: db, as: f.alice)
+        try await waitFor("the stalled socket cut off", timeout: 15) { try await relay.socketCount() == 0 }
+        // Neither the idle timeout (60 s) nor the budget did it.
+        #expect(ContinuousClock.now - started < .seconds(12))
+        db.close()
+        try await relay.stop()
+    }
+
+    @Test func aCloseThatCannotBeFlushedEndsWithinSeconds() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(
+            database: database,
+            environment: ["WS_MAX_QUEUED_BYTES": "100000000", "WS_SEND_QUEUE_FRAMES": "100000", "WS_WRITE_TIMEOUT_SECONDS": "600"])
+        // The token expires in 3 s: the relay then closes the socket, behind a queue the client never reads.
+        let socket = try await Self.stalledSocket(relay, f.admin, token: relay.token(f.admin, ttl: 3), flooding: db, as: f.alice)
+        let expiry = ContinuousClock.now + .seconds(3)
+        try await waitFor("the socket closed", timeout: 20) { try await relay.socketCount() == 0 }
+        #expect(ContinuousClock.now - expiry < .seconds(9), "closed within the 6 s deadline (and a sweep's second)")
+        socket.startReading()
+        try await waitFor("the client sees the end") { socket.isClosed }
+        db.close()
+        try await relay.stop()
+    }
+}
