@@ -267,14 +267,14 @@ import Testing
 
         // Warm-up round, then the memory it settled at; then the main round.
         let warmUp = try await Self.requestRound(
-            port: relay.port, count: 400, seed: Self.seed, bases: bases, userToken: alice, adminToken: admin)
+            port: relay.port, count: 300, seed: Self.seed, bases: bases, userToken: alice, adminToken: admin)
         var failures = warmUp.failures
-        failures += try await Self.frameRound(relay: relay, user: f.alice, count: 300, seed: Self.seed, frames: frames)
+        failures += try await Self.frameRound(relay: relay, user: f.alice, count: 200, seed: Self.seed, frames: frames)
         let settled = try Self.residentKiB(relay.process.pid)
         let main = try await Self.requestRound(
-            port: relay.port, count: 2500, seed: Self.seed &+ 1, bases: bases, userToken: alice, adminToken: admin)
+            port: relay.port, count: 1700, seed: Self.seed &+ 1, bases: bases, userToken: alice, adminToken: admin)
         failures += main.failures
-        failures += try await Self.frameRound(relay: relay, user: f.alice, count: 1500, seed: Self.seed &+ 1, frames: frames)
+        failures += try await Self.frameRound(relay: relay, user: f.alice, count: 1000, seed: Self.seed &+ 1, frames: frames)
         let final = try Self.residentKiB(relay.process.pid)
 
         let failureCount = failures.count
