@@ -22,13 +22,15 @@ import Testing
         let syntax = #expect(throws: DatabaseError.self) { try db.query("SELEC 1") }
         #expect(syntax?.kind == .query)
         #expect(syntax?.sqlState == "42601")
-        // The description names no data; the debug description has the detail.
+        // Neither description (the debug one is logged) names the row's data; the detail keeps it.
         let conflict = #expect(throws: DatabaseError.self) {
             try UserRepository.insert(db, username: "alice", displayName: "Again")
         }
         #expect(conflict?.kind == .conflict)
         #expect(conflict?.description.contains("(alice)") == false)
-        #expect(conflict?.debugDescription.contains("(alice)") == true)
+        #expect(conflict?.debugDescription.contains("(alice)") == false)
+        #expect(conflict?.debugDescription.contains("23505") == true)
+        #expect(conflict?.detail?.contains("(alice)") == true)
         // The connection stays usable after errors.
         #expect(try db.scalar("SELECT 41 + 1", as: Int.self) == 42)
     }

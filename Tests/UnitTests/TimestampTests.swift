@@ -23,9 +23,19 @@ import Testing
     @Test(arguments: [
         "", "2026-01-02", "2026-13-02T00:00:00Z", "2026-02-30T00:00:00Z", "2026-01-02T24:00:00Z", "2026-01-02T03:04:05", "2026-01-02T03:04:05.Z",
         "2026-01-02T03:04:05Zjunk", "yesterday",
+        // Times PostgreSQL cannot be given as written: year 0, before year 1 once in UTC, more than four digits.
+        "0000-01-01T00:00:00Z", "0001-01-01T00:00:00+00:01", "-infinity", "infinity", "294277-01-01T00:00:00Z", "10000-01-01T00:00:00Z",
+        "99999999999999999999", "9999-12-31T23:59:59-00:01",
     ])
     func rejects(text: String) {
         #expect(Timestamp(rfc3339: text) == nil)
+    }
+
+    @Test func acceptsTheWholeRange() {
+        #expect(Timestamp(rfc3339: "0001-01-01T00:00:00Z") == Timestamp.earliest)
+        #expect(Timestamp(rfc3339: "9999-12-31T23:59:59.999999Z") == Timestamp.latest)
+        #expect(Timestamp.earliest.rfc3339 == "0001-01-01T00:00:00.000000Z")
+        #expect(Timestamp.latest.rfc3339 == "9999-12-31T23:59:59.999999Z")
     }
 
     @Test func roundTrips() {

@@ -48,7 +48,13 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
 
     public var description: String { rfc3339 }
 
-    /// Parses RFC 3339 (`2026-11-25T22:57:52Z`, `...52.5+01:00`; a space may replace `T`, `z` is accepted).
+    /// The earliest time ``init(rfc3339:)`` accepts, 0001-01-01T00:00:00Z: PostgreSQL writes no year 0 (it is 1 BC).
+    public static let earliest = Timestamp(microsecondsSinceEpoch: -62_135_596_800_000_000)
+    /// The latest time ``init(rfc3339:)`` accepts, 9999-12-31T23:59:59.999999Z (four-digit years).
+    public static let latest = Timestamp(microsecondsSinceEpoch: 253_402_300_799_999_999)
+
+    /// Parses RFC 3339 (`2026-11-25T22:57:52Z`, `...52.5+01:00`; a space may replace `T`, `z` is accepted), from
+    /// ``earliest`` to ``latest`` once in UTC: every time it returns, PostgreSQL's `timestamptz` holds.
     public init?(rfc3339 text: String) {
         let b = Array(text.utf8)
         func num(_ range: Range<Int>) -> Int? {
@@ -93,7 +99,9 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
         guard i == b.count else { return nil }
         let days = Int64(CivilTime.days(fromCivil: y, mo, d))
         let secs = days * 86400 + Int64(h * 3600 + mi * 60 + s) - Int64(offset)
-        self.microsecondsSinceEpoch = secs * 1_000_000 + Int64(micros)
+        let value = secs * 1_000_000 + Int64(micros)
+        guard value >= Self.earliest.microsecondsSinceEpoch, value <= Self.latest.microsecondsSinceEpoch else { return nil }
+        self.microsecondsSinceEpoch = value
     }
 
     public init(from decoder: any Decoder) throws {

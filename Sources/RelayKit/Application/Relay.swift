@@ -58,7 +58,7 @@ package struct Relay: Sendable {
             onMessage: { outbox.wake() })
         let app = Application(
             router: router,
-            server: .relay(service: service, hub: hub, feed: feed, configuration: configuration.realtime),
+            server: .relay(service: service, hub: hub, feed: feed, configuration: configuration.realtime, timeouts: configuration.http),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
             services: [
                 DatabasePoolService(pool: pool), DatabasePoolService(pool: writer), DatabasePoolService(pool: deliveryPool), feed, announcer,

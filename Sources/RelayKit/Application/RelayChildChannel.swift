@@ -10,6 +10,7 @@ import NIOWebSocket
 
 /// The connections msgrelay accepts: HTTP/1.1 for the REST API, upgraded to a WebSocket on `/ws/messages`.
 ///
+/// Every connection has deadlines for its client (``HTTPDeadlineHandler``) until it is upgraded.
 /// An upgraded socket is served by channel handlers on its event loop (``SocketHandler``), with no task of
 /// its own while it is idle: ten thousand waiting browsers cost little more than their sockets. HTTP
 /// connections go to Hummingbird's router as usual.
@@ -29,11 +30,13 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
     let hub: Hub
     let feed: CommitFeed
     let configuration: RealtimeConfiguration
+    let timeouts: HTTPTimeouts
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let admission = NIOLoopBoundBox<SocketAdmission?>(nil, eventLoop: channel.eventLoop)
             let (service, hub, feed, configuration) = (self.service, self.hub, self.feed, self.configuration)
+            let deadlines = HTTPDeadlineHandler(timeouts: timeouts, drainLimit: RelayRequestContext.maxUploadSize)
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: configuration.maxFrameSize,
                 shouldUpgrade: { channel, head in
@@ -46,6 +49,10 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
                     }
                     return decided.futureResult.map { decision in
                         admission.value = decision
+                        // Upgrading: the socket's own idle timeout takes over from the HTTP deadlines.
+                        if let handler = try? channel.pipeline.syncOperations.context(handlerType: HTTPDeadlineHandler.self) {
+                            channel.pipeline.syncOperations.removeHandler(context: handler, promise: nil)
+                        }
                         return HTTPHeaders()
                     }
                 },
@@ -83,6 +90,9 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
             pipeline.enableErrorHandling = false  // Hummingbird answers parse errors
             pipeline.enableResponseHeaderValidation = false  // HTTP types validate them already
             let negotiated = try channel.pipeline.syncOperations.configureUpgradableHTTPServerPipeline(configuration: pipeline)
+            // Right after the request decoder: it sees every request part and every read, before the upgrade decision.
+            let decoder = try channel.pipeline.syncOperations.handler(type: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try channel.pipeline.syncOperations.addHandler(deadlines, position: .after(decoder))
             return Value(negotiated: negotiated, channel: channel)
         }
     }
@@ -101,9 +111,11 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 with msgrelay's own WebSocket endpoint (see ``RelayChildChannel``).
-    static func relay(service: MessagingService, hub: Hub, feed: CommitFeed, configuration: RealtimeConfiguration) -> HTTPServerBuilder {
+    static func relay(
+        service: MessagingService, hub: Hub, feed: CommitFeed, configuration: RealtimeConfiguration, timeouts: HTTPTimeouts
+    ) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            RelayChildChannel(responder: responder, service: service, hub: hub, feed: feed, configuration: configuration)
+            RelayChildChannel(responder: responder, service: service, hub: hub, feed: feed, configuration: configuration, timeouts: timeouts)
         }
     }
 }

@@ -7,6 +7,8 @@ extension RelayConfiguration {
     /// - `JWT_SECRET`: required, not empty
     /// - `MESSAGE_RATE_LIMIT_PER_MINUTE` / `_PER_HOUR` / `_PER_DAY`: see ``MessagingRules/fromEnvironment(_:)``
     /// - `ALLOWED_ORIGINS`, `WS_*`: see ``RealtimeConfiguration/fromEnvironment(_:)``
+    /// - `HTTP_HEADER_TIMEOUT_SECONDS`, `HTTP_BODY_TIMEOUT_SECONDS`, `HTTP_IDLE_TIMEOUT_SECONDS`: see
+    ///   ``HTTPTimeouts/fromEnvironment(_:)``
     /// - `VAPID_*`, `SLACK_WEBHOOK_URL`, `ADMIN_URL_BASE`, `PUSH_*`, `OUTBOX_*`: see
     ///   ``NotificationConfiguration/fromEnvironment(_:)``
     /// - `DATABASE_URL`, `DATABASE_POOL_SIZE`: see ``DatabaseConfiguration/fromEnvironment(_:applicationName:)``
@@ -32,6 +34,7 @@ extension RelayConfiguration {
             database: try .fromEnvironment(environment, applicationName: "msgrelay"),
             rules: try .fromEnvironment(environment),
             realtime: try .fromEnvironment(environment),
+            http: try .fromEnvironment(environment),
             notifications: try .fromEnvironment(environment))
     }
 }

@@ -14,12 +14,14 @@ package struct RelayConfiguration: Sendable {
     package var rules: MessagingRules
     /// The WebSocket side: timeouts, queue size, allowed origins.
     package var realtime: RealtimeConfiguration
+    /// How long an HTTP client may keep the relay waiting.
+    package var http: HTTPTimeouts
     /// Web Push, Slack and the outbox's retries.
     package var notifications: NotificationConfiguration
 
     package init(
         host: String = "127.0.0.1", port: Int = 8080, jwtSecret: String, database: DatabaseConfiguration, rules: MessagingRules = .init(),
-        realtime: RealtimeConfiguration = .init(), notifications: NotificationConfiguration = .init()
+        realtime: RealtimeConfiguration = .init(), http: HTTPTimeouts = .init(), notifications: NotificationConfiguration = .init()
     ) {
         self.host = host
         self.port = port
@@ -27,6 +29,7 @@ package struct RelayConfiguration: Sendable {
         self.database = database
         self.rules = rules
         self.realtime = realtime
+        self.http = http
         self.notifications = notifications
     }
 }

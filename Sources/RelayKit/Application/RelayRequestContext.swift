@@ -15,7 +15,9 @@ package struct RelayRequestContext: RequestContext {
     }
 
     /// Bodies larger than this are refused with 413: a 10,000-character message fits many times over.
-    package var maxUploadSize: Int { 256 * 1024 }
+    package static let maxUploadSize = 256 * 1024
+    /// ``maxUploadSize``, for handlers.
+    package var maxUploadSize: Int { Self.maxUploadSize }
 
     /// The signed-in user. - Throws: ``AuthError/missingToken`` when no middleware set one.
     package func requireUser() throws -> User {

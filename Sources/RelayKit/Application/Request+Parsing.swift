@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import MsgLib
+import NIOCore
 
 /// Reading and validating query parameters, path parameters and JSON bodies, with 400s that say what is wrong.
 extension Request {
@@ -25,11 +26,11 @@ extension Request {
         }
     }
 
-    /// An RFC 3339 timestamp query parameter.
+    /// An RFC 3339 timestamp query parameter, from year 0001 to 9999 (what the database holds).
     func queryTimestamp(_ name: String) throws -> Timestamp? {
         guard let text = uri.queryParameters[Substring(name)].map(String.init) else { return nil }
         guard let value = Timestamp(rfc3339: text) else {
-            throw APIError(.badRequest, "\(name) must be an RFC 3339 timestamp, e.g. 2026-01-02T03:04:05Z")
+            throw APIError(.badRequest, "\(name) must be an RFC 3339 timestamp from year 0001 to 9999, e.g. 2026-01-02T03:04:05Z")
         }
         return value
     }
@@ -50,8 +51,10 @@ extension Request {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: context.maxUploadSize)
-        } catch {
+        } catch is NIOTooManyBytesError {
             throw APIError(.contentTooLarge, "Request body too large (at most \(context.maxUploadSize / 1024) KiB)")
+        } catch {
+            throw APIError(.badRequest, "Malformed request body")
         }
         var data = Data(buffer.readableBytesView)
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09 }) {

@@ -39,6 +39,13 @@ import Testing
             status: .internalServerError, message: "Internal server error", frame: internalFrame, exit: exit)
     }
 
+    /// A database refusal of the client's input: told by kind, never with the server's message.
+    static func refusedByDatabase(_ kind: DatabaseError.Kind, _ status: HTTPResponse.Status, _ message: String, code: String) -> Expected {
+        Expected(
+            error: DatabaseError(kind, message: "duplicate key value violates unique constraint \"users_username_key\""), status: status,
+            message: message, frame: .error(code: code, message: message, retryAfter: nil), exit: .dataError)
+    }
+
     static func userFacing(_ exit: MsgLib.ExitStatus) -> Expected {
         Expected(
             error: UserFacingError("cannot write /tmp/x", exitStatus: exit), status: .internalServerError, message: "Internal server error",
@@ -76,9 +83,10 @@ import Testing
                     statement: "SELECT ..."),
                 status: .serviceUnavailable, message: "Database unavailable", headers: ["retry-after": "5"],
                 frame: .error(code: "unavailable", message: "Database unavailable", retryAfter: 5), exit: .unavailable),
-            database(.conflict, .dataError),
-            database(.validation, .dataError),
-            database(.reference, .dataError),
+            refusedByDatabase(.conflict, .conflict, "This conflicts with data already stored", code: "conflict"),
+            refusedByDatabase(
+                .validation, .badRequest, "A value in the request cannot be stored (invalid or out of range)", code: "invalid_request"),
+            refusedByDatabase(.reference, .badRequest, "The request refers to something that does not exist", code: "invalid_request"),
             database(.decoding, .software),
             database(.query, .software),
             Expected(

@@ -1,6 +1,7 @@
 /// An error from the database layer, with the server's SQLSTATE, message and detail.
 ///
-/// `description` is safe to show a user (no SQL, no row data); `debugDescription` has everything.
+/// `description` is safe to show a user (no SQL, no row data); `debugDescription`, for logs, adds the SQLSTATE, the
+/// constraint and the statement, but never ``detail`` (which may hold row values, e.g. `Key (email)=(...)`).
 public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// What kind of failure this is, derived from the SQLSTATE.
     public struct Kind: Sendable, Hashable, CustomStringConvertible {
@@ -30,7 +31,7 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
     public let sqlState: String?
     /// The server's primary message (or libpq's).
     public let message: String
-    /// The server's detail line, which may hold row values: never shown to end users.
+    /// The server's detail line, which may hold row values: never shown to end users nor logged.
     public let detail: String?
     /// The name of the violated constraint, when there is one.
     public let constraint: String?
@@ -85,7 +86,6 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
 
     public var debugDescription: String {
         var parts = ["\(kind)", sqlState.map { "SQLSTATE \($0)" } ?? "no SQLSTATE", message]
-        if let detail { parts.append("detail: \(detail)") }
         if let constraint { parts.append("constraint: \(constraint)") }
         if let statement { parts.append("statement: \(statement)") }
         return parts.joined(separator: "; ")
