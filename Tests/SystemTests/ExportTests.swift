@@ -189,7 +189,7 @@ import Testing
         }
         #expect(try await names([]) == ["m1", "m2", "m3", "b1", "b2"])
         #expect(try await names(["--conversation", "alice"]) == ["m1", "m2", "m3"])
-        #expect(try await names(["--conversation", String(bob.id.lowercasedString.prefix(13))]) == ["b1", "b2"])
+        #expect(try await names(["--conversation", String(bob.id.lowercasedString.prefix(24))]) == ["b1", "b2"])
         #expect(try await names(["--conversation", bob.id.lowercasedString]) == ["b1", "b2"])
         #expect(try await names(["--user", "admin"]) == ["m2", "b2"])
         #expect(try await names(["--user", f.alice.id.lowercasedString]) == ["m1", "m3"])

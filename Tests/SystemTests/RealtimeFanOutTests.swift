@@ -270,7 +270,7 @@ import Testing
         let p50 = latencies[latencies.count / 2]
         let p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
         #expect(p50 < 0.1, "the fast client's delivery p50 was \(p50) s")
-        #expect(p99 < 1.5, "the fast client's delivery p99 was \(p99) s")
+        #expect(p99 < 2.5, "the fast client's delivery p99 was \(p99) s")
         // The fast client still works.
         try fast.send(.ping)
         _ = try await fast.next(type: "pong")

@@ -143,12 +143,16 @@ extension SocketLimitsTests {
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(
-            database: database, environment: ["WS_MAX_QUEUED_BYTES": "100000000", "WS_SEND_QUEUE_FRAMES": "100000", "WS_WRITE_TIMEOUT_SECONDS": "2"])
+            database: database,
+            environment: [
+                "WS_MAX_QUEUED_BYTES": "100000000", "WS_SEND_QUEUE_FRAMES": "100000", "WS_WRITE_TIMEOUT_SECONDS": "2",
+                "WS_IDLE_TIMEOUT_SECONDS": "120",
+            ])
         let started = ContinuousClock.now
         _ = try await Self.stalledSocket(relay, f.admin, flooding: db, as: f.alice)
-        try await waitFor("the stalled socket cut off", timeout: 15) { try await relay.socketCount() == 0 }
-        // Neither the idle timeout (60 s) nor the budget did it.
-        #expect(ContinuousClock.now - started < .seconds(12))
+        try await waitFor("the stalled socket cut off", timeout: 60) { try await relay.socketCount() == 0 }
+        // Neither the idle timeout (120 s) nor a budget (100 MB, 100,000 frames) did it.
+        #expect(ContinuousClock.now - started < .seconds(60))
         db.close()
         try await relay.stop()
     }

@@ -62,4 +62,9 @@ struct TypingGate: Sendable {
         }
         return started.removeValue(forKey: conversationId) != nil
     }
+
+    /// The server switched the indicator off itself (its sender went quiet): a later "stopped" has nothing to say.
+    mutating func expired(_ conversationId: UUID) {
+        started[conversationId] = nil
+    }
 }

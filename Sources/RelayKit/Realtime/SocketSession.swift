@@ -203,7 +203,8 @@ final class SocketSession: Sendable {
                     try await service.typing(viewer: viewer, conversationId: conversationId, isTyping: isTyping)
                     if isTyping {
                         let (service, user) = (self.service, self.user)
-                        typing.start(conversationId, after: configuration.typingTimeout) {
+                        typing.start(conversationId, after: configuration.typingTimeout) { [self] in
+                            self.limits.withLock { $0.typing.expired(conversationId) }
                             try? await service.typing(viewer: user, conversationId: conversationId, isTyping: false)
                         }
                     } else {

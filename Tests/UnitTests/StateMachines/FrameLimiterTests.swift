@@ -51,4 +51,14 @@ import Testing
         let allowed = steps.map { gate.allow($0.0, isTyping: $0.1, now: $0.2) }
         #expect(allowed == [true, false, true, true, true, false, true])
     }
+
+    @Test func aStopAfterTheServerSwitchedTheIndicatorOffSaysNothing() {
+        let a = UUID()
+        var gate = TypingGate(interval: 2)
+        let started = gate.allow(a, isTyping: true, now: 0)
+        gate.expired(a)
+        let stopped = gate.allow(a, isTyping: false, now: 11)
+        let again = gate.allow(a, isTyping: true, now: 11)
+        #expect(started && !stopped && again)
+    }
 }
