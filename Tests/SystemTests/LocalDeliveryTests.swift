@@ -42,9 +42,13 @@ import Testing
 
         let ids = admin.all(type: "message").compactMap { $0.data["id"] as? String }
         #expect(ids.count == total && Set(ids).count == total, "each message once")
-        // One periodic sweep a second, and a few for anything else; before announcements counted as ended, every
-        // sixteenth batch needed one.
-        #expect(reads <= Int(elapsed.rounded(.up)) + 6, "\(reads) snapshot reads in \(elapsed) s for \(total) sends")
+        // One periodic sweep a second, and a few for anything else (a busy machine adds some: a listener that missed its
+        // probe reconnects and sweeps); before announcements counted as ended, every sixteenth batch needed one.
+        let check = PostgresConnection(conninfo: cluster.conninfo)
+        let batches = try check.scalar("SELECT count(DISTINCT txid) FROM messages", as: Int.self)
+        check.close()
+        #expect(
+            reads <= Int(elapsed.rounded(.up)) + 6 + batches / 32, "\(reads) snapshot reads in \(elapsed) s for \(total) sends in \(batches) batches")
         try await relay.stop()
     }
 
