@@ -90,6 +90,11 @@ package final class RelaySocket: @unchecked Sendable {
 
     deinit { close(fileDescriptor) }
 
+    /// Ends the sending side without a close frame, as a client that vanished does (the server sees end of input).
+    package func shutdownSending() {
+        shutdown(fileDescriptor, Int32(SHUT_WR))
+    }
+
     /// Sends a text frame.
     package func send(_ text: String) throws { try sendFrame(opcode: 1, Array(text.utf8)) }
 

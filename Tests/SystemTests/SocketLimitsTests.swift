@@ -175,3 +175,21 @@ extension SocketLimitsTests {
         try await relay.stop()
     }
 }
+
+extension SocketLimitsTests {
+    /// A client that ends its connection without a close frame is forgotten at once, not at the idle timeout, and
+    /// no longer gets frames.
+    @Test func aClientThatVanishesIsForgottenAtOnce() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database, environment: ["WS_IDLE_TIMEOUT_SECONDS": "120"])
+        let sockets = [try await Self.connected(relay, f.alice), try await Self.connected(relay, f.bob)]
+        #expect(try await relay.socketCount() == 2)
+        sockets[0].vanish()
+        try await waitFor("the vanished socket forgotten", timeout: 10) { try await relay.socketCount() == 1 }
+        try await waitFor("the client sees its connection end") { sockets[0].isClosed }
+        try sockets[1].send(.ping)
+        _ = try await sockets[1].next(type: "pong")
+        try await relay.stop()
+    }
+}

@@ -110,6 +110,9 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         // The server is shutting down: flush, then close with 1001.
         if event is ChannelShouldQuiesceEvent { connection?.close(.goingAway) }
+        // The client ended its side without a close frame (it vanished): nothing more can come from it, and what is
+        // sent would go nowhere; the socket is forgotten now rather than at the idle timeout.
+        if case ChannelEvent.inputClosed = event { context.close(promise: nil) }
         context.fireUserInboundEventTriggered(event)
     }
 
