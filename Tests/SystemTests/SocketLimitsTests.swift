@@ -87,7 +87,7 @@ extension SocketLimitsTests {
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
         let long = String(repeating: "long message body ", count: 500)  // 9,000 characters
-        for i in 0..<100 { _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "\(i) \(long)") }
+        try Self.insertMessages(db, 100, into: conversation.id, from: f.alice.id, content: long)
         let relay = try await TestRelay(
             database: database, environment: ["WS_MAX_QUEUED_BYTES": "262144", "WS_MAX_SOCKETS_PER_USER": "100"])
         let fromZero = "last_message_id=00000000-0000-0000-0000-000000000000"
@@ -104,7 +104,7 @@ extension SocketLimitsTests {
         let stalled = try (0..<40).map { _ in try relay.socket(f.admin, query: fromZero, readBuffer: 4096, startReading: false) }
         try await waitFor("the sockets registered") { try await relay.socketCount() == 40 }
         // Live messages keep coming: each socket's queue grows until it is over its budget.
-        for i in 0..<400 { _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "live \(i) \(long)") }
+        try Self.insertMessages(db, 400, into: conversation.id, from: f.alice.id, content: "live " + long)
         let started = ContinuousClock.now
         var peak = before
         try await waitFor("every non-reading socket cut off", timeout: 30) {
@@ -124,6 +124,14 @@ extension SocketLimitsTests {
 }
 
 extension SocketLimitsTests {
+    /// Inserts `count` messages in one statement (a loop of inserts would hold a thread of the tests' small
+    /// cooperative pool for seconds): "<n> <content>", n from 1.
+    static func insertMessages(_ db: PostgresConnection, _ count: Int, into conversation: UUID, from sender: UUID, content: String) throws {
+        try db.query(
+            "INSERT INTO messages (conversation_id, sender_id, content) SELECT $1, $2, n || ' ' || $3 FROM generate_series(1, $4::int) n",
+            [conversation, sender, content, count])
+    }
+
     /// A socket (the admin's, reading nothing) whose queue holds long live messages beyond what the kernel buffers.
     static func stalledSocket(_ relay: TestRelay, _ admin: User, token: String? = nil, flooding db: PostgresConnection, as sender: User)
         async throws -> TestSocket
@@ -134,7 +142,7 @@ extension SocketLimitsTests {
         let conversation = try ConversationRepository.find(db, userId: sender.id) ?? ConversationRepository.insert(db, userId: sender.id)
         let long = String(repeating: "long message body ", count: 500)
         // 7 MB: more than the kernel buffers for one connection (up to 4 MB of send buffer).
-        for i in 0..<800 { _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: sender.id, content: "\(i) \(long)") }
+        try insertMessages(db, 800, into: conversation.id, from: sender.id, content: long)
         return socket
     }
 
