@@ -9,7 +9,7 @@ import Synchronization
 /// committed in, each committed message is in exactly one batch.
 ///
 /// The messages this relay commits itself are handed over right after their commit, usually without a query
-/// (``deliverCommitted(_:on:)``). A sweep runs when woken (a NOTIFY arrived from another writer, a resume waits for a
+/// (``deliverCommitted(_:)``). A sweep runs when woken (a NOTIFY arrived from another writer, a resume waits for a
 /// cursor) and at least every ``interval`` (writers that announce nothing, a lost notification). A failed sweep is
 /// retried with backoff from the same snapshot, so an outage delays messages but loses none. One delivery runs at a
 /// time (``CommitFeedState``).
@@ -112,7 +112,7 @@ package final class CommitFeed: Service, Sendable {
                     // The right to deliver is taken with a connection in hand, so that it is always given back; when
                     // someone holds it, they sweep before they let go.
                     try await self.service.pool.withConnection { db in
-                        if self.state.withLock({ $0.requestSweep() }) { try self.deliver(on: db, maxSweeps: .max) }
+                        if self.state.withLock({ $0.requestSweep() }) { try self.deliver(sweepingOn: db) }
                     }
                     backoff.reset()
                 } catch {
@@ -142,7 +142,7 @@ package final class CommitFeed: Service, Sendable {
     }
 
     /// Transactions that may count as in progress in a frontier moved on without a snapshot (see
-    /// ``deliverCommitted(_:on:)``); beyond that, a snapshot is read.
+    /// ``deliverCommitted(_:)``); beyond that, a snapshot is read.
     static let maxUnsettled = 16
 
     /// Delivers `messages`, every message of one transaction this relay just committed, right away on the caller's
@@ -151,24 +151,28 @@ package final class CommitFeed: Service, Sendable {
     /// goes on writing).
     package func deliverCommitted(_ messages: [DeliverableMessage]) {
         guard let txid = messages.first?.txid else { return wake() }
-        guard state.withLock({ $0.add(.init(txid: txid, messages: messages)) }) else { return }
-        try? deliver(on: nil, maxSweeps: 0)
+        deliverHere(.init(txid: txid, messages: messages))
     }
 
     /// Counts transaction `txid`, which this relay committed and which inserted no message (an announcement), as ended,
     /// so that the frontier moves past it without a snapshot.
     package func committedWithoutMessages(_ txid: UInt64) {
-        guard state.withLock({ $0.add(.init(txid: txid, messages: [])) }) else { return }
-        try? deliver(on: nil, maxSweeps: 0)
+        deliverHere(.init(txid: txid, messages: []))
+    }
+
+    /// Leaves `transaction` for delivery and, when no delivery is under way, delivers on the caller's thread without a
+    /// query (which is why nothing can throw).
+    private func deliverHere(_ transaction: CommitFeedState<CheckedContinuation<Void, Never>>.Committed) {
+        guard state.withLock({ $0.add(transaction) }) else { return }
+        try? deliver(sweepingOn: nil)
     }
 
     /// Delivers what was left for the holder until nothing is; the caller holds the right to deliver, and gives it back
     /// here. A transaction this relay committed moves the frontier on by itself, without a query, when few other
     /// transactions began since (``CommitSnapshot/adding(committed:newestMillis:maxInProgress:)``: the next snapshot
-    /// settles them); otherwise, and when a sweep was asked for, a snapshot is read on `db`. After `maxSweeps`
-    /// snapshots (none without `db`), the rest is handed to the feed's task.
-    private func deliver(on db: PostgresConnection?, maxSweeps: Int) throws {
-        var sweeps = 0
+    /// settles them); otherwise, and when a sweep was asked for, a snapshot is read on `db`. Without `db` (a committing
+    /// thread), the snapshot is left to the feed's task.
+    private func deliver(sweepingOn db: PostgresConnection?) throws {
         while case .deliver(let committed, var sweep) = state.withLock({ $0.next() }) {
             guard var frontier = hub.frontier else {
                 // Not started yet: the feed's first snapshot comes after these commits, so there is nothing to deliver.
@@ -178,8 +182,11 @@ package final class CommitFeed: Service, Sendable {
             if !sweep {
                 for transaction in committed.sorted(by: { $0.txid < $1.txid }) {
                     // Each transaction at most once: a snapshot that shows its messages delivered them.
-                    let shown = transaction.messages.map { frontier.shows(txid: transaction.txid, id: $0.message.id) }
-                    if transaction.messages.isEmpty ? frontier.shows(transaction: transaction.txid) : !shown.contains(false) { continue }
+                    let delivered =
+                        transaction.messages.isEmpty
+                        ? frontier.shows(transaction: transaction.txid)
+                        : transaction.messages.allSatisfy { frontier.shows(txid: transaction.txid, id: $0.message.id) }
+                    if delivered { continue }
                     let newest = transaction.messages.map(\.message.id.v7Millis).max() ?? 0
                     // A conversation's earlier commits go first: when one is not delivered yet, the snapshot brings both.
                     let ordered = transaction.messages.allSatisfy { $0.after.map(frontier.shows(transaction:)) ?? true }
@@ -198,12 +205,11 @@ package final class CommitFeed: Service, Sendable {
                 }
             }
             guard sweep else { continue }
-            guard let db, sweeps < maxSweeps else {
+            guard let db else {
                 state.withLock { $0.letGo(sweepWanted: true) }
                 wake()
                 return
             }
-            sweeps += 1
             onSnapshot()
             let ticket = state.withLock { $0.begin() }
             do {

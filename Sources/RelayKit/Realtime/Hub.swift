@@ -32,7 +32,7 @@ package final class Hub: Sendable {
     /// `.full`.
     func register(_ connection: ClientConnection, maxPerUser: Int = .max) -> Registration {
         state.withLock { state in
-            guard state.registry.sockets(of: connection.userID).count < maxPerUser else { return .full }
+            guard state.registry.socketCount(of: connection.userID) < maxPerUser else { return .full }
             state.registry.register(connection)
             return .joined(at: state.frontier)
         }
@@ -45,7 +45,7 @@ package final class Hub: Sendable {
 
     /// The sockets `userId` has registered here.
     func socketCount(of userId: UUID) -> Int {
-        state.withLock { $0.registry.sockets(of: userId).count }
+        state.withLock { $0.registry.socketCount(of: userId) }
     }
 
     /// Where the relay starts following commits (the first snapshot); ignored once started.
@@ -90,22 +90,20 @@ package final class Hub: Sendable {
         for connection in targets { connection.send(frame) }
     }
 
-    /// Closes the sockets whose clients sent nothing for `timeout` (one sweep; ``IdleSweeper`` repeats it).
-    func closeIdle(after timeout: Duration) {
+    /// One sweep over every socket (``IdleSweeper`` repeats it): closes those whose clients sent nothing for
+    /// `idleAfter`, disconnects those whose queued frames waited `stalledAfter` for a client that reads nothing, and
+    /// closes with 4401 those whose token expired by `now` (seconds since the epoch); the first reason found counts.
+    func closeInactive(idleAfter: Duration, stalledAfter: Duration, now: Int64) {
         let all = state.withLock { $0.registry.all }
-        for connection in all where connection.idleFor >= timeout { connection.close(.idle) }
-    }
-
-    /// Disconnects the sockets whose queued frames waited `timeout` for a client that reads nothing.
-    func closeStalled(after timeout: Duration) {
-        let all = state.withLock { $0.registry.all }
-        for connection in all where connection.stalledFor >= timeout { connection.close(.slowConsumer) }
-    }
-
-    /// Closes the sockets whose token expired by `now` (seconds since the epoch) with 4401.
-    func closeExpired(now: Int64) {
-        let all = state.withLock { $0.registry.all }
-        for connection in all where connection.expires <= now { connection.close(Self.tokenExpired) }
+        for connection in all {
+            if connection.idleFor >= idleAfter {
+                connection.close(.idle)
+            } else if connection.stalledFor >= stalledAfter {
+                connection.close(.slowConsumer)
+            } else if connection.expires <= now {
+                connection.close(Self.tokenExpired)
+            }
+        }
     }
 
     /// User `userId` changed: their sockets that no longer match their rights (`isAdmin`, nil when the user was deleted)

@@ -44,6 +44,11 @@ struct HubRegistry<Socket: HubMember> {
         Array((byUser[userID] ?? [:]).values)
     }
 
+    /// How many sockets one user has.
+    func socketCount(of userID: UUID) -> Int {
+        byUser[userID]?.count ?? 0
+    }
+
     /// The admins' sockets.
     var adminSockets: [Socket] { Array(admins.values) }
 

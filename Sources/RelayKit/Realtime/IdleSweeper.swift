@@ -15,9 +15,7 @@ struct IdleSweeper: Service {
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: period)
-                hub.closeIdle(after: timeout)
-                hub.closeStalled(after: writeTimeout)
-                hub.closeExpired(now: Timestamp.now().secondsSinceEpoch)
+                hub.closeInactive(idleAfter: timeout, stalledAfter: writeTimeout, now: Timestamp.now().secondsSinceEpoch)
             }
         }
     }

@@ -76,8 +76,11 @@ final class ClientConnection: Sendable {
     /// Ends the connection: queued frames are flushed, then a close frame is sent. A client that stopped
     /// reading is disconnected at once instead (a close frame could not get through).
     func close(_ reason: CloseReason) {
-        perform(state.withLock { $0.close(reason) })
-        // A close waits for the queue to be flushed; a client that reads nothing more is cut off all the same.
+        let (action, finished) = state.withLock { machine in (machine.close(reason), machine.isFinished) }
+        perform(action)
+        // A close waits for the queue to be flushed; a client that reads nothing more is cut off all the same (unless
+        // the channel is closed already, or being closed now).
+        guard !finished, action != .closeChannel else { return }
         channel.eventLoop.scheduleTask(in: .seconds(2 * ConnectionStateMachine.closeDeadline.components.seconds)) { [channel] in
             channel.close(promise: nil)
         }
