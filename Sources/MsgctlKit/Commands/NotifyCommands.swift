@@ -89,7 +89,8 @@ struct PushCommand: AsyncParsableCommand {
 
 struct SlackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "slack", abstract: "Slack notifications.", subcommands: [Test.self])
+        commandName: "slack", abstract: "Slack notifications and the Slack users who act as admins.",
+        subcommands: [Test.self, Link.self, Unlink.self, Links.self])
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

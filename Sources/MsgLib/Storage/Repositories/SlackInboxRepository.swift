@@ -1,0 +1,85 @@
+import Foundation
+
+/// An accepted Events API event waiting in the inbox.
+package struct SlackInboxEvent: Sendable, Equatable {
+    package var eventId: String
+    /// The request body as Slack sent it (JSON).
+    package var payload: String
+    package var attempts: Int
+    package var receivedAt: Timestamp
+}
+
+/// The `slack_inbox` table: Events API events stored when they arrive, keyed by `event_id`, and handled afterwards by
+/// the relays, each row by one relay (claimed with `FOR UPDATE SKIP LOCKED`).
+package enum SlackInboxRepository {
+    /// What became of an event.
+    package enum State: String, Sendable {
+        case pending, done, ignored, failed
+    }
+
+    /// Stores an event unless one with the same id is there; true when it was new.
+    package static func insert(_ db: PostgresConnection, eventId: String, payload: String) throws -> Bool {
+        try db.query(
+            "INSERT INTO slack_inbox (event_id, payload) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING RETURNING 1",
+            [eventId, payload]
+        ).count == 1
+    }
+
+    /// Locks and returns the oldest due pending event, skipping those another relay holds; nil when none is due. The
+    /// lock lasts until the caller's transaction ends.
+    package static func claimNext(_ db: PostgresConnection) throws -> SlackInboxEvent? {
+        try db.query(
+            """
+            SELECT event_id, payload, attempts, received_at FROM slack_inbox
+            WHERE state = 'pending' AND available_at <= now()
+            ORDER BY available_at, received_at
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED
+            """
+        ).first.map { row throws(DatabaseError) in
+            SlackInboxEvent(
+                eventId: try row.decode("event_id"), payload: try row.decode("payload"), attempts: try row.decode("attempts"),
+                receivedAt: try row.decode("received_at"))
+        }
+    }
+
+    /// Records that an event was handled (`done`), needed nothing (`ignored`) or was given up (`failed`), with why.
+    package static func finish(_ db: PostgresConnection, eventId: String, state: State, reason: String? = nil) throws {
+        try db.query(
+            """
+            UPDATE slack_inbox SET state = $2, last_error = $3, processed_at = now(), attempts = attempts + 1
+            WHERE event_id = $1
+            """, [eventId, state.rawValue, reason])
+    }
+
+    /// Counts a failed attempt and makes the event due again in `delay` seconds.
+    package static func retry(_ db: PostgresConnection, eventId: String, in delay: Double, error: String) throws {
+        try db.query(
+            """
+            UPDATE slack_inbox
+            SET attempts = attempts + 1, available_at = clock_timestamp() + make_interval(secs => $2), last_error = $3
+            WHERE event_id = $1 AND state = 'pending'
+            """, [eventId, delay, error])
+    }
+
+    /// Seconds until the next pending event is due (0 or less when one is due now), nil when none is pending.
+    package static func secondsUntilNextDue(_ db: PostgresConnection) throws -> Double? {
+        try db.query("SELECT extract(epoch FROM min(available_at) - now())::float8 FROM slack_inbox WHERE state = 'pending'")[0].decode(0)
+    }
+
+    /// Deletes events handled more than `age` seconds ago (Slack retries an event for about an hour, so older rows no
+    /// longer stop a duplicate); returns how many.
+    @discardableResult
+    package static func prune(_ db: PostgresConnection, olderThan age: Double) throws -> Int {
+        try db.query(
+            "DELETE FROM slack_inbox WHERE state <> 'pending' AND processed_at < now() - make_interval(secs => $1) RETURNING 1", [age]
+        ).count
+    }
+
+    /// The state and last error of an event (for msgctl and the tests).
+    package static func state(_ db: PostgresConnection, eventId: String) throws -> (state: State, lastError: String?)? {
+        try db.query("SELECT state, last_error FROM slack_inbox WHERE event_id = $1", [eventId]).first.map { row throws(DatabaseError) in
+            (State(rawValue: try row.decode("state")) ?? .pending, try row.decode("last_error"))
+        }
+    }
+}
