@@ -57,7 +57,9 @@ package struct Relay: Sendable {
                 if let last = items.last { announcer.announce(last) }
                 outbox.wake()
             })
-        let router = buildRelayRouter(service: service, metrics: metrics)
+        // Events from Slack wait in a durable inbox; this handles them (only in Slack app mode).
+        let slackInbox = configuration.notifications.slackApp.map { _ in SlackInboxWorker(service: service, logger: logger) }
+        let router = buildRelayRouter(service: service, metrics: metrics, slackInbox: slackInbox)
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(
             conninfo: configuration.database.conninfo, service: service, hub: hub, feed: feed, origin: announcer.origin, logger: logger,
@@ -70,7 +72,7 @@ package struct Relay: Sendable {
                 DatabasePoolService(pool: pool), DatabasePoolService(pool: writer), DatabasePoolService(pool: deliveryPool), feed, announcer,
                 listener, outbox,
                 IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout, writeTimeout: configuration.realtime.writeTimeout),
-            ],
+            ] + (slackInbox.map { [$0] } ?? []),
             onServerRunning: onServerRunning,
             logger: logger)
         let group = ServiceGroup(

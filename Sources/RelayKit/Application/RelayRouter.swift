@@ -2,14 +2,16 @@ import Hummingbird
 import MsgLib
 
 /// Builds the msgrelay router: every route of the REST API, with their middleware. (WebSocket upgrades are
-/// served before the router, by ``RelayChildChannel``.)
-package func buildRelayRouter(service: MessagingService, metrics: RelayMetrics) -> Router<RelayRequestContext> {
+/// served before the router, by ``RelayChildChannel``.) `slackInbox` is woken when an event from Slack is stored.
+package func buildRelayRouter(service: MessagingService, metrics: RelayMetrics, slackInbox: SlackInboxWorker? = nil) -> Router<RelayRequestContext> {
     let router = Router(context: RelayRequestContext.self)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     HealthController(service: service).addRoutes(to: router)
     OperationsController(metrics: metrics).addRoutes(to: router)
     WebSocketController().addRoutes(to: router)
+    // Slack signs its requests instead of sending a bearer token.
+    SlackController(service: service, inbox: slackInbox).addRoutes(to: router)
     let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
     ConversationController(service: service).addRoutes(to: api)
     MessageController(service: service).addRoutes(to: api)

@@ -106,13 +106,13 @@ package struct SlackEventEnvelope: Decodable, Sendable, Equatable {
     }
 
     /// The thread reply this event is, or why it is none.
-    package func threadReply() -> Result<SlackThreadReply, SlackIgnoredEvent> {
+    package func threadReply() -> Result<SlackReplyEvent, SlackIgnoredEvent> {
         guard let event else { return .failure(.notAMessage) }
         return event.threadReply(botUserIds: botUserIds)
     }
 
     /// True for 1 to ``maximumIdLength`` ASCII letters, digits, `-` and `_`.
-    static func isPlainIdentifier(_ text: String) -> Bool {
+    package static func isPlainIdentifier(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= maximumIdLength
             && text.utf8.allSatisfy { byte in
                 (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || byte == 0x2D || byte == 0x5F

@@ -44,7 +44,7 @@ package struct SlackMessageEvent: Decodable, Sendable, Equatable {
     /// The reply this event is, or why it is none: only a person's new message inside a thread counts; bot messages
     /// (`bot_id`, `bot_message`), the app's own posts (`botUserIds`), edits, deletions, joins and every other subtype,
     /// top-level messages and empty ones do not.
-    package func threadReply(botUserIds: Set<String>) -> Result<SlackThreadReply, SlackIgnoredEvent> {
+    package func threadReply(botUserIds: Set<String>) -> Result<SlackReplyEvent, SlackIgnoredEvent> {
         guard type == "message" else { return .failure(.notAMessage) }
         if let subtype, !Self.replySubtypes.contains(subtype) { return .failure(.subtype(String(subtype.prefix(40)))) }
         guard botId == nil else { return .failure(.fromBot) }
@@ -52,12 +52,12 @@ package struct SlackMessageEvent: Decodable, Sendable, Equatable {
         guard !botUserIds.contains(user) else { return .failure(.fromBot) }
         guard let channel, !channel.isEmpty, let ts, let threadTs, !threadTs.isEmpty, threadTs != ts else { return .failure(.notInThread) }
         guard let text, !text.isEmpty else { return .failure(.empty) }
-        return .success(SlackThreadReply(slackUserId: user, channelId: channel, threadTs: threadTs, text: text))
+        return .success(SlackReplyEvent(slackUserId: user, channelId: channel, threadTs: threadTs, text: text))
     }
 }
 
 /// A person's message in a Slack thread.
-package struct SlackThreadReply: Sendable, Equatable {
+package struct SlackReplyEvent: Sendable, Equatable {
     package var slackUserId: String
     package var channelId: String
     package var threadTs: String

@@ -1,0 +1,74 @@
+import Foundation
+
+extension MessagingService {
+    /// What a button click from Slack came to.
+    package enum SlackActionResult: Sendable, Equatable {
+        /// The Slack user is not linked to an admin: nothing was done.
+        case notLinked
+        /// Done (a description for the log).
+        case done(String)
+    }
+
+    /// Carries out a click on a parent message's button as the admin the Slack user is linked to, through the same
+    /// calls as REST and msgctl, then queues an update of the parent message to show the new state.
+    /// - Throws: the service's refusals (`.notFound` for an unknown conversation...).
+    package func slackAction(_ interaction: SlackInteraction) async throws -> SlackActionResult {
+        guard interaction.action != .view, let conversationId = interaction.conversationId else { return .done("view: nothing to do") }
+        let slackUserId = interaction.slackUserId
+        guard let admin = try await pool.withConnection({ db in try Self.linkedAdmin(db, slackUserId: slackUserId) }) else { return .notLinked }
+        let result: String
+        switch interaction.action {
+        case .markRead:
+            let read = try await bulkRead(viewer: admin, conversationId: conversationId, messageIds: nil)
+            result = "marked \(read.count) message(s) read"
+        case .archive, .unarchive:
+            _ = try await setArchived(viewer: admin, id: conversationId, archived: interaction.action == .archive)
+            result = interaction.action == .archive ? "archived" : "unarchived"
+        case .view:
+            return .done("view: nothing to do")
+        }
+        try await refreshSlackParent(conversationId: conversationId)
+        return .done(result)
+    }
+
+    /// Runs a `/msg` slash command as the admin Slack user `slackUserId` is linked to, and returns the answer (mrkdwn).
+    /// The service's refusals (an unknown user, content too long...) become answers; an unlinked Slack user is told so
+    /// and nothing happens. `help` and the usage need no link.
+    /// - Parameter command: the command's name as Slack sent it (`/msg`), for the usage.
+    package func slashCommand(_ parsed: SlashCommand, slackUserId: String, command: String) async throws -> String {
+        switch parsed {
+        case .help: return SlashCommandAnswer.usage(problem: nil, command: command)
+        case .usage(let problem): return SlashCommandAnswer.usage(problem: problem, command: command)
+        default: break
+        }
+        guard let admin = try await pool.withConnection({ db in try Self.linkedAdmin(db, slackUserId: slackUserId) }) else {
+            return SlashCommandAnswer.notLinked
+        }
+        do {
+            switch parsed {
+            case .list:
+                let (listings, total) = try await listConversations(viewer: admin, page: 1, limit: SlashCommandAnswer.listLimit, unreadOnly: true)
+                return SlashCommandAnswer.list(listings, total: total)
+            case .show(let name):
+                let (conversation, user) = try await resolveConversation(name)
+                let (messages, total) = try await listMessages(
+                    viewer: admin, conversationId: conversation.id, page: PageRequest(page: 1, limit: SlashCommandAnswer.showLimit))
+                return SlashCommandAnswer.show(conversation: conversation, user: user, messages: messages, total: total)
+            case .reply(let name, let text):
+                let content = Self.slackContent(text)
+                try Self.validateContent(content)
+                let (conversation, user) = try await resolveConversation(name)
+                _ = try await sendMessage(viewer: admin, conversationId: conversation.id, content: content)
+                return SlashCommandAnswer.sent(to: user)
+            case .search(let query):
+                let plain = SlackMrkdwn.plainText(query)
+                let (hits, total) = try await search(viewer: admin, query: plain, options: SearchOptions(limit: SlashCommandAnswer.searchLimit))
+                return SlashCommandAnswer.search(query: plain, hits: hits, total: total)
+            case .help, .usage:
+                return SlashCommandAnswer.usage(problem: nil, command: command)
+            }
+        } catch let error as ServiceError {
+            return SlashCommandAnswer.refused(error)
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import MsgLib
+import NIOCore
+
+/// `/api/slack/events`, `/api/slack/interactions` and `/api/slack/commands`: the requests Slack sends in app mode.
+///
+/// Every request is checked before anything else reads it: the body is read up to a small limit (Slack's payloads are
+/// small) and its `X-Slack-Signature` verified on the raw bytes with the signing secret; a failure is a 401, logged
+/// without the body. Each route answers within Slack's 3 seconds:
+/// - events are stored in the inbox (``SlackInboxWorker`` handles them afterwards) and acknowledged with 200 once
+///   stored; when the database cannot store one within ``storeLimit`` the answer is 503, and Slack delivers the event
+///   again (its retries carry the same `event_id`, stored once);
+/// - a button or a command that takes longer than ``answerLimit`` is answered at the limit and finishes by itself.
+/// Without Slack app mode configured the routes answer 404.
+struct SlackController {
+    let service: MessagingService
+    /// Woken when an event is stored; nil where no worker runs (the worker's periodic look finds the event then).
+    let inbox: SlackInboxWorker?
+
+    /// The most bytes an events or commands request may have.
+    static let eventBodyLimit = 64 * 1024
+    /// The most bytes an interaction may have (its payload repeats the whole parent message).
+    static let interactionBodyLimit = 128 * 1024
+    /// How long storing an event may take before the answer says Slack should retry.
+    static let storeLimit = Duration.milliseconds(2500)
+    /// The statement timeout of the insert that stores an event.
+    static let storeStatementTimeout = Duration.seconds(2)
+    /// How long a button or a command may take before it is answered anyway.
+    static let answerLimit = Duration.milliseconds(2500)
+
+    func addRoutes(to router: Router<RelayRequestContext>) {
+        router.post("api/slack/events", use: events)
+        router.post("api/slack/interactions", use: interactions)
+        router.post("api/slack/commands", use: commands)
+    }
+
+    /// The app configuration, or 404 when app mode is off.
+    var app: SlackAppConfiguration {
+        get throws {
+            guard let app = service.notifications.slackApp else {
+                throw APIError(.notFound, "Slack app mode is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL_ID)")
+            }
+            return app
+        }
+    }
+
+    /// The raw body, once its signature is verified.
+    /// - Throws: 413 beyond `limit`, 401 for a missing, stale or wrong signature.
+    func verifiedBody(_ request: Request, context: RelayRequestContext, limit: Int, app: SlackAppConfiguration) async throws -> [UInt8] {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError(.contentTooLarge, "Request body too large (at most \(limit / 1024) KiB)")
+        } catch {
+            throw APIError(.badRequest, "Malformed request body")
+        }
+        let body = Array(buffer.readableBytesView)
+        do {
+            try SlackSignature(signingSecret: app.signingSecret).verify(
+                timestamp: request.headers[.slackRequestTimestamp], signature: request.headers[.slackSignature], body: body,
+                now: Int64(Date().timeIntervalSince1970))
+        } catch {
+            context.logger.warning("Slack request refused", metadata: ["path": "\(request.uri.path)", "reason": "\(error)"])
+            throw APIError(.unauthorized, "Invalid Slack signature")
+        }
+        return body
+    }
+
+    @Sendable func events(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let body = try await verifiedBody(request, context: context, limit: Self.eventBodyLimit, app: try app)
+        let envelope = try Self.badRequest { () throws(SlackRequestError) in try SlackEventEnvelope.parse(body) }
+        switch try Self.badRequest({ () throws(SlackRequestError) in try envelope.disposition() }) {
+        case .challenge(let challenge):
+            return .json(["challenge": challenge])
+        case .ignore:
+            return .json(["ok": true])
+        case .accept(let eventId):
+            let payload = String(decoding: body, as: UTF8.self)
+            let service = self.service
+            let stored = try await withTimeLimit(Self.storeLimit, cancelLate: true) {
+                try await service.acceptSlackEvent(eventId: eventId, payload: payload, statementTimeout: Self.storeStatementTimeout)
+            }
+            guard let stored else {
+                context.logger.warning("a Slack event was not stored in time; Slack will send it again", metadata: ["event_id": "\(eventId)"])
+                throw APIError(.serviceUnavailable, "The event could not be stored in time; Slack sends it again")
+            }
+            if stored { inbox?.wake() }
+            return .json(["ok": true])
+        }
+    }
+
+    @Sendable func interactions(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let app = try self.app
+        let body = try await verifiedBody(request, context: context, limit: Self.interactionBodyLimit, app: app)
+        let form = try Self.badRequest { () throws(FormBodyError) in try FormBody(body) }
+        guard let payload = form["payload"] else { throw APIError(.badRequest, "The form has no payload field") }
+        let interaction = try Self.badRequest { () throws(SlackRequestError) in try SlackInteraction.parse(payload) }
+        let responder = SlackResponder(configuration: app, logger: context.logger)
+        let service = self.service
+        let result: MessagingService.SlackActionResult?
+        do {
+            result = try await withTimeLimit(Self.answerLimit, cancelLate: false) { try await service.slackAction(interaction) }
+        } catch let error as ServiceError {
+            responder.post(SlashCommandAnswer.refused(error), to: interaction.responseURL)
+            throw error
+        }
+        switch result {
+        case .notLinked:
+            responder.post(SlashCommandAnswer.notLinked, to: interaction.responseURL)
+            return .json(SlackEphemeral(text: SlashCommandAnswer.notLinked))
+        case .done(let what):
+            context.logger.info("Slack button", metadata: ["action": "\(interaction.action.rawValue)", "result": "\(what)"])
+            return .json(["ok": true])
+        case nil:
+            context.logger.warning("a Slack button took longer than Slack waits; it finishes by itself", metadata: ["action": "\(interaction.action.rawValue)"])
+            return .json(["ok": true])
+        }
+    }
+
+    @Sendable func commands(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let body = try await verifiedBody(request, context: context, limit: Self.eventBodyLimit, app: try app)
+        let form = try Self.badRequest { () throws(FormBodyError) in try FormBody(body) }
+        guard let userId = form["user_id"], SlackEventEnvelope.isPlainIdentifier(userId) else {
+            throw APIError(.badRequest, "The form has no valid user_id")
+        }
+        let command = form["command"].flatMap { $0.isEmpty ? nil : $0 } ?? "/msg"
+        let parsed = SlashCommand.parse(form["text"] ?? "")
+        let service = self.service
+        let answer = try await withTimeLimit(Self.answerLimit, cancelLate: false) {
+            try await service.slashCommand(parsed, slackUserId: userId, command: command)
+        }
+        guard let answer else {
+            context.logger.warning("a Slack command took longer than Slack waits; it finishes by itself")
+            return .json(SlackEphemeral(text: "This is taking longer than Slack waits for an answer. It goes on: check with `\(command) show USER` in a moment."))
+        }
+        return .json(SlackEphemeral(text: answer))
+    }
+
+    /// An answer only the Slack user who asked sees.
+    struct SlackEphemeral: Encodable {
+        var response_type = "ephemeral"
+        var text: String
+    }
+
+    /// `body`'s value; its error as a 400 that says what is wrong.
+    static func badRequest<T, E: Error & CustomStringConvertible>(_ body: () throws(E) -> T) throws -> T {
+        do {
+            return try body()
+        } catch {
+            throw APIError(.badRequest, error.description)
+        }
+    }
+}
+
+extension HTTPField.Name {
+    static let slackSignature = Self("X-Slack-Signature")!
+    static let slackRequestTimestamp = Self("X-Slack-Request-Timestamp")!
+}
