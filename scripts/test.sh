@@ -29,6 +29,9 @@ export MSGTEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
 # Independent implementations that check our Web Push encryption and VAPID tokens (PyPI).
 "$venv/bin/python" -c "import http_ece, jwt, cryptography, py_vapid" 2>/dev/null ||
     "$venv/bin/pip" install -q --disable-pip-version-check http-ece pyjwt cryptography py-vapid
+# Slack's own SDK checks our request signatures both ways (PyPI).
+"$venv/bin/python" -c "import slack_sdk.signature" 2>/dev/null ||
+    "$venv/bin/pip" install -q --disable-pip-version-check slack-sdk
 export MSGTEST_PYTHON="$PWD/$venv/bin/python"
 
 swift build --build-tests

@@ -69,24 +69,8 @@ import Testing
         #expect(claims.aud == "https://push.example.net" && claims.sub == "mailto:ops@example.com")
     }
 
-    /// Runs `push_interop.py command input` with `MSGTEST_PYTHON` on a thread of its own and decodes what it prints.
-    /// Records an issue and returns nil when `MSGTEST_PYTHON` is not set.
+    /// Runs `push_interop.py command input` (see ``InteropScript``).
     static func python<Output: Decodable>(_ command: String, _ input: [String: String], as _: Output.Type) async throws -> Output? {
-        guard let python = ProcessInfo.processInfo.environment["MSGTEST_PYTHON"], !python.isEmpty else {
-            Issue.record(
-                """
-                MSGTEST_PYTHON is not set: run the tests through scripts/test.sh, or set it to a Python that has http-ece, pyjwt, \
-                cryptography and py-vapid (python3 -m venv .build/venv && .build/venv/bin/pip install http-ece pyjwt cryptography \
-                py-vapid; MSGTEST_PYTHON=$PWD/.build/venv/bin/python)
-                """)
-            return nil
-        }
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Interop/push_interop.py").path
-        let arguments = String(decoding: try JSONEncoder().encode(input), as: UTF8.self)
-        let result = try await ProcessRunner.runDetached(python, [script, command, arguments], timeout: 60)
-        guard result.status == 0 else {
-            throw TestFailure("push_interop.py \(command) exited with \(result.status): \(result.stderr)")
-        }
-        return try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8))
+        try await InteropScript.run("push_interop.py", command, input, as: Output.self, needs: "http-ece pyjwt cryptography py-vapid")
     }
 }
