@@ -1,0 +1,73 @@
+import Foundation
+import MsgLib
+
+/// Requests as Slack sends them to the relay in app mode, signed with the test signing secret.
+package enum SlackRequests {
+    package static let signingSecret = "test-signing-secret-0123456789abcdef"
+    package static let channel = "C0TESTCHAN"
+    package static let botUser = "UBOTUSER1"
+
+    /// The environment of a relay in Slack app mode whose Web API is `apiBase` (a fake).
+    package static func environment(apiBase: String) -> [String: String?] {
+        [
+            "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": signingSecret, "SLACK_CHANNEL_ID": channel, "SLACK_API_BASE": apiBase,
+            "ADMIN_URL_BASE": "https://admin.example.org",
+        ]
+    }
+
+    /// The signature headers of `body`, signed now (or at `timestamp`) with `secret`.
+    package static func headers(_ body: Data, secret: String = signingSecret, timestamp: Int64? = nil, contentType: String) -> [String: String] {
+        let time = String(timestamp ?? Int64(Date().timeIntervalSince1970))
+        return [
+            "X-Slack-Request-Timestamp": time, "X-Slack-Signature": SlackSignature(signingSecret: secret).signature(timestamp: time, body: Array(body)),
+            "Content-Type": contentType,
+        ]
+    }
+
+    /// An `event_callback` body whose event is `event`, delivered for the app's bot user.
+    package static func eventCallback(id: String, event: [String: Any]) -> Data {
+        let object: [String: Any] = [
+            "token": "legacy", "team_id": "T0TEAM", "api_app_id": "A0APP", "type": "event_callback", "event_id": id, "event_time": 1_700_000_000,
+            "authorizations": [["enterprise_id": NSNull(), "team_id": "T0TEAM", "user_id": botUser, "is_bot": true]], "event": event,
+        ]
+        return try! JSONSerialization.data(withJSONObject: object)
+    }
+
+    /// A message event in a thread.
+    package static func threadMessage(user: String, text: String, threadTs: String, ts: String = "1800000000.000200", extra: [String: Any] = [:]) -> [String: Any] {
+        var event: [String: Any] = ["type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "thread_ts": threadTs]
+        for (key, value) in extra { event[key] = value }
+        return event
+    }
+
+    /// A form body (`application/x-www-form-urlencoded`).
+    package static func form(_ fields: [(String, String)]) -> Data {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        let text = fields.map { name, value in
+            "\(name.addingPercentEncoding(withAllowedCharacters: allowed)!)=\(value.addingPercentEncoding(withAllowedCharacters: allowed)!)"
+        }.joined(separator: "&")
+        return Data(text.utf8)
+    }
+
+    /// A `block_actions` click on button `actionId` with `value`, by Slack user `user`.
+    package static func buttonClick(user: String, actionId: String, value: String?, responseURL: String) -> Data {
+        var action: [String: Any] = ["action_id": actionId, "block_id": "b1", "type": "button", "action_ts": "1800000000.1"]
+        if let value { action["value"] = value }
+        let payload: [String: Any] = [
+            "type": "block_actions", "user": ["id": user, "username": "someone", "team_id": "T0TEAM"], "api_app_id": "A0APP",
+            "container": ["type": "message", "message_ts": "1700000000.000100", "channel_id": channel], "channel": ["id": channel, "name": "desk"],
+            "response_url": responseURL, "actions": [action],
+        ]
+        let json = String(decoding: try! JSONSerialization.data(withJSONObject: payload), as: UTF8.self)
+        return form([("payload", json)])
+    }
+
+    /// A `/msg` slash command typed by Slack user `user`.
+    package static func command(user: String, text: String, responseURL: String = "https://hooks.slack.com/commands/T0TEAM/1/abc") -> Data {
+        form([
+            ("token", "legacy"), ("team_id", "T0TEAM"), ("channel_id", channel), ("user_id", user), ("user_name", "someone"), ("command", "/msg"),
+            ("text", text), ("response_url", responseURL), ("trigger_id", "1.2.3"),
+        ])
+    }
+}
