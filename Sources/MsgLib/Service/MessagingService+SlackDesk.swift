@@ -50,6 +50,7 @@ extension MessagingService {
                 let (listings, total) = try await listConversations(viewer: admin, page: 1, limit: SlashCommandAnswer.listLimit, unreadOnly: true)
                 return SlashCommandAnswer.list(listings, total: total)
             case .show(let name):
+                try Self.requireNoNul(name, "The user")
                 let (conversation, user) = try await resolveConversation(name)
                 let (messages, total) = try await listMessages(
                     viewer: admin, conversationId: conversation.id, page: PageRequest(page: 1, limit: SlashCommandAnswer.showLimit))
@@ -57,6 +58,7 @@ extension MessagingService {
             case .reply(let name, let text):
                 let content = Self.slackContent(text)
                 try Self.validateContent(content)
+                try Self.requireNoNul(name, "The user")
                 let (conversation, user) = try await resolveConversation(name)
                 _ = try await sendMessage(viewer: admin, conversationId: conversation.id, content: content)
                 return SlashCommandAnswer.sent(to: user)

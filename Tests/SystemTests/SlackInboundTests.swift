@@ -1,0 +1,274 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import MsgLib
+
+/// Slack app mode, inbound: signed requests from Slack (events, buttons, slash commands) against real relays and
+/// PostgreSQL, with a fake Slack as the Web API, msgctl as a process to link Slack users.
+@Suite(.needsProcesses) struct SlackInboundTests {
+    static let adminSlackUser = "UADMIN0001"
+    static let strangerSlackUser = "USTRANGER1"
+
+    /// A relay in app mode, Alice's conversation with its Slack thread (posted through the fake), and the admin linked.
+    struct Desk {
+        let database: TestDatabase
+        let db: PostgresConnection
+        let f: Fixtures
+        let slack: FakeSlack
+        let relay: TestRelay
+        let conversationId: String
+        let threadTs: String
+
+        static func start(extra: [String: String?] = [:]) async throws -> Desk {
+            let database = try TestDatabase.create()
+            let db = try database.connect()
+            let f = try Fixtures.make(db)
+            let slack = try FakeSlack()
+            var environment = SlackRequests.environment(apiBase: slack.apiBase)
+            environment["OUTBOX_RETRY_BASE_SECONDS"] = "0.2"
+            for (key, value) in extra { environment[key] = value }
+            let relay = try await TestRelay(database: database, environment: environment)
+            let first = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Where is my parcel?"])
+            let conversationId = try #require(first.object.string("conversation_id"))
+            let parent = try await slack.waitForCalls("chat.postMessage", count: 1)[0]
+            let threadTs = try #require(parent.answerTs)
+            try await waitFor("the thread to be recorded") {
+                try db.scalar("SELECT count(*) FROM slack_threads WHERE thread_ts = $1", [threadTs], as: Int.self) == 1
+            }
+            let link = try await ProcessRunner.runDetached(
+                TestEnvironment.binary("msgctl"), ["slack", "link", "--admin", "admin", "--slack-user", adminSlackUser],
+                environment: ["DATABASE_URL": database.conninfo])
+            #expect(link.status == 0, "\(link.stderr)")
+            return Desk(database: database, db: db, f: f, slack: slack, relay: relay, conversationId: conversationId, threadTs: threadTs)
+        }
+
+        func stop() async throws {
+            try await relay.stop()
+            slack.stop()
+        }
+
+        /// Posts `body` to `path`, signed (or as `headers` say).
+        func post(_ path: String, _ body: Data, form: Bool = false, headers: [String: String]? = nil, extra: [String: String] = [:]) async throws
+            -> HTTPResult
+        {
+            var fields = headers ?? SlackRequests.headers(body, contentType: form ? "application/x-www-form-urlencoded" : "application/json")
+            for (key, value) in extra { fields[key] = value }
+            return try await relay.request("POST", path, body: body, headers: fields)
+        }
+
+        func event(_ id: String, _ event: [String: Any], extra: [String: String] = [:], on relay: TestRelay? = nil) async throws -> HTTPResult {
+            let body = SlackRequests.eventCallback(id: id, event: event)
+            let headers = SlackRequests.headers(body, contentType: "application/json").merging(extra) { $1 }
+            return try await (relay ?? self.relay).request("POST", "/api/slack/events", body: body, headers: headers)
+        }
+
+        func reply(_ text: String, user: String = SlackInboundTests.adminSlackUser, ts: String, extra: [String: Any] = [:]) -> [String: Any] {
+            SlackRequests.threadMessage(user: user, text: text, threadTs: threadTs, ts: ts, extra: extra)
+        }
+
+        func adminMessages() throws -> [String] {
+            try db.query(
+                "SELECT content FROM messages WHERE conversation_id = $1 AND sender_id = $2 ORDER BY id", [UUID(uuidString: conversationId)!, f.admin.id]
+            ).map { try $0.decode(0, as: String.self) }
+        }
+
+        func command(_ text: String, user: String = SlackInboundTests.adminSlackUser) async throws -> HTTPResult {
+            try await post("/api/slack/commands", SlackRequests.command(user: user, text: text), form: true)
+        }
+
+        func click(_ action: String, value: String?, user: String = SlackInboundTests.adminSlackUser, responseURL: String? = nil) async throws
+            -> HTTPResult
+        {
+            let url = responseURL ?? "https://hooks.slack.com/actions/T0TEAM/1/abc"
+            return try await post("/api/slack/interactions", SlackRequests.buttonClick(user: user, actionId: action, value: value, responseURL: url), form: true)
+        }
+    }
+
+    @Test func urlVerificationAndSignaturesOnEveryRoute() async throws {
+        let desk = try await Desk.start()
+        let challenge = Data(#"{"token":"legacy","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","type":"url_verification"}"#.utf8)
+        let answer = try await desk.post("/api/slack/events", challenge)
+        #expect(answer.status == 200)
+        #expect(answer.object.string("challenge") == "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
+
+        let marker = "body-must-not-be-logged-4711"
+        let bodies: [(String, Data, Bool)] = [
+            ("/api/slack/events", SlackRequests.eventCallback(id: "EvSig1", event: desk.reply(marker, ts: "1800000000.000300")), false),
+            ("/api/slack/interactions", SlackRequests.buttonClick(user: Self.adminSlackUser, actionId: "mark_read", value: desk.conversationId, responseURL: marker), true),
+            ("/api/slack/commands", SlackRequests.command(user: Self.adminSlackUser, text: "reply alice \(marker)"), true),
+        ]
+        let now = Int64(Date().timeIntervalSince1970)
+        for (path, body, form) in bodies {
+            let type = form ? "application/x-www-form-urlencoded" : "application/json"
+            var refusals: [(String, [String: String])] = [
+                ("wrong secret", SlackRequests.headers(body, secret: "not-the-secret", contentType: type)),
+                ("six minutes old", SlackRequests.headers(body, timestamp: now - 360, contentType: type)),
+                ("six minutes ahead", SlackRequests.headers(body, timestamp: now + 360, contentType: type)),
+                ("no headers", ["Content-Type": type]),
+            ]
+            var altered = SlackRequests.headers(body, contentType: type)
+            altered["X-Slack-Signature"] = SlackRequests.headers(body + Data(" ".utf8), contentType: type)["X-Slack-Signature"]
+            refusals.append(("altered body", altered))
+            var noTimestamp = SlackRequests.headers(body, contentType: type)
+            noTimestamp["X-Slack-Request-Timestamp"] = nil
+            refusals.append(("no timestamp", noTimestamp))
+            for (what, headers) in refusals {
+                let refused = try await desk.post(path, body, headers: headers)
+                #expect(refused.status == 401, "\(path): \(what)")
+                #expect(refused.error == "Invalid Slack signature", "\(path): \(what)")
+            }
+            // A body beyond the limit is refused before anything reads it, signed or not.
+            let huge = Data(repeating: 0x61, count: 200 * 1024)
+            let tooLarge = try await desk.post(path, huge, headers: SlackRequests.headers(huge, contentType: type))
+            #expect(tooLarge.status == 413, "\(path)")
+            #expect(tooLarge.error?.contains("too large") == true)
+        }
+        // Nothing of the refused requests happened, and their bodies were not logged.
+        #expect(try desk.adminMessages().isEmpty)
+        #expect(try desk.db.scalar("SELECT count(*) FROM slack_inbox", as: Int.self) == 0)
+        #expect(try desk.db.scalar("SELECT unread_count_admin FROM conversations", as: Int.self) == 1)
+        #expect(desk.relay.process.text.contains("Slack request refused"))
+        #expect(!desk.relay.process.text.contains(marker))
+        try await desk.stop()
+    }
+
+    @Test func aThreadReplyBecomesTheAdminsMessageOnceAndIsNotPostedBack() async throws {
+        let desk = try await Desk.start()
+        let socket = try desk.relay.socket(desk.f.alice)
+        _ = try await socket.next(type: "connected")
+
+        let event = desk.reply("Tomorrow &lt;morning&gt; &amp; <https://track.example/1|tracking>", ts: "1800000000.000300")
+        let accepted = try await desk.event("EvReply1", event)
+        #expect(accepted.status == 200, "\(accepted.text)")
+        let delivered = try await socket.next(type: "message")
+        #expect(delivered.data["content"] as? String == "Tomorrow <morning> & tracking (https://track.example/1)")
+        #expect((delivered.data["sender"] as? [String: Any])?["username"] as? String == "admin")
+        #expect(delivered.data["conversation_id"] as? String == desk.conversationId)
+        let messageId = try #require(delivered.data["id"] as? String)
+
+        // Slack's retries (same event_id, X-Slack-Retry-Num) and a second delivery store and deliver nothing more.
+        #expect(try await desk.event("EvReply1", event, extra: ["X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"]).status == 200)
+        #expect(try await desk.event("EvReply1", event, extra: ["X-Slack-Retry-Num": "2"]).status == 200)
+        #expect(try await desk.event("EvReply1", event).status == 200)
+        #expect(try desk.db.scalar("SELECT count(*) FROM slack_inbox WHERE event_id = 'EvReply1'", as: Int.self) == 1)
+
+        // What is ignored: bots, this app's own posts, edits, deletions, joins, top-level messages, unlinked users,
+        // other threads. A last reply shows that everything before it was handled.
+        let ignored: [[String: Any]] = [
+            desk.reply("from a bot", ts: "1800000000.000401", extra: ["subtype": "bot_message", "bot_id": "B0OTHER"]),
+            desk.reply("bot id only", ts: "1800000000.000402", extra: ["bot_id": "B0OTHER"]),
+            desk.reply("our own post", user: SlackRequests.botUser, ts: "1800000000.000403"),
+            desk.reply("edited", ts: "1800000000.000404", extra: ["subtype": "message_changed"]),
+            desk.reply("deleted", ts: "1800000000.000405", extra: ["subtype": "message_deleted"]),
+            desk.reply("<@UADMIN0001> has joined the channel", ts: "1800000000.000406", extra: ["subtype": "channel_join"]),
+            ["type": "message", "channel": SlackRequests.channel, "user": Self.adminSlackUser, "text": "top level", "ts": "1800000000.000407"],
+            desk.reply("a stranger", user: Self.strangerSlackUser, ts: "1800000000.000408"),
+            SlackRequests.threadMessage(user: Self.adminSlackUser, text: "another thread", threadTs: "1111111111.000001", ts: "1800000000.000409"),
+            ["type": "reaction_added", "user": Self.adminSlackUser, "reaction": "thumbsup", "item": ["type": "message"]],
+        ]
+        for (index, event) in ignored.enumerated() {
+            #expect(try await desk.event("EvIgnored\(index)", event).status == 200)
+        }
+        #expect(try await desk.event("EvReply2", desk.reply("Second reply", ts: "1800000000.000500")).status == 200)
+        #expect(try await socket.next(type: "message").data["content"] as? String == "Second reply")
+        #expect(try desk.adminMessages() == ["Tomorrow <morning> & tracking (https://track.example/1)", "Second reply"])
+        #expect(try SlackInboxRepository.state(desk.db, eventId: "EvIgnored7")?.state == .ignored)
+        #expect(try SlackInboxRepository.state(desk.db, eventId: "EvIgnored7")?.lastError == "Slack user USTRANGER1 is not linked to an admin")
+        #expect(try SlackInboxRepository.state(desk.db, eventId: "EvIgnored8")?.lastError == "not the thread of a conversation")
+        #expect(try SlackInboxRepository.state(desk.db, eventId: "EvReply1")?.state == .done)
+
+        // Never posted back: no Slack post job for these messages, and the fake saw only the user's parent message.
+        try await waitFor("the outbox to empty") {
+            try desk.db.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL", as: Int.self) == 0
+        }
+        #expect(
+            try desk.db.scalar(
+                "SELECT count(*) FROM messages m WHERE m.sender_id = $1 AND EXISTS (SELECT 1 FROM notification_outbox o WHERE o.message_id = m.id AND o.kind = 'slack_post')",
+                [desk.f.admin.id], as: Int.self) == 0)
+        #expect(desk.slack.calls("chat.postMessage").count == 1)
+        #expect(!desk.slack.calls("chat.postMessage").contains { $0.request.bodyText.contains("Second reply") })
+        // ... while an admin's reply through REST is posted to the thread as before.
+        let rest = try await desk.relay.request(
+            "POST", "/api/messages", token: desk.relay.token(desk.f.admin), json: ["conversation_id": desk.conversationId, "content": "Via REST"])
+        #expect(rest.status == 201)
+        let posted = try await desk.slack.waitForCalls("chat.postMessage", count: 2)
+        #expect(posted[1].string("thread_ts") == desk.threadTs && posted[1].request.bodyText.contains("Via REST"))
+        #expect(messageId != rest.object.string("id"))
+        try await desk.stop()
+    }
+
+    @Test func hostileEventsGetClearRefusalsNeverServerErrors() async throws {
+        let desk = try await Desk.start()
+        let cases: [(String, Data, Int)] = [
+            ("not JSON", Data("{\"type\":".utf8), 400),
+            ("an array", Data("[1,2]".utf8), 400),
+            ("no event_id", Data(#"{"type":"event_callback","event":{"type":"message"}}"#.utf8), 400),
+            ("a hostile event_id", SlackRequests.eventCallback(id: "Ev'; DROP TABLE messages;--", event: desk.reply("x", ts: "1.2")), 400),
+            ("invalid UTF-8", Data([0x7B, 0x22, 0x74, 0xFF, 0x22, 0x7D]), 400),
+            ("an unknown type", Data(#"{"type":"something_new"}"#.utf8), 200),
+            ("a 60 KB challenge", Data(#"{"type":"url_verification","challenge":"\#(String(repeating: "c", count: 60_000))"}"#.utf8), 400),
+        ]
+        for (what, body, status) in cases {
+            let answer = try await desk.post("/api/slack/events", body)
+            #expect(answer.status == status, "\(what): \(answer.text)")
+            if status != 200 { #expect(answer.error?.isEmpty == false, "\(what)") }
+        }
+        // Control characters, a NUL and text beyond the message limit: stored, cut or refused by the content rules.
+        #expect(try await desk.event("EvCtl", desk.reply("bell \u{7} and \u{1B}[31mred", ts: "1800000000.000601")).status == 200)
+        #expect(try await desk.event("EvNul", desk.reply("nul \u{0} inside", ts: "1800000000.000602")).status == 200)
+        #expect(try await desk.event("EvLong", desk.reply(String(repeating: "x", count: 12_000), ts: "1800000000.000603")).status == 200)
+        #expect(try await desk.event("EvBlank", desk.reply(" \n ", ts: "1800000000.000604")).status == 200)
+        try await waitFor("the events to be handled") {
+            try desk.db.scalar("SELECT count(*) FROM slack_inbox WHERE state = 'pending'", as: Int.self) == 0
+        }
+        let messages = try desk.adminMessages()
+        #expect(messages.count == 2)
+        #expect(messages.first == "bell \u{7} and \u{1B}[31mred")
+        #expect(messages.last?.unicodeScalars.count == Message.maximumLength)
+        #expect(try SlackInboxRepository.state(desk.db, eventId: "EvNul")?.state == .ignored)
+        #expect(try SlackInboxRepository.state(desk.db, eventId: "EvBlank")?.state == .ignored)
+        #expect(!desk.relay.process.text.contains("Internal server error"))
+        try await desk.stop()
+    }
+
+    @Test func aSlowDatabaseIsAnsweredInTimeAndSlacksRetryIsStored() async throws {
+        let desk = try await Desk.start()
+        let socket = try desk.relay.socket(desk.f.alice)
+        _ = try await socket.next(type: "connected")
+        // Another session holds the inbox table: the insert cannot finish.
+        let blocker = try desk.database.connect()
+        try blocker.execute("BEGIN; LOCK TABLE slack_inbox IN ACCESS EXCLUSIVE MODE")
+        let event = desk.reply("After the outage", ts: "1800000000.000700")
+        let started = ContinuousClock.now
+        let refused = try await desk.event("EvSlow", event)
+        let took = ContinuousClock.now - started
+        #expect(refused.status == 503, "\(refused.text)")
+        #expect(refused.error?.contains("Slack sends it again") == true)
+        #expect(took < .seconds(3), "answered after \(took)")
+        try blocker.execute("ROLLBACK")
+        // Slack's retry of the same event is stored and handled.
+        #expect(try await desk.event("EvSlow", event, extra: ["X-Slack-Retry-Num": "1"]).status == 200)
+        #expect(try await socket.next(type: "message").data["content"] as? String == "After the outage")
+        #expect(try desk.adminMessages() == ["After the outage"])
+        try await desk.stop()
+    }
+
+    @Test func twoRelaysHandleEachEventOnce() async throws {
+        let desk = try await Desk.start()
+        let second = try await TestRelay(database: desk.database, environment: SlackRequests.environment(apiBase: desk.slack.apiBase))
+        for index in 0..<12 {
+            let event = desk.reply("reply \(index)", ts: "1800000000.0010\(10 + index)")
+            // Each event reaches both relays, as Slack's retries could.
+            #expect(try await desk.event("EvBoth\(index)", event).status == 200)
+            #expect(try await desk.event("EvBoth\(index)", event, extra: ["X-Slack-Retry-Num": "1"], on: second).status == 200)
+        }
+        try await waitFor("12 replies") { try desk.adminMessages().count >= 12 }
+        try await waitFor("the inbox to be handled") {
+            try desk.db.scalar("SELECT count(*) FROM slack_inbox WHERE state = 'pending'", as: Int.self) == 0
+        }
+        #expect(try desk.adminMessages().sorted() == (0..<12).map { "reply \($0)" }.sorted())
+        try await second.stop()
+        try await desk.stop()
+    }
+}
