@@ -81,12 +81,18 @@ struct SlackController {
         case .accept(let eventId):
             let payload = String(decoding: body, as: UTF8.self)
             let service = self.service
-            let stored = try await withTimeLimit(Self.storeLimit, cancelLate: true) {
-                try await service.acceptSlackEvent(eventId: eventId, payload: payload, statementTimeout: Self.storeStatementTimeout)
+            let stored: Bool?
+            do {
+                stored = try await withTimeLimit(Self.storeLimit, cancelLate: true) {
+                    try await service.acceptSlackEvent(eventId: eventId, payload: payload, statementTimeout: Self.storeStatementTimeout)
+                }
+            } catch let error as DatabaseError {
+                context.logger.warning("a Slack event could not be stored; Slack will send it again", metadata: ["event_id": "\(eventId)", "error": "\(error)"])
+                stored = nil
             }
             guard let stored else {
                 context.logger.warning("a Slack event was not stored in time; Slack will send it again", metadata: ["event_id": "\(eventId)"])
-                throw APIError(.serviceUnavailable, "The event could not be stored in time; Slack sends it again")
+                throw APIError(.serviceUnavailable, "The event could not be stored now; Slack sends it again")
             }
             if stored { inbox?.wake() }
             return .json(["ok": true])
