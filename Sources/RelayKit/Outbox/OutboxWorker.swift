@@ -126,6 +126,10 @@ package final class OutboxWorker: Service, Sendable {
             case .delivered:
                 done.append(job.id)
                 if let subscription = job.subscription { used.append(subscription.id) }
+                // A user's reply in a thread changes the unread count its parent shows.
+                if job.kind == .slackPost, let slack = job.slack, slack.thread != nil, !slack.sender.isAdmin {
+                    try outbox.refreshSlackParent(db, conversationId: job.message.conversationId)
+                }
             case .threadStarted(let thread):
                 try outbox.recordThread(db, thread)
                 done.append(job.id)
