@@ -63,6 +63,13 @@ package final class OutboxWorker: Service, Sendable {
             connect: { () throws -> PostgresConnection in
                 let db = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-outbox")
                 try db.connect()
+                do {
+                    // In case the relay could not record it at start-up.
+                    try SlackThreadRepository.setAppMode(db, channelId: notifier.configuration.slackApp?.channelId)
+                } catch {
+                    db.close()
+                    throw error
+                }
                 return db
             },
             close: { db in db.close() },
