@@ -19,7 +19,8 @@ import Testing
 
     @Test func buttonsMarkReadArchiveAndUnarchiveAndTheParentFollows() async throws {
         let desk = try await Desk.start()
-        #expect(try await desk.relay.request("POST", "/api/messages", token: desk.relay.token(desk.f.alice), json: ["content": "Hello?"]).status == 201)
+        #expect(
+            try await desk.relay.request("POST", "/api/messages", token: desk.relay.token(desk.f.alice), json: ["content": "Hello?"]).status == 201)
         try await desk.slack.waitForCalls("chat.postMessage", count: 2)
         let socket = try desk.relay.socket(desk.f.alice)
         _ = try await socket.next(type: "connected")
@@ -28,7 +29,8 @@ import Testing
 
         // A Slack user who is not linked changes nothing, and is told so (here in the answer and at the response_url).
         let stranger = try await desk.click(
-            "mark_read", value: desk.conversationId, user: SlackInboundTests.strangerSlackUser, responseURL: desk.slack.server.url("/response/stranger"))
+            "mark_read", value: desk.conversationId, user: SlackInboundTests.strangerSlackUser,
+            responseURL: desk.slack.server.url("/response/stranger"))
         #expect(stranger.status == 200)
         #expect(stranger.object.string("response_type") == "ephemeral")
         #expect(stranger.object.string("text")?.contains("not linked") == true)
@@ -52,9 +54,7 @@ import Testing
         // The View button is a link: nothing to do.
         #expect(try await desk.click("view", value: desk.conversationId).status == 200)
         #expect(try await desk.click("view", value: nil).status == 200)
-        try await waitFor("the parent updates") {
-            try desk.db.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL", as: Int.self) == 0
-        }
+        try await desk.db.waitForEmptyOutbox()
         #expect(desk.slack.calls("chat.update").count > updatesBefore)
         try await desk.stop()
     }
@@ -83,7 +83,8 @@ import Testing
         #expect(try unread(desk) == 1 && (try !archived(desk)))
         // A response_url elsewhere than Slack or SLACK_API_BASE is never called (a stranger's answer would go there).
         _ = try await desk.click("mark_read", value: desk.conversationId, user: SlackInboundTests.strangerSlackUser, responseURL: evil.url("/steal"))
-        _ = try await desk.click("mark_read", value: desk.conversationId, user: SlackInboundTests.strangerSlackUser, responseURL: desk.slack.server.url("/response/ok"))
+        _ = try await desk.click(
+            "mark_read", value: desk.conversationId, user: SlackInboundTests.strangerSlackUser, responseURL: desk.slack.server.url("/response/ok"))
         try await desk.slack.waitForCalls("ok", count: 1)
         #expect(evil.requests.isEmpty)
         #expect(!desk.relay.process.text.contains("Internal server error"))

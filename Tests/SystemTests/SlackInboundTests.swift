@@ -10,50 +10,40 @@ import Testing
     static let adminSlackUser = "UADMIN0001"
     static let strangerSlackUser = "USTRANGER1"
 
-    /// A relay in app mode, Alice's conversation with its Slack thread (posted through the fake), and the admin linked.
+    /// A relay in app mode (``SlackAppOutboundTests/Desk``), Alice's conversation with its Slack thread (posted
+    /// through the fake), and the admin linked to ``adminSlackUser`` with msgctl.
     struct Desk {
-        let database: TestDatabase
-        let db: PostgresConnection
-        let f: Fixtures
-        let slack: FakeSlack
-        let relay: TestRelay
+        let app: SlackAppOutboundTests.Desk
         let conversationId: String
         let threadTs: String
 
-        static func start(extra: [String: String?] = [:]) async throws -> Desk {
-            let database = try TestDatabase.create()
-            let db = try database.connect()
-            let f = try Fixtures.make(db)
-            let slack = try FakeSlack()
-            var environment = SlackRequests.environment(apiBase: slack.apiBase)
-            environment["OUTBOX_RETRY_BASE_SECONDS"] = "0.2"
-            for (key, value) in extra { environment[key] = value }
-            let relay = try await TestRelay(database: database, environment: environment)
-            let first = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Where is my parcel?"])
-            let conversationId = try #require(first.object.string("conversation_id"))
-            let parent = try await slack.waitForCalls("chat.postMessage", count: 1)[0]
+        var database: TestDatabase { app.database }
+        var db: PostgresConnection { app.db }
+        var f: Fixtures { app.f }
+        var slack: FakeSlack { app.slack }
+        var relay: TestRelay { app.relay }
+
+        static func start() async throws -> Desk {
+            let app = try await SlackAppOutboundTests.Desk()
+            #expect(try await app.aliceSends("Where is my parcel?") == 201)
+            let conversationId = try app.db.scalar("SELECT id FROM conversations WHERE user_id = $1", [app.f.alice.id], as: UUID.self)
+            let parent = try await app.slack.waitForCalls("chat.postMessage", count: 1)[0]
             let threadTs = try #require(parent.answerTs)
             try await waitFor("the thread to be recorded") {
-                try db.scalar("SELECT count(*) FROM slack_threads WHERE thread_ts = $1", [threadTs], as: Int.self) == 1
+                try app.db.scalar("SELECT count(*) FROM slack_threads WHERE thread_ts = $1", [threadTs], as: Int.self) == 1
             }
             let link = try await ProcessRunner.runDetached(
                 TestEnvironment.binary("msgctl"), ["slack", "link", "--admin", "admin", "--slack-user", adminSlackUser],
-                environment: ["DATABASE_URL": database.conninfo])
+                environment: ["DATABASE_URL": app.database.conninfo])
             #expect(link.status == 0, "\(link.stderr)")
-            return Desk(database: database, db: db, f: f, slack: slack, relay: relay, conversationId: conversationId, threadTs: threadTs)
+            return Desk(app: app, conversationId: conversationId.lowercasedString, threadTs: threadTs)
         }
 
-        func stop() async throws {
-            try await relay.stop()
-            slack.stop()
-        }
+        func stop() async throws { try await app.stop() }
 
         /// Posts `body` to `path`, signed (or as `headers` say).
-        func post(_ path: String, _ body: Data, form: Bool = false, headers: [String: String]? = nil, extra: [String: String] = [:]) async throws
-            -> HTTPResult
-        {
-            var fields = headers ?? SlackRequests.headers(body, contentType: form ? "application/x-www-form-urlencoded" : "application/json")
-            for (key, value) in extra { fields[key] = value }
+        func post(_ path: String, _ body: Data, form: Bool = false, headers: [String: String]? = nil) async throws -> HTTPResult {
+            let fields = headers ?? SlackRequests.headers(body, contentType: form ? "application/x-www-form-urlencoded" : "application/json")
             return try await relay.request("POST", path, body: body, headers: fields)
         }
 
@@ -69,7 +59,8 @@ import Testing
 
         func adminMessages() throws -> [String] {
             try db.query(
-                "SELECT content FROM messages WHERE conversation_id = $1 AND sender_id = $2 ORDER BY id", [UUID(uuidString: conversationId)!, f.admin.id]
+                "SELECT content FROM messages WHERE conversation_id = $1 AND sender_id = $2 ORDER BY id",
+                [UUID(uuidString: conversationId)!, f.admin.id]
             ).map { try $0.decode(0, as: String.self) }
         }
 
@@ -81,7 +72,8 @@ import Testing
             -> HTTPResult
         {
             let url = responseURL ?? "https://hooks.slack.com/actions/T0TEAM/1/abc"
-            return try await post("/api/slack/interactions", SlackRequests.buttonClick(user: user, actionId: action, value: value, responseURL: url), form: true)
+            return try await post(
+                "/api/slack/interactions", SlackRequests.buttonClick(user: user, actionId: action, value: value, responseURL: url), form: true)
         }
     }
 
@@ -95,7 +87,10 @@ import Testing
         let marker = "body-must-not-be-logged-4711"
         let bodies: [(String, Data, Bool)] = [
             ("/api/slack/events", SlackRequests.eventCallback(id: "EvSig1", event: desk.reply(marker, ts: "1800000000.000300")), false),
-            ("/api/slack/interactions", SlackRequests.buttonClick(user: Self.adminSlackUser, actionId: "mark_read", value: desk.conversationId, responseURL: marker), true),
+            (
+                "/api/slack/interactions",
+                SlackRequests.buttonClick(user: Self.adminSlackUser, actionId: "mark_read", value: desk.conversationId, responseURL: marker), true
+            ),
             ("/api/slack/commands", SlackRequests.command(user: Self.adminSlackUser, text: "reply alice \(marker)"), true),
         ]
         let now = Int64(Date().timeIntervalSince1970)
@@ -179,9 +174,7 @@ import Testing
         #expect(try SlackInboxRepository.state(desk.db, eventId: "EvReply1")?.state == .done)
 
         // Never posted back: no Slack post job for these messages, and the fake saw only the user's parent message.
-        try await waitFor("the outbox to empty") {
-            try desk.db.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL", as: Int.self) == 0
-        }
+        try await desk.db.waitForEmptyOutbox()
         #expect(
             try desk.db.scalar(
                 "SELECT count(*) FROM messages m WHERE m.sender_id = $1 AND EXISTS (SELECT 1 FROM notification_outbox o WHERE o.message_id = m.id AND o.kind = 'slack_post')",
@@ -256,7 +249,7 @@ import Testing
 
     @Test func twoRelaysHandleEachEventOnce() async throws {
         let desk = try await Desk.start()
-        let second = try await TestRelay(database: desk.database, environment: SlackRequests.environment(apiBase: desk.slack.apiBase))
+        let second = try await TestRelay(database: desk.database, environment: SlackAppOutboundTests.environment(desk.slack))
         for index in 0..<12 {
             let event = desk.reply("reply \(index)", ts: "1800000000.0010\(10 + index)")
             // Each event reaches both relays, as Slack's retries could.

@@ -42,7 +42,9 @@ import Testing
             #expect(signature == SlackSignature(signingSecret: "8f742231b10e8888abcd99yyyzzz85a5").signature(timestamp: "\(now)", body: body))
             #expect(Self.oursVerifies(secret: "8f742231b10e8888abcd99yyyzzz85a5", timestamp: "\(now)", signature: signature, body: body, now: now))
             #expect(!Self.oursVerifies(secret: "another secret", timestamp: "\(now)", signature: signature, body: body, now: now))
-            #expect(!Self.oursVerifies(secret: "8f742231b10e8888abcd99yyyzzz85a5", timestamp: "\(now)", signature: signature, body: body + [0x0A], now: now))
+            #expect(
+                !Self.oursVerifies(
+                    secret: "8f742231b10e8888abcd99yyyzzz85a5", timestamp: "\(now)", signature: signature, body: body + [0x0A], now: now))
         }
     }
 
@@ -51,7 +53,9 @@ import Testing
         let secret = "a signing secret ✓"
         for body in Self.bodies {
             let signature = SlackSignature(signingSecret: secret).signature(timestamp: "\(now)", body: body)
-            guard let valid = try await Self.sdkVerifies(secret: secret, timestamp: "\(now)", signature: signature, body: body, now: now) else { return }
+            guard let valid = try await Self.sdkVerifies(secret: secret, timestamp: "\(now)", signature: signature, body: body, now: now) else {
+                return
+            }
             #expect(valid)
         }
     }
@@ -75,8 +79,11 @@ import Testing
             ("no timestamp", nil, signer.signature(timestamp: "\(now)", body: body), body, false),
         ]
         for item in cases {
-            #expect(Self.oursVerifies(secret: secret, timestamp: item.timestamp, signature: item.signature, body: item.body, now: now) == item.expected, "ours: \(item.name)")
-            guard let sdk = try await Self.sdkVerifies(secret: secret, timestamp: item.timestamp, signature: item.signature, body: item.body, now: now)
+            #expect(
+                Self.oursVerifies(secret: secret, timestamp: item.timestamp, signature: item.signature, body: item.body, now: now) == item.expected,
+                "ours: \(item.name)")
+            guard
+                let sdk = try await Self.sdkVerifies(secret: secret, timestamp: item.timestamp, signature: item.signature, body: item.body, now: now)
             else { return }
             #expect(sdk == item.expected, "slack_sdk: \(item.name)")
         }

@@ -1,25 +1,19 @@
 import Foundation
 import MsgLib
 
-/// Requests as Slack sends them to the relay in app mode, signed with the test signing secret.
+/// Requests as Slack sends them to the relay in app mode, signed with the signing secret of the Slack app tests'
+/// relays (`SlackAppOutboundTests.environment`).
 package enum SlackRequests {
-    package static let signingSecret = "test-signing-secret-0123456789abcdef"
-    package static let channel = "C0TESTCHAN"
+    package static let signingSecret = "test-signing-secret"
+    package static let channel = "C0INBOX01"
     package static let botUser = "UBOTUSER1"
-
-    /// The environment of a relay in Slack app mode whose Web API is `apiBase` (a fake).
-    package static func environment(apiBase: String) -> [String: String?] {
-        [
-            "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": signingSecret, "SLACK_CHANNEL_ID": channel, "SLACK_API_BASE": apiBase,
-            "ADMIN_URL_BASE": "https://admin.example.org",
-        ]
-    }
 
     /// The signature headers of `body`, signed now (or at `timestamp`) with `secret`.
     package static func headers(_ body: Data, secret: String = signingSecret, timestamp: Int64? = nil, contentType: String) -> [String: String] {
         let time = String(timestamp ?? Int64(Date().timeIntervalSince1970))
         return [
-            "X-Slack-Request-Timestamp": time, "X-Slack-Signature": SlackSignature(signingSecret: secret).signature(timestamp: time, body: Array(body)),
+            "X-Slack-Request-Timestamp": time,
+            "X-Slack-Signature": SlackSignature(signingSecret: secret).signature(timestamp: time, body: Array(body)),
             "Content-Type": contentType,
         ]
     }
@@ -34,7 +28,9 @@ package enum SlackRequests {
     }
 
     /// A message event in a thread.
-    package static func threadMessage(user: String, text: String, threadTs: String, ts: String = "1800000000.000200", extra: [String: Any] = [:]) -> [String: Any] {
+    package static func threadMessage(user: String, text: String, threadTs: String, ts: String = "1800000000.000200", extra: [String: Any] = [:])
+        -> [String: Any]
+    {
         var event: [String: Any] = ["type": "message", "channel": channel, "user": user, "text": text, "ts": ts, "thread_ts": threadTs]
         for (key, value) in extra { event[key] = value }
         return event

@@ -54,11 +54,12 @@ extension MessagingService {
                 try db.execute("ROLLBACK TO SAVEPOINT slack_event")
                 try SlackInboxRepository.finish(db, eventId: event.eventId, state: .ignored, reason: error.message)
                 return .ignored(error.message)
-            } catch where db.isAlive {
+            } catch  where db.isAlive {
                 try db.execute("ROLLBACK TO SAVEPOINT slack_event")
                 let reason = (error as? DatabaseError)?.description ?? "\(type(of: error))"
                 if event.attempts + 1 >= Self.slackInboxMaximumAttempts {
-                    try SlackInboxRepository.finish(db, eventId: event.eventId, state: .failed, reason: "gave up after \(event.attempts + 1) attempts; last: \(reason)")
+                    try SlackInboxRepository.finish(
+                        db, eventId: event.eventId, state: .failed, reason: "gave up after \(event.attempts + 1) attempts; last: \(reason)")
                 } else {
                     try SlackInboxRepository.retry(db, eventId: event.eventId, in: min(300, 2 * pow(2, Double(event.attempts))), error: reason)
                 }

@@ -48,7 +48,8 @@ extension MessagingService {
     static func validateSlackUserId(_ id: String) throws {
         guard isSlackUserId(id) else {
             throw ServiceError(
-                .invalid, "\"\(TerminalText.escaped(String(id.prefix(40))))\" is not a Slack user id (U or W followed by capitals and digits, e.g. U0123ABCD)")
+                .invalid,
+                "\"\(TerminalText.escaped(String(id.prefix(40))))\" is not a Slack user id (U or W followed by capitals and digits, e.g. U0123ABCD)")
         }
     }
 

@@ -20,7 +20,8 @@ extension SlackCommand {
                 try await service.linkSlackUser(slackUser, admin: admin, linkedBy: Self.operator)
             }
             FileOutput.standardOutput.write(
-                "Linked Slack user \(link.slackUserId) to \(TerminalText.escaped(link.admin.username)) (\(TerminalText.escaped(link.admin.displayName)))\n")
+                "Linked Slack user \(link.slackUserId) to \(TerminalText.escaped(link.admin.username)) (\(TerminalText.escaped(link.admin.displayName)))\n"
+            )
         }
 
         /// Who runs msgctl, as recorded with the link.

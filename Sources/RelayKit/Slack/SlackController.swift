@@ -87,7 +87,8 @@ struct SlackController {
                     try await service.acceptSlackEvent(eventId: eventId, payload: payload, statementTimeout: Self.storeStatementTimeout)
                 }
             } catch let error as DatabaseError {
-                context.logger.warning("a Slack event could not be stored; Slack will send it again", metadata: ["event_id": "\(eventId)", "error": "\(error)"])
+                context.logger.warning(
+                    "a Slack event could not be stored; Slack will send it again", metadata: ["event_id": "\(eventId)", "error": "\(error)"])
                 stored = nil
             }
             guard let stored else {
@@ -122,7 +123,8 @@ struct SlackController {
             context.logger.info("Slack button", metadata: ["action": "\(interaction.action.rawValue)", "result": "\(what)"])
             return .json(["ok": true])
         case nil:
-            context.logger.warning("a Slack button took longer than Slack waits; it finishes by itself", metadata: ["action": "\(interaction.action.rawValue)"])
+            context.logger.warning(
+                "a Slack button took longer than Slack waits; it finishes by itself", metadata: ["action": "\(interaction.action.rawValue)"])
             return .json(["ok": true])
         }
     }
@@ -141,7 +143,9 @@ struct SlackController {
         }
         guard let answer else {
             context.logger.warning("a Slack command took longer than Slack waits; it finishes by itself")
-            return .json(SlackEphemeral(text: "This is taking longer than Slack waits for an answer. It goes on: check with `\(command) show USER` in a moment."))
+            return .json(
+                SlackEphemeral(
+                    text: "This is taking longer than Slack waits for an answer. It goes on: check with `\(command) show USER` in a moment."))
         }
         return .json(SlackEphemeral(text: answer))
     }

@@ -65,7 +65,8 @@ package final class SlackInboxWorker: Service, Sendable {
             case .idle:
                 return
             case .delivered(let message):
-                logger.info("Slack reply delivered", metadata: ["message": "\(message.message.id)", "conversation": "\(message.message.conversationId)"])
+                logger.info(
+                    "Slack reply delivered", metadata: ["message": "\(message.message.id)", "conversation": "\(message.message.conversationId)"])
             case .ignored(let reason):
                 logger.debug("Slack event ignored", metadata: ["reason": "\(reason)"])
             case .deferred(let reason):

@@ -14,8 +14,10 @@ import Testing
     }
 
     @Test func urlVerificationEchoesTheChallenge() throws {
-        #expect(try Self.envelope(#"{"type":"url_verification","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","token":"x"}"#).disposition()
-            == .challenge("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"))
+        #expect(
+            try Self.envelope(#"{"type":"url_verification","challenge":"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P","token":"x"}"#)
+                .disposition()
+                == .challenge("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"))
         #expect(throws: SlackRequestError.self) { try Self.envelope(#"{"type":"url_verification"}"#).disposition() }
         #expect(throws: SlackRequestError.self) {
             try Self.envelope(#"{"type":"url_verification","challenge":"\#(String(repeating: "a", count: 300))"}"#).disposition()
@@ -31,7 +33,10 @@ import Testing
         let broadcast = #"{"type":"message","subtype":"thread_broadcast","channel":"C1","user":"U2","text":"hi","ts":"2","thread_ts":"1"}"#
         #expect(try Self.envelope(Self.callback(broadcast)).disposition() == .accept(eventId: "Ev0001"))
         let ignored: [(String, SlackIgnoredEvent)] = [
-            (#"{"type":"message","subtype":"bot_message","channel":"C1","bot_id":"B1","text":"x","ts":"2","thread_ts":"1"}"#, .subtype("bot_message")),
+            (
+                #"{"type":"message","subtype":"bot_message","channel":"C1","bot_id":"B1","text":"x","ts":"2","thread_ts":"1"}"#,
+                .subtype("bot_message")
+            ),
             (#"{"type":"message","subtype":"message_changed","channel":"C1","message":{"text":"x"},"ts":"2"}"#, .subtype("message_changed")),
             (#"{"type":"message","subtype":"message_deleted","channel":"C1","ts":"2","thread_ts":"1"}"#, .subtype("message_deleted")),
             (#"{"type":"message","subtype":"channel_join","channel":"C1","user":"U2","text":"joined","ts":"2"}"#, .subtype("channel_join")),
@@ -142,10 +147,12 @@ import Testing
         let id = UUID()
         func payload(_ action: String, value: String? = nil, type: String = "block_actions") -> String {
             let value = value.map { #","value":"\#($0)""# } ?? ""
-            return #"{"type":"\#(type)","user":{"id":"U2","name":"ann"},"response_url":"https://hooks.slack.com/actions/T1/2/x","actions":[{"action_id":"\#(action)","type":"button"\#(value)}]}"#
+            return
+                #"{"type":"\#(type)","user":{"id":"U2","name":"ann"},"response_url":"https://hooks.slack.com/actions/T1/2/x","actions":[{"action_id":"\#(action)","type":"button"\#(value)}]}"#
         }
         let read = try SlackInteraction.parse(payload("mark_read", value: id.lowercasedString))
-        #expect(read == SlackInteraction(slackUserId: "U2", action: .markRead, conversationId: id, responseURL: "https://hooks.slack.com/actions/T1/2/x"))
+        #expect(
+            read == SlackInteraction(slackUserId: "U2", action: .markRead, conversationId: id, responseURL: "https://hooks.slack.com/actions/T1/2/x"))
         #expect(try SlackInteraction.parse(payload("archive", value: id.lowercasedString)).action == .archive)
         #expect(try SlackInteraction.parse(payload("unarchive", value: id.lowercasedString)).action == .unarchive)
         #expect(try SlackInteraction.parse(payload("view")).conversationId == nil)

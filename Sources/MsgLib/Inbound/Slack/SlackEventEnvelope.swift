@@ -48,7 +48,9 @@ package struct SlackEventEnvelope: Decodable, Sendable, Equatable {
         authorizations = (try? container.decodeIfPresent([Authorization].self, forKey: .authorizations)) ?? []
     }
 
-    package init(type: String, challenge: String? = nil, eventId: String? = nil, event: SlackMessageEvent? = nil, authorizations: [Authorization] = []) {
+    package init(
+        type: String, challenge: String? = nil, eventId: String? = nil, event: SlackMessageEvent? = nil, authorizations: [Authorization] = []
+    ) {
         self.type = type
         self.challenge = challenge
         self.eventId = eventId

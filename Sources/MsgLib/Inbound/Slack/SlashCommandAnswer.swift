@@ -35,7 +35,9 @@ package enum SlashCommandAnswer {
         if messages.isEmpty { lines.append("No messages.") }
         if total > messages.count { lines.append("(\(total - messages.count) earlier messages not shown)") }
         for item in messages {
-            lines.append("*\(escape(item.sender.displayName, limit: 80))* \(date(item.message.createdAt)): \(escape(item.message.content, limit: previewLimit))")
+            lines.append(
+                "*\(escape(item.sender.displayName, limit: 80))* \(date(item.message.createdAt)): \(escape(item.message.content, limit: previewLimit))"
+            )
         }
         return lines.joined(separator: "\n")
     }
