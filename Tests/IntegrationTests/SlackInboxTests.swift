@@ -1,0 +1,131 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import MsgLib
+
+/// The Slack inbox in the database: an event is stored once per id, handled once, retried after a database failure
+/// with a backoff, and given up after too many attempts.
+@Suite(.needsDatabase) struct SlackInboxTests {
+    struct Setup {
+        let database: TestDatabase
+        let db: PostgresConnection
+        let f: Fixtures
+        let service: MessagingService
+        let conversation: Conversation
+    }
+
+    func setup() async throws -> Setup {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let first = try MessageRepository.insert(db, conversationId: conversation.id, sender: f.alice, content: "hello")
+        try SlackThreadRepository.insert(
+            db,
+            SlackThread(
+                conversationId: conversation.id, channelId: "C1", threadTs: "1.000100", parentTs: "1.000100",
+                parentMessageId: try #require(first).message.id))
+        let service = MessagingService(pool: database.pool(size: 2))
+        _ = try await service.linkSlackUser("U0ADMIN", admin: "admin", linkedBy: "test")
+        return Setup(database: database, db: db, f: f, service: service, conversation: conversation)
+    }
+
+    func payload(_ id: String, text: String, user: String = "U0ADMIN", ts: String = "2.000200") -> String {
+        String(
+            decoding: SlackRequests.eventCallback(
+                id: id, event: ["type": "message", "channel": "C1", "user": user, "text": text, "ts": ts, "thread_ts": "1.000100"]), as: UTF8.self)
+    }
+
+    @Test func eventsAreStoredOnceAndHandledOnce() async throws {
+        let s = try await setup()
+        #expect(try await s.service.acceptSlackEvent(eventId: "Ev1", payload: payload("Ev1", text: "one"), statementTimeout: .seconds(2)))
+        #expect(try await !s.service.acceptSlackEvent(eventId: "Ev1", payload: payload("Ev1", text: "changed"), statementTimeout: .seconds(2)))
+        guard case .delivered(let message) = try await s.service.handleNextSlackEvent() else {
+            Issue.record("not delivered")
+            return
+        }
+        #expect(message.message.content == "one" && message.sender.id == s.f.admin.id && message.conversationUserId == s.f.alice.id)
+        #expect(try await s.service.handleNextSlackEvent() == .idle)
+        #expect(try SlackInboxRepository.state(s.db, eventId: "Ev1")?.state == .done)
+        // Stored again after it was handled (a late retry): still nothing more.
+        #expect(try await !s.service.acceptSlackEvent(eventId: "Ev1", payload: payload("Ev1", text: "one"), statementTimeout: .seconds(2)))
+        #expect(try await s.service.handleNextSlackEvent() == .idle)
+        // A Slack reply is never posted back, even in app mode.
+        #expect(
+            try s.db.scalar(
+                "SELECT count(*) FROM notification_outbox WHERE message_id = $1 AND kind = 'slack_post'", [message.message.id], as: Int.self) == 0)
+    }
+
+    @Test func aRowHeldByAnotherRelayIsSkipped() async throws {
+        let s = try await setup()
+        _ = try await s.service.acceptSlackEvent(eventId: "EvA", payload: payload("EvA", text: "a"), statementTimeout: .seconds(2))
+        _ = try await s.service.acceptSlackEvent(eventId: "EvB", payload: payload("EvB", text: "b", ts: "2.3"), statementTimeout: .seconds(2))
+        // Another relay is in the middle of EvA.
+        let other = try s.database.connect()
+        try other.execute("BEGIN")
+        #expect(try SlackInboxRepository.claimNext(other)?.eventId == "EvA")
+        guard case .delivered(let message) = try await s.service.handleNextSlackEvent() else {
+            Issue.record("not delivered")
+            return
+        }
+        #expect(message.message.content == "b")
+        #expect(try await s.service.handleNextSlackEvent() == .idle)
+        try other.execute("ROLLBACK")
+        guard case .delivered(let late) = try await s.service.handleNextSlackEvent() else {
+            Issue.record("not delivered")
+            return
+        }
+        #expect(late.message.content == "a")
+    }
+
+    @Test func aDatabaseFailureIsRetriedWithBackoffThenGivenUp() async throws {
+        let s = try await setup()
+        try s.db.execute(
+            """
+            CREATE FUNCTION refuse_insert() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$;
+            CREATE TRIGGER refuse BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION refuse_insert();
+            """)
+        _ = try await s.service.acceptSlackEvent(eventId: "EvF", payload: payload("EvF", text: "x"), statementTimeout: .seconds(2))
+        guard case .deferred = try await s.service.handleNextSlackEvent() else {
+            Issue.record("not deferred")
+            return
+        }
+        #expect(try await s.service.handleNextSlackEvent() == .idle)
+        let row = try s.db.query("SELECT state, attempts, available_at > now() + interval '1 second', last_error FROM slack_inbox")[0]
+        #expect(try row.decode(0, as: String.self) == "pending" && row.decode(1, as: Int.self) == 1 && row.decode(2, as: Bool.self))
+        #expect(try row.decode(3, as: String?.self)?.contains("disk full") == true)
+        // Due again: it fails until the last attempt, then is given up.
+        for _ in 1..<MessagingService.slackInboxMaximumAttempts {
+            try s.db.query("UPDATE slack_inbox SET available_at = now()")
+            guard case .deferred = try await s.service.handleNextSlackEvent() else {
+                Issue.record("not deferred")
+                return
+            }
+        }
+        #expect(try SlackInboxRepository.state(s.db, eventId: "EvF")?.state == .failed)
+        #expect(try SlackInboxRepository.state(s.db, eventId: "EvF")?.lastError?.hasPrefix("gave up after 8 attempts") == true)
+        // Once the database takes messages again, a new event goes through.
+        try s.db.execute("DROP TRIGGER refuse ON messages")
+        _ = try await s.service.acceptSlackEvent(eventId: "EvG", payload: payload("EvG", text: "y"), statementTimeout: .seconds(2))
+        guard case .delivered = try await s.service.handleNextSlackEvent() else {
+            Issue.record("not delivered")
+            return
+        }
+        // Handled events are pruned once old enough; pending ones never.
+        try s.db.query("UPDATE slack_inbox SET processed_at = now() - interval '2 days' WHERE state <> 'pending'")
+        #expect(try await s.service.pruneSlackInbox(olderThan: 86_400) == 2)
+        #expect(try s.db.scalar("SELECT count(*) FROM slack_inbox", as: Int.self) == 0)
+    }
+
+    @Test func unlinkedUsersAndUnknownThreadsAreIgnoredWithTheReason() async throws {
+        let s = try await setup()
+        _ = try await s.service.acceptSlackEvent(eventId: "EvU", payload: payload("EvU", text: "x", user: "U0OTHER"), statementTimeout: .seconds(2))
+        #expect(try await s.service.handleNextSlackEvent() == .ignored("Slack user U0OTHER is not linked to an admin"))
+        // An admin who lost the flag no longer acts from Slack.
+        try s.db.query("UPDATE users SET is_admin = false WHERE id = $1", [s.f.admin.id])
+        _ = try await s.service.acceptSlackEvent(eventId: "EvD", payload: payload("EvD", text: "x"), statementTimeout: .seconds(2))
+        #expect(try await s.service.handleNextSlackEvent() == .ignored("Slack user U0ADMIN is not linked to an admin"))
+        #expect(try s.db.scalar("SELECT count(*) FROM messages WHERE sender_id = $1", [s.f.admin.id], as: Int.self) == 0)
+    }
+}
