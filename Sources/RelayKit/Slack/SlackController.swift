@@ -19,6 +19,14 @@ struct SlackController {
     let service: MessagingService
     /// Woken when an event is stored; nil where no worker runs (the worker's periodic look finds the event then).
     let inbox: SlackInboxWorker?
+    /// Sends ephemeral answers to `response_url`s (one HTTP client for every request).
+    let responder: SlackResponder?
+
+    init(service: MessagingService, inbox: SlackInboxWorker?) {
+        self.service = service
+        self.inbox = inbox
+        self.responder = service.notifications.slackApp.map(SlackResponder.init(configuration:))
+    }
 
     /// The most bytes an events or commands request may have.
     static let eventBodyLimit = 64 * 1024
@@ -106,18 +114,17 @@ struct SlackController {
         let form = try Self.badRequest { () throws(FormBodyError) in try FormBody(body) }
         guard let payload = form["payload"] else { throw APIError(.badRequest, "The form has no payload field") }
         let interaction = try Self.badRequest { () throws(SlackRequestError) in try SlackInteraction.parse(payload) }
-        let responder = SlackResponder(configuration: app, logger: context.logger)
         let service = self.service
         let result: MessagingService.SlackActionResult?
         do {
             result = try await withTimeLimit(Self.answerLimit, cancelLate: false) { try await service.slackAction(interaction) }
         } catch let error as ServiceError {
-            responder.post(SlashCommandAnswer.refused(error), to: interaction.responseURL)
+            responder?.post(SlashCommandAnswer.refused(error), to: interaction.responseURL, logger: context.logger)
             throw error
         }
         switch result {
         case .notLinked:
-            responder.post(SlashCommandAnswer.notLinked, to: interaction.responseURL)
+            responder?.post(SlashCommandAnswer.notLinked, to: interaction.responseURL, logger: context.logger)
             return .json(SlackEphemeral(text: SlashCommandAnswer.notLinked))
         case .done(let what):
             context.logger.info("Slack button", metadata: ["action": "\(interaction.action.rawValue)", "result": "\(what)"])

@@ -7,12 +7,10 @@ import MsgLib
 struct SlackResponder: Sendable {
     let policy: SlackResponseURLPolicy
     let client: HTTPClient
-    let logger: Logger
 
-    init(configuration: SlackAppConfiguration, logger: Logger) {
+    init(configuration: SlackAppConfiguration) {
         self.policy = SlackResponseURLPolicy(apiBase: configuration.apiBase)
         self.client = HTTPClient(configuration: HTTPClient.Configuration(allowInsecure: configuration.apiBase.hasPrefix("http:")))
-        self.logger = logger
     }
 
     struct Answer: Encodable {
@@ -22,7 +20,7 @@ struct SlackResponder: Sendable {
     }
 
     /// Sends `text` to `url` in the background; a URL the policy refuses is only logged.
-    func post(_ text: String, to url: String?) {
+    func post(_ text: String, to url: String?, logger: Logger) {
         guard let url else { return }
         guard policy.allows(url) else {
             logger.warning("Slack response_url refused: not Slack's hooks host nor SLACK_API_BASE's")
@@ -30,7 +28,7 @@ struct SlackResponder: Sendable {
         }
         let body = Array((try? JSONEncoder().encode(Answer(text: text))) ?? Data())
         let request = HTTPClient.Request(url: url, headers: [("Content-Type", "application/json; charset=utf-8")], body: body, timeout: .seconds(5))
-        let (client, logger) = (client, logger)
+        let client = self.client
         Task {
             do {
                 let response = try await client.send(request)
