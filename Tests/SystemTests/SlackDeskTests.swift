@@ -22,8 +22,7 @@ import Testing
         #expect(
             try await desk.relay.request("POST", "/api/messages", token: desk.relay.token(desk.f.alice), json: ["content": "Hello?"]).status == 201)
         try await desk.slack.waitForCalls("chat.postMessage", count: 2)
-        let socket = try desk.relay.socket(desk.f.alice)
-        _ = try await socket.next(type: "connected")
+        let socket = try await desk.aliceSocket()
         #expect(try unread(desk) == 2)
         let updatesBefore = desk.slack.calls("chat.update").count
 
@@ -93,8 +92,7 @@ import Testing
 
     @Test func slashCommandsAnswerAndReplyGoesThroughTheService() async throws {
         let desk = try await Desk.start()
-        let socket = try desk.relay.socket(desk.f.alice)
-        _ = try await socket.next(type: "connected")
+        let socket = try await desk.aliceSocket()
 
         let help = try await desk.command("help")
         #expect(help.status == 200)

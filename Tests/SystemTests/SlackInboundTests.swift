@@ -41,6 +41,13 @@ import Testing
 
         func stop() async throws { try await app.stop() }
 
+        /// A socket of Alice's, once connected.
+        func aliceSocket() async throws -> TestSocket {
+            let socket = try relay.socket(f.alice)
+            _ = try await socket.next(type: "connected")
+            return socket
+        }
+
         /// Posts `body` to `path`, signed (or as `headers` say).
         func post(_ path: String, _ body: Data, form: Bool = false, headers: [String: String]? = nil) async throws -> HTTPResult {
             let fields = headers ?? SlackRequests.headers(body, contentType: form ? "application/x-www-form-urlencoded" : "application/json")
@@ -130,8 +137,7 @@ import Testing
 
     @Test func aThreadReplyBecomesTheAdminsMessageOnceAndIsNotPostedBack() async throws {
         let desk = try await Desk.start()
-        let socket = try desk.relay.socket(desk.f.alice)
-        _ = try await socket.next(type: "connected")
+        let socket = try await desk.aliceSocket()
 
         let event = desk.reply("Tomorrow &lt;morning&gt; &amp; <https://track.example/1|tracking>", ts: "1800000000.000300")
         let accepted = try await desk.event("EvReply1", event)
@@ -227,8 +233,7 @@ import Testing
 
     @Test func aSlowDatabaseIsAnsweredInTimeAndSlacksRetryIsStored() async throws {
         let desk = try await Desk.start()
-        let socket = try desk.relay.socket(desk.f.alice)
-        _ = try await socket.next(type: "connected")
+        let socket = try await desk.aliceSocket()
         // Another session holds the inbox table: the insert cannot finish.
         let blocker = try desk.database.connect()
         try blocker.execute("BEGIN; LOCK TABLE slack_inbox IN ACCESS EXCLUSIVE MODE")

@@ -64,7 +64,7 @@ package struct Relay: Sendable {
                 outbox.wake()
             })
         // Events from Slack wait in a durable inbox; this handles them (only in Slack app mode).
-        let slackInbox = configuration.notifications.slackApp.map { _ in SlackInboxWorker(service: service, logger: logger) }
+        let slackInbox = configuration.notifications.slackSigningSecret.map { _ in SlackInboxWorker(service: service, logger: logger) }
         let router = buildRelayRouter(service: service, metrics: metrics, slackInbox: slackInbox)
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(

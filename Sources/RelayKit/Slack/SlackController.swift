@@ -25,7 +25,7 @@ struct SlackController {
     init(service: MessagingService, inbox: SlackInboxWorker?) {
         self.service = service
         self.inbox = inbox
-        self.responder = service.notifications.slackApp.map(SlackResponder.init(configuration:))
+        self.responder = service.notifications.slackSigningSecret.map { _ in SlackResponder(apiBase: service.notifications.slackAPIBase) }
     }
 
     /// The most bytes an events or commands request may have.
@@ -33,9 +33,9 @@ struct SlackController {
     /// The most bytes an interaction may have (its payload repeats the whole parent message).
     static let interactionBodyLimit = 128 * 1024
     /// How long storing an event may take before the answer says Slack should retry.
-    static let storeLimit = Duration.milliseconds(2500)
+    static let storeLimit = Duration.seconds(2)
     /// The statement timeout of the insert that stores an event.
-    static let storeStatementTimeout = Duration.seconds(2)
+    static let storeStatementTimeout = Duration.milliseconds(1500)
     /// How long a button or a command may take before it is answered anyway.
     static let answerLimit = Duration.milliseconds(2500)
 
@@ -45,19 +45,19 @@ struct SlackController {
         router.post("api/slack/commands", use: commands)
     }
 
-    /// The app configuration, or 404 when app mode is off.
-    var app: SlackAppConfiguration {
+    /// The signing secret, or 404 when app mode is off.
+    var signingSecret: String {
         get throws {
-            guard let app = service.notifications.slackApp else {
+            guard let secret = service.notifications.slackSigningSecret else {
                 throw APIError(.notFound, "Slack app mode is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL_ID)")
             }
-            return app
+            return secret
         }
     }
 
     /// The raw body, once its signature is verified.
     /// - Throws: 413 beyond `limit`, 401 for a missing, stale or wrong signature.
-    func verifiedBody(_ request: Request, context: RelayRequestContext, limit: Int, app: SlackAppConfiguration) async throws -> [UInt8] {
+    func verifiedBody(_ request: Request, context: RelayRequestContext, limit: Int, secret: String) async throws -> [UInt8] {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -68,7 +68,7 @@ struct SlackController {
         }
         let body = Array(buffer.readableBytesView)
         do {
-            try SlackSignature(signingSecret: app.signingSecret).verify(
+            try SlackSignature(signingSecret: secret).verify(
                 timestamp: request.headers[.slackRequestTimestamp], signature: request.headers[.slackSignature], body: body,
                 now: Int64(Date().timeIntervalSince1970))
         } catch {
@@ -79,7 +79,7 @@ struct SlackController {
     }
 
     @Sendable func events(_ request: Request, context: RelayRequestContext) async throws -> Response {
-        let body = try await verifiedBody(request, context: context, limit: Self.eventBodyLimit, app: try app)
+        let body = try await verifiedBody(request, context: context, limit: Self.eventBodyLimit, secret: try signingSecret)
         let envelope = try Self.badRequest { () throws(SlackRequestError) in try SlackEventEnvelope.parse(body) }
         switch try Self.badRequest({ () throws(SlackRequestError) in try envelope.disposition() }) {
         case .challenge(let challenge):
@@ -109,8 +109,7 @@ struct SlackController {
     }
 
     @Sendable func interactions(_ request: Request, context: RelayRequestContext) async throws -> Response {
-        let app = try self.app
-        let body = try await verifiedBody(request, context: context, limit: Self.interactionBodyLimit, app: app)
+        let body = try await verifiedBody(request, context: context, limit: Self.interactionBodyLimit, secret: try signingSecret)
         let form = try Self.badRequest { () throws(FormBodyError) in try FormBody(body) }
         guard let payload = form["payload"] else { throw APIError(.badRequest, "The form has no payload field") }
         let interaction = try Self.badRequest { () throws(SlackRequestError) in try SlackInteraction.parse(payload) }
@@ -137,7 +136,7 @@ struct SlackController {
     }
 
     @Sendable func commands(_ request: Request, context: RelayRequestContext) async throws -> Response {
-        let body = try await verifiedBody(request, context: context, limit: Self.eventBodyLimit, app: try app)
+        let body = try await verifiedBody(request, context: context, limit: Self.eventBodyLimit, secret: try signingSecret)
         let form = try Self.badRequest { () throws(FormBodyError) in try FormBody(body) }
         guard let userId = form["user_id"], SlackEventEnvelope.isPlainIdentifier(userId) else {
             throw APIError(.badRequest, "The form has no valid user_id")

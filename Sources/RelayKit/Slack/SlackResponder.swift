@@ -8,9 +8,10 @@ struct SlackResponder: Sendable {
     let policy: SlackResponseURLPolicy
     let client: HTTPClient
 
-    init(configuration: SlackAppConfiguration) {
-        self.policy = SlackResponseURLPolicy(apiBase: configuration.apiBase)
-        self.client = HTTPClient(configuration: HTTPClient.Configuration(allowInsecure: configuration.apiBase.hasPrefix("http:")))
+    /// - Parameter apiBase: the Web API's base URL (``SlackAppConfiguration/apiBase``).
+    init(apiBase: String) {
+        self.policy = SlackResponseURLPolicy(apiBase: apiBase)
+        self.client = HTTPClient(configuration: HTTPClient.Configuration(allowInsecure: apiBase.hasPrefix("http:")))
     }
 
     struct Answer: Encodable {
