@@ -78,6 +78,12 @@ import Testing
         try SlackThreadRepository.insert(
             db, SlackThread(conversationId: conversation.id, channelId: "C1", threadTs: "2.2", parentTs: "2.2", parentMessageId: first!.message.id))
         #expect(try SlackThreadRepository.thread(db, conversationId: conversation.id) == thread)
+        // Another conversation answered with the same ts is not recorded, and does not fail.
+        let bobs = try ConversationRepository.insert(db, userId: f.bob.id)
+        let bobsFirst = try MessageRepository.insert(db, conversationId: bobs.id, sender: f.bob, content: "hey")
+        try SlackThreadRepository.insert(
+            db, SlackThread(conversationId: bobs.id, channelId: "C1", threadTs: "1.1", parentTs: "1.1", parentMessageId: bobsFirst!.message.id))
+        #expect(try SlackThreadRepository.thread(db, conversationId: bobs.id) == nil)
         #expect(try SlackThreadRepository.conversation(db, channelId: "C1", threadTs: "1.1") == conversation.id)
         #expect(try SlackThreadRepository.conversation(db, channelId: "C1", threadTs: "2.2") == nil)
         #expect(try SlackThreadRepository.conversation(db, channelId: "C2", threadTs: "1.1") == nil)
