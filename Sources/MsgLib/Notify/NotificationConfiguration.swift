@@ -6,6 +6,9 @@ public struct NotificationConfiguration: Sendable {
     package var vapid: VAPIDSigner?
     /// The Slack incoming webhook; nil means no Slack notices are queued or sent.
     public var slackWebhookURL: String?
+    /// Slack app mode (a thread per conversation through the Web API); nil when off. When both this and a webhook
+    /// are configured, app mode wins: no webhook notices are queued.
+    public var slackApp: SlackAppConfiguration?
     /// Where the admin pages live: Slack's "View Conversation" button opens `<base>/admin/messages/<id>`.
     public var adminURLBase: String?
     /// Which push endpoints may be reached (https and public addresses unless insecure endpoints are allowed).
@@ -37,7 +40,7 @@ public struct NotificationConfiguration: Sendable {
     public init() { self.init(vapid: nil) }
 
     package init(
-        vapid: VAPIDSigner? = nil, slackWebhookURL: String? = nil, adminURLBase: String? = nil,
+        vapid: VAPIDSigner? = nil, slackWebhookURL: String? = nil, slackApp: SlackAppConfiguration? = nil, adminURLBase: String? = nil,
         endpoints: EndpointPolicy = EndpointPolicy(allowInsecure: false), pushTTL: Int = 86_400, retryBase: Duration = .seconds(5),
         maxRetryDelay: Duration = .seconds(3600), maxAge: Duration = .seconds(86_400), batchSize: Int = 32,
         resolveTimeout: Duration = .seconds(5), maxSubscriptionsPerUser: Int = 10, subscribeRateLimitPerHour: Int = 60,
@@ -45,6 +48,7 @@ public struct NotificationConfiguration: Sendable {
     ) {
         self.vapid = vapid
         self.slackWebhookURL = slackWebhookURL
+        self.slackApp = slackApp
         self.adminURLBase = adminURLBase
         self.endpoints = endpoints
         self.pushTTL = pushTTL
@@ -60,14 +64,19 @@ public struct NotificationConfiguration: Sendable {
 
     /// The outbox job kinds this configuration can send.
     package var sendableKinds: [OutboxJob.Kind] {
-        (vapid == nil ? [] : [.push]) + (slackWebhookURL == nil ? [] : [.slack])
+        (vapid == nil ? [] : [.push]) + (slackWebhookURL == nil ? [] : [.slack]) + (slackApp == nil ? [] : [.slackPost, .slackUpdate])
     }
+
+    /// Whether a user's message queues a webhook notice: a webhook is configured and app mode is off. (Whether it
+    /// queues a Web API post is decided by the database's `slack_settings`, whatever the writer's configuration.)
+    package var notifiesSlackWebhook: Bool { slackWebhookURL != nil && slackApp == nil }
 
     /// Reads `VAPID_PUBLIC_KEY`, `VAPID_PRIVATE_KEY`, `VAPID_SUBJECT` (all three or none), `SLACK_WEBHOOK_URL`,
     /// `ADMIN_URL_BASE` (required with Slack), `PUSH_ALLOW_INSECURE_ENDPOINTS`, `PUSH_TTL_SECONDS` (86400),
     /// `OUTBOX_RETRY_BASE_SECONDS` (5), `OUTBOX_MAX_RETRY_DELAY_SECONDS` (3600, also the cap on a `Retry-After`),
     /// `OUTBOX_MAX_AGE_SECONDS` (86400), `PUSH_MAX_SUBSCRIPTIONS_PER_USER` (10), `PUSH_SUBSCRIBE_RATE_LIMIT_PER_HOUR`
-    /// (60) and `PUSH_TEST_RATE_LIMIT_PER_HOUR` (10; 0 turns a limit off); `SLACK_TOKEN_KEY` (see
+    /// (60) and `PUSH_TEST_RATE_LIMIT_PER_HOUR` (10; 0 turns a limit off), Slack app mode's keys
+    /// (``SlackAppConfiguration/fromEnvironment(_:)``; ADMIN_URL_BASE is then required too), `SLACK_TOKEN_KEY` (see
     /// ``SecretSealer/fromEnvironment(_:)``) and the OAuth install's `SLACK_CLIENT_ID`... (see
     /// ``SlackOAuthConfiguration/fromEnvironment(_:)``).
     public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> NotificationConfiguration {
@@ -108,6 +117,13 @@ public struct NotificationConfiguration: Sendable {
             }
             configuration.slackWebhookURL = webhook
             configuration.adminURLBase = base
+        }
+        if let app = try SlackAppConfiguration.fromEnvironment(environment) {
+            guard value("ADMIN_URL_BASE") != nil else {
+                throw ConfigurationError(
+                    "ADMIN_URL_BASE must be set with SLACK_BOT_TOKEN: Slack's View button links to ADMIN_URL_BASE/admin/messages/<id>")
+            }
+            configuration.slackApp = app
         }
         if let base = value("ADMIN_URL_BASE") {
             guard let url = URL(string: base), url.scheme == "https" || url.scheme == "http", url.host != nil else {

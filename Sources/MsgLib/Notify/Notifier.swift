@@ -43,6 +43,8 @@ public struct Notifier: Sendable {
                     displayName: job.conversationUser.displayName, content: job.message.content, conversationId: job.message.conversationId,
                     adminURLBase: configuration.adminURLBase ?? "")
                 slack.add(slackRequest(notice), index: index, outcomes: &outcomes)
+            case .slackPost, .slackUpdate:
+                outcomes[index] = .retry("Slack app mode is not sent by this relay yet", retryAfter: nil)
             }
         }
         for (result, index) in zip(pushClient.send(push.requests), push.indices) { outcomes[index] = .push(result) }

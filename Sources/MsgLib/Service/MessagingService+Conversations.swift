@@ -28,7 +28,7 @@ extension MessagingService {
         guard !viewer.isAdmin else { throw ServiceError(.forbidden, "Admins reply in users' conversations and cannot start one") }
         if let initialMessage { try Self.validateContent(initialMessage) }
         let rules = self.rules
-        let notifySlack = notifications.slackWebhookURL != nil
+        let notifySlack = notifications.notifiesSlackWebhook
         let afterCommit = self.afterCommit
         let deliver: @Sendable ((Conversation, DeliverableMessage?), PostgresConnection) -> Void = { result, db in
             if let message = result.1 { afterCommit([message], db) }

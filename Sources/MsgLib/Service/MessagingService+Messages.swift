@@ -15,16 +15,19 @@ extension MessagingService {
 
     /// Sends a message. Without a conversation id, a user's message goes to their own conversation, which is
     /// created when it does not exist yet; an admin must name the conversation.
+    ///
+    /// `origin` `.slack` is for a message that came from the conversation's Slack thread: it is stored, delivered
+    /// live and pushed like any other, but not posted back to Slack.
     /// - Throws: `.invalid` (content, missing id), `.notFound`, `.forbidden`, `.rateLimited`.
-    public func sendMessage(viewer: User, conversationId: UUID?, content: String) async throws -> Message {
+    public func sendMessage(viewer: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product) async throws -> Message {
         try Self.validateContent(content)
         if viewer.isAdmin, conversationId == nil {
             throw ServiceError(.invalid, "conversation_id is required when an admin sends a message")
         }
         let rules = self.rules
-        let notifySlack = notifications.slackWebhookURL != nil
+        let notifySlack = notifications.notifiesSlackWebhook
         let afterCommit = self.afterCommit
-        let send = MessageSend(sender: viewer, conversationId: conversationId, content: content)
+        let send = MessageSend(sender: viewer, conversationId: conversationId, content: content, origin: origin)
         return try await Self.mapContentError {
             // The usual case: one statement (rate limits included), committed on its own or with other senders' messages.
             if let inserted = try await sends.send(send) { return inserted.message }
@@ -42,7 +45,8 @@ extension MessagingService {
                     conversation = try ConversationRepository.insertIfMissing(db, userId: viewer.id)
                 }
                 if !viewer.isAdmin { try RateLimiter.take(db, sender: viewer.id, rules: rules) }
-                return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content, notifySlack: notifySlack)
+                return try Self.insertMessage(
+                    db, conversationId: conversation.id, sender: viewer, content: content, origin: origin, notifySlack: notifySlack)
             }.message
         }
     }
@@ -50,9 +54,10 @@ extension MessagingService {
     /// Inserts a message where `sender` may write (their own conversation, or any for an admin).
     /// - Throws: `.notFound` / `.forbidden` when the conversation is missing or not theirs.
     static func insertMessage(
-        _ db: PostgresConnection, conversationId: UUID, sender: User, content: String, notifySlack: Bool
+        _ db: PostgresConnection, conversationId: UUID, sender: User, content: String, origin: MessageOrigin = .product, notifySlack: Bool
     ) throws -> DeliverableMessage {
-        if let inserted = try MessageRepository.insert(db, conversationId: conversationId, sender: sender, content: content, notifySlack: notifySlack)
+        if let inserted = try MessageRepository.insert(
+            db, conversationId: conversationId, sender: sender, content: content, origin: origin, notifySlack: notifySlack)
         {
             return inserted
         }

@@ -51,7 +51,7 @@ public struct MessagingService: Sendable {
             }
         self.afterCommit = afterCommit
         let windows = RateLimitRepository.windows(rules)
-        let notifySlack = notifications.slackWebhookURL != nil
+        let notifySlack = notifications.notifiesSlackWebhook
         // One batch at a time: the sends that arrive meanwhile make the next one (measured faster than several at once).
         self.sends = SendBatcher(
             maxInFlight: writer?.configuration.poolSize ?? 1, writer: .pool(writer ?? pool), others: .pool(pool)

@@ -25,6 +25,12 @@ package struct Relay: Sendable {
     /// Runs until SIGTERM or SIGINT. `onServerRunning` is called once the server listens.
     package func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
         let hub = self.hub
+        // Every writer of the database (msgctl too, whatever its environment) queues Slack app posts while this is on.
+        let slackChannel = configuration.notifications.slackApp?.channelId
+        try await pool.withConnection { db in try SlackThreadRepository.setAppMode(db, channelId: slackChannel) }
+        if configuration.notifications.slackApp != nil, configuration.notifications.slackWebhookURL != nil {
+            logger.warning("both SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are set: Slack app mode is used, the webhook is ignored")
+        }
         let wakeups = CommitFeed.Wakeups()
         // Following commits and announcing them use connections of their own, so that requests waiting for the pool
         // never hold up delivery, nor delivery requests.

@@ -39,14 +39,14 @@ package struct SlackNotice: Sendable, Equatable {
     /// The most characters Slack takes in a section's text (it answers 400 `invalid_blocks` beyond).
     package static let sectionLimit = 3000
     /// The most characters of the escaped display name.
-    static let nameLimit = 200
+    package static let nameLimit = 200
     /// What ends a text that was cut.
     package static let ellipsis = "..."
 
     /// `text` escaped, cut to at most `limit` UTF-16 code units (what Slack may count; never fewer than the
     /// characters) with ``ellipsis`` when it does not fit. The cut falls between two characters, so an escape
     /// (`&amp;`) or an emoji is never split.
-    static func escape(_ text: String, limit: Int) -> String {
+    package static func escape(_ text: String, limit: Int) -> String {
         let escaped = escape(text)
         guard escaped.utf16.count > limit else { return escaped }
         let budget = limit - ellipsis.utf16.count

@@ -21,6 +21,7 @@ extension Migration {
         announceAfterCommit,
         pushRateLimits,
         userChanges,
+        slackThreads,
         slackInstallations,
     ]
 }

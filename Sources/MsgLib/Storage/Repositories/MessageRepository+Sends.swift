@@ -1,15 +1,18 @@
 import Foundation
 
-/// One message to send: who sends it, what, and where (nil: the sender's own conversation).
+/// One message to send: who sends it, what, where (nil: the sender's own conversation), and where it came from.
 package struct MessageSend: Sendable, Equatable {
     package var sender: User
     package var conversationId: UUID?
     package var content: String
+    /// A message that came from Slack is never posted back to Slack.
+    package var origin: MessageOrigin
 
-    package init(sender: User, conversationId: UUID?, content: String) {
+    package init(sender: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product) {
         self.sender = sender
         self.conversationId = conversationId
         self.content = content
+        self.origin = origin
     }
 }
 
@@ -18,6 +21,10 @@ extension MessageRepository {
     /// own), each only where its sender may write: into the conversation named (the conversation's user, or any for an
     /// admin) or, without one, into the sender's own conversation. Each with its notification jobs, as the single
     /// ``insert(_:conversationId:sender:content:notifySlack:limits:)`` describes.
+    ///
+    /// Slack app mode is read from the `slack_settings` row by the statement itself (one read of a one-row table per
+    /// statement, not per message), so every writer queues the same `slack_post` jobs whatever its own environment:
+    /// one per message, except for messages that came from Slack.
     ///
     /// The conversation rows are locked (in id order, one index lookup each: the plan is the same for every batch)
     /// before any id is generated, so within a conversation ids follow commit order. With `skipLocked`, a conversation
@@ -37,7 +44,7 @@ extension MessageRepository {
         guard !sends.isEmpty else { return [] }
         var parameters: [(any PostgresBindable)?] = [
             sends.map(\.sender.id), sends.map(\.content), sends.map(\.sender.isAdmin),
-            sends.map { $0.conversationId?.lowercasedString ?? "" }, notifySlack,
+            sends.map { $0.conversationId?.lowercasedString ?? "" }, notifySlack, sends.map { $0.origin != .slack },
         ]
         var limited = ""
         var allowed = "TRUE"
@@ -50,13 +57,13 @@ extension MessageRepository {
         let rows = try db.query(
             """
             WITH r AS (
-                SELECT r.sender, r.content, r.admin,
+                SELECT r.sender, r.content, r.admin, r.mirror,
                        coalesce(nullif(r.named, '')::uuid, (SELECT id FROM conversations WHERE user_id = r.sender)) AS conversation
-                FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[]) AS r(sender, content, admin, named)
+                FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[], $6::bool[]) AS r(sender, content, admin, named, mirror)
                 ORDER BY conversation
             ),
             c AS (
-                SELECT r.sender, r.content, r.admin, v.id, v.user_id, v.changed_by
+                SELECT r.sender, r.content, r.admin, r.mirror, v.id, v.user_id, v.changed_by
                 FROM r CROSS JOIN LATERAL (
                     SELECT id, user_id, xmin::text::int8 AS changed_by FROM conversations
                     WHERE id = r.conversation AND (r.admin OR user_id = r.sender)
@@ -69,16 +76,19 @@ extension MessageRepository {
                 RETURNING \(columns), txid
             ),
             jobs AS (
-                INSERT INTO notification_outbox (kind, message_id, subscription_id)
-                SELECT 'push', m.id, p.id FROM m JOIN c ON c.sender = m.sender_id
+                INSERT INTO notification_outbox (kind, message_id, subscription_id, conversation_id)
+                SELECT 'push', m.id, p.id, NULL::uuid FROM m JOIN c ON c.sender = m.sender_id
                 CROSS JOIN LATERAL (SELECT id FROM push_subscriptions WHERE user_id = c.user_id OFFSET 0) p
                 WHERE c.admin
                 UNION ALL
-                SELECT 'push', m.id, p.id FROM m JOIN c ON c.sender = m.sender_id
+                SELECT 'push', m.id, p.id, NULL FROM m JOIN c ON c.sender = m.sender_id
                 JOIN push_subscriptions p ON p.user_id IN (SELECT id FROM users WHERE is_admin)
                 WHERE NOT c.admin
                 UNION ALL
-                SELECT 'slack', m.id, NULL FROM m JOIN c ON c.sender = m.sender_id WHERE $5 AND NOT c.admin
+                SELECT 'slack', m.id, NULL, NULL FROM m JOIN c ON c.sender = m.sender_id WHERE $5 AND NOT c.admin
+                UNION ALL
+                SELECT 'slack_post', m.id, NULL, c.id FROM m JOIN c ON c.sender = m.sender_id
+                WHERE c.mirror AND (SELECT app_mode FROM slack_settings)
             )
             SELECT \(columns.split(separator: ", ").map { "m.\($0)" }.joined(separator: ", ")), m.txid::text::int8 AS txid, c.changed_by,
                    c.user_id AS conversation_user_id FROM m JOIN c ON c.sender = m.sender_id

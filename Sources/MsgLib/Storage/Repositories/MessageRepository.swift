@@ -54,15 +54,18 @@ package enum MessageRepository {
     /// commit order. Returns nil when the conversation is missing or not the sender's.
     ///
     /// Jobs: a push to each subscription of the recipients (the conversation's user for an admin's message, every
-    /// admin for a user's), and a Slack notice for a user's message when `notifySlack`.
+    /// admin for a user's), a Slack notice for a user's message when `notifySlack`, and in Slack app mode a Web API
+    /// post of every message whose `origin` is not Slack.
     ///
     /// With `limits`, the same statement takes the message from the sender's rate-limit windows (after the conversation
     /// row is locked) and inserts nothing when one is full: nil then as well.
     package static func insert(
-        _ db: PostgresConnection, conversationId: UUID?, sender: User, content: String, notifySlack: Bool = false,
-        limits: [RateLimitRepository.Window] = []
+        _ db: PostgresConnection, conversationId: UUID?, sender: User, content: String, origin: MessageOrigin = .product,
+        notifySlack: Bool = false, limits: [RateLimitRepository.Window] = []
     ) throws -> DeliverableMessage? {
-        try insert(db, [MessageSend(sender: sender, conversationId: conversationId, content: content)], notifySlack: notifySlack, limits: limits)[0]
+        try insert(
+            db, [MessageSend(sender: sender, conversationId: conversationId, content: content, origin: origin)], notifySlack: notifySlack,
+            limits: limits)[0]
     }
 
     /// The id of the newest message, deleted or not.

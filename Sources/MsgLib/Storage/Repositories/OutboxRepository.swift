@@ -8,6 +8,11 @@ package struct OutboxJob: Sendable, Equatable {
         case push
         /// A Slack incoming-webhook notice.
         case slack
+        /// Slack app mode: a message posted with `chat.postMessage`, as its conversation's thread parent when the
+        /// conversation has no thread yet, otherwise as a reply in the thread.
+        case slackPost = "slack_post"
+        /// Slack app mode: the conversation's parent message rewritten with `chat.update` (unread count, archived).
+        case slackUpdate = "slack_update"
     }
 
     package var id: Int64

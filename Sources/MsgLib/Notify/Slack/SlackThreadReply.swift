@@ -1,0 +1,41 @@
+import Foundation
+
+/// A message of a conversation posted as a reply in its Slack thread: the sender's name in bold, then the text,
+/// escaped for mrkdwn and cut within Slack's 40,000 characters of message text.
+package struct SlackThreadReply: Sendable, Equatable {
+    package var senderName: String
+    package var senderIsAdmin: Bool
+    package var content: String
+
+    package init(senderName: String, senderIsAdmin: Bool, content: String) {
+        self.senderName = senderName
+        self.senderIsAdmin = senderIsAdmin
+        self.content = content
+    }
+
+    /// The reply's mrkdwn.
+    var text: String {
+        let head = "*\(SlackNotice.escape(senderName, limit: SlackNotice.nameLimit))*\(senderIsAdmin ? " (admin)" : "")\n"
+        return head + SlackNotice.escape(content, limit: SlackBlocks.messageTextLimit - head.utf16.count)
+    }
+
+    private struct Post: Encodable {
+        var channel: String
+        var threadTs: String
+        var text: String
+        var unfurlLinks = false
+        var unfurlMedia = false
+
+        enum CodingKeys: String, CodingKey {
+            case channel, text
+            case threadTs = "thread_ts"
+            case unfurlLinks = "unfurl_links"
+            case unfurlMedia = "unfurl_media"
+        }
+    }
+
+    /// The `chat.postMessage` body of the reply in `thread`.
+    package func postBody(in thread: SlackThread) -> [UInt8] {
+        SlackBlocks.encode(Post(channel: thread.channelId, threadTs: thread.threadTs, text: text))
+    }
+}
