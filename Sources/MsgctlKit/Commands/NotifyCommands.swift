@@ -89,7 +89,7 @@ struct PushCommand: AsyncParsableCommand {
 
 struct SlackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "slack", abstract: "Slack notifications.", subcommands: [Test.self])
+        commandName: "slack", abstract: "Slack notifications.", subcommands: [Test.self, Status.self])
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

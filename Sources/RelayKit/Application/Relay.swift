@@ -26,8 +26,9 @@ package struct Relay: Sendable {
     package func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
         let hub = self.hub
         // Every writer of the database (msgctl too, whatever its environment) queues Slack app posts while this is on.
-        let slackChannel = configuration.notifications.slackApp?.channelId
-        try await pool.withConnection { db in try SlackThreadRepository.setAppMode(db, channelId: slackChannel) }
+        // App mode comes from SLACK_BOT_TOKEN..., else from the stored OAuth installation (which a new install updates).
+        let notifications = configuration.notifications
+        try await pool.withConnection { db in try SlackThreadRepository.setAppMode(db, channelId: try notifications.currentSlackApp(db)?.channelId) }
         if configuration.notifications.slackApp != nil, configuration.notifications.slackWebhookURL != nil {
             logger.warning("both SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are set: Slack app mode is used, the webhook is ignored")
         }

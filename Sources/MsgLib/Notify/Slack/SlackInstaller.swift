@@ -17,13 +17,11 @@ package struct SlackInstaller: Sendable {
     let pool: DatabasePool
     let client: HTTPClient
     private let stateKey: [UInt8]
-    /// Called after a new installation is committed, so that settings read from it are read again.
-    private let installed: @Sendable (SlackInstallation) -> Void
+    /// Whether a new installation turns Slack app mode on (SLACK_BOT_TOKEN, which would win, is unset).
+    private let setsAppMode: Bool
 
     /// An installer, or nil when the install is not configured (no SLACK_CLIENT_ID or no SLACK_TOKEN_KEY).
-    package init?(
-        notifications: NotificationConfiguration, pool: DatabasePool, installed: @escaping @Sendable (SlackInstallation) -> Void = { _ in }
-    ) {
+    package init?(notifications: NotificationConfiguration, pool: DatabasePool) {
         guard let configuration = notifications.slackOAuth, let sealer = notifications.slackTokenSealer,
             let stateKey = try? sealer.derivedKey(purpose: "msgrelay slack oauth state v1")
         else { return nil }
@@ -31,7 +29,7 @@ package struct SlackInstaller: Sendable {
         self.sealer = sealer
         self.pool = pool
         self.stateKey = stateKey
-        self.installed = installed
+        self.setsAppMode = notifications.slackAppFromInstallation
         // The API base is configuration, not user input: http is allowed for a local Slack stand-in.
         self.client = HTTPClient(configuration: .init(allowInsecure: true, maxResponseBodyBytes: 64 * 1024, maxIdleSessions: 1))
     }
@@ -117,11 +115,14 @@ package struct SlackInstaller: Sendable {
             installedBy: admin.id, installedByUsername: admin.username, installedBySlackUser: access.authedUserId, installedAt: Timestamp.now())
         let stored: SlackInstallation
         do {
-            stored = try await pool.withTransaction { db in try SlackInstallationRepository.replace(db, installation) }
+            stored = try await pool.withTransaction { [setsAppMode] db in
+                let stored = try SlackInstallationRepository.replace(db, installation)
+                if setsAppMode { try SlackThreadRepository.setAppMode(db, channelId: stored.channelId) }
+                return stored
+            }
         } catch {
             throw SlackInstallError(503, "The installation could not be stored: try again")
         }
-        installed(stored)
         return stored
     }
 

@@ -2,7 +2,7 @@ import Foundation
 
 extension SlackOAuthConfiguration {
     /// Reads `SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET` (both or neither; neither means no OAuth install),
-    /// `SLACK_REDIRECT_URL` (else `ADMIN_URL_BASE` + `/api/slack/oauth/callback`; one of them is required),
+    /// `SLACK_SIGNING_SECRET` (required with them), `SLACK_REDIRECT_URL` (else `ADMIN_URL_BASE` + `/api/slack/oauth/callback`; one of them is required),
     /// `SLACK_OAUTH_BASE` (https://slack.com/oauth/v2/authorize), `SLACK_API_BASE` (https://slack.com/api),
     /// `SLACK_OAUTH_STATE_SECONDS` (600), `SLACK_OAUTH_TIMEOUT_SECONDS` (10) and `SLACK_CHANNEL_ID` (none).
     /// The install also needs `SLACK_TOKEN_KEY` (see ``SecretSealer/fromEnvironment(_:)``): without it the
@@ -30,6 +30,10 @@ extension SlackOAuthConfiguration {
         guard clientId.utf8.count <= 100, clientId.utf8.allSatisfy({ $0 == 0x2E || (0x30...0x39).contains($0) }) else {
             throw ConfigurationError("SLACK_CLIENT_ID must be the app's client id (digits and dots), not \"\(clientId.prefix(100))\"")
         }
+        guard let signingSecret = value("SLACK_SIGNING_SECRET") else {
+            throw ConfigurationError(
+                "SLACK_SIGNING_SECRET must be set with SLACK_CLIENT_ID: the installed app verifies Slack's requests with it (Basic Information page)")
+        }
         guard value("SLACK_TOKEN_KEY") != nil else {
             throw ConfigurationError("SLACK_TOKEN_KEY must be set with SLACK_CLIENT_ID: it encrypts the installed bot token (openssl rand -base64 32)")
         }
@@ -42,7 +46,8 @@ extension SlackOAuthConfiguration {
             throw ConfigurationError(
                 "SLACK_REDIRECT_URL (or ADMIN_URL_BASE) must be set with SLACK_CLIENT_ID: Slack sends the browser back to it after the install")
         }
-        var configuration = SlackOAuthConfiguration(clientId: clientId, clientSecret: clientSecret, redirectURL: redirect)
+        var configuration = SlackOAuthConfiguration(
+            clientId: clientId, clientSecret: clientSecret, signingSecret: signingSecret, redirectURL: redirect)
         if let base = value("SLACK_OAUTH_BASE") { configuration.authorizeURL = try absoluteURL("SLACK_OAUTH_BASE", base) }
         if let base = value("SLACK_API_BASE") { configuration.apiBase = try absoluteURL("SLACK_API_BASE", base) }
         if let lifetime = try ConfigurationError.seconds("SLACK_OAUTH_STATE_SECONDS", value("SLACK_OAUTH_STATE_SECONDS")) {

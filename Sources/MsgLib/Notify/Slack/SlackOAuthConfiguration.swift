@@ -10,6 +10,9 @@ public struct SlackOAuthConfiguration: Sendable {
     package var clientId: String
     /// The app's client secret (SLACK_CLIENT_SECRET); sent to Slack only, never logged.
     package var clientSecret: String
+    /// The app's signing secret (SLACK_SIGNING_SECRET, required with the install): an installed app mode verifies
+    /// Slack's requests with it, as when SLACK_BOT_TOKEN is set.
+    package var signingSecret: String
     /// Slack's authorize page (SLACK_OAUTH_BASE), default `https://slack.com/oauth/v2/authorize`.
     package var authorizeURL: String
     /// Slack's Web API (SLACK_API_BASE), default `https://slack.com/api`; the code is exchanged at
@@ -27,12 +30,13 @@ public struct SlackOAuthConfiguration: Sendable {
     package var fallbackChannelId: String?
 
     package init(
-        clientId: String, clientSecret: String, redirectURL: String, authorizeURL: String = "https://slack.com/oauth/v2/authorize",
-        apiBase: String = "https://slack.com/api", stateLifetime: Duration = .seconds(600), exchangeTimeout: Duration = .seconds(10),
+        clientId: String, clientSecret: String, signingSecret: String, redirectURL: String,
+        authorizeURL: String = "https://slack.com/oauth/v2/authorize", apiBase: String = SlackAppConfiguration.defaultAPIBase, stateLifetime: Duration = .seconds(600), exchangeTimeout: Duration = .seconds(10),
         fallbackChannelId: String? = nil
     ) {
         self.clientId = clientId
         self.clientSecret = clientSecret
+        self.signingSecret = signingSecret
         self.authorizeURL = authorizeURL
         self.apiBase = apiBase
         self.redirectURL = redirectURL
