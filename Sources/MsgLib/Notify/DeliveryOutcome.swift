@@ -4,6 +4,9 @@ import Foundation
 public enum DeliveryOutcome: Sendable, Equatable {
     /// Accepted by the push service or Slack: the job is done.
     case delivered
+    /// Slack app mode: the parent message of a conversation's thread was posted; the thread is recorded and the job
+    /// is done.
+    case threadStarted(SlackThread)
     /// Nothing to send any more (the message was deleted before its notice left): the job is dropped.
     case moot(String)
     /// The push service says the subscription is gone (404, 410): it is deleted, and its jobs with it.
@@ -44,12 +47,17 @@ public enum DeliveryOutcome: Sendable, Equatable {
     }
 
     /// True when the notification was accepted.
-    public var isDelivered: Bool { self == .delivered }
+    public var isDelivered: Bool {
+        switch self {
+        case .delivered, .threadStarted: true
+        default: false
+        }
+    }
 
     /// Why it was not delivered, if it was not.
     public var reason: String? {
         switch self {
-        case .delivered: nil
+        case .delivered, .threadStarted: nil
         case .moot(let reason), .gone(let reason), .retry(let reason, _), .failed(let reason): reason
         }
     }

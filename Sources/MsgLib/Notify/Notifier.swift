@@ -24,9 +24,11 @@ public struct Notifier: Sendable {
         var outcomes = [DeliveryOutcome?](repeating: nil, count: jobs.count)
         var push = Batch()
         var slack = Batch()
+        var app = Batch()
+        var interpreters: [SlackAppInterpreter] = []
         let addresses = resolve(jobs.map { $0.kind == .push && $0.message.deletedAt == nil ? $0.subscription : nil })
         for (index, job) in jobs.enumerated() {
-            if job.message.deletedAt != nil {
+            if job.message.deletedAt != nil, job.kind != .slackUpdate {
                 outcomes[index] = .moot("the message was deleted before its notification left")
                 continue
             }
@@ -44,12 +46,67 @@ public struct Notifier: Sendable {
                     adminURLBase: configuration.adminURLBase ?? "")
                 slack.add(slackRequest(notice), index: index, outcomes: &outcomes)
             case .slackPost, .slackUpdate:
-                outcomes[index] = .retry("Slack app mode is not sent by this relay yet", retryAfter: nil)
+                let (prepared, interpret) = slackAppRequest(job)
+                if case .send = prepared { interpreters.append(interpret) }
+                app.add(prepared, index: index, outcomes: &outcomes)
             }
         }
         for (result, index) in zip(pushClient.send(push.requests), push.indices) { outcomes[index] = .push(result) }
         for (result, index) in zip(slackClient.send(slack.requests), slack.indices) { outcomes[index] = .slack(result) }
+        for ((result, index), interpret) in zip(zip(slackClient.send(app.requests), app.indices), interpreters) {
+            outcomes[index] = interpret(result)
+        }
         return outcomes.map { $0 ?? .failed("not sent") }
+    }
+
+    /// Reads a Web API answer into the outcome of the job it was sent for.
+    private typealias SlackAppInterpreter = @Sendable (Result<HTTPClient.Response, HTTPClientError>) -> DeliveryOutcome
+
+    /// The Web API request of a Slack app job, and how its answer is read: the thread's parent when the
+    /// conversation has none yet, a reply in the thread otherwise, or the parent rewritten.
+    private func slackAppRequest(_ job: OutboxJob) -> (Prepared, SlackAppInterpreter) {
+        let none: SlackAppInterpreter = { _ in .failed("not sent") }
+        guard let app = configuration.slackApp, let context = job.slack else {
+            return (.settled(.failed(ServiceError.slackNotConfigured.message)), none)
+        }
+        let api = SlackWebAPI(configuration: app)
+        let parent = SlackParentMessage(
+            conversationId: job.message.conversationId, userName: job.conversationUser.displayName,
+            preview: job.message.deletedAt == nil ? job.message.content : nil,
+            previewAuthor: context.sender.id == job.conversationUser.id ? nil : context.sender.displayName, unreadCount: context.unreadCount,
+            archived: context.archived, adminURLBase: configuration.adminURLBase ?? "")
+        let delivered: SlackAppInterpreter = { result in
+            switch SlackWebAPI.answer(result) {
+            case .success: .delivered
+            case .failure(let failure): failure.outcome
+            }
+        }
+        switch (job.kind, context.thread) {
+        case (.slackUpdate, nil):
+            return (.settled(.moot("the conversation has no Slack thread")), none)
+        case (.slackUpdate, let thread?):
+            return (.send(api.update(parent.updateBody(channel: thread.channelId, ts: thread.parentTs))), delivered)
+        case (_, let thread?):
+            let reply = SlackThreadReply(senderName: context.sender.displayName, senderIsAdmin: context.sender.isAdmin, content: job.message.content)
+            return (.send(api.postMessage(reply.postBody(in: thread))), delivered)
+        case (_, nil):
+            let message = job.message
+            let channel = app.channelId
+            return (
+                .send(api.postMessage(parent.postBody(channel: channel))),
+                { result in
+                    switch SlackWebAPI.answer(result) {
+                    case .failure(let failure): return failure.outcome
+                    case .success(let answer):
+                        guard let ts = answer.ts, SlackWebAPI.isIdentifier(ts) else { return .failed("Slack answered ok without a usable ts") }
+                        let posted = answer.channel.flatMap { SlackWebAPI.isIdentifier($0) ? $0 : nil } ?? channel
+                        return .threadStarted(
+                            SlackThread(
+                                conversationId: message.conversationId, channelId: posted, threadTs: ts, parentTs: ts, parentMessageId: message.id))
+                    }
+                }
+            )
+        }
     }
 
     /// Requests to send together, and the position of each one's job.
@@ -91,6 +148,17 @@ public struct Notifier: Sendable {
         switch slackRequest(notice) {
         case .send(let request): .slack(slackClient.send([request])[0])
         case .settled(let outcome): outcome
+        }
+    }
+
+    /// Posts a test message to the app mode channel now (outside the outbox).
+    package func sendSlackAppTest() -> DeliveryOutcome {
+        guard let app = configuration.slackApp else { return .failed(ServiceError.slackNotConfigured.message) }
+        let api = SlackWebAPI(configuration: app)
+        let reply = SlackThreadReply(senderName: "msgctl", senderIsAdmin: false, content: "Test message: Slack app mode works.")
+        switch SlackWebAPI.answer(slackClient.send([api.postMessage(reply.postBody(channel: app.channelId))])[0]) {
+        case .success: return .delivered
+        case .failure(let failure): return failure.outcome
         }
     }
 

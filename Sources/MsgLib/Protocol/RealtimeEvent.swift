@@ -11,6 +11,8 @@ package enum RealtimeEvent: Sendable, Equatable {
     case typing(conversationId: UUID, conversationUserId: UUID, userId: UUID, isTyping: Bool, fromAdmin: Bool)
     /// User `userId` changed: now an admin or not (`isAdmin`), or deleted (nil). Sent by a trigger on `users`.
     case user(userId: UUID, isAdmin: Bool?)
+    /// Notification jobs were queued without a message (a Slack parent update): the relays' outbox workers look.
+    case outbox
 
     /// The NOTIFY channel.
     package static let channel = "msgrelay_events"
@@ -44,6 +46,8 @@ package enum RealtimeEvent: Sendable, Equatable {
                 cu: conversationUserId.lowercasedString)
         case .user(let userId, let isAdmin):
             wire = Wire(k: "u", u: userId.lowercasedString, admin: isAdmin)
+        case .outbox:
+            wire = Wire(k: "o")
         }
         return String(decoding: (try? JSONEncoder().encode(wire)) ?? Data(), as: UTF8.self)
     }
@@ -51,6 +55,10 @@ package enum RealtimeEvent: Sendable, Equatable {
     /// Parses a payload; nil for anything not ours.
     package init?(payload: String) {
         guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(payload.utf8)) else { return nil }
+        if wire.k == "o" {
+            self = .outbox
+            return
+        }
         if wire.k == "u" {
             guard let u = wire.u.flatMap(UUID.init(uuidString:)) else { return nil }
             self = .user(userId: u, isAdmin: wire.admin)

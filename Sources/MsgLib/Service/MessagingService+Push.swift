@@ -80,13 +80,16 @@ extension MessagingService {
         return signer.keys.publicKeyBase64URL
     }
 
-    /// Sends a test notice to the Slack webhook now.
-    /// - Throws: `.unavailable` when no webhook is configured.
+    /// Sends a test message now: to the channel with `chat.postMessage` in app mode, otherwise to the webhook.
+    /// - Throws: `.unavailable` when neither is configured.
     public func testSlack() async throws -> DeliveryOutcome {
+        let notifier = self.notifier
+        if notifications.slackApp != nil {
+            return try await NIOThreadPool.singleton.runIfActive { notifier.sendSlackAppTest() }
+        }
         guard notifications.slackWebhookURL != nil, let base = notifications.adminURLBase else {
             throw ServiceError.slackNotConfigured
         }
-        let notifier = self.notifier
         return try await NIOThreadPool.singleton.runIfActive { notifier.sendSlack(.test(adminURLBase: base)) }
     }
 }

@@ -28,6 +28,11 @@ package struct NotificationOutbox: Sendable {
         try PushSubscriptionRepository.touch(db, ids: used)
     }
 
+    /// Records the Slack thread a job's parent post started (a thread recorded already is kept).
+    package func recordThread(_ db: PostgresConnection, _ thread: SlackThread) throws {
+        try SlackThreadRepository.insert(db, thread)
+    }
+
     /// Deletes a subscription the push service says is gone.
     package func removeSubscription(_ db: PostgresConnection, id: UUID) throws {
         _ = try PushSubscriptionRepository.delete(db, id: id)

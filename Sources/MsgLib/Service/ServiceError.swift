@@ -44,5 +44,6 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
         .conflict,
         "This push endpoint is registered to another account: unsubscribe it in the browser (PushSubscription.unsubscribe) and subscribe again for a new one"
     )
-    static let slackNotConfigured = ServiceError(.unavailable, "Slack is not configured (SLACK_WEBHOOK_URL, ADMIN_URL_BASE)")
+    static let slackNotConfigured = ServiceError(
+        .unavailable, "Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL_ID or SLACK_WEBHOOK_URL, and ADMIN_URL_BASE)")
 }

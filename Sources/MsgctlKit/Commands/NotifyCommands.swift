@@ -93,8 +93,12 @@ struct SlackCommand: AsyncParsableCommand {
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "test", abstract: "Send a test notice to SLACK_WEBHOOK_URL now.",
-            discussion: "Reads SLACK_WEBHOOK_URL and ADMIN_URL_BASE like msgrelay. Exits 0 when Slack accepted the notice, 75 otherwise.")
+            commandName: "test", abstract: "Send a test message to the Slack channel (app mode) or webhook now.",
+            discussion: """
+                Reads SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL_ID and SLACK_API_BASE (app mode: posts to the \
+                channel with chat.postMessage), or SLACK_WEBHOOK_URL, and ADMIN_URL_BASE, like msgrelay; app mode wins when \
+                both are set. Prints Slack's answer. Exits 0 when Slack accepted the message, 75 otherwise.
+                """)
 
         @OptionGroup var connection: ConnectionOptions
 
@@ -104,7 +108,11 @@ struct SlackCommand: AsyncParsableCommand {
             if let reason = outcome.reason {
                 throw UserFacingError("Slack did not take the test notice: \(reason)", exitStatus: .tempFail)
             }
-            FileOutput.standardOutput.write("Slack accepted the test notice\n")
+            if let app = notifications.slackApp {
+                FileOutput.standardOutput.write("Slack accepted the test message in channel \(app.channelId)\n")
+            } else {
+                FileOutput.standardOutput.write("Slack accepted the test notice\n")
+            }
         }
     }
 }

@@ -126,6 +126,9 @@ package final class OutboxWorker: Service, Sendable {
             case .delivered:
                 done.append(job.id)
                 if let subscription = job.subscription { used.append(subscription.id) }
+            case .threadStarted(let thread):
+                try outbox.recordThread(db, thread)
+                done.append(job.id)
             case .moot:
                 done.append(job.id)
             case .gone(let reason):

@@ -175,11 +175,13 @@ package final class EventListener: Service, Sendable {
         if hasMessages {
             onMessage()
             feed.wake()
+        } else if events.contains(.outbox) {
+            onMessage()
         }
         if hasReceipts { await feed.sweep() }
         for event in events {
             switch event {
-            case .message:
+            case .message, .outbox:
                 break
             case .read(let messageId, _, let conversationUserId, let readAt, let readBy):
                 hub.deliverRead(messageId: messageId, conversationUserId: conversationUserId, readAt: readAt, readBy: readBy)

@@ -21,7 +21,7 @@ package struct SlackThreadReply: Sendable, Equatable {
 
     private struct Post: Encodable {
         var channel: String
-        var threadTs: String
+        var threadTs: String?
         var text: String
         var unfurlLinks = false
         var unfurlMedia = false
@@ -37,5 +37,10 @@ package struct SlackThreadReply: Sendable, Equatable {
     /// The `chat.postMessage` body of the reply in `thread`.
     package func postBody(in thread: SlackThread) -> [UInt8] {
         SlackBlocks.encode(Post(channel: thread.channelId, threadTs: thread.threadTs, text: text))
+    }
+
+    /// The `chat.postMessage` body of the text on its own in `channel` (not in a thread: `msgctl slack test`).
+    package func postBody(channel: String) -> [UInt8] {
+        SlackBlocks.encode(Post(channel: channel, threadTs: nil, text: text))
     }
 }

@@ -92,13 +92,20 @@ package struct SlackWebAPI: Sendable {
         }
     }
 
+    /// Whether `text` looks like a Slack id or timestamp (`C0123ABC`, `1712345678.000100`): 1 to 64 ASCII letters,
+    /// digits and dots. What a hostile answer puts there is not stored otherwise.
+    package static func isIdentifier(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2E }
+    }
+
     /// Slack's error code as it may be recorded and shown: at most 80 characters of letters, digits and `_`, `.`,
     /// `-` (whatever a hostile answer holds).
     static func errorCode(_ text: String) -> String {
-        let kept = text.unicodeScalars.prefix(80).filter {
+        let kept = text.unicodeScalars.filter {
             $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "_.-".unicodeScalars.contains($0))
         }
-        let code = String(String.UnicodeScalarView(kept))
+        let code = String(String.UnicodeScalarView(kept.prefix(80)))
         return code.isEmpty ? "unknown_error" : code
     }
 }

@@ -26,6 +26,20 @@ package struct OutboxJob: Sendable, Equatable {
     package var conversationUser: User
     /// The subscription a push job goes to.
     package var subscription: PushSubscription?
+    /// What a Slack app job needs beyond the message (nil for other kinds).
+    package var slack: SlackJobContext? = nil
+}
+
+/// What a Slack app job (``OutboxJob/Kind/slackPost``, ``OutboxJob/Kind/slackUpdate``) is sent with, read when it
+/// is claimed.
+package struct SlackJobContext: Sendable, Equatable {
+    /// Who wrote the job's message.
+    package var sender: User
+    /// The conversation's thread, nil while none was posted.
+    package var thread: SlackThread?
+    /// Messages from the user the admin has not read.
+    package var unreadCount: Int
+    package var archived: Bool
 }
 
 /// A job given up, for `msgctl` and the tests.
@@ -47,12 +61,16 @@ package enum OutboxRepository {
     /// The jobs are chosen and locked first, from the outbox alone (its due index, in order, stopping at `limit`),
     /// and only those are joined to their message, user and subscription: joining first would join and sort the
     /// whole due backlog in every round (docs/BENCHMARKS.md, Web Push).
+    ///
+    /// A job that names a conversation (Slack app mode) is claimed only when no earlier job of that conversation is
+    /// waiting: a conversation's Slack posts leave one after another, in order, so a reply never overtakes the
+    /// parent that starts its thread.
     package static func claimDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind], limit: Int) throws -> [OutboxJob] {
         try db.query(
             """
             WITH claimed AS MATERIALIZED (
-                SELECT id FROM notification_outbox
-                WHERE failed_at IS NULL AND available_at <= now() AND kind = ANY($1::text[])
+                SELECT id FROM notification_outbox o
+                WHERE failed_at IS NULL AND available_at <= now() AND kind = ANY($1::text[]) AND \(inTurn)
                 ORDER BY available_at, id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED
@@ -61,28 +79,51 @@ package enum OutboxRepository {
                    m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
                    \(User.columns("u", prefix: "u_")),
                    p.id AS p_id, p.user_id AS p_user_id, p.endpoint AS p_endpoint, p.p256dh_key AS p_p256dh_key,
-                   p.auth_key AS p_auth_key, p.created_at AS p_created_at, p.last_used_at AS p_last_used_at
+                   p.auth_key AS p_auth_key, p.created_at AS p_created_at, p.last_used_at AS p_last_used_at,
+                   c.unread_count_admin AS c_unread, c.archived_by_admin AS c_archived, \(User.columns("s", prefix: "s_")),
+                   t.conversation_id AS t_conversation_id, t.channel_id AS t_channel_id, t.thread_ts AS t_thread_ts,
+                   t.parent_ts AS t_parent_ts, t.parent_message_id AS t_parent_message_id
             FROM claimed
             JOIN notification_outbox o ON o.id = claimed.id
             JOIN messages m ON m.id = o.message_id
             JOIN conversations c ON c.id = m.conversation_id
             JOIN users u ON u.id = c.user_id
+            JOIN users s ON s.id = m.sender_id
             LEFT JOIN push_subscriptions p ON p.id = o.subscription_id
+            LEFT JOIN slack_threads t ON t.conversation_id = o.conversation_id
             ORDER BY o.available_at, o.id
             """, [kinds.map(\.rawValue), limit]
         ).map { row throws(DatabaseError) in
             let subscriptionId: UUID? = try row.decode("p_id")
+            let kind = OutboxJob.Kind(rawValue: try row.decode("kind")) ?? .push
+            var slack: SlackJobContext?
+            if kind == .slackPost || kind == .slackUpdate {
+                let threadId: UUID? = try row.decode("t_conversation_id")
+                slack = SlackJobContext(
+                    sender: try User(row: row, prefix: "s_"),
+                    thread: try threadId.map { _ throws(DatabaseError) in try SlackThread(row: row, prefix: "t_") },
+                    unreadCount: try row.decode("c_unread"), archived: try row.decode("c_archived"))
+            }
             return OutboxJob(
                 id: try row.decode("job_id"),
-                kind: OutboxJob.Kind(rawValue: try row.decode("kind")) ?? .push,
+                kind: kind,
                 attempts: try row.decode("attempts"),
                 createdAt: try row.decode("job_created_at"),
                 lastError: try row.decode("last_error"),
                 message: try Message(row: row),
                 conversationUser: try User(row: row, prefix: "u_"),
-                subscription: try subscriptionId.map { _ throws(DatabaseError) in try PushSubscription(row: row, prefix: "p_") })
+                subscription: try subscriptionId.map { _ throws(DatabaseError) in try PushSubscription(row: row, prefix: "p_") },
+                slack: slack)
         }
     }
+
+    /// The condition that a job `o` is in its turn: it names no conversation, or no earlier job of its conversation
+    /// is waiting (given up ones do not count).
+    static let inTurn = """
+        (o.conversation_id IS NULL OR NOT EXISTS (
+            SELECT 1 FROM notification_outbox e
+            WHERE e.conversation_id = o.conversation_id AND e.id < o.id AND e.failed_at IS NULL))
+        """
 
     /// Removes delivered (or moot) jobs.
     package static func delete(_ db: PostgresConnection, ids: [Int64]) throws {
@@ -110,8 +151,8 @@ package enum OutboxRepository {
     package static func secondsUntilNextDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind]) throws -> Double? {
         try db.query(
             """
-            SELECT extract(epoch FROM min(available_at) - now())::float8 FROM notification_outbox
-            WHERE failed_at IS NULL AND kind = ANY($1::text[])
+            SELECT extract(epoch FROM min(available_at) - now())::float8 FROM notification_outbox o
+            WHERE failed_at IS NULL AND kind = ANY($1::text[]) AND \(inTurn)
             """, [kinds.map(\.rawValue)]
         )[0].decode(0)
     }

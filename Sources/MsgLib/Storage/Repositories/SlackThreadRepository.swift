@@ -29,10 +29,11 @@ package enum SlackThreadRepository {
     /// Queues a `chat.update` of the conversation's parent message (its unread count and archived state as they are
     /// when the job is sent), in the caller's transaction. Nothing is queued when the conversation has no thread, or
     /// when an update of it is already waiting and not being sent (that one will read the state when it leaves; one
-    /// being sent, locked by a worker, may have read it already). Returns whether a job was queued.
+    /// being sent, locked by a worker, may have read it already). A queued job wakes the relays' outbox workers at
+    /// commit. Returns whether a job was queued.
     @discardableResult
     package static func enqueueParentUpdate(_ db: PostgresConnection, conversationId: UUID) throws -> Bool {
-        try !db.query(
+        let queued = try !db.query(
             """
             INSERT INTO notification_outbox (kind, message_id, conversation_id)
             SELECT 'slack_update', t.parent_message_id, t.conversation_id FROM slack_threads t
@@ -44,6 +45,8 @@ package enum SlackThreadRepository {
             RETURNING id
             """, [conversationId]
         ).isEmpty
+        if queued { try DeliveryRepository.notify(db, [.outbox]) }
+        return queued
     }
 
     /// Turns app mode on (with its channel) or off for every writer of the database: the statement that inserts
