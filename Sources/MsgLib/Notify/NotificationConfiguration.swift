@@ -69,7 +69,8 @@ public struct NotificationConfiguration: Sendable {
 
     /// Whether a user's message queues a webhook notice: a webhook is configured and app mode is off. (Whether it
     /// queues a Web API post is decided by the database's `slack_settings`, whatever the writer's configuration.)
-    package var notifiesSlackWebhook: Bool { slackWebhookURL != nil && slackApp == nil }
+    /// With the OAuth install configured, the installation takes the webhook's place.
+    package var notifiesSlackWebhook: Bool { slackWebhookURL != nil && slackApp == nil && !slackAppFromInstallation }
 
     /// Reads `VAPID_PUBLIC_KEY`, `VAPID_PRIVATE_KEY`, `VAPID_SUBJECT` (all three or none), `SLACK_WEBHOOK_URL`,
     /// `ADMIN_URL_BASE` (required with Slack), `PUSH_ALLOW_INSECURE_ENDPOINTS`, `PUSH_TTL_SECONDS` (86400),

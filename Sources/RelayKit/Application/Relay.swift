@@ -32,6 +32,9 @@ package struct Relay: Sendable {
         if configuration.notifications.slackApp != nil, configuration.notifications.slackWebhookURL != nil {
             logger.warning("both SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are set: Slack app mode is used, the webhook is ignored")
         }
+        if notifications.slackAppFromInstallation, notifications.slackWebhookURL != nil {
+            logger.warning("both SLACK_CLIENT_ID and SLACK_WEBHOOK_URL are set: the OAuth installation is used, the webhook is ignored")
+        }
         let wakeups = CommitFeed.Wakeups()
         // Following commits and announcing them use connections of their own, so that requests waiting for the pool
         // never hold up delivery, nor delivery requests.
