@@ -230,7 +230,7 @@ import Testing
             let page = try await Self.callback(relay, state: started.state, cookie: started.cookie)
             #expect(page.status == 502, "\(failure): \(page.status) \(page.text.prefix(300))")
             #expect(page.text.contains(reason), "\(failure): \(page.text.prefix(300))")
-            #expect(!page.text.contains("xox"))
+            #expect(!page.text.contains("user-token") && !page.text.contains("new-token") && !page.text.contains("xoxb-a"))
             #expect(try Self.installations(db) == 0, "\(failure)")
         }
         #expect(try db.scalar("SELECT app_mode FROM slack_settings", as: Bool.self) == false)
