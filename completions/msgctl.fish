@@ -270,7 +270,7 @@ complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options 
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl push test" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack" version' -l 'version' -d 'Show the version.'
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack" h help' -s 'h' -l 'help' -d 'Show help information.'
-complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_positional "msgctl slack" -eq 1' -fa 'test' -d 'Send a test notice to SLACK_WEBHOOK_URL now.'
+complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_positional "msgctl slack" -eq 1' -fa 'test' -d 'Send a test message to the Slack channel (app mode) or webhook now.'
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack test" database-url' -l 'database-url' -d 'libpq connection string or URI (default: DATABASE_URL, then PG* variables).' -rfka ''
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack test" version' -l 'version' -d 'Show the version.'
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack test" h help' -s 'h' -l 'help' -d 'Show help information.'

@@ -7,13 +7,6 @@ import Testing
 /// Web Push and Slack from the outbox, end to end: real relays, real PostgreSQL, and loopback HTTP servers
 /// standing in for the push service and Slack.
 @Suite(.needsProcesses) struct NotificationDeliveryTests {
-    /// Waits until the outbox holds no job left to send.
-    func waitForEmptyOutbox(_ db: PostgresConnection, timeout: TimeInterval = 20) async throws {
-        try await waitFor("the outbox to empty", timeout: timeout) {
-            try db.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL", as: Int.self) == 0
-        }
-    }
-
     @Test func messagesArePushedBothWaysWithVAPIDAndEncryption() async throws {
         let database = try TestDatabase.create()
         let db = try database.connect()
@@ -64,7 +57,7 @@ import Testing
         let toAlice = try await push.waitForRequests(count: 2)[1]
         #expect(toAlice.path == "/push/alice")
         #expect(try aliceBrowser.payload(of: toAlice)["body"] as? String == "Hello Alice")
-        try await waitForEmptyOutbox(db)
+        try await db.waitForEmptyOutbox()
         #expect(try db.scalar("SELECT count(*) FROM push_subscriptions WHERE last_used_at IS NOT NULL", as: Int.self) == 2)
         #expect(log.accepted.count == 2)
         try await relay.stop()
@@ -93,7 +86,7 @@ import Testing
             #expect(status == 201)
         }
         #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Hi"]).status == 201)
-        try await waitForEmptyOutbox(db)
+        try await db.waitForEmptyOutbox()
         #expect(try db.scalar("SELECT count(*) FROM push_subscriptions", as: Int.self) == 1)
         #expect(try db.scalar("SELECT endpoint FROM push_subscriptions", as: String.self) == push.url("/push/current"))
         let current = log.all.filter { $0.path == "/push/current" }
@@ -126,7 +119,7 @@ import Testing
             try await relay.request(
                 "POST", "/api/messages", token: relay.token(f.admin), json: ["conversation_id": conversationId, "content": "On it"]
             ).status == 201)
-        try await waitForEmptyOutbox(db)
+        try await db.waitForEmptyOutbox()
         #expect(log.all.map(\.status) == [503, 503, 503, 200])
         let notice = try #require(try JSONSerialization.jsonObject(with: Data(log.accepted[0].body)) as? [String: Any])
         #expect(notice.string("text") == "New message from Alice")
@@ -180,7 +173,7 @@ import Testing
 
         up.set(true)
         let second = try await TestRelay(database: database, environment: PushEnvironment.variables)
-        try await waitForEmptyOutbox(db)
+        try await db.waitForEmptyOutbox()
         let delivered = log.accepted
         let toAdmin = try delivered.filter { $0.path == "/push/admin" }.map { try admin.payload($0.body) }
         let adminIds = toAdmin.compactMap { ($0["data"] as? [String: Any])?["message_id"] as? String }

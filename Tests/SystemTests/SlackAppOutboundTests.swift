@@ -16,19 +16,44 @@ import Testing
         ]
     }
 
-    func waitForEmptyOutbox(_ db: PostgresConnection, timeout: TimeInterval = 20) async throws {
-        try await waitFor("the outbox to empty", timeout: timeout) {
-            try db.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL", as: Int.self) == 0
+    /// A relay in app mode against a fake Slack that first fails as `failures` say, with the usual users.
+    struct Desk {
+        let database: TestDatabase
+        let db: PostgresConnection
+        let f: Fixtures
+        let slack: FakeSlack
+        let relay: TestRelay
+
+        init(failing failures: [FakeSlack.Failure] = []) async throws {
+            database = try TestDatabase.create()
+            db = try database.connect()
+            f = try Fixtures.make(db)
+            slack = try FakeSlack()
+            for failure in failures { slack.fail(failure) }
+            relay = try await TestRelay(database: database, environment: SlackAppOutboundTests.environment(slack))
+        }
+
+        /// Alice sends `content` over REST; the status.
+        func aliceSends(_ content: String) async throws -> Int {
+            try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": content]).status
+        }
+
+        /// Waits until `count` jobs were given up.
+        func waitForGivenUp(_ count: Int) async throws {
+            try await waitFor("\(count) job(s) to be given up") {
+                try db.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL", as: Int.self) == count
+            }
+        }
+
+        func stop() async throws {
+            try await relay.stop()
+            slack.stop()
         }
     }
 
     @Test func everyWriterReachesTheConversationsThread() async throws {
-        let database = try TestDatabase.create()
-        let db = try database.connect()
-        let f = try Fixtures.make(db)
-        let slack = try FakeSlack()
-        defer { slack.stop() }
-        let relay = try await TestRelay(database: database, environment: Self.environment(slack))
+        let desk = try await Desk()
+        let (database, db, f, slack, relay) = (desk.database, desk.db, desk.f, desk.slack, desk.relay)
         #expect(try db.scalar("SELECT app_mode FROM slack_settings", as: Bool.self))
 
         let first = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Hello <!channel> & co"])
@@ -65,7 +90,7 @@ import Testing
         #expect(posts[1].string("text") == "*Alice*\nSecond")
         #expect(posts[2].string("text") == "*Admin* (admin)\nFrom REST")
         #expect(posts[3].string("text") == "*Admin* (admin)\nFrom msgctl")
-        try await waitForEmptyOutbox(db)
+        try await db.waitForEmptyOutbox()
         let thread = try #require(try SlackThreadRepository.thread(db, conversationId: UUID(uuidString: conversationId)!))
         #expect(thread.threadTs == threadTs && thread.channelId == Self.channel)
         #expect(try SlackThreadRepository.conversation(db, channelId: Self.channel, threadTs: threadTs)?.lowercasedString == conversationId)
@@ -80,74 +105,71 @@ import Testing
         #expect(frame.data["content"] as? String == "Typed in Slack")
         #expect(try db.scalar("SELECT count(*) FROM notification_outbox WHERE message_id = $1", [fromSlack.id], as: Int.self) == 0)
 
-        // The parent is rewritten with the conversation's state.
-        _ = try await service.setArchived(viewer: f.admin, id: UUID(uuidString: conversationId)!, archived: true)
-        #expect(try await service.refreshSlackParent(conversationId: UUID(uuidString: conversationId)!))
-        let update = try await slack.waitForCalls("chat.update", count: 1)[0]
-        #expect(update.string("ts") == threadTs && update.string("channel") == Self.channel)
-        let updated = update.object
-        #expect(updated.string("blocks.1.elements.0.text") == "2 unread messages · Archived")
-        #expect(updated.array("blocks.2.elements").map { $0.string("action_id") } == ["mark_read", "unarchive", "view"])
+        // The parent is rewritten with the conversation's state: after a user's reply (the unread count), when the
+        // conversation is archived or read by an admin, and when asked.
+        let id = try #require(UUID(uuidString: conversationId))
+        try await db.waitForEmptyOutbox()
+        let updates = slack.calls("chat.update")
+        #expect(updates.count >= 1)
+        #expect(updates.allSatisfy { $0.string("ts") == threadTs && $0.string("channel") == Self.channel })
+        #expect(updates.last?.object.string("blocks.1.elements.0.text") == "2 unread messages")
+        _ = try await service.setArchived(viewer: f.admin, id: id, archived: true)
+        let archived = try await slack.waitForCalls("chat.update", count: updates.count + 1)[updates.count].object
+        #expect(archived.string("blocks.1.elements.0.text") == "2 unread messages · Archived")
+        #expect(archived.array("blocks.2.elements").map { $0.string("action_id") } == ["mark_read", "unarchive", "view"])
+        #expect(archived.string("blocks.0.text.text") == "*Alice*\nHello &lt;!channel&gt; &amp; co")
+        try await db.waitForEmptyOutbox()
+        _ = try await service.bulkRead(viewer: f.admin, conversationId: id, messageIds: nil)
+        let read = try await slack.waitForCalls("chat.update", count: updates.count + 2)[updates.count + 1]
+        #expect(read.object.string("blocks.1.elements.0.text") == "No unread messages · Archived")
+        try await db.waitForEmptyOutbox()
+        #expect(try await service.refreshSlackParent(conversationId: id))
+        let refreshed = try await slack.waitForCalls("chat.update", count: updates.count + 3)[updates.count + 2]
+        #expect(refreshed.string("ts") == threadTs)
         #expect(slack.calls("chat.postMessage").count == 4)
-        try await relay.stop()
+        // Without a thread there is nothing to update; an unknown conversation is an error.
+        let bobs = try await service.createConversation(viewer: f.bob, initialMessage: nil).conversation.id
+        #expect(try await !service.refreshSlackParent(conversationId: bobs))
+        await #expect(throws: ServiceError.self) { try await service.refreshSlackParent(conversationId: UUID()) }
+        try await desk.stop()
     }
 
     @Test func rateLimitsAreHonouredAndInvalidBlocksAreGivenUp() async throws {
-        let database = try TestDatabase.create()
-        let db = try database.connect()
-        let f = try Fixtures.make(db)
-        let slack = try FakeSlack()
-        defer { slack.stop() }
-        slack.fail(.rateLimited(retryAfter: 1))
-        let relay = try await TestRelay(database: database, environment: Self.environment(slack))
-        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "One"]).status == 201)
-        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Two"]).status == 201)
-        let posts = try await slack.waitForCalls("chat.postMessage", count: 3)
+        let desk = try await Desk(failing: [.rateLimited(retryAfter: 1)])
+        #expect(try await desk.aliceSends("One") == 201)
+        #expect(try await desk.aliceSends("Two") == 201)
+        let posts = try await desk.slack.waitForCalls("chat.postMessage", count: 3)
         // The reply waited for its parent: the 429'd parent first, again after Retry-After, then the reply in its thread.
         #expect(posts[0].failed && !posts[1].failed)
         #expect(posts[1].receivedAt.timeIntervalSince(posts[0].receivedAt) >= 0.95)
         #expect(posts[0].string("thread_ts") == nil && posts[1].string("thread_ts") == nil)
         #expect(posts[2].string("thread_ts") == posts[1].answerTs)
-        try await waitForEmptyOutbox(db)
+        try await desk.db.waitForEmptyOutbox()
 
         // invalid_blocks is given up with Slack's reason recorded; the next message still goes.
-        slack.fail(.invalidBlocks())
-        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Three"]).status == 201)
-        try await waitFor("the job to be given up") {
-            try db.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL", as: Int.self) == 1
-        }
-        #expect(
-            try db.scalar("SELECT last_error FROM notification_outbox WHERE failed_at IS NOT NULL", as: String.self)
-                == "Slack answered invalid_blocks")
-        #expect(try db.scalar("SELECT attempts FROM notification_outbox WHERE failed_at IS NOT NULL", as: Int.self) == 1)
-        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Four"]).status == 201)
-        let after = try await slack.waitForCalls("chat.postMessage", count: 5)
+        desk.slack.fail(.invalidBlocks())
+        #expect(try await desk.aliceSends("Three") == 201)
+        try await desk.waitForGivenUp(1)
+        let failed = "FROM notification_outbox WHERE failed_at IS NOT NULL"
+        #expect(try desk.db.scalar("SELECT last_error \(failed)", as: String.self) == "Slack answered invalid_blocks")
+        #expect(try desk.db.scalar("SELECT attempts \(failed)", as: Int.self) == 1)
+        #expect(try await desk.aliceSends("Four") == 201)
+        let after = try await desk.slack.waitForCalls("chat.postMessage", count: 5)
         #expect(after[4].string("text") == "*Alice*\nFour")
-        try await relay.stop()
+        try await desk.stop()
     }
 
     @Test func hostileAnswersAreRetriedOrRefusedNeverStored() async throws {
-        let database = try TestDatabase.create()
-        let db = try database.connect()
-        let f = try Fixtures.make(db)
-        let slack = try FakeSlack()
-        defer { slack.stop() }
-        slack.fail(.serverError())
-        slack.fail(.hugeBody())
-        slack.fail(.notJSON)
-        slack.fail(.hostileTs)
-        let relay = try await TestRelay(database: database, environment: Self.environment(slack))
-        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Hi"]).status == 201)
-        try await waitFor("the hostile ts to be refused") {
-            try db.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL", as: Int.self) == 1
-        }
-        #expect(try db.scalar("SELECT last_error FROM notification_outbox", as: String.self) == "Slack answered ok without a usable ts")
-        #expect(try db.scalar("SELECT attempts FROM notification_outbox", as: Int.self) == 4)
-        #expect(try db.scalar("SELECT count(*) FROM slack_threads", as: Int.self) == 0)
+        let desk = try await Desk(failing: [.serverError(), .hugeBody(), .notJSON, .hostileTs])
+        #expect(try await desk.aliceSends("Hi") == 201)
+        try await desk.waitForGivenUp(1)
+        #expect(try desk.db.scalar("SELECT last_error FROM notification_outbox", as: String.self) == "Slack answered ok without a usable ts")
+        #expect(try desk.db.scalar("SELECT attempts FROM notification_outbox", as: Int.self) == 4)
+        #expect(try desk.db.scalar("SELECT count(*) FROM slack_threads", as: Int.self) == 0)
         // The next message starts the thread properly.
-        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Again"]).status == 201)
-        try await waitFor("the thread") { try db.scalar("SELECT count(*) FROM slack_threads", as: Int.self) == 1 }
-        try await relay.stop()
+        #expect(try await desk.aliceSends("Again") == 201)
+        try await waitFor("the thread") { try desk.db.scalar("SELECT count(*) FROM slack_threads", as: Int.self) == 1 }
+        try await desk.stop()
     }
 
     @Test func msgctlSlackTestPostsToTheChannelAndReportsSlacksAnswer() async throws {

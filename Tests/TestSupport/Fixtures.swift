@@ -16,6 +16,13 @@ package struct Fixtures {
 }
 
 extension PostgresConnection {
+    /// Waits until the notification outbox holds no job left to send (given up ones stay).
+    package func waitForEmptyOutbox(timeout: TimeInterval = 20) async throws {
+        try await waitFor("the outbox to empty", timeout: timeout) {
+            try self.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL", as: Int.self) == 0
+        }
+    }
+
     /// The single value of a one-row, one-column query.
     package func scalar<T: PostgresDecodable>(_ sql: String, _ parameters: [(any PostgresBindable)?] = [], as type: T.Type = T.self) throws -> T {
         try query(sql, parameters)[0].decode(0, as: T.self)

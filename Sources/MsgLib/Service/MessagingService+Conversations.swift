@@ -51,13 +51,14 @@ extension MessagingService {
         return (result.0, result.1?.message)
     }
 
-    /// Archives or unarchives a conversation (admins only).
+    /// Archives or unarchives a conversation (admins only); its Slack thread's parent is updated to match.
     public func setArchived(viewer: User, id: UUID, archived: Bool) async throws -> Conversation {
         try Self.requireAdmin(viewer)
-        return try await pool.withConnection { db in
+        return try await pool.withTransaction { db in
             guard let conversation = try ConversationRepository.setArchived(db, id: id, archived: archived) else {
                 throw ServiceError.conversationNotFound
             }
+            try SlackThreadRepository.enqueueParentUpdate(db, conversationId: id)
             return conversation
         }
     }

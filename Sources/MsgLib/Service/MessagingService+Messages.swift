@@ -89,17 +89,19 @@ extension MessagingService {
             }
             guard let read = try MessageRepository.markRead(db, id: messageId) else { return message }
             try DeliveryRepository.notify(db, [Self.readEvent(read, conversation: conversation, reader: viewer)])
+            if viewer.isAdmin { try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversation.id) }
             return read
         }
     }
 
     /// Marks read every unread message the viewer received in a conversation, or only `messageIds`.
-    /// Returns the messages that changed.
+    /// Returns the messages that changed. An admin's reading updates the conversation's Slack thread parent.
     public func bulkRead(viewer: User, conversationId: UUID, messageIds: [UUID]?) async throws -> [Message] {
         try await pool.withTransaction { db in
             let conversation = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
             let read = try MessageRepository.markRead(db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: messageIds)
             try DeliveryRepository.notify(db, read.map { Self.readEvent($0, conversation: conversation, reader: viewer) })
+            if viewer.isAdmin, !read.isEmpty { try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversationId) }
             return read
         }
     }

@@ -33,6 +33,11 @@ package struct NotificationOutbox: Sendable {
         try SlackThreadRepository.insert(db, thread)
     }
 
+    /// Queues an update of a conversation's Slack parent message (coalesced with one already waiting).
+    package func refreshSlackParent(_ db: PostgresConnection, conversationId: UUID) throws {
+        try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversationId)
+    }
+
     /// Deletes a subscription the push service says is gone.
     package func removeSubscription(_ db: PostgresConnection, id: UUID) throws {
         _ = try PushSubscriptionRepository.delete(db, id: id)

@@ -63,6 +63,13 @@ package final class OutboxWorker: Service, Sendable {
             connect: { () throws -> PostgresConnection in
                 let db = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-outbox")
                 try db.connect()
+                do {
+                    // In case the relay could not record it at start-up.
+                    try SlackThreadRepository.setAppMode(db, channelId: try notifier.configuration.currentSlackApp(db)?.channelId)
+                } catch {
+                    db.close()
+                    throw error
+                }
                 return db
             },
             close: { db in db.close() },
@@ -129,6 +136,10 @@ package final class OutboxWorker: Service, Sendable {
             case .delivered:
                 done.append(job.id)
                 if let subscription = job.subscription { used.append(subscription.id) }
+                // A user's reply in a thread changes the unread count its parent shows.
+                if job.kind == .slackPost, let slack = job.slack, slack.thread != nil, !slack.sender.isAdmin {
+                    try outbox.refreshSlackParent(db, conversationId: job.message.conversationId)
+                }
             case .threadStarted(let thread):
                 try outbox.recordThread(db, thread)
                 done.append(job.id)

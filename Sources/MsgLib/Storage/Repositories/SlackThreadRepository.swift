@@ -50,13 +50,15 @@ package enum SlackThreadRepository {
     }
 
     /// Turns app mode on (with its channel) or off for every writer of the database: the statement that inserts
-    /// messages queues Web API posts only while it is on. The relay calls this at start-up.
-    package static func setAppMode(_ db: PostgresConnection, channelId: String?) throws {
-        try db.query(
-            """
-            UPDATE slack_settings SET app_mode = $1, channel_id = $2, updated_at = now()
-            WHERE app_mode IS DISTINCT FROM $1 OR channel_id IS DISTINCT FROM $2
-            """, [channelId != nil, channelId])
+    /// messages queues Web API posts only while it is on. The relay calls this at start-up. Nothing is written when
+    /// the stored settings already say so (a relay may start on a database that takes no writes yet).
+    /// - Returns: whether the settings changed.
+    @discardableResult
+    package static func setAppMode(_ db: PostgresConnection, channelId: String?) throws -> Bool {
+        let current = try appMode(db)
+        guard current.on != (channelId != nil) || current.channelId != channelId else { return false }
+        try db.query("UPDATE slack_settings SET app_mode = $1, channel_id = $2, updated_at = now()", [channelId != nil, channelId])
+        return true
     }
 
     /// Whether app mode is on, and its channel.
