@@ -75,6 +75,8 @@ function __msgctl_parse_tokens -S
             switch $unparsed_tokens[1]
             case 'test'
                 __msgctl_parse_subcommand 0 'database-url=' 'version' 'h/help'
+            case 'status'
+                __msgctl_parse_subcommand 0 'database-url=' 'json' 'version' 'h/help'
             end
         case 'stats'
             __msgctl_parse_subcommand 0 'database-url=' 'as=' 'json' 'since=' 'until=' 'version' 'h/help'
@@ -271,9 +273,14 @@ complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options 
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack" version' -l 'version' -d 'Show the version.'
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_positional "msgctl slack" -eq 1' -fa 'test' -d 'Send a test message to the Slack channel (app mode) or webhook now.'
+complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_positional "msgctl slack" -eq 1' -fa 'status' -d 'Show how Slack is configured and what the OAuth install stored, without secrets.'
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack test" database-url' -l 'database-url' -d 'libpq connection string or URI (default: DATABASE_URL, then PG* variables).' -rfka ''
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack test" version' -l 'version' -d 'Show the version.'
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack test" h help' -s 'h' -l 'help' -d 'Show help information.'
+complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack status" database-url' -l 'database-url' -d 'libpq connection string or URI (default: DATABASE_URL, then PG* variables).' -rfka ''
+complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack status" json' -l 'json' -d 'Print JSON (stable field names, the same as the REST API).'
+complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack status" version' -l 'version' -d 'Show the version.'
+complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl slack status" h help' -s 'h' -l 'help' -d 'Show help information.'
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl stats" database-url' -l 'database-url' -d 'libpq connection string or URI (default: DATABASE_URL, then PG* variables).' -rfka ''
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl stats" as' -l 'as' -d 'The admin to act as (default: the only admin).' -rfka ''
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl stats" json' -l 'json' -d 'Print JSON (stable field names, the same as the REST API).'

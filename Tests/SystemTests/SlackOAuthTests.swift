@@ -100,7 +100,9 @@ import Testing
         // Stored with the token encrypted: not in the row in clear, and it opens with the key.
         let row = try db.scalar("SELECT row_to_json(s)::text FROM slack_installations s", as: String.self)
         let token = FakeSlack.installedToken
-        #expect(!row.contains("xoxb") && !row.contains(Array(token.utf8).map { String(format: "%02x", $0) }.joined()) && !row.contains(Base64URL.standard(Array(token.utf8))))
+        #expect(
+            !row.contains("xoxb") && !row.contains(Array(token.utf8).map { String(format: "%02x", $0) }.joined())
+                && !row.contains(Base64URL.standard(Array(token.utf8))))
         let stored = try #require(try SlackInstallationRepository.current(db))
         #expect(stored.teamId == FakeSlack.teamId && stored.channelId == "C0FAKEINBOX" && stored.botUserId == FakeSlack.botUserId)
         #expect(stored.installedBy == f.admin.id && stored.installedBySlackUser == "U0INSTALLER")
@@ -136,7 +138,8 @@ import Testing
         #expect(human.status == 0 && human.stdout.contains("mode: app (the OAuth installation)"))
         #expect(human.stdout.contains("SLACK_TOKEN_KEY decrypts it") && !human.stdout.contains("xoxb"))
         ctlEnvironment["SLACK_TOKEN_KEY"] = Base64URL.standard(LibCrypto.randomBytes(32))
-        let otherKey = try await ProcessRunner.runDetached(TestEnvironment.binary("msgctl"), ["slack", "status", "--json"], environment: ctlEnvironment)
+        let otherKey = try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), ["slack", "status", "--json"], environment: ctlEnvironment)
         let otherStatus = try #require(try JSONSerialization.jsonObject(with: Data(otherKey.stdout.utf8)) as? [String: Any])
         #expect(otherStatus[path: "installation.token_decrypts"] as? Bool == false && otherStatus.string("mode") == "off")
         ctlEnvironment["SLACK_TOKEN_KEY"] = Base64URL.standard(LibCrypto.randomBytes(16))
@@ -172,7 +175,8 @@ import Testing
         altered[3] = altered[3] == "1" ? "2" : "1"
         try await refused(String(altered), cookie: started.cookie, "not signed by this server")
         let foreign = SlackOAuthState.fresh(adminId: f.admin.id, now: now, lifetime: 600)
-        try await refused(foreign.signed(key: LibCrypto.randomBytes(32)), cookie: "msgrelay_slack_oauth=\(foreign.nonceText)", "not signed by this server")
+        try await refused(
+            foreign.signed(key: LibCrypto.randomBytes(32)), cookie: "msgrelay_slack_oauth=\(foreign.nonceText)", "not signed by this server")
         // Expired, though signed with the right key.
         let expired = SlackOAuthState(nonce: LibCrypto.randomBytes(16), adminId: f.admin.id, expiresAt: now - 5)
         try await refused(expired.signed(key: stateKey), cookie: "msgrelay_slack_oauth=\(expired.nonceText)", "expired")
@@ -220,8 +224,12 @@ import Testing
             (.raw(status: 200, text: answer(team: #"{"id":"T1\n<b>","name":"x"}"#)), "team.id"),
             (.raw(status: 200, text: answer(team: #"{"id":"T1","name":"bad\u0007name"}"#)), "team.name"),
             (.raw(status: 200, text: answer().replacingOccurrences(of: #""channel_id":"C0NEW""#, with: #""channel_id":7"#)), "channel_id"),
-            (.raw(status: 200, text: answer().replacingOccurrences(of: #""incoming_webhook":{"channel":"new-channel","channel_id":"C0NEW"}"#, with: #""x":1"#)),
-             "which channel"),
+            (
+                .raw(
+                    status: 200,
+                    text: answer().replacingOccurrences(of: #""incoming_webhook":{"channel":"new-channel","channel_id":"C0NEW"}"#, with: #""x":1"#)),
+                "which channel"
+            ),
             (.raw(status: 500, text: answer()), "HTTP 500"),
         ]
         for (failure, reason) in hostile {
@@ -238,7 +246,8 @@ import Testing
         // Names from Slack are escaped on the page; a second install replaces the first.
         for (index, name) in ["Plain Team", "<script>alert(1)</script> & \"Co\""].enumerated() {
             let started = try await Self.start(relay, f.admin)
-            slack.fail(.raw(status: 200, text: answer(team: #"{"id":"T0NEW\#(index)","name":"\#(name.replacingOccurrences(of: "\"", with: "\\\""))"}"#)))
+            slack.fail(
+                .raw(status: 200, text: answer(team: #"{"id":"T0NEW\#(index)","name":"\#(name.replacingOccurrences(of: "\"", with: "\\\""))"}"#)))
             let page = try await Self.callback(relay, state: started.state, cookie: started.cookie)
             #expect(page.status == 200, "\(page.text)")
             #expect(try Self.installations(db) == 1)

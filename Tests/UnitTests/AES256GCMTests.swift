@@ -55,17 +55,23 @@ import Testing
         #expect(cryptoErrorKind { try LibCrypto.aesGCMOpen(sealed, variant: .aes256, key: specKey, nonce: specNonce) } == .authenticationFailed)
         var otherKey = specKey
         otherKey[31] ^= 1
-        #expect(cryptoErrorKind { try LibCrypto.aesGCMOpen(sealed, variant: .aes256, key: otherKey, nonce: specNonce, aad: aad) } == .authenticationFailed)
+        #expect(
+            cryptoErrorKind { try LibCrypto.aesGCMOpen(sealed, variant: .aes256, key: otherKey, nonce: specNonce, aad: aad) } == .authenticationFailed
+        )
         var otherNonce = specNonce
         otherNonce[0] ^= 1
-        #expect(cryptoErrorKind { try LibCrypto.aesGCMOpen(sealed, variant: .aes256, key: specKey, nonce: otherNonce, aad: aad) } == .authenticationFailed)
+        #expect(
+            cryptoErrorKind { try LibCrypto.aesGCMOpen(sealed, variant: .aes256, key: specKey, nonce: otherNonce, aad: aad) } == .authenticationFailed
+        )
         #expect(
             cryptoErrorKind { try LibCrypto.aesGCMOpen(Array(sealed.dropLast()), variant: .aes256, key: specKey, nonce: specNonce, aad: aad) }
                 == .authenticationFailed)
     }
 
     @Test func refusesKeysOfTheOtherSize() {
-        #expect(cryptoErrorKind { try LibCrypto.aesGCMSeal([1], variant: .aes256, key: [UInt8](repeating: 0, count: 16), nonce: specNonce) } == .invalidInput)
+        #expect(
+            cryptoErrorKind { try LibCrypto.aesGCMSeal([1], variant: .aes256, key: [UInt8](repeating: 0, count: 16), nonce: specNonce) }
+                == .invalidInput)
         #expect(cryptoErrorKind { try LibCrypto.aesGCMSeal([1], variant: .aes128, key: specKey, nonce: specNonce) } == .invalidInput)
         #expect(cryptoErrorKind { try LibCrypto.aesGCMSeal([1], variant: .aes256, key: specKey, nonce: specNonce + [0]) } == .invalidInput)
     }

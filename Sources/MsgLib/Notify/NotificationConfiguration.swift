@@ -64,7 +64,8 @@ public struct NotificationConfiguration: Sendable {
 
     /// The outbox job kinds this configuration can send.
     package var sendableKinds: [OutboxJob.Kind] {
-        (vapid == nil ? [] : [.push]) + (slackWebhookURL == nil ? [] : [.slack]) + (slackApp == nil && !slackAppFromInstallation ? [] : [.slackPost, .slackUpdate])
+        (vapid == nil ? [] : [.push]) + (slackWebhookURL == nil ? [] : [.slack])
+            + (slackApp == nil && !slackAppFromInstallation ? [] : [.slackPost, .slackUpdate])
     }
 
     /// Whether a user's message queues a webhook notice: a webhook is configured and app mode is off. (Whether it

@@ -31,7 +31,9 @@ package struct Relay: Sendable {
         // worker records the setting when it connects.
         let notifications = configuration.notifications
         do {
-            try await pool.withConnection { db in try SlackThreadRepository.setAppMode(db, channelId: try notifications.currentSlackApp(db)?.channelId) }
+            try await pool.withConnection { db in
+                try SlackThreadRepository.setAppMode(db, channelId: try notifications.currentSlackApp(db)?.channelId)
+            }
         } catch {
             logger.warning("Slack app mode could not be recorded in the database yet", metadata: ["error": "\(error)"])
         }

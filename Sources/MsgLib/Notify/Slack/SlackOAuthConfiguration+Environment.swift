@@ -2,7 +2,7 @@ import Foundation
 
 extension SlackOAuthConfiguration {
     /// Reads `SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET` (both or neither; neither means no OAuth install),
-    /// `SLACK_SIGNING_SECRET` (required with them), `SLACK_REDIRECT_URL` (else `ADMIN_URL_BASE` + `/api/slack/oauth/callback`; one of them is required),
+    /// `SLACK_SIGNING_SECRET` (required with them), `ADMIN_URL_BASE` (required), `SLACK_REDIRECT_URL` (default `ADMIN_URL_BASE` + `/api/slack/oauth/callback`),
     /// `SLACK_OAUTH_BASE` (https://slack.com/oauth/v2/authorize), `SLACK_API_BASE` (https://slack.com/api),
     /// `SLACK_OAUTH_STATE_SECONDS` (600), `SLACK_OAUTH_TIMEOUT_SECONDS` (10) and `SLACK_CHANNEL_ID` (none).
     /// The install also needs `SLACK_TOKEN_KEY` (see ``SecretSealer/fromEnvironment(_:)``): without it the
@@ -23,7 +23,8 @@ extension SlackOAuthConfiguration {
         let clientSecret = value("SLACK_CLIENT_SECRET")
         guard let clientId, let clientSecret else {
             if clientId != nil || clientSecret != nil {
-                throw ConfigurationError("SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both (from the Slack app's Basic Information page) or neither")
+                throw ConfigurationError(
+                    "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both (from the Slack app's Basic Information page) or neither")
             }
             return nil
         }
@@ -35,17 +36,15 @@ extension SlackOAuthConfiguration {
                 "SLACK_SIGNING_SECRET must be set with SLACK_CLIENT_ID: the installed app verifies Slack's requests with it (Basic Information page)")
         }
         guard value("SLACK_TOKEN_KEY") != nil else {
-            throw ConfigurationError("SLACK_TOKEN_KEY must be set with SLACK_CLIENT_ID: it encrypts the installed bot token (openssl rand -base64 32)")
-        }
-        let redirect: String
-        if let explicit = value("SLACK_REDIRECT_URL") {
-            redirect = try absoluteURL("SLACK_REDIRECT_URL", explicit)
-        } else if let base = value("ADMIN_URL_BASE") {
-            redirect = try absoluteURL("ADMIN_URL_BASE", base) + "/api/slack/oauth/callback"
-        } else {
             throw ConfigurationError(
-                "SLACK_REDIRECT_URL (or ADMIN_URL_BASE) must be set with SLACK_CLIENT_ID: Slack sends the browser back to it after the install")
+                "SLACK_TOKEN_KEY must be set with SLACK_CLIENT_ID: it encrypts the installed bot token (openssl rand -base64 32)")
         }
+        guard let adminBase = value("ADMIN_URL_BASE") else {
+            throw ConfigurationError(
+                "ADMIN_URL_BASE must be set with SLACK_CLIENT_ID: Slack's View button links to ADMIN_URL_BASE/admin/messages/<id>")
+        }
+        var redirect = try absoluteURL("ADMIN_URL_BASE", adminBase) + "/api/slack/oauth/callback"
+        if let explicit = value("SLACK_REDIRECT_URL") { redirect = try absoluteURL("SLACK_REDIRECT_URL", explicit) }
         var configuration = SlackOAuthConfiguration(
             clientId: clientId, clientSecret: clientSecret, signingSecret: signingSecret, redirectURL: redirect)
         if let base = value("SLACK_OAUTH_BASE") { configuration.authorizeURL = try absoluteURL("SLACK_OAUTH_BASE", base) }

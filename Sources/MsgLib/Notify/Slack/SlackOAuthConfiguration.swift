@@ -19,7 +19,7 @@ public struct SlackOAuthConfiguration: Sendable {
     /// `<apiBase>/oauth.v2.access`.
     package var apiBase: String
     /// Where Slack sends the admin's browser back: SLACK_REDIRECT_URL, else
-    /// `ADMIN_URL_BASE/api/slack/oauth/callback`. It must be one of the app's redirect URLs at Slack.
+    /// `ADMIN_URL_BASE/api/slack/oauth/callback` (the deploy guide serves `/api/` on the admin pages' host). It must be one of the app's redirect URLs at Slack.
     package var redirectURL: String
     /// How long an install link's state is accepted (SLACK_OAUTH_STATE_SECONDS, default 600).
     package var stateLifetime: Duration
@@ -31,7 +31,8 @@ public struct SlackOAuthConfiguration: Sendable {
 
     package init(
         clientId: String, clientSecret: String, signingSecret: String, redirectURL: String,
-        authorizeURL: String = "https://slack.com/oauth/v2/authorize", apiBase: String = SlackAppConfiguration.defaultAPIBase, stateLifetime: Duration = .seconds(600), exchangeTimeout: Duration = .seconds(10),
+        authorizeURL: String = "https://slack.com/oauth/v2/authorize", apiBase: String = SlackAppConfiguration.defaultAPIBase,
+        stateLifetime: Duration = .seconds(600), exchangeTimeout: Duration = .seconds(10),
         fallbackChannelId: String? = nil
     ) {
         self.clientId = clientId
