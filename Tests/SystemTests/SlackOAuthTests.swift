@@ -58,15 +58,35 @@ import Testing
 
     static func installations(_ db: PostgresConnection) throws -> Int { try db.scalar("SELECT count(*) FROM slack_installations", as: Int.self) }
 
+    /// A database with the fixtures' users, the fake Slack and a relay configured for the install.
+    struct Scenario {
+        let database: TestDatabase
+        let db: PostgresConnection
+        let f: Fixtures
+        let slack: FakeSlack
+        let key: [UInt8]
+        let environment: [String: String?]
+        let relay: TestRelay
+
+        init() async throws {
+            database = try TestDatabase.create()
+            db = try database.connect()
+            f = try Fixtures.make(db)
+            slack = try FakeSlack()
+            key = LibCrypto.randomBytes(32)
+            environment = SlackOAuthTests.environment(slack, key: key)
+            relay = try await TestRelay(database: database, environment: environment)
+        }
+
+        func stop() async throws {
+            slack.stop()
+            try await relay.stop()
+        }
+    }
+
     @Test func installStoresAnEncryptedTokenThatTheNextNotificationUses() async throws {
-        let database = try TestDatabase.create()
-        let db = try database.connect()
-        let f = try Fixtures.make(db)
-        let slack = try FakeSlack()
-        defer { slack.stop() }
-        let key = LibCrypto.randomBytes(32)
-        let environment = Self.environment(slack, key: key)
-        let relay = try await TestRelay(database: database, environment: environment)
+        let scenario = try await Scenario()
+        let (database, db, f, slack, key, relay) = (scenario.database, scenario.db, scenario.f, scenario.slack, scenario.key, scenario.relay)
         #expect(try db.scalar("SELECT app_mode FROM slack_settings", as: Bool.self) == false)
 
         // Only an admin starts an install.
@@ -123,7 +143,7 @@ import Testing
         #expect(post.string("channel") == "C0FAKEINBOX")
 
         // msgctl slack status: what is installed, never the token.
-        var ctlEnvironment = environment
+        var ctlEnvironment = scenario.environment
         ctlEnvironment["DATABASE_URL"] = database.conninfo
         let json = try await ProcessRunner.runDetached(TestEnvironment.binary("msgctl"), ["slack", "status", "--json"], environment: ctlEnvironment)
         #expect(json.status == 0, "\(json.stderr)")
@@ -145,18 +165,13 @@ import Testing
         ctlEnvironment["SLACK_TOKEN_KEY"] = Base64URL.standard(LibCrypto.randomBytes(16))
         let shortKey = try await ProcessRunner.runDetached(TestEnvironment.binary("msgctl"), ["slack", "status"], environment: ctlEnvironment)
         #expect(shortKey.status != 0 && shortKey.stderr.contains("SLACK_TOKEN_KEY must be 32 bytes"))
-        try await relay.stop()
+        try await scenario.stop()
     }
 
     @Test func badExpiredReplayedAndForeignStatesAreRefused() async throws {
-        let database = try TestDatabase.create()
-        let db = try database.connect()
-        let f = try Fixtures.make(db)
-        let slack = try FakeSlack()
-        defer { slack.stop() }
-        let key = LibCrypto.randomBytes(32)
-        let relay = try await TestRelay(database: database, environment: Self.environment(slack, key: key))
-        let stateKey = try SecretSealer(key: key).derivedKey(purpose: "msgrelay slack oauth state v1")
+        let scenario = try await Scenario()
+        let (database, db, f, slack, key, relay) = (scenario.database, scenario.db, scenario.f, scenario.slack, scenario.key, scenario.relay)
+        let stateKey = try SecretSealer(key: key).derivedKey(purpose: SlackInstaller.statePurpose)
         let now = Int64(Date().timeIntervalSince1970)
 
         func refused(_ state: String, cookie: String?, query: String = "code=c", _ reason: String, status: Int = 400) async throws {
@@ -196,16 +211,12 @@ import Testing
         #expect(slack.calls("oauth.v2.access").isEmpty)
         #expect(try Self.installations(db) == 0)
         #expect(try db.scalar("SELECT app_mode FROM slack_settings", as: Bool.self) == false)
-        try await relay.stop()
+        try await scenario.stop()
     }
 
     @Test func hostileAnswersFromSlackStoreNothing() async throws {
-        let database = try TestDatabase.create()
-        let db = try database.connect()
-        let f = try Fixtures.make(db)
-        let slack = try FakeSlack()
-        defer { slack.stop() }
-        let relay = try await TestRelay(database: database, environment: Self.environment(slack, key: LibCrypto.randomBytes(32)))
+        let scenario = try await Scenario()
+        let (database, db, f, slack, key, relay) = (scenario.database, scenario.db, scenario.f, scenario.slack, scenario.key, scenario.relay)
 
         func answer(team: String = #"{"id":"T0NEW","name":"New Team"}"#, token: String = "xoxb-new-token", extra: String = "") -> String {
             #"{"ok":true,"access_token":"\#(token)","token_type":"bot","scope":"chat:write,commands","bot_user_id":"U0NEWBOT","team":\#(team),"#
@@ -261,6 +272,6 @@ import Testing
         #expect(escaped.status == 200)
         #expect(escaped.text.contains("&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Co&quot;") && !escaped.text.contains("<script>"))
         #expect(escaped.headers["content-security-policy"]?.contains("default-src 'none'") == true)
-        try await relay.stop()
+        try await scenario.stop()
     }
 }

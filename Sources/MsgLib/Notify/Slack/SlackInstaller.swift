@@ -11,6 +11,8 @@ package struct SlackInstaller: Sendable {
     package static let cookieName = "msgrelay_slack_oauth"
     /// The path the cookie is sent to.
     package static let cookiePath = "/api/slack/oauth"
+    /// What the state's HMAC key is derived from SLACK_TOKEN_KEY for (HKDF info).
+    package static let statePurpose = "msgrelay slack oauth state v1"
 
     package let configuration: SlackOAuthConfiguration
     let sealer: SecretSealer
@@ -23,7 +25,7 @@ package struct SlackInstaller: Sendable {
     /// An installer, or nil when the install is not configured (no SLACK_CLIENT_ID or no SLACK_TOKEN_KEY).
     package init?(notifications: NotificationConfiguration, pool: DatabasePool) {
         guard let configuration = notifications.slackOAuth, let sealer = notifications.slackTokenSealer,
-            let stateKey = try? sealer.derivedKey(purpose: "msgrelay slack oauth state v1")
+            let stateKey = try? sealer.derivedKey(purpose: Self.statePurpose)
         else { return nil }
         self.configuration = configuration
         self.sealer = sealer
