@@ -168,6 +168,19 @@ import Testing
         try await scenario.stop()
     }
 
+    @Test func msgrelayRefusesATokenKeyOfAnotherLength() async throws {
+        for key in [LibCrypto.randomBytes(16), LibCrypto.randomBytes(31), LibCrypto.randomBytes(64)] {
+            let result = try await ProcessRunner.runDetached(
+                TestEnvironment.binary("msgrelay"), ["--port", "0"],
+                environment: [
+                    "JWT_SECRET": "x", "DATABASE_URL": "postgresql://127.0.0.1:1/none", "SLACK_TOKEN_KEY": Base64URL.standard(key),
+                ], timeout: 30)
+            #expect(result.status == 78, "\(result.stderr)")
+            #expect(result.stderr.contains("SLACK_TOKEN_KEY must be 32 bytes in base64 (openssl rand -base64 32), not \(key.count) bytes"))
+            #expect(!result.stderr.contains(Base64URL.standard(key)))
+        }
+    }
+
     @Test func badExpiredReplayedAndForeignStatesAreRefused() async throws {
         let scenario = try await Scenario()
         let (database, db, f, slack, key, relay) = (scenario.database, scenario.db, scenario.f, scenario.slack, scenario.key, scenario.relay)
