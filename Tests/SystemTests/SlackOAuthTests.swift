@@ -141,6 +141,24 @@ import Testing
         let post = try await slack.waitForCalls("chat.postMessage", count: 1)[0]
         #expect(post.header("Authorization") == "Bearer \(token)")
         #expect(post.string("channel") == "C0FAKEINBOX")
+        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Again"]).status == 201)
+        let reply = try await slack.waitForCalls("chat.postMessage", count: 2)[1]
+        #expect(reply.string("thread_ts") == post.answerTs && reply.header("Authorization") == "Bearer \(token)")
+
+        // Installing again (another workspace and channel) is used by the very next job: a new thread there.
+        let again = try await Self.start(relay, f.admin)
+        slack.fail(
+            .raw(
+                status: 200,
+                text: #"{"ok":true,"access_token":"xoxb-second-token","token_type":"bot","scope":"chat:write","bot_user_id":"U0BOT2","#
+                    + #""team":{"id":"T0OTHER","name":"Other"},"incoming_webhook":{"channel":"other","channel_id":"C0OTHER"}}"#))
+        #expect(try await Self.callback(relay, state: again.state, cookie: again.cookie).status == 200)
+        #expect(try Self.installations(db) == 1)
+        #expect(try db.scalar("SELECT count(*) FROM slack_threads", as: Int.self) == 0)
+        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Moved"]).status == 201)
+        let moved = try await slack.waitForCalls("chat.postMessage", count: 3)[2]
+        #expect(moved.header("Authorization") == "Bearer xoxb-second-token")
+        #expect(moved.string("channel") == "C0OTHER" && moved.string("thread_ts") == nil)
 
         // msgctl slack status: what is installed, never the token.
         var ctlEnvironment = scenario.environment
@@ -150,7 +168,7 @@ import Testing
         #expect(!json.stdout.contains("xoxb") && !json.stdout.contains("fake-installed"))
         let status = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(status.string("mode") == "app_installation")
-        #expect(status.string("installation.team_id") == FakeSlack.teamId && status.string("installation.channel_name") == "#inbox")
+        #expect(status.string("installation.team_id") == "T0OTHER" && status.string("installation.channel_name") == "other")
         #expect(status.string("installation.installed_by") == "admin")
         #expect(status[path: "installation.token_decrypts"] as? Bool == true)
         #expect(status[path: "installation.token_present"] as? Bool == true)
