@@ -66,7 +66,7 @@ import Testing
         #expect(parent.string("thread_ts") == nil)
         let body = parent.object
         #expect(body.string("blocks.0.text.text") == "*Alice*\nHello &lt;!channel&gt; &amp; co")
-        #expect(body.string("blocks.1.elements.0.text") == "No unread messages" || body.string("blocks.1.elements.0.text") == "1 unread message")
+        #expect(body.string("blocks.1.elements.0.text") == "1 unread message")
         let buttons = body.array("blocks.2.elements")
         #expect(buttons.map { $0.string("action_id") } == ["mark_read", "archive", "view"])
         #expect(buttons.allSatisfy { $0.string("value") == conversationId })
@@ -84,12 +84,18 @@ import Testing
         let ctl = try await ProcessRunner.runDetached(
             TestEnvironment.binary("msgctl"), ["reply", "alice", "From msgctl"], environment: ["DATABASE_URL": database.conninfo])
         #expect(ctl.status == 0, "\(ctl.stderr)")
-        let posts = try await slack.waitForCalls("chat.postMessage", count: 4)
-        #expect(posts.count == 4)
-        #expect(posts[1...].map { $0.string("thread_ts") } == [threadTs, threadTs, threadTs])
+        try await slack.waitForCalls("chat.postMessage", count: 4)
+        let adminSocket = try relay.socket(f.admin)
+        _ = try await adminSocket.next(type: "connected")
+        try adminSocket.send(["type": "send_message", "data": ["conversation_id": conversationId, "content": "From a socket"]])
+        let posts = try await slack.waitForCalls("chat.postMessage", count: 5)
+        #expect(posts.count == 5)
+        #expect(posts[1...].map { $0.string("thread_ts") } == [threadTs, threadTs, threadTs, threadTs])
+        #expect(posts[1...].allSatisfy { $0.string("channel") == Self.channel })
         #expect(posts[1].string("text") == "*Alice*\nSecond")
         #expect(posts[2].string("text") == "*Admin* (admin)\nFrom REST")
         #expect(posts[3].string("text") == "*Admin* (admin)\nFrom msgctl")
+        #expect(posts[4].string("text") == "*Admin* (admin)\nFrom a socket")
         try await db.waitForEmptyOutbox()
         let thread = try #require(try SlackThreadRepository.thread(db, conversationId: UUID(uuidString: conversationId)!))
         #expect(thread.threadTs == threadTs && thread.channelId == Self.channel)
@@ -126,7 +132,7 @@ import Testing
         #expect(try await service.refreshSlackParent(conversationId: id))
         let refreshed = try await slack.waitForCalls("chat.update", count: updates.count + 3)[updates.count + 2]
         #expect(refreshed.string("ts") == threadTs)
-        #expect(slack.calls("chat.postMessage").count == 4)
+        #expect(slack.calls("chat.postMessage").count == 5)
         // Without a thread there is nothing to update; an unknown conversation is an error.
         let bobs = try await service.createConversation(viewer: f.bob, initialMessage: nil).conversation.id
         #expect(try await !service.refreshSlackParent(conversationId: bobs))

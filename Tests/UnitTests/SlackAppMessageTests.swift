@@ -139,5 +139,11 @@ import Testing
             #expect(throws: ConfigurationError.self, "\(key)=\(value ?? "unset")") { try NotificationConfiguration.fromEnvironment(broken) }
         }
         #expect(try SlackAppConfiguration.fromEnvironment([:]) == nil)
+        var long = app
+        long["ADMIN_URL_BASE"] = "https://a.example/" + String(repeating: "p", count: 2000)
+        #expect(throws: ConfigurationError.self) { try NotificationConfiguration.fromEnvironment(long) }
+        // Printing the configuration never shows the token or the secret.
+        let printed = "\(configuration) \(String(reflecting: configuration)) \(configuration.slackApp!)"
+        #expect(!printed.contains("xoxb-1") && !printed.contains("secret\"") && printed.contains("C0123"))
     }
 }

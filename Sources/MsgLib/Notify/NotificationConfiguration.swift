@@ -128,8 +128,11 @@ public struct NotificationConfiguration: Sendable {
             configuration.slackApp = app
         }
         if let base = value("ADMIN_URL_BASE") {
-            guard let url = URL(string: base), url.scheme == "https" || url.scheme == "http", url.host != nil else {
-                throw ConfigurationError("ADMIN_URL_BASE must be an absolute http(s) URL such as https://example.org, not \"\(base)\"")
+            // Slack takes a button's URL up to 3,000 characters; the base leaves room for the path and the id.
+            guard base.utf8.count <= 2000, let url = URL(string: base), url.scheme == "https" || url.scheme == "http", url.host != nil else {
+                throw ConfigurationError(
+                    "ADMIN_URL_BASE must be an absolute http(s) URL of at most 2000 characters such as https://example.org, not \"\(base.prefix(200))\""
+                )
             }
             configuration.adminURLBase = base.hasSuffix("/") ? String(base.dropLast()) : base
         }

@@ -27,3 +27,11 @@ public struct SlackAppConfiguration: Sendable, Equatable {
     /// The URL of Web API method `method` (`chat.postMessage`).
     package func url(_ method: String) -> String { apiBase + "/" + method }
 }
+
+extension SlackAppConfiguration: CustomStringConvertible, CustomDebugStringConvertible {
+    /// The channel and API base; the token and the secret are never written out.
+    public var description: String {
+        "SlackAppConfiguration(channelId: \(channelId), apiBase: \(apiBase), botToken: <hidden>, signingSecret: <hidden>)"
+    }
+    public var debugDescription: String { description }
+}

@@ -17,12 +17,13 @@ package enum SlackThreadRepository {
         }
     }
 
-    /// Records a conversation's thread; a thread recorded already is kept (the first parent posted wins).
+    /// Records a conversation's thread; a thread recorded already is kept (the first parent posted wins), and so is
+    /// one of another conversation with the same channel and `ts` (which Slack never answers).
     package static func insert(_ db: PostgresConnection, _ thread: SlackThread) throws {
         try db.query(
             """
             INSERT INTO slack_threads (conversation_id, channel_id, thread_ts, parent_ts, parent_message_id)
-            VALUES ($1, $2, $3, $4, $5) ON CONFLICT (conversation_id) DO NOTHING
+            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
             """, [thread.conversationId, thread.channelId, thread.threadTs, thread.parentTs, thread.parentMessageId])
     }
 
