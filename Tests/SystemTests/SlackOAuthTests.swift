@@ -146,6 +146,8 @@ import Testing
         #expect(reply.string("thread_ts") == post.answerTs && reply.header("Authorization") == "Bearer \(token)")
 
         // Installing again (another workspace and channel) is used by the very next job: a new thread there.
+        // (The fake's scripted answer goes to the next call of any method: no parent update may be pending.)
+        try await db.waitForEmptyOutbox()
         let again = try await Self.start(relay, f.admin)
         slack.fail(
             .raw(
@@ -180,6 +182,12 @@ import Testing
             TestEnvironment.binary("msgctl"), ["slack", "status", "--json"], environment: ctlEnvironment)
         let otherStatus = try #require(try JSONSerialization.jsonObject(with: Data(otherKey.stdout.utf8)) as? [String: Any])
         #expect(otherStatus[path: "installation.token_decrypts"] as? Bool == false && otherStatus.string("mode") == "off")
+        let bare = try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), ["slack", "status", "--json"], environment: ["DATABASE_URL": database.conninfo])
+        let bareStatus = try #require(try JSONSerialization.jsonObject(with: Data(bare.stdout.utf8)) as? [String: Any])
+        let bareInstallation = try #require(bareStatus["installation"] as? [String: Any])
+        #expect(bareStatus.string("mode") == "off" && bareStatus[path: "oauth_configured"] as? Bool == false)
+        #expect(bareInstallation["token_decrypts"] is NSNull && bareInstallation["app_id"] is NSNull)
         ctlEnvironment["SLACK_TOKEN_KEY"] = Base64URL.standard(LibCrypto.randomBytes(16))
         let shortKey = try await ProcessRunner.runDetached(TestEnvironment.binary("msgctl"), ["slack", "status"], environment: ctlEnvironment)
         #expect(shortKey.status != 0 && shortKey.stderr.contains("SLACK_TOKEN_KEY must be 32 bytes"))

@@ -31,21 +31,21 @@ extension SlackCommand {
                 case .appInstallation: "app (the OAuth installation)"
                 case .off: "off"
                 }
-            var lines = ["mode: \(mode)", "oauth install: \(status.oauth_configured ? "configured" : "not configured")"]
+            var lines = ["mode: \(mode)", "oauth install: \(status.oauthConfigured ? "configured" : "not configured")"]
             guard let installed = status.installation else { return (lines + ["installation: none"]).joined(separator: "\n") + "\n" }
-            let channel = installed.channel_name.map { "\($0) (\(installed.channel_id))" } ?? installed.channel_id
+            let channel = installed.channelName.map { "\($0) (\(installed.channelId))" } ?? installed.channelId
             let key =
-                switch installed.token_decrypts {
+                switch installed.tokenDecrypts {
                 case true: "SLACK_TOKEN_KEY decrypts it"
-                case false: "SLACK_TOKEN_KEY does not decrypt it (sealed under key \(installed.token_key_id))"
-                case nil: "SLACK_TOKEN_KEY is not set (sealed under key \(installed.token_key_id))"
+                case false: "SLACK_TOKEN_KEY does not decrypt it (sealed under key \(installed.tokenKeyId))"
+                case nil: "SLACK_TOKEN_KEY is not set (sealed under key \(installed.tokenKeyId))"
                 }
             lines += [
-                "team: \(installed.team_name) (\(installed.team_id))",
+                "team: \(installed.teamName) (\(installed.teamId))",
                 "channel: \(channel)",
-                "bot user: \(installed.bot_user_id)",
-                "installed: \(HumanTime.format(installed.installed_at)) by \(installed.installed_by ?? "a deleted user")"
-                    + (installed.installed_by_slack_user.map { " (Slack user \($0))" } ?? ""),
+                "bot user: \(installed.botUserId)",
+                "installed: \(HumanTime.format(installed.installedAt)) by \(installed.installedBy ?? "a deleted user")"
+                    + (installed.installedBySlackUser.map { " (Slack user \($0))" } ?? ""),
                 "scopes: \(installed.scopes.joined(separator: ", "))",
                 "bot token: stored encrypted; \(key)",
             ]
