@@ -593,13 +593,13 @@ _msgctl_slack() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    test|link|unlink|links)
+    test|status|link|unlink|links)
         # Offer subcommand argument completions
         "_msgctl_slack_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'test link unlink links' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'test status link unlink links' -- "${cur}"))
         ;;
     esac
 }
@@ -607,6 +607,21 @@ _msgctl_slack() {
 _msgctl_slack_test() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--database-url)
+    __msgctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--database-url')
+        return
+        ;;
+    esac
+}
+
+_msgctl_slack_status() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url)
     __msgctl_offer_flags_options 0

@@ -60,6 +60,10 @@ package final class FakeSlack: Sendable {
         case notJSON
         /// 200 `{"ok":true}` with a hostile `ts` (control characters, far too long).
         case hostileTs
+        /// `{"ok":false,"error":"slow"}` after `delay` (longer than the caller's timeout).
+        case slow(delay: Duration)
+        /// Exactly this answer (a hand-made `oauth.v2.access` payload, say).
+        case raw(status: Int, text: String)
     }
 
     private struct Locked {
@@ -198,6 +202,12 @@ package final class FakeSlack: Sendable {
             return .init(status: 200, headers: [("Content-Type", "text/plain")], text: "ok\u{0}\r\nnot json <script>")
         case .hostileTs:
             return json200(["ok": true, "channel": "C0\n\u{0}evil", "ts": String(repeating: "9", count: 500) + "\u{1b}[2J"])
+        case .slow(let delay):
+            var response = json200(["ok": false, "error": "slow"])
+            response.delay = delay
+            return response
+        case .raw(let status, let text):
+            return .init(status: status, headers: [("Content-Type", "application/json; charset=utf-8")], text: text)
         }
     }
 

@@ -12,7 +12,7 @@ extension Snippet {
     }
 
     /// `text` with `<`, `>`, `&`, `"` and `'` replaced by their entities.
-    static func escapeHTML(_ text: String) -> String {
+    package static func escapeHTML(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count + 8)
         for scalar in text.unicodeScalars {

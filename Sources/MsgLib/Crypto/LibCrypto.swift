@@ -1,6 +1,6 @@
 import CCrypto
 
-/// The OpenSSL libcrypto primitives MsgLib uses: digests, HMAC, HKDF, AES-128-GCM and randomness here; P-256 keys,
+/// The OpenSSL libcrypto primitives MsgLib uses: digests, HMAC, HKDF, AES-GCM (128 and 256) and randomness here; P-256 keys,
 /// ECDH and ES256 in `LibCrypto+P256.swift`.
 ///
 /// These two files hold all of MsgLib's libcrypto pointer code. Every function is safe to call from any thread: each
@@ -113,21 +113,49 @@ extension LibCrypto {
     }
 }
 
-// MARK: - AES-128-GCM
+// MARK: - AES-GCM
 
 extension LibCrypto {
     /// The length of an AES-GCM authentication tag, appended to the ciphertext.
     package static let aesGCMTagLength = 16
+    /// The length of an AES-GCM nonce (IV) this wrapper accepts: 96 bits, as NIST SP 800-38D recommends.
+    package static let aesGCMNonceLength = 12
 
-    /// Encrypts `plaintext` with AES-128-GCM and returns ciphertext followed by the 16-byte tag.
+    /// The key sizes of AES-GCM this wrapper offers.
+    package enum AESGCMVariant: Sendable {
+        /// AES-128-GCM, 16-byte keys (Web Push, RFC 8188).
+        case aes128
+        /// AES-256-GCM, 32-byte keys (tokens stored at rest).
+        case aes256
+
+        /// The key length in bytes.
+        package var keyLength: Int { self == .aes128 ? 16 : 32 }
+        var name: String { self == .aes128 ? "AES-128-GCM" : "AES-256-GCM" }
+        var cipher: OpaquePointer? { self == .aes128 ? EVP_aes_128_gcm() : EVP_aes_256_gcm() }
+    }
+
+    /// Encrypts `plaintext` with AES-128-GCM; see ``aesGCMSeal(_:variant:key:nonce:aad:)``.
+    package static func aes128GCMSeal(_ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], aad: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+        try aesGCMSeal(plaintext, variant: .aes128, key: key, nonce: nonce, aad: aad)
+    }
+
+    /// Decrypts and checks AES-128-GCM; see ``aesGCMOpen(_:variant:key:nonce:aad:)``.
+    package static func aes128GCMOpen(_ sealed: [UInt8], key: [UInt8], nonce: [UInt8], aad: [UInt8] = []) throws(CryptoError) -> [UInt8] {
+        try aesGCMOpen(sealed, variant: .aes128, key: key, nonce: nonce, aad: aad)
+    }
+
+    /// Encrypts `plaintext` with AES-GCM and returns ciphertext followed by the 16-byte tag.
     /// - Parameters:
-    ///   - key: 16 bytes.
+    ///   - variant: AES-128 or AES-256; `key` must have its length.
+    ///   - key: 16 bytes (AES-128) or 32 bytes (AES-256).
     ///   - nonce: 12 bytes; never use one twice with the same key.
     ///   - aad: Additional data authenticated but not encrypted; may be empty.
     /// - Throws: ``CryptoError/Kind/invalidInput`` for a key or nonce of the wrong size; ``CryptoError/Kind/library``
     ///   when OpenSSL fails.
-    package static func aes128GCMSeal(_ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], aad: [UInt8] = []) throws(CryptoError) -> [UInt8] {
-        try checkGCMParameters(key: key, nonce: nonce, textCount: plaintext.count)
+    package static func aesGCMSeal(
+        _ plaintext: [UInt8], variant: AESGCMVariant, key: [UInt8], nonce: [UInt8], aad: [UInt8] = []
+    ) throws(CryptoError) -> [UInt8] {
+        try checkGCMParameters(variant, key: key, nonce: nonce, textCount: plaintext.count)
         guard let context = EVP_CIPHER_CTX_new() else { throw .library("EVP_CIPHER_CTX_new") }
         defer { EVP_CIPHER_CTX_free(context) }
         let count = plaintext.count
@@ -141,7 +169,7 @@ extension LibCrypto {
                             var aadWritten: Int32 = 0
                             var written: Int32 = 0
                             var finalWritten: Int32 = 0
-                            return EVP_EncryptInit_ex(context, EVP_aes_128_gcm(), nil, k.baseAddress, n.baseAddress) == 1
+                            return EVP_EncryptInit_ex(context, variant.cipher, nil, k.baseAddress, n.baseAddress) == 1
                                 && (aadCount == 0
                                     || EVP_EncryptUpdate(context, nil, &aadWritten, aadPointer.assumingMemoryBound(to: UInt8.self), Int32(aadCount))
                                         == 1)
@@ -155,15 +183,17 @@ extension LibCrypto {
                 }
             }
         }
-        guard ok else { throw .library("AES-128-GCM encryption") }
+        guard ok else { throw .library("\(variant.name) encryption") }
         return out
     }
 
-    /// Decrypts ciphertext-and-tag made by ``aes128GCMSeal(_:key:nonce:aad:)`` and checks its tag.
+    /// Decrypts ciphertext-and-tag made by ``aesGCMSeal(_:variant:key:nonce:aad:)`` and checks its tag.
     /// - Throws: ``CryptoError/Kind/authenticationFailed`` when the ciphertext, tag, key, nonce or AAD differ from what
     ///   was sealed; ``CryptoError/Kind/invalidInput`` for a key or nonce of the wrong size.
-    package static func aes128GCMOpen(_ sealed: [UInt8], key: [UInt8], nonce: [UInt8], aad: [UInt8] = []) throws(CryptoError) -> [UInt8] {
-        try checkGCMParameters(key: key, nonce: nonce, textCount: sealed.count)
+    package static func aesGCMOpen(
+        _ sealed: [UInt8], variant: AESGCMVariant, key: [UInt8], nonce: [UInt8], aad: [UInt8] = []
+    ) throws(CryptoError) -> [UInt8] {
+        try checkGCMParameters(variant, key: key, nonce: nonce, textCount: sealed.count)
         guard sealed.count >= aesGCMTagLength else {
             throw CryptoError(.authenticationFailed, "AES-GCM input of \(sealed.count) bytes is shorter than its 16-byte tag")
         }
@@ -182,7 +212,7 @@ extension LibCrypto {
                                 guard let output = o.baseAddress, let ciphertext = input.baseAddress else { return false }
                                 var written: Int32 = 0
                                 var finalWritten: Int32 = 0
-                                initialised = EVP_DecryptInit_ex(context, EVP_aes_128_gcm(), nil, k.baseAddress, n.baseAddress) == 1
+                                initialised = EVP_DecryptInit_ex(context, variant.cipher, nil, k.baseAddress, n.baseAddress) == 1
                                 return initialised
                                     && (aadCount == 0
                                         || EVP_DecryptUpdate(context, nil, &written, aadPointer.assumingMemoryBound(to: UInt8.self), Int32(aadCount))
@@ -196,7 +226,7 @@ extension LibCrypto {
                 }
             }
         }
-        guard initialised else { throw .library("AES-128-GCM decryption") }
+        guard initialised else { throw .library("\(variant.name) decryption") }
         guard ok else {
             ERR_clear_error()
             throw CryptoError(.authenticationFailed, "AES-GCM authentication failed: the ciphertext, tag, key, nonce or AAD is not the one sealed")
@@ -204,11 +234,15 @@ extension LibCrypto {
         return Array(out.prefix(count))
     }
 
-    private static func checkGCMParameters(key: [UInt8], nonce: [UInt8], textCount: Int) throws(CryptoError) {
-        guard key.count == 16 else { throw CryptoError(.invalidInput, "AES-128-GCM needs a 16-byte key, not \(key.count) bytes") }
-        guard nonce.count == 12 else { throw CryptoError(.invalidInput, "AES-128-GCM needs a 12-byte nonce, not \(nonce.count) bytes") }
+    private static func checkGCMParameters(_ variant: AESGCMVariant, key: [UInt8], nonce: [UInt8], textCount: Int) throws(CryptoError) {
+        guard key.count == variant.keyLength else {
+            throw CryptoError(.invalidInput, "\(variant.name) needs a \(variant.keyLength)-byte key, not \(key.count) bytes")
+        }
+        guard nonce.count == aesGCMNonceLength else {
+            throw CryptoError(.invalidInput, "\(variant.name) needs a 12-byte nonce, not \(nonce.count) bytes")
+        }
         guard textCount < Int(Int32.max) - aesGCMTagLength else {
-            throw CryptoError(.invalidInput, "AES-128-GCM input of \(textCount) bytes is too large")
+            throw CryptoError(.invalidInput, "\(variant.name) input of \(textCount) bytes is too large")
         }
     }
 }

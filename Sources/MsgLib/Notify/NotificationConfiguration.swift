@@ -31,6 +31,10 @@ public struct NotificationConfiguration: Sendable {
     public var subscribeRateLimitPerHour: Int
     /// `POST /api/push/test` calls one user may make per hour; 0: no limit.
     public var testRateLimitPerHour: Int
+    /// Encrypts and decrypts the stored Slack installation's bot token (SLACK_TOKEN_KEY); nil when unset.
+    package var slackTokenSealer: SecretSealer?
+    /// The Slack app's OAuth install; nil when SLACK_CLIENT_ID is unset.
+    public var slackOAuth: SlackOAuthConfiguration?
 
     /// No Web Push, no Slack, the default retry policy.
     public init() { self.init(vapid: nil) }
@@ -60,19 +64,23 @@ public struct NotificationConfiguration: Sendable {
 
     /// The outbox job kinds this configuration can send.
     package var sendableKinds: [OutboxJob.Kind] {
-        (vapid == nil ? [] : [.push]) + (slackWebhookURL == nil ? [] : [.slack]) + (slackApp == nil ? [] : [.slackPost, .slackUpdate])
+        (vapid == nil ? [] : [.push]) + (slackWebhookURL == nil ? [] : [.slack])
+            + (slackApp == nil && !slackAppFromInstallation ? [] : [.slackPost, .slackUpdate])
     }
 
     /// Whether a user's message queues a webhook notice: a webhook is configured and app mode is off. (Whether it
     /// queues a Web API post is decided by the database's `slack_settings`, whatever the writer's configuration.)
-    package var notifiesSlackWebhook: Bool { slackWebhookURL != nil && slackApp == nil }
+    /// With the OAuth install configured, the installation takes the webhook's place.
+    package var notifiesSlackWebhook: Bool { slackWebhookURL != nil && slackApp == nil && !slackAppFromInstallation }
 
     /// Reads `VAPID_PUBLIC_KEY`, `VAPID_PRIVATE_KEY`, `VAPID_SUBJECT` (all three or none), `SLACK_WEBHOOK_URL`,
     /// `ADMIN_URL_BASE` (required with Slack), `PUSH_ALLOW_INSECURE_ENDPOINTS`, `PUSH_TTL_SECONDS` (86400),
     /// `OUTBOX_RETRY_BASE_SECONDS` (5), `OUTBOX_MAX_RETRY_DELAY_SECONDS` (3600, also the cap on a `Retry-After`),
     /// `OUTBOX_MAX_AGE_SECONDS` (86400), `PUSH_MAX_SUBSCRIPTIONS_PER_USER` (10), `PUSH_SUBSCRIBE_RATE_LIMIT_PER_HOUR`
-    /// (60) and `PUSH_TEST_RATE_LIMIT_PER_HOUR` (10; 0 turns a limit off), and Slack app mode's keys
-    /// (``SlackAppConfiguration/fromEnvironment(_:)``; ADMIN_URL_BASE is then required too).
+    /// (60) and `PUSH_TEST_RATE_LIMIT_PER_HOUR` (10; 0 turns a limit off), Slack app mode's keys
+    /// (``SlackAppConfiguration/fromEnvironment(_:)``; ADMIN_URL_BASE is then required too), `SLACK_TOKEN_KEY` (see
+    /// ``SecretSealer/fromEnvironment(_:)``) and the OAuth install's `SLACK_CLIENT_ID`... (see
+    /// ``SlackOAuthConfiguration/fromEnvironment(_:)``).
     public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> NotificationConfiguration {
         var configuration = NotificationConfiguration(endpoints: EndpointPolicy.fromEnvironment(environment))
         func value(_ key: String) -> String? {
@@ -141,6 +149,8 @@ public struct NotificationConfiguration: Sendable {
         if let limit = try count("PUSH_TEST_RATE_LIMIT_PER_HOUR", minimum: 0, "calls (0 for no limit)") {
             configuration.testRateLimitPerHour = limit
         }
+        configuration.slackTokenSealer = try SecretSealer.fromEnvironment(environment)
+        configuration.slackOAuth = try SlackOAuthConfiguration.fromEnvironment(environment)
         return configuration
     }
 }

@@ -20,7 +20,9 @@ public struct Notifier: Sendable {
     }
 
     /// Delivers outbox jobs, concurrently; one outcome per job, in order. Blocks until all are answered.
-    package func send(_ jobs: [OutboxJob]) -> [DeliveryOutcome] {
+    /// - Parameter slackApp: the app mode settings for Slack app jobs when the configuration has none of its own
+    ///   (those of the stored OAuth installation, see ``NotificationConfiguration/currentSlackApp(_:)``).
+    package func send(_ jobs: [OutboxJob], slackApp: SlackAppConfiguration? = nil) -> [DeliveryOutcome] {
         var outcomes = [DeliveryOutcome?](repeating: nil, count: jobs.count)
         var push = Batch()
         var slack = Batch()
@@ -46,7 +48,7 @@ public struct Notifier: Sendable {
                     adminURLBase: configuration.adminURLBase ?? "")
                 slack.add(slackRequest(notice), index: index, outcomes: &outcomes)
             case .slackPost, .slackUpdate:
-                let (prepared, interpret) = slackAppRequest(job)
+                let (prepared, interpret) = slackAppRequest(job, app: configuration.slackApp ?? slackApp)
                 if case .send = prepared { interpreters.append(interpret) }
                 app.add(prepared, index: index, outcomes: &outcomes)
             }
@@ -64,9 +66,9 @@ public struct Notifier: Sendable {
 
     /// The Web API request of a Slack app job, and how its answer is read: the thread's parent when the
     /// conversation has none yet, a reply in the thread otherwise, or the parent rewritten.
-    private func slackAppRequest(_ job: OutboxJob) -> (Prepared, SlackAppInterpreter) {
+    private func slackAppRequest(_ job: OutboxJob, app: SlackAppConfiguration?) -> (Prepared, SlackAppInterpreter) {
         let none: SlackAppInterpreter = { _ in .failed("not sent") }
-        guard let app = configuration.slackApp, let context = job.slack else {
+        guard let app, let context = job.slack else {
             return (.settled(.failed(ServiceError.slackNotConfigured.message)), none)
         }
         let api = SlackWebAPI(configuration: app)
@@ -151,9 +153,10 @@ public struct Notifier: Sendable {
         }
     }
 
-    /// Posts a test message to the app mode channel now (outside the outbox).
-    package func sendSlackAppTest() -> DeliveryOutcome {
-        guard let app = configuration.slackApp else { return .failed(ServiceError.slackNotConfigured.message) }
+    /// Posts a test message to the app mode channel now (outside the outbox), with `slackApp` when the
+    /// configuration has no app mode settings of its own.
+    package func sendSlackAppTest(slackApp: SlackAppConfiguration? = nil) -> DeliveryOutcome {
+        guard let app = configuration.slackApp ?? slackApp else { return .failed(ServiceError.slackNotConfigured.message) }
         let api = SlackWebAPI(configuration: app)
         let reply = SlackThreadReply(senderName: "msgctl", senderIsAdmin: false, content: "Test message: Slack app mode works.")
         switch SlackWebAPI.answer(slackClient.send([api.postMessage(reply.postBody(channel: app.channelId))])[0]) {

@@ -84,8 +84,9 @@ extension MessagingService {
     /// - Throws: `.unavailable` when neither is configured.
     public func testSlack() async throws -> DeliveryOutcome {
         let notifier = self.notifier
-        if notifications.slackApp != nil {
-            return try await NIOThreadPool.singleton.runIfActive { notifier.sendSlackAppTest() }
+        let notifications = self.notifications
+        if let app = try await pool.withConnection({ db in try notifications.currentSlackApp(db) }) {
+            return try await NIOThreadPool.singleton.runIfActive { notifier.sendSlackAppTest(slackApp: app) }
         }
         guard notifications.slackWebhookURL != nil, let base = notifications.adminURLBase else {
             throw ServiceError.slackNotConfigured

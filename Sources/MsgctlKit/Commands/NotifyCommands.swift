@@ -89,8 +89,8 @@ struct PushCommand: AsyncParsableCommand {
 
 struct SlackCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "slack", abstract: "Slack notifications and the Slack users who act as admins.",
-        subcommands: [Test.self, Link.self, Unlink.self, Links.self])
+        commandName: "slack", abstract: "Slack notifications, the installed Slack app, and the Slack users who act as admins.",
+        subcommands: [Test.self, Status.self, Link.self, Unlink.self, Links.self])
 
     struct Test: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

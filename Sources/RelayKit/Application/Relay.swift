@@ -26,16 +26,22 @@ package struct Relay: Sendable {
     package func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
         let hub = self.hub
         // Every writer of the database (msgctl too, whatever its environment) queues Slack app posts while this is on.
+        // App mode comes from SLACK_BOT_TOKEN..., else from the stored OAuth installation (which a new install updates).
         // A database that takes no writes now (a standby about to be promoted) does not stop the relay: the outbox
         // worker records the setting when it connects.
-        let slackChannel = configuration.notifications.slackApp?.channelId
+        let notifications = configuration.notifications
         do {
-            try await pool.withConnection { db in try SlackThreadRepository.setAppMode(db, channelId: slackChannel) }
+            try await pool.withConnection { db in
+                try SlackThreadRepository.setAppMode(db, channelId: try notifications.currentSlackApp(db)?.channelId)
+            }
         } catch {
             logger.warning("Slack app mode could not be recorded in the database yet", metadata: ["error": "\(error)"])
         }
         if configuration.notifications.slackApp != nil, configuration.notifications.slackWebhookURL != nil {
             logger.warning("both SLACK_BOT_TOKEN and SLACK_WEBHOOK_URL are set: Slack app mode is used, the webhook is ignored")
+        }
+        if notifications.slackAppFromInstallation, notifications.slackWebhookURL != nil {
+            logger.warning("both SLACK_CLIENT_ID and SLACK_WEBHOOK_URL are set: the OAuth installation is used, the webhook is ignored")
         }
         let wakeups = CommitFeed.Wakeups()
         // Following commits and announcing them use connections of their own, so that requests waiting for the pool

@@ -12,6 +12,8 @@ package func buildRelayRouter(service: MessagingService, metrics: RelayMetrics, 
     WebSocketController().addRoutes(to: router)
     // Slack signs its requests instead of sending a bearer token.
     SlackController(service: service, inbox: slackInbox).addRoutes(to: router)
+    SlackOAuthController(service: service, installer: SlackInstaller(notifications: service.notifications, pool: service.pool))
+        .addRoutes(to: router)
     let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
     ConversationController(service: service).addRoutes(to: api)
     MessageController(service: service).addRoutes(to: api)

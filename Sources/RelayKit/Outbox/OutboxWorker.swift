@@ -65,7 +65,7 @@ package final class OutboxWorker: Service, Sendable {
                 try db.connect()
                 do {
                     // In case the relay could not record it at start-up.
-                    try SlackThreadRepository.setAppMode(db, channelId: notifier.configuration.slackApp?.channelId)
+                    try SlackThreadRepository.setAppMode(db, channelId: try notifier.configuration.currentSlackApp(db)?.channelId)
                 } catch {
                     db.close()
                     throw error
@@ -95,7 +95,10 @@ package final class OutboxWorker: Service, Sendable {
         try db.transaction {
             let jobs = try outbox.claimDue(db, limit: notifier.configuration.batchSize)
             guard !jobs.isEmpty else { return 0 }
-            let results = Array(zip(jobs, notifier.send(jobs)))
+            // App mode may come from the stored installation: read for each round, so a new install is used at once.
+            let slackApp =
+                jobs.contains { $0.kind == .slackPost || $0.kind == .slackUpdate } ? try notifier.configuration.currentSlackApp(db) : nil
+            let results = Array(zip(jobs, notifier.send(jobs, slackApp: slackApp)))
             try db.execute("SAVEPOINT outcomes")
             do {
                 try record(results, db)

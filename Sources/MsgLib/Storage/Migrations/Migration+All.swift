@@ -23,5 +23,6 @@ extension Migration {
         userChanges,
         slackThreads,
         slackInbound,
+        slackInstallations,
     ]
 }
