@@ -14,8 +14,8 @@ import Testing
         let database = try TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let pool = database.pool(size: 8)
-        // 120 per hour: a burst of 120, then one every 30 s (so that however slowly this machine runs, nothing refills).
-        let rules = MessagingRules(perMinute: 0, perHour: 120, perDay: 0)
+        // 120 per day: a burst of 120, then one every 12 minutes (so that however slowly this machine runs, nothing refills).
+        let rules = MessagingRules(perMinute: 0, perHour: 0, perDay: 120)
         let service = MessagingService(pool: pool, rules: rules)
         let other = MessagingService(pool: database.pool(size: 4), rules: rules)
         _ = try await service.createConversation(viewer: f.alice, initialMessage: nil)
@@ -34,22 +34,22 @@ import Testing
             return await group.reduce(into: [Int?]()) { $0.append($1) }
         }
         #expect(outcomes.filter { $0 == 0 }.count == 120)
-        #expect(outcomes.filter { ($0 ?? 0) >= 1 && ($0 ?? 0) <= 30 }.count == 30, "every refusal is a 429 with Retry-After: \(outcomes)")
+        #expect(outcomes.filter { ($0 ?? 0) >= 1 && ($0 ?? 0) <= 720 }.count == 30, "every refusal is a 429 with Retry-After: \(outcomes)")
         let stored = try database.connect().scalar("SELECT count(*) FROM messages WHERE sender_id = $1", [f.alice.id], as: Int.self)
         #expect(stored == 120)
         // A refused message took nothing: refused again at once; admitted once one interval has passed (the bucket is
-        // moved back in time, as 30 s would), then refused.
+        // moved back in time, as 12 minutes would), then refused.
         await #expect(throws: ServiceError.self) { try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "x") }
         let db = try database.connect()
-        try db.query("UPDATE sender_rate_limits SET hour_tat = hour_tat - interval '30 seconds' WHERE sender_id = $1", [f.alice.id])
+        try db.query("UPDATE sender_rate_limits SET day_tat = day_tat - interval '720 seconds' WHERE sender_id = $1", [f.alice.id])
         _ = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "after the interval")
         do {
             _ = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "too soon")
             Issue.record("a second message within the interval was admitted")
         } catch {
             let refusal = try #require(Self.rateLimited(error))
-            #expect(refusal.message == "Rate limit exceeded: at most 120 messages per hour")
-            #expect((1...30).contains(refusal.retryAfter ?? 0))
+            #expect(refusal.message == "Rate limit exceeded: at most 120 messages per day")
+            #expect((1...720).contains(refusal.retryAfter ?? 0))
         }
         // Others are not held back, admins never.
         _ = try await service.sendMessage(viewer: f.bob, conversationId: nil, content: "bob")

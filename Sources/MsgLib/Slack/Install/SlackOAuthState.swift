@@ -63,7 +63,9 @@ package struct SlackOAuthState: Sendable, Equatable {
             let dot = text.lastIndex(of: ".")
         else { throw .malformed }
         let payload = String(text[..<dot])
-        guard let mac = Base64URL.decode(String(text[text.index(after: dot)...])), mac.count == 32 else { throw .malformed }
+        // Only the canonical encoding: the last character of 32 bytes in base64url has two unused bits.
+        let macText = String(text[text.index(after: dot)...])
+        guard let mac = Base64URL.decode(macText), mac.count == 32, Base64URL.encode(mac) == macText else { throw .malformed }
         guard LibCrypto.constantTimeEquals(mac, LibCrypto.hmacSHA256(key: key, data: Array(payload.utf8))) else { throw .badSignature }
         let fields = payload.split(separator: ".", omittingEmptySubsequences: false)
         guard fields.count == 4, fields[0] == "v1", let expiresAt = Int64(fields[1]), let adminId = UUID(uuidString: String(fields[2])),
