@@ -198,15 +198,17 @@ import Testing
         let (relay, folder) = try await Self.relay(
             database, ["ATTACHMENT_PENDING_SECONDS": "1", "ATTACHMENT_COLLECT_INTERVAL_SECONDS": "0.2"])
         let id = try await Self.upload(relay, relay.token(f.alice), "a.txt", "text/plain", Data("abc".utf8))
+        // The row goes first, then the file.
         let deadline = Date().addingTimeInterval(30)
         var remaining = 1
+        var files = ["?"]
         while Date() < deadline {
             remaining = try db.query("SELECT count(*) FROM attachments WHERE id = $1", [UUID(uuidString: id)!])[0].decode(0, as: Int.self)
-            if remaining == 0 { break }
+            files = try FileManager.default.contentsOfDirectory(atPath: folder + "/files")
+            if remaining == 0 && files.isEmpty { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         #expect(remaining == 0)
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder + "/files")
         #expect(files.isEmpty)
         try await relay.stop()
     }

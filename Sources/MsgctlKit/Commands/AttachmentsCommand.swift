@@ -42,7 +42,9 @@ struct AttachmentsGetCommand: AsyncParsableCommand {
 
     func run() async throws {
         let id = UUID(uuidString: id)!
-        if output == nil, isatty(1) == 1 { throw UserFacingError("refusing to write a file to the terminal: use -o FILE or a pipe", exitStatus: .usage) }
+        if output == nil, isatty(1) == 1 {
+            throw UserFacingError("refusing to write a file to the terminal: use -o FILE or a pipe", exitStatus: .usage)
+        }
         let source = try await connection.withAttachmentService { service -> String in
             let attachment = try await service.attachmentRecord(id: id)
             guard attachment.state != .purged else { throw UserFacingError("attachment \(id.lowercasedString) was purged", exitStatus: .noInput) }

@@ -17,7 +17,10 @@ import Testing
             try policy.check(filename: "a", contentType: "image/png", size: 1001)
         }
         #expect(throws: AttachmentPolicy.Problem.self) { try policy.check(filename: "a", contentType: "text/html", size: 1) }
-        for (name, type, size) in [("", "image/png", 1), ("a", "image/png", 0), ("a", "png", 1), ("a", "image/png/x", 1), (String(repeating: "x", count: 1025), "image/png", 1)] {
+        for (name, type, size) in [
+            ("", "image/png", 1), ("a", "image/png", 0), ("a", "png", 1), ("a", "image/png/x", 1),
+            (String(repeating: "x", count: 1025), "image/png", 1),
+        ] {
             #expect(throws: AttachmentPolicy.Problem.self) { try policy.check(filename: name, contentType: type, size: size) }
         }
         let accepted = AttachmentConfiguration.defaultTypes.joined(separator: ", ")
@@ -35,7 +38,8 @@ import Testing
         #expect(try AttachmentConfiguration.fromEnvironment([:], jwtSecret: "s").store == nil)
         for bad in [
             ["ATTACHMENT_STORE": "local:relative"], ["ATTACHMENT_STORE": "local:/a/../b"], ["ATTACHMENT_STORE": "ftp://x"],
-            ["ATTACHMENT_TYPES": "png"], ["ATTACHMENT_MAX_BYTES": "0"], ["ATTACHMENT_SIGNING_KEY": "short"], ["ATTACHMENT_PUBLIC_URL": "javascript:x"],
+            ["ATTACHMENT_TYPES": "png"], ["ATTACHMENT_MAX_BYTES": "0"], ["ATTACHMENT_SIGNING_KEY": "short"],
+            ["ATTACHMENT_PUBLIC_URL": "javascript:x"],
         ] {
             #expect(throws: ConfigurationError.self) { try AttachmentConfiguration.fromEnvironment(bad, jwtSecret: "s") }
         }
@@ -57,7 +61,8 @@ import Testing
         let body = PushNotification(message: message).body
         #expect(body.hasSuffix(" (2 attachments)") && body.count <= PushNotification.bodyLimit)
         #expect(String(decoding: PushNotification(message: message).payload, as: UTF8.self).contains("\"attachments\":[{"))
-        let notice = SlackNotice(displayName: "A", content: "", conversationId: nil, adminURLBase: "https://x", attachmentNames: files.map(\.filename))
+        let notice = SlackNotice(
+            displayName: "A", content: "", conversationId: nil, adminURLBase: "https://x", attachmentNames: files.map(\.filename))
         #expect(notice.sectionText == "*A*\n2 attachments: a.png, &lt;b&gt;&amp;.pdf")
         #expect(MessageAttachment.list(json: MessageAttachment.json(files)) == files)
         #expect(MessageAttachment.list(json: "not json").isEmpty && MessageAttachment.json([]) == nil)

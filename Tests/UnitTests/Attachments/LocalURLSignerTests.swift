@@ -45,7 +45,9 @@ import Testing
     }
 
     @Test func malformedQueriesAreRefused() {
-        for query: [String: String] in [[:], ["expires": "x", "size": "1", "type": "", "sig": ""], ["expires": "1", "size": "-1", "type": "", "sig": ""]] {
+        for query: [String: String] in [
+            [:], ["expires": "x", "size": "1", "type": "", "sig": ""], ["expires": "1", "size": "-1", "type": "", "sig": ""],
+        ] {
             #expect(throws: LocalURLSigner.Refusal.malformed) { try signer.verifyUpload(storeKey: key, query: query, now: 0) }
         }
     }
