@@ -99,7 +99,9 @@ import Testing
         #expect(kept.stdout == "removed 0 unattached uploads\n")
         let gc = try await ProcessRunner.runDetached(
             TestEnvironment.binary("msgctl"), ["attachments", "gc"],
-            environment: ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": "local:\(folder)", "ATTACHMENT_PENDING_SECONDS": "0.001"],
+            environment: ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": "local:\(folder)", "ATTACHMENT_PENDING_SECONDS": "0.001",
+                "ATTACHMENT_UPLOAD_URL_SECONDS": "0.001",
+            ],
             timeout: 60)
         #expect(gc.stdout == "removed 1 unattached upload\n", "\(gc.stderr)")
         let off = try await ProcessRunner.runDetached(

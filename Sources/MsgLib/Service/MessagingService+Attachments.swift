@@ -124,11 +124,13 @@ extension MessagingService {
         return found
     }
 
-    /// Removes the uploads never attached within ``AttachmentConfiguration/pendingLifetime`` (rows, then files);
-    /// returns how many. Cheap when there are none: one index probe.
+    /// Removes the uploads never attached within ``AttachmentConfiguration/pendingLifetime`` (and not before their upload
+    /// URL expired): rows, then files; returns how many. Cheap when there are none: one index probe.
     package func collectUnattachedAttachments(olderThan lifetime: Duration? = nil) async throws -> Int {
         let support = try requireAttachments()
-        let seconds = (lifetime ?? support.configuration.pendingLifetime).seconds
+        // Never before its upload URL has expired (the local store refuses an upload that outlives its URL), so that no
+        // file arrives for a row already removed.
+        let seconds = max((lifetime ?? support.configuration.pendingLifetime).seconds, support.configuration.uploadURLLifetime.seconds)
         return try await removeFiles(support) { db, limit in
             guard try AttachmentRepository.hasExpiredPending(db, olderThan: seconds) else { return [] }
             return try AttachmentRepository.takeExpiredPending(db, olderThan: seconds, limit: limit)
