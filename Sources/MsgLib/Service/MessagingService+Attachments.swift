@@ -65,7 +65,7 @@ extension MessagingService {
     }
 
     /// One upload as the store has it, compared with what was declared.
-    static func check(_ attachment: Attachment, in store: any AttachmentStore) async throws -> MessageAttachment {
+    static func check(_ attachment: AttachmentRecord, in store: any AttachmentStore) async throws -> MessageAttachment {
         let id = attachment.id.lowercasedString
         let format = ImageHeader.Format(contentType: attachment.contentType)
         guard let stored = try await store.inspect(key: attachment.storeKey, prefixLength: format == nil ? 0 : ImageHeader.prefixLength) else {
@@ -117,7 +117,7 @@ extension MessagingService {
     }
 
     /// Any attachment by id, for an admin's tools (`msgctl attachments get`), with its store key.
-    package func attachmentRecord(id: UUID) async throws -> Attachment {
+    package func attachmentRecord(id: UUID) async throws -> AttachmentRecord {
         guard let found = try await pool.withConnection({ db in try AttachmentRepository.find(db, id: id) }) else {
             throw ServiceError.attachmentNotFound
         }
