@@ -47,7 +47,8 @@ import Testing
         }
         // A parameter on the stored type is no difference.
         let text = Self.upload("text/plain", size: 3)
-        let info = try await MessagingService.check(text, in: FixedStore(answer: .init(size: 3, contentType: "text/plain; charset=utf-8", prefix: [])))
+        let info = try await MessagingService.check(
+            text, in: FixedStore(answer: .init(size: 3, contentType: "text/plain; charset=utf-8", prefix: [])))
         #expect(info.width == nil)
     }
 }
