@@ -260,8 +260,13 @@ import Testing
 
     @Test func s3IsRefusedAtStart() async throws {
         let database = try TestDatabase.create()
-        await #expect(throws: (any Error).self) {
+        let error = await #expect(throws: (any Error).self) {
             _ = try await TestRelay(database: database, environment: ["ATTACHMENT_STORE": "s3://bucket/prefix"])
         }
+        #expect(String(describing: error).contains("S3 storage is not built in"), "\(String(describing: error))")
+        let relative = await #expect(throws: (any Error).self) {
+            _ = try await TestRelay(database: database, environment: ["ATTACHMENT_STORE": "local:relative/path"])
+        }
+        #expect(String(describing: relative).contains("ATTACHMENT_STORE local: needs an absolute folder path"))
     }
 }
