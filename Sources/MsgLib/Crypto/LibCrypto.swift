@@ -1,7 +1,7 @@
 import CCrypto
 
-/// The OpenSSL libcrypto primitives MsgLib uses: digests, HMAC, HKDF, AES-GCM (128 and 256) and randomness here; P-256 keys,
-/// ECDH and ES256 in `LibCrypto+P256.swift`.
+/// The OpenSSL libcrypto primitives MsgLib uses: digests (SHA-1, SHA-256), HMAC, HKDF, AES-GCM (128 and 256) and
+/// randomness here; P-256 keys, ECDH and ES256 in `LibCrypto+P256.swift`.
 ///
 /// These two files hold all of MsgLib's libcrypto pointer code. Every function is safe to call from any thread: each
 /// call makes and frees its own OpenSSL contexts, and OpenSSL's error queue is per thread.
@@ -26,13 +26,18 @@ package enum LibCrypto {
     }
 
     /// SHA-1 of `data` (20 bytes), for the WebSocket handshake's `Sec-WebSocket-Accept` only.
-    package static func sha1(_ data: [UInt8]) -> [UInt8] {
+    package static func sha1(_ data: [UInt8]) -> [UInt8] { digest(data, EVP_sha1(), "SHA-1") }
+
+    /// SHA-256 of `data` (32 bytes).
+    package static func sha256(_ data: [UInt8]) -> [UInt8] { digest(data, EVP_sha256(), "SHA-256") }
+
+    private static func digest(_ data: [UInt8], _ algorithm: OpaquePointer?, _ name: String) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         let ok = data.withUnsafeBufferPointer { d in
-            out.withUnsafeMutableBufferPointer { o in EVP_Digest(d.baseAddress, d.count, o.baseAddress, &length, EVP_sha1(), nil) }
+            out.withUnsafeMutableBufferPointer { o in EVP_Digest(d.baseAddress, d.count, o.baseAddress, &length, algorithm, nil) }
         }
-        precondition(ok == 1, "SHA-1 failed")
+        precondition(ok == 1, "\(name) failed")
         return Array(out.prefix(Int(length)))
     }
 

@@ -45,7 +45,7 @@ public struct Notifier: Sendable {
             case .slack:
                 let notice = SlackNotice(
                     displayName: job.conversationUser.displayName, content: job.message.content, conversationId: job.message.conversationId,
-                    adminURLBase: configuration.adminURLBase ?? "")
+                    adminURLBase: configuration.adminURLBase ?? "", attachmentNames: job.message.attachments.map(\.filename))
                 slack.add(slackRequest(notice), index: index, outcomes: &outcomes)
             case .slackPost, .slackUpdate:
                 let (prepared, interpret) = slackAppRequest(job, app: configuration.slackApp ?? slackApp)
@@ -72,11 +72,12 @@ public struct Notifier: Sendable {
             return (.settled(.failed(ServiceError.slackNotConfigured.message)), none)
         }
         let api = SlackWebAPI(configuration: app)
-        let parent = SlackParentMessage(
+        var parent = SlackParentMessage(
             conversationId: job.message.conversationId, userName: job.conversationUser.displayName,
             preview: job.message.deletedAt == nil ? job.message.content : nil,
             previewAuthor: context.sender.id == job.conversationUser.id ? nil : context.sender.displayName, unreadCount: context.unreadCount,
             archived: context.archived, adminURLBase: configuration.adminURLBase ?? "")
+        if job.message.deletedAt == nil { parent.previewAttachments = job.message.attachments.map(\.filename) }
         let delivered: SlackAppInterpreter = { result in
             switch SlackWebAPI.answer(result) {
             case .success: .delivered
@@ -89,7 +90,9 @@ public struct Notifier: Sendable {
         case (.slackUpdate, let thread?):
             return (.send(api.update(parent.updateBody(channel: thread.channelId, ts: thread.parentTs))), delivered)
         case (_, let thread?):
-            let reply = SlackThreadReply(senderName: context.sender.displayName, senderIsAdmin: context.sender.isAdmin, content: job.message.content)
+            let reply = SlackThreadReply(
+                senderName: context.sender.displayName, senderIsAdmin: context.sender.isAdmin, content: job.message.content,
+                attachmentNames: job.message.attachments.map(\.filename))
             return (.send(api.postMessage(reply.postBody(in: thread))), delivered)
         case (_, nil):
             let message = job.message

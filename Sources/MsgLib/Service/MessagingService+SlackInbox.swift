@@ -90,7 +90,8 @@ extension MessagingService {
         let content = slackContent(reply.text)
         try validateContent(content)
         let message = try mapContentErrorNow {
-            try insertMessage(db, conversationId: conversationId, sender: admin, content: content, origin: .slack, notifySlack: notifySlack)
+            try insertMessage(
+                db, MessageSend(sender: admin, conversationId: conversationId, content: content, origin: .slack), notifySlack: notifySlack)
         }
         return .delivered(message)
     }

@@ -60,7 +60,7 @@ package struct Relay: Sendable {
         let notifier = Notifier(configuration: configuration.notifications)
         let outbox = OutboxWorker(conninfo: configuration.database.conninfo, notifier: notifier, logger: logger)
         let writer = DatabasePool(configuration: configuration.database.writer)
-        let service = MessagingService(
+        var service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
             notifier: notifier, writer: writer,
             localDelivery: { items, _ in
@@ -71,6 +71,7 @@ package struct Relay: Sendable {
             })
         // Events from Slack wait in a durable inbox; this handles them (only in Slack app mode).
         let slackInbox = configuration.notifications.slackSigningSecret.map { _ in SlackInboxWorker(service: service, logger: logger) }
+        service.attachments = try AttachmentSupport.open(configuration.attachments)
         let router = buildRelayRouter(service: service, metrics: metrics, slackInbox: slackInbox)
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(
@@ -84,6 +85,7 @@ package struct Relay: Sendable {
                 DatabasePoolService(pool: pool), DatabasePoolService(pool: writer), DatabasePoolService(pool: deliveryPool), feed, announcer,
                 listener, outbox,
                 IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout, writeTimeout: configuration.realtime.writeTimeout),
+                AttachmentCollector(service: service, interval: configuration.attachments.collectInterval, logger: logger),
             ] + (slackInbox.map { [$0] } ?? []),
             onServerRunning: onServerRunning,
             logger: logger)

@@ -14,9 +14,11 @@ package func buildRelayRouter(service: MessagingService, metrics: RelayMetrics, 
     SlackController(service: service, inbox: slackInbox).addRoutes(to: router)
     SlackOAuthController(service: service, installer: SlackInstaller(notifications: service.notifications, pool: service.pool))
         .addRoutes(to: router)
+    if let local = service.attachments?.local { LocalStoreController(store: local).addRoutes(to: router) }
     let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
     ConversationController(service: service).addRoutes(to: api)
     MessageController(service: service).addRoutes(to: api)
     PushController(service: service).addRoutes(to: api)
+    AttachmentController(service: service).addRoutes(to: api)
     return router
 }

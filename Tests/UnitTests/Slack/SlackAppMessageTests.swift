@@ -68,6 +68,19 @@ import Testing
         #expect(admin.text == "*" + String(repeating: "n", count: 197) + "...* (admin)\nok")
     }
 
+    @Test func repliesAndParentsNameTheirFiles() {
+        let reply = SlackThreadReply(senderName: "Ann", senderIsAdmin: false, content: "see", attachmentNames: ["a<b>.png", "c.pdf"])
+        #expect(reply.text == "*Ann*\nsee\n2 attachments: a&lt;b&gt;.png, c.pdf")
+        let filesOnly = SlackThreadReply(senderName: "Ann", senderIsAdmin: false, content: "", attachmentNames: ["x.png"])
+        #expect(filesOnly.text == "*Ann*\n1 attachment: x.png")
+        var parent = SlackParentMessage(
+            conversationId: Self.conversation, userName: "Ann", preview: "hi", unreadCount: 1, archived: false, adminURLBase: "")
+        parent.previewAttachments = ["x.png"]
+        #expect(parent.sectionText == "*Ann*\nhi\n1 attachment: x.png")
+        let long = SlackThreadReply(senderName: "A", senderIsAdmin: false, content: String(repeating: "z", count: 50_000), attachmentNames: ["f.txt"])
+        #expect(long.text.utf16.count <= SlackBlocks.messageTextLimit && long.text.hasSuffix("\n1 attachment: f.txt"))
+    }
+
     func answer(_ status: Int, _ body: String, headers: [(name: String, value: String)] = [], truncated: Bool = false)
         -> Result<SlackWebAPI.Success, SlackWebAPI.Failure>
     {

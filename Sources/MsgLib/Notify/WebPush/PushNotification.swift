@@ -8,6 +8,8 @@ package struct PushNotification: Sendable, Equatable {
     package var body: String
     package var conversationId: UUID?
     package var messageId: UUID?
+    /// The message's files, in `data.attachments` (absent when there are none).
+    package var attachments: [MessageAttachment] = []
 
     /// Characters of a message shown in a notification.
     package static let bodyLimit = 100
@@ -19,10 +21,25 @@ package struct PushNotification: Sendable, Equatable {
         self.messageId = messageId
     }
 
-    /// The notification of a new message.
+    /// The notification of a new message; one with files says how many ("2 attachments"), after as much of the text
+    /// as fits.
     package init(message: Message) {
-        self.init(title: "New message", body: message.content, conversationId: message.conversationId, messageId: message.id)
+        var body = message.content
+        if !message.attachments.isEmpty {
+            let note = MessageAttachment.countText(message.attachments.count)
+            body = body.isEmpty ? note : String(body.prefix(Self.bodyLimit - note.count - 3)) + " (\(note))"
+        }
+        self.init(title: "New message", body: body, conversationId: message.conversationId, messageId: message.id)
+        attachments = message.attachments.map { file in
+            var short = file
+            // A push message holds about 4 KB: ten long names would not fit.
+            if short.filename.count > Self.filenameLimit { short.filename = String(short.filename.prefix(Self.filenameLimit)) }
+            return short
+        }
     }
+
+    /// Characters of a file name in `data.attachments`.
+    static let filenameLimit = 60
 
     /// The notification `POST /api/push/test` and `msgctl push test` send.
     package static let test = PushNotification(
@@ -37,12 +54,14 @@ package struct PushNotification: Sendable, Equatable {
         struct Data: Encodable {
             var conversation_id: String?
             var message_id: String?
+            var attachments: [MessageAttachment]
             func encode(to encoder: any Encoder) throws {
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(conversation_id, forKey: .conversation_id)
                 try container.encode(message_id, forKey: .message_id)
+                if !attachments.isEmpty { try container.encode(attachments, forKey: .attachments) }
             }
-            enum CodingKeys: String, CodingKey { case conversation_id, message_id }
+            enum CodingKeys: String, CodingKey { case conversation_id, message_id, attachments }
         }
         var title: String
         var body: String
@@ -50,14 +69,23 @@ package struct PushNotification: Sendable, Equatable {
     }
 
     /// `{"title": ..., "body": ..., "data": {"conversation_id": ..., "message_id": ...}}` in UTF-8.
+    /// With attachments whose list would not fit in one push message (``maxPayloadBytes``), the list is left out (the
+    /// body still counts the files).
     package var payload: [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let value = Payload(
-            title: title, body: body,
-            data: .init(conversation_id: conversationId?.lowercasedString, message_id: messageId?.lowercasedString))
-        return Array((try? encoder.encode(value)) ?? Data())
+        func encoded(_ files: [MessageAttachment]) -> [UInt8] {
+            let value = Payload(
+                title: title, body: body,
+                data: .init(conversation_id: conversationId?.lowercasedString, message_id: messageId?.lowercasedString, attachments: files))
+            return Array((try? encoder.encode(value)) ?? Data())
+        }
+        let full = encoded(attachments)
+        return full.count <= Self.maxPayloadBytes || attachments.isEmpty ? full : encoded([])
     }
+
+    /// The most bytes of JSON a notification carries: one 4,096-byte aes128gcm record holds at most 3,993 of plaintext.
+    static let maxPayloadBytes = 3500
 
     /// The HTTP request that delivers this notification to `subscription`.
     /// - Parameters:

@@ -13,6 +13,8 @@ package struct SlackParentMessage: Sendable, Equatable {
     package var preview: String?
     /// Who wrote the preview when it was not the conversation's user (an admin), else nil.
     package var previewAuthor: String?
+    /// The file names of that message's attachments.
+    package var previewAttachments: [String] = []
     /// Messages from the user the admin has not read.
     package var unreadCount: Int
     package var archived: Bool
@@ -41,7 +43,8 @@ package struct SlackParentMessage: Sendable, Equatable {
         var head = "*\(SlackNotice.escape(userName, limit: SlackNotice.nameLimit))*\n"
         if let previewAuthor { head += "_\(SlackNotice.escape(previewAuthor, limit: SlackNotice.nameLimit)):_ " }
         guard let preview else { return head + "_(message deleted)_" }
-        return head + SlackNotice.escape(preview, limit: SlackNotice.sectionLimit - head.utf16.count)
+        let files = SlackNotice.attachmentsLine(previewAttachments, afterText: !preview.isEmpty)
+        return head + SlackNotice.escape(preview, limit: SlackNotice.sectionLimit - head.utf16.count - files.utf16.count) + files
     }
 
     /// The state line: unread count and archived.

@@ -1,22 +1,26 @@
 import Foundation
 
 /// A message of a conversation posted as a reply in its Slack thread: the sender's name in bold, then the text,
-/// escaped for mrkdwn and cut within Slack's 40,000 characters of message text.
+/// escaped for mrkdwn and cut within Slack's 40,000 characters of message text, then the names of its files.
 package struct SlackThreadReply: Sendable, Equatable {
     package var senderName: String
     package var senderIsAdmin: Bool
     package var content: String
+    /// The file names of the message's attachments.
+    package var attachmentNames: [String]
 
-    package init(senderName: String, senderIsAdmin: Bool, content: String) {
+    package init(senderName: String, senderIsAdmin: Bool, content: String, attachmentNames: [String] = []) {
         self.senderName = senderName
         self.senderIsAdmin = senderIsAdmin
         self.content = content
+        self.attachmentNames = attachmentNames
     }
 
     /// The reply's mrkdwn.
     var text: String {
         let head = "*\(SlackNotice.escape(senderName, limit: SlackNotice.nameLimit))*\(senderIsAdmin ? " (admin)" : "")\n"
-        return head + SlackNotice.escape(content, limit: SlackBlocks.messageTextLimit - head.utf16.count)
+        let files = SlackNotice.attachmentsLine(attachmentNames, afterText: !content.isEmpty)
+        return head + SlackNotice.escape(content, limit: SlackBlocks.messageTextLimit - head.utf16.count - files.utf16.count) + files
     }
 
     private struct Post: Encodable {

@@ -24,5 +24,6 @@ extension Migration {
         slackThreads,
         slackInbound,
         slackInstallations,
+        attachments,
     ]
 }

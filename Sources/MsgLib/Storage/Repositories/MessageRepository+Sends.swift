@@ -7,12 +7,18 @@ package struct MessageSend: Sendable, Equatable {
     package var content: String
     /// A message that came from Slack is never posted back to Slack.
     package var origin: MessageOrigin
+    /// Files already checked and locked for this message (``AttachmentRepository/lockForSend(_:ids:owner:)``); they
+    /// are written with it (`messages.attachments`).
+    package var attachments: [MessageAttachment]
 
-    package init(sender: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product) {
+    package init(
+        sender: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product, attachments: [MessageAttachment] = []
+    ) {
         self.sender = sender
         self.conversationId = conversationId
         self.content = content
         self.origin = origin
+        self.attachments = attachments
     }
 }
 
@@ -46,6 +52,12 @@ extension MessageRepository {
             sends.map(\.sender.id), sends.map(\.content), sends.map(\.sender.isAdmin),
             sends.map { $0.conversationId?.lowercasedString ?? "" }, notifySlack, sends.map { $0.origin != .slack },
         ]
+        // Sends with attachments get a statement of their own (one more column): the usual one stays as it was.
+        var files = (unnest: "", name: "", select: "", column: "", value: "")
+        if sends.contains(where: { !$0.attachments.isEmpty }) {
+            parameters.append(sends.map { MessageAttachment.json($0.attachments) ?? "" })
+            files = (", $\(parameters.count)::text[]", ", files", ", r.files", ", attachments", ", nullif(c.files, '')::jsonb")
+        }
         var limited = ""
         var allowed = "TRUE"
         if !limits.isEmpty {
@@ -57,13 +69,14 @@ extension MessageRepository {
         let rows = try db.query(
             """
             WITH r AS (
-                SELECT r.sender, r.content, r.admin, r.mirror,
+                SELECT r.sender, r.content, r.admin, r.mirror\(files.select),
                        coalesce(nullif(r.named, '')::uuid, (SELECT id FROM conversations WHERE user_id = r.sender)) AS conversation
-                FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[], $6::bool[]) AS r(sender, content, admin, named, mirror)
+                FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[], $6::bool[]\(files.unnest))
+                    AS r(sender, content, admin, named, mirror\(files.name))
                 ORDER BY conversation
             ),
             c AS (
-                SELECT r.sender, r.content, r.admin, r.mirror, v.id, v.user_id, v.changed_by
+                SELECT r.sender, r.content, r.admin, r.mirror\(files.select), v.id, v.user_id, v.changed_by
                 FROM r CROSS JOIN LATERAL (
                     SELECT id, user_id, xmin::text::int8 AS changed_by FROM conversations
                     WHERE id = r.conversation AND (r.admin OR user_id = r.sender)
@@ -71,8 +84,8 @@ extension MessageRepository {
                 ) v
             ), \(limited)
             m AS (
-                INSERT INTO messages (conversation_id, sender_id, content)
-                SELECT c.id, c.sender, c.content FROM c WHERE \(allowed) ORDER BY c.id
+                INSERT INTO messages (conversation_id, sender_id, content\(files.column))
+                SELECT c.id, c.sender, c.content\(files.value) FROM c WHERE \(allowed) ORDER BY c.id
                 RETURNING \(columns), txid
             ),
             jobs AS (
