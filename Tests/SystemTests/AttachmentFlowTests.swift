@@ -196,10 +196,11 @@ import Testing
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let (relay, folder) = try await Self.relay(
-            database, ["ATTACHMENT_PENDING_SECONDS": "1", "ATTACHMENT_UPLOAD_URL_SECONDS": "10", "ATTACHMENT_COLLECT_INTERVAL_SECONDS": "0.2"])
+            database, ["ATTACHMENT_PENDING_SECONDS": "1", "ATTACHMENT_UPLOAD_URL_SECONDS": "20", "ATTACHMENT_COLLECT_INTERVAL_SECONDS": "0.2"])
         let id = try await Self.upload(relay, relay.token(f.alice), "a.txt", "text/plain", Data("abc".utf8))
-        // Collected once its upload URL has expired (10 s): the row goes first, then the file.
-        let deadline = Date().addingTimeInterval(60)
+        // Collected once its upload URL has expired (20 s, room for a loaded machine between declaring and uploading):
+        // the row goes first, then the file.
+        let deadline = Date().addingTimeInterval(90)
         var remaining = 1
         var files = ["?"]
         while Date() < deadline {

@@ -257,7 +257,11 @@ import Testing
             let message = try await service.sendMessage(viewer: f.alice, conversationId: conversation.id, content: "\(i) \(body)")
             _ = try await fast.next { $0.type == "message" && $0.data["id"] as? String == message.id.lowercasedString }
             latencies.append(Date().timeIntervalSince(start))
-            if i % 20 == 19, (try await relay.request("GET", "/metrics")).text.contains("msgrelay_websocket_connections 1.0") { break }
+            if i % 20 == 19 {
+                // A live client pings (the idle timeout would close a silent one if this loop ran long on a loaded machine).
+                try fast.send(.ping)
+                if (try await relay.request("GET", "/metrics")).text.contains("msgrelay_websocket_connections 1.0") { break }
+            }
         }
         #expect(latencies.count < 400, "the slow reader was never cut off")
         try await waitFor("the slow reader to be disconnected", timeout: 20) {
