@@ -29,6 +29,9 @@ export MSGTEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
 # Independent implementations that check our Web Push encryption and VAPID tokens (PyPI).
 "$venv/bin/python" -c "import http_ece, jwt, cryptography, py_vapid" 2>/dev/null ||
     "$venv/bin/pip" install -q --disable-pip-version-check http-ece pyjwt cryptography py-vapid
+# botocore's S3 presigner checks our presigned URLs; moto (server mode) is the S3 the attachment tests run against.
+"$venv/bin/python" -c "import boto3, botocore, moto.server, flask_cors" 2>/dev/null ||
+    "$venv/bin/pip" install -q --disable-pip-version-check boto3 "moto[server]"
 export MSGTEST_PYTHON="$PWD/$venv/bin/python"
 
 swift build --build-tests
