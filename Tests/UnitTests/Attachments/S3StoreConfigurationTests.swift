@@ -88,7 +88,7 @@ import Testing
         (["AWS_REGION": "eu-west-1\n"], "AWS_REGION must be a region name"),
         (["AWS_ENDPOINT_URL": "http://minio.internal:9000"], "AWS_ENDPOINT_URL must be https unless its host is loopback"),
         (["AWS_ENDPOINT_URL": "http://10.0.0.5:9000", "AWS_S3_FORCE_PATH_STYLE": "true"], "must be https unless"),
-        (["AWS_ENDPOINT_URL": "ftp://minio.internal"], "AWS_ENDPOINT_URL must be an absolute https URL"),
+        (["AWS_ENDPOINT_URL": "ftp://minio.internal"], "AWS_ENDPOINT_URL must be an https URL"),
         (["AWS_ENDPOINT_URL": "minio.internal:9000"], "AWS_ENDPOINT_URL must be an absolute https URL"),
         (["AWS_ENDPOINT_URL": "https://user:pw@minio.internal"], "AWS_ENDPOINT_URL must not contain user information"),
         (["AWS_ENDPOINT_URL": "https://minio.internal/s3"], "without a path, query or fragment"),

@@ -75,7 +75,9 @@ package struct S3AttachmentStore: AttachmentStore {
         let head = try await send(.head, key: key)
         switch head.status {
         case 200: break
-        case 404 where S3ErrorBody(head.body)?.code != "NoSuchBucket": return nil
+        case 404:
+            try await confirmMissing(key)
+            return nil
         default: throw try await explainHeadFailure(head, key: key)
         }
         guard let lengthText = head.header("Content-Length"), lengthText.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
@@ -123,6 +125,14 @@ package struct S3AttachmentStore: AttachmentStore {
         } catch {
             throw S3StoreError(.unavailable, "S3 \(method.rawValue) of \(key) failed: \(error.description)")
         }
+    }
+
+    /// Returns when a 404 to HEAD meant a missing object, and throws when it meant a missing bucket: a one-byte GET
+    /// says which (its error body names the code).
+    private func confirmMissing(_ key: String) async throws(S3StoreError) {
+        let get = try await send(.get, key: key, headers: [(name: "range", value: "bytes=0-0")])
+        guard get.status == 404, S3ErrorBody(get.body)?.code == "NoSuchBucket" else { return }
+        throw Self.failure(get, operation: "HEAD", key: key)
     }
 
     /// A HEAD answer has no body to say why it failed: the same key is asked for with a one-byte GET, whose error body
