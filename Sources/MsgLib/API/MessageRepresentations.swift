@@ -8,11 +8,13 @@ public struct MessageRepresentation: Codable, Sendable, Equatable {
     public var createdAt: Timestamp
     public var readAt: Timestamp?
     public var editedAt: Timestamp?
+    /// Its files (an empty list for most messages).
+    public var attachments: [MessageAttachment]
     /// In a `message` frame: where a client that processed it resumes (``ResumeCursor``). Absent in REST answers.
     public var cursor: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, sender, content, cursor
+        case id, sender, content, cursor, attachments
         case conversationId = "conversation_id"
         case senderId = "sender_id"
         case createdAt = "created_at"
@@ -29,6 +31,22 @@ public struct MessageRepresentation: Codable, Sendable, Equatable {
         createdAt = message.createdAt
         readAt = message.readAt
         editedAt = message.editedAt
+        attachments = message.attachments
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        conversationId = try c.decode(String.self, forKey: .conversationId)
+        senderId = try c.decode(String.self, forKey: .senderId)
+        sender = try c.decode(SenderRepresentation.self, forKey: .sender)
+        content = try c.decode(String.self, forKey: .content)
+        createdAt = try c.decode(Timestamp.self, forKey: .createdAt)
+        readAt = try c.decodeIfPresent(Timestamp.self, forKey: .readAt)
+        editedAt = try c.decodeIfPresent(Timestamp.self, forKey: .editedAt)
+        // Relays from before attachments send none.
+        attachments = try c.decodeIfPresent([MessageAttachment].self, forKey: .attachments) ?? []
+        cursor = try c.decodeIfPresent(String.self, forKey: .cursor)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -41,6 +59,7 @@ public struct MessageRepresentation: Codable, Sendable, Equatable {
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(readAt, forKey: .readAt)
         try c.encode(editedAt, forKey: .editedAt)
+        try c.encode(attachments, forKey: .attachments)
         try c.encodeIfPresent(cursor, forKey: .cursor)
     }
 }
@@ -75,7 +94,7 @@ public struct MessageCreatedResponse: Encodable, Sendable {
     public init(_ message: Message) { self.message = message }
 
     enum CodingKeys: String, CodingKey {
-        case id, content
+        case id, content, attachments
         case conversationId = "conversation_id"
         case senderId = "sender_id"
         case createdAt = "created_at"
@@ -90,6 +109,7 @@ public struct MessageCreatedResponse: Encodable, Sendable {
         try c.encode(message.content, forKey: .content)
         try c.encode(message.createdAt, forKey: .createdAt)
         try c.encode(message.readAt, forKey: .readAt)
+        try c.encode(message.attachments, forKey: .attachments)
     }
 }
 
@@ -161,9 +181,10 @@ public struct SearchResponse: Encodable, Sendable {
             public var content: String
             public var createdAt: Timestamp
             public var rank: Double
+            public var attachments: [MessageAttachment]
 
             enum CodingKeys: String, CodingKey {
-                case id, content, rank
+                case id, content, rank, attachments
                 case conversationId = "conversation_id"
                 case senderId = "sender_id"
                 case createdAt = "created_at"
@@ -194,7 +215,7 @@ public struct SearchResponse: Encodable, Sendable {
                 message: .init(
                     id: hit.message.id.lowercasedString, conversationId: hit.message.conversationId.lowercasedString,
                     senderId: hit.message.senderId.lowercasedString, content: hit.message.content, createdAt: hit.message.createdAt,
-                    rank: hit.rank),
+                    rank: hit.rank, attachments: hit.message.attachments),
                 conversation: .init(id: hit.message.conversationId.lowercasedString, user: UserSummary(hit.user, includeSlug: false)),
                 matchSnippet: hit.snippet.html)
         }

@@ -10,14 +10,17 @@ public struct Message: Sendable, Equatable {
     public var readAt: Timestamp?
     public var editedAt: Timestamp?
     public var deletedAt: Timestamp?
+    /// Its files, in the order the sender gave them (empty for most messages).
+    public var attachments: [MessageAttachment] = []
 
     /// The most characters a message may hold, counted as PostgreSQL's `char_length` counts them.
     public static let maximumLength = 10_000
 
-    /// True when `content` has 1 to 10,000 characters as PostgreSQL counts them (Unicode scalars).
-    public static func isValidContent(_ content: String) -> Bool {
+    /// True when `content` has 1 to 10,000 characters as PostgreSQL counts them (Unicode scalars); with
+    /// attachments, 0 characters are enough.
+    public static func isValidContent(_ content: String, hasAttachments: Bool = false) -> Bool {
         let count = content.unicodeScalars.count
-        return count >= 1 && count <= maximumLength
+        return count >= (hasAttachments ? 0 : 1) && count <= maximumLength
     }
 }
 

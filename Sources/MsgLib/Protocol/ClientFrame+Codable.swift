@@ -11,7 +11,12 @@ extension ClientFrame: Codable {
         switch type {
         case "send_message":
             let data = try c.decode(SendData.self, forKey: .data)
-            self = .sendMessage(conversationId: data.conversation_id?.value, content: data.content)
+            let attachments = data.attachment_ids?.map(\.value) ?? []
+            guard attachments.count <= AttachmentConfiguration.maxPerMessage else {
+                throw Invalid(
+                    code: "invalid_request", message: "A message may carry at most \(AttachmentConfiguration.maxPerMessage) attachments")
+            }
+            self = .sendMessage(conversationId: data.conversation_id?.value, content: data.content, attachmentIds: attachments)
         case "mark_read":
             let ids = try c.decode(ReadData.self, forKey: .data).message_ids.map(\.value)
             guard !ids.isEmpty, ids.count <= Self.markReadLimit else {
@@ -41,9 +46,12 @@ extension ClientFrame: Codable {
     package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         switch self {
-        case .sendMessage(let conversationId, let content):
+        case .sendMessage(let conversationId, let content, let attachmentIds):
             try c.encode("send_message", forKey: .type)
-            try c.encode(SendData(conversation_id: conversationId.map(UUIDField.init), content: content), forKey: .data)
+            try c.encode(
+                SendData(
+                    conversation_id: conversationId.map(UUIDField.init), content: content,
+                    attachment_ids: attachmentIds.isEmpty ? nil : attachmentIds.map(UUIDField.init)), forKey: .data)
         case .markRead(let messageIds):
             try c.encode("mark_read", forKey: .type)
             try c.encode(ReadData(message_ids: messageIds.map(UUIDField.init)), forKey: .data)
@@ -64,6 +72,7 @@ extension ClientFrame: Codable {
     private struct SendData: Codable {
         var conversation_id: UUIDField?
         var content: String
+        var attachment_ids: [UUIDField]? = nil
     }
 
     private struct ReadData: Codable { var message_ids: [UUIDField] }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A frame a client sends: clients build it and send ``json``, the relay checks it with ``parse(_:)``.
 package enum ClientFrame: Sendable, Equatable {
-    case sendMessage(conversationId: UUID?, content: String)
+    case sendMessage(conversationId: UUID?, content: String, attachmentIds: [UUID] = [])
     case markRead(messageIds: [UUID])
     case typing(conversationId: UUID, isTyping: Bool)
     case ping

@@ -44,7 +44,7 @@ extension MessagingService {
                 guard let initialMessage else { return (conversation, nil) }
                 try RateLimiter.take(db, sender: viewer.id, rules: rules)
                 let message = try Self.insertMessage(
-                    db, conversationId: conversation.id, sender: viewer, content: initialMessage, notifySlack: notifySlack)
+                    db, MessageSend(sender: viewer, conversationId: conversation.id, content: initialMessage), notifySlack: notifySlack)
                 return (try ConversationRepository.find(db, id: conversation.id) ?? conversation, message)
             }
         }

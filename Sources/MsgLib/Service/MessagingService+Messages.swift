@@ -14,23 +14,29 @@ extension MessagingService {
     }
 
     /// Sends a message. Without a conversation id, a user's message goes to their own conversation, which is
-    /// created when it does not exist yet; an admin must name the conversation.
-    /// - Throws: `.invalid` (content, missing id), `.notFound`, `.forbidden`, `.rateLimited`.
-    public func sendMessage(viewer: User, conversationId: UUID?, content: String) async throws -> Message {
-        try Self.validateContent(content)
+    /// created when it does not exist yet; an admin must name the conversation. With `attachmentIds` (the sender's
+    /// uploads, at most 10), the text may be empty; the files are checked in the store, then attached in the
+    /// transaction that inserts the message (such sends are written alone, not batched).
+    /// - Throws: `.invalid` (content, missing id, an attachment that is not the sender's uploaded file), `.notFound`,
+    ///   `.forbidden`, `.rateLimited`, `.unavailable` (attachments off).
+    public func sendMessage(viewer: User, conversationId: UUID?, content: String, attachmentIds: [UUID] = []) async throws -> Message {
+        try Self.validateContent(content, hasAttachments: !attachmentIds.isEmpty)
         if viewer.isAdmin, conversationId == nil {
             throw ServiceError(.invalid, "conversation_id is required when an admin sends a message")
         }
+        let files = try await checkedAttachments(attachmentIds, owner: viewer)
         let rules = self.rules
         let notifySlack = notifications.slackWebhookURL != nil
         let afterCommit = self.afterCommit
-        let send = MessageSend(sender: viewer, conversationId: conversationId, content: content)
+        let send = MessageSend(sender: viewer, conversationId: conversationId, content: content, attachments: files)
         return try await Self.mapContentError {
             // The usual case: one statement (rate limits included), committed on its own or with other senders' messages.
-            if let inserted = try await sends.send(send) { return inserted.message }
+            if files.isEmpty, let inserted = try await sends.send(send) { return inserted.message }
             // Telling why the statement above inserted nothing (the conversation is missing, not theirs, or held by
-            // another transaction; a rate limit), or creating the user's conversation with its first message.
+            // another transaction; a rate limit), creating the user's conversation with its first message, or a
+            // message with attachments.
             return try await pool.withCommittedTransaction(then: { item, db in afterCommit([item], db) }) { db in
+                let attach = files.isEmpty ? nil : try Self.attach(db, files, owner: viewer)
                 let conversation: Conversation
                 if let conversationId {
                     guard let found = try ConversationRepository.find(db, id: conversationId, lock: true) else {
@@ -42,21 +48,24 @@ extension MessagingService {
                     conversation = try ConversationRepository.insertIfMissing(db, userId: viewer.id)
                 }
                 if !viewer.isAdmin { try RateLimiter.take(db, sender: viewer.id, rules: rules) }
-                return try Self.insertMessage(db, conversationId: conversation.id, sender: viewer, content: content, notifySlack: notifySlack)
+                var placed = send
+                placed.conversationId = conversation.id
+                let item = try Self.insertMessage(db, placed, notifySlack: notifySlack)
+                try attach?(item)
+                return item
             }.message
         }
     }
 
-    /// Inserts a message where `sender` may write (their own conversation, or any for an admin).
+    /// Inserts a message where its sender may write (their own conversation, or any for an admin).
     /// - Throws: `.notFound` / `.forbidden` when the conversation is missing or not theirs.
-    static func insertMessage(
-        _ db: PostgresConnection, conversationId: UUID, sender: User, content: String, notifySlack: Bool
-    ) throws -> DeliverableMessage {
-        if let inserted = try MessageRepository.insert(db, conversationId: conversationId, sender: sender, content: content, notifySlack: notifySlack)
-        {
+    static func insertMessage(_ db: PostgresConnection, _ send: MessageSend, notifySlack: Bool) throws -> DeliverableMessage {
+        if let inserted = try MessageRepository.insert(db, [send], notifySlack: notifySlack)[0] {
             return inserted
         }
-        guard try ConversationRepository.find(db, id: conversationId) != nil else { throw ServiceError.conversationNotFound }
+        guard let conversationId = send.conversationId, try ConversationRepository.find(db, id: conversationId) != nil else {
+            throw ServiceError.conversationNotFound
+        }
         throw ServiceError.sendForbidden
     }
 
@@ -65,6 +74,7 @@ extension MessagingService {
         do {
             return try await body()
         } catch let error as DatabaseError where error.constraint == "messages_content_length" {
+            // Only a message without attachments can break it by being empty.
             throw ServiceError.invalidContent
         }
     }

@@ -19,6 +19,8 @@ public struct MessagingService: Sendable {
     public let notifications: NotificationConfiguration
     /// Sends push tests at once (queued notifications leave through the ``OutboxWorker``).
     let notifier: Notifier
+    /// Where attachments are stored and what is accepted; nil when they are off (`ATTACHMENT_STORE` unset).
+    package var attachments: AttachmentSupport?
     let users = UserCache()
     let verifiedTokens = VerifiedTokenCache()
 
@@ -119,8 +121,10 @@ public struct MessagingService: Sendable {
         guard viewer.isAdmin else { throw ServiceError.adminRequired }
     }
 
-    static func validateContent(_ content: String) throws {
-        guard Message.isValidContent(content) else { throw ServiceError.invalidContent }
+    static func validateContent(_ content: String, hasAttachments: Bool = false) throws {
+        guard Message.isValidContent(content, hasAttachments: hasAttachments) else {
+            throw hasAttachments ? ServiceError.invalidContentWithAttachments : ServiceError.invalidContent
+        }
         try requireNoNul(content, "Content")
     }
 

@@ -38,6 +38,9 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
     static let sendForbidden = ServiceError(.forbidden, "Not authorized to send message in this conversation")
     package static let adminRequired = ServiceError(.forbidden, "Admin access required")
     static let invalidContent = ServiceError(.invalid, "Content must be between 1 and 10000 characters")
+    static let invalidContentWithAttachments = ServiceError(.invalid, "Content must be at most 10000 characters")
+    static let attachmentsNotConfigured = ServiceError(.unavailable, "Attachments are not configured on this server (ATTACHMENT_STORE)")
+    static let attachmentNotFound = ServiceError(.notFound, "Attachment not found")
     static let pushNotConfigured = ServiceError(
         .unavailable, "Web Push is not configured on this server (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT)")
     static let endpointTaken = ServiceError(

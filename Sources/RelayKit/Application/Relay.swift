@@ -42,7 +42,7 @@ package struct Relay: Sendable {
         let notifier = Notifier(configuration: configuration.notifications)
         let outbox = OutboxWorker(conninfo: configuration.database.conninfo, notifier: notifier, logger: logger)
         let writer = DatabasePool(configuration: configuration.database.writer)
-        let service = MessagingService(
+        var service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
             notifier: notifier, writer: writer,
             localDelivery: { items, _ in
@@ -51,6 +51,7 @@ package struct Relay: Sendable {
                 if let last = items.last { announcer.announce(last) }
                 outbox.wake()
             })
+        service.attachments = try AttachmentSupport.open(configuration.attachments)
         let router = buildRelayRouter(service: service, metrics: metrics)
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(
@@ -64,6 +65,7 @@ package struct Relay: Sendable {
                 DatabasePoolService(pool: pool), DatabasePoolService(pool: writer), DatabasePoolService(pool: deliveryPool), feed, announcer,
                 listener, outbox,
                 IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout, writeTimeout: configuration.realtime.writeTimeout),
+                AttachmentCollector(service: service, interval: configuration.attachments.collectInterval, logger: logger),
             ],
             onServerRunning: onServerRunning,
             logger: logger)

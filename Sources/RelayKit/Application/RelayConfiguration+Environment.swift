@@ -11,6 +11,7 @@ extension RelayConfiguration {
     ///   ``HTTPTimeouts/fromEnvironment(_:)``
     /// - `VAPID_*`, `SLACK_WEBHOOK_URL`, `ADMIN_URL_BASE`, `PUSH_*`, `OUTBOX_*`: see
     ///   ``NotificationConfiguration/fromEnvironment(_:)``
+    /// - `ATTACHMENT_*`: see ``AttachmentConfiguration/fromEnvironment(_:jwtSecret:)``
     /// - `DATABASE_URL`, `DATABASE_POOL_SIZE`: see ``DatabaseConfiguration/fromEnvironment(_:applicationName:)``
     package static func fromEnvironment(_ environment: [String: String], host: String? = nil, port: Int? = nil) throws(ConfigurationError)
         -> RelayConfiguration
@@ -27,7 +28,7 @@ extension RelayConfiguration {
             resolvedPort = value
         }
         guard (0...65535).contains(resolvedPort) else { throw ConfigurationError("port \(resolvedPort) is out of range 0...65535") }
-        return RelayConfiguration(
+        var configuration = RelayConfiguration(
             host: host ?? environment["MSGRELAY_HOST"] ?? "127.0.0.1",
             port: resolvedPort,
             jwtSecret: secret,
@@ -36,5 +37,7 @@ extension RelayConfiguration {
             realtime: try .fromEnvironment(environment),
             http: try .fromEnvironment(environment),
             notifications: try .fromEnvironment(environment))
+        configuration.attachments = try .fromEnvironment(environment, jwtSecret: secret)
+        return configuration
     }
 }

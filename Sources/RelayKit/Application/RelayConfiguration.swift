@@ -18,6 +18,8 @@ package struct RelayConfiguration: Sendable {
     package var http: HTTPTimeouts
     /// Web Push, Slack and the outbox's retries.
     package var notifications: NotificationConfiguration
+    /// Where attachments are stored and what is accepted (off unless `ATTACHMENT_STORE` is set).
+    package var attachments: AttachmentConfiguration = AttachmentConfiguration()
 
     package init(
         host: String = "127.0.0.1", port: Int = 8080, jwtSecret: String, database: DatabaseConfiguration, rules: MessagingRules = .init(),

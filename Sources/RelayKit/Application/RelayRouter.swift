@@ -10,9 +10,11 @@ package func buildRelayRouter(service: MessagingService, metrics: RelayMetrics) 
     HealthController(service: service).addRoutes(to: router)
     OperationsController(metrics: metrics).addRoutes(to: router)
     WebSocketController().addRoutes(to: router)
+    if let local = service.attachments?.local { LocalStoreController(store: local).addRoutes(to: router) }
     let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
     ConversationController(service: service).addRoutes(to: api)
     MessageController(service: service).addRoutes(to: api)
     PushController(service: service).addRoutes(to: api)
+    AttachmentController(service: service).addRoutes(to: api)
     return router
 }

@@ -28,12 +28,14 @@ struct MessageController {
     struct SendBody: Decodable {
         var conversation_id: UUIDField?
         var content: String
+        var attachment_ids: [UUIDField]?
     }
 
     @Sendable func send(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let viewer = try context.requireUser()
         let body = try await request.decodeJSON(SendBody.self, context: context)
-        let message = try await service.sendMessage(viewer: viewer, conversationId: body.conversation_id?.value, content: body.content)
+        let message = try await service.sendMessage(
+            viewer: viewer, conversationId: body.conversation_id?.value, content: body.content, attachmentIds: body.attachment_ids?.map(\.value) ?? [])
         return .json(MessageCreatedResponse(message), status: .created)
     }
 

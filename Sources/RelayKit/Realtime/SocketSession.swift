@@ -189,10 +189,11 @@ final class SocketSession: Sendable {
                 switch frame {
                 case .ping:
                     connection.send(OutgoingFrame(.pong(.now())))
-                case .sendMessage(let conversationId, let content):
+                case .sendMessage(let conversationId, let content, let attachmentIds):
                     guard let viewer = try await currentViewer() else { return }
                     // The service's local delivery hands it to the hub at commit, this socket included.
-                    _ = try await service.sendMessage(viewer: viewer, conversationId: conversationId, content: content)
+                    _ = try await service.sendMessage(
+                        viewer: viewer, conversationId: conversationId, content: content, attachmentIds: attachmentIds)
                 case .markRead(let ids):
                     guard let viewer = try await currentViewer() else { return }
                     _ = try await service.markRead(viewer: viewer, messageIds: ids)

@@ -21,5 +21,6 @@ extension Migration {
         announceAfterCommit,
         pushRateLimits,
         userChanges,
+        attachments,
     ]
 }

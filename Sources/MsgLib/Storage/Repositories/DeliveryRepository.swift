@@ -7,7 +7,7 @@ package enum DeliveryRepository {
     /// The columns ``rows(_:)`` reads, `extra` ones after them, from messages `m`, conversations `c`, users `u`.
     static func selectColumns(_ extra: String) -> String {
         """
-        SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
+        SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at, m.attachments,
                c.user_id AS conversation_user_id, \(User.columns("u", prefix: "u_"))\(extra)
         FROM messages m JOIN conversations c ON c.id = m.conversation_id JOIN users u ON u.id = m.sender_id
         """

@@ -5,11 +5,15 @@ package struct MessageSend: Sendable, Equatable {
     package var sender: User
     package var conversationId: UUID?
     package var content: String
+    /// Files already checked and locked for this message (``AttachmentRepository/lockForSend(_:ids:owner:)``); they
+    /// are written with it (`messages.attachments`).
+    package var attachments: [MessageAttachment]
 
-    package init(sender: User, conversationId: UUID?, content: String) {
+    package init(sender: User, conversationId: UUID?, content: String, attachments: [MessageAttachment] = []) {
         self.sender = sender
         self.conversationId = conversationId
         self.content = content
+        self.attachments = attachments
     }
 }
 
@@ -39,6 +43,12 @@ extension MessageRepository {
             sends.map(\.sender.id), sends.map(\.content), sends.map(\.sender.isAdmin),
             sends.map { $0.conversationId?.lowercasedString ?? "" }, notifySlack,
         ]
+        // Sends with attachments get a statement of their own (one more column): the usual one stays as it was.
+        var files = (unnest: "", name: "", select: "", column: "", value: "")
+        if sends.contains(where: { !$0.attachments.isEmpty }) {
+            parameters.append(sends.map { MessageAttachment.json($0.attachments) ?? "" })
+            files = (", $\(parameters.count)::text[]", ", files", ", r.files", ", attachments", ", nullif(c.files, '')::jsonb")
+        }
         var limited = ""
         var allowed = "TRUE"
         if !limits.isEmpty {
@@ -50,13 +60,13 @@ extension MessageRepository {
         let rows = try db.query(
             """
             WITH r AS (
-                SELECT r.sender, r.content, r.admin,
+                SELECT r.sender, r.content, r.admin\(files.select),
                        coalesce(nullif(r.named, '')::uuid, (SELECT id FROM conversations WHERE user_id = r.sender)) AS conversation
-                FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[]) AS r(sender, content, admin, named)
+                FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[]\(files.unnest)) AS r(sender, content, admin, named\(files.name))
                 ORDER BY conversation
             ),
             c AS (
-                SELECT r.sender, r.content, r.admin, v.id, v.user_id, v.changed_by
+                SELECT r.sender, r.content, r.admin\(files.select), v.id, v.user_id, v.changed_by
                 FROM r CROSS JOIN LATERAL (
                     SELECT id, user_id, xmin::text::int8 AS changed_by FROM conversations
                     WHERE id = r.conversation AND (r.admin OR user_id = r.sender)
@@ -64,8 +74,8 @@ extension MessageRepository {
                 ) v
             ), \(limited)
             m AS (
-                INSERT INTO messages (conversation_id, sender_id, content)
-                SELECT c.id, c.sender, c.content FROM c WHERE \(allowed) ORDER BY c.id
+                INSERT INTO messages (conversation_id, sender_id, content\(files.column))
+                SELECT c.id, c.sender, c.content\(files.value) FROM c WHERE \(allowed) ORDER BY c.id
                 RETURNING \(columns), txid
             ),
             jobs AS (

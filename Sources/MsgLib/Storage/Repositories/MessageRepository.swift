@@ -2,7 +2,7 @@ import Foundation
 
 /// Messages. Soft-deleted rows stay in the table but no read here returns them unless asked.
 package enum MessageRepository {
-    static let columns = "id, conversation_id, sender_id, content, created_at, read_at, edited_at, deleted_at"
+    static let columns = "id, conversation_id, sender_id, content, created_at, read_at, edited_at, deleted_at, attachments"
 
     /// Which messages of a conversation a page shows.
     package struct Page: Sendable {
@@ -96,7 +96,7 @@ package enum MessageRepository {
         let total = try db.query("SELECT count(*) FROM messages m WHERE \(conditions)", parameters)[0].decode(0, as: Int.self)
         let rows = try db.query(
             """
-            SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
+            SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at, m.attachments,
                    \(User.columns("u", prefix: "u_"))
             FROM messages m JOIN users u ON u.id = m.sender_id
             WHERE \(conditions)
@@ -217,7 +217,7 @@ package enum MessageRepository {
             SELECT n.total, h.*
             FROM (SELECT count(*) AS total FROM matches) n
             LEFT JOIN LATERAL (
-                SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
+                SELECT m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at, m.attachments,
                        p.rank, \(User.columns("u", prefix: "u_")),
                        ts_headline('english',
                                    translate(translate(m.content, E'\\x01\\x02\\uE000\\uE001\\uE002', ''), '<>&', E'\\uE000\\uE001\\uE002'),

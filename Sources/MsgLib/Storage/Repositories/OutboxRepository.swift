@@ -53,7 +53,7 @@ package enum OutboxRepository {
                 FOR UPDATE SKIP LOCKED
             )
             SELECT o.id AS job_id, o.kind, o.attempts, o.created_at AS job_created_at, o.last_error,
-                   m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at,
+                   m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at, m.attachments,
                    \(User.columns("u", prefix: "u_")),
                    p.id AS p_id, p.user_id AS p_user_id, p.endpoint AS p_endpoint, p.p256dh_key AS p_p256dh_key,
                    p.auth_key AS p_auth_key, p.created_at AS p_created_at, p.last_used_at AS p_last_used_at

@@ -24,6 +24,11 @@ package enum RateLimitRepository {
             Window(column: "push_subscribe_tat", seconds: 3600, limit: limit, name: "hour")
         }
 
+        /// `POST /api/attachments` calls per hour (migration 24).
+        static func attachmentCreate(perHour limit: Int) -> Window {
+            Window(column: "attachment_tat", seconds: 3600, limit: limit, name: "hour")
+        }
+
         /// `POST /api/push/test` calls per hour (migration 19).
         static func pushTest(perHour limit: Int) -> Window {
             Window(column: "push_test_tat", seconds: 3600, limit: limit, name: "hour")

@@ -47,6 +47,10 @@ extension Message {
             readAt: try row.decode("read_at"),
             editedAt: try row.decode("edited_at"),
             deletedAt: try row.decode("deleted_at"))
+        // Reads that do not select the column (counts, ids) leave the list empty.
+        if row.rows.columnIndex("attachments") != nil {
+            attachments = MessageAttachment.list(json: try row.decode("attachments", as: String?.self))
+        }
     }
 }
 

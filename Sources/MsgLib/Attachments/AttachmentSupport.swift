@@ -1,0 +1,34 @@
+import Foundation
+
+/// Attachments as the service uses them: the settings and the store they name.
+package struct AttachmentSupport: Sendable {
+    package let configuration: AttachmentConfiguration
+    package let store: any AttachmentStore
+
+    package init(configuration: AttachmentConfiguration, store: any AttachmentStore) {
+        self.configuration = configuration
+        self.store = store
+    }
+
+    /// The store `configuration` names; nil when attachments are off.
+    /// - Throws: ``ConfigurationError`` for a store that cannot be opened, or one this build does not have.
+    package static func open(_ configuration: AttachmentConfiguration) throws(ConfigurationError) -> AttachmentSupport? {
+        switch configuration.store {
+        case nil:
+            return nil
+        case .local(let path):
+            guard !configuration.signingKey.isEmpty else {
+                throw ConfigurationError("the local attachment store needs ATTACHMENT_SIGNING_KEY or JWT_SECRET to sign its URLs")
+            }
+            let store = try LocalAttachmentStore(root: path, signingKey: configuration.signingKey, publicBaseURL: configuration.publicBaseURL)
+            return AttachmentSupport(configuration: configuration, store: store)
+        case .s3:
+            throw ConfigurationError("ATTACHMENT_STORE: S3 storage is not built in to this msgrelay; use local:/path")
+        }
+    }
+
+    /// The local store, when that is the store.
+    package var local: LocalAttachmentStore? { store as? LocalAttachmentStore }
+
+    package var policy: AttachmentPolicy { AttachmentPolicy(maxBytes: configuration.maxBytes, types: configuration.types) }
+}

@@ -1,0 +1,87 @@
+import Foundation
+
+/// Attachments in a folder of this machine, served by the relay itself: uploads are `PUT` and downloads `GET` to
+/// ``routePrefix`` + key, with URLs signed by ``LocalURLSigner``. Files are `files/<key>` under the folder; an upload is
+/// written to `tmp/` and linked into place only when complete, so a file under `files/` is always whole.
+package struct LocalAttachmentStore: AttachmentStore {
+    /// Where the relay serves the files.
+    package static let routePrefix = "/attachments/local/"
+
+    package let root: String
+    package let signer: LocalURLSigner
+    /// Put before ``routePrefix`` in URLs ("" for URLs relative to the relay).
+    let baseURL: String
+
+    /// Opens (and creates, private to this user) the folder `root`.
+    /// - Throws: ``ConfigurationError`` when it cannot be created or written.
+    package init(root: String, signingKey: [UInt8], publicBaseURL: String?) throws(ConfigurationError) {
+        self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
+        self.signer = LocalURLSigner(key: signingKey)
+        self.baseURL = publicBaseURL ?? ""
+        for folder in [self.root, self.root + "/files", self.root + "/tmp"] {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw ConfigurationError("ATTACHMENT_STORE: cannot create the folder \(folder): \(error.localizedDescription)")
+            }
+        }
+        guard FileManager.default.isWritableFile(atPath: self.root + "/tmp") else {
+            throw ConfigurationError("ATTACHMENT_STORE: the folder \(self.root) is not writable")
+        }
+    }
+
+    package func uploadTarget(key: String, contentType: String, size: Int, expires: Date) throws -> AttachmentTransfer {
+        let query = signer.uploadQuery(storeKey: key, contentType: contentType, size: size, expires: Int64(expires.timeIntervalSince1970))
+        return AttachmentTransfer(method: "PUT", url: baseURL + Self.routePrefix + key + "?" + query, headers: ["Content-Type": contentType])
+    }
+
+    package func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date) throws
+        -> AttachmentTransfer
+    {
+        let query = signer.downloadQuery(
+            storeKey: key, contentType: contentType, filename: filename, inline: inline, expires: Int64(expires.timeIntervalSince1970))
+        return AttachmentTransfer(method: "GET", url: baseURL + Self.routePrefix + key + "?" + query)
+    }
+
+    package func inspect(key: String, prefixLength: Int) async throws -> StoredAttachment? {
+        let path = try path(for: key)
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let size = try handle.seekToEnd()
+        try handle.seek(toOffset: 0)
+        let prefix = prefixLength > 0 ? try handle.read(upToCount: prefixLength) ?? Data() : Data()
+        return StoredAttachment(size: Int(size), contentType: nil, prefix: Array(prefix))
+    }
+
+    package func delete(key: String) async throws {
+        let path = try path(for: key)
+        if unlink(path) != 0, errno != ENOENT { throw LocalStoreError("cannot remove \(key): \(String(cString: strerror(errno)))") }
+    }
+
+    /// The file of `key`. - Throws: for anything but a key the relay makes (no path can be named through it).
+    package func path(for key: String) throws -> String {
+        guard AttachmentKey.isValid(key) else { throw LocalStoreError("not an attachment key") }
+        return root + "/files/" + key
+    }
+
+    /// A new file name in the folder for an upload in progress.
+    package func temporaryPath() -> String {
+        root + "/tmp/" + AttachmentKey.make()
+    }
+
+    /// Puts the complete upload at `temporary` in place as `key`, unless a file is there already (an upload URL is
+    /// used once: a file checked and attached is never replaced). Returns false when one was.
+    package func commit(temporary: String, key: String) throws -> Bool {
+        let destination = try path(for: key)
+        defer { unlink(temporary) }
+        if link(temporary, destination) == 0 { return true }
+        if errno == EEXIST { return false }
+        throw LocalStoreError("cannot store the upload: \(String(cString: strerror(errno)))")
+    }
+}
+
+/// A failure of the local store's file system.
+package struct LocalStoreError: Error, CustomStringConvertible, Sendable {
+    package let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,41 @@
+import Foundation
+
+/// An upload as the relay keeps it: whose it is, where its file is, what was declared, and the message it belongs to
+/// once attached.
+package struct Attachment: Sendable, Equatable {
+    /// Where an upload is in its life.
+    package enum State: String, Sendable {
+        /// Created (and perhaps uploaded), not attached to a message yet.
+        case pending
+        /// Part of a message.
+        case attached
+        /// Its message was deleted and its file removed.
+        case purged
+    }
+
+    package var id: UUID
+    package var ownerId: UUID
+    package var conversationId: UUID?
+    package var messageId: UUID?
+    package var storeKey: String
+    package var filename: String
+    package var contentType: String
+    package var size: Int
+    package var width: Int?
+    package var height: Int?
+    package var state: State
+    package var createdAt: Timestamp
+    package var attachedAt: Timestamp?
+
+    /// What messages show of it.
+    package var info: MessageAttachment {
+        MessageAttachment(id: id, filename: filename, contentType: contentType, size: size, width: width, height: height)
+    }
+}
+
+/// What a client needs to upload a new attachment (`POST /api/attachments`).
+package struct AttachmentUpload: Sendable, Equatable {
+    package var id: UUID
+    package var transfer: AttachmentTransfer
+    package var expiresAt: Timestamp
+}

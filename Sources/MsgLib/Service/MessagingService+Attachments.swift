@@ -1,0 +1,180 @@
+import Foundation
+
+/// An attached file a viewer may download, and where from.
+package struct AttachmentDownload: Sendable, Equatable {
+    package var attachment: MessageAttachment
+    package var storeKey: String
+    /// Shown in the page (images) or saved as a file.
+    package var inline: Bool
+    /// The store's signed, short-lived request for it.
+    package var target: AttachmentTransfer
+}
+
+extension MessagingService {
+    /// Records a new upload of `viewer` and returns how to upload its file to the store.
+    /// - Throws: ``AttachmentPolicy/Problem`` for a name, type or size the settings refuse; `.unavailable` when
+    ///   attachments are off; `.rateLimited` beyond the hourly limit or with too many uploads waiting to be attached.
+    package func createAttachment(viewer: User, filename: String, contentType: String, size: Int) async throws -> AttachmentUpload {
+        let support = try requireAttachments()
+        let accepted = try support.policy.check(filename: filename, contentType: contentType, size: size)
+        let configuration = support.configuration
+        let key = AttachmentKey.make()
+        let created = try await pool.withConnection { db in
+            if configuration.createRateLimitPerHour > 0 {
+                try RateLimiter.take(
+                    db, user: viewer.id, window: .attachmentCreate(perHour: configuration.createRateLimitPerHour),
+                    counting: ("attachment", "attachments"))
+            }
+            return try db.transaction {
+                try AttachmentRepository.create(
+                    db, ownerId: viewer.id, storeKey: key, filename: accepted.filename.value, contentType: accepted.contentType,
+                    size: accepted.size, maxPending: configuration.maxPendingPerUser)
+            }
+        }
+        guard let created else {
+            throw ServiceError(
+                .rateLimited, "Too many uploads waiting to be sent (at most \(configuration.maxPendingPerUser)): send them with a message first",
+                retryAfter: 60)
+        }
+        let expires = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + configuration.uploadURLLifetime.seconds).rounded(.down))
+        let transfer = try support.store.uploadTarget(key: key, contentType: accepted.contentType, size: accepted.size, expires: expires)
+        return AttachmentUpload(id: created.id, transfer: transfer, expiresAt: Timestamp(expires))
+    }
+
+    /// The uploads `ids` of `owner` as a message will carry them, once the store shows each uploaded whole, of the
+    /// declared type (an image's first bytes must be of its declared format; its size in pixels is read from them).
+    /// - Throws: `.invalid` naming the first id that is not `owner`'s unattached, uploaded and matching file.
+    func checkedAttachments(_ ids: [UUID], owner: User) async throws -> [MessageAttachment] {
+        guard !ids.isEmpty else { return [] }
+        guard ids.count <= AttachmentConfiguration.maxPerMessage else {
+            throw ServiceError(.invalid, "A message may carry at most \(AttachmentConfiguration.maxPerMessage) attachments")
+        }
+        var seen = Set<UUID>()
+        for id in ids where !seen.insert(id).inserted { throw ServiceError(.invalid, "Attachment \(id.lowercasedString) is listed twice") }
+        let support = try requireAttachments()
+        let found = try await pool.withConnection { db in try AttachmentRepository.find(db, ids: ids) }
+        let byId = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        var checked: [MessageAttachment] = []
+        for id in ids {
+            guard let attachment = byId[id], attachment.ownerId == owner.id, attachment.state == .pending else {
+                throw Self.notYourUpload(id)
+            }
+            checked.append(try await Self.check(attachment, in: support.store))
+        }
+        return checked
+    }
+
+    /// One upload as the store has it, compared with what was declared.
+    static func check(_ attachment: Attachment, in store: any AttachmentStore) async throws -> MessageAttachment {
+        let id = attachment.id.lowercasedString
+        let format = ImageHeader.Format(contentType: attachment.contentType)
+        guard let stored = try await store.inspect(key: attachment.storeKey, prefixLength: format == nil ? 0 : ImageHeader.prefixLength) else {
+            throw ServiceError(.invalid, "Attachment \(id) has not been uploaded")
+        }
+        guard stored.size == attachment.size else {
+            throw ServiceError(.invalid, "Attachment \(id) is \(stored.size) bytes, not the \(attachment.size) declared")
+        }
+        if let type = stored.contentType, AttachmentPolicy.mediaType(type) != attachment.contentType {
+            throw ServiceError(.invalid, "Attachment \(id) was not uploaded as \(attachment.contentType)")
+        }
+        var info = attachment.info
+        if let format {
+            guard let header = ImageHeader(prefix: stored.prefix), header.format == format else {
+                throw ServiceError(.invalid, "Attachment \(id) is not a \(format.rawValue.uppercased()) image")
+            }
+            info.width = header.width
+            info.height = header.height
+        }
+        return info
+    }
+
+    static func notYourUpload(_ id: UUID) -> ServiceError {
+        ServiceError(.invalid, "Attachment \(id.lowercasedString) is not an upload of yours waiting to be sent")
+    }
+
+    /// Locks `files` for the sending transaction and attaches them to `message` (the message row carries them already).
+    /// - Throws: `.invalid` naming a file attached or removed since it was checked.
+    static func attach(_ db: PostgresConnection, _ files: [MessageAttachment], owner: User) throws -> (DeliverableMessage) throws -> Void {
+        let locked = try AttachmentRepository.lockPending(db, ids: files.map(\.id), owner: owner.id)
+        if let missing = files.first(where: { !locked.contains($0.id) }) { throw notYourUpload(missing.id) }
+        return { item in
+            try AttachmentRepository.attach(db, files, messageId: item.message.id, conversationId: item.message.conversationId)
+        }
+    }
+
+    /// Where `viewer` downloads attachment `id`: the conversation's user and admins only, never once its message is
+    /// deleted (anyone else is told it does not exist).
+    package func attachmentDownload(viewer: User, id: UUID) async throws -> AttachmentDownload {
+        let support = try requireAttachments()
+        let found = try await pool.withConnection { db in try AttachmentRepository.findAttached(db, id: id) }
+        guard let found, !found.deleted, viewer.isAdmin || found.conversationUserId == viewer.id else { throw ServiceError.attachmentNotFound }
+        let info = found.attachment.info
+        let expires = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + support.configuration.downloadURLLifetime.seconds).rounded(.down))
+        let target = try support.store.downloadTarget(
+            key: found.attachment.storeKey, filename: AttachmentFilename(sanitizing: info.filename), contentType: info.contentType,
+            inline: info.isImage, expires: expires)
+        return AttachmentDownload(attachment: info, storeKey: found.attachment.storeKey, inline: info.isImage, target: target)
+    }
+
+    /// Any attachment by id, for an admin's tools (`msgctl attachments get`), with its store key.
+    package func attachmentRecord(id: UUID) async throws -> Attachment {
+        guard let found = try await pool.withConnection({ db in try AttachmentRepository.find(db, id: id) }) else {
+            throw ServiceError.attachmentNotFound
+        }
+        return found
+    }
+
+    /// Removes the uploads never attached within ``AttachmentConfiguration/pendingLifetime`` (rows, then files);
+    /// returns how many. Cheap when there are none: one index probe.
+    package func collectUnattachedAttachments(olderThan lifetime: Duration? = nil) async throws -> Int {
+        let support = try requireAttachments()
+        let seconds = (lifetime ?? support.configuration.pendingLifetime).seconds
+        return try await removeFiles(support) { db, limit in
+            guard try AttachmentRepository.hasExpiredPending(db, olderThan: seconds) else { return [] }
+            return try AttachmentRepository.takeExpiredPending(db, olderThan: seconds, limit: limit)
+        }
+    }
+
+    /// Removes the files of messages deleted more than `age` ago; returns how many.
+    package func purgeDeletedAttachments(deletedBefore age: Duration) async throws -> Int {
+        let support = try requireAttachments()
+        let seconds = age.seconds
+        return try await removeFiles(support) { db, limit in try AttachmentRepository.takeDeleted(db, deletedBefore: seconds, limit: limit) }
+    }
+
+    /// Takes batches of store keys with `take` and removes their files, until a batch is short.
+    private func removeFiles(
+        _ support: AttachmentSupport, take: @escaping @Sendable (PostgresConnection, Int) throws -> [String]
+    ) async throws -> Int {
+        let batch = 500
+        var removed = 0
+        while true {
+            let keys = try await pool.withConnection { db in try take(db, batch) }
+            for key in keys {
+                // A file that cannot be removed now stays behind; its row is gone, so nothing shows or serves it.
+                try? await support.store.delete(key: key)
+            }
+            removed += keys.count
+            if keys.count < batch { return removed }
+        }
+    }
+
+    func requireAttachments() throws -> AttachmentSupport {
+        guard let attachments else { throw ServiceError.attachmentsNotConfigured }
+        return attachments
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var seconds: Double {
+        let parts = components
+        return Double(parts.seconds) + Double(parts.attoseconds) / 1e18
+    }
+}
+
+extension Timestamp {
+    init(_ date: Date) {
+        self.init(microsecondsSinceEpoch: Int64((date.timeIntervalSince1970 * 1_000_000).rounded()))
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+
+/// Attachments (migration 24): uploads, what they are attached to, and the ones to remove.
+package enum AttachmentRepository {
+    static let columns =
+        "id, owner_id, conversation_id, message_id, store_key, filename, content_type, size, width, height, state, created_at, attached_at"
+
+    /// Records a new upload of `ownerId`, unless they have `maxPending` unattached ones already (nil then). Run inside a
+    /// transaction: the owner's creations are serialised (an advisory lock) so that the count holds.
+    package static func create(
+        _ db: PostgresConnection, ownerId: UUID, storeKey: String, filename: String, contentType: String, size: Int, maxPending: Int
+    ) throws -> Attachment? {
+        try db.query("SELECT pg_advisory_xact_lock(24, hashtext($1::text))", [ownerId.lowercasedString])
+        return try db.query(
+            """
+            INSERT INTO attachments (owner_id, store_key, filename, content_type, size)
+            SELECT $1, $2, $3, $4, $5
+            WHERE (SELECT count(*) FROM attachments WHERE owner_id = $1 AND state = 'pending') < $6
+            RETURNING \(columns)
+            """, [ownerId, storeKey, filename, contentType, size, maxPending]
+        ).first.map { try Attachment(row: $0) }
+    }
+
+    /// The attachment `id`, in any state.
+    package static func find(_ db: PostgresConnection, id: UUID) throws -> Attachment? {
+        try db.query("SELECT \(columns) FROM attachments WHERE id = $1", [id]).first.map { try Attachment(row: $0) }
+    }
+
+    /// The attachments among `ids`, in any state.
+    package static func find(_ db: PostgresConnection, ids: [UUID]) throws -> [Attachment] {
+        try db.query("SELECT \(columns) FROM attachments WHERE id = ANY($1::uuid[])", [ids]).map { try Attachment(row: $0) }
+    }
+
+    /// Locks the unattached uploads of `owner` among `ids` for the sending transaction; returns the ids locked (the
+    /// others are someone else's, attached meanwhile, or gone).
+    package static func lockPending(_ db: PostgresConnection, ids: [UUID], owner: UUID) throws -> Set<UUID> {
+        Set(
+            try db.query(
+                "SELECT id FROM attachments WHERE id = ANY($1::uuid[]) AND owner_id = $2 AND state = 'pending' ORDER BY id FOR UPDATE",
+                [ids, owner]
+            ).map { try $0.decode(0, as: UUID.self) })
+    }
+
+    /// Attaches `files` (locked by ``lockPending(_:ids:owner:)``), in their order, to a message, with the image sizes read.
+    package static func attach(_ db: PostgresConnection, _ files: [MessageAttachment], messageId: UUID, conversationId: UUID) throws {
+        let updated = try db.query(
+            """
+            UPDATE attachments a SET state = 'attached', message_id = $2, conversation_id = $3, position = f.position,
+                width = nullif(f.width, -1), height = nullif(f.height, -1), attached_at = now(), checked_at = now()
+            FROM unnest($1::uuid[], $4::int[], $5::int[]) WITH ORDINALITY AS f(id, width, height, position)
+            WHERE a.id = f.id AND a.state = 'pending'
+            """, [files.map(\.id), messageId, conversationId, files.map { $0.width ?? -1 }, files.map { $0.height ?? -1 }]
+        ).affectedRows
+        guard updated == files.count else { throw DatabaseError(.query, message: "attached \(updated) of \(files.count) attachments") }
+    }
+
+    /// An attachment with what deciding who may download it needs: its conversation's user, and whether its message is
+    /// deleted. nil unless it is attached.
+    package static func findAttached(_ db: PostgresConnection, id: UUID) throws -> (attachment: Attachment, conversationUserId: UUID, deleted: Bool)? {
+        guard
+            let row = try db.query(
+                """
+                SELECT \(columns.split(separator: ", ").map { "a.\($0)" }.joined(separator: ", ")),
+                       c.user_id AS conversation_user_id, m.deleted_at IS NOT NULL AS deleted
+                FROM attachments a JOIN messages m ON m.id = a.message_id JOIN conversations c ON c.id = a.conversation_id
+                WHERE a.id = $1 AND a.state = 'attached'
+                """, [id]
+            ).first
+        else { return nil }
+        return (try Attachment(row: row), try row.decode("conversation_user_id"), try row.decode("deleted"))
+    }
+
+    /// Removes up to `limit` uploads left unattached for more than `seconds`, returning their store keys (the caller
+    /// removes the files). Rows a sending transaction holds are skipped.
+    package static func takeExpiredPending(_ db: PostgresConnection, olderThan seconds: Double, limit: Int) throws -> [String] {
+        try db.query(
+            """
+            DELETE FROM attachments WHERE id IN (
+                SELECT id FROM attachments WHERE state = 'pending' AND created_at < now() - make_interval(secs => $1::float8)
+                ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED
+            ) RETURNING store_key
+            """, [seconds, limit]
+        ).map { try $0.decode(0, as: String.self) }
+    }
+
+    /// Marks purged up to `limit` attachments of messages deleted more than `seconds` ago, returning their store keys
+    /// (the caller removes the files).
+    package static func takeDeleted(_ db: PostgresConnection, deletedBefore seconds: Double, limit: Int) throws -> [String] {
+        try db.query(
+            """
+            UPDATE attachments SET state = 'purged' WHERE id IN (
+                SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id
+                WHERE a.state = 'attached' AND m.deleted_at < now() - make_interval(secs => $1::float8)
+                LIMIT $2 FOR UPDATE OF a SKIP LOCKED
+            ) RETURNING store_key
+            """, [seconds, limit]
+        ).map { try $0.decode(0, as: String.self) }
+    }
+
+    /// Whether any upload has been waiting longer than `seconds` (one index probe: the periodic collection's cheap check).
+    package static func hasExpiredPending(_ db: PostgresConnection, olderThan seconds: Double) throws -> Bool {
+        try !db.query(
+            "SELECT 1 FROM attachments WHERE state = 'pending' AND created_at < now() - make_interval(secs => $1::float8) LIMIT 1", [seconds]
+        ).isEmpty
+    }
+}
+
+extension Attachment {
+    init(row: PostgresRow) throws(DatabaseError) {
+        self.init(
+            id: try row.decode("id"), ownerId: try row.decode("owner_id"), conversationId: try row.decode("conversation_id"),
+            messageId: try row.decode("message_id"), storeKey: try row.decode("store_key"), filename: try row.decode("filename"),
+            contentType: try row.decode("content_type"), size: try row.decode("size"), width: try row.decode("width"),
+            height: try row.decode("height"), state: State(rawValue: try row.decode("state")) ?? .pending,
+            createdAt: try row.decode("created_at"), attachedAt: try row.decode("attached_at"))
+    }
+}

@@ -1,0 +1,28 @@
+import Logging
+import MsgLib
+import ServiceLifecycle
+
+/// Removes uploads never attached to a message (``AttachmentConfiguration/pendingLifetime``) every `interval`: one
+/// index probe when there are none. Several relays may run it at once: each takes different rows.
+struct AttachmentCollector: Service {
+    let service: MessagingService
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        guard service.attachments != nil else { return }
+        try? await cancelWhenGracefulShutdown {
+            while true {
+                try await Task.sleep(for: interval)
+                do {
+                    let removed = try await service.collectUnattachedAttachments()
+                    if removed > 0 { logger.info("removed unattached uploads", metadata: ["count": "\(removed)"]) }
+                } catch is CancellationError {
+                    return
+                } catch {
+                    logger.warning("collecting unattached uploads failed", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+}

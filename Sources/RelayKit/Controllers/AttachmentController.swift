@@ -1,0 +1,53 @@
+import Foundation
+import Hummingbird
+import MsgLib
+
+/// `/api/attachments`: declare an upload (and get where to send its file), and download an attached file.
+struct AttachmentController {
+    let service: MessagingService
+
+    func addRoutes(to group: RouterGroup<RelayRequestContext>) {
+        group.post("attachments", use: create)
+        group.get("attachments/:id", use: download)
+    }
+
+    struct CreateBody: Decodable {
+        var filename: String
+        var content_type: String
+        var size: Int
+    }
+
+    struct CreatedResponse: Encodable {
+        var id: String
+        var upload: AttachmentTransfer
+        var expires_at: Timestamp
+    }
+
+    @Sendable func create(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let viewer = try context.requireUser()
+        let body = try await request.decodeJSON(CreateBody.self, context: context)
+        do {
+            let upload = try await service.createAttachment(viewer: viewer, filename: body.filename, contentType: body.content_type, size: body.size)
+            return .json(CreatedResponse(id: upload.id.lowercasedString, upload: upload.transfer, expires_at: upload.expiresAt), status: .created)
+        } catch let problem as AttachmentPolicy.Problem {
+            switch problem {
+            case .invalid(let message): throw APIError(.badRequest, message)
+            case .tooLarge(let message): throw APIError(.contentTooLarge, message)
+            case .unsupportedType(let message): throw APIError(.unsupportedMediaType, message)
+            }
+        }
+    }
+
+    /// The file itself from the local store; a redirect to the store's short-lived URL otherwise.
+    @Sendable func download(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let viewer = try context.requireUser()
+        let id = try context.uuidParameter("id", label: "attachment id")
+        let download = try await service.attachmentDownload(viewer: viewer, id: id)
+        if let local = service.attachments?.local {
+            return try await LocalFileResponse.serve(
+                local, key: download.storeKey, contentType: download.attachment.contentType,
+                filename: AttachmentFilename(sanitizing: download.attachment.filename), inline: download.inline, context: context)
+        }
+        return Response(status: .found, headers: [.location: download.target.url, .cacheControl: "no-store"])
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Hummingbird
+import MsgLib
+import HTTPTypes
+import NIOCore
+
+/// The local attachment store's signed URLs (``LocalAttachmentStore/routePrefix``): `PUT` receives an upload, streamed
+/// to a file (refused as soon as it grows past the declared size); `GET` sends a file. No bearer token: the signature
+/// is the permission.
+struct LocalStoreController {
+    let store: LocalAttachmentStore
+
+    func addRoutes(to router: Router<RelayRequestContext>) {
+        router.put("attachments/local/:key", use: upload)
+        router.get("attachments/local/:key", use: download)
+    }
+
+    @Sendable func upload(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let key = try storeKey(context)
+        let grant: LocalURLSigner.Upload
+        do {
+            grant = try store.signer.verifyUpload(storeKey: key, query: request.queryDictionary, now: Int64(Date().timeIntervalSince1970))
+        } catch {
+            throw APIError(.forbidden, error.message)
+        }
+        guard let type = request.headers[.contentType].flatMap(AttachmentPolicy.mediaType), type == grant.contentType else {
+            throw APIError(.unsupportedMediaType, "Content-Type must be \(grant.contentType), as declared")
+        }
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length != grant.size {
+            throw APIError(length > grant.size ? .contentTooLarge : .badRequest, "The body must be the \(grant.size) bytes declared")
+        }
+        let temporary = store.temporaryPath()
+        let counter = ByteCount()
+        do {
+            try await FileIO().writeFile(contents: LimitedBody(base: request.body, limit: grant.size, counter: counter), path: temporary, context: context)
+        } catch is LimitedBody<RequestBody>.TooLarge {
+            unlink(temporary)
+            throw APIError(.contentTooLarge, "The body is larger than the \(grant.size) bytes declared")
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        guard counter.value == grant.size else {
+            unlink(temporary)
+            throw APIError(.badRequest, "The body is \(counter.value) bytes, not the \(grant.size) declared")
+        }
+        guard try store.commit(temporary: temporary, key: key) else { throw APIError(.conflict, "This attachment was uploaded already") }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func download(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let key = try storeKey(context)
+        let grant: LocalURLSigner.Download
+        do {
+            grant = try store.signer.verifyDownload(storeKey: key, query: request.queryDictionary, now: Int64(Date().timeIntervalSince1970))
+        } catch {
+            throw APIError(.forbidden, error.message)
+        }
+        return try await LocalFileResponse.serve(
+            store, key: key, contentType: grant.contentType, filename: grant.filename, inline: grant.inline, context: context)
+    }
+
+    private func storeKey(_ context: RelayRequestContext) throws -> String {
+        guard let key = context.parameters.get("key"), AttachmentKey.isValid(key) else { throw APIError(.notFound, "Not found") }
+        return key
+    }
+}
+
+/// A file of the local store as an HTTP answer, streamed from disk.
+enum LocalFileResponse {
+    static func serve(
+        _ store: LocalAttachmentStore, key: String, contentType: String, filename: AttachmentFilename, inline: Bool, context: RelayRequestContext
+    ) async throws -> Response {
+        let path = try store.path(for: key)
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let size = attributes[.size] as? Int else {
+            throw APIError(.notFound, "Attachment not found")
+        }
+        let body = try await FileIO().loadFile(path: path, context: context)
+        return Response(
+            status: .ok,
+            headers: [
+                .contentType: contentType, .contentLength: String(size), .contentDisposition: filename.contentDisposition(inline: inline),
+                .xContentTypeOptions: "nosniff", .cacheControl: "private, no-store", .contentSecurityPolicy: "default-src 'none'; sandbox",
+            ],
+            body: body)
+    }
+}
+
+/// Bytes seen so far by a ``LimitedBody``.
+final class ByteCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func set(_ value: Int) { lock.withLock { count = value } }
+}
+
+/// A request body that fails with ``TooLarge`` as soon as it has brought more than `limit` bytes.
+struct LimitedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable where Base.Element == ByteBuffer {
+    typealias Element = ByteBuffer
+    struct TooLarge: Error {}
+
+    let base: Base
+    let limit: Int
+    let counter: ByteCount
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        var base: Base.AsyncIterator
+        let limit: Int
+        let counter: ByteCount
+        var total = 0
+
+        mutating func next() async throws -> ByteBuffer? {
+            guard let buffer = try await base.next() else { return nil }
+            total += buffer.readableBytes
+            counter.set(total)
+            if total > limit { throw TooLarge() }
+            return buffer
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), limit: limit, counter: counter) }
+}
+
+extension Request {
+    /// The query parameters, the last of each name.
+    var queryDictionary: [String: String] {
+        var result: [String: String] = [:]
+        for (name, value) in uri.queryParameters { result[String(name)] = String(value) }
+        return result
+    }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = HTTPField.Name("X-Content-Type-Options")!
+}
