@@ -76,6 +76,60 @@ import Testing
         #expect([403, 404].contains(gone.status) && S3ErrorBody(gone.body) != nil, "\(gone.status) \(gone.bodyText)")
     }
 
+    /// Through a gate that checks presigned URLs as S3 does (botocore recomputes the signature of each request as
+    /// received): what the URLs sign is enforced.
+    @Test func presignedURLsAreEnforcedLikeS3() async throws {
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
+        try await moto.createBucket(Self.bucket)
+        let credentials = SigV4Signer.Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret")
+        let gate = try await PresignGate.start(before: moto, credentials: credentials)
+        defer { gate.stop() }
+        let configuration = try S3StoreConfiguration.fromEnvironment([
+            "ATTACHMENT_STORE": "s3://\(Self.bucket)/relay", "AWS_REGION": MotoServer.region, "AWS_ENDPOINT_URL": gate.endpoint,
+            "AWS_S3_FORCE_PATH_STYLE": "true", "AWS_ACCESS_KEY_ID": credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+        ])
+        let store = S3AttachmentStore(configuration: configuration)
+        let soon = Date().addingTimeInterval(120)
+        let body = Array("hello, world".utf8)
+        func code(_ response: HTTPClient.Response) -> String? { S3ErrorBody(response.body)?.code }
+
+        // Another type, another size, a missing signed header: the signature does not hold.
+        let upload = try store.uploadTarget(key: "a b/ü", contentType: "text/plain", size: body.count, expires: soon)
+        let retyped = try await Self.perform(upload, body: body, extra: ["Content-Type": "text/html"])
+        #expect(retyped.status == 403 && code(retyped) == "SignatureDoesNotMatch")
+        let longer = try await Self.perform(upload, body: body + body)
+        #expect(longer.status == 403 && code(longer) == "SignatureDoesNotMatch")
+        let withoutCondition = try await Self.perform(
+            AttachmentTransfer(method: "PUT", url: upload.url, headers: ["Content-Type": "text/plain"]), body: body)
+        #expect(withoutCondition.status == 403)
+        #expect(try await store.inspect(key: "a b/ü", prefixLength: 8) == nil)
+
+        // As signed: accepted, and readable through a download URL; a changed query is refused.
+        let put = try await Self.perform(upload, body: body)
+        #expect(put.status == 200, "\(put.bodyText)")
+        let download = try store.downloadTarget(
+            key: "a b/ü", filename: AttachmentFilename(sanitizing: "ü.txt"), contentType: "text/plain", inline: false, expires: soon)
+        let got = try await Self.perform(download)
+        #expect(got.status == 200 && got.body == body)
+        let tampered = download.url.replacingOccurrences(of: "response-content-type=text%2Fplain", with: "response-content-type=text%2Fhtml")
+        #expect(tampered != download.url)
+        let refused = try await Self.perform(AttachmentTransfer(method: "GET", url: tampered))
+        #expect(refused.status == 403 && code(refused) == "SignatureDoesNotMatch")
+
+        // Signed an hour ago for a minute: expired.
+        let past = Date().addingTimeInterval(-3600)
+        let old = S3AttachmentStore(configuration: configuration, now: { past })
+        let expired = try old.downloadTarget(
+            key: "a b/ü", filename: AttachmentFilename(sanitizing: "ü.txt"), contentType: "text/plain", inline: false,
+            expires: past.addingTimeInterval(60))
+        let late = try await Self.perform(expired)
+        #expect(late.status == 403 && S3ErrorBody(late.body)?.message == "Request has expired")
+        let lateUpload = try old.uploadTarget(key: "late", contentType: "text/plain", size: 2, expires: past.addingTimeInterval(60))
+        #expect(try await Self.perform(lateUpload, body: Array("hi".utf8)).status == 403)
+        #expect(try await store.inspect(key: "late", prefixLength: 2) == nil)
+    }
+
     @Test func emptyFileAndOtherTypes() async throws {
         let moto = try await MotoServer.start()
         defer { moto.stop() }

@@ -68,6 +68,46 @@ package final class MotoServer: Sendable {
     }
 }
 
+/// s3_interop.py's `gate` in front of a ``MotoServer``: presigned URLs are checked as S3 checks them (signature
+/// recomputed by botocore from the request received, expiry) before the request goes on to moto.
+package final class PresignGate: Sendable {
+    package let port: Int
+    private let process: ChildProcess
+
+    package var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts the gate for requests signed with `credentials` and waits (up to 60 s) until it passes requests on.
+    package static func start(before moto: MotoServer, credentials: SigV4Signer.Credentials) async throws -> PresignGate {
+        let port = try RecordingHTTPServer.unusedPort()
+        let input: [String: Any] = [
+            "port": port, "upstream": moto.endpoint, "access_key": credentials.accessKeyId, "secret_key": credentials.secretAccessKey,
+        ]
+        let arguments = String(decoding: try JSONSerialization.data(withJSONObject: input), as: UTF8.self)
+        let process = try ChildProcess(try S3Interop.python(), [S3Interop.script, "gate", arguments], mergeOutput: true)
+        let gate = PresignGate(port: port, process: process)
+        let client = HTTPClient(configuration: .init(allowInsecure: true))
+        try await waitFor("the presign gate on port \(port)", timeout: 60) {
+            guard process.isRunning else { throw TestFailure("the gate exited: \(process.stdout.suffix(2000))") }
+            let response = try? await client.send(HTTPClient.Request(url: "\(gate.endpoint)/moto-api/data.json", method: .get, timeout: .seconds(2)))
+            return response?.status == 200
+        }
+        return gate
+    }
+
+    private init(port: Int, process: ChildProcess) {
+        self.port = port
+        self.process = process
+    }
+
+    deinit { stop() }
+
+    package func stop() {
+        guard process.isRunning else { return }
+        process.signal(SIGKILL)
+        _ = try? process.waitUntilExit(timeout: 5)
+    }
+}
+
 /// Runs Tests/SystemTests/Interop/s3_interop.py with the Python in `MSGTEST_PYTHON`.
 package enum S3Interop {
     package static func python() throws -> String {
@@ -78,9 +118,10 @@ package enum S3Interop {
         return python
     }
 
+    static var script: String { TestEnvironment.packageRoot.appendingPathComponent("Tests/SystemTests/Interop/s3_interop.py").path }
+
     /// `s3_interop.py command input`: what it printed, as a JSON object.
     package static func run(_ command: String, _ input: [String: Any]) async throws -> [String: Any] {
-        let script = TestEnvironment.packageRoot.appendingPathComponent("Tests/SystemTests/Interop/s3_interop.py").path
         let arguments = String(decoding: try JSONSerialization.data(withJSONObject: input), as: UTF8.self)
         let result = try await ProcessRunner.runDetached(try python(), [script, command, arguments], timeout: 60)
         guard result.status == 0 else { throw TestFailure("s3_interop.py \(command) exited with \(result.status): \(result.stderr)") }

@@ -1,0 +1,159 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+/// Attachments end to end through msgrelay with `ATTACHMENT_STORE=s3://...` on moto: declared, uploaded with the
+/// presigned URL by a plain HTTP client, checked against the bucket when sent, downloaded through the relay's redirect.
+@Suite(.needsProcesses) struct S3AttachmentFlowTests {
+    static let bucket = "msg-files"
+    /// Does not follow redirects: the relay's answer is looked at, then its Location fetched.
+    static let http = HTTPClient(configuration: .init(allowInsecure: true, maxResponseBodyBytes: 4 * 1024 * 1024))
+
+    static func relay(_ database: TestDatabase, _ moto: MotoServer, _ extra: [String: String?] = [:]) async throws -> TestRelay {
+        var environment: [String: String?] = [
+            "ATTACHMENT_STORE": "s3://\(bucket)/relay", "AWS_REGION": MotoServer.region, "AWS_ENDPOINT_URL": moto.endpoint,
+            "AWS_S3_FORCE_PATH_STYLE": "true", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
+            "AWS_SESSION_TOKEN": nil, "MESSAGE_RATE_LIMIT_PER_MINUTE": "0",
+        ]
+        environment.merge(extra) { $1 }
+        return try await TestRelay(database: database, environment: environment)
+    }
+
+    /// Declares a file, uploads `body` with the answer's URL and headers (plus `extra` ones); returns its id.
+    static func upload(
+        _ relay: TestRelay, token: String, filename: String, contentType: String, declaredSize: Int? = nil, body: [UInt8],
+        extra: [String: String] = [:]
+    ) async throws -> String {
+        let created = try await relay.request(
+            "POST", "/api/attachments", token: token, json: ["filename": filename, "content_type": contentType, "size": declaredSize ?? body.count])
+        try #require(created.status == 201, "\(created.text)")
+        let id = try #require(created.object.string("id"))
+        let url = try #require(created.object.string("upload.url"))
+        let headers = ((created.object[path: "upload.headers"] as? [String: String]) ?? [:]).merging(extra) { $1 }
+        #expect(created.object.string("upload.method") == "PUT" && headers["Content-Type"] != nil)
+        let put = try await http.send(
+            HTTPClient.Request(url: url, method: .put, headers: headers.map { (name: $0.key, value: $0.value) }, body: body, timeout: .seconds(20)))
+        #expect(put.status == 200, "\(put.status) \(put.bodyText)")
+        return id
+    }
+
+    /// GET /api/attachments/ID without following the redirect.
+    static func download(_ relay: TestRelay, token: String, id: String) async throws -> HTTPClient.Response {
+        try await http.send(
+            HTTPClient.Request(
+                url: "\(relay.baseURL.absoluteString)/api/attachments/\(id)", method: .get, headers: [("Authorization", "Bearer \(token)")],
+                timeout: .seconds(20)))
+    }
+
+    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [0, 0, 2, 0, 0, 0, 1, 0x2C]
+        + Array(repeating: 7, count: 5000)
+
+    @Test func createUploadSendDownload() async throws {
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
+        try await moto.createBucket(Self.bucket)
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await Self.relay(database, moto)
+        let (alice, bob, admin) = (relay.token(f.alice), relay.token(f.bob), relay.token(f.admin))
+
+        let image = try await Self.upload(relay, token: alice, filename: "cat photo.png", contentType: "image/png", body: Self.png)
+        let text = Array("notes\n".utf8)
+        let note = try await Self.upload(relay, token: alice, filename: "notes.txt", contentType: "text/plain", body: text)
+        let sent = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "", "attachment_ids": [image, note]])
+        try #require(sent.status == 201, "\(sent.text)")
+        let attachments = sent.object.array("attachments")
+        #expect(attachments.count == 2)
+        #expect(attachments.first?["id"] as? String == image && attachments.first?["width"] as? Int == 512)
+        #expect(attachments.first?["height"] as? Int == 300 && attachments.first?["size"] as? Int == Self.png.count)
+        #expect(attachments.last?["content_type"] as? String == "text/plain")
+
+        // Alice and an admin are redirected to a presigned GET that serves the bytes, named and typed.
+        for token in [alice, admin] {
+            let redirect = try await Self.download(relay, token: token, id: image)
+            #expect(redirect.status == 302 && redirect.header("X-Content-Type-Options") == "nosniff")
+            let location = try #require(redirect.header("Location"))
+            #expect(location.hasPrefix("\(moto.endpoint)/\(Self.bucket)/relay/") && location.contains("X-Amz-Signature="))
+            let file = try await Self.http.send(HTTPClient.Request(url: location, method: .get, timeout: .seconds(20)))
+            #expect(file.status == 200 && file.body == Self.png)
+            #expect(file.header("Content-Type") == "image/png" && file.header("Content-Disposition")?.hasPrefix("inline;") == true)
+        }
+        let noteFile = try await Self.download(relay, token: alice, id: note)
+        let noteBody = try await Self.http.send(HTTPClient.Request(url: noteFile.header("Location") ?? "", method: .get, timeout: .seconds(20)))
+        #expect(noteBody.body == text && noteBody.header("Content-Disposition")?.hasPrefix("attachment;") == true)
+
+        // Bob is told it does not exist, as for an unknown id.
+        let refused = try await Self.download(relay, token: bob, id: image)
+        #expect(refused.status == 404 && refused.header("Location") == nil)
+        #expect((try await Self.download(relay, token: bob, id: UUID().lowercasedString)).status == 404)
+        // An attached file cannot be attached again.
+        let again = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "x", "attachment_ids": [image]])
+        #expect(again.status == 400 && again.error?.contains(image) == true)
+    }
+
+    @Test func spoofedWrongAndMissingUploadsAreRefused() async throws {
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
+        try await moto.createBucket(Self.bucket)
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await Self.relay(database, moto)
+        let (alice, bob) = (relay.token(f.alice), relay.token(f.bob))
+
+        func refusal(_ ids: [String], token: String? = nil) async throws -> String {
+            let response = try await relay.request("POST", "/api/messages", token: token ?? alice, json: ["content": "see", "attachment_ids": ids])
+            #expect(response.status == 400, "\(response.text)")
+            return response.error ?? ""
+        }
+        // HTML declared and uploaded as a PNG: its first bytes say otherwise.
+        let spoofed = try await Self.upload(
+            relay, token: alice, filename: "x.png", contentType: "image/png", body: Array("<html><script>alert(1)</script>".utf8))
+        #expect(try await refusal([spoofed]).contains("is not a PNG image"))
+        // Fewer bytes than declared (moto does not check the signed Content-Length; the relay does).
+        let short = try await Self.upload(relay, token: alice, filename: "a.txt", contentType: "text/plain", declaredSize: 100, body: Array("abc".utf8))
+        #expect(try await refusal([short]).contains("is 3 bytes, not the 100 declared"))
+        // Another type than declared (AWS refuses the signature; moto stores it, and the relay sees it).
+        let retyped = try await Self.upload(
+            relay, token: alice, filename: "b.png", contentType: "image/png", body: Self.png, extra: ["Content-Type": "text/html"])
+        #expect(try await refusal([retyped]).contains("was not uploaded as image/png"))
+        // Declared, never uploaded.
+        let created = try await relay.request("POST", "/api/attachments", token: alice, json: ["filename": "c.txt", "content_type": "text/plain", "size": 4])
+        let missing = try #require(created.object.string("id"))
+        #expect(try await refusal([missing]).contains("has not been uploaded"))
+        // Someone else's upload.
+        let alices = try await Self.upload(relay, token: alice, filename: "d.txt", contentType: "text/plain", body: Array("mine".utf8))
+        #expect(try await refusal([alices], token: bob).contains(alices))
+        // Type and size refused before any URL is signed.
+        let big = try await relay.request("POST", "/api/attachments", token: alice, json: ["filename": "e.bin", "content_type": "text/plain", "size": 11 * 1024 * 1024])
+        #expect(big.status == 413)
+        let svg = try await relay.request("POST", "/api/attachments", token: alice, json: ["filename": "f.svg", "content_type": "image/svg+xml", "size": 10])
+        #expect(svg.status == 415)
+    }
+
+    @Test func neverAttachedUploadsAreCollected() async throws {
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
+        try await moto.createBucket(Self.bucket)
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await Self.relay(database, moto, ["ATTACHMENT_PENDING_SECONDS": "1", "ATTACHMENT_COLLECT_INTERVAL_SECONDS": "1"])
+        let alice = relay.token(f.alice)
+        let id = try await Self.upload(relay, token: alice, filename: "old.txt", contentType: "text/plain", body: Array("stale".utf8))
+        let store = S3AttachmentStore(
+            configuration: try S3StoreConfiguration.fromEnvironment([
+                "ATTACHMENT_STORE": "s3://\(Self.bucket)/relay", "AWS_REGION": MotoServer.region, "AWS_ENDPOINT_URL": moto.endpoint,
+                "AWS_S3_FORCE_PATH_STYLE": "true", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE", "AWS_SECRET_ACCESS_KEY": "secret",
+            ]))
+        let db = try database.connect()
+        let uuid = try #require(UUID(uuidString: id))
+        let key = try db.scalar("SELECT store_key FROM attachments WHERE id = $1", [uuid], as: String.self)
+        #expect(try await store.inspect(key: key, prefixLength: 0)?.size == 5)
+        try await waitFor("the unattached upload to be removed from the bucket", timeout: 60) {
+            try await store.inspect(key: key, prefixLength: 0) == nil
+        }
+        #expect(try db.scalar("SELECT count(*)::int FROM attachments WHERE id = $1 AND state = 'pending'", [uuid], as: Int32.self) == 0)
+        let response = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "late", "attachment_ids": [id]])
+        #expect(response.status == 400)
+    }
+}
