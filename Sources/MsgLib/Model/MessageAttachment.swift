@@ -49,13 +49,13 @@ public struct MessageAttachment: Sendable, Equatable, Codable {
     public var isImage: Bool { ImageHeader.Format(contentType: contentType) != nil }
 
     /// The list stored in `messages.attachments` (JSON); empty for NULL or text that is not such a list.
-    static func list(json: String?) -> [MessageAttachment] {
+    package static func list(json: String?) -> [MessageAttachment] {
         guard let json, let list = try? JSONDecoder().decode([MessageAttachment].self, from: Data(json.utf8)) else { return [] }
         return list
     }
 
     /// `list` as `messages.attachments` stores it; nil for none.
-    static func json(_ list: [MessageAttachment]) -> String? {
+    package static func json(_ list: [MessageAttachment]) -> String? {
         guard !list.isEmpty, let data = try? JSONEncoder().encode(list) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }

@@ -41,7 +41,7 @@ public struct Notifier: Sendable {
             case .slack:
                 let notice = SlackNotice(
                     displayName: job.conversationUser.displayName, content: job.message.content, conversationId: job.message.conversationId,
-                    adminURLBase: configuration.adminURLBase ?? "")
+                    adminURLBase: configuration.adminURLBase ?? "", attachmentNames: job.message.attachments.map(\.filename))
                 slack.add(slackRequest(notice), index: index, outcomes: &outcomes)
             }
         }

@@ -75,6 +75,7 @@ struct ShowCommand: AsyncParsableCommand {
         for message in response.messages {
             let who = message.sender.isAdmin ? "\(message.sender.username) (admin)" : message.sender.username
             text += "\n" + Transcript.entry(time: message.createdAt, who: who, edited: message.editedAt != nil, content: message.content) + "\n"
+            if !message.attachments.isEmpty { text += Transcript.attachments(message.attachments) + "\n" }
         }
         FileOutput.standardOutput.write(text)
     }

@@ -34,7 +34,7 @@ package struct ExportQuery: Sendable, Equatable {
     /// The columns the statement returns, in order (``BinaryCopyParser`` reads them so).
     static let columns = [
         "m.id", "m.conversation_id", "m.sender_id", "m.content", "m.created_at", "m.read_at", "m.edited_at", "m.deleted_at",
-        "s.username", "s.display_name", "s.is_admin", "c.user_id", "cu.username", "cu.display_name",
+        "s.username", "s.display_name", "s.is_admin", "c.user_id", "cu.username", "cu.display_name", "m.attachments::text",
     ]
 
     /// The rows as a `SELECT`, filters read from the settings (also what the benchmark hands psql's `\copy` as the

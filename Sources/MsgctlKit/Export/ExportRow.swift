@@ -51,6 +51,14 @@ struct ExportRow {
     var conversationUserId: RawUUID
     var conversationUsername: Range<Int>
     var conversationDisplayName: Range<Int>
+    /// `messages.attachments` as JSON text; nil for a message without files.
+    var attachments: Range<Int>?
+
+    /// The message's files (decoded only for a message that has some).
+    func files(_ bytes: UnsafeBufferPointer<UInt8>) -> [MessageAttachment] {
+        guard let attachments else { return [] }
+        return MessageAttachment.list(json: String(decoding: UnsafeBufferPointer(rebasing: bytes[attachments]), as: UTF8.self))
+    }
 }
 
 /// Reads PostgreSQL's binary COPY format (`COPY ... TO STDOUT (FORMAT binary)`): the 11-byte signature, flags and
@@ -94,7 +102,7 @@ struct BinaryCopyParser {
                     createdAt: try reader.timestamp(), readAt: try reader.optionalTimestamp(), editedAt: try reader.optionalTimestamp(),
                     deletedAt: try reader.optionalTimestamp(), senderUsername: try reader.text(), senderDisplayName: try reader.text(),
                     senderIsAdmin: try reader.bool(), conversationUserId: try reader.uuid(), conversationUsername: try reader.text(),
-                    conversationDisplayName: try reader.text())
+                    conversationDisplayName: try reader.text(), attachments: try reader.optionalText())
                 rows += 1
                 try each(row, bytes)
             }
@@ -142,6 +150,12 @@ struct BinaryCopyParser {
 
         mutating func text() throws -> Range<Int> {
             guard let length = try length() else { throw BinaryCopyParser.malformed("a NULL text") }
+            defer { offset += length }
+            return offset..<offset + length
+        }
+
+        mutating func optionalText() throws -> Range<Int>? {
+            guard let length = try length() else { return nil }
             defer { offset += length }
             return offset..<offset + length
         }

@@ -1,3 +1,4 @@
+import Foundation
 import MsgLib
 
 /// Byte-level writers shared by the export formats: UUIDs, times, JSON strings, CSV fields.
@@ -274,5 +275,22 @@ extension ExportText {
     /// True when every byte of `range` is printable ASCII (space to tilde).
     static func isPrintableASCII(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
         range.allSatisfy { bytes[$0] >= 0x20 && bytes[$0] < 0x7F }
+    }
+
+    /// `files` as the REST API writes them: a JSON array.
+    static func attachmentsJSON(_ files: [MessageAttachment]) -> [UInt8] {
+        guard !files.isEmpty, let data = try? JSONEncoder().encode(files) else { return Array("[]".utf8) }
+        return Array(data)
+    }
+
+    /// `image/png, 4000 bytes, 640x480`.
+    static func attachmentSummary(_ file: MessageAttachment) -> String {
+        let pixels = file.width.flatMap { width in file.height.map { ", \(width)x\($0)" } } ?? ""
+        return "\(file.contentType), \(file.size) bytes\(pixels)"
+    }
+
+    /// `text` with control characters (line breaks included) as spaces.
+    static func oneLine(_ text: String) -> String {
+        String(String.UnicodeScalarView(text.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : $0 }))
     }
 }

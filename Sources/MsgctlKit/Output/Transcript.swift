@@ -23,4 +23,20 @@ enum Transcript {
     static func shortTime(_ timestamp: Timestamp?) -> String {
         String(HumanTime.format(timestamp).suffix(5))
     }
+
+    /// One line per attached file, indented: name, type, size (and pixels), id; terminal-safe.
+    static func attachments(_ files: [MessageAttachment], indent: String = "  ") -> String {
+        files.map { file in
+            let pixels = file.width.flatMap { width in file.height.map { " \(width)x\($0)" } } ?? ""
+            return "\(indent)[attachment] \(TerminalText.escaped(file.filename)) (\(TerminalText.escaped(file.contentType)), "
+                + "\(byteCount(file.size))\(pixels)) \(file.id.lowercasedString)"
+        }.joined(separator: "\n")
+    }
+
+    /// `512 B`, `12.3 KiB`, `4.0 MiB`.
+    static func byteCount(_ bytes: Int) -> String {
+        if bytes < 1024 { return "\(bytes) B" }
+        if bytes < 1024 * 1024 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
+        return String(format: "%.1f MiB", Double(bytes) / 1_048_576)
+    }
 }

@@ -163,6 +163,7 @@ enum LiveFrame: Sendable {
         var senderIsAdmin: Bool
         var content: String
         var createdAt: Timestamp?
+        var attachments: [MessageAttachment] = []
     }
 
     case message(Message)
@@ -185,7 +186,7 @@ enum LiveFrame: Sendable {
                 Message(
                     id: message.id, conversationId: message.conversationId, username: message.sender.username,
                     displayName: message.sender.displayName, senderIsAdmin: message.sender.isAdmin, content: message.content,
-                    createdAt: message.createdAt))
+                    createdAt: message.createdAt, attachments: message.attachments))
         case .messageRead(let messageId, _, _):
             self = .read(messageId: messageId.lowercasedString)
         case .typing(let conversationId, let userId, let isTyping):

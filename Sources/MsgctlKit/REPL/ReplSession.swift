@@ -193,7 +193,7 @@ final class ReplSession: @unchecked Sendable {
                 + Self.line(
                     time: item.message.createdAt,
                     who: item.sender.isAdmin ? (item.sender.id == admin.id ? "you" : item.sender.username) : item.sender.username,
-                    content: item.message.content)
+                    content: item.message.content, attachments: item.message.attachments)
             live?.saw(messageId: item.message.id.lowercasedString)
         }
         say(text)
@@ -298,7 +298,7 @@ final class ReplSession: @unchecked Sendable {
             if let id = UUID(uuidString: message.id), sent[id] != nil { return }
             let inOpen = open?.conversation.id.lowercasedString == message.conversationId
             let who = message.senderIsAdmin ? "\(message.username) (admin)" : message.username
-            say(Self.line(time: message.createdAt, who: inOpen ? who : "\(who) [not open]", content: message.content))
+            say(Self.line(time: message.createdAt, who: inOpen ? who : "\(who) [not open]", content: message.content, attachments: message.attachments))
             if inOpen, !message.senderIsAdmin, let id = UUID(uuidString: message.id) {
                 _ = try? blocking { [service, admin] in try await service.markRead(viewer: admin, messageIds: [id]) }
             }
@@ -394,8 +394,8 @@ final class ReplSession: @unchecked Sendable {
         editor.printAbove(text)
     }
 
-    static func line(time: Timestamp?, who: String, content: String) -> String {
-        Transcript.line(time: time, who: who, content: content)
+    static func line(time: Timestamp?, who: String, content: String, attachments: [MessageAttachment] = []) -> String {
+        Transcript.line(time: time, who: who, content: content) + (attachments.isEmpty ? "" : "\n" + Transcript.attachments(attachments, indent: "    "))
     }
 
     /// `1 message`, `2 messages`.

@@ -8,12 +8,15 @@ package struct SlackNotice: Sendable, Equatable {
     package var content: String
     package var conversationId: UUID?
     package var adminURLBase: String
+    /// The names of the message's files.
+    package var attachmentNames: [String]
 
-    package init(displayName: String, content: String, conversationId: UUID?, adminURLBase: String) {
+    package init(displayName: String, content: String, conversationId: UUID?, adminURLBase: String, attachmentNames: [String] = []) {
         self.displayName = displayName
         self.content = content
         self.conversationId = conversationId
         self.adminURLBase = adminURLBase
+        self.attachmentNames = attachmentNames
     }
 
     /// The `msgctl slack test` notice.
@@ -62,11 +65,25 @@ package struct SlackNotice: Sendable, Equatable {
         return out + ellipsis
     }
 
-    /// The section's mrkdwn: the name in bold, then the message, cut to fit ``sectionLimit``.
+    /// The section's mrkdwn: the name in bold, then the message, cut to fit ``sectionLimit``, then a line that counts
+    /// the files and names them ("2 attachments: a.png, b.pdf").
     package var sectionText: String {
         let head = "*\(Self.escape(displayName, limit: Self.nameLimit))*\n"
-        return head + Self.escape(content, limit: Self.sectionLimit - head.utf16.count)
+        let files = attachmentsLine
+        let budget = Self.sectionLimit - head.utf16.count - files.utf16.count
+        return head + (content.isEmpty ? "" : Self.escape(content, limit: budget)) + files
     }
+
+    /// The line that lists the files, escaped, at most ``attachmentsLimit`` UTF-16 units; empty without files.
+    var attachmentsLine: String {
+        guard !attachmentNames.isEmpty else { return "" }
+        let names = attachmentNames.map { $0.replacingOccurrences(of: "\n", with: " ") }.joined(separator: ", ")
+        let lead = (content.isEmpty ? "" : "\n") + MessageAttachment.countText(attachmentNames.count) + ": "
+        return lead + Self.escape(names, limit: Self.attachmentsLimit - lead.utf16.count)
+    }
+
+    /// The most characters of the file list.
+    static let attachmentsLimit = 600
 
     /// The admin page of the conversation (the admin inbox for a test notice).
     package var link: String {

@@ -8,6 +8,8 @@ package struct PushNotification: Sendable, Equatable {
     package var body: String
     package var conversationId: UUID?
     package var messageId: UUID?
+    /// The message's files, in `data.attachments` (absent when there are none).
+    package var attachments: [MessageAttachment] = []
 
     /// Characters of a message shown in a notification.
     package static let bodyLimit = 100
@@ -19,10 +21,25 @@ package struct PushNotification: Sendable, Equatable {
         self.messageId = messageId
     }
 
-    /// The notification of a new message.
+    /// The notification of a new message; one with files says how many ("2 attachments"), after as much of the text
+    /// as fits.
     package init(message: Message) {
-        self.init(title: "New message", body: message.content, conversationId: message.conversationId, messageId: message.id)
+        var body = message.content
+        if !message.attachments.isEmpty {
+            let note = MessageAttachment.countText(message.attachments.count)
+            body = body.isEmpty ? note : String(body.prefix(Self.bodyLimit - note.count - 3)) + " (\(note))"
+        }
+        self.init(title: "New message", body: body, conversationId: message.conversationId, messageId: message.id)
+        attachments = message.attachments.map { file in
+            var short = file
+            // A push message holds about 4 KB: ten long names would not fit.
+            if short.filename.count > Self.filenameLimit { short.filename = String(short.filename.prefix(Self.filenameLimit)) }
+            return short
+        }
     }
+
+    /// Characters of a file name in `data.attachments`.
+    static let filenameLimit = 60
 
     /// The notification `POST /api/push/test` and `msgctl push test` send.
     package static let test = PushNotification(
@@ -37,12 +54,14 @@ package struct PushNotification: Sendable, Equatable {
         struct Data: Encodable {
             var conversation_id: String?
             var message_id: String?
+            var attachments: [MessageAttachment]
             func encode(to encoder: any Encoder) throws {
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(conversation_id, forKey: .conversation_id)
                 try container.encode(message_id, forKey: .message_id)
+                if !attachments.isEmpty { try container.encode(attachments, forKey: .attachments) }
             }
-            enum CodingKeys: String, CodingKey { case conversation_id, message_id }
+            enum CodingKeys: String, CodingKey { case conversation_id, message_id, attachments }
         }
         var title: String
         var body: String
@@ -55,7 +74,7 @@ package struct PushNotification: Sendable, Equatable {
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         let value = Payload(
             title: title, body: body,
-            data: .init(conversation_id: conversationId?.lowercasedString, message_id: messageId?.lowercasedString))
+            data: .init(conversation_id: conversationId?.lowercasedString, message_id: messageId?.lowercasedString, attachments: attachments))
         return Array((try? encoder.encode(value)) ?? Data())
     }
 

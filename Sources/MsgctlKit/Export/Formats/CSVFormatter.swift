@@ -2,14 +2,15 @@ import MsgLib
 
 /// RFC 4180 CSV: a header row, CRLF line ends, a field quoted (quotes doubled) only when it holds a comma, quote,
 /// CR or LF. Columns: `id, conversation_id, sender_id, sender_username, sender_display_name, sender_is_admin,
-/// content, created_at, read_at, edited_at, deleted_at`; booleans `true`/`false`, NULL an empty field, times
+/// content, created_at, read_at, edited_at, deleted_at, attachments` (a JSON array, as in the REST API; empty for a
+/// message without files); booleans `true`/`false`, NULL an empty field, times
 /// RFC 3339 UTC. Text fields are written as they are, except that one starting like a spreadsheet formula gets a
 /// leading `'` (``CSVField``) unless `formulaEscape` is false (`--no-formula-escape`).
 struct CSVFormatter: ExportFormatter {
     var formulaEscape = true
 
     static let header: StaticString =
-        "id,conversation_id,sender_id,sender_username,sender_display_name,sender_is_admin,content,created_at,read_at,edited_at,deleted_at\r\n"
+        "id,conversation_id,sender_id,sender_username,sender_display_name,sender_is_admin,content,created_at,read_at,edited_at,deleted_at,attachments\r\n"
 
     mutating func begin(_ out: inout ExportOutput) {
         out.append(Self.header)
@@ -32,6 +33,12 @@ struct CSVFormatter: ExportFormatter {
         optionalTime(row.readAt, &out)
         optionalTime(row.editedAt, &out)
         optionalTime(row.deletedAt, &out)
+        out.append(0x2C)
+        let files = row.files(bytes)
+        if !files.isEmpty {
+            let json = ExportText.attachmentsJSON(files)
+            json.withUnsafeBufferPointer { ExportText.appendCSVField($0, 0..<json.count, formulaEscape: formulaEscape, to: &out.bytes) }
+        }
         out.append("\r\n")
     }
 

@@ -4,7 +4,8 @@ import MsgLib
 /// nullable field present (`null` when empty), times RFC 3339 UTC with microseconds:
 ///
 /// `{"id":…,"conversation_id":…,"sender_id":…,"sender":{"id":…,"username":…,"display_name":…,"is_admin":false},`
-/// `"content":…,"created_at":…,"read_at":null,"edited_at":null,"deleted_at":null}`
+/// `"content":…,"created_at":…,"read_at":null,"edited_at":null,"deleted_at":null,"attachments":[]}`
+/// (`attachments` as everywhere: `[{"id","filename","content_type","size","width","height"}]`)
 struct JSONLinesFormatter: ExportFormatter {
     /// The sender's id as text, written twice per row but formatted once.
     private var senderText: [UInt8] = []
@@ -34,6 +35,8 @@ struct JSONLinesFormatter: ExportFormatter {
         time(row.editedAt, &out)
         out.append(",\"deleted_at\":")
         time(row.deletedAt, &out)
+        out.append(",\"attachments\":")
+        out.bytes.append(contentsOf: ExportText.attachmentsJSON(row.files(bytes)))
         out.append("}\n")
     }
 

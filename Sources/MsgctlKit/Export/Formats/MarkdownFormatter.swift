@@ -18,7 +18,8 @@ import MsgLib
 ///
 /// One level-1 heading per conversation, its messages in order below it. Names are backslash-escaped; each message
 /// is a block quote (every line starts with `> `, so nothing in a message can start a heading or leave the quote),
-/// with `&`, `<` and `>` written as entities so that no HTML reaches a renderer. Times are UTC.
+/// with `&`, `<` and `>` written as entities so that no HTML reaches a renderer. Times are UTC. Each attached file
+/// follows as a line of its own: `Attachment: name (type, size) `id``, the name escaped as names are.
 struct MarkdownFormatter: ExportFormatter {
     private var conversation: RawUUID?
 
@@ -68,6 +69,12 @@ struct MarkdownFormatter: ExportFormatter {
             }
             out.append(UnsafeBufferPointer(rebasing: bytes[start..<line.upperBound]))
             out.append(0x0A)
+        }
+        for file in row.files(bytes) {
+            out.append("\nAttachment: ")
+            let name = Array(file.filename.utf8)
+            name.withUnsafeBufferPointer { Self.appendInline($0, 0..<name.count, &out) }
+            out.bytes.append(contentsOf: Array(" (\(ExportText.attachmentSummary(file))) `\(file.id.lowercasedString)`\n".utf8))
         }
     }
 

@@ -16,7 +16,8 @@ import MsgLib
 /// - `MIME-Version: 1.0`, `Content-Type: text/plain; charset=utf-8`, `Content-Transfer-Encoding: 8bit`, or
 ///   `quoted-printable` when a line of the message is longer than RFC 5322's 998 octets.
 ///
-/// The body is the content with line breaks made LF; every line matching `^>*From ` gets one more `>` (mboxrd, so
+/// The body is the content with line breaks made LF, then a line per attached file
+/// (`[attachment: name (type, size) id]`); every line matching `^>*From ` gets one more `>` (mboxrd, so
 /// a reader removes exactly one). A blank line ends each mail.
 struct MboxFormatter: ExportFormatter {
     static let domain: StaticString = "msgrelay.invalid"
@@ -91,14 +92,21 @@ struct MboxFormatter: ExportFormatter {
         out.append("\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: ")
         var longest = 0
         ExportText.forEachLine(bytes, row.content) { longest = max(longest, $0.count) }
-        if longest > 998 {
+        let files = row.files(bytes).map { file in
+            Array("[attachment: \(ExportText.oneLine(file.filename)) (\(ExportText.attachmentSummary(file))) \(file.id.lowercasedString)]".utf8)
+        }
+        if longest > 998 || files.contains(where: { $0.count > 998 }) {
             out.append("quoted-printable\n\n")
             ExportText.forEachLine(bytes, row.content) { range in
                 Self.quotedPrintable(bytes, range, line: &line) { encoded in Self.appendBodyLine(encoded, &out) }
             }
+            for file in files {
+                file.withUnsafeBufferPointer { Self.quotedPrintable($0, 0..<file.count, line: &line) { encoded in Self.appendBodyLine(encoded, &out) } }
+            }
         } else {
             out.append("8bit\n\n")
             ExportText.forEachLine(bytes, row.content) { range in Self.appendBodyLine(UnsafeBufferPointer(rebasing: bytes[range]), &out) }
+            for file in files { file.withUnsafeBufferPointer { Self.appendBodyLine($0, &out) } }
         }
         out.append(0x0A)
     }

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+import MsgLib
+
+struct AttachmentsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "attachments", abstract: "Attachment files: read one, remove unattached uploads and files of deleted messages.",
+        discussion: "Uses the store ATTACHMENT_STORE names (see docs/attachments.md).",
+        subcommands: [AttachmentsGetCommand.self, AttachmentsCollectCommand.self, AttachmentsPurgeCommand.self])
+}
+
+extension ConnectionOptions {
+    /// Runs `body` with a service that has the attachment store of the environment.
+    /// - Throws: ``UserFacingError`` when `ATTACHMENT_STORE` is unset or cannot be opened.
+    func withAttachmentService<T: Sendable>(_ body: (MessagingService) async throws -> T) async throws -> T {
+        let environment = ProcessInfo.processInfo.environment
+        let support: AttachmentSupport?
+        do {
+            support = try AttachmentSupport.open(.fromEnvironment(environment, jwtSecret: environment["JWT_SECRET"] ?? "msgctl"))
+        } catch {
+            throw UserFacingError(error.message, exitStatus: .config)
+        }
+        guard let support else { throw UserFacingError("ATTACHMENT_STORE is not set: attachments are off", exitStatus: .config) }
+        return try await withService { service in
+            var service = service
+            service.attachments = support
+            return try await body(service)
+        }
+    }
+}
+
+struct AttachmentsGetCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "get", abstract: "Write an attachment's file to a file or stdout.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Argument(help: "The attachment's id.") var id: String
+    @Option(name: .shortAndLong, help: "Write here (default: stdout, never a terminal).") var output: String?
+
+    func validate() throws {
+        guard UUID(uuidString: id) != nil else { throw ValidationError("the attachment id must be a UUID") }
+    }
+
+    func run() async throws {
+        let id = UUID(uuidString: id)!
+        if output == nil, isatty(1) == 1 { throw UserFacingError("refusing to write a file to the terminal: use -o FILE or a pipe", exitStatus: .usage) }
+        let source = try await connection.withAttachmentService { service -> String in
+            let attachment = try await service.attachmentRecord(id: id)
+            guard attachment.state != .purged else { throw UserFacingError("attachment \(id.lowercasedString) was purged", exitStatus: .noInput) }
+            guard let local = service.attachments?.local else { throw UserFacingError("only the local store can be read here", exitStatus: .config) }
+            return try local.path(for: attachment.storeKey)
+        }
+        guard let input = FileHandle(forReadingAtPath: source) else {
+            throw UserFacingError("the file of attachment \(id.lowercasedString) is not in the store (not uploaded?)", exitStatus: .noInput)
+        }
+        defer { try? input.close() }
+        let destination: FileHandle
+        if let output {
+            guard FileManager.default.createFile(atPath: output, contents: nil), let handle = FileHandle(forWritingAtPath: output) else {
+                throw UserFacingError("cannot create \(output)", exitStatus: .cantCreate)
+            }
+            destination = handle
+        } else {
+            destination = FileHandle.standardOutput
+        }
+        // In pieces: a file is never held whole.
+        while let chunk = try input.read(upToCount: 256 * 1024), !chunk.isEmpty { try destination.write(contentsOf: chunk) }
+        if output != nil { try destination.close() }
+    }
+}
+
+struct AttachmentsCollectCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gc", abstract: "Remove uploads never attached to a message (older than ATTACHMENT_PENDING_SECONDS, default 24 h).")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    func run() async throws {
+        let removed = try await connection.withAttachmentService { service in try await service.collectUnattachedAttachments() }
+        FileOutput.standardOutput.write("removed \(removed) unattached upload\(removed == 1 ? "" : "s")\n")
+    }
+}
+
+struct AttachmentsPurgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "purge", abstract: "Remove the files of messages deleted long enough ago.")
+
+    @OptionGroup var connection: ConnectionOptions
+    @Option(help: "Messages deleted before this: \(TimeWindow.expected).") var deletedBefore: String
+
+    func run() async throws {
+        let now = Timestamp.now()
+        guard let time = TimeWindow.parse(deletedBefore, now: now) else {
+            throw ValidationError("--deleted-before must be \(TimeWindow.expected)")
+        }
+        let age = Duration.microseconds(max(0, now.microsecondsSinceEpoch - time.microsecondsSinceEpoch))
+        let removed = try await connection.withAttachmentService { service in try await service.purgeDeletedAttachments(deletedBefore: age) }
+        FileOutput.standardOutput.write("removed \(removed) file\(removed == 1 ? "" : "s") of deleted messages\n")
+    }
+}

@@ -1,0 +1,265 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+/// Attachments end to end on the local store: a msgrelay process, PostgreSQL, plain HTTP and WebSocket clients.
+@Suite(.needsProcesses) struct AttachmentFlowTests {
+    /// A relay whose local store is a fresh folder; `environment` adds settings.
+    static func relay(_ database: TestDatabase, _ environment: [String: String?] = [:]) async throws -> (TestRelay, String) {
+        let folder = (ProcessInfo.processInfo.environment["MSGTEST_WORK_DIR"] ?? NSTemporaryDirectory()) + "/attachments-" + UUID().uuidString
+        var env: [String: String?] = ["ATTACHMENT_STORE": "local:\(folder)", "MESSAGE_RATE_LIMIT_PER_MINUTE": "0"]
+        for (key, value) in environment { env[key] = value }
+        return (try await TestRelay(database: database, environment: env), folder)
+    }
+
+    /// The first bytes of a PNG image of `width` x `height`, padded with zeros to `size` bytes.
+    static func png(width: UInt32, height: UInt32, size: Int) -> Data {
+        var bytes: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]
+        for value in [width, height] { bytes += [UInt8(value >> 24), UInt8(value >> 16 & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value & 0xFF)] }
+        bytes += [8, 6, 0, 0, 0]
+        return Data(bytes + [UInt8](repeating: 0, count: max(0, size - bytes.count)))
+    }
+
+    static let pdf = Data("%PDF-1.4\n%âãÏÓ\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n".utf8)
+
+    /// Declares an upload; returns the answer.
+    static func create(_ relay: TestRelay, _ token: String, _ filename: String, _ type: String, _ size: Int) async throws -> HTTPResult {
+        try await relay.request("POST", "/api/attachments", token: token, json: ["filename": filename, "content_type": type, "size": size])
+    }
+
+    /// Declares and uploads a file; returns its id.
+    static func upload(_ relay: TestRelay, _ token: String, _ filename: String, _ type: String, _ data: Data) async throws -> String {
+        let created = try await create(relay, token, filename, type, data.count)
+        #expect(created.status == 201, "\(created.text)")
+        let url = try #require(created.object.string("upload.url"))
+        #expect(created.object.string("upload.method") == "PUT")
+        let put = try await relay.request("PUT", url, body: data, headers: ["Content-Type": type])
+        #expect(put.status == 204, "\(put.text)")
+        return try #require(created.object.string("id"))
+    }
+
+    @Test func uploadSendDownload() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let (relay, _) = try await Self.relay(database)
+        let (alice, bob, admin) = (relay.token(f.alice), relay.token(f.bob), relay.token(f.admin))
+
+        let image = Self.png(width: 640, height: 480, size: 4000)
+        let created = try await Self.create(relay, alice, "../../etc/cat\u{202E}gnp.png", "image/png", image.count)
+        #expect(created.status == 201)
+        #expect(Set(created.object.keys) == ["id", "upload", "expires_at"])
+        #expect((created.object[path: "upload.headers"] as? [String: String])?["Content-Type"] == "image/png")
+        let url = try #require(created.object.string("upload.url"))
+        #expect(url.hasPrefix("/attachments/local/"))
+        let imageId = try #require(created.object.string("id"))
+
+        // A forged signature, a changed size, another type, and a body longer than declared are refused.
+        let forged = url.replacingOccurrences(of: "sig=", with: "sig=AA")
+        #expect((try await relay.request("PUT", forged, body: image, headers: ["Content-Type": "image/png"])).status == 403)
+        let otherSize = url.replacingOccurrences(of: "size=\(image.count)", with: "size=\(image.count + 1)")
+        #expect((try await relay.request("PUT", otherSize, body: image + Data([0]), headers: ["Content-Type": "image/png"])).status == 403)
+        let wrongType = try await relay.request("PUT", url, body: image, headers: ["Content-Type": "text/html"])
+        #expect(wrongType.status == 415 && wrongType.error == "Content-Type must be image/png, as declared")
+        let tooLong = try await relay.request("PUT", url, body: image + Data([1, 2, 3]), headers: ["Content-Type": "image/png"])
+        #expect(tooLong.status == 413 || tooLong.status == 400)
+        // Sending before the upload: refused, naming the id.
+        let early = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "", "attachment_ids": [imageId]])
+        #expect(early.status == 400 && early.error == "Attachment \(imageId) has not been uploaded")
+
+        #expect((try await relay.request("PUT", url, body: image, headers: ["Content-Type": "image/png"])).status == 204)
+        // An upload URL is used once.
+        #expect((try await relay.request("PUT", url, body: image, headers: ["Content-Type": "image/png"])).status == 409)
+        let pdfId = try await Self.upload(relay, alice, "report.pdf", "application/pdf", Self.pdf)
+
+        // Someone else's upload is refused, naming it.
+        let stolen = try await relay.request("POST", "/api/messages", token: bob, json: ["content": "mine", "attachment_ids": [imageId]])
+        #expect(stolen.status == 400 && stolen.error == "Attachment \(imageId) is not an upload of yours waiting to be sent")
+
+        // Alice's socket and the admin's get the message with its files.
+        let adminSocket = try relay.socket(f.admin)
+        _ = try await adminSocket.next(type: "connected")
+        let sent = try await relay.request(
+            "POST", "/api/messages", token: alice, json: ["content": "", "attachment_ids": [imageId, pdfId]])
+        #expect(sent.status == 201, "\(sent.text)")
+        let files = sent.object.array("attachments")
+        #expect(files.count == 2)
+        #expect(files.first?["filename"] as? String == "catgnp.png")
+        #expect(files.first?["width"] as? Int == 640 && files.first?["height"] as? Int == 480)
+        #expect(files.last?["content_type"] as? String == "application/pdf" && files.last?["width"] is NSNull)
+        let frame = try await adminSocket.next(type: "message")
+        #expect((frame.data["attachments"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [imageId, pdfId])
+        #expect(frame.data["content"] as? String == "")
+
+        // Attached once only.
+        let again = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "again", "attachment_ids": [pdfId]])
+        #expect(again.status == 400)
+
+        // Listing carries them; messages without files carry an empty list.
+        let conversation = try #require(sent.object.string("conversation_id"))
+        _ = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "plain"])
+        let list = try await relay.request("GET", "/api/conversations/\(conversation)/messages", token: admin)
+        #expect(list.object.array("messages").map { ($0["attachments"] as? [Any])?.count ?? -1 } == [2, 0])
+
+        // Download: the user and the admin; others are told it does not exist.
+        let download = try await relay.request("GET", "/api/attachments/\(imageId)", token: alice)
+        #expect(download.status == 200 && download.body == image)
+        #expect(download.headers["content-type"] == "image/png")
+        #expect(download.headers["x-content-type-options"] == "nosniff")
+        #expect(download.headers["content-disposition"] == "inline; filename=\"catgnp.png\"")
+        let pdfDownload = try await relay.request("GET", "/api/attachments/\(pdfId)", token: admin)
+        #expect(pdfDownload.status == 200 && pdfDownload.body == Self.pdf)
+        #expect(pdfDownload.headers["content-disposition"] == "attachment; filename=\"report.pdf\"")
+        let refused = try await relay.request("GET", "/api/attachments/\(imageId)", token: bob)
+        #expect(refused.status == 404 && refused.error == "Attachment not found")
+        #expect((try await relay.request("GET", "/api/attachments/\(UUID().lowercasedString)", token: alice)).status == 404)
+        #expect([400, 404].contains((try await relay.request("GET", "/api/attachments/..%2F..%2Fetc", token: alice)).status))
+        #expect((try await relay.request("GET", "/api/attachments/\(imageId)")).status == 401)
+
+        // A deleted message hides its files.
+        let messageId = try #require(sent.object.string("id"))
+        #expect((try await relay.request("DELETE", "/api/messages/\(messageId)", token: alice)).status == 204)
+        #expect((try await relay.request("GET", "/api/attachments/\(imageId)", token: admin)).status == 404)
+        try await relay.stop()
+    }
+
+    @Test func webSocketSendAndRefusals() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let (relay, _) = try await Self.relay(database)
+        let alice = relay.token(f.alice)
+
+        let socket = try relay.socket(f.alice)
+        let adminSocket = try relay.socket(f.admin)
+        for s in [socket, adminSocket] { _ = try await s.next(type: "connected") }
+        let id = try await Self.upload(relay, alice, "notes.txt", "text/plain", Data("hello\n".utf8))
+        try socket.send(["type": "send_message", "data": ["content": "see notes", "attachment_ids": [id]]])
+        let echoed = try await socket.next(type: "message")
+        let delivered = try await adminSocket.next(type: "message")
+        for frame in [echoed, delivered] {
+            let files = frame.data["attachments"] as? [[String: Any]] ?? []
+            #expect(files.count == 1 && files.first?["filename"] as? String == "notes.txt" && files.first?["size"] as? Int == 6)
+        }
+
+        // Spoofed image: declared PNG, PDF bytes.
+        let spoofed = try await Self.upload(relay, alice, "x.png", "image/png", Self.pdf)
+        try socket.send(["type": "send_message", "data": ["content": "", "attachment_ids": [spoofed]]])
+        let error = try await socket.next(type: "error")
+        #expect(error.data["message"] as? String == "Attachment \(spoofed) is not a PNG image")
+        let rest = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "x", "attachment_ids": [spoofed]])
+        #expect(rest.status == 400 && rest.error == "Attachment \(spoofed) is not a PNG image")
+
+        // Eleven ids, a bad UUID, empty text without files.
+        let eleven = (0..<11).map { _ in UUID().lowercasedString }
+        try socket.send(["type": "send_message", "data": ["content": "x", "attachment_ids": eleven]])
+        #expect((try await socket.next(type: "error")).data["message"] as? String == "A message may carry at most 10 attachments")
+        let many = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "x", "attachment_ids": eleven])
+        #expect(many.status == 400 && many.error == "A message may carry at most 10 attachments")
+        let bad = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "x", "attachment_ids": ["../../etc/passwd"]])
+        #expect(bad.status == 400)
+        let empty = try await relay.request("POST", "/api/messages", token: alice, json: ["content": ""])
+        #expect(empty.status == 400)
+        try await relay.stop()
+    }
+
+    @Test func creationRefusals() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let (relay, _) = try await Self.relay(database, ["ATTACHMENT_MAX_PENDING_PER_USER": "3", "ATTACHMENT_MAX_BYTES": "1000"])
+        let alice = relay.token(f.alice)
+
+        let big = try await Self.create(relay, alice, "a.png", "image/png", 1001)
+        #expect(big.status == 413 && big.error == "size 1001 is over the limit of 1000 bytes")
+        let html = try await Self.create(relay, alice, "a.html", "text/html", 10)
+        #expect(html.status == 415 && (html.error ?? "").hasPrefix("content_type text/html is not accepted"))
+        for (name, type, size) in [("", "image/png", 10), ("a.png", "image/png", 0), ("a.png", "image/png", -5), ("a.png", "png", 10)] {
+            #expect((try await Self.create(relay, alice, name, type, size)).status == 400)
+        }
+        let longName = try await Self.create(relay, alice, String(repeating: "a", count: 2000), "image/png", 10)
+        #expect(longName.status == 400)
+        let huge = try await relay.request(
+            "POST", "/api/attachments", token: alice, body: Data(("{\"filename\":\"" + String(repeating: "x", count: 400_000) + "\"}").utf8))
+        #expect(huge.status == 413)
+        #expect((try await relay.request("POST", "/api/attachments", token: alice, body: Data("[1,2".utf8))).status == 400)
+
+        // Control characters and folders never reach the stored name.
+        let hostile = try await Self.create(relay, alice, "..\\..\\x\u{0}\u{1B}[31m\u{2066}.txt", "text/plain", 10)
+        #expect(hostile.status == 201)
+        for _ in 0..<2 { #expect((try await Self.create(relay, alice, "a.txt", "text/plain", 10)).status == 201) }
+        let fourth = try await Self.create(relay, alice, "a.txt", "text/plain", 10)
+        #expect(fourth.status == 429 && (fourth.error ?? "").hasPrefix("Too many uploads waiting to be sent (at most 3)"))
+        try await relay.stop()
+    }
+
+    @Test func unattachedUploadsAreCollected() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let (relay, folder) = try await Self.relay(
+            database, ["ATTACHMENT_PENDING_SECONDS": "1", "ATTACHMENT_COLLECT_INTERVAL_SECONDS": "0.2"])
+        let id = try await Self.upload(relay, relay.token(f.alice), "a.txt", "text/plain", Data("abc".utf8))
+        let deadline = Date().addingTimeInterval(30)
+        var remaining = 1
+        while Date() < deadline {
+            remaining = try db.query("SELECT count(*) FROM attachments WHERE id = $1", [UUID(uuidString: id)!])[0].decode(0, as: Int.self)
+            if remaining == 0 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(remaining == 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder + "/files")
+        #expect(files.isEmpty)
+        try await relay.stop()
+    }
+
+    @Test func expiredURLIsRefused() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let (relay, _) = try await Self.relay(database, ["ATTACHMENT_UPLOAD_URL_SECONDS": "1"])
+        let created = try await Self.create(relay, relay.token(f.alice), "a.txt", "text/plain", 3)
+        let url = try #require(created.object.string("upload.url"))
+        let expires = try #require(created.object.string("expires_at").flatMap { Timestamp(rfc3339: $0) })
+        while Timestamp.now().microsecondsSinceEpoch <= expires.microsecondsSinceEpoch + 1_000_000 { try await Task.sleep(for: .milliseconds(200)) }
+        let late = try await relay.request("PUT", url, body: Data("abc".utf8), headers: ["Content-Type": "text/plain"])
+        #expect(late.status == 403 && late.error == "This attachment URL has expired")
+        try await relay.stop()
+    }
+
+    @Test func maximumSizeKeepsMemoryFlat() async throws {
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let (relay, _) = try await Self.relay(database, ["ATTACHMENT_RATE_LIMIT_PER_HOUR": "0"])
+        let alice = relay.token(f.alice)
+        let max = 10 * 1024 * 1024
+        let payload = Data(repeating: 0x61, count: max)
+        // Warm up once, then measure.
+        let first = try await Self.upload(relay, alice, "warm.txt", "text/plain", payload)
+        _ = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "warm", "attachment_ids": [first]])
+        let before = relay.residentKiB
+        var ids: [String] = []
+        for round in 0..<4 {
+            try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<3 {
+                    group.addTask { try await Self.upload(relay, alice, "big\(round)-\(index).txt", "text/plain", payload) }
+                }
+                for try await id in group { ids.append(id) }
+            }
+        }
+        let sent = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "big", "attachment_ids": Array(ids.prefix(10))])
+        #expect(sent.status == 201)
+        for id in ids.prefix(6) {
+            let download = try await relay.request("GET", "/api/attachments/\(id)", token: alice)
+            #expect(download.status == 200 && download.body.count == max)
+        }
+        let growth = relay.residentKiB - before
+        // Twelve uploads and six downloads of 10 MiB, three at a time: held in memory they would take 30 MiB or more.
+        #expect(growth < 24 * 1024, "RSS grew by \(growth) KiB")
+        try await relay.stop()
+    }
+
+    @Test func s3IsRefusedAtStart() async throws {
+        let database = try TestDatabase.create()
+        await #expect(throws: (any Error).self) {
+            _ = try await TestRelay(database: database, environment: ["ATTACHMENT_STORE": "s3://bucket/prefix"])
+        }
+    }
+}

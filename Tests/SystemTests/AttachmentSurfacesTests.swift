@@ -1,0 +1,109 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+/// Where attached files show besides sends: search, resume, the Slack notice, exports, msgctl.
+@Suite(.needsProcesses) struct AttachmentSurfacesTests {
+    typealias Flow = AttachmentFlowTests
+
+    static func msgctl(_ arguments: [String], _ database: TestDatabase, _ folder: String) async throws -> ProcessResult {
+        try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), arguments,
+            environment: ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": "local:\(folder)", "JWT_SECRET": TestRelay.secret],
+            timeout: 60)
+    }
+
+    @Test func searchResumeSlackExportsAndMsgctl() async throws {
+        let database = try TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let slack = try RecordingHTTPServer()
+        let (relay, folder) = try await Flow.relay(
+            database, ["SLACK_WEBHOOK_URL": slack.url("/hook"), "ADMIN_URL_BASE": "https://admin.example.org", "OUTBOX_RETRY_BASE_SECONDS": "0.2"])
+        let alice = relay.token(f.alice)
+
+        let admin = try relay.socket(f.admin)
+        _ = try await admin.next(type: "connected")
+        let image = Flow.png(width: 3, height: 2, size: 100)
+        let first = try await Flow.upload(relay, alice, "a.png", "image/png", image)
+        let second = try await Flow.upload(relay, alice, "b<x>&.pdf", "application/pdf", Flow.pdf)
+        let sent = try await relay.request(
+            "POST", "/api/messages", token: alice, json: ["content": "invoice attached", "attachment_ids": [first, second]])
+        #expect(sent.status == 201)
+        let frame = try await admin.next(type: "message")
+        #expect((frame.data["attachments"] as? [Any])?.count == 2)
+        _ = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "later"])
+        _ = try await admin.next(type: "message")
+
+        // Search results carry the files.
+        let search = try await relay.request("GET", "/api/messages/search?q=invoice", token: alice)
+        #expect(search.object.array("results").first.flatMap { ($0["message"] as? [String: Any])?["attachments"] as? [[String: Any]] }?.count == 2)
+
+        // A resume from before the message replays it with its files.
+        let resumed = try relay.socket(f.admin)
+        _ = try await resumed.next(type: "connected")
+        let messageId = try #require(sent.object.string("id"))
+        try resumed.send(["type": "resume", "data": ["last_message_id": "00000000-0000-0000-0000-000000000000"]])
+        let replay = try await resumed.next { $0.type == "message" && $0.data["id"] as? String == messageId }
+        #expect((replay.data["attachments"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [first, second])
+
+        // The Slack notice counts and names the files, escaped.
+        let notice = try await slack.waitForRequests(count: 1)[0]
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(notice.body)) as? [String: Any])
+        #expect(object.string("blocks.0.text.text") == "*Alice*\ninvoice attached\n2 attachments: a.png, b&lt;x&gt;&amp;.pdf")
+
+        // Exports: JSON Lines and CSV carry the list, Markdown and mbox a line per file.
+        let jsonl = try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), ["export"], environment: ["DATABASE_URL": database.conninfo], timeout: 60)
+        #expect(jsonl.status == 0)
+        let rows = jsonl.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(rows.map { ($0["attachments"] as? [[String: Any]])?.count ?? -1 } == [2, 0])
+        #expect((rows.first?["attachments"] as? [[String: Any]])?.first?["width"] as? Int == 3)
+        let markdown = try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), ["export", "--format", "markdown"], environment: ["DATABASE_URL": database.conninfo], timeout: 60)
+        #expect(markdown.stdout.contains("\nAttachment: a\\.png (image/png, 100 bytes, 3x2) `\(first)`\n"))
+        #expect(markdown.stdout.contains("\nAttachment: b\\<x\\>\\&\\.pdf (application/pdf, \(Flow.pdf.count) bytes) `\(second)`\n"))
+        let mbox = try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), ["export", "--format", "mbox"], environment: ["DATABASE_URL": database.conninfo], timeout: 60)
+        #expect(mbox.stdout.contains("invoice attached\n[attachment: a.png (image/png, 100 bytes, 3x2) \(first)]\n"))
+        let csv = try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), ["export", "--format", "csv"], environment: ["DATABASE_URL": database.conninfo], timeout: 60)
+        #expect(csv.stdout.hasPrefix("id,conversation_id,sender_id,sender_username,sender_display_name,sender_is_admin,content,created_at,read_at,edited_at,deleted_at,attachments\r\n"))
+        #expect(csv.stdout.contains(first))
+
+        // msgctl show lists them; get reads the file from the store.
+        let show = try await Self.msgctl(["show", "alice"], database, folder)
+        #expect(show.stdout.contains("  [attachment] a.png (image/png, 100 B 3x2) \(first)"))
+        let out = try TestEnvironment.scratchFolder("attachment").appendingPathComponent("a.png").path
+        let get = try await Self.msgctl(["attachments", "get", first, "-o", out], database, folder)
+        #expect(get.status == 0, "\(get.stderr)")
+        #expect(FileManager.default.contents(atPath: out) == image)
+        let missing = try await Self.msgctl(["attachments", "get", UUID().lowercasedString, "-o", out], database, folder)
+        #expect(missing.status != 0 && missing.stderr.contains("Attachment not found"))
+        let traversal = try await Self.msgctl(["attachments", "get", "../../etc/passwd"], database, folder)
+        #expect(traversal.status == 2)
+
+        // Purge: the files of messages deleted long enough ago go; gc: uploads never attached.
+        #expect((try await relay.request("DELETE", "/api/messages/\(messageId)", token: alice)).status == 204)
+        let notYet = try await Self.msgctl(["attachments", "purge", "--deleted-before", "1h"], database, folder)
+        #expect(notYet.stdout == "removed 0 files of deleted messages\n")
+        let purge = try await Self.msgctl(["attachments", "purge", "--deleted-before", "0s"], database, folder)
+        #expect(purge.status == 0 && purge.stdout == "removed 2 files of deleted messages\n", "\(purge.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/files").isEmpty)
+        _ = try await Flow.upload(relay, alice, "left.txt", "text/plain", Data("x".utf8))
+        let kept = try await Self.msgctl(["attachments", "gc"], database, folder)
+        #expect(kept.stdout == "removed 0 unattached uploads\n")
+        let gc = try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), ["attachments", "gc"],
+            environment: ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": "local:\(folder)", "ATTACHMENT_PENDING_SECONDS": "0.001"],
+            timeout: 60)
+        #expect(gc.stdout == "removed 1 unattached upload\n", "\(gc.stderr)")
+        let off = try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), ["attachments", "gc"], environment: ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": nil],
+            timeout: 60)
+        #expect(off.status != 0 && off.stderr.contains("ATTACHMENT_STORE is not set"))
+        try await relay.stop()
+        slack.stop()
+    }
+}
