@@ -38,6 +38,18 @@ import Testing
         return id
     }
 
+    /// msgctl with the same S3 settings as the relay.
+    static func msgctl(_ arguments: [String], _ database: TestDatabase, _ endpoint: MotoServer) async throws -> ProcessResult {
+        try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), arguments,
+            environment: [
+                "DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": "s3://\(bucket)/relay", "AWS_REGION": MotoServer.region,
+                "AWS_ENDPOINT_URL": endpoint.endpoint, "AWS_S3_FORCE_PATH_STYLE": "true", "AWS_ACCESS_KEY_ID": "AKIDEXAMPLE",
+                "AWS_SECRET_ACCESS_KEY": "secret", "AWS_SESSION_TOKEN": nil, "JWT_SECRET": TestRelay.secret,
+            ],
+            timeout: 60)
+    }
+
     /// GET /api/attachments/ID without following the redirect.
     static func download(_ relay: TestRelay, token: String, id: String) async throws -> HTTPClient.Response {
         try await http.send(
@@ -46,7 +58,8 @@ import Testing
                 timeout: .seconds(20)))
     }
 
-    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [0, 0, 2, 0, 0, 0, 1, 0x2C]
+    static let png: [UInt8] =
+        [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [0, 0, 2, 0, 0, 0, 1, 0x2C]
         + Array(repeating: 7, count: 5000)
 
     @Test func createUploadSendDownload() async throws {
@@ -83,6 +96,13 @@ import Testing
         let noteBody = try await Self.http.send(HTTPClient.Request(url: noteFile.header("Location") ?? "", method: .get, timeout: .seconds(20)))
         #expect(noteBody.body == text && noteBody.header("Content-Disposition")?.hasPrefix("attachment;") == true)
 
+        // msgctl reads the file from the bucket in ranged pieces.
+        let folder = try TestEnvironment.scratchFolder("s3-get")
+        let out = folder.appendingPathComponent("cat.png").path
+        let get = try await Self.msgctl(["attachments", "get", image, "-o", out], database, moto)
+        #expect(get.status == 0, "\(get.stderr)")
+        #expect(FileManager.default.contents(atPath: out).map(Array.init) == Self.png)
+
         // Bob is told it does not exist, as for an unknown id.
         let refused = try await Self.download(relay, token: bob, id: image)
         #expect(refused.status == 404 && refused.header("Location") == nil)
@@ -111,24 +131,59 @@ import Testing
             relay, token: alice, filename: "x.png", contentType: "image/png", body: Array("<html><script>alert(1)</script>".utf8))
         #expect(try await refusal([spoofed]).contains("is not a PNG image"))
         // Fewer bytes than declared (moto does not check the signed Content-Length; the relay does).
-        let short = try await Self.upload(relay, token: alice, filename: "a.txt", contentType: "text/plain", declaredSize: 100, body: Array("abc".utf8))
+        let short = try await Self.upload(
+            relay, token: alice, filename: "a.txt", contentType: "text/plain", declaredSize: 100, body: Array("abc".utf8))
         #expect(try await refusal([short]).contains("is 3 bytes, not the 100 declared"))
         // Another type than declared (AWS refuses the signature; moto stores it, and the relay sees it).
         let retyped = try await Self.upload(
             relay, token: alice, filename: "b.png", contentType: "image/png", body: Self.png, extra: ["Content-Type": "text/html"])
         #expect(try await refusal([retyped]).contains("was not uploaded as image/png"))
         // Declared, never uploaded.
-        let created = try await relay.request("POST", "/api/attachments", token: alice, json: ["filename": "c.txt", "content_type": "text/plain", "size": 4])
+        let created = try await relay.request(
+            "POST", "/api/attachments", token: alice, json: ["filename": "c.txt", "content_type": "text/plain", "size": 4])
         let missing = try #require(created.object.string("id"))
         #expect(try await refusal([missing]).contains("has not been uploaded"))
         // Someone else's upload.
         let alices = try await Self.upload(relay, token: alice, filename: "d.txt", contentType: "text/plain", body: Array("mine".utf8))
         #expect(try await refusal([alices], token: bob).contains(alices))
         // Type and size refused before any URL is signed.
-        let big = try await relay.request("POST", "/api/attachments", token: alice, json: ["filename": "e.bin", "content_type": "text/plain", "size": 11 * 1024 * 1024])
+        let big = try await relay.request(
+            "POST", "/api/attachments", token: alice, json: ["filename": "e.bin", "content_type": "text/plain", "size": 11 * 1024 * 1024])
         #expect(big.status == 413)
-        let svg = try await relay.request("POST", "/api/attachments", token: alice, json: ["filename": "f.svg", "content_type": "image/svg+xml", "size": 10])
+        let svg = try await relay.request(
+            "POST", "/api/attachments", token: alice, json: ["filename": "f.svg", "content_type": "image/svg+xml", "size": 10])
         #expect(svg.status == 415)
+    }
+
+    /// Behind a gate that checks presigned URLs as S3 does: a download URL that has expired, or an upload of another
+    /// type than declared, is refused by the store.
+    @Test func expiredAndMismatchedURLsAreRefusedByTheStore() async throws {
+        let moto = try await MotoServer.start()
+        defer { moto.stop() }
+        try await moto.createBucket(Self.bucket)
+        let gate = try await PresignGate.start(before: moto, credentials: .init(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"))
+        defer { gate.stop() }
+        let database = try TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await Self.relay(database, moto, ["AWS_ENDPOINT_URL": gate.endpoint, "ATTACHMENT_DOWNLOAD_URL_SECONDS": "1"])
+        let alice = relay.token(f.alice)
+
+        let created = try await relay.request(
+            "POST", "/api/attachments", token: alice, json: ["filename": "a.txt", "content_type": "text/plain", "size": 2])
+        let url = try #require(created.object.string("upload.url"))
+        let html = try await Self.http.send(
+            HTTPClient.Request(url: url, method: .put, headers: [("Content-Type", "text/html"), ("If-None-Match", "*")], body: Array("hi".utf8)))
+        #expect(html.status == 403 && S3ErrorBody(html.body)?.code == "SignatureDoesNotMatch")
+
+        let id = try await Self.upload(relay, token: alice, filename: "b.txt", contentType: "text/plain", body: Array("hi".utf8))
+        #expect((try await relay.request("POST", "/api/messages", token: alice, json: ["content": "", "attachment_ids": [id]])).status == 201)
+        let location = try #require(try await Self.download(relay, token: alice, id: id).header("Location"))
+        try await waitFor("the 1 s download URL to expire", timeout: 30) {
+            let answer = try await Self.http.send(HTTPClient.Request(url: location, method: .get, timeout: .seconds(10)))
+            guard answer.status != 200 else { return false }
+            #expect(answer.status == 403 && S3ErrorBody(answer.body)?.message == "Request has expired")
+            return true
+        }
     }
 
     @Test func neverAttachedUploadsAreCollected() async throws {

@@ -31,7 +31,8 @@ import Testing
         return try await client.send(HTTPClient.Request(url: transfer.url, method: method, headers: headers, body: body, timeout: .seconds(20)))
     }
 
-    static let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [0, 0, 1, 0, 0, 0, 0, 0x80]
+    static let png: [UInt8] =
+        [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13] + Array("IHDR".utf8) + [0, 0, 1, 0, 0, 0, 0, 0x80]
         + Array(repeating: 0x5A, count: 300_000)
 
     @Test func uploadInspectDownloadDelete() async throws {

@@ -22,7 +22,8 @@ package final class MotoServer: Sendable {
         let client = HTTPClient(configuration: .init(allowInsecure: true))
         try await waitFor("moto on port \(port) (output: \(process.stdout.suffix(500)))", timeout: 60) {
             guard process.isRunning else { throw TestFailure("moto exited: \(process.stdout.suffix(2000))") }
-            let response = try? await client.send(HTTPClient.Request(url: "\(server.endpoint)/moto-api/data.json", method: .get, timeout: .seconds(2)))
+            let response = try? await client.send(
+                HTTPClient.Request(url: "\(server.endpoint)/moto-api/data.json", method: .get, timeout: .seconds(2)))
             return response?.status == 200
         }
         return server

@@ -25,12 +25,14 @@ import Testing
     }
 
     @Test func hostileBodies() throws {
-        for body in ["", "not xml", "<Error>", "<Error><Code></Code></Error>", "<Error><Code>X</Error>", "<html><Code>X</Code></html>", "\u{0}\u{1}"] {
+        for body in ["", "not xml", "<Error>", "<Error><Code></Code></Error>", "<Error><Code>X</Error>", "<html><Code>X</Code></html>", "\u{0}\u{1}"]
+        {
             #expect(S3ErrorBody(Array(body.utf8)) == nil, "\(body)")
         }
         #expect(S3ErrorBody(Array(repeating: 0xFF, count: 1_000_000)) == nil)
         // Control characters and line breaks become spaces; a huge value is cut.
-        let controls = try #require(S3ErrorBody(Array("<Error><Code>A\u{1B}[31m\r\nB</Code><Message>\(String(repeating: "m", count: 5000))</Message></Error>".utf8)))
+        let controls = try #require(
+            S3ErrorBody(Array("<Error><Code>A\u{1B}[31m\r\nB</Code><Message>\(String(repeating: "m", count: 5000))</Message></Error>".utf8)))
         #expect(controls.code == "A [31m B")
         #expect(controls.message.map { $0.count <= S3ErrorBody.maxValueLength + 1 } == true)
         // What lies beyond the first 64 KiB is not read.

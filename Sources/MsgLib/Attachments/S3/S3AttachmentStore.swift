@@ -103,6 +103,29 @@ package struct S3AttachmentStore: AttachmentStore {
         }
     }
 
+    /// Reads the whole of `key` in ranged GETs of at most ``maxPrefixLength`` bytes, handing each piece to `write` in
+    /// order (for `msgctl attachments get`: a file is never held whole). Returns false when there is no such object.
+    /// - Throws: ``S3StoreError`` (also when the object changes while it is read), or what `write` throws.
+    package func read(key: String, into write: ([UInt8]) throws -> Void) async throws -> Bool {
+        guard let first = try await inspect(key: key, prefixLength: 0) else { return false }
+        let head = try await send(.head, key: key)
+        let etag = head.header("ETag").flatMap { Self.isHeaderValue($0) ? $0 : nil }
+        var offset = 0
+        while offset < first.size {
+            let end = min(first.size, offset + Self.maxPrefixLength) - 1
+            var headers = [(name: "range", value: "bytes=\(offset)-\(end)")]
+            if let etag { headers.append((name: "if-match", value: etag)) }
+            let piece = try await send(.get, key: key, headers: headers)
+            guard piece.status == 206 || (piece.status == 200 && offset == 0), piece.body.count >= end - offset + 1 else {
+                throw piece.status == 412
+                    ? S3StoreError(.badAnswer, "\(key) changed while it was read") : Self.failure(piece, operation: "GET", key: key)
+            }
+            try write(Array(piece.body.prefix(end - offset + 1)))
+            offset = end + 1
+        }
+        return true
+    }
+
     package func delete(key: String) async throws {
         let response = try await send(.delete, key: key)
         switch response.status {

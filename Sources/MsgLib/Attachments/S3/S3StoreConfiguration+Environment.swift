@@ -21,7 +21,8 @@ extension S3StoreConfiguration {
             throw ConfigurationError("AWS_REGION must be set for an s3:// ATTACHMENT_STORE (the bucket's region, e.g. us-east-1; auto for R2)")
         }
         guard region.utf8.count <= 64, region.utf8.allSatisfy({ isLowercaseAlphanumeric($0) || $0 == UInt8(ascii: "-") }) else {
-            throw ConfigurationError("AWS_REGION must be a region name such as eu-west-1 (lowercase letters, digits and hyphens), not \"\(printable(region))\"")
+            throw ConfigurationError(
+                "AWS_REGION must be a region name such as eu-west-1 (lowercase letters, digits and hyphens), not \"\(printable(region))\"")
         }
         let allowHTTP = try flag("ATTACHMENT_STORE_ALLOW_HTTP", value("ATTACHMENT_STORE_ALLOW_HTTP"))
         let endpoint = try value("AWS_ENDPOINT_URL").map { text throws(ConfigurationError) in try parseEndpoint(text, allowHTTP: allowHTTP) }
@@ -36,7 +37,8 @@ extension S3StoreConfiguration {
             }
             if bucket.contains(".") && configuration.endpoint.scheme == "https" {
                 throw ConfigurationError(
-                    "the bucket name \"\(bucket)\" has dots, which the service's TLS certificate does not cover in virtual-hosted style: set AWS_S3_FORCE_PATH_STYLE=true")
+                    "the bucket name \"\(bucket)\" has dots, which the service's TLS certificate does not cover in virtual-hosted style: set AWS_S3_FORCE_PATH_STYLE=true"
+                )
             }
         }
         return configuration
@@ -153,7 +155,9 @@ extension S3StoreConfiguration {
 
     /// `text` with control characters escaped and cut to 100 characters, for error messages.
     private static func printable(_ text: String) -> String {
-        let cut = text.unicodeScalars.prefix(100).map { $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0) }
+        let cut = text.unicodeScalars.prefix(100).map {
+            $0.properties.generalCategory == .control ? "\\u{\(String($0.value, radix: 16))}" : String($0)
+        }
         return cut.joined() + (text.unicodeScalars.count > 100 ? "…" : "")
     }
 }
