@@ -5,23 +5,115 @@ import MsgLib
 /// released; and Tests/SystemTests/Interop/s3_interop.py, which drives it (and botocore) with boto3.
 ///
 /// moto checks the `Authorization` header of signed requests only after ``enableAuthentication()``, against the IAM
-/// users it knows; it never checks the signature or the expiry of a presigned URL.
+/// users it knows; it never checks the signature or the expiry of a presigned URL (``PresignGate`` does).
 package final class MotoServer: Sendable {
     package static let region = "us-east-1"
-    package let port: Int
-    private let process: ChildProcess
+    /// The credentials the tests sign with while moto does not check them.
+    package static let credentials = SigV4Signer.Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret")
+    private let server: PythonServer
 
-    package var endpoint: String { "http://127.0.0.1:\(port)" }
+    package var port: Int { server.port }
+    package var endpoint: String { server.endpoint }
 
     /// Starts moto and waits (up to 60 s) until it answers.
     package static func start() async throws -> MotoServer {
-        let python = try S3Interop.python()
+        MotoServer(server: try await PythonServer.start("moto") { port in ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)] })
+    }
+
+    /// Runs `body` with a moto that has `bucket`, and stops it afterwards.
+    package static func with<T>(bucket: String, _ body: (MotoServer) async throws -> T) async throws -> T {
+        let moto = try await start()
+        defer { moto.stop() }
+        try await moto.createBucket(bucket)
+        return try await body(moto)
+    }
+
+    private init(server: PythonServer) { self.server = server }
+
+    package func stop() { server.stop() }
+
+    /// The settings of an `s3://bucket/relay` store on this moto (or on `endpoint`, a gate in front of it), path-style,
+    /// signed with `credentials`.
+    package func storeEnvironment(bucket: String, endpoint: String? = nil, credentials: SigV4Signer.Credentials = MotoServer.credentials)
+        -> [String: String]
+    {
+        [
+            "ATTACHMENT_STORE": "s3://\(bucket)/relay", "AWS_REGION": Self.region, "AWS_ENDPOINT_URL": endpoint ?? self.endpoint,
+            "AWS_S3_FORCE_PATH_STYLE": "true", "AWS_ACCESS_KEY_ID": credentials.accessKeyId, "AWS_SECRET_ACCESS_KEY": credentials.secretAccessKey,
+        ]
+    }
+
+    /// Creates `bucket` (unauthenticated, before ``enableAuthentication()``).
+    package func createBucket(_ bucket: String) async throws {
+        _ = try await S3Interop.run("create-bucket", base.merging(["bucket": bucket]) { $1 })
+    }
+
+    /// Creates an IAM user allowed every S3 action and returns its access key and secret.
+    package func createUser() async throws -> SigV4Signer.Credentials {
+        let output = try await S3Interop.run("create-user", base)
+        guard let key = output["access_key"] as? String, let secret = output["secret_key"] as? String else {
+            throw TestFailure("create-user printed \(output)")
+        }
+        return SigV4Signer.Credentials(accessKeyId: key, secretAccessKey: secret)
+    }
+
+    /// From now on moto checks the signature of each request with an `Authorization` header.
+    package func enableAuthentication() async throws {
+        let response = try await PythonServer.client.send(
+            HTTPClient.Request(url: "\(endpoint)/moto-api/reset-auth", method: .post, body: Array("0".utf8), timeout: .seconds(10)))
+        guard response.status == 200 else { throw TestFailure("reset-auth answered \(response.status): \(response.bodyText)") }
+    }
+
+    private var base: [String: Any] {
+        [
+            "endpoint_url": endpoint, "region": Self.region, "access_key": Self.credentials.accessKeyId,
+            "secret_key": Self.credentials.secretAccessKey,
+        ]
+    }
+}
+
+/// s3_interop.py's `gate` in front of a ``MotoServer``: presigned URLs are checked as S3 checks them (signature
+/// recomputed by botocore from the request received, expiry) before the request goes on to moto.
+package final class PresignGate: Sendable {
+    private let server: PythonServer
+
+    package var endpoint: String { server.endpoint }
+
+    /// Starts the gate for requests signed with `credentials` and waits (up to 60 s) until it passes requests on.
+    package static func start(before moto: MotoServer, credentials: SigV4Signer.Credentials = MotoServer.credentials) async throws
+        -> PresignGate
+    {
+        PresignGate(
+            server: try await PythonServer.start("the presign gate") { port in
+                let input: [String: Any] = [
+                    "port": port, "upstream": moto.endpoint, "access_key": credentials.accessKeyId, "secret_key": credentials.secretAccessKey,
+                ]
+                let arguments = String(decoding: try JSONSerialization.data(withJSONObject: input), as: UTF8.self)
+                return [S3Interop.script, "gate", arguments]
+            })
+    }
+
+    private init(server: PythonServer) { self.server = server }
+
+    package func stop() { server.stop() }
+}
+
+/// A Python HTTP server of the tests (moto, the gate) on a free port, killed when stopped or released.
+private final class PythonServer: Sendable {
+    static let client = HTTPClient(configuration: .init(allowInsecure: true))
+    let port: Int
+    private let process: ChildProcess
+
+    var endpoint: String { "http://127.0.0.1:\(port)" }
+
+    /// Starts the venv's Python with `arguments(port)` and waits until `/moto-api/data.json` answers 200 (moto's, also
+    /// through the gate).
+    static func start(_ name: String, arguments: (Int) throws -> [String]) async throws -> PythonServer {
         let port = try RecordingHTTPServer.unusedPort()
-        let process = try ChildProcess(python, ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)], mergeOutput: true)
-        let server = MotoServer(port: port, process: process)
-        let client = HTTPClient(configuration: .init(allowInsecure: true))
-        try await waitFor("moto on port \(port) (output: \(process.stdout.suffix(500)))", timeout: 60) {
-            guard process.isRunning else { throw TestFailure("moto exited: \(process.stdout.suffix(2000))") }
+        let process = try ChildProcess(try S3Interop.python(), try arguments(port), mergeOutput: true)
+        let server = PythonServer(port: port, process: process)
+        try await waitFor("\(name) on port \(port)", timeout: 60) {
+            guard process.isRunning else { throw TestFailure("\(name) exited: \(process.stdout.suffix(2000))") }
             let response = try? await client.send(
                 HTTPClient.Request(url: "\(server.endpoint)/moto-api/data.json", method: .get, timeout: .seconds(2)))
             return response?.status == 200
@@ -36,73 +128,7 @@ package final class MotoServer: Sendable {
 
     deinit { stop() }
 
-    package func stop() {
-        guard process.isRunning else { return }
-        process.signal(SIGTERM)
-        if (try? process.waitUntilExit(timeout: 10)) == nil { process.signal(SIGKILL) }
-    }
-
-    /// Creates `bucket` (unauthenticated, before ``enableAuthentication()``).
-    package func createBucket(_ bucket: String) async throws {
-        _ = try await S3Interop.run("create-bucket", base(accessKey: "AKIDEXAMPLE", secret: "secret").merging(["bucket": bucket]) { $1 })
-    }
-
-    /// Creates an IAM user allowed every S3 action and returns its access key and secret.
-    package func createUser() async throws -> SigV4Signer.Credentials {
-        let output = try await S3Interop.run("create-user", base(accessKey: "AKIDEXAMPLE", secret: "secret"))
-        guard let key = output["access_key"] as? String, let secret = output["secret_key"] as? String else {
-            throw TestFailure("create-user printed \(output)")
-        }
-        return SigV4Signer.Credentials(accessKeyId: key, secretAccessKey: secret)
-    }
-
-    /// From now on moto checks the signature of each request with an `Authorization` header.
-    package func enableAuthentication() async throws {
-        let client = HTTPClient(configuration: .init(allowInsecure: true))
-        let response = try await client.send(
-            HTTPClient.Request(url: "\(endpoint)/moto-api/reset-auth", method: .post, body: Array("0".utf8), timeout: .seconds(10)))
-        guard response.status == 200 else { throw TestFailure("reset-auth answered \(response.status): \(response.bodyText)") }
-    }
-
-    private func base(accessKey: String, secret: String) -> [String: Any] {
-        ["endpoint_url": endpoint, "region": Self.region, "access_key": accessKey, "secret_key": secret]
-    }
-}
-
-/// s3_interop.py's `gate` in front of a ``MotoServer``: presigned URLs are checked as S3 checks them (signature
-/// recomputed by botocore from the request received, expiry) before the request goes on to moto.
-package final class PresignGate: Sendable {
-    package let port: Int
-    private let process: ChildProcess
-
-    package var endpoint: String { "http://127.0.0.1:\(port)" }
-
-    /// Starts the gate for requests signed with `credentials` and waits (up to 60 s) until it passes requests on.
-    package static func start(before moto: MotoServer, credentials: SigV4Signer.Credentials) async throws -> PresignGate {
-        let port = try RecordingHTTPServer.unusedPort()
-        let input: [String: Any] = [
-            "port": port, "upstream": moto.endpoint, "access_key": credentials.accessKeyId, "secret_key": credentials.secretAccessKey,
-        ]
-        let arguments = String(decoding: try JSONSerialization.data(withJSONObject: input), as: UTF8.self)
-        let process = try ChildProcess(try S3Interop.python(), [S3Interop.script, "gate", arguments], mergeOutput: true)
-        let gate = PresignGate(port: port, process: process)
-        let client = HTTPClient(configuration: .init(allowInsecure: true))
-        try await waitFor("the presign gate on port \(port)", timeout: 60) {
-            guard process.isRunning else { throw TestFailure("the gate exited: \(process.stdout.suffix(2000))") }
-            let response = try? await client.send(HTTPClient.Request(url: "\(gate.endpoint)/moto-api/data.json", method: .get, timeout: .seconds(2)))
-            return response?.status == 200
-        }
-        return gate
-    }
-
-    private init(port: Int, process: ChildProcess) {
-        self.port = port
-        self.process = process
-    }
-
-    deinit { stop() }
-
-    package func stop() {
+    func stop() {
         guard process.isRunning else { return }
         process.signal(SIGKILL)
         _ = try? process.waitUntilExit(timeout: 5)
