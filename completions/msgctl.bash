@@ -173,13 +173,13 @@ _msgctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|search|reply|edit|read|archive|unarchive|delete|db|user|token|vapid|push|slack|stats|repl|export|help)
+    list|show|search|reply|edit|read|archive|unarchive|delete|db|user|token|vapid|push|slack|stats|repl|export|attachments|help)
         # Offer subcommand argument completions
         "_msgctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show search reply edit read archive unarchive delete db user token vapid push slack stats repl export help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show search reply edit read archive unarchive delete db user token vapid push slack stats repl export attachments help' -- "${cur}"))
         ;;
     esac
 }
@@ -699,6 +699,80 @@ _msgctl_export() {
         return
         ;;
     '--state')
+        return
+        ;;
+    esac
+}
+
+_msgctl_attachments() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=()
+    __msgctl_offer_flags_options 0
+
+    # Offer subcommand / subcommand argument completions
+    local -r subcommand="${unparsed_words[0]}"
+    unset 'unparsed_words[0]'
+    unparsed_words=("${unparsed_words[@]}")
+    case "${subcommand}" in
+    get|gc|purge)
+        # Offer subcommand argument completions
+        "_msgctl_attachments_${subcommand}"
+        ;;
+    *)
+        # Offer subcommand completions
+        COMPREPLY+=($(compgen -W 'get gc purge' -- "${cur}"))
+        ;;
+    esac
+}
+
+_msgctl_attachments_get() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--database-url --output -o)
+    __msgctl_offer_flags_options 1
+
+    # Offer option value completions
+    case "${prev}" in
+    '--database-url')
+        return
+        ;;
+    '--output'|'-o')
+        return
+        ;;
+    esac
+}
+
+_msgctl_attachments_gc() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--database-url)
+    __msgctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--database-url')
+        return
+        ;;
+    esac
+}
+
+_msgctl_attachments_purge() {
+    repeating_flags=()
+    non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--database-url --deleted-before)
+    __msgctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--database-url')
+        return
+        ;;
+    '--deleted-before')
         return
         ;;
     esac

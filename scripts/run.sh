@@ -32,6 +32,8 @@ if [ -z "${JWT_SECRET:-}" ]; then
     JWT_SECRET=$(cat "$state/jwt_secret")
 fi
 export JWT_SECRET
+# Attachments in a folder beside the database, served by the relay itself.
+export ATTACHMENT_STORE=${ATTACHMENT_STORE:-local:$state/attachments}
 host=${MSGRELAY_HOST:-127.0.0.1}
 port=${MSGRELAY_PORT:-8080}
 
@@ -55,6 +57,9 @@ Try:
   curl -s -H "Authorization: Bearer $admin_token" $base/api/conversations
   websocat "ws://$host:$port/ws/messages?token=$user_token"     # any WebSocket client
   DATABASE_URL='$DATABASE_URL' $bin/msgctl user list
+  # an attachment: declare it, PUT the file to the URL in the answer, send its id (docs/attachments.md)
+  curl -s -H "Authorization: Bearer $user_token" -H 'Content-Type: application/json' \\
+       -d '{"filename":"hello.txt","content_type":"text/plain","size":6}' $base/api/attachments
 
 msgrelay on $base (Ctrl-C stops it and the database it started)
 INFO

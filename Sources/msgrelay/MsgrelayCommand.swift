@@ -23,6 +23,11 @@ struct MsgrelayCommand: AsyncParsableCommand {
             PUSH_MAX_SUBSCRIPTIONS_PER_USER (10), PUSH_SUBSCRIBE_RATE_LIMIT_PER_HOUR (60), PUSH_TEST_RATE_LIMIT_PER_HOUR (10), \
             OUTBOX_RETRY_BASE_SECONDS (5), OUTBOX_MAX_RETRY_DELAY_SECONDS (3600), OUTBOX_MAX_AGE_SECONDS (86400).
 
+            Attachments: ATTACHMENT_STORE (local:/folder or s3://bucket[/prefix]; unset: off), ATTACHMENT_MAX_BYTES \
+            (10485760), ATTACHMENT_TYPES, ATTACHMENT_UPLOAD_URL_SECONDS (900), ATTACHMENT_DOWNLOAD_URL_SECONDS (300), \
+            ATTACHMENT_PENDING_SECONDS (86400), ATTACHMENT_COLLECT_INTERVAL_SECONDS (600), ATTACHMENT_MAX_PENDING_PER_USER \
+            (20), ATTACHMENT_RATE_LIMIT_PER_HOUR (60), ATTACHMENT_SIGNING_KEY, ATTACHMENT_PUBLIC_URL.
+
             Stops gracefully on SIGTERM or SIGINT. Every variable, signal and exit status: msgrelay(8).
             """,
         version: "msgrelay \(MsgLibInfo.version)")

@@ -69,7 +69,10 @@ import Testing
         #expect(mbox.stdout.contains("invoice attached\n[attachment: a.png (image/png, 100 bytes, 3x2) \(first)]\n"))
         let csv = try await ProcessRunner.runDetached(
             TestEnvironment.binary("msgctl"), ["export", "--format", "csv"], environment: ["DATABASE_URL": database.conninfo], timeout: 60)
-        #expect(csv.stdout.hasPrefix("id,conversation_id,sender_id,sender_username,sender_display_name,sender_is_admin,content,created_at,read_at,edited_at,deleted_at,attachments\r\n"))
+        #expect(
+            csv.stdout.hasPrefix(
+                "id,conversation_id,sender_id,sender_username,sender_display_name,sender_is_admin,content,created_at,read_at,edited_at,deleted_at,attachments\r\n"
+            ))
         #expect(csv.stdout.contains(first))
 
         // msgctl show lists them; get reads the file from the store.

@@ -15,7 +15,7 @@ import Testing
         // Sending without a conversation creates the user's conversation.
         let first = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "first"])
         #expect(first.status == 201)
-        #expect(Set(first.object.keys) == ["id", "conversation_id", "sender_id", "content", "created_at", "read_at"])
+        #expect(Set(first.object.keys) == ["id", "conversation_id", "sender_id", "content", "created_at", "read_at", "attachments"])
         #expect(first.object["read_at"] is NSNull)
         let conversation = try #require(first.object.string("conversation_id"))
         let second = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "second"])

@@ -136,6 +136,7 @@ import Testing
                 "MESSAGE_RATE_LIMIT_PER_MINUTE": "0", "MESSAGE_RATE_LIMIT_PER_HOUR": "0", "MESSAGE_RATE_LIMIT_PER_DAY": "0",
                 "VAPID_PUBLIC_KEY": PushEnvironment.keys.publicKeyBase64URL, "VAPID_PRIVATE_KEY": PushEnvironment.keys.privateKeyBase64URL,
                 "VAPID_SUBJECT": "mailto:ops@example.org",
+                "ATTACHMENT_STORE": "local:" + (try TestEnvironment.scratchFolder("attachments")).path,
             ])
         let token = relay.token(who == "admin" ? f.admin : f.alice)
         let result = try await ProcessRunner.runDetached(

@@ -298,7 +298,9 @@ final class ReplSession: @unchecked Sendable {
             if let id = UUID(uuidString: message.id), sent[id] != nil { return }
             let inOpen = open?.conversation.id.lowercasedString == message.conversationId
             let who = message.senderIsAdmin ? "\(message.username) (admin)" : message.username
-            say(Self.line(time: message.createdAt, who: inOpen ? who : "\(who) [not open]", content: message.content, attachments: message.attachments))
+            say(
+                Self.line(
+                    time: message.createdAt, who: inOpen ? who : "\(who) [not open]", content: message.content, attachments: message.attachments))
             if inOpen, !message.senderIsAdmin, let id = UUID(uuidString: message.id) {
                 _ = try? blocking { [service, admin] in try await service.markRead(viewer: admin, messageIds: [id]) }
             }
@@ -395,7 +397,8 @@ final class ReplSession: @unchecked Sendable {
     }
 
     static func line(time: Timestamp?, who: String, content: String, attachments: [MessageAttachment] = []) -> String {
-        Transcript.line(time: time, who: who, content: content) + (attachments.isEmpty ? "" : "\n" + Transcript.attachments(attachments, indent: "    "))
+        Transcript.line(time: time, who: who, content: content)
+            + (attachments.isEmpty ? "" : "\n" + Transcript.attachments(attachments, indent: "    "))
     }
 
     /// `1 message`, `2 messages`.

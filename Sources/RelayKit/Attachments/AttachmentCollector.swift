@@ -9,8 +9,13 @@ struct AttachmentCollector: Service {
     let interval: Duration
     let logger: Logger
 
+    /// Runs until shutdown (a service that returned early would end the whole group), collecting only when
+    /// attachments are configured.
     func run() async throws {
-        guard service.attachments != nil else { return }
+        guard service.attachments != nil else {
+            try? await gracefulShutdown()
+            return
+        }
         try? await cancelWhenGracefulShutdown {
             while true {
                 try await Task.sleep(for: interval)

@@ -1,7 +1,7 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import MsgLib
-import HTTPTypes
 import NIOCore
 
 /// The local attachment store's signed URLs (``LocalAttachmentStore/routePrefix``): `PUT` receives an upload, streamed
@@ -17,11 +17,8 @@ struct LocalStoreController {
 
     @Sendable func upload(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let key = try storeKey(context)
-        let grant: LocalURLSigner.Upload
-        do {
-            grant = try store.signer.verifyUpload(storeKey: key, query: request.queryDictionary, now: Int64(Date().timeIntervalSince1970))
-        } catch {
-            throw APIError(.forbidden, error.message)
+        let grant = try verified { now throws(LocalURLSigner.Refusal) in
+            try store.signer.verifyUpload(storeKey: key, query: request.queryDictionary, now: now)
         }
         guard let type = request.headers[.contentType].flatMap(AttachmentPolicy.mediaType), type == grant.contentType else {
             throw APIError(.unsupportedMediaType, "Content-Type must be \(grant.contentType), as declared")
@@ -32,7 +29,8 @@ struct LocalStoreController {
         let temporary = store.temporaryPath()
         let counter = ByteCount()
         do {
-            try await FileIO().writeFile(contents: LimitedBody(base: request.body, limit: grant.size, counter: counter), path: temporary, context: context)
+            try await FileIO().writeFile(
+                contents: LimitedBody(base: request.body, limit: grant.size, counter: counter), path: temporary, context: context)
         } catch is LimitedBody<RequestBody>.TooLarge {
             unlink(temporary)
             throw APIError(.contentTooLarge, "The body is larger than the \(grant.size) bytes declared")
@@ -50,14 +48,20 @@ struct LocalStoreController {
 
     @Sendable func download(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let key = try storeKey(context)
-        let grant: LocalURLSigner.Download
-        do {
-            grant = try store.signer.verifyDownload(storeKey: key, query: request.queryDictionary, now: Int64(Date().timeIntervalSince1970))
-        } catch {
-            throw APIError(.forbidden, error.message)
+        let grant = try verified { now throws(LocalURLSigner.Refusal) in
+            try store.signer.verifyDownload(storeKey: key, query: request.queryDictionary, now: now)
         }
         return try await LocalFileResponse.serve(
             store, key: key, contentType: grant.contentType, filename: grant.filename, inline: grant.inline, context: context)
+    }
+
+    /// What `check` grants now; 403 naming why it refuses.
+    private func verified<Grant>(_ check: (Int64) throws(LocalURLSigner.Refusal) -> Grant) throws -> Grant {
+        do {
+            return try check(Int64(Date().timeIntervalSince1970))
+        } catch {
+            throw APIError(.forbidden, error.message)
+        }
     }
 
     private func storeKey(_ context: RelayRequestContext) throws -> String {

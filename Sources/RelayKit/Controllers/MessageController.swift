@@ -35,7 +35,8 @@ struct MessageController {
         let viewer = try context.requireUser()
         let body = try await request.decodeJSON(SendBody.self, context: context)
         let message = try await service.sendMessage(
-            viewer: viewer, conversationId: body.conversation_id?.value, content: body.content, attachmentIds: body.attachment_ids?.map(\.value) ?? [])
+            viewer: viewer, conversationId: body.conversation_id?.value, content: body.content, attachmentIds: body.attachment_ids?.map(\.value) ?? []
+        )
         return .json(MessageCreatedResponse(message), status: .created)
     }
 

@@ -56,7 +56,8 @@ package enum AttachmentRepository {
 
     /// An attachment with what deciding who may download it needs: its conversation's user, and whether its message is
     /// deleted. nil unless it is attached.
-    package static func findAttached(_ db: PostgresConnection, id: UUID) throws -> (attachment: Attachment, conversationUserId: UUID, deleted: Bool)? {
+    package static func findAttached(_ db: PostgresConnection, id: UUID) throws -> (attachment: Attachment, conversationUserId: UUID, deleted: Bool)?
+    {
         guard
             let row = try db.query(
                 """

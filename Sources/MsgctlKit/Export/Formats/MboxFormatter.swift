@@ -101,7 +101,9 @@ struct MboxFormatter: ExportFormatter {
                 Self.quotedPrintable(bytes, range, line: &line) { encoded in Self.appendBodyLine(encoded, &out) }
             }
             for file in files {
-                file.withUnsafeBufferPointer { Self.quotedPrintable($0, 0..<file.count, line: &line) { encoded in Self.appendBodyLine(encoded, &out) } }
+                file.withUnsafeBufferPointer {
+                    Self.quotedPrintable($0, 0..<file.count, line: &line) { encoded in Self.appendBodyLine(encoded, &out) }
+                }
             }
         } else {
             out.append("8bit\n\n")
