@@ -106,10 +106,11 @@ import Testing
     @Test func silenceTimesOut() async throws {
         let server = try RecordingHTTPServer()
         defer { server.stop() }
-        server.respond { _ in .init(delay: .seconds(5)) }
+        server.respond { _ in .init(delay: .seconds(120)) }
         let started = ContinuousClock.now
         let error = await Self.failure { _ = try await Self.store(server, timeout: .seconds(1)).inspect(key: "k", prefixLength: 8) }
-        #expect(error?.kind == .unavailable && error?.message.contains("no response within") == true)
-        #expect(ContinuousClock.now - started < .seconds(4))
+        #expect(error?.kind == .unavailable && error?.message.contains("no response within 1000 ms") == true, "\(String(describing: error))")
+        // Far less than the silence (a busy machine may delay the request itself).
+        #expect(ContinuousClock.now - started < .seconds(60))
     }
 }

@@ -60,13 +60,15 @@ package struct S3AttachmentStore: AttachmentStore {
     ) throws(S3StoreError) -> String {
         let location = try location(of: key)
         let date = now()
+        // An expiry rounded down to the second by the caller may lie a moment before now: such a URL lasts 1 s.
         let seconds = Int(expires.timeIntervalSince(date).rounded(.up))
-        guard (1...604_800).contains(seconds) else {
-            throw S3StoreError(.invalidRequest, "a presigned URL must expire within 1 s to 7 days, not \(seconds) s")
+        guard (-1...604_800).contains(seconds) else {
+            throw S3StoreError(.invalidRequest, "a presigned URL must expire within 7 days from now, not in \(seconds) s")
         }
+        let lifetime = max(1, seconds)
         let request = SigV4Signer.Request(
             method: method, path: location.path, query: query, headers: [("host", location.host)] + headers.map { (name: $0.0, value: $0.1) })
-        return location.origin + request.encodedPath + "?" + signer.presignedQuery(request, date: date, expires: seconds)
+        return location.origin + request.encodedPath + "?" + signer.presignedQuery(request, date: date, expires: lifetime)
     }
 
     // MARK: - The relay's requests
