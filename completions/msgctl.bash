@@ -265,7 +265,7 @@ _msgctl_search() {
 _msgctl_reply() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
-    repeating_options=()
+    repeating_options=(--attachment)
     non_repeating_options=(--database-url --as)
     __msgctl_offer_flags_options 2
 
@@ -275,6 +275,9 @@ _msgctl_reply() {
         return
         ;;
     '--as')
+        return
+        ;;
+    '--attachment')
         return
         ;;
     esac

@@ -196,7 +196,7 @@ import Testing
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let (relay, folder) = try await Self.relay(
-            database, ["ATTACHMENT_PENDING_SECONDS": "1", "ATTACHMENT_COLLECT_INTERVAL_SECONDS": "0.2"])
+            database, ["ATTACHMENT_PENDING_SECONDS": "1", "ATTACHMENT_UPLOAD_URL_SECONDS": "3", "ATTACHMENT_COLLECT_INTERVAL_SECONDS": "0.2"])
         let id = try await Self.upload(relay, relay.token(f.alice), "a.txt", "text/plain", Data("abc".utf8))
         // The row goes first, then the file.
         let deadline = Date().addingTimeInterval(30)

@@ -99,13 +99,25 @@ import Testing
         #expect(kept.stdout == "removed 0 unattached uploads\n")
         let gc = try await ProcessRunner.runDetached(
             TestEnvironment.binary("msgctl"), ["attachments", "gc"],
-            environment: ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": "local:\(folder)", "ATTACHMENT_PENDING_SECONDS": "0.001"],
+            environment: [
+                "DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": "local:\(folder)", "ATTACHMENT_PENDING_SECONDS": "0.001",
+                "ATTACHMENT_UPLOAD_URL_SECONDS": "0.001",
+            ],
             timeout: 60)
         #expect(gc.stdout == "removed 1 unattached upload\n", "\(gc.stderr)")
         let off = try await ProcessRunner.runDetached(
             TestEnvironment.binary("msgctl"), ["attachments", "gc"], environment: ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": nil],
             timeout: 60)
         #expect(off.status != 0 && off.stderr.contains("ATTACHMENT_STORE is not set"))
+
+        // An admin's reply from msgctl with an upload of theirs.
+        let adminFile = try await Flow.upload(relay, relay.token(f.admin), "answer.txt", "text/plain", Data("yes\n".utf8))
+        let reply = try await Self.msgctl(["reply", "alice", "", "--attachment", adminFile, "--json"], database, folder)
+        #expect(reply.status == 0, "\(reply.stderr)")
+        let created = try JSONSerialization.jsonObject(with: Data(reply.stdout.utf8)) as? [String: Any]
+        #expect((created?["attachments"] as? [[String: Any]])?.first?["id"] as? String == adminFile)
+        let again = try await Self.msgctl(["reply", "alice", "x", "--attachment", adminFile], database, folder)
+        #expect(again.status != 0 && again.stderr.contains("Attachment \(adminFile) is not an upload of yours waiting to be sent"))
         try await relay.stop()
         slack.stop()
     }

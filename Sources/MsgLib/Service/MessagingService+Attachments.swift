@@ -65,7 +65,7 @@ extension MessagingService {
     }
 
     /// One upload as the store has it, compared with what was declared.
-    static func check(_ attachment: Attachment, in store: any AttachmentStore) async throws -> MessageAttachment {
+    static func check(_ attachment: AttachmentRecord, in store: any AttachmentStore) async throws -> MessageAttachment {
         let id = attachment.id.lowercasedString
         let format = ImageHeader.Format(contentType: attachment.contentType)
         guard let stored = try await store.inspect(key: attachment.storeKey, prefixLength: format == nil ? 0 : ImageHeader.prefixLength) else {
@@ -117,18 +117,20 @@ extension MessagingService {
     }
 
     /// Any attachment by id, for an admin's tools (`msgctl attachments get`), with its store key.
-    package func attachmentRecord(id: UUID) async throws -> Attachment {
+    package func attachmentRecord(id: UUID) async throws -> AttachmentRecord {
         guard let found = try await pool.withConnection({ db in try AttachmentRepository.find(db, id: id) }) else {
             throw ServiceError.attachmentNotFound
         }
         return found
     }
 
-    /// Removes the uploads never attached within ``AttachmentConfiguration/pendingLifetime`` (rows, then files);
-    /// returns how many. Cheap when there are none: one index probe.
+    /// Removes the uploads never attached within ``AttachmentConfiguration/pendingLifetime`` (and not before their upload
+    /// URL expired): rows, then files; returns how many. Cheap when there are none: one index probe.
     package func collectUnattachedAttachments(olderThan lifetime: Duration? = nil) async throws -> Int {
         let support = try requireAttachments()
-        let seconds = (lifetime ?? support.configuration.pendingLifetime).seconds
+        // Never before its upload URL has expired (the local store refuses an upload that outlives its URL), so that no
+        // file arrives for a row already removed.
+        let seconds = max((lifetime ?? support.configuration.pendingLifetime).seconds, support.configuration.uploadURLLifetime.seconds)
         return try await removeFiles(support) { db, limit in
             guard try AttachmentRepository.hasExpiredPending(db, olderThan: seconds) else { return [] }
             return try AttachmentRepository.takeExpiredPending(db, olderThan: seconds, limit: limit)

@@ -90,14 +90,25 @@ struct ReplyCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @Argument(help: "The conversation: its id, an id prefix, or the user's username.") var conversation: String
     @Argument(help: "The reply (default: read from stdin).") var text: String?
+    @Option(
+        name: .customLong("attachment"),
+        help: ArgumentHelp("An upload of the admin's (POST /api/attachments) to attach; repeat for more, up to 10.", valueName: "id"))
+    var attachments: [String] = []
+
+    func validate() throws {
+        guard attachments.count <= AttachmentConfiguration.maxPerMessage else { throw ValidationError("at most 10 --attachment") }
+        for id in attachments where UUID(uuidString: id) == nil { throw ValidationError("--attachment must be an attachment id (a UUID)") }
+    }
 
     func run() async throws {
         let content = textArgumentOrStandardInput(text)
-        let message = try await connection.withService { service in
+        let ids = attachments.compactMap(UUID.init(uuidString:))
+        let send: (MessagingService) async throws -> Message = { service in
             let viewer = try await service.admin(named: admin.admin)
             let (found, _) = try await service.resolveConversation(conversation)
-            return try await service.sendMessage(viewer: viewer, conversationId: found.id, content: content)
+            return try await service.sendMessage(viewer: viewer, conversationId: found.id, content: content, attachmentIds: ids)
         }
+        let message = try await ids.isEmpty ? connection.withService(send) : connection.withAttachmentService(send)
         if output.json {
             try JSONOutput.print(MessageCreatedResponse(message))
         } else {

@@ -42,6 +42,16 @@ struct LocalStoreController {
             unlink(temporary)
             throw APIError(.badRequest, "The body is \(counter.value) bytes, not the \(grant.size) declared")
         }
+        // An upload that outlived its URL is refused too: once a URL has expired no file can appear for it, so an upload
+        // collected as never attached after that cannot come back.
+        do {
+            _ = try verified { now throws(LocalURLSigner.Refusal) in
+                try store.signer.verifyUpload(storeKey: key, query: request.queryDictionary, now: now)
+            }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
         guard try store.commit(temporary: temporary, key: key) else { throw APIError(.conflict, "This attachment was uploaded already") }
         return Response(status: .noContent)
     }

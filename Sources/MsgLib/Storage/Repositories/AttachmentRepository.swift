@@ -9,7 +9,7 @@ package enum AttachmentRepository {
     /// transaction: the owner's creations are serialised (an advisory lock) so that the count holds.
     package static func create(
         _ db: PostgresConnection, ownerId: UUID, storeKey: String, filename: String, contentType: String, size: Int, maxPending: Int
-    ) throws -> Attachment? {
+    ) throws -> AttachmentRecord? {
         try db.query("SELECT pg_advisory_xact_lock(24, hashtext($1::text))", [ownerId.lowercasedString])
         return try db.query(
             """
@@ -18,17 +18,17 @@ package enum AttachmentRepository {
             WHERE (SELECT count(*) FROM attachments WHERE owner_id = $1 AND state = 'pending') < $6
             RETURNING \(columns)
             """, [ownerId, storeKey, filename, contentType, size, maxPending]
-        ).first.map { try Attachment(row: $0) }
+        ).first.map { try AttachmentRecord(row: $0) }
     }
 
     /// The attachment `id`, in any state.
-    package static func find(_ db: PostgresConnection, id: UUID) throws -> Attachment? {
-        try db.query("SELECT \(columns) FROM attachments WHERE id = $1", [id]).first.map { try Attachment(row: $0) }
+    package static func find(_ db: PostgresConnection, id: UUID) throws -> AttachmentRecord? {
+        try db.query("SELECT \(columns) FROM attachments WHERE id = $1", [id]).first.map { try AttachmentRecord(row: $0) }
     }
 
     /// The attachments among `ids`, in any state.
-    package static func find(_ db: PostgresConnection, ids: [UUID]) throws -> [Attachment] {
-        try db.query("SELECT \(columns) FROM attachments WHERE id = ANY($1::uuid[])", [ids]).map { try Attachment(row: $0) }
+    package static func find(_ db: PostgresConnection, ids: [UUID]) throws -> [AttachmentRecord] {
+        try db.query("SELECT \(columns) FROM attachments WHERE id = ANY($1::uuid[])", [ids]).map { try AttachmentRecord(row: $0) }
     }
 
     /// Locks the unattached uploads of `owner` among `ids` for the sending transaction; returns the ids locked (the
@@ -56,8 +56,9 @@ package enum AttachmentRepository {
 
     /// An attachment with what deciding who may download it needs: its conversation's user, and whether its message is
     /// deleted. nil unless it is attached.
-    package static func findAttached(_ db: PostgresConnection, id: UUID) throws -> (attachment: Attachment, conversationUserId: UUID, deleted: Bool)?
-    {
+    package static func findAttached(_ db: PostgresConnection, id: UUID) throws -> (
+        attachment: AttachmentRecord, conversationUserId: UUID, deleted: Bool
+    )? {
         guard
             let row = try db.query(
                 """
@@ -68,7 +69,7 @@ package enum AttachmentRepository {
                 """, [id]
             ).first
         else { return nil }
-        return (try Attachment(row: row), try row.decode("conversation_user_id"), try row.decode("deleted"))
+        return (try AttachmentRecord(row: row), try row.decode("conversation_user_id"), try row.decode("deleted"))
     }
 
     /// Removes up to `limit` uploads left unattached for more than `seconds`, returning their store keys (the caller
@@ -106,7 +107,7 @@ package enum AttachmentRepository {
     }
 }
 
-extension Attachment {
+extension AttachmentRecord {
     init(row: PostgresRow) throws(DatabaseError) {
         self.init(
             id: try row.decode("id"), ownerId: try row.decode("owner_id"), conversationId: try row.decode("conversation_id"),

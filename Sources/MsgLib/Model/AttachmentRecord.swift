@@ -2,7 +2,7 @@ import Foundation
 
 /// An upload as the relay keeps it: whose it is, where its file is, what was declared, and the message it belongs to
 /// once attached.
-package struct Attachment: Sendable, Equatable {
+package struct AttachmentRecord: Sendable, Equatable {
     /// Where an upload is in its life.
     package enum State: String, Sendable {
         /// Created (and perhaps uploaded), not attached to a message yet.
