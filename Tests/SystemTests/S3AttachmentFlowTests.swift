@@ -193,10 +193,12 @@ import Testing
     }
 
     @Test func neverAttachedUploadsAreCollected() async throws {
-        try await Self.withRelay(["ATTACHMENT_PENDING_SECONDS": "1", "ATTACHMENT_COLLECT_INTERVAL_SECONDS": "1"]) { setup in
+        try await Self.withRelay([
+            "ATTACHMENT_PENDING_SECONDS": "1", "ATTACHMENT_UPLOAD_URL_SECONDS": "5", "ATTACHMENT_COLLECT_INTERVAL_SECONDS": "1",
+        ]) { setup in
             let (moto, relay, f, database) = (setup.moto, setup.relay, setup.users, setup.database)
             let alice = relay.token(f.alice)
-            // Uploaded (200), then removed by the relay within seconds: the row and the file.
+            // Uploaded (200), then removed by the relay once the upload URL has expired: the row and the file.
             let upload = try await Self.upload(relay, token: alice, filename: "old.txt", contentType: "text/plain", body: Array("stale".utf8))
             let (id, key) = (upload.id, upload.key)
             let store = S3AttachmentStore(configuration: try S3StoreConfiguration.fromEnvironment(moto.storeEnvironment(bucket: Self.bucket)))
