@@ -74,6 +74,50 @@ package struct S3AttachmentStore: AttachmentStore {
     // MARK: - The relay's requests
 
     package func inspect(key: String, prefixLength: Int) async throws -> StoredAttachment? {
+        guard let object = try await head(key) else { return nil }
+        let wanted = min(max(0, prefixLength), Self.maxPrefixLength, object.size)
+        guard wanted > 0 else { return StoredAttachment(size: object.size, contentType: object.contentType, prefix: []) }
+        let get = try await send(.get, key: key, headers: Self.range(0, wanted - 1, of: object))
+        switch get.status {
+        case 200, 206:
+            guard get.body.count >= wanted else {
+                throw S3StoreError(.badAnswer, "S3 sent \(get.body.count) bytes of \(key) where \(wanted) were asked for")
+            }
+            return StoredAttachment(size: object.size, contentType: object.contentType, prefix: Array(get.body.prefix(wanted)))
+        case 404 where S3ErrorBody(get.body)?.code != "NoSuchBucket": return nil
+        case 412: throw S3StoreError(.badAnswer, "\(key) changed while it was inspected")
+        default: throw Self.failure(get, operation: "GET", key: key)
+        }
+    }
+
+    /// Reads the whole of `key` in ranged GETs of at most ``maxPrefixLength`` bytes, handing each piece to `write` in
+    /// order (for `msgctl attachments get`: a file is never held whole). Returns false when there is no such object.
+    /// - Throws: ``S3StoreError`` (also when the object changes while it is read), or what `write` throws.
+    package func read(key: String, into write: ([UInt8]) throws -> Void) async throws -> Bool {
+        guard let object = try await head(key) else { return false }
+        var offset = 0
+        while offset < object.size {
+            let end = min(object.size, offset + Self.maxPrefixLength) - 1
+            let piece = try await send(.get, key: key, headers: Self.range(offset, end, of: object))
+            guard piece.status == 206 || (piece.status == 200 && offset == 0), piece.body.count >= end - offset + 1 else {
+                throw piece.status == 412
+                    ? S3StoreError(.badAnswer, "\(key) changed while it was read") : Self.failure(piece, operation: "GET", key: key)
+            }
+            try write(Array(piece.body.prefix(end - offset + 1)))
+            offset = end + 1
+        }
+        return true
+    }
+
+    /// An object as HEAD describes it.
+    private struct Head {
+        var size: Int
+        var contentType: String?
+        var etag: String?
+    }
+
+    /// HEAD of `key`: nil when there is no such object.
+    private func head(_ key: String) async throws(S3StoreError) -> Head? {
         let head = try await send(.head, key: key)
         switch head.status {
         case 200: break
@@ -85,47 +129,13 @@ package struct S3AttachmentStore: AttachmentStore {
         guard let lengthText = head.header("Content-Length"), lengthText.utf8.allSatisfy({ (0x30...0x39).contains($0) }),
             let size = Int(lengthText)
         else { throw S3StoreError(.badAnswer, "S3 answered HEAD of \(key) without a valid Content-Length") }
-        let contentType = head.header("Content-Type")
-        let wanted = min(max(0, prefixLength), Self.maxPrefixLength, size)
-        guard wanted > 0 else { return StoredAttachment(size: size, contentType: contentType, prefix: []) }
-
-        var headers = [(name: "range", value: "bytes=0-\(wanted - 1)")]
-        // The bytes must be those of the object whose size was read, not of one written meanwhile.
-        if let etag = head.header("ETag"), Self.isHeaderValue(etag) { headers.append((name: "if-match", value: etag)) }
-        let get = try await send(.get, key: key, headers: headers)
-        switch get.status {
-        case 200, 206:
-            guard get.body.count >= wanted else {
-                throw S3StoreError(.badAnswer, "S3 sent \(get.body.count) bytes of \(key) where \(wanted) were asked for")
-            }
-            return StoredAttachment(size: size, contentType: contentType, prefix: Array(get.body.prefix(wanted)))
-        case 404 where S3ErrorBody(get.body)?.code != "NoSuchBucket": return nil
-        case 412: throw S3StoreError(.badAnswer, "\(key) changed while it was inspected")
-        default: throw Self.failure(get, operation: "GET", key: key)
-        }
+        return Head(size: size, contentType: head.header("Content-Type"), etag: head.header("ETag").flatMap { Self.isHeaderValue($0) ? $0 : nil })
     }
 
-    /// Reads the whole of `key` in ranged GETs of at most ``maxPrefixLength`` bytes, handing each piece to `write` in
-    /// order (for `msgctl attachments get`: a file is never held whole). Returns false when there is no such object.
-    /// - Throws: ``S3StoreError`` (also when the object changes while it is read), or what `write` throws.
-    package func read(key: String, into write: ([UInt8]) throws -> Void) async throws -> Bool {
-        guard let first = try await inspect(key: key, prefixLength: 0) else { return false }
-        let head = try await send(.head, key: key)
-        let etag = head.header("ETag").flatMap { Self.isHeaderValue($0) ? $0 : nil }
-        var offset = 0
-        while offset < first.size {
-            let end = min(first.size, offset + Self.maxPrefixLength) - 1
-            var headers = [(name: "range", value: "bytes=\(offset)-\(end)")]
-            if let etag { headers.append((name: "if-match", value: etag)) }
-            let piece = try await send(.get, key: key, headers: headers)
-            guard piece.status == 206 || (piece.status == 200 && offset == 0), piece.body.count >= end - offset + 1 else {
-                throw piece.status == 412
-                    ? S3StoreError(.badAnswer, "\(key) changed while it was read") : Self.failure(piece, operation: "GET", key: key)
-            }
-            try write(Array(piece.body.prefix(end - offset + 1)))
-            offset = end + 1
-        }
-        return true
+    /// `Range` for bytes `first...last`, and `If-Match` so that they are bytes of the object HEAD described, not of one
+    /// written meanwhile.
+    private static func range(_ first: Int, _ last: Int, of object: Head) -> [(name: String, value: String)] {
+        [(name: "range", value: "bytes=\(first)-\(last)")] + (object.etag.map { [(name: "if-match", value: $0)] } ?? [])
     }
 
     package func delete(key: String) async throws {
