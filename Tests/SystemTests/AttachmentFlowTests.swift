@@ -196,10 +196,10 @@ import Testing
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let (relay, folder) = try await Self.relay(
-            database, ["ATTACHMENT_PENDING_SECONDS": "1", "ATTACHMENT_UPLOAD_URL_SECONDS": "3", "ATTACHMENT_COLLECT_INTERVAL_SECONDS": "0.2"])
+            database, ["ATTACHMENT_PENDING_SECONDS": "1", "ATTACHMENT_UPLOAD_URL_SECONDS": "10", "ATTACHMENT_COLLECT_INTERVAL_SECONDS": "0.2"])
         let id = try await Self.upload(relay, relay.token(f.alice), "a.txt", "text/plain", Data("abc".utf8))
-        // The row goes first, then the file.
-        let deadline = Date().addingTimeInterval(30)
+        // Collected once its upload URL has expired (10 s): the row goes first, then the file.
+        let deadline = Date().addingTimeInterval(60)
         var remaining = 1
         var files = ["?"]
         while Date() < deadline {
@@ -261,10 +261,15 @@ import Testing
     /// An S3 store without its region and credentials (S3AttachmentFlowTests runs one that has them).
     @Test func s3WithoutItsSettingsIsRefusedAtStart() async throws {
         let database = try TestDatabase.create()
-        await #expect(throws: (any Error).self) {
+        let error = await #expect(throws: (any Error).self) {
             _ = try await TestRelay(
                 database: database,
                 environment: ["ATTACHMENT_STORE": "s3://bucket/prefix", "AWS_REGION": nil, "AWS_ACCESS_KEY_ID": nil, "AWS_SECRET_ACCESS_KEY": nil])
         }
+        #expect(String(describing: error).contains("AWS_REGION must be set"), "\(String(describing: error))")
+        let relative = await #expect(throws: (any Error).self) {
+            _ = try await TestRelay(database: database, environment: ["ATTACHMENT_STORE": "local:relative/path"])
+        }
+        #expect(String(describing: relative).contains("ATTACHMENT_STORE local: needs an absolute folder path"))
     }
 }

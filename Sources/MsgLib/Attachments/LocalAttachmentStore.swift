@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 
 /// Attachments in a folder of this machine, served by the relay itself: uploads are `PUT` and downloads `GET` to
 /// ``routePrefix`` + key, with URLs signed by ``LocalURLSigner``. Files are `files/<key>` under the folder; an upload is
@@ -43,19 +44,25 @@ package struct LocalAttachmentStore: AttachmentStore {
         return AttachmentTransfer(method: "GET", url: baseURL + Self.routePrefix + key + "?" + query)
     }
 
+    /// The size and first bytes of the file (read on NIO's thread pool, not the caller's); the type is the one its
+    /// upload URL allowed, which the store does not keep (nil).
     package func inspect(key: String, prefixLength: Int) async throws -> StoredAttachment? {
         let path = try path(for: key)
-        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-        defer { try? handle.close() }
-        let size = try handle.seekToEnd()
-        try handle.seek(toOffset: 0)
-        let prefix = prefixLength > 0 ? try handle.read(upToCount: prefixLength) ?? Data() : Data()
-        return StoredAttachment(size: Int(size), contentType: nil, prefix: Array(prefix))
+        return try await NIOThreadPool.singleton.runIfActive {
+            guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+            defer { try? handle.close() }
+            let size = try handle.seekToEnd()
+            try handle.seek(toOffset: 0)
+            let prefix = prefixLength > 0 ? try handle.read(upToCount: prefixLength) ?? Data() : Data()
+            return StoredAttachment(size: Int(size), contentType: nil, prefix: Array(prefix))
+        }
     }
 
     package func delete(key: String) async throws {
         let path = try path(for: key)
-        if unlink(path) != 0, errno != ENOENT { throw LocalStoreError("cannot remove \(key): \(String(cString: strerror(errno)))") }
+        try await NIOThreadPool.singleton.runIfActive {
+            if unlink(path) != 0, errno != ENOENT { throw LocalStoreError("cannot remove \(key): \(String(cString: strerror(errno)))") }
+        }
     }
 
     /// The file of `key`. - Throws: for anything but a key the relay makes (no path can be named through it).

@@ -61,6 +61,11 @@ import Testing
         let body = PushNotification(message: message).body
         #expect(body.hasSuffix(" (2 attachments)") && body.count <= PushNotification.bodyLimit)
         #expect(String(decoding: PushNotification(message: message).payload, as: UTF8.self).contains("\"attachments\":[{"))
+        message.attachments = (0..<10).map { _ in
+            MessageAttachment(id: UUID(), filename: String(repeating: "🐱", count: 200), contentType: "image/png", size: 1)
+        }
+        let crowded = PushNotification(message: message).payload
+        #expect(crowded.count <= 3500 && !String(decoding: crowded, as: UTF8.self).contains("attachments\":["))
         let notice = SlackNotice(
             displayName: "A", content: "", conversationId: nil, adminURLBase: "https://x", attachmentNames: files.map(\.filename))
         #expect(notice.sectionText == "*A*\n2 attachments: a.png, &lt;b&gt;&amp;.pdf")

@@ -69,14 +69,23 @@ package struct PushNotification: Sendable, Equatable {
     }
 
     /// `{"title": ..., "body": ..., "data": {"conversation_id": ..., "message_id": ...}}` in UTF-8.
+    /// With attachments whose list would not fit in one push message (``maxPayloadBytes``), the list is left out (the
+    /// body still counts the files).
     package var payload: [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        let value = Payload(
-            title: title, body: body,
-            data: .init(conversation_id: conversationId?.lowercasedString, message_id: messageId?.lowercasedString, attachments: attachments))
-        return Array((try? encoder.encode(value)) ?? Data())
+        func encoded(_ files: [MessageAttachment]) -> [UInt8] {
+            let value = Payload(
+                title: title, body: body,
+                data: .init(conversation_id: conversationId?.lowercasedString, message_id: messageId?.lowercasedString, attachments: files))
+            return Array((try? encoder.encode(value)) ?? Data())
+        }
+        let full = encoded(attachments)
+        return full.count <= Self.maxPayloadBytes || attachments.isEmpty ? full : encoded([])
     }
+
+    /// The most bytes of JSON a notification carries: one 4,096-byte aes128gcm record holds at most 3,993 of plaintext.
+    static let maxPayloadBytes = 3500
 
     /// The HTTP request that delivers this notification to `subscription`.
     /// - Parameters:
