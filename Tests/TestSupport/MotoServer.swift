@@ -17,7 +17,7 @@ package final class MotoServer: Sendable {
 
     /// Starts moto and waits (up to 60 s) until it answers.
     package static func start() async throws -> MotoServer {
-        MotoServer(server: try await PythonServer.start("moto") { port in ["-m", "moto.server", "-H", "127.0.0.1", "-p", String(port)] })
+        MotoServer(server: try await PythonServer.start("moto") { port in [S3Interop.script, "moto", "{\"port\": \(port)}"] })
     }
 
     /// Runs `body` with a moto that has `bucket`, and stops it afterwards.

@@ -10,7 +10,8 @@ Prints one JSON object on stdout; exits non-zero with the reason on stderr on fa
   create-bucket  {"endpoint_url", "region", "access_key", "secret_key", "bucket"}  -> {}
   create-user    {"endpoint_url", "region", "access_key", "secret_key"}  -> {"access_key", "secret_key"}
                  (moto: an IAM user allowed every S3 action)
-  gate           {"port", "upstream", "access_key", "secret_key"}  serves until killed; prints {"listening"} first
+  moto           {"port"}  moto's server on 127.0.0.1:port, until killed or until its parent (the tests) is gone
+  gate           {"port", "upstream", "access_key", "secret_key"}  serves until killed (or orphaned); prints {"listening"}
                  An HTTP proxy in front of moto that checks presigned URLs as S3 does (moto does not): the
                  signature, recomputed by botocore from the request as received, and the expiry; refused
                  requests get S3's 403 error body. Other requests go through unchanged.
@@ -22,7 +23,10 @@ import datetime
 import http.client
 import http.server
 import json
+import os
 import sys
+import threading
+import time
 import urllib.parse
 
 import boto3
@@ -120,7 +124,27 @@ def presigned_refusal(method, target, headers, args):
     return None
 
 
+def exit_when_orphaned():
+    """Ends the process when the tests that started it are gone (a crashed test run leaves no server behind)."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def moto(args):
+    import moto.server
+
+    exit_when_orphaned()
+    moto.server.main(["-H", "127.0.0.1", "-p", str(args["port"])])
+
+
 def gate(args):
+    exit_when_orphaned()
     upstream = urllib.parse.urlsplit(args["upstream"])
 
     class Handler(http.server.BaseHTTPRequestHandler):
@@ -165,7 +189,7 @@ def gate(args):
     server.serve_forever()
 
 
-COMMANDS = {"gate": gate, "presign": presign, "create-bucket": create_bucket, "create-user": create_user}
+COMMANDS = {"moto": moto, "gate": gate, "presign": presign, "create-bucket": create_bucket, "create-user": create_user}
 
 if __name__ == "__main__":
     command, arguments = sys.argv[1], json.loads(sys.argv[2])
