@@ -32,6 +32,9 @@ export MSGTEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
 # Slack's own SDK checks our request signatures both ways (PyPI).
 "$venv/bin/python" -c "import slack_sdk.signature" 2>/dev/null ||
     "$venv/bin/pip" install -q --disable-pip-version-check slack-sdk
+# botocore's S3 presigner checks our presigned URLs; moto (server mode) is the S3 the attachment tests run against.
+"$venv/bin/python" -c "import boto3, botocore, moto.server, flask_cors" 2>/dev/null ||
+    "$venv/bin/pip" install -q --disable-pip-version-check boto3 "moto[server]"
 export MSGTEST_PYTHON="$PWD/$venv/bin/python"
 
 swift build --build-tests

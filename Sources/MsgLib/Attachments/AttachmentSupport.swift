@@ -23,7 +23,8 @@ package struct AttachmentSupport: Sendable {
             let store = try LocalAttachmentStore(root: path, signingKey: configuration.signingKey, publicBaseURL: configuration.publicBaseURL)
             return AttachmentSupport(configuration: configuration, store: store)
         case .s3:
-            throw ConfigurationError("ATTACHMENT_STORE: S3 storage is not built in to this msgrelay; use local:/path")
+            guard let s3 = configuration.s3 else { throw ConfigurationError("ATTACHMENT_STORE: the S3 settings were not read") }
+            return AttachmentSupport(configuration: configuration, store: S3AttachmentStore(configuration: s3))
         }
     }
 

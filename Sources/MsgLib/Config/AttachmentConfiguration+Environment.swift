@@ -3,7 +3,8 @@ import Foundation
 extension AttachmentConfiguration {
     /// Reads the attachment settings from the environment.
     ///
-    /// - `ATTACHMENT_STORE`: `local:/absolute/path` or `s3://bucket[/prefix]`; unset turns attachments off
+    /// - `ATTACHMENT_STORE`: `local:/absolute/path` or `s3://bucket[/prefix]` (with the `AWS_*` settings of
+    ///   ``S3StoreConfiguration/fromEnvironment(_:)``); unset turns attachments off
     /// - `ATTACHMENT_MAX_BYTES` (10485760), `ATTACHMENT_TYPES` (comma list; default PNG, JPEG, GIF, WebP, PDF, plain text)
     /// - `ATTACHMENT_UPLOAD_URL_SECONDS` (900), `ATTACHMENT_DOWNLOAD_URL_SECONDS` (300)
     /// - `ATTACHMENT_PENDING_SECONDS` (86400): unattached uploads are removed after this long;
@@ -26,6 +27,11 @@ extension AttachmentConfiguration {
             return number
         }
         var configuration = AttachmentConfiguration(store: try value("ATTACHMENT_STORE").map(Self.parseStore))
+        if case .s3(let url) = configuration.store {
+            var s3Environment = environment
+            s3Environment["ATTACHMENT_STORE"] = url
+            configuration.s3 = try S3StoreConfiguration.fromEnvironment(s3Environment)
+        }
         if let bytes = try count("ATTACHMENT_MAX_BYTES", minimum: 1, maximum: 5 * 1024 * 1024 * 1024) { configuration.maxBytes = bytes }
         if let text = value("ATTACHMENT_TYPES") {
             let types = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }.filter { !$0.isEmpty }

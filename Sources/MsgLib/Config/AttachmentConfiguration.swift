@@ -12,6 +12,8 @@ public struct AttachmentConfiguration: Sendable, Equatable {
 
     /// nil: attachments are off (`ATTACHMENT_STORE` unset); creating one is refused with 503.
     public var store: StoreLocation?
+    /// The bucket, endpoint and credentials when ``store`` is `.s3` (read with the `AWS_*` settings).
+    package var s3: S3StoreConfiguration?
     /// The largest file accepted, in bytes (default 10 MiB).
     public var maxBytes: Int = 10 * 1024 * 1024
     /// Media types accepted, lowercased.

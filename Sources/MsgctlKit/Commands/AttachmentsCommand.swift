@@ -45,28 +45,39 @@ struct AttachmentsGetCommand: AsyncParsableCommand {
         if output == nil, isatty(1) == 1 {
             throw UserFacingError("refusing to write a file to the terminal: use -o FILE or a pipe", exitStatus: .usage)
         }
-        let source = try await connection.withAttachmentService { service -> String in
+        let notStored = UserFacingError("the file of attachment \(id.lowercasedString) is not in the store (not uploaded?)", exitStatus: .noInput)
+        let source = try await connection.withAttachmentService { service -> (local: String?, s3: (S3AttachmentStore, String)?) in
             let attachment = try await service.attachmentRecord(id: id)
             guard attachment.state != .purged else { throw UserFacingError("attachment \(id.lowercasedString) was purged", exitStatus: .noInput) }
-            guard let local = service.attachments?.local else { throw UserFacingError("only the local store can be read here", exitStatus: .config) }
-            return try local.path(for: attachment.storeKey)
+            if let s3 = service.attachments?.store as? S3AttachmentStore { return (nil, (s3, attachment.storeKey)) }
+            guard let local = service.attachments?.local else { throw UserFacingError("this store cannot be read here", exitStatus: .config) }
+            return (try local.path(for: attachment.storeKey), nil)
         }
-        guard let input = FileHandle(forReadingAtPath: source) else {
-            throw UserFacingError("the file of attachment \(id.lowercasedString) is not in the store (not uploaded?)", exitStatus: .noInput)
-        }
-        defer { try? input.close() }
-        let destination: FileHandle
-        if let output {
-            guard FileManager.default.createFile(atPath: output, contents: nil), let handle = FileHandle(forWritingAtPath: output) else {
-                throw UserFacingError("cannot create \(output)", exitStatus: .cantCreate)
+        if let (store, key) = source.s3 {
+            let destination = try destination()
+            // In ranged pieces of at most 1 MiB: a file is never held whole.
+            guard try await store.read(key: key, into: { try destination.write(contentsOf: $0) }) else {
+                if let output { try? FileManager.default.removeItem(atPath: output) }
+                throw notStored
             }
-            destination = handle
-        } else {
-            destination = FileHandle.standardOutput
+            if output != nil { try destination.close() }
+            return
         }
+        guard let path = source.local, let input = FileHandle(forReadingAtPath: path) else { throw notStored }
+        defer { try? input.close() }
+        let destination = try destination()
         // In pieces: a file is never held whole.
         while let chunk = try input.read(upToCount: 256 * 1024), !chunk.isEmpty { try destination.write(contentsOf: chunk) }
         if output != nil { try destination.close() }
+    }
+
+    /// The output file, created empty, or stdout.
+    private func destination() throws -> FileHandle {
+        guard let output else { return FileHandle.standardOutput }
+        guard FileManager.default.createFile(atPath: output, contents: nil), let handle = FileHandle(forWritingAtPath: output) else {
+            throw UserFacingError("cannot create \(output)", exitStatus: .cantCreate)
+        }
+        return handle
     }
 }
 

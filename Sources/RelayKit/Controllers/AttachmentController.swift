@@ -48,6 +48,8 @@ struct AttachmentController {
                 local, key: download.storeKey, contentType: download.attachment.contentType,
                 filename: AttachmentFilename(sanitizing: download.attachment.filename), inline: download.inline, context: context)
         }
-        return Response(status: .found, headers: [.location: download.target.url, .cacheControl: "no-store"])
+        // The store's URL forces the type and disposition; nosniff cannot be put in a presigned URL, so it is said here.
+        return Response(
+            status: .found, headers: [.location: download.target.url, .cacheControl: "no-store", .xContentTypeOptions: "nosniff"])
     }
 }
