@@ -6,40 +6,40 @@ import Testing
 
 /// msgctl and msgrelay run as real processes.
 @Suite(.needsProcesses) struct BinaryTests {
-    @Test func bothDescribeThemselves() throws {
-        let ctl = try ProcessRunner.ours("msgctl", ["--help"])
+    @Test func bothDescribeThemselves() async throws {
+        let ctl = try await ProcessRunner.ours("msgctl", ["--help"])
         #expect(ctl.status == 0)
         #expect(ctl.stdout.contains("db") && ctl.stdout.contains("user") && ctl.stdout.contains("token"))
-        let relay = try ProcessRunner.ours("msgrelay", ["--help"])
+        let relay = try await ProcessRunner.ours("msgrelay", ["--help"])
         #expect(relay.status == 0)
         #expect(relay.stdout.contains("--port") && relay.stdout.contains("JWT_SECRET"))
-        let usage = try ProcessRunner.ours("msgrelay", ["--port", "many"])
+        let usage = try await ProcessRunner.ours("msgrelay", ["--port", "many"])
         #expect(usage.status == ExitStatus.usage.rawValue)
         #expect(usage.stderr.contains("--port"))
     }
 
-    @Test func unreachableDatabaseIsOneLineAndNonZero() throws {
+    @Test func unreachableDatabaseIsOneLineAndNonZero() async throws {
         let url = "host=127.0.0.1 port=1 dbname=none connect_timeout=2"
-        let ctl = try ProcessRunner.ours("msgctl", ["user", "list"], environment: ["DATABASE_URL": url])
+        let ctl = try await ProcessRunner.ours("msgctl", ["user", "list"], environment: ["DATABASE_URL": url])
         #expect(ctl.status == ExitStatus.unavailable.rawValue)
         #expect(ctl.stderr.hasPrefix("msgctl: database unavailable:"))
         #expect(ctl.stderr.split(separator: "\n").count == 1)
-        let relay = try ProcessRunner.ours("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": url, "JWT_SECRET": "x"])
+        let relay = try await ProcessRunner.ours("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": url, "JWT_SECRET": "x"])
         #expect(relay.status == ExitStatus.unavailable.rawValue)
         #expect(relay.stderr.hasPrefix("msgrelay: database unavailable:"))
         #expect(relay.stderr.split(separator: "\n").count == 1)
     }
 
-    @Test func relayRefusesToStartWithoutSecret() throws {
+    @Test func relayRefusesToStartWithoutSecret() async throws {
         let database = try TestDatabase.create()
-        let relay = try ProcessRunner.ours("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": database.conninfo, "JWT_SECRET": nil])
+        let relay = try await ProcessRunner.ours("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": database.conninfo, "JWT_SECRET": nil])
         #expect(relay.status == ExitStatus.config.rawValue)
         #expect(relay.stderr.contains("JWT_SECRET is not set"))
     }
 
-    @Test func relayRefusesAnUnmigratedDatabase() throws {
+    @Test func relayRefusesAnUnmigratedDatabase() async throws {
         let database = try TestDatabase.create(migrated: false)
-        let relay = try ProcessRunner.ours("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": database.conninfo, "JWT_SECRET": "x"])
+        let relay = try await ProcessRunner.ours("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": database.conninfo, "JWT_SECRET": "x"])
         #expect(relay.status == ExitStatus.config.rawValue)
         #expect(relay.stderr.contains("msgctl db migrate"))
     }
@@ -58,36 +58,37 @@ import Testing
         #expect(relay.exitStatus == 0)
     }
 
-    @Test func userAddListAndToken() throws {
+    @Test func userAddListAndToken() async throws {
         let database = try TestDatabase.create()
         let env: [String: String?] = ["DATABASE_URL": database.conninfo, "JWT_SECRET": "secret-for-test"]
-        let add = try ProcessRunner.ours("msgctl", ["user", "add", "--username", "carol", "--display-name", "Carol C", "--admin"], environment: env)
+        let add = try await ProcessRunner.ours(
+            "msgctl", ["user", "add", "--username", "carol", "--display-name", "Carol C", "--admin"], environment: env)
         #expect(add.status == 0)
         let id = try #require(UUID(uuidString: add.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
-        let again = try ProcessRunner.ours("msgctl", ["user", "add", "--username", "carol", "--display-name", "Carol C"], environment: env)
+        let again = try await ProcessRunner.ours("msgctl", ["user", "add", "--username", "carol", "--display-name", "Carol C"], environment: env)
         #expect(again.status == ExitStatus.dataError.rawValue)
         #expect(again.stderr == "msgctl: a user with that username already exists\n")
-        let idempotent = try ProcessRunner.ours(
+        let idempotent = try await ProcessRunner.ours(
             "msgctl", ["user", "add", "--username", "carol", "--display-name", "Carol C", "--if-not-exists"], environment: env)
         #expect(idempotent.stdout == add.stdout)
-        let list = try ProcessRunner.ours("msgctl", ["user", "list", "--json"], environment: env)
+        let list = try await ProcessRunner.ours("msgctl", ["user", "list", "--json"], environment: env)
         let users = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [[String: Any]]
         #expect(users?.count == 1)
         #expect(users?.first?["is_admin"] as? Bool == true)
         #expect(users?.first?["display_name"] as? String == "Carol C")
-        let token = try ProcessRunner.ours("msgctl", ["token", "--user", "carol", "--ttl", "120"], environment: env)
+        let token = try await ProcessRunner.ours("msgctl", ["token", "--user", "carol", "--ttl", "120"], environment: env)
         let claims = try JWTSigner(secret: "secret-for-test").verify(token.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(claims.sub == id.lowercasedString)
-        let unknown = try ProcessRunner.ours("msgctl", ["token", "--user", "nobody"], environment: env)
+        let unknown = try await ProcessRunner.ours("msgctl", ["token", "--user", "nobody"], environment: env)
         #expect(unknown.status == ExitStatus.noUser.rawValue)
-        let usage = try ProcessRunner.ours("msgctl", ["user", "add", "--username", "x"], environment: env)
+        let usage = try await ProcessRunner.ours("msgctl", ["user", "add", "--username", "x"], environment: env)
         #expect(usage.status == ExitStatus.usage.rawValue)
     }
 }
 
 extension BinaryTests {
     /// DATABASE_URL as a URI, and libpq's own PG* variables when it is unset.
-    @Test func connectionSettingsFollowLibpq() throws {
+    @Test func connectionSettingsFollowLibpq() async throws {
         let database = try TestDatabase.create()
         // "host=127.0.0.1 port=N user=postgres dbname=postgres dbname=X" -> its parts.
         var parts: [String: String] = [:]
@@ -96,17 +97,17 @@ extension BinaryTests {
             parts[kv[0]] = kv[1]
         }
         let uri = "postgresql://\(parts["user"]!)@\(parts["host"]!):\(parts["port"]!)/\(database.name)"
-        let viaURI = try ProcessRunner.ours("msgctl", ["db", "status"], environment: ["DATABASE_URL": uri])
+        let viaURI = try await ProcessRunner.ours("msgctl", ["db", "status"], environment: ["DATABASE_URL": uri])
         #expect(viaURI.status == 0, "\(viaURI.stderr)")
         #expect(viaURI.stdout.contains("\(Migration.all.count) applied, 0 pending"))
-        let viaPG = try ProcessRunner.ours(
+        let viaPG = try await ProcessRunner.ours(
             "msgctl", ["db", "status"],
             environment: [
                 "DATABASE_URL": nil, "PGHOST": parts["host"], "PGPORT": parts["port"], "PGUSER": parts["user"], "PGDATABASE": database.name,
             ])
         #expect(viaPG.status == 0, "\(viaPG.stderr)")
         #expect(viaPG.stdout.contains("\(Migration.all.count) applied, 0 pending"))
-        let wrongDatabase = try ProcessRunner.ours(
+        let wrongDatabase = try await ProcessRunner.ours(
             "msgctl", ["db", "status"], environment: ["DATABASE_URL": nil, "PGHOST": parts["host"], "PGPORT": parts["port"], "PGDATABASE": "nope"])
         #expect(wrongDatabase.status == ExitStatus.unavailable.rawValue)
     }

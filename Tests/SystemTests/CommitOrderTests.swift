@@ -205,7 +205,7 @@ import Testing
         let setup = try await Setup(relays: 1)
         let (f, relay) = (setup.f, setup.relays[0])
         let x = try HeldInsert(setup.database, conversation: setup.alices.id, sender: f.alice.id, content: "X")
-        let reply = try ProcessRunner.ours("msgctl", ["reply", "bob", "Y from msgctl"], environment: ["DATABASE_URL": setup.database.conninfo])
+        let reply = try await ProcessRunner.ours("msgctl", ["reply", "bob", "Y from msgctl"], environment: ["DATABASE_URL": setup.database.conninfo])
         #expect(reply.status == 0, "\(reply.stderr)")
         let cursor = try await setup.adminCursor(after: reply.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         try x.commit()

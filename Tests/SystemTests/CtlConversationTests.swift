@@ -27,30 +27,30 @@ import Testing
 
         // From stdin, naming the conversation by an id prefix.
         let prefix = String(conversation.id.lowercasedString.prefix(13))
-        let piped = try ProcessRunner.ours("msgctl", ["reply", prefix], environment: env, input: "Tracking number follows.\n")
+        let piped = try await ProcessRunner.ours("msgctl", ["reply", prefix], environment: env, input: "Tracking number follows.\n")
         #expect(piped.status == 0, "\(piped.stderr)")
         #expect((try await socket.next(type: "message")).data["content"] as? String == "Tracking number follows.")
 
-        let list = try ProcessRunner.ours("msgctl", ["list", "--json"], environment: env)
+        let list = try await ProcessRunner.ours("msgctl", ["list", "--json"], environment: env)
         let object = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any]
         let items = object?["conversations"] as? [[String: Any]] ?? []
         #expect(items.count == 1)
         #expect(items.first?["unread_count"] as? Int == 1)
         #expect(items.first?["last_message_preview"] as? String == "Tracking number follows.")
-        let human = try ProcessRunner.ours("msgctl", ["list"], environment: env)
+        let human = try await ProcessRunner.ours("msgctl", ["list"], environment: env)
         #expect(human.stdout.contains("alice") && human.stdout.contains("1 conversations"))
-        let unread = try ProcessRunner.ours("msgctl", ["list", "--unread", "--json"], environment: env)
+        let unread = try await ProcessRunner.ours("msgctl", ["list", "--unread", "--json"], environment: env)
         #expect(unread.stdout.contains(conversation.id.lowercasedString))
 
-        let show = try ProcessRunner.ours("msgctl", ["show", "alice"], environment: env)
+        let show = try await ProcessRunner.ours("msgctl", ["show", "alice"], environment: env)
         #expect(show.status == 0)
         #expect(show.stdout.contains("Is my order shipped?") && show.stdout.contains("Yes, it left today.") && show.stdout.contains("admin (admin)"))
-        let json = try ProcessRunner.ours("msgctl", ["show", conversation.id.lowercasedString, "--json"], environment: env)
+        let json = try await ProcessRunner.ours("msgctl", ["show", conversation.id.lowercasedString, "--json"], environment: env)
         #expect((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["messages"] as? [Any] != nil)
         try await relay.stop()
     }
 
-    @Test func badInputIsOneLineAndTheRightStatus() throws {
+    @Test func badInputIsOneLineAndTheRightStatus() async throws {
         let database = try TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
@@ -69,7 +69,7 @@ import Testing
             (["list", "--limit", "0"], ExitStatus.usage.rawValue, "--limit"),
         ]
         for (arguments, status, message) in cases {
-            let result = try ProcessRunner.ours("msgctl", arguments, environment: env)
+            let result = try await ProcessRunner.ours("msgctl", arguments, environment: env)
             #expect(result.status == status, "\(arguments.prefix(2)): \(result.stderr)")
             #expect(result.stderr.contains(message), "\(arguments.prefix(2)): \(result.stderr)")
         }
@@ -77,21 +77,21 @@ import Testing
         let both = try db.query("SELECT id::text FROM conversations ORDER BY id").map { try $0.decode(0, as: String.self) }
         let common = String(zip(both[0], both[1]).prefix { $0 == $1 }.map(\.0))
         if common.count >= 4 {
-            let ambiguous = try ProcessRunner.ours("msgctl", ["show", common], environment: env)
+            let ambiguous = try await ProcessRunner.ours("msgctl", ["show", common], environment: env)
             #expect(ambiguous.status == ExitStatus.dataError.rawValue)
             #expect(ambiguous.stderr.contains("matches several conversations"))
         }
         #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 0)
         // Two admins: msgctl must be told which.
         _ = try UserRepository.insert(db, username: "second", displayName: "Second", isAdmin: true)
-        let which = try ProcessRunner.ours("msgctl", ["list"], environment: env)
+        let which = try await ProcessRunner.ours("msgctl", ["list"], environment: env)
         #expect(which.status == ExitStatus.dataError.rawValue && which.stderr.contains("--as"))
-        #expect(try ProcessRunner.ours("msgctl", ["list", "--as", "second"], environment: env).status == 0)
+        #expect(try await ProcessRunner.ours("msgctl", ["list", "--as", "second"], environment: env).status == 0)
     }
 }
 
 extension CtlConversationTests {
-    @Test func archiveReadEditDeleteAndSearch() throws {
+    @Test func archiveReadEditDeleteAndSearch() async throws {
         let database = try TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
@@ -99,47 +99,47 @@ extension CtlConversationTests {
         let asked = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Where is my <b>invoice</b>?")
         _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Hello? \u{1B}[31mred\u{1B}[0m invoice")
         let env: [String: String?] = ["DATABASE_URL": database.conninfo]
-        func ctl(_ arguments: [String], input: String? = nil) throws -> ProcessResult {
-            try ProcessRunner.ours("msgctl", arguments, environment: env, input: input)
+        func ctl(_ arguments: [String], input: String? = nil) async throws -> ProcessResult {
+            try await ProcessRunner.ours("msgctl", arguments, environment: env, input: input)
         }
 
         // Search: matches marked, HTML decoded for the terminal, escape sequences from messages neutralised.
-        let search = try ctl(["search", "invoice"])
+        let search = try await ctl(["search", "invoice"])
         #expect(search.status == 0, "\(search.stderr)")
         #expect(search.stdout.contains("*invoice*"))
         #expect(search.stdout.contains("<b>"))
         #expect(!search.stdout.contains("\u{1B}"))
         #expect(search.stdout.contains("2 of 2 matches"))
-        let json = try ctl(["search", "invoice", "--conversation", "alice", "--limit", "1", "--json"])
+        let json = try await ctl(["search", "invoice", "--conversation", "alice", "--limit", "1", "--json"])
         let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
         #expect(object?["total"] as? Int == 2)
         #expect((object?["results"] as? [Any])?.count == 1)
-        #expect(try ctl(["search", "invoice", "--after", "soon"]).status == ExitStatus.usage.rawValue)
+        #expect(try await ctl(["search", "invoice", "--after", "soon"]).status == ExitStatus.usage.rawValue)
 
         // Archive and back.
-        #expect(try ctl(["archive", "alice"]).stdout == "archived \(conversation.id.lowercasedString)\n")
+        #expect(try await ctl(["archive", "alice"]).stdout == "archived \(conversation.id.lowercasedString)\n")
         #expect(try ConversationRepository.find(db, id: conversation.id)?.archivedByAdmin == true)
-        #expect(try ctl(["list", "--archived", "--json"]).stdout.contains(conversation.id.lowercasedString))
-        #expect(try ctl(["unarchive", "alice"]).status == 0)
+        #expect(try await ctl(["list", "--archived", "--json"]).stdout.contains(conversation.id.lowercasedString))
+        #expect(try await ctl(["unarchive", "alice"]).status == 0)
         #expect(try ConversationRepository.find(db, id: conversation.id)?.archivedByAdmin == false)
 
         // Read everything.
-        #expect(try ctl(["read", "--all"]).stdout == "marked 2 messages read\n")
+        #expect(try await ctl(["read", "--all"]).stdout == "marked 2 messages read\n")
         #expect(try ConversationRepository.find(db, id: conversation.id)?.unreadCountAdmin == 0)
-        #expect(try ctl(["read"]).status == ExitStatus.usage.rawValue)
+        #expect(try await ctl(["read"]).status == ExitStatus.usage.rawValue)
 
         // Edit: only the admin's own message.
-        let reply = try ctl(["reply", "alice", "Sent yesterday"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        #expect(try ctl(["edit", reply, "Sent this morning"]).status == 0)
+        let reply = try await ctl(["reply", "alice", "Sent yesterday"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try await ctl(["edit", reply, "Sent this morning"]).status == 0)
         #expect(try MessageRepository.find(db, id: UUID(uuidString: reply)!)?.content == "Sent this morning")
-        let notMine = try ctl(["edit", asked.id.lowercasedString, "x"])
+        let notMine = try await ctl(["edit", asked.id.lowercasedString, "x"])
         #expect(notMine.status == ExitStatus.noPermission.rawValue)
 
         // Delete: refuses without a terminal unless --yes; soft.
-        let refused = try ctl(["delete", "--message", asked.id.lowercasedString])
+        let refused = try await ctl(["delete", "--message", asked.id.lowercasedString])
         #expect(refused.status == ExitStatus.usage.rawValue && refused.stderr.contains("--yes"))
-        #expect(try ctl(["delete", "--message", asked.id.lowercasedString, "--yes"]).stdout == "deleted 1 message\n")
-        #expect(try ctl(["delete", "alice", "--yes"]).stdout == "deleted 2 messages\n")
+        #expect(try await ctl(["delete", "--message", asked.id.lowercasedString, "--yes"]).stdout == "deleted 1 message\n")
+        #expect(try await ctl(["delete", "alice", "--yes"]).stdout == "deleted 2 messages\n")
         #expect(try db.scalar("SELECT count(*) FROM messages WHERE deleted_at IS NULL", as: Int.self) == 0)
         #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 3)
     }

@@ -68,7 +68,7 @@ import Testing
         #expect(ids.count == Set(ids).count, "doubled: \(Dictionary(grouping: ids, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted())")
         #expect((try await relay.request("GET", "/readyz")).status == 200)
         // msgctl, given both hosts, works on the new primary.
-        let reply = try ProcessRunner.ours("msgctl", ["reply", "alice", "after the failover", "--database-url", both])
+        let reply = try await ProcessRunner.ours("msgctl", ["reply", "alice", "after the failover", "--database-url", both])
         #expect(reply.status == 0, "\(reply.stderr)")
         #expect(try check.scalar("SELECT count(*) FROM messages WHERE content = 'after the failover'", as: Int.self) == 1)
         try await relay.stop()

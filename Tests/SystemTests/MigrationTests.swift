@@ -93,16 +93,16 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM schema_migrations", as: Int.self) == Migration.all.count)
     }
 
-    @Test func dbStatusListsAppliedAndPending() throws {
+    @Test func dbStatusListsAppliedAndPending() async throws {
         let database = try TestDatabase.create(migrated: false)
-        let before = try ProcessRunner.ours("msgctl", ["db", "status", "--database-url", database.conninfo])
+        let before = try await ProcessRunner.ours("msgctl", ["db", "status", "--database-url", database.conninfo])
         #expect(before.status == 0)
         #expect(before.stdout.contains("0 applied, \(Migration.all.count) pending"))
-        let migrate = try ProcessRunner.ours("msgctl", ["db", "migrate", "--database-url", database.conninfo])
+        let migrate = try await ProcessRunner.ours("msgctl", ["db", "migrate", "--database-url", database.conninfo])
         #expect(migrate.stdout.contains("applied 1 uuid_generate_v7"))
-        let again = try ProcessRunner.ours("msgctl", ["db", "migrate", "--database-url", database.conninfo])
+        let again = try await ProcessRunner.ours("msgctl", ["db", "migrate", "--database-url", database.conninfo])
         #expect(again.stdout == "schema is up to date\n")
-        let after = try ProcessRunner.ours("msgctl", ["db", "status", "--json", "--database-url", database.conninfo])
+        let after = try await ProcessRunner.ours("msgctl", ["db", "status", "--json", "--database-url", database.conninfo])
         let rows = try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [[String: Any]]
         #expect(rows?.count == Migration.all.count)
         #expect(rows?.allSatisfy { $0["applied"] as? Bool == true } == true)

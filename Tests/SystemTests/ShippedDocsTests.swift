@@ -9,8 +9,8 @@ import Testing
 
     /// Every msgctl (sub)command has a subsection in COMMANDS whose heading starts with its path (`db migrate`),
     /// and every option, flag and argument of it is the tag (or one of the tags) of a `.TP` paragraph there.
-    @Test func msgctlManPageCoversEveryCommandAndOption() throws {
-        let tool = try ToolInfo.dump("msgctl")
+    @Test func msgctlManPageCoversEveryCommandAndOption() async throws {
+        let tool = try await ToolInfo.dump("msgctl")
         let page = try ManPage(file: "man/msgctl.1")
         let commands = page.subsections(of: "COMMANDS")
         var missing: [String] = []
@@ -33,8 +33,8 @@ import Testing
 
     /// msgrelay's options are `.TP` tags in OPTIONS, and so is every variable of docs/deploy.md's msgrelay tables in
     /// ENVIRONMENT.
-    @Test func msgrelayManPageCoversEveryOptionAndVariable() throws {
-        let tool = try ToolInfo.dump("msgrelay")
+    @Test func msgrelayManPageCoversEveryOptionAndVariable() async throws {
+        let tool = try await ToolInfo.dump("msgrelay")
         let page = try ManPage(file: "man/msgrelay.8")
         let options = ManPage.tags(in: page.section("OPTIONS")).joined(separator: "\n")
         var missing = tool.command.documentedNames.filter { !ManPage.names($0, in: options) }.map { "OPTIONS has no `.TP` for \($0)" }
@@ -70,14 +70,14 @@ import Testing
 
     /// Both pages format without a single groff warning (`groff -man -Tutf8 -ww -z`).
     @Test(arguments: ["man/msgctl.1", "man/msgrelay.8"])
-    func manPageIsLintClean(_ file: String) throws {
+    func manPageIsLintClean(_ file: String) async throws {
         let groff = try #require(
             Self.executable("groff"), "groff is not installed: apt-get install groff-base (scripts/install-deps.sh should list it)")
         let path = Self.root.appendingPathComponent(file).path
-        let lint = try ProcessRunner.run(groff, ["-man", "-Tutf8", "-ww", "-z", path])
+        let lint = try await ProcessRunner.run(groff, ["-man", "-Tutf8", "-ww", "-z", path])
         #expect(lint.status == 0 && lint.stderr.isEmpty, "groff -man -Tutf8 -ww -z \(file):\n\(lint.stderr)")
         // Rendered, the page has its sections (and no stray request swallowed them).
-        let rendered = try ProcessRunner.run(groff, ["-man", "-Tutf8", "-P-cbou", path])
+        let rendered = try await ProcessRunner.run(groff, ["-man", "-Tutf8", "-P-cbou", path])
         for heading in ["NAME", "SYNOPSIS", "DESCRIPTION", "ENVIRONMENT", "FILES", "EXIT STATUS", "SEE ALSO"] {
             #expect(rendered.stdout.contains("\n\(heading)\n"), "\(file) renders without a \(heading) section")
         }
@@ -87,9 +87,9 @@ import Testing
 
     /// completions/ holds exactly what the binaries generate.
     @Test(arguments: ["msgctl", "msgrelay"], ["bash", "zsh", "fish"])
-    func completionScriptIsCurrent(_ program: String, _ shell: String) throws {
+    func completionScriptIsCurrent(_ program: String, _ shell: String) async throws {
         let file = ["bash": "\(program).bash", "zsh": "_\(program)", "fish": "\(program).fish"][shell]!
-        let generated = try Self.output(of: program, ["--generate-completion-script", shell])
+        let generated = try await Self.output(of: program, ["--generate-completion-script", shell])
         let committed = try? Data(contentsOf: Self.root.appendingPathComponent("completions/\(file)"))
         #expect(!generated.isEmpty)
         #expect(
@@ -107,11 +107,11 @@ import Testing
 
     /// The exact bytes one of our binaries writes on stdout (through a file: a pipe read in chunks could split a
     /// UTF-8 sequence).
-    static func output(of program: String, _ arguments: [String]) throws -> Data {
+    static func output(of program: String, _ arguments: [String]) async throws -> Data {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("shipped-docs-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: file) }
         let binary = TestEnvironment.binary(program)
-        let result = try ProcessRunner.run("/bin/sh", ["-c", #"f=$1; shift; exec "$@" > "$f""#, "sh", file.path, binary] + arguments)
+        let result = try await ProcessRunner.run("/bin/sh", ["-c", #"f=$1; shift; exec "$@" > "$f""#, "sh", file.path, binary] + arguments)
         guard result.status == 0 else {
             throw TestFailure("\(program) \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
         }
@@ -179,8 +179,8 @@ private struct ToolInfo: Decodable {
         var name: String
     }
 
-    static func dump(_ program: String) throws -> ToolInfo {
-        try JSONDecoder().decode(ToolInfo.self, from: ShippedDocsTests.output(of: program, ["--experimental-dump-help"]))
+    static func dump(_ program: String) async throws -> ToolInfo {
+        try JSONDecoder().decode(ToolInfo.self, from: await ShippedDocsTests.output(of: program, ["--experimental-dump-help"]))
     }
 }
 

@@ -40,7 +40,7 @@ package struct PrivateCluster {
     package func start() throws { _ = try Self.script(["start", directory.path]) }
 
     private static func script(_ arguments: [String]) throws -> String {
-        let result = try ProcessRunner.run("/bin/bash", [TestEnvironment.clusterScript] + arguments, timeout: 120)
+        let result = try ProcessRunner.runBlocking("/bin/bash", [TestEnvironment.clusterScript] + arguments, timeout: 120)
         guard result.status == 0 else { throw TestFailure("pg-cluster.sh \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
         return result.stdout
     }

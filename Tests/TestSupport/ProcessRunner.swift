@@ -8,8 +8,21 @@ package struct ProcessResult: Sendable {
 }
 
 package enum ProcessRunner {
-    /// Runs `executable` with `arguments` to completion, adding `environment` to ours (nil values remove a variable).
+    /// Runs `executable` with `arguments` to completion, adding `environment` to ours (nil values remove a variable),
+    /// waiting on a thread of its own so that Swift's few cooperative threads stay free for the tests running beside it.
     package static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, timeout: TimeInterval = 60
+    ) async throws -> ProcessResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(
+                    with: Result { try runBlocking(executable, arguments, environment: environment, input: input, timeout: timeout) })
+            }
+        }
+    }
+
+    /// ``run(_:_:environment:input:timeout:)`` on the caller's thread: only for threads that may block.
+    package static func runBlocking(
         _ executable: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, timeout: TimeInterval = 60
     ) throws -> ProcessResult {
         let child = try ChildProcess(executable, arguments, environment: environment, input: input)
@@ -17,23 +30,18 @@ package enum ProcessRunner {
         return ProcessResult(status: status, stdout: child.stdout, stderr: child.stderr)
     }
 
-    /// Runs a long program from async code on a thread of its own, so Swift's few cooperative threads stay free
-    /// for the tests running beside it.
+    /// ``run(_:_:environment:input:timeout:)``, kept for the callers that name it so.
     package static func runDetached(
         _ executable: String, _ arguments: [String], environment: [String: String?] = [:], timeout: TimeInterval = 60
     ) async throws -> ProcessResult {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try run(executable, arguments, environment: environment, timeout: timeout) })
-            }
-        }
+        try await run(executable, arguments, environment: environment, timeout: timeout)
     }
 
     /// Runs one of our binaries (msgctl, msgrelay).
     package static func ours(
         _ name: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, timeout: TimeInterval = 60
-    ) throws -> ProcessResult {
-        try run(TestEnvironment.binary(name), arguments, environment: environment, input: input, timeout: timeout)
+    ) async throws -> ProcessResult {
+        try await run(TestEnvironment.binary(name), arguments, environment: environment, input: input, timeout: timeout)
     }
 }
 
