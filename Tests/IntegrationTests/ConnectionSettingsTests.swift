@@ -5,8 +5,8 @@ import Testing
 /// What a connection is opened with: TCP keepalive and user timeout unless the connection string says otherwise, and
 /// the statement timeout a pool asks for, merged with the string's own `options`.
 @Suite(.needsDatabase) struct ConnectionSettingsTests {
-    @Test func tcpDefaultsApplyUnlessTheConnectionStringSetsThem() throws {
-        let database = try TestDatabase.create(migrated: false)
+    @Test func tcpDefaultsApplyUnlessTheConnectionStringSetsThem() async throws {
+        let database = try await TestDatabase.create(migrated: false)
         let plain = PostgresConnection(conninfo: database.conninfo)
         try plain.connect()
         for (keyword, value) in PostgresConnection.tcpDefaults {
@@ -21,8 +21,8 @@ import Testing
         #expect(PostgresConnection(conninfo: database.conninfo).effectiveSetting("keepalives") == nil, "not connected")
     }
 
-    @Test func theStatementTimeoutKeepsTheConnectionStringsOptions() throws {
-        let database = try TestDatabase.create(migrated: false)
+    @Test func theStatementTimeoutKeepsTheConnectionStringsOptions() async throws {
+        let database = try await TestDatabase.create(migrated: false)
         let merged = PostgresConnection(
             conninfo: database.conninfo + " options='-c search_path=pg_catalog'", statementTimeout: .seconds(2))
         try merged.connect()
@@ -37,8 +37,8 @@ import Testing
         #expect(try own.scalar("SHOW statement_timeout", as: String.self) == "7s")
     }
 
-    @Test func theWritersConnectionKeepsOneGenericPlanBesideTheStringsOptions() throws {
-        let database = try TestDatabase.create(migrated: false)
+    @Test func theWritersConnectionKeepsOneGenericPlanBesideTheStringsOptions() async throws {
+        let database = try await TestDatabase.create(migrated: false)
         var configuration = DatabaseConfiguration(
             conninfo: database.conninfo + " options='-c search_path=pg_catalog'", poolSize: 16, applicationName: "msgrelay",
             statementTimeout: .seconds(3))
@@ -58,4 +58,3 @@ import Testing
         #expect(try other.scalar("SHOW plan_cache_mode", as: String.self) == "auto")
     }
 }
-

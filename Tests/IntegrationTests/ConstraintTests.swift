@@ -4,8 +4,8 @@ import TestSupport
 import Testing
 
 @Suite(.needsDatabase) struct ConstraintTests {
-    @Test func contentLengthIsCountedAsPostgreSQLCounts() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func contentLengthIsCountedAsPostgreSQLCounts() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
         func insert(_ content: String) throws -> Message {
@@ -31,8 +31,8 @@ import Testing
         #expect(!Message.isValidContent(""))
     }
 
-    @Test func oneConversationPerUser() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func oneConversationPerUser() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         _ = try ConversationRepository.insert(db, userId: f.alice.id)
         let error = #expect(throws: DatabaseError.self) { try ConversationRepository.insert(db, userId: f.alice.id) }

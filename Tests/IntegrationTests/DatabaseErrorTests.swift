@@ -4,8 +4,8 @@ import TestSupport
 import Testing
 
 @Suite(.needsDatabase) struct DatabaseErrorTests {
-    @Test func sqlStatesMapToKinds() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func sqlStatesMapToKinds() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         let reference = #expect(throws: DatabaseError.self) {
             try MessageRepository.insert(db, conversationId: UUID(), senderId: f.alice.id, content: "x")
@@ -35,8 +35,8 @@ import Testing
         #expect(try db.scalar("SELECT 41 + 1", as: Int.self) == 42)
     }
 
-    @Test func connectionLossIsUnavailable() throws {
-        let database = try TestDatabase.create()
+    @Test func connectionLossIsUnavailable() async throws {
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let pid = try db.scalar("SELECT pg_backend_pid()", as: Int.self)
         let other = try database.connect()
@@ -55,8 +55,8 @@ import Testing
         #expect(error?.description.hasPrefix("database unavailable:") == true)
     }
 
-    @Test func decodingChecksTypes() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func decodingChecksTypes() async throws {
+        let db = try await TestDatabase.create().connect()
         let rows = try db.query(
             "SELECT 1::int2 AS a, 2::int4 AS b, 3::int8 AS c, true AS d, 1.5::float8 AS e, 0.25::float4 AS f, NULL::text AS g, 'é'::text AS h, '2026-01-02T03:04:05.123456Z'::timestamptz AS t"
         )

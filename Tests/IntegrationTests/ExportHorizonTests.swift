@@ -7,8 +7,8 @@ import Testing
 
 /// The export horizon's id floor against uuid_generate_v7() in PostgreSQL.
 @Suite(.needsDatabase) struct ExportHorizonTests {
-    @Test func idFloorSortsBelowEveryIdOfItsMillisecond() throws {
-        let database = try TestDatabase.create()
+    @Test func idFloorSortsBelowEveryIdOfItsMillisecond() async throws {
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let before = try db.scalar("SELECT clock_timestamp()", as: Timestamp.self)
         usleep(2_000)

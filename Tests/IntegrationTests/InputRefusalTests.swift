@@ -7,7 +7,7 @@ import Testing
 /// database still refuses is told to clients by kind, never with row values.
 @Suite(.needsDatabase) struct InputRefusalTests {
     @Test func nulIsRefusedInEveryTextTheServiceStores() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let service = MessagingService(pool: database.pool())
         func refusal(_ body: () async throws -> Void) async -> String? {
@@ -50,8 +50,8 @@ import Testing
         await service.pool.shutdown()
     }
 
-    @Test func theDatabasesRefusalsReachClientsByKindWithoutRowValues() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func theDatabasesRefusalsReachClientsByKindWithoutRowValues() async throws {
+        let db = try await TestDatabase.create().connect()
         _ = try Fixtures.make(db)
         let conflict = #expect(throws: DatabaseError.self) { try UserRepository.insert(db, username: "alice", displayName: "Secret Name") }
         #expect(conflict?.failure.kind == .conflict)

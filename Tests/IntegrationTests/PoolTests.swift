@@ -5,7 +5,7 @@ import Testing
 
 @Suite(.needsDatabase) struct PoolTests {
     @Test func concurrentCallersShareABoundedPool() async throws {
-        let pool = try TestDatabase.create().pool(size: 3)
+        let pool = try await TestDatabase.create().pool(size: 3)
         let pids = try await withThrowingTaskGroup(of: Int.self) { group in
             for _ in 0..<24 {
                 group.addTask {
@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func transactionsCommitOrRollBack() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let pool = database.pool(size: 1)
         try await pool.withConnection { db in try db.execute("CREATE TABLE t (n int)") }
         try await pool.withTransaction { db in try db.query("INSERT INTO t VALUES (1)") }
@@ -68,7 +68,7 @@ import Testing
     /// A caller waiting for a connection whose task is cancelled stops waiting at once, while the connection is still
     /// lent; the caller behind it keeps its place and is served next.
     @Test func aCancelledWaiterLeavesTheQueueAtOnce() async throws {
-        let pool = try TestDatabase.create().pool(size: 1)
+        let pool = try await TestDatabase.create().pool(size: 1)
         let (release, holding) = try await Self.holdTheOnlyConnection(of: pool)
         let waiter = Task { try await pool.withConnection { _ in 1 } }
         try await waitFor("the first waiter", timeout: 60) { pool.statistics.waiting == 1 }
@@ -88,7 +88,7 @@ import Testing
     /// A caller that waits longer than the pool timeout fails with `.unavailable` (and a retry-after) in about that time,
     /// while the connection is still lent; once it comes back the pool serves as before.
     @Test func aWaiterFailsAfterThePoolTimeout() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let pool = DatabasePool(configuration: DatabaseConfiguration(conninfo: database.conninfo, poolSize: 1, poolTimeout: .seconds(1)))
         let (release, holding) = try await Self.holdTheOnlyConnection(of: pool)
         let clock = ContinuousClock()
@@ -100,7 +100,7 @@ import Testing
         #expect(error?.message == "no database connection free within 1 s")
         // The holder never lets go before this fails: only the deadline ends the wait. The upper bound allows for a
         // machine busy running the whole suite.
-        #expect(waited >= .milliseconds(900) && waited < .seconds(30), "waited \(waited)")
+        #expect(waited >= .milliseconds(900) && waited < .seconds(120), "waited \(waited)")
         #expect(pool.statistics.waiting == 0 && pool.statistics.inUse == 1)
         release.signal()
         #expect(try await holding.value == 0)
@@ -111,7 +111,7 @@ import Testing
 
     /// A waiter served before its deadline keeps its connection; the deadline passing later changes nothing.
     @Test func aServedWaiterOutlivesItsDeadline() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let pool = DatabasePool(configuration: DatabaseConfiguration(conninfo: database.conninfo, poolSize: 1, poolTimeout: .seconds(5)))
         let (release, holding) = try await Self.holdTheOnlyConnection(of: pool)
         let waiter = Task { try await pool.withConnection { db in try db.scalar("SELECT 1", as: Int.self) } }
@@ -128,7 +128,7 @@ import Testing
     /// Pool connections run with the configured `statement_timeout`; a statement that runs longer fails with
     /// `.unavailable` and the connection stays usable.
     @Test func poolConnectionsHaveTheStatementTimeout() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let pool = DatabasePool(
             configuration: DatabaseConfiguration(conninfo: database.conninfo, poolSize: 1, statementTimeout: .milliseconds(300)))
         #expect(try await pool.withConnection { db in try db.scalar("SHOW statement_timeout", as: String.self) } == "300ms")

@@ -8,8 +8,8 @@ import Testing
 @Suite(.needsDatabase) struct PreparedStatementTests {
     /// `DISCARD ALL` behind the connection's back (as a pooler or an admin may do): every statement still runs its
     /// own SQL with its own parameters, however often it happens.
-    @Test func statementsLostOnTheServerArePreparedAgain() throws {
-        let db = try TestDatabase.create(migrated: false).connect()
+    @Test func statementsLostOnTheServerArePreparedAgain() async throws {
+        let db = try await TestDatabase.create(migrated: false).connect()
         defer { db.close() }
         for round in 0..<3 {
             #expect(try db.scalar("SELECT $1::int + 1", [round], as: Int.self) == round + 1)
@@ -25,8 +25,8 @@ import Testing
 
     /// An `ALTER TABLE` that changes what `SELECT *` returns: the statement is prepared again (inside a transaction
     /// the error is reported and the next attempt works), and statements prepared after it get names of their own.
-    @Test func aPlanWhoseResultTypeChangedIsPreparedAgain() throws {
-        let db = try TestDatabase.create(migrated: false).connect()
+    @Test func aPlanWhoseResultTypeChangedIsPreparedAgain() async throws {
+        let db = try await TestDatabase.create(migrated: false).connect()
         defer { db.close() }
         try db.execute("CREATE TABLE t (a int)")
         try db.query("INSERT INTO t VALUES ($1)", [1])
@@ -57,7 +57,7 @@ import Testing
     /// The same through the pool: its connection's statements dropped by `DISCARD ALL` and by DDL between two
     /// requests; the next requests answer correctly.
     @Test func thePoolKeepsAnsweringAfterStatementsAreDroppedBehindItsBack() async throws {
-        let pool = try TestDatabase.create(migrated: false).pool(size: 1)
+        let pool = try await TestDatabase.create(migrated: false).pool(size: 1)
         try await pool.withConnection { db in try db.execute("CREATE TABLE t (a int)") }
         for round in 0..<3 {
             let (sum, text, rows) = try await pool.withConnection { db in

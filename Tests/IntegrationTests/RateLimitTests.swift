@@ -11,7 +11,7 @@ import Testing
     }
 
     @Test func concurrentSendsGetExactlyTheBurstThenOneMessagePerInterval() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let pool = database.pool(size: 8)
         // 120 per day: a burst of 120, then one every 12 minutes (so that however slowly this machine runs, nothing refills).
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func retryAfterNamesTheWindowThatWaitsLongest() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         // 3 per hour (20 min apart) and 4 per day (6 h apart): after 3, the hour says 20 min; after 4, the day says 6 h.
         let service = MessagingService(pool: database.pool(size: 2), rules: MessagingRules(perMinute: 0, perHour: 3, perDay: 4))

@@ -4,8 +4,8 @@ import TestSupport
 import Testing
 
 @Suite(.needsDatabase) struct RepositoryTests {
-    @Test func users() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func users() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         #expect(try UserRepository.find(db, id: f.alice.id) == f.alice)
         #expect(try UserRepository.find(db, username: "bob") == f.bob)
@@ -21,8 +21,8 @@ import Testing
         #expect(taken?.kind == .conflict)
     }
 
-    @Test func conversations() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func conversations() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         let a = try ConversationRepository.insert(db, userId: f.alice.id)
         let b = try ConversationRepository.insert(db, userId: f.bob.id)
@@ -62,8 +62,8 @@ import Testing
         #expect(try ConversationRepository.setArchived(db, id: UUID(), archived: true) == nil)
     }
 
-    @Test func messages() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func messages() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         let c = try ConversationRepository.insert(db, userId: f.alice.id)
         var sent: [Message] = []
@@ -107,8 +107,8 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 5)
     }
 
-    @Test func search() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func search() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         let a = try ConversationRepository.insert(db, userId: f.alice.id)
         let b = try ConversationRepository.insert(db, userId: f.bob.id)
@@ -144,8 +144,8 @@ import Testing
         #expect(result.hits.first?.snippet.html == "fake <mark>receipt</mark>")
     }
 
-    @Test func pushSubscriptions() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func pushSubscriptions() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         let s1 = try #require(
             try PushSubscriptionRepository.upsert(db, userId: f.alice.id, endpoint: "https://push.example/1", p256dh: "k1", auth: "a1"))
@@ -174,7 +174,7 @@ import Testing
     /// creation) with its pending jobs; renewing one of them evicts nothing; other users are not touched. Two
     /// connections subscribing for one user at once still end at the limit.
     @Test func subscriptionsPerUserAreCappedLeastRecentlyUsedFirst() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         func subscribe(_ user: UUID, _ n: Int) throws -> PushSubscription? {
@@ -221,8 +221,8 @@ import Testing
         #expect(try PushSubscriptionRepository.list(db, userId: f.bob.id).count == 3)
     }
 
-    @Test func insertWithoutAConversationIdGoesToTheSendersOwnConversation() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func insertWithoutAConversationIdGoesToTheSendersOwnConversation() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         #expect(try MessageRepository.insert(db, conversationId: nil, sender: f.alice, content: "before") == nil)
         let alices = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -236,8 +236,8 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 2)
     }
 
-    @Test func outboxClaimsTheOldestDueJobsOfItsKindsAndSkipsLockedOnes() throws {
-        let database = try TestDatabase.create()
+    @Test func outboxClaimsTheOldestDueJobsOfItsKindsAndSkipsLockedOnes() async throws {
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let other = try database.connect()
         let f = try Fixtures.make(db)

@@ -35,8 +35,8 @@ import Testing
     /// 3,000 messages in 8 conversations over 60 days, from a fixed seed: a few common words (in a
     /// quarter of the messages or more, often repeated, so ranks tie), rare ones, a frequent phrase, stop words,
     /// HTML-special characters, timestamps shared by several messages, some messages deleted and some edited.
-    static func seed() throws -> Seeded {
-        let db = try TestDatabase.create().connect()
+    static func seed() async throws -> Seeded {
+        let db = try await TestDatabase.create().connect()
         let admin = try UserRepository.insert(db, username: "admin", displayName: "Admin", isAdmin: true)
         var users: [User] = []
         var conversations: [UUID] = []
@@ -108,8 +108,8 @@ import Testing
         #expect(total >= minimumTotal, "too few matches for \(query) to prove anything", sourceLocation: sourceLocation)
     }
 
-    @Test func firstPageEqualsTheStraightforwardQuery() throws {
-        let s = try Self.seed()
+    @Test func firstPageEqualsTheStraightforwardQuery() async throws {
+        let s = try await Self.seed()
         let middle = s.start.adding(seconds: 30 * 86400)
         // Common words: hundreds of matches, many with equal rank.
         try Self.expectSame(s, "order", .init(), minimumTotal: 500)
@@ -139,8 +139,8 @@ import Testing
         try Self.expectSame(s, "the again", .init())
     }
 
-    @Test func totalIsExactWhenNoRowIsAsked() throws {
-        let s = try Self.seed()
+    @Test func totalIsExactWhenNoRowIsAsked() async throws {
+        let s = try await Self.seed()
         let counted = try s.db.scalar(
             "SELECT count(*) FROM messages WHERE to_tsvector('english', content) @@ websearch_to_tsquery('english', 'order') AND deleted_at IS NULL",
             as: Int.self)
@@ -148,8 +148,8 @@ import Testing
         #expect(result.hits.isEmpty && result.total == counted && counted > 0)
     }
 
-    @Test func storedVectorFollowsInsertsAndEditsAndSearchUsesItsIndex() throws {
-        let s = try Self.seed()
+    @Test func storedVectorFollowsInsertsAndEditsAndSearchUsesItsIndex() async throws {
+        let s = try await Self.seed()
         // Every visible or deleted row carries exactly the vector the straightforward query would compute.
         #expect(
             try s.db.scalar("SELECT count(*) FROM messages WHERE search_vector IS DISTINCT FROM to_tsvector('english', content)", as: Int.self) == 0)
@@ -177,8 +177,8 @@ import Testing
         }
     }
 
-    @Test func migrationFillsExistingRowsAndResumesAfterAnInterruption() throws {
-        let database = try TestDatabase.create(migrated: false)
+    @Test func migrationFillsExistingRowsAndResumesAfterAnInterruption() async throws {
+        let database = try await TestDatabase.create(migrated: false)
         let db = try database.connect()
         try Migrator(migrations: Migration.all.filter { $0.id < 12 }).migrate(db)
         let f = try Fixtures.make(db)

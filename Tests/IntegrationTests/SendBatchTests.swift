@@ -7,7 +7,7 @@ import Testing
 /// in the foreign-key check) while the others arrive; every send still gets exactly its own answer.
 @Suite(.needsDatabase) struct SendBatchTests {
     @Test func sendsWaitingForAWriteGoInOneTransactionAndEachGetsItsOwnAnswer() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         // One message per hour per user.
@@ -89,7 +89,7 @@ import Testing
 
     /// A conversation another transaction holds does not hold up the others: its send waits on its own connection.
     @Test func aConversationHeldElsewhereDoesNotHoldUpOtherSenders() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let service = MessagingService(pool: database.pool(size: 4))

@@ -16,7 +16,7 @@ import Testing
     }
 
     func setup() async throws -> Setup {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)

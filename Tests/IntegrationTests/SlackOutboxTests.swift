@@ -11,8 +11,8 @@ import Testing
         try db.scalar("SELECT count(*) FROM notification_outbox WHERE kind = $1", [kind], as: Int.self)
     }
 
-    @Test func theInsertStatementReadsTheModeAndSkipsMessagesFromSlack() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func theInsertStatementReadsTheModeAndSkipsMessagesFromSlack() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
         _ = try MessageRepository.insert(db, conversationId: conversation.id, sender: f.alice, content: "off")
@@ -36,8 +36,8 @@ import Testing
         #expect(try jobs(db, "slack_post") == 2)
     }
 
-    @Test func aConversationsJobsAreClaimedOneAtATimeInOrder() throws {
-        let database = try TestDatabase.create()
+    @Test func aConversationsJobsAreClaimedOneAtATimeInOrder() async throws {
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         try SlackThreadRepository.setAppMode(db, channelId: "C1")
@@ -65,8 +65,8 @@ import Testing
         #expect(try db.transaction { try outbox.claimDue(db, limit: 10) }.map(\.message.content) == ["a2"])
     }
 
-    @Test func parentUpdatesAreCoalescedUnlessAWorkerHoldsOne() throws {
-        let database = try TestDatabase.create()
+    @Test func parentUpdatesAreCoalescedUnlessAWorkerHoldsOne() async throws {
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)

@@ -4,8 +4,8 @@ import TestSupport
 import Testing
 
 @Suite(.needsDatabase) struct TriggerTests {
-    @Test func insertRaisesTheRecipientsCounterAndLastMessageAt() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func insertRaisesTheRecipientsCounterAndLastMessageAt() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
         #expect(conversation.lastMessageAt == nil)
@@ -21,8 +21,8 @@ import Testing
         #expect(c.lastMessageAt == m2.createdAt)
     }
 
-    @Test func readingLowersTheRightCounterNeverBelowZero() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func readingLowersTheRightCounterNeverBelowZero() async throws {
+        let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
         let fromAlice = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "one")

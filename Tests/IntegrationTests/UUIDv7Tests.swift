@@ -4,8 +4,8 @@ import TestSupport
 import Testing
 
 @Suite(.needsDatabase) struct UUIDv7Tests {
-    @Test func valuesSortByCreationTime() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func valuesSortByCreationTime() async throws {
+        let db = try await TestDatabase.create().connect()
         try db.execute("CREATE TEMP TABLE seq (n serial, id uuid DEFAULT uuid_generate_v7())")
         // Many in one statement: the same millisecond, often the same microsecond.
         try db.query("INSERT INTO seq SELECT FROM generate_series(1, 2000)")
@@ -17,8 +17,8 @@ import Testing
         #expect(Set(ids).count == ids.count)
     }
 
-    @Test func layoutFollowsRFC9562() throws {
-        let db = try TestDatabase.create().connect()
+    @Test func layoutFollowsRFC9562() async throws {
+        let db = try await TestDatabase.create().connect()
         let before = Timestamp.now().microsecondsSinceEpoch / 1000
         let text = try db.scalar("SELECT uuid_generate_v7()::text", as: String.self)
         let after = Timestamp.now().microsecondsSinceEpoch / 1000
@@ -30,8 +30,8 @@ import Testing
         #expect(text == text.lowercased())
     }
 
-    @Test func valuesFromSeparateSessionsOrderAcrossMilliseconds() throws {
-        let database = try TestDatabase.create()
+    @Test func valuesFromSeparateSessionsOrderAcrossMilliseconds() async throws {
+        let database = try await TestDatabase.create()
         var ids: [UUID] = []
         for _ in 0..<5 {
             let db = try database.connect()

@@ -40,7 +40,7 @@ import Testing
     }
 
     @Test func uploadSendDownload() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let (relay, _) = try await Self.relay(database)
         let (alice, bob, admin) = (relay.token(f.alice), relay.token(f.bob), relay.token(f.admin))
@@ -124,7 +124,7 @@ import Testing
     }
 
     @Test func webSocketSendAndRefusals() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let (relay, _) = try await Self.relay(database)
         let alice = relay.token(f.alice)
@@ -163,7 +163,7 @@ import Testing
     }
 
     @Test func creationRefusals() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let (relay, _) = try await Self.relay(database, ["ATTACHMENT_MAX_PENDING_PER_USER": "3", "ATTACHMENT_MAX_BYTES": "1000"])
         let alice = relay.token(f.alice)
@@ -192,7 +192,7 @@ import Testing
     }
 
     @Test func unattachedUploadsAreCollected() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let (relay, folder) = try await Self.relay(
@@ -212,7 +212,7 @@ import Testing
     }
 
     @Test func expiredURLIsRefused() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let (relay, _) = try await Self.relay(database, ["ATTACHMENT_UPLOAD_URL_SECONDS": "1"])
         let created = try await Self.create(relay, relay.token(f.alice), "a.txt", "text/plain", 3)
@@ -225,7 +225,7 @@ import Testing
     }
 
     @Test func maximumSizeKeepsMemoryFlat() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let (relay, _) = try await Self.relay(database, ["ATTACHMENT_RATE_LIMIT_PER_HOUR": "0"])
         let alice = relay.token(f.alice)
@@ -258,7 +258,7 @@ import Testing
 
     /// An S3 store without its region and credentials (S3AttachmentFlowTests runs one that has them).
     @Test func s3WithoutItsSettingsIsRefusedAtStart() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let error = await #expect(throws: (any Error).self) {
             _ = try await TestRelay(
                 database: database,

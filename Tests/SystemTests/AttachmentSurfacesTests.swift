@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func searchResumeSlackExportsAndMsgctl() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let slack = try RecordingHTTPServer()

@@ -31,21 +31,21 @@ import Testing
     }
 
     @Test func relayRefusesToStartWithoutSecret() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let relay = try await ProcessRunner.ours("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": database.conninfo, "JWT_SECRET": nil])
         #expect(relay.status == ExitStatus.config.rawValue)
         #expect(relay.stderr.contains("JWT_SECRET is not set"))
     }
 
     @Test func relayRefusesAnUnmigratedDatabase() async throws {
-        let database = try TestDatabase.create(migrated: false)
+        let database = try await TestDatabase.create(migrated: false)
         let relay = try await ProcessRunner.ours("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": database.conninfo, "JWT_SECRET": "x"])
         #expect(relay.status == ExitStatus.config.rawValue)
         #expect(relay.stderr.contains("msgctl db migrate"))
     }
 
     @Test func relayServesHealthAndJSONErrors() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let relay = try RunningProcess("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": database.conninfo, "JWT_SECRET": "x"])
         let port = try await relay.waitForOutput(#"127\.0\.0\.1:(\d+)"#)
         let (health, healthResponse) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/healthz")!)
@@ -59,7 +59,7 @@ import Testing
     }
 
     @Test func userAddListAndToken() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let env: [String: String?] = ["DATABASE_URL": database.conninfo, "JWT_SECRET": "secret-for-test"]
         let add = try await ProcessRunner.ours(
             "msgctl", ["user", "add", "--username", "carol", "--display-name", "Carol C", "--admin"], environment: env)
@@ -89,7 +89,7 @@ import Testing
 extension BinaryTests {
     /// DATABASE_URL as a URI, and libpq's own PG* variables when it is unset.
     @Test func connectionSettingsFollowLibpq() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         // "host=127.0.0.1 port=N user=postgres dbname=postgres dbname=X" -> its parts.
         var parts: [String: String] = [:]
         for pair in database.conninfo.split(separator: " ") {

@@ -40,7 +40,7 @@ import Testing
         let admin: TestSocket
 
         init(relays count: Int) async throws {
-            database = try TestDatabase.create()
+            database = try await TestDatabase.create()
             let db = try database.connect()
             f = try Fixtures.make(db)
             var relays: [TestRelay] = []
@@ -128,7 +128,7 @@ import Testing
     }
 
     @Test func aUserResumingGetsAMessageWhoseTransactionStartedFirstButCommittedLast() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database, environment: Self.unlimited)

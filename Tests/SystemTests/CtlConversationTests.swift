@@ -6,7 +6,7 @@ import Testing
 /// msgctl list, show and reply as processes, against a database and a live relay.
 @Suite(.needsProcesses) struct CtlConversationTests {
     @Test func replyReachesTheUsersSocketAndListShowSeeIt() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func badInputIsOneLineAndTheRightStatus() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         _ = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -92,7 +92,7 @@ import Testing
 
 extension CtlConversationTests {
     @Test func archiveReadEditDeleteAndSearch() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)

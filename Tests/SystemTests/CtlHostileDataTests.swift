@@ -34,8 +34,8 @@ import Testing
         var conversation: Conversation
     }
 
-    func setUp() throws -> Setup {
-        let database = try TestDatabase.create()
+    func setUp() async throws -> Setup {
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let eve = try UserRepository.insert(db, username: Self.username, displayName: Self.displayName, slug: "eve")
@@ -47,7 +47,7 @@ import Testing
     }
 
     @Test func humanOutputShowsControlAndBidiCharactersAsEscapes() async throws {
-        let setup = try setUp()
+        let setup = try await setUp()
         let eveId = setup.conversation.id.lowercasedString
 
         let show = try await run(["show", eveId], setup.database)
@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func errorLinesQuotingNamesShowThemAsEscapes() async throws {
-        let setup = try setUp()
+        let setup = try await setUp()
         let db = try setup.database.connect()
         let mallory = "mallory\(Self.clipboard)"
         _ = try UserRepository.insert(db, username: mallory, displayName: "Mallory", slug: "mallory")
@@ -131,7 +131,7 @@ import Testing
     }
 
     @Test func csvGuardsFormulasUnlessToldNotTo() async throws {
-        let setup = try setUp()
+        let setup = try await setUp()
         let db = try setup.database.connect()
         _ = try UserRepository.insert(db, username: "@mallory", displayName: "+1-555", slug: "mallory")
 

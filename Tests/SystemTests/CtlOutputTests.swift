@@ -13,7 +13,7 @@ import Testing
     }
 
     @Test func statsCountsDaysWaitsAndBacklog() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let a = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func tablesPrintAsCSVAndColourOnlyOnATerminal() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)

@@ -7,7 +7,7 @@ import Testing
 /// `msgctl slack link | unlink | links` as processes against a database.
 @Suite(.needsProcesses) struct CtlSlackLinkTests {
     @Test func linkUnlinkAndListWithClearErrors() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let other = try UserRepository.insert(db, username: "root2", displayName: "Second \u{1B}]52;c;evil\u{7} admin", isAdmin: true)

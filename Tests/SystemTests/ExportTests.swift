@@ -44,7 +44,7 @@ import Testing
     }
 
     @Test func everyFormatCarriesTheFieldsAndQuotesWhatItMust() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let zoe = try UserRepository.insert(db, username: "zoë", displayName: "Zoë \"Q\" Ünicode", slug: "zoe")
@@ -170,7 +170,7 @@ import Testing
     }
 
     @Test func filtersSelectConversationSenderTimeAndDeleted() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let alice = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -214,7 +214,7 @@ import Testing
     }
 
     @Test func badInputIsOneLineAndTheRightStatus() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let first = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -257,7 +257,7 @@ import Testing
     }
 
     @Test func outputIsAtomicWhateverFails() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -302,7 +302,7 @@ import Testing
     /// The database connection dies while rows stream into the temporary file, and msgctl is killed midway: the
     /// existing file is never replaced.
     @Test func anExportInterruptedMidwayLeavesTheExistingFile() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -363,7 +363,7 @@ import Testing
 extension ExportTests {
     /// One writer inserts and keeps its transaction open while exports run; others commit around it.
     @Test func aTransactionHeldOpenAcrossRunsIsExportedOnceWhenItCommits() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let alice = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -414,7 +414,7 @@ extension ExportTests {
 
     /// Without --output, the state advances once standard output took everything.
     @Test func anIncrementalExportToStandardOutput() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -433,7 +433,7 @@ extension ExportTests {
     /// Writers on threads of their own insert with transactions held open for random times while exports run
     /// back to back: every committed message ends up in exactly one output, none of the rolled-back ones in any.
     @Test func concurrentWritersAreExportedExactlyOnce() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversations = try [f.alice, f.bob].map { try ConversationRepository.insert(db, userId: $0.id) }
@@ -500,7 +500,7 @@ extension ExportTests {
 
     /// Two runs with one state file at the same time: the second exits with 75 at once, or waits with --wait.
     @Test func aSecondRunWithTheSameStateExitsOrWaits() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)

@@ -240,7 +240,7 @@ import Testing
     }
 
     @Test(.timeLimit(.minutes(2))) func mutatedRequestsAndFramesNeverBreakTheRelay() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(
             database: database,

@@ -22,7 +22,7 @@ import Testing
     static let capped = ["/evil/huge", "/evil/enormous", "/evil/date"]
 
     @Test func aHostilePushServiceDelaysNobodyElse() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let hostile = try RecordingHTTPServer()
@@ -108,7 +108,7 @@ import Testing
     /// Even an outcome the database refuses (here a trigger stands in for any such refusal) undoes nothing else:
     /// the round records the others, and that job waits the longest retry delay.
     @Test func anOutcomeTheDatabaseRefusesUndoesNoOther() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         try db.execute(

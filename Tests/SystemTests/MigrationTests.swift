@@ -20,8 +20,8 @@ import Testing
         return try queries.flatMap { sql in try db.query(sql).map { try $0.decode(0, as: String.self) } }
     }
 
-    @Test func freshDatabaseReachesTheFullSchema() throws {
-        let database = try TestDatabase.create(migrated: false)
+    @Test func freshDatabaseReachesTheFullSchema() async throws {
+        let database = try await TestDatabase.create(migrated: false)
         let db = try database.connect()
         #expect(try Migrator().pending(db).count == Migration.all.count)
         let applied = try Migrator().migrate(db)
@@ -49,8 +49,8 @@ import Testing
         #expect(try Migrator().status(db).allSatisfy(\.isApplied))
     }
 
-    @Test func migratingTwiceChangesNothing() throws {
-        let database = try TestDatabase.create(migrated: false)
+    @Test func migratingTwiceChangesNothing() async throws {
+        let database = try await TestDatabase.create(migrated: false)
         let db = try database.connect()
         try Migrator().migrate(db)
         let before = try Self.schemaFingerprint(db)
@@ -58,8 +58,8 @@ import Testing
         #expect(try Self.schemaFingerprint(db) == before)
     }
 
-    @Test func existingUsersTableIsKept() throws {
-        let database = try TestDatabase.create(migrated: false)
+    @Test func existingUsersTableIsKept() async throws {
+        let database = try await TestDatabase.create(migrated: false)
         let db = try database.connect()
         try db.execute(
             """
@@ -73,16 +73,16 @@ import Testing
         #expect(try db.scalar("SELECT is_admin FROM users WHERE username = 'site'", as: Bool.self) == false)
     }
 
-    @Test func serverFunctionIsKeptWhenPresent() throws {
-        let database = try TestDatabase.create(migrated: false)
+    @Test func serverFunctionIsKeptWhenPresent() async throws {
+        let database = try await TestDatabase.create(migrated: false)
         let db = try database.connect()
         try db.execute("CREATE FUNCTION uuid_generate_v7() RETURNS uuid LANGUAGE sql AS $$ SELECT '00000000-0000-7000-8000-000000000001'::uuid $$")
         try Migrator().migrate(db)
         #expect(try db.scalar("SELECT uuid_generate_v7()::text", as: String.self) == "00000000-0000-7000-8000-000000000001")
     }
 
-    @Test func twoConcurrentMigrateProcessesBothSucceed() throws {
-        let database = try TestDatabase.create(migrated: false)
+    @Test func twoConcurrentMigrateProcessesBothSucceed() async throws {
+        let database = try await TestDatabase.create(migrated: false)
         let msgctl = TestEnvironment.binary("msgctl")
         let children = try [0, 1].map { _ in try ChildProcess(msgctl, ["db", "migrate", "--database-url", database.conninfo]) }
         let results = try children.map { (try $0.waitUntilExit(timeout: 60), $0.stderr) }
@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func dbStatusListsAppliedAndPending() async throws {
-        let database = try TestDatabase.create(migrated: false)
+        let database = try await TestDatabase.create(migrated: false)
         let before = try await ProcessRunner.ours("msgctl", ["db", "status", "--database-url", database.conninfo])
         #expect(before.status == 0)
         #expect(before.stdout.contains("0 applied, \(Migration.all.count) pending"))

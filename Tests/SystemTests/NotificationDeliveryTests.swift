@@ -8,7 +8,7 @@ import Testing
 /// standing in for the push service and Slack.
 @Suite(.needsProcesses) struct NotificationDeliveryTests {
     @Test func messagesArePushedBothWaysWithVAPIDAndEncryption() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let push = try RecordingHTTPServer()
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func goneSubscriptionsAreDeletedAndRetriesHonourRetryAfter() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let push = try RecordingHTTPServer()
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func slackDownForAWhileThenBackGetsEscapedNoticeOnce() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let slack = try RecordingHTTPServer()
@@ -133,7 +133,7 @@ import Testing
     }
 
     @Test func withoutAWebhookNoSlackJobIsQueued() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database)
@@ -143,7 +143,7 @@ import Testing
     }
 
     @Test func aKilledRelayLeavesPendingJobsThatARestartDeliversOnce() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let push = try RecordingHTTPServer()

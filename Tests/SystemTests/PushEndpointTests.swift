@@ -9,7 +9,7 @@ import Testing
     let msgctl = TestEnvironment.binary("msgctl")
 
     @Test func subscribeChecksEndpointAndKeysThenUpserts() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database, environment: ["VAPID_PUBLIC_KEY": nil])
         let token = relay.token(f.alice)
@@ -61,7 +61,7 @@ import Testing
     /// An endpoint is its first subscriber's: another user who presents it gets a 409 and changes nothing (their
     /// notifications would otherwise replace the owner's, and the owner's would stop).
     @Test func anEndpointOfAnotherUserIsNotTakenOver() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database, environment: ["VAPID_PUBLIC_KEY": nil])
@@ -86,7 +86,7 @@ import Testing
 
     /// A user keeps PUSH_MAX_SUBSCRIPTIONS_PER_USER subscriptions: a new one replaces the least recently used.
     @Test func aNewSubscriptionBeyondTheLimitReplacesTheLeastRecentlyUsed() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database, environment: ["VAPID_PUBLIC_KEY": nil, "PUSH_MAX_SUBSCRIPTIONS_PER_USER": "2"])
@@ -118,7 +118,7 @@ import Testing
     /// PostgreSQL): the call beyond gets a 429 with the seconds until the next one may pass; other users are not
     /// affected.
     @Test func subscribeAndTestAreRateLimitedAcrossRelays() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let push = try RecordingHTTPServer()
@@ -157,7 +157,7 @@ import Testing
     }
 
     @Test func testPushReportsSentAndFailedAndPrunesGoneSubscriptions() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let push = try RecordingHTTPServer()
@@ -216,7 +216,7 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         _ = try VAPIDKeys(publicKey: try #require(object["public_key"] as? String), privateKey: try #require(object["private_key"] as? String))
 
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let slack = try RecordingHTTPServer()
         slack.respond { _ in .init(status: 200, text: "ok") }
         let env: [String: String?] = [

@@ -15,7 +15,7 @@ import Testing
     }
 
     @Test func relaysDeliverToEachOthersSockets() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let one = try await TestRelay(database: database, environment: Self.unlimited)
@@ -50,7 +50,7 @@ import Testing
     }
 
     @Test func unreadMessagesArriveOnConnectAndResumeReplaysExactlyTheMissed() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database, environment: Self.unlimited)
@@ -91,7 +91,7 @@ import Testing
     }
 
     @Test func aReplayLongerThanTheSendQueueIsPacedNotCutOff() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -113,7 +113,7 @@ import Testing
     }
 
     @Test func killedRelayThenResumeElsewhereDeliversEveryMessageExactlyOnce() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -183,7 +183,7 @@ import Testing
     }
 
     @Test func aBlackholedListenerIsNoticedAndCatchesUpWithEveryMessage() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -239,7 +239,7 @@ import Testing
     }
 
     @Test func aSlowReaderIsCutOffWhileOthersKeepUp() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)

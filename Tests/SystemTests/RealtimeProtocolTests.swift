@@ -6,7 +6,7 @@ import Testing
 /// The WebSocket protocol over real sockets against a msgrelay process.
 @Suite(.needsProcesses) struct RealtimeProtocolTests {
     @Test func everyFrameTypeBothWays() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database, environment: ["WS_TYPING_TIMEOUT_SECONDS": "1"])
         let alice = try relay.socket(f.alice)
@@ -75,7 +75,7 @@ import Testing
     }
 
     @Test func errorFramesLeaveTheSocketUsable() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let bobsConversation = try ConversationRepository.insert(db, userId: f.bob.id)
@@ -123,7 +123,7 @@ import Testing
     }
 
     @Test func refusedSocketsAreToldWhyAndClosed() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let open = try await TestRelay(database: database)
         func refusal(_ socket: TestSocket) async throws -> (code: String?, message: String?, close: Int?) {
@@ -160,7 +160,7 @@ import Testing
     }
 
     @Test func silentSocketsAreClosedAndPingsKeepThemOpen() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database, environment: ["WS_IDLE_TIMEOUT_SECONDS": "1.5"])
         let silent = try relay.socket(f.alice)
@@ -189,7 +189,7 @@ import Testing
     }
 
     @Test func sigtermClosesSocketsWithGoingAway() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         let socket = try relay.socket(f.alice)
@@ -204,7 +204,7 @@ import Testing
 
 extension RealtimeProtocolTests {
     @Test func socketsThatCloseAreForgotten() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         var sockets: [TestSocket] = []
@@ -221,7 +221,7 @@ extension RealtimeProtocolTests {
 
 extension RealtimeProtocolTests {
     @Test func markReadTakesManyIdsAndReportsTheOnesRefused() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)

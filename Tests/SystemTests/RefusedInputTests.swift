@@ -7,7 +7,7 @@ import Testing
 /// never a 500 and never stored cut short.
 @Suite(.needsProcesses) struct RefusedInputTests {
     @Test func nulIsRefusedOnEveryRESTAndSocketTextPath() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         let (alice, admin) = (relay.token(f.alice), relay.token(f.admin))
@@ -49,7 +49,7 @@ import Testing
     }
 
     @Test func timesPostgreSQLCannotHoldAre400() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         let admin = relay.token(f.admin)

@@ -11,7 +11,7 @@ import Testing
     }
 
     @Test func everyAPIRouteRequiresAValidToken() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         let exp = Timestamp.now().secondsSinceEpoch + 600
@@ -52,7 +52,7 @@ import Testing
 
     /// Alice, Bob and the admin against every route that names Alice's conversation or message.
     @Test func authorizationMatrix() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database, environment: ["MESSAGE_RATE_LIMIT_PER_MINUTE": "0"])
@@ -118,7 +118,7 @@ import Testing
     }
 
     @Test func hostileInputGetsClearErrorsNeverA500() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         let alice = relay.token(f.alice)
@@ -159,7 +159,7 @@ import Testing
 
 extension RelayAuthTests {
     @Test func hugePageNumbersAreRefusedNotFatal() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         let sent = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "x"])

@@ -6,7 +6,7 @@ import Testing
 /// `/api/conversations` over real HTTP against a msgrelay process.
 @Suite(.needsProcesses) struct RelayConversationTests {
     @Test func createListShowArchiveDelete() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         let (alice, bob, admin) = (relay.token(f.alice), relay.token(f.bob), relay.token(f.admin))

@@ -7,7 +7,7 @@ import Testing
 /// a `Retry-After`, and the relay serves again once the database does.
 @Suite(.needsProcesses) struct RelayDatabaseTimeoutTests {
     @Test func busyPoolAndSlowStatementAnswer503WithRetryAfter() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let setup = try database.connect()
         let f = try Fixtures.make(setup)
         let relay = try await TestRelay(
@@ -20,7 +20,7 @@ import Testing
         try locker.execute("BEGIN; LOCK TABLE users, conversations IN ACCESS EXCLUSIVE MODE")
         let slow = Task { try await relay.request("GET", "/api/conversations", token: token) }
         // The request's connection (the relay's delivery connections, named apart, may wait on the lock too).
-        try await waitFor("the request to wait on the lock") {
+        try await waitFor("the request to wait on the lock", timeout: 60) {
             try setup.scalar(
                 """
                 SELECT count(*) FROM pg_stat_activity

@@ -6,7 +6,7 @@ import Testing
 /// `/api/messages...` over real HTTP against a msgrelay process.
 @Suite(.needsProcesses) struct RelayMessageTests {
     @Test func sendListReadEditDelete() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database, environment: ["MESSAGE_RATE_LIMIT_PER_MINUTE": "0"])
@@ -115,7 +115,7 @@ import Testing
     }
 
     @Test func deletingAnUnreadMessageLowersTheUnreadCount() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         let sent = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "oops"])
@@ -127,7 +127,7 @@ import Testing
     }
 
     @Test func rateLimitsHoldAcrossRelays() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         // Three a minute, and three an hour: the fourth is refused however slowly a busy machine answers the first three.
         let limits: [String: String?] = ["MESSAGE_RATE_LIMIT_PER_MINUTE": "3", "MESSAGE_RATE_LIMIT_PER_HOUR": "3"]
@@ -158,7 +158,7 @@ import Testing
     }
 
     @Test func searchRanksFiltersAndEscapes() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         let (alice, bob, admin) = (relay.token(f.alice), relay.token(f.bob), relay.token(f.admin))

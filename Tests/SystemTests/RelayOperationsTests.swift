@@ -7,7 +7,7 @@ import Testing
 
 @Suite(.needsProcesses) struct RelayOperationsTests {
     @Test func metricsCountRequestsByRouteAndShowThePool() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         _ = try await relay.request("GET", "/api/conversations", token: relay.token(f.alice))
@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func openAPIDocumentIsServedAndCoversEveryRoute() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let relay = try await TestRelay(database: database)
         let served = try await relay.request("GET", "/api/openapi.json")
         #expect(served.status == 200)
@@ -75,11 +75,11 @@ import Testing
     /// `/readyz` is 200 while the relay's database takes writes, and 503 on a database that does not (here one whose
     /// sessions are read-only, as on a standby), while `/healthz` stays 200 there.
     @Test func readinessFollowsWhetherTheDatabaseTakesWrites() async throws {
-        let relay = try await TestRelay(database: try TestDatabase.create())
+        let relay = try await TestRelay(database: try await TestDatabase.create())
         let ready = try await relay.request("GET", "/readyz")
         #expect(ready.status == 200 && ready.object["status"] as? String == "ok", "\(ready.status) \(ready.text)")
 
-        let readOnly = try TestDatabase.create()
+        let readOnly = try await TestDatabase.create()
         let admin = try readOnly.connect()
         try admin.execute("ALTER DATABASE \(readOnly.name) SET default_transaction_read_only = on")
         admin.close()
@@ -94,7 +94,7 @@ import Testing
 
 @Suite(.needsProcesses) struct RelayLifecycleTests {
     @Test func sigtermFinishesInFlightRequestsThenExits() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         // Hold a lock so a request stays in flight while the relay is told to stop.
@@ -124,7 +124,7 @@ import Testing
     @Test(arguments: ["admin", "alice"])
     func responsesConformToTheDocument(as who: String) async throws {
         let st = try #require(TestEnvironment.environment["MSGTEST_SCHEMATHESIS"], "scripts/test.sh provides schemathesis")
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)

@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func aLiveMessageLeavesTheHalfTypedLineIntact() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -74,7 +74,7 @@ import Testing
     }
 
     @Test func completionAndHistoryAcrossRestarts() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func reconnectsAfterTheRelayRestartsAndCatchesUp() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -148,7 +148,7 @@ import Testing
     }
 
     @Test func hostileNamesAndMessagesCannotDriveTheTerminal() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         _ = try Fixtures.make(db)
         let clipboard = "\u{1B}]52;c;cm0gLXJmIH4=\u{07}"
@@ -186,7 +186,7 @@ import Testing
     }
 
     @Test func theHistoryFileIsPrivateAndKeepsRepliesOutUnlessAsked() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)

@@ -24,7 +24,7 @@ import Testing
         try await MotoServer.with(bucket: bucket) { moto in
             let gate = gated ? try await PresignGate.start(before: moto) : nil
             defer { gate?.stop() }
-            let database = try TestDatabase.create()
+            let database = try await TestDatabase.create()
             let users = try Fixtures.make(try database.connect())
             var environment: [String: String?] = moto.storeEnvironment(bucket: bucket, endpoint: gate?.endpoint)
             environment.merge(["AWS_SESSION_TOKEN": nil, "MESSAGE_RATE_LIMIT_PER_MINUTE": "0"].merging(extra) { $1 }) { $1 }

@@ -25,7 +25,7 @@ import Testing
         let relay: TestRelay
 
         init(failing failures: [FakeSlack.Failure] = []) async throws {
-            database = try TestDatabase.create()
+            database = try await TestDatabase.create()
             db = try database.connect()
             f = try Fixtures.make(db)
             slack = try FakeSlack()
@@ -181,7 +181,7 @@ import Testing
     @Test func msgctlSlackTestPostsToTheChannelAndReportsSlacksAnswer() async throws {
         let slack = try FakeSlack()
         defer { slack.stop() }
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         var environment: [String: String?] = ["DATABASE_URL": database.conninfo]
         for (key, value) in Self.environment(slack) { environment[key] = value }
         let ok = try await ProcessRunner.runDetached(TestEnvironment.binary("msgctl"), ["slack", "test"], environment: environment)
@@ -196,7 +196,7 @@ import Testing
     }
 
     @Test func withAppModeOffNothingIsQueuedForSlack() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database)

@@ -69,7 +69,7 @@ import Testing
         let relay: TestRelay
 
         init() async throws {
-            database = try TestDatabase.create()
+            database = try await TestDatabase.create()
             db = try database.connect()
             f = try Fixtures.make(db)
             slack = try FakeSlack()

@@ -31,7 +31,7 @@ import Testing
     }
 
     @Test func slowClientsAreCutWhileOthersAreServed() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database, environment: Self.environment)
         let token = relay.token(f.alice)
@@ -102,7 +102,7 @@ import Testing
     }
 
     @Test func aSilentWebSocketIsClosedByItsIdleTimeout() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         var environment = Self.environment
         environment["WS_IDLE_TIMEOUT_SECONDS"] = "4"
@@ -122,7 +122,7 @@ import Testing
     }
 
     @Test func oversizedBodiesAre413AndTheRestIsNotReadForever() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database, environment: Self.environment)
         let token = relay.token(f.alice)

@@ -7,7 +7,7 @@ import Testing
 /// deleted or gains or loses the admin flag; requests and frames act with the user's rights as stored now.
 @Suite(.needsProcesses) struct SocketCredentialsTests {
     @Test func aSocketIsClosedWhenItsTokenExpires() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database)
         let token = relay.token(f.alice, ttl: 2)
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func userChangesCloseTheirSocketsOnEveryRelay() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let carl = try UserRepository.insert(db, username: "carl", displayName: "Carl")

@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func aUserBeyondTheirSocketLimitIsRefusedOthersAreNot() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database, environment: ["WS_MAX_SOCKETS_PER_USER": "3"])
         var alices: [TestSocket] = []
@@ -34,7 +34,7 @@ import Testing
     }
 
     @Test func framesBeyondTheRateAreRefusedThenTheSocketIsClosed() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(
             database: database, environment: CommitOrderTests.unlimited.merging(["WS_FRAMES_PER_SECOND": "2", "WS_FRAME_BURST": "3"]) { $1 })
@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func typingAtEveryKeystrokeCostsOneEvent() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -82,7 +82,7 @@ extension SocketLimitsTests {
     /// Sockets that resume over a long history and then read nothing while long messages keep coming hold at most their
     /// byte budget each (beyond what the kernel buffers), and are cut off as slow consumers (1008).
     @Test func nonReadingSocketsAreCutOffWithBoundedMemory() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
@@ -147,7 +147,7 @@ extension SocketLimitsTests {
     }
 
     @Test func framesThatCannotBeWrittenForTheWriteTimeoutCutTheClientOff() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(
@@ -166,7 +166,7 @@ extension SocketLimitsTests {
     }
 
     @Test func aCloseThatCannotBeFlushedEndsWithinSeconds() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(
@@ -188,7 +188,7 @@ extension SocketLimitsTests {
     /// A client that ends its connection without a close frame is forgotten at once, not at the idle timeout, and
     /// no longer gets frames.
     @Test func aClientThatVanishesIsForgottenAtOnce() async throws {
-        let database = try TestDatabase.create()
+        let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
         let relay = try await TestRelay(database: database, environment: ["WS_IDLE_TIMEOUT_SECONDS": "120"])
         let sockets = [try await Self.connected(relay, f.alice), try await Self.connected(relay, f.bob)]

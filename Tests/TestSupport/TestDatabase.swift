@@ -14,8 +14,14 @@ package struct TestDatabase: Sendable {
 
     private static let template = Mutex<String?>(nil)
 
-    /// Creates a new database: migrated (copied from a migrated template) or empty.
-    package static func create(migrated: Bool = true) throws -> TestDatabase {
+    /// Creates a new database: migrated (copied from a migrated template) or empty. Made on a thread of its own:
+    /// copies of the template wait for each other, and the tests' few cooperative threads must stay free meanwhile.
+    package static func create(migrated: Bool = true) async throws -> TestDatabase {
+        try await onOwnThread { try createBlocking(migrated: migrated) }
+    }
+
+    /// ``create(migrated:)`` on the caller's thread: only for threads that may block.
+    package static func createBlocking(migrated: Bool = true) throws -> TestDatabase {
         let admin = PostgresConnection(conninfo: try TestEnvironment.serverConninfo)
         defer { admin.close() }
         let name = "t_" + UUID().lowercasedString.replacingOccurrences(of: "-", with: "")
