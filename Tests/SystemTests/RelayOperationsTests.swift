@@ -104,7 +104,7 @@ import Testing
         let inFlight = Task { try await relay.request("GET", "/api/conversations", token: token) }
         let watcher = try database.connect()
         // The request itself (not the relay's start-up catch-up, which may also touch the table) waits on the lock.
-        try await waitFor("the request to wait on the lock") {
+        try await waitFor("the request to wait on the lock", timeout: 60) {
             try watcher.scalar(
                 "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM conversations c%'", as: Int.self) > 0
         }
