@@ -186,7 +186,7 @@ import Testing
         let x = try HeldInsert(setup.database, conversation: setup.alices.id, sender: f.admin.id, content: "X, from another writer")
         let y = Task { try await Self.send(relay, f.alice, "Y, through the relay") }
         let db = try setup.database.connect()
-        let deadline = ContinuousClock.now + .seconds(20)
+        let deadline = ContinuousClock.now + .seconds(60)
         while try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self)
             == 0
         {
