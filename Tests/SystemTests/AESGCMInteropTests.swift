@@ -6,7 +6,7 @@ import Testing
 
 /// ``SecretSealer``'s AES-256-GCM checked against the Python `cryptography` package's AESGCM, both ways, through
 /// Interop/aesgcm_interop.py run by the Python in `MSGTEST_PYTHON` (scripts/test.sh points it at its venv).
-@Suite(.needsProcesses) struct AESGCMInteropTests {
+@Suite(.needsProcesses, .processSlot) struct AESGCMInteropTests {
     struct Opened: Decodable {
         var plaintext: String?
         var refused: Bool?

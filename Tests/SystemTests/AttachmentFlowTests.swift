@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Attachments end to end on the local store: a msgrelay process, PostgreSQL, plain HTTP and WebSocket clients.
-@Suite(.needsProcesses) struct AttachmentFlowTests {
+@Suite(.needsProcesses, .processSlot) struct AttachmentFlowTests {
     /// A relay whose local store is a fresh folder; `environment` adds settings.
     static func relay(_ database: TestDatabase, _ environment: [String: String?] = [:]) async throws -> (TestRelay, String) {
         let folder = (ProcessInfo.processInfo.environment["MSGTEST_WORK_DIR"] ?? NSTemporaryDirectory()) + "/attachments-" + UUID().uuidString

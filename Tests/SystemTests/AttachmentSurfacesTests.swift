@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Where attached files show besides sends: search, resume, the Slack notice, exports, msgctl.
-@Suite(.needsProcesses) struct AttachmentSurfacesTests {
+@Suite(.needsProcesses, .processSlot) struct AttachmentSurfacesTests {
     typealias Flow = AttachmentFlowTests
 
     static func msgctl(_ arguments: [String], _ database: TestDatabase, _ folder: String) async throws -> ProcessResult {

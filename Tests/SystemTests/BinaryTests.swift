@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// msgctl and msgrelay run as real processes.
-@Suite(.needsProcesses) struct BinaryTests {
+@Suite(.needsProcesses, .processSlot) struct BinaryTests {
     @Test func bothDescribeThemselves() async throws {
         let ctl = try await ProcessRunner.ours("msgctl", ["--help"])
         #expect(ctl.status == 0)

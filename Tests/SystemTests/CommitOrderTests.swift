@@ -6,7 +6,7 @@ import Testing
 
 /// Messages whose ids and commits disagree: a transaction that inserted X is held open while Y (a later id) is sent
 /// and delivered; the client disconnects; X commits; the client resumes from Y's cursor and gets X, once.
-@Suite(.needsProcesses) struct CommitOrderTests {
+@Suite(.needsProcesses, .processSlot) struct CommitOrderTests {
     static let unlimited: [String: String?] = [
         "MESSAGE_RATE_LIMIT_PER_MINUTE": "0", "MESSAGE_RATE_LIMIT_PER_HOUR": "0", "MESSAGE_RATE_LIMIT_PER_DAY": "0",
     ]

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// msgctl list, show and reply as processes, against a database and a live relay.
-@Suite(.needsProcesses) struct CtlConversationTests {
+@Suite(.needsProcesses, .processSlot) struct CtlConversationTests {
     @Test func replyReachesTheUsersSocketAndListShowSeeIt() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

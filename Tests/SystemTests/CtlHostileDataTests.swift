@@ -7,7 +7,7 @@ import Testing
 /// Users' text that attacks the admin: terminal escape sequences, an OSC 52 clipboard write, carriage returns
 /// that overwrite a line and bidi overrides in messages, usernames and display names; formulas for the
 /// spreadsheet a CSV is opened in. msgctl runs as a process against a real database.
-@Suite(.needsProcesses) struct CtlHostileDataTests {
+@Suite(.needsProcesses, .processSlot) struct CtlHostileDataTests {
     let msgctl = TestEnvironment.binary("msgctl")
 
     /// A clipboard write (OSC 52), a screen clear and colour (CSI), a line overwritten with `\r`, a bidi override.

@@ -5,7 +5,7 @@ import Testing
 @testable import MsgLib
 
 /// msgctl's output forms (tables, CSV, JSON, colour) and `msgctl stats`, as processes against a real database.
-@Suite(.needsProcesses) struct CtlOutputTests {
+@Suite(.needsProcesses, .processSlot) struct CtlOutputTests {
     let msgctl = TestEnvironment.binary("msgctl")
 
     func run(_ arguments: [String], _ environment: [String: String?]) async throws -> ProcessResult {

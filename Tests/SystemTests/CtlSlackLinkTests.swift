@@ -5,7 +5,7 @@ import Testing
 @testable import MsgLib
 
 /// `msgctl slack link | unlink | links` as processes against a database.
-@Suite(.needsProcesses) struct CtlSlackLinkTests {
+@Suite(.needsProcesses, .processSlot) struct CtlSlackLinkTests {
     @Test func linkUnlinkAndListWithClearErrors() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

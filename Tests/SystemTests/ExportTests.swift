@@ -8,7 +8,7 @@ import Testing
 
 /// `msgctl export` as a process against a real database: the four formats, filters, atomic output, and the
 /// incremental state with writers holding transactions open across runs.
-@Suite(.needsProcesses) struct ExportTests {
+@Suite(.needsProcesses, .processSlot) struct ExportTests {
     static var msgctlPath: String { TestEnvironment.binary("msgctl") }
 
     static func export(_ arguments: [String], _ database: TestDatabase, timeout: TimeInterval = 120) async throws -> ProcessResult {

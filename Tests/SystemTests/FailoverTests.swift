@@ -5,7 +5,7 @@ import Testing
 
 /// A PostgreSQL failover under a relay: a primary with a synchronous streaming standby, `DATABASE_URL` naming both
 /// with `target_session_attrs=read-write`; the primary crashes while a user sends, the standby is promoted.
-@Suite(.needsProcesses) struct FailoverTests {
+@Suite(.needsProcesses, .processSlot) struct FailoverTests {
     @Test func aPromotedStandbyTakesOverWithNothingLostOrDoubled() async throws {
         let primary = try PrivateCluster.start(durable: true)
         defer { try? primary.stop() }

@@ -7,7 +7,7 @@ import Testing
 /// WebSocket frames, mutated from valid ones with a seeded generator, against a live relay: no 5xx, every error a
 /// JSON `{"error": ...}` (an `error` frame that is never `internal`), the relay alive, an unrelated user's socket
 /// still served, and its memory not growing round after round.
-@Suite(.needsProcesses) struct HostileInputTests {
+@Suite(.needsProcesses, .processSlot) struct HostileInputTests {
     /// Change it to explore; a failure prints the request that caused it, which replays from the same seed.
     static let seed: UInt64 = 0x5EED_2026
 

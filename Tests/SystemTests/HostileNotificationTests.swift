@@ -8,7 +8,7 @@ import Testing
 /// `Retry-After` or its body, the outbox records its jobs' outcomes and the round commits, so the others'
 /// notifications are delivered once each and on time (a failed round would send all of them again, round after
 /// round).
-@Suite(.needsProcesses) struct HostileNotificationTests {
+@Suite(.needsProcesses, .processSlot) struct HostileNotificationTests {
     /// What the hostile push service answers, by path.
     static let answers: [String: (status: Int, headers: [(name: String, value: String)], body: String)] = [
         "/evil/huge": (429, [("Retry-After", "10000000000000")], ""),

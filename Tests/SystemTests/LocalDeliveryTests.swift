@@ -5,7 +5,7 @@ import Testing
 
 /// The messages a relay commits itself reach its sockets without a snapshot read: only the periodic sweep reads one,
 /// however many batches and announcements (each a transaction of its own) are committed meanwhile.
-@Suite(.needsProcesses) struct LocalDeliveryTests {
+@Suite(.needsProcesses, .processSlot) struct LocalDeliveryTests {
     @Test func aRelaysOwnSendsNeedNoSnapshotReads() async throws {
         // A cluster of its own: other tests' transactions would be transactions the relay knows nothing of (as another
         // application's on a shared server), which a snapshot read must settle.

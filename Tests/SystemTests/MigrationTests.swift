@@ -3,7 +3,7 @@ import MsgLib
 import TestSupport
 import Testing
 
-@Suite(.needsProcesses) struct MigrationTests {
+@Suite(.needsProcesses, .processSlot) struct MigrationTests {
     /// The schema as the catalogs describe it: tables with columns, indexes, constraints, triggers, functions.
     static func schemaFingerprint(_ db: PostgresConnection) throws -> [String] {
         let queries = [

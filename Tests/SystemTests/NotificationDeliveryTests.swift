@@ -6,7 +6,7 @@ import Testing
 
 /// Web Push and Slack from the outbox, end to end: real relays, real PostgreSQL, and loopback HTTP servers
 /// standing in for the push service and Slack.
-@Suite(.needsProcesses) struct NotificationDeliveryTests {
+@Suite(.needsProcesses, .processSlot) struct NotificationDeliveryTests {
     @Test func messagesArePushedBothWaysWithVAPIDAndEncryption() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

@@ -5,7 +5,7 @@ import Testing
 @testable import MsgLib
 
 /// `/api/push/...` and the msgctl commands for keys and tests.
-@Suite(.needsProcesses) struct PushEndpointTests {
+@Suite(.needsProcesses, .processSlot) struct PushEndpointTests {
     let msgctl = TestEnvironment.binary("msgctl")
 
     @Test func subscribeChecksEndpointAndKeysThenUpserts() async throws {

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Fan-out across relays, resume, and recovery from crashes, over real sockets and processes.
-@Suite(.needsProcesses) struct RealtimeFanOutTests {
+@Suite(.needsProcesses, .processSlot) struct RealtimeFanOutTests {
     static let unlimited: [String: String?] = [
         "MESSAGE_RATE_LIMIT_PER_MINUTE": "0", "MESSAGE_RATE_LIMIT_PER_HOUR": "0", "MESSAGE_RATE_LIMIT_PER_DAY": "0",
     ]

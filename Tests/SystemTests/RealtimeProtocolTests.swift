@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// The WebSocket protocol over real sockets against a msgrelay process.
-@Suite(.needsProcesses) struct RealtimeProtocolTests {
+@Suite(.needsProcesses, .processSlot) struct RealtimeProtocolTests {
     @Test func everyFrameTypeBothWays() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

@@ -5,7 +5,7 @@ import Testing
 
 /// NUL in any text and times PostgreSQL cannot hold are 400s naming the field (an `error` frame on a socket),
 /// never a 500 and never stored cut short.
-@Suite(.needsProcesses) struct RefusedInputTests {
+@Suite(.needsProcesses, .processSlot) struct RefusedInputTests {
     @Test func nulIsRefusedOnEveryRESTAndSocketTextPath() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Authentication, the authorization matrix, and hostile input, over real HTTP.
-@Suite(.needsProcesses) struct RelayAuthTests {
+@Suite(.needsProcesses, .processSlot) struct RelayAuthTests {
     static func token(header: String, payload: String, secret: String = TestRelay.secret) -> String {
         let input = Base64URL.encode(Array(header.utf8)) + "." + Base64URL.encode(Array(payload.utf8))
         return input + "." + Base64URL.encode(LibCrypto.hmacSHA256(key: Array(secret.utf8), data: Array(input.utf8)))

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// `/api/conversations` over real HTTP against a msgrelay process.
-@Suite(.needsProcesses) struct RelayConversationTests {
+@Suite(.needsProcesses, .processSlot) struct RelayConversationTests {
     @Test func createListShowArchiveDelete() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

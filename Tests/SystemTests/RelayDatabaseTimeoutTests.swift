@@ -5,7 +5,7 @@ import Testing
 
 /// A request that cannot get a database connection in time, or whose statement runs out of time, is answered 503 with
 /// a `Retry-After`, and the relay serves again once the database does.
-@Suite(.needsProcesses) struct RelayDatabaseTimeoutTests {
+@Suite(.needsProcesses, .processSlot) struct RelayDatabaseTimeoutTests {
     @Test func busyPoolAndSlowStatementAnswer503WithRetryAfter() async throws {
         let database = try await TestDatabase.create()
         let setup = try database.connect()

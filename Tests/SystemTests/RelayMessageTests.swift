@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// `/api/messages...` over real HTTP against a msgrelay process.
-@Suite(.needsProcesses) struct RelayMessageTests {
+@Suite(.needsProcesses, .processSlot) struct RelayMessageTests {
     @Test func sendListReadEditDelete() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

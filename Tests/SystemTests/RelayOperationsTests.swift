@@ -5,7 +5,7 @@ import Testing
 
 @testable import RelayKit
 
-@Suite(.needsProcesses) struct RelayOperationsTests {
+@Suite(.needsProcesses, .processSlot) struct RelayOperationsTests {
     @Test func metricsCountRequestsByRouteAndShowThePool() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
@@ -92,7 +92,7 @@ import Testing
     }
 }
 
-@Suite(.needsProcesses) struct RelayLifecycleTests {
+@Suite(.needsProcesses, .processSlot) struct RelayLifecycleTests {
     @Test func sigtermFinishesInFlightRequestsThenExits() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
@@ -119,7 +119,7 @@ import Testing
     }
 }
 
-@Suite(.needsProcesses) struct SchemathesisTests {
+@Suite(.needsProcesses, .processSlot) struct SchemathesisTests {
     /// schemathesis generates requests from the OpenAPI document: no 5xx, and every response matches the schema.
     @Test(arguments: ["admin", "alice"])
     func responsesConformToTheDocument(as who: String) async throws {

@@ -5,7 +5,7 @@ import Testing
 @testable import MsgLib
 
 /// The REPL driven through a pseudo-terminal, against a real relay and database.
-@Suite(.needsProcesses) struct ReplTests {
+@Suite(.needsProcesses, .processSlot) struct ReplTests {
     let msgctl = TestEnvironment.binary("msgctl")
 
     /// A REPL signed in through JWT_SECRET, with its history under `home`.

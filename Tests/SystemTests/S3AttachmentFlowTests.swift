@@ -5,7 +5,7 @@ import Testing
 
 /// Attachments end to end through msgrelay with `ATTACHMENT_STORE=s3://...` on moto: declared, uploaded with the
 /// presigned URL by a plain HTTP client, checked against the bucket when sent, downloaded through the relay's redirect.
-@Suite(.needsProcesses) struct S3AttachmentFlowTests {
+@Suite(.needsProcesses, .processSlot) struct S3AttachmentFlowTests {
     static let bucket = "msg-files"
     /// Does not follow redirects: the relay's answer is looked at, then its Location fetched.
     static let http = HTTPClient(configuration: .init(allowInsecure: true, maxResponseBodyBytes: 4 * 1024 * 1024))

@@ -6,7 +6,7 @@ import Testing
 
 /// Our presigned S3 URLs against botocore's presigner (boto3, through Interop/s3_interop.py with its clock frozen):
 /// the same URL for the same credentials, time, region, endpoint, addressing style and request.
-@Suite(.needsProcesses) struct S3PresignInteropTests {
+@Suite(.needsProcesses, .processSlot) struct S3PresignInteropTests {
     struct Case: Sendable, CustomTestStringConvertible {
         var name: String
         var endpoint: String?

@@ -9,7 +9,7 @@ import Testing
 ///
 /// moto does not check presigned URLs' signatures or expiry (S3PresignInteropTests shows AWS's own presigner makes the
 /// same URLs, signing the same headers); it does check the `Authorization` header once authentication is on.
-@Suite(.needsProcesses, .serialized) struct S3StoreMotoTests {
+@Suite(.needsProcesses, .processSlot, .serialized) struct S3StoreMotoTests {
     static let bucket = "msg-files"
     static let client = HTTPClient(configuration: .init(allowInsecure: true, maxResponseBodyBytes: 4 * 1024 * 1024))
 

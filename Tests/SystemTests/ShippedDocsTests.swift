@@ -4,7 +4,7 @@ import Testing
 
 /// The man pages (man/) and shell completions (completions/) that ship with msgctl and msgrelay describe the
 /// binaries as they are. Needs no database; the lint needs groff (Debian package groff-base).
-@Suite(.needsProcesses) struct ShippedDocsTests {
+@Suite(.needsProcesses, .processSlot) struct ShippedDocsTests {
     // MARK: man pages
 
     /// Every msgctl (sub)command has a subsection in COMMANDS whose heading starts with its path (`db migrate`),

@@ -6,7 +6,7 @@ import Testing
 
 /// Slack app mode, outbound: every message of a conversation, whoever writes it and however, reaches one Slack
 /// thread through the Web API, from the outbox. Real relays and PostgreSQL, msgctl as a process, a fake Slack.
-@Suite(.needsProcesses) struct SlackAppOutboundTests {
+@Suite(.needsProcesses, .processSlot) struct SlackAppOutboundTests {
     static let channel = "C0INBOX01"
 
     static func environment(_ slack: FakeSlack) -> [String: String?] {

@@ -6,7 +6,7 @@ import Testing
 
 /// The parent message's buttons and the `/msg` slash command, from signed Slack requests to the user's socket and the
 /// database, against a real relay and a fake Slack.
-@Suite(.needsProcesses) struct SlackDeskTests {
+@Suite(.needsProcesses, .processSlot) struct SlackDeskTests {
     typealias Desk = SlackInboundTests.Desk
 
     func unread(_ desk: Desk) throws -> Int {

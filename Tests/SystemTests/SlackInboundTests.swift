@@ -6,7 +6,7 @@ import Testing
 
 /// Slack app mode, inbound: signed requests from Slack (events, buttons, slash commands) against real relays and
 /// PostgreSQL, with a fake Slack as the Web API, msgctl as a process to link Slack users.
-@Suite(.needsProcesses) struct SlackInboundTests {
+@Suite(.needsProcesses, .processSlot) struct SlackInboundTests {
     static let adminSlackUser = "UADMIN0001"
     static let strangerSlackUser = "USTRANGER1"
 

@@ -8,7 +8,7 @@ import Testing
 /// `oauth.v2.access`, msgctl as a process. The install link carries what Slack needs; a good callback stores the
 /// installation with its token encrypted, and the next notification uses it; every bad state and every hostile
 /// answer is refused and stores nothing.
-@Suite(.needsProcesses) struct SlackOAuthTests {
+@Suite(.needsProcesses, .processSlot) struct SlackOAuthTests {
     static let clientId = "1234.5678"
     static let clientSecret = "client-secret-value"
     static let redirect = "https://admin.example.org/api/slack/oauth/callback"

@@ -7,7 +7,7 @@ import Testing
 /// Our Slack request signatures checked against Slack's own Python SDK (`slack_sdk.signature.SignatureVerifier`),
 /// through Interop/slack_interop.py: its signatures verify with our code, ours with its code, and both refuse the same
 /// wrong secrets, old timestamps, altered bodies and missing headers.
-@Suite(.needsProcesses) struct SlackSignatureInteropTests {
+@Suite(.needsProcesses, .processSlot) struct SlackSignatureInteropTests {
     struct Signed: Decodable { var signature: String }
     struct Verdict: Decodable { var valid: Bool }
 

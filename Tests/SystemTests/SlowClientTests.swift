@@ -5,7 +5,7 @@ import Testing
 
 /// Slow and silent HTTP clients (slowloris) are disconnected within the relay's timeouts, before and after the
 /// WebSocket upgrade, while a normal client is served meanwhile.
-@Suite(.needsProcesses) struct SlowClientTests {
+@Suite(.needsProcesses, .processSlot) struct SlowClientTests {
     /// Short timeouts, so that each kind of slow client is cut within seconds.
     static let environment: [String: String?] = [
         "HTTP_HEADER_TIMEOUT_SECONDS": "1", "HTTP_BODY_TIMEOUT_SECONDS": "1.5", "HTTP_IDLE_TIMEOUT_SECONDS": "2",

@@ -5,7 +5,7 @@ import Testing
 
 /// A socket follows its credentials: it is closed (4401) when its token expires, and on every relay when its user is
 /// deleted or gains or loses the admin flag; requests and frames act with the user's rights as stored now.
-@Suite(.needsProcesses) struct SocketCredentialsTests {
+@Suite(.needsProcesses, .processSlot) struct SocketCredentialsTests {
     @Test func aSocketIsClosedWhenItsTokenExpires() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// What one user can multiply over WebSocket is bounded: sockets per user, frames per socket, typing events.
-@Suite(.needsProcesses) struct SocketLimitsTests {
+@Suite(.needsProcesses, .processSlot) struct SocketLimitsTests {
     static func connected(_ relay: TestRelay, _ user: User) async throws -> TestSocket {
         let socket = try relay.socket(user)
         _ = try await socket.next(type: "connected")

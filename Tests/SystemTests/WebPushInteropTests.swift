@@ -6,7 +6,7 @@ import Testing
 
 /// Our output checked by independent implementations from PyPI (http_ece, PyJWT, py_vapid), through
 /// Interop/push_interop.py run by the Python in `MSGTEST_PYTHON` (scripts/test.sh points it at its venv).
-@Suite(.needsProcesses) struct WebPushInteropTests {
+@Suite(.needsProcesses, .processSlot) struct WebPushInteropTests {
     @Test func httpEceDecryptsOurBodies() async throws {
         let receiver = LibCrypto.P256PrivateKey.generate()
         let auth = LibCrypto.randomBytes(16)
