@@ -2,10 +2,7 @@
 package enum AttachmentKey {
     /// A new key: 128 random bits as 32 lowercase hex digits.
     package static func make() -> String {
-        LibCrypto.randomBytes(16).map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0xF)]])
-        }.joined()
+        Hex.lowercase(LibCrypto.randomBytes(16))
     }
 
     /// Whether `text` is a key ``make()`` could have made.

@@ -42,7 +42,7 @@ package struct SigV4Signer: Sendable {
     /// The payload hash of a presigned URL, and of a request whose body is not signed.
     package static let unsignedPayload = "UNSIGNED-PAYLOAD"
     /// The hex SHA-256 of an empty body.
-    package static let emptyPayloadHash = hex(LibCrypto.sha256([]))
+    package static let emptyPayloadHash = Hex.lowercase(LibCrypto.sha256([]))
 
     package var credentials: Credentials
     package var region: String
@@ -107,11 +107,11 @@ package struct SigV4Signer: Sendable {
 
     /// The string to sign (step 2) and its signature with the day's derived key (steps 3 and 4), in hex.
     func signature(of canonicalRequest: String, timestamp: (full: String, day: String), scope: String) -> String {
-        let stringToSign = ["AWS4-HMAC-SHA256", timestamp.full, scope, Self.hex(LibCrypto.sha256(Array(canonicalRequest.utf8)))]
+        let stringToSign = ["AWS4-HMAC-SHA256", timestamp.full, scope, Hex.lowercase(LibCrypto.sha256(Array(canonicalRequest.utf8)))]
             .joined(separator: "\n")
         var key = LibCrypto.hmacSHA256(key: Array("AWS4\(credentials.secretAccessKey)".utf8), data: Array(timestamp.day.utf8))
         for part in [region, service, "aws4_request"] { key = LibCrypto.hmacSHA256(key: key, data: Array(part.utf8)) }
-        return Self.hex(LibCrypto.hmacSHA256(key: key, data: Array(stringToSign.utf8)))
+        return Hex.lowercase(LibCrypto.hmacSHA256(key: key, data: Array(stringToSign.utf8)))
     }
 
     func scope(day: String) -> String { "\(day)/\(region)/\(service)/aws4_request" }
@@ -167,18 +167,6 @@ package struct SigV4Signer: Sendable {
         func two(_ value: Int32) -> String { String(value).leftPadded(to: 2) }
         let day = String(parts.tm_year + 1900).leftPadded(to: 4) + two(parts.tm_mon + 1) + two(parts.tm_mday)
         return (day + "T" + two(parts.tm_hour) + two(parts.tm_min) + two(parts.tm_sec) + "Z", day)
-    }
-
-    /// Lowercase hex.
-    package static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

@@ -22,7 +22,7 @@ package struct SecretSealer: Sendable {
         }
         self.key = key
         let id = LibCrypto.hmacSHA256(key: key, data: Array("msgrelay secret sealer key id".utf8)).prefix(8)
-        self.keyId = id.map { String($0 >> 4, radix: 16) + String($0 & 0xf, radix: 16) }.joined()
+        self.keyId = Hex.lowercase(id)
     }
 
     /// `nonce || ciphertext || tag` of `plaintext` under a fresh random nonce.

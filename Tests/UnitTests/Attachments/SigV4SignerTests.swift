@@ -90,7 +90,7 @@ import Testing
     @Test(arguments: suite) func testSuiteVector(_ vector: Vector) {
         var request = SigV4Signer.Request(
             method: vector.method, path: vector.path, query: vector.query, headers: [("Host", "example.amazonaws.com")] + vector.headers)
-        Self.suiteSigner.sign(&request, payloadHash: SigV4Signer.hex(LibCrypto.sha256(Array(vector.body.utf8))), date: Self.suiteDate)
+        Self.suiteSigner.sign(&request, payloadHash: Hex.lowercase(LibCrypto.sha256(Array(vector.body.utf8))), date: Self.suiteDate)
         let authorization = request.headers.last { $0.name == "authorization" }?.value
         #expect(
             authorization

@@ -20,7 +20,7 @@ package struct SlackSignature: Sendable {
     /// The `X-Slack-Signature` value of `body` sent at `timestamp` (seconds since the epoch, as text).
     package func signature(timestamp: String, body: [UInt8]) -> String {
         let signed = Array("\(Self.version):\(timestamp):".utf8) + body
-        return "\(Self.version)=" + Self.hex(LibCrypto.hmacSHA256(key: secret, data: signed))
+        return "\(Self.version)=" + Hex.lowercase(LibCrypto.hmacSHA256(key: secret, data: signed))
     }
 
     /// Checks a request's signature.
@@ -38,18 +38,6 @@ package struct SlackSignature: Sendable {
         guard abs(now - seconds) <= Self.tolerance else { throw .stale }
         let expected = Array(self.signature(timestamp: timestamp, body: body).utf8)
         guard LibCrypto.constantTimeEquals(expected, Array(signature.utf8)) else { throw .mismatch }
-    }
-
-    /// Lowercase hexadecimal, as Slack writes signatures.
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0F)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 
