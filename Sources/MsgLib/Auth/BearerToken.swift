@@ -1,5 +1,3 @@
-import Foundation
-
 /// The `Authorization: Bearer <token>` scheme (RFC 6750), shared by REST and WebSocket upgrades.
 package enum BearerToken {
     /// The token of an `Authorization` header value (scheme case-insensitive), if it is a bearer token.
@@ -7,7 +5,11 @@ package enum BearerToken {
         guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
-        return token.isEmpty ? nil : token
+        // Optional white space around the token (spaces, tabs), trimmed without going through Foundation: this runs on
+        // every request.
+        let isSpace = { (c: Character) in c == " " || c == "\t" }
+        var token = parts[1].drop(while: isSpace)
+        while let last = token.last, isSpace(last) { token = token.dropLast() }
+        return token.isEmpty ? nil : String(token)
     }
 }
