@@ -37,6 +37,7 @@ var targets: [Target] = [
         name: "RelayKit",
         dependencies: [
             "MsgLib",
+            "WebClient",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
@@ -53,6 +54,17 @@ var targets: [Target] = [
         swiftSettings: swiftSettings
     ),
     // A small blocking WebSocket client of the relay (the console, the tests, the load generator).
+    // The browser client (plain JavaScript in clients/web), embedded for the relay to serve.
+    .target(
+        name: "WebClient",
+        path: "clients",
+        exclude: ["web/test"],
+        sources: ["swift"],
+        resources: [
+            .embedInCode("web/msgrelay.js"), .embedInCode("web/msgrelay.d.ts"), .embedInCode("web/sw.js"),
+            .embedInCode("web/demo/index.html"), .embedInCode("web/demo/demo.js"), .embedInCode("web/demo/demo.css"),
+        ],
+        swiftSettings: swiftSettings),
     .target(name: "RelayClient", dependencies: ["MsgLib"], swiftSettings: swiftSettings),
     // msgctl's commands, export, output and console.
     .target(

@@ -16,7 +16,8 @@ extension ClientFrame: Codable {
                 throw Invalid(
                     code: "invalid_request", message: "A message may carry at most \(AttachmentConfiguration.maxPerMessage) attachments")
             }
-            self = .sendMessage(conversationId: data.conversation_id?.value, content: data.content, attachmentIds: attachments)
+            self = .sendMessage(
+                conversationId: data.conversation_id?.value, content: data.content, attachmentIds: attachments, clientId: data.client_id?.value)
         case "mark_read":
             let ids = try c.decode(ReadData.self, forKey: .data).message_ids.map(\.value)
             guard !ids.isEmpty, ids.count <= Self.markReadLimit else {
@@ -46,12 +47,13 @@ extension ClientFrame: Codable {
     package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         switch self {
-        case .sendMessage(let conversationId, let content, let attachmentIds):
+        case .sendMessage(let conversationId, let content, let attachmentIds, let clientId):
             try c.encode("send_message", forKey: .type)
             try c.encode(
                 SendData(
                     conversation_id: conversationId.map(UUIDField.init), content: content,
-                    attachment_ids: attachmentIds.isEmpty ? nil : attachmentIds.map(UUIDField.init)), forKey: .data)
+                    attachment_ids: attachmentIds.isEmpty ? nil : attachmentIds.map(UUIDField.init), client_id: clientId.map(UUIDField.init)),
+                forKey: .data)
         case .markRead(let messageIds):
             try c.encode("mark_read", forKey: .type)
             try c.encode(ReadData(message_ids: messageIds.map(UUIDField.init)), forKey: .data)
@@ -73,6 +75,7 @@ extension ClientFrame: Codable {
         var conversation_id: UUIDField?
         var content: String
         var attachment_ids: [UUIDField]? = nil
+        var client_id: UUIDField? = nil
     }
 
     private struct ReadData: Codable { var message_ids: [UUIDField] }

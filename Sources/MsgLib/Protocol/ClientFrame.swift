@@ -2,7 +2,8 @@ import Foundation
 
 /// A frame a client sends: clients build it and send ``json``, the relay checks it with ``parse(_:)``.
 package enum ClientFrame: Sendable, Equatable {
-    case sendMessage(conversationId: UUID?, content: String, attachmentIds: [UUID] = [])
+    /// `clientId`: the client's own id for this send; a second send with it makes no second message.
+    case sendMessage(conversationId: UUID?, content: String, attachmentIds: [UUID] = [], clientId: UUID? = nil)
     case markRead(messageIds: [UUID])
     case typing(conversationId: UUID, isTyping: Bool)
     case ping

@@ -22,7 +22,10 @@ extension ServerFrame: Codable {
             self = .pong(try c.decode(PongData.self, forKey: .data).timestamp)
         case "error":
             let data = try c.decode(ErrorData.self, forKey: .data)
-            self = .error(code: data.code, message: data.message, retryAfter: data.retry_after)
+            self = .error(code: data.code, message: data.message, retryAfter: data.retry_after, clientId: data.client_id?.value)
+        case "message_sent":
+            let clientId = try c.decode(SentData.self, forKey: .data).client_id.value
+            self = .messageSent(try c.decode(MessageRepresentation.self, forKey: .data), clientId: clientId)
         case "replayed":
             let data = try c.decode(ReplayData.self, forKey: .data)
             self = .replayed(count: data.count, truncated: data.truncated, cursor: data.cursor)
@@ -45,8 +48,13 @@ extension ServerFrame: Codable {
             try c.encode(TypingData(conversation_id: UUIDField(conversationId), user_id: UUIDField(userId), is_typing: isTyping), forKey: .data)
         case .pong(let timestamp):
             try c.encode(PongData(timestamp: timestamp), forKey: .data)
-        case .error(let code, let message, let retryAfter):
-            try c.encode(ErrorData(code: code, message: message, retry_after: retryAfter), forKey: .data)
+        case .error(let code, let message, let retryAfter, let clientId):
+            try c.encode(ErrorData(code: code, message: message, retry_after: retryAfter, client_id: clientId.map(UUIDField.init)), forKey: .data)
+        case .messageSent(let message, let clientId):
+            // The message's fields and `client_id`, side by side in `data`.
+            try message.encode(to: c.superEncoder(forKey: .data))
+            var data = c.nestedContainer(keyedBy: SentData.CodingKeys.self, forKey: .data)
+            try data.encode(UUIDField(clientId), forKey: .client_id)
         case .replayed(let count, let truncated, let cursor):
             try c.encode(ReplayData(count: count, truncated: truncated, cursor: cursor), forKey: .data)
         case .unknown:
@@ -89,6 +97,12 @@ extension ServerFrame: Codable {
     private struct ErrorData: Codable {
         var code, message: String
         var retry_after: Int?
+        var client_id: UUIDField? = nil
+    }
+
+    private struct SentData: Codable {
+        var client_id: UUIDField
+        enum CodingKeys: String, CodingKey { case client_id }
     }
 
     private struct ReplayData: Codable {

@@ -7,7 +7,11 @@ public enum ServerFrame: Sendable, Equatable {
     case messageRead(messageId: UUID, readAt: Timestamp, readBy: UUID?)
     case typing(conversationId: UUID, userId: UUID, isTyping: Bool)
     case pong(Timestamp)
-    case error(code: String, message: String, retryAfter: Int?)
+    /// `clientId`: the `client_id` of the `send_message` it answers, if that had one.
+    case error(code: String, message: String, retryAfter: Int?, clientId: UUID? = nil)
+    /// The answer to a `send_message` that carried a `client_id`, on the sending socket only: the message made (or
+    /// found, for a send made again with the same id).
+    case messageSent(MessageRepresentation, clientId: UUID)
     /// Sent after a resume's replay: how many were replayed, and the cursor the client is at now (nil when the replay
     /// was truncated, or resumed from a message id).
     case replayed(count: Int, truncated: Bool, cursor: String?)
@@ -45,6 +49,7 @@ public enum ServerFrame: Sendable, Equatable {
         case .typing: "typing"
         case .pong: "pong"
         case .error: "error"
+        case .messageSent: "message_sent"
         case .replayed: "replayed"
         case .unknown(let type): type
         }

@@ -25,22 +25,53 @@ extension MessagingService {
     public func sendMessage(
         viewer: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product, attachmentIds: [UUID] = []
     ) async throws -> Message {
+        try await sendMessage(
+            viewer: viewer, conversationId: conversationId, content: content, origin: origin, attachmentIds: attachmentIds, clientKey: nil
+        ).message
+    }
+
+    /// A message sent, or found: ``replayed`` when an earlier send with the same client key made it.
+    public struct SentMessage: Sendable, Equatable {
+        public var message: Message
+        public var replayed: Bool
+    }
+
+    /// Sends a message as ``sendMessage(viewer:conversationId:content:origin:attachmentIds:)`` does, once per
+    /// `clientKey` (a `client_id` or `Idempotency-Key`, see ``ClientKey``): a send whose sender used the same key
+    /// before makes nothing and answers with the first message (`replayed`), whatever relay or process made it, as long
+    /// as that message exists. A replay takes nothing from the rate limits and delivers nothing again.
+    /// - Throws: as the other form, and `.conflict` when the key was used for another message (other text, files or
+    ///   conversation).
+    public func sendMessage(
+        viewer: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product, attachmentIds: [UUID] = [],
+        clientKey: String?
+    ) async throws -> SentMessage {
         try Self.validateContent(content, hasAttachments: !attachmentIds.isEmpty)
         if viewer.isAdmin, conversationId == nil {
             throw ServiceError(.invalid, "conversation_id is required when an admin sends a message")
+        }
+        let replay = { @Sendable (db: PostgresConnection) throws -> SentMessage? in
+            guard let clientKey, let first = try MessageRepository.find(db, senderId: viewer.id, clientKey: clientKey) else { return nil }
+            guard first.content == content, conversationId.map({ $0 == first.conversationId }) ?? true,
+                first.attachments.map(\.id) == attachmentIds
+            else { throw ServiceError.clientKeyReused }
+            return SentMessage(message: first, replayed: true)
         }
         let files = try await checkedAttachments(attachmentIds, owner: viewer)
         let rules = self.rules
         let notifySlack = notifications.notifiesSlackWebhook
         let afterCommit = self.afterCommit
-        let send = MessageSend(sender: viewer, conversationId: conversationId, content: content, origin: origin, attachments: files)
+        let send = MessageSend(
+            sender: viewer, conversationId: conversationId, content: content, origin: origin, attachments: files, clientKey: clientKey)
         return try await Self.mapContentError {
             // The usual case: one statement (rate limits included), committed on its own or with other senders' messages.
-            if files.isEmpty, let inserted = try await sends.send(send) { return inserted.message }
+            if files.isEmpty, let inserted = try await sends.send(send) { return SentMessage(message: inserted.message, replayed: false) }
             // Telling why the statement above inserted nothing (the conversation is missing, not theirs, or held by
-            // another transaction; a rate limit), creating the user's conversation with its first message, or a
-            // message with attachments.
-            return try await pool.withCommittedTransaction(then: { item, db in afterCommit([item], db) }) { db in
+            // another transaction; a rate limit; the key used already), creating the user's conversation with its first
+            // message, or a message with attachments.
+            let sent = try await pool.withCommittedTransaction(
+                then: { (sent: Result<DeliverableMessage, SentMessage>, db) in if case .success(let item) = sent { afterCommit([item], db) } }
+            ) { db -> Result<DeliverableMessage, SentMessage> in
                 let attach = files.isEmpty ? nil : try Self.attach(db, files, owner: viewer)
                 let conversation: Conversation
                 if let conversationId {
@@ -52,13 +83,19 @@ extension MessagingService {
                 } else {
                     conversation = try ConversationRepository.insertIfMissing(db, userId: viewer.id)
                 }
+                // The conversation is locked: a send with the same key into it has committed or waits behind this one.
+                if let first = try replay(db) { return .failure(first) }
                 if !viewer.isAdmin { try RateLimiter.take(db, sender: viewer.id, rules: rules) }
                 var placed = send
                 placed.conversationId = conversation.id
                 let item = try Self.insertMessage(db, placed, notifySlack: notifySlack)
                 try attach?(item)
-                return item
-            }.message
+                return .success(item)
+            }
+            switch sent {
+            case .success(let item): return SentMessage(message: item.message, replayed: false)
+            case .failure(let first): return first
+            }
         }
     }
 
@@ -67,6 +104,10 @@ extension MessagingService {
     static func insertMessage(_ db: PostgresConnection, _ send: MessageSend, notifySlack: Bool) throws -> DeliverableMessage {
         if let inserted = try MessageRepository.insert(db, [send], notifySlack: notifySlack)[0] {
             return inserted
+        }
+        // Another conversation's send with the same key committed meanwhile.
+        if let key = send.clientKey, try MessageRepository.find(db, senderId: send.sender.id, clientKey: key) != nil {
+            throw ServiceError.clientKeyReused
         }
         guard let conversationId = send.conversationId, try ConversationRepository.find(db, id: conversationId) != nil else {
             throw ServiceError.conversationNotFound
@@ -168,3 +209,5 @@ extension MessagingService {
         }
     }
 }
+
+extension MessagingService.SentMessage: Error {}

@@ -37,6 +37,7 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
     static let messageNotFound = ServiceError(.notFound, "Message not found")
     static let sendForbidden = ServiceError(.forbidden, "Not authorized to send message in this conversation")
     package static let adminRequired = ServiceError(.forbidden, "Admin access required")
+    static let clientKeyReused = ServiceError(.conflict, "This idempotency key was already used for a different message")
     static let invalidContent = ServiceError(.invalid, "Content must be between 1 and 10000 characters")
     static let invalidContentWithAttachments = ServiceError(.invalid, "Content must be at most 10000 characters")
     static let attachmentsNotConfigured = ServiceError(.unavailable, "Attachments are not configured on this server (ATTACHMENT_STORE)")

@@ -193,9 +193,9 @@ enum LiveFrame: Sendable {
             self = .typing(conversationId: conversationId.lowercasedString, userId: userId.lowercasedString, isTyping: isTyping)
         case .replayed(let count, let truncated, _):
             self = .replayed(count: count, truncated: truncated)
-        case .error(let code, let message, _):
+        case .error(let code, let message, _, _):
             self = .error(code: code, message: message)
-        case .connected, .pong, .unknown:
+        case .connected, .pong, .unknown, .messageSent:
             self = .other
         }
     }

@@ -72,7 +72,9 @@ package struct Relay: Sendable {
         // Events from Slack wait in a durable inbox; this handles them (only in Slack app mode).
         let slackInbox = configuration.notifications.slackSigningSecret.map { _ in SlackInboxWorker(service: service, logger: logger) }
         service.attachments = try AttachmentSupport.open(configuration.attachments)
-        let router = buildRelayRouter(service: service, metrics: metrics, slackInbox: slackInbox)
+        let router = buildRelayRouter(
+            service: service, metrics: metrics, slackInbox: slackInbox, allowedOrigins: configuration.realtime.allowedOrigins,
+            demo: configuration.demo)
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(
             conninfo: configuration.database.conninfo, service: service, hub: hub, feed: feed, origin: announcer.origin, logger: logger,

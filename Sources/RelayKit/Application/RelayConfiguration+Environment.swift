@@ -12,6 +12,7 @@ extension RelayConfiguration {
     /// - `VAPID_*`, `SLACK_WEBHOOK_URL`, `ADMIN_URL_BASE`, `PUSH_*`, `OUTBOX_*`: see
     ///   ``NotificationConfiguration/fromEnvironment(_:)``
     /// - `ATTACHMENT_*`: see ``AttachmentConfiguration/fromEnvironment(_:jwtSecret:)``
+    /// - `MSGRELAY_DEMO`: `1` serves the demo chat page at `/client/demo/`
     /// - `DATABASE_URL`, `DATABASE_POOL_SIZE`: see ``DatabaseConfiguration/fromEnvironment(_:applicationName:)``
     package static func fromEnvironment(_ environment: [String: String], host: String? = nil, port: Int? = nil) throws(ConfigurationError)
         -> RelayConfiguration
@@ -38,6 +39,11 @@ extension RelayConfiguration {
             http: try .fromEnvironment(environment),
             notifications: try .fromEnvironment(environment))
         configuration.attachments = try .fromEnvironment(environment, jwtSecret: secret)
+        switch environment["MSGRELAY_DEMO"] {
+        case nil, "", "0": configuration.demo = false
+        case "1": configuration.demo = true
+        case let text?: throw ConfigurationError("MSGRELAY_DEMO must be 1 or 0, not \"\(text)\"")
+        }
         return configuration
     }
 }

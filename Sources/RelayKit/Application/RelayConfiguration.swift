@@ -20,6 +20,8 @@ package struct RelayConfiguration: Sendable {
     package var notifications: NotificationConfiguration
     /// Where attachments are stored and what is accepted (off unless `ATTACHMENT_STORE` is set).
     package var attachments: AttachmentConfiguration = AttachmentConfiguration()
+    /// Serves the demo chat page at `/client/demo/` (`MSGRELAY_DEMO=1`; off by default).
+    package var demo = false
 
     package init(
         host: String = "127.0.0.1", port: Int = 8080, jwtSecret: String, database: DatabaseConfiguration, rules: MessagingRules = .init(),

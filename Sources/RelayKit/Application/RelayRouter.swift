@@ -3,10 +3,15 @@ import MsgLib
 
 /// Builds the msgrelay router: every route of the REST API, with their middleware. (WebSocket upgrades are
 /// served before the router, by ``RelayChildChannel``.) `slackInbox` is woken when an event from Slack is stored.
-package func buildRelayRouter(service: MessagingService, metrics: RelayMetrics, slackInbox: SlackInboxWorker? = nil) -> Router<RelayRequestContext> {
+/// `allowedOrigins` (ALLOWED_ORIGINS) may call the API from their pages (CORS); `demo` serves the demo chat page.
+package func buildRelayRouter(
+    service: MessagingService, metrics: RelayMetrics, slackInbox: SlackInboxWorker? = nil, allowedOrigins: Set<String>? = nil, demo: Bool = false
+) -> Router<RelayRequestContext> {
     let router = Router(context: RelayRequestContext.self)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics))
+    if let allowedOrigins { router.add(middleware: CORSMiddleware(policy: CORSPolicy(allowedOrigins: allowedOrigins))) }
     router.add(middleware: ErrorMiddleware())
+    ClientFilesController(demo: demo).addRoutes(to: router)
     HealthController(service: service).addRoutes(to: router)
     OperationsController(metrics: metrics).addRoutes(to: router)
     WebSocketController().addRoutes(to: router)

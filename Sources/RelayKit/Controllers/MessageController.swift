@@ -1,8 +1,14 @@
+import HTTPTypes
 import Hummingbird
 import MsgLib
 
 /// `/api/conversations/:id/messages` and `/api/messages...`: list, send, read, bulk read, edit, delete, search.
 struct MessageController {
+    /// `Idempotency-Key` on `POST /api/messages`: a retry with the same key makes no second message.
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    /// Set on the answer to such a retry.
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+
     let service: MessagingService
 
     func addRoutes(to group: RouterGroup<RelayRequestContext>) {
@@ -33,11 +39,13 @@ struct MessageController {
 
     @Sendable func send(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let viewer = try context.requireUser()
+        let key = try request.headers[Self.idempotencyKey].map(ClientKey.header)
         let body = try await request.decodeJSON(SendBody.self, context: context)
-        let message = try await service.sendMessage(
-            viewer: viewer, conversationId: body.conversation_id?.value, content: body.content, attachmentIds: body.attachment_ids?.map(\.value) ?? []
-        )
-        return .json(MessageCreatedResponse(message), status: .created)
+        let sent = try await service.sendMessage(
+            viewer: viewer, conversationId: body.conversation_id?.value, content: body.content,
+            attachmentIds: body.attachment_ids?.map(\.value) ?? [], clientKey: key)
+        // A retry with the same key gets the first answer again, marked as such.
+        return .json(MessageCreatedResponse(sent.message), status: .created, headers: sent.replayed ? [Self.idempotentReplayed: "true"] : [:])
     }
 
     @Sendable func markRead(_ request: Request, context: RelayRequestContext) async throws -> Response {

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MsgLib
 
@@ -11,6 +12,14 @@ extension ServerFrame {
         if error is CancellationError { return .error(code: "unavailable", message: "The connection is closing", retryAfter: nil) }
         logger.error("socket request failed", metadata: ["error": "\(String(reflecting: error))"])
         return .error(code: "internal", message: "Internal server error", retryAfter: nil)
+    }
+}
+
+extension ServerFrame {
+    /// This `error` frame as the answer to the `send_message` with `clientId`.
+    func answering(_ clientId: UUID) -> ServerFrame {
+        guard case .error(let code, let message, let retryAfter, _) = self else { return self }
+        return .error(code: code, message: message, retryAfter: retryAfter, clientId: clientId)
     }
 }
 

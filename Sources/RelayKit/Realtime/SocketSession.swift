@@ -189,11 +189,20 @@ final class SocketSession: Sendable {
                 switch frame {
                 case .ping:
                     connection.send(OutgoingFrame(.pong(.now())))
-                case .sendMessage(let conversationId, let content, let attachmentIds):
+                case .sendMessage(let conversationId, let content, let attachmentIds, let clientId):
                     guard let viewer = try await currentViewer() else { return }
-                    // The service's local delivery hands it to the hub at commit, this socket included.
-                    _ = try await service.sendMessage(
-                        viewer: viewer, conversationId: conversationId, content: content, attachmentIds: attachmentIds)
+                    do {
+                        // The service's local delivery hands it to the hub at commit, this socket included.
+                        let sent = try await service.sendMessage(
+                            viewer: viewer, conversationId: conversationId, content: content, attachmentIds: attachmentIds,
+                            clientKey: clientId.map(ClientKey.clientId))
+                        if let clientId {
+                            connection.send(OutgoingFrame(.messageSent(MessageRepresentation(sent.message, sender: viewer), clientId: clientId)))
+                        }
+                    } catch {
+                        guard let clientId else { throw error }
+                        connection.send(OutgoingFrame(Self.errorFrame(for: error, logger: logger).answering(clientId)))
+                    }
                 case .markRead(let ids):
                     guard let viewer = try await currentViewer() else { return }
                     _ = try await service.markRead(viewer: viewer, messageIds: ids)

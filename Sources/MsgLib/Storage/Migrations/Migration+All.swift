@@ -25,5 +25,6 @@ extension Migration {
         slackInbound,
         slackInstallations,
         attachments,
+        clientKeys,
     ]
 }

@@ -10,15 +10,20 @@ package struct MessageSend: Sendable, Equatable {
     /// Files already checked and locked for this message (``AttachmentRepository/lockForSend(_:ids:owner:)``); they
     /// are written with it (`messages.attachments`).
     package var attachments: [MessageAttachment]
+    /// The key the client sent it with (``ClientKey``): a second send with the same key by the same sender inserts
+    /// nothing.
+    package var clientKey: String?
 
     package init(
-        sender: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product, attachments: [MessageAttachment] = []
+        sender: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product, attachments: [MessageAttachment] = [],
+        clientKey: String? = nil
     ) {
         self.sender = sender
         self.conversationId = conversationId
         self.content = content
         self.origin = origin
         self.attachments = attachments
+        self.clientKey = clientKey
     }
 }
 
@@ -52,11 +57,29 @@ extension MessageRepository {
             sends.map(\.sender.id), sends.map(\.content), sends.map(\.sender.isAdmin),
             sends.map { $0.conversationId?.lowercasedString ?? "" }, notifySlack, sends.map { $0.origin != .slack },
         ]
-        // Sends with attachments get a statement of their own (one more column): the usual one stays as it was.
-        var files = (unnest: "", name: "", select: "", column: "", value: "")
+        // Sends with attachments or client keys get statements of their own (a column more each): the usual one stays
+        // as it was.
+        var extra = (unnest: "", name: "", select: "", column: "", value: "")
+        func column(_ values: [String], name: String, column: String, value: String) {
+            parameters.append(values)
+            extra.unnest += ", $\(parameters.count)::text[]"
+            extra.name += ", \(name)"
+            extra.select += ", r.\(name)"
+            extra.column += ", \(column)"
+            extra.value += ", \(value)"
+        }
         if sends.contains(where: { !$0.attachments.isEmpty }) {
-            parameters.append(sends.map { MessageAttachment.json($0.attachments) ?? "" })
-            files = (", $\(parameters.count)::text[]", ", files", ", r.files", ", attachments", ", nullif(c.files, '')::jsonb")
+            column(sends.map { MessageAttachment.json($0.attachments) ?? "" }, name: "files", column: "attachments", value: "nullif(c.files, '')::jsonb")
+        }
+        // A keyed send whose key its sender used already inserts nothing (nil: the caller finds the first message), and
+        // takes nothing from the rate limits; two at once meet on the unique index, and the later one inserts nothing.
+        var keyed = (known: "", conflict: "")
+        if sends.contains(where: { $0.clientKey != nil }) {
+            column(sends.map { $0.clientKey ?? "" }, name: "key", column: "client_key", value: "nullif(c.key, '')")
+            keyed = (
+                "WHERE r.key = '' OR NOT EXISTS (SELECT 1 FROM messages x WHERE x.sender_id = r.sender AND x.client_key = r.key)",
+                "ON CONFLICT (sender_id, client_key) WHERE client_key IS NOT NULL DO NOTHING"
+            )
         }
         var limited = ""
         var allowed = "TRUE"
@@ -69,14 +92,15 @@ extension MessageRepository {
         let rows = try db.query(
             """
             WITH r AS (
-                SELECT r.sender, r.content, r.admin, r.mirror\(files.select),
+                SELECT r.sender, r.content, r.admin, r.mirror\(extra.select),
                        coalesce(nullif(r.named, '')::uuid, (SELECT id FROM conversations WHERE user_id = r.sender)) AS conversation
-                FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[], $6::bool[]\(files.unnest))
-                    AS r(sender, content, admin, named, mirror\(files.name))
+                FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[], $6::bool[]\(extra.unnest))
+                    AS r(sender, content, admin, named, mirror\(extra.name))
+                \(keyed.known)
                 ORDER BY conversation
             ),
             c AS (
-                SELECT r.sender, r.content, r.admin, r.mirror\(files.select), v.id, v.user_id, v.changed_by
+                SELECT r.sender, r.content, r.admin, r.mirror\(extra.select), v.id, v.user_id, v.changed_by
                 FROM r CROSS JOIN LATERAL (
                     SELECT id, user_id, xmin::text::int8 AS changed_by FROM conversations
                     WHERE id = r.conversation AND (r.admin OR user_id = r.sender)
@@ -84,8 +108,9 @@ extension MessageRepository {
                 ) v
             ), \(limited)
             m AS (
-                INSERT INTO messages (conversation_id, sender_id, content\(files.column))
-                SELECT c.id, c.sender, c.content\(files.value) FROM c WHERE \(allowed) ORDER BY c.id
+                INSERT INTO messages (conversation_id, sender_id, content\(extra.column))
+                SELECT c.id, c.sender, c.content\(extra.value) FROM c WHERE \(allowed) ORDER BY c.id
+                \(keyed.conflict)
                 RETURNING \(columns), txid
             ),
             jobs AS (
@@ -125,5 +150,13 @@ extension MessageRepository {
     static func previousTransaction(changedBy xmin: Int64, inserter: UInt64) -> UInt64? {
         let distance = UInt32(truncatingIfNeeded: inserter) &- UInt32(truncatingIfNeeded: xmin)
         return distance == 0 ? nil : inserter &- UInt64(distance)
+    }
+}
+
+extension MessageRepository {
+    /// The message `senderId` sent with `clientKey`, deleted or not.
+    package static func find(_ db: PostgresConnection, senderId: UUID, clientKey: String) throws -> Message? {
+        try db.query("SELECT \(columns) FROM messages WHERE sender_id = $1 AND client_key = $2", [senderId, clientKey]).first
+            .map { try Message(row: $0) }
     }
 }

@@ -1,0 +1,1 @@
+// msgrelay browser client (placeholder until the client lands)
