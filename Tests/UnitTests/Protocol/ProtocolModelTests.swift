@@ -26,6 +26,8 @@ import Testing
         .pong(at),
         .error(code: "rate_limited", message: "Too many messages", retryAfter: 12),
         .error(code: "not_found", message: "Conversation not found", retryAfter: nil),
+        .error(code: "conflict", message: "This idempotency key was already used for a different message", retryAfter: nil, clientId: userId),
+        .messageSent(MessageRepresentation(message, sender: sender), clientId: conversationId),
         .replayed(count: 3, truncated: true, cursor: nil),
         .replayed(count: 0, truncated: false, cursor: ResumeCursor(complete: CommitSnapshot(xmin: 7, xmax: 9, xip: [8], takenAtMillis: 1)).token),
         .message(message, sender: sender, cursor: ResumeCursor(base: snapshot, end: snapshot, lastId: messageId)),
@@ -35,6 +37,7 @@ import Testing
     static let clientFrames: [ClientFrame] = [
         .sendMessage(conversationId: nil, content: "Any news?"),
         .sendMessage(conversationId: conversationId, content: "Hi \"Alice\" </script>"),
+        .sendMessage(conversationId: nil, content: "queued while offline", clientId: messageId),
         .markRead(messageIds: [messageId]),
         .markRead(messageIds: [messageId, conversationId, userId]),
         .typing(conversationId: conversationId, isTyping: true),
@@ -204,5 +207,17 @@ extension Result {
         // What the trigger on users sends (json_build_object spaces its keys).
         #expect(
             RealtimeEvent(payload: #"{"k" : "u", "u" : "\#(Self.a.lowercasedString)", "admin" : false}"#) == .user(userId: Self.a, isAdmin: false))
+    }
+}
+
+extension ProtocolModelTests {
+    @Test func messageSentIsTheMessageWithItsClientId() throws {
+        let frame = ServerFrame.messageSent(MessageRepresentation(Self.message, sender: Self.sender), clientId: Self.conversationId)
+        let object = try #require(Self.object(frame.json))
+        #expect(object["type"] as? String == "message_sent")
+        let data = try #require(object["data"] as? [String: Any])
+        #expect(data["client_id"] as? String == Self.conversationId.lowercasedString)
+        #expect(data["id"] as? String == Self.message.id.lowercasedString)
+        #expect(data["content"] as? String == Self.message.content)
     }
 }
