@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# Installs the Debian packages msgrelay needs to build, run and test, when any is missing.
+# Installs the Debian packages msgrelay needs to build and run, when any is missing; with `test`, also those the test
+# suite needs (Chromium and its WebDriver for the browser tests, Node.js for the browser client's own tests).
 set -euo pipefail
 packages=(libpq-dev libssl-dev libcurl4-openssl-dev libedit-dev pkg-config postgresql groff-base)
 command -v python3 >/dev/null || packages+=(python3)
+if [ "${1:-}" = test ]; then
+    packages+=(chromium chromium-driver)
+    command -v node >/dev/null || packages+=(nodejs)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,7 @@
 # Extra arguments go to `swift test` (e.g. --filter MigrationTests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install-deps.sh
+scripts/install-deps.sh test
 
 work=$(mktemp -d /tmp/msgrelay-test.XXXXXX)
 chmod 755 "$work"
@@ -35,7 +35,12 @@ export MSGTEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
 # botocore's S3 presigner checks our presigned URLs; moto (server mode) is the S3 the attachment tests run against.
 "$venv/bin/python" -c "import boto3, botocore, moto.server, flask_cors" 2>/dev/null ||
     "$venv/bin/pip" install -q --disable-pip-version-check boto3 "moto[server]"
+# Selenium drives Debian's Chromium (through chromium-driver) in the browser tests.
+"$venv/bin/python" -c "import selenium" 2>/dev/null ||
+    "$venv/bin/pip" install -q --disable-pip-version-check selenium
 export MSGTEST_PYTHON="$PWD/$venv/bin/python"
+# Screenshots and other files tests keep for a person to look at.
+export MSGTEST_ARTIFACTS_DIR="$PWD/.build/test-artifacts"
 
 swift build --build-tests
 bin_dir=$(swift build --show-bin-path)
