@@ -34,6 +34,8 @@ fi
 export JWT_SECRET
 # Attachments in a folder beside the database, served by the relay itself.
 export ATTACHMENT_STORE=${ATTACHMENT_STORE:-local:$state/attachments}
+# The demo chat page at /client/demo/ (docs/browser.md).
+export MSGRELAY_DEMO=${MSGRELAY_DEMO:-1}
 host=${MSGRELAY_HOST:-127.0.0.1}
 port=${MSGRELAY_PORT:-8080}
 
@@ -49,6 +51,10 @@ cat <<INFO
 Demo users (tokens valid 24 h):
   admin  ADMIN_TOKEN=$admin_token
   alice  USER_TOKEN=$user_token
+
+Chat in a browser (the demo page; the token stays in the fragment, never sent to the server):
+  as alice  $base/client/demo/#token=$user_token
+  as admin  $base/client/demo/#token=$admin_token
 
 Try:
   curl -s $base/healthz
