@@ -115,6 +115,29 @@ class Relay:
             return json.loads(answer.read())
 
 
+class Sql:
+    """psql on the test database: a session kept open (to hold a lock), or one query's single value."""
+
+    PSQL = os.environ.get("MSGTEST_PSQL", "/usr/lib/postgresql/15/bin/psql")
+
+    def __init__(self, url):
+        self.process = subprocess.Popen([self.PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", url], stdin=subprocess.PIPE,
+                                        stdout=subprocess.DEVNULL, text=True)
+
+    def send(self, sql):
+        self.process.stdin.write(sql + "\n")
+        self.process.stdin.flush()
+
+    def close(self):
+        self.process.stdin.close()
+        if self.process.wait(timeout=DEADLINE) != 0:
+            raise Failure(f"psql exited with {self.process.returncode}")
+
+    @classmethod
+    def value(cls, url, sql):
+        return int(subprocess.run([cls.PSQL, "-X", "-qtA", url, "-c", sql], check=True, capture_output=True, text=True).stdout.strip())
+
+
 def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("MSGTEST_CHROMIUM", "/usr/bin/chromium")
@@ -256,7 +279,21 @@ def restart(config):
         admin = Page(relay, config["admin_token"], "admin page")
         admin.wait_message("before the crash")
 
+        # A send in flight when the relay dies, whose transaction commits after: the sender's rate-limit row is held, so
+        # the relay's insert waits inside the database; the relay is killed while it waits; then the row is released and
+        # the insert commits with nobody to answer. The page never got its acknowledgement and sends it again, with the
+        # same client_id, once the relay is back.
+        holder = Sql(config["database_url"])
+        holder.send(f"BEGIN; SELECT 1 FROM sender_rate_limits WHERE sender_id = '{config['alice_id']}' FOR UPDATE;")
+        user.send("in flight at the crash")
+        wait_until("the send waiting for the held row", lambda: Sql.value(
+            config["database_url"],
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()") >= 1)
         relay.kill()
+        holder.send("COMMIT;")
+        holder.close()
+        wait_until("the orphaned insert committed", lambda: Sql.value(
+            config["database_url"], "SELECT count(*) FROM messages WHERE content = 'in flight at the crash'") == 1)
         user.wait_state("reconnecting")
         admin.wait_state("reconnecting")
         typed = ["typed while down 1", "typed while down 2"]
@@ -270,6 +307,7 @@ def restart(config):
         relay.start()
         user.wait_state("open", timeout=60)
         admin.wait_state("open", timeout=60)
+        typed.insert(0, "in flight at the crash")
         for text in typed:
             admin.wait_message(text)
             user.wait_message(text)

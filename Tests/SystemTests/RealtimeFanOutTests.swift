@@ -60,12 +60,13 @@ import Testing
         for i in 0..<3 { replies.append(try await service.sendMessage(viewer: f.admin, conversationId: conversation.id, content: "reply \(i)")) }
         _ = try await service.markRead(viewer: f.alice, messageId: replies[0].id)
 
-        // On connect: the unread ones, oldest first, no `replayed` frame (that answers a resume only).
+        // On connect: the unread ones, oldest first, then a `replayed` frame with where the socket joined.
         let first = try relay.socket(f.alice)
         _ = try await first.next(type: "connected")
-        try await waitFor("two unread messages") { Self.messageIds(first).count == 2 }
+        let joined = try await first.next(type: "replayed")
         #expect(Self.messageIds(first) == replies[1...].map(\.id.lowercasedString))
-        #expect(first.all(type: "replayed").isEmpty)
+        #expect(joined.data["count"] as? Int == 2 && joined.data["truncated"] as? Bool == false)
+        #expect((joined.data["cursor"] as? String).flatMap { ResumeCursor(token: $0) } != nil)
         let lastSeen = replies[2].id.lowercasedString
         try first.sendClose()
 

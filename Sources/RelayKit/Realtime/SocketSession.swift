@@ -166,6 +166,10 @@ final class SocketSession: Sendable {
                     cursor = joinedAt.covers(from.end) ? ResumeCursor(complete: joinedAt).token : (position ?? from).token
                 }
                 frames.append(OutgoingFrame(.replayed(count: messages.count, truncated: truncated, cursor: cursor)))
+            } else if let joinedAt, !truncated {
+                // A fresh socket's unread messages end with where it joined: a client that drops before any live
+                // message still has a cursor to resume from (read messages before it are for REST paging).
+                frames.append(OutgoingFrame(.replayed(count: messages.count, truncated: false, cursor: ResumeCursor(complete: joinedAt).token)))
             }
             connection.finishReplay(frames)
         } catch {
