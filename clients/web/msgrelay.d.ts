@@ -155,7 +155,7 @@ export type SendPromise = Promise<Message> & { readonly clientId: string };
 
 export class MsgRelayError extends Error {
   constructor(code: string, message?: string, options?: { retryAfter?: number | null; status?: number | null; clientId?: string | null; closeCode?: number | null; cause?: unknown });
-  /** The relay's error code (invalid_request, forbidden, not_found, conflict, rate_limited, unavailable, unauthorized, ...) or the client's (closed, expired, unsupported, permission_denied, token_failed). */
+  /** The relay's error code (invalid_request, forbidden, not_found, conflict, rate_limited, unavailable, unauthorized, ...) or the client's (closed, unsupported, permission_denied, token_failed). */
   readonly code: string;
   /** Seconds, for rate_limited and too_many_frames. */
   readonly retryAfter: number | null;
@@ -214,7 +214,7 @@ export function connect(options: ConnectOptions): MsgRelayClient;
 export function backoffDelay(attempt: number, options?: { base?: number; cap?: number; random?: () => number }): number;
 
 /** The WebSocket URL for a relay base URL. */
-export function socketUrl(base: string, options?: { token?: string; cursor?: string | null }): string;
+export function socketUrl(base: string, options?: { token?: string; cursor?: string | null; lastMessageId?: string | null }): string;
 
 /** base64url to bytes (VAPID keys). */
 export function base64UrlToBytes(text: string): Uint8Array;

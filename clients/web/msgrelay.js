@@ -22,7 +22,6 @@ const DEFAULTS = {
 const MAX_CONTENT = 10_000; // characters (code points), as the relay counts them
 const MAX_ATTACHMENTS = 10;
 const MARK_READ_LIMIT = 1_000; // ids per mark_read frame
-const IDEMPOTENCY_WINDOW = 23 * 3600_000; // the relay keeps client_ids for at least 24 h
 const UNAVAILABLE_RETRIES = 5;
 
 /** An error of the relay (error frame, HTTP error, close code) or of the client. */
@@ -45,7 +44,7 @@ export function backoffDelay(attempt, { base = DEFAULTS.backoffBase, cap = DEFAU
 }
 
 /** The WebSocket URL for a relay base (http(s)://host[:port][/prefix]). */
-export function socketUrl(base, { token, cursor } = {}) {
+export function socketUrl(base, { token, cursor, lastMessageId } = {}) {
   const url = new URL(String(base).replace(/\/+$/, '') + '/ws/messages');
   if (url.protocol === 'https:') url.protocol = 'wss:';
   else if (url.protocol === 'http:') url.protocol = 'ws:';
@@ -53,6 +52,7 @@ export function socketUrl(base, { token, cursor } = {}) {
   url.hash = '';
   if (token) url.searchParams.set('token', token);
   if (cursor) url.searchParams.set('cursor', cursor);
+  else if (lastMessageId) url.searchParams.set('last_message_id', lastMessageId);
   return url.href;
 }
 
@@ -182,6 +182,9 @@ export class MsgRelayClient extends EventTarget {
 
     this._cursor = options.cursor ?? null;
     this._lastFrameCursor = null;
+    this._lastFrameId = null;
+    this._newestId = null; // the greatest message id seen (UUIDv7: the newest)
+    this._hadSession = false; // a `connected` came once: the unread messages were delivered
     this._catchingUp = false;
     this._seen = new BoundedSet(this.options.seenLimit);
 
@@ -412,6 +415,7 @@ export class MsgRelayClient extends EventTarget {
       { query: { page, limit, before, after } });
     let changed = false;
     for (const m of result?.messages ?? []) {
+      this._noteId(m.id);
       this._learn(m);
       changed = this._track(m) || changed;
     }
@@ -495,7 +499,11 @@ export class MsgRelayClient extends EventTarget {
     if (gen !== this._gen || this._closed) return;
     let ws;
     try {
-      ws = new this._WebSocket(socketUrl(this.url, { token, cursor: this._cursor }));
+      // Without a cursor (no live message came yet) a reconnect asks for what follows the newest message seen: the
+      // protocol's older resume by id, which a message committed out of id order can escape (see docs/protocol.md).
+      const lastMessageId = this._hadSession ? this._newestId : null;
+      ws = new this._WebSocket(socketUrl(this.url, { token, cursor: this._cursor, lastMessageId }));
+      this._resumed = Boolean(this._cursor || lastMessageId);
     } catch (error) {
       this._emit('error', { error: new MsgRelayError('socket_failed', String(error?.message ?? error), { cause: error }), fatal: false });
       return this._scheduleReconnect({ reason: 'socket' });
@@ -503,7 +511,6 @@ export class MsgRelayClient extends EventTarget {
     this._ws = ws;
     this._open = false;
     this._refusal = null;
-    this._resumed = Boolean(this._cursor);
     ws.onmessage = (ev) => this._onFrame(ws, ev.data);
     ws.onclose = (ev) => this._onClose(ws, ev.code, ev.reason);
     ws.onerror = noop; // a close event follows
@@ -550,6 +557,7 @@ export class MsgRelayClient extends EventTarget {
   _onConnected(data) {
     this._clearTimer('connect');
     this._open = true;
+    this._hadSession = true;
     this.userId = data.user_id ?? this.userId;
     this.connectionId = data.connection_id ?? null;
     this._tokens = this.options.frameBurst;
@@ -564,10 +572,10 @@ export class MsgRelayClient extends EventTarget {
   }
 
   _onMessage(data) {
-    if (data.cursor) {
-      this._lastFrameCursor = data.cursor;
-      if (!this._catchingUp) this._cursor = data.cursor;
-    }
+    // Where the last message frame leaves the client: what a truncated replay resumes from.
+    this._lastFrameId = data.id ?? null;
+    this._lastFrameCursor = data.cursor ?? null;
+    if (data.cursor && !this._catchingUp) this._cursor = data.cursor;
     this._deliver(withoutCursor(data), null);
   }
 
@@ -586,6 +594,7 @@ export class MsgRelayClient extends EventTarget {
   /** One `message` event per message id, whichever frame brings it first. */
   _deliver(message, clientId) {
     if (!message.id) return;
+    this._noteId(message.id);
     this._learn(message);
     const tracked = this._track(message);
     if (this._seen.has(message.id)) {
@@ -641,6 +650,8 @@ export class MsgRelayClient extends EventTarget {
       if (this._lastFrameCursor) {
         this._cursor = this._lastFrameCursor;
         this._sendFrame({ type: 'resume', data: { cursor: this._cursor } });
+      } else if (this._lastFrameId) {
+        this._sendFrame({ type: 'resume', data: { last_message_id: this._lastFrameId } }); // a replay by id
       }
     } else {
       this._catchingUp = false;
@@ -820,16 +831,8 @@ export class MsgRelayClient extends EventTarget {
 
   _flushSends() {
     if (!this._canSend()) return;
-    const now = Date.now();
-    for (const e of [...this._queue]) {
-      if (e.state !== 'queued') continue;
-      if (e.firstSentAt !== null && now - e.firstSentAt > IDEMPOTENCY_WINDOW) {
-        // Past the relay's memory of client_ids a retry could make a second message.
-        this._reject(e, new MsgRelayError('expired', 'Not acknowledged within a day; not sent again', { clientId: e.clientId }));
-        continue;
-      }
-      this._transmit(e);
-    }
+    // The relay keeps a client_id with its message: a retry, however late, never makes a second one.
+    for (const e of this._queue) if (e.state === 'queued') this._transmit(e);
   }
 
   _transmit(entry) {
@@ -918,6 +921,10 @@ export class MsgRelayClient extends EventTarget {
   }
 
   // ---- unread and read ----
+
+  _noteId(id) {
+    if (typeof id === 'string' && (this._newestId === null || id > this._newestId)) this._newestId = id;
+  }
 
   _learn(message) {
     if (message.conversation_id) this._lastConversationId = message.conversation_id;

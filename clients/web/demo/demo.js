@@ -60,7 +60,13 @@ function start(tokenValue) {
 
   ui.state.textContent = client.state;
   client.addEventListener('statechange', (e) => { ui.state.textContent = e.detail.state; });
-  client.addEventListener('open', () => notice(null));
+  let opened = false;
+  client.addEventListener('open', (e) => {
+    notice(null);
+    // A reconnect that could not resume may have missed messages: read the open conversation again.
+    if (opened && !e.detail.resumed && view.openId) openConversation(client, view.openId);
+    opened = true;
+  });
   client.addEventListener('error', (e) => {
     const { error, fatal } = e.detail;
     if (fatal || ['unauthorized', 'forbidden', 'too_many_sockets', 'unavailable'].includes(error.code)) notice(`${error.code}: ${error.message}`);

@@ -26,6 +26,8 @@ test('socket URL: ws(s) from http(s), prefix kept, token and cursor in the query
   assert.equal(socketUrl('http://127.0.0.1:8080/'), 'ws://127.0.0.1:8080/ws/messages');
   assert.equal(socketUrl('https://example.com/chat/', { token: 'a.b.c', cursor: '1.2-3~x' }),
     'wss://example.com/chat/ws/messages?token=a.b.c&cursor=1.2-3%7Ex');
+  assert.equal(socketUrl('http://h', { cursor: 'c', lastMessageId: 'm' }), 'ws://h/ws/messages?cursor=c');
+  assert.equal(socketUrl('http://h', { lastMessageId: 'm' }), 'ws://h/ws/messages?last_message_id=m');
   assert.equal(tokenSubject(token('abc')), 'abc');
   assert.equal(tokenSubject('garbage'), null);
 });

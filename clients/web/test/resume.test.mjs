@@ -1,7 +1,7 @@
 // Cursor handling across reconnects, truncated replays, de-duplication by message id.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { openClient, settle, message, useFakeTimers, cleanup } from './helpers.mjs';
+import { openClient, settle, message, useFakeTimers, cleanup, USER } from './helpers.mjs';
 
 afterEach(cleanup);
 
@@ -118,5 +118,46 @@ test('error frames not tied to a send are error events; the socket stays', async
   assert.equal(log.of('error')[0].error.code, 'invalid_request');
   assert.equal(log.of('error')[0].fatal, false);
   assert.equal(client.state, 'open');
+  client.close();
+});
+
+test('without a cursor yet, a reconnect asks for what follows the newest message seen (by id)', async () => {
+  const clock = useFakeTimers();
+  const { client, log, ws } = await openClient();
+  assert.equal(ws().query.get('last_message_id'), null); // the first connect gets the unread messages
+  const unread = message({ id: '0193b000-0000-7000-8000-00000000000a' });
+  ws().receive({ type: 'message', data: unread }); // no cursor: unread messages at connect carry none
+  const p = client.send('mine');
+  const d = ws().frames('send_message')[0].data;
+  ws().receive({ type: 'message_sent', data: { ...message({ id: '0193b000-0000-7000-8000-00000000000c', from: USER, admin: false, content: 'mine' }), client_id: d.client_id } });
+  await p;
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('cursor'), null);
+  assert.equal(ws().query.get('last_message_id'), '0193b000-0000-7000-8000-00000000000c');
+  ws().accept();
+  assert.equal(log.of('open').at(-1).resumed, true);
+  // A replay by id carries no cursors and may be truncated: the rest is asked for by id too.
+  ws().receive({ type: 'message', data: message({ id: '0193b000-0000-7000-8000-00000000000d' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: true } });
+  assert.deepEqual(ws().frames('resume'), [{ type: 'resume', data: { last_message_id: '0193b000-0000-7000-8000-00000000000d' } }]);
+  ws().receive({ type: 'message', data: message({ cursor: 'live' }) }); // live, during the gap
+  ws().receive({ type: 'message', data: message({ id: '0193b000-0000-7000-8000-00000000000e' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: true } });
+  assert.deepEqual(ws().frames('resume').at(-1).data, { last_message_id: '0193b000-0000-7000-8000-00000000000e' });
+  assert.equal(client.cursor, null);
+  ws().receive({ type: 'replayed', data: { count: 0, truncated: false } });
+  ws().receive({ type: 'message', data: message({ cursor: 'next' }) });
+  assert.equal(client.cursor, 'next');
+  client.close();
+});
+
+test('history loaded through REST counts as seen for a resume by id', async () => {
+  const clock = useFakeTimers();
+  const newest = message({ id: '0193b000-0000-7000-8000-0000000000ff' });
+  const fetch = async () => new Response(JSON.stringify({ messages: [message({ id: '0193b000-0000-7000-8000-000000000001' }), newest], pagination: {} }), { status: 200 });
+  const { client, log, ws } = await openClient({ fetch });
+  await client.listMessages('conv');
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('last_message_id'), newest.id);
   client.close();
 });
