@@ -152,7 +152,8 @@ export class MsgRelayClient extends EventTarget {
     const base = options.url ?? env.location?.origin;
     if (!base) throw new TypeError('msgrelay: connect() needs `url` outside a page');
     if (!options.token && !options.getToken) throw new TypeError('msgrelay: connect() needs `token` or `getToken`');
-    this.options = { ...DEFAULTS, ...options };
+    this.options = { ...DEFAULTS };
+    for (const [key, value] of Object.entries(options)) if (value !== undefined) this.options[key] = value;
     this.url = String(base).replace(/\/+$/, '');
     this.state = 'connecting';
     this.userId = options.token ? tokenSubject(options.token) : null;
@@ -558,6 +559,7 @@ export class MsgRelayClient extends EventTarget {
     this._clearTimer('connect');
     this._open = true;
     this._hadSession = true;
+    this._catchingUp = false; // this socket's replay starts again from the stored position
     this.userId = data.user_id ?? this.userId;
     this.connectionId = data.connection_id ?? null;
     this._tokens = this.options.frameBurst;
@@ -715,6 +717,11 @@ export class MsgRelayClient extends EventTarget {
     if (code === 4403) {
       return this._stop(refusal ?? new MsgRelayError('forbidden', 'This page\'s origin is not allowed by the relay', { closeCode: code }), 'refused');
     }
+    if (code === 4401 && /reconnect/i.test(reason ?? '')) {
+      // The user became or stopped being an admin: the same token opens a socket with the new rights.
+      this.isAdmin = typeof this.options.isAdmin === 'boolean' ? this.options.isAdmin : null;
+      return this._scheduleReconnect({ code, reason });
+    }
     if (code === 4401) {
       if (this._token) this._token = null;
       const error = refusal ?? new MsgRelayError('unauthorized', reason || 'The token was refused', { closeCode: code });
@@ -755,7 +762,7 @@ export class MsgRelayClient extends EventTarget {
     this._pingTimer = null;
     for (const k of ['connect', 'pong', 'stable', 'read', 'drain']) this._clearTimer(k);
     for (const e of this._queue) if (e.state === 'sent') e.state = 'queued';
-    for (const t of this._typingOut.values()) t.on = false;
+    for (const t of this._typingOut.values()) Object.assign(t, { on: false, lastTrue: -Infinity }); // announce again once open
     for (const [key, timer] of this._typingIn) {
       clearTimeout(timer);
       const [conversationId, userId] = key.split(' ');

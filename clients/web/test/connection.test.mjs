@@ -163,6 +163,20 @@ test('4401 with a fixed token: stop, offline, fatal error', async () => {
   client.close();
 });
 
+test('4401 "Account changed; reconnect": the same token is used again, admin status learned anew', async () => {
+  clock = useFakeTimers();
+  const { client, log, ws } = await openClient({}, { userId: USER });
+  client.isAdmin = false;
+  ws().serverClose(4401, 'Account changed; reconnect');
+  assert.equal(client.state, 'reconnecting');
+  assert.equal(client.isAdmin, null);
+  assert.equal(log.of('error').length, 0);
+  clock.tick(log.of('reconnecting')[0].delay);
+  await settle();
+  assert.equal(ws().query.get('token'), token(USER));
+  client.close();
+});
+
 test('4403 (origin refused): stop, offline, error event; online does not restart it', async () => {
   clock = useFakeTimers();
   const { client, log, ws, win } = await openClient({}, { open: false });
