@@ -114,7 +114,11 @@ async function loadConversations(client) {
   } else {
     const own = conversations[0];
     if (own) await openConversation(client, own.id);
-    else renderConversation();
+    else {
+      // No conversation yet: a new user (the first message starts it), or an admin nobody has written to yet.
+      ui.title.textContent = 'No messages yet';
+      renderConversation();
+    }
   }
 }
 
@@ -132,7 +136,7 @@ function setMode(client, admin) {
     }
     view.openId = null;
     renderConversation();
-  } else {
+  } else if (view.conversations.size) {
     ui.title.textContent = 'Your conversation with the admin';
   }
   if (client.state === 'open' && document.visibilityState === 'visible' && view.openId) client.markRead(client.unreadIds(view.openId));
@@ -260,6 +264,7 @@ function onMessage(client, { message, clientId }) {
   } else if (!view.openId) {
     view.openId = message.conversation_id;
     client.conversationId = message.conversation_id;
+    ui.title.textContent = 'Your conversation with the admin';
   }
   if (clientId) view.pending.get(clientId)?.el.remove();
   if (clientId) view.pending.delete(clientId);
