@@ -1,1 +1,69 @@
-// msgrelay browser client (placeholder until the client lands)
+// msgrelay service worker (classic script): shows the relay's Web Push notifications and opens the conversation
+// when one is clicked.
+//
+// Serve it from the site's own origin; it acts only for pages under its scope (at most the folder it is served
+// from). The page of a conversation comes from the script URL's query, `{conversation_id}` and `{message_id}`
+// filled in, resolved against the scope:
+//   navigator.serviceWorker.register('/sw.js?open=' + encodeURIComponent('/messages/{conversation_id}'))
+// Default: the scope with ?conversation={conversation_id}. Optional `icon=URL` for the notifications.
+'use strict';
+
+const settings = new URL(self.location.href).searchParams;
+const OPEN = settings.get('open') || '?conversation={conversation_id}';
+const ICON = settings.get('icon') || undefined;
+
+function conversationUrl(data) {
+  const path = OPEN.replace(/\{(conversation_id|message_id)\}/g, (_, key) => encodeURIComponent((data && data[key]) || ''));
+  return new URL(path, self.registration.scope).href;
+}
+
+// The relay's payload: {"title", "body", "data": {"conversation_id", "message_id"}}.
+function payloadOf(event) {
+  if (!event.data) return {};
+  try {
+    return event.data.json() || {};
+  } catch (_) {
+    return { body: event.data.text() };
+  }
+}
+
+async function showPush(event) {
+  const payload = payloadOf(event);
+  const data = payload.data || {};
+  // A focused window of the site shows the message itself.
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  if (windows.some((w) => w.focused)) return;
+  await self.registration.showNotification(payload.title || 'New message', {
+    body: payload.body || '',
+    tag: data.conversation_id ? `msgrelay:${data.conversation_id}` : 'msgrelay',
+    renotify: true, // a new message in the same conversation replaces the notice and alerts again
+    icon: ICON,
+    data: Object.assign({}, data, { url: conversationUrl(data) }),
+  });
+}
+
+async function openConversation(event) {
+  event.notification.close();
+  const data = event.notification.data || {};
+  const url = data.url || conversationUrl(data);
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  const exact = windows.find((w) => w.url === url);
+  if (exact) return exact.focus();
+  const win = windows.find((w) => w.url.startsWith(self.registration.scope));
+  if (!win) return self.clients.openWindow(url);
+  // A page of the site is open: tell it (pages may listen on navigator.serviceWorker), bring it forward, and move
+  // it to the conversation when this worker controls it (navigate() refuses other windows).
+  win.postMessage({ type: 'msgrelay:open', conversationId: data.conversation_id || null, messageId: data.message_id || null, url });
+  const focused = (await win.focus().catch(() => null)) || win;
+  try {
+    await focused.navigate(url);
+  } catch (_) {
+    // not controlled by this worker: the message above is all it gets
+  }
+  return focused;
+}
+
+self.addEventListener('install', () => self.skipWaiting());
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
+self.addEventListener('push', (event) => event.waitUntil(showPush(event)));
+self.addEventListener('notificationclick', (event) => event.waitUntil(openConversation(event)));

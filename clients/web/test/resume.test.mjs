@@ -1,0 +1,163 @@
+// Cursor handling across reconnects, truncated replays, de-duplication by message id.
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { openClient, settle, message, useFakeTimers, cleanup, USER } from './helpers.mjs';
+
+afterEach(cleanup);
+
+async function reconnect(clock, log, ws) {
+  ws().serverClose(1006);
+  clock.tick(log.of('reconnecting').at(-1).delay);
+  await settle();
+}
+
+test('reconnect resumes from the cursor of the last message processed', async () => {
+  const clock = useFakeTimers();
+  const { client, log, ws } = await openClient();
+  // Unread messages sent on a connect without cursor carry none.
+  ws().receive({ type: 'message', data: message({ content: 'unread, no cursor' }) });
+  assert.equal(client.cursor, null);
+  ws().receive({ type: 'message', data: message({ cursor: '100.1-2.1~a' }) });
+  ws().receive({ type: 'message', data: message({ cursor: '100.1-2.2~b' }) });
+  assert.equal(client.cursor, '100.1-2.2~b');
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('cursor'), '100.1-2.2~b');
+  ws().accept();
+  assert.equal(log.of('open').at(-1).resumed, true);
+  ws().receive({ type: 'message', data: message({ cursor: '101.3-3.1~c' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: false, cursor: '105.5-5.0~d' } });
+  assert.equal(client.cursor, '105.5-5.0~d');
+  assert.deepEqual(log.of('replayed'), [{ count: 1, truncated: false }]);
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('cursor'), '105.5-5.0~d');
+  client.close();
+});
+
+test('the cursor in message event data is left out; message_sent never moves the cursor', async () => {
+  const { client, log, ws } = await openClient();
+  ws().receive({ type: 'message', data: message({ cursor: 'k1' }) });
+  assert.equal('cursor' in log.of('message')[0].message, false);
+  const p = client.send('x');
+  const d = ws().frames('send_message')[0].data;
+  ws().receive({ type: 'message_sent', data: { ...message({ from: client.userId, admin: false }), cursor: 'sent-cursor', client_id: d.client_id } });
+  await p;
+  assert.equal(client.cursor, 'k1');
+  client.close();
+});
+
+test('a truncated replay is resumed from its last message; live frames meanwhile do not move the cursor', async () => {
+  const clock = useFakeTimers();
+  const { client, log, ws } = await openClient({}, { open: true });
+  ws().receive({ type: 'message', data: message({ cursor: 'start' }) });
+  await reconnect(clock, log, ws);
+  ws().accept();
+  const replay = Array.from({ length: 3 }, (_, i) => message({ cursor: `r${i}` }));
+  for (const m of replay) ws().receive({ type: 'message', data: m });
+  ws().receive({ type: 'replayed', data: { count: 3, truncated: true } });
+  assert.deepEqual(ws().frames('resume'), [{ type: 'resume', data: { cursor: 'r2' } }]);
+  assert.equal(client.cursor, 'r2');
+  // A live message arrives before the relay starts the second replay: shown, but its cursor would skip the gap.
+  const live = message({ cursor: 'live1' });
+  ws().receive({ type: 'message', data: live });
+  assert.equal(client.cursor, 'r2');
+  // The socket drops now: resume from where the gap starts.
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('cursor'), 'r2');
+  ws().accept();
+  ws().receive({ type: 'message', data: message({ cursor: 'r3' }) });
+  ws().receive({ type: 'message', data: { ...live, cursor: 'r4' } }); // replayed again: not a second event
+  ws().receive({ type: 'replayed', data: { count: 2, truncated: false, cursor: 'end' } });
+  assert.equal(client.cursor, 'end');
+  ws().receive({ type: 'message', data: message({ cursor: 'live2' }) });
+  assert.equal(client.cursor, 'live2');
+  const ids = log.of('message').map((d) => d.message.id);
+  assert.equal(new Set(ids).size, ids.length);
+  assert.equal(ids.filter((id) => id === live.id).length, 1);
+  client.close();
+});
+
+test('a second truncated replay asks again from its own last message', async () => {
+  const { client, ws } = await openClient({ cursor: 'old' });
+  assert.equal(ws().query.get('cursor'), 'old');
+  ws().receive({ type: 'message', data: message({ cursor: 'a' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: true } });
+  ws().receive({ type: 'message', data: message({ cursor: 'b' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: true } });
+  ws().receive({ type: 'message', data: message({ cursor: 'c' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: false, cursor: 'done' } });
+  assert.deepEqual(ws().frames('resume').map((f) => f.data.cursor), ['a', 'b']);
+  assert.equal(client.cursor, 'done');
+  client.close();
+});
+
+test('dedupe: a message seen twice (replay overlap, two frames) makes one event; the memory is bounded', async () => {
+  const { client, log, ws } = await openClient({ seenLimit: 3 });
+  const ms = Array.from({ length: 4 }, () => message());
+  for (const m of ms) ws().receive({ type: 'message', data: m });
+  ws().receive({ type: 'message', data: ms[3] });
+  ws().receive({ type: 'message', data: ms[1] });
+  assert.equal(log.of('message').length, 4);
+  ws().receive({ type: 'message', data: ms[0] }); // forgotten beyond the limit
+  assert.equal(log.of('message').length, 5);
+  client.close();
+});
+
+test('frames that are not JSON, or of unknown types, are ignored', async () => {
+  const { client, log, ws } = await openClient();
+  ws().onmessage({ data: 'not json' });
+  ws().receive({ type: 'something_new', data: {} });
+  ws().receive({ type: 'message', data: message() });
+  assert.equal(log.of('message').length, 1);
+  assert.equal(client.state, 'open');
+  client.close();
+});
+
+test('error frames not tied to a send are error events; the socket stays', async () => {
+  const { client, log, ws } = await openClient();
+  ws().receive({ type: 'error', data: { code: 'invalid_request', message: 'data.message_ids must hold 1 to 1000 message ids' } });
+  assert.equal(log.of('error')[0].error.code, 'invalid_request');
+  assert.equal(log.of('error')[0].fatal, false);
+  assert.equal(client.state, 'open');
+  client.close();
+});
+
+test('without a cursor yet, a reconnect asks for what follows the newest message seen (by id)', async () => {
+  const clock = useFakeTimers();
+  const { client, log, ws } = await openClient();
+  assert.equal(ws().query.get('last_message_id'), null); // the first connect gets the unread messages
+  const unread = message({ id: '0193b000-0000-7000-8000-00000000000a' });
+  ws().receive({ type: 'message', data: unread }); // no cursor: unread messages at connect carry none
+  const p = client.send('mine');
+  const d = ws().frames('send_message')[0].data;
+  ws().receive({ type: 'message_sent', data: { ...message({ id: '0193b000-0000-7000-8000-00000000000c', from: USER, admin: false, content: 'mine' }), client_id: d.client_id } });
+  await p;
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('cursor'), null);
+  assert.equal(ws().query.get('last_message_id'), '0193b000-0000-7000-8000-00000000000c');
+  ws().accept();
+  assert.equal(log.of('open').at(-1).resumed, true);
+  // A replay by id carries no cursors and may be truncated: the rest is asked for by id too.
+  ws().receive({ type: 'message', data: message({ id: '0193b000-0000-7000-8000-00000000000d' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: true } });
+  assert.deepEqual(ws().frames('resume'), [{ type: 'resume', data: { last_message_id: '0193b000-0000-7000-8000-00000000000d' } }]);
+  ws().receive({ type: 'message', data: message({ cursor: 'live' }) }); // live, during the gap
+  ws().receive({ type: 'message', data: message({ id: '0193b000-0000-7000-8000-00000000000e' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: true } });
+  assert.deepEqual(ws().frames('resume').at(-1).data, { last_message_id: '0193b000-0000-7000-8000-00000000000e' });
+  assert.equal(client.cursor, null);
+  ws().receive({ type: 'replayed', data: { count: 0, truncated: false } });
+  ws().receive({ type: 'message', data: message({ cursor: 'next' }) });
+  assert.equal(client.cursor, 'next');
+  client.close();
+});
+
+test('history loaded through REST counts as seen for a resume by id', async () => {
+  const clock = useFakeTimers();
+  const newest = message({ id: '0193b000-0000-7000-8000-0000000000ff' });
+  const fetch = async () => new Response(JSON.stringify({ messages: [message({ id: '0193b000-0000-7000-8000-000000000001' }), newest], pagination: {} }), { status: 200 });
+  const { client, log, ws } = await openClient({ fetch });
+  await client.listMessages('conv');
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('last_message_id'), newest.id);
+  client.close();
+});

@@ -1,0 +1,226 @@
+// The send queue: client_id, acknowledgement by message_sent, retry with the same client_id, errors, pacing.
+import { test, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, memoryStorage } from '../msgrelay.js';
+import { FakeWebSocket, openClient, settle, message, token, useFakeTimers, fakeWindow, record, USER, ADMIN, CONV, cleanup, track } from './helpers.mjs';
+
+let clock;
+afterEach(cleanup);
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const sentFrame = (ws, i = -1) => ws.frames('send_message').at(i).data;
+const ack = (ws, data, extra = {}) => {
+  const m = message({ from: USER, admin: false, content: data.content, ...extra });
+  ws.receive({ type: 'message_sent', data: { ...m, client_id: data.client_id } });
+  return m;
+};
+
+test('send: one frame with a fresh client_id; message_sent resolves it; one message event for both frames', async () => {
+  const { client, log, ws } = await openClient();
+  const p = client.send('hello', { conversationId: CONV });
+  const data = sentFrame(ws());
+  assert.match(data.client_id, UUID);
+  assert.equal(p.clientId, data.client_id);
+  assert.deepEqual(data, { content: 'hello', client_id: p.clientId, conversation_id: CONV });
+  const m = ack(ws(), data);
+  assert.deepEqual(await p, m);
+  ws().receive({ type: 'message', data: { ...m, cursor: 'c1' } }); // the fan-out reaches this socket too
+  assert.equal(log.of('message').length, 1);
+  assert.deepEqual(log.of('message')[0], { message: m, mine: true, clientId: p.clientId });
+  assert.deepEqual(log.of('sent'), [{ clientId: p.clientId, message: m }]);
+  assert.equal(client.cursor, 'c1');
+  assert.deepEqual(client.pending, []);
+  client.close();
+});
+
+test('a message frame that overtakes message_sent carries the clientId of the send it answers', async () => {
+  const { client, log, ws } = await openClient();
+  const p1 = client.send('same');
+  const p2 = client.send('same');
+  const [d1, d2] = ws().frames('send_message').map((f) => f.data);
+  assert.notEqual(d1.client_id, d2.client_id);
+  assert.equal(d1.conversation_id, undefined); // a user may leave it out
+  const m1 = message({ from: USER, admin: false, content: 'same' });
+  ws().receive({ type: 'message', data: m1 });
+  assert.equal(log.of('message')[0].clientId, p1.clientId);
+  ws().receive({ type: 'message_sent', data: { ...m1, client_id: d1.client_id } });
+  assert.equal((await p1).id, m1.id);
+  assert.equal(log.of('message').length, 1);
+  const m2 = ack(ws(), d2);
+  assert.equal((await p2).id, m2.id);
+  assert.equal(log.of('message')[1].clientId, p2.clientId);
+  client.close();
+});
+
+test('sends made before open are queued and sent in order once connected', async () => {
+  const { client, ws } = await openClient({}, { open: false });
+  const p1 = client.send('one');
+  const p2 = client.send('two');
+  assert.deepEqual(ws().sent, []);
+  ws().accept();
+  const frames = ws().frames('send_message').map((f) => f.data);
+  assert.deepEqual(frames.map((d) => [d.content, d.client_id]), [['one', p1.clientId], ['two', p2.clientId]]);
+  client.close();
+});
+
+test('a send in flight when the socket drops is sent again with the same client_id; never two messages', async () => {
+  clock = useFakeTimers();
+  const { client, log, ws } = await openClient();
+  const p = client.send('important');
+  const first = sentFrame(ws());
+  ws().serverClose(1006);
+  const late = client.send('written while away');
+  clock.tick(log.of('reconnecting')[0].delay);
+  await settle();
+  ws().accept();
+  const again = ws().frames('send_message').map((f) => f.data);
+  assert.deepEqual(again.map((d) => d.client_id), [first.client_id, late.clientId]);
+  // The relay stored the first attempt already: it answers with that message.
+  const m = ack(ws(), again[0]);
+  ws().receive({ type: 'message', data: m });
+  assert.equal((await p).id, m.id);
+  assert.equal(log.of('message').length, 1);
+  assert.deepEqual(client.pending.map((e) => e.content), ['written while away']);
+  client.close();
+});
+
+test('an error frame with a client_id rejects that send only, with code and message', async () => {
+  const { client, log, ws } = await openClient();
+  const p1 = client.send('a', { conversationId: CONV });
+  const p2 = client.send('b', { conversationId: CONV });
+  const d1 = sentFrame(ws(), 0);
+  ws().receive({ type: 'error', data: { code: 'forbidden', message: 'Not authorized to send message in this conversation', client_id: d1.client_id } });
+  await assert.rejects(p1, (e) => e.code === 'forbidden' && e.clientId === p1.clientId && /Not authorized/.test(e.message));
+  assert.deepEqual(log.of('sendfailed').map((d) => d.clientId), [p1.clientId]);
+  assert.equal(log.of('error').length, 0);
+  assert.deepEqual(client.pending.map((e) => e.clientId), [p2.clientId]);
+  client.close();
+});
+
+test('conflict (a client_id reused with other content) rejects', async () => {
+  const { client, ws } = await openClient();
+  const p = client.send('x', { clientId: '11111111-1111-4111-8111-111111111111' });
+  assert.equal(sentFrame(ws()).client_id, '11111111-1111-4111-8111-111111111111');
+  ws().receive({ type: 'error', data: { code: 'conflict', message: 'client_id was used for another message', client_id: p.clientId } });
+  await assert.rejects(p, { code: 'conflict' });
+  client.close();
+});
+
+test('rate_limited: the send waits retry_after, then goes again with the same client_id, in order', async () => {
+  clock = useFakeTimers();
+  const { client, ws } = await openClient();
+  const p1 = client.send('1');
+  const p2 = client.send('2');
+  const [d1, d2] = ws().frames('send_message').map((f) => f.data);
+  ws().receive({ type: 'error', data: { code: 'rate_limited', message: 'Rate limit exceeded: at most 10 messages per minute', retry_after: 6, client_id: d1.client_id } });
+  ws().receive({ type: 'error', data: { code: 'rate_limited', message: 'Rate limit exceeded: at most 10 messages per minute', retry_after: 6, client_id: d2.client_id } });
+  const p3 = client.send('3'); // waits behind them
+  assert.equal(ws().frames('send_message').length, 2);
+  clock.tick(5_999);
+  assert.equal(ws().frames('send_message').length, 2);
+  clock.tick(1);
+  const retried = ws().frames('send_message').slice(2).map((f) => f.data.client_id);
+  assert.deepEqual(retried, [p1.clientId, p2.clientId, p3.clientId]);
+  ack(ws(), d1);
+  assert.equal((await p1).content, '1');
+  client.close();
+});
+
+test('rate_limited beyond maxRetryAfter rejects with retryAfter', async () => {
+  const { client, ws } = await openClient({ maxRetryAfter: 60 });
+  const p = client.send('x');
+  ws().receive({ type: 'error', data: { code: 'rate_limited', message: 'Rate limit exceeded: at most 500 messages per day', retry_after: 3600, client_id: p.clientId } });
+  await assert.rejects(p, (e) => e.code === 'rate_limited' && e.retryAfter === 3600);
+  client.close();
+});
+
+test('unavailable: retried with backoff, then rejected after five failures', async () => {
+  clock = useFakeTimers();
+  const { client, ws } = await openClient();
+  const p = client.send('x');
+  for (let i = 0; i < 6; i++) {
+    ws().receive({ type: 'error', data: { code: 'unavailable', message: 'Database unavailable', client_id: p.clientId } });
+    clock.tick(60_000);
+  }
+  await assert.rejects(p, { code: 'unavailable' });
+  assert.equal(ws().frames('send_message').length, 6);
+  assert.ok(ws().frames('send_message').every((f) => f.data.client_id === p.clientId));
+  client.close();
+});
+
+test('invalid content is refused locally without a frame', async () => {
+  const { client, ws } = await openClient();
+  await assert.rejects(client.send(''), { code: 'invalid_request' });
+  await assert.rejects(client.send('x'.repeat(10_001)), { code: 'invalid_request' });
+  await assert.rejects(client.send('x', { attachmentIds: Array(11).fill('a') }), { code: 'invalid_request' });
+  const ok = client.send('😀'.repeat(10_000)); // 10 000 characters, 20 000 UTF-16 units
+  const withFile = client.send('', { attachmentIds: ['0193c000-0000-7000-8000-000000000001'] });
+  assert.deepEqual(ws().frames('send_message').map((f) => f.data.client_id), [ok.clientId, withFile.clientId]);
+  assert.deepEqual(sentFrame(ws()).attachment_ids, ['0193c000-0000-7000-8000-000000000001']);
+  client.close();
+});
+
+test('close() rejects what is unacknowledged with code closed', async () => {
+  const { client } = await openClient({}, { open: false });
+  const p = client.send('x');
+  client.close();
+  await assert.rejects(p, { code: 'closed' });
+  await assert.rejects(client.send('y'), { code: 'closed' });
+});
+
+test('frames are paced under the relay limit; too_many_frames pauses and resends unacknowledged sends', async () => {
+  clock = useFakeTimers();
+  const { client, ws } = await openClient({ framesPerSecond: 10, frameBurst: 5 });
+  const sends = Array.from({ length: 8 }, (_, i) => client.send(`m${i}`));
+  assert.equal(ws().sent.length, 5);
+  clock.tick(100);
+  assert.equal(ws().sent.length, 6);
+  clock.tick(200);
+  assert.equal(ws().sent.length, 8);
+  ws().receive({ type: 'error', data: { code: 'too_many_frames', message: 'Too many frames', retry_after: 2 } });
+  clock.tick(1_999);
+  assert.equal(ws().sent.length, 8);
+  clock.tick(1);
+  clock.tick(1_000);
+  const resent = ws().frames('send_message').slice(8).map((f) => f.data.client_id);
+  assert.deepEqual(resent, sends.map((p) => p.clientId));
+  client.close();
+});
+
+test('persist: unsent messages survive a reload and go out with their client_id', async () => {
+  clock = useFakeTimers();
+  const storage = memoryStorage();
+  const { client, ws } = await openClient({ persist: true, storage }, { open: false });
+  const p = client.send('survives');
+  await settle();
+  client.close();
+  await assert.rejects(p, { code: 'closed' });
+  assert.equal((await storage.load(USER)).length, 1);
+  assert.equal((await storage.load(ADMIN)).length, 0); // another user's queue is another key
+
+  FakeWebSocket.instances = [];
+  const again = track(connect({ url: 'https://relay.example', token: token(USER), WebSocket: FakeWebSocket, window: fakeWindow(), persist: true, storage }));
+  const log = record(again, ['restored', 'sent', 'message']);
+  await settle();
+  assert.deepEqual(log.of('restored')[0].sends.map((s) => [s.clientId, s.content]), [[p.clientId, 'survives']]);
+  assert.deepEqual(again.pending.map((s) => s.clientId), [p.clientId]);
+  FakeWebSocket.last.accept();
+  const d = FakeWebSocket.last.frames('send_message')[0].data;
+  assert.equal(d.client_id, p.clientId);
+  ack(FakeWebSocket.last, d);
+  assert.equal(log.of('sent')[0].clientId, p.clientId);
+  assert.equal(log.of('message')[0].clientId, p.clientId);
+  await settle();
+  assert.equal((await storage.load(USER)).length, 0);
+  again.close();
+});
+
+test('persist: a send first made days ago goes out again with its client_id', async () => {
+  clock = useFakeTimers();
+  const storage = memoryStorage();
+  const long = Date.now() - 3 * 86400_000;
+  await storage.save({ clientId: 'old', userKey: USER, conversationId: null, content: 'x', attachmentIds: [], createdAt: long, firstSentAt: long });
+  const { client, ws } = await openClient({ persist: true, storage });
+  assert.deepEqual(ws().frames('send_message').map((f) => f.data.client_id), ['old']);
+  client.close();
+});
