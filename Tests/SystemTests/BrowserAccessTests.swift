@@ -27,7 +27,9 @@ import Testing
         #expect(allowed.headers["vary"]?.contains("Origin") == true)
         // Any API path, even one without a route, is answered before routing; other origins are refused.
         #expect((try await preflight("https://www.example.com", "/api/conversations/x/messages")).status == 204)
-        for origin in ["http://evil.example", "null", "HTTP://127.0.0.1:8123", "\(Self.good)/", "http://127.0.0.1:8124", "https://www.example.com.evil"] {
+        for origin in [
+            "http://evil.example", "null", "HTTP://127.0.0.1:8123", "\(Self.good)/", "http://127.0.0.1:8124", "https://www.example.com.evil",
+        ] {
             let refused = try await preflight(origin, "/api/messages")
             #expect(refused.status == 403 && refused.error == "Origin not allowed", "origin \(origin)")
             #expect(refused.headers["access-control-allow-origin"] == nil)
@@ -44,7 +46,8 @@ import Testing
         #expect(other.status == 200 && other.headers["access-control-allow-origin"] == nil && other.headers["vary"]?.contains("Origin") == true)
         // Only the API: probes and Slack's endpoints are not for pages.
         #expect((try await relay.request("GET", "/healthz", headers: ["Origin": Self.good])).headers["access-control-allow-origin"] == nil)
-        #expect((try await relay.request("OPTIONS", "/healthz", headers: ["Origin": Self.good, "Access-Control-Request-Method": "GET"])).status != 204)
+        #expect(
+            (try await relay.request("OPTIONS", "/healthz", headers: ["Origin": Self.good, "Access-Control-Request-Method": "GET"])).status != 204)
     }
 
     @Test func withoutAllowedOriginsThereIsNoCORS() async throws {

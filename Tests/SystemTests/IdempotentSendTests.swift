@@ -76,7 +76,8 @@ import Testing
         let answers = try await withThrowingTaskGroup(of: HTTPResult.self) { group in
             for _ in 0..<6 {
                 group.addTask {
-                    try await relay.request("POST", "/api/messages", token: alice, json: ["content": "pay once"], headers: ["Idempotency-Key": "pay-7"])
+                    try await relay.request(
+                        "POST", "/api/messages", token: alice, json: ["content": "pay once"], headers: ["Idempotency-Key": "pay-7"])
                 }
             }
             try await waitFor("six sends waiting for the conversation", timeout: 60) {

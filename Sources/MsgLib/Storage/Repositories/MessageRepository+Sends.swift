@@ -69,7 +69,8 @@ extension MessageRepository {
             extra.value += ", \(value)"
         }
         if sends.contains(where: { !$0.attachments.isEmpty }) {
-            column(sends.map { MessageAttachment.json($0.attachments) ?? "" }, name: "files", column: "attachments", value: "nullif(c.files, '')::jsonb")
+            column(
+                sends.map { MessageAttachment.json($0.attachments) ?? "" }, name: "files", column: "attachments", value: "nullif(c.files, '')::jsonb")
         }
         // A keyed send whose key its sender used already inserts nothing (nil: the caller finds the first message), and
         // takes nothing from the rate limits; two at once meet on the unique index, and the later one inserts nothing.
