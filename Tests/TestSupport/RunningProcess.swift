@@ -10,6 +10,11 @@ package final class RunningProcess: Sendable {
             TestEnvironment.binary(name), arguments, environment: environment, mergeOutput: true)
     }
 
+    /// Starts the program at `path` (not one of ours: a wrapper such as prlimit, given ours as an argument).
+    package init(path: String, _ arguments: [String], environment: [String: String?] = [:]) throws {
+        child = try ChildProcess(path, arguments, environment: environment, mergeOutput: true)
+    }
+
     /// Everything printed so far.
     package var text: String { child.stdout }
     package var isRunning: Bool { child.isRunning }

@@ -25,6 +25,15 @@ package struct Relay: Sendable {
     /// Runs until SIGTERM or SIGINT. `onServerRunning` is called once the server listens.
     package func run(onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
         let hub = self.hub
+        // Every socket is an open file: the relay takes what the system lets it (LimitNOFILE in the systemd unit).
+        let files = OpenFileLimit.raise()
+        let room = OpenFileLimit.socketRoom(files.after, poolConnections: configuration.database.poolSize + 4)
+        let fileMetadata: Logger.Metadata = ["open_files": "\(files.after)", "raised_from": "\(files.before)", "sockets": "\(room)"]
+        if files.after < 10_000 {
+            logger.warning("the open-file limit leaves room for few sockets: raise LimitNOFILE (docs/deploy.md)", metadata: fileMetadata)
+        } else {
+            logger.info("open-file limit", metadata: fileMetadata)
+        }
         // Every writer of the database (msgctl too, whatever its environment) queues Slack app posts while this is on.
         // App mode comes from SLACK_BOT_TOKEN..., else from the stored OAuth installation (which a new install updates).
         // A database that takes no writes now (a standby about to be promoted) does not stop the relay: the outbox
