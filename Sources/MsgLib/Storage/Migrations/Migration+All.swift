@@ -26,5 +26,6 @@ extension Migration {
         slackInstallations,
         attachments,
         clientKeys,
+        listingIndex,
     ]
 }
