@@ -235,7 +235,7 @@ struct ChaosCommand: AsyncParsableCommand {
                             if let next { state.cursor = next }
                             state.replays += 1
                         }
-                    case .error(let code, let message, _):
+                    case .error(let code, let message, _, _):
                         client.note("error \(code) \(message)")
                     default:
                         break

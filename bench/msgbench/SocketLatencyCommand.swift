@@ -85,7 +85,7 @@ struct SocketLatencyCommand: AsyncParsableCommand {
                         repeat {
                             let frame = try socket.readFrame()
                             if Self.tag(frame) == tag { break }
-                            if frame.isText, case .error(let code, let message, _) = try? ServerFrame(json: frame.payload) {
+                            if frame.isText, case .error(let code, let message, _, _) = try? ServerFrame(json: frame.payload) {
                                 throw BenchError("\(code): \(message)")
                             }
                         } while true
