@@ -99,10 +99,11 @@ import Testing
             #expect(unknown.isEmpty, "\(source) names metrics the relay does not export: \(unknown.sorted())")
         }
         // Every family the relay exports is on the dashboard.
-        let shown = Set((names["dashboard"] ?? []).map { name in
-            ["_bucket", "_sum", "_count"].first { name.hasSuffix($0) && exported.types[String(name.dropLast($0.count))] == "histogram" }
-                .map { String(name.dropLast($0.count)) } ?? name
-        })
+        let shown = Set(
+            (names["dashboard"] ?? []).map { name in
+                ["_bucket", "_sum", "_count"].first { name.hasSuffix($0) && exported.types[String(name.dropLast($0.count))] == "histogram" }
+                    .map { String(name.dropLast($0.count)) } ?? name
+            })
         let missing = Set(exported.types.keys).subtracting(shown).subtracting(["msgrelay_outbox_backlog_read_timestamp_seconds"])
         #expect(missing.isEmpty, "exported but on no panel: \(missing.sorted())")
     }

@@ -1,7 +1,7 @@
 import Foundation
 import MsgLib
-import TestSupport
 import Synchronization
+import TestSupport
 import Testing
 
 /// The metrics a dashboard reads move with what the relay does: messages by source, WebSocket frames, sockets,

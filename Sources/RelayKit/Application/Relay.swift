@@ -72,7 +72,9 @@ package struct Relay: Sendable {
                 outbox.wake()
             })
         // Events from Slack wait in a durable inbox; this handles them (only in Slack app mode).
-        let slackInbox = configuration.notifications.slackSigningSecret.map { _ in SlackInboxWorker(service: service, logger: logger, metrics: metrics.messages) }
+        let slackInbox = configuration.notifications.slackSigningSecret.map { _ in
+            SlackInboxWorker(service: service, logger: logger, metrics: metrics.messages)
+        }
         service.attachments = try AttachmentSupport.open(configuration.attachments)
         let router = buildRelayRouter(
             service: service, metrics: metrics, slackInbox: slackInbox, allowedOrigins: configuration.realtime.allowedOrigins,

@@ -48,15 +48,9 @@ package final class MessageMetrics: Sendable {
     private let rateLimited: [RateLimited: Counter]
 
     init(registry: PrometheusCollectorRegistry) {
-        created = Dictionary(
-            uniqueKeysWithValues: Source.allCases.map {
-                (
-                    $0,
-                    registry.makeCounter(
-                        name: "msgrelay_messages_created_total", labels: [("source", $0.rawValue)],
-                        help: "Messages this relay created, by the surface they came in on (rest, websocket, slack)")
-                )
-            })
+        created = registry.counters(
+            "msgrelay_messages_created_total", label: "source", Source.allCases, value: \.rawValue,
+            help: "Messages this relay created, by the surface they came in on (rest, websocket, slack)")
         fromOtherWriters = registry.makeCounter(
             name: "msgrelay_messages_from_other_writers_total",
             help: "Messages committed by another process (msgctl, or another relay on the same database) that this relay delivered")

@@ -36,13 +36,9 @@ package final class NotificationMetrics: Sendable {
         }
         self.outcomes = outcomes
         pending = Dictionary(
-            uniqueKeysWithValues: OutboxJob.Kind.allCases.map {
-                (
-                    $0,
-                    registry.makeGauge(
-                        name: "msgrelay_outbox_jobs", labels: [("kind", $0.rawValue)],
-                        help: "Notification jobs waiting in the outbox (shared by every relay of the database), by kind")
-                )
+            uniqueKeysWithValues: OutboxJob.Kind.allCases.map { kind in
+                let help = "Notification jobs waiting in the outbox (shared by every relay of the database), by kind"
+                return (kind, registry.makeGauge(name: "msgrelay_outbox_jobs", labels: [("kind", kind.rawValue)], help: help))
             })
         oldestDue = registry.makeGauge(
             name: "msgrelay_outbox_oldest_due_seconds", help: "How long the oldest due notification job has been due (0 when none is due)")

@@ -28,28 +28,19 @@ package final class SocketMetrics: Sendable {
     }
 
     init(registry: PrometheusCollectorRegistry) {
-        func counters(_ name: String, _ label: String, _ values: [String], help: String) -> [String: Counter] {
-            Dictionary(uniqueKeysWithValues: values.map { ($0, registry.makeCounter(name: name, labels: [(label, $0)], help: help)) })
-        }
-        framesIn = counters(
-            "msgrelay_websocket_frames_received_total", "type", Self.inboundTypes, help: "WebSocket frames received from clients, by type")
-        framesOut = counters(
-            "msgrelay_websocket_frames_sent_total", "type", Self.outboundTypes, help: "WebSocket frames queued for clients, by type")
+        framesIn = registry.counters(
+            "msgrelay_websocket_frames_received_total", label: "type", Self.inboundTypes, help: "WebSocket frames received from clients, by type")
+        framesOut = registry.counters(
+            "msgrelay_websocket_frames_sent_total", label: "type", Self.outboundTypes, help: "WebSocket frames queued for clients, by type")
         opened = registry.makeCounter(name: "msgrelay_websocket_connections_opened_total", help: "WebSocket connections accepted")
-        disconnects = counters(
-            "msgrelay_websocket_disconnects_total", "initiator", Self.initiators,
+        disconnects = registry.counters(
+            "msgrelay_websocket_disconnects_total", label: "initiator", Self.initiators,
             help: "WebSocket connections ended, by who ended them (client: the client or the network; server: the relay)")
         resumes = registry.makeCounter(
             name: "msgrelay_websocket_resumes_total", help: "Replays from a position a client named (a cursor or a last message id)")
-        replayed = Dictionary(
-            uniqueKeysWithValues: ReplayKind.allCases.map {
-                (
-                    $0,
-                    registry.makeCounter(
-                        name: "msgrelay_websocket_replayed_messages_total", labels: [("replay", $0.rawValue)],
-                        help: "Messages sent by replays: resume (what a resuming client lacked) or unread (a fresh socket's unread messages)")
-                )
-            })
+        replayed = registry.counters(
+            "msgrelay_websocket_replayed_messages_total", label: "replay", ReplayKind.allCases, value: \.rawValue,
+            help: "Messages sent by replays: resume (what a resuming client lacked) or unread (a fresh socket's unread messages)")
     }
 
     /// Counts a frame received; a type not listed counts as `invalid`.

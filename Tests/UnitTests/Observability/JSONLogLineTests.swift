@@ -25,7 +25,7 @@ import Testing
             ])
         #expect(
             line.json
-                == #"{"time":"2026-03-04T05:06:07.089Z","level":"info","message":"request","request_id":42,"route":"/api/messages","#
+                == #"{"time":"2026-03-04T05:06:07.089000Z","level":"info","message":"request","request_id":42,"route":"/api/messages","#
                 + #""status":429,"duration_ms":1.25,"error_kind":"rate_limited","method":"POST"}"#)
         let object = try parsed(line)
         #expect(object["status"] as? Int == 429)
@@ -34,7 +34,7 @@ import Testing
 
     @Test func absentRequestFieldsAreLeftOutAndTheRestAreSortedByKey() throws {
         let line = JSONLogLine(time: Self.time, level: .warning, message: "listener lost", metadata: ["zeta": "z", "alpha": "a"])
-        #expect(line.json == #"{"time":"2026-03-04T05:06:07.089Z","level":"warning","message":"listener lost","alpha":"a","zeta":"z"}"#)
+        #expect(line.json == #"{"time":"2026-03-04T05:06:07.089000Z","level":"warning","message":"listener lost","alpha":"a","zeta":"z"}"#)
     }
 
     @Test(arguments: [
@@ -62,7 +62,7 @@ import Testing
         let object = try parsed(
             JSONLogLine(time: Self.time, level: .info, message: "m", metadata: ["message": "other", "time": "then", "level": "x"]))
         #expect(object["message"] as? String == "m")
-        #expect(object["time"] as? String == "2026-03-04T05:06:07.089Z")
+        #expect(object["time"] as? String == "2026-03-04T05:06:07.089000Z")
         #expect(object["metadata.message"] as? String == "other")
         #expect(object["metadata.time"] as? String == "then")
         #expect(object["metadata.level"] as? String == "x")

@@ -6,7 +6,8 @@ import Testing
     @Test func namesAreFoundAndEverythingElseLeftOut() {
         #expect(
             PromQLNames.metricNames(
-                in: #"histogram_quantile(0.95, sum by (route, le) (rate(msgrelay_http_request_duration_seconds_bucket{instance=~"$instance"}[$__rate_interval])))"#
+                in:
+                    #"histogram_quantile(0.95, sum by (route, le) (rate(msgrelay_http_request_duration_seconds_bucket{instance=~"$instance"}[$__rate_interval])))"#
             ) == ["msgrelay_http_request_duration_seconds_bucket"])
         #expect(
             PromQLNames.metricNames(
