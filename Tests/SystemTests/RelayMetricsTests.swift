@@ -50,6 +50,8 @@ import Testing
         let reply = try await ProcessRunner.ours("msgctl", ["reply", "alice", "three"], environment: ["DATABASE_URL": database.conninfo])
         #expect(reply.status == 0, "\(reply.stderr)")
         try await waitForMetric(relay, "msgrelay_messages_from_other_writers_total", atLeast: 1)
+        // The relay's own two messages are not among them.
+        #expect(try await relay.metrics().value("msgrelay_messages_from_other_writers_total") == 1)
 
         // A fresh socket replays what Alice has not read; one that names its last message resumes after it.
         let fresh = try relay.socket(f.alice)
