@@ -12,7 +12,8 @@ struct MsgrelayCommand: AsyncParsableCommand {
         discussion: """
             Environment: DATABASE_URL (libpq URI or key=value; PG* variables when unset), DATABASE_POOL_SIZE (8), \
             DATABASE_POOL_TIMEOUT_SECONDS (10), DATABASE_STATEMENT_TIMEOUT_SECONDS (30; 0 turns it off), \
-            JWT_SECRET (required), MSGRELAY_HOST (127.0.0.1), MSGRELAY_PORT (8080), LOG_LEVEL (info), MSGRELAY_DEMO (0), \
+            JWT_SECRET (required), MSGRELAY_HOST (127.0.0.1), MSGRELAY_PORT (8080), LOG_LEVEL (info), LOG_FORMAT (text; or json), \
+            MSGRELAY_DEMO (0), \
             MESSAGE_RATE_LIMIT_PER_MINUTE/HOUR/DAY (10/100/500), HTTP_HEADER_TIMEOUT_SECONDS (10), HTTP_BODY_TIMEOUT_SECONDS (30), \
             HTTP_IDLE_TIMEOUT_SECONDS (60), ALLOWED_ORIGINS, WS_IDLE_TIMEOUT_SECONDS (60), \
             WS_TYPING_TIMEOUT_SECONDS (10), WS_SEND_QUEUE_FRAMES (256), WS_MAX_QUEUED_BYTES (4194304), \
@@ -68,6 +69,7 @@ struct MsgrelayCommand: AsyncParsableCommand {
         } catch {
             exitWithError("msgrelay", error)
         }
+        configuration.logFormat.bootstrap()
         let logger = {
             var logger = Logger(label: "msgrelay")
             logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info

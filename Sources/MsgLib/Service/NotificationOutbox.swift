@@ -22,6 +22,11 @@ package struct NotificationOutbox: Sendable {
         try OutboxRepository.secondsUntilNextDue(db, kinds: kinds)
     }
 
+    /// The jobs waiting (every kind, every worker's), and the age of the oldest due one.
+    package func backlog(_ db: PostgresConnection) throws -> OutboxBacklog {
+        try OutboxRepository.backlog(db)
+    }
+
     /// Removes the jobs that are done and records a successful delivery to each subscription in `used`.
     package func finish(_ db: PostgresConnection, done: [Int64], used: [UUID]) throws {
         try OutboxRepository.delete(db, ids: done)

@@ -64,10 +64,12 @@ package struct Relay: Sendable {
         let deliveryPool = DatabasePool(configuration: deliveryDatabase)
         let metrics = RelayMetrics(pool: pool, hub: hub)
         let feed = CommitFeed(
-            service: MessagingService(pool: deliveryPool), hub: hub, wakeups: wakeups, logger: logger, onSnapshot: { metrics.recordSnapshotRead() })
+            service: MessagingService(pool: deliveryPool), hub: hub, wakeups: wakeups, logger: logger, onSnapshot: { metrics.recordSnapshotRead() },
+            onOtherWriters: { metrics.messages.fromOtherWriters($0) })
         let announcer = CommitAnnouncer(pool: deliveryPool, logger: logger, announced: { feed.committedWithoutMessages($0) })
         let notifier = Notifier(configuration: configuration.notifications)
-        let outbox = OutboxWorker(conninfo: configuration.database.conninfo, notifier: notifier, logger: logger)
+        let outbox = OutboxWorker(
+            conninfo: configuration.database.conninfo, notifier: notifier, logger: logger, metrics: metrics.notifications)
         let writer = DatabasePool(configuration: configuration.database.writer)
         var service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
@@ -79,7 +81,9 @@ package struct Relay: Sendable {
                 outbox.wake()
             })
         // Events from Slack wait in a durable inbox; this handles them (only in Slack app mode).
-        let slackInbox = configuration.notifications.slackSigningSecret.map { _ in SlackInboxWorker(service: service, logger: logger) }
+        let slackInbox = configuration.notifications.slackSigningSecret.map { _ in
+            SlackInboxWorker(service: service, logger: logger, metrics: metrics.messages)
+        }
         service.attachments = try AttachmentSupport.open(configuration.attachments)
         let router = buildRelayRouter(
             service: service, metrics: metrics, slackInbox: slackInbox, allowedOrigins: configuration.realtime.allowedOrigins,
@@ -90,7 +94,8 @@ package struct Relay: Sendable {
             onMessage: { outbox.wake() })
         let app = Application(
             router: router,
-            server: .relay(service: service, hub: hub, feed: feed, configuration: configuration.realtime, timeouts: configuration.http),
+            server: .relay(
+                service: service, hub: hub, feed: feed, configuration: configuration.realtime, timeouts: configuration.http, metrics: metrics),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
             services: [
                 DatabasePoolService(pool: pool), DatabasePoolService(pool: writer), DatabasePoolService(pool: deliveryPool), feed, announcer,

@@ -31,11 +31,12 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
     let feed: CommitFeed
     let configuration: RealtimeConfiguration
     let timeouts: HTTPTimeouts
+    let metrics: RelayMetrics?
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let admission = NIOLoopBoundBox<SocketAdmission?>(nil, eventLoop: channel.eventLoop)
-            let (service, hub, feed, configuration) = (self.service, self.hub, self.feed, self.configuration)
+            let (service, hub, feed, configuration, metrics) = (self.service, self.hub, self.feed, self.configuration, self.metrics)
             let deadlines = HTTPDeadlineHandler(timeouts: timeouts, drainLimit: RelayRequestContext.maxUploadSize)
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
                 maxFrameSize: configuration.maxFrameSize,
@@ -66,11 +67,12 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
                                 minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: configuration.maxFrameSize))
                         try channel.pipeline.syncOperations.addHandler(
                             SocketHandler(
-                                admission: decision, queueCapacity: configuration.sendQueueCapacity, maxQueuedBytes: configuration.maxQueuedBytes
+                                admission: decision, queueCapacity: configuration.sendQueueCapacity, maxQueuedBytes: configuration.maxQueuedBytes,
+                                metrics: metrics
                             ) { user, connection in
                                 SocketSession(
                                     service: service, hub: hub, feed: feed, configuration: configuration, user: user, connection: connection,
-                                    logger: socketLogger)
+                                    logger: socketLogger, metrics: metrics)
                             })
                         return Negotiated.webSocket
                     }
@@ -112,10 +114,12 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
 extension HTTPServerBuilder {
     /// HTTP/1.1 with msgrelay's own WebSocket endpoint (see ``RelayChildChannel``).
     static func relay(
-        service: MessagingService, hub: Hub, feed: CommitFeed, configuration: RealtimeConfiguration, timeouts: HTTPTimeouts
+        service: MessagingService, hub: Hub, feed: CommitFeed, configuration: RealtimeConfiguration, timeouts: HTTPTimeouts,
+        metrics: RelayMetrics? = nil
     ) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            RelayChildChannel(responder: responder, service: service, hub: hub, feed: feed, configuration: configuration, timeouts: timeouts)
+            RelayChildChannel(
+                responder: responder, service: service, hub: hub, feed: feed, configuration: configuration, timeouts: timeouts, metrics: metrics)
         }
     }
 }

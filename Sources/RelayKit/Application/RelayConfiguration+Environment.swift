@@ -13,6 +13,7 @@ extension RelayConfiguration {
     ///   ``NotificationConfiguration/fromEnvironment(_:)``
     /// - `ATTACHMENT_*`: see ``AttachmentConfiguration/fromEnvironment(_:jwtSecret:)``
     /// - `MSGRELAY_DEMO`: `1` serves the demo chat page at `/client/demo/`
+    /// - `LOG_FORMAT`: `text` (default) or `json`, see ``LogFormat``
     /// - `DATABASE_URL`, `DATABASE_POOL_SIZE`: see ``DatabaseConfiguration/fromEnvironment(_:applicationName:)``
     package static func fromEnvironment(_ environment: [String: String], host: String? = nil, port: Int? = nil) throws(ConfigurationError)
         -> RelayConfiguration
@@ -39,6 +40,7 @@ extension RelayConfiguration {
             http: try .fromEnvironment(environment),
             notifications: try .fromEnvironment(environment))
         configuration.attachments = try .fromEnvironment(environment, jwtSecret: secret)
+        configuration.logFormat = try LogFormat(environment: environment["LOG_FORMAT"])
         switch environment["MSGRELAY_DEMO"] {
         case nil, "", "0": configuration.demo = false
         case "1": configuration.demo = true

@@ -22,6 +22,8 @@ package struct RelayConfiguration: Sendable {
     package var attachments: AttachmentConfiguration = AttachmentConfiguration()
     /// Serves the demo chat page at `/client/demo/` (`MSGRELAY_DEMO=1`; off by default).
     package var demo = false
+    /// How the log is written (`LOG_FORMAT`: `text`, the default, or `json`).
+    package var logFormat = LogFormat.text
 
     package init(
         host: String = "127.0.0.1", port: Int = 8080, jwtSecret: String, database: DatabaseConfiguration, rules: MessagingRules = .init(),

@@ -16,13 +16,13 @@ package func buildRelayRouter(
     OperationsController(metrics: metrics).addRoutes(to: router)
     WebSocketController().addRoutes(to: router)
     // Slack signs its requests instead of sending a bearer token.
-    SlackController(service: service, inbox: slackInbox).addRoutes(to: router)
+    SlackController(service: service, inbox: slackInbox, metrics: metrics.messages).addRoutes(to: router)
     SlackOAuthController(service: service, installer: SlackInstaller(notifications: service.notifications, pool: service.pool))
         .addRoutes(to: router)
     if let local = service.attachments?.local { LocalStoreController(store: local).addRoutes(to: router) }
     let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
-    ConversationController(service: service).addRoutes(to: api)
-    MessageController(service: service).addRoutes(to: api)
+    ConversationController(service: service, metrics: metrics.messages).addRoutes(to: api)
+    MessageController(service: service, metrics: metrics.messages).addRoutes(to: api)
     PushController(service: service).addRoutes(to: api)
     AttachmentController(service: service).addRoutes(to: api)
     return router

@@ -4,6 +4,8 @@ import MsgLib
 /// `/api/conversations`: list, show, create, archive, delete.
 struct ConversationController {
     let service: MessagingService
+    /// Counts the first messages sent with new conversations.
+    let metrics: MessageMetrics
 
     func addRoutes(to group: RouterGroup<RelayRequestContext>) {
         group.get("conversations", use: list)
@@ -35,7 +37,8 @@ struct ConversationController {
     @Sendable func create(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let viewer = try context.requireUser()
         let body = try await request.decodeJSON(CreateBody.self, context: context, emptyAsObject: true)
-        let (conversation, _) = try await service.createConversation(viewer: viewer, initialMessage: body.initial_message)
+        let (conversation, message) = try await service.createConversation(viewer: viewer, initialMessage: body.initial_message)
+        if message != nil { metrics.created(.rest) }
         return .json(ConversationCreatedResponse(conversation), status: .created)
     }
 

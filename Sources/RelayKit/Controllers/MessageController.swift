@@ -10,6 +10,8 @@ struct MessageController {
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
 
     let service: MessagingService
+    /// Counts the messages sent here.
+    let metrics: MessageMetrics
 
     func addRoutes(to group: RouterGroup<RelayRequestContext>) {
         group.get("conversations/:id/messages", use: list)
@@ -44,6 +46,7 @@ struct MessageController {
         let sent = try await service.sendMessage(
             viewer: viewer, conversationId: body.conversation_id?.value, content: body.content,
             attachmentIds: body.attachment_ids?.map(\.value) ?? [], clientKey: key)
+        if !sent.replayed { metrics.created(.rest) }
         // A retry with the same key gets the first answer again, marked as such.
         return .json(MessageCreatedResponse(sent.message), status: .created, headers: sent.replayed ? [Self.idempotentReplayed: "true"] : [:])
     }

@@ -5,12 +5,15 @@ import MsgLib
 /// Turns every error into a JSON `{"error": "..."}` response: a classified error as its ``Failure`` says (the
 /// service's refusals, authentication failures, an unreachable database), Hummingbird's own errors (unknown
 /// route, body too large) with their status, and anything else as a logged 500 that tells the client nothing internal.
+/// The error's kind goes to the request's log line (``RequestOutcome``).
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch {
-            return Self.response(for: error, logger: context.logger)
+            let response = Self.response(for: error, logger: context.logger)
+            RequestOutcome.current?.errorKind = Self.kind(of: error, status: response.status.code).logName
+            return response
         }
     }
 
@@ -31,6 +34,14 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         default:
             return internalError(error, logger: logger)
         }
+    }
+
+    /// The kind of `error`, answered with `status`.
+    static func kind(of error: any Error, status: Int) -> Failure.Kind {
+        if !(error is APIError), let classified = error as? any ClassifiedError, classified.failure.httpReply != nil {
+            return classified.failure.kind
+        }
+        return .forStatus(status)
     }
 
     /// A logged 500 that tells the client nothing internal.

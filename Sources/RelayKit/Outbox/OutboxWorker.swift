@@ -12,6 +12,9 @@ import ServiceLifecycle
 /// (or itself, restarted) to send. Failed attempts are retried with exponential backoff and jitter, never
 /// sooner than a `Retry-After`, until ``NotificationConfiguration/maxAge`` has passed; then the job is given
 /// up with the reason. The worker sleeps until the next job is due or ``wake()`` is called.
+///
+/// Every outcome is counted in ``NotificationMetrics`` once its round commits, and the outbox's backlog is read for
+/// the metrics at most every ``backlogInterval`` seconds, on the worker's connection.
 package final class OutboxWorker: Service, Sendable {
     let conninfo: String
     let notifier: Notifier
@@ -21,12 +24,21 @@ package final class OutboxWorker: Service, Sendable {
     let retryPolicy: RetryPolicy
     /// Longest sleep between two looks at the outbox when nothing wakes the worker.
     let idleWait: Double
+    /// Where outcomes and the backlog are counted.
+    let metrics: NotificationMetrics?
+    /// Seconds between two readings of the backlog.
+    let backlogInterval: Double
     private let worker = ReconnectingLoop(name: "msgrelay-outbox")
 
     /// - Parameters:
     ///   - conninfo: the database (the worker opens a connection of its own).
     ///   - notifier: sends; its configuration says which kinds of job this relay can deliver.
-    package init(conninfo: String, notifier: Notifier, logger: Logger, idleWait: Double = 5) {
+    ///   - metrics: counts outcomes and shows the backlog.
+    package init(
+        conninfo: String, notifier: Notifier, logger: Logger, idleWait: Double = 5, metrics: NotificationMetrics? = nil, backlogInterval: Double = 5
+    ) {
+        self.metrics = metrics
+        self.backlogInterval = backlogInterval
         self.conninfo = conninfo
         self.notifier = notifier
         self.logger = logger
@@ -59,6 +71,7 @@ package final class OutboxWorker: Service, Sendable {
 
     /// The worker thread: rounds until stopped; sleeps until the next job is due, ``wake()`` or stop.
     private func loop() {
+        var lastBacklogRead = -Double.infinity
         worker.run(
             connect: { () throws -> PostgresConnection in
                 let db = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-outbox")
@@ -78,10 +91,14 @@ package final class OutboxWorker: Service, Sendable {
             },
             body: { db in
                 let claimed = try round(db)
+                if let metrics, ProcessInfo.processInfo.systemUptime - lastBacklogRead >= backlogInterval {
+                    metrics.backlog(try outbox.backlog(db))
+                    lastBacklogRead = ProcessInfo.processInfo.systemUptime
+                }
                 if claimed >= notifier.configuration.batchSize { return }
                 let due = try outbox.secondsUntilNextDue(db)
                 if let due, due <= 0 { return }
-                worker.wait(seconds: min(due ?? idleWait, idleWait))
+                worker.wait(seconds: min(due ?? idleWait, idleWait, metrics == nil ? idleWait : backlogInterval))
             })
     }
 
@@ -92,7 +109,9 @@ package final class OutboxWorker: Service, Sendable {
     /// cannot be recorded waits the longest retry delay (otherwise every notification of the round would be sent
     /// again, round after round).
     func round(_ db: PostgresConnection) throws -> Int {
-        try db.transaction {
+        var counted: [(OutboxJob.Kind, NotificationMetrics.Outcome)] = []
+        let claimed = try db.transaction {
+            counted = []
             let jobs = try outbox.claimDue(db, limit: notifier.configuration.batchSize)
             guard !jobs.isEmpty else { return 0 }
             // App mode may come from the stored installation: read for each round, so a new install is used at once.
@@ -101,37 +120,47 @@ package final class OutboxWorker: Service, Sendable {
             let results = Array(zip(jobs, notifier.send(jobs, slackApp: slackApp)))
             try db.execute("SAVEPOINT outcomes")
             do {
-                try record(results, db)
+                counted = try record(results, db)
             } catch let error as DatabaseError where db.isAlive {
                 logger.warning("an outcome could not be recorded; recording them one by one", metadata: ["error": "\(error)"])
                 try db.execute("ROLLBACK TO SAVEPOINT outcomes")
-                for result in results { try recordAlone(result, db) }
+                for result in results { counted += try recordAlone(result, db) }
             }
             return jobs.count
         }
+        for (kind, outcome) in counted { metrics?.record(kind, outcome) }
+        return claimed
     }
 
     /// Records one job's outcome in a savepoint of its own; when the database refuses it, the job waits the
     /// longest retry delay, with a reason that says so.
-    private func recordAlone(_ result: (OutboxJob, DeliveryOutcome), _ db: PostgresConnection) throws {
+    private func recordAlone(
+        _ result: (OutboxJob, DeliveryOutcome), _ db: PostgresConnection
+    ) throws -> [(OutboxJob.Kind, NotificationMetrics.Outcome)] {
         try db.execute("SAVEPOINT outcome")
         do {
-            try record([result], db)
+            let counted = try record([result], db)
             try db.execute("RELEASE SAVEPOINT outcome")
+            return counted
         } catch let error as DatabaseError where db.isAlive {
             try db.execute("ROLLBACK TO SAVEPOINT outcome")
             let job = result.0
             let delay = RetryPolicy.seconds(notifier.configuration.maxRetryDelay)
             try outbox.retry(db, job: job.id, in: delay, error: "its outcome could not be recorded (\(error.kind)); retried later")
             logger.error("notification outcome not recorded", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            return [(job.kind, .retried)]
         }
     }
 
-    /// Records what became of each job.
-    private func record(_ results: [(OutboxJob, DeliveryOutcome)], _ db: PostgresConnection) throws {
+    /// Records what became of each job; returns each job's outcome as the metrics count it.
+    private func record(
+        _ results: [(OutboxJob, DeliveryOutcome)], _ db: PostgresConnection
+    ) throws -> [(OutboxJob.Kind, NotificationMetrics.Outcome)] {
         var done: [Int64] = []
         var used: [UUID] = []
+        var counted: [(OutboxJob.Kind, NotificationMetrics.Outcome)] = []
         for (job, outcome) in results {
+            counted.append((job.kind, NotificationMetrics.Outcome(outcome, expired: outcome.isRetry && isExpired(job))))
             switch outcome {
             case .delivered:
                 done.append(job.id)
@@ -153,7 +182,7 @@ package final class OutboxWorker: Service, Sendable {
                 done.append(job.id)
             case .retry(let reason, let retryAfter):
                 let age = Timestamp.now().seconds(since: job.createdAt)
-                if age >= RetryPolicy.seconds(notifier.configuration.maxAge) {
+                if isExpired(job) {
                     let why = "gave up after \(job.attempts + 1) attempts over \(Int(age)) s; last: \(reason)"
                     try outbox.fail(db, job: job.id, error: why)
                     logger.warning("notification given up", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "reason": "\(why)"])
@@ -172,5 +201,31 @@ package final class OutboxWorker: Service, Sendable {
             }
         }
         try outbox.finish(db, done: done, used: used)
+        return counted
+    }
+
+    /// True when `job` is older than ``NotificationConfiguration/maxAge``: a failed attempt gives it up.
+    private func isExpired(_ job: OutboxJob) -> Bool {
+        Timestamp.now().seconds(since: job.createdAt) >= RetryPolicy.seconds(notifier.configuration.maxAge)
+    }
+}
+
+extension NotificationMetrics.Outcome {
+    /// How `outcome` counts; a retry of an `expired` job is a job given up.
+    init(_ outcome: DeliveryOutcome, expired: Bool) {
+        switch outcome {
+        case .delivered, .threadStarted: self = .sent
+        case .moot: self = .moot
+        case .gone: self = .gone
+        case .retry: self = expired ? .givenUp : .retried
+        case .failed: self = .failed
+        }
+    }
+}
+
+extension DeliveryOutcome {
+    /// True for a failure to try again.
+    fileprivate var isRetry: Bool {
+        if case .retry = self { true } else { false }
     }
 }

@@ -13,6 +13,10 @@ import Synchronization
 /// cursor) and at least every ``interval`` (writers that announce nothing, a lost notification). A failed sweep is
 /// retried with backoff from the same snapshot, so an outage delays messages but loses none. One delivery runs at a
 /// time (``CommitFeedState``).
+///
+/// The messages a snapshot brings that this relay did not commit (msgctl's, another relay's) are counted through
+/// `onOtherWriters`: the feed remembers the transactions it committed lately (``ownCapacity`` of them). A snapshot read
+/// in the instant between one of this relay's commits and its hand-over may count that transaction as another's.
 package final class CommitFeed: Service, Sendable {
     let service: MessagingService
     let hub: Hub
@@ -21,6 +25,12 @@ package final class CommitFeed: Service, Sendable {
     let interval: Duration
     /// Called for each snapshot read.
     let onSnapshot: @Sendable () -> Void
+    /// Called with the number of messages another process committed, for each snapshot that brings some.
+    let onOtherWriters: @Sendable (Int) -> Void
+    /// Transactions this relay committed lately, to tell its messages from other writers' in a snapshot.
+    private let own = Mutex(RecentIDs<UInt64>(capacity: CommitFeed.ownCapacity))
+    /// How many of this relay's transactions the feed remembers.
+    static let ownCapacity = 4096
 
     /// Requests for a sweep; made before the feed, so the service that commits messages can wake it.
     package struct Wakeups: Sendable {
@@ -40,9 +50,10 @@ package final class CommitFeed: Service, Sendable {
 
     package init(
         service: MessagingService, hub: Hub, wakeups: Wakeups = Wakeups(), logger: Logger, interval: Duration = .seconds(1),
-        onSnapshot: @escaping @Sendable () -> Void = {}
+        onSnapshot: @escaping @Sendable () -> Void = {}, onOtherWriters: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
         self.onSnapshot = onSnapshot
+        self.onOtherWriters = onOtherWriters
         self.service = service
         self.hub = hub
         self.wakeups = wakeups
@@ -151,6 +162,7 @@ package final class CommitFeed: Service, Sendable {
     /// goes on writing).
     package func deliverCommitted(_ messages: [DeliverableMessage]) {
         guard let txid = messages.first?.txid else { return wake() }
+        own.withLock { $0.insert(txid) }
         deliverHere(.init(txid: txid, messages: messages))
     }
 
@@ -215,6 +227,8 @@ package final class CommitFeed: Service, Sendable {
             do {
                 let (snapshot, messages) = try MessagingService.committedMessages(on: db, since: frontier)
                 hub.publish(messages, from: frontier, to: snapshot)
+                let others = own.withLock { own in messages.count { $0.txid.map { !own.contains($0) } ?? true } }
+                if others > 0 { onOtherWriters(others) }
             } catch {
                 state.withLock { $0.letGo(sweepWanted: true) }
                 throw error

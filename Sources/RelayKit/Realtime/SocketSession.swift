@@ -16,6 +16,8 @@ final class SocketSession: Sendable {
     let user: User
     let connection: ClientConnection
     let logger: Logger
+    /// Counts frames, replays and refusals; nil in tests that need none.
+    let metrics: RelayMetrics?
     private let typing = TypingTimers()
     private let limits: Mutex<(frames: FrameLimiter, typing: TypingGate)>
 
@@ -27,8 +29,9 @@ final class SocketSession: Sendable {
 
     init(
         service: MessagingService, hub: Hub, feed: CommitFeed, configuration: RealtimeConfiguration, user: User, connection: ClientConnection,
-        logger: Logger
+        logger: Logger, metrics: RelayMetrics? = nil
     ) {
+        self.metrics = metrics
         self.service = service
         self.hub = hub
         self.feed = feed
@@ -60,6 +63,7 @@ final class SocketSession: Sendable {
         let isPing = ClientFrame.isPing(text)
         // The heartbeat is most of the traffic: answered at once when nothing is waiting before it.
         if isPing, work.withLock({ $0.canAnswerPingDirectly }) {
+            metrics?.sockets.received("ping")
             connection.send(OutgoingFrame(.pong(.now())))
             return
         }
@@ -68,11 +72,13 @@ final class SocketSession: Sendable {
             case .allowed:
                 break
             case .refused(let retryAfter):
+                metrics?.messages.rateLimited(.websocketFrames)
                 let frame = ServerFrame.error(
                     code: "too_many_frames", message: "Too many frames; slow down", retryAfter: Int(retryAfter.rounded(.up)))
                 connection.send(OutgoingFrame(frame))
                 return
             case .disconnect:
+                metrics?.messages.rateLimited(.websocketFrames)
                 connection.close(Self.tooManyFrames)
                 return
             }
@@ -87,6 +93,7 @@ final class SocketSession: Sendable {
 
     /// The socket closed: unregisters it and turns off the typing indicators it left on.
     func end() {
+        metrics?.sockets.disconnected(byServer: connection.closeReason != nil)
         work.withLock { $0.end() }
         hub.unregister(connection)
         connection.finish()
@@ -131,6 +138,7 @@ final class SocketSession: Sendable {
             // Two sockets admitted at once may both have found room: the registration decides.
             guard case .joined(let frontier) = hub.register(connection, maxPerUser: configuration.maxSocketsPerUser) else {
                 guard case .refused(let reason, let code, let message) = SocketAdmission.tooManySockets else { return }
+                metrics?.messages.rateLimited(.websocketSockets)
                 connection.failReplay([OutgoingFrame(.error(code: code, message: message, retryAfter: nil))], close: reason)
                 return
             }
@@ -171,6 +179,7 @@ final class SocketSession: Sendable {
                 // message still has a cursor to resume from (read messages before it are for REST paging).
                 frames.append(OutgoingFrame(.replayed(count: messages.count, truncated: false, cursor: ResumeCursor(complete: joinedAt).token)))
             }
+            metrics?.sockets.replayed(messages.count, kind: start == nil ? .unread : .resume)
             connection.finishReplay(frames)
         } catch {
             // Live frames would carry cursors past what the client lacks: it is told why, and reconnects to resume.
@@ -185,7 +194,9 @@ final class SocketSession: Sendable {
     static let feedWait: Duration = .seconds(5)
 
     private func handle(_ text: String) async {
-        switch ClientFrame.parse(text) {
+        let parsed = ClientFrame.parse(text)
+        metrics?.sockets.received(parsed.typeName)
+        switch parsed {
         case .failure(let invalid):
             connection.send(OutgoingFrame(.error(code: invalid.code, message: invalid.message, retryAfter: nil)))
         case .success(let frame):
@@ -200,10 +211,12 @@ final class SocketSession: Sendable {
                         let sent = try await service.sendMessage(
                             viewer: viewer, conversationId: conversationId, content: content, attachmentIds: attachmentIds,
                             clientKey: clientId.map(ClientKey.clientId))
+                        if !sent.replayed { metrics?.messages.created(.websocket) }
                         if let clientId {
                             connection.send(OutgoingFrame(.messageSent(MessageRepresentation(sent.message, sender: viewer), clientId: clientId)))
                         }
                     } catch {
+                        if (error as? any ClassifiedError)?.failure.kind == .rateLimited { metrics?.messages.rateLimited(.websocketMessages) }
                         guard let clientId else { throw error }
                         connection.send(OutgoingFrame(Self.errorFrame(for: error, logger: logger).answering(clientId)))
                     }
@@ -248,6 +261,20 @@ final class SocketSession: Sendable {
 
     /// The `error` frame for a failure (see ``ServerFrame/error(for:logger:)``).
     static func errorFrame(for error: any Error, logger: Logger) -> ServerFrame { .error(for: error, logger: logger) }
+}
+
+extension Result<ClientFrame, ClientFrame.Invalid> {
+    /// The frame's type as the metrics count it: `invalid` for text that is no frame.
+    var typeName: String {
+        switch self {
+        case .failure: "invalid"
+        case .success(.ping): "ping"
+        case .success(.sendMessage): "send_message"
+        case .success(.markRead): "mark_read"
+        case .success(.typing): "typing"
+        case .success(.resume): "resume"
+        }
+    }
 }
 
 /// Typing indicators this socket turned on, each switched off by the server if the client does not.

@@ -21,9 +21,12 @@ struct SlackController {
     let inbox: SlackInboxWorker?
     /// Sends ephemeral answers to `response_url`s (one HTTP client for every request).
     let responder: SlackResponder?
+    /// Counts the messages sent with a command.
+    let metrics: MessageMetrics?
 
-    init(service: MessagingService, inbox: SlackInboxWorker?) {
+    init(service: MessagingService, inbox: SlackInboxWorker?, metrics: MessageMetrics? = nil) {
         self.service = service
+        self.metrics = metrics
         self.inbox = inbox
         self.responder = service.notifications.slackSigningSecret.map { _ in SlackResponder(apiBase: service.notifications.slackAPIBase) }
     }
@@ -147,6 +150,7 @@ struct SlackController {
         let answer = try await withTimeLimit(Self.answerLimit, cancelLate: false) {
             try await service.slashCommand(parsed, slackUserId: userId, command: command)
         }
+        if case .reply = parsed, let answer, SlashCommandAnswer.reportsSent(answer) { metrics?.created(.slack) }
         guard let answer else {
             context.logger.warning("a Slack command took longer than Slack waits; it finishes by itself")
             return .json(

@@ -15,9 +15,14 @@ package final class SlackInboxWorker: Service, Sendable {
     let interval: Duration
     /// How long handled events are kept, so that a late retry of Slack's still finds its event id.
     let retention: Double
+    /// Counts the replies from Slack turned into messages.
+    let metrics: MessageMetrics?
     private let wakeups = CommitFeed.Wakeups()
 
-    package init(service: MessagingService, logger: Logger, interval: Duration = .seconds(2), retention: Double = 86_400) {
+    package init(
+        service: MessagingService, logger: Logger, interval: Duration = .seconds(2), retention: Double = 86_400, metrics: MessageMetrics? = nil
+    ) {
+        self.metrics = metrics
         self.service = service
         self.logger = logger
         self.interval = interval
@@ -65,6 +70,7 @@ package final class SlackInboxWorker: Service, Sendable {
             case .idle:
                 return
             case .delivered(let message):
+                metrics?.created(.slack)
                 logger.info(
                     "Slack reply delivered", metadata: ["message": "\(message.message.id)", "conversation": "\(message.message.conversationId)"])
             case .ignored(let reason):

@@ -30,6 +30,18 @@ package struct OutboxJob: Sendable, Equatable {
     package var slack: SlackJobContext? = nil
 }
 
+/// The outbox's backlog: the jobs waiting to be sent (not given up), by kind, and how long the oldest due one has been due.
+package struct OutboxBacklog: Sendable, Equatable {
+    package var pending: [OutboxJob.Kind: Int] = [:]
+    /// Seconds since the oldest due job became due; nil when no job is due.
+    package var oldestDueSeconds: Double?
+
+    package init(pending: [OutboxJob.Kind: Int] = [:], oldestDueSeconds: Double? = nil) {
+        self.pending = pending
+        self.oldestDueSeconds = oldestDueSeconds
+    }
+}
+
 /// What a Slack app job (``OutboxJob/Kind/slackPost``, ``OutboxJob/Kind/slackUpdate``) is sent with, read when it
 /// is claimed.
 package struct SlackJobContext: Sendable, Equatable {
@@ -164,6 +176,23 @@ package enum OutboxRepository {
             if let kind = OutboxJob.Kind(rawValue: try row.decode(0)) { counts[kind] = try row.decode(1) }
         }
         return counts
+    }
+
+    /// The jobs waiting to be sent, by kind, and how long the oldest due one has been due (nil when none is due).
+    package static func backlog(_ db: PostgresConnection) throws -> OutboxBacklog {
+        var backlog = OutboxBacklog()
+        let rows = try db.query(
+            """
+            SELECT kind, count(*)::int8, extract(epoch FROM now() - min(available_at) FILTER (WHERE available_at <= now()))::float8
+            FROM notification_outbox WHERE failed_at IS NULL GROUP BY kind
+            """)
+        for row in rows {
+            guard let kind = OutboxJob.Kind(rawValue: try row.decode(0)) else { continue }
+            backlog.pending[kind] = try row.decode(1)
+            let due: Double? = try row.decode(2)
+            if let due { backlog.oldestDueSeconds = max(backlog.oldestDueSeconds ?? 0, due) }
+        }
+        return backlog
     }
 
     /// Jobs given up, newest first.

@@ -22,6 +22,8 @@ final class ClientConnection: Sendable {
     /// When the client's token expires, seconds since the epoch: the socket is closed then (4401).
     let expires: Int64
     let capacity: Int
+    /// Counts the frames queued for the client.
+    let metrics: SocketMetrics?
     private let channel: any Channel
     private let state: Mutex<ConnectionStateMachine>
     /// When the client last sent a frame, in nanoseconds of the monotonic clock.
@@ -30,8 +32,9 @@ final class ClientConnection: Sendable {
     /// Since when queued frames wait for a channel that takes nothing (monotonic nanoseconds; 0: not stalled).
     private let stalledSince = Atomic<Int64>(0)
 
-    init(user: User, expires: Int64 = .max, capacity: Int, maxBytes: Int = .max, channel: any Channel) {
+    init(user: User, expires: Int64 = .max, capacity: Int, maxBytes: Int = .max, channel: any Channel, metrics: SocketMetrics? = nil) {
         self.user = user
+        self.metrics = metrics
         self.expires = expires
         self.capacity = capacity
         self.channel = channel
@@ -55,6 +58,7 @@ final class ClientConnection: Sendable {
 
     /// Queues a frame (held back during a replay). Never waits.
     func send(_ frame: OutgoingFrame) {
+        metrics?.sent(frame.type)
         perform(state.withLock { $0.send(frame) })
     }
 
@@ -65,11 +69,13 @@ final class ClientConnection: Sendable {
 
     /// Queues the replayed frames, then the live frames held meanwhile, each message at most once.
     func finishReplay(_ frames: [OutgoingFrame]) {
+        count(frames)
         perform(state.withLock { $0.finishReplay(frames) })
     }
 
     /// Queues `frames` instead of a replay that failed, drops the held live frames, and closes with `reason`.
     func failReplay(_ frames: [OutgoingFrame], close reason: CloseReason) {
+        count(frames)
         perform(state.withLock { $0.failReplay(frames, close: reason) })
     }
 
@@ -151,6 +157,12 @@ final class ClientConnection: Sendable {
         channel.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data), promise: nil)
         // The client answers with its own close frame; if it does not, the connection ends anyway.
         channel.eventLoop.scheduleTask(in: TimeAmount(deadline)) { [channel] in channel.close(promise: nil) }
+    }
+
+    /// Counts frames queued for the client, by type.
+    private func count(_ frames: [OutgoingFrame]) {
+        guard let metrics else { return }
+        for frame in frames { metrics.sent(frame.type) }
     }
 
     /// Performs an action of the state machine.

@@ -85,7 +85,7 @@ struct ConnectionStateMachine: Sendable {
     private(set) var isFlushScheduled = false
     private(set) var isReplaying = false
     private var held: [OutgoingFrame] = []
-    private var recent: RecentIDs
+    private var recent: RecentIDs<UUID>
     /// The reason the server closed this connection, if it did.
     private(set) var closeReason: CloseReason?
     /// True once this side wrote its close frame.

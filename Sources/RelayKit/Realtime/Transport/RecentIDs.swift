@@ -1,9 +1,9 @@
 import Foundation
 
-/// The most recent ids seen, in a fixed-size window.
-struct RecentIDs: Sendable {
-    private var order: [UUID] = []
-    private var members: Set<UUID> = []
+/// The most recent ids seen, in a fixed-size window (message ids by default; the commit feed keeps transaction ids).
+struct RecentIDs<ID: Hashable & Sendable>: Sendable {
+    private var order: [ID] = []
+    private var members: Set<ID> = []
     private var next = 0
     let capacity: Int
 
@@ -11,10 +11,14 @@ struct RecentIDs: Sendable {
         self.capacity = capacity
     }
 
-    func contains(_ id: UUID) -> Bool { members.contains(id) }
+    init(capacity: Int) where ID == UUID {
+        self.capacity = capacity
+    }
+
+    func contains(_ id: ID) -> Bool { members.contains(id) }
 
     /// Adds `id`; false when it was already there.
-    mutating func insert(_ id: UUID) -> Bool {
+    @discardableResult mutating func insert(_ id: ID) -> Bool {
         guard !members.contains(id) else { return false }
         if order.count < capacity {
             order.append(id)

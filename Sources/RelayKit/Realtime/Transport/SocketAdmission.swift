@@ -51,7 +51,9 @@ enum SocketAdmission: Sendable {
 
     /// The refusal of a socket beyond the user's limit (close 4429).
     static let tooManySockets = SocketAdmission.refused(
-        .refused(4429, "Too many open sockets"), code: "too_many_sockets", message: "Too many open sockets for this user")
+        .refused(4429, "Too many open sockets"), code: tooManySocketsCode, message: "Too many open sockets for this user")
+    /// The `error` frame's code of ``tooManySockets``.
+    static let tooManySocketsCode = "too_many_sockets"
 
     /// No Origin (not a browser): allowed. With ALLOWED_ORIGINS: only those. Without: only this host.
     static func originAllowed(_ origin: String?, host: String?, allowed: Set<String>?) -> Bool {

@@ -14,6 +14,7 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let makeSession: (User, ClientConnection) -> SocketSession
     private let queueCapacity: Int
     private let maxQueuedBytes: Int
+    private let metrics: RelayMetrics?
     private var connection: ClientConnection?
     private var session: SocketSession?
 
@@ -21,11 +22,13 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     ///   - admission: the decision taken on the upgrade request.
     ///   - queueCapacity: frames queued for the client before it counts as not reading.
     ///   - maxQueuedBytes: bytes queued for the client (replay included) before it counts as not reading.
+    ///   - metrics: counts sockets, frames and refusals.
     ///   - makeSession: builds the session of an accepted socket.
     init(
-        admission: SocketAdmission, queueCapacity: Int, maxQueuedBytes: Int = .max,
+        admission: SocketAdmission, queueCapacity: Int, maxQueuedBytes: Int = .max, metrics: RelayMetrics? = nil,
         makeSession: @escaping (User, ClientConnection) -> SocketSession
     ) {
+        self.metrics = metrics
         self.admission = admission
         self.queueCapacity = queueCapacity
         self.maxQueuedBytes = maxQueuedBytes
@@ -36,12 +39,14 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch admission {
         case .accepted(let user, let expires, let resumeFrom, let greeting):
             let connection = ClientConnection(
-                user: user, expires: expires, capacity: queueCapacity, maxBytes: maxQueuedBytes, channel: context.channel)
+                user: user, expires: expires, capacity: queueCapacity, maxBytes: maxQueuedBytes, channel: context.channel, metrics: metrics?.sockets)
+            metrics?.sockets.connectionOpened()
             let session = makeSession(user, connection)
             self.connection = connection
             self.session = session
             session.start(resumeFrom: resumeFrom, greeting: greeting)
         case .refused(let reason, let code, let message):
+            if code == SocketAdmission.tooManySocketsCode { metrics?.messages.rateLimited(.websocketSockets) }
             let text = ServerFrame.error(code: code, message: message, retryAfter: nil).json
             context.write(
                 wrapOutboundOut(WebSocketFrame(fin: true, opcode: .text, data: context.channel.allocator.buffer(string: text))), promise: nil)
@@ -65,6 +70,7 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             session.receive(data.readString(length: data.readableBytes) ?? "")
         case .binary:
             connection.touch()
+            metrics?.sockets.received("binary")
             session?.receiveBinary()
         case .ping:
             connection.touch()
