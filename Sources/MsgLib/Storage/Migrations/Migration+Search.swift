@@ -14,7 +14,7 @@ extension Migration {
     static let searchVector = Migration(
         id: 12, name: "messages_search_vector",
         steps: [
-            """
+            .init("add the search_vector column and its trigger", """
             ALTER TABLE messages ADD COLUMN IF NOT EXISTS search_vector tsvector;
 
             CREATE OR REPLACE FUNCTION messages_search_vector()
@@ -29,8 +29,8 @@ extension Migration {
             BEFORE INSERT OR UPDATE OF content ON messages
             FOR EACH ROW
             EXECUTE FUNCTION messages_search_vector();
-            """,
-            """
+            """),
+            .init("fill search_vector in batches of 5,000", """
             DO $$
             DECLARE
                 done_through uuid := '00000000-0000-0000-0000-000000000000';
@@ -48,8 +48,8 @@ extension Migration {
                 END LOOP;
             END
             $$;
-            """,
-            """
+            """),
+            .init("drop an index left invalid by an interrupted build", """
             DO $$
             BEGIN
                 IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_messages_search_vector') AND NOT indisvalid) THEN
@@ -57,11 +57,11 @@ extension Migration {
                 END IF;
             END
             $$;
-            """,
-            """
+            """),
+            .init("build idx_messages_search_vector (concurrently)", """
             CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_messages_search_vector ON messages
             USING gin (search_vector) WHERE deleted_at IS NULL;
-            """,
-            "ANALYZE messages;",
+            """),
+            .init("analyze messages", "ANALYZE messages;"),
         ])
 }
