@@ -3,9 +3,9 @@ import Foundation
 /// Where a long piece of work stands and how it reads on one line: what is done, how much of the expected total,
 /// the rate, the time elapsed and the time left. Times are seconds on one monotonic clock, given by the caller.
 ///
-/// A counted job (`export`: rows) reads `export: 12,345 of ~50,000 rows (24%), 8,210 rows/s, 1.5s elapsed, about 4.5s
-/// left`; a job measured only in time (a migration step) reads `db migrate: 25 message_client_keys, validate the
-/// constraint (step 2 of 4), 12s elapsed`.
+/// A counted job (`export`: rows) reads `export: 12,345 of ~50,000 rows (24%)  8,210 rows/s  elapsed 1.5s  left ~4.5s`;
+/// a job measured only in time (a migration step) reads `db migrate: 25 message_client_keys, validate the client_key
+/// check (step 2 of 4)  elapsed 12s`.
 struct ProgressModel: Sendable, Equatable {
     /// What is under way.
     var title: String
@@ -61,9 +61,9 @@ struct ProgressModel: Sendable, Equatable {
             }
             if let rate = rate(at: now) { parts.append("\(Self.rate(rate)) \(unit)/s") }
         }
-        parts.append("\(Self.duration(elapsed(at: now))) elapsed")
-        if let remaining = remaining(at: now) { parts.append("about \(Self.duration(remaining)) left") }
-        return title + (unit == nil ? ", " : ": ") + parts.joined(separator: ", ")
+        parts.append("elapsed \(Self.duration(elapsed(at: now)))")
+        if let remaining = remaining(at: now) { parts.append("left ~\(Self.duration(remaining))") }
+        return title + (unit == nil ? "  " : ": ") + parts.joined(separator: "  ")
     }
 
     /// `7`, `12,345`, `1,234,567`.
