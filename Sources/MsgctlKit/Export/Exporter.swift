@@ -198,7 +198,7 @@ package enum Exporter {
                 if name == "--since" { query.since = time } else { query.until = time }
             }
             try query.setSettings(db)
-            if let progress, let estimate = try query.estimatedRows(db) { progress.update { $0.estimate = estimate } }
+            if let progress, progress.isEnabled, let estimate = try query.estimatedRows(db) { progress.update { $0.estimate = estimate } }
             let count: Int
             switch request.format {
             case .jsonl:
