@@ -91,7 +91,8 @@ import Testing
         let closed = try RecordingHTTPServer()
         let closedPort = closed.url("").split(separator: ":").last.map(String.init) ?? "1"
         closed.stop()
-        let (down, downChecks) = try await doctor(relay, ["--json"], ["JWT_SECRET": TestRelay.secret, "MSGRELAY_URL": "http://127.0.0.1:\(closedPort)"])
+        let (down, downChecks) = try await doctor(
+            relay, ["--json"], ["JWT_SECRET": TestRelay.secret, "MSGRELAY_URL": "http://127.0.0.1:\(closedPort)"])
         #expect(down.status == 69)
         #expect(downChecks["relay"]?["status"] as? String == "fail")
         #expect((downChecks["relay"]?["fix"] as? String)?.contains("MSGRELAY_URL") == true)

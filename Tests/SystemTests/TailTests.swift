@@ -63,7 +63,9 @@ import Testing
             text.stdout.contains("Yes, it left today.") && json.stdout.contains("Yes, it left today.")
         }
         // Lines: time, [conversation's user], sender, text on one line, nothing a terminal would act on.
-        #expect(Self.lines(text.stdout, containing: "Is my order shipped?").first?.contains(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[alice\] alice: Is my order shipped\?$/) == true)
+        #expect(
+            Self.lines(text.stdout, containing: "Is my order shipped?").first?.contains(
+                /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \[alice\] alice: Is my order shipped\?$/) == true)
         #expect(text.stdout.contains("[alice] alice: line one\\u{A}line two \\u{1B}[31mred\\u{202E}\n"))
         #expect(text.stdout.contains("[alice] admin: Yes, it left today.\n"))
         #expect(!text.stdout.unicodeScalars.contains { $0 == "\u{1B}" || $0 == "\u{202E}" })
@@ -125,9 +127,9 @@ import Testing
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database)
         // Messages are sent one at a time, each after the last one showed: none follows the second, so tail must
-        // notice head leaving by itself.
+        // notice head leaving by itself. (head flushes each line, through stdbuf, for the test to see them come.)
         let pipeline = try ChildProcess(
-            "/bin/bash", ["-c", "\"$0\" tail | head -n 2; echo \"statuses ${PIPESTATUS[*]}\"", msgctl], environment: environment(relay))
+            "/bin/bash", ["-c", "\"$0\" tail | stdbuf -oL head -n 2; echo \"statuses ${PIPESTATUS[*]}\"", msgctl], environment: environment(relay))
         defer { pipeline.signal(SIGKILL) }
         try await Self.warmUp(relay, f.alice) { pipeline.stdout }
         try await Self.send(relay, f.alice, "second line")
@@ -136,7 +138,7 @@ import Testing
         let lines = pipeline.stdout.split(separator: "\n")
         #expect(lines.count == 3, "\(pipeline.stdout)")
         #expect(lines.first?.contains("warm-up") == true)
-        #expect(lines.dropFirst().first?.hasSuffix("[alice] alice: second line") == true)
+        #expect(lines.dropFirst().first?.hasSuffix("[alice] alice: second line") == true, "\(pipeline.stdout)")
         #expect(lines.last == "statuses 0 0")
         #expect(pipeline.stderr.isEmpty, "\(pipeline.stderr)")
         try await relay.stop()

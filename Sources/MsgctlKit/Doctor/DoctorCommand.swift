@@ -60,7 +60,8 @@ struct DoctorCommand: AsyncParsableCommand {
             }
             let noDatabase = "the database is unreachable"
             if info != nil {
-                checks.append(await Self.attempt("migrations") { DoctorJudge.migrations(try await service.pool.withConnection { try Migrator().status($0) }) })
+                checks.append(
+                    await Self.attempt("migrations") { DoctorJudge.migrations(try await service.pool.withConnection { try Migrator().status($0) }) })
             } else {
                 checks.append(.skip("migrations", because: noDatabase))
             }
@@ -109,7 +110,8 @@ struct DoctorCommand: AsyncParsableCommand {
         do {
             return try await body()
         } catch {
-            return .fail(name, "could not be checked: \(describe(error))", fix: "run msgctl doctor again; see the database check", status: .unavailable)
+            return .fail(
+                name, "could not be checked: \(describe(error))", fix: "run msgctl doctor again; see the database check", status: .unavailable)
         }
     }
 

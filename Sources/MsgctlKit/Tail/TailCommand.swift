@@ -39,7 +39,8 @@ struct TailCommand: AsyncParsableCommand {
             only = found.id
         }
         guard let bearer = token.bearer(for: viewer, environment) else {
-            throw UserFacingError("JWT_SECRET is not set: tail signs in to the relay with a token made from it (or give --token)", exitStatus: .config)
+            throw UserFacingError(
+                "JWT_SECRET is not set: tail signs in to the relay with a token made from it (or give --token)", exitStatus: .config)
         }
         let session = TailSession(
             service: service, admin: viewer, live: try LiveConnection(relay: relayURL, token: bearer), only: only, json: json)

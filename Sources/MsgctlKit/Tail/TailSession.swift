@@ -1,5 +1,5 @@
-@preconcurrency import Glibc
 import Foundation
+@preconcurrency import Glibc
 import MsgLib
 
 /// `msgctl tail`'s loop, on a thread of its own: waits for the relay's frames (``LiveConnection``) and for the
@@ -54,7 +54,8 @@ struct TailSession: Sendable {
                 let user = try blocking { [service, admin] in try await service.conversation(viewer: admin, id: id).user }
                 found = TailLine.ConversationUser(id: user.id.lowercasedString, username: user.username, displayName: user.displayName)
             } catch {
-                FileOutput.standardError.write("msgctl: message \(message.id) skipped: its conversation cannot be read (\(ReplSession.describe(error)))\n")
+                FileOutput.standardError.write(
+                    "msgctl: message \(message.id) skipped: its conversation cannot be read (\(ReplSession.describe(error)))\n")
             }
         }
         if let found { cache[message.conversationId] = found }

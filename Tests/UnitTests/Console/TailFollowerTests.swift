@@ -23,7 +23,9 @@ import Testing
             Message(
                 id: UUID(), conversationId: UUID(), senderId: UUID(), content: content,
                 createdAt: Timestamp(microsecondsSinceEpoch: 1_764_000_000_000_000), readAt: nil, editedAt: nil, attachments: attachments),
-            sender: User(id: UUID(), username: sender.username, displayName: sender.displayName, slug: sender.username, isAdmin: sender.isAdmin, createdAt: .now()))
+            sender: User(
+                id: UUID(), username: sender.username, displayName: sender.displayName, slug: sender.username, isAdmin: sender.isAdmin,
+                createdAt: .now()))
         message.id = id
         message.sender = sender
         message.cursor = cursor
@@ -78,7 +80,10 @@ import Testing
         #expect(follower.handle(.disconnected(reason: "refused", retryIn: 1)).count == 1)
         #expect(follower.handle(.disconnected(reason: "refused", retryIn: 2)).isEmpty)
         #expect(follower.handle(.connected).isEmpty)
-        #expect(follower.handle(.disconnected(reason: "closed (1001)", retryIn: 1)) == [.note("relay unreachable (closed (1001)); retrying in 1 s, then less often")])
+        #expect(
+            follower.handle(.disconnected(reason: "closed (1001)", retryIn: 1)) == [
+                .note("relay unreachable (closed (1001)); retrying in 1 s, then less often")
+            ])
         #expect(follower.handle(.disconnected(reason: "refused", retryIn: 2)).isEmpty)
         #expect(follower.handle(.disconnected(reason: "refused", retryIn: 4)).isEmpty)
         #expect(follower.handle(.connected) == [.note("reconnected to the relay")])
@@ -86,8 +91,14 @@ import Testing
 
     @Test func aRefusedTokenStopsOtherErrorsAreNoted() {
         var follower = TailFollower()
-        #expect(follower.handle(.frame(.error(code: "unauthorized", message: "Invalid token"))) == [.stop("the relay refuses the admin's token: Invalid token (unauthorized)")])
-        #expect(follower.handle(.frame(.error(code: "unavailable", message: "Database unavailable"))) == [.note("relay: Database unavailable (unavailable)")])
+        #expect(
+            follower.handle(.frame(.error(code: "unauthorized", message: "Invalid token"))) == [
+                .stop("the relay refuses the admin's token: Invalid token (unauthorized)")
+            ])
+        #expect(
+            follower.handle(.frame(.error(code: "unavailable", message: "Database unavailable"))) == [
+                .note("relay: Database unavailable (unavailable)")
+            ])
         #expect(follower.handle(.frame(.typing(conversationId: "c", userId: "u", isTyping: true))).isEmpty)
     }
 
@@ -105,8 +116,9 @@ import Testing
         #expect(object["cursor"] == nil)
         #expect((object["conversation_user"] as? [String: Any])?["username"] as? String == "al\u{1B}ice")
         #expect((object["sender"] as? [String: Any])?["is_admin"] as? Bool == true)
-        #expect(Set(object.keys) == [
-            "id", "conversation_id", "sender_id", "sender", "content", "created_at", "read_at", "edited_at", "attachments", "conversation_user",
-        ])
+        #expect(
+            Set(object.keys) == [
+                "id", "conversation_id", "sender_id", "sender", "content", "created_at", "read_at", "edited_at", "attachments", "conversation_user",
+            ])
     }
 }

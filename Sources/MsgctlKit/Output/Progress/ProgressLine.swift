@@ -1,5 +1,5 @@
-@preconcurrency import Glibc
 import Foundation
+@preconcurrency import Glibc
 import Synchronization
 
 /// A ``ProgressModel`` drawn on standard error, on one line redrawn in place with `\r`, and cleared at the end.
