@@ -122,7 +122,10 @@ struct DoctorCommand: AsyncParsableCommand {
             let body = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
             return .answered(status: response.status, error: body?["error"] as? String)
         } catch {
-            return .unreachable(error.description)
+            // The client's reasons start with the origin, which the check's detail already names.
+            let reason = error.description
+            let origin = url.split(separator: "/", maxSplits: 3, omittingEmptySubsequences: false).prefix(3).joined(separator: "/") + ": "
+            return .unreachable(reason.hasPrefix(origin) ? String(reason.dropFirst(origin.count)) : reason)
         }
     }
 
