@@ -173,13 +173,13 @@ _msgctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|search|reply|edit|read|archive|unarchive|delete|db|user|token|vapid|push|slack|stats|repl|export|attachments|help)
+    list|show|search|reply|edit|read|archive|unarchive|delete|db|user|token|vapid|push|slack|stats|repl|export|attachments|doctor|tail|help)
         # Offer subcommand argument completions
         "_msgctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show search reply edit read archive unarchive delete db user token vapid push slack stats repl export attachments help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show search reply edit read archive unarchive delete db user token vapid push slack stats repl export attachments doctor tail help' -- "${cur}"))
         ;;
     esac
 }
@@ -401,7 +401,7 @@ _msgctl_db() {
 
 _msgctl_db_migrate() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json --no-progress --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url)
     __msgctl_offer_flags_options 0
@@ -741,7 +741,7 @@ _msgctl_repl() {
 
 _msgctl_export() {
     repeating_flags=()
-    non_repeating_flags=(--include-deleted --wait --no-formula-escape --version -h --help)
+    non_repeating_flags=(--include-deleted --wait --no-formula-escape --no-progress --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url --format --conversation --user --since --until --output --state)
     __msgctl_offer_flags_options 0
@@ -819,7 +819,7 @@ _msgctl_attachments_get() {
 
 _msgctl_attachments_gc() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--no-progress --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url)
     __msgctl_offer_flags_options 0
@@ -834,7 +834,7 @@ _msgctl_attachments_gc() {
 
 _msgctl_attachments_purge() {
     repeating_flags=()
-    non_repeating_flags=(--version -h --help)
+    non_repeating_flags=(--no-progress --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url --deleted-before)
     __msgctl_offer_flags_options 0
@@ -845,6 +845,51 @@ _msgctl_attachments_purge() {
         return
         ;;
     '--deleted-before')
+        return
+        ;;
+    esac
+}
+
+_msgctl_doctor() {
+    repeating_flags=()
+    non_repeating_flags=(--json --send --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--database-url --relay)
+    __msgctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--database-url')
+        return
+        ;;
+    '--relay')
+        return
+        ;;
+    esac
+}
+
+_msgctl_tail() {
+    repeating_flags=()
+    non_repeating_flags=(--json --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--database-url --as --relay --token --user)
+    __msgctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--database-url')
+        return
+        ;;
+    '--as')
+        return
+        ;;
+    '--relay')
+        return
+        ;;
+    '--token')
+        return
+        ;;
+    '--user')
         return
         ;;
     esac

@@ -18,7 +18,7 @@ package struct Msgctl: AsyncParsableCommand {
             ListCommand.self, ShowCommand.self, SearchCommand.self, ReplyCommand.self, EditCommand.self, ReadCommand.self, ArchiveCommand.self,
             UnarchiveCommand.self, DeleteCommand.self, DbCommand.self, UserCommand.self, TokenCommand.self, VapidCommand.self,
             PushCommand.self, SlackCommand.self, StatsCommand.self, ReplCommand.self,
-            ExportCommand.self, AttachmentsCommand.self,
+            ExportCommand.self, AttachmentsCommand.self, DoctorCommand.self, TailCommand.self,
         ])
 
     /// Runs the command line; every error ends as one line on stderr and a documented exit status.

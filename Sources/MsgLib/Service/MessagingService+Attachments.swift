@@ -126,27 +126,48 @@ extension MessagingService {
 
     /// Removes the uploads never attached within ``AttachmentConfiguration/pendingLifetime`` (and not before their upload
     /// URL expired): rows, then files; returns how many. Cheap when there are none: one index probe.
-    package func collectUnattachedAttachments(olderThan lifetime: Duration? = nil) async throws -> Int {
+    /// - Parameter progress: told how many files are removed so far, after each one.
+    package func collectUnattachedAttachments(olderThan lifetime: Duration? = nil, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Int {
         let support = try requireAttachments()
-        // Never before its upload URL has expired (the local store refuses an upload that outlives its URL), so that no
-        // file arrives for a row already removed.
-        let seconds = max((lifetime ?? support.configuration.pendingLifetime).seconds, support.configuration.uploadURLLifetime.seconds)
-        return try await removeFiles(support) { db, limit in
+        let seconds = unattachedLifetime(lifetime, support)
+        return try await removeFiles(support, progress: progress) { db, limit in
             guard try AttachmentRepository.hasExpiredPending(db, olderThan: seconds) else { return [] }
             return try AttachmentRepository.takeExpiredPending(db, olderThan: seconds, limit: limit)
         }
     }
 
+    /// How many uploads ``collectUnattachedAttachments(olderThan:progress:)`` would remove now.
+    package func countUnattachedAttachments(olderThan lifetime: Duration? = nil) async throws -> Int {
+        let seconds = unattachedLifetime(lifetime, try requireAttachments())
+        return try await pool.withConnection { db in try AttachmentRepository.countExpiredPending(db, olderThan: seconds) }
+    }
+
     /// Removes the files of messages deleted more than `age` ago; returns how many.
-    package func purgeDeletedAttachments(deletedBefore age: Duration) async throws -> Int {
+    /// - Parameter progress: told how many files are removed so far, after each one.
+    package func purgeDeletedAttachments(deletedBefore age: Duration, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Int {
         let support = try requireAttachments()
         let seconds = age.seconds
-        return try await removeFiles(support) { db, limit in try AttachmentRepository.takeDeleted(db, deletedBefore: seconds, limit: limit) }
+        return try await removeFiles(support, progress: progress) { db, limit in
+            try AttachmentRepository.takeDeleted(db, deletedBefore: seconds, limit: limit)
+        }
+    }
+
+    /// How many files ``purgeDeletedAttachments(deletedBefore:progress:)`` would remove now.
+    package func countDeletedAttachments(deletedBefore age: Duration) async throws -> Int {
+        _ = try requireAttachments()
+        let seconds = age.seconds
+        return try await pool.withConnection { db in try AttachmentRepository.countDeleted(db, deletedBefore: seconds) }
+    }
+
+    /// How long an upload may stay unattached: never less than its upload URL lives (the local store refuses an
+    /// upload that outlives its URL), so that no file arrives for a row already removed.
+    private func unattachedLifetime(_ lifetime: Duration?, _ support: AttachmentSupport) -> Double {
+        max((lifetime ?? support.configuration.pendingLifetime).seconds, support.configuration.uploadURLLifetime.seconds)
     }
 
     /// Takes batches of store keys with `take` and removes their files, until a batch is short.
     private func removeFiles(
-        _ support: AttachmentSupport, take: @escaping @Sendable (PostgresConnection, Int) throws -> [String]
+        _ support: AttachmentSupport, progress: (@Sendable (Int) -> Void)?, take: @escaping @Sendable (PostgresConnection, Int) throws -> [String]
     ) async throws -> Int {
         let batch = 500
         var removed = 0
@@ -155,8 +176,9 @@ extension MessagingService {
             for key in keys {
                 // A file that cannot be removed now stays behind; its row is gone, so nothing shows or serves it.
                 try? await support.store.delete(key: key)
+                removed += 1
+                progress?(removed)
             }
-            removed += keys.count
             if keys.count < batch { return removed }
         }
     }

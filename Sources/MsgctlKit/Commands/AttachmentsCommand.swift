@@ -7,6 +7,19 @@ struct AttachmentsCommand: AsyncParsableCommand {
         commandName: "attachments", abstract: "Attachment files: read one, remove unattached uploads and files of deleted messages.",
         discussion: "Uses the store ATTACHMENT_STORE names (see docs/attachments.md).",
         subcommands: [AttachmentsGetCommand.self, AttachmentsCollectCommand.self, AttachmentsPurgeCommand.self])
+
+    /// Runs `remove` (handed a callback for the files removed so far) with a progress line: files removed of the
+    /// count `estimate` gives (asked only when the line shows), the rate, the time left.
+    static func removing(
+        _ title: String, on line: ProgressLine, _ remove: (@escaping @Sendable (Int) -> Void) async throws -> Int, estimate: () async throws -> Int
+    ) async throws -> Int {
+        line.begin(title, unit: "files")
+        if line.isEnabled {
+            let total = try await estimate()
+            line.update { $0.estimate = total }
+        }
+        return try await remove { removed in line.update { $0.done = removed } }
+    }
 }
 
 extension ConnectionOptions {
@@ -86,9 +99,19 @@ struct AttachmentsCollectCommand: AsyncParsableCommand {
         commandName: "gc", abstract: "Remove uploads never attached to a message (older than ATTACHMENT_PENDING_SECONDS, default 24 h).")
 
     @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var progress: ProgressOptions
 
     func run() async throws {
-        let removed = try await connection.withAttachmentService { service in try await service.collectUnattachedAttachments() }
+        let line = progress.line()
+        defer { line.stop() }
+        let removed = try await connection.withAttachmentService { service in
+            try await AttachmentsCommand.removing("attachments gc", on: line) {
+                try await service.collectUnattachedAttachments(progress: $0)
+            } estimate: {
+                try await service.countUnattachedAttachments()
+            }
+        }
+        line.stop()
         FileOutput.standardOutput.write("removed \(removed) unattached upload\(removed == 1 ? "" : "s")\n")
     }
 }
@@ -98,6 +121,7 @@ struct AttachmentsPurgeCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Messages deleted before this: \(TimeWindow.expected).") var deletedBefore: String
+    @OptionGroup var progress: ProgressOptions
 
     func run() async throws {
         let now = Timestamp.now()
@@ -105,7 +129,16 @@ struct AttachmentsPurgeCommand: AsyncParsableCommand {
             throw ValidationError("--deleted-before must be \(TimeWindow.expected)")
         }
         let age = Duration.microseconds(max(0, now.microsecondsSinceEpoch - time.microsecondsSinceEpoch))
-        let removed = try await connection.withAttachmentService { service in try await service.purgeDeletedAttachments(deletedBefore: age) }
+        let line = progress.line()
+        defer { line.stop() }
+        let removed = try await connection.withAttachmentService { service in
+            try await AttachmentsCommand.removing("attachments purge", on: line) {
+                try await service.purgeDeletedAttachments(deletedBefore: age, progress: $0)
+            } estimate: {
+                try await service.countDeletedAttachments(deletedBefore: age)
+            }
+        }
+        line.stop()
         FileOutput.standardOutput.write("removed \(removed) file\(removed == 1 ? "" : "s") of deleted messages\n")
     }
 }

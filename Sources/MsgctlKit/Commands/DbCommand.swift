@@ -7,13 +7,20 @@ struct DbCommand: AsyncParsableCommand {
 
     struct Migrate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Apply every pending migration (idempotent; safe to run from several processes at once).")
+            abstract: "Apply every pending migration (idempotent; safe to run from several processes at once).",
+            discussion: "On a terminal, standard error shows the step under way (a backfill, an index build) and its time.")
 
         @OptionGroup var connection: ConnectionOptions
         @OptionGroup var output: OutputOptions
+        @OptionGroup var progress: ProgressOptions
 
         func run() async throws {
-            let applied = try await connection.withDatabase { db in try Migrator().migrate(db).map { ($0.id, $0.name) } }
+            let line = progress.line()
+            defer { line.stop() }
+            let applied = try await connection.withDatabase { db in
+                try Migrator().migrate(db) { event in Self.show(event, on: line) }.map { ($0.id, $0.name) }
+            }
+            line.stop()
             if output.json {
                 try JSONOutput.print(["applied": applied.map { ["version": "\($0.0)", "name": $0.1] }])
                 return
@@ -23,6 +30,21 @@ struct DbCommand: AsyncParsableCommand {
             }
             for (id, name) in applied {
                 FileOutput.standardOutput.write("applied \(id) \(name)\n")
+            }
+        }
+
+        /// The progress line of a migration event: `db migrate: 25 message_client_keys, validate the client_key
+        /// check (step 2 of 4), 12s elapsed`.
+        static func show(_ event: Migrator.Event, on line: ProgressLine) {
+            switch event {
+            case .waitingForLock:
+                line.begin("db migrate: waiting for another process's migration to finish")
+            case .stepStarted(let migration, let step):
+                let count = migration.namedSteps.count
+                let what = count == 1 ? "" : ", \(migration.namedSteps[step - 1].name) (step \(step) of \(count))"
+                line.begin("db migrate: \(migration.id) \(migration.name)\(what)")
+            case .stepFinished:
+                line.end()
             }
         }
     }

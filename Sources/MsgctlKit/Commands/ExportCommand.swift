@@ -13,7 +13,9 @@ struct ExportCommand: AsyncParsableCommand {
             the file appears complete or not at all (temporary file, fsync, rename). With --state FILE each run exports \
             exactly the messages added since the last successful run with that file, even while others write; a second \
             run with the same state file exits with status 75 (or waits, with --wait). Messages edited or deleted \
-            after they were exported are not exported again: a full export gives the current state. See docs/export.md.
+            after they were exported are not exported again: a full export gives the current state. On a terminal, standard \
+            error shows the rows written, the rate and the time left against the planner's estimate (not when the \
+            messages themselves go to the terminal). See docs/export.md.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -32,6 +34,7 @@ struct ExportCommand: AsyncParsableCommand {
     var wait = false
     @Flag(help: "With --format csv: write fields exactly, without the ' that keeps a spreadsheet from reading =, +, -, @ as a formula.")
     var noFormulaEscape = false
+    @OptionGroup var progress: ProgressOptions
 
     func validate() throws {
         if conversation != nil && user != nil {
@@ -54,6 +57,9 @@ struct ExportCommand: AsyncParsableCommand {
 
     func run() async throws {
         Exporter.installSignalCleanup()
+        // Not over the messages themselves when they go to the terminal.
+        let line = ProgressLine(enabled: progress.showsProgress && (output != nil || !FileOutput.standardOutput.isTerminal))
+        defer { line.stop() }
         let summary = try await connection.withService { service in
             var request = ExportRequest(
                 format: format, since: since, until: until, includeDeleted: includeDeleted, outputPath: output, statePath: state,
@@ -66,8 +72,9 @@ struct ExportCommand: AsyncParsableCommand {
                 }
                 request.senderId = found.id
             }
-            return try await Exporter.run(request, service: service)
+            return try await Exporter.run(request, service: service, progress: line)
         }
+        line.stop()
         if FileOutput.standardError.isTerminal {
             var line = "exported \(messages(summary.messages))" + (output.map { " to \(TerminalText.escaped($0))" } ?? "")
             if state != nil {

@@ -61,6 +61,14 @@ package struct ExportQuery: Sendable, Equatable {
         "COPY (\(selectStatement)) TO STDOUT (FORMAT binary)"
     }
 
+    /// The planner's estimate of how many rows ``selectStatement`` returns (`EXPLAIN`, which does not run it), for
+    /// a progress line; nil when the plan cannot be read. Call after ``setSettings(_:)``, in the same transaction.
+    func estimatedRows(_ db: PostgresConnection) throws -> Int? {
+        let plan = try db.query("EXPLAIN (FORMAT JSON) \(selectStatement)")[0].decode(0, as: String.self)
+        let top = (try? JSONSerialization.jsonObject(with: Data(plan.utf8)) as? [[String: Any]])?.first?["Plan"] as? [String: Any]
+        return (top?["Plan Rows"] as? NSNumber)?.intValue
+    }
+
     /// Sets the values the statement reads, for the current transaction only.
     func setSettings(_ db: PostgresConnection) throws {
         let values = settingValues

@@ -59,16 +59,27 @@ package struct ExportSummary: Sendable, Equatable {
 /// decoded and formatted as the rows arrive: memory stays at a few hundred KiB whatever the size of the history.
 /// See docs/export.md.
 package enum Exporter {
-    /// Runs an export on `db` (a blocking call: run it on a thread of its own, as ``DatabasePool`` does).
-    /// - Throws: ``UserFacingError`` (bad option values, output or state file problems, another run holding the
-    ///   state), ``DatabaseError``. Nothing is published and the state is unchanged when it throws.
     /// Runs an export on one of the service's database connections (the export streams its rows with its own
     /// queries, see ``ExportQuery``).
     package static func run(_ request: ExportRequest, service: MessagingService) async throws -> ExportSummary {
-        try await service.pool.withConnection { db in try run(request, on: db) }
+        try await run(request, service: service, progress: nil)
     }
 
+    /// ``run(_:service:)``, showing the rows written against the planner's estimate on `progress`.
+    static func run(_ request: ExportRequest, service: MessagingService, progress: ProgressLine?) async throws -> ExportSummary {
+        try await service.pool.withConnection { db in try run(request, on: db, progress: progress) }
+    }
+
+    /// Runs an export on `db` (a blocking call: run it on a thread of its own, as ``DatabasePool`` does).
+    /// - Throws: ``UserFacingError`` (bad option values, output or state file problems, another run holding the
+    ///   state), ``DatabaseError``. Nothing is published and the state is unchanged when it throws.
     package static func run(_ request: ExportRequest, on db: PostgresConnection) throws -> ExportSummary {
+        try run(request, on: db, progress: nil)
+    }
+
+    /// ``run(_:on:)`` with an optional progress line.
+    static func run(_ request: ExportRequest, on db: PostgresConnection, progress: ProgressLine?) throws -> ExportSummary {
+        progress?.begin("export", unit: "rows")
         var lock: ExportLock?
         if let statePath = request.statePath { lock = try ExportLock(statePath: statePath, wait: request.waitForLock) }
         defer { lock?.release() }
@@ -101,7 +112,7 @@ package enum Exporter {
         }
 
         var output = ExportOutput(destination)
-        let messages = try exportSnapshot(request, &query, db, &output)
+        let messages = try exportSnapshot(request, &query, db, &output, progress)
 
         let summary = ExportSummary(messages: messages, bytes: output.written, horizon: horizon, waitingFor: waitingFor)
         guard var state, let statePath = request.statePath, let observation else {
@@ -173,10 +184,9 @@ package enum Exporter {
     }
 
     /// The export transaction: one snapshot, times resolved against its clock, then the COPY.
-    private static func exportSnapshot(_ request: ExportRequest, _ query: inout ExportQuery, _ db: PostgresConnection, _ output: inout ExportOutput)
-        throws
-        -> Int
-    {
+    private static func exportSnapshot(
+        _ request: ExportRequest, _ query: inout ExportQuery, _ db: PostgresConnection, _ output: inout ExportOutput, _ progress: ProgressLine?
+    ) throws -> Int {
         try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         do {
             let now = try db.query("SELECT now()")[0].decode(0, as: Timestamp.self)
@@ -188,20 +198,21 @@ package enum Exporter {
                 if name == "--since" { query.since = time } else { query.until = time }
             }
             try query.setSettings(db)
+            if let progress, progress.isEnabled, let estimate = try query.estimatedRows(db) { progress.update { $0.estimate = estimate } }
             let count: Int
             switch request.format {
             case .jsonl:
                 var formatter = JSONLinesFormatter()
-                count = try stream(&formatter, query, db, &output)
+                count = try stream(&formatter, query, db, &output, progress)
             case .csv:
                 var formatter = CSVFormatter(formulaEscape: request.formulaEscape)
-                count = try stream(&formatter, query, db, &output)
+                count = try stream(&formatter, query, db, &output, progress)
             case .mbox:
                 var formatter = MboxFormatter()
-                count = try stream(&formatter, query, db, &output)
+                count = try stream(&formatter, query, db, &output, progress)
             case .markdown:
                 var formatter = MarkdownFormatter()
-                count = try stream(&formatter, query, db, &output)
+                count = try stream(&formatter, query, db, &output, progress)
             }
             try db.execute("COMMIT")
             return count
@@ -212,13 +223,17 @@ package enum Exporter {
     }
 
     /// Streams the query's rows through `formatter` into `output`; returns the number of rows.
-    static func stream<F: ExportFormatter>(_ formatter: inout F, _ query: ExportQuery, _ db: PostgresConnection, _ output: inout ExportOutput) throws
-        -> Int
-    {
+    static func stream<F: ExportFormatter>(
+        _ formatter: inout F, _ query: ExportQuery, _ db: PostgresConnection, _ output: inout ExportOutput, _ progress: ProgressLine? = nil
+    ) throws -> Int {
         formatter.begin(&output)
         var parser = BinaryCopyParser()
         try db.copyOut(query.copyStatement) { chunk in
             try parser.parse(chunk) { row, bytes in formatter.write(row, bytes, &output) }
+            if let progress {
+                let rows = parser.rows
+                progress.update { $0.done = rows }
+            }
             try output.flushIfFull()
         }
         guard parser.sawTrailer else { throw BinaryCopyParser.malformed("the data ended before the trailer") }

@@ -8,16 +8,19 @@ struct FileOutput: Sendable {
     static let standardOutput = FileOutput(descriptor: 1)
     static let standardError = FileOutput(descriptor: 2)
 
-    func write(_ text: String) {
+    /// Writes all of `text`; false when the stream refused it (a closed pipe: `EPIPE`, once SIGPIPE is ignored).
+    @discardableResult
+    func write(_ text: String) -> Bool {
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 {
                 if errno == EINTR { continue }
-                return
+                return false
             }
             bytes = bytes.dropFirst(written)
         }
+        return true
     }
 
     /// True when the stream is a terminal.

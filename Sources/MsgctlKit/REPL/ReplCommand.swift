@@ -17,29 +17,21 @@ struct ReplCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var admin: AdminOptions
-    @Option(help: ArgumentHelp("The relay (default: MSGRELAY_URL, then http://127.0.0.1:8080).", valueName: "url"))
-    var relay: String?
-    @Option(help: ArgumentHelp("A bearer token for the relay (default: one made from JWT_SECRET for the admin).", valueName: "jwt"))
-    var token: String?
-
-    func validate() throws {
-        if let relay, URL(string: relay)?.host == nil { throw ValidationError("--relay must be a URL such as http://127.0.0.1:8080") }
-    }
+    @OptionGroup var relay: RelayOptions
+    @OptionGroup var token: RelayTokenOptions
 
     func run() async throws {
         guard FileOutput.standardOutput.isTerminal, isatty(STDIN_FILENO) == 1 else {
             throw UserFacingError("the REPL needs a terminal; use the other subcommands in scripts (msgctl --help)", exitStatus: .usage)
         }
         let environment = ProcessInfo.processInfo.environment
-        let relayURL = URL(string: relay ?? environment["MSGRELAY_URL"] ?? "http://127.0.0.1:8080")!
+        let relayURL = try relay.url(environment)
         let pool = try connection.makePool()
         defer { Task { await pool.shutdown() } }
         let service = MessagingService(pool: pool)
         let viewer = try await service.admin(named: admin.admin)
         var live: LiveConnection?
-        if let bearer = token
-            ?? environment["JWT_SECRET"].flatMap({ $0.isEmpty ? nil : JWTSigner(secret: $0).token(for: viewer.id, ttl: 7 * 86_400) })
-        {
+        if let bearer = token.bearer(for: viewer, environment) {
             live = try LiveConnection(relay: relayURL, token: bearer)
             if let newest = try? await service.newestMessageId() { live?.saw(messageId: newest.lowercasedString) }
         }

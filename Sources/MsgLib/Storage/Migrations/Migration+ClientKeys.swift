@@ -9,30 +9,36 @@ extension Migration {
     static let clientKeys = Migration(
         id: 25, name: "message_client_keys",
         steps: [
-            """
-            ALTER TABLE messages ADD COLUMN IF NOT EXISTS client_key TEXT;
-            DO $$
-            BEGIN
-                IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'messages_client_key_length') THEN
-                    ALTER TABLE messages ADD CONSTRAINT messages_client_key_length
-                        CHECK (client_key IS NULL OR octet_length(client_key) BETWEEN 1 AND 255) NOT VALID;
-                END IF;
-            END
-            $$;
-            """,
-            "ALTER TABLE messages VALIDATE CONSTRAINT messages_client_key_length;",
-            """
-            DO $$
-            BEGIN
-                IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_messages_client_key') AND NOT indisvalid) THEN
-                    DROP INDEX idx_messages_client_key;
-                END IF;
-            END
-            $$;
-            """,
-            """
-            CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx_messages_client_key ON messages (sender_id, client_key)
-            WHERE client_key IS NOT NULL;
-            """,
+            .init(
+                "add the client_key column and its check (not valid)",
+                """
+                ALTER TABLE messages ADD COLUMN IF NOT EXISTS client_key TEXT;
+                DO $$
+                BEGIN
+                    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'messages_client_key_length') THEN
+                        ALTER TABLE messages ADD CONSTRAINT messages_client_key_length
+                            CHECK (client_key IS NULL OR octet_length(client_key) BETWEEN 1 AND 255) NOT VALID;
+                    END IF;
+                END
+                $$;
+                """),
+            .init("validate the client_key check", "ALTER TABLE messages VALIDATE CONSTRAINT messages_client_key_length;"),
+            .init(
+                "drop an index left invalid by an interrupted build",
+                """
+                DO $$
+                BEGIN
+                    IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_messages_client_key') AND NOT indisvalid) THEN
+                        DROP INDEX idx_messages_client_key;
+                    END IF;
+                END
+                $$;
+                """),
+            .init(
+                "build idx_messages_client_key (concurrently)",
+                """
+                CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS idx_messages_client_key ON messages (sender_id, client_key)
+                WHERE client_key IS NOT NULL;
+                """),
         ])
 }

@@ -14,54 +14,62 @@ extension Migration {
     static let searchVector = Migration(
         id: 12, name: "messages_search_vector",
         steps: [
-            """
-            ALTER TABLE messages ADD COLUMN IF NOT EXISTS search_vector tsvector;
+            .init(
+                "add the search_vector column and its trigger",
+                """
+                ALTER TABLE messages ADD COLUMN IF NOT EXISTS search_vector tsvector;
 
-            CREATE OR REPLACE FUNCTION messages_search_vector()
-            RETURNS TRIGGER AS $$
-            BEGIN
-                NEW.search_vector := to_tsvector('english', NEW.content);
-                RETURN NEW;
-            END;
-            $$ LANGUAGE plpgsql;
+                CREATE OR REPLACE FUNCTION messages_search_vector()
+                RETURNS TRIGGER AS $$
+                BEGIN
+                    NEW.search_vector := to_tsvector('english', NEW.content);
+                    RETURN NEW;
+                END;
+                $$ LANGUAGE plpgsql;
 
-            CREATE OR REPLACE TRIGGER trigger_messages_search_vector
-            BEFORE INSERT OR UPDATE OF content ON messages
-            FOR EACH ROW
-            EXECUTE FUNCTION messages_search_vector();
-            """,
-            """
-            DO $$
-            DECLARE
-                done_through uuid := '00000000-0000-0000-0000-000000000000';
-                batch_end uuid;
-            BEGIN
-                LOOP
-                    SELECT id INTO batch_end
-                    FROM (SELECT id FROM messages WHERE id > done_through ORDER BY id LIMIT 5000) batch
-                    ORDER BY id DESC LIMIT 1;
-                    EXIT WHEN batch_end IS NULL;
-                    UPDATE messages SET search_vector = to_tsvector('english', content)
-                    WHERE id > done_through AND id <= batch_end AND search_vector IS NULL;
-                    done_through := batch_end;
-                    COMMIT;
-                END LOOP;
-            END
-            $$;
-            """,
-            """
-            DO $$
-            BEGIN
-                IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_messages_search_vector') AND NOT indisvalid) THEN
-                    DROP INDEX idx_messages_search_vector;
-                END IF;
-            END
-            $$;
-            """,
-            """
-            CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_messages_search_vector ON messages
-            USING gin (search_vector) WHERE deleted_at IS NULL;
-            """,
-            "ANALYZE messages;",
+                CREATE OR REPLACE TRIGGER trigger_messages_search_vector
+                BEFORE INSERT OR UPDATE OF content ON messages
+                FOR EACH ROW
+                EXECUTE FUNCTION messages_search_vector();
+                """),
+            .init(
+                "fill search_vector in batches of 5,000",
+                """
+                DO $$
+                DECLARE
+                    done_through uuid := '00000000-0000-0000-0000-000000000000';
+                    batch_end uuid;
+                BEGIN
+                    LOOP
+                        SELECT id INTO batch_end
+                        FROM (SELECT id FROM messages WHERE id > done_through ORDER BY id LIMIT 5000) batch
+                        ORDER BY id DESC LIMIT 1;
+                        EXIT WHEN batch_end IS NULL;
+                        UPDATE messages SET search_vector = to_tsvector('english', content)
+                        WHERE id > done_through AND id <= batch_end AND search_vector IS NULL;
+                        done_through := batch_end;
+                        COMMIT;
+                    END LOOP;
+                END
+                $$;
+                """),
+            .init(
+                "drop an index left invalid by an interrupted build",
+                """
+                DO $$
+                BEGIN
+                    IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_messages_search_vector') AND NOT indisvalid) THEN
+                        DROP INDEX idx_messages_search_vector;
+                    END IF;
+                END
+                $$;
+                """),
+            .init(
+                "build idx_messages_search_vector (concurrently)",
+                """
+                CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_messages_search_vector ON messages
+                USING gin (search_vector) WHERE deleted_at IS NULL;
+                """),
+            .init("analyze messages", "ANALYZE messages;"),
         ])
 }

@@ -1,5 +1,17 @@
 /// One versioned schema change, embedded in the binaries.
 package struct Migration: Sendable, Identifiable {
+    /// One script of a non-transactional migration, with what it does in words (`msgctl db migrate` shows it while
+    /// it runs).
+    package struct Step: Sendable {
+        package let name: String
+        package let sql: String
+
+        package init(_ name: String, _ sql: String) {
+            self.name = name
+            self.sql = sql
+        }
+    }
+
     /// Applied in increasing order; recorded in `schema_migrations.version`.
     package let id: Int
     /// A short name, for `msgctl db status`.
@@ -11,23 +23,26 @@ package struct Migration: Sendable, Identifiable {
     package let transactional: Bool
     /// What a non-transactional migration runs, one script after another, each committing on its own (a script of
     /// several statements is still one implicit transaction). Each must be safe to run again after an interruption.
-    /// For a transactional migration, `[sql]`.
-    package let steps: [String]
+    /// For a transactional migration, one step: `sql`, named after the migration.
+    package let namedSteps: [Step]
+
+    /// The SQL of ``namedSteps``, in order.
+    package var steps: [String] { namedSteps.map(\.sql) }
 
     package init(id: Int, name: String, transactional: Bool = true, sql: String) {
         self.id = id
         self.name = name
         self.sql = sql
         self.transactional = transactional
-        self.steps = [sql]
+        self.namedSteps = [Step(name, sql)]
     }
 
     /// A non-transactional migration made of `steps` run in order.
-    package init(id: Int, name: String, steps: [String]) {
+    package init(id: Int, name: String, steps: [Step]) {
         self.id = id
         self.name = name
-        self.sql = steps.joined(separator: "\n")
+        self.sql = steps.map(\.sql).joined(separator: "\n")
         self.transactional = false
-        self.steps = steps
+        self.namedSteps = steps
     }
 }

@@ -37,14 +37,29 @@ package struct Migrator: Sendable {
         return migrations.filter { applied[$0.id] == nil }
     }
 
+    /// What ``migrate(_:observer:)`` is doing, for a progress display.
+    package enum Event: Sendable {
+        /// Another process holds the migration lock; this one waits for it.
+        case waitingForLock
+        /// A step starts: `step` of `migration` (numbered from 1 of `migration.namedSteps.count`).
+        case stepStarted(migration: Migration, step: Int)
+        /// The last step started is done.
+        case stepFinished
+    }
+
     /// Applies every pending migration, each in its own transaction with its record (non-transactional ones step
     /// by step, recorded after their last step).
+    /// - Parameter observer: told of each step as it starts and ends, on the calling thread.
     /// - Returns: the migrations this call applied (empty when the schema was already current).
     @discardableResult
-    package func migrate(_ db: PostgresConnection) throws -> [Migration] {
+    package func migrate(_ db: PostgresConnection, observer: (Event) -> Void = { _ in }) throws -> [Migration] {
+        var waiting = false
         while try !db.query("SELECT pg_try_advisory_lock($1::bigint)", [Self.lockKey])[0].decode(0, as: Bool.self) {
+            if !waiting { observer(.waitingForLock) }
+            waiting = true
             usleep(50_000)
         }
+        if waiting { observer(.stepFinished) }
         defer { _ = try? db.query("SELECT pg_advisory_unlock($1::bigint)", [Self.lockKey]) }
         try db.execute(
             """
@@ -64,12 +79,18 @@ package struct Migrator: Sendable {
                     "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", [migration.id, migration.name])
             }
             if migration.transactional {
+                observer(.stepStarted(migration: migration, step: 1))
                 try db.transaction {
                     try db.execute(migration.sql)
                     try record()
                 }
+                observer(.stepFinished)
             } else {
-                for step in migration.steps { try db.execute(step) }
+                for (index, step) in migration.namedSteps.enumerated() {
+                    observer(.stepStarted(migration: migration, step: index + 1))
+                    try db.execute(step.sql)
+                    observer(.stepFinished)
+                }
                 try record()
             }
             done.append(migration)

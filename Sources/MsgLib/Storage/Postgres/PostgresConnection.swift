@@ -96,6 +96,13 @@ package final class PostgresConnection: @unchecked Sendable {
         return Self.value(of: keyword, in: options)
     }
 
+    /// The host of the open connection as libpq reports it (`PQhost`): a name, an address, or the folder of a Unix
+    /// socket (starting with `/`); nil when closed.
+    package var connectedHost: String? {
+        guard let handle, let host = PQhost(handle) else { return nil }
+        return String(cString: host)
+    }
+
     /// The `options` to send: the statement timeout and settings first, then what the connection string or `PGOPTIONS`
     /// says.
     private func startupOptions() -> String? {

@@ -99,6 +99,23 @@ package enum AttachmentRepository {
         ).map { try $0.decode(0, as: String.self) }
     }
 
+    /// How many uploads have been waiting unattached for more than `seconds`.
+    package static func countExpiredPending(_ db: PostgresConnection, olderThan seconds: Double) throws -> Int {
+        try db.query(
+            "SELECT count(*) FROM attachments WHERE state = 'pending' AND created_at < now() - make_interval(secs => $1::float8)", [seconds]
+        )[0].decode(0, as: Int.self)
+    }
+
+    /// How many attachments of messages deleted more than `seconds` ago still have their file.
+    package static func countDeleted(_ db: PostgresConnection, deletedBefore seconds: Double) throws -> Int {
+        try db.query(
+            """
+            SELECT count(*) FROM attachments a JOIN messages m ON m.id = a.message_id
+            WHERE a.state = 'attached' AND m.deleted_at < now() - make_interval(secs => $1::float8)
+            """, [seconds]
+        )[0].decode(0, as: Int.self)
+    }
+
     /// Whether any upload has been waiting longer than `seconds` (one index probe: the periodic collection's cheap check).
     package static func hasExpiredPending(_ db: PostgresConnection, olderThan seconds: Double) throws -> Bool {
         try !db.query(

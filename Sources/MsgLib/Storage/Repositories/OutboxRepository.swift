@@ -209,3 +209,46 @@ package enum OutboxRepository {
         }
     }
 }
+
+/// The outbox at a glance, for `msgctl doctor`.
+package struct OutboxHealth: Sendable, Equatable {
+    /// A job given up: what it was, why, and how long ago (by the database's clock).
+    package struct Failure: Sendable, Equatable {
+        package var kind: String
+        package var error: String
+        package var secondsAgo: Double
+    }
+
+    /// Jobs waiting to be sent (due now or retried later).
+    package var waiting: Int
+    /// How long the job that has been due longest has waited past its time; nil when none is due.
+    package var oldestDueSeconds: Double?
+    /// Jobs given up.
+    package var failed: Int
+    /// The oldest job given up.
+    package var oldestFailure: Failure?
+}
+
+extension OutboxRepository {
+    /// The backlog and the oldest failure.
+    package static func health(_ db: PostgresConnection) throws -> OutboxHealth {
+        let counts = try db.query(
+            """
+            SELECT (SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL),
+                   (SELECT extract(epoch FROM now() - min(available_at))::float8 FROM notification_outbox
+                    WHERE failed_at IS NULL AND available_at <= now()),
+                   (SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL)
+            """)[0]
+        let oldest = try db.query(
+            """
+            SELECT kind, coalesce(last_error, ''), extract(epoch FROM now() - failed_at)::float8 FROM notification_outbox
+            WHERE failed_at IS NOT NULL ORDER BY failed_at, id LIMIT 1
+            """
+        ).first
+        return OutboxHealth(
+            waiting: try counts.decode(0), oldestDueSeconds: try counts.decode(1), failed: try counts.decode(2),
+            oldestFailure: try oldest.map { row throws(DatabaseError) in
+                OutboxHealth.Failure(kind: try row.decode(0), error: try row.decode(1), secondsAgo: try row.decode(2))
+            })
+    }
+}

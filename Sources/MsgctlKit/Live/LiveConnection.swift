@@ -3,12 +3,12 @@ import MsgLib
 import RelayClient
 import Synchronization
 
-/// The REPL's WebSocket to the relay, on a thread of its own: connects as the admin, hands every frame to the
-/// REPL through ``events`` (and wakes its poll loop through ``wakeDescriptor``), pings every 30 s, and when
+/// msgctl's WebSocket to the relay (the REPL's, `msgctl tail`'s), on a thread of its own: connects as the admin, hands
+/// every frame to the caller through ``takeEvents()`` (and wakes its poll loop through ``wakeDescriptor``), pings every 30 s, and when
 /// the connection is lost reconnects after 1, 2, 4 ... 30 s, resuming from the cursor of the last frame it got
 /// (or after the last message it saw, before it has one) so that nothing is lost or shown twice.
 final class LiveConnection: Sendable {
-    /// What the REPL hears from the relay.
+    /// What msgctl hears from the relay.
     enum Event: Sendable {
         case connected
         case disconnected(reason: String, retryIn: Int)
@@ -17,7 +17,9 @@ final class LiveConnection: Sendable {
 
     let host: String
     let port: Int
-    let token: String
+    /// Gives the bearer token for each connection (a fresh one, when made from JWT_SECRET, so a long run outlives
+    /// any one token's expiry).
+    let token: @Sendable () -> String
     private let state = Mutex(State())
     private let wakePipe: (read: Int32, write: Int32)
 
@@ -31,7 +33,7 @@ final class LiveConnection: Sendable {
     }
 
     /// - Parameter relay: `http://host:port` (the relay's base URL).
-    init(relay: URL, token: String) throws {
+    init(relay: URL, token: @escaping @Sendable () -> String) throws {
         guard let host = relay.host, ["http", "ws"].contains(relay.scheme ?? "") else {
             throw UserFacingError("--relay must be an http:// URL such as http://127.0.0.1:8080, not \(relay.absoluteString)")
         }
@@ -113,7 +115,7 @@ final class LiveConnection: Sendable {
                 path += "?last_message_id=\(last)"
             }
             do {
-                let socket = try RelaySocket(host: host, port: port, path: path, headers: ["Authorization": "Bearer \(token)"], timeout: 5)
+                let socket = try RelaySocket(host: host, port: port, path: path, headers: ["Authorization": "Bearer \(token())"], timeout: 5)
                 state.withLock { $0.socket = socket }
                 delay = 1
                 post(.connected)
@@ -156,14 +158,16 @@ final class LiveConnection: Sendable {
 /// A frame from the relay, as the REPL shows it.
 enum LiveFrame: Sendable {
     struct Message: Sendable {
-        var id: String
-        var conversationId: String
-        var username: String
-        var displayName: String
-        var senderIsAdmin: Bool
-        var content: String
-        var createdAt: Timestamp?
-        var attachments: [MessageAttachment] = []
+        /// The message as the relay sent it: the REST API's fields, and the cursor.
+        var representation: MessageRepresentation
+        var id: String { representation.id }
+        var conversationId: String { representation.conversationId }
+        var username: String { representation.sender.username }
+        var displayName: String { representation.sender.displayName }
+        var senderIsAdmin: Bool { representation.sender.isAdmin }
+        var content: String { representation.content }
+        var createdAt: Timestamp? { representation.createdAt }
+        var attachments: [MessageAttachment] { representation.attachments }
     }
 
     case message(Message)
@@ -182,11 +186,7 @@ enum LiveFrame: Sendable {
     init(_ frame: ServerFrame) {
         switch frame {
         case .message(let message):
-            self = .message(
-                Message(
-                    id: message.id, conversationId: message.conversationId, username: message.sender.username,
-                    displayName: message.sender.displayName, senderIsAdmin: message.sender.isAdmin, content: message.content,
-                    createdAt: message.createdAt, attachments: message.attachments))
+            self = .message(Message(representation: message))
         case .messageRead(let messageId, _, _):
             self = .read(messageId: messageId.lowercasedString)
         case .typing(let conversationId, let userId, let isTyping):

@@ -1,0 +1,64 @@
+import Foundation
+@preconcurrency import Glibc
+import MsgLib
+
+/// `msgctl tail`'s loop, on a thread of its own: waits for the relay's frames (``LiveConnection``) and for the
+/// reader of standard output to go away, and prints what ``TailFollower`` says to show.
+struct TailSession: Sendable {
+    let service: MessagingService
+    let admin: User
+    let live: LiveConnection
+    /// Only this user's conversation; nil for all.
+    let only: UUID?
+    let json: Bool
+
+    /// Follows until standard output's reader goes away (then nil: a quiet end) or the relay refuses the admin.
+    func run() -> UserFacingError? {
+        live.start()
+        defer { live.stop() }
+        var follower = TailFollower()
+        var owners: [String: TailLine.ConversationUser] = [:]
+        while true {
+            // Standard output is watched for errors only: a pipe whose reader closed reports POLLERR at once, so
+            // `msgctl tail | head -2` ends when head does, not at the next message.
+            var watched = [pollfd(fd: live.wakeDescriptor, events: Int16(POLLIN), revents: 0), pollfd(fd: 1, events: 0, revents: 0)]
+            _ = poll(&watched, 2, 1000)
+            if watched[1].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { return nil }
+            for event in live.takeEvents() {
+                for action in follower.handle(event) {
+                    switch action {
+                    case .note(let text):
+                        FileOutput.standardError.write("msgctl: \(TerminalText.escaped(text))\n")
+                    case .stop(let reason):
+                        return UserFacingError(reason, exitStatus: .noPermission)
+                    case .show(let message):
+                        guard let owner = owner(of: message, cache: &owners) else { continue }
+                        if let only, owner.id != only.lowercasedString { continue }
+                        let line = TailLine(message: message, conversationUser: owner)
+                        if !FileOutput.standardOutput.write((json ? line.json : line.text) + "\n") { return nil }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The user of the message's conversation: its sender when a user wrote it, otherwise asked of the database
+    /// once per conversation. Nil when the database cannot say (the message is then skipped, with a note).
+    private func owner(of message: MessageRepresentation, cache: inout [String: TailLine.ConversationUser]) -> TailLine.ConversationUser? {
+        if let known = cache[message.conversationId] { return known }
+        var found: TailLine.ConversationUser?
+        if !message.sender.isAdmin {
+            found = TailLine.ConversationUser(id: message.sender.id, username: message.sender.username, displayName: message.sender.displayName)
+        } else if let id = UUID(uuidString: message.conversationId) {
+            do {
+                let user = try blocking { [service, admin] in try await service.conversation(viewer: admin, id: id).user }
+                found = TailLine.ConversationUser(id: user.id.lowercasedString, username: user.username, displayName: user.displayName)
+            } catch {
+                FileOutput.standardError.write(
+                    "msgctl: message \(message.id) skipped: its conversation cannot be read (\(ReplSession.describe(error)))\n")
+            }
+        }
+        if let found { cache[message.conversationId] = found }
+        return found
+    }
+}
