@@ -14,19 +14,23 @@ extension Migration {
     static let listingIndex = Migration(
         id: 26, name: "idx_conversations_listing",
         steps: [
-            """
-            DO $$
-            BEGIN
-                IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_conversations_listing') AND NOT indisvalid) THEN
-                    DROP INDEX idx_conversations_listing;
-                END IF;
-            END
-            $$;
-            """,
-            """
-            CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_conversations_listing
-            ON conversations (archived_by_admin, last_message_at DESC NULLS LAST, id DESC) INCLUDE (user_id, unread_count_admin);
-            """,
-            "DROP INDEX CONCURRENTLY IF EXISTS idx_conversations_activity;",
+            .init(
+                "drop an index left invalid by an interrupted build",
+                """
+                DO $$
+                BEGIN
+                    IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_conversations_listing') AND NOT indisvalid) THEN
+                        DROP INDEX idx_conversations_listing;
+                    END IF;
+                END
+                $$;
+                """),
+            .init(
+                "build idx_conversations_listing",
+                """
+                CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_conversations_listing
+                ON conversations (archived_by_admin, last_message_at DESC NULLS LAST, id DESC) INCLUDE (user_id, unread_count_admin);
+                """),
+            .init("drop idx_conversations_activity", "DROP INDEX CONCURRENTLY IF EXISTS idx_conversations_activity;"),
         ])
 }
