@@ -89,10 +89,15 @@ import Testing
         defer { terminal.stop() }
         var at = try await terminal.waitFor("db migrate: waiting for another process's migration to finish  elapsed")
         try holder.query("SELECT pg_advisory_unlock($1::bigint)", [Migrator.lockKey])
-        let step = last.namedSteps.count == 1 ? "" : ", \(last.namedSteps[0].name) (step 1 of \(last.namedSteps.count))"
-        at = try await terminal.waitFor("db migrate: \(last.id) \(last.name)\(step)  elapsed")
+        // Whichever step meets the held tables first waits (a concurrent index build waits for the holder's snapshot).
+        at = try await terminal.waitFor("db migrate: \(last.id) \(last.name)")
+        let steps =
+            last.namedSteps.count == 1
+            ? [""] : last.namedSteps.indices.map { ", \(last.namedSteps[$0].name) (step \($0 + 1) of \(last.namedSteps.count))" }
         // The time moves while the step waits.
-        at = try await terminal.waitFor("\(step)  elapsed 1.", after: at)
+        at = try await terminal.waitFor("  elapsed 1.", after: at)
+        let waiting = terminal.text.split(separator: "\n", omittingEmptySubsequences: false)[at]
+        #expect(steps.contains { waiting.contains("db migrate: \(last.id) \(last.name)\($0)  elapsed 1.") }, "\(waiting)")
         #expect(terminal.text.split(separator: "\n").filter { $0.contains("db migrate:") }.count == 1, "\(terminal.text.suffix(600))")
 
         try holder.execute("COMMIT")
