@@ -56,17 +56,14 @@ if [ -z "$bin_dir" ]; then
 fi
 for program in msgctl msgrelay; do
     [ -x "$bin_dir/$program" ] || fail "no $bin_dir/$program"
-done
-
-# What the binaries load: Debian's libraries only, unless told otherwise.
-for program in msgctl msgrelay; do
+    # What the binaries load: Debian's libraries only, unless told otherwise.
+    $allow_toolchain && continue
     dynamic=$(readelf -d "$bin_dir/$program")
     swift_libraries=$(grep -oE '\[lib(swift|Foundation|_Foundation|dispatch|BlocksRuntime)[^]]*\]' <<<"$dynamic" | tr -d '[]' | tr '\n' ' ' || true)
     search_path=$(grep -E '\((RPATH|RUNPATH)\)' <<<"$dynamic" | sed 's/.*: //' || true)
-    if ! $allow_toolchain && [ -n "$swift_libraries$search_path" ]; then
+    [ -z "$swift_libraries$search_path" ] ||
         fail "$program needs the Swift toolchain's libraries (${swift_libraries}${search_path:+search path $search_path}):" \
             "build with --static-swift-stdlib --disable-local-rpath, or leave out --bin-dir"
-    fi
 done
 
 version=$("$bin_dir/msgctl" --version | sed -n 's/^msgctl //p')
