@@ -83,6 +83,41 @@ import Testing
         }
     }
 
+    // MARK: settings file
+
+    /// deploy/msgrelay.env (the Debian package's /etc/msgrelay/msgrelay.env) sets nothing, and has every variable of
+    /// docs/deploy.md's msgrelay and msgctl tables once, commented out with its default under a line that explains it.
+    @Test func settingsFileHasEveryVariableWithItsDefault() throws {
+        let text = try String(contentsOf: Self.root.appendingPathComponent("deploy/msgrelay.env"), encoding: .utf8)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var problems = lines.filter { !$0.isEmpty && !$0.hasPrefix("#") }.map { "sets something: \($0)" }
+        var entries: [String: (value: String, explained: Bool)] = [:]
+        for (index, line) in lines.enumerated() {
+            guard let match = line.wholeMatch(of: /#([A-Z][A-Z0-9_]*)=(.*)/) else { continue }
+            let name = String(match.output.1)
+            if entries[name] != nil { problems.append("\(name) is there twice") }
+            let above = index > 0 ? lines[index - 1] : ""
+            entries[name] = (String(match.output.2), above.hasPrefix("# ") && above.count > 2)
+        }
+        let settings = try DeployGuide.settings(inTablesUnder: "msgrelay") + DeployGuide.settings(inTablesUnder: "msgctl")
+        let names = Set(settings.map(\.name))
+        #expect(
+            names.contains("JWT_SECRET") && names.contains("WS_FRAME_BURST") && names.contains("MSGRELAY_URL"), "docs/deploy.md's tables not found")
+        for setting in settings {
+            guard let entry = entries[setting.name] else {
+                problems.append("no #\(setting.name)= line")
+                continue
+            }
+            if !entry.explained { problems.append("#\(setting.name)= has no explanation on the line above") }
+            if let expected = setting.defaultValue(among: names), entry.value != expected {
+                problems.append(
+                    "#\(setting.name)=\(entry.value), but docs/deploy.md's default is \(expected.isEmpty ? "none (#\(setting.name)=)" : expected)")
+            }
+        }
+        problems += entries.keys.filter { !names.contains($0) }.sorted().map { "#\($0)= is in none of docs/deploy.md's tables" }
+        #expect(problems.isEmpty, "deploy/msgrelay.env:\n\(problems.joined(separator: "\n"))")
+    }
+
     // MARK: completions
 
     /// completions/ holds exactly what the binaries generate.
@@ -272,15 +307,48 @@ private enum DeployGuide {
         try String(contentsOf: ShippedDocsTests.root.appendingPathComponent("docs/deploy.md"), encoding: .utf8).split(separator: "\n")
     }
 
-    /// The first-column names (`` `JWT_SECRET` ``) of the tables under every `### <program>...` heading.
+    /// One variable of a table, with its Default cell (nil in a table without that column).
+    struct Setting {
+        var name: String
+        var defaultCell: String?
+
+        /// What a settings file shows as the default: the literal of a `` `value` `` cell; empty for none (unset,
+        /// required, or made from other settings, `names`); nil when the table does not say.
+        func defaultValue(among names: Set<String>) -> String? {
+            guard let cell = defaultCell?.trimmingCharacters(in: .whitespaces) else { return nil }
+            guard let literal = cell.wholeMatch(of: /`([^`]*)`/)?.output.1 else { return "" }
+            return names.contains { literal.contains($0) } ? "" : String(literal)
+        }
+    }
+
+    /// The first-column names (`` `JWT_SECRET` ``, `` `A` / `B` `` gives both) of the tables under every
+    /// `### <program>...` heading.
     static func variables(inTablesUnder program: String) throws -> [String] {
+        try settings(inTablesUnder: program).map(\.name)
+    }
+
+    /// The rows of the tables under every `### <program>...` heading, one per name of the first column.
+    static func settings(inTablesUnder program: String) throws -> [Setting] {
         var inside = false
-        var names: [String] = []
+        var hasDefaults = false
+        var settings: [Setting] = []
         for line in try lines() {
             if line.hasPrefix("#") { inside = line.hasPrefix("### \(program)") }
-            if inside, let match = line.firstMatch(of: /^\|\s*`([A-Z][A-Z0-9_]*)`\s*\|/) { names.append(String(match.output.1)) }
+            guard inside, line.hasPrefix("|") else { continue }
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).dropFirst().map { $0.trimmingCharacters(in: .whitespaces) }
+            if cells.first == "Variable" { hasDefaults = cells.dropFirst().first == "Default" }
+            guard let first = cells.first, first.hasPrefix("`"), first.wholeMatch(of: /`[A-Z][A-Z0-9_]*`( \/ `[A-Z][A-Z0-9_]*`)*/) != nil else {
+                continue
+            }
+            let names = first.matches(of: /`([A-Z][A-Z0-9_]*)`/).map { String($0.output.1) }
+            // `A` / `B` | `20` / `40`: one default each.
+            let defaults = hasDefaults ? cells[1].components(separatedBy: " / ") : []
+            for (index, name) in names.enumerated() {
+                let cell = !hasDefaults ? nil : defaults.count == names.count ? defaults[index] : cells[1]
+                settings.append(Setting(name: name, defaultCell: cell))
+            }
         }
-        return names
+        return settings
     }
 
     /// The codes of the exit status table with an entry (not "—") for msgrelay and for msgctl.

@@ -9,7 +9,7 @@ struct DoctorCommand: AsyncParsableCommand {
         discussion: """
             One line per check, ok, warn, fail or skip (not checked, for want of the database), with the fix under each \
             failure and warning. Reads the relay's environment (DATABASE_URL, JWT_SECRET, VAPID_*, SLACK_*): run it as \
-            `set -a; . /etc/msgrelay/env; set +a; msgctl doctor`. Exits 0 when nothing failed, otherwise with the status \
+            `set -a; . /etc/msgrelay/msgrelay.env; set +a; msgctl doctor`. Exits 0 when nothing failed, otherwise with the status \
             of the first check that failed (69 database or relay unreachable, 78 configuration, 75 notifications refused, \
             1 clock).
             """)
