@@ -7,10 +7,11 @@ extension Migration {
             CREATE INDEX idx_conversations_activity ON conversations(last_message_at DESC NULLS LAST, id DESC);
             """)
 
-    /// The admin's list, any page, from an index alone: active or archived first, in activity order, carrying what the
-    /// list filters on, so that the entries a deep page skips are read from the index (an index-only scan), not from
-    /// the table. It takes the place of `idx_conversations_activity`, which every list query now narrows by
-    /// `archived_by_admin` anyway. Built `CONCURRENTLY` (writers go on meanwhile); each step can run again.
+    /// The admin's list from an index: active or archived first, in activity order, carrying what the list filters on,
+    /// so that the entries a page skips can be read from the index (an index-only scan) rather than sorted from the
+    /// table; the planner still sorts when the index has grown much larger than the table. It takes the place of
+    /// `idx_conversations_activity`, which every list query now narrows by `archived_by_admin` anyway. Built
+    /// `CONCURRENTLY` (writers go on meanwhile); each step can run again.
     static let listingIndex = Migration(
         id: 26, name: "idx_conversations_listing",
         steps: [
