@@ -5,11 +5,7 @@ package enum BearerToken {
         guard let header else { return nil }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        // Optional white space around the token (spaces, tabs), trimmed without going through Foundation: this runs on
-        // every request.
-        let isSpace = { (c: Character) in c == " " || c == "\t" }
-        var token = parts[1].drop(while: isSpace)
-        while let last = token.last, isSpace(last) { token = token.dropLast() }
+        let token = parts[1].trimmingOptionalWhiteSpace
         return token.isEmpty ? nil : String(token)
     }
 }

@@ -70,8 +70,8 @@ extension MessagingService {
             // another transaction; a rate limit; the key used already), creating the user's conversation with its first
             // message, or a message with attachments.
             let sent = try await pool.withCommittedTransaction(
-                then: { (sent: Result<DeliverableMessage, SentMessage>, db) in if case .success(let item) = sent { afterCommit([item], db) } }
-            ) { db -> Result<DeliverableMessage, SentMessage> in
+                then: { (sent: SendOutcome, db) in if case .inserted(let item) = sent { afterCommit([item], db) } }
+            ) { db -> SendOutcome in
                 let attach = files.isEmpty ? nil : try Self.attach(db, files, owner: viewer)
                 let conversation: Conversation
                 if let conversationId {
@@ -84,19 +84,26 @@ extension MessagingService {
                     conversation = try ConversationRepository.insertIfMissing(db, userId: viewer.id)
                 }
                 // The conversation is locked: a send with the same key into it has committed or waits behind this one.
-                if let first = try replay(db) { return .failure(first) }
+                if let first = try replay(db) { return .replayed(first) }
                 if !viewer.isAdmin { try RateLimiter.take(db, sender: viewer.id, rules: rules) }
                 var placed = send
                 placed.conversationId = conversation.id
                 let item = try Self.insertMessage(db, placed, notifySlack: notifySlack)
                 try attach?(item)
-                return .success(item)
+                return .inserted(item)
             }
             switch sent {
-            case .success(let item): return SentMessage(message: item.message, replayed: false)
-            case .failure(let first): return first
+            case .inserted(let item): return SentMessage(message: item.message, replayed: false)
+            case .replayed(let first): return first
             }
         }
+    }
+
+    /// What the transaction of a send that was not batched did: inserted a message (delivered once committed), or
+    /// found the one an earlier send with the same client key made.
+    private enum SendOutcome: Sendable {
+        case inserted(DeliverableMessage)
+        case replayed(SentMessage)
     }
 
     /// Inserts a message where its sender may write (their own conversation, or any for an admin).
@@ -209,5 +216,3 @@ extension MessagingService {
         }
     }
 }
-
-extension MessagingService.SentMessage: Error {}

@@ -27,7 +27,8 @@ package struct Relay: Sendable {
         let hub = self.hub
         // Every socket is an open file: the relay takes what the system lets it (LimitNOFILE in the systemd unit).
         let files = OpenFileLimit.raise()
-        let room = OpenFileLimit.socketRoom(files.after, poolConnections: configuration.database.poolSize + 4)
+        // The pool, and the relay's other connections: the writer, the listener, the outbox worker, the delivery pool's two.
+        let room = OpenFileLimit.socketRoom(files.after, poolConnections: configuration.database.poolSize + 5)
         let fileMetadata: Logger.Metadata = ["open_files": "\(files.after)", "raised_from": "\(files.before)", "sockets": "\(room)"]
         if files.after < 10_000 {
             logger.warning("the open-file limit leaves room for few sockets: raise LimitNOFILE (docs/deploy.md)", metadata: fileMetadata)

@@ -26,7 +26,7 @@ struct ClientFilesController {
         }
 
         func response(to request: Request) -> Response {
-            if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingSpaces == etag }) {
+            if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingOptionalWhiteSpace == etag }) {
                 return Response(status: .notModified, headers: headers.removing(.contentType))
             }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: body))
@@ -79,14 +79,5 @@ extension HTTPFields {
         var copy = self
         copy[name] = nil
         return copy
-    }
-}
-
-extension Substring {
-    /// Without the spaces around it.
-    fileprivate var trimmingSpaces: Substring {
-        var text = self.drop(while: { $0 == " " })
-        while text.last == " " { text = text.dropLast() }
-        return text
     }
 }
