@@ -11,12 +11,14 @@
 #   pg-cluster.sh promote DIR          promote a standby to a primary and wait until it takes writes
 #
 # As root the server runs as the `postgres` OS user (initdb refuses root). It listens on 127.0.0.1 at a
-# free port (kept in DIR/port) and on a Unix socket in DIR. --fast turns fsync off: tests only.
+# free port (kept in DIR/port) and on a Unix socket in DIR. --fast turns fsync off: tests only. With PG_FAKETIME
+# (a libfaketime offset such as +120), `start` runs the server with its clock that far from this host's.
 set -euo pipefail
 cmd=${1:?usage: pg-cluster.sh start|stop|restart|conninfo DIR}
 dir=${2:?usage: pg-cluster.sh start|stop|restart|conninfo DIR}
 fast=${3:-}
 bin=${PG_BIN:-/usr/lib/postgresql/15/bin}
+faketime=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 
@@ -45,7 +47,7 @@ start() {
     local attempt
     for attempt in 1 2 3; do
         [ -f "$dir/port" ] || free_port >"$dir/port"
-        if as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+        if as_owner ${PG_FAKETIME:+env LD_PRELOAD=$faketime FAKETIME=$PG_FAKETIME FAKETIME_ONLY_CMDS=postgres} "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
             -o "-c listen_addresses=127.0.0.1 -p $(cat "$dir/port") -k $dir -c max_connections=200 $extra" start >/dev/null; then
             conninfo
             return 0

@@ -71,6 +71,25 @@ import Testing
         try await relay.stop()
     }
 
+    /// A database whose clock is two minutes ahead of this host's (a private cluster under libfaketime): the clock check
+    /// fails, says by how much and in which direction, and names the fix; the other checks still run.
+    @Test func aClockApartFromTheDatabasesIsFound() async throws {
+        let cluster = try PrivateCluster.start(clockOffset: "+120")
+        defer { try? cluster.stop() }
+        let migrate = try await ProcessRunner.ours("msgctl", ["db", "migrate"], environment: ["DATABASE_URL": cluster.conninfo])
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        let result = try await ProcessRunner.runDetached(
+            msgctl, ["doctor", "--json"],
+            environment: ["DATABASE_URL": cluster.conninfo, "JWT_SECRET": Self.longSecret, "MSGRELAY_URL": nil, "SLACK_WEBHOOK_URL": nil])
+        let object = try #require((try? JSONSerialization.jsonObject(with: Data(result.stdout.utf8))) as? [String: Any], "\(result)")
+        let checks = (object["checks"] as? [[String: Any]] ?? []).reduce(into: [String: [String: Any]]()) { $0[$1["name"] as? String ?? ""] = $1 }
+        #expect(result.status != 0)
+        #expect(checks["clock"]?["status"] as? String == "fail", "\(checks["clock"] ?? [:])")
+        #expect((checks["clock"]?["detail"] as? String)?.contains(/this host is 1[12]\d\.\d{3} s behind the database/) == true)
+        #expect((checks["clock"]?["fix"] as? String)?.contains("synchronise both clocks") == true)
+        #expect(checks["migrations"]?["status"] as? String == "ok")
+    }
+
     @Test func eachFaultIsFoundWithItsFixAndStatus() async throws {
         let (relay, db, f) = try await Self.installation(secret: TestRelay.secret)
 

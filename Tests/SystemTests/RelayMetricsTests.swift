@@ -16,6 +16,39 @@ import Testing
         }
     }
 
+    /// msgctl exports no metrics: one relay counts its messages, so that the sum over relays counts each once; when
+    /// that relay stops, another takes the count over.
+    @Test func oneRelayCountsMsgctlMessages() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let first = try await TestRelay(database: database)
+        try await waitForMetric(first, "msgrelay_counting_other_writers", atLeast: 1)
+        // Alice's conversation, for msgctl to reply in.
+        #expect(try await first.request("POST", "/api/messages", token: first.token(f.alice), json: ["content": "hello"]).status == 201)
+        let second = try await TestRelay(database: database)
+        let msgctl = { (text: String) async throws in
+            let reply = try await ProcessRunner.ours("msgctl", ["reply", "alice", text], environment: ["DATABASE_URL": database.conninfo])
+            #expect(reply.status == 0, "\(reply.stderr)")
+        }
+        try await msgctl("one")
+        // Both relays deliver it; only the first counts it as created.
+        for relay in [first, second] { try await waitForMetric(relay, "msgrelay_messages_from_other_writers_total", atLeast: 1) }
+        let firstMetrics = try await first.metrics()
+        let secondMetrics = try await second.metrics()
+        #expect(firstMetrics.value(#"msgrelay_messages_created_total{source="msgctl"}"#) == 1)
+        #expect(secondMetrics.value(#"msgrelay_messages_created_total{source="msgctl"}"#) == 0)
+        #expect(secondMetrics.value("msgrelay_counting_other_writers") == 0)
+
+        // The counting relay stops: the other claims the count at its next round trip with the database.
+        try await first.stop()
+        try await waitForMetric(second, "msgrelay_counting_other_writers", atLeast: 1)
+        try await msgctl("two")
+        try await waitForMetric(second, #"msgrelay_messages_created_total{source="msgctl"}"#, atLeast: 1)
+        #expect(try await second.metrics().value(#"msgrelay_messages_created_total{source="msgctl"}"#) == 1)
+        #expect(try await second.metrics().value("msgrelay_messages_from_other_writers_total") == 2)
+    }
+
     @Test func messagesSocketsResumesAndRateLimitsAreCounted() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()
@@ -46,12 +79,20 @@ import Testing
         #expect((metrics.value(#"msgrelay_websocket_frames_sent_total{type="message"}"#) ?? 0) >= 1)
         #expect((metrics.value("msgrelay_websocket_connections_opened_total") ?? 0) >= 1)
 
-        // msgctl writes in a process of its own: the relay's commit feed delivers its message, and counts it.
+        // msgctl writes in a process of its own: the relay's commit feed delivers its message, and counts it (the only
+        // relay holds the right to count msgctl's messages).
         let reply = try await ProcessRunner.ours("msgctl", ["reply", "alice", "three"], environment: ["DATABASE_URL": database.conninfo])
         #expect(reply.status == 0, "\(reply.stderr)")
         try await waitForMetric(relay, "msgrelay_messages_from_other_writers_total", atLeast: 1)
         // The relay's own two messages are not among them.
-        #expect(try await relay.metrics().value("msgrelay_messages_from_other_writers_total") == 1)
+        metrics = try await relay.metrics()
+        #expect(metrics.value("msgrelay_messages_from_other_writers_total") == 1)
+        #expect(metrics.value(#"msgrelay_messages_created_total{source="msgctl"}"#) == 1)
+        #expect(metrics.value("msgrelay_counting_other_writers") == 1)
+        #expect(
+            try db.query("SELECT source FROM messages ORDER BY created_at, id").map { try $0.decode(0, as: String?.self) } == [
+                "rest", "websocket", "msgctl",
+            ])
 
         // A fresh socket replays what Alice has not read; one that names its last message resumes after it.
         let fresh = try relay.socket(f.alice)

@@ -5,10 +5,11 @@ package struct PrivateCluster {
     package let directory: URL
     package let conninfo: String
 
-    /// Starts a new cluster; `durable` keeps fsync and synchronous commit on (for a synchronous standby).
-    package static func start(durable: Bool = false) throws -> PrivateCluster {
+    /// Starts a new cluster; `durable` keeps fsync and synchronous commit on (for a synchronous standby); with
+    /// `clockOffset` (a libfaketime offset such as `+120`), the server's clock is that far from this host's.
+    package static func start(durable: Bool = false, clockOffset: String? = nil) throws -> PrivateCluster {
         let dir = newDirectory()
-        let result = try script(["start", dir.path] + (durable ? [] : ["--fast"]))
+        let result = try script(["start", dir.path] + (durable ? [] : ["--fast"]), environment: ["PG_FAKETIME": clockOffset])
         return PrivateCluster(directory: dir, conninfo: result.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
@@ -39,8 +40,9 @@ package struct PrivateCluster {
     package func restart() throws { _ = try Self.script(["restart", directory.path]) }
     package func start() throws { _ = try Self.script(["start", directory.path]) }
 
-    private static func script(_ arguments: [String]) throws -> String {
-        let result = try ProcessRunner.runBlocking("/bin/bash", [TestEnvironment.clusterScript] + arguments, timeout: 120)
+    private static func script(_ arguments: [String], environment: [String: String?] = [:]) throws -> String {
+        let result = try ProcessRunner.runBlocking(
+            "/bin/bash", [TestEnvironment.clusterScript] + arguments, environment: environment, timeout: 120)
         guard result.status == 0 else { throw TestFailure("pg-cluster.sh \(arguments.joined(separator: " ")) failed: \(result.stderr)") }
         return result.stdout
     }

@@ -12,4 +12,6 @@ public struct DeliverableMessage: Sendable, Equatable {
     /// does), where the insert asked for it: whatever it wrote is delivered before this message, so that a
     /// conversation's messages go out in commit order.
     public var after: UInt64? = nil
+    /// The surface it came in on (`messages.source`), where the read asked for it.
+    public var source: MessageSource? = nil
 }

@@ -24,7 +24,9 @@ extension MessagingService {
 
     /// Starts the viewer's conversation with the admin, with an optional first message.
     /// - Throws: `.conflict` when it exists, `.forbidden` for an admin, `.invalid` for bad content, `.rateLimited`.
-    public func createConversation(viewer: User, initialMessage: String?) async throws -> (conversation: Conversation, message: Message?) {
+    public func createConversation(
+        viewer: User, initialMessage: String?, source: MessageSource? = nil
+    ) async throws -> (conversation: Conversation, message: Message?) {
         guard !viewer.isAdmin else { throw ServiceError(.forbidden, "Admins reply in users' conversations and cannot start one") }
         if let initialMessage { try Self.validateContent(initialMessage) }
         let rules = self.rules
@@ -44,7 +46,8 @@ extension MessagingService {
                 guard let initialMessage else { return (conversation, nil) }
                 try RateLimiter.take(db, sender: viewer.id, rules: rules)
                 let message = try Self.insertMessage(
-                    db, MessageSend(sender: viewer, conversationId: conversation.id, content: initialMessage), notifySlack: notifySlack)
+                    db, MessageSend(sender: viewer, conversationId: conversation.id, content: initialMessage, source: source),
+                    notifySlack: notifySlack)
                 return (try ConversationRepository.find(db, id: conversation.id) ?? conversation, message)
             }
         }

@@ -32,6 +32,13 @@ extension MessagingService {
     package static func probeListener(on db: PostgresConnection, timeout: Double) throws -> Timestamp {
         try DeliveryRepository.probe(db, timeout: timeout)
     }
+
+    /// Claims, for the session of `db` (a listener's), the right to count the messages that processes without metrics
+    /// of their own (msgctl) commit; one relay at a time holds it, until its session ends.
+    /// - Returns: true when this session holds it now (it may have already).
+    package static func claimCounting(on db: PostgresConnection) throws -> Bool {
+        try DeliveryRepository.claimCounting(db)
+    }
 }
 
 extension MessagingService {

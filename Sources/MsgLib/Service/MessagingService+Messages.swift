@@ -19,14 +19,16 @@ extension MessagingService {
     /// transaction that inserts the message (such sends are written alone, not batched).
     ///
     /// `origin` `.slack` is for a message that came from the conversation's Slack thread: it is stored, delivered
-    /// live and pushed like any other, but not posted back to Slack.
+    /// live and pushed like any other, but not posted back to Slack. `source` is stored with the message.
     /// - Throws: `.invalid` (content, missing id, an attachment that is not the sender's uploaded file), `.notFound`,
     ///   `.forbidden`, `.rateLimited`, `.unavailable` (attachments off).
     public func sendMessage(
-        viewer: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product, attachmentIds: [UUID] = []
+        viewer: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product, attachmentIds: [UUID] = [],
+        source: MessageSource? = nil
     ) async throws -> Message {
         try await sendMessage(
-            viewer: viewer, conversationId: conversationId, content: content, origin: origin, attachmentIds: attachmentIds, clientKey: nil
+            viewer: viewer, conversationId: conversationId, content: content, origin: origin, attachmentIds: attachmentIds, clientKey: nil,
+            source: source
         ).message
     }
 
@@ -36,7 +38,7 @@ extension MessagingService {
         public var replayed: Bool
     }
 
-    /// Sends a message as ``sendMessage(viewer:conversationId:content:origin:attachmentIds:)`` does, once per
+    /// Sends a message as ``sendMessage(viewer:conversationId:content:origin:attachmentIds:source:)`` does, once per
     /// `clientKey` (a `client_id` or `Idempotency-Key`, see ``ClientKey``): a send whose sender used the same key
     /// before makes nothing and answers with the first message (`replayed`), whatever relay or process made it, as long
     /// as that message exists. A replay takes nothing from the rate limits and delivers nothing again.
@@ -44,7 +46,7 @@ extension MessagingService {
     ///   conversation).
     public func sendMessage(
         viewer: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product, attachmentIds: [UUID] = [],
-        clientKey: String?
+        clientKey: String?, source: MessageSource? = nil
     ) async throws -> SentMessage {
         try Self.validateContent(content, hasAttachments: !attachmentIds.isEmpty)
         if viewer.isAdmin, conversationId == nil {
@@ -62,7 +64,8 @@ extension MessagingService {
         let notifySlack = notifications.notifiesSlackWebhook
         let afterCommit = self.afterCommit
         let send = MessageSend(
-            sender: viewer, conversationId: conversationId, content: content, origin: origin, attachments: files, clientKey: clientKey)
+            sender: viewer, conversationId: conversationId, content: content, origin: origin, attachments: files, clientKey: clientKey,
+            source: source)
         return try await Self.mapContentError {
             // The usual case: one statement (rate limits included), committed on its own or with other senders' messages.
             if files.isEmpty, let inserted = try await sends.send(send) { return SentMessage(message: inserted.message, replayed: false) }

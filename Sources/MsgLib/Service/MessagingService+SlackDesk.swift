@@ -60,7 +60,7 @@ extension MessagingService {
                 try Self.validateContent(content)
                 try Self.requireNoNul(name, "The user")
                 let (conversation, user) = try await resolveConversation(name)
-                _ = try await sendMessage(viewer: admin, conversationId: conversation.id, content: content)
+                _ = try await sendMessage(viewer: admin, conversationId: conversation.id, content: content, source: .slack)
                 return SlashCommandAnswer.sent(to: user)
             case .search(let query):
                 let plain = SlackMrkdwn.plainText(query)

@@ -91,7 +91,8 @@ extension MessagingService {
         try validateContent(content)
         let message = try mapContentErrorNow {
             try insertMessage(
-                db, MessageSend(sender: admin, conversationId: conversationId, content: content, origin: .slack), notifySlack: notifySlack)
+                db, MessageSend(sender: admin, conversationId: conversationId, content: content, origin: .slack, source: .slack),
+                notifySlack: notifySlack)
         }
         return .delivered(message)
     }

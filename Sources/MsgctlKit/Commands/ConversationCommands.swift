@@ -106,7 +106,7 @@ struct ReplyCommand: AsyncParsableCommand {
         let send: (MessagingService) async throws -> Message = { service in
             let viewer = try await service.admin(named: admin.admin)
             let (found, _) = try await service.resolveConversation(conversation)
-            return try await service.sendMessage(viewer: viewer, conversationId: found.id, content: content, attachmentIds: ids)
+            return try await service.sendMessage(viewer: viewer, conversationId: found.id, content: content, attachmentIds: ids, source: .msgctl)
         }
         let message = try await ids.isEmpty ? connection.withService(send) : connection.withAttachmentService(send)
         if output.json {

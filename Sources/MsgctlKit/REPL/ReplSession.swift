@@ -116,7 +116,7 @@ final class ReplSession: @unchecked Sendable {
         guard let open else { return say("open a conversation first: \\o USER (\\l lists them)") }
         do {
             let message = try blocking { [service, admin] in
-                try await service.sendMessage(viewer: admin, conversationId: open.conversation.id, content: text)
+                try await service.sendMessage(viewer: admin, conversationId: open.conversation.id, content: text, source: .msgctl)
             }
             sent[message.id] = text
             live?.saw(messageId: message.id.lowercasedString)

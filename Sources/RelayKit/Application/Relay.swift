@@ -92,7 +92,7 @@ package struct Relay: Sendable {
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(
             conninfo: configuration.database.conninfo, service: service, hub: hub, feed: feed, origin: announcer.origin, logger: logger,
-            onMessage: { outbox.wake() })
+            onMessage: { outbox.wake() }, onCounting: { metrics.messages.counting($0) })
         let app = Application(
             router: router,
             server: .relay(

@@ -37,7 +37,7 @@ struct ConversationController {
     @Sendable func create(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let viewer = try context.requireUser()
         let body = try await request.decodeJSON(CreateBody.self, context: context, emptyAsObject: true)
-        let (conversation, message) = try await service.createConversation(viewer: viewer, initialMessage: body.initial_message)
+        let (conversation, message) = try await service.createConversation(viewer: viewer, initialMessage: body.initial_message, source: .rest)
         if message != nil { metrics.created(.rest) }
         return .json(ConversationCreatedResponse(conversation), status: .created)
     }

@@ -45,7 +45,7 @@ struct MessageController {
         let body = try await request.decodeJSON(SendBody.self, context: context)
         let sent = try await service.sendMessage(
             viewer: viewer, conversationId: body.conversation_id?.value, content: body.content,
-            attachmentIds: body.attachment_ids?.map(\.value) ?? [], clientKey: key)
+            attachmentIds: body.attachment_ids?.map(\.value) ?? [], clientKey: key, source: .rest)
         if !sent.replayed { metrics.created(.rest) }
         // A retry with the same key gets the first answer again, marked as such.
         return .json(MessageCreatedResponse(sent.message), status: .created, headers: sent.replayed ? [Self.idempotentReplayed: "true"] : [:])

@@ -1,13 +1,20 @@
 import MsgLib
 import Prometheus
+import Synchronization
 
-/// Messages in ``RelayMetrics``: those this relay created, by the surface they came in on; those other processes
-/// committed that its commit feed delivered; and the requests refused by a rate limit, by surface.
+/// Messages in ``RelayMetrics``: those created, by the surface they came in on; those other processes committed that
+/// this relay's commit feed delivered; and the requests refused by a rate limit, by surface.
+///
+/// Each relay counts the messages it created itself (REST, WebSocket, Slack). msgctl exports no metrics: its messages
+/// are counted by the one relay that holds the counting right (``counting``, claimed by its listener's session), as
+/// its commit feed delivers them, so that a sum over the relays counts each once. While the right moves (its holder
+/// stopped or lost its database connection), messages msgctl commits are not counted.
 package final class MessageMetrics: Sendable {
-    /// The surfaces that create messages through this relay.
-    package enum Source: String, CaseIterable, Sendable {
-        case rest, websocket, slack
-    }
+    private let created: [MessageSource: Counter]
+    private let fromOtherWriters: Counter
+    private let rateLimited: [RateLimited: Counter]
+    private let countingGauge: Gauge
+    private let isCounting = Atomic<Bool>(false)
 
     /// Where a rate limit refused something, and which limit.
     package enum RateLimited: String, CaseIterable, Sendable {
@@ -43,14 +50,10 @@ package final class MessageMetrics: Sendable {
         }
     }
 
-    private let created: [Source: Counter]
-    private let fromOtherWriters: Counter
-    private let rateLimited: [RateLimited: Counter]
-
     init(registry: PrometheusCollectorRegistry) {
         created = registry.counters(
-            "msgrelay_messages_created_total", label: "source", Source.allCases, value: \.rawValue,
-            help: "Messages this relay created, by the surface they came in on (rest, websocket, slack)")
+            "msgrelay_messages_created_total", label: "source", MessageSource.allCases, value: \.rawValue,
+            help: "Messages created, by the surface they came in on: rest, websocket and slack through this relay; msgctl counted by one relay")
         fromOtherWriters = registry.makeCounter(
             name: "msgrelay_messages_from_other_writers_total",
             help: "Messages committed by another process (msgctl, or another relay on the same database) that this relay delivered")
@@ -63,16 +66,30 @@ package final class MessageMetrics: Sendable {
                         help: "Requests, frames and sockets refused by a rate limit, by surface and limit")
                 )
             })
+        countingGauge = registry.makeGauge(
+            name: "msgrelay_counting_other_writers",
+            help: "1 on the one relay that counts the messages msgctl creates (msgrelay_messages_created_total{source=\"msgctl\"}), else 0")
     }
 
     /// Counts `count` messages created through `source`.
-    package func created(_ source: Source, count: Int = 1) {
+    package func created(_ source: MessageSource, count: Int = 1) {
         created[source]?.increment(by: Int64(count))
     }
 
-    /// Counts messages another process committed, delivered by the commit feed.
-    func fromOtherWriters(_ count: Int) {
-        if count > 0 { fromOtherWriters.increment(by: Int64(count)) }
+    /// Counts messages another process committed, delivered by the commit feed; msgctl's also as created, when this
+    /// relay holds the counting right.
+    func fromOtherWriters(_ messages: [DeliverableMessage]) {
+        guard !messages.isEmpty else { return }
+        fromOtherWriters.increment(by: Int64(messages.count))
+        guard isCounting.load(ordering: .relaxed) else { return }
+        let fromMsgctl = messages.count { $0.source == .msgctl }
+        if fromMsgctl > 0 { created(.msgctl, count: fromMsgctl) }
+    }
+
+    /// Whether this relay holds the right to count msgctl's messages now.
+    func counting(_ holds: Bool) {
+        isCounting.store(holds, ordering: .relaxed)
+        countingGauge.set(Int64(holds ? 1 : 0))
     }
 
     /// Counts one refusal by a rate limit.

@@ -25,8 +25,8 @@ package final class CommitFeed: Service, Sendable {
     let interval: Duration
     /// Called for each snapshot read.
     let onSnapshot: @Sendable () -> Void
-    /// Called with the number of messages another process committed, for each snapshot that brings some.
-    let onOtherWriters: @Sendable (Int) -> Void
+    /// Called with the messages another process committed (their sources read), for each snapshot that brings some.
+    let onOtherWriters: @Sendable ([DeliverableMessage]) -> Void
     /// Transactions this relay committed lately, to tell its messages from other writers' in a snapshot.
     private let own = Mutex(RecentIDs<UInt64>(capacity: CommitFeed.ownCapacity))
     /// How many of this relay's transactions the feed remembers.
@@ -50,7 +50,7 @@ package final class CommitFeed: Service, Sendable {
 
     package init(
         service: MessagingService, hub: Hub, wakeups: Wakeups = Wakeups(), logger: Logger, interval: Duration = .seconds(1),
-        onSnapshot: @escaping @Sendable () -> Void = {}, onOtherWriters: @escaping @Sendable (Int) -> Void = { _ in }
+        onSnapshot: @escaping @Sendable () -> Void = {}, onOtherWriters: @escaping @Sendable ([DeliverableMessage]) -> Void = { _ in }
     ) {
         self.onSnapshot = onSnapshot
         self.onOtherWriters = onOtherWriters
@@ -227,8 +227,8 @@ package final class CommitFeed: Service, Sendable {
             do {
                 let (snapshot, messages) = try MessagingService.committedMessages(on: db, since: frontier)
                 hub.publish(messages, from: frontier, to: snapshot)
-                let others = own.withLock { own in messages.count { $0.txid.map { !own.contains($0) } ?? true } }
-                if others > 0 { onOtherWriters(others) }
+                let others = own.withLock { own in messages.filter { $0.txid.map { !own.contains($0) } ?? true } }
+                if !others.isEmpty { onOtherWriters(others) }
             } catch {
                 state.withLock { $0.letGo(sweepWanted: true) }
                 throw error

@@ -13,6 +13,9 @@ import Synchronization
 /// it reconnects with backoff, LISTENs again, and then catches up: the feed sweeps (messages need nothing more: the
 /// feed follows snapshots, not notifications), and every message read since a few seconds before the last proven
 /// round trip has its receipt delivered again (retried until it succeeds).
+///
+/// The listener's session also claims the right to count msgctl's messages (``MessagingService/claimCounting(on:)``):
+/// at each connection and, while another relay holds it, at each round trip; `onCounting` hears whether it holds it.
 package final class EventListener: Service, Sendable {
     enum Signal: Sendable {
         case events([RealtimeEvent])
@@ -26,6 +29,8 @@ package final class EventListener: Service, Sendable {
     let logger: Logger
     /// Called when another process announced messages.
     let onMessage: @Sendable () -> Void
+    /// Called with whether this relay holds the right to count msgctl's messages, whenever that may have changed.
+    let onCounting: @Sendable (Bool) -> Void
     /// This relay's announcements carry it; they need no sweep (the feed was woken at the commit).
     let origin: UUID?
     private let worker = ReconnectingLoop(name: "msgrelay-listener")
@@ -40,8 +45,9 @@ package final class EventListener: Service, Sendable {
     package init(
         conninfo: String, service: MessagingService, hub: Hub, feed: CommitFeed, origin: UUID? = nil, logger: Logger, probeInterval: Double = 5,
         probeTimeout: Double = 5,
-        onMessage: @escaping @Sendable () -> Void = {}
+        onMessage: @escaping @Sendable () -> Void = {}, onCounting: @escaping @Sendable (Bool) -> Void = { _ in }
     ) {
+        self.onCounting = onCounting
         self.conninfo = conninfo
         self.probeInterval = probeInterval
         self.probeTimeout = probeTimeout
@@ -75,6 +81,7 @@ package final class EventListener: Service, Sendable {
     private func loop(_ continuation: AsyncStream<Signal>.Continuation) {
         // The first LISTEN catches up too: sockets may connect, and messages arrive, before it is in place.
         var liveness = ListenerLiveness(start: .now(), interval: probeInterval, deadline: probeTimeout, margin: Self.catchUpMargin)
+        var counting = false
         worker.run(
             connect: { () throws -> PostgresConnection in
                 let connection = PostgresConnection(
@@ -82,11 +89,13 @@ package final class EventListener: Service, Sendable {
                 do {
                     try connection.connect()
                     try MessagingService.listenForEvents(on: connection)
+                    counting = try MessagingService.claimCounting(on: connection)
                 } catch {
                     connection.close()
                     throw error
                 }
                 listening.store(true, ordering: .relaxed)
+                onCounting(counting)
                 if let since = liveness.connected(at: Self.uptime()) {
                     logger.info("listener connected; catching up", metadata: ["since": "\(since)"])
                     continuation.yield(.reconnected(since: since))
@@ -96,6 +105,10 @@ package final class EventListener: Service, Sendable {
             close: { connection in connection.close() },
             onFailure: { error in
                 listening.store(false, ordering: .relaxed)
+                if counting {
+                    counting = false
+                    onCounting(false)
+                }
                 if liveness.lost() {
                     logger.warning("listener lost its database connection; reconnecting", metadata: ["error": "\(error)"])
                 }
@@ -110,6 +123,10 @@ package final class EventListener: Service, Sendable {
                 var proven: Timestamp?
                 if liveness.probeDue(at: now) {
                     proven = try MessagingService.probeListener(on: connection, timeout: probeTimeout)
+                    if !counting, try MessagingService.claimCounting(on: connection) {
+                        counting = true
+                        onCounting(true)
+                    }
                 }
                 var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 _ = poll(&descriptor, 1, 200)

@@ -210,7 +210,7 @@ final class SocketSession: Sendable {
                         // The service's local delivery hands it to the hub at commit, this socket included.
                         let sent = try await service.sendMessage(
                             viewer: viewer, conversationId: conversationId, content: content, attachmentIds: attachmentIds,
-                            clientKey: clientId.map(ClientKey.clientId))
+                            clientKey: clientId.map(ClientKey.clientId), source: .websocket)
                         if !sent.replayed { metrics?.messages.created(.websocket) }
                         if let clientId {
                             connection.send(OutgoingFrame(.messageSent(MessageRepresentation(sent.message, sender: viewer), clientId: clientId)))

@@ -15,10 +15,12 @@ package enum DeliveryRepository {
 
     static func rows(_ rows: PostgresRows) throws -> [DeliverableMessage] {
         let hasTxid = rows.columnIndex("txid") != nil
+        let hasSource = rows.columnIndex("source") != nil
         return try rows.map { row in
             DeliverableMessage(
                 message: try Message(row: row), sender: try User(row: row, prefix: "u_"), conversationUserId: try row.decode("conversation_user_id"),
-                txid: hasTxid ? try row.decode("txid", as: Int64?.self).map { UInt64($0) } : nil)
+                txid: hasTxid ? try row.decode("txid", as: Int64?.self).map { UInt64($0) } : nil,
+                source: hasSource ? try row.decode("source", as: String?.self).flatMap(MessageSource.init(rawValue:)) : nil)
         }
     }
 
@@ -77,7 +79,8 @@ package enum DeliveryRepository {
     }
 
     /// A snapshot taken now and the visible messages it shows that `frontier` does not (committed since), in id
-    /// order: the next batch a relay delivers. Read in one statement, so the rows are exactly that difference.
+    /// order, with their sources: the next batch a relay delivers. Read in one statement, so the rows are exactly that
+    /// difference.
     package static func committed(_ db: PostgresConnection, since frontier: CommitSnapshot) throws -> (
         snapshot: CommitSnapshot, messages: [DeliverableMessage]
     ) {
@@ -87,7 +90,7 @@ package enum DeliveryRepository {
             """
             WITH s AS MATERIALIZED (SELECT \(snapshotColumns))
             SELECT s.snap, s.taken_ms, r.* FROM s LEFT JOIN LATERAL (
-                \(selectWithTxid) WHERE \(notIn) AND m.deleted_at IS NULL
+                \(selectColumns(txidColumn + ", m.source")) WHERE \(notIn) AND m.deleted_at IS NULL
             ) r ON true
             ORDER BY r.id
             """, conditions.parameters)
@@ -186,6 +189,16 @@ package enum DeliveryRepository {
         guard let row = rows.first else { throw DatabaseError(.unavailable, message: "the probe returned no row") }
         return try row.decode("now")
     }
+
+    /// Makes this session the one that counts other writers' messages (``MessagingService/claimCounting(on:)``) unless
+    /// another holds that right: a session advisory lock, given up when the session ends.
+    /// - Returns: true when this session holds it now.
+    package static func claimCounting(_ db: PostgresConnection) throws -> Bool {
+        try db.query("SELECT pg_try_advisory_lock($1) AS held", [countingLock])[0].decode("held")
+    }
+
+    /// The advisory lock of ``claimCounting(_:)`` (the bytes of "msgrelay").
+    static let countingLock: Int64 = 0x6d73_6772_656c_6179
 
     /// Announces a committed message on the real-time channel in a transaction of its own, which need not wait for the
     /// disk (the announcement only wakes the relays' sweeps; a lost one is made up by the next periodic sweep).

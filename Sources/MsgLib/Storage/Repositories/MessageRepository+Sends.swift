@@ -13,10 +13,12 @@ package struct MessageSend: Sendable, Equatable {
     /// The key the client sent it with (``ClientKey``): a second send with the same key by the same sender inserts
     /// nothing.
     package var clientKey: String?
+    /// The surface it came in on (`messages.source`).
+    package var source: MessageSource?
 
     package init(
         sender: User, conversationId: UUID?, content: String, origin: MessageOrigin = .product, attachments: [MessageAttachment] = [],
-        clientKey: String? = nil
+        clientKey: String? = nil, source: MessageSource? = nil
     ) {
         self.sender = sender
         self.conversationId = conversationId
@@ -24,6 +26,7 @@ package struct MessageSend: Sendable, Equatable {
         self.origin = origin
         self.attachments = attachments
         self.clientKey = clientKey
+        self.source = source
     }
 }
 
@@ -56,6 +59,7 @@ extension MessageRepository {
         var parameters: [(any PostgresBindable)?] = [
             sends.map(\.sender.id), sends.map(\.content), sends.map(\.sender.isAdmin),
             sends.map { $0.conversationId?.lowercasedString ?? "" }, notifySlack, sends.map { $0.origin != .slack },
+            sends.map { $0.source?.rawValue ?? "" },
         ]
         // Sends with attachments or client keys get statements of their own (a column more each): the usual one stays
         // as it was.
@@ -93,15 +97,15 @@ extension MessageRepository {
         let rows = try db.query(
             """
             WITH r AS (
-                SELECT r.sender, r.content, r.admin, r.mirror\(extra.select),
+                SELECT r.sender, r.content, r.admin, r.mirror, r.source\(extra.select),
                        coalesce(nullif(r.named, '')::uuid, (SELECT id FROM conversations WHERE user_id = r.sender)) AS conversation
-                FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[], $6::bool[]\(extra.unnest))
-                    AS r(sender, content, admin, named, mirror\(extra.name))
+                FROM unnest($1::uuid[], $2::text[], $3::bool[], $4::text[], $6::bool[], $7::text[]\(extra.unnest))
+                    AS r(sender, content, admin, named, mirror, source\(extra.name))
                 \(keyed.known)
                 ORDER BY conversation
             ),
             c AS (
-                SELECT r.sender, r.content, r.admin, r.mirror\(extra.select), v.id, v.user_id, v.changed_by
+                SELECT r.sender, r.content, r.admin, r.mirror, r.source\(extra.select), v.id, v.user_id, v.changed_by
                 FROM r CROSS JOIN LATERAL (
                     SELECT id, user_id, xmin::text::int8 AS changed_by FROM conversations
                     WHERE id = r.conversation AND (r.admin OR user_id = r.sender)
@@ -109,8 +113,8 @@ extension MessageRepository {
                 ) v
             ), \(limited)
             m AS (
-                INSERT INTO messages (conversation_id, sender_id, content\(extra.column))
-                SELECT c.id, c.sender, c.content\(extra.value) FROM c WHERE \(allowed) ORDER BY c.id
+                INSERT INTO messages (conversation_id, sender_id, content, source\(extra.column))
+                SELECT c.id, c.sender, c.content, nullif(c.source, '')\(extra.value) FROM c WHERE \(allowed) ORDER BY c.id
                 \(keyed.conflict)
                 RETURNING \(columns), txid
             ),
