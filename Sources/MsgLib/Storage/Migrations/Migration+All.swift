@@ -27,5 +27,6 @@ extension Migration {
         attachments,
         clientKeys,
         listingIndex,
+        history,
     ]
 }
