@@ -50,7 +50,8 @@ import Testing
         #expect(history[1]["changed_at"] as? String == body.string("edited_at"))
         #expect(history.allSatisfy { ($0["database_role"] as? String)?.isEmpty == false })
         // Every key present, null when empty.
-        #expect(history[2].keys.sorted() == ["action", "actor", "actor_id", "changed_at", "database_role", "previous_content", "previous_written_at"])
+        #expect(
+            history[2].keys.sorted() == ["action", "actor", "actor_id", "changed_at", "database_role", "previous_content", "previous_written_at"])
         #expect(history[2]["previous_content"] is NSNull)
 
         let afterDelete = try await relay.request("GET", "/api/messages/\(id)/history", token: alice)
@@ -84,7 +85,10 @@ import Testing
         let rows = try db.query(
             "SELECT action, previous_content, actor_id, database_role FROM message_history WHERE message_id = $1 ORDER BY id", [message.id])
         let entries = try rows.map {
-            (try $0.decode(0, as: String.self), try $0.decode(1, as: String?.self), try $0.decode(2, as: UUID?.self), try $0.decode(3, as: String.self))
+            (
+                try $0.decode(0, as: String.self), try $0.decode(1, as: String?.self), try $0.decode(2, as: UUID?.self),
+                try $0.decode(3, as: String.self)
+            )
         }
         #expect(entries.map(\.0) == ["edit", "delete", "restore", "edit"])
         #expect(entries.map(\.1) == ["typo hree", nil, nil, "typo here"])
@@ -118,7 +122,8 @@ import Testing
         #expect(show.status == 0, "\(show.stderr)")
         #expect(show.stdout.contains("fixed <b>&</b>") && show.stdout.contains("[earlier version, written "), "\(show.stdout)")
         #expect(show.stdout.contains("by admin]"))
-        #expect(!show.stdout.contains("\u{1B}") && !show.stdout.contains("\u{202E}") && !show.stdout.contains("\r"), "\(show.stdout.debugDescription)")
+        #expect(
+            !show.stdout.contains("\u{1B}") && !show.stdout.contains("\u{202E}") && !show.stdout.contains("\r"), "\(show.stdout.debugDescription)")
         #expect(show.stdout.contains("\\u{1B}[31mred"), "\(show.stdout)")
         let plain = try await ProcessRunner.ours("msgctl", ["show", "alice"], environment: env)
         #expect(!plain.stdout.contains("earlier version") && !plain.stdout.contains("calc"))
@@ -250,7 +255,9 @@ import Testing
         let kept = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "kept")
         _ = try MessageRepository.softDelete(db, id: kept.id, by: f.alice.id)
         let env: [String: String?] = ["DATABASE_URL": database.conninfo]
-        let refusedSpans = ["-5d", "99999999999d", "9223372036854775807s", "5", "d", "", "5 d", "5D", "1y", "2026-13-45T00:00:00Z", "'; DROP TABLE messages; --"]
+        let refusedSpans = [
+            "-5d", "99999999999d", "9223372036854775807s", "5", "d", "", "5 d", "5D", "1y", "2026-13-45T00:00:00Z", "'; DROP TABLE messages; --",
+        ]
         for span in refusedSpans {
             let result = try await ProcessRunner.ours("msgctl", ["purge", "--deleted-before=\(span)", "--yes"], environment: env)
             #expect(result.status == ExitStatus.usage.rawValue, "\(span): \(result.status) \(result.stderr)")

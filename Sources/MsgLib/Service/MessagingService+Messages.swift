@@ -186,7 +186,9 @@ extension MessagingService {
             guard now.microsecondsSinceEpoch - message.createdAt.microsecondsSinceEpoch <= window * 1_000_000 else {
                 throw ServiceError(.forbidden, "Cannot edit message after \(window / 60) minutes")
             }
-            guard let edited = try MessageRepository.edit(db, id: messageId, content: content, by: viewer.id) else { throw ServiceError.messageNotFound }
+            guard let edited = try MessageRepository.edit(db, id: messageId, content: content, by: viewer.id) else {
+                throw ServiceError.messageNotFound
+            }
             return edited
         }
     }

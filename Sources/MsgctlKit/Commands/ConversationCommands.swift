@@ -72,7 +72,8 @@ struct ShowCommand: AsyncParsableCommand {
         }
         if output.json {
             guard history else { return try JSONOutput.print(response) }
-            let byId = Dictionary(uniqueKeysWithValues: changes.map { ($0.key.lowercasedString, $0.value.map(MessageHistoryEntryRepresentation.init)) })
+            let byId = Dictionary(
+                uniqueKeysWithValues: changes.map { ($0.key.lowercasedString, $0.value.map(MessageHistoryEntryRepresentation.init)) })
             try JSONOutput.print(TranscriptWithHistory(transcript: response, history: byId))
             return
         }

@@ -47,7 +47,8 @@ struct PurgeCommand: AsyncParsableCommand {
         }
         let done = try await withFiles ? connection.withAttachmentService(purge) : connection.withService(purge)
         guard let done else { throw UserFacingError("nothing purged", exitStatus: .failure) }
-        var text = "removed \(messages(done.messages)) \(before), \(done.historyEntries) history entries, \(done.notificationJobs) notification jobs\n"
+        var text =
+            "removed \(messages(done.messages)) \(before), \(done.historyEntries) history entries, \(done.notificationJobs) notification jobs\n"
         if done.keptForFiles > 0 {
             text += "kept \(messages(done.keptForFiles)) whose files are still stored: purge with ATTACHMENT_STORE set\n"
         }
