@@ -27,9 +27,9 @@ enum ExportHistory {
 
     /// The entries of a row's column (empty for NULL or anything unreadable).
     static func entries(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>?) -> [ExportHistoryEntry] {
-        guard let range, let items = (try? JSONSerialization.jsonObject(with: Data(bytes[range]))) as? [[Any]] else { return [] }
+        guard let range, let items = (try? JSONSerialization.jsonObject(with: Data(bytes[range]))) as? [Any] else { return [] }
         return items.compactMap { item in
-            guard item.count == 7, let action = item[0] as? String, let changedAt = (item[1] as? NSNumber)?.int64Value,
+            guard let item = item as? [Any], item.count == 7, let action = item[0] as? String, let changedAt = (item[1] as? NSNumber)?.int64Value,
                 let role = item[4] as? String
             else { return nil }
             return ExportHistoryEntry(
