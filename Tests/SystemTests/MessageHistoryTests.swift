@@ -171,6 +171,42 @@ import Testing
         #expect(mbox.status == ExitStatus.usage.rawValue && mbox.stderr.contains("--include-history"))
     }
 
+    /// Migration 28 on a table in use: writers go on while its index waits for an old snapshot, and their edits are
+    /// already recorded.
+    @Test func theMigrationLetsWritersGoOn() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let db = try database.connect()
+        try Migrator(migrations: Migration.all.filter { $0.id != 28 }).migrate(db)
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        try db.query(
+            "INSERT INTO messages (conversation_id, sender_id, content) SELECT $1, $2, 'message ' || n FROM generate_series(1, 2000) n",
+            [conversation.id, f.alice.id])
+        // A long reader (an export's snapshot): a concurrent index build waits for it to end.
+        let reader = try database.connect()
+        try reader.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        _ = try reader.scalar("SELECT count(*) FROM messages", as: Int.self)
+
+        async let migrated = ProcessRunner.ours("msgctl", ["db", "migrate"], environment: ["DATABASE_URL": database.conninfo])
+        try await waitFor("the index build to wait for the reader") {
+            try db.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'CREATE INDEX CONCURRENTLY%idx_messages_deleted_at%' AND wait_event IS NOT NULL",
+                as: Int.self) == 1
+        }
+        // Meanwhile writers go on, and the trigger already records their edits.
+        try db.execute("SET statement_timeout = '5s'")
+        let message = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "during")
+        #expect(try MessageRepository.edit(db, id: message.id, content: "during, edited", by: f.alice.id) != nil)
+        #expect(try MessageRepository.softDelete(db, id: message.id, by: f.admin.id) != nil)
+        #expect(try db.scalar("SELECT count(*) FROM message_history WHERE message_id = $1", [message.id], as: Int.self) == 2)
+
+        try reader.execute("COMMIT")
+        let result = try await migrated
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_messages_deleted_at'::regclass", as: Bool.self))
+        #expect(try db.scalar("SELECT count(*) FROM schema_migrations WHERE version = 28", as: Int.self) == 1)
+    }
+
     @Test func purgeRemovesExactlyTheMessagesDeletedBeforeTheCutoff() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()
