@@ -173,13 +173,13 @@ _msgctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|search|reply|edit|read|archive|unarchive|delete|db|user|token|vapid|push|slack|stats|repl|export|attachments|doctor|tail|help)
+    list|show|search|reply|edit|read|archive|unarchive|delete|db|user|token|vapid|push|slack|stats|repl|export|attachments|doctor|tail|purge|help)
         # Offer subcommand argument completions
         "_msgctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show search reply edit read archive unarchive delete db user token vapid push slack stats repl export attachments doctor tail help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show search reply edit read archive unarchive delete db user token vapid push slack stats repl export attachments doctor tail purge help' -- "${cur}"))
         ;;
     esac
 }
@@ -213,7 +213,7 @@ _msgctl_list() {
 
 _msgctl_show() {
     repeating_flags=()
-    non_repeating_flags=(--json --version -h --help)
+    non_repeating_flags=(--json --history --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url --as --limit)
     __msgctl_offer_flags_options 1
@@ -741,7 +741,7 @@ _msgctl_repl() {
 
 _msgctl_export() {
     repeating_flags=()
-    non_repeating_flags=(--include-deleted --wait --no-formula-escape --no-progress --version -h --help)
+    non_repeating_flags=(--include-deleted --include-history --wait --no-formula-escape --no-progress --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url --format --conversation --user --since --until --output --state)
     __msgctl_offer_flags_options 0
@@ -890,6 +890,24 @@ _msgctl_tail() {
         return
         ;;
     '--user')
+        return
+        ;;
+    esac
+}
+
+_msgctl_purge() {
+    repeating_flags=()
+    non_repeating_flags=(--yes --version -h --help)
+    repeating_options=()
+    non_repeating_options=(--database-url --deleted-before)
+    __msgctl_offer_flags_options 0
+
+    # Offer option value completions
+    case "${prev}" in
+    '--database-url')
+        return
+        ;;
+    '--deleted-before')
         return
         ;;
     esac

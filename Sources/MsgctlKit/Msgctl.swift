@@ -19,6 +19,7 @@ package struct Msgctl: AsyncParsableCommand {
             UnarchiveCommand.self, DeleteCommand.self, DbCommand.self, UserCommand.self, TokenCommand.self, VapidCommand.self,
             PushCommand.self, SlackCommand.self, StatsCommand.self, ReplCommand.self,
             ExportCommand.self, AttachmentsCommand.self, DoctorCommand.self, TailCommand.self,
+            PurgeCommand.self,
         ])
 
     /// Runs the command line; every error ends as one line on stderr and a documented exit status.

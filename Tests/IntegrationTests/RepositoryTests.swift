@@ -40,7 +40,7 @@ import Testing
         #expect(listings[1].lastMessagePreview == String(repeating: "x", count: 100))
 
         // Deleted messages vanish from previews.
-        #expect(try MessageRepository.softDelete(db, id: latest.id)?.deletedAt == nil)
+        #expect(try MessageRepository.softDelete(db, id: latest.id, by: nil)?.deletedAt == nil)
         (listings, _) = try ConversationRepository.list(db, filter: .init(userId: f.bob.id))
         #expect(listings.count == 1)
         #expect(listings[0].lastMessagePreview == nil)
@@ -95,14 +95,14 @@ import Testing
         let conversation = try #require(try ConversationRepository.find(db, id: c.id))
         #expect(conversation.unreadCountUser == 0 && conversation.unreadCountAdmin == 2)
 
-        let edited = try #require(try MessageRepository.edit(db, id: sent[4].id, content: "changed"))
+        let edited = try #require(try MessageRepository.edit(db, id: sent[4].id, content: "changed", by: nil))
         #expect(edited.content == "changed" && edited.editedAt != nil)
-        #expect(try MessageRepository.softDelete(db, id: sent[4].id) != nil)
-        #expect(try MessageRepository.softDelete(db, id: sent[4].id) == nil)
-        #expect(try MessageRepository.edit(db, id: sent[4].id, content: "again") == nil)
+        #expect(try MessageRepository.softDelete(db, id: sent[4].id, by: nil) != nil)
+        #expect(try MessageRepository.softDelete(db, id: sent[4].id, by: nil) == nil)
+        #expect(try MessageRepository.edit(db, id: sent[4].id, content: "again", by: nil) == nil)
         #expect(try MessageRepository.find(db, id: sent[4].id)?.deletedAt != nil)
         #expect(try MessageRepository.list(db, conversationId: c.id, page: .init()).total == 4)
-        #expect(try MessageRepository.softDeleteAll(db, conversationId: c.id) == 4)
+        #expect(try MessageRepository.softDeleteAll(db, conversationId: c.id, by: nil) == 4)
         #expect(try MessageRepository.list(db, conversationId: c.id, page: .init()).total == 0)
         #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 5)
     }
@@ -135,7 +135,7 @@ import Testing
         #expect(result.hits.count == 1 && result.total == 2)
         result = try MessageRepository.search(db, query: "invoice", filter: .init(before: m2.createdAt))
         #expect(result.hits.map(\.message.id) == [m1.id])
-        _ = try MessageRepository.softDelete(db, id: m2.id)
+        _ = try MessageRepository.softDelete(db, id: m2.id, by: nil)
         result = try MessageRepository.search(db, query: "invoice", filter: .init())
         #expect(result.hits.map(\.message.id) == [m1.id])
         // Control characters in content cannot forge highlight markers.

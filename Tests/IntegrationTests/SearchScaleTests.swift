@@ -83,7 +83,7 @@ import Testing
         try db.query(
             "UPDATE messages SET deleted_at = created_at + interval '1 minute' WHERE id IN (SELECT id FROM messages ORDER BY id OFFSET 5 LIMIT 120)")
         for row in try db.query("SELECT id FROM messages ORDER BY id DESC OFFSET 3 LIMIT 40") {
-            _ = try MessageRepository.edit(db, id: try row.decode(0), content: "edited: zanzibar order order delivery of the parcel")
+            _ = try MessageRepository.edit(db, id: try row.decode(0), content: "edited: zanzibar order order delivery of the parcel", by: nil)
         }
         try db.execute("ANALYZE messages")
         return Seeded(db: db, users: users, conversations: conversations, start: start)
@@ -155,10 +155,10 @@ import Testing
             try s.db.scalar("SELECT count(*) FROM messages WHERE search_vector IS DISTINCT FROM to_tsvector('english', content)", as: Int.self) == 0)
         let message = try MessageRepository.insert(s.db, conversationId: s.conversations[0], senderId: s.users[0].id, content: "A wombat arrived")
         #expect(try MessageRepository.search(s.db, query: "wombat", filter: .init()).hits.map(\.message.id) == [message.id])
-        _ = try MessageRepository.edit(s.db, id: message.id, content: "A platypus arrived")
+        _ = try MessageRepository.edit(s.db, id: message.id, content: "A platypus arrived", by: nil)
         #expect(try MessageRepository.search(s.db, query: "wombat", filter: .init()).total == 0)
         #expect(try MessageRepository.search(s.db, query: "platypus", filter: .init()).hits.map(\.message.id) == [message.id])
-        _ = try MessageRepository.softDelete(s.db, id: message.id)
+        _ = try MessageRepository.softDelete(s.db, id: message.id, by: nil)
         #expect(try MessageRepository.search(s.db, query: "platypus", filter: .init()).total == 0)
 
         // No plan parses text again; over all conversations a rare word is found through the GIN index of the stored

@@ -71,7 +71,7 @@ extension MessagingService {
         try Self.requireAdmin(viewer)
         return try await pool.withTransaction { db in
             guard try ConversationRepository.find(db, id: id) != nil else { throw ServiceError.conversationNotFound }
-            return try MessageRepository.softDeleteAll(db, conversationId: id)
+            return try MessageRepository.softDeleteAll(db, conversationId: id, by: viewer.id)
         }
     }
 }

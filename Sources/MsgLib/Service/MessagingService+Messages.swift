@@ -189,7 +189,9 @@ extension MessagingService {
             guard now.microsecondsSinceEpoch - message.createdAt.microsecondsSinceEpoch <= window * 1_000_000 else {
                 throw ServiceError(.forbidden, "Cannot edit message after \(window / 60) minutes")
             }
-            guard let edited = try MessageRepository.edit(db, id: messageId, content: content) else { throw ServiceError.messageNotFound }
+            guard let edited = try MessageRepository.edit(db, id: messageId, content: content, by: viewer.id) else {
+                throw ServiceError.messageNotFound
+            }
             return edited
         }
     }
@@ -204,7 +206,7 @@ extension MessagingService {
                 _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
                 throw ServiceError(.forbidden, "Not authorized to delete this message")
             }
-            guard try MessageRepository.softDelete(db, id: messageId) != nil else { throw ServiceError.messageNotFound }
+            guard try MessageRepository.softDelete(db, id: messageId, by: viewer.id) != nil else { throw ServiceError.messageNotFound }
         }
     }
 

@@ -55,20 +55,26 @@ struct ShowCommand: AsyncParsableCommand {
     @OptionGroup var output: OutputOptions
     @Argument(help: "The conversation: its id, an id prefix, or the user's username.") var conversation: String
     @Option(help: "The newest messages to show (1-200).") var limit = 50
+    @Flag(help: "Each message's earlier versions, deletions and restores: who, when, the text replaced.") var history = false
 
     func validate() throws {
         guard (1...200).contains(limit) else { throw ValidationError("--limit must be from 1 to 200") }
     }
 
     func run() async throws {
-        let (user, response) = try await connection.withService { service in
+        let history = self.history
+        let (user, response, changes) = try await connection.withService { service in
             let viewer = try await service.admin(named: admin.admin)
             let (found, user) = try await service.resolveConversation(conversation)
             let (messages, total) = try await service.listMessages(viewer: viewer, conversationId: found.id, page: .init(limit: limit))
-            return (user, MessageListResponse(messages: messages, total: total, page: 1, limit: limit))
+            let changes = history ? try await service.messageHistories(viewer: viewer, messageIds: messages.map(\.message.id)) : [:]
+            return (user, MessageListResponse(messages: messages, total: total, page: 1, limit: limit), changes)
         }
         if output.json {
-            try JSONOutput.print(response)
+            guard history else { return try JSONOutput.print(response) }
+            let byId = Dictionary(
+                uniqueKeysWithValues: changes.map { ($0.key.lowercasedString, $0.value.map(MessageHistoryEntryRepresentation.init)) })
+            try JSONOutput.print(TranscriptWithHistory(transcript: response, history: byId))
             return
         }
         var text = Transcript.heading(displayName: user.displayName, username: user.username, total: response.pagination.total) + "\n"
@@ -76,6 +82,9 @@ struct ShowCommand: AsyncParsableCommand {
             let who = message.sender.isAdmin ? "\(message.sender.username) (admin)" : message.sender.username
             text += "\n" + Transcript.entry(time: message.createdAt, who: who, edited: message.editedAt != nil, content: message.content) + "\n"
             if !message.attachments.isEmpty { text += Transcript.attachments(message.attachments) + "\n" }
+            if let entries = UUID(uuidString: message.id).flatMap({ changes[$0] }), !entries.isEmpty {
+                text += Transcript.history(entries) + "\n"
+            }
         }
         FileOutput.standardOutput.write(text)
     }

@@ -28,6 +28,8 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Only messages created before this time: RFC 3339, or an age like 30d, 12h.", valueName: "time"))
     var until: String?
     @Flag(help: "Soft-deleted messages too (with their deleted_at).") var includeDeleted = false
+    @Flag(help: "Each message's edits (the text replaced), deletions and restores, with who and when (jsonl, csv, markdown).")
+    var includeHistory = false
     @Option(help: ArgumentHelp("Write to this file, atomically (default: standard output).", valueName: "file")) var output: String?
     @Option(help: ArgumentHelp("Export only what is new since the last run with this state file.", valueName: "file")) var state: String?
     @Flag(help: "With --state: wait for a run using the same state file to finish instead of exiting with status 75.")
@@ -51,6 +53,7 @@ struct ExportCommand: AsyncParsableCommand {
         }
         if wait && state == nil { throw ValidationError("--wait only applies with --state") }
         if noFormulaEscape && format != .csv { throw ValidationError("--no-formula-escape only applies with --format csv") }
+        if includeHistory && format == .mbox { throw ValidationError("--include-history applies to --format jsonl, csv and markdown") }
         if output?.isEmpty == true { throw ValidationError("--output needs a file name") }
         if state?.isEmpty == true { throw ValidationError("--state needs a file name") }
     }
@@ -64,6 +67,7 @@ struct ExportCommand: AsyncParsableCommand {
             var request = ExportRequest(
                 format: format, since: since, until: until, includeDeleted: includeDeleted, outputPath: output, statePath: state,
                 waitForLock: wait, formulaEscape: !noFormulaEscape)
+            request.includeHistory = includeHistory
             if let conversation { request.conversationId = try await service.resolveConversation(conversation).conversation.id }
             if let user {
                 let name = user

@@ -18,6 +18,8 @@ package struct ExportQuery: Sendable, Equatable {
     package var until: Timestamp?
     /// Soft-deleted messages too (with their `deleted_at`).
     package var includeDeleted: Bool
+    /// Each message's edit and delete history (``ExportHistory``) in the last column; NULL there without it.
+    package var includeHistory = false
     /// Only ids at or above this one (the incremental cursor's previous horizon).
     var idFrom: UUID?
     /// Only ids below this one (the incremental cursor's new horizon).
@@ -31,11 +33,18 @@ package struct ExportQuery: Sendable, Equatable {
         self.includeDeleted = includeDeleted
     }
 
-    /// The columns the statement returns, in order (``BinaryCopyParser`` reads them so).
+    /// The columns the statement returns, in order (``BinaryCopyParser`` reads them so), but the last: the history
+    /// (``historyColumn``).
     static let columns = [
         "m.id", "m.conversation_id", "m.sender_id", "m.content", "m.created_at", "m.read_at", "m.edited_at", "m.deleted_at",
         "s.username", "s.display_name", "s.is_admin", "c.user_id", "cu.username", "cu.display_name", "m.attachments::text",
     ]
+
+    /// How many columns the statement returns.
+    static let columnCount = columns.count + 1
+
+    /// The last column: ``ExportHistory/column`` with `includeHistory`, otherwise NULL.
+    var historyColumn: String { includeHistory ? ExportHistory.column : "NULL::text" }
 
     /// The rows as a `SELECT`, filters read from the settings (also what the benchmark hands psql's `\copy` as the
     /// reference, unfiltered).
@@ -46,7 +55,7 @@ package struct ExportQuery: Sendable, Equatable {
             conditions.append("\(column) \(operation) current_setting('\(setting)')::\(type)")
         }
         return """
-            SELECT \(Self.columns.joined(separator: ", "))
+            SELECT \((Self.columns + [historyColumn]).joined(separator: ", "))
             FROM messages m
             JOIN users s ON s.id = m.sender_id
             JOIN conversations c ON c.id = m.conversation_id

@@ -53,6 +53,8 @@ struct ExportRow {
     var conversationDisplayName: Range<Int>
     /// `messages.attachments` as JSON text; nil for a message without files.
     var attachments: Range<Int>?
+    /// The edit and delete history as JSON (``ExportHistory``); nil without `--include-history` or history.
+    var history: Range<Int>?
 
     /// The message's files (decoded only for a message that has some).
     func files(_ bytes: UnsafeBufferPointer<UInt8>) -> [MessageAttachment] {
@@ -96,13 +98,14 @@ struct BinaryCopyParser {
                     sawTrailer = true
                     continue
                 }
-                guard fields == ExportQuery.columns.count else { throw Self.malformed("\(fields) columns instead of \(ExportQuery.columns.count)") }
+                guard fields == ExportQuery.columnCount else { throw Self.malformed("\(fields) columns instead of \(ExportQuery.columnCount)") }
                 let row = ExportRow(
                     id: try reader.uuid(), conversationId: try reader.uuid(), senderId: try reader.uuid(), content: try reader.text(),
                     createdAt: try reader.timestamp(), readAt: try reader.optionalTimestamp(), editedAt: try reader.optionalTimestamp(),
                     deletedAt: try reader.optionalTimestamp(), senderUsername: try reader.text(), senderDisplayName: try reader.text(),
                     senderIsAdmin: try reader.bool(), conversationUserId: try reader.uuid(), conversationUsername: try reader.text(),
-                    conversationDisplayName: try reader.text(), attachments: try reader.optionalText())
+                    conversationDisplayName: try reader.text(), attachments: try reader.optionalText(),
+                    history: try reader.optionalText())
                 rows += 1
                 try each(row, bytes)
             }

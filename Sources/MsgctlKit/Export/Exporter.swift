@@ -22,6 +22,8 @@ package struct ExportRequest: Sendable {
     package var settleTimeout: Double
     /// CSV only: guard fields that start like a spreadsheet formula (``CSVField``); false for `--no-formula-escape`.
     package var formulaEscape: Bool
+    /// Each message's edit and delete history too (JSON lines, CSV, Markdown).
+    package var includeHistory = false
 
     package init(
         format: ExportFormat = .jsonl, conversationId: UUID? = nil, senderId: UUID? = nil, since: String? = nil, until: String? = nil,
@@ -99,6 +101,7 @@ package enum Exporter {
             file.map { ExportDestination(descriptor: $0.descriptor, name: $0.path) } ?? ExportDestination(descriptor: 1, name: "standard output")
 
         var query = ExportQuery(conversationId: request.conversationId, senderId: request.senderId, includeDeleted: request.includeDeleted)
+        query.includeHistory = request.includeHistory
         var observation: WriterObservation?
         var horizon: Timestamp?
         var waitingFor = 0
@@ -203,15 +206,17 @@ package enum Exporter {
             switch request.format {
             case .jsonl:
                 var formatter = JSONLinesFormatter()
+                formatter.includeHistory = request.includeHistory
                 count = try stream(&formatter, query, db, &output, progress)
             case .csv:
-                var formatter = CSVFormatter(formulaEscape: request.formulaEscape)
+                var formatter = CSVFormatter(formulaEscape: request.formulaEscape, includeHistory: request.includeHistory)
                 count = try stream(&formatter, query, db, &output, progress)
             case .mbox:
                 var formatter = MboxFormatter()
                 count = try stream(&formatter, query, db, &output, progress)
             case .markdown:
                 var formatter = MarkdownFormatter()
+                formatter.includeHistory = request.includeHistory
                 count = try stream(&formatter, query, db, &output, progress)
             }
             try db.execute("COMMIT")

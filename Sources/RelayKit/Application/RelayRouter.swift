@@ -23,6 +23,7 @@ package func buildRelayRouter(
     let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
     ConversationController(service: service, metrics: metrics.messages).addRoutes(to: api)
     MessageController(service: service, metrics: metrics.messages).addRoutes(to: api)
+    MessageHistoryController(service: service).addRoutes(to: api)
     PushController(service: service).addRoutes(to: api)
     AttachmentController(service: service).addRoutes(to: api)
     return router

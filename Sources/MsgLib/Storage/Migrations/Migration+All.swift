@@ -28,5 +28,6 @@ extension Migration {
         clientKeys,
         listingIndex,
         messageSources,
+        history,
     ]
 }

@@ -135,30 +135,39 @@ package enum MessageRepository {
         ).map { try Message(row: $0) }
     }
 
-    /// Replaces the content of a visible message and sets `edited_at`; nil when there is no such message.
-    package static func edit(_ db: PostgresConnection, id: UUID, content: String) throws -> Message? {
-        try db.query(
-            "UPDATE messages SET content = $2, edited_at = now() WHERE id = $1 AND deleted_at IS NULL RETURNING \(columns)",
-            [id, content]
-        ).first.map { try Message(row: $0) }
-    }
-
-    /// Soft-deletes one message; returns it as it was before, or nil when it was already deleted or absent.
-    package static func softDelete(_ db: PostgresConnection, id: UUID) throws -> Message? {
+    /// Replaces the content of a visible message and sets `edited_at`; nil when there is no such message. The text it
+    /// replaces goes to the message's history, with `actor` as the editor.
+    package static func edit(_ db: PostgresConnection, id: UUID, content: String, by actor: UUID?) throws -> Message? {
         try db.query(
             """
-            UPDATE messages m SET deleted_at = now() FROM messages old
-            WHERE m.id = $1 AND old.id = m.id AND m.deleted_at IS NULL
-            RETURNING old.id, old.conversation_id, old.sender_id, old.content, old.created_at, old.read_at,
-                      old.edited_at, old.deleted_at
-            """, [id]
+            \(actorPrefix(parameter: 3))
+            UPDATE messages SET content = $2, edited_at = now() WHERE id = $1 AND deleted_at IS NULL AND \(actorCondition)
+            RETURNING \(columns)
+            """, [id, content, actor]
         ).first.map { try Message(row: $0) }
     }
 
-    /// Soft-deletes every visible message of a conversation; returns how many.
-    package static func softDeleteAll(_ db: PostgresConnection, conversationId: UUID) throws -> Int {
+    /// Soft-deletes one message (its history records `actor` as who deleted it); returns it as it was before, or nil
+    /// when it was already deleted or absent.
+    package static func softDelete(_ db: PostgresConnection, id: UUID, by actor: UUID?) throws -> Message? {
         try db.query(
-            "UPDATE messages SET deleted_at = now() WHERE conversation_id = $1 AND deleted_at IS NULL", [conversationId]
+            """
+            \(actorPrefix(parameter: 2))
+            UPDATE messages m SET deleted_at = now() FROM messages old
+            WHERE m.id = $1 AND old.id = m.id AND m.deleted_at IS NULL AND \(actorCondition)
+            RETURNING old.id, old.conversation_id, old.sender_id, old.content, old.created_at, old.read_at,
+                      old.edited_at, old.deleted_at
+            """, [id, actor]
+        ).first.map { try Message(row: $0) }
+    }
+
+    /// Soft-deletes every visible message of a conversation (their history records `actor`); returns how many.
+    package static func softDeleteAll(_ db: PostgresConnection, conversationId: UUID, by actor: UUID?) throws -> Int {
+        try db.query(
+            """
+            \(actorPrefix(parameter: 2))
+            UPDATE messages SET deleted_at = now() WHERE conversation_id = $1 AND deleted_at IS NULL AND \(actorCondition)
+            """, [conversationId, actor]
         ).affectedRows
     }
 

@@ -5,8 +5,10 @@ import MsgLib
 ///
 /// `{"id":…,"conversation_id":…,"sender_id":…,"sender":{"id":…,"username":…,"display_name":…,"is_admin":false},`
 /// `"content":…,"created_at":…,"read_at":null,"edited_at":null,"deleted_at":null,"attachments":[]}`
-/// (`attachments` as everywhere: `[{"id","filename","content_type","size","width","height"}]`)
+/// (`attachments` as everywhere: `[{"id","filename","content_type","size","width","height"}]`), and with
+/// `includeHistory` a last key `"history"`: the message's changes, oldest first (``ExportHistory/json(_:)``), `[]` for none.
 struct JSONLinesFormatter: ExportFormatter {
+    var includeHistory = false
     /// The sender's id as text, written twice per row but formatted once.
     private var senderText: [UInt8] = []
 
@@ -37,6 +39,10 @@ struct JSONLinesFormatter: ExportFormatter {
         time(row.deletedAt, &out)
         out.append(",\"attachments\":")
         out.bytes.append(contentsOf: ExportText.attachmentsJSON(row.files(bytes)))
+        if includeHistory {
+            out.append(",\"history\":")
+            out.bytes.append(contentsOf: ExportHistory.json(ExportHistory.entries(bytes, row.history)))
+        }
         out.append("}\n")
     }
 

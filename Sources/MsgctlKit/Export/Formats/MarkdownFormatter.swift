@@ -20,7 +20,12 @@ import MsgLib
 /// is a block quote (every line starts with `> `, so nothing in a message can start a heading or leave the quote),
 /// with `&`, `<` and `>` written as entities so that no HTML reaches a renderer. Times are UTC. Each attached file
 /// follows as a line of its own: `Attachment: name (type, size) `id``, the name escaped as names are.
+///
+/// With `includeHistory`, each change follows, oldest first: `*Earlier version* · written T · replaced T by NAME` and the
+/// replaced text quoted as the message is, `*Deleted* T by NAME`, `*Restored* T by NAME` (NAME: the username, else
+/// `user ID`, else `database role ROLE`).
 struct MarkdownFormatter: ExportFormatter {
+    var includeHistory = false
     private var conversation: RawUUID?
 
     mutating func write(_ row: ExportRow, _ bytes: UnsafeBufferPointer<UInt8>, _ out: inout ExportOutput) {
@@ -52,7 +57,44 @@ struct MarkdownFormatter: ExportFormatter {
             ExportText.appendReadableUTC(deletedAt, to: &out.bytes)
         }
         out.append("\n\n")
-        ExportText.forEachLine(bytes, row.content) { line in
+        Self.appendQuote(bytes, row.content, &out)
+        for file in row.files(bytes) {
+            out.append("\nAttachment: ")
+            let name = Array(file.filename.utf8)
+            name.withUnsafeBufferPointer { Self.appendInline($0, 0..<name.count, &out) }
+            out.bytes.append(contentsOf: Array(" (\(ExportText.attachmentSummary(file))) `\(file.id.lowercasedString)`\n".utf8))
+        }
+        if includeHistory {
+            for entry in ExportHistory.entries(bytes, row.history) { Self.appendChange(entry, &out) }
+        }
+    }
+
+    /// One change of the message (`includeHistory`).
+    static func appendChange(_ entry: ExportHistoryEntry, _ out: inout ExportOutput) {
+        switch entry.action {
+        case "edit": out.append("\n*Earlier version* · written ")
+        case "delete": out.append("\n*Deleted* ")
+        default: out.append("\n*Restored* ")
+        }
+        if entry.action == "edit" {
+            if let written = entry.previousWrittenAt { ExportText.appendReadableUTC(written, to: &out.bytes) }
+            out.append(" · replaced ")
+        }
+        ExportText.appendReadableUTC(entry.changedAt, to: &out.bytes)
+        out.append(" by ")
+        let name = Array((entry.actorUsername ?? entry.actorId.map { "user \($0)" } ?? "database role \(entry.databaseRole)").utf8)
+        name.withUnsafeBufferPointer { appendInline($0, 0..<name.count, &out) }
+        out.append(0x0A)
+        if entry.action == "edit", let previous = entry.previousContent {
+            out.append(0x0A)
+            let text = Array(previous.utf8)
+            text.withUnsafeBufferPointer { appendQuote($0, 0..<text.count, &out) }
+        }
+    }
+
+    /// Text as a block quote: every line starts with `> `, `&`, `<` and `>` written as entities.
+    static func appendQuote(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ out: inout ExportOutput) {
+        ExportText.forEachLine(bytes, range) { line in
             out.append(line.isEmpty ? ">" : "> ")
             var start = line.lowerBound
             for index in line {
@@ -69,12 +111,6 @@ struct MarkdownFormatter: ExportFormatter {
             }
             out.append(UnsafeBufferPointer(rebasing: bytes[start..<line.upperBound]))
             out.append(0x0A)
-        }
-        for file in row.files(bytes) {
-            out.append("\nAttachment: ")
-            let name = Array(file.filename.utf8)
-            name.withUnsafeBufferPointer { Self.appendInline($0, 0..<name.count, &out) }
-            out.bytes.append(contentsOf: Array(" (\(ExportText.attachmentSummary(file))) `\(file.id.lowercasedString)`\n".utf8))
         }
     }
 
