@@ -70,15 +70,15 @@ import Testing
         try db.query("UPDATE messages SET content = 'typo here' WHERE id = $1", [message.id])
         // Reading does not count as a change.
         try db.query("UPDATE messages SET read_at = now() WHERE id = $1", [message.id])
-        // A session that names its user in msglib.actor is recorded as that user.
+        // A session that names its user in msgrelay.actor is recorded as that user.
         try db.transaction {
-            try db.query("SELECT set_config('msglib.actor', $1, true)", [f.admin.id.lowercasedString])
+            try db.query("SELECT set_config('msgrelay.actor', $1, true)", [f.admin.id.lowercasedString])
             try db.query("UPDATE messages SET deleted_at = now() WHERE id = $1", [message.id])
         }
         // The setting lasted for that transaction only; garbage in it names nobody.
         try db.query("UPDATE messages SET deleted_at = NULL WHERE id = $1", [message.id])
         try db.transaction {
-            try db.query("SELECT set_config('msglib.actor', 'x''; DROP TABLE messages; --', true)")
+            try db.query("SELECT set_config('msgrelay.actor', 'x''; DROP TABLE messages; --', true)")
             try db.query("UPDATE messages SET content = 'typo here!' WHERE id = $1", [message.id])
         }
 

@@ -2,7 +2,7 @@ extension Migration {
     /// Edit and delete history: `message_history` keeps, for every change of a message's text, the text before it (who
     /// changed it, when), and for every soft delete (or restore) who did it and when. A trigger on `messages` writes it,
     /// so every writer is covered (the relay, msgctl, plain SQL). The writer names itself in the transaction-local
-    /// setting `msglib.actor` (a user id; the statements of ``MessageRepository`` set it); a change made without it
+    /// setting `msgrelay.actor` (a user id; the statements of ``MessageRepository`` set it); a change made without it
     /// records no actor, only the database role that made it. History rows go with their message when it is removed for
     /// good (`msgctl purge`).
     ///
@@ -33,7 +33,7 @@ extension Migration {
                 CREATE OR REPLACE FUNCTION record_message_history()
                 RETURNS TRIGGER AS $$
                 DECLARE
-                    actor_text TEXT := current_setting('msglib.actor', true);
+                    actor_text TEXT := current_setting('msgrelay.actor', true);
                     actor UUID;
                 BEGIN
                     IF actor_text ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN

@@ -4,11 +4,11 @@ import Foundation
 /// soft-deleted messages for good.
 extension MessageRepository {
     /// The start of a statement that changes messages on behalf of a user: it names them in the transaction-local
-    /// setting `msglib.actor`, which the history trigger reads. `parameter` is the statement's parameter holding the
+    /// setting `msgrelay.actor`, which the history trigger reads. `parameter` is the statement's parameter holding the
     /// user's id (or NULL). The statement must reference ``actorCondition`` so that the setting is made (once) before
     /// any row changes.
     static func actorPrefix(parameter: Int) -> String {
-        "WITH actor AS MATERIALIZED (SELECT set_config('msglib.actor', coalesce($\(parameter)::text, ''), true) AS id)"
+        "WITH actor AS MATERIALIZED (SELECT set_config('msgrelay.actor', coalesce($\(parameter)::text, ''), true) AS id)"
     }
 
     /// The condition that makes ``actorPrefix(parameter:)`` run; always true.
