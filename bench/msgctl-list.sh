@@ -24,7 +24,9 @@ SQL
 # list_sql PAGE: the statements msgctl list runs for that page (20 a page), as psql runs them.
 list_sql() {
     cat <<SQL
+BEGIN;
 SELECT count(*) FROM conversations c WHERE c.archived_by_admin = false;
+SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true);
 SELECT c.id, c.user_id, c.created_at, c.updated_at, c.last_message_at, c.unread_count_user, c.unread_count_admin,
        c.archived_by_admin, c.archived_at, u.id, u.username, u.display_name, u.slug, u.is_admin, u.created_at,
        (SELECT left(m.content, 100) FROM messages m WHERE m.conversation_id = c.id AND m.deleted_at IS NULL
@@ -33,6 +35,7 @@ FROM (SELECT c.id FROM conversations c WHERE c.archived_by_admin = false
       ORDER BY c.last_message_at DESC NULLS LAST, c.id DESC LIMIT 20 OFFSET $((($1 - 1) * 20))) page
 JOIN conversations c ON c.id = page.id JOIN users u ON u.id = c.user_id
 ORDER BY c.last_message_at DESC NULLS LAST, c.id DESC;
+COMMIT;
 SQL
 }
 

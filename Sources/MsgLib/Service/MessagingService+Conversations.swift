@@ -10,7 +10,7 @@ extension MessagingService {
         let filter = ConversationRepository.Filter(
             archived: viewer.isAdmin && userId == nil ? archived : nil, userId: viewer.isAdmin ? userId : viewer.id,
             unreadByAdmin: viewer.isAdmin && unreadOnly, page: page, limit: limit)
-        return try await pool.withConnection { db in try ConversationRepository.list(db, filter: filter) }
+        return try await pool.withTransaction { db in try ConversationRepository.list(db, filter: filter) }
     }
 
     /// One conversation with its user. - Throws: `.notFound`, or `.forbidden` for someone else's.
