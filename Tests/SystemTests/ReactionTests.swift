@@ -226,6 +226,48 @@ import Testing
         try await relay.stop()
     }
 
+    @Test func reactionsArePushedOnlyWithNotifyReactions() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let push = try RecordingHTTPServer()
+        push.respond { _ in RecordingHTTPServer.Response(status: 201, headers: []) }
+        let service = MessagingService(pool: database.pool(size: 1))
+        let message = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "Order 1234 arrived")
+        let aliceBrowser = PushBrowser(endpoint: push.url("/push/alice"))
+        let adminBrowser = PushBrowser(endpoint: push.url("/push/admin"))
+        var environment = PushEnvironment.variables
+        for (key, value) in Self.unlimited { environment[key] = value }
+
+        // Off by default: a reaction queues nothing.
+        let quiet = try await TestRelay(database: database, environment: environment)
+        #expect(try await quiet.request("POST", "/api/push/subscribe", token: quiet.token(f.alice), json: aliceBrowser.subscribeBody).status == 201)
+        #expect(try await quiet.request("POST", "/api/push/subscribe", token: quiet.token(f.admin), json: adminBrowser.subscribeBody).status == 201)
+        #expect(try await quiet.request("PUT", Self.path(message.id.lowercasedString, "👍"), token: quiet.token(f.admin)).status == 200)
+        #expect(try db.scalar("SELECT count(*) FROM notification_outbox", as: Int.self) == 0)
+        try await quiet.stop()
+
+        environment["NOTIFY_REACTIONS"] = "1"
+        let relay = try await TestRelay(database: database, environment: environment)
+        // The admin's reaction goes to Alice, hers to the admins; a removal to nobody.
+        #expect(try await relay.request("PUT", Self.path(message.id.lowercasedString, "🎉"), token: relay.token(f.admin)).status == 200)
+        let toAlice = try await push.waitForRequests(count: 1)[0]
+        #expect(toAlice.path == "/push/alice")
+        let payload = try aliceBrowser.payload(of: toAlice)
+        #expect(payload["title"] as? String == "New reaction")
+        #expect(payload["body"] as? String == "Admin reacted 🎉 to: Order 1234 arrived")
+        #expect((payload["data"] as? [String: Any])?["message_id"] as? String == message.id.lowercasedString)
+        #expect(try await relay.request("DELETE", Self.path(message.id.lowercasedString, "🎉"), token: relay.token(f.admin)).status == 200)
+        #expect(try await relay.request("PUT", Self.path(message.id.lowercasedString, "❤️"), token: relay.token(f.alice)).status == 200)
+        let toAdmin = try await push.waitForRequests(count: 2)[1]
+        #expect(toAdmin.path == "/push/admin")
+        #expect(try adminBrowser.payload(of: toAdmin)["body"] as? String == "Alice reacted ❤️ to: Order 1234 arrived")
+        try await db.waitForEmptyOutbox()
+        #expect(push.requests.count == 2)
+        try await relay.stop()
+        push.stop()
+    }
+
     @Test func twoConcurrentTwentyFirstKindsCannotBothPass() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

@@ -17,6 +17,7 @@ extension MessagingService {
     public func react(viewer: User, messageId: UUID, emoji text: String, add: Bool) async throws -> ReactionOutcome {
         guard let emoji = ReactionEmoji(text) else { throw ServiceError.invalidReaction }
         let window = rules.reactionWindow
+        let notify = notifications.notifyReactions && add
         return try await pool.withTransaction { db in
             guard let message = try ReactionRepository.lockMessage(db, id: messageId), !message.deleted else {
                 throw ServiceError.messageNotFound
@@ -40,7 +41,14 @@ extension MessagingService {
                 }
                 try ReactionRepository.recordChange(
                     db, messageId: messageId, conversationId: message.conversationId, userId: viewer.id, emoji: emoji.text, added: add)
-                try DeliveryRepository.notify(db, [.reaction(messageId: messageId, conversationId: message.conversationId)])
+                var events: [RealtimeEvent] = [.reaction(messageId: messageId, conversationId: message.conversationId)]
+                if notify,
+                    try OutboxRepository.enqueueReactionPush(
+                        db, messageId: messageId, conversationUserId: message.conversationUserId, reactor: viewer, emoji: emoji.text) > 0
+                {
+                    events.append(.outbox)
+                }
+                try DeliveryRepository.notify(db, events)
             }
             let reactions = try ReactionRepository.reactions(db, messageIds: [messageId])[messageId] ?? []
             return ReactionOutcome(changed: changed, reactions: reactions)

@@ -2,9 +2,10 @@ extension Migration {
     /// Emoji reactions: one row per person, message and emoji (`message_reactions`), and per message the last change
     /// with the transaction that made it (`message_reaction_changes`), which relays deliver and resumes replay in
     /// commit order as they do messages (``CommitSnapshot``): `txid` orders, `change_id` (a UUIDv7 made by the server's
-    /// clock) guards against transaction ids reused after a failover.
+    /// clock) guards against transaction ids reused after a failover. Outbox jobs about a reaction (a push with
+    /// `NOTIFY_REACTIONS=1`) name it, whether it was added, and who reacted.
     static let reactions = Migration(
-        id: 29, name: "message_reactions, message_reaction_changes, sender_rate_limits.reaction_tat",
+        id: 29, name: "message_reactions, message_reaction_changes, sender_rate_limits.reaction_tat, notification_outbox.reaction",
         sql: """
             CREATE TABLE message_reactions (
                 message_id UUID NOT NULL REFERENCES messages(id) ON DELETE CASCADE,
@@ -29,5 +30,8 @@ extension Migration {
             CREATE INDEX idx_message_reaction_changes_conversation ON message_reaction_changes(conversation_id, txid);
 
             ALTER TABLE sender_rate_limits ADD COLUMN reaction_tat TIMESTAMPTZ;
+
+            ALTER TABLE notification_outbox ADD COLUMN reaction TEXT, ADD COLUMN reaction_added BOOLEAN,
+                ADD COLUMN reactor_id UUID REFERENCES users(id) ON DELETE CASCADE;
             """)
 }
