@@ -268,6 +268,37 @@ import Testing
         push.stop()
     }
 
+    @Test func theConsoleShowsReactionsAndTheirLiveChanges() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let service = MessagingService(pool: database.pool(size: 1))
+        let message = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "Is my order shipped?")
+        _ = try await service.react(viewer: f.admin, messageId: message.id, emoji: "👀", add: true)
+        let relay = try await TestRelay(database: database, environment: Self.unlimited)
+        let alice = try relay.socket(f.alice)
+        _ = try await alice.next(type: "connected")
+        let home = NSTemporaryDirectory() + "msgctl-home-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let terminal = try TerminalSession(
+            "\(TestEnvironment.binary("msgctl"))",
+            environment: [
+                "DATABASE_URL": database.conninfo, "JWT_SECRET": TestRelay.secret, "MSGRELAY_URL": "http://127.0.0.1:\(relay.port)",
+                "XDG_DATA_HOME": home, "HOME": home, "NO_COLOR": "1",
+            ])
+        defer { terminal.stop() }
+        var at = try await terminal.waitFor("connected to the relay")
+        terminal.type("\\o alice\r")
+        at = try await terminal.waitFor("alice: Is my order shipped?", after: at)
+        at = try await terminal.waitFor("[reactions] 👀 1", after: at)
+        // Alice reacts on her socket: the console says so, with the counts now.
+        try alice.send(.reaction(messageId: message.id, emoji: "👍", add: true))
+        at = try await terminal.waitFor("alice added 👍 to \(message.id.lowercasedString.prefix(8)): 👀 1  👍 1", after: at)
+        terminal.type("\\q\r")
+        try await waitFor("the console to exit") { !terminal.isRunning }
+        try await relay.stop()
+    }
+
     @Test func twoConcurrentTwentyFirstKindsCannotBothPass() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()
