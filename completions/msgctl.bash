@@ -173,13 +173,13 @@ _msgctl() {
     unset 'unparsed_words[0]'
     unparsed_words=("${unparsed_words[@]}")
     case "${subcommand}" in
-    list|show|search|reply|edit|read|archive|unarchive|delete|db|user|token|vapid|push|slack|stats|repl|export|attachments|doctor|tail|purge|help)
+    list|show|search|reply|edit|react|read|archive|unarchive|delete|db|user|token|vapid|push|slack|stats|repl|export|attachments|doctor|tail|purge|help)
         # Offer subcommand argument completions
         "_msgctl_${subcommand}"
         ;;
     *)
         # Offer subcommand completions
-        COMPREPLY+=($(compgen -W 'list show search reply edit read archive unarchive delete db user token vapid push slack stats repl export attachments doctor tail purge help' -- "${cur}"))
+        COMPREPLY+=($(compgen -W 'list show search reply edit react read archive unarchive delete db user token vapid push slack stats repl export attachments doctor tail purge help' -- "${cur}"))
         ;;
     esac
 }
@@ -286,6 +286,24 @@ _msgctl_reply() {
 _msgctl_edit() {
     repeating_flags=()
     non_repeating_flags=(--version -h --help)
+    repeating_options=()
+    non_repeating_options=(--database-url --as)
+    __msgctl_offer_flags_options 2
+
+    # Offer option value completions
+    case "${prev}" in
+    '--database-url')
+        return
+        ;;
+    '--as')
+        return
+        ;;
+    esac
+}
+
+_msgctl_react() {
+    repeating_flags=()
+    non_repeating_flags=(--json --remove --version -h --help)
     repeating_options=()
     non_repeating_options=(--database-url --as)
     __msgctl_offer_flags_options 2

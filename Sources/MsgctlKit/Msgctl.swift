@@ -15,7 +15,8 @@ package struct Msgctl: AsyncParsableCommand {
             """,
         version: "msgctl \(MsgLibInfo.version)",
         subcommands: [
-            ListCommand.self, ShowCommand.self, SearchCommand.self, ReplyCommand.self, EditCommand.self, ReadCommand.self, ArchiveCommand.self,
+            ListCommand.self, ShowCommand.self, SearchCommand.self, ReplyCommand.self, EditCommand.self, ReactCommand.self, ReadCommand.self,
+            ArchiveCommand.self,
             UnarchiveCommand.self, DeleteCommand.self, DbCommand.self, UserCommand.self, TokenCommand.self, VapidCommand.self,
             PushCommand.self, SlackCommand.self, StatsCommand.self, ReplCommand.self,
             ExportCommand.self, AttachmentsCommand.self, DoctorCommand.self, TailCommand.self,

@@ -10,11 +10,13 @@ public struct MessageRepresentation: Codable, Sendable, Equatable {
     public var editedAt: Timestamp?
     /// Its files (an empty list for most messages).
     public var attachments: [MessageAttachment]
+    /// Its reactions as the viewer sees them (an empty list for most messages).
+    public var reactions: [ReactionRepresentation] = []
     /// In a `message` frame: where a client that processed it resumes (``ResumeCursor``). Absent in REST answers.
     public var cursor: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, sender, content, cursor, attachments
+        case id, sender, content, cursor, attachments, reactions
         case conversationId = "conversation_id"
         case senderId = "sender_id"
         case createdAt = "created_at"
@@ -22,7 +24,8 @@ public struct MessageRepresentation: Codable, Sendable, Equatable {
         case editedAt = "edited_at"
     }
 
-    public init(_ message: Message, sender: User) {
+    /// `viewer`: who the reactions are shown to (whether they reacted; for an admin, who did).
+    public init(_ message: Message, sender: User, viewer: User? = nil) {
         id = message.id.lowercasedString
         conversationId = message.conversationId.lowercasedString
         senderId = message.senderId.lowercasedString
@@ -32,6 +35,7 @@ public struct MessageRepresentation: Codable, Sendable, Equatable {
         readAt = message.readAt
         editedAt = message.editedAt
         attachments = message.attachments
+        reactions = ReactionRepresentation.list(message.reactions, viewer: viewer)
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,6 +50,7 @@ public struct MessageRepresentation: Codable, Sendable, Equatable {
         editedAt = try c.decodeIfPresent(Timestamp.self, forKey: .editedAt)
         // Relays from before attachments send none.
         attachments = try c.decodeIfPresent([MessageAttachment].self, forKey: .attachments) ?? []
+        reactions = try c.decodeIfPresent([ReactionRepresentation].self, forKey: .reactions) ?? []
         cursor = try c.decodeIfPresent(String.self, forKey: .cursor)
     }
 
@@ -60,6 +65,7 @@ public struct MessageRepresentation: Codable, Sendable, Equatable {
         try c.encode(readAt, forKey: .readAt)
         try c.encode(editedAt, forKey: .editedAt)
         try c.encode(attachments, forKey: .attachments)
+        try c.encode(reactions, forKey: .reactions)
         try c.encodeIfPresent(cursor, forKey: .cursor)
     }
 }
@@ -81,8 +87,8 @@ public struct MessageListResponse: Encodable, Sendable {
     public var messages: [MessageRepresentation]
     public var pagination: Pagination
 
-    public init(messages: [MessageWithSender], total: Int, page: Int, limit: Int) {
-        self.messages = messages.map { MessageRepresentation($0.message, sender: $0.sender) }
+    public init(messages: [MessageWithSender], total: Int, page: Int, limit: Int, viewer: User? = nil) {
+        self.messages = messages.map { MessageRepresentation($0.message, sender: $0.sender, viewer: viewer) }
         pagination = Pagination(page: page, limit: limit, total: total, hasMore: pageOffset(page: page, limit: limit) + limit < total)
     }
 }

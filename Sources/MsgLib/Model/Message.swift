@@ -12,6 +12,8 @@ public struct Message: Sendable, Equatable {
     public var deletedAt: Timestamp?
     /// Its files, in the order the sender gave them (empty for most messages).
     public var attachments: [MessageAttachment] = []
+    /// Its reactions, where the read asked for them (``MessageReaction``).
+    public var reactions: [MessageReaction] = []
 
     /// The most characters a message may hold, counted as PostgreSQL's `char_length` counts them.
     public static let maximumLength = 10_000

@@ -35,6 +35,8 @@ public struct NotificationConfiguration: Sendable {
     package var slackTokenSealer: SecretSealer?
     /// The Slack app's OAuth install; nil when SLACK_CLIENT_ID is unset.
     public var slackOAuth: SlackOAuthConfiguration?
+    /// Whether a reaction someone adds is pushed to the other side of the conversation (`NOTIFY_REACTIONS=1`).
+    public var notifyReactions = false
 
     /// No Web Push, no Slack, the default retry policy.
     public init() { self.init(vapid: nil) }
@@ -80,7 +82,7 @@ public struct NotificationConfiguration: Sendable {
     /// (60) and `PUSH_TEST_RATE_LIMIT_PER_HOUR` (10; 0 turns a limit off), Slack app mode's keys
     /// (``SlackAppConfiguration/fromEnvironment(_:)``; ADMIN_URL_BASE is then required too), `SLACK_TOKEN_KEY` (see
     /// ``SecretSealer/fromEnvironment(_:)``) and the OAuth install's `SLACK_CLIENT_ID`... (see
-    /// ``SlackOAuthConfiguration/fromEnvironment(_:)``).
+    /// ``SlackOAuthConfiguration/fromEnvironment(_:)``), and `NOTIFY_REACTIONS` (`1`: reactions are pushed).
     public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> NotificationConfiguration {
         var configuration = NotificationConfiguration(endpoints: EndpointPolicy.fromEnvironment(environment))
         func value(_ key: String) -> String? {
@@ -151,6 +153,7 @@ public struct NotificationConfiguration: Sendable {
         }
         configuration.slackTokenSealer = try SecretSealer.fromEnvironment(environment)
         configuration.slackOAuth = try SlackOAuthConfiguration.fromEnvironment(environment)
+        configuration.notifyReactions = value("NOTIFY_REACTIONS") == "1"
         return configuration
     }
 }

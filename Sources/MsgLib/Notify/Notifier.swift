@@ -40,8 +40,8 @@ public struct Notifier: Sendable {
                     outcomes[index] = .moot("the subscription is gone")
                     continue
                 }
-                push.add(
-                    pushRequest(PushNotification(message: job.message), to: subscription, at: addresses[index]), index: index, outcomes: &outcomes)
+                let notification = job.reaction.map { PushNotification(reaction: $0, message: job.message) } ?? PushNotification(message: job.message)
+                push.add(pushRequest(notification, to: subscription, at: addresses[index]), index: index, outcomes: &outcomes)
             case .slack:
                 let notice = SlackNotice(
                     displayName: job.conversationUser.displayName, content: job.message.content, conversationId: job.message.conversationId,

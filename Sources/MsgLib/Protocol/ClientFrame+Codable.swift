@@ -39,6 +39,9 @@ extension ClientFrame: Codable {
             } catch let error as ResumePointError {
                 throw Invalid(code: "invalid_request", message: error.message)
             }
+        case "add_reaction", "remove_reaction":
+            let data = try c.decode(ReactionData.self, forKey: .data)
+            self = .reaction(messageId: data.message_id.value, emoji: data.emoji, add: type == "add_reaction")
         default:
             throw Invalid(code: "unknown_type", message: "Unknown frame type \"\(type)\"")
         }
@@ -62,6 +65,9 @@ extension ClientFrame: Codable {
             try c.encode(TypingData(conversation_id: UUIDField(conversationId), is_typing: isTyping), forKey: .data)
         case .ping:
             try c.encode("ping", forKey: .type)
+        case .reaction(let messageId, let emoji, let add):
+            try c.encode(add ? "add_reaction" : "remove_reaction", forKey: .type)
+            try c.encode(ReactionData(message_id: UUIDField(messageId), emoji: emoji), forKey: .data)
         case .resume(.cursor(let cursor)):
             try c.encode("resume", forKey: .type)
             try c.encode(ResumeData(cursor: cursor.token), forKey: .data)
@@ -83,6 +89,11 @@ extension ClientFrame: Codable {
     private struct TypingData: Codable {
         var conversation_id: UUIDField
         var is_typing: Bool
+    }
+
+    private struct ReactionData: Codable {
+        var message_id: UUIDField
+        var emoji: String
     }
 
     private struct ResumeData: Codable {

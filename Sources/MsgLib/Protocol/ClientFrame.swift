@@ -8,6 +8,8 @@ package enum ClientFrame: Sendable, Equatable {
     case typing(conversationId: UUID, isTyping: Bool)
     case ping
     case resume(ResumePoint)
+    /// Adds (`add`) or removes the sender's reaction `emoji` on a message.
+    case reaction(messageId: UUID, emoji: String, add: Bool)
 
     /// Why a frame was refused: the `error` frame's code and message.
     package struct Invalid: Error, Equatable {

@@ -11,6 +11,8 @@ package enum RealtimeEvent: Sendable, Equatable {
     case typing(conversationId: UUID, conversationUserId: UUID, userId: UUID, isTyping: Bool, fromAdmin: Bool)
     /// User `userId` changed: now an admin or not (`isAdmin`), or deleted (nil). Sent by a trigger on `users`.
     case user(userId: UUID, isAdmin: Bool?)
+    /// The reactions of a message changed: the relays' sweeps read the change (``ReactionChange``) in commit order.
+    case reaction(messageId: UUID, conversationId: UUID)
     /// Notification jobs were queued without a message (a Slack parent update): the relays' outbox workers look.
     case outbox
 
@@ -46,6 +48,8 @@ package enum RealtimeEvent: Sendable, Equatable {
                 cu: conversationUserId.lowercasedString)
         case .user(let userId, let isAdmin):
             wire = Wire(k: "u", u: userId.lowercasedString, admin: isAdmin)
+        case .reaction(let messageId, let conversationId):
+            wire = Wire(k: "x", id: messageId.lowercasedString, c: conversationId.lowercasedString)
         case .outbox:
             wire = Wire(k: "o")
         }
@@ -74,6 +78,9 @@ package enum RealtimeEvent: Sendable, Equatable {
                 let cu = wire.cu.flatMap(UUID.init(uuidString:))
             else { return nil }
             self = .read(messageId: id, conversationId: c, conversationUserId: cu, readAt: at, readBy: wire.by.flatMap(UUID.init(uuidString:)))
+        case "x":
+            guard let id = wire.id.flatMap(UUID.init(uuidString:)) else { return nil }
+            self = .reaction(messageId: id, conversationId: c)
         case "t":
             guard let u = wire.u.flatMap(UUID.init(uuidString:)), let on = wire.on, let cu = wire.cu.flatMap(UUID.init(uuidString:)) else {
                 return nil

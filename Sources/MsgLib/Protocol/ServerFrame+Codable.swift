@@ -29,6 +29,8 @@ extension ServerFrame: Codable {
         case "replayed":
             let data = try c.decode(ReplayData.self, forKey: .data)
             self = .replayed(count: data.count, truncated: data.truncated, cursor: data.cursor)
+        case "reaction_changed":
+            self = .reactionChanged(try c.decode(ReactionChangedRepresentation.self, forKey: .data))
         default:
             self = .unknown(type: type)
         }
@@ -57,6 +59,8 @@ extension ServerFrame: Codable {
             try data.encode(UUIDField(clientId), forKey: .client_id)
         case .replayed(let count, let truncated, let cursor):
             try c.encode(ReplayData(count: count, truncated: truncated, cursor: cursor), forKey: .data)
+        case .reactionChanged(let change):
+            try c.encode(change, forKey: .data)
         case .unknown:
             try c.encode([String: String](), forKey: .data)
         }

@@ -15,12 +15,15 @@ public enum ServerFrame: Sendable, Equatable {
     /// Sent after a resume's replay: how many were replayed, and the cursor the client is at now (nil when the replay
     /// was truncated, or resumed from a message id).
     case replayed(count: Int, truncated: Bool, cursor: String?)
+    /// A message's reactions changed (or, in a resume's replay, changed while the client was away): the last change and
+    /// all of the message's reactions now, as the receiving user sees them.
+    case reactionChanged(ReactionChangedRepresentation)
     /// A frame of a type this build does not know (a newer relay's): clients skip it.
     case unknown(type: String)
 
-    /// A `message` frame for `message`, sent by `sender`.
-    public static func message(_ message: Message, sender: User, cursor: ResumeCursor? = nil) -> ServerFrame {
-        var representation = MessageRepresentation(message, sender: sender)
+    /// A `message` frame for `message`, sent by `sender`, its reactions as `viewer` sees them.
+    public static func message(_ message: Message, sender: User, cursor: ResumeCursor? = nil, viewer: User? = nil) -> ServerFrame {
+        var representation = MessageRepresentation(message, sender: sender, viewer: viewer)
         representation.cursor = cursor?.token
         return .message(representation)
     }
@@ -51,6 +54,7 @@ public enum ServerFrame: Sendable, Equatable {
         case .error: "error"
         case .messageSent: "message_sent"
         case .replayed: "replayed"
+        case .reactionChanged: "reaction_changed"
         case .unknown(let type): type
         }
     }

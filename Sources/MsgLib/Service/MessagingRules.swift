@@ -7,16 +7,19 @@ public struct MessagingRules: Sendable, Equatable {
     public var perDay: Int
     /// How long after sending a message its sender may still edit it, in seconds.
     public var editWindow: Int64
+    /// Reactions one (non-admin) user may add or remove per minute, a bucket refilled evenly; 0 means no limit.
+    public var reactionsPerMinute: Int
 
-    public init(perMinute: Int = 10, perHour: Int = 100, perDay: Int = 500, editWindow: Int64 = 15 * 60) {
+    public init(perMinute: Int = 10, perHour: Int = 100, perDay: Int = 500, editWindow: Int64 = 15 * 60, reactionsPerMinute: Int = 30) {
         self.perMinute = perMinute
         self.perHour = perHour
         self.perDay = perDay
         self.editWindow = editWindow
+        self.reactionsPerMinute = reactionsPerMinute
     }
 
     /// Reads `MESSAGE_RATE_LIMIT_PER_MINUTE`, `MESSAGE_RATE_LIMIT_PER_HOUR` and `MESSAGE_RATE_LIMIT_PER_DAY`
-    /// (defaults 10, 100, 500; 0 turns a window off).
+    /// (defaults 10, 100, 500; 0 turns a window off), and `REACTION_RATE_LIMIT_PER_MINUTE` (30; 0 for none).
     public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> MessagingRules {
         func read(_ key: String, _ fallback: Int) throws(ConfigurationError) -> Int {
             guard let text = environment[key] else { return fallback }
@@ -28,11 +31,17 @@ public struct MessagingRules: Sendable, Equatable {
         return MessagingRules(
             perMinute: try read("MESSAGE_RATE_LIMIT_PER_MINUTE", 10),
             perHour: try read("MESSAGE_RATE_LIMIT_PER_HOUR", 100),
-            perDay: try read("MESSAGE_RATE_LIMIT_PER_DAY", 500))
+            perDay: try read("MESSAGE_RATE_LIMIT_PER_DAY", 500),
+            reactionsPerMinute: try read("REACTION_RATE_LIMIT_PER_MINUTE", 30))
     }
 
     /// The windows in force: (seconds, limit, name).
     var windows: [(seconds: Int, limit: Int, name: String)] {
         [(60, perMinute, "minute"), (3600, perHour, "hour"), (86400, perDay, "day")].filter { $0.1 > 0 }
+    }
+
+    /// The reactions' window, nil when off.
+    var reactionWindow: RateLimitRepository.Window? {
+        reactionsPerMinute > 0 ? .reactions(perMinute: reactionsPerMinute) : nil
     }
 }

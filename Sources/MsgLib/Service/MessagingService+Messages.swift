@@ -9,7 +9,10 @@ extension MessagingService {
         let page = page.storagePage
         return try await pool.withConnection { db in
             _ = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
-            return try MessageRepository.list(db, conversationId: conversationId, page: page)
+            var (messages, total) = try MessageRepository.list(db, conversationId: conversationId, page: page)
+            let reactions = try ReactionRepository.reactions(db, messageIds: messages.map(\.message.id))
+            for i in messages.indices { messages[i].message.reactions = reactions[messages[i].message.id] ?? [] }
+            return (messages, total)
         }
     }
 

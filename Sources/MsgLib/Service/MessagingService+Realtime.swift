@@ -53,15 +53,25 @@ extension MessagingService {
         viewer: User, from start: ResumePoint?, joinedAt: CommitSnapshot?, limit: Int
     ) async throws -> (messages: [DeliverableMessage], truncated: Bool) {
         let messages = try await pool.withConnection { db in
+            let found: [DeliverableMessage]
             switch start {
             case .cursor(let cursor):
                 let upTo = try joinedAt ?? DeliveryRepository.currentSnapshot(db)
-                return try DeliveryRepository.messages(db, after: cursor, upTo: upTo, viewer: viewer, limit: limit + 1)
+                found = try DeliveryRepository.messages(db, after: cursor, upTo: upTo, viewer: viewer, limit: limit + 1)
             case .messageId(let lastMessageId):
-                return try DeliveryRepository.messages(db, after: lastMessageId, viewer: viewer, limit: limit + 1)
+                found = try DeliveryRepository.messages(db, after: lastMessageId, viewer: viewer, limit: limit + 1)
             case nil:
-                return try DeliveryRepository.unread(db, viewer: viewer, limit: limit + 1, upTo: joinedAt)
+                found = try DeliveryRepository.unread(db, viewer: viewer, limit: limit + 1, upTo: joinedAt)
             }
+            // Replayed messages carry their reactions as they stand.
+            let reactions = try ReactionRepository.reactions(db, messageIds: found.map(\.message.id))
+            return reactions.isEmpty
+                ? found
+                : found.map { item in
+                    var item = item
+                    item.message.reactions = reactions[item.message.id] ?? []
+                    return item
+                }
         }
         return (Array(messages.prefix(limit)), messages.count > limit)
     }

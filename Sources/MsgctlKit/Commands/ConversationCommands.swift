@@ -68,7 +68,7 @@ struct ShowCommand: AsyncParsableCommand {
             let (found, user) = try await service.resolveConversation(conversation)
             let (messages, total) = try await service.listMessages(viewer: viewer, conversationId: found.id, page: .init(limit: limit))
             let changes = history ? try await service.messageHistories(viewer: viewer, messageIds: messages.map(\.message.id)) : [:]
-            return (user, MessageListResponse(messages: messages, total: total, page: 1, limit: limit), changes)
+            return (user, MessageListResponse(messages: messages, total: total, page: 1, limit: limit, viewer: viewer), changes)
         }
         if output.json {
             guard history else { return try JSONOutput.print(response) }
@@ -85,6 +85,7 @@ struct ShowCommand: AsyncParsableCommand {
             if let entries = UUID(uuidString: message.id).flatMap({ changes[$0] }), !entries.isEmpty {
                 text += Transcript.history(entries) + "\n"
             }
+            if !message.reactions.isEmpty { text += Transcript.reactions(message.reactions) + "\n" }
         }
         FileOutput.standardOutput.write(text)
     }

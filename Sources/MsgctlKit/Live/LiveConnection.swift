@@ -174,6 +174,7 @@ enum LiveFrame: Sendable {
     case read(messageId: String)
     case typing(conversationId: String, userId: String, isTyping: Bool)
     case replayed(count: Int, truncated: Bool)
+    case reaction(ReactionChangedRepresentation)
     case error(code: String, message: String)
     case other
 
@@ -195,6 +196,8 @@ enum LiveFrame: Sendable {
             self = .replayed(count: count, truncated: truncated)
         case .error(let code, let message, _, _):
             self = .error(code: code, message: message)
+        case .reactionChanged(let change):
+            self = .reaction(change)
         case .connected, .pong, .unknown, .messageSent:
             self = .other
         }

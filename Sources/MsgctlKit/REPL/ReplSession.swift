@@ -194,6 +194,9 @@ final class ReplSession: @unchecked Sendable {
                     time: item.message.createdAt,
                     who: item.sender.isAdmin ? (item.sender.id == admin.id ? "you" : item.sender.username) : item.sender.username,
                     content: item.message.content, attachments: item.message.attachments)
+            if !item.message.reactions.isEmpty {
+                text += "\n" + Transcript.reactions(ReactionRepresentation.list(item.message.reactions, viewer: admin), indent: "    ")
+            }
             live?.saw(messageId: item.message.id.lowercasedString)
         }
         say(text)
@@ -316,11 +319,29 @@ final class ReplSession: @unchecked Sendable {
             }
         case .replayed(let count, let truncated):
             if count > 0 { say("caught up: \(count) message\(count == 1 ? "" : "s") while offline\(truncated ? " (more in \\h)" : "")") }
+        case .reaction(let change):
+            say(Transcript.reactionChange(change, who: reactorName(change.userId), about: reactionTarget(change)))
         case .error(let code, let message):
             say("relay: \(TerminalText.escaped(message)) (\(TerminalText.escaped(code)))")
         case .other:
             break
         }
+    }
+
+    /// Who made a reaction change, as the console names people: `you`, the open conversation's user, or an id prefix.
+    private func reactorName(_ id: String?) -> String {
+        guard let id else { return "someone" }
+        if id == admin.id.lowercasedString { return "you" }
+        if let open, open.user.id.lowercasedString == id { return open.user.username }
+        return String(id.prefix(8))
+    }
+
+    /// The message a reaction change is about: its text when this console sent it, else its id prefix; marked when its
+    /// conversation is not the open one.
+    private func reactionTarget(_ change: ReactionChangedRepresentation) -> String {
+        let text = UUID(uuidString: change.messageId).flatMap { sent[$0] }.map { "\"\(TerminalText.escaped(String($0.prefix(40))))\"" }
+        let inOpen = open?.conversation.id.lowercasedString == change.conversationId
+        return (text ?? String(change.messageId.prefix(8))) + (inOpen ? "" : " [not open]")
     }
 
     // MARK: - Typing

@@ -24,6 +24,7 @@ package func buildRelayRouter(
     ConversationController(service: service, metrics: metrics.messages).addRoutes(to: api)
     MessageController(service: service, metrics: metrics.messages).addRoutes(to: api)
     MessageHistoryController(service: service).addRoutes(to: api)
+    ReactionController(service: service).addRoutes(to: api)
     PushController(service: service).addRoutes(to: api)
     AttachmentController(service: service).addRoutes(to: api)
     return router

@@ -30,7 +30,7 @@ struct MessageController {
             page: try request.queryInt("page", default: 1), limit: try request.queryInt("limit", default: 50, maximum: 200),
             before: try request.queryTimestamp("before"), after: try request.queryTimestamp("after"))
         let (messages, total) = try await service.listMessages(viewer: viewer, conversationId: id, page: page)
-        return .json(MessageListResponse(messages: messages, total: total, page: page.page, limit: page.limit))
+        return .json(MessageListResponse(messages: messages, total: total, page: page.page, limit: page.limit, viewer: viewer))
     }
 
     struct SendBody: Decodable {

@@ -226,7 +226,9 @@ package final class CommitFeed: Service, Sendable {
             let ticket = state.withLock { $0.begin() }
             do {
                 let (snapshot, messages) = try MessagingService.committedMessages(on: db, since: frontier)
-                hub.publish(messages, from: frontier, to: snapshot)
+                // Read after the snapshot: a message whose reactions changed again since goes out with the next batch.
+                let reactions = try MessagingService.committedReactionChanges(on: db, since: frontier, upTo: snapshot)
+                hub.publish(messages, reactions: reactions, from: frontier, to: snapshot)
                 let others = own.withLock { own in messages.filter { $0.txid.map { !own.contains($0) } ?? true } }
                 if !others.isEmpty { onOtherWriters(others) }
             } catch {

@@ -195,10 +195,12 @@ package final class EventListener: Service, Sendable {
         } else if events.contains(.outbox) {
             onMessage()
         }
+        // A reaction changed: the sweep reads it in commit order, with the messages (CommitFeed).
+        if !hasMessages, events.contains(where: { if case .reaction = $0 { true } else { false } }) { feed.wake() }
         if hasReceipts { await feed.sweep() }
         for event in events {
             switch event {
-            case .message, .outbox:
+            case .message, .outbox, .reaction:
                 break
             case .read(let messageId, _, let conversationUserId, let readAt, let readBy):
                 hub.deliverRead(messageId: messageId, conversationUserId: conversationUserId, readAt: readAt, readBy: readBy)

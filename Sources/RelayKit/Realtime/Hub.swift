@@ -55,12 +55,25 @@ package final class Hub: Sendable {
         }
     }
 
-    /// Delivers a batch: the messages in `end` and not in `base` (the frontier until now), in id order. Each `message`
-    /// frame carries the cursor (base, end, its id). Called by ``CommitFeed`` only, one batch after another.
-    func publish(_ messages: [DeliverableMessage], from base: CommitSnapshot, to end: CommitSnapshot) {
-        let deliveries = state.withLock { state in
+    /// Delivers a batch: the messages in `end` and not in `base` (the frontier until now), in id order, then the
+    /// reaction changes in `end` and not in `base`. Each `message` frame carries the cursor (base, end, its id): a
+    /// client that processed it has every reaction change `base` shows (they went out with the batches before).
+    /// Called by ``CommitFeed`` only, one batch after another.
+    func publish(_ messages: [DeliverableMessage], reactions: [ReactionChange] = [], from base: CommitSnapshot, to end: CommitSnapshot) {
+        let (deliveries, reactionDeliveries) = state.withLock { state in
             state.frontier = end
-            return messages.map { item in (item, HubRouting.messageRecipients(conversationUserID: item.conversationUserId, in: state.registry)) }
+            return (
+                messages.map { item in (item, HubRouting.messageRecipients(conversationUserID: item.conversationUserId, in: state.registry)) },
+                reactions.map { change in (change, HubRouting.messageRecipients(conversationUserID: change.conversationUserId, in: state.registry)) }
+            )
+        }
+        defer {
+            // Each socket sees the reactions as its user does (whether they reacted; for an admin, who did).
+            for (change, targets) in reactionDeliveries {
+                for connection in targets {
+                    connection.send(OutgoingFrame(.reactionChanged(ReactionChangedRepresentation(change, viewer: connection.user))))
+                }
+            }
         }
         // Encoded only for messages someone here receives.
         for (item, targets) in deliveries where !targets.isEmpty {

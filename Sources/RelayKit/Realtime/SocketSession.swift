@@ -146,7 +146,10 @@ final class SocketSession: Sendable {
         }
         do {
             var (messages, truncated) = try await service.replay(viewer: user, from: start, joinedAt: joinedAt, limit: configuration.replayLimit)
-            var frames: [OutgoingFrame] = []
+            // First the reactions that changed since the cursor's batch began, as they stand at joinedAt (later changes
+            // come with the live batches): a client that processes any frame after them has every change that snapshot
+            // shows, which is what each cursor below claims (see Hub.publish).
+            var frames = try await reactionFrames(from: start, joinedAt: joinedAt)
             var position: ResumeCursor?
             // The replay takes at most half the socket's byte budget; the client resumes from its last message for more.
             var bytes = 0
@@ -159,7 +162,7 @@ final class SocketSession: Sendable {
                         ? ResumeCursor(base: cursor.base, end: cursor.end, lastId: item.message.id)
                         : ResumeCursor(base: cursor.end, end: joinedAt, lastId: item.message.id)
                 }
-                let frame = OutgoingFrame(.message(item.message, sender: item.sender, cursor: position))
+                let frame = OutgoingFrame(.message(item.message, sender: item.sender, cursor: position, viewer: user))
                 bytes += frame.json.utf8.count
                 if bytes > configuration.maxQueuedBytes / 2, !frames.isEmpty {
                     messages = Array(messages.prefix(index))
@@ -186,6 +189,17 @@ final class SocketSession: Sendable {
             connection.failReplay([OutgoingFrame(Self.errorFrame(for: error, logger: logger))], close: Self.replayFailed)
         }
     }
+
+    /// The `reaction_changed` frames a client at cursor `start` lacks up to `joinedAt` (none without a cursor: a fresh
+    /// client reads reactions with the messages, and a message id says nothing about them).
+    private func reactionFrames(from start: ResumePoint?, joinedAt: CommitSnapshot?) async throws -> [OutgoingFrame] {
+        guard case .cursor(let cursor) = start else { return [] }
+        let (changes, _) = try await service.reactionChanges(viewer: user, since: cursor.base, upTo: joinedAt, limit: Self.replayedReactionLimit)
+        return changes.map { OutgoingFrame(.reactionChanged(ReactionChangedRepresentation($0, viewer: user))) }
+    }
+
+    /// The most reaction changes one replay sends (``RealtimeConfiguration/replayLimit`` does as much for messages).
+    static let replayedReactionLimit = 5000
 
     /// How a socket whose replay failed (the database is unreachable) is closed: 1013, try again later.
     static let replayFailed = ClientConnection.CloseReason.refused(1013, "Replay failed; reconnect and resume")
@@ -237,6 +251,10 @@ final class SocketSession: Sendable {
                     } else {
                         typing.cancel(conversationId)
                     }
+                case .reaction(let messageId, let emoji, let add):
+                    guard let viewer = try await currentViewer() else { return }
+                    // The change comes back as a `reaction_changed` frame, with the relays' next sweep.
+                    _ = try await service.react(viewer: viewer, messageId: messageId, emoji: emoji, add: add)
                 case .resume(let point):
                     guard try await currentViewer() != nil else { return }
                     connection.beginReplay()
@@ -273,6 +291,7 @@ extension Result<ClientFrame, ClientFrame.Invalid> {
         case .success(.markRead): "mark_read"
         case .success(.typing): "typing"
         case .success(.resume): "resume"
+        case .success(.reaction(_, _, let add)): add ? "add_reaction" : "remove_reaction"
         }
     }
 }

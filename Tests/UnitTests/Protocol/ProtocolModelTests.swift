@@ -91,7 +91,7 @@ import Testing
                     #"{"type":"message","data":{"id":"\#(id)","conversation_id":"\#(conversation)","sender_id":"\#(user)","#
                         + #""sender":{"id":"\#(user)","username":"alice","display_name":"Alice A.","is_admin":false},"#
                         + #""content":"Hello <admin> / \"quoted\"","created_at":"2025-11-25T22:57:52.123456Z","read_at":null,"#
-                        + #""edited_at":"2025-11-25T22:57:54.123456Z","attachments":[]}}"#))
+                        + #""edited_at":"2025-11-25T22:57:54.123456Z","attachments":[],"reactions":[]}}"#))
         // Nullable fields are present as null, and slashes are not escaped.
         #expect(ServerFrame.messageRead(messageId: Self.messageId, readAt: Self.at, readBy: nil).json.contains(#""read_by":null"#))
         #expect(ServerFrame.message(Self.message, sender: Self.sender).json.contains(#""content":"Hello <admin> / \"quoted\"""#))

@@ -29,5 +29,6 @@ extension Migration {
         listingIndex,
         messageSources,
         history,
+        reactions,
     ]
 }

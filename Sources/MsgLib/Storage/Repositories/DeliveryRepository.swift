@@ -42,7 +42,8 @@ package enum DeliveryRepository {
         /// True when the message `m` is not in `snapshot`: started after it, running then, or newer than its clock
         /// (``CommitSnapshot``). Three index ranges; each has two bounds so that a generic plan (prepared statements)
         /// estimates it as narrow and scans the index.
-        mutating func notIn(_ snapshot: CommitSnapshot) -> String {
+        /// `txid` and `id` name the columns of another table that records its changes the same way.
+        mutating func notIn(_ snapshot: CommitSnapshot, txid: String = "m.txid", id: String = "m.id") -> String {
             let xmax = bind(Int64(clamping: snapshot.xmax))
             let beyond = bind(Int64.max)
             let xip = bind(snapshot.xip.map { Int64(clamping: $0) })
@@ -50,15 +51,15 @@ package enum DeliveryRepository {
             let bound = bind(snapshot.idBound)
             let top = bind(UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255)))
             return
-                "((m.txid >= \(xmax)::xid8 AND m.txid <= \(beyond)::xid8) OR (m.txid = ANY(\(xip)::xid8[]) AND m.txid >= \(xmin)::xid8 AND m.txid < \(xmax)::xid8)"
-                + " OR (m.txid IS NOT NULL AND m.id > \(bound)::uuid AND m.id <= \(top)::uuid))"
+                "((\(txid) >= \(xmax)::xid8 AND \(txid) <= \(beyond)::xid8) OR (\(txid) = ANY(\(xip)::xid8[]) AND \(txid) >= \(xmin)::xid8 AND \(txid) < \(xmax)::xid8)"
+                + " OR (\(txid) IS NOT NULL AND \(id) > \(bound)::uuid AND \(id) <= \(top)::uuid))"
         }
 
         /// True when the message `m` is in `snapshot`.
-        mutating func isIn(_ snapshot: CommitSnapshot) -> String {
+        mutating func isIn(_ snapshot: CommitSnapshot, txid: String = "m.txid", id: String = "m.id") -> String {
             let text = bind(snapshot.postgresText)
             let bound = bind(snapshot.idBound)
-            return "(m.txid IS NULL OR (pg_visible_in_snapshot(m.txid, \(text)::pg_snapshot) AND m.id <= \(bound)::uuid))"
+            return "(\(txid) IS NULL OR (pg_visible_in_snapshot(\(txid), \(text)::pg_snapshot) AND \(id) <= \(bound)::uuid))"
         }
     }
 

@@ -28,6 +28,8 @@ package struct OutboxJob: Sendable, Equatable {
     package var subscription: PushSubscription?
     /// What a Slack app job needs beyond the message (nil for other kinds).
     package var slack: SlackJobContext? = nil
+    /// The reaction the job is about, when it is about one rather than about its message.
+    package var reaction: OutboxReaction? = nil
 }
 
 /// The outbox's backlog: the jobs waiting to be sent (not given up), by kind, and how long the oldest due one has been due.
@@ -94,7 +96,8 @@ package enum OutboxRepository {
                    p.auth_key AS p_auth_key, p.created_at AS p_created_at, p.last_used_at AS p_last_used_at,
                    c.unread_count_admin AS c_unread, c.archived_by_admin AS c_archived, \(User.columns("s", prefix: "s_")),
                    t.conversation_id AS t_conversation_id, t.channel_id AS t_channel_id, t.thread_ts AS t_thread_ts,
-                   t.parent_ts AS t_parent_ts, t.parent_message_id AS t_parent_message_id
+                   t.parent_ts AS t_parent_ts, t.parent_message_id AS t_parent_message_id,
+                   o.reaction AS o_reaction, o.reaction_added AS o_reaction_added, \(User.columns("r", prefix: "r_"))
             FROM claimed
             JOIN notification_outbox o ON o.id = claimed.id
             JOIN messages m ON m.id = o.message_id
@@ -103,6 +106,7 @@ package enum OutboxRepository {
             JOIN users s ON s.id = m.sender_id
             LEFT JOIN push_subscriptions p ON p.id = o.subscription_id
             LEFT JOIN slack_threads t ON t.conversation_id = o.conversation_id
+            LEFT JOIN users r ON r.id = o.reactor_id
             ORDER BY o.available_at, o.id
             """, [kinds.map(\.rawValue), limit]
         ).map { row throws(DatabaseError) in
@@ -125,7 +129,7 @@ package enum OutboxRepository {
                 message: try Message(row: row),
                 conversationUser: try User(row: row, prefix: "u_"),
                 subscription: try subscriptionId.map { _ throws(DatabaseError) in try PushSubscription(row: row, prefix: "p_") },
-                slack: slack)
+                slack: slack, reaction: try OutboxReaction(row: row))
         }
     }
 

@@ -29,6 +29,11 @@ package enum RateLimitRepository {
             Window(column: "attachment_tat", seconds: 3600, limit: limit, name: "hour")
         }
 
+        /// Reactions added or removed per minute (migration 29).
+        static func reactions(perMinute limit: Int) -> Window {
+            Window(column: "reaction_tat", seconds: 60, limit: limit, name: "minute")
+        }
+
         /// `POST /api/push/test` calls per hour (migration 19).
         static func pushTest(perHour limit: Int) -> Window {
             Window(column: "push_test_tat", seconds: 3600, limit: limit, name: "hour")

@@ -1,0 +1,87 @@
+import Foundation
+
+extension MessagingService {
+    /// What a reaction request did, and the message's reactions after it.
+    public struct ReactionOutcome: Sendable, Equatable {
+        /// False when there was nothing to do (added already, or not there to remove).
+        public var changed: Bool
+        public var reactions: [MessageReaction]
+    }
+
+    /// Adds (`add`) or removes a reaction of `viewer` on a visible message of a conversation they may see. Idempotent:
+    /// adding one that is there, or removing one that is not, changes nothing and takes nothing from the rate limit.
+    /// A change is delivered to the conversation's user and the admins on every relay (``ReactionChange``), and, with
+    /// `NOTIFY_REACTIONS=1`, pushed to the other side.
+    /// - Throws: `.invalid` (not one emoji, a 21st kind), `.notFound` (no such message, or deleted), `.forbidden` (another
+    ///   user's conversation), `.rateLimited`.
+    public func react(viewer: User, messageId: UUID, emoji text: String, add: Bool) async throws -> ReactionOutcome {
+        guard let emoji = ReactionEmoji(text) else { throw ServiceError.invalidReaction }
+        let window = rules.reactionWindow
+        let notify = notifications.notifyReactions && add
+        return try await pool.withTransaction { db in
+            guard let message = try ReactionRepository.lockMessage(db, id: messageId), !message.deleted else {
+                throw ServiceError.messageNotFound
+            }
+            guard viewer.isAdmin || message.conversationUserId == viewer.id else { throw ServiceError.conversationForbidden }
+            let changed: Bool
+            if add {
+                switch try ReactionRepository.add(
+                    db, messageId: messageId, userId: viewer.id, emoji: emoji.text, maximumKinds: MessageReaction.maximumKinds)
+                {
+                case .added: changed = true
+                case .present: changed = false
+                case .full: throw ServiceError.tooManyReactionKinds
+                }
+            } else {
+                changed = try ReactionRepository.remove(db, messageId: messageId, userId: viewer.id, emoji: emoji.text)
+            }
+            if changed {
+                if !viewer.isAdmin, let window {
+                    try RateLimiter.take(db, user: viewer.id, window: window, counting: ("reaction", "reactions"))
+                }
+                try ReactionRepository.recordChange(
+                    db, messageId: messageId, conversationId: message.conversationId, userId: viewer.id, emoji: emoji.text, added: add)
+                var events: [RealtimeEvent] = [.reaction(messageId: messageId, conversationId: message.conversationId)]
+                if notify,
+                    try OutboxRepository.enqueueReactionPush(
+                        db, messageId: messageId, conversationUserId: message.conversationUserId, reactor: viewer, emoji: emoji.text) > 0
+                {
+                    events.append(.outbox)
+                }
+                try DeliveryRepository.notify(db, events)
+            }
+            let reactions = try ReactionRepository.reactions(db, messageIds: [messageId])[messageId] ?? []
+            return ReactionOutcome(changed: changed, reactions: reactions)
+        }
+    }
+
+    /// The reactions of the messages among `ids` that have any.
+    public func reactions(messageIds: [UUID]) async throws -> [UUID: [MessageReaction]] {
+        try await pool.withConnection { db in try ReactionRepository.reactions(db, messageIds: messageIds) }
+    }
+
+    /// The last reaction changes of a relay's batch: in `upTo`, not in `since` (see ``CommitSnapshot``), with each
+    /// message's reactions as they stand.
+    package static func committedReactionChanges(on db: PostgresConnection, since: CommitSnapshot, upTo: CommitSnapshot) throws -> [ReactionChange] {
+        try ReactionRepository.changes(db, since: since, upTo: upTo, viewer: nil, limit: Int(Int32.max))
+    }
+
+    /// What a client at a cursor whose batch began at `since` may lack of the reactions in the conversations `viewer`
+    /// sees, up to the snapshot `upTo` where its socket joined the live stream: the last change of every message whose
+    /// reactions changed in between, with its reactions as they stand; at most `limit` (`truncated` beyond).
+    public func reactionChanges(
+        viewer: User, since: CommitSnapshot, upTo: CommitSnapshot?, limit: Int
+    ) async throws -> (changes: [ReactionChange], truncated: Bool) {
+        let changes = try await pool.withConnection { db in
+            let upTo = try upTo ?? DeliveryRepository.currentSnapshot(db)
+            return try ReactionRepository.changes(db, since: since, upTo: upTo, viewer: viewer, limit: limit + 1)
+        }
+        return (Array(changes.prefix(limit)), changes.count > limit)
+    }
+}
+
+extension ServiceError {
+    static let invalidReaction = ServiceError(.invalid, ReactionEmoji.invalidMessage)
+    static let tooManyReactionKinds = ServiceError(
+        .invalid, "A message may have at most \(MessageReaction.maximumKinds) different reactions")
+}

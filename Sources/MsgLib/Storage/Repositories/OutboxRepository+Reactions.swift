@@ -1,0 +1,34 @@
+import Foundation
+
+/// A reaction an outbox job announces: the emoji, whether it was added, and who reacted.
+package struct OutboxReaction: Sendable, Equatable {
+    package var emoji: String
+    package var added: Bool
+    package var reactor: User
+
+    /// The reaction a claimed job's row names (columns `o_reaction`, `o_reaction_added` and the reactor's as `r_`), if any.
+    init?(row: PostgresRow) throws(DatabaseError) {
+        guard let emoji = try row.decode("o_reaction", as: String?.self), try row.decode("r_id", as: UUID?.self) != nil else { return nil }
+        self.emoji = emoji
+        added = try row.decode("o_reaction_added", as: Bool?.self) ?? true
+        reactor = try User(row: row, prefix: "r_")
+    }
+}
+
+extension OutboxRepository {
+    /// Queues a Web Push of a reaction `reactor` added to a message, to the other side of its conversation: the
+    /// conversation's user for an admin's reaction, every admin for the user's. Returns how many jobs were queued.
+    @discardableResult
+    package static func enqueueReactionPush(
+        _ db: PostgresConnection, messageId: UUID, conversationUserId: UUID, reactor: User, emoji: String
+    ) throws -> Int {
+        try db.query(
+            """
+            INSERT INTO notification_outbox (kind, message_id, subscription_id, reaction, reaction_added, reactor_id)
+            SELECT 'push', $1, p.id, $2, true, $3 FROM push_subscriptions p
+            WHERE CASE WHEN $4 THEN p.user_id = $5 ELSE p.user_id IN (SELECT id FROM users WHERE is_admin) END
+            RETURNING id
+            """, [messageId, emoji, reactor.id, reactor.isAdmin, conversationUserId]
+        ).count
+    }
+}
