@@ -118,7 +118,8 @@ import Testing
         #expect((object["sender"] as? [String: Any])?["is_admin"] as? Bool == true)
         #expect(
             Set(object.keys) == [
-                "id", "conversation_id", "sender_id", "sender", "content", "created_at", "read_at", "edited_at", "attachments", "conversation_user",
+                "id", "conversation_id", "sender_id", "sender", "content", "created_at", "read_at", "edited_at", "attachments", "reactions",
+                "conversation_user",
             ])
     }
 }
