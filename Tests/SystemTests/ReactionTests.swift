@@ -168,6 +168,45 @@ import Testing
         try await other.stop()
     }
 
+    /// A client away through more reaction changes than one replay sends gets the first 5000 and a `truncated` replay
+    /// without a cursor: it reloads through REST.
+    @Test func aReplayOfTooManyReactionChangesSaysTruncated() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        // The messages are there before the relay starts (its feed begins after them).
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        try db.query(
+            "INSERT INTO messages (conversation_id, sender_id, content) SELECT $1, $2, 'm' || g FROM generate_series(1, 5001) g",
+            [conversation.id, f.admin.id])
+        let relay = try await TestRelay(database: database, environment: Self.unlimited)
+        let socket = try relay.socket(f.alice)
+        _ = try await socket.next(type: "connected")
+        let pool = database.pool(size: 1)
+        let last = try await MessagingService(pool: pool).sendMessage(viewer: f.admin, conversationId: conversation.id, content: "last")
+        let cursor = try #require(
+            try await socket.next { $0.type == "message" && $0.data["id"] as? String == last.id.lowercasedString }.data["cursor"] as? String)
+        // One statement reacts to every message (as a bulk change by SQL would): 5002 changes after the cursor. Once the
+        // relay's feed has delivered them live (the first one arrives), they are all behind where a new socket joins.
+        try db.query(
+            """
+            WITH r AS (
+                INSERT INTO message_reactions (message_id, emoji, user_id) SELECT id, '👍', $2 FROM messages WHERE conversation_id = $1
+                RETURNING message_id
+            )
+            INSERT INTO message_reaction_changes (message_id, conversation_id, user_id, emoji, added) SELECT message_id, $1, $2, '👍', true FROM r
+            """, [conversation.id, f.admin.id])
+        _ = try await socket.next(timeout: 20) { $0.type == "reaction_changed" }
+        try socket.sendClose()
+        let back = try relay.socket(f.alice, query: "cursor=\(cursor)")
+        let replayed = try await back.next(type: "replayed")
+        #expect(replayed.data["truncated"] as? Bool == true)
+        #expect(replayed.data["cursor"] == nil)
+        #expect(back.received.prefix { $0.type != "replayed" }.count { $0.type == "reaction_changed" } == 5000)
+        await pool.shutdown()
+        try await relay.stop()
+    }
+
     @Test func refusalsAreClearAndRepeatsChangeNothing() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

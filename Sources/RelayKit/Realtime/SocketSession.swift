@@ -149,7 +149,9 @@ final class SocketSession: Sendable {
             // First the reactions that changed since the cursor's batch began, as they stand at joinedAt (later changes
             // come with the live batches): a client that processes any frame after them has every change that snapshot
             // shows, which is what each cursor below claims (see Hub.publish).
-            var frames = try await reactionFrames(from: start, joinedAt: joinedAt)
+            // More changes than one replay sends: the replay says `truncated`, and the client reloads through REST.
+            var (frames, reactionsTruncated) = try await reactionFrames(from: start, joinedAt: joinedAt)
+            truncated = truncated || reactionsTruncated
             var position: ResumeCursor?
             // The replay takes at most half the socket's byte budget; the client resumes from its last message for more.
             var bytes = 0
@@ -192,10 +194,11 @@ final class SocketSession: Sendable {
 
     /// The `reaction_changed` frames a client at cursor `start` lacks up to `joinedAt` (none without a cursor: a fresh
     /// client reads reactions with the messages, and a message id says nothing about them).
-    private func reactionFrames(from start: ResumePoint?, joinedAt: CommitSnapshot?) async throws -> [OutgoingFrame] {
-        guard case .cursor(let cursor) = start else { return [] }
-        let (changes, _) = try await service.reactionChanges(viewer: user, since: cursor.base, upTo: joinedAt, limit: Self.replayedReactionLimit)
-        return changes.map { OutgoingFrame(.reactionChanged(ReactionChangedRepresentation($0, viewer: user))) }
+    private func reactionFrames(from start: ResumePoint?, joinedAt: CommitSnapshot?) async throws -> (frames: [OutgoingFrame], truncated: Bool) {
+        guard case .cursor(let cursor) = start else { return ([], false) }
+        let (changes, truncated) = try await service.reactionChanges(
+            viewer: user, since: cursor.base, upTo: joinedAt, limit: Self.replayedReactionLimit)
+        return (changes.map { OutgoingFrame(.reactionChanged(ReactionChangedRepresentation($0, viewer: user))) }, truncated)
     }
 
     /// The most reaction changes one replay sends (``RealtimeConfiguration/replayLimit`` does as much for messages).
