@@ -31,9 +31,9 @@ extension MessagingService {
 
     var reactionSettings: ReactionSettings { ReactionSettings(window: rules.reactionWindow, notify: notifications.notifyReactions) }
 
-    /// ``react(viewer:messageId:emoji:add:)`` in the caller's transaction. A change is mirrored to the message's Slack
-    /// post in app mode (for an emoji Slack has a name for) unless it came from Slack (`fromSlack`), which is also
-    /// recorded with an added reaction.
+    /// ``react(viewer:messageId:emoji:add:)`` in the caller's transaction. In app mode, the first reaction with an emoji
+    /// Slack has a name for, and the removal of the last, are mirrored to the message's Slack post, unless the change
+    /// came from Slack (`fromSlack`, also recorded with an added reaction, which then does not count).
     static func react(
         _ db: PostgresConnection, viewer: User, messageId: UUID, emoji: ReactionEmoji, add: Bool, fromSlack: Bool, settings: ReactionSettings
     ) throws -> ReactionOutcome {
@@ -66,7 +66,10 @@ extension MessagingService {
             {
                 events.append(.outbox)
             }
-            if !fromSlack, SlackEmojiName.name(forEmoji: emoji.text) != nil {
+            // The bot's reaction in Slack stands for everyone's in the product: it changes with the first and the last.
+            if !fromSlack, SlackEmojiName.name(forEmoji: emoji.text) != nil,
+                try ReactionRepository.countInProduct(db, messageId: messageId, emoji: emoji.text) == (add ? 1 : 0)
+            {
                 try SlackPostRepository.enqueueReaction(
                     db, messageId: messageId, conversationId: message.conversationId, emoji: emoji.text, added: add, reactorId: viewer.id)
             }

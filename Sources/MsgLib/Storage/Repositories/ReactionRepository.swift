@@ -55,6 +55,13 @@ package enum ReactionRepository {
         return present.isEmpty ? .full : .present
     }
 
+    /// How many reacted to message `messageId` with `emoji` in the product (reactions that came from Slack not counted).
+    package static func countInProduct(_ db: PostgresConnection, messageId: UUID, emoji: String) throws -> Int {
+        try db.query(
+            "SELECT count(*) FROM message_reactions WHERE message_id = $1 AND emoji = $2 AND NOT from_slack", [messageId, emoji]
+        )[0].decode(0)
+    }
+
     /// Removes a reaction; false when there was none.
     package static func remove(_ db: PostgresConnection, messageId: UUID, userId: UUID, emoji: String) throws -> Bool {
         try db.query(
