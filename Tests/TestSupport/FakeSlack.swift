@@ -11,8 +11,8 @@ import Synchronization
 ///     #expect(posts[1].string("thread_ts") == posts[0].answerTs)
 ///
 /// Answers: `chat.postMessage` is ok with a fresh `ts` and the channel asked for; `chat.update` is ok with the `ts`
-/// asked for; `auth.test` names a fake team and bot; `oauth.v2.access` returns an install payload shaped like
-/// Slack's. ``fail(_:times:)`` makes the next calls fail instead: `ratelimited` 429s with `Retry-After`,
+/// asked for; `reactions.add` and `reactions.remove` are ok; `auth.test` names a fake team and bot;
+/// `oauth.v2.access` returns an install payload shaped like Slack's. ``fail(_:times:)`` makes the next calls fail instead: `ratelimited` 429s with `Retry-After`,
 /// `{"ok":false,"error":"invalid_blocks"}`, 5xx, or hostile answers (a huge body, text that is not JSON).
 package final class FakeSlack: Sendable {
     /// A call as received.
@@ -155,6 +155,8 @@ package final class FakeSlack: Sendable {
                 let ts = json?["ts"] as? String ?? ""
                 call.answerTs = ts
                 return ok(["channel": json?["channel"] ?? "", "ts": ts, "text": json?["text"] ?? ""])
+            case "reactions.add", "reactions.remove":
+                return ok([:])
             case "auth.test":
                 return ok([
                     "url": "https://fake-team.slack.com/", "team": "Fake Team", "user": "msgrelay", "team_id": teamId, "user_id": botUserId,

@@ -7,6 +7,9 @@ public enum DeliveryOutcome: Sendable, Equatable {
     /// Slack app mode: the parent message of a conversation's thread was posted; the thread is recorded and the job
     /// is done.
     case threadStarted(SlackThread)
+    /// Slack app mode: a reply was posted in its thread; the post is recorded (reactions on the message go to it) and
+    /// the job is done.
+    case posted(SlackMessagePost)
     /// Nothing to send any more (the message was deleted before its notice left): the job is dropped.
     case moot(String)
     /// The push service says the subscription is gone (404, 410): it is deleted, and its jobs with it.
@@ -49,7 +52,7 @@ public enum DeliveryOutcome: Sendable, Equatable {
     /// True when the notification was accepted.
     public var isDelivered: Bool {
         switch self {
-        case .delivered, .threadStarted: true
+        case .delivered, .threadStarted, .posted: true
         default: false
         }
     }
@@ -57,7 +60,7 @@ public enum DeliveryOutcome: Sendable, Equatable {
     /// Why it was not delivered, if it was not.
     public var reason: String? {
         switch self {
-        case .delivered, .threadStarted: nil
+        case .delivered, .threadStarted, .posted: nil
         case .moot(let reason), .gone(let reason), .retry(let reason, _), .failed(let reason): reason
         }
     }

@@ -67,7 +67,7 @@ public struct NotificationConfiguration: Sendable {
     /// The outbox job kinds this configuration can send.
     package var sendableKinds: [OutboxJob.Kind] {
         (vapid == nil ? [] : [.push]) + (slackWebhookURL == nil ? [] : [.slack])
-            + (slackApp == nil && !slackAppFromInstallation ? [] : [.slackPost, .slackUpdate])
+            + (slackApp == nil && !slackAppFromInstallation ? [] : OutboxJob.Kind.slackApp)
     }
 
     /// Whether a user's message queues a webhook notice: a webhook is configured and app mode is off. (Whether it

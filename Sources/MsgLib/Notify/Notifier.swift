@@ -47,7 +47,7 @@ public struct Notifier: Sendable {
                     displayName: job.conversationUser.displayName, content: job.message.content, conversationId: job.message.conversationId,
                     adminURLBase: configuration.adminURLBase ?? "", attachmentNames: job.message.attachments.map(\.filename))
                 slack.add(slackRequest(notice), index: index, outcomes: &outcomes)
-            case .slackPost, .slackUpdate:
+            case .slackPost, .slackUpdate, .slackReaction:
                 let (prepared, interpret) = slackAppRequest(job, app: configuration.slackApp ?? slackApp)
                 if case .send = prepared { interpreters.append(interpret) }
                 app.add(prepared, index: index, outcomes: &outcomes)
@@ -84,6 +84,14 @@ public struct Notifier: Sendable {
             case .failure(let failure): failure.outcome
             }
         }
+        if job.kind == .slackReaction {
+            guard let post = context.post else { return (.settled(.moot("the message has no Slack post")), none) }
+            guard let reaction = job.reaction, let name = SlackEmojiName.name(forEmoji: reaction.emoji) else {
+                return (.settled(.moot("the reaction has no Slack name")), none)
+            }
+            let request = SlackReactionRequest(post: post, name: name, add: context.reactionWanted)
+            return (.send(api.request(request.method, body: request.body)), { SlackReactionRequest.outcome($0) })
+        }
         switch (job.kind, context.thread) {
         case (.slackUpdate, nil):
             return (.settled(.moot("the conversation has no Slack thread")), none)
@@ -93,7 +101,20 @@ public struct Notifier: Sendable {
             let reply = SlackThreadReply(
                 senderName: context.sender.displayName, senderIsAdmin: context.sender.isAdmin, content: job.message.content,
                 attachmentNames: job.message.attachments.map(\.filename))
-            return (.send(api.postMessage(reply.postBody(in: thread))), delivered)
+            let messageId = job.message.id
+            return (
+                .send(api.postMessage(reply.postBody(in: thread))),
+                { result in
+                    switch SlackWebAPI.answer(result) {
+                    case .failure(let failure): return failure.outcome
+                    case .success(let answer):
+                        // A reply whose ts is unusable is still delivered; reactions on it just cannot be mirrored.
+                        guard let ts = answer.ts, SlackWebAPI.isIdentifier(ts) else { return .delivered }
+                        let channel = answer.channel.flatMap { SlackWebAPI.isIdentifier($0) ? $0 : nil } ?? thread.channelId
+                        return .posted(SlackMessagePost(messageId: messageId, channelId: channel, ts: ts))
+                    }
+                }
+            )
         case (_, nil):
             let message = job.message
             let channel = app.channelId

@@ -16,43 +16,67 @@ extension MessagingService {
     ///   user's conversation), `.rateLimited`.
     public func react(viewer: User, messageId: UUID, emoji text: String, add: Bool) async throws -> ReactionOutcome {
         guard let emoji = ReactionEmoji(text) else { throw ServiceError.invalidReaction }
-        let window = rules.reactionWindow
-        let notify = notifications.notifyReactions && add
+        let settings = reactionSettings
         return try await pool.withTransaction { db in
-            guard let message = try ReactionRepository.lockMessage(db, id: messageId), !message.deleted else {
-                throw ServiceError.messageNotFound
-            }
-            guard viewer.isAdmin || message.conversationUserId == viewer.id else { throw ServiceError.conversationForbidden }
-            let changed: Bool
-            if add {
-                switch try ReactionRepository.add(
-                    db, messageId: messageId, userId: viewer.id, emoji: emoji.text, maximumKinds: MessageReaction.maximumKinds)
-                {
-                case .added: changed = true
-                case .present: changed = false
-                case .full: throw ServiceError.tooManyReactionKinds
-                }
-            } else {
-                changed = try ReactionRepository.remove(db, messageId: messageId, userId: viewer.id, emoji: emoji.text)
-            }
-            if changed {
-                if !viewer.isAdmin, let window {
-                    try RateLimiter.take(db, user: viewer.id, window: window, counting: ("reaction", "reactions"))
-                }
-                try ReactionRepository.recordChange(
-                    db, messageId: messageId, conversationId: message.conversationId, userId: viewer.id, emoji: emoji.text, added: add)
-                var events: [RealtimeEvent] = [.reaction(messageId: messageId, conversationId: message.conversationId)]
-                if notify,
-                    try OutboxRepository.enqueueReactionPush(
-                        db, messageId: messageId, conversationUserId: message.conversationUserId, reactor: viewer, emoji: emoji.text) > 0
-                {
-                    events.append(.outbox)
-                }
-                try DeliveryRepository.notify(db, events)
-            }
-            let reactions = try ReactionRepository.reactions(db, messageIds: [messageId])[messageId] ?? []
-            return ReactionOutcome(changed: changed, reactions: reactions)
+            try Self.react(db, viewer: viewer, messageId: messageId, emoji: emoji, add: add, fromSlack: false, settings: settings)
         }
+    }
+
+    /// What the reaction rules take from the service's configuration.
+    struct ReactionSettings: Sendable {
+        var window: RateLimitRepository.Window?
+        /// Whether an added reaction is pushed to the other side (`NOTIFY_REACTIONS=1`).
+        var notify: Bool
+    }
+
+    var reactionSettings: ReactionSettings { ReactionSettings(window: rules.reactionWindow, notify: notifications.notifyReactions) }
+
+    /// ``react(viewer:messageId:emoji:add:)`` in the caller's transaction. In app mode, the first reaction with an emoji
+    /// Slack has a name for, and the removal of the last, are mirrored to the message's Slack post, unless the change
+    /// came from Slack (`fromSlack`, also recorded with an added reaction, which then does not count).
+    static func react(
+        _ db: PostgresConnection, viewer: User, messageId: UUID, emoji: ReactionEmoji, add: Bool, fromSlack: Bool, settings: ReactionSettings
+    ) throws -> ReactionOutcome {
+        guard let message = try ReactionRepository.lockMessage(db, id: messageId), !message.deleted else {
+            throw ServiceError.messageNotFound
+        }
+        guard viewer.isAdmin || message.conversationUserId == viewer.id else { throw ServiceError.conversationForbidden }
+        let changed: Bool
+        if add {
+            switch try ReactionRepository.add(
+                db, messageId: messageId, userId: viewer.id, emoji: emoji.text, maximumKinds: MessageReaction.maximumKinds, fromSlack: fromSlack)
+            {
+            case .added: changed = true
+            case .present: changed = false
+            case .full: throw ServiceError.tooManyReactionKinds
+            }
+        } else {
+            changed = try ReactionRepository.remove(db, messageId: messageId, userId: viewer.id, emoji: emoji.text)
+        }
+        if changed {
+            if !viewer.isAdmin, let window = settings.window {
+                try RateLimiter.take(db, user: viewer.id, window: window, counting: ("reaction", "reactions"))
+            }
+            try ReactionRepository.recordChange(
+                db, messageId: messageId, conversationId: message.conversationId, userId: viewer.id, emoji: emoji.text, added: add)
+            var events: [RealtimeEvent] = [.reaction(messageId: messageId, conversationId: message.conversationId)]
+            if settings.notify && add,
+                try OutboxRepository.enqueueReactionPush(
+                    db, messageId: messageId, conversationUserId: message.conversationUserId, reactor: viewer, emoji: emoji.text) > 0
+            {
+                events.append(.outbox)
+            }
+            // The bot's reaction in Slack stands for everyone's in the product: it changes with the first and the last.
+            if !fromSlack, SlackEmojiName.name(forEmoji: emoji.text) != nil,
+                try ReactionRepository.countInProduct(db, messageId: messageId, emoji: emoji.text) == (add ? 1 : 0)
+            {
+                try SlackPostRepository.enqueueReaction(
+                    db, messageId: messageId, conversationId: message.conversationId, emoji: emoji.text, added: add, reactorId: viewer.id)
+            }
+            try DeliveryRepository.notify(db, events)
+        }
+        let reactions = try ReactionRepository.reactions(db, messageIds: [messageId])[messageId] ?? []
+        return ReactionOutcome(changed: changed, reactions: reactions)
     }
 
     /// The reactions of the messages among `ids` that have any.

@@ -19,6 +19,8 @@ extension MessagingService {
         case idle
         /// The event became this message.
         case delivered(DeliverableMessage)
+        /// The event changed a reaction on this message.
+        case reacted(UUID)
         /// The event needed nothing, for this reason.
         case ignored(String)
         /// The database failed; the event is tried again later (or was given up after too many attempts).
@@ -32,10 +34,12 @@ extension MessagingService {
     /// an event is handled by one relay, once: the message it makes and the row's `done` commit together.
     ///
     /// A thread reply of a linked admin in a conversation's thread becomes that admin's message in the conversation,
-    /// with the Slack origin (delivered live and pushed, never posted back to Slack). Anything else is marked `ignored`
+    /// with the Slack origin (delivered live and pushed, never posted back to Slack); a linked admin's reaction on a
+    /// mirrored message becomes that admin's reaction (never sent back to Slack). Anything else is marked `ignored`
     /// with the reason. A database failure rolls the event back to pending, due again after a backoff.
     package func handleNextSlackEvent() async throws -> SlackInboxOutcome {
         let notifySlack = notifications.notifiesSlackWebhook
+        let reactionSettings = self.reactionSettings
         let afterCommit = self.afterCommit
         return try await pool.withCommittedTransaction(then: { outcome, db in
             if case .delivered(let message) = outcome { afterCommit([message], db) }
@@ -43,9 +47,9 @@ extension MessagingService {
             guard let event = try SlackInboxRepository.claimNext(db) else { return .idle }
             try db.execute("SAVEPOINT slack_event")
             do {
-                let outcome = try Self.takeSlackEvent(db, event, notifySlack: notifySlack)
+                let outcome = try Self.takeSlackEvent(db, event, notifySlack: notifySlack, reactionSettings: reactionSettings)
                 switch outcome {
-                case .delivered: try SlackInboxRepository.finish(db, eventId: event.eventId, state: .done)
+                case .delivered, .reacted: try SlackInboxRepository.finish(db, eventId: event.eventId, state: .done)
                 case .ignored(let reason): try SlackInboxRepository.finish(db, eventId: event.eventId, state: .ignored, reason: reason)
                 case .idle, .deferred: break
                 }
@@ -69,12 +73,19 @@ extension MessagingService {
     }
 
     /// The message an inbox event makes, or why it makes none.
-    static func takeSlackEvent(_ db: PostgresConnection, _ event: SlackInboxEvent, notifySlack: Bool) throws -> SlackInboxOutcome {
+    static func takeSlackEvent(
+        _ db: PostgresConnection, _ event: SlackInboxEvent, notifySlack: Bool, reactionSettings: ReactionSettings
+    ) throws -> SlackInboxOutcome {
         let envelope: SlackEventEnvelope
         do {
             envelope = try SlackEventEnvelope.parse(Array(event.payload.utf8))
         } catch {
             return .ignored(error.message)
+        }
+        switch envelope.reactionChange() {
+        case .success(let change)?: return try takeSlackReaction(db, change, settings: reactionSettings)
+        case .failure(let reason)?: return .ignored(reason.description)
+        case nil: break
         }
         let reply: SlackReplyEvent
         switch envelope.threadReply() {
@@ -93,6 +104,9 @@ extension MessagingService {
             try insertMessage(
                 db, MessageSend(sender: admin, conversationId: conversationId, content: content, origin: .slack, source: .slack),
                 notifySlack: notifySlack)
+        }
+        if let ts = reply.ts {
+            try SlackPostRepository.insert(db, SlackMessagePost(messageId: message.message.id, channelId: reply.channelId, ts: ts))
         }
         return .delivered(message)
     }

@@ -38,6 +38,11 @@ package struct NotificationOutbox: Sendable {
         try SlackThreadRepository.insert(db, thread)
     }
 
+    /// Records the Slack message a job posted for its message (one recorded already is kept).
+    package func recordPost(_ db: PostgresConnection, _ post: SlackMessagePost) throws {
+        try SlackPostRepository.insert(db, post)
+    }
+
     /// Queues an update of a conversation's Slack parent message (coalesced with one already waiting).
     package func refreshSlackParent(_ db: PostgresConnection, conversationId: UUID) throws {
         try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversationId)

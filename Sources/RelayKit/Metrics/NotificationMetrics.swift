@@ -31,7 +31,7 @@ package final class NotificationMetrics: Sendable {
             for outcome in Outcome.allCases {
                 outcomes["\(kind.rawValue)/\(outcome.rawValue)"] = registry.makeCounter(
                     name: "msgrelay_notifications_total", labels: [("kind", kind.rawValue), ("outcome", outcome.rawValue)],
-                    help: "Notification attempts by kind (push, slack, slack_post, slack_update) and outcome")
+                    help: "Notification attempts by kind (push, slack, slack_post, slack_update, slack_reaction) and outcome")
             }
         }
         self.outcomes = outcomes

@@ -116,7 +116,7 @@ package final class OutboxWorker: Service, Sendable {
             guard !jobs.isEmpty else { return 0 }
             // App mode may come from the stored installation: read for each round, so a new install is used at once.
             let slackApp =
-                jobs.contains { $0.kind == .slackPost || $0.kind == .slackUpdate } ? try notifier.configuration.currentSlackApp(db) : nil
+                jobs.contains { OutboxJob.Kind.slackApp.contains($0.kind) } ? try notifier.configuration.currentSlackApp(db) : nil
             let results = Array(zip(jobs, notifier.send(jobs, slackApp: slackApp)))
             try db.execute("SAVEPOINT outcomes")
             do {
@@ -171,6 +171,14 @@ package final class OutboxWorker: Service, Sendable {
                 }
             case .threadStarted(let thread):
                 try outbox.recordThread(db, thread)
+                try outbox.recordPost(
+                    db, SlackMessagePost(messageId: thread.parentMessageId, channelId: thread.channelId, ts: thread.parentTs))
+                done.append(job.id)
+            case .posted(let post):
+                try outbox.recordPost(db, post)
+                if let slack = job.slack, !slack.sender.isAdmin {
+                    try outbox.refreshSlackParent(db, conversationId: job.message.conversationId)
+                }
                 done.append(job.id)
             case .moot:
                 done.append(job.id)
@@ -214,7 +222,7 @@ extension NotificationMetrics.Outcome {
     /// How `outcome` counts; a retry of an `expired` job is a job given up.
     init(_ outcome: DeliveryOutcome, expired: Bool) {
         switch outcome {
-        case .delivered, .threadStarted: self = .sent
+        case .delivered, .threadStarted, .posted: self = .sent
         case .moot: self = .moot
         case .gone: self = .gone
         case .retry: self = expired ? .givenUp : .retried

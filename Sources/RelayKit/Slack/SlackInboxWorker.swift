@@ -73,6 +73,8 @@ package final class SlackInboxWorker: Service, Sendable {
                 metrics?.created(.slack)
                 logger.info(
                     "Slack reply delivered", metadata: ["message": "\(message.message.id)", "conversation": "\(message.message.conversationId)"])
+            case .reacted(let messageId):
+                logger.info("Slack reaction taken", metadata: ["message": "\(messageId)"])
             case .ignored(let reason):
                 logger.debug("Slack event ignored", metadata: ["reason": "\(reason)"])
             case .deferred(let reason):

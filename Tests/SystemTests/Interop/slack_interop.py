@@ -1,4 +1,5 @@
-"""Slack's own Python SDK (slack_sdk) checking our request signatures, run by SlackSignatureInteropTests.
+"""Slack's own Python SDK (slack_sdk) checking our request signatures (SlackSignatureInteropTests) and making the
+reaction calls ours are compared with (SlackReactionInteropTests).
 
 Usage: slack_interop.py COMMAND JSON
 Prints one JSON object on stdout; exits non-zero with the reason on stderr when something fails.
@@ -6,6 +7,7 @@ Bodies are base64url without padding (exact bytes).
 
   sign     {"secret", "timestamp", "body"}                      -> {"signature"}   SignatureVerifier.generate_signature
   verify   {"secret", "timestamp"?, "body", "signature"?, "now"} -> {"valid"}     SignatureVerifier.is_valid at time "now"
+  react    {"base_url", "token", "channel", "timestamp", "name"}  -> {"ok"}        WebClient.reactions_add, then reactions_remove
 
 Needs: pip install slack-sdk
 """
@@ -14,6 +16,7 @@ import base64
 import json
 import sys
 
+from slack_sdk import WebClient
 from slack_sdk.signature import Clock, SignatureVerifier
 
 
@@ -39,7 +42,15 @@ def verify(args):
     return {"valid": verifier.is_valid(body=b64u_decode(args["body"]), timestamp=args.get("timestamp"), signature=args.get("signature"))}
 
 
-COMMANDS = {"sign": sign, "verify": verify}
+def react(args):
+    client = WebClient(token=args["token"], base_url=args["base_url"])
+    fields = {"channel": args["channel"], "timestamp": args["timestamp"], "name": args["name"]}
+    added = client.reactions_add(**fields)
+    removed = client.reactions_remove(**fields)
+    return {"ok": bool(added["ok"] and removed["ok"])}
+
+
+COMMANDS = {"sign": sign, "verify": verify, "react": react}
 
 if __name__ == "__main__":
     command, argument = sys.argv[1], json.loads(sys.argv[2])

@@ -29,7 +29,7 @@ import Testing
         #expect(try Self.envelope(Self.callback(reply)).disposition() == .accept(eventId: "Ev0001"))
         #expect(
             try Self.envelope(Self.callback(reply)).threadReply()
-                == .success(SlackReplyEvent(slackUserId: "U2", channelId: "C1", threadTs: "1.000100", text: "Hello &lt;you&gt;")))
+                == .success(SlackReplyEvent(slackUserId: "U2", channelId: "C1", threadTs: "1.000100", text: "Hello &lt;you&gt;", ts: "2.000200")))
         let broadcast = #"{"type":"message","subtype":"thread_broadcast","channel":"C1","user":"U2","text":"hi","ts":"2","thread_ts":"1"}"#
         #expect(try Self.envelope(Self.callback(broadcast)).disposition() == .accept(eventId: "Ev0001"))
         let ignored: [(String, SlackIgnoredEvent)] = [
@@ -46,7 +46,7 @@ import Testing
             (#"{"type":"message","channel":"C1","user":"U2","text":"the parent","ts":"1","thread_ts":"1"}"#, .notInThread),
             (#"{"type":"message","channel":"C1","user":"U2","text":"","ts":"2","thread_ts":"1"}"#, .empty),
             (#"{"type":"message","channel":"C1","text":"x","ts":"2","thread_ts":"1"}"#, .noUser),
-            (#"{"type":"reaction_added","user":"U2","reaction":"+1"}"#, .notAMessage),
+            (#"{"type":"pin_added","user":"U2","channel_id":"C1"}"#, .notAMessage),
             // A field of another shape (channel_created's channel is an object) reads as absent: ignored, not refused.
             (#"{"type":"channel_created","channel":{"id":"C9","name":"x"}}"#, .notAMessage),
             (#"{"type":"message","channel":{"id":"C1"},"user":"U2","text":"x","ts":"2","thread_ts":"1"}"#, .notInThread),

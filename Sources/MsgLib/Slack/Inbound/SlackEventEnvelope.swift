@@ -10,6 +10,8 @@ package struct SlackEventEnvelope: Decodable, Sendable, Equatable {
     package var challenge: String?
     package var eventId: String?
     package var event: SlackMessageEvent?
+    /// The same event read as a reaction (`reaction_added`, `reaction_removed`).
+    package var reaction: SlackReactionEvent?
     /// The users the event was delivered for; `is_bot` ones are the app's own bot user.
     package var authorizations: [Authorization]
 
@@ -45,16 +47,19 @@ package struct SlackEventEnvelope: Decodable, Sendable, Equatable {
         challenge = try? container.decodeIfPresent(String.self, forKey: .challenge)
         eventId = try? container.decodeIfPresent(String.self, forKey: .eventId)
         event = try? container.decodeIfPresent(SlackMessageEvent.self, forKey: .event)
+        reaction = try? container.decodeIfPresent(SlackReactionEvent.self, forKey: .event)
         authorizations = (try? container.decodeIfPresent([Authorization].self, forKey: .authorizations)) ?? []
     }
 
     package init(
-        type: String, challenge: String? = nil, eventId: String? = nil, event: SlackMessageEvent? = nil, authorizations: [Authorization] = []
+        type: String, challenge: String? = nil, eventId: String? = nil, event: SlackMessageEvent? = nil, reaction: SlackReactionEvent? = nil,
+        authorizations: [Authorization] = []
     ) {
         self.type = type
         self.challenge = challenge
         self.eventId = eventId
         self.event = event
+        self.reaction = reaction
         self.authorizations = authorizations
     }
 
@@ -93,6 +98,12 @@ package struct SlackEventEnvelope: Decodable, Sendable, Equatable {
             guard let eventId, Self.isPlainIdentifier(eventId) else {
                 throw SlackRequestError("event_callback needs an event_id of 1 to \(Self.maximumIdLength) letters, digits, '-' or '_'")
             }
+            if let reaction, reaction.isReaction {
+                switch reaction.change(botUserIds: botUserIds) {
+                case .success: return .accept(eventId: eventId)
+                case .failure(let reason): return .ignore(reason.description)
+                }
+            }
             switch threadReply() {
             case .success: return .accept(eventId: eventId)
             case .failure(let reason): return .ignore(reason.description)
@@ -111,6 +122,12 @@ package struct SlackEventEnvelope: Decodable, Sendable, Equatable {
     package func threadReply() -> Result<SlackReplyEvent, SlackIgnoredEvent> {
         guard let event else { return .failure(.notAMessage) }
         return event.threadReply(botUserIds: botUserIds)
+    }
+
+    /// The reaction this event is, nil when it is no reaction event (then it may be a reply), or why it is none to take.
+    package func reactionChange() -> Result<SlackReactionChange, SlackIgnoredReaction>? {
+        guard let reaction, reaction.isReaction else { return nil }
+        return reaction.change(botUserIds: botUserIds)
     }
 
     /// True for 1 to ``maximumIdLength`` ASCII letters, digits, `-` and `_`.

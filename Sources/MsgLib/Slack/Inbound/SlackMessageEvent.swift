@@ -52,7 +52,8 @@ package struct SlackMessageEvent: Decodable, Sendable, Equatable {
         guard !botUserIds.contains(user) else { return .failure(.fromBot) }
         guard let channel, !channel.isEmpty, let ts, let threadTs, !threadTs.isEmpty, threadTs != ts else { return .failure(.notInThread) }
         guard let text, !text.isEmpty else { return .failure(.empty) }
-        return .success(SlackReplyEvent(slackUserId: user, channelId: channel, threadTs: threadTs, text: text))
+        return .success(
+            SlackReplyEvent(slackUserId: user, channelId: channel, threadTs: threadTs, text: text, ts: SlackWebAPI.isIdentifier(ts) ? ts : nil))
     }
 }
 
@@ -63,6 +64,8 @@ package struct SlackReplyEvent: Sendable, Equatable {
     package var threadTs: String
     /// The text as Slack sent it (mrkdwn).
     package var text: String
+    /// The message's own `ts` (nil when it is not of Slack's shape), which reactions on it name.
+    package var ts: String? = nil
 }
 
 /// Why an event is not a thread reply to take in.

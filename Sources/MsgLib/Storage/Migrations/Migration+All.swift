@@ -30,5 +30,6 @@ extension Migration {
         messageSources,
         history,
         reactions,
+        slackReactions,
     ]
 }

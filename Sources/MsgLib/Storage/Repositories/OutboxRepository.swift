@@ -13,6 +13,12 @@ package struct OutboxJob: Sendable, Equatable {
         case slackPost = "slack_post"
         /// Slack app mode: the conversation's parent message rewritten with `chat.update` (unread count, archived).
         case slackUpdate = "slack_update"
+        /// Slack app mode: the bot's reaction on a message's Slack post set (`reactions.add` / `reactions.remove`) as
+        /// the message's reactions stand when the job leaves.
+        case slackReaction = "slack_reaction"
+
+        /// The kinds sent to Slack's Web API.
+        package static let slackApp: [Kind] = [.slackPost, .slackUpdate, .slackReaction]
     }
 
     package var id: Int64
@@ -54,6 +60,11 @@ package struct SlackJobContext: Sendable, Equatable {
     /// Messages from the user the admin has not read.
     package var unreadCount: Int
     package var archived: Bool
+    /// The Slack message of the job's message, nil while it has none.
+    package var post: SlackMessagePost? = nil
+    /// For a reaction job: whether the bot's reaction should be there, that is whether someone reacted so in the
+    /// product (reactions that came from Slack do not count).
+    package var reactionWanted = false
 }
 
 /// A job given up, for `msgctl` and the tests.
@@ -97,7 +108,11 @@ package enum OutboxRepository {
                    c.unread_count_admin AS c_unread, c.archived_by_admin AS c_archived, \(User.columns("s", prefix: "s_")),
                    t.conversation_id AS t_conversation_id, t.channel_id AS t_channel_id, t.thread_ts AS t_thread_ts,
                    t.parent_ts AS t_parent_ts, t.parent_message_id AS t_parent_message_id,
-                   o.reaction AS o_reaction, o.reaction_added AS o_reaction_added, \(User.columns("r", prefix: "r_"))
+                   o.reaction AS o_reaction, o.reaction_added AS o_reaction_added, \(User.columns("r", prefix: "r_")),
+                   sp.channel_id AS sp_channel_id, sp.ts AS sp_ts,
+                   CASE WHEN o.kind = 'slack_reaction' THEN EXISTS (
+                       SELECT 1 FROM message_reactions mr WHERE mr.message_id = o.message_id AND mr.emoji = o.reaction AND NOT mr.from_slack)
+                   END AS o_reaction_wanted
             FROM claimed
             JOIN notification_outbox o ON o.id = claimed.id
             JOIN messages m ON m.id = o.message_id
@@ -107,18 +122,25 @@ package enum OutboxRepository {
             LEFT JOIN push_subscriptions p ON p.id = o.subscription_id
             LEFT JOIN slack_threads t ON t.conversation_id = o.conversation_id
             LEFT JOIN users r ON r.id = o.reactor_id
+            LEFT JOIN slack_posts sp ON sp.message_id = o.message_id AND o.kind = 'slack_reaction'
             ORDER BY o.available_at, o.id
             """, [kinds.map(\.rawValue), limit]
         ).map { row throws(DatabaseError) in
             let subscriptionId: UUID? = try row.decode("p_id")
             let kind = OutboxJob.Kind(rawValue: try row.decode("kind")) ?? .push
             var slack: SlackJobContext?
-            if kind == .slackPost || kind == .slackUpdate {
+            if OutboxJob.Kind.slackApp.contains(kind) {
                 let threadId: UUID? = try row.decode("t_conversation_id")
+                let postChannel: String? = try row.decode("sp_channel_id")
+                let messageId: UUID = try row.decode("id")
                 slack = SlackJobContext(
                     sender: try User(row: row, prefix: "s_"),
                     thread: try threadId.map { _ throws(DatabaseError) in try SlackThread(row: row, prefix: "t_") },
-                    unreadCount: try row.decode("c_unread"), archived: try row.decode("c_archived"))
+                    unreadCount: try row.decode("c_unread"), archived: try row.decode("c_archived"),
+                    post: try postChannel.map { channel throws(DatabaseError) in
+                        SlackMessagePost(messageId: messageId, channelId: channel, ts: try row.decode("sp_ts"))
+                    },
+                    reactionWanted: try row.decode("o_reaction_wanted", as: Bool?.self) ?? false)
             }
             return OutboxJob(
                 id: try row.decode("job_id"),

@@ -36,20 +36,30 @@ package enum ReactionRepository {
 
     /// Adds a reaction unless it is there, or it would be a kind beyond `maximumKinds`. Run after
     /// ``lockMessage(_:id:)`` in the same transaction, so the count holds until the commit.
-    package static func add(_ db: PostgresConnection, messageId: UUID, userId: UUID, emoji: String, maximumKinds: Int) throws -> AddOutcome {
+    /// - Parameter fromSlack: the reaction came from Slack (it is not mirrored back).
+    package static func add(
+        _ db: PostgresConnection, messageId: UUID, userId: UUID, emoji: String, maximumKinds: Int, fromSlack: Bool = false
+    ) throws -> AddOutcome {
         let inserted = try db.query(
             """
-            INSERT INTO message_reactions (message_id, emoji, user_id)
-            SELECT $1, $2, $3
+            INSERT INTO message_reactions (message_id, emoji, user_id, from_slack)
+            SELECT $1, $2, $3, $5
             WHERE EXISTS (SELECT 1 FROM message_reactions WHERE message_id = $1 AND emoji = $2)
                OR (SELECT count(DISTINCT emoji) FROM message_reactions WHERE message_id = $1) < $4
             ON CONFLICT DO NOTHING
             RETURNING 1
-            """, [messageId, emoji, userId, maximumKinds])
+            """, [messageId, emoji, userId, maximumKinds, fromSlack])
         if !inserted.isEmpty { return .added }
         let present = try db.query(
             "SELECT 1 FROM message_reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3", [messageId, emoji, userId])
         return present.isEmpty ? .full : .present
+    }
+
+    /// How many reacted to message `messageId` with `emoji` in the product (reactions that came from Slack not counted).
+    package static func countInProduct(_ db: PostgresConnection, messageId: UUID, emoji: String) throws -> Int {
+        try db.query(
+            "SELECT count(*) FROM message_reactions WHERE message_id = $1 AND emoji = $2 AND NOT from_slack", [messageId, emoji]
+        )[0].decode(0)
     }
 
     /// Removes a reaction; false when there was none.
