@@ -41,9 +41,9 @@ struct SearchLoadCommand: AsyncParsableCommand {
         try copy(conninfo, "COPY users (id, username, display_name, slug, is_admin) FROM STDIN") { try $0(users) }
         try copy(conninfo, "COPY conversations (id, user_id) FROM STDIN") { try $0(conversationRows) }
 
-        // The per-row triggers that keep conversation counters and announce new messages are switched off for the
-        // load (the counters are set once afterwards); any other trigger, such as one filling a search column, runs.
-        let quiet = ["trigger_update_conversation_on_message", "trigger_notify_message_created"]
+        // The per-row trigger that keeps conversation counters is switched off for the load (the counters are set once
+        // afterwards); any other trigger, such as one filling a search column, runs.
+        let quiet = ["trigger_update_conversation_on_message"]
         for name in quiet { try db.execute("ALTER TABLE messages DISABLE TRIGGER \(name)") }
         defer { for name in quiet { try? db.execute("ALTER TABLE messages ENABLE TRIGGER \(name)") } }
         let adminId = SearchCorpus.userId(0).lowercasedString
