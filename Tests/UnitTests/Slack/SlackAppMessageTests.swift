@@ -135,7 +135,7 @@ import Testing
         let configuration = try NotificationConfiguration.fromEnvironment(app)
         #expect(configuration.slackApp == SlackAppConfiguration(botToken: "xoxb-1", signingSecret: "secret", channelId: "C0123"))
         #expect(configuration.slackApp?.apiBase == "https://slack.com/api")
-        #expect(configuration.sendableKinds == [.slackPost, .slackUpdate])
+        #expect(configuration.sendableKinds == [.slackPost, .slackUpdate, .slackReaction])
         var both = app
         both["SLACK_WEBHOOK_URL"] = "https://hooks.example/x"
         let mixed = try NotificationConfiguration.fromEnvironment(both)
