@@ -74,7 +74,15 @@ import Testing
         // A message after them: once the admin has it, every typing event sent before it has arrived.
         try alice.send(.sendMessage(conversationId: nil, content: "barrier"))
         _ = try await admin.next(type: "message")
-        #expect(admin.all(type: "typing").map { $0.data["is_typing"] as? Bool } == [true, false])
+        // (Typing travels through the database's notifications, the message through the relay at its commit: on a busy
+        // machine the events may come a little after it.)
+        try await waitFor("one typing event and its end, got \(admin.all(type: "typing").count)") {
+            admin.all(type: "typing").map { $0.data["is_typing"] as? Bool } == [true, false]
+        }
+        // Nothing more follows.
+        try alice.send(.sendMessage(conversationId: nil, content: "second barrier"))
+        _ = try await admin.next { $0.type == "message" && $0.data["content"] as? String == "second barrier" }
+        #expect(admin.all(type: "typing").count == 2)
         try await relay.stop()
     }
 }
