@@ -51,6 +51,8 @@ import Testing
             db.close()
             admin = try relays[count - 1].socket(f.admin)
             _ = try await admin.next(type: "connected")
+            // Its (empty) replay is over: what follows comes live, each message with its cursor.
+            _ = try await admin.next(type: "replayed")
         }
 
         /// Waits for message `id` on the admin's socket, closes it, and returns the frame's cursor.
