@@ -85,13 +85,8 @@ struct DeleteCommand: AsyncParsableCommand {
     func run() async throws {
         let what = message.map { "message \($0)" } ?? "every message of \(conversation!)"
         if !yes {
-            guard FileOutput.standardError.isTerminal, isatty(0) == 1 else {
-                throw UserFacingError("refusing to delete \(what) without --yes (not a terminal)", exitStatus: .usage)
-            }
-            FileOutput.standardError.write("delete \(TerminalText.escaped(what))? [y/N] ")
-            guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else {
-                throw UserFacingError("nothing deleted", exitStatus: .failure)
-            }
+            try Confirmation.requireTerminal(refusing: "delete \(what)")
+            guard Confirmation.ask("delete \(TerminalText.escaped(what))?") else { throw UserFacingError("nothing deleted", exitStatus: .failure) }
         }
         let (message, conversation) = (message, conversation)
         let count = try await connection.withService { service in

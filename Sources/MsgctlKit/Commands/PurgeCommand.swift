@@ -28,16 +28,13 @@ struct PurgeCommand: AsyncParsableCommand {
         guard let cutoff = TimeWindow.parse(deletedBefore) else { throw ValidationError("--deleted-before must be \(TimeWindow.expected)") }
         let before = "deleted before \(HumanTime.format(cutoff))"
         let ask = !yes
-        if ask, !(FileOutput.standardError.isTerminal && isatty(0) == 1) {
-            throw UserFacingError("refusing to purge the messages \(before) without --yes (not a terminal)", exitStatus: .usage)
-        }
+        if ask { try Confirmation.requireTerminal(refusing: "purge the messages \(before)") }
         let withFiles = !(ProcessInfo.processInfo.environment["ATTACHMENT_STORE"] ?? "").isEmpty
         let purge = { @Sendable (service: MessagingService) async throws -> PurgeSummary? in
             if ask {
                 let count = try await service.countDeletedMessages(before: cutoff)
                 let removable = count.messages + (withFiles ? count.keptForFiles : 0)
-                FileOutput.standardError.write("remove the \(messages(removable)) \(before) and their history, for good? [y/N] ")
-                guard let answer = readLine(), ["y", "yes"].contains(answer.lowercased()) else { return nil }
+                guard Confirmation.ask("remove the \(messages(removable)) \(before) and their history, for good?") else { return nil }
             }
             if withFiles {
                 let age = Duration.microseconds(max(0, Timestamp.now().microsecondsSinceEpoch - cutoff.microsecondsSinceEpoch))
