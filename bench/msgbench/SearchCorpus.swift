@@ -12,6 +12,8 @@ struct SearchCorpus: Sendable {
     let seed: UInt64
     let messages: Int
     let conversations: Int
+    /// The time of the first message: ``start`` unless the corpus is made to end now.
+    let origin: Timestamp
     /// 2025-01-01T00:00:00Z: messages are spread evenly over the 365 days that follow.
     static let start = Timestamp(microsecondsSinceEpoch: 1_735_689_600_000_000)
     static let span: Int64 = 365 * 86_400 * 1_000_000
@@ -91,8 +93,9 @@ struct SearchCorpus: Sendable {
     private let cumulative: [Double]
     private let phraseCumulative: [Double]
 
-    init(seed: UInt64 = 42, messages: Int = 1_000_000, conversations: Int = 1000) {
+    init(seed: UInt64 = 42, messages: Int = 1_000_000, conversations: Int = 1000, origin: Timestamp = Self.start) {
         self.seed = seed
+        self.origin = origin
         self.messages = messages
         self.conversations = conversations
         var sum = 0.0
@@ -145,7 +148,7 @@ struct SearchCorpus: Sendable {
             return conversationSum
         }
         for i in 0..<messages {
-            let micros = Self.start.microsecondsSinceEpoch + Int64(i) * step + Int64(rng.next() % UInt64(max(step, 1)))
+            let micros = origin.microsecondsSinceEpoch + Int64(i) * step + Int64(rng.next() % UInt64(max(step, 1)))
             let createdAt = Timestamp(microsecondsSinceEpoch: micros)
             let conversation = Self.pick(conversationCumulative, rng.unit()) + 1
             let fromAdmin = rng.unit() < 0.4

@@ -14,6 +14,8 @@ struct SearchLoadCommand: AsyncParsableCommand {
     @Option(help: "Seed of the corpus.") var seed: UInt64 = 42
     @Option(help: "Apply migrations up to this id before loading (default: all), to measure a later one on a full table.")
     var schema: Int?
+    @Flag(help: "Spread the 365 days so that the last message is written now (for msgctl stats --since 30d).") var endingNow = false
+    @Flag(help: "Load without the full-text search trigger and indexes (for benchmarks that do not search).") var withoutSearch = false
     @Option(help: "psql to run COPY with.") var psql = "/usr/lib/postgresql/15/bin/psql"
 
     func run() async throws {
@@ -25,7 +27,16 @@ struct SearchLoadCommand: AsyncParsableCommand {
         guard try db.query("SELECT NOT EXISTS (SELECT 1 FROM messages)")[0].decode(0, as: Bool.self) else {
             throw BenchError("messages is not empty: load into a new database")
         }
-        let corpus = SearchCorpus(seed: seed, messages: messages, conversations: conversations)
+        let origin = endingNow ? Timestamp(microsecondsSinceEpoch: Timestamp.now().microsecondsSinceEpoch - SearchCorpus.span) : SearchCorpus.start
+        let corpus = SearchCorpus(seed: seed, messages: messages, conversations: conversations, origin: origin)
+        if withoutSearch {
+            try db.execute(
+                """
+                DROP INDEX IF EXISTS idx_messages_content_search;
+                DROP INDEX IF EXISTS idx_messages_search_vector;
+                DROP TRIGGER IF EXISTS trigger_messages_search_vector ON messages;
+                """)
+        }
         let started = nowNanoseconds()
 
         var users = ""

@@ -31,5 +31,6 @@ extension Migration {
         history,
         reactions,
         slackReactions,
+        creationTimeIndex,
     ]
 }

@@ -5,81 +5,114 @@ package enum StatisticsRepository {
         try db.query("SELECT 1 FROM pg_timezone_names WHERE name = $1", [name]).count == 1
     }
 
-    /// The metrics for messages created in `since ..< until`, with days in `timezone` (an IANA name).
+    /// The metrics for messages created in `since ..< until`, with days in `timezone` (an IANA name): the figures of
+    /// ``referenceStatistics(_:since:until:timezone:)``, read so that the cost grows with the window's messages and the
+    /// number of users and conversations, not with the history (docs/statistics.md).
+    ///
+    /// - The window's messages come from `idx_messages_created_at` (migration 31); each statement may run in parallel
+    ///   workers.
+    /// - Active conversations and users are probes of one entry each in the conversation and sender indexes.
+    /// - First response is one pass over the window's messages in conversation order, newest first: each message sees
+    ///   the earliest admin message after it in the window. A wait without one, or whose next admin message shares its
+    ///   creation time (one transaction), looks further in the conversation's index.
     package static func statistics(_ db: PostgresConnection, since: Timestamp, until: Timestamp, timezone: String) throws -> Statistics {
         let window: [(any PostgresBindable)?] = [since, until]
-        let days = try db.query(
-            """
-            WITH m AS (
-                SELECT date_trunc('day', m.created_at AT TIME ZONE $3::text) AS d, u.is_admin
-                FROM messages m JOIN users u ON u.id = m.sender_id
-                WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
-            ),
-            days AS (
-                SELECT generate_series(
-                    date_trunc('day', $1::timestamptz AT TIME ZONE $3::text),
-                    date_trunc('day', ($2::timestamptz - interval '1 microsecond') AT TIME ZONE $3::text), interval '1 day') AS d
-            )
-            SELECT to_char(days.d, 'YYYY-MM-DD') AS date,
-                   count(m.d) FILTER (WHERE NOT m.is_admin) AS from_users, count(m.d) FILTER (WHERE m.is_admin) AS from_admins
-            FROM days LEFT JOIN m ON m.d = days.d
-            GROUP BY days.d ORDER BY days.d
-            """, window + [timezone]
-        ).map { row throws(DatabaseError) in
-            Statistics.Day(date: try row.decode("date"), fromUsers: try row.decode("from_users"), fromAdmins: try row.decode("from_admins"))
+        return try db.transaction {
+            // Sorting a month of messages in memory beats spilling to disk; JIT compiles longer than these run.
+            _ = try db.query("SELECT set_config('work_mem', '128MB', true), set_config('jit', 'off', true)")
+            let days = try db.query(daysSQL, window + [timezone]).map { row throws(DatabaseError) in
+                Statistics.Day(date: try row.decode("date"), fromUsers: try row.decode("from_users"), fromAdmins: try row.decode("from_admins"))
+            }
+            let activity = try db.query(activitySQL, window)[0]
+            let response = try db.query(firstResponseSQL, window)[0]
+            return Statistics(
+                since: since, until: until, timezone: timezone, days: days,
+                activeConversations: try activity.decode("active_conversations"), newConversations: try activity.decode("new_conversations"),
+                activeUsers: try activity.decode("active_users"), returningUsers: try activity.decode("returning_users"),
+                unreadMessages: try activity.decode("unread_messages"), unreadConversations: try activity.decode("unread_conversations"),
+                oldestUnreadAt: try activity.decode("oldest_unread_at"),
+                firstResponse: Statistics.FirstResponse(
+                    medianSeconds: try response.decode("median"), p90Seconds: try response.decode("p90"), answered: try response.decode("answered"),
+                    waiting: try response.decode("waiting")),
+                notificationsPending: try activity.decode("notifications_pending"), notificationsFailed: try activity.decode("notifications_failed"))
         }
-        let activity = try db.query(
-            """
-            SELECT
-                (SELECT count(DISTINCT conversation_id) FROM messages
-                 WHERE deleted_at IS NULL AND created_at >= $1::timestamptz AND created_at < $2::timestamptz) AS active_conversations,
-                (SELECT count(*) FROM conversations WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz) AS new_conversations,
-                (SELECT count(DISTINCT m.sender_id) FROM messages m JOIN users u ON u.id = m.sender_id
-                 WHERE NOT u.is_admin AND m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz) AS active_users,
-                (SELECT count(DISTINCT m.sender_id) FROM messages m JOIN users u ON u.id = m.sender_id
-                 WHERE NOT u.is_admin AND m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
-                   AND EXISTS (SELECT 1 FROM messages p WHERE p.sender_id = m.sender_id AND p.created_at < $1::timestamptz AND p.deleted_at IS NULL)
-                ) AS returning_users,
-                (SELECT coalesce(sum(unread_count_admin), 0)::bigint FROM conversations) AS unread_messages,
-                (SELECT count(*) FROM conversations WHERE unread_count_admin > 0) AS unread_conversations,
-                (SELECT min(m.created_at) FROM messages m JOIN users u ON u.id = m.sender_id
-                 WHERE NOT u.is_admin AND m.read_at IS NULL AND m.deleted_at IS NULL) AS oldest_unread_at,
-                (SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL) AS notifications_pending,
-                (SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL) AS notifications_failed
-            """, window)[0]
-        let response = try db.query(
-            """
-            WITH m AS (
-                SELECT m.conversation_id, m.created_at, u.is_admin,
-                       lag(u.is_admin) OVER (PARTITION BY m.conversation_id ORDER BY m.created_at, m.id) AS previous_is_admin
-                FROM messages m JOIN users u ON u.id = m.sender_id
-                WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
-            ),
-            waits AS (
-                SELECT w.created_at,
-                       (SELECT min(a.created_at) FROM messages a JOIN users au ON au.id = a.sender_id
-                        WHERE a.conversation_id = w.conversation_id AND au.is_admin AND a.deleted_at IS NULL
-                          AND a.created_at > w.created_at) AS answered_at
-                FROM m w WHERE NOT w.is_admin AND (w.previous_is_admin IS NULL OR w.previous_is_admin)
-            )
-            SELECT
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - created_at)::float8)
-                    FILTER (WHERE answered_at IS NOT NULL) AS median,
-                percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - created_at)::float8)
-                    FILTER (WHERE answered_at IS NOT NULL) AS p90,
-                count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
-                count(*) FILTER (WHERE answered_at IS NULL) AS waiting
-            FROM waits
-            """, window)[0]
-        return Statistics(
-            since: since, until: until, timezone: timezone, days: days,
-            activeConversations: try activity.decode("active_conversations"), newConversations: try activity.decode("new_conversations"),
-            activeUsers: try activity.decode("active_users"), returningUsers: try activity.decode("returning_users"),
-            unreadMessages: try activity.decode("unread_messages"), unreadConversations: try activity.decode("unread_conversations"),
-            oldestUnreadAt: try activity.decode("oldest_unread_at"),
-            firstResponse: Statistics.FirstResponse(
-                medianSeconds: try response.decode("median"), p90Seconds: try response.decode("p90"), answered: try response.decode("answered"),
-                waiting: try response.decode("waiting")),
-            notificationsPending: try activity.decode("notifications_pending"), notificationsFailed: try activity.decode("notifications_failed"))
     }
+
+    /// Messages per day of the window, by users and by admins; days without messages too.
+    static let daysSQL = """
+        WITH counts AS (
+            SELECT date_trunc('day', m.created_at AT TIME ZONE $3::text) AS d,
+                   count(*) FILTER (WHERE a.id IS NULL) AS from_users, count(*) FILTER (WHERE a.id IS NOT NULL) AS from_admins
+            FROM messages m LEFT JOIN users a ON a.id = m.sender_id AND a.is_admin
+            WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
+            GROUP BY 1
+        ),
+        days AS (
+            SELECT generate_series(
+                date_trunc('day', $1::timestamptz AT TIME ZONE $3::text),
+                date_trunc('day', ($2::timestamptz - interval '1 microsecond') AT TIME ZONE $3::text), interval '1 day') AS d
+        )
+        SELECT to_char(days.d, 'YYYY-MM-DD') AS date, coalesce(c.from_users, 0) AS from_users, coalesce(c.from_admins, 0) AS from_admins
+        FROM days LEFT JOIN counts c ON c.d = days.d
+        ORDER BY days.d
+        """
+
+    /// Conversations and users active in the window, and the figures that do not depend on it.
+    static let activitySQL = """
+        WITH active_users AS MATERIALIZED (
+            SELECT u.id FROM users u
+            WHERE NOT u.is_admin AND EXISTS (
+                SELECT 1 FROM messages m
+                WHERE m.sender_id = u.id AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz AND m.deleted_at IS NULL)
+        )
+        SELECT
+            (SELECT count(*) FROM conversations c WHERE EXISTS (
+                SELECT 1 FROM messages m
+                WHERE m.conversation_id = c.id AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz AND m.deleted_at IS NULL)
+            ) AS active_conversations,
+            (SELECT count(*) FROM conversations WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz) AS new_conversations,
+            (SELECT count(*) FROM active_users) AS active_users,
+            (SELECT count(*) FROM active_users a WHERE EXISTS (
+                SELECT 1 FROM messages p WHERE p.sender_id = a.id AND p.created_at < $1::timestamptz AND p.deleted_at IS NULL)
+            ) AS returning_users,
+            (SELECT coalesce(sum(unread_count_admin), 0)::bigint FROM conversations) AS unread_messages,
+            (SELECT count(*) FROM conversations WHERE unread_count_admin > 0) AS unread_conversations,
+            (SELECT min(m.created_at) FROM messages m JOIN users u ON u.id = m.sender_id
+             WHERE NOT u.is_admin AND m.read_at IS NULL AND m.deleted_at IS NULL) AS oldest_unread_at,
+            (SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL) AS notifications_pending,
+            (SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL) AS notifications_failed
+        """
+
+    /// Waits and their answers. In the window `w` (newest first within a conversation), `lead` is the message before
+    /// in time and the running `min` over the rows before in `w` is the earliest later admin message in the window.
+    static let firstResponseSQL = """
+        WITH r AS (
+            SELECT m.conversation_id, m.created_at, a.id IS NOT NULL AS is_admin,
+                   lead(a.id IS NOT NULL) OVER w AS previous_is_admin,
+                   min(m.created_at) FILTER (WHERE a.id IS NOT NULL) OVER w AS later_admin_at
+            FROM messages m LEFT JOIN users a ON a.id = m.sender_id AND a.is_admin
+            WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
+            WINDOW w AS (PARTITION BY m.conversation_id ORDER BY m.created_at DESC, m.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+        ),
+        waits AS MATERIALIZED (
+            SELECT r.created_at,
+                   CASE WHEN r.later_admin_at > r.created_at THEN r.later_admin_at
+                   ELSE (SELECT x.created_at FROM messages x
+                         WHERE x.conversation_id = r.conversation_id AND x.deleted_at IS NULL
+                           AND x.created_at > r.created_at
+                           AND x.created_at >= CASE WHEN r.later_admin_at IS NULL THEN $2::timestamptz ELSE r.created_at END
+                           AND EXISTS (SELECT 1 FROM users xa WHERE xa.id = x.sender_id AND xa.is_admin)
+                         ORDER BY x.created_at LIMIT 1)
+                   END AS answered_at
+            FROM r WHERE NOT r.is_admin AND (r.previous_is_admin IS NULL OR r.previous_is_admin)
+        )
+        SELECT
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - created_at)::float8)
+                FILTER (WHERE answered_at IS NOT NULL) AS median,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - created_at)::float8)
+                FILTER (WHERE answered_at IS NOT NULL) AS p90,
+            count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
+            count(*) FILTER (WHERE answered_at IS NULL) AS waiting
+        FROM waits
+        """
 }
