@@ -8,6 +8,6 @@ struct MsgBench: AsyncParsableCommand {
         subcommands: [
             ChaosCommand.self,
             SetupCommand.self, PostCommand.self, SocketLatencyCommand.self, IdleSocketsCommand.self, SearchCommand.self, PushEncryptCommand.self,
-            PushEndToEndCommand.self, ExportBenchCommand.self,
+            PushEndToEndCommand.self, ExportBenchCommand.self, StatsBenchCommand.self,
         ])
 }

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Foundation
 import MsgLib
-import Synchronization
 
 /// Applies migration 12 to a corpus loaded at schema 11 (`msgbench search load --schema 11`) while another
 /// connection keeps inserting messages, and reports how long the migration took and how long inserts waited.
@@ -27,33 +26,11 @@ struct SearchMigrateCommand: AsyncParsableCommand {
     func run() async throws {
         guard variant == "migration" || variant == "generated" else { throw ValidationError("--variant: migration or generated") }
         let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
-        let probe = PostgresConnection(conninfo: conninfo)
-        try probe.connect()
-        let row = try probe.query("SELECT id, user_id FROM conversations ORDER BY id LIMIT 1")
+        let lookup = PostgresConnection(conninfo: conninfo)
+        try lookup.connect()
+        let row = try lookup.query("SELECT id, user_id FROM conversations ORDER BY id LIMIT 1")
         guard let first = row.first else { throw BenchError("no conversation: run msgbench search load first") }
-        let conversationId: UUID = try first.decode(0)
-        let userId: UUID = try first.decode(1)
-        let stop = Atomic<Bool>(false)
-        let latencies = Mutex<[Double]>([])
-        let group = DispatchGroup()
-        group.enter()
-        let pause = UInt32(interval * 1000)
-        Thread.detachNewThread {
-            defer { group.leave() }
-            while !stop.load(ordering: .relaxed) {
-                let start = nowNanoseconds()
-                do {
-                    _ = try MessageRepository.insert(
-                        probe, conversationId: conversationId, senderId: userId, content: "probe message during the migration")
-                } catch {
-                    FileHandle.standardError.write(Data("probe insert failed: \(error)\n".utf8))
-                }
-                let ms = Double(nowNanoseconds() - start) / 1e6
-                latencies.withLock { $0.append(ms) }
-                usleep(pause)
-            }
-        }
-        usleep(500_000)
+        let probe = try ProbeInserter(conninfo: conninfo, conversationId: try first.decode(0), senderId: try first.decode(1), interval: interval)
         let db = PostgresConnection(conninfo: conninfo)
         try db.connect()
         let started = nowNanoseconds()
@@ -72,10 +49,7 @@ struct SearchMigrateCommand: AsyncParsableCommand {
         let rerun = nowNanoseconds()
         if variant == "migration" { try upTo12.migrate(db) }
         let rerunSeconds = Double(nowNanoseconds() - rerun) / 1e9
-        usleep(500_000)
-        stop.store(true, ordering: .relaxed)
-        group.wait()
-        let sorted = latencies.withLock { $0 }.sorted()
+        let sorted = probe.finish()
         let pct = { (p: Double) in sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p / 100))] }
         let nulls = try db.query("SELECT count(*) FROM messages WHERE search_vector IS NULL")[0].decode(0, as: Int.self)
         let size = try db.query("SELECT pg_relation_size('messages')")[0].decode(0, as: Int.self)

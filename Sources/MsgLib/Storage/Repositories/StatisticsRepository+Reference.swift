@@ -1,81 +1,74 @@
 extension StatisticsRepository {
     /// The metrics for messages created in `since ..< until`, with days in `timezone` (an IANA name), by the
-    /// straightforward statements: the definition ``StatisticsRepository/statistics(_:since:until:timezone:)`` must
-    /// match, kept for the tests that compare the two and for `msgbench stats reference`.
+    /// straightforward statements: the definition ``statistics(_:since:until:timezone:)`` must match, kept for the tests
+    /// that compare the two and for `msgbench stats reference`.
     package static func referenceStatistics(_ db: PostgresConnection, since: Timestamp, until: Timestamp, timezone: String) throws -> Statistics {
         let window: [(any PostgresBindable)?] = [since, until]
-        let days = try db.query(
-            """
-            WITH m AS (
-                SELECT date_trunc('day', m.created_at AT TIME ZONE $3::text) AS d, u.is_admin
-                FROM messages m JOIN users u ON u.id = m.sender_id
-                WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
-            ),
-            days AS (
-                SELECT generate_series(
-                    date_trunc('day', $1::timestamptz AT TIME ZONE $3::text),
-                    date_trunc('day', ($2::timestamptz - interval '1 microsecond') AT TIME ZONE $3::text), interval '1 day') AS d
-            )
-            SELECT to_char(days.d, 'YYYY-MM-DD') AS date,
-                   count(m.d) FILTER (WHERE NOT m.is_admin) AS from_users, count(m.d) FILTER (WHERE m.is_admin) AS from_admins
-            FROM days LEFT JOIN m ON m.d = days.d
-            GROUP BY days.d ORDER BY days.d
-            """, window + [timezone]
-        ).map { row throws(DatabaseError) in
-            Statistics.Day(date: try row.decode("date"), fromUsers: try row.decode("from_users"), fromAdmins: try row.decode("from_admins"))
-        }
-        let activity = try db.query(
-            """
-            SELECT
-                (SELECT count(DISTINCT conversation_id) FROM messages
-                 WHERE deleted_at IS NULL AND created_at >= $1::timestamptz AND created_at < $2::timestamptz) AS active_conversations,
-                (SELECT count(*) FROM conversations WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz) AS new_conversations,
-                (SELECT count(DISTINCT m.sender_id) FROM messages m JOIN users u ON u.id = m.sender_id
-                 WHERE NOT u.is_admin AND m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz) AS active_users,
-                (SELECT count(DISTINCT m.sender_id) FROM messages m JOIN users u ON u.id = m.sender_id
-                 WHERE NOT u.is_admin AND m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
-                   AND EXISTS (SELECT 1 FROM messages p WHERE p.sender_id = m.sender_id AND p.created_at < $1::timestamptz AND p.deleted_at IS NULL)
-                ) AS returning_users,
-                (SELECT coalesce(sum(unread_count_admin), 0)::bigint FROM conversations) AS unread_messages,
-                (SELECT count(*) FROM conversations WHERE unread_count_admin > 0) AS unread_conversations,
-                (SELECT min(m.created_at) FROM messages m JOIN users u ON u.id = m.sender_id
-                 WHERE NOT u.is_admin AND m.read_at IS NULL AND m.deleted_at IS NULL) AS oldest_unread_at,
-                (SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL) AS notifications_pending,
-                (SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL) AS notifications_failed
-            """, window)[0]
-        let response = try db.query(
-            """
-            WITH m AS (
-                SELECT m.conversation_id, m.created_at, u.is_admin,
-                       lag(u.is_admin) OVER (PARTITION BY m.conversation_id ORDER BY m.created_at, m.id) AS previous_is_admin
-                FROM messages m JOIN users u ON u.id = m.sender_id
-                WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
-            ),
-            waits AS (
-                SELECT w.created_at,
-                       (SELECT min(a.created_at) FROM messages a JOIN users au ON au.id = a.sender_id
-                        WHERE a.conversation_id = w.conversation_id AND au.is_admin AND a.deleted_at IS NULL
-                          AND a.created_at > w.created_at) AS answered_at
-                FROM m w WHERE NOT w.is_admin AND (w.previous_is_admin IS NULL OR w.previous_is_admin)
-            )
-            SELECT
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - created_at)::float8)
-                    FILTER (WHERE answered_at IS NOT NULL) AS median,
-                percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - created_at)::float8)
-                    FILTER (WHERE answered_at IS NOT NULL) AS p90,
-                count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
-                count(*) FILTER (WHERE answered_at IS NULL) AS waiting
-            FROM waits
-            """, window)[0]
-        return Statistics(
-            since: since, until: until, timezone: timezone, days: days,
-            activeConversations: try activity.decode("active_conversations"), newConversations: try activity.decode("new_conversations"),
-            activeUsers: try activity.decode("active_users"), returningUsers: try activity.decode("returning_users"),
-            unreadMessages: try activity.decode("unread_messages"), unreadConversations: try activity.decode("unread_conversations"),
-            oldestUnreadAt: try activity.decode("oldest_unread_at"),
-            firstResponse: Statistics.FirstResponse(
-                medianSeconds: try response.decode("median"), p90Seconds: try response.decode("p90"), answered: try response.decode("answered"),
-                waiting: try response.decode("waiting")),
-            notificationsPending: try activity.decode("notifications_pending"), notificationsFailed: try activity.decode("notifications_failed"))
+        return try figures(
+            since: since, until: until, timezone: timezone, days: try db.query(referenceDaysSQL, window + [timezone]).map(day),
+            activity: try db.query(referenceActivitySQL, window)[0], response: try db.query(referenceResponseSQL, window)[0])
     }
+
+    /// The reference's statements; parameters: $1 since, $2 until (and $3 the time zone for the days).
+    package static let referenceDaysSQL = """
+        WITH m AS (
+            SELECT date_trunc('day', m.created_at AT TIME ZONE $3::text) AS d, u.is_admin
+            FROM messages m JOIN users u ON u.id = m.sender_id
+            WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
+        ),
+        days AS (
+            SELECT generate_series(
+                date_trunc('day', $1::timestamptz AT TIME ZONE $3::text),
+                date_trunc('day', ($2::timestamptz - interval '1 microsecond') AT TIME ZONE $3::text), interval '1 day') AS d
+        )
+        SELECT to_char(days.d, 'YYYY-MM-DD') AS date,
+               count(m.d) FILTER (WHERE NOT m.is_admin) AS from_users, count(m.d) FILTER (WHERE m.is_admin) AS from_admins
+        FROM days LEFT JOIN m ON m.d = days.d
+        GROUP BY days.d ORDER BY days.d
+        """
+
+    /// Activity over the window and the figures that do not depend on it.
+    package static let referenceActivitySQL = """
+        SELECT
+            (SELECT count(DISTINCT conversation_id) FROM messages
+             WHERE deleted_at IS NULL AND created_at >= $1::timestamptz AND created_at < $2::timestamptz) AS active_conversations,
+            (SELECT count(*) FROM conversations WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz) AS new_conversations,
+            (SELECT count(DISTINCT m.sender_id) FROM messages m JOIN users u ON u.id = m.sender_id
+             WHERE NOT u.is_admin AND m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz) AS active_users,
+            (SELECT count(DISTINCT m.sender_id) FROM messages m JOIN users u ON u.id = m.sender_id
+             WHERE NOT u.is_admin AND m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
+               AND EXISTS (SELECT 1 FROM messages p WHERE p.sender_id = m.sender_id AND p.created_at < $1::timestamptz AND p.deleted_at IS NULL)
+            ) AS returning_users,
+            (SELECT coalesce(sum(unread_count_admin), 0)::bigint FROM conversations) AS unread_messages,
+            (SELECT count(*) FROM conversations WHERE unread_count_admin > 0) AS unread_conversations,
+            (SELECT min(m.created_at) FROM messages m JOIN users u ON u.id = m.sender_id
+             WHERE NOT u.is_admin AND m.read_at IS NULL AND m.deleted_at IS NULL) AS oldest_unread_at,
+            (SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL) AS notifications_pending,
+            (SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL) AS notifications_failed
+        """
+
+    /// Each wait and its answer, found by a subquery per wait.
+    package static let referenceResponseSQL = """
+        WITH m AS (
+            SELECT m.conversation_id, m.created_at, u.is_admin,
+                   lag(u.is_admin) OVER (PARTITION BY m.conversation_id ORDER BY m.created_at, m.id) AS previous_is_admin
+            FROM messages m JOIN users u ON u.id = m.sender_id
+            WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
+        ),
+        waits AS (
+            SELECT w.created_at,
+                   (SELECT min(a.created_at) FROM messages a JOIN users au ON au.id = a.sender_id
+                    WHERE a.conversation_id = w.conversation_id AND au.is_admin AND a.deleted_at IS NULL
+                      AND a.created_at > w.created_at) AS answered_at
+            FROM m w WHERE NOT w.is_admin AND (w.previous_is_admin IS NULL OR w.previous_is_admin)
+        )
+        SELECT
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - created_at)::float8)
+                FILTER (WHERE answered_at IS NOT NULL) AS median,
+            percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - created_at)::float8)
+                FILTER (WHERE answered_at IS NOT NULL) AS p90,
+            count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
+            count(*) FILTER (WHERE answered_at IS NULL) AS waiting
+        FROM waits
+        """
 }

@@ -9,8 +9,7 @@ package enum StatisticsRepository {
     /// ``referenceStatistics(_:since:until:timezone:)``, read so that the cost grows with the window's messages and the
     /// number of users and conversations, not with the history (docs/statistics.md).
     ///
-    /// - The window's messages come from `idx_messages_created_at` (migration 31); each statement may run in parallel
-    ///   workers.
+    /// - The window's messages come from `idx_messages_created_at` (migration 31), in parallel workers.
     /// - Active conversations and users are probes of one entry each in the conversation and sender indexes.
     /// - First response is one pass over the window's messages in conversation order, newest first: each message sees
     ///   the earliest admin message after it in the window. A wait without one, or whose next admin message shares its
@@ -18,24 +17,38 @@ package enum StatisticsRepository {
     package static func statistics(_ db: PostgresConnection, since: Timestamp, until: Timestamp, timezone: String) throws -> Statistics {
         let window: [(any PostgresBindable)?] = [since, until]
         return try db.transaction {
-            // Sorting a month of messages in memory beats spilling to disk; JIT compiles longer than these run.
-            _ = try db.query("SELECT set_config('work_mem', '128MB', true), set_config('jit', 'off', true)")
-            let days = try db.query(daysSQL, window + [timezone]).map { row throws(DatabaseError) in
-                Statistics.Day(date: try row.decode("date"), fromUsers: try row.decode("from_users"), fromAdmins: try row.decode("from_admins"))
-            }
-            let activity = try db.query(activitySQL, window)[0]
-            let response = try db.query(firstResponseSQL, window)[0]
-            return Statistics(
-                since: since, until: until, timezone: timezone, days: days,
-                activeConversations: try activity.decode("active_conversations"), newConversations: try activity.decode("new_conversations"),
-                activeUsers: try activity.decode("active_users"), returningUsers: try activity.decode("returning_users"),
-                unreadMessages: try activity.decode("unread_messages"), unreadConversations: try activity.decode("unread_conversations"),
-                oldestUnreadAt: try activity.decode("oldest_unread_at"),
-                firstResponse: Statistics.FirstResponse(
-                    medianSeconds: try response.decode("median"), p90Seconds: try response.decode("p90"), answered: try response.decode("answered"),
-                    waiting: try response.decode("waiting")),
-                notificationsPending: try activity.decode("notifications_pending"), notificationsFailed: try activity.decode("notifications_failed"))
+            // Sorting a month of messages in memory beats spilling to disk; JIT compiles longer than these run; and
+            // the planner's default costs keep these statements in one process, where two or three are faster.
+            _ = try db.query(
+                """
+                SELECT set_config('work_mem', '128MB', true), set_config('jit', 'off', true),
+                       set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true)
+                """)
+            return try figures(
+                since: since, until: until, timezone: timezone, days: try db.query(daysSQL, window + [timezone]).map(day),
+                activity: try db.query(activitySQL, window)[0], response: try db.query(firstResponseSQL, window)[0])
         }
+    }
+
+    /// One row of a days query.
+    static func day(_ row: PostgresRow) throws(DatabaseError) -> Statistics.Day {
+        Statistics.Day(date: try row.decode("date"), fromUsers: try row.decode("from_users"), fromAdmins: try row.decode("from_admins"))
+    }
+
+    /// The figures from the rows of the activity and first-response queries.
+    static func figures(
+        since: Timestamp, until: Timestamp, timezone: String, days: [Statistics.Day], activity: PostgresRow, response: PostgresRow
+    ) throws -> Statistics {
+        Statistics(
+            since: since, until: until, timezone: timezone, days: days,
+            activeConversations: try activity.decode("active_conversations"), newConversations: try activity.decode("new_conversations"),
+            activeUsers: try activity.decode("active_users"), returningUsers: try activity.decode("returning_users"),
+            unreadMessages: try activity.decode("unread_messages"), unreadConversations: try activity.decode("unread_conversations"),
+            oldestUnreadAt: try activity.decode("oldest_unread_at"),
+            firstResponse: Statistics.FirstResponse(
+                medianSeconds: try response.decode("median"), p90Seconds: try response.decode("p90"), answered: try response.decode("answered"),
+                waiting: try response.decode("waiting")),
+            notificationsPending: try activity.decode("notifications_pending"), notificationsFailed: try activity.decode("notifications_failed"))
     }
 
     /// Messages per day of the window, by users and by admins; days without messages too.
