@@ -285,6 +285,10 @@ def restart(config):
         # same client_id, once the relay is back.
         holder = Sql(config["database_url"])
         holder.send(f"BEGIN; SELECT 1 FROM sender_rate_limits WHERE sender_id = '{config['alice_id']}' FOR UPDATE;")
+        # psql reads its input on its own time: the lock is held once its session idles inside the transaction.
+        wait_until("the row lock held", lambda: Sql.value(
+            config["database_url"],
+            "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND datname = current_database()") >= 1)
         user.send("in flight at the crash")
         wait_until("the send waiting for the held row", lambda: Sql.value(
             config["database_url"],
