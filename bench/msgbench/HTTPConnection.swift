@@ -39,6 +39,14 @@ final class HTTPConnection {
         return Array((head + body).utf8)
     }
 
+    /// The body of `GET path` on a new connection, or nil unless it answered 200.
+    static func get(port: Int, path: String) -> String? {
+        guard let connection = try? HTTPConnection(port: port),
+            (try? connection.send(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8))) == 200
+        else { return nil }
+        return String(decoding: connection.lastBody, as: UTF8.self)
+    }
+
     /// Sends one request and returns the response status (reads the whole body).
     func send(_ request: [UInt8]) throws -> Int {
         var sent = 0
