@@ -68,17 +68,25 @@ struct SocketStormCommand: AsyncParsableCommand {
         }
 
         process = try startRelay()
+        var cpu = try Self.cpuSeconds(relay: process.processIdentifier)
         let resumed = try storm(slots, resume: true, missed: missed)
+        var after = try Self.cpuSeconds(relay: process.processIdentifier)
+        let resumedCPU = (relay: after.relay - cpu.relay, postgres: after.postgres - cpu.postgres)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         process = try startRelay()
+        cpu = try Self.cpuSeconds(relay: process.processIdentifier)
         let fresh = try storm(slots, resume: false, missed: missed)
+        after = try Self.cpuSeconds(relay: process.processIdentifier)
+        let freshCPU = (relay: after.relay - cpu.relay, postgres: after.postgres - cpu.postgres)
         process.terminate()
         process.waitUntilExit()
 
         var figures: [String: Double] = ["sockets": Double(sockets), "threads": Double(threads), "users": Double(targets.count)]
-        for (name, result) in [("resume", resumed), ("fresh", fresh)] {
+        for (name, result, used) in [("resume", resumed, resumedCPU), ("fresh", fresh, freshCPU)] {
             figures["\(name)_all_back_seconds"] = result.seconds
+            figures["\(name)_relay_cpu_ms_per_socket"] = used.relay * 1000 / Double(sockets)
+            figures["\(name)_postgres_cpu_ms_per_socket"] = used.postgres * 1000 / Double(sockets)
             figures["\(name)_socket_p50_seconds"] = Self.percentile(result.tally.completion, 50)
             figures["\(name)_socket_p99_seconds"] = Self.percentile(result.tally.completion, 99)
             figures["\(name)_retries"] = Double(result.tally.retries)
@@ -208,6 +216,17 @@ struct SocketStormCommand: AsyncParsableCommand {
                 .flatMap { $0.split(separator: " ").last }.flatMap { Double($0) }.map { Int($0) } ?? 0
         }
         return (gauge("msgrelay_db_pool_waiting"), gauge("msgrelay_db_pool_in_use"))
+    }
+
+    /// CPU seconds used so far by the relay and by every PostgreSQL process of this machine.
+    static func cpuSeconds(relay: Int32) throws -> (relay: Double, postgres: Double) {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        var postgres = 0
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int32(entry) != nil {
+            guard let comm = try? String(contentsOfFile: "/proc/\(entry)/comm", encoding: .utf8), comm.hasPrefix("postgres") else { continue }
+            postgres += (try? IdleSocketsCommand.cpuTicks(Int32(entry)!)) ?? 0
+        }
+        return (Double(try IdleSocketsCommand.cpuTicks(relay)) / ticks, Double(postgres) / ticks)
     }
 
     /// What the threads of one storm share.
