@@ -162,11 +162,13 @@ import Testing
         #expect(try MessageRepository.search(s.db, query: "platypus", filter: .init()).total == 0)
 
         // No plan parses text again; over all conversations a rare word is found through the GIN index of the stored
-        // vector (with a scope or a time range the planner may as well read those rows through their own index).
+        // vector, with or without a time range (with a scope the planner may as well read those rows through their
+        // own index).
         try s.db.execute("SET enable_seqscan = off")
         defer { try? s.db.execute("RESET enable_seqscan") }
+        let window = MessageRepository.SearchFilter(before: s.start.adding(seconds: 86400 * 20), after: s.start)
         let filters: [(MessageRepository.SearchFilter, Bool)] = [
-            (.init(), true), (.init(before: s.start.adding(seconds: 86400 * 20), after: s.start), false),
+            (.init(), true), (window, true),
             (.init(ownerUserId: s.users[1].id), false), (.init(conversationId: s.conversations[3]), false),
         ]
         for (filter, gin) in filters {
@@ -175,6 +177,13 @@ import Testing
             #expect(!gin || plan.contains("idx_messages_search_vector"), "\(plan)")
             #expect(!plan.contains("to_tsvector"), "\(plan)")
         }
+        // Never by walking the time range in the index on creation time and testing every message in it, even when
+        // that is the only index the planner may use.
+        try s.db.execute("SET enable_bitmapscan = off")
+        defer { try? s.db.execute("RESET enable_bitmapscan") }
+        let (sql, parameters) = MessageRepository.searchStatement(tsquery: "'order'", filter: window)
+        let plan = try s.db.query("EXPLAIN " + sql, parameters).map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
+        #expect(!plan.contains("idx_messages_created_at"), "\(plan)")
     }
 
     @Test func migrationFillsExistingRowsAndResumesAfterAnInterruption() async throws {

@@ -214,14 +214,27 @@ package enum MessageRepository {
         if let owner = filter.ownerUserId {
             conditions.append("m.conversation_id IN (SELECT id FROM conversations WHERE user_id = \(bind(owner)))")
         }
-        if let before = filter.before { conditions.append("m.created_at < \(bind(before))") }
-        if let after = filter.after { conditions.append("m.created_at > \(bind(after))") }
+        var window: [String] = []
+        if let before = filter.before { window.append("m.created_at < \(bind(before))") }
+        if let after = filter.after { window.append("m.created_at > \(bind(after))") }
+        // Over all conversations, the time is checked on the rows the full-text index names: left to itself the planner
+        // may walk the window in `idx_messages_created_at` (the statistics' index) and test every message in it.
+        // Within one conversation its index already orders by time, and the window narrows that scan.
+        let source: String
+        if filter.conversationId == nil, filter.ownerUserId == nil, !window.isEmpty {
+            source = """
+                (SELECT m.id, m.created_at, m.search_vector FROM messages m
+                 WHERE \(conditions.joined(separator: " AND ")) OFFSET 0) m
+                WHERE \(window.joined(separator: " AND "))
+                """
+        } else {
+            source = "messages m\nWHERE \((conditions + window).joined(separator: "\n      AND "))"
+        }
         let limit = bind(max(0, filter.limit))
         let sql = """
             WITH matches AS MATERIALIZED (
                 SELECT m.id, m.created_at, ts_rank(m.search_vector, $1::tsquery) AS rank
-                FROM messages m
-                WHERE \(conditions.joined(separator: "\n      AND "))
+                FROM \(source)
             ),
             page AS (
                 SELECT id, rank FROM matches ORDER BY rank DESC, created_at DESC, id DESC LIMIT \(limit)
