@@ -21,7 +21,7 @@ package enum StatisticsRepository {
             // the planner's default costs keep these statements in one process, where two or three are faster.
             _ = try db.query(
                 """
-                SELECT set_config('work_mem', '128MB', true), set_config('jit', 'off', true),
+                SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true),
                        set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true)
                 """)
             return try figures(
