@@ -109,6 +109,20 @@ import Testing
         try Self.expectSameFigures(db, "after TRUNCATE")
     }
 
+    /// Through the service, first response runs beside the other figures on a second connection: the same figures.
+    @Test func theServiceRunsFirstResponseBesideTheRest() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let history = try Self.writeHistory(db, seed: 17)
+        let pool = database.pool(size: 2)
+        let service = MessagingService(pool: pool)
+        for (since, until) in Self.windows {
+            let figures = try await service.statistics(viewer: history.admins[0], since: since, until: until, timezone: "Asia/Kolkata")
+            #expect(figures == (try StatisticsRepository.referenceStatistics(db, since: since, until: until, timezone: "Asia/Kolkata")))
+        }
+        await pool.shutdown()
+    }
+
     /// The cases the one pass hands on to a probe of the conversation: a wait answered only after the window's end, a
     /// wait whose next admin message shares its time (one transaction) with a later answer, and with none at all.
     @Test func waitsAnsweredPastTheWindowOrByAMessageOfTheSameInstant() async throws {

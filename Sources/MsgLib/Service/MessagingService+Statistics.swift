@@ -6,11 +6,18 @@ extension MessagingService {
         try Self.requireNoNul(timezone, "The time zone")
         guard since < until else { throw ServiceError(.invalid, "--since must be before --until") }
         guard until.seconds(since: since) <= 3653 * 86_400 else { throw ServiceError(.invalid, "the window must be at most 10 years") }
-        return try await pool.withConnection { db in
+        try await pool.withConnection { db in
             guard try StatisticsRepository.knowsTimeZone(db, timezone) else {
                 throw ServiceError(.invalid, "PostgreSQL does not know the time zone \(timezone); set TZ to an IANA name such as Europe/Paris")
             }
-            return try StatisticsRepository.statistics(db, since: since, until: until, timezone: timezone)
         }
+        // First response, the longest, goes side by side with the rest when the pool has a second connection.
+        async let response = pool.withConnection { db in try StatisticsRepository.firstResponse(db, since: since, until: until) }
+        let figures = try await pool.withConnection { db in
+            try StatisticsRepository.daysAndActivity(db, since: since, until: until, timezone: timezone)
+        }
+        var statistics = figures
+        statistics.firstResponse = try await response
+        return statistics
     }
 }

@@ -27,7 +27,8 @@ struct StatsCommand: AsyncParsableCommand {
         let start = TimeWindow.parse(since, now: now)!
         let end = until.flatMap { TimeWindow.parse($0, now: now) } ?? now
         let timezone = TimeZone.current.identifier
-        let statistics = try await connection.withService { service in
+        // First response is computed beside the other figures, on a second connection.
+        let statistics = try await connection.withService(connections: 2) { service in
             try await service.statistics(viewer: try await service.admin(named: admin.admin), since: start, until: end, timezone: timezone)
         }
         if output.json {

@@ -8,12 +8,14 @@ struct AdminOptions: ParsableArguments {
 }
 
 extension ConnectionOptions {
-    /// Runs `body` with the messaging service over one connection, then closes it. `notifications` matter only
-    /// to commands that send notifications themselves (a reply only queues them for the relay).
+    /// Runs `body` with the messaging service over one connection (or up to `connections`, for a service call that
+    /// runs statements side by side), then closes them. `notifications` matter only to commands that send
+    /// notifications themselves (a reply only queues them for the relay).
     func withService<T: Sendable>(
-        notifications: NotificationConfiguration = NotificationConfiguration(), _ body: (MessagingService) async throws -> T
+        connections: Int = 1, notifications: NotificationConfiguration = NotificationConfiguration(),
+        _ body: (MessagingService) async throws -> T
     ) async throws -> T {
-        let pool = try makePool()
+        let pool = try makePool(size: connections)
         do {
             let value = try await body(MessagingService(pool: pool, notifications: notifications))
             await pool.shutdown()

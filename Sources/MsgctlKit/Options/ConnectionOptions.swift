@@ -9,10 +9,10 @@ struct ConnectionOptions: ParsableArguments {
         help: ArgumentHelp("libpq connection string or URI (default: DATABASE_URL, then PG* variables).", valueName: "url"))
     var databaseURL: String?
 
-    /// A one-connection pool on the database these options name.
-    func makePool() throws -> DatabasePool {
+    /// A pool of up to `size` connections (opened as they are needed) on the database these options name.
+    func makePool(size: Int = 1) throws -> DatabasePool {
         let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
-        return DatabasePool(configuration: DatabaseConfiguration(conninfo: conninfo, poolSize: 1, applicationName: "msgctl"))
+        return DatabasePool(configuration: DatabaseConfiguration(conninfo: conninfo, poolSize: size, applicationName: "msgctl"))
     }
 
     /// Runs `body` on one database connection (on a thread of its own), then closes it.

@@ -15,19 +15,39 @@ package enum StatisticsRepository {
     ///   the earliest admin message after it in the window. A wait without one, or whose next admin message shares its
     ///   creation time (one transaction), looks further in the conversation's index.
     package static func statistics(_ db: PostgresConnection, since: Timestamp, until: Timestamp, timezone: String) throws -> Statistics {
+        var statistics = try daysAndActivity(db, since: since, until: until, timezone: timezone)
+        statistics.firstResponse = try firstResponse(db, since: since, until: until)
+        return statistics
+    }
+
+    /// Every figure but first response (left empty), in one transaction with the settings of ``configure(_:)``.
+    package static func daysAndActivity(_ db: PostgresConnection, since: Timestamp, until: Timestamp, timezone: String) throws -> Statistics {
         let window: [(any PostgresBindable)?] = [since, until]
         return try db.transaction {
-            // Sorting a month of messages in memory beats spilling to disk; JIT compiles longer than these run; and
-            // the planner's default costs keep these statements in one process, where two or three are faster.
-            _ = try db.query(
-                """
-                SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true),
-                       set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true)
-                """)
+            try configure(db)
             return try figures(
                 since: since, until: until, timezone: timezone, days: try db.query(daysSQL, window + [timezone]).map(day),
-                activity: try db.query(activitySQL, window)[0], response: try db.query(firstResponseSQL, window)[0])
+                activity: try db.query(activitySQL, window)[0], response: nil)
         }
+    }
+
+    /// First response over the window, in a transaction with the settings of ``configure(_:)``.
+    package static func firstResponse(_ db: PostgresConnection, since: Timestamp, until: Timestamp) throws -> Statistics.FirstResponse {
+        try db.transaction {
+            try configure(db)
+            return try response(try db.query(firstResponseSQL, [since, until])[0])
+        }
+    }
+
+    /// For the rest of the transaction: sorting a month of messages in memory beats spilling to disk; JIT compiles
+    /// longer than these statements run; and the planner's default costs keep them in one process, where two or three
+    /// are faster.
+    static func configure(_ db: PostgresConnection) throws {
+        _ = try db.query(
+            """
+            SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true),
+                   set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true)
+            """)
     }
 
     /// One row of a days query.
@@ -35,9 +55,16 @@ package enum StatisticsRepository {
         Statistics.Day(date: try row.decode("date"), fromUsers: try row.decode("from_users"), fromAdmins: try row.decode("from_admins"))
     }
 
-    /// The figures from the rows of the activity and first-response queries.
+    /// First response from the row of a first-response query.
+    static func response(_ row: PostgresRow) throws -> Statistics.FirstResponse {
+        Statistics.FirstResponse(
+            medianSeconds: try row.decode("median"), p90Seconds: try row.decode("p90"), answered: try row.decode("answered"),
+            waiting: try row.decode("waiting"))
+    }
+
+    /// The figures from the rows of the activity and first-response queries (no first response without its row).
     static func figures(
-        since: Timestamp, until: Timestamp, timezone: String, days: [Statistics.Day], activity: PostgresRow, response: PostgresRow
+        since: Timestamp, until: Timestamp, timezone: String, days: [Statistics.Day], activity: PostgresRow, response: PostgresRow?
     ) throws -> Statistics {
         Statistics(
             since: since, until: until, timezone: timezone, days: days,
@@ -45,9 +72,7 @@ package enum StatisticsRepository {
             activeUsers: try activity.decode("active_users"), returningUsers: try activity.decode("returning_users"),
             unreadMessages: try activity.decode("unread_messages"), unreadConversations: try activity.decode("unread_conversations"),
             oldestUnreadAt: try activity.decode("oldest_unread_at"),
-            firstResponse: Statistics.FirstResponse(
-                medianSeconds: try response.decode("median"), p90Seconds: try response.decode("p90"), answered: try response.decode("answered"),
-                waiting: try response.decode("waiting")),
+            firstResponse: try response.map(Self.response) ?? Statistics.FirstResponse(medianSeconds: nil, p90Seconds: nil, answered: 0, waiting: 0),
             notificationsPending: try activity.decode("notifications_pending"), notificationsFailed: try activity.decode("notifications_failed"))
     }
 
