@@ -39,12 +39,7 @@ extension StatisticsRepository {
              WHERE NOT u.is_admin AND m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
                AND EXISTS (SELECT 1 FROM messages p WHERE p.sender_id = m.sender_id AND p.created_at < $1::timestamptz AND p.deleted_at IS NULL)
             ) AS returning_users,
-            (SELECT coalesce(sum(unread_count_admin), 0)::bigint FROM conversations) AS unread_messages,
-            (SELECT count(*) FROM conversations WHERE unread_count_admin > 0) AS unread_conversations,
-            (SELECT min(m.created_at) FROM messages m JOIN users u ON u.id = m.sender_id
-             WHERE NOT u.is_admin AND m.read_at IS NULL AND m.deleted_at IS NULL) AS oldest_unread_at,
-            (SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL) AS notifications_pending,
-            (SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL) AS notifications_failed
+            \(backlogColumnsSQL)
         """
 
     /// Each wait and its answer, found by a subquery per wait.
@@ -62,13 +57,6 @@ extension StatisticsRepository {
                       AND a.created_at > w.created_at) AS answered_at
             FROM m w WHERE NOT w.is_admin AND (w.previous_is_admin IS NULL OR w.previous_is_admin)
         )
-        SELECT
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - created_at)::float8)
-                FILTER (WHERE answered_at IS NOT NULL) AS median,
-            percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - created_at)::float8)
-                FILTER (WHERE answered_at IS NOT NULL) AS p90,
-            count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
-            count(*) FILTER (WHERE answered_at IS NULL) AS waiting
-        FROM waits
+        \(waitFiguresSQL)
         """
 }

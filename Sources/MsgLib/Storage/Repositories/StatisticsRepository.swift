@@ -113,12 +113,7 @@ package enum StatisticsRepository {
             (SELECT count(*) FROM active_users a WHERE EXISTS (
                 SELECT 1 FROM messages p WHERE p.sender_id = a.id AND p.created_at < $1::timestamptz AND p.deleted_at IS NULL)
             ) AS returning_users,
-            (SELECT coalesce(sum(unread_count_admin), 0)::bigint FROM conversations) AS unread_messages,
-            (SELECT count(*) FROM conversations WHERE unread_count_admin > 0) AS unread_conversations,
-            (SELECT min(m.created_at) FROM messages m JOIN users u ON u.id = m.sender_id
-             WHERE NOT u.is_admin AND m.read_at IS NULL AND m.deleted_at IS NULL) AS oldest_unread_at,
-            (SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL) AS notifications_pending,
-            (SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL) AS notifications_failed
+            \(backlogColumnsSQL)
         """
 
     /// Waits and their answers. In the window `w` (newest first within a conversation), `lead` is the message before
@@ -144,6 +139,11 @@ package enum StatisticsRepository {
                    END AS answered_at
             FROM r WHERE NOT r.is_admin AND (r.previous_is_admin IS NULL OR r.previous_is_admin)
         )
+        \(waitFiguresSQL)
+        """
+
+    /// The figures of the waits in the CTE `waits` (`created_at`, `answered_at`), shared by both ways of finding them.
+    static let waitFiguresSQL = """
         SELECT
             percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM answered_at - created_at)::float8)
                 FILTER (WHERE answered_at IS NOT NULL) AS median,
@@ -152,5 +152,15 @@ package enum StatisticsRepository {
             count(*) FILTER (WHERE answered_at IS NOT NULL) AS answered,
             count(*) FILTER (WHERE answered_at IS NULL) AS waiting
         FROM waits
+        """
+
+    /// The columns of the activity row that do not depend on the window: the unread backlog and the outbox.
+    static let backlogColumnsSQL = """
+        (SELECT coalesce(sum(unread_count_admin), 0)::bigint FROM conversations) AS unread_messages,
+        (SELECT count(*) FROM conversations WHERE unread_count_admin > 0) AS unread_conversations,
+        (SELECT min(m.created_at) FROM messages m JOIN users u ON u.id = m.sender_id
+         WHERE NOT u.is_admin AND m.read_at IS NULL AND m.deleted_at IS NULL) AS oldest_unread_at,
+        (SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL) AS notifications_pending,
+        (SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL) AS notifications_failed
         """
 }
