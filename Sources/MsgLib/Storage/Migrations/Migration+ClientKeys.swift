@@ -23,17 +23,7 @@ extension Migration {
                 $$;
                 """),
             .init("validate the client_key check", "ALTER TABLE messages VALIDATE CONSTRAINT messages_client_key_length;"),
-            .init(
-                "drop an index left invalid by an interrupted build",
-                """
-                DO $$
-                BEGIN
-                    IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_messages_client_key') AND NOT indisvalid) THEN
-                        DROP INDEX idx_messages_client_key;
-                    END IF;
-                END
-                $$;
-                """),
+            .dropInvalidIndex("idx_messages_client_key"),
             .init(
                 "build idx_messages_client_key (concurrently)",
                 """

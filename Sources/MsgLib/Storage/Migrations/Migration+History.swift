@@ -63,17 +63,7 @@ extension Migration {
                 WHEN (OLD.content IS DISTINCT FROM NEW.content OR (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL))
                 EXECUTE FUNCTION record_message_history();
                 """),
-            .init(
-                "drop an index left invalid by an interrupted build",
-                """
-                DO $$
-                BEGIN
-                    IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_messages_deleted_at') AND NOT indisvalid) THEN
-                        DROP INDEX idx_messages_deleted_at;
-                    END IF;
-                END
-                $$;
-                """),
+            .dropInvalidIndex("idx_messages_deleted_at"),
             .init(
                 "build idx_messages_deleted_at (concurrently)",
                 """

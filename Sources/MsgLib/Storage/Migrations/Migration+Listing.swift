@@ -15,17 +15,7 @@ extension Migration {
     static let listingIndex = Migration(
         id: 26, name: "idx_conversations_listing",
         steps: [
-            .init(
-                "drop an index left invalid by an interrupted build",
-                """
-                DO $$
-                BEGIN
-                    IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_conversations_listing') AND NOT indisvalid) THEN
-                        DROP INDEX idx_conversations_listing;
-                    END IF;
-                END
-                $$;
-                """),
+            .dropInvalidIndex("idx_conversations_listing"),
             .init(
                 "build idx_conversations_listing",
                 """

@@ -53,17 +53,7 @@ extension Migration {
                 END
                 $$;
                 """),
-            .init(
-                "drop an index left invalid by an interrupted build",
-                """
-                DO $$
-                BEGIN
-                    IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_messages_search_vector') AND NOT indisvalid) THEN
-                        DROP INDEX idx_messages_search_vector;
-                    END IF;
-                END
-                $$;
-                """),
+            .dropInvalidIndex("idx_messages_search_vector"),
             .init(
                 "build idx_messages_search_vector (concurrently)",
                 """

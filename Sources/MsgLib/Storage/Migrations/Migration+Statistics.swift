@@ -7,17 +7,7 @@ extension Migration {
     static let creationTimeIndex = Migration(
         id: 31, name: "idx_messages_created_at",
         steps: [
-            .init(
-                "drop an index left invalid by an interrupted build",
-                """
-                DO $$
-                BEGIN
-                    IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('idx_messages_created_at') AND NOT indisvalid) THEN
-                        DROP INDEX idx_messages_created_at;
-                    END IF;
-                END
-                $$;
-                """),
+            .dropInvalidIndex("idx_messages_created_at"),
             .init(
                 "build idx_messages_created_at (concurrently)",
                 "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_messages_created_at ON messages (created_at);"),

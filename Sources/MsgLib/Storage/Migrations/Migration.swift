@@ -10,6 +10,22 @@ package struct Migration: Sendable, Identifiable {
             self.name = name
             self.sql = sql
         }
+
+        /// Drops `index` when an interrupted `CREATE INDEX CONCURRENTLY` left it invalid, so that the build step after it
+        /// (`IF NOT EXISTS`) builds it again instead of keeping the invalid one.
+        static func dropInvalidIndex(_ index: String) -> Step {
+            Step(
+                "drop an index left invalid by an interrupted build",
+                """
+                DO $$
+                BEGIN
+                    IF EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass('\(index)') AND NOT indisvalid) THEN
+                        DROP INDEX \(index);
+                    END IF;
+                END
+                $$;
+                """)
+        }
     }
 
     /// Applied in increasing order; recorded in `schema_migrations.version`.
