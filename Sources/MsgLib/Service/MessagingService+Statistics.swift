@@ -13,10 +13,9 @@ extension MessagingService {
         }
         // First response, the longest, goes side by side with the rest when the pool has a second connection.
         async let response = pool.withConnection { db in try StatisticsRepository.firstResponse(db, since: since, until: until) }
-        let figures = try await pool.withConnection { db in
+        var statistics = try await pool.withConnection { db in
             try StatisticsRepository.daysAndActivity(db, since: since, until: until, timezone: timezone)
         }
-        var statistics = figures
         statistics.firstResponse = try await response
         return statistics
     }

@@ -6,7 +6,7 @@ extension StatisticsRepository {
         let window: [(any PostgresBindable)?] = [since, until]
         return try figures(
             since: since, until: until, timezone: timezone, days: try db.query(referenceDaysSQL, window + [timezone]).map(day),
-            activity: try db.query(referenceActivitySQL, window)[0], response: try db.query(referenceResponseSQL, window)[0])
+            activity: try db.query(referenceActivitySQL, window)[0], firstResponse: try response(try db.query(referenceResponseSQL, window)[0]))
     }
 
     /// The reference's statements; parameters: $1 since, $2 until (and $3 the time zone for the days).

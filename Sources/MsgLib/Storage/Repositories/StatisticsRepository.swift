@@ -27,7 +27,8 @@ package enum StatisticsRepository {
             try configure(db)
             return try figures(
                 since: since, until: until, timezone: timezone, days: try db.query(daysSQL, window + [timezone]).map(day),
-                activity: try db.query(activitySQL, window)[0], response: nil)
+                activity: try db.query(activitySQL, window)[0],
+                firstResponse: Statistics.FirstResponse(medianSeconds: nil, p90Seconds: nil, answered: 0, waiting: 0))
         }
     }
 
@@ -62,9 +63,10 @@ package enum StatisticsRepository {
             waiting: try row.decode("waiting"))
     }
 
-    /// The figures from the rows of the activity and first-response queries (no first response without its row).
+    /// The figures from the row of an activity query, with the days and first response found beside it.
     static func figures(
-        since: Timestamp, until: Timestamp, timezone: String, days: [Statistics.Day], activity: PostgresRow, response: PostgresRow?
+        since: Timestamp, until: Timestamp, timezone: String, days: [Statistics.Day], activity: PostgresRow,
+        firstResponse: Statistics.FirstResponse
     ) throws -> Statistics {
         Statistics(
             since: since, until: until, timezone: timezone, days: days,
@@ -72,7 +74,7 @@ package enum StatisticsRepository {
             activeUsers: try activity.decode("active_users"), returningUsers: try activity.decode("returning_users"),
             unreadMessages: try activity.decode("unread_messages"), unreadConversations: try activity.decode("unread_conversations"),
             oldestUnreadAt: try activity.decode("oldest_unread_at"),
-            firstResponse: try response.map(Self.response) ?? Statistics.FirstResponse(medianSeconds: nil, p90Seconds: nil, answered: 0, waiting: 0),
+            firstResponse: firstResponse,
             notificationsPending: try activity.decode("notifications_pending"), notificationsFailed: try activity.decode("notifications_failed"))
     }
 
