@@ -32,11 +32,16 @@ final class ProbeInserter: Sendable {
         usleep(500_000)
     }
 
-    /// Stops the probe half a second later and returns its latencies in milliseconds, sorted.
-    func finish() -> [Double] {
+    /// Stops the probe half a second later and returns its figures: `probe_inserts`, and `insert_p50_ms`,
+    /// `insert_p99_ms`, `insert_max_ms` of its latencies.
+    func finish() -> [String: Double] {
         usleep(500_000)
         stop.store(true, ordering: .relaxed)
         group.wait()
-        return latencies.withLock { $0 }.sorted()
+        let sorted = latencies.withLock { $0 }.sorted()
+        return [
+            "probe_inserts": Double(sorted.count), "insert_p50_ms": Report.percentile(sorted: sorted, 50),
+            "insert_p99_ms": Report.percentile(sorted: sorted, 99), "insert_max_ms": sorted.last ?? 0,
+        ]
     }
 }

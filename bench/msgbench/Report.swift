@@ -8,6 +8,11 @@ enum Report {
         return ["p50_ms": ms(50), "p90_ms": ms(90), "p99_ms": ms(99), "p999_ms": ms(99.9), "max_ms": Double(histogram.max) / 1e6]
     }
 
+    /// The `p`th percentile (0...100) of `sorted` (ascending) by nearest rank; 0 when empty.
+    static func percentile(sorted: [Double], _ p: Double) -> Double {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p / 100))]
+    }
+
     static func print(_ figures: [String: Double], json: Bool) {
         if json {
             let data = (try? JSONSerialization.data(withJSONObject: figures, options: [.sortedKeys])) ?? Data()

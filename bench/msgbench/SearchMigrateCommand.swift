@@ -49,15 +49,13 @@ struct SearchMigrateCommand: AsyncParsableCommand {
         let rerun = nowNanoseconds()
         if variant == "migration" { try upTo12.migrate(db) }
         let rerunSeconds = Double(nowNanoseconds() - rerun) / 1e9
-        let sorted = probe.finish()
-        let pct = { (p: Double) in sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p / 100))] }
+        let probed = probe.finish()
         let nulls = try db.query("SELECT count(*) FROM messages WHERE search_vector IS NULL")[0].decode(0, as: Int.self)
         let size = try db.query("SELECT pg_relation_size('messages')")[0].decode(0, as: Int.self)
         var figures: [String: Double] = [
-            "migration_seconds": seconds, "probe_inserts": Double(sorted.count), "insert_p50_ms": pct(50), "insert_p99_ms": pct(99),
-            "insert_max_ms": sorted.last ?? 0, "rerun_seconds": rerunSeconds, "rows_without_vector": Double(nulls),
+            "migration_seconds": seconds, "rerun_seconds": rerunSeconds, "rows_without_vector": Double(nulls),
             "messages_heap_mib": Double(size) / 1_048_576,
-        ]
+        ].merging(probed) { first, _ in first }
         for (i, s) in stepSeconds.enumerated() { figures["step\(i + 1)_seconds"] = s }
         Report.print(figures, json: false)
     }

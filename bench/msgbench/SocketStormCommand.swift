@@ -68,27 +68,21 @@ struct SocketStormCommand: AsyncParsableCommand {
         }
 
         process = try startRelay()
-        var cpu = try Self.cpuSeconds(relay: process.processIdentifier)
-        let resumed = try storm(slots, resume: true, missed: missed)
-        var after = try Self.cpuSeconds(relay: process.processIdentifier)
-        let resumedCPU = (relay: after.relay - cpu.relay, postgres: after.postgres - cpu.postgres)
+        let resumed = try storm(slots, resume: true, missed: missed, relay: process.processIdentifier)
         kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
         process = try startRelay()
-        cpu = try Self.cpuSeconds(relay: process.processIdentifier)
-        let fresh = try storm(slots, resume: false, missed: missed)
-        after = try Self.cpuSeconds(relay: process.processIdentifier)
-        let freshCPU = (relay: after.relay - cpu.relay, postgres: after.postgres - cpu.postgres)
+        let fresh = try storm(slots, resume: false, missed: missed, relay: process.processIdentifier)
         process.terminate()
         process.waitUntilExit()
 
         var figures: [String: Double] = ["sockets": Double(sockets), "threads": Double(threads), "users": Double(targets.count)]
-        for (name, result, used) in [("resume", resumed, resumedCPU), ("fresh", fresh, freshCPU)] {
+        for (name, result) in [("resume", resumed), ("fresh", fresh)] {
             figures["\(name)_all_back_seconds"] = result.seconds
-            figures["\(name)_relay_cpu_ms_per_socket"] = used.relay * 1000 / Double(sockets)
-            figures["\(name)_postgres_cpu_ms_per_socket"] = used.postgres * 1000 / Double(sockets)
-            figures["\(name)_socket_p50_seconds"] = Self.percentile(result.tally.completion, 50)
-            figures["\(name)_socket_p99_seconds"] = Self.percentile(result.tally.completion, 99)
+            figures["\(name)_relay_cpu_ms_per_socket"] = result.cpu.relay * 1000 / Double(sockets)
+            figures["\(name)_postgres_cpu_ms_per_socket"] = result.cpu.postgres * 1000 / Double(sockets)
+            figures["\(name)_socket_p50_seconds"] = Report.percentile(sorted: result.tally.completion.sorted(), 50)
+            figures["\(name)_socket_p99_seconds"] = Report.percentile(sorted: result.tally.completion.sorted(), 99)
             figures["\(name)_retries"] = Double(result.tally.retries)
             figures["\(name)_failed_sockets"] = Double(result.tally.failures.count)
             figures["\(name)_pool_waiting_max"] = Double(result.poolWaitingMax)
@@ -118,9 +112,11 @@ struct SocketStormCommand: AsyncParsableCommand {
     }
 
     /// Reconnects every slot at once (each thread opens its share, then reads them), with its cursor or without, until
-    /// its `replayed` frame; after a resume, its user's missed message must have come exactly once.
-    func storm(_ slots: [Slot], resume: Bool, missed: [UUID: UUID]) throws -> (seconds: Double, tally: Tally, poolWaitingMax: Int, poolInUseMax: Int)
-    {
+    /// its `replayed` frame; after a resume, its user's missed message must have come exactly once. Also the CPU the relay
+    /// and PostgreSQL used meanwhile.
+    func storm(
+        _ slots: [Slot], resume: Bool, missed: [UUID: UUID], relay pid: Int32
+    ) throws -> (seconds: Double, tally: Tally, poolWaitingMax: Int, poolInUseMax: Int, cpu: (relay: Double, postgres: Double)) {
         let state = StormState()
         Thread.detachNewThread { [port = options.port] in
             while !state.done.load(ordering: .relaxed) {
@@ -130,6 +126,7 @@ struct SocketStormCommand: AsyncParsableCommand {
                 usleep(50_000)
             }
         }
+        let cpuBefore = try Self.cpuSeconds(relay: pid)
         let start = nowNanoseconds()
         let group = DispatchGroup()
         let shares = max(1, threads)
@@ -178,7 +175,9 @@ struct SocketStormCommand: AsyncParsableCommand {
         let seconds = Double(nowNanoseconds() - start) / 1e9
         state.done.store(true, ordering: .relaxed)
         let gauges = state.pool.withLock { $0 }
-        return (seconds, state.tally.withLock { $0 }, gauges.waiting, gauges.inUse)
+        let cpuAfter = try Self.cpuSeconds(relay: pid)
+        let cpu = (relay: cpuAfter.relay - cpuBefore.relay, postgres: cpuAfter.postgres - cpuBefore.postgres)
+        return (seconds, state.tally.withLock { $0 }, gauges.waiting, gauges.inUse, cpu)
     }
 
     static func connect(port: Int, _ slot: Slot, resume: Bool) throws -> RelaySocket {
@@ -234,10 +233,5 @@ struct SocketStormCommand: AsyncParsableCommand {
         let tally = Mutex(Tally())
         let done = Atomic<Bool>(false)
         let pool = Mutex((waiting: 0, inUse: 0))
-    }
-
-    static func percentile(_ values: [Double], _ p: Double) -> Double {
-        let sorted = values.sorted()
-        return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p / 100))]
     }
 }
