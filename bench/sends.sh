@@ -6,8 +6,9 @@
 # Two configurations of the limiter:
 #   defaults   10/min, 100/h, 500/day; senders rotate over $USERS users (10,000) so that none is refused.
 #   generous   every window at 100,000,000 (and the WebSocket frame limit), each sender with $HISTORY messages of history.
-# For each: REST and WebSocket sends at 8 and 16 clients (closed loop), then user -> admin socket latency at
-# 100 msg/s, on one relay and through two relays (sender on one, admin on the other).
+# For each: REST and WebSocket sends at 8 and 16 clients (closed loop: each client sends its next message once its
+# last one is acknowledged, which the relay does after the commit; the admin's socket must receive every one), then
+# user -> admin socket latency at 100 msg/s, on one relay and through two relays (sender on one, admin on the other).
 #
 #   bench/sends.sh         DURATION=20 USERS=10000 HISTORY=100000 by default; PARTS="defaults generous"
 duration=${DURATION:-20}
@@ -44,7 +45,7 @@ run_part() {
     for clients in 8 16; do
         echo "pgbench INSERT, $clients clients:      $(pgbench_run "$clients" -D users="$count")"
         echo "REST POST, $clients clients:           $("$bin/msgbench" post --port "$port" --concurrency "$clients" --duration "$duration" --json)"
-        echo "WebSocket sends, $clients senders:     $("$bin/msgbench" ws-latency --port "$port" --senders "$clients" --sockets-per-sender "$((turns * 16 / clients))" --duration "$duration" --json)"
+        echo "WebSocket sends, $clients senders:     $("$bin/msgbench" ws-latency --port "$port" --senders "$clients" --sockets-per-sender "$((turns * 16 / clients))" --duration "$duration" --until acknowledged --json)"
     done
     echo "reference INSERT at 100/s, 1 client:  $(pgbench_run 1 -R 100 -D users="$count")"
     echo "socket latency at 100 msg/s:          $("$bin/msgbench" ws-latency --port "$port" --senders 16 --sockets-per-sender "$turns" --duration "$duration" --rate 100 --json)"

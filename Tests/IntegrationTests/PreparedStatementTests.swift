@@ -23,6 +23,34 @@ import Testing
         #expect(try db.scalar("SELECT $1::int + 1", [41], as: Int.self) == 42)
     }
 
+    /// A statement sent without waiting (as the writer of batched sends does) whose prepared statement the server lost,
+    /// or whose result type changed: its result is the error (nothing ran), and the next one is prepared anew and runs
+    /// its own SQL.
+    @Test func aStatementSentAheadIsPreparedAgainAfterItFailed() async throws {
+        let db = try await TestDatabase.create(migrated: false).connect()
+        defer { db.close() }
+        try db.send("SELECT $1::int + 1", [1])
+        #expect(try db.receive()[0].decode(0, as: Int.self) == 2)
+        try db.execute("DISCARD ALL")
+        try db.send("SELECT $1::int + 1", [2])
+        #expect { try db.receive() } throws: { ($0 as? DatabaseError)?.sqlState == "26000" }
+        try db.send("SELECT $1::int + 1", [3])
+        #expect(try db.receive()[0].decode(0, as: Int.self) == 4)
+
+        try db.execute("CREATE TABLE t (a int)")
+        try db.query("INSERT INTO t VALUES ($1)", [1])
+        try db.send("SELECT * FROM t WHERE a = $1", [1])
+        #expect(try db.receive().columns.count == 1)
+        try db.execute("ALTER TABLE t ADD COLUMN b text DEFAULT 'x'")
+        try db.send("SELECT * FROM t WHERE a = $1", [1])
+        #expect { try db.receive() } throws: { ($0 as? DatabaseError)?.sqlState == "0A000" }
+        try db.send("SELECT * FROM t WHERE a = $1", [1])
+        let rows = try db.receive()
+        #expect(rows.columns.map(\.name) == ["a", "b"])
+        // Between the two, the connection answers other statements.
+        #expect(try db.scalar("SELECT $1::int * 3", [5], as: Int.self) == 15)
+    }
+
     /// An `ALTER TABLE` that changes what `SELECT *` returns: the statement is prepared again (inside a transaction
     /// the error is reported and the next attempt works), and statements prepared after it get names of their own.
     @Test func aPlanWhoseResultTypeChangedIsPreparedAgain() async throws {

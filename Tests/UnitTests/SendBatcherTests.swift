@@ -26,15 +26,27 @@ import Testing
             gate.unlock()
         }
 
-        func write(_ db: PostgresConnection, _ sends: [MessageSend]) throws -> [DeliverableMessage?] {
-            batches.withLock { $0.append(sends.map(\.content)) }
-            gate.lock()
-            while held.withLock({ $0 }) { gate.wait() }
-            gate.unlock()
-            if let error = fail(sends) { throw error }
-            return sends.map { send in
-                send.content.hasPrefix("refused") ? nil : SendBatcherTests.message(send)
-            }
+        /// What the batcher asked, in order: "start", "finish" or "committed", each with the batch's contents.
+        let steps = Mutex<[String]>([])
+
+        /// Records each batch as its statement is sent; holds the result back while `held`.
+        var write: SendBatcher.Write {
+            SendBatcher.Write(
+                start: { _, sends in
+                    self.batches.withLock { $0.append(sends.map(\.content)) }
+                    self.steps.withLock { $0.append("start \(sends.map(\.content))") }
+                },
+                finish: { _, sends in
+                    self.gate.lock()
+                    while self.held.withLock({ $0 }) { self.gate.wait() }
+                    self.gate.unlock()
+                    self.steps.withLock { $0.append("finish \(sends.map(\.content))") }
+                    if let error = self.fail(sends) { throw error }
+                    return sends.map { send in
+                        send.content.hasPrefix("refused") ? nil : SendBatcherTests.message(send)
+                    }
+                },
+                committed: { messages in self.steps.withLock { $0.append("committed \(messages.map(\.message.content))") } })
         }
 
         /// Connections that run their body on a thread of its own (the body blocks while the writer is held).
@@ -117,6 +129,22 @@ import Testing
         }
         // first alone; a, bad, b together (refused); then each of them alone.
         #expect(writer.batches.withLock { $0 }.count == 5)
+    }
+
+    /// The next batch's statement leaves as soon as a batch's sends are answered, before its messages are delivered
+    /// (``SendBatcher/Write/committed``), so the database does not wait for the delivery.
+    @Test func theNextStatementLeavesBeforeTheMessagesBeforeItAreDelivered() async throws {
+        let writer = Writer()
+        let batcher = writer.batcher()
+        let tasks = try await Self.sendWhileTheFirstIsWritten(batcher, writer, contents: ["m0", "m1", "m2"])
+        writer.release()
+        for task in tasks { _ = try await task.value }
+        try await Self.waitUntil { writer.steps.withLock { $0.count } == 6 }
+        #expect(
+            writer.steps.withLock { $0 } == [
+                #"start ["m0"]"#, #"finish ["m0"]"#, #"start ["m1", "m2"]"#, #"committed ["m0"]"#, #"finish ["m1", "m2"]"#,
+                #"committed ["m1", "m2"]"#,
+            ])
     }
 
     @Test func aBatchWhoseOutcomeIsUnknownIsNeverWrittenTwice() async throws {

@@ -29,8 +29,8 @@ public struct MessagingService: Sendable {
     ///   - rules: rate limits and the edit window.
     ///   - jwtSecret: the secret that verifies bearer tokens; nil where nothing authenticates (msgctl).
     ///   - localDelivery: called once the messages this process creates are committed, with every message of the
-    ///     transaction and the connection that committed it (still lent to the caller); it then announces them to the
-    ///     relays itself.
+    ///     transaction (the connection that committed them may be writing the next batch meanwhile); it then announces
+    ///     them to the relays itself.
     ///   - notifications: push and Slack settings (a Slack notice is queued with a user's message only when a
     ///     webhook is configured).
     ///   - notifier: what sends test notifications; by default one made from `notifications`. A relay passes the
@@ -40,29 +40,41 @@ public struct MessagingService: Sendable {
     package init(
         pool: DatabasePool, rules: MessagingRules = MessagingRules(), jwtSecret: String? = nil,
         notifications: NotificationConfiguration = NotificationConfiguration(), notifier: Notifier? = nil, writer: DatabasePool? = nil,
-        localDelivery: (@Sendable ([DeliverableMessage], PostgresConnection) -> Void)?
+        localDelivery: (@Sendable ([DeliverableMessage]) -> Void)?
     ) {
         self.pool = pool
         self.rules = rules
         self.tokens = jwtSecret.map(JWTSigner.init(secret:))
         self.notifications = notifications
         self.notifier = notifier ?? Notifier(configuration: notifications)
-        let afterCommit =
-            localDelivery ?? { items, db in
+        let afterCommit: @Sendable ([DeliverableMessage], PostgresConnection) -> Void
+        if let localDelivery {
+            afterCommit = { items, _ in localDelivery(items) }
+        } else {
+            afterCommit = { items, db in
                 if let last = items.last { try? DeliveryRepository.announce(db, last) }
             }
+        }
         self.afterCommit = afterCommit
         let windows = RateLimitRepository.windows(rules)
         let notifySlack = notifications.notifiesSlackWebhook
         // One batch at a time: the sends that arrive meanwhile make the next one (measured faster than several at once).
+        // A relay delivers a batch's messages while the next one is written; elsewhere the announcement needs the
+        // connection, so it is made before the next batch starts.
+        let write = SendBatcher.Write(
+            start: { db, sends in
+                let statement = MessageRepository.insertStatement(sends, notifySlack: notifySlack, limits: windows, skipLocked: true)
+                try db.send(statement.sql, statement.parameters)
+            },
+            finish: { db, sends in
+                let messages = try MessageRepository.inserted(db.receive(), for: sends)
+                let committed = messages.compactMap { $0 }
+                if localDelivery == nil, !committed.isEmpty { afterCommit(committed, db) }
+                return messages
+            },
+            committed: { messages in localDelivery?(messages) })
         self.sends = SendBatcher(
-            maxInFlight: writer?.configuration.poolSize ?? 1, writer: .pool(writer ?? pool), others: .pool(pool)
-        ) { db, sends in
-            let messages = try MessageRepository.insert(db, sends, notifySlack: notifySlack, limits: windows, skipLocked: true)
-            let committed = messages.compactMap { $0 }
-            if !committed.isEmpty { afterCommit(committed, db) }
-            return messages
-        }
+            maxInFlight: writer?.configuration.poolSize ?? 1, writer: .pool(writer ?? pool), others: .pool(pool), write: write)
     }
 
     /// A service for a process that delivers nothing itself (msgctl, tools): each message it creates is announced to

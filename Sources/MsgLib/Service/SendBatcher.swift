@@ -5,14 +5,44 @@ import Synchronization
 /// written (``SendQueue`` decides which). A send that finds the writer idle is written at once, alone.
 ///
 /// A batch is written by a loop that holds a writer connection and, on its thread, takes the next batch as soon as
-/// one is written: no task or thread to wake between two batches. Each send waits for its answer. When a batch fails
+/// one is written: no task or thread to wake between two batches. The next batch's statement is sent before the
+/// written one's sends are answered (``Write/committed`` and the answers run while the server executes it), so the
+/// writer's backend waits for the relay only as long as it takes to read a result and send the next statement. Each
+/// send waits for its answer. When a batch fails
 /// with an error the server reported (its statement was rolled back, nothing is written), each of its sends is written
 /// again alone on another connection, so that each gets its own answer; any other failure (the connection was lost,
 /// the outcome is unknown) is every send's answer, never a second try that could write a message twice.
 package final class SendBatcher: Sendable {
-    /// Writes one batch on a connection; for each send, in order, its message or nil (see
-    /// ``MessageRepository/insert(_:_:notifySlack:limits:skipLocked:)``).
-    package typealias Write = @Sendable (PostgresConnection, [MessageSend]) throws -> [DeliverableMessage?]
+    /// How a batch is written on a connection, in steps, so that the next batch can start before this one's sends are
+    /// answered.
+    package struct Write: Sendable {
+        /// Sends the statement that writes a batch (one transaction of its own), without waiting for it.
+        package var start: @Sendable (PostgresConnection, [MessageSend]) throws -> Void
+        /// Waits for that statement's result, committed: for each send, in order, its message or nil (see
+        /// ``MessageRepository/insert(_:_:notifySlack:limits:skipLocked:)``).
+        package var finish: @Sendable (PostgresConnection, [MessageSend]) throws -> [DeliverableMessage?]
+        /// Called with a batch's messages once committed, before its sends are answered; the connection may be
+        /// executing the next batch's statement meanwhile.
+        package var committed: @Sendable ([DeliverableMessage]) -> Void
+
+        package init(
+            start: @escaping @Sendable (PostgresConnection, [MessageSend]) throws -> Void,
+            finish: @escaping @Sendable (PostgresConnection, [MessageSend]) throws -> [DeliverableMessage?],
+            committed: @escaping @Sendable ([DeliverableMessage]) -> Void
+        ) {
+            self.start = start
+            self.finish = finish
+            self.committed = committed
+        }
+
+        /// Writes one batch and waits for it.
+        func callAsFunction(_ db: PostgresConnection, _ sends: [MessageSend]) throws -> [DeliverableMessage?] {
+            try start(db, sends)
+            let messages = try finish(db, sends)
+            committed(messages.compactMap { $0 })
+            return messages
+        }
+    }
 
     private enum Turn: Sendable {
         /// Written in a batch.
@@ -53,7 +83,7 @@ package final class SendBatcher: Sendable {
     ///   - maxInFlight: batches written at once (each loop holds one `writer` connection).
     ///   - maxBatch: sends in one batch at most.
     ///   - writer: where batches are written; `others`: where a send of a refused batch is written again alone.
-    package init(maxInFlight: Int, maxBatch: Int = 64, writer: WriterConnections, others: WriterConnections, write: @escaping Write) {
+    package init(maxInFlight: Int, maxBatch: Int = 64, writer: WriterConnections, others: WriterConnections, write: Write) {
         self.queue = Mutex(SendQueue(maxInFlight: maxInFlight, maxBatch: maxBatch))
         self.write = write
         self.writer = writer
@@ -104,10 +134,20 @@ package final class SendBatcher: Sendable {
     /// (on a connection opened again).
     private func loop(_ db: PostgresConnection, from first: Batch) -> Batch? {
         var batch = first
+        var started = Result { try write.start(db, batch.items.map(\.send)) }
         while true {
-            let result = Result { try write(db, batch.items.map(\.send)) }
-            guard let next = finish(batch, with: result) else { return nil }
-            if case .failure(let error as DatabaseError) = result, error.kind == .unavailable { return next }
+            let result = started.flatMap { _ in Result { try write.finish(db, batch.items.map(\.send)) } }
+            let next = queue.withLock { $0.finish(batch) }
+            let lost = if case .failure(let error as DatabaseError) = result { error.kind == .unavailable } else { false }
+            // The sends are answered, then the next statement leaves, then the messages are delivered.
+            answer(batch, with: result)
+            if let next, !lost { started = Result { try write.start(db, next.items.map(\.send)) } }
+            if case .success(let messages) = result {
+                let committed = messages.compactMap { $0 }
+                if !committed.isEmpty { write.committed(committed) }
+            }
+            guard let next else { return nil }
+            if lost { return next }
             batch = next
         }
     }
@@ -115,6 +155,12 @@ package final class SendBatcher: Sendable {
     /// Answers every send of `batch`, and gives its slot the next batch (nil: the slot is free).
     private func finish(_ batch: Batch, with result: Result<[DeliverableMessage?], any Error>) -> Batch? {
         let next = queue.withLock { $0.finish(batch) }
+        answer(batch, with: result)
+        return next
+    }
+
+    /// Answers every send of `batch`.
+    private func answer(_ batch: Batch, with result: Result<[DeliverableMessage?], any Error>) {
         switch result {
         case .success(let messages):
             for (entry, message) in zip(batch.items, messages) { entry.turn.resume(returning: .done(message)) }
@@ -122,7 +168,6 @@ package final class SendBatcher: Sendable {
             let turn: Turn = batch.items.count > 1 && Self.wroteNothing(error) ? .alone : .failed(error)
             for entry in batch.items { entry.turn.resume(returning: turn) }
         }
-        return next
     }
 
     /// Whether a failed write certainly wrote nothing and may be tried again: the server reported an error for the

@@ -75,8 +75,9 @@ package struct Relay: Sendable {
         var service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
             notifier: notifier, writer: writer,
-            localDelivery: { items, _ in
-                // Delivered at once on the committing thread (or by the running delivery, or the feed's next sweep).
+            localDelivery: { items in
+                // Delivered at once on the writer's thread (or by the running delivery, or the feed's next sweep), while
+                // the next batch is being written.
                 feed.deliverCommitted(items)
                 if let last = items.last { announcer.announce(last) }
                 outbox.wake()

@@ -28,6 +28,8 @@ package final class PostgresConnection: @unchecked Sendable {
     private var nextStatement = 1
     /// Statements replaced after DDL changed their result type, to be deallocated.
     private var stale: [String] = []
+    /// The statement ``send(_:_:)`` sent, whose result ``receive()`` reads.
+    private var sentStatement = ""
 
     /// TCP settings used unless the connection string sets them, so a peer that vanished without a FIN is noticed within
     /// about 30 s instead of the kernel's 15 minutes of retransmissions: keepalive probes after 10 s of silence, every
@@ -183,11 +185,7 @@ package final class PostgresConnection: @unchecked Sendable {
     /// their types are inferred by the server (cast in SQL where needed, e.g. `$1::uuid[]`).
     @discardableResult
     package func query(_ sql: String, _ parameters: [(any PostgresBindable)?] = []) throws(DatabaseError) -> PostgresRows {
-        let texts = parameters.map { $0?.postgresText }
-        // libpq sends C strings: a NUL would silently cut the value short.
-        if texts.contains(where: { $0?.utf8.contains(0) == true }) {
-            throw DatabaseError(.validation, message: "a value holds a NUL character, which PostgreSQL text cannot store", statement: sql)
-        }
+        let texts = try Self.texts(parameters, sql)
         do {
             return try runPrepared(sql, texts)
         } catch let error where error.sqlState == "0A000" || error.sqlState == "26000" {
@@ -207,6 +205,66 @@ package final class PostgresConnection: @unchecked Sendable {
             throw DatabaseError(
                 .unavailable, message: "prepared statements out of step with the server; reconnecting", statement: sql)
         }
+    }
+
+    /// Sends one statement as ``query(_:_:)`` would, without waiting for its result: ``receive()`` reads it, and
+    /// nothing else may run on the connection in between. Meanwhile the caller can do other work while the server
+    /// executes (and, outside a transaction, commits) it.
+    package func send(_ sql: String, _ parameters: [(any PostgresBindable)?]) throws(DatabaseError) {
+        let texts = try Self.texts(parameters, sql)
+        let conn = try openHandle()
+        let name = try statementName(sql, parameterCount: texts.count, conn)
+        let sent = withOptionalCStrings(texts) { values in PQsendQueryPrepared(conn, name, Int32(texts.count), values, nil, nil, 1) }
+        guard sent == 1 else {
+            let error = DatabaseError(
+                sqlState: "08006", message: Self.firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
+            close()
+            throw error
+        }
+        sentStatement = sql
+    }
+
+    /// The result of the statement ``send(_:_:)`` sent, once the server answered. A statement the server lost or whose
+    /// plan changed type fails here (it is prepared anew next time); ``query(_:_:)`` would have run it again.
+    package func receive() throws(DatabaseError) -> PostgresRows {
+        let conn = try openHandle()
+        let sql = sentStatement
+        sentStatement = ""
+        var rows: PostgresRows?
+        var failure: DatabaseError?
+        while let result = PQgetResult(conn) {
+            if failure == nil, rows == nil {
+                do {
+                    try check(result, conn: conn, statement: sql)
+                    rows = Self.copyRows(result)
+                } catch { failure = error }
+            }
+            PQclear(result)
+        }
+        if let failure {
+            if failure.sqlState == "26000" {
+                prepared = [:]
+            } else if failure.sqlState == "0A000", let name = prepared.removeValue(forKey: sql) {
+                stale.append(name)
+            }
+            throw failure
+        }
+        guard let rows else {
+            let error = DatabaseError(
+                sqlState: "08006", message: Self.firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
+            close()
+            throw error
+        }
+        return rows
+    }
+
+    /// The parameters as text. libpq sends C strings: a NUL would silently cut a value short.
+    private static func texts(_ parameters: [(any PostgresBindable)?], _ sql: String) throws(DatabaseError) -> [String?] {
+        let texts = parameters.map { $0?.postgresText }
+        if texts.contains(where: { $0?.utf8.contains(0) == true }) {
+            throw DatabaseError(.validation, message: "a value holds a NUL character, which PostgreSQL text cannot store", statement: sql)
+        }
+        return texts
     }
 
     /// Runs SQL text without parameters, possibly several statements (migrations, `BEGIN`, `COMMIT`).
@@ -325,27 +383,29 @@ package final class PostgresConnection: @unchecked Sendable {
 
     private func runPrepared(_ sql: String, _ texts: [String?]) throws(DatabaseError) -> PostgresRows {
         let conn = try openHandle()
-        if !stale.isEmpty, PQtransactionStatus(conn) == PQTRANS_IDLE {
-            for name in stale { PQclear(PQexec(conn, "DEALLOCATE \(name)")) }
-            stale = []
-        }
-        let name: String
-        if let existing = prepared[sql] {
-            name = existing
-        } else {
-            name = "s\(nextStatement)"
-            nextStatement += 1
-            let result = PQprepare(conn, name, sql, Int32(texts.count), nil)
-            defer { PQclear(result) }
-            try check(result, conn: conn, statement: sql)
-            prepared[sql] = name
-        }
+        let name = try statementName(sql, parameterCount: texts.count, conn)
         let result: OpaquePointer? = withOptionalCStrings(texts) { values in
             PQexecPrepared(conn, name, Int32(texts.count), values, nil, nil, 1)
         }
         defer { PQclear(result) }
         try check(result, conn: conn, statement: sql)
         return Self.copyRows(result!)
+    }
+
+    /// The name `sql` is prepared under in this session, preparing it first if needed (and dropping stale ones).
+    private func statementName(_ sql: String, parameterCount: Int, _ conn: OpaquePointer) throws(DatabaseError) -> String {
+        if !stale.isEmpty, PQtransactionStatus(conn) == PQTRANS_IDLE {
+            for name in stale { PQclear(PQexec(conn, "DEALLOCATE \(name)")) }
+            stale = []
+        }
+        if let existing = prepared[sql] { return existing }
+        let name = "s\(nextStatement)"
+        nextStatement += 1
+        let result = PQprepare(conn, name, sql, Int32(parameterCount), nil)
+        defer { PQclear(result) }
+        try check(result, conn: conn, statement: sql)
+        prepared[sql] = name
+        return name
     }
 
     private func check(_ result: OpaquePointer?, conn: OpaquePointer, statement: String) throws(DatabaseError) {

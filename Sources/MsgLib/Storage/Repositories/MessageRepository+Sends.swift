@@ -56,6 +56,16 @@ extension MessageRepository {
         skipLocked: Bool = false
     ) throws -> [DeliverableMessage?] {
         guard !sends.isEmpty else { return [] }
+        let statement = insertStatement(sends, notifySlack: notifySlack, limits: limits, skipLocked: skipLocked)
+        return try inserted(db.query(statement.sql, statement.parameters), for: sends)
+    }
+
+    /// The statement of ``insert(_:_:notifySlack:limits:skipLocked:)``, to send without waiting
+    /// (``PostgresConnection/send(_:_:)``); ``inserted(_:for:)`` reads its rows.
+    /// - Precondition: `sends` is not empty, and no two share a sender.
+    package static func insertStatement(
+        _ sends: [MessageSend], notifySlack: Bool = false, limits: [RateLimitRepository.Window] = [], skipLocked: Bool = false
+    ) -> (sql: String, parameters: [(any PostgresBindable)?]) {
         var parameters: [(any PostgresBindable)?] = [
             sends.map(\.sender.id), sends.map(\.content), sends.map(\.sender.isAdmin),
             sends.map { $0.conversationId?.lowercasedString ?? "" }, notifySlack, sends.map { $0.origin != .slack },
@@ -94,8 +104,7 @@ extension MessageRepository {
             allowed = "(c.admin OR c.sender IN (SELECT sender_id FROM lim))"
             parameters += take.parameters
         }
-        let rows = try db.query(
-            """
+        let sql = """
             WITH r AS (
                 SELECT r.sender, r.content, r.admin, r.mirror, r.source\(extra.select),
                        coalesce(nullif(r.named, '')::uuid, (SELECT id FROM conversations WHERE user_id = r.sender)) AS conversation
@@ -135,7 +144,13 @@ extension MessageRepository {
             )
             SELECT \(columns.split(separator: ", ").map { "m.\($0)" }.joined(separator: ", ")), m.txid::text::int8 AS txid, c.changed_by,
                    c.user_id AS conversation_user_id FROM m JOIN c ON c.sender = m.sender_id
-            """, parameters)
+            """
+        return (sql, parameters)
+    }
+
+    /// For each of `sends`, in order, its message in `rows` (what the statement of ``insertStatement(_:notifySlack:limits:skipLocked:)``
+    /// returned), or nil.
+    package static func inserted(_ rows: PostgresRows, for sends: [MessageSend]) throws -> [DeliverableMessage?] {
         let senders = Dictionary(sends.map { ($0.sender.id, $0.sender) }, uniquingKeysWith: { first, _ in first })
         var inserted: [UUID: DeliverableMessage] = [:]
         for row in rows {
