@@ -4,7 +4,9 @@
 # same concurrency, and, for delivery latency, that INSERT's commit latency from one client at 100/s.
 #
 # Two configurations of the limiter:
-#   defaults   10/min, 100/h, 500/day; senders rotate over $USERS users (10,000) so that none is refused.
+#   defaults   10/min, 100/h, 500/day; senders rotate over $USERS users (10,000) so that none is refused: the windows
+#              are opened again before each run (as if those users had not sent for a day), since at 5,000 sends a
+#              second 10,000 users have 20 s of their minute's burst.
 #   generous   every window at 100,000,000 (and the WebSocket frame limit), each sender with $HISTORY messages of history.
 # For each: REST and WebSocket sends at 8 and 16 clients (closed loop: each client sends its next message once its
 # last one is acknowledged, which the relay does after the commit; the admin's socket must receive every one), then
@@ -44,9 +46,12 @@ run_part() {
     start_relay "${limits[@]}"
     for clients in 8 16; do
         echo "pgbench INSERT, $clients clients:      $(pgbench_run "$clients" -D users="$count")"
+        fresh_windows
         echo "REST POST, $clients clients:           $("$bin/msgbench" post --port "$port" --concurrency "$clients" --duration "$duration" --json)"
+        fresh_windows
         echo "WebSocket sends, $clients senders:     $("$bin/msgbench" ws-latency --port "$port" --senders "$clients" --sockets-per-sender "$((turns * 16 / clients))" --duration "$duration" --until acknowledged --json)"
     done
+    fresh_windows
     echo "reference INSERT at 100/s, 1 client:  $(pgbench_run 1 -R 100 -D users="$count")"
     echo "socket latency at 100 msg/s:          $("$bin/msgbench" ws-latency --port "$port" --senders 16 --sockets-per-sender "$turns" --duration "$duration" --rate 100 --json)"
     second_relay "${limits[@]}"
@@ -56,6 +61,9 @@ run_part() {
     kill "$relay2_pid" && wait "$relay2_pid" 2>/dev/null || true
     stop_relay
 }
+
+# fresh_windows: every sender's rate-limit windows open again (their rows stay, so each send still updates one).
+fresh_windows() { "$pgbin/psql" -X -q -d "$DATABASE_URL" -c "UPDATE sender_rate_limits SET minute_tat = now(), hour_tat = now(), day_tat = now()"; }
 
 psql_count() { "$pgbin/psql" -X -qtA -d "$DATABASE_URL" -c "SELECT count(*) FROM messages"; }
 

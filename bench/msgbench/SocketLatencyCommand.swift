@@ -52,6 +52,7 @@ struct SocketLatencyCommand: AsyncParsableCommand {
         let end = start + UInt64(duration * 1e9)
         let stop = Atomic<Bool>(false)
         let sent = Atomic<Int>(0)
+        let refused = Atomic<Int>(0)
 
         // The admin's socket: every message frame is a delivery.
         let adminDone = DispatchSemaphore(value: 0)
@@ -108,6 +109,8 @@ struct SocketLatencyCommand: AsyncParsableCommand {
                             throw BenchError("not delivered in 10 s")
                         }
                     } catch {
+                        // Refused (or failed): not sent, so not lost either.
+                        if sentAt.withLock({ $0.removeValue(forKey: tag) }) != nil { refused.add(1, ordering: .relaxed) }
                         FileHandle.standardError.write(Data("sender \(index): \(error)\n".utf8))
                         return
                     }
@@ -131,6 +134,7 @@ struct SocketLatencyCommand: AsyncParsableCommand {
         figures["target_rate"] = rate
         figures["senders"] = Double(senders)
         figures["acknowledged"] = Double(sent.load(ordering: .relaxed))
+        figures["refused"] = Double(refused.load(ordering: .relaxed))
         Report.print(figures, json: options.json)
     }
 

@@ -2,11 +2,14 @@ import Synchronization
 
 /// Tokens already verified, with their claims, so a browser's repeated token is checked by one dictionary
 /// look-up instead of base64, JSON and HMAC. Expiry is still checked on every use.
+///
+/// Sized for 50,000 users active at once: a cache smaller than the set of users sending
+/// drops a tenth of itself each time it fills, and every send of a dropped user is verified again.
 final class VerifiedTokenCache: Sendable {
     private let entries = Mutex<[String: JWTClaims]>([:])
     let capacity: Int
 
-    init(capacity: Int = 10_000) {
+    init(capacity: Int = 50_000) {
         self.capacity = capacity
     }
 
