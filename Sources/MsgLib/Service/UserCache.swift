@@ -6,13 +6,14 @@ import Synchronization
 ///
 /// A relay hears of every change to a user (a trigger announces it) and forgets that user at once (``forget(_:)``);
 /// when it may have missed an announcement (its listener reconnected) it forgets them all. `lifetime` bounds how long a
-/// user is kept in any case. Sized, as ``VerifiedTokenCache``, for 50,000 users active within a lifetime.
+/// user is kept in any case: 5 minutes, so that a user who sends every minute or two (most chat users) is not looked up
+/// for each message. Sized, as ``VerifiedTokenCache``, for 50,000 users active within a lifetime.
 final class UserCache: Sendable {
     private let entries = Mutex<[UUID: (user: User, expires: ContinuousClock.Instant)]>([:])
     let lifetime: Duration
     let capacity: Int
 
-    init(lifetime: Duration = .seconds(60), capacity: Int = 50_000) {
+    init(lifetime: Duration = .seconds(300), capacity: Int = 50_000) {
         self.lifetime = lifetime
         self.capacity = capacity
     }
