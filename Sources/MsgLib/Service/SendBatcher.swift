@@ -5,10 +5,9 @@ import Synchronization
 /// written (``SendQueue`` decides which). A send that finds the writer idle is written at once, alone.
 ///
 /// A batch is written by a loop that holds a writer connection and, on its thread, takes the next batch as soon as
-/// one is written: no task or thread to wake between two batches. The next batch's statement is sent before the
-/// written one's sends are answered (``Write/committed`` and the answers run while the server executes it), so the
-/// writer's backend waits for the relay only as long as it takes to read a result and send the next statement. Each
-/// send waits for its answer. When a batch fails
+/// one is written: no task or thread to wake between two batches. Once a batch is written, its sends are answered and
+/// the next batch's statement is sent; only then are the written messages handed on (``Write/committed``: delivery to
+/// sockets), while the server executes that statement. Each send waits for its answer. When a batch fails
 /// with an error the server reported (its statement was rolled back, nothing is written), each of its sends is written
 /// again alone on another connection, so that each gets its own answer; any other failure (the connection was lost,
 /// the outcome is unknown) is every send's answer, never a second try that could write a message twice.
@@ -21,8 +20,8 @@ package final class SendBatcher: Sendable {
         /// Waits for that statement's result, committed: for each send, in order, its message or nil (see
         /// ``MessageRepository/insert(_:_:notifySlack:limits:skipLocked:)``).
         package var finish: @Sendable (PostgresConnection, [MessageSend]) throws -> [DeliverableMessage?]
-        /// Called with a batch's messages once committed, before its sends are answered; the connection may be
-        /// executing the next batch's statement meanwhile.
+        /// Called with a batch's messages once committed and its sends answered; the connection may be executing the
+        /// next batch's statement meanwhile.
         package var committed: @Sendable ([DeliverableMessage]) -> Void
 
         package init(
@@ -35,7 +34,7 @@ package final class SendBatcher: Sendable {
             self.committed = committed
         }
 
-        /// Writes one batch and waits for it.
+        /// Writes one batch and waits for it (its messages are handed on before they are returned).
         func callAsFunction(_ db: PostgresConnection, _ sends: [MessageSend]) throws -> [DeliverableMessage?] {
             try start(db, sends)
             let messages = try finish(db, sends)
