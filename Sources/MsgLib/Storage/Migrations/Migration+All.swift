@@ -32,5 +32,6 @@ extension Migration {
         reactions,
         slackReactions,
         creationTimeIndex,
+        redundantIndexes,
     ]
 }

@@ -10,7 +10,7 @@ extension Migration {
     /// still empty, and an index left invalid by an interrupted concurrent build is dropped and built again.
     ///
     /// The index leaves deleted messages out (search never returns them). `idx_messages_content_search` (migration 4)
-    /// is no longer used by the application and can be dropped by a later migration.
+    /// is no longer used by the application: migration 32 drops it.
     static let searchVector = Migration(
         id: 12, name: "messages_search_vector",
         steps: [
