@@ -11,13 +11,14 @@ struct StatsBenchCommand: AsyncParsableCommand {
         subcommands: [StatsMigrateCommand.self, StatsReferenceCommand.self])
 }
 
-/// Applies migration 31 step by step while a probe inserts into the busiest conversation every `interval` ms, and
-/// reports the steps' times and the probe's latencies.
+/// Applies a migration (31 by default) step by step while a probe inserts into the busiest conversation every
+/// `interval` ms, and reports the steps' times and the probe's latencies.
 struct StatsMigrateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Time migration 31 while inserting.")
+    static let configuration = CommandConfiguration(commandName: "migrate", abstract: "Time a migration (31) while inserting.")
 
     @Option(help: "libpq connection string (default: DATABASE_URL).") var databaseURL: String?
     @Option(help: "Milliseconds between two probe inserts.") var interval = 10.0
+    @Option(help: "The migration to time; every one before it must be applied.") var migration = 31
 
     func run() async throws {
         let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
@@ -26,11 +27,13 @@ struct StatsMigrateCommand: AsyncParsableCommand {
             conninfo: conninfo, conversationId: SearchCorpus.conversationId(1), senderId: SearchCorpus.userId(1), interval: interval)
         let db = PostgresConnection(conninfo: conninfo)
         try db.connect()
-        let migrator = Migrator(migrations: Migration.all.filter { $0.id <= 31 })
-        guard try migrator.pending(db).map(\.id) == [31] else { throw BenchError("load the corpus with --schema 30 first") }
+        let migrator = Migrator(migrations: Migration.all.filter { $0.id <= migration })
+        guard try migrator.pending(db).map(\.id) == [migration] else {
+            throw BenchError("load the corpus with --schema \(migration - 1) first")
+        }
         var figures: [String: Double] = [:]
         let started = nowNanoseconds()
-        for (i, step) in Migration.all.first(where: { $0.id == 31 })!.namedSteps.enumerated() {
+        for (i, step) in Migration.all.first(where: { $0.id == migration })!.namedSteps.enumerated() {
             let t = nowNanoseconds()
             try db.execute(step.sql)
             figures["step\(i + 1)_seconds"] = Double(nowNanoseconds() - t) / 1e9
