@@ -38,8 +38,14 @@ package final class SendBatcher: Sendable {
         func callAsFunction(_ db: PostgresConnection, _ sends: [MessageSend]) throws -> [DeliverableMessage?] {
             try start(db, sends)
             let messages = try finish(db, sends)
-            committed(messages.compactMap { $0 })
+            handOn(messages)
             return messages
+        }
+
+        /// Hands the messages a batch wrote to ``committed``, when it wrote any.
+        func handOn(_ messages: [DeliverableMessage?]) {
+            let written = messages.compactMap { $0 }
+            if !written.isEmpty { committed(written) }
         }
     }
 
@@ -141,10 +147,7 @@ package final class SendBatcher: Sendable {
             // The sends are answered, then the next statement leaves, then the messages are delivered.
             answer(batch, with: result)
             if let next, !lost { started = Result { try write.start(db, next.items.map(\.send)) } }
-            if case .success(let messages) = result {
-                let committed = messages.compactMap { $0 }
-                if !committed.isEmpty { write.committed(committed) }
-            }
+            if case .success(let messages) = result { write.handOn(messages) }
             guard let next else { return nil }
             if lost { return next }
             batch = next
