@@ -189,14 +189,7 @@ package final class PostgresConnection: @unchecked Sendable {
         do {
             return try runPrepared(sql, texts)
         } catch let error where error.sqlState == "0A000" || error.sqlState == "26000" {
-            if error.sqlState == "26000" {
-                // A statement lost on the server (`DISCARD ALL`, a pooler between us): the others may be gone too.
-                prepared = [:]
-            } else if let name = prepared.removeValue(forKey: sql) {
-                // "cached plan must not change result type" after DDL: this statement is prepared anew under a new
-                // name; the old one is dropped once the session can run commands.
-                stale.append(name)
-            }
+            forgetStatements(after: error, sql)
             if let handle, PQtransactionStatus(handle) == PQTRANS_INERROR { throw error }
             return try runPrepared(sql, texts)
         } catch let error where error.sqlState == "42P05" {
@@ -216,8 +209,7 @@ package final class PostgresConnection: @unchecked Sendable {
         let name = try statementName(sql, parameterCount: texts.count, conn)
         let sent = withOptionalCStrings(texts) { values in PQsendQueryPrepared(conn, name, Int32(texts.count), values, nil, nil, 1) }
         guard sent == 1 else {
-            let error = DatabaseError(
-                sqlState: "08006", message: Self.firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
+            let error = Self.lost(conn, sql)
             close()
             throw error
         }
@@ -242,20 +234,32 @@ package final class PostgresConnection: @unchecked Sendable {
             PQclear(result)
         }
         if let failure {
-            if failure.sqlState == "26000" {
-                prepared = [:]
-            } else if failure.sqlState == "0A000", let name = prepared.removeValue(forKey: sql) {
-                stale.append(name)
-            }
+            forgetStatements(after: failure, sql)
             throw failure
         }
         guard let rows else {
-            let error = DatabaseError(
-                sqlState: "08006", message: Self.firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
+            let error = Self.lost(conn, sql)
             close()
             throw error
         }
         return rows
+    }
+
+    /// After `error` from running `sql`, forgets the prepared statements the server no longer has as we believe:
+    /// all of them when one was lost (26000: `DISCARD ALL`, a pooler between us; the others may be gone too), or `sql`'s
+    /// when its cached plan changed result type after DDL (0A000: it is prepared anew under a new name, and the old one
+    /// is dropped once the session can run commands).
+    private func forgetStatements(after error: DatabaseError, _ sql: String) {
+        if error.sqlState == "26000" {
+            prepared = [:]
+        } else if error.sqlState == "0A000", let name = prepared.removeValue(forKey: sql) {
+            stale.append(name)
+        }
+    }
+
+    /// The error for a connection lost while running `sql`, with what libpq says of it.
+    private static func lost(_ conn: OpaquePointer, _ sql: String) -> DatabaseError {
+        DatabaseError(sqlState: "08006", message: firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
     }
 
     /// The parameters as text. libpq sends C strings: a NUL would silently cut a value short.
@@ -316,13 +320,10 @@ package final class PostgresConnection: @unchecked Sendable {
     package func queryWithDeadline(_ sql: String, timeout: Double) throws(DatabaseError) -> PostgresRows {
         let conn = try openHandle()
         let deadline = Date(timeIntervalSinceNow: timeout)
-        let lost = { (conn: OpaquePointer) -> DatabaseError in
-            DatabaseError(sqlState: "08006", message: Self.firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
-        }
         PQsetnonblocking(conn, 1)
         defer { if handle == conn { PQsetnonblocking(conn, 0) } }
         guard PQsendQueryParams(conn, sql, 0, nil, nil, nil, nil, 1) == 1 else {
-            let error = lost(conn)
+            let error = Self.lost(conn, sql)
             close()
             throw error
         }
@@ -331,7 +332,7 @@ package final class PostgresConnection: @unchecked Sendable {
             while true {
                 let flush = PQflush(conn)
                 if flush < 0 {
-                    let error = lost(conn)
+                    let error = Self.lost(conn, sql)
                     close()
                     throw error
                 }
@@ -349,7 +350,7 @@ package final class PostgresConnection: @unchecked Sendable {
                     throw DatabaseError(.unavailable, message: "poll failed on the connection's socket", statement: sql)
                 }
                 if ready > 0, PQconsumeInput(conn) == 0 {
-                    let error = lost(conn)
+                    let error = Self.lost(conn, sql)
                     close()
                     throw error
                 }
@@ -369,7 +370,7 @@ package final class PostgresConnection: @unchecked Sendable {
             PQclear(result)
         }
         if let failure { throw failure }
-        guard let rows else { throw lost(conn) }
+        guard let rows else { throw Self.lost(conn, sql) }
         return rows
     }
 
@@ -530,8 +531,7 @@ extension PostgresConnection {
             let length = Self.appendCopyData(conn, to: &buffer)
             if length == -1 { break }
             if length < -1 {
-                failure = DatabaseError(
-                    sqlState: "08006", message: Self.firstLine(PQerrorMessage(conn)), detail: nil, constraint: nil, statement: sql)
+                failure = Self.lost(conn, sql)
                 break
             }
             if buffer.count >= chunkSize {
