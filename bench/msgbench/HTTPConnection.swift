@@ -62,7 +62,7 @@ final class HTTPConnection {
         var headerEnd: Int?
         while headerEnd == nil {
             try fill()
-            headerEnd = find([13, 10, 13, 10])
+            headerEnd = buffer.offset(of: [13, 10, 13, 10])
         }
         let head = String(decoding: buffer[0..<headerEnd!], as: UTF8.self)
         let lines = head.split(separator: "\r\n")
@@ -83,14 +83,6 @@ final class HTTPConnection {
         let n = read(fd, &chunk, chunk.count)
         guard n > 0 else { throw BenchError("connection closed") }
         buffer.append(contentsOf: chunk[0..<n])
-    }
-
-    private func find(_ pattern: [UInt8]) -> Int? {
-        guard buffer.count >= pattern.count else { return nil }
-        for i in 0...(buffer.count - pattern.count) where buffer[i] == pattern[0] {
-            if Array(buffer[i..<i + pattern.count]) == pattern { return i }
-        }
-        return nil
     }
 }
 

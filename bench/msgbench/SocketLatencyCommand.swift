@@ -51,7 +51,7 @@ struct SocketLatencyCommand: AsyncParsableCommand {
         let start = nowNanoseconds()
         let end = start + UInt64(duration * 1e9)
         let stop = Atomic<Bool>(false)
-        let sent = Atomic<Int>(0)
+        let acknowledged = Atomic<Int>(0)
         let refused = Atomic<Int>(0)
 
         // The admin's socket: every message frame is a delivery.
@@ -95,10 +95,10 @@ struct SocketLatencyCommand: AsyncParsableCommand {
                         repeat {
                             let frame = try socket.readFrame()
                             if Self.tag(frame) == tag {
-                                sent.add(1, ordering: .relaxed)
+                                acknowledged.add(1, ordering: .relaxed)
                                 break
                             }
-                            if frame.isText, Self.find(Self.errorType, in: frame.payload) != nil,
+                            if frame.isText, frame.payload.offset(of: Self.errorType) != nil,
                                 case .error(let code, let message, _, _) = try? ServerFrame(json: frame.payload)
                             {
                                 throw BenchError("\(code): \(message)")
@@ -133,7 +133,7 @@ struct SocketLatencyCommand: AsyncParsableCommand {
         figures["messages_per_second"] = Double(count) / min(elapsed, duration)
         figures["target_rate"] = rate
         figures["senders"] = Double(senders)
-        figures["acknowledged"] = Double(sent.load(ordering: .relaxed))
+        figures["acknowledged"] = Double(acknowledged.load(ordering: .relaxed))
         figures["refused"] = Double(refused.load(ordering: .relaxed))
         Report.print(figures, json: options.json)
     }
@@ -152,22 +152,9 @@ struct SocketLatencyCommand: AsyncParsableCommand {
     /// Read off the bytes, not decoded: the load generator shares the two cores with the relay and PostgreSQL, and
     /// decoding every frame with `JSONDecoder` cost it a quarter of a core at 4,000 messages a second (pgbench: a tenth).
     static func tag(_ frame: RelaySocket.Frame) -> String? {
-        guard frame.isText, find(messageType, in: frame.payload) != nil, let start = find(contentKey, in: frame.payload) else { return nil }
+        guard frame.isText, frame.payload.offset(of: messageType) != nil, let start = frame.payload.offset(of: contentKey) else { return nil }
         let tag = frame.payload[(start + contentKey.count)...].prefix { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\"") }
         return tag.first == UInt8(ascii: "b") ? String(decoding: tag, as: UTF8.self) : nil
-    }
-
-    /// Where `needle` starts in `bytes`.
-    static func find(_ needle: [UInt8], in bytes: [UInt8]) -> Int? {
-        guard let first = needle.first, bytes.count >= needle.count else { return nil }
-        return bytes.withUnsafeBufferPointer { haystack in
-            needle.withUnsafeBufferPointer { needle in
-                for i in 0...(haystack.count - needle.count) where haystack[i] == first {
-                    if memcmp(haystack.baseAddress! + i, needle.baseAddress!, needle.count) == 0 { return i }
-                }
-                return nil
-            }
-        }
     }
 
     private static let messageType = Array(#""type":"message""#.utf8)
