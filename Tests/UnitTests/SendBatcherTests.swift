@@ -147,6 +147,21 @@ import Testing
             ])
     }
 
+    /// A send written alone that inserts nothing (its conversation is gone, a limit is full) hands nothing on: delivery
+    /// is not woken for an empty list.
+    @Test func aSendThatWroteNothingHandsNothingOn() async throws {
+        let refused = DatabaseError(sqlState: "23514", message: "check", detail: nil, constraint: "messages_content_length", statement: nil)
+        let writer = Writer(fail: { sends in sends.contains { $0.content == "bad" } ? refused : nil })
+        let batcher = writer.batcher()
+        let tasks = try await Self.sendWhileTheFirstIsWritten(batcher, writer, contents: ["first", "refused", "bad"])
+        writer.release()
+        #expect(try await tasks[0].value?.message.content == "first")
+        #expect(try await tasks[1].value == nil)
+        await #expect(throws: DatabaseError.self) { try await tasks[2].value }
+        let steps = writer.steps.withLock { $0 }
+        #expect(steps.filter { $0.hasPrefix("committed") } == [#"committed ["first"]"#], "\(steps)")
+    }
+
     @Test func aBatchWhoseOutcomeIsUnknownIsNeverWrittenTwice() async throws {
         let lost = DatabaseError(.unavailable, message: "server closed the connection unexpectedly")
         let writer = Writer(fail: { sends in sends.count > 1 ? lost : nil })
