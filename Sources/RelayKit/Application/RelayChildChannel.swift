@@ -26,27 +26,30 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
     }
 
     let responder: HTTPChannelHandler.Responder
-    let service: MessagingService
-    let hub: Hub
-    let feed: CommitFeed
-    let configuration: RealtimeConfiguration
+    let sockets: SocketServices
     let timeouts: HTTPTimeouts
-    let metrics: RelayMetrics?
+
+    /// How much a connection reads at a time: 512 bytes at first, between 64 bytes and 64 KiB as its reads require.
+    static let receiveBuffers = AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65536)
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let admission = NIOLoopBoundBox<SocketAdmission?>(nil, eventLoop: channel.eventLoop)
-            let (service, hub, feed, configuration, metrics) = (self.service, self.hub, self.feed, self.configuration, self.metrics)
+            // Each connection's closures capture the one shared ``SocketServices``, not copies of what it holds.
+            let sockets = self.sockets
+            // A connection keeps its receive buffer while it lives: sized for a request line and a token at first (not
+            // NIO's 2 KiB), growing when a read fills it. An idle socket holds 512 bytes.
+            try channel.syncOptions?.setOption(ChannelOptions.recvAllocator, value: Self.receiveBuffers)
             let deadlines = HTTPDeadlineHandler(timeouts: timeouts, drainLimit: RelayRequestContext.maxUploadSize)
             let upgrader = NIOTypedWebSocketServerUpgrader<Negotiated>(
-                maxFrameSize: configuration.maxFrameSize,
+                maxFrameSize: sockets.configuration.maxFrameSize,
                 shouldUpgrade: { channel, head in
                     guard head.uri.split(separator: "?", maxSplits: 1).first == Substring(SocketAdmission.path) else {
                         return channel.eventLoop.makeSucceededFuture(nil)
                     }
                     let decided = channel.eventLoop.makePromise(of: SocketAdmission.self)
                     decided.completeWithTask {
-                        await SocketAdmission.decide(head, service: service, hub: hub, configuration: configuration)
+                        await SocketAdmission.decide(head, service: sockets.service, hub: sockets.hub, configuration: sockets.configuration)
                     }
                     return decided.futureResult.map { decision in
                         admission.value = decision
@@ -64,15 +67,15 @@ struct RelayChildChannel: ServerChildChannel, HTTPChannelHandler {
                         socketLogger[metadataKey: "socket"] = "\(ObjectIdentifier(channel).hashValue)"
                         try channel.pipeline.syncOperations.addHandler(
                             NIOWebSocketFrameAggregator(
-                                minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024, maxAccumulatedFrameSize: configuration.maxFrameSize))
+                                minNonFinalFragmentSize: 0, maxAccumulatedFrameCount: 1024,
+                                maxAccumulatedFrameSize: sockets.configuration.maxFrameSize))
                         try channel.pipeline.syncOperations.addHandler(
                             SocketHandler(
-                                admission: decision, queueCapacity: configuration.sendQueueCapacity, maxQueuedBytes: configuration.maxQueuedBytes,
-                                metrics: metrics
+                                admission: decision, queueCapacity: sockets.configuration.sendQueueCapacity,
+                                maxQueuedBytes: sockets.configuration.maxQueuedBytes,
+                                metrics: sockets.metrics
                             ) { user, connection in
-                                SocketSession(
-                                    service: service, hub: hub, feed: feed, configuration: configuration, user: user, connection: connection,
-                                    logger: socketLogger, metrics: metrics)
+                                SocketSession(services: sockets, user: user, connection: connection, logger: socketLogger)
                             })
                         return Negotiated.webSocket
                     }
@@ -119,7 +122,9 @@ extension HTTPServerBuilder {
     ) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
             RelayChildChannel(
-                responder: responder, service: service, hub: hub, feed: feed, configuration: configuration, timeouts: timeouts, metrics: metrics)
+                responder: responder,
+                sockets: SocketServices(service: service, hub: hub, feed: feed, configuration: configuration, metrics: metrics),
+                timeouts: timeouts)
         }
     }
 }

@@ -9,15 +9,15 @@ import Synchronization
 /// Frames are handled one after another, in the order the client sent them, by a task that exists only
 /// while there is work: an idle socket costs no task. The bookkeeping is ``SessionWorkQueue``'s.
 final class SocketSession: Sendable {
-    let service: MessagingService
-    let hub: Hub
-    let feed: CommitFeed
-    let configuration: RealtimeConfiguration
+    let services: SocketServices
     let user: User
     let connection: ClientConnection
     let logger: Logger
-    /// Counts frames, replays and refusals; nil in tests that need none.
-    let metrics: RelayMetrics?
+    var service: MessagingService { services.service }
+    var hub: Hub { services.hub }
+    var feed: CommitFeed { services.feed }
+    var configuration: RealtimeConfiguration { services.configuration }
+    var metrics: RelayMetrics? { services.metrics }
     private let typing = TypingTimers()
     private let limits: Mutex<(frames: FrameLimiter, typing: TypingGate)>
 
@@ -27,18 +27,12 @@ final class SocketSession: Sendable {
     static let backlogLimit = 64
     private let work = Mutex(SessionWorkQueue<Job>(backlogLimit: SocketSession.backlogLimit))
 
-    init(
-        service: MessagingService, hub: Hub, feed: CommitFeed, configuration: RealtimeConfiguration, user: User, connection: ClientConnection,
-        logger: Logger, metrics: RelayMetrics? = nil
-    ) {
-        self.metrics = metrics
-        self.service = service
-        self.hub = hub
-        self.feed = feed
-        self.configuration = configuration
+    init(services: SocketServices, user: User, connection: ClientConnection, logger: Logger) {
+        self.services = services
         self.user = user
         self.connection = connection
         self.logger = logger
+        let configuration = services.configuration
         let now = ProcessInfo.processInfo.systemUptime
         self.limits = Mutex(
             (FrameLimiter(rate: configuration.frameRate, burst: configuration.frameBurst, now: now), TypingGate(interval: Self.typingInterval)))

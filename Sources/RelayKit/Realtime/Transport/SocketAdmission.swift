@@ -10,8 +10,9 @@ import NIOHTTP1
 /// status of a refused upgrade.
 enum SocketAdmission: Sendable {
     /// The socket serves `user` until `expires` (the token's expiry, seconds since the epoch), resuming after
-    /// `resumeFrom`; `greeting` follows the `connected` frame.
-    case accepted(User, expires: Int64, resumeFrom: ResumePoint?, greeting: ServerFrame?)
+    /// `resumeFrom`; `greeting` follows the `connected` frame. (Boxed: a socket's handler keeps a pointer to it until it
+    /// is used, not its bytes.)
+    indirect case accepted(User, expires: Int64, resumeFrom: ResumePoint?, greeting: ServerFrame?)
     /// The socket only says why it is refused.
     case refused(ClientConnection.CloseReason, code: String, message: String)
 

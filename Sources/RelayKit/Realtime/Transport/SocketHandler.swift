@@ -10,7 +10,8 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias OutboundOut = WebSocketFrame
 
-    private let admission: SocketAdmission
+    /// The decision, until the handler is added.
+    private var admission: SocketAdmission?
     private let makeSession: (User, ClientConnection) -> SocketSession
     private let queueCapacity: Int
     private let maxQueuedBytes: Int
@@ -36,6 +37,8 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        guard let admission else { return }
+        self.admission = nil
         switch admission {
         case .accepted(let user, let expires, let resumeFrom, let greeting):
             let connection = ClientConnection(
