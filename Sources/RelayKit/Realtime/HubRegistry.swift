@@ -54,4 +54,13 @@ struct HubRegistry<Socket: HubMember> {
 
     /// Every socket.
     var all: [Socket] { byUser.values.flatMap(\.values) }
+
+    /// The sockets `matches` picks, read in place (no copy of the others).
+    func sockets(where matches: (Socket) -> Bool) -> [Socket] {
+        var found: [Socket] = []
+        for sockets in byUser.values {
+            for socket in sockets.values where matches(socket) { found.append(socket) }
+        }
+        return found
+    }
 }

@@ -57,6 +57,14 @@ private func registry(_ sockets: [FakeSocket]) -> HubRegistry<FakeSocket> {
         #expect(own.isEmpty)
     }
 
+    @Test func aSweepPicksExactlyTheSocketsItMatchesAcrossUsersAndAdmins() {
+        let registry = registry(sockets)
+        let picked = registry.sockets { [1001, 1003, 1005].map(uuid).contains($0.id) }
+        #expect(Set(picked) == [sockets[0], sockets[2], sockets[4]] && picked.count == 3)
+        #expect(registry.sockets { _ in false }.isEmpty)
+        #expect(Set(registry.sockets { _ in true }) == Set(sockets))
+    }
+
     @Test func nobodyConnectedMeansNobodyToSendTo() {
         let empty = HubRegistry<FakeSocket>()
         #expect(HubRouting.messageRecipients(conversationUserID: uuid(1), in: empty).isEmpty)

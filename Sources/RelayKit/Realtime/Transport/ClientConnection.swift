@@ -41,17 +41,18 @@ final class ClientConnection: Sendable {
         self.state = Mutex(ConnectionStateMachine(capacity: capacity, maxBytes: maxBytes))
     }
 
-    /// How long queued frames have waited for a channel that takes nothing (zero when the client reads).
-    var stalledFor: Duration {
+    /// How long, at `now` (``monotonicNow()``), queued frames have waited for a channel that takes nothing, in
+    /// nanoseconds (zero when the client reads).
+    func stalledNanoseconds(at now: Int64) -> Int64 {
         let since = stalledSince.load(ordering: .relaxed)
-        return since == 0 ? .zero : .nanoseconds(Self.monotonicNow() - since)
+        return since == 0 ? 0 : now - since
     }
 
     /// Records that the client sent a frame.
     func touch() { lastActivity.store(Self.monotonicNow(), ordering: .relaxed) }
 
-    /// How long the client has sent nothing.
-    var idleFor: Duration { .nanoseconds(Self.monotonicNow() - lastActivity.load(ordering: .relaxed)) }
+    /// How long, at `now` (``monotonicNow()``), the client has sent nothing, in nanoseconds.
+    func idleNanoseconds(at now: Int64) -> Int64 { now - lastActivity.load(ordering: .relaxed) }
 
     /// The reason the server closed this connection, if it did.
     var closeReason: CloseReason? { state.withLock { $0.closeReason } }
@@ -174,7 +175,8 @@ final class ClientConnection: Sendable {
         }
     }
 
-    private static func monotonicNow() -> Int64 {
+    /// Nanoseconds of the monotonic clock.
+    static func monotonicNow() -> Int64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
