@@ -139,6 +139,39 @@ import Testing
         try Self.expectSame(s, "the again", .init())
     }
 
+    /// A scoped search reads a small scope through the conversation index, a large one through the full-text index, and
+    /// both ways return the same rows, ranks, snippets and total.
+    @Test func aSmallScopeIsReadDirectlyAndBothPathsAgree() async throws {
+        let s = try await Self.seed()
+        let middle = s.start.adding(seconds: 30 * 86400)
+        let scoped: [(String, MessageRepository.SearchFilter)] = [
+            ("parcel", .init(ownerUserId: s.users[2].id)), ("\"tracking number\"", .init(ownerUserId: s.users[4].id, after: middle)),
+            ("zanzibar", .init(conversationId: s.conversations[1], limit: 5)),
+            ("order -refund", .init(conversationId: s.conversations[6], before: middle)),
+        ]
+        for (query, filter) in scoped {
+            // The seed's conversations hold a few hundred messages each.
+            #expect(try MessageRepository.searchPath(s.db, filter: filter) == .scope)
+            #expect(try MessageRepository.searchPath(s.db, filter: filter, scopeLimit: 20) == .fullTextIndex)
+            let tsquery = try s.db.query("SELECT websearch_to_tsquery('english', $1)::text", [query])[0].decode(0, as: String.self)
+            func rows(_ path: MessageRepository.SearchPath) throws -> [String] {
+                let (sql, parameters) = MessageRepository.searchStatement(tsquery: tsquery, filter: filter, path: path)
+                return try s.db.query(sql, parameters).map { row in
+                    "\(try row.decode("total", as: Int.self)) \(try row.decode("id", as: UUID?.self).map(\.uuidString) ?? "-") "
+                        + "\(try row.decode("rank", as: Double?.self) ?? -1) \(try row.decode("snippet", as: String?.self) ?? "-")"
+                }
+            }
+            let direct = try rows(.scope)
+            #expect(direct == (try rows(.fullTextIndex)), "\(query)")
+            #expect(direct.count > 1, "too few matches for \(query) to prove anything")
+            let (sql, parameters) = MessageRepository.searchStatement(tsquery: tsquery, filter: filter, path: .scope)
+            let plan = try s.db.query("EXPLAIN " + sql, parameters).map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
+            #expect(!plan.contains("idx_messages_search_vector") && plan.contains("idx_messages_conversation_id"), "\(plan)")
+        }
+        // Without a scope there is nothing to read directly.
+        #expect(try MessageRepository.searchPath(s.db, filter: .init(after: middle)) == .fullTextIndex)
+    }
+
     @Test func totalIsExactWhenNoRowIsAsked() async throws {
         let s = try await Self.seed()
         let counted = try s.db.scalar(

@@ -182,7 +182,7 @@ package enum MessageRepository {
         let tsquery = try db.query("SELECT websearch_to_tsquery('english', $1)::text", [query])[0].decode(0, as: String.self)
         // Only stop words or punctuation: nothing can match (PostgreSQL would scan for nothing and say so in a notice).
         if tsquery.isEmpty { return ([], 0) }
-        let (sql, parameters) = searchStatement(tsquery: tsquery, filter: filter)
+        let (sql, parameters) = searchStatement(tsquery: tsquery, filter: filter, path: try searchPath(db, filter: filter))
         let rows = try db.query(sql, parameters)
         var total = 0
         var hits: [MessageSearchHit] = []
@@ -203,7 +203,12 @@ package enum MessageRepository {
     /// `matches` visits every match once (bitmap scan of `idx_messages_search_vector`, one heap fetch per match) and
     /// keeps only id, time and rank; both the exact count and the page's top-N sort read it.
     /// Public so that benchmarks can show its plans (`msgbench search explain`).
-    package static func searchStatement(tsquery: String, filter: SearchFilter) -> (sql: String, parameters: [(any PostgresBindable)?]) {
+    /// With ``SearchPath/scope`` (a conversation or a user given), the scope's messages are read through their own index
+    /// and each stored vector tested; the full-text condition stays out of that scan (`OFFSET 0`), where the planner
+    /// would otherwise intersect it with the full-text index's entries, however many.
+    package static func searchStatement(
+        tsquery: String, filter: SearchFilter, path: SearchPath = .fullTextIndex
+    ) -> (sql: String, parameters: [(any PostgresBindable)?]) {
         var parameters: [(any PostgresBindable)?] = [tsquery]
         func bind(_ value: any PostgresBindable) -> String {
             parameters.append(value)
@@ -220,8 +225,15 @@ package enum MessageRepository {
         // Over all conversations, the time is checked on the rows the full-text index names: left to itself the planner
         // may walk the window in `idx_messages_created_at` (the statistics' index) and test every message in it.
         // Within one conversation its index already orders by time, and the window narrows that scan.
+        let scoped = filter.conversationId != nil || filter.ownerUserId != nil
         let source: String
-        if filter.conversationId == nil, filter.ownerUserId == nil, !window.isEmpty {
+        if path == .scope, scoped {
+            source = """
+                (SELECT m.id, m.created_at, m.search_vector FROM messages m
+                 WHERE \((conditions.dropFirst() + window).joined(separator: " AND ")) OFFSET 0) m
+                WHERE \(conditions[0])
+                """
+        } else if !scoped, !window.isEmpty {
             source = """
                 (SELECT m.id, m.created_at, m.search_vector FROM messages m
                  WHERE \(conditions.joined(separator: " AND ")) OFFSET 0) m

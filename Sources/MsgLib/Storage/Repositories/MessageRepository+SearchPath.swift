@@ -1,0 +1,40 @@
+extension MessageRepository {
+    /// How a search finds its matches.
+    package enum SearchPath: Sendable, Equatable {
+        /// Through the full-text index (`idx_messages_search_vector`): its entries for every word of the query, whatever
+        /// the scope.
+        case fullTextIndex
+        /// Through the scope's own index (`idx_messages_conversation_id`): every message of the conversation or the
+        /// user's conversation (in the time range), each stored vector tested.
+        case scope
+    }
+
+    /// A scoped search reads its scope directly when the scope holds at most this many messages: testing a few
+    /// thousand stored vectors costs less than the full-text index's entries for a common word or a phrase, which
+    /// grow with the whole table (tens of thousands at 1,000,000 messages).
+    package static let scopeScanLimit = 5_000
+
+    /// The path for `filter`: ``SearchPath/scope`` for a search within one conversation or one user's conversation
+    /// whose scope (in its time range, deleted messages counted) holds at most `scopeLimit` messages, found by counting
+    /// the scope's index entries up to one more than that; otherwise ``SearchPath/fullTextIndex``.
+    package static func searchPath(_ db: PostgresConnection, filter: SearchFilter, scopeLimit: Int = scopeScanLimit) throws -> SearchPath {
+        var parameters: [(any PostgresBindable)?] = []
+        func bind(_ value: any PostgresBindable) -> String {
+            parameters.append(value)
+            return "$\(parameters.count)"
+        }
+        var conditions: [String] = []
+        if let id = filter.conversationId { conditions.append("m.conversation_id = \(bind(id))") }
+        if let owner = filter.ownerUserId {
+            conditions.append("m.conversation_id IN (SELECT id FROM conversations WHERE user_id = \(bind(owner)))")
+        }
+        guard !conditions.isEmpty else { return .fullTextIndex }
+        if let before = filter.before { conditions.append("m.created_at < \(bind(before))") }
+        if let after = filter.after { conditions.append("m.created_at > \(bind(after))") }
+        let limit = bind(scopeLimit + 1)
+        let count = try db.query(
+            "SELECT count(*) FROM (SELECT 1 FROM messages m WHERE \(conditions.joined(separator: " AND ")) LIMIT \(limit)) s", parameters
+        )[0].decode(0, as: Int.self)
+        return count <= scopeLimit ? .scope : .fullTextIndex
+    }
+}
