@@ -6,10 +6,15 @@
 # (--state) over the whole history. Leaves no process or file behind.
 #
 #   bench/export.sh      MESSAGES=1000000 CONVERSATIONS=1000 ROUNDS=3 SHARED_BUFFERS=1GB
+#                        FORMATS="jsonl csv mbox markdown" (the formats timed) PARTS="state transports" (the rest)
+#                        SYNC_REFERENCE=1: psql's file is flushed to disk (`sync FILE`) within its time, as msgctl
+#                        flushes its own before publishing it
 #                        SWIFT_SCRATCH=.build-x builds in that scratch folder instead of .build.
 messages=${MESSAGES:-1000000}
 conversations=${CONVERSATIONS:-1000}
 rounds=${ROUNDS:-3}
+formats=${FORMATS:-jsonl csv mbox markdown}
+parts=" ${PARTS:-state transports} "
 bench_products=(msgctl msgbench)
 source "$(dirname "$0")/lib.sh"
 
@@ -36,13 +41,25 @@ timed() {
     echo "$name $(python3 -c "import sys; p=sys.argv[1].split(':'); print(sum(float(x)*60**i for i,x in enumerate(reversed(p))))" "$elapsed") $rss" >>"$work/results.txt"
 }
 
+# reference NAME: psql's \copy of the statement to $work/reference.txt, timed (flushed to disk too with SYNC_REFERENCE=1).
+reference() {
+    if [ "${SYNC_REFERENCE:-0}" = 1 ]; then
+        timed "$1" sh "$work/reference-sync.sh" "$pgbin/psql" "$sql" "$work/reference.txt"
+    else
+        timed "$1" "$pgbin/psql" -X -q -d "$DATABASE_URL" -c "\\copy ($sql) to '$work/reference.txt'"
+    fi
+}
+cat >"$work/reference-sync.sh" <<'SH'
+"$1" -X -q -d "$DATABASE_URL" -c "\\copy ($2) to '$3'" && sync "$3"
+SH
+
 # Warm-up: the first pass brings the table into shared buffers and the page cache.
 "$pgbin/psql" -X -q -d "$DATABASE_URL" -c "\\copy ($sql) to '$work/warm.txt'"
 rm -f "$work/warm.txt"
 : >"$work/results.txt"
 for round in $(seq "$rounds"); do
-    for format in jsonl csv mbox markdown; do
-        timed "psql-$format" "$pgbin/psql" -X -q -d "$DATABASE_URL" -c "\\copy ($sql) to '$work/reference.txt'"
+    for format in $formats; do
+        reference "psql-$format"
         echo "size psql-$format $(stat -c %s "$work/reference.txt")" >>"$work/sizes.txt"
         rm -f "$work/reference.txt"
         timed "msgctl-$format" "$bin/msgctl" export --format "$format" --output "$work/export.$format"
@@ -53,14 +70,18 @@ for round in $(seq "$rounds"); do
 done
 
 # One incremental run over the whole history (first run of a new state file), and the bare transports.
-timed "psql-state" "$pgbin/psql" -X -q -d "$DATABASE_URL" -c "\\copy ($sql) to '$work/reference.txt'"
-rm -f "$work/reference.txt"
-timed "msgctl-state" "$bin/msgctl" export --state "$work/export.state" --output "$work/export.state.jsonl"
-echo "size msgctl-state $(stat -c %s "$work/export.state.jsonl")" >>"$work/sizes.txt"
-rm -f "$work/export.state.jsonl"
-echo "transport, COPY binary: $("$bin/msgbench" export transport --method copy)"
-echo "transport, cursor FETCH 1000: $("$bin/msgbench" export transport --method cursor --batch 1000)"
-echo "transport, cursor FETCH 10000: $("$bin/msgbench" export transport --method cursor --batch 10000)"
+if [[ $parts == *" state "* ]]; then
+    reference "psql-state"
+    rm -f "$work/reference.txt"
+    timed "msgctl-state" "$bin/msgctl" export --state "$work/export.state" --output "$work/export.state.jsonl"
+    echo "size msgctl-state $(stat -c %s "$work/export.state.jsonl")" >>"$work/sizes.txt"
+    rm -f "$work/export.state.jsonl"
+fi
+if [[ $parts == *" transports "* ]]; then
+    echo "transport, COPY binary: $("$bin/msgbench" export transport --method copy)"
+    echo "transport, cursor FETCH 1000: $("$bin/msgbench" export transport --method cursor --batch 1000)"
+    echo "transport, cursor FETCH 10000: $("$bin/msgbench" export transport --method cursor --batch 10000)"
+fi
 
 python3 - "$work/results.txt" "$work/sizes.txt" "$rows" <<'PY'
 import sys, statistics
@@ -86,5 +107,5 @@ for fmt in ["jsonl", "csv", "mbox", "markdown", "state"]:
     print(f"| {label} | {rs:.2f} s ({rows / rs:,.0f} rows/s) | {os_:.2f} s ({rows / os_:,.0f} rows/s) | **{statistics.median(ratios):.2f}** "
           f"(runs: {', '.join(f'{x:.2f}' for x in ratios)}) | {max(x[1] for x in ours) / 1024:.1f} MiB | {size.get('msgctl-' + fmt, 0) / 1048576:.0f} MiB |")
 print(f"\npsql max RSS {max(x[1] for k, v in runs.items() if k.startswith('psql') for x in v) / 1024:.1f} MiB; "
-      f"reference file {size.get('psql-jsonl', 0) / 1048576:.0f} MiB; medians of {len(runs.get('msgctl-jsonl', []))} rounds, rate = psql seconds / msgctl seconds")
+      f"reference file {max(size.get('psql-' + f, 0) for f in ['jsonl', 'csv', 'mbox', 'markdown']) / 1048576:.0f} MiB; medians of {max(len(v) for v in runs.values())} rounds, rate = psql seconds / msgctl seconds")
 PY
