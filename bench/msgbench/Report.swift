@@ -22,8 +22,9 @@ enum Report {
         }
     }
 
-    static func histogram() -> Histogram<UInt64> {
-        Histogram<UInt64>(highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+    /// Nanoseconds up to `highestSeconds` (a value above is not recorded: `record` returns false).
+    static func histogram(highestSeconds: UInt64 = 60) -> Histogram<UInt64> {
+        Histogram<UInt64>(highestTrackableValue: highestSeconds * 1_000_000_000, numberOfSignificantValueDigits: .three)
     }
 }
 
