@@ -14,7 +14,7 @@ messages=${MESSAGES:-1000000}
 conversations=${CONVERSATIONS:-1000}
 rounds=${ROUNDS:-3}
 formats=${FORMATS:-jsonl csv mbox markdown}
-parts=" ${PARTS:-state transports} "
+parts=" ${PARTS-state transports} "
 bench_products=(msgctl msgbench)
 source "$(dirname "$0")/lib.sh"
 
