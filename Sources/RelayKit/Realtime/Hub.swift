@@ -111,7 +111,7 @@ package final class Hub: Sendable {
     /// 100,000 sockets cost more than their heartbeats); only those to close are taken out, and closed after it.
     func closeInactive(idleAfter: Duration, stalledAfter: Duration, now: Int64) {
         let clock = ClientConnection.monotonicNow()
-        let (idle, stalled) = (Self.nanoseconds(idleAfter), Self.nanoseconds(stalledAfter))
+        let (idle, stalled) = (idleAfter.nanoseconds, stalledAfter.nanoseconds)
         func reason(_ connection: ClientConnection) -> ClientConnection.CloseReason? {
             if connection.idleNanoseconds(at: clock) >= idle { return .idle }
             if connection.stalledNanoseconds(at: clock) >= stalled { return .slowConsumer }
@@ -122,10 +122,6 @@ package final class Hub: Sendable {
         for connection in closing {
             if let reason = reason(connection) { connection.close(reason) }
         }
-    }
-
-    private static func nanoseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     /// User `userId` changed: their sockets that no longer match their rights (`isAdmin`, nil when the user was deleted)
