@@ -23,18 +23,26 @@ extension MessageRepository {
             parameters.append(value)
             return "$\(parameters.count)"
         }
-        var conditions: [String] = []
-        if let id = filter.conversationId { conditions.append("m.conversation_id = \(bind(id))") }
-        if let owner = filter.ownerUserId {
-            conditions.append("m.conversation_id IN (SELECT id FROM conversations WHERE user_id = \(bind(owner)))")
-        }
-        guard !conditions.isEmpty else { return .fullTextIndex }
-        if let before = filter.before { conditions.append("m.created_at < \(bind(before))") }
-        if let after = filter.after { conditions.append("m.created_at > \(bind(after))") }
+        let (scope, window) = filter.conditions(bind)
+        guard !scope.isEmpty else { return .fullTextIndex }
         let limit = bind(scopeLimit + 1)
         let count = try db.query(
-            "SELECT count(*) FROM (SELECT 1 FROM messages m WHERE \(conditions.joined(separator: " AND ")) LIMIT \(limit)) s", parameters
+            "SELECT count(*) FROM (SELECT 1 FROM messages m WHERE \((scope + window).joined(separator: " AND ")) LIMIT \(limit)) s", parameters
         )[0].decode(0, as: Int.self)
         return count <= scopeLimit ? .scope : .fullTextIndex
+    }
+}
+
+extension MessageRepository.SearchFilter {
+    /// The SQL conditions on `messages m` of the scope (one conversation, or the user's conversation; none for the
+    /// admin's search over all) and of the time window, each value bound through `bind` in that order.
+    func conditions(_ bind: (any PostgresBindable) -> String) -> (scope: [String], window: [String]) {
+        var scope: [String] = []
+        if let conversationId { scope.append("m.conversation_id = \(bind(conversationId))") }
+        if let ownerUserId { scope.append("m.conversation_id IN (SELECT id FROM conversations WHERE user_id = \(bind(ownerUserId)))") }
+        var window: [String] = []
+        if let before { window.append("m.created_at < \(bind(before))") }
+        if let after { window.append("m.created_at > \(bind(after))") }
+        return (scope, window)
     }
 }

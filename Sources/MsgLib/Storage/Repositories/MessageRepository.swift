@@ -202,10 +202,10 @@ package enum MessageRepository {
     ///
     /// `matches` visits every match once (bitmap scan of `idx_messages_search_vector`, one heap fetch per match) and
     /// keeps only id, time and rank; both the exact count and the page's top-N sort read it.
-    /// Public so that benchmarks can show its plans (`msgbench search explain`).
     /// With ``SearchPath/scope`` (a conversation or a user given), the scope's messages are read through their own index
     /// and each stored vector tested; the full-text condition stays out of that scan (`OFFSET 0`), where the planner
     /// would otherwise intersect it with the full-text index's entries, however many.
+    /// Public so that benchmarks can show its plans (`msgbench search explain`).
     package static func searchStatement(
         tsquery: String, filter: SearchFilter, path: SearchPath = .fullTextIndex
     ) -> (sql: String, parameters: [(any PostgresBindable)?]) {
@@ -214,33 +214,27 @@ package enum MessageRepository {
             parameters.append(value)
             return "$\(parameters.count)"
         }
-        var conditions = ["m.search_vector @@ $1::tsquery", "m.deleted_at IS NULL"]
-        if let id = filter.conversationId { conditions.append("m.conversation_id = \(bind(id))") }
-        if let owner = filter.ownerUserId {
-            conditions.append("m.conversation_id IN (SELECT id FROM conversations WHERE user_id = \(bind(owner)))")
-        }
-        var window: [String] = []
-        if let before = filter.before { window.append("m.created_at < \(bind(before))") }
-        if let after = filter.after { window.append("m.created_at > \(bind(after))") }
+        let match = "m.search_vector @@ $1::tsquery"
+        let visible = "m.deleted_at IS NULL"
+        let (scope, window) = filter.conditions(bind)
         // Over all conversations, the time is checked on the rows the full-text index names: left to itself the planner
         // may walk the window in `idx_messages_created_at` (the statistics' index) and test every message in it.
         // Within one conversation its index already orders by time, and the window narrows that scan.
-        let scoped = filter.conversationId != nil || filter.ownerUserId != nil
         let source: String
-        if path == .scope, scoped {
+        if path == .scope, !scope.isEmpty {
             source = """
                 (SELECT m.id, m.created_at, m.search_vector FROM messages m
-                 WHERE \((conditions.dropFirst() + window).joined(separator: " AND ")) OFFSET 0) m
-                WHERE \(conditions[0])
+                 WHERE \(([visible] + scope + window).joined(separator: " AND ")) OFFSET 0) m
+                WHERE \(match)
                 """
-        } else if !scoped, !window.isEmpty {
+        } else if scope.isEmpty, !window.isEmpty {
             source = """
                 (SELECT m.id, m.created_at, m.search_vector FROM messages m
-                 WHERE \(conditions.joined(separator: " AND ")) OFFSET 0) m
+                 WHERE \(match) AND \(visible) OFFSET 0) m
                 WHERE \(window.joined(separator: " AND "))
                 """
         } else {
-            source = "messages m\nWHERE \((conditions + window).joined(separator: "\n      AND "))"
+            source = "messages m\nWHERE \(([match, visible] + scope + window).joined(separator: "\n      AND "))"
         }
         let limit = bind(max(0, filter.limit))
         let sql = """
