@@ -21,6 +21,29 @@ import Testing
         #expect(PostgresConnection(conninfo: database.conninfo).effectiveSetting("keepalives") == nil, "not connected")
     }
 
+    @Test func localSettingsLastForTheirTransaction() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let db = PostgresConnection(conninfo: database.conninfo)
+        try db.connect()
+        let workMem = try db.scalar("SHOW work_mem", as: String.self)
+        // Values travel as parameters: quotes and backslashes arrive as written.
+        let hostile = #"it's \ a "value"; RESET ALL"#
+        let inside = try db.transaction {
+            try db.setLocal([("work_mem", "32MB"), ("jit", "off"), ("msglib.test_value", hostile)])
+            try db.setLocal([])
+            return (
+                try db.scalar("SHOW work_mem", as: String.self), try db.scalar("SHOW jit", as: String.self),
+                try db.scalar("SELECT current_setting('msglib.test_value')", as: String.self)
+            )
+        }
+        #expect(inside.0 == "32MB" && inside.1 == "off" && inside.2 == hostile)
+        #expect(try db.scalar("SHOW work_mem", as: String.self) == workMem && workMem != "32MB")
+        #expect(try db.scalar("SELECT coalesce(current_setting('msglib.test_value', true), '')", as: String.self) == "")
+        // An unknown parameter is an error, and the transaction is rolled back.
+        #expect(throws: DatabaseError.self) { try db.transaction { try db.setLocal([("work_mem", "8MB"), ("no_such_setting", "1")]) } }
+        #expect(try db.scalar("SHOW work_mem", as: String.self) == workMem)
+    }
+
     @Test func theStatementTimeoutKeepsTheConnectionStringsOptions() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let merged = PostgresConnection(

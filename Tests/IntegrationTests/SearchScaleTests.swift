@@ -172,6 +172,18 @@ import Testing
         #expect(try MessageRepository.searchPath(s.db, filter: .init(after: middle)) == .fullTextIndex)
     }
 
+    @Test func theFullTextIndexsSettingsEndWithTheSearch() async throws {
+        let s = try await Self.seed()
+        try s.db.execute("SET work_mem = '1MB'; SET jit = on")
+        let ours = try MessageRepository.search(s.db, query: "order", filter: .init())
+        #expect(try ours.total > 0 && MessageRepository.searchPath(s.db, filter: .init()) == .fullTextIndex)
+        // The search ran in a transaction of its own, which took its settings with it.
+        #expect(try s.db.scalar("SHOW work_mem", as: String.self) == "1MB")
+        #expect(try s.db.scalar("SHOW jit", as: String.self) == "on")
+        #expect(s.db.isIdle, "no transaction left open")
+        try s.db.execute("RESET work_mem; RESET jit")
+    }
+
     @Test func totalIsExactWhenNoRowIsAsked() async throws {
         let s = try await Self.seed()
         let counted = try s.db.scalar(

@@ -8,7 +8,7 @@ extension MessagingService {
         try Self.requireNoNul(payload, "The event")
         let milliseconds = max(1, Int(statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000))
         return try await pool.withTransaction { db in
-            try db.query("SELECT set_config('statement_timeout', $1, true)", ["\(milliseconds)ms"])
+            try db.setLocal([("statement_timeout", "\(milliseconds)ms")])
             return try SlackInboxRepository.insert(db, eventId: eventId, payload: payload)
         }
     }

@@ -80,10 +80,7 @@ package struct ExportQuery: Sendable, Equatable {
 
     /// Sets the values the statement reads, for the current transaction only.
     func setSettings(_ db: PostgresConnection) throws {
-        let values = settingValues
-        guard !values.isEmpty else { return }
-        let calls = values.indices.map { "set_config($\(2 * $0 + 1), $\(2 * $0 + 2), true)" }.joined(separator: ", ")
-        try db.query("SELECT \(calls)", values.flatMap { [$0.name, $0.value] })
+        try db.setLocal(settingValues)
     }
 
     /// (column, operator, setting, type) of each filter in use.

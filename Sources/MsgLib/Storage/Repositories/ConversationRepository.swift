@@ -83,7 +83,7 @@ package enum ConversationRepository {
         // transaction, this statement is planned without either, and without JIT compilation, which the cost of a
         // plan so constrained would otherwise set off (more than 100 ms of compiling for a 20-row page).
         if filter.userId == nil {
-            try db.query("SELECT set_config('enable_seqscan', 'off', true), set_config('enable_sort', 'off', true), set_config('jit', 'off', true)")
+            try db.setLocal([("enable_seqscan", "off"), ("enable_sort", "off"), ("jit", "off")])
         }
         let rows = try db.query(
             """

@@ -182,8 +182,14 @@ package enum MessageRepository {
         let tsquery = try db.query("SELECT websearch_to_tsquery('english', $1)::text", [query])[0].decode(0, as: String.self)
         // Only stop words or punctuation: nothing can match (PostgreSQL would scan for nothing and say so in a notice).
         if tsquery.isEmpty { return ([], 0) }
-        let (sql, parameters) = searchStatement(tsquery: tsquery, filter: filter, path: try searchPath(db, filter: filter))
-        let rows = try db.query(sql, parameters)
+        let path = try searchPath(db, filter: filter)
+        let (sql, parameters) = searchStatement(tsquery: tsquery, filter: filter, path: path)
+        let rows =
+            path == .fullTextIndex
+            ? try db.transaction {
+                try db.setLocal(fullTextIndexSettings)
+                return try db.query(sql, parameters)
+            } : try db.query(sql, parameters)
         var total = 0
         var hits: [MessageSearchHit] = []
         for row in rows {

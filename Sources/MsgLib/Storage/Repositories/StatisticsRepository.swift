@@ -44,11 +44,7 @@ package enum StatisticsRepository {
     /// longer than these statements run; and the planner's default costs keep them in one process, where two or three
     /// are faster.
     static func configure(_ db: PostgresConnection) throws {
-        _ = try db.query(
-            """
-            SELECT set_config('work_mem', '64MB', true), set_config('jit', 'off', true),
-                   set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true)
-            """)
+        try db.setLocal([("work_mem", "64MB"), ("jit", "off"), ("parallel_setup_cost", "0"), ("parallel_tuple_cost", "0")])
     }
 
     /// One row of a days query.
