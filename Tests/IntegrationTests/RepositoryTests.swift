@@ -107,6 +107,28 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 5)
     }
 
+    @Test func readReceiptsAreFoundByTheTimeTheyWereRead() async throws {
+        let db = try await TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        let c = try ConversationRepository.insert(db, userId: f.alice.id)
+        let sent = try (1...4).map { try MessageRepository.insert(db, conversationId: c.id, senderId: f.alice.id, content: "message \($0)") }
+        // Read out of their order of creation; one long ago, one never, one read then deleted.
+        for (index, age) in [(2, "1 second"), (0, "2 seconds"), (1, "1 day"), (3, "3 seconds")] {
+            try db.query("UPDATE messages SET read_at = now() - $2::interval WHERE id = $1", [sent[index].id, age])
+        }
+        try db.query("UPDATE messages SET deleted_at = now() WHERE id = $1", [sent[3].id])
+        let since = try db.scalar("SELECT now() - interval '1 minute'", as: Timestamp.self)
+        #expect(try DeliveryRepository.reads(db, since: since).map(\.message.id) == [sent[0].id, sent[2].id])
+        // The statement can be answered from the read-time index alone (the planner prefers it on a large table).
+        let plan = try db.transaction {
+            try db.setLocal([("enable_seqscan", "off")])
+            return try db.query("EXPLAIN " + DeliveryRepository.readsSQL, [since]).map { try $0.decode(0, as: String.self) }
+        }
+        #expect(plan.contains { $0.contains("idx_messages_read_at") }, "\(plan)")
+        // Only read messages are in it: a send, which is unread, adds no entry.
+        #expect(try db.scalar("SELECT pg_get_indexdef('idx_messages_read_at'::regclass) LIKE '%WHERE (read_at IS NOT NULL)'", as: Bool.self))
+    }
+
     @Test func search() async throws {
         let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)

@@ -10,7 +10,9 @@ import Testing
         #expect(configuration.poolSize == 8)
         #expect(configuration.poolTimeout == .seconds(10))
         #expect(configuration.statementTimeout == .seconds(30))
+        #expect(configuration.settings == ["jit": "off"] && configuration.writer.settings["jit"] == "off")
         #expect(DatabaseConfiguration(conninfo: "").statementTimeout == nil)
+        #expect(DatabaseConfiguration(conninfo: "").settings.isEmpty, "msgctl leaves JIT to the server")
         #expect(DatabaseConfiguration(conninfo: "").poolTimeout == nil)
     }
 

@@ -33,5 +33,6 @@ extension Migration {
         slackReactions,
         creationTimeIndex,
         redundantIndexes,
+        readTimeIndex,
     ]
 }

@@ -174,10 +174,14 @@ package enum DeliveryRepository {
                 conditions.parameters))
     }
 
-    /// Messages read since `time`, in the order they were read (for a listener catching up after a lost connection).
+    /// Messages read since `time`, in the order they were read (for a listener catching up after a lost connection),
+    /// found through `idx_messages_read_at` (migration 33).
     package static func reads(_ db: PostgresConnection, since time: Timestamp) throws -> [DeliverableMessage] {
-        try rows(db.query(select + " WHERE m.read_at >= $1 AND m.deleted_at IS NULL ORDER BY m.read_at, m.id", [time]))
+        try rows(db.query(readsSQL, [time]))
     }
+
+    /// The statement of ``reads(_:since:)``.
+    package static let readsSQL = select + " WHERE m.read_at >= $1 AND m.deleted_at IS NULL ORDER BY m.read_at, m.id"
 
     /// Subscribes `db` to the events every relay delivers (``RealtimeEvent/channel``).
     package static func listen(_ db: PostgresConnection) throws {
