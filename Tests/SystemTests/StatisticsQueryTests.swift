@@ -120,6 +120,14 @@ import Testing
             let figures = try await service.statistics(viewer: history.admins[0], since: since, until: until, timezone: "Asia/Kolkata")
             #expect(figures == (try StatisticsRepository.referenceStatistics(db, since: since, until: until, timezone: "Asia/Kolkata")))
         }
+        // A zone PostgreSQL does not list (an abbreviation is not a zone either) is refused, whatever first response found.
+        for zone in ["Mars/Olympus_Mons", "PST", "Europe/Paris'; --"] {
+            let refused = await #expect(throws: ServiceError.self) {
+                try await service.statistics(viewer: history.admins[0], since: Self.windows[0].0, until: Self.windows[0].1, timezone: zone)
+            }
+            #expect(refused?.message == "PostgreSQL does not know the time zone \(zone); set TZ to an IANA name such as Europe/Paris")
+        }
+        #expect(try await service.statistics(viewer: history.admins[0], since: Self.windows[0].0, until: Self.windows[0].1, timezone: "Europe/Paris").timezone == "Europe/Paris")
         await pool.shutdown()
     }
 
