@@ -36,8 +36,12 @@ struct SearchExplainCommand: AsyncParsableCommand {
             let tsquery = try db.query("SELECT websearch_to_tsquery('english', $1)::text", [q])[0].decode(0, as: String.self)
             let path = try MessageRepository.searchPath(db, filter: filter)
             let (sql, parameters) = MessageRepository.searchStatement(tsquery: tsquery, filter: filter, path: path)
-            for _ in 0..<warm { _ = try db.query(sql, parameters) }
-            let plan = try db.query("EXPLAIN (ANALYZE, BUFFERS) " + sql, parameters).map { try $0.decode(0, as: String.self) }
+            // With the settings the search runs with, in a transaction of its own.
+            let plan = try db.transaction {
+                if path == .fullTextIndex { try db.setLocal(MessageRepository.fullTextIndexSettings) }
+                for _ in 0..<warm { _ = try db.query(sql, parameters) }
+                return try db.query("EXPLAIN (ANALYZE, BUFFERS) " + sql, parameters).map { try $0.decode(0, as: String.self) }
+            }
             print("### \(title): q=\(q) (\(path))\n")
             print("```\n" + plan.joined(separator: "\n") + "\n```\n")
         }
