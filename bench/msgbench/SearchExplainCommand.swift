@@ -38,7 +38,7 @@ struct SearchExplainCommand: AsyncParsableCommand {
             let (sql, parameters) = MessageRepository.searchStatement(tsquery: tsquery, filter: filter, path: path)
             // With the settings the search runs with, in a transaction of its own.
             let plan = try db.transaction {
-                if path == .fullTextIndex { try db.setLocal(MessageRepository.fullTextIndexSettings) }
+                try db.setLocal(MessageRepository.searchSettings(path))
                 for _ in 0..<warm { _ = try db.query(sql, parameters) }
                 return try db.query("EXPLAIN (ANALYZE, BUFFERS) " + sql, parameters).map { try $0.decode(0, as: String.self) }
             }

@@ -9,15 +9,17 @@ extension MessageRepository {
         case scope
     }
 
-    /// The settings a search through the full-text index runs with, for its transaction only.
-    ///
+    /// The settings the search statement on `path` runs with, for its transaction only; none on ``SearchPath/scope``,
+    /// whose statement runs on its own. Through the full-text index:
     /// - `work_mem` 32 MB: the bitmap of a common word's matches stays exact. With PostgreSQL's default of 4 MB, past a
     ///   few million messages it keeps whole pages instead of rows and tests every message of those pages again, and
     ///   the list of matches spills to disk: at 10,000,000 messages an admin's common word took 1.6 to 2 times as long.
     ///   32 MB holds a bitmap naming every page of a 4 GB table (about 10,000,000 messages); it is a bound, not an
     ///   allocation.
     /// - JIT off: compiling the statement (its cost is past `jit_above_cost` for a common word) took longer than it saved.
-    package static let fullTextIndexSettings: [(name: String, value: String)] = [("work_mem", "32MB"), ("jit", "off")]
+    package static func searchSettings(_ path: SearchPath) -> [(name: String, value: String)] {
+        path == .fullTextIndex ? [("work_mem", "32MB"), ("jit", "off")] : []
+    }
 
     /// A scoped search reads its scope directly when the scope holds at most this many messages: testing a few
     /// thousand stored vectors costs less than the full-text index's entries for a common word or a phrase, which

@@ -184,12 +184,14 @@ package enum MessageRepository {
         if tsquery.isEmpty { return ([], 0) }
         let path = try searchPath(db, filter: filter)
         let (sql, parameters) = searchStatement(tsquery: tsquery, filter: filter, path: path)
+        let settings = searchSettings(path)
         let rows =
-            path == .fullTextIndex
-            ? try db.transaction {
-                try db.setLocal(fullTextIndexSettings)
+            settings.isEmpty
+            ? try db.query(sql, parameters)
+            : try db.transaction {
+                try db.setLocal(settings)
                 return try db.query(sql, parameters)
-            } : try db.query(sql, parameters)
+            }
         var total = 0
         var hits: [MessageSearchHit] = []
         for row in rows {
