@@ -140,7 +140,7 @@ import Testing
         _ = try MessageRepository.insert(db, conversationId: b.id, senderId: f.bob.id, content: "nothing to see")
 
         var result = try MessageRepository.search(db, query: "invoice", filter: .init())
-        #expect(result.total == 2)
+        #expect(result.total.count == 2)
         #expect(result.hits.map(\.message.id) == [m2.id, m1.id])
         #expect(result.hits[0].rank > result.hits[1].rank)
         let snippet = result.hits[1].snippet.html
@@ -150,11 +150,11 @@ import Testing
         #expect(result.hits[1].user == f.alice)
 
         result = try MessageRepository.search(db, query: "invoice", filter: .init(ownerUserId: f.alice.id))
-        #expect(result.hits.map(\.message.id) == [m1.id] && result.total == 1)
+        #expect(result.hits.map(\.message.id) == [m1.id] && result.total.count == 1)
         result = try MessageRepository.search(db, query: "invoice", filter: .init(conversationId: b.id))
         #expect(result.hits.map(\.message.id) == [m2.id])
         result = try MessageRepository.search(db, query: "invoice", filter: .init(limit: 1))
-        #expect(result.hits.count == 1 && result.total == 2)
+        #expect(result.hits.count == 1 && result.total.count == 2)
         result = try MessageRepository.search(db, query: "invoice", filter: .init(before: m2.createdAt))
         #expect(result.hits.map(\.message.id) == [m1.id])
         _ = try MessageRepository.softDelete(db, id: m2.id, by: nil)

@@ -104,7 +104,7 @@ import Testing
         #expect(ours.hits.map(\.message.id) == ids, "page of \(query)", sourceLocation: sourceLocation)
         #expect(ours.hits.map(\.rank) == ranks, "ranks of \(query)", sourceLocation: sourceLocation)
         #expect(ours.hits.map(\.snippet) == snippets, "snippets of \(query)", sourceLocation: sourceLocation)
-        #expect(ours.total == total, "total of \(query)", sourceLocation: sourceLocation)
+        #expect(ours.total == SearchTotal(count: total), "total of \(query)", sourceLocation: sourceLocation)
         #expect(total >= minimumTotal, "too few matches for \(query) to prove anything", sourceLocation: sourceLocation)
     }
 
@@ -166,17 +166,20 @@ import Testing
             #expect(direct.count > 1, "too few matches for \(query) to prove anything")
             let (sql, parameters) = MessageRepository.searchStatement(tsquery: tsquery, filter: filter, path: .scope)
             let plan = try s.db.query("EXPLAIN " + sql, parameters).map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
-            #expect(!plan.contains("idx_messages_search_vector") && plan.contains("idx_messages_conversation_id"), "\(plan)")
+            #expect(!plan.contains("idx_messages_search_terms") && plan.contains("idx_messages_conversation_id"), "\(plan)")
         }
-        // Without a scope there is nothing to read directly.
-        #expect(try MessageRepository.searchPath(s.db, filter: .init(after: middle)) == .fullTextIndex)
+        // Without a scope there is nothing to read directly: the weeks are searched newest first, unless the query has
+        // no word that every match contains.
+        #expect(try MessageRepository.searchPath(s.db, filter: .init(after: middle)) == .newestWeeks)
+        #expect(try MessageRepository.searchPath(s.db, filter: .init(after: middle), indexable: false) == .everyMessage)
+        #expect(try MessageRepository.searchPath(s.db, filter: scoped[0].1, indexable: false, scopeLimit: 20) == .scope)
     }
 
     @Test func theFullTextIndexsSettingsEndWithTheSearch() async throws {
         let s = try await Self.seed()
         try s.db.execute("SET work_mem = '1MB'; SET jit = on")
         let ours = try MessageRepository.search(s.db, query: "order", filter: .init())
-        #expect(try ours.total > 0 && MessageRepository.searchPath(s.db, filter: .init()) == .fullTextIndex)
+        #expect(try ours.total.count > 0 && MessageRepository.searchPath(s.db, filter: .init()) == .newestWeeks)
         // The search ran in a transaction of its own, which took its settings with it.
         #expect(try s.db.scalar("SHOW work_mem", as: String.self) == "1MB")
         #expect(try s.db.scalar("SHOW jit", as: String.self) == "on")
@@ -190,7 +193,7 @@ import Testing
             "SELECT count(*) FROM messages WHERE to_tsvector('english', content) @@ websearch_to_tsquery('english', 'order') AND deleted_at IS NULL",
             as: Int.self)
         let result = try MessageRepository.search(s.db, query: "order", filter: .init(limit: 0))
-        #expect(result.hits.isEmpty && result.total == counted && counted > 0)
+        #expect(result.hits.isEmpty && result.total == SearchTotal(count: counted) && counted > 0)
     }
 
     @Test func storedVectorFollowsInsertsAndEditsAndSearchUsesItsIndex() async throws {
@@ -201,34 +204,139 @@ import Testing
         let message = try MessageRepository.insert(s.db, conversationId: s.conversations[0], senderId: s.users[0].id, content: "A wombat arrived")
         #expect(try MessageRepository.search(s.db, query: "wombat", filter: .init()).hits.map(\.message.id) == [message.id])
         _ = try MessageRepository.edit(s.db, id: message.id, content: "A platypus arrived", by: nil)
-        #expect(try MessageRepository.search(s.db, query: "wombat", filter: .init()).total == 0)
+        #expect(try MessageRepository.search(s.db, query: "wombat", filter: .init()).total.count == 0)
         #expect(try MessageRepository.search(s.db, query: "platypus", filter: .init()).hits.map(\.message.id) == [message.id])
         _ = try MessageRepository.softDelete(s.db, id: message.id, by: nil)
-        #expect(try MessageRepository.search(s.db, query: "platypus", filter: .init()).total == 0)
+        #expect(try MessageRepository.search(s.db, query: "platypus", filter: .init()).total.count == 0)
 
-        // No plan parses text again; over all conversations a rare word is found through the GIN index of the stored
-        // vector, with or without a time range (with a scope the planner may as well read those rows through their
-        // own index).
+        // No plan parses text again; over all conversations a rare word is found through the GIN index of the search
+        // terms, week by week or all at once, with or without a time range (with a scope the planner may as well read
+        // those rows through their own index).
         try s.db.execute("SET enable_seqscan = off")
         defer { try? s.db.execute("RESET enable_seqscan") }
         let window = MessageRepository.SearchFilter(before: s.start.adding(seconds: 86400 * 20), after: s.start)
-        let filters: [(MessageRepository.SearchFilter, Bool)] = [
-            (.init(), true), (window, true),
-            (.init(ownerUserId: s.users[1].id), false), (.init(conversationId: s.conversations[3]), false),
+        let filters: [(MessageRepository.SearchFilter, MessageRepository.SearchPath, Bool)] = [
+            (.init(), .newestWeeks, true), (window, .newestWeeks, true), (.init(), .fullTextIndex, true), (window, .fullTextIndex, true),
+            (.init(ownerUserId: s.users[1].id), .fullTextIndex, false), (.init(conversationId: s.conversations[3]), .fullTextIndex, false),
         ]
-        for (filter, gin) in filters {
-            let (sql, parameters) = MessageRepository.searchStatement(tsquery: "'zanzibar'", filter: filter)
+        for (filter, path, gin) in filters {
+            let (sql, parameters) = MessageRepository.searchStatement(tsquery: "'zanzibar'", filter: filter, path: path)
             let plan = try s.db.query("EXPLAIN " + sql, parameters).map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
-            #expect(!gin || plan.contains("idx_messages_search_vector"), "\(plan)")
+            #expect(!gin || plan.contains("idx_messages_search_terms"), "\(plan)")
+            #expect(path != .newestWeeks || plan.contains("(w.week)"), "\(plan)")
             #expect(!plan.contains("to_tsvector"), "\(plan)")
         }
         // Never by walking the time range in the index on creation time and testing every message in it, even when
         // that is the only index the planner may use.
         try s.db.execute("SET enable_bitmapscan = off")
         defer { try? s.db.execute("RESET enable_bitmapscan") }
-        let (sql, parameters) = MessageRepository.searchStatement(tsquery: "'order'", filter: window)
-        let plan = try s.db.query("EXPLAIN " + sql, parameters).map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
-        #expect(!plan.contains("idx_messages_created_at"), "\(plan)")
+        for path in [MessageRepository.SearchPath.newestWeeks, .fullTextIndex] {
+            let (sql, parameters) = MessageRepository.searchStatement(tsquery: "'order'", filter: window, path: path)
+            let plan = try s.db.query("EXPLAIN " + sql, parameters).map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
+            // (The newest and oldest times, which bound the weeks, are its first and last entries.)
+            #expect(
+                plan.split(separator: "\n").allSatisfy { !$0.contains("created_at <") && !$0.contains("created_at >") || !$0.contains("Index Cond") },
+                "\(plan)")
+        }
+    }
+
+    /// Over all conversations, past ``SearchTotal/bound`` matches the newest that many are ranked and the total says
+    /// "at least"; a user's search, and one with fewer matches in its time range, stay exact.
+    @Test func pastTheBoundTheNewestMatchesAreRanked() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        // Weeks are counted from Thursday 1970-01-01 UTC; 2025-01-02 is a Thursday. 2,000 messages that rank higher in
+        // its week, then 10,000 over the three weeks after it.
+        let first = Timestamp(rfc3339: "2025-01-02T00:00:00Z")!
+        // In statements of 1,000 rows: each row updates the conversation, and one statement's updates of one row cost
+        // more and more.
+        for batch in 0..<12 {
+            try db.query(
+                """
+                INSERT INTO messages (conversation_id, sender_id, content, created_at)
+                SELECT $1::uuid, $2::uuid,
+                       CASE WHEN g <= 2000 THEN 'invoice invoice number ' ELSE 'invoice number ' END || g,
+                       CASE WHEN g <= 2000 THEN $3::timestamptz + g * interval '1 second'
+                            ELSE $3::timestamptz + (1 + g % 3) * interval '7 days' + g * interval '1 second' END
+                FROM generate_series($4::int * 1000 + 1, $4::int * 1000 + 1000) g
+                """, [conversation.id, f.alice.id, first, batch])
+        }
+        try db.execute("ANALYZE messages")
+
+        let all = try MessageRepository.search(db, query: "invoice", filter: .init())
+        #expect(all.total == SearchTotal(count: 10_000, isExact: false) && all.total.description == "10000+")
+        #expect(all.hits.count == 20 && all.hits.allSatisfy { !$0.message.content.hasPrefix("invoice invoice") })
+        // The newest week left out: 6,667 of the later messages and the first week's 2,000, which rank first.
+        let earlier = try MessageRepository.search(db, query: "invoice", filter: .init(before: first.adding(seconds: 21 * 86400)))
+        #expect(earlier.total == SearchTotal(count: 8_667))
+        #expect(earlier.hits.count == 20 && earlier.hits.allSatisfy { $0.message.content.hasPrefix("invoice invoice") })
+        // A user's own search counts every match.
+        let own = try MessageRepository.search(db, query: "invoice", filter: .init(ownerUserId: f.alice.id))
+        #expect(own.total == SearchTotal(count: 12_000))
+        #expect(own.hits.allSatisfy { $0.message.content.hasPrefix("invoice invoice") })
+    }
+
+    /// A word too long for a week's entry (over 2,000 bytes) is stored and found through the plain entries; its
+    /// message's other words through the weeks.
+    @Test func aVeryLongWordIsStoredAndFound() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let long = String(repeating: "q", count: 2_040)
+        let longish = String(repeating: "w", count: 1_001)
+        let message = try MessageRepository.insert(
+            db, conversationId: conversation.id, senderId: f.alice.id, content: "kumquat \(long) \(longish) \(longish.dropLast())")
+        #expect(try db.scalar("SELECT max(octet_length(l)) FROM messages m, unnest(tsvector_to_array(m.search_vector)) l", as: Int.self) == 2_040)
+        for query in [long, "kumquat", "kumquat \(long)", longish, String(longish.dropLast())] {
+            let result = try MessageRepository.search(db, query: query, filter: .init())
+            #expect(result.hits.map(\.message.id) == [message.id] && result.total == SearchTotal(count: 1))
+        }
+    }
+
+    /// Migration 34 on a table with messages: after an interrupted build it builds the index again, drops the old one,
+    /// and every message's entries are its words alone and with its week (none for a lexeme over 2,000 bytes).
+    @Test func searchTermsMigrationResumesAndGivesEveryWordItsWeek() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let db = try database.connect()
+        try Migrator(migrations: Migration.all.filter { $0.id < 34 }).migrate(db)
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        for content in [
+            "Pay the invoice", "the", "it's O'Brien\\x a\\b", "kumquat \(String(repeating: "q", count: 2_040))",
+            // Words enough for a vector's text past 2,000 bytes.
+            (0..<400).map { "word\($0)" }.joined(separator: " ") + " wombat",
+        ] {
+            _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: content)
+        }
+        let searchTerms = try #require(Migration.all.first { $0.id == 34 })
+        // Interrupted with an invalid index left by a failed concurrent build.
+        try db.execute(searchTerms.steps[0])
+        try db.execute("CREATE INDEX idx_messages_search_terms ON messages USING gin (search_vector)")
+        try db.execute("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'idx_messages_search_terms'::regclass")
+        #expect(try Migrator().migrate(db).map(\.id) == Migration.all.filter { $0.id >= 34 }.map(\.id))
+        #expect(try db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_messages_search_terms'::regclass", as: Bool.self))
+        #expect(try db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_messages_search_vector'", as: Int.self) == 0)
+        // Each vector's entries, against the same written plainly.
+        let differing = try db.scalar(
+            """
+            SELECT count(*) FROM messages m
+            WHERE search_terms(m.search_vector, m.created_at) IS DISTINCT FROM strip(m.search_vector) || array_to_tsvector(ARRAY(
+                SELECT floor(extract(epoch FROM m.created_at) / 604800)::integer || ' ' || l
+                FROM unnest(tsvector_to_array(m.search_vector)) l WHERE octet_length(l) <= 2000))
+            """, as: Int.self)
+        #expect(differing == 0)
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE search_vector = ''", as: Int.self) == 1)
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE octet_length(strip(search_vector)::text) > 2000", as: Int.self) == 2)
+        for word in ["invoice", "O'Brien", "wombat", "kumquat"] {
+            #expect(try MessageRepository.search(db, query: word, filter: .init()).total == SearchTotal(count: 1), "\(word)")
+        }
+        // Running every step again changes nothing.
+        for step in searchTerms.steps { try db.execute(step) }
+        #expect(try db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_messages_search_terms'", as: Int.self) == 1)
+        #expect(try MessageRepository.search(db, query: "wombat", filter: .init()).total == SearchTotal(count: 1))
     }
 
     @Test func migrationFillsExistingRowsAndResumesAfterAnInterruption() async throws {
@@ -250,13 +358,13 @@ import Testing
             [conversation.id, f.alice.id])
 
         #expect(try Migrator(migrations: Migration.all.filter { $0.id <= 12 }).migrate(db).map(\.id) == [12])
-        // The repository reads columns of later migrations.
-        try Migrator().migrate(db)
         #expect(
             try db.scalar("SELECT count(*) FROM messages WHERE search_vector IS DISTINCT FROM to_tsvector('english', content)", as: Int.self) == 0)
         #expect(try db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_messages_search_vector'::regclass", as: Bool.self))
-        #expect(try MessageRepository.search(db, query: "invoice", filter: .init()).total == 12000)
-        #expect(try MessageRepository.search(db, query: "written", filter: .init()).total == 1)
+        // The repository reads columns and functions of later migrations.
+        try Migrator().migrate(db)
+        #expect(try MessageRepository.search(db, query: "invoice", filter: .init(conversationId: conversation.id)).total == SearchTotal(count: 12000))
+        #expect(try MessageRepository.search(db, query: "written", filter: .init()).total == SearchTotal(count: 1))
         // Running every step again changes nothing.
         for step in search.steps { try db.execute(step) }
         #expect(try db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_messages_search_vector'", as: Int.self) == 1)

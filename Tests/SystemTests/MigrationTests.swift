@@ -29,7 +29,7 @@ import Testing
         let schema = try Self.schemaFingerprint(db)
         for expected in [
             "idx_conversations_user_id", "idx_conversations_last_message_at", "idx_conversations_archived",
-            "idx_messages_conversation_id", "idx_messages_sender_created", "idx_messages_unread", "idx_messages_search_vector",
+            "idx_messages_conversation_id", "idx_messages_sender_created", "idx_messages_unread", "idx_messages_search_terms",
             "idx_messages_read_at",
             "idx_push_subscriptions_user_id", "idx_users_is_admin", "conversations_user_id_unique", "messages_content_length",
             "push_subscriptions_endpoint_unique", "trigger_update_conversation_on_message on messages",

@@ -168,7 +168,7 @@ import Testing
 
         let all = try await relay.request("GET", "/api/messages/search?q=invoice", token: admin)
         #expect(all.status == 200)
-        #expect(all.object.int("total") == 2)
+        #expect(all.object.int("total") == 2 && all.object["total_exact"] as? Bool == true)
         let results = all.object.array("results")
         #expect(results.compactMap { ($0["message"] as? [String: Any])?["id"] as? String } == [b.object.string("id"), a.object.string("id")])
         let ranks = results.compactMap { ($0["message"] as? [String: Any])?["rank"] as? Double }

@@ -15,7 +15,8 @@ struct SearchExplainCommand: AsyncParsableCommand {
         let db = PostgresConnection(conninfo: databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? "")
         try db.connect()
         let day: Int64 = 86_400_000_000
-        let end = SearchCorpus.end
+        // The corpus's last message (its year ends there, or at `SearchCorpus.end`, unless loaded with `--ending-now`).
+        let end = try db.query("SELECT max(created_at) FROM messages")[0].decode(0, as: Timestamp?.self) ?? SearchCorpus.end
         let lastMonth = Timestamp(microsecondsSinceEpoch: end.microsecondsSinceEpoch - 30 * day)
         let middle = Timestamp(microsecondsSinceEpoch: end.microsecondsSinceEpoch - 182 * day)
         let common = SearchRunCommand.commonWords[0]

@@ -34,6 +34,7 @@ struct SearchLoadCommand: AsyncParsableCommand {
                 """
                 DROP INDEX IF EXISTS idx_messages_content_search;
                 DROP INDEX IF EXISTS idx_messages_search_vector;
+                DROP INDEX IF EXISTS idx_messages_search_terms;
                 DROP TRIGGER IF EXISTS trigger_messages_search_vector ON messages;
                 """)
         }

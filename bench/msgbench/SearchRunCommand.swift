@@ -40,7 +40,9 @@ struct SearchRunCommand: AsyncParsableCommand {
     /// The corpus's two-word phrases (both words indexed).
     static var phrases: [String] { SearchCorpus.phrases.filter { $0.split(separator: " ").count == 2 } }
 
-    static func plan(seed: UInt64, perClass: Int, conversations: Int) -> [Request] {
+    /// The requests of each class; the time windows fall in the year of the corpus that starts at `start` (its first
+    /// message, `SearchCorpus.start` unless loaded with `--ending-now`).
+    static func plan(seed: UInt64, perClass: Int, conversations: Int, start: Timestamp = SearchCorpus.start) -> [Request] {
         var rng = SplitMix64(seed: seed)
         var out: [Request] = []
         for kind in Kind.allCases {
@@ -56,7 +58,7 @@ struct SearchRunCommand: AsyncParsableCommand {
                         var request = Request(kind: kind, admin: admin, filtered: filtered, q: q, user: 1 + Int(rng.next() % UInt64(conversations)))
                         if filtered {
                             let day: Int64 = 86_400_000_000
-                            let start = SearchCorpus.start.microsecondsSinceEpoch
+                            let start = start.microsecondsSinceEpoch
                             switch rng.next() % 3 {
                             case 0:  // the last 30 days
                                 request.after = Timestamp(microsecondsSinceEpoch: start + SearchCorpus.span - 30 * day)
@@ -81,8 +83,9 @@ struct SearchRunCommand: AsyncParsableCommand {
     func run() async throws {
         raiseFileLimit()
         let signer = options.signer
-        let plan = Self.plan(seed: seed, perClass: requests, conversations: conversations)
-        let warm = Self.plan(seed: seed &+ 1, perClass: max(1, warmup / 12), conversations: conversations)
+        let start = try corpusStart()
+        let plan = Self.plan(seed: seed, perClass: requests, conversations: conversations, start: start)
+        let warm = Self.plan(seed: seed &+ 1, perClass: max(1, warmup / 12), conversations: conversations, start: start)
         var tokens: [Int: String] = [:]
         func token(_ n: Int) -> String {
             if let t = tokens[n] { return t }
@@ -246,6 +249,15 @@ struct SearchRunCommand: AsyncParsableCommand {
         }
         guard times.count == sample.count else { throw BenchError("psql printed \(times.count) timings for \(sample.count) queries") }
         return times
+    }
+
+    /// The time of the corpus's first message, where its year starts (to the day).
+    private func corpusStart() throws -> Timestamp {
+        let db = PostgresConnection(conninfo: options.conninfo)
+        try db.connect()
+        defer { db.close() }
+        let first = try db.query("SELECT date_trunc('day', min(created_at)) FROM messages")[0].decode(0, as: Timestamp?.self)
+        return first ?? SearchCorpus.start
     }
 
     /// How many visible messages each query word or phrase matches over all conversations: min, median, max by kind.

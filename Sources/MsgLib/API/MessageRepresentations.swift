@@ -213,9 +213,17 @@ public struct SearchResponse: Encodable, Sendable {
     }
 
     public var results: [Result]
+    /// The number of matches; with `totalExact` false, at least this many (a search over all conversations stops
+    /// counting past ``SearchTotal/bound``).
     public var total: Int
+    public var totalExact: Bool
 
-    public init(hits: [MessageSearchHit], total: Int) {
+    enum CodingKeys: String, CodingKey {
+        case results, total
+        case totalExact = "total_exact"
+    }
+
+    public init(hits: [MessageSearchHit], total: SearchTotal) {
         results = hits.map { hit in
             Result(
                 message: .init(
@@ -225,6 +233,7 @@ public struct SearchResponse: Encodable, Sendable {
                 conversation: .init(id: hit.message.conversationId.lowercasedString, user: UserSummary(hit.user, includeSlug: false)),
                 matchSnippet: hit.snippet.html)
         }
-        self.total = total
+        self.total = total.count
+        totalExact = total.isExact
     }
 }

@@ -40,3 +40,21 @@ public struct MessageSearchHit: Sendable, Equatable {
     /// The matching passage, its matches highlighted.
     public var snippet: Snippet
 }
+
+/// How many messages a search matched: exact, or (for a search over all conversations whose matches run past
+/// ``bound``) at least ``bound``, shown as "10,000+".
+public struct SearchTotal: Sendable, Equatable, CustomStringConvertible {
+    /// Past this many matches, a search over all conversations ranks the newest this many and says "this many or more".
+    public static let bound = 10_000
+
+    public var count: Int
+    /// False when `count` is ``bound`` and more messages match.
+    public var isExact: Bool
+
+    public init(count: Int, isExact: Bool = true) {
+        self.count = count
+        self.isExact = isExact
+    }
+
+    public var description: String { isExact ? "\(count)" : "\(count)+" }
+}

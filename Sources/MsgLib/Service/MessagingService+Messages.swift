@@ -214,7 +214,7 @@ extension MessagingService {
     }
 
     /// Full-text search: an admin searches every conversation, a user only their own.
-    public func search(viewer: User, query: String, options: SearchOptions) async throws -> (hits: [MessageSearchHit], total: Int) {
+    public func search(viewer: User, query: String, options: SearchOptions) async throws -> (hits: [MessageSearchHit], total: SearchTotal) {
         guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ServiceError(.invalid, "Search query required") }
         try Self.requireNoNul(query, "The search query")
         let scoped = options.storageFilter(viewer: viewer)

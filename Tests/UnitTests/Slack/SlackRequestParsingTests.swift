@@ -189,7 +189,7 @@ import Testing
         let user = User(id: UUID(), username: "eve<!channel>", displayName: "*Eve* & co", slug: "eve", isAdmin: false, createdAt: .now())
         #expect(SlashCommandAnswer.sent(to: user) == "Sent to **Eve* &amp; co* (eve&lt;!channel&gt;).")
         #expect(SlashCommandAnswer.refused(ServiceError(.notFound, "no user \"<@U1>\"")) == "no user \"&lt;@U1&gt;\"")
-        #expect(SlashCommandAnswer.search(query: "<x>", hits: [], total: 0) == "No messages match _&lt;x&gt;_.")
+        #expect(SlashCommandAnswer.search(query: "<x>", hits: [], total: SearchTotal(count: 0)) == "No messages match _&lt;x&gt;_.")
         #expect(SlashCommandAnswer.list([], total: 0) == "No unread conversations.")
     }
 }

@@ -53,9 +53,9 @@ package enum SlashCommandAnswer {
     }
 
     /// `search`: the hits, best first.
-    package static func search(query: String, hits: [MessageSearchHit], total: Int) -> String {
+    package static func search(query: String, hits: [MessageSearchHit], total: SearchTotal) -> String {
         guard !hits.isEmpty else { return "No messages match _\(escape(query, limit: 100))_." }
-        var lines = ["*\(total) message\(total == 1 ? "" : "s") match* _\(escape(query, limit: 100))_:"]
+        var lines = ["*\(total) message\(total == SearchTotal(count: 1) ? "" : "s") match* _\(escape(query, limit: 100))_:"]
         for hit in hits {
             lines.append("• \(who(hit.user)) \(date(hit.message.createdAt)): \(snippet(hit.snippet))")
         }

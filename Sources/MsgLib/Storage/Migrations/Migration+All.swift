@@ -34,5 +34,6 @@ extension Migration {
         creationTimeIndex,
         redundantIndexes,
         readTimeIndex,
+        searchTerms,
     ]
 }

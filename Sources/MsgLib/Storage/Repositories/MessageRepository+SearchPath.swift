@@ -1,9 +1,15 @@
 extension MessageRepository {
     /// How a search finds its matches.
     package enum SearchPath: Sendable, Equatable {
-        /// Through the full-text index (`idx_messages_search_vector`): its entries for every word of the query, whatever
-        /// the scope.
+        /// Over all conversations, through the week entries of the full-text index (`idx_messages_search_terms`), one
+        /// week at a time, newest first, until ``SearchTotal/bound`` + 1 matches.
+        case newestWeeks
+        /// Through the plain entries of the full-text index (`idx_messages_search_terms`): every message with the words
+        /// of the query, whatever the scope.
         case fullTextIndex
+        /// Every visible message in scope tested: a query without a word that every match has (`-word` alone,
+        /// `a or -b`) over all conversations.
+        case everyMessage
         /// Through the scope's own index (`idx_messages_conversation_id`): every message of the conversation or the
         /// user's conversation (in the time range), each stored vector tested.
         case scope
@@ -18,7 +24,7 @@ extension MessageRepository {
     ///   allocation.
     /// - JIT off: compiling the statement (its cost is past `jit_above_cost` for a common word) took longer than it saved.
     package static func searchSettings(_ path: SearchPath) -> [(name: String, value: String)] {
-        path == .fullTextIndex ? [("work_mem", "32MB"), ("jit", "off")] : []
+        path == .scope ? [] : [("work_mem", "32MB"), ("jit", "off")]
     }
 
     /// A scoped search reads its scope directly when the scope holds at most this many messages: testing a few
@@ -26,17 +32,23 @@ extension MessageRepository {
     /// grow with the whole table (tens of thousands at 1,000,000 messages).
     package static let scopeScanLimit = 5_000
 
-    /// The path for `filter`: ``SearchPath/scope`` for a search within one conversation or one user's conversation
-    /// whose scope (in its time range, deleted messages counted) holds at most `scopeLimit` messages, found by counting
-    /// the scope's index entries up to one more than that; otherwise ``SearchPath/fullTextIndex``.
-    package static func searchPath(_ db: PostgresConnection, filter: SearchFilter, scopeLimit: Int = scopeScanLimit) throws -> SearchPath {
+    /// The path for `filter`. Over all conversations, ``SearchPath/newestWeeks`` when the query names words that every
+    /// match has (`indexable`: PostgreSQL's `querytree` is not empty; `-word` alone or `a or -b` find matches without
+    /// one), else ``SearchPath/everyMessage``. Within one conversation or one user's conversation, ``SearchPath/scope``
+    /// when the query is not indexable or the scope (in its time range, deleted messages counted) holds at most
+    /// `scopeLimit` messages, found by counting the scope's index entries up to one more than that; otherwise
+    /// ``SearchPath/fullTextIndex``.
+    package static func searchPath(
+        _ db: PostgresConnection, filter: SearchFilter, indexable: Bool = true, scopeLimit: Int = scopeScanLimit
+    ) throws -> SearchPath {
         var parameters: [(any PostgresBindable)?] = []
         func bind(_ value: any PostgresBindable) -> String {
             parameters.append(value)
             return "$\(parameters.count)"
         }
         let (scope, window) = filter.conditions(bind)
-        guard !scope.isEmpty else { return .fullTextIndex }
+        guard !scope.isEmpty else { return indexable ? .newestWeeks : .everyMessage }
+        guard indexable else { return .scope }
         let limit = bind(scopeLimit + 1)
         let count = try db.query(
             "SELECT count(*) FROM (SELECT 1 FROM messages m WHERE \((scope + window).joined(separator: " AND ")) LIMIT \(limit)) s", parameters

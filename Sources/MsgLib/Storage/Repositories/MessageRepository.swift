@@ -172,17 +172,23 @@ package enum MessageRepository {
     }
 
     /// Full-text search (`websearch_to_tsquery`, English) over visible messages, best rank first, ties newest
-    /// first, with the exact number of matches.
+    /// first, with the number of matches: exact, except over all conversations past ``SearchTotal/bound`` matches,
+    /// where the newest that many are ranked (``SearchPath/newestWeeks``).
     ///
     /// The ranking is `ts_rank(to_tsvector('english', content), query)`, computed on the stored copy of that vector
     /// (`search_vector`, migration 12) so no text is parsed again; `ts_headline` runs only for the returned page.
     /// The query text is parsed first on its own, then passed to the search as a `tsquery` value, so even a generic
     /// plan of the prepared statement never parses it once per row. See docs/search.md for the plans.
-    package static func search(_ db: PostgresConnection, query: String, filter: SearchFilter) throws -> (hits: [MessageSearchHit], total: Int) {
-        let tsquery = try db.query("SELECT websearch_to_tsquery('english', $1)::text", [query])[0].decode(0, as: String.self)
+    package static func search(_ db: PostgresConnection, query: String, filter: SearchFilter) throws -> (hits: [MessageSearchHit], total: SearchTotal)
+    {
+        let parsed = try db.query(
+            "SELECT q::text, querytree(q) NOT IN ('', 'T') FROM websearch_to_tsquery('english', $1) AS q", [query])[0]
+        let tsquery = try parsed.decode(0, as: String.self)
         // Only stop words or punctuation: nothing can match (PostgreSQL would scan for nothing and say so in a notice).
-        if tsquery.isEmpty { return ([], 0) }
-        let path = try searchPath(db, filter: filter)
+        if tsquery.isEmpty { return ([], SearchTotal(count: 0)) }
+        // Lexemes of at most 2,000 bytes are given their week (migration 34): a query that may hold a longer one is
+        // searched through the plain entries, which hold every lexeme.
+        let path = try searchPath(db, filter: filter, indexable: try parsed.decode(1, as: Bool.self) && tsquery.utf8.count <= 2_000)
         let (sql, parameters) = searchStatement(tsquery: tsquery, filter: filter, path: path)
         let settings = searchSettings(path)
         let rows =
@@ -202,17 +208,29 @@ package enum MessageRepository {
                     message: try Message(row: row), rank: try row.decode("rank"), user: try User(row: row, prefix: "u_"),
                     snippet: Snippet(headline: try row.decode("snippet"))))
         }
-        return (hits, total)
+        return (
+            hits,
+            path == .newestWeeks && total > SearchTotal.bound ? SearchTotal(count: SearchTotal.bound, isExact: false) : SearchTotal(count: total)
+        )
     }
 
     /// The search statement for a parsed query (`$1`, a `tsquery` in text form) and the filter's conditions; only the
     /// conditions in use are written, so each combination is a statement of its own with a plan of its own.
     ///
-    /// `matches` visits every match once (bitmap scan of `idx_messages_search_vector`, one heap fetch per match) and
-    /// keeps only id, time and rank; both the exact count and the page's top-N sort read it.
-    /// With ``SearchPath/scope`` (a conversation or a user given), the scope's messages are read through their own index
-    /// and each stored vector tested; the full-text condition stays out of that scan (`OFFSET 0`), where the planner
-    /// would otherwise intersect it with the full-text index's entries, however many.
+    /// `matches` visits each match once (one heap fetch per match) and keeps only id, time and rank; both the count and
+    /// the page's top-N sort read it. How it finds them depends on `path`:
+    /// - ``SearchPath/newestWeeks``: week by week, newest first, the week's entries of `idx_messages_search_terms`
+    ///   (`search_terms_query`), until ``SearchTotal/bound`` + 1 matches; the time window bounds the weeks and is checked
+    ///   on the rows, outside the index scan (`OFFSET 0`), so that the planner cannot AND a wide window's entries of
+    ///   `idx_messages_created_at` into every week's scan.
+    /// - ``SearchPath/fullTextIndex``: the plain entries of `idx_messages_search_terms`, every match.
+    /// - ``SearchPath/everyMessage``: every visible message of the scope tested.
+    /// - ``SearchPath/scope``: the scope's messages read through their own index and each stored vector tested; the
+    ///   full-text condition stays out of that scan (`OFFSET 0`), where the planner would otherwise intersect it with
+    ///   the full-text index's entries, however many.
+    ///
+    /// The index answers for the words every match must have (`search_terms_query`); each path then tests the stored
+    /// vector with the query itself (phrases, exclusions).
     /// Public so that benchmarks can show its plans (`msgbench search explain`).
     package static func searchStatement(
         tsquery: String, filter: SearchFilter, path: SearchPath = .fullTextIndex
@@ -223,35 +241,57 @@ package enum MessageRepository {
             return "$\(parameters.count)"
         }
         let match = "m.search_vector @@ $1::tsquery"
+        let indexed = "search_terms(m.search_vector, m.created_at) @@ search_terms_query($1::tsquery, NULL)"
         let visible = "m.deleted_at IS NULL"
         let (scope, window) = filter.conditions(bind)
-        // Over all conversations, the time is checked on the rows the full-text index names: left to itself the planner
-        // may walk the window in `idx_messages_created_at` (the statistics' index) and test every message in it.
-        // Within one conversation its index already orders by time, and the window narrows that scan.
         let source: String
-        if path == .scope, !scope.isEmpty {
+        var bounded = ""
+        switch path {
+        case .newestWeeks:
+            let newest =
+                filter.before.map { "LEAST(\(bind($0)), (SELECT max(created_at) FROM messages))" } ?? "(SELECT max(created_at) FROM messages)"
+            let oldest =
+                filter.after.map { "GREATEST(\(bind($0)), (SELECT min(created_at) FROM messages))" } ?? "(SELECT min(created_at) FROM messages)"
+            source = """
+                generate_series(search_week(\(newest)), search_week(\(oldest)), -1) AS w(week)
+                CROSS JOIN LATERAL (
+                    SELECT m.id, m.created_at, m.search_vector FROM messages m
+                    WHERE search_terms(m.search_vector, m.created_at) @@ search_terms_query($1::tsquery, w.week) AND \(visible)
+                    OFFSET 0) m
+                WHERE \(([match] + scope + window).joined(separator: " AND "))
+                """
+            bounded = "\n    LIMIT \(SearchTotal.bound + 1)"
+        case .scope where !scope.isEmpty:
             source = """
                 (SELECT m.id, m.created_at, m.search_vector FROM messages m
                  WHERE \(([visible] + scope + window).joined(separator: " AND ")) OFFSET 0) m
                 WHERE \(match)
                 """
-        } else if scope.isEmpty, !window.isEmpty {
-            source = """
-                (SELECT m.id, m.created_at, m.search_vector FROM messages m
-                 WHERE \(match) AND \(visible) OFFSET 0) m
-                WHERE \(window.joined(separator: " AND "))
-                """
-        } else {
+        case .everyMessage:
             source = "messages m\nWHERE \(([match, visible] + scope + window).joined(separator: "\n      AND "))"
+        case .fullTextIndex, .scope:
+            // Over all conversations, the time is checked on the rows the index names: left to itself the planner may
+            // walk the window in `idx_messages_created_at` (the statistics' index) and test every message in it.
+            // Within one conversation its index already orders by time, and the window narrows that scan.
+            if scope.isEmpty, !window.isEmpty {
+                source = """
+                    (SELECT m.id, m.created_at, m.search_vector FROM messages m
+                     WHERE \(indexed) AND \(visible) OFFSET 0) m
+                    WHERE \(([match] + window).joined(separator: " AND "))
+                    """
+            } else {
+                source = "messages m\nWHERE \(([indexed, match, visible] + scope + window).joined(separator: "\n      AND "))"
+            }
         }
         let limit = bind(max(0, filter.limit))
         let sql = """
             WITH matches AS MATERIALIZED (
                 SELECT m.id, m.created_at, ts_rank(m.search_vector, $1::tsquery) AS rank
-                FROM \(source)
+                FROM \(source)\(bounded)
             ),
             page AS (
-                SELECT id, rank FROM matches ORDER BY rank DESC, created_at DESC, id DESC LIMIT \(limit)
+                SELECT id, rank FROM \(bounded.isEmpty ? "matches" : "(SELECT * FROM matches LIMIT \(SearchTotal.bound)) b")
+                ORDER BY rank DESC, created_at DESC, id DESC LIMIT \(limit)
             )
             SELECT n.total, h.*
             FROM (SELECT count(*) AS total FROM matches) n
