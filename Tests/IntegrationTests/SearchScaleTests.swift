@@ -319,6 +319,10 @@ import Testing
         #expect(try Migrator().migrate(db).map(\.id) == Migration.all.filter { $0.id >= 34 }.map(\.id))
         #expect(try db.scalar("SELECT indisvalid FROM pg_index WHERE indexrelid = 'idx_messages_search_terms'::regclass", as: Bool.self))
         #expect(try db.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_messages_search_vector'", as: Int.self) == 0)
+        // Its pending list stays short: every week's scan reads it.
+        #expect(
+            try db.scalar("SELECT array_to_string(reloptions, ',') FROM pg_class WHERE relname = 'idx_messages_search_terms'", as: String.self)
+                == "gin_pending_list_limit=256")
         // Each vector's entries, against the same written plainly.
         let differing = try db.scalar(
             """
