@@ -193,6 +193,12 @@ import Testing
         #expect(missing.status == 400 && missing.error == "Search query required")
         #expect((try await relay.request("GET", "/api/messages/search", token: admin)).error == "Search query required")
         #expect((try await relay.request("GET", "/api/messages/search?q=x&after=soon", token: admin)).status == 400)
+        // A query of a thousand words, which the admin's search would look up once per week of history, is refused.
+        let long = String(repeating: "invoice%20or%20", count: 100) + "x"
+        let refused = try await relay.request("GET", "/api/messages/search?q=\(long)", token: admin)
+        #expect(refused.status == 400 && refused.error == "Search query too long: at most 1000 characters")
+        let longest = String(repeating: "a", count: 1_000)
+        #expect((try await relay.request("GET", "/api/messages/search?q=\(longest)", token: alice)).status == 200)
         try await relay.stop()
     }
 }

@@ -213,9 +213,16 @@ extension MessagingService {
         }
     }
 
+    /// The longest search query, in characters (Unicode scalars, as JSON Schema counts them): a query's cost grows with its words (an admin's, once per week of
+    /// history it reads), and no one searches with more.
+    public static let searchQueryLimit = 1_000
+
     /// Full-text search: an admin searches every conversation, a user only their own.
     public func search(viewer: User, query: String, options: SearchOptions) async throws -> (hits: [MessageSearchHit], total: SearchTotal) {
         guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ServiceError(.invalid, "Search query required") }
+        guard query.unicodeScalars.count <= Self.searchQueryLimit else {
+            throw ServiceError(.invalid, "Search query too long: at most \(Self.searchQueryLimit) characters")
+        }
         try Self.requireNoNul(query, "The search query")
         let scoped = options.storageFilter(viewer: viewer)
         return try await pool.withConnection { db in
