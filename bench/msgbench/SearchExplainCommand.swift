@@ -34,8 +34,7 @@ struct SearchExplainCommand: AsyncParsableCommand {
             ("two-word phrase, user, last 30 days", phrase, .init(ownerUserId: user, after: lastMonth)),
         ]
         for (title, q, filter) in cases {
-            let tsquery = try db.query("SELECT websearch_to_tsquery('english', $1)::text", [q])[0].decode(0, as: String.self)
-            let path = try MessageRepository.searchPath(db, filter: filter)
+            guard let (tsquery, path) = try MessageRepository.searchPlan(db, query: q, filter: filter) else { continue }
             let (sql, parameters) = MessageRepository.searchStatement(tsquery: tsquery, filter: filter, path: path)
             // With the settings the search runs with, in a transaction of its own.
             let plan = try db.transaction {

@@ -213,8 +213,8 @@ extension MessagingService {
         }
     }
 
-    /// The longest search query, in characters (Unicode scalars, as JSON Schema counts them): a query's cost grows with its words (an admin's, once per week of
-    /// history it reads), and no one searches with more.
+    /// The longest search query, in characters (Unicode scalars, as JSON Schema counts them): a query's cost grows with
+    /// its words (an admin's, once per week of history it reads), and no one searches with more.
     public static let searchQueryLimit = 1_000
 
     /// Full-text search: an admin searches every conversation, a user only their own.

@@ -32,6 +32,19 @@ extension MessageRepository {
     /// grow with the whole table (tens of thousands at 1,000,000 messages).
     package static let scopeScanLimit = 5_000
 
+    /// The query parsed once (`websearch_to_tsquery('english', ...)` in text form) and the path its search takes for
+    /// `filter`; nil when only stop words or punctuation remain, and nothing can match (PostgreSQL would scan for
+    /// nothing and say so in a notice). Lexemes of at most 2,000 bytes are given their week (migration 34): a query that
+    /// may hold a longer one is searched through the plain entries, which hold every lexeme.
+    package static func searchPlan(_ db: PostgresConnection, query: String, filter: SearchFilter) throws -> (tsquery: String, path: SearchPath)? {
+        let parsed = try db.query(
+            "SELECT q::text, querytree(q) NOT IN ('', 'T') FROM websearch_to_tsquery('english', $1) AS q", [query])[0]
+        let tsquery = try parsed.decode(0, as: String.self)
+        guard !tsquery.isEmpty else { return nil }
+        let indexable = try parsed.decode(1, as: Bool.self) && tsquery.utf8.count <= 2_000
+        return (tsquery, try searchPath(db, filter: filter, indexable: indexable))
+    }
+
     /// The path for `filter`. Over all conversations, ``SearchPath/newestWeeks`` when the query names words that every
     /// match has (`indexable`: PostgreSQL's `querytree` is not empty; `-word` alone or `a or -b` find matches without
     /// one), else ``SearchPath/everyMessage``. Within one conversation or one user's conversation, ``SearchPath/scope``

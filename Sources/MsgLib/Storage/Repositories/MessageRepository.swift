@@ -181,14 +181,7 @@ package enum MessageRepository {
     /// plan of the prepared statement never parses it once per row. See docs/search.md for the plans.
     package static func search(_ db: PostgresConnection, query: String, filter: SearchFilter) throws -> (hits: [MessageSearchHit], total: SearchTotal)
     {
-        let parsed = try db.query(
-            "SELECT q::text, querytree(q) NOT IN ('', 'T') FROM websearch_to_tsquery('english', $1) AS q", [query])[0]
-        let tsquery = try parsed.decode(0, as: String.self)
-        // Only stop words or punctuation: nothing can match (PostgreSQL would scan for nothing and say so in a notice).
-        if tsquery.isEmpty { return ([], SearchTotal(count: 0)) }
-        // Lexemes of at most 2,000 bytes are given their week (migration 34): a query that may hold a longer one is
-        // searched through the plain entries, which hold every lexeme.
-        let path = try searchPath(db, filter: filter, indexable: try parsed.decode(1, as: Bool.self) && tsquery.utf8.count <= 2_000)
+        guard let (tsquery, path) = try searchPlan(db, query: query, filter: filter) else { return ([], SearchTotal(count: 0)) }
         let (sql, parameters) = searchStatement(tsquery: tsquery, filter: filter, path: path)
         let settings = searchSettings(path)
         let rows =
@@ -245,7 +238,6 @@ package enum MessageRepository {
         let visible = "m.deleted_at IS NULL"
         let (scope, window) = filter.conditions(bind)
         let source: String
-        var bounded = ""
         switch path {
         case .newestWeeks:
             let newest =
@@ -259,8 +251,8 @@ package enum MessageRepository {
                     WHERE search_terms(m.search_vector, m.created_at) @@ search_terms_query($1::tsquery, w.week) AND \(visible)
                     OFFSET 0) m
                 WHERE \(([match] + scope + window).joined(separator: " AND "))
+                LIMIT \(SearchTotal.bound + 1)
                 """
-            bounded = "\n    LIMIT \(SearchTotal.bound + 1)"
         case .scope where !scope.isEmpty:
             source = """
                 (SELECT m.id, m.created_at, m.search_vector FROM messages m
@@ -287,10 +279,10 @@ package enum MessageRepository {
         let sql = """
             WITH matches AS MATERIALIZED (
                 SELECT m.id, m.created_at, ts_rank(m.search_vector, $1::tsquery) AS rank
-                FROM \(source)\(bounded)
+                FROM \(source)
             ),
             page AS (
-                SELECT id, rank FROM \(bounded.isEmpty ? "matches" : "(SELECT * FROM matches LIMIT \(SearchTotal.bound)) b")
+                SELECT id, rank FROM \(path == .newestWeeks ? "(SELECT * FROM matches LIMIT \(SearchTotal.bound)) b" : "matches")
                 ORDER BY rank DESC, created_at DESC, id DESC LIMIT \(limit)
             )
             SELECT n.total, h.*
