@@ -38,6 +38,16 @@ public struct Timestamp: Sendable, Hashable, Comparable, Codable, CustomStringCo
     /// RFC 3339 in UTC with microseconds.
     public var rfc3339: String {
         let t = CivilTime(microsecondsSinceEpoch: microsecondsSinceEpoch)
+        guard (0...9999).contains(t.year) else { return Self.paddedRFC3339(t) }
+        // Written into the string's own storage: every frame and response carries timestamps.
+        return String(unsafeUninitializedCapacity: CivilTime.rfc3339Length) { bytes in
+            t.putRFC3339(in: bytes)
+            return CivilTime.rfc3339Length
+        }
+    }
+
+    /// The same text for years outside 0 through 9999, which only arithmetic on times can produce.
+    private static func paddedRFC3339(_ t: CivilTime) -> String {
         func pad(_ v: Int, _ width: Int) -> String {
             let s = String(v)
             return s.count >= width ? s : String(repeating: "0", count: width - s.count) + s

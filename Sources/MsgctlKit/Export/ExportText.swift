@@ -65,17 +65,6 @@ enum ExportText {
         }
     }
 
-    /// Writes `value` as exactly `digits` decimal digits at `offset` (the low digits when it has more).
-    @inline(__always) private static func put(_ value: Int, digits: Int, at offset: Int, in buffer: UnsafeMutableBufferPointer<UInt8>) {
-        var rest = value
-        var index = offset + digits - 1
-        while index >= offset {
-            buffer[index] = UInt8(truncatingIfNeeded: rest % 10) &+ 0x30
-            rest /= 10
-            index -= 1
-        }
-    }
-
     /// Copies `text` (ASCII) to `offset`.
     @inline(__always) private static func put(_ text: StaticString, at offset: Int, in buffer: UnsafeMutableBufferPointer<UInt8>) {
         text.withUTF8Buffer { source in
@@ -92,26 +81,6 @@ enum ExportText {
 
     private static let weekdayNames: StaticString = "SunMonTueWedThuFriSat"
     private static let monthNames: StaticString = "JanFebMarAprMayJunJulAugSepOctNovDec"
-
-    /// `YYYY-MM-DD?HH:MM:SS` (19 bytes) at the start of `buffer`.
-    @inline(__always) private static func putDate(_ time: CivilTime, separator: UInt8, in buffer: UnsafeMutableBufferPointer<UInt8>) {
-        put(time.year, digits: 4, at: 0, in: buffer)
-        buffer[4] = 0x2D
-        put(time.month, digits: 2, at: 5, in: buffer)
-        buffer[7] = 0x2D
-        put(time.day, digits: 2, at: 8, in: buffer)
-        buffer[10] = separator
-        putClock(time, at: 11, in: buffer)
-    }
-
-    /// `HH:MM:SS` (8 bytes) at `offset`.
-    @inline(__always) private static func putClock(_ time: CivilTime, at offset: Int, in buffer: UnsafeMutableBufferPointer<UInt8>) {
-        put(time.hour, digits: 2, at: offset, in: buffer)
-        buffer[offset + 2] = 0x3A
-        put(time.minute, digits: 2, at: offset + 3, in: buffer)
-        buffer[offset + 5] = 0x3A
-        put(time.second, digits: 2, at: offset + 6, in: buffer)
-    }
 
     /// The broken-down time when its year has four digits (the fixed layouts below); nil for infinity, or a year
     /// outside 0...9999, written by ``appendUnusualTime(_:to:)`` instead.
@@ -141,10 +110,7 @@ enum ExportText {
     static func appendRFC3339(_ postgresMicroseconds: Int64, to out: inout [UInt8]) {
         guard let time = ordinaryTime(postgresMicroseconds) else { return appendUnusualTime(postgresMicroseconds, to: &out) }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 27) { buffer in
-            putDate(time, separator: 0x54, in: buffer)
-            buffer[19] = 0x2E
-            put(time.microsecond, digits: 6, at: 20, in: buffer)
-            buffer[26] = 0x5A
+            time.putRFC3339(in: buffer)
             out.append(contentsOf: UnsafeBufferPointer(buffer))
         }
     }
@@ -153,7 +119,7 @@ enum ExportText {
     static func appendReadableUTC(_ postgresMicroseconds: Int64, to out: inout [UInt8]) {
         guard let time = ordinaryTime(postgresMicroseconds) else { return appendUnusualTime(postgresMicroseconds, to: &out) }
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 23) { buffer in
-            putDate(time, separator: 0x20, in: buffer)
+            time.putDate(separator: 0x20, in: buffer)
             put(" UTC", at: 19, in: buffer)
             out.append(contentsOf: UnsafeBufferPointer(buffer))
         }
@@ -165,13 +131,13 @@ enum ExportText {
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 31) { buffer in
             putName(weekdayNames, time.weekday, at: 0, in: buffer)
             put(", ", at: 3, in: buffer)
-            put(time.day, digits: 2, at: 5, in: buffer)
+            CivilTime.put(time.day, digits: 2, at: 5, in: buffer)
             buffer[7] = 0x20
             putName(monthNames, time.month - 1, at: 8, in: buffer)
             buffer[11] = 0x20
-            put(time.year, digits: 4, at: 12, in: buffer)
+            CivilTime.put(time.year, digits: 4, at: 12, in: buffer)
             buffer[16] = 0x20
-            putClock(time, at: 17, in: buffer)
+            time.putClock(at: 17, in: buffer)
             put(" +0000", at: 25, in: buffer)
             out.append(contentsOf: UnsafeBufferPointer(buffer))
         }
@@ -185,12 +151,12 @@ enum ExportText {
             buffer[3] = 0x20
             putName(monthNames, time.month - 1, at: 4, in: buffer)
             buffer[7] = 0x20
-            put(time.day, digits: 2, at: 8, in: buffer)
+            CivilTime.put(time.day, digits: 2, at: 8, in: buffer)
             if time.day < 10 { buffer[8] = 0x20 }
             buffer[10] = 0x20
-            putClock(time, at: 11, in: buffer)
+            time.putClock(at: 11, in: buffer)
             buffer[19] = 0x20
-            put(time.year, digits: 4, at: 20, in: buffer)
+            CivilTime.put(time.year, digits: 4, at: 20, in: buffer)
             out.append(contentsOf: UnsafeBufferPointer(buffer))
         }
     }

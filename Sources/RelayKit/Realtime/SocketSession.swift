@@ -58,7 +58,7 @@ final class SocketSession: Sendable {
         // The heartbeat is most of the traffic: answered at once when nothing is waiting before it.
         if isPing, work.withLock({ $0.canAnswerPingDirectly }) {
             metrics?.sockets.received("ping")
-            connection.send(OutgoingFrame(.pong(.now())))
+            connection.answer(OutgoingFrame(.pong(.now())))
             return
         }
         if !isPing {

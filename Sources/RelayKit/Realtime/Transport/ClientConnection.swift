@@ -63,6 +63,16 @@ final class ClientConnection: Sendable {
         perform(state.withLock { $0.send(frame) })
     }
 
+    /// Queues an answer to the frame just read and writes it at once. Runs on the channel's event loop.
+    func answer(_ frame: OutgoingFrame) {
+        channel.eventLoop.preconditionInEventLoop()
+        metrics?.sent(frame.type)
+        switch state.withLock({ $0.send(frame) }) {
+        case .scheduleFlush: flush()
+        case let action: perform(action)
+        }
+    }
+
     /// Holds live frames back until ``finishReplay(_:)``.
     func beginReplay() {
         state.withLock { $0.beginReplay() }
@@ -107,7 +117,7 @@ final class ClientConnection: Sendable {
             let isWritable = channel.isWritable
             switch state.withLock({ $0.flushStep(isWritable: isWritable) }) {
             case .write(let text):
-                channel.write(WebSocketFrame(fin: true, opcode: .text, data: channel.allocator.buffer(string: text)), promise: nil)
+                channel.write(WebSocketFrame(fin: true, opcode: .text, data: Self.frameBuffer(text, allocator: channel.allocator)), promise: nil)
                 wrote = true
             case .writeCloseFrame(let reason, let deadline):
                 Self.writeClose(reason, to: channel, closeChannelAfter: deadline)
@@ -158,6 +168,19 @@ final class ClientConnection: Sendable {
         channel.write(WebSocketFrame(fin: true, opcode: .connectionClose, data: data), promise: nil)
         // The client answers with its own close frame; if it does not, the connection ends anyway.
         channel.eventLoop.scheduleTask(in: TimeAmount(deadline)) { [channel] in channel.close(promise: nil) }
+    }
+
+    /// The largest header of a frame the server sends (unmasked, payload length in 8 bytes).
+    static let frameHeaderRoom = 10
+
+    /// `text` in a buffer with room before it for the frame's header, which the encoder then writes in place: one
+    /// buffer and one write per frame instead of two.
+    static func frameBuffer(_ text: String, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var buffer = allocator.buffer(capacity: frameHeaderRoom + text.utf8.count)
+        buffer.moveWriterIndex(forwardBy: frameHeaderRoom)
+        buffer.moveReaderIndex(forwardBy: frameHeaderRoom)
+        buffer.writeString(text)
+        return buffer
     }
 
     /// Counts frames queued for the client, by type.
