@@ -1,4 +1,5 @@
 import ArgumentParser
+import CNIOLinux
 import Foundation
 import MsgLib
 import RelayClient
@@ -35,40 +36,58 @@ struct IdleSocketsCommand: AsyncParsableCommand {
         let rssOpen = try Self.rssKiB(relayPid)
         let cpuStart = try Self.cpuTicks(relayPid)
         let start = nowNanoseconds()
-        var descriptors = open.map { pollfd(fd: $0.fileDescriptor, events: Int16(POLLIN), revents: 0) }
+        var alive = [Bool](repeating: true, count: sockets)
+        // Pings go out in a fixed round: socket i at start + i/sockets of the interval, then every interval.
         var nextPing = (0..<sockets).map { start + UInt64(Double($0) / Double(sockets) * pingInterval * 1e9) }
+        var cursor = 0
         var pings = 0
         var pongs = 0
         var closed = 0
         let end = start + UInt64(duration * 1e9)
         let ping = ClientFrame.ping.json
+        // epoll, not poll: the load generator shares the machine's two cores with the relay it measures.
+        let epoll = epoll_create1(0)
+        defer { close(epoll) }
+        for (i, socket) in open.enumerated() {
+            var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(u64: UInt64(i)))
+            guard epoll_ctl(epoll, EPOLL_CTL_ADD, socket.fileDescriptor, &event) == 0 else { throw BenchError("epoll_ctl: errno \(errno)") }
+        }
+        var events = [epoll_event](repeating: epoll_event(), count: 1024)
+        /// Reads what the relay sent, waiting up to `milliseconds` for something to arrive.
+        func readReady(waiting milliseconds: Int32) {
+            let ready = epoll_wait(epoll, &events, Int32(events.count), milliseconds)
+            for k in 0..<max(0, Int(ready)) {
+                let i = Int(events[k].data.u64)
+                guard alive[i] else { continue }
+                repeat {
+                    guard let frame = try? open[i].readFrame(), !frame.isClose else {
+                        alive[i] = false
+                        epoll_ctl(epoll, EPOLL_CTL_DEL, open[i].fileDescriptor, nil)
+                        closed += 1
+                        break
+                    }
+                    if frame.text.contains("\"pong\"") { pongs += 1 }
+                } while open[i].hasBufferedFrame
+            }
+        }
         while nowNanoseconds() < end {
             let now = nowNanoseconds()
-            for i in 0..<sockets where nextPing[i] <= now && descriptors[i].fd >= 0 {
-                try? open[i].send(ping)
-                pings += 1
-                nextPing[i] = now + UInt64(pingInterval * 1e9)
-            }
-            if poll(&descriptors, nfds_t(descriptors.count), 100) > 0 {
-                for i in 0..<sockets where descriptors[i].revents != 0 && descriptors[i].fd >= 0 {
-                    repeat {
-                        guard let frame = try? open[i].readFrame() else {
-                            descriptors[i].fd = -1
-                            closed += 1
-                            break
-                        }
-                        if frame.text.contains("\"pong\"") { pongs += 1 }
-                        if frame.isClose {
-                            descriptors[i].fd = -1
-                            closed += 1
-                            break
-                        }
-                    } while open[i].hasBufferedFrame
+            while nextPing[cursor] <= now {
+                if alive[cursor] {
+                    try? open[cursor].send(ping)
+                    pings += 1
                 }
+                nextPing[cursor] = now + UInt64(pingInterval * 1e9)
+                cursor = (cursor + 1) % sockets
             }
+            let untilNext = nextPing[cursor] > now ? (nextPing[cursor] - now) / 1_000_000 : 0
+            readReady(waiting: Int32(min(100, untilNext)))
         }
         let elapsed = Double(nowNanoseconds() - start) / 1e9
         let cpuSeconds = Double(try Self.cpuTicks(relayPid) - cpuStart) / Double(sysconf(Int32(_SC_CLK_TCK)))
+        // The pongs of the last pings sent are still on their way: waited for (up to 5 s), so that every ping counts.
+        let drainEnd = nowNanoseconds() + 5_000_000_000
+        while pongs < pings, closed == 0, nowNanoseconds() < drainEnd { readReady(waiting: 100) }
         let figures: [String: Double] = [
             "sockets": Double(sockets), "rss_before_kib": Double(rssBefore), "rss_open_kib": Double(rssOpen),
             "rss_per_socket_kib": Double(rssOpen - rssBefore) / Double(sockets), "cpu_percent_of_one_core": cpuSeconds / elapsed * 100,
