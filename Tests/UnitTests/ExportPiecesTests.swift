@@ -60,7 +60,7 @@ import Testing
         #expect(String(decoding: out, as: UTF8.self) == "Thu Nov  6 01:00:00 2025")
         let text = Array("a,\"b\"\n\u{1}é".utf8)
         out = []
-        text.withUnsafeBufferPointer { ExportText.appendJSONString($0, 0..<text.count, to: &out) }
+        text.withUnsafeBufferPointer { JSONText.appendString($0, 0..<text.count, to: &out) }
         #expect(String(decoding: out, as: UTF8.self) == "\"a,\\\"b\\\"\\n\\u0001é\"")
         out = []
         text.withUnsafeBufferPointer { ExportText.appendCSVField($0, 0..<text.count, formulaEscape: true, to: &out) }

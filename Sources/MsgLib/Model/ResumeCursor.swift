@@ -33,7 +33,7 @@ public struct ResumeCursor: Sendable, Hashable {
 
     /// The text clients store and send back: `base~end~id` (the id as 32 hex digits, empty when complete).
     public var token: String {
-        base.token + "~" + end.token + "~" + (lastId.map { $0.lowercasedString.replacingOccurrences(of: "-", with: "") } ?? "")
+        base.token + "~" + end.token + "~" + (lastId?.compactHex ?? "")
     }
 
     /// Parses ``token``; nil for anything else.

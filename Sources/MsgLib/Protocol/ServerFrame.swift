@@ -63,6 +63,11 @@ public enum ServerFrame: Sendable, Equatable {
     public var json: String {
         // The heartbeat's answer is most of the traffic: built without an encoder.
         if case .pong(let timestamp) = self { return #"{"type":"pong","data":{"timestamp":"\#(timestamp.rfc3339)"}}"# }
+        return directJSON ?? encodedJSON
+    }
+
+    /// The frame through Foundation's encoder, which every frame can take (``json`` writes message frames directly).
+    package var encodedJSON: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes
         let data = try? encoder.encode(self)

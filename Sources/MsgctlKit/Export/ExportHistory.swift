@@ -74,6 +74,6 @@ enum ExportHistory {
     private static func appendString(_ text: String?, _ out: inout [UInt8]) {
         guard let text else { return ExportText.append("null", to: &out) }
         let bytes = Array(text.utf8)
-        bytes.withUnsafeBufferPointer { ExportText.appendJSONString($0, 0..<bytes.count, to: &out) }
+        bytes.withUnsafeBufferPointer { JSONText.appendString($0, 0..<bytes.count, to: &out) }
     }
 }

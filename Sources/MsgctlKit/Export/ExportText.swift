@@ -161,34 +161,6 @@ enum ExportText {
         }
     }
 
-    /// A JSON string (RFC 8259): quotes, backslashes and control characters escaped, the rest (valid UTF-8 from
-    /// the database) copied as is; `/` is not escaped, as in the REST API.
-    static func appendJSONString(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: inout [UInt8]) {
-        out.append(0x22)
-        var runStart = range.lowerBound
-        for index in range {
-            let byte = bytes[index]
-            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
-            if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
-            runStart = index + 1
-            switch byte {
-            case 0x22: append("\\\"", to: &out)
-            case 0x5C: append("\\\\", to: &out)
-            case 0x0A: append("\\n", to: &out)
-            case 0x0D: append("\\r", to: &out)
-            case 0x09: append("\\t", to: &out)
-            case 0x08: append("\\b", to: &out)
-            case 0x0C: append("\\f", to: &out)
-            default:
-                append("\\u00", to: &out)
-                out.append(hex(UInt64(byte >> 4)))
-                out.append(hex(UInt64(byte)))
-            }
-        }
-        if runStart < range.upperBound { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<range.upperBound])) }
-        out.append(0x22)
-    }
-
     /// A CSV field (``CSVField``): a `'` first when it would start a formula and `formulaEscape`; quoted, with
     /// quotes doubled, when it holds a comma, quote, CR or LF; else as is.
     static func appendCSVField(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, formulaEscape: Bool, to out: inout [UInt8]) {

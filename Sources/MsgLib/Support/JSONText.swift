@@ -1,0 +1,46 @@
+/// JSON text written byte by byte, for the places where Foundation's encoder costs more than everything else around
+/// it: the message frames every delivery sends, and export.
+package enum JSONText {
+    /// A JSON string (RFC 8259): quotes, backslashes and control characters escaped, the rest (valid UTF-8) copied as
+    /// is; `/` is not escaped, as in the REST API and the frames.
+    @inlinable
+    package static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: inout [UInt8]) {
+        out.append(0x22)
+        var runStart = range.lowerBound
+        for index in range {
+            let byte = bytes[index]
+            guard byte < 0x20 || byte == 0x22 || byte == 0x5C else { continue }
+            if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+            runStart = index + 1
+            switch byte {
+            case 0x22: out.append(contentsOf: [0x5C, 0x22])
+            case 0x5C: out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, 0x6E])
+            case 0x0D: out.append(contentsOf: [0x5C, 0x72])
+            case 0x09: out.append(contentsOf: [0x5C, 0x74])
+            case 0x08: out.append(contentsOf: [0x5C, 0x62])
+            case 0x0C: out.append(contentsOf: [0x5C, 0x66])
+            default: out.append(contentsOf: [0x5C, 0x75, 0x30, 0x30, hexDigit(byte >> 4), hexDigit(byte & 0xF)])
+            }
+        }
+        if runStart < range.upperBound { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<range.upperBound])) }
+        out.append(0x22)
+    }
+
+    /// ``appendString(_:_:to:)`` for a Swift string.
+    package static func appendString(_ text: String, to out: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { appendString($0, 0..<$0.count, to: &out) }
+    }
+
+    /// ASCII text as it is (keys, punctuation, and values that need no escaping: ids, times).
+    package static func appendRaw(_ text: String, to out: inout [UInt8]) {
+        out.append(contentsOf: text.utf8)
+    }
+
+    /// The lowercase hexadecimal digit of `value` (0 through 15).
+    @inlinable
+    package static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? 0x30 + value : 0x57 + value
+    }
+}
