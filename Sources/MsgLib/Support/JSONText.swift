@@ -2,7 +2,7 @@
 /// it: the message frames every delivery sends, and export.
 package enum JSONText {
     /// A JSON string (RFC 8259): quotes, backslashes and control characters escaped, the rest (valid UTF-8) copied as
-    /// is; `/` is not escaped, as in the REST API and the frames.
+    /// is; `/` is not escaped, as in the frames (the REST API, through Foundation's encoder, writes `\/`).
     @inlinable
     package static func appendString(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, to out: inout [UInt8]) {
         out.append(0x22)
