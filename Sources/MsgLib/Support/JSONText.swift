@@ -44,3 +44,52 @@ package enum JSONText {
         value < 10 ? 0x30 + value : 0x57 + value
     }
 }
+
+/// An object's fields written one after another by ``JSONText``: the caller opens and closes it.
+package struct JSONFieldWriter {
+    package var bytes: [UInt8] = []
+    /// False until the first field, which has no comma before it.
+    private var hasField = false
+
+    package init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// `"name":` after a comma when a field came before.
+    package mutating func name(_ name: String) {
+        JSONText.appendRaw(hasField ? ",\"" : "\"", to: &bytes)
+        JSONText.appendRaw(name, to: &bytes)
+        JSONText.appendRaw("\":", to: &bytes)
+        hasField = true
+    }
+
+    package mutating func field(_ name: String, _ value: String) {
+        self.name(name)
+        JSONText.appendString(value, to: &bytes)
+    }
+
+    /// A time as RFC 3339 text, or `null`.
+    package mutating func field(_ name: String, _ value: Timestamp?) {
+        guard let value else { return raw(name, "null") }
+        field(name, value.rfc3339)
+    }
+
+    /// A value written as it is (`true`, `[]`, `null`, an object already written).
+    package mutating func raw(_ name: String, _ value: String) {
+        self.name(name)
+        JSONText.appendRaw(value, to: &bytes)
+    }
+
+    /// Starts a nested object after `"name":`; its fields follow, then ``close()``.
+    package mutating func open(_ name: String) {
+        self.name(name)
+        bytes.append(0x7B)
+        hasField = false
+    }
+
+    /// Ends an object.
+    package mutating func close() {
+        bytes.append(0x7D)
+        hasField = true
+    }
+}

@@ -66,4 +66,21 @@ import Testing
         let plain = Self.representation("a \"quoted\" / line\n", name: "c\u{1}d", admin: true, read: true, edited: false, cursor: "x")
         #expect(try ServerFrame(json: Array(ServerFrame.message(plain).json.utf8)) == .message(plain))
     }
+
+    @Test func theAnswerToASendIsTheEncodersJSON() throws {
+        for content in Self.awkward {
+            for read in [false, true] {
+                var message = Message(
+                    id: UUID(), conversationId: UUID(), senderId: UUID(), content: content,
+                    createdAt: Timestamp(microsecondsSinceEpoch: 1_764_115_072_123_456),
+                    readAt: read ? Timestamp(microsecondsSinceEpoch: 1_764_115_073_000_001) : nil, editedAt: nil, deletedAt: nil)
+                let direct = try #require(MessageCreatedResponse(message).directJSON)
+                let encoded = try JSONEncoder().encode(MessageCreatedResponse(message))
+                #expect(
+                    Self.sameJSON(String(decoding: direct, as: UTF8.self), String(decoding: encoded, as: UTF8.self)), "\(content.debugDescription)")
+                message.attachments = [MessageAttachment(id: UUID(), filename: "a.txt", contentType: "text/plain", size: 1)]
+                #expect(MessageCreatedResponse(message).directJSON == nil)
+            }
+        }
+    }
 }
