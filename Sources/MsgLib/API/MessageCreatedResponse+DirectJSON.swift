@@ -4,7 +4,6 @@ extension MessageCreatedResponse: DirectJSONBody {
     package var directJSON: [UInt8]? {
         guard message.attachments.isEmpty else { return nil }
         var out = JSONFieldWriter(capacity: 300 + message.content.utf8.count)
-        out.bytes.append(0x7B)
         out.field("id", message.id.lowercasedString)
         out.field("conversation_id", message.conversationId.lowercasedString)
         out.field("sender_id", message.senderId.lowercasedString)

@@ -61,12 +61,10 @@ public enum ServerFrame: Sendable, Equatable {
 
     /// The frame as JSON text.
     public var json: String {
-        // The heartbeat's answer is most of the traffic: built without an encoder.
-        if case .pong(let timestamp) = self { return #"{"type":"pong","data":{"timestamp":"\#(timestamp.rfc3339)"}}"# }
-        return directJSON ?? encodedJSON
+        directJSON ?? encodedJSON
     }
 
-    /// The frame through Foundation's encoder, which every frame can take (``json`` writes message frames directly).
+    /// The frame through Foundation's encoder, which every frame can take (``json`` writes the commonest directly).
     package var encodedJSON: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .withoutEscapingSlashes

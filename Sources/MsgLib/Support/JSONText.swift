@@ -45,14 +45,16 @@ package enum JSONText {
     }
 }
 
-/// An object's fields written one after another by ``JSONText``: the caller opens and closes it.
+/// A JSON object's fields written one after another by ``JSONText``: it starts with the object's `{`, and the caller
+/// ends it with ``close()``.
 package struct JSONFieldWriter {
     package var bytes: [UInt8] = []
-    /// False until the first field, which has no comma before it.
+    /// False until the object's first field, which has no comma before it.
     private var hasField = false
 
     package init(capacity: Int) {
         bytes.reserveCapacity(capacity)
+        bytes.append(0x7B)
     }
 
     /// `"name":` after a comma when a field came before.

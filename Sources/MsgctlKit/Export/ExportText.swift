@@ -11,8 +11,7 @@ enum ExportText {
 
     /// The lowercase hex digit of the low four bits of `value`.
     @inline(__always) private static func hex(_ value: UInt64) -> UInt8 {
-        let digit = UInt8(truncatingIfNeeded: value & 0xF)
-        return digit < 10 ? digit &+ 0x30 : digit &+ 0x57
+        JSONText.hexDigit(UInt8(truncatingIfNeeded: value & 0xF))
     }
 
     /// `0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b`, composed on the stack and appended at once.

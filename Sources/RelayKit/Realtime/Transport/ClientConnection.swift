@@ -67,10 +67,7 @@ final class ClientConnection: Sendable {
     func answer(_ frame: OutgoingFrame) {
         channel.eventLoop.preconditionInEventLoop()
         metrics?.sent(frame.type)
-        switch state.withLock({ $0.send(frame) }) {
-        case .scheduleFlush: flush()
-        case let action: perform(action)
-        }
+        perform(state.withLock { $0.send(frame) }, flushingNow: true)
     }
 
     /// Holds live frames back until ``finishReplay(_:)``.
@@ -189,10 +186,11 @@ final class ClientConnection: Sendable {
         for frame in frames { metrics.sent(frame.type) }
     }
 
-    /// Performs an action of the state machine.
-    private func perform(_ action: ConnectionStateMachine.Action) {
+    /// Performs an action of the state machine; a flush runs at once when `flushingNow` (the caller is on the event loop).
+    private func perform(_ action: ConnectionStateMachine.Action, flushingNow: Bool = false) {
         switch action {
         case .none: break
+        case .scheduleFlush where flushingNow: flush()
         case .scheduleFlush: channel.eventLoop.execute { self.flush() }
         case .closeChannel: channel.close(promise: nil)
         }
