@@ -89,6 +89,14 @@ import Testing
         return Seeded(db: db, users: users, conversations: conversations, start: start)
     }
 
+    /// A fresh database migrated up to just before `migration`, with the fixtures' users and a conversation of alice's.
+    static func databaseBefore(migration: Int) async throws -> (PostgresConnection, Fixtures, Conversation) {
+        let db = try await TestDatabase.create(migrated: false).connect()
+        try Migrator(migrations: Migration.all.filter { $0.id < migration }).migrate(db)
+        let f = try Fixtures.make(db)
+        return (db, f, try ConversationRepository.insert(db, userId: f.alice.id))
+    }
+
     /// Runs both searches and expects the same page, ranks, total and snippets.
     static func expectSame(
         _ s: Seeded, _ query: String, _ filter: MessageRepository.SearchFilter, minimumTotal: Int = 0,
@@ -299,11 +307,7 @@ import Testing
     /// Migration 34 on a table with messages: after an interrupted build it builds the index again, drops the old one,
     /// and every message's entries are its words alone and with its week (none for a lexeme over 2,000 bytes).
     @Test func searchTermsMigrationResumesAndGivesEveryWordItsWeek() async throws {
-        let database = try await TestDatabase.create(migrated: false)
-        let db = try database.connect()
-        try Migrator(migrations: Migration.all.filter { $0.id < 34 }).migrate(db)
-        let f = try Fixtures.make(db)
-        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let (db, f, conversation) = try await Self.databaseBefore(migration: 34)
         for content in [
             "Pay the invoice", "the", "it's O'Brien\\x a\\b", "kumquat \(String(repeating: "q", count: 2_040))",
             // Words enough for a vector's text past 2,000 bytes.
@@ -344,11 +348,7 @@ import Testing
     }
 
     @Test func migrationFillsExistingRowsAndResumesAfterAnInterruption() async throws {
-        let database = try await TestDatabase.create(migrated: false)
-        let db = try database.connect()
-        try Migrator(migrations: Migration.all.filter { $0.id < 12 }).migrate(db)
-        let f = try Fixtures.make(db)
-        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let (db, f, conversation) = try await Self.databaseBefore(migration: 12)
         try db.query(
             "INSERT INTO messages (conversation_id, sender_id, content) SELECT $1, $2, 'message number ' || g || ' about the invoice' FROM generate_series(1, 12000) g",
             [conversation.id, f.alice.id])
