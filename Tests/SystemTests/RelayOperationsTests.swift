@@ -103,10 +103,14 @@ import Testing
         let token = relay.token(f.alice)
         let inFlight = Task { try await relay.request("GET", "/api/conversations", token: token) }
         let watcher = try database.connect()
-        // The request itself (not the relay's start-up catch-up, which may also touch the table) waits on the lock.
+        // The request itself (not the relay's start-up catch-up, which may also touch the table) waits on the lock, in this
+        // test's database: tests running beside it list conversations in theirs.
         try await waitFor("the request to wait on the lock", timeout: 60) {
             try watcher.scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM conversations c%'", as: Int.self) > 0
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE '%FROM conversations c%'
+                """, as: Int.self) > 0
         }
         relay.process.signal(SIGTERM)
         try await Task.sleep(for: .milliseconds(300))
