@@ -148,6 +148,16 @@ import Testing
         let badResume = try open.socket(f.alice, query: "last_message_id=nope")
         _ = try await badResume.next(type: "connected")
         #expect((try await badResume.next(type: "error")).data["message"] as? String == "last_message_id must be a UUID")
+        // So is a cursor whose clock no message id can carry (the relay adds a margin to it), on the upgrade or in a
+        // `resume` frame; the relay goes on serving.
+        let farClock = "1.0..9223372036854775807~1.0..0~"
+        let badCursor = try open.socket(f.alice, query: "cursor=\(farClock)")
+        _ = try await badCursor.next(type: "connected")
+        #expect((try await badCursor.next(type: "error")).data["code"] as? String == "invalid_request")
+        try badCursor.sendText(#"{"type":"resume","data":{"cursor":"\#(farClock)"}}"#)
+        #expect((try await badCursor.next(type: "error")).data["code"] as? String == "invalid_request")
+        try badCursor.send(.ping)
+        _ = try await badCursor.next(type: "pong")
         try open.socket(f.alice).send(.ping)
         try await open.stop()
 

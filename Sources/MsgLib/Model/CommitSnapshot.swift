@@ -79,6 +79,10 @@ public struct CommitSnapshot: Sendable, Hashable {
         return CommitSnapshot(xmin: xip.first ?? xmax, xmax: xmax, xip: xip, takenAtMillis: max(takenAtMillis, newestMillis))
     }
 
+    /// The clock values a snapshot can carry: those a UUIDv7 can (48 bits of milliseconds). A token from a client is
+    /// refused outside them, so that ``clockMargin`` can be added to any snapshot's clock.
+    static let validMillis: ClosedRange<Int64> = 0...((1 << 48) - 1)
+
     /// The largest id a message shown by this snapshot can have (see ``clockMargin``).
     public var idBound: UUID { UUID(v7Millis: takenAtMillis + Self.clockMargin, fill: 0xFF) }
 
@@ -110,7 +114,9 @@ extension CommitSnapshot {
     /// Parses ``token``.
     public init?(token: some StringProtocol) {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count == 4, let xmin = UInt64(parts[0]), let span = UInt64(parts[1]), let millis = Int64(parts[3]) else { return nil }
+        guard parts.count == 4, let xmin = UInt64(parts[0]), let span = UInt64(parts[1]), let millis = Int64(parts[3]),
+            Self.validMillis.contains(millis)
+        else { return nil }
         let (xmax, overflow) = xmin.addingReportingOverflow(span)
         guard !overflow, parts[2].count <= 200_000 else { return nil }
         var xip: [UInt64] = []
@@ -129,9 +135,10 @@ extension UUID {
         return [b.0, b.1, b.2, b.3, b.4, b.5].reduce(Int64(0)) { $0 << 8 | Int64($1) }
     }
 
-    /// A UUID whose first 48 bits are `millis` and whose other bytes are all `fill` (a bound for range queries).
+    /// A UUID whose first 48 bits are `millis` (clamped to what 48 bits hold) and whose other bytes are all `fill` (a
+    /// bound for range queries).
     init(v7Millis millis: Int64, fill: UInt8) {
-        let m = UInt64(clamping: max(0, millis))
+        let m = UInt64(clamping: min(max(0, millis), CommitSnapshot.validMillis.upperBound))
         func byte(_ shift: UInt64) -> UInt8 { UInt8(truncatingIfNeeded: m >> shift) }
         self.init(
             uuid: (byte(40), byte(32), byte(24), byte(16), byte(8), byte(0), fill, fill, fill, fill, fill, fill, fill, fill, fill, fill))

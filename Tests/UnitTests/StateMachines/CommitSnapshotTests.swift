@@ -66,6 +66,8 @@ import Testing
         for bad in [
             "", "~~", "1.2.3~1.2.3~", "1.0..5~1.0..5~xyz", "1.5.7.0~1.5..0~", "1.0..0~1.0..0~" + String(repeating: "g", count: 32),
             "18446744073709551615.5..0~1.0..0~", "1.0..0~1.0..0", "1.0..0~1.0..0~~",
+            // Clocks no UUIDv7 can carry: the margin added to them would overflow.
+            "1.0..9223372036854775807~1.0..0~", "1.0..0~1.0..9223372036854775807~", "1.0..-1~1.0..0~", "1.0..281474976710656~1.0..0~",
         ] {
             #expect(ResumeCursor(token: bad) == nil, "\(bad)")
         }
@@ -73,6 +75,9 @@ import Testing
         #expect(throws: ResumePointError.self) { try ResumePoint.parse(cursor: nil, lastMessageId: "nope") }
         #expect(try ResumePoint.parse(cursor: nil, lastMessageId: nil) == nil)
         #expect(try ResumePoint.parse(cursor: complete.token, lastMessageId: "nope") == .cursor(complete))
+        let latest = CommitSnapshot(xmin: 1, xmax: 1, xip: [], takenAtMillis: 281_474_976_710_655)
+        #expect(CommitSnapshot(token: latest.token) == latest)
+        #expect(latest.idBound.v7Millis == 281_474_976_710_655)
     }
 
     /// Transactions take ids in one order and commit in another; a relay takes snapshots between commits and
