@@ -81,6 +81,11 @@ import Testing
         #expect(claims.sub == id.lowercasedString)
         let unknown = try await ProcessRunner.ours("msgctl", ["token", "--user", "nobody"], environment: env)
         #expect(unknown.status == ExitStatus.noUser.rawValue)
+        for ttl in ["0", "9223372036854775807", "3162240001"] {
+            let refused = try await ProcessRunner.ours("msgctl", ["token", "--user", "carol", "--ttl", ttl], environment: env)
+            #expect(refused.status == ExitStatus.usage.rawValue && refused.stdout.isEmpty, "\(ttl)")
+            #expect(refused.stderr.contains("--ttl must be between 1 and 3162240000 seconds"), "\(refused.stderr)")
+        }
         let usage = try await ProcessRunner.ours("msgctl", ["user", "add", "--username", "x"], environment: env)
         #expect(usage.status == ExitStatus.usage.rawValue)
     }

@@ -50,6 +50,34 @@ import Testing
         #expect(throws: AuthError.badSignature) { try signer.verify(parts.joined(separator: ".")) }
     }
 
+    /// One token, one text: padding anywhere in the signature, or other bits in its last character (which carries two
+    /// unused ones), would decode to the same bytes and verify as another token.
+    @Test func theSignatureHasOneEncoding() throws {
+        let good = signer.token(for: user, ttl: 60)
+        _ = try signer.verify(good)
+        let cut = good.lastIndex(of: ".")!
+        let (input, signature) = (good[..<cut], String(good[good.index(after: cut)...]))
+        #expect(signature.count == 43)
+        var variants = [signature + "=", signature + "==", "=" + signature, String(signature.prefix(20)) + "=" + signature.dropFirst(20)]
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        let last = alphabet.firstIndex(of: signature.last!)!
+        for other in (last & ~3)..<((last & ~3) + 4) where other != last {
+            variants.append(String(signature.dropLast()) + String(alphabet[other]))
+        }
+        #expect(variants.count == 7)
+        for variant in variants {
+            // Each decodes to the signature's bytes, and is refused.
+            #expect(Base64URL.decode(variant) == Base64URL.decode(signature), "\(variant)")
+            #expect(throws: AuthError.badSignature, "\(variant)") { try signer.verify(input + "." + variant) }
+        }
+    }
+
+    @Test func aTokenOfAnyLifetimeIsSigned() throws {
+        let now = Timestamp.now()
+        #expect(try signer.verify(signer.token(for: user, ttl: .max, now: now)).exp == .max)
+        #expect(throws: AuthError.expiredToken) { try signer.verify(signer.token(for: user, ttl: .min, now: now)) }
+    }
+
     /// RFC 4231 test cases 1, 2 and 6 for HMAC-SHA256.
     @Test func hmacSHA256MatchesRFC4231() {
         func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }

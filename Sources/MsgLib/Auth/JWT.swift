@@ -44,7 +44,8 @@ public struct JWTSigner: Sendable {
     /// A token for `userId` valid for `ttl` seconds from `now`.
     public func token(for userId: UUID, ttl: Int64, now: Timestamp = .now()) -> String {
         let issued = now.secondsSinceEpoch
-        return sign(JWTClaims(sub: userId.lowercasedString, exp: issued + ttl, iat: issued))
+        let (exp, overflow) = issued.addingReportingOverflow(ttl)
+        return sign(JWTClaims(sub: userId.lowercasedString, exp: overflow ? (ttl > 0 ? .max : .min) : exp, iat: issued))
     }
 
     /// Verifies `token` and returns its claims.
@@ -58,7 +59,10 @@ public struct JWTSigner: Sendable {
         guard let header = try? JSONDecoder().decode(Header.self, from: Data(headerBytes)) else { throw .malformedToken }
         guard header.alg == "HS256" else { throw .unsupportedAlgorithm }
         let expected = LibCrypto.hmacSHA256(key: key, data: Array("\(parts[0]).\(parts[1])".utf8))
-        guard LibCrypto.constantTimeEquals(expected, signature) else { throw .badSignature }
+        // Compared as text: only the one encoding of the signature is valid (no padding, no stray bits in its last
+        // character), so a token cannot be varied into others that verify (each a new entry of the relay's cache).
+        guard signature.count == expected.count, LibCrypto.constantTimeEquals(Array(Base64URL.encode(expected).utf8), Array(parts[2].utf8))
+        else { throw .badSignature }
         guard let claims = try? JSONDecoder().decode(JWTClaims.self, from: Data(payloadBytes)) else {
             throw .malformedToken
         }

@@ -11,8 +11,11 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "Seconds until the token expires.") var ttl: Int64 = 3600
 
     func validate() throws {
-        if ttl <= 0 { throw ValidationError("--ttl must be a positive number of seconds") }
+        if ttl <= 0 || ttl > Self.maxTTL { throw ValidationError("--ttl must be between 1 and \(Self.maxTTL) seconds (100 years)") }
     }
+
+    /// The longest lifetime asked for: 100 years.
+    static let maxTTL: Int64 = 100 * 366 * 86_400
 
     func run() async throws {
         guard let secret = ProcessInfo.processInfo.environment["JWT_SECRET"], !secret.isEmpty else {
