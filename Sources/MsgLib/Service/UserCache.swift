@@ -8,8 +8,17 @@ import Synchronization
 /// when it may have missed an announcement (its listener reconnected) it forgets them all. `lifetime` bounds how long a
 /// user is kept in any case: 5 minutes, so that a user who sends every minute or two (most chat users) is not looked up
 /// for each message. Sized, as ``VerifiedTokenCache``, for 50,000 users active within a lifetime.
+///
+/// A user read from the database before a change and stored after the relay forgot that user would be kept as it was:
+/// a lookup that was under way when any user was forgotten returns what it read but does not keep it.
 final class UserCache: Sendable {
-    private let entries = Mutex<[UUID: (user: User, expires: ContinuousClock.Instant)]>([:])
+    private struct State {
+        var entries: [UUID: (user: User, expires: ContinuousClock.Instant)] = [:]
+        /// How many times users were forgotten.
+        var forgets: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
     let lifetime: Duration
     let capacity: Int
 
@@ -21,23 +30,31 @@ final class UserCache: Sendable {
     /// The cached user, or the one `load` finds (cached when found).
     func user(_ id: UUID, load: () async throws -> User?) async throws -> User? {
         let now = ContinuousClock.now
-        if let hit = entries.withLock({ $0[id] }), hit.expires > now { return hit.user }
+        let (hit, forgets) = state.withLock { ($0.entries[id], $0.forgets) }
+        if let hit, hit.expires > now { return hit.user }
         guard let user = try await load() else { return nil }
-        entries.withLock { entries in
-            if entries.count >= capacity { entries.makeRoom(capacity: capacity) { $0.expires > now } }
-            entries[id] = (user, now + lifetime)
+        state.withLock { state in
+            guard state.forgets == forgets else { return }
+            if state.entries.count >= capacity { state.entries.makeRoom(capacity: capacity) { $0.expires > now } }
+            state.entries[id] = (user, now + lifetime)
         }
         return user
     }
 
     /// Forgets one user (it changed).
     func forget(_ id: UUID) {
-        _ = entries.withLock { $0.removeValue(forKey: id) }
+        state.withLock { state in
+            state.entries.removeValue(forKey: id)
+            state.forgets += 1
+        }
     }
 
     /// Forgets every user.
     func forgetAll() {
-        entries.withLock { $0.removeAll() }
+        state.withLock { state in
+            state.entries.removeAll()
+            state.forgets += 1
+        }
     }
 }
 
