@@ -48,6 +48,9 @@ import Testing
         let adminToken = relays[0].token(f.admin)
         let path = "/api/conversations/\(conversation.id.lowercasedString)"
         #expect(try await relays[0].request("GET", path, token: adminToken).status == 200)
+        let reply = try await relays[0].request(
+            "POST", "/api/messages", token: adminToken, json: ["conversation_id": conversation.id.lowercasedString, "content": "noted"])
+        let replyPath = "/api/messages/\(try #require(reply.object["id"] as? String))"
 
         try db.execute("UPDATE users SET display_name = 'Alice L.' WHERE id = '\(f.alice.id.lowercasedString)'")
         // Made admin: the user's socket was registered as a user's; it is closed, the others stay.
@@ -64,6 +67,11 @@ import Testing
             try await relays[0].request("GET", path, token: adminToken).status == 403
         }
         #expect(try await relays[1].request("GET", path, token: relays[1].token(f.admin)).status == 403)
+        // Nor can they edit or delete the reply they wrote as admin in Alice's conversation.
+        #expect(try await relays[0].request("PATCH", replyPath, token: adminToken, json: ["content": "changed"]).status == 403)
+        #expect(try await relays[0].request("DELETE", replyPath, token: adminToken).status == 403)
+        let kept = try db.query("SELECT content, deleted_at IS NULL FROM messages WHERE id = $1::uuid", [String(replyPath.dropFirst(14))])[0]
+        #expect(try kept.decode(0, as: String.self) == "noted" && kept.decode(1, as: Bool.self))
         // The name change, announced before the changes above, altered no right: nobody was closed.
         try alice.send(.ping)
         _ = try await alice.next(type: "pong")

@@ -184,10 +184,9 @@ extension MessagingService {
             guard let message = try MessageRepository.find(db, id: messageId), message.deletedAt == nil else {
                 throw ServiceError.messageNotFound
             }
-            guard message.senderId == viewer.id else {
-                _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
-                throw ServiceError(.forbidden, "Not authorized to edit this message")
-            }
+            // The sender too, with their rights as they are now: a former admin keeps no hold on the replies they wrote.
+            _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
+            guard message.senderId == viewer.id else { throw ServiceError(.forbidden, "Not authorized to edit this message") }
             let now = try MessageRepository.transactionTime(db)
             guard now.microsecondsSinceEpoch - message.createdAt.microsecondsSinceEpoch <= window * 1_000_000 else {
                 throw ServiceError(.forbidden, "Cannot edit message after \(window / 60) minutes")
@@ -205,10 +204,8 @@ extension MessagingService {
             guard let message = try MessageRepository.find(db, id: messageId), message.deletedAt == nil else {
                 throw ServiceError.messageNotFound
             }
-            guard viewer.isAdmin || message.senderId == viewer.id else {
-                _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
-                throw ServiceError(.forbidden, "Not authorized to delete this message")
-            }
+            _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
+            guard viewer.isAdmin || message.senderId == viewer.id else { throw ServiceError(.forbidden, "Not authorized to delete this message") }
             guard try MessageRepository.softDelete(db, id: messageId, by: viewer.id) != nil else { throw ServiceError.messageNotFound }
         }
     }
