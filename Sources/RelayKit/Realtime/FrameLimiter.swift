@@ -53,15 +53,27 @@ struct TypingGate: Sendable {
         self.interval = interval
     }
 
+    /// The most conversations a socket is typing in at once, as far as the gate keeps track: more than anyone types in,
+    /// and a bound on what a socket naming conversation after conversation can make the relay keep.
+    static let maxConversations = 64
+
     /// Whether this indicator goes out. - Parameter now: seconds on a monotonic clock.
     mutating func allow(_ conversationId: UUID, isTyping: Bool, now: Double) -> Bool {
         if isTyping {
             if let at = started[conversationId], now - at < interval { return false }
+            if started[conversationId] == nil, started.count >= Self.maxConversations {
+                // The oldest go first ("stopped" for them then says nothing; the server's timeout switches them off).
+                started = started.filter { now - $0.value < interval }
+                guard started.count < Self.maxConversations else { return false }
+            }
             started[conversationId] = now
             return true
         }
         return started.removeValue(forKey: conversationId) != nil
     }
+
+    /// Conversations the gate keeps track of.
+    var tracked: Int { started.count }
 
     /// The server switched the indicator off itself (its sender went quiet): a later "stopped" has nothing to say.
     mutating func expired(_ conversationId: UUID) {

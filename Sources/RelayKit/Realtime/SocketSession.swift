@@ -237,8 +237,14 @@ final class SocketSession: Sendable {
                 case .typing(let conversationId, let isTyping):
                     let now = ProcessInfo.processInfo.systemUptime
                     guard limits.withLock({ $0.typing.allow(conversationId, isTyping: isTyping, now: now) }) else { return }
-                    guard let viewer = try await currentViewer() else { return }
-                    try await service.typing(viewer: viewer, conversationId: conversationId, isTyping: isTyping)
+                    do {
+                        guard let viewer = try await currentViewer() else { return }
+                        try await service.typing(viewer: viewer, conversationId: conversationId, isTyping: isTyping)
+                    } catch {
+                        // Refused (not the caller's conversation, say): nothing started, nothing to remember.
+                        if isTyping { limits.withLock { $0.typing.expired(conversationId) } }
+                        throw error
+                    }
                     if isTyping {
                         let (service, user) = (self.service, self.user)
                         typing.start(conversationId, after: configuration.typingTimeout) { [self] in

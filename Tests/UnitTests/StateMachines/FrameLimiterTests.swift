@@ -52,6 +52,22 @@ import Testing
         #expect(allowed == [true, false, true, true, true, false, true])
     }
 
+    /// A socket naming conversation after conversation (each refused or not) leaves the gate no larger than its bound.
+    @Test func theGateKeepsTrackOfABoundedNumberOfConversations() {
+        var gate = TypingGate(interval: 2)
+        let first = (0..<TypingGate.maxConversations).map { _ in UUID() }
+        let started = first.map { gate.allow($0, isTyping: true, now: 0) }
+        #expect(started.allSatisfy { $0 })
+        // Full of indicators started within the interval: one more is not let out.
+        let beyond = gate.allow(UUID(), isTyping: true, now: 1)
+        let stopped = gate.allow(first[0], isTyping: false, now: 1)
+        let room = gate.allow(UUID(), isTyping: true, now: 1)
+        #expect(!beyond && stopped && room)
+        // Past the interval the old ones make room, as many times as it takes.
+        for step in 0..<10_000 { _ = gate.allow(UUID(), isTyping: true, now: 3 + Double(step) * 2) }
+        #expect(gate.tracked <= TypingGate.maxConversations)
+    }
+
     @Test func aStopAfterTheServerSwitchedTheIndicatorOffSaysNothing() {
         let a = UUID()
         var gate = TypingGate(interval: 2)
