@@ -33,6 +33,30 @@ import Testing
         try await relay.stop()
     }
 
+    /// Sockets that go away while their replay waits to join (their cursor is ahead of this relay, which waits up to
+    /// 5 s for it) take no room once that wait is over: the user's next sockets are served.
+    @Test func socketsGoneBeforeTheyJoinedTakeNoRoom() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database, environment: ["WS_MAX_SOCKETS_PER_USER": "2"])
+        let millis = Int64(Date().timeIntervalSince1970 * 1000)
+        let ahead = "1.0..\(millis)~1.1000000000..\(millis)~"
+        for _ in 0..<3 {
+            let socket = try relay.socket(f.alice, query: "cursor=\(ahead)")
+            _ = try await socket.next(type: "connected")
+            socket.vanish()
+            try await waitFor("the socket closed") { socket.isClosed }
+        }
+        let waited = Date().addingTimeInterval(5.5)
+        try await waitFor("the gone sockets' replays over", timeout: 20) { Date() > waited }
+        let sockets = try [relay.socket(f.alice), relay.socket(f.alice)]
+        for socket in sockets {
+            let first = try await socket.next { $0.type == "replayed" || $0.type == "error" }
+            #expect(first.type == "replayed", "\(first.object)")
+        }
+        try await relay.stop()
+    }
+
     @Test func framesBeyondTheRateAreRefusedThenTheSocketIsClosed() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

@@ -93,9 +93,11 @@ package final class CommitFeed: Service, Sendable {
     /// may be ahead of this one), at most `timeout`: after a failover that reused transaction ids it never will.
     package func waitUntilCovers(_ snapshot: CommitSnapshot, timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
+        // Sweeps asked for, not awaited: one waits for a successful sweep, which the database may not allow in time.
         while let frontier = hub.frontier, !frontier.covers(snapshot), ContinuousClock.now < deadline {
-            await sweep()
             if state.withLock({ $0.stopped }) { return }
+            wake()
+            try? await Task.sleep(for: .milliseconds(20))
         }
     }
 

@@ -32,6 +32,9 @@ package final class Hub: Sendable {
     /// `.full`.
     func register(_ connection: ClientConnection, maxPerUser: Int = .max) -> Registration {
         state.withLock { state in
+            // Its socket closed while it waited to join (the session unregisters before it finishes: one or the other
+            // sees the other's step).
+            guard !connection.isFinished else { return .ended }
             guard state.registry.socketCount(of: connection.userID) < maxPerUser else { return .full }
             state.registry.register(connection)
             return .joined(at: state.frontier)
@@ -41,6 +44,8 @@ package final class Hub: Sendable {
     enum Registration {
         case joined(at: CommitSnapshot?)
         case full
+        /// The connection has finished: nothing to register.
+        case ended
     }
 
     /// The sockets `userId` has registered here.

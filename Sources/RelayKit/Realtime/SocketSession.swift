@@ -89,8 +89,9 @@ final class SocketSession: Sendable {
     func end() {
         metrics?.sockets.disconnected(byServer: connection.closeReason != nil)
         work.withLock { $0.end() }
-        hub.unregister(connection)
+        // Finished first: a replay registering it from now on is refused (see Hub.register).
         connection.finish()
+        hub.unregister(connection)
         let (service, user) = (self.service, self.user)
         typing.stopAll { conversationId in
             try? await service.typing(viewer: user, conversationId: conversationId, isTyping: false)
@@ -130,13 +131,15 @@ final class SocketSession: Sendable {
         var joinedAt = hub.frontier
         if registering {
             // Two sockets admitted at once may both have found room: the registration decides.
-            guard case .joined(let frontier) = hub.register(connection, maxPerUser: configuration.maxSocketsPerUser) else {
+            switch hub.register(connection, maxPerUser: configuration.maxSocketsPerUser) {
+            case .joined(let frontier): joinedAt = frontier
+            case .ended: return
+            case .full:
                 guard case .refused(let reason, let code, let message) = SocketAdmission.tooManySockets else { return }
                 metrics?.messages.rateLimited(.websocketSockets)
                 connection.failReplay([OutgoingFrame(.error(code: code, message: message, retryAfter: nil))], close: reason)
                 return
             }
-            joinedAt = frontier
         }
         do {
             var (messages, truncated) = try await service.replay(viewer: user, from: start, joinedAt: joinedAt, limit: configuration.replayLimit)

@@ -57,6 +57,9 @@ final class ClientConnection: Sendable {
     /// The reason the server closed this connection, if it did.
     var closeReason: CloseReason? { state.withLock { $0.closeReason } }
 
+    /// Whether its channel has closed (``finish()``).
+    var isFinished: Bool { state.withLock { $0.isFinished } }
+
     /// Queues a frame (held back during a replay). Never waits.
     func send(_ frame: OutgoingFrame) {
         metrics?.sent(frame.type)
