@@ -157,6 +157,43 @@ import Testing
         try await two.stop()
     }
 
+    /// Each edit keeps the text it replaced: a user's edits are limited (every relay counts them together), an admin's
+    /// are not, and a refused edit changes nothing.
+    @Test func editsAreLimitedAcrossRelays() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let limits: [String: String?] = ["EDIT_RATE_LIMIT_PER_MINUTE": "3"]
+        let one = try await TestRelay(database: database, environment: limits)
+        let two = try await TestRelay(database: database, environment: limits)
+        let sent = try await one.request("POST", "/api/messages", token: one.token(f.alice), json: ["content": "draft"])
+        let path = "/api/messages/\(try #require(sent.object["id"] as? String))"
+        var statuses: [Int] = []
+        for i in 0..<4 {
+            let relay = i % 2 == 0 ? one : two
+            statuses.append((try await relay.request("PATCH", path, token: relay.token(f.alice), json: ["content": "edit \(i)"])).status)
+        }
+        #expect(statuses == [200, 200, 200, 429])
+        let limited = try await two.request("PATCH", path, token: two.token(f.alice), json: ["content": "again"])
+        #expect(limited.status == 429 && limited.error == "Rate limit exceeded: at most 3 edits per minute")
+        let retry = try #require(Int(limited.headers["retry-after"] ?? ""))
+        #expect(retry >= 1 && retry <= 20)
+        let history = try db.scalar("SELECT count(*) FROM message_history WHERE message_id = $1::uuid", [String(path.dropFirst(14))], as: Int.self)
+        #expect(history == 3)
+        #expect(try db.scalar("SELECT content FROM messages WHERE id = $1::uuid", [String(path.dropFirst(14))], as: String.self) == "edit 2")
+        // The admin is not held back.
+        let conversation = try db.scalar("SELECT id FROM conversations WHERE user_id = $1", [f.alice.id], as: UUID.self)
+        let reply = try await one.request(
+            "POST", "/api/messages", token: one.token(f.admin), json: ["conversation_id": conversation.lowercasedString, "content": "r"])
+        let replyPath = "/api/messages/\(try #require(reply.object["id"] as? String))"
+        for i in 0..<5 {
+            #expect((try await one.request("PATCH", replyPath, token: one.token(f.admin), json: ["content": "r\(i)"])).status == 200)
+        }
+        db.close()
+        try await one.stop()
+        try await two.stop()
+    }
+
     @Test func searchRanksFiltersAndEscapes() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

@@ -179,7 +179,7 @@ extension MessagingService {
     /// Replaces a message's content: its sender only, within the edit window.
     public func editMessage(viewer: User, messageId: UUID, content: String) async throws -> Message {
         try Self.validateContent(content)
-        let window = rules.editWindow
+        let (window, limit) = (rules.editWindow, rules.editWindowLimit)
         return try await pool.withTransaction { db in
             guard let message = try MessageRepository.find(db, id: messageId), message.deletedAt == nil else {
                 throw ServiceError.messageNotFound
@@ -194,6 +194,8 @@ extension MessagingService {
             guard let edited = try MessageRepository.edit(db, id: messageId, content: content, by: viewer.id) else {
                 throw ServiceError.messageNotFound
             }
+            // Counted once the edit is sure to be made (the statement rolls back with a refusal).
+            if !viewer.isAdmin, let limit { try RateLimiter.take(db, user: viewer.id, window: limit, counting: ("edit", "edits")) }
             return edited
         }
     }

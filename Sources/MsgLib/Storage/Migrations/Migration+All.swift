@@ -35,5 +35,6 @@ extension Migration {
         redundantIndexes,
         readTimeIndex,
         searchTerms,
+        editRateLimits,
     ]
 }

@@ -35,6 +35,10 @@ package enum RateLimitRepository {
         }
 
         /// `POST /api/push/test` calls per hour (migration 19).
+        static func edits(perMinute limit: Int) -> Window {
+            Window(column: "edit_tat", seconds: 60, limit: limit, name: "minute")
+        }
+
         static func pushTest(perHour limit: Int) -> Window {
             Window(column: "push_test_tat", seconds: 3600, limit: limit, name: "hour")
         }
