@@ -162,6 +162,40 @@ import Testing
         try await relay.stop()
     }
 
+    /// A send with files retried with its key (REST `Idempotency-Key`, WebSocket `client_id`), after it was written or
+    /// while it is: answered with the first message, never a second one, never a refusal of the files it attached.
+    @Test func aRetriedSendWithFilesIsAnsweredWithTheFirstMessage() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let (relay, _) = try await Self.relay(database)
+        let alice = relay.token(f.alice)
+        let id = try await Self.upload(relay, alice, "notes.txt", "text/plain", Data("hello\n".utf8))
+        let body: [String: Any] = ["content": "see notes", "attachment_ids": [id]]
+        let first = try await relay.request("POST", "/api/messages", token: alice, json: body, headers: ["Idempotency-Key": "k-1"])
+        #expect(first.status == 201, "\(first.text)")
+        let again = try await relay.request("POST", "/api/messages", token: alice, json: body, headers: ["Idempotency-Key": "k-1"])
+        #expect(again.status == 201, "\(again.text)")
+        #expect(again.headers["idempotent-replayed"] == "true")
+        #expect(again.object["id"] as? String == first.object["id"] as? String)
+        // Two at once, over WebSocket.
+        let other = try await Self.upload(relay, alice, "more.txt", "text/plain", Data("more\n".utf8))
+        let socket = try relay.socket(f.alice)
+        _ = try await socket.next(type: "connected")
+        let frame: [String: Any] = [
+            "type": "send_message", "data": ["content": "more", "attachment_ids": [other], "client_id": UUID().lowercasedString],
+        ]
+        try socket.send(frame)
+        try socket.send(frame)
+        try await waitFor("two answers") { socket.all(type: "message_sent").count + socket.all(type: "error").count == 2 }
+        #expect(socket.all(type: "error").isEmpty, "\(socket.all(type: "error").map(\.object))")
+        let ids = Set(socket.all(type: "message_sent").compactMap { $0.data["id"] as? String })
+        #expect(ids.count == 1)
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE sender_id = $1", [f.alice.id], as: Int.self) == 2)
+        db.close()
+        try await relay.stop()
+    }
+
     @Test func creationRefusals() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

@@ -62,6 +62,9 @@ extension MessagingService {
             else { throw ServiceError.clientKeyReused }
             return SentMessage(message: first, replayed: true)
         }
+        // A retry of a send with files: its files are no longer uploads waiting to be sent, and checking them would
+        // refuse it; the first message answers it.
+        if clientKey != nil, !attachmentIds.isEmpty, let first = try await pool.withConnection({ db in try replay(db) }) { return first }
         let files = try await checkedAttachments(attachmentIds, owner: viewer)
         let rules = self.rules
         let notifySlack = notifications.notifiesSlackWebhook
@@ -78,7 +81,6 @@ extension MessagingService {
             let sent = try await pool.withCommittedTransaction(
                 then: { (sent: SendOutcome, db) in if case .inserted(let item) = sent { afterCommit([item], db) } }
             ) { db -> SendOutcome in
-                let attach = files.isEmpty ? nil : try Self.attach(db, files, owner: viewer)
                 let conversation: Conversation
                 if let conversationId {
                     guard let found = try ConversationRepository.find(db, id: conversationId, lock: true) else {
@@ -91,6 +93,8 @@ extension MessagingService {
                 }
                 // The conversation is locked: a send with the same key into it has committed or waits behind this one.
                 if let first = try replay(db) { return .replayed(first) }
+                // Its files, once the key is known unused (a retry's files are attached to the first message already).
+                let attach = files.isEmpty ? nil : try Self.attach(db, files, owner: viewer)
                 if !viewer.isAdmin { try RateLimiter.take(db, sender: viewer.id, rules: rules) }
                 var placed = send
                 placed.conversationId = conversation.id
