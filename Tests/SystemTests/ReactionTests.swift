@@ -203,8 +203,22 @@ import Testing
         #expect(replayed.data["truncated"] as? Bool == true)
         #expect(replayed.data["cursor"] == nil)
         #expect(back.received.prefix { $0.type != "replayed" }.count { $0.type == "reaction_changed" } == 5000)
+        // A socket whose byte budget the 5000 frames exceed gets those that fit in the replay's half of it, and its
+        // `replayed` (it was cut off as a slow reader, every time it came back).
+        var small = Self.unlimited
+        small["WS_MAX_QUEUED_BYTES"] = "262144"
+        let tight = try await TestRelay(database: database, environment: small)
+        let narrow = try tight.socket(f.alice, query: "cursor=\(cursor)")
+        let narrowReplayed = try await narrow.next(type: "replayed")
+        #expect(narrowReplayed.data["truncated"] as? Bool == true && narrowReplayed.data["cursor"] == nil)
+        let replayedFrames = narrow.received.prefix { $0.type != "replayed" }.filter { $0.type == "reaction_changed" }
+        #expect(replayedFrames.count > 100 && replayedFrames.count < 5000)
+        #expect(replayedFrames.reduce(0) { $0 + $1.payload.count } <= 131_072)
+        try narrow.send(.ping)
+        _ = try await narrow.next(type: "pong")
         await pool.shutdown()
         try await relay.stop()
+        try await tight.stop()
     }
 
     @Test func refusalsAreClearAndRepeatsChangeNothing() async throws {

@@ -148,10 +148,20 @@ final class SocketSession: Sendable {
             // shows, which is what each cursor below claims (see Hub.publish).
             // More changes than one replay sends: the replay says `truncated`, and the client reloads through REST.
             var (frames, reactionsTruncated) = try await reactionFrames(from: start, joinedAt: joinedAt)
-            truncated = truncated || reactionsTruncated
             var position: ResumeCursor?
-            // The replay takes at most half the socket's byte budget; the client resumes from its last message for more.
+            // The replay takes at most half the socket's byte budget, its reactions included (those that fit, the least
+            // recently changed first); the client resumes from its last message for more.
+            let budget = configuration.maxQueuedBytes / 2
             var bytes = 0
+            for (index, frame) in frames.enumerated() {
+                bytes += frame.json.utf8.count
+                if bytes > budget, index > 0 {
+                    frames = Array(frames.prefix(index))
+                    reactionsTruncated = true
+                    break
+                }
+            }
+            truncated = truncated || reactionsTruncated
             for (index, item) in messages.enumerated() {
                 if case .cursor(let cursor) = start, let joinedAt {
                     // The rest of the cursor's batch first, then what joinedAt adds (see DeliveryRepository.messages).
@@ -163,7 +173,7 @@ final class SocketSession: Sendable {
                 }
                 let frame = OutgoingFrame(.message(item.message, sender: item.sender, cursor: position, viewer: user))
                 bytes += frame.json.utf8.count
-                if bytes > configuration.maxQueuedBytes / 2, !frames.isEmpty {
+                if bytes > budget, !frames.isEmpty {
                     messages = Array(messages.prefix(index))
                     truncated = true
                     break
