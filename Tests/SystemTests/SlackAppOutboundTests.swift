@@ -125,12 +125,20 @@ import Testing
         #expect(archived.array("blocks.2.elements").map { $0.string("action_id") } == ["mark_read", "unarchive", "view"])
         #expect(archived.string("blocks.0.text.text") == "*Alice*\nHello &lt;!channel&gt; &amp; co")
         try await db.waitForEmptyOutbox()
+        // Read over a socket (`mark_read`), as through REST.
+        let unread = try db.query(
+            "SELECT id::text FROM messages WHERE conversation_id = $1 AND sender_id = $2 AND read_at IS NULL ORDER BY id LIMIT 1", [id, f.alice.id]
+        )[0].decode(0, as: String.self)
+        try adminSocket.send(["type": "mark_read", "data": ["message_ids": [unread]]])
+        let readOne = try await slack.waitForCalls("chat.update", count: updates.count + 2)[updates.count + 1]
+        #expect(readOne.object.string("blocks.1.elements.0.text") == "1 unread message · Archived")
+        try await db.waitForEmptyOutbox()
         _ = try await service.bulkRead(viewer: f.admin, conversationId: id, messageIds: nil)
-        let read = try await slack.waitForCalls("chat.update", count: updates.count + 2)[updates.count + 1]
+        let read = try await slack.waitForCalls("chat.update", count: updates.count + 3)[updates.count + 2]
         #expect(read.object.string("blocks.1.elements.0.text") == "No unread messages · Archived")
         try await db.waitForEmptyOutbox()
         #expect(try await service.refreshSlackParent(conversationId: id))
-        let refreshed = try await slack.waitForCalls("chat.update", count: updates.count + 3)[updates.count + 2]
+        let refreshed = try await slack.waitForCalls("chat.update", count: updates.count + 4)[updates.count + 3]
         #expect(refreshed.string("ts") == threadTs)
         #expect(slack.calls("chat.postMessage").count == 5)
         // Without a thread there is nothing to update; an unknown conversation is an error.

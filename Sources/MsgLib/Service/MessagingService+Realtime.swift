@@ -2,7 +2,7 @@ import Foundation
 
 extension MessagingService {
     /// Marks read, as `viewer`, each of `messageIds` they received (the WebSocket `mark_read` frame), in one
-    /// transaction with one update per conversation.
+    /// transaction with one update per conversation. An admin's reading updates the conversations' Slack thread parents.
     /// - Returns: the messages that changed. - Throws: a refusal (not found, forbidden) after marking the rest.
     public func markRead(viewer: User, messageIds: [UUID]) async throws -> [Message] {
         let (changed, refusal): ([Message], ServiceError?) = try await pool.withTransaction { db in
@@ -23,6 +23,8 @@ extension MessagingService {
                 let read = try MessageRepository.markRead(
                     db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: readable.map(\.message.id))
                 try DeliveryRepository.notify(db, read.map { Self.readEvent($0, conversation: conversation, reader: viewer) })
+                // As through REST: an admin's reading updates the conversation's Slack thread parent.
+                if viewer.isAdmin, !read.isEmpty { try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversationId) }
                 changed += read
             }
             return (changed, refusal)
