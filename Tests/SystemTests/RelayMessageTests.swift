@@ -226,6 +226,14 @@ import Testing
         #expect(limited.object.array("results").count == 1 && limited.object.int("total") == 2)
         let phrase = try await relay.request("GET", "/api/messages/search?q=%22invoice%20total%22", token: admin)
         #expect(phrase.object.int("total") == 1)
+        // As forms and URLSearchParams write it, `+` is a space and `%2B` a plus: "invoice -wrong" excludes a's message.
+        for query in ["invoice+-wrong", "invoice%20-wrong"] {
+            let excluded = try await relay.request("GET", "/api/messages/search?q=\(query)", token: admin)
+            #expect(excluded.object.int("total") == 1, "\(query)")
+            #expect(excluded.object.array("results").first.flatMap { ($0["message"] as? [String: Any])?["id"] as? String } == b.object.string("id"))
+        }
+        #expect((try await relay.request("GET", "/api/messages/search?q=%2Binvoice", token: admin)).object.int("total") == 2)
+        #expect((try await relay.request("GET", "/api/messages/search?q=+", token: admin)).error == "Search query required")
         let missing = try await relay.request("GET", "/api/messages/search?q=%20", token: admin)
         #expect(missing.status == 400 && missing.error == "Search query required")
         #expect((try await relay.request("GET", "/api/messages/search", token: admin)).error == "Search query required")

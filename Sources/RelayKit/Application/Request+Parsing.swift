@@ -46,6 +46,19 @@ extension Request {
         uri.queryParameters[Substring(name)].map(String.init)
     }
 
+    /// A free-text query parameter, read as HTML forms and `URLSearchParams` write it: `+` is a space (a plus is
+    /// `%2B`). The first one of that name, as ``queryString(_:)``.
+    func queryText(_ name: String) -> String? {
+        guard let query = uri.query else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts[0] == name else { continue }
+            let raw = parts.count > 1 ? parts[1].replacingOccurrences(of: "+", with: " ") : ""
+            return raw.removingPercentEncoding ?? raw
+        }
+        return nil
+    }
+
     /// Decodes the JSON body as `T`; an empty body decodes as `{}` when `emptyAsObject`.
     func decodeJSON<T: Decodable>(_ type: T.Type, context: RelayRequestContext, emptyAsObject: Bool = false) async throws -> T {
         let buffer: ByteBuffer

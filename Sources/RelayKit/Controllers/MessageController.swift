@@ -91,7 +91,7 @@ struct MessageController {
         let options = MessagingService.SearchOptions(
             conversationId: try request.queryUUID("conversation_id"), before: try request.queryTimestamp("before"),
             after: try request.queryTimestamp("after"), limit: try request.queryInt("limit", default: 20, maximum: 100))
-        let (hits, total) = try await service.search(viewer: viewer, query: request.queryString("q") ?? "", options: options)
+        let (hits, total) = try await service.search(viewer: viewer, query: request.queryText("q") ?? "", options: options)
         return .json(SearchResponse(hits: hits, total: total))
     }
 }
