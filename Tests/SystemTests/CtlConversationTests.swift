@@ -30,17 +30,30 @@ import Testing
         let piped = try await ProcessRunner.ours("msgctl", ["reply", prefix], environment: env, input: "Tracking number follows.\n")
         #expect(piped.status == 0, "\(piped.stderr)")
         #expect((try await socket.next(type: "message")).data["content"] as? String == "Tracking number follows.")
+        // Only the last line's newline goes: blank lines around the text are the text's.
+        let lines = try await ProcessRunner.ours("msgctl", ["reply", "alice"], environment: env, input: "\n\nFirst\n\n")
+        #expect(lines.status == 0, "\(lines.stderr)")
+        #expect((try await socket.next(type: "message")).data["content"] as? String == "\n\nFirst\n")
+        let crlf = try await ProcessRunner.ours("msgctl", ["reply", "alice"], environment: env, input: "Windows\r\n")
+        #expect(crlf.status == 0, "\(crlf.stderr)")
+        #expect((try await socket.next(type: "message")).data["content"] as? String == "Windows")
 
         let list = try await ProcessRunner.ours("msgctl", ["list", "--json"], environment: env)
         let object = try JSONSerialization.jsonObject(with: Data(list.stdout.utf8)) as? [String: Any]
         let items = object?["conversations"] as? [[String: Any]] ?? []
         #expect(items.count == 1)
         #expect(items.first?["unread_count"] as? Int == 1)
-        #expect(items.first?["last_message_preview"] as? String == "Tracking number follows.")
+        #expect(items.first?["last_message_preview"] as? String == "Windows")
         let human = try await ProcessRunner.ours("msgctl", ["list"], environment: env)
         #expect(human.stdout.contains("alice") && human.stdout.contains("1 conversations"))
         let unread = try await ProcessRunner.ours("msgctl", ["list", "--unread", "--json"], environment: env)
         #expect(unread.stdout.contains(conversation.id.lowercasedString))
+        // A user named by id, as by username.
+        for name in [f.alice.id.lowercasedString, "alice"] {
+            let byUser = try await ProcessRunner.ours("msgctl", ["list", "--user", name, "--json"], environment: env)
+            #expect(byUser.status == 0, "\(byUser.stderr)")
+            #expect(byUser.stdout.contains(conversation.id.lowercasedString))
+        }
 
         let show = try await ProcessRunner.ours("msgctl", ["show", "alice"], environment: env)
         #expect(show.status == 0)
@@ -67,6 +80,8 @@ import Testing
             (["reply", "01a", "hi"], ExitStatus.noUser.rawValue, "no conversation or user"),
             (["show", "alice", "--as", "bob"], ExitStatus.noPermission.rawValue, "bob is not an admin"),
             (["list", "--limit", "0"], ExitStatus.usage.rawValue, "--limit"),
+            (["list", "--user", f.admin.id.lowercasedString], ExitStatus.noUser.rawValue, "admin has no conversation yet"),
+            (["tail", "--relay", "https://relay.example"], ExitStatus.usage.rawValue, "--relay must be an http:// or ws:// URL"),
         ]
         for (arguments, status, message) in cases {
             let result = try await ProcessRunner.ours("msgctl", arguments, environment: env)

@@ -228,8 +228,12 @@ import Testing
         #expect(slack.requests[0].bodyText.contains("https://a.example/admin/messages"))
         let unconfigured = try await ProcessRunner.runDetached(
             msgctl, ["slack", "test"], environment: ["DATABASE_URL": database.conninfo, "SLACK_WEBHOOK_URL": nil])
-        #expect(unconfigured.status == 69)
+        #expect(unconfigured.status == 78)
         #expect(unconfigured.stderr.contains("SLACK_WEBHOOK_URL"))
+        let noVAPID = try await ProcessRunner.runDetached(
+            msgctl, ["push", "test", "--user", "x"],
+            environment: ["DATABASE_URL": database.conninfo, "VAPID_PUBLIC_KEY": nil, "VAPID_PRIVATE_KEY": nil, "VAPID_SUBJECT": nil])
+        #expect(noVAPID.status == 78 && noVAPID.stderr.contains("VAPID_PUBLIC_KEY"), "\(noVAPID.stderr)")
         let badKey = try await ProcessRunner.runDetached(
             msgctl, ["push", "test", "--user", "x"],
             environment: ["DATABASE_URL": database.conninfo, "VAPID_PUBLIC_KEY": "abc", "VAPID_PRIVATE_KEY": "def", "VAPID_SUBJECT": "mailto:a@b.c"])

@@ -21,12 +21,21 @@ extension MessagingService {
     }
 
     /// The conversation an admin names on a command line: its id, an unambiguous prefix of it (4 or more
-    /// hex digits), or its user's username.
+    /// hex digits), or its user's username or id.
     public func resolveConversation(_ text: String) async throws -> (conversation: Conversation, user: User) {
         try await pool.withConnection { db in
             let lowered = text.lowercased()
-            if let id = UUID(uuidString: lowered), let conversation = try ConversationRepository.find(db, id: id) {
-                return (conversation, try UserRepository.find(db, id: conversation.userId)!)
+            if let id = UUID(uuidString: lowered) {
+                if let conversation = try ConversationRepository.find(db, id: id) {
+                    return (conversation, try UserRepository.find(db, id: conversation.userId)!)
+                }
+                // A user's id names their conversation, as a username does.
+                if let user = try UserRepository.find(db, id: id) {
+                    guard let conversation = try ConversationRepository.find(db, userId: user.id) else {
+                        throw ServiceError(.notFound, "\(user.username) has no conversation yet")
+                    }
+                    return (conversation, user)
+                }
             }
             if lowered.count >= 4, lowered.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
                 let matches = try ConversationRepository.ids(db, prefix: lowered, limit: 2)

@@ -42,12 +42,12 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
     static let invalidContentWithAttachments = ServiceError(.invalid, "Content must be at most 10000 characters")
     static let attachmentsNotConfigured = ServiceError(.unavailable, "Attachments are not configured on this server (ATTACHMENT_STORE)")
     static let attachmentNotFound = ServiceError(.notFound, "Attachment not found")
-    static let pushNotConfigured = ServiceError(
+    package static let pushNotConfigured = ServiceError(
         .unavailable, "Web Push is not configured on this server (VAPID_PUBLIC_KEY, VAPID_PRIVATE_KEY, VAPID_SUBJECT)")
     static let endpointTaken = ServiceError(
         .conflict,
         "This push endpoint is registered to another account: unsubscribe it in the browser (PushSubscription.unsubscribe) and subscribe again for a new one"
     )
-    static let slackNotConfigured = ServiceError(
+    package static let slackNotConfigured = ServiceError(
         .unavailable, "Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET, SLACK_CHANNEL_ID or SLACK_WEBHOOK_URL, and ADMIN_URL_BASE)")
 }

@@ -53,6 +53,8 @@ struct PushCommand: AsyncParsableCommand {
 
         func run() async throws {
             let notifications = try NotificationConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+            // Settings missing: a configuration error (78), as the manual says, not the relay's "unavailable".
+            guard notifications.vapid != nil else { throw UserFacingError(ServiceError.pushNotConfigured.message, exitStatus: .config) }
             let name = user
             let results = try await connection.withService(notifications: notifications) { service in
                 let found = try await service.user(named: name)
@@ -105,7 +107,13 @@ struct SlackCommand: AsyncParsableCommand {
 
         func run() async throws {
             let notifications = try NotificationConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
-            let outcome = try await connection.withService(notifications: notifications) { service in try await service.testSlack() }
+            let outcome: DeliveryOutcome
+            do {
+                outcome = try await connection.withService(notifications: notifications) { service in try await service.testSlack() }
+            } catch let error as ServiceError where error == .slackNotConfigured {
+                // Settings missing (and no app installed): a configuration error (78), not the relay's "unavailable".
+                throw UserFacingError(error.message, exitStatus: .config)
+            }
             if let reason = outcome.reason {
                 throw UserFacingError("Slack did not take the test notice: \(reason)", exitStatus: .tempFail)
             }

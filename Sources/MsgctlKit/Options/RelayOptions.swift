@@ -20,6 +20,19 @@ struct RelayOptions: ParsableArguments {
         }
         return url
     }
+
+    /// The relay's URL for a live socket (`tail`, `repl`): http or ws only, since msgctl opens its socket without TLS (on
+    /// the relay's host, or through a tunnel).
+    /// - Throws: as ``url(_:)``; for `--relay` that says another scheme, `usage`; for `MSGRELAY_URL`, `config`.
+    func liveURL(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
+        let url = try url(environment)
+        guard ["http", "ws"].contains(url.scheme?.lowercased() ?? "") else {
+            let message = "must be an http:// or ws:// URL (msgctl opens its socket without TLS), such as http://127.0.0.1:8080"
+            if relay != nil { throw UserFacingError("--relay \(message)", exitStatus: .usage) }
+            throw UserFacingError("MSGRELAY_URL \(message)", exitStatus: .config)
+        }
+        return url
+    }
 }
 
 /// The bearer token msgctl signs in to the relay's WebSocket with.

@@ -25,7 +25,7 @@ struct ReplCommand: AsyncParsableCommand {
             throw UserFacingError("the REPL needs a terminal; use the other subcommands in scripts (msgctl --help)", exitStatus: .usage)
         }
         let environment = ProcessInfo.processInfo.environment
-        let relayURL = try relay.url(environment)
+        let relayURL = try relay.liveURL(environment)
         let pool = try connection.makePool()
         defer { Task { await pool.shutdown() } }
         let service = MessagingService(pool: pool)

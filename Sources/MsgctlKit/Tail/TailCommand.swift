@@ -26,7 +26,7 @@ struct TailCommand: AsyncParsableCommand {
         // A reader that went away is an EPIPE to handle, not a signal that kills the process.
         signal(SIGPIPE, SIG_IGN)
         let environment = ProcessInfo.processInfo.environment
-        let relayURL = try relay.url(environment)
+        let relayURL = try relay.liveURL(environment)
         let pool = try connection.makePool()
         defer { Task { await pool.shutdown() } }
         let service = MessagingService(pool: pool)
