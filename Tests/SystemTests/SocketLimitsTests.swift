@@ -130,6 +130,12 @@ extension SocketLimitsTests {
         #expect(replayed.data["truncated"] as? Bool == true)
         let count = try #require(replayed.data["count"] as? Int)
         #expect(count > 0 && count < 20, "\(count) messages of about 9 KB in 128 KiB")
+        // A fresh socket's unread messages are cut the same way, and its `replayed` says so, with no cursor.
+        let fresh = try relay.socket(f.admin)
+        let freshReplayed = try await fresh.next(type: "replayed")
+        #expect(freshReplayed.data["truncated"] as? Bool == true && freshReplayed.data["cursor"] == nil)
+        #expect(fresh.all(type: "message").count == freshReplayed.data["count"] as? Int)
+        try fresh.sendClose()
         try reader.sendClose()
         try await waitFor("the reader gone") { try await relay.socketCount() == 0 }
         let before = relay.residentKiB

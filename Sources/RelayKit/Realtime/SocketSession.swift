@@ -186,10 +186,12 @@ final class SocketSession: Sendable {
                     cursor = joinedAt.covers(from.end) ? ResumeCursor(complete: joinedAt).token : (position ?? from).token
                 }
                 frames.append(OutgoingFrame(.replayed(count: messages.count, truncated: truncated, cursor: cursor)))
-            } else if let joinedAt, !truncated {
+            } else {
                 // A fresh socket's unread messages end with where it joined: a client that drops before any live
-                // message still has a cursor to resume from (read messages before it are for REST paging).
-                frames.append(OutgoingFrame(.replayed(count: messages.count, truncated: false, cursor: ResumeCursor(complete: joinedAt).token)))
+                // message still has a cursor to resume from (read messages before it are for REST paging). Cut short,
+                // they end with no cursor: the rest comes through REST.
+                let cursor = truncated ? nil : joinedAt.map { ResumeCursor(complete: $0).token }
+                frames.append(OutgoingFrame(.replayed(count: messages.count, truncated: truncated, cursor: cursor)))
             }
             metrics?.sockets.replayed(messages.count, kind: start == nil ? .unread : .resume)
             connection.finishReplay(frames)
