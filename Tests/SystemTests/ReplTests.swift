@@ -147,6 +147,35 @@ import Testing
         try await relay.stop()
     }
 
+    /// A message whose transaction began before the newest message when the console started, and committed while the
+    /// relay was down, is caught up after the reconnect: the console resumes from where its socket joined (a cursor),
+    /// not from the newest id it knew of.
+    @Test func aMessageCommittedOutOfOrderWhileOfflineIsCaughtUp() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        // In another conversation: the held transaction keeps its conversation's row locked.
+        let bobs = try ConversationRepository.insert(db, userId: f.bob.id)
+        let held = try CommitOrderTests.HeldInsert(database, conversation: bobs.id, sender: f.bob.id, content: "Held back")
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Newest when it started")
+        var relay = try await TestRelay(database: database)
+        let port = relay.port
+        let terminal = try repl(relay, home: try temporaryHome())
+        defer { terminal.stop() }
+        var at = try await terminal.waitFor("connected to the relay")
+        terminal.type("\\o alice\r")
+        at = try await terminal.waitFor("msg[alice]> ", after: at)
+        try await relay.stop()
+        at = try await terminal.waitFor("relay unreachable", after: at)
+        try held.commit()
+        relay = try await TestRelay(database: database, port: port)
+        at = try await terminal.waitFor("bob [not open]: Held back", after: at, timeout: 30)
+        terminal.type("\\q\r")
+        try await waitFor("the REPL to exit") { !terminal.isRunning }
+        try await relay.stop()
+    }
+
     @Test func hostileNamesAndMessagesCannotDriveTheTerminal() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

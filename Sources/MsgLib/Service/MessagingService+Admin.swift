@@ -53,9 +53,4 @@ extension MessagingService {
             return (conversation, user)
         }
     }
-
-    /// The id of the newest message (deleted or not), where a live view starts from.
-    public func newestMessageId() async throws -> UUID? {
-        try await pool.withConnection { db in try MessageRepository.newestId(db) }
-    }
 }

@@ -32,8 +32,9 @@ struct ReplCommand: AsyncParsableCommand {
         let viewer = try await service.admin(named: admin.admin)
         var live: LiveConnection?
         if let bearer = token.bearer(for: viewer, environment) {
+            // A fresh socket: its `replayed` frame gives the cursor of where it joined, which reconnections resume from
+            // (a message id would miss a message committed after it but numbered before).
             live = try LiveConnection(relay: relayURL, token: bearer)
-            if let newest = try? await service.newestMessageId() { live?.saw(messageId: newest.lowercasedString) }
         }
         let session = try ReplSession(service: service, admin: viewer, live: live, historyFile: Self.historyFile(environment))
         // The session blocks in poll(): on a thread of its own, never one of Swift's few task threads.

@@ -14,6 +14,9 @@ final class ReplSession: @unchecked Sendable {
 
     private var open: (conversation: Conversation, user: User)?
     private var connected = false
+    /// Whether the first socket's backlog (the admin's unread messages, which the console lists itself) is over: from
+    /// its `replayed` frame, or the first message with a cursor (a live one).
+    private var following = false
     private var quit = false
     /// Lines of a multi-line reply (`\m` ... `.`), nil when not composing one.
     private var composing: [String]?
@@ -298,6 +301,10 @@ final class ReplSession: @unchecked Sendable {
     private func show(_ frame: LiveFrame) {
         switch frame {
         case .message(let message):
+            if !following {
+                guard message.representation.cursor != nil else { return }
+                following = true
+            }
             if let id = UUID(uuidString: message.id), sent[id] != nil { return }
             let inOpen = open?.conversation.id.lowercasedString == message.conversationId
             let who = message.senderIsAdmin ? "\(message.username) (admin)" : message.username
@@ -318,6 +325,10 @@ final class ReplSession: @unchecked Sendable {
                 say("\(TerminalText.escaped(open.user.username)) is typing…")
             }
         case .replayed(let count, let truncated):
+            guard following else {
+                following = true
+                return
+            }
             if count > 0 { say("caught up: \(count) message\(count == 1 ? "" : "s") while offline\(truncated ? " (more in \\h)" : "")") }
         case .reaction(let change):
             say(Transcript.reactionChange(change, who: reactorName(change.userId), about: reactionTarget(change)))

@@ -68,11 +68,6 @@ package enum MessageRepository {
             limits: limits)[0]
     }
 
-    /// The id of the newest message, deleted or not.
-    static func newestId(_ db: PostgresConnection) throws -> UUID? {
-        try db.query("SELECT id FROM messages ORDER BY id DESC LIMIT 1").first.map { try $0.decode(0, as: UUID.self) }
-    }
-
     /// The database's `now()`: the start of the current transaction.
     static func transactionTime(_ db: PostgresConnection) throws -> Timestamp {
         try db.query("SELECT now()")[0].decode(0, as: Timestamp.self)
