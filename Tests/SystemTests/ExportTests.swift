@@ -297,6 +297,31 @@ import Testing
         let fresh = folder.appendingPathComponent("fresh.jsonl")
         #expect(try await Self.export(["--output", fresh.path], database).status == 0)
         #expect((try FileManager.default.attributesOfItem(atPath: fresh.path)[.posixPermissions] as? Int) == 0o600)
+
+        // A symbolic link at the name is replaced by the file, not followed: what it pointed to stays as it was.
+        let target = folder.appendingPathComponent("target.jsonl")
+        try "target\n".write(to: target, atomically: true, encoding: .utf8)
+        chmod(target.path, 0o644)
+        let toFile = folder.appendingPathComponent("to-file.jsonl")
+        let toDirectory = folder.appendingPathComponent("to-directory.jsonl")
+        try FileManager.default.createSymbolicLink(atPath: toFile.path, withDestinationPath: target.path)
+        try FileManager.default.createSymbolicLink(atPath: toDirectory.path, withDestinationPath: folder.path)
+        for link in [toFile, toDirectory] {
+            let result = try await Self.export(["--output", link.path], database)
+            #expect(result.status == 0, "\(link.lastPathComponent): \(result.stderr)")
+            let attributes = try FileManager.default.attributesOfItem(atPath: link.path)
+            #expect(attributes[.type] as? FileAttributeType == .typeRegular && attributes[.posixPermissions] as? Int == 0o600)
+            #expect(try Self.ids(try Self.read(link)).count == 1)
+        }
+        #expect(try Self.read(target) == "target\n")
+
+        // The temporary file goes by its absolute path (a pending state names it for a run in another directory).
+        let relative = "msgctl-relative-\(UUID().uuidString).jsonl"
+        let file = try AtomicFile(path: relative)
+        #expect(file.temporaryPath.hasPrefix(FileManager.default.currentDirectoryPath + "/."), "\(file.temporaryPath)")
+        #expect(AtomicFile.exists(file.temporaryPath))
+        file.abandon()
+        #expect(!AtomicFile.exists(file.temporaryPath) && !AtomicFile.exists(relative))
     }
 
     /// The database connection dies while rows stream into the temporary file, and msgctl is killed midway: the

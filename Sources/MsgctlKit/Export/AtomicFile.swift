@@ -14,7 +14,8 @@ import MsgLib
 final class AtomicFile {
     /// The file the user named.
     let path: String
-    /// The temporary file being written.
+    /// The temporary file being written, by its absolute path: a pending state names it, and the next run may start
+    /// in another directory.
     let temporaryPath: String
     let directory: String
     private(set) var descriptor: Int32
@@ -30,15 +31,17 @@ final class AtomicFile {
     init(path: String) throws(UserFacingError) {
         guard !path.isEmpty else { throw UserFacingError("the output path is empty", exitStatus: .usage) }
         self.path = path
-        let parts = Self.split(path)
+        let parts = Self.split(Self.absolute(path))
         directory = parts.directory
         var existing = stat()
-        let exists = stat(path, &existing) == 0
+        // The name itself, not what a symbolic link there points to: the rename replaces the link.
+        let exists = lstat(path, &existing) == 0
+        let isLink = exists && (existing.st_mode & S_IFMT) == S_IFLNK
         if exists, (existing.st_mode & S_IFMT) == S_IFDIR {
             throw UserFacingError("cannot write \(path): it is a directory", exitStatus: .cantCreate)
         }
         // Renaming over a device or a pipe (/dev/null, as root) would replace it with a plain file.
-        if exists, (existing.st_mode & S_IFMT) != S_IFREG {
+        if exists, !isLink, (existing.st_mode & S_IFMT) != S_IFREG {
             throw UserFacingError(
                 "cannot write \(path): not a regular file (leave out --output to write to standard output)", exitStatus: .cantCreate)
         }
@@ -50,7 +53,8 @@ final class AtomicFile {
         }
         descriptor = fd
         temporaryPath = String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if exists { fchmod(fd, existing.st_mode & 0o7777) }
+        // A replaced file keeps its permission bits; a link's are not the file's (a new file: 0600).
+        if exists, !isLink { fchmod(fd, existing.st_mode & 0o7777) }
         slot = SignalCleanup.register(temporaryPath)
     }
 
@@ -128,6 +132,15 @@ final class AtomicFile {
     }
 
     /// The directory (`.` for a bare name) and the last component of `path`.
+    /// `path` from the root: relative to the current directory when it does not start with `/`.
+    static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let directory = String(cString: buffer)
+        return (directory.hasSuffix("/") ? directory : directory + "/") + path
+    }
+
     static func split(_ path: String) -> (directory: String, name: String) {
         guard let slash = path.lastIndex(of: "/") else { return (".", path) }
         let directory = String(path[..<slash])

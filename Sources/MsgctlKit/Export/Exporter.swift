@@ -135,7 +135,7 @@ package enum Exporter {
         // From here the temporary file is the pending run's evidence: a signal must not remove it (a stray file at
         // worst, should the process die before the pending state is written).
         file.excludeFromSignalCleanup()
-        state.pending = .init(temporaryFile: file.temporaryPath, output: file.path, next: next)
+        state.pending = .init(temporaryFile: file.temporaryPath, output: AtomicFile.absolute(file.path), next: next)
         try state.save(statePath)
         do {
             try file.publish()
