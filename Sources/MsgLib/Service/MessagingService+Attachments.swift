@@ -19,22 +19,24 @@ extension MessagingService {
         let accepted = try support.policy.check(filename: filename, contentType: contentType, size: size)
         let configuration = support.configuration
         let key = AttachmentKey.make()
-        let created = try await pool.withConnection { db in
+        let lifetime = unattachedLifetime(nil, support)
+        let created = try await pool.withTransaction { db in
+            // Full: the wait is until the oldest waiting upload is collected, unless the user sends it first. Counted
+            // against the hourly limit only when it makes an upload.
+            if let oldest = try AttachmentRepository.oldestPendingWhenFull(db, ownerId: viewer.id, maxPending: configuration.maxPendingPerUser) {
+                let collected = oldest.secondsSinceEpoch + Int64(lifetime.rounded(.up)) + Int64(configuration.collectInterval.seconds.rounded(.up))
+                throw ServiceError(
+                    .rateLimited,
+                    "Too many uploads waiting to be sent (at most \(configuration.maxPendingPerUser)): send them with a message first",
+                    retryAfter: Int(max(1, collected - Timestamp.now().secondsSinceEpoch)))
+            }
             if configuration.createRateLimitPerHour > 0 {
                 try RateLimiter.take(
                     db, user: viewer.id, window: .attachmentCreate(perHour: configuration.createRateLimitPerHour),
                     counting: ("attachment", "attachments"))
             }
-            return try db.transaction {
-                try AttachmentRepository.create(
-                    db, ownerId: viewer.id, storeKey: key, filename: accepted.filename.value, contentType: accepted.contentType,
-                    size: accepted.size, maxPending: configuration.maxPendingPerUser)
-            }
-        }
-        guard let created else {
-            throw ServiceError(
-                .rateLimited, "Too many uploads waiting to be sent (at most \(configuration.maxPendingPerUser)): send them with a message first",
-                retryAfter: 60)
+            return try AttachmentRepository.create(
+                db, ownerId: viewer.id, storeKey: key, filename: accepted.filename.value, contentType: accepted.contentType, size: accepted.size)
         }
         let expires = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + configuration.uploadURLLifetime.seconds).rounded(.down))
         let transfer = try support.store.uploadTarget(key: key, contentType: accepted.contentType, size: accepted.size, expires: expires)

@@ -5,20 +5,27 @@ package enum AttachmentRepository {
     static let columns =
         "id, owner_id, conversation_id, message_id, store_key, filename, content_type, size, width, height, state, created_at, attached_at"
 
-    /// Records a new upload of `ownerId`, unless they have `maxPending` unattached ones already (nil then). Run inside a
-    /// transaction: the owner's creations are serialised (an advisory lock) so that the count holds.
-    package static func create(
-        _ db: PostgresConnection, ownerId: UUID, storeKey: String, filename: String, contentType: String, size: Int, maxPending: Int
-    ) throws -> AttachmentRecord? {
+    /// When `ownerId` has `maxPending` unattached uploads or more: the oldest one's creation (nil while there is room).
+    /// Run inside a transaction: the owner's creations are serialised from here (an advisory lock) so that the count
+    /// holds until ``create(_:ownerId:storeKey:filename:contentType:size:)``.
+    package static func oldestPendingWhenFull(_ db: PostgresConnection, ownerId: UUID, maxPending: Int) throws -> Timestamp? {
         try db.query("SELECT pg_advisory_xact_lock(24, hashtext($1::text))", [ownerId.lowercasedString])
         return try db.query(
-            """
-            INSERT INTO attachments (owner_id, store_key, filename, content_type, size)
-            SELECT $1, $2, $3, $4, $5
-            WHERE (SELECT count(*) FROM attachments WHERE owner_id = $1 AND state = 'pending') < $6
-            RETURNING \(columns)
-            """, [ownerId, storeKey, filename, contentType, size, maxPending]
-        ).first.map { try AttachmentRecord(row: $0) }
+            "SELECT min(created_at) FROM attachments WHERE owner_id = $1 AND state = 'pending' HAVING count(*) >= $2", [ownerId, maxPending]
+        ).first.map { try $0.decode(0, as: Timestamp.self) }
+    }
+
+    /// Records a new upload of `ownerId` (after ``oldestPendingWhenFull(_:ownerId:maxPending:)`` in the same transaction).
+    package static func create(
+        _ db: PostgresConnection, ownerId: UUID, storeKey: String, filename: String, contentType: String, size: Int
+    ) throws -> AttachmentRecord {
+        try AttachmentRecord(
+            row: db.query(
+                """
+                INSERT INTO attachments (owner_id, store_key, filename, content_type, size) VALUES ($1, $2, $3, $4, $5)
+                RETURNING \(columns)
+                """, [ownerId, storeKey, filename, contentType, size]
+            )[0])
     }
 
     /// The attachment `id`, in any state.
