@@ -38,8 +38,13 @@ import Testing
         // The same key for other text is refused; another sender's key is their own.
         let reused = try await send(alice, "order-1", "changed")
         #expect(reused.status == 409 && reused.error == "This idempotency key was already used for a different message")
+        // Text that only looks the same (another Unicode form of it) is other text: the key's message is what was stored.
         let bobs = try await send(bob, "order-1", "hello")
         #expect(bobs.status == 201 && bobs.object.string("id") != id)
+        // Text that only looks the same (another Unicode form of it) is other text: the key's message is what was stored.
+        let carol = relay.token(try UserRepository.insert(db, username: "carol", displayName: "Carol"))
+        #expect((try await send(carol, "order-nfc", "caf\u{E9}")).status == 201)
+        #expect((try await send(carol, "order-nfc", "cafe\u{301}")).status == 409)
 
         // Keys that are not 1 to 255 visible ASCII characters.
         for bad in ["", String(repeating: "k", count: 256), "two words", "tab\there", "clé"] {

@@ -57,7 +57,8 @@ extension MessagingService {
         }
         let replay = { @Sendable (db: PostgresConnection) throws -> SentMessage? in
             guard let clientKey, let first = try MessageRepository.find(db, senderId: viewer.id, clientKey: clientKey) else { return nil }
-            guard first.content == content, conversationId.map({ $0 == first.conversationId }) ?? true,
+            // The same text as stored, scalar for scalar (Swift's `==` would take another Unicode form of it as equal).
+            guard first.content.unicodeScalars.elementsEqual(content.unicodeScalars), conversationId.map({ $0 == first.conversationId }) ?? true,
                 first.attachments.map(\.id) == attachmentIds
             else { throw ServiceError.clientKeyReused }
             return SentMessage(message: first, replayed: true)
