@@ -316,29 +316,43 @@ extension Result<ClientFrame, ClientFrame.Invalid> {
 
 /// Typing indicators this socket turned on, each switched off by the server if the client does not.
 final class TypingTimers: Sendable {
-    private let timers = Mutex<[UUID: Task<Void, Never>]>([:])
+    /// Each conversation's timer, with a number of its own: a timer that has fired removes itself only, never the one
+    /// that replaced it meanwhile (which `cancel` must still reach).
+    private let timers = Mutex<(next: Int, running: [UUID: (number: Int, task: Task<Void, Never>)])>((0, [:]))
 
-    func start(_ conversationId: UUID, after delay: Duration, expire: @escaping @Sendable () async -> Void) {
-        let task = Task {
-            try? await Task.sleep(for: delay)
-            if Task.isCancelled { return }
-            await expire()
-            _ = self.timers.withLock { $0.removeValue(forKey: conversationId) }
+    /// Starts (or restarts) the timer of a conversation; returns its task.
+    @discardableResult
+    func start(_ conversationId: UUID, after delay: Duration, expire: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+        timers.withLock { timers in
+            let number = timers.next
+            timers.next += 1
+            let task = Task {
+                try? await Task.sleep(for: delay)
+                if Task.isCancelled { return }
+                await expire()
+                self.timers.withLock { timers in
+                    if timers.running[conversationId]?.number == number { timers.running[conversationId] = nil }
+                }
+            }
+            timers.running.updateValue((number, task), forKey: conversationId)?.task.cancel()
+            return task
         }
-        timers.withLock { $0.updateValue(task, forKey: conversationId)?.cancel() }
     }
 
     func cancel(_ conversationId: UUID) {
-        timers.withLock { $0.removeValue(forKey: conversationId) }?.cancel()
+        timers.withLock { $0.running.removeValue(forKey: conversationId) }?.task.cancel()
     }
+
+    /// Conversations with a timer running.
+    var count: Int { timers.withLock { $0.running.count } }
 
     /// Cancels every timer and runs `expire` for each indicator still on.
     func stopAll(expire: @escaping @Sendable (UUID) async -> Void) {
         let active = timers.withLock { timers in
-            defer { timers = [:] }
-            return timers
+            defer { timers.running = [:] }
+            return timers.running
         }
-        for (conversationId, task) in active {
+        for (conversationId, (_, task)) in active {
             task.cancel()
             Task { await expire(conversationId) }
         }

@@ -77,4 +77,25 @@ import Testing
         let again = gate.allow(a, isTyping: true, now: 11)
         #expect(started && !stopped && again)
     }
+
+    /// A timer that fired and is still switching its indicator off when a new one replaces it removes only itself: the
+    /// new one stays where a "stopped" from the client cancels it.
+    @Test func aFiredTimerLeavesTheOneThatReplacedIt() async {
+        let timers = TypingTimers()
+        let conversation = UUID()
+        let (firing, fired) = AsyncStream<Void>.makeStream()
+        let (release, released) = AsyncStream<Void>.makeStream()
+        let first = timers.start(conversation, after: .zero) {
+            fired.yield()
+            for await _ in release { break }
+        }
+        for await _ in firing { break }
+        let second = timers.start(conversation, after: .seconds(3600)) {}
+        released.yield()
+        await first.value
+        #expect(timers.count == 1)
+        timers.cancel(conversation)
+        #expect(second.isCancelled && timers.count == 0)
+        second.cancel()
+    }
 }
