@@ -94,6 +94,23 @@ import Testing
         #expect(NotificationOutbox.storable(String(repeating: "x", count: 5000)).count == 1000)
     }
 
+    /// A body of few characters but many bytes (combining marks, as in "Zalgo" text) still makes a notification that
+    /// fits one push message: the most of its scalars that fit, then "…".
+    @Test func aPushBodyOfManyScalarsIsCutToFit() throws {
+        for content in [
+            "a" + String(repeating: "\u{301}", count: 9_999), String(repeating: "e" + String(repeating: "\u{301}", count: 20), count: 100),
+        ] {
+            let notice = PushNotification(title: "New message", body: PushNotification.cut(content), conversationId: UUID(), messageId: UUID())
+            let payload = notice.payload
+            #expect(payload.count <= PushNotification.maxPayloadBytes && payload.count > PushNotification.maxPayloadBytes - 100)
+            let body = try #require((try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])?["body"] as? String)
+            #expect(body.hasSuffix("…") && content.unicodeScalars.starts(with: body.unicodeScalars.dropLast()))
+        }
+        // Within the limit, the body is whole.
+        let short = PushNotification(title: "New message", body: "a\u{301}b", conversationId: nil, messageId: nil)
+        #expect(String(decoding: short.payload, as: UTF8.self).contains("\"body\":\"a\u{301}b\""))
+    }
+
     /// Slack answers 400 `invalid_blocks` to a section text over 3,000 characters: the notice is cut between two
     /// characters, never inside an escape, ends with "...", and keeps its button to the conversation.
     @Test func slackSectionsFitSlacksLimit() throws {

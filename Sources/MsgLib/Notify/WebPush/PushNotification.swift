@@ -70,18 +70,30 @@ package struct PushNotification: Sendable, Equatable {
 
     /// `{"title": ..., "body": ..., "data": {"conversation_id": ..., "message_id": ...}}` in UTF-8.
     /// With attachments whose list would not fit in one push message (``maxPayloadBytes``), the list is left out (the
-    /// body still counts the files).
+    /// body still counts the files). A body still too long in bytes (its characters made of many scalars: combining
+    /// marks) keeps the most of its scalars that fit, then "…".
     package var payload: [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        func encoded(_ files: [MessageAttachment]) -> [UInt8] {
+        func encoded(_ files: [MessageAttachment], _ body: String) -> [UInt8] {
             let value = Payload(
                 title: title, body: body,
                 data: .init(conversation_id: conversationId?.lowercasedString, message_id: messageId?.lowercasedString, attachments: files))
             return Array((try? encoder.encode(value)) ?? Data())
         }
-        let full = encoded(attachments)
-        return full.count <= Self.maxPayloadBytes || attachments.isEmpty ? full : encoded([])
+        let full = encoded(attachments, body)
+        if full.count <= Self.maxPayloadBytes { return full }
+        let bare = attachments.isEmpty ? full : encoded([], body)
+        if bare.count <= Self.maxPayloadBytes { return bare }
+        let scalars = Array(body.unicodeScalars)
+        func cut(_ count: Int) -> String { String(String.UnicodeScalarView(scalars[..<count])) + "…" }
+        // The longest prefix that fits: `low` always does (at worst, "…" alone).
+        var (low, high) = (0, scalars.count - 1)
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if encoded([], cut(middle)).count <= Self.maxPayloadBytes { low = middle } else { high = middle - 1 }
+        }
+        return encoded([], cut(low))
     }
 
     /// The most bytes of JSON a notification carries: one 4,096-byte aes128gcm record holds at most 3,993 of plaintext.
