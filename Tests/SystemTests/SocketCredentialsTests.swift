@@ -79,4 +79,23 @@ import Testing
         db.close()
         for relay in relays { try await relay.stop() }
     }
+
+    /// An admin demoted while their new socket waits to join (its cursor is ahead of this relay, which waits up to 5 s):
+    /// the socket is closed once it joins, and gets no other user's message.
+    @Test func rightsChangedBeforeTheSocketJoinedAreApplied() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database)
+        let millis = Int64(Date().timeIntervalSince1970 * 1000)
+        let socket = try relay.socket(f.admin, query: "cursor=1.0..\(millis)~1.1000000000..\(millis)~")
+        _ = try await socket.next(type: "connected")
+        try db.execute("UPDATE users SET is_admin = false WHERE id = '\(f.admin.id.lowercasedString)'")
+        _ = try await MessagingService(pool: database.pool(size: 1)).sendMessage(viewer: f.bob, conversationId: nil, content: "bob's")
+        let close = try await socket.next(timeout: 20) { $0.isClose }
+        #expect(close.closeCode == 4401)
+        #expect(socket.all(type: "message").isEmpty && socket.all(type: "replayed").isEmpty)
+        db.close()
+        try await relay.stop()
+    }
 }
