@@ -117,6 +117,14 @@ import Testing
         // Sent like any admin reply from the product: it appears in the thread.
         let posted = try await desk.slack.waitForCalls("chat.postMessage", count: 2)
         #expect(posted[1].string("thread_ts") == desk.threadTs)
+        // The same request again (a proxy that resends, a replay within the signature's 5 minutes): answered, not sent
+        // twice.
+        let once = SlackRequests.command(user: SlackInboundTests.adminSlackUser, text: "reply alice Only once")
+        for _ in 0..<2 {
+            let answer = try await desk.post("/api/slack/commands", once, form: true)
+            #expect(answer.status == 200 && answer.object.string("text") == "Sent to *Alice* (alice).", "\(answer.text)")
+        }
+        #expect((try await socket.next(type: "message")).data["content"] as? String == "Only once")
 
         let search = try await desk.command("search parcel")
         #expect(search.object.string("text")?.contains("1 message match") == true, "\(search.text)")
@@ -129,7 +137,7 @@ import Testing
         let stranger = try await desk.command("reply alice I am not the admin", user: SlackInboundTests.strangerSlackUser)
         #expect(stranger.status == 200 && stranger.object.string("text")?.contains("not linked") == true)
         #expect(try await desk.command("list", user: SlackInboundTests.strangerSlackUser).object.string("text")?.contains("not linked") == true)
-        #expect(try desk.adminMessages() == ["It ships <today> & arrives soon"])
+        #expect(try desk.adminMessages() == ["It ships <today> & arrives soon", "Only once"])
 
         // Malformed forms: 400.
         for body in [Data("user_id=%G1".utf8), SlackRequests.form([("text", "list")]), SlackRequests.form([("user_id", "U 1"), ("text", "list")])] {

@@ -60,10 +60,12 @@ package enum SlackRequests {
     }
 
     /// A `/msg` slash command typed by Slack user `user`.
+    /// A slash command's form, each with a `trigger_id` of its own, as Slack sends them.
     package static func command(user: String, text: String, responseURL: String = "https://hooks.slack.com/commands/T0TEAM/1/abc") -> Data {
         form([
             ("token", "legacy"), ("team_id", "T0TEAM"), ("channel_id", channel), ("user_id", user), ("user_name", "someone"), ("command", "/msg"),
-            ("text", text), ("response_url", responseURL), ("trigger_id", "1.2.3"),
+            ("text", text), ("response_url", responseURL),
+            ("trigger_id", "\(UInt32.random(in: 1...UInt32.max)).\(UUID().lowercasedString.prefix(8))"),
         ])
     }
 }

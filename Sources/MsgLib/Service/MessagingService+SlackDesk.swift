@@ -35,7 +35,9 @@ extension MessagingService {
     /// The service's refusals (an unknown user, content too long...) become answers; an unlinked Slack user is told so
     /// and nothing happens. `help` and the usage need no link.
     /// - Parameter command: the command's name as Slack sent it (`/msg`), for the usage.
-    package func slashCommand(_ parsed: SlashCommand, slackUserId: String, command: String) async throws -> String {
+    /// - Parameter triggerId: Slack's id of this invocation (`trigger_id`): a reply sent with it once is not sent again
+    ///   when the same request comes again (resent by a proxy, or replayed within the signature's 5 minutes).
+    package func slashCommand(_ parsed: SlashCommand, slackUserId: String, command: String, triggerId: String? = nil) async throws -> String {
         switch parsed {
         case .help: return SlashCommandAnswer.usage(problem: nil, command: command)
         case .usage(let problem): return SlashCommandAnswer.usage(problem: problem, command: command)
@@ -60,7 +62,8 @@ extension MessagingService {
                 try Self.validateContent(content)
                 try Self.requireNoNul(name, "The user")
                 let (conversation, user) = try await resolveConversation(name)
-                _ = try await sendMessage(viewer: admin, conversationId: conversation.id, content: content, source: .slack)
+                let key = triggerId.flatMap { try? ClientKey.header("slack-command:" + $0) }
+                _ = try await sendMessage(viewer: admin, conversationId: conversation.id, content: content, clientKey: key, source: .slack)
                 return SlashCommandAnswer.sent(to: user)
             case .search(let query):
                 let plain = SlackMrkdwn.plainText(query)

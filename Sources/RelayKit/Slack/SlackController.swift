@@ -148,7 +148,7 @@ struct SlackController {
         let parsed = SlashCommand.parse(form["text"] ?? "")
         let service = self.service
         let answer = try await withTimeLimit(Self.answerLimit, cancelLate: false) {
-            try await service.slashCommand(parsed, slackUserId: userId, command: command)
+            try await service.slashCommand(parsed, slackUserId: userId, command: command, triggerId: form["trigger_id"])
         }
         if case .reply = parsed, let answer, SlashCommandAnswer.reportsSent(answer) { metrics?.created(.slack) }
         guard let answer else {
