@@ -49,8 +49,8 @@ public struct MessagingRules: Sendable, Equatable {
         [(60, perMinute, "minute"), (3600, perHour, "hour"), (86400, perDay, "day")].filter { $0.1 > 0 }
     }
 
-    /// The edits' window, nil when off.
-    var editWindowLimit: RateLimitRepository.Window? {
+    /// The edits' rate-limit window, nil when off (``editWindow`` is how long after sending a message may be edited).
+    var editRateWindow: RateLimitRepository.Window? {
         editsPerMinute > 0 ? .edits(perMinute: editsPerMinute) : nil
     }
 

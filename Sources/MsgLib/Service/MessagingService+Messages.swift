@@ -184,7 +184,7 @@ extension MessagingService {
     /// Replaces a message's content: its sender only, within the edit window.
     public func editMessage(viewer: User, messageId: UUID, content: String) async throws -> Message {
         try Self.validateContent(content)
-        let (window, limit) = (rules.editWindow, rules.editWindowLimit)
+        let (window, limit) = (rules.editWindow, rules.editRateWindow)
         return try await pool.withTransaction { db in
             guard let message = try MessageRepository.find(db, id: messageId), message.deletedAt == nil else {
                 throw ServiceError.messageNotFound

@@ -34,11 +34,12 @@ package enum RateLimitRepository {
             Window(column: "reaction_tat", seconds: 60, limit: limit, name: "minute")
         }
 
-        /// `POST /api/push/test` calls per hour (migration 19).
+        /// Edits per minute (migration 35).
         static func edits(perMinute limit: Int) -> Window {
             Window(column: "edit_tat", seconds: 60, limit: limit, name: "minute")
         }
 
+        /// `POST /api/push/test` calls per hour (migration 19).
         static func pushTest(perHour limit: Int) -> Window {
             Window(column: "push_test_tat", seconds: 3600, limit: limit, name: "hour")
         }
