@@ -241,4 +241,61 @@ import Testing
         #expect(resumed.ids == [ids.sorted()[1]])
         try await setup.stop()
     }
+
+    /// A message whose id is ahead of the database's clock (the clock went back after the id was made, or the id was
+    /// given by hand) goes out once, when the clock has passed it, however many sweeps come before; one more than a
+    /// day ahead does not go out live at all (REST lists it). Neither comes back on resume.
+    @Test func aMessageWhoseIdIsAheadOfTheClockGoesOutOnce() async throws {
+        let setup = try await Setup(relays: 1)
+        let (f, relay, admin) = (setup.f, setup.relays[0], setup.admin)
+        let db = try setup.database.connect()
+        let start = try await Self.send(relay, f.bob, "before")
+        let startCursor = try #require(try await admin.next { $0.data["id"] as? String == start }.data["cursor"] as? String)
+        func insert(aheadBy millis: Int64, _ content: String) throws -> String {
+            try db.query(
+                """
+                INSERT INTO messages (id, conversation_id, sender_id, content)
+                VALUES ((lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::int8 + $1), 12, '0') || '7abc8def0123456789ab')::uuid, $2, $3, $4)
+                RETURNING id::text
+                """, [millis, setup.alices.id, f.alice.id, content])[0].decode(0, as: String.self)
+        }
+        // From another writer, as the admin (whom no rate limit counts): each brings a sweep.
+        func barrier(_ content: String) async throws -> String {
+            let pool = setup.database.pool(size: 1)
+            let message = try await MessagingService(pool: pool).sendMessage(viewer: f.admin, conversationId: setup.bobs.id, content: content)
+            await pool.shutdown()
+            return message.id.lowercasedString
+        }
+        let soon = try insert(aheadBy: 3_000, "ahead by 3 s")
+        let far = try insert(aheadBy: 365 * 86_400_000, "ahead by a year")
+        // Sweeps (each message from another writer brings one) until the clock has passed the first, and one after.
+        var barriers = 0
+        while try db.scalar(
+            "SELECT clock_timestamp() < to_timestamp($1::float8 / 1000) + interval '300 ms'", [UUID(uuidString: soon)!.v7Millis], as: Bool.self)
+        {
+            let barrier = try await barrier("barrier \(barriers)")
+            _ = try await admin.next { $0.data["id"] as? String == barrier }
+            barriers += 1
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let last = try await barrier("last barrier")
+        let lastCursor = try #require(try await admin.next { $0.data["id"] as? String == last }.data["cursor"] as? String)
+        #expect(barriers >= 5)
+        let delivered = admin.all(type: "message").compactMap { $0.data["id"] as? String }
+        #expect(delivered == [soon], "sweeps before the clock passed it: \(barriers)")
+        #expect(!delivered.contains(far))
+        try admin.sendClose()
+
+        // Resuming: from after it, nothing; from before both, the first once.
+        let after = try await Self.resume(relay, f.admin, cursor: lastCursor) { try await barrier("check") }
+        #expect(after.ids == [])
+        let resumed = try await Self.resume(relay, f.admin, cursor: startCursor) { try await barrier("check 2") }
+        #expect(resumed.ids.filter { $0 == soon }.count == 1)
+        #expect(!resumed.ids.contains(far))
+        let listed = try await relay.request("GET", "/api/conversations/\(setup.alices.id.lowercasedString)/messages", token: relay.token(f.admin))
+        #expect(listed.status == 200)
+        #expect(String(decoding: listed.body, as: UTF8.self).contains(far))
+        db.close()
+        try await setup.stop()
+    }
 }

@@ -79,6 +79,14 @@ public struct CommitSnapshot: Sendable, Hashable {
         return CommitSnapshot(xmin: xip.first ?? xmax, xmax: xmax, xip: xip, takenAtMillis: max(takenAtMillis, newestMillis))
     }
 
+    /// This snapshot with its clock moved forward to `millis` when it is behind: the same transactions, and every
+    /// message id up to that clock.
+    public func withClock(atLeast millis: Int64) -> CommitSnapshot {
+        var snapshot = self
+        snapshot.takenAtMillis = max(takenAtMillis, millis)
+        return snapshot
+    }
+
     /// The clock values a snapshot can carry: those a UUIDv7 can (48 bits of milliseconds). A token from a client is
     /// refused outside them, so that ``clockMargin`` can be added to any snapshot's clock.
     static let validMillis: ClosedRange<Int64> = 0...((1 << 48) - 1)

@@ -42,17 +42,18 @@ package enum DeliveryRepository {
         /// True when the message `m` is not in `snapshot`: started after it, running then, or newer than its clock
         /// (``CommitSnapshot``). Three index ranges; each has two bounds so that a generic plan (prepared statements)
         /// estimates it as narrow and scans the index.
-        /// `txid` and `id` name the columns of another table that records its changes the same way.
-        mutating func notIn(_ snapshot: CommitSnapshot, txid: String = "m.txid", id: String = "m.id") -> String {
+        /// `txid` and `id` name the columns of another table that records its changes the same way; `top`, an SQL
+        /// expression, bounds the ids of the third range (all of them by default).
+        mutating func notIn(_ snapshot: CommitSnapshot, txid: String = "m.txid", id: String = "m.id", top: String? = nil) -> String {
             let xmax = bind(Int64(clamping: snapshot.xmax))
             let beyond = bind(Int64.max)
             let xip = bind(snapshot.xip.map { Int64(clamping: $0) })
             let xmin = bind(Int64(clamping: snapshot.xmin))
             let bound = bind(snapshot.idBound)
-            let top = bind(UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255)))
+            let top = top ?? bind(UUID(uuid: (255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255, 255))) + "::uuid"
             return
                 "((\(txid) >= \(xmax)::xid8 AND \(txid) <= \(beyond)::xid8) OR (\(txid) = ANY(\(xip)::xid8[]) AND \(txid) >= \(xmin)::xid8 AND \(txid) < \(xmax)::xid8)"
-                + " OR (\(txid) IS NOT NULL AND \(id) > \(bound)::uuid AND \(id) <= \(top)::uuid))"
+                + " OR (\(txid) IS NOT NULL AND \(id) > \(bound)::uuid AND \(id) <= \(top)))"
         }
 
         /// True when the message `m` is in `snapshot`.
@@ -79,14 +80,24 @@ package enum DeliveryRepository {
         try snapshot(db.query("SELECT " + snapshotColumns)[0])
     }
 
+    /// The largest id whose clock is at most a day ahead of the statement's (`now()`): what a relay's sweep reads.
+    static let dayAheadBound = "(lpad(to_hex((extract(epoch FROM now()) * 1000)::int8 + 86400000), 12, '0') || 'ffffffffffffffffffff')::uuid"
+
     /// A snapshot taken now and the visible messages it shows that `frontier` does not (committed since), in id
     /// order, with their sources: the next batch a relay delivers. Read in one statement, so the rows are exactly that
     /// difference.
+    ///
+    /// The snapshot's clock is at least the frontier's: a frontier never shows less than the one before (its clock
+    /// may be ahead of the server's after the relay's own commits, see ``CommitSnapshot/adding(committed:newestMillis:maxInProgress:)``).
+    /// A message whose id is ahead of that clock (the server's clock went back since the id was made, or the id was
+    /// given by hand) is not in the batch: it would count as undelivered in every later snapshot and go out again
+    /// with each. It waits until a snapshot's clock passes it, then goes out once; ids more than a day ahead are not
+    /// read at all.
     package static func committed(_ db: PostgresConnection, since frontier: CommitSnapshot) throws -> (
         snapshot: CommitSnapshot, messages: [DeliverableMessage]
     ) {
         var conditions = Conditions()
-        let notIn = conditions.notIn(frontier)
+        let notIn = conditions.notIn(frontier, top: dayAheadBound)
         let result = try db.query(
             """
             WITH s AS MATERIALIZED (SELECT \(snapshotColumns))
@@ -96,9 +107,9 @@ package enum DeliveryRepository {
             ORDER BY r.id
             """, conditions.parameters)
         guard let first = result.first else { throw DatabaseError(.query, message: "no snapshot row") }
-        let snapshot = try snapshot(first)
+        let snapshot = try snapshot(first).withClock(atLeast: frontier.takenAtMillis)
         let messages = try first.decode("id", as: UUID?.self) == nil ? [] : try rows(result)
-        return (snapshot, messages)
+        return (snapshot, messages.filter { snapshot.shows(txid: $0.txid, id: $0.message.id) })
     }
 
     /// What a client at `cursor` lacks, up to the snapshot `upTo`, in the conversations `viewer` sees: first the
