@@ -92,6 +92,27 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM schema_migrations", as: Int.self) == Migration.all.count)
     }
 
+    /// Upgrades run `msgctl db migrate` (and relays start with `--migrate`) while other relays are up: the lock a relay
+    /// holds for its whole life (the one that counts other writers' messages) is not the migrations' lock.
+    @Test func migrateRunsWhileRelaysAreUp() async throws {
+        let database = try await TestDatabase.create()
+        let relay = try await TestRelay(database: database)
+        let db = try database.connect()
+        try await waitFor("the relay counting other writers' messages") {
+            (try? db.scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted", as: Int.self)) ?? 0 > 0
+        }
+        let migrate = try ChildProcess(TestEnvironment.binary("msgctl"), ["db", "migrate", "--database-url", database.conninfo])
+        let status = try migrate.waitUntilExit(timeout: 20)
+        #expect(status == 0, "msgctl db migrate: \(migrate.stderr)")
+        #expect(!migrate.stderr.contains("waiting"))
+        let second = try RunningProcess(
+            "msgrelay", ["--port", "0", "--migrate"], environment: ["DATABASE_URL": database.conninfo, "JWT_SECRET": TestRelay.secret])
+        _ = try await second.waitForOutput(#"listening on 127\.0\.0\.1:(\d+)"#)
+        try await second.stop()
+        try await relay.stop()
+        db.close()
+    }
+
     @Test func dbStatusListsAppliedAndPending() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let before = try await ProcessRunner.ours("msgctl", ["db", "status", "--database-url", database.conninfo])

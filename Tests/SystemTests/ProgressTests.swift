@@ -77,7 +77,7 @@ import Testing
         try Migrator(migrations: Array(Migration.all.dropLast())).migrate(db)
         // Another migration holds the lock; then every table is held, so the pending migration's first step waits.
         let holder = try database.connect()
-        try holder.query("SELECT pg_advisory_lock($1::bigint)", [Migrator.lockKey])
+        try holder.query("SELECT pg_advisory_lock($1::int4, $2::int4)", [Migrator.lockKeys.0, Migrator.lockKeys.1])
         try holder.execute("BEGIN")
         let tables = try holder.scalar(
             "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'",
@@ -88,7 +88,7 @@ import Testing
             "stty cols 200; \(msgctl) db migrate; echo exit=$?", environment: ["DATABASE_URL": database.conninfo, "NO_COLOR": "1"])
         defer { terminal.stop() }
         var at = try await terminal.waitFor("db migrate: waiting for another process's migration to finish  elapsed")
-        try holder.query("SELECT pg_advisory_unlock($1::bigint)", [Migrator.lockKey])
+        try holder.query("SELECT pg_advisory_unlock($1::int4, $2::int4)", [Migrator.lockKeys.0, Migrator.lockKeys.1])
         // Whichever step meets the held tables first waits (a concurrent index build waits for the holder's snapshot).
         at = try await terminal.waitFor("db migrate: \(last.id) \(last.name)")
         let steps =

@@ -16,8 +16,9 @@ package struct Migrator: Sendable {
         package var isApplied: Bool { appliedAt != nil }
     }
 
-    /// The advisory lock key that serialises migrations ("msgrelay" in ASCII).
-    static let lockKey: Int64 = 0x6d73_6772_656c_6179
+    /// The advisory lock that serialises migrations, in PostgreSQL's two-key space ("msgr", "migr" in ASCII): apart
+    /// from the one-key locks, among them the one a relay holds for its whole life (``MessagingService/claimCounting(on:)``).
+    static let lockKeys: (Int32, Int32) = (0x6d73_6772, 0x6d69_6772)
 
     package let migrations: [Migration]
 
@@ -54,13 +55,13 @@ package struct Migrator: Sendable {
     @discardableResult
     package func migrate(_ db: PostgresConnection, observer: (Event) -> Void = { _ in }) throws -> [Migration] {
         var waiting = false
-        while try !db.query("SELECT pg_try_advisory_lock($1::bigint)", [Self.lockKey])[0].decode(0, as: Bool.self) {
+        while try !db.query("SELECT pg_try_advisory_lock($1::int4, $2::int4)", [Self.lockKeys.0, Self.lockKeys.1])[0].decode(0, as: Bool.self) {
             if !waiting { observer(.waitingForLock) }
             waiting = true
             usleep(50_000)
         }
         if waiting { observer(.stepFinished) }
-        defer { _ = try? db.query("SELECT pg_advisory_unlock($1::bigint)", [Self.lockKey]) }
+        defer { _ = try? db.query("SELECT pg_advisory_unlock($1::int4, $2::int4)", [Self.lockKeys.0, Self.lockKeys.1]) }
         try db.execute(
             """
             SET client_min_messages = warning;
