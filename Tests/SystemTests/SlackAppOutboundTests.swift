@@ -186,6 +186,21 @@ import Testing
         try await desk.stop()
     }
 
+    /// Slack's answer to a post repeats the message (its text and its blocks, every character beyond ASCII written as
+    /// `\uXXXX`): for a long message of emoji, over 64 KiB. It is read, and the post is not sent again.
+    @Test func aLongMessagesPostIsSentOnce() async throws {
+        let desk = try await Desk()
+        #expect(try await desk.aliceSends("Hi") == 201)
+        try await waitFor("the thread") { try desk.db.scalar("SELECT count(*) FROM slack_threads", as: Int.self) == 1 }
+        // A thread reply carries the whole message: 20,000 UTF-16 units, each written as 6 bytes, twice in the answer.
+        #expect(try await desk.aliceSends(String(repeating: "😀", count: 10_000)) == 201)
+        try await waitFor("the reply sent") { try desk.db.scalar("SELECT count(*) FROM notification_outbox", as: Int.self) == 0 }
+        let posts = desk.slack.calls("chat.postMessage")
+        #expect(posts.count == 2)
+        #expect(posts.last.map { $0.string("text")?.contains(String(repeating: "😀", count: 10_000)) ?? false } == true)
+        try await desk.stop()
+    }
+
     @Test func msgctlSlackTestPostsToTheChannelAndReportsSlacksAnswer() async throws {
         let slack = try FakeSlack()
         defer { slack.stop() }

@@ -10,7 +10,8 @@ import Synchronization
 ///     let posts = try await slack.waitForCalls("chat.postMessage", count: 2)
 ///     #expect(posts[1].string("thread_ts") == posts[0].answerTs)
 ///
-/// Answers: `chat.postMessage` is ok with a fresh `ts` and the channel asked for; `chat.update` is ok with the `ts`
+/// Answers: `chat.postMessage` is ok with a fresh `ts` and the channel asked for (echoing the message's text and
+/// blocks, as Slack does); `chat.update` is ok with the `ts`
 /// asked for; `reactions.add` and `reactions.remove` are ok; `auth.test` names a fake team and bot;
 /// `oauth.v2.access` returns an install payload shaped like Slack's. ``fail(_:times:)`` makes the next calls fail instead: `ratelimited` 429s with `Retry-After`,
 /// `{"ok":false,"error":"invalid_blocks"}`, 5xx, or hostile answers (a huge body, text that is not JSON).
@@ -149,7 +150,8 @@ package final class FakeSlack: Sendable {
                 call.answerTs = ts
                 let channel = json?["channel"] as? String ?? "C0UNKNOWN"
                 return ok([
-                    "channel": channel, "ts": ts, "message": ["type": "message", "text": json?["text"] ?? "", "ts": ts, "bot_id": "B0FAKEBOT"],
+                    "channel": channel, "ts": ts,
+                    "message": ["type": "message", "text": json?["text"] ?? "", "blocks": json?["blocks"] ?? [], "ts": ts, "bot_id": "B0FAKEBOT"],
                 ])
             case "chat.update":
                 let ts = json?["ts"] as? String ?? ""
@@ -217,9 +219,14 @@ package final class FakeSlack: Sendable {
         json200(fields.merging(["ok": true]) { _, new in new })
     }
 
+    /// JSON as Slack writes it: every character beyond ASCII as `\uXXXX` (UTF-16, surrogate pairs for the rest).
     private static func json200(_ object: [String: Any]) -> RecordingHTTPServer.Response {
         let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return .init(status: 200, headers: [("Content-Type", "application/json; charset=utf-8")], body: Array(body))
+        var escaped: [UInt8] = []
+        for unit in String(decoding: body, as: UTF8.self).utf16 {
+            if unit < 0x80 { escaped.append(UInt8(unit)) } else { escaped += Array(String(format: "\\u%04x", unit).utf8) }
+        }
+        return .init(status: 200, headers: [("Content-Type", "application/json; charset=utf-8")], body: escaped)
     }
 
     /// A JSON value as a Sendable tree (strings, numbers, booleans, arrays, objects; null as NSNull's description).

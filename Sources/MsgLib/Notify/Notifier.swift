@@ -7,15 +7,18 @@ public struct Notifier: Sendable {
     public let configuration: NotificationConfiguration
     /// Reaches push services: https only unless insecure endpoints are allowed (tests).
     let pushClient: HTTPClient
-    /// Reaches the webhook the admin configured, whatever its scheme.
+    /// Reaches the webhook the admin configured, whatever its scheme, and Slack's Web API, whose answer to a post
+    /// repeats the message (text and blocks, beyond ASCII as `\uXXXX`: a long thread reply answers with some 300 KB).
     let slackClient: HTTPClient
+    /// The most of a Slack answer read: a post's answer cut short would be taken as unread and the post sent again.
+    static let slackAnswerLimit = 2 << 20
     /// Checks and resolves push endpoints, a batch at once with a deadline.
     let resolver: EndpointResolver
 
     public init(configuration: NotificationConfiguration) {
         self.configuration = configuration
         pushClient = HTTPClient(policy: configuration.endpoints)
-        slackClient = HTTPClient(configuration: .init(allowInsecure: true))
+        slackClient = HTTPClient(configuration: .init(allowInsecure: true, maxResponseBodyBytes: Self.slackAnswerLimit))
         resolver = EndpointResolver(policy: configuration.endpoints, timeout: configuration.resolveTimeout)
     }
 
