@@ -201,6 +201,24 @@ import Testing
         try await desk.stop()
     }
 
+    /// While one relay's round waits on Slack with the due jobs locked, another relay's worker waits too (it used to
+    /// claim nothing, see the jobs due, and go round again at once: a core and the database busy for the whole round).
+    @Test func jobsAnotherRelayIsSendingAreNotPolledForInALoop() async throws {
+        let desk = try await Desk(failing: [.slow(delay: .seconds(6))])
+        let other = try await TestRelay(database: desk.database, environment: SlackAppOutboundTests.environment(desk.slack))
+        #expect(try await desk.aliceSends("Hi") == 201)
+        _ = try await desk.slack.waitForCalls("chat.postMessage", count: 1)
+        let commits = "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        _ = try desk.db.query("SELECT pg_stat_clear_snapshot()")
+        let before = try desk.db.scalar(commits, as: Int.self)
+        try await Task.sleep(for: .seconds(3))
+        _ = try desk.db.query("SELECT pg_stat_clear_snapshot()")
+        let during = try desk.db.scalar(commits, as: Int.self) - before
+        #expect(during < 300, "\(during) transactions in 3 s while a round waited on Slack")
+        try await other.stop()
+        try await desk.stop()
+    }
+
     @Test func msgctlSlackTestPostsToTheChannelAndReportsSlacksAnswer() async throws {
         let slack = try FakeSlack()
         defer { slack.stop() }

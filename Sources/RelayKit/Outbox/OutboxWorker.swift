@@ -29,6 +29,9 @@ package final class OutboxWorker: Service, Sendable {
     /// Seconds between two readings of the backlog.
     let backlogInterval: Double
     private let worker = ReconnectingLoop(name: "msgrelay-outbox")
+    /// Seconds before another look when the jobs due are all in another relay's round (which lasts as long as the
+    /// services it waits on take to answer).
+    static let othersRoundWait: Double = 0.5
 
     /// - Parameters:
     ///   - conninfo: the database (the worker opens a connection of its own).
@@ -96,8 +99,13 @@ package final class OutboxWorker: Service, Sendable {
                     lastBacklogRead = ProcessInfo.processInfo.systemUptime
                 }
                 if claimed >= notifier.configuration.batchSize { return }
-                let due = try outbox.secondsUntilNextDue(db)
-                if let due, due <= 0 { return }
+                var due = try outbox.secondsUntilNextDue(db)
+                if let next = due, next <= 0 {
+                    // Due jobs this round did not claim are another relay's round (locked until it ends): look again
+                    // in a while, not at once.
+                    if claimed > 0 { return }
+                    due = Self.othersRoundWait
+                }
                 worker.wait(seconds: min(due ?? idleWait, idleWait, metrics == nil ? idleWait : backlogInterval))
             })
     }
