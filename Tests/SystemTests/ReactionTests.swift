@@ -198,6 +198,13 @@ import Testing
             """, [conversation.id, f.admin.id])
         _ = try await socket.next(timeout: 20) { $0.type == "reaction_changed" }
         try socket.sendClose()
+        // Then two messages (seen live by a socket that joined after the reactions, so they are behind where the next
+        // socket joins): a replay cut short by the reactions still brings the first.
+        let probe = try relay.socket(f.admin)
+        _ = try await probe.next(type: "replayed")
+        let after = try await MessagingService(pool: pool).sendMessage(viewer: f.admin, conversationId: conversation.id, content: "after")
+        _ = try await MessagingService(pool: pool).sendMessage(viewer: f.admin, conversationId: conversation.id, content: "after 2")
+        _ = try await probe.next { $0.type == "message" && $0.data["content"] as? String == "after 2" }
         let back = try relay.socket(f.alice, query: "cursor=\(cursor)")
         let replayed = try await back.next(type: "replayed")
         #expect(replayed.data["truncated"] as? Bool == true)
@@ -214,6 +221,9 @@ import Testing
         let replayedFrames = narrow.received.prefix { $0.type != "replayed" }.filter { $0.type == "reaction_changed" }
         #expect(replayedFrames.count > 100 && replayedFrames.count < 5000)
         #expect(replayedFrames.reduce(0) { $0 + $1.payload.count } <= 131_072)
+        let replayedMessages = narrow.received.prefix { $0.type != "replayed" }.filter { $0.type == "message" }
+        #expect(replayedMessages.map { $0.data["id"] as? String } == [after.id.lowercasedString])
+        #expect(replayedMessages.first?.data["cursor"] != nil)
         try narrow.send(.ping)
         _ = try await narrow.next(type: "pong")
         await pool.shutdown()

@@ -85,7 +85,7 @@ export interface ConnectOptions {
   token?: string;
   /** Called for a token at the start when `token` is not given, and again whenever the relay refuses one (close 4401, HTTP 401). */
   getToken?: () => string | Promise<string>;
-  /** Keep unacknowledged sends in IndexedDB (or `storage`) so that a reload sends them. Default false. */
+  /** Keep unacknowledged sends in IndexedDB (or `storage`), per user, so that a reload sends them. Default false. */
   persist?: boolean;
   storage?: SendStorage;
   /** Mark incoming messages read while the page is visible: all of them, or those the function accepts. Default false. */
@@ -132,6 +132,8 @@ export interface ReadDetail { messageId: string; readAt: string | null; readBy: 
 export interface TypingDetail { conversationId: string; userId: string; isTyping: boolean }
 export interface UnreadDetail { count: number; byConversation: Record<string, number> }
 export interface ReplayedDetail { count: number; truncated: boolean }
+/** Messages were missed that the relay will not replay (a replay cut short with none in it): reload them through REST. */
+export interface StaleDetail { reason: 'truncated' }
 export interface ErrorDetail { error: MsgRelayError; fatal: boolean }
 
 export interface MsgRelayEventMap {
@@ -148,6 +150,7 @@ export interface MsgRelayEventMap {
   typing: TypingDetail;
   unread: UnreadDetail;
   replayed: ReplayedDetail;
+  stale: StaleDetail;
   error: ErrorDetail;
 }
 
@@ -155,7 +158,7 @@ export type SendPromise = Promise<Message> & { readonly clientId: string };
 
 export class MsgRelayError extends Error {
   constructor(code: string, message?: string, options?: { retryAfter?: number | null; status?: number | null; clientId?: string | null; closeCode?: number | null; cause?: unknown });
-  /** The relay's error code (invalid_request, forbidden, not_found, conflict, rate_limited, unavailable, unauthorized, ...) or the client's (closed, unsupported, permission_denied, token_failed). */
+  /** The relay's error code (invalid_request, forbidden, not_found, conflict, rate_limited, unavailable, unauthorized, ...) or the client's (closed, unsupported, permission_denied, token_failed, user_changed). */
   readonly code: string;
   /** Seconds, for rate_limited and too_many_frames. */
   readonly retryAfter: number | null;
@@ -189,6 +192,7 @@ export class MsgRelayClient extends EventTarget {
   markRead(ids: string | string[]): void;
   unreadFor(conversationId: string): number;
   unreadIds(conversationId?: string): string[];
+  /** A token of another user reconnects at once as that user; the previous user's unsent messages fail with `user_changed`. */
   setToken(token: string): void;
   reconnect(): void;
   close(): void;

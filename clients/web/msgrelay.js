@@ -143,7 +143,7 @@ const noop = () => {};
 
 /**
  * A connection to the relay. Events (CustomEvent, data in `detail`): connecting, open, reconnecting, offline,
- * statechange, message, sent, sendfailed, restored, read, typing, unread, replayed, error. See docs/browser.md.
+ * statechange, message, sent, sendfailed, restored, read, typing, unread, replayed, stale, error. See docs/browser.md.
  */
 export class MsgRelayClient extends EventTarget {
   constructor(options = {}) {
@@ -268,6 +268,7 @@ export class MsgRelayClient extends EventTarget {
   send(text, { conversationId, attachmentIds = [], clientId } = {}) {
     const entry = {
       clientId: clientId ?? newClientId(),
+      userKey: this._userKey, // the user it is sent as (null until the first token is known)
       conversationId: conversationId ?? this.conversationId ?? null,
       content: String(text ?? ''),
       attachmentIds: [...attachmentIds],
@@ -335,11 +336,19 @@ export class MsgRelayClient extends EventTarget {
     if (this._readQueue.size && this._open) this._timer('read', () => this._flushReads(), this.options.readBatchDelay);
   }
 
-  /** Replaces the token (e.g. after a sign-in); a client stopped by a refused token connects again. */
+  /**
+   * Replaces the token (e.g. after a sign-in); a client stopped by a refused token connects again. A token of another
+   * user reconnects at once, as that user.
+   */
   setToken(token) {
     this._token = token || null;
+    if (token && this._userKey !== null && (tokenSubject(token) ?? 'default') !== this._userKey) {
+      this._followUser(token);
+      return this.reconnect();
+    }
     if (token) this.userId ??= tokenSubject(token);
     if (this._stopped && this.state === 'offline') this.reconnect();
+    return undefined;
   }
 
   /** Reconnects now (backoff reset). */
@@ -496,7 +505,8 @@ export class MsgRelayClient extends EventTarget {
       return this._scheduleReconnect({ reason: 'token' });
     }
     if (gen !== this._gen || this._closed) return;
-    await this._restore(token);
+    this._followUser(token);
+    await this._restore(this._userKey);
     if (gen !== this._gen || this._closed) return;
     let ws;
     try {
@@ -560,6 +570,7 @@ export class MsgRelayClient extends EventTarget {
     this._open = true;
     this._hadSession = true;
     this._catchingUp = false; // this socket's replay starts again from the stored position
+    this._lastFrameCursor = this._lastFrameId = null; // frames of an earlier socket say nothing of this one's replay
     this.userId = data.user_id ?? this.userId;
     this.connectionId = data.connection_id ?? null;
     this._tokens = this.options.frameBurst;
@@ -645,21 +656,26 @@ export class MsgRelayClient extends EventTarget {
   }
 
   _onReplayed(data) {
-    if (data.truncated) {
+    // The relay holds live frames back until `replayed`: with a count, the last message frame since the last
+    // connect or resume is a replayed one; with none, any such frame was live, past the gap.
+    const progressed = data.count > 0 && Boolean(this._lastFrameCursor || this._lastFrameId);
+    if (data.truncated && progressed) {
       // More than the relay replays at once: ask for the rest from the last replayed message. Live frames that
       // come meanwhile are delivered but do not move the cursor, which must not pass the gap.
       this._catchingUp = true;
-      if (this._lastFrameCursor) {
-        this._cursor = this._lastFrameCursor;
-        this._sendFrame({ type: 'resume', data: { cursor: this._cursor } });
-      } else if (this._lastFrameId) {
-        this._sendFrame({ type: 'resume', data: { last_message_id: this._lastFrameId } }); // a replay by id
-      }
+      if (this._lastFrameCursor) this._cursor = this._lastFrameCursor;
+      // Frames without cursors (unread messages, a replay by id) are resumed by id.
+      const from = this._lastFrameCursor ? { cursor: this._lastFrameCursor } : { last_message_id: this._lastFrameId };
+      this._lastFrameCursor = this._lastFrameId = null; // the next resume needs a message of this one's replay
+      this._sendFrame({ type: 'resume', data: from });
     } else {
+      // Complete; or cut short with nothing replayed (the byte budget went to reaction changes), which the same
+      // resume would only repeat: the cursor stays the last one processed, and the page reloads through REST.
       this._catchingUp = false;
       if (data.cursor) this._cursor = data.cursor;
     }
     this._emit('replayed', { count: data.count ?? 0, truncated: Boolean(data.truncated) });
+    if (data.truncated && !progressed) this._emit('stale', { reason: 'truncated' });
   }
 
   _onError(data) {
@@ -896,21 +912,61 @@ export class MsgRelayClient extends EventTarget {
 
   // ---- persistence ----
 
-  async _restore(token) {
-    if (!this._storage) return;
+  /**
+   * Takes the token's user as the one signed in. Another user than before gets nothing of the previous one's: their
+   * unsent messages leave the queue (rejected with `user_changed`; persisted ones stay stored under their user, for
+   * when they sign in again), and the cursor, unread messages and ids seen start afresh.
+   */
+  _followUser(token) {
     const key = tokenSubject(token) ?? 'default';
+    const previous = this._userKey;
     this._userKey = key;
-    if (this._restoredKey === key) return;
+    for (const e of this._queue) {
+      if (e.userKey !== null) continue;
+      e.userKey = key; // made before the first token came
+      this._save(e);
+    }
+    if (previous === null || previous === key) return;
+    const theirs = this._queue.filter((e) => e.userKey !== key);
+    this._queue = this._queue.filter((e) => e.userKey === key);
+    for (const e of theirs) {
+      const error = new MsgRelayError('user_changed', 'Another user signed in before the message was sent', { clientId: e.clientId });
+      e.reject(error);
+      this._emit('sendfailed', { clientId: e.clientId, error });
+    }
+    this.userId = tokenSubject(token);
+    this.connectionId = null;
+    this.isAdmin = typeof this.options.isAdmin === 'boolean' ? this.options.isAdmin : null;
+    this._lastConversationId = null;
+    this._cursor = null;
+    this._lastFrameCursor = this._lastFrameId = null;
+    this._newestId = null;
+    this._hadSession = false; // the first socket gets this user's unread messages
+    this._catchingUp = false;
+    this._seen = new BoundedSet(this.options.seenLimit);
+    this._readQueue.clear();
+    this._readRequested = new BoundedSet(10_000);
+    this._sendHoldUntil = 0; // rate limits are per user
+    this._clearTimer('sendHold');
+    this.stopTyping();
+    if (this._unread.size) {
+      this._unread.clear();
+      this._emitUnread();
+    }
+  }
+
+  async _restore(key) {
+    if (!this._storage || this._restoredKey === key) return;
     this._restoredKey = key;
     let stored = [];
     try { stored = await this._storage.load(key); } catch { /* storage unavailable: memory only */ }
+    if (this._userKey !== key) return; // another user signed in meanwhile
     const known = new Set(this._queue.map((e) => e.clientId));
     const restored = [];
     for (const s of stored) {
       if (known.has(s.clientId)) continue;
-      restored.push({ ...s, attachmentIds: s.attachmentIds ?? [], state: 'queued', failures: 0, claimedId: null, resolve: noop, reject: noop });
+      restored.push({ ...s, userKey: key, attachmentIds: s.attachmentIds ?? [], state: 'queued', failures: 0, claimedId: null, resolve: noop, reject: noop });
     }
-    for (const e of this._queue) this._save(e); // sent before the key was known
     if (!restored.length) return;
     this._queue.push(...restored);
     this._queue.sort((a, b) => a.createdAt - b.createdAt);
@@ -918,9 +974,9 @@ export class MsgRelayClient extends EventTarget {
   }
 
   _save(entry) {
-    if (!this._storage || !this._userKey) return;
-    const { clientId, conversationId, content, attachmentIds, createdAt, firstSentAt } = entry;
-    this._storage.save({ clientId, userKey: this._userKey, conversationId, content, attachmentIds, createdAt, firstSentAt }).catch(noop);
+    if (!this._storage || !entry.userKey) return;
+    const { clientId, userKey, conversationId, content, attachmentIds, createdAt, firstSentAt } = entry;
+    this._storage.save({ clientId, userKey, conversationId, content, attachmentIds, createdAt, firstSentAt }).catch(noop);
   }
 
   _unsave(entry) {

@@ -176,7 +176,8 @@ final class SocketSession: Sendable {
                 }
                 let frame = OutgoingFrame(.message(item.message, sender: item.sender, cursor: position, viewer: user))
                 bytes += frame.json.utf8.count
-                if bytes > budget, !frames.isEmpty {
+                // The first message goes whatever the reactions took: a client resuming from it makes progress.
+                if bytes > budget, index > 0 {
                     messages = Array(messages.prefix(index))
                     truncated = true
                     break

@@ -67,6 +67,8 @@ function start(tokenValue) {
     if (opened && !e.detail.resumed && view.openId) openConversation(client, view.openId);
     opened = true;
   });
+  // Missed messages that no replay will bring: read the open conversation again.
+  client.addEventListener('stale', () => { if (view.openId) openConversation(client, view.openId); });
   client.addEventListener('error', (e) => {
     const { error, fatal } = e.detail;
     if (fatal || ['unauthorized', 'forbidden', 'too_many_sockets', 'unavailable'].includes(error.code)) notice(`${error.code}: ${error.message}`);

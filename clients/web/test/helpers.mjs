@@ -99,7 +99,7 @@ export function record(client, types) {
 }
 
 const EVENTS = ['connecting', 'open', 'reconnecting', 'offline', 'message', 'sent', 'sendfailed', 'restored', 'read',
-  'typing', 'unread', 'replayed', 'error'];
+  'typing', 'unread', 'replayed', 'stale', 'error'];
 
 const live = [];
 let clock = null;

@@ -161,3 +161,62 @@ test('history loaded through REST counts as seen for a resume by id', async () =
   assert.equal(ws().query.get('last_message_id'), newest.id);
   client.close();
 });
+
+test('a truncated replay that brought no message is not asked for again: stale, and the cursor stays', async () => {
+  const clock = useFakeTimers();
+  const { client, log, ws } = await openClient({ cursor: 'start' });
+  assert.equal(ws().query.get('cursor'), 'start');
+  // The replay's byte budget went to reaction_changed frames: the same resume would get the same answer for ever.
+  ws().receive({ type: 'replayed', data: { count: 0, truncated: true } });
+  assert.deepEqual(ws().frames('resume'), []);
+  assert.deepEqual(log.of('stale'), [{ reason: 'truncated' }]);
+  assert.equal(client.cursor, 'start');
+  // Caught up no longer: live messages move the cursor again (the page reloads the rest through REST).
+  ws().receive({ type: 'message', data: message({ cursor: 'live1' }) });
+  assert.equal(client.cursor, 'live1');
+  // The same after a resume that did progress once and then stalls.
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('cursor'), 'live1');
+  ws().accept();
+  ws().receive({ type: 'message', data: message({ cursor: 'r1' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: true } });
+  assert.deepEqual(ws().frames('resume').map((f) => f.data), [{ cursor: 'r1' }]);
+  ws().receive({ type: 'replayed', data: { count: 0, truncated: true } });
+  assert.deepEqual(ws().frames('resume').map((f) => f.data), [{ cursor: 'r1' }]);
+  assert.equal(log.of('stale').length, 2);
+  assert.equal(client.cursor, 'r1');
+  client.close();
+});
+
+test('a live frame that came during a catch-up is never resumed from: the gap before it was not received', async () => {
+  const clock = useFakeTimers();
+  const { client, log, ws } = await openClient({ cursor: 'start' });
+  ws().receive({ type: 'message', data: message({ cursor: 'r0' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: true } });
+  assert.deepEqual(ws().frames('resume').map((f) => f.data), [{ cursor: 'r0' }]);
+  // Held back during the replay, sent before the relay reads the resume: its cursor is past the gap.
+  ws().receive({ type: 'message', data: message({ cursor: 'live1' }) });
+  assert.equal(client.cursor, 'r0');
+  // The socket drops; the next one's replay brings no message: the frame of the earlier socket does not count.
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('cursor'), 'r0');
+  ws().accept();
+  ws().receive({ type: 'replayed', data: { count: 0, truncated: true } });
+  assert.deepEqual(ws().frames('resume'), []);
+  assert.equal(client.cursor, 'r0');
+  assert.equal(log.of('stale').length, 1);
+  // Between two replays of one socket: a live frame before a second replay that brings nothing does not count either.
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('cursor'), 'r0');
+  ws().accept();
+  ws().receive({ type: 'message', data: message({ cursor: 'r1' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: true } });
+  ws().receive({ type: 'message', data: message({ cursor: 'live2' }) });
+  ws().receive({ type: 'replayed', data: { count: 0, truncated: true } });
+  assert.deepEqual(ws().frames('resume').map((f) => f.data), [{ cursor: 'r1' }]);
+  assert.equal(client.cursor, 'r1');
+  assert.equal(log.of('stale').length, 2);
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('cursor'), 'r1');
+  client.close();
+});

@@ -224,3 +224,99 @@ test('persist: a send first made days ago goes out again with its client_id', as
   assert.deepEqual(ws().frames('send_message').map((f) => f.data.client_id), ['old']);
   client.close();
 });
+
+const OTHER = '0193a000-0000-7000-8000-000000000002';
+
+/** How a send's promise settled so far: null while pending, 'sent', or the rejection's code. */
+const outcome = (promise) => {
+  const o = { value: null };
+  promise.then(() => { o.value = 'sent'; }, (e) => { o.value = e.code; });
+  return o;
+};
+
+test('persist: a send queued for one user is never sent as the next; it goes out when that user signs in again', async () => {
+  clock = useFakeTimers();
+  const storage = memoryStorage();
+  const tokens = [token(USER), token(OTHER), token(USER)];
+  let calls = 0;
+  const { client, log, ws } = await openClient({ token: undefined, getToken: async () => tokens[calls++], persist: true, storage });
+  ws().receive({ type: 'message', data: message({ cursor: 'a1', content: 'for alice' }) });
+  assert.equal(client.unreadCount, 1);
+  ws().receive({ type: 'error', data: { code: 'unauthorized', message: 'Token expired' } });
+  ws().serverClose(4401, 'Token expired');
+  const p = client.send('written by alice while away');
+  const settled = outcome(p);
+  await settle();
+  assert.deepEqual((await storage.load(USER)).map((e) => e.clientId), [p.clientId]);
+  // The page's backend now signs another user in.
+  clock.tick(log.of('reconnecting').at(-1).delay);
+  await settle();
+  assert.equal(calls, 2);
+  const other = ws();
+  assert.equal(other.query.get('token'), tokens[1]);
+  other.accept(OTHER);
+  clock.tick(1_000);
+  assert.deepEqual(other.frames('send_message'), []);
+  assert.equal(settled.value, 'user_changed');
+  assert.deepEqual(log.of('sendfailed').map((d) => [d.clientId, d.error.code]), [[p.clientId, 'user_changed']]);
+  assert.deepEqual(client.pending, []);
+  // Alice's place in her stream, her unread messages and the ids she saw are not bob's.
+  assert.equal(other.query.get('cursor'), null);
+  assert.equal(other.query.get('last_message_id'), null);
+  assert.equal(client.unreadCount, 0);
+  assert.equal(log.of('unread').at(-1).count, 0);
+  const seen = log.of('message').length;
+  other.receive({ type: 'message', data: { ...log.of('message')[0].message, cursor: 'b1' } });
+  assert.equal(log.of('message').length, seen + 1);
+  // Kept under alice's key only.
+  await settle();
+  assert.deepEqual((await storage.load(USER)).map((e) => e.clientId), [p.clientId]);
+  assert.deepEqual(await storage.load(OTHER), []);
+  // Alice signs in again: her send goes out on her socket, with its client_id.
+  other.serverClose(4401, 'Token expired');
+  clock.tick(log.of('reconnecting').at(-1).delay);
+  await settle();
+  assert.equal(calls, 3);
+  assert.deepEqual(log.of('restored').at(-1).sends.map((s) => s.clientId), [p.clientId]);
+  ws().accept(USER);
+  assert.deepEqual(ws().frames('send_message').map((f) => [f.data.client_id, f.data.content]), [[p.clientId, 'written by alice while away']]);
+  client.close();
+});
+
+test('setToken for another user: the previous user\'s unsent messages are dropped, not sent as the new one', async () => {
+  clock = useFakeTimers();
+  const { client, log, ws } = await openClient();
+  ws().receive({ type: 'message', data: message({ cursor: 'a1' }) });
+  ws().serverClose(4401, 'Token expired'); // a fixed token: the client stops
+  assert.equal(client.state, 'offline');
+  const p = client.send('from alice');
+  const settled = outcome(p);
+  client.setToken(token(OTHER));
+  await settle();
+  ws().accept(OTHER);
+  assert.deepEqual(ws().frames('send_message'), []);
+  assert.equal(settled.value, 'user_changed');
+  assert.deepEqual(log.of('sendfailed').map((d) => d.error.code), ['user_changed']);
+  assert.equal(ws().query.get('cursor'), null);
+  assert.equal(client.userId, OTHER);
+  // The same user's new token keeps the queue and the place.
+  ws().receive({ type: 'message', data: message({ cursor: 'b1' }) });
+  ws().serverClose(4401, 'Token expired');
+  const q = client.send('from bob');
+  client.setToken(token(OTHER, { n: 2 }));
+  await settle();
+  assert.equal(ws().query.get('cursor'), 'b1');
+  ws().accept(OTHER);
+  assert.deepEqual(ws().frames('send_message').map((f) => f.data.client_id), [q.clientId]);
+  // Another user's token while open: the socket of the previous one goes at once, and nothing more is sent on it.
+  const bobs = ws();
+  client.setToken(token(USER));
+  assert.ok(bobs.closedWith);
+  const r = client.send('from alice again');
+  await settle();
+  assert.notEqual(ws(), bobs);
+  ws().accept(USER);
+  assert.deepEqual(bobs.frames('send_message').map((f) => f.data.client_id), [q.clientId]);
+  assert.deepEqual(ws().frames('send_message').map((f) => f.data.client_id), [r.clientId]);
+  client.close();
+});
