@@ -1,4 +1,5 @@
 import Foundation
+import MsgLib
 import TestSupport
 import Testing
 
@@ -55,6 +56,17 @@ import Testing
     }
 
     /// EXIT STATUS has an entry for every status of ExitStatus.swift (msgctl) and of docs/deploy.md's table.
+    /// An app installed through OAuth gets the scopes of the manifest in docs/slack.md (and the channel choice).
+    @Test func theOAuthInstallAsksForTheManifestsScopes() throws {
+        let guide = try String(contentsOf: Self.root.appendingPathComponent("docs/slack.md"), encoding: .utf8)
+        let start = try #require(guide.range(of: "```json\n"))
+        let end = try #require(guide.range(of: "\n```", range: start.upperBound..<guide.endIndex))
+        let manifest = try #require(try JSONSerialization.jsonObject(with: Data(guide[start.upperBound..<end.lowerBound].utf8)) as? [String: Any])
+        let bot = try #require(((manifest["oauth_config"] as? [String: Any])?["scopes"] as? [String: Any])?["bot"] as? [String])
+        #expect(bot.contains("reactions:read"))
+        #expect(Set(SlackOAuthConfiguration.botScopes) == Set(bot + ["incoming-webhook"]))
+    }
+
     @Test func exitStatusesAreDocumented() throws {
         let source = try String(contentsOf: Self.root.appendingPathComponent("Sources/MsgLib/Support/ExitStatus.swift"), encoding: .utf8)
         let statuses = source.matches(of: /case\s+\w+\s*=\s*(\d+)/).map { String($0.output.1) }

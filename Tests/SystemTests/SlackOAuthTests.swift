@@ -100,7 +100,7 @@ import Testing
         #expect(started.query("client_id") == Self.clientId)
         #expect(
             Set((started.query("scope") ?? "").split(separator: ",").map(String.init))
-                == ["chat:write", "commands", "channels:history", "groups:history", "incoming-webhook"])
+                == ["chat:write", "commands", "channels:history", "groups:history", "reactions:read", "reactions:write", "incoming-webhook"])
         #expect(started.query("redirect_uri") == Self.redirect)
         #expect(started.cookie.hasPrefix("msgrelay_slack_oauth=") && started.cookie.count > 30)
         for attribute in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/api/slack/oauth"] { #expect(started.setCookie.contains(attribute)) }

@@ -167,7 +167,7 @@ package final class FakeSlack: Sendable {
             case "oauth.v2.access":
                 return ok([
                     "access_token": installedToken, "token_type": "bot",
-                    "scope": "chat:write,commands,channels:history,groups:history,incoming-webhook", "bot_user_id": botUserId,
+                    "scope": "chat:write,commands,channels:history,groups:history,reactions:read,reactions:write,incoming-webhook", "bot_user_id": botUserId,
                     "app_id": "A0FAKEAPP", "team": ["name": "Fake Team", "id": teamId], "enterprise": NSNull(),
                     "authed_user": ["id": "U0INSTALLER"], "is_enterprise_install": false,
                     "incoming_webhook": [

@@ -123,7 +123,7 @@ import Testing
         #expect(location.host == "slack.com" && location.path == "/oauth/v2/authorize")
         let items = Dictionary(uniqueKeysWithValues: (location.queryItems ?? []).map { ($0.name, $0.value ?? "") })
         #expect(items["client_id"] == "1234.5678")
-        #expect(items["scope"] == "chat:write,commands,channels:history,groups:history,incoming-webhook")
+        #expect(items["scope"] == "chat:write,commands,channels:history,groups:history,reactions:read,reactions:write,incoming-webhook")
         #expect(items["redirect_uri"] == "https://admin.example.org/api/slack/oauth/callback")
         #expect(location.percentEncodedQuery?.contains("a%2Bb") == true)
     }

@@ -2,9 +2,12 @@ import Foundation
 
 /// How msgrelay installs its Slack app through OAuth (`GET /api/slack/install` and `/api/slack/oauth/callback`).
 public struct SlackOAuthConfiguration: Sendable {
-    /// The bot scopes the app asks for: posting, the slash command, reading thread replies in public and private
-    /// channels, and choosing the channel on Slack's install page (incoming-webhook).
-    package static let botScopes = ["chat:write", "commands", "channels:history", "groups:history", "incoming-webhook"]
+    /// The bot scopes the app asks for: those of the manifest in docs/slack.md (posting, the slash command, reading
+    /// thread replies in public and private channels, reacting and reading reactions), and choosing the channel on
+    /// Slack's install page (incoming-webhook).
+    package static let botScopes = [
+        "chat:write", "commands", "channels:history", "groups:history", "reactions:read", "reactions:write", "incoming-webhook",
+    ]
 
     /// The app's client id (SLACK_CLIENT_ID).
     package var clientId: String
