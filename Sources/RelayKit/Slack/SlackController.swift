@@ -31,8 +31,11 @@ struct SlackController {
         self.responder = service.notifications.slackSigningSecret.map { _ in SlackResponder(apiBase: service.notifications.slackAPIBase) }
     }
 
-    /// The most bytes an events or commands request may have.
-    static let eventBodyLimit = 64 * 1024
+    /// The most bytes an event may have: a reply's text comes twice (`text` and its `rich_text` blocks), up to
+    /// Slack's 40,000 characters, beyond ASCII as `\uXXXX`.
+    static let eventBodyLimit = 1024 * 1024
+    /// The most bytes a slash command may have.
+    static let commandBodyLimit = 64 * 1024
     /// The most bytes an interaction may have (its payload repeats the whole parent message).
     static let interactionBodyLimit = 128 * 1024
     /// How long storing an event may take before the answer says Slack should retry.
@@ -139,7 +142,7 @@ struct SlackController {
     }
 
     @Sendable func commands(_ request: Request, context: RelayRequestContext) async throws -> Response {
-        let body = try await verifiedBody(request, context: context, limit: Self.eventBodyLimit, secret: try signingSecret)
+        let body = try await verifiedBody(request, context: context, limit: Self.commandBodyLimit, secret: try signingSecret)
         let form = try Self.badRequest { () throws(FormBodyError) in try FormBody(body) }
         guard let userId = form["user_id"], SlackEventEnvelope.isPlainIdentifier(userId) else {
             throw APIError(.badRequest, "The form has no valid user_id")
