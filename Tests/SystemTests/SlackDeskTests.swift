@@ -50,6 +50,25 @@ import Testing
         #expect(try archived(desk))
         #expect(try await desk.click("unarchive", value: desk.conversationId).status == 200)
         #expect(try !archived(desk))
+
+        // The same click sent again (a proxy that resends, a replay within the signature's 5 minutes) changes nothing
+        // a second time: not a message that came since, not a later unarchive.
+        let markRead = SlackRequests.buttonClick(
+            user: SlackInboundTests.adminSlackUser, actionId: "mark_read", value: desk.conversationId,
+            responseURL: "https://hooks.slack.com/actions/T0TEAM/1/abc")
+        let archive = SlackRequests.buttonClick(
+            user: SlackInboundTests.adminSlackUser, actionId: "archive", value: desk.conversationId,
+            responseURL: "https://hooks.slack.com/actions/T0TEAM/1/abc")
+        #expect(try await desk.post("/api/slack/interactions", markRead, form: true).status == 200)
+        #expect(try await desk.post("/api/slack/interactions", archive, form: true).status == 200)
+        #expect(try archived(desk))
+        #expect(try await desk.click("unarchive", value: desk.conversationId).status == 200)
+        #expect(
+            try await desk.relay.request("POST", "/api/messages", token: desk.relay.token(desk.f.alice), json: ["content": "Since"]).status == 201)
+        #expect(try await desk.post("/api/slack/interactions", markRead, form: true).status == 200)
+        #expect(try await desk.post("/api/slack/interactions", archive, form: true).status == 200)
+        #expect(try unread(desk) == 1)
+        #expect(try !archived(desk))
         // The View button is a link: nothing to do.
         #expect(try await desk.click("view", value: desk.conversationId).status == 200)
         #expect(try await desk.click("view", value: nil).status == 200)

@@ -47,6 +47,7 @@ package enum SlackRequests {
     }
 
     /// A `block_actions` click on button `actionId` with `value`, by Slack user `user`.
+    /// A click on a parent message's button, with a `trigger_id` of its own, as Slack sends it.
     package static func buttonClick(user: String, actionId: String, value: String?, responseURL: String) -> Data {
         var action: [String: Any] = ["action_id": actionId, "block_id": "b1", "type": "button", "action_ts": "1800000000.1"]
         if let value { action["value"] = value }
@@ -54,6 +55,7 @@ package enum SlackRequests {
             "type": "block_actions", "user": ["id": user, "username": "someone", "team_id": "T0TEAM"], "api_app_id": "A0APP",
             "container": ["type": "message", "message_ts": "1700000000.000100", "channel_id": channel], "channel": ["id": channel, "name": "desk"],
             "response_url": responseURL, "actions": [action],
+            "trigger_id": "\(UInt32.random(in: 1...UInt32.max)).\(UUID().lowercasedString.prefix(8))",
         ]
         let json = String(decoding: try! JSONSerialization.data(withJSONObject: payload), as: UTF8.self)
         return form([("payload", json)])

@@ -7,15 +7,22 @@ extension MessagingService {
         case notLinked
         /// Done (a description for the log).
         case done(String)
+        /// The same click (its `trigger_id`) was carried out before: nothing was done again.
+        case repeated
     }
 
     /// Carries out a click on a parent message's button as the admin the Slack user is linked to, through the same
-    /// calls as REST and msgctl, then queues an update of the parent message to show the new state.
+    /// calls as REST and msgctl, then queues an update of the parent message to show the new state. A click Slack
+    /// sends again (the same `trigger_id`: a proxy that resends, a replay within the signature's 5 minutes) is not
+    /// carried out again: "mark as read" would mark messages that came since, "archive" undo a later unarchive.
     /// - Throws: the service's refusals (`.notFound` for an unknown conversation...).
     package func slackAction(_ interaction: SlackInteraction) async throws -> SlackActionResult {
         guard interaction.action != .view, let conversationId = interaction.conversationId else { return .done("view: nothing to do") }
         let slackUserId = interaction.slackUserId
         guard let admin = try await pool.withConnection({ db in try Self.linkedAdmin(db, slackUserId: slackUserId) }) else { return .notLinked }
+        if let triggerId = interaction.triggerId {
+            guard try await pool.withConnection({ db in try SlackTriggerRepository.spend(db, triggerId) }) else { return .repeated }
+        }
         let result: String
         switch interaction.action {
         case .markRead:

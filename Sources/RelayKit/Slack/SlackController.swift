@@ -134,6 +134,10 @@ struct SlackController {
         case .done(let what):
             context.logger.info("Slack button", metadata: ["action": "\(interaction.action.rawValue)", "result": "\(what)"])
             return .json(["ok": true])
+        case .repeated:
+            context.logger.info(
+                "Slack button", metadata: ["action": "\(interaction.action.rawValue)", "result": "the same click again: nothing done"])
+            return .json(["ok": true])
         case nil:
             context.logger.warning(
                 "a Slack button took longer than Slack waits; it finishes by itself", metadata: ["action": "\(interaction.action.rawValue)"])

@@ -17,6 +17,8 @@ package struct SlackInteraction: Sendable, Equatable {
     package var conversationId: UUID?
     /// Where Slack takes a delayed answer, if it gave one.
     package var responseURL: String?
+    /// Slack's id of this click (`trigger_id`), when it gave a plausible one: the same click again is not carried out.
+    package var triggerId: String?
 
     private struct Payload: Decodable {
         struct Person: Decodable { var id: String }
@@ -28,6 +30,7 @@ package struct SlackInteraction: Sendable, Equatable {
         var user: Person
         var actions: [Element]?
         var response_url: String?
+        var trigger_id: String?
     }
 
     /// Parses the `payload` field of the form Slack posts.
@@ -53,6 +56,8 @@ package struct SlackInteraction: Sendable, Equatable {
             }
             conversationId = id
         }
-        return SlackInteraction(slackUserId: decoded.user.id, action: action, conversationId: conversationId, responseURL: decoded.response_url)
+        let triggerId = decoded.trigger_id.flatMap { SlackWebAPI.isIdentifier($0) ? $0 : nil }
+        return SlackInteraction(
+            slackUserId: decoded.user.id, action: action, conversationId: conversationId, responseURL: decoded.response_url, triggerId: triggerId)
     }
 }

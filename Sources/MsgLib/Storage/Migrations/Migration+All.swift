@@ -36,5 +36,6 @@ extension Migration {
         readTimeIndex,
         searchTerms,
         editRateLimits,
+        slackSpentTriggers,
     ]
 }
