@@ -53,9 +53,10 @@ package struct ImageHeader: Sendable, Equatable {
         self.height = height
     }
 
-    /// A size of zero pixels is no size.
+    /// A size of zero pixels is no size, nor one beyond 2^31 - 1 (PNG's own bound; a file that says so lies, and the
+    /// size is stored as a 32-bit integer).
     private mutating func setSize(width: Int, height: Int) {
-        guard width > 0, height > 0 else { return }
+        guard (1...Int(Int32.max)).contains(width), (1...Int(Int32.max)).contains(height) else { return }
         self.width = width
         self.height = height
     }

@@ -46,6 +46,15 @@ extension AttachmentConfiguration {
         if let lifetime = try ConfigurationError.seconds("ATTACHMENT_DOWNLOAD_URL_SECONDS", value("ATTACHMENT_DOWNLOAD_URL_SECONDS")) {
             configuration.downloadURLLifetime = lifetime
         }
+        if configuration.s3 != nil {
+            // What SigV4 allows a presigned URL: a longer lifetime would refuse every upload or download, not the start.
+            for (name, lifetime) in [
+                ("ATTACHMENT_UPLOAD_URL_SECONDS", configuration.uploadURLLifetime),
+                ("ATTACHMENT_DOWNLOAD_URL_SECONDS", configuration.downloadURLLifetime),
+            ] where lifetime > .seconds(604_800) {
+                throw ConfigurationError("\(name) must be at most 604800 (7 days) with an S3 store: a presigned URL lasts no longer")
+            }
+        }
         if let lifetime = try ConfigurationError.seconds("ATTACHMENT_PENDING_SECONDS", value("ATTACHMENT_PENDING_SECONDS")) {
             configuration.pendingLifetime = lifetime
         }

@@ -42,6 +42,13 @@ import Testing
         #expect(ImageHeader(prefix: vp8) == ImageHeader(format: .webp, width: 320, height: 240))
     }
 
+    /// A PNG whose header claims more than 2^31 - 1 pixels is a PNG of unknown size (the size is stored as a 32-bit integer).
+    @Test func aSizeBeyondPNGsBoundIsNoSize() {
+        #expect(ImageHeader(prefix: Self.png(width: 0xFFFF_FFFF, height: 10)) == ImageHeader(format: .png))
+        #expect(ImageHeader(prefix: Self.png(width: 10, height: 0x8000_0000)) == ImageHeader(format: .png))
+        #expect(ImageHeader(prefix: Self.png(width: 0x7FFF_FFFF, height: 1)) == ImageHeader(format: .png, width: 0x7FFF_FFFF, height: 1))
+    }
+
     @Test func otherFilesAreNoImage() {
         #expect(ImageHeader(prefix: Array("%PDF-1.7\n".utf8)) == nil)
         #expect(ImageHeader(prefix: Array("<svg xmlns=\"http://www.w3.org/2000/svg\"/>".utf8)) == nil)

@@ -114,4 +114,26 @@ import Testing
         #expect(!message.contains("wJalr") && !message.contains("secret with space") && !message.contains("X-Evil"))
         #expect(!message.unicodeScalars.contains { $0.properties.generalCategory == .control })
     }
+
+    /// A presigned URL lasts at most 7 days: a longer lifetime is refused at start-up, not at every upload.
+    @Test func urlLifetimesBeyondSevenDaysAreRefused() throws {
+        for name in ["ATTACHMENT_UPLOAD_URL_SECONDS", "ATTACHMENT_DOWNLOAD_URL_SECONDS"] {
+            var environment = Self.base
+            environment[name] = "700000"
+            do {
+                _ = try AttachmentConfiguration.fromEnvironment(environment, jwtSecret: "s")
+                Issue.record("\(name)=700000 accepted")
+            } catch {
+                #expect(error.message == "\(name) must be at most 604800 (7 days) with an S3 store: a presigned URL lasts no longer")
+            }
+            environment[name] = "604800"
+            #expect(try AttachmentConfiguration.fromEnvironment(environment, jwtSecret: "s").s3 != nil)
+        }
+        // The local store signs its own URLs: any lifetime.
+        #expect(
+            try AttachmentConfiguration.fromEnvironment(
+                ["ATTACHMENT_STORE": "local:/srv/files", "ATTACHMENT_UPLOAD_URL_SECONDS": "700000"], jwtSecret: "s"
+            )
+            .uploadURLLifetime == .seconds(700_000))
+    }
 }
