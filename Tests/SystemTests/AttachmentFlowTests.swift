@@ -162,6 +162,30 @@ import Testing
         try await relay.stop()
     }
 
+    /// A send that would be refused anyway (another's or a missing conversation, a full rate limit) is refused before
+    /// the store is asked about its files: here, files declared and never uploaded, which the store's check refuses.
+    @Test func aSendRefusedAnywayIsRefusedBeforeItsFilesAreChecked() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let (relay, _) = try await Self.relay(database, ["MESSAGE_RATE_LIMIT_PER_MINUTE": "2"])
+        let alice = relay.token(f.alice)
+        let declared = try await Self.create(relay, alice, "never.png", "image/png", 100)
+        let id = try #require(declared.object.string("id"))
+        let missing = try await relay.request(
+            "POST", "/api/messages", token: alice, json: ["content": "x", "conversation_id": UUID().lowercasedString, "attachment_ids": [id]])
+        #expect(missing.status == 404, "\(missing.text)")
+        let bobs = try await relay.request("POST", "/api/messages", token: relay.token(f.bob), json: ["content": "hi"])
+        let bobsConversation = try #require(bobs.object.string("conversation_id"))
+        let others = try await relay.request(
+            "POST", "/api/messages", token: alice, json: ["content": "x", "conversation_id": bobsConversation, "attachment_ids": [id]])
+        #expect(others.status == 403, "\(others.text)")
+        for _ in 0..<2 { #expect(try await relay.request("POST", "/api/messages", token: alice, json: ["content": "x"]).status == 201) }
+        let limited = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "x", "attachment_ids": [id]])
+        #expect(limited.status == 429, "\(limited.text)")
+        #expect(limited.headers["retry-after"] != nil)
+        try await relay.stop()
+    }
+
     /// A send with files retried with its key (REST `Idempotency-Key`, WebSocket `client_id`), after it was written or
     /// while it is: answered with the first message, never a second one, never a refusal of the files it attached.
     @Test func aRetriedSendWithFilesIsAnsweredWithTheFirstMessage() async throws {

@@ -66,8 +66,13 @@ extension MessagingService {
         // A retry of a send with files: its files are no longer uploads waiting to be sent, and checking them would
         // refuse it; the first message answers it.
         if clientKey != nil, !attachmentIds.isEmpty, let first = try await pool.withConnection({ db in try replay(db) }) { return first }
-        let files = try await checkedAttachments(attachmentIds, owner: viewer)
         let rules = self.rules
+        if !attachmentIds.isEmpty {
+            // Before the store is asked about the files (a request each, and the first 256 KiB of an image): a send the
+            // transaction would refuse anyway (a conversation not theirs, a full rate limit) is refused first.
+            try await pool.withConnection { db in try Self.precheck(db, viewer: viewer, conversationId: conversationId, rules: rules) }
+        }
+        let files = try await checkedAttachments(attachmentIds, owner: viewer)
         let notifySlack = notifications.notifiesSlackWebhook
         let afterCommit = self.afterCommit
         let send = MessageSend(
@@ -108,6 +113,19 @@ extension MessagingService {
             case .replayed(let first): return first
             }
         }
+    }
+
+    /// Refuses, as the send's transaction would, a send into a conversation that is missing or not the sender's, or by
+    /// a user whose message rate limit is full; takes nothing.
+    static func precheck(_ db: PostgresConnection, viewer: User, conversationId: UUID?, rules: MessagingRules) throws {
+        if let conversationId {
+            guard let found = try ConversationRepository.find(db, id: conversationId) else { throw ServiceError.conversationNotFound }
+            guard viewer.isAdmin || found.userId == viewer.id else { throw ServiceError.sendForbidden }
+        }
+        let windows = RateLimitRepository.windows(rules)
+        guard !viewer.isAdmin, !windows.isEmpty else { return }
+        let waits = try RateLimitRepository.waits(db, sender: viewer.id, windows: windows)
+        if waits.contains(where: { $0 != nil }) { try RateLimiter.refuse(waits: waits, windows: windows) }
     }
 
     /// What the transaction of a send that was not batched did: inserted a message (delivered once committed), or
