@@ -50,6 +50,34 @@ import Testing
             (try await relay.request("OPTIONS", "/healthz", headers: ["Origin": Self.good, "Access-Control-Request-Method": "GET"])).status != 204)
     }
 
+    /// A page on another origin uploads to the local store's URL and downloads from it: the preflight and the answers
+    /// carry CORS headers for ALLOWED_ORIGINS there too.
+    @Test func theLocalStoresURLsAnswerAllowedOrigins() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let (relay, _) = try await AttachmentFlowTests.relay(database, ["ALLOWED_ORIGINS": Self.good])
+        let alice = relay.token(f.alice)
+        let created = try await AttachmentFlowTests.create(relay, alice, "notes.txt", "text/plain", 6)
+        let url = try #require(created.object.string("upload.url"))
+        let preflight = try await relay.request(
+            "OPTIONS", url, headers: ["Origin": Self.good, "Access-Control-Request-Method": "PUT", "Access-Control-Request-Headers": "content-type"])
+        #expect(preflight.status == 204)
+        #expect(preflight.headers["access-control-allow-origin"] == Self.good)
+        #expect(preflight.headers["access-control-allow-methods"]?.contains("PUT") == true)
+        #expect(preflight.headers["access-control-allow-headers"]?.lowercased().contains("content-type") == true)
+        let put = try await relay.request("PUT", url, body: Data("hello\n".utf8), headers: ["Content-Type": "text/plain", "Origin": Self.good])
+        #expect(put.status == 204 && put.headers["access-control-allow-origin"] == Self.good, "\(put.text)")
+        let evil = try await relay.request(
+            "OPTIONS", url, headers: ["Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"])
+        #expect(evil.status == 403 && evil.headers["access-control-allow-origin"] == nil)
+        let id = try #require(created.object.string("id"))
+        let sent = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "", "attachment_ids": [id]])
+        #expect(sent.status == 201, "\(sent.text)")
+        let got = try await relay.request("GET", "/api/attachments/\(id)", token: alice, headers: ["Origin": Self.good])
+        #expect(got.status == 200 && got.text == "hello\n" && got.headers["access-control-allow-origin"] == Self.good)
+        try await relay.stop()
+    }
+
     @Test func withoutAllowedOriginsThereIsNoCORS() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

@@ -1,6 +1,7 @@
 import HTTPTypes
 
-/// Cross-origin requests to the REST API (CORS), without I/O: which answer a request with an `Origin` gets.
+/// Cross-origin requests to the REST API and the local attachment store's URLs (CORS), without I/O: which answer a
+/// request with an `Origin` gets. A page on another origin than the relay's uploads and downloads files there.
 ///
 /// Only the origins of `ALLOWED_ORIGINS` (the list the WebSocket `Origin` check uses) are answered with CORS headers,
 /// each with its own origin, never `*`; credentials (cookies) are never allowed: the API takes a bearer token in
@@ -30,7 +31,9 @@ struct CORSPolicy: Sendable {
 
     /// What to do with a request to `path` with `method` and these headers.
     func decide(path: String, method: HTTPRequest.Method, headers: HTTPFields) -> Decision {
-        guard path == "/api" || path.hasPrefix("/api/"), let origin = headers[.origin] else { return .none }
+        guard path == "/api" || path.hasPrefix("/api/") || path.hasPrefix("/attachments/local/"), let origin = headers[.origin] else {
+            return .none
+        }
         let allowed = allowedOrigins.contains(origin)
         if method == .options, headers[.accessControlRequestMethod] != nil {
             guard allowed else { return .refusedPreflight }
