@@ -283,6 +283,28 @@ import Testing
         try await relay.stop()
     }
 
+    /// A user deleted in SQL (an erasure request) takes their conversation, messages and attachment rows with them; the
+    /// files follow, removed by the relays' collector.
+    @Test func theFilesOfADeletedUserAreRemoved() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let (relay, folder) = try await Self.relay(database, ["ATTACHMENT_COLLECT_INTERVAL_SECONDS": "0.2"])
+        let alice = relay.token(f.alice)
+        let sent = try await Self.upload(relay, alice, "a.txt", "text/plain", Data("abc".utf8))
+        #expect(try await relay.request("POST", "/api/messages", token: alice, json: ["content": "", "attachment_ids": [sent]]).status == 201)
+        _ = try await Self.upload(relay, alice, "pending.txt", "text/plain", Data("def".utf8))
+        let bob = try await Self.upload(relay, relay.token(f.bob), "b.txt", "text/plain", Data("ghi".utf8))
+        func files() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: folder + "/files").count }
+        #expect(try files() == 3)
+        try db.query("DELETE FROM users WHERE id = $1", [f.alice.id])
+        try await waitFor("the deleted user's files to be removed") { try files() == 1 }
+        try await waitFor("the queue to be empty") { try db.scalar("SELECT count(*) FROM attachment_garbage", as: Int.self) == 0 }
+        // Bob's upload is untouched.
+        #expect(try db.scalar("SELECT count(*) FROM attachments WHERE id = $1", [UUID(uuidString: bob)!], as: Int.self) == 1)
+        try await relay.stop()
+    }
+
     @Test func expiredURLIsRefused() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

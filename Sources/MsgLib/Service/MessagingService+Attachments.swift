@@ -167,6 +167,18 @@ extension MessagingService {
         max((lifetime ?? support.configuration.pendingLifetime).seconds, support.configuration.uploadURLLifetime.seconds)
     }
 
+    /// Removes the files whose rows are gone (a user, conversation or message deleted in SQL, a file the store could
+    /// not remove before); returns how many. Several relays may run it at once: each leases different keys.
+    package func collectAttachmentGarbage() async throws -> Int {
+        let support = try requireAttachments()
+        var removed = 0
+        while true {
+            let keys = try await pool.withConnection { db in try AttachmentRepository.leaseGarbage(db, limit: 500) }
+            removed += try await removeFiles(keys, support)
+            if keys.count < 500 { return removed }
+        }
+    }
+
     /// Takes batches of store keys with `take` and removes their files, until a batch is short.
     private func removeFiles(
         _ support: AttachmentSupport, progress: (@Sendable (Int) -> Void)?, take: @escaping @Sendable (PostgresConnection, Int) throws -> [String]
@@ -175,14 +187,29 @@ extension MessagingService {
         var removed = 0
         while true {
             let keys = try await pool.withConnection { db in try take(db, batch) }
-            for key in keys {
-                // A file that cannot be removed now stays behind; its row is gone, so nothing shows or serves it.
-                try? await support.store.delete(key: key)
+            // A file that cannot be removed now stays queued (its row is gone, so nothing shows or serves it), and the
+            // collector tries it again later.
+            _ = try await removeFiles(keys, support) { _ in
                 removed += 1
                 progress?(removed)
             }
             if keys.count < batch { return removed }
         }
+    }
+
+    /// Removes the files of `keys` from the store, and forgets the keys of those removed; returns how many were.
+    private func removeFiles(_ keys: [String], _ support: AttachmentSupport, each: (String) -> Void = { _ in }) async throws -> Int {
+        var gone: [String] = []
+        for key in keys {
+            each(key)
+            do {
+                try await support.store.delete(key: key)
+                gone.append(key)
+            } catch {}
+        }
+        let forgotten = gone
+        try await pool.withConnection { db in try AttachmentRepository.forgetGarbage(db, keys: forgotten) }
+        return gone.count
     }
 
     func requireAttachments() throws -> AttachmentSupport {

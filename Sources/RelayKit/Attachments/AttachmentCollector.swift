@@ -2,8 +2,8 @@ import Logging
 import MsgLib
 import ServiceLifecycle
 
-/// Removes uploads never attached to a message (``AttachmentConfiguration/pendingLifetime``) every `interval`: one
-/// index probe when there are none. Several relays may run it at once: each takes different rows.
+/// Removes uploads never attached to a message (``AttachmentConfiguration/pendingLifetime``) and files whose rows were
+/// deleted (``MessagingService/collectAttachmentGarbage()``) every `interval`: an index probe each when there are none. Several relays may run it at once: each takes different rows.
 struct AttachmentCollector: Service {
     let service: MessagingService
     let interval: Duration
@@ -22,6 +22,8 @@ struct AttachmentCollector: Service {
                 do {
                     let removed = try await service.collectUnattachedAttachments()
                     if removed > 0 { logger.info("removed unattached uploads", metadata: ["count": "\(removed)"]) }
+                    let orphans = try await service.collectAttachmentGarbage()
+                    if orphans > 0 { logger.info("removed files whose rows were deleted", metadata: ["count": "\(orphans)"]) }
                 } catch is CancellationError {
                     return
                 } catch {

@@ -37,5 +37,6 @@ extension Migration {
         searchTerms,
         editRateLimits,
         slackSpentTriggers,
+        attachmentGarbage,
     ]
 }

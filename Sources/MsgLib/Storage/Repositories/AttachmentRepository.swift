@@ -97,13 +97,40 @@ package enum AttachmentRepository {
     package static func takeDeleted(_ db: PostgresConnection, deletedBefore seconds: Double, limit: Int) throws -> [String] {
         try db.query(
             """
-            UPDATE attachments SET state = 'purged' WHERE id IN (
-                SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id
-                WHERE a.state = 'attached' AND m.deleted_at < now() - make_interval(secs => $1::float8)
-                LIMIT $2 FOR UPDATE OF a SKIP LOCKED
-            ) RETURNING store_key
+            WITH purged AS (
+                UPDATE attachments SET state = 'purged' WHERE id IN (
+                    SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id
+                    WHERE a.state = 'attached' AND m.deleted_at < now() - make_interval(secs => $1::float8)
+                    LIMIT $2 FOR UPDATE OF a SKIP LOCKED
+                ) RETURNING store_key
+            ), queued AS (
+                INSERT INTO attachment_garbage (store_key) SELECT store_key FROM purged ON CONFLICT DO NOTHING
+            )
+            SELECT store_key FROM purged
             """, [seconds, limit]
         ).map { try $0.decode(0, as: String.self) }
+    }
+
+    /// How long a collector has to remove the files it leased before another may try them.
+    static let garbageLease = 600
+
+    /// Leases up to `limit` store keys of files whose rows are gone (``Migration/attachmentGarbage``) for
+    /// ``garbageLease`` seconds: the caller removes the files, then ``forgetGarbage(_:keys:)``; a key it could not
+    /// remove (or a caller that stopped) comes back after the lease.
+    package static func leaseGarbage(_ db: PostgresConnection, limit: Int) throws -> [String] {
+        try db.query(
+            """
+            UPDATE attachment_garbage SET due_at = now() + make_interval(secs => $2) WHERE store_key IN (
+                SELECT store_key FROM attachment_garbage WHERE due_at <= now() ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED
+            ) RETURNING store_key
+            """, [limit, garbageLease]
+        ).map { try $0.decode(0, as: String.self) }
+    }
+
+    /// Forgets the store keys whose files were removed.
+    package static func forgetGarbage(_ db: PostgresConnection, keys: [String]) throws {
+        guard !keys.isEmpty else { return }
+        try db.query("DELETE FROM attachment_garbage WHERE store_key = ANY($1::text[])", [keys])
     }
 
     /// How many uploads have been waiting unattached for more than `seconds`.
