@@ -185,6 +185,16 @@ import Testing
         #expect(calls.map { $0.string("name") } == ["rocket"])
         #expect(slack.calls("reactions.remove").isEmpty)
         #expect(try desk.db.scalar("SELECT count(*) FROM message_reactions WHERE from_slack", as: Int.self) == 1)
+        // The linked admin adds the same reaction in Slack (nothing changes), then removes theirs: the reaction made in
+        // the product, which the bot's stands for, stays, and so does the bot's.
+        #expect(try await desk.event("EvRocket1", Self.reaction("rocket", ts: desk.threadTs)).status == 200)
+        #expect(try await Self.handled(desk, "EvRocket1").state == "ignored")
+        #expect(try await desk.event("EvRocket2", Self.reaction("rocket", ts: desk.threadTs, added: false)).status == 200)
+        let kept = try await Self.handled(desk, "EvRocket2")
+        #expect(kept.state == "ignored" && kept.reason?.contains("no such reaction from Slack") == true, "\(kept)")
+        #expect(try await Self.reactions(desk, parentId) == ["🚀": [f.admin.id.lowercasedString]])
+        try await Self.settle(desk)
+        #expect(slack.calls("reactions.remove").isEmpty)
         // Nothing of the events' content or the token reached the log.
         #expect(!relay.process.text.contains("xoxb-test-token"))
         #expect(!relay.process.text.contains("Checking"))
@@ -215,7 +225,7 @@ import Testing
             #expect([200, 400].contains(answer.status), "\(id): \(answer.status) \(answer.text)")
         }
         // Larger than the limit: refused before it is read.
-        item["reaction"] = String(repeating: "x", count: 70 * 1024)
+        item["reaction"] = String(repeating: "x", count: 1100 * 1024)
         #expect(try await desk.event("EvHuge", item).status == 413)
         // Whatever was stored was ignored, and the relay still takes a good reaction.
         try await waitFor("every stored event to be handled") {

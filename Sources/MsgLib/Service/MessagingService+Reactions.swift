@@ -51,7 +51,9 @@ extension MessagingService {
             case .full: throw ServiceError.tooManyReactionKinds
             }
         } else {
-            changed = try ReactionRepository.remove(db, messageId: messageId, userId: viewer.id, emoji: emoji.text)
+            // From Slack, only what came from Slack: a linked admin's reaction made in the product (shown in Slack by
+            // the bot's) stays, as their adding it in Slack changed nothing.
+            changed = try ReactionRepository.remove(db, messageId: messageId, userId: viewer.id, emoji: emoji.text, onlyFromSlack: fromSlack)
         }
         if changed {
             if !viewer.isAdmin, let window = settings.window {

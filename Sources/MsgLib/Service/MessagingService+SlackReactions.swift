@@ -16,7 +16,9 @@ extension MessagingService {
             return .ignored("a reaction on a Slack message that is not a conversation's")
         }
         let outcome = try react(db, viewer: admin, messageId: messageId, emoji: emoji, add: change.added, fromSlack: true, settings: settings)
-        guard outcome.changed else { return .ignored(change.added ? "the admin had reacted so already" : "the admin had no such reaction") }
+        guard outcome.changed else {
+            return .ignored(change.added ? "the admin had reacted so already" : "the admin had no such reaction from Slack")
+        }
         return .reacted(messageId)
     }
 }

@@ -63,9 +63,12 @@ package enum ReactionRepository {
     }
 
     /// Removes a reaction; false when there was none.
-    package static func remove(_ db: PostgresConnection, messageId: UUID, userId: UUID, emoji: String) throws -> Bool {
+    /// - Parameter onlyFromSlack: removes the reaction only when it came from Slack (a removal in Slack leaves one made
+    ///   in the product, which the bot's reaction in Slack stands for).
+    package static func remove(_ db: PostgresConnection, messageId: UUID, userId: UUID, emoji: String, onlyFromSlack: Bool = false) throws -> Bool {
         try db.query(
-            "DELETE FROM message_reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3 RETURNING 1", [messageId, emoji, userId]
+            "DELETE FROM message_reactions WHERE message_id = $1 AND emoji = $2 AND user_id = $3 AND (from_slack OR NOT $4) RETURNING 1",
+            [messageId, emoji, userId, onlyFromSlack]
         ).count > 0
     }
 
