@@ -139,11 +139,14 @@ import Testing
         // The same request again (a proxy that resends, a replay within the signature's 5 minutes): answered, not sent
         // twice.
         let once = SlackRequests.command(user: SlackInboundTests.adminSlackUser, text: "reply alice Only once")
+        let counted = #"msgrelay_messages_created_total{source="slack"}"#
+        let before = try await desk.relay.metrics().value(counted) ?? 0
         for _ in 0..<2 {
             let answer = try await desk.post("/api/slack/commands", once, form: true)
             #expect(answer.status == 200 && answer.object.string("text") == "Sent to *Alice* (alice).", "\(answer.text)")
         }
         #expect((try await socket.next(type: "message")).data["content"] as? String == "Only once")
+        #expect(try await desk.relay.metrics().value(counted) == before + 1)
 
         let search = try await desk.command("search parcel")
         #expect(search.object.string("text")?.contains("1 message match") == true, "\(search.text)")

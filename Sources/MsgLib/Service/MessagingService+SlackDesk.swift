@@ -44,7 +44,11 @@ extension MessagingService {
     /// - Parameter command: the command's name as Slack sent it (`/msg`), for the usage.
     /// - Parameter triggerId: Slack's id of this invocation (`trigger_id`): a reply sent with it once is not sent again
     ///   when the same request comes again (resent by a proxy, or replayed within the signature's 5 minutes).
-    package func slashCommand(_ parsed: SlashCommand, slackUserId: String, command: String, triggerId: String? = nil) async throws -> String {
+    /// - Parameter sent: set to true when the command sent a message (not when it answered a request sent again).
+    package func slashCommand(
+        _ parsed: SlashCommand, slackUserId: String, command: String, triggerId: String? = nil, sent: inout Bool
+    ) async throws -> String {
+        sent = false
         switch parsed {
         case .help: return SlashCommandAnswer.usage(problem: nil, command: command)
         case .usage(let problem): return SlashCommandAnswer.usage(problem: problem, command: command)
@@ -70,7 +74,8 @@ extension MessagingService {
                 try Self.requireNoNul(name, "The user")
                 let (conversation, user) = try await resolveConversation(name)
                 let key = triggerId.flatMap { try? ClientKey.header("slack-command:" + $0) }
-                _ = try await sendMessage(viewer: admin, conversationId: conversation.id, content: content, clientKey: key, source: .slack)
+                sent = !(try await sendMessage(viewer: admin, conversationId: conversation.id, content: content, clientKey: key, source: .slack))
+                    .replayed
                 return SlashCommandAnswer.sent(to: user)
             case .search(let query):
                 let plain = SlackMrkdwn.plainText(query)

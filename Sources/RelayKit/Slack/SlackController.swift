@@ -154,10 +154,14 @@ struct SlackController {
         let command = form["command"].flatMap { $0.isEmpty ? nil : $0 } ?? "/msg"
         let parsed = SlashCommand.parse(form["text"] ?? "")
         let service = self.service
+        let metrics = self.metrics
         let answer = try await withTimeLimit(Self.answerLimit, cancelLate: false) {
-            try await service.slashCommand(parsed, slackUserId: userId, command: command, triggerId: form["trigger_id"])
+            var sent = false
+            let text = try await service.slashCommand(parsed, slackUserId: userId, command: command, triggerId: form["trigger_id"], sent: &sent)
+            // Counted here (not after the time limit): a reply that took longer is counted too, a request sent again not.
+            if sent { metrics?.created(.slack) }
+            return text
         }
-        if case .reply = parsed, let answer, SlashCommandAnswer.reportsSent(answer) { metrics?.created(.slack) }
         guard let answer else {
             context.logger.warning("a Slack command took longer than Slack waits; it finishes by itself")
             return .json(

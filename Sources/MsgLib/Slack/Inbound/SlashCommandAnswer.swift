@@ -47,11 +47,6 @@ package enum SlashCommandAnswer {
         "Sent to \(who(user))."
     }
 
-    /// True when `answer` is a ``sent(to:)`` answer: the command sent a message.
-    package static func reportsSent(_ answer: String) -> Bool {
-        answer.hasPrefix("Sent to ")
-    }
-
     /// `search`: the hits, best first.
     package static func search(query: String, hits: [MessageSearchHit], total: SearchTotal) -> String {
         guard !hits.isEmpty else { return "No messages match _\(escape(query, limit: 100))_." }
