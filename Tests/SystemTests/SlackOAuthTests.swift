@@ -210,6 +210,34 @@ import Testing
         try await scenario.stop()
     }
 
+    /// A relay whose SLACK_TOKEN_KEY does not open the stored installation (another key, as during a rotation) leaves
+    /// its Slack jobs to the relays that can, and does not turn app mode off: it used to give the jobs up for good
+    /// ("Slack is not configured") and record app mode as off for every writer.
+    @Test func aRelayThatCannotOpenTheInstallationLeavesItsJobsToOthers() async throws {
+        let scenario = try await Scenario()
+        let (database, db, f, slack) = (scenario.database, scenario.db, scenario.f, scenario.slack)
+        let started = try await Self.start(scenario.relay, f.admin)
+        #expect(try await Self.callback(scenario.relay, state: started.state, cookie: started.cookie).status == 200)
+        try await scenario.relay.stop()
+
+        let other = try await TestRelay(database: database, environment: Self.environment(slack, key: LibCrypto.randomBytes(32)))
+        #expect(try await other.request("POST", "/api/messages", token: other.token(f.alice), json: ["content": "Hello"]).status == 201)
+        try await waitFor("the other relay's outbox worker to look") {
+            other.process.text.contains("does not open with this relay's SLACK_TOKEN_KEY")
+        }
+        try await Task.sleep(for: .seconds(1.5))
+        #expect(try db.scalar("SELECT app_mode FROM slack_settings", as: Bool.self))
+        #expect(try db.scalar("SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL AND attempts = 0", as: Int.self) == 1)
+        #expect(slack.calls("chat.postMessage").isEmpty)
+
+        // A relay with the installation's key sends it.
+        let keyed = try await TestRelay(database: database, environment: scenario.environment)
+        _ = try await slack.waitForCalls("chat.postMessage", count: 1)
+        try await keyed.stop()
+        try await other.stop()
+        slack.stop()
+    }
+
     @Test func msgrelayRefusesATokenKeyOfAnotherLength() async throws {
         for key in [LibCrypto.randomBytes(16), LibCrypto.randomBytes(31), LibCrypto.randomBytes(64)] {
             let result = try await ProcessRunner.runDetached(

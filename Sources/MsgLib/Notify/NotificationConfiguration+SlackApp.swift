@@ -24,6 +24,20 @@ extension NotificationConfiguration {
     }
 }
 
+extension NotificationConfiguration {
+    /// What this relay records as the database's Slack app mode (`slack_settings`, which every writer follows): its
+    /// channel, or nil for off. Nil as a whole when this relay cannot tell: the stored installation does not open with
+    /// its SLACK_TOKEN_KEY (another key, during a rotation), and the relays that can open it decide.
+    package func appModeToRecord(_ db: PostgresConnection) throws -> String?? {
+        if let slackApp { return .some(slackApp.channelId) }
+        guard slackAppFromInstallation else { return .some(nil) }
+        guard let installation = try SlackInstallationRepository.current(db) else { return .some(nil) }
+        guard let oauth = slackOAuth, let sealer = slackTokenSealer, let app = installation.appConfiguration(sealer: sealer, oauth: oauth)
+        else { return nil }
+        return .some(app.channelId)
+    }
+}
+
 extension SlackInstallation {
     /// App mode settings from this installation: its bot token (decrypted with `sealer`) and channel, the signing
     /// secret and API base of `oauth`; nil when `sealer` cannot decrypt the token.

@@ -41,8 +41,15 @@ package struct Relay: Sendable {
         // worker records the setting when it connects.
         let notifications = configuration.notifications
         do {
-            try await pool.withConnection { db in
-                try SlackThreadRepository.setAppMode(db, channelId: try notifications.currentSlackApp(db)?.channelId)
+            let recorded = try await pool.withConnection { db -> Bool in
+                guard let channelId = try notifications.appModeToRecord(db) else { return false }
+                try SlackThreadRepository.setAppMode(db, channelId: channelId)
+                return true
+            }
+            if !recorded {
+                logger.warning(
+                    "the stored Slack installation does not open with this relay's SLACK_TOKEN_KEY: the relays that can open it send its notifications"
+                )
             }
         } catch {
             logger.warning("Slack app mode could not be recorded in the database yet", metadata: ["error": "\(error)"])

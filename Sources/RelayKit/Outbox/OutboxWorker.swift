@@ -81,7 +81,9 @@ package final class OutboxWorker: Service, Sendable {
                 try db.connect()
                 do {
                     // In case the relay could not record it at start-up.
-                    try SlackThreadRepository.setAppMode(db, channelId: try notifier.configuration.currentSlackApp(db)?.channelId)
+                    if let channelId = try notifier.configuration.appModeToRecord(db) {
+                        try SlackThreadRepository.setAppMode(db, channelId: channelId)
+                    }
                 } catch {
                     db.close()
                     throw error
@@ -93,13 +95,19 @@ package final class OutboxWorker: Service, Sendable {
                 logger.warning("outbox worker lost its database connection; retrying", metadata: ["error": "\(error)"])
             },
             body: { db in
-                let claimed = try round(db)
+                // App mode may come from the stored installation: read for each round, so a new install is used at
+                // once; one this relay cannot open (another SLACK_TOKEN_KEY) leaves its jobs to the relays that can.
+                let slackApp = notifier.configuration.slackAppFromInstallation ? try notifier.configuration.currentSlackApp(db) : nil
+                let kinds =
+                    notifier.configuration.slackAppFromInstallation && slackApp == nil
+                    ? kinds.filter { !OutboxJob.Kind.slackApp.contains($0) } : kinds
+                let claimed = try round(db, kinds: kinds, slackApp: slackApp)
                 if let metrics, ProcessInfo.processInfo.systemUptime - lastBacklogRead >= backlogInterval {
                     metrics.backlog(try outbox.backlog(db))
                     lastBacklogRead = ProcessInfo.processInfo.systemUptime
                 }
                 if claimed >= notifier.configuration.batchSize { return }
-                var due = try outbox.secondsUntilNextDue(db)
+                var due = try OutboxRepository.secondsUntilNextDue(db, kinds: kinds)
                 if let next = due, next <= 0 {
                     // Due jobs this round did not claim are another relay's round (locked until it ends): look again
                     // in a while, not at once.
@@ -116,15 +124,15 @@ package final class OutboxWorker: Service, Sendable {
     /// to before the outcomes and records them one by one, each in a savepoint, and a job whose outcome still
     /// cannot be recorded waits the longest retry delay (otherwise every notification of the round would be sent
     /// again, round after round).
-    func round(_ db: PostgresConnection) throws -> Int {
+    /// - Parameters:
+    ///   - kinds: the kinds claimed (this relay's, less those it cannot send now).
+    ///   - slackApp: app mode from the stored installation, read for this round.
+    func round(_ db: PostgresConnection, kinds: [OutboxJob.Kind], slackApp: SlackAppConfiguration?) throws -> Int {
         var counted: [(OutboxJob.Kind, NotificationMetrics.Outcome)] = []
         let claimed = try db.transaction {
             counted = []
-            let jobs = try outbox.claimDue(db, limit: notifier.configuration.batchSize)
+            let jobs = try OutboxRepository.claimDue(db, kinds: kinds, limit: notifier.configuration.batchSize)
             guard !jobs.isEmpty else { return 0 }
-            // App mode may come from the stored installation: read for each round, so a new install is used at once.
-            let slackApp =
-                jobs.contains { OutboxJob.Kind.slackApp.contains($0.kind) } ? try notifier.configuration.currentSlackApp(db) : nil
             let results = Array(zip(jobs, notifier.send(jobs, slackApp: slackApp)))
             try db.execute("SAVEPOINT outcomes")
             do {
