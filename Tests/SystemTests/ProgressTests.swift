@@ -75,14 +75,15 @@ import Testing
         let db = try database.connect()
         let last = try #require(Migration.all.last)
         try Migrator(migrations: Array(Migration.all.dropLast())).migrate(db)
-        // Another migration holds the lock; then every table is held, so the pending migration's first step waits.
+        // Another migration holds the lock; then every table is held against writes and DDL (reads pass), so the pending
+        // migration's first step that touches one waits.
         let holder = try database.connect()
         try holder.query("SELECT pg_advisory_lock($1::int4, $2::int4)", [Migrator.lockKeys.0, Migrator.lockKeys.1])
         try holder.execute("BEGIN")
         let tables = try holder.scalar(
             "SELECT string_agg(quote_ident(tablename), ', ') FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'schema_migrations'",
             as: String.self)
-        try holder.execute("LOCK TABLE \(tables) IN ACCESS SHARE MODE")
+        try holder.execute("LOCK TABLE \(tables) IN EXCLUSIVE MODE")
 
         let terminal = try TerminalSession(
             "stty cols 200; \(msgctl) db migrate; echo exit=$?", environment: ["DATABASE_URL": database.conninfo, "NO_COLOR": "1"])
