@@ -338,6 +338,16 @@ import Testing
         try await db.waitForEmptyOutbox()
         #expect(push.requests.count == 2)
         try await relay.stop()
+        // A reaction taken back before its push left (here the job waits while no relay runs): nothing is pushed.
+        try db.query(
+            """
+            INSERT INTO notification_outbox (kind, message_id, subscription_id, reaction, reaction_added, reactor_id)
+            SELECT 'push', $1, p.id, '🎈', true, $2 FROM push_subscriptions p WHERE p.user_id = $3
+            """, [message.id, f.admin.id, f.alice.id])
+        let again = try await TestRelay(database: database, environment: environment)
+        try await db.waitForEmptyOutbox()
+        #expect(push.requests.count == 2)
+        try await again.stop()
         push.stop()
     }
 

@@ -43,6 +43,10 @@ public struct Notifier: Sendable {
                     outcomes[index] = .moot("the subscription is gone")
                     continue
                 }
+                if let reaction = job.reaction, !reaction.present {
+                    outcomes[index] = .moot("the reaction was taken back before its notification left")
+                    continue
+                }
                 let notification = job.reaction.map { PushNotification(reaction: $0, message: job.message) } ?? PushNotification(message: job.message)
                 push.add(pushRequest(notification, to: subscription, at: addresses[index]), index: index, outcomes: &outcomes)
             case .slack:

@@ -5,13 +5,17 @@ package struct OutboxReaction: Sendable, Equatable {
     package var emoji: String
     package var added: Bool
     package var reactor: User
+    /// False when the reactor has taken the reaction back since the job was queued (a push job's): nothing to tell.
+    package var present: Bool
 
-    /// The reaction a claimed job's row names (columns `o_reaction`, `o_reaction_added` and the reactor's as `r_`), if any.
+    /// The reaction a claimed job's row names (columns `o_reaction`, `o_reaction_added`, `o_reaction_present` and the
+    /// reactor's as `r_`), if any.
     init?(row: PostgresRow) throws(DatabaseError) {
         guard let emoji = try row.decode("o_reaction", as: String?.self), try row.decode("r_id", as: UUID?.self) != nil else { return nil }
         self.emoji = emoji
         added = try row.decode("o_reaction_added", as: Bool?.self) ?? true
         reactor = try User(row: row, prefix: "r_")
+        present = try row.decode("o_reaction_present", as: Bool?.self) ?? true
     }
 }
 

@@ -112,7 +112,10 @@ package enum OutboxRepository {
                    sp.channel_id AS sp_channel_id, sp.ts AS sp_ts,
                    CASE WHEN o.kind = 'slack_reaction' THEN EXISTS (
                        SELECT 1 FROM message_reactions mr WHERE mr.message_id = o.message_id AND mr.emoji = o.reaction AND NOT mr.from_slack)
-                   END AS o_reaction_wanted
+                   END AS o_reaction_wanted,
+                   CASE WHEN o.kind = 'push' AND o.reaction IS NOT NULL THEN EXISTS (
+                       SELECT 1 FROM message_reactions mr WHERE mr.message_id = o.message_id AND mr.emoji = o.reaction AND mr.user_id = o.reactor_id)
+                   END AS o_reaction_present
             FROM claimed
             JOIN notification_outbox o ON o.id = claimed.id
             JOIN messages m ON m.id = o.message_id
