@@ -38,5 +38,6 @@ extension Migration {
         editRateLimits,
         slackSpentTriggers,
         attachmentGarbage,
+        outboxReferenceIndexes,
     ]
 }

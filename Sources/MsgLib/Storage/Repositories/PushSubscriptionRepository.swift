@@ -44,9 +44,12 @@ package enum PushSubscriptionRepository {
         try db.query("DELETE FROM push_subscriptions WHERE user_id = $1 AND endpoint = $2", [userId, endpoint]).affectedRows > 0
     }
 
-    /// Deletes a subscription by id (the push service said it is gone).
+    /// Deletes a subscription by id (the push service said it is gone), unless another transaction is deleting it
+    /// already: two outbox rounds that each hold a job of it would otherwise wait for each other (the deletion's cascade
+    /// waits for the other's job, the other's deletion for this one).
     package static func delete(_ db: PostgresConnection, id: UUID) throws -> Bool {
-        try db.query("DELETE FROM push_subscriptions WHERE id = $1", [id]).affectedRows > 0
+        try db.query("DELETE FROM push_subscriptions WHERE id IN (SELECT id FROM push_subscriptions WHERE id = $1 FOR UPDATE SKIP LOCKED)", [id])
+            .affectedRows > 0
     }
 
     /// The subscriptions of one user, oldest first.
