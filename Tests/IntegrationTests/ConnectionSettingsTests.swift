@@ -21,6 +21,27 @@ import Testing
         #expect(PostgresConnection(conninfo: database.conninfo).effectiveSetting("keepalives") == nil, "not connected")
     }
 
+    /// The relay's connections ask the server to notice a vanished client as quickly (its row locks released); the
+    /// connection string's own options win.
+    @Test func theRelaysConnectionsSetTheServersKeepalive() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let relay = try DatabaseConfiguration.fromEnvironment(["DATABASE_URL": database.conninfo], applicationName: "msgrelay")
+        let db = PostgresConnection(conninfo: relay.conninfo, statementTimeout: relay.statementTimeout, settings: relay.settings)
+        try db.connect()
+        #expect(try db.scalar("SELECT inet_client_addr() IS NOT NULL", as: Bool.self), "a TCP connection (Unix sockets ignore these)")
+        for (name, value) in [
+            ("tcp_keepalives_idle", "10"), ("tcp_keepalives_interval", "5"), ("tcp_keepalives_count", "3"), ("tcp_user_timeout", "30000"),
+        ] {
+            let shown = try db.scalar("SHOW \(name)", as: String.self)
+            #expect(shown == value, "\(name): \(shown)")
+        }
+        let own = try DatabaseConfiguration.fromEnvironment(
+            ["DATABASE_URL": database.conninfo + " options='-c tcp_keepalives_idle=60'"], applicationName: "msgrelay")
+        let custom = PostgresConnection(conninfo: own.conninfo, statementTimeout: own.statementTimeout, settings: own.settings)
+        try custom.connect()
+        #expect(try custom.scalar("SHOW tcp_keepalives_idle", as: String.self) == "60")
+    }
+
     @Test func localSettingsLastForTheirTransaction() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let db = PostgresConnection(conninfo: database.conninfo)

@@ -7,7 +7,8 @@ extension DatabaseConfiguration {
     /// - `DATABASE_POOL_TIMEOUT_SECONDS`: how long a request waits for a free connection (default 10).
     /// - `DATABASE_STATEMENT_TIMEOUT_SECONDS`: the connections' `statement_timeout` (default 30, 0 turns it off).
     ///
-    /// JIT compilation is off on these connections (`options='-c jit=on'` in `DATABASE_URL` turns it back on): the
+    /// The server drops these connections within about 30 s when the relay's host vanishes
+    /// (``PostgresConnection/serverTCPSettings``). JIT compilation is off on these connections (`options='-c jit=on'` in `DATABASE_URL` turns it back on): the
     /// relay's statements run in milliseconds, and one whose estimated cost passes `jit_above_cost` on a large table (a
     /// delivery sweep over a wide range, a catch-up) was compiled for longer than it ran.
     public static func fromEnvironment(_ environment: [String: String], applicationName: String) throws(ConfigurationError)
@@ -24,6 +25,7 @@ extension DatabaseConfiguration {
             try ConfigurationError.seconds("DATABASE_POOL_TIMEOUT_SECONDS", environment["DATABASE_POOL_TIMEOUT_SECONDS"]) ?? .seconds(10)
         configuration.statementTimeout = .seconds(30)
         configuration.settings["jit"] = "off"
+        configuration.settings.merge(PostgresConnection.serverTCPSettings) { own, _ in own }
         if let text = environment["DATABASE_STATEMENT_TIMEOUT_SECONDS"] {
             configuration.statementTimeout =
                 Double(text) == 0 ? nil : try ConfigurationError.seconds("DATABASE_STATEMENT_TIMEOUT_SECONDS", text)

@@ -77,7 +77,9 @@ package final class OutboxWorker: Service, Sendable {
         var lastBacklogRead = -Double.infinity
         worker.run(
             connect: { () throws -> PostgresConnection in
-                let db = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-outbox")
+                // Its rounds hold their jobs' row locks while they wait on push services and Slack: a relay host that
+                // vanishes mid-round releases them once the server drops the connection (about 30 s).
+                let db = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-outbox", settings: PostgresConnection.serverTCPSettings)
                 try db.connect()
                 do {
                     // In case the relay could not record it at start-up.

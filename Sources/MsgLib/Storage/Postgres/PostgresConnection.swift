@@ -39,6 +39,14 @@ package final class PostgresConnection: @unchecked Sendable {
         "keepalives": "1", "keepalives_idle": "10", "keepalives_interval": "5", "keepalives_count": "3", "tcp_user_timeout": "30000",
     ]
 
+    /// The server's side of the same (`tcp_keepalives_*`, `tcp_user_timeout`, session settings any user may set): a
+    /// client that vanished without a FIN (a crashed relay host, a network split) is dropped by the server within
+    /// about 30 s, and the row locks its transaction held (a conversation, outbox jobs) are released, instead of after
+    /// the kernel's 2 hours of keepalive idle time. The relay's connections send them at start-up.
+    package static let serverTCPSettings: [String: String] = [
+        "tcp_keepalives_idle": "10", "tcp_keepalives_interval": "5", "tcp_keepalives_count": "3", "tcp_user_timeout": "30000",
+    ]
+
     /// Creates a connection object; nothing is opened until ``connect()`` or the first query.
     ///
     /// `statementTimeout` (whole milliseconds, at least 1) becomes the session's `statement_timeout`, sent with the
