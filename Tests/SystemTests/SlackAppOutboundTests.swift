@@ -12,6 +12,7 @@ import Testing
     static func environment(_ slack: FakeSlack) -> [String: String?] {
         [
             "SLACK_BOT_TOKEN": "xoxb-test-token", "SLACK_SIGNING_SECRET": "test-signing-secret", "SLACK_CHANNEL_ID": channel,
+            "SLACK_TEAM_ID": "T0TEAM",
             "SLACK_API_BASE": slack.apiBase, "ADMIN_URL_BASE": "https://admin.example.org/", "OUTBOX_RETRY_BASE_SECONDS": "0.2",
         ]
     }

@@ -231,6 +231,34 @@ import Testing
         try await desk.stop()
     }
 
+    /// The signing secret is the app's, the same in every workspace the app is in: requests from another workspace than
+    /// the relay's (SLACK_TEAM_ID) change nothing, not even from a Slack user id that is linked.
+    @Test func requestsFromAnotherWorkspaceChangeNothing() async throws {
+        let desk = try await Desk.start()
+        let other = "T0OTHER"
+        let event = SlackRequests.eventCallback(id: "EvOther", event: desk.reply("from elsewhere", ts: "1800000000.000801"), team: other)
+        let accepted = try await desk.post("/api/slack/events", event)
+        #expect(accepted.status == 200)
+        #expect(try desk.db.scalar("SELECT count(*) FROM slack_inbox WHERE event_id = 'EvOther'", as: Int.self) == 0)
+        let command = try await desk.post(
+            "/api/slack/commands", SlackRequests.command(user: SlackInboundTests.adminSlackUser, text: "reply alice from elsewhere", team: other),
+            form: true)
+        #expect(command.status == 200 && command.object.string("text") == SlashCommandAnswer.otherWorkspace, "\(command.text)")
+        let unread = try desk.db.scalar("SELECT unread_count_admin FROM conversations", as: Int.self)
+        let click = try await desk.post(
+            "/api/slack/interactions",
+            SlackRequests.buttonClick(
+                user: SlackInboundTests.adminSlackUser, actionId: "mark_read", value: desk.conversationId,
+                responseURL: "https://hooks.slack.com/actions/T0TEAM/1/abc", team: other), form: true)
+        #expect(click.status == 200 && click.object.string("text") == SlashCommandAnswer.otherWorkspace, "\(click.text)")
+        #expect(try desk.db.scalar("SELECT unread_count_admin FROM conversations", as: Int.self) == unread && unread > 0)
+        #expect(try desk.adminMessages().isEmpty)
+        // The relay's own workspace is taken.
+        #expect(try await desk.event("EvOwn", desk.reply("from home", ts: "1800000000.000802")).status == 200)
+        try await waitFor("the reply to be handled") { try desk.adminMessages() == ["from home"] }
+        try await desk.stop()
+    }
+
     /// Slack sends a reply's text twice (`text` and the `rich_text` blocks): a long reply is well over 64 KiB, and is
     /// taken (cut to the message limit), not refused with 413 (Slack's retries, the same size, would be refused too).
     @Test func aLongReplyWithItsBlocksIsTaken() async throws {

@@ -153,7 +153,14 @@ import Testing
         #expect(link.status == 0, "\(link.stderr)")
         var event = SlackRequests.threadMessage(user: "U0DESK001", text: "On its way", threadTs: try #require(post.answerTs))
         event["channel"] = "C0FAKEINBOX"
-        let body = SlackRequests.eventCallback(id: "Ev0INSTALLED1", event: event)
+        // From another workspace than the installation's: ignored.
+        let foreign = SlackRequests.eventCallback(id: "Ev0FOREIGN1", event: event)
+        #expect(
+            try await relay.request(
+                "POST", "/api/slack/events", body: foreign, headers: SlackRequests.headers(foreign, contentType: "application/json")
+            ).status == 200)
+        #expect(try db.scalar("SELECT count(*) FROM slack_inbox WHERE event_id = 'Ev0FOREIGN1'", as: Int.self) == 0)
+        let body = SlackRequests.eventCallback(id: "Ev0INSTALLED1", event: event, team: FakeSlack.teamId)
         let accepted = try await relay.request(
             "POST", "/api/slack/events", body: body, headers: SlackRequests.headers(body, contentType: "application/json"))
         #expect(accepted.status == 200)

@@ -7,6 +7,8 @@ package enum SlackRequests {
     package static let signingSecret = "test-signing-secret"
     package static let channel = "C0INBOX01"
     package static let botUser = "UBOTUSER1"
+    /// The workspace of the tests' relays (SLACK_TEAM_ID).
+    package static let team = "T0TEAM"
 
     /// The signature headers of `body`, signed now (or at `timestamp`) with `secret`.
     package static func headers(_ body: Data, secret: String = signingSecret, timestamp: Int64? = nil, contentType: String) -> [String: String] {
@@ -19,10 +21,10 @@ package enum SlackRequests {
     }
 
     /// An `event_callback` body whose event is `event`, delivered for the app's bot user.
-    package static func eventCallback(id: String, event: [String: Any]) -> Data {
+    package static func eventCallback(id: String, event: [String: Any], team: String = team) -> Data {
         let object: [String: Any] = [
-            "token": "legacy", "team_id": "T0TEAM", "api_app_id": "A0APP", "type": "event_callback", "event_id": id, "event_time": 1_700_000_000,
-            "authorizations": [["enterprise_id": NSNull(), "team_id": "T0TEAM", "user_id": botUser, "is_bot": true]], "event": event,
+            "token": "legacy", "team_id": team, "api_app_id": "A0APP", "type": "event_callback", "event_id": id, "event_time": 1_700_000_000,
+            "authorizations": [["enterprise_id": NSNull(), "team_id": team, "user_id": botUser, "is_bot": true]], "event": event,
         ]
         return try! JSONSerialization.data(withJSONObject: object)
     }
@@ -48,11 +50,12 @@ package enum SlackRequests {
 
     /// A `block_actions` click on button `actionId` with `value`, by Slack user `user`.
     /// A click on a parent message's button, with a `trigger_id` of its own, as Slack sends it.
-    package static func buttonClick(user: String, actionId: String, value: String?, responseURL: String) -> Data {
+    package static func buttonClick(user: String, actionId: String, value: String?, responseURL: String, team: String = team) -> Data {
         var action: [String: Any] = ["action_id": actionId, "block_id": "b1", "type": "button", "action_ts": "1800000000.1"]
         if let value { action["value"] = value }
         let payload: [String: Any] = [
-            "type": "block_actions", "user": ["id": user, "username": "someone", "team_id": "T0TEAM"], "api_app_id": "A0APP",
+            "type": "block_actions", "user": ["id": user, "username": "someone", "team_id": team], "team": ["id": team, "domain": "desk"],
+            "api_app_id": "A0APP",
             "container": ["type": "message", "message_ts": "1700000000.000100", "channel_id": channel], "channel": ["id": channel, "name": "desk"],
             "response_url": responseURL, "actions": [action],
             "trigger_id": "\(UInt32.random(in: 1...UInt32.max)).\(UUID().lowercasedString.prefix(8))",
@@ -63,9 +66,11 @@ package enum SlackRequests {
 
     /// A `/msg` slash command typed by Slack user `user`.
     /// A slash command's form, each with a `trigger_id` of its own, as Slack sends them.
-    package static func command(user: String, text: String, responseURL: String = "https://hooks.slack.com/commands/T0TEAM/1/abc") -> Data {
+    package static func command(
+        user: String, text: String, responseURL: String = "https://hooks.slack.com/commands/T0TEAM/1/abc", team: String = team
+    ) -> Data {
         form([
-            ("token", "legacy"), ("team_id", "T0TEAM"), ("channel_id", channel), ("user_id", user), ("user_name", "someone"), ("command", "/msg"),
+            ("token", "legacy"), ("team_id", team), ("channel_id", channel), ("user_id", user), ("user_name", "someone"), ("command", "/msg"),
             ("text", text), ("response_url", responseURL),
             ("trigger_id", "\(UInt32.random(in: 1...UInt32.max)).\(UUID().lowercasedString.prefix(8))"),
         ])

@@ -25,6 +25,14 @@ extension NotificationConfiguration {
 }
 
 extension NotificationConfiguration {
+    /// The workspace whose requests this relay takes: SLACK_TEAM_ID with SLACK_BOT_TOKEN, else the stored
+    /// installation's team; nil when it does not know one (every request the signing secret verifies is taken).
+    package func slackTeamId(_ db: PostgresConnection) throws -> String? {
+        if let slackApp { return slackApp.teamId }
+        guard slackAppFromInstallation else { return nil }
+        return try SlackInstallationRepository.current(db)?.teamId
+    }
+
     /// What this relay records as the database's Slack app mode (`slack_settings`, which every writer follows): its
     /// channel, or nil for off. Nil as a whole when this relay cannot tell: the stored installation does not open with
     /// its SLACK_TOKEN_KEY (another key, during a rotation), and the relays that can open it decide.
@@ -43,6 +51,7 @@ extension SlackInstallation {
     /// secret and API base of `oauth`; nil when `sealer` cannot decrypt the token.
     package func appConfiguration(sealer: SecretSealer, oauth: SlackOAuthConfiguration) -> SlackAppConfiguration? {
         guard let token = try? botToken(sealer) else { return nil }
-        return SlackAppConfiguration(botToken: token, signingSecret: oauth.signingSecret, channelId: channelId, apiBase: oauth.apiBase)
+        return SlackAppConfiguration(
+            botToken: token, signingSecret: oauth.signingSecret, channelId: channelId, apiBase: oauth.apiBase, teamId: teamId)
     }
 }

@@ -38,6 +38,16 @@ extension MessagingService {
         return .done(result)
     }
 
+    /// Whether a request from Slack's workspace `teamId` is taken: the relay's workspace (SLACK_TEAM_ID, or the
+    /// installation's; the signing secret is the app's, the same in every workspace the app is in) or, when it knows
+    /// none, any. A request that names no workspace is taken.
+    package func takesSlackWorkspace(_ teamId: String?) async throws -> Bool {
+        guard let teamId else { return true }
+        let notifications = self.notifications
+        guard let expected = try await pool.withConnection({ db in try notifications.slackTeamId(db) }) else { return true }
+        return expected == teamId
+    }
+
     /// Runs a `/msg` slash command as the admin Slack user `slackUserId` is linked to, and returns the answer (mrkdwn).
     /// The service's refusals (an unknown user, content too long...) become answers; an unlinked Slack user is told so
     /// and nothing happens. `help` and the usage need no link.

@@ -93,6 +93,10 @@ struct SlackController {
         case .ignore:
             return .json(["ok": true])
         case .accept(let eventId):
+            guard try await service.takesSlackWorkspace(envelope.teamId) else {
+                context.logger.warning("Slack event from another workspace ignored", metadata: ["team": "\(envelope.teamId ?? "")"])
+                return .json(["ok": true])
+            }
             let payload = String(decoding: body, as: UTF8.self)
             let service = self.service
             let stored: Bool?
@@ -120,6 +124,10 @@ struct SlackController {
         guard let payload = form["payload"] else { throw APIError(.badRequest, "The form has no payload field") }
         let interaction = try Self.badRequest { () throws(SlackRequestError) in try SlackInteraction.parse(payload) }
         let service = self.service
+        guard try await service.takesSlackWorkspace(interaction.teamId) else {
+            context.logger.warning("Slack button from another workspace ignored", metadata: ["team": "\(interaction.teamId ?? "")"])
+            return .json(SlackEphemeral(text: SlashCommandAnswer.otherWorkspace))
+        }
         let result: MessagingService.SlackActionResult?
         do {
             result = try await withTimeLimit(Self.answerLimit, cancelLate: false) { try await service.slackAction(interaction) }
@@ -150,6 +158,10 @@ struct SlackController {
         let form = try Self.badRequest { () throws(FormBodyError) in try FormBody(body) }
         guard let userId = form["user_id"], SlackEventEnvelope.isPlainIdentifier(userId) else {
             throw APIError(.badRequest, "The form has no valid user_id")
+        }
+        guard try await service.takesSlackWorkspace(form["team_id"]) else {
+            context.logger.warning("Slack command from another workspace ignored", metadata: ["team": "\(form["team_id"] ?? "")"])
+            return .json(SlackEphemeral(text: SlashCommandAnswer.otherWorkspace))
         }
         let command = form["command"].flatMap { $0.isEmpty ? nil : $0 } ?? "/msg"
         let parsed = SlashCommand.parse(form["text"] ?? "")

@@ -9,6 +9,8 @@ package struct SlackEventEnvelope: Decodable, Sendable, Equatable {
     /// The `url_verification` challenge to echo.
     package var challenge: String?
     package var eventId: String?
+    /// The workspace the event comes from (`team_id`).
+    package var teamId: String?
     package var event: SlackMessageEvent?
     /// The same event read as a reaction (`reaction_added`, `reaction_removed`).
     package var reaction: SlackReactionEvent?
@@ -39,6 +41,7 @@ package struct SlackEventEnvelope: Decodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case type, challenge, event, authorizations
         case eventId = "event_id"
+        case teamId = "team_id"
     }
 
     package init(from decoder: any Decoder) throws {
@@ -46,6 +49,7 @@ package struct SlackEventEnvelope: Decodable, Sendable, Equatable {
         type = try container.decode(String.self, forKey: .type)
         challenge = try? container.decodeIfPresent(String.self, forKey: .challenge)
         eventId = try? container.decodeIfPresent(String.self, forKey: .eventId)
+        teamId = try? container.decodeIfPresent(String.self, forKey: .teamId)
         event = try? container.decodeIfPresent(SlackMessageEvent.self, forKey: .event)
         reaction = try? container.decodeIfPresent(SlackReactionEvent.self, forKey: .event)
         authorizations = (try? container.decodeIfPresent([Authorization].self, forKey: .authorizations)) ?? []

@@ -19,9 +19,15 @@ package struct SlackInteraction: Sendable, Equatable {
     package var responseURL: String?
     /// Slack's id of this click (`trigger_id`), when it gave a plausible one: the same click again is not carried out.
     package var triggerId: String?
+    /// The workspace the click comes from (`team.id`, else `user.team_id`).
+    package var teamId: String?
 
     private struct Payload: Decodable {
-        struct Person: Decodable { var id: String }
+        struct Person: Decodable {
+            var id: String
+            var team_id: String?
+        }
+        struct Team: Decodable { var id: String? }
         struct Element: Decodable {
             var action_id: String
             var value: String?
@@ -31,6 +37,7 @@ package struct SlackInteraction: Sendable, Equatable {
         var actions: [Element]?
         var response_url: String?
         var trigger_id: String?
+        var team: Team?
     }
 
     /// Parses the `payload` field of the form Slack posts.
@@ -58,6 +65,7 @@ package struct SlackInteraction: Sendable, Equatable {
         }
         let triggerId = decoded.trigger_id.flatMap { SlackWebAPI.isIdentifier($0) ? $0 : nil }
         return SlackInteraction(
-            slackUserId: decoded.user.id, action: action, conversationId: conversationId, responseURL: decoded.response_url, triggerId: triggerId)
+            slackUserId: decoded.user.id, action: action, conversationId: conversationId, responseURL: decoded.response_url, triggerId: triggerId,
+            teamId: decoded.team?.id ?? decoded.user.team_id)
     }
 }

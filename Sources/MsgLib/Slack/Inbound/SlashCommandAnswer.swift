@@ -47,6 +47,9 @@ package enum SlashCommandAnswer {
         "Sent to \(who(user))."
     }
 
+    /// To a command or a button from a workspace the relay is not connected to.
+    package static let otherWorkspace = "This Slack workspace is not the one msgrelay is connected to: nothing was done."
+
     /// `search`: the hits, best first.
     package static func search(query: String, hits: [MessageSearchHit], total: SearchTotal) -> String {
         guard !hits.isEmpty else { return "No messages match _\(escape(query, limit: 100))_." }

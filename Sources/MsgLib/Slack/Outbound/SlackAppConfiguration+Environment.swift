@@ -1,8 +1,8 @@
 import Foundation
 
 extension SlackAppConfiguration {
-    /// Reads `SLACK_BOT_TOKEN`, `SLACK_SIGNING_SECRET`, `SLACK_CHANNEL_ID` (the three go together) and
-    /// `SLACK_API_BASE` (default ``defaultAPIBase``). Nil when `SLACK_BOT_TOKEN` is unset: app mode is then off
+    /// Reads `SLACK_BOT_TOKEN`, `SLACK_SIGNING_SECRET`, `SLACK_CHANNEL_ID` (the three go together),
+    /// `SLACK_API_BASE` (default ``defaultAPIBase``) and `SLACK_TEAM_ID` (optional: the only workspace taken). Nil when `SLACK_BOT_TOKEN` is unset: app mode is then off
     /// (or configured by a stored OAuth installation).
     /// - Throws: a ``ConfigurationError`` naming what is missing or malformed.
     public static func fromEnvironment(_ environment: [String: String]) throws(ConfigurationError) -> SlackAppConfiguration? {
@@ -27,6 +27,10 @@ extension SlackAppConfiguration {
             }
             base = text
         }
-        return SlackAppConfiguration(botToken: token, signingSecret: secret, channelId: channel, apiBase: base)
+        let team = value("SLACK_TEAM_ID")
+        if let team, !SlackWebAPI.isIdentifier(team) {
+            throw ConfigurationError("SLACK_TEAM_ID must be a workspace id such as T0123456789, not \"\(team.prefix(64))\"")
+        }
+        return SlackAppConfiguration(botToken: token, signingSecret: secret, channelId: channel, apiBase: base, teamId: team)
     }
 }

@@ -13,14 +13,20 @@ public struct SlackAppConfiguration: Sendable, Equatable {
     public var channelId: String
     /// The Web API's base URL, without a trailing slash: ``defaultAPIBase`` unless tests point it at a fake.
     public var apiBase: String
+    /// The workspace (`T...`) whose requests are taken (SLACK_TEAM_ID, or the installation's); nil: any the signing
+    /// secret verifies.
+    public var teamId: String?
 
     /// Slack's Web API.
     public static let defaultAPIBase = "https://slack.com/api"
 
-    public init(botToken: String, signingSecret: String, channelId: String, apiBase: String = SlackAppConfiguration.defaultAPIBase) {
+    public init(
+        botToken: String, signingSecret: String, channelId: String, apiBase: String = SlackAppConfiguration.defaultAPIBase, teamId: String? = nil
+    ) {
         self.botToken = botToken
         self.signingSecret = signingSecret
         self.channelId = channelId
+        self.teamId = teamId
         self.apiBase = apiBase.hasSuffix("/") ? String(apiBase.dropLast()) : apiBase
     }
 
