@@ -220,6 +220,27 @@ import Testing
         try await desk.stop()
     }
 
+    /// A new install moves app mode to another channel (forgetting the old channel's threads) while a round posts a
+    /// conversation's first message to the old one: the thread is not recorded in the old channel afterwards.
+    @Test func aThreadPostedWhileTheChannelChangesIsNotKept() async throws {
+        let desk = try await Desk()
+        let change = try desk.database.connect()
+        try change.execute("BEGIN")
+        try change.query("UPDATE slack_settings SET channel_id = 'C0NEWCHAN'")
+        try change.query("DELETE FROM slack_threads WHERE channel_id <> 'C0NEWCHAN'")
+        #expect(try await desk.aliceSends("Hi") == 201)
+        _ = try await desk.slack.waitForCalls("chat.postMessage", count: 1)
+        try await waitFor("the round to record the thread, or to wait for the change") {
+            try desk.db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self)
+                == 1 || desk.db.scalar("SELECT count(*) FROM notification_outbox", as: Int.self) == 0
+        }
+        try change.execute("COMMIT")
+        try await desk.db.waitForEmptyOutbox()
+        #expect(try desk.db.scalar("SELECT count(*) FROM slack_threads WHERE channel_id = $1", [Self.channel], as: Int.self) == 0)
+        change.close()
+        try await desk.stop()
+    }
+
     @Test func msgctlSlackTestPostsToTheChannelAndReportsSlacksAnswer() async throws {
         let slack = try FakeSlack()
         defer { slack.stop() }

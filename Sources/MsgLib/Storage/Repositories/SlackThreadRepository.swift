@@ -18,12 +18,17 @@ package enum SlackThreadRepository {
     }
 
     /// Records a conversation's thread; a thread recorded already is kept (the first parent posted wins), and so is
-    /// one of another conversation with the same channel and `ts` (which Slack never answers).
+    /// one of another conversation with the same channel and `ts` (which Slack never answers). Not when app mode has
+    /// moved to another channel meanwhile (a new install while the parent was being posted): that change forgot the
+    /// old channel's threads, and the conversation's next message starts one in the new channel. The settings row is
+    /// locked for it, so a change under way is waited for, and one that comes after sees this thread to forget.
     package static func insert(_ db: PostgresConnection, _ thread: SlackThread) throws {
         try db.query(
             """
+            WITH settings AS (SELECT app_mode, channel_id FROM slack_settings FOR SHARE)
             INSERT INTO slack_threads (conversation_id, channel_id, thread_ts, parent_ts, parent_message_id)
-            VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING
+            SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM settings WHERE app_mode AND channel_id IS DISTINCT FROM $2)
+            ON CONFLICT DO NOTHING
             """, [thread.conversationId, thread.channelId, thread.threadTs, thread.parentTs, thread.parentMessageId])
     }
 
