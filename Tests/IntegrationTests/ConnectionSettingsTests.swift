@@ -42,6 +42,19 @@ import Testing
         #expect(try custom.scalar("SHOW tcp_keepalives_idle", as: String.self) == "60")
     }
 
+    /// A relay's new pool connection gives up after 10 s on a server that does not answer (a request then gets its
+    /// 503), not after the kernel's two minutes of SYN retries; the connection string's own value wins.
+    @Test func theRelaysPoolConnectionsHaveAConnectTimeout() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        for (conninfo, expected) in [(database.conninfo, "10"), (database.conninfo + " connect_timeout=3", "3")] {
+            let configuration = try DatabaseConfiguration.fromEnvironment(["DATABASE_URL": conninfo], applicationName: "msgrelay")
+            let pool = DatabasePool(configuration: configuration)
+            let used = try await pool.withConnection { db in db.effectiveSetting("connect_timeout") }
+            #expect(used == expected)
+            await pool.shutdown()
+        }
+    }
+
     @Test func localSettingsLastForTheirTransaction() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let db = PostgresConnection(conninfo: database.conninfo)

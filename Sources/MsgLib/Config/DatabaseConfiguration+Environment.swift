@@ -24,6 +24,7 @@ extension DatabaseConfiguration {
         configuration.poolTimeout =
             try ConfigurationError.seconds("DATABASE_POOL_TIMEOUT_SECONDS", environment["DATABASE_POOL_TIMEOUT_SECONDS"]) ?? .seconds(10)
         configuration.statementTimeout = .seconds(30)
+        configuration.connectTimeout = 10
         configuration.settings["jit"] = "off"
         configuration.settings.merge(PostgresConnection.serverTCPSettings) { own, _ in own }
         if let text = environment["DATABASE_STATEMENT_TIMEOUT_SECONDS"] {

@@ -15,6 +15,10 @@ public struct DatabaseConfiguration: Sendable {
     /// Session settings of the pool's connections (`name: value`, sent at connection start; the connection string's
     /// own `options` win).
     public var settings: [String: String] = [:]
+    /// libpq's `connect_timeout` of the pool's connections, in seconds, unless the connection string sets one (nil:
+    /// libpq's, none: a server that does not answer keeps a new connection waiting for the kernel's SYN retries, some
+    /// two minutes; the relay sets 10 s from the environment).
+    public var connectTimeout: Int?
 
     public init(
         conninfo: String = "", poolSize: Int = 8, applicationName: String = "msglib", poolTimeout: Duration? = nil,

@@ -119,7 +119,8 @@ public final class DatabasePool: Sendable {
                 case .create:
                     let connection = PostgresConnection(
                         conninfo: configuration.conninfo, applicationName: configuration.applicationName,
-                        statementTimeout: configuration.statementTimeout, settings: configuration.settings)
+                        statementTimeout: configuration.statementTimeout, settings: configuration.settings,
+                        connectTimeout: configuration.connectTimeout)
                     continuation.resume(returning: connection)
                 case .enqueued:
                     if let timeout = configuration.poolTimeout {
