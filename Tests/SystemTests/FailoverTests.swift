@@ -73,4 +73,24 @@ import Testing
         #expect(try check.scalar("SELECT count(*) FROM messages WHERE content = 'after the failover'", as: Int.self) == 1)
         try await relay.stop()
     }
+
+    /// An incremental export needs the primary: on a standby the newest commits may not have been replayed, and a
+    /// horizon taken there would pass them for good. Refused (78); a plain export from the standby works.
+    @Test func anIncrementalExportRefusesAStandby() async throws {
+        let primary = try PrivateCluster.start(durable: true)
+        defer { try? primary.stop() }
+        let setup = PostgresConnection(conninfo: primary.conninfo)
+        try Migrator().migrate(setup)
+        setup.close()
+        let standby = try primary.startStandby()
+        defer { try? standby.stop() }
+        let folder = try TestEnvironment.scratchFolder("standby-export")
+        let state = folder.appendingPathComponent("state.json").path
+        let refused = try await ProcessRunner.ours("msgctl", ["export", "--state", state, "--database-url", standby.conninfo])
+        #expect(refused.status == 78, "\(refused.stderr)")
+        #expect(refused.stderr.contains("standby") && !FileManager.default.fileExists(atPath: state))
+        let plain = try await ProcessRunner.ours("msgctl", ["export", "--database-url", standby.conninfo])
+        #expect(plain.status == 0, "\(plain.stderr)")
+        #expect(try await ProcessRunner.ours("msgctl", ["export", "--state", state, "--database-url", primary.conninfo]).status == 0)
+    }
 }

@@ -35,6 +35,27 @@ import Testing
         #expect(adopted)
         #expect(state.cursor == next && state.pending == nil)
 
+        // With the temporary file's identity recorded (as runs record it): published only when the output is that
+        // file. A temporary file removed by hand (the output never renamed), or an output folder not there: the old
+        // cursor stays and the run's messages are exported again, never lost.
+        let output = folder.appendingPathComponent("out").path
+        try "run".write(toFile: temporary, atomically: false, encoding: .utf8)
+        let identity = try #require(ExportState.FileIdentity(path: temporary))
+        var recorded = ExportState(
+            version: 1, database: "d", selection: selection, cursor: before,
+            pending: .init(temporaryFile: temporary, output: output, next: next, file: identity))
+        #expect(rename(temporary, output) == 0)
+        var published = recorded
+        #expect(published.recoverPending() && published.cursor == next)
+        try FileManager.default.removeItem(atPath: output)
+        try "older".write(toFile: output, atomically: false, encoding: .utf8)
+        #expect(recorded.recoverPending() && recorded.cursor == before && recorded.pending == nil)
+        try FileManager.default.removeItem(atPath: output)
+        var missing = ExportState(
+            version: 1, database: "d", selection: selection, cursor: before,
+            pending: .init(temporaryFile: temporary, output: output, next: next, file: identity))
+        #expect(missing.recoverPending() && missing.cursor == before)
+
         // Saved and loaded back unchanged.
         let path = folder.appendingPathComponent("state.json").path
         try state.save(path)

@@ -8,8 +8,9 @@ import MsgLib
 /// written with `pending` (the temporary file's name and the next cursor); temporary file renamed over the output;
 /// state written with the next cursor and no `pending`. Every state write is atomic (``AtomicFile``). The next run
 /// finishes an interrupted one first: if the temporary file is still there the rename never happened, so it is
-/// removed and the old cursor stays (its messages are exported again, by this run); if it is gone the output was
-/// published, so the pending cursor becomes the cursor. Either way each message reaches exactly one output file,
+/// removed and the old cursor stays (its messages are exported again, by this run); if it is gone and the output is
+/// that file (its device, inode and size), the output was published, so the pending cursor becomes the cursor; otherwise the
+/// old cursor stays. Either way each message reaches exactly one output file,
 /// whatever moment a crash strikes.
 struct ExportState: Codable, Equatable {
     static let currentVersion = 1
@@ -49,6 +50,24 @@ struct ExportState: Codable, Equatable {
         var temporaryFile: String
         var output: String
         var next: Cursor
+        /// The temporary file's device, inode and size: the output is the published run only when it is that file.
+        var file: FileIdentity?
+    }
+
+    /// A file's device and inode numbers, and its size (an inode freed by a removed file is soon given to another).
+    struct FileIdentity: Codable, Equatable {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+
+        /// The identity of the file at `path` (not following a symbolic link), nil when there is none.
+        init?(path: String) {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+        }
     }
 
     var version: Int
@@ -93,13 +112,17 @@ struct ExportState: Codable, Equatable {
     }
 
     /// Completes a run that was interrupted while publishing (see the type's documentation); true when it changed
-    /// anything (the caller saves).
+    /// anything (the caller saves). The output counts as published only when it is the temporary file itself (same
+    /// device, inode and size): a temporary file removed by hand, or an output folder not mounted yet, leave the old cursor,
+    /// and the run's messages are exported again rather than lost.
     mutating func recoverPending() -> Bool {
         guard let pending else { return false }
         if AtomicFile.exists(pending.temporaryFile) {
             unlink(pending.temporaryFile)
+        } else if let file = pending.file {
+            if FileIdentity(path: pending.output) == file { cursor = pending.next }
         } else {
-            cursor = pending.next
+            cursor = pending.next  // a state file of an earlier msgctl, which recorded no identity
         }
         self.pending = nil
         return true

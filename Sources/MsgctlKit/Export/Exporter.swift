@@ -91,6 +91,13 @@ package enum Exporter {
             includeDeleted: request.includeDeleted)
         var state: ExportState?
         if let statePath = request.statePath {
+            // A standby shows the primary's commits only once replayed, and none of its running writers: a horizon
+            // taken there could pass a message committed a moment before and not replayed yet, which no later run takes.
+            if try db.query("SELECT pg_is_in_recovery()")[0].decode(0, as: Bool.self) {
+                throw UserFacingError(
+                    "--state needs the primary server: this one is a standby, whose newest commits may not have arrived yet (export from it without --state)",
+                    exitStatus: .config)
+            }
             state = try loadState(statePath, database: database, selection: selection)
         }
 
@@ -126,7 +133,12 @@ package enum Exporter {
             horizon: horizon, observation: observation, runs: state.cursor.runs + 1, messages: state.cursor.messages + messages,
             lastRun: .init(finishedAt: .now(), messages: messages, format: request.format.rawValue, output: request.outputPath))
         guard let file else {
-            _ = fsync(destination.descriptor)  // a redirected file reaches the disk before the state moves (a pipe: EINVAL)
+            // A redirected file reaches the disk before the state moves (a pipe or a terminal: EINVAL). A failure (a
+            // full disk or quota that NFS reports only here) stops the run before the state moves.
+            if fsync(destination.descriptor) != 0, errno != EINVAL {
+                let reason = String(cString: strerror(errno))
+                throw UserFacingError("cannot flush standard output to disk: \(reason); the state file is unchanged", exitStatus: .cantCreate)
+            }
             state.cursor = next
             try state.save(statePath)
             return summary
@@ -135,7 +147,9 @@ package enum Exporter {
         // From here the temporary file is the pending run's evidence: a signal must not remove it (a stray file at
         // worst, should the process die before the pending state is written).
         file.excludeFromSignalCleanup()
-        state.pending = .init(temporaryFile: file.temporaryPath, output: AtomicFile.absolute(file.path), next: next)
+        state.pending = .init(
+            temporaryFile: file.temporaryPath, output: AtomicFile.absolute(file.path), next: next,
+            file: ExportState.FileIdentity(path: file.temporaryPath))
         try state.save(statePath)
         do {
             try file.publish()
