@@ -239,4 +239,26 @@ extension SocketLimitsTests {
         _ = try await sockets[1].next(type: "pong")
         try await relay.stop()
     }
+
+    /// A client that stops reading and sends protocol-level pings as fast as it can: the pongs no longer fit in its
+    /// socket and are not kept (they were, every one, in the relay's memory), and the idle timeout still closes it.
+    @Test func pingsFromAClientThatDoesNotReadTakeNoMemory() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: ["WS_IDLE_TIMEOUT_SECONDS": "3"])
+        let socket = try relay.socket(f.alice, readBuffer: 4096, startReading: false)
+        let before = relay.residentKiB
+        let payload = [UInt8](repeating: 0x70, count: 125)
+        for _ in 0..<150_000 { try socket.sendPing(payload) }
+        // A message after the pings: once it is stored, the relay has read every ping before it.
+        try socket.send(.sendMessage(conversationId: nil, content: "after the pings"))
+        try await waitFor("the message after the pings", timeout: 60) {
+            try db.scalar("SELECT count(*) FROM messages WHERE content = 'after the pings'", as: Int.self) == 1
+        }
+        let grown = relay.residentKiB - before
+        #expect(grown < 8 * 1024, "the relay grew by \(grown) KiB for 150,000 pongs (19 MB)")
+        try await waitFor("the idle timeout to close the socket", timeout: 20) { try await relay.socketCount() == 0 }
+        try await relay.stop()
+    }
 }
