@@ -72,6 +72,8 @@ public struct CommitSnapshot: Sendable, Hashable {
         var xip = self.xip.filter { $0 != txid }
         if txid >= xmax {
             guard txid - xmax <= UInt64(maxInProgress) else { return nil }
+            // Across an epoch's end the ids between are not all transactions (0 to 2 never are): read a snapshot.
+            guard xmax >> 32 == (txid + 1) >> 32, Self.isNormal(txid + 1) else { return nil }
             xip += Array(xmax..<txid)
         }
         guard xip.count <= maxInProgress else { return nil }
@@ -86,6 +88,13 @@ public struct CommitSnapshot: Sendable, Hashable {
         snapshot.takenAtMillis = max(takenAtMillis, millis)
         return snapshot
     }
+
+    /// The most transactions in progress a token may list (PostgreSQL's snapshots list one per running transaction:
+    /// `max_connections` and prepared ones).
+    static let maxInProgressInToken = 10_000
+
+    /// False for the ids PostgreSQL never gives a transaction (0, 1 and 2 of each epoch), which its snapshot text refuses.
+    static func isNormal(_ txid: UInt64) -> Bool { txid & 0xFFFF_FFFF >= 3 }
 
     /// The clock values a snapshot can carry: those a UUIDv7 can (48 bits of milliseconds). A token from a client is
     /// refused outside them, so that ``clockMargin`` can be added to any snapshot's clock.
@@ -126,10 +135,13 @@ extension CommitSnapshot {
             Self.validMillis.contains(millis)
         else { return nil }
         let (xmax, overflow) = xmin.addingReportingOverflow(span)
-        guard !overflow, parts[2].count <= 200_000 else { return nil }
+        guard !overflow, parts[2].count <= 200_000, Self.isNormal(xmin), Self.isNormal(xmax) else { return nil }
         var xip: [UInt64] = []
         for item in parts[2].split(separator: "-") {
-            guard let offset = UInt64(item), offset < span else { return nil }
+            // As PostgreSQL lists them: increasing, normal ids, at most as many as a server runs transactions at once.
+            guard let offset = UInt64(item), offset < span, xip.last.map({ xmin + offset > $0 }) ?? true, Self.isNormal(xmin + offset),
+                xip.count < Self.maxInProgressInToken
+            else { return nil }
             xip.append(xmin + offset)
         }
         self.init(xmin: xmin, xmax: xmax, xip: xip, takenAtMillis: millis)

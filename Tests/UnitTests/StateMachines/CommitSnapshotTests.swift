@@ -75,7 +75,15 @@ import Testing
         #expect(throws: ResumePointError.self) { try ResumePoint.parse(cursor: nil, lastMessageId: "nope") }
         #expect(try ResumePoint.parse(cursor: nil, lastMessageId: nil) == nil)
         #expect(try ResumePoint.parse(cursor: complete.token, lastMessageId: "nope") == .cursor(complete))
-        let latest = CommitSnapshot(xmin: 1, xmax: 1, xip: [], takenAtMillis: 281_474_976_710_655)
+        // What PostgreSQL never writes: ids 0 to 2 of an epoch, in-progress ids out of order or repeated, more of them
+        // than a server runs at once; and a batch whose end is before its start.
+        for bad in [
+            "1.0..0~1.0..0~", "4294967296.5..0~4294967296.5..0~", "3.4294967293..0~3.4294967293..0~", "3.5.1-1~3.5.1-1~",
+            "3.5.2-1~3.5.2-1~", "3.20000." + (1...10_001).map(String.init).joined(separator: "-") + ".0~3.20000..0~", "3.9..0~3.5..0~",
+        ] {
+            #expect(ResumeCursor(token: bad) == nil, "\(bad.prefix(60))")
+        }
+        let latest = CommitSnapshot(xmin: 3, xmax: 3, xip: [], takenAtMillis: 281_474_976_710_655)
         #expect(CommitSnapshot(token: latest.token) == latest)
         #expect(latest.idBound.v7Millis == 281_474_976_710_655)
     }
@@ -187,5 +195,11 @@ import Testing
         #expect(b.xmin == 101 && b.xmax == 109 && b.xip == [101, 103, 105, 106, 107] && b.takenAtMillis == Self.now)
         #expect(s.adding(committed: 108, newestMillis: Self.now, maxInProgress: 4) == nil)
         #expect(s.adding(committed: 10_000_000, newestMillis: Self.now, maxInProgress: 16) == nil)
+        // At an epoch's end (the next id would be 0, 1 or 2 of the next epoch, which PostgreSQL's snapshots refuse):
+        // a snapshot is read instead.
+        let edge = CommitSnapshot(xmin: (1 << 32) - 5, xmax: (1 << 32) - 3, xip: [], takenAtMillis: Self.now)
+        #expect(edge.adding(committed: (1 << 32) - 3, newestMillis: Self.now, maxInProgress: 16) != nil)
+        #expect(edge.adding(committed: (1 << 32) - 1, newestMillis: Self.now, maxInProgress: 16) == nil)
+        #expect(edge.adding(committed: (1 << 32) + 3, newestMillis: Self.now, maxInProgress: 16) == nil)
     }
 }
