@@ -194,6 +194,43 @@ import Testing
         try await two.stop()
     }
 
+    /// A user can make their own messages expensive to search (long, made of many different words) and search them
+    /// with a long query: highlighting and ranking cost grows with both (some 5 s a message at 200 words). A query has
+    /// at most 16 words: such a search answers in about a second, not after the 30 s statement timeout with a pool
+    /// connection held throughout.
+    @Test func aCraftedSearchStaysCheap() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let words = (0..<249).map { "w\($0)" }
+        var content = ""
+        var next = 0
+        while content.count < 9_980 {
+            content += words[next % words.count] + " "
+            next += 1
+        }
+        content += "w249"
+        for _ in 0..<10 {
+            try db.query("INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, $3)", [conversation.id, f.alice.id, content])
+        }
+        let relay = try await TestRelay(database: database)
+        let alice = relay.token(f.alice)
+        func search(_ count: Int) async throws -> (HTTPResult, Duration) {
+            let query = (Array(words.prefix(count - 1)) + ["w249"]).joined(separator: "+")
+            let start = ContinuousClock.now
+            let answer = try await relay.request("GET", "/api/messages/search?q=\(query)&limit=10", token: alice)
+            return (answer, ContinuousClock.now - start)
+        }
+        let (long, _) = try await search(17)
+        #expect(long.status == 400 && long.error == "Search query has too many words: at most 16", "\(long.text)")
+        let (answer, took) = try await search(16)
+        #expect(answer.status == 200, "\(answer.text)")
+        #expect(answer.object.array("results").count == 10)
+        #expect(took < .seconds(10), "\(took)")
+        try await relay.stop()
+    }
+
     @Test func searchRanksFiltersAndEscapes() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

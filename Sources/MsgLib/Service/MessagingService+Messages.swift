@@ -239,11 +239,20 @@ extension MessagingService {
     /// its words (an admin's, once per week of history it reads), and no one searches with more.
     public static let searchQueryLimit = 1_000
 
+    /// The most words a search query may have: ranking and highlighting a match cost more with each word of the query
+    /// (and with each word of the message), and a user chooses both.
+    public static let searchWordLimit = 16
+
     /// Full-text search: an admin searches every conversation, a user only their own.
     public func search(viewer: User, query: String, options: SearchOptions) async throws -> (hits: [MessageSearchHit], total: SearchTotal) {
         guard !query.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw ServiceError(.invalid, "Search query required") }
         guard query.unicodeScalars.count <= Self.searchQueryLimit else {
             throw ServiceError(.invalid, "Search query too long: at most \(Self.searchQueryLimit) characters")
+        }
+        // Words as the parser finds them: runs of letters and digits (`or`, quotes and `-` included in the count's spirit).
+        let words = query.unicodeScalars.split { !CharacterSet.alphanumerics.contains($0) }.count
+        guard words <= Self.searchWordLimit else {
+            throw ServiceError(.invalid, "Search query has too many words: at most \(Self.searchWordLimit)")
         }
         try Self.requireNoNul(query, "The search query")
         let scoped = options.storageFilter(viewer: viewer)
