@@ -30,6 +30,21 @@ import Testing
         #expect(relay.stderr.split(separator: "\n").count == 1)
     }
 
+    /// A connection string libpq cannot parse: its message would quote the text at the fault, often the password.
+    /// Neither that text nor a malformed webhook URL (a secret too) reaches the terminal.
+    @Test func secretsInBadSettingsAreNotPrinted() async throws {
+        for url in ["postgresql://app:Tr0ub%dor&3@127.0.0.1/x", "host=127.0.0.1 password=open sesame"] {
+            let ctl = try await ProcessRunner.ours("msgctl", ["user", "list"], environment: ["DATABASE_URL": url])
+            #expect(ctl.status == ExitStatus.unavailable.rawValue)
+            #expect(ctl.stderr.contains("cannot be read: check its syntax"), "\(ctl.stderr)")
+            #expect(!ctl.stderr.contains("Tr0ub") && !ctl.stderr.contains("sesame"), "\(ctl.stderr)")
+        }
+        let hook = "ftp://hooks.slack.com/services/T0/B0/s3cr3tt0k3n"
+        let test = try await ProcessRunner.ours(
+            "msgctl", ["slack", "test"], environment: ["DATABASE_URL": "host=127.0.0.1 port=1 connect_timeout=1", "SLACK_WEBHOOK_URL": hook])
+        #expect(test.status != 0 && test.stderr.contains("SLACK_WEBHOOK_URL") && !test.stderr.contains("s3cr3t"), "\(test.stderr)")
+    }
+
     @Test func relayRefusesToStartWithoutSecret() async throws {
         let database = try await TestDatabase.create()
         let relay = try await ProcessRunner.ours("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": database.conninfo, "JWT_SECRET": nil])

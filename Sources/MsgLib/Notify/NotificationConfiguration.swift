@@ -113,7 +113,8 @@ public struct NotificationConfiguration: Sendable {
         }
         if let webhook = value("SLACK_WEBHOOK_URL") {
             guard let url = URL(string: webhook), url.scheme == "https" || url.scheme == "http", url.host != nil else {
-                throw ConfigurationError("SLACK_WEBHOOK_URL must be an https URL, not \"\(webhook)\"")
+                // Not quoted: a webhook URL is a secret (whoever has it posts to the channel).
+                throw ConfigurationError("SLACK_WEBHOOK_URL must be an https URL such as https://hooks.slack.com/services/...")
             }
             guard let base = value("ADMIN_URL_BASE") else {
                 throw ConfigurationError(

@@ -73,6 +73,15 @@ package final class PostgresConnection: @unchecked Sendable {
     /// - Throws: ``DatabaseError`` of kind `.unavailable` when the server cannot be reached or refuses us.
     package func connect() throws(DatabaseError) {
         close()
+        // libpq's parse errors quote the text around the fault, which may be the password: say only where to look.
+        if !conninfo.isEmpty {
+            var error: UnsafeMutablePointer<CChar>?
+            guard let parsed = PQconninfoParse(conninfo, &error) else {
+                if let error { PQfreemem(error) }
+                throw DatabaseError(.unavailable, message: "the connection string (DATABASE_URL or --database-url) cannot be read: check its syntax")
+            }
+            PQconninfoFree(parsed)
+        }
         // Keywords before `dbname` are defaults the connection string overrides; those after it override the string.
         let timeout = connectTimeout.map { (["connect_timeout"], [String($0)]) } ?? ([], [])
         var keywords = timeout.0 + Self.tcpDefaults.map(\.key) + ["dbname", "client_encoding", "fallback_application_name"]
