@@ -34,6 +34,7 @@ package struct Msgctl: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            try FileOutput.checkStandardOutput()
         } catch let error as any ClassifiedError {
             exitWithError("msgctl", error)
         } catch {

@@ -45,6 +45,15 @@ import Testing
         #expect(test.status != 0 && test.stderr.contains("SLACK_WEBHOOK_URL") && !test.stderr.contains("s3cr3t"), "\(test.stderr)")
     }
 
+    /// Output that does not reach its file (a full disk) is a failure (73), as the man page's
+    /// `msgctl vapid generate >> msgrelay.env` needs (a reader that closed the pipe is not).
+    @Test func outputThatCannotBeWrittenFails() async throws {
+        let msgctl = TestEnvironment.binary("msgctl")
+        let full = try await ProcessRunner.run("/bin/sh", ["-c", "'\(msgctl)' vapid generate > /dev/full"])
+        #expect(full.status == ExitStatus.cantCreate.rawValue, "\(full.stderr)")
+        #expect(full.stderr.hasPrefix("msgctl: cannot write standard output: No space left on device"), "\(full.stderr)")
+    }
+
     @Test func relayRefusesToStartWithoutSecret() async throws {
         let database = try await TestDatabase.create()
         let relay = try await ProcessRunner.ours("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": database.conninfo, "JWT_SECRET": nil])

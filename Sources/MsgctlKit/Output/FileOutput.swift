@@ -1,5 +1,6 @@
 @preconcurrency import Glibc
 import MsgLib
+import Synchronization
 
 /// Writes text to a standard stream without buffering surprises.
 struct FileOutput: Sendable {
@@ -8,7 +9,8 @@ struct FileOutput: Sendable {
     static let standardOutput = FileOutput(descriptor: 1)
     static let standardError = FileOutput(descriptor: 2)
 
-    /// Writes all of `text`; false when the stream refused it (a closed pipe: `EPIPE`, once SIGPIPE is ignored).
+    /// Writes all of `text`; false when the stream refused it (a closed pipe: `EPIPE`, once SIGPIPE is ignored). The
+    /// first failure of standard output is remembered for ``checkStandardOutput()``.
     @discardableResult
     func write(_ text: String) -> Bool {
         var bytes = Array(text.utf8)[...]
@@ -16,11 +18,25 @@ struct FileOutput: Sendable {
             let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             if written < 0 {
                 if errno == EINTR { continue }
+                if descriptor == 1 { _ = Self.outputFailure.compareExchange(expected: 0, desired: errno, ordering: .relaxed) }
                 return false
             }
             bytes = bytes.dropFirst(written)
         }
         return true
+    }
+
+    /// The `errno` of the first write to standard output that failed, 0 while none did.
+    private static let outputFailure = Atomic<Int32>(0)
+
+    /// Throws when something written to standard output did not get there (a full disk, a quota, an I/O error) and
+    /// the command would otherwise report success: status 73. A reader that closed its pipe (`EPIPE`, as `| head`
+    /// does) is no failure.
+    static func checkStandardOutput() throws {
+        var failure = outputFailure.load(ordering: .relaxed)
+        if failure == 0, fflush(stdout) != 0 { failure = errno }
+        guard failure != 0, failure != EPIPE else { return }
+        throw UserFacingError("cannot write standard output: \(String(cString: strerror(failure)))", exitStatus: .cantCreate)
     }
 
     /// True when the stream is a terminal.
