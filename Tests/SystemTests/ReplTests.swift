@@ -243,6 +243,17 @@ import Testing
         saved = try String(contentsOfFile: history, encoding: .utf8)
         #expect(saved.contains("2222"), "\(saved)")
         #expect(try mode() == 0o600)
+
+        // A link to /dev/null keeps no history, as the man page says: it stays a link.
+        try FileManager.default.removeItem(atPath: history)
+        try FileManager.default.createSymbolicLink(atPath: history, withDestinationPath: "/dev/null")
+        let third = try repl(relay, home: home)
+        defer { third.stop() }
+        at = try await third.waitFor("connected to the relay")
+        third.type("\\l\r")
+        third.type("\\q\r")
+        try await waitFor("the third REPL to exit") { !third.isRunning }
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: history) == "/dev/null")
         try await relay.stop()
     }
 

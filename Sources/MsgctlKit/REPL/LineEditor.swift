@@ -131,9 +131,12 @@ final class LineEditor {
     }
 
     /// Writes the history file with the lines `keep` accepts (others leave the history too), replacing it
-    /// atomically with a file of mode 0600, whatever the old one's (its folder is created with 0700).
+    /// atomically with a file of mode 0600, whatever the old one's (its folder is created with 0700). A history path
+    /// that is a symbolic link or not a regular file (a link to /dev/null keeps no history) is left as it is.
     func saveHistory(keeping keep: (String) -> Bool) {
         guard let historyFile else { return }
+        var info = stat()
+        if lstat(historyFile, &info) == 0, (info.st_mode & S_IFMT) != S_IFREG { return }
         let lines = (0..<Int(history_length)).compactMap { offset in
             history_get(history_base + Int32(offset))?.pointee.line.map { String(cString: $0) }
         }
