@@ -121,6 +121,23 @@ import Testing
         try await relay.stop()
     }
 
+    /// The admin demoted while tail follows: the relay closes the socket (4401) and would take the next one, whose token
+    /// is still valid, as an ordinary user's. tail checks the admin's rights at each connection and stops with 77.
+    @Test func anAdminDemotedWhileTailFollowsStopsIt() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database)
+        let tail = try tail(relay)
+        defer { tail.signal(SIGKILL) }
+        try await Self.warmUp(relay, f.alice) { tail.stdout }
+        try db.execute("UPDATE users SET is_admin = false WHERE id = '\(f.admin.id.lowercasedString)'")
+        try await waitFor("tail to stop", timeout: 30) { !tail.isRunning }
+        #expect(tail.exitStatus == ExitStatus.noPermission.rawValue, "\(tail.stderr)")
+        #expect(tail.stderr.contains("no longer an admin"), "\(tail.stderr)")
+        try await relay.stop()
+    }
+
     @Test func aClosedPipeEndsTailQuietly() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

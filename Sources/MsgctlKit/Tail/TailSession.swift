@@ -25,6 +25,10 @@ struct TailSession: Sendable {
             _ = poll(&watched, 2, 1000)
             if watched[1].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 { return nil }
             for event in live.takeEvents() {
+                // A socket that the relay closed for a change of rights (4401) opens again with a token that is still
+                // valid: the relay would take the admin, demoted meanwhile, as an ordinary user and send their own
+                // conversation only. Each connection checks the admin's rights first.
+                if case .connected = event, let refusal = stillAdmin() { return refusal }
                 for action in follower.handle(event) {
                     switch action {
                     case .note(let text):
@@ -40,6 +44,18 @@ struct TailSession: Sendable {
                 }
             }
         }
+    }
+
+    /// Nil while the admin is one still; otherwise the refusal (77). A database that cannot say lets tail go on.
+    private func stillAdmin() -> UserFacingError? {
+        let current: User?
+        do {
+            current = try blocking { [service, admin] in try await service.user(named: admin.id.lowercasedString) }
+        } catch {
+            return nil
+        }
+        if current?.isAdmin == true { return nil }
+        return UserFacingError("\(TerminalText.escaped(admin.username)) is no longer an admin", exitStatus: .noPermission)
     }
 
     /// The user of the message's conversation: its sender when a user wrote it, otherwise asked of the database
