@@ -150,7 +150,7 @@ import Testing
         #expect((try await badResume.next(type: "error")).data["message"] as? String == "last_message_id must be a UUID")
         // So is a cursor whose clock no message id can carry (the relay adds a margin to it), on the upgrade or in a
         // `resume` frame; the relay goes on serving.
-        let farClock = "1.0..9223372036854775807~1.0..0~"
+        let farClock = "3.0..9223372036854775807~3.0..0~"
         let badCursor = try open.socket(f.alice, query: "cursor=\(farClock)")
         _ = try await badCursor.next(type: "connected")
         #expect((try await badCursor.next(type: "error")).data["code"] as? String == "invalid_request")

@@ -88,7 +88,7 @@ import Testing
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database)
         let millis = Int64(Date().timeIntervalSince1970 * 1000)
-        let socket = try relay.socket(f.admin, query: "cursor=1.0..\(millis)~1.1000000000..\(millis)~")
+        let socket = try relay.socket(f.admin, query: "cursor=3.0..\(millis)~3.1000000000..\(millis)~")
         _ = try await socket.next(type: "connected")
         try db.execute("UPDATE users SET is_admin = false WHERE id = '\(f.admin.id.lowercasedString)'")
         _ = try await MessagingService(pool: database.pool(size: 1)).sendMessage(viewer: f.bob, conversationId: nil, content: "bob's")

@@ -40,10 +40,7 @@ public struct ResumeCursor: Sendable, Hashable {
     public init?(token: some StringProtocol) {
         guard token.count <= 400_000 else { return nil }
         let parts = token.split(separator: "~", omittingEmptySubsequences: false)
-        // A batch ends at a later snapshot than it starts.
-        guard parts.count == 3, let base = CommitSnapshot(token: parts[0]), let end = CommitSnapshot(token: parts[1]), end.covers(base) else {
-            return nil
-        }
+        guard parts.count == 3, let base = CommitSnapshot(token: parts[0]), let end = CommitSnapshot(token: parts[1]) else { return nil }
         var lastId: UUID?
         if !parts[2].isEmpty {
             let hex = parts[2]

@@ -44,7 +44,7 @@ import Testing
         .typing(conversationId: conversationId, isTyping: false),
         .ping,
         .resume(.messageId(messageId)),
-        .resume(.cursor(ResumeCursor(base: snapshot, end: CommitSnapshot(xmin: 900, xmax: 1000, xip: [900, 999], takenAtMillis: 5), lastId: nil))),
+        .resume(.cursor(ResumeCursor(base: snapshot, end: CommitSnapshot(xmin: 812_346, xmax: 813_000, xip: [812_346, 812_999], takenAtMillis: 5), lastId: nil))),
     ]
 
     static let snapshot = CommitSnapshot(xmin: 812_345, xmax: 812_350, xip: [812_346, 812_348], takenAtMillis: 1_764_884_000_123)

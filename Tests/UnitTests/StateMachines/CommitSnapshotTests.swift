@@ -76,10 +76,10 @@ import Testing
         #expect(try ResumePoint.parse(cursor: nil, lastMessageId: nil) == nil)
         #expect(try ResumePoint.parse(cursor: complete.token, lastMessageId: "nope") == .cursor(complete))
         // What PostgreSQL never writes: ids 0 to 2 of an epoch, in-progress ids out of order or repeated, more of them
-        // than a server runs at once; and a batch whose end is before its start.
+        // than a server runs at once.
         for bad in [
             "1.0..0~1.0..0~", "4294967296.5..0~4294967296.5..0~", "3.4294967293..0~3.4294967293..0~", "3.5.1-1~3.5.1-1~",
-            "3.5.2-1~3.5.2-1~", "3.20000." + (1...10_001).map(String.init).joined(separator: "-") + ".0~3.20000..0~", "3.9..0~3.5..0~",
+            "3.5.2-1~3.5.2-1~", "3.20000." + (1...10_001).map(String.init).joined(separator: "-") + ".0~3.20000..0~",
         ] {
             #expect(ResumeCursor(token: bad) == nil, "\(bad.prefix(60))")
         }
