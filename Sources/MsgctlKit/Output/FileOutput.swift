@@ -34,7 +34,7 @@ struct FileOutput: Sendable {
     /// does) is no failure.
     static func checkStandardOutput() throws {
         var failure = outputFailure.load(ordering: .relaxed)
-        if failure == 0, fflush(stdout) != 0 { failure = errno }
+        if failure == 0, fflush(nil) != 0 { failure = errno }  // what `print` buffered (every stream: no global to name)
         guard failure != 0, failure != EPIPE else { return }
         throw UserFacingError("cannot write standard output: \(String(cString: strerror(failure)))", exitStatus: .cantCreate)
     }

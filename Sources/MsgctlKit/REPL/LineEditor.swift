@@ -194,8 +194,7 @@ final class LineEditor {
     }
 
     private func write(_ text: String) {
-        fputs(text, stdout)
-        fflush(stdout)
+        FileOutput.standardOutput.write(text)
     }
 
     private static func complete(_ text: UnsafePointer<CChar>?, start: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? {
