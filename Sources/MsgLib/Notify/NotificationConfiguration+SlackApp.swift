@@ -25,14 +25,6 @@ extension NotificationConfiguration {
 }
 
 extension NotificationConfiguration {
-    /// The workspace whose requests this relay takes: SLACK_TEAM_ID with SLACK_BOT_TOKEN, else the stored
-    /// installation's team; nil when it does not know one (every request the signing secret verifies is taken).
-    package func slackTeamId(_ db: PostgresConnection) throws -> String? {
-        if let slackApp { return slackApp.teamId }
-        guard slackAppFromInstallation else { return nil }
-        return try SlackInstallationRepository.current(db)?.teamId
-    }
-
     /// What this relay records as the database's Slack app mode (`slack_settings`, which every writer follows): its
     /// channel, or nil for off. Nil as a whole when this relay cannot tell: the stored installation does not open with
     /// its SLACK_TOKEN_KEY (another key, during a rotation), and the relays that can open it decide.

@@ -173,27 +173,29 @@ extension MessagingService {
         let support = try requireAttachments()
         var removed = 0
         while true {
-            let keys = try await pool.withConnection { db in try AttachmentRepository.leaseGarbage(db, limit: 500) }
+            let keys = try await pool.withConnection { db in try AttachmentRepository.leaseGarbage(db, limit: Self.removalBatch) }
             removed += try await removeFiles(keys, support)
-            if keys.count < 500 { return removed }
+            if keys.count < Self.removalBatch { return removed }
         }
     }
+
+    /// How many files one pass of a clean-up takes at a time.
+    static let removalBatch = 500
 
     /// Takes batches of store keys with `take` and removes their files, until a batch is short.
     private func removeFiles(
         _ support: AttachmentSupport, progress: (@Sendable (Int) -> Void)?, take: @escaping @Sendable (PostgresConnection, Int) throws -> [String]
     ) async throws -> Int {
-        let batch = 500
         var removed = 0
         while true {
-            let keys = try await pool.withConnection { db in try take(db, batch) }
+            let keys = try await pool.withConnection { db in try take(db, Self.removalBatch) }
             // A file that cannot be removed now stays queued (its row is gone, so nothing shows or serves it), and the
             // collector tries it again later.
             _ = try await removeFiles(keys, support) { _ in
                 removed += 1
                 progress?(removed)
             }
-            if keys.count < batch { return removed }
+            if keys.count < Self.removalBatch { return removed }
         }
     }
 

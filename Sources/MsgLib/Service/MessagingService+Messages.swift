@@ -89,11 +89,7 @@ extension MessagingService {
             ) { db -> SendOutcome in
                 let conversation: Conversation
                 if let conversationId {
-                    guard let found = try ConversationRepository.find(db, id: conversationId, lock: true) else {
-                        throw ServiceError.conversationNotFound
-                    }
-                    guard viewer.isAdmin || found.userId == viewer.id else { throw ServiceError.sendForbidden }
-                    conversation = found
+                    conversation = try Self.sendableConversation(db, id: conversationId, viewer: viewer, lock: true)
                 } else {
                     conversation = try ConversationRepository.insertIfMissing(db, userId: viewer.id)
                 }
@@ -118,14 +114,19 @@ extension MessagingService {
     /// Refuses, as the send's transaction would, a send into a conversation that is missing or not the sender's, or by
     /// a user whose message rate limit is full; takes nothing.
     static func precheck(_ db: PostgresConnection, viewer: User, conversationId: UUID?, rules: MessagingRules) throws {
-        if let conversationId {
-            guard let found = try ConversationRepository.find(db, id: conversationId) else { throw ServiceError.conversationNotFound }
-            guard viewer.isAdmin || found.userId == viewer.id else { throw ServiceError.sendForbidden }
-        }
+        if let conversationId { _ = try sendableConversation(db, id: conversationId, viewer: viewer, lock: false) }
         let windows = RateLimitRepository.windows(rules)
         guard !viewer.isAdmin, !windows.isEmpty else { return }
         let waits = try RateLimitRepository.waits(db, sender: viewer.id, windows: windows)
         if waits.contains(where: { $0 != nil }) { try RateLimiter.refuse(waits: waits, windows: windows) }
+    }
+
+    /// The conversation `id`, where `viewer` may send (theirs, or any for an admin); `lock` takes its row lock.
+    /// - Throws: `.notFound` / `.forbidden` when it is missing or not theirs.
+    static func sendableConversation(_ db: PostgresConnection, id: UUID, viewer: User, lock: Bool) throws -> Conversation {
+        guard let found = try ConversationRepository.find(db, id: id, lock: lock) else { throw ServiceError.conversationNotFound }
+        guard viewer.isAdmin || found.userId == viewer.id else { throw ServiceError.sendForbidden }
+        return found
     }
 
     /// What the transaction of a send that was not batched did: inserted a message (delivered once committed), or

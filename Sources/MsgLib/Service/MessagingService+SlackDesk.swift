@@ -43,9 +43,15 @@ extension MessagingService {
     /// none, any. A request that names no workspace is taken.
     package func takesSlackWorkspace(_ teamId: String?) async throws -> Bool {
         guard let teamId else { return true }
-        let notifications = self.notifications
-        guard let expected = try await pool.withConnection({ db in try notifications.slackTeamId(db) }) else { return true }
-        return expected == teamId
+        let expected: String?
+        if let app = notifications.slackApp {
+            expected = app.teamId
+        } else if notifications.slackAppFromInstallation {
+            expected = try await pool.withConnection { db in try SlackInstallationRepository.current(db)?.teamId }
+        } else {
+            expected = nil
+        }
+        return expected.map { $0 == teamId } ?? true
     }
 
     /// Runs a `/msg` slash command as the admin Slack user `slackUserId` is linked to, and returns the answer (mrkdwn).

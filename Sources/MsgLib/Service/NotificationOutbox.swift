@@ -12,6 +12,11 @@ package struct NotificationOutbox: Sendable {
         self.kinds = kinds
     }
 
+    /// This outbox without the Slack app kinds: what a worker claims while it cannot open the stored installation.
+    package var withoutSlackApp: NotificationOutbox {
+        NotificationOutbox(kinds: kinds.filter { !OutboxJob.Kind.slackApp.contains($0) })
+    }
+
     /// Locks and returns up to `limit` due jobs, oldest first, skipping those another worker holds.
     package func claimDue(_ db: PostgresConnection, limit: Int) throws -> [OutboxJob] {
         try OutboxRepository.claimDue(db, kinds: kinds, limit: limit)

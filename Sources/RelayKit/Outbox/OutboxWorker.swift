@@ -100,16 +100,14 @@ package final class OutboxWorker: Service, Sendable {
                 // App mode may come from the stored installation: read for each round, so a new install is used at
                 // once; one this relay cannot open (another SLACK_TOKEN_KEY) leaves its jobs to the relays that can.
                 let slackApp = notifier.configuration.slackAppFromInstallation ? try notifier.configuration.currentSlackApp(db) : nil
-                let kinds =
-                    notifier.configuration.slackAppFromInstallation && slackApp == nil
-                    ? kinds.filter { !OutboxJob.Kind.slackApp.contains($0) } : kinds
-                let claimed = try round(db, kinds: kinds, slackApp: slackApp)
+                let claiming = notifier.configuration.slackAppFromInstallation && slackApp == nil ? outbox.withoutSlackApp : outbox
+                let claimed = try round(db, claiming, slackApp: slackApp)
                 if let metrics, ProcessInfo.processInfo.systemUptime - lastBacklogRead >= backlogInterval {
                     metrics.backlog(try outbox.backlog(db))
                     lastBacklogRead = ProcessInfo.processInfo.systemUptime
                 }
                 if claimed >= notifier.configuration.batchSize { return }
-                var due = try OutboxRepository.secondsUntilNextDue(db, kinds: kinds)
+                var due = try claiming.secondsUntilNextDue(db)
                 if let next = due, next <= 0 {
                     // Due jobs this round did not claim are another relay's round (locked until it ends): look again
                     // in a while, not at once.
@@ -127,13 +125,13 @@ package final class OutboxWorker: Service, Sendable {
     /// cannot be recorded waits the longest retry delay (otherwise every notification of the round would be sent
     /// again, round after round).
     /// - Parameters:
-    ///   - kinds: the kinds claimed (this relay's, less those it cannot send now).
+    ///   - claiming: what is claimed (this relay's kinds, less those it cannot send now).
     ///   - slackApp: app mode from the stored installation, read for this round.
-    func round(_ db: PostgresConnection, kinds: [OutboxJob.Kind], slackApp: SlackAppConfiguration?) throws -> Int {
+    func round(_ db: PostgresConnection, _ claiming: NotificationOutbox, slackApp: SlackAppConfiguration?) throws -> Int {
         var counted: [(OutboxJob.Kind, NotificationMetrics.Outcome)] = []
         let claimed = try db.transaction {
             counted = []
-            let jobs = try OutboxRepository.claimDue(db, kinds: kinds, limit: notifier.configuration.batchSize)
+            let jobs = try claiming.claimDue(db, limit: notifier.configuration.batchSize)
             guard !jobs.isEmpty else { return 0 }
             let results = Array(zip(jobs, notifier.send(jobs, slackApp: slackApp)))
             try db.execute("SAVEPOINT outcomes")
