@@ -63,6 +63,38 @@ import Testing
         #expect(try ExportState.load(folder.appendingPathComponent("none").path) == nil)
     }
 
+    /// A file written with a write-behind window reaches the disk as it is written: the windows before the last two
+    /// are out of the page cache (on a file system with one), and the bytes are the bytes written.
+    @Test func writeBehindStreamsAFileToDisk() throws {
+        let path = try Self.folder().appendingPathComponent("streamed").path
+        let fd = open(path, O_CREAT | O_RDWR | O_TRUNC, 0o600)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        let window = 64 << 10
+        let destination = ExportDestination(descriptor: fd, name: path, writeBehindWindow: window)
+        var expected: [UInt8] = []
+        for piece in 0..<64 {
+            let bytes = [UInt8](repeating: UInt8(piece), count: 16 << 10)
+            try bytes.withUnsafeBytes { try destination.write($0) }
+            expected.append(contentsOf: bytes)
+        }
+        defer { #expect(FileManager.default.contents(atPath: path) == Data(expected)) }
+
+        let fileSystem = try ProcessRunner.runBlocking("/usr/bin/stat", ["-f", "-c", "%T", path]).stdout
+        guard !fileSystem.hasPrefix("tmpfs") else { return }  // the page cache is the file
+        let length = expected.count
+        let map = try #require(mmap(nil, length, PROT_READ, MAP_SHARED, fd, 0))
+        try #require(map != MAP_FAILED)
+        defer { munmap(map, length) }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var resident = [UInt8](repeating: 0, count: (length + page - 1) / page)
+        try #require(mincore(map, length, &resident) == 0)
+        // Everything but the last two windows (and the window being filled) was written back and dropped.
+        let settled = (length - 3 * window) / page
+        #expect(settled > 0)
+        #expect(resident[..<settled].allSatisfy { $0 & 1 == 0 }, "pages still cached: \(resident[..<settled].filter { $0 & 1 == 1 }.count)")
+    }
+
     @Test func textWritersMatchTheModelTypes() {
         var out: [UInt8] = []
         let uuid = UUID()

@@ -6,10 +6,14 @@ final class ExportDestination {
     let descriptor: Int32
     /// How errors name it: the path the user gave, or "standard output".
     let name: String
+    /// For a file msgctl flushes when it is complete: its bytes stream to the disk as they are written.
+    private var writeBehind: WriteBehind?
 
-    init(descriptor: Int32, name: String) {
+    /// - Parameter writeBehindWindow: for a regular file that will be flushed, the ``WriteBehind`` window.
+    init(descriptor: Int32, name: String, writeBehindWindow: Int? = nil) {
         self.descriptor = descriptor
         self.name = name
+        writeBehind = writeBehindWindow.map { WriteBehind(descriptor: descriptor, window: $0) }
     }
 
     /// Writes all of `bytes`, retrying short writes and EINTR.
@@ -24,6 +28,7 @@ final class ExportDestination {
             }
             offset += written
         }
+        writeBehind?.wrote(bytes.count)
     }
 }
 

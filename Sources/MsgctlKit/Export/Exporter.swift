@@ -105,7 +105,8 @@ package enum Exporter {
         if let outputPath = request.outputPath { file = try AtomicFile(path: outputPath) }
         defer { file?.abandon() }
         let destination =
-            file.map { ExportDestination(descriptor: $0.descriptor, name: $0.path) } ?? ExportDestination(descriptor: 1, name: "standard output")
+            file.map { ExportDestination(descriptor: $0.descriptor, name: $0.path, writeBehindWindow: WriteBehind.window) }
+            ?? ExportDestination(descriptor: 1, name: "standard output")
 
         var query = ExportQuery(conversationId: request.conversationId, senderId: request.senderId, includeDeleted: request.includeDeleted)
         query.includeHistory = request.includeHistory
