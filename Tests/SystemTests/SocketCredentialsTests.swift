@@ -80,6 +80,38 @@ import Testing
         for relay in relays { try await relay.stop() }
     }
 
+    /// A change the relay cannot hear of (its listener is down and cannot reconnect) still takes effect at the next
+    /// request: users are cached only while their changes are announced.
+    @Test func aChangeMadeWhileTheListenerIsDownTakesEffectAtOnce() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let relay = try await TestRelay(database: database)
+        let token = relay.token(f.admin)
+        let path = "/api/conversations/\(conversation.id.lowercasedString)"
+        _ = try await relay.process.waitForOutput("listener connected")
+        // The admin is looked up (and, while the listener hears changes, cached); the pool keeps its connection.
+        #expect(try await relay.request("GET", path, token: token).status == 200)
+        #expect(try await relay.request("GET", path, token: token).status == 200)
+
+        // No new connection to the database, and the listener's is ended: it cannot come back.
+        let server = PostgresConnection(conninfo: try TestEnvironment.serverConninfo)
+        try server.connect()
+        defer { server.close() }
+        try server.execute("ALTER DATABASE \(database.name) ALLOW_CONNECTIONS false")
+        defer { try? server.execute("ALTER DATABASE \(database.name) ALLOW_CONNECTIONS true") }
+        try db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'msgrelay-listener' AND datname = current_database()")
+        _ = try await relay.process.waitForOutput("listener lost its database connection")
+        try db.execute("UPDATE users SET is_admin = false WHERE id = '\(f.admin.id.lowercasedString)'")
+        #expect(try await relay.request("GET", path, token: token).status == 403)
+
+        try server.execute("ALTER DATABASE \(database.name) ALLOW_CONNECTIONS true")
+        db.close()
+        try await relay.stop()
+    }
+
     /// An admin demoted while their new socket waits to join (its cursor is ahead of this relay, which waits up to 5 s):
     /// the socket is closed once it joins, and gets no other user's message.
     @Test func rightsChangedBeforeTheSocketJoinedAreApplied() async throws {

@@ -49,4 +49,27 @@ import Testing
         #expect(try await stale.value?.isAdmin == true)
         #expect(try await cache.user(id, load: { Self.user(id, admin: false) })?.isAdmin == false)
     }
+
+    /// Users are kept only while their changes are announced: none before the listener first connects, none while it
+    /// is down, and what was kept before it went down is forgotten.
+    @Test func usersAreKeptOnlyWhileChangesAreFollowed() async throws {
+        let cache = UserCache(followed: false)
+        let id = UUID()
+        let loads = Mutex(0)
+        let load: () async throws -> User? = {
+            loads.withLock { $0 += 1 }
+            return Self.user(id, admin: true)
+        }
+        _ = try await cache.user(id, load: load)
+        _ = try await cache.user(id, load: load)
+        #expect(loads.withLock { $0 } == 2)
+        cache.follow(true)
+        _ = try await cache.user(id, load: load)
+        _ = try await cache.user(id, load: load)
+        #expect(loads.withLock { $0 } == 3)
+        cache.follow(false)
+        _ = try await cache.user(id, load: load)
+        _ = try await cache.user(id, load: load)
+        #expect(loads.withLock { $0 } == 5)
+    }
 }

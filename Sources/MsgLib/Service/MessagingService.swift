@@ -21,7 +21,8 @@ public struct MessagingService: Sendable {
     let notifier: Notifier
     /// Where attachments are stored and what is accepted; nil when they are off (`ATTACHMENT_STORE` unset).
     package var attachments: AttachmentSupport?
-    let users = UserCache()
+    /// Users are kept only while a relay's listener hears their changes (``followUserChanges(_:)``).
+    let users = UserCache(followed: false)
     let verifiedTokens = VerifiedTokenCache()
 
     /// - Parameters:
@@ -118,6 +119,12 @@ public struct MessagingService: Sendable {
     /// Forgets what is cached of user `id` (it changed), or of every user (changes may have been missed).
     package func forgetUser(_ id: UUID?) {
         if let id { users.forget(id) } else { users.forgetAll() }
+    }
+
+    /// Whether changes to users reach this process (a relay's listener is connected and listening): only then are
+    /// users cached, so a change made while the listener is down takes effect at the next request, not minutes later.
+    package func followUserChanges(_ followed: Bool) {
+        users.follow(followed)
     }
 
     // MARK: - Access rules

@@ -4,8 +4,10 @@ import Synchronization
 /// Users recently looked up by id, so that authenticating a request or a socket's frame does not cost a database round
 /// trip. Only found users are kept: an unknown id is looked up every time.
 ///
-/// A relay hears of every change to a user (a trigger announces it) and forgets that user at once (``forget(_:)``);
-/// when it may have missed an announcement (its listener reconnected) it forgets them all. `lifetime` bounds how long a
+/// A relay hears of every change to a user (a trigger announces it) and forgets that user at once (``forget(_:)``).
+/// Users are kept only while such announcements reach the relay (``follow(_:)``): while its listener is down every
+/// lookup reads the database, and when it is back (a change may have been missed) the cache starts empty. A process
+/// that hears no announcements (msgctl) never keeps a user. `lifetime` bounds how long a
 /// user is kept in any case: 5 minutes, so that a user who sends every minute or two (most chat users) is not looked up
 /// for each message. Sized, as ``VerifiedTokenCache``, for 50,000 users active within a lifetime.
 ///
@@ -16,15 +18,20 @@ final class UserCache: Sendable {
         var entries: [UUID: (user: User, expires: ContinuousClock.Instant)] = [:]
         /// How many times users were forgotten.
         var forgets: UInt64 = 0
+        /// True while changes to users are announced to this process: only then are users kept.
+        var followed: Bool
     }
 
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     let lifetime: Duration
     let capacity: Int
 
-    init(lifetime: Duration = .seconds(300), capacity: Int = 50_000) {
+    /// - Parameter followed: whether changes are announced from the start (else users are kept once ``follow(_:)``
+    ///   says so).
+    init(lifetime: Duration = .seconds(300), capacity: Int = 50_000, followed: Bool = true) {
         self.lifetime = lifetime
         self.capacity = capacity
+        state = Mutex(State(followed: followed))
     }
 
     /// The cached user, or the one `load` finds (cached when found).
@@ -34,7 +41,7 @@ final class UserCache: Sendable {
         if let hit, hit.expires > now { return hit.user }
         guard let user = try await load() else { return nil }
         state.withLock { state in
-            guard state.forgets == forgets else { return }
+            guard state.followed, state.forgets == forgets else { return }
             if state.entries.count >= capacity { state.entries.makeRoom(capacity: capacity) { $0.expires > now } }
             state.entries[id] = (user, now + lifetime)
         }
@@ -54,6 +61,16 @@ final class UserCache: Sendable {
         state.withLock { state in
             state.entries.removeAll()
             state.forgets += 1
+        }
+    }
+
+    /// Whether changes to users are announced to this process from now on. Either way every user is forgotten: when
+    /// announcements stop, the next change would go unheard; when they start again, changes may have been missed.
+    func follow(_ followed: Bool) {
+        state.withLock { state in
+            state.entries.removeAll()
+            state.forgets += 1
+            state.followed = followed
         }
     }
 }

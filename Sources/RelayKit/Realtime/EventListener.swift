@@ -95,6 +95,8 @@ package final class EventListener: Service, Sendable {
                     throw error
                 }
                 listening.store(true, ordering: .relaxed)
+                // From here every change to a user is announced: users may be cached again (the cache starts empty).
+                service.followUserChanges(true)
                 onCounting(counting)
                 if let since = liveness.connected(at: Self.uptime()) {
                     logger.info("listener connected; catching up", metadata: ["since": "\(since)"])
@@ -105,6 +107,7 @@ package final class EventListener: Service, Sendable {
             close: { connection in connection.close() },
             onFailure: { error in
                 listening.store(false, ordering: .relaxed)
+                service.followUserChanges(false)
                 if counting {
                     counting = false
                     onCounting(false)
@@ -136,6 +139,7 @@ package final class EventListener: Service, Sendable {
                 if let proven { liveness.probed(serverTime: proven, at: now) }
             })
         listening.store(false, ordering: .relaxed)
+        service.followUserChanges(false)
         continuation.finish()
     }
 
