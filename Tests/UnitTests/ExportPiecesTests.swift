@@ -95,6 +95,22 @@ import Testing
         #expect(resident[..<settled].allSatisfy { $0 & 1 == 0 }, "pages still cached: \(resident[..<settled].filter { $0 & 1 == 1 }.count)")
     }
 
+    /// A destination write-behind does not apply to (a pipe) is written all the same.
+    @Test func writeBehindLeavesAPipeAlone() throws {
+        var ends: [Int32] = [0, 0]
+        try #require(pipe(&ends) == 0)
+        defer { close(ends[0]) }
+        let destination = ExportDestination(descriptor: ends[1], name: "pipe", writeBehindWindow: 4096)
+        let readEnd = ends[0]
+        let reader = Thread {
+            var buffer = [UInt8](repeating: 0, count: 65536)
+            while read(readEnd, &buffer, buffer.count) > 0 {}
+        }
+        reader.start()
+        for _ in 0..<8 { try [UInt8](repeating: 7, count: 8192).withUnsafeBytes { try destination.write($0) } }
+        close(ends[1])
+    }
+
     @Test func textWritersMatchTheModelTypes() {
         var out: [UInt8] = []
         let uuid = UUID()

@@ -28,7 +28,9 @@ final class ExportDestination {
             }
             offset += written
         }
-        writeBehind?.wrote(bytes.count)
+        if let failure = writeBehind?.wrote(bytes.count), failure != 0 {
+            throw UserFacingError("cannot write \(name): \(String(cString: strerror(failure)))", exitStatus: .cantCreate)
+        }
     }
 }
 

@@ -6,7 +6,8 @@
 /// the one before it is waited for and dropped from the page cache (`posix_fadvise(DONTNEED)`). The disk then works
 /// from the first window on, in parallel with the export, the final `fsync` finds at most two windows left, and an
 /// export of many gigabytes neither evicts the database's cached pages nor leaves gigabytes of dirty pages for the
-/// kernel to write at once. Best effort: errors here are left to the final `fsync`, which reports them.
+/// kernel to write at once. Waiting for a window reports (and, on Linux, consumes) a write-back error that the final
+/// `fsync` would otherwise have reported: ``wrote(_:)`` returns it, and the export fails.
 struct WriteBehind {
     let descriptor: Int32
     let window: Int
@@ -14,6 +15,8 @@ struct WriteBehind {
     private var written = 0
     private var started = 0
     private var settled = 0
+    /// False once the file turned out not to support it (the final `fsync` then does all the work).
+    private var supported = true
 
     /// The window exports use: 16 MiB, so at most 32 MiB of the file are in the page cache at a time.
     static let window = 16 << 20
@@ -24,16 +27,28 @@ struct WriteBehind {
     }
 
     /// Counts `count` more bytes written at the end of the file, and moves the windows along.
-    mutating func wrote(_ count: Int) {
+    /// - Returns: the error (`errno`) of writing an earlier window to disk, or 0.
+    mutating func wrote(_ count: Int) -> Int32 {
         written += count
-        guard written - started >= window, let syncRange = Self.syncFileRange else { return }
-        _ = syncRange(descriptor, Int64(started), Int64(written - started), Self.write)
+        guard supported, written - started >= window, let syncRange = Self.syncFileRange else { return 0 }
+        if syncRange(descriptor, Int64(started), Int64(written - started), Self.write) != 0 { return failure() }
         if started > settled {
-            _ = syncRange(descriptor, Int64(settled), Int64(started - settled), Self.waitBefore | Self.write | Self.waitAfter)
+            if syncRange(descriptor, Int64(settled), Int64(started - settled), Self.waitBefore | Self.write | Self.waitAfter) != 0 {
+                return failure()
+            }
             _ = posix_fadvise(descriptor, off_t(settled), off_t(started - settled), POSIX_FADV_DONTNEED)
             settled = started
         }
         started = written
+        return 0
+    }
+
+    /// `errno` after a failed call: 0 when the file does not support it (write-behind stops), else the write error.
+    private mutating func failure() -> Int32 {
+        let code = errno
+        guard code == EINVAL || code == ENOSYS || code == ESPIPE || code == EOPNOTSUPP else { return code }
+        supported = false
+        return 0
     }
 
     // sync_file_range(2) needs _GNU_SOURCE, which Swift's Glibc module is not built with: looked up at run time.
