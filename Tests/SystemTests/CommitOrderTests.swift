@@ -298,4 +298,36 @@ import Testing
         db.close()
         try await setup.stop()
     }
+
+    /// A message ahead of the clock waits for a sweep whose clock passes it; meanwhile this relay's own sends move
+    /// its frontier on without a sweep, and must not move it past that message (it would count as delivered without
+    /// ever going out).
+    @Test func aMessageAheadOfTheClockIsNotPassedByTheRelaysOwnSends() async throws {
+        let setup = try await Setup(relays: 1)
+        let (f, relay, admin) = (setup.f, setup.relays[0], setup.admin)
+        let db = try setup.database.connect()
+        let ahead = try db.query(
+            """
+            INSERT INTO messages (id, conversation_id, sender_id, content)
+            VALUES ((lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::int8 + 2000), 12, '0') || '7abc8def0123456789ab')::uuid, $1, $2, 'ahead by 2 s')
+            RETURNING id::text
+            """, [setup.alices.id, f.alice.id])[0].decode(0, as: String.self)
+        let token = relay.token(f.admin)
+        let deadline = UUID(uuidString: ahead)!.v7Millis + 500
+        var sent: [String] = []
+        while Int64(Date().timeIntervalSince1970 * 1000) < deadline {
+            let response = try await relay.request(
+                "POST", "/api/messages", token: token, json: ["conversation_id": setup.bobs.id.lowercasedString, "content": "now \(sent.count)"])
+            sent.append(try #require(response.object.string("id")))
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(sent.count >= 20)
+        _ = try await admin.next(timeout: 5) { $0.data["id"] as? String == ahead }
+        let last = try #require(sent.last)
+        _ = try await admin.next(timeout: 5) { $0.data["id"] as? String == last }
+        // Once: no other frame of it came before the last send's.
+        #expect(!admin.all(type: "message").contains { $0.data["id"] as? String == ahead })
+        db.close()
+        try await setup.stop()
+    }
 }

@@ -55,7 +55,12 @@ public struct CommitSnapshot: Sendable, Hashable {
     /// `id` is visible in this snapshot.
     public func shows(txid: UInt64?, id: UUID) -> Bool {
         guard let txid else { return true }
-        return txid < xmax && !isInProgress(txid) && id.v7Millis <= takenAtMillis + Self.clockMargin
+        return txid < xmax && !isInProgress(txid) && showsClock(id.v7Millis)
+    }
+
+    /// True when a message whose id carries the clock `millis` is in this snapshot once its transaction is.
+    public func showsClock(_ millis: Int64) -> Bool {
+        millis <= takenAtMillis + Self.clockMargin
     }
 
     /// True when transaction `txid` is visible in this snapshot (it committed before the snapshot was taken).

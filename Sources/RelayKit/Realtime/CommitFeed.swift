@@ -46,6 +46,10 @@ package final class CommitFeed: Service, Sendable {
     }
 
     private let state = Mutex(CommitFeedState<CheckedContinuation<Void, Never>>())
+    /// The clock of the oldest message the last sweep found committed but ahead of its snapshot's clock: it goes out
+    /// with the first sweep whose clock passes it, so a frontier moved on without a sweep stays behind it. Only the
+    /// holder of the right to deliver reads and writes it.
+    private let waiting = Mutex<Int64?>(nil)
     private let wakeups: Wakeups
 
     package init(
@@ -207,8 +211,11 @@ package final class CommitFeed: Service, Sendable {
                     // A transaction id the frontier counts as committed, with messages it does not show, was given out
                     // again after a failover: the snapshot's clock tells (see CommitSnapshot).
                     let reused = frontier.shows(transaction: transaction.txid)
+                    // A message a sweep left waiting for the clock: the snapshot read below sends it once it is due.
+                    let passesWaiting = { (next: CommitSnapshot) in self.waiting.withLock { $0.map(next.showsClock) ?? false } }
                     guard ordered, !reused,
-                        let next = frontier.adding(committed: transaction.txid, newestMillis: newest, maxInProgress: Self.maxUnsettled)
+                        let next = frontier.adding(committed: transaction.txid, newestMillis: newest, maxInProgress: Self.maxUnsettled),
+                        !passesWaiting(next)
                     else {
                         // The snapshot read below shows this transaction and the rest (all committed before it is taken).
                         sweep = true
@@ -227,10 +234,11 @@ package final class CommitFeed: Service, Sendable {
             onSnapshot()
             let ticket = state.withLock { $0.begin() }
             do {
-                let (snapshot, messages) = try MessagingService.committedMessages(on: db, since: frontier)
+                let (snapshot, messages, waitingMillis) = try MessagingService.committedMessages(on: db, since: frontier)
                 // Read after the snapshot: a message whose reactions changed again since goes out with the next batch.
                 let reactions = try MessagingService.committedReactionChanges(on: db, since: frontier, upTo: snapshot)
                 hub.publish(messages, reactions: reactions, from: frontier, to: snapshot)
+                waiting.withLock { $0 = waitingMillis }
                 let others = own.withLock { own in messages.filter { $0.txid.map { !own.contains($0) } ?? true } }
                 if !others.isEmpty { onOtherWriters(others) }
             } catch {

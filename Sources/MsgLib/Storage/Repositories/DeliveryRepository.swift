@@ -92,9 +92,10 @@ package enum DeliveryRepository {
     /// A message whose id is ahead of that clock (the server's clock went back since the id was made, or the id was
     /// given by hand) is not in the batch: it would count as undelivered in every later snapshot and go out again
     /// with each. It waits until a snapshot's clock passes it, then goes out once; ids more than a day ahead are not
-    /// read at all.
+    /// read at all. `waiting` is the clock of the oldest such message: a frontier moved on without a snapshot must
+    /// stay behind it (see ``CommitSnapshot/clockMargin``), or it would count that message as delivered.
     package static func committed(_ db: PostgresConnection, since frontier: CommitSnapshot) throws -> (
-        snapshot: CommitSnapshot, messages: [DeliverableMessage]
+        snapshot: CommitSnapshot, messages: [DeliverableMessage], waiting: Int64?
     ) {
         var conditions = Conditions()
         let notIn = conditions.notIn(frontier, top: dayAheadBound)
@@ -109,7 +110,16 @@ package enum DeliveryRepository {
         guard let first = result.first else { throw DatabaseError(.query, message: "no snapshot row") }
         let snapshot = try snapshot(first).withClock(atLeast: frontier.takenAtMillis)
         let messages = try first.decode("id", as: UUID?.self) == nil ? [] : try rows(result)
-        return (snapshot, messages.filter { snapshot.shows(txid: $0.txid, id: $0.message.id) })
+        var shown: [DeliverableMessage] = []
+        var waiting: Int64?
+        for message in messages {
+            if snapshot.shows(txid: message.txid, id: message.message.id) {
+                shown.append(message)
+            } else {
+                waiting = min(waiting ?? .max, message.message.id.v7Millis)
+            }
+        }
+        return (snapshot, shown, waiting)
     }
 
     /// What a client at `cursor` lacks, up to the snapshot `upTo`, in the conversations `viewer` sees: first the
