@@ -39,6 +39,21 @@ import Testing
             #expect(ctl.stderr.contains("cannot be read: check its syntax"), "\(ctl.stderr)")
             #expect(!ctl.stderr.contains("Tr0ub") && !ctl.stderr.contains("sesame"), "\(ctl.stderr)")
         }
+        // Passwords libpq reads, but not as meant: '@', '/' or '?' unencoded make part of them the host, the port or a
+        // query parameter, which libpq's error would quote.
+        for (url, advice) in [
+            ("postgresql://app:Tr0ub@dor@127.0.0.1:1/x", "%40"), ("postgres://app:Tr0ub/dor@127.0.0.1:1/x", "%2F"),
+            ("postgresql://app:Tr0ub?dor@127.0.0.1:1/x", "%3F"),
+        ] {
+            let ctl = try await ProcessRunner.ours("msgctl", ["user", "list"], environment: ["DATABASE_URL": url])
+            #expect(ctl.status == ExitStatus.unavailable.rawValue)
+            #expect(ctl.stderr.contains(advice) && !ctl.stderr.contains("dor"), "\(ctl.stderr)")
+        }
+        // A user name with an encoded '@' (as some managed services name users) and '@' in a query value are fine.
+        for url in ["postgresql://app%40srv:pw@127.0.0.1:1/x?connect_timeout=1", "postgresql://127.0.0.1:1/x?user=app@srv&connect_timeout=1"] {
+            let ctl = try await ProcessRunner.ours("msgctl", ["user", "list"], environment: ["DATABASE_URL": url])
+            #expect(ctl.status == ExitStatus.unavailable.rawValue && !ctl.stderr.contains("cannot be read"), "\(ctl.stderr)")
+        }
         let hook = "ftp://hooks.slack.com/services/T0/B0/s3cr3tt0k3n"
         let test = try await ProcessRunner.ours(
             "msgctl", ["slack", "test"], environment: ["DATABASE_URL": "host=127.0.0.1 port=1 connect_timeout=1", "SLACK_WEBHOOK_URL": hook])

@@ -74,6 +74,9 @@ package final class PostgresConnection: @unchecked Sendable {
     package func connect() throws(DatabaseError) {
         close()
         // libpq's parse errors quote the text around the fault, which may be the password: say only where to look.
+        if let ambiguity = ConninfoCheck.ambiguity(conninfo) {
+            throw DatabaseError(.unavailable, message: "the connection string (DATABASE_URL or --database-url) cannot be read: \(ambiguity)")
+        }
         if !conninfo.isEmpty {
             var error: UnsafeMutablePointer<CChar>?
             guard let parsed = PQconninfoParse(conninfo, &error) else {
