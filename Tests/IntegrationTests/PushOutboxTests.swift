@@ -48,4 +48,37 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM push_subscriptions", as: Int.self) == 0)
         #expect(try db.scalar("SELECT count(*) FROM notification_outbox", as: Int.self) == 0)
     }
+
+    /// A round holds a job of a subscription while its user unsubscribes (or another relay's round, told it is gone,
+    /// removes it): the removal's cascade waits for the round's job. The push was delivered, and recording that on the
+    /// subscription must not wait for the removal in turn (a deadlock that failed the unsubscribe or the round).
+    @Test func aDeliveryRecordedWhileTheSubscriptionIsRemovedDoesNotDeadlock() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let subscription = try db.scalar(
+            "INSERT INTO push_subscriptions (user_id, endpoint, p256dh_key, auth_key) VALUES ($1, 'https://push.example/s', 'k', 'a') RETURNING id",
+            [f.admin.id], as: UUID.self)
+        let message = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "one")
+        let job = try db.scalar(
+            "INSERT INTO notification_outbox (kind, message_id, subscription_id) VALUES ('push', $1, $2) RETURNING id", [message.id, subscription],
+            as: Int64.self)
+        let round = try database.connect()
+        try round.execute("BEGIN")
+        _ = try round.query("SELECT id FROM notification_outbox WHERE id = $1 FOR UPDATE", [job])
+        let admin = try database.connect()
+        let unsubscribe = Task {
+            try await onOwnThread { try PushSubscriptionRepository.delete(admin, userId: f.admin.id, endpoint: "https://push.example/s") }
+        }
+        try await waitFor("the removal to wait for the round's job") {
+            try db.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) == 1
+        }
+        try NotificationOutbox(kinds: [.push]).finish(round, done: [job], used: [subscription])
+        try round.execute("COMMIT")
+        #expect(try await unsubscribe.value)
+        #expect(try db.scalar("SELECT count(*) FROM push_subscriptions", as: Int.self) == 0)
+        #expect(try db.scalar("SELECT count(*) FROM notification_outbox", as: Int.self) == 0)
+    }
 }

@@ -68,9 +68,15 @@ package enum PushSubscriptionRepository {
         ).map { try PushSubscription(row: $0) }
     }
 
-    /// Records a successful delivery to each of `ids`, in one statement.
+    /// Records a successful delivery to each of `ids`, in one statement; a subscription another transaction is
+    /// removing is left alone (the removal may be waiting for this transaction's outbox jobs: waiting for it in turn
+    /// would be a deadlock).
     package static func touch(_ db: PostgresConnection, ids: [UUID]) throws {
         guard !ids.isEmpty else { return }
-        try db.query("UPDATE push_subscriptions SET last_used_at = now() WHERE id = ANY($1::uuid[])", [ids])
+        try db.query(
+            """
+            UPDATE push_subscriptions SET last_used_at = now()
+            WHERE id IN (SELECT id FROM push_subscriptions WHERE id = ANY($1::uuid[]) FOR NO KEY UPDATE SKIP LOCKED)
+            """, [ids])
     }
 }
