@@ -77,6 +77,26 @@ import Testing
         try await desk.stop()
     }
 
+    /// A click whose action failed (the database refused it for a moment) is carried out when Slack, or a proxy,
+    /// sends it again: only a click carried out counts as spent.
+    @Test func aClickThatFailedIsCarriedOutWhenSentAgain() async throws {
+        let desk = try await Desk.start()
+        try desk.db.execute(
+            """
+            CREATE FUNCTION refuse_archive() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'not now'; END $$ LANGUAGE plpgsql;
+            CREATE TRIGGER refuse_archive BEFORE UPDATE OF archived_by_admin ON conversations FOR EACH ROW EXECUTE FUNCTION refuse_archive();
+            """)
+        let archive = SlackRequests.buttonClick(
+            user: SlackInboundTests.adminSlackUser, actionId: "archive", value: desk.conversationId,
+            responseURL: "https://hooks.slack.com/actions/T0TEAM/1/abc")
+        _ = try await desk.post("/api/slack/interactions", archive, form: true)
+        #expect(try !archived(desk))
+        try desk.db.execute("DROP TRIGGER refuse_archive ON conversations")
+        #expect(try await desk.post("/api/slack/interactions", archive, form: true).status == 200)
+        #expect(try archived(desk))
+        try await desk.stop()
+    }
+
     @Test func hostileButtonClicksAreRefusedClearly() async throws {
         let desk = try await Desk.start()
         let evil = try RecordingHTTPServer()

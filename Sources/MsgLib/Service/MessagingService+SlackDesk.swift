@@ -24,15 +24,23 @@ extension MessagingService {
             guard try await pool.withConnection({ db in try SlackTriggerRepository.spend(db, triggerId) }) else { return .repeated }
         }
         let result: String
-        switch interaction.action {
-        case .markRead:
-            let read = try await bulkRead(viewer: admin, conversationId: conversationId, messageIds: nil)
-            result = "marked \(read.count) message(s) read"
-        case .archive, .unarchive:
-            _ = try await setArchived(viewer: admin, id: conversationId, archived: interaction.action == .archive)
-            result = interaction.action == .archive ? "archived" : "unarchived"
-        case .view:
-            return .done("view: nothing to do")
+        do {
+            switch interaction.action {
+            case .markRead:
+                let read = try await bulkRead(viewer: admin, conversationId: conversationId, messageIds: nil)
+                result = "marked \(read.count) message(s) read"
+            case .archive, .unarchive:
+                _ = try await setArchived(viewer: admin, id: conversationId, archived: interaction.action == .archive)
+                result = interaction.action == .archive ? "archived" : "unarchived"
+            case .view:
+                return .done("view: nothing to do")
+            }
+        } catch {
+            // Not carried out: the same click sent again is (if this fails too, Slack's retry says the rest).
+            if let triggerId = interaction.triggerId {
+                try? await pool.withConnection { db in try SlackTriggerRepository.unspend(db, triggerId) }
+            }
+            throw error
         }
         try await refreshSlackParent(conversationId: conversationId)
         return .done(result)

@@ -12,4 +12,9 @@ package enum SlackTriggerRepository {
             [triggerId, memory]
         ).affectedRows == 1
     }
+
+    /// Forgets a spent `trigger_id` whose action failed, so that the same click sent again is carried out.
+    package static func unspend(_ db: PostgresConnection, _ triggerId: String) throws {
+        try db.query("DELETE FROM slack_spent_triggers WHERE trigger_id = $1", [triggerId])
+    }
 }
