@@ -91,8 +91,17 @@ import Testing
         #expect((try await relay.request("DELETE", "/api/messages/\(messageId)", token: alice)).status == 204)
         let notYet = try await Self.msgctl(["attachments", "purge", "--deleted-before", "1h"], database, folder)
         #expect(notYet.stdout == "removed 0 files of deleted messages\n")
+        // A file the store will not remove now (a directory in its place): the other goes, the command says so and
+        // exits 75, and the file's key stays queued for the relays' collector.
+        let blockedKey = try db.scalar("SELECT store_key FROM attachments WHERE id = $1::uuid", [first], as: String.self)
+        let blocked = folder + "/files/" + blockedKey
+        try FileManager.default.removeItem(atPath: blocked)
+        try FileManager.default.createDirectory(atPath: blocked + "/in-the-way", withIntermediateDirectories: true)
         let purge = try await Self.msgctl(["attachments", "purge", "--deleted-before", "0s"], database, folder)
-        #expect(purge.status == 0 && purge.stdout == "removed 2 files of deleted messages\n", "\(purge.stderr)")
+        #expect(purge.status == ExitStatus.tempFail.rawValue && purge.stdout == "removed 1 file of deleted messages\n", "\(purge.stderr)")
+        #expect(purge.stderr.contains("1 file could not be removed from the store"), "\(purge.stderr)")
+        #expect(try db.scalar("SELECT count(*) FROM attachment_garbage WHERE store_key = $1", [blockedKey], as: Int.self) == 1)
+        try FileManager.default.removeItem(atPath: blocked)
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder + "/files").isEmpty)
         _ = try await Flow.upload(relay, alice, "left.txt", "text/plain", Data("x".utf8))
         let kept = try await Self.msgctl(["attachments", "gc"], database, folder)

@@ -127,9 +127,11 @@ extension MessagingService {
     }
 
     /// Removes the uploads never attached within ``AttachmentConfiguration/pendingLifetime`` (and not before their upload
-    /// URL expired): rows, then files; returns how many. Cheap when there are none: one index probe.
+    /// URL expired): rows, then files; says how many. Cheap when there are none: one index probe.
     /// - Parameter progress: told how many files are removed so far, after each one.
-    package func collectUnattachedAttachments(olderThan lifetime: Duration? = nil, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Int {
+    package func collectUnattachedAttachments(
+        olderThan lifetime: Duration? = nil, progress: (@Sendable (Int) -> Void)? = nil
+    ) async throws -> FileRemoval {
         let support = try requireAttachments()
         let seconds = unattachedLifetime(lifetime, support)
         return try await removeFiles(support, progress: progress) { db, limit in
@@ -144,9 +146,9 @@ extension MessagingService {
         return try await pool.withConnection { db in try AttachmentRepository.countExpiredPending(db, olderThan: seconds) }
     }
 
-    /// Removes the files of messages deleted more than `age` ago; returns how many.
+    /// Removes the files of messages deleted more than `age` ago; says how many.
     /// - Parameter progress: told how many files are removed so far, after each one.
-    package func purgeDeletedAttachments(deletedBefore age: Duration, progress: (@Sendable (Int) -> Void)? = nil) async throws -> Int {
+    package func purgeDeletedAttachments(deletedBefore age: Duration, progress: (@Sendable (Int) -> Void)? = nil) async throws -> FileRemoval {
         let support = try requireAttachments()
         let seconds = age.seconds
         return try await removeFiles(support, progress: progress) { db, limit in
@@ -168,14 +170,14 @@ extension MessagingService {
     }
 
     /// Removes the files whose rows are gone (a user, conversation or message deleted in SQL, a file the store could
-    /// not remove before); returns how many. Several relays may run it at once: each leases different keys.
-    package func collectAttachmentGarbage() async throws -> Int {
+    /// not remove before); says how many. Several relays may run it at once: each leases different keys.
+    package func collectAttachmentGarbage() async throws -> FileRemoval {
         let support = try requireAttachments()
-        var removed = 0
+        var removal = FileRemoval()
         while true {
             let keys = try await pool.withConnection { db in try AttachmentRepository.leaseGarbage(db, limit: Self.removalBatch) }
-            removed += try await removeFiles(keys, support)
-            if keys.count < Self.removalBatch { return removed }
+            try await removeFiles(keys, support, into: &removal)
+            if keys.count < Self.removalBatch { return removal }
         }
     }
 
@@ -185,33 +187,35 @@ extension MessagingService {
     /// Takes batches of store keys with `take` and removes their files, until a batch is short.
     private func removeFiles(
         _ support: AttachmentSupport, progress: (@Sendable (Int) -> Void)?, take: @escaping @Sendable (PostgresConnection, Int) throws -> [String]
-    ) async throws -> Int {
-        var removed = 0
+    ) async throws -> FileRemoval {
+        var removal = FileRemoval()
         while true {
             let keys = try await pool.withConnection { db in try take(db, Self.removalBatch) }
             // A file that cannot be removed now stays queued (its row is gone, so nothing shows or serves it), and the
             // collector tries it again later.
-            _ = try await removeFiles(keys, support) { _ in
-                removed += 1
-                progress?(removed)
-            }
-            if keys.count < Self.removalBatch { return removed }
+            try await removeFiles(keys, support, into: &removal, progress: progress)
+            if keys.count < Self.removalBatch { return removal }
         }
     }
 
-    /// Removes the files of `keys` from the store, and forgets the keys of those removed; returns how many were.
-    private func removeFiles(_ keys: [String], _ support: AttachmentSupport, each: (String) -> Void = { _ in }) async throws -> Int {
+    /// Removes the files of `keys` from the store, forgets the keys of those removed, and counts both outcomes.
+    private func removeFiles(
+        _ keys: [String], _ support: AttachmentSupport, into removal: inout FileRemoval, progress: (@Sendable (Int) -> Void)? = nil
+    ) async throws {
         var gone: [String] = []
         for key in keys {
-            each(key)
             do {
                 try await support.store.delete(key: key)
                 gone.append(key)
-            } catch {}
+                removal.removed += 1
+                progress?(removal.removed)
+            } catch {
+                removal.failed += 1
+                if removal.firstError == nil { removal.firstError = "\(error)" }
+            }
         }
         let forgotten = gone
         try await pool.withConnection { db in try AttachmentRepository.forgetGarbage(db, keys: forgotten) }
-        return gone.count
     }
 
     func requireAttachments() throws -> AttachmentSupport {

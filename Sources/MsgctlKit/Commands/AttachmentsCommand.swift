@@ -11,14 +11,20 @@ struct AttachmentsCommand: AsyncParsableCommand {
     /// Runs `remove` (handed a callback for the files removed so far) with a progress line: files removed of the
     /// count `estimate` gives (asked only when the line shows), the rate, the time left.
     static func removing(
-        _ title: String, on line: ProgressLine, _ remove: (@escaping @Sendable (Int) -> Void) async throws -> Int, estimate: () async throws -> Int
-    ) async throws -> Int {
+        _ title: String, on line: ProgressLine, _ remove: (@escaping @Sendable (Int) -> Void) async throws -> FileRemoval,
+        estimate: () async throws -> Int
+    ) async throws -> FileRemoval {
         line.begin(title, unit: "files")
         if line.isEnabled {
             let total = try await estimate()
             line.update { $0.estimate = total }
         }
         return try await remove { removed in line.update { $0.done = removed } }
+    }
+
+    /// Fails (75: try again later) when the store would not remove some files, saying how many and why.
+    static func check(_ removal: FileRemoval) throws {
+        if let summary = removal.failureSummary { throw UserFacingError(summary, exitStatus: .tempFail) }
     }
 }
 
@@ -112,7 +118,8 @@ struct AttachmentsCollectCommand: AsyncParsableCommand {
             }
         }
         line.stop()
-        FileOutput.standardOutput.write("removed \(removed) unattached upload\(removed == 1 ? "" : "s")\n")
+        FileOutput.standardOutput.write("removed \(removed.removed) unattached upload\(removed.removed == 1 ? "" : "s")\n")
+        try AttachmentsCommand.check(removed)
     }
 }
 
@@ -139,6 +146,7 @@ struct AttachmentsPurgeCommand: AsyncParsableCommand {
             }
         }
         line.stop()
-        FileOutput.standardOutput.write("removed \(removed) file\(removed == 1 ? "" : "s") of deleted messages\n")
+        FileOutput.standardOutput.write("removed \(removed.removed) file\(removed.removed == 1 ? "" : "s") of deleted messages\n")
+        try AttachmentsCommand.check(removed)
     }
 }

@@ -30,20 +30,21 @@ struct PurgeCommand: AsyncParsableCommand {
         let ask = !yes
         if ask { try Confirmation.requireTerminal(refusing: "purge the messages \(before)") }
         let withFiles = !(ProcessInfo.processInfo.environment["ATTACHMENT_STORE"] ?? "").isEmpty
-        let purge = { @Sendable (service: MessagingService) async throws -> PurgeSummary? in
+        let purge = { @Sendable (service: MessagingService) async throws -> (PurgeSummary, FileRemoval)? in
             if ask {
                 let count = try await service.countDeletedMessages(before: cutoff)
                 let removable = count.messages + (withFiles ? count.keptForFiles : 0)
                 guard Confirmation.ask("remove the \(messages(removable)) \(before) and their history, for good?") else { return nil }
             }
+            var files = FileRemoval()
             if withFiles {
                 let age = Duration.microseconds(max(0, Timestamp.now().microsecondsSinceEpoch - cutoff.microsecondsSinceEpoch))
-                _ = try await service.purgeDeletedAttachments(deletedBefore: age)
+                files = try await service.purgeDeletedAttachments(deletedBefore: age)
             }
-            return try await service.purgeDeletedMessages(before: cutoff)
+            return (try await service.purgeDeletedMessages(before: cutoff), files)
         }
-        let done = try await withFiles ? connection.withAttachmentService(purge) : connection.withService(purge)
-        guard let done else { throw UserFacingError("nothing purged", exitStatus: .failure) }
+        let result = try await withFiles ? connection.withAttachmentService(purge) : connection.withService(purge)
+        guard let (done, files) = result else { throw UserFacingError("nothing purged", exitStatus: .failure) }
         var text =
             "removed \(messages(done.messages)) \(before), \(done.historyEntries) history entries, \(done.notificationJobs) notification jobs\n"
         if done.keptForFiles > 0 {
@@ -51,5 +52,6 @@ struct PurgeCommand: AsyncParsableCommand {
         }
         if done.keptForSlack > 0 { text += "kept \(messages(done.keptForSlack)) that a conversation's Slack thread starts from\n" }
         FileOutput.standardOutput.write(text)
+        try AttachmentsCommand.check(files)
     }
 }

@@ -20,10 +20,11 @@ struct AttachmentCollector: Service {
             while true {
                 try await Task.sleep(for: interval)
                 do {
-                    let removed = try await service.collectUnattachedAttachments()
-                    if removed > 0 { logger.info("removed unattached uploads", metadata: ["count": "\(removed)"]) }
+                    let unattached = try await service.collectUnattachedAttachments()
+                    if unattached.removed > 0 { logger.info("removed unattached uploads", metadata: ["count": "\(unattached.removed)"]) }
                     let orphans = try await service.collectAttachmentGarbage()
-                    if orphans > 0 { logger.info("removed files whose rows were deleted", metadata: ["count": "\(orphans)"]) }
+                    if orphans.removed > 0 { logger.info("removed files whose rows were deleted", metadata: ["count": "\(orphans.removed)"]) }
+                    for summary in [unattached.failureSummary, orphans.failureSummary].compactMap({ $0 }) { logger.warning("\(summary)") }
                 } catch is CancellationError {
                     return
                 } catch {
