@@ -150,21 +150,14 @@ final class SocketSession: Sendable {
             // come with the live batches): a client that processes any frame after them has every change that snapshot
             // shows, which is what each cursor below claims (see Hub.publish).
             // More changes than one replay sends: the replay says `truncated`, and the client reloads through REST.
-            var (frames, reactionsTruncated) = try await reactionFrames(from: start, joinedAt: joinedAt)
+            var (reactions, reactionsTruncated) = try await reactionFrames(from: start, joinedAt: joinedAt)
             var position: ResumeCursor?
-            // The replay takes at most half the socket's byte budget, its reactions included (those that fit, the least
-            // recently changed first); the client resumes from its last message for more.
+            // The replay takes at most half the socket's byte budget: its messages first (the first whatever its size),
+            // so that a client resuming from the last one makes progress however many reactions changed, then the
+            // reactions that fit in the rest (the least recently changed first); sent reactions first.
             let budget = configuration.maxQueuedBytes / 2
             var bytes = 0
-            for (index, frame) in frames.enumerated() {
-                bytes += frame.json.utf8.count
-                if bytes > budget, index > 0 {
-                    frames = Array(frames.prefix(index))
-                    reactionsTruncated = true
-                    break
-                }
-            }
-            truncated = truncated || reactionsTruncated
+            var frames: [OutgoingFrame] = []
             for (index, item) in messages.enumerated() {
                 if case .cursor(let cursor) = start, let joinedAt {
                     // The rest of the cursor's batch first, then what joinedAt adds (see DeliveryRepository.messages).
@@ -176,7 +169,6 @@ final class SocketSession: Sendable {
                 }
                 let frame = OutgoingFrame(.message(item.message, sender: item.sender, cursor: position, viewer: user))
                 bytes += frame.json.utf8.count
-                // The first message goes whatever the reactions took: a client resuming from it makes progress.
                 if bytes > budget, index > 0 {
                     messages = Array(messages.prefix(index))
                     truncated = true
@@ -184,6 +176,16 @@ final class SocketSession: Sendable {
                 }
                 frames.append(frame)
             }
+            for (index, frame) in reactions.enumerated() {
+                bytes += frame.json.utf8.count
+                if bytes > budget {
+                    reactions = Array(reactions.prefix(index))
+                    reactionsTruncated = true
+                    break
+                }
+            }
+            truncated = truncated || reactionsTruncated
+            frames = reactions + frames
             if let start {
                 var cursor: String?
                 if case .cursor(let from) = start, let joinedAt, !truncated {
