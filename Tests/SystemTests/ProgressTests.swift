@@ -113,7 +113,7 @@ import Testing
         try db.execute(
             """
             INSERT INTO attachments (owner_id, conversation_id, message_id, store_key, filename, content_type, size, state, attached_at)
-            SELECT m.sender_id, m.conversation_id, m.id, 'key-' || m.id, 'file.txt', 'text/plain', 1, 'attached', now() FROM messages m;
+            SELECT m.sender_id, m.conversation_id, m.id, replace(m.id::text, '-', ''), 'file.txt', 'text/plain', 1, 'attached', now() FROM messages m;
             UPDATE messages SET deleted_at = now() - interval '1 hour';
             """)
         let folder = try TestEnvironment.scratchFolder("progress-store").path

@@ -43,11 +43,12 @@ struct FrameLimiter: Sendable {
 }
 
 /// Typing indicators of one socket, without I/O: "started typing" goes out at most once per `interval` per
-/// conversation (a client that sends it at every keystroke costs one event); "stopped" goes out when a "started" did.
+/// conversation (a client that sends it at every keystroke costs one event, and one that alternates "started" and
+/// "stopped" no more); "stopped" goes out when a "started" did and is still on.
 struct TypingGate: Sendable {
     let interval: Double
-    /// When "started" last went out, by conversation (removed when "stopped" goes out).
-    private var started: [UUID: Double] = [:]
+    /// When "started" last went out, by conversation, and whether it is still on (no "stopped" since).
+    private var started: [UUID: (at: Double, on: Bool)] = [:]
 
     init(interval: Double) {
         self.interval = interval
@@ -60,16 +61,19 @@ struct TypingGate: Sendable {
     /// Whether this indicator goes out. - Parameter now: seconds on a monotonic clock.
     mutating func allow(_ conversationId: UUID, isTyping: Bool, now: Double) -> Bool {
         if isTyping {
-            if let at = started[conversationId], now - at < interval { return false }
+            if let last = started[conversationId], now - last.at < interval { return false }
             if started[conversationId] == nil, started.count >= Self.maxConversations {
-                // The oldest go first ("stopped" for them then says nothing; the server's timeout switches them off).
-                started = started.filter { now - $0.value < interval }
+                // Those stopped or older than the interval make room ("stopped" for an old one then says nothing; the
+                // server's timeout switches it off).
+                started = started.filter { $0.value.on && now - $0.value.at < interval }
                 guard started.count < Self.maxConversations else { return false }
             }
-            started[conversationId] = now
+            started[conversationId] = (now, true)
             return true
         }
-        return started.removeValue(forKey: conversationId) != nil
+        guard let last = started[conversationId], last.on else { return false }
+        started[conversationId] = (last.at, false)
+        return true
     }
 
     /// Conversations the gate keeps track of.
@@ -77,6 +81,6 @@ struct TypingGate: Sendable {
 
     /// The server switched the indicator off itself (its sender went quiet): a later "stopped" has nothing to say.
     mutating func expired(_ conversationId: UUID) {
-        started[conversationId] = nil
+        if let last = started[conversationId] { started[conversationId] = (last.at, false) }
     }
 }

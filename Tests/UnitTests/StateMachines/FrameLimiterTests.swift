@@ -45,11 +45,20 @@ import Testing
         var gate = TypingGate(interval: 2)
         let steps: [(UUID, Bool, Double)] = [
             (a, true, 0), (a, true, 1.9), (b, true, 1.9), (a, true, 2.0), (a, false, 2.1),
-            // "Stopped" without "started", or twice: nothing to say.
-            (a, false, 2.2), (a, true, 2.3),
+            // "Stopped" without "started", or twice: nothing to say; "started" again within the interval of the last one
+            // that went out waits for it, stopped or not.
+            (a, false, 2.2), (a, true, 2.3), (a, true, 4.0),
         ]
         let allowed = steps.map { gate.allow($0.0, isTyping: $0.1, now: $0.2) }
-        #expect(allowed == [true, false, true, true, true, false, true])
+        #expect(allowed == [true, false, true, true, true, false, false, true])
+    }
+
+    /// A client alternating "started" and "stopped" as fast as it may send frames makes one pair of events per interval.
+    @Test func alternatingStartAndStopGoesOutOncePerInterval() {
+        let a = UUID()
+        var gate = TypingGate(interval: 2)
+        let allowed = (0..<400).map { step in gate.allow(a, isTyping: step % 2 == 0, now: Double(step) * 0.05) }
+        #expect(allowed.filter { $0 }.count == 20)
     }
 
     /// A socket naming conversation after conversation (each refused or not) leaves the gate no larger than its bound.
