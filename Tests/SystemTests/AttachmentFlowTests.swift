@@ -179,6 +179,11 @@ import Testing
         let others = try await relay.request(
             "POST", "/api/messages", token: alice, json: ["content": "x", "conversation_id": bobsConversation, "attachment_ids": [id]])
         #expect(others.status == 403, "\(others.text)")
+        // An id that is not the sender's upload, listed after files the store would be asked about: refused before
+        // the store is asked anything (as the message for the file that was never uploaded shows).
+        let stranger = UUID().lowercasedString
+        let listed = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "x", "attachment_ids": [id, stranger]])
+        #expect(listed.status == 400 && listed.error == "Attachment \(stranger) is not an upload of yours waiting to be sent", "\(listed.text)")
         for _ in 0..<2 { #expect(try await relay.request("POST", "/api/messages", token: alice, json: ["content": "x"]).status == 201) }
         let limited = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "x", "attachment_ids": [id]])
         #expect(limited.status == 429, "\(limited.text)")
