@@ -3,23 +3,29 @@ import MsgLib
 
 /// The probes: `GET /healthz` (liveness: 200 `{"status":"ok"}` when the database answers, 503 otherwise) and
 /// `GET /readyz` (readiness: 200 only while the database takes writes, so a load balancer stops routing to a relay
-/// that reaches only a standby or no database at all).
+/// that reaches only a standby or no database at all). Anyone may ask, so each answers from one check a second
+/// (``SharedProbe``): a flood of probes takes no pool connection from the users.
 struct HealthController {
     let service: MessagingService
+    let health = SharedProbe()
+    let readiness = SharedProbe()
 
     func addRoutes(to router: Router<RelayRequestContext>) {
-        router.get("/healthz") { _, _ -> Response in
+        router.get("/healthz") { [service, health] _, _ -> Response in
             do {
-                try await service.checkDatabase()
+                _ = try await health.result {
+                    try await service.checkDatabase()
+                    return true
+                }
             } catch {
                 throw APIError(.serviceUnavailable, "Database unavailable")
             }
             return .json(["status": "ok"])
         }
-        router.get("/readyz") { _, _ -> Response in
+        router.get("/readyz") { [service, readiness] _, _ -> Response in
             let writable: Bool
             do {
-                writable = try await service.checkWritable()
+                writable = try await readiness.result { try await service.checkWritable() }
             } catch {
                 throw APIError(.serviceUnavailable, "Database unavailable")
             }
