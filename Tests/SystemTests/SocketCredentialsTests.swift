@@ -94,6 +94,8 @@ import Testing
         // The admin is looked up (and, while the listener hears changes, cached); the pool keeps its connection.
         #expect(try await relay.request("GET", path, token: token).status == 200)
         #expect(try await relay.request("GET", path, token: token).status == 200)
+        let socket = try relay.socket(f.admin)
+        _ = try await socket.next(type: "replayed")
 
         // No new connection to the database, and the listener's is ended: it cannot come back.
         let server = PostgresConnection(conninfo: try TestEnvironment.serverConninfo)
@@ -106,6 +108,10 @@ import Testing
         _ = try await relay.process.waitForOutput("listener lost its database connection")
         try db.execute("UPDATE users SET is_admin = false WHERE id = '\(f.admin.id.lowercasedString)'")
         #expect(try await relay.request("GET", path, token: token).status == 403)
+        // The admin's socket, which would get every conversation's messages, is closed too (its user is read again
+        // every second while the listener is down).
+        let closed = try await socket.next(timeout: 5) { $0.isClose }
+        #expect(closed.closeCode == 4401)
 
         try server.execute("ALTER DATABASE \(database.name) ALLOW_CONNECTIONS true")
         db.close()

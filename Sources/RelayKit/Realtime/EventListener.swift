@@ -66,12 +66,36 @@ package final class EventListener: Service, Sendable {
         let (signals, continuation) = AsyncStream.makeStream(of: Signal.self)
         worker.start { [self] in self.loop(continuation) }
         await withGracefulShutdownHandler {
-            for await signal in signals {
-                await self.handle(signal)
+            await withDiscardingTaskGroup { group in
+                group.addTask { await self.recheckUsersWhileNotListening() }
+                for await signal in signals {
+                    await self.handle(signal)
+                }
+                group.cancelAll()
             }
         } onGracefulShutdown: {
             self.worker.stop()
         }
+    }
+
+    /// Seconds between checks of the connected sockets' users while the listener is down.
+    static let recheckInterval: Duration = .seconds(1)
+
+    /// While no change to a user can be heard, every ``recheckInterval`` the users of the sockets here are read again
+    /// and the sockets whose rights changed are closed: an admin demoted meanwhile stops getting every conversation.
+    private func recheckUsersWhileNotListening() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: Self.recheckInterval)
+            if !isListening { try? await recheckConnectedUsers() }
+        }
+    }
+
+    /// Reads the user of every socket here again and closes those whose rights no longer match.
+    private func recheckConnectedUsers() async throws {
+        let ids = hub.connectedUsers
+        guard !ids.isEmpty else { return }
+        let users = try await service.currentUsers(ids)
+        for id in ids { hub.userChanged(id, isAdmin: users[id]?.isAdmin) }
     }
 
     /// The listener thread: LISTEN, then poll and read notifications until stopped, reconnecting after failures.
@@ -160,15 +184,14 @@ package final class EventListener: Service, Sendable {
     /// Sweeps for messages and delivers every receipt of a message read since `since`, retrying with backoff until it
     /// succeeds (or the listener stops). Events that arrive meanwhile wait: they come after the catch-up, so order holds.
     private func catchUp(since: Timestamp) async {
-        feed.wake()
-        // Changes to users may have been missed too: forget them all, and re-check every socket's user.
+        // Changes to users may have been missed too: forget them all, and re-check every socket's user before the
+        // feed delivers what came meanwhile.
         service.forgetUser(nil)
         var backoff = Backoff()
         while true {
             do {
-                let ids = hub.connectedUsers
-                let users = try await service.currentUsers(ids)
-                for id in ids { hub.userChanged(id, isAdmin: users[id]?.isAdmin) }
+                try await recheckConnectedUsers()
+                feed.wake()
                 let read = try await service.readReceipts(since: since)
                 await feed.sweep()
                 for item in read {
