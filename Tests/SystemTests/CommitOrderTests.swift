@@ -330,4 +330,37 @@ import Testing
         db.close()
         try await setup.stop()
     }
+
+    /// The same for a reaction change whose id is ahead of the clock: it goes out once its clock is passed, not
+    /// counted as delivered by the relay's own sends meanwhile.
+    @Test func aReactionChangeAheadOfTheClockIsNotPassedByTheRelaysOwnSends() async throws {
+        let setup = try await Setup(relays: 1)
+        let (f, relay, admin) = (setup.f, setup.relays[0], setup.admin)
+        let db = try setup.database.connect()
+        let target = try await Self.send(relay, f.alice, "react to me")
+        _ = try await admin.next { $0.data["id"] as? String == target }
+        try db.query(
+            """
+            WITH r AS (INSERT INTO message_reactions (message_id, emoji, user_id) VALUES ($1::uuid, '🎉', $2) RETURNING message_id)
+            INSERT INTO message_reaction_changes (change_id, message_id, conversation_id, user_id, emoji, added)
+            SELECT (lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::int8 + 2000), 12, '0') || '7abc8def0123456789ab')::uuid,
+                   message_id, $3, $2, '🎉', true FROM r
+            """, [target, f.admin.id, setup.alices.id])
+        let token = relay.token(f.admin)
+        let deadline = Int64(Date().timeIntervalSince1970 * 1000) + 2500
+        var sent: [String] = []
+        while Int64(Date().timeIntervalSince1970 * 1000) < deadline {
+            let response = try await relay.request(
+                "POST", "/api/messages", token: token, json: ["conversation_id": setup.bobs.id.lowercasedString, "content": "now \(sent.count)"])
+            sent.append(try #require(response.object.string("id")))
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        let change = try await admin.next(timeout: 5) { $0.type == "reaction_changed" }
+        #expect(change.data["message_id"] as? String == target && change.data["emoji"] as? String == "🎉")
+        let last = try #require(sent.last)
+        _ = try await admin.next(timeout: 5) { $0.data["id"] as? String == last }
+        #expect(admin.all(type: "reaction_changed").isEmpty)
+        db.close()
+        try await setup.stop()
+    }
 }

@@ -87,9 +87,12 @@ extension MessagingService {
     }
 
     /// The last reaction changes of a relay's batch: in `upTo`, not in `since` (see ``CommitSnapshot``), with each
-    /// message's reactions as they stand.
-    package static func committedReactionChanges(on db: PostgresConnection, since: CommitSnapshot, upTo: CommitSnapshot) throws -> [ReactionChange] {
-        try ReactionRepository.changes(db, since: since, upTo: upTo, viewer: nil, limit: Int(Int32.max))
+    /// message's reactions as they stand; and the clock of the oldest change that waits for a later batch (ahead of
+    /// `upTo`'s clock).
+    package static func committedReactionChanges(
+        on db: PostgresConnection, since: CommitSnapshot, upTo: CommitSnapshot
+    ) throws -> (changes: [ReactionChange], waiting: Int64?) {
+        try ReactionRepository.committedChanges(db, since: since, upTo: upTo)
     }
 
     /// What a client at a cursor whose batch began at `since` may lack of the reactions in the conversations `viewer`

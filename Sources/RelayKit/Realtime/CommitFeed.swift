@@ -46,9 +46,9 @@ package final class CommitFeed: Service, Sendable {
     }
 
     private let state = Mutex(CommitFeedState<CheckedContinuation<Void, Never>>())
-    /// The clock of the oldest message the last sweep found committed but ahead of its snapshot's clock: it goes out
-    /// with the first sweep whose clock passes it, so a frontier moved on without a sweep stays behind it. Only the
-    /// holder of the right to deliver reads and writes it.
+    /// The clock of the oldest message (or reaction change) the last sweep found committed but ahead of its snapshot's
+    /// clock: it goes out with the first sweep whose clock passes it, so a frontier moved on without a sweep stays
+    /// behind it. Only the holder of the right to deliver reads and writes it.
     private let waiting = Mutex<Int64?>(nil)
     private let wakeups: Wakeups
 
@@ -236,9 +236,9 @@ package final class CommitFeed: Service, Sendable {
             do {
                 let (snapshot, messages, waitingMillis) = try MessagingService.committedMessages(on: db, since: frontier)
                 // Read after the snapshot: a message whose reactions changed again since goes out with the next batch.
-                let reactions = try MessagingService.committedReactionChanges(on: db, since: frontier, upTo: snapshot)
+                let (reactions, reactionsWaiting) = try MessagingService.committedReactionChanges(on: db, since: frontier, upTo: snapshot)
                 hub.publish(messages, reactions: reactions, from: frontier, to: snapshot)
-                waiting.withLock { $0 = waitingMillis }
+                waiting.withLock { $0 = [waitingMillis, reactionsWaiting].compactMap { $0 }.min() }
                 let others = own.withLock { own in messages.filter { $0.txid.map { !own.contains($0) } ?? true } }
                 if !others.isEmpty { onOtherWriters(others) }
             } catch {

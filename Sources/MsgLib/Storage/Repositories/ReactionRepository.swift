@@ -110,8 +110,7 @@ package enum ReactionRepository {
     }
 
     /// The last changes of visible messages in `upTo` but not in `since`, in the conversations `viewer` sees (all for
-    /// nil: a relay's batch), with each message's reactions as they stand; in commit order as far as `txid` tells, at
-    /// most `limit`.
+    /// nil), with each message's reactions as they stand; in commit order as far as `txid` tells, at most `limit`.
     package static func changes(
         _ db: PostgresConnection, since: CommitSnapshot, upTo: CommitSnapshot, viewer: User?, limit: Int
     ) throws -> [ReactionChange] {
@@ -125,16 +124,55 @@ package enum ReactionRepository {
         let count = conditions.bind(limit)
         let rows = try db.query(
             """
-            SELECT x.message_id, x.conversation_id, c.user_id AS conversation_user_id, x.user_id, x.emoji, x.added
+            SELECT \(changeColumns)
             FROM message_reaction_changes x JOIN messages m ON m.id = x.message_id JOIN conversations c ON c.id = x.conversation_id
             WHERE \(notIn) AND \(isIn) AND m.deleted_at IS NULL\(scope)
             ORDER BY x.txid, x.change_id LIMIT \(count)
             """, conditions.parameters)
-        var changes = try rows.map { row in
-            ReactionChange(
-                messageId: try row.decode(0), conversationId: try row.decode(1), conversationUserId: try row.decode(2), userId: try row.decode(3),
-                emoji: try row.decode(4), added: try row.decode(5), reactions: [])
+        return try withReactions(db, rows.map(change))
+    }
+
+    /// A relay's batch of reaction changes: the last changes of visible messages in `upTo` but not in `since`, with
+    /// each message's reactions as they stand, in commit order as far as `txid` tells; and the clock of the oldest
+    /// change committed but ahead of `upTo`'s clock, which waits for a later batch as such messages do (see
+    /// ``DeliveryRepository/committed(_:since:)``; changes more than a day ahead are not read).
+    package static func committedChanges(
+        _ db: PostgresConnection, since: CommitSnapshot, upTo: CommitSnapshot
+    ) throws -> (changes: [ReactionChange], waiting: Int64?) {
+        var conditions = DeliveryRepository.Conditions()
+        let notIn = conditions.notIn(since, txid: "x.txid", id: "x.change_id", top: DeliveryRepository.dayAheadBound)
+        let snapshot = conditions.bind(upTo.postgresText)
+        let rows = try db.query(
+            """
+            SELECT \(changeColumns), x.change_id
+            FROM message_reaction_changes x JOIN messages m ON m.id = x.message_id JOIN conversations c ON c.id = x.conversation_id
+            WHERE \(notIn) AND pg_visible_in_snapshot(x.txid, \(snapshot)::pg_snapshot) AND m.deleted_at IS NULL
+            ORDER BY x.txid, x.change_id
+            """, conditions.parameters)
+        var shown: [ReactionChange] = []
+        var waiting: Int64?
+        for row in rows {
+            let millis = (try row.decode(6, as: UUID.self)).v7Millis
+            if upTo.showsClock(millis) {
+                shown.append(try change(row))
+            } else {
+                waiting = min(waiting ?? .max, millis)
+            }
         }
+        return (try withReactions(db, shown), waiting)
+    }
+
+    private static let changeColumns = "x.message_id, x.conversation_id, c.user_id AS conversation_user_id, x.user_id, x.emoji, x.added"
+
+    private static func change(_ row: PostgresRow) throws -> ReactionChange {
+        ReactionChange(
+            messageId: try row.decode(0), conversationId: try row.decode(1), conversationUserId: try row.decode(2), userId: try row.decode(3),
+            emoji: try row.decode(4), added: try row.decode(5), reactions: [])
+    }
+
+    /// `changes` with each message's reactions as they stand.
+    private static func withReactions(_ db: PostgresConnection, _ changes: [ReactionChange]) throws -> [ReactionChange] {
+        var changes = changes
         let current = try reactions(db, messageIds: changes.map(\.messageId))
         for i in changes.indices { changes[i].reactions = current[changes[i].messageId] ?? [] }
         return changes
