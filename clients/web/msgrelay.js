@@ -658,7 +658,9 @@ export class MsgRelayClient extends EventTarget {
   _onReplayed(data) {
     // The relay holds live frames back until `replayed`: with a count, the last message frame since the last
     // connect or resume is a replayed one; with none, any such frame was live, past the gap.
-    const progressed = data.count > 0 && Boolean(this._lastFrameCursor || this._lastFrameId);
+    // Resuming by cursor, a last message without one (the relay withholds it when it left reaction changes out that
+    // the cursor would claim) cannot be resumed from: no progress either.
+    const progressed = data.count > 0 && Boolean(this._lastFrameCursor || (this._lastFrameId && !this._cursor));
     if (data.truncated && progressed) {
       // More than the relay replays at once: ask for the rest from the last replayed message. Live frames that
       // come meanwhile are delivered but do not move the cursor, which must not pass the gap.

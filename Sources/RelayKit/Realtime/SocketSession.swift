@@ -158,10 +158,13 @@ final class SocketSession: Sendable {
             let budget = configuration.maxQueuedBytes / 2
             var bytes = 0
             var frames: [OutgoingFrame] = []
+            // Where the messages past the cursor's batch begin: their cursors start at its end.
+            var pastBatch: Int?
             for (index, item) in messages.enumerated() {
                 if case .cursor(let cursor) = start, let joinedAt {
                     // The rest of the cursor's batch first, then what joinedAt adds (see DeliveryRepository.messages).
                     let inEnd = cursor.end.shows(txid: item.txid, id: item.message.id)
+                    if !inEnd, pastBatch == nil { pastBatch = index }
                     position =
                         inEnd
                         ? ResumeCursor(base: cursor.base, end: cursor.end, lastId: item.message.id)
@@ -185,6 +188,14 @@ final class SocketSession: Sendable {
                 }
             }
             truncated = truncated || reactionsTruncated
+            // Reaction changes were left out, maybe some of the cursor's batch: a cursor that starts at the batch's end
+            // would claim them. Those messages go without one (a resume from the cursor before them sends the changes
+            // again; one that cannot make progress so reloads through REST).
+            if reactionsTruncated, let pastBatch, pastBatch < frames.count {
+                for index in pastBatch..<frames.count {
+                    frames[index] = OutgoingFrame(.message(messages[index].message, sender: messages[index].sender, cursor: nil, viewer: user))
+                }
+            }
             frames = reactions + frames
             if let start {
                 var cursor: String?

@@ -188,6 +188,19 @@ test('a truncated replay that brought no message is not asked for again: stale, 
   client.close();
 });
 
+test('a truncated replay by cursor whose last message has no cursor is not resumed by id: stale', async () => {
+  const clock = useFakeTimers();
+  const { client, log, ws } = await openClient({ cursor: 'start' });
+  // Reaction changes were left out: the messages past the cursor's batch come without a cursor that would claim them.
+  ws().receive({ type: 'message', data: message({ cursor: 'r0' }) });
+  ws().receive({ type: 'message', data: message({ id: '0193b000-0000-7000-8000-0000000000b1' }) });
+  ws().receive({ type: 'replayed', data: { count: 2, truncated: true } });
+  assert.deepEqual(ws().frames('resume'), []);
+  assert.deepEqual(log.of('stale'), [{ reason: 'truncated' }]);
+  assert.equal(client.cursor, 'r0');
+  client.close();
+});
+
 test('a live frame that came during a catch-up is never resumed from: the gap before it was not received', async () => {
   const clock = useFakeTimers();
   const { client, log, ws } = await openClient({ cursor: 'start' });
