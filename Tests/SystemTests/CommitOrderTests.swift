@@ -363,4 +363,37 @@ import Testing
         db.close()
         try await setup.stop()
     }
+
+    /// A message inserted in a savepoint (the Slack inbox does, and SQL may) leaves its subtransaction's id on the
+    /// conversation row, which snapshots never list as running. A send that waited for that row, committed after it,
+    /// must still go out after it, not before.
+    @Test func aMessageInsertedInASavepointStaysAheadOfTheSendThatWaitedForIt() async throws {
+        let setup = try await Setup(relays: 1)
+        let (f, relay, admin) = (setup.f, setup.relays[0], setup.admin)
+        let writer = try setup.database.connect()
+        try writer.execute("BEGIN")
+        _ = try writer.query("SELECT pg_current_xact_id()")
+        try writer.execute("SAVEPOINT inbox")
+        let early = try writer.query(
+            "INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, 'in a savepoint') RETURNING id::text",
+            [setup.alices.id, f.admin.id])[0].decode(0, as: String.self)
+        try writer.execute("RELEASE SAVEPOINT inbox")
+        // A sweep while that transaction runs (another writer's message brings one).
+        let barrier = try await Self.sendElsewhere(setup.database, f.bob, "barrier")
+        _ = try await admin.next { $0.data["id"] as? String == barrier }
+        // Alice's send waits for the conversation's row, then commits after the savepoint's transaction.
+        let send = Task { try await Self.send(relay, f.alice, "after it") }
+        let db = try setup.database.connect()
+        try await waitFor("the send to wait for the row") {
+            try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) == 1
+        }
+        try writer.execute("COMMIT")
+        let late = try await send.value
+        let first = try await admin.next(timeout: 5) { [early, late].contains($0.data["id"] as? String ?? "") }
+        #expect(first.data["id"] as? String == early, "the later commit came first")
+        _ = try await admin.next(timeout: 5) { $0.data["id"] as? String == late }
+        db.close()
+        writer.close()
+        try await setup.stop()
+    }
 }

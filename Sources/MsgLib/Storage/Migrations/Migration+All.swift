@@ -39,5 +39,6 @@ extension Migration {
         slackSpentTriggers,
         attachmentGarbage,
         outboxReferenceIndexes,
+        conversationOrder,
     ]
 }

@@ -116,7 +116,7 @@ extension MessageRepository {
             c AS (
                 SELECT r.sender, r.content, r.admin, r.mirror, r.source\(extra.select), v.id, v.user_id, v.changed_by
                 FROM r CROSS JOIN LATERAL (
-                    SELECT id, user_id, xmin::text::int8 AS changed_by FROM conversations
+                    SELECT id, user_id, last_message_txid::text::int8 AS changed_by FROM conversations
                     WHERE id = r.conversation AND (r.admin OR user_id = r.sender)
                     FOR UPDATE\(skipLocked ? " SKIP LOCKED" : "")
                 ) v
@@ -159,17 +159,16 @@ extension MessageRepository {
             guard let sender = senders[message.senderId] else { continue }
             inserted[message.senderId] = DeliverableMessage(
                 message: message, sender: sender, conversationUserId: try row.decode("conversation_user_id"),
-                txid: txid, after: previousTransaction(changedBy: try row.decode("changed_by"), inserter: txid))
+                txid: txid, after: previousTransaction(try row.decode("changed_by", as: Int64?.self), inserter: txid))
         }
         return sends.map { inserted[$0.sender.id] }
     }
 
-    /// The full id of the transaction that last changed a conversation row (`xmin`, 32 bits, which wrap), given the
-    /// transaction `inserter` that locked the row after it: the last transaction before `inserter` whose id ends so;
-    /// nil when `inserter` itself made the row.
-    static func previousTransaction(changedBy xmin: Int64, inserter: UInt64) -> UInt64? {
-        let distance = UInt32(truncatingIfNeeded: inserter) &- UInt32(truncatingIfNeeded: xmin)
-        return distance == 0 ? nil : inserter &- UInt64(distance)
+    /// The transaction that inserted the conversation's newest message before `inserter` locked its row
+    /// (`last_message_txid`); nil when there is none or `inserter` itself.
+    static func previousTransaction(_ last: Int64?, inserter: UInt64) -> UInt64? {
+        guard let last, UInt64(last) != inserter else { return nil }
+        return UInt64(last)
     }
 }
 
