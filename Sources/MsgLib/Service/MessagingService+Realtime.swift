@@ -6,10 +6,11 @@ extension MessagingService {
     /// - Returns: the messages that changed. - Throws: a refusal (not found, forbidden) after marking the rest.
     public func markRead(viewer: User, messageIds: [UUID]) async throws -> [Message] {
         let (changed, refusal): ([Message], ServiceError?) = try await pool.withTransaction { db in
-            let found = try DeliveryRepository.messages(db, ids: messageIds)
+            // Who sent each and where, not the messages themselves: a frame may name a thousand long ones.
+            let found = try DeliveryRepository.readTargets(db, ids: messageIds)
             var refusal: ServiceError? = found.count < Set(messageIds).count ? .messageNotFound : nil
             var changed: [Message] = []
-            for (conversationId, items) in Dictionary(grouping: found, by: \.message.conversationId) {
+            for (conversationId, items) in Dictionary(grouping: found, by: \.conversationId) {
                 let conversation: Conversation
                 do {
                     conversation = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
@@ -17,11 +18,11 @@ extension MessagingService {
                     refusal = refusal ?? error
                     continue
                 }
-                let readable = items.filter { $0.message.senderId != viewer.id && $0.sender.isAdmin != viewer.isAdmin }
+                let readable = items.filter { $0.senderId != viewer.id && $0.senderIsAdmin != viewer.isAdmin }
                 if readable.count < items.count { refusal = refusal ?? ServiceError(.forbidden, "Cannot mark own message as read") }
                 guard !readable.isEmpty else { continue }
                 let read = try MessageRepository.markRead(
-                    db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: readable.map(\.message.id))
+                    db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: readable.map(\.id))
                 try DeliveryRepository.notify(db, read.map { Self.readEvent($0, conversation: conversation, reader: viewer) })
                 // As through REST: an admin's reading updates the conversation's Slack thread parent.
                 if viewer.isAdmin, !read.isEmpty { try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversationId) }
@@ -50,31 +51,77 @@ extension MessagingService {
     /// Messages to replay to a socket of `viewer` that joined the live stream at snapshot `joinedAt` (later messages
     /// reach it live): what a client at `start` lacks up to `joinedAt`, or, without a start, the unread messages
     /// addressed to them.
-    /// `truncated` when there were more than `limit`.
+    /// `truncated` when there were more than `limit`, or more than `byteBudget` bytes of messages (the first one always
+    /// comes): a resume reads them a chunk at a time and stops there, so a client cannot make the relay read a thousand
+    /// of the longest messages for a replay that sends a few.
     public func replay(
-        viewer: User, from start: ResumePoint?, joinedAt: CommitSnapshot?, limit: Int
+        viewer: User, from start: ResumePoint?, joinedAt: CommitSnapshot?, limit: Int, byteBudget: Int = .max
     ) async throws -> (messages: [DeliverableMessage], truncated: Bool) {
-        let messages = try await pool.withConnection { db in
-            let found: [DeliverableMessage]
+        let (messages, overBudget) = try await pool.withConnection { db in
+            var found: [DeliverableMessage] = []
+            var overBudget = false
             switch start {
             case .cursor(let cursor):
                 let upTo = try joinedAt ?? DeliveryRepository.currentSnapshot(db)
-                found = try DeliveryRepository.messages(db, after: cursor, upTo: upTo, viewer: viewer, limit: limit + 1)
+                var from = cursor
+                overBudget = try Self.readInChunks(into: &found, limit: limit + 1, byteBudget: byteBudget) { count in
+                    let chunk = try DeliveryRepository.messages(db, after: from, upTo: upTo, viewer: viewer, limit: count)
+                    // Where the chunk ends: in the rest of the cursor's batch, or past it (the same cursor rules).
+                    if let last = chunk.last {
+                        let inEnd = from.end.shows(txid: last.txid, id: last.message.id)
+                        from =
+                            inEnd
+                            ? ResumeCursor(base: from.base, end: from.end, lastId: last.message.id)
+                            : ResumeCursor(base: from.end, end: upTo, lastId: last.message.id)
+                    }
+                    return chunk
+                }
             case .messageId(let lastMessageId):
-                found = try DeliveryRepository.messages(db, after: lastMessageId, viewer: viewer, limit: limit + 1)
+                var after = lastMessageId
+                overBudget = try Self.readInChunks(into: &found, limit: limit + 1, byteBudget: byteBudget) { count in
+                    let chunk = try DeliveryRepository.messages(db, after: after, viewer: viewer, limit: count)
+                    if let last = chunk.last { after = last.message.id }
+                    return chunk
+                }
             case nil:
                 found = try DeliveryRepository.unread(db, viewer: viewer, limit: limit + 1, upTo: joinedAt)
             }
             // Replayed messages carry their reactions as they stand.
             let reactions = try ReactionRepository.reactions(db, messageIds: found.map(\.message.id))
-            return reactions.isEmpty
+            let replayed =
+                reactions.isEmpty
                 ? found
                 : found.map { item in
                     var item = item
                     item.message.reactions = reactions[item.message.id] ?? []
                     return item
                 }
+            return (replayed, overBudget)
         }
-        return (Array(messages.prefix(limit)), messages.count > limit)
+        return (Array(messages.prefix(limit)), messages.count > limit || overBudget)
+    }
+
+    /// Messages a replay reads at a time.
+    static let replayChunk = 64
+
+    /// Appends what `read` returns (asked for at most so many each time) until `limit` messages, more than
+    /// `byteBudget` bytes of them (counted roughly: content and files), or a short chunk; past the budget, one more
+    /// message is kept (with the first always there).
+    /// - Returns: true when the budget stopped it (more may follow).
+    static func readInChunks(
+        into found: inout [DeliverableMessage], limit: Int, byteBudget: Int, _ read: (Int) throws -> [DeliverableMessage]
+    ) throws -> Bool {
+        var bytes = 0
+        while found.count < limit {
+            let asked = min(replayChunk, limit - found.count)
+            let chunk = try read(asked)
+            for item in chunk {
+                found.append(item)
+                bytes += item.message.content.utf8.count + item.message.attachments.count * 512
+                if bytes > byteBudget, found.count > 1 { return true }
+            }
+            if chunk.count < asked { return false }
+        }
+        return false
     }
 }

@@ -145,7 +145,8 @@ final class SocketSession: Sendable {
             // The user's rights may have changed while the socket waited to join, when no change could reach it (the hub
             // closes only registered sockets): checked again now that it is registered (a later change reaches it).
             if registering, try await currentViewer() == nil { return }
-            var (messages, truncated) = try await service.replay(viewer: user, from: start, joinedAt: joinedAt, limit: configuration.replayLimit)
+            var (messages, truncated) = try await service.replay(
+                viewer: user, from: start, joinedAt: joinedAt, limit: configuration.replayLimit, byteBudget: configuration.maxQueuedBytes / 2)
             // First the reactions that changed since the cursor's batch began, as they stand at joinedAt (later changes
             // come with the live batches): a client that processes any frame after them has every change that snapshot
             // shows, which is what each cursor below claims (see Hub.publish).

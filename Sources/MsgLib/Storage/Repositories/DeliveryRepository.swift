@@ -148,9 +148,24 @@ package enum DeliveryRepository {
                 """, conditions.parameters))
     }
 
-    /// The visible messages among `ids`, in id order.
-    package static func messages(_ db: PostgresConnection, ids: [UUID]) throws -> [DeliverableMessage] {
-        try rows(db.query(select + " WHERE m.id = ANY($1::uuid[]) AND m.deleted_at IS NULL ORDER BY m.id", [ids]))
+    /// What marking messages read needs to know of each visible one among `ids`: where it is and who sent it.
+    package struct ReadTarget: Sendable {
+        package var id: UUID
+        package var conversationId: UUID
+        package var senderId: UUID
+        package var senderIsAdmin: Bool
+    }
+
+    /// The ``ReadTarget`` of each visible message among `ids` (no content is read).
+    package static func readTargets(_ db: PostgresConnection, ids: [UUID]) throws -> [ReadTarget] {
+        try db.query(
+            """
+            SELECT m.id, m.conversation_id, m.sender_id, u.is_admin
+            FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = ANY($1::uuid[]) AND m.deleted_at IS NULL
+            """, [ids]
+        ).map { row in
+            ReadTarget(id: try row.decode(0), conversationId: try row.decode(1), senderId: try row.decode(2), senderIsAdmin: try row.decode(3))
+        }
     }
 
     /// Visible messages after `lastId` in the conversations `viewer` sees, in id order, at most `limit`.
