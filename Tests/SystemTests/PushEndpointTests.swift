@@ -156,6 +156,27 @@ import Testing
         push.stop()
     }
 
+    /// Test notifications to push services that take their time (a user may register ten endpoints that never answer)
+    /// wait on threads of their own: the relay's local files (here an upload) are not held up behind them.
+    @Test func slowTestNotificationsHoldUpNoFiles() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let push = try RecordingHTTPServer()
+        push.respond { _ in .init(status: 201, delay: .seconds(6)) }
+        let (relay, _) = try await AttachmentFlowTests.relay(
+            database, PushEnvironment.variables.merging(["PUSH_TEST_RATE_LIMIT_PER_HOUR": "100"]) { $1 })
+        let bob = relay.token(f.bob)
+        let subscribe = PushBrowser(endpoint: push.url("/slow")).subscribeBody
+        #expect(try await relay.request("POST", "/api/push/subscribe", token: bob, json: subscribe).status == 201)
+        let tests = (0..<4).map { _ in Task { try await relay.request("POST", "/api/push/test", token: bob) } }
+        _ = try await push.waitForRequests(count: 2)
+        let started = ContinuousClock.now
+        _ = try await AttachmentFlowTests.upload(relay, relay.token(f.alice), "notes.txt", "text/plain", Data("hello\n".utf8))
+        #expect(ContinuousClock.now - started < .seconds(3))
+        for test in tests { #expect(try await test.value.status == 200) }
+        try await relay.stop()
+    }
+
     @Test func testPushReportsSentAndFailedAndPrunesGoneSubscriptions() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

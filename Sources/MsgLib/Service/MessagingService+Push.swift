@@ -61,7 +61,7 @@ extension MessagingService {
             return try PushSubscriptionRepository.list(db, userId: user.id)
         }
         let notifier = self.notifier
-        let outcomes = try await NIOThreadPool.singleton.runIfActive { notifier.sendPush(.test, to: subscriptions) }
+        let outcomes = try await Self.testThreads.runIfActive { notifier.sendPush(.test, to: subscriptions) }
         let results = zip(subscriptions, outcomes).map { PushTestResult(subscription: $0, outcome: $1) }
         try await pool.withConnection { db in
             for result in results {
@@ -86,11 +86,20 @@ extension MessagingService {
         let notifier = self.notifier
         let notifications = self.notifications
         if let app = try await pool.withConnection({ db in try notifications.currentSlackApp(db) }) {
-            return try await NIOThreadPool.singleton.runIfActive { notifier.sendSlackAppTest(slackApp: app) }
+            return try await Self.testThreads.runIfActive { notifier.sendSlackAppTest(slackApp: app) }
         }
         guard notifications.slackWebhookURL != nil, let base = notifications.adminURLBase else {
             throw ServiceError.slackNotConfigured
         }
-        return try await NIOThreadPool.singleton.runIfActive { notifier.sendSlack(.test(adminURLBase: base)) }
+        return try await Self.testThreads.runIfActive { notifier.sendSlack(.test(adminURLBase: base)) }
     }
+
+    /// Threads for test notifications, which wait on push services and Slack (up to 15 s, for the name and the send):
+    /// of their own, so that tests to endpoints that never answer (a user may register ten) hold up other tests, not
+    /// the threads the relay reads and writes local files with.
+    static let testThreads: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
 }
