@@ -302,6 +302,8 @@ import Testing
         let bob = try await Self.upload(relay, relay.token(f.bob), "b.txt", "text/plain", Data("ghi".utf8))
         func files() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: folder + "/files").count }
         #expect(try files() == 3)
+        // A key the relay never makes (a row written by hand) is forgotten too, not retried for ever.
+        try db.query("INSERT INTO attachment_garbage (store_key) VALUES ('../not-a-key')")
         try db.query("DELETE FROM users WHERE id = $1", [f.alice.id])
         try await waitFor("the deleted user's files to be removed") { try files() == 1 }
         try await waitFor("the queue to be empty") { try db.scalar("SELECT count(*) FROM attachment_garbage", as: Int.self) == 0 }

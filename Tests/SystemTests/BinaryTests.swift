@@ -50,7 +50,10 @@ import Testing
             #expect(ctl.stderr.contains(advice) && !ctl.stderr.contains("dor"), "\(ctl.stderr)")
         }
         // A user name with an encoded '@' (as some managed services name users) and '@' in a query value are fine.
-        for url in ["postgresql://app%40srv:pw@127.0.0.1:1/x?connect_timeout=1", "postgresql://127.0.0.1:1/x?user=app@srv&connect_timeout=1"] {
+        for url in [
+            "postgresql://app%40srv:pw@127.0.0.1:1/x?connect_timeout=1", "postgresql://127.0.0.1:1/x?user=app@srv&connect_timeout=1",
+            "postgresql://app@127.0.0.1:1/db@x?connect_timeout=1",
+        ] {
             let ctl = try await ProcessRunner.ours("msgctl", ["user", "list"], environment: ["DATABASE_URL": url])
             #expect(ctl.status == ExitStatus.unavailable.rawValue && !ctl.stderr.contains("cannot be read"), "\(ctl.stderr)")
         }

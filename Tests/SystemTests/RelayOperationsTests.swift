@@ -65,6 +65,8 @@ import Testing
         let relay = try await TestRelay(database: TestDatabase(name: "postgres", conninfo: cluster.conninfo))
         #expect((try await relay.request("GET", "/healthz")).status == 200)
         try cluster.stop()
+        // Within a second (the probe answers from a check at most that old).
+        try await waitFor("health to report the database gone", timeout: 5) { (try await relay.request("GET", "/healthz")).status == 503 }
         let down = try await relay.request("GET", "/healthz")
         #expect(down.status == 503 && down.error == "Database unavailable")
         try cluster.start()

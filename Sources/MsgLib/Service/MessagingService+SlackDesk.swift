@@ -36,14 +36,23 @@ extension MessagingService {
                 return .done("view: nothing to do")
             }
         } catch {
-            // Not carried out: the same click sent again is (if this fails too, Slack's retry says the rest).
-            if let triggerId = interaction.triggerId {
+            // Not carried out: the same click sent again is. Unless the outcome is unknown (the connection was lost,
+            // perhaps after the commit): a click carried out twice is worse than one lost.
+            if let triggerId = interaction.triggerId, Self.certainlyNotDone(error) {
                 try? await pool.withConnection { db in try SlackTriggerRepository.unspend(db, triggerId) }
             }
             throw error
         }
         try await refreshSlackParent(conversationId: conversationId)
         return .done(result)
+    }
+
+    /// True when `error` says the work it interrupted was not committed: a refusal, or an error the server reported
+    /// for a statement (the transaction rolled back). Not when the connection was lost, perhaps after the commit.
+    static func certainlyNotDone(_ error: any Error) -> Bool {
+        if error is ServiceError { return true }
+        guard let error = error as? DatabaseError, let state = error.sqlState else { return false }
+        return !state.hasPrefix("08") && !state.hasPrefix("57P")
     }
 
     /// Whether a request from Slack's workspace `teamId` is taken: the relay's workspace (SLACK_TEAM_ID, or the

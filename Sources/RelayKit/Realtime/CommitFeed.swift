@@ -48,8 +48,9 @@ package final class CommitFeed: Service, Sendable {
     private let state = Mutex(CommitFeedState<CheckedContinuation<Void, Never>>())
     /// The clock of the oldest message (or reaction change) the last sweep found committed but ahead of its snapshot's
     /// clock: it goes out with the first sweep whose clock passes it, so a frontier moved on without a sweep stays
-    /// behind it. Only the holder of the right to deliver reads and writes it.
-    private let waiting = Mutex<Int64?>(nil)
+    /// behind it. Unknown until the first sweep (`Int64.min`, which every clock passes: the relay's first own commit
+    /// sweeps). Only the holder of the right to deliver reads and writes it.
+    private let waiting = Mutex<Int64?>(Int64.min)
     private let wakeups: Wakeups
 
     package init(

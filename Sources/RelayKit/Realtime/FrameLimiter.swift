@@ -42,13 +42,15 @@ struct FrameLimiter: Sendable {
     }
 }
 
-/// Typing indicators of one socket, without I/O: "started typing" goes out at most once per `interval` per
-/// conversation (a client that sends it at every keystroke costs one event, and one that alternates "started" and
-/// "stopped" no more); "stopped" goes out when a "started" did and is still on.
+/// Typing indicators of one socket, without I/O: "started typing" goes out at most twice per `interval` per
+/// conversation, and only once while it is on (a client that sends it at every keystroke costs one event; one that
+/// alternates "started" and "stopped" gets two pairs through per interval, where a user who sends a message and goes
+/// on typing needs the second); "stopped" goes out when a "started" did and is still on.
 struct TypingGate: Sendable {
     let interval: Double
-    /// When "started" last went out, by conversation, and whether it is still on (no "stopped" since).
-    private var started: [UUID: (at: Double, on: Bool)] = [:]
+    /// Per conversation: when the current interval began, how many "started" went out in it, and whether the last one
+    /// is still on (no "stopped" since).
+    private var started: [UUID: (since: Double, count: Int, on: Bool)] = [:]
 
     init(interval: Double) {
         self.interval = interval
@@ -58,21 +60,28 @@ struct TypingGate: Sendable {
     /// and a bound on what a socket naming conversation after conversation can make the relay keep.
     static let maxConversations = 64
 
+    /// "Started" indicators that may go out per conversation and interval.
+    static let startsPerInterval = 2
+
     /// Whether this indicator goes out. - Parameter now: seconds on a monotonic clock.
     mutating func allow(_ conversationId: UUID, isTyping: Bool, now: Double) -> Bool {
         if isTyping {
-            if let last = started[conversationId], now - last.at < interval { return false }
+            if let last = started[conversationId], now - last.since < interval {
+                guard !last.on, last.count < Self.startsPerInterval else { return false }
+                started[conversationId] = (last.since, last.count + 1, true)
+                return true
+            }
             if started[conversationId] == nil, started.count >= Self.maxConversations {
                 // Those stopped or older than the interval make room ("stopped" for an old one then says nothing; the
                 // server's timeout switches it off).
-                started = started.filter { $0.value.on && now - $0.value.at < interval }
+                started = started.filter { $0.value.on && now - $0.value.since < interval }
                 guard started.count < Self.maxConversations else { return false }
             }
-            started[conversationId] = (now, true)
+            started[conversationId] = (now, 1, true)
             return true
         }
         guard let last = started[conversationId], last.on else { return false }
-        started[conversationId] = (last.at, false)
+        started[conversationId] = (last.since, last.count, false)
         return true
     }
 
@@ -81,6 +90,6 @@ struct TypingGate: Sendable {
 
     /// The server switched the indicator off itself (its sender went quiet): a later "stopped" has nothing to say.
     mutating func expired(_ conversationId: UUID) {
-        if let last = started[conversationId] { started[conversationId] = (last.at, false) }
+        if let last = started[conversationId] { started[conversationId] = (last.since, last.count, false) }
     }
 }

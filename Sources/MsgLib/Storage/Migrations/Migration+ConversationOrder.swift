@@ -3,7 +3,8 @@ extension Migration {
     /// (`pg_current_xact_id()`). A send reads it under the conversation's row lock: the commit its message must follow.
     /// The row's `xmin` said the same until a message was inserted within a savepoint (the Slack inbox, SQL), where it is
     /// the subtransaction's id, which snapshots never list as running, so a message could be delivered before the
-    /// earlier one it waited for. Adding a column without a default changes no row.
+    /// earlier one it waited for. Adding a column without a default changes no row; a conversation with no message
+    /// since is read by its `xmin` as before.
     static let conversationOrder = Migration(
         id: 39, name: "conversations.last_message_txid",
         sql: """

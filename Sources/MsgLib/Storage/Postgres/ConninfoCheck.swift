@@ -7,12 +7,15 @@ enum ConninfoCheck {
         guard let scheme = ["postgresql://", "postgres://"].first(where: conninfo.hasPrefix) else { return nil }
         let rest = conninfo.dropFirst(scheme.count)
         let head = rest.prefix { $0 != "?" }
-        let ats = head.indices.filter { head[$0] == "@" }
-        if ats.count > 1 {
-            return "more than one '@' before the host (write '@' in a user name or password as %40)"
-        }
-        if let at = ats.first, head[..<at].contains("/") {
-            return "a '/' before the '@' (write '/' in a user name or password as %2F)"
+        // As libpq reads it: user and password end at the first '@' before any '/', the host at the next '/'.
+        if let stop = head.firstIndex(where: { $0 == "@" || $0 == "/" }) {
+            if head[stop] == "@" {
+                if head[head.index(after: stop)...].prefix(while: { $0 != "/" }).contains("@") {
+                    return "more than one '@' before the host (write '@' in a user name or password as %40)"
+                }
+            } else if head[stop...].contains("@") {
+                return "an '@' after a '/' (write '/' in a user name or password as %2F, '@' in a database name as %40)"
+            }
         }
         let query = rest.dropFirst(head.count + 1)
         if query.split(separator: "&").contains(where: { !$0.contains("=") }) {

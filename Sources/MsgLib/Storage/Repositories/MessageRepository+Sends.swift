@@ -114,9 +114,9 @@ extension MessageRepository {
                 ORDER BY conversation
             ),
             c AS (
-                SELECT r.sender, r.content, r.admin, r.mirror, r.source\(extra.select), v.id, v.user_id, v.changed_by
+                SELECT r.sender, r.content, r.admin, r.mirror, r.source\(extra.select), v.id, v.user_id, v.last_txid, v.changed_by
                 FROM r CROSS JOIN LATERAL (
-                    SELECT id, user_id, last_message_txid::text::int8 AS changed_by FROM conversations
+                    SELECT id, user_id, last_message_txid::text::int8 AS last_txid, xmin::text::int8 AS changed_by FROM conversations
                     WHERE id = r.conversation AND (r.admin OR user_id = r.sender)
                     FOR UPDATE\(skipLocked ? " SKIP LOCKED" : "")
                 ) v
@@ -142,7 +142,7 @@ extension MessageRepository {
                 SELECT 'slack_post', m.id, NULL, c.id FROM m JOIN c ON c.sender = m.sender_id
                 WHERE c.mirror AND (SELECT app_mode FROM slack_settings)
             )
-            SELECT \(columns.split(separator: ", ").map { "m.\($0)" }.joined(separator: ", ")), m.txid::text::int8 AS txid, c.changed_by,
+            SELECT \(columns.split(separator: ", ").map { "m.\($0)" }.joined(separator: ", ")), m.txid::text::int8 AS txid, c.last_txid, c.changed_by,
                    c.user_id AS conversation_user_id FROM m JOIN c ON c.sender = m.sender_id
             """
         return (sql, parameters)
@@ -159,16 +159,21 @@ extension MessageRepository {
             guard let sender = senders[message.senderId] else { continue }
             inserted[message.senderId] = DeliverableMessage(
                 message: message, sender: sender, conversationUserId: try row.decode("conversation_user_id"),
-                txid: txid, after: previousTransaction(try row.decode("changed_by", as: Int64?.self), inserter: txid))
+                txid: txid,
+                after: previousTransaction(
+                    last: try row.decode("last_txid", as: Int64?.self), changedBy: try row.decode("changed_by"), inserter: txid))
         }
         return sends.map { inserted[$0.sender.id] }
     }
 
     /// The transaction that inserted the conversation's newest message before `inserter` locked its row
-    /// (`last_message_txid`); nil when there is none or `inserter` itself.
-    static func previousTransaction(_ last: Int64?, inserter: UInt64) -> UInt64? {
-        guard let last, UInt64(last) != inserter else { return nil }
-        return UInt64(last)
+    /// (`last_message_txid`); nil when that is `inserter` itself. A conversation with no message since that column was
+    /// added falls back on the row's last change (`xmin`: 32 bits, which wrap; the last transaction before `inserter`
+    /// whose id ends so), which is the same unless a savepoint made it.
+    static func previousTransaction(last: Int64?, changedBy xmin: Int64, inserter: UInt64) -> UInt64? {
+        if let last { return UInt64(last) == inserter ? nil : UInt64(last) }
+        let distance = UInt32(truncatingIfNeeded: inserter) &- UInt32(truncatingIfNeeded: xmin)
+        return distance == 0 ? nil : inserter &- UInt64(distance)
     }
 }
 
