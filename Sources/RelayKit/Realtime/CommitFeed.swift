@@ -48,8 +48,8 @@ package final class CommitFeed: Service, Sendable {
     private let state = Mutex(CommitFeedState<CheckedContinuation<Void, Never>>())
     /// The clock of the oldest message (or reaction change) the last sweep found committed but ahead of its snapshot's
     /// clock: it goes out with the first sweep whose clock passes it, so a frontier moved on without a sweep stays
-    /// behind it. Unknown until the first sweep (`Int64.min`, which every clock passes: the relay's first own commit
-    /// sweeps). Only the holder of the right to deliver reads and writes it.
+    /// behind it. Unknown until the first sweep and after a failed one (`Int64.min`, which every clock passes: the
+    /// relay's next own commit sweeps). Only the holder of the right to deliver reads and writes it.
     private let waiting = Mutex<Int64?>(Int64.min)
     private let wakeups: Wakeups
 
@@ -243,6 +243,9 @@ package final class CommitFeed: Service, Sendable {
                 let others = own.withLock { own in messages.filter { $0.txid.map { !own.contains($0) } ?? true } }
                 if !others.isEmpty { onOtherWriters(others) }
             } catch {
+                // The server may have changed (a failover that gives out transaction ids again): until a sweep reads
+                // it, the relay's own commits sweep too.
+                waiting.withLock { $0 = Int64.min }
                 state.withLock { $0.letGo(sweepWanted: true) }
                 throw error
             }
