@@ -19,7 +19,7 @@ final class SocketSession: Sendable {
     var configuration: RealtimeConfiguration { services.configuration }
     var metrics: RelayMetrics? { services.metrics }
     private let typing = TypingTimers()
-    private let limits: Mutex<(frames: FrameLimiter, typing: TypingGate)>
+    private let limits: Mutex<(frames: FrameLimiter, pings: FrameLimiter, typing: TypingGate)>
 
     private typealias Job = @Sendable (SocketSession) async -> Void
 
@@ -35,7 +35,33 @@ final class SocketSession: Sendable {
         let configuration = services.configuration
         let now = ProcessInfo.processInfo.systemUptime
         self.limits = Mutex(
-            (FrameLimiter(rate: configuration.frameRate, burst: configuration.frameBurst, now: now), TypingGate(interval: Self.typingInterval)))
+            (
+                FrameLimiter(rate: configuration.frameRate, burst: configuration.frameBurst, now: now),
+                FrameLimiter(rate: Self.pingRate, burst: Self.pingBurst, now: now), TypingGate(interval: Self.typingInterval)
+            ))
+    }
+
+    /// Pings a socket may send (JSON or protocol-level), apart from its other frames: 2 a second, 40 at once. A heartbeat
+    /// (every 25 s for the bundled client) is far below; a client that pings faster gets no pong beyond it, and one that
+    /// goes on, 40 more, is closed (1008): each ping costs a read and a write, and pings are not otherwise limited.
+    static let pingRate = 2.0
+    static let pingBurst = 40.0
+    /// How a socket that kept pinging past its limit is closed.
+    static let tooManyPings = ClientConnection.CloseReason.refused(1008, "Too many pings")
+
+    /// Whether a ping from the client is answered (see ``pingRate``); closes the socket when it ignored the limit.
+    func takePing() -> Bool {
+        switch limits.withLock({ $0.pings.take(now: ProcessInfo.processInfo.systemUptime) }) {
+        case .allowed:
+            return true
+        case .refused:
+            metrics?.messages.rateLimited(.websocketFrames)
+            return false
+        case .disconnect:
+            metrics?.messages.rateLimited(.websocketFrames)
+            connection.close(Self.tooManyPings)
+            return false
+        }
     }
 
     /// "Started typing" goes out at most this often per conversation, in seconds.
@@ -55,6 +81,7 @@ final class SocketSession: Sendable {
     /// Handles a text frame from the client (in order, after the frames before it).
     func receive(_ text: String) {
         let isPing = ClientFrame.isPing(text)
+        if isPing, !takePing() { return }
         // The heartbeat is most of the traffic: answered at once when nothing is waiting before it.
         if isPing, work.withLock({ $0.canAnswerPingDirectly }) {
             metrics?.sockets.received("ping")

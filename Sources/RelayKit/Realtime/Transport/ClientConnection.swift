@@ -93,11 +93,15 @@ final class ClientConnection: Sendable {
     /// Ends the connection: queued frames are flushed, then a close frame is sent. A client that stopped
     /// reading is disconnected at once instead (a close frame could not get through).
     func close(_ reason: CloseReason) {
-        let (action, finished) = state.withLock { machine in (machine.close(reason), machine.isFinished) }
+        let (action, first) = state.withLock { machine in
+            let first = machine.closeReason == nil && !machine.isFinished
+            return (machine.close(reason), first)
+        }
         perform(action)
         // A close waits for the queue to be flushed; a client that reads nothing more is cut off all the same (unless
-        // the channel is closed already, or being closed now).
-        guard !finished, action != .closeChannel else { return }
+        // the channel is closed already, or being closed now). Only the first close counts: a client that goes on
+        // sending what gets it closed schedules nothing more.
+        guard first, action != .closeChannel else { return }
         channel.eventLoop.scheduleTask(in: .seconds(2 * ConnectionStateMachine.closeDeadline.components.seconds)) { [channel] in
             channel.close(promise: nil)
         }

@@ -76,10 +76,11 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             metrics?.sockets.received("binary")
             session?.receiveBinary()
         case .ping:
-            // Answered while the client reads what it is sent. One that does not read gets no more pongs (RFC 6455
+            // Counted against the socket's pings (see SocketSession.pingRate), then answered while the client reads
+            // what it is sent. One that does not read gets no more pongs (RFC 6455
             // lets a pong answer only the latest ping), which would otherwise pile up in memory without bound, and
             // its pings stop counting as activity, so the idle timeout closes it.
-            guard context.channel.isWritable else { return }
+            guard session?.takePing() ?? true, context.channel.isWritable else { return }
             connection.touch()
             var data = frame.unmaskedData
             let pong = WebSocketFrame(fin: true, opcode: .pong, data: data.readSlice(length: min(data.readableBytes, 125)) ?? ByteBuffer())
