@@ -182,6 +182,10 @@ import Testing
         let relay = try await TestRelay(database: database, environment: Self.unlimited)
         let socket = try relay.socket(f.alice)
         _ = try await socket.next(type: "connected")
+        // A cursor with an empty batch from before the changes (any socket's `replayed` one: cursors name commits, not
+        // users; Alice's own replay of 5001 unread messages is cut short and has none).
+        let early = try relay.socket(f.admin)
+        let joined = try #require(try await early.next(type: "replayed").data["cursor"] as? String)
         let pool = database.pool(size: 1)
         let last = try await MessagingService(pool: pool).sendMessage(viewer: f.admin, conversationId: conversation.id, content: "last")
         let cursor = try #require(
@@ -225,6 +229,13 @@ import Testing
         #expect(replayedMessages.compactMap { $0.data["content"] as? String } == ["after", "after 2"])
         // Reaction changes were left out: messages past the cursor's batch carry no cursor that would claim them.
         #expect(replayedMessages.allSatisfy { $0.data["cursor"] == nil })
+        // From a cursor with an empty batch (the `replayed` frame's) there is nothing they could claim: they keep them.
+        let fromJoin = try tight.socket(f.alice, query: "cursor=\(joined)")
+        let joinReplayed = try await fromJoin.next(type: "replayed")
+        #expect(joinReplayed.data["truncated"] as? Bool == true)
+        let joinMessages = fromJoin.received.prefix { $0.type != "replayed" }.filter { $0.type == "message" }
+        #expect(joinMessages.compactMap { $0.data["content"] as? String } == ["last", "after", "after 2"])
+        #expect(joinMessages.allSatisfy { $0.data["cursor"] != nil })
         try narrow.send(.ping)
         _ = try await narrow.next(type: "pong")
         await pool.shutdown()

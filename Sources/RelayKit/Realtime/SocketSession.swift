@@ -218,8 +218,9 @@ final class SocketSession: Sendable {
             truncated = truncated || reactionsTruncated
             // Reaction changes were left out, maybe some of the cursor's batch: a cursor that starts at the batch's end
             // would claim them. Those messages go without one (a resume from the cursor before them sends the changes
-            // again; one that cannot make progress so reloads through REST).
-            if reactionsTruncated, let pastBatch, pastBatch < frames.count {
+            // again; one that cannot make progress so reloads through REST). A cursor with an empty batch (the
+            // `replayed` frame's) has none to claim: its cursors stay, and a resume from them sends the rest.
+            if reactionsTruncated, case .cursor(let cursor) = start, !cursor.base.covers(cursor.end), let pastBatch, pastBatch < frames.count {
                 for index in pastBatch..<frames.count {
                     frames[index] = OutgoingFrame(.message(messages[index].message, sender: messages[index].sender, cursor: nil, viewer: user))
                 }
