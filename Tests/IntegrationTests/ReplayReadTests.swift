@@ -47,6 +47,11 @@ import Testing
         let (read, truncated) = try await service.replay(
             viewer: f.alice, from: .cursor(ResumeCursor(complete: before)), joinedAt: nil, limit: 1000, byteBudget: 50_000)
         #expect(truncated && read.map(\.message.id) == Array(long.prefix(3)))
+        // A fresh socket's unread messages too, in order across chunks.
+        let (unread, unreadCut) = try await service.replay(viewer: f.alice, from: nil, joinedAt: nil, limit: 1000, byteBudget: 50_000)
+        #expect(unreadCut && unread.map(\.message.id) == Array(long.prefix(3)))
+        let (all, allCut) = try await service.replay(viewer: f.alice, from: nil, joinedAt: nil, limit: 1000)
+        #expect(!allCut && all.map(\.message.id) == long)
         // The first message always, however long.
         let (first, _) = try await service.replay(viewer: f.alice, from: .messageId(long[0]), joinedAt: nil, limit: 1000, byteBudget: 10)
         #expect(first.map(\.message.id) == Array(long[1...2]))

@@ -52,7 +52,7 @@ extension MessagingService {
     /// reach it live): what a client at `start` lacks up to `joinedAt`, or, without a start, the unread messages
     /// addressed to them.
     /// `truncated` when there were more than `limit`, or more than `byteBudget` bytes of messages (the first one always
-    /// comes): a resume reads them a chunk at a time and stops there, so a client cannot make the relay read a thousand
+    /// comes): a replay reads them a chunk at a time and stops there, so a client cannot make the relay read a thousand
     /// of the longest messages for a replay that sends a few.
     public func replay(
         viewer: User, from start: ResumePoint?, joinedAt: CommitSnapshot?, limit: Int, byteBudget: Int = .max
@@ -84,7 +84,12 @@ extension MessagingService {
                     return chunk
                 }
             case nil:
-                found = try DeliveryRepository.unread(db, viewer: viewer, limit: limit + 1, upTo: joinedAt)
+                var after: UUID?
+                overBudget = try Self.readInChunks(into: &found, limit: limit + 1, byteBudget: byteBudget) { count in
+                    let chunk = try DeliveryRepository.unread(db, viewer: viewer, limit: count, upTo: joinedAt, after: after)
+                    if let last = chunk.last { after = last.message.id }
+                    return chunk
+                }
             }
             // Replayed messages carry their reactions as they stand.
             let reactions = try ReactionRepository.reactions(db, messageIds: found.map(\.message.id))

@@ -191,7 +191,9 @@ package enum DeliveryRepository {
     /// A user whose conversation counts no unread message from the admins (`unread_count_user`, kept by the insert and
     /// read triggers) is answered without reading the messages: their own unread messages, however many, are not
     /// looked at one by one.
-    package static func unread(_ db: PostgresConnection, viewer: User, limit: Int, upTo: CommitSnapshot? = nil) throws -> [DeliverableMessage] {
+    package static func unread(
+        _ db: PostgresConnection, viewer: User, limit: Int, upTo: CommitSnapshot? = nil, after: UUID? = nil
+    ) throws -> [DeliverableMessage] {
         if !viewer.isAdmin {
             let unread = try db.query("SELECT unread_count_user FROM conversations WHERE user_id = $1", [viewer.id]).first
             guard let unread, try unread.decode(0, as: Int.self) > 0 else { return [] }
@@ -199,7 +201,8 @@ package enum DeliveryRepository {
         var conditions = Conditions()
         let viewerId = conditions.bind(viewer.id)
         let count = conditions.bind(limit)
-        let visible = upTo.map { " AND " + conditions.isIn($0) } ?? ""
+        var visible = upTo.map { " AND " + conditions.isIn($0) } ?? ""
+        if let after { visible += " AND m.id > \(conditions.bind(after))::uuid" }
         let scope =
             viewer.isAdmin
             ? "\(viewerId)::uuid IS NOT NULL AND NOT u.is_admin"
