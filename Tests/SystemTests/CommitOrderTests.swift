@@ -55,6 +55,20 @@ import Testing
             _ = try await admin.next(type: "replayed")
         }
 
+        /// The admin sends to Bob through the first relay every 20 ms until `deadline` (milliseconds since 1970): the
+        /// relay's own commits, which move its frontier on without a sweep. Returns the messages' ids.
+        func adminKeepsSending(until deadline: Int64) async throws -> [String] {
+            let token = relays[0].token(f.admin)
+            var sent: [String] = []
+            while Int64(Date().timeIntervalSince1970 * 1000) < deadline {
+                let response = try await relays[0].request(
+                    "POST", "/api/messages", token: token, json: ["conversation_id": bobs.id.lowercasedString, "content": "now \(sent.count)"])
+                sent.append(try #require(response.object.string("id")))
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            return sent
+        }
+
         /// Waits for message `id` on the admin's socket, closes it, and returns the frame's cursor.
         func adminCursor(after id: String?) async throws -> String {
             let frame = try await admin.next { $0.type == "message" && $0.data["id"] as? String == id }
@@ -97,6 +111,11 @@ import Testing
         let message = try await MessagingService(pool: pool).sendMessage(viewer: user, conversationId: nil, content: content)
         await pool.shutdown()
         return message.id.lowercasedString
+    }
+
+    /// SQL for a UUIDv7 whose clock is `millis` (an SQL expression) ahead of the server's.
+    static func idAhead(by millis: String) -> String {
+        "(lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::int8 + \(millis)), 12, '0') || '7abc8def0123456789ab')::uuid"
     }
 
     /// Sends `content` as `user` over REST and returns the message's id.
@@ -255,7 +274,7 @@ import Testing
             try db.query(
                 """
                 INSERT INTO messages (id, conversation_id, sender_id, content)
-                VALUES ((lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::int8 + $1), 12, '0') || '7abc8def0123456789ab')::uuid, $2, $3, $4)
+                VALUES (\(Self.idAhead(by: "$1")), $2, $3, $4)
                 RETURNING id::text
                 """, [millis, setup.alices.id, f.alice.id, content])[0].decode(0, as: String.self)
         }
@@ -304,23 +323,15 @@ import Testing
     /// ever going out).
     @Test func aMessageAheadOfTheClockIsNotPassedByTheRelaysOwnSends() async throws {
         let setup = try await Setup(relays: 1)
-        let (f, relay, admin) = (setup.f, setup.relays[0], setup.admin)
+        let (f, admin) = (setup.f, setup.admin)
         let db = try setup.database.connect()
         let ahead = try db.query(
             """
             INSERT INTO messages (id, conversation_id, sender_id, content)
-            VALUES ((lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::int8 + 2000), 12, '0') || '7abc8def0123456789ab')::uuid, $1, $2, 'ahead by 2 s')
+            VALUES (\(Self.idAhead(by: "2000")), $1, $2, 'ahead by 2 s')
             RETURNING id::text
             """, [setup.alices.id, f.alice.id])[0].decode(0, as: String.self)
-        let token = relay.token(f.admin)
-        let deadline = UUID(uuidString: ahead)!.v7Millis + 500
-        var sent: [String] = []
-        while Int64(Date().timeIntervalSince1970 * 1000) < deadline {
-            let response = try await relay.request(
-                "POST", "/api/messages", token: token, json: ["conversation_id": setup.bobs.id.lowercasedString, "content": "now \(sent.count)"])
-            sent.append(try #require(response.object.string("id")))
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let sent = try await setup.adminKeepsSending(until: UUID(uuidString: ahead)!.v7Millis + 500)
         #expect(sent.count >= 20)
         _ = try await admin.next(timeout: 5) { $0.data["id"] as? String == ahead }
         let last = try #require(sent.last)
@@ -343,18 +354,10 @@ import Testing
             """
             WITH r AS (INSERT INTO message_reactions (message_id, emoji, user_id) VALUES ($1::uuid, '🎉', $2) RETURNING message_id)
             INSERT INTO message_reaction_changes (change_id, message_id, conversation_id, user_id, emoji, added)
-            SELECT (lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::int8 + 2000), 12, '0') || '7abc8def0123456789ab')::uuid,
+            SELECT \(Self.idAhead(by: "2000")),
                    message_id, $3, $2, '🎉', true FROM r
             """, [target, f.admin.id, setup.alices.id])
-        let token = relay.token(f.admin)
-        let deadline = Int64(Date().timeIntervalSince1970 * 1000) + 2500
-        var sent: [String] = []
-        while Int64(Date().timeIntervalSince1970 * 1000) < deadline {
-            let response = try await relay.request(
-                "POST", "/api/messages", token: token, json: ["conversation_id": setup.bobs.id.lowercasedString, "content": "now \(sent.count)"])
-            sent.append(try #require(response.object.string("id")))
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let sent = try await setup.adminKeepsSending(until: Int64(Date().timeIntervalSince1970 * 1000) + 2500)
         let change = try await admin.next(timeout: 5) { $0.type == "reaction_changed" }
         #expect(change.data["message_id"] as? String == target && change.data["emoji"] as? String == "🎉")
         let last = try #require(sent.last)

@@ -86,6 +86,22 @@ public struct CommitSnapshot: Sendable, Hashable {
         return CommitSnapshot(xmin: xip.first ?? xmax, xmax: xmax, xip: xip, takenAtMillis: max(takenAtMillis, newestMillis))
     }
 
+    /// `items`, committed and visible in this snapshot, split into those whose ids its clock shows and the clock of
+    /// the oldest of the others: ahead of the clock, they wait for a later snapshot.
+    public func splitByClock<Item>(_ items: [Item], clock: (Item) throws -> Int64) rethrows -> (shown: [Item], waiting: Int64?) {
+        var shown: [Item] = []
+        var waiting: Int64?
+        for item in items {
+            let millis = try clock(item)
+            if showsClock(millis) {
+                shown.append(item)
+            } else {
+                waiting = min(waiting ?? .max, millis)
+            }
+        }
+        return (shown, waiting)
+    }
+
     /// This snapshot with its clock moved forward to `millis` when it is behind: the same transactions, and every
     /// message id up to that clock.
     public func withClock(atLeast millis: Int64) -> CommitSnapshot {

@@ -23,6 +23,12 @@ public struct ResumeCursor: Sendable, Hashable {
         self.init(base: snapshot, end: snapshot, lastId: nil)
     }
 
+    /// The cursor of message `id` (stored by `txid`) replayed from this one up to `upTo`: the rest of this cursor's
+    /// batch comes first (cursors within it), then what `upTo` adds (cursors from the batch's end).
+    public func replaying(txid: UInt64?, id: UUID, upTo: CommitSnapshot) -> ResumeCursor {
+        end.shows(txid: txid, id: id) ? ResumeCursor(base: base, end: end, lastId: id) : ResumeCursor(base: end, end: upTo, lastId: id)
+    }
+
     /// True when a client at this cursor has the message stored by `txid` with `id`.
     public func has(txid: UInt64?, id: UUID) -> Bool {
         if base.shows(txid: txid, id: id) { return true }

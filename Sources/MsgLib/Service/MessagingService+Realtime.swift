@@ -66,14 +66,8 @@ extension MessagingService {
                 var from = cursor
                 overBudget = try Self.readInChunks(into: &found, limit: limit + 1, byteBudget: byteBudget) { count in
                     let chunk = try DeliveryRepository.messages(db, after: from, upTo: upTo, viewer: viewer, limit: count)
-                    // Where the chunk ends: in the rest of the cursor's batch, or past it (the same cursor rules).
-                    if let last = chunk.last {
-                        let inEnd = from.end.shows(txid: last.txid, id: last.message.id)
-                        from =
-                            inEnd
-                            ? ResumeCursor(base: from.base, end: from.end, lastId: last.message.id)
-                            : ResumeCursor(base: from.end, end: upTo, lastId: last.message.id)
-                    }
+                    // The next chunk follows the last message's cursor.
+                    if let last = chunk.last { from = from.replaying(txid: last.txid, id: last.message.id, upTo: upTo) }
                     return chunk
                 }
             case .messageId(let lastMessageId):

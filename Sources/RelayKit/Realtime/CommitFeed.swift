@@ -199,6 +199,8 @@ package final class CommitFeed: Service, Sendable {
                 return
             }
             if !sweep {
+                // A message a sweep left waiting for the clock: the snapshot read below sends it once it is due.
+                let waitingMillis = waiting.withLock { $0 }
                 for transaction in committed.sorted(by: { $0.txid < $1.txid }) {
                     // Each transaction at most once: a snapshot that shows its messages delivered them.
                     let delivered =
@@ -212,11 +214,9 @@ package final class CommitFeed: Service, Sendable {
                     // A transaction id the frontier counts as committed, with messages it does not show, was given out
                     // again after a failover: the snapshot's clock tells (see CommitSnapshot).
                     let reused = frontier.shows(transaction: transaction.txid)
-                    // A message a sweep left waiting for the clock: the snapshot read below sends it once it is due.
-                    let passesWaiting = { (next: CommitSnapshot) in self.waiting.withLock { $0.map(next.showsClock) ?? false } }
                     guard ordered, !reused,
                         let next = frontier.adding(committed: transaction.txid, newestMillis: newest, maxInProgress: Self.maxUnsettled),
-                        !passesWaiting(next)
+                        !(waitingMillis.map(next.showsClock) ?? false)
                     else {
                         // The snapshot read below shows this transaction and the rest (all committed before it is taken).
                         sweep = true

@@ -191,12 +191,8 @@ final class SocketSession: Sendable {
             for (index, item) in messages.enumerated() {
                 if case .cursor(let cursor) = start, let joinedAt {
                     // The rest of the cursor's batch first, then what joinedAt adds (see DeliveryRepository.messages).
-                    let inEnd = cursor.end.shows(txid: item.txid, id: item.message.id)
-                    if !inEnd, pastBatch == nil { pastBatch = index }
-                    position =
-                        inEnd
-                        ? ResumeCursor(base: cursor.base, end: cursor.end, lastId: item.message.id)
-                        : ResumeCursor(base: cursor.end, end: joinedAt, lastId: item.message.id)
+                    if pastBatch == nil, !cursor.end.shows(txid: item.txid, id: item.message.id) { pastBatch = index }
+                    position = cursor.replaying(txid: item.txid, id: item.message.id, upTo: joinedAt)
                 }
                 let frame = OutgoingFrame(.message(item.message, sender: item.sender, cursor: position, viewer: user))
                 bytes += frame.json.utf8.count

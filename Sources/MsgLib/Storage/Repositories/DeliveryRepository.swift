@@ -110,15 +110,8 @@ package enum DeliveryRepository {
         guard let first = result.first else { throw DatabaseError(.query, message: "no snapshot row") }
         let snapshot = try snapshot(first).withClock(atLeast: frontier.takenAtMillis)
         let messages = try first.decode("id", as: UUID?.self) == nil ? [] : try rows(result)
-        var shown: [DeliverableMessage] = []
-        var waiting: Int64?
-        for message in messages {
-            if snapshot.shows(txid: message.txid, id: message.message.id) {
-                shown.append(message)
-            } else {
-                waiting = min(waiting ?? .max, message.message.id.v7Millis)
-            }
-        }
+        // Every row is visible in the statement's snapshot: only their ids' clock can keep them out.
+        let (shown, waiting) = snapshot.splitByClock(messages) { $0.message.id.v7Millis }
         return (snapshot, shown, waiting)
     }
 

@@ -149,17 +149,8 @@ package enum ReactionRepository {
             WHERE \(notIn) AND pg_visible_in_snapshot(x.txid, \(snapshot)::pg_snapshot) AND m.deleted_at IS NULL
             ORDER BY x.txid, x.change_id
             """, conditions.parameters)
-        var shown: [ReactionChange] = []
-        var waiting: Int64?
-        for row in rows {
-            let millis = (try row.decode(6, as: UUID.self)).v7Millis
-            if upTo.showsClock(millis) {
-                shown.append(try change(row))
-            } else {
-                waiting = min(waiting ?? .max, millis)
-            }
-        }
-        return (try withReactions(db, shown), waiting)
+        let (shown, waiting) = try upTo.splitByClock(Array(rows)) { try $0.decode(6, as: UUID.self).v7Millis }
+        return (try withReactions(db, shown.map(change)), waiting)
     }
 
     private static let changeColumns = "x.message_id, x.conversation_id, c.user_id AS conversation_user_id, x.user_id, x.emoji, x.added"

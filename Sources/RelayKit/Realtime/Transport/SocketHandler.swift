@@ -77,9 +77,9 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             session?.receiveBinary()
         case .ping:
             // Counted against the socket's pings (see SocketSession.pingRate), then answered while the client reads
-            // what it is sent. One that does not read gets no more pongs (RFC 6455
-            // lets a pong answer only the latest ping), which would otherwise pile up in memory without bound, and
-            // its pings stop counting as activity, so the idle timeout closes it.
+            // what it is sent. One that does not read gets no more pongs (RFC 6455 lets a pong answer only the latest
+            // ping), which would otherwise pile up in memory without bound, and its pings stop counting as activity,
+            // so the idle timeout closes it.
             guard session?.takePing() ?? true, context.channel.isWritable else { return }
             connection.touch()
             var data = frame.unmaskedData
