@@ -123,6 +123,38 @@ import Testing
         try await relay.stop()
     }
 
+    /// A chunked upload (no Content-Length) is cut off as it grows past its declared size, a malformed one is refused,
+    /// and neither leaves a file.
+    @Test func chunkedUploadsAreHeldToTheirDeclaredSize() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let (relay, folder) = try await Self.relay(database)
+        let alice = relay.token(f.alice)
+        let size = 3000
+        func put(_ chunks: [String]) async throws -> RawHTTPConnection.Response? {
+            let created = try await Self.create(relay, alice, "cat.png", "image/png", size)
+            let url = try #require(created.object.string("upload.url"))
+            let port = relay.port
+            return try await onOwnThread {
+                let connection = try RawHTTPConnection(port: port)
+                _ = connection.send("PUT \(url) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nTransfer-Encoding: chunked\r\n\r\n")
+                for chunk in chunks { _ = connection.send(chunk) }
+                return connection.readResponse()
+            }
+        }
+        func chunk(_ data: Data) -> String { String(data.count, radix: 16) + "\r\n" + String(decoding: data, as: UTF8.self) + "\r\n" }
+        // The bytes are checked as an image only when sent: letters of the declared size do here.
+        let ascii = Data(repeating: 0x41, count: size)
+        let tooLong = try await put([chunk(ascii), chunk(Data("xyz".utf8)), "0\r\n\r\n"])
+        #expect(tooLong?.status == 413, "\(String(describing: tooLong))")
+        let malformed = try await put([chunk(ascii.prefix(100)), "zz\r\nnot a chunk\r\n"])
+        #expect(malformed?.status == 400, "\(String(describing: malformed))")
+        try await waitFor("no partial upload left") { ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/tmp")) ?? ["?"]).isEmpty }
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: folder + "/files")) ?? ["?"]).isEmpty)
+        #expect(relay.process.isRunning)
+        try await relay.stop()
+    }
+
     @Test func webSocketSendAndRefusals() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

@@ -50,6 +50,27 @@ import Testing
         #expect(throws: AuthError.badSignature) { try signer.verify(parts.joined(separator: ".")) }
     }
 
+    /// NumericDates may carry fractions (PyJWT writes `time.time()` as it is): such tokens verify, each fraction
+    /// rounded toward the stricter side.
+    @Test func fractionalDatesAreNumericDates() throws {
+        let now = Timestamp.now().secondsSinceEpoch
+        let header = #"{"alg":"HS256","typ":"JWT"}"#
+        let claims = try signer.verify(
+            token(header: header, payload: #"{"sub":"\#(user)","exp":\#(now + 3600).75,"iat":\#(now).25,"nbf":\#(now - 10).5}"#))
+        #expect(claims.exp == now + 3600)
+        #expect(claims.iat == now)
+        #expect(claims.nbf == now - 9)
+        #expect(throws: AuthError.expiredToken) { try signer.verify(token(header: header, payload: #"{"sub":"\#(user)","exp":\#(now).9}"#)) }
+        #expect(throws: AuthError.tokenNotYetValid) {
+            try signer.verify(token(header: header, payload: #"{"sub":"\#(user)","exp":\#(now + 60),"nbf":\#(now).1}"#))
+        }
+        // Far beyond Int64: as far as a date can be, not a crash.
+        #expect(try signer.verify(token(header: header, payload: #"{"sub":"\#(user)","exp":1e300}"#)).exp == .max)
+        for bad in [#""soon""#, "null", "true", "[1]"] {
+            #expect(throws: AuthError.malformedToken) { try signer.verify(token(header: header, payload: #"{"sub":"\#(user)","exp":\#(bad)}"#)) }
+        }
+    }
+
     /// One token, one text: padding anywhere in the signature, or other bits in its last character (which carries two
     /// unused ones), would decode to the same bytes and verify as another token.
     @Test func theSignatureHasOneEncoding() throws {

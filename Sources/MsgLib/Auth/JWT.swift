@@ -17,6 +17,34 @@ public struct JWTClaims: Sendable, Codable, Equatable {
         self.iat = iat
         self.nbf = nbf
     }
+
+    private enum CodingKeys: String, CodingKey { case sub, exp, iat, nbf }
+
+    /// Dates are NumericDates (RFC 7519 section 2): any JSON number, fractions included (PyJWT writes `time.time()`
+    /// as it is). A fraction is rounded toward the stricter side: `exp` down, `nbf` up.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        sub = try container.decode(String.self, forKey: .sub)
+        guard let exp = try Self.numericDate(container, .exp, rounding: .down) else {
+            throw DecodingError.keyNotFound(CodingKeys.exp, .init(codingPath: container.codingPath, debugDescription: "exp is required"))
+        }
+        self.exp = exp
+        iat = try Self.numericDate(container, .iat, rounding: .down)
+        nbf = try Self.numericDate(container, .nbf, rounding: .up)
+    }
+
+    private static func numericDate(
+        _ container: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, rounding: FloatingPointRoundingRule
+    ) throws -> Int64? {
+        guard container.contains(key), try !container.decodeNil(forKey: key) else { return nil }
+        if let whole = try? container.decode(Int64.self, forKey: key) { return whole }
+        let value = try container.decode(Double.self, forKey: key).rounded(rounding)
+        guard value.isFinite else {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "not a NumericDate")
+        }
+        // Beyond Int64 the date is as far as any date can be; clamped rather than refused.
+        return value >= 9.2e18 ? .max : value <= -9.2e18 ? .min : Int64(value)
+    }
 }
 
 /// Signs and verifies HS256 JSON Web Tokens (RFC 7519) with one secret.

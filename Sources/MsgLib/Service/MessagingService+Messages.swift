@@ -175,7 +175,13 @@ extension MessagingService {
             guard sender?.isAdmin != viewer.isAdmin else {
                 throw ServiceError(.forbidden, "Only the recipient can mark a message as read")
             }
-            guard let read = try MessageRepository.markRead(db, id: messageId) else { return message }
+            guard let read = try MessageRepository.markRead(db, id: messageId) else {
+                // Read or deleted by a transaction that committed after `find`: the answer is what it left.
+                guard let current = try MessageRepository.find(db, id: messageId), current.deletedAt == nil else {
+                    throw ServiceError.messageNotFound
+                }
+                return current
+            }
             try DeliveryRepository.notify(db, [Self.readEvent(read, conversation: conversation, reader: viewer)])
             if viewer.isAdmin { try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversation.id) }
             return read

@@ -31,12 +31,14 @@ struct LocalStoreController {
         do {
             try await FileIO().writeFile(
                 contents: LimitedBody(base: request.body, limit: grant.size, counter: counter), path: temporary, context: context)
-        } catch is LimitedBody<RequestBody>.TooLarge {
-            unlink(temporary)
-            throw APIError(.contentTooLarge, "The body is larger than the \(grant.size) bytes declared")
         } catch {
             unlink(temporary)
-            throw error
+            // The file writer wraps the body's errors in its own: what the body did is read from the counter.
+            switch counter.outcome {
+            case .tooLarge: throw APIError(.contentTooLarge, "The body is larger than the \(grant.size) bytes declared")
+            case .broken: throw APIError(.badRequest, "Malformed request body")
+            case .reading: throw error
+            }
         }
         guard counter.value == grant.size else {
             unlink(temporary)
@@ -100,12 +102,16 @@ enum LocalFileResponse {
     }
 }
 
-/// Bytes seen so far by a ``LimitedBody``.
+/// Bytes seen so far by a ``LimitedBody``, and how its reading ended when it failed.
 final class ByteCount: @unchecked Sendable {
+    enum Outcome { case reading, tooLarge, broken }
     private let lock = NSLock()
     private var count = 0
+    private var ended = Outcome.reading
     var value: Int { lock.withLock { count } }
+    var outcome: Outcome { lock.withLock { ended } }
     func set(_ value: Int) { lock.withLock { count = value } }
+    func end(_ outcome: Outcome) { lock.withLock { ended = outcome } }
 }
 
 /// A request body that fails with ``TooLarge`` as soon as it has brought more than `limit` bytes.
@@ -124,10 +130,20 @@ struct LimitedBody<Base: AsyncSequence & Sendable>: AsyncSequence, Sendable wher
         var total = 0
 
         mutating func next() async throws -> ByteBuffer? {
-            guard let buffer = try await base.next() else { return nil }
+            let next: ByteBuffer?
+            do {
+                next = try await base.next()
+            } catch {
+                counter.end(.broken)
+                throw error
+            }
+            guard let buffer = next else { return nil }
             total += buffer.readableBytes
             counter.set(total)
-            if total > limit { throw TooLarge() }
+            if total > limit {
+                counter.end(.tooLarge)
+                throw TooLarge()
+            }
             return buffer
         }
     }

@@ -1,0 +1,46 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+/// Marking one message read while another transaction reads or deletes it: the answer is what that transaction left.
+@Suite(.needsDatabase) struct ReadRaceTests {
+    /// The message as `markRead` answers it after `change` commits while its update waits for the row.
+    private func markReadAround(_ change: String) async throws -> (Result<Message, ServiceError>, Message, PostgresConnection) {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let service = MessagingService(pool: database.pool(size: 2), rules: MessagingRules(perMinute: 0, perHour: 0, perDay: 0))
+        let conversation = try await service.createConversation(viewer: f.alice, initialMessage: nil).conversation
+        let message = try await service.sendMessage(viewer: f.admin, conversationId: conversation.id, content: "read me")
+        let holder = try database.connect()
+        try holder.execute("BEGIN")
+        try holder.query(change, [message.id])
+        let answer = Task {
+            do { return Result<Message, ServiceError>.success(try await service.markRead(viewer: f.alice, messageId: message.id)) } catch {
+                return .failure(error as? ServiceError ?? ServiceError(.unavailable, "\(error)"))
+            }
+        }
+        try await waitFor("the update waiting for the row", timeout: 60) {
+            try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) >= 1
+        }
+        try holder.execute("COMMIT")
+        return (await answer.value, message, db)
+    }
+
+    @Test func aMessageReadMeanwhileAnswersItsFirstReadAt() async throws {
+        let (answer, message, db) = try await markReadAround("UPDATE messages SET read_at = now() - interval '1 minute' WHERE id = $1")
+        let read = try answer.get()
+        let stored = try #require(try MessageRepository.find(db, id: message.id))
+        #expect(read.readAt != nil && read.readAt == stored.readAt)
+    }
+
+    @Test func aMessageDeletedMeanwhileIsNotFound() async throws {
+        let (answer, _, _) = try await markReadAround("UPDATE messages SET deleted_at = now() WHERE id = $1")
+        guard case .failure(let error) = answer else {
+            Issue.record("a deleted message was answered as read: \(answer)")
+            return
+        }
+        #expect(error.kind == .notFound)
+    }
+}
