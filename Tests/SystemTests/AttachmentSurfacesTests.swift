@@ -86,6 +86,20 @@ import Testing
         #expect(missing.status != 0 && missing.stderr.contains("Attachment not found"))
         let traversal = try await Self.msgctl(["attachments", "get", "../../etc/passwd"], database, folder)
         #expect(traversal.status == 2)
+        // The file is private (0600); a pipe or device is not replaced by a plain file; a missing file leaves none.
+        var info = stat()
+        #expect(stat(out, &info) == 0 && info.st_mode & 0o777 == 0o600)
+        let fifo = out + ".fifo"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let overFifo = try await Self.msgctl(["attachments", "get", first, "-o", fifo], database, folder)
+        #expect(overFifo.status == 73 && overFifo.stderr.contains("not a regular file"), "\(overFifo.stderr)")
+        #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO)
+        let none = out + ".none"
+        let stillMissing = try await Self.msgctl(["attachments", "get", UUID().lowercasedString, "-o", none], database, folder)
+        #expect(stillMissing.status != 0 && !FileManager.default.fileExists(atPath: none))
+        // A cut-off in the future would take the files of messages deleted a moment ago: refused, as purge refuses it.
+        let future = try await Self.msgctl(["attachments", "purge", "--deleted-before", "2999-01-01T00:00:00Z"], database, folder)
+        #expect(future.status == 2 && future.stderr.contains("must not be in the future"), "\(future.stderr)")
 
         // Purge: the files of messages deleted long enough ago go; gc: uploads never attached.
         #expect((try await relay.request("DELETE", "/api/messages/\(messageId)", token: alice)).status == 204)

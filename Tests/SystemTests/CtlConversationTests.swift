@@ -97,6 +97,16 @@ import Testing
             #expect(ambiguous.stderr.contains("matches several conversations"))
         }
         #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 0)
+        // A username that is also the start of a conversation's id (another user's) is refused, not guessed.
+        let alices = try #require(try ConversationRepository.find(db, userId: f.alice.id))
+        let lookalike = String(alices.id.lowercasedString.prefix(13))
+        let named = try UserRepository.insert(db, username: lookalike, displayName: "Lookalike")
+        _ = try ConversationRepository.insert(db, userId: named.id)
+        let guessed = try await ProcessRunner.ours("msgctl", ["reply", lookalike, "your invoice"], environment: env)
+        #expect(guessed.status == ExitStatus.dataError.rawValue, "\(guessed.stderr)")
+        #expect(guessed.stderr.contains("is the username of \(named.id.lowercasedString)"), "\(guessed.stderr)")
+        #expect(try await ProcessRunner.ours("msgctl", ["reply", named.id.lowercasedString, "hi"], environment: env).status == 0)
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE conversation_id = $1", [alices.id], as: Int.self) == 0)
         // Two admins: msgctl must be told which.
         _ = try UserRepository.insert(db, username: "second", displayName: "Second", isAdmin: true)
         let which = try await ProcessRunner.ours("msgctl", ["list"], environment: env)

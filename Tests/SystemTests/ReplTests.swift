@@ -154,6 +154,30 @@ import Testing
         try await relay.stop()
     }
 
+    /// Opening a conversation marks read what it shows (the newest 20), not the older messages nobody saw.
+    @Test func openingAConversationReadsOnlyWhatItShows() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        for n in 1...25 { _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "question \(n)") }
+        let relay = try await TestRelay(database: database)
+        let terminal = try repl(relay, home: try temporaryHome())
+        defer { terminal.stop() }
+        var at = try await terminal.waitFor("connected to the relay")
+        terminal.type("\\o alice\r")
+        at = try await terminal.waitFor("alice: question 25", after: at)
+        at = try await terminal.waitFor("msg[alice]> ", after: at)
+        try await waitFor("the shown messages to be read") {
+            try db.scalar("SELECT count(*) FROM messages WHERE read_at IS NOT NULL", as: Int.self) == 20
+        }
+        let unread = try db.query("SELECT content FROM messages WHERE read_at IS NULL ORDER BY id").map { try $0.decode(0, as: String.self) }
+        #expect(unread == (1...5).map { "question \($0)" })
+        terminal.type("\\q\r")
+        try await waitFor("the REPL to exit") { !terminal.isRunning }
+        try await relay.stop()
+    }
+
     @Test func hostileNamesAndMessagesCannotDriveTheTerminal() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

@@ -37,16 +37,20 @@ extension MessagingService {
                     return (conversation, user)
                 }
             }
+            // A username may look like the start of an id: when a text names both, neither is guessed.
+            let user = try UserRepository.find(db, username: text)
             if lowered.count >= 4, lowered.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
                 let matches = try ConversationRepository.ids(db, prefix: lowered, limit: 2)
+                if let user, !matches.isEmpty {
+                    throw ServiceError(
+                        .invalid, "\"\(text)\" is the username of \(user.id.lowercasedString) and the start of a conversation's id: give a whole id")
+                }
                 if matches.count > 1 { throw ServiceError(.invalid, "\"\(text)\" matches several conversations: give more of the id") }
                 if let id = matches.first, let conversation = try ConversationRepository.find(db, id: id) {
                     return (conversation, try UserRepository.find(db, id: conversation.userId)!)
                 }
             }
-            guard let user = try UserRepository.find(db, username: text) else {
-                throw ServiceError(.notFound, "no conversation or user \"\(text)\"")
-            }
+            guard let user else { throw ServiceError(.notFound, "no conversation or user \"\(text)\"") }
             guard let conversation = try ConversationRepository.find(db, userId: user.id) else {
                 throw ServiceError(.notFound, "\(user.username) has no conversation yet")
             }

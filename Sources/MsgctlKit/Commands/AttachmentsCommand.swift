@@ -72,31 +72,21 @@ struct AttachmentsGetCommand: AsyncParsableCommand {
             guard let local = service.attachments?.local else { throw UserFacingError("this store cannot be read here", exitStatus: .config) }
             return (try local.path(for: attachment.storeKey), nil)
         }
+        // A file appears whole or not at all, 0600, never over a device or through a link (as export's files).
+        let file = try output.map { path throws(UserFacingError) in try AtomicFile(path: path) }
+        defer { file?.abandon() }
+        let destination = ExportDestination(descriptor: file?.descriptor ?? 1, name: output ?? "standard output")
+        func write(_ chunk: some ContiguousBytes) throws { try chunk.withUnsafeBytes { try destination.write($0) } }
         if let (store, key) = source.s3 {
-            let destination = try destination()
             // In ranged pieces of at most 1 MiB: a file is never held whole.
-            guard try await store.read(key: key, into: { try destination.write(contentsOf: $0) }) else {
-                if let output { try? FileManager.default.removeItem(atPath: output) }
-                throw notStored
-            }
-            if output != nil { try destination.close() }
-            return
+            guard try await store.read(key: key, into: { try write($0) }) else { throw notStored }
+        } else {
+            guard let path = source.local, let input = FileHandle(forReadingAtPath: path) else { throw notStored }
+            defer { try? input.close() }
+            // In pieces: a file is never held whole.
+            while let chunk = try input.read(upToCount: 256 * 1024), !chunk.isEmpty { try write(chunk) }
         }
-        guard let path = source.local, let input = FileHandle(forReadingAtPath: path) else { throw notStored }
-        defer { try? input.close() }
-        let destination = try destination()
-        // In pieces: a file is never held whole.
-        while let chunk = try input.read(upToCount: 256 * 1024), !chunk.isEmpty { try destination.write(contentsOf: chunk) }
-        if output != nil { try destination.close() }
-    }
-
-    /// The output file, created empty, or stdout.
-    private func destination() throws -> FileHandle {
-        guard let output else { return FileHandle.standardOutput }
-        guard FileManager.default.createFile(atPath: output, contents: nil), let handle = FileHandle(forWritingAtPath: output) else {
-            throw UserFacingError("cannot create \(output)", exitStatus: .cantCreate)
-        }
-        return handle
+        try file?.publish()
     }
 }
 
@@ -129,6 +119,15 @@ struct AttachmentsPurgeCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @Option(help: "Messages deleted before this: \(TimeWindow.expected).") var deletedBefore: String
     @OptionGroup var progress: ProgressOptions
+
+    func validate() throws {
+        let now = Timestamp.now()
+        guard let cutoff = TimeWindow.parse(deletedBefore, now: now) else {
+            throw ValidationError("--deleted-before must be \(TimeWindow.expected)")
+        }
+        // As `purge`: a cut-off in the future would take the files of messages deleted a moment ago.
+        guard cutoff <= now else { throw ValidationError("--deleted-before must not be in the future") }
+    }
 
     func run() async throws {
         let now = Timestamp.now()

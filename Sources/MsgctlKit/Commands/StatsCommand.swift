@@ -20,6 +20,11 @@ struct StatsCommand: AsyncParsableCommand {
     func validate() throws {
         if TimeWindow.parse(since) == nil { throw ValidationError("--since must be \(TimeWindow.expected)") }
         if let until, TimeWindow.parse(until) == nil { throw ValidationError("--until must be \(TimeWindow.expected)") }
+        let now = Timestamp.now()
+        let end = until.flatMap { TimeWindow.parse($0, now: now) } ?? now
+        if let start = TimeWindow.parse(since, now: now), start >= end {
+            throw ValidationError("--since must be before --until")
+        }
     }
 
     func run() async throws {

@@ -170,8 +170,8 @@ final class ReplSession: @unchecked Sendable {
         let found = try blocking { [service] in try await service.resolveConversation(name) }
         open = found
         updatePrompt()
-        try showMessages(limit: 20)
-        try markRead(quietly: true)
+        // Only what was shown is read: messages older than the newest 20, or arrived since, stay unread.
+        try markRead(quietly: true, ids: try showMessages(limit: 20))
     }
 
     func openNextUnread() throws {
@@ -184,8 +184,12 @@ final class ReplSession: @unchecked Sendable {
         try openConversation(next.conversation.id.lowercasedString)
     }
 
-    func showMessages(limit: Int) throws {
-        guard let open else { return say("open a conversation first: \\o USER") }
+    /// Shows the open conversation's newest messages; returns their ids.
+    @discardableResult func showMessages(limit: Int) throws -> [UUID] {
+        guard let open else {
+            say("open a conversation first: \\o USER")
+            return []
+        }
         let (messages, total) = try blocking { [service, admin] in
             try await service.listMessages(viewer: admin, conversationId: open.conversation.id, page: .init(limit: max(1, min(limit, 200))))
         }
@@ -203,6 +207,7 @@ final class ReplSession: @unchecked Sendable {
             live?.saw(messageId: item.message.id.lowercasedString)
         }
         say(text)
+        return messages.map(\.message.id)
     }
 
     func search(_ query: String) throws {
@@ -218,10 +223,12 @@ final class ReplSession: @unchecked Sendable {
         say(text)
     }
 
-    func markRead(quietly: Bool = false) throws {
+    /// Marks read the open conversation's unread messages, all of them or only `ids`.
+    func markRead(quietly: Bool = false, ids: [UUID]? = nil) throws {
         guard let open else { return say("open a conversation first: \\o USER") }
+        if ids?.isEmpty == true { return }
         let read = try blocking { [service, admin] in
-            try await service.bulkRead(viewer: admin, conversationId: open.conversation.id, messageIds: nil)
+            try await service.bulkRead(viewer: admin, conversationId: open.conversation.id, messageIds: ids)
         }
         if !quietly || !read.isEmpty { say("marked \(read.count) message\(read.count == 1 ? "" : "s") read") }
     }
