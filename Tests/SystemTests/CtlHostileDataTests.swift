@@ -102,6 +102,32 @@ import Testing
         #expect((messages.first?["sender"] as? [String: Any])?["username"] as? String == Self.username)
     }
 
+    /// Machine formats keep the exact data for programs, but printed on a terminal they are read by a person: there,
+    /// what users wrote is shown escaped as everywhere else.
+    @Test func machineFormatsOnATerminalShowEscapes() async throws {
+        let setup = try await setUp()
+        let commands: [[String]] = [
+            ["export", "--format", "markdown"], ["export", "--format", "csv"], ["export", "--format", "jsonl"], ["export", "--format", "mbox"],
+            ["list", "--csv"], ["search", "invoice", "--csv"], ["show", setup.conversation.id.lowercasedString, "--json"],
+            ["user", "list", "--json"],
+        ]
+        for arguments in commands {
+            let terminal = try TerminalSession(
+                "\(msgctl) \(arguments.joined(separator: " ")); echo \"exit $?\"",
+                environment: ["DATABASE_URL": setup.database.conninfo, "NO_COLOR": "1"])
+            defer { terminal.stop() }
+            try await waitFor("\(arguments.prefix(2)) to end") { !terminal.isRunning }
+            // The terminal's own line discipline writes CR LF for each line feed.
+            let shown = terminal.raw.replacingOccurrences(of: "\r\n", with: "\n")
+            #expect(shown.contains("exit 0"), "\(arguments): \(shown)")
+            expectInert(shown, arguments.prefix(3).joined(separator: " "))
+            #expect(shown.contains("\\u{1B}]52;c;cm0gLXJmIH4=") || shown.contains("\\u{202E}"), "\(arguments): \(shown)")
+        }
+        // Through a pipe the data stays exact.
+        let piped = try await run(["export", "--format", "markdown"], setup.database)
+        #expect(piped.stdout.contains(Self.clipboard))
+    }
+
     @Test func errorLinesQuotingNamesShowThemAsEscapes() async throws {
         let setup = try await setUp()
         let db = try setup.database.connect()

@@ -55,7 +55,7 @@ import Testing
         }
         let a1 = try send(alice, f.alice, "Hello, \"admin\"\nFrom the start\n>From quoted\nFrom here")
         let a2 = try send(alice, f.admin, "Réponse ✓ <b>bold</b> & more\ttab")
-        let a3 = try send(alice, f.alice, "# Not a heading\r\nsecond line\u{1}ctl")
+        let a3 = try send(alice, f.alice, "# Not a heading\r\nsecond line\u{1}ctl\n  ===\nC:\\<dir>")
         let long = String(repeating: "x", count: 1200) + " From = the end "
         let a4 = try send(alice, f.alice, long)
         let a5 = try send(alice, f.alice, "secret")
@@ -159,7 +159,10 @@ import Testing
         #expect(markdown.status == 0, "\(markdown.stderr)")
         let lines = markdown.stdout.components(separatedBy: "\n")
         #expect(lines.filter { $0.hasPrefix("#") } == ["# Conversation with Alice (alice)", "# Conversation with Zoë \\\"Q\\\" Ünicode (zoë)"])
-        #expect(lines.contains("> # Not a heading"))
+        // Neither an ATX heading nor a setext underline makes a heading inside the quote; a backslash stays one.
+        #expect(lines.contains("> \\# Not a heading"))
+        #expect(lines.contains(">   \\==="))
+        #expect(lines.contains("> C:\\\\&lt;dir&gt;"))
         #expect(lines.contains("> Réponse ✓ &lt;b&gt;bold&lt;/b&gt; &amp; more\ttab"))
         #expect(lines.contains { $0.hasPrefix("**Admin** (admin, admin) · ") && $0.contains(" · edited ") })
         #expect(lines.contains { $0.hasPrefix("**Alice** (alice) · ") && $0.hasSuffix(" UTC") })
@@ -167,6 +170,21 @@ import Testing
         #expect(!markdown.stdout.contains("<b>"))
         let aliceHeading = lines.firstIndex(of: "# Conversation with Alice (alice)")!
         #expect(lines[aliceHeading + 2] == "Conversation `\(alice.id.lowercasedString)`, user `\(f.alice.id.lowercasedString)`.")
+    }
+
+    /// A display name of quotes (each escaped as two bytes) still gives mbox header lines under RFC 5322's 998 octets.
+    @Test func mboxHeaderLinesStayUnder998Octets() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        _ = try Fixtures.make(db)
+        let quoted = try UserRepository.insert(db, username: "quotes", displayName: String(repeating: "\"", count: 600), slug: "quotes")
+        let conversation = try ConversationRepository.insert(db, userId: quoted.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: quoted.id, content: "hello")
+        let mbox = try await Self.export(["--format", "mbox"], database)
+        #expect(mbox.status == 0, "\(mbox.stderr)")
+        let long = mbox.stdout.split(separator: "\n").filter { $0.utf8.count > 998 }
+        #expect(long.isEmpty, "\(long.map { $0.prefix(40) })")
+        #expect(mbox.stdout.contains("\nFrom: "))
     }
 
     @Test func filtersSelectConversationSenderTimeAndDeleted() async throws {

@@ -7,7 +7,7 @@
 /// Escaped: the C0 controls and DEL, the C1 controls, the bidi marks, embeddings, overrides and isolates
 /// (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069) and the line and paragraph separators (U+2028,
 /// U+2029). Everything else, joiners and emoji included, is kept. The one sanitiser of msgctl and of the error
-/// line both programs print; machine formats (JSON, CSV, exports) keep the exact data.
+/// line both programs print; machine formats (JSON, CSV, exports) keep the exact data, except on a terminal.
 package enum TerminalText {
     /// `text` with every unsafe character shown as `\u{XX}`.
     /// - Parameter multiline: keep line feeds (a CRLF counts as one) and tabs, for text laid out over several

@@ -8,17 +8,44 @@ final class ExportDestination {
     let name: String
     /// For a file msgctl flushes when it is complete: its bytes stream to the disk as they are written.
     private var writeBehind: WriteBehind?
+    /// For a terminal: what users wrote is shown escaped, so it cannot drive it.
+    private let terminal: TerminalGuard?
 
     /// - Parameter writeBehindWindow: for a regular file that will be flushed, the ``WriteBehind`` window.
     init(descriptor: Int32, name: String, writeBehindWindow: Int? = nil) {
         self.descriptor = descriptor
         self.name = name
         writeBehind = writeBehindWindow.map { WriteBehind(descriptor: descriptor, window: $0) }
+        terminal = isatty(descriptor) == 1 ? TerminalGuard() : nil
     }
 
-    /// Writes all of `bytes`, retrying short writes and EINTR.
+    /// Writes all of `bytes`, retrying short writes and EINTR; on a terminal, escaped as ``TerminalGuard`` says.
     /// - Throws: ``UserFacingError`` (`cantCreate`) naming the destination and the system's reason (disk full...).
     func write(_ bytes: UnsafeRawBufferPointer) throws(UserFacingError) {
+        if let terminal { try writeAll(terminal.escaped(bytes)) } else { try writeAll(bytes) }
+    }
+
+    /// Writes what a terminal was still owed (an incomplete character at the end: shown as it is).
+    func finish() throws(UserFacingError) {
+        guard let rest = terminal?.finish(), !rest.isEmpty else { return }
+        try writeAll(rest)
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws(UserFacingError) {
+        let failure = bytes.withUnsafeBytes { raw -> UserFacingError? in
+            do {
+                try writeAll(raw)
+                return nil
+            } catch let error as UserFacingError {
+                return error
+            } catch {
+                return UserFacingError("cannot write \(name)", exitStatus: .cantCreate)
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(UserFacingError) {
         var offset = 0
         while offset < bytes.count {
             let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)

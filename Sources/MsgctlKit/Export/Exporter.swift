@@ -259,6 +259,7 @@ package enum Exporter {
         guard parser.sawTrailer else { throw BinaryCopyParser.malformed("the data ended before the trailer") }
         formatter.finish(&output)
         try output.flush()
+        try output.destination.finish()
         return parser.rows
     }
 }

@@ -51,6 +51,10 @@ struct TableOutputOptions: ParsableArguments {
 
     /// Prints `table` aligned for people, or as CSV with --csv.
     func print(_ table: TextTable, footer: String = "") {
-        FileOutput.standardOutput.write(csv ? table.csv(formulaEscape: !noFormulaEscape) : table.render() + footer)
+        if csv {
+            FileOutput.standardOutput.writeData(table.csv(formulaEscape: !noFormulaEscape))
+        } else {
+            FileOutput.standardOutput.write(table.render() + footer)
+        }
     }
 }

@@ -26,6 +26,14 @@ struct FileOutput: Sendable {
         return true
     }
 
+    /// Writes data meant for programs (JSON, CSV): exactly, unless the stream is a terminal, where every character
+    /// that could drive it is shown escaped (``TerminalText``, line feeds and tabs kept): data printed on a terminal is
+    /// read by a person, and what users wrote must not run there.
+    @discardableResult
+    func writeData(_ text: String) -> Bool {
+        write(isTerminal ? TerminalText.escaped(text, multiline: true) : text)
+    }
+
     /// The `errno` of the first write to standard output that failed, 0 while none did.
     private static let outputFailure = Atomic<Int32>(0)
 

@@ -39,7 +39,8 @@ struct TailSession: Sendable {
                         guard let owner = owner(of: message, cache: &owners) else { continue }
                         if let only, owner.id != only.lowercasedString { continue }
                         let line = TailLine(message: message, conversationUser: owner)
-                        if !FileOutput.standardOutput.write((json ? line.json : line.text) + "\n") { return nil }
+                        let written = json ? FileOutput.standardOutput.writeData(line.json + "\n") : FileOutput.standardOutput.write(line.text + "\n")
+                        if !written { return nil }
                     }
                 }
             }

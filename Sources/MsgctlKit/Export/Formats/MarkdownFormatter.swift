@@ -97,12 +97,20 @@ struct MarkdownFormatter: ExportFormatter {
         ExportText.forEachLine(bytes, range) { line in
             out.append(line.isEmpty ? ">" : "> ")
             var start = line.lowerBound
+            let heading = headingMark(bytes, line)
             for index in line {
                 let entity: StaticString
                 switch bytes[index] {
                 case 0x26: entity = "&amp;"
                 case 0x3C: entity = "&lt;"
                 case 0x3E: entity = "&gt;"
+                // A backslash escapes itself: before an entity it would otherwise escape the entity's `&`.
+                case 0x5C: entity = "\\\\"
+                case _ where index == heading:
+                    out.append(UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                    out.append(0x5C)
+                    start = index
+                    continue
                 default: continue
                 }
                 out.append(UnsafeBufferPointer(rebasing: bytes[start..<index]))
@@ -112,6 +120,18 @@ struct MarkdownFormatter: ExportFormatter {
             out.append(UnsafeBufferPointer(rebasing: bytes[start..<line.upperBound]))
             out.append(0x0A)
         }
+    }
+
+    /// The index of the character that would make `line` a heading inside the quote (an ATX `#`, or the first `=` or
+    /// `-` of a setext underline), to be backslash-escaped; nil for other lines.
+    static func headingMark(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Int? {
+        var first = line.lowerBound
+        while first < line.upperBound, first - line.lowerBound < 3, bytes[first] == 0x20 { first += 1 }
+        guard first < line.upperBound else { return nil }
+        let mark = bytes[first]
+        if mark == 0x23 { return first }
+        guard mark == 0x3D || mark == 0x2D else { return nil }
+        return bytes[first..<line.upperBound].allSatisfy { $0 == mark || $0 == 0x20 || $0 == 0x09 } ? first : nil
     }
 
     /// Inline text (a name): ASCII punctuation backslash-escaped, line breaks and other control characters as spaces.

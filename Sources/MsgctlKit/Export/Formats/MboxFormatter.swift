@@ -192,7 +192,9 @@ struct MboxFormatter: ExportFormatter {
 
     /// A display name: an RFC 5322 quoted-string when printable ASCII, else RFC 2047 encoded-words.
     private func appendPhrase(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ out: inout ExportOutput) {
-        guard ExportText.isPrintableASCII(bytes, range), range.count <= 900 else {
+        // Quotes and backslashes take two bytes each once escaped: the line must stay under RFC 5322's 998.
+        let escapes = range.count <= 900 ? range.lazy.filter { bytes[$0] == 0x22 || bytes[$0] == 0x5C }.count : 0
+        guard ExportText.isPrintableASCII(bytes, range), range.count + escapes <= 900 else {
             Self.appendEncodedWords(Array(bytes[range]), &out)
             return
         }
