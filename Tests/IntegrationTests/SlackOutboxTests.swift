@@ -65,6 +65,27 @@ import Testing
         #expect(try db.transaction { try outbox.claimDue(db, limit: 10) }.map(\.message.content) == ["a2"])
     }
 
+    /// Another channel (SLACK_CHANNEL_ID changed, or a new install) forgets the other channels' threads: the next
+    /// message of each conversation starts a thread where the bot now posts, not a reply in a channel it left.
+    @Test func anotherChannelForgetsTheOldChannelsThreads() async throws {
+        let db = try await TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let first = try MessageRepository.insert(db, conversationId: conversation.id, sender: f.alice, content: "hi")
+        try SlackThreadRepository.setAppMode(db, channelId: "C0OLD")
+        try SlackThreadRepository.insert(
+            db, SlackThread(conversationId: conversation.id, channelId: "C0OLD", threadTs: "1.1", parentTs: "1.1", parentMessageId: first!.message.id)
+        )
+        #expect(try !SlackThreadRepository.setAppMode(db, channelId: "C0OLD"))
+        #expect(try SlackThreadRepository.thread(db, conversationId: conversation.id) != nil)
+        // Off and on again in the same channel: the thread is still the conversation's.
+        try SlackThreadRepository.setAppMode(db, channelId: nil)
+        try SlackThreadRepository.setAppMode(db, channelId: "C0OLD")
+        #expect(try SlackThreadRepository.thread(db, conversationId: conversation.id) != nil)
+        #expect(try SlackThreadRepository.setAppMode(db, channelId: "C0NEW"))
+        #expect(try SlackThreadRepository.thread(db, conversationId: conversation.id) == nil)
+    }
+
     @Test func parentUpdatesAreCoalescedUnlessAWorkerHoldsOne() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

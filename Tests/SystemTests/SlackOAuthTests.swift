@@ -205,6 +205,14 @@ import Testing
             TestEnvironment.binary("msgctl"), ["slack", "status", "--json"], environment: ctlEnvironment)
         let otherStatus = try #require(try JSONSerialization.jsonObject(with: Data(otherKey.stdout.utf8)) as? [String: Any])
         #expect(otherStatus[path: "installation.token_decrypts"] as? Bool == false && otherStatus.string("mode") == "off")
+        // A webhook beside the OAuth install is not used, installation or not: the mode says so.
+        ctlEnvironment["SLACK_WEBHOOK_URL"] = "https://hooks.slack.com/services/T0/B0/x"
+        let withWebhook = try await ProcessRunner.runDetached(
+            TestEnvironment.binary("msgctl"), ["slack", "status", "--json"], environment: ctlEnvironment)
+        #expect(
+            (try JSONSerialization.jsonObject(with: Data(withWebhook.stdout.utf8)) as? [String: Any])?.string("mode") == "off",
+            "\(withWebhook.stdout)")
+        ctlEnvironment["SLACK_WEBHOOK_URL"] = nil
         let bare = try await ProcessRunner.runDetached(
             TestEnvironment.binary("msgctl"), ["slack", "status", "--json"], environment: ["DATABASE_URL": database.conninfo])
         let bareStatus = try #require(try JSONSerialization.jsonObject(with: Data(bare.stdout.utf8)) as? [String: Any])
@@ -243,6 +251,33 @@ import Testing
         try await keyed.stop()
         try await other.stop()
         slack.stop()
+    }
+
+    /// With an installation, taking an event first reads its workspace from the database: that read is inside the
+    /// 2 s the relay gives itself too, so a database that does not answer gets Slack a 503 (it sends the event again),
+    /// not an answer after Slack gave up.
+    @Test func theWorkspaceCheckIsWithinTheTimeToStoreAnEvent() async throws {
+        let scenario = try await Scenario()
+        let started = try await Self.start(scenario.relay, scenario.f.admin)
+        #expect(try await Self.callback(scenario.relay, state: started.state, cookie: started.cookie).status == 200)
+        let blocker = try scenario.database.connect()
+        try blocker.execute("BEGIN; LOCK TABLE slack_installations IN ACCESS EXCLUSIVE MODE")
+        let body = SlackRequests.eventCallback(
+            id: "EvHeld", event: SlackRequests.threadMessage(user: "U0ADMIN", text: "held", threadTs: "1.1", ts: "1.2"), team: FakeSlack.teamId)
+        var text = "POST /api/slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
+        for (name, value) in SlackRequests.headers(body, contentType: "application/json") { text += "\(name): \(value)\r\n" }
+        let request = Array((text + "\r\n").utf8) + Array(body)
+        let port = scenario.relay.port
+        // Sent and timed on a thread of its own, so that the time is the relay's, not this busy test process's.
+        let (answer, took) = try await onOwnThread {
+            let started = ContinuousClock.now
+            let response = try RawHTTPConnection.exchange(port: port, request)
+            return (response, ContinuousClock.now - started)
+        }
+        try blocker.execute("ROLLBACK")
+        #expect(answer?.status == 503, "\(answer?.text ?? "no answer")")
+        #expect(took < .seconds(3), "answered after \(took)")
+        try await scenario.stop()
     }
 
     @Test func msgrelayRefusesATokenKeyOfAnotherLength() async throws {

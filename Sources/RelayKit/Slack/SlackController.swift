@@ -93,17 +93,19 @@ struct SlackController {
         case .ignore:
             return .json(["ok": true])
         case .accept(let eventId):
-            guard try await service.takesSlackWorkspace(envelope.teamId) else {
-                context.logger.warning("Slack event from another workspace ignored", metadata: ["team": "\(envelope.teamId ?? "")"])
-                return .json(["ok": true])
-            }
             let payload = String(decoding: body, as: UTF8.self)
             let service = self.service
+            let teamId = envelope.teamId
             let stored: Bool?
             do {
+                // The workspace is checked within the limit too: it may need the database, which may be slow to answer.
                 stored = try await withTimeLimit(Self.storeLimit, cancelLate: true) {
-                    try await service.acceptSlackEvent(eventId: eventId, payload: payload, statementTimeout: Self.storeStatementTimeout)
+                    guard try await service.takesSlackWorkspace(teamId) else { throw ForeignWorkspace() }
+                    return try await service.acceptSlackEvent(eventId: eventId, payload: payload, statementTimeout: Self.storeStatementTimeout)
                 }
+            } catch is ForeignWorkspace {
+                context.logger.warning("Slack event from another workspace ignored", metadata: ["team": "\(teamId ?? "")"])
+                return .json(["ok": true])
             } catch let error as DatabaseError {
                 context.logger.warning(
                     "a Slack event could not be stored; Slack will send it again", metadata: ["event_id": "\(eventId)", "error": "\(error)"])
@@ -124,13 +126,15 @@ struct SlackController {
         guard let payload = form["payload"] else { throw APIError(.badRequest, "The form has no payload field") }
         let interaction = try Self.badRequest { () throws(SlackRequestError) in try SlackInteraction.parse(payload) }
         let service = self.service
-        guard try await service.takesSlackWorkspace(interaction.teamId) else {
-            context.logger.warning("Slack button from another workspace ignored", metadata: ["team": "\(interaction.teamId ?? "")"])
-            return .json(SlackEphemeral(text: SlashCommandAnswer.otherWorkspace))
-        }
         let result: MessagingService.SlackActionResult?
         do {
-            result = try await withTimeLimit(Self.answerLimit, cancelLate: false) { try await service.slackAction(interaction) }
+            result = try await withTimeLimit(Self.answerLimit, cancelLate: false) {
+                guard try await service.takesSlackWorkspace(interaction.teamId) else { throw ForeignWorkspace() }
+                return try await service.slackAction(interaction)
+            }
+        } catch is ForeignWorkspace {
+            context.logger.warning("Slack button from another workspace ignored", metadata: ["team": "\(interaction.teamId ?? "")"])
+            return .json(SlackEphemeral(text: SlashCommandAnswer.otherWorkspace))
         } catch let error as ServiceError {
             responder?.post(SlashCommandAnswer.refused(error), to: interaction.responseURL, logger: context.logger)
             throw error
@@ -159,20 +163,24 @@ struct SlackController {
         guard let userId = form["user_id"], SlackEventEnvelope.isPlainIdentifier(userId) else {
             throw APIError(.badRequest, "The form has no valid user_id")
         }
-        guard try await service.takesSlackWorkspace(form["team_id"]) else {
-            context.logger.warning("Slack command from another workspace ignored", metadata: ["team": "\(form["team_id"] ?? "")"])
-            return .json(SlackEphemeral(text: SlashCommandAnswer.otherWorkspace))
-        }
         let command = form["command"].flatMap { $0.isEmpty ? nil : $0 } ?? "/msg"
         let parsed = SlashCommand.parse(form["text"] ?? "")
         let service = self.service
         let metrics = self.metrics
-        let answer = try await withTimeLimit(Self.answerLimit, cancelLate: false) {
-            var sent = false
-            let text = try await service.slashCommand(parsed, slackUserId: userId, command: command, triggerId: form["trigger_id"], sent: &sent)
-            // Counted here (not after the time limit): a reply that took longer is counted too, a request sent again not.
-            if sent { metrics?.created(.slack) }
-            return text
+        let teamId = form["team_id"]
+        let answer: String?
+        do {
+            answer = try await withTimeLimit(Self.answerLimit, cancelLate: false) {
+                guard try await service.takesSlackWorkspace(teamId) else { throw ForeignWorkspace() }
+                var sent = false
+                let text = try await service.slashCommand(parsed, slackUserId: userId, command: command, triggerId: form["trigger_id"], sent: &sent)
+                // Counted here (not after the time limit): a reply that took longer is counted too, a request sent again not.
+                if sent { metrics?.created(.slack) }
+                return text
+            }
+        } catch is ForeignWorkspace {
+            context.logger.warning("Slack command from another workspace ignored", metadata: ["team": "\(teamId ?? "")"])
+            return .json(SlackEphemeral(text: SlashCommandAnswer.otherWorkspace))
         }
         guard let answer else {
             context.logger.warning("a Slack command took longer than Slack waits; it finishes by itself")
@@ -182,6 +190,9 @@ struct SlackController {
         }
         return .json(SlackEphemeral(text: answer))
     }
+
+    /// A request from a workspace the relay does not take (``MessagingService/takesSlackWorkspace(_:)``).
+    struct ForeignWorkspace: Error {}
 
     /// An answer only the Slack user who asked sees.
     struct SlackEphemeral: Encodable {

@@ -146,6 +146,8 @@ import Testing
         for (key, value) in [
             ("SLACK_SIGNING_SECRET", nil), ("SLACK_CHANNEL_ID", nil), ("ADMIN_URL_BASE", nil), ("SLACK_CHANNEL_ID", "#general"),
             ("SLACK_BOT_TOKEN", "xoxb 1\n"), ("SLACK_API_BASE", "ftp://x"), ("SLACK_CHANNEL_ID", String(repeating: "C", count: 65)),
+            // A channel's name: Slack posts there but answers with the id, under which no thread would be found again.
+            ("SLACK_CHANNEL_ID", "general"), ("SLACK_CHANNEL_ID", "c0123"), ("SLACK_CHANNEL_ID", "U0123"),
         ] as [(String, String?)] {
             var broken = app
             broken[key] = value

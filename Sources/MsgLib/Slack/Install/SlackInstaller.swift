@@ -119,10 +119,7 @@ package struct SlackInstaller: Sendable {
         do {
             stored = try await pool.withTransaction { [setsAppMode] db in
                 let stored = try SlackInstallationRepository.replace(db, installation)
-                if setsAppMode {
-                    try SlackThreadRepository.setAppMode(db, channelId: stored.channelId)
-                    try SlackInstallationRepository.forgetThreads(db, outside: stored.channelId)
-                }
+                if setsAppMode { try SlackThreadRepository.setAppMode(db, channelId: stored.channelId) }
                 return stored
             }
         } catch {

@@ -55,7 +55,12 @@ extension SlackOAuthConfiguration {
         if let timeout = try ConfigurationError.seconds("SLACK_OAUTH_TIMEOUT_SECONDS", value("SLACK_OAUTH_TIMEOUT_SECONDS")) {
             configuration.exchangeTimeout = timeout
         }
-        configuration.fallbackChannelId = value("SLACK_CHANNEL_ID")
+        if let channel = value("SLACK_CHANNEL_ID") {
+            guard SlackWebAPI.isChannelId(channel) else {
+                throw ConfigurationError("SLACK_CHANNEL_ID must be a channel id such as C0123456789, not \"\(channel.prefix(64))\"")
+            }
+            configuration.fallbackChannelId = channel
+        }
         return configuration
     }
 }

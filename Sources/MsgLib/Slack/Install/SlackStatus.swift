@@ -93,7 +93,8 @@ package struct SlackStatus: Sendable, Encodable, Equatable {
                 .appEnvironment
             } else if notifications.slackAppFromInstallation, decrypts == true {
                 .appInstallation
-            } else if notifications.slackWebhookURL != nil {
+            } else if notifications.notifiesSlackWebhook {
+                // With the OAuth install configured the webhook is not used, installation or not.
                 .webhook
             } else {
                 .off

@@ -17,7 +17,7 @@ extension SlackAppConfiguration {
         guard token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw ConfigurationError("SLACK_BOT_TOKEN must be a token such as xoxb-..., without spaces or control characters")
         }
-        guard channel.utf8.count <= 64, channel.utf8.allSatisfy({ $0 < 0x80 && (isalnum(Int32($0)) != 0) }) else {
+        guard SlackWebAPI.isChannelId(channel) else {
             throw ConfigurationError("SLACK_CHANNEL_ID must be a channel id such as C0123456789, not \"\(channel.prefix(64))\"")
         }
         var base = defaultAPIBase

@@ -99,6 +99,15 @@ package struct SlackWebAPI: Sendable {
             && text.utf8.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2E }
     }
 
+    /// A channel's id as Slack writes it in its answers: `C` (or `G`, an old private channel) and upper-case letters
+    /// and digits. A channel's name (`general`) is not one: Slack would post there but answer with the id, and no
+    /// thread would be found again under the name.
+    package static func isChannelId(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        return bytes.count >= 2 && bytes.count <= 64 && (bytes[0] == 0x43 || bytes[0] == 0x47)
+            && bytes.allSatisfy { ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }
+    }
+
     /// Slack's error code as it may be recorded and shown: at most 80 characters of letters, digits and `_`, `.`,
     /// `-` (whatever a hostile answer holds).
     static func errorCode(_ text: String) -> String {

@@ -36,12 +36,6 @@ package enum SlackInstallationRepository {
         return try SlackInstallation(row: stored)
     }
 
-    /// Forgets the Slack threads of conversations that are not in `channelId` (an install moved the app to another
-    /// channel or workspace, where the bot may not reach them): their next message starts a thread in the new one.
-    package static func forgetThreads(_ db: PostgresConnection, outside channelId: String) throws {
-        try db.query("DELETE FROM slack_threads WHERE channel_id <> $1", [channelId])
-    }
-
     /// Spends an install link's nonce: true the first time, false when it was already used. Forgets expired ones.
     package static func spendNonce(_ db: PostgresConnection, _ nonce: String, expiresAt: Int64) throws -> Bool {
         try db.query("DELETE FROM slack_oauth_nonces WHERE expires_at < now()")

@@ -60,10 +60,15 @@ package enum SlackThreadRepository {
     /// the stored settings already say so (a relay may start on a database that takes no writes yet).
     /// - Returns: whether the settings changed.
     @discardableResult
+    ///
+    /// A new channel forgets the threads of the others (SLACK_CHANNEL_ID changed, or an install moved the app to
+    /// another channel or workspace, where the bot may not reach them): each conversation's next message starts a
+    /// thread in the new one.
     package static func setAppMode(_ db: PostgresConnection, channelId: String?) throws -> Bool {
         let current = try appMode(db)
         guard current.on != (channelId != nil) || current.channelId != channelId else { return false }
         try db.query("UPDATE slack_settings SET app_mode = $1, channel_id = $2, updated_at = now()", [channelId != nil, channelId])
+        if let channelId { try db.query("DELETE FROM slack_threads WHERE channel_id <> $1", [channelId]) }
         return true
     }
 
