@@ -47,6 +47,16 @@ import Testing
         let basic = try await relay.request("GET", "/api/conversations", headers: ["Authorization": "Basic YTpi"])
         #expect(basic.status == 401)
         #expect(basic.headers["www-authenticate"] == "Bearer")
+        // A path or a method the API does not have is 401 without a token too (the routes cannot be probed), 404 with one.
+        for (method, path) in [("GET", "/api/nonexistent"), ("GET", "/api/push/subscribe"), ("PUT", "/api/messages"), ("GET", "/api")] {
+            let anonymous = try await relay.request(method, path)
+            #expect(anonymous.status == 401 && anonymous.headers["www-authenticate"] == "Bearer", "\(method) \(path): \(anonymous.status)")
+            let known = try await relay.request(method, path, token: relay.token(f.alice))
+            #expect(known.status == 404 || known.status == 405, "\(method) \(path) with a token: \(known.status)")
+        }
+        // What needs no token still needs none.
+        #expect(try await relay.request("GET", "/api/openapi.json").status == 200)
+        #expect(try await relay.request("POST", "/api/slack/events").status != 401)
         try await relay.stop()
     }
 

@@ -11,6 +11,7 @@ package func buildRelayRouter(
     router.add(middleware: ObservabilityMiddleware(metrics: metrics))
     if let allowedOrigins { router.add(middleware: CORSMiddleware(policy: CORSPolicy(allowedOrigins: allowedOrigins))) }
     router.add(middleware: ErrorMiddleware())
+    router.add(middleware: AuthenticationMiddleware(service: service))
     ClientFilesController(demo: demo).addRoutes(to: router)
     HealthController(service: service).addRoutes(to: router)
     OperationsController(metrics: metrics).addRoutes(to: router)
@@ -20,7 +21,7 @@ package func buildRelayRouter(
     SlackOAuthController(service: service, installer: SlackInstaller(notifications: service.notifications, pool: service.pool))
         .addRoutes(to: router)
     if let local = service.attachments?.local { LocalStoreController(store: local).addRoutes(to: router) }
-    let api = router.group("api").add(middleware: AuthenticationMiddleware(service: service))
+    let api = router.group("api")
     ConversationController(service: service, metrics: metrics.messages).addRoutes(to: api)
     MessageController(service: service, metrics: metrics.messages).addRoutes(to: api)
     MessageHistoryController(service: service).addRoutes(to: api)

@@ -1,13 +1,21 @@
 import Hummingbird
 import MsgLib
 
-/// Authenticates `Authorization: Bearer <jwt>` through the service and stores the user in the context.
-/// Every failure is a 401 (the error middleware renders it).
+/// Authenticates `Authorization: Bearer <jwt>` through the service and stores the user in the context, for every
+/// path under `/api/` but Slack's (signed by Slack, or its install pages) and the OpenAPI document. Every failure is a 401 (the error
+/// middleware renders it). It runs for the whole router, before routing: a path or method that does not exist is 401
+/// without a token too, so the API's routes cannot be told from others without one.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = RelayRequestContext
     let service: MessagingService
 
+    /// Whether `path` needs a bearer token.
+    static func guards(_ path: String) -> Bool {
+        (path == "/api" || path.hasPrefix("/api/")) && !path.hasPrefix("/api/slack/") && path != "/api/openapi.json"
+    }
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard Self.guards(request.uri.path) else { return try await next(request, context) }
         var context = context
         context.user = try await service.authenticate(token: request.bearerToken)
         return try await next(request, context)
