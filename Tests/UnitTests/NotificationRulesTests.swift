@@ -106,6 +106,14 @@ import Testing
             let body = try #require((try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])?["body"] as? String)
             #expect(body.hasSuffix("…") && content.unicodeScalars.starts(with: body.unicodeScalars.dropLast()))
         }
+        // Characters of many scalars (a kiss of two people with skin tones: 10 scalars, 35 bytes) are cut between
+        // characters, never inside one.
+        let kisses = String(repeating: "🧑🏻\u{200D}❤\u{FE0F}\u{200D}💋\u{200D}🧑🏼", count: 100)
+        let kissed = PushNotification(title: "New message", body: PushNotification.cut(kisses), conversationId: UUID(), messageId: UUID()).payload
+        #expect(kissed.count <= PushNotification.maxPayloadBytes)
+        let kissBody = try #require((try JSONSerialization.jsonObject(with: Data(kissed)) as? [String: Any])?["body"] as? String)
+        #expect(kissBody.hasSuffix("…") && kissBody.count > 10)
+        #expect(Array(kisses).starts(with: Array(kissBody.dropLast())), "cut inside a character")
         // Within the limit, the body is whole.
         let short = PushNotification(title: "New message", body: "a\u{301}b", conversationId: nil, messageId: nil)
         #expect(String(decoding: short.payload, as: UTF8.self).contains("\"body\":\"a\u{301}b\""))

@@ -70,8 +70,9 @@ package struct PushNotification: Sendable, Equatable {
 
     /// `{"title": ..., "body": ..., "data": {"conversation_id": ..., "message_id": ...}}` in UTF-8.
     /// With attachments whose list would not fit in one push message (``maxPayloadBytes``), the list is left out (the
-    /// body still counts the files). A body still too long in bytes (its characters made of many scalars: combining
-    /// marks) keeps the most of its scalars that fit, then "…".
+    /// body still counts the files). A body still too long in bytes (its characters made of many scalars: emoji
+    /// sequences, combining marks) keeps the most of its whole characters that fit, then "…"; a first character too
+    /// long by itself, the most of its scalars.
     package var payload: [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
@@ -85,15 +86,24 @@ package struct PushNotification: Sendable, Equatable {
         if full.count <= Self.maxPayloadBytes { return full }
         let bare = attachments.isEmpty ? full : encoded([], body)
         if bare.count <= Self.maxPayloadBytes { return bare }
+        // The longest prefix of whole characters that fits; only when not even one character does (a character of
+        // many scalars: combining marks), the longest prefix of its scalars.
+        let characters = Array(body)
+        let whole = Self.longestFitting(characters.count) { encoded([], String(characters[..<$0]) + "…") }
+        if whole > 0 { return encoded([], String(characters[..<whole]) + "…") }
         let scalars = Array(body.unicodeScalars)
-        func cut(_ count: Int) -> String { String(String.UnicodeScalarView(scalars[..<count])) + "…" }
-        // The longest prefix that fits: `low` always does (at worst, "…" alone).
-        var (low, high) = (0, scalars.count - 1)
+        let part = Self.longestFitting(scalars.count) { encoded([], String(String.UnicodeScalarView(scalars[..<$0])) + "…") }
+        return encoded([], String(String.UnicodeScalarView(scalars[..<part])) + "…")
+    }
+
+    /// The largest `n < count` whose `payload(n)` fits ``maxPayloadBytes`` (0 at worst); payloads grow with `n`.
+    private static func longestFitting(_ count: Int, _ payload: (Int) -> [UInt8]) -> Int {
+        var (low, high) = (0, max(0, count - 1))
         while low < high {
             let middle = (low + high + 1) / 2
-            if encoded([], cut(middle)).count <= Self.maxPayloadBytes { low = middle } else { high = middle - 1 }
+            if payload(middle).count <= maxPayloadBytes { low = middle } else { high = middle - 1 }
         }
-        return encoded([], cut(low))
+        return low
     }
 
     /// The most bytes of JSON a notification carries: one 4,096-byte aes128gcm record holds at most 3,993 of plaintext.
