@@ -73,6 +73,14 @@ import Testing
             "POST", "/api/push/subscribe", token: relay.token(f.bob), json: PushBrowser(endpoint: endpoint).subscribeBody)
         #expect(taken.status == 409)
         #expect(taken.error?.contains("registered to another account") == true, "\(taken.text)")
+        // Nor in another spelling of the same URL (host case, the default port, a fragment: the push service's own).
+        for variant in [
+            "https://PUSH.example.net/send/shared", "https://push.example.net:443/send/shared#x", "https://push.example.net./send/shared",
+        ] {
+            let spelled = try await relay.request(
+                "POST", "/api/push/subscribe", token: relay.token(f.bob), json: PushBrowser(endpoint: variant).subscribeBody)
+            #expect(spelled.status == 409, "\(variant): \(spelled.status)")
+        }
         #expect(try db.scalar("SELECT user_id FROM push_subscriptions WHERE endpoint = $1", [endpoint], as: UUID.self) == f.alice.id)
         #expect(
             try db.scalar("SELECT p256dh_key FROM push_subscriptions WHERE endpoint = $1", [endpoint], as: String.self)
@@ -81,6 +89,11 @@ import Testing
         #expect(try await relay.request("DELETE", "/api/push/subscribe", token: relay.token(f.bob), json: ["endpoint": endpoint]).status == 204)
         let again = try await relay.request("POST", "/api/push/subscribe", token: relay.token(f.alice), json: alice.subscribeBody)
         #expect(again.status == 201 && again.object.string("id") == created.object.string("id"))
+        // Alice removes it by another spelling too.
+        let removed = try await relay.request(
+            "DELETE", "/api/push/subscribe", token: relay.token(f.alice), json: ["endpoint": "https://Push.Example.net:443/send/shared"])
+        #expect(removed.status == 204)
+        #expect(try db.scalar("SELECT count(*) FROM push_subscriptions", as: Int.self) == 0)
         try await relay.stop()
     }
 

@@ -236,6 +236,20 @@ package struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     package var description: String { origin }
+
+    /// The URL in one spelling for the push service it reaches: scheme and host lowercased, the host's final dot and
+    /// the scheme's own port left out, the fragment (never sent) dropped; path and query as given. Stored and looked
+    /// up in this form, so that the first user to register an endpoint owns every spelling of it.
+    package var canonical: String {
+        let name = address == nil && host.hasSuffix(".") ? String(host.dropLast()) : host
+        let authority = address?.isIPv6 == true ? "[\(name)]" : name
+        let defaultPort = scheme == "https" ? 443 : 80
+        var rest = Substring(string)
+        if let separator = rest.range(of: "://") { rest = rest[separator.upperBound...] }
+        rest = rest[(rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex)...]
+        if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
+        return "\(scheme)://\(authority)\(port == defaultPort ? "" : ":\(port)")\(rest)"
+    }
 }
 
 /// A checked address for a URL's host: ``HTTPClient`` connects to `address` whatever DNS says by then.

@@ -14,10 +14,11 @@ extension MessagingService {
     /// - Throws: `.invalid` for an endpoint that is not an allowed https URL or keys that are not valid; `.conflict`
     ///   for an endpoint another user registered; `.rateLimited` beyond
     ///   ``NotificationConfiguration/subscribeRateLimitPerHour`` calls an hour (refused calls count too).
-    public func subscribePush(viewer: User, endpoint: String, p256dh: String, auth: String) async throws -> PushSubscription {
-        try Self.requireNoNul(endpoint, "The endpoint")
+    public func subscribePush(viewer: User, endpoint given: String, p256dh: String, auth: String) async throws -> PushSubscription {
+        try Self.requireNoNul(given, "The endpoint")
+        let endpoint: String
         do {
-            _ = try notifications.endpoints.check(url: endpoint)
+            endpoint = try notifications.endpoints.check(url: given).canonical
             try PushSubscriptionKeys.validate(p256dh: p256dh, auth: auth)
         } catch let error as EndpointError {
             throw ServiceError(.invalid, error.message)
@@ -43,7 +44,13 @@ extension MessagingService {
     /// Removes `viewer`'s subscription at `endpoint`; false when they had none there.
     public func unsubscribePush(viewer: User, endpoint: String) async throws -> Bool {
         try Self.requireNoNul(endpoint, "The endpoint")
-        return try await pool.withConnection { db in try PushSubscriptionRepository.delete(db, userId: viewer.id, endpoint: endpoint) }
+        // As it was stored: in its one spelling (one stored before that rule, as given).
+        let spellings = Array(Set([endpoint, (try? notifications.endpoints.check(url: endpoint))?.canonical].compactMap { $0 }))
+        return try await pool.withConnection { db in
+            var removed = false
+            for spelling in spellings where try PushSubscriptionRepository.delete(db, userId: viewer.id, endpoint: spelling) { removed = true }
+            return removed
+        }
     }
 
     /// Sends a test notification to every subscription of `user` now, outside the outbox. Subscriptions the push
