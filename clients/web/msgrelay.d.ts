@@ -186,6 +186,7 @@ export class MsgRelayClient extends EventTarget {
   readonly unreadCount: number;
 
   start(): this;
+  /** Ids are UUIDs (any case; sent and reported in lower case); anything else is refused at once (`sendfailed`). */
   send(text: string, options?: { conversationId?: string; attachmentIds?: string[]; clientId?: string }): SendPromise;
   typing(conversationId?: string): void;
   stopTyping(conversationId?: string): void;

@@ -140,6 +140,9 @@ const withoutCursor = (data) => {
 };
 
 const noop = () => {};
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids as the relay writes them (lower case); anything else as it is, for `_validate` to refuse. */
+const idText = (id) => (typeof id === 'string' && UUID_TEXT.test(id) ? id.toLowerCase() : id);
 
 /**
  * A connection to the relay. Events (CustomEvent, data in `detail`): connecting, open, reconnecting, offline,
@@ -187,6 +190,9 @@ export class MsgRelayClient extends EventTarget {
     this._newestId = null; // the greatest message id seen (UUIDv7: the newest)
     this._hadSession = false; // a `connected` came once: the unread messages were delivered
     this._catchingUp = false;
+    this._catchUpId = null; // catching up by id: the last replayed message's id, where a reconnect resumes from
+    this._replayingUnread = false; // this socket's replay is its unread messages (no cursor, no id)
+    this._socketToken = null; // the token the current socket was opened with
     this._seen = new BoundedSet(this.options.seenLimit);
 
     this._queue = []; // sends not yet acknowledged, in order
@@ -267,11 +273,12 @@ export class MsgRelayClient extends EventTarget {
    */
   send(text, { conversationId, attachmentIds = [], clientId } = {}) {
     const entry = {
-      clientId: clientId ?? newClientId(),
+      // In the relay's spelling: its answers name the send by the client_id it stored.
+      clientId: idText(clientId ?? newClientId()),
       userKey: this._userKey, // the user it is sent as (null until the first token is known)
-      conversationId: conversationId ?? this.conversationId ?? null,
+      conversationId: idText(conversationId ?? this.conversationId ?? null),
       content: String(text ?? ''),
-      attachmentIds: [...attachmentIds],
+      attachmentIds: [...attachmentIds].map(idText),
       createdAt: Date.now(),
       firstSentAt: null,
       state: 'queued',
@@ -281,15 +288,15 @@ export class MsgRelayClient extends EventTarget {
     const promise = new Promise((resolve, reject) => { entry.resolve = resolve; entry.reject = reject; });
     promise.catch(noop); // the sendfailed event reports it too
     promise.clientId = entry.clientId;
+    // Refused here, reported as the relay's refusals are: the promise and a `sendfailed` event.
+    const refuse = (error) => {
+      entry.reject(error);
+      this._emit('sendfailed', { clientId: entry.clientId, error });
+      return promise;
+    };
     const invalid = this._validate(entry);
-    if (invalid) {
-      entry.reject(new MsgRelayError('invalid_request', invalid, { clientId: entry.clientId }));
-      return promise;
-    }
-    if (this._closed) {
-      entry.reject(new MsgRelayError('closed', 'The client is closed', { clientId: entry.clientId }));
-      return promise;
-    }
+    if (invalid) return refuse(new MsgRelayError('invalid_request', invalid, { clientId: entry.clientId }));
+    if (this._closed) return refuse(new MsgRelayError('closed', 'The client is closed', { clientId: entry.clientId }));
     this.stopTyping(entry.conversationId ?? undefined);
     this._queue.push(entry);
     this._save(entry);
@@ -512,9 +519,11 @@ export class MsgRelayClient extends EventTarget {
     try {
       // Without a cursor (no live message came yet) a reconnect asks for what follows the newest message seen: the
       // protocol's older resume by id, which a message committed out of id order can escape (see docs/protocol.md).
-      const lastMessageId = this._hadSession ? this._newestId : null;
+      // While catching up by id, from the last position the catch-up reached: live messages seen meanwhile are past a gap.
+      const lastMessageId = this._hadSession ? (this._catchingUp && this._catchUpId) || this._newestId : null;
       ws = new this._WebSocket(socketUrl(this.url, { token, cursor: this._cursor, lastMessageId }));
       this._resumed = Boolean(this._cursor || lastMessageId);
+      this._socketToken = token;
     } catch (error) {
       this._emit('error', { error: new MsgRelayError('socket_failed', String(error?.message ?? error), { cause: error }), fatal: false });
       return this._scheduleReconnect({ reason: 'socket' });
@@ -571,6 +580,8 @@ export class MsgRelayClient extends EventTarget {
     this._hadSession = true;
     this._catchingUp = false; // this socket's replay starts again from the stored position
     this._lastFrameCursor = this._lastFrameId = null; // frames of an earlier socket say nothing of this one's replay
+    // Without a cursor or an id the socket replays the unread messages: a list, not a range to resume through.
+    this._replayingUnread = !this._resumed;
     this.userId = data.user_id ?? this.userId;
     this.connectionId = data.connection_id ?? null;
     this._tokens = this.options.frameBurst;
@@ -660,7 +671,11 @@ export class MsgRelayClient extends EventTarget {
     // connect or resume is a replayed one; with none, any such frame was live, past the gap.
     // Resuming by cursor, a last message without one (the relay withholds it when it left reaction changes out that
     // the cursor would claim) cannot be resumed from: no progress either.
-    const progressed = data.count > 0 && Boolean(this._lastFrameCursor || (this._lastFrameId && !this._cursor));
+    // A cut-short list of unread messages is not resumed by id (that would replay everything after its last one,
+    // read or not, in every conversation an admin sees): the rest is for REST, as the protocol says.
+    const unreadList = this._replayingUnread;
+    this._replayingUnread = false;
+    const progressed = !unreadList && data.count > 0 && Boolean(this._lastFrameCursor || (this._lastFrameId && !this._cursor));
     if (data.truncated && progressed) {
       // More than the relay replays at once: ask for the rest from the last replayed message. Live frames that
       // come meanwhile are delivered but do not move the cursor, which must not pass the gap.
@@ -668,12 +683,14 @@ export class MsgRelayClient extends EventTarget {
       if (this._lastFrameCursor) this._cursor = this._lastFrameCursor;
       // Frames without cursors (unread messages, a replay by id) are resumed by id.
       const from = this._lastFrameCursor ? { cursor: this._lastFrameCursor } : { last_message_id: this._lastFrameId };
+      this._catchUpId = from.last_message_id ?? null;
       this._lastFrameCursor = this._lastFrameId = null; // the next resume needs a message of this one's replay
       this._sendFrame({ type: 'resume', data: from });
     } else {
       // Complete; or cut short with nothing replayed (the byte budget went to reaction changes), which the same
       // resume would only repeat: the cursor stays the last one processed, and the page reloads through REST.
       this._catchingUp = false;
+      this._catchUpId = null;
       if (data.cursor) this._cursor = data.cursor;
     }
     this._emit('replayed', { count: data.count ?? 0, truncated: Boolean(data.truncated) });
@@ -741,10 +758,11 @@ export class MsgRelayClient extends EventTarget {
       return this._scheduleReconnect({ code, reason });
     }
     if (code === 4401) {
-      if (this._token) this._token = null;
+      // The token this socket was opened with is refused; one set since (setToken ahead of expiry) is still to try.
+      if (this._token === this._socketToken) this._token = null;
       const error = refusal ?? new MsgRelayError('unauthorized', reason || 'The token was refused', { closeCode: code });
       error.closeCode = code;
-      if (!this.options.getToken) return this._stop(error, 'unauthorized');
+      if (!this.options.getToken && !this._token) return this._stop(error, 'unauthorized');
       this._emit('error', { error, fatal: false });
       return this._scheduleReconnect({ code, reason });
     }
@@ -845,6 +863,10 @@ export class MsgRelayClient extends EventTarget {
   // ---- sending ----
 
   _validate(entry) {
+    // An id the relay cannot read fails the whole frame, and its error could not name the send: it would stay unsettled.
+    if (!UUID_TEXT.test(entry.clientId)) return 'clientId must be a UUID';
+    if (entry.conversationId !== null && !UUID_TEXT.test(entry.conversationId)) return 'conversationId must be a UUID';
+    if (!entry.attachmentIds.every((id) => UUID_TEXT.test(id))) return 'Attachment ids must be UUIDs';
     if (entry.attachmentIds.length > MAX_ATTACHMENTS) return `A message may carry at most ${MAX_ATTACHMENTS} attachments`;
     if (!entry.content && entry.attachmentIds.length === 0) return `Content must be between 1 and ${MAX_CONTENT} characters`;
     let n = 0;
@@ -945,6 +967,7 @@ export class MsgRelayClient extends EventTarget {
     this._newestId = null;
     this._hadSession = false; // the first socket gets this user's unread messages
     this._catchingUp = false;
+    this._catchUpId = null;
     this._seen = new BoundedSet(this.options.seenLimit);
     this._readQueue.clear();
     this._readRequested = new BoundedSet(10_000);

@@ -30,9 +30,9 @@ function payloadOf(event) {
 async function showPush(event) {
   const payload = payloadOf(event);
   const data = payload.data || {};
-  // A focused window of the site shows the message itself.
+  // A focused window of the chat (under this worker's scope) shows the message itself; other pages of the site do not.
   const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
-  if (windows.some((w) => w.focused)) return;
+  if (windows.some((w) => w.focused && w.url.startsWith(self.registration.scope))) return;
   await self.registration.showNotification(payload.title || 'New message', {
     body: payload.body || '',
     tag: data.conversation_id ? `msgrelay:${data.conversation_id}` : 'msgrelay',
@@ -63,7 +63,20 @@ async function openConversation(event) {
   return focused;
 }
 
+// The browser replaced or dropped the subscription (it expired, keys rotated): subscribe again with the same options
+// when it did not, and tell the open pages, which register it with the relay (only they hold a token). Until a page
+// does, the relay still has the old endpoint, and its push service's 404 or 410 removes it.
+async function renewSubscription(event) {
+  const options = event.oldSubscription && event.oldSubscription.options;
+  if (!event.newSubscription && options && self.registration.pushManager) {
+    await self.registration.pushManager.subscribe(options).catch(() => null);
+  }
+  const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
+  for (const w of windows) if (w.url.startsWith(self.registration.scope)) w.postMessage({ type: 'msgrelay:subscriptionchange' });
+}
+
 self.addEventListener('install', () => self.skipWaiting());
 self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 self.addEventListener('push', (event) => event.waitUntil(showPush(event)));
 self.addEventListener('notificationclick', (event) => event.waitUntil(openConversation(event)));
+self.addEventListener('pushsubscriptionchange', (event) => event.waitUntil(renewSubscription(event)));

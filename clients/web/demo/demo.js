@@ -437,13 +437,19 @@ function setUpPush(client) {
       .catch((err) => { ui.pushStatus.textContent = `Service worker not registered: ${err.message}`; });
     navigator.serviceWorker.addEventListener('message', (e) => {
       if (e.data?.type === 'msgrelay:open' && e.data.conversationId && view.admin) openConversation(client, e.data.conversationId);
+      // The browser renewed the subscription: register the new endpoint with the relay.
+      if (e.data?.type === 'msgrelay:subscriptionchange' && Notification.permission === 'granted') renewPush();
     });
   }
+  // Once notifications are allowed, each visit registers this browser's subscription again (the relay updates it by
+  // endpoint): a subscription the browser renewed while no page was open reaches the relay this way.
+  const renewPush = () => client.subscribePush(registration ? { registration } : {}).catch(() => {});
   if (!supported) {
     ui.push.disabled = true;
     ui.pushStatus.textContent ||= 'Notifications are not available here (they need HTTPS or localhost and a browser with Web Push).';
     return;
   }
+  if (Notification.permission === 'granted') navigator.serviceWorker.ready.then(renewPush);
   ui.push.addEventListener('click', async () => {
     ui.push.disabled = true;
     try {

@@ -163,6 +163,21 @@ test('4401 with a fixed token: stop, offline, fatal error', async () => {
   client.close();
 });
 
+test('4401 after setToken: the token set ahead of expiry is kept and tried, not thrown away with the old one', async () => {
+  clock = useFakeTimers();
+  const { client, log, ws } = await openClient();
+  const renewed = token(USER, { exp: 2e9 + 3600 });
+  client.setToken(renewed);
+  ws().serverClose(4401, 'Token expired');
+  assert.equal(client.state, 'reconnecting');
+  assert.equal(log.of('error').every((e) => !e.fatal), true);
+  clock.tick(log.of('reconnecting').at(-1).delay);
+  await settle();
+  assert.equal(FakeWebSocket.instances.length, 2);
+  assert.equal(ws().query.get('token'), renewed);
+  client.close();
+});
+
 test('4401 "Account changed; reconnect": the same token is used again, admin status learned anew', async () => {
   clock = useFakeTimers();
   const { client, log, ws } = await openClient({}, { userId: USER });

@@ -233,3 +233,33 @@ test('a live frame that came during a catch-up is never resumed from: the gap be
   assert.equal(ws().query.get('cursor'), 'r1');
   client.close();
 });
+
+test('a cut-short list of unread messages on a fresh socket is not resumed by id: stale, the rest is for REST', async () => {
+  const { client, log, ws } = await openClient();
+  assert.equal(ws().query.get('last_message_id'), null);
+  ws().receive({ type: 'message', data: message({ id: '0193b000-0000-7000-8000-000000000101' }) });
+  ws().receive({ type: 'replayed', data: { count: 1000, truncated: true } });
+  // A resume by id would replay every message after the last unread one, read or not.
+  assert.deepEqual(ws().frames('resume'), []);
+  assert.deepEqual(log.of('stale'), [{ reason: 'truncated' }]);
+  client.close();
+});
+
+test('a socket lost while catching up by id resumes from the catch-up, not from a live message seen meanwhile', async () => {
+  const clock = useFakeTimers();
+  const { client, log, ws } = await openClient();
+  ws().receive({ type: 'message', data: message({ id: '0193b000-0000-7000-8000-000000000100' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: false } });
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('last_message_id'), '0193b000-0000-7000-8000-000000000100');
+  ws().accept();
+  ws().receive({ type: 'message', data: message({ id: '0193b000-0000-7000-8000-000000000101' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: true } });
+  assert.deepEqual(ws().frames('resume').map((f) => f.data), [{ last_message_id: '0193b000-0000-7000-8000-000000000101' }]);
+  // A live message far ahead arrives, then the socket drops before the rest came.
+  ws().receive({ type: 'message', data: message({ id: '0193b000-0000-7000-8000-000000000f00', cursor: 'live' }) });
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('last_message_id'), '0193b000-0000-7000-8000-000000000101');
+  assert.equal(ws().query.get('cursor'), null);
+  client.close();
+});

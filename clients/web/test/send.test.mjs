@@ -160,6 +160,29 @@ test('invalid content is refused locally without a frame', async () => {
   client.close();
 });
 
+test('a send refused locally is a sendfailed event too; ids the relay could not read are refused', { timeout: 5000 }, async () => {
+  const { client, log, ws } = await openClient();
+  const refused = [client.send('x'.repeat(10_001)), client.send('x', { clientId: 'not-a-uuid' }),
+    client.send('x', { conversationId: 'foo' }), client.send('x', { attachmentIds: ['bar'] })];
+  for (const p of refused) await assert.rejects(p, { code: 'invalid_request' });
+  assert.deepEqual(log.of('sendfailed').map((d) => d.clientId), refused.map((p) => p.clientId));
+  assert.equal(ws().frames('send_message').length, 0);
+  client.close();
+});
+
+test('a clientId in capitals is settled by the relay\'s lower-case answer', { timeout: 5000 }, async () => {
+  const { client, log, ws } = await openClient();
+  const p = client.send('hi', { clientId: 'A1B2C3D4-0000-4000-8000-00000000ABCD' });
+  const data = sentFrame(ws());
+  assert.equal(data.client_id, 'a1b2c3d4-0000-4000-8000-00000000abcd');
+  ack(ws(), data);
+  await settle();
+  assert.equal(client.pending.length, 0);
+  await p;
+  assert.equal(log.of('sent').length, 1);
+  client.close();
+});
+
 test('close() rejects what is unacknowledged with code closed', async () => {
   const { client } = await openClient({}, { open: false });
   const p = client.send('x');

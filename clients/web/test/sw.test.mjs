@@ -11,9 +11,13 @@ function worker({ scriptUrl = 'https://site.example/sw.js', scope = 'https://sit
   const handlers = {};
   const shown = [];
   const opened = [];
+  const subscribed = [];
   const self = {
     location: { href: scriptUrl },
-    registration: { scope, showNotification: async (title, options) => { shown.push({ title, ...plain(options) }); } },
+    registration: {
+      scope, showNotification: async (title, options) => { shown.push({ title, ...plain(options) }); },
+      pushManager: { subscribe: async (options) => { subscribed.push(plain(options)); return { endpoint: 'https://push.example/new' }; } },
+    },
     clients: {
       matchAll: async (options) => { assert.deepEqual({ ...options }, { type: 'window', includeUncontrolled: true }); return windows; },
       openWindow: async (url) => { opened.push(url); return null; },
@@ -29,7 +33,8 @@ function worker({ scriptUrl = 'https://site.example/sw.js', scope = 'https://sit
     return work;
   };
   return {
-    shown, opened,
+    shown, opened, subscribed,
+    subscriptionChange: (event) => fire('pushsubscriptionchange', event),
     push: (payload) => fire('push', { data: payload === undefined ? null : { json: () => JSON.parse(payload), text: () => payload } }),
     click: (notification) => fire('notificationclick', { notification: { close() { this.closed = true; }, ...notification } }),
   };
@@ -64,6 +69,30 @@ test('push: nothing is shown while a window of the site has focus', async () => 
   const unfocused = worker({ windows: [windowClient('https://site.example/a')] });
   await unfocused.push(PAYLOAD);
   assert.equal(unfocused.shown.length, 1);
+});
+
+test('push: a focused page of the site outside the chat\'s scope does not hide the notification', async () => {
+  const sw = worker({ scope: 'https://site.example/app/', windows: [windowClient('https://site.example/blog/post', { focused: true })] });
+  await sw.push(PAYLOAD);
+  assert.equal(sw.shown.length, 1);
+  const inScope = worker({ scope: 'https://site.example/app/', windows: [windowClient('https://site.example/app/chat', { focused: true })] });
+  await inScope.push(PAYLOAD);
+  assert.equal(inScope.shown.length, 0);
+});
+
+test('pushsubscriptionchange: subscribes again with the old options and tells the chat\'s pages', async () => {
+  const chat = windowClient('https://site.example/app/chat');
+  const blog = windowClient('https://site.example/blog/');
+  const sw = worker({ scope: 'https://site.example/app/', windows: [chat, blog] });
+  const options = { userVisibleOnly: true, applicationServerKey: 'key' };
+  await sw.subscriptionChange({ oldSubscription: { options }, newSubscription: null });
+  assert.deepEqual(sw.subscribed, [options]);
+  assert.deepEqual(chat.messages, [{ type: 'msgrelay:subscriptionchange' }]);
+  assert.deepEqual(blog.messages, []);
+  // The browser made the new one itself: only the pages are told.
+  await sw.subscriptionChange({ oldSubscription: { options }, newSubscription: { endpoint: 'https://push.example/n2' } });
+  assert.equal(sw.subscribed.length, 1);
+  assert.equal(chat.messages.length, 2);
 });
 
 test('push: the default page is the scope with ?conversation=; odd payloads still show something', async () => {

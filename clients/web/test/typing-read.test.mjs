@@ -27,12 +27,13 @@ test('typing: true at most once every 2 s while typing, false after 3 s without 
 
 test('typing: sending the message ends it at once; switching conversation ends the other', async () => {
   const clock = useFakeTimers();
+  const [A, B] = ['0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b', '0193a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c'];
   const { client, ws } = await openClient();
-  client.typing('conv-a');
-  client.typing('conv-b');
+  client.typing(A);
+  client.typing(B);
   assert.deepEqual(ws().frames('typing').map((f) => [f.data.conversation_id, f.data.is_typing]),
-    [['conv-a', true], ['conv-a', false], ['conv-b', true]]);
-  client.send('done', { conversationId: 'conv-b' });
+    [[A, true], [A, false], [B, true]]);
+  client.send('done', { conversationId: B });
   const types = ws().frames().map((f) => f.type + (f.type === 'typing' ? `:${f.data.is_typing}` : ''));
   assert.deepEqual(types.slice(-2), ['typing:false', 'send_message']);
   clock.tick(5_000);
