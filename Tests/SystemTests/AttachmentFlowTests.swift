@@ -331,14 +331,30 @@ import Testing
         let sent = try await Self.upload(relay, alice, "a.txt", "text/plain", Data("abc".utf8))
         #expect(try await relay.request("POST", "/api/messages", token: alice, json: ["content": "", "attachment_ids": [sent]]).status == 201)
         _ = try await Self.upload(relay, alice, "pending.txt", "text/plain", Data("def".utf8))
+        // Declared, not uploaded yet: its URL stays valid after the user is gone.
+        let declared = try await Self.create(relay, alice, "later.txt", "text/plain", 3)
+        let laterURL = try #require(declared.object.string("upload.url"))
         let bob = try await Self.upload(relay, relay.token(f.bob), "b.txt", "text/plain", Data("ghi".utf8))
         func files() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: folder + "/files").count }
+        func queued() throws -> Int { try db.scalar("SELECT count(*) FROM attachment_garbage", as: Int.self) }
         #expect(try files() == 3)
         // A key the relay never makes (a row written by hand) is forgotten too, not retried for ever.
         try db.query("INSERT INTO attachment_garbage (store_key) VALUES ('../not-a-key')")
         try db.query("DELETE FROM users WHERE id = $1", [f.alice.id])
         try await waitFor("the deleted user's files to be removed") { try files() == 1 }
-        try await waitFor("the queue to be empty") { try db.scalar("SELECT count(*) FROM attachment_garbage", as: Int.self) == 0 }
+        // Their upload URLs may still be used: the keys stay queued to be removed again once those have expired.
+        try await waitFor("the removed keys to wait for their URLs") {
+            try db.scalar(
+                "SELECT count(*) FROM attachment_garbage WHERE upload_from IS NULL AND due_at > now() + interval '15 minutes'", as: Int.self)
+                == 3
+        }
+        #expect(try queued() == 3)
+        // Uploaded through the still valid URL, the file comes back for a while: the second removal takes it.
+        #expect((try await relay.request("PUT", laterURL, body: Data("jkl".utf8), headers: ["Content-Type": "text/plain"])).status == 204)
+        #expect(try files() == 2)
+        try db.query("UPDATE attachment_garbage SET due_at = now()")
+        try await waitFor("the file uploaded after its row was gone to be removed") { try files() == 1 }
+        try await waitFor("the queue to be empty") { try queued() == 0 }
         // Bob's upload is untouched.
         #expect(try db.scalar("SELECT count(*) FROM attachments WHERE id = $1", [UUID(uuidString: bob)!], as: Int.self) == 1)
         try await relay.stop()

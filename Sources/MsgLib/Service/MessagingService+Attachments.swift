@@ -223,8 +223,13 @@ extension MessagingService {
             }
         }
         let forgotten = gone
-        try await pool.withConnection { db in try AttachmentRepository.forgetGarbage(db, keys: forgotten) }
+        let window = support.configuration.uploadURLLifetime.seconds + Self.uploadMargin
+        try await pool.withConnection { db in try AttachmentRepository.forgetGarbage(db, keys: forgotten, uploadWindow: window) }
     }
+
+    /// How long past its URL's expiry an upload may still arrive: S3 checks the expiry when a request starts, and a
+    /// large file on a slow link takes a while.
+    static let uploadMargin = 3600.0
 
     func requireAttachments() throws -> AttachmentSupport {
         guard let attachments else { throw ServiceError.attachmentsNotConfigured }

@@ -40,5 +40,6 @@ extension Migration {
         attachmentGarbage,
         outboxReferenceIndexes,
         conversationOrder,
+        garbageUploadWindow,
     ]
 }

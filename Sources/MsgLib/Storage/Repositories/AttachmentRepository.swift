@@ -102,9 +102,9 @@ package enum AttachmentRepository {
                     SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id
                     WHERE a.state = 'attached' AND m.deleted_at < now() - make_interval(secs => $1::float8)
                     LIMIT $2 FOR UPDATE OF a SKIP LOCKED
-                ) RETURNING store_key
+                ) RETURNING store_key, created_at
             ), queued AS (
-                INSERT INTO attachment_garbage (store_key) SELECT store_key FROM purged ON CONFLICT DO NOTHING
+                INSERT INTO attachment_garbage (store_key, upload_from) SELECT store_key, created_at FROM purged ON CONFLICT DO NOTHING
             )
             SELECT store_key FROM purged
             """, [seconds, limit]
@@ -127,10 +127,20 @@ package enum AttachmentRepository {
         ).map { try $0.decode(0, as: String.self) }
     }
 
-    /// Forgets the store keys whose files were removed.
-    package static func forgetGarbage(_ db: PostgresConnection, keys: [String]) throws {
+    /// Forgets the store keys whose files were removed, but those whose upload URL was issued less than `uploadWindow`
+    /// seconds ago: an upload through it could bring the file back, so they are queued again for when it has expired,
+    /// and forgotten after that removal.
+    package static func forgetGarbage(_ db: PostgresConnection, keys: [String], uploadWindow: Double) throws {
         guard !keys.isEmpty else { return }
-        try db.query("DELETE FROM attachment_garbage WHERE store_key = ANY($1::text[])", [keys])
+        try db.query(
+            """
+            WITH kept AS (
+                UPDATE attachment_garbage SET due_at = upload_from + make_interval(secs => $2::float8), upload_from = NULL
+                WHERE store_key = ANY($1::text[]) AND upload_from > now() - make_interval(secs => $2::float8)
+                RETURNING store_key
+            )
+            DELETE FROM attachment_garbage WHERE store_key = ANY($1::text[]) AND store_key NOT IN (SELECT store_key FROM kept)
+            """, [keys, uploadWindow])
     }
 
     /// How many uploads have been waiting unattached for more than `seconds`.
