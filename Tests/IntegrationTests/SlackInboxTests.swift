@@ -120,6 +120,55 @@ import Testing
         #expect(try s.db.scalar("SELECT count(*) FROM slack_inbox", as: Int.self) == 0)
     }
 
+    /// A reply in a thread not recorded yet (its post's outbox round has not committed), or a reaction on a reply not
+    /// handled yet, waits for it while the event is young, then is ignored.
+    @Test func anEventWaitsForWhatItRefersToThenIsIgnored() async throws {
+        let s = try await setup()
+        let reaction = String(
+            decoding: SlackRequests.eventCallback(
+                id: "EvR",
+                event: [
+                    "type": "reaction_added", "user": "U0ADMIN", "reaction": "tada", "item_user": "U0ADMIN",
+                    "item": ["type": "message", "channel": "C1", "ts": "2.000200"], "event_ts": "2.000300",
+                ]), as: UTF8.self)
+        _ = try await s.service.acceptSlackEvent(eventId: "EvR", payload: reaction, statementTimeout: .seconds(2))
+        #expect(try await s.service.handleNextSlackEvent() == .waiting(SlackInboxReason.unknownPost))
+        #expect(try SlackInboxRepository.state(s.db, eventId: "EvR")?.state == .pending)
+        // The reply it reacts to is handled meanwhile: the reaction is taken on it.
+        _ = try await s.service.acceptSlackEvent(eventId: "EvM", payload: payload("EvM", text: "the reply"), statementTimeout: .seconds(2))
+        guard case .delivered(let reply) = try await s.service.handleNextSlackEvent() else {
+            Issue.record("not delivered")
+            return
+        }
+        try s.db.query("UPDATE slack_inbox SET available_at = now() WHERE event_id = 'EvR'")
+        #expect(try await s.service.handleNextSlackEvent() == .reacted(reply.message.id))
+        // A reply in a thread not recorded yet waits; recorded meanwhile, it is delivered.
+        let other = try ConversationRepository.insert(s.db, userId: s.f.bob.id)
+        let bobs = try #require(try MessageRepository.insert(s.db, conversationId: other.id, sender: s.f.bob, content: "hi"))
+        let early = String(
+            decoding: SlackRequests.eventCallback(
+                id: "EvT", event: ["type": "message", "channel": "C1", "user": "U0ADMIN", "text": "early", "ts": "3.2", "thread_ts": "3.1"]),
+            as: UTF8.self)
+        _ = try await s.service.acceptSlackEvent(eventId: "EvT", payload: early, statementTimeout: .seconds(2))
+        #expect(try await s.service.handleNextSlackEvent() == .waiting("not the thread of a conversation"))
+        try SlackThreadRepository.insert(
+            s.db, SlackThread(conversationId: other.id, channelId: "C1", threadTs: "3.1", parentTs: "3.1", parentMessageId: bobs.message.id))
+        try s.db.query("UPDATE slack_inbox SET available_at = now() WHERE event_id = 'EvT'")
+        guard case .delivered(let late) = try await s.service.handleNextSlackEvent() else {
+            Issue.record("not delivered")
+            return
+        }
+        #expect(late.message.conversationId == other.id && late.message.content == "early")
+        // Past the wait, what is still unknown is ignored.
+        let lost = String(
+            decoding: SlackRequests.eventCallback(
+                id: "EvL", event: ["type": "message", "channel": "C1", "user": "U0ADMIN", "text": "lost", "ts": "4.2", "thread_ts": "4.1"]),
+            as: UTF8.self)
+        _ = try await s.service.acceptSlackEvent(eventId: "EvL", payload: lost, statementTimeout: .seconds(2))
+        try s.db.query("UPDATE slack_inbox SET received_at = now() - interval '1 minute' WHERE event_id = 'EvL'")
+        #expect(try await s.service.handleNextSlackEvent() == .ignored("not the thread of a conversation"))
+    }
+
     @Test func unlinkedUsersAndUnknownThreadsAreIgnoredWithTheReason() async throws {
         let s = try await setup()
         _ = try await s.service.acceptSlackEvent(eventId: "EvU", payload: payload("EvU", text: "x", user: "U0OTHER"), statementTimeout: .seconds(2))

@@ -25,7 +25,14 @@ extension MessagingService {
         case ignored(String)
         /// The database failed; the event is tried again later (or was given up after too many attempts).
         case deferred(String)
+        /// What the event refers to is not known yet (a post whose round has not committed, a reply handled after a
+        /// reaction on it): tried again shortly, for ``slackMappingWait`` after it was received, then ignored.
+        case waiting(String)
     }
+
+    /// How long an event may wait for the thread or post it refers to: an outbox round records a post only once
+    /// Slack answered every call of the round (10 s at most), and two events may be handled out of order.
+    static let slackMappingWait = 30.0
 
     /// The most attempts at one event before it is given up.
     static let slackInboxMaximumAttempts = 8
@@ -51,6 +58,8 @@ extension MessagingService {
                 switch outcome {
                 case .delivered, .reacted: try SlackInboxRepository.finish(db, eventId: event.eventId, state: .done)
                 case .ignored(let reason): try SlackInboxRepository.finish(db, eventId: event.eventId, state: .ignored, reason: reason)
+                case .waiting(let reason):
+                    try SlackInboxRepository.retry(db, eventId: event.eventId, in: min(8, pow(2, Double(event.attempts))), error: reason)
                 case .idle, .deferred: break
                 }
                 return outcome
@@ -82,8 +91,14 @@ extension MessagingService {
         } catch {
             return .ignored(error.message)
         }
+        // A reference not found yet may be one not committed yet: waited for while the event is young.
+        let young = Double(Timestamp.now().microsecondsSinceEpoch - event.receivedAt.microsecondsSinceEpoch) / 1e6 < slackMappingWait
+        func missing(_ reason: String) -> SlackInboxOutcome { young ? .waiting(reason) : .ignored(reason) }
         switch envelope.reactionChange() {
-        case .success(let change)?: return try takeSlackReaction(db, change, settings: reactionSettings)
+        case .success(let change)?:
+            let outcome = try takeSlackReaction(db, change, settings: reactionSettings)
+            if case .ignored(let reason) = outcome, reason == SlackInboxReason.unknownPost { return missing(reason) }
+            return outcome
         case .failure(let reason)?: return .ignored(reason.description)
         case nil: break
         }
@@ -96,7 +111,7 @@ extension MessagingService {
             return .ignored("Slack user \(reply.slackUserId) is not linked to an admin")
         }
         guard let conversationId = try SlackThreadRepository.conversation(db, channelId: reply.channelId, threadTs: reply.threadTs) else {
-            return .ignored("not the thread of a conversation")
+            return missing("not the thread of a conversation")
         }
         let content = slackContent(reply.text)
         try validateContent(content)

@@ -1,5 +1,10 @@
 import Foundation
 
+/// Reasons an inbox event is ignored that callers tell apart.
+enum SlackInboxReason {
+    static let unknownPost = "a reaction on a Slack message that is not a conversation's"
+}
+
 extension MessagingService {
     /// What a reaction added or removed in Slack does, in the inbox's transaction: on a message with a Slack post (one
     /// the relay posted or one that came from Slack), by a Slack user linked to an admin, with a short name of
@@ -13,7 +18,7 @@ extension MessagingService {
             return .ignored("Slack user \(change.slackUserId) is not linked to an admin")
         }
         guard let messageId = try SlackPostRepository.message(db, channelId: change.channelId, ts: change.ts) else {
-            return .ignored("a reaction on a Slack message that is not a conversation's")
+            return .ignored(SlackInboxReason.unknownPost)
         }
         let outcome = try react(db, viewer: admin, messageId: messageId, emoji: emoji, add: change.added, fromSlack: true, settings: settings)
         guard outcome.changed else {

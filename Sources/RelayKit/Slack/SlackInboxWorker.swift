@@ -79,6 +79,8 @@ package final class SlackInboxWorker: Service, Sendable {
                 logger.debug("Slack event ignored", metadata: ["reason": "\(reason)"])
             case .deferred(let reason):
                 logger.warning("Slack event deferred", metadata: ["reason": "\(reason)"])
+            case .waiting(let reason):
+                logger.debug("Slack event waits for what it refers to", metadata: ["reason": "\(reason)"])
             }
         }
     }
