@@ -107,6 +107,52 @@ import Testing
 
     /// Even an outcome the database refuses (here a trigger stands in for any such refusal) undoes nothing else:
     /// the round records the others, and that job waits the longest retry delay.
+    /// A push service that takes 8 s to answer: its first attempt holds up the others' first attempts 3 s at most,
+    /// and its retries (which wait the full time, and succeed) hold up no first attempt at all.
+    @Test func aSlowPushServiceHoldsUpOnlyRetries() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let slow = try RecordingHTTPServer()
+        slow.respond { _ in .init(status: 201, delay: .seconds(8)) }
+        let good = try RecordingHTTPServer()
+        good.respond { _ in .init(status: 201) }
+        let relay = try await TestRelay(database: database, environment: PushEnvironment.variables)
+        for (user, url) in [(f.alice, slow.url("/alice")), (f.bob, good.url("/bob"))] {
+            let subscribed = try await relay.request(
+                "POST", "/api/push/subscribe", token: relay.token(user), json: PushBrowser(endpoint: url).subscribeBody)
+            #expect(subscribed.status == 201)
+        }
+        var conversations: [String] = []
+        for user in [f.alice, f.bob] {
+            let sent = try await relay.request("POST", "/api/messages", token: relay.token(user), json: ["content": "hello from \(user.username)"])
+            conversations.append(try #require(sent.object.string("conversation_id")))
+        }
+        func reply(_ conversation: String, _ text: String) async throws {
+            let sent = try await relay.request(
+                "POST", "/api/messages", token: relay.token(f.admin), json: ["conversation_id": conversation, "content": text])
+            #expect(sent.status == 201)
+        }
+        // Alice's first attempt is cut at 3 s; Bob's, right after, is not held up longer than that.
+        let start = ContinuousClock.now
+        try await reply(conversations[0], "to alice")
+        _ = try await slow.waitForRequests(count: 1)
+        try await reply(conversations[1], "to bob 1")
+        _ = try await good.waitForRequests(count: 1)
+        #expect(ContinuousClock.now - start < .seconds(6), "Bob's first notification took \(ContinuousClock.now - start)")
+        // Alice's retry waits its 8 s and is delivered; meanwhile Bob's next notification goes out at once.
+        _ = try await slow.waitForRequests(count: 2, timeout: .seconds(20))
+        let retrying = ContinuousClock.now
+        try await reply(conversations[1], "to bob 2")
+        _ = try await good.waitForRequests(count: 2)
+        #expect(ContinuousClock.now - retrying < .seconds(4), "Bob's notification waited \(ContinuousClock.now - retrying) for Alice's retry")
+        try await waitFor("Alice's retry to be delivered", timeout: 30) {
+            try database.connect().scalar("SELECT count(*) FROM notification_outbox", as: Int.self) == 0
+        }
+        slow.stop()
+        good.stop()
+        try await relay.stop()
+    }
+
     @Test func anOutcomeTheDatabaseRefusesUndoesNoOther() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

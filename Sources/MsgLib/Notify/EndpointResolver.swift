@@ -35,6 +35,11 @@ package struct EndpointResolver: Sendable {
         self.lookUp = lookUp
     }
 
+    /// This resolver with at most `limit` for a batch.
+    package func within(_ limit: Duration) -> EndpointResolver {
+        EndpointResolver(policy: policy, timeout: min(timeout, limit), lookUp: lookUp)
+    }
+
     /// Checks and resolves every URL. Blocking, for at most ``timeout``.
     /// - Returns: one result per URL, in order: the address to pin, or why the URL cannot be sent to.
     package func resolve(_ urls: [String]) -> [Result<ResolvedAddress, EndpointError>] {

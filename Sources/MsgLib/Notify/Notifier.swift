@@ -25,13 +25,18 @@ public struct Notifier: Sendable {
     /// Delivers outbox jobs, concurrently; one outcome per job, in order. Blocks until all are answered.
     /// - Parameter slackApp: the app mode settings for Slack app jobs when the configuration has none of its own
     ///   (those of the stored OAuth installation, see ``NotificationConfiguration/currentSlackApp(_:)``).
-    package func send(_ jobs: [OutboxJob], slackApp: SlackAppConfiguration? = nil) -> [DeliveryOutcome] {
+    /// - Parameter pushWithin: a shorter bound on push services' lookups and answers (the first attempts', so that a
+    ///   service slow to answer holds up the others' for that long at most; it is tried again with the full time).
+    ///   Slack's calls keep theirs: a post cut short may have been made, and would be made twice.
+    package func send(_ jobs: [OutboxJob], slackApp: SlackAppConfiguration? = nil, pushWithin: Duration? = nil) -> [DeliveryOutcome] {
         var outcomes = [DeliveryOutcome?](repeating: nil, count: jobs.count)
         var push = Batch()
         var slack = Batch()
         var app = Batch()
         var interpreters: [SlackAppInterpreter] = []
-        let addresses = resolve(jobs.map { $0.kind == .push && $0.message.deletedAt == nil ? $0.subscription : nil })
+        let addresses = resolve(
+            jobs.map { $0.kind == .push && $0.message.deletedAt == nil ? $0.subscription : nil },
+            with: pushWithin.map { resolver.within($0) } ?? resolver)
         for (index, job) in jobs.enumerated() {
             if job.message.deletedAt != nil, job.kind != .slackUpdate {
                 outcomes[index] = .moot("the message was deleted before its notification left")
@@ -48,7 +53,12 @@ public struct Notifier: Sendable {
                     continue
                 }
                 let notification = job.reaction.map { PushNotification(reaction: $0, message: job.message) } ?? PushNotification(message: job.message)
-                push.add(pushRequest(notification, to: subscription, at: addresses[index]), index: index, outcomes: &outcomes)
+                var prepared = pushRequest(notification, to: subscription, at: addresses[index])
+                if let pushWithin, case .send(var request) = prepared {
+                    request.timeout = min(request.timeout, pushWithin)
+                    prepared = .send(request)
+                }
+                push.add(prepared, index: index, outcomes: &outcomes)
             case .slack:
                 let notice = SlackNotice(
                     displayName: job.conversationUser.displayName, content: job.message.content, conversationId: job.message.conversationId,
@@ -168,7 +178,7 @@ public struct Notifier: Sendable {
     package func sendPush(_ notification: PushNotification, to subscriptions: [PushSubscription]) -> [DeliveryOutcome] {
         var outcomes = [DeliveryOutcome?](repeating: nil, count: subscriptions.count)
         var push = Batch()
-        let addresses = resolve(subscriptions)
+        let addresses = resolve(subscriptions, with: resolver)
         for (index, subscription) in subscriptions.enumerated() {
             push.add(pushRequest(notification, to: subscription, at: addresses[index]), index: index, outcomes: &outcomes)
         }
@@ -198,7 +208,7 @@ public struct Notifier: Sendable {
 
     /// The checked address of each subscription's endpoint (nil where there is none to send to), all
     /// resolved at once.
-    private func resolve(_ subscriptions: [PushSubscription?]) -> [Result<ResolvedAddress, EndpointError>?] {
+    private func resolve(_ subscriptions: [PushSubscription?], with resolver: EndpointResolver) -> [Result<ResolvedAddress, EndpointError>?] {
         let wanted = subscriptions.enumerated().compactMap { index, subscription in subscription.map { (index, $0.endpoint) } }
         var addresses = [Result<ResolvedAddress, EndpointError>?](repeating: nil, count: subscriptions.count)
         guard configuration.vapid != nil, !wanted.isEmpty else { return addresses }

@@ -7,24 +7,27 @@ import Foundation
 package struct NotificationOutbox: Sendable {
     /// The kinds of job this worker can send.
     package let kinds: [OutboxJob.Kind]
+    /// First attempts, retries, or both.
+    package let lane: OutboxLane
 
-    package init(kinds: [OutboxJob.Kind]) {
+    package init(kinds: [OutboxJob.Kind], lane: OutboxLane = .all) {
         self.kinds = kinds
+        self.lane = lane
     }
 
     /// This outbox without the Slack app kinds: what a worker claims while it cannot open the stored installation.
     package var withoutSlackApp: NotificationOutbox {
-        NotificationOutbox(kinds: kinds.filter { !OutboxJob.Kind.slackApp.contains($0) })
+        NotificationOutbox(kinds: kinds.filter { !OutboxJob.Kind.slackApp.contains($0) }, lane: lane)
     }
 
     /// Locks and returns up to `limit` due jobs, oldest first, skipping those another worker holds.
     package func claimDue(_ db: PostgresConnection, limit: Int) throws -> [OutboxJob] {
-        try OutboxRepository.claimDue(db, kinds: kinds, limit: limit)
+        try OutboxRepository.claimDue(db, kinds: kinds, lane: lane, limit: limit)
     }
 
     /// Seconds until the next job is due (0 or less when one is due now), nil when none is waiting.
     package func secondsUntilNextDue(_ db: PostgresConnection) throws -> Double? {
-        try OutboxRepository.secondsUntilNextDue(db, kinds: kinds)
+        try OutboxRepository.secondsUntilNextDue(db, kinds: kinds, lane: lane)
     }
 
     /// The jobs waiting (every kind, every worker's), and the age of the oldest due one.

@@ -27,8 +27,9 @@ package struct Relay: Sendable {
         let hub = self.hub
         // Every socket is an open file: the relay takes what the system lets it (LimitNOFILE in the systemd unit).
         let files = OpenFileLimit.raise()
-        // The pool, and the relay's other connections: the writer, the listener, the outbox worker, the delivery pool's two.
-        let room = OpenFileLimit.socketRoom(files.after, poolConnections: configuration.database.poolSize + 5)
+        // The pool, and the relay's other connections: the writer, the listener, the outbox's two workers, the delivery
+        // pool's two.
+        let room = OpenFileLimit.socketRoom(files.after, poolConnections: configuration.database.poolSize + 6)
         let fileMetadata: Logger.Metadata = ["open_files": "\(files.after)", "raised_from": "\(files.before)", "sockets": "\(room)"]
         if files.after < 10_000 {
             logger.warning("the open-file limit leaves room for few sockets: raise LimitNOFILE (docs/deploy.md)", metadata: fileMetadata)
@@ -76,8 +77,12 @@ package struct Relay: Sendable {
             onOtherWriters: { metrics.messages.fromOtherWriters($0) })
         let announcer = CommitAnnouncer(pool: deliveryPool, logger: logger, announced: { feed.committedWithoutMessages($0) })
         let notifier = Notifier(configuration: configuration.notifications)
+        // New notifications and retries in lanes of their own: a push service slow to answer, retried, holds up only
+        // other retries; the first attempts' round waits at most a few seconds for any push service.
         let outbox = OutboxWorker(
-            conninfo: configuration.database.conninfo, notifier: notifier, logger: logger, metrics: metrics.notifications)
+            conninfo: configuration.database.conninfo, notifier: notifier, logger: logger, lane: .firstAttempts, metrics: metrics.notifications)
+        let retries = OutboxWorker(
+            conninfo: configuration.database.conninfo, notifier: notifier, logger: logger, lane: .retries, metrics: metrics.notifications)
         let writer = DatabasePool(configuration: configuration.database.writer)
         var service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,
@@ -108,7 +113,7 @@ package struct Relay: Sendable {
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "msgrelay"),
             services: [
                 DatabasePoolService(pool: pool), DatabasePoolService(pool: writer), DatabasePoolService(pool: deliveryPool), feed, announcer,
-                listener, outbox,
+                listener, outbox, retries,
                 IdleSweeper(hub: hub, timeout: configuration.realtime.idleTimeout, writeTimeout: configuration.realtime.writeTimeout),
                 AttachmentCollector(service: service, interval: configuration.attachments.collectInterval, logger: logger),
             ] + (slackInbox.map { [$0] } ?? []),

@@ -28,7 +28,12 @@ package final class OutboxWorker: Service, Sendable {
     let metrics: NotificationMetrics?
     /// Seconds between two readings of the backlog.
     let backlogInterval: Double
-    private let worker = ReconnectingLoop(name: "msgrelay-outbox")
+    private let worker: ReconnectingLoop
+    /// How long a round waits for push services (first attempts: ``firstAttemptPushLimit``; retries: their own timeout).
+    let pushWithin: Duration?
+    /// What a first attempt may take for a push service's lookup and answer: one slow to answer (or a hostile one)
+    /// holds up the other first attempts of its round that long at most, and is tried again in the retries' lane.
+    static let firstAttemptPushLimit = Duration.seconds(3)
     /// Seconds before another look when the jobs due are all in another relay's round (which lasts as long as the
     /// services it waits on take to answer).
     static let othersRoundWait: Double = 0.5
@@ -37,8 +42,10 @@ package final class OutboxWorker: Service, Sendable {
     ///   - conninfo: the database (the worker opens a connection of its own).
     ///   - notifier: sends; its configuration says which kinds of job this relay can deliver.
     ///   - metrics: counts outcomes and shows the backlog.
+    ///   - lane: first attempts, retries or both: a relay runs a worker for each of the first two.
     package init(
-        conninfo: String, notifier: Notifier, logger: Logger, idleWait: Double = 5, metrics: NotificationMetrics? = nil, backlogInterval: Double = 5
+        conninfo: String, notifier: Notifier, logger: Logger, lane: OutboxLane = .all, idleWait: Double = 5, metrics: NotificationMetrics? = nil,
+        backlogInterval: Double = 5
     ) {
         self.metrics = metrics
         self.backlogInterval = backlogInterval
@@ -46,7 +53,9 @@ package final class OutboxWorker: Service, Sendable {
         self.notifier = notifier
         self.logger = logger
         self.kinds = notifier.configuration.sendableKinds
-        self.outbox = NotificationOutbox(kinds: kinds)
+        self.outbox = NotificationOutbox(kinds: kinds, lane: lane)
+        self.pushWithin = lane == .firstAttempts ? Self.firstAttemptPushLimit : nil
+        self.worker = ReconnectingLoop(name: lane == .retries ? "msgrelay-outbox-retries" : "msgrelay-outbox")
         self.retryPolicy = RetryPolicy(base: notifier.configuration.retryBase, maximum: notifier.configuration.maxRetryDelay)
         self.idleWait = idleWait
     }
@@ -56,7 +65,7 @@ package final class OutboxWorker: Service, Sendable {
 
     package func run() async throws {
         guard !kinds.isEmpty else {
-            logger.info("notifications off: neither VAPID keys nor a Slack webhook are configured")
+            if outbox.lane != .retries { logger.info("notifications off: neither VAPID keys nor a Slack webhook are configured") }
             try? await gracefulShutdown()
             return
         }
@@ -79,7 +88,9 @@ package final class OutboxWorker: Service, Sendable {
             connect: { () throws -> PostgresConnection in
                 // Its rounds hold their jobs' row locks while they wait on push services and Slack: a relay host that
                 // vanishes mid-round releases them once the server drops the connection (about 30 s).
-                let db = PostgresConnection(conninfo: conninfo, applicationName: "msgrelay-outbox", settings: PostgresConnection.serverTCPSettings)
+                let db = PostgresConnection(
+                    conninfo: conninfo, applicationName: outbox.lane == .retries ? "msgrelay-outbox-retries" : "msgrelay-outbox",
+                    settings: PostgresConnection.serverTCPSettings)
                 try db.connect()
                 do {
                     // In case the relay could not record it at start-up.
@@ -102,7 +113,7 @@ package final class OutboxWorker: Service, Sendable {
                 let slackApp = notifier.configuration.slackAppFromInstallation ? try notifier.configuration.currentSlackApp(db) : nil
                 let claiming = notifier.configuration.slackAppFromInstallation && slackApp == nil ? outbox.withoutSlackApp : outbox
                 let claimed = try round(db, claiming, slackApp: slackApp)
-                if let metrics, ProcessInfo.processInfo.systemUptime - lastBacklogRead >= backlogInterval {
+                if let metrics, outbox.lane != .retries, ProcessInfo.processInfo.systemUptime - lastBacklogRead >= backlogInterval {
                     metrics.backlog(try outbox.backlog(db))
                     lastBacklogRead = ProcessInfo.processInfo.systemUptime
                 }
@@ -133,7 +144,7 @@ package final class OutboxWorker: Service, Sendable {
             counted = []
             let jobs = try claiming.claimDue(db, limit: notifier.configuration.batchSize)
             guard !jobs.isEmpty else { return 0 }
-            let results = Array(zip(jobs, notifier.send(jobs, slackApp: slackApp)))
+            let results = Array(zip(jobs, notifier.send(jobs, slackApp: slackApp, pushWithin: pushWithin)))
             try db.execute("SAVEPOINT outcomes")
             do {
                 counted = try record(results, db)

@@ -90,12 +90,12 @@ package enum OutboxRepository {
     /// A job that names a conversation (Slack app mode) is claimed only when no earlier job of that conversation is
     /// waiting: a conversation's Slack posts leave one after another, in order, so a reply never overtakes the
     /// parent that starts its thread.
-    package static func claimDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind], limit: Int) throws -> [OutboxJob] {
+    package static func claimDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind], lane: OutboxLane = .all, limit: Int) throws -> [OutboxJob] {
         try db.query(
             """
             WITH claimed AS MATERIALIZED (
                 SELECT id FROM notification_outbox o
-                WHERE failed_at IS NULL AND available_at <= now() AND kind = ANY($1::text[]) AND \(inTurn)
+                WHERE failed_at IS NULL AND available_at <= now() AND kind = ANY($1::text[]) AND \(inTurn) AND \(lane.condition)
                 ORDER BY available_at, id
                 LIMIT $2
                 FOR UPDATE SKIP LOCKED
@@ -189,11 +189,11 @@ package enum OutboxRepository {
     }
 
     /// Seconds until the next job of `kinds` is due (0 or less when one is due now), nil when none is waiting.
-    package static func secondsUntilNextDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind]) throws -> Double? {
+    package static func secondsUntilNextDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind], lane: OutboxLane = .all) throws -> Double? {
         try db.query(
             """
             SELECT extract(epoch FROM min(available_at) - now())::float8 FROM notification_outbox o
-            WHERE failed_at IS NULL AND kind = ANY($1::text[]) AND \(inTurn)
+            WHERE failed_at IS NULL AND kind = ANY($1::text[]) AND \(inTurn) AND \(lane.condition)
             """, [kinds.map(\.rawValue)]
         )[0].decode(0)
     }
@@ -279,5 +279,21 @@ extension OutboxRepository {
             oldestFailure: try oldest.map { row throws(DatabaseError) in
                 OutboxHealth.Failure(kind: try row.decode(0), error: try row.decode(1), secondsAgo: try row.decode(2))
             })
+    }
+}
+
+/// Which of the outbox's jobs a worker takes: first attempts and retries go in lanes of their own, so that a service
+/// slow to answer, tried again and again, holds up only other retries.
+package enum OutboxLane: String, Sendable {
+    case all
+    case firstAttempts = "first attempts"
+    case retries
+
+    var condition: String {
+        switch self {
+        case .all: "true"
+        case .firstAttempts: "o.attempts = 0"
+        case .retries: "o.attempts > 0"
+        }
     }
 }
