@@ -42,6 +42,10 @@ struct MsgrelayCommand: AsyncParsableCommand {
     @Flag(help: "Apply pending database migrations before serving.")
     var migrate = false
 
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be a port number from 0 to 65535, not \(port)") }
+    }
+
     /// Parses the command line (usage errors exit 2, as msgctl's do) and runs; errors end as one line on stderr.
     static func main() async {
         let command: MsgrelayCommand

@@ -79,6 +79,18 @@ import Testing
         #expect(relay.stderr.contains("JWT_SECRET is not set"))
     }
 
+    /// A port out of range names where it came from, with the status of where it came from.
+    @Test func relayNamesAPortOutOfRange() async throws {
+        let database = try await TestDatabase.create()
+        let environment: [String: String?] = ["DATABASE_URL": database.conninfo, "JWT_SECRET": "x"]
+        var fromEnvironment = environment
+        fromEnvironment["MSGRELAY_PORT"] = "70000"
+        let variable = try await ProcessRunner.ours("msgrelay", [], environment: fromEnvironment)
+        #expect(variable.status == ExitStatus.config.rawValue && variable.stderr.contains("MSGRELAY_PORT"), "\(variable.stderr)")
+        let option = try await ProcessRunner.ours("msgrelay", ["--port", "70000"], environment: environment)
+        #expect(option.status == ExitStatus.usage.rawValue && option.stderr.contains("--port"), "\(option.stderr)")
+    }
+
     @Test func relayRefusesAnUnmigratedDatabase() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let relay = try await ProcessRunner.ours("msgrelay", ["--port", "0"], environment: ["DATABASE_URL": database.conninfo, "JWT_SECRET": "x"])

@@ -108,6 +108,8 @@ import Testing
         // The unit: pointed at the packaged files, accepted by systemd, not enabled.
         let unit = try String(contentsOfFile: "/lib/systemd/system/msgrelay.service", encoding: .utf8)
         #expect(unit.contains("\nExecStart=/usr/bin/msgrelay\n") && unit.contains("\nEnvironmentFile=/etc/msgrelay/msgrelay.env\n"))
+        // ProtectSystem=strict leaves the state directory writable, for a local attachment store.
+        #expect(unit.contains("\nProtectSystem=strict\n") && unit.contains("\nStateDirectory=msgrelay\n"))
         let verify = try await Self.run("systemd-analyze", ["verify", "/lib/systemd/system/msgrelay.service"])
         #expect(verify.status == 0 && verify.stderr.isEmpty, "systemd-analyze verify: \(verify.stderr)")
         #expect(!FileManager.default.fileExists(atPath: "/etc/systemd/system/multi-user.target.wants/msgrelay.service"))

@@ -37,6 +37,19 @@ import Testing
         return out
     }
 
+    /// Everything a browser asks the relay for is proxied: the API, the WebSocket, the bundled client and a local
+    /// attachment store's signed URLs.
+    @Test func everyPathBrowsersUseIsProxied() throws {
+        let example = try Self.example()
+        for location in ["location /api/ {", "location /ws/ {", "location /client/ {", "location /attachments/local/ {", "location = /healthz {"] {
+            #expect(example.contains(location), "the example does not proxy \(location)")
+        }
+        // Uploads stream through, and may be as large as the largest attachment.
+        let uploads = try #require(example.range(of: "location /attachments/local/ {"))
+        let block = example[uploads.upperBound...].prefix { $0 != "}" }
+        #expect(block.contains("proxy_request_buffering off;") && block.contains("client_max_body_size 11m;"))
+    }
+
     @Test func theAccessLogNeverHoldsAToken() throws {
         let example = try Self.example()
         let (variable, pattern, replacement) = try Self.map(in: example)

@@ -48,6 +48,16 @@ import Testing
         #expect(try Migrator().status(db).allSatisfy(\.isApplied))
     }
 
+    /// A statement_timeout from the connection string (or the role) does not cut a migration short: index builds on a
+    /// large table take minutes.
+    @Test func msgctlMigratesWhateverTheConnectionsStatementTimeout() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let migrate = try await ProcessRunner.ours(
+            "msgctl", ["db", "migrate"], environment: ["DATABASE_URL": database.conninfo, "PGOPTIONS": "-c statement_timeout=1"])
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        #expect(try Migrator().pending(try database.connect()).isEmpty)
+    }
+
     @Test func migratingTwiceChangesNothing() async throws {
         let database = try await TestDatabase.create(migrated: false)
         let db = try database.connect()

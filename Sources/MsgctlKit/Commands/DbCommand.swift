@@ -18,7 +18,10 @@ struct DbCommand: AsyncParsableCommand {
             let line = progress.line()
             defer { line.stop() }
             let applied = try await connection.withDatabase { db in
-                try Migrator().migrate(db) { event in Self.show(event, on: line) }.map { ($0.id, $0.name) }
+                // A migration's index build on a large table takes minutes: no statement_timeout from the connection
+                // string, the role or the database cuts it short (msgrelay --migrate does the same).
+                try db.execute("SET statement_timeout = 0")
+                return try Migrator().migrate(db) { event in Self.show(event, on: line) }.map { ($0.id, $0.name) }
             }
             line.stop()
             if output.json {

@@ -29,7 +29,9 @@ extension RelayConfiguration {
             guard let value = Int(text) else { throw ConfigurationError("MSGRELAY_PORT must be a port number, not \"\(text)\"") }
             resolvedPort = value
         }
-        guard (0...65535).contains(resolvedPort) else { throw ConfigurationError("port \(resolvedPort) is out of range 0...65535") }
+        guard (0...65535).contains(resolvedPort) else {
+            throw ConfigurationError("\(port == nil ? "MSGRELAY_PORT" : "--port") must be a port number from 0 to 65535, not \(resolvedPort)")
+        }
         var configuration = RelayConfiguration(
             host: host ?? environment["MSGRELAY_HOST"] ?? "127.0.0.1",
             port: resolvedPort,

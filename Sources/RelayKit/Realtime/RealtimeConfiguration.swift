@@ -56,9 +56,10 @@ package struct RealtimeConfiguration: Sendable {
         if let value = try positive("WS_FRAME_BURST") { configuration.frameBurst = Double(value) }
         if let value = try positive("WS_MAX_QUEUED_BYTES") { configuration.maxQueuedBytes = value }
         if let value = try seconds("WS_WRITE_TIMEOUT_SECONDS") { configuration.writeTimeout = value }
+        // A list of none (an uncommented `ALLOWED_ORIGINS=` line) is unset, as for the other settings: same-host pages.
         if let text = environment["ALLOWED_ORIGINS"] {
             let origins = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-            configuration.allowedOrigins = Set(origins.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 })
+            if !origins.isEmpty { configuration.allowedOrigins = Set(origins.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }) }
         }
         return configuration
     }
