@@ -61,6 +61,14 @@ import Testing
         let bad = try await run(["stats", "--since", "last tuesday"], env)
         #expect(bad.status == 2)
         #expect(bad.stderr.contains("--since must be an RFC 3339 time"))
+        // TZ as glibc takes it (a leading ':') names the zone; a misspelt one is refused, not read as UTC.
+        var paris = env
+        paris["TZ"] = ":Europe/Paris"
+        let glibc = try await run(["stats", "--json"] + window, paris)
+        #expect((try JSONSerialization.jsonObject(with: Data(glibc.stdout.utf8)) as? [String: Any])?.string("timezone") == "Europe/Paris")
+        paris["TZ"] = "Europe/Pariss"
+        let misspelt = try await run(["stats", "--json"] + window, paris)
+        #expect(misspelt.status == 78 && misspelt.stderr.contains("TZ=Europe/Pariss is not a time zone"), "\(misspelt.stderr)")
         let backwards = try await run(["stats", "--since", "1d", "--until", "2d"], env)
         // Options that do not go together: a command-line error.
         #expect(backwards.status == 2)
