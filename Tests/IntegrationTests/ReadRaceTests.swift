@@ -43,4 +43,29 @@ import Testing
         }
         #expect(error.kind == .notFound)
     }
+
+    /// A message committed between a page's count and its rows: both come from one snapshot, so a full last page never
+    /// says nothing older remains while its oldest message was pushed out. Forced: the rows' join waits for a lock on
+    /// `users` that the count does not need, while the lock's holder inserts a message and commits.
+    @Test func aPageAndItsCountComeFromOneSnapshot() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let service = MessagingService(pool: database.pool(size: 2), rules: MessagingRules(perMinute: 0, perHour: 0, perDay: 0))
+        let conversation = try await service.createConversation(viewer: f.alice, initialMessage: nil).conversation
+        for n in 1...5 { _ = try await service.sendMessage(viewer: f.alice, conversationId: conversation.id, content: "m\(n)") }
+        let holder = try database.connect()
+        try holder.execute("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        let listed = Task { try await service.listMessages(viewer: f.alice, conversationId: conversation.id, page: .init(limit: 5)) }
+        try await waitFor("the page to wait for users", timeout: 60) {
+            try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) >= 1
+        }
+        try holder.query(
+            "INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, 'committed meanwhile')", [conversation.id, f.alice.id])
+        try holder.execute("COMMIT")
+        let (messages, total) = try await listed.value
+        // The count and the rows agree: the page holds every message the count counted (m1 is not pushed out).
+        #expect(total == 5)
+        #expect(messages.map(\.message.content) == ["m1", "m2", "m3", "m4", "m5"])
+    }
 }

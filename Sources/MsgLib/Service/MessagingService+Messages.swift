@@ -8,11 +8,15 @@ extension MessagingService {
     public func listMessages(viewer: User, conversationId: UUID, page: PageRequest) async throws -> (messages: [MessageWithSender], total: Int) {
         let page = page.storagePage
         return try await pool.withConnection { db in
-            _ = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
-            var (messages, total) = try MessageRepository.list(db, conversationId: conversationId, page: page)
-            let reactions = try ReactionRepository.reactions(db, messageIds: messages.map(\.message.id))
-            for i in messages.indices { messages[i].message.reactions = reactions[messages[i].message.id] ?? [] }
-            return (messages, total)
+            // One snapshot for the count and the page: a message committed between them would push the oldest out of
+            // a full last page while the count says nothing older remains (`has_more` false).
+            try db.transaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") {
+                _ = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
+                var (messages, total) = try MessageRepository.list(db, conversationId: conversationId, page: page)
+                let reactions = try ReactionRepository.reactions(db, messageIds: messages.map(\.message.id))
+                for i in messages.indices { messages[i].message.reactions = reactions[messages[i].message.id] ?? [] }
+                return (messages, total)
+            }
         }
     }
 

@@ -300,8 +300,8 @@ package final class PostgresConnection: @unchecked Sendable {
     }
 
     /// Runs `body` inside a transaction: committed when it returns, rolled back when it throws.
-    package func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN")
+    package func transaction<T>(_ begin: String = "BEGIN", _ body: () throws -> T) throws -> T {
+        try execute(begin)
         do {
             let value = try body()
             try execute("COMMIT")
