@@ -21,6 +21,40 @@ import Testing
         #expect(c.lastMessageAt == m2.createdAt)
     }
 
+    /// A message counts while unread and not deleted: restored, it counts again; deleted outright (its sender removed
+    /// in SQL), or read and deleted in one update, it no longer does.
+    @Test func countersFollowRestoresAndDeletions() async throws {
+        let db = try await TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        func counts() throws -> (admin: Int, user: Int) {
+            let c = try #require(try ConversationRepository.find(db, id: conversation.id))
+            return (c.unreadCountAdmin, c.unreadCountUser)
+        }
+        let a = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "a")
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "b")
+        #expect(try counts() == (2, 0))
+        try db.query("UPDATE messages SET deleted_at = now() WHERE id = $1", [a.id])
+        #expect(try counts() == (1, 0))
+        try db.query("UPDATE messages SET deleted_at = NULL WHERE id = $1", [a.id])
+        #expect(try counts() == (2, 0))
+        // Read and deleted at once: off the count once.
+        try db.query("UPDATE messages SET read_at = now(), deleted_at = now() WHERE id = $1", [a.id])
+        #expect(try counts() == (1, 0))
+        // Restored but read: it stays off.
+        try db.query("UPDATE messages SET deleted_at = NULL WHERE id = $1", [a.id])
+        #expect(try counts() == (1, 0))
+        // An admin's reply, then that admin removed in SQL: the reply goes, and its count with it.
+        let second = try UserRepository.insert(db, username: "second", displayName: "Second", isAdmin: true)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: second.id, content: "reply")
+        #expect(try counts() == (1, 1))
+        try db.query("DELETE FROM users WHERE id = $1", [second.id])
+        #expect(try counts() == (1, 0))
+        // An edit changes nothing.
+        try db.query("UPDATE messages SET content = 'b2', edited_at = now() WHERE content = 'b'")
+        #expect(try counts() == (1, 0))
+    }
+
     @Test func readingLowersTheRightCounterNeverBelowZero() async throws {
         let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)

@@ -33,8 +33,8 @@ import Testing
             "idx_messages_read_at",
             "idx_push_subscriptions_user_id", "idx_users_is_admin", "conversations_user_id_unique", "messages_content_length",
             "push_subscriptions_endpoint_unique", "trigger_update_conversation_on_message on messages",
-            "trigger_update_conversation_on_message_read on messages", "uuid_generate_v7",
-            "update_conversation_on_message", "update_conversation_on_message_read",
+            "trigger_update_conversation_unread on messages", "trigger_update_conversation_unread_on_delete on messages", "uuid_generate_v7",
+            "update_conversation_on_message", "update_conversation_unread",
         ] {
             #expect(schema.contains { $0.hasPrefix(expected) }, "missing \(expected)")
         }

@@ -41,5 +41,6 @@ extension Migration {
         outboxReferenceIndexes,
         conversationOrder,
         garbageUploadWindow,
+        unreadFollowsRows,
     ]
 }
