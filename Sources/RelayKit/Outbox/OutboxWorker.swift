@@ -140,33 +140,56 @@ package final class OutboxWorker: Service, Sendable {
     ///   - slackApp: app mode from the stored installation, read for this round.
     func round(_ db: PostgresConnection, _ claiming: NotificationOutbox, slackApp: SlackAppConfiguration?) throws -> Int {
         var counted: [(OutboxJob.Kind, NotificationMetrics.Outcome)] = []
+        var gone: Set<UUID> = []
         let claimed = try db.transaction {
             counted = []
+            gone = []
             let jobs = try claiming.claimDue(db, limit: notifier.configuration.batchSize)
             guard !jobs.isEmpty else { return 0 }
             let results = Array(zip(jobs, notifier.send(jobs, slackApp: slackApp, pushWithin: pushWithin)))
             try db.execute("SAVEPOINT outcomes")
             do {
-                counted = try record(results, db)
+                counted = try record(results, db, gone: &gone)
             } catch let error as DatabaseError where db.isAlive {
                 logger.warning("an outcome could not be recorded; recording them one by one", metadata: ["error": "\(error)"])
                 try db.execute("ROLLBACK TO SAVEPOINT outcomes")
-                for result in results { counted += try recordAlone(result, db) }
+                gone = []
+                for result in results { counted += try recordAlone(result, db, gone: &gone) }
             }
             return jobs.count
         }
         for (kind, outcome) in counted { metrics?.record(kind, outcome) }
+        removeSubscriptions(gone, db)
         return claimed
+    }
+
+    /// Removes the subscriptions push services said are gone, once the round's jobs are released: a removal takes the
+    /// subscription's other jobs with it, which another relay's round may hold, and that round may be removing another
+    /// subscription of this round's jobs (two expired browsers of one user): inside the rounds, each would wait for
+    /// the other. Each in a short transaction of its own, waiting 2 s at most for such a round; one not removed now is
+    /// removed at its next 404 or 410.
+    private func removeSubscriptions(_ ids: Set<UUID>, _ db: PostgresConnection) {
+        for id in ids {
+            do {
+                try db.transaction {
+                    try db.setLocal([("lock_timeout", "2s")])
+                    try outbox.removeSubscription(db, id: id)
+                }
+                logger.info("push subscription removed", metadata: ["subscription": "\(id)"])
+            } catch {
+                logger.warning("a gone push subscription could not be removed now", metadata: ["subscription": "\(id)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Records one job's outcome in a savepoint of its own; when the database refuses it, the job waits the
     /// longest retry delay, with a reason that says so.
     private func recordAlone(
-        _ result: (OutboxJob, DeliveryOutcome), _ db: PostgresConnection
+        _ result: (OutboxJob, DeliveryOutcome), _ db: PostgresConnection, gone: inout Set<UUID>
     ) throws -> [(OutboxJob.Kind, NotificationMetrics.Outcome)] {
         try db.execute("SAVEPOINT outcome")
         do {
-            let counted = try record([result], db)
+            let counted = try record([result], db, gone: &gone)
             try db.execute("RELEASE SAVEPOINT outcome")
             return counted
         } catch let error as DatabaseError where db.isAlive {
@@ -181,7 +204,7 @@ package final class OutboxWorker: Service, Sendable {
 
     /// Records what became of each job; returns each job's outcome as the metrics count it.
     private func record(
-        _ results: [(OutboxJob, DeliveryOutcome)], _ db: PostgresConnection
+        _ results: [(OutboxJob, DeliveryOutcome)], _ db: PostgresConnection, gone: inout Set<UUID>
     ) throws -> [(OutboxJob.Kind, NotificationMetrics.Outcome)] {
         var done: [Int64] = []
         var used: [UUID] = []
@@ -211,8 +234,9 @@ package final class OutboxWorker: Service, Sendable {
                 done.append(job.id)
             case .gone(let reason):
                 if let subscription = job.subscription {
-                    try outbox.removeSubscription(db, id: subscription.id)
-                    logger.info("push subscription removed", metadata: ["subscription": "\(subscription.id)", "reason": "\(reason)"])
+                    // Removed once the round has committed (see removeSubscriptions).
+                    gone.insert(subscription.id)
+                    logger.info("push subscription gone", metadata: ["subscription": "\(subscription.id)", "reason": "\(reason)"])
                 }
                 done.append(job.id)
             case .retry(let reason, let retryAfter):
