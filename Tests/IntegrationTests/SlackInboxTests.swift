@@ -134,6 +134,8 @@ import Testing
         _ = try await s.service.acceptSlackEvent(eventId: "EvR", payload: reaction, statementTimeout: .seconds(2))
         #expect(try await s.service.handleNextSlackEvent() == .waiting(SlackInboxReason.unknownPost))
         #expect(try SlackInboxRepository.state(s.db, eventId: "EvR")?.state == .pending)
+        // Waiting counts no attempt: those are for database failures, 8 at most.
+        #expect(try s.db.scalar("SELECT attempts FROM slack_inbox WHERE event_id = 'EvR'", as: Int.self) == 0)
         // The reply it reacts to is handled meanwhile: the reaction is taken on it.
         _ = try await s.service.acceptSlackEvent(eventId: "EvM", payload: payload("EvM", text: "the reply"), statementTimeout: .seconds(2))
         guard case .delivered(let reply) = try await s.service.handleNextSlackEvent() else {

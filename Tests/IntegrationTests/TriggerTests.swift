@@ -53,6 +53,10 @@ import Testing
         // An edit changes nothing.
         try db.query("UPDATE messages SET content = 'b2', edited_at = now() WHERE content = 'b'")
         #expect(try counts() == (1, 0))
+        // Counters left wrong before (by the triggers of earlier releases) are counted again by the migration.
+        try db.query("UPDATE conversations SET unread_count_admin = 7, unread_count_user = 3")
+        try db.execute(try #require(Migration.all.first { $0.id == 41 }).sql)
+        #expect(try counts() == (1, 0))
     }
 
     @Test func readingLowersTheRightCounterNeverBelowZero() async throws {

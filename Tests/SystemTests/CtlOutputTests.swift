@@ -66,6 +66,8 @@ import Testing
         paris["TZ"] = ":Europe/Paris"
         let glibc = try await run(["stats", "--json"] + window, paris)
         #expect((try JSONSerialization.jsonObject(with: Data(glibc.stdout.utf8)) as? [String: Any])?.string("timezone") == "Europe/Paris")
+        paris["TZ"] = ":/etc/localtime"
+        #expect(try await run(["stats", "--json"] + window, paris).status == 0)
         paris["TZ"] = "Europe/Pariss"
         let misspelt = try await run(["stats", "--json"] + window, paris)
         #expect(misspelt.status == 78 && misspelt.stderr.contains("TZ=Europe/Pariss is not a time zone"), "\(misspelt.stderr)")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -150,6 +151,38 @@ import Testing
         }
         slow.stop()
         good.stop()
+        try await relay.stop()
+    }
+
+    /// A first attempt that failed is retried by the other lane's worker as soon as it is due (the first lane wakes it),
+    /// not at that worker's next look, seconds later.
+    @Test func aFailedFirstAttemptIsRetriedWhenDue() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let service = try RecordingHTTPServer()
+        defer { service.stop() }
+        let arrivals = Mutex<[Date]>([])
+        service.respond { _ in
+            let count = arrivals.withLock {
+                $0.append(Date())
+                return $0.count
+            }
+            return count % 2 == 1 ? .init(status: 500) : .init(status: 201)
+        }
+        let relay = try await TestRelay(database: database, environment: PushEnvironment.variables)
+        let subscribed = try await relay.request(
+            "POST", "/api/push/subscribe", token: relay.token(f.admin), json: PushBrowser(endpoint: service.url("/admin")).subscribeBody)
+        #expect(subscribed.status == 201)
+        // Twice, at moments unrelated to the retries worker's 5 s idle wait (where it would otherwise look again).
+        for round in 1...2 {
+            #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "hello \(round)"]).status == 201)
+            _ = try await service.waitForRequests(count: 2 * round, timeout: .seconds(15))
+            let times = arrivals.withLock { $0 }
+            let gap = times[2 * round - 1].timeIntervalSince(times[2 * round - 2])
+            // OUTBOX_RETRY_BASE_SECONDS is 0.2: due within 0.2 s.
+            #expect(gap < 1.5, "the retry came \(gap) s after the first attempt")
+            try await Task.sleep(for: .milliseconds(1700))
+        }
         try await relay.stop()
     }
 

@@ -154,25 +154,34 @@ import Testing
         try await relay.stop()
     }
 
-    /// Opening a conversation marks read what it shows (the newest 20), not the older messages nobody saw.
+    /// Opening a conversation shows back to its oldest unread message (200 at most) and marks read what it shows, not
+    /// the older messages nobody saw, which it names.
     @Test func openingAConversationReadsOnlyWhatItShows() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
-        for n in 1...25 { _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "question \(n)") }
+        for n in 1...205 { _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "question \(n)") }
         let relay = try await TestRelay(database: database)
         let terminal = try repl(relay, home: try temporaryHome())
         defer { terminal.stop() }
         var at = try await terminal.waitFor("connected to the relay")
         terminal.type("\\o alice\r")
-        at = try await terminal.waitFor("alice: question 25", after: at)
-        at = try await terminal.waitFor("msg[alice]> ", after: at)
+        at = try await terminal.waitFor("alice: question 205", after: at)
+        at = try await terminal.waitFor("unread messages older than these 200 are not shown", after: at)
         try await waitFor("the shown messages to be read") {
-            try db.scalar("SELECT count(*) FROM messages WHERE read_at IS NOT NULL", as: Int.self) == 20
+            try db.scalar("SELECT count(*) FROM messages WHERE read_at IS NOT NULL", as: Int.self) == 200
         }
         let unread = try db.query("SELECT content FROM messages WHERE read_at IS NULL ORDER BY id").map { try $0.decode(0, as: String.self) }
         #expect(unread == (1...5).map { "question \($0)" })
+        // Fewer than 200 unread, some of them older than the newest 20: all shown, all read.
+        let bobs = try ConversationRepository.insert(db, userId: f.bob.id)
+        for n in 1...30 { _ = try MessageRepository.insert(db, conversationId: bobs.id, senderId: f.bob.id, content: "bob \(n)") }
+        terminal.type("\\o bob\r")
+        at = try await terminal.waitFor("bob: bob 30", after: at)
+        try await waitFor("all of Bob's to be read") {
+            try db.scalar("SELECT count(*) FROM messages WHERE conversation_id = $1 AND read_at IS NULL", [bobs.id], as: Int.self) == 0
+        }
         terminal.type("\\q\r")
         try await waitFor("the REPL to exit") { !terminal.isRunning }
         try await relay.stop()

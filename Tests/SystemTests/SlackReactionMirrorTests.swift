@@ -172,7 +172,7 @@ import Testing
             // A reaction on a post not known yet waits a while for it (its reply may not be handled yet): aged here.
             if id == "EvIgn3" {
                 try await waitFor("\(id) to wait for its post") {
-                    try desk.db.scalar("SELECT count(*) FROM slack_inbox WHERE event_id = $1 AND attempts > 0", [id], as: Int.self) == 1
+                    try desk.db.scalar("SELECT count(*) FROM slack_inbox WHERE event_id = $1 AND last_error IS NOT NULL", [id], as: Int.self) == 1
                 }
                 try desk.db.query("UPDATE slack_inbox SET received_at = now() - interval '1 minute', available_at = now() WHERE event_id = $1", [id])
             }

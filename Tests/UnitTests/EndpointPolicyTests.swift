@@ -31,11 +31,18 @@ import Testing
         // One spelling per push service URL: what is stored and owned.
         #expect(fcm.canonical == "https://fcm.googleapis.com/fcm/send/dQw4:APA91bH_x-y?z=1")
         #expect(mozilla.canonical == "https://updates.push.services.mozilla.com/wpush/v2/gAAAAABk")
-        #expect(port.canonical == "https://web.push.apple.com")
+        #expect(port.canonical == "https://web.push.apple.com/")
         #expect(try policy.check(url: "https://FCM.googleapis.com:443/fcm/send/x#frag").canonical == "https://fcm.googleapis.com/fcm/send/x")
         let insecure = EndpointPolicy(allowInsecure: true)
         #expect(try insecure.check(url: "http://[::1]:8080/push?a#b").canonical == "http://[::1]:8080/push?a")
         #expect(try insecure.check(url: "http://127.1:80/p").canonical == "http://127.0.0.1/p")
+        // Dot segments are resolved as the HTTP client resolves them before sending; an empty path is "/".
+        #expect(try policy.check(url: "https://fcm.googleapis.com/x/../fcm/./send/T").canonical == "https://fcm.googleapis.com/fcm/send/T")
+        #expect(
+            try policy.check(url: "https://fcm.googleapis.com/../../fcm/send/T?a=/../b").canonical == "https://fcm.googleapis.com/fcm/send/T?a=/../b")
+        #expect(try policy.check(url: "https://push.example/a/b/..").canonical == "https://push.example/a/")
+        #expect(try policy.check(url: "https://push.example?x").canonical == "https://push.example/?x")
+        #expect(try policy.check(url: "https://push.example/a//b").canonical == "https://push.example/a//b")
         let v6 = try policy.check(url: "https://[2606:4700:0::1111]:443/x")
         #expect(v6.host == "2606:4700::1111" && v6.port == 443 && v6.hostIsAddress)
         #expect(v6.origin == "https://[2606:4700::1111]:443")

@@ -520,7 +520,8 @@ export class MsgRelayClient extends EventTarget {
       // Without a cursor (no live message came yet) a reconnect asks for what follows the newest message seen: the
       // protocol's older resume by id, which a message committed out of id order can escape (see docs/protocol.md).
       // While catching up by id, from the last position the catch-up reached: live messages seen meanwhile are past a gap.
-      const lastMessageId = this._hadSession ? (this._catchingUp && this._catchUpId) || this._newestId : null;
+      // (Until a replay completes: a socket lost again before its replay ended has not caught up either.)
+      const lastMessageId = this._hadSession ? this._catchUpId || this._newestId : null;
       ws = new this._WebSocket(socketUrl(this.url, { token, cursor: this._cursor, lastMessageId }));
       this._resumed = Boolean(this._cursor || lastMessageId);
       this._socketToken = token;
@@ -989,8 +990,19 @@ export class MsgRelayClient extends EventTarget {
     const known = new Set(this._queue.map((e) => e.clientId));
     const restored = [];
     for (const s of stored) {
-      if (known.has(s.clientId)) continue;
-      restored.push({ ...s, userKey: key, attachmentIds: s.attachmentIds ?? [], state: 'queued', failures: 0, claimedId: null, resolve: noop, reject: noop });
+      // In the relay's spelling, as new sends are (saved by an earlier version, they may not be).
+      const entry = { ...s, clientId: idText(s.clientId), conversationId: idText(s.conversationId ?? null), userKey: key,
+        attachmentIds: (s.attachmentIds ?? []).map(idText), state: 'queued', failures: 0, claimedId: null, resolve: noop, reject: noop };
+      if (known.has(entry.clientId)) continue;
+      const invalid = this._validate(entry);
+      if (invalid) {
+        // Never to be settled by the relay: dropped, and reported.
+        this._storage.remove(s.clientId).catch(noop);
+        this._emit('sendfailed', { clientId: entry.clientId, error: new MsgRelayError('invalid_request', invalid, { clientId: entry.clientId }) });
+        continue;
+      }
+      if (entry.clientId !== s.clientId) { this._storage.remove(s.clientId).catch(noop); this._save(entry); }
+      restored.push(entry);
     }
     if (!restored.length) return;
     this._queue.push(...restored);

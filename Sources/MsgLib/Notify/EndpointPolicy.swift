@@ -248,7 +248,27 @@ package struct EndpointURL: Sendable, Hashable, CustomStringConvertible {
         if let separator = rest.range(of: "://") { rest = rest[separator.upperBound...] }
         rest = rest[(rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex)...]
         if let fragment = rest.firstIndex(of: "#") { rest = rest[..<fragment] }
-        return "\(scheme)://\(authority)\(port == defaultPort ? "" : ":\(port)")\(rest)"
+        let queryStart = rest.firstIndex(of: "?") ?? rest.endIndex
+        let path = Self.withoutDotSegments(String(rest[..<queryStart]))
+        return "\(scheme)://\(authority)\(port == defaultPort ? "" : ":\(port)")\(path)\(rest[queryStart...])"
+    }
+
+    /// `path` as an HTTP client sends it: `.` and `..` segments resolved (RFC 3986 section 5.2.4), `/` when empty.
+    static func withoutDotSegments(_ path: String) -> String {
+        var segments: [Substring] = []
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        for (index, part) in parts.enumerated() {
+            let last = index == parts.count - 1
+            switch part {
+            case ".":
+                if last { segments.append("") }
+            case "..":
+                if !segments.isEmpty { segments.removeLast() }
+                if last { segments.append("") }
+            default: segments.append(part)
+            }
+        }
+        return "/" + segments.joined(separator: "/")
     }
 }
 

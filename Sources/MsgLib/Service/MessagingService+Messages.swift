@@ -192,6 +192,14 @@ extension MessagingService {
         }
     }
 
+    /// How many of a conversation's newest messages reach back to the oldest one `viewer` has not read (0 when none).
+    public func messagesSinceOldestUnread(viewer: User, conversationId: UUID) async throws -> Int {
+        try await pool.withConnection { db in
+            _ = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
+            return try MessageRepository.countSinceOldestUnread(db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin)
+        }
+    }
+
     /// Marks read every unread message the viewer received in a conversation, or only `messageIds`.
     /// Returns the messages that changed. An admin's reading updates the conversation's Slack thread parent.
     public func bulkRead(viewer: User, conversationId: UUID, messageIds: [UUID]?) async throws -> [Message] {

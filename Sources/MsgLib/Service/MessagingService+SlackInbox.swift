@@ -59,7 +59,8 @@ extension MessagingService {
                 case .delivered, .reacted: try SlackInboxRepository.finish(db, eventId: event.eventId, state: .done)
                 case .ignored(let reason): try SlackInboxRepository.finish(db, eventId: event.eventId, state: .ignored, reason: reason)
                 case .waiting(let reason):
-                    try SlackInboxRepository.retry(db, eventId: event.eventId, in: min(8, pow(2, Double(event.attempts))), error: reason)
+                    // Looked at again more seldom as it ages (1 s, then a quarter of its age, 8 s at most).
+                    try SlackInboxRepository.wait(db, eventId: event.eventId, in: min(8, max(1, event.age / 4)), reason: reason)
                 case .idle, .deferred: break
                 }
                 return outcome
@@ -92,7 +93,7 @@ extension MessagingService {
             return .ignored(error.message)
         }
         // A reference not found yet may be one not committed yet: waited for while the event is young.
-        let young = Double(Timestamp.now().microsecondsSinceEpoch - event.receivedAt.microsecondsSinceEpoch) / 1e6 < slackMappingWait
+        let young = event.age < slackMappingWait
         func missing(_ reason: String) -> SlackInboxOutcome { young ? .waiting(reason) : .ignored(reason) }
         switch envelope.reactionChange() {
         case .success(let change)?:

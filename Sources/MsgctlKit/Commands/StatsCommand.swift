@@ -32,6 +32,8 @@ struct StatsCommand: AsyncParsableCommand {
     static func timeZone(_ tz: String?) throws -> String {
         guard let tz, !tz.isEmpty else { return TimeZone.current.identifier }
         let name = tz.hasPrefix(":") ? String(tz.dropFirst()) : tz
+        // A file (`:/etc/localtime`): the zone Foundation read from it.
+        if name.hasPrefix("/") { return TimeZone.current.identifier }
         guard TimeZone(identifier: name) != nil else {
             throw UserFacingError(
                 "TZ=\(TerminalText.escaped(tz)) is not a time zone: give an IANA name such as Europe/Paris (or unset TZ for the system's)",

@@ -46,7 +46,8 @@ enum ReplCommandTable {
             try $0.listConversations($1)
         },
         ReplCommandSpec(
-            "\\o", "\\o USER|ID", "open a conversation (shows its newest messages and marks them read)", requiresArgument: true,
+            "\\o", "\\o USER|ID", "open a conversation (shows its newest messages, back to the oldest unread one, and marks those read)",
+            requiresArgument: true,
             completion: .conversations
         ) { try $0.openConversation($1) },
         ReplCommandSpec("\\n", "\\n", "open the next conversation with unread messages") { session, _ in try session.openNextUnread() },

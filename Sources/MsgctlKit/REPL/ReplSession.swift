@@ -170,8 +170,13 @@ final class ReplSession: @unchecked Sendable {
         let found = try blocking { [service] in try await service.resolveConversation(name) }
         open = found
         updatePrompt()
-        // Only what was shown is read: messages older than the newest 20, or arrived since, stay unread.
-        try markRead(quietly: true, ids: try showMessages(limit: 20))
+        // Only what was shown is read: the newest 20, or back to the oldest unread one, 200 at most (so that \\n moves on
+        // to the next conversation); older ones, or ones arrived since, stay unread, and the admin is told.
+        let span = try blocking { [service, admin] in
+            try await service.messagesSinceOldestUnread(viewer: admin, conversationId: found.conversation.id)
+        }
+        try markRead(quietly: true, ids: try showMessages(limit: max(20, min(span, 200))))
+        if span > 200 { say("unread messages older than these 200 are not shown: \\h N shows more, \\r marks them all read") }
     }
 
     func openNextUnread() throws {

@@ -83,6 +83,7 @@ package struct Relay: Sendable {
             conninfo: configuration.database.conninfo, notifier: notifier, logger: logger, lane: .firstAttempts, metrics: metrics.notifications)
         let retries = OutboxWorker(
             conninfo: configuration.database.conninfo, notifier: notifier, logger: logger, lane: .retries, metrics: metrics.notifications)
+        OutboxWorker.pair(outbox, retries)
         let writer = DatabasePool(configuration: configuration.database.writer)
         var service = MessagingService(
             pool: pool, rules: configuration.rules, jwtSecret: configuration.jwtSecret, notifications: configuration.notifications,

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MsgLib
 import ServiceLifecycle
+import Synchronization
 
 /// Sends the notifications waiting in the outbox, off the request path, on a thread and a database connection
 /// of its own (kept by a ``ReconnectingLoop``).
@@ -62,6 +63,16 @@ package final class OutboxWorker: Service, Sendable {
 
     /// Looks at the outbox now (a message was just committed).
     package func wake() { worker.wake() }
+
+    /// The worker of the other lane, woken after each of this one's rounds: a first attempt that failed is due in the
+    /// retries' lane, and a delivered retry may let a conversation's next Slack job go in the first attempts' lane.
+    private let partner = Mutex<OutboxWorker?>(nil)
+
+    /// Pairs the workers of the two lanes (each wakes the other after a round that claimed jobs).
+    package static func pair(_ first: OutboxWorker, _ second: OutboxWorker) {
+        first.partner.withLock { $0 = second }
+        second.partner.withLock { $0 = first }
+    }
 
     package func run() async throws {
         guard !kinds.isEmpty else {
@@ -160,6 +171,7 @@ package final class OutboxWorker: Service, Sendable {
         }
         for (kind, outcome) in counted { metrics?.record(kind, outcome) }
         removeSubscriptions(gone, db)
+        if claimed > 0 { partner.withLock { $0 }?.wake() }
         return claimed
     }
 

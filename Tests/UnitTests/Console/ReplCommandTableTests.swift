@@ -29,7 +29,7 @@ import Testing
             ReplCommandTable.helpText == """
                 commands:
                   \\l [unread|archived]  list conversations
-                  \\o USER|ID            open a conversation (shows its newest messages and marks them read)
+                  \\o USER|ID            open a conversation (shows its newest messages, back to the oldest unread one, and marks those read)
                   \\n                    open the next conversation with unread messages
                   \\h [N]                show the open conversation's newest N messages (20)
                   \\s QUERY              search every conversation

@@ -261,5 +261,15 @@ test('a socket lost while catching up by id resumes from the catch-up, not from 
   await reconnect(clock, log, ws);
   assert.equal(ws().query.get('last_message_id'), '0193b000-0000-7000-8000-000000000101');
   assert.equal(ws().query.get('cursor'), null);
+  // Lost again before that socket's replay ended: still from the catch-up.
+  ws().accept();
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('last_message_id'), '0193b000-0000-7000-8000-000000000101');
+  // A replay that completes ends the catch-up.
+  ws().accept();
+  ws().receive({ type: 'message', data: message({ id: '0193b000-0000-7000-8000-000000000102' }) });
+  ws().receive({ type: 'replayed', data: { count: 1, truncated: false } });
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('last_message_id'), '0193b000-0000-7000-8000-000000000f00');
   client.close();
 });

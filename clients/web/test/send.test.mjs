@@ -238,13 +238,34 @@ test('persist: unsent messages survive a reload and go out with their client_id'
   again.close();
 });
 
+test('persist: a send saved by an earlier version is sent in the relay\'s spelling, or reported when it never can be', { timeout: 5000 }, async () => {
+  const storage = memoryStorage();
+  const base = { userKey: USER, content: 'old', attachmentIds: [], createdAt: Date.now(), firstSentAt: null };
+  await storage.save({ ...base, clientId: 'A1B2C3D4-0000-4000-8000-00000000ABCD', conversationId: null });
+  await storage.save({ ...base, clientId: '0193c000-0000-4000-8000-000000000002', conversationId: 'foo', createdAt: Date.now() + 1 });
+  FakeWebSocket.instances = [];
+  const client = track(connect({ url: 'https://relay.example', token: token(USER), WebSocket: FakeWebSocket, window: fakeWindow(), persist: true, storage }));
+  const log = record(client, ['sent', 'sendfailed']);
+  await settle();
+  assert.deepEqual(log.of('sendfailed').map((d) => [d.clientId, d.error.code]), [['0193c000-0000-4000-8000-000000000002', 'invalid_request']]);
+  FakeWebSocket.last.accept();
+  const d = FakeWebSocket.last.frames('send_message')[0].data;
+  assert.equal(d.client_id, 'a1b2c3d4-0000-4000-8000-00000000abcd');
+  ack(FakeWebSocket.last, d);
+  await settle();
+  assert.equal(client.pending.length, 0);
+  assert.equal((await storage.load(USER)).length, 0);
+  client.close();
+});
+
 test('persist: a send first made days ago goes out again with its client_id', async () => {
   clock = useFakeTimers();
   const storage = memoryStorage();
   const long = Date.now() - 3 * 86400_000;
-  await storage.save({ clientId: 'old', userKey: USER, conversationId: null, content: 'x', attachmentIds: [], createdAt: long, firstSentAt: long });
+  const old = '0193c000-0000-4000-8000-0000000000d0';
+  await storage.save({ clientId: old, userKey: USER, conversationId: null, content: 'x', attachmentIds: [], createdAt: long, firstSentAt: long });
   const { client, ws } = await openClient({ persist: true, storage });
-  assert.deepEqual(ws().frames('send_message').map((f) => f.data.client_id), ['old']);
+  assert.deepEqual(ws().frames('send_message').map((f) => f.data.client_id), [old]);
   client.close();
 });
 

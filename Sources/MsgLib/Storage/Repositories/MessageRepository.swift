@@ -113,6 +113,22 @@ package enum MessageRepository {
         ).first.map { try Message(row: $0) }
     }
 
+    /// The visible messages of a conversation from its oldest unread one (sent by the other side of `readerIsAdmin`) on;
+    /// 0 when none is unread.
+    package static func countSinceOldestUnread(_ db: PostgresConnection, conversationId: UUID, readerIsAdmin: Bool) throws -> Int {
+        try db.query(
+            """
+            WITH oldest AS (
+                SELECT m.created_at, m.id FROM messages m JOIN users s ON s.id = m.sender_id
+                WHERE m.conversation_id = $1 AND m.read_at IS NULL AND m.deleted_at IS NULL AND s.is_admin <> $2
+                ORDER BY m.created_at, m.id LIMIT 1
+            )
+            SELECT count(*) FROM messages m, oldest o
+            WHERE m.conversation_id = $1 AND m.deleted_at IS NULL AND (m.created_at, m.id) >= (o.created_at, o.id)
+            """, [conversationId, readerIsAdmin]
+        )[0].decode(0, as: Int.self)
+    }
+
     /// Marks read the unread, visible messages of a conversation that were sent by the other side of `readerIsAdmin`,
     /// all of them or only `ids`. Returns the messages it changed.
     package static func markRead(

@@ -7,6 +7,8 @@ package struct SlackInboxEvent: Sendable, Equatable {
     package var payload: String
     package var attempts: Int
     package var receivedAt: Timestamp
+    /// Seconds since it was received, by the database's clock.
+    package var age: Double = 0
 }
 
 /// The `slack_inbox` table: Events API events stored when they arrive, keyed by `event_id`, and handled afterwards by
@@ -30,7 +32,7 @@ package enum SlackInboxRepository {
     package static func claimNext(_ db: PostgresConnection) throws -> SlackInboxEvent? {
         try db.query(
             """
-            SELECT event_id, payload, attempts, received_at FROM slack_inbox
+            SELECT event_id, payload, attempts, received_at, extract(epoch FROM now() - received_at)::float8 AS age FROM slack_inbox
             WHERE state = 'pending' AND available_at <= now()
             ORDER BY available_at, received_at
             LIMIT 1
@@ -39,7 +41,7 @@ package enum SlackInboxRepository {
         ).first.map { row throws(DatabaseError) in
             SlackInboxEvent(
                 eventId: try row.decode("event_id"), payload: try row.decode("payload"), attempts: try row.decode("attempts"),
-                receivedAt: try row.decode("received_at"))
+                receivedAt: try row.decode("received_at"), age: try row.decode("age"))
         }
     }
 
@@ -60,6 +62,16 @@ package enum SlackInboxRepository {
             SET attempts = attempts + 1, available_at = clock_timestamp() + make_interval(secs => $2), last_error = $3
             WHERE event_id = $1 AND state = 'pending'
             """, [eventId, delay, error])
+    }
+
+    /// Makes a pending event due again in `delay` seconds without counting an attempt (it waits for what it refers to;
+    /// attempts count database failures).
+    package static func wait(_ db: PostgresConnection, eventId: String, in delay: Double, reason: String) throws {
+        try db.query(
+            """
+            UPDATE slack_inbox SET available_at = clock_timestamp() + make_interval(secs => $2), last_error = $3
+            WHERE event_id = $1 AND state = 'pending'
+            """, [eventId, delay, reason])
     }
 
     /// Seconds until the next pending event is due (0 or less when one is due now), nil when none is pending.
