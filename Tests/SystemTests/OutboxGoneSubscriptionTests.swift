@@ -18,8 +18,12 @@ import Testing
         let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
         let service = try RecordingHTTPServer()
         defer { service.stop() }
-        // Slow enough that both rounds hold their jobs at once.
-        service.respond { _ in .init(status: 410, delay: .milliseconds(800)) }
+        // No answer until both rounds' requests came: both rounds hold their jobs at once, however busy the machine.
+        service.respond { [service] _ in
+            let deadline = Date().addingTimeInterval(20)
+            while service.requests.count < 4, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            return .init(status: 410)
+        }
         var subscriptions: [UUID] = []
         for name in ["s1", "s2"] {
             let browser = PushBrowser(endpoint: service.url("/\(name)"))

@@ -66,4 +66,16 @@ import Testing
         #expect(kinds == [.refusedAddress, .refusedPort, .insecure, .unresolvable])
         #expect(calls.withLock { $0 } == 2)
     }
+
+    /// A name with several checked addresses: the first attempt connects to the preferred one, each retry to the next
+    /// (an address that never answers, a broken IPv6 route, is not the only one ever tried).
+    @Test func retriesGoToTheNamesOtherAddresses() throws {
+        let resolver = EndpointResolver(policy: EndpointPolicy(), timeout: .seconds(2)) { _, _ throws(EndpointError) in
+            [IPAddress(ipv6: "2606:4700::1111")!, Self.publicAddress, IPAddress(ipv6: "2606:4700::1111")!]
+        }
+        let resolved = try resolver.resolve(["https://push.example.com/x"])[0].get()
+        #expect(resolved.alternatives == ["2606:4700::1111", "93.184.216.34"])
+        #expect((0..<4).map { resolved.forAttempt($0).address } == ["2606:4700::1111", "93.184.216.34", "2606:4700::1111", "93.184.216.34"])
+        #expect(resolved.forAttempt(1).host == "push.example.com" && resolved.forAttempt(1).port == 443)
+    }
 }

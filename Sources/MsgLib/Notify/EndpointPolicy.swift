@@ -132,7 +132,7 @@ package struct EndpointPolicy: Sendable {
     // MARK: Internals
 
     /// Refuses `addresses` when one of them is not public (unless insecure); otherwise pins the first one,
-    /// which is getaddrinfo's preferred address (RFC 6724 order).
+    /// which is getaddrinfo's preferred address (RFC 6724 order), with the others as alternatives for retries.
     func vet(_ addresses: [IPAddress], of endpoint: EndpointURL) throws(EndpointError) -> ResolvedAddress {
         guard let first = addresses.first else {
             throw EndpointError(.unresolvable, "\(field) host \(endpoint.host) has no address")
@@ -148,7 +148,9 @@ package struct EndpointPolicy: Sendable {
                 }
             }
         }
-        return ResolvedAddress(host: endpoint.host, port: endpoint.port, address: first.description)
+        var seen = Set<String>()
+        let all = addresses.map(\.description).filter { seen.insert($0).inserted }
+        return ResolvedAddress(host: endpoint.host, port: endpoint.port, address: first.description, alternatives: all)
     }
 
     private func endpoint(_ url: String, scheme: String, host: String, address: IPAddress?, portText: Substring?) throws(EndpointError)
@@ -280,12 +282,22 @@ package struct ResolvedAddress: Sendable, Hashable, CustomStringConvertible {
     package let port: Int
     /// The numeric address to connect to ("93.184.216.34", "2606:4700::1111").
     package let address: String
+    /// Every address the name resolved to and that was checked, the preferred one first.
+    package let alternatives: [String]
 
     /// A pin made by hand. ``EndpointPolicy/resolve(url:)`` is the way to get one that was checked.
-    package init(host: String, port: Int, address: String) {
+    package init(host: String, port: Int, address: String, alternatives: [String]? = nil) {
         self.host = host
         self.port = port
         self.address = address
+        self.alternatives = alternatives ?? [address]
+    }
+
+    /// The pin for a job's `attempt` (0 for the first): each retry connects to the next checked address, so one that
+    /// does not answer (an IPv6 route that is down) is not tried for ever.
+    package func forAttempt(_ attempt: Int) -> ResolvedAddress {
+        guard alternatives.count > 1 else { return self }
+        return ResolvedAddress(host: host, port: port, address: alternatives[max(0, attempt) % alternatives.count], alternatives: alternatives)
     }
 
     package var description: String { "\(host.contains(":") ? "[\(host)]" : host):\(port) at \(address)" }

@@ -53,7 +53,8 @@ public struct Notifier: Sendable {
                     continue
                 }
                 let notification = job.reaction.map { PushNotification(reaction: $0, message: job.message) } ?? PushNotification(message: job.message)
-                var prepared = pushRequest(notification, to: subscription, at: addresses[index])
+                // A retry connects to the name's next address (see ResolvedAddress.forAttempt).
+                var prepared = pushRequest(notification, to: subscription, at: addresses[index]?.map { $0.forAttempt(job.attempts) })
                 if let pushWithin, case .send(var request) = prepared {
                     request.timeout = min(request.timeout, pushWithin)
                     prepared = .send(request)

@@ -153,6 +153,12 @@ enum DoctorJudge {
     ///   - sent: the `--send` test, nil when not asked.
     static func slack(configurationError: String?, status: SlackStatus?, sent: SlackSend?) -> DoctorCheck {
         if let configurationError {
+            // The notification settings are read together: a push or outbox setting may be the one at fault.
+            guard configurationError.contains("SLACK_") else {
+                return .fail(
+                    "notifications", configurationError, fix: "correct the setting it names (docs/notifications.md, docs/deploy.md)",
+                    status: .config)
+            }
             return .fail("slack", configurationError, fix: "correct the Slack settings (docs/slack.md), or unset them", status: .config)
         }
         guard let status else { return .skip("slack", because: "the database is unreachable") }

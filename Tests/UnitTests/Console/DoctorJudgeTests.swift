@@ -87,7 +87,10 @@ import Testing
         let refused = DoctorJudge.slack(configurationError: nil, status: webhook, sent: .refused("HTTP 404"))
         #expect(refused.status == .fail && refused.failureStatus == .tempFail && refused.detail.contains("HTTP 404"))
         let bad = DoctorJudge.slack(configurationError: "SLACK_WEBHOOK_URL must be an https URL", status: nil, sent: nil)
-        #expect(bad.status == .fail && bad.failureStatus == .config)
+        #expect(bad.status == .fail && bad.failureStatus == .config && bad.name == "slack")
+        // A push or outbox setting read with them is not blamed on Slack.
+        let push = DoctorJudge.slack(configurationError: "PUSH_TTL_SECONDS must be a number of seconds, not \"abc\"", status: nil, sent: nil)
+        #expect(push.status == .fail && push.name == "notifications" && !(push.fix ?? "").contains("Slack"))
         #expect(DoctorJudge.slack(configurationError: nil, status: nil, sent: nil).status == .skip)
         let off = SlackStatus(mode: .off, oauthConfigured: false, installation: nil)
         #expect(DoctorJudge.slack(configurationError: nil, status: off, sent: nil).status == .ok)
