@@ -241,9 +241,11 @@ import Testing
         let bad = try #require(IPAddress(ipv4: "10.0.0.5"))
         let mixed = try #require(throws: EndpointError.self) { try policy.vet([good, bad], of: endpoint) }
         #expect(mixed.description == "subscription.endpoint host push.example.com resolves to a private address 10.0.0.5")
-        // All public: the first is pinned.
+        // All public: the first is pinned, the others kept for retries.
         let other = try #require(IPAddress(ipv6: "2606:4700::1111"))
-        #expect(try policy.vet([good, other], of: endpoint) == ResolvedAddress(host: "push.example.com", port: 443, address: "93.184.216.34"))
+        #expect(
+            try policy.vet([good, other], of: endpoint)
+                == ResolvedAddress(host: "push.example.com", port: 443, address: "93.184.216.34", alternatives: ["93.184.216.34", "2606:4700::1111"]))
         #expect(throws: EndpointError.self) { try policy.vet([], of: endpoint) }
     }
 
