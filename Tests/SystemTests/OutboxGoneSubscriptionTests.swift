@@ -20,7 +20,7 @@ import Testing
         defer { service.stop() }
         // No answer until both rounds' requests came: both rounds hold their jobs at once, however busy the machine.
         service.respond { [service] _ in
-            let deadline = Date().addingTimeInterval(20)
+            let deadline = Date().addingTimeInterval(60)
             while service.requests.count < 4, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
             return .init(status: 410)
         }
@@ -50,7 +50,8 @@ import Testing
         }
         let connections = try (0..<2).map { _ in try database.connect() }
         let first = Task { try await onOwnThread { try workers[0].round(connections[0], workers[0].outbox, slackApp: nil) } }
-        _ = try await service.waitForRequests(count: 2)
+        // Generous: the whole suite starting beside it can hold this process up for half a minute.
+        _ = try await service.waitForRequests(count: 2, timeout: .seconds(60))
         let second = Task { try await onOwnThread { try workers[1].round(connections[1], workers[1].outbox, slackApp: nil) } }
         #expect(try await first.value == 2)
         #expect(try await second.value == 2)
