@@ -35,8 +35,7 @@ import Testing
         // The first round removes the subscription: its cascade waits for the second round's job.
         let removal = Task { try await onOwnThread { try outbox.removeSubscription(first, id: subscription) } }
         try await waitFor("the first removal to wait", timeout: 60) {
-            try db.scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) == 1
+            try db.lockWaiters() == 1
         }
         // The second meets the same answer: it leaves the removal to the first, finishes its job and commits.
         try outbox.removeSubscription(second, id: subscription)
@@ -72,8 +71,7 @@ import Testing
             try await onOwnThread { try PushSubscriptionRepository.delete(admin, userId: f.admin.id, endpoint: "https://push.example/s") }
         }
         try await waitFor("the removal to wait for the round's job", timeout: 60) {
-            try db.scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) == 1
+            try db.lockWaiters() == 1
         }
         try NotificationOutbox(kinds: [.push]).finish(round, done: [job], used: [subscription])
         try round.execute("COMMIT")

@@ -22,7 +22,7 @@ import Testing
             }
         }
         try await waitFor("the update waiting for the row", timeout: 60) {
-            try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) >= 1
+            try db.lockWaiters() >= 1
         }
         try holder.execute("COMMIT")
         return (await answer.value, message, db)
@@ -58,7 +58,7 @@ import Testing
         try holder.execute("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
         let listed = Task { try await service.listMessages(viewer: f.alice, conversationId: conversation.id, page: .init(limit: 5)) }
         try await waitFor("the page to wait for users", timeout: 60) {
-            try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) >= 1
+            try db.lockWaiters() >= 1
         }
         try holder.query(
             "INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, 'committed meanwhile')", [conversation.id, f.alice.id])

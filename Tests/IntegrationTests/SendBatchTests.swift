@@ -29,7 +29,7 @@ import Testing
         try holder.query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", [f.alice.id])
         let first = Task { try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "alice") }
         try await waitUntil {
-            try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) >= 1
+            try db.lockWaiters() >= 1
         }
         typealias Outcome = Result<Message, ServiceError>
         func send(_ viewer: User, to conversation: UUID?, _ content: String) -> Task<Outcome, Never> {
@@ -100,7 +100,7 @@ import Testing
         try holder.query("SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE", [alices.id])
         let alice = Task { try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "waits") }
         try await waitUntil {
-            try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) >= 1
+            try db.lockWaiters() >= 1
         }
         // Alice's send waits for her conversation; Bob's goes through meanwhile, in a batch of its own.
         for n in 0..<3 { _ = try await service.sendMessage(viewer: f.bob, conversationId: nil, content: "bob \(n)") }

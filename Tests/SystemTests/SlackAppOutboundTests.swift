@@ -231,7 +231,7 @@ import Testing
         #expect(try await desk.aliceSends("Hi") == 201)
         _ = try await desk.slack.waitForCalls("chat.postMessage", count: 1)
         try await waitFor("the round to record the thread, or to wait for the change") {
-            try desk.db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self)
+            try desk.db.lockWaiters()
                 == 1 || desk.db.scalar("SELECT count(*) FROM notification_outbox", as: Int.self) == 0
         }
         try change.execute("COMMIT")

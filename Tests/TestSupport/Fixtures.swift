@@ -23,6 +23,11 @@ extension PostgresConnection {
         }
     }
 
+    /// How many sessions of this database wait for a lock: the sign that a race a test forces has its waiter.
+    package func lockWaiters() throws -> Int {
+        try scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+    }
+
     /// The single value of a one-row, one-column query.
     package func scalar<T: PostgresDecodable>(_ sql: String, _ parameters: [(any PostgresBindable)?] = [], as type: T.Type = T.self) throws -> T {
         try query(sql, parameters)[0].decode(0, as: T.self)

@@ -32,17 +32,7 @@ final class ExportDestination {
     }
 
     private func writeAll(_ bytes: [UInt8]) throws(UserFacingError) {
-        let failure = bytes.withUnsafeBytes { raw -> UserFacingError? in
-            do {
-                try writeAll(raw)
-                return nil
-            } catch let error as UserFacingError {
-                return error
-            } catch {
-                return UserFacingError("cannot write \(name)", exitStatus: .cantCreate)
-            }
-        }
-        if let failure { throw failure }
+        try bytes.withUnsafeBytes { raw in Result { () throws(UserFacingError) in try writeAll(raw) } }.get()
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(UserFacingError) {

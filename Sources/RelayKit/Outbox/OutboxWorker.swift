@@ -56,9 +56,14 @@ package final class OutboxWorker: Service, Sendable {
         self.kinds = notifier.configuration.sendableKinds
         self.outbox = NotificationOutbox(kinds: kinds, lane: lane)
         self.pushWithin = lane == .firstAttempts ? Self.firstAttemptPushLimit : nil
-        self.worker = ReconnectingLoop(name: lane == .retries ? "msgrelay-outbox-retries" : "msgrelay-outbox")
+        self.worker = ReconnectingLoop(name: Self.name(of: lane))
         self.retryPolicy = RetryPolicy(base: notifier.configuration.retryBase, maximum: notifier.configuration.maxRetryDelay)
         self.idleWait = idleWait
+    }
+
+    /// The worker's thread and its connection's `application_name`.
+    private static func name(of lane: OutboxLane) -> String {
+        lane == .retries ? "msgrelay-outbox-retries" : "msgrelay-outbox"
     }
 
     /// Looks at the outbox now (a message was just committed).
@@ -100,7 +105,7 @@ package final class OutboxWorker: Service, Sendable {
                 // Its rounds hold their jobs' row locks while they wait on push services and Slack: a relay host that
                 // vanishes mid-round releases them once the server drops the connection (about 30 s).
                 let db = PostgresConnection(
-                    conninfo: conninfo, applicationName: outbox.lane == .retries ? "msgrelay-outbox-retries" : "msgrelay-outbox",
+                    conninfo: conninfo, applicationName: Self.name(of: outbox.lane),
                     settings: PostgresConnection.serverTCPSettings)
                 try db.connect()
                 do {
