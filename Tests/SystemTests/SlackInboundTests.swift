@@ -287,17 +287,8 @@ import Testing
         let blocker = try desk.database.connect()
         try blocker.execute("BEGIN; LOCK TABLE slack_inbox IN ACCESS EXCLUSIVE MODE")
         let event = desk.reply("After the outage", ts: "1800000000.000700")
-        // Sent and timed on a thread of its own, so that the time is the relay's, not this busy test process's.
         let body = SlackRequests.eventCallback(id: "EvSlow", event: event)
-        var text = "POST /api/slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
-        for (name, value) in SlackRequests.headers(body, contentType: "application/json") { text += "\(name): \(value)\r\n" }
-        let request = Array((text + "\r\n").utf8) + Array(body)
-        let port = desk.relay.port
-        let (answer, took) = try await onOwnThread {
-            let started = ContinuousClock.now
-            let response = try RawHTTPConnection.exchange(port: port, request)
-            return (response, ContinuousClock.now - started)
-        }
+        let (answer, took) = try await SlackRequests.timedEvent(port: desk.relay.port, body)
         let refused = try #require(answer, "no answer")
         #expect(refused.status == 503, "\(refused.text)")
         #expect(refused.error?.contains("Slack sends it again") == true)

@@ -264,16 +264,7 @@ import Testing
         try blocker.execute("BEGIN; LOCK TABLE slack_installations IN ACCESS EXCLUSIVE MODE")
         let body = SlackRequests.eventCallback(
             id: "EvHeld", event: SlackRequests.threadMessage(user: "U0ADMIN", text: "held", threadTs: "1.1", ts: "1.2"), team: FakeSlack.teamId)
-        var text = "POST /api/slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
-        for (name, value) in SlackRequests.headers(body, contentType: "application/json") { text += "\(name): \(value)\r\n" }
-        let request = Array((text + "\r\n").utf8) + Array(body)
-        let port = scenario.relay.port
-        // Sent and timed on a thread of its own, so that the time is the relay's, not this busy test process's.
-        let (answer, took) = try await onOwnThread {
-            let started = ContinuousClock.now
-            let response = try RawHTTPConnection.exchange(port: port, request)
-            return (response, ContinuousClock.now - started)
-        }
+        let (answer, took) = try await SlackRequests.timedEvent(port: scenario.relay.port, body)
         try blocker.execute("ROLLBACK")
         #expect(answer?.status == 503, "\(answer?.text ?? "no answer")")
         #expect(took < .seconds(3), "answered after \(took)")

@@ -20,6 +20,19 @@ package enum SlackRequests {
         ]
     }
 
+    /// Posts a signed `event_callback` body to the relay on `port` and times its answer, on a thread of its own so that
+    /// the time is the relay's, not a busy test process's.
+    package static func timedEvent(port: Int, _ body: Data) async throws -> (answer: RawHTTPConnection.Response?, took: Duration) {
+        var text = "POST /api/slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: \(body.count)\r\n"
+        for (name, value) in headers(body, contentType: "application/json") { text += "\(name): \(value)\r\n" }
+        let request = Array((text + "\r\n").utf8) + Array(body)
+        return try await onOwnThread {
+            let started = ContinuousClock.now
+            let response = try RawHTTPConnection.exchange(port: port, request)
+            return (response, ContinuousClock.now - started)
+        }
+    }
+
     /// An `event_callback` body whose event is `event`, delivered for the app's bot user.
     package static func eventCallback(id: String, event: [String: Any], team: String = team) -> Data {
         let object: [String: Any] = [
