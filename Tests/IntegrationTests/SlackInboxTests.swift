@@ -31,10 +31,10 @@ import Testing
         return Setup(database: database, db: db, f: f, service: service, conversation: conversation)
     }
 
-    func payload(_ id: String, text: String, user: String = "U0ADMIN", ts: String = "2.000200") -> String {
+    func payload(_ id: String, text: String, user: String = "U0ADMIN", ts: String = "2.000200", thread: String = "1.000100") -> String {
         String(
             decoding: SlackRequests.eventCallback(
-                id: id, event: ["type": "message", "channel": "C1", "user": user, "text": text, "ts": ts, "thread_ts": "1.000100"]), as: UTF8.self)
+                id: id, event: ["type": "message", "channel": "C1", "user": user, "text": text, "ts": ts, "thread_ts": thread]), as: UTF8.self)
     }
 
     @Test func eventsAreStoredOnceAndHandledOnce() async throws {
@@ -59,9 +59,15 @@ import Testing
 
     @Test func aRowHeldByAnotherRelayIsSkipped() async throws {
         let s = try await setup()
+        let bobsConversation = try ConversationRepository.insert(s.db, userId: s.f.bob.id)
+        let bobs = try #require(try MessageRepository.insert(s.db, conversationId: bobsConversation.id, sender: s.f.bob, content: "hi"))
+        try SlackThreadRepository.insert(
+            s.db,
+            SlackThread(conversationId: bobsConversation.id, channelId: "C1", threadTs: "3.1", parentTs: "3.1", parentMessageId: bobs.message.id))
         _ = try await s.service.acceptSlackEvent(eventId: "EvA", payload: payload("EvA", text: "a"), statementTimeout: .seconds(2))
-        _ = try await s.service.acceptSlackEvent(eventId: "EvB", payload: payload("EvB", text: "b", ts: "2.3"), statementTimeout: .seconds(2))
-        // Another relay is in the middle of EvA.
+        _ = try await s.service.acceptSlackEvent(
+            eventId: "EvB", payload: payload("EvB", text: "b", ts: "3.2", thread: "3.1"), statementTimeout: .seconds(2))
+        // Another relay is in the middle of EvA (in another thread: one of the same thread would wait for it).
         let other = try s.database.connect()
         try other.execute("BEGIN")
         #expect(try SlackInboxRepository.claimNext(other)?.eventId == "EvA")
@@ -169,6 +175,49 @@ import Testing
         _ = try await s.service.acceptSlackEvent(eventId: "EvL", payload: lost, statementTimeout: .seconds(2))
         try s.db.query("UPDATE slack_inbox SET received_at = now() - interval '1 minute' WHERE event_id = 'EvL'")
         #expect(try await s.service.handleNextSlackEvent() == .ignored("not the thread of a conversation"))
+    }
+
+    @Test func eventsReferringToTheSameAreHandledInTheOrderTheyArrived() async throws {
+        let s = try await setup()
+        func reaction(_ id: String, _ type: String) -> String {
+            String(
+                decoding: SlackRequests.eventCallback(
+                    id: id,
+                    event: [
+                        "type": type, "user": "U0ADMIN", "reaction": "tada", "item_user": "U0ADMIN",
+                        "item": ["type": "message", "channel": "C1", "ts": "5.2"], "event_ts": "5.9",
+                    ]), as: UTF8.self)
+        }
+        // Two replies in a thread not recorded yet, and a reaction added to the first then removed.
+        _ = try await s.service.acceptSlackEvent(
+            eventId: "EvT1", payload: payload("EvT1", text: "first", ts: "5.2", thread: "5.1"), statementTimeout: .seconds(2))
+        #expect(try await s.service.handleNextSlackEvent() == .waiting("not the thread of a conversation"))
+        _ = try await s.service.acceptSlackEvent(
+            eventId: "EvT2", payload: payload("EvT2", text: "second", ts: "5.3", thread: "5.1"), statementTimeout: .seconds(2))
+        _ = try await s.service.acceptSlackEvent(eventId: "EvRa", payload: reaction("EvRa", "reaction_added"), statementTimeout: .seconds(2))
+        _ = try await s.service.acceptSlackEvent(eventId: "EvRr", payload: reaction("EvRr", "reaction_removed"), statementTimeout: .seconds(2))
+        // The thread is recorded while the first reply waits for its next look: the others, due, do not pass it.
+        let other = try ConversationRepository.insert(s.db, userId: s.f.bob.id)
+        let bobs = try #require(try MessageRepository.insert(s.db, conversationId: other.id, sender: s.f.bob, content: "hi"))
+        try SlackThreadRepository.insert(
+            s.db, SlackThread(conversationId: other.id, channelId: "C1", threadTs: "5.1", parentTs: "5.1", parentMessageId: bobs.message.id))
+        try s.db.query("UPDATE slack_inbox SET available_at = now() + interval '1 hour' WHERE event_id = 'EvT1'")
+        #expect(try await s.service.handleNextSlackEvent() == .idle)
+        // Its look comes; those behind it follow at once (the second reply put off meanwhile), in the order they arrived.
+        try s.db.query("UPDATE slack_inbox SET available_at = now() WHERE event_id = 'EvT1'")
+        try s.db.query("UPDATE slack_inbox SET available_at = now() + interval '1 hour' WHERE event_id = 'EvT2'")
+        var outcomes: [String] = []
+        for _ in 0..<6 {
+            switch try await s.service.handleNextSlackEvent() {
+            case .delivered(let message): outcomes.append(message.message.content)
+            case .reacted: outcomes.append("reacted")
+            case .idle: break
+            case let outcome: outcomes.append("\(outcome)")
+            }
+        }
+        // The reactions follow the first reply only: they may come before the second.
+        #expect(outcomes.first == "first" && outcomes.sorted() == ["first", "reacted", "reacted", "second"], "\(outcomes)")
+        #expect(try s.db.scalar("SELECT count(*) FROM message_reactions", as: Int.self) == 0)
     }
 
     @Test func unlinkedUsersAndUnknownThreadsAreIgnoredWithTheReason() async throws {

@@ -3,13 +3,15 @@ import Foundation
 extension MessagingService {
     /// Stores an Events API event in the inbox unless an event with the same id is there (Slack retries), in a
     /// transaction whose statements may take at most `statementTimeout`, so that a slow database is noticed while Slack
-    /// still waits for the answer. Returns whether the event was new.
+    /// still waits for the answer. Returns whether the event was new. It is stored with what it refers to
+    /// (``SlackEventEnvelope/order``), so that it is handled after the events before it that it follows.
     package func acceptSlackEvent(eventId: String, payload: String, statementTimeout: Duration) async throws -> Bool {
         try Self.requireNoNul(payload, "The event")
+        let order = (try? SlackEventEnvelope.parse(Array(payload.utf8)))?.order ?? SlackEventOrder()
         let milliseconds = max(1, Int(statementTimeout.components.seconds * 1000 + statementTimeout.components.attoseconds / 1_000_000_000_000_000))
         return try await pool.withTransaction { db in
             try db.setLocal([("statement_timeout", "\(milliseconds)ms")])
-            return try SlackInboxRepository.insert(db, eventId: eventId, payload: payload)
+            return try SlackInboxRepository.insert(db, eventId: eventId, payload: payload, order: order)
         }
     }
 

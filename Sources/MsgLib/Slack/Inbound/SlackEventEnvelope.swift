@@ -134,6 +134,20 @@ package struct SlackEventEnvelope: Decodable, Sendable, Equatable {
         return reaction.change(botUserIds: botUserIds)
     }
 
+    /// Where the event stands among the others (``SlackEventOrder``).
+    package var order: SlackEventOrder {
+        switch reactionChange() {
+        case .success(let change)?:
+            let post = "post:\(change.channelId):\(change.ts)"
+            return SlackEventOrder(keys: [post], follows: [post])
+        case .failure?: return SlackEventOrder()
+        case nil: break
+        }
+        guard case .success(let reply) = threadReply() else { return SlackEventOrder() }
+        let thread = "thread:\(reply.channelId):\(reply.threadTs)"
+        return SlackEventOrder(keys: [thread] + (reply.ts.map { ["post:\(reply.channelId):\($0)"] } ?? []), follows: [thread])
+    }
+
     /// True for 1 to ``maximumIdLength`` ASCII letters, digits, `-` and `_`.
     package static func isPlainIdentifier(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.count <= maximumIdLength
@@ -148,4 +162,13 @@ package struct SlackRequestError: Error, Sendable, Equatable, CustomStringConver
     package let message: String
     package init(_ message: String) { self.message = message }
     package var description: String { message }
+}
+
+/// What an inbox event is and refers to (`keys`: a reply's thread and the reply itself, a reaction's message) and which
+/// of those it follows: an event is handled after the pending events received before it whose keys hold one it follows.
+/// Replies in one thread keep their order, and a reaction follows the reply it is on and the reactions before it; a
+/// reply never waits for a reaction (one on it, received first, waits for the reply instead).
+package struct SlackEventOrder: Sendable, Equatable {
+    package var keys: [String] = []
+    package var follows: [String] = []
 }

@@ -42,5 +42,6 @@ extension Migration {
         conversationOrder,
         garbageUploadWindow,
         unreadFollowsRows,
+        slackInboxOrder,
     ]
 }

@@ -19,21 +19,30 @@ package enum SlackInboxRepository {
         case pending, done, ignored, failed
     }
 
-    /// Stores an event unless one with the same id is there; true when it was new.
-    package static func insert(_ db: PostgresConnection, eventId: String, payload: String) throws -> Bool {
+    /// Stores an event unless one with the same id is there; true when it was new. `order`: where it stands among the
+    /// others (``SlackEventEnvelope/order``).
+    package static func insert(_ db: PostgresConnection, eventId: String, payload: String, order: SlackEventOrder = SlackEventOrder()) throws -> Bool
+    {
         try db.query(
-            "INSERT INTO slack_inbox (event_id, payload) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING RETURNING 1",
-            [eventId, payload]
+            """
+            INSERT INTO slack_inbox (event_id, payload, order_keys, follows_keys) VALUES ($1, $2, $3::text[], $4::text[])
+            ON CONFLICT (event_id) DO NOTHING RETURNING 1
+            """,
+            [eventId, payload, order.keys, order.follows]
         ).count == 1
     }
 
-    /// Locks and returns the oldest due pending event, skipping those another relay holds; nil when none is due. The
-    /// lock lasts until the caller's transaction ends.
+    /// Locks and returns the oldest due pending event, skipping those another relay holds and those that follow a pending
+    /// event received before them (held or waiting: ``SlackEventOrder``); nil when none is due. The lock lasts until the caller's transaction ends.
     package static func claimNext(_ db: PostgresConnection) throws -> SlackInboxEvent? {
         try db.query(
             """
-            SELECT event_id, payload, attempts, received_at, extract(epoch FROM now() - received_at)::float8 AS age FROM slack_inbox
+            SELECT event_id, payload, attempts, received_at, extract(epoch FROM now() - received_at)::float8 AS age FROM slack_inbox s
             WHERE state = 'pending' AND available_at <= now()
+              AND NOT EXISTS (
+                SELECT 1 FROM slack_inbox e
+                WHERE e.state = 'pending' AND e.order_keys && s.follows_keys
+                  AND (e.received_at, e.event_id) < (s.received_at, s.event_id))
             ORDER BY available_at, received_at
             LIMIT 1
             FOR UPDATE SKIP LOCKED
@@ -45,12 +54,20 @@ package enum SlackInboxRepository {
         }
     }
 
-    /// Records that an event was handled (`done`), needed nothing (`ignored`) or was given up (`failed`), with why.
+    /// Records that an event was handled (`done`), needed nothing (`ignored`) or was given up (`failed`), with why; the
+    /// events that followed it are due at once.
     package static func finish(_ db: PostgresConnection, eventId: String, state: State, reason: String? = nil) throws {
         try db.query(
             """
-            UPDATE slack_inbox SET state = $2, last_error = $3, processed_at = now(), attempts = attempts + 1
-            WHERE event_id = $1
+            WITH finished AS (
+                UPDATE slack_inbox SET state = $2, last_error = $3, processed_at = now(), attempts = attempts + 1
+                WHERE event_id = $1
+                RETURNING order_keys, received_at
+            )
+            UPDATE slack_inbox s SET available_at = now()
+            FROM finished f
+            WHERE s.state = 'pending' AND s.available_at > now() AND s.follows_keys && f.order_keys AND s.received_at >= f.received_at
+              AND s.event_id <> $1
             """, [eventId, state.rawValue, reason])
     }
 
