@@ -101,3 +101,17 @@ extension ClientFrame: Codable {
         var last_message_id: String?
     }
 }
+
+/// The `client_id` of a `send_message` frame that is otherwise refused, read on its own.
+enum SendClientId {
+    private struct Frame: Decodable {
+        var type: String
+        var data: Data
+        struct Data: Decodable { var client_id: UUIDField? }
+    }
+
+    static func of(_ text: String) -> UUID? {
+        guard let frame = try? JSONDecoder().decode(Frame.self, from: Foundation.Data(text.utf8)), frame.type == "send_message" else { return nil }
+        return frame.data.client_id?.value
+    }
+}

@@ -15,6 +15,8 @@ package enum ClientFrame: Sendable, Equatable {
     package struct Invalid: Error, Equatable {
         package var code: String
         package var message: String
+        /// The `client_id` of a refused `send_message` whose id could be read: the refusal answers it.
+        package var clientId: UUID? = nil
     }
 
     /// How many ids one `mark_read` frame may hold.
@@ -28,16 +30,19 @@ package enum ClientFrame: Sendable, Equatable {
     /// Parses and checks a frame's text; a failure carries the `error` frame's code and message.
     package static func parse(_ text: String) -> Result<ClientFrame, Invalid> {
         if isPing(text) { return .success(.ping) }
+        var invalid: Invalid
         do {
             return .success(try JSONDecoder().decode(ClientFrame.self, from: Data(text.utf8)))
-        } catch let invalid as Invalid {
-            return .failure(invalid)
+        } catch let refused as Invalid {
+            invalid = refused
         } catch let error as DecodingError {
             if error.isTopLevel { return .failure(Invalid(code: "invalid_json", message: "Frames must be JSON objects")) }
-            return .failure(Invalid(code: "invalid_request", message: error.fieldProblem ?? "Invalid frame"))
+            invalid = Invalid(code: "invalid_request", message: error.fieldProblem ?? "Invalid frame")
         } catch {
-            return .failure(Invalid(code: "invalid_request", message: "Invalid frame"))
+            invalid = Invalid(code: "invalid_request", message: "Invalid frame")
         }
+        invalid.clientId = SendClientId.of(text)
+        return .failure(invalid)
     }
 
     /// The frame as JSON text.

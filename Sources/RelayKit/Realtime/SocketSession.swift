@@ -78,8 +78,10 @@ final class SocketSession: Sendable {
         enqueue { session in await session.replay(from: resumeFrom, registering: true) }
     }
 
-    /// Handles a text frame from the client (in order, after the frames before it).
+    /// Handles a text frame from the client (in order, after the frames before it). Once the relay began closing the
+    /// socket (an expired token, changed rights, a limit), its frames are dropped: none acts any more.
     func receive(_ text: String) {
+        guard connection.closeReason == nil else { return }
         let isPing = ClientFrame.isPing(text)
         if isPing, !takePing() { return }
         // The heartbeat is most of the traffic: answered at once when nothing is waiting before it.
@@ -88,28 +90,34 @@ final class SocketSession: Sendable {
             connection.answer(OutgoingFrame(.pong(.now())))
             return
         }
-        if !isPing {
-            switch limits.withLock({ $0.frames.take(now: ProcessInfo.processInfo.systemUptime) }) {
-            case .allowed:
-                break
-            case .refused(let retryAfter):
-                metrics?.messages.rateLimited(.websocketFrames)
-                let frame = ServerFrame.error(
-                    code: "too_many_frames", message: "Too many frames; slow down", retryAfter: Int(retryAfter.rounded(.up)))
-                connection.send(OutgoingFrame(frame))
-                return
-            case .disconnect:
-                metrics?.messages.rateLimited(.websocketFrames)
-                connection.close(Self.tooManyFrames)
-                return
-            }
-        }
+        if !isPing, !takeFrame() { return }
         enqueue { session in await session.handle(text) }
     }
 
-    /// A binary frame: refused with an `error` frame.
+    /// A binary frame: refused with an `error` frame, within the same limit as the text frames.
     func receiveBinary() {
-        connection.send(OutgoingFrame(.error(code: "unsupported", message: "Binary frames are not supported", retryAfter: nil)))
+        guard connection.closeReason == nil, takeFrame() else { return }
+        connection.send(OutgoingFrame(Self.binaryRefused))
+    }
+
+    private static let binaryRefused = ServerFrame.error(code: "unsupported", message: "Binary frames are not supported", retryAfter: nil)
+
+    /// Whether a frame other than a ping is taken (see ``RealtimeConfiguration/frameRate``): refused with an `error`
+    /// frame past the limit, and the socket closed (1008) when the client goes on.
+    private func takeFrame() -> Bool {
+        switch limits.withLock({ $0.frames.take(now: ProcessInfo.processInfo.systemUptime) }) {
+        case .allowed:
+            return true
+        case .refused(let retryAfter):
+            metrics?.messages.rateLimited(.websocketFrames)
+            let frame = ServerFrame.error(code: "too_many_frames", message: "Too many frames; slow down", retryAfter: Int(retryAfter.rounded(.up)))
+            connection.send(OutgoingFrame(frame))
+            return false
+        case .disconnect:
+            metrics?.messages.rateLimited(.websocketFrames)
+            connection.close(Self.tooManyFrames)
+            return false
+        }
     }
 
     /// The socket closed: unregisters it and turns off the typing indicators it left on.
@@ -266,15 +274,16 @@ final class SocketSession: Sendable {
         metrics?.sockets.received(parsed.typeName)
         switch parsed {
         case .failure(let invalid):
-            connection.send(OutgoingFrame(.error(code: invalid.code, message: invalid.message, retryAfter: nil)))
+            let frame = ServerFrame.error(code: invalid.code, message: invalid.message, retryAfter: nil)
+            connection.send(OutgoingFrame(invalid.clientId.map(frame.answering) ?? frame))
         case .success(let frame):
             do {
                 switch frame {
                 case .ping:
                     connection.send(OutgoingFrame(.pong(.now())))
                 case .sendMessage(let conversationId, let content, let attachmentIds, let clientId):
-                    guard let viewer = try await currentViewer() else { return }
                     do {
+                        guard let viewer = try await currentViewer() else { return }
                         // The service's local delivery hands it to the hub at commit, this socket included.
                         let sent = try await service.sendMessage(
                             viewer: viewer, conversationId: conversationId, content: content, attachmentIds: attachmentIds,
@@ -326,9 +335,14 @@ final class SocketSession: Sendable {
         }
     }
 
-    /// The socket's user as stored now, with the rights the socket was registered with; otherwise (deleted, made admin
-    /// or no longer admin) the socket is closed with 4401 and nil is returned: a frame never acts on old rights.
+    /// The socket's user as stored now, with the rights the socket was registered with, while its token is valid;
+    /// otherwise (deleted, made admin or no longer admin, expired) the socket is closed with 4401 and nil is returned:
+    /// a frame never acts on old rights.
     private func currentViewer() async throws -> User? {
+        guard connection.expires > Int64(Date().timeIntervalSince1970) else {
+            connection.close(Hub.tokenExpired)
+            return nil
+        }
         let current = try await service.currentUser(user.id)
         guard let current, current.isAdmin == user.isAdmin else {
             connection.close(current == nil ? Hub.userDeleted : Hub.rightsChanged)

@@ -69,8 +69,12 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .text:
             connection.touch()
             guard let session else { return }
-            var data = frame.unmaskedData
-            session.receive(data.readString(length: data.readableBytes) ?? "")
+            // RFC 6455: a text frame that is not UTF-8 fails the connection (1007), rather than being repaired.
+            guard let text = frame.unmaskedData.withUnsafeReadableBytes({ String(validating: $0, as: UTF8.self) }) else {
+                connection.closeNow(.refused(1007, "text frames must be UTF-8"))
+                return
+            }
+            session.receive(text)
         case .binary:
             connection.touch()
             metrics?.sockets.received("binary")
@@ -91,11 +95,19 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             if connection.closeFrameSent {
                 context.close(promise: nil)
             } else {
-                // Echo the client's close code, then end the connection once the echo is written.
+                // Echo the client's close code, then end the connection once the echo is written; a code no endpoint
+                // may send (1005, 1006, 1015, unassigned ones) or a payload of one byte is answered with 1002.
                 var data = frame.unmaskedData
-                let code = data.readWebSocketErrorCode() ?? .normalClosure
+                let code: UInt16
+                switch data.readableBytes {
+                case 0: code = 1000
+                case 1: code = 1002
+                default:
+                    let sent = data.readInteger(as: UInt16.self) ?? 1002
+                    code = Self.isSendableCloseCode(sent) ? sent : 1002
+                }
                 var reply = context.channel.allocator.buffer(capacity: 2)
-                reply.write(webSocketErrorCode: code)
+                reply.writeInteger(code)
                 connection.finish()
                 context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: reply)))
                     .whenComplete { [channel = context.channel] _ in channel.close(promise: nil) }
@@ -103,6 +115,11 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         default:
             connection.closeNow(.refused(1002, "unexpected opcode"))
         }
+    }
+
+    /// Close codes an endpoint may send (RFC 6455 7.4 and the IANA registry): 1000 to 1003, 1007 to 1014, 3000 to 4999.
+    static func isSendableCloseCode(_ code: UInt16) -> Bool {
+        (1000...1003).contains(code) || (1007...1014).contains(code) || (3000...4999).contains(code)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
