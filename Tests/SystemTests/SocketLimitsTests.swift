@@ -33,6 +33,31 @@ import Testing
         try await relay.stop()
     }
 
+    /// Sockets waiting to join (their cursor is ahead of this relay) count against the limit: those beyond it are
+    /// refused at once, before any `connected` frame.
+    @Test func socketsWaitingToJoinCountAgainstTheLimit() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database, environment: ["WS_MAX_SOCKETS_PER_USER": "2"])
+        let millis = Int64(Date().timeIntervalSince1970 * 1000)
+        let ahead = "3.0..\(millis)~3.1000000000..\(millis)~"
+        let sockets = try (0..<5).map { _ in try relay.socket(f.alice, query: "cursor=\(ahead)") }
+        var admitted: [TestSocket] = []
+        for socket in sockets {
+            let first = try await socket.next { $0.type == "connected" || $0.type == "error" }
+            if first.type == "error" {
+                #expect(first.data["code"] as? String == "too_many_sockets")
+                #expect(try await socket.next { $0.isClose }.closeCode == 4429)
+            } else {
+                admitted.append(socket)
+            }
+        }
+        #expect(admitted.count == 2)
+        // The two admitted join once their wait is over.
+        for socket in admitted { _ = try await socket.next(type: "replayed", timeout: 20) }
+        try await relay.stop()
+    }
+
     /// Sockets that go away while their replay waits to join (their cursor is ahead of this relay, which waits up to
     /// 5 s for it) take no room once that wait is over: the user's next sockets are served.
     @Test func socketsGoneBeforeTheyJoinedTakeNoRoom() async throws {

@@ -15,6 +15,13 @@ package final class Hub: Sendable {
         /// The snapshot of the last batch published: every message it shows has gone to the sockets registered
         /// then. Nil until ``CommitFeed`` starts.
         var frontier: CommitSnapshot?
+        /// Sockets accepted and not registered yet, by user (``SocketReservation``).
+        var reserved: [UUID: Int] = [:]
+
+        mutating func unreserve(_ userId: UUID) {
+            let left = reserved[userId, default: 0] - 1
+            reserved[userId] = left > 0 ? left : nil
+        }
     }
 
     private let state = Mutex(State())
@@ -29,16 +36,34 @@ package final class Hub: Sendable {
 
     /// Registers a socket unless its user has `maxPerUser` already; it gets every batch published from now on. Returns
     /// the frontier it joined at (its replay covers what that snapshot shows, the batches everything after), or
-    /// `.full`.
-    func register(_ connection: ClientConnection, maxPerUser: Int = .max) -> Registration {
+    /// `.full`. A socket holding `reservation` takes the place it reserved.
+    func register(_ connection: ClientConnection, reservation: SocketReservation? = nil, maxPerUser: Int = .max) -> Registration {
         state.withLock { state in
+            if let reservation, reservation.take() { state.unreserve(reservation.userId) }
             // Its socket closed while it waited to join (the session unregisters before it finishes: one or the other
             // sees the other's step).
             guard !connection.isFinished else { return .ended }
-            guard state.registry.socketCount(of: connection.userID) < maxPerUser else { return .full }
+            guard state.registry.socketCount(of: connection.userID) + state.reserved[connection.userID, default: 0] < maxPerUser else {
+                return .full
+            }
             state.registry.register(connection)
             return .joined(at: state.frontier)
         }
+    }
+
+    /// Reserves a place for a socket of `userId` unless the user has `maxPerUser` sockets, registered or reserved.
+    func reserve(_ userId: UUID, maxPerUser: Int) -> SocketReservation? {
+        let room = state.withLock { state in
+            guard state.registry.socketCount(of: userId) + state.reserved[userId, default: 0] < maxPerUser else { return false }
+            state.reserved[userId, default: 0] += 1
+            return true
+        }
+        return room ? SocketReservation(userId: userId, hub: self) : nil
+    }
+
+    /// Called by ``SocketReservation/release()`` only.
+    func releaseReservation(of userId: UUID) {
+        state.withLock { $0.unreserve(userId) }
     }
 
     enum Registration {
@@ -48,9 +73,9 @@ package final class Hub: Sendable {
         case ended
     }
 
-    /// The sockets `userId` has registered here.
+    /// The sockets `userId` has registered here, and those reserved.
     func socketCount(of userId: UUID) -> Int {
-        state.withLock { $0.registry.socketCount(of: userId) }
+        state.withLock { $0.registry.socketCount(of: userId) + $0.reserved[userId, default: 0] }
     }
 
     /// Where the relay starts following commits (the first snapshot); ignored once started.

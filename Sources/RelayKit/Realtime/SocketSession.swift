@@ -70,13 +70,18 @@ final class SocketSession: Sendable {
     static let tooManyFrames = ClientConnection.CloseReason.refused(1008, "Too many frames")
 
     /// Greets the client, then registers the socket with the hub and replays (unread messages, or what a client at
-    /// `resumeFrom` lacks). `greeting` is an extra frame sent right after `connected`.
-    func start(resumeFrom: ResumePoint?, greeting: ServerFrame?) {
+    /// `resumeFrom` lacks). `greeting` is an extra frame sent right after `connected`; `reservation`, the socket's
+    /// place among its user's, becomes its registration (or is given back when the socket ends first).
+    func start(resumeFrom: ResumePoint?, greeting: ServerFrame?, reservation: SocketReservation? = nil) {
+        self.reservation.withLock { $0 = reservation }
         connection.send(OutgoingFrame(.connected(userId: user.id, connectionId: connection.id, timestamp: .now())))
         if let greeting { connection.send(OutgoingFrame(greeting)) }
         connection.beginReplay()
         enqueue { session in await session.replay(from: resumeFrom, registering: true) }
     }
+
+    /// The socket's place among its user's until it registers (``SocketReservation``).
+    private let reservation = Mutex<SocketReservation?>(nil)
 
     /// Handles a text frame from the client (in order, after the frames before it). Once the relay began closing the
     /// socket (an expired token, changed rights, a limit), its frames are dropped: none acts any more.
@@ -127,6 +132,7 @@ final class SocketSession: Sendable {
         // Finished first: a replay registering it from now on is refused (see Hub.register).
         connection.finish()
         hub.unregister(connection)
+        reservation.withLock { $0 }?.release()
         let (service, user) = (self.service, self.user)
         typing.stopAll { conversationId in
             try? await service.typing(viewer: user, conversationId: conversationId, isTyping: false)
@@ -166,7 +172,7 @@ final class SocketSession: Sendable {
         var joinedAt = hub.frontier
         if registering {
             // Two sockets admitted at once may both have found room: the registration decides.
-            switch hub.register(connection, maxPerUser: configuration.maxSocketsPerUser) {
+            switch hub.register(connection, reservation: reservation.withLock { $0 }, maxPerUser: configuration.maxSocketsPerUser) {
             case .joined(let frontier): joinedAt = frontier
             case .ended: return
             case .full:

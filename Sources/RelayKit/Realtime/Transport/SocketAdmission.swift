@@ -10,9 +10,9 @@ import NIOHTTP1
 /// status of a refused upgrade.
 enum SocketAdmission: Sendable {
     /// The socket serves `user` until `expires` (the token's expiry, seconds since the epoch), resuming after
-    /// `resumeFrom`; `greeting` follows the `connected` frame. (Boxed: a socket's handler keeps a pointer to it until it
-    /// is used, not its bytes.)
-    indirect case accepted(User, expires: Int64, resumeFrom: ResumePoint?, greeting: ServerFrame?)
+    /// `resumeFrom`; `greeting` follows the `connected` frame; `reservation` holds its place among the user's sockets
+    /// until it registers. (Boxed: a socket's handler keeps a pointer to it until it is used, not its bytes.)
+    indirect case accepted(User, expires: Int64, resumeFrom: ResumePoint?, greeting: ServerFrame?, reservation: SocketReservation)
     /// The socket only says why it is refused.
     case refused(ClientConnection.CloseReason, code: String, message: String)
 
@@ -39,7 +39,7 @@ enum SocketAdmission: Sendable {
             }
             return .refused(.refused(1011, "Database unavailable"), code: "unavailable", message: "Database unavailable")
         }
-        if hub.socketCount(of: user.id) >= configuration.maxSocketsPerUser { return Self.tooManySockets }
+        guard let reservation = hub.reserve(user.id, maxPerUser: configuration.maxSocketsPerUser) else { return Self.tooManySockets }
         var resume: ResumePoint?
         var greeting: ServerFrame?
         do {
@@ -47,7 +47,7 @@ enum SocketAdmission: Sendable {
         } catch {
             greeting = .error(code: "invalid_request", message: error.message, retryAfter: nil)
         }
-        return .accepted(user, expires: expires, resumeFrom: resume, greeting: greeting)
+        return .accepted(user, expires: expires, resumeFrom: resume, greeting: greeting, reservation: reservation)
     }
 
     /// The refusal of a socket beyond the user's limit (close 4429).

@@ -40,14 +40,14 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard let admission else { return }
         self.admission = nil
         switch admission {
-        case .accepted(let user, let expires, let resumeFrom, let greeting):
+        case .accepted(let user, let expires, let resumeFrom, let greeting, let reservation):
             let connection = ClientConnection(
                 user: user, expires: expires, capacity: queueCapacity, maxBytes: maxQueuedBytes, channel: context.channel, metrics: metrics?.sockets)
             metrics?.sockets.connectionOpened()
             let session = makeSession(user, connection)
             self.connection = connection
             self.session = session
-            session.start(resumeFrom: resumeFrom, greeting: greeting)
+            session.start(resumeFrom: resumeFrom, greeting: greeting, reservation: reservation)
         case .refused(let reason, let code, let message):
             if code == SocketAdmission.tooManySocketsCode { metrics?.messages.rateLimited(.websocketSockets) }
             let text = ServerFrame.error(code: code, message: message, retryAfter: nil).json
