@@ -216,6 +216,23 @@ extension SocketLimitsTests {
         return socket
     }
 
+    /// A burst of commits read as one batch (a bulk insert, a feed catching up) may hold more messages than a socket's
+    /// queue has places: a client that reads them gets them all.
+    @Test func aBatchLongerThanTheSendQueueReachesAClientThatReads() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: ["WS_SEND_QUEUE_FRAMES": "16"])
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let admin = try TestSocket(port: relay.port, path: "/ws/messages?token=\(relay.token(f.admin))", readBuffer: 4096)
+        _ = try await admin.next(type: "replayed")
+        try Self.insertMessages(db, 1000, into: conversation.id, from: f.alice.id, content: "in one batch")
+        try await waitFor("a thousand messages", timeout: 30) { admin.all(type: "message").count == 1000 || admin.isClosed }
+        #expect(admin.all(type: "message").count == 1000 && !admin.isClosed)
+        db.close()
+        try await relay.stop()
+    }
+
     @Test func framesThatCannotBeWrittenForTheWriteTimeoutCutTheClientOff() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

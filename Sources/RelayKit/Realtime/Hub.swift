@@ -106,11 +106,22 @@ package final class Hub: Sendable {
             }
         }
         // Encoded only for messages someone here receives.
-        for (item, targets) in deliveries where !targets.isEmpty {
-            let cursor = ResumeCursor(base: base, end: end, lastId: item.message.id)
-            let frame = OutgoingFrame(.message(item.message, sender: item.sender, cursor: cursor))
-            for connection in targets { connection.send(frame) }
+        guard deliveries.count > 1 else {
+            for (item, targets) in deliveries where !targets.isEmpty {
+                let frame = OutgoingFrame(
+                    .message(item.message, sender: item.sender, cursor: ResumeCursor(base: base, end: end, lastId: item.message.id)))
+                for connection in targets { connection.send(frame) }
+            }
+            return
         }
+        // Several: each socket gets its share as one unit (a burst of commits may bring more than its queue's capacity).
+        var shares: [ObjectIdentifier: (connection: ClientConnection, frames: [OutgoingFrame])] = [:]
+        for (item, targets) in deliveries where !targets.isEmpty {
+            let frame = OutgoingFrame(
+                .message(item.message, sender: item.sender, cursor: ResumeCursor(base: base, end: end, lastId: item.message.id)))
+            for connection in targets { shares[ObjectIdentifier(connection), default: (connection, [])].frames.append(frame) }
+        }
+        for share in shares.values { share.connection.send(batch: share.frames) }
     }
 
     func unregister(_ connection: ClientConnection) {

@@ -69,6 +69,25 @@ extension ConnectionStateMachine {
         #expect(machine.send(plain("one too many")) == .closeChannel)
     }
 
+    @Test func aPublishedBatchCountsAsOneLiveFrameWhateverItsLength() {
+        var machine = ConnectionStateMachine(capacity: 4, maxBytes: 1 << 20)
+        #expect(machine.send(batch: (0..<1000).map(message)) == .scheduleFlush)
+        #expect(machine.liveQueued == 1 && machine.queuedCount == 1000)
+        // Messages it already got are dropped from a batch; a batch of nothing but those queues nothing.
+        #expect(machine.send(batch: [message(5), message(1000)]) == .none)
+        #expect(machine.liveQueued == 2 && machine.queuedCount == 1001)
+        #expect(machine.send(batch: [message(5)]) == .none && machine.liveQueued == 2)
+        // Written, its place is free again once its first frame is.
+        #expect(machine.drain().count == 1002)
+        #expect(machine.liveQueued == 0)
+        // A client that reads nothing: batches count against the capacity, and their bytes against the budget.
+        for n in 0..<4 { _ = machine.send(batch: [message(2000 + 2 * n), message(2001 + 2 * n)]) }
+        #expect(machine.send(batch: [message(3000)]) == .closeChannel)
+        #expect(machine.closeReason == .slowConsumer)
+        var small = ConnectionStateMachine(capacity: 256, maxBytes: 100)
+        #expect(small.send(batch: (0..<50).map(message)) == .closeChannel)
+    }
+
     @Test func duplicateMessagesAreDropped() {
         var machine = ConnectionStateMachine(capacity: 2)
         _ = machine.send(message(1))

@@ -66,6 +66,12 @@ final class ClientConnection: Sendable {
         perform(state.withLock { $0.send(frame) })
     }
 
+    /// Queues the frames this socket gets of one published batch (see ``ConnectionStateMachine/send(batch:)``).
+    func send(batch frames: [OutgoingFrame]) {
+        for frame in frames { metrics?.sent(frame.type) }
+        perform(state.withLock { $0.send(batch: frames) })
+    }
+
     /// Queues an answer to the frame just read and writes it at once. Runs on the channel's event loop.
     func answer(_ frame: OutgoingFrame) {
         channel.eventLoop.preconditionInEventLoop()

@@ -124,6 +124,26 @@ struct ConnectionStateMachine: Sendable {
         return claimFlush()
     }
 
+    /// Queues the frames one socket gets of a batch the hub published, in order: together they count as one live frame
+    /// against the capacity (a batch may hold more messages than that, after a burst of commits), each by its bytes.
+    mutating func send(batch frames: [OutgoingFrame]) -> Action {
+        guard closeReason == nil, !isFinished else { return .none }
+        if isReplaying {
+            for frame in frames {
+                held.append(frame)
+                queuedBytes += frame.json.utf8.count
+            }
+            return held.count > holdLimit || queuedBytes > maxBytes ? overflow() : .none
+        }
+        let fresh = frames.filter { isNew($0) }
+        guard !fresh.isEmpty else { return .none }
+        let bytes = fresh.reduce(0) { $0 + $1.json.utf8.count }
+        guard liveQueued < capacity, queuedBytes + bytes <= maxBytes else { return overflow() }
+        for (index, frame) in fresh.enumerated() { append(frame, isLive: index == 0) }
+        liveQueued += 1
+        return claimFlush()
+    }
+
     /// Holds live frames back until ``finishReplay(_:)``.
     mutating func beginReplay() {
         isReplaying = true
