@@ -5,6 +5,30 @@ import Testing
 
 /// msgctl list, show and reply as processes, against a database and a live relay.
 @Suite(.needsProcesses, .processSlot) struct CtlConversationTests {
+    /// A reply or edit whose text comes from a stdin that cannot be read, is not UTF-8 or holds more than a message is
+    /// refused in one line, without a trace and before anything is sent.
+    @Test func textFromAnUnusableStandardInputIsRefused() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "hello")
+        let msgctl = TestEnvironment.binary("msgctl")
+        let env: [String: String?] = ["DATABASE_URL": database.conninfo, "MSGCTL": msgctl]
+        for (script, status, words) in [
+            (#""$MSGCTL" reply alice < /"#, Int32(66), "cannot read standard input"),
+            (#""$MSGCTL" reply alice <&-"#, 66, "cannot read standard input"),
+            (#"printf '\377\376hi' | "$MSGCTL" reply alice"#, 65, "not UTF-8"),
+            (#"head -c 50000 /dev/zero | tr '\0' a | "$MSGCTL" reply alice"#, 65, "longer than a message"),
+            (#"head -c 100000000 /dev/zero 2>/dev/null | "$MSGCTL" reply alice"#, 65, "longer than a message"),
+        ] {
+            let result = try await ProcessRunner.run("/bin/sh", ["-c", script], environment: env)
+            #expect(result.status == status, "\(script): \(result.stderr)")
+            #expect(result.stderr.contains(words) && result.stderr.split(separator: "\n").count == 1, "\(script): \(result.stderr)")
+        }
+        #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 1)
+    }
+
     @Test func replyReachesTheUsersSocketAndListShowSeeIt() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

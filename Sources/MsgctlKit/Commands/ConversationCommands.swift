@@ -111,7 +111,7 @@ struct ReplyCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let content = textArgumentOrStandardInput(text)
+        let content = try textArgumentOrStandardInput(text)
         let ids = attachments.compactMap(UUID.init(uuidString:))
         let send: (MessagingService) async throws -> Message = { service in
             let viewer = try await service.admin(named: admin.admin)

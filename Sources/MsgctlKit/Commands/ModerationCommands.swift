@@ -116,7 +116,7 @@ struct EditCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let content = textArgumentOrStandardInput(text)
+        let content = try textArgumentOrStandardInput(text)
         let id = UUID(uuidString: message)!
         let edited = try await connection.withService { service in
             try await service.editMessage(viewer: try await service.admin(named: admin.admin), messageId: id, content: content)
