@@ -73,6 +73,25 @@ import Testing
         try await relay.stop()
     }
 
+    /// A relay that refuses the REPL's socket (a bad token) upgrades it to say why, then closes it: the REPL says so
+    /// once and tries again less and less often, never claiming to be connected.
+    @Test func aRefusedSocketIsToldOnceAndTriedLessOften() async throws {
+        let database = try await TestDatabase.create()
+        _ = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database)
+        let terminal = try repl(relay, home: try temporaryHome(), extra: "repl --token not.a.token")
+        defer { terminal.stop() }
+        _ = try await terminal.waitFor("(unauthorized)")
+        // Attempts after 1, 2 and 4 s: 7 s hold three more at most (one a second would be seven).
+        let waited = Date().addingTimeInterval(7)
+        try await waitFor("seven seconds", timeout: 20) { Date() > waited }
+        let text = terminal.text
+        #expect(text.components(separatedBy: "(unauthorized)").count == 2, "\(text.suffix(800))")
+        #expect(!text.contains("connected to the relay"), "\(text.suffix(800))")
+        #expect(text.components(separatedBy: "relay unreachable").count <= 2, "\(text.suffix(800))")
+        try await relay.stop()
+    }
+
     @Test func completionAndHistoryAcrossRestarts() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

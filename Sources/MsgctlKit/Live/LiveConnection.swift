@@ -30,6 +30,9 @@ final class LiveConnection: Sendable {
         /// The cursor of the latest `message` or `replayed` frame that carried one.
         var cursor: String?
         var stopping = false
+        /// The `error` frame of the last refused connection (a relay refusing a socket upgrades it to say why, then
+        /// closes it): the same refusal again is not passed on at each attempt.
+        var refusal: String?
     }
 
     /// - Parameter relay: `http://host:port` (the relay's base URL).
@@ -117,9 +120,9 @@ final class LiveConnection: Sendable {
             do {
                 let socket = try RelaySocket(host: host, port: port, path: path, headers: ["Authorization": "Bearer \(token())"], timeout: 5)
                 state.withLock { $0.socket = socket }
-                delay = 1
-                post(.connected)
-                try receive(socket)
+                // Connected once the relay says so: a refused socket is upgraded too, to be told why, and the delay
+                // keeps growing for it.
+                try receive(socket) { delay = 1 }
             } catch {
                 state.withLock { $0.socket = nil }
                 if stopping { break }
@@ -131,9 +134,11 @@ final class LiveConnection: Sendable {
         }
     }
 
-    /// Reads frames until the connection ends, pinging every 30 s.
-    private func receive(_ socket: RelaySocket) throws {
+    /// Reads frames until the connection ends, pinging every 30 s; `accepted` runs when the relay's `connected` frame
+    /// comes.
+    private func receive(_ socket: RelaySocket, accepted: () -> Void) throws {
         var lastPing = Date()
+        var isAccepted = false
         while !stopping {
             var descriptor = pollfd(fd: socket.fileDescriptor, events: Int16(POLLIN), revents: 0)
             if !socket.hasBufferedFrame { _ = poll(&descriptor, 1, 1000) }
@@ -145,6 +150,20 @@ final class LiveConnection: Sendable {
             let frame = try socket.readFrame()
             if frame.isClose { throw UserFacingError("the relay closed the connection (code \(frame.closeCode ?? 0))") }
             guard let serverFrame = try? ServerFrame(json: frame.payload) else { continue }
+            if case .connected = serverFrame {
+                state.withLock { $0.refusal = nil }
+                isAccepted = true
+                accepted()
+                post(.connected)
+                continue
+            }
+            if case .error(_, let message, _, _) = serverFrame, !isAccepted {
+                let repeated = state.withLock { state in
+                    defer { state.refusal = message }
+                    return state.refusal == message
+                }
+                if repeated { continue }
+            }
             let parsed = LiveFrame(serverFrame)
             if case .message(let message) = parsed { saw(messageId: message.id) }
             if let cursor = serverFrame.cursor { state.withLock { $0.cursor = cursor } }
