@@ -92,6 +92,36 @@ import Testing
         try await relay.stop()
     }
 
+    /// A client repeats `is_typing` while its user types: the REPL says so once, and again only after it stopped.
+    @Test func typingIsShownOncePerSpell() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Hello")
+        let relay = try await TestRelay(database: database)
+        let alice = try relay.socket(f.alice)
+        _ = try await alice.next(type: "connected")
+        let watcher = try relay.socket(f.admin)
+        _ = try await watcher.next(type: "connected")
+        let terminal = try repl(relay, home: try temporaryHome())
+        defer { terminal.stop() }
+        var at = try await terminal.waitFor("connected to the relay")
+        terminal.type("\\o alice\r")
+        at = try await terminal.waitFor("msg[alice]> ", after: at)
+        try alice.send(.typing(conversationId: conversation.id, isTyping: true))
+        at = try await terminal.waitFor("alice is typing", after: at)
+        // The client says it again past the relay's 2 s between two.
+        let again = Date().addingTimeInterval(2.2)
+        try await waitFor("2.2 seconds") { Date() > again }
+        try alice.send(.typing(conversationId: conversation.id, isTyping: true))
+        try await waitFor("the second typing event at an admin's socket") { watcher.all(type: "typing").count == 2 }
+        terminal.type("\\l\r")
+        at = try await terminal.waitFor("alice  ", after: at)
+        #expect(terminal.text.components(separatedBy: "is typing").count == 2, "\(terminal.text.suffix(600))")
+        try await relay.stop()
+    }
+
     @Test func completionAndHistoryAcrossRestarts() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

@@ -17,6 +17,8 @@ final class ReplSession: @unchecked Sendable {
     /// Whether the first socket's backlog (the admin's unread messages, which the console lists itself) is over: from
     /// its `replayed` frame, or the first message with a cursor (a live one).
     private var following = false
+    /// The conversations whose user is shown typing (a client repeats `is_typing` every few seconds while it lasts).
+    private var typingShown = Set<String>()
     private var quit = false
     /// Lines of a multi-line reply (`\m` ... `.`), nil when not composing one.
     private var composing: [String]?
@@ -317,6 +319,7 @@ final class ReplSession: @unchecked Sendable {
                 guard message.representation.cursor != nil else { return }
                 following = true
             }
+            if !message.senderIsAdmin { typingShown.remove(message.conversationId) }
             if let id = UUID(uuidString: message.id), sent[id] != nil { return }
             let inOpen = open?.conversation.id.lowercasedString == message.conversationId
             let who = message.senderIsAdmin ? "\(message.username) (admin)" : message.username
@@ -333,7 +336,11 @@ final class ReplSession: @unchecked Sendable {
                 say("✓ read: \(TerminalText.escaped(String(text.prefix(40))))")
             }
         case .typing(let conversationId, _, let isTyping):
-            if isTyping, let open, open.conversation.id.lowercasedString == conversationId {
+            guard isTyping else {
+                typingShown.remove(conversationId)
+                return
+            }
+            if let open, open.conversation.id.lowercasedString == conversationId, typingShown.insert(conversationId).inserted {
                 say("\(TerminalText.escaped(open.user.username)) is typing…")
             }
         case .replayed(let count, let truncated):
