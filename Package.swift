@@ -96,7 +96,7 @@ var targets: [Target] = [
     .testTarget(
         name: "UnitTests",
         dependencies: [
-            "MsgLib", "RelayKit", "MsgctlKit", "TestSupport",
+            "MsgLib", "RelayKit", "MsgctlKit", "RelayClient", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ],

@@ -50,20 +50,9 @@ package final class RelaySocket: @unchecked Sendable {
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var info: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, String(port), &hints, &info) == 0, let first = info else { throw Failure("cannot resolve \(host)") }
+        guard getaddrinfo(host, String(port), &hints, &info) == 0, let addresses = info else { throw Failure("cannot resolve \(host)") }
         defer { freeaddrinfo(info) }
-        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
-        guard fd >= 0 else { throw Failure("cannot create a socket") }
-        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
-        var one: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
-            close(fd)
-            throw Failure("cannot connect to \(host):\(port): \(String(cString: strerror(errno)))")
-        }
+        let fd = try Self.connect(to: addresses, receiveBuffer: receiveBuffer, timeout: timeout, naming: "\(host):\(port)")
         fileDescriptor = fd
         let key = Base64URL.standard(LibCrypto.randomBytes(16))
         var request = "GET \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -89,6 +78,33 @@ package final class RelaySocket: @unchecked Sendable {
     }
 
     deinit { close(fileDescriptor) }
+
+    /// A socket connected to the first of `addresses` (a `getaddrinfo` list) that accepts, trying each in turn (a name
+    /// may resolve to `::1` before `127.0.0.1`, say, with the server on the second only).
+    package static func connect(
+        to addresses: UnsafeMutablePointer<addrinfo>, receiveBuffer: Int32? = nil, timeout: TimeInterval, naming name: String
+    ) throws -> Int32 {
+        var failure = "no address"
+        var next: UnsafeMutablePointer<addrinfo>? = addresses
+        while let address = next {
+            next = address.pointee.ai_next
+            let fd = socket(address.pointee.ai_family, address.pointee.ai_socktype, address.pointee.ai_protocol)
+            guard fd >= 0 else {
+                failure = "cannot create a socket"
+                continue
+            }
+            if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+            var one: Int32 = 1
+            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            if Glibc.connect(fd, address.pointee.ai_addr, address.pointee.ai_addrlen) == 0 { return fd }
+            failure = String(cString: strerror(errno))
+            close(fd)
+        }
+        throw Failure("cannot connect to \(name): \(failure)")
+    }
 
     /// Ends the sending side without a close frame, as a client that vanished does (the server sees end of input).
     package func shutdownSending() {
