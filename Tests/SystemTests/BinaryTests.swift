@@ -35,7 +35,7 @@ import Testing
     @Test func secretsInBadSettingsAreNotPrinted() async throws {
         for url in ["postgresql://app:Tr0ub%dor&3@127.0.0.1/x", "host=127.0.0.1 password=open sesame"] {
             let ctl = try await ProcessRunner.ours("msgctl", ["user", "list"], environment: ["DATABASE_URL": url])
-            #expect(ctl.status == ExitStatus.unavailable.rawValue)
+            #expect(ctl.status == ExitStatus.config.rawValue)
             #expect(ctl.stderr.contains("cannot be read: check its syntax"), "\(ctl.stderr)")
             #expect(!ctl.stderr.contains("Tr0ub") && !ctl.stderr.contains("sesame"), "\(ctl.stderr)")
         }
@@ -46,7 +46,7 @@ import Testing
             ("postgresql://app:Tr0ub?dor@127.0.0.1:1/x", "%3F"),
         ] {
             let ctl = try await ProcessRunner.ours("msgctl", ["user", "list"], environment: ["DATABASE_URL": url])
-            #expect(ctl.status == ExitStatus.unavailable.rawValue)
+            #expect(ctl.status == ExitStatus.config.rawValue)
             #expect(ctl.stderr.contains(advice) && !ctl.stderr.contains("dor"), "\(ctl.stderr)")
         }
         // A user name with an encoded '@' (as some managed services name users) and '@' in a query value are fine.
@@ -168,6 +168,15 @@ extension BinaryTests {
         #expect(viaPG.stdout.contains("\(Migration.all.count) applied, 0 pending"))
         let wrongDatabase = try await ProcessRunner.ours(
             "msgctl", ["db", "status"], environment: ["DATABASE_URL": nil, "PGHOST": parts["host"], "PGPORT": parts["port"], "PGDATABASE": "nope"])
-        #expect(wrongDatabase.status == ExitStatus.unavailable.rawValue)
+        // Refused for good (no such database, an option's value libpq calls invalid): configuration, not "try later".
+        #expect(wrongDatabase.status == ExitStatus.config.rawValue, "\(wrongDatabase.stderr)")
+        let badOption = try await ProcessRunner.ours(
+            "msgctl", ["db", "status"], environment: ["DATABASE_URL": "host=\(parts["host"] ?? "") port=\(parts["port"] ?? "") sslmode=bogus"])
+        #expect(badOption.status == ExitStatus.config.rawValue, "\(badOption.stderr)")
+        // A database whose schema was never migrated: 78, saying what to run.
+        let bare = try await TestDatabase.create(migrated: false)
+        let unmigrated = try await ProcessRunner.ours("msgctl", ["list"], environment: ["DATABASE_URL": bare.conninfo])
+        #expect(unmigrated.status == ExitStatus.config.rawValue, "\(unmigrated.stderr)")
+        #expect(unmigrated.stderr.contains("msgctl db migrate") && unmigrated.stderr.split(separator: "\n").count == 1, "\(unmigrated.stderr)")
     }
 }

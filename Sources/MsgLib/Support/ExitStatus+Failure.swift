@@ -1,7 +1,9 @@
 extension ExitStatus {
     /// The status that best describes `error`: its kind's, or ``failure`` for an error that is not classified.
     package static func forError(_ error: any Error) -> ExitStatus {
-        (error as? any ClassifiedError).map { ExitStatus($0.failure.kind) } ?? .failure
+        // A schema not migrated, a connection string or credentials refused: trying again will not help.
+        if let database = error as? DatabaseError, database.kind == .configuration { return .config }
+        return (error as? any ClassifiedError).map { ExitStatus($0.failure.kind) } ?? .failure
     }
 
     /// The status for a kind of failure.

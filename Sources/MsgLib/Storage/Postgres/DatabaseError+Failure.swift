@@ -10,6 +10,8 @@ extension DatabaseError: ClassifiedError {
         case .conflict: Failure(.conflict, publicMessage: "This conflicts with data already stored", isLogged: true)
         case .validation: Failure(.invalid, publicMessage: "A value in the request cannot be stored (invalid or out of range)", isLogged: true)
         case .reference: Failure(.invalid, publicMessage: "The request refers to something that does not exist", isLogged: true)
+        // For a client, a database the relay is not set up for is one it cannot use (msgctl exits 78: ExitStatus.forError).
+        case .configuration: Failure(.unavailable, publicMessage: "Database unavailable", isLogged: true)
         default: Failure(.internal)
         }
     }

@@ -5,13 +5,17 @@
 public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     /// What kind of failure this is, derived from the SQLSTATE.
     public struct Kind: Sendable, Hashable, CustomStringConvertible {
-        private enum Base: String { case unavailable, conflict, validation, reference, decoding, query }
+        private enum Base: String { case unavailable, configuration, conflict, validation, reference, decoding, query }
         private let base: Base
         private init(_ base: Base) { self.base = base }
 
         /// The server cannot be reached, the connection was lost, no pooled connection came free in time, or a statement
         /// ran out of time (SQLSTATE class 08, 57P0x, 53300, 57014).
         public static let unavailable = Kind(.unavailable)
+        /// The database is not set up for this program: a table, column or function it uses is missing (the schema is
+        /// not migrated: 42P01, 42703, 42883), or the connection string, role, password or database name is refused
+        /// (class 28, 3D000, a connection option libpq calls invalid). Trying again will not help.
+        public static let configuration = Kind(.configuration)
         /// A unique constraint was violated (23505).
         public static let conflict = Kind(.conflict)
         /// A check or not-null constraint failed, or a value was malformed (23514, 23502, class 22).
@@ -72,16 +76,24 @@ public struct DatabaseError: Error, Sendable, CustomStringConvertible, CustomDeb
         case "23505": return .conflict
         case "23514", "23502": return .validation
         case "23503": return .reference
+        case "42P01", "42703", "42883", "3D000": return .configuration
         case "53300", "57P01", "57P02", "57P03", queryCanceled: return .unavailable
         default:
             if state.hasPrefix("08") { return .unavailable }
             if state.hasPrefix("22") { return .validation }
+            if state.hasPrefix("28") { return .configuration }
             return .query
         }
     }
 
     public var description: String {
-        kind == .unavailable ? "database unavailable: \(message)" : "database error (\(kind)): \(message)"
+        switch kind {
+        case .unavailable: "database unavailable: \(message)"
+        case .configuration where ["42P01", "42703", "42883"].contains(sqlState ?? ""):
+            "the database's schema is not this version's (run msgctl db migrate): \(message)"
+        case .configuration: "database refused: \(message)"
+        default: "database error (\(kind)): \(message)"
+        }
     }
 
     public var debugDescription: String {

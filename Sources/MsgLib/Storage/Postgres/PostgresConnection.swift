@@ -69,19 +69,29 @@ package final class PostgresConnection: @unchecked Sendable {
         if let handle { PQfinish(handle) }
     }
 
+    /// True for libpq's words (in English, as the server writes them unless its `lc_messages` says otherwise) for a
+    /// connection refused for good: a wrong password, role or database, no `pg_hba.conf` entry, an invalid option value.
+    static func isRefusal(_ message: String) -> Bool {
+        let lowered = message.lowercased()
+        return lowered.hasPrefix("invalid ") || lowered.contains("password authentication failed") || lowered.contains("no pg_hba.conf entry")
+            || lowered.contains("authentication failed for user") || lowered.contains("does not exist")
+    }
+
     /// Opens the connection (closing a previous one). Sets `client_encoding` to UTF8.
-    /// - Throws: ``DatabaseError`` of kind `.unavailable` when the server cannot be reached or refuses us.
+    /// - Throws: ``DatabaseError`` of kind `.unavailable` when the server cannot be reached, `.configuration` when it
+    ///   refuses us for good (see ``isRefusal(_:)``).
     package func connect() throws(DatabaseError) {
         close()
         // libpq's parse errors quote the text around the fault, which may be the password: say only where to look.
         if let ambiguity = ConninfoCheck.ambiguity(conninfo) {
-            throw DatabaseError(.unavailable, message: "the connection string (DATABASE_URL or --database-url) cannot be read: \(ambiguity)")
+            throw DatabaseError(.configuration, message: "the connection string (DATABASE_URL or --database-url) cannot be read: \(ambiguity)")
         }
         if !conninfo.isEmpty {
             var error: UnsafeMutablePointer<CChar>?
             guard let parsed = PQconninfoParse(conninfo, &error) else {
                 if let error { PQfreemem(error) }
-                throw DatabaseError(.unavailable, message: "the connection string (DATABASE_URL or --database-url) cannot be read: check its syntax")
+                throw DatabaseError(
+                    .configuration, message: "the connection string (DATABASE_URL or --database-url) cannot be read: check its syntax")
             }
             PQconninfoFree(parsed)
         }
@@ -102,7 +112,8 @@ package final class PostgresConnection: @unchecked Sendable {
         if PQstatus(conn) != CONNECTION_OK {
             let message = Self.firstLine(PQerrorMessage(conn))
             PQfinish(conn)
-            throw DatabaseError(.unavailable, message: message.isEmpty ? "cannot connect to the database" : message)
+            throw DatabaseError(
+                Self.isRefusal(message) ? .configuration : .unavailable, message: message.isEmpty ? "cannot connect to the database" : message)
         }
         // Server notices ("... already exists, skipping") are not errors: keep them off stderr.
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
