@@ -30,6 +30,20 @@ import Testing
         #expect(relay.stderr.split(separator: "\n").count == 1)
     }
 
+    /// A database server that takes the connection and then says nothing (a partition, a host gone) fails msgctl after
+    /// its 10 s connect timeout, not after minutes.
+    @Test func aSilentDatabaseFailsMsgctlWithinItsConnectTimeout() async throws {
+        let database = try await TestDatabase.create()
+        let proxy = try BlackholeProxy(conninfo: database.conninfo)
+        defer { proxy.stop() }
+        proxy.blackhole()
+        let started = ContinuousClock.now
+        let ctl = try await ProcessRunner.ours(
+            "msgctl", ["user", "list"], environment: ["DATABASE_URL": proxy.conninfo(through: database.conninfo)], timeout: 60)
+        #expect(ctl.status == ExitStatus.unavailable.rawValue, "\(ctl.stderr)")
+        #expect(ContinuousClock.now - started < .seconds(30))
+    }
+
     /// A connection string libpq cannot parse: its message would quote the text at the fault, often the password.
     /// Neither that text nor a malformed webhook URL (a secret too) reaches the terminal.
     @Test func secretsInBadSettingsAreNotPrinted() async throws {

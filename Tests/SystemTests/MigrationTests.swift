@@ -136,5 +136,11 @@ import Testing
         let rows = try JSONSerialization.jsonObject(with: Data(after.stdout.utf8)) as? [[String: Any]]
         #expect(rows?.count == Migration.all.count)
         #expect(rows?.allSatisfy { $0["applied"] as? Bool == true } == true)
+        // `db migrate --json` names versions as `db status --json` does: numbers.
+        let fresh = try await TestDatabase.create(migrated: false)
+        let json = try await ProcessRunner.ours("msgctl", ["db", "migrate", "--json", "--database-url", fresh.conninfo])
+        let applied = (try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["applied"] as? [[String: Any]]
+        #expect(applied?.count == Migration.all.count)
+        #expect(applied?.first?["version"] as? Int == 1 && applied?.first?["name"] as? String == "uuid_generate_v7")
     }
 }

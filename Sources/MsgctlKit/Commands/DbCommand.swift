@@ -25,7 +25,12 @@ struct DbCommand: AsyncParsableCommand {
             }
             line.stop()
             if output.json {
-                try JSONOutput.print(["applied": applied.map { ["version": "\($0.0)", "name": $0.1] }])
+                // The version as a number, as `db status --json` gives it.
+                struct Applied: Encodable {
+                    var version: Int
+                    var name: String
+                }
+                try JSONOutput.print(["applied": applied.map { Applied(version: $0.0, name: $0.1) }])
                 return
             }
             if applied.isEmpty {

@@ -9,11 +9,17 @@ struct ConnectionOptions: ParsableArguments {
         help: ArgumentHelp("libpq connection string or URI (default: DATABASE_URL, then PG* variables).", valueName: "url"))
     var databaseURL: String?
 
-    /// A pool of up to `size` connections (opened as they are needed) on the database these options name.
+    /// A pool of up to `size` connections (opened as they are needed) on the database these options name. A server that
+    /// does not answer fails a connection after ``connectTimeout`` seconds (unless the connection string sets its own
+    /// `connect_timeout`), not after the kernel's two minutes of SYN retries.
     func makePool(size: Int = 1) throws -> DatabasePool {
         let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
-        return DatabasePool(configuration: DatabaseConfiguration(conninfo: conninfo, poolSize: size, applicationName: "msgctl"))
+        var configuration = DatabaseConfiguration(conninfo: conninfo, poolSize: size, applicationName: "msgctl")
+        configuration.connectTimeout = Self.connectTimeout
+        return DatabasePool(configuration: configuration)
     }
+
+    static let connectTimeout = 10
 
     /// Runs `body` on one database connection (on a thread of its own), then closes it.
     func withDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
