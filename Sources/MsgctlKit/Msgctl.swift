@@ -23,12 +23,31 @@ package struct Msgctl: AsyncParsableCommand {
             PurgeCommand.self,
         ])
 
+    /// The usage to print when `command` is a group without one of its subcommands, or `help` naming no command there
+    /// is; nil otherwise.
+    static func missingSubcommandUsage(_ command: any ParsableCommand, arguments: [String]) -> String? {
+        let type = Swift.type(of: command)
+        if !type.configuration.subcommands.isEmpty { return helpMessage(for: type) + "\n" }
+        guard type.configuration.commandName == "help", let requested = arguments.drop(while: { $0 != "help" }).dropFirst().first,
+            !requested.hasPrefix("-")
+        else { return nil }
+        let known = configuration.subcommands.map { $0.configuration.commandName ?? "" } + ["help"]
+        guard !known.contains(requested) else { return nil }
+        return "msgctl: no command \(TerminalText.escaped(requested)); see msgctl --help\n"
+    }
+
     /// Runs the command line; every error ends as one line on stderr and a documented exit status.
     package static func main() async {
         do {
             // `msgctl` alone on a terminal opens the REPL; elsewhere it prints the usage.
             let arguments = Array(CommandLine.arguments.dropFirst())
             var command = try parseAsRoot(arguments.isEmpty && isatty(0) == 1 && isatty(1) == 1 ? ["repl"] : arguments)
+            // A group named without one of its commands (`msgctl`, `msgctl user`; `msgctl help` of an unknown command):
+            // the usage on stderr and status 2, so that a script whose command came out empty does not pass for done.
+            if let usage = Self.missingSubcommandUsage(command, arguments: arguments) {
+                FileOutput.standardError.write(usage)
+                Msgctl.exit(withError: ExitCode(ExitStatus.usage.rawValue))
+            }
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

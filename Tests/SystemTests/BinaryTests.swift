@@ -18,6 +18,20 @@ import Testing
         #expect(usage.stderr.contains("--port"))
     }
 
+    /// A command group named without one of its commands is a bad command line (a cron line whose command came out
+    /// empty must not pass for done); asking for help is not.
+    @Test func aGroupWithoutItsCommandIsAUsageError() async throws {
+        for arguments in [[], ["user"], ["db"], ["help", "nosuch"]] {
+            let result = try await ProcessRunner.ours("msgctl", arguments)
+            #expect(result.status == ExitStatus.usage.rawValue, "\(arguments)")
+            #expect(result.stdout.isEmpty && !result.stderr.isEmpty, "\(arguments): \(result.stdout)")
+        }
+        for arguments in [["--help"], ["help"], ["help", "user"], ["user", "--help"], ["help", "user", "add"]] {
+            let result = try await ProcessRunner.ours("msgctl", arguments)
+            #expect(result.status == 0 && result.stdout.contains("USAGE"), "\(arguments): \(result.stderr)")
+        }
+    }
+
     @Test func unreachableDatabaseIsOneLineAndNonZero() async throws {
         let url = "host=127.0.0.1 port=1 dbname=none connect_timeout=2"
         let ctl = try await ProcessRunner.ours("msgctl", ["user", "list"], environment: ["DATABASE_URL": url])
