@@ -276,7 +276,7 @@ complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_positional "msgct
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl user add" database-url' -l 'database-url' -d 'libpq connection string or URI (default: DATABASE_URL, then PG* variables).' -rfka ''
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl user add" username' -l 'username' -d 'Unique login name.' -rfka ''
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl user add" display-name' -l 'display-name' -d 'Name shown to others.' -rfka ''
-complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl user add" slug' -l 'slug' -d 'URL slug (default: derived from the username).' -rfka ''
+complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl user add" slug' -l 'slug' -d 'URL slug (default: derived from the username, numbered when taken).' -rfka ''
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl user add" admin' -l 'admin' -d 'Make the user an admin.'
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl user add" if-not-exists' -l 'if-not-exists' -d 'Print the id of the existing user instead of failing when the username is taken.'
 complete -c 'msgctl' -n '__msgctl_should_offer_completions_for_flags_or_options "msgctl user add" version' -l 'version' -d 'Show the version.'

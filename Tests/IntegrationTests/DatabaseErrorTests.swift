@@ -22,6 +22,12 @@ import Testing
         let syntax = #expect(throws: DatabaseError.self) { try db.query("SELEC 1") }
         #expect(syntax?.kind == .query)
         #expect(syntax?.sqlState == "42601")
+        // What this program needs and does not find: configuration (msgctl exits 78).
+        let missing = #expect(throws: DatabaseError.self) { try db.query("SELECT * FROM no_such_table") }
+        #expect(missing?.kind == .configuration && missing?.description.contains("msgctl db migrate") == true)
+        // A time PostgreSQL holds and microseconds since 1970 cannot: an error, not a crash.
+        #expect(throws: (any Error).self) { try db.query("SELECT '294270-01-01 00:00Z'::timestamptz")[0].decode(0, as: Timestamp.self) }
+        #expect(try db.query("SELECT '294200-01-01 00:00Z'::timestamptz")[0].decode(0, as: Timestamp.self).rfc3339.hasPrefix("294200-01-01"))
         // Neither description (the debug one is logged) names the row's data; the detail keeps it.
         let conflict = #expect(throws: DatabaseError.self) {
             try UserRepository.insert(db, username: "alice", displayName: "Again")

@@ -155,6 +155,49 @@ import Testing
         try await relay.stop()
     }
 
+    /// An upload URL used already, or in use by another request, is refused before the body is read: the same URL
+    /// cannot make the relay write a file again and again.
+    @Test func aSecondUploadThroughOneURLIsRefusedBeforeItsBody() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let (relay, folder) = try await Self.relay(database)
+        let alice = relay.token(f.alice)
+        let size = 4 << 20
+        let created = try await Self.create(relay, alice, "big.pdf", "application/pdf", size)
+        let url = try #require(created.object.string("upload.url"))
+        let port = relay.port
+        let head = "PUT \(url) HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/pdf\r\nContent-Length: \(size)\r\n\r\n"
+        // One request sending the body, slowly: the second is refused at once, without its body.
+        let first = try RawHTTPConnection(port: port)
+        first.send(head)
+        first.send(Array(Self.pdf))
+        let part = 1 << 20
+        first.send([UInt8](repeating: 0x20, count: part))
+        // (Its file is open in the store's tmp/, unnamed until it is complete.)
+        let descriptors = "/proc/\(relay.process.pid)/fd"
+        try await waitFor("the first upload under way") {
+            try FileManager.default.contentsOfDirectory(atPath: descriptors).contains { entry in
+                ((try? FileManager.default.destinationOfSymbolicLink(atPath: descriptors + "/" + entry)) ?? "").hasPrefix(folder + "/tmp")
+            }
+        }
+        let second = try await onOwnThread { () -> RawHTTPConnection.Response? in
+            let connection = try RawHTTPConnection(port: port)
+            connection.send(head)
+            return connection.readResponse(timeout: 5)
+        }
+        #expect(second?.status == 409, "\(String(describing: second))")
+        // The first finishes; a third, once it is in place, is refused without its body too.
+        first.send([UInt8](repeating: 0x20, count: size - Self.pdf.count - part))
+        #expect(try await onOwnThread { first.readResponse(timeout: 30) }?.status == 204)
+        let third = try await onOwnThread { () -> RawHTTPConnection.Response? in
+            let connection = try RawHTTPConnection(port: port)
+            connection.send(head)
+            return connection.readResponse(timeout: 5)
+        }
+        #expect(third?.status == 409 && third?.error == "This attachment was uploaded already", "\(String(describing: third))")
+        try await relay.stop()
+    }
+
     @Test func webSocketSendAndRefusals() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

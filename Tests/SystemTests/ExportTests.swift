@@ -302,8 +302,9 @@ import Testing
         try "previous export\n".write(to: existing, atomically: true, encoding: .utf8)
         let gone = try await ProcessRunner.runDetached(
             Self.msgctlPath, ["export", "--output", existing.path], environment: ["DATABASE_URL": try TestDatabase.conninfo(for: "no_such_database")])
-        #expect(gone.status == ExitStatus.unavailable.rawValue, "\(gone.stderr)")
-        #expect(gone.stderr.contains("database unavailable") && gone.stderr.split(separator: "\n").count == 1, "\(gone.stderr)")
+        // (Refused for good by the server: a configuration error, 78.)
+        #expect(gone.status == ExitStatus.config.rawValue, "\(gone.stderr)")
+        #expect(gone.stderr.contains("database refused") && gone.stderr.split(separator: "\n").count == 1, "\(gone.stderr)")
         #expect(try Self.read(existing) == "previous export\n")
         #expect(try Self.temporaryFiles(folder).isEmpty)
 

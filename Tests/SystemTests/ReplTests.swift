@@ -344,6 +344,6 @@ import Testing
         #expect(repl.status == 2)
         #expect(repl.stderr.contains("needs a terminal"))
         let bare = try await ProcessRunner.runDetached(msgctl, [])
-        #expect(bare.stdout.contains("USAGE: msgctl"))
+        #expect(bare.stderr.contains("USAGE: msgctl") && bare.stdout.isEmpty && bare.status == 2)
     }
 }

@@ -126,7 +126,19 @@ import Testing
             #expect(tooLarge.status == 413, "\(path)")
             #expect(tooLarge.error?.contains("too large") == true)
         }
-        // Nothing of the refused requests happened, and their bodies were not logged.
+        // Headers that cannot be Slack's are refused before the body is read: the answer comes without it.
+        let port = desk.relay.port
+        let stale = try await onOwnThread { () -> RawHTTPConnection.Response? in
+            let connection = try RawHTTPConnection(port: port)
+            connection.send(
+                "POST /api/slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n"
+                    + "X-Slack-Request-Timestamp: \(now - 3600)\r\nX-Slack-Signature: v0=00\r\n\r\n")
+            return connection.readResponse(timeout: 5)
+        }
+        #expect(stale?.status == 401, "\(String(describing: stale))")
+        // Nothing of the refused requests happened, and their bodies were not logged; refusals in a flood are logged
+        // once a minute.
+        #expect(desk.relay.process.text.components(separatedBy: "Slack request refused").count == 2)
         #expect(try desk.adminMessages().isEmpty)
         #expect(try desk.db.scalar("SELECT count(*) FROM slack_inbox", as: Int.self) == 0)
         #expect(try desk.db.scalar("SELECT unread_count_admin FROM conversations", as: Int.self) == 1)

@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import Synchronization
 
 /// Attachments in a folder of this machine, served by the relay itself: uploads are `PUT` and downloads `GET` to
 /// ``routePrefix`` + key, with URLs signed by ``LocalURLSigner``. Files are `files/<key>` under the folder; an upload is
@@ -12,6 +13,8 @@ package struct LocalAttachmentStore: AttachmentStore {
     package let signer: LocalURLSigner
     /// Put before ``routePrefix`` in URLs ("" for URLs relative to the relay).
     let baseURL: String
+    /// The keys whose upload this relay is receiving now.
+    private let receiving = Receiving()
 
     /// Opens (and creates, private to this user) the folder `root`.
     /// - Throws: ``ConfigurationError`` when it cannot be created or written.
@@ -74,6 +77,25 @@ package struct LocalAttachmentStore: AttachmentStore {
     /// A new file name in the folder for an upload in progress.
     package func temporaryPath() -> String {
         root + "/tmp/" + AttachmentKey.make()
+    }
+
+    /// Whether the file of `key` is in place (its upload URL has been used).
+    package func hasFile(key: String) throws -> Bool {
+        access(try path(for: key), F_OK) == 0
+    }
+
+    /// Marks `key`'s upload as being received, unless it is already (another request is sending the same file): false
+    /// then. ``endReceiving(key:)`` ends it.
+    package func beginReceiving(key: String) -> Bool {
+        receiving.keys.withLock { $0.insert(key).inserted }
+    }
+
+    package func endReceiving(key: String) {
+        _ = receiving.keys.withLock { $0.remove(key) }
+    }
+
+    private final class Receiving: Sendable {
+        let keys = Mutex<Set<String>>([])
     }
 
     /// Puts the complete upload at `temporary` in place as `key`, unless a file is there already (an upload URL is

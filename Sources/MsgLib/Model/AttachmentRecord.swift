@@ -26,6 +26,9 @@ package struct AttachmentRecord: Sendable, Equatable {
     package var state: State
     package var createdAt: Timestamp
     package var attachedAt: Timestamp?
+    /// When its file was found in the store as declared (nil until then): a store never replaces an uploaded file, so
+    /// a send with it need not look again.
+    package var checkedAt: Timestamp? = nil
 
     /// What messages show of it.
     package var info: MessageAttachment {

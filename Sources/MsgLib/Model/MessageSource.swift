@@ -7,6 +7,6 @@ public enum MessageSource: String, CaseIterable, Sendable {
     case websocket
     /// A reply in Slack (a thread reply or a slash command).
     case slack
-    /// msgctl: `send` or the REPL.
+    /// msgctl: `reply` or the REPL.
     case msgctl
 }

@@ -64,8 +64,27 @@ extension MessagingService {
             }
             return attachment
         }
+        // Files found as declared before, by a send refused for another of its files, are not asked about again: a
+        // send that keeps failing cannot make the relay read the same files from the store again and again.
         var checked: [MessageAttachment] = []
-        for attachment in uploads { checked.append(try await Self.check(attachment, in: support.store)) }
+        var inspected: [MessageAttachment] = []
+        do {
+            for attachment in uploads {
+                if attachment.checkedAt != nil {
+                    checked.append(attachment.info)
+                    continue
+                }
+                let info = try await Self.check(attachment, in: support.store)
+                inspected.append(info)
+                checked.append(info)
+            }
+        } catch {
+            if !inspected.isEmpty {
+                let owner = owner.id
+                try? await pool.withConnection { [inspected] db in try AttachmentRepository.recordChecked(db, inspected, owner: owner) }
+            }
+            throw error
+        }
         return checked
     }
 

@@ -203,7 +203,11 @@ extension MessagingService {
     /// Marks read every unread message the viewer received in a conversation, or only `messageIds`.
     /// Returns the messages that changed. An admin's reading updates the conversation's Slack thread parent.
     public func bulkRead(viewer: User, conversationId: UUID, messageIds: [UUID]?) async throws -> [Message] {
-        try await pool.withTransaction { db in
+        // As many as a `mark_read` frame may name: each is looked up, under the transaction's locks.
+        guard (messageIds?.count ?? 0) <= ClientFrame.markReadLimit else {
+            throw ServiceError(.invalid, "message_ids may hold at most \(ClientFrame.markReadLimit) message ids")
+        }
+        return try await pool.withTransaction { db in
             let conversation = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
             let read = try MessageRepository.markRead(db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: messageIds)
             try DeliveryRepository.notify(db, read.map { Self.readEvent($0, conversation: conversation, reader: viewer) })

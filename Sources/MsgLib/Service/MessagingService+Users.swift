@@ -1,22 +1,35 @@
 import Foundation
 
 extension MessagingService {
-    /// Adds a user; with `ifNotExists`, returns the user who already has `username` instead.
-    /// - Throws: `.conflict` when the username or slug is taken (the message says which).
+    /// Adds a user; with `ifNotExists`, returns the user who already has `username` instead. A slug made from the
+    /// username (none given) that is taken gets a number (`user-2`: names of letters outside ASCII all make `user`).
+    /// - Throws: `.conflict` when the username or the slug given is taken (the message says which).
     public func addUser(username: String, displayName: String, slug: String?, isAdmin: Bool, ifNotExists: Bool = false) async throws -> User {
         for (text, what) in [(username, "The username"), (displayName, "The display name"), (slug ?? "", "The slug")] {
             try Self.requireNoNul(text, what)
         }
         return try await pool.withConnection { db in
             if ifNotExists, let existing = try UserRepository.find(db, username: username) { return existing }
-            do {
-                return try UserRepository.insert(db, username: username, displayName: displayName, slug: slug, isAdmin: isAdmin)
-            } catch let error as DatabaseError where error.kind == .conflict {
-                let what = error.constraint?.contains("slug") == true ? "slug" : "username"
-                throw ServiceError(.conflict, "a user with that \(what) already exists")
+            let base = slug ?? User.slug(from: username)
+            var number = 1
+            while true {
+                do {
+                    return try UserRepository.insert(
+                        db, username: username, displayName: displayName, slug: number == 1 ? base : "\(base)-\(number)", isAdmin: isAdmin)
+                } catch let error as DatabaseError where error.kind == .conflict {
+                    let onSlug = error.constraint?.contains("slug") == true
+                    if onSlug, slug == nil, number < Self.derivedSlugAttempts {
+                        number += 1
+                        continue
+                    }
+                    throw ServiceError(.conflict, "a user with that \(onSlug ? "slug" : "username") already exists")
+                }
             }
         }
     }
+
+    /// The numbers tried after a slug made from a username that is taken.
+    static let derivedSlugAttempts = 1000
 
     /// Every user, admins first, then by username.
     public func users() async throws -> [User] {

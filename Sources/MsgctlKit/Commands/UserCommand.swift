@@ -11,7 +11,7 @@ struct UserCommand: AsyncParsableCommand {
         @OptionGroup var connection: ConnectionOptions
         @Option(help: "Unique login name.") var username: String
         @Option(help: "Name shown to others.") var displayName: String
-        @Option(help: "URL slug (default: derived from the username).") var slug: String?
+        @Option(help: "URL slug (default: derived from the username, numbered when taken).") var slug: String?
         @Flag(help: "Make the user an admin.") var admin = false
         @Flag(help: "Print the id of the existing user instead of failing when the username is taken.")
         var ifNotExists = false

@@ -9,6 +9,7 @@ extension RelayConfiguration {
     /// - `ALLOWED_ORIGINS`, `WS_*`: see ``RealtimeConfiguration/fromEnvironment(_:)``
     /// - `HTTP_HEADER_TIMEOUT_SECONDS`, `HTTP_BODY_TIMEOUT_SECONDS`, `HTTP_IDLE_TIMEOUT_SECONDS`: see
     ///   ``HTTPTimeouts/fromEnvironment(_:)``
+    /// - `HTTP_MAX_REQUESTS_PER_USER` (16): REST requests a user may have under way at once
     /// - `VAPID_*`, `SLACK_WEBHOOK_URL`, `ADMIN_URL_BASE`, `PUSH_*`, `OUTBOX_*`: see
     ///   ``NotificationConfiguration/fromEnvironment(_:)``
     /// - `ATTACHMENT_*`: see ``AttachmentConfiguration/fromEnvironment(_:jwtSecret:)``
@@ -43,6 +44,12 @@ extension RelayConfiguration {
             notifications: try .fromEnvironment(environment))
         configuration.attachments = try .fromEnvironment(environment, jwtSecret: secret)
         configuration.logFormat = try LogFormat(environment: environment["LOG_FORMAT"])
+        if let text = environment["HTTP_MAX_REQUESTS_PER_USER"] {
+            guard let value = Int(text), value > 0 else {
+                throw ConfigurationError("HTTP_MAX_REQUESTS_PER_USER must be a positive whole number, not \"\(text)\"")
+            }
+            configuration.requestsPerUser = value
+        }
         switch environment["MSGRELAY_DEMO"] {
         case nil, "", "0": configuration.demo = false
         case "1": configuration.demo = true

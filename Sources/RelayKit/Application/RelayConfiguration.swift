@@ -16,6 +16,8 @@ package struct RelayConfiguration: Sendable {
     package var realtime: RealtimeConfiguration
     /// How long an HTTP client may keep the relay waiting.
     package var http: HTTPTimeouts
+    /// How many REST requests a user (not an admin) may have under way at once (``UserRequestGate``).
+    package var requestsPerUser = UserRequestGate.defaultLimit
     /// Web Push, Slack and the outbox's retries.
     package var notifications: NotificationConfiguration
     /// Where attachments are stored and what is accepted (off unless `ATTACHMENT_STORE` is set).

@@ -3,15 +3,17 @@ import MsgLib
 
 /// Builds the msgrelay router: every route of the REST API, with their middleware. (WebSocket upgrades are
 /// served before the router, by ``RelayChildChannel``.) `slackInbox` is woken when an event from Slack is stored.
-/// `allowedOrigins` (ALLOWED_ORIGINS) may call the API from their pages (CORS); `demo` serves the demo chat page.
+/// `allowedOrigins` (ALLOWED_ORIGINS) may call the API from their pages (CORS); `demo` serves the demo chat page;
+/// `requestsPerUser` (HTTP_MAX_REQUESTS_PER_USER) is how many requests a user may have under way at once.
 package func buildRelayRouter(
-    service: MessagingService, metrics: RelayMetrics, slackInbox: SlackInboxWorker? = nil, allowedOrigins: Set<String>? = nil, demo: Bool = false
+    service: MessagingService, metrics: RelayMetrics, slackInbox: SlackInboxWorker? = nil, allowedOrigins: Set<String>? = nil, demo: Bool = false,
+    requestsPerUser: Int = UserRequestGate.defaultLimit
 ) -> Router<RelayRequestContext> {
     let router = Router(context: RelayRequestContext.self)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics))
     if let allowedOrigins { router.add(middleware: CORSMiddleware(policy: CORSPolicy(allowedOrigins: allowedOrigins))) }
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: AuthenticationMiddleware(service: service))
+    router.add(middleware: AuthenticationMiddleware(service: service, gate: UserRequestGate(limit: requestsPerUser)))
     ClientFilesController(demo: demo).addRoutes(to: router)
     HealthController(service: service).addRoutes(to: router)
     OperationsController(metrics: metrics).addRoutes(to: router)

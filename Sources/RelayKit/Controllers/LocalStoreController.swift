@@ -26,6 +26,10 @@ struct LocalStoreController {
         if let length = request.headers[.contentLength].flatMap({ Int($0) }), length != grant.size {
             throw APIError(length > grant.size ? .contentTooLarge : .badRequest, "The body must be the \(grant.size) bytes declared")
         }
+        // An upload URL is used once: a second request with it is refused before its body is read (or written to disk).
+        guard try !store.hasFile(key: key) else { throw Self.uploadedAlready }
+        guard store.beginReceiving(key: key) else { throw APIError(.conflict, "This attachment is being uploaded by another request") }
+        defer { store.endReceiving(key: key) }
         let temporary = store.temporaryPath()
         let counter = ByteCount()
         do {
@@ -54,9 +58,11 @@ struct LocalStoreController {
             unlink(temporary)
             throw error
         }
-        guard try store.commit(temporary: temporary, key: key) else { throw APIError(.conflict, "This attachment was uploaded already") }
+        guard try store.commit(temporary: temporary, key: key) else { throw Self.uploadedAlready }
         return Response(status: .noContent)
     }
+
+    static let uploadedAlready = APIError(.conflict, "This attachment was uploaded already")
 
     @Sendable func download(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let key = try storeKey(context)

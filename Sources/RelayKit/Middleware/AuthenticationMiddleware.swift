@@ -5,9 +5,17 @@ import MsgLib
 /// path under `/api/` but Slack's (signed by Slack, or its install pages) and the OpenAPI document. Every failure is a 401 (the error
 /// middleware renders it). It runs for the whole router, before routing: a path or method that does not exist is 401
 /// without a token too, so the API's routes cannot be told from others without one.
+///
+/// A user's requests under way at once are limited (``UserRequestGate``): one more is refused with 429 and `Retry-After`.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = RelayRequestContext
     let service: MessagingService
+    let gate: UserRequestGate
+
+    init(service: MessagingService, gate: UserRequestGate = UserRequestGate()) {
+        self.service = service
+        self.gate = gate
+    }
 
     /// Whether `path` needs a bearer token.
     static func guards(_ path: String) -> Bool {
@@ -17,9 +25,21 @@ struct AuthenticationMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard Self.guards(request.uri.path) else { return try await next(request, context) }
         var context = context
-        context.user = try await service.authenticate(token: request.bearerToken)
-        return try await next(request, context)
+        let user = try await service.authenticate(token: request.bearerToken)
+        context.user = user
+        guard !user.isAdmin else { return try await next(request, context) }
+        guard let ticket = gate.enter(user.id) else { throw Self.tooManyRequests }
+        var response = try await next(request, context)
+        // The place is held while the answer is written (its bytes wait in memory for a client that does not read).
+        let body = response.body
+        response.body = ResponseBody(contentLength: body.contentLength) { writer in
+            defer { ticket.release() }
+            try await body.write(writer)
+        }
+        return response
     }
+
+    static let tooManyRequests = ServiceError(.rateLimited, "Too many requests at once; wait for the ones under way", retryAfter: 1)
 }
 
 extension Request {

@@ -108,8 +108,11 @@ package final class EventListener: Service, Sendable {
         var counting = false
         worker.run(
             connect: { () throws -> PostgresConnection in
+                // The server's keepalives too: a relay host gone without a word frees its session (and the counting lock it
+                // holds) within about 30 s, so that another relay takes the counting over.
                 let connection = PostgresConnection(
-                    conninfo: conninfo, applicationName: "msgrelay-listener", connectTimeout: Int(probeTimeout.rounded(.up)) * 2)
+                    conninfo: conninfo, applicationName: "msgrelay-listener", settings: PostgresConnection.serverTCPSettings,
+                    connectTimeout: Int(probeTimeout.rounded(.up)) * 2)
                 do {
                     try connection.connect()
                     try MessagingService.listenForEvents(on: connection)

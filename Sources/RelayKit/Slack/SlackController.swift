@@ -64,6 +64,15 @@ struct SlackController {
     /// The raw body, once its signature is verified.
     /// - Throws: 413 beyond `limit`, 401 for a missing, stale or wrong signature.
     func verifiedBody(_ request: Request, context: RelayRequestContext, limit: Int, secret: String) async throws -> [UInt8] {
+        // Headers that cannot belong to a request of Slack's are refused before the body is read.
+        do {
+            _ = try SlackSignature.checkHeaders(
+                timestamp: request.headers[.slackRequestTimestamp], signature: request.headers[.slackSignature],
+                now: Int64(Date().timeIntervalSince1970))
+        } catch {
+            refused(request, context: context, reason: error)
+            throw APIError(.unauthorized, "Invalid Slack signature")
+        }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
@@ -78,11 +87,22 @@ struct SlackController {
                 timestamp: request.headers[.slackRequestTimestamp], signature: request.headers[.slackSignature], body: body,
                 now: Int64(Date().timeIntervalSince1970))
         } catch {
-            context.logger.warning("Slack request refused", metadata: ["path": "\(request.uri.path)", "reason": "\(error)"])
+            refused(request, context: context, reason: error)
             throw APIError(.unauthorized, "Invalid Slack signature")
         }
         return body
     }
+
+    /// Logs a refused signature: a warning (someone else than Slack, or a wrong SLACK_SIGNING_SECRET), at most one a
+    /// minute with how many were left out, so that a flood of forged requests does not flood the log.
+    private func refused(_ request: Request, context: RelayRequestContext, reason: SlackSignatureError) {
+        guard let skipped = Self.refusalLog.take(now: ContinuousClock.now) else { return }
+        context.logger.warning(
+            "Slack request refused", metadata: ["path": "\(request.uri.path)", "reason": "\(reason)", "not_logged_before": "\(skipped)"])
+    }
+
+    /// Refusals logged: one a minute.
+    static let refusalLog = LogAllowance(interval: .seconds(60))
 
     @Sendable func events(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let body = try await verifiedBody(request, context: context, limit: Self.eventBodyLimit, secret: try signingSecret)

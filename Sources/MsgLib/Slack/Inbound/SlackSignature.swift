@@ -31,13 +31,20 @@ package struct SlackSignature: Sendable {
     ///   - now: seconds since the epoch.
     /// - Throws: ``SlackSignatureError`` saying what is wrong (for the log; the client is told only that it failed).
     package func verify(timestamp: String?, signature: String?, body: [UInt8], now: Int64) throws(SlackSignatureError) {
+        let (timestamp, signature) = try Self.checkHeaders(timestamp: timestamp, signature: signature, now: now)
+        let expected = Array(self.signature(timestamp: timestamp, body: body).utf8)
+        guard LibCrypto.constantTimeEquals(expected, Array(signature.utf8)) else { throw .mismatch }
+    }
+
+    /// What can be checked before the body is read: both headers there, the timestamp a number of seconds within
+    /// ``tolerance`` of `now`. Returns them.
+    package static func checkHeaders(timestamp: String?, signature: String?, now: Int64) throws(SlackSignatureError) -> (String, String) {
         guard let timestamp, !timestamp.isEmpty, let signature, !signature.isEmpty else { throw .missingHeaders }
         guard timestamp.utf8.count <= 12, timestamp.utf8.allSatisfy({ (0x30...0x39).contains($0) }), let seconds = Int64(timestamp) else {
             throw .malformedTimestamp
         }
-        guard abs(now - seconds) <= Self.tolerance else { throw .stale }
-        let expected = Array(self.signature(timestamp: timestamp, body: body).utf8)
-        guard LibCrypto.constantTimeEquals(expected, Array(signature.utf8)) else { throw .mismatch }
+        guard abs(now - seconds) <= tolerance else { throw .stale }
+        return (timestamp, signature)
     }
 }
 

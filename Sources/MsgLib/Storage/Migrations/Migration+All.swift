@@ -43,5 +43,6 @@ extension Migration {
         garbageUploadWindow,
         unreadFollowsRows,
         slackInboxOrder,
+        unreadBySender,
     ]
 }

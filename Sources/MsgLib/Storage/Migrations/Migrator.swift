@@ -81,9 +81,12 @@ package struct Migrator: Sendable {
             }
             if migration.transactional {
                 observer(.stepStarted(migration: migration, step: 1))
-                try db.transaction {
-                    try db.execute(migration.sql)
-                    try record()
+                try Self.retryingLockWaits {
+                    try db.transaction {
+                        try db.execute("SET LOCAL lock_timeout = '\(Self.lockTimeoutMilliseconds)ms'")
+                        try db.execute(migration.sql)
+                        try record()
+                    }
                 }
                 observer(.stepFinished)
             } else {
@@ -97,6 +100,25 @@ package struct Migrator: Sendable {
             done.append(migration)
         }
         return done
+    }
+
+    /// How long a transactional migration waits for a table lock (an `ALTER TABLE` behind a long transaction) before
+    /// giving up and trying again: while it waits, every later query on that table waits behind it.
+    static let lockTimeoutMilliseconds = 2000
+    /// How often it tries (about ten minutes in all, a second apart), then gives up with the last error.
+    static let lockAttempts = 200
+
+    /// Runs `body`, again after a pause when it gave up waiting for a lock (55P03) or lost a deadlock (40P01).
+    static func retryingLockWaits(_ body: () throws -> Void) throws {
+        var attempt = 1
+        while true {
+            do {
+                return try body()
+            } catch let error as DatabaseError where ["55P03", "40P01"].contains(error.sqlState ?? "") && attempt < lockAttempts {
+                attempt += 1
+                usleep(1_000_000)
+            }
+        }
     }
 
     private func appliedVersions(_ db: PostgresConnection) throws -> [Int: Timestamp] {

@@ -259,7 +259,7 @@ package final class PostgresConnection: @unchecked Sendable {
             if failure == nil, rows == nil {
                 do {
                     try check(result, conn: conn, statement: sql)
-                    rows = Self.copyRows(result)
+                    rows = try Self.copyRows(result, statement: sql)
                 } catch { failure = error }
             }
             PQclear(result)
@@ -395,7 +395,7 @@ package final class PostgresConnection: @unchecked Sendable {
             if failure == nil {
                 do {
                     try check(result, conn: conn, statement: sql)
-                    if rows == nil { rows = Self.copyRows(result) }
+                    if rows == nil { rows = try Self.copyRows(result, statement: sql) }
                 } catch { failure = error }
             }
             PQclear(result)
@@ -421,7 +421,7 @@ package final class PostgresConnection: @unchecked Sendable {
         }
         defer { PQclear(result) }
         try check(result, conn: conn, statement: sql)
-        return Self.copyRows(result!)
+        return try Self.copyRows(result!, statement: sql)
     }
 
     /// The name `sql` is prepared under in this session, preparing it first if needed (and dropping stale ones).
@@ -464,7 +464,9 @@ package final class PostgresConnection: @unchecked Sendable {
         }
     }
 
-    private static func copyRows(_ result: OpaquePointer) -> PostgresRows {
+    /// The rows of `result`, copied out of libpq's memory. - Throws: for a result of 2 GiB or more (its cells are
+    /// indexed by 32-bit offsets), rather than crash.
+    private static func copyRows(_ result: OpaquePointer, statement: String) throws(DatabaseError) -> PostgresRows {
         let rowCount = Int(PQntuples(result))
         let columnCount = Int(PQnfields(result))
         var columns: [PostgresColumn] = []
@@ -488,7 +490,10 @@ package final class PostgresConnection: @unchecked Sendable {
                         bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: length))
                     }
                 }
-                cells.append(.init(start: Int32(start), count: Int32(length)))
+                guard let cellStart = Int32(exactly: start), let cellCount = Int32(exactly: length) else {
+                    throw DatabaseError(.query, message: "a result of 2 GiB or more cannot be read", statement: statement)
+                }
+                cells.append(.init(start: cellStart, count: cellCount))
             }
         }
         let affected = String(cString: PQcmdTuples(result))

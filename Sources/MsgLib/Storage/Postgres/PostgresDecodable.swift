@@ -135,7 +135,10 @@ extension Timestamp: PostgresDecodable {
         }
         let raw = Int64(bitPattern: readBigEndian(bytes))
         guard raw != .max, raw != .min else { throw PostgresDecodingError("infinite timestamp") }
-        return Timestamp(microsecondsSinceEpoch: raw + postgresEpochOffset)
+        // PostgreSQL goes up to the year 294276, a little past what microseconds since 1970 can hold.
+        let (micros, overflow) = raw.addingReportingOverflow(postgresEpochOffset)
+        guard !overflow else { throw PostgresDecodingError("timestamp out of range") }
+        return Timestamp(microsecondsSinceEpoch: micros)
     }
 }
 

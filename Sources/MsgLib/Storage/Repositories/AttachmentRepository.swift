@@ -3,7 +3,7 @@ import Foundation
 /// Attachments (migration 24): uploads, what they are attached to, and the ones to remove.
 package enum AttachmentRepository {
     static let columns =
-        "id, owner_id, conversation_id, message_id, store_key, filename, content_type, size, width, height, state, created_at, attached_at"
+        "id, owner_id, conversation_id, message_id, store_key, filename, content_type, size, width, height, state, created_at, attached_at, checked_at"
 
     /// When `ownerId` has `maxPending` unattached uploads or more: the oldest one's creation (nil while there is room).
     /// Run inside a transaction: the owner's creations are serialised from here (an advisory lock) so that the count
@@ -46,6 +46,16 @@ package enum AttachmentRepository {
                 "SELECT id FROM attachments WHERE id = ANY($1::uuid[]) AND owner_id = $2 AND state = 'pending' ORDER BY id FOR UPDATE",
                 [ids, owner]
             ).map { try $0.decode(0, as: UUID.self) })
+    }
+
+    /// Records that the uploads `files` of `owner` were found in the store as declared, with the image sizes read.
+    package static func recordChecked(_ db: PostgresConnection, _ files: [MessageAttachment], owner: UUID) throws {
+        try db.query(
+            """
+            UPDATE attachments a SET checked_at = now(), width = nullif(f.width, -1), height = nullif(f.height, -1)
+            FROM unnest($1::uuid[], $3::int[], $4::int[]) AS f(id, width, height)
+            WHERE a.id = f.id AND a.owner_id = $2 AND a.state = 'pending'
+            """, [files.map(\.id), owner, files.map { $0.width ?? -1 }, files.map { $0.height ?? -1 }])
     }
 
     /// Attaches `files` (locked by ``lockPending(_:ids:owner:)``), in their order, to a message, with the image sizes read.
@@ -175,6 +185,6 @@ extension AttachmentRecord {
             messageId: try row.decode("message_id"), storeKey: try row.decode("store_key"), filename: try row.decode("filename"),
             contentType: try row.decode("content_type"), size: try row.decode("size"), width: try row.decode("width"),
             height: try row.decode("height"), state: State(rawValue: try row.decode("state")) ?? .pending,
-            createdAt: try row.decode("created_at"), attachedAt: try row.decode("attached_at"))
+            createdAt: try row.decode("created_at"), attachedAt: try row.decode("attached_at"), checkedAt: try row.decode("checked_at"))
     }
 }

@@ -1,0 +1,57 @@
+import Foundation
+import MsgLib
+import Synchronization
+
+/// The requests of each user under way on this relay, from authentication to the last byte of the answer written (or
+/// the connection gone): a user may have ``limit`` at once, so that one account cannot take the database pool with
+/// requests it multiplies, nor the relay's memory with answers it never reads. Admins are not counted, as the rate
+/// limits do not count them.
+final class UserRequestGate: Sendable {
+    /// The default of `HTTP_MAX_REQUESTS_PER_USER`.
+    static let defaultLimit = 16
+
+    let limit: Int
+    private let counts = Mutex<[UUID: Int]>([:])
+
+    init(limit: Int = UserRequestGate.defaultLimit) {
+        self.limit = limit
+    }
+
+    /// A place for one more request of `userId`, nil when the user has ``limit`` under way.
+    func enter(_ userId: UUID) -> Ticket? {
+        let admitted = counts.withLock { counts in
+            guard counts[userId, default: 0] < limit else { return false }
+            counts[userId, default: 0] += 1
+            return true
+        }
+        return admitted ? Ticket(gate: self, userId: userId) : nil
+    }
+
+    /// Requests under way for `userId`.
+    func count(of userId: UUID) -> Int { counts.withLock { $0[userId, default: 0] } }
+
+    fileprivate func leave(_ userId: UUID) {
+        counts.withLock { counts in
+            let left = counts[userId, default: 0] - 1
+            counts[userId] = left > 0 ? left : nil
+        }
+    }
+
+    /// One request's place: given back once, by ``release()`` or when dropped.
+    final class Ticket: Sendable {
+        private let gate: UserRequestGate
+        private let userId: UUID
+        private let held = Atomic<Bool>(true)
+
+        fileprivate init(gate: UserRequestGate, userId: UUID) {
+            self.gate = gate
+            self.userId = userId
+        }
+
+        func release() {
+            if held.exchange(false, ordering: .acquiringAndReleasing) { gate.leave(userId) }
+        }
+
+        deinit { release() }
+    }
+}

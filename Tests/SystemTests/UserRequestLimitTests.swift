@@ -1,0 +1,52 @@
+import Foundation
+import MsgLib
+import TestSupport
+import Testing
+
+/// A user's REST requests under way at once are limited (HTTP_MAX_REQUESTS_PER_USER), until their answers are
+/// written: one account cannot take the database pool, nor the relay's memory with answers it never reads.
+@Suite(.needsProcesses, .processSlot) struct UserRequestLimitTests {
+    func get(_ path: String, token: String) -> [UInt8] {
+        Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(token)\r\n\r\n".utf8)
+    }
+
+    @Test func aUsersRequestsUnderWayAreLimitedUntilTheirAnswersAreWritten() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let relay = try await TestRelay(database: database, environment: ["HTTP_MAX_REQUESTS_PER_USER": "1"])
+        let token = relay.token(f.alice)
+        // A request held up by the database.
+        let blocker = try database.connect()
+        try blocker.execute("BEGIN; LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE")
+        let held = try RawHTTPConnection(port: relay.port)
+        held.send(get("/api/conversations", token: token))
+        try await waitFor("the request to wait for the table") { try db.lockWaiters() >= 1 }
+        let refused = try await relay.request("GET", "/api/conversations", token: token)
+        #expect(refused.status == 429 && refused.headers["retry-after"] == "1", "\(refused.status)")
+        try blocker.execute("ROLLBACK")
+        #expect(try await onOwnThread { held.readResponse(timeout: 20) }?.status == 200)
+        #expect(try await relay.request("GET", "/api/conversations", token: token).status == 200)
+        // An answer its client does not read (12 MB of escaped control characters) holds the place while it waits.
+        try SocketLimitsTests.insertMessages(db, 200, into: conversation.id, from: f.alice.id, content: String(repeating: "\u{1}", count: 9_990))
+        var unread: RawHTTPConnection? = try RawHTTPConnection(port: relay.port)
+        unread?.send(get("/api/conversations/\(conversation.id.lowercasedString)/messages?limit=200", token: token))
+        try await waitFor("the unread answer to hold the place") {
+            try await relay.request("GET", "/api/conversations", token: token).status == 429
+        }
+        // Others are not held up by alice's requests; admins are not counted.
+        #expect(try await relay.request("GET", "/api/conversations", token: relay.token(f.bob)).status == 200)
+        #expect(try await relay.request("GET", "/api/conversations", token: relay.token(f.admin)).status == 200)
+        // Bulk reads name as many ids as a mark_read frame at most.
+        let ids = (0...ClientFrame.markReadLimit).map { _ in UUID().uuidString.lowercased() }
+        let tooMany = try await relay.request(
+            "PATCH", "/api/messages/bulk-read", token: relay.token(f.bob),
+            json: ["conversation_id": conversation.id.lowercasedString, "message_ids": ids])
+        #expect(tooMany.status == 400 && (tooMany.object["error"] as? String)?.contains("at most 1000") == true)
+        // The client gone, the place is free again.
+        unread = nil
+        try await waitFor("the place back") { try await relay.request("GET", "/api/conversations", token: token).status == 200 }
+        try await relay.stop()
+    }
+}
