@@ -180,7 +180,9 @@ import Testing
         // no word that every match contains.
         #expect(try MessageRepository.searchPath(s.db, filter: .init(after: middle)) == .newestWeeks)
         #expect(try MessageRepository.searchPath(s.db, filter: .init(after: middle), indexable: false) == .everyMessage)
-        #expect(try MessageRepository.searchPath(s.db, filter: scoped[0].1, indexable: false, scopeLimit: 20) == .scope)
+        // A query without such a word reads a small scope directly; a large one it would read whole: refused.
+        #expect(try MessageRepository.searchPath(s.db, filter: scoped[0].1, indexable: false) == .scope)
+        #expect(try MessageRepository.searchPath(s.db, filter: scoped[0].1, indexable: false, scopeLimit: 20) == .tooBroad)
     }
 
     @Test func theFullTextIndexsSettingsEndWithTheSearch() async throws {

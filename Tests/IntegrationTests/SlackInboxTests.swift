@@ -142,7 +142,9 @@ import Testing
         #expect(try SlackInboxRepository.state(s.db, eventId: "EvR")?.state == .pending)
         // Waiting counts no attempt: those are for database failures, 8 at most.
         #expect(try s.db.scalar("SELECT attempts FROM slack_inbox WHERE event_id = 'EvR'", as: Int.self) == 0)
-        // The reply it reacts to is handled meanwhile: the reaction is taken on it.
+        // The reply it reacts to is handled meanwhile (before the reaction's next look, which a slow machine may reach
+        // first): the reaction is taken on it.
+        try s.db.query("UPDATE slack_inbox SET available_at = now() + interval '1 hour' WHERE event_id = 'EvR'")
         _ = try await s.service.acceptSlackEvent(eventId: "EvM", payload: payload("EvM", text: "the reply"), statementTimeout: .seconds(2))
         guard case .delivered(let reply) = try await s.service.handleNextSlackEvent() else {
             Issue.record("not delivered")

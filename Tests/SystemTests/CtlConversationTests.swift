@@ -188,6 +188,10 @@ extension CtlConversationTests {
         let refused = try await ctl(["delete", "--message", asked.id.lowercasedString])
         #expect(refused.status == ExitStatus.usage.rawValue && refused.stderr.contains("--yes"))
         #expect(try await ctl(["delete", "--message", asked.id.lowercasedString, "--yes"]).stdout == "deleted 1 message\n")
+        // The question names whose conversation an id prefix is.
+        let prefix = String(conversation.id.lowercasedString.prefix(8))
+        let unasked = try await ctl(["delete", prefix])
+        #expect(unasked.stderr.contains("alice's conversation"), "\(unasked.stderr)")
         #expect(try await ctl(["delete", "alice", "--yes"]).stdout == "deleted 2 messages\n")
         #expect(try db.scalar("SELECT count(*) FROM messages WHERE deleted_at IS NULL", as: Int.self) == 0)
         #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 3)

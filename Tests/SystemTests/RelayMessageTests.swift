@@ -194,6 +194,22 @@ import Testing
         try await two.stop()
     }
 
+    /// Edits per day too: the minute's limit alone lets a user store thousands of old versions a day.
+    @Test func editsAreLimitedPerDay() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database, environment: ["EDIT_RATE_LIMIT_PER_MINUTE": "100", "EDIT_RATE_LIMIT_PER_DAY": "2"])
+        let sent = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "draft"])
+        let path = "/api/messages/\(try #require(sent.object["id"] as? String))"
+        var statuses: [Int] = []
+        for i in 0..<3 { statuses.append((try await relay.request("PATCH", path, token: relay.token(f.alice), json: ["content": "e\(i)"])).status) }
+        #expect(statuses == [200, 200, 429])
+        let limited = try await relay.request("PATCH", path, token: relay.token(f.alice), json: ["content": "again"])
+        #expect(limited.error == "Rate limit exceeded: at most 2 edits per day")
+        #expect(try #require(Int(limited.headers["retry-after"] ?? "")) > 3600)
+        try await relay.stop()
+    }
+
     /// A user can make their own messages expensive to search (long, made of many different words) and search them
     /// with a long query: highlighting and ranking cost grows with both (some 5 s a message at 200 words). A query has
     /// at most 16 words: such a search answers in about a second, not after the 30 s statement timeout with a pool

@@ -225,7 +225,7 @@ extension MessagingService {
     /// Replaces a message's content: its sender only, within the edit window.
     public func editMessage(viewer: User, messageId: UUID, content: String) async throws -> Message {
         try Self.validateContent(content)
-        let (window, limit) = (rules.editWindow, rules.editRateWindow)
+        let (window, limits) = (rules.editWindow, rules.editRateWindows)
         return try await pool.withTransaction { db in
             guard let message = try MessageRepository.find(db, id: messageId), message.deletedAt == nil else {
                 throw ServiceError.messageNotFound
@@ -241,7 +241,7 @@ extension MessagingService {
                 throw ServiceError.messageNotFound
             }
             // Counted once the edit is sure to be made (the statement rolls back with a refusal).
-            if !viewer.isAdmin, let limit { try RateLimiter.take(db, user: viewer.id, window: limit, counting: ("edit", "edits")) }
+            if !viewer.isAdmin, !limits.isEmpty { try RateLimiter.take(db, user: viewer.id, windows: limits, counting: ("edit", "edits")) }
             return edited
         }
     }
@@ -279,9 +279,16 @@ extension MessagingService {
         }
         try Self.requireNoNul(query, "The search query")
         let scoped = options.storageFilter(viewer: viewer)
-        return try await pool.withConnection { db in
-            if let id = scoped.conversationId { _ = try Self.accessibleConversation(db, id: id, viewer: viewer) }
-            return try MessageRepository.search(db, query: query, filter: scoped)
+        do {
+            return try await pool.withConnection { db in
+                if let id = scoped.conversationId { _ = try Self.accessibleConversation(db, id: id, viewer: viewer) }
+                return try MessageRepository.search(db, query: query, filter: scoped)
+            }
+        } catch is MessageRepository.SearchTooBroad {
+            throw ServiceError(
+                .invalid,
+                "The search needs a word that every match has (only excluded words, or words joined by or with one, in more than \(MessageRepository.scopeScanLimit) messages)"
+            )
         }
     }
 }

@@ -17,7 +17,8 @@ enum RateLimiter {
         try take(db, user: user, windows: [window], counting: noun)
     }
 
-    private static func take(_ db: PostgresConnection, user: UUID, windows: [RateLimitRepository.Window], counting noun: (String, String)) throws {
+    /// Takes one call from each of `windows` of `user`, or from none when one is full.
+    static func take(_ db: PostgresConnection, user: UUID, windows: [RateLimitRepository.Window], counting noun: (String, String)) throws {
         var waits: [Double?] = []
         // A window that was full when the call was refused and has room when the wait is read: take again.
         for _ in 0..<3 {

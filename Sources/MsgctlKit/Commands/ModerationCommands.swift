@@ -83,20 +83,29 @@ struct DeleteCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let what = message.map { "message \($0)" } ?? "every message of \(conversation!)"
+        // The conversation is found before the question, which names whose it is (an id prefix may not be the one meant).
+        var target: (id: UUID, username: String)?
+        if let conversation {
+            target = try await connection.withService { service in
+                let found = try await service.resolveConversation(conversation)
+                return (id: found.conversation.id, username: found.user.username)
+            }
+        }
+        let what =
+            message.map { "message \($0)" }
+            ?? "every message of \(target.map { "\($0.username)'s conversation (\($0.id.lowercasedString))" } ?? "")"
         if !yes {
             try Confirmation.requireTerminal(refusing: "delete \(what)")
             guard Confirmation.ask("delete \(TerminalText.escaped(what))?") else { throw UserFacingError("nothing deleted", exitStatus: .failure) }
         }
-        let (message, conversation) = (message, conversation)
+        let (message, resolved) = (message, target)
         let count = try await connection.withService { service in
             let viewer = try await service.admin(named: admin.admin)
             if let message {
                 try await service.deleteMessage(viewer: viewer, messageId: UUID(uuidString: message)!)
                 return 1
             }
-            let found = try await service.resolveConversation(conversation!).conversation
-            return try await service.deleteConversation(viewer: viewer, id: found.id)
+            return try await service.deleteConversation(viewer: viewer, id: resolved!.id)
         }
         FileOutput.standardOutput.write("deleted \(messages(count))\n")
     }

@@ -44,5 +44,6 @@ extension Migration {
         unreadFollowsRows,
         slackInboxOrder,
         unreadBySender,
+        editDayLimit,
     ]
 }

@@ -13,7 +13,13 @@ extension MessageRepository {
         /// Through the scope's own index (`idx_messages_conversation_id`): every message of the conversation or the
         /// user's conversation (in the time range), each stored vector tested.
         case scope
+        /// Not searched: a query without a word that every match has, in a scope of more than ``scopeScanLimit``
+        /// messages, would test every one of them (``search(_:query:filter:)`` throws ``SearchTooBroad``).
+        case tooBroad
     }
+
+    /// A search refused as ``SearchPath/tooBroad``.
+    package struct SearchTooBroad: Error {}
 
     /// The settings the search statement on `path` runs with, for its transaction only; none on ``SearchPath/scope``,
     /// whose statement runs on its own. Through the full-text index:
@@ -48,9 +54,9 @@ extension MessageRepository {
     /// The path for `filter`. Over all conversations, ``SearchPath/newestWeeks`` when the query names words that every
     /// match has (`indexable`: PostgreSQL's `querytree` is not empty; `-word` alone or `a or -b` find matches without
     /// one), else ``SearchPath/everyMessage``. Within one conversation or one user's conversation, ``SearchPath/scope``
-    /// when the query is not indexable or the scope (in its time range, deleted messages counted) holds at most
-    /// `scopeLimit` messages, found by counting the scope's index entries up to one more than that; otherwise
-    /// ``SearchPath/fullTextIndex``.
+    /// when the scope (in its time range, deleted messages counted) holds at most `scopeLimit` messages, found by
+    /// counting the scope's index entries up to one more than that; otherwise ``SearchPath/fullTextIndex``, or
+    /// ``SearchPath/tooBroad`` for a query that is not indexable.
     package static func searchPath(
         _ db: PostgresConnection, filter: SearchFilter, indexable: Bool = true, scopeLimit: Int = scopeScanLimit
     ) throws -> SearchPath {
@@ -61,12 +67,12 @@ extension MessageRepository {
         }
         let (scope, window) = filter.conditions(bind)
         guard !scope.isEmpty else { return indexable ? .newestWeeks : .everyMessage }
-        guard indexable else { return .scope }
         let limit = bind(scopeLimit + 1)
         let count = try db.query(
             "SELECT count(*) FROM (SELECT 1 FROM messages m WHERE \((scope + window).joined(separator: " AND ")) LIMIT \(limit)) s", parameters
         )[0].decode(0, as: Int.self)
-        return count <= scopeLimit ? .scope : .fullTextIndex
+        guard count > scopeLimit else { return .scope }
+        return indexable ? .fullTextIndex : .tooBroad
     }
 }
 

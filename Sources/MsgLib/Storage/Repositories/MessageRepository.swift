@@ -193,6 +193,7 @@ package enum MessageRepository {
     package static func search(_ db: PostgresConnection, query: String, filter: SearchFilter) throws -> (hits: [MessageSearchHit], total: SearchTotal)
     {
         guard let (tsquery, path) = try searchPlan(db, query: query, filter: filter) else { return ([], SearchTotal(count: 0)) }
+        if path == .tooBroad { throw SearchTooBroad() }
         let (sql, parameters) = searchStatement(tsquery: tsquery, filter: filter, path: path)
         let settings = searchSettings(path)
         let rows =
@@ -272,7 +273,7 @@ package enum MessageRepository {
                 """
         case .everyMessage:
             source = "messages m\nWHERE \(([match, visible] + scope + window).joined(separator: "\n      AND "))"
-        case .fullTextIndex, .scope:
+        case .fullTextIndex, .scope, .tooBroad:
             // Over all conversations, the time is checked on the rows the index names: left to itself the planner may
             // walk the window in `idx_messages_created_at` (the statistics' index) and test every message in it.
             // Within one conversation its index already orders by time, and the window narrows that scan.

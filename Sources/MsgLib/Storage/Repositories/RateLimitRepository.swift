@@ -39,6 +39,11 @@ package enum RateLimitRepository {
             Window(column: "edit_tat", seconds: 60, limit: limit, name: "minute")
         }
 
+        /// Edits per day (migration 44).
+        static func edits(perDay limit: Int) -> Window {
+            Window(column: "edit_day_tat", seconds: 86400, limit: limit, name: "day")
+        }
+
         /// `POST /api/push/test` calls per hour (migration 19).
         static func pushTest(perHour limit: Int) -> Window {
             Window(column: "push_test_tat", seconds: 3600, limit: limit, name: "hour")
