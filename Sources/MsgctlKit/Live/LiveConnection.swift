@@ -17,6 +17,8 @@ final class LiveConnection: Sendable {
 
     let host: String
     let port: Int
+    /// The real-time endpoint's path: the relay URL's own path (a relay served under a prefix) and `/ws/messages`.
+    let endpoint: String
     /// Gives the bearer token for each connection (a fresh one, when made from JWT_SECRET, so a long run outlives
     /// any one token's expiry).
     let token: @Sendable () -> String
@@ -35,13 +37,16 @@ final class LiveConnection: Sendable {
         var refusal: String?
     }
 
-    /// - Parameter relay: `http://host:port` (the relay's base URL).
+    /// - Parameter relay: `http://host:port` (the relay's base URL), perhaps with a path it is served under.
     init(relay: URL, token: @escaping @Sendable () -> String) throws {
         guard let host = relay.host, ["http", "ws"].contains(relay.scheme ?? "") else {
             throw UserFacingError("--relay must be an http:// URL such as http://127.0.0.1:8080, not \(relay.absoluteString)")
         }
         self.host = host
         port = relay.port ?? 80
+        var prefix = relay.path
+        while prefix.hasSuffix("/") { prefix.removeLast() }
+        endpoint = prefix + "/ws/messages"
         self.token = token
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw UserFacingError("cannot create a pipe", exitStatus: .software) }
@@ -110,7 +115,7 @@ final class LiveConnection: Sendable {
         var delay = 1
         while !stopping {
             // The token goes in a header, never in the URL, which proxies write to their logs.
-            var path = "/ws/messages"
+            var path = endpoint
             let (cursor, last) = state.withLock { ($0.cursor, $0.lastMessageId) }
             if let cursor {
                 path += "?cursor=\(cursor)"
