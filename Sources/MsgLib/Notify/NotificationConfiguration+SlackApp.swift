@@ -36,6 +36,23 @@ extension NotificationConfiguration {
         else { return nil }
         return .some(app.channelId)
     }
+
+    /// Records the app mode this relay's settings say (``appModeToRecord(_:)``), in a transaction that locks the stored
+    /// settings first: an install storing its installation and app mode meanwhile is seen whole, never undone by a
+    /// decision read before it committed. False when the stored installation does not open with this relay's key (the
+    /// setting is left as it is).
+    /// Nothing is locked or written when the stored setting is already right (a database that takes no writes yet).
+    package func recordAppMode(_ db: PostgresConnection) throws -> Bool {
+        guard let seen = try appModeToRecord(db) else { return false }
+        let current = try SlackThreadRepository.appMode(db)
+        if current.on == (seen != nil), current.channelId == seen { return true }
+        return try db.transaction {
+            try db.query("SELECT 1 FROM slack_settings FOR UPDATE")
+            guard let channelId = try appModeToRecord(db) else { return false }
+            try SlackThreadRepository.setAppMode(db, channelId: channelId)
+            return true
+        }
+    }
 }
 
 extension SlackInstallation {

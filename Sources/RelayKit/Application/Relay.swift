@@ -42,11 +42,7 @@ package struct Relay: Sendable {
         // worker records the setting when it connects.
         let notifications = configuration.notifications
         do {
-            let recorded = try await pool.withConnection { db -> Bool in
-                guard let channelId = try notifications.appModeToRecord(db) else { return false }
-                try SlackThreadRepository.setAppMode(db, channelId: channelId)
-                return true
-            }
+            let recorded = try await pool.withConnection { db in try notifications.recordAppMode(db) }
             if !recorded {
                 logger.warning(
                     "the stored Slack installation does not open with this relay's SLACK_TOKEN_KEY: the relays that can open it send its notifications"

@@ -29,14 +29,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         context.user = user
         guard !user.isAdmin else { return try await next(request, context) }
         guard let ticket = gate.enter(user.id) else { throw Self.tooManyRequests }
-        var response = try await next(request, context)
-        // The place is held while the answer is written (its bytes wait in memory for a client that does not read).
-        let body = response.body
-        response.body = ResponseBody(contentLength: body.contentLength) { writer in
-            defer { ticket.release() }
-            try await body.write(writer)
-        }
-        return response
+        defer { ticket.release() }
+        return try await next(request, context)
     }
 
     static let tooManyRequests = ServiceError(.rateLimited, "Too many requests at once; wait for the ones under way", retryAfter: 1)

@@ -2,10 +2,9 @@ import Foundation
 import MsgLib
 import Synchronization
 
-/// The requests of each user under way on this relay, from authentication to the last byte of the answer written (or
-/// the connection gone): a user may have ``limit`` at once, so that one account cannot take the database pool with
-/// requests it multiplies, nor the relay's memory with answers it never reads. Admins are not counted, as the rate
-/// limits do not count them.
+/// The requests of each user under way on this relay, from authentication until the answer is ready: a user may have
+/// ``limit`` at once, so that one account cannot take the database pool (and the relay's work) with requests it
+/// multiplies. Admins are not counted, as the rate limits do not count them.
 final class UserRequestGate: Sendable {
     /// The default of `HTTP_MAX_REQUESTS_PER_USER`.
     static let defaultLimit = 16
@@ -26,9 +25,6 @@ final class UserRequestGate: Sendable {
         }
         return admitted ? Ticket(gate: self, userId: userId) : nil
     }
-
-    /// Requests under way for `userId`.
-    func count(of userId: UUID) -> Int { counts.withLock { $0[userId, default: 0] } }
 
     fileprivate func leave(_ userId: UUID) {
         counts.withLock { counts in

@@ -110,9 +110,7 @@ package final class OutboxWorker: Service, Sendable {
                 try db.connect()
                 do {
                     // In case the relay could not record it at start-up.
-                    if let channelId = try notifier.configuration.appModeToRecord(db) {
-                        try SlackThreadRepository.setAppMode(db, channelId: channelId)
-                    }
+                    _ = try notifier.configuration.recordAppMode(db)
                 } catch {
                     db.close()
                     throw error
