@@ -28,8 +28,8 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let user = try await service.authenticate(token: request.bearerToken)
         context.user = user
         guard !user.isAdmin else { return try await next(request, context) }
-        guard let ticket = gate.enter(user.id) else { throw Self.tooManyRequests }
-        defer { ticket.release() }
+        guard gate.enter(user.id) else { throw Self.tooManyRequests }
+        defer { gate.leave(user.id) }
         return try await next(request, context)
     }
 

@@ -16,38 +16,20 @@ final class UserRequestGate: Sendable {
         self.limit = limit
     }
 
-    /// A place for one more request of `userId`, nil when the user has ``limit`` under way.
-    func enter(_ userId: UUID) -> Ticket? {
-        let admitted = counts.withLock { counts in
+    /// Takes a place for one more request of `userId`; false when the user has ``limit`` under way.
+    func enter(_ userId: UUID) -> Bool {
+        counts.withLock { counts in
             guard counts[userId, default: 0] < limit else { return false }
             counts[userId, default: 0] += 1
             return true
         }
-        return admitted ? Ticket(gate: self, userId: userId) : nil
     }
 
-    fileprivate func leave(_ userId: UUID) {
+    /// Gives back a place ``enter(_:)`` took.
+    func leave(_ userId: UUID) {
         counts.withLock { counts in
             let left = counts[userId, default: 0] - 1
             counts[userId] = left > 0 ? left : nil
         }
-    }
-
-    /// One request's place: given back once, by ``release()`` or when dropped.
-    final class Ticket: Sendable {
-        private let gate: UserRequestGate
-        private let userId: UUID
-        private let held = Atomic<Bool>(true)
-
-        fileprivate init(gate: UserRequestGate, userId: UUID) {
-            self.gate = gate
-            self.userId = userId
-        }
-
-        func release() {
-            if held.exchange(false, ordering: .acquiringAndReleasing) { gate.leave(userId) }
-        }
-
-        deinit { release() }
     }
 }

@@ -18,6 +18,9 @@ package final class Hub: Sendable {
         /// Sockets accepted and not registered yet, by user (``SocketReservation``).
         var reserved: [UUID: Int] = [:]
 
+        /// The sockets of `userId`, registered or reserved.
+        func sockets(of userId: UUID) -> Int { registry.socketCount(of: userId) + reserved[userId, default: 0] }
+
         mutating func unreserve(_ userId: UUID) {
             let left = reserved[userId, default: 0] - 1
             reserved[userId] = left > 0 ? left : nil
@@ -43,9 +46,7 @@ package final class Hub: Sendable {
             // Its socket closed while it waited to join (the session unregisters before it finishes: one or the other
             // sees the other's step).
             guard !connection.isFinished else { return .ended }
-            guard state.registry.socketCount(of: connection.userID) + state.reserved[connection.userID, default: 0] < maxPerUser else {
-                return .full
-            }
+            guard state.sockets(of: connection.userID) < maxPerUser else { return .full }
             state.registry.register(connection)
             return .joined(at: state.frontier)
         }
@@ -54,7 +55,7 @@ package final class Hub: Sendable {
     /// Reserves a place for a socket of `userId` unless the user has `maxPerUser` sockets, registered or reserved.
     func reserve(_ userId: UUID, maxPerUser: Int) -> SocketReservation? {
         let room = state.withLock { state in
-            guard state.registry.socketCount(of: userId) + state.reserved[userId, default: 0] < maxPerUser else { return false }
+            guard state.sockets(of: userId) < maxPerUser else { return false }
             state.reserved[userId, default: 0] += 1
             return true
         }
@@ -71,11 +72,6 @@ package final class Hub: Sendable {
         case full
         /// The connection has finished: nothing to register.
         case ended
-    }
-
-    /// The sockets `userId` has registered here, and those reserved.
-    func socketCount(of userId: UUID) -> Int {
-        state.withLock { $0.registry.socketCount(of: userId) + $0.reserved[userId, default: 0] }
     }
 
     /// Where the relay starts following commits (the first snapshot); ignored once started.
