@@ -233,6 +233,46 @@ extension SocketLimitsTests {
         try await relay.stop()
     }
 
+    /// A relay that finds more than 10,000 messages committed since its last batch (cut off from the database while
+    /// others wrote) reads none of them: its sockets are closed with 1013 and resume from their cursors, a page at a
+    /// time; what commits next is delivered live.
+    @Test func aBatchBeyondWhatASweepReadsSendsEverySocketToResume() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: CommitOrderTests.unlimited)
+        // Over 20 conversations: 10,000 inserts into one conversation in one transaction take half a minute (each
+        // updates its row, whose versions the transaction cannot prune).
+        var conversations = [try ConversationRepository.insert(db, userId: f.alice.id).id]
+        for n in 1..<20 {
+            let user = try UserRepository.insert(db, username: "user\(n)", displayName: "User \(n)")
+            conversations.append(try ConversationRepository.insert(db, userId: user.id).id)
+        }
+        let admin = try relay.socket(f.admin)
+        let cursor = try #require(try await admin.next(type: "replayed").data["cursor"] as? String)
+        let alice = try relay.socket(f.alice)
+        _ = try await alice.next(type: "replayed")
+        try db.query(
+            "INSERT INTO messages (conversation_id, sender_id, content) SELECT ($1::uuid[])[1 + n % 20], $2, n || ' while the relay was away' FROM generate_series(1, 10001) n",
+            [conversations, f.admin.id])
+        for socket in [admin, alice] {
+            let close = try await socket.next(timeout: 30) { $0.isClose }
+            #expect(close.closeCode == 1013)
+            #expect(socket.all(type: "message").isEmpty)
+        }
+        let resumed = try relay.socket(f.admin, query: "cursor=\(cursor)")
+        let replayed = try await resumed.next(type: "replayed", timeout: 30)
+        #expect(replayed.data["count"] as? Int == 1000 && replayed.data["truncated"] as? Bool == true)
+        let firstPage = resumed.all(type: "message").compactMap { $0.data["content"] as? String }
+        #expect(firstPage.count == 1000 && firstPage.first == "1 while the relay was away")
+        let sent = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "live again"])
+        #expect(sent.status == 201)
+        let live = try await resumed.next { $0.type == "message" && $0.data["content"] as? String == "live again" }
+        #expect(live.data["cursor"] != nil && !resumed.isClosed)
+        db.close()
+        try await relay.stop()
+    }
+
     @Test func framesThatCannotBeWrittenForTheWriteTimeoutCutTheClientOff() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

@@ -8,11 +8,12 @@ extension MessagingService {
 
     /// A snapshot taken now on `db` and the visible messages committed since `frontier` (in it, not in `frontier`), in
     /// id order, each with its transaction: a relay's next batch; and the clock of the oldest message committed but
-    /// ahead of the snapshot's clock, which waits for a later snapshot (see ``DeliveryRepository/committed(_:since:)``).
-    package static func committedMessages(on db: PostgresConnection, since frontier: CommitSnapshot) throws -> (
-        snapshot: CommitSnapshot, messages: [DeliverableMessage], waiting: Int64?
+    /// ahead of the snapshot's clock, which waits for a later snapshot (see ``DeliveryRepository/committed(_:since:limit:)``).
+    /// At most `limit` messages: nil when more were committed.
+    package static func committedMessages(on db: PostgresConnection, since frontier: CommitSnapshot, limit: Int) throws -> (
+        snapshot: CommitSnapshot, messages: [DeliverableMessage]?, waiting: Int64?
     ) {
-        try DeliveryRepository.committed(db, since: frontier)
+        try DeliveryRepository.committed(db, since: frontier, limit: limit)
     }
 
     /// Messages read since `time`, in the order they were read: receipts a listener missed while its connection was down.

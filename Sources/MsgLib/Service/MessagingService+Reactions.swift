@@ -88,11 +88,11 @@ extension MessagingService {
 
     /// The last reaction changes of a relay's batch: in `upTo`, not in `since` (see ``CommitSnapshot``), with each
     /// message's reactions as they stand; and the clock of the oldest change that waits for a later batch (ahead of
-    /// `upTo`'s clock).
+    /// `upTo`'s clock). At most `limit` changes: nil when more were committed.
     package static func committedReactionChanges(
-        on db: PostgresConnection, since: CommitSnapshot, upTo: CommitSnapshot
-    ) throws -> (changes: [ReactionChange], waiting: Int64?) {
-        try ReactionRepository.committedChanges(db, since: since, upTo: upTo)
+        on db: PostgresConnection, since: CommitSnapshot, upTo: CommitSnapshot, limit: Int
+    ) throws -> (changes: [ReactionChange], waiting: Int64?)? {
+        try ReactionRepository.committedChanges(db, since: since, upTo: upTo, limit: limit)
     }
 
     /// What a client at a cursor whose batch began at `since` may lack of the reactions in the conversations `viewer`

@@ -31,6 +31,9 @@ package final class CommitFeed: Service, Sendable {
     private let own = Mutex(RecentIDs<UInt64>(capacity: CommitFeed.ownCapacity))
     /// How many of this relay's transactions the feed remembers.
     static let ownCapacity = 4096
+    /// The most messages (and, apart, reaction changes) one sweep reads: beyond, the relay skips the batch and every
+    /// socket resumes from its cursor (``Hub/skip(to:closing:)``).
+    let catchUpLimit: Int
 
     /// Requests for a sweep; made before the feed, so the service that commits messages can wake it.
     package struct Wakeups: Sendable {
@@ -55,7 +58,8 @@ package final class CommitFeed: Service, Sendable {
 
     package init(
         service: MessagingService, hub: Hub, wakeups: Wakeups = Wakeups(), logger: Logger, interval: Duration = .seconds(1),
-        onSnapshot: @escaping @Sendable () -> Void = {}, onOtherWriters: @escaping @Sendable ([DeliverableMessage]) -> Void = { _ in }
+        catchUpLimit: Int = 10_000, onSnapshot: @escaping @Sendable () -> Void = {},
+        onOtherWriters: @escaping @Sendable ([DeliverableMessage]) -> Void = { _ in }
     ) {
         self.onSnapshot = onSnapshot
         self.onOtherWriters = onOtherWriters
@@ -64,6 +68,7 @@ package final class CommitFeed: Service, Sendable {
         self.wakeups = wakeups
         self.logger = logger
         self.interval = interval
+        self.catchUpLimit = catchUpLimit
     }
 
     /// Asks for a sweep soon (requests while one runs coalesce into one more).
@@ -235,9 +240,21 @@ package final class CommitFeed: Service, Sendable {
             onSnapshot()
             let ticket = state.withLock { $0.begin() }
             do {
-                let (snapshot, messages, waitingMillis) = try MessagingService.committedMessages(on: db, since: frontier)
+                let (snapshot, messages, waitingMillis) = try MessagingService.committedMessages(on: db, since: frontier, limit: catchUpLimit)
                 // Read after the snapshot: a message whose reactions changed again since goes out with the next batch.
-                let (reactions, reactionsWaiting) = try MessagingService.committedReactionChanges(on: db, since: frontier, upTo: snapshot)
+                guard let messages,
+                    let (reactions, reactionsWaiting) = try MessagingService.committedReactionChanges(
+                        on: db, since: frontier, upTo: snapshot, limit: catchUpLimit)
+                else {
+                    // Too much at once (the relay was cut off from the database): every socket resumes from its cursor.
+                    logger.warning(
+                        "more than \(catchUpLimit) changes committed since the last batch; every socket is closed to resume",
+                        metadata: ["sockets": "\(hub.connectionCount)"])
+                    hub.skip(to: snapshot, closing: Self.fellBehind)
+                    waiting.withLock { $0 = Int64.min }
+                    finished(ticket)
+                    continue
+                }
                 hub.publish(messages, reactions: reactions, from: frontier, to: snapshot)
                 waiting.withLock { $0 = [waitingMillis, reactionsWaiting].compactMap { $0 }.min() }
                 let others = own.withLock { own in messages.filter { $0.txid.map { !own.contains($0) } ?? true } }
@@ -252,6 +269,10 @@ package final class CommitFeed: Service, Sendable {
             finished(ticket)
         }
     }
+
+    /// How sockets are closed when a batch is larger than ``catchUpLimit``: 1013, try again later (the client resumes
+    /// from its cursor, and its replay reads what it lacks a page at a time).
+    static let fellBehind = ClientConnection.CloseReason.refused(1013, "Too many messages at once; reconnect and resume")
 
     private func finished(_ ticket: Int) {
         let ready = state.withLock { $0.finished(ticket) }

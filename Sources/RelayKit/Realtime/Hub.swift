@@ -120,6 +120,17 @@ package final class Hub: Sendable {
         for share in shares.values { share.connection.send(batch: share.frames) }
     }
 
+    /// Moves the frontier to `end` without delivering what it shows beyond the frontier (a batch too large to read), and
+    /// closes every socket registered until now with `reason`: they lack that batch and resume from their cursors.
+    /// Sockets registered from now on join at `end`. Called by ``CommitFeed`` only, in place of ``publish(_:reactions:from:to:)``.
+    func skip(to end: CommitSnapshot, closing reason: ClientConnection.CloseReason) {
+        let behind = state.withLock { state in
+            state.frontier = end
+            return state.registry.all
+        }
+        for connection in behind { connection.close(reason) }
+    }
+
     func unregister(_ connection: ClientConnection) {
         state.withLock { _ = $0.registry.unregister(connection) }
     }

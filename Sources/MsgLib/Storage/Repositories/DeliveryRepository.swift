@@ -94,21 +94,25 @@ package enum DeliveryRepository {
     /// with each. It waits until a snapshot's clock passes it, then goes out once; ids more than a day ahead are not
     /// read at all. `waiting` is the clock of the oldest such message: a frontier moved on without a snapshot must
     /// stay behind it (see ``CommitSnapshot/clockMargin``), or it would count that message as delivered.
-    package static func committed(_ db: PostgresConnection, since frontier: CommitSnapshot) throws -> (
-        snapshot: CommitSnapshot, messages: [DeliverableMessage], waiting: Int64?
+    ///
+    /// At most `limit` messages are read: when more were committed, `messages` is nil (none is read into memory).
+    package static func committed(_ db: PostgresConnection, since frontier: CommitSnapshot, limit: Int) throws -> (
+        snapshot: CommitSnapshot, messages: [DeliverableMessage]?, waiting: Int64?
     ) {
         var conditions = Conditions()
         let notIn = conditions.notIn(frontier, top: dayAheadBound)
+        let count = conditions.bind(limit + 1)
         let result = try db.query(
             """
             WITH s AS MATERIALIZED (SELECT \(snapshotColumns))
             SELECT s.snap, s.taken_ms, r.* FROM s LEFT JOIN LATERAL (
-                \(selectColumns(txidColumn + ", m.source")) WHERE \(notIn) AND m.deleted_at IS NULL
+                \(selectColumns(txidColumn + ", m.source")) WHERE \(notIn) AND m.deleted_at IS NULL LIMIT \(count)
             ) r ON true
             ORDER BY r.id
             """, conditions.parameters)
         guard let first = result.first else { throw DatabaseError(.query, message: "no snapshot row") }
         let snapshot = try snapshot(first).withClock(atLeast: frontier.takenAtMillis)
+        if result.count > limit { return (snapshot, nil, nil) }
         let messages = try first.decode("id", as: UUID?.self) == nil ? [] : try rows(result)
         // Every row is visible in the statement's snapshot: only their ids' clock can keep them out.
         let (shown, waiting) = snapshot.splitByClock(messages) { $0.message.id.v7Millis }

@@ -135,20 +135,23 @@ package enum ReactionRepository {
     /// A relay's batch of reaction changes: the last changes of visible messages in `upTo` but not in `since`, with
     /// each message's reactions as they stand, in commit order as far as `txid` tells; and the clock of the oldest
     /// change committed but ahead of `upTo`'s clock, which waits for a later batch as such messages do (see
-    /// ``DeliveryRepository/committed(_:since:)``; changes more than a day ahead are not read).
+    /// ``DeliveryRepository/committed(_:since:limit:)``; changes more than a day ahead are not read). At most `limit`
+    /// changes: nil when more were committed.
     package static func committedChanges(
-        _ db: PostgresConnection, since: CommitSnapshot, upTo: CommitSnapshot
-    ) throws -> (changes: [ReactionChange], waiting: Int64?) {
+        _ db: PostgresConnection, since: CommitSnapshot, upTo: CommitSnapshot, limit: Int
+    ) throws -> (changes: [ReactionChange], waiting: Int64?)? {
         var conditions = DeliveryRepository.Conditions()
         let notIn = conditions.notIn(since, txid: "x.txid", id: "x.change_id", top: DeliveryRepository.dayAheadBound)
         let snapshot = conditions.bind(upTo.postgresText)
+        let count = conditions.bind(limit + 1)
         let rows = try db.query(
             """
             SELECT \(changeColumns), x.change_id
             FROM message_reaction_changes x JOIN messages m ON m.id = x.message_id JOIN conversations c ON c.id = x.conversation_id
             WHERE \(notIn) AND pg_visible_in_snapshot(x.txid, \(snapshot)::pg_snapshot) AND m.deleted_at IS NULL
-            ORDER BY x.txid, x.change_id
+            ORDER BY x.txid, x.change_id LIMIT \(count)
             """, conditions.parameters)
+        if rows.count > limit { return nil }
         let (shown, waiting) = try upTo.splitByClock(Array(rows)) { try $0.decode(6, as: UUID.self).v7Millis }
         return (try withReactions(db, shown.map(change)), waiting)
     }
