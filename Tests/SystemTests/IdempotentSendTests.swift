@@ -65,6 +65,41 @@ import Testing
         #expect(try db.query("SELECT count(*)::int8 AS n FROM messages WHERE content = 'same'")[0].decode("n", as: Int64.self) == 2)
     }
 
+    /// A send whose answer was lost, retried after the message was edited (on another device), is still the same send:
+    /// answered with the message as it stands, never 409. Other text is refused as before, the edited text too.
+    @Test func aRetryAfterAnEditGetsTheMessage() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database)
+        let alice = relay.token(f.alice)
+        let first = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "helo"], headers: ["Idempotency-Key": "k1"])
+        let id = try #require(first.object.string("id"))
+        for text in ["hello", "hello!"] {
+            #expect((try await relay.request("PATCH", "/api/messages/\(id)", token: alice, json: ["content": text])).status == 200)
+        }
+        let again = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "helo"], headers: ["Idempotency-Key": "k1"])
+        #expect(again.status == 201 && again.object.string("id") == id && again.object.string("content") == "hello!")
+        #expect(again.headers["idempotent-replayed"] == "true")
+        for other in ["hello", "hello!", "other"] {
+            let reused = try await relay.request("POST", "/api/messages", token: alice, json: ["content": other], headers: ["Idempotency-Key": "k1"])
+            #expect(reused.status == 409, "\(other)")
+        }
+        // Over a socket, with a client_id.
+        let socket = try relay.socket(f.alice)
+        _ = try await socket.next(type: "replayed")
+        let clientId = UUID().lowercasedString
+        try socket.send(["type": "send_message", "data": ["content": "frist", "client_id": clientId]])
+        let sent = try await socket.next(type: "message_sent")
+        let socketId = try #require(sent.data["id"] as? String)
+        #expect((try await relay.request("PATCH", "/api/messages/\(socketId)", token: alice, json: ["content": "first"])).status == 200)
+        try socket.send(["type": "send_message", "data": ["content": "frist", "client_id": clientId]])
+        let retried = try await socket.next(type: "message_sent")
+        #expect(retried.data["id"] as? String == socketId && retried.data["client_id"] as? String == clientId)
+        #expect(try keyedRows(db, "k1") == 1)
+        try await relay.stop()
+    }
+
     @Test func concurrentRetriesHeldBehindALockMakeOneMessage() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

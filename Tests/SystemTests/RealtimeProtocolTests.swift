@@ -254,4 +254,32 @@ extension RealtimeProtocolTests {
         #expect(try MessageRepository.find(db, id: fromAdmin)?.readAt == nil)
         try await relay.stop()
     }
+
+    /// A client that asks again for a receipt it missed (sent before its socket dropped, or read on another device)
+    /// gets it, on its own socket only: a message read already changes nothing else.
+    @Test func markingAMessageReadAgainAnswersWithItsReceipt() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let reply = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.admin.id, content: "an answer")
+        let relay = try await TestRelay(database: database)
+        let read = try await relay.request("PATCH", "/api/messages/\(reply.id.lowercasedString)/read", token: relay.token(f.alice))
+        #expect(read.status == 200)
+        let readAt = try #require(read.object["read_at"] as? String)
+        let alice = try relay.socket(f.alice)
+        let admin = try relay.socket(f.admin)
+        _ = try await alice.next(type: "replayed")
+        _ = try await admin.next(type: "replayed")
+        try alice.send(["type": "mark_read", "data": ["message_ids": [reply.id.lowercasedString]]])
+        let receipt = try await alice.next(type: "message_read")
+        #expect(receipt.data["message_id"] as? String == reply.id.lowercasedString)
+        #expect(receipt.data["read_at"] as? String == readAt)
+        #expect(receipt.data["read_by"] is NSNull)
+        // The admin's socket saw nothing: a ping answered after the frame shows none came before it.
+        try admin.send(["type": "ping"])
+        _ = try await admin.next(type: "pong")
+        #expect(admin.all(type: "message_read").isEmpty)
+        try await relay.stop()
+    }
 }

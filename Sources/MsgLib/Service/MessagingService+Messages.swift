@@ -61,8 +61,10 @@ extension MessagingService {
         }
         let replay = { @Sendable (db: PostgresConnection) throws -> SentMessage? in
             guard let clientKey, let first = try MessageRepository.find(db, senderId: viewer.id, clientKey: clientKey) else { return nil }
-            // The same text as stored, scalar for scalar (Swift's `==` would take another Unicode form of it as equal).
-            guard first.content.unicodeScalars.elementsEqual(content.unicodeScalars), conversationId.map({ $0 == first.conversationId }) ?? true,
+            // The text it was sent with, scalar for scalar (Swift's `==` would take another Unicode form of it as equal):
+            // once the message was edited, the text before its first edit.
+            let sent = first.editedAt == nil ? first.content : try MessageRepository.originalContent(db, id: first.id) ?? first.content
+            guard sent.unicodeScalars.elementsEqual(content.unicodeScalars), conversationId.map({ $0 == first.conversationId }) ?? true,
                 first.attachments.map(\.id) == attachmentIds
             else { throw ServiceError.clientKeyReused }
             return SentMessage(message: first, replayed: true)

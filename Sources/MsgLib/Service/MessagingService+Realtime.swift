@@ -3,13 +3,16 @@ import Foundation
 extension MessagingService {
     /// Marks read, as `viewer`, each of `messageIds` they received (the WebSocket `mark_read` frame), in one
     /// transaction with one update per conversation. An admin's reading updates the conversations' Slack thread parents.
-    /// - Returns: the messages that changed. - Throws: a refusal (not found, forbidden) after marking the rest.
-    public func markRead(viewer: User, messageIds: [UUID]) async throws -> [Message] {
-        let (changed, refusal): ([Message], ServiceError?) = try await pool.withTransaction { db in
+    /// - Returns: the messages that changed (their receipts go to every socket concerned), and those that were read
+    ///   already, with when (as `PATCH /api/messages/:id/read` answers: the caller, who may have missed that receipt,
+    ///   gets it). - Throws: a refusal (not found, forbidden) after marking the rest.
+    public func markRead(viewer: User, messageIds: [UUID]) async throws -> (changed: [Message], readBefore: [(id: UUID, readAt: Timestamp)]) {
+        let (changed, readBefore, refusal): ([Message], [(id: UUID, readAt: Timestamp)], ServiceError?) = try await pool.withTransaction { db in
             // Who sent each and where, not the messages themselves: a frame may name a thousand long ones.
             let found = try DeliveryRepository.readTargets(db, ids: messageIds)
             var refusal: ServiceError? = found.count < Set(messageIds).count ? .messageNotFound : nil
             var changed: [Message] = []
+            var readBefore: [(id: UUID, readAt: Timestamp)] = []
             for (conversationId, items) in Dictionary(grouping: found, by: \.conversationId) {
                 let conversation: Conversation
                 do {
@@ -20,18 +23,20 @@ extension MessagingService {
                 }
                 let readable = items.filter { $0.senderId != viewer.id && $0.senderIsAdmin != viewer.isAdmin }
                 if readable.count < items.count { refusal = refusal ?? ServiceError(.forbidden, "Cannot mark own message as read") }
-                guard !readable.isEmpty else { continue }
+                readBefore += readable.compactMap { item in item.readAt.map { (item.id, $0) } }
+                let unread = readable.filter { $0.readAt == nil }
+                guard !unread.isEmpty else { continue }
                 let read = try MessageRepository.markRead(
-                    db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: readable.map(\.id))
+                    db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: unread.map(\.id))
                 try DeliveryRepository.notify(db, read.map { Self.readEvent($0, conversation: conversation, reader: viewer) })
                 // As through REST: an admin's reading updates the conversation's Slack thread parent.
                 if viewer.isAdmin, !read.isEmpty { try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversationId) }
                 changed += read
             }
-            return (changed, refusal)
+            return (changed, readBefore, refusal)
         }
         if let refusal { throw refusal }
-        return changed
+        return (changed, readBefore)
     }
 
     /// Announces that `viewer` is (or stopped) typing in a conversation they may see.

@@ -305,7 +305,10 @@ final class SocketSession: Sendable {
                     }
                 case .markRead(let ids):
                     guard let viewer = try await currentViewer() else { return }
-                    _ = try await service.markRead(viewer: viewer, messageIds: ids)
+                    // Receipts of what changed reach every socket concerned; this one also learns of those it missed.
+                    for (id, readAt) in try await service.markRead(viewer: viewer, messageIds: ids).readBefore {
+                        connection.send(OutgoingFrame(.messageRead(messageId: id, readAt: readAt, readBy: nil)))
+                    }
                 case .typing(let conversationId, let isTyping):
                     let now = ProcessInfo.processInfo.systemUptime
                     guard limits.withLock({ $0.typing.allow(conversationId, isTyping: isTyping, now: now) }) else { return }

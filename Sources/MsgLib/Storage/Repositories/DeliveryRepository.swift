@@ -145,23 +145,27 @@ package enum DeliveryRepository {
                 """, conditions.parameters))
     }
 
-    /// What marking messages read needs to know of each visible one among `ids`: where it is and who sent it.
+    /// What marking messages read needs to know of each visible one among `ids`: where it is, who sent it, and when it
+    /// was read if it was.
     package struct ReadTarget: Sendable {
         package var id: UUID
         package var conversationId: UUID
         package var senderId: UUID
         package var senderIsAdmin: Bool
+        package var readAt: Timestamp?
     }
 
     /// The ``ReadTarget`` of each visible message among `ids` (no content is read).
     package static func readTargets(_ db: PostgresConnection, ids: [UUID]) throws -> [ReadTarget] {
         try db.query(
             """
-            SELECT m.id, m.conversation_id, m.sender_id, u.is_admin
+            SELECT m.id, m.conversation_id, m.sender_id, u.is_admin, m.read_at
             FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = ANY($1::uuid[]) AND m.deleted_at IS NULL
             """, [ids]
         ).map { row in
-            ReadTarget(id: try row.decode(0), conversationId: try row.decode(1), senderId: try row.decode(2), senderIsAdmin: try row.decode(3))
+            ReadTarget(
+                id: try row.decode(0), conversationId: try row.decode(1), senderId: try row.decode(2), senderIsAdmin: try row.decode(3),
+                readAt: try row.decode(4))
         }
     }
 

@@ -178,6 +178,13 @@ extension MessageRepository {
 }
 
 extension MessageRepository {
+    /// The text message `id` was sent with, before its first edit (`message_history`); nil when it was never edited.
+    package static func originalContent(_ db: PostgresConnection, id: UUID) throws -> String? {
+        try db.query(
+            "SELECT previous_content FROM message_history WHERE message_id = $1 AND action = 'edit' ORDER BY id LIMIT 1", [id]
+        ).first?.decode(0)
+    }
+
     /// The message `senderId` sent with `clientKey`, deleted or not.
     package static func find(_ db: PostgresConnection, senderId: UUID, clientKey: String) throws -> Message? {
         try db.query("SELECT \(columns) FROM messages WHERE sender_id = $1 AND client_key = $2", [senderId, clientKey]).first
