@@ -121,6 +121,38 @@ import Testing
         try await relay.stop()
     }
 
+    /// More was sent while the relay was down than one replay carries (its byte budget): tail asks for the rest, page
+    /// after page, and shows every message once, live ones meanwhile too.
+    @Test func aReplayCutShortIsFollowedToItsEnd() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        // A replay of 32 KiB: about 15 of the messages below.
+        let small: [String: String?] = ["WS_MAX_QUEUED_BYTES": "65536"]
+        var relay = try await TestRelay(database: database, environment: small)
+        let port = relay.port
+        let tail = try tail(relay)
+        defer { tail.signal(SIGKILL) }
+        try await Self.warmUp(relay, f.alice) { tail.stdout }
+        try await relay.stop()
+        try await waitFor("tail to notice") { tail.stderr.contains("relay unreachable") }
+        let conversation = try #require(try ConversationRepository.find(db, userId: f.alice.id))
+        let long = String(repeating: "x", count: 2000)
+        for n in 1...60 {
+            _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "away \(n) \(long)")
+        }
+        relay = try await TestRelay(database: database, environment: small, port: port)
+        try await Self.send(relay, f.alice, "back again")
+        try await waitFor("every message", timeout: 40) {
+            Self.lines(tail.stdout, containing: "away 60 ").count == 1 && tail.stdout.contains("back again")
+        }
+        for n in 1...60 {
+            #expect(Self.lines(tail.stdout, containing: "away \(n) ").count == 1, "away \(n)")
+        }
+        #expect(Self.lines(tail.stdout, containing: "back again").count == 1)
+        try await relay.stop()
+    }
+
     /// The admin demoted while tail follows: the relay closes the socket (4401) and would take the next one, whose token
     /// is still valid, as an ordinary user's. tail checks the admin's rights at each connection and stops with 77.
     @Test func anAdminDemotedWhileTailFollowsStopsIt() async throws {

@@ -5,8 +5,9 @@ import Synchronization
 
 /// msgctl's WebSocket to the relay (the REPL's, `msgctl tail`'s), on a thread of its own: connects as the admin, hands
 /// every frame to the caller through ``takeEvents()`` (and wakes its poll loop through ``wakeDescriptor``), pings every 30 s, and when
-/// the connection is lost reconnects after 1, 2, 4 ... 30 s, resuming from the cursor of the last frame it got
-/// (or after the last message it saw, before it has one) so that nothing is lost or shown twice.
+/// the connection is lost reconnects after 1, 2, 4 ... 30 s, resuming where ``ResumeTracker`` says (the cursor of the
+/// last message processed, or after the last message it saw before it has one; a replay cut short is asked for the
+/// rest) so that nothing is lost or shown twice.
 final class LiveConnection: Sendable {
     /// What msgctl hears from the relay.
     enum Event: Sendable {
@@ -28,9 +29,7 @@ final class LiveConnection: Sendable {
     private struct State {
         var events: [Event] = []
         var socket: RelaySocket?
-        var lastMessageId: String?
-        /// The cursor of the latest `message` or `replayed` frame that carried one.
-        var cursor: String?
+        var resume = ResumeTracker()
         var stopping = false
         /// The `error` frame of the last refused connection (a relay refusing a socket upgrades it to say why, then
         /// closes it): the same refusal again is not passed on at each attempt.
@@ -88,9 +87,7 @@ final class LiveConnection: Sendable {
 
     /// Remembers the newest message seen (also from the database), so a reconnect resumes after it.
     func saw(messageId: String) {
-        state.withLock { state in
-            if state.lastMessageId.map({ messageId > $0 }) ?? true { state.lastMessageId = messageId }
-        }
+        state.withLock { $0.resume.saw(messageId: messageId) }
     }
 
     /// Closes the connection and ends the thread.
@@ -116,12 +113,7 @@ final class LiveConnection: Sendable {
         while !stopping {
             // The token goes in a header, never in the URL, which proxies write to their logs.
             var path = endpoint
-            let (cursor, last) = state.withLock { ($0.cursor, $0.lastMessageId) }
-            if let cursor {
-                path += "?cursor=\(cursor)"
-            } else if let last {
-                path += "?last_message_id=\(last)"
-            }
+            if let query = state.withLock({ $0.resume.opening() }) { path += "?" + query }
             do {
                 let socket = try RelaySocket(host: host, port: port, path: path, headers: ["Authorization": "Bearer \(token())"], timeout: 5)
                 state.withLock { $0.socket = socket }
@@ -169,10 +161,8 @@ final class LiveConnection: Sendable {
                 }
                 if repeated { continue }
             }
-            let parsed = LiveFrame(serverFrame)
-            if case .message(let message) = parsed { saw(messageId: message.id) }
-            if let cursor = serverFrame.cursor { state.withLock { $0.cursor = cursor } }
-            post(.frame(parsed))
+            if let answer = state.withLock({ $0.resume.received(serverFrame) }) { try socket.send(answer.json) }
+            post(.frame(LiveFrame(serverFrame)))
         }
         state.withLock { $0.socket = nil }
         throw UserFacingError("stopped")
