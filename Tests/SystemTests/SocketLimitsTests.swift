@@ -233,6 +233,31 @@ extension SocketLimitsTests {
         try await relay.stop()
     }
 
+    /// One bulk read marks hundreds of messages: their receipts reach sockets that read normally, in one unit of each
+    /// socket's queue, not one place per receipt (which cut both parties' sockets off).
+    @Test func aBulkReadsReceiptsReachClientsThatRead() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: ["WS_SEND_QUEUE_FRAMES": "16"])
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        try Self.insertMessages(db, 200, into: conversation.id, from: f.admin.id, content: "a reply")
+        // Without a cursor, alice's socket first replays her 200 unread messages.
+        let alice = try TestSocket(port: relay.port, path: "/ws/messages?token=\(relay.token(f.alice))", readBuffer: 4096)
+        let admin = try TestSocket(port: relay.port, path: "/ws/messages?token=\(relay.token(f.admin))", readBuffer: 4096)
+        _ = try await alice.next(type: "replayed")
+        _ = try await admin.next(type: "replayed")
+        let read = try await relay.request(
+            "PATCH", "/api/messages/bulk-read", token: relay.token(f.alice), json: ["conversation_id": conversation.id.lowercasedString])
+        #expect(read.status == 200)
+        for socket in [alice, admin] {
+            try await waitFor("200 receipts", timeout: 30) { socket.all(type: "message_read").count == 200 || socket.isClosed }
+            #expect(socket.all(type: "message_read").count == 200 && !socket.isClosed)
+        }
+        db.close()
+        try await relay.stop()
+    }
+
     /// A relay that finds more than 10,000 messages committed since its last batch (cut off from the database while
     /// others wrote) reads none of them: its sockets are closed with 1013 and resume from their cursors, a page at a
     /// time; what commits next is delivered live.

@@ -197,11 +197,12 @@ package final class EventListener: Service, Sendable {
                 feed.wake()
                 let read = try await service.readReceipts(since: since)
                 await feed.sweep()
-                for item in read {
-                    hub.deliverRead(
-                        messageId: item.message.id, conversationUserId: item.conversationUserId, readAt: item.message.readAt ?? .now(),
-                        readBy: nil)
-                }
+                hub.deliverReads(
+                    read.map { item in
+                        Hub.Receipt(
+                            messageId: item.message.id, conversationUserId: item.conversationUserId, readAt: item.message.readAt ?? .now(),
+                            readBy: nil)
+                    })
                 return
             } catch {
                 if worker.isStopping { return }
@@ -228,12 +229,18 @@ package final class EventListener: Service, Sendable {
         // A reaction changed: the sweep reads it in commit order, with the messages (CommitFeed).
         if !hasMessages, events.contains(where: { if case .reaction = $0 { true } else { false } }) { feed.wake() }
         if hasReceipts { await feed.sweep() }
+        // Receipts in a row (a bulk read's) go together: one unit of each socket's queue.
+        var receipts: [Hub.Receipt] = []
         for event in events {
+            if case .read(let messageId, _, let conversationUserId, let readAt, let readBy) = event {
+                receipts.append(Hub.Receipt(messageId: messageId, conversationUserId: conversationUserId, readAt: readAt, readBy: readBy))
+                continue
+            }
+            hub.deliverReads(receipts)
+            receipts = []
             switch event {
-            case .message, .outbox, .reaction:
+            case .message, .outbox, .reaction, .read:
                 break
-            case .read(let messageId, _, let conversationUserId, let readAt, let readBy):
-                hub.deliverRead(messageId: messageId, conversationUserId: conversationUserId, readAt: readAt, readBy: readBy)
             case .typing(let conversationId, let conversationUserId, let userId, let isTyping, let fromAdmin):
                 hub.deliverTyping(
                     conversationId: conversationId, conversationUserId: conversationUserId, userId: userId, isTyping: isTyping, fromAdmin: fromAdmin)
@@ -242,5 +249,6 @@ package final class EventListener: Service, Sendable {
                 hub.userChanged(userId, isAdmin: isAdmin)
             }
         }
+        hub.deliverReads(receipts)
     }
 }

@@ -93,31 +93,45 @@ package final class Hub: Sendable {
                 reactions.map { change in (change, HubRouting.messageRecipients(conversationUserID: change.conversationUserId, in: state.registry)) }
             )
         }
-        defer {
-            // Each socket sees the reactions as its user does (whether they reacted; for an admin, who did).
-            for (change, targets) in reactionDeliveries {
-                for connection in targets {
-                    connection.send(OutgoingFrame(.reactionChanged(ReactionChangedRepresentation(change, viewer: connection.user))))
-                }
-            }
-        }
         // Encoded only for messages someone here receives.
-        guard deliveries.count > 1 else {
-            for (item, targets) in deliveries where !targets.isEmpty {
-                let frame = OutgoingFrame(
-                    .message(item.message, sender: item.sender, cursor: ResumeCursor(base: base, end: end, lastId: item.message.id)))
+        func frame(_ item: DeliverableMessage) -> OutgoingFrame {
+            OutgoingFrame(.message(item.message, sender: item.sender, cursor: ResumeCursor(base: base, end: end, lastId: item.message.id)))
+        }
+        if reactionDeliveries.isEmpty, deliveries.count == 1, let (item, targets) = deliveries.first {
+            if !targets.isEmpty {
+                let frame = frame(item)
                 for connection in targets { connection.send(frame) }
             }
             return
         }
-        // Several: each socket gets its share as one unit (a burst of commits may bring more than its queue's capacity).
-        var shares: [ObjectIdentifier: (connection: ClientConnection, frames: [OutgoingFrame])] = [:]
+        var shares = Shares()
         for (item, targets) in deliveries where !targets.isEmpty {
-            let frame = OutgoingFrame(
-                .message(item.message, sender: item.sender, cursor: ResumeCursor(base: base, end: end, lastId: item.message.id)))
-            for connection in targets { shares[ObjectIdentifier(connection), default: (connection, [])].frames.append(frame) }
+            let frame = frame(item)
+            for connection in targets { shares.add(frame, to: connection) }
         }
-        for share in shares.values { share.connection.send(batch: share.frames) }
+        // Each socket sees the reactions as its user does (whether they reacted; for an admin, who did).
+        for (change, targets) in reactionDeliveries {
+            for connection in targets {
+                shares.add(OutgoingFrame(.reactionChanged(ReactionChangedRepresentation(change, viewer: connection.user))), to: connection)
+            }
+        }
+        shares.send()
+    }
+
+    /// Each socket's frames of one delivery, sent as one unit of its queue (a burst of commits, a thousand receipts of
+    /// one bulk read, may bring more frames than its queue has places).
+    private struct Shares {
+        private var byConnection: [ObjectIdentifier: (connection: ClientConnection, frames: [OutgoingFrame])] = [:]
+
+        mutating func add(_ frame: OutgoingFrame, to connection: ClientConnection) {
+            byConnection[ObjectIdentifier(connection), default: (connection, [])].frames.append(frame)
+        }
+
+        func send() {
+            for share in byConnection.values {
+                if share.frames.count == 1 { share.connection.send(share.frames[0]) } else { share.connection.send(batch: share.frames) }
+            }
+        }
     }
 
     /// Moves the frontier to `end` without delivering what it shows beyond the frontier (a batch too large to read), and
@@ -135,11 +149,30 @@ package final class Hub: Sendable {
         state.withLock { _ = $0.registry.unregister(connection) }
     }
 
-    /// Delivers a read receipt.
-    func deliverRead(messageId: UUID, conversationUserId: UUID, readAt: Timestamp, readBy: UUID?) {
-        let frame = OutgoingFrame(.messageRead(messageId: messageId, readAt: readAt, readBy: readBy))
-        let targets = state.withLock { HubRouting.readRecipients(conversationUserID: conversationUserId, in: $0.registry) }
-        for connection in targets { connection.send(frame) }
+    /// A read receipt to deliver.
+    struct Receipt: Sendable {
+        var messageId: UUID
+        var conversationUserId: UUID
+        var readAt: Timestamp
+        var readBy: UUID?
+    }
+
+    /// Delivers read receipts, in order; each socket gets its share as one unit.
+    func deliverReads(_ receipts: [Receipt]) {
+        guard !receipts.isEmpty else { return }
+        let deliveries = state.withLock { state in
+            receipts.map { receipt in
+                (
+                    OutgoingFrame(.messageRead(messageId: receipt.messageId, readAt: receipt.readAt, readBy: receipt.readBy)),
+                    HubRouting.readRecipients(conversationUserID: receipt.conversationUserId, in: state.registry)
+                )
+            }
+        }
+        var shares = Shares()
+        for (frame, targets) in deliveries {
+            for connection in targets { shares.add(frame, to: connection) }
+        }
+        shares.send()
     }
 
     /// Delivers a typing indicator to the other party.

@@ -136,6 +136,21 @@ extension ConnectionStateMachine {
         #expect(machine.send(message(4)) == .scheduleFlush)
     }
 
+    @Test func aBatchHeldDuringAReplayTakesOnePlace() {
+        var machine = ConnectionStateMachine(capacity: 4, maxBytes: 1 << 20)
+        machine.beginReplay()
+        // Longer than the places a replay may hold (16): one place, as when it is queued live.
+        #expect(machine.send(batch: (0..<1000).map(message)) == .none)
+        for n in 0..<15 { #expect(machine.send(plain("held \(n)")) == .none) }
+        #expect(machine.heldCount == 1015)
+        #expect(machine.finishReplay([]) == .scheduleFlush)
+        #expect(machine.drain().count == 1016)
+        // Held places start again at the next replay; the one beyond them closes it.
+        machine.beginReplay()
+        for n in 0..<16 { #expect(machine.send(batch: [message(2000 + 2 * n), message(2001 + 2 * n)]) == .none) }
+        #expect(machine.send(batch: [message(3000)]) == .closeChannel)
+    }
+
     @Test func finishingAReplayClaimsAFlushEvenWithNothingToSend() {
         var machine = ConnectionStateMachine(capacity: 4)
         machine.beginReplay()

@@ -75,7 +75,7 @@ struct ConnectionStateMachine: Sendable {
     let maxBytes: Int
     /// Bytes of the frames queued and held now.
     private(set) var queuedBytes = 0
-    /// Live frames held back during a replay before the client counts as not reading.
+    /// Live frames held back during a replay before the client counts as not reading (a batch counts as one).
     var holdLimit: Int { capacity * 4 }
 
     private var queue = CircularBuffer<Queued>(initialCapacity: 1)
@@ -85,6 +85,8 @@ struct ConnectionStateMachine: Sendable {
     private(set) var isFlushScheduled = false
     private(set) var isReplaying = false
     private var held: [OutgoingFrame] = []
+    /// The places ``held`` takes against ``holdLimit``: one per frame or batch.
+    private var heldPlaces = 0
     private var recent: RecentIDs<UUID>
     /// The reason the server closed this connection, if it did.
     private(set) var closeReason: CloseReason?
@@ -114,8 +116,9 @@ struct ConnectionStateMachine: Sendable {
         guard closeReason == nil, !isFinished else { return .none }
         if isReplaying {
             held.append(frame)
+            heldPlaces += 1
             queuedBytes += frame.json.utf8.count
-            return held.count > holdLimit || queuedBytes > maxBytes ? overflow() : .none
+            return heldPlaces > holdLimit || queuedBytes > maxBytes ? overflow() : .none
         }
         guard isNew(frame) else { return .none }
         guard liveQueued < capacity, queuedBytes + frame.json.utf8.count <= maxBytes else { return overflow() }
@@ -133,7 +136,8 @@ struct ConnectionStateMachine: Sendable {
                 held.append(frame)
                 queuedBytes += frame.json.utf8.count
             }
-            return held.count > holdLimit || queuedBytes > maxBytes ? overflow() : .none
+            heldPlaces += 1
+            return heldPlaces > holdLimit || queuedBytes > maxBytes ? overflow() : .none
         }
         let fresh = frames.filter { isNew($0) }
         guard !fresh.isEmpty else { return .none }
@@ -187,6 +191,7 @@ struct ConnectionStateMachine: Sendable {
         isFinished = true
         queue.removeAll()
         held = []
+        heldPlaces = 0
         liveQueued = 0
         queuedBytes = 0
     }
@@ -227,6 +232,7 @@ struct ConnectionStateMachine: Sendable {
     /// Stops counting the held frames' bytes (they are queued again, or dropped).
     private mutating func dropHeld() {
         for frame in held { queuedBytes -= frame.json.utf8.count }
+        heldPlaces = 0
     }
 
     private mutating func overflow() -> Action {
