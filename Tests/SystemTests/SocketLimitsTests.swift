@@ -202,6 +202,26 @@ extension SocketLimitsTests {
             [conversation, sender, content, count])
     }
 
+    /// Alice's conversation and 19 others': 10,000 inserts into one conversation in one transaction take half a minute
+    /// (each updates its row, whose versions the transaction cannot prune), spread over these they take a second.
+    static func spreadConversations(_ db: PostgresConnection, _ f: Fixtures) throws -> [UUID] {
+        var conversations = [try ConversationRepository.insert(db, userId: f.alice.id).id]
+        for n in 1..<20 {
+            let user = try UserRepository.insert(db, username: "user\(n)", displayName: "User \(n)")
+            conversations.append(try ConversationRepository.insert(db, userId: user.id).id)
+        }
+        return conversations
+    }
+
+    /// Inserts `count` messages in one statement, in turn into each of `conversations`: "<n> <content>", n from 1.
+    static func insertSpread(_ db: PostgresConnection, _ count: Int, into conversations: [UUID], from sender: UUID, content: String) throws {
+        try db.query(
+            """
+            INSERT INTO messages (conversation_id, sender_id, content)
+            SELECT ($1::uuid[])[1 + n % cardinality($1::uuid[])], $2, n || ' ' || $3 FROM generate_series(1, $4::int) n
+            """, [conversations, sender, content, count])
+    }
+
     /// A socket (the admin's, reading nothing) whose queue holds long live messages beyond what the kernel buffers.
     static func stalledSocket(_ relay: TestRelay, _ admin: User, token: String? = nil, flooding db: PostgresConnection, as sender: User)
         async throws -> TestSocket
@@ -229,6 +249,43 @@ extension SocketLimitsTests {
         try Self.insertMessages(db, 1000, into: conversation.id, from: f.alice.id, content: "in one batch")
         try await waitFor("a thousand messages", timeout: 30) { admin.all(type: "message").count == 1000 || admin.isClosed }
         #expect(admin.all(type: "message").count == 1000 && !admin.isClosed)
+        db.close()
+        try await relay.stop()
+    }
+
+    /// An admin back after 6,000 messages catches up a page at a time (`resume` after each truncated replay); a live
+    /// message sent after the first page comes once, though every later page reaches past it.
+    @Test func aCatchUpOfManyPagesSendsALiveMessageOnce() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: CommitOrderTests.unlimited)
+        let conversations = try Self.spreadConversations(db, f)
+        let first = try relay.socket(f.admin)
+        let cursor = try #require(try await first.next(type: "replayed").data["cursor"] as? String)
+        try first.sendClose()
+        // Another socket shows when the relay has delivered them: the admin's comes back after that.
+        let watcher = try relay.socket(f.alice)
+        _ = try await watcher.next(type: "replayed")
+        try Self.insertSpread(db, 6000, into: conversations, from: f.alice.id, content: "while away")
+        try await waitFor("the relay to deliver them", timeout: 30) { watcher.all(type: "message").count == 300 }
+        let admin = try relay.socket(f.admin, query: "cursor=\(cursor)")
+        var page = try await admin.next(type: "replayed", timeout: 30)
+        let live = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "live"])
+        let liveId = try #require(live.object.string("id"))
+        _ = try await admin.next { $0.type == "message" && $0.data["id"] as? String == liveId }
+        var pages = 1
+        while page.data["truncated"] as? Bool == true, pages < 20 {
+            let last = try #require(admin.all(type: "message").last { $0.data["content"] as? String != "live" }?.data["cursor"] as? String)
+            try admin.send(["type": "resume", "data": ["cursor": last]])
+            page = try await admin.next(type: "replayed", timeout: 30)
+            pages += 1
+        }
+        #expect(
+            pages >= 6 && page.data["truncated"] as? Bool == false,
+            "\(pages) pages, \(admin.all(type: "message").count) messages, last \(page.object)")
+        let ids = admin.all(type: "message").compactMap { $0.data["id"] as? String }
+        #expect(ids.count == 6000 && Set(ids).count == 6000 && !ids.contains(liveId))
         db.close()
         try await relay.stop()
     }
@@ -266,20 +323,12 @@ extension SocketLimitsTests {
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database, environment: CommitOrderTests.unlimited)
-        // Over 20 conversations: 10,000 inserts into one conversation in one transaction take half a minute (each
-        // updates its row, whose versions the transaction cannot prune).
-        var conversations = [try ConversationRepository.insert(db, userId: f.alice.id).id]
-        for n in 1..<20 {
-            let user = try UserRepository.insert(db, username: "user\(n)", displayName: "User \(n)")
-            conversations.append(try ConversationRepository.insert(db, userId: user.id).id)
-        }
+        let conversations = try Self.spreadConversations(db, f)
         let admin = try relay.socket(f.admin)
         let cursor = try #require(try await admin.next(type: "replayed").data["cursor"] as? String)
         let alice = try relay.socket(f.alice)
         _ = try await alice.next(type: "replayed")
-        try db.query(
-            "INSERT INTO messages (conversation_id, sender_id, content) SELECT ($1::uuid[])[1 + n % 20], $2, n || ' while the relay was away' FROM generate_series(1, 10001) n",
-            [conversations, f.admin.id])
+        try Self.insertSpread(db, 10_001, into: conversations, from: f.admin.id, content: "while the relay was away")
         for socket in [admin, alice] {
             let close = try await socket.next(timeout: 30) { $0.isClose }
             #expect(close.closeCode == 1013)

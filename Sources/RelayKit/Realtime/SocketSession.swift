@@ -250,7 +250,8 @@ final class SocketSession: Sendable {
                 frames.append(OutgoingFrame(.replayed(count: messages.count, truncated: truncated, cursor: cursor)))
             }
             metrics?.sockets.replayed(messages.count, kind: start == nil ? .unread : .resume)
-            connection.finishReplay(frames)
+            // Cut short, the client asks for the rest (`resume`): see ConnectionStateMachine.finishReplay.
+            connection.finishReplay(frames, catchingUp: truncated && start != nil && !messages.isEmpty)
         } catch {
             // Live frames would carry cursors past what the client lacks: it is told why, and reconnects to resume.
             connection.failReplay([OutgoingFrame(Self.errorFrame(for: error, logger: logger))], close: Self.replayFailed)

@@ -136,6 +136,28 @@ extension ConnectionStateMachine {
         #expect(machine.send(message(4)) == .scheduleFlush)
     }
 
+    /// A client catching up asks page after page; a live message it got meanwhile comes again in a later page, after
+    /// more messages than the usual window remembers: it is still not sent twice.
+    @Test func aLiveMessageIsNotSentAgainByTheCatchUpThatFollows() {
+        func replayed(_ machine: inout ConnectionStateMachine, _ numbers: [Int], catchingUp: Bool) -> [String] {
+            machine.beginReplay()
+            _ = machine.finishReplay(numbers.map(message), catchingUp: catchingUp)
+            return machine.drain().compactMap { if case .write(let text) = $0 { text } else { nil } }
+        }
+        for catchingUp in [true, false] {
+            var machine = ConnectionStateMachine(capacity: 4, recentMessages: 8, catchUpMessages: 100)
+            #expect(replayed(&machine, Array(0..<10), catchingUp: catchingUp).count == 10)
+            _ = machine.send(message(1000))
+            #expect(machine.drain().count == 2)
+            for page in 1..<5 { _ = replayed(&machine, Array(page * 10..<page * 10 + 10), catchingUp: catchingUp) }
+            // The last page, with the live message in it; the replay is whole.
+            let last = replayed(&machine, Array(50..<55) + [1000], catchingUp: false)
+            #expect(last.contains("m1000") == !catchingUp)
+            // Whole again, the window is back to its usual size: the newest ids are kept.
+            #expect(replayed(&machine, [54], catchingUp: false).isEmpty)
+        }
+    }
+
     @Test func aBatchHeldDuringAReplayTakesOnePlace() {
         var machine = ConnectionStateMachine(capacity: 4, maxBytes: 1 << 20)
         machine.beginReplay()

@@ -85,9 +85,9 @@ final class ClientConnection: Sendable {
     }
 
     /// Queues the replayed frames, then the live frames held meanwhile, each message at most once.
-    func finishReplay(_ frames: [OutgoingFrame]) {
+    func finishReplay(_ frames: [OutgoingFrame], catchingUp: Bool = false) {
         count(frames)
-        perform(state.withLock { $0.finishReplay(frames) })
+        perform(state.withLock { $0.finishReplay(frames, catchingUp: catchingUp) })
     }
 
     /// Queues `frames` instead of a replay that failed, drops the held live frames, and closes with `reason`.

@@ -88,6 +88,9 @@ struct ConnectionStateMachine: Sendable {
     /// The places ``held`` takes against ``holdLimit``: one per frame or batch.
     private var heldPlaces = 0
     private var recent: RecentIDs<UUID>
+    /// Message ids remembered for de-duplication, usually and while a client catches up.
+    let recentMessages: Int
+    let catchUpMessages: Int
     /// The reason the server closed this connection, if it did.
     private(set) var closeReason: CloseReason?
     /// True once this side wrote its close frame.
@@ -99,9 +102,12 @@ struct ConnectionStateMachine: Sendable {
     ///   - capacity: live frames queued before the client counts as not reading.
     ///   - recentMessages: message ids remembered for de-duplication.
     ///   - maxBytes: bytes queued or held before the client counts as not reading.
-    init(capacity: Int, maxBytes: Int = .max, recentMessages: Int = 4096) {
+    ///   - catchUpMessages: message ids remembered while a client catches up after a replay cut short.
+    init(capacity: Int, maxBytes: Int = .max, recentMessages: Int = 4096, catchUpMessages: Int = 100_000) {
         self.capacity = capacity
         self.maxBytes = maxBytes
+        self.recentMessages = recentMessages
+        self.catchUpMessages = max(recentMessages, catchUpMessages)
         self.recent = RecentIDs(capacity: recentMessages)
     }
 
@@ -155,8 +161,14 @@ struct ConnectionStateMachine: Sendable {
 
     /// Queues the replayed frames, then the live frames held meanwhile, each message at most once. Ignored once
     /// the connection is closing or closed (the replay then stays unfinished).
-    mutating func finishReplay(_ frames: [OutgoingFrame]) -> Action {
+    ///
+    /// A replay cut short (`catchingUp`) is followed by `resume` frames, page after page, each replaying what came
+    /// since the client's cursor, the live messages this socket got meanwhile included: until a replay ends whole, the
+    /// ids sent are remembered up to ``catchUpMessages`` (not ``recentMessages``), so none of those goes out twice.
+    mutating func finishReplay(_ frames: [OutgoingFrame], catchingUp: Bool = false) -> Action {
         guard closeReason == nil, !isFinished else { return .none }
+        if catchingUp { recent.resize(to: catchUpMessages) }
+        defer { if !catchingUp { recent.resize(to: recentMessages) } }
         dropHeld()
         for frame in frames + held where isNew(frame) { append(frame, isLive: false) }
         held = []

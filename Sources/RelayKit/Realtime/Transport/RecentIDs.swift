@@ -5,7 +5,7 @@ struct RecentIDs<ID: Hashable & Sendable>: Sendable {
     private var order: [ID] = []
     private var members: Set<ID> = []
     private var next = 0
-    let capacity: Int
+    private(set) var capacity: Int
 
     init(capacity: Int) {
         self.capacity = capacity
@@ -16,6 +16,16 @@ struct RecentIDs<ID: Hashable & Sendable>: Sendable {
     }
 
     func contains(_ id: ID) -> Bool { members.contains(id) }
+
+    /// Changes the window's size, keeping the most recent ids that fit.
+    mutating func resize(to newCapacity: Int) {
+        guard newCapacity != capacity else { return }
+        let inOrder = Array(order[next...] + order[..<next])
+        order = Array(inOrder.suffix(newCapacity))
+        if order.count < inOrder.count { members = Set(order) }
+        next = 0
+        capacity = newCapacity
+    }
 
     /// Adds `id`; false when it was already there.
     @discardableResult mutating func insert(_ id: ID) -> Bool {
