@@ -296,6 +296,18 @@ import Testing
         let ids = Set(socket.all(type: "message_sent").compactMap { $0.data["id"] as? String })
         #expect(ids.count == 1)
         #expect(try db.scalar("SELECT count(*) FROM messages WHERE sender_id = $1", [f.alice.id], as: Int.self) == 2)
+        // An admin's retry after they were demoted is answered with the rights they have now.
+        let conversation = try #require(first.object["conversation_id"] as? String)
+        let admin = relay.token(f.admin)
+        let file = try await Self.upload(relay, admin, "answer.txt", "text/plain", Data("answer\n".utf8))
+        let reply: [String: Any] = ["conversation_id": conversation, "content": "see answer", "attachment_ids": [file]]
+        #expect((try await relay.request("POST", "/api/messages", token: admin, json: reply, headers: ["Idempotency-Key": "k-2"])).status == 201)
+        _ = try db.query("UPDATE users SET is_admin = false WHERE id = $1", [f.admin.id])
+        try await waitFor("the demotion to count") {
+            (try await relay.request("GET", "/api/conversations/\(conversation)/messages", token: admin)).status == 403
+        }
+        let retried = try await relay.request("POST", "/api/messages", token: admin, json: reply, headers: ["Idempotency-Key": "k-2"])
+        #expect(retried.status == 403, "\(retried.text)")
         db.close()
         try await relay.stop()
     }

@@ -67,6 +67,8 @@ extension MessagingService {
             guard sent.unicodeScalars.elementsEqual(content.unicodeScalars), conversationId.map({ $0 == first.conversationId }) ?? true,
                 first.attachments.map(\.id) == attachmentIds
             else { throw ServiceError.clientKeyReused }
+            // With the rights the sender has now (an admin since demoted may not see that conversation any more).
+            _ = try Self.sendableConversation(db, id: first.conversationId, viewer: viewer, lock: false)
             return SentMessage(message: first, replayed: true)
         }
         // A retry of a send with files: its files are no longer uploads waiting to be sent, and checking them would
