@@ -110,6 +110,36 @@ import Testing
     /// the round records the others, and that job waits the longest retry delay.
     /// A push service that takes 8 s to answer: its first attempt holds up the others' first attempts 3 s at most,
     /// and its retries (which wait the full time, and succeed) hold up no first attempt at all.
+    /// A round holds its jobs' row locks while it waits for the push service: a server that ends sessions idle in a
+    /// transaction (`idle_in_transaction_session_timeout` on the database) would release them mid-request, and the
+    /// jobs, never recorded, would be sent again round after round. The outbox's connections opt out of it.
+    @Test func aServerTimeoutForIdleTransactionsDoesNotRepeatNotifications() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let name = try db.scalar("SELECT current_database()", as: String.self)
+        try db.execute("ALTER DATABASE \"\(name)\" SET idle_in_transaction_session_timeout = '1s'")
+        let push = try RecordingHTTPServer()
+        push.respond { _ in .init(status: 201, delay: .seconds(2)) }
+        let relay = try await TestRelay(database: database, environment: PushEnvironment.variables)
+        let subscribed = try await relay.request(
+            "POST", "/api/push/subscribe", token: relay.token(f.alice), json: PushBrowser(endpoint: push.url("/alice")).subscribeBody)
+        #expect(subscribed.status == 201)
+        let sent = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "hello"])
+        let conversation = try #require(sent.object.string("conversation_id"))
+        let reply = try await relay.request(
+            "POST", "/api/messages", token: relay.token(f.admin), json: ["conversation_id": conversation, "content": "to alice"])
+        #expect(reply.status == 201)
+        try await waitFor("the notification to be recorded", timeout: 20) {
+            try db.scalar("SELECT count(*) FROM notification_outbox", as: Int.self) == 0
+        }
+        // Rounds after it would have sent it again every few seconds.
+        try await Task.sleep(for: .seconds(5))
+        #expect(push.requests.count == 1)
+        push.stop()
+        try await relay.stop()
+    }
+
     @Test func aSlowPushServiceHoldsUpOnlyRetries() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

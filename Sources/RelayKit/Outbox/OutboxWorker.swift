@@ -103,10 +103,12 @@ package final class OutboxWorker: Service, Sendable {
         worker.run(
             connect: { () throws -> PostgresConnection in
                 // Its rounds hold their jobs' row locks while they wait on push services and Slack: a relay host that
-                // vanishes mid-round releases them once the server drops the connection (about 30 s).
+                // vanishes mid-round releases them once the server drops the connection (about 30 s). A server that ends
+                // sessions idle in a transaction would release them mid-request, and the jobs, never recorded, would go
+                // out again at every round: not on this connection.
                 let db = PostgresConnection(
                     conninfo: conninfo, applicationName: Self.name(of: outbox.lane),
-                    settings: PostgresConnection.serverTCPSettings)
+                    settings: PostgresConnection.serverTCPSettings.merging(["idle_in_transaction_session_timeout": "0"]) { own, _ in own })
                 try db.connect()
                 do {
                     // In case the relay could not record it at start-up.
