@@ -257,6 +257,23 @@ def chat(config):
                               (admin, "Second question")):
             once(page, content)
         wait_until("the admin page's unread count back to 0", lambda: admin.unread() == 0)
+        # A send the client refuses at once (over 10,000 characters) is shown as not sent; its Retry sends it again
+        # with the same client_id (a send stored after all, its answer lost, is then answered with the first message).
+        user.driver.execute_script("""
+            const c = window.msgrelayDemo.client, send = c.send.bind(c);
+            window.sentWith = [];
+            c.send = (text, options) => { window.sentWith.push((options || {}).clientId || null); return send(text, options); };
+            document.getElementById('text').value = 'x'.repeat(10001);
+        """)
+        user.driver.find_element(By.ID, "send").click()
+        failed = wait_until("the refused send shown as not sent", lambda: user.driver.execute_script("""
+            const el = document.querySelector('#messages .message.pending.failed');
+            return el && el.querySelector('.receipt').textContent.startsWith('not sent') && el.getAttribute('data-client-id');
+        """))
+        user.driver.execute_script("document.querySelector('#messages .message.pending.failed .receipt button').click()")
+        sent_with = user.driver.execute_script("return window.sentWith")
+        if sent_with != [None, failed]:
+            raise Failure(f"the retry was sent with client ids {sent_with}, not the failed send's {failed}")
         user.screenshot(config.get("artifacts"), "demo-user.png")
         admin.screenshot(config.get("artifacts"), "demo-admin.png")
         return {"user_messages": len(user.messages()), "admin_messages": len(admin.messages())}

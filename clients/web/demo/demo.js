@@ -91,7 +91,8 @@ function start(tokenValue) {
   ui.text.addEventListener('input', () => { if (ui.text.value) client.typing(view.openId ?? undefined); });
   addEventListener('hashchange', () => {
     const id = hashParams().get('conversation');
-    if (id && view.admin) openConversation(client, id);
+    // Only a conversation id: anything else would be the target of every later send, each refused.
+    if (id && view.admin && UUID_PATTERN.test(id)) openConversation(client, id);
   });
 
   setUpPush(client);
@@ -99,6 +100,8 @@ function start(tokenValue) {
 }
 
 // ---- conversations ----
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 async function loadConversations(client) {
   const { conversations } = await client.listConversations({ limit: 100 });
@@ -301,7 +304,7 @@ function addPending(clientId, conversationId, content) {
 
 function failPending(client, clientId, error) {
   const p = view.pending.get(clientId);
-  if (!p) return;
+  if (!p || p.el.classList.contains('failed')) return;
   p.el.classList.add('failed');
   const status = p.el.querySelector('.receipt');
   status.textContent = `not sent: ${error.message}`;
@@ -311,7 +314,8 @@ function failPending(client, clientId, error) {
   retry.addEventListener('click', () => {
     p.el.remove();
     view.pending.delete(clientId);
-    sendContent(client, p.content, p.conversationId);
+    // The same client_id: if the first send was stored after all (its answer lost), this one is answered with it.
+    sendContent(client, p.content, p.conversationId, clientId);
   });
   status.append(' ', retry);
 }
@@ -328,10 +332,11 @@ function sendText(client) {
   ui.text.focus();
 }
 
-function sendContent(client, text, conversationId) {
-  const promise = client.send(text, { conversationId: conversationId ?? undefined });
+function sendContent(client, text, conversationId, clientId) {
+  const promise = client.send(text, { conversationId: conversationId ?? undefined, clientId });
   if (!view.pending.has(promise.clientId)) addPending(promise.clientId, conversationId, text);
-  promise.then((message) => settlePending(promise.clientId, message), () => {});
+  // A send refused at once (too long, say) was reported before its element existed.
+  promise.then((message) => settlePending(promise.clientId, message), (error) => failPending(client, promise.clientId, error));
 }
 
 function messageElement(m) {
