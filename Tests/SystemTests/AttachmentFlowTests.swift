@@ -375,6 +375,25 @@ import Testing
         try await relay.stop()
     }
 
+    /// A relay killed mid-upload leaves the partial file in `tmp/`: once nothing has written to it for an hour, the
+    /// collector removes it; uploads under way and other files stay.
+    @Test func partialUploadsLeftBehindAreRemoved() async throws {
+        let database = try await TestDatabase.create()
+        let (relay, folder) = try await Self.relay(database, ["ATTACHMENT_COLLECT_INTERVAL_SECONDS": "0.2"])
+        let tmp = folder + "/tmp/"
+        let (abandoned, recent) = (AttachmentKey.make(), AttachmentKey.make())
+        for name in [abandoned, recent, "not-a-key"] {
+            #expect(FileManager.default.createFile(atPath: tmp + name, contents: Data("part of an upload".utf8)))
+        }
+        for name in [abandoned, "not-a-key"] {
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3700)], ofItemAtPath: tmp + name)
+        }
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3000)], ofItemAtPath: tmp + recent)
+        try await waitFor("the abandoned upload to be removed") { !FileManager.default.fileExists(atPath: tmp + abandoned) }
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: tmp)) == [recent, "not-a-key"])
+        try await relay.stop()
+    }
+
     /// A user deleted in SQL (an erasure request) takes their conversation, messages and attachment rows with them; the
     /// files follow, removed by the relays' collector.
     @Test func theFilesOfADeletedUserAreRemoved() async throws {

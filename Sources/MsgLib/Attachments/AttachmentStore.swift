@@ -19,6 +19,14 @@ package protocol AttachmentStore: Sendable {
 
     /// Removes `key`; removing what is not there is no error.
     func delete(key: String) async throws
+
+    /// Removes what uploads nothing has written to for `age` left behind (a relay killed mid-upload); how many.
+    func removeAbandonedUploads(olderThan age: Duration) async throws -> Int
+}
+
+extension AttachmentStore {
+    /// A store whose uploads leave nothing behind when cut short.
+    package func removeAbandonedUploads(olderThan age: Duration) async throws -> Int { 0 }
 }
 
 /// One request a client makes to a store.

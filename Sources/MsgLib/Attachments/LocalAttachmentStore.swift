@@ -68,6 +68,23 @@ package struct LocalAttachmentStore: AttachmentStore {
         }
     }
 
+    /// Removes the files in `tmp/` not written to for `age`: uploads a relay was receiving when it was killed (one that
+    /// ends otherwise removes its own). Relays sharing the folder may run it at once.
+    package func removeAbandonedUploads(olderThan age: Duration) async throws -> Int {
+        let folder = root + "/tmp"
+        return try await NIOThreadPool.singleton.runIfActive {
+            let cutoff = Date().timeIntervalSince1970 - age.seconds
+            var removed = 0
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where AttachmentKey.isValid(name) {
+                let path = folder + "/" + name
+                var info = stat()
+                guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Double(info.st_mtim.tv_sec) < cutoff else { continue }
+                if unlink(path) == 0 { removed += 1 }
+            }
+            return removed
+        }
+    }
+
     /// The file of `key`. - Throws: for anything but a key the relay makes (no path can be named through it).
     package func path(for key: String) throws -> String {
         guard AttachmentKey.isValid(key) else { throw LocalStoreError("not an attachment key") }
