@@ -249,6 +249,8 @@ import Testing
                 "MESSAGE_RATE_LIMIT_PER_MINUTE": "0", "MESSAGE_RATE_LIMIT_PER_HOUR": "0", "MESSAGE_RATE_LIMIT_PER_DAY": "0",
                 // A request whose body never comes whole is not waited for long.
                 "HTTP_BODY_TIMEOUT_SECONDS": "1",
+                // The bystander sends nothing while the rounds run, which beside the whole suite take minutes.
+                "WS_IDLE_TIMEOUT_SECONDS": "900",
                 // Push configured, so that its routes answer rather than report the missing configuration (503).
                 "VAPID_PUBLIC_KEY": PushEnvironment.keys.publicKeyBase64URL, "VAPID_PRIVATE_KEY": PushEnvironment.keys.privateKeyBase64URL,
                 "VAPID_SUBJECT": "mailto:ops@example.org",

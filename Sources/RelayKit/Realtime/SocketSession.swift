@@ -235,7 +235,7 @@ final class SocketSession: Sendable {
                     frames[index] = OutgoingFrame(.message(messages[index].message, sender: messages[index].sender, cursor: nil, viewer: user))
                 }
             }
-            frames = reactions + frames
+            frames = reactions + frames + (try await receiptFrames(from: start))
             if let start {
                 var cursor: String?
                 if case .cursor(let from) = start, let joinedAt, !truncated {
@@ -266,6 +266,21 @@ final class SocketSession: Sendable {
             viewer: user, since: cursor.base, upTo: joinedAt, limit: Self.replayedReactionLimit)
         return (changes.map { OutgoingFrame(.reactionChanged(ReactionChangedRepresentation($0, viewer: user))) }, truncated)
     }
+
+    /// The `message_read` frames of the messages read since a little before the cursor's batch began (none without a
+    /// cursor): receipts sent while the client was gone, of messages it has (a replayed message carries its `read_at`).
+    /// Some it got already may come again; a receipt says the same each time.
+    private func receiptFrames(from start: ResumePoint?) async throws -> [OutgoingFrame] {
+        guard case .cursor(let cursor) = start else { return [] }
+        let since = Timestamp(microsecondsSinceEpoch: (cursor.base.takenAtMillis - Self.receiptMarginMillis) * 1000)
+        return try await service.readReceipts(viewer: user, since: since, limit: Self.replayedReceiptLimit).compactMap { item in
+            item.message.readAt.map { OutgoingFrame(.messageRead(messageId: item.message.id, readAt: $0, readBy: nil)) }
+        }
+    }
+
+    /// The most receipts one replay sends (the newest), and how far before the cursor's batch it looks for them.
+    static let replayedReceiptLimit = 500
+    static let receiptMarginMillis: Int64 = 10_000
 
     /// The most reaction changes one replay sends (``RealtimeConfiguration/replayLimit`` does as much for messages).
     static let replayedReactionLimit = 5000

@@ -220,6 +220,16 @@ package enum DeliveryRepository {
         try rows(db.query(readsSQL, [time]))
     }
 
+    /// The newest `limit` messages read since `time` in the conversations `viewer` sees (for a socket resuming: receipts
+    /// it may have missed while it was gone), in the order they were read.
+    package static func reads(_ db: PostgresConnection, since time: Timestamp, viewer: User, limit: Int) throws -> [DeliverableMessage] {
+        let scope = viewer.isAdmin ? "" : " AND m.conversation_id = (SELECT id FROM conversations WHERE user_id = $3)"
+        let parameters: [(any PostgresBindable)?] = viewer.isAdmin ? [time, limit] : [time, limit, viewer.id]
+        let newest = try rows(
+            db.query(select + " WHERE m.read_at >= $1 AND m.deleted_at IS NULL\(scope) ORDER BY m.read_at DESC, m.id DESC LIMIT $2", parameters))
+        return newest.reversed()
+    }
+
     /// The statement of ``reads(_:since:)``.
     package static let readsSQL = select + " WHERE m.read_at >= $1 AND m.deleted_at IS NULL ORDER BY m.read_at, m.id"
 
