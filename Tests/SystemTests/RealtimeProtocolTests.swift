@@ -308,4 +308,30 @@ extension RealtimeProtocolTests {
         #expect(admin.all(type: "message_read").isEmpty)
         try await relay.stop()
     }
+
+    /// Fifty messages read elsewhere, asked for again in one `mark_read` with one id of a message since deleted: the
+    /// socket gets the fifty receipts, as one unit of its small queue (it stays open), then the refusal.
+    @Test func manyReceiptsAskedForAgainComeTogetherDespiteARefusedId() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let replies = try (0..<50).map { n in
+            try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.admin.id, content: "reply \(n)").id
+        }
+        let deleted = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.admin.id, content: "gone").id
+        _ = try db.query("UPDATE messages SET read_at = now() WHERE id = ANY($1::uuid[])", [replies])
+        _ = try db.query("UPDATE messages SET deleted_at = now() WHERE id = $1", [deleted])
+        let relay = try await TestRelay(database: database, environment: ["WS_SEND_QUEUE_FRAMES": "16"])
+        let alice = try relay.socket(f.alice)
+        _ = try await alice.next(type: "replayed")
+        try alice.send(["type": "mark_read", "data": ["message_ids": (replies + [deleted]).map(\.lowercasedString)]])
+        let refusal = try await alice.next(type: "error")
+        #expect(refusal.data["code"] as? String == "not_found")
+        #expect(Set(alice.all(type: "message_read").compactMap { $0.data["message_id"] as? String }) == Set(replies.map(\.lowercasedString)))
+        try alice.send(["type": "ping"])
+        _ = try await alice.next(type: "pong")
+        #expect(!alice.isClosed)
+        try await relay.stop()
+    }
 }

@@ -3,10 +3,10 @@ import Foundation
 extension MessagingService {
     /// Marks read, as `viewer`, each of `messageIds` they received (the WebSocket `mark_read` frame), in one
     /// transaction with one update per conversation. An admin's reading updates the conversations' Slack thread parents.
-    /// - Returns: the messages that changed (their receipts go to every socket concerned), and those that were read
-    ///   already, with when (as `PATCH /api/messages/:id/read` answers: the caller, who may have missed that receipt,
-    ///   gets it). - Throws: a refusal (not found, forbidden) after marking the rest.
-    public func markRead(viewer: User, messageIds: [UUID]) async throws -> (changed: [Message], readBefore: [(id: UUID, readAt: Timestamp)]) {
+    /// - Returns: the messages that changed (their receipts go to every socket concerned), those that were read already,
+    ///   with when (as `PATCH /api/messages/:id/read` answers: the caller, who may have missed that receipt, gets it),
+    ///   and the refusal of the ids it could not mark (not found, forbidden), if any: the rest is marked all the same.
+    public func markRead(viewer: User, messageIds: [UUID]) async throws -> MarkedRead {
         let (changed, readBefore, refusal): ([Message], [(id: UUID, readAt: Timestamp)], ServiceError?) = try await pool.withTransaction { db in
             // Who sent each and where, not the messages themselves: a frame may name a thousand long ones.
             let found = try DeliveryRepository.readTargets(db, ids: messageIds)
@@ -35,8 +35,14 @@ extension MessagingService {
             }
             return (changed, readBefore, refusal)
         }
-        if let refusal { throw refusal }
-        return (changed, readBefore)
+        return MarkedRead(changed: changed, readBefore: readBefore, refusal: refusal)
+    }
+
+    /// What a `mark_read` did.
+    public struct MarkedRead: Sendable {
+        public var changed: [Message]
+        public var readBefore: [(id: UUID, readAt: Timestamp)]
+        public var refusal: ServiceError?
     }
 
     /// Announces that `viewer` is (or stopped) typing in a conversation they may see.

@@ -33,6 +33,9 @@ struct ResumeTracker: Sendable, Equatable {
     mutating func opening() -> String? {
         lastFrameId = nil
         lastFrameCursor = nil
+        // A new socket replays afresh (what the last one left unfinished counts for nothing).
+        catchingUp = false
+        replayingUnread = false
         if let cursor { return "cursor=\(cursor)" }
         if let id = catchUpId ?? lastMessageId { return "last_message_id=\(id)" }
         replayingUnread = true

@@ -230,7 +230,10 @@ final class SocketSession: Sendable {
             // would claim them. Those messages go without one (a resume from the cursor before them sends the changes
             // again; one that cannot make progress so reloads through REST). A cursor with an empty batch (the
             // `replayed` frame's) has none to claim: its cursors stay, and a resume from them sends the rest.
+            // Whether the client can ask for the rest: the last message comes with its cursor (or, resuming by id, none does).
+            var resumable = !messages.isEmpty
             if reactionsTruncated, case .cursor(let cursor) = start, !cursor.base.covers(cursor.end), let pastBatch, pastBatch < frames.count {
+                resumable = false
                 for index in pastBatch..<frames.count {
                     frames[index] = OutgoingFrame(.message(messages[index].message, sender: messages[index].sender, cursor: nil, viewer: user))
                 }
@@ -251,7 +254,7 @@ final class SocketSession: Sendable {
             }
             metrics?.sockets.replayed(messages.count, kind: start == nil ? .unread : .resume)
             // Cut short, the client asks for the rest (`resume`): see ConnectionStateMachine.finishReplay.
-            connection.finishReplay(frames, catchingUp: truncated && start != nil && !messages.isEmpty)
+            connection.finishReplay(frames, catchingUp: truncated && start != nil && resumable)
         } catch {
             // Live frames would carry cursors past what the client lacks: it is told why, and reconnects to resume.
             connection.failReplay([OutgoingFrame(Self.errorFrame(for: error, logger: logger))], close: Self.replayFailed)
@@ -321,10 +324,12 @@ final class SocketSession: Sendable {
                     }
                 case .markRead(let ids):
                     guard let viewer = try await currentViewer() else { return }
-                    // Receipts of what changed reach every socket concerned; this one also learns of those it missed.
-                    for (id, readAt) in try await service.markRead(viewer: viewer, messageIds: ids).readBefore {
-                        connection.send(OutgoingFrame(.messageRead(messageId: id, readAt: readAt, readBy: nil)))
-                    }
+                    // Receipts of what changed reach every socket concerned; this one also learns of those it missed
+                    // (as one unit of its queue, however many), even when some ids were refused.
+                    let marked = try await service.markRead(viewer: viewer, messageIds: ids)
+                    let missed = marked.readBefore.map { OutgoingFrame(.messageRead(messageId: $0.id, readAt: $0.readAt, readBy: nil)) }
+                    if missed.count == 1 { connection.send(missed[0]) } else if !missed.isEmpty { connection.send(batch: missed) }
+                    if let refusal = marked.refusal { throw refusal }
                 case .typing(let conversationId, let isTyping):
                     let now = ProcessInfo.processInfo.systemUptime
                     guard limits.withLock({ $0.typing.allow(conversationId, isTyping: isTyping, now: now) }) else { return }

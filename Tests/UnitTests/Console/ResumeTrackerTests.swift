@@ -86,4 +86,17 @@ import Testing
         #expect(tracker.received(.replayed(count: 1, truncated: true, cursor: nil)) == nil)
         #expect(tracker.opening() == "cursor=\(Self.cursor(start))")
     }
+
+    /// A socket that ended before its unread messages were all replayed: the next one resumes after the last message
+    /// seen, and a page of that replay cut short is followed up like any other.
+    @Test func aSocketLostDuringItsUnreadReplayResumesLikeAnyOther() {
+        var tracker = ResumeTracker()
+        #expect(tracker.opening() == nil)
+        let seen = UUID()
+        _ = tracker.received(Self.message(seen, cursor: false))
+        #expect(tracker.opening() == "last_message_id=\(seen.lowercasedString)")
+        let page = Self.ids(2)
+        for id in page { _ = tracker.received(Self.message(id, cursor: false)) }
+        #expect(tracker.received(.replayed(count: 2, truncated: true, cursor: nil)) == .resume(.messageId(page[1])))
+    }
 }

@@ -158,6 +158,23 @@ extension ConnectionStateMachine {
         }
     }
 
+    /// A client that asks for no next page (it reloads through REST) lets live messages go by: once more than the
+    /// usual window went out, the window shrinks back to it.
+    @Test func theCatchUpWindowShrinksWhenNoNextPageComes() {
+        var machine = ConnectionStateMachine(capacity: 64, recentMessages: 8, catchUpMessages: 100)
+        machine.beginReplay()
+        _ = machine.finishReplay((0..<10).map(message), catchingUp: true)
+        _ = machine.drain()
+        for n in 0..<8 { _ = machine.send(message(100 + n)) }
+        _ = machine.drain()
+        // Eight live messages: the window still holds the page.
+        #expect(machine.send(message(0)) == .none && machine.queuedCount == 0)
+        _ = machine.send(message(108))
+        _ = machine.drain()
+        // The ninth: back to the usual eight, the page forgotten.
+        #expect(machine.send(message(0)) == .scheduleFlush)
+    }
+
     @Test func aBatchHeldDuringAReplayTakesOnePlace() {
         var machine = ConnectionStateMachine(capacity: 4, maxBytes: 1 << 20)
         machine.beginReplay()

@@ -91,6 +91,8 @@ struct ConnectionStateMachine: Sendable {
     /// Message ids remembered for de-duplication, usually and while a client catches up.
     let recentMessages: Int
     let catchUpMessages: Int
+    /// Live messages sent since the last replay finished.
+    private var liveSincePage = 0
     /// The reason the server closed this connection, if it did.
     private(set) var closeReason: CloseReason?
     /// True once this side wrote its close frame.
@@ -130,6 +132,7 @@ struct ConnectionStateMachine: Sendable {
         guard liveQueued < capacity, queuedBytes + frame.json.utf8.count <= maxBytes else { return overflow() }
         append(frame, isLive: true)
         liveQueued += 1
+        if frame.messageId != nil { sentLive(1) }
         return claimFlush()
     }
 
@@ -151,6 +154,7 @@ struct ConnectionStateMachine: Sendable {
         guard liveQueued < capacity, queuedBytes + bytes <= maxBytes else { return overflow() }
         for (index, frame) in fresh.enumerated() { append(frame, isLive: index == 0) }
         liveQueued += 1
+        sentLive(fresh.count(where: { $0.messageId != nil }))
         return claimFlush()
     }
 
@@ -164,9 +168,11 @@ struct ConnectionStateMachine: Sendable {
     ///
     /// A replay cut short (`catchingUp`) is followed by `resume` frames, page after page, each replaying what came
     /// since the client's cursor, the live messages this socket got meanwhile included: until a replay ends whole, the
-    /// ids sent are remembered up to ``catchUpMessages`` (not ``recentMessages``), so none of those goes out twice.
+    /// ids sent are remembered up to ``catchUpMessages`` (not ``recentMessages``), so none of those goes out twice;
+    /// until more live messages than ``recentMessages`` went out without a next page.
     mutating func finishReplay(_ frames: [OutgoingFrame], catchingUp: Bool = false) -> Action {
         guard closeReason == nil, !isFinished else { return .none }
+        liveSincePage = 0
         if catchingUp { recent.resize(to: catchUpMessages) }
         defer { if !catchingUp { recent.resize(to: recentMessages) } }
         dropHeld()
@@ -260,6 +266,14 @@ struct ConnectionStateMachine: Sendable {
     }
 
     /// False for a message this socket already got.
+    /// Counts live messages sent since the last replay: a client that let as many as the usual window holds go by
+    /// without asking for its next page is not catching up (it reloads through REST, say): the window shrinks back.
+    private mutating func sentLive(_ count: Int) {
+        guard recent.capacity > recentMessages else { return }
+        liveSincePage += count
+        if liveSincePage > recentMessages { recent.resize(to: recentMessages) }
+    }
+
     private mutating func isNew(_ frame: OutgoingFrame) -> Bool {
         guard let id = frame.messageId else { return true }
         return recent.insert(id)
