@@ -161,7 +161,14 @@ final class LiveConnection: Sendable {
                 }
                 if repeated { continue }
             }
-            if let answer = state.withLock({ $0.resume.received(serverFrame) }) { try socket.send(answer.json) }
+            if let answer = state.withLock({ $0.resume.received(serverFrame) }) {
+                try socket.send(answer.json)
+                // The rest of a replay cut short is on its way: nothing for the person to fetch.
+                if case .replayed(let count, _, _) = serverFrame {
+                    post(.frame(.replayed(count: count, truncated: false)))
+                    continue
+                }
+            }
             post(.frame(LiveFrame(serverFrame)))
         }
         state.withLock { $0.socket = nil }
