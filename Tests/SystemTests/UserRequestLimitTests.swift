@@ -22,7 +22,14 @@ import Testing
         try blocker.execute("BEGIN; LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE")
         let held = try RawHTTPConnection(port: relay.port)
         held.send(get("/api/conversations", token: token))
-        try await waitFor("the request to wait for the table") { try db.lockWaiters() >= 1 }
+        // Its own wait, not the relay's sweep's (which reads conversations too, each second).
+        try await waitFor("the request to wait for the table") {
+            try db.scalar(
+                """
+                SELECT count(*) FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND datname = current_database() AND query NOT ILIKE '%snapshot%'
+                """, as: Int.self) >= 1
+        }
         let refused = try await relay.request("GET", "/api/conversations", token: token)
         #expect(refused.status == 429 && refused.headers["retry-after"] == "1", "\(refused.status)")
         try blocker.execute("ROLLBACK")
