@@ -108,17 +108,25 @@ private final class PythonServer: Sendable {
 
     /// Starts the venv's Python with `arguments(port)` and waits until `/moto-api/data.json` answers 200 (moto's, also
     /// through the gate).
+    /// The port, free when chosen, may be taken by another test before the server binds it: then another port.
     static func start(_ name: String, arguments: (Int) throws -> [String]) async throws -> PythonServer {
-        let port = try RecordingHTTPServer.unusedPort()
-        let process = try ChildProcess(try S3Interop.python(), try arguments(port), mergeOutput: true)
-        let server = PythonServer(port: port, process: process)
-        try await waitFor("\(name) on port \(port)", timeout: 60) {
-            guard process.isRunning else { throw TestFailure("\(name) exited: \(process.stdout.suffix(2000))") }
-            let response = try? await client.send(
-                HTTPClient.Request(url: "\(server.endpoint)/moto-api/data.json", method: .get, timeout: .seconds(2)))
-            return response?.status == 200
+        for attempt in 1...3 {
+            let port = try RecordingHTTPServer.unusedPort()
+            let process = try ChildProcess(try S3Interop.python(), try arguments(port), mergeOutput: true)
+            let server = PythonServer(port: port, process: process)
+            do {
+                try await waitFor("\(name) on port \(port)", timeout: 60) {
+                    guard process.isRunning else { throw TestFailure("\(name) exited: \(process.stdout.suffix(2000))") }
+                    let response = try? await client.send(
+                        HTTPClient.Request(url: "\(server.endpoint)/moto-api/data.json", method: .get, timeout: .seconds(2)))
+                    return response?.status == 200
+                }
+                return server
+            } catch  where attempt < 3 && !process.isRunning && process.stdout.contains("Address already in use") {
+                continue
+            }
         }
-        return server
+        throw TestFailure("\(name) could not start")
     }
 
     private init(port: Int, process: ChildProcess) {
