@@ -37,7 +37,7 @@ import Testing
     @Test func installsWorksAndPurgesWithoutATrace() async throws {
         guard await Self.mayRun() else { return }
         let package = try await DebianPackage.shared.value
-        let install = try await Self.run("dpkg", ["-i", package.file], timeout: 300)
+        let install = try await Self.dpkg(["-i", package.file])
         // Whatever happens from here, the package is purged before the test ends.
         var listed: [String] = []
         var failure: (any Error)?
@@ -48,7 +48,7 @@ import Testing
         } catch {
             failure = error
         }
-        let purge = try await Self.run("dpkg", ["--purge", "msgrelay"], timeout: 300)
+        let purge = try await Self.dpkg(["--purge", "msgrelay"])
         #expect(purge.status == 0, "dpkg --purge msgrelay: \(purge.stderr)")
         if let failure { throw failure }
         try await checkPurged(listed)
@@ -174,6 +174,17 @@ import Testing
     }
 
     /// Runs a tool found on PATH; fails with the Debian package to install when it is missing.
+    /// dpkg with `arguments`; while another process holds dpkg's lock (a package tool of the machine's own), tried
+    /// again for up to a minute instead of failing at once, as dpkg does.
+    static func dpkg(_ arguments: [String]) async throws -> ProcessResult {
+        let deadline = Date().addingTimeInterval(60)
+        while true {
+            let result = try await run("dpkg", arguments, timeout: 300)
+            guard result.status != 0, result.stderr.contains("lock"), Date() < deadline else { return result }
+            try await Task.sleep(for: .seconds(1))
+        }
+    }
+
     static func run(
         _ tool: String, _ arguments: [String], environment: [String: String?] = [:], timeout: TimeInterval = 60
     ) async throws -> ProcessResult {
