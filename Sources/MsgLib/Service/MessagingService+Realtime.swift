@@ -3,15 +3,14 @@ import Foundation
 extension MessagingService {
     /// Marks read, as `viewer`, each of `messageIds` they received (the WebSocket `mark_read` frame), in one
     /// transaction with one update per conversation. An admin's reading updates the conversations' Slack thread parents.
-    /// - Returns: the messages that changed (their receipts go to every socket concerned), those that were read already,
-    ///   with when (as `PATCH /api/messages/:id/read` answers: the caller, who may have missed that receipt, gets it),
-    ///   and the refusal of the ids it could not mark (not found, forbidden), if any: the rest is marked all the same.
+    /// - Returns: the messages that were read already, with when (as `PATCH /api/messages/:id/read` answers: the caller,
+    ///   who may have missed that receipt, gets it; those marked now have theirs sent to every socket concerned), and the
+    ///   refusal of the ids it could not mark (not found, forbidden), if any: the rest is marked all the same.
     public func markRead(viewer: User, messageIds: [UUID]) async throws -> MarkedRead {
-        let (changed, readBefore, refusal): ([Message], [(id: UUID, readAt: Timestamp)], ServiceError?) = try await pool.withTransaction { db in
+        let (readBefore, refusal): ([(id: UUID, readAt: Timestamp)], ServiceError?) = try await pool.withTransaction { db in
             // Who sent each and where, not the messages themselves: a frame may name a thousand long ones.
             let found = try DeliveryRepository.readTargets(db, ids: messageIds)
             var refusal: ServiceError? = found.count < Set(messageIds).count ? .messageNotFound : nil
-            var changed: [Message] = []
             var readBefore: [(id: UUID, readAt: Timestamp)] = []
             for (conversationId, items) in Dictionary(grouping: found, by: \.conversationId) {
                 let conversation: Conversation
@@ -31,16 +30,14 @@ extension MessagingService {
                 try DeliveryRepository.notify(db, read.map { Self.readEvent($0, conversation: conversation, reader: viewer) })
                 // As through REST: an admin's reading updates the conversation's Slack thread parent.
                 if viewer.isAdmin, !read.isEmpty { try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversationId) }
-                changed += read
             }
-            return (changed, readBefore, refusal)
+            return (readBefore, refusal)
         }
-        return MarkedRead(changed: changed, readBefore: readBefore, refusal: refusal)
+        return MarkedRead(readBefore: readBefore, refusal: refusal)
     }
 
     /// What a `mark_read` did.
     public struct MarkedRead: Sendable {
-        public var changed: [Message]
         public var readBefore: [(id: UUID, readAt: Timestamp)]
         public var refusal: ServiceError?
     }

@@ -33,7 +33,7 @@ package final class CommitFeed: Service, Sendable {
     static let ownCapacity = 4096
     /// The most messages (and, apart, reaction changes) one sweep reads: beyond, the relay skips the batch and every
     /// socket resumes from its cursor (``Hub/skip(to:closing:)``).
-    let catchUpLimit: Int
+    static let catchUpLimit = 10_000
 
     /// Requests for a sweep; made before the feed, so the service that commits messages can wake it.
     package struct Wakeups: Sendable {
@@ -58,8 +58,7 @@ package final class CommitFeed: Service, Sendable {
 
     package init(
         service: MessagingService, hub: Hub, wakeups: Wakeups = Wakeups(), logger: Logger, interval: Duration = .seconds(1),
-        catchUpLimit: Int = 10_000, onSnapshot: @escaping @Sendable () -> Void = {},
-        onOtherWriters: @escaping @Sendable ([DeliverableMessage]) -> Void = { _ in }
+        onSnapshot: @escaping @Sendable () -> Void = {}, onOtherWriters: @escaping @Sendable ([DeliverableMessage]) -> Void = { _ in }
     ) {
         self.onSnapshot = onSnapshot
         self.onOtherWriters = onOtherWriters
@@ -68,7 +67,6 @@ package final class CommitFeed: Service, Sendable {
         self.wakeups = wakeups
         self.logger = logger
         self.interval = interval
-        self.catchUpLimit = catchUpLimit
     }
 
     /// Asks for a sweep soon (requests while one runs coalesce into one more).
@@ -240,15 +238,15 @@ package final class CommitFeed: Service, Sendable {
             onSnapshot()
             let ticket = state.withLock { $0.begin() }
             do {
-                let (snapshot, messages, waitingMillis) = try MessagingService.committedMessages(on: db, since: frontier, limit: catchUpLimit)
+                let (snapshot, messages, waitingMillis) = try MessagingService.committedMessages(on: db, since: frontier, limit: Self.catchUpLimit)
                 // Read after the snapshot: a message whose reactions changed again since goes out with the next batch.
                 guard let messages,
                     let (reactions, reactionsWaiting) = try MessagingService.committedReactionChanges(
-                        on: db, since: frontier, upTo: snapshot, limit: catchUpLimit)
+                        on: db, since: frontier, upTo: snapshot, limit: Self.catchUpLimit)
                 else {
                     // Too much at once (the relay was cut off from the database): every socket resumes from its cursor.
                     logger.warning(
-                        "more than \(catchUpLimit) changes committed since the last batch; every socket is closed to resume",
+                        "more than \(Self.catchUpLimit) changes committed since the last batch; every socket is closed to resume",
                         metadata: ["sockets": "\(hub.connectionCount)"])
                     hub.skip(to: snapshot, closing: Self.fellBehind)
                     waiting.withLock { $0 = Int64.min }

@@ -128,9 +128,7 @@ package final class Hub: Sendable {
         }
 
         func send() {
-            for share in byConnection.values {
-                if share.frames.count == 1 { share.connection.send(share.frames[0]) } else { share.connection.send(batch: share.frames) }
-            }
+            for share in byConnection.values { share.connection.send(batch: share.frames) }
         }
     }
 

@@ -328,7 +328,7 @@ final class SocketSession: Sendable {
                     // (as one unit of its queue, however many), even when some ids were refused.
                     let marked = try await service.markRead(viewer: viewer, messageIds: ids)
                     let missed = marked.readBefore.map { OutgoingFrame(.messageRead(messageId: $0.id, readAt: $0.readAt, readBy: nil)) }
-                    if missed.count == 1 { connection.send(missed[0]) } else if !missed.isEmpty { connection.send(batch: missed) }
+                    if !missed.isEmpty { connection.send(batch: missed) }
                     if let refusal = marked.refusal { throw refusal }
                 case .typing(let conversationId, let isTyping):
                     let now = ProcessInfo.processInfo.systemUptime

@@ -265,7 +265,6 @@ struct ConnectionStateMachine: Sendable {
         return .scheduleFlush
     }
 
-    /// False for a message this socket already got.
     /// Counts live messages sent since the last replay: a client that let as many as the usual window holds go by
     /// without asking for its next page is not catching up (it reloads through REST, say): the window shrinks back.
     private mutating func sentLive(_ count: Int) {
@@ -274,6 +273,7 @@ struct ConnectionStateMachine: Sendable {
         if liveSincePage > recentMessages { recent.resize(to: recentMessages) }
     }
 
+    /// False for a message this socket already got.
     private mutating func isNew(_ frame: OutgoingFrame) -> Bool {
         guard let id = frame.messageId else { return true }
         return recent.insert(id)
