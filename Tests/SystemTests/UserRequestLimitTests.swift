@@ -22,12 +22,13 @@ import Testing
         try blocker.execute("BEGIN; LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE")
         let held = try RawHTTPConnection(port: relay.port)
         held.send(get("/api/conversations", token: token))
-        // Its own wait, not the relay's sweep's (which reads conversations too, each second).
+        // Its own wait (the listing's count of the user's conversations), not one of the relay's background readers'.
         try await waitFor("the request to wait for the table") {
             try db.scalar(
                 """
                 SELECT count(*) FROM pg_stat_activity
-                WHERE wait_event_type = 'Lock' AND datname = current_database() AND query NOT ILIKE '%snapshot%'
+                WHERE wait_event_type = 'Lock' AND datname = current_database()
+                  AND query ILIKE 'SELECT count(*) FROM conversations c WHERE c.user_id = %'
                 """, as: Int.self) >= 1
         }
         let refused = try await relay.request("GET", "/api/conversations", token: token)
