@@ -111,6 +111,25 @@ import Testing
         #expect(server.connectionCount == 3)
     }
 
+    /// An answer lost on a reused connection: libcurl sends the request again by itself, unless it must not be sent
+    /// twice (a fresh connection), when the caller hears of the loss instead.
+    @Test func aRequestThatMustNotBeSentTwiceIsNotSentAgainByLibcurl() throws {
+        let server = try RecordingHTTPServer()
+        defer { server.stop() }
+        server.respond { request in
+            var response = RecordingHTTPServer.Response(status: 200, text: "ok")
+            response.hangUp = request.path == "/lost"
+            return response
+        }
+        #expect(try client.send(HTTPClient.Request(url: server.url("/warm"))).status == 200)
+        #expect(throws: HTTPClientError.self) { try client.send(HTTPClient.Request(url: server.url("/lost"), freshConnection: true)) }
+        #expect(server.requests.filter { $0.path == "/lost" }.count == 1)
+        // Without it, libcurl's own retry on the connection it reused sends it twice.
+        #expect(try client.send(HTTPClient.Request(url: server.url("/warm"))).status == 200)
+        _ = try? client.send(HTTPClient.Request(url: server.url("/lost")))
+        #expect(server.requests.filter { $0.path == "/lost" }.count == 3)
+    }
+
     @Test func timeoutIsReportedWithinAboutTheTimeout() async throws {
         let server = try RecordingHTTPServer()
         defer { server.stop() }

@@ -25,12 +25,13 @@ import Testing
         let slack: FakeSlack
         let relay: TestRelay
 
-        init(failing failures: [FakeSlack.Failure] = []) async throws {
+        /// `failures` of posts only (`chat.postMessage`), unless `anyCall`.
+        init(failing failures: [FakeSlack.Failure] = [], anyCall: Bool = false) async throws {
             database = try await TestDatabase.create()
             db = try database.connect()
             f = try Fixtures.make(db)
             slack = try FakeSlack()
-            for failure in failures { slack.fail(failure) }
+            for failure in failures { slack.fail(failure, method: anyCall ? nil : "chat.postMessage") }
             relay = try await TestRelay(database: database, environment: SlackAppOutboundTests.environment(slack))
         }
 
@@ -146,6 +147,60 @@ import Testing
         let bobs = try await service.createConversation(viewer: f.bob, initialMessage: nil).conversation.id
         #expect(try await !service.refreshSlackParent(conversationId: bobs))
         await #expect(throws: ServiceError.self) { try await service.refreshSlackParent(conversationId: UUID()) }
+        try await desk.stop()
+    }
+
+    /// A post Slack made whose answer was lost is found again by its metadata when it is tried again: neither the
+    /// thread's first message nor a reply is posted twice, and the thread is the one Slack shows.
+    @Test func aPostWhoseAnswerWasLostIsNotPostedTwice() async throws {
+        let desk = try await Desk(failing: [.answerLost])
+        let (db, f, slack) = (desk.db, desk.f, desk.slack)
+        func message(_ content: String) throws -> UUID {
+            try db.scalar("SELECT id FROM messages WHERE content = $1", [content], as: UUID.self)
+        }
+        #expect(try await desk.aliceSends("First") == 201)
+        let history = try await slack.waitForCalls("conversations.history", count: 1)[0]
+        #expect(history.form["channel"] == Self.channel && history.form["include_all_metadata"] == "true")
+        #expect(history.header("Authorization") == "Bearer xoxb-test-token")
+        try await db.waitForEmptyOutbox()
+        var posts = slack.calls("chat.postMessage")
+        #expect(posts.count == 1)
+        let first = try message("First")
+        #expect(posts[0].object.string("metadata.event_payload.message_id") == first.lowercasedString)
+        let conversationId = try db.scalar("SELECT conversation_id FROM messages WHERE id = $1", [first], as: UUID.self)
+        let thread = try #require(try SlackThreadRepository.thread(db, conversationId: conversationId))
+        #expect(thread.threadTs == posts[0].answerTs && thread.channelId == Self.channel)
+        #expect(try SlackPostRepository.post(db, messageId: first)?.ts == posts[0].answerTs)
+
+        // A reply: found among the thread's replies.
+        slack.fail(.answerLost)
+        #expect(try await desk.aliceSends("Second") == 201)
+        let replies = try await slack.waitForCalls("conversations.replies", count: 1)[0]
+        #expect(replies.form["ts"] == thread.threadTs && replies.form["channel"] == Self.channel)
+        try await db.waitForEmptyOutbox()
+        posts = slack.calls("chat.postMessage")
+        #expect(posts.count == 2)
+        #expect(posts[1].string("thread_ts") == thread.threadTs)
+        #expect(try SlackPostRepository.post(db, messageId: message("Second"))?.ts == posts[1].answerTs)
+
+        // Slack cannot answer the lookup now: nothing is posted until it can, then the post is found.
+        slack.fail(.answerLost)
+        slack.fail(.serverError(status: 503))
+        #expect(try await desk.aliceSends("Third") == 201)
+        try await slack.waitForCalls("conversations.replies", count: 3)
+        try await db.waitForEmptyOutbox()
+        posts = slack.calls("chat.postMessage")
+        #expect(posts.count == 3)
+        #expect(try SlackPostRepository.post(db, messageId: message("Third"))?.ts == posts[2].answerTs)
+
+        // Slack refuses the lookup (the history scope is missing): posted again, as it must be to be seen at all.
+        slack.fail(.answerLost)
+        slack.fail(.error("missing_scope"))
+        #expect(try await desk.aliceSends("Fourth") == 201)
+        try await db.waitForEmptyOutbox()
+        posts = slack.calls("chat.postMessage")
+        #expect(posts.count == 5)
+        #expect(try SlackPostRepository.post(db, messageId: message("Fourth"))?.ts == posts[4].answerTs)
         try await desk.stop()
     }
 

@@ -13,7 +13,8 @@ import Synchronization
 /// Answers: `chat.postMessage` is ok with a fresh `ts` and the channel asked for (echoing the message's text and
 /// blocks, as Slack does); `chat.update` is ok with the `ts`
 /// asked for; `reactions.add` and `reactions.remove` are ok; `auth.test` names a fake team and bot;
-/// `oauth.v2.access` returns an install payload shaped like Slack's. ``fail(_:times:)`` makes the next calls fail instead: `ratelimited` 429s with `Retry-After`,
+/// `oauth.v2.access` returns an install payload shaped like Slack's; `conversations.history` and
+/// `conversations.replies` return the messages posted to the fake, with their metadata. ``fail(_:times:)`` makes the next calls fail instead: `ratelimited` 429s with `Retry-After`,
 /// `{"ok":false,"error":"invalid_blocks"}`, 5xx, or hostile answers (a huge body, text that is not JSON).
 package final class FakeSlack: Sendable {
     /// A call as received.
@@ -65,12 +66,24 @@ package final class FakeSlack: Sendable {
         case slow(delay: Duration)
         /// Exactly this answer (a hand-made `oauth.v2.access` payload, say).
         case raw(status: Int, text: String)
+        /// The call is made (a post is posted) but its answer is lost: the connection closes without one.
+        case answerLost
+    }
+
+    /// A message the fake holds, as `conversations.history` and `conversations.replies` return it.
+    struct Posted {
+        var channel: String
+        var ts: String
+        var threadTs: String?
+        var metadata: (any Sendable)?
     }
 
     private struct Locked {
         var calls: [Call] = []
-        var failures: [(failure: Failure, remaining: Int?)] = []
-        var nextTs = 1_712_345_678
+        var failures: [(failure: Failure, remaining: Int?, method: String?)] = []
+        // Slack's clock: a post's ts is the time it was made (each one a second on, to keep them apart).
+        var nextTs = Int(Date().timeIntervalSince1970)
+        var posted: [Posted] = []
     }
 
     /// What the server's threads share with the tests.
@@ -102,9 +115,10 @@ package final class FakeSlack: Sendable {
     /// The calls of Web API method `method` so far.
     package func calls(_ method: String) -> [Call] { calls.filter { $0.method == method } }
 
-    /// Makes the next `times` calls (nil: all, until ``succeed()``) fail as `failure`; failures queue up in order.
-    package func fail(_ failure: Failure, times: Int? = 1) {
-        state.locked.withLock { $0.failures.append((failure, times)) }
+    /// Makes the next `times` calls (nil: all, until ``succeed()``) fail as `failure`, or only those of Web API method
+    /// `method`; failures queue up in order (one for a method lets other calls through while it waits).
+    package func fail(_ failure: Failure, times: Int? = 1, method: String? = nil) {
+        state.locked.withLock { $0.failures.append((failure, times, method)) }
     }
 
     /// Answers every call with success again.
@@ -135,50 +149,92 @@ package final class FakeSlack: Sendable {
         return state.locked.withLock { s in
             var call = Call(method: method, request: request, json: sendableJSON, answerTs: nil, failed: false)
             defer { s.calls.append(call) }
-            if !s.failures.isEmpty {
-                let failure = s.failures[0].failure
-                if let remaining = s.failures[0].remaining {
+            if let first = s.failures.first, first.method == nil || first.method == method {
+                let failure = first.failure
+                if let remaining = first.remaining {
                     if remaining <= 1 { s.failures.removeFirst() } else { s.failures[0].remaining = remaining - 1 }
                 }
                 call.failed = true
+                if failure == .answerLost {
+                    var response = succeeded(method, json: json, sendableJSON: sendableJSON, form: call.form, call: &call, s: &s)
+                    response.hangUp = true
+                    return response
+                }
                 return failed(failure)
             }
-            switch method {
-            case "chat.postMessage":
-                s.nextTs += 1
-                let ts = "\(s.nextTs).000100"
-                call.answerTs = ts
-                let channel = json?["channel"] as? String ?? "C0UNKNOWN"
-                return ok([
-                    "channel": channel, "ts": ts,
-                    "message": ["type": "message", "text": json?["text"] ?? "", "blocks": json?["blocks"] ?? [], "ts": ts, "bot_id": "B0FAKEBOT"],
-                ])
-            case "chat.update":
-                let ts = json?["ts"] as? String ?? ""
-                call.answerTs = ts
-                return ok(["channel": json?["channel"] ?? "", "ts": ts, "text": json?["text"] ?? ""])
-            case "reactions.add", "reactions.remove":
-                return ok([:])
-            case "auth.test":
-                return ok([
-                    "url": "https://fake-team.slack.com/", "team": "Fake Team", "user": "msgrelay", "team_id": teamId, "user_id": botUserId,
-                    "bot_id": "B0FAKEBOT", "is_enterprise_install": false,
-                ])
-            case "oauth.v2.access":
-                return ok([
-                    "access_token": installedToken, "token_type": "bot",
-                    "scope": "chat:write,commands,channels:history,groups:history,reactions:read,reactions:write,incoming-webhook", "bot_user_id": botUserId,
-                    "app_id": "A0FAKEAPP", "team": ["name": "Fake Team", "id": teamId], "enterprise": NSNull(),
-                    "authed_user": ["id": "U0INSTALLER"], "is_enterprise_install": false,
-                    "incoming_webhook": [
-                        "channel": "#inbox", "channel_id": "C0FAKEINBOX", "configuration_url": "https://fake-team.slack.com/services/B0HOOK",
-                        "url": "https://hooks.slack.com/services/T0FAKETEAM/B0HOOK/fake",
-                    ],
-                ])
-            default:
-                return json200(["ok": false, "error": "unknown_method"])
-            }
+            return succeeded(method, json: json, sendableJSON: sendableJSON, form: call.form, call: &call, s: &s)
         }
+    }
+
+    /// Slack's answer to a call that succeeds.
+    private static func succeeded(
+        _ method: String, json: [String: Any]?, sendableJSON: [String: any Sendable]?, form: [String: String], call: inout Call,
+        s: inout Locked
+    ) -> RecordingHTTPServer.Response {
+        switch method {
+        case "chat.postMessage":
+            s.nextTs += 1
+            let ts = "\(s.nextTs).000100"
+            call.answerTs = ts
+            let channel = json?["channel"] as? String ?? "C0UNKNOWN"
+            s.posted.append(
+                Posted(channel: channel, ts: ts, threadTs: json?["thread_ts"] as? String, metadata: sendableJSON?["metadata"]))
+            return ok([
+                "channel": channel, "ts": ts,
+                "message": ["type": "message", "text": json?["text"] ?? "", "blocks": json?["blocks"] ?? [], "ts": ts, "bot_id": "B0FAKEBOT"],
+            ])
+        case "chat.update":
+            let ts = json?["ts"] as? String ?? ""
+            call.answerTs = ts
+            return ok(["channel": json?["channel"] ?? "", "ts": ts, "text": json?["text"] ?? ""])
+        case "reactions.add", "reactions.remove":
+            return ok([:])
+        case "conversations.history", "conversations.replies":
+            return history(method, form: form, posted: s.posted)
+        case "auth.test":
+            return ok([
+                "url": "https://fake-team.slack.com/", "team": "Fake Team", "user": "msgrelay", "team_id": teamId, "user_id": botUserId,
+                "bot_id": "B0FAKEBOT", "is_enterprise_install": false,
+            ])
+        case "oauth.v2.access":
+            return ok([
+                "access_token": installedToken, "token_type": "bot",
+                "scope": "chat:write,commands,channels:history,groups:history,reactions:read,reactions:write,incoming-webhook",
+                "bot_user_id": botUserId,
+                "app_id": "A0FAKEAPP", "team": ["name": "Fake Team", "id": teamId], "enterprise": NSNull(),
+                "authed_user": ["id": "U0INSTALLER"], "is_enterprise_install": false,
+                "incoming_webhook": [
+                    "channel": "#inbox", "channel_id": "C0FAKEINBOX", "configuration_url": "https://fake-team.slack.com/services/B0HOOK",
+                    "url": "https://hooks.slack.com/services/T0FAKETEAM/B0HOOK/fake",
+                ],
+            ])
+        default:
+            return json200(["ok": false, "error": "unknown_method"])
+        }
+    }
+
+    /// A channel's messages (newest first) or a thread's (oldest first) posted after `oldest`, a page of `limit` at
+    /// most from `cursor` (an offset), with their metadata when `include_all_metadata` is true.
+    private static func history(_ method: String, form: [String: String], posted: [Posted]) -> RecordingHTTPServer.Response {
+        let channel = form["channel"] ?? ""
+        let oldest = Double(form["oldest"] ?? "") ?? 0
+        var matching = posted.filter { $0.channel == channel && (Double($0.ts) ?? 0) > oldest }
+        if method == "conversations.replies" {
+            matching = matching.filter { $0.ts == form["ts"] || $0.threadTs == form["ts"] }
+        } else {
+            matching = matching.filter { $0.threadTs == nil }.reversed()
+        }
+        let start = Int(form["cursor"] ?? "") ?? 0
+        let limit = max(1, Int(form["limit"] ?? "") ?? 100)
+        let page = matching.dropFirst(start).prefix(limit)
+        let more = start + page.count < matching.count
+        let messages: [[String: Any]] = page.map { post in
+            var message: [String: Any] = ["type": "message", "ts": post.ts, "bot_id": "B0FAKEBOT"]
+            if let threadTs = post.threadTs { message["thread_ts"] = threadTs }
+            if let metadata = post.metadata, form["include_all_metadata"] == "true" { message["metadata"] = metadata }
+            return message
+        }
+        return ok(["messages": messages, "has_more": more, "response_metadata": ["next_cursor": more ? "\(start + page.count)" : ""]])
     }
 
     private static func failed(_ failure: Failure) -> RecordingHTTPServer.Response {
@@ -212,6 +268,10 @@ package final class FakeSlack: Sendable {
             return response
         case .raw(let status, let text):
             return .init(status: status, headers: [("Content-Type", "application/json; charset=utf-8")], text: text)
+        case .answerLost:
+            var response = json200([:])
+            response.hangUp = true
+            return response
         }
     }
 

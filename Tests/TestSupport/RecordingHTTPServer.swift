@@ -39,13 +39,15 @@ package final class RecordingHTTPServer: Sendable {
     }
 
     /// What to answer. A Content-Length is added unless given; `delay` waits before answering (on the
-    /// connection's own thread); `closeConnection` adds `Connection: close` and closes after the response.
+    /// connection's own thread); `closeConnection` adds `Connection: close` and closes after the response; `hangUp`
+    /// closes the connection without answering (an answer lost on its way).
     package struct Response: Sendable {
         package var status: Int
         package var headers: [(name: String, value: String)]
         package var body: [UInt8]
         package var delay: Duration
         package var closeConnection: Bool
+        package var hangUp = false
 
         package init(
             status: Int = 200, headers: [(name: String, value: String)] = [], body: [UInt8] = [], delay: Duration = .zero,
@@ -211,7 +213,7 @@ extension RecordingHTTPServer {
                     let (seconds, attoseconds) = response.delay.components
                     Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
                 }
-                if locked.withLock({ $0.stopped }) { return }
+                if locked.withLock({ $0.stopped }) || response.hangUp { return }
                 let closing = response.closeConnection || request.header("connection")?.lowercased() == "close"
                 guard Self.write(response, to: fd, method: request.method, closing: closing), !closing else { return }
             }

@@ -41,10 +41,14 @@ package final class HTTPClient: Sendable {
         /// Where to connect, whatever DNS says: the address ``EndpointPolicy/resolve(url:)`` checked. It must be
         /// for this URL's host and port, or the request is refused.
         package var pinnedAddress: ResolvedAddress?
+        /// Sent on a new connection: for a request that must not be made twice. libcurl sends a request again by
+        /// itself when a reused connection closes before any answer, which is also how an answer is lost after the
+        /// server acted on the request.
+        package var freshConnection: Bool
 
         package init(
             url: String, method: Method = .post, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
-            timeout: Duration = .seconds(10), pinnedAddress: ResolvedAddress? = nil
+            timeout: Duration = .seconds(10), pinnedAddress: ResolvedAddress? = nil, freshConnection: Bool = false
         ) {
             self.url = url
             self.method = method
@@ -52,6 +56,7 @@ package final class HTTPClient: Sendable {
             self.body = body
             self.timeout = timeout
             self.pinnedAddress = pinnedAddress
+            self.freshConnection = freshConnection
         }
     }
 
@@ -380,6 +385,7 @@ private final class Transfer {
         try set(CURLOPT_SSL_VERIFYHOST, 2)
         try set(CURLOPT_USERAGENT, configuration.userAgent)
         try set(CURLOPT_PROXY, "")  // no proxy from http_proxy/https_proxy: we connect where we checked
+        if request.freshConnection { try set(CURLOPT_FRESH_CONNECT, 1) }
 
         let context = UnsafeRawPointer(Unmanaged.passUnretained(self).toOpaque())
         try check(

@@ -37,9 +37,14 @@ public struct Notifier: Sendable {
         let addresses = resolve(
             jobs.map { $0.kind == .push && $0.message.deletedAt == nil ? $0.subscription : nil },
             with: pushWithin.map { resolver.within($0) } ?? resolver)
+        let earlier = earlierPosts(jobs, app: configuration.slackApp ?? slackApp)
         for (index, job) in jobs.enumerated() {
             if job.message.deletedAt != nil, job.kind != .slackUpdate {
                 outcomes[index] = .moot("the message was deleted before its notification left")
+                continue
+            }
+            if let outcome = earlier[index] {
+                outcomes[index] = outcome
                 continue
             }
             switch job.kind {
@@ -121,7 +126,7 @@ public struct Notifier: Sendable {
                 attachmentNames: job.message.attachments.map(\.filename))
             let messageId = job.message.id
             return (
-                .send(api.postMessage(reply.postBody(in: thread))),
+                .send(api.postMessage(reply.postBody(in: thread, messageId: messageId))),
                 { result in
                     switch SlackWebAPI.answer(result) {
                     case .failure(let failure): return failure.outcome
@@ -137,7 +142,7 @@ public struct Notifier: Sendable {
             let message = job.message
             let channel = app.channelId
             return (
-                .send(api.postMessage(parent.postBody(channel: channel))),
+                .send(api.postMessage(parent.postBody(channel: channel, messageId: message.id))),
                 { result in
                     switch SlackWebAPI.answer(result) {
                     case .failure(let failure): return failure.outcome

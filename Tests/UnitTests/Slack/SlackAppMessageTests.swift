@@ -19,8 +19,13 @@ import Testing
     }
 
     @Test func theParentHasStableActionsCarryingTheConversationId() throws {
-        let body = try json(parent().postBody(channel: "C0INBOX"))
+        let message = UUID()
+        let body = try json(parent().postBody(channel: "C0INBOX", messageId: message))
         #expect(body["channel"] as? String == "C0INBOX")
+        // The message it shows, by which a post whose answer was lost is found again.
+        let metadata = try #require(body["metadata"] as? [String: Any])
+        #expect(metadata["event_type"] as? String == "msgrelay_message")
+        #expect((metadata["event_payload"] as? [String: Any])?["message_id"] as? String == message.lowercasedString)
         #expect(body["ts"] == nil && body["thread_ts"] == nil)
         #expect(body["unfurl_links"] as? Bool == false)
         #expect(body["text"] as? String == "New conversation from Alice")
@@ -52,7 +57,8 @@ import Testing
             try json(
                 reply.postBody(
                     in: SlackThread(
-                        conversationId: Self.conversation, channelId: "C1", threadTs: "1.2", parentTs: "1.2", parentMessageId: Self.conversation)))[
+                        conversationId: Self.conversation, channelId: "C1", threadTs: "1.2", parentTs: "1.2", parentMessageId: Self.conversation),
+                    messageId: Self.conversation))[
                     "text"] as? String)
         #expect(text.utf16.count <= 40_000)
         #expect(text.hasPrefix("*Eve &lt;!channel&gt;*\n&amp;"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// An `application/x-www-form-urlencoded` body (what Slack posts for slash commands and interactions): `+` is a
 /// space, `%XX` a byte, and the bytes of each name and value must be UTF-8.
 package struct FormBody: Sendable, Equatable {
@@ -19,6 +21,14 @@ package struct FormBody: Sendable, Equatable {
     /// The first value of `name`, if any.
     package subscript(_ name: String) -> String? {
         fields.first { $0.name == name }?.value
+    }
+
+    /// `fields` as a body: names and values with everything but unreserved characters escaped.
+    package static func encode(_ fields: [(name: String, value: String)]) -> String {
+        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
+        allowed.insert(charactersIn: "-._~")
+        func escaped(_ text: String) -> String { text.addingPercentEncoding(withAllowedCharacters: allowed) ?? "" }
+        return fields.map { escaped($0.name) + "=" + escaped($0.value) }.joined(separator: "&")
     }
 
     package static func == (lhs: FormBody, rhs: FormBody) -> Bool {

@@ -131,7 +131,7 @@ package struct SlackInstaller: Sendable {
     /// POSTs the code to `oauth.v2.access`, the client credentials in HTTP Basic as Slack prefers.
     private func exchange(code: String) async throws(SlackInstallError) -> SlackOAuthAccess {
         let credentials = Base64URL.standard(Array("\(configuration.clientId):\(configuration.clientSecret)".utf8))
-        let body = "code=\(Self.formEncode(code))&redirect_uri=\(Self.formEncode(configuration.redirectURL))"
+        let body = FormBody.encode([("code", code), ("redirect_uri", configuration.redirectURL)])
         let request = HTTPClient.Request(
             url: configuration.accessURL, method: .post,
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", "Basic \(credentials)")],
@@ -147,13 +147,6 @@ package struct SlackInstaller: Sendable {
         } catch {
             throw SlackInstallError(502, error.description)
         }
-    }
-
-    /// `text` for an `application/x-www-form-urlencoded` body: everything but unreserved characters escaped.
-    static func formEncode(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 
     /// The current time in Unix seconds.

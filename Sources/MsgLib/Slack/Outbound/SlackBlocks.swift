@@ -51,6 +51,26 @@ enum SlackBlocks {
         }
     }
 
+    /// A post's message metadata: the id of the message it shows, by which a post whose answer was lost is found
+    /// again (``SlackPostLookup``).
+    struct Metadata: Encodable, Equatable {
+        var eventType = SlackPostLookup.eventType
+        var eventPayload: Payload
+
+        struct Payload: Encodable, Equatable {
+            var messageId: String
+
+            enum CodingKeys: String, CodingKey { case messageId = "message_id" }
+        }
+
+        init(messageId: UUID) { eventPayload = Payload(messageId: messageId.lowercasedString) }
+
+        enum CodingKeys: String, CodingKey {
+            case eventType = "event_type"
+            case eventPayload = "event_payload"
+        }
+    }
+
     /// The most characters of a message's top-level `text` (Slack truncates beyond; we cut first).
     static let messageTextLimit = 40_000
 

@@ -84,19 +84,20 @@ package struct SlackParentMessage: Sendable, Equatable {
         var ts: String?
         var text: String
         var blocks: [SlackBlocks.Block]
+        var metadata: SlackBlocks.Metadata?
         var unfurlLinks = false
         var unfurlMedia = false
 
         enum CodingKeys: String, CodingKey {
-            case channel, ts, text, blocks
+            case channel, ts, text, blocks, metadata
             case unfurlLinks = "unfurl_links"
             case unfurlMedia = "unfurl_media"
         }
     }
 
-    /// The `chat.postMessage` body that starts the thread in `channel`.
-    package func postBody(channel: String) -> [UInt8] {
-        SlackBlocks.encode(Post(channel: channel, text: fallbackText, blocks: blocks))
+    /// The `chat.postMessage` body that starts the thread in `channel` for message `messageId` (in its metadata).
+    package func postBody(channel: String, messageId: UUID) -> [UInt8] {
+        SlackBlocks.encode(Post(channel: channel, text: fallbackText, blocks: blocks, metadata: SlackBlocks.Metadata(messageId: messageId)))
     }
 
     /// The `chat.update` body that rewrites the parent `ts` in `channel`.

@@ -27,20 +27,22 @@ package struct SlackThreadReply: Sendable, Equatable {
         var channel: String
         var threadTs: String?
         var text: String
+        var metadata: SlackBlocks.Metadata?
         var unfurlLinks = false
         var unfurlMedia = false
 
         enum CodingKeys: String, CodingKey {
-            case channel, text
+            case channel, text, metadata
             case threadTs = "thread_ts"
             case unfurlLinks = "unfurl_links"
             case unfurlMedia = "unfurl_media"
         }
     }
 
-    /// The `chat.postMessage` body of the reply in `thread`.
-    package func postBody(in thread: SlackThread) -> [UInt8] {
-        SlackBlocks.encode(Post(channel: thread.channelId, threadTs: thread.threadTs, text: text))
+    /// The `chat.postMessage` body of the reply in `thread` for message `messageId` (in its metadata).
+    package func postBody(in thread: SlackThread, messageId: UUID) -> [UInt8] {
+        SlackBlocks.encode(
+            Post(channel: thread.channelId, threadTs: thread.threadTs, text: text, metadata: SlackBlocks.Metadata(messageId: messageId)))
     }
 
     /// The `chat.postMessage` body of the text on its own in `channel` (not in a thread: `msgctl slack test`).

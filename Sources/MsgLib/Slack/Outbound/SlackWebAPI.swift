@@ -1,7 +1,7 @@
 import Foundation
 
 /// Slack's Web API as app mode uses it: `chat.postMessage`, `chat.update` and `auth.test` requests (bearer token,
-/// JSON body), and what Slack's answers mean for the outbox.
+/// JSON body; the read methods a form), and what Slack's answers mean for the outbox.
 ///
 /// Slack answers most failures with HTTP 200 and `{"ok": false, "error": "..."}`: those are read here, not only the
 /// status. Requests are built without I/O; ``Notifier`` sends them.
@@ -19,8 +19,21 @@ package struct SlackWebAPI: Sendable {
             headers: [("Content-Type", "application/json; charset=utf-8"), ("Authorization", "Bearer \(configuration.botToken)")], body: body)
     }
 
-    /// `chat.postMessage` with `body`.
-    package func postMessage(_ body: [UInt8]) -> HTTPClient.Request { request("chat.postMessage", body: body) }
+    /// A request to Web API method `method` with form `fields` (the read methods take no JSON body).
+    package func formRequest(_ method: String, fields: [(name: String, value: String)]) -> HTTPClient.Request {
+        HTTPClient.Request(
+            url: configuration.url(method),
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Authorization", "Bearer \(configuration.botToken)")],
+            body: Array(FormBody.encode(fields).utf8))
+    }
+
+    /// `chat.postMessage` with `body`, on a new connection: a post whose answer is lost is looked for before it is
+    /// made again (``SlackPostLookup``), never sent again blindly by libcurl.
+    package func postMessage(_ body: [UInt8]) -> HTTPClient.Request {
+        var post = request("chat.postMessage", body: body)
+        post.freshConnection = true
+        return post
+    }
 
     /// `chat.update` with `body`.
     package func update(_ body: [UInt8]) -> HTTPClient.Request { request("chat.update", body: body) }

@@ -1,0 +1,33 @@
+extension Notifier {
+    /// For each Slack post tried before (whose answer may have been lost after Slack posted it), whether Slack has
+    /// the post already (``SlackPostLookup``), a page of each at a time, the pages of all jobs together. Returns the
+    /// outcomes of the jobs that must not be posted now, by index: those found (recorded as posted), and those whose
+    /// lookup Slack could not answer (tried again later). The others are posted.
+    func earlierPosts(_ jobs: [OutboxJob], app: SlackAppConfiguration?) -> [Int: DeliveryOutcome] {
+        guard let app else { return [:] }
+        let api = SlackWebAPI(configuration: app)
+        var pending: [(index: Int, lookup: SlackPostLookup, cursor: String?)] = []
+        for (index, job) in jobs.enumerated() where job.kind == .slackPost && job.attempts > 0 && job.message.deletedAt == nil {
+            guard let context = job.slack else { continue }
+            let lookup = SlackPostLookup(
+                channelId: context.thread?.channelId ?? app.channelId, threadTs: context.thread?.threadTs, messageId: job.message.id,
+                written: job.message.createdAt)
+            pending.append((index, lookup, nil))
+        }
+        var settled: [Int: DeliveryOutcome] = [:]
+        for _ in 0..<SlackPostLookup.pageLimit where !pending.isEmpty {
+            let results = slackClient.send(pending.map { $0.lookup.request(api, cursor: $0.cursor) })
+            var next: [(index: Int, lookup: SlackPostLookup, cursor: String?)] = []
+            for (entry, result) in zip(pending, results) {
+                switch entry.lookup.read(result) {
+                case .found(let ts): settled[entry.index] = entry.lookup.outcome(ts: ts, conversationId: jobs[entry.index].message.conversationId)
+                case .retry(let outcome): settled[entry.index] = outcome
+                case .next(let cursor): next.append((entry.index, entry.lookup, cursor))
+                case .absent: break
+                }
+            }
+            pending = next
+        }
+        return settled
+    }
+}

@@ -1,0 +1,98 @@
+import Foundation
+
+/// Finds a post Slack made although its answer never came (no answer in time, a connection cut after Slack posted),
+/// so that a post tried again is not made twice. Every post carries the id of the message it shows in its metadata
+/// (``SlackBlocks/Metadata``); before a retried post, its thread's replies (or, for a thread's first message, the
+/// channel's history) since a little before the message was written are read, ``pageLimit`` pages at most, with
+/// `conversations.replies` / `conversations.history` (the `channels:history` and `groups:history` scopes app mode
+/// asks for). Requests are built and answers read without I/O; ``Notifier`` sends them.
+package struct SlackPostLookup: Sendable, Equatable {
+    /// The channel the post would be in.
+    package var channelId: String
+    /// The thread the reply would be in; nil: a thread's first message, in the channel's history.
+    package var threadTs: String?
+    /// The message the post shows.
+    package var messageId: UUID
+    /// When the message was written: Slack's time of the post is later, within the clocks' difference.
+    package var written: Timestamp
+
+    package init(channelId: String, threadTs: String?, messageId: UUID, written: Timestamp) {
+        self.channelId = channelId
+        self.threadTs = threadTs
+        self.messageId = messageId
+        self.written = written
+    }
+
+    /// The metadata `event_type` of every post the relay makes.
+    static let eventType = "msgrelay_message"
+    /// Messages per page asked for.
+    static let pageSize = 200
+    /// The most pages read for one post: beyond them (a channel with more than 1,000 messages since), it is posted
+    /// again.
+    package static let pageLimit = 5
+    /// How much earlier than the message Slack's clock may put the post.
+    static let clockMargin = 300.0
+
+    /// What one page of the lookup came to.
+    package enum Step: Sendable, Equatable {
+        /// The post is there, with this `ts`.
+        case found(ts: String)
+        /// Not on this page; the next one is read with this cursor.
+        case next(cursor: String)
+        /// Not there, or it cannot be known (Slack refuses the lookup: a missing scope, a thread deleted): posted.
+        case absent
+        /// Slack could not answer now: the job is tried again later, with this outcome.
+        case retry(DeliveryOutcome)
+    }
+
+    /// The request for the page at `cursor` (nil: the first), as a form: Slack's read methods take no JSON body.
+    package func request(_ api: SlackWebAPI, cursor: String?) -> HTTPClient.Request {
+        let oldest = written.adding(seconds: -Self.clockMargin)
+        let seconds = oldest.secondsSinceEpoch
+        var fields = [
+            ("channel", channelId), ("oldest", String(format: "%lld.%06lld", seconds, oldest.microsecondsSinceEpoch - seconds * 1_000_000)),
+            ("include_all_metadata", "true"), ("limit", "\(Self.pageSize)"),
+        ]
+        if let threadTs { fields.append(("ts", threadTs)) }
+        if let cursor { fields.append(("cursor", cursor)) }
+        return api.formRequest(threadTs == nil ? "conversations.history" : "conversations.replies", fields: fields)
+    }
+
+    /// Reads the answer to a page's request.
+    package func read(_ result: Result<HTTPClient.Response, HTTPClientError>) -> Step {
+        switch SlackWebAPI.answer(result) {
+        case .failure(let failure):
+            guard case .retry(let reason, let retryAfter) = failure.outcome else { return .absent }
+            return .retry(.retry("looking for an earlier post: " + reason, retryAfter: retryAfter))
+        case .success:
+            break
+        }
+        guard case .success(let response) = result,
+            let body = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any]
+        else { return .absent }
+        let id = messageId.lowercasedString
+        for case let message as [String: Any] in body["messages"] as? [Any] ?? [] {
+            guard let metadata = message["metadata"] as? [String: Any], metadata["event_type"] as? String == Self.eventType,
+                (metadata["event_payload"] as? [String: Any])?["message_id"] as? String == id,
+                let ts = message["ts"] as? String, SlackWebAPI.isIdentifier(ts)
+            else { continue }
+            return .found(ts: ts)
+        }
+        guard body["has_more"] as? Bool == true,
+            let cursor = (body["response_metadata"] as? [String: Any])?["next_cursor"] as? String, Self.isCursor(cursor)
+        else { return .absent }
+        return .next(cursor: cursor)
+    }
+
+    /// What the post found is for the outbox: the thread it started, or the reply it is.
+    package func outcome(ts: String, conversationId: UUID) -> DeliveryOutcome {
+        guard threadTs == nil else { return .posted(SlackMessagePost(messageId: messageId, channelId: channelId, ts: ts)) }
+        return .threadStarted(
+            SlackThread(conversationId: conversationId, channelId: channelId, threadTs: ts, parentTs: ts, parentMessageId: messageId))
+    }
+
+    /// Whether `text` may be sent back as a cursor: 1 to 512 printable ASCII characters.
+    static func isCursor(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 512 && text.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
+    }
+}
