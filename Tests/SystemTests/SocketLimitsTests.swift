@@ -58,8 +58,8 @@ import Testing
         try await relay.stop()
     }
 
-    /// Sockets that go away while their replay waits to join (their cursor is ahead of this relay, which waits up to
-    /// 5 s for it) take no room once that wait is over: the user's next sockets are served.
+    /// Sockets that go away while their replay waits to join (their cursor is ahead of this relay, which waits for a
+    /// sweep) take no room once that wait is over: the user's next sockets are served.
     @Test func socketsGoneBeforeTheyJoinedTakeNoRoom() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
@@ -79,6 +79,52 @@ import Testing
             let first = try await socket.next { $0.type == "replayed" || $0.type == "error" }
             #expect(first.type == "replayed", "\(first.object)")
         }
+        try await relay.stop()
+    }
+
+    /// A socket closed while its replay still runs keeps its place until the replay ends: a client that closes each
+    /// socket as soon as it opens cannot run more replays at once than it may have sockets.
+    @Test func aSocketClosedDuringItsReplayHoldsItsPlaceUntilTheReplayEnds() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: ["WS_MAX_SOCKETS_PER_USER": "1"])
+        // The replay of alice's unread messages waits for the table.
+        let blocker = try database.connect()
+        try blocker.execute("BEGIN; LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE")
+        let first = try await Self.connected(relay, f.alice)
+        try await waitFor("the replay to wait for the table") {
+            try db.scalar(
+                """
+                SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()
+                  AND query ILIKE 'SELECT unread_count_user FROM conversations%'
+                """, as: Int.self) >= 1
+        }
+        try first.sendClose()
+        try await waitFor("the socket closed") { first.isClosed }
+        let refused = try relay.socket(f.alice)
+        let error = try await refused.next { $0.type == "error" || $0.type == "connected" }
+        #expect(error.data["code"] as? String == "too_many_sockets", "\(error.object)")
+        try blocker.execute("ROLLBACK")
+        // Once the replay has ended, the place is free.
+        try await waitFor("room for alice's next socket") {
+            let socket = try relay.socket(f.alice)
+            return try await socket.next { $0.type == "connected" || $0.type == "error" }.type == "connected"
+        }
+        try await relay.stop()
+    }
+
+    /// A cursor that names transactions the database never committed (forged, or from before a failover) is waited
+    /// for one sweep only, not for the 5 s a cursor from a relay that is ahead may take.
+    @Test func aCursorNoSweepCoversIsServedAfterOneSweep() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database)
+        let millis = Int64(Date().timeIntervalSince1970 * 1000)
+        let socket = try relay.socket(f.alice, query: "cursor=3.0..\(millis)~3.1000000000..\(millis)~")
+        let started = ContinuousClock.now
+        _ = try await socket.next(type: "replayed", timeout: 20)
+        #expect(ContinuousClock.now - started < .seconds(4))
         try await relay.stop()
     }
 

@@ -21,9 +21,9 @@ extension MessagingService {
         try await pool.withConnection { db in try DeliveryRepository.reads(db, since: time) }
     }
 
-    /// The newest `limit` messages read since `time` in the conversations `viewer` sees, in the order they were read:
-    /// receipts a socket resuming may have missed while it was gone.
-    public func readReceipts(viewer: User, since time: Timestamp, limit: Int) async throws -> [DeliverableMessage] {
+    /// The ids and read times of the newest `limit` messages read since `time` in the conversations `viewer` sees, in
+    /// the order they were read: receipts a socket resuming may have missed while it was gone.
+    public func readReceipts(viewer: User, since time: Timestamp, limit: Int) async throws -> [(messageId: UUID, readAt: Timestamp)] {
         try await pool.withConnection { db in try DeliveryRepository.reads(db, since: time, viewer: viewer, limit: limit) }
     }
 }

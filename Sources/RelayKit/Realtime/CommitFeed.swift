@@ -98,13 +98,18 @@ package final class CommitFeed: Service, Sendable {
     }
 
     /// Waits until the hub's frontier shows everything `snapshot` shows (a client's cursor from another relay, which
-    /// may be ahead of this one), at most `timeout`: after a failover that reused transaction ids it never will.
+    /// may be ahead of this one), at most `timeout`. One sweep is asked for: once a sweep that began after the call
+    /// has finished, the frontier shows every transaction committed before it, so a cursor it does not cover claims
+    /// transactions this database never committed (after a failover that reused transaction ids, or a forged one),
+    /// and waiting longer would only sweep again.
     package func waitUntilCovers(_ snapshot: CommitSnapshot, timeout: Duration) async {
         let deadline = ContinuousClock.now + timeout
-        // Sweeps asked for, not awaited: one waits for a successful sweep, which the database may not allow in time.
+        let ticket = state.withLock { $0.begun + 1 }
+        guard let frontier = hub.frontier, !frontier.covers(snapshot) else { return }
+        wake()
+        // Polled, not awaited: the database may not allow a sweep in time.
         while let frontier = hub.frontier, !frontier.covers(snapshot), ContinuousClock.now < deadline {
-            if state.withLock({ $0.stopped }) { return }
-            wake()
+            if state.withLock({ $0.stopped || $0.lastFinished >= ticket }) { return }
             try? await Task.sleep(for: .milliseconds(20))
         }
     }

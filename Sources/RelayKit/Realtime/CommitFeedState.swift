@@ -20,6 +20,8 @@ struct CommitFeedState<Waiter> {
 
     /// Sweeps begun, counted from 1; a waiter's ticket is the first sweep to begin after it asked.
     private(set) var begun = 0
+    /// The newest sweep that finished (0: none yet).
+    private(set) var lastFinished = 0
     var waiters: [(ticket: Int, waiter: Waiter)] = []
     var stopped = false
     /// Someone holds the right to deliver.
@@ -77,6 +79,7 @@ struct CommitFeedState<Waiter> {
 
     /// Sweep `ticket` has finished: the waiters it serves (removed).
     mutating func finished(_ ticket: Int) -> [(ticket: Int, waiter: Waiter)] {
+        lastFinished = max(lastFinished, ticket)
         let ready = waiters.filter { $0.ticket <= ticket }
         waiters.removeAll { $0.ticket <= ticket }
         return ready

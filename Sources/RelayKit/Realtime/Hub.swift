@@ -147,6 +147,18 @@ package final class Hub: Sendable {
         state.withLock { _ = $0.registry.unregister(connection) }
     }
 
+    /// Unregisters a socket whose work goes on (a replay under way when it closed): its place among its user's becomes
+    /// a reservation, given back when that work ends, so that sockets closed at once cannot multiply a user's work.
+    /// Nil when it was not registered.
+    func unregisterHoldingPlace(_ connection: ClientConnection) -> SocketReservation? {
+        let held = state.withLock { state in
+            guard state.registry.unregister(connection) else { return false }
+            state.reserved[connection.userID, default: 0] += 1
+            return true
+        }
+        return held ? SocketReservation(userId: connection.userID, hub: self) : nil
+    }
+
     /// A read receipt to deliver.
     struct Receipt: Sendable {
         var messageId: UUID

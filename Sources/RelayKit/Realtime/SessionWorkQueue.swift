@@ -42,10 +42,13 @@ struct SessionWorkQueue<Job> {
         return (jobs.removeFirst(), resume)
     }
 
-    /// The socket closed: drops the waiting jobs; the drain ends at its next ``next()``.
-    mutating func end() {
+    /// The socket closed: drops the waiting jobs; the drain ends at its next ``next()``. Returns whether a job is
+    /// running still.
+    @discardableResult
+    mutating func end() -> Bool {
         isEnded = true
         jobs = []
+        return isRunning
     }
 }
 

@@ -125,14 +125,27 @@ final class SocketSession: Sendable {
         }
     }
 
-    /// The socket closed: unregisters it and turns off the typing indicators it left on.
+    /// The socket closed: unregisters it and turns off the typing indicators it left on. A job under way (a replay, a
+    /// frame's request) keeps the socket's place among its user's until it ends: a client that closes sockets as
+    /// soon as they open cannot run more replays at once than it may have sockets.
     func end() {
         metrics?.sockets.disconnected(byServer: connection.closeReason != nil)
-        work.withLock { $0.end() }
+        let running = work.withLock { $0.end() }
         // Finished first: a replay registering it from now on is refused (see Hub.register).
         connection.finish()
-        hub.unregister(connection)
-        reservation.withLock { $0 }?.release()
+        var places = reservation.withLock { $0 }.map { [$0] } ?? []
+        if running {
+            if let held = hub.unregisterHoldingPlace(connection) { places.append(held) }
+            // Given back when the job ends (now, when it ended meanwhile).
+            let drained = leftover.withLock { leftover in
+                if !leftover.drained { leftover.places = places }
+                return leftover.drained
+            }
+            if drained { for place in places { place.release() } }
+        } else {
+            hub.unregister(connection)
+            for place in places { place.release() }
+        }
         let (service, user) = (self.service, self.user)
         typing.stopAll { conversationId in
             try? await service.typing(viewer: user, conversationId: conversationId, isTyping: false)
@@ -146,15 +159,32 @@ final class SocketSession: Sendable {
         if start { Task { await self.drain() } }
     }
 
-    /// Runs queued jobs until none is left, then lets the task end.
+    /// Runs queued jobs until none is left, then lets the task end; once the socket ended, gives back the places its
+    /// last job held (see ``end()``).
     private func drain() async {
         while true {
-            let (next, resume) = work.withLock { $0.next() }
+            let (next, resume, ended) = work.withLock { work in
+                let (next, resume) = work.next()
+                return (next, resume, work.isEnded)
+            }
             if resume { connection.setReading(true) }
-            guard let next else { return }
+            guard let next else {
+                if ended {
+                    let places = leftover.withLock { leftover in
+                        leftover.drained = true
+                        defer { leftover.places = [] }
+                        return leftover.places
+                    }
+                    for place in places { place.release() }
+                }
+                return
+            }
             await next(self)
         }
     }
+
+    /// The places a socket that ended holds until its last job ends, and whether it did.
+    private let leftover = Mutex<(places: [SocketReservation], drained: Bool)>(([], false))
 
     /// Replays what the client lacks, then lets the live frames held meanwhile through.
     ///
@@ -186,12 +216,15 @@ final class SocketSession: Sendable {
             // The user's rights may have changed while the socket waited to join, when no change could reach it (the hub
             // closes only registered sockets): checked again now that it is registered (a later change reaches it).
             if registering, try await currentViewer() == nil { return }
+            // A socket gone meanwhile needs no more of the database's time (here and at each step below).
+            guard !connection.isFinished else { return }
             var (messages, truncated) = try await service.replay(
                 viewer: user, from: start, joinedAt: joinedAt, limit: configuration.replayLimit, byteBudget: configuration.maxQueuedBytes / 2)
             // First the reactions that changed since the cursor's batch began, as they stand at joinedAt (later changes
             // come with the live batches): a client that processes any frame after them has every change that snapshot
             // shows, which is what each cursor below claims (see Hub.publish).
             // More changes than one replay sends: the replay says `truncated`, and the client reloads through REST.
+            guard !connection.isFinished else { return }
             var (reactions, reactionsTruncated) = try await reactionFrames(from: start, joinedAt: joinedAt)
             var position: ResumeCursor?
             // The replay takes at most half the socket's byte budget: its messages first (the first whatever its size),
@@ -238,6 +271,7 @@ final class SocketSession: Sendable {
                     frames[index] = OutgoingFrame(.message(messages[index].message, sender: messages[index].sender, cursor: nil, viewer: user))
                 }
             }
+            guard !connection.isFinished else { return }
             frames = reactions + frames + (try await receiptFrames(from: start))
             if let start {
                 var cursor: String?
@@ -276,8 +310,8 @@ final class SocketSession: Sendable {
     private func receiptFrames(from start: ResumePoint?) async throws -> [OutgoingFrame] {
         guard case .cursor(let cursor) = start else { return [] }
         let since = Timestamp(microsecondsSinceEpoch: (cursor.base.takenAtMillis - Self.receiptMarginMillis) * 1000)
-        return try await service.readReceipts(viewer: user, since: since, limit: Self.replayedReceiptLimit).compactMap { item in
-            item.message.readAt.map { OutgoingFrame(.messageRead(messageId: item.message.id, readAt: $0, readBy: nil)) }
+        return try await service.readReceipts(viewer: user, since: since, limit: Self.replayedReceiptLimit).map {
+            OutgoingFrame(.messageRead(messageId: $0.messageId, readAt: $0.readAt, readBy: nil))
         }
     }
 

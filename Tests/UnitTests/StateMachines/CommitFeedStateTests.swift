@@ -64,9 +64,17 @@ import Testing
         state.waiters.append((state.begun + 1, 10))
         let first = state.begin()
         state.waiters.append((state.begun + 1, 20))
+        #expect(state.lastFinished == 0)
         #expect(state.finished(first).map(\.waiter) == [10])
+        #expect(state.lastFinished == first)
         let second = state.begin()
         #expect(state.finished(second).map(\.waiter) == [20])
-        #expect(state.waiters.isEmpty)
+        #expect(state.waiters.isEmpty && state.lastFinished == second)
+        // A sweep that finishes after a later one does not move it back.
+        let third = state.begin()
+        let fourth = state.begin()
+        _ = state.finished(fourth)
+        _ = state.finished(third)
+        #expect(state.lastFinished == fourth)
     }
 }

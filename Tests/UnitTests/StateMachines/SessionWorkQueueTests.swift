@@ -53,13 +53,16 @@ import Testing
         _ = work.enqueue(2)
         _ = work.enqueue(3)
         #expect(work.next() == (job: 1, resumeReading: true))
-        work.end()
+        let running = work.end()
+        #expect(running)  // job 1 still runs: the socket's place is held until it ends
         #expect(work.isEnded && work.backlog == 0)
         #expect(work.isRunning)  // until the drain asks for its next job
         #expect(work.enqueue(4) == (startDrain: false, pauseReading: false))
         #expect(work.backlog == 0)
         #expect(work.next() == (job: nil, resumeReading: false))
         #expect(!work.isRunning)
+        let runningAfter = work.end()
+        #expect(!runningAfter)
         #expect(work.enqueue(5) == (startDrain: false, pauseReading: false))
         #expect(work.next() == (job: nil, resumeReading: false))
     }

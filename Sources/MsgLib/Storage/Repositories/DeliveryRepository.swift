@@ -220,13 +220,18 @@ package enum DeliveryRepository {
         try rows(db.query(readsSQL, [time]))
     }
 
-    /// The newest `limit` messages read since `time` in the conversations `viewer` sees (for a socket resuming: receipts
-    /// it may have missed while it was gone), in the order they were read.
-    package static func reads(_ db: PostgresConnection, since time: Timestamp, viewer: User, limit: Int) throws -> [DeliverableMessage] {
+    /// The ids and read times of the newest `limit` messages read since `time` in the conversations `viewer` sees (for a
+    /// socket resuming: receipts it may have missed while it was gone), in the order they were read. Only what a
+    /// receipt says is read, not the messages.
+    package static func reads(
+        _ db: PostgresConnection, since time: Timestamp, viewer: User, limit: Int
+    ) throws -> [(messageId: UUID, readAt: Timestamp)] {
         let scope = viewer.isAdmin ? "" : " AND m.conversation_id = (SELECT id FROM conversations WHERE user_id = $3)"
         let parameters: [(any PostgresBindable)?] = viewer.isAdmin ? [time, limit] : [time, limit, viewer.id]
-        let newest = try rows(
-            db.query(select + " WHERE m.read_at >= $1 AND m.deleted_at IS NULL\(scope) ORDER BY m.read_at DESC, m.id DESC LIMIT $2", parameters))
+        let newest = try db.query(
+            "SELECT m.id, m.read_at FROM messages m WHERE m.read_at >= $1 AND m.deleted_at IS NULL\(scope) ORDER BY m.read_at DESC, m.id DESC LIMIT $2",
+            parameters
+        ).map { (messageId: try $0.decode(0, as: UUID.self), readAt: try $0.decode(1, as: Timestamp.self)) }
         return newest.reversed()
     }
 
