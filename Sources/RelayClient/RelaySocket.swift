@@ -62,14 +62,13 @@ package final class RelaySocket: @unchecked Sendable {
         let head = try readHead()
         let lines = head.split(separator: "\r\n")
         let status = Int(lines.first?.split(separator: " ").dropFirst().first ?? "") ?? 0
+        // The descriptor is closed by deinit, which runs when an initializer that set every property throws.
         guard status == 101 else {
-            close(fd)
             throw Failure("the relay refused the WebSocket (HTTP \(status))", status: status)
         }
         let expected = Base64URL.standard(LibCrypto.sha1(Array((key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").utf8)))
         let accept = lines.first { $0.lowercased().hasPrefix("sec-websocket-accept:") }?.split(separator: ":", maxSplits: 1).last
         guard accept?.trimmingCharacters(in: .whitespaces) == expected else {
-            close(fd)
             throw Failure("the relay answered the handshake wrongly")
         }
         // Reads after the handshake block until data arrives; callers poll the descriptor first.
@@ -134,14 +133,15 @@ package final class RelaySocket: @unchecked Sendable {
         try writeAll(frame)
     }
 
-    /// True when a whole frame is already buffered (poll would not show it).
-    package var hasBufferedFrame: Bool { Self.parse(buffer) != nil }
+    /// True when a whole frame (or one that cannot be read: ``readFrame()`` then throws) is already buffered (poll
+    /// would not show it).
+    package var hasBufferedFrame: Bool { (try? Self.parse(buffer)).map { $0 != nil } ?? true }
 
     /// The next data or close frame, blocking until one arrives; pings are answered on the way.
     /// - Throws: ``Failure`` when the connection ends.
     package func readFrame() throws -> Frame {
         while true {
-            if let (frame, used) = Self.parse(buffer) {
+            if let (frame, used) = try Self.parse(buffer) {
                 buffer.removeFirst(used)
                 if frame.opcode == 9 {
                     try sendFrame(opcode: 10, frame.payload)
@@ -184,8 +184,15 @@ package final class RelaySocket: @unchecked Sendable {
         }
     }
 
-    static func parse(_ b: [UInt8]) -> (Frame, Int)? {
+    /// The largest frame taken from the relay: far above any it sends (a message frame is tens of KiB at most).
+    static let maximumPayload = 16 << 20
+
+    /// The first frame in `b` and the bytes it takes; nil until it has arrived whole.
+    /// - Throws: ``Failure`` for a frame no relay sends: masked, or longer than ``maximumPayload`` (a length that would
+    ///   overflow, or buffer without end).
+    static func parse(_ b: [UInt8]) throws -> (Frame, Int)? {
         guard b.count >= 2 else { return nil }
+        guard b[1] & 0x80 == 0 else { throw Failure("a masked frame from the relay") }
         var length = Int(b[1] & 0x7f)
         var offset = 2
         if length == 126 {
@@ -194,7 +201,9 @@ package final class RelaySocket: @unchecked Sendable {
             offset = 4
         } else if length == 127 {
             guard b.count >= 10 else { return nil }
-            length = b[2..<10].reduce(0) { $0 << 8 | Int($1) }
+            let declared = b[2..<10].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+            guard declared <= UInt64(maximumPayload) else { throw Failure("a frame of \(declared) bytes from the relay") }
+            length = Int(declared)
             offset = 10
         }
         guard b.count >= offset + length else { return nil }

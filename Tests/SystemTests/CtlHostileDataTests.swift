@@ -124,7 +124,7 @@ import Testing
             #expect(shown.contains("\\u{1B}]52;c;cm0gLXJmIH4=") || shown.contains("\\u{202E}"), "\(arguments): \(shown)")
         }
         // Through a pipe the data stays exact.
-        let piped = try await run(["export", "--format", "markdown"], setup.database)
+        let piped = try await run(["export", "--format", "csv"], setup.database)
         #expect(piped.stdout.contains(Self.clipboard))
     }
 

@@ -55,7 +55,7 @@ import Testing
         }
         let a1 = try send(alice, f.alice, "Hello, \"admin\"\nFrom the start\n>From quoted\nFrom here")
         let a2 = try send(alice, f.admin, "Réponse ✓ <b>bold</b> & more\ttab")
-        let a3 = try send(alice, f.alice, "# Not a heading\r\nsecond line\u{1}ctl\n  ===\nC:\\<dir>")
+        let a3 = try send(alice, f.alice, "# Not a heading\r\nsecond line\u{1}ctl\n  ===\nC:\\<dir>\n[here]: https://evil.example/login\n![](https://tracker.example/x)")
         let long = String(repeating: "x", count: 1200) + " From = the end "
         let a4 = try send(alice, f.alice, long)
         let a5 = try send(alice, f.alice, "secret")
@@ -163,6 +163,9 @@ import Testing
         #expect(lines.contains("> \\# Not a heading"))
         #expect(lines.contains(">   \\==="))
         #expect(lines.contains("> C:\\\\&lt;dir&gt;"))
+        // Nor a link reference definition (which would apply to the whole file) or an image.
+        #expect(lines.contains("> \\[here\\]: https://evil.example/login"))
+        #expect(lines.contains("> !\\[\\](https://tracker.example/x)"))
         #expect(lines.contains("> Réponse ✓ &lt;b&gt;bold&lt;/b&gt; &amp; more\ttab"))
         #expect(lines.contains { $0.hasPrefix("**Admin** (admin, admin) · ") && $0.contains(" · edited ") })
         #expect(lines.contains { $0.hasPrefix("**Alice** (alice) · ") && $0.hasSuffix(" UTC") })
@@ -345,6 +348,25 @@ import Testing
 
     /// The database connection dies while rows stream into the temporary file, and msgctl is killed midway: the
     /// existing file is never replaced.
+    /// A `statement_timeout` in the connection string (or PGOPTIONS, or the role's settings) does not cut an export short.
+    @Test func aStatementTimeoutFromTheConnectionDoesNotCutAnExportShort() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        try db.execute("SET session_replication_role = replica")
+        try db.query(
+            "INSERT INTO messages (conversation_id, sender_id, content) SELECT $1, $2, repeat('bulk message ', 20) || n FROM generate_series(1, 100000) n",
+            [conversation.id, f.alice.id])
+        try db.execute("RESET session_replication_role")
+        let output = try Self.folder().appendingPathComponent("all.csv")
+        let result = try await ProcessRunner.runDetached(
+            Self.msgctlPath, ["export", "--format", "csv", "--output", output.path],
+            environment: ["DATABASE_URL": database.conninfo + " options='-c statement_timeout=40'"], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Self.read(output).split(separator: "\r\n").count == 100_001)
+    }
+
     @Test func anExportInterruptedMidwayLeavesTheExistingFile() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

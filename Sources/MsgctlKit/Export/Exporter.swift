@@ -207,6 +207,8 @@ package enum Exporter {
     ) throws -> Int {
         try db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         do {
+            // A history takes as long as it takes: no statement_timeout from the connection string, PGOPTIONS or the role.
+            try db.setLocal([("statement_timeout", "0")])
             let now = try db.query("SELECT now()")[0].decode(0, as: Timestamp.self)
             for (text, name) in [(request.since, "--since"), (request.until, "--until")] {
                 guard let text else { continue }

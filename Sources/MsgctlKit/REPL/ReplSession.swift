@@ -371,7 +371,7 @@ final class ReplSession: @unchecked Sendable {
     private func reactionTarget(_ change: ReactionChangedRepresentation) -> String {
         let text = UUID(uuidString: change.messageId).flatMap { sent[$0] }.map { "\"\(TerminalText.escaped(String($0.prefix(40))))\"" }
         let inOpen = open?.conversation.id.lowercasedString == change.conversationId
-        return (text ?? String(change.messageId.prefix(8))) + (inOpen ? "" : " [not open]")
+        return (text ?? TerminalText.escaped(String(change.messageId.prefix(8)))) + (inOpen ? "" : " [not open]")
     }
 
     // MARK: - Typing

@@ -72,7 +72,7 @@ struct TailSession: Sendable {
                 found = TailLine.ConversationUser(id: user.id.lowercasedString, username: user.username, displayName: user.displayName)
             } catch {
                 FileOutput.standardError.write(
-                    "msgctl: message \(message.id) skipped: its conversation cannot be read (\(ReplSession.describe(error)))\n")
+                    "msgctl: message \(TerminalText.escaped(message.id)) skipped: its conversation cannot be read (\(ReplSession.describe(error)))\n")
             }
         }
         if let found { cache[message.conversationId] = found }

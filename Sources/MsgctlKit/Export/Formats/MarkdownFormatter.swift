@@ -92,7 +92,8 @@ struct MarkdownFormatter: ExportFormatter {
         }
     }
 
-    /// Text as a block quote: every line starts with `> `, `&`, `<` and `>` written as entities.
+    /// Text as a block quote: every line starts with `> `, `&`, `<` and `>` written as entities, `[` and `]`
+    /// backslash-escaped (no link, image or link reference definition, which would apply to the whole file).
     static func appendQuote(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ out: inout ExportOutput) {
         ExportText.forEachLine(bytes, range) { line in
             out.append(line.isEmpty ? ">" : "> ")
@@ -106,6 +107,8 @@ struct MarkdownFormatter: ExportFormatter {
                 case 0x3E: entity = "&gt;"
                 // A backslash escapes itself: before an entity it would otherwise escape the entity's `&`.
                 case 0x5C: entity = "\\\\"
+                case 0x5B: entity = "\\["
+                case 0x5D: entity = "\\]"
                 case _ where index == heading:
                     out.append(UnsafeBufferPointer(rebasing: bytes[start..<index]))
                     out.append(0x5C)
