@@ -57,6 +57,20 @@ import Testing
                 "SELECT count(*) FROM notification_outbox WHERE message_id = $1 AND kind = 'slack_post'", [message.message.id], as: Int.self) == 0)
     }
 
+    /// One Slack message that arrives under two event ids (an app installed on both sides of a shared channel) is
+    /// taken in once.
+    @Test func aSlackMessageUnderTwoEventIdsIsTakenInOnce() async throws {
+        let s = try await setup()
+        _ = try await s.service.acceptSlackEvent(eventId: "EvX", payload: payload("EvX", text: "twice"), statementTimeout: .seconds(2))
+        _ = try await s.service.acceptSlackEvent(eventId: "EvY", payload: payload("EvY", text: "twice"), statementTimeout: .seconds(2))
+        guard case .delivered = try await s.service.handleNextSlackEvent() else {
+            Issue.record("not delivered")
+            return
+        }
+        #expect(try await s.service.handleNextSlackEvent() == .ignored("Slack message 2.000200 was taken in already"))
+        #expect(try s.db.scalar("SELECT count(*) FROM messages WHERE content = 'twice'", as: Int.self) == 1)
+    }
+
     @Test func aRowHeldByAnotherRelayIsSkipped() async throws {
         let s = try await setup()
         let bobsConversation = try ConversationRepository.insert(s.db, userId: s.f.bob.id)

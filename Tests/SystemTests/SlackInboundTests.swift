@@ -261,8 +261,11 @@ import Testing
             "/api/slack/interactions",
             SlackRequests.buttonClick(
                 user: SlackInboundTests.adminSlackUser, actionId: "mark_read", value: desk.conversationId,
-                responseURL: "https://hooks.slack.com/actions/T0TEAM/1/abc", team: other), form: true)
+                responseURL: desk.slack.server.url("/response/other"), team: other), form: true)
         #expect(click.status == 200 && click.object.string("text") == SlashCommandAnswer.otherWorkspace, "\(click.text)")
+        // Slack shows no answer to a button: the clicker is told at the response_url.
+        let told = try await desk.slack.waitForCalls("other", count: 1)[0]
+        #expect(told.string("text") == SlashCommandAnswer.otherWorkspace)
         #expect(try desk.db.scalar("SELECT unread_count_admin FROM conversations", as: Int.self) == unread && unread > 0)
         #expect(try desk.adminMessages().isEmpty)
         // The relay's own workspace is taken.

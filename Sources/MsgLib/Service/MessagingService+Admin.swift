@@ -20,15 +20,20 @@ extension MessagingService {
         }
     }
 
+    /// The user of `conversation`; not found when the user was deleted since it was read (the conversation went with
+    /// them).
+    static func owner(_ db: PostgresConnection, of conversation: Conversation) throws -> User {
+        guard let user = try UserRepository.find(db, id: conversation.userId) else { throw ServiceError.conversationNotFound }
+        return user
+    }
+
     /// The conversation an admin names on a command line: its id, an unambiguous prefix of it (4 or more
     /// hex digits), or its user's username or id.
     public func resolveConversation(_ text: String) async throws -> (conversation: Conversation, user: User) {
         try await pool.withConnection { db in
             let lowered = text.lowercased()
             if let id = UUID(uuidString: lowered) {
-                if let conversation = try ConversationRepository.find(db, id: id) {
-                    return (conversation, try UserRepository.find(db, id: conversation.userId)!)
-                }
+                if let conversation = try ConversationRepository.find(db, id: id) { return (conversation, try Self.owner(db, of: conversation)) }
                 // A user's id names their conversation, as a username does.
                 if let user = try UserRepository.find(db, id: id) {
                     guard let conversation = try ConversationRepository.find(db, userId: user.id) else {
@@ -47,7 +52,7 @@ extension MessagingService {
                 }
                 if matches.count > 1 { throw ServiceError(.invalid, "\"\(text)\" matches several conversations: give more of the id") }
                 if let id = matches.first, let conversation = try ConversationRepository.find(db, id: id) {
-                    return (conversation, try UserRepository.find(db, id: conversation.userId)!)
+                    return (conversation, try Self.owner(db, of: conversation))
                 }
             }
             guard let user else { throw ServiceError(.notFound, "no conversation or user \"\(text)\"") }

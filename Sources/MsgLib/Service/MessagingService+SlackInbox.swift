@@ -116,6 +116,10 @@ extension MessagingService {
         guard let conversationId = try SlackThreadRepository.conversation(db, channelId: reply.channelId, threadTs: reply.threadTs) else {
             return missing("not the thread of a conversation")
         }
+        // The same Slack message under another event id (an app installed on both sides of a shared channel): once.
+        if let ts = reply.ts, try SlackPostRepository.message(db, channelId: reply.channelId, ts: ts) != nil {
+            return .ignored("Slack message \(ts) was taken in already")
+        }
         let content = slackContent(reply.text)
         try validateContent(content)
         let message = try mapContentErrorNow {

@@ -154,6 +154,8 @@ struct SlackController {
             }
         } catch is ForeignWorkspace {
             context.logger.warning("Slack button from another workspace ignored", metadata: ["team": "\(interaction.teamId ?? "")"])
+            // Slack shows no answer to a button: the clicker is told at the response_url, as a user not linked is.
+            responder?.post(SlashCommandAnswer.otherWorkspace, to: interaction.responseURL, logger: context.logger)
             return .json(SlackEphemeral(text: SlashCommandAnswer.otherWorkspace))
         } catch let error as ServiceError {
             responder?.post(SlashCommandAnswer.refused(error), to: interaction.responseURL, logger: context.logger)

@@ -156,6 +156,17 @@ import Testing
         #expect(try SlackInteraction.parse(payload("archive", value: id.lowercasedString)).action == .archive)
         #expect(try SlackInteraction.parse(payload("unarchive", value: id.lowercasedString)).action == .unarchive)
         #expect(try SlackInteraction.parse(payload("view")).conversationId == nil)
+        // A click's trigger_id is kept whatever its shape within 255 visible ASCII characters (the same click sent again
+        // is not carried out twice); beyond, or with spaces and controls, it is not.
+        func click(trigger: String) throws -> String? {
+            let text = #"{"type":"block_actions","trigger_id":"\#(trigger)","user":{"id":"U2"},"actions":[{"action_id":"view"}]}"#
+            return try SlackInteraction.parse(text).triggerId
+        }
+        let long = "13345224609.738474920.8088930838d88f008e0" + String(repeating: "a", count: 40)
+        #expect(try click(trigger: long) == long)
+        #expect(try click(trigger: "a/b+c=") == "a/b+c=")
+        #expect(try click(trigger: String(repeating: "x", count: 256)) == nil)
+        #expect(try click(trigger: "a b") == nil)
         // The buttons the outbound side draws are the ones read here.
         #expect(
             [SlackParentMessage.markReadAction, SlackParentMessage.archiveAction, SlackParentMessage.unarchiveAction, SlackParentMessage.viewAction]

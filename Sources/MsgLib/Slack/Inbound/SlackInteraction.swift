@@ -63,7 +63,8 @@ package struct SlackInteraction: Sendable, Equatable {
             }
             conversationId = id
         }
-        let triggerId = decoded.trigger_id.flatMap { SlackWebAPI.isIdentifier($0) ? $0 : nil }
+        // Kept by the same rule as a slash command's (1 to 255 visible ASCII characters): Slack does not promise a shape.
+        let triggerId = decoded.trigger_id.flatMap { try? ClientKey.header($0) }
         return SlackInteraction(
             slackUserId: decoded.user.id, action: action, conversationId: conversationId, responseURL: decoded.response_url, triggerId: triggerId,
             teamId: decoded.team?.id ?? decoded.user.team_id)
