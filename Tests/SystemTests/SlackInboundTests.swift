@@ -243,6 +243,36 @@ import Testing
         try await desk.stop()
     }
 
+    /// Bodies read before their signature can be checked share a bound (32 MiB): anyone can send the headers, and a
+    /// flood of slow 1 MiB bodies is refused with 503 beyond it, not held in memory; room comes back as they end.
+    @Test func unverifiedBodiesHoldABoundedAmountOfMemory() async throws {
+        let desk = try await Desk.start()
+        let now = Int64(Date().timeIntervalSince1970)
+        var held: [RawHTTPConnection] = []
+        for _ in 0..<32 {
+            let connection = try RawHTTPConnection(port: desk.relay.port)
+            _ = connection.send(
+                "POST /api/slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "X-Slack-Request-Timestamp: \(now)\r\nX-Slack-Signature: v0=\(String(repeating: "0", count: 64))\r\n"
+                    + "Content-Length: 1048576\r\n\r\n{\"pad\":\"")
+            held.append(connection)
+        }
+        var attempt = 0
+        try await waitFor("a signed event to be refused while the bound is taken") {
+            attempt += 1
+            let answer = try await desk.event("EvBound\(attempt)", desk.reply("bounded", ts: "1800000000.0009\(attempt)"))
+            guard answer.status == 503 else { return false }
+            #expect(answer.headers["retry-after"] == "1" && answer.error?.contains("Too many Slack requests") == true)
+            return true
+        }
+        held = []
+        try await waitFor("room again") {
+            attempt += 1
+            return try await desk.event("EvBound\(attempt)", desk.reply("bounded", ts: "1800000000.0009\(attempt)")).status == 200
+        }
+        try await desk.stop()
+    }
+
     /// The signing secret is the app's, the same in every workspace the app is in: requests from another workspace than
     /// the relay's (SLACK_TEAM_ID) change nothing, not even from a Slack user id that is linked.
     @Test func requestsFromAnotherWorkspaceChangeNothing() async throws {

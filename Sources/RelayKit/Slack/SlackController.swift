@@ -23,10 +23,13 @@ struct SlackController {
     let responder: SlackResponder?
     /// Counts the messages sent with a command.
     let metrics: MessageMetrics?
+    /// Bounds the memory that bodies not verified yet hold.
+    let unverified: UnverifiedBodies
 
-    init(service: MessagingService, inbox: SlackInboxWorker?, metrics: MessageMetrics? = nil) {
+    init(service: MessagingService, inbox: SlackInboxWorker?, metrics: MessageMetrics? = nil, unverified: UnverifiedBodies = UnverifiedBodies()) {
         self.service = service
         self.metrics = metrics
+        self.unverified = unverified
         self.inbox = inbox
         self.responder = service.notifications.slackSigningSecret.map { _ in SlackResponder(apiBase: service.notifications.slackAPIBase) }
     }
@@ -73,6 +76,11 @@ struct SlackController {
             refused(request, context: context, reason: error)
             throw APIError(.unauthorized, "Invalid Slack signature")
         }
+        // Anyone can send these headers: the bodies read before their signature is checked share a bound.
+        guard unverified.take(limit) else {
+            throw APIError(.serviceUnavailable, "Too many Slack requests at once; try again", headers: [.retryAfter: "1"])
+        }
+        defer { unverified.give(limit) }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
