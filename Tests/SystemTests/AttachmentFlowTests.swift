@@ -39,6 +39,34 @@ import Testing
         return try #require(created.object.string("id"))
     }
 
+    /// A file found unlike its declaration is refused for good: later sends with it are refused from the database,
+    /// without asking the store again (here the file is gone from the store by then, and the answer is still the first).
+    @Test func aFileUnlikeItsDeclarationIsRefusedWithoutAskingTheStoreAgain() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let (relay, folder) = try await Self.relay(database)
+        let alice = relay.token(f.alice)
+        let id = try await Self.upload(relay, alice, "photo.png", "image/png", Data(repeating: 0x41, count: 3000))
+        func send() async throws -> HTTPResult {
+            try await relay.request("POST", "/api/messages", token: alice, json: ["content": "", "attachment_ids": [id]])
+        }
+        let first = try await send()
+        #expect(first.status == 400 && first.error == "Attachment \(id) is not a PNG image", "\(first.text)")
+        let key = try db.scalar("SELECT store_key FROM attachments WHERE id = $1", [UUID(uuidString: id)!], as: String.self)
+        try FileManager.default.removeItem(atPath: folder + "/files/" + key)
+        let again = try await send()
+        #expect(again.status == 400 && again.error == first.error, "\(again.text)")
+        #expect(try db.scalar("SELECT refused FROM attachments WHERE id = $1", [UUID(uuidString: id)!], as: String.self) == first.error)
+        // A file not uploaded yet is not refused for good: it may come.
+        let created = try await Self.create(relay, alice, "later.png", "image/png", 100)
+        let later = try #require(created.object.string("id"))
+        let early = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "", "attachment_ids": [later]])
+        #expect(early.status == 400 && early.error == "Attachment \(later) has not been uploaded")
+        #expect(try db.scalar("SELECT refused IS NULL FROM attachments WHERE id = $1", [UUID(uuidString: later)!], as: Bool.self))
+        try await relay.stop()
+    }
+
     @Test func uploadSendDownload() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

@@ -132,6 +132,12 @@ import Testing
             TestEnvironment.binary("msgctl"), ["attachments", "gc"], environment: ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": nil],
             timeout: 60)
         #expect(off.status != 0 && off.stderr.contains("ATTACHMENT_STORE is not set"))
+        // A folder that is not the relay's store (another host, a share not mounted) is refused, not made: every file
+        // to remove would count as removed there, and its key be forgotten.
+        let elsewhere = folder + "-elsewhere"
+        let wrong = try await Self.msgctl(["attachments", "purge", "--deleted-before", "0s"], database, elsewhere)
+        #expect(wrong.status == ExitStatus.config.rawValue && wrong.stderr.contains("is not the relay's store"), "\(wrong.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: elsewhere))
 
         // An admin's reply from msgctl with an upload of theirs.
         let adminFile = try await Flow.upload(relay, relay.token(f.admin), "answer.txt", "text/plain", Data("yes\n".utf8))

@@ -66,6 +66,13 @@ import Testing
         paris["TZ"] = ":Europe/Paris"
         let glibc = try await run(["stats", "--json"] + window, paris)
         #expect((try JSONSerialization.jsonObject(with: Data(glibc.stdout.utf8)) as? [String: Any])?.string("timezone") == "Europe/Paris")
+        // Times are shown in the zone days are counted in, however TZ names it.
+        var tokyo = env
+        tokyo["TZ"] = ":Asia/Tokyo"
+        let glibcTokyo = try await run(["stats"] + window, tokyo)
+        tokyo["TZ"] = "Asia/Tokyo"
+        let plainTokyo = try await run(["stats"] + window, tokyo)
+        #expect(glibcTokyo.stdout.contains(", oldest ") && glibcTokyo.stdout == plainTokyo.stdout, "\(glibcTokyo.stdout)\n\(plainTokyo.stdout)")
         paris["TZ"] = ":/etc/localtime"
         #expect(try await run(["stats", "--json"] + window, paris).status == 0)
         paris["TZ"] = "Europe/Pariss"

@@ -55,7 +55,9 @@ import Testing
         }
         let a1 = try send(alice, f.alice, "Hello, \"admin\"\nFrom the start\n>From quoted\nFrom here")
         let a2 = try send(alice, f.admin, "Réponse ✓ <b>bold</b> & more\ttab")
-        let a3 = try send(alice, f.alice, "# Not a heading\r\nsecond line\u{1}ctl\n  ===\nC:\\<dir>\n[here]: https://evil.example/login\n![](https://tracker.example/x)")
+        let a3 = try send(
+            alice, f.alice,
+            "# Not a heading\r\nsecond line\u{1}ctl\n  ===\nC:\\<dir>\n[here]: https://evil.example/login\n![](https://tracker.example/x)")
         let long = String(repeating: "x", count: 1200) + " From = the end "
         let a4 = try send(alice, f.alice, long)
         let a5 = try send(alice, f.alice, "secret")

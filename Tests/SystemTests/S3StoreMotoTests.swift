@@ -60,6 +60,8 @@ import Testing
             #expect(get.status == 200 && get.body == Self.png)
             #expect(get.header("Content-Disposition") == filename.contentDisposition(inline: false))
             #expect(get.header("Content-Type") == "image/png")
+            // What an uploader stored with the object (an encoding, a public cache lifetime) never reaches the downloader.
+            #expect(get.header("Cache-Control") == "private, no-store" && get.header("Content-Encoding") == "identity")
 
             try await store.delete(key: key)
             #expect(try await store.inspect(key: key, prefixLength: 64) == nil)

@@ -118,17 +118,24 @@ import Testing
         try await relay.stop()
     }
 
-    /// An admin demoted while their new socket waits to join (its cursor is ahead of this relay, which waits up to 5 s):
-    /// the socket is closed once it joins, and gets no other user's message.
+    /// An admin demoted while their new socket waits to join (its cursor is ahead of this relay, which waits for a
+    /// sweep, held here by a lock on the messages): the socket is closed once it joins, and gets no other user's message.
     @Test func rightsChangedBeforeTheSocketJoinedAreApplied() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database)
+        let blocker = try database.connect()
+        try blocker.execute("BEGIN; LOCK TABLE messages IN ACCESS EXCLUSIVE MODE")
         let millis = Int64(Date().timeIntervalSince1970 * 1000)
         let socket = try relay.socket(f.admin, query: "cursor=3.0..\(millis)~3.1000000000..\(millis)~")
         _ = try await socket.next(type: "connected")
+        try await waitFor("the sweep the socket waits for to wait for the lock") {
+            try db.scalar(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) >= 1
+        }
         try db.execute("UPDATE users SET is_admin = false WHERE id = '\(f.admin.id.lowercasedString)'")
+        try blocker.execute("ROLLBACK")
         _ = try await MessagingService(pool: database.pool(size: 1)).sendMessage(viewer: f.bob, conversationId: nil, content: "bob's")
         let close = try await socket.next(timeout: 20) { $0.isClose }
         #expect(close.closeCode == 4401)

@@ -186,6 +186,31 @@ import Testing
         #expect(admin.all(type: "typing").count == 2)
         try await relay.stop()
     }
+
+    /// The typing limit is the user's, not each socket's: a user typing from many sockets at once sends the admins one
+    /// indicator.
+    @Test func typingFromManySocketsCostsOneEvent() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let relay = try await TestRelay(database: database, environment: CommitOrderTests.unlimited)
+        let admin = try await Self.connected(relay, f.admin)
+        var sockets: [TestSocket] = []
+        for _ in 0..<5 { sockets.append(try await Self.connected(relay, f.alice)) }
+        for socket in sockets { try socket.send(.typing(conversationId: conversation.id, isTyping: true)) }
+        // Each socket's message comes after its typing event is announced: once the admin has the five, every event
+        // is on its way, in the order the database's notifications go out; bob's, announced after them, comes last.
+        for socket in sockets { try socket.send(.sendMessage(conversationId: nil, content: "barrier")) }
+        try await waitFor("the barriers") { admin.all(type: "message").count == 5 }
+        let bobs = try ConversationRepository.insert(db, userId: f.bob.id)
+        let bob = try await Self.connected(relay, f.bob)
+        try bob.send(.typing(conversationId: bobs.id, isTyping: true))
+        _ = try await admin.next { $0.type == "typing" && $0.data["user_id"] as? String == f.bob.id.lowercasedString }
+        let alices = admin.all(type: "typing").filter { $0.data["user_id"] as? String == f.alice.id.lowercasedString }
+        #expect(alices.map { $0.data["is_typing"] as? Bool } == [true])
+        try await relay.stop()
+    }
 }
 
 extension SocketLimitsTests {

@@ -127,7 +127,9 @@ import Testing
             }
             #expect(refused?.message == "PostgreSQL does not know the time zone \(zone); set TZ to an IANA name such as Europe/Paris")
         }
-        #expect(try await service.statistics(viewer: history.admins[0], since: Self.windows[0].0, until: Self.windows[0].1, timezone: "Europe/Paris").timezone == "Europe/Paris")
+        #expect(
+            try await service.statistics(viewer: history.admins[0], since: Self.windows[0].0, until: Self.windows[0].1, timezone: "Europe/Paris")
+                .timezone == "Europe/Paris")
         await pool.shutdown()
     }
 

@@ -12,7 +12,9 @@ package struct AttachmentSupport: Sendable {
 
     /// The store `configuration` names; nil when attachments are off.
     /// - Throws: ``ConfigurationError`` for a store that cannot be opened, or one this build does not have.
-    package static func open(_ configuration: AttachmentConfiguration) throws(ConfigurationError) -> AttachmentSupport? {
+    /// - Parameter createLocal: whether a local store's folder is made when it does not exist (the relay; msgctl only
+    ///   opens a store that exists, see ``LocalAttachmentStore/init(root:signingKey:publicBaseURL:create:)``).
+    package static func open(_ configuration: AttachmentConfiguration, createLocal: Bool = true) throws(ConfigurationError) -> AttachmentSupport? {
         switch configuration.store {
         case nil:
             return nil
@@ -20,7 +22,8 @@ package struct AttachmentSupport: Sendable {
             guard !configuration.signingKey.isEmpty else {
                 throw ConfigurationError("the local attachment store needs ATTACHMENT_SIGNING_KEY or JWT_SECRET to sign its URLs")
             }
-            let store = try LocalAttachmentStore(root: path, signingKey: configuration.signingKey, publicBaseURL: configuration.publicBaseURL)
+            let store = try LocalAttachmentStore(
+                root: path, signingKey: configuration.signingKey, publicBaseURL: configuration.publicBaseURL, create: createLocal)
             return AttachmentSupport(configuration: configuration, store: store)
         case .s3:
             guard let s3 = configuration.s3 else { throw ConfigurationError("ATTACHMENT_STORE: the S3 settings were not read") }

@@ -16,12 +16,23 @@ package struct LocalAttachmentStore: AttachmentStore {
     /// The keys whose upload this relay is receiving now.
     private let receiving = Receiving()
 
-    /// Opens (and creates, private to this user) the folder `root`.
-    /// - Throws: ``ConfigurationError`` when it cannot be created or written.
-    package init(root: String, signingKey: [UInt8], publicBaseURL: String?) throws(ConfigurationError) {
+    /// Opens the folder `root`, creating it (private to this user) when `create`. Without `create` (msgctl), a folder
+    /// that is not a store already is refused: an empty folder in its place (a host or container without the relay's
+    /// store, a share not mounted) would have every file to remove counted as removed, and their keys forgotten.
+    /// - Throws: ``ConfigurationError`` when it cannot be created or written, or is not a store and `create` is false.
+    package init(root: String, signingKey: [UInt8], publicBaseURL: String?, create: Bool = true) throws(ConfigurationError) {
         self.root = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
         self.signer = LocalURLSigner(key: signingKey)
         self.baseURL = publicBaseURL ?? ""
+        if !create {
+            for folder in [self.root + "/files", self.root + "/tmp"] {
+                var isFolder: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                    throw ConfigurationError(
+                        "ATTACHMENT_STORE: \(self.root) is not the relay's store (it has no files/ and tmp/ folders): run this where the store is")
+                }
+            }
+        }
         for folder in [self.root, self.root + "/files", self.root + "/tmp"] {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])

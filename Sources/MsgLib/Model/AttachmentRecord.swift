@@ -29,6 +29,9 @@ package struct AttachmentRecord: Sendable, Equatable {
     /// When its file was found in the store as declared (nil until then): a store never replaces an uploaded file, so
     /// a send with it need not look again.
     package var checkedAt: Timestamp? = nil
+    /// Why a send with it was refused once its file was found unlike what was declared (nil: never): a store never
+    /// replaces an uploaded file, so it can never be sent, and a send with it is refused without asking the store again.
+    package var refused: String? = nil
 
     /// What messages show of it.
     package var info: MessageAttachment {

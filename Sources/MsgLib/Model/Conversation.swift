@@ -14,7 +14,6 @@ public struct Conversation: Sendable, Equatable {
     public var archivedByAdmin: Bool
     public var archivedAt: Timestamp?
 
-
     /// The unread count as `viewer` sees it: the admin's counter for an admin, the user's for the user.
     public func unreadCount(forAdmin isAdmin: Bool) -> Int {
         isAdmin ? unreadCountAdmin : unreadCountUser

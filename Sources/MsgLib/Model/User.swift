@@ -9,7 +9,6 @@ public struct User: Sendable, Equatable {
     public var isAdmin: Bool
     public var createdAt: Timestamp
 
-
     public init(id: UUID, username: String, displayName: String, slug: String, isAdmin: Bool, createdAt: Timestamp) {
         self.id = id
         self.username = username

@@ -62,6 +62,8 @@ extension MessagingService {
             guard let attachment = byId[id], attachment.ownerId == owner.id, attachment.state == .pending else {
                 throw Self.notYourUpload(id)
             }
+            // Found unlike its declaration by an earlier send: refused again without asking the store.
+            if let refused = attachment.refused { throw ServiceError(.invalid, refused) }
             return attachment
         }
         // Files found as declared before, by a send refused for another of its files, are not asked about again: a
@@ -74,7 +76,17 @@ extension MessagingService {
                     checked.append(attachment.info)
                     continue
                 }
-                let info = try await Self.check(attachment, in: support.store)
+                let info: MessageAttachment
+                do {
+                    info = try await Self.check(attachment, in: support.store)
+                } catch let error as ServiceError where error != Self.notUploaded(attachment.id) {
+                    // The file is there and unlike what was declared: no later send can change that.
+                    let owner = owner.id
+                    try? await pool.withConnection { db in
+                        try AttachmentRepository.recordRefused(db, id: attachment.id, owner: owner, reason: error.message)
+                    }
+                    throw error
+                }
                 inspected.append(info)
                 checked.append(info)
             }
@@ -93,7 +105,7 @@ extension MessagingService {
         let id = attachment.id.lowercasedString
         let format = ImageHeader.Format(contentType: attachment.contentType)
         guard let stored = try await store.inspect(key: attachment.storeKey, prefixLength: format == nil ? 0 : ImageHeader.prefixLength) else {
-            throw ServiceError(.invalid, "Attachment \(id) has not been uploaded")
+            throw notUploaded(attachment.id)
         }
         guard stored.size == attachment.size else {
             throw ServiceError(.invalid, "Attachment \(id) is \(stored.size) bytes, not the \(attachment.size) declared")
@@ -110,6 +122,10 @@ extension MessagingService {
             info.height = header.height
         }
         return info
+    }
+
+    static func notUploaded(_ id: UUID) -> ServiceError {
+        ServiceError(.invalid, "Attachment \(id.lowercasedString) has not been uploaded")
     }
 
     static func notYourUpload(_ id: UUID) -> ServiceError {

@@ -35,7 +35,7 @@ extension ConnectionOptions {
         let environment = ProcessInfo.processInfo.environment
         let support: AttachmentSupport?
         do {
-            support = try AttachmentSupport.open(.fromEnvironment(environment, jwtSecret: environment["JWT_SECRET"] ?? "msgctl"))
+            support = try AttachmentSupport.open(.fromEnvironment(environment, jwtSecret: environment["JWT_SECRET"] ?? "msgctl"), createLocal: false)
         } catch {
             throw UserFacingError(error.message, exitStatus: .config)
         }

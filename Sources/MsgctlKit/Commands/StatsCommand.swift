@@ -27,26 +27,12 @@ struct StatsCommand: AsyncParsableCommand {
         }
     }
 
-    /// The zone days are counted in: TZ as given (a leading `:` is glibc's and left out), else the system's. A TZ that
-    /// names no zone is refused: Foundation would fall back on the system's (UTC) without a word.
-    static func timeZone(_ tz: String?) throws -> String {
-        guard let tz, !tz.isEmpty else { return TimeZone.current.identifier }
-        let name = tz.hasPrefix(":") ? String(tz.dropFirst()) : tz
-        // A file (`:/etc/localtime`): the zone Foundation read from it.
-        if name.hasPrefix("/") { return TimeZone.current.identifier }
-        guard TimeZone(identifier: name) != nil else {
-            throw UserFacingError(
-                "TZ=\(TerminalText.escaped(tz)) is not a time zone: give an IANA name such as Europe/Paris (or unset TZ for the system's)",
-                exitStatus: .config)
-        }
-        return name
-    }
-
     func run() async throws {
         let now = Timestamp.now()
         let start = TimeWindow.parse(since, now: now)!
         let end = until.flatMap { TimeWindow.parse($0, now: now) } ?? now
-        let timezone = try Self.timeZone(ProcessInfo.processInfo.environment["TZ"])
+        // Days are counted in the zone times are shown in.
+        let timezone = try HumanTime.zoneName(ProcessInfo.processInfo.environment["TZ"])
         // First response is computed beside the other figures, on a second connection.
         let statistics = try await connection.withService(connections: 2) { service in
             try await service.statistics(viewer: try await service.admin(named: admin.admin), since: start, until: end, timezone: timezone)

@@ -88,6 +88,11 @@ struct TypingGate: Sendable {
     /// Conversations the gate keeps track of.
     var tracked: Int { started.count }
 
+    /// Whether the gate says nothing any more: no indicator on, none started within the interval.
+    func isIdle(now: Double) -> Bool {
+        started.values.allSatisfy { !$0.on && now - $0.since >= interval }
+    }
+
     /// The server switched the indicator off itself (its sender went quiet): a later "stopped" has nothing to say.
     mutating func expired(_ conversationId: UUID) {
         if let last = started[conversationId] { started[conversationId] = (last.since, last.count, false) }

@@ -11,6 +11,8 @@ final class SocketServices: Sendable {
     let configuration: RealtimeConfiguration
     /// Counts frames, replays and refusals; nil in tests that need none.
     let metrics: RelayMetrics?
+    /// Each user's typing indicators, whatever socket they come from.
+    let typing = TypingGates(interval: SocketSession.typingInterval)
 
     init(service: MessagingService, hub: Hub, feed: CommitFeed, configuration: RealtimeConfiguration, metrics: RelayMetrics? = nil) {
         self.service = service

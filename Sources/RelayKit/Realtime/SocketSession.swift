@@ -19,7 +19,7 @@ final class SocketSession: Sendable {
     var configuration: RealtimeConfiguration { services.configuration }
     var metrics: RelayMetrics? { services.metrics }
     private let typing = TypingTimers()
-    private let limits: Mutex<(frames: FrameLimiter, pings: FrameLimiter, typing: TypingGate)>
+    private let limits: Mutex<(frames: FrameLimiter, pings: FrameLimiter)>
 
     private typealias Job = @Sendable (SocketSession) async -> Void
 
@@ -37,7 +37,7 @@ final class SocketSession: Sendable {
         self.limits = Mutex(
             (
                 FrameLimiter(rate: configuration.frameRate, burst: configuration.frameBurst, now: now),
-                FrameLimiter(rate: Self.pingRate, burst: Self.pingBurst, now: now), TypingGate(interval: Self.typingInterval)
+                FrameLimiter(rate: Self.pingRate, burst: Self.pingBurst, now: now)
             ))
     }
 
@@ -64,7 +64,7 @@ final class SocketSession: Sendable {
         }
     }
 
-    /// "Started typing" goes out at most this often per conversation, in seconds.
+    /// "Started typing" goes out at most this often per user and conversation, in seconds (``TypingGates``).
     static let typingInterval = 2.0
     /// How a socket that kept sending past its frame limit is closed.
     static let tooManyFrames = ClientConnection.CloseReason.refused(1008, "Too many frames")
@@ -146,8 +146,9 @@ final class SocketSession: Sendable {
             hub.unregister(connection)
             for place in places { place.release() }
         }
-        let (service, user) = (self.service, self.user)
+        let (service, user, gates) = (self.service, self.user, services.typing)
         typing.stopAll { conversationId in
+            gates.expired(user.id, conversationId)
             try? await service.typing(viewer: user, conversationId: conversationId, isTyping: false)
         }
     }
@@ -366,19 +367,19 @@ final class SocketSession: Sendable {
                     if let refusal = marked.refusal { throw refusal }
                 case .typing(let conversationId, let isTyping):
                     let now = ProcessInfo.processInfo.systemUptime
-                    guard limits.withLock({ $0.typing.allow(conversationId, isTyping: isTyping, now: now) }) else { return }
+                    guard services.typing.allow(user.id, conversationId, isTyping: isTyping, now: now) else { return }
                     do {
                         guard let viewer = try await currentViewer() else { return }
                         try await service.typing(viewer: viewer, conversationId: conversationId, isTyping: isTyping)
                     } catch {
                         // Refused (not the caller's conversation, say): nothing started, nothing to remember.
-                        if isTyping { limits.withLock { $0.typing.expired(conversationId) } }
+                        if isTyping { services.typing.expired(user.id, conversationId) }
                         throw error
                     }
                     if isTyping {
                         let (service, user) = (self.service, self.user)
                         typing.start(conversationId, after: configuration.typingTimeout) { [self] in
-                            self.limits.withLock { $0.typing.expired(conversationId) }
+                            self.services.typing.expired(self.user.id, conversationId)
                             try? await service.typing(viewer: user, conversationId: conversationId, isTyping: false)
                         }
                     } else {

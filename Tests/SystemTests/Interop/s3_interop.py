@@ -67,6 +67,10 @@ def presign(args):
             params["IfNoneMatch"] = args["if_none_match"]
     else:
         operation = "get_object"
+        if "response_cache_control" in args:
+            params["ResponseCacheControl"] = args["response_cache_control"]
+        if "response_content_encoding" in args:
+            params["ResponseContentEncoding"] = args["response_content_encoding"]
         if "response_content_disposition" in args:
             params["ResponseContentDisposition"] = args["response_content_disposition"]
         if "response_content_type" in args:

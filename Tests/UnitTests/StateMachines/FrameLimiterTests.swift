@@ -87,6 +87,28 @@ import Testing
         #expect(started && !stopped && again)
     }
 
+    /// One gate per user, shared by the user's sockets; gates that say nothing any more are dropped once many are kept.
+    @Test func typingGatesAreTheUsersAndIdleOnesAreDropped() {
+        let gates = TypingGates(interval: 2)
+        let (alice, bob, conversation) = (UUID(), UUID(), UUID())
+        #expect(gates.allow(alice, conversation, isTyping: true, now: 0))
+        #expect(!gates.allow(alice, conversation, isTyping: true, now: 0.5))  // another socket of hers: already on
+        #expect(gates.allow(bob, conversation, isTyping: true, now: 0.5))
+        gates.expired(alice, conversation)
+        #expect(!gates.allow(alice, conversation, isTyping: false, now: 1))
+        var gate = TypingGate(interval: 2)
+        #expect(gate.isIdle(now: 0))
+        _ = gate.allow(conversation, isTyping: true, now: 0)
+        #expect(!gate.isIdle(now: 10))  // on until stopped or expired
+        _ = gate.allow(conversation, isTyping: false, now: 1)
+        #expect(!gate.isIdle(now: 1.5) && gate.isIdle(now: 2))
+        for _ in 0..<(TypingGates.pruneAbove - 2) { _ = gates.allow(UUID(), conversation, isTyping: false, now: 3) }
+        #expect(gates.tracked == TypingGates.pruneAbove)
+        // One more user: the idle gates go (bob's is still on).
+        #expect(gates.allow(UUID(), conversation, isTyping: true, now: 3))
+        #expect(gates.tracked == 2)
+    }
+
     /// A timer that fired and is still switching its indicator off when a new one replaces it removes only itself: the
     /// new one stays where a "stopped" from the client cancels it.
     @Test func aFiredTimerLeavesTheOneThatReplacedIt() async {

@@ -41,15 +41,19 @@ package struct S3AttachmentStore: AttachmentStore {
     }
 
     /// The response's `Content-Disposition` and `Content-Type` come from the URL's `response-content-disposition` and
-    /// `response-content-type` (signed, so they cannot be changed). S3 has no such parameter for
-    /// `X-Content-Type-Options: nosniff`: the relay sends it on its redirect to this URL, and the overriding
-    /// `Content-Type` and `Content-Disposition` leave a browser nothing to sniff.
+    /// `response-content-type` (signed, so they cannot be changed), and so do `Cache-Control: private, no-store` and
+    /// `Content-Encoding: identity`: headers an uploader may have stored with the object (a `gzip` encoding that would
+    /// have browsers unpack a file far beyond the size limit, a public cache lifetime) never reach the downloader. S3
+    /// has no such parameter for `X-Content-Type-Options: nosniff`: the relay sends it on its redirect to this URL, and
+    /// the overriding `Content-Type` and `Content-Disposition` leave a browser nothing to sniff.
     package func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date) throws
         -> AttachmentTransfer
     {
         try Self.checkHeaderValue(contentType, "content type")
         let query = [
+            (name: "response-cache-control", value: "private, no-store"),
             (name: "response-content-disposition", value: filename.contentDisposition(inline: inline)),
+            (name: "response-content-encoding", value: "identity"),
             (name: "response-content-type", value: contentType),
         ]
         return AttachmentTransfer(method: "GET", url: try presignedURL(method: "GET", key: key, query: query, headers: [], expires: expires))

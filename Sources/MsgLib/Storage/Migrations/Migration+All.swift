@@ -45,5 +45,6 @@ extension Migration {
         slackInboxOrder,
         unreadBySender,
         editDayLimit,
+        refusedUploads,
     ]
 }

@@ -16,6 +16,7 @@ extension Migration {
             .dropInvalidIndex("idx_notification_outbox_reactor"),
             .init(
                 "build idx_notification_outbox_reactor (concurrently)",
-                "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_notification_outbox_reactor ON notification_outbox (reactor_id) WHERE reactor_id IS NOT NULL;"),
+                "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_notification_outbox_reactor ON notification_outbox (reactor_id) WHERE reactor_id IS NOT NULL;"
+            ),
         ])
 }

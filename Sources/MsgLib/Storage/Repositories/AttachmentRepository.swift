@@ -3,7 +3,7 @@ import Foundation
 /// Attachments (migration 24): uploads, what they are attached to, and the ones to remove.
 package enum AttachmentRepository {
     static let columns =
-        "id, owner_id, conversation_id, message_id, store_key, filename, content_type, size, width, height, state, created_at, attached_at, checked_at"
+        "id, owner_id, conversation_id, message_id, store_key, filename, content_type, size, width, height, state, created_at, attached_at, checked_at, refused"
 
     /// When `ownerId` has `maxPending` unattached uploads or more: the oldest one's creation (nil while there is room).
     /// Run inside a transaction: the owner's creations are serialised from here (an advisory lock) so that the count
@@ -56,6 +56,11 @@ package enum AttachmentRepository {
             FROM unnest($1::uuid[], $3::int[], $4::int[]) AS f(id, width, height)
             WHERE a.id = f.id AND a.owner_id = $2 AND a.state = 'pending'
             """, [files.map(\.id), owner, files.map { $0.width ?? -1 }, files.map { $0.height ?? -1 }])
+    }
+
+    /// Records that upload `id` of `owner` was found in the store unlike what was declared, and why.
+    package static func recordRefused(_ db: PostgresConnection, id: UUID, owner: UUID, reason: String) throws {
+        try db.query("UPDATE attachments SET refused = $3 WHERE id = $1 AND owner_id = $2 AND state = 'pending'", [id, owner, reason])
     }
 
     /// Attaches `files` (locked by ``lockPending(_:ids:owner:)``), in their order, to a message, with the image sizes read.
@@ -185,6 +190,7 @@ extension AttachmentRecord {
             messageId: try row.decode("message_id"), storeKey: try row.decode("store_key"), filename: try row.decode("filename"),
             contentType: try row.decode("content_type"), size: try row.decode("size"), width: try row.decode("width"),
             height: try row.decode("height"), state: State(rawValue: try row.decode("state")) ?? .pending,
-            createdAt: try row.decode("created_at"), attachedAt: try row.decode("attached_at"), checkedAt: try row.decode("checked_at"))
+            createdAt: try row.decode("created_at"), attachedAt: try row.decode("attached_at"), checkedAt: try row.decode("checked_at"),
+            refused: try row.decode("refused"))
     }
 }
