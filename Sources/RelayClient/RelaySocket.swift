@@ -135,7 +135,16 @@ package final class RelaySocket: @unchecked Sendable {
 
     /// True when a whole frame (or one that cannot be read: ``readFrame()`` then throws) is already buffered (poll
     /// would not show it).
-    package var hasBufferedFrame: Bool { (try? Self.parse(buffer)).map { $0 != nil } ?? true }
+    package var hasBufferedFrame: Bool { Self.holdsFrame(buffer) }
+
+    /// Whether `buffer` starts with a whole frame, or with one that cannot be read (``parse(_:)`` throws).
+    static func holdsFrame(_ buffer: [UInt8]) -> Bool {
+        do {
+            return try parse(buffer) != nil
+        } catch {
+            return true
+        }
+    }
 
     /// The next data or close frame, blocking until one arrives; pings are answered on the way.
     /// - Throws: ``Failure`` when the connection ends.

@@ -348,8 +348,6 @@ import Testing
         #expect(!AtomicFile.exists(file.temporaryPath) && !AtomicFile.exists(relative))
     }
 
-    /// The database connection dies while rows stream into the temporary file, and msgctl is killed midway: the
-    /// existing file is never replaced.
     /// A `statement_timeout` in the connection string (or PGOPTIONS, or the role's settings) does not cut an export short.
     @Test func aStatementTimeoutFromTheConnectionDoesNotCutAnExportShort() async throws {
         let database = try await TestDatabase.create()
@@ -369,6 +367,8 @@ import Testing
         #expect(try Self.read(output).split(separator: "\r\n").count == 100_001)
     }
 
+    /// The database connection dies while rows stream into the temporary file, and msgctl is killed midway: the
+    /// existing file is never replaced.
     @Test func anExportInterruptedMidwayLeavesTheExistingFile() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

@@ -117,6 +117,8 @@ import Testing
             UPDATE messages SET deleted_at = now() - interval '1 hour';
             """)
         let folder = try TestEnvironment.scratchFolder("progress-store").path
+        // The folders the relay makes: msgctl opens only a store that exists.
+        for part in ["files", "tmp"] { try FileManager.default.createDirectory(atPath: folder + "/" + part, withIntermediateDirectories: true) }
         // SHARE mode lets the count read the table and makes the purge's first batch (an UPDATE) wait.
         let holder = try database.connect()
         try holder.execute("BEGIN; LOCK TABLE attachments IN SHARE MODE")

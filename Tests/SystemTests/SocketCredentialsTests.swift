@@ -130,9 +130,13 @@ import Testing
         let millis = Int64(Date().timeIntervalSince1970 * 1000)
         let socket = try relay.socket(f.admin, query: "cursor=3.0..\(millis)~3.1000000000..\(millis)~")
         _ = try await socket.next(type: "connected")
-        try await waitFor("the sweep the socket waits for to wait for the lock") {
+        // A sweep reads the messages (and the reaction changes) on the relay's delivery connections.
+        try await waitFor("the sweep the socket waits for to wait for the lock", timeout: 30) {
             try db.scalar(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()", as: Int.self) >= 1
+                """
+                SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()
+                  AND application_name = 'msgrelay-delivery'
+                """, as: Int.self) >= 1
         }
         try db.execute("UPDATE users SET is_admin = false WHERE id = '\(f.admin.id.lowercasedString)'")
         try blocker.execute("ROLLBACK")

@@ -85,6 +85,20 @@ import Testing
         try await relay.stop()
     }
 
+    /// An idle tail keeps its socket: it pings every 30 s, and the relay, which closes sockets quiet for longer than
+    /// its idle timeout (here 40 s), hears the ping and keeps it.
+    @Test func anIdleTailPingsAndKeepsItsSocket() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database, environment: ["WS_IDLE_TIMEOUT_SECONDS": "40"])
+        let tail = try tail(relay)
+        try await Self.warmUp(relay, f.alice) { tail.stdout }
+        let ping = #"msgrelay_websocket_frames_received_total{type="ping"}"#
+        try await waitFor("the tail's ping", timeout: 45) { try await relay.metrics().value(ping) ?? 0 >= 1 }
+        #expect(!tail.stderr.contains("disconnected"), "\(tail.stderr)")
+        try await relay.stop()
+    }
+
     @Test func aRelayRestartLosesNothingAndRepeatsNothing() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

@@ -29,7 +29,8 @@ package struct LocalAttachmentStore: AttachmentStore {
                 var isFolder: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
                     throw ConfigurationError(
-                        "ATTACHMENT_STORE: \(self.root) is not the relay's store (it has no files/ and tmp/ folders): run this where the store is")
+                        "ATTACHMENT_STORE: \(self.root) is not the relay's store, or cannot be read (no files/ and tmp/ folders found): "
+                            + "run this where the store is, as a user who may read it")
                 }
             }
         }

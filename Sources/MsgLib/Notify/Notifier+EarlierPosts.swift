@@ -2,7 +2,8 @@ extension Notifier {
     /// For each Slack post tried before (whose answer may have been lost after Slack posted it), whether Slack has
     /// the post already (``SlackPostLookup``), a page of each at a time, the pages of all jobs together. Returns the
     /// outcomes of the jobs that must not be posted now, by index: those found (recorded as posted), and those whose
-    /// lookup Slack could not answer (tried again later). The others are posted.
+    /// lookup Slack could not answer (tried again later, up to ``SlackPostLookup/retryLimit`` attempts). The others are
+    /// posted.
     func earlierPosts(_ jobs: [OutboxJob], app: SlackAppConfiguration?) -> [Int: DeliveryOutcome] {
         guard let app else { return [:] }
         let api = SlackWebAPI(configuration: app)
@@ -21,7 +22,8 @@ extension Notifier {
             for (entry, result) in zip(pending, results) {
                 switch entry.lookup.read(result) {
                 case .found(let ts): settled[entry.index] = entry.lookup.outcome(ts: ts, conversationId: jobs[entry.index].message.conversationId)
-                case .retry(let outcome): settled[entry.index] = outcome
+                case .retry(let outcome):
+                    if jobs[entry.index].attempts < SlackPostLookup.retryLimit { settled[entry.index] = outcome }
                 case .next(let cursor): next.append((entry.index, entry.lookup, cursor))
                 case .absent: break
                 }

@@ -76,11 +76,15 @@ struct SlackController {
             refused(request, context: context, reason: error)
             throw APIError(.unauthorized, "Invalid Slack signature")
         }
-        // Anyone can send these headers: the bodies read before their signature is checked share a bound.
-        guard unverified.take(limit) else {
+        // Anyone can send these headers: the bodies read before their signature is checked share a bound, each taking
+        // what it says it brings (its route's limit when it does not say).
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > limit { throw APIError(.contentTooLarge, "Request body too large (at most \(limit / 1024) KiB)") }
+        let room = max(0, declared ?? limit)
+        guard unverified.take(room) else {
             throw APIError(.serviceUnavailable, "Too many Slack requests at once; try again", headers: [.retryAfter: "1"])
         }
-        defer { unverified.give(limit) }
+        defer { unverified.give(room) }
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)

@@ -14,6 +14,9 @@ import Testing
         let framed = [0x81, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70] + long
         #expect(try RelaySocket.parse(framed)?.0.payload.count == 70_000)
         #expect(try RelaySocket.parse(Array(framed.prefix(9))) == nil)
+        // What tells msgctl's loop to read before it polls: a whole frame, or one that cannot be read; not a part.
+        #expect(RelaySocket.holdsFrame(frame) && RelaySocket.holdsFrame([0x81, 0x85]))
+        #expect(!RelaySocket.holdsFrame([]) && !RelaySocket.holdsFrame(Array(frame.dropLast())) && !RelaySocket.holdsFrame([0x81]))
     }
 
     @Test func hostileLengthsAndMaskedFramesAreFailuresNotCrashes() {

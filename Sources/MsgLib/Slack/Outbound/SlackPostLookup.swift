@@ -25,11 +25,16 @@ package struct SlackPostLookup: Sendable, Equatable {
 
     /// The metadata `event_type` of every post the relay makes.
     static let eventType = "msgrelay_message"
-    /// Messages per page asked for.
-    static let pageSize = 200
+    /// Messages per page asked for: Slack's answer repeats each message's text and blocks (a long reply beyond ASCII is
+    /// some 300 KB), and an answer beyond the 2 MiB read is taken as no answer.
+    static let pageSize = 100
     /// The most pages read for one post: beyond them (a channel with more than 1,000 messages since), it is posted
     /// again.
-    package static let pageLimit = 5
+    package static let pageLimit = 10
+    /// The attempts of a post after which a lookup Slack cannot answer no longer holds it back: it is posted (a second
+    /// copy is possible), so that a lookup failing for good cannot keep a message, and the conversation's later ones,
+    /// from Slack until the outbox gives up.
+    package static let retryLimit = 5
     /// How much earlier than the message Slack's clock may put the post.
     static let clockMargin = 300.0
 
@@ -60,6 +65,8 @@ package struct SlackPostLookup: Sendable, Equatable {
 
     /// Reads the answer to a page's request.
     package func read(_ result: Result<HTTPClient.Response, HTTPClientError>) -> Step {
+        // A page too large to read whole would be too large at every attempt: the post is made.
+        if case .success(let response) = result, response.bodyTruncated, (200..<300).contains(response.status) { return .absent }
         switch SlackWebAPI.answer(result) {
         case .failure(let failure):
             guard case .retry(let reason, let retryAfter) = failure.outcome else { return .absent }
