@@ -49,6 +49,38 @@ import Testing
         try await two.stop()
     }
 
+    /// Messages another process wrote just before a socket connects (the relay has not swept them yet) are in its
+    /// replay as they stand: one read on another device meanwhile does not come to it live as new.
+    @Test func messagesWrittenJustBeforeAConnectAreReplayedAsTheyStand() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: Self.unlimited)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        for round in 0..<5 {
+            let ids = try (0..<2).map { i in
+                try db.scalar(
+                    "INSERT INTO messages (conversation_id, sender_id, content) VALUES ($1, $2, $3) RETURNING id",
+                    [conversation.id, f.admin.id, "round \(round) reply \(i)"], as: UUID.self)
+            }
+            try db.query("UPDATE messages SET read_at = now() WHERE id = $1", [ids[0]])
+            let socket = try relay.socket(f.alice)
+            let joined = try await socket.next(type: "replayed")
+            #expect(Self.messageIds(socket) == [ids[1].lowercasedString], "round \(round)")
+            #expect(joined.data["count"] as? Int == 1)
+            // A message after them: once it is here, anything sent live before it has arrived.
+            let barrier = try await relay.request(
+                "POST", "/api/messages", token: relay.token(f.admin),
+                json: ["conversation_id": conversation.id.lowercasedString, "content": "barrier \(round)"])
+            #expect(barrier.status == 201)
+            _ = try await socket.next { $0.type == "message" && $0.data["content"] as? String == "barrier \(round)" }
+            #expect(!Self.messageIds(socket).contains(ids[0].lowercasedString), "round \(round)")
+            try db.query("UPDATE messages SET read_at = now() WHERE conversation_id = $1 AND read_at IS NULL", [conversation.id])
+            try socket.sendClose()
+        }
+        try await relay.stop()
+    }
+
     @Test func unreadMessagesArriveOnConnectAndResumeReplaysExactlyTheMissed() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

@@ -199,7 +199,14 @@ final class SocketSession: Sendable {
             connection.failReplay([OutgoingFrame(frame)], close: Self.replayFailed)
             return
         }
-        if case .cursor(let cursor) = start { await feed.waitUntilCovers(cursor.end, timeout: Self.feedWait) }
+        if case .cursor(let cursor) = start {
+            await feed.waitUntilCovers(cursor.end, timeout: Self.feedWait)
+        } else {
+            // Everything committed before the socket came is in the frontier it joins at, so its replay shows it as it
+            // stands (a message another process wrote and the user read on another device meanwhile is not sent to it
+            // live as new). One sweep serves every socket waiting for it.
+            _ = try? await withTimeLimit(Self.feedWait, cancelLate: false) { [feed] in await feed.sweep() }
+        }
         var joinedAt = hub.frontier
         if registering {
             // Two sockets admitted at once may both have found room: the registration decides.
