@@ -111,8 +111,9 @@ import Testing
         #expect(server.connectionCount == 3)
     }
 
-    /// An answer lost on a reused connection: libcurl sends the request again by itself, unless it must not be sent
-    /// twice (a fresh connection), when the caller hears of the loss instead.
+    /// An answer lost: a request that must not be sent twice goes on a fresh connection, which libcurl never sends
+    /// again by itself (on a reused connection that closes before any answer it does; whether a connection is reused
+    /// depends on timing, so that side is shown by the Slack post test, not here), and the caller hears of the loss.
     @Test func aRequestThatMustNotBeSentTwiceIsNotSentAgainByLibcurl() throws {
         let server = try RecordingHTTPServer()
         defer { server.stop() }
@@ -124,10 +125,7 @@ import Testing
         #expect(try client.send(HTTPClient.Request(url: server.url("/warm"))).status == 200)
         #expect(throws: HTTPClientError.self) { try client.send(HTTPClient.Request(url: server.url("/lost"), freshConnection: true)) }
         #expect(server.requests.filter { $0.path == "/lost" }.count == 1)
-        // Without it, libcurl's own retry on the connection it reused sends it twice.
-        #expect(try client.send(HTTPClient.Request(url: server.url("/warm"))).status == 200)
-        _ = try? client.send(HTTPClient.Request(url: server.url("/lost")))
-        #expect(server.requests.filter { $0.path == "/lost" }.count == 3)
+        #expect(server.connectionCount == 2)
     }
 
     @Test func timeoutIsReportedWithinAboutTheTimeout() async throws {
