@@ -77,10 +77,10 @@ struct SlackController {
             throw APIError(.unauthorized, "Invalid Slack signature")
         }
         // Anyone can send these headers: the bodies read before their signature is checked share a bound, each taking
-        // what it says it brings (its route's limit when it does not say).
+        // what it says it brings, within its route's limit (the limit when it does not say; one declared larger is
+        // refused below once the limit is read).
         let declared = request.headers[.contentLength].flatMap { Int($0) }
-        if let declared, declared > limit { throw APIError(.contentTooLarge, "Request body too large (at most \(limit / 1024) KiB)") }
-        let room = max(0, declared ?? limit)
+        let room = min(max(0, declared ?? limit), limit)
         guard unverified.take(room) else {
             throw APIError(.serviceUnavailable, "Too many Slack requests at once; try again", headers: [.retryAfter: "1"])
         }
