@@ -56,6 +56,12 @@ package enum RealtimeEvent: Sendable, Equatable {
         return String(decoding: (try? JSONEncoder().encode(wire)) ?? Data(), as: UTF8.self)
     }
 
+    /// Whether `payload` announces messages committed by the process whose announcements carry `origin`, without
+    /// parsing it: a relay hears its own announcements and needs none of them.
+    package static func isAnnouncement(_ payload: String, from origin: UUID) -> Bool {
+        payload.contains(#""o":"\#(origin.lowercasedString)""#)
+    }
+
     /// Parses a payload; nil for anything not ours.
     package init?(payload: String) {
         guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(payload.utf8)) else { return nil }

@@ -1,7 +1,7 @@
 import Logging
 import MsgLib
 
-/// How msgrelay writes its log (`LOG_FORMAT`): `text`, swift-log's human-readable lines (the default), or `json`, one
+/// How msgrelay writes its log (`LOG_FORMAT`): `text`, swift-log's human-readable lines (the default, ``TextLogHandler``), or `json`, one
 /// JSON object per line (``JSONLogHandler``).
 package enum LogFormat: String, Sendable, CaseIterable {
     case text
@@ -25,7 +25,7 @@ extension LogFormat {
     /// Makes every logger of the process write in this format, to standard error. Call once, before any logger is made.
     package func bootstrap() {
         switch self {
-        case .text: LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        case .text: LoggingSystem.bootstrap { label in TextLogHandler(label: label) }
         case .json: LoggingSystem.bootstrap { _ in JSONLogHandler() }
         }
     }

@@ -161,7 +161,11 @@ package final class EventListener: Service, Sendable {
                 var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 _ = poll(&descriptor, 1, 200)
                 let notes = try connection.takeNotifications()
-                let events = notes.compactMap { RealtimeEvent(payload: $0.payload) }
+                let events = notes.compactMap { note -> RealtimeEvent? in
+                    // This relay's own announcements are many under load, and need nothing (its feed was woken at the commit).
+                    if let origin, RealtimeEvent.isAnnouncement(note.payload, from: origin) { return nil }
+                    return RealtimeEvent(payload: note.payload)
+                }
                 if !events.isEmpty { continuation.yield(.events(events)) }
                 if let proven { liveness.probed(serverTime: proven, at: now) }
             })

@@ -44,7 +44,10 @@ import Testing
         .typing(conversationId: conversationId, isTyping: false),
         .ping,
         .resume(.messageId(messageId)),
-        .resume(.cursor(ResumeCursor(base: snapshot, end: CommitSnapshot(xmin: 812_346, xmax: 813_000, xip: [812_346, 812_999], takenAtMillis: 5), lastId: nil))),
+        .resume(
+            .cursor(
+                ResumeCursor(
+                    base: snapshot, end: CommitSnapshot(xmin: 812_346, xmax: 813_000, xip: [812_346, 812_999], takenAtMillis: 5), lastId: nil))),
     ]
 
     static let snapshot = CommitSnapshot(xmin: 812_345, xmax: 812_350, xip: [812_346, 812_348], takenAtMillis: 1_764_884_000_123)
@@ -191,6 +194,10 @@ extension Result {
     func payloadsRoundTrip(_ event: RealtimeEvent) {
         #expect(event.payload.utf8.count < 8000)
         #expect(RealtimeEvent(payload: event.payload) == event)
+        // Only a message announced by that origin is recognised as its own, unparsed.
+        let own: Bool = if case .message(_, _, let origin) = event { origin == Self.b } else { false }
+        #expect(RealtimeEvent.isAnnouncement(event.payload, from: Self.b) == own)
+        #expect(!RealtimeEvent.isAnnouncement(event.payload, from: UUID()))
     }
 
     @Test func foreignPayloadsAreIgnored() {

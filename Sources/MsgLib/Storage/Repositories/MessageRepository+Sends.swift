@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One message to send: who sends it, what, where (nil: the sender's own conversation), and where it came from.
 package struct MessageSend: Sendable, Equatable {
@@ -66,31 +67,66 @@ extension MessageRepository {
     package static func insertStatement(
         _ sends: [MessageSend], notifySlack: Bool = false, limits: [RateLimitRepository.Window] = [], skipLocked: Bool = false
     ) -> (sql: String, parameters: [(any PostgresBindable)?]) {
+        let shape = SendStatementShape(
+            files: sends.contains { !$0.attachments.isEmpty }, keyed: sends.contains { $0.clientKey != nil },
+            windows: limits.map(\.column), skipLocked: skipLocked)
         var parameters: [(any PostgresBindable)?] = [
             sends.map(\.sender.id), sends.map(\.content), sends.map(\.sender.isAdmin),
             sends.map { $0.conversationId?.lowercasedString ?? "" }, notifySlack, sends.map { $0.origin != .slack },
             sends.map { $0.source?.rawValue ?? "" },
         ]
+        if shape.files { parameters.append(sends.map { MessageAttachment.json($0.attachments) ?? "" }) }
+        if shape.keyed { parameters.append(sends.map { $0.clientKey ?? "" }) }
+        parameters += RateLimitRepository.parameters(limits)
+        return (sendStatements.sql(for: shape, limits: limits), parameters)
+    }
+
+    /// The SQL of each shape of send statement made so far (a handful: the SQL is the same for every batch of a shape).
+    private static let sendStatements = SendStatements()
+
+    /// What a send statement's SQL depends on.
+    struct SendStatementShape: Hashable {
+        /// Some sends carry attachments, or client keys: a parameter (and a column) more each.
+        var files: Bool
+        var keyed: Bool
+        /// The rate-limit windows' columns.
+        var windows: [String]
+        var skipLocked: Bool
+    }
+
+    /// The SQL of send statements by shape.
+    final class SendStatements: Sendable {
+        private let known = Mutex<[SendStatementShape: String]>([:])
+
+        func sql(for shape: SendStatementShape, limits: [RateLimitRepository.Window]) -> String {
+            if let sql = known.withLock({ $0[shape] }) { return sql }
+            let sql = MessageRepository.sendSQL(shape, limits: limits)
+            known.withLock { $0[shape] = sql }
+            return sql
+        }
+    }
+
+    /// The SQL of a send statement of `shape`; its parameters are those ``insertStatement(_:notifySlack:limits:skipLocked:)``
+    /// makes, in that order.
+    static func sendSQL(_ shape: SendStatementShape, limits: [RateLimitRepository.Window]) -> String {
+        var count = 7
         // Sends with attachments or client keys get statements of their own (a column more each): the usual one stays
         // as it was.
         var extra = (unnest: "", name: "", select: "", column: "", value: "")
-        func column(_ values: [String], name: String, column: String, value: String) {
-            parameters.append(values)
-            extra.unnest += ", $\(parameters.count)::text[]"
+        func column(name: String, column: String, value: String) {
+            count += 1
+            extra.unnest += ", $\(count)::text[]"
             extra.name += ", \(name)"
             extra.select += ", r.\(name)"
             extra.column += ", \(column)"
             extra.value += ", \(value)"
         }
-        if sends.contains(where: { !$0.attachments.isEmpty }) {
-            column(
-                sends.map { MessageAttachment.json($0.attachments) ?? "" }, name: "files", column: "attachments", value: "nullif(c.files, '')::jsonb")
-        }
+        if shape.files { column(name: "files", column: "attachments", value: "nullif(c.files, '')::jsonb") }
         // A keyed send whose key its sender used already inserts nothing (nil: the caller finds the first message), and
         // takes nothing from the rate limits; two at once meet on the unique index, and the later one inserts nothing.
         var keyed = (known: "", conflict: "")
-        if sends.contains(where: { $0.clientKey != nil }) {
-            column(sends.map { $0.clientKey ?? "" }, name: "key", column: "client_key", value: "nullif(c.key, '')")
+        if shape.keyed {
+            column(name: "key", column: "client_key", value: "nullif(c.key, '')")
             keyed = (
                 "WHERE r.key = '' OR NOT EXISTS (SELECT 1 FROM messages x WHERE x.sender_id = r.sender AND x.client_key = r.key)",
                 "ON CONFLICT (sender_id, client_key) WHERE client_key IS NOT NULL DO NOTHING"
@@ -99,11 +135,11 @@ extension MessageRepository {
         var limited = ""
         var allowed = "TRUE"
         if !limits.isEmpty {
-            let take = RateLimitRepository.take(limits, sender: "c.sender", source: "FROM c WHERE NOT c.admin", first: parameters.count + 1)
+            let take = RateLimitRepository.take(limits, sender: "c.sender", source: "FROM c WHERE NOT c.admin", first: count + 1)
             limited = "lim AS (\(take.sql)),"
             allowed = "(c.admin OR c.sender IN (SELECT sender_id FROM lim))"
-            parameters += take.parameters
         }
+        let skipLocked = shape.skipLocked
         let sql = """
             WITH r AS (
                 SELECT r.sender, r.content, r.admin, r.mirror, r.source\(extra.select),
@@ -145,7 +181,7 @@ extension MessageRepository {
             SELECT \(columns.split(separator: ", ").map { "m.\($0)" }.joined(separator: ", ")), m.txid::text::int8 AS txid, c.last_txid, c.changed_by,
                    c.user_id AS conversation_user_id FROM m JOIN c ON c.sender = m.sender_id
             """
-        return (sql, parameters)
+        return sql
     }
 
     /// For each of `sends`, in order, its message in `rows` (what the statement of ``insertStatement(_:notifySlack:limits:skipLocked:)``

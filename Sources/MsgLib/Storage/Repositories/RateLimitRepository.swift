@@ -63,15 +63,14 @@ package enum RateLimitRepository {
     static func take(
         _ windows: [Window], sender: String = "$1", source: String = "", first: Int
     ) -> (sql: String, parameters: [(any PostgresBindable)?]) {
-        var parameters: [(any PostgresBindable)?] = []
+        let parameters = Self.parameters(windows)
         var columns: [String] = []
         var initial: [String] = []
         var updates: [String] = []
         var conditions: [String] = []
-        for window in windows {
-            let emission = "make_interval(secs => $\(first + parameters.count)::float8)"
-            let length = "make_interval(secs => $\(first + parameters.count + 1)::float8)"
-            parameters += [window.emission, Double(window.seconds)]
+        for (i, window) in windows.enumerated() {
+            let emission = "make_interval(secs => $\(first + 2 * i)::float8)"
+            let length = "make_interval(secs => $\(first + 2 * i + 1)::float8)"
             columns.append(window.column)
             initial.append("now() + \(emission)")
             updates.append("\(window.column) = greatest(r.\(window.column), now()) + \(emission)")
@@ -85,6 +84,11 @@ package enum RateLimitRepository {
             RETURNING r.sender_id
             """
         return (sql, parameters)
+    }
+
+    /// The parameters of ``take(_:sender:source:first:)``, in order: each window's emission and length.
+    static func parameters(_ windows: [Window]) -> [(any PostgresBindable)?] {
+        windows.flatMap { window -> [(any PostgresBindable)?] in [window.emission, Double(window.seconds)] }
     }
 
     /// Takes one message from each window of `sender`. Returns nil when it did; otherwise, for each window, nil when
