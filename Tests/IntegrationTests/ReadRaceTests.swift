@@ -68,4 +68,50 @@ import Testing
         #expect(total == 5)
         #expect(messages.map(\.message.content) == ["m1", "m2", "m3", "m4", "m5"])
     }
+
+    /// A `mark_read` naming messages of two conversations, and another relay's reader of the same two, both waiting
+    /// for the conversations' rows (reading updates a conversation's unread counters): each takes the rows in id order,
+    /// so neither deadlocks. The other reader is a transaction updating the rows in id order. Every pair of six
+    /// conversations in turn: grouping a frame's messages by conversation (a dictionary) lists some pairs the other
+    /// way round.
+    @Test func readsAcrossTheSameConversationsTakeTheirRowsInIdOrder() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let service = MessagingService(pool: database.pool(size: 3), rules: MessagingRules(perMinute: 0, perHour: 0, perDay: 0))
+        var conversations: [(user: User, id: UUID)] = []
+        for n in 1...6 {
+            let user = try UserRepository.insert(db, username: "reader\(n)", displayName: "Reader \(n)")
+            conversations.append((user, try await service.createConversation(viewer: user, initialMessage: nil).conversation.id))
+        }
+        conversations.sort { $0.id.lowercasedString < $1.id.lowercasedString }
+        let holder = try database.connect()
+        let peer = try database.connect()
+        for i in conversations.indices {
+            for j in conversations.indices where j > i {
+                let (low, high) = (conversations[i], conversations[j])
+                let ids = [
+                    try await service.sendMessage(viewer: low.user, conversationId: low.id, content: "low").id,
+                    try await service.sendMessage(viewer: high.user, conversationId: high.id, content: "high").id,
+                ]
+                try holder.execute("BEGIN")
+                try holder.query("SELECT 1 FROM conversations WHERE id = ANY($1::uuid[]) FOR UPDATE", [[low.id, high.id]])
+                let read = Task { try await service.markRead(viewer: f.admin, messageIds: ids).refusal == nil }
+                try peer.execute("BEGIN")
+                let peerDone = Task {
+                    try await onOwnThread {
+                        for id in [low.id, high.id] { try peer.query("UPDATE conversations SET updated_at = updated_at WHERE id = $1", [id]) }
+                        try peer.execute("COMMIT")
+                    }
+                }
+                try await waitFor("the read and the other reader to wait for the rows", timeout: 60) {
+                    try db.lockWaiters() >= 2
+                }
+                try holder.execute("COMMIT")
+                #expect(try await read.value)
+                try await peerDone.value
+            }
+        }
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE read_at IS NULL", as: Int.self) == 0)
+    }
 }

@@ -12,7 +12,10 @@ extension MessagingService {
             let found = try DeliveryRepository.readTargets(db, ids: messageIds)
             var refusal: ServiceError? = found.count < Set(messageIds).count ? .messageNotFound : nil
             var readBefore: [(id: UUID, readAt: Timestamp)] = []
-            for (conversationId, items) in Dictionary(grouping: found, by: \.conversationId) {
+            // Conversations in id order (as sends lock them): reading a conversation updates its row (the unread
+            // counters), so two frames naming the same conversations in different orders would deadlock.
+            let groups = Dictionary(grouping: found, by: \.conversationId).sorted { $0.key.lowercasedString < $1.key.lowercasedString }
+            for (conversationId, items) in groups {
                 let conversation: Conversation
                 do {
                     conversation = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
