@@ -132,6 +132,35 @@ import Testing
         slack.stop()
     }
 
+    /// A notice still unsent past the maximum age (every relay down, or none able to send its kind, for that long) is
+    /// given up unsent, whether it was tried or not; a fresh one beside it goes.
+    @Test func aNotificationPastTheMaximumAgeIsGivenUpUnsent() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let slack = try RecordingHTTPServer()
+        slack.respond { _ in .init(status: 200, text: "ok") }
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let old = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "from yesterday")
+        try db.query(
+            "INSERT INTO notification_outbox (kind, message_id, created_at) VALUES ('slack', $1, now() - interval '2 hours')", [old.id])
+        let relay = try await TestRelay(
+            database: database,
+            environment: [
+                "SLACK_WEBHOOK_URL": slack.url("/hook"), "ADMIN_URL_BASE": "https://admin.example.org/", "OUTBOX_MAX_AGE_SECONDS": "3600",
+            ])
+        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "fresh"]).status == 201)
+        try await db.waitForEmptyOutbox()
+        try await slack.waitForRequests(count: 1)
+        #expect(slack.requests.count == 1)
+        #expect(String(decoding: slack.requests[0].body, as: UTF8.self).contains("fresh"))
+        let reason = try db.scalar(
+            "SELECT last_error FROM notification_outbox WHERE message_id = $1 AND failed_at IS NOT NULL", [old.id], as: String.self)
+        #expect(reason.hasPrefix("given up unsent"), "\(reason)")
+        try await relay.stop()
+        slack.stop()
+    }
+
     @Test func withoutAWebhookNoSlackJobIsQueued() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

@@ -162,15 +162,20 @@ package final class OutboxWorker: Service, Sendable {
             gone = []
             let jobs = try claiming.claimDue(db, limit: notifier.configuration.batchSize)
             guard !jobs.isEmpty else { return 0 }
-            let results = Array(zip(jobs, notifier.send(jobs, slackApp: slackApp, pushWithin: pushWithin)))
+            // A job past the maximum age is given up unsent, tried or not: after relays were down or unable to send
+            // its kind for a day, notifications that old are not news.
+            let unsent = Set(jobs.filter(isExpired).map(\.id))
+            let due = jobs.filter { !unsent.contains($0.id) }
+            let stale = jobs.filter { unsent.contains($0.id) }.map { ($0, DeliveryOutcome.retry("not sent in time", retryAfter: nil)) }
+            let results = stale + Array(zip(due, notifier.send(due, slackApp: slackApp, pushWithin: pushWithin)))
             try db.execute("SAVEPOINT outcomes")
             do {
-                counted = try record(results, db, gone: &gone)
+                counted = try record(results, db, gone: &gone, unsent: unsent)
             } catch let error as DatabaseError where db.isAlive {
                 logger.warning("an outcome could not be recorded; recording them one by one", metadata: ["error": "\(error)"])
                 try db.execute("ROLLBACK TO SAVEPOINT outcomes")
                 gone = []
-                for result in results { counted += try recordAlone(result, db, gone: &gone) }
+                for result in results { counted += try recordAlone(result, db, gone: &gone, unsent: unsent) }
             }
             return jobs.count
         }
@@ -202,11 +207,11 @@ package final class OutboxWorker: Service, Sendable {
     /// Records one job's outcome in a savepoint of its own; when the database refuses it, the job waits the
     /// longest retry delay, with a reason that says so.
     private func recordAlone(
-        _ result: (OutboxJob, DeliveryOutcome), _ db: PostgresConnection, gone: inout Set<UUID>
+        _ result: (OutboxJob, DeliveryOutcome), _ db: PostgresConnection, gone: inout Set<UUID>, unsent: Set<Int64>
     ) throws -> [(OutboxJob.Kind, NotificationMetrics.Outcome)] {
         try db.execute("SAVEPOINT outcome")
         do {
-            let counted = try record([result], db, gone: &gone)
+            let counted = try record([result], db, gone: &gone, unsent: unsent)
             try db.execute("RELEASE SAVEPOINT outcome")
             return counted
         } catch let error as DatabaseError where db.isAlive {
@@ -219,9 +224,10 @@ package final class OutboxWorker: Service, Sendable {
         }
     }
 
-    /// Records what became of each job; returns each job's outcome as the metrics count it.
+    /// Records what became of each job (those in `unsent` were given up without an attempt in this round); returns each
+    /// job's outcome as the metrics count it.
     private func record(
-        _ results: [(OutboxJob, DeliveryOutcome)], _ db: PostgresConnection, gone: inout Set<UUID>
+        _ results: [(OutboxJob, DeliveryOutcome)], _ db: PostgresConnection, gone: inout Set<UUID>, unsent: Set<Int64> = []
     ) throws -> [(OutboxJob.Kind, NotificationMetrics.Outcome)] {
         var done: [Int64] = []
         var used: [UUID] = []
@@ -259,7 +265,10 @@ package final class OutboxWorker: Service, Sendable {
             case .retry(let reason, let retryAfter):
                 let age = Timestamp.now().seconds(since: job.createdAt)
                 if isExpired(job) {
-                    let why = "gave up after \(job.attempts + 1) attempts over \(Int(age)) s; last: \(reason)"
+                    let why =
+                        unsent.contains(job.id)
+                        ? "given up unsent, \(Int(age)) s after it was queued (past the maximum age), after \(job.attempts) attempts"
+                        : "gave up after \(job.attempts + 1) attempts over \(Int(age)) s; last: \(reason)"
                     try outbox.fail(db, job: job.id, error: why)
                     logger.warning("notification given up", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "reason": "\(why)"])
                 } else {
@@ -280,7 +289,7 @@ package final class OutboxWorker: Service, Sendable {
         return counted
     }
 
-    /// True when `job` is older than ``NotificationConfiguration/maxAge``: a failed attempt gives it up.
+    /// True when `job` is older than ``NotificationConfiguration/maxAge``: it is given up (unsent when it is so at its claim).
     private func isExpired(_ job: OutboxJob) -> Bool {
         Timestamp.now().seconds(since: job.createdAt) >= RetryPolicy.seconds(notifier.configuration.maxAge)
     }
