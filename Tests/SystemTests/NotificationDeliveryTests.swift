@@ -132,6 +132,34 @@ import Testing
         slack.stop()
     }
 
+    /// A push service slow to answer does not hold up the Slack notice of the same round: the groups of a round leave
+    /// together.
+    @Test func aSlowPushServiceDoesNotHoldUpSlack() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let push = try RecordingHTTPServer()
+        push.respond { _ in .init(status: 201, text: "", delay: .seconds(2)) }
+        let slack = try RecordingHTTPServer()
+        slack.respond { _ in .init(status: 200, text: "ok") }
+        var environment = PushEnvironment.variables
+        environment["SLACK_WEBHOOK_URL"] = slack.url("/hook")
+        environment["ADMIN_URL_BASE"] = "https://admin.example.org/"
+        let relay = try await TestRelay(database: database, environment: environment)
+        let browser = PushBrowser(endpoint: push.url("/push/admin"))
+        #expect(try await relay.request("POST", "/api/push/subscribe", token: relay.token(f.admin), json: browser.subscribeBody).status == 201)
+        let sentAt = Date()
+        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "Hi"]).status == 201)
+        try await slack.waitForRequests(count: 1)
+        let noticeAfter = Date().timeIntervalSince(sentAt)
+        try await db.waitForEmptyOutbox()
+        #expect(push.requests.count == 1)
+        #expect(noticeAfter < 1.5, "the notice waited \(noticeAfter) s")
+        try await relay.stop()
+        push.stop()
+        slack.stop()
+    }
+
     /// A notice still unsent past the maximum age (every relay down, or none able to send its kind, for that long) is
     /// given up unsent, whether it was tried or not; a fresh one beside it goes.
     @Test func aNotificationPastTheMaximumAgeIsGivenUpUnsent() async throws {

@@ -204,6 +204,34 @@ import Testing
         try await desk.stop()
     }
 
+    /// A reply tried again is posted as its message stands when it leaves: edited while the relay looked for an earlier
+    /// post (Slack slow to answer), it is posted edited; deleted meanwhile, it is not posted.
+    @Test func aReplyPostedAfterALookupSaysWhatItsMessageSaysThen() async throws {
+        let desk = try await Desk()
+        let (db, f, slack, relay) = (desk.db, desk.f, desk.slack, desk.relay)
+        #expect(try await desk.aliceSends("First") == 201)
+        try await db.waitForEmptyOutbox()
+        for (content, change) in [("Second", "edit"), ("Third", "delete")] {
+            slack.fail(.serverError(status: 503), method: "chat.postMessage")
+            slack.fail(.slow(delay: .seconds(3)), method: "conversations.replies")
+            #expect(try await desk.aliceSends(content) == 201)
+            let id = try db.scalar("SELECT id FROM messages WHERE content = $1", [content], as: UUID.self)
+            let lookups = slack.calls("conversations.replies").count
+            try await slack.waitForCalls("conversations.replies", count: lookups + 1)
+            let answer =
+                change == "edit"
+                ? try await relay.request("PATCH", "/api/messages/\(id)", token: relay.token(f.alice), json: ["content": "\(content), edited"])
+                : try await relay.request("DELETE", "/api/messages/\(id)", token: relay.token(f.alice))
+            #expect(answer.status == (change == "edit" ? 200 : 204))
+            try await db.waitForEmptyOutbox()
+        }
+        let posted = slack.calls("chat.postMessage").filter { $0.string("thread_ts") != nil && !$0.failed }.map(\.request.bodyText)
+        #expect(posted.count == 1, "\(posted)")
+        #expect(posted.first?.contains("Second, edited") == true, "\(posted)")
+        #expect(!posted.contains { $0.contains("Third") })
+        try await desk.stop()
+    }
+
     @Test func rateLimitsAreHonouredAndInvalidBlocksAreGivenUp() async throws {
         let desk = try await Desk(failing: [.rateLimited(retryAfter: 1)])
         #expect(try await desk.aliceSends("One") == 201)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Sends notifications: builds each one's request (encrypted and signed for Web Push, Block Kit for Slack),
 /// sends them together, and says what became of each. It never touches the database; the outbox worker
@@ -28,7 +29,15 @@ public struct Notifier: Sendable {
     /// - Parameter pushWithin: a shorter bound on push services' lookups and answers (the first attempts', so that a
     ///   service slow to answer holds up the others' for that long at most; it is tried again with the full time).
     ///   Slack's calls keep theirs: a post cut short may have been made, and would be made twice.
-    package func send(_ jobs: [OutboxJob], slackApp: SlackAppConfiguration? = nil, pushWithin: Duration? = nil) -> [DeliveryOutcome] {
+    /// - Parameter current: reads the jobs' messages as they stand now (deleted ones included; a message missing is
+    ///   gone). It is called once the slow steps before the requests are done (lookups of push endpoints and of earlier
+    ///   Slack posts, seconds at worst), so that each notification says what its message says when it leaves, and a
+    ///   message deleted meanwhile is not announced. Without it, the jobs' messages as claimed.
+    package func send(
+        _ jobs: [OutboxJob], slackApp: SlackAppConfiguration? = nil, pushWithin: Duration? = nil,
+        current: (([UUID]) throws -> [UUID: Message])? = nil
+    ) -> [DeliveryOutcome] {
+        var jobs = jobs
         var outcomes = [DeliveryOutcome?](repeating: nil, count: jobs.count)
         var push = Batch()
         var slack = Batch()
@@ -38,6 +47,20 @@ public struct Notifier: Sendable {
             jobs.map { $0.kind == .push && $0.message.deletedAt == nil ? $0.subscription : nil },
             with: pushWithin.map { resolver.within($0) } ?? resolver)
         let earlier = earlierPosts(jobs, app: configuration.slackApp ?? slackApp)
+        if let current {
+            do {
+                let now = try current(Array(Set(jobs.map(\.message.id))))
+                for index in jobs.indices {
+                    if let message = now[jobs[index].message.id] {
+                        jobs[index].message = message
+                    } else if jobs[index].message.deletedAt == nil {
+                        jobs[index].message.deletedAt = .now()  // purged meanwhile: nothing to announce
+                    }
+                }
+            } catch {
+                return jobs.map { _ in .retry("the messages could not be read again before sending: \(error)", retryAfter: nil) }
+            }
+        }
         for (index, job) in jobs.enumerated() {
             if job.message.deletedAt != nil, job.kind != .slackUpdate {
                 outcomes[index] = .moot("the message was deleted before its notification left")
@@ -76,11 +99,36 @@ public struct Notifier: Sendable {
                 app.add(prepared, index: index, outcomes: &outcomes)
             }
         }
-        for (result, index) in zip(pushClient.send(push.requests), push.indices) { outcomes[index] = .push(result) }
-        for (result, index) in zip(slackClient.send(slack.requests), slack.indices) { outcomes[index] = .slack(result) }
-        for ((result, index), interpret) in zip(zip(slackClient.send(app.requests), app.indices), interpreters) {
-            outcomes[index] = interpret(result)
+        // The groups at once, each but the first on a thread of its own: a push service slow to answer does not hold
+        // up Slack's notices (which would then say what the message said that much earlier).
+        let answers = Mutex<[Int: DeliveryOutcome]>([:])
+        var groups: [@Sendable () -> [(Int, DeliveryOutcome)]] = []
+        if !push.requests.isEmpty {
+            groups.append { [pushClient, push] in zip(pushClient.send(push.requests), push.indices).map { ($1, .push($0)) } }
         }
+        if !slack.requests.isEmpty {
+            groups.append { [slackClient, slack] in zip(slackClient.send(slack.requests), slack.indices).map { ($1, .slack($0)) } }
+        }
+        if !app.requests.isEmpty {
+            groups.append { [slackClient, app, interpreters] in
+                zip(zip(slackClient.send(app.requests), app.indices), interpreters).map { pair, interpret in (pair.1, interpret(pair.0)) }
+            }
+        }
+        let done = DispatchGroup()
+        for group in groups.dropFirst() {
+            done.enter()
+            Thread.detachNewThread {
+                let sent = group()
+                answers.withLock { for (index, outcome) in sent { $0[index] = outcome } }
+                done.leave()
+            }
+        }
+        if let first = groups.first {
+            let sent = first()
+            answers.withLock { for (index, outcome) in sent { $0[index] = outcome } }
+        }
+        done.wait()
+        for (index, outcome) in answers.withLock({ $0 }) { outcomes[index] = outcome }
         return outcomes.map { $0 ?? .failed("not sent") }
     }
 

@@ -167,7 +167,10 @@ package final class OutboxWorker: Service, Sendable {
             let unsent = Set(jobs.filter(isExpired).map(\.id))
             let due = jobs.filter { !unsent.contains($0.id) }
             let stale = jobs.filter { unsent.contains($0.id) }.map { ($0, DeliveryOutcome.retry("not sent in time", retryAfter: nil)) }
-            let results = stale + Array(zip(due, notifier.send(due, slackApp: slackApp, pushWithin: pushWithin)))
+            // The messages are read again on this connection once the requests are about to leave (an edit or a
+            // deletion meanwhile is what the notification says).
+            let sent = notifier.send(due, slackApp: slackApp, pushWithin: pushWithin) { ids in try MessageRepository.find(db, ids: ids) }
+            let results = stale + Array(zip(due, sent))
             try db.execute("SAVEPOINT outcomes")
             do {
                 counted = try record(results, db, gone: &gone, unsent: unsent)

@@ -74,6 +74,12 @@ package enum MessageRepository {
     }
 
     /// The message with `id`, deleted or not.
+    /// The messages of `ids` that exist, deleted or not, by id.
+    package static func find(_ db: PostgresConnection, ids: [UUID]) throws -> [UUID: Message] {
+        let rows = try db.query("SELECT \(columns) FROM messages WHERE id = ANY($1::uuid[])", [ids])
+        return Dictionary(try rows.map { try Message(row: $0) }.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
     package static func find(_ db: PostgresConnection, id: UUID) throws -> Message? {
         try db.query("SELECT \(columns) FROM messages WHERE id = $1", [id]).first.map { try Message(row: $0) }
     }
