@@ -33,6 +33,10 @@ import Testing
         #expect(toAdmin.header("Content-Encoding") == "aes128gcm")
         #expect(toAdmin.header("TTL") == "86400")
         #expect(toAdmin.header("Urgency") == "normal")
+        // A second copy (an answer come too late, the push sent again) replaces the first at the push service.
+        let id = try #require(UUID(uuidString: messageId))
+        #expect(toAdmin.header("Topic") == withUnsafeBytes(of: id.uuid) { Base64URL.encode(Array($0)) })
+        #expect(toAdmin.header("Topic")?.count == 22)
         let authorization = try #require(toAdmin.header("Authorization"))
         #expect(authorization.hasPrefix("vapid t="))
         #expect(authorization.hasSuffix(", k=\(PushEnvironment.keys.publicKeyBase64URL)"))
@@ -121,6 +125,8 @@ import Testing
             ).status == 201)
         try await db.waitForEmptyOutbox()
         #expect(log.all.map(\.status) == [503, 503, 503, 200])
+        // Each attempt on a connection of its own: libcurl never sends a notice again by itself.
+        #expect(Set(slack.requests.map(\.connection)).count == slack.requests.count)
         let notice = try #require(try JSONSerialization.jsonObject(with: Data(log.accepted[0].body)) as? [String: Any])
         #expect(notice.string("text") == "New message from Alice")
         #expect(notice.string("blocks.0.text.type") == "mrkdwn")

@@ -33,9 +33,15 @@ async function showPush(event) {
   // A focused window of the chat (under this worker's scope) shows the message itself; other pages of the site do not.
   const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
   if (windows.some((w) => w.focused && w.url.startsWith(self.registration.scope))) return;
+  const tag = data.conversation_id ? `msgrelay:${data.conversation_id}` : 'msgrelay';
+  // A push service may deliver a message twice (the relay sent it again when the answer came late): shown once.
+  if (data.message_id && self.registration.getNotifications) {
+    const showing = await self.registration.getNotifications({ tag });
+    if (showing.some((n) => n.data && n.data.message_id === data.message_id && n.title === (payload.title || 'New message'))) return;
+  }
   await self.registration.showNotification(payload.title || 'New message', {
     body: payload.body || '',
-    tag: data.conversation_id ? `msgrelay:${data.conversation_id}` : 'msgrelay',
+    tag,
     renotify: true, // a new message in the same conversation replaces the notice and alerts again
     icon: ICON,
     data: Object.assign({}, data, { url: conversationUrl(data) }),

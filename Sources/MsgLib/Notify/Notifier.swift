@@ -295,6 +295,10 @@ public struct Notifier: Sendable {
         guard let url = configuration.slackWebhookURL else {
             return .settled(.failed(ServiceError.slackNotConfigured.message))
         }
-        return .send(notice.request(to: url))
+        // On a connection of its own: libcurl sends a request again by itself when a reused connection closes before
+        // the answer, and a webhook's notice cannot be looked up to tell.
+        var request = notice.request(to: url)
+        request.freshConnection = true
+        return .send(request)
     }
 }

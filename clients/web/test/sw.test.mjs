@@ -16,6 +16,7 @@ function worker({ scriptUrl = 'https://site.example/sw.js', scope = 'https://sit
     location: { href: scriptUrl },
     registration: {
       scope, showNotification: async (title, options) => { shown.push({ title, ...plain(options) }); },
+      getNotifications: async ({ tag } = {}) => shown.filter((n) => tag === undefined || n.tag === tag),
       pushManager: { subscribe: async (options) => { subscribed.push(plain(options)); return { endpoint: 'https://push.example/new' }; } },
     },
     clients: {
@@ -60,6 +61,16 @@ test('push: a notification tagged by conversation, with the conversation URL', a
   assert.equal(n.tag, 'msgrelay:c-1');
   assert.equal(n.renotify, true);
   assert.deepEqual(n.data, { conversation_id: 'c-1', message_id: 'm-9', url: 'https://site.example/messages/c-1?m=m-9' });
+});
+
+test('push: a message delivered twice is shown once; another message, or a reaction to it, alerts again', async () => {
+  const sw = worker();
+  await sw.push(PAYLOAD);
+  await sw.push(PAYLOAD);
+  assert.equal(sw.shown.length, 1);
+  await sw.push(JSON.stringify({ title: 'New reaction', body: 'Ann reacted', data: { conversation_id: 'c-1', message_id: 'm-9' } }));
+  await sw.push(JSON.stringify({ title: 'New message', body: 'Next', data: { conversation_id: 'c-1', message_id: 'm-10' } }));
+  assert.deepEqual(sw.shown.map((n) => n.body), ['Hello there', 'Ann reacted', 'Next']);
 });
 
 test('push: nothing is shown while a window of the site has focus', async () => {

@@ -10,6 +10,9 @@ package struct PushNotification: Sendable, Equatable {
     package var messageId: UUID?
     /// The message's files, in `data.attachments` (absent when there are none).
     package var attachments: [MessageAttachment] = []
+    /// The push service's `Topic` (RFC 8030 §5.4): a second copy of a notification (sent again after an answer that
+    /// did not come in time) replaces the first while the service still holds it. Nil for none.
+    package var topic: String?
 
     /// Characters of a message shown in a notification.
     package static let bodyLimit = 100
@@ -30,6 +33,7 @@ package struct PushNotification: Sendable, Equatable {
             body = body.isEmpty ? note : String(body.prefix(Self.bodyLimit - note.count - 3)) + " (\(note))"
         }
         self.init(title: "New message", body: body, conversationId: message.conversationId, messageId: message.id)
+        topic = Self.topic(message.id)
         attachments = message.attachments.map { file in
             var short = file
             // A push message holds about 4 KB: ten long names would not fit.
@@ -106,6 +110,11 @@ package struct PushNotification: Sendable, Equatable {
         return low
     }
 
+    /// A message's topic: its id in base64url (22 characters of the 32 allowed).
+    static func topic(_ id: UUID) -> String {
+        withUnsafeBytes(of: id.uuid) { Base64URL.encode(Array($0)) }
+    }
+
     /// The most bytes of JSON a notification carries: one 4,096-byte aes128gcm record holds at most 3,993 of plaintext.
     static let maxPayloadBytes = 3500
 
@@ -125,7 +134,7 @@ package struct PushNotification: Sendable, Equatable {
                 ("Urgency", "normal"),
                 ("Content-Encoding", "aes128gcm"),
                 ("Content-Type", "application/octet-stream"),
-            ],
+            ] + (topic.map { [("Topic", $0)] } ?? []),
             body: body,
             pinnedAddress: address)
     }
