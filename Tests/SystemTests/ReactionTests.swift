@@ -269,9 +269,9 @@ import Testing
         let anonymous = try await relay.request("PUT", Self.path(id, "👍"))
         #expect(anonymous.status == 401)
 
-        // Twice the same: one reaction, and only the first counts against the limit.
-        for _ in 0..<3 {
-            let put = try await relay.request("PUT", Self.path(id, "👍"), token: alice)
+        // Twice the same, in any of its forms: one reaction, and only the first counts against the limit.
+        for form in ["👍", "👍\u{FE0F}", "👍\u{FE0F}\u{FE0F}"] {
+            let put = try await relay.request("PUT", Self.path(id, form), token: alice)
             #expect(put.status == 200 && Self.counts(put.object["reactions"]) == ["👍": 1], "\(put.text)")
         }
         for _ in 0..<2 {

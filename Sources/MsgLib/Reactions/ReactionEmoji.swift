@@ -3,7 +3,10 @@
 /// Accepted: an emoji shown as emoji by default (👍), a text-default one asked for as emoji with U+FE0F (❤️), with a
 /// skin tone (👍🏽), ZWJ sequences (👩‍💻, 🏳️‍🌈), flags (two regional indicators 🇫🇷, or a tag sequence 🏴󠁧󠁢󠁳󠁣󠁴󠁿), keycaps
 /// (1️⃣). Refused: text, a digit or `#` alone, two emoji, control characters, text-default symbols without U+FE0F (©),
-/// and more than ``maximumScalars`` scalars or ``maximumBytes`` bytes of UTF-8. Kept exactly as sent.
+/// an emoji with two skin tones, and more than ``maximumScalars`` scalars or ``maximumBytes`` bytes of UTF-8.
+///
+/// Kept in one form whatever form it came in (``canonical(_:)``): 👍 and 👍 followed by U+FE0F (which changes nothing
+/// on an emoji shown as one by default) are one reaction, not two that look alike.
 public struct ReactionEmoji: Sendable, Hashable, CustomStringConvertible {
     public let text: String
 
@@ -18,7 +21,7 @@ public struct ReactionEmoji: Sendable, Hashable, CustomStringConvertible {
     /// Checks `text`; nil unless it is one emoji.
     public init?(_ text: String) {
         guard Self.isValid(text) else { return nil }
-        self.text = text
+        self.text = Self.canonical(text)
     }
 
     public var description: String { text }
@@ -62,10 +65,33 @@ public struct ReactionEmoji: Sendable, Hashable, CustomStringConvertible {
 
     static func isRegionalIndicator(_ scalar: Unicode.Scalar) -> Bool { (0x1F1E6...0x1F1FF).contains(scalar.value) }
 
-    /// One emoji with its modifiers: an emoji scalar, then skin tones or U+FE0F.
+    /// One emoji with its modifiers: an emoji scalar, then at most one skin tone, and any U+FE0F.
     static func isEmojiPart(_ part: ArraySlice<Unicode.Scalar>) -> Bool {
         guard let first = part.first, first.properties.isEmoji else { return false }
-        return part.dropFirst().allSatisfy { $0 == emojiPresentation || $0.properties.isEmojiModifier }
+        let rest = part.dropFirst()
+        return rest.allSatisfy { $0 == emojiPresentation || $0.properties.isEmojiModifier } && rest.count { $0.properties.isEmojiModifier } <= 1
+    }
+
+    /// The form a valid reaction is kept in, Unicode's fully-qualified one: in each part of the emoji (between
+    /// zero-width joiners), U+FE0F follows the emoji exactly when it is shown as text by default and has no skin tone;
+    /// a keycap always has it. Flags stay as they are.
+    /// - Precondition: ``isValid(_:)``.
+    static func canonical(_ text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        if scalars[0].isASCII { return String(String.UnicodeScalarView([scalars[0], emojiPresentation, keycap])) }
+        if scalars.contains(where: { isTag($0) || isRegionalIndicator($0) }) { return text }
+        var out = String.UnicodeScalarView()
+        for (index, part) in scalars.split(separator: zeroWidthJoiner, omittingEmptySubsequences: false).enumerated() {
+            if index > 0 { out.append(zeroWidthJoiner) }
+            guard let base = part.first else { continue }
+            out.append(base)
+            if let tone = part.dropFirst().first(where: { $0.properties.isEmojiModifier }) {
+                out.append(tone)
+            } else if !base.properties.isEmojiPresentation && !base.properties.isEmojiModifier {
+                out.append(emojiPresentation)
+            }
+        }
+        return String(out)
     }
 
     /// Shown as an emoji, not as text: emoji by default, or followed by U+FE0F or a skin tone.

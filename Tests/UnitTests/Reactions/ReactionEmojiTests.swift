@@ -6,7 +6,7 @@ import Testing
 /// What counts as one reaction: a single emoji in any of its forms, and nothing else.
 @Suite struct ReactionEmojiTests {
     @Test(arguments: [
-        "👍", "❤️", "😀", "👍🏽", "👩‍💻", "👨‍👩‍👧‍👦", "🏳️‍🌈", "👩🏾‍❤️‍💋‍👨🏻", "🇫🇷", "🇯🇵", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "1️⃣", "#️⃣", "*⃣", "©️", "🫠", "🏽",
+        "👍", "❤️", "😀", "👍🏽", "👩‍💻", "👨‍👩‍👧‍👦", "🏳️‍🌈", "👩🏾‍❤️‍💋‍👨🏻", "🇫🇷", "🇯🇵", "🏴󠁧󠁢󠁳󠁣󠁴󠁿", "1️⃣", "#️⃣", "*️⃣", "©️", "🫠", "🏽", "👁️‍🗨️",
     ])
     func acceptsOneEmoji(_ text: String) {
         #expect(ReactionEmoji(text)?.text == text, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
@@ -14,10 +14,20 @@ import Testing
 
     @Test(arguments: [
         "", "a", "ok", "1", "#", "42", "👍👍", "👍 ", " 👍", "👍\n", "\u{7}", "\u{1B}[31m", "👍\u{0}", "©", "❤", "\u{200D}", "👍\u{200D}",
-        "\u{FE0F}", "🇫", "🇫🇷🇯🇵", "🏴\u{E0067}", "1\u{20E3}\u{20E3}", "a\u{20E3}", "👍\u{20E3}", "😀\u{301}", "\u{202E}👍", "👍\u{FE0E}",
+        "\u{FE0F}", "🇫", "🇫🇷🇯🇵", "👍🏽🏽", "👍🏽\u{FE0F}🏽", "🏴\u{E0067}", "1\u{20E3}\u{20E3}", "a\u{20E3}", "👍\u{20E3}", "😀\u{301}", "\u{202E}👍", "👍\u{FE0E}",
     ])
     func refusesEverythingElse(_ text: String) {
         #expect(ReactionEmoji(text) == nil, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+    }
+
+    /// Forms that look alike are one reaction: kept in Unicode's fully-qualified form.
+    @Test(arguments: [
+        ("👍\u{FE0F}", "👍"), ("👍\u{FE0F}\u{FE0F}", "👍"), ("❤\u{FE0F}\u{FE0F}", "❤️"), ("*⃣", "*️⃣"), ("1\u{20E3}", "1️⃣"),
+        ("👍🏽\u{FE0F}", "👍🏽"), ("🏳\u{FE0F}\u{FE0F}\u{200D}🌈", "🏳️‍🌈"), ("👁\u{FE0F}\u{200D}🗨", "👁️‍🗨️"), ("🏃\u{200D}♂", "🏃‍♂️"),
+    ])
+    func keepsOneFormOfEachEmoji(_ text: String, _ canonical: String) {
+        #expect(ReactionEmoji(text)?.text == canonical, "\(text.unicodeScalars.map { String($0.value, radix: 16) })")
+        #expect(ReactionEmoji(text) == ReactionEmoji(canonical))
     }
 
     @Test func refusesOverLongInputWithoutLookingFurther() {
