@@ -114,4 +114,21 @@ import Testing
         }
         #expect(try db.scalar("SELECT count(*) FROM messages WHERE read_at IS NULL", as: Int.self) == 0)
     }
+
+    /// An admin marking another admin's reply read is told the same over REST and over a socket's `mark_read`.
+    @Test func markingAnotherAdminsReplyIsRefusedAlikeOnBothPaths() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let other = try UserRepository.insert(db, username: "admin2", displayName: "Admin Two", isAdmin: true)
+        let service = MessagingService(pool: database.pool(size: 2), rules: MessagingRules(perMinute: 0, perHour: 0, perDay: 0))
+        let conversation = try await service.createConversation(viewer: f.alice, initialMessage: nil).conversation
+        let reply = try await service.sendMessage(viewer: f.admin, conversationId: conversation.id, content: "reply")
+        var single: ServiceError?
+        do { _ = try await service.markRead(viewer: other, messageId: reply.id) } catch let error as ServiceError { single = error }
+        let frame = try await service.markRead(viewer: other, messageIds: [reply.id])
+        #expect(single?.message == "Only the recipient can mark a message as read")
+        #expect(frame.refusal?.message == single?.message)
+        #expect(frame.refusal?.kind == .forbidden)
+    }
 }

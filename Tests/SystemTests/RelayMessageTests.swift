@@ -94,6 +94,9 @@ import Testing
         #expect(edited.object.string("content") == "first (edited)")
         #expect(Timestamp(rfc3339: edited.object.string("edited_at") ?? "") != nil)
         #expect((try await relay.request("PATCH", "/api/messages/\(firstId)", token: admin, json: ["content": "x"])).status == 403)
+        // Someone else's conversation: refused as the edit is, not as the conversation would be.
+        let stranger = try await relay.request("PATCH", "/api/messages/\(firstId)", token: bob, json: ["content": "x"])
+        #expect(stranger.status == 403 && stranger.error == "Not authorized to edit this message", "\(stranger.text)")
         #expect((try await relay.request("PATCH", "/api/messages/\(firstId)", token: alice, json: ["content": ""])).status == 400)
         try db.query("UPDATE messages SET created_at = created_at - interval '16 minutes' WHERE id = $1", [UUID(uuidString: firstId)!])
         let late = try await relay.request("PATCH", "/api/messages/\(firstId)", token: alice, json: ["content": "too late"])
@@ -103,6 +106,8 @@ import Testing
         let secondId = try #require(second.object.string("id"))
         let notYours = try await relay.request("DELETE", "/api/messages/\(replyId)", token: alice)
         #expect(notYours.status == 403 && notYours.error == "Not authorized to delete this message")
+        let strangers = try await relay.request("DELETE", "/api/messages/\(secondId)", token: bob)
+        #expect(strangers.status == 403 && strangers.error == "Not authorized to delete this message", "\(strangers.text)")
         #expect((try await relay.request("DELETE", "/api/messages/\(secondId)", token: alice)).status == 204)
         #expect((try await relay.request("DELETE", "/api/messages/\(secondId)", token: alice)).status == 404)
         #expect((try await relay.request("DELETE", "/api/messages/\(firstId)", token: admin)).status == 204)

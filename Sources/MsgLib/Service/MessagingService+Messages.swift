@@ -235,8 +235,9 @@ extension MessagingService {
                 throw ServiceError.messageNotFound
             }
             // The sender too, with their rights as they are now: a former admin keeps no hold on the replies they wrote.
-            _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
-            guard message.senderId == viewer.id else { throw ServiceError(.forbidden, "Not authorized to edit this message") }
+            let refusal = ServiceError(.forbidden, "Not authorized to edit this message")
+            try Self.requireAccess(db, to: message, viewer: viewer, or: refusal)
+            guard message.senderId == viewer.id else { throw refusal }
             let now = try MessageRepository.transactionTime(db)
             guard now.microsecondsSinceEpoch - message.createdAt.microsecondsSinceEpoch <= window * 1_000_000 else {
                 throw ServiceError(.forbidden, "Cannot edit message after \(window / 60) minutes")
@@ -250,14 +251,25 @@ extension MessagingService {
         }
     }
 
+    /// Checks that `viewer` may see `message`'s conversation now; a refusal is `refusal`, the operation's own answer
+    /// (a message of someone else's conversation is refused as the operation is, not as the conversation would be).
+    static func requireAccess(_ db: PostgresConnection, to message: Message, viewer: User, or refusal: ServiceError) throws {
+        do {
+            _ = try accessibleConversation(db, id: message.conversationId, viewer: viewer)
+        } catch let error as ServiceError where error.kind == .forbidden {
+            throw refusal
+        }
+    }
+
     /// Soft-deletes a message: its sender or an admin.
     public func deleteMessage(viewer: User, messageId: UUID) async throws {
         try await pool.withTransaction { db in
             guard let message = try MessageRepository.find(db, id: messageId), message.deletedAt == nil else {
                 throw ServiceError.messageNotFound
             }
-            _ = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
-            guard viewer.isAdmin || message.senderId == viewer.id else { throw ServiceError(.forbidden, "Not authorized to delete this message") }
+            let refusal = ServiceError(.forbidden, "Not authorized to delete this message")
+            try Self.requireAccess(db, to: message, viewer: viewer, or: refusal)
+            guard viewer.isAdmin || message.senderId == viewer.id else { throw refusal }
             guard try MessageRepository.softDelete(db, id: messageId, by: viewer.id) != nil else { throw ServiceError.messageNotFound }
         }
     }

@@ -24,7 +24,12 @@ extension MessagingService {
                     continue
                 }
                 let readable = items.filter { $0.senderId != viewer.id && $0.senderIsAdmin != viewer.isAdmin }
-                if readable.count < items.count { refusal = refusal ?? ServiceError(.forbidden, "Cannot mark own message as read") }
+                if readable.count < items.count {
+                    // As PATCH /api/messages/:id/read says it.
+                    let own = items.contains { $0.senderId == viewer.id }
+                    refusal =
+                        refusal ?? ServiceError(.forbidden, own ? "Cannot mark own message as read" : "Only the recipient can mark a message as read")
+                }
                 readBefore += readable.compactMap { item in item.readAt.map { (item.id, $0) } }
                 let unread = readable.filter { $0.readAt == nil }
                 guard !unread.isEmpty else { continue }
