@@ -81,18 +81,24 @@ struct MsgrelayCommand: AsyncParsableCommand {
         }()
 
         let pool = DatabasePool(configuration: configuration.database)
-        let migrate = self.migrate
         do {
-            let pending = try await pool.withConnection { db in
-                let migrator = Migrator()
-                if migrate {
-                    // Migrations may run longer than a request's statement timeout.
-                    try db.execute("SET statement_timeout = 0")
-                    try migrator.migrate(db)
-                    try db.execute("RESET statement_timeout")
+            if migrate {
+                // Migrations may run longer than a request's statement timeout, or the connection string's: on a
+                // connection of their own, without one from its first statement.
+                var migrating = configuration.database
+                migrating.poolSize = 1
+                migrating.statementTimeout = nil
+                migrating.overrides = Migrator.sessionOverrides
+                let migrations = DatabasePool(configuration: migrating)
+                do {
+                    try await migrations.withConnection { db in _ = try Migrator().migrate(db) }
+                    await migrations.shutdown()
+                } catch {
+                    await migrations.shutdown()
+                    throw error
                 }
-                return try migrator.pending(db).count
             }
+            let pending = try await pool.withConnection { db in try Migrator().pending(db).count }
             if pending > 0 {
                 throw ConfigurationError(
                     "the database schema is not up to date (\(pending) migrations pending): run `msgctl db migrate` or start with --migrate")

@@ -94,6 +94,20 @@ import Testing
         #expect(try own.scalar("SHOW statement_timeout", as: String.self) == "7s")
     }
 
+    /// Migrations' settings win over the connection string's, the role's and the database's, from the first statement.
+    @Test func overridesWinOverTheConnectionStringAndTheRole() async throws {
+        let database = try await TestDatabase.create(migrated: false)
+        let admin = try database.connect()
+        try admin.execute("ALTER ROLE CURRENT_USER IN DATABASE \"\(database.name)\" SET statement_timeout = '3s'")
+        defer { try? admin.execute("ALTER ROLE CURRENT_USER IN DATABASE \"\(database.name)\" RESET statement_timeout") }
+        let plain = PostgresConnection(conninfo: database.conninfo)
+        #expect(try plain.scalar("SHOW statement_timeout", as: String.self) == "3s")
+        let migrating = PostgresConnection(
+            conninfo: database.conninfo + " options='-c statement_timeout=1'", statementTimeout: .seconds(2), overrides: Migrator.sessionOverrides)
+        #expect(try migrating.scalar("SHOW statement_timeout", as: String.self) == "0")
+        #expect(try migrating.scalar("SELECT count(*) FROM pg_sleep(0.05)", as: Int.self) == 1)
+    }
+
     @Test func theWritersConnectionKeepsOneGenericPlanBesideTheStringsOptions() async throws {
         let database = try await TestDatabase.create(migrated: false)
         var configuration = DatabaseConfiguration(

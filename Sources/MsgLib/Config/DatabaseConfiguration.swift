@@ -15,6 +15,9 @@ public struct DatabaseConfiguration: Sendable {
     /// Session settings of the pool's connections (`name: value`, sent at connection start; the connection string's
     /// own `options` win).
     public var settings: [String: String] = [:]
+    /// Session settings sent after the connection string's `options` (and `PGOPTIONS`), so that they win over those and
+    /// over the role's and the database's: migrations' `statement_timeout = 0`, in force from the first statement.
+    public var overrides: [String: String] = [:]
     /// libpq's `connect_timeout` of the pool's connections, in seconds, unless the connection string sets one (nil:
     /// libpq's, none: a server that does not answer keeps a new connection waiting for the kernel's SYN retries, some
     /// two minutes; the relay sets 10 s from the environment).

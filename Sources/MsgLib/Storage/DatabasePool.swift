@@ -119,7 +119,7 @@ public final class DatabasePool: Sendable {
                 case .create:
                     let connection = PostgresConnection(
                         conninfo: configuration.conninfo, applicationName: configuration.applicationName,
-                        statementTimeout: configuration.statementTimeout, settings: configuration.settings,
+                        statementTimeout: configuration.statementTimeout, settings: configuration.settings, overrides: configuration.overrides,
                         connectTimeout: configuration.connectTimeout)
                     continuation.resume(returning: connection)
                 case .enqueued:

@@ -17,11 +17,11 @@ struct DbCommand: AsyncParsableCommand {
         func run() async throws {
             let line = progress.line()
             defer { line.stop() }
-            let applied = try await connection.withDatabase { db in
-                // A migration's index build on a large table takes minutes: no statement_timeout from the connection
-                // string, the role or the database cuts it short (msgrelay --migrate does the same).
-                try db.execute("SET statement_timeout = 0")
-                return try Migrator().migrate(db) { event in Self.show(event, on: line) }.map { ($0.id, $0.name) }
+            // A migration's index build on a large table takes minutes: no statement_timeout from the connection string,
+            // PGOPTIONS, the role or the database cuts it short, from the first statement on (msgrelay --migrate does the
+            // same).
+            let applied = try await connection.withDatabase(overrides: Migrator.sessionOverrides) { db in
+                try Migrator().migrate(db) { event in Self.show(event, on: line) }.map { ($0.id, $0.name) }
             }
             line.stop()
             if output.json {

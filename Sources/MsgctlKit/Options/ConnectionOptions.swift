@@ -12,18 +12,23 @@ struct ConnectionOptions: ParsableArguments {
     /// A pool of up to `size` connections (opened as they are needed) on the database these options name. A server that
     /// does not answer fails a connection after ``connectTimeout`` seconds (unless the connection string sets its own
     /// `connect_timeout`), not after the kernel's two minutes of SYN retries.
-    func makePool(size: Int = 1) throws -> DatabasePool {
+    func makePool(size: Int = 1, overrides: [String: String] = [:]) throws -> DatabasePool {
         let conninfo = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"] ?? ""
         var configuration = DatabaseConfiguration(conninfo: conninfo, poolSize: size, applicationName: "msgctl")
         configuration.connectTimeout = Self.connectTimeout
+        configuration.overrides = overrides
         return DatabasePool(configuration: configuration)
     }
 
     static let connectTimeout = 10
 
     /// Runs `body` on one database connection (on a thread of its own), then closes it.
-    func withDatabase<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
-        let pool = try makePool()
+    /// `overrides`: session settings that win over the connection string's and the role's (see
+    /// ``DatabaseConfiguration/overrides``).
+    func withDatabase<T: Sendable>(
+        overrides: [String: String] = [:], _ body: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        let pool = try makePool(overrides: overrides)
         do {
             let value = try await pool.withConnection(body)
             await pool.shutdown()

@@ -48,6 +48,10 @@ package struct Migrator: Sendable {
         case stepFinished
     }
 
+    /// The session settings migrations run with, winning over the connection string's and the role's
+    /// (``DatabaseConfiguration/overrides``): an index build on a large table takes minutes.
+    package static let sessionOverrides = ["statement_timeout": "0"]
+
     /// Applies every pending migration, each in its own transaction with its record (non-transactional ones step
     /// by step, recorded after their last step).
     /// - Parameter observer: told of each step as it starts and ends, on the calling thread.

@@ -18,6 +18,8 @@ package final class PostgresConnection: @unchecked Sendable {
     /// Sent as `statement_timeout` at connect (nil: the server's own setting).
     private let statementTimeout: Duration?
     private let settings: [String: String]
+    /// Sent after the connection string's options: they win.
+    private let overrides: [String: String]
     /// Seconds opening the connection may take (libpq's `connect_timeout`), unless the conninfo says otherwise.
     private let connectTimeout: Int?
     private var handle: OpaquePointer?
@@ -56,8 +58,9 @@ package final class PostgresConnection: @unchecked Sendable {
     /// spaces). `connectTimeout` is libpq's `connect_timeout` unless the conninfo sets one.
     package init(
         conninfo: String, applicationName: String = "msglib", statementTimeout: Duration? = nil, settings: [String: String] = [:],
-        connectTimeout: Int? = nil
+        overrides: [String: String] = [:], connectTimeout: Int? = nil
     ) {
+        self.overrides = overrides
         self.conninfo = conninfo
         self.applicationName = applicationName
         self.statementTimeout = statementTimeout
@@ -137,7 +140,7 @@ package final class PostgresConnection: @unchecked Sendable {
     }
 
     /// The `options` to send: the statement timeout and settings first, then what the connection string or `PGOPTIONS`
-    /// says.
+    /// says, then the overrides.
     private func startupOptions() -> String? {
         var parts: [String] = []
         if let statementTimeout {
@@ -145,9 +148,10 @@ package final class PostgresConnection: @unchecked Sendable {
             parts.append("-c statement_timeout=\(milliseconds)")
         }
         parts += settings.sorted { $0.key < $1.key }.map { "-c \($0.key)=\($0.value)" }
-        guard !parts.isEmpty else { return nil }
+        let last = overrides.sorted { $0.key < $1.key }.map { "-c \($0.key)=\($0.value)" }
+        guard !parts.isEmpty || !last.isEmpty else { return nil }
         let own = Self.options(in: conninfo) ?? ProcessInfo.processInfo.environment["PGOPTIONS"] ?? ""
-        return (parts + (own.isEmpty ? [] : [own])).joined(separator: " ")
+        return (parts + (own.isEmpty ? [] : [own]) + last).joined(separator: " ")
     }
 
     /// The `options` a connection string sets, or nil (also for a string libpq cannot parse: connecting reports that).
