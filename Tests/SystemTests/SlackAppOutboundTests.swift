@@ -204,6 +204,31 @@ import Testing
         try await desk.stop()
     }
 
+    /// The thread's parent follows deletions and edits: a user's unread message deleted lowers its count, and the
+    /// conversation's first message edited changes its preview.
+    @Test func theParentFollowsDeletionsAndEdits() async throws {
+        let desk = try await Desk()
+        let (db, f, slack, relay) = (desk.db, desk.f, desk.slack, desk.relay)
+        #expect(try await desk.aliceSends("First") == 201)
+        try await db.waitForEmptyOutbox()
+        #expect(try await desk.aliceSends("Second") == 201)
+        try await db.waitForEmptyOutbox()
+        let before = slack.calls("chat.update").count
+        let (first, second) = (
+            try db.scalar("SELECT id FROM messages WHERE content = 'First'", as: UUID.self),
+            try db.scalar("SELECT id FROM messages WHERE content = 'Second'", as: UUID.self)
+        )
+        #expect(try await relay.request("DELETE", "/api/messages/\(second)", token: relay.token(f.alice)).status == 204)
+        let deleted = try await slack.waitForCalls("chat.update", count: before + 1)[before]
+        #expect(deleted.object.string("blocks.1.elements.0.text") == "1 unread message", "\(deleted.request.bodyText)")
+        try await db.waitForEmptyOutbox()
+        let edit = try await relay.request("PATCH", "/api/messages/\(first)", token: relay.token(f.alice), json: ["content": "First, edited"])
+        #expect(edit.status == 200)
+        let edited = try await slack.waitForCalls("chat.update", count: before + 2)[before + 1]
+        #expect(edited.object.string("blocks.0.text.text") == "*Alice*\nFirst, edited", "\(edited.request.bodyText)")
+        try await desk.stop()
+    }
+
     /// A reply tried again is posted as its message stands when it leaves: edited while the relay looked for an earlier
     /// post (Slack slow to answer), it is posted edited; deleted meanwhile, it is not posted.
     @Test func aReplyPostedAfterALookupSaysWhatItsMessageSaysThen() async throws {

@@ -247,6 +247,8 @@ extension MessagingService {
             }
             // Counted once the edit is sure to be made (the statement rolls back with a refusal).
             if !viewer.isAdmin, !limits.isEmpty { try RateLimiter.take(db, user: viewer.id, windows: limits, counting: ("edit", "edits")) }
+            // The Slack thread's parent shows the conversation's first message.
+            try SlackThreadRepository.enqueueParentUpdate(db, conversationId: message.conversationId, parent: messageId)
             return edited
         }
     }
@@ -271,6 +273,8 @@ extension MessagingService {
             try Self.requireAccess(db, to: message, viewer: viewer, or: refusal)
             guard viewer.isAdmin || message.senderId == viewer.id else { throw refusal }
             guard try MessageRepository.softDelete(db, id: messageId, by: viewer.id) != nil else { throw ServiceError.messageNotFound }
+            // The Slack thread's parent shows the unread count and the first message.
+            try SlackThreadRepository.enqueueParentUpdate(db, conversationId: message.conversationId)
         }
     }
 

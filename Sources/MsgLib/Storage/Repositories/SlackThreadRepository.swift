@@ -36,20 +36,20 @@ package enum SlackThreadRepository {
     /// when the job is sent), in the caller's transaction. Nothing is queued when the conversation has no thread, or
     /// when an update of it is already waiting and not being sent (that one will read the state when it leaves; one
     /// being sent, locked by a worker, may have read it already). A queued job wakes the relays' outbox workers at
-    /// commit. Returns whether a job was queued.
+    /// commit. With `parent`, only when that message is the parent's (its preview). Returns whether a job was queued.
     @discardableResult
-    package static func enqueueParentUpdate(_ db: PostgresConnection, conversationId: UUID) throws -> Bool {
+    package static func enqueueParentUpdate(_ db: PostgresConnection, conversationId: UUID, parent: UUID? = nil) throws -> Bool {
         let queued = try !db.query(
             """
             INSERT INTO notification_outbox (kind, message_id, conversation_id)
             SELECT 'slack_update', t.parent_message_id, t.conversation_id FROM slack_threads t
-            WHERE t.conversation_id = $1
+            WHERE t.conversation_id = $1 AND ($2::uuid IS NULL OR t.parent_message_id = $2)
               AND NOT EXISTS (
                   SELECT 1 FROM notification_outbox o
                   WHERE o.conversation_id = $1 AND o.kind = 'slack_update' AND o.failed_at IS NULL
                   FOR UPDATE SKIP LOCKED)
             RETURNING id
-            """, [conversationId]
+            """, [conversationId, parent]
         ).isEmpty
         if queued { try DeliveryRepository.notify(db, [.outbox]) }
         return queued
