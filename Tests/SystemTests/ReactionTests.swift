@@ -350,6 +350,13 @@ import Testing
         try await db.waitForEmptyOutbox()
         #expect(push.requests.count == 2)
         try await relay.stop()
+        // Added, taken back and added again before its push left (no relay runs meanwhile): one push is waiting.
+        var notifying = NotificationConfiguration()
+        notifying.notifyReactions = true
+        let writer = MessagingService(pool: database.pool(size: 1), notifications: notifying)
+        for add in [true, false, true] { _ = try await writer.react(viewer: f.alice, messageId: message.id, emoji: "🎈", add: add) }
+        #expect(try db.scalar("SELECT count(*) FROM notification_outbox WHERE reaction = '🎈'", as: Int.self) == 1)
+        try db.query("DELETE FROM notification_outbox")
         // A reaction taken back before its push left (here the job waits while no relay runs): nothing is pushed.
         try db.query(
             """
