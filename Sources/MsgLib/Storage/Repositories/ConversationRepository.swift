@@ -34,7 +34,10 @@ package enum ConversationRepository {
     /// transaction ends (as a send locks it, before anything else).
     static func insertIfMissing(_ db: PostgresConnection, userId: UUID) throws -> Conversation {
         try db.query("INSERT INTO conversations (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING", [userId])
-        return try find(db, userId: userId, lock: true)!
+        // Gone when the user was deleted meanwhile: the insert found the row, the deletion's cascade removed it while
+        // this waited for its lock.
+        guard let conversation = try find(db, userId: userId, lock: true) else { throw AuthError.unknownUser }
+        return conversation
     }
 
     /// The ids of conversations whose id (lowercase text) starts with `prefix`, in order, at most `limit`.
