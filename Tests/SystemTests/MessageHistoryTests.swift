@@ -28,6 +28,8 @@ import Testing
         #expect(message["history"] == nil && !listed.text.contains("second"))
         let refused = try await relay.request("GET", "/api/messages/\(id)/history", token: alice)
         #expect(refused.status == 403 && refused.error == "Admin access required", "\(refused.status) \(refused.text)")
+        let malformed = try await relay.request("GET", "/api/messages/not-a-uuid/history", token: alice)
+        #expect(malformed.status == 403 && malformed.error == "Admin access required", "\(malformed.text)")
         #expect(!refused.text.contains("first"))
         let other = try await relay.request("GET", "/api/messages/\(id)/history", token: relay.token(f.bob))
         #expect(other.status == 403)

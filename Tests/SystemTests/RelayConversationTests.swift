@@ -78,6 +78,11 @@ import Testing
         // Archive: admins only; archived conversations leave the default list.
         let refused = try await relay.request("PATCH", "/api/conversations/\(id)/archive", token: alice, json: ["archived": true])
         #expect(refused.status == 403 && refused.error == "Admin access required")
+        // Whatever the id: a user is told the route is for admins, not that the id is malformed.
+        for (method, path) in [("PATCH", "/api/conversations/not-a-uuid/archive"), ("DELETE", "/api/conversations/not-a-uuid")] {
+            let malformed = try await relay.request(method, path, token: alice, json: ["archived": true])
+            #expect(malformed.status == 403 && malformed.error == "Admin access required", "\(method) \(path): \(malformed.text)")
+        }
         let archived = try await relay.request("PATCH", "/api/conversations/\(id)/archive", token: admin, json: ["archived": true])
         #expect(archived.status == 200)
         #expect(archived.object["archived"] as? Bool == true)

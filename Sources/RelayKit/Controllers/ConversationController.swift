@@ -48,14 +48,16 @@ struct ConversationController {
 
     @Sendable func archive(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let viewer = try context.requireUser()
-        let id = try context.uuidParameter("id")
+        // Admins only, whatever the id: a user is told so, not that the id is malformed.
         guard viewer.isAdmin else { throw ServiceError.adminRequired }
+        let id = try context.uuidParameter("id")
         let body = try await request.decodeJSON(ArchiveBody.self, context: context)
         return .json(ArchiveResponse(try await service.setArchived(viewer: viewer, id: id, archived: body.archived)))
     }
 
     @Sendable func delete(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let viewer = try context.requireUser()
+        guard viewer.isAdmin else { throw ServiceError.adminRequired }
         _ = try await service.deleteConversation(viewer: viewer, id: try context.uuidParameter("id"))
         return Response(status: .noContent)
     }

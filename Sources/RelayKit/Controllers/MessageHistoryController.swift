@@ -11,6 +11,8 @@ struct MessageHistoryController {
 
     @Sendable func history(_ request: Request, context: RelayRequestContext) async throws -> Response {
         let viewer = try context.requireUser()
+        // Admins only, whatever the id (as the service says).
+        guard viewer.isAdmin else { throw ServiceError.adminRequired }
         let id = try context.uuidParameter("id")
         return .json(MessageHistoryResponse(try await service.messageHistory(viewer: viewer, messageId: id)))
     }
