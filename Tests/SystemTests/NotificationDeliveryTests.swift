@@ -138,6 +138,28 @@ import Testing
         slack.stop()
     }
 
+    /// An admin demoted while a push of a user's message waits to be tried again gets it no more.
+    @Test func aDemotedAdminGetsNoPushLeftFromBefore() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let push = try RecordingHTTPServer()
+        let log = ResponseLog()
+        push.respond { request in log.all.isEmpty ? log.answer(request, 503, headers: [("Retry-After", "3")]) : log.answer(request, 201) }
+        var environment = PushEnvironment.variables
+        environment["OUTBOX_RETRY_BASE_SECONDS"] = "0.2"
+        let relay = try await TestRelay(database: database, environment: environment)
+        let browser = PushBrowser(endpoint: push.url("/push/admin"))
+        #expect(try await relay.request("POST", "/api/push/subscribe", token: relay.token(f.admin), json: browser.subscribeBody).status == 201)
+        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "for admins only"]).status == 201)
+        try await push.waitForRequests(count: 1)
+        try db.query("UPDATE users SET is_admin = false WHERE id = $1", [f.admin.id])
+        try await db.waitForEmptyOutbox(timeout: 30)
+        #expect(log.all.map(\.status) == [503])
+        try await relay.stop()
+        push.stop()
+    }
+
     /// A push service slow to answer does not hold up the Slack notice of the same round: the groups of a round leave
     /// together.
     @Test func aSlowPushServiceDoesNotHoldUpSlack() async throws {

@@ -73,7 +73,7 @@ public struct Notifier: Sendable {
             switch job.kind {
             case .push:
                 guard let subscription = job.subscription else {
-                    outcomes[index] = .moot("the subscription is gone")
+                    outcomes[index] = .moot("the subscription is gone, or its user may no longer see the conversation")
                     continue
                 }
                 if let reaction = job.reaction, !reaction.present {

@@ -123,6 +123,8 @@ package enum OutboxRepository {
             JOIN users u ON u.id = c.user_id
             JOIN users s ON s.id = m.sender_id
             LEFT JOIN push_subscriptions p ON p.id = o.subscription_id
+                -- Still entitled to the conversation: its user, or an admin now (one demoted meanwhile gets no more).
+                AND (p.user_id = c.user_id OR EXISTS (SELECT 1 FROM users pu WHERE pu.id = p.user_id AND pu.is_admin))
             LEFT JOIN slack_threads t ON t.conversation_id = o.conversation_id
             LEFT JOIN users r ON r.id = o.reactor_id
             LEFT JOIN slack_posts sp ON sp.message_id = o.message_id AND o.kind = 'slack_reaction'
