@@ -114,19 +114,19 @@ public struct Notifier: Sendable {
                 zip(zip(slackClient.send(app.requests), app.indices), interpreters).map { pair, interpret in (pair.1, interpret(pair.0)) }
             }
         }
+        let run: @Sendable (@Sendable () -> [(Int, DeliveryOutcome)]) -> Void = { group in
+            let sent = group()
+            answers.withLock { for (index, outcome) in sent { $0[index] = outcome } }
+        }
         let done = DispatchGroup()
         for group in groups.dropFirst() {
             done.enter()
             Thread.detachNewThread {
-                let sent = group()
-                answers.withLock { for (index, outcome) in sent { $0[index] = outcome } }
+                run(group)
                 done.leave()
             }
         }
-        if let first = groups.first {
-            let sent = first()
-            answers.withLock { for (index, outcome) in sent { $0[index] = outcome } }
-        }
+        if let first = groups.first { run(first) }
         done.wait()
         for (index, outcome) in answers.withLock({ $0 }) { outcomes[index] = outcome }
         return outcomes.map { $0 ?? .failed("not sent") }

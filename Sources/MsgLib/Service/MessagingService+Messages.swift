@@ -179,9 +179,9 @@ extension MessagingService {
             }
             let conversation = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
             let sender = try UserRepository.find(db, id: message.senderId)
-            guard message.senderId != viewer.id else { throw ServiceError(.forbidden, "Cannot mark own message as read") }
+            guard message.senderId != viewer.id else { throw ServiceError.readOwnMessage }
             guard sender?.isAdmin != viewer.isAdmin else {
-                throw ServiceError(.forbidden, "Only the recipient can mark a message as read")
+                throw ServiceError.readNotRecipient
             }
             guard let read = try MessageRepository.markRead(db, id: messageId) else {
                 // Read or deleted by a transaction that committed after `find`: the answer is what it left.

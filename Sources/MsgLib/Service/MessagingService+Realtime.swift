@@ -27,8 +27,7 @@ extension MessagingService {
                 if readable.count < items.count {
                     // As PATCH /api/messages/:id/read says it.
                     let own = items.contains { $0.senderId == viewer.id }
-                    refusal =
-                        refusal ?? ServiceError(.forbidden, own ? "Cannot mark own message as read" : "Only the recipient can mark a message as read")
+                    refusal = refusal ?? (own ? .readOwnMessage : .readNotRecipient)
                 }
                 readBefore += readable.compactMap { item in item.readAt.map { (item.id, $0) } }
                 let unread = readable.filter { $0.readAt == nil }
