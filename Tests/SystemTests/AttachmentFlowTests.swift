@@ -409,16 +409,47 @@ import Testing
         let database = try await TestDatabase.create()
         let (relay, folder) = try await Self.relay(database, ["ATTACHMENT_COLLECT_INTERVAL_SECONDS": "0.2"])
         let tmp = folder + "/tmp/"
-        let (abandoned, recent) = (AttachmentKey.make(), AttachmentKey.make())
-        for name in [abandoned, recent, "not-a-key"] {
+        // `.tmp-` and six characters: what an earlier version's file writer left where files cannot be made unnamed.
+        let (abandoned, recent, earlier) = (AttachmentKey.make(), AttachmentKey.make(), ".tmp-AbC123")
+        for name in [abandoned, recent, earlier, "not-a-key", ".tmp-long-name"] {
             #expect(FileManager.default.createFile(atPath: tmp + name, contents: Data("part of an upload".utf8)))
         }
-        for name in [abandoned, "not-a-key"] {
+        for name in [abandoned, earlier, "not-a-key", ".tmp-long-name"] {
             try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3700)], ofItemAtPath: tmp + name)
         }
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-3000)], ofItemAtPath: tmp + recent)
-        try await waitFor("the abandoned upload to be removed") { !FileManager.default.fileExists(atPath: tmp + abandoned) }
-        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: tmp)) == [recent, "not-a-key"])
+        try await waitFor("the abandoned uploads to be removed") {
+            !FileManager.default.fileExists(atPath: tmp + abandoned) && !FileManager.default.fileExists(atPath: tmp + earlier)
+        }
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: tmp)) == [recent, "not-a-key", ".tmp-long-name"])
+        try await relay.stop()
+    }
+
+    /// An upload is on disk before it is acknowledged: its file is synchronised, linked into place, and the folder
+    /// synchronised before the 204 (a machine that crashed right after could otherwise lose a file already attached to a
+    /// message). Seen through `strace` attached to the relay.
+    @Test func anUploadIsOnDiskBeforeItIsAcknowledged() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let (relay, folder) = try await Self.relay(database)
+        let trace = folder + "-strace"
+        let strace = try RunningProcess(
+            path: "/usr/bin/strace", ["-f", "-y", "-e", "trace=fsync,fdatasync,link,linkat", "-o", trace, "-p", String(relay.process.pid)],
+            unblockSignals: true)
+        _ = try await strace.waitForOutput("attached")
+        let id = try await Self.upload(relay, relay.token(f.alice), "a.txt", "text/plain", Data("abc".utf8))
+        try await strace.stop()
+        let key = try db.scalar("SELECT store_key FROM attachments WHERE id = $1", [UUID(uuidString: id)!], as: String.self)
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        // strace writes descriptors' paths as the kernel has them, arguments as given: compared by their last parts.
+        let linked = try #require(lines.firstIndex { $0.contains("link") && $0.contains("/files/\(key)\"") && $0.hasSuffix("= 0") })
+        let temporary = try #require(lines[linked].firstMatch(of: /"[^"]*\/tmp\/([^"\/]*)"/)).output.1
+        let fileSynced = lines[..<linked].contains { $0.contains("sync(") && $0.contains("/tmp/\(temporary)>") && $0.hasSuffix("= 0") }
+        #expect(fileSynced, "\(lines)")
+        let store = URL(fileURLWithPath: folder).lastPathComponent
+        let folderSynced = lines[(linked + 1)...].contains { $0.contains("fsync(") && $0.contains("/\(store)/files>") && $0.hasSuffix("= 0") }
+        #expect(folderSynced, "\(lines)")
         try await relay.stop()
     }
 

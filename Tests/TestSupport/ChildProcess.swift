@@ -16,10 +16,11 @@ package final class ChildProcess: Sendable {
 
     /// Starts `executable` with `arguments`; `environment` is added to ours (nil values remove a variable).
     /// With `mergeOutput`, stderr goes to the stdout buffer too; with `keepInputOpen`, ``send(_:)`` writes to its
-    /// stdin until ``closeInput()``.
+    /// stdin until ``closeInput()``. With `unblockSignals`, the child starts with no signal blocked (else it inherits the
+    /// spawning thread's mask, which blocks most: a program that does not unblock them itself, as strace, would not stop).
     package init(
         _ executable: String, _ arguments: [String], environment: [String: String?] = [:], input: String? = nil, mergeOutput: Bool = false,
-        keepInputOpen: Bool = false
+        keepInputOpen: Bool = false, unblockSignals: Bool = false
     ) throws {
         // A child that exits before reading its input must not kill the test process with SIGPIPE.
         Glibc.signal(SIGPIPE, SIG_IGN)
@@ -42,7 +43,16 @@ package final class ChildProcess: Sendable {
         let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
         var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, nil, argv, envp)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        if unblockSignals {
+            var none = sigset_t()
+            sigemptyset(&none)
+            posix_spawnattr_setsigmask(&attributes, &none)
+            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
+        }
+        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
         close(inPipe[0])
         close(outPipe[1])
         close(errPipe[1])

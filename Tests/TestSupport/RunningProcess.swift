@@ -10,9 +10,10 @@ package final class RunningProcess: Sendable {
             TestEnvironment.binary(name), arguments, environment: environment, mergeOutput: true)
     }
 
-    /// Starts the program at `path` (not one of ours: a wrapper such as prlimit, given ours as an argument).
-    package init(path: String, _ arguments: [String], environment: [String: String?] = [:]) throws {
-        child = try ChildProcess(path, arguments, environment: environment, mergeOutput: true)
+    /// Starts the program at `path` (not one of ours: a wrapper such as prlimit, given ours as an argument); with
+    /// `unblockSignals`, with no signal blocked (see ``ChildProcess``).
+    package init(path: String, _ arguments: [String], environment: [String: String?] = [:], unblockSignals: Bool = false) throws {
+        child = try ChildProcess(path, arguments, environment: environment, mergeOutput: true, unblockSignals: unblockSignals)
     }
 
     /// Everything printed so far.

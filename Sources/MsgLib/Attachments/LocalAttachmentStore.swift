@@ -1,10 +1,13 @@
 import Foundation
+import NIOCore
 import NIOPosix
 import Synchronization
 
 /// Attachments in a folder of this machine, served by the relay itself: uploads are `PUT` and downloads `GET` to
 /// ``routePrefix`` + key, with URLs signed by ``LocalURLSigner``. Files are `files/<key>` under the folder; an upload is
-/// written to `tmp/` and linked into place only when complete, so a file under `files/` is always whole.
+/// written to `tmp/`, synchronised to disk, and linked into place only when complete (the folder synchronised too), so
+/// a file under `files/` is always whole, and one acknowledged stays there whatever happens to the machine. File system
+/// calls run on NIO's thread pool: a folder on a network share that stalls holds none of the relay's tasks.
 package struct LocalAttachmentStore: AttachmentStore {
     /// Where the relay serves the files.
     package static let routePrefix = "/attachments/local/"
@@ -81,13 +84,14 @@ package struct LocalAttachmentStore: AttachmentStore {
     }
 
     /// Removes the files in `tmp/` not written to for `age`: uploads a relay was receiving when it was killed (one that
-    /// ends otherwise removes its own). Relays sharing the folder may run it at once.
+    /// ends otherwise removes its own), including those of versions that wrote through a file named `.tmp-` and six
+    /// characters where the file system cannot create a file without a name. Relays sharing the folder may run it at once.
     package func removeAbandonedUploads(olderThan age: Duration) async throws -> Int {
         let folder = root + "/tmp"
         return try await NIOThreadPool.singleton.runIfActive {
             let cutoff = Date().timeIntervalSince1970 - age.seconds
             var removed = 0
-            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where AttachmentKey.isValid(name) {
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] where Self.isUploadInProgress(name) {
                 let path = folder + "/" + name
                 var info = stat()
                 guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, Double(info.st_mtim.tv_sec) < cutoff else { continue }
@@ -103,14 +107,70 @@ package struct LocalAttachmentStore: AttachmentStore {
         return root + "/files/" + key
     }
 
-    /// A new file name in the folder for an upload in progress.
-    package func temporaryPath() -> String {
-        root + "/tmp/" + AttachmentKey.make()
+    /// Whether `name`, in `tmp/`, is an upload being written (or left behind).
+    static func isUploadInProgress(_ name: String) -> Bool {
+        AttachmentKey.isValid(name) || (name.hasPrefix(".tmp-") && name.utf8.count == 11)
+    }
+
+    /// Writes `body` to a new file of `tmp/` and synchronises it to disk; returns its path, for ``commit(temporary:key:)``.
+    /// Nothing is left behind when it throws (the body's error, or the file system's as ``LocalStoreError``).
+    package func receive<Body: AsyncSequence>(_ body: Body) async throws -> String where Body.Element == ByteBuffer {
+        let path = root + "/tmp/" + AttachmentKey.make()
+        let pool = NIOThreadPool.singleton
+        let descriptor = try await pool.runIfActive {
+            let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { throw LocalStoreError.failed("cannot create an upload's file") }
+            return descriptor
+        }
+        do {
+            for try await chunk in body {
+                try await pool.runIfActive { try Self.write(chunk, to: descriptor) }
+            }
+            try await pool.runIfActive {
+                guard fsync(descriptor) == 0 else { throw LocalStoreError.failed("cannot write an upload to disk") }
+                guard close(descriptor) == 0 else { throw LocalStoreError.failed("cannot write an upload to disk") }
+            }
+        } catch {
+            try? await pool.runIfActive {
+                close(descriptor)
+                unlink(path)
+            }
+            throw error
+        }
+        return path
+    }
+
+    private static func write(_ chunk: ByteBuffer, to descriptor: Int32) throws {
+        try chunk.withUnsafeReadableBytes { bytes in
+            var offset = 0
+            while offset < bytes.count {
+                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
+                if written < 0, errno == EINTR { continue }
+                guard written > 0 else { throw LocalStoreError.failed("cannot write an upload") }
+                offset += written
+            }
+        }
+    }
+
+    /// Removes an upload's file written by ``receive(_:)`` that will not be committed.
+    package func discard(temporary: String) async {
+        try? await NIOThreadPool.singleton.runIfActive { _ = unlink(temporary) }
     }
 
     /// Whether the file of `key` is in place (its upload URL has been used).
-    package func hasFile(key: String) throws -> Bool {
-        access(try path(for: key), F_OK) == 0
+    package func hasFile(key: String) async throws -> Bool {
+        let path = try path(for: key)
+        return try await NIOThreadPool.singleton.runIfActive { access(path, F_OK) == 0 }
+    }
+
+    /// The size of the file of `key`, nil when there is none.
+    package func size(key: String) async throws -> Int? {
+        let path = try path(for: key)
+        return try await NIOThreadPool.singleton.runIfActive {
+            var info = stat()
+            guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
+            return Int(info.st_size)
+        }
     }
 
     /// Marks `key`'s upload as being received, unless it is already (another request is sending the same file): false
@@ -128,13 +188,23 @@ package struct LocalAttachmentStore: AttachmentStore {
     }
 
     /// Puts the complete upload at `temporary` in place as `key`, unless a file is there already (an upload URL is
-    /// used once: a file checked and attached is never replaced). Returns false when one was.
-    package func commit(temporary: String, key: String) throws -> Bool {
+    /// used once: a file checked and attached is never replaced), and synchronises the folder, so the file's name is on
+    /// disk before the upload is acknowledged. Returns false when a file was there.
+    package func commit(temporary: String, key: String) async throws -> Bool {
         let destination = try path(for: key)
-        defer { unlink(temporary) }
-        if link(temporary, destination) == 0 { return true }
-        if errno == EEXIST { return false }
-        throw LocalStoreError("cannot store the upload: \(String(cString: strerror(errno)))")
+        let folder = root + "/files"
+        return try await NIOThreadPool.singleton.runIfActive {
+            defer { unlink(temporary) }
+            guard link(temporary, destination) == 0 else {
+                if errno == EEXIST { return false }
+                throw LocalStoreError.failed("cannot store the upload")
+            }
+            let descriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw LocalStoreError.failed("cannot open the store's folder") }
+            defer { close(descriptor) }
+            guard fsync(descriptor) == 0 else { throw LocalStoreError.failed("cannot write the store's folder to disk") }
+            return true
+        }
     }
 }
 
@@ -142,4 +212,9 @@ package struct LocalAttachmentStore: AttachmentStore {
 package struct LocalStoreError: Error, CustomStringConvertible, Sendable {
     package let description: String
     init(_ description: String) { self.description = description }
+
+    /// `what` failed, with the reason `errno` gives.
+    static func failed(_ what: String) -> LocalStoreError {
+        LocalStoreError("\(what): \(String(cString: strerror(errno)))")
+    }
 }

@@ -5,7 +5,8 @@ import MsgLib
 import NIOCore
 
 /// The local attachment store's signed URLs (``LocalAttachmentStore/routePrefix``): `PUT` receives an upload, streamed
-/// to a file (refused as soon as it grows past the declared size); `GET` sends a file. No bearer token: the signature
+/// to a file (refused as soon as it grows past the declared size) and on disk before it is acknowledged; `GET` sends a
+/// file. No bearer token: the signature
 /// is the permission.
 struct LocalStoreController {
     let store: LocalAttachmentStore
@@ -27,17 +28,14 @@ struct LocalStoreController {
             throw APIError(length > grant.size ? .contentTooLarge : .badRequest, "The body must be the \(grant.size) bytes declared")
         }
         // An upload URL is used once: a second request with it is refused before its body is read (or written to disk).
-        guard try !store.hasFile(key: key) else { throw Self.uploadedAlready }
+        guard try await !store.hasFile(key: key) else { throw Self.uploadedAlready }
         guard store.beginReceiving(key: key) else { throw APIError(.conflict, "This attachment is being uploaded by another request") }
         defer { store.endReceiving(key: key) }
-        let temporary = store.temporaryPath()
         let counter = ByteCount()
+        let temporary: String
         do {
-            try await FileIO().writeFile(
-                contents: LimitedBody(base: request.body, limit: grant.size, counter: counter), path: temporary, context: context)
+            temporary = try await store.receive(LimitedBody(base: request.body, limit: grant.size, counter: counter))
         } catch {
-            unlink(temporary)
-            // The file writer wraps the body's errors in its own: what the body did is read from the counter.
             switch counter.outcome {
             case .tooLarge: throw APIError(.contentTooLarge, "The body is larger than the \(grant.size) bytes declared")
             case .broken: throw APIError(.badRequest, "Malformed request body")
@@ -45,7 +43,7 @@ struct LocalStoreController {
             }
         }
         guard counter.value == grant.size else {
-            unlink(temporary)
+            await store.discard(temporary: temporary)
             throw APIError(.badRequest, "The body is \(counter.value) bytes, not the \(grant.size) declared")
         }
         // An upload that outlived its URL is refused too: once a URL has expired no file can appear for it, so an upload
@@ -55,10 +53,10 @@ struct LocalStoreController {
                 try store.signer.verifyUpload(storeKey: key, query: request.queryDictionary, now: now)
             }
         } catch {
-            unlink(temporary)
+            await store.discard(temporary: temporary)
             throw error
         }
-        guard try store.commit(temporary: temporary, key: key) else { throw Self.uploadedAlready }
+        guard try await store.commit(temporary: temporary, key: key) else { throw Self.uploadedAlready }
         return Response(status: .noContent)
     }
 
@@ -94,9 +92,7 @@ enum LocalFileResponse {
         _ store: LocalAttachmentStore, key: String, contentType: String, filename: AttachmentFilename, inline: Bool, context: RelayRequestContext
     ) async throws -> Response {
         let path = try store.path(for: key)
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path), let size = attributes[.size] as? Int else {
-            throw APIError(.notFound, "Attachment not found")
-        }
+        guard let size = try await store.size(key: key) else { throw APIError(.notFound, "Attachment not found") }
         let body = try await FileIO().loadFile(path: path, context: context)
         return Response(
             status: .ok,
