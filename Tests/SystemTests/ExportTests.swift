@@ -498,6 +498,32 @@ extension ExportTests {
         #expect(outputs == [["first"], [], ["second"]])
     }
 
+    /// `--since` with a state file limits the first run's backfill only: a later run exports everything added since the
+    /// run before, however long ago that was (a cron job run late, or `--since` shorter than the gap between runs, would
+    /// otherwise leave out for good what came between, the state moving past it).
+    @Test func sinceWithAStateLimitsTheFirstRunOnly() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let state = try Self.folder().appendingPathComponent("state").path
+        func insert(_ content: String, hoursAgo: Int) throws {
+            let message = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: content)
+            try db.query("UPDATE messages SET created_at = now() - make_interval(hours => $2) WHERE id = $1", [message.id, hoursAgo])
+        }
+        try insert("before the backfill", hoursAgo: 3)
+        try insert("backfilled", hoursAgo: 0)
+        var outputs: [[String]] = []
+        for step in 0..<3 {
+            // Made after the run before, yet longer ago than --since when this run comes (as if it came two hours later).
+            if step > 0 { try insert("between runs \(step)", hoursAgo: 2) }
+            let result = try await Self.export(["--state", state, "--format", "csv"] + (step < 2 ? ["--since", "1h"] : []), database)
+            #expect(result.status == 0, "\(result.stderr)")
+            outputs.append(try ExportParsing.csv(result.stdout).dropFirst().map { $0[6] })
+        }
+        #expect(outputs == [["backfilled"], ["between runs 1"], ["between runs 2"]])
+    }
+
     /// Writers on threads of their own insert with transactions held open for random times while exports run
     /// back to back: every committed message ends up in exactly one output, none of the rolled-back ones in any.
     @Test func concurrentWritersAreExportedExactlyOnce() async throws {

@@ -123,6 +123,9 @@ package enum Exporter {
         }
 
         var output = ExportOutput(destination)
+        var request = request
+        // `--since` limits the first run's backfill; a later run takes everything added since the run before.
+        if state?.cursor.horizon != nil { request.since = nil }
         let messages = try exportSnapshot(request, &query, db, &output, progress)
 
         let summary = ExportSummary(messages: messages, bytes: output.written, horizon: horizon, waitingFor: waitingFor)
