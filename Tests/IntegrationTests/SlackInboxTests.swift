@@ -193,6 +193,65 @@ import Testing
         #expect(try await s.service.handleNextSlackEvent() == .ignored("not the thread of a conversation"))
     }
 
+    /// A thread recorded after its events were given up (Slack's answer to the post was lost; a later attempt found the
+    /// post, minutes on): the replies in it and the reactions on its parent that were ignored meanwhile are handled then,
+    /// in the order they arrived; those ignored for another reason stay ignored.
+    @Test func eventsIgnoredBeforeTheirThreadWasRecordedAreHandledOnceItIs() async throws {
+        let s = try await setup()
+        let other = try ConversationRepository.insert(s.db, userId: s.f.bob.id)
+        let parent = try #require(try MessageRepository.insert(s.db, conversationId: other.id, sender: s.f.bob, content: "hi"))
+        let reaction = String(
+            decoding: SlackRequests.eventCallback(
+                id: "EvX",
+                event: [
+                    "type": "reaction_added", "user": "U0ADMIN", "reaction": "tada", "item_user": "U0BOT",
+                    "item": ["type": "message", "channel": "C1", "ts": "5.1"], "event_ts": "5.5",
+                ]), as: UTF8.self)
+        let events = [
+            ("EvA", payload("EvA", text: "first", ts: "5.2", thread: "5.1")),
+            ("EvB", payload("EvB", text: "not linked", user: "U0OTHER", ts: "5.3", thread: "5.1")),
+            ("EvC", payload("EvC", text: "second", ts: "5.4", thread: "5.1")),
+            ("EvX", reaction),
+        ]
+        for (id, payload) in events {
+            _ = try await s.service.acceptSlackEvent(eventId: id, payload: payload, statementTimeout: .seconds(2))
+        }
+        try s.db.query("UPDATE slack_inbox SET received_at = received_at - interval '5 minutes'")
+        var outcomes: [MessagingService.SlackInboxOutcome] = []
+        for _ in events { outcomes.append(try await s.service.handleNextSlackEvent()) }
+        #expect(
+            outcomes == [
+                .ignored(SlackInboxReason.notAThread), .ignored("Slack user U0OTHER is not linked to an admin"),
+                .ignored(SlackInboxReason.notAThread), .ignored(SlackInboxReason.unknownPost),
+            ])
+        // The outbox's round records what its lookup found.
+        let outbox = NotificationOutbox(kinds: OutboxJob.Kind.slackApp)
+        try outbox.recordThread(
+            s.db, SlackThread(conversationId: other.id, channelId: "C1", threadTs: "5.1", parentTs: "5.1", parentMessageId: parent.message.id))
+        try outbox.recordPost(s.db, SlackMessagePost(messageId: parent.message.id, channelId: "C1", ts: "5.1"))
+        var delivered: [String] = []
+        var reacted: [UUID] = []
+        while true {
+            switch try await s.service.handleNextSlackEvent() {
+            case .idle: break
+            case .delivered(let message):
+                #expect(message.message.conversationId == other.id && message.sender.id == s.f.admin.id)
+                delivered.append(message.message.content)
+                continue
+            case .reacted(let id):
+                reacted.append(id)
+                continue
+            case let outcome:
+                Issue.record("unexpected \(outcome)")
+            }
+            break
+        }
+        #expect(delivered == ["first", "second"])
+        #expect(reacted == [parent.message.id])
+        #expect(try SlackInboxRepository.state(s.db, eventId: "EvB")?.state == .ignored)
+        #expect(try s.db.scalar("SELECT count(*) FROM slack_inbox WHERE state = 'done'", as: Int.self) == 3)
+    }
+
     @Test func eventsReferringToTheSameAreHandledInTheOrderTheyArrived() async throws {
         let s = try await setup()
         func reaction(_ id: String, _ type: String) -> String {

@@ -33,7 +33,9 @@ extension MessagingService {
     }
 
     /// How long an event may wait for the thread or post it refers to: an outbox round records a post only once
-    /// Slack answered every call of the round (10 s at most), and two events may be handled out of order.
+    /// Slack answered every call of the round (10 s at most), and two events may be handled out of order. A post
+    /// recorded later still (Slack's answer lost, the post found by a later attempt) makes the events ignored meanwhile
+    /// due again (``NotificationOutbox/recordThread(_:_:)``).
     static let slackMappingWait = 30.0
 
     /// The most attempts at one event before it is given up.
@@ -114,7 +116,7 @@ extension MessagingService {
             return .ignored("Slack user \(reply.slackUserId) is not linked to an admin")
         }
         guard let conversationId = try SlackThreadRepository.conversation(db, channelId: reply.channelId, threadTs: reply.threadTs) else {
-            return missing("not the thread of a conversation")
+            return missing(SlackInboxReason.notAThread)
         }
         // The same Slack message under another event id (an app installed on both sides of a shared channel): once.
         if let ts = reply.ts, try SlackPostRepository.message(db, channelId: reply.channelId, ts: ts) != nil {

@@ -3,6 +3,7 @@ import Foundation
 /// Reasons an inbox event is ignored that callers tell apart.
 enum SlackInboxReason {
     static let unknownPost = "a reaction on a Slack message that is not a conversation's"
+    static let notAThread = "not the thread of a conversation"
 }
 
 extension MessagingService {

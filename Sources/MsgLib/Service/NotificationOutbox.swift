@@ -42,13 +42,21 @@ package struct NotificationOutbox: Sendable {
     }
 
     /// Records the Slack thread a job's parent post started (a thread recorded already is kept).
+    /// Events that came from Slack for it and were ignored because it was not known yet are handled again: a thread is
+    /// recorded late when Slack's answer to the post was lost and a later attempt found the post.
     package func recordThread(_ db: PostgresConnection, _ thread: SlackThread) throws {
         try SlackThreadRepository.insert(db, thread)
+        try SlackInboxRepository.reopen(
+            db, following: SlackEventOrder.threadKey(channelId: thread.channelId, threadTs: thread.threadTs),
+            ignoredAs: SlackInboxReason.notAThread)
     }
 
-    /// Records the Slack message a job posted for its message (one recorded already is kept).
+    /// Records the Slack message a job posted for its message (one recorded already is kept); reactions on it ignored
+    /// because it was not known yet are handled again (as for ``recordThread(_:_:)``).
     package func recordPost(_ db: PostgresConnection, _ post: SlackMessagePost) throws {
         try SlackPostRepository.insert(db, post)
+        try SlackInboxRepository.reopen(
+            db, following: SlackEventOrder.postKey(channelId: post.channelId, ts: post.ts), ignoredAs: SlackInboxReason.unknownPost)
     }
 
     /// Queues an update of a conversation's Slack parent message (coalesced with one already waiting).

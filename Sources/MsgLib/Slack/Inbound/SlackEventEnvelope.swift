@@ -138,14 +138,15 @@ package struct SlackEventEnvelope: Decodable, Sendable, Equatable {
     package var order: SlackEventOrder {
         switch reactionChange() {
         case .success(let change)?:
-            let post = "post:\(change.channelId):\(change.ts)"
+            let post = SlackEventOrder.postKey(channelId: change.channelId, ts: change.ts)
             return SlackEventOrder(keys: [post], follows: [post])
         case .failure?: return SlackEventOrder()
         case nil: break
         }
         guard case .success(let reply) = threadReply() else { return SlackEventOrder() }
-        let thread = "thread:\(reply.channelId):\(reply.threadTs)"
-        return SlackEventOrder(keys: [thread] + (reply.ts.map { ["post:\(reply.channelId):\($0)"] } ?? []), follows: [thread])
+        let thread = SlackEventOrder.threadKey(channelId: reply.channelId, threadTs: reply.threadTs)
+        let post = reply.ts.map { SlackEventOrder.postKey(channelId: reply.channelId, ts: $0) }
+        return SlackEventOrder(keys: [thread] + (post.map { [$0] } ?? []), follows: [thread])
     }
 
     /// True for 1 to ``maximumIdLength`` ASCII letters, digits, `-` and `_`.
@@ -171,4 +172,10 @@ package struct SlackRequestError: Error, Sendable, Equatable, CustomStringConver
 package struct SlackEventOrder: Sendable, Equatable {
     package var keys: [String] = []
     package var follows: [String] = []
+
+    /// The key of the replies in a thread.
+    package static func threadKey(channelId: String, threadTs: String) -> String { "thread:\(channelId):\(threadTs)" }
+
+    /// The key of one Slack message (a reply, a post the relay made).
+    package static func postKey(channelId: String, ts: String) -> String { "post:\(channelId):\(ts)" }
 }

@@ -91,6 +91,16 @@ package enum SlackInboxRepository {
             """, [eventId, delay, reason])
     }
 
+    /// Makes the events ignored as `reason` (what they refer to was not known) that follow `key` pending and due again,
+    /// in the order they arrived (``claimNext(_:)``): what they refer to was recorded after they were given up.
+    package static func reopen(_ db: PostgresConnection, following key: String, ignoredAs reason: String) throws {
+        try db.query(
+            """
+            UPDATE slack_inbox SET state = 'pending', available_at = now(), processed_at = NULL
+            WHERE state = 'ignored' AND follows_keys @> ARRAY[$1::text] AND last_error = $2
+            """, [key, reason])
+    }
+
     /// Seconds until the next pending event is due (0 or less when one is due now), nil when none is pending.
     package static func secondsUntilNextDue(_ db: PostgresConnection) throws -> Double? {
         try db.query("SELECT extract(epoch FROM min(available_at) - now())::float8 FROM slack_inbox WHERE state = 'pending'")[0].decode(0)
