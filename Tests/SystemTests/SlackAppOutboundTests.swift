@@ -204,6 +204,36 @@ import Testing
         try await desk.stop()
     }
 
+    /// A relay killed while Slack makes its post (the round that claimed the job never commits, no attempt is
+    /// recorded): the relay that takes the job over looks for the post first, finds it, and does not post it again
+    /// (a second thread, which the conversation would follow, leaving replies in the first unheard).
+    @Test func aPostWhoseRoundDiedIsLookedForBeforeItIsPostedAgain() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let slack = try FakeSlack()
+        slack.fail(.answeredLate(delay: .seconds(8)), method: "chat.postMessage")
+        let first = try await TestRelay(database: database, environment: Self.environment(slack))
+        #expect(try await first.request("POST", "/api/messages", token: first.token(f.alice), json: ["content": "First"]).status == 201)
+        let posted = try await slack.waitForCalls("chat.postMessage", count: 1)[0]
+        #expect(try db.scalar("SELECT count(*) FROM outbox_sends_begun", as: Int.self) == 1)
+        try await first.process.stop(signal: SIGKILL)
+        #expect(try db.scalar("SELECT attempts FROM notification_outbox WHERE kind = 'slack_post'", as: Int.self) == 0)
+
+        let second = try await TestRelay(database: database, environment: Self.environment(slack))
+        try await db.waitForEmptyOutbox()
+        #expect(slack.calls("chat.postMessage").count == 1)
+        #expect(slack.calls("conversations.history").count >= 1)
+        let message = try db.scalar("SELECT id FROM messages WHERE content = 'First'", as: UUID.self)
+        let conversationId = try db.scalar("SELECT conversation_id FROM messages WHERE id = $1", [message], as: UUID.self)
+        #expect(try SlackThreadRepository.thread(db, conversationId: conversationId)?.threadTs == posted.answerTs)
+        #expect(try SlackPostRepository.post(db, messageId: message)?.ts == posted.answerTs)
+        // The mark goes with its job.
+        #expect(try db.scalar("SELECT count(*) FROM outbox_sends_begun", as: Int.self) == 0)
+        try await second.stop()
+        slack.stop()
+    }
+
     /// The thread's parent follows deletions and edits: a user's unread message deleted lowers its count, and the
     /// conversation's first message edited changes its preview.
     @Test func theParentFollowsDeletionsAndEdits() async throws {

@@ -68,6 +68,8 @@ package final class FakeSlack: Sendable {
         case raw(status: Int, text: String)
         /// The call is made (a post is posted) but its answer is lost: the connection closes without one.
         case answerLost
+        /// The call is made at once and answered after `delay`.
+        case answeredLate(delay: Duration)
     }
 
     /// A message the fake holds, as `conversations.history` and `conversations.replies` return it.
@@ -158,6 +160,11 @@ package final class FakeSlack: Sendable {
                 if failure == .answerLost {
                     var response = succeeded(method, json: json, sendableJSON: sendableJSON, form: call.form, call: &call, s: &s)
                     response.hangUp = true
+                    return response
+                }
+                if case .answeredLate(let delay) = failure {
+                    var response = succeeded(method, json: json, sendableJSON: sendableJSON, form: call.form, call: &call, s: &s)
+                    response.delay = delay
                     return response
                 }
                 return failed(failure)
@@ -271,6 +278,10 @@ package final class FakeSlack: Sendable {
         case .answerLost:
             var response = json200([:])
             response.hangUp = true
+            return response
+        case .answeredLate(let delay):
+            var response = json200([:])
+            response.delay = delay
             return response
         }
     }

@@ -1,5 +1,6 @@
 extension Notifier {
-    /// For each Slack post tried before (whose answer may have been lost after Slack posted it), whether Slack has
+    /// For each Slack post tried before (whose answer may have been lost after Slack posted it; or whose round was
+    /// begun and never committed: its relay died or lost the database while Slack answered), whether Slack has
     /// the post already (``SlackPostLookup``), a page of each at a time, the pages of all jobs together. Returns the
     /// outcomes of the jobs that must not be posted now, by index: those found (recorded as posted), and those whose
     /// lookup Slack could not answer (tried again later, up to ``SlackPostLookup/retryLimit`` attempts). The others are
@@ -8,7 +9,7 @@ extension Notifier {
         guard let app else { return [:] }
         let api = SlackWebAPI(configuration: app)
         var pending: [(index: Int, lookup: SlackPostLookup, cursor: String?)] = []
-        for (index, job) in jobs.enumerated() where job.kind == .slackPost && job.attempts > 0 && job.message.deletedAt == nil {
+        for (index, job) in jobs.enumerated() where job.kind == .slackPost && (job.attempts > 0 || job.begun) && job.message.deletedAt == nil {
             guard let context = job.slack else { continue }
             let lookup = SlackPostLookup(
                 channelId: context.thread?.channelId ?? app.channelId, threadTs: context.thread?.threadTs, messageId: job.message.id,

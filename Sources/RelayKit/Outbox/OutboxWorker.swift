@@ -7,7 +7,7 @@ import Synchronization
 /// Sends the notifications waiting in the outbox, off the request path, on a thread and a database connection
 /// of its own (kept by a ``ReconnectingLoop``).
 ///
-/// Each round claims up to a batch of due jobs with `FOR UPDATE SKIP LOCKED` (several relays share the work and
+/// Each round claims up to a batch of due jobs with `FOR NO KEY UPDATE SKIP LOCKED` (several relays share the work and
 /// never hold one job at once), sends them concurrently, records each outcome, and commits. The row locks last
 /// while the requests are in flight, so a relay that dies mid-round releases its jobs at once for another relay
 /// (or itself, restarted) to send. Failed attempts are retried with exponential backoff and jitter, never
@@ -100,6 +100,28 @@ package final class OutboxWorker: Service, Sendable {
     /// The worker thread: rounds until stopped; sleeps until the next job is due, ``wake()`` or stop.
     private func loop() {
         var lastBacklogRead = -Double.infinity
+        // The connection on which rounds record the Slack posts they begin (``OutboxRepository/markBegun(_:ids:)``),
+        // opened when first needed and again after a failure.
+        var marks: PostgresConnection?
+        defer { marks?.close() }
+        func markBegun(_ ids: [Int64]) -> Bool {
+            do {
+                if marks == nil {
+                    let db = PostgresConnection(
+                        conninfo: conninfo, applicationName: Self.name(of: outbox.lane), statementTimeout: .seconds(5),
+                        settings: PostgresConnection.serverTCPSettings)
+                    try db.connect()
+                    marks = db
+                }
+                try OutboxRepository.markBegun(marks!, ids: ids)
+                return true
+            } catch {
+                marks?.close()
+                marks = nil
+                logger.warning("Slack posts could not be marked as begun; tried again later", metadata: ["error": "\(error)"])
+                return false
+            }
+        }
         worker.run(
             connect: { () throws -> PostgresConnection in
                 // Its rounds hold their jobs' row locks while they wait on push services and Slack: a relay host that
@@ -128,7 +150,7 @@ package final class OutboxWorker: Service, Sendable {
                 // once; one this relay cannot open (another SLACK_TOKEN_KEY) leaves its jobs to the relays that can.
                 let slackApp = notifier.configuration.slackAppFromInstallation ? try notifier.configuration.currentSlackApp(db) : nil
                 let claiming = notifier.configuration.slackAppFromInstallation && slackApp == nil ? outbox.withoutSlackApp : outbox
-                let claimed = try round(db, claiming, slackApp: slackApp)
+                let claimed = try round(db, claiming, slackApp: slackApp, markBegun: markBegun)
                 if let metrics, outbox.lane != .retries, ProcessInfo.processInfo.systemUptime - lastBacklogRead >= backlogInterval {
                     metrics.backlog(try outbox.backlog(db))
                     lastBacklogRead = ProcessInfo.processInfo.systemUptime
@@ -151,10 +173,15 @@ package final class OutboxWorker: Service, Sendable {
     /// to before the outcomes and records them one by one, each in a savepoint, and a job whose outcome still
     /// cannot be recorded waits the longest retry delay (otherwise every notification of the round would be sent
     /// again, round after round).
+    ///
+    /// Slack posts are marked as begun before they leave, outside the round (`markBegun`, true when it could): a post
+    /// that cannot be marked is not sent in this round but tried again later.
     /// - Parameters:
     ///   - claiming: what is claimed (this relay's kinds, less those it cannot send now).
     ///   - slackApp: app mode from the stored installation, read for this round.
-    func round(_ db: PostgresConnection, _ claiming: NotificationOutbox, slackApp: SlackAppConfiguration?) throws -> Int {
+    func round(
+        _ db: PostgresConnection, _ claiming: NotificationOutbox, slackApp: SlackAppConfiguration?, markBegun: ([Int64]) -> Bool
+    ) throws -> Int {
         var counted: [(OutboxJob.Kind, NotificationMetrics.Outcome)] = []
         var gone: Set<UUID> = []
         let claimed = try db.transaction {
@@ -165,12 +192,17 @@ package final class OutboxWorker: Service, Sendable {
             // A job past the maximum age is given up unsent, tried or not: after relays were down or unable to send
             // its kind for a day, notifications that old are not news.
             let unsent = Set(jobs.filter(isExpired).map(\.id))
-            let due = jobs.filter { !unsent.contains($0.id) }
             let stale = jobs.filter { unsent.contains($0.id) }.map { ($0, DeliveryOutcome.retry("not sent in time", retryAfter: nil)) }
+            let unmarked = jobs.filter { !unsent.contains($0.id) && $0.kind == .slackPost && $0.attempts == 0 && !$0.begun }.map(\.id)
+            let held = unmarked.isEmpty || markBegun(unmarked) ? [] : Set(unmarked)
+            let due = jobs.filter { !unsent.contains($0.id) && !held.contains($0.id) }
+            let waiting = jobs.filter { held.contains($0.id) }.map {
+                ($0, DeliveryOutcome.retry("could not be marked as begun before it left", retryAfter: nil))
+            }
             // The messages are read again on this connection once the requests are about to leave (an edit or a
             // deletion meanwhile is what the notification says).
             let sent = notifier.send(due, slackApp: slackApp, pushWithin: pushWithin) { ids in try MessageRepository.find(db, ids: ids) }
-            let results = stale + Array(zip(due, sent))
+            let results = stale + waiting + Array(zip(due, sent))
             try db.execute("SAVEPOINT outcomes")
             do {
                 counted = try record(results, db, gone: &gone, unsent: unsent)

@@ -46,5 +46,6 @@ extension Migration {
         unreadBySender,
         editDayLimit,
         refusedUploads,
+        outboxSendsBegun,
     ]
 }

@@ -24,6 +24,8 @@ package struct OutboxJob: Sendable, Equatable {
     package var id: Int64
     package var kind: Kind
     package var attempts: Int
+    /// Whether a round began to send it, whether or not that round recorded an attempt (``OutboxRepository/markBegun(_:ids:)``).
+    package var begun: Bool = false
     package var createdAt: Timestamp
     package var lastError: String?
     /// The message announced; its content is read when the job is sent, so an edit is reflected.
@@ -78,7 +80,7 @@ package struct FailedOutboxJob: Sendable, Equatable {
 }
 
 /// The `notification_outbox` table. Jobs are written with their message (``MessageRepository/insert(_:conversationId:sender:content:notifySlack:)``),
-/// claimed by workers with `FOR UPDATE SKIP LOCKED`, and deleted once delivered.
+/// claimed by workers with `FOR NO KEY UPDATE SKIP LOCKED`, and deleted once delivered.
 package enum OutboxRepository {
     /// Locks and returns up to `limit` due jobs of `kinds`, oldest first, skipping jobs another worker holds.
     /// The locks last until the caller's transaction ends.
@@ -98,9 +100,10 @@ package enum OutboxRepository {
                 WHERE failed_at IS NULL AND available_at <= now() AND kind = ANY($1::text[]) AND \(inTurn) AND \(lane.condition)
                 ORDER BY available_at, id
                 LIMIT $2
-                FOR UPDATE SKIP LOCKED
+                FOR NO KEY UPDATE SKIP LOCKED
             )
             SELECT o.id AS job_id, o.kind, o.attempts, o.created_at AS job_created_at, o.last_error,
+                   EXISTS (SELECT 1 FROM outbox_sends_begun b WHERE b.job_id = o.id) AS o_begun,
                    m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at, m.attachments,
                    \(User.columns("u", prefix: "u_")),
                    p.id AS p_id, p.user_id AS p_user_id, p.endpoint AS p_endpoint, p.p256dh_key AS p_p256dh_key,
@@ -151,6 +154,7 @@ package enum OutboxRepository {
                 id: try row.decode("job_id"),
                 kind: kind,
                 attempts: try row.decode("attempts"),
+                begun: try row.decode("o_begun"),
                 createdAt: try row.decode("job_created_at"),
                 lastError: try row.decode("last_error"),
                 message: try Message(row: row),
@@ -167,6 +171,14 @@ package enum OutboxRepository {
             SELECT 1 FROM notification_outbox e
             WHERE e.conversation_id = o.conversation_id AND e.id < o.id AND e.failed_at IS NULL))
         """
+
+    /// Records that a round begins to send jobs `ids`, on a connection other than the round's, outside its transaction
+    /// (it holds the jobs with `FOR NO KEY UPDATE`, which lets this row's foreign key be checked): if the round never
+    /// commits, the next one knows the requests may have been made.
+    package static func markBegun(_ db: PostgresConnection, ids: [Int64]) throws {
+        guard !ids.isEmpty else { return }
+        try db.query("INSERT INTO outbox_sends_begun (job_id) SELECT unnest($1::bigint[]) ON CONFLICT DO NOTHING", [ids])
+    }
 
     /// Removes delivered (or moot) jobs.
     package static func delete(_ db: PostgresConnection, ids: [Int64]) throws {
