@@ -50,4 +50,28 @@ import Testing
         let sent = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "files", attachmentIds: ids, source: .rest)
         #expect(sent.attachments.map(\.id) == ids)
     }
+
+    /// A send refused for a file not uploaded (the store asked each time) counts against the sender's message rate
+    /// limit: repeating it ends in 429s that ask the store nothing, not in a request to the store per send.
+    @Test func sendsWithAFileNeverUploadedAreHeldToTheRateLimit() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let store = CountingStore()
+        var service = MessagingService(pool: database.pool(size: 2), rules: MessagingRules(perMinute: 3))
+        service.attachments = AttachmentSupport(configuration: AttachmentConfiguration(store: .local(path: "/unused")), store: store)
+        let id = try await service.createAttachment(viewer: f.alice, filename: "f.pdf", contentType: "application/pdf", size: 100).id
+        var refusals: [ServiceError.Kind] = []
+        for _ in 0..<10 {
+            do {
+                _ = try await service.sendMessage(viewer: f.alice, conversationId: nil, content: "", attachmentIds: [id], source: .rest)
+                Issue.record("sent")
+            } catch let error as ServiceError {
+                refusals.append(error.kind)
+            }
+        }
+        #expect(refusals == Array(repeating: .invalid, count: 3) + Array(repeating: .rateLimited, count: 7))
+        #expect(store.inspections.withLock { $0.count } == 3)
+        #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 0)
+    }
 }

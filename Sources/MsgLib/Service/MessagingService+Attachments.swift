@@ -79,7 +79,15 @@ extension MessagingService {
                 let info: MessageAttachment
                 do {
                     info = try await Self.check(attachment, in: support.store)
-                } catch let error as ServiceError where error != Self.notUploaded(attachment.id) {
+                } catch let error as ServiceError where error == Self.notUploaded(attachment.id) {
+                    // Asking costs a request each time, and nothing records the answer: the refused send counts
+                    // against the sender's message rate limit, so repeating it cannot make the relay ask without end.
+                    if !owner.isAdmin {
+                        let (owner, rules) = (owner.id, rules)
+                        try? await pool.withConnection { db in try RateLimiter.take(db, sender: owner, rules: rules) }
+                    }
+                    throw error
+                } catch let error as ServiceError {
                     // The file is there and unlike what was declared: no later send can change that.
                     let owner = owner.id
                     try? await pool.withConnection { db in
