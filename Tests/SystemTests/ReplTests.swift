@@ -203,6 +203,62 @@ import Testing
         try await relay.stop()
     }
 
+    /// A reply whose answer the database connection lost after it was written is said to be maybe not sent; typed
+    /// again, it is sent with the same key and written once (the relay's answer is the first message).
+    @Test func aReplyWhoseAnswerWasLostIsWrittenOnceWhenTypedAgain() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        _ = try ConversationRepository.insert(db, userId: f.alice.id)
+        // The reply's statement waits at the server for a lock the test holds, so its link can be cut meanwhile.
+        try db.execute(
+            """
+            CREATE FUNCTION held_reply() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.content = 'Held reply' THEN PERFORM pg_advisory_lock(4242); PERFORM pg_advisory_unlock(4242); END IF;
+                RETURN NEW;
+            END $$;
+            CREATE TRIGGER held_reply BEFORE INSERT ON messages FOR EACH ROW EXECUTE FUNCTION held_reply();
+            """)
+        _ = try db.query("SELECT pg_advisory_lock(4242)")
+        let relay = try await TestRelay(database: database)
+        let proxy = try BlackholeProxy(conninfo: database.conninfo)
+        defer { proxy.stop() }
+        let terminal = try TerminalSession(
+            "stty -g; \(msgctl); echo; stty -g",
+            environment: [
+                "DATABASE_URL": proxy.conninfo(through: database.conninfo), "JWT_SECRET": TestRelay.secret,
+                "MSGRELAY_URL": "http://127.0.0.1:\(relay.port)", "XDG_DATA_HOME": try temporaryHome(), "HOME": try temporaryHome(),
+                "NO_COLOR": "1",
+            ])
+        defer { terminal.stop() }
+        var at = try await terminal.waitFor("connected to the relay")
+        terminal.type("\\o alice\r")
+        at = try await terminal.waitFor("msg[alice]> ", after: at)
+        terminal.type("Held reply\r")
+        try await waitFor("the reply's statement to wait") {
+            try db.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'", as: Int.self) == 1
+        }
+        proxy.blackhole()
+        _ = try db.query("SELECT pg_advisory_unlock(4242)")
+        try await waitFor("the reply to be written") {
+            try db.scalar("SELECT count(*) FROM messages WHERE content = 'Held reply'", as: Int.self) == 1
+        }
+        proxy.cut()
+        proxy.restore()
+        at = try await terminal.waitFor("may not have been sent", after: at)
+        at = try await terminal.waitFor("msg[alice]> ", after: at)
+        terminal.type("Held reply\r")
+        at = try await terminal.waitFor("you: Held reply", after: at)
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE content = 'Held reply'", as: Int.self) == 1)
+        // Another text is another reply, with a key of its own.
+        terminal.type("Next\r")
+        _ = try await terminal.waitFor("you: Next", after: at)
+        terminal.type("\\q\r")
+        try await waitFor("the REPL to exit") { !terminal.isRunning }
+        try await relay.stop()
+    }
+
     /// Opening a conversation shows back to its oldest unread message (200 at most) and marks read what it shows, not
     /// the older messages nobody saw, which it names.
     @Test func openingAConversationReadsOnlyWhatItShows() async throws {

@@ -12,6 +12,8 @@ package final class BlackholeProxy: Sendable {
     private let upstreamPort: Int
     private let blackholed = Atomic<Bool>(false)
     private let stopped = Atomic<Bool>(false)
+    /// Counts ``cut()``s: a link serves while it is the count it started with.
+    private let cuts = Atomic<Int>(0)
 
     /// Listens on a free port of 127.0.0.1 and forwards to `upstreamPort` on 127.0.0.1.
     package init(upstreamPort: Int) throws {
@@ -56,6 +58,10 @@ package final class BlackholeProxy: Sendable {
     /// Forwards again, on the links kept open and on new ones.
     package func restore() { blackholed.store(false, ordering: .relaxed) }
 
+    /// Closes every link open now (within a tenth of a second), as a server or a network that drops connections does;
+    /// new ones are served.
+    package func cut() { cuts.add(1, ordering: .relaxed) }
+
     /// Closes the listening socket and every link (within a tenth of a second).
     package func stop() { stopped.store(true, ordering: .relaxed) }
 
@@ -88,7 +94,8 @@ package final class BlackholeProxy: Sendable {
         }
         guard connected == 0 else { return }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while !isStopped {
+        let generation = cuts.load(ordering: .relaxed)
+        while !isStopped, cuts.load(ordering: .relaxed) == generation {
             if blackholed.load(ordering: .relaxed) {
                 usleep(50_000)
                 continue

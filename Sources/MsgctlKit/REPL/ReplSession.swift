@@ -24,6 +24,9 @@ final class ReplSession: @unchecked Sendable {
     private var composing: [String]?
     /// Replies sent from here, to recognise them when the relay echoes them and when they are read.
     private var sent: [UUID: String] = [:]
+    /// The last reply whose outcome is unknown (the database connection was lost while it was sent: it may have been
+    /// written). The same text typed again in the same conversation goes with the same key, so it is written once.
+    private var uncertain: (conversationId: UUID, text: String, key: String)?
     private var typingSince: Date?
     private var historyMode = HistoryMode.commands
     private var usernames: [String] = []
@@ -119,13 +122,21 @@ final class ReplSession: @unchecked Sendable {
 
     private func send(_ text: String) {
         guard let open else { return say("open a conversation first: \\o USER (\\l lists them)") }
+        let conversationId = open.conversation.id
+        let retried = uncertain.flatMap { $0.conversationId == conversationId && $0.text == text ? $0.key : nil }
+        let key = retried ?? ClientKey.clientId(UUID())
         do {
             let message = try blocking { [service, admin] in
-                try await service.sendMessage(viewer: admin, conversationId: open.conversation.id, content: text, source: .msgctl)
+                try await service.sendMessage(viewer: admin, conversationId: conversationId, content: text, clientKey: key, source: .msgctl)
+                    .message
             }
+            uncertain = nil
             sent[message.id] = text
             live?.saw(messageId: message.id.lowercasedString)
             say(Self.line(time: message.createdAt, who: "you", content: text))
+        } catch let error as DatabaseError where error.kind == .unavailable {
+            uncertain = (conversationId, text, key)
+            say("may not have been sent: \(Self.describe(error)); type it again to send it (it is written once)")
         } catch {
             say("not sent: \(Self.describe(error))")
         }
