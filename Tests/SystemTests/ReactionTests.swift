@@ -367,6 +367,18 @@ import Testing
         try await db.waitForEmptyOutbox()
         #expect(push.requests.count == 2)
         try await again.stop()
+        // msgctl reads the same setting: with it, the admin's reaction is queued for Alice as the relay queues it.
+        for (notify, queued) in [("0", 0), ("1", 1)] {
+            let react = try await ProcessRunner.ours(
+                "msgctl", ["react", message.id.lowercasedString, notify == "1" ? "🎯" : "🎳"],
+                environment: ["DATABASE_URL": database.conninfo, "NOTIFY_REACTIONS": notify])
+            #expect(react.status == 0, "\(react.stderr)")
+            #expect(try db.scalar("SELECT count(*) FROM notification_outbox", as: Int.self) == queued)
+        }
+        let queued = try db.scalar(
+            "SELECT p.user_id FROM notification_outbox o JOIN push_subscriptions p ON p.id = o.subscription_id WHERE o.reaction = '🎯'",
+            as: UUID.self)
+        #expect(queued == f.alice.id)
         push.stop()
     }
 

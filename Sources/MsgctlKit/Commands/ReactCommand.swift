@@ -19,7 +19,9 @@ struct ReactCommand: AsyncParsableCommand {
 
     func run() async throws {
         let id = UUID(uuidString: message)!
-        let (viewer, outcome) = try await connection.withService { service in
+        // NOTIFY_REACTIONS, as the relays have it: a reaction made here is pushed as one made through them.
+        let notifications = try NotificationConfiguration.fromEnvironment(ProcessInfo.processInfo.environment)
+        let (viewer, outcome) = try await connection.withService(notifications: notifications) { service in
             let viewer = try await service.admin(named: admin.admin)
             return (viewer, try await service.react(viewer: viewer, messageId: id, emoji: emoji, add: !remove))
         }
