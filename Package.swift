@@ -99,6 +99,7 @@ var targets: [Target] = [
             "MsgLib", "RelayKit", "MsgctlKit", "RelayClient", "TestSupport",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ],
         swiftSettings: swiftSettings
     ),

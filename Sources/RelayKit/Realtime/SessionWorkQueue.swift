@@ -17,6 +17,11 @@ struct SessionWorkQueue<Job> {
     /// Jobs waiting, the running one not counted.
     var backlog: Int { jobs.count }
 
+    /// Whether reading from the client should be on now: the backlog is below ``backlogLimit``. A resume decided by
+    /// ``next()`` is applied only if this still holds where the pauses are made (the client's frames may have filled
+    /// the backlog again meanwhile, and paused reading after the resume was decided).
+    var wantsReading: Bool { !isEnded && jobs.count < backlogLimit }
+
     /// True when a ping can be answered at once: no job is running, so none is waiting before it either.
     var canAnswerPingDirectly: Bool { !isRunning }
 

@@ -168,7 +168,8 @@ final class SocketSession: Sendable {
                 let (next, resume) = work.next()
                 return (next, resume, work.isEnded)
             }
-            if resume { connection.setReading(true) }
+            // Applied on the event loop, where frames are read and reading pauses, if still wanted there.
+            if resume { connection.resumeReading { [self] in work.withLock { $0.wantsReading } } }
             guard let next else {
                 if ended {
                     let places = leftover.withLock { leftover in

@@ -285,6 +285,26 @@ extension ConnectionStateMachine {
         #expect(machine.drain() == [.write("a"), .write("b"), .writeCloseFrame(.slowConsumer, closeChannelAfter: deadline)])
     }
 
+    /// A connection whose close waits for a queue the client no longer reads (after a failed replay, or any close) is
+    /// cut off when found stalled, as a slow consumer: its close frame would never get through.
+    @Test(arguments: [Reason.goingAway, .idle, .refused(1013, "Try again later")])
+    func aStalledClosingConnectionIsCutOffAsASlowConsumer(reason: ConnectionStateMachine.CloseReason) {
+        var failed = ConnectionStateMachine(capacity: 8)
+        _ = failed.send(plain("a"))
+        failed.beginReplay()
+        _ = failed.failReplay([plain("error")], close: reason)
+        #expect(failed.close(.goingAway) == .none)
+        #expect(failed.close(.slowConsumer) == .closeChannel)
+        #expect(failed.close(.slowConsumer) == .closeChannel)
+        var closing = ConnectionStateMachine(capacity: 8)
+        _ = closing.send(plain("a"))
+        _ = closing.close(reason)
+        #expect(closing.close(.slowConsumer) == .closeChannel)
+        // Once its close frame went out the connection ends by itself: nothing to cut.
+        #expect(closing.drain() == [.write("a"), .writeCloseFrame(reason, closeChannelAfter: deadline)])
+        #expect(closing.close(.slowConsumer) == .none)
+    }
+
     @Test func finishDropsEverythingAndIgnoresWhatFollows() {
         var machine = ConnectionStateMachine(capacity: 8)
         _ = machine.send(plain("a"))
@@ -718,6 +738,11 @@ private final class LegacyConnection {
     }
 
     func close(_ reason: Reason) {
+        // Since the model was written: a slow consumer whose close began already (its close frame not sent) is cut off.
+        if reason == .slowConsumer, !state.finished, let began = state.closeReason, began != .slowConsumer, !state.closeFrameSent {
+            channel.close()
+            return
+        }
         let (first, schedule): (Bool, Bool) = {
             guard state.closeReason == nil, !state.finished else { return (false, false) }
             state.closeReason = reason

@@ -47,6 +47,24 @@ import Testing
         #expect(pauses == 11 && resumes == 10)
     }
 
+    /// The drain decides to resume reading away from the event loop; a frame read there before the resume is applied
+    /// fills the backlog again and pauses reading: the resume, applied after, must see that reading is not wanted (else
+    /// reading stays on with a full backlog, and the limit no longer holds).
+    @Test(arguments: [1, 2, 64])
+    func aResumeOvertakenByAPauseIsNotApplied(limit: Int) {
+        var work = SessionWorkQueue<Int>(backlogLimit: limit)
+        for n in 0..<limit { _ = work.enqueue(n) }
+        #expect(!work.wantsReading)
+        #expect(work.next().resumeReading)
+        #expect(work.wantsReading)
+        #expect(work.enqueue(100).pauseReading)
+        #expect(!work.wantsReading)  // when the resume is applied
+        #expect(work.next().resumeReading)
+        #expect(work.wantsReading)
+        work.end()
+        #expect(!work.wantsReading)
+    }
+
     @Test func endDropsTheJobsAndStopsTheDrain() {
         var work = SessionWorkQueue<Int>(backlogLimit: 3)
         _ = work.enqueue(1)

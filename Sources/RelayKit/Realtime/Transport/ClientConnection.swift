@@ -93,7 +93,12 @@ final class ClientConnection: Sendable {
     /// Queues `frames` instead of a replay that failed, drops the held live frames, and closes with `reason`.
     func failReplay(_ frames: [OutgoingFrame], close reason: CloseReason) {
         count(frames)
-        perform(state.withLock { $0.failReplay(frames, close: reason) })
+        let (action, first) = state.withLock { machine in
+            let first = machine.closeReason == nil && !machine.isFinished
+            return (machine.failReplay(frames, close: reason), first)
+        }
+        perform(action)
+        if first { cutOffLater() }
     }
 
     /// Ends the connection: queued frames are flushed, then a close frame is sent. A client that stopped
@@ -104,10 +109,14 @@ final class ClientConnection: Sendable {
             return (machine.close(reason), first)
         }
         perform(action)
-        // A close waits for the queue to be flushed; a client that reads nothing more is cut off all the same (unless
-        // the channel is closed already, or being closed now). Only the first close counts: a client that goes on
-        // sending what gets it closed schedules nothing more.
+        // Only the first close counts: a client that goes on sending what gets it closed schedules nothing more.
         guard first, action != .closeChannel else { return }
+        cutOffLater()
+    }
+
+    /// A close waits for the queue to be flushed; a client that reads nothing more is cut off all the same, a while
+    /// later (unless the channel is closed by then).
+    private func cutOffLater() {
         channel.eventLoop.scheduleTask(in: .seconds(2 * ConnectionStateMachine.closeDeadline.components.seconds)) { [channel] in
             channel.close(promise: nil)
         }
@@ -150,6 +159,14 @@ final class ClientConnection: Sendable {
     func setReading(_ on: Bool) {
         channel.setOption(ChannelOptions.autoRead, value: on).whenComplete { _ in }
         if on { channel.read() }
+    }
+
+    /// Resumes reading on the channel's event loop if `wanted` says so there: a pause made on the event loop after the
+    /// resume was decided elsewhere is not undone by it.
+    func resumeReading(if wanted: @escaping @Sendable () -> Bool) {
+        channel.eventLoop.execute { [self] in
+            if wanted() { setReading(true) }
+        }
     }
 
     /// True once this side sent its close frame (a close from the client then ends the TCP connection).

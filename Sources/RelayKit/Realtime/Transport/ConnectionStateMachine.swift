@@ -196,9 +196,12 @@ struct ConnectionStateMachine: Sendable {
     }
 
     /// Ends the connection: queued frames are flushed, then a close frame is sent. A slow consumer is disconnected
-    /// at once instead. Only the first close counts.
+    /// at once instead, even one whose close began already (its queue, close frame last, does not drain). Only the
+    /// first close counts otherwise.
     mutating func close(_ reason: CloseReason) -> Action {
-        guard closeReason == nil, !isFinished else { return .none }
+        guard !isFinished, closeReason != .slowConsumer else { return .none }
+        if reason == .slowConsumer, closeReason != nil, !closeFrameSent { return .closeChannel }
+        guard closeReason == nil else { return .none }
         closeReason = reason
         if reason == .slowConsumer { return .closeChannel }
         return claimFlush()
