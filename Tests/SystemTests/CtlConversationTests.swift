@@ -131,6 +131,16 @@ import Testing
         #expect(guessed.stderr.contains("is the username of \(named.id.lowercasedString)"), "\(guessed.stderr)")
         #expect(try await ProcessRunner.ours("msgctl", ["reply", named.id.lowercasedString, "hi"], environment: env).status == 0)
         #expect(try db.scalar("SELECT count(*) FROM messages WHERE conversation_id = $1", [alices.id], as: Int.self) == 0)
+        // A username that is a whole id of another's conversation (or user): refused too.
+        for other in [alices.id, f.alice.id] {
+            let whole = try UserRepository.insert(db, username: other.lowercasedString, displayName: "Whole")
+            _ = try ConversationRepository.insert(db, userId: whole.id)
+            let taken = try await ProcessRunner.ours("msgctl", ["reply", other.lowercasedString, "your invoice"], environment: env)
+            #expect(taken.status == ExitStatus.dataError.rawValue, "\(taken.stderr)")
+            #expect(taken.stderr.contains("is the username of \(whole.id.lowercasedString)"), "\(taken.stderr)")
+            #expect(try await ProcessRunner.ours("msgctl", ["reply", whole.id.lowercasedString, "hi"], environment: env).status == 0)
+        }
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE conversation_id = $1", [alices.id], as: Int.self) == 0)
         // Two admins: msgctl must be told which.
         _ = try UserRepository.insert(db, username: "second", displayName: "Second", isAdmin: true)
         let which = try await ProcessRunner.ours("msgctl", ["list"], environment: env)

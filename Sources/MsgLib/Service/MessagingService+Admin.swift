@@ -32,18 +32,29 @@ extension MessagingService {
     public func resolveConversation(_ text: String) async throws -> (conversation: Conversation, user: User) {
         try await pool.withConnection { db in
             let lowered = text.lowercased()
+            // A username may look like an id or the start of one: when a text names both, neither is guessed.
+            let user = try UserRepository.find(db, username: text)
             if let id = UUID(uuidString: lowered) {
-                if let conversation = try ConversationRepository.find(db, id: id) { return (conversation, try Self.owner(db, of: conversation)) }
-                // A user's id names their conversation, as a username does.
-                if let user = try UserRepository.find(db, id: id) {
-                    guard let conversation = try ConversationRepository.find(db, userId: user.id) else {
-                        throw ServiceError(.notFound, "\(user.username) has no conversation yet")
+                var found: (conversation: Conversation, user: User)?
+                if let conversation = try ConversationRepository.find(db, id: id) {
+                    found = (conversation, try Self.owner(db, of: conversation))
+                } else if let owner = try UserRepository.find(db, id: id) {
+                    // A user's id names their conversation, as a username does.
+                    guard let conversation = try ConversationRepository.find(db, userId: owner.id) else {
+                        throw ServiceError(.notFound, "\(owner.username) has no conversation yet")
                     }
-                    return (conversation, user)
+                    found = (conversation, owner)
+                }
+                if let found {
+                    if let user, user.id != found.user.id {
+                        throw ServiceError(
+                            .invalid,
+                            "\"\(text)\" is the username of \(user.id.lowercasedString) and the id of another's conversation or user: "
+                                + "name that user by their id")
+                    }
+                    return found
                 }
             }
-            // A username may look like the start of an id: when a text names both, neither is guessed.
-            let user = try UserRepository.find(db, username: text)
             if lowered.count >= 4, lowered.allSatisfy({ $0.isHexDigit || $0 == "-" }) {
                 let matches = try ConversationRepository.ids(db, prefix: lowered, limit: 2)
                 if let user, !matches.isEmpty {
