@@ -158,6 +158,10 @@ class Page:
         self.driver = browser()
         self.driver.get(f"{relay.url}/client/demo/#token={token}")
         self.wait_state("open")
+        # The token is taken out of the address (and so out of the history and shared links) once read.
+        address = self.driver.execute_script("return location.href")
+        if "token=" in address:
+            raise AssertionError(f"{name}: the token stays in the address: {address}")
 
     def state(self):
         return self.driver.find_element(By.ID, "state").text.strip()

@@ -192,6 +192,7 @@ export class MsgRelayClient extends EventTarget {
     this._catchingUp = false;
     this._catchUpId = null; // catching up by id: the last replayed message's id, where a reconnect resumes from
     this._replayingUnread = false; // this socket's replay is its unread messages (no cursor, no id)
+    this._replaying = false; // from `connected` to `replayed` (or a catch-up's): message frames are replayed history
     this._socketToken = null; // the token the current socket was opened with
     this._seen = new BoundedSet(this.options.seenLimit);
 
@@ -432,7 +433,9 @@ export class MsgRelayClient extends EventTarget {
       { query: { page, limit, before, after } });
     let changed = false;
     for (const m of result?.messages ?? []) {
-      this._noteId(m.id);
+      // A page of one conversation is a position in a user's stream (they have one), not in an admin's: resuming an
+      // admin's socket from it would skip the other conversations' messages below it.
+      if (this.isAdmin !== true) this._noteId(m.id);
       this._learn(m);
       changed = this._track(m) || changed;
     }
@@ -583,6 +586,7 @@ export class MsgRelayClient extends EventTarget {
     this._lastFrameCursor = this._lastFrameId = null; // frames of an earlier socket say nothing of this one's replay
     // Without a cursor or an id the socket replays the unread messages: a list, not a range to resume through.
     this._replayingUnread = !this._resumed;
+    this._replaying = true; // until `replayed`: the relay holds live frames back until then
     this.userId = data.user_id ?? this.userId;
     this.connectionId = data.connection_id ?? null;
     this._tokens = this.options.frameBurst;
@@ -620,7 +624,7 @@ export class MsgRelayClient extends EventTarget {
   _deliver(message, clientId) {
     if (!message.id) return;
     this._noteId(message.id);
-    this._learn(message);
+    this._learn(message, !this._replaying);
     const tracked = this._track(message);
     if (this._seen.has(message.id)) {
       if (tracked) this._emitUnread();
@@ -694,6 +698,7 @@ export class MsgRelayClient extends EventTarget {
       this._catchUpId = null;
       if (data.cursor) this._cursor = data.cursor;
     }
+    this._replaying = this._catchingUp; // a catch-up's replay runs until its own `replayed`
     this._emit('replayed', { count: data.count ?? 0, truncated: Boolean(data.truncated) });
     if (data.truncated && !progressed) this._emit('stale', { reason: 'truncated' });
   }
@@ -1026,12 +1031,14 @@ export class MsgRelayClient extends EventTarget {
     if (typeof id === 'string' && (this._newestId === null || id > this._newestId)) this._newestId = id;
   }
 
-  _learn(message) {
+  _learn(message, live = false) {
     if (message.conversation_id) this._lastConversationId = message.conversation_id;
     const senderAdmin = message.sender?.is_admin;
     if (typeof senderAdmin !== 'boolean') return;
     if (message.sender_id === this.userId) this._setAdmin(senderAdmin);
-    else if (senderAdmin === false) this._setAdmin(true); // only admins see other users' messages
+    // Only admins get other users' messages live. Not learned from history (REST pages, replays, the unread list at
+    // connect): there `is_admin` is each sender's role now, and an admin since demoted replied in a user's conversation.
+    else if (senderAdmin === false && live) this._setAdmin(true);
   }
 
   _setAdmin(admin) {

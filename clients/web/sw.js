@@ -34,17 +34,23 @@ async function showPush(event) {
   const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
   if (windows.some((w) => w.focused && w.url.startsWith(self.registration.scope))) return;
   const tag = data.conversation_id ? `msgrelay:${data.conversation_id}` : 'msgrelay';
-  // A push service may deliver a message twice (the relay sent it again when the answer came late): shown once.
-  if (data.message_id && self.registration.getNotifications) {
+  const title = payload.title || 'New message';
+  // A push service may deliver a message twice (the relay sent it again when the answer came late): shown once, even
+  // after a newer message replaced its notice. Each notice carries the last notices of its conversation it replaced.
+  const key = data.message_id ? `${title}\n${data.message_id}` : null;
+  let recent = [];
+  if (self.registration.getNotifications) {
     const showing = await self.registration.getNotifications({ tag });
-    if (showing.some((n) => n.data && n.data.message_id === data.message_id && n.title === (payload.title || 'New message'))) return;
+    for (const n of showing) recent = recent.concat((n.data && Array.isArray(n.data.recent) && n.data.recent) || []);
+    const same = (n) => n.data && n.data.message_id === data.message_id && n.title === title;
+    if (key && (recent.includes(key) || showing.some(same))) return;
   }
-  await self.registration.showNotification(payload.title || 'New message', {
+  await self.registration.showNotification(title, {
     body: payload.body || '',
     tag,
     renotify: true, // a new message in the same conversation replaces the notice and alerts again
     icon: ICON,
-    data: Object.assign({}, data, { url: conversationUrl(data) }),
+    data: Object.assign({}, data, { url: conversationUrl(data), recent: (key ? recent.concat([key]) : recent).slice(-20) }),
   });
 }
 

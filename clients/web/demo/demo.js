@@ -29,7 +29,14 @@ function notice(text) {
 }
 
 function token() {
-  const fromHash = hashParams().get('token');
+  const params = hashParams();
+  const fromHash = params.get('token');
+  if (fromHash) {
+    // Out of the address bar, the history and links copied from it (the rest of the fragment stays).
+    params.delete('token');
+    const rest = params.toString();
+    history.replaceState(null, '', location.pathname + location.search + (rest ? `#${rest}` : ''));
+  }
   try {
     if (fromHash) sessionStorage.setItem(TOKEN_KEY, fromHash);
     return fromHash || sessionStorage.getItem(TOKEN_KEY);

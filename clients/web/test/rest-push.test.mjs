@@ -55,6 +55,26 @@ test('api: a 401 fetches a new token through getToken and tries once more', asyn
   assert.equal(stale.calls.length, 1);
 });
 
+test("a demoted admin's earlier reply does not make a user's client an admin: the current admins' replies stay unread", async () => {
+  const FORMER = '0193a000-0000-7000-8000-0000000000fe';
+  const conv = { id: CONV, user_id: USER, user: { id: USER, username: 'alice', display_name: 'Alice', slug: 'alice' }, unread_count: 1 };
+  const reply = message({ from: ADMIN });
+  const fetch = fakeFetch({
+    'GET /api/conversations': () => [200, { conversations: [conv], pagination: {} }],
+    // `is_admin` is each sender's role now: the former admin's reply comes with false.
+    [`GET /api/conversations/${CONV}/messages`]: () => [200, { messages: [message({ from: USER, admin: false }), message({ from: FORMER, admin: false, readAt: '2026-12-01T00:00:00Z' }), reply], pagination: { has_more: false } }],
+  });
+  const { client } = await openClient({ fetch }, { open: false });
+  await client.listConversations();
+  await client.listMessages(CONV);
+  assert.equal(client.isAdmin, false);
+  assert.equal(client.unreadCount, 1);
+  // Even with the list never asked for.
+  const fresh = await openClient({ fetch }, { open: false });
+  await fresh.client.listMessages(CONV);
+  assert.notEqual(fresh.client.isAdmin, true);
+});
+
 test('listConversations tells an admin from a user; listMessages feeds the unread count', async () => {
   const conv = { id: CONV, user_id: USER, user: { id: USER, username: 'alice', display_name: 'Alice', slug: 'alice' }, unread_count: 1 };
   const unread = message({ from: ADMIN });

@@ -1,7 +1,7 @@
 // Cursor handling across reconnects, truncated replays, de-duplication by message id.
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { openClient, settle, message, useFakeTimers, cleanup, USER } from './helpers.mjs';
+import { openClient, settle, message, useFakeTimers, cleanup, token, USER, ADMIN } from './helpers.mjs';
 
 afterEach(cleanup);
 
@@ -271,5 +271,22 @@ test('a socket lost while catching up by id resumes from the catch-up, not from 
   ws().receive({ type: 'replayed', data: { count: 1, truncated: false } });
   await reconnect(clock, log, ws);
   assert.equal(ws().query.get('last_message_id'), '0193b000-0000-7000-8000-000000000f00');
+  client.close();
+});
+
+test("an admin's page of one conversation is not a position to resume from: the other conversations' unread come", async () => {
+  const clock = useFakeTimers();
+  const pages = { conversations: [{ id: 'x', user_id: USER, archived: false }], pagination: {} };
+  const newestOfX = message({ id: '0193b000-0000-7000-8000-0000000000ff', conversationId: 'x', from: USER, admin: false });
+  const fetch = async (url) => new Response(
+    JSON.stringify(String(url).includes('/messages') ? { messages: [newestOfX], pagination: {} } : pages), { status: 200 });
+  const { client, log, ws } = await openClient({ fetch, token: token(ADMIN) }, { userId: ADMIN });
+  await client.listConversations();
+  assert.equal(client.isAdmin, true);
+  // The fresh socket's unread list (no cursors) is under way: one from conversation y so far.
+  ws().receive({ type: 'message', data: message({ id: '0193b000-0000-7000-8000-000000000010', conversationId: 'y', from: USER, admin: false }) });
+  await client.listMessages('x');
+  await reconnect(clock, log, ws);
+  assert.equal(ws().query.get('last_message_id'), '0193b000-0000-7000-8000-000000000010');
   client.close();
 });

@@ -9,14 +9,20 @@ const plain = (o) => JSON.parse(JSON.stringify(o)); // objects made in the VM ha
 
 function worker({ scriptUrl = 'https://site.example/sw.js', scope = 'https://site.example/', windows = [] } = {}) {
   const handlers = {};
-  const shown = [];
+  const shown = []; // every notification shown, in order
+  const showing = new Map(); // what the browser shows now: one per tag, the last shown replacing the one before
   const opened = [];
   const subscribed = [];
   const self = {
     location: { href: scriptUrl },
     registration: {
-      scope, showNotification: async (title, options) => { shown.push({ title, ...plain(options) }); },
-      getNotifications: async ({ tag } = {}) => shown.filter((n) => tag === undefined || n.tag === tag),
+      scope,
+      showNotification: async (title, options) => {
+        const n = { title, ...plain(options) };
+        shown.push(n);
+        showing.set(n.tag, n);
+      },
+      getNotifications: async ({ tag } = {}) => [...showing.values()].filter((n) => tag === undefined || n.tag === tag),
       pushManager: { subscribe: async (options) => { subscribed.push(plain(options)); return { endpoint: 'https://push.example/new' }; } },
     },
     clients: {
@@ -34,7 +40,7 @@ function worker({ scriptUrl = 'https://site.example/sw.js', scope = 'https://sit
     return work;
   };
   return {
-    shown, opened, subscribed,
+    shown, showing, opened, subscribed,
     subscriptionChange: (event) => fire('pushsubscriptionchange', event),
     push: (payload) => fire('push', { data: payload === undefined ? null : { json: () => JSON.parse(payload), text: () => payload } }),
     click: (notification) => fire('notificationclick', { notification: { close() { this.closed = true; }, ...notification } }),
@@ -60,7 +66,9 @@ test('push: a notification tagged by conversation, with the conversation URL', a
   assert.equal(n.body, 'Hello there');
   assert.equal(n.tag, 'msgrelay:c-1');
   assert.equal(n.renotify, true);
-  assert.deepEqual(n.data, { conversation_id: 'c-1', message_id: 'm-9', url: 'https://site.example/messages/c-1?m=m-9' });
+  assert.deepEqual(n.data, {
+    conversation_id: 'c-1', message_id: 'm-9', url: 'https://site.example/messages/c-1?m=m-9', recent: ['New message\nm-9'],
+  });
 });
 
 test('push: a message delivered twice is shown once; another message, or a reaction to it, alerts again', async () => {
@@ -71,6 +79,20 @@ test('push: a message delivered twice is shown once; another message, or a react
   await sw.push(JSON.stringify({ title: 'New reaction', body: 'Ann reacted', data: { conversation_id: 'c-1', message_id: 'm-9' } }));
   await sw.push(JSON.stringify({ title: 'New message', body: 'Next', data: { conversation_id: 'c-1', message_id: 'm-10' } }));
   assert.deepEqual(sw.shown.map((n) => n.body), ['Hello there', 'Ann reacted', 'Next']);
+});
+
+test('push: a late second copy of a message replaced since is not shown again over the newer one', async () => {
+  const sw = worker();
+  await sw.push(PAYLOAD);
+  await sw.push(JSON.stringify({ title: 'New message', body: 'Next', data: { conversation_id: 'c-1', message_id: 'm-10' } }));
+  await sw.push(PAYLOAD); // the relay sent m-9 again: its push service had answered late
+  assert.deepEqual(sw.shown.map((n) => n.body), ['Hello there', 'Next']);
+  assert.equal(sw.showing.get('msgrelay:c-1').body, 'Next');
+  // What is remembered is bounded: the 20 last of the conversation.
+  for (let i = 0; i < 30; i++) {
+    await sw.push(JSON.stringify({ title: 'New message', body: `n${i}`, data: { conversation_id: 'c-1', message_id: `m-${100 + i}` } }));
+  }
+  assert.equal(sw.showing.get('msgrelay:c-1').data.recent.length, 20);
 });
 
 test('push: nothing is shown while a window of the site has focus', async () => {
