@@ -266,7 +266,7 @@ _msgctl_reply() {
     repeating_flags=()
     non_repeating_flags=(--json --version -h --help)
     repeating_options=(--attachment)
-    non_repeating_options=(--database-url --as)
+    non_repeating_options=(--database-url --as --idempotency-key)
     __msgctl_offer_flags_options 2
 
     # Offer option value completions
@@ -278,6 +278,9 @@ _msgctl_reply() {
         return
         ;;
     '--attachment')
+        return
+        ;;
+    '--idempotency-key')
         return
         ;;
     esac

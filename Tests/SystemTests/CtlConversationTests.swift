@@ -141,6 +141,18 @@ import Testing
             #expect(try await ProcessRunner.ours("msgctl", ["reply", whole.id.lowercasedString, "hi"], environment: env).status == 0)
         }
         #expect(try db.scalar("SELECT count(*) FROM messages WHERE conversation_id = $1", [alices.id], as: Int.self) == 0)
+        // A reply run again with its idempotency key (its outcome unknown the first time) is written once.
+        let keyed = ["reply", "alice", "your parcel left", "--idempotency-key", "order-1234-shipped"]
+        let first = try await ProcessRunner.ours("msgctl", keyed, environment: env)
+        let again = try await ProcessRunner.ours("msgctl", keyed, environment: env)
+        #expect(first.status == 0 && again.status == 0, "\(first.stderr) \(again.stderr)")
+        #expect(first.stdout == again.stdout && !first.stdout.isEmpty)
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE content = 'your parcel left'", as: Int.self) == 1)
+        let reused = try await ProcessRunner.ours(
+            "msgctl", ["reply", "alice", "another text", "--idempotency-key", "order-1234-shipped"], environment: env)
+        #expect(reused.status == ExitStatus.dataError.rawValue && reused.stderr.contains("idempotency key"), "\(reused.stderr)")
+        let spaced = try await ProcessRunner.ours("msgctl", ["reply", "alice", "x", "--idempotency-key", "a b"], environment: env)
+        #expect(spaced.status == ExitStatus.usage.rawValue, "\(spaced.stderr)")
         // Two admins: msgctl must be told which.
         _ = try UserRepository.insert(db, username: "second", displayName: "Second", isAdmin: true)
         let which = try await ProcessRunner.ours("msgctl", ["list"], environment: env)

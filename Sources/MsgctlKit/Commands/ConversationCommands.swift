@@ -104,19 +104,31 @@ struct ReplyCommand: AsyncParsableCommand {
         name: .customLong("attachment"),
         help: ArgumentHelp("An upload of the admin's (POST /api/attachments) to attach; repeat for more, up to 10.", valueName: "id"))
     var attachments: [String] = []
+    @Option(
+        name: .customLong("idempotency-key"),
+        help: ArgumentHelp(
+            "A key for this reply (1 to 255 visible ASCII characters): run again with it after a failure, it is written once.",
+            valueName: "key"))
+    var idempotencyKey: String?
 
     func validate() throws {
         guard attachments.count <= AttachmentConfiguration.maxPerMessage else { throw ValidationError("at most 10 --attachment") }
         for id in attachments where UUID(uuidString: id) == nil { throw ValidationError("--attachment must be an attachment id (a UUID)") }
+        if let idempotencyKey, (try? ClientKey.header(idempotencyKey)) == nil {
+            throw ValidationError("--idempotency-key must be 1 to \(ClientKey.maximumLength) visible ASCII characters")
+        }
     }
 
     func run() async throws {
         let content = try textArgumentOrStandardInput(text)
         let ids = attachments.compactMap(UUID.init(uuidString:))
+        let key = idempotencyKey
         let send: (MessagingService) async throws -> Message = { service in
             let viewer = try await service.admin(named: admin.admin)
             let (found, _) = try await service.resolveConversation(conversation)
-            return try await service.sendMessage(viewer: viewer, conversationId: found.id, content: content, attachmentIds: ids, source: .msgctl)
+            return try await service.sendMessage(
+                viewer: viewer, conversationId: found.id, content: content, attachmentIds: ids, clientKey: key, source: .msgctl
+            ).message
         }
         let message = try await ids.isEmpty ? connection.withService(send) : connection.withAttachmentService(send)
         if output.json {
