@@ -93,30 +93,26 @@ final class ClientConnection: Sendable {
     /// Queues `frames` instead of a replay that failed, drops the held live frames, and closes with `reason`.
     func failReplay(_ frames: [OutgoingFrame], close reason: CloseReason) {
         count(frames)
-        let (action, first) = state.withLock { machine in
-            let first = machine.closeReason == nil && !machine.isFinished
-            return (machine.failReplay(frames, close: reason), first)
-        }
-        perform(action)
-        if first { cutOffLater() }
+        beginClose { $0.failReplay(frames, close: reason) }
     }
 
     /// Ends the connection: queued frames are flushed, then a close frame is sent. A client that stopped
     /// reading is disconnected at once instead (a close frame could not get through).
     func close(_ reason: CloseReason) {
-        let (action, first) = state.withLock { machine in
-            let first = machine.closeReason == nil && !machine.isFinished
-            return (machine.close(reason), first)
-        }
-        perform(action)
-        // Only the first close counts: a client that goes on sending what gets it closed schedules nothing more.
-        guard first, action != .closeChannel else { return }
-        cutOffLater()
+        beginClose { $0.close(reason) }
     }
 
-    /// A close waits for the queue to be flushed; a client that reads nothing more is cut off all the same, a while
-    /// later (unless the channel is closed by then).
-    private func cutOffLater() {
+    /// Runs `step`, a close of the state machine, and performs its action. A close waits for the queue to be flushed;
+    /// a client that reads nothing more is cut off all the same, a while later (unless the channel is closed already,
+    /// or being closed now). Only the first close counts: a client that goes on sending what gets it closed schedules
+    /// nothing more.
+    private func beginClose(_ step: (inout ConnectionStateMachine) -> ConnectionStateMachine.Action) {
+        let (action, first) = state.withLock { machine in
+            let first = machine.closeReason == nil && !machine.isFinished
+            return (step(&machine), first)
+        }
+        perform(action)
+        guard first, action != .closeChannel else { return }
         channel.eventLoop.scheduleTask(in: .seconds(2 * ConnectionStateMachine.closeDeadline.components.seconds)) { [channel] in
             channel.close(promise: nil)
         }
