@@ -126,16 +126,21 @@ package struct LocalAttachmentStore: AttachmentStore {
             for try await chunk in body {
                 try await pool.runIfActive { try Self.write(chunk, to: descriptor) }
             }
-            try await pool.runIfActive {
-                guard fsync(descriptor) == 0 else { throw LocalStoreError.failed("cannot write an upload to disk") }
-                guard close(descriptor) == 0 else { throw LocalStoreError.failed("cannot write an upload to disk") }
-            }
         } catch {
             try? await pool.runIfActive {
                 close(descriptor)
                 unlink(path)
             }
             throw error
+        }
+        // The descriptor is closed once whatever happens (closed twice, it could be another file's by then).
+        try await pool.runIfActive {
+            let synced = fsync(descriptor) == 0 ? 0 : errno
+            let closed = close(descriptor) == 0 ? 0 : errno
+            guard synced == 0, closed == 0 else {
+                unlink(path)
+                throw LocalStoreError("cannot write an upload to disk: \(String(cString: strerror(synced != 0 ? synced : closed)))")
+            }
         }
         return path
     }
