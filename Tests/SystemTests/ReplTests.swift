@@ -246,7 +246,8 @@ import Testing
         }
         proxy.cut()
         proxy.restore()
-        at = try await terminal.waitFor("may not have been sent", after: at)
+        // A connection the REPL opened while the link was silent may wait out its TCP timeout (30 s) first.
+        at = try await terminal.waitFor("may not have been sent", after: at, timeout: 60)
         at = try await terminal.waitFor("msg[alice]> ", after: at)
         terminal.type("Held reply\r")
         at = try await terminal.waitFor("you: Held reply", after: at)
