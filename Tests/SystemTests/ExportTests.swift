@@ -530,7 +530,10 @@ extension ExportTests {
         let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
-        let conversations = try [f.alice, f.bob].map { try ConversationRepository.insert(db, userId: $0.id) }
+        // Each writer its own two conversations: writers sharing a sender queue behind each other's open
+        // transactions (and deadlock), which leaves too few commits on a busy machine.
+        let users = try [f.alice, f.bob] + (0..<6).map { try UserRepository.insert(db, username: "writer\($0)", displayName: "W\($0)") }
+        let conversations = try users.map { try ConversationRepository.insert(db, userId: $0.id) }
         let committed = Mutex<[String]>([])
         let rolledBack = Mutex<[String]>([])
         let stop = Flag(false)
@@ -547,7 +550,7 @@ extension ExportTests {
                         try connection.execute("BEGIN")
                         var ids: [String] = []
                         for _ in 0..<Int.random(in: 1...3) {
-                            let conversation = conversations[Int.random(in: 0..<2)]
+                            let conversation = conversations[2 * worker + Int.random(in: 0..<2)]
                             let sender = conversation.userId
                             ids.append(
                                 try MessageRepository.insert(
@@ -573,7 +576,8 @@ extension ExportTests {
         let state = folder.appendingPathComponent("state.json").path
         var outputs: [[String]] = []
         let deadline = Date().addingTimeInterval(6)
-        while Date() < deadline || outputs.count < 4 {
+        let limit = Date().addingTimeInterval(120)
+        while Date() < deadline || outputs.count < 4 || (committed.withLock { $0.count } < 40 && Date() < limit) {
             let output = folder.appendingPathComponent("out\(outputs.count).jsonl").path
             let result = try await Self.export(["--state", state, "--output", output], database)
             #expect(result.status == 0, "\(result.stderr)")
@@ -586,7 +590,7 @@ extension ExportTests {
         outputs.append(try Self.ids(try Self.read(URL(fileURLWithPath: final))))
         let exported = outputs.flatMap { $0 }
         let expected = committed.withLock { $0 }
-        #expect(expected.count > 20)
+        #expect(expected.count >= 40)
         #expect(Set(exported).count == exported.count, "duplicates across \(outputs.count) runs")
         #expect(Set(exported) == Set(expected))
         #expect(Set(exported).isDisjoint(with: rolledBack.withLock { $0 }))
