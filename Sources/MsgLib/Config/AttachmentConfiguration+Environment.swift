@@ -5,6 +5,8 @@ extension AttachmentConfiguration {
     ///
     /// - `ATTACHMENT_STORE`: `local:/absolute/path` or `s3://bucket[/prefix]` (with the `AWS_*` settings of
     ///   ``S3StoreConfiguration/fromEnvironment(_:)``); unset turns attachments off
+    /// - `AWS_S3_BUCKET`: the design's name for the bucket; alone it means `ATTACHMENT_STORE=s3://bucket`, beside
+    ///   `ATTACHMENT_STORE` it must name the same bucket
     /// - `ATTACHMENT_MAX_BYTES` (10485760), `ATTACHMENT_TYPES` (comma list; default PNG, JPEG, GIF, WebP, PDF, plain text)
     /// - `ATTACHMENT_UPLOAD_URL_SECONDS` (900), `ATTACHMENT_DOWNLOAD_URL_SECONDS` (300)
     /// - `ATTACHMENT_PENDING_SECONDS` (86400): unattached uploads are removed after this long;
@@ -26,7 +28,8 @@ extension AttachmentConfiguration {
             }
             return number
         }
-        var configuration = AttachmentConfiguration(store: try value("ATTACHMENT_STORE").map(Self.parseStore))
+        var configuration = AttachmentConfiguration(
+            store: try Self.storeSetting(value("ATTACHMENT_STORE"), bucket: value("AWS_S3_BUCKET")).map(Self.parseStore))
         if case .s3(let url) = configuration.store {
             var s3Environment = environment
             s3Environment["ATTACHMENT_STORE"] = url
@@ -78,6 +81,22 @@ extension AttachmentConfiguration {
             configuration.publicBaseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
         }
         return configuration
+    }
+
+    /// The store from `ATTACHMENT_STORE` and `AWS_S3_BUCKET`: the bucket alone is `s3://bucket`; with both, the
+    /// store must be that bucket's (a site moving to the longer setting keeps its old one without two meanings).
+    static func storeSetting(_ store: String?, bucket: String?) throws(ConfigurationError) -> String? {
+        guard let bucket else { return store }
+        guard !bucket.contains("/") else {
+            throw ConfigurationError("AWS_S3_BUCKET must be a bucket's name alone (a prefix goes in ATTACHMENT_STORE=s3://bucket/prefix)")
+        }
+        guard let store else { return "s3://\(bucket)" }
+        let named = store.hasPrefix("s3://") ? store.dropFirst(5).prefix { $0 != "/" } : nil
+        guard named.map({ String($0) == bucket }) ?? false else {
+            throw ConfigurationError(
+                "AWS_S3_BUCKET=\(bucket) and ATTACHMENT_STORE=\(store) name different stores: set one of them, or the same bucket in both")
+        }
+        return store
     }
 
     /// `local:/absolute/path` or `s3://bucket[/prefix]`.

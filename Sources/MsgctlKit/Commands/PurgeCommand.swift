@@ -29,7 +29,8 @@ struct PurgeCommand: AsyncParsableCommand {
         let before = "deleted before \(HumanTime.format(cutoff))"
         let ask = !yes
         if ask { try Confirmation.requireTerminal(refusing: "purge the messages \(before)") }
-        let withFiles = !(ProcessInfo.processInfo.environment["ATTACHMENT_STORE"] ?? "").isEmpty
+        let environment = ProcessInfo.processInfo.environment
+        let withFiles = ["ATTACHMENT_STORE", "AWS_S3_BUCKET"].contains { !(environment[$0] ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
         let purge = { @Sendable (service: MessagingService) async throws -> (PurgeSummary, FileRemoval)? in
             if ask {
                 let count = try await service.countDeletedMessages(before: cutoff)

@@ -136,4 +136,26 @@ import Testing
             )
             .uploadURLLifetime == .seconds(700_000))
     }
+
+    /// The design's `AWS_S3_BUCKET` alone is an `s3://` store of that bucket; beside `ATTACHMENT_STORE` it must agree.
+    @Test func theDesignsBucketSetting() throws {
+        var environment = Self.base
+        environment["ATTACHMENT_STORE"] = nil
+        environment["AWS_S3_BUCKET"] = "msg-files"
+        let alone = try AttachmentConfiguration.fromEnvironment(environment, jwtSecret: "s")
+        #expect(alone.s3?.bucket == "msg-files" && alone.s3?.prefix == "")
+        environment["ATTACHMENT_STORE"] = "s3://msg-files/relay"
+        let both = try AttachmentConfiguration.fromEnvironment(environment, jwtSecret: "s")
+        #expect(both.s3?.bucket == "msg-files" && both.s3?.prefix == "relay/")
+        for (store, bucket) in [("s3://other-files", "msg-files"), ("local:/srv/files", "msg-files"), (nil, "msg-files/relay"), (nil, "Bad_Bucket")] {
+            environment["ATTACHMENT_STORE"] = store
+            environment["AWS_S3_BUCKET"] = bucket
+            #expect(throws: ConfigurationError.self, "\(store ?? "-") \(bucket)") {
+                try AttachmentConfiguration.fromEnvironment(environment, jwtSecret: "s")
+            }
+        }
+        // Without AWS_REGION and keys the bucket alone is still an S3 store: refused for what it lacks.
+        #expect(throws: ConfigurationError.self) { try AttachmentConfiguration.fromEnvironment(["AWS_S3_BUCKET": "msg-files"], jwtSecret: "s") }
+        #expect(try AttachmentConfiguration.fromEnvironment([:], jwtSecret: "s").store == nil)
+    }
 }
