@@ -210,6 +210,30 @@ import Testing
         try await waitFor("msgrelay to exit") { !relay.process.isRunning }
         #expect(relay.process.exitStatus == 0)
     }
+
+    /// While a stopping relay waits for its last sockets to go, `/readyz` answers 503 (a load balancer sends the
+    /// clients elsewhere) and a socket that comes is turned away with 1001 instead of being served until the end.
+    @Test func aStoppingRelayIsNotReadyAndTurnsNewSocketsAway() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let relay = try await TestRelay(database: database)
+        // It never reads, so never answers the close frame: the relay waits for it (up to 5 s) before it stops.
+        let silent = try relay.socket(f.alice, startReading: false)
+        try await waitFor("the socket counted") { try await relay.socketCount() == 1 }
+        #expect(try await relay.request("GET", "/readyz").status == 200)
+        relay.process.signal(SIGTERM)
+        try await waitFor("/readyz to say 503", timeout: 4) { try await relay.request("GET", "/readyz").status == 503 }
+        #expect(try await relay.request("GET", "/healthz").status == 200)
+        let late = try relay.socket(f.bob)
+        let error = try await late.next(type: "error")
+        #expect(error.data.string("code") == "unavailable")
+        let close = try await late.next { $0.isClose }
+        #expect(close.closeCode == 1001)
+        #expect(late.all(type: "connected").isEmpty)
+        try await waitFor("msgrelay to exit") { !relay.process.isRunning }
+        #expect(relay.process.exitStatus == 0)
+        silent.startReading()
+    }
 }
 
 extension RealtimeProtocolTests {

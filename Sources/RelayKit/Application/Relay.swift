@@ -98,7 +98,7 @@ package struct Relay: Sendable {
         service.attachments = try AttachmentSupport.open(configuration.attachments)
         let router = buildRelayRouter(
             service: service, metrics: metrics, slackInbox: slackInbox, allowedOrigins: configuration.realtime.allowedOrigins,
-            demo: configuration.demo, requestsPerUser: configuration.requestsPerUser)
+            demo: configuration.demo, requestsPerUser: configuration.requestsPerUser, isStopping: { hub.isClosing })
         // Messages committed elsewhere (another relay, msgctl) may have notifications to send.
         let listener = EventListener(
             conninfo: configuration.database.conninfo, service: service, hub: hub, feed: feed, origin: announcer.origin, logger: logger,

@@ -7,7 +7,7 @@ import MsgLib
 /// `requestsPerUser` (HTTP_MAX_REQUESTS_PER_USER) is how many requests a user may have under way at once.
 package func buildRelayRouter(
     service: MessagingService, metrics: RelayMetrics, slackInbox: SlackInboxWorker? = nil, allowedOrigins: Set<String>? = nil, demo: Bool = false,
-    requestsPerUser: Int = UserRequestGate.defaultLimit
+    requestsPerUser: Int = UserRequestGate.defaultLimit, isStopping: @escaping @Sendable () -> Bool = { false }
 ) -> Router<RelayRequestContext> {
     let router = Router(context: RelayRequestContext.self)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics))
@@ -15,7 +15,7 @@ package func buildRelayRouter(
     router.add(middleware: ErrorMiddleware())
     router.add(middleware: AuthenticationMiddleware(service: service, gate: UserRequestGate(limit: requestsPerUser)))
     ClientFilesController(demo: demo).addRoutes(to: router)
-    HealthController(service: service).addRoutes(to: router)
+    HealthController(service: service, isStopping: isStopping).addRoutes(to: router)
     OperationsController(metrics: metrics).addRoutes(to: router)
     WebSocketController().addRoutes(to: router)
     // Slack signs its requests instead of sending a bearer token.

@@ -3,10 +3,12 @@ import MsgLib
 
 /// The probes: `GET /healthz` (liveness: 200 `{"status":"ok"}` when the database answers, 503 otherwise) and
 /// `GET /readyz` (readiness: 200 only while the database takes writes, so a load balancer stops routing to a relay
-/// that reaches only a standby or no database at all). Anyone may ask, so each answers from one check a second
+/// that reaches only a standby or no database at all, nor to one that is stopping). Anyone may ask, so each answers from one check a second
 /// (``SharedProbe``): a flood of probes takes no pool connection from the users.
 struct HealthController {
     let service: MessagingService
+    /// True once the relay has begun to stop (SIGTERM): `/readyz` answers 503 from then on.
+    let isStopping: @Sendable () -> Bool
     let health = SharedProbe()
     let readiness = SharedProbe()
 
@@ -22,7 +24,8 @@ struct HealthController {
             }
             return .json(["status": "ok"])
         }
-        router.get("/readyz") { [service, readiness] _, _ -> Response in
+        router.get("/readyz") { [service, readiness, isStopping] _, _ -> Response in
+            guard !isStopping() else { throw APIError(.serviceUnavailable, "Shutting down") }
             let writable: Bool
             do {
                 writable = try await readiness.result { try await service.checkWritable() }

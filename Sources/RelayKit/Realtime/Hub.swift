@@ -17,6 +17,8 @@ package final class Hub: Sendable {
         var frontier: CommitSnapshot?
         /// Sockets accepted and not registered yet, by user (``SocketReservation``).
         var reserved: [UUID: Int] = [:]
+        /// Set by ``closeAll(_:)``: the relay is stopping, and takes no more sockets.
+        var closing = false
 
         /// The sockets of `userId`, registered or reserved.
         func sockets(of userId: UUID) -> Int { registry.socketCount(of: userId) + reserved[userId, default: 0] }
@@ -34,6 +36,9 @@ package final class Hub: Sendable {
     /// Sockets connected now.
     package var connectionCount: Int { state.withLock { $0.registry.total } }
 
+    /// The relay is stopping (``closeAll(_:)`` was called): new sockets are turned away, `/readyz` answers 503.
+    package var isClosing: Bool { state.withLock { $0.closing } }
+
     /// The snapshot of the last batch published (nil before the feed started).
     package var frontier: CommitSnapshot? { state.withLock { $0.frontier } }
 
@@ -46,6 +51,7 @@ package final class Hub: Sendable {
             // Its socket closed while it waited to join (the session unregisters before it finishes: one or the other
             // sees the other's step).
             guard !connection.isFinished else { return .ended }
+            guard !state.closing else { return .closing }
             guard state.sockets(of: connection.userID) < maxPerUser else { return .full }
             state.registry.register(connection)
             return .joined(at: state.frontier)
@@ -70,6 +76,8 @@ package final class Hub: Sendable {
     enum Registration {
         case joined(at: CommitSnapshot?)
         case full
+        /// The relay is stopping (``closeAll(_:)``), after the socket was admitted.
+        case closing
         /// The connection has finished: nothing to register.
         case ended
     }
@@ -231,9 +239,12 @@ package final class Hub: Sendable {
     static let userDeleted = ClientConnection.CloseReason.refused(4401, "Unknown user")
     static let rightsChanged = ClientConnection.CloseReason.refused(4401, "Account changed; reconnect")
 
-    /// Closes every socket (each flushes its queue first).
+    /// Closes every socket (each flushes its queue first), and turns away those that come after.
     func closeAll(_ reason: ClientConnection.CloseReason) {
-        let all = state.withLock { $0.registry.all }
+        let all = state.withLock { state in
+            state.closing = true
+            return state.registry.all
+        }
         for connection in all { connection.close(reason) }
     }
 }

@@ -214,6 +214,10 @@ final class SocketSession: Sendable {
             switch hub.register(connection, reservation: reservation.withLock { $0 }, maxPerUser: configuration.maxSocketsPerUser) {
             case .joined(let frontier): joinedAt = frontier
             case .ended: return
+            case .closing:
+                guard case .refused(let reason, let code, let message) = SocketAdmission.stopping else { return }
+                connection.failReplay([OutgoingFrame(.error(code: code, message: message, retryAfter: nil))], close: reason)
+                return
             case .full:
                 guard case .refused(let reason, let code, let message) = SocketAdmission.tooManySockets else { return }
                 metrics?.messages.rateLimited(.websocketSockets)

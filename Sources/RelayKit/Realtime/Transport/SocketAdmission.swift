@@ -21,6 +21,8 @@ enum SocketAdmission: Sendable {
 
     /// Decides on the upgrade request `head`.
     static func decide(_ head: HTTPRequestHead, service: MessagingService, hub: Hub, configuration: RealtimeConfiguration) async -> SocketAdmission {
+        // A stopping relay sends its clients elsewhere; it does not let them back in while it waits for the last ones.
+        guard !hub.isClosing else { return Self.stopping }
         let allowedOrigins = configuration.allowedOrigins
         guard originAllowed(head.headers.first(name: "origin"), host: head.headers.first(name: "host"), allowed: allowedOrigins) else {
             return .refused(.refused(4403, "Origin not allowed"), code: "forbidden", message: "Origin not allowed")
@@ -49,6 +51,9 @@ enum SocketAdmission: Sendable {
         }
         return .accepted(user, expires: expires, resumeFrom: resume, greeting: greeting, reservation: reservation)
     }
+
+    /// The refusal of a socket that comes while the relay stops (close 1001, as the sockets it closed).
+    static let stopping = SocketAdmission.refused(.goingAway, code: "unavailable", message: "Server shutting down; reconnect")
 
     /// The refusal of a socket beyond the user's limit (close 4429).
     static let tooManySockets = SocketAdmission.refused(
