@@ -133,6 +133,15 @@ import Testing
         try resumed.sendClose()
         try await waitForMetric(relay, #"msgrelay_websocket_disconnects_total{initiator="client"}"#, atLeast: closedBefore + 1)
         try await waitFor("the socket gauge to follow") { try await relay.socketCount() == 3 }
+        // A socket whose client vanishes without a close frame: counted apart from the clients' own closes.
+        metrics = try await relay.metrics()
+        let clientBefore = metrics.value(#"msgrelay_websocket_disconnects_total{initiator="client"}"#) ?? 0
+        let networkBefore = metrics.value(#"msgrelay_websocket_disconnects_total{initiator="network"}"#) ?? -1
+        let gone = try relay.socket(f.admin)
+        _ = try await gone.next(type: "connected")
+        gone.vanish()
+        try await waitForMetric(relay, #"msgrelay_websocket_disconnects_total{initiator="network"}"#, atLeast: networkBefore + 1)
+        #expect(try await relay.metrics().value(#"msgrelay_websocket_disconnects_total{initiator="client"}"#) == clientBefore)
         try await relay.stop()
     }
 

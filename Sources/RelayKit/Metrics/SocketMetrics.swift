@@ -9,13 +9,21 @@ package final class SocketMetrics: Sendable {
     static let inboundTypes = ["ping", "send_message", "mark_read", "typing", "resume", "invalid", "binary"]
     /// The types of frame the relay sends (``ServerFrame/type``).
     static let outboundTypes = ["connected", "message", "message_read", "typing", "pong", "error", "message_sent", "replayed"]
-    /// Who ended a socket: the client (or the network), or the relay (with a close code).
-    static let initiators = ["client", "server"]
+    /// Who ended a socket.
+    enum Initiator: String, CaseIterable {
+        /// The client, with a close frame (a tab closed, a page left, a client's own reconnect).
+        case client
+        /// Nobody said so: the TCP connection ended without a close frame (a network drop, a proxy's timeout, a
+        /// client killed).
+        case network
+        /// The relay, with a close code (shutdown, limits, an expired token, the idle timeout).
+        case server
+    }
 
     private let framesIn: [String: Counter]
     private let framesOut: [String: Counter]
     private let opened: Counter
-    private let disconnects: [String: Counter]
+    private let disconnects: [Initiator: Counter]
     private let resumes: Counter
     private let replayed: [ReplayKind: Counter]
 
@@ -34,8 +42,8 @@ package final class SocketMetrics: Sendable {
             "msgrelay_websocket_frames_sent_total", label: "type", Self.outboundTypes, help: "WebSocket frames queued for clients, by type")
         opened = registry.makeCounter(name: "msgrelay_websocket_connections_opened_total", help: "WebSocket connections accepted")
         disconnects = registry.counters(
-            "msgrelay_websocket_disconnects_total", label: "initiator", Self.initiators,
-            help: "WebSocket connections ended, by who ended them (client: the client or the network; server: the relay)")
+            "msgrelay_websocket_disconnects_total", label: "initiator", Initiator.allCases, value: \.rawValue,
+            help: "WebSocket connections ended, by who ended them (client: a close frame; network: no close frame; server: the relay)")
         resumes = registry.makeCounter(
             name: "msgrelay_websocket_resumes_total", help: "Replays from a position a client named (a cursor or a last message id)")
         replayed = registry.counters(
@@ -56,9 +64,9 @@ package final class SocketMetrics: Sendable {
     /// Counts a socket accepted.
     func connectionOpened() { opened.increment() }
 
-    /// Counts a socket ended; `byServer` when the relay closed it.
-    func disconnected(byServer: Bool) {
-        disconnects[byServer ? "server" : "client"]?.increment()
+    /// Counts a socket ended by `initiator`.
+    func disconnected(_ initiator: Initiator) {
+        disconnects[initiator]?.increment()
     }
 
     /// Counts a replay of `messages` messages; `kind` says why.

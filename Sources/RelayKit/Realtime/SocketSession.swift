@@ -129,7 +129,8 @@ final class SocketSession: Sendable {
     /// frame's request) keeps the socket's place among its user's until it ends: a client that closes sockets as
     /// soon as they open cannot run more replays at once than it may have sockets.
     func end() {
-        metrics?.sockets.disconnected(byServer: connection.closeReason != nil)
+        // The client's close frame finishes the connection before its channel closes; a vanished client's does not.
+        metrics?.sockets.disconnected(connection.closeReason != nil ? .server : connection.isFinished ? .client : .network)
         let running = work.withLock { $0.end() }
         // Finished first: a replay registering it from now on is refused (see Hub.register).
         connection.finish()
