@@ -117,7 +117,15 @@ package final class RelaySocket: @unchecked Sendable {
     package func sendClose(code: UInt16 = 1000) throws { try sendFrame(opcode: 8, [UInt8(code >> 8), UInt8(code & 0xff)]) }
 
     /// Sends a frame, masked as clients must.
-    package func sendFrame(opcode: UInt8, _ payload: [UInt8]) throws {
+    package func sendFrame(opcode: UInt8, _ payload: [UInt8]) throws { try writeAll(Self.frame(opcode: opcode, payload)) }
+
+    /// Sends frames in one write, so that the server reads them together.
+    package func sendFrames(_ frames: [(opcode: UInt8, payload: [UInt8])]) throws {
+        try writeAll(frames.flatMap { Self.frame(opcode: $0.opcode, $0.payload) })
+    }
+
+    /// A whole masked frame.
+    static func frame(opcode: UInt8, _ payload: [UInt8]) -> [UInt8] {
         var frame: [UInt8] = [0x80 | opcode]
         if payload.count < 126 {
             frame.append(0x80 | UInt8(payload.count))
@@ -130,7 +138,7 @@ package final class RelaySocket: @unchecked Sendable {
         let mask = LibCrypto.randomBytes(4)
         frame += mask
         frame += payload.enumerated().map { $0.element ^ mask[$0.offset & 3] }
-        try writeAll(frame)
+        return frame
     }
 
     /// True when a whole frame (or one that cannot be read: ``readFrame()`` then throws) is already buffered (poll

@@ -87,4 +87,25 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 0)
         try await relay.stop()
     }
+
+    /// A send written right behind the client's own close frame (read together) is not acted on: after its close,
+    /// nothing a client sends counts.
+    @Test func framesAfterTheClientsCloseFrameDoNothing() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: CommitOrderTests.unlimited)
+        let socket = try await SocketLimitsTests.connected(relay, f.alice)
+        let late = ClientFrame.sendMessage(conversationId: nil, content: "behind my close").json
+        try socket.sendFrames([(8, [0x03, 0xE8]), (1, Array(late.utf8)), (1, Array(late.utf8))])
+        #expect(try await socket.next { $0.isClose }.closeCode == 1000)
+        try await waitFor("the relay to drop the connection") { socket.isClosed }
+        // A send after it, through the same relay: once it is stored, a send the relay had taken would be too.
+        let marker = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "marker"])
+        #expect(marker.status == 201)
+        try await waitFor("the relay's sockets to empty") { try await relay.socketCount() == 0 }
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE content = 'behind my close'", as: Int.self) == 0)
+        #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 1)
+        try await relay.stop()
+    }
 }

@@ -131,7 +131,8 @@ import Testing
         let socket = try relay.socket(f.alice, query: "cursor=3.0..\(millis)~3.1000000000..\(millis)~")
         let started = ContinuousClock.now
         _ = try await socket.next(type: "replayed", timeout: 20)
-        #expect(ContinuousClock.now - started < .seconds(4))
+        // Waiting for a relay that is ahead would take the whole 5 s; one sweep takes less, however loaded the machine.
+        #expect(ContinuousClock.now - started < .seconds(5))
         try await relay.stop()
     }
 

@@ -32,6 +32,9 @@ package final class TestSocket: Sendable {
     package func sendClose(_ code: UInt16 = 1000) throws { try socket.sendClose(code: code) }
     /// Sends a frame of any opcode with `payload` as it is (binary frames, text that is not UTF-8, odd close payloads).
     package func sendFrame(opcode: UInt8, _ payload: [UInt8]) throws { try socket.sendFrame(opcode: opcode, payload) }
+
+    /// Sends frames in one write (the relay reads them together).
+    package func sendFrames(_ frames: [(opcode: UInt8, payload: [UInt8])]) throws { try socket.sendFrames(frames) }
     /// Sends a protocol-level ping frame.
     package func sendPing(_ payload: [UInt8]) throws { try socket.sendFrame(opcode: 9, payload) }
     /// Stops sending without a close frame (the relay sees the end of the input).

@@ -18,6 +18,8 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let metrics: RelayMetrics?
     private var connection: ClientConnection?
     private var session: SocketSession?
+    /// The client sent its close frame: nothing it sends after it counts (RFC 6455 5.5.1).
+    private var closeReceived = false
 
     /// - Parameters:
     ///   - admission: the decision taken on the upgrade request.
@@ -65,6 +67,8 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
             if frame.opcode == .connectionClose { context.close(promise: nil) }
             return
         }
+        // Frames read behind the client's close frame (in the same read) are not its requests any more.
+        guard !closeReceived else { return }
         switch frame.opcode {
         case .text:
             connection.touch()
@@ -92,6 +96,7 @@ final class SocketHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .pong:
             connection.touch()
         case .connectionClose:
+            closeReceived = true
             if connection.closeFrameSent {
                 context.close(promise: nil)
             } else {
