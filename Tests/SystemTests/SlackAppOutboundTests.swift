@@ -272,7 +272,15 @@ import Testing
             #expect(try await desk.aliceSends(content) == 201)
             let id = try db.scalar("SELECT id FROM messages WHERE content = $1", [content], as: UUID.self)
             let lookups = slack.calls("conversations.replies").count
-            try await slack.waitForCalls("conversations.replies", count: lookups + 1)
+            do {
+                try await slack.waitForCalls("conversations.replies", count: lookups + 1, timeout: .seconds(30))
+            } catch {
+                let jobs = try? db.query(
+                    "SELECT id || ' ' || kind || ' attempts ' || attempts || ' due in ' || (available_at - now()) || ' ' || coalesce(last_error, '') FROM notification_outbox ORDER BY id"
+                ).map { try $0.decode(0, as: String.self) }
+                Issue.record("jobs: \(jobs ?? [])\nthe relay's log: \(relay.process.text.suffix(6000))")
+                throw error
+            }
             let answer =
                 change == "edit"
                 ? try await relay.request("PATCH", "/api/messages/\(id)", token: relay.token(f.alice), json: ["content": "\(content), edited"])
