@@ -16,9 +16,12 @@ extension RelayConfiguration {
     /// - `MSGRELAY_DEMO`: `1` serves the demo chat page at `/client/demo/`
     /// - `LOG_FORMAT`: `text` (default) or `json`, see ``LogFormat``
     /// - `DATABASE_URL`, `DATABASE_POOL_SIZE`: see ``DatabaseConfiguration/fromEnvironment(_:applicationName:)``
+    ///
+    /// A variable whose value is empty or blanks only counts as unset (an env file's `NAME=` line), for every setting.
     package static func fromEnvironment(_ environment: [String: String], host: String? = nil, port: Int? = nil) throws(ConfigurationError)
         -> RelayConfiguration
     {
+        let environment = environment.filter { !$0.value.allSatisfy(\.isWhitespace) }
         guard let secret = environment["JWT_SECRET"], !secret.isEmpty else {
             throw ConfigurationError(
                 "JWT_SECRET is not set: msgrelay needs the secret that signs your site's tokens (export JWT_SECRET=...)")

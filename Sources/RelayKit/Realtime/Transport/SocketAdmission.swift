@@ -61,12 +61,18 @@ enum SocketAdmission: Sendable {
     /// The `error` frame's code of ``tooManySockets``.
     static let tooManySocketsCode = "too_many_sockets"
 
-    /// No Origin (not a browser): allowed. With ALLOWED_ORIGINS: only those. Without: only this host.
+    /// No Origin (not a browser): allowed. With ALLOWED_ORIGINS: only those. Without: only this host, by name, and by
+    /// port when the `Host` header names one (its scheme's default port when the Origin names none). A proxy that
+    /// passes nginx's `$host` drops the port, so a `Host` without one matches the name on any port.
     static func originAllowed(_ origin: String?, host: String?, allowed: Set<String>?) -> Bool {
         guard let origin else { return true }
         if let allowed { return allowed.contains(origin) }
-        guard let host, let components = URLComponents(string: origin), let originHost = components.host else { return false }
-        let originAuthority = components.port.map { "\(originHost):\($0)" } ?? originHost
-        return originAuthority.lowercased() == host.lowercased()
+        guard let host, let components = URLComponents(string: origin), let originHost = components.host, !originHost.isEmpty,
+            let relay = URLComponents(string: "http://" + host), let relayHost = relay.host, relay.path.isEmpty, relay.user == nil
+        else { return false }
+        guard originHost.lowercased() == relayHost.lowercased() else { return false }
+        guard let relayPort = relay.port else { return true }
+        let defaultPort = ["https": 443, "http": 80][components.scheme?.lowercased() ?? ""]
+        return (components.port ?? defaultPort) == relayPort
     }
 }
