@@ -115,8 +115,8 @@ import Testing
         // Still usable.
         try alice.send(.ping)
         _ = try await alice.next(type: "pong")
-        // A frame over 64 KiB is refused: the server closes with 1009 (message too big).
-        try alice.sendText(String(repeating: "x", count: 70_000))
+        // A frame over 128 KiB is refused: the server closes with 1009 (message too big).
+        try alice.sendText(String(repeating: "x", count: 140_000))
         let close = try await alice.next { $0.isClose }
         #expect(close.closeCode == 1009)
         try await relay.stop()

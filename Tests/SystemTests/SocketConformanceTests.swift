@@ -108,4 +108,22 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM messages", as: Int.self) == 1)
         try await relay.stop()
     }
+
+    /// The longest valid `send_message`: 10,000 characters, each written as a JSON escape pair (120,000 bytes), as
+    /// clients that escape everything beyond ASCII send it. Accepted, as over REST; a frame past the limit closes 1009.
+    @Test func theLongestValidSendFitsInAFrame() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: CommitOrderTests.unlimited)
+        let socket = try await SocketLimitsTests.connected(relay, f.alice)
+        let escaped = String(repeating: #"\ud83d\ude00"#, count: 10_000)
+        try socket.sendText(#"{"type":"send_message","data":{"content":""# + escaped + #""}}"#)
+        let message = try await socket.next(type: "message", timeout: 20)
+        #expect((message.data["content"] as? String)?.unicodeScalars.count == 10_000)
+        #expect(try db.scalar("SELECT char_length(content) FROM messages", as: Int.self) == 10_000)
+        try socket.sendText(#"{"type":"send_message","data":{"content":""# + escaped + escaped + #""}}"#)
+        #expect(try await socket.next(timeout: 20) { $0.isClose }.closeCode == 1009)
+        try await relay.stop()
+    }
 }

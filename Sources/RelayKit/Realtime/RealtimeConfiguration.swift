@@ -27,7 +27,7 @@ package struct RealtimeConfiguration: Sendable {
 
     package init(
         idleTimeout: Duration = .seconds(60), typingTimeout: Duration = .seconds(10), sendQueueCapacity: Int = 256,
-        maxFrameSize: Int = 64 * 1024, allowedOrigins: Set<String>? = nil, replayLimit: Int = 1000
+        maxFrameSize: Int = 128 * 1024, allowedOrigins: Set<String>? = nil, replayLimit: Int = 1000
     ) {
         self.idleTimeout = idleTimeout
         self.typingTimeout = typingTimeout
