@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -31,7 +32,8 @@ import Testing
         let toAdmin = try await push.waitForRequests(count: 1)[0]
         #expect(toAdmin.path == "/push/admin")
         #expect(toAdmin.header("Content-Encoding") == "aes128gcm")
-        #expect(toAdmin.header("TTL") == "86400")
+        // PUSH_TTL_SECONDS, less the time the notification waited (a few milliseconds, rounded up).
+        #expect((86_390...86_400).contains(Int(toAdmin.header("TTL") ?? "") ?? 0), "TTL \(toAdmin.header("TTL") ?? "none")")
         #expect(toAdmin.header("Urgency") == "normal")
         // A second copy (an answer come too late, the push sent again) replaces the first at the push service.
         let id = try #require(UUID(uuidString: messageId))
@@ -190,6 +192,41 @@ import Testing
 
     /// A notice still unsent past the maximum age (every relay down, or none able to send its kind, for that long) is
     /// given up unsent, whether it was tried or not; a fresh one beside it goes.
+    /// A push retried goes with the time its job has left (`TTL` at most `OUTBOX_MAX_AGE_SECONDS` from the job's
+    /// creation), and a retry whose message its recipient read meanwhile is dropped.
+    @Test func aRetriedPushGoesWithTheTimeItHasLeftAndNotOnceItsMessageIsRead() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let push = try RecordingHTTPServer()
+        let log = ResponseLog()
+        let answers = Mutex<[Int]>([500, 201, 503])
+        push.respond { request in
+            let status = answers.withLock { $0.isEmpty ? 201 : $0.removeFirst() }
+            return log.answer(request, status, headers: status == 503 ? [("Retry-After", "3")] : [])
+        }
+        let relay = try await TestRelay(database: database, environment: PushEnvironment.variables.merging(["OUTBOX_MAX_AGE_SECONDS": "3600"]) { $1 })
+        let subscribe = PushBrowser(endpoint: push.url("/push/admin")).subscribeBody
+        #expect(try await relay.request("POST", "/api/push/subscribe", token: relay.token(f.admin), json: subscribe).status == 201)
+        #expect(try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "one"]).status == 201)
+        let tries = try await push.waitForRequests(count: 2)
+        for request in tries {
+            let ttl = try #require(Int(request.header("TTL") ?? ""))
+            #expect((3500...3600).contains(ttl), "TTL \(ttl)")
+        }
+        try await db.waitForEmptyOutbox()
+        let two = try await relay.request("POST", "/api/messages", token: relay.token(f.alice), json: ["content": "two"])
+        #expect(two.status == 201)
+        _ = try await push.waitForRequests(count: 3)
+        let id = try #require(two.object.string("id"))
+        #expect(try await relay.request("PATCH", "/api/messages/\(id)/read", token: relay.token(f.admin)).status == 200)
+        try await db.waitForEmptyOutbox(timeout: 30)
+        #expect(push.requests.count == 3)
+        #expect(log.all.map(\.status) == [500, 201, 503])
+        try await relay.stop()
+        push.stop()
+    }
+
     @Test func aNotificationPastTheMaximumAgeIsGivenUpUnsent() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

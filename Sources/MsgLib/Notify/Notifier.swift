@@ -80,9 +80,16 @@ public struct Notifier: Sendable {
                     outcomes[index] = .moot("the reaction was taken back before its notification left")
                     continue
                 }
+                // A first attempt leaves whatever the recipient is doing (a socket open shows the message, a phone in a
+                // pocket does not); a retry of a new message's notice, once its recipient has read the message, is not news.
+                if job.attempts > 0, job.reaction == nil, job.message.readAt != nil {
+                    outcomes[index] = .moot("the message was read before its notification left")
+                    continue
+                }
                 let notification = job.reaction.map { PushNotification(reaction: $0, message: job.message) } ?? PushNotification(message: job.message)
                 // A retry connects to the name's next address (see ResolvedAddress.forAttempt).
-                var prepared = pushRequest(notification, to: subscription, at: addresses[index]?.map { $0.forAttempt(job.attempts) })
+                var prepared = pushRequest(
+                    notification, to: subscription, ttl: pushTTL(of: job), at: addresses[index]?.map { $0.forAttempt(job.attempts) })
                 if let pushWithin, case .send(var request) = prepared {
                     request.timeout = min(request.timeout, pushWithin)
                     prepared = .send(request)
@@ -234,7 +241,7 @@ public struct Notifier: Sendable {
         var push = Batch()
         let addresses = resolve(subscriptions, with: resolver)
         for (index, subscription) in subscriptions.enumerated() {
-            push.add(pushRequest(notification, to: subscription, at: addresses[index]), index: index, outcomes: &outcomes)
+            push.add(pushRequest(notification, to: subscription, ttl: configuration.pushTTL, at: addresses[index]), index: index, outcomes: &outcomes)
         }
         for (result, index) in zip(pushClient.send(push.requests), push.indices) { outcomes[index] = .push(result) }
         return outcomes.map { $0 ?? .failed("not sent") }
@@ -270,8 +277,16 @@ public struct Notifier: Sendable {
         return addresses
     }
 
+    /// The `TTL` a job's push goes with: `PUSH_TTL_SECONDS`, but no longer than the job has left before it is given up
+    /// (`OUTBOX_MAX_AGE_SECONDS` from its creation): a retry that succeeds late does not let the push service hold the
+    /// notification for another whole day.
+    func pushTTL(of job: OutboxJob, now: Timestamp = .now()) -> Int {
+        let left = RetryPolicy.seconds(configuration.maxAge) - now.seconds(since: job.createdAt)
+        return max(0, min(configuration.pushTTL, Int(left.rounded(.up))))
+    }
+
     private func pushRequest(
-        _ notification: PushNotification, to subscription: PushSubscription, at resolved: Result<ResolvedAddress, EndpointError>?
+        _ notification: PushNotification, to subscription: PushSubscription, ttl: Int, at resolved: Result<ResolvedAddress, EndpointError>?
     ) -> Prepared {
         guard let signer = configuration.vapid, let resolved else {
             return .settled(.failed(ServiceError.pushNotConfigured.message))
@@ -285,7 +300,7 @@ public struct Notifier: Sendable {
             return .settled(.failed(error.message))
         }
         do {
-            return .send(try notification.request(to: subscription, signer: signer, ttl: configuration.pushTTL, address: address))
+            return .send(try notification.request(to: subscription, signer: signer, ttl: ttl, address: address))
         } catch {
             return .settled(.failed("cannot encrypt for this subscription: \(error)"))
         }
