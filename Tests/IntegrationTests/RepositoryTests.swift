@@ -62,6 +62,24 @@ import Testing
         #expect(try ConversationRepository.setArchived(db, id: UUID(), archived: true) == nil)
     }
 
+    /// A user's new message brings an archived conversation back into the admin's list; an admin's leaves it archived.
+    @Test func aUsersMessageUnarchivesTheConversation() async throws {
+        let db = try await TestDatabase.create().connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "a question")
+        let archived = try #require(try ConversationRepository.setArchived(db, id: conversation.id, archived: true))
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.admin.id, content: "closing this")
+        var now = try #require(try ConversationRepository.find(db, id: conversation.id))
+        #expect(now.archivedByAdmin && now.archivedAt == archived.archivedAt)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "one more thing")
+        now = try #require(try ConversationRepository.find(db, id: conversation.id))
+        #expect(!now.archivedByAdmin && now.archivedAt == nil)
+        #expect(now.unreadCountAdmin == 2)
+        let (listings, total) = try ConversationRepository.list(db, filter: .init(archived: false))
+        #expect(total == 1 && listings.first?.conversation.id == conversation.id)
+    }
+
     @Test func messages() async throws {
         let db = try await TestDatabase.create().connect()
         let f = try Fixtures.make(db)

@@ -47,5 +47,6 @@ extension Migration {
         editDayLimit,
         refusedUploads,
         outboxSendsBegun,
+        unarchiveOnReply,
     ]
 }
