@@ -78,4 +78,35 @@ import Testing
         #expect((0..<4).map { resolved.forAttempt($0).address } == ["2606:4700::1111", "93.184.216.34", "2606:4700::1111", "93.184.216.34"])
         #expect(resolved.forAttempt(1).host == "push.example.com" && resolved.forAttempt(1).port == 443)
     }
+
+    /// A name whose servers do not answer holds one lookup however many batches name it: a batch that comes while it
+    /// runs waits for that lookup's answer instead of spending another of the process's threads on it.
+    @Test func aNameBeingLookedUpIsNotLookedUpAgain() throws {
+        let calls = Mutex(0)
+        let silent = Mutex(true)
+        let release = DispatchSemaphore(value: 0)
+        let resolver = EndpointResolver(policy: EndpointPolicy(), timeout: .milliseconds(200)) { host, _ throws(EndpointError) in
+            calls.withLock { $0 += 1 }
+            if host == "silent.example.com", silent.withLock({ $0 }) { release.wait() }
+            return [Self.publicAddress]
+        }
+        let urls = ["https://silent.example.com/a", "https://silent.example.com/b", "https://push.example.com/c"]
+        for _ in 0..<5 {
+            let results = resolver.resolve(urls)
+            #expect((try? results[0].get()) == nil && (try? results[1].get()) == nil)
+            #expect(try results[2].get().address == "93.184.216.34")
+        }
+        // One lookup of the silent name for the five batches; the other name, answered each time, looked up each time.
+        #expect(calls.withLock { $0 } == 1 + 5)
+        silent.withLock { $0 = false }
+        release.signal()
+        // Once that lookup ended, the name is looked up again.
+        let deadline = Date().addingTimeInterval(10)
+        var answered = false
+        while !answered, Date() < deadline {
+            answered = (try? resolver.resolve([urls[0]])[0].get()) != nil
+        }
+        #expect(answered)
+        #expect(calls.withLock { $0 } >= 7)
+    }
 }

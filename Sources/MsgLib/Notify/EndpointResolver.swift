@@ -7,7 +7,9 @@ import Synchronization
 ///
 /// `getaddrinfo` cannot be interrupted: a lookup past its deadline is reported `.unresolvable` (retried later)
 /// and finishes on its thread in the background. At most ``maximumLookupsInFlight`` such threads exist in the
-/// process; beyond that a name is reported `.unresolvable` without a lookup.
+/// process; beyond that a name is reported `.unresolvable` without a lookup. A name already being looked up (for an
+/// earlier batch that stopped waiting, say) is not looked up again: the batch waits for that lookup's answer, so a name
+/// whose servers never answer holds one thread however many batches and subscriptions name it.
 package struct EndpointResolver: Sendable {
     /// Resolves a host name to its addresses (blocking).
     typealias LookUp = @Sendable (_ host: String, _ port: Int) throws(EndpointError) -> [IPAddress]
@@ -16,6 +18,8 @@ package struct EndpointResolver: Sendable {
     /// How long a batch waits for its lookups.
     package let timeout: Duration
     let lookUp: LookUp
+    /// The lookups running for this resolver (and those ``within(_:)`` makes of it), by name.
+    private let running: Running
 
     /// Lookups running in the process, finished or abandoned by their batch.
     private static let inFlight = Mutex(0)
@@ -30,14 +34,19 @@ package struct EndpointResolver: Sendable {
     }
 
     init(policy: EndpointPolicy, timeout: Duration, lookUp: @escaping LookUp) {
+        self.init(policy: policy, timeout: timeout, lookUp: lookUp, running: Running())
+    }
+
+    private init(policy: EndpointPolicy, timeout: Duration, lookUp: @escaping LookUp, running: Running) {
         self.policy = policy
         self.timeout = timeout
         self.lookUp = lookUp
+        self.running = running
     }
 
     /// This resolver with at most `limit` for a batch.
     package func within(_ limit: Duration) -> EndpointResolver {
-        EndpointResolver(policy: policy, timeout: min(timeout, limit), lookUp: lookUp)
+        EndpointResolver(policy: policy, timeout: min(timeout, limit), lookUp: lookUp, running: running)
     }
 
     /// Checks and resolves every URL. Blocking, for at most ``timeout``.
@@ -73,22 +82,35 @@ package struct EndpointResolver: Sendable {
         var started = 0
         var refused: [Name: Result<[IPAddress], EndpointError>] = [:]
         for name in names {
-            let admitted = Self.inFlight.withLock { count in
-                guard count < Self.maximumLookupsInFlight else { return false }
-                count += 1
-                return true
+            // Joined to a lookup of the name already running, or a new one if a thread may be spent on it (the process's
+            // count is taken under this resolver's lock; the lookup's thread gives it back on its own).
+            let step = running.boxes.withLock { boxes -> LookupStep in
+                if boxes[name] != nil {
+                    boxes[name]?.append(box)
+                    return .joined
+                }
+                let admitted = Self.inFlight.withLock { count in
+                    guard count < Self.maximumLookupsInFlight else { return false }
+                    count += 1
+                    return true
+                }
+                guard admitted else { return .refused }
+                boxes[name] = [box]
+                return .started
             }
-            guard admitted else {
+            if step == .refused {
                 refused[name] = .failure(
                     EndpointError(.unresolvable, "\(policy.field) host \(name.host) was not looked up: too many lookups are still running"))
                 continue
             }
             started += 1
-            let lookUp = self.lookUp
+            guard step == .started else { continue }
+            let (lookUp, running) = (self.lookUp, self.running)
             Thread.detachNewThread {
                 let result = Result { () throws(EndpointError) in try lookUp(name.host, name.port) }
                 Self.inFlight.withLock { $0 -= 1 }
-                box.add(name, result)
+                let waiting = running.boxes.withLock { $0.removeValue(forKey: name) } ?? []
+                for waiter in waiting { waiter.add(name, result) }
             }
         }
         var answers = box.wait(for: started, until: Date().addingTimeInterval(RetryPolicy.seconds(timeout)))
@@ -100,6 +122,13 @@ package struct EndpointResolver: Sendable {
         let seconds = RetryPolicy.seconds(timeout)
         let text = seconds == seconds.rounded() ? "\(Int(seconds))" : "\(seconds)"
         return EndpointError(.unresolvable, "\(policy.field) host \(host) did not resolve within \(text) s")
+    }
+
+    private enum LookupStep { case joined, started, refused }
+
+    /// The batches waiting for each name being looked up.
+    private final class Running: Sendable {
+        let boxes = Mutex<[Name: [Answers]]>([:])
     }
 
     /// Where the lookup threads leave their results; outlives a batch that stopped waiting.

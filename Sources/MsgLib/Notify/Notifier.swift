@@ -17,10 +17,15 @@ public struct Notifier: Sendable {
     let resolver: EndpointResolver
 
     public init(configuration: NotificationConfiguration) {
+        self.init(configuration: configuration, resolver: EndpointResolver(policy: configuration.endpoints, timeout: configuration.resolveTimeout))
+    }
+
+    /// A notifier whose push endpoints are resolved by `resolver` (tests: names that resolve as they say).
+    package init(configuration: NotificationConfiguration, resolver: EndpointResolver) {
         self.configuration = configuration
         pushClient = HTTPClient(policy: configuration.endpoints)
         slackClient = HTTPClient(configuration: .init(allowInsecure: true, maxResponseBodyBytes: Self.slackAnswerLimit))
-        resolver = EndpointResolver(policy: configuration.endpoints, timeout: configuration.resolveTimeout)
+        self.resolver = resolver
     }
 
     /// Delivers outbox jobs, concurrently; one outcome per job, in order. Blocks until all are answered.
@@ -295,8 +300,11 @@ public struct Notifier: Sendable {
         do {
             address = try resolved.get()
         } catch {
-            // A name that does not resolve now may resolve later; an address that is not allowed never will be.
+            // A name that does not resolve now may resolve later. One that resolves to an address that is not allowed (a
+            // name pointed at a private network) makes the subscription useless: it goes, as one the service says is gone,
+            // instead of adding a job given up to every message.
             if error.kind == .unresolvable { return .settled(.retry(error.message, retryAfter: nil)) }
+            if error.kind == .refusedAddress { return .settled(.gone(error.message)) }
             return .settled(.failed(error.message))
         }
         do {
