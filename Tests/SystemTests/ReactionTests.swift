@@ -342,6 +342,9 @@ import Testing
         #expect(payload["title"] as? String == "New reaction")
         #expect(payload["body"] as? String == "Admin reacted 🎉 to: Order 1234 arrived")
         #expect((payload["data"] as? [String: Any])?["message_id"] as? String == message.id.lowercasedString)
+        // Which reaction, so that a service worker shows a second one to the same message.
+        let reaction = (payload["data"] as? [String: Any])?["reaction"] as? [String: Any]
+        #expect(reaction?["emoji"] as? String == "🎉" && reaction?["user_id"] as? String == f.admin.id.lowercasedString)
         #expect(try await relay.request("DELETE", Self.path(message.id.lowercasedString, "🎉"), token: relay.token(f.admin)).status == 200)
         #expect(try await relay.request("PUT", Self.path(message.id.lowercasedString, "❤️"), token: relay.token(f.alice)).status == 200)
         let toAdmin = try await push.waitForRequests(count: 2)[1]

@@ -37,12 +37,15 @@ async function showPush(event) {
   const title = payload.title || 'New message';
   // A push service may deliver a message twice (the relay sent it again when the answer came late): shown once, even
   // after a newer message replaced its notice. Each notice carries the last notices of its conversation it replaced.
-  const key = data.message_id ? `${title}\n${data.message_id}` : null;
+  // A reaction's notice names the reaction too: two reactions to one message are two notices.
+  const reaction = data.reaction && typeof data.reaction === 'object' ? `\n${data.reaction.user_id} ${data.reaction.emoji}` : '';
+  const key = data.message_id ? `${title}\n${data.message_id}${reaction}` : null;
   let recent = [];
   if (self.registration.getNotifications) {
     const showing = await self.registration.getNotifications({ tag });
     for (const n of showing) recent = recent.concat((n.data && Array.isArray(n.data.recent) && n.data.recent) || []);
-    const same = (n) => n.data && n.data.message_id === data.message_id && n.title === title;
+    const same = (n) => n.data && n.data.message_id === data.message_id && n.title === title &&
+      JSON.stringify(n.data.reaction || null) === JSON.stringify(data.reaction || null);
     if (key && (recent.includes(key) || showing.some(same))) return;
   }
   await self.registration.showNotification(title, {

@@ -8,5 +8,6 @@ extension PushNotification {
         self.init(
             title: "New reaction", body: "\(reaction.reactor.displayName) reacted \(reaction.emoji) to: \(text)",
             conversationId: message.conversationId, messageId: message.id)
+        self.reaction = Reaction(emoji: reaction.emoji, user_id: reaction.reactor.id.lowercasedString)
     }
 }

@@ -81,6 +81,19 @@ test('push: a message delivered twice is shown once; another message, or a react
   assert.deepEqual(sw.shown.map((n) => n.body), ['Hello there', 'Ann reacted', 'Next']);
 });
 
+test('push: two reactions to one message are two notices; the same reaction delivered twice is one', async () => {
+  const sw = worker();
+  const reaction = (user, emoji) => JSON.stringify({
+    title: 'New reaction', body: `${user} reacted ${emoji}`,
+    data: { conversation_id: 'c-1', message_id: 'm-9', reaction: { user_id: user, emoji } },
+  });
+  await sw.push(reaction('u-1', '👍'));
+  await sw.push(reaction('u-1', '❤️'));
+  await sw.push(reaction('u-1', '❤️'));
+  await sw.push(reaction('u-1', '👍'));
+  assert.deepEqual(sw.shown.map((n) => n.body), ['u-1 reacted 👍', 'u-1 reacted ❤️']);
+});
+
 test('push: a late second copy of a message replaced since is not shown again over the newer one', async () => {
   const sw = worker();
   await sw.push(PAYLOAD);

@@ -10,6 +10,15 @@ package struct PushNotification: Sendable, Equatable {
     package var messageId: UUID?
     /// The message's files, in `data.attachments` (absent when there are none).
     package var attachments: [MessageAttachment] = []
+    /// A reaction's notice: who reacted with what, in `data.reaction` (`{"emoji", "user_id"}`), so that a service worker
+    /// tells two reactions to one message apart (absent for other notices).
+    package var reaction: Reaction?
+
+    /// The reaction a notice is about.
+    package struct Reaction: Sendable, Equatable, Encodable {
+        package var emoji: String
+        package var user_id: String
+    }
     /// The push service's `Topic` (RFC 8030 §5.4): a second copy of a notification (sent again after an answer that
     /// did not come in time) replaces the first while the service still holds it. Nil for none.
     package var topic: String?
@@ -59,13 +68,15 @@ package struct PushNotification: Sendable, Equatable {
             var conversation_id: String?
             var message_id: String?
             var attachments: [MessageAttachment]
+            var reaction: Reaction?
             func encode(to encoder: any Encoder) throws {
                 var container = encoder.container(keyedBy: CodingKeys.self)
                 try container.encode(conversation_id, forKey: .conversation_id)
                 try container.encode(message_id, forKey: .message_id)
                 if !attachments.isEmpty { try container.encode(attachments, forKey: .attachments) }
+                if let reaction { try container.encode(reaction, forKey: .reaction) }
             }
-            enum CodingKeys: String, CodingKey { case conversation_id, message_id, attachments }
+            enum CodingKeys: String, CodingKey { case conversation_id, message_id, attachments, reaction }
         }
         var title: String
         var body: String
@@ -83,7 +94,9 @@ package struct PushNotification: Sendable, Equatable {
         func encoded(_ files: [MessageAttachment], _ body: String) -> [UInt8] {
             let value = Payload(
                 title: title, body: body,
-                data: .init(conversation_id: conversationId?.lowercasedString, message_id: messageId?.lowercasedString, attachments: files))
+                data: .init(
+                    conversation_id: conversationId?.lowercasedString, message_id: messageId?.lowercasedString, attachments: files,
+                    reaction: reaction))
             return Array((try? encoder.encode(value)) ?? Data())
         }
         let full = encoded(attachments, body)
