@@ -43,8 +43,15 @@ package final class RunningProcess: Sendable {
     }
 
     /// Sends `signal` and waits for the process to exit.
+    /// One that does not exit in time is told with the end of its output (what it was doing), then killed.
     package func stop(signal: Int32 = SIGTERM, timeout: TimeInterval = 30) async throws {
         child.signal(signal)
-        try await waitFor("\(pid) to exit", timeout: timeout) { !child.isRunning }
+        do {
+            try await waitFor("\(pid) to exit", timeout: timeout) { !child.isRunning }
+        } catch {
+            let tail = text.suffix(3000)
+            child.signal(SIGKILL)
+            throw TestFailure("\(error); its output ends with: \(tail)")
+        }
     }
 }
