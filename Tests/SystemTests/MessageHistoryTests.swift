@@ -264,8 +264,11 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM attachments", as: Int.self) == 1)
         #expect(try db.scalar("SELECT count(*) FROM slack_threads", as: Int.self) == 1)
 
-        let again = try await ProcessRunner.ours("msgctl", ["purge", "--deleted-before", "90d", "--yes"], environment: env)
-        #expect(again.status == 0 && again.stdout.hasPrefix("removed 0 messages"), "\(again.stdout)")
+        // A store setting of blanks only names no store, for purge as for the relay and `msgctl attachments`.
+        var blankStore = env
+        blankStore["ATTACHMENT_STORE"] = " \n"
+        let again = try await ProcessRunner.ours("msgctl", ["purge", "--deleted-before", "90d", "--yes"], environment: blankStore)
+        #expect(again.status == 0 && again.stdout.hasPrefix("removed 0 messages"), "\(again.stderr)")
 
         // On a terminal it asks; anything but yes keeps everything.
         let msgctl = TestEnvironment.binary("msgctl")

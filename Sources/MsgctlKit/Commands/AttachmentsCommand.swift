@@ -29,20 +29,31 @@ struct AttachmentsCommand: AsyncParsableCommand {
 }
 
 extension ConnectionOptions {
-    /// Runs `body` with a service that has the attachment store of the environment.
-    /// - Throws: ``UserFacingError`` when `ATTACHMENT_STORE` is unset or cannot be opened.
-    func withAttachmentService<T: Sendable>(_ body: (MessagingService) async throws -> T) async throws -> T {
+    /// The attachment store the environment names (`ATTACHMENT_STORE`, `AWS_S3_BUCKET`), or nil when it names none.
+    /// - Throws: ``UserFacingError`` when the settings are invalid.
+    static func environmentAttachments() throws -> AttachmentSupport? {
         let environment = ProcessInfo.processInfo.environment
-        let support: AttachmentSupport?
         do {
-            support = try AttachmentSupport.open(.fromEnvironment(environment, jwtSecret: environment["JWT_SECRET"] ?? "msgctl"), createLocal: false)
+            return try AttachmentSupport.open(.fromEnvironment(environment, jwtSecret: environment["JWT_SECRET"] ?? "msgctl"), createLocal: false)
         } catch {
             throw UserFacingError(error.message, exitStatus: .config)
         }
-        guard let support else { throw UserFacingError("ATTACHMENT_STORE is not set: attachments are off", exitStatus: .config) }
-        return try await withService { service in
+    }
+
+    /// Runs `body` with a service that has the attachment store of the environment.
+    /// - Throws: ``UserFacingError`` when `ATTACHMENT_STORE` is unset or cannot be opened.
+    func withAttachmentService<T: Sendable>(_ body: (MessagingService) async throws -> T) async throws -> T {
+        guard let support = try Self.environmentAttachments() else {
+            throw UserFacingError("ATTACHMENT_STORE is not set: attachments are off", exitStatus: .config)
+        }
+        return try await withService(attachments: support, body)
+    }
+
+    /// Runs `body` with a service that has `attachments` as its store (none when nil).
+    func withService<T: Sendable>(attachments: AttachmentSupport?, _ body: (MessagingService) async throws -> T) async throws -> T {
+        try await withService { service in
             var service = service
-            service.attachments = support
+            service.attachments = attachments
             return try await body(service)
         }
     }

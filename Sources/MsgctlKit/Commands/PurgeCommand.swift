@@ -29,8 +29,8 @@ struct PurgeCommand: AsyncParsableCommand {
         let before = "deleted before \(HumanTime.format(cutoff))"
         let ask = !yes
         if ask { try Confirmation.requireTerminal(refusing: "purge the messages \(before)") }
-        let environment = ProcessInfo.processInfo.environment
-        let withFiles = ["ATTACHMENT_STORE", "AWS_S3_BUCKET"].contains { !(environment[$0] ?? "").trimmingCharacters(in: .whitespaces).isEmpty }
+        let attachments = try ConnectionOptions.environmentAttachments()
+        let withFiles = attachments != nil
         let purge = { @Sendable (service: MessagingService) async throws -> (PurgeSummary, FileRemoval)? in
             if ask {
                 let count = try await service.countDeletedMessages(before: cutoff)
@@ -44,7 +44,7 @@ struct PurgeCommand: AsyncParsableCommand {
             }
             return (try await service.purgeDeletedMessages(before: cutoff), files)
         }
-        let result = try await withFiles ? connection.withAttachmentService(purge) : connection.withService(purge)
+        let result = try await connection.withService(attachments: attachments, purge)
         guard let (done, files) = result else { throw UserFacingError("nothing purged", exitStatus: .failure) }
         var text =
             "removed \(messages(done.messages)) \(before), \(done.historyEntries) history entries, \(done.notificationJobs) notification jobs\n"
