@@ -9,8 +9,6 @@ import Testing
         let f = try Fixtures.make(db)
         #expect(try UserRepository.find(db, id: f.alice.id) == f.alice)
         #expect(try UserRepository.find(db, username: "bob") == f.bob)
-        #expect(try UserRepository.find(db, idOrUsername: f.bob.id.lowercasedString) == f.bob)
-        #expect(try UserRepository.find(db, idOrUsername: "alice") == f.alice)
         #expect(try UserRepository.find(db, username: "nobody") == nil)
         #expect(try UserRepository.list(db).map(\.username) == ["admin", "alice", "bob"])
         #expect(try UserRepository.admins(db) == [f.admin])

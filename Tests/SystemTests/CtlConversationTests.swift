@@ -141,6 +141,19 @@ import Testing
             #expect(try await ProcessRunner.ours("msgctl", ["reply", whole.id.lowercasedString, "hi"], environment: env).status == 0)
         }
         #expect(try db.scalar("SELECT count(*) FROM messages WHERE conversation_id = $1", [alices.id], as: Int.self) == 0)
+        // A username that is an admin's id names neither, wherever msgctl takes a user: a token for that text, an
+        // export of that user's messages or a command acting as them would otherwise be the admin's.
+        let mimic = try UserRepository.insert(db, username: f.admin.id.lowercasedString, displayName: "Mimic")
+        var signing = env
+        signing["JWT_SECRET"] = "conversation-test-secret"
+        for arguments in [["token", "--user"], ["export", "--format", "jsonl", "--user"], ["reply", "alice", "hi", "--as"]] {
+            let refused = try await ProcessRunner.ours("msgctl", arguments + [f.admin.id.lowercasedString], environment: signing)
+            #expect(refused.status == ExitStatus.dataError.rawValue && refused.stdout.isEmpty, "\(arguments): \(refused.stderr)")
+            #expect(refused.stderr.contains("is the id of admin and the username of \(mimic.id.lowercasedString)"), "\(refused.stderr)")
+        }
+        #expect(try await ProcessRunner.ours("msgctl", ["token", "--user", mimic.id.lowercasedString], environment: signing).status == 0)
+        #expect(try await ProcessRunner.ours("msgctl", ["token", "--user", "admin"], environment: signing).status == 0)
+        #expect(try db.scalar("SELECT count(*) FROM messages WHERE conversation_id = $1", [alices.id], as: Int.self) == 0)
         // A reply run again with its idempotency key (its outcome unknown the first time) is written once.
         let keyed = ["reply", "alice", "your parcel left", "--idempotency-key", "order-1234-shipped"]
         let first = try await ProcessRunner.ours("msgctl", keyed, environment: env)

@@ -6,7 +6,7 @@ extension MessagingService {
     public func admin(named name: String?) async throws -> User {
         try await pool.withConnection { db in
             if let name {
-                guard let user = try UserRepository.find(db, idOrUsername: name) else { throw ServiceError(.notFound, "no user \"\(name)\"") }
+                guard let user = try Self.user(db, named: name) else { throw ServiceError(.notFound, "no user \"\(name)\"") }
                 guard user.isAdmin else { throw ServiceError(.forbidden, "\(user.username) is not an admin") }
                 return user
             }

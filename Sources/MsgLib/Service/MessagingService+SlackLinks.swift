@@ -11,7 +11,7 @@ extension MessagingService {
         try Self.requireNoNul(admin, "The admin")
         try Self.requireNoNul(linkedBy, "linked_by")
         return try await pool.withTransaction { db in
-            guard let user = try UserRepository.find(db, idOrUsername: admin) else { throw ServiceError(.notFound, "no user \"\(admin)\"") }
+            guard let user = try Self.user(db, named: admin) else { throw ServiceError(.notFound, "no user \"\(admin)\"") }
             guard user.isAdmin else { throw ServiceError(.forbidden, "\(user.username) is not an admin") }
             let link = try SlackLinkRepository.insert(db, slackUserId: slackUserId, adminId: user.id, linkedBy: linkedBy)
             guard link.admin.id == user.id else {

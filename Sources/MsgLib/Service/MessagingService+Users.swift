@@ -36,8 +36,27 @@ extension MessagingService {
         try await pool.withConnection { db in try UserRepository.list(db) }
     }
 
-    /// The user with this id or, failing that, this username; nil when there is none.
+    /// The user `name` names, by id or by username; nil when there is none.
+    /// - Throws: `.invalid` when `name` is the id of one user and the username of another (a username may look like an
+    ///   id): neither is guessed.
     public func user(named name: String) async throws -> User? {
-        try await pool.withConnection { db in try UserRepository.find(db, idOrUsername: name) }
+        try await pool.withConnection { db in try Self.user(db, named: name) }
+    }
+
+    /// The user with this id; nil when there is none.
+    public func user(id: UUID) async throws -> User? {
+        try await pool.withConnection { db in try UserRepository.find(db, id: id) }
+    }
+
+    /// See ``user(named:)``.
+    static func user(_ db: PostgresConnection, named name: String) throws -> User? {
+        let byUsername = try UserRepository.find(db, username: name)
+        guard let id = UUID(uuidString: name), let byId = try UserRepository.find(db, id: id) else { return byUsername }
+        if let byUsername, byUsername.id != byId.id {
+            throw ServiceError(
+                .invalid,
+                "\"\(name)\" is the id of \(byId.username) and the username of \(byUsername.id.lowercasedString): name either by the other")
+        }
+        return byId
     }
 }

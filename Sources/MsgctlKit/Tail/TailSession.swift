@@ -51,7 +51,7 @@ struct TailSession: Sendable {
     private func stillAdmin() -> UserFacingError? {
         let current: User?
         do {
-            current = try blocking { [service, admin] in try await service.user(named: admin.id.lowercasedString) }
+            current = try blocking { [service, admin] in try await service.user(id: admin.id) }
         } catch {
             return nil
         }

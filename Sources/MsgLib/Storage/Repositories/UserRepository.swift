@@ -27,12 +27,6 @@ package enum UserRepository {
         try db.query("SELECT \(columns) FROM users WHERE username = $1", [username]).first.map { try User(row: $0) }
     }
 
-    /// Finds a user by UUID or, failing that, by username.
-    package static func find(_ db: PostgresConnection, idOrUsername text: String) throws -> User? {
-        if let id = UUID(uuidString: text), let user = try find(db, id: id) { return user }
-        return try find(db, username: text)
-    }
-
     /// Every user, admins first, then by username.
     package static func list(_ db: PostgresConnection) throws -> [User] {
         try db.query("SELECT \(columns) FROM users ORDER BY is_admin DESC, username").map { try User(row: $0) }
