@@ -429,6 +429,31 @@ import Testing
 // MARK: - Incremental exports
 
 extension ExportTests {
+    /// An incremental run never writes over a file: it holds an earlier run's messages, which the state has passed.
+    @Test func anIncrementalRunRefusesAnOutputThatExists() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let alice = try ConversationRepository.insert(db, userId: f.alice.id)
+        let folder = try Self.folder()
+        let state = folder.appendingPathComponent("export.state").path
+        let output = folder.appendingPathComponent("same-name.jsonl")
+        let first = try MessageRepository.insert(db, conversationId: alice.id, senderId: f.alice.id, content: "first").id
+        #expect(try await Self.export(["--state", state, "--output", output.path], database).status == 0)
+        let second = try MessageRepository.insert(db, conversationId: alice.id, senderId: f.alice.id, content: "second").id
+        let again = try await Self.export(["--state", state, "--output", output.path], database)
+        #expect(again.status == ExitStatus.cantCreate.rawValue && again.stderr.contains("exists"), "\(again.stderr)")
+        #expect(try Self.ids(try Self.read(output)) == [first.lowercasedString])
+        #expect(try Self.temporaryFiles(folder).isEmpty)
+        // The refused run moved nothing: the next one, to a new name, has the message.
+        let next = folder.appendingPathComponent("next.jsonl")
+        #expect(try await Self.export(["--state", state, "--output", next.path], database).status == 0)
+        #expect(try Self.ids(try Self.read(next)) == [second.lowercasedString])
+        // Without --state an export is whole, and replaces the file as asked.
+        #expect(try await Self.export(["--output", output.path], database).status == 0)
+        #expect(Set(try Self.ids(try Self.read(output))) == [first.lowercasedString, second.lowercasedString])
+    }
+
     /// One writer inserts and keeps its transaction open while exports run; others commit around it.
     @Test func aTransactionHeldOpenAcrossRunsIsExportedOnceWhenItCommits() async throws {
         let database = try await TestDatabase.create()

@@ -55,6 +55,16 @@ import Testing
             version: 1, database: "d", selection: selection, cursor: before,
             pending: .init(temporaryFile: temporary, output: output, next: next, file: identity))
         #expect(missing.recoverPending() && missing.cursor == before)
+        // Linked to the output's name (an incremental run never replaces a file), its temporary name not removed yet:
+        // published, and the temporary name goes.
+        try "linked run".write(toFile: temporary, atomically: false, encoding: .utf8)
+        let linkedIdentity = try #require(ExportState.FileIdentity(path: temporary))
+        #expect(link(temporary, output) == 0)
+        var linked = ExportState(
+            version: 1, database: "d", selection: selection, cursor: before,
+            pending: .init(temporaryFile: temporary, output: output, next: next, file: linkedIdentity))
+        #expect(linked.recoverPending() && linked.cursor == next && linked.pending == nil)
+        #expect(!FileManager.default.fileExists(atPath: temporary) && FileManager.default.fileExists(atPath: output))
 
         // Saved and loaded back unchanged.
         let path = folder.appendingPathComponent("state.json").path

@@ -24,13 +24,17 @@ final class AtomicFile {
     /// True once the temporary file has been renamed over the target.
     var isPublished: Bool { published }
     private var kept = false
+    /// False when an existing target must be kept: ``publish()`` then refuses it instead of replacing it.
+    let replaces: Bool
 
     /// Creates the temporary file.
     /// - Throws: ``UserFacingError`` (`cantCreate`) when the directory is missing or not writable, or `path` is a
     ///   directory, with the system's reason.
-    init(path: String) throws(UserFacingError) {
+    ///   With `replacing` false, also when `path` exists.
+    init(path: String, replacing: Bool = true) throws(UserFacingError) {
         guard !path.isEmpty else { throw UserFacingError("the output path is empty", exitStatus: .usage) }
         self.path = path
+        replaces = replacing
         let parts = Self.split(Self.absolute(path))
         directory = parts.directory
         var existing = stat()
@@ -40,6 +44,7 @@ final class AtomicFile {
         if exists, (existing.st_mode & S_IFMT) == S_IFDIR {
             throw UserFacingError("cannot write \(path): it is a directory", exitStatus: .cantCreate)
         }
+        if exists, !replacing { throw Self.exists(path) }
         // Renaming over a device or a pipe (/dev/null, as root) would replace it with a plain file.
         if exists, !isLink, (existing.st_mode & S_IFMT) != S_IFREG {
             throw UserFacingError(
@@ -86,15 +91,32 @@ final class AtomicFile {
         release()
     }
 
-    /// Renames the temporary file over the target and flushes the directory, so the new name survives a crash.
+    /// Renames the temporary file over the target and flushes the directory, so the new name survives a crash. A file
+    /// that does not replace is linked to the target's name (which fails if that name exists, even one made a moment
+    /// ago), then its temporary name is removed.
     func publish() throws(UserFacingError) {
         try sync()
-        guard rename(temporaryPath, path) == 0 else {
-            throw UserFacingError("cannot replace \(path): \(String(cString: strerror(errno)))", exitStatus: .cantCreate)
+        if replaces {
+            guard rename(temporaryPath, path) == 0 else {
+                throw UserFacingError("cannot replace \(path): \(String(cString: strerror(errno)))", exitStatus: .cantCreate)
+            }
+        } else {
+            guard link(temporaryPath, path) == 0 else {
+                if errno == EEXIST { throw Self.exists(path) }
+                throw UserFacingError("cannot create \(path): \(String(cString: strerror(errno)))", exitStatus: .cantCreate)
+            }
+            // Published: a temporary name left behind is the same file, which the next run recognises.
+            unlink(temporaryPath)
         }
         published = true
         release()
         try Self.syncDirectory(directory)
+    }
+
+    private static func exists(_ path: String) -> UserFacingError {
+        UserFacingError(
+            "\(path) exists: an export with --state writes a new file, never over one that may hold an earlier run's messages",
+            exitStatus: .cantCreate)
     }
 
     /// Closes and removes the temporary file, unless published. Safe to call more than once.

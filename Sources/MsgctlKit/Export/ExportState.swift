@@ -5,13 +5,13 @@ import MsgLib
 ///
 /// It holds the cursor (``ExportHorizon``) of the last successful run and, while a run publishes its output, the
 /// run's outcome as `pending`. A run with `--output` goes: output written to its temporary file and flushed; state
-/// written with `pending` (the temporary file's name and the next cursor); temporary file renamed over the output;
-/// state written with the next cursor and no `pending`. Every state write is atomic (``AtomicFile``). The next run
-/// finishes an interrupted one first: if the temporary file is still there the rename never happened, so it is
-/// removed and the old cursor stays (its messages are exported again, by this run); if it is gone and the output is
-/// that file (its device, inode and size), the output was published, so the pending cursor becomes the cursor; otherwise the
-/// old cursor stays. Either way each message reaches exactly one output file,
-/// whatever moment a crash strikes.
+/// written with `pending` (the temporary file's name and the next cursor); temporary file linked to the output's name
+/// (which must not exist: it could hold an earlier run's messages), then its own name removed; state written with the
+/// next cursor and no `pending`. Every state write is atomic (``AtomicFile``). The next run finishes an interrupted
+/// one first: if the output is the temporary file (its device, inode and size), the output was published, so the
+/// pending cursor becomes the cursor; otherwise the old cursor stays (its messages are exported again, by this run).
+/// A temporary file left is removed. Either way each message reaches exactly one output file, whatever moment a crash
+/// strikes.
 struct ExportState: Codable, Equatable {
     static let currentVersion = 1
 
@@ -118,6 +118,8 @@ struct ExportState: Codable, Equatable {
     mutating func recoverPending() -> Bool {
         guard let pending else { return false }
         if AtomicFile.exists(pending.temporaryFile) {
+            // Linked to the output, its temporary name not removed yet: published. Otherwise never published.
+            if let file = pending.file, FileIdentity(path: pending.output) == file { cursor = pending.next }
             unlink(pending.temporaryFile)
         } else if let file = pending.file {
             if FileIdentity(path: pending.output) == file { cursor = pending.next }

@@ -102,7 +102,8 @@ package enum Exporter {
         }
 
         var file: AtomicFile?
-        if let outputPath = request.outputPath { file = try AtomicFile(path: outputPath) }
+        // An incremental run's file holds only what is new: replacing an earlier run's would lose its messages for good.
+        if let outputPath = request.outputPath { file = try AtomicFile(path: outputPath, replacing: request.statePath == nil) }
         defer { file?.abandon() }
         let destination =
             file.map { ExportDestination(descriptor: $0.descriptor, name: $0.path, writeBehindWindow: WriteBehind.window) }
