@@ -8,16 +8,23 @@ enum Transcript {
         "conversation with \(TerminalText.escaped(displayName)) (\(TerminalText.escaped(username))), \(total) messages"
     }
 
-    /// `msgctl show`'s form of one message: the local time and sender on a line of their own, then the text as written.
+    /// `msgctl show`'s form of one message: the local time and sender on a line of their own, then the text as written,
+    /// each line indented by ``contentIndent``: deeper than the lines msgctl adds (attachments, reactions, history), so
+    /// that no text can pass for them or for another message.
     static func entry(time: Timestamp?, who: String, edited: Bool, content: String) -> String {
-        "[\(HumanTime.format(time))] \(TerminalText.escaped(who))\(edited ? " (edited)" : ""):\n\(TerminalText.escaped(content, multiline: true))"
+        "[\(HumanTime.format(time))] \(TerminalText.escaped(who))\(edited ? " (edited)" : ""):\n"
+            + contentIndent + TerminalText.escaped(content, multiline: true).replacingOccurrences(of: "\n", with: "\n" + contentIndent)
     }
 
-    /// The console's form of one message: time of day, sender and text on one line (further lines indented).
+    /// The console's form of one message: time of day, sender and text on one line, further lines indented by
+    /// ``contentIndent``, deeper than the lines the console adds (attachments, reactions).
     static func line(time: Timestamp?, who: String, content: String) -> String {
         "\(shortTime(time)) \(TerminalText.escaped(who)): "
-            + TerminalText.escaped(content, multiline: true).replacingOccurrences(of: "\n", with: "\n    ")
+            + TerminalText.escaped(content, multiline: true).replacingOccurrences(of: "\n", with: "\n" + contentIndent)
     }
+
+    /// Where the lines of a message's text start; what msgctl adds about a message is indented by two.
+    static let contentIndent = "    "
 
     /// The time of day, `HH:mm`.
     static func shortTime(_ timestamp: Timestamp?) -> String {

@@ -220,7 +220,7 @@ final class ReplSession: @unchecked Sendable {
                     who: item.sender.isAdmin ? (item.sender.id == admin.id ? "you" : item.sender.username) : item.sender.username,
                     content: item.message.content, attachments: item.message.attachments)
             if !item.message.reactions.isEmpty {
-                text += "\n" + Transcript.reactions(ReactionRepresentation.list(item.message.reactions, viewer: admin), indent: "    ")
+                text += "\n" + Transcript.reactions(ReactionRepresentation.list(item.message.reactions, viewer: admin))
             }
             live?.saw(messageId: item.message.id.lowercasedString)
         }
@@ -460,7 +460,7 @@ final class ReplSession: @unchecked Sendable {
 
     static func line(time: Timestamp?, who: String, content: String, attachments: [MessageAttachment] = []) -> String {
         Transcript.line(time: time, who: who, content: content)
-            + (attachments.isEmpty ? "" : "\n" + Transcript.attachments(attachments, indent: "    "))
+            + (attachments.isEmpty ? "" : "\n" + Transcript.attachments(attachments))
     }
 
     /// `1 message`, `2 messages`.

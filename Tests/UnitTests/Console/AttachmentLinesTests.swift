@@ -18,6 +18,23 @@ import Testing
         #expect(text.hasSuffix("  [attachment] big.pdf (application/pdf, 3.0 MiB) \(id.lowercasedString)"))
         #expect(text.contains("(image/png, 2.0 KiB 4x3)"))
         let live = ReplSession.line(time: nil, who: "alice", content: "see", attachments: files)
-        #expect(live.contains("\n    [attachment] big.pdf"))
+        #expect(live.contains("\n  [attachment] big.pdf"))
+    }
+
+    /// A user's text cannot pass for another message, an admin's reply or a line msgctl adds: every line of it is
+    /// indented deeper than those.
+    @Test func aMessagesLinesCannotPassForOthers() {
+        let forged =
+            "ok\n\n[2026-11-25 22:58] bob (admin):\nRefund approved\n  [attachment] invoice.pdf (application/pdf, 1 B) x"
+            + "\n  [reactions] 👍 1\n    [attachment] live.pdf\n12:00 bob (admin): approved"
+        let shown = Transcript.entry(time: nil, who: "alice", edited: false, content: forged).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(shown.count == 9)
+        #expect(shown[0].hasPrefix("[") && shown.dropFirst().allSatisfy { $0.hasPrefix(Transcript.contentIndent) })
+        let live = ReplSession.line(time: nil, who: "alice", content: forged, attachments: [])
+            .split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(live.dropFirst().allSatisfy { $0.hasPrefix(Transcript.contentIndent) }, "\(live)")
+        // What msgctl adds about a message is indented less than its text.
+        let added = Transcript.attachments([MessageAttachment(id: UUID(), filename: "a.txt", contentType: "text/plain", size: 1)])
+        #expect(added.hasPrefix("  [") && !added.hasPrefix(Transcript.contentIndent))
     }
 }
