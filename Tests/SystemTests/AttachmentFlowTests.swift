@@ -45,7 +45,7 @@ import Testing
         let database = try await TestDatabase.create()
         let db = try database.connect()
         let f = try Fixtures.make(db)
-        let (relay, folder) = try await Self.relay(database)
+        let (relay, folder) = try await Self.relay(database, ["ATTACHMENT_MAX_PENDING_PER_USER": "2"])
         let alice = relay.token(f.alice)
         let id = try await Self.upload(relay, alice, "photo.png", "image/png", Data(repeating: 0x41, count: 3000))
         func send() async throws -> HTTPResult {
@@ -58,6 +58,9 @@ import Testing
         let again = try await send()
         #expect(again.status == 400 && again.error == first.error, "\(again.text)")
         #expect(try db.scalar("SELECT refused FROM attachments WHERE id = $1", [UUID(uuidString: id)!], as: String.self) == first.error)
+        // It can never be sent: its file is queued for removal, and it leaves room for another upload at once.
+        #expect(try db.scalar("SELECT count(*) FROM attachment_garbage WHERE store_key = $1", [key], as: Int.self) == 1)
+        #expect(try await Self.create(relay, alice, "other.txt", "text/plain", 10).status == 201)
         // A file not uploaded yet is not refused for good: it may come.
         let created = try await Self.create(relay, alice, "later.png", "image/png", 100)
         let later = try #require(created.object.string("id"))

@@ -166,6 +166,26 @@ import Testing
         }
     }
 
+    /// A store that does not answer costs the relay requests at each send that names a file: such sends count against
+    /// the sender's message rate limit, as sends of a file not uploaded yet do, so repeating one is soon refused (429)
+    /// before the store is asked again.
+    @Test func sendsTheStoreCannotAnswerAreCharged() async throws {
+        try await Self.withRelay(["MESSAGE_RATE_LIMIT_PER_MINUTE": "3"]) { setup in
+            let (relay, f) = (setup.relay, setup.users)
+            let alice = relay.token(f.alice)
+            let created = try await relay.request(
+                "POST", "/api/attachments", token: alice, json: ["filename": "c.txt", "content_type": "text/plain", "size": 4])
+            let id = try #require(created.object.string("id"))
+            setup.moto.stop()
+            var statuses: [Int] = []
+            for _ in 0..<5 {
+                statuses.append(
+                    try await relay.request("POST", "/api/messages", token: alice, json: ["content": "see", "attachment_ids": [id]]).status)
+            }
+            #expect(statuses.prefix(3).allSatisfy { $0 != 429 && $0 >= 400 } && statuses.suffix(2) == [429, 429], "\(statuses)")
+        }
+    }
+
     /// Behind a gate that checks presigned URLs as S3 does: a download URL that has expired, or an upload of another
     /// type than declared, is refused by the store.
     @Test func expiredAndMismatchedURLsAreRefusedByTheStore() async throws {

@@ -79,19 +79,20 @@ extension MessagingService {
                 let info: MessageAttachment
                 do {
                     info = try await Self.check(attachment, in: support.store)
-                } catch let error as ServiceError where error == Self.notUploaded(attachment.id) {
-                    // Asking costs a request each time, and nothing records the answer: the refused send counts
-                    // against the sender's message rate limit, so repeating it cannot make the relay ask without end.
-                    if !owner.isAdmin {
-                        let (owner, rules) = (owner.id, rules)
-                        try? await pool.withConnection { db in try RateLimiter.take(db, sender: owner, rules: rules) }
-                    }
-                    throw error
-                } catch let error as ServiceError {
+                } catch let error as ServiceError where error != Self.notUploaded(attachment.id) {
                     // The file is there and unlike what was declared: no later send can change that.
                     let owner = owner.id
                     try? await pool.withConnection { db in
                         try AttachmentRepository.recordRefused(db, id: attachment.id, owner: owner, reason: error.message)
+                    }
+                    throw error
+                } catch {
+                    // Not uploaded yet, or the store did not answer: asking costs a request or more each time, and
+                    // nothing records the answer. The refused send counts against the sender's message rate limit, so
+                    // repeating it cannot make the relay ask without end.
+                    if !owner.isAdmin {
+                        let (owner, rules) = (owner.id, rules)
+                        try? await pool.withConnection { db in try RateLimiter.take(db, sender: owner, rules: rules) }
                     }
                     throw error
                 }

@@ -11,7 +11,8 @@ package enum AttachmentRepository {
     package static func oldestPendingWhenFull(_ db: PostgresConnection, ownerId: UUID, maxPending: Int) throws -> Timestamp? {
         try db.query("SELECT pg_advisory_xact_lock(24, hashtext($1::text))", [ownerId.lowercasedString])
         return try db.query(
-            "SELECT min(created_at) FROM attachments WHERE owner_id = $1 AND state = 'pending' HAVING count(*) >= $2", [ownerId, maxPending]
+            "SELECT min(created_at) FROM attachments WHERE owner_id = $1 AND state = 'pending' AND refused IS NULL HAVING count(*) >= $2",
+            [ownerId, maxPending]
         ).first.map { try $0.decode(0, as: Timestamp.self) }
     }
 
@@ -58,9 +59,18 @@ package enum AttachmentRepository {
             """, [files.map(\.id), owner, files.map { $0.width ?? -1 }, files.map { $0.height ?? -1 }])
     }
 
-    /// Records that upload `id` of `owner` was found in the store unlike what was declared, and why.
+    /// Records that upload `id` of `owner` was found in the store unlike what was declared, and why. It can never be
+    /// sent: its file is queued for removal at once, and it no longer counts among the owner's uploads waiting to be
+    /// sent; the row stays until collected, so that later sends with it get the same answer.
     package static func recordRefused(_ db: PostgresConnection, id: UUID, owner: UUID, reason: String) throws {
-        try db.query("UPDATE attachments SET refused = $3 WHERE id = $1 AND owner_id = $2 AND state = 'pending'", [id, owner, reason])
+        try db.query(
+            """
+            WITH refused AS (
+                UPDATE attachments SET refused = $3 WHERE id = $1 AND owner_id = $2 AND state = 'pending' AND refused IS NULL
+                RETURNING store_key, created_at
+            )
+            INSERT INTO attachment_garbage (store_key, upload_from) SELECT store_key, created_at FROM refused ON CONFLICT DO NOTHING
+            """, [id, owner, reason])
     }
 
     /// Attaches `files` (locked by ``lockPending(_:ids:owner:)``), in their order, to a message, with the image sizes read.
