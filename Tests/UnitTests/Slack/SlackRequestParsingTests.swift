@@ -32,6 +32,13 @@ import Testing
                 == .success(SlackReplyEvent(slackUserId: "U2", channelId: "C1", threadTs: "1.000100", text: "Hello &lt;you&gt;", ts: "2.000200")))
         let broadcast = #"{"type":"message","subtype":"thread_broadcast","channel":"C1","user":"U2","text":"hi","ts":"2","thread_ts":"1"}"#
         #expect(try Self.envelope(Self.callback(broadcast)).disposition() == .accept(eventId: "Ev0001"))
+        // A reply with a file: its text is taken, the file is not.
+        let withFile =
+            #"{"type":"message","subtype":"file_share","channel":"C1","user":"U2","text":"here is the fix","files":[{"id":"F1"}],"ts":"2","thread_ts":"1"}"#
+        #expect(try Self.envelope(Self.callback(withFile)).disposition() == .accept(eventId: "Ev0001"))
+        #expect(
+            try Self.envelope(Self.callback(withFile)).threadReply()
+                == .success(SlackReplyEvent(slackUserId: "U2", channelId: "C1", threadTs: "1", text: "here is the fix", ts: "2")))
         let ignored: [(String, SlackIgnoredEvent)] = [
             (
                 #"{"type":"message","subtype":"bot_message","channel":"C1","bot_id":"B1","text":"x","ts":"2","thread_ts":"1"}"#,
@@ -46,6 +53,10 @@ import Testing
             (#"{"type":"message","channel":"C1","user":"U2","text":"the parent","ts":"1","thread_ts":"1"}"#, .notInThread),
             (#"{"type":"message","channel":"C1","user":"U2","text":"","ts":"2","thread_ts":"1"}"#, .empty),
             (#"{"type":"message","channel":"C1","text":"x","ts":"2","thread_ts":"1"}"#, .noUser),
+            (
+                #"{"type":"message","subtype":"file_share","channel":"C1","user":"U2","text":"","files":[{"id":"F1"}],"ts":"2","thread_ts":"1"}"#,
+                .filesOnly
+            ),
             (#"{"type":"pin_added","user":"U2","channel_id":"C1"}"#, .notAMessage),
             // A field of another shape (channel_created's channel is an object) reads as absent: ignored, not refused.
             (#"{"type":"channel_created","channel":{"id":"C9","name":"x"}}"#, .notAMessage),

@@ -38,12 +38,13 @@ package struct SlackMessageEvent: Decodable, Sendable, Equatable {
             text: string(.text), ts: string(.ts), threadTs: string(.threadTs))
     }
 
-    /// Subtypes that are still a person's reply: `thread_broadcast` is a thread reply also shown in the channel.
-    static let replySubtypes: Set<String> = ["thread_broadcast"]
+    /// Subtypes that are still a person's reply: `thread_broadcast` is a thread reply also shown in the channel,
+    /// `file_share` one with files (its text is taken; the files are not: the app has no file scope).
+    static let replySubtypes: Set<String> = ["thread_broadcast", "file_share"]
 
-    /// The reply this event is, or why it is none: only a person's new message inside a thread counts; bot messages
-    /// (`bot_id`, `bot_message`), the app's own posts (`botUserIds`), edits, deletions, joins and every other subtype,
-    /// top-level messages and empty ones do not.
+    /// The reply this event is, or why it is none: only a person's new message inside a thread counts, with files or
+    /// not; bot messages (`bot_id`, `bot_message`), the app's own posts (`botUserIds`), edits, deletions, joins and every
+    /// other subtype, top-level messages and those without text do not.
     package func threadReply(botUserIds: Set<String>) -> Result<SlackReplyEvent, SlackIgnoredEvent> {
         guard type == "message" else { return .failure(.notAMessage) }
         if let subtype, !Self.replySubtypes.contains(subtype) { return .failure(.subtype(String(subtype.prefix(40)))) }
@@ -51,7 +52,7 @@ package struct SlackMessageEvent: Decodable, Sendable, Equatable {
         guard let user, !user.isEmpty else { return .failure(.noUser) }
         guard !botUserIds.contains(user) else { return .failure(.fromBot) }
         guard let channel, !channel.isEmpty, let ts, let threadTs, !threadTs.isEmpty, threadTs != ts else { return .failure(.notInThread) }
-        guard let text, !text.isEmpty else { return .failure(.empty) }
+        guard let text, !text.isEmpty else { return .failure(subtype == "file_share" ? .filesOnly : .empty) }
         return .success(
             SlackReplyEvent(slackUserId: user, channelId: channel, threadTs: threadTs, text: text, ts: SlackWebAPI.isIdentifier(ts) ? ts : nil))
     }
@@ -76,6 +77,7 @@ package enum SlackIgnoredEvent: Error, Sendable, Equatable, CustomStringConverti
     case noUser
     case notInThread
     case empty
+    case filesOnly
 
     package var description: String {
         switch self {
@@ -85,6 +87,7 @@ package enum SlackIgnoredEvent: Error, Sendable, Equatable, CustomStringConverti
         case .noUser: "a message without a user"
         case .notInThread: "not a reply in a thread"
         case .empty: "an empty message"
+        case .filesOnly: "files without text: files shared in Slack are not forwarded"
         }
     }
 }
