@@ -243,22 +243,25 @@ import Testing
         try await desk.stop()
     }
 
-    /// Bodies read before their signature can be checked share a bound (32 MiB): anyone can send the headers, and a
-    /// flood of slow 1 MiB bodies is refused with 503 beyond it, not held in memory; room comes back as they end.
+    /// Bodies read before their signature can be checked share a bound (32 MiB), counted as their bytes arrive: a flood
+    /// of 1 MiB bodies is refused with 503 beyond it, not held in memory; room comes back as they end.
     @Test func unverifiedBodiesHoldABoundedAmountOfMemory() async throws {
         let desk = try await Desk.start()
         let now = Int64(Date().timeIntervalSince1970)
+        let head =
+            "POST /api/slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + "X-Slack-Request-Timestamp: \(now)\r\nX-Slack-Signature: v0=\(String(repeating: "0", count: 64))\r\n"
+            + "Content-Length: 1048576\r\n\r\n"
+        // All but the last byte of each body: the relay holds them, waiting for it.
+        let body = Array("{\"pad\":\"".utf8) + [UInt8](repeating: UInt8(ascii: "a"), count: 1_048_575 - 8)
         var held: [RawHTTPConnection] = []
         for _ in 0..<32 {
             let connection = try RawHTTPConnection(port: desk.relay.port)
-            _ = connection.send(
-                "POST /api/slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                    + "X-Slack-Request-Timestamp: \(now)\r\nX-Slack-Signature: v0=\(String(repeating: "0", count: 64))\r\n"
-                    + "Content-Length: 1048576\r\n\r\n{\"pad\":\"")
+            #expect(connection.send(Array(head.utf8) + body))
             held.append(connection)
         }
         var attempt = 0
-        try await waitFor("a signed event to be refused while the bound is taken") {
+        try await waitFor("a signed event to be refused while the bound is taken", timeout: 8) {
             attempt += 1
             let answer = try await desk.event("EvBound\(attempt)", desk.reply("bounded", ts: "1800000000.0009\(attempt)"))
             guard answer.status == 503 else { return false }
@@ -270,6 +273,37 @@ import Testing
             attempt += 1
             return try await desk.event("EvBound\(attempt)", desk.reply("bounded", ts: "1800000000.0009\(attempt)")).status == 200
         }
+        try await desk.stop()
+    }
+
+    /// Saying a body is large and sending it slowly holds no room: the bound counts bytes that arrived, and a body
+    /// that does not arrive within 10 seconds is answered 408.
+    @Test func slowUnverifiedBodiesHoldNoRoom() async throws {
+        let desk = try await Desk.start()
+        let now = Int64(Date().timeIntervalSince1970)
+        var slow: [RawHTTPConnection] = []
+        for _ in 0..<48 {
+            let connection = try RawHTTPConnection(port: desk.relay.port)
+            _ = connection.send(
+                "POST /api/slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                    + "X-Slack-Request-Timestamp: \(now)\r\nX-Slack-Signature: v0=\(String(repeating: "0", count: 64))\r\n"
+                    + "Content-Length: 1048576\r\n\r\n{\"pad\":\"")
+            slow.append(connection)
+        }
+        let started = Date()
+        let answer = try await desk.event("EvSlow", desk.reply("not held up", ts: "1800000000.000951"))
+        #expect(answer.status == 200, "\(answer.text)")
+        let cut = try await onOwnThread { [connection = slow[0]] in connection.readResponse(timeout: 40) }
+        #expect(cut?.status == 408, "\(String(describing: cut?.text))")
+        #expect(Date().timeIntervalSince(started) >= 9)
+        // A body said to be larger than the route takes is refused before it is read.
+        let large = try RawHTTPConnection(port: desk.relay.port)
+        _ = large.send(
+            "POST /api/slack/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "X-Slack-Request-Timestamp: \(now)\r\nX-Slack-Signature: v0=\(String(repeating: "0", count: 64))\r\n"
+                + "Content-Length: 2000000\r\n\r\n{")
+        let refused = try await onOwnThread { large.readResponse(timeout: 10) }
+        #expect(refused?.status == 413)
         try await desk.stop()
     }
 

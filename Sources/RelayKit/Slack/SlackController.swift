@@ -76,24 +76,7 @@ struct SlackController {
             refused(request, context: context, reason: error)
             throw APIError(.unauthorized, "Invalid Slack signature")
         }
-        // Anyone can send these headers: the bodies read before their signature is checked share a bound, each taking
-        // what it says it brings, within its route's limit (the limit when it does not say; one declared larger is
-        // refused below once the limit is read).
-        let declared = request.headers[.contentLength].flatMap { Int($0) }
-        let room = min(max(0, declared ?? limit), limit)
-        guard unverified.take(room) else {
-            throw APIError(.serviceUnavailable, "Too many Slack requests at once; try again", headers: [.retryAfter: "1"])
-        }
-        defer { unverified.give(room) }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError(.contentTooLarge, "Request body too large (at most \(limit / 1024) KiB)")
-        } catch {
-            throw APIError(.badRequest, "Malformed request body")
-        }
-        let body = Array(buffer.readableBytesView)
+        let body = try await unverifiedBody(request, limit: limit)
         do {
             try SlackSignature(signingSecret: secret).verify(
                 timestamp: request.headers[.slackRequestTimestamp], signature: request.headers[.slackSignature], body: body,
@@ -104,6 +87,42 @@ struct SlackController {
         }
         return body
     }
+
+    /// The body of a request whose signature is not checked yet. Anyone can send the headers: such bodies share a
+    /// bound (``UnverifiedBodies``), counted as their bytes arrive, and each must arrive within ``unverifiedBodyTime``
+    /// (Slack sends its bodies at once), so that clients sending slowly hold neither memory nor room for long.
+    /// - Throws: 413 beyond `limit` (declared or read), 503 when the bound is reached, 408 for a body not in time, 400
+    ///   for a malformed one.
+    private func unverifiedBody(_ request: Request, limit: Int) async throws -> [UInt8] {
+        let tooLarge = APIError(.contentTooLarge, "Request body too large (at most \(limit / 1024) KiB)")
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
+        let (unverified, body) = (self.unverified, request.body)
+        let read = try await withTimeLimit(Self.unverifiedBodyTime, cancelLate: true) { () async throws -> [UInt8] in
+            var bytes: [UInt8] = []
+            var held = 0
+            defer { unverified.give(held) }
+            do {
+                for try await chunk in body {
+                    guard bytes.count + chunk.readableBytes <= limit else { throw tooLarge }
+                    guard unverified.take(chunk.readableBytes) else {
+                        throw APIError(.serviceUnavailable, "Too many Slack requests at once; try again", headers: [.retryAfter: "1"])
+                    }
+                    held += chunk.readableBytes
+                    bytes += chunk.readableBytesView
+                }
+            } catch let error as APIError {
+                throw error
+            } catch {
+                throw APIError(.badRequest, "Malformed request body")
+            }
+            return bytes
+        }
+        guard let read else { throw APIError(.requestTimeout, "The request body did not arrive in time") }
+        return read
+    }
+
+    /// How long the body of a request whose signature is not checked yet may take to arrive.
+    static let unverifiedBodyTime = Duration.seconds(10)
 
     /// Logs a refused signature: a warning (someone else than Slack, or a wrong SLACK_SIGNING_SECRET), at most one a
     /// minute with how many were left out, so that a flood of forged requests does not flood the log.
