@@ -87,6 +87,28 @@ import Testing
         try await relay.stop()
     }
 
+    /// The ids `list` shows name their conversations: two started in the same minute share their first 8 hex digits
+    /// (a uuidv7's time), so the shown part carries the whole millisecond, and `show` takes it back.
+    @Test func theIdsListShowsNameOneConversationEach() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let ids = ["01938888-0001-7000-8000-0000000000a1", "01938888-0002-7000-8000-0000000000b2"]
+        for (id, user) in zip(ids, [f.alice, f.bob]) {
+            try db.query("INSERT INTO conversations (id, user_id) VALUES ($1::uuid, $2)", [id, user.id])
+        }
+        let env: [String: String?] = ["DATABASE_URL": database.conninfo, "NO_COLOR": "1"]
+        let list = try await ProcessRunner.ours("msgctl", ["list"], environment: env)
+        #expect(list.status == 0, "\(list.stderr)")
+        for (id, user) in zip(ids, ["alice", "bob"]) {
+            let row = try #require(list.stdout.split(separator: "\n").first { $0.contains(" \(user) ") }, "\(list.stdout)")
+            let shown = String(row.split(separator: " ")[0])
+            #expect(id.hasPrefix(shown) && shown.count >= 13, "\(shown)")
+            let show = try await ProcessRunner.ours("msgctl", ["show", shown], environment: env)
+            #expect(show.status == 0 && show.stdout.hasPrefix("conversation with \(user.capitalized) (\(user))"), "\(show.stdout)\(show.stderr)")
+        }
+    }
+
     @Test func badInputIsOneLineAndTheRightStatus() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

@@ -54,7 +54,7 @@ import Testing
         #expect(show.status == 0, "\(show.stderr)")
         expectInert(show.stdout, "show")
         #expect(show.stdout.contains("conversation with Eve\\u{1B}]0;owned\\u{7}\\u{D} (eve\\u{1B}[8m\\u{202E}), 1 messages"))
-        #expect(show.stdout.contains("eve\\u{1B}[8m\\u{202E}:\ninvoice \\u{1B}]52;c;cm0gLXJmIH4=\\u{7} total 10\\u{D}TOTAL 0 \\u{1B}[2J"))
+        #expect(show.stdout.contains("eve\\u{1B}[8m\\u{202E}:\n    invoice \\u{1B}]52;c;cm0gLXJmIH4=\\u{7} total 10\\u{D}TOTAL 0 \\u{1B}[2J"))
         #expect(show.stdout.contains("\\u{202E}gnp.exe \\u{2066}x\\u{2069}"))
 
         let list = try await run(["list"], setup.database)

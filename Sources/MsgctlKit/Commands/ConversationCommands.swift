@@ -9,6 +9,10 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var admin: AdminOptions
     @OptionGroup var output: TableOutputOptions
     @Flag(help: "Only conversations with messages you have not read.") var unread = false
+
+    /// The part of an id shown (`0193a1b2-c3d4`): a uuidv7's whole millisecond. Its first 8 hex digits change only
+    /// every 65 seconds, so conversations started in the same minute would show alike.
+    static let shownIdLength = 13
     @Flag(help: "Archived conversations instead of active ones.") var archived = false
     @Option(help: "Only this user's conversation (username or id).") var user: String?
     @Option(help: "Conversations per page (1-100).") var limit = 20
@@ -36,7 +40,7 @@ struct ListCommand: AsyncParsableCommand {
         for item in response.conversations {
             let preview = (item.lastMessagePreview ?? nil).map { String($0.replacingOccurrences(of: "\n", with: " ").prefix(40)) } ?? ""
             table.append([
-                TableCell(human: String(item.id.prefix(8)), machine: item.id), TableCell(item.user.username),
+                TableCell(human: String(item.id.prefix(Self.shownIdLength)), machine: item.id), TableCell(item.user.username),
                 .count(item.unreadCount, emphasiseNonZero: true), .time(item.lastMessageAt),
                 TableCell(human: preview, machine: (item.lastMessagePreview ?? nil) ?? ""),
             ])

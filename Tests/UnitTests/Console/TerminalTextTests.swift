@@ -44,7 +44,7 @@ import Testing
         let heading = Transcript.heading(displayName: "Eve\u{1B}]0;pwned\u{7}", username: "eve\u{202E}", total: 1)
         #expect(heading == "conversation with Eve\\u{1B}]0;pwned\\u{7} (eve\\u{202E}), 1 messages")
         let entry = Transcript.entry(time: nil, who: "eve\r", edited: false, content: "hi\nthere\r\u{1B}[1A")
-        #expect(entry == "[-] eve\\u{D}:\nhi\nthere\\u{D}\\u{1B}[1A")
+        #expect(entry == "[-] eve\\u{D}:\n    hi\n    there\\u{D}\\u{1B}[1A")
         let line = Transcript.line(time: nil, who: "eve", content: "a\n\u{1B}[2Kb")
         #expect(line == "- eve: a\n    \\u{1B}[2Kb")
 
