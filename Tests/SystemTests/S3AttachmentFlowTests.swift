@@ -101,6 +101,13 @@ import Testing
                 #expect(file.status == 200 && file.body == Self.png)
                 #expect(file.header("Content-Type") == "image/png" && file.header("Content-Disposition")?.hasPrefix("inline;") == true)
             }
+            // Or the presigned URL itself, for a page on another origin to fetch.
+            let signed = try await relay.request("GET", "/api/attachments/\(image)/url", token: alice)
+            let url = try #require(signed.object.string("url"), "\(signed.text)")
+            #expect(url.hasPrefix("\(moto.endpoint)/\(Self.bucket)/relay/") && url.contains("X-Amz-Signature="))
+            let viaURL = try await Self.http.send(HTTPClient.Request(url: url, method: .get, timeout: .seconds(20)))
+            #expect(viaURL.status == 200 && viaURL.body == Self.png)
+            #expect((try await relay.request("GET", "/api/attachments/\(image)/url", token: bob)).status == 404)
             let noteFile = try await Self.download(relay, token: alice, id: note)
             let noteBody = try await Self.http.send(HTTPClient.Request(url: noteFile.header("Location") ?? "", method: .get, timeout: .seconds(20)))
             #expect(noteBody.body == text && noteBody.header("Content-Disposition")?.hasPrefix("attachment;") == true)

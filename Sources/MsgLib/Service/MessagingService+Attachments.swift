@@ -8,6 +8,8 @@ package struct AttachmentDownload: Sendable, Equatable {
     package var inline: Bool
     /// The store's signed, short-lived request for it.
     package var target: AttachmentTransfer
+    /// When `target` stops working.
+    package var expiresAt: Timestamp
 }
 
 extension MessagingService {
@@ -162,7 +164,8 @@ extension MessagingService {
         let target = try support.store.downloadTarget(
             key: found.attachment.storeKey, filename: AttachmentFilename(sanitizing: info.filename), contentType: info.contentType,
             inline: info.isImage, expires: expires)
-        return AttachmentDownload(attachment: info, storeKey: found.attachment.storeKey, inline: info.isImage, target: target)
+        return AttachmentDownload(
+            attachment: info, storeKey: found.attachment.storeKey, inline: info.isImage, target: target, expiresAt: Timestamp(expires))
     }
 
     /// Any attachment by id, for an admin's tools (`msgctl attachments get`), with its store key.

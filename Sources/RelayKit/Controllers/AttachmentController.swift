@@ -9,6 +9,7 @@ struct AttachmentController {
     func addRoutes(to group: RouterGroup<RelayRequestContext>) {
         group.post("attachments", use: create)
         group.get("attachments/:id", use: download)
+        group.get("attachments/:id/url", use: downloadURL)
     }
 
     struct CreateBody: Decodable {
@@ -36,6 +37,19 @@ struct AttachmentController {
             case .unsupportedType(let message): throw APIError(.unsupportedMediaType, message)
             }
         }
+    }
+
+    struct DownloadURLResponse: Encodable {
+        var url: String
+        var expires_at: Timestamp
+    }
+
+    /// The store's short-lived URL of the file, for a page to fetch itself: a page on another origin than the relay's
+    /// cannot follow the redirect of ``download(_:context:)`` to a bucket, whose CORS rule then sees `Origin: null`.
+    @Sendable func downloadURL(_ request: Request, context: RelayRequestContext) async throws -> Response {
+        let viewer = try context.requireUser()
+        let download = try await service.attachmentDownload(viewer: viewer, id: try context.uuidParameter("id", label: "attachment id"))
+        return .json(DownloadURLResponse(url: download.target.url, expires_at: download.expiresAt), headers: [.cacheControl: "no-store"])
     }
 
     /// The file itself from the local store; a redirect to the store's short-lived URL otherwise.
