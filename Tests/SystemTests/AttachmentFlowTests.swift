@@ -70,6 +70,26 @@ import Testing
         try await relay.stop()
     }
 
+    /// A file the local store cannot open (here a link to itself: too many levels of links, as an I/O or permission
+    /// error would be) is the store's failure, answered 500 and logged, not "has not been uploaded".
+    @Test func aFileTheStoreCannotOpenIsNotTakenForMissing() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let (relay, folder) = try await Self.relay(database)
+        let alice = relay.token(f.alice)
+        let id = try await Self.upload(relay, alice, "note.txt", "text/plain", Data("hello".utf8))
+        let key = try db.scalar("SELECT store_key FROM attachments WHERE id = $1", [UUID(uuidString: id)!], as: String.self)
+        let path = folder + "/files/" + key
+        try FileManager.default.removeItem(atPath: path)
+        #expect(symlink(path, path) == 0)
+        let send = try await relay.request("POST", "/api/messages", token: alice, json: ["content": "", "attachment_ids": [id]])
+        #expect(send.status == 500 && send.error?.contains("has not been uploaded") != true, "\(send.text)")
+        #expect(try db.scalar("SELECT refused IS NULL FROM attachments WHERE id = $1", [UUID(uuidString: id)!], as: Bool.self))
+        try FileManager.default.removeItem(atPath: path)
+        try await relay.stop()
+    }
+
     @Test func uploadSendDownload() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

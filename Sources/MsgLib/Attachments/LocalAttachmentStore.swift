@@ -63,12 +63,18 @@ package struct LocalAttachmentStore: AttachmentStore {
     }
 
     /// The size and first bytes of the file (read on NIO's thread pool, not the caller's); the type is the one its
-    /// upload URL allowed, which the store does not keep (nil).
+    /// upload URL allowed, which the store does not keep (nil). Nil only when there is no such file: a file that
+    /// cannot be opened (permissions, I/O, no descriptor left) is an error of the store, not a file not uploaded.
     package func inspect(key: String, prefixLength: Int) async throws -> StoredAttachment? {
         let path = try path(for: key)
         return try await NIOThreadPool.singleton.runIfActive {
-            guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
-            defer { try? handle.close() }
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                if errno == ENOENT { return nil }
+                throw LocalStoreError.failed("cannot open \(key)")
+            }
+            let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: false)
+            defer { close(fd) }
             let size = try handle.seekToEnd()
             try handle.seek(toOffset: 0)
             let prefix = prefixLength > 0 ? try handle.read(upToCount: prefixLength) ?? Data() : Data()
