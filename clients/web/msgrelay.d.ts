@@ -29,6 +29,19 @@ export interface Message {
   read_at: string | null;
   edited_at: string | null;
   attachments: Attachment[];
+  /** Its reactions as they stood when it was read; later changes come as `reaction_changed` frames (docs/protocol.md). */
+  reactions?: Reaction[];
+  /** Set on a deleted message (its history, for admins). */
+  deleted_at?: string | null;
+}
+
+/** One emoji's reactions on a message. */
+export interface Reaction {
+  emoji: string;
+  count: number;
+  reacted_by_me: boolean;
+  /** Who reacted: for admins only. */
+  users?: string[];
 }
 
 export interface ConversationUser {
@@ -194,7 +207,8 @@ export class MsgRelayClient extends EventTarget {
   unreadFor(conversationId: string): number;
   unreadIds(conversationId?: string): string[];
   /** A token of another user reconnects at once as that user; the previous user's unsent messages fail with `user_changed`. */
-  setToken(token: string): void;
+  /** Replaces the token; null or '' forgets it (the next connect asks getToken). */
+  setToken(token: string | null): void;
   reconnect(): void;
   close(): void;
 

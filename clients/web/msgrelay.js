@@ -140,6 +140,8 @@ const withoutCursor = (data) => {
 };
 
 const noop = () => {};
+/** Half of a surrogate pair: a high one not followed by a low one, or a low one not after a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Ids as the relay writes them (lower case); anything else as it is, for `_validate` to refuse. */
 const idText = (id) => (typeof id === 'string' && UUID_TEXT.test(id) ? id.toLowerCase() : id);
@@ -504,6 +506,8 @@ export class MsgRelayClient extends EventTarget {
       return;
     }
     this._setState('connecting', { attempt: this._attempt }, first);
+    // The attempt's deadline runs from here: a getToken or a storage that never answers fails the attempt too.
+    this._timer('connect', () => this._attemptTimedOut(gen), this.options.connectTimeout);
     let token;
     try {
       token = await this._getToken();
@@ -778,7 +782,18 @@ export class MsgRelayClient extends EventTarget {
       this._emit('error', { error, fatal: false });
       return this._scheduleReconnect({ code, reason, minDelay: 5_000 });
     }
+    // The relay could not replay, or is too far behind: every socket it closed comes back, spread over a second or more.
+    if (code === 1013) return this._scheduleReconnect({ code, reason, minDelay: 1_000 });
     return this._scheduleReconnect({ code, reason });
+  }
+
+  /** An attempt still waiting for its token or stored sends at its deadline: given up (its awaits end in nothing). */
+  _attemptTimedOut(gen) {
+    if (gen !== this._gen || this._ws) return;
+    this._gen++;
+    this._tokenPromise = null; // the next attempt asks getToken again
+    this._emit('error', { error: new MsgRelayError('token_failed', 'getToken or the stored sends did not answer in time'), fatal: false });
+    this._scheduleReconnect({ reason: 'timeout' });
   }
 
   /** A socket that stopped answering: forget it without waiting for its close handshake, and reconnect. */
@@ -819,7 +834,8 @@ export class MsgRelayClient extends EventTarget {
       this._setState('offline', { reason: 'network' });
       return;
     }
-    const delay = Math.max(minDelay, backoffDelay(this._attempt, { base: this.options.backoffBase, cap: this.options.backoffCap, random: this._random }));
+    // A floor is added to the random delay, not put in its place: clients refused together still spread out.
+    const delay = minDelay + backoffDelay(this._attempt, { base: this.options.backoffBase, cap: this.options.backoffCap, random: this._random });
     this._attempt++;
     this._setState('reconnecting', { attempt: this._attempt, delay, code, reason });
     this._timer('reconnect', () => this._connect(), delay);
@@ -875,6 +891,8 @@ export class MsgRelayClient extends EventTarget {
     if (!entry.attachmentIds.every((id) => UUID_TEXT.test(id))) return 'Attachment ids must be UUIDs';
     if (entry.attachmentIds.length > MAX_ATTACHMENTS) return `A message may carry at most ${MAX_ATTACHMENTS} attachments`;
     if (!entry.content && entry.attachmentIds.length === 0) return `Content must be between 1 and ${MAX_CONTENT} characters`;
+    // Half of a surrogate pair is no character: the relay cannot read the frame, and its error could not name the send.
+    if (LONE_SURROGATE.test(entry.content)) return 'Content must be valid Unicode text (it holds half of a character)';
     let n = 0;
     for (const _ of entry.content) if (++n > MAX_CONTENT) return `Content must be between 1 and ${MAX_CONTENT} characters`;
     return null;
@@ -1013,6 +1031,8 @@ export class MsgRelayClient extends EventTarget {
     this._queue.push(...restored);
     this._queue.sort((a, b) => a.createdAt - b.createdAt);
     this._emit('restored', { sends: this.pending.filter((p) => restored.some((r) => r.clientId === p.clientId)) });
+    // A socket opened meanwhile (another attempt did not wait for this load) has flushed the queue without them.
+    this._flushSends();
   }
 
   _save(entry) {

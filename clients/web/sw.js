@@ -14,8 +14,13 @@ const ICON = settings.get('icon') || undefined;
 
 function conversationUrl(data) {
   const path = OPEN.replace(/\{(conversation_id|message_id)\}/g, (_, key) => encodeURIComponent((data && data[key]) || ''));
-  return new URL(path, self.registration.scope).href;
+  const url = new URL(path, self.registration.scope);
+  // Only pages of the site's own origin are opened (an `open` of another origin falls back to the default).
+  if (url.origin !== new URL(self.registration.scope).origin) return conversationUrl.fallback(data);
+  return url.href;
 }
+conversationUrl.fallback = (data) =>
+  new URL('?conversation=' + encodeURIComponent((data && data.conversation_id) || ''), self.registration.scope).href;
 
 // The relay's payload: {"title", "body", "data": {"conversation_id", "message_id"}}.
 function payloadOf(event) {

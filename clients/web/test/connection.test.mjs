@@ -96,14 +96,46 @@ test('an open that does not last does not reset the backoff', async () => {
   clock = useFakeTimers();
   const { client, log, ws } = await openClient({ random: () => 0.999 });
   for (let i = 0; i < 3; i++) {
-    ws().serverClose(1013);
+    ws().serverClose(1001);
     clock.tick(log.of('reconnecting').at(-1).delay);
     await settle();
     ws().accept();
     clock.tick(1000);
   }
-  ws().serverClose(1013);
+  ws().serverClose(1001);
   assert.equal(log.of('reconnecting').at(-1).delay, 7992);
+  client.close();
+});
+
+test('clients refused together spread out: 4429 and 1013 add a floor to the random delay', async () => {
+  clock = useFakeTimers();
+  const delays = [];
+  for (const random of [() => 0.1, () => 0.6]) {
+    for (const code of [4429, 1013]) {
+      const { client, log, ws } = await openClient({ random });
+      ws().serverClose(code);
+      delays.push(log.of('reconnecting').at(-1).delay);
+      client.close();
+    }
+  }
+  // random 0.1 and 0.6 of the first attempt's second: 5 s or 1 s plus 100 ms or 600 ms.
+  assert.deepEqual(delays, [5100, 1100, 5600, 1600]);
+});
+
+test('a getToken that never answers fails the attempt at the connect timeout, and the next attempt asks again', async () => {
+  clock = useFakeTimers();
+  let calls = 0;
+  const { client, log } = await openClient({ token: undefined, getToken: () => { calls++; return new Promise(() => {}); } }, { open: false });
+  assert.equal(calls, 1);
+  assert.equal(FakeWebSocket.instances.length, 0);
+  clock.tick(15_000);
+  await settle();
+  assert.equal(client.state, 'reconnecting');
+  assert.equal(log.of('error').at(-1).fatal, false);
+  clock.tick(log.of('reconnecting').at(-1).delay);
+  await settle();
+  assert.equal(calls, 2);
+  assert.equal(client.state, 'connecting');
   client.close();
 });
 

@@ -162,11 +162,14 @@ test('invalid content is refused locally without a frame', async () => {
 
 test('a send refused locally is a sendfailed event too; ids the relay could not read are refused', { timeout: 5000 }, async () => {
   const { client, log, ws } = await openClient();
+  // Half of a surrogate pair (a string cut inside an emoji) is no text the relay can read.
   const refused = [client.send('x'.repeat(10_001)), client.send('x', { clientId: 'not-a-uuid' }),
-    client.send('x', { conversationId: 'foo' }), client.send('x', { attachmentIds: ['bar'] })];
+    client.send('x', { conversationId: 'foo' }), client.send('x', { attachmentIds: ['bar'] }), client.send('😀'.slice(0, 1)),
+    client.send('a\uDE00b')];
+  assert.equal(client.send('ok 😀').clientId !== undefined, true);
   for (const p of refused) await assert.rejects(p, { code: 'invalid_request' });
   assert.deepEqual(log.of('sendfailed').map((d) => d.clientId), refused.map((p) => p.clientId));
-  assert.equal(ws().frames('send_message').length, 0);
+  assert.deepEqual(ws().frames('send_message').map((f) => f.data.content), ['ok 😀']);
   client.close();
 });
 
@@ -255,6 +258,27 @@ test('persist: a send saved by an earlier version is sent in the relay\'s spelli
   await settle();
   assert.equal(client.pending.length, 0);
   assert.equal((await storage.load(USER)).length, 0);
+  client.close();
+});
+
+test('persist: sends restored while another attempt opened the socket leave at once', { timeout: 5000 }, async () => {
+  const stored = memoryStorage();
+  await stored.save({ userKey: USER, clientId: '0193c000-0000-4000-8000-000000000003', conversationId: null, content: 'from before',
+    attachmentIds: [], createdAt: Date.now(), firstSentAt: null });
+  let release;
+  const slow = { ...stored, load: (key) => new Promise((resolve) => { release = () => resolve(stored.load(key)); }) };
+  const win = fakeWindow();
+  FakeWebSocket.instances = [];
+  const client = track(connect({ url: 'https://relay.example', token: token(USER), WebSocket: FakeWebSocket, window: win, persist: true, storage: slow }));
+  await settle();
+  assert.equal(FakeWebSocket.instances.length, 0); // the first attempt waits for the stored sends
+  win.setOnline(false);
+  win.setOnline(true); // a second attempt, which does not wait for the same load
+  await settle();
+  FakeWebSocket.last.accept();
+  release();
+  await settle();
+  assert.deepEqual(FakeWebSocket.last.frames('send_message').map((f) => f.data.content), ['from before']);
   client.close();
 });
 

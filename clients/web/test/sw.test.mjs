@@ -71,6 +71,14 @@ test('push: a notification tagged by conversation, with the conversation URL', a
   });
 });
 
+test('push: an open setting of another origin falls back to the site\'s own page', async () => {
+  for (const open of ['https://evil.example/x', '//evil.example/x']) {
+    const sw = worker({ scriptUrl: 'https://site.example/sw.js?open=' + encodeURIComponent(open) });
+    await sw.push(PAYLOAD);
+    assert.equal(sw.shown[0].data.url, 'https://site.example/?conversation=c-1');
+  }
+});
+
 test('push: a message delivered twice is shown once; another message, or a reaction to it, alerts again', async () => {
   const sw = worker();
   await sw.push(PAYLOAD);
