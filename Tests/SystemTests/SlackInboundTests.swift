@@ -276,8 +276,7 @@ import Testing
         try await desk.stop()
     }
 
-    /// Saying a body is large and sending it slowly holds no room: the bound counts bytes that arrived, and a body
-    /// that does not arrive within 10 seconds is answered 408.
+    /// Saying a body is large and sending it slowly holds no room: the bound counts bytes that arrived.
     @Test func slowUnverifiedBodiesHoldNoRoom() async throws {
         let desk = try await Desk.start()
         let now = Int64(Date().timeIntervalSince1970)
@@ -290,12 +289,8 @@ import Testing
                     + "Content-Length: 1048576\r\n\r\n{\"pad\":\"")
             slow.append(connection)
         }
-        let started = Date()
         let answer = try await desk.event("EvSlow", desk.reply("not held up", ts: "1800000000.000951"))
         #expect(answer.status == 200, "\(answer.text)")
-        let cut = try await onOwnThread { [connection = slow[0]] in connection.readResponse(timeout: 40) }
-        #expect(cut?.status == 408, "\(String(describing: cut?.text))")
-        #expect(Date().timeIntervalSince(started) >= 9)
         // A body said to be larger than the route takes is refused before it is read.
         let large = try RawHTTPConnection(port: desk.relay.port)
         _ = large.send(
@@ -304,6 +299,7 @@ import Testing
                 + "Content-Length: 2000000\r\n\r\n{")
         let refused = try await onOwnThread { large.readResponse(timeout: 10) }
         #expect(refused?.status == 413)
+        slow = []
         try await desk.stop()
     }
 

@@ -89,40 +89,32 @@ struct SlackController {
     }
 
     /// The body of a request whose signature is not checked yet. Anyone can send the headers: such bodies share a
-    /// bound (``UnverifiedBodies``), counted as their bytes arrive, and each must arrive within ``unverifiedBodyTime``
-    /// (Slack sends its bodies at once), so that clients sending slowly hold neither memory nor room for long.
-    /// - Throws: 413 beyond `limit` (declared or read), 503 when the bound is reached, 408 for a body not in time, 400
-    ///   for a malformed one.
+    /// bound (``UnverifiedBodies``), counted as their bytes arrive, so that a client sending slowly holds only what it
+    /// sent (for `HTTP_BODY_TIMEOUT_SECONDS` at most). The body is read in the handler's own task: the connection reads the
+    /// next request from the same stream once the handler returns.
+    /// - Throws: 413 beyond `limit` (declared or read), 503 when the bound is reached, 400 for a malformed body.
     private func unverifiedBody(_ request: Request, limit: Int) async throws -> [UInt8] {
         let tooLarge = APIError(.contentTooLarge, "Request body too large (at most \(limit / 1024) KiB)")
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
-        let (unverified, body) = (self.unverified, request.body)
-        let read = try await withTimeLimit(Self.unverifiedBodyTime, cancelLate: true) { () async throws -> [UInt8] in
-            var bytes: [UInt8] = []
-            var held = 0
-            defer { unverified.give(held) }
-            do {
-                for try await chunk in body {
-                    guard bytes.count + chunk.readableBytes <= limit else { throw tooLarge }
-                    guard unverified.take(chunk.readableBytes) else {
-                        throw APIError(.serviceUnavailable, "Too many Slack requests at once; try again", headers: [.retryAfter: "1"])
-                    }
-                    held += chunk.readableBytes
-                    bytes += chunk.readableBytesView
+        var bytes: [UInt8] = []
+        var held = 0
+        defer { unverified.give(held) }
+        do {
+            for try await chunk in request.body {
+                guard bytes.count + chunk.readableBytes <= limit else { throw tooLarge }
+                guard unverified.take(chunk.readableBytes) else {
+                    throw APIError(.serviceUnavailable, "Too many Slack requests at once; try again", headers: [.retryAfter: "1"])
                 }
-            } catch let error as APIError {
-                throw error
-            } catch {
-                throw APIError(.badRequest, "Malformed request body")
+                held += chunk.readableBytes
+                bytes += chunk.readableBytesView
             }
-            return bytes
+        } catch let error as APIError {
+            throw error
+        } catch {
+            throw APIError(.badRequest, "Malformed request body")
         }
-        guard let read else { throw APIError(.requestTimeout, "The request body did not arrive in time") }
-        return read
+        return bytes
     }
-
-    /// How long the body of a request whose signature is not checked yet may take to arrive.
-    static let unverifiedBodyTime = Duration.seconds(10)
 
     /// Logs a refused signature: a warning (someone else than Slack, or a wrong SLACK_SIGNING_SECRET), at most one a
     /// minute with how many were left out, so that a flood of forged requests does not flood the log.
