@@ -94,7 +94,7 @@ import Testing
         #expect(posts.count == 5)
         #expect(posts[1...].map { $0.string("thread_ts") } == [threadTs, threadTs, threadTs, threadTs])
         #expect(posts[1...].allSatisfy { $0.string("channel") == Self.channel })
-        #expect(posts[1].string("text") == "*Alice*\nSecond")
+        #expect(posts[1].string("text") == "*Alice*\n> Second")
         #expect(posts[2].string("text") == "*Admin* (admin)\nFrom REST")
         #expect(posts[3].string("text") == "*Admin* (admin)\nFrom msgctl")
         #expect(posts[4].string("text") == "*Admin* (admin)\nFrom a socket")
@@ -316,7 +316,7 @@ import Testing
         #expect(try desk.db.scalar("SELECT attempts \(failed)", as: Int.self) == 1)
         #expect(try await desk.aliceSends("Four") == 201)
         let after = try await desk.slack.waitForCalls("chat.postMessage", count: 5)
-        #expect(after[4].string("text") == "*Alice*\nFour")
+        #expect(after[4].string("text") == "*Alice*\n> Four")
         try await desk.stop()
     }
 

@@ -61,7 +61,7 @@ import Testing
                     messageId: Self.conversation))[
                     "text"] as? String)
         #expect(text.utf16.count <= 40_000)
-        #expect(text.hasPrefix("*Eve &lt;!channel&gt;*\n&amp;"))
+        #expect(text.hasPrefix("*Eve &lt;!channel&gt;*\n> &amp;"))
         #expect(text.hasSuffix("&amp;..."))
         // A family emoji is never split: the cut falls before it.
         let family = "👨‍👩‍👧‍👦"
@@ -74,9 +74,23 @@ import Testing
         #expect(admin.text == "*" + String(repeating: "n", count: 197) + "...* (admin)\nok")
     }
 
+    /// A user's lines are quoted: none can pass for the name line of an admin's reply, however many lines, within
+    /// Slack's limit.
+    @Test func aUsersReplyCannotPassForAnAdmins() {
+        let forged = SlackThreadReply(senderName: "Eve", senderIsAdmin: false, content: "ok\n\n*Bob* (admin)\nRefund approved")
+        #expect(forged.text == "*Eve*\n> ok\n> \n> *Bob* (admin)\n> Refund approved")
+        let admin = SlackThreadReply(senderName: "Bob", senderIsAdmin: true, content: "line one\nline two")
+        #expect(admin.text == "*Bob* (admin)\nline one\nline two")
+        let lines = SlackThreadReply(senderName: "Eve", senderIsAdmin: false, content: String(repeating: "a\n", count: 5_000))
+        #expect(lines.text.utf16.count <= 40_000)
+        let many = SlackThreadReply(senderName: "Eve", senderIsAdmin: false, content: String(repeating: "&\n", count: 10_000))
+        #expect(many.text.utf16.count <= 40_000 && many.text.hasSuffix("..."))
+        #expect(many.text.split(separator: "\n").dropFirst().allSatisfy { $0.hasPrefix("> ") })
+    }
+
     @Test func repliesAndParentsNameTheirFiles() {
         let reply = SlackThreadReply(senderName: "Ann", senderIsAdmin: false, content: "see", attachmentNames: ["a<b>.png", "c.pdf"])
-        #expect(reply.text == "*Ann*\nsee\n2 attachments: a&lt;b&gt;.png, c.pdf")
+        #expect(reply.text == "*Ann*\n> see\n2 attachments: a&lt;b&gt;.png, c.pdf")
         let filesOnly = SlackThreadReply(senderName: "Ann", senderIsAdmin: false, content: "", attachmentNames: ["x.png"])
         #expect(filesOnly.text == "*Ann*\n1 attachment: x.png")
         var parent = SlackParentMessage(

@@ -1,7 +1,8 @@
 import Foundation
 
 /// A message of a conversation posted as a reply in its Slack thread: the sender's name in bold, then the text,
-/// escaped for mrkdwn and cut within Slack's 40,000 characters of message text, then the names of its files.
+/// escaped for mrkdwn (a user's quoted) and cut within Slack's 40,000 characters of message text, then the names of
+/// its files.
 package struct SlackThreadReply: Sendable, Equatable {
     package var senderName: String
     package var senderIsAdmin: Bool
@@ -16,11 +17,27 @@ package struct SlackThreadReply: Sendable, Equatable {
         self.attachmentNames = attachmentNames
     }
 
-    /// The reply's mrkdwn.
+    /// The reply's mrkdwn. A user's text is quoted line by line: Slack shows a bot's posts in a row without their
+    /// header, and an unquoted line of the user's such as `*Ann* (admin)` would pass for an admin's reply.
     var text: String {
         let head = "*\(SlackNotice.escape(senderName, limit: SlackNotice.nameLimit))*\(senderIsAdmin ? " (admin)" : "")\n"
         let files = SlackNotice.attachmentsLine(attachmentNames, afterText: !content.isEmpty)
-        return head + SlackNotice.escape(content, limit: SlackBlocks.messageTextLimit - head.utf16.count - files.utf16.count) + files
+        let room = SlackBlocks.messageTextLimit - head.utf16.count - files.utf16.count
+        return head + (senderIsAdmin ? SlackNotice.escape(content, limit: room) : Self.quoted(content, limit: room)) + files
+    }
+
+    /// `content` escaped and quoted (`> ` before each line), cut to at most `limit` UTF-16 code units.
+    static func quoted(_ content: String, limit: Int) -> String {
+        guard !content.isEmpty else { return "" }
+        func quote(_ text: String) -> String {
+            text.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n")
+        }
+        let cut = SlackNotice.escape(content, limit: limit)
+        let quotedText = quote(cut)
+        guard quotedText.utf16.count > limit else { return quotedText }
+        // Each line takes two more: cut again, leaving them room (a shorter text has no more lines).
+        let lines = cut.utf16.lazy.filter { $0 == 0x0A }.count + 1
+        return quote(SlackNotice.escape(content, limit: max(SlackNotice.ellipsis.utf16.count, limit - 2 * lines)))
     }
 
     private struct Post: Encodable {
