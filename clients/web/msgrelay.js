@@ -382,7 +382,12 @@ export class MsgRelayClient extends EventTarget {
     this._listeners = [];
     const queue = this._queue;
     this._queue = [];
-    for (const e of queue) e.reject(new MsgRelayError('closed', 'The client was closed', { clientId: e.clientId }));
+    for (const e of queue) {
+      // Restored sends have no promise of the page's: the event is how it hears of them.
+      const error = new MsgRelayError('closed', 'The client was closed', { clientId: e.clientId });
+      e.reject(error);
+      this._emit('sendfailed', { clientId: e.clientId, error });
+    }
     this._setState('offline', { reason: 'closed' });
   }
 

@@ -282,6 +282,18 @@ test('persist: sends restored while another attempt opened the socket leave at o
   client.close();
 });
 
+test('close: every send not yet acknowledged, restored ones too, is reported as sendfailed', { timeout: 5000 }, async () => {
+  const storage = memoryStorage();
+  await storage.save({ userKey: USER, clientId: '0193c000-0000-4000-8000-000000000004', conversationId: null, content: 'stored',
+    attachmentIds: [], createdAt: Date.now(), firstSentAt: null });
+  const { client, log } = await openClient({ persist: true, storage }, { open: false });
+  const fresh = client.send('new');
+  client.close();
+  await assert.rejects(fresh, { code: 'closed' });
+  assert.deepEqual(log.of('sendfailed').map((d) => [d.clientId, d.error.code]).sort(),
+    [['0193c000-0000-4000-8000-000000000004', 'closed'], [fresh.clientId, 'closed']].sort());
+});
+
 test('persist: a send first made days ago goes out again with its client_id', async () => {
   clock = useFakeTimers();
   const storage = memoryStorage();
