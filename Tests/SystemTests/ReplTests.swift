@@ -246,8 +246,9 @@ import Testing
         }
         proxy.cut()
         proxy.restore()
-        // A connection the REPL opened while the link was silent may wait out its TCP timeout (30 s) first.
-        at = try await terminal.waitFor("may not have been sent", after: at, timeout: 60)
+        // A connection the REPL opened while the link was silent may wait out its TCP timeout (30 s) first; on a loaded
+        // machine (a whole CI run) that has taken over 60 s.
+        at = try await terminal.waitFor("may not have been sent", after: at, timeout: 120)
         at = try await terminal.waitFor("msg[alice]> ", after: at)
         terminal.type("Held reply\r")
         at = try await terminal.waitFor("you: Held reply", after: at)
