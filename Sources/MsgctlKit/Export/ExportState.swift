@@ -117,15 +117,13 @@ struct ExportState: Codable, Equatable {
     /// and the run's messages are exported again rather than lost.
     mutating func recoverPending() -> Bool {
         guard let pending else { return false }
-        if AtomicFile.exists(pending.temporaryFile) {
-            // Linked to the output, its temporary name not removed yet: published. Otherwise never published.
-            if let file = pending.file, FileIdentity(path: pending.output) == file { cursor = pending.next }
-            unlink(pending.temporaryFile)
-        } else if let file = pending.file {
+        if let file = pending.file {
+            // Renamed, or linked with its temporary name not removed yet: the output is the temporary file.
             if FileIdentity(path: pending.output) == file { cursor = pending.next }
-        } else {
-            cursor = pending.next  // a state file of an earlier msgctl, which recorded no identity
+        } else if !AtomicFile.exists(pending.temporaryFile) {
+            cursor = pending.next  // a state file of an earlier msgctl, which recorded no identity: renamed
         }
+        unlink(pending.temporaryFile)
         self.pending = nil
         return true
     }

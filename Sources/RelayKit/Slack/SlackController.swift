@@ -97,15 +97,13 @@ struct SlackController {
         let tooLarge = APIError(.contentTooLarge, "Request body too large (at most \(limit / 1024) KiB)")
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit { throw tooLarge }
         var bytes: [UInt8] = []
-        var held = 0
-        defer { unverified.give(held) }
+        defer { unverified.give(bytes.count) }
         do {
             for try await chunk in request.body {
                 guard bytes.count + chunk.readableBytes <= limit else { throw tooLarge }
                 guard unverified.take(chunk.readableBytes) else {
                     throw APIError(.serviceUnavailable, "Too many Slack requests at once; try again", headers: [.retryAfter: "1"])
                 }
-                held += chunk.readableBytes
                 bytes += chunk.readableBytesView
             }
         } catch let error as APIError {
