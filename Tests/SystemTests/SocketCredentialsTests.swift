@@ -118,6 +118,44 @@ import Testing
         try await relay.stop()
     }
 
+    /// A change heard while the listener's catch-up keeps failing (held here by a lock on the messages it reads) takes
+    /// effect at once: the demoted admin's socket is closed and their cached rights are forgotten.
+    @Test func aChangeHeardDuringAFailingCatchUpTakesEffectAtOnce() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let relay = try await TestRelay(database: database, environment: ["DATABASE_STATEMENT_TIMEOUT_SECONDS": "1"])
+        let token = relay.token(f.admin)
+        let path = "/api/conversations/\(conversation.id.lowercasedString)"
+        _ = try await relay.process.waitForOutput("listener connected")
+        let socket = try relay.socket(f.admin)
+        _ = try await socket.next(type: "replayed")
+
+        let blocker = try database.connect()
+        defer { blocker.close() }
+        try blocker.execute("BEGIN; LOCK TABLE messages IN ACCESS EXCLUSIVE MODE")
+        try db.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'msgrelay-listener' AND datname = current_database()")
+        _ = try await relay.process.waitForOutput("listener catch-up failed", timeout: 30)
+        // Listening again, so the admin is cached once read (the catch-up forgot every user when it began).
+        #expect(try await relay.request("GET", path, token: token).status == 200)
+        #expect(try await relay.request("GET", path, token: token).status == 200)
+
+        try db.execute("UPDATE users SET is_admin = false WHERE id = '\(f.admin.id.lowercasedString)'")
+        #expect(try await socket.next(timeout: 5) { $0.isClose }.closeCode == 4401)
+        try await waitFor("the former admin refused", timeout: 5) {
+            try await relay.request("GET", path, token: token).status == 403
+        }
+        // The catch-up was still failing all along.
+        #expect(
+            try db.scalar("SELECT count(*) FROM pg_locks WHERE relation = 'messages'::regclass AND mode = 'AccessExclusiveLock'", as: Int.self) == 1)
+
+        try blocker.execute("ROLLBACK")
+        db.close()
+        try await relay.stop()
+    }
+
     /// An admin demoted while their new socket waits to join (its cursor is ahead of this relay, which waits for a
     /// sweep, held here by a lock on the messages): the socket is closed once it joins, and gets no other user's message.
     @Test func rightsChangedBeforeTheSocketJoinedAreApplied() async throws {

@@ -5,7 +5,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// LISTENs on `msgrelay_events` over a connection of its own: a new message wakes the ``CommitFeed`` (which reads it
-/// in commit order), read receipts and typing indicators go to the ``Hub``.
+/// in commit order), read receipts and typing indicators go to the ``Hub``, a change to a user is applied at once.
 ///
 /// The blocking libpq loop runs on a thread of its own (poll on the socket, then read notifications), kept by a
 /// ``ReconnectingLoop``. A round trip every few seconds, with a deadline, proves the connection alive, so a link whose
@@ -161,17 +161,33 @@ package final class EventListener: Service, Sendable {
                 var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
                 _ = poll(&descriptor, 1, 200)
                 let notes = try connection.takeNotifications()
-                let events = notes.compactMap { note -> RealtimeEvent? in
-                    // This relay's own announcements are many under load, and need nothing (its feed was woken at the commit).
-                    if let origin, RealtimeEvent.isAnnouncement(note.payload, from: origin) { return nil }
-                    return RealtimeEvent(payload: note.payload)
-                }
+                let events = applyingUserChanges(
+                    notes.compactMap { note -> RealtimeEvent? in
+                        // This relay's own announcements are many under load, and need nothing (its feed was woken at the commit).
+                        if let origin, RealtimeEvent.isAnnouncement(note.payload, from: origin) { return nil }
+                        return RealtimeEvent(payload: note.payload)
+                    })
                 if !events.isEmpty { continuation.yield(.events(events)) }
                 if let proven { liveness.probed(serverTime: proven, at: now) }
             })
         listening.store(false, ordering: .relaxed)
         service.followUserChanges(false)
         continuation.finish()
+    }
+
+    /// Applies the changes to users among `events` at once, and returns the other events.
+    ///
+    /// A change to a user takes effect as soon as it is heard, not in turn with the events before it: those may wait
+    /// behind a catch-up that keeps failing, and meanwhile a demoted admin would keep their sockets and, cached, their
+    /// rights. Nothing it affects waits for the others: it forgets the cached user and closes the sockets whose rights
+    /// no longer match.
+    private func applyingUserChanges(_ events: [RealtimeEvent]) -> [RealtimeEvent] {
+        events.filter { event in
+            guard case .user(let userId, let isAdmin) = event else { return true }
+            service.forgetUser(userId)
+            hub.userChanged(userId, isAdmin: isAdmin)
+            return false
+        }
     }
 
     /// Monotonic seconds, for probe timing.
@@ -190,6 +206,7 @@ package final class EventListener: Service, Sendable {
 
     /// Sweeps for messages and delivers every receipt of a message read since `since`, retrying with backoff until it
     /// succeeds (or the listener stops). Events that arrive meanwhile wait: they come after the catch-up, so order holds.
+    /// Changes to users do not wait (``applyingUserChanges(_:)``).
     private func catchUp(since: Timestamp) async {
         // Changes to users may have been missed too: forget them all, and re-check every socket's user before the
         // feed delivers what came meanwhile.
@@ -243,14 +260,12 @@ package final class EventListener: Service, Sendable {
             hub.deliverReads(receipts)
             receipts = []
             switch event {
-            case .message, .outbox, .reaction, .read:
+            case .message, .outbox, .reaction, .read, .user:
+                // A change to a user was applied as it arrived.
                 break
             case .typing(let conversationId, let conversationUserId, let userId, let isTyping, let fromAdmin):
                 hub.deliverTyping(
                     conversationId: conversationId, conversationUserId: conversationUserId, userId: userId, isTyping: isTyping, fromAdmin: fromAdmin)
-            case .user(let userId, let isAdmin):
-                service.forgetUser(userId)
-                hub.userChanged(userId, isAdmin: isAdmin)
             }
         }
         hub.deliverReads(receipts)
