@@ -204,6 +204,32 @@ import Testing
         try await desk.stop()
     }
 
+    /// A lost post in a thread of long messages: Slack's page of replies is more than the 2 MiB read, so it is read
+    /// again in smaller pages, and the post is found there rather than made twice.
+    @Test func aLostPostAmongLongMessagesIsFoundInSmallerPages() async throws {
+        let desk = try await Desk()
+        let (database, db, f, slack) = (desk.database, desk.db, desk.f, desk.slack)
+        #expect(try await desk.aliceSends("First") == 201)
+        try await db.waitForEmptyOutbox()
+        let conversationId = try db.scalar("SELECT conversation_id FROM messages WHERE content = 'First'", as: UUID.self)
+        // 60 replies of 10,000 emoji (some 50 KB each in Slack's answer, text and blocks): about 3 MB in one page of 100.
+        let service = MessagingService(pool: database.pool(size: 1))
+        let long = String(repeating: "\u{1F600}", count: 10_000)
+        for _ in 0..<60 { _ = try await service.sendMessage(viewer: f.admin, conversationId: conversationId, content: long) }
+        try await db.waitForEmptyOutbox(timeout: 60)
+        #expect(slack.calls("chat.postMessage").count == 61)
+
+        slack.fail(.answerLost, method: "chat.postMessage")
+        #expect(try await desk.aliceSends("Last") == 201)
+        try await db.waitForEmptyOutbox(timeout: 60)
+        let limits = slack.calls("conversations.replies").map { $0.form["limit"] }
+        #expect(limits.first == "100" && limits.dropFirst().allSatisfy { $0 == "10" } && limits.count > 1)
+        #expect(slack.calls("chat.postMessage").count == 62)
+        let last = try db.scalar("SELECT id FROM messages WHERE content = 'Last'", as: UUID.self)
+        #expect(try SlackPostRepository.post(db, messageId: last)?.ts == slack.calls("chat.postMessage")[61].answerTs)
+        try await desk.stop()
+    }
+
     /// A relay killed while Slack makes its post (the round that claimed the job never commits, no attempt is
     /// recorded): the relay that takes the job over looks for the post first, finds it, and does not post it again
     /// (a second thread, which the conversation would follow, leaving replies in the first unheard).

@@ -14,7 +14,7 @@ import Synchronization
 /// blocks, as Slack does); `chat.update` is ok with the `ts`
 /// asked for; `reactions.add` and `reactions.remove` are ok; `auth.test` names a fake team and bot;
 /// `oauth.v2.access` returns an install payload shaped like Slack's; `conversations.history` and
-/// `conversations.replies` return the messages posted to the fake, with their metadata. ``fail(_:times:)`` makes the next calls fail instead: `ratelimited` 429s with `Retry-After`,
+/// `conversations.replies` return the messages posted to the fake, with their text, blocks and metadata. ``fail(_:times:)`` makes the next calls fail instead: `ratelimited` 429s with `Retry-After`,
 /// `{"ok":false,"error":"invalid_blocks"}`, 5xx, or hostile answers (a huge body, text that is not JSON).
 package final class FakeSlack: Sendable {
     /// A call as received.
@@ -78,6 +78,8 @@ package final class FakeSlack: Sendable {
         var ts: String
         var threadTs: String?
         var metadata: (any Sendable)?
+        var text: String?
+        var blocks: (any Sendable)?
     }
 
     private struct Locked {
@@ -185,7 +187,9 @@ package final class FakeSlack: Sendable {
             call.answerTs = ts
             let channel = json?["channel"] as? String ?? "C0UNKNOWN"
             s.posted.append(
-                Posted(channel: channel, ts: ts, threadTs: json?["thread_ts"] as? String, metadata: sendableJSON?["metadata"]))
+                Posted(
+                    channel: channel, ts: ts, threadTs: json?["thread_ts"] as? String, metadata: sendableJSON?["metadata"],
+                    text: json?["text"] as? String, blocks: sendableJSON?["blocks"]))
             return ok([
                 "channel": channel, "ts": ts,
                 "message": ["type": "message", "text": json?["text"] ?? "", "blocks": json?["blocks"] ?? [], "ts": ts, "bot_id": "B0FAKEBOT"],
@@ -236,7 +240,9 @@ package final class FakeSlack: Sendable {
         let page = matching.dropFirst(start).prefix(limit)
         let more = start + page.count < matching.count
         let messages: [[String: Any]] = page.map { post in
-            var message: [String: Any] = ["type": "message", "ts": post.ts, "bot_id": "B0FAKEBOT"]
+            // With its text and blocks, as Slack answers: long messages make long pages.
+            var message: [String: Any] = ["type": "message", "ts": post.ts, "bot_id": "B0FAKEBOT", "text": post.text ?? ""]
+            if let blocks = post.blocks { message["blocks"] = blocks }
             if let threadTs = post.threadTs { message["thread_ts"] = threadTs }
             if let metadata = post.metadata, form["include_all_metadata"] == "true" { message["metadata"] = metadata }
             return message

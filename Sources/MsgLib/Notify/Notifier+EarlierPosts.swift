@@ -8,24 +8,27 @@ extension Notifier {
     func earlierPosts(_ jobs: [OutboxJob], app: SlackAppConfiguration?) -> [Int: DeliveryOutcome] {
         guard let app else { return [:] }
         let api = SlackWebAPI(configuration: app)
-        var pending: [(index: Int, lookup: SlackPostLookup, cursor: String?)] = []
+        var pending: [(index: Int, lookup: SlackPostLookup, page: SlackPostLookup.Page)] = []
         for (index, job) in jobs.enumerated() where job.kind == .slackPost && (job.attempts > 0 || job.begun) && job.message.deletedAt == nil {
             guard let context = job.slack else { continue }
             let lookup = SlackPostLookup(
                 channelId: context.thread?.channelId ?? app.channelId, threadTs: context.thread?.threadTs, messageId: job.message.id,
                 written: job.message.createdAt)
-            pending.append((index, lookup, nil))
+            pending.append((index, lookup, SlackPostLookup.Page()))
         }
         var settled: [Int: DeliveryOutcome] = [:]
-        for _ in 0..<SlackPostLookup.pageLimit where !pending.isEmpty {
-            let results = slackClient.send(pending.map { $0.lookup.request(api, cursor: $0.cursor) })
-            var next: [(index: Int, lookup: SlackPostLookup, cursor: String?)] = []
+        // Each lookup ends within SlackPostLookup.requestLimit pages.
+        while !pending.isEmpty {
+            let results = slackClient.send(pending.map { $0.lookup.request(api, page: $0.page) })
+            var next: [(index: Int, lookup: SlackPostLookup, page: SlackPostLookup.Page)] = []
             for (entry, result) in zip(pending, results) {
-                switch entry.lookup.read(result) {
+                let step = entry.lookup.read(result)
+                switch step {
                 case .found(let ts): settled[entry.index] = entry.lookup.outcome(ts: ts, conversationId: jobs[entry.index].message.conversationId)
                 case .retry(let outcome):
                     if jobs[entry.index].attempts < SlackPostLookup.retryLimit { settled[entry.index] = outcome }
-                case .next(let cursor): next.append((entry.index, entry.lookup, cursor))
+                case .next, .tooLarge:
+                    if let page = entry.page.after(step) { next.append((entry.index, entry.lookup, page)) }
                 case .absent: break
                 }
             }

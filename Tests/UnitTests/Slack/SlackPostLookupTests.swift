@@ -65,6 +65,40 @@ import Testing
         #expect(lookup().read(answer(["ok": true, "has_more": false, "response_metadata": ["next_cursor": "x"]])) == .absent)
     }
 
+    @Test func aPageTooLargeIsReadAgainInSmallerPagesWithinTheLimits() throws {
+        let first = SlackPostLookup.Page()
+        #expect(try FormBody(lookup().request(Self.api, page: first).body)["limit"] == "100")
+        // Too large: the same page again, a tenth the size, then one message; one message too large ends the lookup.
+        let smaller = try #require(first.after(.tooLarge))
+        #expect(smaller.cursor == nil && smaller.size == 10 && smaller.covered == 0 && smaller.requests == 1)
+        let form = try FormBody(lookup().request(Self.api, page: smaller).body)
+        #expect(form["limit"] == "10" && form["cursor"] == nil)
+        let single = try #require(smaller.after(.tooLarge))
+        #expect(single.size == 1)
+        #expect(single.after(.tooLarge) == nil)
+        // The next page keeps the smaller size, from the cursor given.
+        let next = try #require(smaller.after(.next(cursor: "c2")))
+        #expect(next.cursor == "c2" && next.size == 10 && next.covered == 10 && next.requests == 2)
+        #expect(try FormBody(lookup().request(Self.api, page: next).body)["cursor"] == "c2")
+        // Found, absent or retried: no page follows.
+        for step: SlackPostLookup.Step in [.found(ts: "1.1"), .absent, .retry(.retry("x", retryAfter: nil))] { #expect(first.after(step) == nil) }
+        // 1,000 messages at most, in 30 requests at most.
+        var full: SlackPostLookup.Page? = first
+        var pages = 0
+        while let page = full {
+            pages += 1
+            full = page.after(.next(cursor: "p\(pages)"))
+        }
+        #expect(pages == SlackPostLookup.messageLimit / 100)
+        var small: SlackPostLookup.Page? = single
+        pages = 0
+        while let page = small {
+            pages += 1
+            small = page.after(.next(cursor: "p\(pages)"))
+        }
+        #expect(pages == SlackPostLookup.requestLimit - 2)
+    }
+
     @Test func slackUnableToAnswerIsRetriedAndARefusalPosts() {
         guard case .retry(.retry(let reason, let after)) = lookup().read(answer(["ok": false, "error": "ratelimited"], status: 429)) else {
             Issue.record("not retried")
@@ -75,8 +109,8 @@ import Testing
         #expect(lookup().read(.success(HTTPClient.Response(status: 502, body: Array("<html>".utf8)))).isRetry)
         #expect(lookup().read(.success(HTTPClient.Response(status: 200, body: Array("not json".utf8)))).isRetry)
         #expect(lookup().read(.failure(HTTPClientError(.timeout, "no answer"))).isRetry)
-        // A page too large to read whole would be so at every attempt: the post is made rather than held for ever.
-        #expect(lookup().read(.success(HTTPClient.Response(status: 200, body: Array(#"{"ok":true,"messa"#.utf8), bodyTruncated: true))) == .absent)
+        // A page too large to read whole would be so at every attempt: it is read in smaller pages (below).
+        #expect(lookup().read(.success(HTTPClient.Response(status: 200, body: Array(#"{"ok":true,"messa"#.utf8), bodyTruncated: true))) == .tooLarge)
         for refusal in ["missing_scope", "not_in_channel", "channel_not_found", "thread_not_found"] {
             #expect(lookup().read(answer(["ok": false, "error": refusal])) == .absent)
         }
