@@ -47,4 +47,38 @@ import Testing
         #expect(tooMany.status == 400 && (tooMany.object["error"] as? String)?.contains("at most 1000") == true)
         try await relay.stop()
     }
+
+    /// A file download counts among the user's requests until its body is sent: downloads the client does not read
+    /// hold their places (a user cannot hold the relay's files and connections beyond the limit), and give them back
+    /// when their connection goes.
+    @Test func downloadsCountUntilTheyAreSent() async throws {
+        let database = try await TestDatabase.create()
+        let f = try Fixtures.make(try database.connect())
+        let (relay, _) = try await AttachmentFlowTests.relay(
+            database, ["HTTP_MAX_REQUESTS_PER_USER": "2", "ATTACHMENT_MAX_BYTES": "\(40 << 20)"])
+        let token = relay.token(f.alice)
+        // 32 MiB: far more than the loopback's socket buffers hold.
+        let id = try await AttachmentFlowTests.upload(relay, token, "big.txt", "text/plain", Data(repeating: 0x61, count: 32 << 20))
+        #expect(try await relay.request("POST", "/api/messages", token: token, json: ["content": "", "attachment_ids": [id]]).status == 201)
+
+        var downloads: [RawHTTPConnection] = []
+        for _ in 0..<2 {
+            let connection = try RawHTTPConnection(port: relay.port)
+            #expect(connection.send(get("/api/attachments/\(id)", token: token)))
+            #expect(try await onOwnThread { connection.waitForData(timeout: 20) }, "the download began")
+            downloads.append(connection)
+        }
+        // Both are under way, unread: alice has no place left.
+        let refused = try await relay.request("GET", "/api/conversations", token: token)
+        #expect(refused.status == 429 && refused.headers["retry-after"] == "1", "\(refused.status)")
+        // Others are not held up; one download gone, its place is free again.
+        #expect(try await relay.request("GET", "/api/conversations", token: relay.token(f.bob)).status == 200)
+        downloads.removeFirst()
+        try await waitFor("the closed download's place given back", timeout: 20) {
+            try await relay.request("GET", "/api/conversations", token: token).status == 200
+        }
+        #expect(try await relay.request("GET", "/api/conversations", token: token).status == 200)
+        downloads.removeAll()
+        try await relay.stop()
+    }
 }

@@ -83,6 +83,14 @@ package final class RawHTTPConnection: @unchecked Sendable {
         return true
     }
 
+    /// Waits up to `timeout` seconds for the server to send something, reading nothing of it (an answer that has begun,
+    /// left unread); true when it did.
+    package func waitForData(timeout: TimeInterval) -> Bool {
+        guard buffer.isEmpty else { return true }
+        var descriptor = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, Int32(max(0, timeout * 1000))) > 0 && descriptor.revents & Int16(POLLIN) != 0
+    }
+
     /// Waits up to `timeout` seconds for the server to close the connection, discarding what it sends; true when
     /// it did.
     package func waitForClose(timeout: TimeInterval) -> Bool {

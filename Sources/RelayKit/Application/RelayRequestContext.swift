@@ -8,10 +8,13 @@ package struct RelayRequestContext: RequestContext {
     package var coreContext: CoreRequestContextStorage
     /// The authenticated user, set for every route under `/api` (except the OpenAPI document).
     package var user: User?
+    /// The user's place among their requests under way (``UserRequestGate``); nil for admins and unauthenticated paths.
+    var requestPlace: UserRequestGate.Place?
 
     package init(source: Source) {
         coreContext = .init(source: source)
         user = nil
+        requestPlace = nil
     }
 
     /// Bodies larger than this are refused with 413: a 10,000-character message fits many times over.

@@ -58,9 +58,13 @@ struct AttachmentController {
         let id = try context.uuidParameter("id", label: "attachment id")
         let download = try await service.attachmentDownload(viewer: viewer, id: id)
         if let local = service.attachments?.local {
-            return try await LocalFileResponse.serve(
+            var response = try await LocalFileResponse.serve(
                 local, key: download.storeKey, contentType: download.attachment.contentType,
                 filename: AttachmentFilename(sanitizing: download.attachment.filename), inline: download.inline, context: context)
+            // The file counts among the user's requests under way until it is sent: a user cannot hold the relay's files and
+            // connections with slow downloads beyond their limit.
+            if let place = context.requestPlace { response.body = place.holding(response.body) }
+            return response
         }
         // The store's URL forces the type and disposition; nosniff cannot be put in a presigned URL, so it is said here.
         return Response(

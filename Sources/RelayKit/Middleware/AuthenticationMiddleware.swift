@@ -28,8 +28,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let user = try await service.authenticate(token: request.bearerToken)
         context.user = user
         guard !user.isAdmin else { return try await next(request, context) }
-        guard gate.enter(user.id) else { throw Self.tooManyRequests }
-        defer { gate.leave(user.id) }
+        guard let place = gate.place(for: user.id) else { throw Self.tooManyRequests }
+        context.requestPlace = place
+        // Given back here unless the answer's body holds it (a download).
+        defer { if !place.isHeld { place.leave() } }
         return try await next(request, context)
     }
 
