@@ -35,6 +35,9 @@ export MSGTEST_SCHEMATHESIS="$PWD/$venv/bin/schemathesis"
 # botocore's S3 presigner checks our presigned URLs; moto (server mode) is the S3 the attachment tests run against.
 "$venv/bin/python" -c "import boto3, botocore, moto.server, flask_cors" 2>/dev/null ||
     "$venv/bin/pip" install -q --disable-pip-version-check boto3 "moto[server]"
+# markdown-it-py renders msgctl's Markdown export as a reader's viewer would (CommonMark).
+"$venv/bin/python" -c "import markdown_it" 2>/dev/null ||
+    "$venv/bin/pip" install -q --disable-pip-version-check markdown-it-py
 # Selenium drives Debian's Chromium (through chromium-driver) in the browser tests.
 "$venv/bin/python" -c "import selenium" 2>/dev/null ||
     "$venv/bin/pip" install -q --disable-pip-version-check selenium

@@ -161,12 +161,13 @@ import Testing
         #expect(markdown.status == 0, "\(markdown.stderr)")
         let lines = markdown.stdout.components(separatedBy: "\n")
         #expect(lines.filter { $0.hasPrefix("#") } == ["# Conversation with Alice (alice)", "# Conversation with Zoë \\\"Q\\\" Ünicode (zoë)"])
-        // Neither an ATX heading nor a setext underline makes a heading inside the quote; a backslash stays one.
-        #expect(lines.contains("> \\# Not a heading"))
-        #expect(lines.contains(">   \\==="))
-        #expect(lines.contains("> C:\\\\&lt;dir&gt;"))
+        // Neither an ATX heading nor a setext underline makes a heading inside the quote; a backslash stays one; a line
+        // followed by another ends with a hard break.
+        #expect(lines.contains("> \\# Not a heading  "))
+        #expect(lines.contains(">   \\===  "))
+        #expect(lines.contains("> C:\\\\&lt;dir&gt;  "))
         // Nor a link reference definition (which would apply to the whole file) or an image.
-        #expect(lines.contains("> \\[here\\]: https://evil.example/login"))
+        #expect(lines.contains("> \\[here\\]: https://evil.example/login  "))
         #expect(lines.contains("> !\\[\\](https://tracker.example/x)"))
         #expect(lines.contains("> Réponse ✓ &lt;b&gt;bold&lt;/b&gt; &amp; more\ttab"))
         #expect(lines.contains { $0.hasPrefix("**Admin** (admin, admin) · ") && $0.contains(" · edited ") })
@@ -175,6 +176,45 @@ import Testing
         #expect(!markdown.stdout.contains("<b>"))
         let aliceHeading = lines.firstIndex(of: "# Conversation with Alice (alice)")!
         #expect(lines[aliceHeading + 2] == "Conversation `\(alice.id.lowercasedString)`, user `\(f.alice.id.lowercasedString)`.")
+    }
+
+    /// Markdown shows each message as it was written: rendered by an independent CommonMark implementation (with
+    /// GitHub's tables and strikethrough), each quote holds the message's text, line for line, and no markup at all.
+    @Test func markdownQuotesRenderAsWritten() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let texts = [
+            "# Heading\n## two\n- # x\n1. # y\n2) z\n+ plus\n-\n* star\n123456789. long",
+            "`code` and ``a < b`` and *em* _u_ **strong** ~~strike~~ snake_case 2*3*4",
+            "```\nfenced <b>\n```\n~~~\nx & y\n~~~",
+            "    indented <code>\n\tTabbed & more\n  two spaces",
+            "a | b\n--- | ---\nc | d",
+            "Title\n===\nOther\n---\n***\n___\n- - -",
+            "[link](http://x) ![img](y) <http://auto> <b>bold</b>\n[ref]: http://evil",
+            "line one\nline two  \nline three\\\n\nnew paragraph &amp; &lt; \\* C:\\path\\",
+            "> not a quote\n>> nor this\n<div>html</div>",
+        ]
+        for text in texts { _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: text) }
+        let file = try Self.folder().appendingPathComponent("all.md")
+        let export = try await Self.export(["--format", "markdown", "--output", file.path], database)
+        #expect(export.status == 0, "\(export.stderr)")
+
+        struct Rendered: Decodable {
+            var quotes: [String]
+            var tags: [String]
+        }
+        let rendered = try #require(
+            try await InteropScript.run("markdown_interop.py", "quotes", ["path": file.path], as: Rendered.self, needs: "markdown-it-py"))
+        #expect(rendered.tags.allSatisfy { ["p", "br"].contains($0) }, "\(rendered.tags)")
+        // As a reader sees them: each line without the blanks around it, blank lines dropped.
+        func lines(_ text: String) -> [String] {
+            text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        #expect(rendered.quotes.count == texts.count)
+        for (quote, text) in zip(rendered.quotes, texts) { #expect(lines(quote) == lines(text)) }
+        db.close()
     }
 
     /// A display name of quotes (each escaped as two bytes) still gives mbox header lines under RFC 5322's 998 octets.

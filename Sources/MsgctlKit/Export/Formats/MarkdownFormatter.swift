@@ -17,8 +17,8 @@ import MsgLib
 /// ```
 ///
 /// One level-1 heading per conversation, its messages in order below it. Names are backslash-escaped; each message
-/// is a block quote (every line starts with `> `, so nothing in a message can start a heading or leave the quote),
-/// with `&`, `<` and `>` written as entities so that no HTML reaches a renderer. Times are UTC. Each attached file
+/// is a block quote that renders as it was written (``appendQuote(_:_:_:)``): nothing in a message can leave the quote,
+/// and no HTML or Markdown in it takes effect. Times are UTC. Each attached file
 /// follows as a line of its own: `Attachment: name (type, size) `id``, the name escaped as names are.
 ///
 /// With `includeHistory`, each change follows, oldest first: `*Earlier version* · written T · replaced T by NAME` and the
@@ -92,49 +92,86 @@ struct MarkdownFormatter: ExportFormatter {
         }
     }
 
-    /// Text as a block quote: every line starts with `> `, `&`, `<` and `>` written as entities, `[` and `]`
-    /// backslash-escaped (no link, image or link reference definition, which would apply to the whole file).
+    /// Text as a block quote that a CommonMark (or GitHub) renderer shows as it was written: every line starts with
+    /// `> `, and a line followed by another one in the same paragraph ends with a hard break (two spaces). Nothing in it
+    /// is Markdown: `&`, `<` and `>` are written as entities (no HTML), `\`, `[`, `]`, `` ` ``, `*`, `_`, `~` and `|` are
+    /// backslash-escaped (no link, image, link reference definition, code, emphasis, strikethrough or table); a line
+    /// that would start a heading or a list has its mark escaped (``blockMark(_:_:)``), and one that would be indented
+    /// code its first blank written as an entity.
     static func appendQuote(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ out: inout ExportOutput) {
+        var previousHasText = false
+        var first = true
         ExportText.forEachLine(bytes, range) { line in
+            let hasText = line.contains { bytes[$0] != 0x20 && bytes[$0] != 0x09 }
+            if !first {
+                if previousHasText && hasText { out.append("  ") }
+                out.append(0x0A)
+            }
+            first = false
+            previousHasText = hasText
             out.append(line.isEmpty ? ">" : "> ")
             var start = line.lowerBound
-            let heading = headingMark(bytes, line)
+            let mark = blockMark(bytes, line)
+            let indent = hasText && indentColumns(bytes, line) >= 4 ? line.lowerBound : nil
             for index in line {
-                let entity: StaticString
-                switch bytes[index] {
+                let byte = bytes[index]
+                // An entity for the byte, or nil: the byte backslash-escaped.
+                let entity: StaticString?
+                switch byte {
                 case 0x26: entity = "&amp;"
                 case 0x3C: entity = "&lt;"
                 case 0x3E: entity = "&gt;"
-                // A backslash escapes itself: before an entity it would otherwise escape the entity's `&`.
-                case 0x5C: entity = "\\\\"
-                case 0x5B: entity = "\\["
-                case 0x5D: entity = "\\]"
-                case _ where index == heading:
-                    out.append(UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                    out.append(0x5C)
-                    start = index
-                    continue
+                case _ where index == indent: entity = byte == 0x09 ? "&#9;" : "&#32;"
+                case 0x5C, 0x5B, 0x5D, 0x60, 0x2A, 0x5F, 0x7E, 0x7C,
+                    _ where index == mark:
+                    entity = nil
                 default: continue
                 }
                 out.append(UnsafeBufferPointer(rebasing: bytes[start..<index]))
-                out.append(entity)
+                if let entity {
+                    out.append(entity)
+                } else {
+                    out.append(0x5C)
+                    out.append(byte)
+                }
                 start = index + 1
             }
             out.append(UnsafeBufferPointer(rebasing: bytes[start..<line.upperBound]))
-            out.append(0x0A)
         }
+        out.append(0x0A)
     }
 
-    /// The index of the character that would make `line` a heading inside the quote (an ATX `#`, or the first `=` or
-    /// `-` of a setext underline), to be backslash-escaped; nil for other lines.
-    static func headingMark(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Int? {
+    /// The columns of the blanks that start `line` (a tab moves to the next multiple of 4): 4 or more before its text
+    /// would make it indented code.
+    static func indentColumns(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Int {
+        var columns = 0
+        for index in line {
+            switch bytes[index] {
+            case 0x20: columns += 1
+            case 0x09: columns += 4 - columns % 4
+            default: return columns
+            }
+        }
+        return columns
+    }
+
+    /// The index of the character that would make `line` a heading or a list item inside the quote, to be
+    /// backslash-escaped: an ATX `#`, the first `=` or `-` of a setext underline (or of a thematic break), a bullet `-`
+    /// or `+`, or the `.` or `)` of an ordered item's number (a `*` is escaped wherever it is); nil for other lines.
+    static func blockMark(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) -> Int? {
         var first = line.lowerBound
         while first < line.upperBound, first - line.lowerBound < 3, bytes[first] == 0x20 { first += 1 }
         guard first < line.upperBound else { return nil }
         let mark = bytes[first]
+        /// Whether `index` ends a list marker: followed by a blank or the line's end.
+        func endsMarker(_ index: Int) -> Bool { index + 1 == line.upperBound || bytes[index + 1] == 0x20 || bytes[index + 1] == 0x09 }
         if mark == 0x23 { return first }
-        guard mark == 0x3D || mark == 0x2D else { return nil }
-        return bytes[first..<line.upperBound].allSatisfy { $0 == mark || $0 == 0x20 || $0 == 0x09 } ? first : nil
+        if mark == 0x3D || mark == 0x2D, bytes[first..<line.upperBound].allSatisfy({ $0 == mark || $0 == 0x20 || $0 == 0x09 }) { return first }
+        if mark == 0x2D || mark == 0x2B { return endsMarker(first) ? first : nil }
+        var digit = first
+        while digit < line.upperBound, digit - first < 9, (0x30...0x39).contains(bytes[digit]) { digit += 1 }
+        guard digit > first, digit < line.upperBound, bytes[digit] == 0x2E || bytes[digit] == 0x29, endsMarker(digit) else { return nil }
+        return digit
     }
 
     /// Inline text (a name): ASCII punctuation backslash-escaped, line breaks and other control characters as spaces.
