@@ -118,6 +118,35 @@ import Testing
         try await relay.stop()
     }
 
+    /// A token whose user does not exist (deleted, or not created yet) is refused; repeated, it costs no lookup (here the
+    /// users are locked, and a lookup would wait for the statement timeout); once that user is created, their token
+    /// is taken at once.
+    @Test func anUnknownUsersTokenCostsNoLookupUntilUsersAreCreated() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        _ = try Fixtures.make(db)
+        let relay = try await TestRelay(database: database, environment: ["DATABASE_STATEMENT_TIMEOUT_SECONDS": "1"])
+        _ = try await relay.process.waitForOutput("listener connected")
+        let id = UUID()
+        let token = JWTSigner(secret: TestRelay.secret).token(for: id, ttl: 600)
+        func status() async throws -> (Int, String?) {
+            let answer = try await relay.request("GET", "/api/conversations", token: token)
+            return (answer.status, answer.error)
+        }
+        #expect(try await status() == (401, "Unknown user"))
+
+        let blocker = try database.connect()
+        defer { blocker.close() }
+        try blocker.execute("BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+        for _ in 0..<3 { #expect(try await status() == (401, "Unknown user")) }
+        try blocker.execute("ROLLBACK")
+
+        _ = try db.query("INSERT INTO users (id, username, display_name, slug) VALUES ($1, 'newcomer', 'Newcomer', 'newcomer')", [id])
+        try await waitFor("the new user let in", timeout: 5) { try await status().0 == 200 }
+        db.close()
+        try await relay.stop()
+    }
+
     /// A change heard while the listener's catch-up keeps failing (held here by a lock on the messages it reads) takes
     /// effect at once: the demoted admin's socket is closed and their cached rights are forgotten.
     @Test func aChangeHeardDuringAFailingCatchUpTakesEffectAtOnce() async throws {

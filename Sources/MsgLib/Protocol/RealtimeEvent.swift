@@ -11,6 +11,8 @@ package enum RealtimeEvent: Sendable, Equatable {
     case typing(conversationId: UUID, conversationUserId: UUID, userId: UUID, isTyping: Bool, fromAdmin: Bool)
     /// User `userId` changed: now an admin or not (`isAdmin`), or deleted (nil). Sent by a trigger on `users`.
     case user(userId: UUID, isAdmin: Bool?)
+    /// Users were created (one announcement per statement, by a trigger on `users`): an id unknown before may be known now.
+    case usersCreated
     /// The reactions of a message changed: the relays' sweeps read the change (``ReactionChange``) in commit order.
     case reaction(messageId: UUID, conversationId: UUID)
     /// Notification jobs were queued without a message (a Slack parent update): the relays' outbox workers look.
@@ -52,6 +54,8 @@ package enum RealtimeEvent: Sendable, Equatable {
             wire = Wire(k: "x", id: messageId.lowercasedString, c: conversationId.lowercasedString)
         case .outbox:
             wire = Wire(k: "o")
+        case .usersCreated:
+            wire = Wire(k: "n")
         }
         return String(decoding: (try? JSONEncoder().encode(wire)) ?? Data(), as: UTF8.self)
     }
@@ -67,6 +71,10 @@ package enum RealtimeEvent: Sendable, Equatable {
         guard let wire = try? JSONDecoder().decode(Wire.self, from: Data(payload.utf8)) else { return nil }
         if wire.k == "o" {
             self = .outbox
+            return
+        }
+        if wire.k == "n" {
+            self = .usersCreated
             return
         }
         if wire.k == "u" {

@@ -121,6 +121,11 @@ public struct MessagingService: Sendable {
         if let id { users.forget(id) } else { users.forgetAll() }
     }
 
+    /// Forgets the ids cached as unknown (users were created: one of them may be among those ids).
+    package func forgetUnknownUsers() {
+        users.forgetUnknown()
+    }
+
     /// Whether changes to users reach this process (a relay's listener is connected and listening): only then are
     /// users cached, so a change made while the listener is down takes effect at the next request, not minutes later.
     package func followUserChanges(_ followed: Bool) {

@@ -2,7 +2,8 @@ import Foundation
 import Synchronization
 
 /// Users recently looked up by id, so that authenticating a request or a socket's frame does not cost a database round
-/// trip. Only found users are kept: an unknown id is looked up every time.
+/// trip. An id found unknown (a deleted user's token) is kept as such for ``unknownLifetime``, so that a client repeating
+/// such a token cannot make every request a lookup; creating users (announced too) forgets the unknown ids.
 ///
 /// A relay hears of every change to a user (a trigger announces it) and forgets that user at once (``forget(_:)``).
 /// Users are kept only while such announcements reach the relay (``follow(_:)``): while its listener is down every
@@ -15,7 +16,8 @@ import Synchronization
 /// a lookup that was under way when any user was forgotten returns what it read but does not keep it.
 final class UserCache: Sendable {
     private struct State {
-        var entries: [UUID: (user: User, expires: ContinuousClock.Instant)] = [:]
+        /// A nil user: the id was found unknown.
+        var entries: [UUID: (user: User?, expires: ContinuousClock.Instant)] = [:]
         /// How many times users were forgotten.
         var forgets: UInt64 = 0
         /// True while changes to users are announced to this process: only then are users kept.
@@ -24,28 +26,39 @@ final class UserCache: Sendable {
 
     private let state: Mutex<State>
     let lifetime: Duration
+    /// How long an unknown id is kept as unknown (unless users are created meanwhile).
+    let unknownLifetime: Duration
     let capacity: Int
 
     /// - Parameter followed: whether changes are announced from the start (else users are kept once ``follow(_:)``
     ///   says so).
-    init(lifetime: Duration = .seconds(300), capacity: Int = 50_000, followed: Bool = true) {
+    init(lifetime: Duration = .seconds(300), unknownLifetime: Duration = .seconds(60), capacity: Int = 50_000, followed: Bool = true) {
         self.lifetime = lifetime
+        self.unknownLifetime = unknownLifetime
         self.capacity = capacity
         state = Mutex(State(followed: followed))
     }
 
-    /// The cached user, or the one `load` finds (cached when found).
+    /// The cached user (nil: kept as unknown), or what `load` finds (kept, found or not).
     func user(_ id: UUID, load: () async throws -> User?) async throws -> User? {
         let now = ContinuousClock.now
         let (hit, forgets) = state.withLock { ($0.entries[id], $0.forgets) }
         if let hit, hit.expires > now { return hit.user }
-        guard let user = try await load() else { return nil }
+        let user = try await load()
         state.withLock { state in
             guard state.followed, state.forgets == forgets else { return }
             if state.entries.count >= capacity { state.entries.makeRoom(capacity: capacity) { $0.expires > now } }
-            state.entries[id] = (user, now + lifetime)
+            state.entries[id] = (user, now + (user == nil ? unknownLifetime : lifetime))
         }
         return user
+    }
+
+    /// Forgets the ids kept as unknown (users were created).
+    func forgetUnknown() {
+        state.withLock { state in
+            state.entries = state.entries.filter { $0.value.user != nil }
+            state.forgets += 1
+        }
     }
 
     /// Forgets one user (it changed).

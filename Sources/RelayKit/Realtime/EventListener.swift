@@ -183,10 +183,17 @@ package final class EventListener: Service, Sendable {
     /// no longer match.
     private func applyingUserChanges(_ events: [RealtimeEvent]) -> [RealtimeEvent] {
         events.filter { event in
-            guard case .user(let userId, let isAdmin) = event else { return true }
-            service.forgetUser(userId)
-            hub.userChanged(userId, isAdmin: isAdmin)
-            return false
+            switch event {
+            case .user(let userId, let isAdmin):
+                service.forgetUser(userId)
+                hub.userChanged(userId, isAdmin: isAdmin)
+                return false
+            case .usersCreated:
+                service.forgetUnknownUsers()
+                return false
+            default:
+                return true
+            }
         }
     }
 
@@ -260,7 +267,7 @@ package final class EventListener: Service, Sendable {
             hub.deliverReads(receipts)
             receipts = []
             switch event {
-            case .message, .outbox, .reaction, .read, .user:
+            case .message, .outbox, .reaction, .read, .user, .usersCreated:
                 // A change to a user was applied as it arrived.
                 break
             case .typing(let conversationId, let conversationUserId, let userId, let isTyping, let fromAdmin):

@@ -189,7 +189,7 @@ extension Result {
         .read(messageId: a, conversationId: b, conversationUserId: a, readAt: Timestamp(microsecondsSinceEpoch: 1_764_884_000_123_456), readBy: b),
         .read(messageId: a, conversationId: b, conversationUserId: a, readAt: Timestamp(microsecondsSinceEpoch: 1), readBy: nil),
         .typing(conversationId: a, conversationUserId: b, userId: a, isTyping: true, fromAdmin: false),
-        .user(userId: a, isAdmin: true), .user(userId: b, isAdmin: false), .user(userId: a, isAdmin: nil), .outbox,
+        .user(userId: a, isAdmin: true), .user(userId: b, isAdmin: false), .user(userId: a, isAdmin: nil), .outbox, .usersCreated,
     ])
     func payloadsRoundTrip(_ event: RealtimeEvent) {
         #expect(event.payload.utf8.count < 8000)

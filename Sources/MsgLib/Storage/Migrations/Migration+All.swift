@@ -48,5 +48,6 @@ extension Migration {
         refusedUploads,
         outboxSendsBegun,
         unarchiveOnReply,
+        userCreations,
     ]
 }
