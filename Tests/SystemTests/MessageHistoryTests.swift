@@ -209,6 +209,43 @@ import Testing
         #expect(try db.scalar("SELECT count(*) FROM schema_migrations WHERE version = 28", as: Int.self) == 1)
     }
 
+    /// The database's clock 10 minutes ahead of msgctl's (a private cluster under libfaketime): `purge` takes the files
+    /// by the same cut-off as the messages, so a message it keeps keeps its file. (Turned into an age on msgctl's clock,
+    /// the cut-off of files fell 10 minutes later on the database's and took the file of a message deleted in between,
+    /// which `purge` kept.)
+    @Test func purgeKeepsTheFilesOfTheMessagesItKeepsWhateverTheClocks() async throws {
+        let cluster = try PrivateCluster.start(clockOffset: "+600")
+        defer { try? cluster.stop() }
+        let migrate = try await ProcessRunner.ours("msgctl", ["db", "migrate"], environment: ["DATABASE_URL": cluster.conninfo])
+        #expect(migrate.status == 0, "\(migrate.stderr)")
+        let db = PostgresConnection(conninfo: cluster.conninfo)
+        try db.connect()
+        defer { db.close() }
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let message = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "with a file").id
+        _ = try MessageRepository.softDelete(db, id: message, by: f.admin.id)
+        try db.query("UPDATE messages SET deleted_at = now() - interval '10 minutes' WHERE id = $1", [message])
+        let folder = try TestEnvironment.scratchFolder("purge-clock").path
+        for sub in ["/files", "/tmp"] { try FileManager.default.createDirectory(atPath: folder + sub, withIntermediateDirectories: true) }
+        let key = "0123456789abcdef0123456789abcdef"
+        FileManager.default.createFile(atPath: folder + "/files/" + key, contents: Data("file".utf8))
+        try db.query(
+            """
+            INSERT INTO attachments (owner_id, conversation_id, message_id, position, store_key, filename, content_type, size, state)
+            VALUES ($1, $2, $3, 1, $4, 'a.txt', 'text/plain', 4, 'attached')
+            """, [f.alice.id, conversation.id, message, key])
+
+        // Deleted 10 minutes ago by the database's clock, at about this moment by msgctl's: after a cut-off of 5 minutes ago.
+        let purge = try await ProcessRunner.ours(
+            "msgctl", ["purge", "--deleted-before", "5m", "--yes"],
+            environment: ["DATABASE_URL": cluster.conninfo, "NO_COLOR": "1", "ATTACHMENT_STORE": "local:\(folder)"])
+        #expect(purge.status == 0, "\(purge.stderr)")
+        #expect(purge.stdout.hasPrefix("removed 0 messages"), "\(purge.stdout)")
+        #expect(try db.scalar("SELECT state FROM attachments WHERE message_id = $1", [message], as: String.self) == "attached")
+        #expect(FileManager.default.fileExists(atPath: folder + "/files/" + key))
+    }
+
     @Test func purgeRemovesExactlyTheMessagesDeletedBeforeTheCutoff() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

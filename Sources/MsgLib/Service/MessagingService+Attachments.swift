@@ -196,21 +196,19 @@ extension MessagingService {
         return try await pool.withConnection { db in try AttachmentRepository.countExpiredPending(db, olderThan: seconds) }
     }
 
-    /// Removes the files of messages deleted more than `age` ago; says how many.
+    /// Removes the files of messages deleted before `cutoff` (as ``purgeDeletedMessages(before:batch:)`` takes it); says how many.
     /// - Parameter progress: told how many files are removed so far, after each one.
-    package func purgeDeletedAttachments(deletedBefore age: Duration, progress: (@Sendable (Int) -> Void)? = nil) async throws -> FileRemoval {
+    package func purgeDeletedAttachments(deletedBefore cutoff: Timestamp, progress: (@Sendable (Int) -> Void)? = nil) async throws -> FileRemoval {
         let support = try requireAttachments()
-        let seconds = age.seconds
         return try await removeFiles(support, progress: progress) { db, limit in
-            try AttachmentRepository.takeDeleted(db, deletedBefore: seconds, limit: limit)
+            try AttachmentRepository.takeDeleted(db, deletedBefore: cutoff, limit: limit)
         }
     }
 
     /// How many files ``purgeDeletedAttachments(deletedBefore:progress:)`` would remove now.
-    package func countDeletedAttachments(deletedBefore age: Duration) async throws -> Int {
+    package func countDeletedAttachments(deletedBefore cutoff: Timestamp) async throws -> Int {
         _ = try requireAttachments()
-        let seconds = age.seconds
-        return try await pool.withConnection { db in try AttachmentRepository.countDeleted(db, deletedBefore: seconds) }
+        return try await pool.withConnection { db in try AttachmentRepository.countDeleted(db, deletedBefore: cutoff) }
     }
 
     /// How long an upload may stay unattached: never less than its upload URL lives (the local store refuses an

@@ -145,14 +145,13 @@ struct AttachmentsPurgeCommand: AsyncParsableCommand {
         guard let time = TimeWindow.parse(deletedBefore, now: now) else {
             throw ValidationError("--deleted-before must be \(TimeWindow.expected)")
         }
-        let age = Duration.microseconds(max(0, now.microsecondsSinceEpoch - time.microsecondsSinceEpoch))
         let line = progress.line()
         defer { line.stop() }
         let removed = try await connection.withAttachmentService { service in
             try await AttachmentsCommand.removing("attachments purge", on: line) {
-                try await service.purgeDeletedAttachments(deletedBefore: age, progress: $0)
+                try await service.purgeDeletedAttachments(deletedBefore: time, progress: $0)
             } estimate: {
-                try await service.countDeletedAttachments(deletedBefore: age)
+                try await service.countDeletedAttachments(deletedBefore: time)
             }
         }
         line.stop()

@@ -38,10 +38,8 @@ struct PurgeCommand: AsyncParsableCommand {
                 guard Confirmation.ask("remove the \(messages(removable)) \(before) and their history, for good?") else { return nil }
             }
             var files = FileRemoval()
-            if withFiles {
-                let age = Duration.microseconds(max(0, Timestamp.now().microsecondsSinceEpoch - cutoff.microsecondsSinceEpoch))
-                files = try await service.purgeDeletedAttachments(deletedBefore: age)
-            }
+            // The files by the same cut-off as the messages: one of a message kept is kept.
+            if withFiles { files = try await service.purgeDeletedAttachments(deletedBefore: cutoff) }
             return (try await service.purgeDeletedMessages(before: cutoff), files)
         }
         let result = try await connection.withService(attachments: attachments, purge)

@@ -119,20 +119,20 @@ package enum AttachmentRepository {
 
     /// Marks purged up to `limit` attachments of messages deleted more than `seconds` ago, returning their store keys
     /// (the caller removes the files).
-    package static func takeDeleted(_ db: PostgresConnection, deletedBefore seconds: Double, limit: Int) throws -> [String] {
+    package static func takeDeleted(_ db: PostgresConnection, deletedBefore cutoff: Timestamp, limit: Int) throws -> [String] {
         try db.query(
             """
             WITH purged AS (
                 UPDATE attachments SET state = 'purged' WHERE id IN (
                     SELECT a.id FROM attachments a JOIN messages m ON m.id = a.message_id
-                    WHERE a.state = 'attached' AND m.deleted_at < now() - make_interval(secs => $1::float8)
+                    WHERE a.state = 'attached' AND m.deleted_at < $1
                     LIMIT $2 FOR UPDATE OF a SKIP LOCKED
                 ) RETURNING store_key, created_at
             ), queued AS (
                 INSERT INTO attachment_garbage (store_key, upload_from) SELECT store_key, created_at FROM purged ON CONFLICT DO NOTHING
             )
             SELECT store_key FROM purged
-            """, [seconds, limit]
+            """, [cutoff, limit]
         ).map { try $0.decode(0, as: String.self) }
     }
 
@@ -176,12 +176,12 @@ package enum AttachmentRepository {
     }
 
     /// How many attachments of messages deleted more than `seconds` ago still have their file.
-    package static func countDeleted(_ db: PostgresConnection, deletedBefore seconds: Double) throws -> Int {
+    package static func countDeleted(_ db: PostgresConnection, deletedBefore cutoff: Timestamp) throws -> Int {
         try db.query(
             """
             SELECT count(*) FROM attachments a JOIN messages m ON m.id = a.message_id
-            WHERE a.state = 'attached' AND m.deleted_at < now() - make_interval(secs => $1::float8)
-            """, [seconds]
+            WHERE a.state = 'attached' AND m.deleted_at < $1
+            """, [cutoff]
         )[0].decode(0, as: Int.self)
     }
 
