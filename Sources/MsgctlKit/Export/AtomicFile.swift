@@ -25,16 +25,18 @@ final class AtomicFile {
     var isPublished: Bool { published }
     private var kept = false
     /// False when an existing target must be kept: ``publish()`` then refuses it instead of replacing it.
-    let replaces: Bool
+    var replaces: Bool { keepReason == nil }
+    /// Why an existing target must be kept, for the refusal; nil when it is replaced.
+    private let keepReason: String?
 
     /// Creates the temporary file.
     /// - Throws: ``UserFacingError`` (`cantCreate`) when the directory is missing or not writable, or `path` is a
     ///   directory, with the system's reason.
-    ///   With `replacing` false, also when `path` exists.
-    init(path: String, replacing: Bool = true) throws(UserFacingError) {
+    ///   With `keeping` (why an existing file must be kept, said in the refusal), also when `path` exists.
+    init(path: String, keeping keepReason: String? = nil) throws(UserFacingError) {
         guard !path.isEmpty else { throw UserFacingError("the output path is empty", exitStatus: .usage) }
         self.path = path
-        replaces = replacing
+        self.keepReason = keepReason
         let parts = Self.split(Self.absolute(path))
         directory = parts.directory
         var existing = stat()
@@ -44,7 +46,7 @@ final class AtomicFile {
         if exists, (existing.st_mode & S_IFMT) == S_IFDIR {
             throw UserFacingError("cannot write \(path): it is a directory", exitStatus: .cantCreate)
         }
-        if exists, !replacing { throw Self.exists(path) }
+        if exists, let keepReason { throw Self.exists(path, keepReason) }
         // Renaming over a device or a pipe (/dev/null, as root) would replace it with a plain file.
         if exists, !isLink, (existing.st_mode & S_IFMT) != S_IFREG {
             throw UserFacingError(
@@ -102,7 +104,7 @@ final class AtomicFile {
             }
         } else {
             guard link(temporaryPath, path) == 0 else {
-                if errno == EEXIST { throw Self.exists(path) }
+                if errno == EEXIST { throw Self.exists(path, keepReason ?? "") }
                 throw UserFacingError("cannot create \(path): \(String(cString: strerror(errno)))", exitStatus: .cantCreate)
             }
             // Published: a temporary name left behind is the same file, which the next run recognises.
@@ -113,10 +115,8 @@ final class AtomicFile {
         try Self.syncDirectory(directory)
     }
 
-    private static func exists(_ path: String) -> UserFacingError {
-        UserFacingError(
-            "\(path) exists: an export with --state writes a new file, never over one that may hold an earlier run's messages",
-            exitStatus: .cantCreate)
+    private static func exists(_ path: String, _ reason: String) -> UserFacingError {
+        UserFacingError("\(path) exists: \(reason)", exitStatus: .cantCreate)
     }
 
     /// Closes and removes the temporary file, unless published. Safe to call more than once.

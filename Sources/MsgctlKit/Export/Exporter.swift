@@ -61,6 +61,9 @@ package struct ExportSummary: Sendable, Equatable {
 /// decoded and formatted as the rows arrive: memory stays at a few hundred KiB whatever the size of the history.
 /// See docs/export.md.
 package enum Exporter {
+    /// Why an incremental export refuses an output file that exists.
+    static let keptOutput = "an export with --state writes a new file, never over one that may hold an earlier run's messages"
+
     /// Runs an export on one of the service's database connections (the export streams its rows with its own
     /// queries, see ``ExportQuery``).
     package static func run(_ request: ExportRequest, service: MessagingService) async throws -> ExportSummary {
@@ -103,7 +106,9 @@ package enum Exporter {
 
         var file: AtomicFile?
         // An incremental run's file holds only what is new: replacing an earlier run's would lose its messages for good.
-        if let outputPath = request.outputPath { file = try AtomicFile(path: outputPath, replacing: request.statePath == nil) }
+        if let outputPath = request.outputPath {
+            file = try AtomicFile(path: outputPath, keeping: request.statePath == nil ? nil : Self.keptOutput)
+        }
         defer { file?.abandon() }
         let destination =
             file.map { ExportDestination(descriptor: $0.descriptor, name: $0.path, writeBehindWindow: WriteBehind.window) }
