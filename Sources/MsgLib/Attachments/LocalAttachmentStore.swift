@@ -152,15 +152,8 @@ package struct LocalAttachmentStore: AttachmentStore {
     }
 
     private static func write(_ chunk: ByteBuffer, to descriptor: Int32) throws {
-        try chunk.withUnsafeReadableBytes { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0, errno == EINTR { continue }
-                guard written > 0 else { throw LocalStoreError.failed("cannot write an upload") }
-                offset += written
-            }
-        }
+        let failed = chunk.withUnsafeReadableBytes { FileWrite.all(to: descriptor, $0) }
+        guard failed == 0 else { throw LocalStoreError("cannot write an upload: \(String(cString: strerror(failed)))") }
     }
 
     /// Removes an upload's file written by ``receive(_:)`` that will not be committed.

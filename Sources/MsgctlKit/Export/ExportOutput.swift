@@ -36,15 +36,8 @@ final class ExportDestination {
     }
 
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(UserFacingError) {
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw UserFacingError("cannot write \(name): \(String(cString: strerror(errno)))", exitStatus: .cantCreate)
-            }
-            offset += written
-        }
+        let failed = FileWrite.all(to: descriptor, bytes)
+        if failed != 0 { throw UserFacingError("cannot write \(name): \(String(cString: strerror(failed)))", exitStatus: .cantCreate) }
         if let failure = writeBehind?.wrote(bytes.count), failure != 0 {
             throw UserFacingError("cannot write \(name): \(String(cString: strerror(failure)))", exitStatus: .cantCreate)
         }

@@ -13,15 +13,10 @@ struct FileOutput: Sendable {
     /// first failure of standard output is remembered for ``checkStandardOutput()``.
     @discardableResult
     func write(_ text: String) -> Bool {
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written < 0 {
-                if errno == EINTR { continue }
-                if descriptor == 1 { _ = Self.outputFailure.compareExchange(expected: 0, desired: errno, ordering: .relaxed) }
-                return false
-            }
-            bytes = bytes.dropFirst(written)
+        let failed = Array(text.utf8).withUnsafeBytes { FileWrite.all(to: descriptor, $0) }
+        guard failed == 0 else {
+            if descriptor == 1 { _ = Self.outputFailure.compareExchange(expected: 0, desired: failed, ordering: .relaxed) }
+            return false
         }
         return true
     }

@@ -39,18 +39,8 @@ package struct JSONLogHandler: LogHandler {
 
     /// Writes `line` to standard error (file descriptor 2) whole, one line at a time.
     package static let standardError: @Sendable (String) -> Void = { line in
-        var bytes = Array(line.utf8)
-        writing.withLock { _ in
-            var offset = 0
-            while offset < bytes.count {
-                let written = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
+        let bytes = Array(line.utf8)
+        writing.withLock { _ in _ = bytes.withUnsafeBytes { FileWrite.all(to: 2, $0) } }
     }
 
     /// Held while a line is written.
