@@ -9,18 +9,21 @@
 'use strict';
 
 const settings = new URL(self.location.href).searchParams;
-const OPEN = settings.get('open') || '?conversation={conversation_id}';
+const DEFAULT_OPEN = '?conversation={conversation_id}';
+const OPEN = settings.get('open') || DEFAULT_OPEN;
 const ICON = settings.get('icon') || undefined;
 
-function conversationUrl(data) {
-  const path = OPEN.replace(/\{(conversation_id|message_id)\}/g, (_, key) => encodeURIComponent((data && data[key]) || ''));
-  const url = new URL(path, self.registration.scope);
-  // Only pages of the site's own origin are opened (an `open` of another origin falls back to the default).
-  if (url.origin !== new URL(self.registration.scope).origin) return conversationUrl.fallback(data);
-  return url.href;
+/** `template` with `{conversation_id}` and `{message_id}` filled in, resolved against the scope. */
+function pageUrl(template, data) {
+  const path = template.replace(/\{(conversation_id|message_id)\}/g, (_, key) => encodeURIComponent((data && data[key]) || ''));
+  return new URL(path, self.registration.scope);
 }
-conversationUrl.fallback = (data) =>
-  new URL('?conversation=' + encodeURIComponent((data && data.conversation_id) || ''), self.registration.scope).href;
+
+function conversationUrl(data) {
+  const url = pageUrl(OPEN, data);
+  // Only pages of the site's own origin are opened (an `open` of another origin falls back to the default).
+  return (url.origin === new URL(self.registration.scope).origin ? url : pageUrl(DEFAULT_OPEN, data)).href;
+}
 
 // The relay's payload: {"title", "body", "data": {"conversation_id", "message_id"}}.
 function payloadOf(event) {

@@ -9,14 +9,14 @@ struct ListCommand: AsyncParsableCommand {
     @OptionGroup var admin: AdminOptions
     @OptionGroup var output: TableOutputOptions
     @Flag(help: "Only conversations with messages you have not read.") var unread = false
-
-    /// The part of an id shown (`0193a1b2-c3d4`): a uuidv7's whole millisecond. Its first 8 hex digits change only
-    /// every 65 seconds, so conversations started in the same minute would show alike.
-    static let shownIdLength = 13
     @Flag(help: "Archived conversations instead of active ones.") var archived = false
     @Option(help: "Only this user's conversation (username or id).") var user: String?
     @Option(help: "Conversations per page (1-100).") var limit = 20
     @Option(help: "Page, from 1.") var page = 1
+
+    /// The part of an id shown (`0193a1b2-c3d4`): a uuidv7's whole millisecond. Its first 8 hex digits change only
+    /// every 65 seconds, so conversations started in the same minute would show alike.
+    static let shownIdLength = 13
 
     func validate() throws {
         guard (1...100).contains(limit) else { throw ValidationError("--limit must be from 1 to 100") }

@@ -24,9 +24,8 @@ final class AtomicFile {
     /// True once the temporary file has been renamed over the target.
     var isPublished: Bool { published }
     private var kept = false
-    /// False when an existing target must be kept: ``publish()`` then refuses it instead of replacing it.
-    var replaces: Bool { keepReason == nil }
-    /// Why an existing target must be kept, for the refusal; nil when it is replaced.
+    /// Why an existing target must be kept (``publish()`` then refuses it instead of replacing it), for the refusal; nil
+    /// when it is replaced.
     private let keepReason: String?
 
     /// Creates the temporary file.
@@ -98,17 +97,17 @@ final class AtomicFile {
     /// ago), then its temporary name is removed.
     func publish() throws(UserFacingError) {
         try sync()
-        if replaces {
-            guard rename(temporaryPath, path) == 0 else {
-                throw UserFacingError("cannot replace \(path): \(String(cString: strerror(errno)))", exitStatus: .cantCreate)
-            }
-        } else {
+        if let keepReason {
             guard link(temporaryPath, path) == 0 else {
-                if errno == EEXIST { throw Self.exists(path, keepReason ?? "") }
+                if errno == EEXIST { throw Self.exists(path, keepReason) }
                 throw UserFacingError("cannot create \(path): \(String(cString: strerror(errno)))", exitStatus: .cantCreate)
             }
             // Published: a temporary name left behind is the same file, which the next run recognises.
             unlink(temporaryPath)
+        } else {
+            guard rename(temporaryPath, path) == 0 else {
+                throw UserFacingError("cannot replace \(path): \(String(cString: strerror(errno)))", exitStatus: .cantCreate)
+            }
         }
         published = true
         release()

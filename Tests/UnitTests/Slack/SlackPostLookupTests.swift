@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func theRequestAsksForTheMetadataSinceALittleBeforeTheMessage() throws {
-        let history = lookup().request(Self.api, cursor: nil)
+        let history = lookup().request(Self.api, page: SlackPostLookup.Page())
         #expect(history.url == "https://slack.com/api/conversations.history")
         #expect(history.headers.contains { $0.name == "Content-Type" && $0.value == "application/x-www-form-urlencoded" })
         #expect(history.headers.contains { $0.name == "Authorization" && $0.value == "Bearer xoxb-t" })
@@ -30,7 +30,7 @@ import Testing
         #expect(fields["channel"] == "C0INBOX" && fields["include_all_metadata"] == "true" && fields["limit"] == "100")
         #expect(fields["oldest"] == "1712345378.000042")
         #expect(fields["ts"] == nil && fields["cursor"] == nil)
-        let replies = lookup(thread: "1712345000.000100").request(Self.api, cursor: "dXNlcjpV+/=")
+        let replies = lookup(thread: "1712345000.000100").request(Self.api, page: SlackPostLookup.Page(cursor: "dXNlcjpV+/="))
         #expect(replies.url == "https://slack.com/api/conversations.replies")
         let form = try FormBody(replies.body)
         #expect(form["ts"] == "1712345000.000100" && form["cursor"] == "dXNlcjpV+/=")

@@ -90,11 +90,6 @@ package struct SlackPostLookup: Sendable, Equatable {
         }
     }
 
-    /// The request for the page at `cursor` (nil: the first), as a form: Slack's read methods take no JSON body.
-    package func request(_ api: SlackWebAPI, cursor: String?) -> HTTPClient.Request {
-        request(api, page: Page(cursor: cursor))
-    }
-
     /// The request for `page`, as a form: Slack's read methods take no JSON body.
     package func request(_ api: SlackWebAPI, page: Page) -> HTTPClient.Request {
         let oldest = written.adding(seconds: -Self.clockMargin)

@@ -117,7 +117,7 @@ package enum AttachmentRepository {
         ).map { try $0.decode(0, as: String.self) }
     }
 
-    /// Marks purged up to `limit` attachments of messages deleted more than `seconds` ago, returning their store keys
+    /// Marks purged up to `limit` attachments of messages deleted before `cutoff`, returning their store keys
     /// (the caller removes the files).
     package static func takeDeleted(_ db: PostgresConnection, deletedBefore cutoff: Timestamp, limit: Int) throws -> [String] {
         try db.query(
@@ -175,7 +175,7 @@ package enum AttachmentRepository {
         )[0].decode(0, as: Int.self)
     }
 
-    /// How many attachments of messages deleted more than `seconds` ago still have their file.
+    /// How many attachments of messages deleted before `cutoff` still have their file.
     package static func countDeleted(_ db: PostgresConnection, deletedBefore cutoff: Timestamp) throws -> Int {
         try db.query(
             """
