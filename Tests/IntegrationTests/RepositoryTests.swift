@@ -102,11 +102,11 @@ import Testing
         #expect(page.total == 4)
 
         // Alice reads the admin's messages: only those change.
-        let read = try MessageRepository.markRead(db, conversationId: c.id, readerIsAdmin: false)
+        let read = try MessageRepository.markRead(db, conversationId: c.id, readByItsUser: true)
         #expect(Set(read.map(\.id)) == [sent[1].id, sent[3].id])
         #expect(read.allSatisfy { $0.readAt != nil })
         // The admin reads one listed message.
-        let one = try MessageRepository.markRead(db, conversationId: c.id, readerIsAdmin: true, ids: [sent[0].id, sent[1].id])
+        let one = try MessageRepository.markRead(db, conversationId: c.id, readByItsUser: false, ids: [sent[0].id, sent[1].id])
         #expect(one.map(\.id) == [sent[0].id])
         let conversation = try #require(try ConversationRepository.find(db, id: c.id))
         #expect(conversation.unreadCountUser == 0 && conversation.unreadCountAdmin == 2)

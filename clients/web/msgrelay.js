@@ -166,6 +166,8 @@ export class MsgRelayClient extends EventTarget {
     this.isAdmin = typeof options.isAdmin === 'boolean' ? options.isAdmin : null;
     this._conversationId = options.conversationId ?? null;
     this._lastConversationId = null;
+    // Each conversation's user, as conversation lists tell it: who a message there is for.
+    this._owners = new Map();
 
     this._env = env;
     this._WebSocket = options.WebSocket ?? env.WebSocket ?? globalThis.WebSocket;
@@ -425,10 +427,11 @@ export class MsgRelayClient extends EventTarget {
   async listConversations({ page, limit, archived } = {}) {
     const result = await this.api('/api/conversations', { query: { page, limit, archived } });
     const list = result?.conversations ?? [];
+    for (const c of list) if (typeof c.id === 'string' && typeof c.user_id === 'string') this._owners.set(c.id, c.user_id);
     if (list.length) {
       // Only admins get `archived`; a user's list holds their own conversation.
       const admin = list.some((c) => 'archived' in c) || (this.userId != null && list.some((c) => c.user_id !== this.userId));
-      this._setAdmin(admin);
+      this._setAdmin(admin, true);
       if (!admin && !this._conversationId) this._lastConversationId = list[0].id;
     }
     return result;
@@ -1066,18 +1069,28 @@ export class MsgRelayClient extends EventTarget {
     else if (senderAdmin === false && live) this._setAdmin(true);
   }
 
-  _setAdmin(admin) {
-    if (this.isAdmin === admin) return;
+  /** Sets whether the signed-in user is an admin; the unread set is checked again when that changes
+   * (or when `recount` asks: conversations whose users are now known). */
+  _setAdmin(admin, recount = false) {
+    if (this.isAdmin === admin && !recount) return;
     this.isAdmin = admin;
     let changed = false;
     for (const m of [...this._unread.values()]) if (!this._incoming(m)) changed = this._unread.delete(m.id) || changed;
     if (changed) this._emitUnread();
   }
 
+  /**
+   * Whether a message is for the signed-in user to read. The conversation tells, as the relay decides: its user's
+   * messages are for the admins, everyone else's for its user, whatever roles changed since. A user sees only their
+   * own conversation; an admin who does not know a conversation's user yet goes by the sender's role now.
+   */
   _incoming(m) {
     if (m.sender_id === this.userId) return false;
+    const owner = this._owners.get(m.conversation_id);
+    if (owner !== undefined && this.userId != null) return (m.sender_id === owner) !== (this.userId === owner);
+    if (this.isAdmin === false) return true;
     if (this.isAdmin === null || typeof m.sender?.is_admin !== 'boolean') return true;
-    return m.sender.is_admin !== this.isAdmin;
+    return m.sender.is_admin === false;
   }
 
   /** Updates the unread set with a message; true when it changed. */

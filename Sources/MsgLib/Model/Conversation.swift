@@ -18,6 +18,12 @@ public struct Conversation: Sendable, Equatable {
     public func unreadCount(forAdmin isAdmin: Bool) -> Int {
         isAdmin ? unreadCountAdmin : unreadCountUser
     }
+
+    /// Whether a message from `senderId` here is for `reader` to read: its user's messages are for the admins, everyone
+    /// else's (the admins') for its user. The conversation tells, not the sender's role, which may have changed since.
+    public func isAddressed(from senderId: UUID, to reader: User) -> Bool {
+        reader.id == userId ? senderId != userId : reader.isAdmin && senderId == userId
+    }
 }
 
 /// A conversation as lists show it: with its user and a preview of the newest visible message.

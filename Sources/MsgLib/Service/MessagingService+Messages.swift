@@ -178,11 +178,8 @@ extension MessagingService {
                 throw ServiceError.messageNotFound
             }
             let conversation = try Self.accessibleConversation(db, id: message.conversationId, viewer: viewer)
-            let sender = try UserRepository.find(db, id: message.senderId)
             guard message.senderId != viewer.id else { throw ServiceError.readOwnMessage }
-            guard sender?.isAdmin != viewer.isAdmin else {
-                throw ServiceError.readNotRecipient
-            }
+            guard conversation.isAddressed(from: message.senderId, to: viewer) else { throw ServiceError.readNotRecipient }
             guard let read = try MessageRepository.markRead(db, id: messageId) else {
                 // Read or deleted by a transaction that committed after `find`: the answer is what it left.
                 guard let current = try MessageRepository.find(db, id: messageId), current.deletedAt == nil else {
@@ -199,8 +196,9 @@ extension MessagingService {
     /// How many of a conversation's newest messages reach back to the oldest one `viewer` has not read (0 when none).
     public func messagesSinceOldestUnread(viewer: User, conversationId: UUID) async throws -> Int {
         try await pool.withConnection { db in
-            _ = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
-            return try MessageRepository.countSinceOldestUnread(db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin)
+            let conversation = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
+            return try MessageRepository.countSinceOldestUnread(
+                db, conversationId: conversationId, readByItsUser: conversation.userId == viewer.id)
         }
     }
 
@@ -213,7 +211,8 @@ extension MessagingService {
         }
         return try await pool.withTransaction { db in
             let conversation = try Self.accessibleConversation(db, id: conversationId, viewer: viewer)
-            let read = try MessageRepository.markRead(db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: messageIds)
+            let read = try MessageRepository.markRead(
+                db, conversationId: conversationId, readByItsUser: conversation.userId == viewer.id, ids: messageIds)
             try DeliveryRepository.notify(db, read.map { Self.readEvent($0, conversation: conversation, reader: viewer) })
             if viewer.isAdmin, !read.isEmpty { try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversationId) }
             return read

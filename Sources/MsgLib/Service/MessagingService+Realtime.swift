@@ -23,7 +23,7 @@ extension MessagingService {
                     refusal = refusal ?? error
                     continue
                 }
-                let readable = items.filter { $0.senderId != viewer.id && $0.senderIsAdmin != viewer.isAdmin }
+                let readable = items.filter { $0.senderId != viewer.id && conversation.isAddressed(from: $0.senderId, to: viewer) }
                 if readable.count < items.count {
                     // As PATCH /api/messages/:id/read says it.
                     let own = items.contains { $0.senderId == viewer.id }
@@ -33,7 +33,7 @@ extension MessagingService {
                 let unread = readable.filter { $0.readAt == nil }
                 guard !unread.isEmpty else { continue }
                 let read = try MessageRepository.markRead(
-                    db, conversationId: conversationId, readerIsAdmin: viewer.isAdmin, ids: unread.map(\.id))
+                    db, conversationId: conversationId, readByItsUser: conversation.userId == viewer.id, ids: unread.map(\.id))
                 try DeliveryRepository.notify(db, read.map { Self.readEvent($0, conversation: conversation, reader: viewer) })
                 // As through REST: an admin's reading updates the conversation's Slack thread parent.
                 if viewer.isAdmin, !read.isEmpty { try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversationId) }

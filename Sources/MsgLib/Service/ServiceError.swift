@@ -38,7 +38,7 @@ public struct ServiceError: Error, Sendable, Equatable, CustomStringConvertible 
     static let sendForbidden = ServiceError(.forbidden, "Not authorized to send message in this conversation")
     /// Marking read one's own message, or one of one's own side's (another admin's reply): REST and `mark_read` alike.
     static let readOwnMessage = ServiceError(.forbidden, "Cannot mark own message as read")
-    static let readNotRecipient = ServiceError(.forbidden, "Only the recipient can mark a message as read")
+    package static let readNotRecipient = ServiceError(.forbidden, "Only the recipient can mark a message as read")
     package static let adminRequired = ServiceError(.forbidden, "Admin access required")
     static let clientKeyReused = ServiceError(.conflict, "This idempotency key was already used for a different message")
     static let invalidContent = ServiceError(.invalid, "Content must be between 1 and 10000 characters")

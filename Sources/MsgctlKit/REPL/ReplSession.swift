@@ -333,11 +333,13 @@ final class ReplSession: @unchecked Sendable {
             if !message.senderIsAdmin { typingShown.remove(message.conversationId) }
             if let id = UUID(uuidString: message.id), sent[id] != nil { return }
             let inOpen = open?.conversation.id.lowercasedString == message.conversationId
+            // The user's messages are the admin's to read (whatever the sender's role says now).
+            let fromItsUser = open?.conversation.userId.lowercasedString == message.representation.senderId
             let who = message.senderIsAdmin ? "\(message.username) (admin)" : message.username
             say(
                 Self.line(
                     time: message.createdAt, who: inOpen ? who : "\(who) [not open]", content: message.content, attachments: message.attachments))
-            if inOpen, !message.senderIsAdmin, let id = UUID(uuidString: message.id) {
+            if inOpen, fromItsUser, let id = UUID(uuidString: message.id) {
                 _ = try? blocking { [service, admin] in try await service.markRead(viewer: admin, messageIds: [id]) }
             }
             remember(username: message.username)

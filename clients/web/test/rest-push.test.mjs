@@ -75,6 +75,28 @@ test("a demoted admin's earlier reply does not make a user's client an admin: th
   assert.notEqual(fresh.client.isAdmin, true);
 });
 
+test("a demoted admin's unread reply is the user's to read; an admin who knows the conversation's user leaves it out", async () => {
+  const FORMER = '0193a000-0000-7000-8000-0000000000fe';
+  const conv = { id: CONV, user_id: USER, user: { id: USER, username: 'alice', display_name: 'Alice', slug: 'alice' }, unread_count: 2 };
+  // The relay counts by the conversation: the former admin's reply is still for its user.
+  const page = [message({ from: USER, admin: false }), message({ from: FORMER, admin: false }), message({ from: ADMIN })];
+  const routes = (list) => fakeFetch({
+    'GET /api/conversations': () => [200, { conversations: list, pagination: {} }],
+    [`GET /api/conversations/${CONV}/messages`]: () => [200, { messages: page, pagination: { has_more: false } }],
+  });
+  const user = await openClient({ fetch: routes([conv]) }, { open: false });
+  await user.client.listConversations();
+  await user.client.listMessages(CONV);
+  assert.equal(user.client.isAdmin, false);
+  assert.deepEqual(user.client.unreadIds(), [page[1].id, page[2].id]);
+
+  const admin = await openClient({ fetch: routes([{ ...conv, archived: false }]), token: token(ADMIN) }, { open: false, userId: ADMIN });
+  await admin.client.listConversations();
+  await admin.client.listMessages(CONV);
+  assert.equal(admin.client.isAdmin, true);
+  assert.deepEqual(admin.client.unreadIds(), [page[0].id]);
+});
+
 test('listConversations tells an admin from a user; listMessages feeds the unread count', async () => {
   const conv = { id: CONV, user_id: USER, user: { id: USER, username: 'alice', display_name: 'Alice', slug: 'alice' }, unread_count: 1 };
   const unread = message({ from: ADMIN });

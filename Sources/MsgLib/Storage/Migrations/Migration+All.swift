@@ -49,5 +49,6 @@ extension Migration {
         outboxSendsBegun,
         unarchiveOnReply,
         userCreations,
+        unreadByConversation,
     ]
 }

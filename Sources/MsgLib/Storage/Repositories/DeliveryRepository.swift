@@ -151,7 +151,6 @@ package enum DeliveryRepository {
         package var id: UUID
         package var conversationId: UUID
         package var senderId: UUID
-        package var senderIsAdmin: Bool
         package var readAt: Timestamp?
     }
 
@@ -159,13 +158,10 @@ package enum DeliveryRepository {
     package static func readTargets(_ db: PostgresConnection, ids: [UUID]) throws -> [ReadTarget] {
         try db.query(
             """
-            SELECT m.id, m.conversation_id, m.sender_id, u.is_admin, m.read_at
-            FROM messages m JOIN users u ON u.id = m.sender_id WHERE m.id = ANY($1::uuid[]) AND m.deleted_at IS NULL
+            SELECT m.id, m.conversation_id, m.sender_id, m.read_at FROM messages m WHERE m.id = ANY($1::uuid[]) AND m.deleted_at IS NULL
             """, [ids]
         ).map { row in
-            ReadTarget(
-                id: try row.decode(0), conversationId: try row.decode(1), senderId: try row.decode(2), senderIsAdmin: try row.decode(3),
-                readAt: try row.decode(4))
+            ReadTarget(id: try row.decode(0), conversationId: try row.decode(1), senderId: try row.decode(2), readAt: try row.decode(3))
         }
     }
 
@@ -186,7 +182,8 @@ package enum DeliveryRepository {
                     """, [lastId, viewer.id, limit]))
     }
 
-    /// Unread messages addressed to `viewer` (sent by the other side), oldest first, at most `limit`; only those in
+    /// Unread messages addressed to `viewer` (an admin: those of the conversations' users; a user: everyone else's in
+    /// their conversation), oldest first, at most `limit`; only those in
     /// the snapshot `upTo` when given (later ones reach the socket live).
     ///
     /// A user whose conversation counts no unread message from the admins (`unread_count_user`, kept by the insert and
@@ -204,10 +201,11 @@ package enum DeliveryRepository {
         let count = conditions.bind(limit)
         var visible = upTo.map { " AND " + conditions.isIn($0) } ?? ""
         if let after { visible += " AND m.id > \(conditions.bind(after))::uuid" }
+        // Addressed to the viewer as ``Conversation/isAddressed(from:to:)`` tells.
         let scope =
             viewer.isAdmin
-            ? "\(viewerId)::uuid IS NOT NULL AND NOT u.is_admin"
-            : "m.conversation_id = (SELECT id FROM conversations WHERE user_id = \(viewerId)::uuid) AND u.is_admin"
+            ? "(m.sender_id = c.user_id) <> (c.user_id = \(viewerId)::uuid)"
+            : "m.conversation_id = (SELECT id FROM conversations WHERE user_id = \(viewerId)::uuid) AND m.sender_id <> \(viewerId)::uuid"
         return try rows(
             db.query(
                 selectWithTxid + " WHERE \(scope) AND m.read_at IS NULL AND m.deleted_at IS NULL\(visible) ORDER BY m.id LIMIT \(count)",

@@ -167,13 +167,13 @@ extension MessageRepository {
                 INSERT INTO notification_outbox (kind, message_id, subscription_id, conversation_id)
                 SELECT 'push', m.id, p.id, NULL::uuid FROM m JOIN c ON c.sender = m.sender_id
                 CROSS JOIN LATERAL (SELECT id FROM push_subscriptions WHERE user_id = c.user_id OFFSET 0) p
-                WHERE c.admin
+                WHERE c.sender <> c.user_id
                 UNION ALL
                 SELECT 'push', m.id, p.id, NULL FROM m JOIN c ON c.sender = m.sender_id
                 JOIN push_subscriptions p ON p.user_id IN (SELECT id FROM users WHERE is_admin)
-                WHERE NOT c.admin
+                WHERE c.sender = c.user_id
                 UNION ALL
-                SELECT 'slack', m.id, NULL, NULL FROM m JOIN c ON c.sender = m.sender_id WHERE $5 AND NOT c.admin
+                SELECT 'slack', m.id, NULL, NULL FROM m JOIN c ON c.sender = m.sender_id WHERE $5 AND c.sender = c.user_id
                 UNION ALL
                 SELECT 'slack_post', m.id, NULL, c.id FROM m JOIN c ON c.sender = m.sender_id
                 WHERE c.mirror AND (SELECT app_mode FROM slack_settings)

@@ -119,36 +119,36 @@ package enum MessageRepository {
         ).first.map { try Message(row: $0) }
     }
 
-    /// The visible messages of a conversation from its oldest unread one (sent by the other side of `readerIsAdmin`) on;
-    /// 0 when none is unread.
-    package static func countSinceOldestUnread(_ db: PostgresConnection, conversationId: UUID, readerIsAdmin: Bool) throws -> Int {
+    /// The visible messages of a conversation from its oldest one unread by its user (`readByItsUser`) or by the admins
+    /// on; 0 when none is unread.
+    package static func countSinceOldestUnread(_ db: PostgresConnection, conversationId: UUID, readByItsUser: Bool) throws -> Int {
         try db.query(
             """
             WITH oldest AS (
-                SELECT m.created_at, m.id FROM messages m JOIN users s ON s.id = m.sender_id
-                WHERE m.conversation_id = $1 AND m.read_at IS NULL AND m.deleted_at IS NULL AND s.is_admin <> $2
+                SELECT m.created_at, m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                WHERE m.conversation_id = $1 AND m.read_at IS NULL AND m.deleted_at IS NULL AND (m.sender_id = c.user_id) <> $2
                 ORDER BY m.created_at, m.id LIMIT 1
             )
             SELECT count(*) FROM messages m, oldest o
             WHERE m.conversation_id = $1 AND m.deleted_at IS NULL AND (m.created_at, m.id) >= (o.created_at, o.id)
-            """, [conversationId, readerIsAdmin]
+            """, [conversationId, readByItsUser]
         )[0].decode(0, as: Int.self)
     }
 
-    /// Marks read the unread, visible messages of a conversation that were sent by the other side of `readerIsAdmin`,
-    /// all of them or only `ids`. Returns the messages it changed.
+    /// Marks read the unread, visible messages of a conversation addressed to its user (`readByItsUser`: the admins'
+    /// messages) or to the admins (its user's), all of them or only `ids`. Returns the messages it changed.
     package static func markRead(
-        _ db: PostgresConnection, conversationId: UUID, readerIsAdmin: Bool, ids: [UUID]? = nil
+        _ db: PostgresConnection, conversationId: UUID, readByItsUser: Bool, ids: [UUID]? = nil
     ) throws -> [Message] {
         try db.query(
             """
             UPDATE messages m SET read_at = now()
-            FROM users s
-            WHERE s.id = m.sender_id AND s.is_admin <> $2
+            FROM conversations c
+            WHERE c.id = m.conversation_id AND (m.sender_id = c.user_id) <> $2
               AND m.conversation_id = $1 AND m.read_at IS NULL AND m.deleted_at IS NULL
               AND ($3::uuid[] IS NULL OR m.id = ANY ($3::uuid[]))
             RETURNING m.id, m.conversation_id, m.sender_id, m.content, m.created_at, m.read_at, m.edited_at, m.deleted_at
-            """, [conversationId, readerIsAdmin, ids]
+            """, [conversationId, readByItsUser, ids]
         ).map { try Message(row: $0) }
     }
 
