@@ -11,8 +11,10 @@ import Testing
     final class CountingStore: AttachmentStore {
         let uploaded = Mutex<Set<String>>([])
         let inspections = Mutex<[String]>([])
-        func uploadTarget(key: String, contentType: String, size: Int, expires: Date) throws -> AttachmentTransfer { .init(method: "PUT", url: "/") }
-        func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date) throws
+        func uploadTarget(key: String, contentType: String, size: Int, expires: Date, user: UUID?) throws -> AttachmentTransfer {
+            .init(method: "PUT", url: "/")
+        }
+        func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date, user: UUID?) throws
             -> AttachmentTransfer
         { .init(method: "GET", url: "/") }
         func inspect(key: String, prefixLength: Int) async throws -> StoredAttachment? {

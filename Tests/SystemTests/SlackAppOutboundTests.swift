@@ -219,10 +219,12 @@ import Testing
         try await db.waitForEmptyOutbox(timeout: 60)
         #expect(slack.calls("chat.postMessage").count == 61)
 
+        // Lookups before (a post answered late on a loaded machine is looked for too) are not this one's.
+        let lookedUpBefore = slack.calls("conversations.replies").count
         slack.fail(.answerLost, method: "chat.postMessage")
         #expect(try await desk.aliceSends("Last") == 201)
         try await db.waitForEmptyOutbox(timeout: 60)
-        let limits = slack.calls("conversations.replies").map { $0.form["limit"] }
+        let limits = slack.calls("conversations.replies").dropFirst(lookedUpBefore).map { $0.form["limit"] }
         #expect(limits.first == "100" && limits.dropFirst().allSatisfy { $0 == "10" } && limits.count > 1)
         #expect(slack.calls("chat.postMessage").count == 62)
         let last = try db.scalar("SELECT id FROM messages WHERE content = 'Last'", as: UUID.self)

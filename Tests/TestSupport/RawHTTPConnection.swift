@@ -102,16 +102,16 @@ package final class RawHTTPConnection: @unchecked Sendable {
         return isClosed
     }
 
-    /// Reads one final response (interim 1xx ones are skipped; a body by `Content-Length`, or chunked); nil when the
-    /// connection closed or nothing whole came within `timeout` seconds.
-    package func readResponse(timeout: TimeInterval = 10) -> Response? {
-        while let response = readOneResponse(timeout: timeout) {
+    /// Reads one final response (interim 1xx ones are skipped; a body by `Content-Length`, or chunked, unless it
+    /// answers a HEAD request: `toHead`); nil when the connection closed or nothing whole came within `timeout` seconds.
+    package func readResponse(timeout: TimeInterval = 10, toHead: Bool = false) -> Response? {
+        while let response = readOneResponse(timeout: timeout, toHead: toHead) {
             if !(100..<200).contains(response.status) { return response }
         }
         return nil
     }
 
-    private func readOneResponse(timeout: TimeInterval) -> Response? {
+    private func readOneResponse(timeout: TimeInterval, toHead: Bool) -> Response? {
         let deadline = Date().addingTimeInterval(timeout)
         func need(_ ready: () -> Bool) -> Bool {
             while !ready() {
@@ -136,7 +136,9 @@ package final class RawHTTPConnection: @unchecked Sendable {
         }
         buffer.removeFirst(headEnd + 4)
         var body: [UInt8] = []
-        if let length = headers["content-length"].flatMap(Int.init) {
+        if toHead {
+            // No body, whatever the headers say of the GET's.
+        } else if let length = headers["content-length"].flatMap(Int.init) {
             guard need({ buffer.count >= length }) else { return nil }
             body = Array(buffer[0..<length])
             buffer.removeFirst(length)

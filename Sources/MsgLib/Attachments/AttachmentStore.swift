@@ -5,12 +5,14 @@ import Foundation
 /// the relay only signs them, checks what arrived, and removes files.
 package protocol AttachmentStore: Sendable {
     /// How a client uploads `key`: the method, URL and headers of one request whose body is the file, valid until
-    /// `expires`. The store refuses an upload of another content type (and, where it can, another size).
-    func uploadTarget(key: String, contentType: String, size: Int, expires: Date) throws -> AttachmentTransfer
+    /// `expires`. The store refuses an upload of another content type (and, where it can, another size). A store that
+    /// serves the URL itself counts it among the requests under way of `user` (nil: an admin, not counted).
+    func uploadTarget(key: String, contentType: String, size: Int, expires: Date, user: UUID?) throws -> AttachmentTransfer
 
     /// How a client downloads `key`, valid until `expires`; the response names the file `filename`, with
-    /// `Content-Type` `contentType`, `inline` or as an attachment, and `X-Content-Type-Options: nosniff`.
-    func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date) throws
+    /// `Content-Type` `contentType`, `inline` or as an attachment, and `X-Content-Type-Options: nosniff`. Counted for
+    /// `user` as an upload is.
+    func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date, user: UUID?) throws
         -> AttachmentTransfer
 
     /// What was uploaded under `key`: its size and type as stored and its first `prefixLength` bytes; nil when

@@ -49,16 +49,18 @@ package struct LocalAttachmentStore: AttachmentStore {
         }
     }
 
-    package func uploadTarget(key: String, contentType: String, size: Int, expires: Date) throws -> AttachmentTransfer {
-        let query = signer.uploadQuery(storeKey: key, contentType: contentType, size: size, expires: Int64(expires.timeIntervalSince1970))
+    package func uploadTarget(key: String, contentType: String, size: Int, expires: Date, user: UUID?) throws -> AttachmentTransfer {
+        let query = signer.uploadQuery(
+            storeKey: key, contentType: contentType, size: size, expires: Int64(expires.timeIntervalSince1970), user: user)
         return AttachmentTransfer(method: "PUT", url: baseURL + Self.routePrefix + key + "?" + query, headers: ["Content-Type": contentType])
     }
 
-    package func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date) throws
-        -> AttachmentTransfer
+    package func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date, user: UUID?)
+        throws -> AttachmentTransfer
     {
         let query = signer.downloadQuery(
-            storeKey: key, contentType: contentType, filename: filename, inline: inline, expires: Int64(expires.timeIntervalSince1970))
+            storeKey: key, contentType: contentType, filename: filename, inline: inline, expires: Int64(expires.timeIntervalSince1970),
+            user: user)
         return AttachmentTransfer(method: "GET", url: baseURL + Self.routePrefix + key + "?" + query)
     }
 

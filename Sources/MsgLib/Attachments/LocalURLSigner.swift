@@ -1,13 +1,16 @@
 import Foundation
 
 /// The signed, expiring URLs of the local store: HMAC-SHA256 over what the URL allows (method, key, type, size or
-/// file name and disposition, expiry), carried in the query. Free text (type, file name) travels base64url-encoded so
+/// file name and disposition, expiry, and the user it was made for, whose requests under way it counts among), carried
+/// in the query. Free text (type, file name) travels base64url-encoded so
 /// that no percent-decoding can change what was signed. Pure: tested without I/O.
 package struct LocalURLSigner: Sendable {
     /// An upload a verified URL allows.
     package struct Upload: Sendable, Equatable {
         package var contentType: String
         package var size: Int
+        /// The user the URL was made for (nil: an admin, not counted).
+        package var user: UUID? = nil
     }
 
     /// A download a verified URL allows.
@@ -15,6 +18,8 @@ package struct LocalURLSigner: Sendable {
         package var contentType: String
         package var filename: AttachmentFilename
         package var inline: Bool
+        /// The user the URL was made for (nil: an admin, not counted).
+        package var user: UUID? = nil
     }
 
     /// Why a URL is refused.
@@ -37,20 +42,22 @@ package struct LocalURLSigner: Sendable {
         self.key = key
     }
 
-    /// The query of an upload URL for `storeKey`.
-    package func uploadQuery(storeKey: String, contentType: String, size: Int, expires: Int64) -> String {
+    /// The query of an upload URL for `storeKey`, made for `user`.
+    package func uploadQuery(storeKey: String, contentType: String, size: Int, expires: Int64, user: UUID? = nil) -> String {
         let type = Base64URL.encode(Array(contentType.utf8))
-        let signature = sign(["PUT", storeKey, type, String(size), String(expires)])
-        return "expires=\(expires)&size=\(size)&type=\(type)&sig=\(signature)"
+        let signature = sign(["PUT", storeKey, type, String(size), String(expires)] + Self.userField(user))
+        return "expires=\(expires)&size=\(size)&type=\(type)\(Self.userParameter(user))&sig=\(signature)"
     }
 
-    /// The query of a download URL for `storeKey`.
-    package func downloadQuery(storeKey: String, contentType: String, filename: AttachmentFilename, inline: Bool, expires: Int64) -> String {
+    /// The query of a download URL for `storeKey`, made for `user`.
+    package func downloadQuery(
+        storeKey: String, contentType: String, filename: AttachmentFilename, inline: Bool, expires: Int64, user: UUID? = nil
+    ) -> String {
         let type = Base64URL.encode(Array(contentType.utf8))
         let name = Base64URL.encode(Array(filename.value.utf8))
         let disposition = inline ? "inline" : "attachment"
-        let signature = sign(["GET", storeKey, type, name, disposition, String(expires)])
-        return "expires=\(expires)&type=\(type)&name=\(name)&disposition=\(disposition)&sig=\(signature)"
+        let signature = sign(["GET", storeKey, type, name, disposition, String(expires)] + Self.userField(user))
+        return "expires=\(expires)&type=\(type)&name=\(name)&disposition=\(disposition)\(Self.userParameter(user))&sig=\(signature)"
     }
 
     /// Checks an upload URL's query parameters at time `now` (seconds since the epoch).
@@ -58,8 +65,9 @@ package struct LocalURLSigner: Sendable {
         guard let expiresText = query["expires"], let expires = Int64(expiresText), let sizeText = query["size"], let size = Int(sizeText),
             size >= 0, let type = query["type"], let typeBytes = Base64URL.decode(type), let signature = query["sig"]
         else { throw .malformed }
-        try check(signature, over: ["PUT", storeKey, type, sizeText, expiresText], expires: expires, now: now)
-        return Upload(contentType: String(decoding: typeBytes, as: UTF8.self), size: size)
+        let user = try Self.user(query)
+        try check(signature, over: ["PUT", storeKey, type, sizeText, expiresText] + Self.userField(user), expires: expires, now: now)
+        return Upload(contentType: String(decoding: typeBytes, as: UTF8.self), size: size, user: user)
     }
 
     /// Checks a download URL's query parameters at time `now` (seconds since the epoch).
@@ -68,10 +76,23 @@ package struct LocalURLSigner: Sendable {
             let typeBytes = Base64URL.decode(type), let name = query["name"], let nameBytes = Base64URL.decode(name),
             let disposition = query["disposition"], disposition == "inline" || disposition == "attachment", let signature = query["sig"]
         else { throw .malformed }
-        try check(signature, over: ["GET", storeKey, type, name, disposition, expiresText], expires: expires, now: now)
+        let user = try Self.user(query)
+        try check(signature, over: ["GET", storeKey, type, name, disposition, expiresText] + Self.userField(user), expires: expires, now: now)
         return Download(
             contentType: String(decoding: typeBytes, as: UTF8.self),
-            filename: AttachmentFilename(sanitizing: String(decoding: nameBytes, as: UTF8.self)), inline: disposition == "inline")
+            filename: AttachmentFilename(sanitizing: String(decoding: nameBytes, as: UTF8.self)), inline: disposition == "inline", user: user)
+    }
+
+    /// The signed field of `user`: none for a URL made for nobody counted (an admin; and URLs made before they named one).
+    private static func userField(_ user: UUID?) -> [String] { user.map { [$0.lowercasedString] } ?? [] }
+
+    private static func userParameter(_ user: UUID?) -> String { user.map { "&user=\($0.lowercasedString)" } ?? "" }
+
+    /// The `user` parameter, if any; malformed when it is not a UUID.
+    private static func user(_ query: [String: String]) throws(Refusal) -> UUID? {
+        guard let text = query["user"] else { return nil }
+        guard let user = UUID(uuidString: text) else { throw .malformed }
+        return user
     }
 
     private func check(_ signature: String, over fields: [String], expires: Int64, now: Int64) throws(Refusal) {

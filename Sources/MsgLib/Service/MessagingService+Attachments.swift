@@ -41,7 +41,8 @@ extension MessagingService {
                 db, ownerId: viewer.id, storeKey: key, filename: accepted.filename.value, contentType: accepted.contentType, size: accepted.size)
         }
         let expires = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + configuration.uploadURLLifetime.seconds).rounded(.down))
-        let transfer = try support.store.uploadTarget(key: key, contentType: accepted.contentType, size: accepted.size, expires: expires)
+        let transfer = try support.store.uploadTarget(
+            key: key, contentType: accepted.contentType, size: accepted.size, expires: expires, user: viewer.isAdmin ? nil : viewer.id)
         return AttachmentUpload(id: created.id, transfer: transfer, expiresAt: Timestamp(expires))
     }
 
@@ -163,7 +164,7 @@ extension MessagingService {
         let expires = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + support.configuration.downloadURLLifetime.seconds).rounded(.down))
         let target = try support.store.downloadTarget(
             key: found.attachment.storeKey, filename: AttachmentFilename(sanitizing: info.filename), contentType: info.contentType,
-            inline: info.isImage, expires: expires)
+            inline: info.isImage, expires: expires, user: viewer.isAdmin ? nil : viewer.id)
         return AttachmentDownload(
             attachment: info, storeKey: found.attachment.storeKey, inline: info.isImage, target: target, expiresAt: Timestamp(expires))
     }

@@ -9,11 +9,13 @@ package func buildRelayRouter(
     service: MessagingService, metrics: RelayMetrics, slackInbox: SlackInboxWorker? = nil, allowedOrigins: Set<String>? = nil, demo: Bool = false,
     requestsPerUser: Int = UserRequestGate.defaultLimit, isStopping: @escaping @Sendable () -> Bool = { false }
 ) -> Router<RelayRequestContext> {
-    let router = Router(context: RelayRequestContext.self)
+    // HEAD is answered for every GET route (as HTTP asks of every server): the GET's status and headers, no body.
+    let router = Router(context: RelayRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: ObservabilityMiddleware(metrics: metrics))
     if let allowedOrigins { router.add(middleware: CORSMiddleware(policy: CORSPolicy(allowedOrigins: allowedOrigins))) }
     router.add(middleware: ErrorMiddleware())
-    router.add(middleware: AuthenticationMiddleware(service: service, gate: UserRequestGate(limit: requestsPerUser)))
+    let gate = UserRequestGate(limit: requestsPerUser)
+    router.add(middleware: AuthenticationMiddleware(service: service, gate: gate))
     ClientFilesController(demo: demo).addRoutes(to: router)
     HealthController(service: service, isStopping: isStopping).addRoutes(to: router)
     OperationsController(metrics: metrics).addRoutes(to: router)
@@ -22,7 +24,7 @@ package func buildRelayRouter(
     SlackController(service: service, inbox: slackInbox, metrics: metrics.messages).addRoutes(to: router)
     SlackOAuthController(service: service, installer: SlackInstaller(notifications: service.notifications, pool: service.pool))
         .addRoutes(to: router)
-    if let local = service.attachments?.local { LocalStoreController(store: local).addRoutes(to: router) }
+    if let local = service.attachments?.local { LocalStoreController(store: local, gate: gate).addRoutes(to: router) }
     let api = router.group("api")
     ConversationController(service: service, metrics: metrics.messages).addRoutes(to: api)
     MessageController(service: service, metrics: metrics.messages).addRoutes(to: api)

@@ -6,10 +6,11 @@ import NIOCore
 
 /// The local attachment store's signed URLs (``LocalAttachmentStore/routePrefix``): `PUT` receives an upload, streamed
 /// to a file (refused as soon as it grows past the declared size) and on disk before it is acknowledged; `GET` sends a
-/// file. No bearer token: the signature
-/// is the permission.
+/// file. No bearer token: the signature is the permission. Each counts among the requests under way of the user the URL
+/// was made for (``UserRequestGate``), an upload until it is answered, a download until its file is sent.
 struct LocalStoreController {
     let store: LocalAttachmentStore
+    let gate: UserRequestGate
 
     func addRoutes(to router: Router<RelayRequestContext>) {
         router.put("attachments/local/:key", use: upload)
@@ -21,6 +22,8 @@ struct LocalStoreController {
         let grant = try verified { now throws(LocalURLSigner.Refusal) in
             try store.signer.verifyUpload(storeKey: key, query: request.queryDictionary, now: now)
         }
+        let place = try takePlace(for: grant.user)
+        defer { place?.leave() }
         guard let type = request.headers[.contentType].flatMap(AttachmentPolicy.mediaType), type == grant.contentType else {
             throw APIError(.unsupportedMediaType, "Content-Type must be \(grant.contentType), as declared")
         }
@@ -67,8 +70,18 @@ struct LocalStoreController {
         let grant = try verified { now throws(LocalURLSigner.Refusal) in
             try store.signer.verifyDownload(storeKey: key, query: request.queryDictionary, now: now)
         }
-        return try await LocalFileResponse.serve(
+        let place = try takePlace(for: grant.user)
+        var response = try await LocalFileResponse.serve(
             store, key: key, contentType: grant.contentType, filename: grant.filename, inline: grant.inline, context: context)
+        if let place { response.body = place.holding(response.body) }
+        return response
+    }
+
+    /// A place among `user`'s requests under way (none for a URL made for nobody counted); 429 when they have none left.
+    private func takePlace(for user: UUID?) throws -> UserRequestGate.Place? {
+        guard let user else { return nil }
+        guard let place = gate.place(for: user) else { throw AuthenticationMiddleware.tooManyRequests }
+        return place
     }
 
     /// What `check` grants now; 403 naming why it refuses.

@@ -8,8 +8,10 @@ import Testing
     /// A store that answers `inspect` with `answer`.
     struct FixedStore: AttachmentStore {
         let answer: StoredAttachment?
-        func uploadTarget(key: String, contentType: String, size: Int, expires: Date) throws -> AttachmentTransfer { .init(method: "PUT", url: "/") }
-        func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date) throws
+        func uploadTarget(key: String, contentType: String, size: Int, expires: Date, user: UUID?) throws -> AttachmentTransfer {
+            .init(method: "PUT", url: "/")
+        }
+        func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date, user: UUID?) throws
             -> AttachmentTransfer
         { .init(method: "GET", url: "/") }
         func inspect(key: String, prefixLength: Int) async throws -> StoredAttachment? { answer }

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import MsgLib
@@ -58,6 +59,36 @@ import Testing
         #expect(!text.contains("\"") && !text.contains(" "))
         let grant = try signer.verifyDownload(storeKey: key, query: Self.query(text), now: 10)
         #expect(grant == .init(contentType: "application/pdf", filename: name, inline: false))
+    }
+
+    /// A URL made for a user names them, signed: taken off, changed or added, the URL is refused. One made for nobody
+    /// (an admin's) names no one.
+    @Test func theUserAURLIsMadeForIsSigned() throws {
+        let alice = UUID(uuidString: "0193a000-0000-7000-8000-000000000001")!
+        let bob = UUID(uuidString: "0193a000-0000-7000-8000-000000000002")!
+        let name = AttachmentFilename(sanitizing: "a.png")
+        let upload = Self.query(signer.uploadQuery(storeKey: key, contentType: "image/png", size: 10, expires: 1000, user: alice))
+        let download = Self.query(
+            signer.downloadQuery(storeKey: key, contentType: "image/png", filename: name, inline: true, expires: 1000, user: alice))
+        #expect(try signer.verifyUpload(storeKey: key, query: upload, now: 0).user == alice)
+        #expect(try signer.verifyDownload(storeKey: key, query: download, now: 0).user == alice)
+        for (query, verify) in [
+            (upload, { try signer.verifyUpload(storeKey: key, query: $0, now: 0).user }),
+            (download, { try signer.verifyDownload(storeKey: key, query: $0, now: 0).user }),
+        ] as [([String: String], ([String: String]) throws -> UUID?)] {
+            var removed = query
+            removed["user"] = nil
+            var changed = query
+            changed["user"] = bob.lowercasedString
+            for broken in [removed, changed] { #expect(throws: LocalURLSigner.Refusal.badSignature) { try verify(broken) } }
+            var malformed = query
+            malformed["user"] = "alice"
+            #expect(throws: LocalURLSigner.Refusal.malformed) { try verify(malformed) }
+        }
+        var added = Self.query(signer.uploadQuery(storeKey: key, contentType: "image/png", size: 10, expires: 1000))
+        #expect(try signer.verifyUpload(storeKey: key, query: added, now: 0).user == nil)
+        added["user"] = alice.lowercasedString
+        #expect(throws: LocalURLSigner.Refusal.badSignature) { try signer.verifyUpload(storeKey: key, query: added, now: 0) }
     }
 
     @Test func keysAreRandomHexAndNothingElsePasses() {

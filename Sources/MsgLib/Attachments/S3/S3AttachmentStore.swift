@@ -30,9 +30,9 @@ package struct S3AttachmentStore: AttachmentStore {
                 allowInsecure: configuration.endpoint.scheme == "http", maxResponseBodyBytes: Self.maxPrefixLength, maxConnectionsPerHost: 8))
     }
 
-    // MARK: - Presigned URLs
+    // MARK: - Presigned URLs (the bucket serves them: nothing here counts them for their `user`)
 
-    package func uploadTarget(key: String, contentType: String, size: Int, expires: Date) throws -> AttachmentTransfer {
+    package func uploadTarget(key: String, contentType: String, size: Int, expires: Date, user: UUID? = nil) throws -> AttachmentTransfer {
         try Self.checkHeaderValue(contentType, "content type")
         guard size >= 0 else { throw S3StoreError(.invalidRequest, "a negative size cannot be signed") }
         let headers = [("Content-Type", contentType), ("If-None-Match", "*")]
@@ -46,7 +46,7 @@ package struct S3AttachmentStore: AttachmentStore {
     /// have browsers unpack a file far beyond the size limit, a public cache lifetime) never reach the downloader. S3
     /// has no such parameter for `X-Content-Type-Options: nosniff`: the relay sends it on its redirect to this URL, and
     /// the overriding `Content-Type` and `Content-Disposition` leave a browser nothing to sniff.
-    package func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date) throws
+    package func downloadTarget(key: String, filename: AttachmentFilename, contentType: String, inline: Bool, expires: Date, user: UUID? = nil) throws
         -> AttachmentTransfer
     {
         try Self.checkHeaderValue(contentType, "content type")
