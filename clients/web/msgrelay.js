@@ -214,6 +214,8 @@ export class MsgRelayClient extends EventTarget {
     this._unread = new Map(); // id -> message, incoming and not read
     this._readQueue = new Set();
     this._readRequested = new BoundedSet(10_000);
+    // Ids a receipt said are read: a page or frame that left before the receipt does not count them unread again.
+    this._readKnown = new BoundedSet(10_000);
     this._typingOut = new Map();
     this._typingIn = new Map();
 
@@ -663,6 +665,7 @@ export class MsgRelayClient extends EventTarget {
     const message = this._unread.get(data.message_id);
     this._readRequested.delete(data.message_id);
     this._readQueue.delete(data.message_id);
+    if (typeof data.message_id === 'string') this._readKnown.add(data.message_id);
     const removed = this._unread.delete(data.message_id);
     this._emit('read', { messageId: data.message_id, readAt: data.read_at ?? null, readBy: data.read_by ?? null,
       conversationId: message?.conversation_id ?? null });
@@ -1003,6 +1006,7 @@ export class MsgRelayClient extends EventTarget {
     this._seen = new BoundedSet(this.options.seenLimit);
     this._readQueue.clear();
     this._readRequested = new BoundedSet(10_000);
+    this._readKnown = new BoundedSet(10_000);
     this._sendHoldUntil = 0; // rate limits are per user
     this._clearTimer('sendHold');
     this.stopTyping();
@@ -1095,7 +1099,7 @@ export class MsgRelayClient extends EventTarget {
 
   /** Updates the unread set with a message; true when it changed. */
   _track(m) {
-    if (m.read_at == null && !m.deleted_at && this._incoming(m)) {
+    if (m.read_at == null && !m.deleted_at && !this._readKnown.has(m.id) && this._incoming(m)) {
       if (this._unread.has(m.id)) return false;
       this._unread.set(m.id, m);
       return true;

@@ -97,6 +97,25 @@ test("a demoted admin's unread reply is the user's to read; an admin who knows t
   assert.deepEqual(admin.client.unreadIds(), [page[0].id]);
 });
 
+test('a page that left before a receipt does not count the message unread again', async () => {
+  const unread = message({ from: ADMIN });
+  let answer;
+  const answered = new Promise((resolve) => { answer = resolve; });
+  const fetch = async () => { await answered; return new Response(JSON.stringify({ messages: [unread], pagination: { has_more: false } }), { status: 200, headers: { 'Content-Type': 'application/json' } }); };
+  const { client, ws } = await openClient({ fetch });
+  ws().receive({ type: 'message', data: unread });
+  assert.equal(client.unreadCount, 1);
+  const page = client.listMessages(CONV);
+  // Read in another tab meanwhile: the receipt comes before the page, which was read from the database before it.
+  ws().receive({ type: 'message_read', data: { message_id: unread.id, read_at: '2026-12-01T00:00:00Z', read_by: USER } });
+  assert.equal(client.unreadCount, 0);
+  answer();
+  await page;
+  assert.equal(client.unreadCount, 0);
+  assert.deepEqual(client.unreadIds(), []);
+  client.close();
+});
+
 test('listConversations tells an admin from a user; listMessages feeds the unread count', async () => {
   const conv = { id: CONV, user_id: USER, user: { id: USER, username: 'alice', display_name: 'Alice', slug: 'alice' }, unread_count: 1 };
   const unread = message({ from: ADMIN });
