@@ -203,6 +203,27 @@ import Testing
         try await relay.stop()
     }
 
+    /// Started while the relay is down, the console shows what came meanwhile once the relay answers, and says so.
+    @Test func aConsoleStartedWithTheRelayDownCatchesUpWhenItAnswers() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        var relay = try await TestRelay(database: database)
+        let port = relay.port
+        try await relay.stop()
+        let terminal = try repl(relay, home: try temporaryHome())
+        defer { terminal.stop() }
+        var at = try await terminal.waitFor("relay unreachable")
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "Sent before the relay came")
+        relay = try await TestRelay(database: database, port: port)
+        at = try await terminal.waitFor("alice [not open]: Sent before the relay came", after: at, timeout: 40)
+        _ = try await terminal.waitFor("caught up: 1 message while offline", after: at)
+        terminal.type("\\q\r")
+        try await waitFor("the REPL to exit") { !terminal.isRunning }
+        try await relay.stop()
+    }
+
     /// A reply whose answer the database connection lost after it was written is said to be maybe not sent; typed
     /// again, it is sent with the same key and written once (the relay's answer is the first message).
     @Test func aReplyWhoseAnswerWasLostIsWrittenOnceWhenTypedAgain() async throws {

@@ -135,6 +135,30 @@ import Testing
         try await relay.stop()
     }
 
+    /// Started while the relay is down, tail shows what is committed from then on once the relay answers, and not the
+    /// unread messages from before.
+    @Test func aTailStartedWithTheRelayDownShowsWhatCameMeanwhile() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        var relay = try await TestRelay(database: database)
+        let port = relay.port
+        try await relay.stop()
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "unread from before")
+        let tail = try tail(relay)
+        defer { tail.signal(SIGKILL) }
+        try await waitFor("tail to find the relay down") { tail.stderr.contains("relay unreachable") }
+        _ = try MessageRepository.insert(db, conversationId: conversation.id, senderId: f.alice.id, content: "while the relay was down")
+        relay = try await TestRelay(database: database, port: port)
+        try await waitFor("the message sent meanwhile", timeout: 40) { tail.stdout.contains("while the relay was down") }
+        try await Self.send(relay, f.alice, "live")
+        try await waitFor("the live message") { tail.stdout.contains("live") }
+        #expect(!tail.stdout.contains("unread from before"), "\(tail.stdout)")
+        #expect(Self.lines(tail.stdout, containing: "while the relay was down").count == 1)
+        try await relay.stop()
+    }
+
     /// More was sent while the relay was down than one replay carries (its byte budget): tail asks for the rest, page
     /// after page, and shows every message once, live ones meanwhile too.
     @Test func aReplayCutShortIsFollowedToItsEnd() async throws {

@@ -37,7 +37,10 @@ final class LiveConnection: Sendable {
     }
 
     /// - Parameter relay: `http://host:port` (the relay's base URL), perhaps with a path it is served under.
-    init(relay: URL, token: @escaping @Sendable () -> String) throws {
+    /// - Parameter start: the cursor the first socket resumes from (where the caller began: the database's snapshot
+    ///   then), so that what was committed before it could open (the relay down, or slow to answer) is replayed;
+    ///   without it, the first socket gets the unread messages.
+    init(relay: URL, token: @escaping @Sendable () -> String, from start: ResumeCursor? = nil) throws {
         guard let host = relay.host, ["http", "ws"].contains(relay.scheme ?? "") else {
             throw UserFacingError("--relay must be an http:// URL such as http://127.0.0.1:8080, not \(relay.absoluteString)")
         }
@@ -47,6 +50,7 @@ final class LiveConnection: Sendable {
         while prefix.hasSuffix("/") { prefix.removeLast() }
         endpoint = prefix + "/ws/messages"
         self.token = token
+        if let start { state.withLock { $0.resume = ResumeTracker(cursor: start.token) } }
         var fds: [Int32] = [0, 0]
         guard pipe(&fds) == 0 else { throw UserFacingError("cannot create a pipe", exitStatus: .software) }
         _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)

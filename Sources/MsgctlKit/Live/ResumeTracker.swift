@@ -22,7 +22,10 @@ struct ResumeTracker: Sendable, Equatable {
     /// resumed (the rest is for REST).
     private var replayingUnread = false
 
-    init() {}
+    /// - Parameter cursor: where the first socket resumes from (nil: it replays the unread messages).
+    init(cursor: String? = nil) {
+        self.cursor = cursor
+    }
 
     /// Remembers a message shown (also from the database), so that a socket without a cursor resumes after it.
     mutating func saw(messageId: String) {

@@ -8,8 +8,8 @@ struct TailCommand: AsyncParsableCommand {
         abstract: "Print new messages as they arrive, one line each (or one JSON object per line), until interrupted.",
         discussion: """
             Follows the relay's WebSocket as the admin (--token, or a token made from JWT_SECRET), from the moment it \
-            connects: every new message of every conversation (or of one user's with --user), users' and admins'. When the \
-            relay goes away it reconnects after 1, 2, 4 ... 30 s and resumes from its cursor, so the messages sent \
+            starts (a relay down or slow then shows what was sent meanwhile once it answers): every new message of every \
+            conversation (or of one user's with --user), users' and admins'. When the relay goes away it reconnects after 1, 2, 4 ... 30 s and resumes from its cursor, so the messages sent \
             meanwhile appear, each once. A line is the local time, [the conversation's user], the sender and the text, \
             which cannot act on the terminal (control characters show as \\u{..}; line breaks too). Connection notes go \
             to standard error. A closed pipe (msgctl tail | head -3) ends it quietly, with status 0.
@@ -42,8 +42,10 @@ struct TailCommand: AsyncParsableCommand {
             throw UserFacingError(
                 "JWT_SECRET is not set: tail signs in to the relay with a token made from it (or give --token)", exitStatus: .config)
         }
+        // From now: with the relay down or slow to answer, what is committed meanwhile is replayed once it answers.
+        let start = try? await ResumeCursor(complete: service.currentSnapshot())
         let session = TailSession(
-            service: service, admin: viewer, live: try LiveConnection(relay: relayURL, token: bearer), only: only, json: json)
+            service: service, admin: viewer, live: try LiveConnection(relay: relayURL, token: bearer, from: start), only: only, json: json)
         // The session blocks in poll(): on a thread of its own, never one of Swift's few task threads.
         let failure = await withCheckedContinuation { (done: CheckedContinuation<UserFacingError?, Never>) in
             Thread.detachNewThread { done.resume(returning: session.run()) }

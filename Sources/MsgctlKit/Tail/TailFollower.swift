@@ -3,8 +3,10 @@ import MsgLib
 /// What `msgctl tail` does with what the relay sends: which messages to show (new ones, each once), and what to say
 /// about the connection. A plain state machine over ``LiveConnection/Event``s, tested without sockets.
 ///
-/// The first socket starts with the admin's unread messages, old ones, sent without cursors; tail shows what arrives
-/// after them: it follows from the first `replayed` frame or the first message that carries a cursor (a live one).
+/// The first socket resumes from where tail started (the database's snapshot then): what was committed since comes
+/// with cursors, and is shown. Without that point (the database did not answer), it starts with the admin's unread
+/// messages, old ones, sent without cursors; tail shows what arrives after them: it follows from the first `replayed`
+/// frame or the first message that carries a cursor (a live one).
 /// After a drop, the connection resumes from its cursor and the relay replays what was missed: those are new here, and
 /// shown. Ids already shown are remembered (at least the last half of ``rememberedIds``), so none is shown twice.
 struct TailFollower: Sendable {

@@ -18,6 +18,17 @@ import Testing
 
     static func ids(_ count: Int) -> [UUID] { (0..<count).map { _ in UUID() } }
 
+    /// Given where the caller started, the first socket resumes from there (not from the unread list), and the next
+    /// ones from what it received.
+    @Test func theFirstSocketResumesFromTheStartGiven() {
+        let start = ResumeCursor(complete: Self.snapshot).token
+        var tracker = ResumeTracker(cursor: start)
+        #expect(tracker.opening() == "cursor=\(start)")
+        let id = UUID()
+        _ = tracker.received(Self.message(id))
+        #expect(tracker.opening() == "cursor=\(Self.cursor(id))")
+    }
+
     @Test func aSocketResumesFromTheLastMessagesCursor() {
         var tracker = ResumeTracker()
         #expect(tracker.opening() == nil)
