@@ -76,9 +76,18 @@ import Testing
         let reply = try await s.service.sendMessage(viewer: s.f.admin, conversationId: s.conversation.id, content: "reply")
         try s.db.query("UPDATE users SET is_admin = true WHERE id = $1", [s.f.alice.id])
         let alice = try s.current(s.f.alice)
-        // Sent as an admin, in her own conversation: for the other admins all the same.
+        let pushes = try [s.f.alice, s.f.admin].map { user in
+            try #require(
+                try PushSubscriptionRepository.upsert(
+                    s.db, userId: user.id, endpoint: "https://push.example/\(user.username)", p256dh: "k", auth: "a")
+            ).id
+        }
+        // Sent as an admin, in her own conversation: for the other admins all the same, pushed to them, not to her.
         let followUp = try await s.service.sendMessage(viewer: alice, conversationId: s.conversation.id, content: "follow-up")
         #expect(try s.counts() == (2, 1))
+        let pushed = try s.db.query("SELECT subscription_id FROM notification_outbox WHERE message_id = $1 AND kind = 'push'", [followUp.id])
+            .map { try $0.decode(0, as: UUID.self) }
+        #expect(pushed == [pushes[1]])
 
         #expect(try DeliveryRepository.unread(s.db, viewer: alice, limit: 10).map(\.message.id) == [reply.id])
         #expect(try DeliveryRepository.unread(s.db, viewer: s.f.admin, limit: 10).map(\.message.id) == [question.id, followUp.id])

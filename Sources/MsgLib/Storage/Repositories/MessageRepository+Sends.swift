@@ -171,7 +171,7 @@ extension MessageRepository {
                 UNION ALL
                 SELECT 'push', m.id, p.id, NULL FROM m JOIN c ON c.sender = m.sender_id
                 JOIN push_subscriptions p ON p.user_id IN (SELECT id FROM users WHERE is_admin)
-                WHERE c.sender = c.user_id
+                WHERE c.sender = c.user_id AND p.user_id <> c.sender
                 UNION ALL
                 SELECT 'slack', m.id, NULL, NULL FROM m JOIN c ON c.sender = m.sender_id WHERE $5 AND c.sender = c.user_id
                 UNION ALL
