@@ -88,6 +88,13 @@ import Testing
         let pushed = try s.db.query("SELECT subscription_id FROM notification_outbox WHERE message_id = $1 AND kind = 'push'", [followUp.id])
             .map { try $0.decode(0, as: UUID.self) }
         #expect(pushed == [pushes[1]])
+        // Reactions go the same way: hers to the admins but her, the admin's to her.
+        func reactionPushes(_ reactor: User, _ emoji: String) throws -> [UUID] {
+            try OutboxRepository.enqueueReactionPush(s.db, messageId: question.id, conversationUserId: alice.id, reactor: reactor, emoji: emoji)
+            return try s.db.query("SELECT subscription_id FROM notification_outbox WHERE reaction = $1", [emoji]).map { try $0.decode(0) }
+        }
+        #expect(try reactionPushes(alice, "👍") == [pushes[1]])
+        #expect(try reactionPushes(s.f.admin, "🎉") == [pushes[0]])
 
         #expect(try DeliveryRepository.unread(s.db, viewer: alice, limit: 10).map(\.message.id) == [reply.id])
         #expect(try DeliveryRepository.unread(s.db, viewer: s.f.admin, limit: 10).map(\.message.id) == [question.id, followUp.id])

@@ -5,6 +5,25 @@ import Testing
 
 /// The WebSocket protocol over real sockets against a msgrelay process.
 @Suite(.needsProcesses, .processSlot) struct RealtimeProtocolTests {
+    /// A user made admin types in their own conversation to the admins, as their messages there go to them.
+    @Test func aUserMadeAdminTypesToTheAdminsInTheirConversation() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        try db.query("UPDATE users SET is_admin = true WHERE id = $1", [f.alice.id])
+        let relay = try await TestRelay(database: database)
+        let alice = try relay.socket(try #require(try UserRepository.find(db, id: f.alice.id)))
+        let admin = try relay.socket(f.admin)
+        for socket in [alice, admin] { _ = try await socket.next(type: "connected") }
+        try alice.send(["type": "typing", "data": ["conversation_id": conversation.id.lowercasedString, "is_typing": true]])
+        let typing = try await admin.next(type: "typing")
+        #expect(typing.data["user_id"] as? String == f.alice.id.lowercasedString)
+        try admin.send(["type": "typing", "data": ["conversation_id": conversation.id.lowercasedString, "is_typing": true]])
+        #expect((try await alice.next(type: "typing")).data["user_id"] as? String == f.admin.id.lowercasedString)
+        try await relay.stop()
+    }
+
     @Test func everyFrameTypeBothWays() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())

@@ -204,6 +204,23 @@ import Testing
         try await desk.stop()
     }
 
+    /// A user made admin still writes to the admins in their conversation: their message there raises the unread count
+    /// the thread's parent shows, which is rewritten.
+    @Test func aUserMadeAdminsMessageInTheirConversationRefreshesTheParent() async throws {
+        let desk = try await Desk()
+        let (database, db, f, slack) = (desk.database, desk.db, desk.f, desk.slack)
+        #expect(try await desk.aliceSends("First") == 201)
+        try await db.waitForEmptyOutbox()
+        let conversationId = try db.scalar("SELECT conversation_id FROM messages WHERE content = 'First'", as: UUID.self)
+        try db.query("UPDATE users SET is_admin = true WHERE id = $1", [f.alice.id])
+        let alice = try #require(try UserRepository.find(db, id: f.alice.id))
+        let updates = slack.calls("chat.update").count
+        _ = try await MessagingService(pool: database.pool(size: 1)).sendMessage(viewer: alice, conversationId: conversationId, content: "Still me")
+        let refreshed = try await slack.waitForCalls("chat.update", count: updates + 1)[updates]
+        #expect(refreshed.object.string("blocks.1.elements.0.text") == "2 unread messages")
+        try await desk.stop()
+    }
+
     /// A lost post in a thread of long messages: Slack's page of replies is more than the 2 MiB read, so it is read
     /// again in smaller pages, and the post is found there rather than made twice.
     @Test func aLostPostAmongLongMessagesIsFoundInSmallerPages() async throws {

@@ -58,7 +58,8 @@ extension MessagingService {
                 [
                     .typing(
                         conversationId: conversationId, conversationUserId: conversation.userId, userId: viewer.id, isTyping: isTyping,
-                        fromAdmin: viewer.isAdmin)
+                        // From the admins' side, as the conversation tells it (a user made admin types to the admins).
+                        fromAdmin: viewer.id != conversation.userId)
                 ])
         }
     }

@@ -273,8 +273,8 @@ package final class OutboxWorker: Service, Sendable {
             case .delivered:
                 done.append(job.id)
                 if let subscription = job.subscription { used.append(subscription.id) }
-                // A user's reply in a thread changes the unread count its parent shows.
-                if job.kind == .slackPost, let slack = job.slack, slack.thread != nil, !slack.sender.isAdmin {
+                // A message of the conversation's user in a thread changes the unread count its parent shows.
+                if job.kind == .slackPost, let slack = job.slack, slack.thread != nil, job.message.senderId == job.conversationUser.id {
                     try outbox.refreshSlackParent(db, conversationId: job.message.conversationId)
                 }
             case .threadStarted(let thread):
@@ -284,7 +284,7 @@ package final class OutboxWorker: Service, Sendable {
                 done.append(job.id)
             case .posted(let post):
                 try outbox.recordPost(db, post)
-                if let slack = job.slack, !slack.sender.isAdmin {
+                if job.slack != nil, job.message.senderId == job.conversationUser.id {
                     try outbox.refreshSlackParent(db, conversationId: job.message.conversationId)
                 }
                 done.append(job.id)

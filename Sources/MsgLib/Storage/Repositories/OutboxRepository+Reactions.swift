@@ -21,7 +21,8 @@ package struct OutboxReaction: Sendable, Equatable {
 
 extension OutboxRepository {
     /// Queues a Web Push of a reaction `reactor` added to a message, to the other side of its conversation: the
-    /// conversation's user for an admin's reaction, every admin for the user's. A subscription that has the same push
+    /// conversation's user for an admin's reaction, every admin but the reactor for the user's (the conversation tells,
+    /// as for messages: a user made admin reacts to the admins in their own conversation). A subscription that has the same push
     /// waiting (added, taken back and added again before it left) gets no second one; one being sent now (locked by a
     /// round) does. Returns how many jobs were queued.
     @discardableResult
@@ -32,14 +33,14 @@ extension OutboxRepository {
             """
             INSERT INTO notification_outbox (kind, message_id, subscription_id, reaction, reaction_added, reactor_id)
             SELECT 'push', $1, p.id, $2, true, $3 FROM push_subscriptions p
-            WHERE CASE WHEN $4 THEN p.user_id = $5 ELSE p.user_id IN (SELECT id FROM users WHERE is_admin) END
+            WHERE CASE WHEN $4 THEN p.user_id = $5 ELSE p.user_id IN (SELECT id FROM users WHERE is_admin) AND p.user_id <> $3 END
               AND NOT EXISTS (
                   SELECT 1 FROM notification_outbox o
                   WHERE o.message_id = $1 AND o.subscription_id = p.id AND o.kind = 'push' AND o.reaction = $2 AND o.reactor_id = $3
                     AND o.failed_at IS NULL
                   FOR UPDATE SKIP LOCKED)
             RETURNING id
-            """, [messageId, emoji, reactor.id, reactor.isAdmin, conversationUserId]
+            """, [messageId, emoji, reactor.id, reactor.id != conversationUserId, conversationUserId]
         ).count
     }
 }
