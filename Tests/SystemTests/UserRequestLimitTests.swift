@@ -133,7 +133,7 @@ import Testing
     @Test func signedUploadsCountUntilAnswered() async throws {
         let database = try await TestDatabase.create()
         let f = try Fixtures.make(try database.connect())
-        let (relay, _) = try await AttachmentFlowTests.relay(database, ["HTTP_MAX_REQUESTS_PER_USER": "2"])
+        let (relay, folder) = try await AttachmentFlowTests.relay(database, ["HTTP_MAX_REQUESTS_PER_USER": "2"])
         let token = relay.token(f.alice)
         // Two uploads whose bodies have not all come hold both places.
         var uploads: [RawHTTPConnection] = []
@@ -148,9 +148,12 @@ import Testing
                         + String(repeating: "x", count: 10)))
             uploads.append(connection)
         }
-        try await waitFor("both uploads under way", timeout: 20) {
-            try await relay.request("GET", "/api/conversations", token: token).status == 429
+        // Both are receiving (each has its file begun, after taking its place) before anything else is asked: a request
+        // racing the second upload's arrival would take the place it needs.
+        try await waitFor("both uploads receiving", timeout: 20) {
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder + "/tmp")) ?? []).count == 2
         }
+        #expect(try await relay.request("GET", "/api/conversations", token: token).status == 429)
         #expect(try await relay.request("GET", "/api/conversations", token: relay.token(f.bob)).status == 200)
         // One finished: its place is free again.
         let finished = uploads[0]
