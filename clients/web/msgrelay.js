@@ -433,7 +433,9 @@ export class MsgRelayClient extends EventTarget {
     if (list.length) {
       // Only admins get `archived`; a user's list holds their own conversation.
       const admin = list.some((c) => 'archived' in c) || (this.userId != null && list.some((c) => c.user_id !== this.userId));
-      this._setAdmin(admin, true);
+      // The conversations' users are known now: the unread set is checked again either way.
+      this.isAdmin = admin;
+      this._recheckUnread();
       if (!admin && !this._conversationId) this._lastConversationId = list[0].id;
     }
     return result;
@@ -1073,11 +1075,14 @@ export class MsgRelayClient extends EventTarget {
     else if (senderAdmin === false && live) this._setAdmin(true);
   }
 
-  /** Sets whether the signed-in user is an admin; the unread set is checked again when that changes
-   * (or when `recount` asks: conversations whose users are now known). */
-  _setAdmin(admin, recount = false) {
-    if (this.isAdmin === admin && !recount) return;
+  _setAdmin(admin) {
+    if (this.isAdmin === admin) return;
     this.isAdmin = admin;
+    this._recheckUnread();
+  }
+
+  /** Drops from the unread set what is not incoming (any more: who the user is, or a conversation's user, became known). */
+  _recheckUnread() {
     let changed = false;
     for (const m of [...this._unread.values()]) if (!this._incoming(m)) changed = this._unread.delete(m.id) || changed;
     if (changed) this._emitUnread();

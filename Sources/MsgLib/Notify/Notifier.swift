@@ -158,7 +158,7 @@ public struct Notifier: Sendable {
         var parent = SlackParentMessage(
             conversationId: job.message.conversationId, userName: job.conversationUser.displayName,
             preview: job.message.deletedAt == nil ? job.message.content : nil,
-            previewAuthor: context.sender.id == job.conversationUser.id ? nil : context.sender.displayName, unreadCount: context.unreadCount,
+            previewAuthor: job.isFromConversationUser ? nil : context.sender.displayName, unreadCount: context.unreadCount,
             archived: context.archived, adminURLBase: configuration.adminURLBase ?? "")
         if job.message.deletedAt == nil { parent.previewAttachments = job.message.attachments.map(\.filename) }
         let delivered: SlackAppInterpreter = { result in

@@ -57,6 +57,12 @@ final class LiveConnection: Sendable {
         wakePipe = (fds[0], fds[1])
     }
 
+    /// Where a command that follows from now on resumes from: the database's snapshot now, so that a relay down or slow
+    /// to answer at start misses nothing of what comes meanwhile; nil when the database does not answer.
+    static func startingNow(_ service: MessagingService) async -> ResumeCursor? {
+        try? await ResumeCursor(complete: service.currentSnapshot())
+    }
+
     /// Readable when events are waiting: the REPL polls it beside the terminal.
     var wakeDescriptor: Int32 { wakePipe.read }
 

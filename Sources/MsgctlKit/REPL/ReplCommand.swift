@@ -35,7 +35,7 @@ struct ReplCommand: AsyncParsableCommand {
             // The first socket resumes from where the console started (the unread ones before are summed up at start):
             // with the relay down or slow then, what came meanwhile is replayed when it answers. Then from cursors (a
             // message id would miss a message committed after it but numbered before).
-            live = try LiveConnection(relay: relayURL, token: bearer, from: try? await ResumeCursor(complete: service.currentSnapshot()))
+            live = try LiveConnection(relay: relayURL, token: bearer, from: await LiveConnection.startingNow(service))
         }
         let session = try ReplSession(service: service, admin: viewer, live: live, historyFile: Self.historyFile(environment))
         // The session blocks in poll(): on a thread of its own, never one of Swift's few task threads.

@@ -9,10 +9,11 @@ struct TailCommand: AsyncParsableCommand {
         discussion: """
             Follows the relay's WebSocket as the admin (--token, or a token made from JWT_SECRET), from the moment it \
             starts (a relay down or slow then shows what was sent meanwhile once it answers): every new message of every \
-            conversation (or of one user's with --user), users' and admins'. When the relay goes away it reconnects after 1, 2, 4 ... 30 s and resumes from its cursor, so the messages sent \
-            meanwhile appear, each once. A line is the local time, [the conversation's user], the sender and the text, \
-            which cannot act on the terminal (control characters show as \\u{..}; line breaks too). Connection notes go \
-            to standard error. A closed pipe (msgctl tail | head -3) ends it quietly, with status 0.
+            conversation (or of one user's with --user), users' and admins'. When the relay goes away it reconnects after \
+            1, 2, 4 ... 30 s and resumes from its cursor, so the messages sent meanwhile appear, each once. A line is the \
+            local time, [the conversation's user], the sender and the text, which cannot act on the terminal (control \
+            characters show as \\u{..}; line breaks too). Connection notes go to standard error. A closed pipe \
+            (msgctl tail | head -3) ends it quietly, with status 0.
             """)
 
     @OptionGroup var connection: ConnectionOptions
@@ -42,8 +43,7 @@ struct TailCommand: AsyncParsableCommand {
             throw UserFacingError(
                 "JWT_SECRET is not set: tail signs in to the relay with a token made from it (or give --token)", exitStatus: .config)
         }
-        // From now: with the relay down or slow to answer, what is committed meanwhile is replayed once it answers.
-        let start = try? await ResumeCursor(complete: service.currentSnapshot())
+        let start = await LiveConnection.startingNow(service)
         let session = TailSession(
             service: service, admin: viewer, live: try LiveConnection(relay: relayURL, token: bearer, from: start), only: only, json: json)
         // The session blocks in poll(): on a thread of its own, never one of Swift's few task threads.

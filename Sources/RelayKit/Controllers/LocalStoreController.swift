@@ -22,7 +22,7 @@ struct LocalStoreController {
         let grant = try verified { now throws(LocalURLSigner.Refusal) in
             try store.signer.verifyUpload(storeKey: key, query: request.queryDictionary, now: now)
         }
-        let place = try takePlace(for: grant.user)
+        let place = try grant.user.map(gate.place(for:))
         defer { place?.leave() }
         guard let type = request.headers[.contentType].flatMap(AttachmentPolicy.mediaType), type == grant.contentType else {
             throw APIError(.unsupportedMediaType, "Content-Type must be \(grant.contentType), as declared")
@@ -70,18 +70,12 @@ struct LocalStoreController {
         let grant = try verified { now throws(LocalURLSigner.Refusal) in
             try store.signer.verifyDownload(storeKey: key, query: request.queryDictionary, now: now)
         }
-        let place = try takePlace(for: grant.user)
+        // A URL made for nobody counted (an admin's) takes no place.
+        let place = try grant.user.map(gate.place(for:))
         var response = try await LocalFileResponse.serve(
             store, key: key, contentType: grant.contentType, filename: grant.filename, inline: grant.inline, context: context)
         if let place { response.body = place.holding(response.body) }
         return response
-    }
-
-    /// A place among `user`'s requests under way (none for a URL made for nobody counted); 429 when they have none left.
-    private func takePlace(for user: UUID?) throws -> UserRequestGate.Place? {
-        guard let user else { return nil }
-        guard let place = gate.place(for: user) else { throw AuthenticationMiddleware.tooManyRequests }
-        return place
     }
 
     /// What `check` grants now; 403 naming why it refuses.

@@ -28,14 +28,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
         let user = try await service.authenticate(token: request.bearerToken)
         context.user = user
         guard !user.isAdmin else { return try await next(request, context) }
-        guard let place = gate.place(for: user.id) else { throw Self.tooManyRequests }
+        let place = try gate.place(for: user.id)
         context.requestPlace = place
         // Given back here unless the answer's body holds it (a download).
         defer { if !place.isHeld { place.leave() } }
         return try await next(request, context)
     }
-
-    static let tooManyRequests = ServiceError(.rateLimited, "Too many requests at once; wait for the ones under way", retryAfter: 1)
 }
 
 extension Request {

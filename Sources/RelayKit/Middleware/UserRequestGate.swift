@@ -27,11 +27,15 @@ final class UserRequestGate: Sendable {
         }
     }
 
-    /// A place for one more request of `userId`, given back by ``Place/leave()`` (or when the place is dropped); nil
-    /// when the user has ``limit`` under way.
-    func place(for userId: UUID) -> Place? {
-        enter(userId) ? Place(gate: self, userId: userId) : nil
+    /// A place for one more request of `userId`, given back by ``Place/leave()`` (or when the place is dropped).
+    /// - Throws: ``full`` (429 with `Retry-After`) when the user has ``limit`` under way.
+    func place(for userId: UUID) throws -> Place {
+        guard enter(userId) else { throw Self.full }
+        return Place(gate: self, userId: userId)
     }
+
+    /// The refusal of one request more than ``limit``.
+    static let full = ServiceError(.rateLimited, "Too many requests at once; wait for the ones under way", retryAfter: 1)
 
     /// A request's place in the gate, given back once: when the request's answer is ready, or, for an answer whose body
     /// streams, once the body is sent, fails, or is dropped unsent (the place goes with the last reference to it).

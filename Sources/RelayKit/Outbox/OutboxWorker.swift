@@ -274,7 +274,7 @@ package final class OutboxWorker: Service, Sendable {
                 done.append(job.id)
                 if let subscription = job.subscription { used.append(subscription.id) }
                 // A message of the conversation's user in a thread changes the unread count its parent shows.
-                if job.kind == .slackPost, let slack = job.slack, slack.thread != nil, job.message.senderId == job.conversationUser.id {
+                if job.kind == .slackPost, let slack = job.slack, slack.thread != nil, job.isFromConversationUser {
                     try outbox.refreshSlackParent(db, conversationId: job.message.conversationId)
                 }
             case .threadStarted(let thread):
@@ -284,7 +284,7 @@ package final class OutboxWorker: Service, Sendable {
                 done.append(job.id)
             case .posted(let post):
                 try outbox.recordPost(db, post)
-                if job.slack != nil, job.message.senderId == job.conversationUser.id {
+                if job.slack != nil, job.isFromConversationUser {
                     try outbox.refreshSlackParent(db, conversationId: job.message.conversationId)
                 }
                 done.append(job.id)

@@ -33,14 +33,14 @@ extension OutboxRepository {
             """
             INSERT INTO notification_outbox (kind, message_id, subscription_id, reaction, reaction_added, reactor_id)
             SELECT 'push', $1, p.id, $2, true, $3 FROM push_subscriptions p
-            WHERE CASE WHEN $4 THEN p.user_id = $5 ELSE p.user_id IN (SELECT id FROM users WHERE is_admin) AND p.user_id <> $3 END
+            WHERE CASE WHEN $3::uuid <> $4::uuid THEN p.user_id = $4 ELSE p.user_id IN (SELECT id FROM users WHERE is_admin) AND p.user_id <> $3 END
               AND NOT EXISTS (
                   SELECT 1 FROM notification_outbox o
                   WHERE o.message_id = $1 AND o.subscription_id = p.id AND o.kind = 'push' AND o.reaction = $2 AND o.reactor_id = $3
                     AND o.failed_at IS NULL
                   FOR UPDATE SKIP LOCKED)
             RETURNING id
-            """, [messageId, emoji, reactor.id, reactor.id != conversationUserId, conversationUserId]
+            """, [messageId, emoji, reactor.id, conversationUserId]
         ).count
     }
 }

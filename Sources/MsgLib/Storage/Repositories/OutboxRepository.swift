@@ -32,6 +32,8 @@ package struct OutboxJob: Sendable, Equatable {
     package var message: Message
     /// The conversation's user (the one who wrote, for a Slack notice).
     package var conversationUser: User
+    /// Whether the message is the conversation's user's (for the admins), not an admin's reply.
+    package var isFromConversationUser: Bool { message.senderId == conversationUser.id }
     /// The subscription a push job goes to.
     package var subscription: PushSubscription?
     /// What a Slack app job needs beyond the message (nil for other kinds).
