@@ -34,7 +34,7 @@ import Testing
         try await waitFor("msgctl to wait on a lock for \(seconds) s") {
             try watcher.scalar(
                 """
-                SELECT count(*) FROM pg_stat_activity WHERE application_name = 'msgctl' AND wait_event_type = 'Lock'
+                SELECT count(*) FROM pg_stat_activity WHERE application_name = 'msgctl' AND wait_event_type = 'Lock' AND datname = current_database()
                 AND clock_timestamp() - query_start > make_interval(secs => $1)
                 """, [seconds], as: Int.self) > 0
         }

@@ -14,11 +14,13 @@ package final class BlackholeProxy: Sendable {
     private let stopped = Atomic<Bool>(false)
     /// Counts ``cut()``s: a link serves while it is the count it started with.
     private let cuts = Atomic<Int>(0)
+    /// The links open, by the count of cuts they started with.
+    private let links = Mutex<[Int: Int]>([:])
 
     /// Listens on a free port of 127.0.0.1 and forwards to `upstreamPort` on 127.0.0.1.
     package init(upstreamPort: Int) throws {
         self.upstreamPort = upstreamPort
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ProxyError("socket failed: errno \(errno)") }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
@@ -58,9 +60,14 @@ package final class BlackholeProxy: Sendable {
     /// Forwards again, on the links kept open and on new ones.
     package func restore() { blackholed.store(false, ordering: .relaxed) }
 
-    /// Closes every link open now (within a tenth of a second), as a server or a network that drops connections does;
-    /// new ones are served.
-    package func cut() { cuts.add(1, ordering: .relaxed) }
+    /// Closes every link open now, as a server or a network that drops connections does, and returns once they are
+    /// closed (a tenth of a second, or at most 5 s): a ``restore()`` after it forwards nothing on them. New links are
+    /// served.
+    package func cut() {
+        let cut = links.withLock { _ in cuts.add(1, ordering: .relaxed).oldValue }
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, links.withLock({ $0.contains { $0.key <= cut && $0.value > 0 } }) { usleep(10_000) }
+    }
 
     /// Closes the listening socket and every link (within a tenth of a second).
     package func stop() { stopped.store(true, ordering: .relaxed) }
@@ -74,6 +81,7 @@ package final class BlackholeProxy: Sendable {
             guard poll(&descriptor, 1, 100) > 0 else { continue }
             let client = accept(listener, nil, nil)
             guard client >= 0 else { continue }
+            _ = fcntl(client, F_SETFD, FD_CLOEXEC)
             let thread = Thread { [self] in self.serve(client) }
             thread.name = "blackhole-proxy-link"
             thread.start()
@@ -82,10 +90,12 @@ package final class BlackholeProxy: Sendable {
 
     /// Connects to the server and copies bytes both ways, holding them back while blackholed.
     private func serve(_ client: Int32) {
-        let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        var registered: Int?
         defer {
             close(client)
             if upstream >= 0 { close(upstream) }
+            if let registered { links.withLock { $0[registered, default: 0] -= 1 } }
         }
         guard upstream >= 0 else { return }
         var address = Self.loopback(port: upstreamPort)
@@ -94,7 +104,12 @@ package final class BlackholeProxy: Sendable {
         }
         guard connected == 0 else { return }
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        let generation = cuts.load(ordering: .relaxed)
+        let generation = links.withLock {
+            let generation = cuts.load(ordering: .relaxed)
+            $0[generation, default: 0] += 1
+            return generation
+        }
+        registered = generation
         while !isStopped, cuts.load(ordering: .relaxed) == generation {
             if blackholed.load(ordering: .relaxed) {
                 usleep(50_000)

@@ -76,7 +76,7 @@ package final class RecordingHTTPServer: Sendable {
 
     /// Starts listening on 127.0.0.1 on a free port.
     package init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
         var yes: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
@@ -134,7 +134,7 @@ package final class RecordingHTTPServer: Sendable {
 
     /// A port on 127.0.0.1 that nothing listens on (it was free a moment ago): for "connection refused".
     package static func unusedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         return try bindLoopback(fd)
@@ -183,6 +183,7 @@ extension RecordingHTTPServer {
                 guard poll(&ready, 1, 50) > 0 else { continue }
                 let fd = accept(listener, nil, nil)
                 guard fd >= 0 else { continue }
+                _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
                 let number: Int? = locked.withLock { s in
                     guard !s.stopped else { return nil }
                     s.open.insert(fd)
