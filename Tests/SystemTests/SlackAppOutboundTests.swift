@@ -365,6 +365,31 @@ import Testing
         try await desk.stop()
     }
 
+    /// Slack limits a method as a whole: a 429's `Retry-After` holds every post, another conversation's too, queued
+    /// after it, until it has passed.
+    @Test func aRetryAfterHoldsEveryPostNotOnlyItsOwn() async throws {
+        let desk = try await Desk(failing: [.rateLimited(retryAfter: 3)])
+        #expect(try await desk.aliceSends("One") == 201)
+        let refused = try await desk.slack.waitForCalls("chat.postMessage", count: 1)[0]
+        #expect(refused.failed)
+        try await waitFor("the 429 to be recorded") {
+            try desk.db.scalar("SELECT count(*) FROM notification_outbox WHERE attempts = 1", as: Int.self) == 1
+        }
+        #expect(try await desk.relay.request("POST", "/api/messages", token: desk.relay.token(desk.f.bob), json: ["content": "Two"]).status == 201)
+        let posts = try await desk.slack.waitForCalls("chat.postMessage", count: 3)
+        for post in posts.dropFirst() {
+            #expect(!post.failed)
+            #expect(
+                post.receivedAt.timeIntervalSince(refused.receivedAt) >= 2.95,
+                "a post left \(post.receivedAt.timeIntervalSince(refused.receivedAt)) s after the 429")
+        }
+        #expect(Set(posts.dropFirst().compactMap { $0.string("text") }).count == 2)
+        try await desk.db.waitForEmptyOutbox()
+        #expect(desk.slack.calls("chat.postMessage").count == 3)
+        #expect(try desk.db.scalar("SELECT count(*) FROM outbox_holds WHERE until > now()", as: Int.self) == 0)
+        try await desk.stop()
+    }
+
     @Test func hostileAnswersAreRetriedOrRefusedNeverStored() async throws {
         let desk = try await Desk(failing: [.serverError(), .hugeBody(), .notJSON, .hostileTs])
         #expect(try await desk.aliceSends("Hi") == 201)

@@ -64,6 +64,11 @@ package struct NotificationOutbox: Sendable {
         try SlackThreadRepository.enqueueParentUpdate(db, conversationId: conversationId)
     }
 
+    /// Holds every job of `kind` for `seconds` (within 0 and ``RetryPolicy/longestDelay``), as a `Retry-After` asks.
+    package func hold(_ db: PostgresConnection, kind: OutboxJob.Kind, seconds: Double) throws {
+        try OutboxRepository.hold(db, kind: kind, seconds: RetryPolicy.bounded(seconds, upTo: RetryPolicy.longestDelay))
+    }
+
     /// Deletes a subscription the push service says is gone.
     package func removeSubscription(_ db: PostgresConnection, id: UUID) throws {
         _ = try PushSubscriptionRepository.delete(db, id: id)

@@ -321,6 +321,12 @@ package final class OutboxWorker: Service, Sendable {
             }
         }
         try outbox.finish(db, done: done, used: used)
+        let maximum = RetryPolicy.seconds(notifier.configuration.maxRetryDelay)
+        let held = results.filter { !isExpired($0.0) }.map { (kind: $0.0.kind, outcome: $0.1) }
+        for (kind, seconds) in SlackHolds.asked(held, maximum: maximum).sorted(by: { $0.key.rawValue < $1.key.rawValue }) where seconds > 0 {
+            try outbox.hold(db, kind: kind, seconds: seconds)
+            logger.warning("Slack asked to wait: its jobs of this kind are held", metadata: ["kind": "\(kind.rawValue)", "seconds": "\(seconds)"])
+        }
         return counted
     }
 

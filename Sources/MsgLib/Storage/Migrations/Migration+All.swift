@@ -50,5 +50,6 @@ extension Migration {
         unarchiveOnReply,
         userCreations,
         unreadByConversation,
+        outboxHolds,
     ]
 }

@@ -99,7 +99,8 @@ package enum OutboxRepository {
             """
             WITH claimed AS MATERIALIZED (
                 SELECT id FROM notification_outbox o
-                WHERE failed_at IS NULL AND available_at <= now() AND kind = ANY($1::text[]) AND \(inTurn) AND \(lane.condition)
+                WHERE failed_at IS NULL AND available_at <= now() AND kind = ANY($1::text[]) AND \(notHeld) AND \(inTurn)
+                  AND \(lane.condition)
                 ORDER BY available_at, id
                 LIMIT $2
                 FOR NO KEY UPDATE SKIP LOCKED
@@ -174,6 +175,19 @@ package enum OutboxRepository {
             WHERE e.conversation_id = o.conversation_id AND e.id < o.id AND e.failed_at IS NULL))
         """
 
+    /// The condition that a job `o`'s kind is not held (``hold(_:kind:seconds:)``).
+    static let notHeld = "NOT (o.kind = ANY (SELECT h.kind FROM outbox_holds h WHERE h.until > now()))"
+
+    /// Holds every job of `kind` (due or not, on every relay, queued now or later) until `seconds` from now, or longer
+    /// when a hold already runs later.
+    package static func hold(_ db: PostgresConnection, kind: OutboxJob.Kind, seconds: Double) throws {
+        try db.query(
+            """
+            INSERT INTO outbox_holds (kind, until) VALUES ($1, clock_timestamp() + make_interval(secs => $2))
+            ON CONFLICT (kind) DO UPDATE SET until = greatest(outbox_holds.until, EXCLUDED.until)
+            """, [kind.rawValue, seconds])
+    }
+
     /// Records that a round begins to send jobs `ids`, on a connection other than the round's, outside its transaction
     /// (it holds the jobs with `FOR NO KEY UPDATE`, which lets this row's foreign key be checked): if the round never
     /// commits, the next one knows the requests may have been made.
@@ -208,8 +222,9 @@ package enum OutboxRepository {
     package static func secondsUntilNextDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind], lane: OutboxLane = .all) throws -> Double? {
         try db.query(
             """
-            SELECT extract(epoch FROM min(available_at) - now())::float8 FROM notification_outbox o
-            WHERE failed_at IS NULL AND kind = ANY($1::text[]) AND \(inTurn) AND \(lane.condition)
+            SELECT extract(epoch FROM min(greatest(o.available_at, h.until)) - now())::float8
+            FROM notification_outbox o LEFT JOIN outbox_holds h ON h.kind = o.kind
+            WHERE failed_at IS NULL AND o.kind = ANY($1::text[]) AND \(inTurn) AND \(lane.condition)
             """, [kinds.map(\.rawValue)]
         )[0].decode(0)
     }
