@@ -109,6 +109,22 @@ import Testing
         try Self.expectSameFigures(db, "after TRUNCATE")
     }
 
+    /// A message is its conversation's user's or the admins' by the conversation it is in: a user made admin (who
+    /// goes on writing in their own conversation) and an admin who stops being one change no figure of the past.
+    @Test func rolesChangedLaterChangeNoFigure() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let history = try Self.writeHistory(db, seed: 43)
+        let (since, until) = Self.windows[0]
+        let before = try StatisticsRepository.statistics(db, since: since, until: until, timezone: "UTC")
+        try db.query("UPDATE users SET is_admin = true WHERE id = $1", [history.users[2].id])
+        try db.query("UPDATE users SET is_admin = false WHERE id = $1", [history.admins[0].id])
+        let after = try StatisticsRepository.statistics(db, since: since, until: until, timezone: "UTC")
+        #expect(after == before)
+        #expect(after.activeUsers == 10 && after.days.map(\.fromAdmins).reduce(0, +) > 0)
+        try Self.expectSameFigures(db, "after roles changed")
+    }
+
     /// Through the service, first response runs beside the other figures on a second connection: the same figures.
     @Test func theServiceRunsFirstResponseBesideTheRest() async throws {
         let database = try await TestDatabase.create()

@@ -3,9 +3,9 @@ public struct Statistics: Sendable, Encodable, Equatable {
     /// Messages on one calendar day (in ``timezone``).
     public struct Day: Sendable, Encodable, Equatable {
         public var date: String
-        /// Sent by users.
+        /// Sent by users in their own conversations.
         public var fromUsers: Int
-        /// Sent by admins: the messages handled that day.
+        /// Sent by admins (anyone in another user's conversation): the messages handled that day.
         public var fromAdmins: Int
 
         enum CodingKeys: String, CodingKey {
@@ -48,7 +48,7 @@ public struct Statistics: Sendable, Encodable, Equatable {
     /// Conversations with at least one message in the window, and conversations started in it.
     public var activeConversations: Int
     public var newConversations: Int
-    /// Users who sent a message in the window, and those of them who had written before it.
+    /// Users who sent a message in their conversation in the window, and those of them who had written there before it.
     public var activeUsers: Int
     public var returningUsers: Int
     /// Messages no admin has read yet, the conversations holding them, and the oldest one's time.

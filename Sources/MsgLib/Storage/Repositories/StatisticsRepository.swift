@@ -1,4 +1,6 @@
-/// The queries behind ``Statistics``. Deleted messages do not count.
+/// The queries behind ``Statistics``. Deleted messages do not count. A message is its conversation's user's or the
+/// admins' by the conversation it is in (its sender is the conversation's user or not), not by anyone's role now: the
+/// figures of the past do not change when someone is made admin or stops being one.
 package enum StatisticsRepository {
     /// True when PostgreSQL knows the time zone `name`.
     static func knowsTimeZone(_ db: PostgresConnection, _ name: String) throws -> Bool {
@@ -10,7 +12,7 @@ package enum StatisticsRepository {
     /// number of users and conversations, not with the history (docs/statistics.md).
     ///
     /// - The window's messages come from `idx_messages_created_at` (migration 31), in parallel workers.
-    /// - Active conversations and users are probes of one entry each in the conversation and sender indexes.
+    /// - Active conversations and users are probes of one entry each in the conversation index.
     /// - First response is one pass over the window's messages in conversation order, newest first: each message sees
     ///   the earliest admin message after it in the window. A wait without one, or whose next admin message shares its
     ///   creation time (one transaction), looks further in the conversation's index.
@@ -79,12 +81,12 @@ package enum StatisticsRepository {
             notificationsPending: try activity.decode("notifications_pending"), notificationsFailed: try activity.decode("notifications_failed"))
     }
 
-    /// Messages per day of the window, by users and by admins; days without messages too.
+    /// Messages per day of the window, by the conversations' users and by admins; days without messages too.
     static let daysSQL = """
         WITH counts AS (
             SELECT date_trunc('day', m.created_at AT TIME ZONE $3::text) AS d,
-                   count(*) FILTER (WHERE a.id IS NULL) AS from_users, count(*) FILTER (WHERE a.id IS NOT NULL) AS from_admins
-            FROM messages m LEFT JOIN users a ON a.id = m.sender_id AND a.is_admin
+                   count(*) FILTER (WHERE m.sender_id = c.user_id) AS from_users, count(*) FILTER (WHERE m.sender_id <> c.user_id) AS from_admins
+            FROM messages m JOIN conversations c ON c.id = m.conversation_id
             WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
             GROUP BY 1
         ),
@@ -101,10 +103,11 @@ package enum StatisticsRepository {
     /// Conversations and users active in the window, and the figures that do not depend on it.
     static let activitySQL = """
         WITH active_users AS MATERIALIZED (
-            SELECT u.id FROM users u
-            WHERE NOT u.is_admin AND EXISTS (
+            SELECT c.id, c.user_id FROM conversations c
+            WHERE EXISTS (
                 SELECT 1 FROM messages m
-                WHERE m.sender_id = u.id AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz AND m.deleted_at IS NULL)
+                WHERE m.conversation_id = c.id AND m.sender_id = c.user_id
+                  AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz AND m.deleted_at IS NULL)
         )
         SELECT
             (SELECT count(*) FROM conversations c WHERE EXISTS (
@@ -114,7 +117,8 @@ package enum StatisticsRepository {
             (SELECT count(*) FROM conversations WHERE created_at >= $1::timestamptz AND created_at < $2::timestamptz) AS new_conversations,
             (SELECT count(*) FROM active_users) AS active_users,
             (SELECT count(*) FROM active_users a WHERE EXISTS (
-                SELECT 1 FROM messages p WHERE p.sender_id = a.id AND p.created_at < $1::timestamptz AND p.deleted_at IS NULL)
+                SELECT 1 FROM messages p
+                WHERE p.conversation_id = a.id AND p.sender_id = a.user_id AND p.created_at < $1::timestamptz AND p.deleted_at IS NULL)
             ) AS returning_users,
             \(backlogColumnsSQL)
         """
@@ -123,10 +127,10 @@ package enum StatisticsRepository {
     /// in time and the running `min` over the rows before in `w` is the earliest later admin message in the window.
     static let firstResponseSQL = """
         WITH r AS (
-            SELECT m.conversation_id, m.created_at, a.id IS NOT NULL AS is_admin,
-                   lead(a.id IS NOT NULL) OVER w AS previous_is_admin,
-                   min(m.created_at) FILTER (WHERE a.id IS NOT NULL) OVER w AS later_admin_at
-            FROM messages m LEFT JOIN users a ON a.id = m.sender_id AND a.is_admin
+            SELECT m.conversation_id, c.user_id, m.created_at, m.sender_id <> c.user_id AS from_admins,
+                   lead(m.sender_id <> c.user_id) OVER w AS previous_from_admins,
+                   min(m.created_at) FILTER (WHERE m.sender_id <> c.user_id) OVER w AS later_admin_at
+            FROM messages m JOIN conversations c ON c.id = m.conversation_id
             WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
             WINDOW w AS (PARTITION BY m.conversation_id ORDER BY m.created_at DESC, m.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         ),
@@ -137,10 +141,10 @@ package enum StatisticsRepository {
                          WHERE x.conversation_id = r.conversation_id AND x.deleted_at IS NULL
                            AND x.created_at > r.created_at
                            AND x.created_at >= CASE WHEN r.later_admin_at IS NULL THEN $2::timestamptz ELSE r.created_at END
-                           AND EXISTS (SELECT 1 FROM users xa WHERE xa.id = x.sender_id AND xa.is_admin)
+                           AND x.sender_id <> r.user_id
                          ORDER BY x.created_at LIMIT 1)
                    END AS answered_at
-            FROM r WHERE NOT r.is_admin AND (r.previous_is_admin IS NULL OR r.previous_is_admin)
+            FROM r WHERE NOT r.from_admins AND (r.previous_from_admins IS NULL OR r.previous_from_admins)
         )
         \(waitFiguresSQL)
         """
@@ -161,8 +165,8 @@ package enum StatisticsRepository {
     static let backlogColumnsSQL = """
         (SELECT coalesce(sum(unread_count_admin), 0)::bigint FROM conversations) AS unread_messages,
         (SELECT count(*) FROM conversations WHERE unread_count_admin > 0) AS unread_conversations,
-        (SELECT min(m.created_at) FROM messages m JOIN users u ON u.id = m.sender_id
-         WHERE NOT u.is_admin AND m.read_at IS NULL AND m.deleted_at IS NULL) AS oldest_unread_at,
+        (SELECT min(m.created_at) FROM messages m JOIN conversations c ON c.id = m.conversation_id
+         WHERE m.sender_id = c.user_id AND m.read_at IS NULL AND m.deleted_at IS NULL) AS oldest_unread_at,
         (SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL) AS notifications_pending,
         (SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL) AS notifications_failed
         """
