@@ -12,7 +12,10 @@ package enum StatisticsRepository {
     /// number of users and conversations, not with the history (docs/statistics.md).
     ///
     /// - The window's messages come from `idx_messages_created_at` (migration 31), in parallel workers.
-    /// - Active conversations and users are probes of one entry each in the conversation index.
+    /// - Active conversations and users are probes of one entry each, in the conversation index (for a user, the first
+    ///   of their messages there: a scalar subquery), and for returning users in the sender index, the conversation
+    ///   checked on the row (`IS TRUE`): PostgreSQL takes a message's sender and conversation for independent, expects
+    ///   almost no row to match both, and would otherwise hash the whole history (6 s at 10,000,000 messages).
     /// - First response is one pass over the window's messages in conversation order, newest first: each message sees
     ///   the earliest admin message after it in the window. A wait without one, or whose next admin message shares its
     ///   creation time (one transaction), looks further in the conversation's index.
@@ -85,8 +88,8 @@ package enum StatisticsRepository {
     static let daysSQL = """
         WITH counts AS (
             SELECT date_trunc('day', m.created_at AT TIME ZONE $3::text) AS d,
-                   count(*) FILTER (WHERE m.sender_id = c.user_id) AS from_users, count(*) FILTER (WHERE m.sender_id <> c.user_id) AS from_admins
-            FROM messages m JOIN conversations c ON c.id = m.conversation_id
+                   count(*) FILTER (WHERE o.id IS NOT NULL) AS from_users, count(*) FILTER (WHERE o.id IS NULL) AS from_admins
+            FROM messages m LEFT JOIN conversations o ON o.id = m.conversation_id AND o.user_id = m.sender_id
             WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
             GROUP BY 1
         ),
@@ -104,10 +107,11 @@ package enum StatisticsRepository {
     static let activitySQL = """
         WITH active_users AS MATERIALIZED (
             SELECT c.id, c.user_id FROM conversations c
-            WHERE EXISTS (
-                SELECT 1 FROM messages m
+            WHERE (
+                SELECT true FROM messages m
                 WHERE m.conversation_id = c.id AND m.sender_id = c.user_id
-                  AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz AND m.deleted_at IS NULL)
+                  AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz AND m.deleted_at IS NULL
+                LIMIT 1)
         )
         SELECT
             (SELECT count(*) FROM conversations c WHERE EXISTS (
@@ -118,7 +122,8 @@ package enum StatisticsRepository {
             (SELECT count(*) FROM active_users) AS active_users,
             (SELECT count(*) FROM active_users a WHERE EXISTS (
                 SELECT 1 FROM messages p
-                WHERE p.conversation_id = a.id AND p.sender_id = a.user_id AND p.created_at < $1::timestamptz AND p.deleted_at IS NULL)
+                WHERE p.sender_id = a.user_id AND (p.conversation_id = a.id) IS TRUE AND p.created_at < $1::timestamptz
+                  AND p.deleted_at IS NULL)
             ) AS returning_users,
             \(backlogColumnsSQL)
         """
@@ -127,10 +132,9 @@ package enum StatisticsRepository {
     /// in time and the running `min` over the rows before in `w` is the earliest later admin message in the window.
     static let firstResponseSQL = """
         WITH r AS (
-            SELECT m.conversation_id, c.user_id, m.created_at, m.sender_id <> c.user_id AS from_admins,
-                   lead(m.sender_id <> c.user_id) OVER w AS previous_from_admins,
-                   min(m.created_at) FILTER (WHERE m.sender_id <> c.user_id) OVER w AS later_admin_at
-            FROM messages m JOIN conversations c ON c.id = m.conversation_id
+            SELECT m.conversation_id, m.created_at, o.id IS NULL AS from_admins, lead(o.id IS NULL) OVER w AS previous_from_admins,
+                   min(m.created_at) FILTER (WHERE o.id IS NULL) OVER w AS later_admin_at
+            FROM messages m LEFT JOIN conversations o ON o.id = m.conversation_id AND o.user_id = m.sender_id
             WHERE m.deleted_at IS NULL AND m.created_at >= $1::timestamptz AND m.created_at < $2::timestamptz
             WINDOW w AS (PARTITION BY m.conversation_id ORDER BY m.created_at DESC, m.id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
         ),
@@ -141,7 +145,7 @@ package enum StatisticsRepository {
                          WHERE x.conversation_id = r.conversation_id AND x.deleted_at IS NULL
                            AND x.created_at > r.created_at
                            AND x.created_at >= CASE WHEN r.later_admin_at IS NULL THEN $2::timestamptz ELSE r.created_at END
-                           AND x.sender_id <> r.user_id
+                           AND x.sender_id <> (SELECT c.user_id FROM conversations c WHERE c.id = r.conversation_id)
                          ORDER BY x.created_at LIMIT 1)
                    END AS answered_at
             FROM r WHERE NOT r.from_admins AND (r.previous_from_admins IS NULL OR r.previous_from_admins)
