@@ -175,6 +175,13 @@ package enum OutboxRepository {
             WHERE e.conversation_id = o.conversation_id AND e.id < o.id AND e.failed_at IS NULL))
         """
 
+    /// The jobs `o`, each with the hold `h` of its kind when there is one (``hold(_:kind:seconds:)``).
+    static let jobsWithHolds = "notification_outbox o LEFT JOIN outbox_holds h ON h.kind = o.kind"
+
+    /// When a job of ``jobsWithHolds`` is due: its own time, or the end of its kind's hold when that is later. A held
+    /// job is not late: it waits as Slack asked.
+    static let dueAt = "greatest(o.available_at, h.until)"
+
     /// The condition that a job `o`'s kind is not held (``hold(_:kind:seconds:)``).
     static let notHeld = "NOT (o.kind = ANY (SELECT h.kind FROM outbox_holds h WHERE h.until > now()))"
 
@@ -222,8 +229,8 @@ package enum OutboxRepository {
     package static func secondsUntilNextDue(_ db: PostgresConnection, kinds: [OutboxJob.Kind], lane: OutboxLane = .all) throws -> Double? {
         try db.query(
             """
-            SELECT extract(epoch FROM min(greatest(o.available_at, h.until)) - now())::float8
-            FROM notification_outbox o LEFT JOIN outbox_holds h ON h.kind = o.kind
+            SELECT extract(epoch FROM min(\(dueAt)) - now())::float8
+            FROM \(jobsWithHolds)
             WHERE failed_at IS NULL AND o.kind = ANY($1::text[]) AND \(inTurn) AND \(lane.condition)
             """, [kinds.map(\.rawValue)]
         )[0].decode(0)
@@ -243,8 +250,8 @@ package enum OutboxRepository {
         var backlog = OutboxBacklog()
         let rows = try db.query(
             """
-            SELECT kind, count(*)::int8, extract(epoch FROM now() - min(available_at) FILTER (WHERE available_at <= now()))::float8
-            FROM notification_outbox WHERE failed_at IS NULL GROUP BY kind
+            SELECT o.kind, count(*)::int8, extract(epoch FROM now() - min(\(dueAt)) FILTER (WHERE \(dueAt) <= now()))::float8
+            FROM \(jobsWithHolds) WHERE failed_at IS NULL GROUP BY o.kind
             """)
         for row in rows {
             guard let kind = OutboxJob.Kind(rawValue: try row.decode(0)) else { continue }
@@ -295,8 +302,8 @@ extension OutboxRepository {
         let counts = try db.query(
             """
             SELECT (SELECT count(*) FROM notification_outbox WHERE failed_at IS NULL),
-                   (SELECT extract(epoch FROM now() - min(available_at))::float8 FROM notification_outbox
-                    WHERE failed_at IS NULL AND available_at <= now()),
+                   (SELECT extract(epoch FROM now() - min(\(dueAt)))::float8 FROM \(jobsWithHolds)
+                    WHERE failed_at IS NULL AND \(dueAt) <= now()),
                    (SELECT count(*) FROM notification_outbox WHERE failed_at IS NOT NULL)
             """)[0]
         let oldest = try db.query(

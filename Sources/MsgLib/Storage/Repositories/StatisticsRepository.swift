@@ -12,7 +12,7 @@ package enum StatisticsRepository {
     /// number of users and conversations, not with the history (docs/statistics.md).
     ///
     /// - The window's messages come from `idx_messages_created_at` (migration 31), in parallel workers.
-    /// - Active conversations and users are probes of one entry each, in the conversation index (for a user, the first
+    /// - Active conversations and users are probes of one entry each, in the conversation index (for a user, any one
     ///   of their messages there: a scalar subquery), and for returning users in the sender index, the conversation
     ///   checked on the row (`IS TRUE`): PostgreSQL takes a message's sender and conversation for independent, expects
     ///   almost no row to match both, and would otherwise hash the whole history (6 s at 10,000,000 messages).
