@@ -14,7 +14,7 @@ struct SlackHoldsTests {
             (.slack, .retry("Slack answered 429", retryAfter: 7200)),
             (.push, .retry("push service answered 429", retryAfter: 60)),
         ]
-        let holds = SlackHolds.asked(results, maximum: 3600)
+        let holds = SlackHolds.asked(results, policy: RetryPolicy(base: .seconds(5), maximum: .seconds(3600)))
         // A push service answers for one subscription; a retry without Retry-After is that job's own backoff.
         #expect(holds == [.slackPost: 30, .slackReaction: 0, .slack: 3600])
     }
@@ -22,7 +22,7 @@ struct SlackHoldsTests {
     @Test func anUnreadableOrNegativeRetryAfterStaysWithinBounds() {
         let holds = SlackHolds.asked(
             [(.slackPost, .retry("429", retryAfter: .nan)), (.slackUpdate, .retry("429", retryAfter: -5)), (.slack, .failed("invalid_blocks"))],
-            maximum: 60)
+            policy: RetryPolicy(base: .seconds(5), maximum: .seconds(60)))
         #expect(holds == [.slackPost: 60, .slackUpdate: 0])
     }
 }

@@ -15,13 +15,20 @@ package struct RetryPolicy: Sendable {
     /// capped at `maximum`, then a random value between half and all of it (so retries from many jobs spread out),
     /// and at least `retryAfter` capped at `maximum`. Always a finite number between 0 and `maximum`.
     package func delay(afterAttempt attempt: Int, retryAfter: Double?) -> Double {
-        let maximumSeconds = Self.bounded(Self.seconds(maximum), upTo: Self.longestDelay)
         let baseSeconds = Self.bounded(Self.seconds(base), upTo: maximumSeconds)
         let ceiling = min(maximumSeconds, baseSeconds * pow(2, Double(max(0, min(attempt - 1, 30)))))
         let jittered = ceiling / 2 + Double.random(in: 0...(ceiling / 2))
-        let asked = retryAfter.map { $0.isNaN ? maximumSeconds : Self.bounded($0, upTo: maximumSeconds) } ?? 0
-        return max(jittered, asked)
+        return max(jittered, retryAfter.map { wait(asked: $0) } ?? 0)
     }
+
+    /// The wait a `Retry-After` of `retryAfter` seconds asks for, within `0...maximum` (an unreadable one, NaN, is the
+    /// maximum).
+    package func wait(asked retryAfter: Double) -> Double {
+        retryAfter.isNaN ? maximumSeconds : Self.bounded(retryAfter, upTo: maximumSeconds)
+    }
+
+    /// ``maximum`` in seconds, within ``longestDelay``.
+    private var maximumSeconds: Double { Self.bounded(Self.seconds(maximum), upTo: Self.longestDelay) }
 
     /// A `Retry-After` value in seconds: delta-seconds or an HTTP-date (RFC 9110 §10.2.3); nil when absent or
     /// unreadable. A negative number or a date in the past is 0; a number too large for any clock stays large

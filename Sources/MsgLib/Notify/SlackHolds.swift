@@ -3,14 +3,13 @@
 /// has passed; a job of another kind (another method) goes on. Push services are left out: each subscription's
 /// service answers for itself.
 package enum SlackHolds {
-    /// For each Slack kind among `results`, the longest `Retry-After` its retries came with, within `0...maximum`
-    /// seconds (an unreadable one, NaN, is the maximum); kinds without one are absent.
-    package static func asked(_ results: [(kind: OutboxJob.Kind, outcome: DeliveryOutcome)], maximum: Double) -> [OutboxJob.Kind: Double] {
+    /// For each Slack kind among `results`, the longest wait its retries' `Retry-After`s ask for, as `policy` bounds it
+    /// (``RetryPolicy/wait(asked:)``); kinds without one are absent.
+    package static func asked(_ results: [(kind: OutboxJob.Kind, outcome: DeliveryOutcome)], policy: RetryPolicy) -> [OutboxJob.Kind: Double] {
         var holds: [OutboxJob.Kind: Double] = [:]
         for (kind, outcome) in results where kind != .push {
             guard case .retry(_, let retryAfter?) = outcome else { continue }
-            let seconds = retryAfter.isNaN ? maximum : RetryPolicy.bounded(retryAfter, upTo: maximum)
-            holds[kind] = max(holds[kind] ?? 0, seconds)
+            holds[kind] = max(holds[kind] ?? 0, policy.wait(asked: retryAfter))
         }
         return holds
     }

@@ -267,6 +267,8 @@ package final class OutboxWorker: Service, Sendable {
         var done: [Int64] = []
         var used: [UUID] = []
         var counted: [(OutboxJob.Kind, NotificationMetrics.Outcome)] = []
+        // The retries of jobs not given up: their Retry-Afters may hold their kinds.
+        var retried: [(kind: OutboxJob.Kind, outcome: DeliveryOutcome)] = []
         for (job, outcome) in results {
             counted.append((job.kind, NotificationMetrics.Outcome(outcome, expired: outcome.isRetry && isExpired(job))))
             switch outcome {
@@ -307,6 +309,7 @@ package final class OutboxWorker: Service, Sendable {
                     try outbox.fail(db, job: job.id, error: why)
                     logger.warning("notification given up", metadata: ["job": "\(job.id)", "kind": "\(job.kind.rawValue)", "reason": "\(why)"])
                 } else {
+                    retried.append((job.kind, outcome))
                     let delay = retryPolicy.delay(afterAttempt: job.attempts + 1, retryAfter: retryAfter)
                     try outbox.retry(db, job: job.id, in: delay, error: reason)
                     logger.info(
@@ -321,9 +324,7 @@ package final class OutboxWorker: Service, Sendable {
             }
         }
         try outbox.finish(db, done: done, used: used)
-        let maximum = RetryPolicy.seconds(notifier.configuration.maxRetryDelay)
-        let held = results.filter { !isExpired($0.0) }.map { (kind: $0.0.kind, outcome: $0.1) }
-        for (kind, seconds) in SlackHolds.asked(held, maximum: maximum).sorted(by: { $0.key.rawValue < $1.key.rawValue }) where seconds > 0 {
+        for (kind, seconds) in SlackHolds.asked(retried, policy: retryPolicy).sorted(by: { $0.key.rawValue < $1.key.rawValue }) where seconds > 0 {
             try outbox.hold(db, kind: kind, seconds: seconds)
             logger.warning("Slack asked to wait: its jobs of this kind are held", metadata: ["kind": "\(kind.rawValue)", "seconds": "\(seconds)"])
         }
