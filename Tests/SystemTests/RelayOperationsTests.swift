@@ -49,6 +49,16 @@ import Testing
             if paths[documented]?[route.method.rawValue.lowercased()] == nil { missing.append("\(route.method) \(documented)") }
         }
         #expect(missing.isEmpty, "undocumented routes: \(missing)")
+        // A user's requests under way are limited on every authenticated route and the local store's URLs: each lists
+        // that 429.
+        var without429: [String] = []
+        for (path, operations) in paths where AuthenticationMiddleware.guards(path) || path.hasPrefix("/attachments/local/") {
+            for (method, operation) in operations where (operation as? [String: Any])?["responses"] != nil {
+                let responses = (operation as? [String: Any])?["responses"] as? [String: Any]
+                if responses?["429"] == nil { without429.append("\(method.uppercased()) \(path)") }
+            }
+        }
+        #expect(without429.isEmpty, "routes without their 429: \(without429.sorted())")
         #expect(router.routes.count >= 15)
         // The committed file is the one served.
         let committed = try Data(contentsOf: TestEnvironment.packageRoot.appendingPathComponent("Sources/RelayKit/Application/openapi.json"))
