@@ -185,6 +185,27 @@ import Testing
         #expect(try MessageRepository.searchPath(s.db, filter: scoped[0].1, indexable: false, scopeLimit: 20) == .tooBroad)
     }
 
+    /// A query too long to be looked up by week (its lexemes might not fit a week entry: pasted CJK text, three bytes a
+    /// character) but with words every match has is searched through the plain entries, over all conversations and in
+    /// a large scope alike: neither every message read nor refused as too broad.
+    @Test func aQueryTooLongForTheWeeksIsSearchedThroughThePlainEntries() async throws {
+        let s = try await Self.seed()
+        let runs = (0..<16).map { run in String(repeating: String(UnicodeScalar(0x4E00 + run * 97)!), count: 42) }
+        let message = try MessageRepository.insert(
+            s.db, conversationId: s.conversations[2], senderId: s.users[2].id, content: "pasted: " + runs.joined(separator: " "))
+        let query = runs.joined(separator: ", ")
+        #expect(query.count < 1_000)
+        let plan = try #require(try MessageRepository.searchPlan(s.db, query: query, filter: .init()))
+        #expect(plan.tsquery.utf8.count > 2_000 && plan.path == .fullTextIndex)
+        let scoped = MessageRepository.SearchFilter(ownerUserId: s.users[2].id)
+        #expect(try MessageRepository.searchPath(s.db, filter: scoped, weekly: false, scopeLimit: 20) == .fullTextIndex)
+        #expect(try MessageRepository.searchPath(s.db, filter: scoped, indexable: false, weekly: false, scopeLimit: 20) == .tooBroad)
+        for filter in [MessageRepository.SearchFilter(), scoped] {
+            let found = try MessageRepository.search(s.db, query: query, filter: filter)
+            #expect(found.hits.map(\.message.id) == [message.id] && found.total == SearchTotal(count: 1))
+        }
+    }
+
     @Test func theFullTextIndexsSettingsEndWithTheSearch() async throws {
         let s = try await Self.seed()
         try s.db.execute("SET work_mem = '1MB'; SET jit = on")

@@ -47,18 +47,19 @@ extension MessageRepository {
             "SELECT q::text, querytree(q) NOT IN ('', 'T') FROM websearch_to_tsquery('english', $1) AS q", [query])[0]
         let tsquery = try parsed.decode(0, as: String.self)
         guard !tsquery.isEmpty else { return nil }
-        let indexable = try parsed.decode(1, as: Bool.self) && tsquery.utf8.count <= 2_000
-        return (tsquery, try searchPath(db, filter: filter, indexable: indexable))
+        let indexable = try parsed.decode(1, as: Bool.self)
+        return (tsquery, try searchPath(db, filter: filter, indexable: indexable, weekly: tsquery.utf8.count <= 2_000))
     }
 
     /// The path for `filter`. Over all conversations, ``SearchPath/newestWeeks`` when the query names words that every
     /// match has (`indexable`: PostgreSQL's `querytree` is not empty; `-word` alone or `a or -b` find matches without
-    /// one), else ``SearchPath/everyMessage``. Within one conversation or one user's conversation, ``SearchPath/scope``
-    /// when the scope (in its time range, deleted messages counted) holds at most `scopeLimit` messages, found by
-    /// counting the scope's index entries up to one more than that; otherwise ``SearchPath/fullTextIndex``, or
-    /// ``SearchPath/tooBroad`` for a query that is not indexable.
+    /// one) and may be looked up by week (`weekly`: no lexeme of it can be too long for a week entry), else
+    /// ``SearchPath/fullTextIndex``; ``SearchPath/everyMessage`` when it is not indexable. Within one conversation or one
+    /// user's conversation, ``SearchPath/scope`` when the scope (in its time range, deleted messages counted) holds at
+    /// most `scopeLimit` messages, found by counting the scope's index entries up to one more than that; otherwise
+    /// ``SearchPath/fullTextIndex``, or ``SearchPath/tooBroad`` for a query that is not indexable.
     package static func searchPath(
-        _ db: PostgresConnection, filter: SearchFilter, indexable: Bool = true, scopeLimit: Int = scopeScanLimit
+        _ db: PostgresConnection, filter: SearchFilter, indexable: Bool = true, weekly: Bool = true, scopeLimit: Int = scopeScanLimit
     ) throws -> SearchPath {
         var parameters: [(any PostgresBindable)?] = []
         func bind(_ value: any PostgresBindable) -> String {
@@ -66,7 +67,7 @@ extension MessageRepository {
             return "$\(parameters.count)"
         }
         let (scope, window) = filter.conditions(bind)
-        guard !scope.isEmpty else { return indexable ? .newestWeeks : .everyMessage }
+        guard !scope.isEmpty else { return indexable ? (weekly ? .newestWeeks : .fullTextIndex) : .everyMessage }
         let limit = bind(scopeLimit + 1)
         let count = try db.query(
             "SELECT count(*) FROM (SELECT 1 FROM messages m WHERE \((scope + window).joined(separator: " AND ")) LIMIT \(limit)) s", parameters
