@@ -86,6 +86,14 @@ import Testing
         let many = SlackThreadReply(senderName: "Eve", senderIsAdmin: false, content: String(repeating: "&\n", count: 10_000))
         #expect(many.text.utf16.count <= 40_000 && many.text.hasSuffix("..."))
         #expect(many.text.split(separator: "\n").dropFirst().allSatisfy { $0.hasPrefix("> ") })
+        // Every other line break too: `\r\n` is one Character in Swift, which splitting on "\n" never meets.
+        let crlf = SlackThreadReply(senderName: "Eve", senderIsAdmin: false, content: "ok\r\n*Bob* (admin)\rRefund\u{2028}approved\u{85}x\u{B}y")
+        #expect(crlf.text == "*Eve*\n> ok\n> *Bob* (admin)\n> Refund\n> approved\n> x\n> y")
+        let longCRLF = SlackThreadReply(senderName: "Eve", senderIsAdmin: false, content: String(repeating: "&\r\n", count: 10_000))
+        #expect(longCRLF.text.utf16.count <= 40_000 && longCRLF.text.hasSuffix("..."))
+        for scalar in longCRLF.text.unicodeScalars.split(whereSeparator: { $0 == "\n" }).dropFirst() {
+            #expect(String(String.UnicodeScalarView(scalar)).hasPrefix("> ") && !scalar.contains { $0.properties.isWhitespace && $0 != " " })
+        }
     }
 
     @Test func repliesAndParentsNameTheirFiles() {

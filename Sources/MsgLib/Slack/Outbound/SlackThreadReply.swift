@@ -26,18 +26,18 @@ package struct SlackThreadReply: Sendable, Equatable {
         return head + (senderIsAdmin ? SlackNotice.escape(content, limit: room) : Self.quoted(content, limit: room)) + files
     }
 
-    /// `content` escaped and quoted (`> ` before each line), cut to at most `limit` UTF-16 code units.
+    /// `content` escaped and quoted (`> ` before each line), cut to at most `limit` UTF-16 code units. Lines end at
+    /// any line break (`\r\n`, a lone `\r`, U+2028...), each written as `\n`: one left inside a quoted line could start
+    /// an unquoted one where Slack shows it.
     static func quoted(_ content: String, limit: Int) -> String {
         guard !content.isEmpty else { return "" }
-        func quote(_ text: String) -> String {
-            text.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n")
-        }
+        func lines(_ text: String) -> [Substring] { text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) }
+        func quote(_ text: String) -> String { lines(text).map { "> " + $0 }.joined(separator: "\n") }
         let cut = SlackNotice.escape(content, limit: limit)
         let quotedText = quote(cut)
         guard quotedText.utf16.count > limit else { return quotedText }
         // Each line takes two more: cut again, leaving them room (a shorter text has no more lines).
-        let lines = cut.utf16.lazy.filter { $0 == 0x0A }.count + 1
-        return quote(SlackNotice.escape(content, limit: max(SlackNotice.ellipsis.utf16.count, limit - 2 * lines)))
+        return quote(SlackNotice.escape(content, limit: max(SlackNotice.ellipsis.utf16.count, limit - 2 * lines(cut).count)))
     }
 
     private struct Post: Encodable {
