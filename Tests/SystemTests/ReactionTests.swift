@@ -212,7 +212,7 @@ import Testing
         let back = try relay.socket(f.alice, query: "cursor=\(cursor)")
         let replayed = try await back.next(type: "replayed")
         #expect(replayed.data["truncated"] as? Bool == true)
-        #expect(replayed.data["cursor"] == nil)
+        #expect(replayed.data["cursor"] is NSNull)
         #expect(back.received.prefix { $0.type != "replayed" }.count { $0.type == "reaction_changed" } == 5000)
         // A socket whose byte budget the 5000 frames exceed gets its messages and the reactions that fit beside them
         // in the replay's half of it, and its `replayed` (it was cut off as a slow reader, every time it came back).
@@ -221,14 +221,14 @@ import Testing
         let tight = try await TestRelay(database: database, environment: small)
         let narrow = try tight.socket(f.alice, query: "cursor=\(cursor)")
         let narrowReplayed = try await narrow.next(type: "replayed")
-        #expect(narrowReplayed.data["truncated"] as? Bool == true && narrowReplayed.data["cursor"] == nil)
+        #expect(narrowReplayed.data["truncated"] as? Bool == true && narrowReplayed.data["cursor"] is NSNull)
         let replayedFrames = narrow.received.prefix { $0.type != "replayed" }.filter { $0.type == "reaction_changed" }
         #expect(replayedFrames.count > 100 && replayedFrames.count < 5000)
         #expect(replayedFrames.reduce(0) { $0 + $1.payload.count } <= 131_072)
         let replayedMessages = narrow.received.prefix { $0.type != "replayed" }.filter { $0.type == "message" }
         #expect(replayedMessages.compactMap { $0.data["content"] as? String } == ["after", "after 2"])
         // Reaction changes were left out: messages past the cursor's batch carry no cursor that would claim them.
-        #expect(replayedMessages.allSatisfy { $0.data["cursor"] == nil })
+        #expect(replayedMessages.allSatisfy { $0.data["cursor"] is NSNull })
         // From a cursor with an empty batch (the `replayed` frame's) there is nothing they could claim: they keep them.
         let fromJoin = try tight.socket(f.alice, query: "cursor=\(joined)")
         let joinReplayed = try await fromJoin.next(type: "replayed")

@@ -43,7 +43,12 @@ extension ServerFrame: Codable {
         case .connected(let userId, let connectionId, let timestamp):
             try c.encode(ConnectedData(user_id: UUIDField(userId), connection_id: UUIDField(connectionId), timestamp: timestamp), forKey: .data)
         case .message(let message):
-            try c.encode(message, forKey: .data)
+            try message.encode(to: c.superEncoder(forKey: .data))
+            // A nullable field is always present: `cursor` too, null when the frame has none.
+            if message.cursor == nil {
+                var data = c.nestedContainer(keyedBy: CursorKey.self, forKey: .data)
+                try data.encodeNil(forKey: .cursor)
+            }
         case .messageRead(let messageId, let readAt, let readBy):
             try c.encode(ReadData(message_id: UUIDField(messageId), read_at: readAt, read_by: readBy.map(UUIDField.init)), forKey: .data)
         case .typing(let conversationId, let userId, let isTyping):
@@ -98,10 +103,21 @@ extension ServerFrame: Codable {
 
     private struct PongData: Codable { var timestamp: Timestamp }
 
+    private enum CursorKey: String, CodingKey { case cursor }
+
+    /// `retry_after` and `client_id` are always present, null when the error has none.
     private struct ErrorData: Codable {
         var code, message: String
         var retry_after: Int?
         var client_id: UUIDField? = nil
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(code, forKey: .code)
+            try c.encode(message, forKey: .message)
+            try c.encode(retry_after, forKey: .retry_after)
+            try c.encode(client_id, forKey: .client_id)
+        }
     }
 
     private struct SentData: Codable {
@@ -109,9 +125,17 @@ extension ServerFrame: Codable {
         enum CodingKeys: String, CodingKey { case client_id }
     }
 
+    /// `cursor` is always present, null when the replay gives none.
     private struct ReplayData: Codable {
         var count: Int
         var truncated: Bool
         var cursor: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(count, forKey: .count)
+            try c.encode(truncated, forKey: .truncated)
+            try c.encode(cursor, forKey: .cursor)
+        }
     }
 }

@@ -16,8 +16,8 @@ extension ServerFrame {
 }
 
 extension MessageRepresentation {
-    /// `{"type":TYPE,"data":{...}}` with the fields in the encoder's order (and `client_id` last when given); nil when
-    /// the message has files or reactions.
+    /// `{"type":TYPE,"data":{...}}` with the fields in the encoder's order: `cursor` (in a `message` frame null when it
+    /// has none), then `client_id` when given (a `message_sent`); nil when the message has files or reactions.
     fileprivate func frameJSON(type: String, clientId: UUID?) -> String? {
         guard attachments.isEmpty, reactions.isEmpty else { return nil }
         var out = JSONFieldWriter(capacity: 400 + content.utf8.count)
@@ -38,7 +38,11 @@ extension MessageRepresentation {
         out.field("edited_at", editedAt)
         out.raw("attachments", "[]")
         out.raw("reactions", "[]")
-        if let cursor { out.field("cursor", cursor) }
+        if let cursor {
+            out.field("cursor", cursor)
+        } else if clientId == nil {
+            out.raw("cursor", "null")
+        }
         if let clientId { out.field("client_id", clientId.lowercasedString) }
         out.close()
         out.close()

@@ -78,23 +78,24 @@ import Testing
                 == Self.object(#"{"type":"message_read","data":{"message_id":"\#(id)","read_at":"2025-11-25T22:57:52.123456Z","read_by":null}}"#))
         #expect(
             Self.object(ServerFrame.error(code: "invalid_json", message: "Frames must be JSON objects", retryAfter: nil).json)
-                == Self.object(#"{"type":"error","data":{"code":"invalid_json","message":"Frames must be JSON objects"}}"#))
+                == Self.object(
+                    #"{"type":"error","data":{"code":"invalid_json","message":"Frames must be JSON objects","retry_after":null,"client_id":null}}"#))
         #expect(
             Self.object(ServerFrame.error(code: "rate_limited", message: "Slow down", retryAfter: 3).json)
-                == Self.object(#"{"type":"error","data":{"code":"rate_limited","message":"Slow down","retry_after":3}}"#))
+                == Self.object(#"{"type":"error","data":{"code":"rate_limited","message":"Slow down","retry_after":3,"client_id":null}}"#))
         #expect(
             Self.object(ServerFrame.typing(conversationId: Self.conversationId, userId: Self.userId, isTyping: true).json)
                 == Self.object(#"{"type":"typing","data":{"conversation_id":"\#(conversation)","user_id":"\#(user)","is_typing":true}}"#))
         #expect(
             Self.object(ServerFrame.replayed(count: 2, truncated: false, cursor: nil).json)
-                == Self.object(#"{"type":"replayed","data":{"count":2,"truncated":false}}"#))
+                == Self.object(#"{"type":"replayed","data":{"count":2,"truncated":false,"cursor":null}}"#))
         #expect(
             Self.object(ServerFrame.message(Self.message, sender: Self.sender).json)
                 == Self.object(
                     #"{"type":"message","data":{"id":"\#(id)","conversation_id":"\#(conversation)","sender_id":"\#(user)","#
                         + #""sender":{"id":"\#(user)","username":"alice","display_name":"Alice A.","is_admin":false},"#
                         + #""content":"Hello <admin> / \"quoted\"","created_at":"2025-11-25T22:57:52.123456Z","read_at":null,"#
-                        + #""edited_at":"2025-11-25T22:57:54.123456Z","attachments":[],"reactions":[]}}"#))
+                        + #""edited_at":"2025-11-25T22:57:54.123456Z","attachments":[],"reactions":[],"cursor":null}}"#))
         // Nullable fields are present as null, and slashes are not escaped.
         #expect(ServerFrame.messageRead(messageId: Self.messageId, readAt: Self.at, readBy: nil).json.contains(#""read_by":null"#))
         #expect(ServerFrame.message(Self.message, sender: Self.sender).json.contains(#""content":"Hello <admin> / \"quoted\"""#))
@@ -218,6 +219,33 @@ extension Result {
 }
 
 extension ProtocolModelTests {
+    /// A nullable field is always present, as null when empty: a frame's cursor, an error's `retry_after` and `client_id`.
+    @Test func emptyFieldsOfFramesAreNull() throws {
+        var message = DirectFrameJSONTests.representation("hi", name: "al", admin: false, read: false, edited: false, cursor: nil)
+        let withFile = MessageAttachment(id: UUID(), filename: "a.png", contentType: "image/png", size: 10, width: 1, height: 1)
+        let frames: [(ServerFrame, [String])] = [
+            (.message(message), ["cursor", "read_at", "edited_at"]),
+            (
+                .message(
+                    {
+                        message.attachments = [withFile]
+                        return message
+                    }()), ["cursor", "read_at", "edited_at"]
+            ),
+            (.replayed(count: 0, truncated: true, cursor: nil), ["cursor"]),
+            (.error(code: "invalid_request", message: "no", retryAfter: nil, clientId: nil), ["retry_after", "client_id"]),
+            (.messageRead(messageId: UUID(), readAt: .now(), readBy: nil), ["read_by"]),
+        ]
+        for (frame, nulls) in frames {
+            for json in [frame.json, frame.encodedJSON] {
+                let data = try #require(Self.object(json)?["data"] as? NSDictionary)
+                for name in nulls { #expect(data[name] is NSNull, "\(name) in \(json)") }
+            }
+        }
+        message.cursor = "c1"
+        #expect((Self.object(ServerFrame.message(message).json)?["data"] as? NSDictionary)?["cursor"] as? String == "c1")
+    }
+
     @Test func messageSentIsTheMessageWithItsClientId() throws {
         let frame = ServerFrame.messageSent(MessageRepresentation(Self.message, sender: Self.sender), clientId: Self.conversationId)
         let object = try #require(Self.object(frame.json))
