@@ -175,6 +175,47 @@ import Testing
         try await relay.stop()
     }
 
+    /// Frames a socket had queued when the relay began closing it act no more: a send behind a long one, on a socket
+    /// closed for its frames, is neither stored nor answered (the client, which gets no answer, sends it again).
+    @Test func framesQueuedWhenTheRelayClosesTheSocketDoNotAct() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let relay = try await TestRelay(
+            database: database,
+            environment: CommitOrderTests.unlimited.merging(["WS_FRAMES_PER_SECOND": "1", "WS_FRAME_BURST": "3", "WS_MAX_SOCKETS_PER_USER": "1"]) {
+                $1
+            })
+        let conversation = try ConversationRepository.insert(db, userId: f.alice.id)
+        let alice = try await Self.connected(relay, f.alice)
+        _ = try await alice.next(type: "replayed")
+        // The first send waits for the table; the two after it wait in the socket's queue.
+        let blocker = try database.connect()
+        try blocker.execute("BEGIN; LOCK TABLE conversations IN ACCESS EXCLUSIVE MODE")
+        try alice.send(.sendMessage(conversationId: conversation.id, content: "first"))
+        try await waitFor("the first send to wait for the table") {
+            try db.scalar(
+                """
+                SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()
+                  AND query LIKE '%INSERT INTO messages%'
+                """,
+                as: Int.self) >= 1
+        }
+        for index in 2...3 { try alice.send(.sendMessage(conversationId: conversation.id, content: "queued \(index)")) }
+        for _ in 0..<20 { try alice.send(.markRead(messageIds: [UUID()])) }
+        let close = try await alice.next { $0.isClose }
+        #expect(close.closeCode == 1008)
+        try blocker.execute("ROLLBACK")
+        // The socket's place is given back once its last job has ended: then nothing more of it can act.
+        try await waitFor("room for alice's next socket") {
+            let socket = try relay.socket(f.alice)
+            return try await socket.next { $0.type == "connected" || $0.type == "error" }.type == "connected"
+        }
+        let stored = try db.query("SELECT content FROM messages ORDER BY id").map { try $0.decode(0, as: String.self) }
+        #expect(stored == ["first"])
+        try await relay.stop()
+    }
+
     @Test func typingAtEveryKeystrokeCostsOneEvent() async throws {
         let database = try await TestDatabase.create()
         let db = try database.connect()

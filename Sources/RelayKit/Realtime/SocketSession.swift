@@ -342,7 +342,10 @@ final class SocketSession: Sendable {
     /// How long a socket waits for the feed to start, or to catch up with a client's cursor, before replaying anyway.
     static let feedWait: Duration = .seconds(5)
 
+    /// Acts on a frame in its turn; not once the relay began closing the socket (the frame was queued before): the
+    /// client, which gets no answer, sends it again.
     private func handle(_ text: String) async {
+        guard connection.closeReason == nil else { return }
         let parsed = ClientFrame.parse(text)
         metrics?.sockets.received(parsed.typeName)
         switch parsed {
