@@ -154,11 +154,21 @@ import Testing
         let id = try #require(sent.data["id"] as? String)
         #expect((try await admin.next(type: "message")).data["id"] as? String == id)
 
+        // Reacted to meanwhile, by the admin and by alice herself.
+        for (who, emoji) in [(f.admin, "👍"), (f.alice, "❤️")] {
+            let reacted = try await relayB.request("PUT", ReactionTests.path(id, emoji), token: relayB.token(who))
+            #expect(reacted.status == 200, "\(reacted.text)")
+        }
         // The connection dropped before the answer: the client sends again, with the same id, to the other relay.
         let again = try relayB.socket(f.alice)
         _ = try await again.next(type: "connected")
         try again.send(.sendMessage(conversationId: nil, content: "typed offline", clientId: clientId))
-        #expect((try await again.next(type: "message_sent")).data["id"] as? String == id)
+        let resent = try await again.next(type: "message_sent")
+        #expect(resent.data["id"] as? String == id)
+        // The message as it stands, with its reactions as alice sees them.
+        let reactions = (resent.data["reactions"] as? [[String: Any]]) ?? []
+        #expect(reactions.map { $0["emoji"] as? String } == ["👍", "❤️"], "\(resent.object)")
+        #expect(reactions.map { $0["reacted_by_me"] as? Bool } == [false, true] && reactions.allSatisfy { $0["users"] == nil })
         // Nothing new reaches the admin: the next message they get is the one sent after.
         try again.send(.sendMessage(conversationId: nil, content: "after"))
         #expect((try await admin.next(type: "message")).data["content"] as? String == "after")

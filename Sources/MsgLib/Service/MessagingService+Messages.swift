@@ -60,7 +60,7 @@ extension MessagingService {
             throw ServiceError(.invalid, "conversation_id is required when an admin sends a message")
         }
         let replay = { @Sendable (db: PostgresConnection) throws -> SentMessage? in
-            guard let clientKey, let first = try MessageRepository.find(db, senderId: viewer.id, clientKey: clientKey) else { return nil }
+            guard let clientKey, var first = try MessageRepository.find(db, senderId: viewer.id, clientKey: clientKey) else { return nil }
             // The text it was sent with, scalar for scalar (Swift's `==` would take another Unicode form of it as equal):
             // once the message was edited, the text before its first edit.
             let sent = first.editedAt == nil ? first.content : try MessageRepository.originalContent(db, id: first.id) ?? first.content
@@ -69,6 +69,8 @@ extension MessagingService {
             else { throw ServiceError.clientKeyReused }
             // With the rights the sender has now (an admin since demoted may not see that conversation any more).
             _ = try Self.sendableConversation(db, id: first.conversationId, viewer: viewer, lock: false)
+            // As it stands now: reacted to since, maybe.
+            first.reactions = try ReactionRepository.reactions(db, messageIds: [first.id])[first.id] ?? []
             return SentMessage(message: first, replayed: true)
         }
         // A retry of a send with files: its files are no longer uploads waiting to be sent, and checking them would

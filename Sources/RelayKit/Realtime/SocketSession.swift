@@ -366,7 +366,8 @@ final class SocketSession: Sendable {
                             clientKey: clientId.map(ClientKey.clientId), source: .websocket)
                         if !sent.replayed { metrics?.messages.created(.websocket) }
                         if let clientId {
-                            connection.send(OutgoingFrame(.messageSent(MessageRepresentation(sent.message, sender: viewer), clientId: clientId)))
+                            connection.send(
+                                OutgoingFrame(.messageSent(MessageRepresentation(sent.message, sender: viewer, viewer: viewer), clientId: clientId)))
                         }
                     } catch {
                         if (error as? any ClassifiedError)?.failure.kind == .rateLimited { metrics?.messages.rateLimited(.websocketMessages) }
