@@ -456,12 +456,14 @@ extension Result<ClientFrame, ClientFrame.Invalid> {
 final class TypingTimers: Sendable {
     /// Each conversation's timer, with a number of its own: a timer that has fired removes itself only, never the one
     /// that replaced it meanwhile (which `cancel` must still reach).
-    private let timers = Mutex<(next: Int, running: [UUID: (number: Int, task: Task<Void, Never>)])>((0, [:]))
+    private let timers = Mutex<(next: Int, running: [UUID: (number: Int, task: Task<Void, Never>)], stopped: Bool)>((0, [:], false))
 
-    /// Starts (or restarts) the timer of a conversation; returns its task.
+    /// Starts (or restarts) the timer of a conversation; returns its task. Once ``stopAll(expire:)`` ran (the socket
+    /// ended while its "started typing" was being sent), `expire` runs at once instead.
     @discardableResult
     func start(_ conversationId: UUID, after delay: Duration, expire: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
         timers.withLock { timers in
+            guard !timers.stopped else { return Task { await expire() } }
             let number = timers.next
             timers.next += 1
             let task = Task {
@@ -484,10 +486,10 @@ final class TypingTimers: Sendable {
     /// Conversations with a timer running.
     var count: Int { timers.withLock { $0.running.count } }
 
-    /// Cancels every timer and runs `expire` for each indicator still on.
+    /// Cancels every timer and runs `expire` for each indicator still on; timers started later expire at once.
     func stopAll(expire: @escaping @Sendable (UUID) async -> Void) {
         let active = timers.withLock { timers in
-            defer { timers.running = [:] }
+            defer { (timers.running, timers.stopped) = ([:], true) }
             return timers.running
         }
         for (conversationId, (_, task)) in active {
