@@ -135,6 +135,37 @@ import Testing
         try await relay.stop()
     }
 
+    /// A conversation's user is the one it belongs to, not whoever wrote its first message tail sees as no admin: an
+    /// admin's reply, replayed after the admin was demoted, names the conversation's user, and so do the lines after it.
+    @Test func aDemotedAdminsReplyKeepsItsConversationsUser() async throws {
+        let database = try await TestDatabase.create()
+        let db = try database.connect()
+        let f = try Fixtures.make(db)
+        let carol = try UserRepository.insert(db, username: "carol", displayName: "Carol", isAdmin: true)
+        let bobs = try ConversationRepository.insert(db, userId: f.bob.id)
+        var relay = try await TestRelay(database: database)
+        let port = relay.port
+        let tail = try tail(relay, ["--json", "--as", f.admin.username])
+        defer { tail.signal(SIGKILL) }
+        try await Self.warmUp(relay, f.alice) { tail.stdout }
+        try await relay.stop()
+        try await waitFor("tail to notice") { tail.stderr.contains("relay unreachable") }
+        // Carol replies to bob while no relay runs, then is no longer an admin: the replay shows her as a user.
+        _ = try MessageRepository.insert(db, conversationId: bobs.id, senderId: carol.id, content: "from carol")
+        try db.execute("UPDATE users SET is_admin = false WHERE id = '\(carol.id.lowercasedString)'")
+        relay = try await TestRelay(database: database, port: port)
+        try await waitFor("carol's reply", timeout: 40) { tail.stdout.contains("from carol") }
+        try await Self.send(relay, f.bob, "from bob")
+        try await waitFor("bob's message") { tail.stdout.contains("from bob") }
+        let owners = try tail.stdout.split(separator: "\n").compactMap { line -> String? in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            guard (object["content"] as? String)?.hasPrefix("from ") == true else { return nil }
+            return "\(object["content"] ?? "") in \((object["conversation_user"] as? [String: Any])?["username"] ?? "")'s"
+        }
+        #expect(owners == ["from carol in bob's", "from bob in bob's"])
+        try await relay.stop()
+    }
+
     /// Started while the relay is down, tail shows what is committed from then on once the relay answers, and not the
     /// unread messages from before.
     @Test func aTailStartedWithTheRelayDownShowsWhatCameMeanwhile() async throws {
@@ -236,7 +267,10 @@ import Testing
         let db = try database.connect()
         let f = try Fixtures.make(db)
         let relay = try await TestRelay(database: database)
-        let tail = try tail(relay, ["--user", "alice", "--json"])
+        // (A scheme in capitals is the same scheme.)
+        let tail = try ChildProcess(
+            msgctl, ["tail", "--user", "alice", "--json"],
+            environment: environment(relay).merging(["MSGRELAY_URL": "HTTP://127.0.0.1:\(relay.port)"]) { $1 })
         defer { tail.signal(SIGKILL) }
         try await Self.warmUp(relay, f.alice) { tail.stdout }
         let aliceConversation = try #require(try ConversationRepository.find(db, userId: f.alice.id)).id.lowercasedString

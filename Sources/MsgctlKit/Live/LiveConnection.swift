@@ -41,7 +41,7 @@ final class LiveConnection: Sendable {
     ///   then), so that what was committed before it could open (the relay down, or slow to answer) is replayed;
     ///   without it, the first socket gets the unread messages.
     init(relay: URL, token: @escaping @Sendable () -> String, from start: ResumeCursor? = nil) throws {
-        guard let host = relay.host, ["http", "ws"].contains(relay.scheme ?? "") else {
+        guard let host = relay.host, ["http", "ws"].contains(relay.scheme?.lowercased() ?? "") else {
             throw UserFacingError("--relay must be an http:// URL such as http://127.0.0.1:8080, not \(relay.absoluteString)")
         }
         self.host = host

@@ -59,23 +59,25 @@ struct TailSession: Sendable {
         return UserFacingError("\(TerminalText.escaped(admin.username)) is no longer an admin", exitStatus: .noPermission)
     }
 
-    /// The user of the message's conversation: its sender when a user wrote it, otherwise asked of the database
-    /// once per conversation. Nil when the database cannot say (the message is then skipped, with a note).
+    /// The user of the message's conversation, asked of the database once per conversation: not its sender's role,
+    /// which is the one they have now (an admin who replied and was demoted since is no conversation's user). When the
+    /// database cannot say, a sender who is not an admin (most likely the conversation's user), not kept; nil for an
+    /// admin's message (it is then skipped, with a note).
     private func owner(of message: MessageRepresentation, cache: inout [String: TailLine.ConversationUser]) -> TailLine.ConversationUser? {
         if let known = cache[message.conversationId] { return known }
-        var found: TailLine.ConversationUser?
-        if !message.sender.isAdmin {
-            found = TailLine.ConversationUser(id: message.sender.id, username: message.sender.username, displayName: message.sender.displayName)
-        } else if let id = UUID(uuidString: message.conversationId) {
-            do {
-                let user = try blocking { [service, admin] in try await service.conversation(viewer: admin, id: id).user }
-                found = TailLine.ConversationUser(id: user.id.lowercasedString, username: user.username, displayName: user.displayName)
-            } catch {
-                FileOutput.standardError.write(
-                    "msgctl: message \(TerminalText.escaped(message.id)) skipped: its conversation cannot be read (\(ReplSession.describe(error)))\n")
+        do {
+            guard let id = UUID(uuidString: message.conversationId) else { throw ServiceError(.invalid, "not a conversation id") }
+            let user = try blocking { [service, admin] in try await service.conversation(viewer: admin, id: id).user }
+            let found = TailLine.ConversationUser(id: user.id.lowercasedString, username: user.username, displayName: user.displayName)
+            cache[message.conversationId] = found
+            return found
+        } catch {
+            if !message.sender.isAdmin {
+                return TailLine.ConversationUser(id: message.sender.id, username: message.sender.username, displayName: message.sender.displayName)
             }
+            FileOutput.standardError.write(
+                "msgctl: message \(TerminalText.escaped(message.id)) skipped: its conversation cannot be read (\(ReplSession.describe(error)))\n")
+            return nil
         }
-        if let found { cache[message.conversationId] = found }
-        return found
     }
 }
