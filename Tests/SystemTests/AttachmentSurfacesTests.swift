@@ -82,6 +82,19 @@ import Testing
         let get = try await Self.msgctl(["attachments", "get", first, "-o", out], database, folder)
         #expect(get.status == 0, "\(get.stderr)")
         #expect(FileManager.default.contents(atPath: out) == image)
+        // Interrupted while it reads (the store's file a pipe nobody writes to): its temporary file goes with it.
+        let storeFile = folder + "/files/" + (try db.scalar("SELECT store_key FROM attachments WHERE id = $1::uuid", [first], as: String.self))
+        #expect(rename(storeFile, storeFile + ".aside") == 0 && mkfifo(storeFile, 0o600) == 0)
+        let outFolder = (out as NSString).deletingLastPathComponent
+        let interrupted = try ChildProcess(
+            TestEnvironment.binary("msgctl"), ["attachments", "get", first, "-o", outFolder + "/interrupted.png"],
+            environment: ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": "local:\(folder)", "JWT_SECRET": TestRelay.secret])
+        let temporary = { try FileManager.default.contentsOfDirectory(atPath: outFolder).filter { $0.hasPrefix(".interrupted.png") } }
+        try await waitFor("the temporary file") { try !temporary().isEmpty }
+        interrupted.signal(SIGINT)
+        try await waitFor("msgctl to stop") { !interrupted.isRunning }
+        #expect(try temporary().isEmpty && !FileManager.default.fileExists(atPath: outFolder + "/interrupted.png"))
+        #expect(unlink(storeFile) == 0 && rename(storeFile + ".aside", storeFile) == 0)
         let missing = try await Self.msgctl(["attachments", "get", UUID().lowercasedString, "-o", out], database, folder)
         #expect(missing.status != 0 && missing.stderr.contains("Attachment not found"))
         let traversal = try await Self.msgctl(["attachments", "get", "../../etc/passwd"], database, folder)

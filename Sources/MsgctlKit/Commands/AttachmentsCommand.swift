@@ -83,7 +83,9 @@ struct AttachmentsGetCommand: AsyncParsableCommand {
             guard let local = service.attachments?.local else { throw UserFacingError("this store cannot be read here", exitStatus: .config) }
             return (try local.path(for: attachment.storeKey), nil)
         }
-        // A file appears whole or not at all, 0600, never over a device or through a link (as export's files).
+        // A file appears whole or not at all, 0600, never over a device or through a link; its temporary file goes
+        // when a signal ends msgctl (as export's files).
+        if output != nil { AtomicFile.installSignalCleanup() }
         let file = try output.map { path throws(UserFacingError) in try AtomicFile(path: path) }
         defer { file?.abandon() }
         let destination = ExportDestination(descriptor: file?.descriptor ?? 1, name: output ?? "standard output")
