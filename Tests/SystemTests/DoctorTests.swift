@@ -116,6 +116,11 @@ import Testing
         #expect(downChecks["relay"]?["status"] as? String == "fail")
         #expect((downChecks["relay"]?["fix"] as? String)?.contains("MSGRELAY_URL") == true)
         #expect(downChecks["database"]?["status"] as? String == "ok")
+        // A user name and password in the relay's URL are not printed.
+        let (_, withCredentials) = try await doctor(
+            relay, ["--json"], ["JWT_SECRET": TestRelay.secret, "MSGRELAY_URL": "http://ops:S3cret@127.0.0.1:\(closedPort)"])
+        let detail = try #require(withCredentials["relay"]?["detail"] as? String)
+        #expect(detail.hasPrefix("http://127.0.0.1:\(closedPort)/readyz") && !detail.contains("S3cret") && !detail.contains("ops"), "\(detail)")
 
         // Mismatched VAPID keys.
         let keys = VAPIDKeys.generate()

@@ -65,7 +65,7 @@ struct DoctorCommand: AsyncParsableCommand {
             } else {
                 checks.append(.skip("migrations", because: noDatabase))
             }
-            checks.append(DoctorJudge.relay(base, probe))
+            checks.append(DoctorJudge.relay(Self.shown(base), probe))
 
             var accepted: Bool?
             if probe == .answered(status: 200, error: nil), let secret, !secret.isEmpty, info != nil,
@@ -138,6 +138,13 @@ struct DoctorCommand: AsyncParsableCommand {
     }
 
     /// An error as one line for a check's detail.
+    /// `url` as doctor prints it: without a user name or password it may carry (its output is pasted into tickets).
+    static func shown(_ url: String) -> String {
+        guard var components = URLComponents(string: url), components.user != nil || components.password != nil else { return url }
+        (components.user, components.password) = (nil, nil)
+        return components.string ?? url
+    }
+
     private static func describe(_ error: any Error) -> String {
         let text =
             switch error {
