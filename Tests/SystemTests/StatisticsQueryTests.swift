@@ -138,10 +138,12 @@ import Testing
         }
         // A zone PostgreSQL does not list (an abbreviation is not a zone either) is refused, whatever first response found.
         for zone in ["Mars/Olympus_Mons", "PST", "Europe/Paris'; --"] {
-            let refused = await #expect(throws: ServiceError.self) {
+            let refused = await #expect(throws: ConfigurationError.self) {
                 try await service.statistics(viewer: history.admins[0], since: Self.windows[0].0, until: Self.windows[0].1, timezone: zone)
             }
             #expect(refused?.message == "PostgreSQL does not know the time zone \(zone); set TZ to an IANA name such as Europe/Paris")
+            // A setting to change: msgctl exits 78, as for a name that is no zone at all.
+            #expect(refused.map { ExitStatus.forError($0) } == .config)
         }
         #expect(
             try await service.statistics(viewer: history.admins[0], since: Self.windows[0].0, until: Self.windows[0].1, timezone: "Europe/Paris")

@@ -1,6 +1,7 @@
 extension MessagingService {
     /// The success metrics for messages created in `since ..< until`, days counted in `timezone` (admins only).
-    /// - Throws: `.invalid` for an empty window, longer than 10 years, or an unknown time zone.
+    /// - Throws: `.invalid` for an empty window or one longer than 10 years; ``ConfigurationError`` for a time zone
+    ///   PostgreSQL does not know.
     public func statistics(viewer: User, since: Timestamp, until: Timestamp, timezone: String) async throws -> Statistics {
         try Self.requireAdmin(viewer)
         try Self.requireNoNul(timezone, "The time zone")
@@ -12,7 +13,8 @@ extension MessagingService {
         async let response = pool.withConnection { db in try StatisticsRepository.firstResponse(db, since: since, until: until) }
         var statistics = try await pool.withConnection { db in
             guard try StatisticsRepository.knowsTimeZone(db, timezone) else {
-                throw ServiceError(.invalid, "PostgreSQL does not know the time zone \(timezone); set TZ to an IANA name such as Europe/Paris")
+                // A setting to change (its tzdata may be older than the system's), as a name that is no zone at all.
+                throw ConfigurationError("PostgreSQL does not know the time zone \(timezone); set TZ to an IANA name such as Europe/Paris")
             }
             return try StatisticsRepository.daysAndActivity(db, since: since, until: until, timezone: timezone)
         }
