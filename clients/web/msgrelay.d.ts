@@ -29,7 +29,7 @@ export interface Message {
   read_at: string | null;
   edited_at: string | null;
   attachments: Attachment[];
-  /** Its reactions as they stood when it was read; later changes come as `reaction_changed` frames (docs/protocol.md). */
+  /** Its reactions as they stood when it was read; later changes come as `reaction` events (docs/protocol.md). */
   reactions?: Reaction[];
   /** Set on a deleted message (its history, for admins). */
   deleted_at?: string | null;
@@ -142,6 +142,8 @@ export interface SentDetail { clientId: string; message: Message }
 export interface SendFailedDetail { clientId: string; error: MsgRelayError }
 export interface RestoredDetail { sends: PendingSend[] }
 export interface ReadDetail { messageId: string; readAt: string | null; readBy: string | null; conversationId: string | null }
+/** A message's reactions changed: `reactions` is their whole state now (show it in place of what you had). */
+export interface ReactionDetail { messageId: string; conversationId: string | null; emoji: string | null; userId: string | null; added: boolean; reactions: Reaction[] }
 export interface TypingDetail { conversationId: string; userId: string; isTyping: boolean }
 export interface UnreadDetail { count: number; byConversation: Record<string, number> }
 export interface ReplayedDetail { count: number; truncated: boolean }
@@ -161,6 +163,7 @@ export interface MsgRelayEventMap {
   restored: RestoredDetail;
   read: ReadDetail;
   typing: TypingDetail;
+  reaction: ReactionDetail;
   unread: UnreadDetail;
   replayed: ReplayedDetail;
   stale: StaleDetail;
@@ -238,7 +241,7 @@ export function socketUrl(base: string, options?: { token?: string; cursor?: str
 /** base64url to bytes (VAPID keys). */
 export function base64UrlToBytes(text: string): Uint8Array;
 
-/** The unverified `sub` claim of a JWT, or null. */
+/** The unverified `sub` claim of a JWT (a UUID in lower case), or null. */
 export function tokenSubject(token: string): string | null;
 
 export function memoryStorage(): SendStorage;

@@ -65,11 +65,14 @@ export function base64UrlToBytes(text) {
   return out;
 }
 
-/** The `sub` claim of a JWT, unverified (to tell users apart before the relay says who we are), or null. */
+/**
+ * The `sub` claim of a JWT, unverified (to tell users apart before the relay says who we are), or null. A UUID comes
+ * back in lower case, as the relay writes ids (it takes one in capitals as the same user).
+ */
 export function tokenSubject(token) {
   try {
     const part = String(token).split('.')[1];
-    return JSON.parse(new TextDecoder().decode(base64UrlToBytes(part))).sub ?? null;
+    return idText(JSON.parse(new TextDecoder().decode(base64UrlToBytes(part))).sub ?? null);
   } catch {
     return null;
   }
@@ -143,12 +146,15 @@ const noop = () => {};
 /** Half of a surrogate pair: a high one not followed by a low one, or a low one not after a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** How a `send_message` frame waiting in the pacing queue begins (JSON.stringify writes `type` first). */
+const SEND_FRAME_PREFIX = '{"type":"send_message"';
 /** Ids as the relay writes them (lower case); anything else as it is, for `_validate` to refuse. */
 const idText = (id) => (typeof id === 'string' && UUID_TEXT.test(id) ? id.toLowerCase() : id);
 
 /**
  * A connection to the relay. Events (CustomEvent, data in `detail`): connecting, open, reconnecting, offline,
- * statechange, message, sent, sendfailed, restored, read, typing, unread, replayed, stale, error. See docs/browser.md.
+ * statechange, message, sent, sendfailed, restored, read, typing, reaction, unread, replayed, stale, error. See
+ * docs/browser.md.
  */
 export class MsgRelayClient extends EventTarget {
   constructor(options = {}) {
@@ -590,6 +596,7 @@ export class MsgRelayClient extends EventTarget {
       case 'typing': return this._onTyping(data);
       case 'replayed': return this._onReplayed(data);
       case 'error': return this._onError(data);
+      case 'reaction_changed': return this._onReaction(data);
       default: return undefined; // pong and future frames
     }
   }
@@ -674,6 +681,13 @@ export class MsgRelayClient extends EventTarget {
     if (removed) this._emitUnread();
   }
 
+  _onReaction(data) {
+    if (typeof data.message_id !== 'string' || !Array.isArray(data.reactions)) return;
+    // The whole state of the message's reactions: shown as it is, whether or not the frame came before.
+    this._emit('reaction', { messageId: data.message_id, conversationId: data.conversation_id ?? null, emoji: data.emoji ?? null,
+      userId: data.user_id ?? null, added: data.added !== false, reactions: data.reactions });
+  }
+
   _onTyping(data) {
     const key = `${data.conversation_id} ${data.user_id}`;
     clearTimeout(this._typingIn.get(key));
@@ -733,11 +747,14 @@ export class MsgRelayClient extends EventTarget {
       return undefined;
     }
     if (error.code === 'too_many_frames') {
-      // The frame was dropped, whichever it was: pause, then send again what is unacknowledged (same client_ids).
+      // The frame was dropped, whichever it was: pause, then send again what is unacknowledged (same client_ids), in
+      // the queue's order. The sends still waiting to go out are dropped with it (each would go twice, and ahead of
+      // the one dropped), and new ones wait in the queue until then.
       const until = Date.now() + Math.max(1, error.retryAfter ?? 1) * 1000;
       this._frameHoldUntil = Math.max(this._frameHoldUntil, until);
       for (const e of this._queue) if (e.state === 'sent') e.state = 'queued';
-      this._timer('frameHold', () => { this._drain(); this._flushSends(); this._resendReads(); }, until - Date.now());
+      this._out = this._out.filter((text) => !text.startsWith(SEND_FRAME_PREFIX));
+      this._timer('frameHold', () => { this._flushSends(); this._drain(); this._resendReads(); }, until - Date.now());
     }
     this._emit('error', { error, fatal: false });
     return undefined;
@@ -911,7 +928,7 @@ export class MsgRelayClient extends EventTarget {
     return null;
   }
 
-  _canSend() { return this._open && Date.now() >= this._sendHoldUntil; }
+  _canSend() { return this._open && Date.now() >= Math.max(this._sendHoldUntil, this._frameHoldUntil); }
 
   _flushSends() {
     if (!this._canSend()) return;

@@ -30,6 +30,14 @@ test('socket URL: ws(s) from http(s), prefix kept, token and cursor in the query
   assert.equal(socketUrl('http://h', { lastMessageId: 'm' }), 'ws://h/ws/messages?last_message_id=m');
   assert.equal(tokenSubject(token('abc')), 'abc');
   assert.equal(tokenSubject('garbage'), null);
+  // The relay takes a UUID in capitals for the same user, and writes it in lower case.
+  assert.equal(tokenSubject(token(USER.toUpperCase())), USER);
+});
+
+test('a token whose sub is in capitals names the user the relay writes in lower case, before it says so', async () => {
+  const { client } = await openClient({ token: token(USER.toUpperCase()) }, { open: false });
+  assert.equal(client.userId, USER);
+  client.close();
 });
 
 test('states: connecting, then open on the connected frame (not on the socket open)', async () => {

@@ -213,6 +213,20 @@ test('frames are paced under the relay limit; too_many_frames pauses and resends
   client.close();
 });
 
+test('too_many_frames: sends waiting to go out and sends made during the pause follow the resent ones, each once', async () => {
+  clock = useFakeTimers();
+  const { client, ws } = await openClient({ framesPerSecond: 10, frameBurst: 3 });
+  const early = Array.from({ length: 5 }, (_, i) => client.send(`m${i}`));
+  assert.equal(ws().sent.length, 3); // m3 and m4 wait for the pacing budget
+  ws().receive({ type: 'error', data: { code: 'too_many_frames', message: 'Too many frames', retry_after: 2 } });
+  const late = client.send('during the pause');
+  clock.tick(2_000);
+  clock.tick(2_000);
+  const after = ws().frames('send_message').slice(3).map((f) => f.data.client_id);
+  assert.deepEqual(after, [...early, late].map((p) => p.clientId));
+  client.close();
+});
+
 test('persist: unsent messages survive a reload and go out with their client_id', async () => {
   clock = useFakeTimers();
   const storage = memoryStorage();

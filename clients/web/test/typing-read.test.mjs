@@ -184,3 +184,18 @@ test('read requests without a receipt are asked again after a reconnect', async 
   assert.deepEqual(ws().frames('mark_read').map((f) => f.data.message_ids), [[m.id]]);
   client.close();
 });
+
+test('reaction_changed frames become reaction events with the whole state', async () => {
+  const { client, ws } = await openClient();
+  const seen = [];
+  client.addEventListener('reaction', (e) => seen.push(e.detail));
+  const reactions = [{ emoji: '👍', count: 1, reacted_by_me: false }];
+  ws().receive({ type: 'reaction_changed', data: { message_id: 'm1', conversation_id: CONV, emoji: '👍', count: 1, user_id: ADMIN, added: true, reactions } });
+  ws().receive({ type: 'reaction_changed', data: { message_id: 'm1', conversation_id: CONV, emoji: '👍', count: 0, user_id: ADMIN, added: false, reactions: [] } });
+  ws().receive({ type: 'reaction_changed', data: { message_id: 'm1' } }); // malformed: ignored
+  assert.deepEqual(seen, [
+    { messageId: 'm1', conversationId: CONV, emoji: '👍', userId: ADMIN, added: true, reactions },
+    { messageId: 'm1', conversationId: CONV, emoji: '👍', userId: ADMIN, added: false, reactions: [] },
+  ]);
+  client.close();
+});
