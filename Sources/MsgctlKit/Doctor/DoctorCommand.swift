@@ -137,7 +137,6 @@ struct DoctorCommand: AsyncParsableCommand {
         return response.status == 200 ? true : response.status == 401 ? false : nil
     }
 
-    /// An error as one line for a check's detail.
     /// `url` as doctor prints it: without a user name or password it may carry (its output is pasted into tickets).
     static func shown(_ url: String) -> String {
         guard var components = URLComponents(string: url), components.user != nil || components.password != nil else { return url }
@@ -145,6 +144,7 @@ struct DoctorCommand: AsyncParsableCommand {
         return components.string ?? url
     }
 
+    /// An error as one line for a check's detail.
     private static func describe(_ error: any Error) -> String {
         let text =
             switch error {
