@@ -241,8 +241,10 @@ import Testing
         slack.fail(.answerLost, method: "chat.postMessage")
         #expect(try await desk.aliceSends("Last") == 201)
         try await db.waitForEmptyOutbox(timeout: 60)
+        // Pages of 100 first, then of 10 (a lookup that failed on a loaded machine, its answer too slow, starts again
+        // with 100).
         let limits = slack.calls("conversations.replies").dropFirst(lookedUpBefore).map { $0.form["limit"] }
-        #expect(limits.first == "100" && limits.dropFirst().allSatisfy { $0 == "10" } && limits.count > 1)
+        #expect(limits.first == "100" && limits.contains("10") && limits.allSatisfy { $0 == "100" || $0 == "10" }, "\(limits)")
         #expect(slack.calls("chat.postMessage").count == 62)
         let last = try db.scalar("SELECT id FROM messages WHERE content = 'Last'", as: UUID.self)
         #expect(try SlackPostRepository.post(db, messageId: last)?.ts == slack.calls("chat.postMessage")[61].answerTs)
