@@ -36,12 +36,15 @@ final class LiveConnection: Sendable {
         var refusal: String?
     }
 
+    /// Whether a socket can be opened to `relay`: http or ws (any case), since msgctl opens it without TLS.
+    static func opens(_ relay: URL) -> Bool { ["http", "ws"].contains(relay.scheme?.lowercased() ?? "") }
+
     /// - Parameter relay: `http://host:port` (the relay's base URL), perhaps with a path it is served under.
     /// - Parameter start: the cursor the first socket resumes from (where the caller began: the database's snapshot
     ///   then), so that what was committed before it could open (the relay down, or slow to answer) is replayed;
     ///   without it, the first socket gets the unread messages.
     init(relay: URL, token: @escaping @Sendable () -> String, from start: ResumeCursor? = nil) throws {
-        guard let host = relay.host, ["http", "ws"].contains(relay.scheme?.lowercased() ?? "") else {
+        guard let host = relay.host, Self.opens(relay) else {
             throw UserFacingError("--relay must be an http:// URL such as http://127.0.0.1:8080, not \(relay.absoluteString)")
         }
         self.host = host

@@ -26,7 +26,7 @@ struct RelayOptions: ParsableArguments {
     /// - Throws: as ``url(_:)``; for `--relay` that says another scheme, `usage`; for `MSGRELAY_URL`, `config`.
     func liveURL(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
         let url = try url(environment)
-        guard ["http", "ws"].contains(url.scheme?.lowercased() ?? "") else {
+        guard LiveConnection.opens(url) else {
             let message = "must be an http:// or ws:// URL (msgctl opens its socket without TLS), such as http://127.0.0.1:8080"
             if relay != nil { throw UserFacingError("--relay \(message)", exitStatus: .usage) }
             throw UserFacingError("MSGRELAY_URL \(message)", exitStatus: .config)
