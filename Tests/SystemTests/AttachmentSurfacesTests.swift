@@ -8,10 +8,12 @@ import Testing
     typealias Flow = AttachmentFlowTests
 
     static func msgctl(_ arguments: [String], _ database: TestDatabase, _ folder: String) async throws -> ProcessResult {
-        try await ProcessRunner.runDetached(
-            TestEnvironment.binary("msgctl"), arguments,
-            environment: ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": "local:\(folder)", "JWT_SECRET": TestRelay.secret],
-            timeout: 60)
+        try await ProcessRunner.runDetached(TestEnvironment.binary("msgctl"), arguments, environment: environment(database, folder), timeout: 60)
+    }
+
+    /// msgctl's environment: the test's database and local store.
+    static func environment(_ database: TestDatabase, _ folder: String) -> [String: String?] {
+        ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": "local:\(folder)", "JWT_SECRET": TestRelay.secret]
     }
 
     @Test func searchResumeSlackExportsAndMsgctl() async throws {
@@ -88,7 +90,7 @@ import Testing
         let outFolder = (out as NSString).deletingLastPathComponent
         let interrupted = try ChildProcess(
             TestEnvironment.binary("msgctl"), ["attachments", "get", first, "-o", outFolder + "/interrupted.png"],
-            environment: ["DATABASE_URL": database.conninfo, "ATTACHMENT_STORE": "local:\(folder)", "JWT_SECRET": TestRelay.secret])
+            environment: Self.environment(database, folder))
         let temporary = { try FileManager.default.contentsOfDirectory(atPath: outFolder).filter { $0.hasPrefix(".interrupted.png") } }
         try await waitFor("the temporary file") { try !temporary().isEmpty }
         interrupted.signal(SIGINT)

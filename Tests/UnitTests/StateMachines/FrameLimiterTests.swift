@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import TestSupport
 import Testing
 
 @testable import RelayKit
@@ -132,33 +134,17 @@ import Testing
 
     /// A "started typing" still being sent when its socket ended (after the indicators were switched off) is switched off
     /// at once, not when its timer would have run out.
-    @Test func aTimerStartedAfterTheSocketEndedExpiresAtOnce() async {
+    @Test func aTimerStartedAfterTheSocketEndedExpiresAtOnce() async throws {
         let timers = TypingTimers()
-        let (expired, expiring) = AsyncStream<UUID>.makeStream()
+        let expired = Mutex<Set<UUID>>([])
         let on = UUID()
-        timers.start(on, after: .seconds(3600)) { expiring.yield(on) }
-        timers.stopAll { expiring.yield($0) }
+        timers.start(on, after: .seconds(3600)) { _ = expired.withLock { $0.insert(on) } }
+        timers.stopAll { id in _ = expired.withLock { $0.insert(id) } }
         let late = UUID()
-        let task = timers.start(late, after: .seconds(3600)) { expiring.yield(late) }
+        let task = timers.start(late, after: .seconds(3600)) { _ = expired.withLock { $0.insert(late) } }
         defer { task.cancel() }
         // Both within 10 s (the late one would otherwise wait for its hour).
-        let seen = await withTaskGroup(of: Set<UUID>?.self) { group in
-            group.addTask {
-                var seen: Set<UUID> = []
-                for await id in expired {
-                    seen.insert(id)
-                    if seen.count == 2 { break }
-                }
-                return seen
-            }
-            group.addTask {
-                try? await Task.sleep(for: .seconds(10))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
-        #expect(seen == [on, late] && timers.count == 0)
+        try await waitFor("both indicators switched off", timeout: 10) { expired.withLock { $0 } == [on, late] }
+        #expect(timers.count == 0)
     }
 }
